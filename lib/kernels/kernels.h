@@ -1,0 +1,65 @@
+/*
+ * The element-wise kernels: one table of function pointers per instruction set. The network code
+ * calls only through the table returned by nnbi_kernels_get(); each ISA file fills one table.
+ *
+ * Every kernel has a scalar reference with the same signature (scalar.c). Arrays are row-major
+ * double; "n" is a flat element count. Unless said otherwise, output arrays may alias the input
+ * they replace (in-place use is allowed), and no kernel reads or writes past n elements.
+ */
+#ifndef NNB_KERNELS_H
+#define NNB_KERNELS_H
+
+#include <stddef.h>
+
+#include "nnblas.h"
+
+typedef struct nnbi_kernels {
+    const char *isa; /* "scalar", "avx2", "avx512" */
+    size_t width;    /* doubles per vector register (1, 4, 8) */
+
+    /* z[r][c] += b[c] (b may be NULL: no bias), then a[r][c] = f(z[r][c]), for every row; so z
+     * ends as the full pre-activation (the losses from logits need it). z and a may alias.
+     * `alpha` is the leaky-ReLU slope (ignored otherwise). Softmax is row-wise and max-subtracted. */
+    void (*bias_act)(nnb_activation act, double alpha, size_t rows, size_t cols, double *z,
+                     const double *b, double *a);
+
+    /* d <- d (.) f'(z) expressed through the output a = f(z): sigmoid a(1-a), tanh 1-a^2,
+     * relu [a>0], leaky [a>0 ? 1 : alpha], identity 1; softmax (row-wise Jacobian-vector product)
+     * d_j <- a_j (d_j - sum_k d_k a_k). */
+    void (*act_backward)(nnb_activation act, double alpha, size_t rows, size_t cols,
+                         const double *a, double *d);
+
+    /* d = scale * (yhat - y); returns sum (yhat - y)^2. */
+    double (*delta_se)(size_t n, const double *yhat, const double *y, double scale, double *d);
+
+    /* The tutorial's error term, fused: d = scale * (yhat - y) * yhat * (1 - yhat);
+     * returns sum (yhat - y)^2. */
+    double (*delta_se_sigmoid)(size_t n, const double *yhat, const double *y, double scale,
+                               double *d);
+
+    /* Sigmoid + binary cross-entropy from the logits z (yhat = sigmoid(z)):
+     * d = scale * (yhat - y); returns sum [softplus(z) - y z] (finite for any finite z). */
+    double (*delta_bce_sigmoid)(size_t n, const double *z, const double *yhat, const double *y,
+                                double scale, double *d);
+
+    /* Softmax + cross-entropy from the logits z, row by row (yhat = softmax(z)):
+     * d_j = scale * (yhat_j * sum_k y_k - y_j); returns sum_r sum_j y_j (lse(z_r) - z_j). */
+    double (*delta_ce_softmax)(size_t rows, size_t cols, const double *z, const double *yhat,
+                               const double *y, double scale, double *d);
+
+    /* out[c] = sum_r d[r][c] (bias gradients). out must not alias d. */
+    void (*col_sum)(size_t rows, size_t cols, const double *d, double *out);
+
+    /* y <- y + a * x (plain gradient step with a = -lr). */
+    void (*axpy)(size_t n, double a, const double *x, double *y);
+} nnbi_kernels;
+
+/* The scalar table (always available; the reference for the others). */
+extern const nnbi_kernels nnbi_kernels_scalar;
+
+/* The table chosen for this process (pthread_once), or NULL if NNBLAS_ISA asked for a set that
+ * cannot run here; then nnbi_kernels_error() says why. */
+const nnbi_kernels *nnbi_kernels_get(void);
+const char *nnbi_kernels_error(void);
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * Scalar reference kernels. They define what every vectorised version must compute, and the
+ * vectorised files call them for tails. Plain C, libm for exp/tanh/log1p.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "kernels.h"
+
+static inline double sigmoid1(double x) {
+    /* Stable on the whole line: never exp of a positive number. NaN takes the second branch. */
+    if (x >= 0.0) return 1.0 / (1.0 + exp(-x));
+    double e = exp(x);
+    return e / (1.0 + e);
+}
+
+static void softmax_row(size_t cols, const double *z, double *a) {
+    double m = -INFINITY;
+    for (size_t c = 0; c < cols; c++)
+        if (z[c] > m || isnan(z[c])) m = z[c];
+    double s = 0.0;
+    for (size_t c = 0; c < cols; c++) {
+        double e = exp(z[c] - m);
+        a[c] = e;
+        s += e;
+    }
+    double inv = 1.0 / s;
+    for (size_t c = 0; c < cols; c++) a[c] *= inv;
+}
+
+static void bias_act(nnb_activation act, double alpha, size_t rows, size_t cols, double *z,
+                     const double *b, double *a) {
+    for (size_t r = 0; r < rows; r++) {
+        double *zr = z + r * cols;
+        double *ar = a + r * cols;
+        if (b)
+            for (size_t c = 0; c < cols; c++) zr[c] += b[c];
+        if (act == NNB_ACT_SOFTMAX) {
+            softmax_row(cols, zr, ar);
+            continue;
+        }
+        for (size_t c = 0; c < cols; c++) {
+            double v = zr[c];
+            switch (act) {
+            case NNB_ACT_SIGMOID: v = sigmoid1(v); break;
+            case NNB_ACT_TANH: v = tanh(v); break;
+            case NNB_ACT_RELU: v = v > 0.0 ? v : 0.0; break;
+            case NNB_ACT_LEAKY_RELU: v = v > 0.0 ? v : alpha * v; break;
+            default: break;
+            }
+            ar[c] = v;
+        }
+    }
+}
+
+static void act_backward(nnb_activation act, double alpha, size_t rows, size_t cols,
+                         const double *a, double *d) {
+    size_t n = rows * cols;
+    switch (act) {
+    case NNB_ACT_SIGMOID:
+        for (size_t i = 0; i < n; i++) d[i] *= a[i] * (1.0 - a[i]);
+        break;
+    case NNB_ACT_TANH:
+        for (size_t i = 0; i < n; i++) d[i] *= 1.0 - a[i] * a[i];
+        break;
+    case NNB_ACT_RELU:
+        for (size_t i = 0; i < n; i++) d[i] = a[i] > 0.0 ? d[i] : 0.0;
+        break;
+    case NNB_ACT_LEAKY_RELU:
+        for (size_t i = 0; i < n; i++) d[i] = a[i] > 0.0 ? d[i] : alpha * d[i];
+        break;
+    case NNB_ACT_SOFTMAX:
+        for (size_t r = 0; r < rows; r++) {
+            const double *ar = a + r * cols;
+            double *dr = d + r * cols;
+            double dot = 0.0;
+            for (size_t c = 0; c < cols; c++) dot += dr[c] * ar[c];
+            for (size_t c = 0; c < cols; c++) dr[c] = ar[c] * (dr[c] - dot);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+static double delta_se(size_t n, const double *yhat, const double *y, double scale, double *d) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double e = yhat[i] - y[i];
+        s += e * e;
+        d[i] = scale * e;
+    }
+    return s;
+}
+
+static double delta_se_sigmoid(size_t n, const double *yhat, const double *y, double scale,
+                               double *d) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double o = yhat[i], e = o - y[i];
+        s += e * e;
+        d[i] = scale * e * o * (1.0 - o);
+    }
+    return s;
+}
+
+static double delta_bce_sigmoid(size_t n, const double *z, const double *yhat, const double *y,
+                                double scale, double *d) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double zi = z[i];
+        /* softplus(z) - y z, with softplus(z) = max(z, 0) + log1p(exp(-|z|)) */
+        s += (zi > 0.0 ? zi : 0.0) + log1p(exp(-fabs(zi))) - y[i] * zi;
+        d[i] = scale * (yhat[i] - y[i]);
+    }
+    return s;
+}
+
+static double delta_ce_softmax(size_t rows, size_t cols, const double *z, const double *yhat,
+                               const double *y, double scale, double *d) {
+    double s = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        const double *zr = z + r * cols, *yr = y + r * cols, *pr = yhat + r * cols;
+        double *dr = d + r * cols;
+        double m = -INFINITY;
+        for (size_t c = 0; c < cols; c++)
+            if (zr[c] > m || isnan(zr[c])) m = zr[c];
+        double se = 0.0, ysum = 0.0, yz = 0.0;
+        for (size_t c = 0; c < cols; c++) {
+            se += exp(zr[c] - m);
+            ysum += yr[c];
+            yz += yr[c] * (zr[c] - m);
+        }
+        /* sum_j y_j (lse - z_j) = ysum * log(se) - sum_j y_j (z_j - m) */
+        s += ysum * log(se) - yz;
+        for (size_t c = 0; c < cols; c++) dr[c] = scale * (pr[c] * ysum - yr[c]);
+    }
+    return s;
+}
+
+static void col_sum(size_t rows, size_t cols, const double *d, double *out) {
+    memset(out, 0, cols * sizeof *out);
+    for (size_t r = 0; r < rows; r++) {
+        const double *dr = d + r * cols;
+        for (size_t c = 0; c < cols; c++) out[c] += dr[c];
+    }
+}
+
+static void axpy(size_t n, double a, const double *x, double *y) {
+    for (size_t i = 0; i < n; i++) y[i] += a * x[i];
+}
+
+const nnbi_kernels nnbi_kernels_scalar = {
+    .isa = "scalar",
+    .width = 1,
+    .bias_act = bias_act,
+    .act_backward = act_backward,
+    .delta_se = delta_se,
+    .delta_se_sigmoid = delta_se_sigmoid,
+    .delta_bce_sigmoid = delta_bce_sigmoid,
+    .delta_ce_softmax = delta_ce_softmax,
+    .col_sum = col_sum,
+    .axpy = axpy,
+};

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Every symbol libnnblas.so exports starts with nnb_ (besides the version-script node names), and
+# every function the public header declares is exported.
+set -eu
+lib=$1
+header=$2
+syms=$(nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//' | sort -u)
+bad=$(printf '%s\n' "$syms" | grep -v -e '^nnb_' -e '^NNBLAS_[0-9_]*$' || true)
+if [ -n "$bad" ]; then
+    echo "exported symbols without the nnb_ prefix:"
+    printf '%s\n' "$bad" | sed 's/^/  /'
+    exit 1
+fi
+missing=""
+for f in $(grep -o '^NNB_API[^(]*(' "$header" | sed 's/($//' | awk '{print $NF}' | tr -d '*'); do
+    printf '%s\n' "$syms" | grep -qx "$f" || missing="$missing $f"
+done
+if [ -n "$missing" ]; then
+    echo "declared in the header but not exported:$missing"
+    exit 1
+fi
+n=$(printf '%s\n' "$syms" | grep -c '^nnb_')
+echo "ok: $n exported functions, all nnb_*"

@@ -1,0 +1,325 @@
+#include "nnb_test.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* ---- shared data ---- */
+
+const char *nnbt_shared_dir(void) {
+    const char *d = getenv("NNBLAS_SHARED_DIR");
+#ifdef NNBT_SHARED_DIR
+    if (!d || !*d) d = NNBT_SHARED_DIR;
+#endif
+    struct stat st;
+    if (!d || stat(d, &st) != 0 || !S_ISDIR(st.st_mode)) return NULL;
+    return d;
+}
+
+const char *nnbt_shared_path(const char *rel) {
+    static char buf[4096];
+    const char *d = nnbt_shared_dir();
+    snprintf(buf, sizeof buf, "%s/%s", d ? d : ".", rel);
+    return buf;
+}
+
+/* ---- JSON ---- */
+
+enum { J_NULL, J_NUM, J_STR, J_ARR, J_OBJ, J_BOOL };
+
+struct nnbt_json {
+    int type;
+    double num;
+    char *str;          /* string value, or member key when inside an object */
+    size_t n;           /* children */
+    struct nnbt_json *kids;
+    char **keys;        /* object member names */
+};
+
+static void skip_ws(const char **p) {
+    while (**p && isspace((unsigned char)**p)) (*p)++;
+}
+
+static int parse(const char **p, nnbt_json *out);
+
+static char *parse_str(const char **p) {
+    if (**p != '"') return NULL;
+    (*p)++;
+    const char *s = *p;
+    while (**p && **p != '"') {
+        if (**p == '\\' && (*p)[1]) (*p)++;
+        (*p)++;
+    }
+    if (**p != '"') return NULL;
+    size_t n = (size_t)(*p - s);
+    char *r = malloc(n + 1);
+    memcpy(r, s, n);
+    r[n] = 0;
+    (*p)++;
+    return r;
+}
+
+static int parse(const char **p, nnbt_json *out) {
+    memset(out, 0, sizeof *out);
+    skip_ws(p);
+    char c = **p;
+    if (c == '{' || c == '[') {
+        int obj = c == '{';
+        out->type = obj ? J_OBJ : J_ARR;
+        (*p)++;
+        size_t cap = 0;
+        skip_ws(p);
+        if (**p == (obj ? '}' : ']')) {
+            (*p)++;
+            return 1;
+        }
+        for (;;) {
+            if (out->n == cap) {
+                cap = cap ? cap * 2 : 8;
+                out->kids = realloc(out->kids, cap * sizeof *out->kids);
+                if (obj) out->keys = realloc(out->keys, cap * sizeof *out->keys);
+            }
+            if (obj) {
+                skip_ws(p);
+                out->keys[out->n] = parse_str(p);
+                if (!out->keys[out->n]) return 0;
+                skip_ws(p);
+                if (**p != ':') return 0;
+                (*p)++;
+            }
+            if (!parse(p, &out->kids[out->n])) return 0;
+            out->n++;
+            skip_ws(p);
+            if (**p == ',') {
+                (*p)++;
+                continue;
+            }
+            if (**p == (obj ? '}' : ']')) {
+                (*p)++;
+                return 1;
+            }
+            return 0;
+        }
+    }
+    if (c == '"') {
+        out->type = J_STR;
+        out->str = parse_str(p);
+        return out->str != NULL;
+    }
+    if (strncmp(*p, "true", 4) == 0 || strncmp(*p, "false", 5) == 0) {
+        out->type = J_BOOL;
+        out->num = **p == 't';
+        *p += **p == 't' ? 4 : 5;
+        return 1;
+    }
+    if (strncmp(*p, "null", 4) == 0) {
+        *p += 4;
+        return 1;
+    }
+    char *end;
+    out->type = J_NUM;
+    out->num = strtod(*p, &end);
+    if (end == *p) return 0;
+    *p = end;
+    return 1;
+}
+
+static void free_kids(nnbt_json *j) {
+    for (size_t i = 0; i < j->n; i++) {
+        free_kids(&j->kids[i]);
+        if (j->keys) free(j->keys[i]);
+    }
+    free(j->kids);
+    free(j->keys);
+    free(j->str);
+}
+
+void nnbt_json_free(nnbt_json *j) {
+    if (!j) return;
+    free_kids(j);
+    free(j);
+}
+
+nnbt_json *nnbt_json_load(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[got] = 0;
+    nnbt_json *j = malloc(sizeof *j);
+    const char *p = buf;
+    if (!parse(&p, j)) {
+        free_kids(j);
+        free(j);
+        j = NULL;
+    }
+    free(buf);
+    return j;
+}
+
+const nnbt_json *nnbt_json_get(const nnbt_json *j, const char *path) {
+    char key[256];
+    while (j && *path) {
+        const char *dot = strchr(path, '.');
+        size_t n = dot ? (size_t)(dot - path) : strlen(path);
+        if (n >= sizeof key || j->type != J_OBJ) return NULL;
+        memcpy(key, path, n);
+        key[n] = 0;
+        const nnbt_json *next = NULL;
+        for (size_t i = 0; i < j->n; i++)
+            if (strcmp(j->keys[i], key) == 0) next = &j->kids[i];
+        j = next;
+        path += n + (dot ? 1 : 0);
+    }
+    return j;
+}
+
+double nnbt_json_num(const nnbt_json *j) { return j && j->type == J_NUM ? j->num : NAN; }
+size_t nnbt_json_len(const nnbt_json *j) { return j && j->type == J_ARR ? j->n : 0; }
+const nnbt_json *nnbt_json_at(const nnbt_json *j, size_t i) {
+    return j && j->type == J_ARR && i < j->n ? &j->kids[i] : NULL;
+}
+
+static void flatten(const nnbt_json *j, double *out, size_t *k) {
+    if (j->type == J_ARR)
+        for (size_t i = 0; i < j->n; i++) flatten(&j->kids[i], out, k);
+    else
+        out[(*k)++] = j->num;
+}
+
+static size_t count(const nnbt_json *j) {
+    if (j->type != J_ARR) return 1;
+    size_t s = 0;
+    for (size_t i = 0; i < j->n; i++) s += count(&j->kids[i]);
+    return s;
+}
+
+double *nnbt_json_doubles(const nnbt_json *j, size_t *n) {
+    if (!j) return NULL;
+    size_t c = count(j), k = 0;
+    double *out = malloc((c ? c : 1) * sizeof *out);
+    flatten(j, out, &k);
+    if (n) *n = c;
+    return out;
+}
+
+static nnbt_json *fixtures;
+static void free_fixtures(void) { nnbt_json_free(fixtures); }
+
+const nnbt_json *nnbt_fixtures(void) {
+    if (!fixtures && nnbt_shared_dir()) {
+        fixtures = nnbt_json_load(nnbt_shared_path("data/seed-fixtures.json"));
+        atexit(free_fixtures);
+    }
+    return fixtures;
+}
+
+/* ---- admissions ---- */
+
+size_t nnbt_admissions(double **Xp, double **yp, double mean_std[4]) {
+    FILE *f = fopen(nnbt_shared_path("data/admissions.csv"), "rb");
+    if (!f) return 0;
+    size_t cap = 512, n = 0;
+    double *raw = malloc(cap * 4 * sizeof *raw);
+    char line[256];
+    /* The header; the file may end its lines with \n, \r\n or a bare \r, so split on both. */
+    int c, len = 0, header = 1;
+    for (;;) {
+        c = fgetc(f);
+        if (c == EOF || c == '\n' || c == '\r') {
+            line[len] = 0;
+            if (len > 0 && !header) {
+                double v[4];
+                if (sscanf(line, "%lf,%lf,%lf,%lf", &v[0], &v[1], &v[2], &v[3]) == 4) {
+                    if (n == cap) raw = realloc(raw, (cap *= 2) * 4 * sizeof *raw);
+                    memcpy(raw + 4 * n++, v, sizeof v);
+                }
+            }
+            if (len > 0) header = 0;
+            len = 0;
+            if (c == EOF) break;
+            continue;
+        }
+        if (len < (int)sizeof line - 1) line[len++] = (char)c;
+    }
+    fclose(f);
+    double mean[2] = {0, 0}, sd[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < n; i++) mean[k] += raw[4 * i + 1 + k];
+        mean[k] /= (double)n;
+        for (size_t i = 0; i < n; i++) {
+            double d = raw[4 * i + 1 + k] - mean[k];
+            sd[k] += d * d;
+        }
+        sd[k] = sqrt(sd[k] / (double)(n - 1));
+    }
+    double *X = calloc(n * 6, sizeof *X), *y = malloc(n * sizeof *y);
+    for (size_t i = 0; i < n; i++) {
+        y[i] = raw[4 * i];
+        X[6 * i + 0] = (raw[4 * i + 1] - mean[0]) / sd[0];
+        X[6 * i + 1] = (raw[4 * i + 2] - mean[1]) / sd[1];
+        int rank = (int)raw[4 * i + 3];
+        if (rank >= 1 && rank <= 4) X[6 * i + 1 + rank] = 1.0;
+    }
+    free(raw);
+    if (mean_std) {
+        mean_std[0] = mean[0], mean_std[1] = sd[0], mean_std[2] = mean[1], mean_std[3] = sd[1];
+    }
+    *Xp = X;
+    *yp = y;
+    return n;
+}
+
+double *nnbt_gather(const double *a, size_t cols, const size_t *idx, size_t n) {
+    double *out = malloc((n * cols > 0 ? n * cols : 1) * sizeof *out);
+    for (size_t i = 0; i < n; i++) memcpy(out + i * cols, a + idx[i] * cols, cols * sizeof *out);
+    return out;
+}
+
+/* ---- numbers ---- */
+
+int nnbt_close(double a, double b, double rel_tol) {
+    if (a == b) return 1;
+    if (!isfinite(a) || !isfinite(b)) return 0;
+    return fabs(a - b) <= rel_tol * fmax(fabs(a), fabs(b));
+}
+
+double nnbt_uniform(nnbt_rng *r) {
+    /* splitmix64 */
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1.0p-53;
+}
+
+double nnbt_normal(nnbt_rng *r) {
+    double u1 = nnbt_uniform(r), u2 = nnbt_uniform(r);
+    if (u1 < 1e-300) u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* ---- main ---- */
+
+int nnbt_run(Suite *s, int needs_shared) {
+    if (needs_shared && !nnbt_shared_dir()) {
+        const char *req = getenv("NNBLAS_REQUIRE_SHARED");
+        if (req && strcmp(req, "1") == 0) {
+            fprintf(stderr, "the shared data folder is missing (NNBLAS_SHARED_DIR=%s) and "
+                            "NNBLAS_REQUIRE_SHARED=1\n",
+                    getenv("NNBLAS_SHARED_DIR") ? getenv("NNBLAS_SHARED_DIR") : "");
+            return 1;
+        }
+        fprintf(stderr, "skipped: the shared data folder (../shared) is missing\n");
+        return 77;
+    }
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,84 @@
+/*
+ * Helpers shared by the Check suites: the shared-data folder, a small JSON reader for
+ * seed-fixtures.json, the admissions data prepared as the tutorial prepares it, tolerance checks
+ * and a main() per suite.
+ */
+#ifndef NNB_TEST_H
+#define NNB_TEST_H
+
+#include <check.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "nnblas.h"
+
+/* ---- shared data ---- */
+
+/* The shared folder (NNBLAS_SHARED_DIR, else the one meson was configured with), or NULL if it
+ * does not exist. */
+const char *nnbt_shared_dir(void);
+/* Path of a file under the shared folder, in a static buffer. */
+const char *nnbt_shared_path(const char *rel);
+
+/* ---- JSON (enough for the fixtures: objects, arrays, numbers, strings, literals) ---- */
+
+typedef struct nnbt_json nnbt_json;
+nnbt_json *nnbt_json_load(const char *path);
+void nnbt_json_free(nnbt_json *j);
+/* Member lookup by a dotted path ("a.b.c"); NULL if absent. */
+const nnbt_json *nnbt_json_get(const nnbt_json *j, const char *path);
+double nnbt_json_num(const nnbt_json *j);
+size_t nnbt_json_len(const nnbt_json *j);                 /* array length */
+const nnbt_json *nnbt_json_at(const nnbt_json *j, size_t i); /* array item */
+/* Flattens a numeric array (or array of arrays, row-major) into a new malloc'd buffer. */
+double *nnbt_json_doubles(const nnbt_json *j, size_t *n);
+
+/* The fixtures file, loaded once (NULL if the shared folder is missing). */
+const nnbt_json *nnbt_fixtures(void);
+
+/* ---- the tutorial's admissions data ---- */
+
+/* Reads admissions.csv (admit,gre,gpa,rank), one-hots rank into rank_1..rank_4 and standardises
+ * gre and gpa over all 400 rows with the sample standard deviation, as the tutorial's pandas code
+ * does. X is 400 x 6 in the fixtures' feature order, y is 400. Returns the row count (0 on error). */
+size_t nnbt_admissions(double **X, double **y, double mean_std[4]);
+
+/* Gathers rows `idx` of a (n x cols) matrix into a new buffer. */
+double *nnbt_gather(const double *a, size_t cols, const size_t *idx, size_t n);
+
+/* ---- numbers ---- */
+
+/* |a - b| <= tol * max(|a|, |b|) (relative), or both tiny. */
+int nnbt_close(double a, double b, double rel_tol);
+#define nnbt_assert_rel(a, b, tol)                                                            \
+    do {                                                                                      \
+        double nnbt_a_ = (a), nnbt_b_ = (b);                                                  \
+        ck_assert_msg(nnbt_close(nnbt_a_, nnbt_b_, (tol)),                                    \
+                      "%s = %.17g, expected %.17g (rel err %.3g > %g)", #a, nnbt_a_, nnbt_b_, \
+                      fabs(nnbt_a_ - nnbt_b_) / fmax(fabs(nnbt_a_), fabs(nnbt_b_)), (double)(tol)); \
+    } while (0)
+
+#define nnbt_ok(call)                                                                         \
+    do {                                                                                      \
+        nnb_status nnbt_st_ = (call);                                                         \
+        ck_assert_msg(nnbt_st_ == NNB_OK, "%s returned %s: %s", #call,                        \
+                      nnb_status_name(nnbt_st_), nnb_last_error());                           \
+    } while (0)
+
+/* A small deterministic generator for test data (independent of the library's). */
+typedef struct { uint64_t s; } nnbt_rng;
+double nnbt_uniform(nnbt_rng *r); /* [0, 1) */
+double nnbt_normal(nnbt_rng *r);
+
+/* ---- main ---- */
+
+/* Runs the suite; needs_shared = 1 skips (exit 77) when the shared folder is missing, unless
+ * NNBLAS_REQUIRE_SHARED=1, which makes that a failure. */
+int nnbt_run(Suite *s, int needs_shared);
+#define NNBT_MAIN(suite_fn, needs_shared) \
+    int main(void) { return nnbt_run(suite_fn(), (needs_shared)); }
+
+#endif
