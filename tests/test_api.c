@@ -17,7 +17,7 @@ START_TEST(versions) {
 }
 END_TEST
 
-START_TEST(threads) {
+START_TEST(blas_threads) {
     int before = nnb_get_num_threads();
     ck_assert_int_ge(before, 1);
     nnbt_ok(nnb_set_num_threads(1));
@@ -230,7 +230,7 @@ static Suite *suite(void) {
     TCase *tc = tcase_create("core api");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, versions);
-    tcase_add_test(tc, threads);
+    tcase_add_test(tc, blas_threads);
     tcase_add_test(tc, layout_and_views);
     tcase_add_test(tc, steps_and_gradients);
     tcase_add_test(tc, predict_blocks);
