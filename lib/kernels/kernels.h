@@ -52,6 +52,33 @@ typedef struct nnbi_kernels {
 
     /* y <- y + a * x (plain gradient step with a = -lr). */
     void (*axpy)(size_t n, double a, const double *x, double *y);
+
+    /* x <- a * x */
+    void (*scal)(size_t n, double a, double *x);
+
+    /* sum x_i^2 (gradient norms for clipping) */
+    double (*sumsq)(size_t n, const double *x);
+
+    /* The optimisers' updates over the whole parameter arena (PyTorch's formulas). In all of them
+     * g' = g + l2 * theta (L2 weight decay folded into the gradient; l2 may be 0).
+     *
+     * SGD with momentum (mu > 0; mu = 0 is plain SGD and v is not touched, may be NULL):
+     *   v = mu v + g';  theta -= lr * (nesterov ? g' + mu v : v) */
+    void (*sgd)(size_t n, double *theta, const double *g, double *v, double lr, double mu,
+                double l2, int nesterov);
+
+    /* Adam / AdamW: m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2;
+     *   theta -= lr * (bc1 m / (sqrt(bc2 v) + eps) + decoupled * theta)
+     * where bc1 = 1/(1-b1^t), bc2 = 1/(1-b2^t) (bias corrections, computed by the caller) and
+     * `decoupled` is AdamW's weight decay (0 for Adam). The decoupled term uses theta before the
+     * step, as PyTorch's AdamW does (it shrinks theta first). */
+    void (*adam)(size_t n, double *theta, const double *g, double *m, double *v, double lr,
+                 double b1, double b2, double eps, double bc1, double bc2, double l2,
+                 double decoupled);
+
+    /* RMSprop: v = rho v + (1-rho) g'^2;  theta -= lr g' / (sqrt(v) + eps) */
+    void (*rmsprop)(size_t n, double *theta, const double *g, double *v, double lr, double rho,
+                    double eps, double l2);
 } nnbi_kernels;
 
 /* The scalar table (always available; the reference for the others). */

@@ -150,6 +150,54 @@ static void axpy(size_t n, double a, const double *x, double *y) {
     for (size_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+static void scal(size_t n, double a, double *x) {
+    for (size_t i = 0; i < n; i++) x[i] *= a;
+}
+
+static double sumsq(size_t n, const double *x) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++) s += x[i] * x[i];
+    return s;
+}
+
+static void sgd(size_t n, double *theta, const double *g, double *v, double lr, double mu, double l2,
+                int nesterov) {
+    if (mu == 0.0) {
+        for (size_t i = 0; i < n; i++) theta[i] -= lr * (g[i] + l2 * theta[i]);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double gi = g[i] + l2 * theta[i];
+        double vi = mu * v[i] + gi;
+        v[i] = vi;
+        theta[i] -= lr * (nesterov ? gi + mu * vi : vi);
+    }
+}
+
+static void adam(size_t n, double *theta, const double *g, double *m, double *v, double lr,
+                 double b1, double b2, double eps, double bc1, double bc2, double l2,
+                 double decoupled) {
+    for (size_t i = 0; i < n; i++) {
+        double t = theta[i];
+        double gi = g[i] + l2 * t;
+        double mi = b1 * m[i] + (1.0 - b1) * gi;
+        double vi = b2 * v[i] + (1.0 - b2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        theta[i] = t - lr * (bc1 * mi / (sqrt(bc2 * vi) + eps) + decoupled * t);
+    }
+}
+
+static void rmsprop(size_t n, double *theta, const double *g, double *v, double lr, double rho,
+                    double eps, double l2) {
+    for (size_t i = 0; i < n; i++) {
+        double gi = g[i] + l2 * theta[i];
+        double vi = rho * v[i] + (1.0 - rho) * gi * gi;
+        v[i] = vi;
+        theta[i] -= lr * gi / (sqrt(vi) + eps);
+    }
+}
+
 const nnbi_kernels nnbi_kernels_scalar = {
     .isa = "scalar",
     .width = 1,
@@ -161,4 +209,9 @@ const nnbi_kernels nnbi_kernels_scalar = {
     .delta_ce_softmax = delta_ce_softmax,
     .col_sum = col_sum,
     .axpy = axpy,
+    .scal = scal,
+    .sumsq = sumsq,
+    .sgd = sgd,
+    .adam = adam,
+    .rmsprop = rmsprop,
 };
