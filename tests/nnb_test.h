@@ -49,6 +49,17 @@ size_t nnbt_admissions(double **X, double **y, double mean_std[4]);
 /* Gathers rows `idx` of a (n x cols) matrix into a new buffer. */
 double *nnbt_gather(const double *a, size_t cols, const size_t *idx, size_t n);
 
+/* ---- files ---- */
+
+/* A private temporary folder, made on first use and removed (with its contents) at exit. */
+const char *nnbt_tmpdir(void);
+/* "<tmpdir>/name" into buf. */
+void nnbt_tmp_path(char *buf, size_t len, const char *name);
+/* Writes len bytes to path; 1 on success. */
+int nnbt_write_file(const char *path, const void *data, size_t len);
+/* The whole file in a new buffer with a NUL after it (NULL on failure). */
+char *nnbt_read_file(const char *path, size_t *len);
+
 /* ---- numbers ---- */
 
 /* |a - b| <= tol * max(|a|, |b|) (relative), or both tiny. */
