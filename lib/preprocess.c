@@ -540,8 +540,11 @@ NNB_API nnb_status nnb_prep_fit_matrix(nnb_prep *p, const double *x, size_t rows
     size_t total, r, c;
     if (!nnbi_mul_size(rows, cols, &total))
         return nnbi_error(NNB_E_TOO_LARGE, __func__, "x is %zu x %zu", rows, cols);
-    if (nnbi_find_nonfinite(x, rows, cols, &r, &c))
-        return nnbi_error(NNB_E_NONFINITE, __func__, "x[%zu][%zu] is %g", r, c, x[r * cols + c]);
+    for (size_t i = 0; i < total; i++)
+        if (!isfinite(x[i])) {
+            r = i / cols, c = i % cols;
+            return nnbi_error(NNB_E_NONFINITE, __func__, "x[%zu][%zu] is %g", r, c, x[i]);
+        }
     double *a = calloc(cols, sizeof *a), *b = calloc(cols, sizeof *b);
     nnb_status st = NNB_OK;
     if (!a || !b) {
