@@ -184,6 +184,7 @@ const nnbt_json *nnbt_json_get(const nnbt_json *j, const char *path) {
 }
 
 double nnbt_json_num(const nnbt_json *j) { return j && j->type == J_NUM ? j->num : NAN; }
+const char *nnbt_json_str(const nnbt_json *j) { return j && j->type == J_STR ? j->str : NULL; }
 size_t nnbt_json_len(const nnbt_json *j) { return j && j->type == J_ARR ? j->n : 0; }
 const nnbt_json *nnbt_json_at(const nnbt_json *j, size_t i) {
     return j && j->type == J_ARR && i < j->n ? &j->kids[i] : NULL;

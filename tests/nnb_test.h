@@ -31,6 +31,7 @@ void nnbt_json_free(nnbt_json *j);
 /* Member lookup by a dotted path ("a.b.c"); NULL if absent. */
 const nnbt_json *nnbt_json_get(const nnbt_json *j, const char *path);
 double nnbt_json_num(const nnbt_json *j);
+const char *nnbt_json_str(const nnbt_json *j);           /* string value, or NULL */
 size_t nnbt_json_len(const nnbt_json *j);                 /* array length */
 const nnbt_json *nnbt_json_at(const nnbt_json *j, size_t i); /* array item */
 /* Flattens a numeric array (or array of arrays, row-major) into a new malloc'd buffer. */
