@@ -241,35 +241,57 @@ nnb_status nnbi_prep_add_input(nnb_prep *p, const char *name, uint32_t role, uin
     in->text = text ? 1 : 0;
     in->name = nnbi_strdup(name);
     if (!in->name) return nnbi_error(NNB_E_NOMEM, func, "no memory");
-    p->n_inputs++; /* from here on nnbi_prep_clear_fit() frees what is set */
+    p->n_inputs++; /* from here on a failure removes the input again */
+    nnb_status st = NNB_OK;
     if (n_cats == 0) return NNB_OK;
     in->cats = calloc(n_cats, sizeof *in->cats);
-    if (!in->cats) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    if (!in->cats) {
+        st = nnbi_error(NNB_E_NOMEM, func, "no memory");
+        goto fail;
+    }
     in->n_cats = n_cats;
     if (!in->text) {
         in->cat_values = malloc(n_cats * sizeof *in->cat_values);
-        if (!in->cat_values) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+        if (!in->cat_values) {
+            st = nnbi_error(NNB_E_NOMEM, func, "no memory");
+            goto fail;
+        }
     }
     for (size_t k = 0; k < n_cats; k++) {
-        if (!cats[k])
-            return nnbi_error(NNB_E_FORMAT, func, "column '%s': category %zu is missing", name, k);
+        if (!cats[k]) {
+            st = nnbi_error(NNB_E_FORMAT, func, "column '%s': category %zu is missing", name, k);
+            goto fail;
+        }
         in->cats[k] = nnbi_strdup(cats[k]);
-        if (!in->cats[k]) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+        if (!in->cats[k]) {
+            st = nnbi_error(NNB_E_NOMEM, func, "no memory");
+            goto fail;
+        }
         int sorted;
         if (in->text) {
             sorted = k == 0 || strcmp(cats[k - 1], cats[k]) < 0;
         } else {
-            if (nnbi_parse_number(cats[k], &in->cat_values[k]) != 1)
-                return nnbi_error(NNB_E_FORMAT, func, "column '%s': category '%s' is not a number",
-                                  name, cats[k]);
+            if (nnbi_parse_number(cats[k], &in->cat_values[k]) != 1) {
+                st = nnbi_error(NNB_E_FORMAT, func, "column '%s': category '%s' is not a number",
+                                name, cats[k]);
+                goto fail;
+            }
             sorted = k == 0 || in->cat_values[k - 1] < in->cat_values[k];
         }
-        if (!sorted)
-            return nnbi_error(NNB_E_FORMAT, func,
-                              "column '%s': categories are not sorted and distinct at '%s'", name,
-                              cats[k]);
+        if (!sorted) {
+            st = nnbi_error(NNB_E_FORMAT, func,
+                            "column '%s': categories are not sorted and distinct at '%s'", name,
+                            cats[k]);
+            goto fail;
+        }
     }
     return NNB_OK;
+fail:
+    free(in->name);
+    free_strings(in->cats, in->n_cats);
+    free(in->cat_values);
+    p->n_inputs--;
+    return st;
 }
 
 static char *joined(const char *a, const char *b) {
