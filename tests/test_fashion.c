@@ -32,7 +32,8 @@ START_TEST(train_and_test) {
     /* decoded straight into x: no second full-size buffer */
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    double peak_mib = (double)ru.ru_maxrss / 1024, data_mib = (double)rows * (784 + 10) * 8 / 1048576;
+    double peak_mib = (double)ru.ru_maxrss / 1024;
+    double data_mib = (double)rows * (784 + 10) * 8 / 1048576;
     ck_assert_msg(peak_mib < data_mib * 1.15 + 64, "peak RSS %.0f MiB for %.0f MiB of data",
                   peak_mib, data_mib);
 #endif
