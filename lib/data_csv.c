@@ -47,13 +47,10 @@ static int name_list_has(const name_list *l, const char *name) {
 
 static nnb_status name_list_add(name_list *l, const char *name, const char *func) {
     if (name_list_has(l, name)) return NNB_OK;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 4;
-        char **p = realloc(l->names, cap * sizeof *p);
-        if (!p) return nnbi_error(NNB_E_NOMEM, func, "no memory for a column name");
-        l->names = p;
-        l->cap = cap;
-    }
+    void *grown = nnbi_grow(l->names, &l->cap, l->n + 1, sizeof *l->names, 4);
+    if (!grown)
+        return nnbi_error(NNB_E_NOMEM, func, "no memory for a column name");
+    l->names = grown;
     char *d = nnbi_strdup(name);
     if (!d) return nnbi_error(NNB_E_NOMEM, func, "no memory for a column name");
     l->names[l->n++] = d;
@@ -213,13 +210,10 @@ static void quote_cell(const char *s, char *out, size_t len) {
 }
 
 static nnb_status push_line(parser *p, size_t line) {
-    if (p->n_rows == p->cap_line) {
-        size_t cap = p->cap_line ? 2 * p->cap_line : 1024;
-        size_t *l = realloc(p->line, cap * sizeof *l);
-        if (!l) return nnbi_error(NNB_E_NOMEM, p->func, "%s: no memory for the row index", p->name);
-        p->line = l;
-        p->cap_line = cap;
-    }
+    void *grown = nnbi_grow(p->line, &p->cap_line, p->n_rows + 1, sizeof *p->line, 1024);
+    if (!grown)
+        return nnbi_error(NNB_E_NOMEM, p->func, "%s: no memory for the row index", p->name);
+    p->line = grown;
     p->line[p->n_rows++] = line;
     return NNB_OK;
 }
@@ -337,14 +331,10 @@ static nnb_status check_memory(const char *func, const char *name, size_t need, 
 
 static nnb_status pool_add(nnb_table *t, size_t *cap, const char *s, size_t *off, const char *func) {
     size_t len = strlen(s) + 1;
-    if (t->pool_len + len > *cap) {
-        size_t c = *cap ? *cap : 4096;
-        while (c < t->pool_len + len) c *= 2;
-        char *p = realloc(t->pool, c);
-        if (!p) return nnbi_error(NNB_E_NOMEM, func, "%s: no memory for texts", t->source);
-        t->pool = p;
-        *cap = c;
-    }
+    void *grown = nnbi_grow(t->pool, cap, t->pool_len + len, 1, 4096);
+    if (!grown)
+        return nnbi_error(NNB_E_NOMEM, func, "%s: no memory for texts", t->source);
+    t->pool = grown;
     memcpy(t->pool + t->pool_len, s, len);
     *off = t->pool_len;
     t->pool_len += len;
@@ -548,41 +538,34 @@ static nnb_status read_file(const char *func, const char *path, char **buf, size
         close(fd);
         return nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read the file", path);
     }
+    nnb_status st = NNB_OK;
     for (;;) {
-        if (n + 1 >= cap) {
-            /* Full: at the end of a regular file, or a file that grew, or not a regular file. */
-            char probe;
-            ssize_t got = read(fd, &probe, 1);
-            if (got == 0) break;
-            if (got < 0) {
-                if (errno == EINTR) continue;
-                int e = errno;
-                free(b);
-                close(fd);
-                return nnbi_error(NNB_E_IO, func, "cannot read %s: %s", path, strerror(e));
-            }
-            size_t c = cap * 2;
-            char *nb = c > cap ? realloc(b, c) : NULL;
-            if (!nb) {
-                free(b);
-                close(fd);
-                return nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read the file", path);
-            }
-            b = nb;
-            cap = c;
-            b[n++] = probe;
-            continue;
-        }
-        ssize_t got = read(fd, b + n, cap - 1 - n);
+        /* When the buffer is full (at the end of a regular file, or a file that grew, or not a
+         * regular file), one byte is read aside to learn whether the file goes on. */
+        char probe;
+        int full = n + 1 >= cap;
+        ssize_t got = read(fd, full ? &probe : b + n, full ? 1 : cap - 1 - n);
+        if (got < 0 && errno == EINTR) continue;
         if (got < 0) {
-            if (errno == EINTR) continue;
-            int e = errno;
-            free(b);
-            close(fd);
-            return nnbi_error(NNB_E_IO, func, "cannot read %s: %s", path, strerror(e));
+            st = nnbi_error(NNB_E_IO, func, "cannot read %s: %s", path, strerror(errno));
+            break;
         }
         if (got == 0) break;
+        if (full) {
+            void *grown = nnbi_grow(b, &cap, cap + 1, 1, cap);
+            if (!grown) {
+                st = nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read the file", path);
+                break;
+            }
+            b = grown;
+            b[n] = probe;
+        }
         n += (size_t)got;
+    }
+    if (st != NNB_OK) {
+        free(b);
+        close(fd);
+        return st;
     }
     close(fd);
     b[n] = '\0';

@@ -223,12 +223,17 @@ static nnb_status idx_decode(idx_file *f, double *out, double scale, size_t n_cl
     return st;
 }
 
+/* The checks and opening shared by the readers. */
+static nnb_status open_for_read(idx_file *f, const char *path, const double *out, const char *func) {
+    NNBI_CHECK_NULL(path, func);
+    NNBI_CHECK_NULL(out, func);
+    return idx_open(f, path, func);
+}
+
 NNB_API nnb_status nnb_idx_read_images(const char *path, double *x, size_t x_len, size_t *rows,
                                        size_t *cols) {
-    NNBI_CHECK_NULL(path, __func__);
-    NNBI_CHECK_NULL(x, __func__);
     idx_file f;
-    nnb_status st = idx_open(&f, path, __func__);
+    nnb_status st = open_for_read(&f, path, x, __func__);
     if (st != NNB_OK) return st;
     if (x_len < f.total) {
         idx_close(&f);
@@ -242,10 +247,8 @@ NNB_API nnb_status nnb_idx_read_images(const char *path, double *x, size_t x_len
 
 NNB_API nnb_status nnb_idx_read_labels(const char *path, size_t n_classes, double *y, size_t y_len,
                                        size_t *rows) {
-    NNBI_CHECK_NULL(path, __func__);
-    NNBI_CHECK_NULL(y, __func__);
     idx_file f;
-    nnb_status st = idx_open(&f, path, __func__);
+    nnb_status st = open_for_read(&f, path, y, __func__);
     if (st != NNB_OK) return st;
     size_t need;
     if (f.item_size != 1) {

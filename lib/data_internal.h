@@ -64,6 +64,11 @@ size_t nnbi_available_memory(void);
 /* Formats a byte count for a message ("376.3 MiB"). */
 void nnbi_format_bytes(size_t bytes, char *buf, size_t len);
 
+/* Makes room for at least `need` elements of `elem` bytes in arr (capacity *cap, doubled from
+ * `first`): returns the (possibly moved) array, or NULL if memory ran out (arr is then still
+ * valid and *cap unchanged). */
+void *nnbi_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first);
+
 /* Duplicates a string (NULL on failure). */
 char *nnbi_strdup(const char *s);
 

@@ -131,6 +131,19 @@ void nnbi_format_bytes(size_t bytes, char *buf, size_t len) {
     leave_c_locale(old);
 }
 
+void *nnbi_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first) {
+    if (need <= *cap) return arr;
+    size_t c = *cap ? *cap : first;
+    while (c < need) {
+        if (c > SIZE_MAX / 2) return NULL;
+        c *= 2;
+    }
+    if (c > SIZE_MAX / elem) return NULL;
+    void *p = realloc(arr, c * elem);
+    if (p) *cap = c;
+    return p;
+}
+
 char *nnbi_strdup(const char *s) {
     size_t n = strlen(s) + 1;
     char *d = malloc(n);

@@ -66,13 +66,10 @@ static nnbi_prep_spec *spec_find(const nnb_prep *p, const char *name) {
 static nnb_status spec_get(nnb_prep *p, const char *name, const char *func, nnbi_prep_spec **out) {
     *out = spec_find(p, name);
     if (*out) return NNB_OK;
-    if (p->n_spec == p->cap_spec) {
-        size_t cap = p->cap_spec ? 2 * p->cap_spec : 8;
-        nnbi_prep_spec *s = realloc(p->spec, cap * sizeof *s);
-        if (!s) return nnbi_error(NNB_E_NOMEM, func, "no memory");
-        p->spec = s;
-        p->cap_spec = cap;
-    }
+    void *grown = nnbi_grow(p->spec, &p->cap_spec, p->n_spec + 1, sizeof *p->spec, 8);
+    if (!grown)
+        return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    p->spec = grown;
     nnbi_prep_spec *s = &p->spec[p->n_spec];
     memset(s, 0, sizeof *s);
     s->name = nnbi_strdup(name);
@@ -82,13 +79,20 @@ static nnb_status spec_get(nnb_prep *p, const char *name, const char *func, nnbi
     return NNB_OK;
 }
 
-static nnb_status configurable(const nnb_prep *p, const char *column, const char *func) {
-    NNBI_CHECK_NULL(p, func);
-    NNBI_CHECK_NULL(column, func);
+static nnb_status not_fitted(const nnb_prep *p, const char *func) {
     if (p->fitted)
         return nnbi_error(NNB_E_STATE, func,
                           "the preparation is fitted; configure a new one to change it");
     return NNB_OK;
+}
+
+/* The checks every setter makes, then the spec of `column`. */
+static nnb_status spec_for(nnb_prep *p, const char *column, const char *func,
+                           nnbi_prep_spec **out) {
+    NNBI_CHECK_NULL(p, func);
+    NNBI_CHECK_NULL(column, func);
+    nnb_status st = not_fitted(p, func);
+    return st != NNB_OK ? st : spec_get(p, column, func, out);
 }
 
 static const char *role_text(const nnbi_prep_spec *s) {
@@ -105,7 +109,9 @@ static nnb_status conflict(const nnbi_prep_spec *s, const char *func, const char
 }
 
 NNB_API nnb_status nnb_prep_set_target(nnb_prep *p, const char *column, nnb_target_kind kind) {
-    nnb_status st = configurable(p, column, __func__);
+    NNBI_CHECK_NULL(p, __func__);
+    NNBI_CHECK_NULL(column, __func__);
+    nnb_status st = not_fitted(p, __func__);
     if (st != NNB_OK) return st;
     if (kind != NNB_TARGET_VALUES && kind != NNB_TARGET_ONEHOT && kind != NNB_TARGET_INDEX)
         return nnbi_error(NNB_E_INVALID_ARG, __func__, "unknown target kind %d", (int)kind);
@@ -119,7 +125,7 @@ NNB_API nnb_status nnb_prep_set_target(nnb_prep *p, const char *column, nnb_targ
                               o->name);
     }
     nnbi_prep_spec *s;
-    if ((st = spec_get(p, column, __func__, &s)) != NNB_OK) return st;
+    if ((st = spec_for(p, column, __func__, &s)) != NNB_OK) return st;
     if (s->role == NNBI_ROLE_DROP || s->onehot) return conflict(s, __func__, "a target");
     if (s->scale_set && kind != NNB_TARGET_VALUES)
         return conflict(s, __func__, "a classification target");
@@ -129,10 +135,9 @@ NNB_API nnb_status nnb_prep_set_target(nnb_prep *p, const char *column, nnb_targ
 }
 
 NNB_API nnb_status nnb_prep_drop(nnb_prep *p, const char *column) {
-    nnb_status st = configurable(p, column, __func__);
-    if (st != NNB_OK) return st;
     nnbi_prep_spec *s;
-    if ((st = spec_get(p, column, __func__, &s)) != NNB_OK) return st;
+    nnb_status st = spec_for(p, column, __func__, &s);
+    if (st != NNB_OK) return st;
     if (s->role == NNBI_ROLE_TARGET || s->onehot || s->scale_set)
         return conflict(s, __func__, "dropped");
     s->role = NNBI_ROLE_DROP;
@@ -140,10 +145,9 @@ NNB_API nnb_status nnb_prep_drop(nnb_prep *p, const char *column) {
 }
 
 NNB_API nnb_status nnb_prep_onehot(nnb_prep *p, const char *column) {
-    nnb_status st = configurable(p, column, __func__);
-    if (st != NNB_OK) return st;
     nnbi_prep_spec *s;
-    if ((st = spec_get(p, column, __func__, &s)) != NNB_OK) return st;
+    nnb_status st = spec_for(p, column, __func__, &s);
+    if (st != NNB_OK) return st;
     if (s->role != NNBI_ROLE_FEATURE || s->scale_set)
         return conflict(s, __func__, "one-hot encoded");
     s->onehot = 1;
@@ -155,17 +159,15 @@ NNB_API nnb_status nnb_prep_scale(nnb_prep *p, const char *column, nnb_scale how
     if (how != NNB_SCALE_NONE && how != NNB_SCALE_STANDARD && how != NNB_SCALE_MINMAX)
         return nnbi_error(NNB_E_INVALID_ARG, __func__, "unknown scaling %d", (int)how);
     if (!column) {
-        if (p->fitted)
-            return nnbi_error(NNB_E_STATE, __func__,
-                              "the preparation is fitted; configure a new one to change it");
+        nnb_status st = not_fitted(p, __func__);
+        if (st != NNB_OK) return st;
         p->default_scale_set = 1;
         p->default_scale = how;
         return NNB_OK;
     }
-    nnb_status st = configurable(p, column, __func__);
-    if (st != NNB_OK) return st;
     nnbi_prep_spec *s;
-    if ((st = spec_get(p, column, __func__, &s)) != NNB_OK) return st;
+    nnb_status st = spec_for(p, column, __func__, &s);
+    if (st != NNB_OK) return st;
     if (s->role == NNBI_ROLE_DROP || s->onehot ||
         (s->role == NNBI_ROLE_TARGET && s->target != NNB_TARGET_VALUES))
         return conflict(s, __func__, "scaled");
@@ -224,13 +226,10 @@ nnb_status nnbi_prep_add_input(nnb_prep *p, const char *name, uint32_t role, uin
     if (encoding == NNBI_ENC_NUMBER && n_cats != 0)
         return nnbi_error(NNB_E_FORMAT, func, "column '%s': a number column has no categories",
                           name);
-    if (p->n_inputs == p->cap_inputs) {
-        size_t cap = p->cap_inputs ? 2 * p->cap_inputs : 8;
-        nnbi_prep_input *in = realloc(p->inputs, cap * sizeof *in);
-        if (!in) return nnbi_error(NNB_E_NOMEM, func, "no memory");
-        p->inputs = in;
-        p->cap_inputs = cap;
-    }
+    void *grown = nnbi_grow(p->inputs, &p->cap_inputs, p->n_inputs + 1, sizeof *p->inputs, 8);
+    if (!grown)
+        return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    p->inputs = grown;
     nnbi_prep_input *in = &p->inputs[p->n_inputs];
     memset(in, 0, sizeof *in);
     in->role = role;

@@ -61,6 +61,13 @@ int nnbt_write_file(const char *path, const void *data, size_t len);
 /* The whole file in a new buffer with a NUL after it (NULL on failure). */
 char *nnbt_read_file(const char *path, size_t *len);
 
+/* ---- CSV ---- */
+
+/* CSV options whose text columns are the space-separated `names` (NULL or "": none). */
+nnb_csv_options *nnbt_text_columns(const char *names);
+/* Parses text (len bytes) named "data.csv", asserting success. */
+nnb_table *nnbt_parse(const char *text, size_t len, const nnb_csv_options *o);
+
 /* ---- numbers ---- */
 
 /* |a - b| <= tol * max(|a|, |b|) (relative), or both tiny. */

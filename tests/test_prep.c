@@ -6,9 +6,7 @@
 #include "nnb_test.h"
 
 static nnb_table *parse_opts(const char *text, const nnb_csv_options *o) {
-    nnb_table *t = NULL;
-    nnbt_ok(nnb_csv_parse(&t, text, strlen(text), "data.csv", o));
-    return t;
+    return nnbt_parse(text, strlen(text), o);
 }
 
 static nnb_table *parse(const char *text) { return parse_opts(text, NULL); }
@@ -46,14 +44,7 @@ static char *make_csv(size_t n, uint64_t seed, double *w, double *y) {
     return text;
 }
 
-static nnb_csv_options *text_opts(void) {
-    nnb_csv_options *o;
-    nnbt_ok(nnb_csv_options_create(&o));
-    nnbt_ok(nnb_csv_options_text_column(o, "id"));
-    nnbt_ok(nnb_csv_options_text_column(o, "colour"));
-    nnbt_ok(nnb_csv_options_text_column(o, "label"));
-    return o;
-}
+static nnb_csv_options *text_opts(void) { return nnbt_text_columns("id colour label"); }
 
 START_TEST(roles_onehot_standard) {
     enum { N = 200 };
@@ -171,9 +162,7 @@ END_TEST
 
 START_TEST(class_targets) {
     const char *text = "x,label\n1,dog\n2,cat\n3,emu\n4,cat\n";
-    nnb_csv_options *o;
-    nnbt_ok(nnb_csv_options_create(&o));
-    nnbt_ok(nnb_csv_options_text_column(o, "label"));
+    nnb_csv_options *o = nnbt_text_columns("label");
     nnb_table *t = parse_opts(text, o);
     for (int kind = NNB_TARGET_ONEHOT; kind <= NNB_TARGET_INDEX; kind++) {
         nnb_prep *p;
@@ -223,9 +212,7 @@ START_TEST(class_targets) {
 END_TEST
 
 START_TEST(unseen_categories) {
-    nnb_csv_options *o;
-    nnbt_ok(nnb_csv_options_create(&o));
-    nnbt_ok(nnb_csv_options_text_column(o, "c"));
+    nnb_csv_options *o = nnbt_text_columns("c");
     nnb_table *train = parse_opts("c,v\na,1\nb,2\n", o);
     nnb_table *test = parse_opts("v,c\n\n3,b\n4,z\n", o); /* other column order */
     nnb_prep *p;
@@ -317,9 +304,7 @@ START_TEST(matrix) {
 END_TEST
 
 START_TEST(argument_errors) {
-    nnb_csv_options *o;
-    nnbt_ok(nnb_csv_options_create(&o));
-    nnbt_ok(nnb_csv_options_text_column(o, "s"));
+    nnb_csv_options *o = nnbt_text_columns("s");
     nnb_table *t = parse_opts("a,b,s\n1,2,x\n3,4,y\n", o);
     nnb_prep *p;
     ck_assert_int_eq(nnb_prep_create(NULL), NNB_E_NULL);

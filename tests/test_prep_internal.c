@@ -29,13 +29,8 @@ START_TEST(rebuilt_copy_is_identical) {
     const char *text = "name,colour,size,w,v,label\n"
                        "a,red,1,3.5,10,cat\nb,green,2,1.25,20,dog\nc,red,10,7,30,emu\n"
                        "d,Blue,2,2,40,dog\ne,green,1,9,50,cat\n";
-    nnb_csv_options *o;
-    nnbt_ok(nnb_csv_options_create(&o));
-    nnbt_ok(nnb_csv_options_text_column(o, "name"));
-    nnbt_ok(nnb_csv_options_text_column(o, "colour"));
-    nnbt_ok(nnb_csv_options_text_column(o, "label"));
-    nnb_table *t;
-    nnbt_ok(nnb_csv_parse(&t, text, strlen(text), "t.csv", o));
+    nnb_csv_options *o = nnbt_text_columns("name colour label");
+    nnb_table *t = nnbt_parse(text, strlen(text), o);
     nnb_prep *p, *q;
     nnbt_ok(nnb_prep_create(&p));
     nnbt_ok(nnb_prep_drop(p, "name"));

@@ -48,6 +48,14 @@ static void ref_shuffle(ref_rng *r, size_t *a, size_t n) {
     }
 }
 
+/* The reference permutation of 0..n-1 for a seed. */
+static void ref_permutation(uint64_t seed, size_t *a, size_t n) {
+    ref_rng r;
+    ref_seed(&r, seed);
+    for (size_t i = 0; i < n; i++) a[i] = i;
+    ref_shuffle(&r, a, n);
+}
+
 static int is_permutation(const size_t *a, size_t n) {
     char *seen = calloc(n, 1);
     int ok = 1;
@@ -64,10 +72,7 @@ START_TEST(permutation) {
     size_t a[N], b[N], ref[N];
     nnbt_ok(nnb_permutation(N, 42, a, N));
     ck_assert(is_permutation(a, N));
-    ref_rng r;
-    ref_seed(&r, 42);
-    for (size_t i = 0; i < N; i++) ref[i] = i;
-    ref_shuffle(&r, ref, N);
+    ref_permutation(42, ref, N);
     ck_assert(memcmp(a, ref, sizeof a) == 0);
     nnbt_ok(nnb_permutation(N, 43, b, N));
     ck_assert(memcmp(a, b, sizeof a) != 0);
@@ -82,10 +87,7 @@ START_TEST(split_sizes) {
     nnbt_ok(nnb_split(N, 0.1, 0.0, 42, NULL, 0, order, N, &n_train, &n_test, &n_val));
     ck_assert(n_train == 360 && n_test == 40 && n_val == 0);
     ck_assert(is_permutation(order, N));
-    ref_rng r;
-    ref_seed(&r, 42);
-    for (size_t i = 0; i < N; i++) ref[i] = i;
-    ref_shuffle(&r, ref, N);
+    ref_permutation(42, ref, N);
     ck_assert(memcmp(order, ref, sizeof order) == 0);
     nnbt_ok(nnb_split(N, 0.15, 0.1, 7, NULL, 0, order, N, &n_train, &n_test, &n_val));
     ck_assert(n_train == 300 && n_test == 60 && n_val == 40);
