@@ -10,6 +10,9 @@
  * Model 2: a 6-2-1 sigmoid network, no biases, 900 full-batch epochs on the mean of the per-row
  *          gradients, learning rate 0.005.
  * Both print the training mean squared error ten times, in the tutorial's format.
+ * Model 3: the same 6-2-1 network from the same start, trained with Levenberg-Marquardt until it
+ *          reaches model 2's final training loss; it prints how many epochs each needed.
+ * All three train with nnb_train (full batch, no shuffling).
  *
  * The random split and the initial weights come from nnblas's own seeded generator, not numpy's,
  * so the rows, losses and accuracies differ a little from the tutorial's printout; the test
@@ -123,26 +126,59 @@ static double accuracy(const nnb_net *net, const set *s) {
     return (double)hit / (double)s->n;
 }
 
-/* Full-batch gradient descent, printing the training MSE every epochs/10 epochs as the tutorial
- * does (after the update, with its warning when the loss rose since the last print). */
-static void train(nnb_net *net, const set *tr, const set *te, int epochs, double lr,
-                  nnb_reduction red) {
-    double last = -1;
-    for (int e = 0; e < epochs; e++) {
-        CHECK(nnb_net_backprop(net, tr->X, tr->n, N_FEAT, tr->y, 1, NNB_LOSS_SSE, red, NULL, NULL, 0));
-        CHECK(nnb_net_sgd_step(net, lr, NULL, 0));
-        if (e % (epochs / 10) == 0) {
-            double loss;
-            CHECK(nnb_net_loss(net, tr->X, tr->n, N_FEAT, tr->y, 1, NNB_LOSS_MSE,
-                               NNB_REDUCTION_MEAN, &loss));
-            if (last >= 0 && last < loss)
-                printf("Train loss:  %.12f   WARNING - Loss Increasing\n", loss);
-            else
-                printf("Train loss:  %.12f\n", loss);
-            last = loss;
-        }
+/* Per-epoch bookkeeping of a run: the training MSE after the epoch's update (computed with
+ * nnb_net_predict, which only reads the network), printed every `every` epochs in the tutorial's
+ * format, and the first epoch at which it reached `target`. */
+typedef struct {
+    const set *tr;
+    double *out;
+    int every;
+    double last, target;
+    size_t reached;
+} progress;
+
+static int on_epoch(const nnb_net *net, size_t epoch, double train_loss, double val_loss,
+                    double train_acc, double val_acc, double seconds, double samples_per_s,
+                    int loss_went_up, void *user) {
+    progress *p = user;
+    (void)train_loss, (void)val_loss, (void)train_acc, (void)val_acc, (void)seconds;
+    (void)samples_per_s, (void)loss_went_up;
+    CHECK(nnb_net_predict(net, p->tr->X, p->tr->n, N_FEAT, p->out, p->tr->n));
+    double mse = 0;
+    for (size_t i = 0; i < p->tr->n; i++) mse += (p->out[i] - p->tr->y[i]) * (p->out[i] - p->tr->y[i]);
+    mse /= (double)p->tr->n;
+    if (p->every && (epoch - 1) % (size_t)p->every == 0) {
+        if (p->last >= 0 && p->last < mse)
+            printf("Train loss:  %.12f   WARNING - Loss Increasing\n", mse);
+        else
+            printf("Train loss:  %.12f\n", mse);
+        p->last = mse;
     }
+    if (!p->reached && mse <= p->target) p->reached = epoch;
+    return 0;
+}
+
+/* Full-batch training with nnb_train; returns the final training MSE. */
+static double train(nnb_net *net, const set *tr, const set *te, int epochs, nnb_optimizer opt,
+                    double lr, nnb_loss loss, nnb_reduction red, int every, double target,
+                    size_t *reached) {
+    nnb_train_opts *o;
+    CHECK(nnb_train_opts_create(&o));
+    CHECK(nnb_train_opts_set_optimizer(o, opt, lr));
+    CHECK(nnb_train_opts_set_loss(o, loss, red));
+    CHECK(nnb_train_opts_set_batch_size(o, 0)); /* full batch, as the tutorial */
+    CHECK(nnb_train_opts_set_shuffle(o, 0));
+    CHECK(nnb_train_opts_set_epochs(o, (size_t)epochs));
+    progress p = {tr, malloc(tr->n * sizeof(double)), every, -1, target, 0};
+    CHECK(nnb_train_opts_set_epoch_callback(o, on_epoch, &p));
+    CHECK(nnb_train(net, o, tr->X, tr->n, N_FEAT, tr->y, 1, NULL));
     printf("Prediction accuracy: %.3f\n", accuracy(net, te));
+    double final_mse;
+    CHECK(nnb_net_loss(net, tr->X, tr->n, N_FEAT, tr->y, 1, NNB_LOSS_MSE, NNB_REDUCTION_MEAN, &final_mse));
+    if (reached) *reached = p.reached;
+    free(p.out);
+    nnb_train_opts_free(o);
+    return final_mse;
 }
 
 int main(int argc, char **argv) {
@@ -184,7 +220,7 @@ int main(int argc, char **argv) {
     CHECK(nnb_net_create(&net, N_FEAT));
     CHECK(nnb_net_add_dense(net, 1, NNB_ACT_SIGMOID, 0));
     CHECK(nnb_net_init(net, NNB_INIT_NORMAL_FANIN, 42));
-    train(net, &tr, &te, 1000, 0.5, NNB_REDUCTION_SUM);
+    train(net, &tr, &te, 1000, NNB_OPT_SGD, 0.5, NNB_LOSS_SSE, NNB_REDUCTION_SUM, 100, -1, NULL);
     nnb_net_free(net);
     free(tr.X), free(tr.y), free(te.X), free(te.y);
 
@@ -195,7 +231,22 @@ int main(int argc, char **argv) {
     CHECK(nnb_net_add_dense(net, 2, NNB_ACT_SIGMOID, 0));
     CHECK(nnb_net_add_dense(net, 1, NNB_ACT_SIGMOID, 0));
     CHECK(nnb_net_init(net, NNB_INIT_NORMAL_FANIN, 21));
-    train(net, &tr, &te, 900, 0.005, NNB_REDUCTION_MEAN);
+    double params[14];
+    CHECK(nnb_net_params_get(net, params, 14));
+    double gd_mse = train(net, &tr, &te, 900, NNB_OPT_SGD, 0.005, NNB_LOSS_SSE, NNB_REDUCTION_MEAN,
+                          90, -1, NULL);
+
+    printf("\n== The same network and start, trained with Levenberg-Marquardt until it reaches "
+           "gradient descent's final loss ==\n");
+    CHECK(nnb_net_params_set(net, params, 14));
+    CHECK(nnb_net_train_state_reset(net)); /* a fresh run: epochs count from 1 again */
+    size_t lm_epochs = 0;
+    train(net, &tr, &te, 100, NNB_OPT_LM, 1.0, NNB_LOSS_MSE, NNB_REDUCTION_MEAN, 0, gd_mse, &lm_epochs);
+    if (lm_epochs)
+        printf("Gradient descent needed 900 epochs to reach a training MSE of %.6f; "
+               "Levenberg-Marquardt needed %zu.\n", gd_mse, lm_epochs);
+    else
+        printf("Levenberg-Marquardt did not reach %.6f in 100 epochs.\n", gd_mse);
     nnb_net_free(net);
     free(tr.X), free(tr.y), free(te.X), free(te.y);
 

@@ -371,6 +371,196 @@ NNB_API nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t rows, siz
                                  size_t *worst_param);
 
 /* ============================================================================================== */
+/* Training                                                                                       */
+/* ============================================================================================== */
+
+/**
+ * Evaluates a network on a labelled set without changing it (const; private scratch, so it is
+ * safe from many threads like nnb_net_predict()). *loss_out (may be NULL) receives the loss with
+ * the given reduction; *accuracy_out (may be NULL) the fraction of rows classified right, or NaN
+ * where accuracy is not defined. Accuracy is defined for sigmoid and softmax output layers: with
+ * one output a row is right when (yhat > 0.5) == (y > 0.5); with several, when the argmax of yhat
+ * equals the argmax of y (ties: the first).
+ * @return as nnb_net_backprop(). Since 0.1.
+ */
+NNB_API nnb_status nnb_net_evaluate(const nnb_net *net, const double *x, size_t rows, size_t x_cols,
+                                    const double *y, size_t y_cols, nnb_loss loss,
+                                    nnb_reduction reduction, double *loss_out,
+                                    double *accuracy_out);
+
+/** Optimisers. The update formulas are PyTorch's (torch.optim), stated in README "Training". */
+typedef enum nnb_optimizer {
+    NNB_OPT_SGD = 0,      /**< theta -= lr * g */
+    NNB_OPT_MOMENTUM = 1, /**< v = mu v + g; theta -= lr v */
+    NNB_OPT_NESTEROV = 2, /**< v = mu v + g; theta -= lr (g + mu v) */
+    NNB_OPT_ADAM = 3,     /**< Adam with bias correction; weight decay is L2 (added to g) */
+    NNB_OPT_ADAMW = 4,    /**< Adam with decoupled weight decay (theta -= lr wd theta) */
+    NNB_OPT_RMSPROP = 5,  /**< v = rho v + (1-rho) g^2; theta -= lr g / (sqrt(v) + eps) */
+    NNB_OPT_LM = 6        /**< Levenberg-Marquardt (full batch, squared-error losses, small nets) */
+} nnb_optimizer;
+
+/** Learning-rate schedules, applied per epoch; e = epochs completed before the current one. */
+typedef enum nnb_schedule {
+    NNB_SCHED_CONSTANT = 0,    /**< lr */
+    NNB_SCHED_STEP = 1,        /**< lr * gamma^floor(e / step)  (param1 = step, param2 = gamma) */
+    NNB_SCHED_EXPONENTIAL = 2, /**< lr * gamma^e                 (param1 = gamma) */
+    NNB_SCHED_COSINE = 3       /**< lr_min + (lr - lr_min)(1 + cos(pi e / T)) / 2
+                                    (param1 = T in epochs, 0 = the end of this nnb_train call;
+                                    param2 = lr_min) */
+} nnb_schedule;
+
+/** Opaque training options. Every setter returns NNB_E_NULL for a NULL handle and
+ *  NNB_E_INVALID_ARG (with a message) for an out-of-range value, leaving the option unchanged. */
+typedef struct nnb_train_opts nnb_train_opts;
+
+/**
+ * Creates options with the defaults: 10 epochs, batch 32, shuffle on, loss SSE, reduction mean,
+ * SGD with lr 0.01, momentum 0.9 (used by MOMENTUM/NESTEROV), Adam betas 0.9/0.999 and eps 1e-8,
+ * RMSprop rho 0.99 and eps 1e-8, no weight decay, no clipping, no dropout, constant schedule, no
+ * validation, no early stopping, no callbacks, non-finite check off.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Free with nnb_train_opts_free(). Since 0.1.
+ */
+NNB_API nnb_status nnb_train_opts_create(nnb_train_opts **out);
+/** Frees options; NULL is a no-op. Since 0.1. */
+NNB_API void nnb_train_opts_free(nnb_train_opts *opts);
+
+/** Epochs to run in each nnb_train() call (>= 1). Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_epochs(nnb_train_opts *opts, size_t epochs);
+/** Rows per mini-batch: 1 = online, N, 0 = the whole training set (full batch). Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_batch_size(nnb_train_opts *opts, size_t batch_size);
+/** Shuffle the training rows every epoch with the network's generator (1, default) or keep their
+ *  order (0). Full-batch training never shuffles (the order cannot matter). Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_shuffle(nnb_train_opts *opts, int shuffle);
+/** Loss and batch reduction (see nnb_loss, nnb_reduction). Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_loss(nnb_train_opts *opts, nnb_loss loss,
+                                           nnb_reduction reduction);
+/** Optimiser and learning rate (finite, > 0). Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_optimizer(nnb_train_opts *opts, nnb_optimizer opt, double lr);
+/** Momentum coefficient for MOMENTUM and NESTEROV, in [0, 1). Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_momentum(nnb_train_opts *opts, double mu);
+/** Adam/AdamW: beta1, beta2 in [0, 1), eps > 0. Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_adam(nnb_train_opts *opts, double beta1, double beta2,
+                                           double eps);
+/** RMSprop: rho in [0, 1), eps > 0. Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_rmsprop(nnb_train_opts *opts, double rho, double eps);
+/** Weight decay (>= 0) on every parameter, biases included: L2 (wd * theta added to the gradient)
+ *  for every optimiser except AdamW, where it is decoupled. Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_weight_decay(nnb_train_opts *opts, double wd);
+/** Gradient-norm clipping: when the Euclidean norm of the whole gradient exceeds max_norm, the
+ *  gradient is scaled down to it (torch.nn.utils.clip_grad_norm_). 0 = off. Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_clip_norm(nnb_train_opts *opts, double max_norm);
+/** Inverted dropout with drop probability p in [0, 1) on every hidden layer (not the output), with
+ *  masks drawn from the network's generator; prediction and evaluation never drop. Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_dropout(nnb_train_opts *opts, double p);
+/** Learning-rate schedule (see nnb_schedule for the parameters). Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_schedule(nnb_train_opts *opts, nnb_schedule schedule,
+                                               double param1, double param2);
+/** A validation set (read in place: it must stay valid during nnb_train(); x has the network's
+ *  inputs as columns and y its outputs). Replaces a validation split. NULL x clears it. Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_validation(nnb_train_opts *opts, const double *x,
+                                                 const double *y, size_t rows);
+/** Split a fraction in (0, 1) of the training rows off for validation, chosen with a generator of
+ *  its own seeded with `seed` (so resumed runs see the same split); 0 turns it off. Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_validation_split(nnb_train_opts *opts, double fraction,
+                                                       uint64_t seed);
+/**
+ * Early stopping: stop when the monitored loss (validation loss if there is a validation set,
+ * else the training loss) has not improved for `patience` epochs (0 = off); with restore_best,
+ * the weights of the best epoch are put back at the end. Since 0.1.
+ */
+NNB_API nnb_status nnb_train_opts_set_early_stopping(nnb_train_opts *opts, size_t patience,
+                                                     int restore_best);
+/** Stop with NNB_E_NONFINITE (naming epoch and batch) as soon as a loss or gradient is NaN or
+ *  infinite, before the bad step is applied, so the weights stay finite. Since 0.1. */
+NNB_API nnb_status nnb_train_opts_set_check_finite(nnb_train_opts *opts, int enable);
+
+/**
+ * Called after every epoch. epoch counts from 1 across nnb_train() calls on a network (see
+ * nnb_net_train_state_get()); train_loss is the loss over the epoch's batches (with the reduction:
+ * the sum over rows, or the mean per row), as Keras reports it (dropout on, weights changing);
+ * val_loss and the accuracies are NaN when not defined; seconds is the epoch's wall time;
+ * loss_went_up says the monitored loss rose since the previous epoch (the tutorial's warning).
+ * The callback may read the network (nnb_net_predict, nnb_net_evaluate, getters) but must not
+ * change it. Returning non-zero stops training: nnb_train() then returns NNB_E_CANCELLED. It runs
+ * on the thread that called nnb_train(). Since 0.1.
+ */
+typedef int (*nnb_epoch_fn)(const nnb_net *net, size_t epoch, double train_loss, double val_loss,
+                            double train_acc, double val_acc, double seconds, double samples_per_s,
+                            int loss_went_up, void *user_data);
+NNB_API nnb_status nnb_train_opts_set_epoch_callback(nnb_train_opts *opts, nnb_epoch_fn fn,
+                                                     void *user_data);
+
+/** Called after every mini-batch (for progress bars): batch counts from 1 within the epoch.
+ *  Returning non-zero stops training with NNB_E_CANCELLED. Since 0.1. */
+typedef int (*nnb_batch_fn)(size_t epoch, size_t batch, size_t n_batches, double batch_loss,
+                            void *user_data);
+NNB_API nnb_status nnb_train_opts_set_batch_callback(nnb_train_opts *opts, nnb_batch_fn fn,
+                                                     void *user_data);
+
+/** Per-epoch record of training runs (like Keras's History). */
+typedef struct nnb_history nnb_history;
+
+/** The columns of a history. */
+typedef enum nnb_history_field {
+    NNB_HIST_EPOCH = 0,      /**< epoch number (from 1, across calls) */
+    NNB_HIST_TRAIN_LOSS = 1,
+    NNB_HIST_VAL_LOSS = 2,   /**< NaN without validation */
+    NNB_HIST_TRAIN_ACC = 3,  /**< NaN where accuracy is not defined */
+    NNB_HIST_VAL_ACC = 4,
+    NNB_HIST_SECONDS = 5,    /**< wall time of the epoch */
+    NNB_HIST_LR = 6,         /**< learning rate used (LM: the damping mu at the epoch's end) */
+    NNB_HIST_SAMPLES_PER_S = 7
+} nnb_history_field;
+
+/** Creates an empty history; free with nnb_history_free(). Since 0.1. */
+NNB_API nnb_status nnb_history_create(nnb_history **out);
+/** Frees a history; NULL is a no-op. Since 0.1. */
+NNB_API void nnb_history_free(nnb_history *h);
+/** Number of epochs recorded (0 for NULL). Since 0.1. */
+NNB_API size_t nnb_history_len(const nnb_history *h);
+/** Copies one column (len must equal nnb_history_len()) into dst. Since 0.1.
+ *  @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (field); NNB_E_SHAPE (len). */
+NNB_API nnb_status nnb_history_get(const nnb_history *h, nnb_history_field field, double *dst,
+                                   size_t len);
+/** The epoch with the best monitored loss (0 if none), and whether early stopping ended the run
+ *  (any out-pointer may be NULL). Since 0.1. */
+NNB_API nnb_status nnb_history_summary(const nnb_history *h, size_t *best_epoch, double *best_loss,
+                                       int *stopped_early);
+
+/**
+ * Trains `net` in place on x (rows x x_cols) and y (rows x y_cols), both read in place (never
+ * copied as a whole; mini-batches are gathered into one buffer sized before the loop, and nothing
+ * is allocated inside the loop). Runs opts' epochs, continuing the network's training state:
+ * optimiser moments, step and epoch counters and the generator carry over between calls, so
+ * train(4) then train(6) equals train(10), bit for bit (nnb_net_train_state_reset() starts over).
+ * history (may be NULL) gets one record per epoch appended.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (no layers; loss not allowed with the output
+ *         layer; LM with a cross-entropy loss; a validation split that leaves no rows);
+ *         NNB_E_SHAPE; NNB_E_TOO_LARGE (includes LM beyond its size limit, see README);
+ *         NNB_E_NOMEM; NNB_E_NONFINITE (checks on); NNB_E_CANCELLED (a callback stopped it; the
+ *         weights are those after the last completed batch, or the best ones with restore_best).
+ * Since 0.1.
+ */
+NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
+                             size_t x_cols, const double *y, size_t y_cols, nnb_history *history);
+
+/**
+ * The network's training state — optimiser kind, moments, step and epoch counters, the last
+ * monitored loss and the generator state — as a portable byte string (little-endian, versioned),
+ * for checkpoints: restoring it (with the parameters) into a fresh network of the same shape makes
+ * the next nnb_train() continue bit for bit as if never interrupted.
+ * nnb_net_train_state_size() gives the byte count; _get writes exactly that many (len must be at
+ * least that; *written may be NULL); _set validates the bytes (NNB_E_FORMAT for a damaged or
+ * foreign string, NNB_E_VERSION for a newer format, NNB_E_SHAPE for another parameter count).
+ * Since 0.1.
+ */
+NNB_API size_t nnb_net_train_state_size(const nnb_net *net);
+NNB_API nnb_status nnb_net_train_state_get(const nnb_net *net, void *buf, size_t len,
+                                           size_t *written);
+NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t len);
+/** Forgets the optimiser moments and counters (not the weights, not the generator). Since 0.1. */
+NNB_API nnb_status nnb_net_train_state_reset(nnb_net *net);
+
 /* Data: CSV, IDX, preparation                                                                    */
 /* ============================================================================================== */
 

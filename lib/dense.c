@@ -28,3 +28,16 @@ void nnbi_dense_backward_input(const nnbi_layer *L, const double *params, const 
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)L->n_in, (int)L->n_out,
                 1.0, d, (int)L->n_out, params + L->w_off, (int)L->n_in, 0.0, dx, (int)L->n_in);
 }
+
+void nnbi_dense_update_sgd(const nnbi_kernels *k, const nnbi_layer *L, const double *d,
+                           const double *x, size_t rows, double lr, double beta, double *params,
+                           double *colsum) {
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)L->n_out, (int)L->n_in, (int)rows,
+                -lr, d, (int)L->n_out, x, (int)L->n_in, beta, params + L->w_off, (int)L->n_in);
+    if (L->has_bias) {
+        double *b = params + L->b_off;
+        k->col_sum(rows, L->n_out, d, colsum);
+        if (beta != 1.0) k->scal(L->n_out, beta, b);
+        k->axpy(L->n_out, -lr, colsum, b);
+    }
+}

@@ -6,7 +6,7 @@
 
 static double loss_at(nnb_net *net, const double *x, const double *y, size_t rows, nnb_loss loss,
                       nnb_reduction red) {
-    nnbi_forward(net, &net->ws, x, rows);
+    nnbi_forward(net, &net->ws, x, rows, NULL);
     return nnbi_loss_backward(net, &net->ws, x, y, rows, loss, red, NULL);
 }
 
@@ -29,7 +29,7 @@ NNB_API nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t rows, siz
         free(g), free(f);
         return nnbi_error(NNB_E_NOMEM, __func__, "no memory for %zu gradients", n);
     }
-    nnbi_forward(net, &net->ws, x, rows);
+    nnbi_forward(net, &net->ws, x, rows, NULL);
     double l0 = nnbi_loss_backward(net, &net->ws, x, y, rows, loss, reduction, g);
 
     double scale = 0.0;

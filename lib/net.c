@@ -89,34 +89,51 @@ size_t nnbi_net_max_width(const nnb_net *net) {
 void nnbi_ws_free(nnbi_ws *ws) {
     free(ws->block);
     free(ws->act);
+    free(ws->pre);
+    const double *drop = ws->drop;
     memset(ws, 0, sizeof *ws);
+    ws->drop = drop; /* the dropout request outlives its buffers */
 }
 
 /* Each buffer starts on a 64-byte boundary: sizes are rounded up to 8 doubles. */
 static size_t round8(size_t n) { return (n + 7) & ~(size_t)7; }
 
+static int drops(const nnbi_ws *ws, size_t l, size_t n_layers) {
+    return ws->drop && l + 1 < n_layers && ws->drop[l] > 0.0;
+}
+
 nnb_status nnbi_ws_reserve(const nnb_net *net, nnbi_ws *ws, size_t rows, int with_deltas,
                            const char *func) {
+    int want_drop = ws->drop != NULL;
     if (ws->block && ws->rows >= rows && ws->n_layers == net->n_layers &&
-        (ws->dbuf[0] != NULL || !with_deltas))
+        (ws->dbuf[0] != NULL || !with_deltas) && ws->has_dropout == want_drop)
         return NNB_OK;
     size_t per_row = 0; /* doubles per row, before rounding */
-    for (size_t l = 0; l < net->n_layers; l++) per_row += net->layers[l].n_out;
+    size_t n_buf = net->n_layers + 3;
+    for (size_t l = 0; l < net->n_layers; l++) {
+        per_row += net->layers[l].n_out;
+        if (drops(ws, l, net->n_layers)) {
+            per_row += 2 * net->layers[l].n_out;
+            n_buf += 2;
+        }
+    }
     size_t n_out = net->layers[net->n_layers - 1].n_out;
     size_t width = nnbi_net_max_width(net);
     per_row += n_out + (with_deltas ? 2 * width : 0);
     size_t total;
-    /* generous bound for the rounding: 8 extra doubles per buffer */
-    if (!nnbi_mul_size(rows, per_row, &total) || total > SIZE_MAX / sizeof(double) - 64 * (net->n_layers + 3))
+    /* 8 extra doubles per buffer for the rounding */
+    if (!nnbi_mul_size(rows, per_row, &total) || total > SIZE_MAX / sizeof(double) - 8 * n_buf)
         return nnbi_error(NNB_E_TOO_LARGE, func, "a workspace for %zu rows does not fit in memory",
                           rows);
-    total += 8 * (net->n_layers + 3);
+    total += 8 * n_buf;
     double *block = NULL;
     if (posix_memalign((void **)&block, 64, total * sizeof(double)) != 0) block = NULL;
     double **act = malloc(net->n_layers * sizeof *act);
-    if (!block || !act) {
+    double **pre = want_drop ? calloc(2 * net->n_layers, sizeof *pre) : NULL;
+    if (!block || !act || (want_drop && !pre)) {
         free(block);
         free(act);
+        free(pre);
         return nnbi_error(NNB_E_NOMEM, func, "no memory for a workspace of %zu rows (%zu MiB)",
                           rows, total * sizeof(double) >> 20);
     }
@@ -125,10 +142,21 @@ nnb_status nnbi_ws_reserve(const nnb_net *net, nnbi_ws *ws, size_t rows, int wit
     ws->act = act;
     ws->rows = rows;
     ws->n_layers = net->n_layers;
+    ws->has_dropout = want_drop;
+    if (want_drop) {
+        ws->pre = pre;
+        ws->mask = pre + net->n_layers;
+    }
     double *p = block;
     for (size_t l = 0; l < net->n_layers; l++) {
         act[l] = p;
         p += round8(rows * net->layers[l].n_out);
+        if (drops(ws, l, net->n_layers)) {
+            ws->pre[l] = p;
+            p += round8(rows * net->layers[l].n_out);
+            ws->mask[l] = p;
+            p += round8(rows * net->layers[l].n_out);
+        }
     }
     ws->z_out = p;
     p += round8(rows * n_out);
@@ -142,26 +170,38 @@ nnb_status nnbi_ws_reserve(const nnb_net *net, nnbi_ws *ws, size_t rows, int wit
 
 /* ---- forward and backward -------------------------------------------------------------------- */
 
-void nnbi_forward(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows) {
+/* Inverted dropout: mask = 0 with probability p, else 1/(1-p); out = in * mask. */
+static void dropout(size_t n, double p, const double *in, double *mask, double *out, nnbi_rng *rng) {
+    uint64_t threshold = (uint64_t)(p * 0x1.0p53);
+    double keep = 1.0 / (1.0 - p);
+    for (size_t i = 0; i < n; i++) {
+        double m = (nnbi_rng_next(rng) >> 11) < threshold ? 0.0 : keep;
+        mask[i] = m;
+        out[i] = in[i] * m;
+    }
+}
+
+void nnbi_forward(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, nnbi_rng *rng) {
     const double *in = x;
     for (size_t l = 0; l < net->n_layers; l++) {
         const nnbi_layer *L = &net->layers[l];
-        int last = l + 1 == net->n_layers;
-        double *z = last ? ws->z_out : ws->act[l];
+        int last = l + 1 == net->n_layers, drop = rng && drops(ws, l, net->n_layers);
+        double *z = last ? ws->z_out : drop ? ws->pre[l] : ws->act[l];
+        double *a = drop ? ws->pre[l] : ws->act[l];
         nnbi_dense_forward(L, net->params, in, rows, z);
         net->k->bias_act(L->act, L->alpha, rows, L->n_out, z,
-                         L->has_bias ? net->params + L->b_off : NULL, ws->act[l]);
+                         L->has_bias ? net->params + L->b_off : NULL, a);
+        if (drop) dropout(rows * L->n_out, ws->drop[l], a, ws->mask[l], ws->act[l], rng);
         in = ws->act[l];
     }
 }
 
-double nnbi_loss_backward(const nnb_net *net, nnbi_ws *ws, const double *x, const double *y,
-                          size_t rows, nnb_loss loss, nnb_reduction red, double *grad) {
+double nnbi_output_delta(const nnb_net *net, nnbi_ws *ws, const double *y, size_t rows,
+                         nnb_loss loss, nnb_reduction red, int want_delta) {
     const nnbi_kernels *k = net->k;
-    size_t last = net->n_layers - 1;
-    const nnbi_layer *out = &net->layers[last];
+    const nnbi_layer *out = &net->layers[net->n_layers - 1];
     size_t n_out = out->n_out, n = rows * n_out;
-    const double *yhat = ws->act[last];
+    const double *yhat = ws->act[net->n_layers - 1];
     double *d = ws->dbuf[0];
     double red_scale = red == NNB_REDUCTION_MEAN ? 1.0 / (double)rows : 1.0;
 
@@ -176,7 +216,7 @@ double nnbi_loss_backward(const nnb_net *net, nnbi_ws *ws, const double *x, cons
             raw = k->delta_se_sigmoid(n, yhat, y, dscale, d);
         } else {
             raw = k->delta_se(n, yhat, y, dscale, d);
-            if (out->act != NNB_ACT_IDENTITY && grad)
+            if (out->act != NNB_ACT_IDENTITY && want_delta)
                 k->act_backward(out->act, out->alpha, rows, n_out, yhat, d);
         }
         break;
@@ -189,22 +229,78 @@ double nnbi_loss_backward(const nnb_net *net, nnbi_ws *ws, const double *x, cons
         raw = k->delta_ce_softmax(rows, n_out, ws->z_out, yhat, y, red_scale, d);
         break;
     }
-    if (!grad) return raw * loss_scale * red_scale;
+    return raw * loss_scale * red_scale;
+}
 
-    /* Backward, layer by layer: dW = d^T . A_prev, db = colsum(d), d_prev = (d . W) (.) f'(A_prev) */
+/* d_prev <- (d . W_l) (.) mask (.) f'(A_{l-1}): the delta of layer l-1 from layer l's. */
+static void input_delta(const nnb_net *net, const nnbi_ws *ws, size_t l, const double *d,
+                        double *dx, size_t rows) {
+    const nnbi_layer *L = &net->layers[l], *P = &net->layers[l - 1];
+    nnbi_dense_backward_input(L, net->params, d, rows, dx);
+    const double *a = ws->act[l - 1];
+    if (ws->drop && drops(ws, l - 1, net->n_layers) && ws->has_dropout) {
+        const double *m = ws->mask[l - 1];
+        size_t n = rows * P->n_out;
+        for (size_t i = 0; i < n; i++) dx[i] *= m[i];
+        a = ws->pre[l - 1];
+    }
+    if (P->act != NNB_ACT_IDENTITY) net->k->act_backward(P->act, P->alpha, rows, P->n_out, a, dx);
+}
+
+void nnbi_backward(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, double *grad) {
     int cur = 0;
-    for (size_t l = last + 1; l-- > 0;) {
-        const nnbi_layer *L = &net->layers[l];
+    for (size_t l = net->n_layers; l-- > 0;) {
         const double *in = l == 0 ? x : ws->act[l - 1];
-        nnbi_dense_backward_params(k, L, ws->dbuf[cur], in, rows, grad);
+        nnbi_dense_backward_params(net->k, &net->layers[l], ws->dbuf[cur], in, rows, grad);
         if (l == 0) break;
-        double *dx = ws->dbuf[1 - cur];
-        nnbi_dense_backward_input(L, net->params, ws->dbuf[cur], rows, dx);
-        const nnbi_layer *P = &net->layers[l - 1];
-        if (P->act != NNB_ACT_IDENTITY) k->act_backward(P->act, P->alpha, rows, P->n_out, ws->act[l - 1], dx);
+        input_delta(net, ws, l, ws->dbuf[cur], ws->dbuf[1 - cur], rows);
         cur = 1 - cur;
     }
-    return raw * loss_scale * red_scale;
+}
+
+void nnbi_backward_sgd(nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, double lr,
+                       double l2) {
+    int cur = 0;
+    double beta = 1.0 - lr * l2;
+    for (size_t l = net->n_layers; l-- > 0;) {
+        const nnbi_layer *L = &net->layers[l];
+        /* the input delta first: it needs the weights before their update */
+        if (l > 0) input_delta(net, ws, l, ws->dbuf[cur], ws->dbuf[1 - cur], rows);
+        const double *in = l == 0 ? x : ws->act[l - 1];
+        nnbi_dense_update_sgd(net->k, L, ws->dbuf[cur], in, rows, lr, beta, net->params,
+                              net->grads + L->b_off);
+        cur = 1 - cur;
+    }
+}
+
+double nnbi_loss_backward(const nnb_net *net, nnbi_ws *ws, const double *x, const double *y,
+                          size_t rows, nnb_loss loss, nnb_reduction red, double *grad) {
+    double l = nnbi_output_delta(net, ws, y, rows, loss, red, grad != NULL);
+    if (grad) nnbi_backward(net, ws, x, rows, grad);
+    return l;
+}
+
+size_t nnbi_count_correct(const double *yhat, const double *y, size_t rows, size_t cols) {
+    size_t hit = 0;
+    if (cols == 1) {
+        for (size_t r = 0; r < rows; r++) hit += (yhat[r] > 0.5) == (y[r] > 0.5);
+        return hit;
+    }
+    for (size_t r = 0; r < rows; r++) {
+        const double *p = yhat + r * cols, *t = y + r * cols;
+        size_t ap = 0, at = 0;
+        for (size_t c = 1; c < cols; c++) {
+            if (p[c] > p[ap]) ap = c;
+            if (t[c] > t[at]) at = c;
+        }
+        hit += ap == at;
+    }
+    return hit;
+}
+
+int nnbi_has_accuracy(const nnb_net *net) {
+    nnb_activation a = net->layers[net->n_layers - 1].act;
+    return a == NNB_ACT_SIGMOID || a == NNB_ACT_SOFTMAX;
 }
 
 /* ---- the object ------------------------------------------------------------------------------ */
@@ -231,6 +327,7 @@ NNB_API nnb_status nnb_net_create(nnb_net **out, size_t n_inputs) {
     net->n_inputs = n_inputs;
     net->k = k;
     nnbi_rng_seed(&net->rng, 0);
+    nnbi_opt_init(&net->opt);
     *out = net;
     return NNB_OK;
 }
@@ -238,6 +335,7 @@ NNB_API nnb_status nnb_net_create(nnb_net **out, size_t n_inputs) {
 NNB_API void nnb_net_free(nnb_net *net) {
     if (!net) return;
     nnbi_ws_free(&net->ws);
+    nnbi_opt_free(&net->opt);
     free(net->layers);
     free(net->params);
     free(net->grads);
@@ -295,6 +393,7 @@ NNB_API nnb_status nnb_net_add_dense(nnb_net *net, size_t units, nnb_activation 
     net->n_layers++;
     net->n_params = new_n;
     nnbi_ws_free(&net->ws);
+    nnbi_opt_free(&net->opt); /* moments of the old shape are meaningless now */
     return nnbi_init_layer(net, net->n_layers - 1, NNB_INIT_NORMAL_FANIN);
 }
 
@@ -459,7 +558,7 @@ NNB_API nnb_status nnb_net_forward(nnb_net *net, const double *x, size_t rows, s
     if (st == NNB_OK) st = check_out(net, out, rows, out_len, __func__);
     if (st == NNB_OK) st = nnbi_ws_reserve(net, &net->ws, rows, 1, __func__);
     if (st != NNB_OK) return st;
-    nnbi_forward(net, &net->ws, x, rows);
+    nnbi_forward(net, &net->ws, x, rows, NULL);
     memcpy(out, net->ws.act[net->n_layers - 1], rows * nnb_net_n_outputs(net) * sizeof *out);
     return NNB_OK;
 }
@@ -481,7 +580,7 @@ NNB_API nnb_status nnb_net_predict(const nnb_net *net, const double *x, size_t r
     size_t n_out = nnb_net_n_outputs(net);
     for (size_t r0 = 0; r0 < rows; r0 += block) {
         size_t nr = rows - r0 < block ? rows - r0 : block;
-        nnbi_forward(net, &ws, x + r0 * x_cols, nr);
+        nnbi_forward(net, &ws, x + r0 * x_cols, nr, NULL);
         memcpy(out + r0 * n_out, ws.act[net->n_layers - 1], nr * n_out * sizeof *out);
     }
     nnbi_ws_free(&ws);
@@ -504,7 +603,7 @@ NNB_API nnb_status nnb_net_loss(nnb_net *net, const double *x, size_t rows, size
     nnb_status st = loss_prepare(net, x, rows, x_cols, y, y_cols, loss, reduction, __func__);
     if (st != NNB_OK) return st;
     NNBI_CHECK_NULL(loss_out, __func__);
-    nnbi_forward(net, &net->ws, x, rows);
+    nnbi_forward(net, &net->ws, x, rows, NULL);
     *loss_out = nnbi_loss_backward(net, &net->ws, x, y, rows, loss, reduction, NULL);
     return NNB_OK;
 }
@@ -517,7 +616,7 @@ NNB_API nnb_status nnb_net_backprop(nnb_net *net, const double *x, size_t rows, 
     if (st != NNB_OK) return st;
     if (grad && grad_len != net->n_params)
         return check_len(net, grad_len, "grad", __func__);
-    nnbi_forward(net, &net->ws, x, rows);
+    nnbi_forward(net, &net->ws, x, rows, NULL);
     double l = nnbi_loss_backward(net, &net->ws, x, y, rows, loss, reduction, net->grads);
     if (loss_out) *loss_out = l;
     if (grad) memcpy(grad, net->grads, grad_len * sizeof *grad);

@@ -72,10 +72,26 @@ typedef struct nnbi_ws {
     size_t rows;      /* capacity in rows */
     size_t n_layers;  /* number of act[] entries */
     double *block;    /* one allocation holding everything below */
-    double **act;     /* act[l]: rows x n_out(l), layer l's output A */
+    double **act;     /* act[l]: rows x n_out(l), layer l's output A (after dropout, if any) */
     double *z_out;    /* rows x n_outputs: the output layer's pre-activation Z */
     double *dbuf[2];  /* rows x max_width each: deltas, ping-pong */
+    /* Dropout (training only): drop[l] is layer l's drop probability (NULL or 0: none). For such
+     * layers pre[l] holds the activation before dropout and mask[l] the factors (0 or 1/(1-p)). */
+    const double *drop;
+    double **pre, **mask;
+    int has_dropout;  /* the buffers above were sized for `drop` */
 } nnbi_ws;
+
+/* Optimiser state carried by a network between nnb_train() calls (optim.c). */
+typedef struct nnbi_opt_state {
+    int kind;          /* nnb_optimizer the moments belong to; -1 before any training */
+    uint64_t step;     /* optimiser steps taken (Adam's t) */
+    uint64_t epoch;    /* epochs completed */
+    double last_loss;  /* monitored loss of the last epoch (NaN if none) */
+    double lm_mu;      /* Levenberg-Marquardt damping */
+    size_t n;          /* length of m and v (n_params), 0 if not allocated */
+    double *m, *v;     /* momentum buffer / Adam moments / RMSprop average (NULL if unused) */
+} nnbi_opt_state;
 
 struct nnb_net {
     size_t n_inputs;
@@ -91,6 +107,7 @@ struct nnb_net {
     const nnbi_kernels *k;
 
     nnbi_ws ws;     /* the network's own workspace */
+    nnbi_opt_state opt;
 };
 
 /* Largest n_out over the layers. */
@@ -109,14 +126,37 @@ nnb_status nnbi_check_y(const nnb_net *net, const double *y, size_t rows, size_t
                         const char *func);
 nnb_status nnbi_check_loss(const nnb_net *net, nnb_loss loss, nnb_reduction red, const char *func);
 
-/* Forward pass of `rows` rows into ws (already reserved). The output is ws->act[n_layers-1]. */
-void nnbi_forward(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows);
+/* Forward pass of `rows` rows into ws (already reserved). The output is ws->act[n_layers-1].
+ * With ws->drop set (training), hidden layers drop units with masks drawn from rng. */
+void nnbi_forward(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, nnbi_rng *rng);
 
-/* Loss of the batch whose forward pass is in ws. If grad is not NULL, also the output delta and
- * the whole backward pass, writing dL/dtheta into grad (n_params values). Returns the reduced
- * loss. */
+/* Loss of the batch whose forward pass is in ws; with want_delta, also dL/dZ of the output layer
+ * into ws->dbuf[0]. Returns the reduced loss. */
+double nnbi_output_delta(const nnb_net *net, nnbi_ws *ws, const double *y, size_t rows,
+                         nnb_loss loss, nnb_reduction red, int want_delta);
+
+/* Backward pass from the output delta in ws->dbuf[0]: dL/dtheta into grad (n_params values). */
+void nnbi_backward(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, double *grad);
+
+/* The same pass fused with a plain SGD step, theta <- (1 - lr*l2) theta - lr * dL/dtheta, each
+ * layer's update folded into its weight-gradient GEMM (beta = 1 - lr*l2) after its input delta
+ * has used the old weights. Writes no gradient. */
+void nnbi_backward_sgd(nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, double lr,
+                       double l2);
+
+/* nnbi_output_delta + nnbi_backward (grad may be NULL: loss only). */
 double nnbi_loss_backward(const nnb_net *net, nnbi_ws *ws, const double *x, const double *y,
                           size_t rows, nnb_loss loss, nnb_reduction red, double *grad);
+
+/* Accuracy counts of rows whose prediction (yhat) matches y: argmax for several outputs,
+ * threshold 0.5 for one. */
+size_t nnbi_count_correct(const double *yhat, const double *y, size_t rows, size_t cols);
+/* Whether accuracy is defined for this network (sigmoid or softmax output). */
+int nnbi_has_accuracy(const nnb_net *net);
+
+/* Optimiser state (optim.c). */
+void nnbi_opt_free(nnbi_opt_state *opt);
+void nnbi_opt_init(nnbi_opt_state *opt);
 
 /* Dense-layer building blocks (dense.c): the cblas_dgemm calls live there and nowhere else. */
 
@@ -126,6 +166,10 @@ void nnbi_dense_forward(const nnbi_layer *L, const double *params, const double 
 /* grad_W = d^T . x (beta 0); grad_b = column sums of d. d is rows x n_out. */
 void nnbi_dense_backward_params(const nnbi_kernels *k, const nnbi_layer *L, const double *d,
                                 const double *x, size_t rows, double *grad);
+/* W <- beta W - lr d^T . x; b <- beta b - lr colsum(d), using colsum as scratch (n_out). */
+void nnbi_dense_update_sgd(const nnbi_kernels *k, const nnbi_layer *L, const double *d,
+                           const double *x, size_t rows, double lr, double beta, double *params,
+                           double *colsum);
 /* dx (rows x n_in) = d (rows x n_out) . W */
 void nnbi_dense_backward_input(const nnbi_layer *L, const double *params, const double *d,
                                size_t rows, double *dx);

@@ -1,0 +1,234 @@
+/*
+ * Optimisers over the one contiguous parameter arena, the learning-rate schedules, and the
+ * network's training state (moments, counters, generator) with its portable serialisation.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "train_internal.h"
+
+void nnbi_opt_init(nnbi_opt_state *opt) {
+    memset(opt, 0, sizeof *opt);
+    opt->kind = -1;
+    opt->last_loss = NAN;
+    opt->lm_mu = 1e-3;
+}
+
+void nnbi_opt_free(nnbi_opt_state *opt) {
+    free(opt->m);
+    free(opt->v);
+    nnbi_opt_init(opt);
+}
+
+/* Which moment buffers an optimiser keeps: bit 0 = m (momentum / Adam's first), bit 1 = v. */
+static int moments_of(int kind) {
+    switch (kind) {
+    case NNB_OPT_MOMENTUM:
+    case NNB_OPT_NESTEROV: return 1;
+    case NNB_OPT_ADAM:
+    case NNB_OPT_ADAMW: return 3;
+    case NNB_OPT_RMSPROP: return 2;
+    default: return 0;
+    }
+}
+
+nnb_status nnbi_opt_prepare(nnb_net *net, const nnb_train_opts *opts, const char *func) {
+    nnbi_opt_state *o = &net->opt;
+    int kind = (int)opts->opt;
+    int need = moments_of(kind);
+    if (o->kind == kind && o->n == net->n_params && ((need & 1) == 0 || o->m) &&
+        ((need & 2) == 0 || o->v))
+        return NNB_OK;
+    /* A different optimiser (or none yet): fresh moments, counters kept. */
+    size_t n = net->n_params;
+    double *m = (need & 1) ? calloc(n ? n : 1, sizeof *m) : NULL;
+    double *v = (need & 2) ? calloc(n ? n : 1, sizeof *v) : NULL;
+    if (((need & 1) && !m) || ((need & 2) && !v)) {
+        free(m), free(v);
+        return nnbi_error(NNB_E_NOMEM, func, "no memory for the optimiser state (%zu parameters)", n);
+    }
+    free(o->m), free(o->v);
+    o->m = m;
+    o->v = v;
+    o->n = n;
+    if (o->kind != kind) o->step = 0; /* Adam's bias correction restarts with its moments */
+    o->kind = kind;
+    return NNB_OK;
+}
+
+void nnbi_opt_step(nnb_net *net, const nnb_train_opts *opts, double lr) {
+    nnbi_opt_state *o = &net->opt;
+    const nnbi_kernels *k = net->k;
+    size_t n = net->n_params;
+    double wd = opts->weight_decay;
+    o->step++;
+    switch (opts->opt) {
+    case NNB_OPT_SGD: k->sgd(n, net->params, net->grads, NULL, lr, 0.0, wd, 0); break;
+    case NNB_OPT_MOMENTUM:
+    case NNB_OPT_NESTEROV:
+        k->sgd(n, net->params, net->grads, o->m, lr, opts->momentum, wd,
+               opts->opt == NNB_OPT_NESTEROV);
+        break;
+    case NNB_OPT_ADAM:
+    case NNB_OPT_ADAMW: {
+        double t = (double)o->step;
+        double bc1 = 1.0 / (1.0 - pow(opts->beta1, t)), bc2 = 1.0 / (1.0 - pow(opts->beta2, t));
+        int w = opts->opt == NNB_OPT_ADAMW;
+        k->adam(n, net->params, net->grads, o->m, o->v, lr, opts->beta1, opts->beta2, opts->adam_eps,
+                bc1, bc2, w ? 0.0 : wd, w ? wd : 0.0);
+        break;
+    }
+    case NNB_OPT_RMSPROP:
+        k->rmsprop(n, net->params, net->grads, o->v, lr, opts->rho, opts->rms_eps, wd);
+        break;
+    default: break;
+    }
+}
+
+double nnbi_schedule_lr(const nnb_train_opts *opts, uint64_t done, uint64_t end) {
+    double lr = opts->lr, e = (double)done;
+    switch (opts->schedule) {
+    case NNB_SCHED_STEP: return lr * pow(opts->sched2, floor(e / opts->sched1));
+    case NNB_SCHED_EXPONENTIAL: return lr * pow(opts->sched1, e);
+    case NNB_SCHED_COSINE: {
+        double T = opts->sched1 > 0 ? opts->sched1 : (double)end;
+        if (e > T) e = T;
+        return opts->sched2 + (lr - opts->sched2) * (1.0 + cos(3.14159265358979323846 * e / T)) / 2;
+    }
+    default: return lr;
+    }
+}
+
+/* ---- the training state as bytes ------------------------------------------------------------
+ * Layout (all little-endian): "NNBT" | u32 version (1) | i32 kind | u32 flags (bit 0: m, bit 1: v)
+ * | u64 n_params | u64 step | u64 epoch | f64 last_loss | f64 lm_mu | u64 rng[4]
+ * | f64 m[n] if flag 0 | f64 v[n] if flag 1. */
+
+#define STATE_MAGIC "NNBT"
+#define STATE_VERSION 1u
+#define STATE_HEADER (4 + 4 + 4 + 4 + 8 * 3 + 8 * 2 + 8 * 4)
+
+static void put_u32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put_u64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static void put_f64(unsigned char *p, double d) {
+    uint64_t v;
+    memcpy(&v, &d, 8);
+    put_u64(p, v);
+}
+static uint32_t get_u32(const unsigned char *p) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+static uint64_t get_u64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+static double get_f64(const unsigned char *p) {
+    uint64_t v = get_u64(p);
+    double d;
+    memcpy(&d, &v, 8);
+    return d;
+}
+
+static int state_flags(const nnbi_opt_state *o) { return (o->m ? 1 : 0) | (o->v ? 2 : 0); }
+
+NNB_API size_t nnb_net_train_state_size(const nnb_net *net) {
+    if (!net) return 0;
+    int f = state_flags(&net->opt);
+    size_t n = net->opt.n;
+    return STATE_HEADER + ((f & 1) ? 8 * n : 0) + ((f & 2) ? 8 * n : 0);
+}
+
+NNB_API nnb_status nnb_net_train_state_get(const nnb_net *net, void *buf, size_t len,
+                                           size_t *written) {
+    NNBI_CHECK_NULL(net, __func__);
+    NNBI_CHECK_NULL(buf, __func__);
+    size_t need = nnb_net_train_state_size(net);
+    if (len < need)
+        return nnbi_error(NNB_E_SHAPE, __func__, "len is %zu, the state needs %zu bytes", len, need);
+    const nnbi_opt_state *o = &net->opt;
+    unsigned char *p = buf;
+    int f = state_flags(o);
+    memcpy(p, STATE_MAGIC, 4);
+    put_u32(p + 4, STATE_VERSION);
+    put_u32(p + 8, (uint32_t)o->kind);
+    put_u32(p + 12, (uint32_t)f);
+    put_u64(p + 16, o->n ? o->n : net->n_params);
+    put_u64(p + 24, o->step);
+    put_u64(p + 32, o->epoch);
+    put_f64(p + 40, o->last_loss);
+    put_f64(p + 48, o->lm_mu);
+    for (int i = 0; i < 4; i++) put_u64(p + 56 + 8 * i, net->rng.s[i]);
+    p += STATE_HEADER;
+    for (int b = 0; b < 2; b++) {
+        const double *a = b ? o->v : o->m;
+        if (!(f & (1 << b))) continue;
+        for (size_t i = 0; i < o->n; i++, p += 8) put_f64(p, a[i]);
+    }
+    if (written) *written = need;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t len) {
+    NNBI_CHECK_NULL(net, __func__);
+    NNBI_CHECK_NULL(buf, __func__);
+    const unsigned char *p = buf;
+    if (len < STATE_HEADER || memcmp(p, STATE_MAGIC, 4) != 0)
+        return nnbi_error(NNB_E_FORMAT, __func__, "not an nnblas training state (%zu bytes)", len);
+    uint32_t version = get_u32(p + 4);
+    if (version > STATE_VERSION)
+        return nnbi_error(NNB_E_VERSION, __func__,
+                          "training state version %u is newer than this library's (%u)", version,
+                          STATE_VERSION);
+    int kind = (int)get_u32(p + 8);
+    uint32_t f = get_u32(p + 12);
+    uint64_t n = get_u64(p + 16);
+    if (kind < -1 || kind > NNB_OPT_LM || f > 3 || version == 0)
+        return nnbi_error(NNB_E_FORMAT, __func__, "damaged training state (kind %d, flags %u)",
+                          kind, (unsigned)f);
+    if (n != net->n_params)
+        return nnbi_error(NNB_E_SHAPE, __func__,
+                          "the state is for %llu parameters, the network has %zu",
+                          (unsigned long long)n, net->n_params);
+    size_t nb = ((f & 1) ? 1 : 0) + ((f & 2) ? 1 : 0);
+    if ((len - STATE_HEADER) / 8 / (n ? n : 1) < nb || len != STATE_HEADER + nb * 8 * n)
+        return nnbi_error(NNB_E_FORMAT, __func__, "training state has %zu bytes, expected %llu",
+                          len, (unsigned long long)(STATE_HEADER + nb * 8 * n));
+    double *m = (f & 1) ? malloc((n ? n : 1) * sizeof *m) : NULL;
+    double *v = (f & 2) ? malloc((n ? n : 1) * sizeof *v) : NULL;
+    if (((f & 1) && !m) || ((f & 2) && !v)) {
+        free(m), free(v);
+        return nnbi_error(NNB_E_NOMEM, __func__, "no memory for the optimiser state");
+    }
+    const unsigned char *q = p + STATE_HEADER;
+    for (int b = 0; b < 2; b++) {
+        double *a = b ? v : m;
+        if (!(f & (1u << b))) continue;
+        for (size_t i = 0; i < n; i++, q += 8) a[i] = get_f64(q);
+    }
+    nnbi_opt_free(&net->opt);
+    nnbi_opt_state *o = &net->opt;
+    o->kind = kind;
+    o->m = m;
+    o->v = v;
+    o->n = (m || v) ? n : 0;
+    o->step = get_u64(p + 24);
+    o->epoch = get_u64(p + 32);
+    o->last_loss = get_f64(p + 40);
+    o->lm_mu = get_f64(p + 48);
+    for (int i = 0; i < 4; i++) net->rng.s[i] = get_u64(p + 56 + 8 * i);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_net_train_state_reset(nnb_net *net) {
+    NNBI_CHECK_NULL(net, __func__);
+    nnbi_opt_free(&net->opt);
+    return NNB_OK;
+}

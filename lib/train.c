@@ -1,0 +1,595 @@
+/*
+ * The training loop: options, history, evaluation, and nnb_train itself — epochs of shuffled
+ * mini-batches gathered into one reusable buffer, optimiser steps over the parameter arena,
+ * validation, early stopping and callbacks. Nothing is allocated inside the loop.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "train_internal.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- options --------------------------------------------------------------------------------- */
+
+NNB_API nnb_status nnb_train_opts_create(nnb_train_opts **out) {
+    NNBI_CHECK_NULL(out, __func__);
+    nnb_train_opts *o = calloc(1, sizeof *o);
+    *out = o;
+    if (!o) return nnbi_error(NNB_E_NOMEM, __func__, "no memory for training options");
+    o->epochs = 10;
+    o->batch = 32;
+    o->shuffle = 1;
+    o->loss = NNB_LOSS_SSE;
+    o->reduction = NNB_REDUCTION_MEAN;
+    o->opt = NNB_OPT_SGD;
+    o->lr = 0.01;
+    o->momentum = 0.9;
+    o->beta1 = 0.9, o->beta2 = 0.999, o->adam_eps = 1e-8;
+    o->rho = 0.99, o->rms_eps = 1e-8;
+    o->schedule = NNB_SCHED_CONSTANT;
+    o->restore_best = 1;
+    return NNB_OK;
+}
+
+NNB_API void nnb_train_opts_free(nnb_train_opts *opts) { free(opts); }
+
+#define OPTS_CHECK(o) NNBI_CHECK_NULL(o, __func__)
+#define BAD(...) return nnbi_error(NNB_E_INVALID_ARG, __func__, __VA_ARGS__)
+
+static int in_unit(double v) { return isfinite(v) && v >= 0.0 && v < 1.0; }
+
+NNB_API nnb_status nnb_train_opts_set_epochs(nnb_train_opts *o, size_t epochs) {
+    OPTS_CHECK(o);
+    if (epochs == 0) BAD("epochs is 0");
+    o->epochs = epochs;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_batch_size(nnb_train_opts *o, size_t batch) {
+    OPTS_CHECK(o);
+    if (batch > NNBI_BLAS_MAX)
+        return nnbi_error(NNB_E_TOO_LARGE, __func__, "batch size %zu exceeds %zu", batch,
+                          NNBI_BLAS_MAX);
+    o->batch = batch;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_shuffle(nnb_train_opts *o, int shuffle) {
+    OPTS_CHECK(o);
+    o->shuffle = shuffle != 0;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_loss(nnb_train_opts *o, nnb_loss loss, nnb_reduction red) {
+    OPTS_CHECK(o);
+    if ((unsigned)loss > NNB_LOSS_CE) BAD("unknown loss %d", (int)loss);
+    if ((unsigned)red > NNB_REDUCTION_MEAN) BAD("unknown reduction %d", (int)red);
+    o->loss = loss;
+    o->reduction = red;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_optimizer(nnb_train_opts *o, nnb_optimizer opt, double lr) {
+    OPTS_CHECK(o);
+    if ((unsigned)opt > NNB_OPT_LM) BAD("unknown optimizer %d", (int)opt);
+    if (!isfinite(lr) || lr <= 0) BAD("learning rate %g must be finite and > 0", lr);
+    o->opt = opt;
+    o->lr = lr;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_momentum(nnb_train_opts *o, double mu) {
+    OPTS_CHECK(o);
+    if (!in_unit(mu)) BAD("momentum %g must be in [0, 1)", mu);
+    o->momentum = mu;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_adam(nnb_train_opts *o, double b1, double b2, double eps) {
+    OPTS_CHECK(o);
+    if (!in_unit(b1) || !in_unit(b2)) BAD("betas %g, %g must be in [0, 1)", b1, b2);
+    if (!isfinite(eps) || eps <= 0) BAD("eps %g must be finite and > 0", eps);
+    o->beta1 = b1, o->beta2 = b2, o->adam_eps = eps;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_rmsprop(nnb_train_opts *o, double rho, double eps) {
+    OPTS_CHECK(o);
+    if (!in_unit(rho)) BAD("rho %g must be in [0, 1)", rho);
+    if (!isfinite(eps) || eps <= 0) BAD("eps %g must be finite and > 0", eps);
+    o->rho = rho, o->rms_eps = eps;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_weight_decay(nnb_train_opts *o, double wd) {
+    OPTS_CHECK(o);
+    if (!isfinite(wd) || wd < 0) BAD("weight decay %g must be finite and >= 0", wd);
+    o->weight_decay = wd;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_clip_norm(nnb_train_opts *o, double max_norm) {
+    OPTS_CHECK(o);
+    if (!isfinite(max_norm) || max_norm < 0) BAD("max_norm %g must be finite and >= 0", max_norm);
+    o->clip_norm = max_norm;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_dropout(nnb_train_opts *o, double p) {
+    OPTS_CHECK(o);
+    if (!in_unit(p)) BAD("dropout probability %g must be in [0, 1)", p);
+    o->dropout = p;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_schedule(nnb_train_opts *o, nnb_schedule s, double p1,
+                                               double p2) {
+    OPTS_CHECK(o);
+    switch (s) {
+    case NNB_SCHED_CONSTANT: break;
+    case NNB_SCHED_STEP:
+        if (!isfinite(p1) || p1 < 1 || p1 != floor(p1)) BAD("step size %g must be a whole number >= 1", p1);
+        if (!isfinite(p2) || p2 <= 0) BAD("gamma %g must be finite and > 0", p2);
+        break;
+    case NNB_SCHED_EXPONENTIAL:
+        if (!isfinite(p1) || p1 <= 0) BAD("gamma %g must be finite and > 0", p1);
+        break;
+    case NNB_SCHED_COSINE:
+        if (!isfinite(p1) || p1 < 0) BAD("period %g must be finite and >= 0", p1);
+        if (!isfinite(p2) || p2 < 0) BAD("minimum learning rate %g must be finite and >= 0", p2);
+        break;
+    default: BAD("unknown schedule %d", (int)s);
+    }
+    o->schedule = s;
+    o->sched1 = p1;
+    o->sched2 = p2;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_validation(nnb_train_opts *o, const double *x,
+                                                 const double *y, size_t rows) {
+    OPTS_CHECK(o);
+    if (x == NULL) {
+        o->val_x = o->val_y = NULL;
+        o->val_rows = 0;
+        return NNB_OK;
+    }
+    NNBI_CHECK_NULL(y, __func__);
+    if (rows == 0) BAD("rows is 0");
+    o->val_x = x, o->val_y = y, o->val_rows = rows;
+    o->val_fraction = 0;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_validation_split(nnb_train_opts *o, double fraction,
+                                                       uint64_t seed) {
+    OPTS_CHECK(o);
+    if (!in_unit(fraction)) BAD("validation fraction %g must be in [0, 1)", fraction);
+    o->val_fraction = fraction;
+    o->val_seed = seed;
+    if (fraction > 0) o->val_x = o->val_y = NULL, o->val_rows = 0;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_early_stopping(nnb_train_opts *o, size_t patience,
+                                                     int restore_best) {
+    OPTS_CHECK(o);
+    o->patience = patience;
+    o->restore_best = restore_best != 0;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_check_finite(nnb_train_opts *o, int enable) {
+    OPTS_CHECK(o);
+    o->check_finite = enable != 0;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_epoch_callback(nnb_train_opts *o, nnb_epoch_fn fn,
+                                                     void *user_data) {
+    OPTS_CHECK(o);
+    o->epoch_fn = fn;
+    o->epoch_data = user_data;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_batch_callback(nnb_train_opts *o, nnb_batch_fn fn,
+                                                     void *user_data) {
+    OPTS_CHECK(o);
+    o->batch_fn = fn;
+    o->batch_data = user_data;
+    return NNB_OK;
+}
+
+/* ---- history --------------------------------------------------------------------------------- */
+
+NNB_API nnb_status nnb_history_create(nnb_history **out) {
+    NNBI_CHECK_NULL(out, __func__);
+    *out = calloc(1, sizeof **out);
+    if (!*out) return nnbi_error(NNB_E_NOMEM, __func__, "no memory for a history");
+    (*out)->best_loss = NAN;
+    return NNB_OK;
+}
+
+NNB_API void nnb_history_free(nnb_history *h) {
+    if (!h) return;
+    free(h->rec);
+    free(h);
+}
+
+NNB_API size_t nnb_history_len(const nnb_history *h) { return h ? h->len : 0; }
+
+NNB_API nnb_status nnb_history_get(const nnb_history *h, nnb_history_field field, double *dst,
+                                   size_t len) {
+    NNBI_CHECK_NULL(h, __func__);
+    if ((unsigned)field > NNB_HIST_SAMPLES_PER_S)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "unknown field %d", (int)field);
+    if (len != h->len)
+        return nnbi_error(NNB_E_SHAPE, __func__, "len is %zu, the history has %zu epochs", len,
+                          h->len);
+    if (len) NNBI_CHECK_NULL(dst, __func__);
+    for (size_t i = 0; i < len; i++) dst[i] = h->rec[i].v[field];
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_history_summary(const nnb_history *h, size_t *best_epoch, double *best_loss,
+                                       int *stopped_early) {
+    NNBI_CHECK_NULL(h, __func__);
+    if (best_epoch) *best_epoch = h->best_epoch;
+    if (best_loss) *best_loss = h->best_loss;
+    if (stopped_early) *stopped_early = h->stopped_early;
+    return NNB_OK;
+}
+
+nnb_status nnbi_history_reserve(nnb_history *h, size_t more, const char *func) {
+    if (!h || h->len + more <= h->cap) return NNB_OK;
+    size_t cap = h->len + more;
+    nnbi_epoch_rec *r = realloc(h->rec, cap * sizeof *r);
+    if (!r) return nnbi_error(NNB_E_NOMEM, func, "no memory for the history");
+    h->rec = r;
+    h->cap = cap;
+    return NNB_OK;
+}
+
+/* ---- evaluation ------------------------------------------------------------------------------ */
+
+/* Loss (reduced) and correct count of n rows — rows idx[i] of x/y, or the first n when idx is
+ * NULL — in chunks of `chunk` rows (ws holds at least that many), gathering into xb/yb when idx
+ * is given. No allocation. */
+static void eval_rows(const nnb_net *net, nnbi_ws *ws, size_t chunk, const double *x,
+                      const double *y, const size_t *idx, size_t n, double *xb, double *yb,
+                      nnb_loss loss, nnb_reduction red, double *loss_out, size_t *correct) {
+    size_t ni = net->n_inputs, no = nnb_net_n_outputs(net);
+    double sum = 0;
+    size_t hit = 0;
+    for (size_t r0 = 0; r0 < n; r0 += chunk) {
+        size_t nr = n - r0 < chunk ? n - r0 : chunk;
+        const double *xc = x + r0 * ni, *yc = y + r0 * no;
+        if (idx) {
+            for (size_t i = 0; i < nr; i++) {
+                memcpy(xb + i * ni, x + idx[r0 + i] * ni, ni * sizeof *xb);
+                memcpy(yb + i * no, y + idx[r0 + i] * no, no * sizeof *yb);
+            }
+            xc = xb, yc = yb;
+        }
+        nnbi_forward(net, ws, xc, nr, NULL);
+        sum += nnbi_output_delta(net, ws, yc, nr, loss, NNB_REDUCTION_SUM, 0);
+        hit += nnbi_count_correct(ws->act[net->n_layers - 1], yc, nr, no);
+    }
+    *loss_out = red == NNB_REDUCTION_MEAN ? sum / (double)n : sum;
+    *correct = hit;
+}
+
+NNB_API nnb_status nnb_net_evaluate(const nnb_net *net, const double *x, size_t rows, size_t x_cols,
+                                    const double *y, size_t y_cols, nnb_loss loss,
+                                    nnb_reduction reduction, double *loss_out,
+                                    double *accuracy_out) {
+    nnb_status st = nnbi_check_x(net, x, rows, x_cols, __func__);
+    if (st == NNB_OK) st = nnbi_check_y(net, y, rows, y_cols, __func__);
+    if (st == NNB_OK) st = nnbi_check_loss(net, loss, reduction, __func__);
+    if (st != NNB_OK) return st;
+    size_t per_row = x_cols;
+    for (size_t l = 0; l < net->n_layers; l++) per_row += 3 * net->layers[l].n_out;
+    size_t block = ((size_t)32 << 20) / (per_row * sizeof(double));
+    if (block < 64) block = 64;
+    if (block > rows) block = rows;
+    nnbi_ws ws = {0};
+    st = nnbi_ws_reserve(net, &ws, block, 1, __func__);
+    if (st != NNB_OK) return st;
+    double l;
+    size_t hit;
+    eval_rows(net, &ws, block, x, y, NULL, rows, NULL, NULL, loss, reduction, &l, &hit);
+    nnbi_ws_free(&ws);
+    if (loss_out) *loss_out = l;
+    if (accuracy_out) *accuracy_out = nnbi_has_accuracy(net) ? (double)hit / (double)rows : NAN;
+    return NNB_OK;
+}
+
+/* ---- nnb_train ------------------------------------------------------------------------------- */
+
+static void run_free(nnbi_run *r) {
+    free(r->train_idx), free(r->val_idx), free(r->xb), free(r->yb), free(r->best_params);
+}
+
+/* Seeded split of rows into training and validation indices, each in the original order. */
+static nnb_status split_rows(nnbi_run *r, size_t rows, double fraction, uint64_t seed,
+                             const char *func) {
+    size_t n_val = (size_t)floor(fraction * (double)rows + 0.5);
+    if (n_val == 0) n_val = 1;
+    if (n_val >= rows)
+        return nnbi_error(NNB_E_INVALID_ARG, func,
+                          "a validation fraction of %g leaves no training rows out of %zu",
+                          fraction, rows);
+    r->train_idx = malloc(rows * sizeof(size_t));
+    r->val_idx = malloc(n_val * sizeof(size_t));
+    unsigned char *is_val = calloc(rows, 1);
+    if (!r->train_idx || !r->val_idx || !is_val) {
+        free(is_val);
+        return nnbi_error(NNB_E_NOMEM, func, "no memory for a split of %zu rows", rows);
+    }
+    /* the first n_val positions of a seeded partial Fisher-Yates shuffle are the validation rows */
+    nnbi_rng g;
+    nnbi_rng_seed(&g, seed);
+    size_t *p = r->train_idx;
+    for (size_t i = 0; i < rows; i++) p[i] = i;
+    for (size_t i = 0; i < n_val; i++) {
+        size_t j = i + (size_t)nnbi_rng_below(&g, rows - i);
+        size_t t = p[i];
+        p[i] = p[j];
+        p[j] = t;
+        is_val[p[i]] = 1;
+    }
+    size_t a = 0, b = 0;
+    for (size_t i = 0; i < rows; i++) {
+        if (is_val[i]) r->val_idx[b++] = i;
+        else r->train_idx[a++] = i;
+    }
+    free(is_val);
+    r->n_train = a;
+    r->n_val = b;
+    return NNB_OK;
+}
+
+static nnb_status check_opts(const nnb_net *net, const nnb_train_opts *o, const char *func) {
+    if (o->opt == NNB_OPT_LM && o->loss != NNB_LOSS_SSE && o->loss != NNB_LOSS_MSE)
+        return nnbi_error(NNB_E_INVALID_ARG, func,
+                          "Levenberg-Marquardt needs a squared-error loss (SSE or MSE)");
+    if (o->val_x && net->check_finite) {
+        size_t row, col;
+        if (nnbi_find_nonfinite(o->val_x, o->val_rows, net->n_inputs, &row, &col) ||
+            nnbi_find_nonfinite(o->val_y, o->val_rows, nnb_net_n_outputs(net), &row, &col))
+            return nnbi_error(NNB_E_NONFINITE, func,
+                              "the validation set has NaN or infinity in row %zu", row);
+    }
+    return NNB_OK;
+}
+
+nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double train_loss, double train_acc, double lr,
+                          int *stop) {
+    nnb_net *net = r->net;
+    const nnb_train_opts *o = r->opts;
+    uint64_t epoch = net->opt.epoch + 1;
+    double val_loss = NAN, val_acc = NAN;
+    if (r->has_val) {
+        size_t vhit, nv = r->n_val ? r->n_val : o->val_rows;
+        if (r->n_val)
+            eval_rows(net, &net->ws, r->chunk, r->x, r->y, r->val_idx, r->n_val, r->xb, r->yb,
+                      o->loss, o->reduction, &val_loss, &vhit);
+        else
+            eval_rows(net, &net->ws, r->chunk, o->val_x, o->val_y, NULL, o->val_rows, NULL, NULL,
+                      o->loss, o->reduction, &val_loss, &vhit);
+        if (r->acc) val_acc = (double)vhit / (double)nv;
+    }
+    double monitored = r->has_val ? val_loss : train_loss;
+    int went_up = !isnan(net->opt.last_loss) && monitored > net->opt.last_loss;
+    net->opt.last_loss = monitored;
+    net->opt.epoch = epoch;
+    if (o->check_finite) {
+        size_t i;
+        if (nnbi_find_nonfinite(net->params, net->n_params, 1, &i, NULL))
+            return nnbi_error(NNB_E_NONFINITE, "nnb_train", "epoch %llu: parameter %zu became %g",
+                              (unsigned long long)epoch, i, net->params[i]);
+    }
+    double secs = now() - t0;
+    double sps = secs > 0 ? (double)r->n_train / secs : INFINITY;
+    nnb_history *h = r->history;
+    if (h && h->len < h->cap) {
+        double *v = h->rec[h->len++].v;
+        v[NNB_HIST_EPOCH] = (double)epoch;
+        v[NNB_HIST_TRAIN_LOSS] = train_loss;
+        v[NNB_HIST_VAL_LOSS] = val_loss;
+        v[NNB_HIST_TRAIN_ACC] = train_acc;
+        v[NNB_HIST_VAL_ACC] = val_acc;
+        v[NNB_HIST_SECONDS] = secs;
+        v[NNB_HIST_LR] = lr;
+        v[NNB_HIST_SAMPLES_PER_S] = sps;
+    }
+    if (monitored < r->best) {
+        r->best = monitored;
+        r->best_epoch = epoch;
+        r->since_best = 0;
+        if (r->best_params) memcpy(r->best_params, net->params, net->n_params * sizeof(double));
+    } else {
+        r->since_best++;
+    }
+    if (h) {
+        h->best_epoch = (size_t)r->best_epoch;
+        h->best_loss = r->best;
+    }
+    if (o->epoch_fn && o->epoch_fn(net, epoch, train_loss, val_loss, train_acc, val_acc, secs, sps,
+                                   went_up, o->epoch_data))
+        return nnbi_error(NNB_E_CANCELLED, "nnb_train",
+                          "stopped by the epoch callback after epoch %llu",
+                          (unsigned long long)epoch);
+    if (o->patience && r->since_best >= o->patience) {
+        r->stopped_early = 1;
+        *stop = 1;
+    }
+    return NNB_OK;
+}
+
+/* The mini-batch loop (every optimiser but LM). */
+static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *perm) {
+    nnb_net *net = r->net;
+    const nnb_train_opts *o = r->opts;
+    const char *func = "nnb_train";
+    const size_t ni = net->n_inputs, no = nnb_net_n_outputs(net), L = net->n_layers;
+    const size_t n_batches = (r->n_train + B - 1) / B;
+    const int in_place = perm == NULL;
+    const int shuffle = o->shuffle && B < r->n_train;
+    const int fused = o->opt == NNB_OPT_SGD && o->clip_norm == 0 && !o->check_finite;
+    for (size_t e = 0; e < o->epochs; e++) {
+        double t0 = now();
+        double lr = nnbi_schedule_lr(o, net->opt.epoch, r->end_epoch);
+        uint64_t epoch = net->opt.epoch + 1;
+        /* Each epoch shuffles the rows from their original order, so an epoch's batches depend
+         * only on the generator's state, and resumed runs see the same batches. */
+        if (shuffle) {
+            for (size_t i = 0; i < r->n_train; i++) perm[i] = r->train_idx ? r->train_idx[i] : i;
+            for (size_t i = r->n_train; i > 1; i--) {
+                size_t j = (size_t)nnbi_rng_below(&net->rng, i);
+                size_t t = perm[i - 1];
+                perm[i - 1] = perm[j];
+                perm[j] = t;
+            }
+        }
+        double loss_sum = 0;
+        size_t hit = 0;
+        for (size_t b = 0; b < n_batches; b++) {
+            size_t r0 = b * B, nr = r->n_train - r0 < B ? r->n_train - r0 : B;
+            const double *xb = r->x + r0 * ni, *yb = r->y + r0 * no;
+            if (!in_place) {
+                for (size_t i = 0; i < nr; i++) {
+                    memcpy(r->xb + i * ni, r->x + perm[r0 + i] * ni, ni * sizeof(double));
+                    memcpy(r->yb + i * no, r->y + perm[r0 + i] * no, no * sizeof(double));
+                }
+                xb = r->xb, yb = r->yb;
+            }
+            nnbi_forward(net, &net->ws, xb, nr, drop ? &net->rng : NULL);
+            double bl = nnbi_output_delta(net, &net->ws, yb, nr, o->loss, o->reduction, 1);
+            if (o->check_finite && !isfinite(bl))
+                return nnbi_error(NNB_E_NONFINITE, func,
+                                  "epoch %llu, batch %zu: the loss is %g (learning rate %g too high?)",
+                                  (unsigned long long)epoch, b + 1, bl, lr);
+            if (r->acc) hit += nnbi_count_correct(net->ws.act[L - 1], yb, nr, no);
+            loss_sum += o->reduction == NNB_REDUCTION_MEAN ? bl * (double)nr : bl;
+            if (fused) {
+                nnbi_backward_sgd(net, &net->ws, xb, nr, lr, o->weight_decay);
+                net->opt.step++;
+            } else {
+                nnbi_backward(net, &net->ws, xb, nr, net->grads);
+                if (o->check_finite || o->clip_norm > 0) {
+                    double norm = sqrt(net->k->sumsq(net->n_params, net->grads));
+                    if (!isfinite(norm))
+                        return nnbi_error(NNB_E_NONFINITE, func,
+                                          "epoch %llu, batch %zu: the gradient is not finite",
+                                          (unsigned long long)epoch, b + 1);
+                    if (o->clip_norm > 0 && norm > o->clip_norm)
+                        net->k->scal(net->n_params, o->clip_norm / norm, net->grads);
+                }
+                nnbi_opt_step(net, o, lr);
+            }
+            if (o->batch_fn && o->batch_fn(epoch, b + 1, n_batches, bl, o->batch_data))
+                return nnbi_error(NNB_E_CANCELLED, func,
+                                  "stopped by the batch callback (epoch %llu, batch %zu)",
+                                  (unsigned long long)epoch, b + 1);
+        }
+        double train_loss =
+            o->reduction == NNB_REDUCTION_MEAN ? loss_sum / (double)r->n_train : loss_sum;
+        int stop = 0;
+        nnb_status st = nnbi_epoch_end(r, t0, train_loss,
+                                       r->acc ? (double)hit / (double)r->n_train : NAN, lr, &stop);
+        if (st != NNB_OK || stop) return st;
+    }
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
+                             size_t x_cols, const double *y, size_t y_cols, nnb_history *history) {
+    const char *func = __func__;
+    NNBI_CHECK_NULL(opts, func);
+    nnb_status st = nnbi_check_x(net, x, rows, x_cols, func);
+    if (st == NNB_OK) st = nnbi_check_y(net, y, rows, y_cols, func);
+    if (st == NNB_OK) st = nnbi_check_loss(net, opts->loss, opts->reduction, func);
+    if (st == NNB_OK) st = check_opts(net, opts, func);
+    if (st != NNB_OK) return st;
+
+    const size_t ni = net->n_inputs, no = nnb_net_n_outputs(net), L = net->n_layers;
+    nnbi_run r = {.net = net, .opts = opts, .history = history, .x = x, .y = y,
+                  .n_train = rows, .best = INFINITY};
+    size_t *perm = NULL;
+    double *drop = NULL;
+    if (opts->val_fraction > 0) {
+        st = split_rows(&r, rows, opts->val_fraction, opts->val_seed, func);
+        if (st != NNB_OK) goto out;
+    }
+    r.has_val = r.n_val > 0 || opts->val_x != NULL;
+    r.acc = nnbi_has_accuracy(net);
+    r.end_epoch = net->opt.epoch + opts->epochs;
+    int lm = opts->opt == NNB_OPT_LM;
+    /* Mini-batch size; LM always works on the whole training set. */
+    size_t B = lm || opts->batch == 0 || opts->batch > r.n_train ? r.n_train : opts->batch;
+    int shuffle = !lm && opts->shuffle && B < r.n_train;
+    /* Batches are read in place when they are contiguous slices of x; otherwise gathered. */
+    int gather = shuffle || r.train_idx != NULL;
+    r.chunk = B;
+
+    /* Everything the loop needs is allocated here, before it. */
+    if (gather || r.n_val) {
+        r.xb = malloc(B * ni * sizeof(double));
+        r.yb = malloc(B * no * sizeof(double));
+        if (!r.xb || !r.yb) {
+            st = nnbi_error(NNB_E_NOMEM, func, "no memory for batch buffers of %zu rows", B);
+            goto out;
+        }
+    }
+    if (gather) {
+        perm = malloc(r.n_train * sizeof *perm);
+        if (!perm) {
+            st = nnbi_error(NNB_E_NOMEM, func, "no memory for %zu row indices", r.n_train);
+            goto out;
+        }
+        for (size_t i = 0; i < r.n_train; i++) perm[i] = r.train_idx ? r.train_idx[i] : i;
+    }
+    if (!lm && opts->dropout > 0 && L > 1) {
+        drop = calloc(L, sizeof *drop);
+        if (!drop) {
+            st = nnbi_error(NNB_E_NOMEM, func, "no memory");
+            goto out;
+        }
+        for (size_t l = 0; l + 1 < L; l++) drop[l] = opts->dropout;
+    }
+    if (opts->patience && opts->restore_best) {
+        r.best_params = malloc((net->n_params ? net->n_params : 1) * sizeof(double));
+        if (!r.best_params) {
+            st = nnbi_error(NNB_E_NOMEM, func, "no memory for the best weights");
+            goto out;
+        }
+    }
+    net->ws.drop = drop;
+    st = nnbi_ws_reserve(net, &net->ws, B, 1, func);
+    if (st == NNB_OK) st = nnbi_opt_prepare(net, opts, func);
+    if (st == NNB_OK) st = nnbi_history_reserve(history, opts->epochs, func);
+    if (st != NNB_OK) goto out;
+
+    st = lm ? nnbi_train_lm(&r) : train_batches(&r, B, drop, perm);
+    if (history) history->stopped_early = r.stopped_early;
+
+out:
+    /* restore_best: the best epoch's weights, also after a cancel */
+    if (r.best_params && r.best_epoch > 0 && r.best_epoch != net->opt.epoch &&
+        (st == NNB_OK || st == NNB_E_CANCELLED))
+        memcpy(net->params, r.best_params, net->n_params * sizeof(double));
+    net->ws.drop = NULL;
+    free(perm);
+    free(drop);
+    run_free(&r);
+    return st;
+}

@@ -1,0 +1,98 @@
+/* Internal declarations of the training layer (train.c, optim.c, lm.c). */
+#ifndef NNB_TRAIN_INTERNAL_H
+#define NNB_TRAIN_INTERNAL_H
+
+#include "nnb_internal.h"
+
+struct nnb_train_opts {
+    size_t epochs;
+    size_t batch;            /* 0 = full batch */
+    int shuffle;
+    nnb_loss loss;
+    nnb_reduction reduction;
+    nnb_optimizer opt;
+    double lr;
+    double momentum;
+    double beta1, beta2, adam_eps;
+    double rho, rms_eps;
+    double weight_decay;
+    double clip_norm;        /* 0 = off */
+    double dropout;          /* 0 = off */
+    nnb_schedule schedule;
+    double sched1, sched2;
+    const double *val_x, *val_y;
+    size_t val_rows;
+    double val_fraction;     /* 0 = off */
+    uint64_t val_seed;
+    size_t patience;         /* 0 = off */
+    int restore_best;
+    int check_finite;
+    nnb_epoch_fn epoch_fn;
+    void *epoch_data;
+    nnb_batch_fn batch_fn;
+    void *batch_data;
+};
+
+/* One epoch's record (history). */
+typedef struct nnbi_epoch_rec {
+    double v[8]; /* indexed by nnb_history_field */
+} nnbi_epoch_rec;
+
+struct nnb_history {
+    size_t len, cap;
+    nnbi_epoch_rec *rec;
+    size_t best_epoch;
+    double best_loss;
+    int stopped_early;
+};
+
+/* Makes room for `more` records (before the training loop). */
+nnb_status nnbi_history_reserve(nnb_history *h, size_t more, const char *func);
+
+/* Allocates (or keeps) the optimiser moments for opt->opt on net; resets them when the optimiser
+ * kind changed. Called before the loop. */
+nnb_status nnbi_opt_prepare(nnb_net *net, const nnb_train_opts *opts, const char *func);
+
+/* Applies one optimiser step with the gradient in net->grads and learning rate lr. */
+void nnbi_opt_step(nnb_net *net, const nnb_train_opts *opts, double lr);
+
+/* The learning rate for the epoch that follows `done` completed epochs; `end` is the epoch count
+ * at the end of this nnb_train call (cosine's default period). */
+double nnbi_schedule_lr(const nnb_train_opts *opts, uint64_t done, uint64_t end);
+
+/* State shared by the training loops (train.c's mini-batch loop and lm.c): the data, the split,
+ * validation, early stopping, history and callbacks. Set up by nnb_train before any loop. */
+typedef struct nnbi_run {
+    nnb_net *net;
+    const nnb_train_opts *opts;
+    nnb_history *history;
+    const double *x, *y;     /* the caller's data */
+    size_t *train_idx;       /* training rows (NULL: all rows, in order) */
+    size_t *val_idx;         /* validation rows of x/y (split), or NULL */
+    size_t n_train, n_val;
+    size_t chunk;            /* rows per evaluation chunk (the workspace's batch) */
+    double *xb, *yb;         /* gather buffers of `chunk` rows */
+    int has_val, acc;
+    /* early stopping */
+    double best;
+    uint64_t best_epoch;
+    size_t since_best;
+    double *best_params;     /* NULL unless restore_best with patience */
+    int stopped_early;
+    uint64_t end_epoch;      /* epoch count at the end of this call (cosine's default period) */
+} nnbi_run;
+
+/* End of an epoch, for both loops: validation, the monitored loss and its "went up" flag, the
+ * history record, early stopping, the epoch callback. Sets *stop when training should end (early
+ * stopping); returns an error status (NNB_E_CANCELLED, NNB_E_NONFINITE) to end with one. */
+nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double train_loss, double train_acc, double lr,
+                          int *stop);
+
+/* Levenberg-Marquardt (lm.c): the loop for NNB_OPT_LM, after nnb_train's setup. */
+nnb_status nnbi_train_lm(nnbi_run *r);
+
+/* Largest LM problem: parameters and rows x outputs x parameters (README, "Levenberg-Marquardt"). */
+#define NNBI_LM_MAX_PARAMS ((size_t)4096)
+#define NNBI_LM_MAX_JACOBIAN ((size_t)1 << 24)
+
+#endif
