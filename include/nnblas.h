@@ -561,6 +561,423 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
 /** Forgets the optimiser moments and counters (not the weights, not the generator). Since 0.1. */
 NNB_API nnb_status nnb_net_train_state_reset(nnb_net *net);
 
+/* Data: CSV, IDX, preparation                                                                    */
+/* ============================================================================================== */
+
+/*
+ * The data layer reads files into row-major double matrices that the trainer reads in place:
+ * X is rows x features, Y is rows x targets. One pattern holds throughout: ask for the shape,
+ * then fill a buffer the caller owns (a C array, or a C-contiguous float64 numpy array), so no
+ * full-size copy is ever made inside nnblas. A CSV file first becomes an nnb_table (it holds text
+ * columns too); an nnb_prep, fitted on some rows of a table, turns rows of that or another table
+ * into X and Y.
+ *
+ *     nnb_table *t; nnb_prep *p;
+ *     nnb_csv_read(&t, "admissions.csv", NULL);
+ *     nnb_prep_create(&p);
+ *     nnb_prep_set_target(p, "admit", NNB_TARGET_VALUES);
+ *     nnb_prep_onehot(p, "rank");                          // rank_1 .. rank_4
+ *     nnb_prep_scale(p, "gre", NNB_SCALE_STANDARD);
+ *     nnb_prep_scale(p, "gpa", NNB_SCALE_STANDARD);
+ *     size_t n = nnb_table_n_rows(t), order[400], n_train, n_test, n_val;
+ *     nnb_split(n, 0.1, 0.0, 42, NULL, 0, order, n, &n_train, &n_test, &n_val);
+ *     nnb_prep_fit(p, t, order, n_train);                  // statistics of the training rows
+ *     size_t nf = nnb_prep_n_features(p), ny = nnb_prep_n_targets(p);   // 6 and 1
+ *     // X_train: n_train x nf, Y_train: n_train x ny, caller-allocated
+ *     nnb_prep_apply(p, t, order, n_train, X_train, n_train * nf, Y_train, n_train * ny);
+ *     nnb_prep_apply(p, t, order + n_train, n_test, X_test, n_test * nf, Y_test, n_test * ny);
+ *
+ * Numbers are read the same in every process locale. Error messages name the file, line and
+ * column: "nnb_csv_read: data.csv:17:3: expected a number in column 'gpa', found 'abc'".
+ * Strings returned as const char * by the getters below are owned by their object and stay valid
+ * until it is freed; they are never scratch space.
+ */
+
+/** A table read from a CSV file: named columns of numbers or texts, rows in file order. */
+typedef struct nnb_table nnb_table;
+
+/** Options of the CSV reader (an opaque handle with setters, so it can grow). */
+typedef struct nnb_csv_options nnb_csv_options;
+
+/**
+ * Creates CSV options with the defaults: comma delimiter, a header row, every column numeric,
+ * no column skipped, a missing or non-numeric cell is an error.
+ * @return NNB_OK; NNB_E_NULL (out NULL); NNB_E_NOMEM.
+ * Ownership: free with nnb_csv_options_free(). Since 0.1.
+ */
+NNB_API nnb_status nnb_csv_options_create(nnb_csv_options **out);
+
+/** Frees CSV options. NULL is a no-op. Since 0.1. */
+NNB_API void nnb_csv_options_free(nnb_csv_options *opts);
+
+/**
+ * Sets the field delimiter (default ','), e.g. ';' or '\t'. It may not be '"', '\r', '\n' or '\0'.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG. Since 0.1.
+ */
+NNB_API nnb_status nnb_csv_options_set_delimiter(nnb_csv_options *opts, char delimiter);
+
+/**
+ * Reads the column called `name` as text instead of numbers: for a category to one-hot encode or
+ * a class label. An empty cell (or NA, N/A, NaN, null) is still a missing value there.
+ * Naming a column the file lacks is an error at read time. The name is copied.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Since 0.1.
+ */
+NNB_API nnb_status nnb_csv_options_text_column(nnb_csv_options *opts, const char *name);
+
+/**
+ * Skips the column called `name`: it is not parsed and not in the table. The name is copied.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Since 0.1.
+ */
+NNB_API nnb_status nnb_csv_options_skip_column(nnb_csv_options *opts, const char *name);
+
+/**
+ * enable = 1: a row with a missing (empty, NA, N/A, NaN, null) or non-numeric cell in a numeric
+ * column, or a missing cell in a text column, is dropped instead of failing the read;
+ * nnb_table_n_dropped() tells how many were. Default 0 (such a cell is an error).
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (enable not 0 or 1). Since 0.1.
+ */
+NNB_API nnb_status nnb_csv_options_set_drop_bad_rows(nnb_csv_options *opts, int enable);
+
+/**
+ * Reads a CSV file with a header row of column names (RFC 4180: fields may be quoted with '"',
+ * quotes doubled inside; quoted fields may hold delimiters and line breaks). Lines may end in
+ * "\n", "\r\n" or a bare "\r", mixed in one file; a UTF-8 byte-order mark is skipped; blank lines
+ * (and so a trailing one) are ignored. Numbers are decimal ([+-]digits[.digits][e[+-]digits],
+ * surrounding spaces allowed), parsed exactly and identically whatever the process locale;
+ * infinities, hexadecimal and anything else are errors. opts may be NULL (the defaults).
+ * Before reading, the file's size, and after a first pass the table's size, are checked against
+ * the memory the process can get (MemAvailable and resource limits): a file too large is refused
+ * with NNB_E_TOO_LARGE and a message rather than exhausting memory. The reader holds the file and
+ * the table in memory at the same time (about file size + rows x columns x 8 bytes).
+ * @return NNB_OK; NNB_E_NULL (out, path); NNB_E_IO (cannot open or read; the message has
+ *         strerror); NNB_E_FORMAT (empty file, no data rows, unterminated quote, stray quote,
+ *         ragged row, NUL byte, duplicate column name, a missing or non-numeric cell, a number
+ *         out of range: the message names file:line:column and the column);
+ *         NNB_E_INVALID_ARG (a text or skipped column the header lacks); NNB_E_TOO_LARGE;
+ *         NNB_E_NOMEM. *out is NULL on failure.
+ * Ownership: free the table with nnb_table_free(). Thread-safe (one table per call). Since 0.1.
+ */
+NNB_API nnb_status nnb_csv_read(nnb_table **out, const char *path, const nnb_csv_options *opts);
+
+/**
+ * Like nnb_csv_read(), from `len` bytes in memory (not NUL-terminated; they are copied). `name`
+ * stands for the file name in messages (NULL: "<memory>").
+ * @return as nnb_csv_read(), without NNB_E_IO. Since 0.1.
+ */
+NNB_API nnb_status nnb_csv_parse(nnb_table **out, const char *data, size_t len, const char *name,
+                                 const nnb_csv_options *opts);
+
+/** Frees a table. NULL is a no-op. Since 0.1. */
+NNB_API void nnb_table_free(nnb_table *table);
+
+/** Number of rows (after any dropped rows); 0 if NULL. Since 0.1. */
+NNB_API size_t nnb_table_n_rows(const nnb_table *table);
+/** Number of columns (skipped columns are not counted); 0 if NULL. Since 0.1. */
+NNB_API size_t nnb_table_n_cols(const nnb_table *table);
+/** Number of rows dropped by nnb_csv_options_set_drop_bad_rows(); 0 if NULL. Since 0.1. */
+NNB_API size_t nnb_table_n_dropped(const nnb_table *table);
+
+/**
+ * Name of column `col` (0-based), owned by the table and valid until it is freed; NULL if table
+ * is NULL or col is out of range. Since 0.1.
+ */
+NNB_API const char *nnb_table_col_name(const nnb_table *table, size_t col);
+
+/**
+ * Index of the column called `name` into *col.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (no such column; the message lists the columns).
+ * Since 0.1.
+ */
+NNB_API nnb_status nnb_table_find_col(const nnb_table *table, const char *name, size_t *col);
+
+/** 1 if column `col` holds texts, 0 if numbers or out of range / NULL. Since 0.1. */
+NNB_API int nnb_table_col_is_text(const nnb_table *table, size_t col);
+
+/**
+ * Copies numeric column `col` (n_rows values) into dst.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (col out of range, or a text column);
+ *         NNB_E_SHAPE (len < n_rows). Since 0.1.
+ */
+NNB_API nnb_status nnb_table_get_column(const nnb_table *table, size_t col, double *dst,
+                                        size_t len);
+
+/**
+ * The text of a cell of a text column, owned by the table (valid until it is freed); NULL if
+ * table is NULL, an index is out of range or the column is numeric. Since 0.1.
+ */
+NNB_API const char *nnb_table_get_text(const nnb_table *table, size_t row, size_t col);
+
+/**
+ * The 1-based line of the file on which row `row` starts (for messages); 0 if out of range.
+ * Since 0.1.
+ */
+NNB_API size_t nnb_table_row_line(const nnb_table *table, size_t row);
+
+/* ---- preparation --------------------------------------------------------------------------- */
+
+/**
+ * A data preparation: column roles, one-hot encodings, scalings and, once fitted, their
+ * statistics. Configure it, fit it on training rows, then apply it to any rows of any table with
+ * the same column names (a test set, new data). It is what a model file stores to apply a model
+ * to raw data. A fitted preparation cannot be reconfigured (NNB_E_STATE); fitting again replaces
+ * the statistics.
+ */
+typedef struct nnb_prep nnb_prep;
+
+/** How a target column becomes Y. */
+typedef enum nnb_target_kind {
+    NNB_TARGET_VALUES = 0, /**< regression: the column's numbers, one Y column per target column */
+    NNB_TARGET_ONEHOT = 1, /**< classification: one Y column per class, 1 in the row's class */
+    NNB_TARGET_INDEX = 2   /**< classification: one Y column holding the class index 0..K-1 */
+} nnb_target_kind;
+
+/** Scaling of a numeric column, fitted on the rows given to nnb_prep_fit(). */
+typedef enum nnb_scale {
+    NNB_SCALE_NONE = 0,
+    NNB_SCALE_STANDARD = 1, /**< (x - mean) / s, s the sample standard deviation (n - 1) */
+    NNB_SCALE_MINMAX = 2    /**< (x - min) / (max - min), into [0, 1] on the fitted rows */
+} nnb_scale;
+
+/** What applying does with a category it did not see when fitted. */
+typedef enum nnb_unseen {
+    NNB_UNSEEN_ERROR = 0, /**< NNB_E_FORMAT naming file, line, column and the category (default) */
+    NNB_UNSEEN_ZERO = 1   /**< all-zero one-hot columns for that row */
+} nnb_unseen;
+
+/**
+ * Creates an empty preparation: every column is a numeric feature, unscaled, until set otherwise.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Ownership: free with nnb_prep_free(). Since 0.1.
+ */
+NNB_API nnb_status nnb_prep_create(nnb_prep **out);
+
+/** Frees a preparation. NULL is a no-op. Since 0.1. */
+NNB_API void nnb_prep_free(nnb_prep *prep);
+
+/**
+ * Makes column `column` a target. Several NNB_TARGET_VALUES targets are allowed (in table order
+ * in Y); a classification target (ONEHOT or INDEX) must be the only target. The classes are the
+ * distinct values of the column on the fitted rows, sorted (numerically if the column is numeric,
+ * else by bytes).
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (unknown kind, a second classification target,
+ *         a column given another role); NNB_E_STATE (already fitted); NNB_E_NOMEM. Since 0.1.
+ */
+NNB_API nnb_status nnb_prep_set_target(nnb_prep *prep, const char *column, nnb_target_kind kind);
+
+/** Leaves column `column` out of X and Y. Same return codes as nnb_prep_set_target(). Since 0.1. */
+NNB_API nnb_status nnb_prep_drop(nnb_prep *prep, const char *column);
+
+/**
+ * One-hot encodes feature column `column` (numeric or text): one X column per category seen on
+ * the fitted rows, in sorted order (numerically for a numeric column), named column_category
+ * ("rank_1" .. "rank_4"; numbers in their shortest exact form), in the column's place.
+ * Same return codes as nnb_prep_set_target(). Since 0.1.
+ */
+NNB_API nnb_status nnb_prep_onehot(nnb_prep *prep, const char *column);
+
+/**
+ * Scales numeric column `column` (a feature, or a NNB_TARGET_VALUES target). column NULL sets the
+ * scaling of every numeric feature not named in another call. A column whose fitted standard
+ * deviation (or range) is 0 is not divided by zero: it is only shifted (to 0), and reported by
+ * nnb_prep_n_constant() and nnb_prep_column_stats().
+ * @return NNB_OK; NNB_E_NULL (prep); NNB_E_INVALID_ARG (unknown scaling, a one-hot or dropped or
+ *         classification column); NNB_E_STATE; NNB_E_NOMEM. Since 0.1.
+ */
+NNB_API nnb_status nnb_prep_scale(nnb_prep *prep, const char *column, nnb_scale how);
+
+/** Sets what applying does with unseen categories (may be changed after fitting). Since 0.1.
+ *  @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG. */
+NNB_API nnb_status nnb_prep_set_unseen(nnb_prep *prep, nnb_unseen policy);
+
+/**
+ * Fits the preparation on rows `rows[0..n_rows)` of `table` (rows NULL: all rows of the table, in
+ * order; n_rows must then be nnb_table_n_rows()): the categories, classes, means, sample standard
+ * deviations, minima and maxima. Only these rows are read, so fitting on the training part keeps
+ * the test part unseen.
+ * @return NNB_OK; NNB_E_NULL (prep, table); NNB_E_INVALID_ARG (n_rows 0, a row index out of
+ *         range, a named column the table lacks, fewer than 2 rows for a standard scaling, no
+ *         feature left); NNB_E_FORMAT (a text column used as a number); NNB_E_NOMEM. On failure
+ *         the preparation is left unfitted. Thread notes: reads the table only. Since 0.1.
+ */
+NNB_API nnb_status nnb_prep_fit(nnb_prep *prep, const nnb_table *table, const size_t *rows,
+                                size_t n_rows);
+
+/**
+ * Fits a preparation for a plain matrix x (rows x cols, e.g. images from nnb_idx_read_images()):
+ * every column is a numeric feature named "x0", "x1", ... scaled with `how`. Use
+ * nnb_prep_transform() to apply it in place.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (rows or cols 0, unknown scaling, fewer than 2
+ *         rows for a standard scaling); NNB_E_STATE (already configured from a table);
+ *         NNB_E_NONFINITE; NNB_E_NOMEM. Since 0.1.
+ */
+NNB_API nnb_status nnb_prep_fit_matrix(nnb_prep *prep, const double *x, size_t rows, size_t cols,
+                                       nnb_scale how);
+
+/** 1 once fitted, else 0 (also for NULL). Since 0.1. */
+NNB_API int nnb_prep_is_fitted(const nnb_prep *prep);
+
+/** Columns of X after fitting (0 before, or for NULL). Since 0.1. */
+NNB_API size_t nnb_prep_n_features(const nnb_prep *prep);
+
+/** Columns of Y after fitting: the number of classes (ONEHOT), 1 (INDEX) or the number of
+ *  target columns (VALUES); 0 without targets, before fitting, or for NULL. Since 0.1. */
+NNB_API size_t nnb_prep_n_targets(const nnb_prep *prep);
+
+/**
+ * Writes rows `rows[0..n_rows)` of `table` (rows NULL: all rows, n_rows = nnb_table_n_rows())
+ * into x (n_rows x nnb_prep_n_features(), row-major; x_len at least that) and, if y is not NULL,
+ * y (n_rows x nnb_prep_n_targets()). With y NULL (y_len 0) the table need not have the target
+ * columns (new data to predict). Columns are found by name, so the table may order them
+ * differently from the one fitted on.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_STATE (not fitted); NNB_E_INVALID_ARG (a row out of range,
+ *         a needed column missing); NNB_E_SHAPE (x_len or y_len too small); NNB_E_FORMAT (an
+ *         unseen category under NNB_UNSEEN_ERROR, an unseen class, a text column where numbers
+ *         are needed: the message names file:line:column). x and y may be partly written on
+ *         failure. Since 0.1.
+ */
+NNB_API nnb_status nnb_prep_apply(const nnb_prep *prep, const nnb_table *table,
+                                  const size_t *rows, size_t n_rows, double *x, size_t x_len,
+                                  double *y, size_t y_len);
+
+/**
+ * Applies a preparation made by nnb_prep_fit_matrix() to x (rows x cols) in place.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_STATE (not fitted, or fitted on a table); NNB_E_SHAPE (cols
+ *         differs from the fitted matrix). Since 0.1.
+ */
+NNB_API nnb_status nnb_prep_transform(const nnb_prep *prep, double *x, size_t rows, size_t cols);
+
+/**
+ * Undoes the scaling of NNB_TARGET_VALUES targets in y (rows x nnb_prep_n_targets()) in place,
+ * e.g. on a regression network's predictions. Unscaled targets are left as they are.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_STATE (not fitted, or classification targets);
+ *         NNB_E_SHAPE (y_cols). Since 0.1.
+ */
+NNB_API nnb_status nnb_prep_inverse_targets(const nnb_prep *prep, double *y, size_t rows,
+                                            size_t y_cols);
+
+/** Name of X column j ("gre", "rank_3"), owned by the preparation; NULL if out of range, not
+ *  fitted or NULL. Since 0.1. */
+NNB_API const char *nnb_prep_feature_name(const nnb_prep *prep, size_t j);
+
+/** Name of Y column j: the target column's name (VALUES, INDEX) or column_class (ONEHOT,
+ *  "admit_1"); owned by the preparation; NULL if out of range, not fitted or NULL. Since 0.1. */
+NNB_API const char *nnb_prep_target_name(const nnb_prep *prep, size_t j);
+
+/** Number of classes of a classification target after fitting, else 0. Since 0.1. */
+NNB_API size_t nnb_prep_n_classes(const nnb_prep *prep);
+
+/** Label of class k as it reads in the data ("0", "setosa"), owned by the preparation; NULL if
+ *  out of range. Class k is Y column k (ONEHOT) or index value k (INDEX). Since 0.1. */
+NNB_API const char *nnb_prep_class_label(const nnb_prep *prep, size_t k);
+
+/**
+ * The fitted scaling of column `column`: *how, and *a, *b = mean and sample standard deviation
+ * (STANDARD), min and max (MINMAX), 0 and 1 (NONE); *constant = 1 if the deviation or range is 0
+ * (the column is then only shifted). Any out-pointer may be NULL.
+ * @return NNB_OK; NNB_E_NULL (prep, column); NNB_E_STATE (not fitted); NNB_E_INVALID_ARG (no
+ *         such numeric feature or target column). Since 0.1.
+ */
+NNB_API nnb_status nnb_prep_column_stats(const nnb_prep *prep, const char *column,
+                                         nnb_scale *how, double *a, double *b, int *constant);
+
+/** Number of scaled columns found constant (zero deviation or range) when fitted. Since 0.1. */
+NNB_API size_t nnb_prep_n_constant(const nnb_prep *prep);
+
+/** Name of the i-th constant column (0 <= i < nnb_prep_n_constant()), or NULL. Since 0.1. */
+NNB_API const char *nnb_prep_constant_name(const nnb_prep *prep, size_t i);
+
+/* ---- shuffles and splits ------------------------------------------------------------------- */
+
+/**
+ * Writes a random permutation of 0..n-1 into order (len >= n), from `seed` with nnblas's own
+ * generator (splitmix64 -> xoshiro256**, Fisher-Yates), identical on every platform.
+ * @return NNB_OK; NNB_E_NULL (order with n > 0); NNB_E_SHAPE (len < n). Since 0.1.
+ */
+NNB_API nnb_status nnb_permutation(size_t n, uint64_t seed, size_t *order, size_t len);
+
+/**
+ * A seeded split of n rows into train, test and validation parts. order (len >= n) receives a
+ * permutation of 0..n-1: first the n_train training rows, then the n_test test rows, then the
+ * n_val validation rows, each part in random order. n_test = round(test_frac * n) and n_val =
+ * round(val_frac * n); training gets the rest and must get at least one row.
+ * With strata (n_strata == n values, e.g. class labels or indices) the split is stratified: the
+ * rows of each distinct value are split alone with the same fractions (rounded per value), so
+ * each part keeps the class proportions; strata NULL (n_strata 0) splits at random.
+ * The same seed and inputs give the same split everywhere. Any count pointer may be NULL.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (a fraction not in [0, 1), test_frac + val_frac
+ *         >= 1, no training row, NaN in strata); NNB_E_SHAPE (len < n, n_strata != n);
+ *         NNB_E_NOMEM (stratified only). Since 0.1.
+ */
+NNB_API nnb_status nnb_split(size_t n, double test_frac, double val_frac, uint64_t seed,
+                             const double *strata, size_t n_strata, size_t *order, size_t len,
+                             size_t *n_train, size_t *n_test, size_t *n_val);
+
+/**
+ * Copies rows idx[0..n_idx) of src (src_rows x cols) into dst (n_idx x cols, dst_len at least
+ * that), e.g. to make a training matrix from an IDX matrix and a split. dst must not overlap src.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (an index >= src_rows); NNB_E_SHAPE. Since 0.1.
+ */
+NNB_API nnb_status nnb_gather_rows(const double *src, size_t src_rows, size_t cols,
+                                   const size_t *idx, size_t n_idx, double *dst, size_t dst_len);
+
+/* ---- IDX files (MNIST, Fashion-MNIST) ------------------------------------------------------ */
+
+/**
+ * Reads the header of an IDX file, gzipped (detected from its first bytes) or raw: *n_items is
+ * the first dimension, *item_size the product of the others (784 for 28x28 images, 1 for labels).
+ * Any out-pointer may be NULL. The magic (0, 0, type, dims), the element type (only unsigned bytes,
+ * 0x08, are supported) and the dimensions are validated, and for a raw file the size must match.
+ * @return NNB_OK; NNB_E_NULL (path); NNB_E_IO (cannot open or read); NNB_E_FORMAT (bad magic,
+ *         zero dimension, truncated header or data, wrong size); NNB_E_UNSUPPORTED (another
+ *         element type); NNB_E_TOO_LARGE (sizes overflow). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_idx_info(const char *path, size_t *n_items, size_t *item_size);
+
+/**
+ * Decodes an IDX file of unsigned bytes straight into x (n_items x item_size doubles, each byte /
+ * 255 so in [0, 1]; x_len at least that): no other full-size buffer is made. *rows and *cols
+ * (may be NULL) receive the shape. A file that ends early, has bytes after its data or fails its
+ * gzip checksum is an error: x is then partly written.
+ * @return as nnb_idx_info(), and NNB_E_NULL (x), NNB_E_SHAPE (x_len too small). Since 0.1.
+ */
+NNB_API nnb_status nnb_idx_read_images(const char *path, double *x, size_t x_len, size_t *rows,
+                                       size_t *cols);
+
+/**
+ * Reads an IDX file of labels (one byte per item) into y: with n_classes 0, one class index per
+ * row (y_len >= n_items); with n_classes > 0, one-hot rows (y_len >= n_items x n_classes) and a
+ * label >= n_classes is NNB_E_FORMAT. *rows (may be NULL) receives n_items.
+ * @return as nnb_idx_read_images(); NNB_E_FORMAT also for an item_size other than 1. Since 0.1.
+ */
+NNB_API nnb_status nnb_idx_read_labels(const char *path, size_t n_classes, double *y,
+                                       size_t y_len, size_t *rows);
+
+/** The two parts of the MNIST family of data sets. */
+typedef enum nnb_mnist_part {
+    NNB_MNIST_TRAIN = 0, /**< train-images-idx3-ubyte, train-labels-idx1-ubyte (60000 rows) */
+    NNB_MNIST_TEST = 1   /**< t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (10000 rows) */
+} nnb_mnist_part;
+
+/**
+ * The shape of one part of an MNIST-style folder (MNIST, Fashion-MNIST: the Debian package
+ * dataset-fashion-mnist installs /usr/share/datasets/fashion-mnist), whose files have the
+ * standard names, each gzipped (".gz") or not. The images and labels must have the same count.
+ * Any out-pointer may be NULL.
+ * @return NNB_OK; NNB_E_NULL (dir); NNB_E_INVALID_ARG (part); NNB_E_IO (a file is missing:
+ *         the message names it); NNB_E_FORMAT (as nnb_idx_info(), or the counts differ). Since 0.1.
+ */
+NNB_API nnb_status nnb_mnist_info(const char *dir, nnb_mnist_part part, size_t *rows,
+                                  size_t *cols);
+
+/**
+ * Reads one part of an MNIST-style folder: images into x (rows x cols, in [0, 1]) and labels into
+ * y (rows x 10 one-hot with onehot 1, else rows class indices). y may be NULL (y_len 0) to read
+ * the images only. Sizes come from nnb_mnist_info().
+ * @return as nnb_mnist_info() and nnb_idx_read_labels(); NNB_E_INVALID_ARG (onehot not 0/1).
+ * Since 0.1.
+ */
+NNB_API nnb_status nnb_mnist_read(const char *dir, nnb_mnist_part part, double *x, size_t x_len,
+                                  double *y, size_t y_len, int onehot);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,8 +1,13 @@
+/* nftw is an X/Open function. */
+#define _XOPEN_SOURCE 700
+
 #include "nnb_test.h"
 
 #include <ctype.h>
+#include <ftw.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- shared data ---- */
 
@@ -179,6 +184,7 @@ const nnbt_json *nnbt_json_get(const nnbt_json *j, const char *path) {
 }
 
 double nnbt_json_num(const nnbt_json *j) { return j && j->type == J_NUM ? j->num : NAN; }
+const char *nnbt_json_str(const nnbt_json *j) { return j && j->type == J_STR ? j->str : NULL; }
 size_t nnbt_json_len(const nnbt_json *j) { return j && j->type == J_ARR ? j->n : 0; }
 const nnbt_json *nnbt_json_at(const nnbt_json *j, size_t i) {
     return j && j->type == J_ARR && i < j->n ? &j->kids[i] : NULL;
@@ -278,6 +284,65 @@ double *nnbt_gather(const double *a, size_t cols, const size_t *idx, size_t n) {
     double *out = malloc((n * cols > 0 ? n * cols : 1) * sizeof *out);
     for (size_t i = 0; i < n; i++) memcpy(out + i * cols, a + idx[i] * cols, cols * sizeof *out);
     return out;
+}
+
+/* ---- files ---- */
+
+static char tmpdir[256];
+static pid_t tmpdir_owner;
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void remove_tmpdir(void) {
+    /* Check runs each test in a forked child: only the process that made the folder removes it. */
+    if (tmpdir[0] && getpid() == tmpdir_owner) nftw(tmpdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *nnbt_tmpdir(void) {
+    if (!tmpdir[0] || getpid() != tmpdir_owner) {
+        const char *base = getenv("TMPDIR");
+        snprintf(tmpdir, sizeof tmpdir, "%s/nnbt.XXXXXX", base && *base ? base : "/tmp");
+        ck_assert_msg(mkdtemp(tmpdir) != NULL, "mkdtemp %s failed", tmpdir);
+        if (!tmpdir_owner) atexit(remove_tmpdir);
+        tmpdir_owner = getpid();
+    }
+    return tmpdir;
+}
+
+void nnbt_tmp_path(char *buf, size_t len, const char *name) {
+    snprintf(buf, len, "%s/%s", nnbt_tmpdir(), name);
+}
+
+int nnbt_write_file(const char *path, const void *data, size_t len) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return 0;
+    int ok = fwrite(data, 1, len, f) == len;
+    return fclose(f) == 0 && ok;
+}
+
+char *nnbt_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *b = realloc(buf, 2 * cap + 1);
+            if (!b) free(buf);
+            buf = b;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!buf) return NULL;
+    buf[n] = 0;
+    if (len) *len = n;
+    return buf;
 }
 
 /* ---- numbers ---- */

@@ -31,6 +31,7 @@ void nnbt_json_free(nnbt_json *j);
 /* Member lookup by a dotted path ("a.b.c"); NULL if absent. */
 const nnbt_json *nnbt_json_get(const nnbt_json *j, const char *path);
 double nnbt_json_num(const nnbt_json *j);
+const char *nnbt_json_str(const nnbt_json *j);           /* string value, or NULL */
 size_t nnbt_json_len(const nnbt_json *j);                 /* array length */
 const nnbt_json *nnbt_json_at(const nnbt_json *j, size_t i); /* array item */
 /* Flattens a numeric array (or array of arrays, row-major) into a new malloc'd buffer. */
@@ -48,6 +49,24 @@ size_t nnbt_admissions(double **X, double **y, double mean_std[4]);
 
 /* Gathers rows `idx` of a (n x cols) matrix into a new buffer. */
 double *nnbt_gather(const double *a, size_t cols, const size_t *idx, size_t n);
+
+/* ---- files ---- */
+
+/* A private temporary folder, made on first use and removed (with its contents) at exit. */
+const char *nnbt_tmpdir(void);
+/* "<tmpdir>/name" into buf. */
+void nnbt_tmp_path(char *buf, size_t len, const char *name);
+/* Writes len bytes to path; 1 on success. */
+int nnbt_write_file(const char *path, const void *data, size_t len);
+/* The whole file in a new buffer with a NUL after it (NULL on failure). */
+char *nnbt_read_file(const char *path, size_t *len);
+
+/* ---- CSV ---- */
+
+/* CSV options whose text columns are the space-separated `names` (NULL or "": none). */
+nnb_csv_options *nnbt_text_columns(const char *names);
+/* Parses text (len bytes) named "data.csv", asserting success. */
+nnb_table *nnbt_parse(const char *text, size_t len, const nnb_csv_options *o);
 
 /* ---- numbers ---- */
 

@@ -1,0 +1,588 @@
+/*
+ * The CSV reader and the table object.
+ *
+ * The file is read whole into one buffer, then parsed in two passes:
+ *  1. tokenise in place: quotes are removed, doubled quotes undoubled, and every field is written
+ *     back, NUL-terminated, at the front of the same buffer (a field never grows), checking the
+ *     quoting, NUL bytes and that every row has the header's number of fields, and noting the line
+ *     where each row starts;
+ *  2. with the row count known, allocate the table once and convert each field: numbers through
+ *     nnbi_parse_number (C locale), texts into one pool.
+ * Peak memory is the file plus the table.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "data_internal.h"
+
+/* ---- options --------------------------------------------------------------------------------- */
+
+typedef struct name_list {
+    size_t n, cap;
+    char **names;
+} name_list;
+
+struct nnb_csv_options {
+    char delimiter;
+    int drop_bad_rows;
+    name_list text, skip;
+};
+
+static void name_list_free(name_list *l) {
+    for (size_t i = 0; i < l->n; i++) free(l->names[i]);
+    free(l->names);
+    memset(l, 0, sizeof *l);
+}
+
+static int name_list_has(const name_list *l, const char *name) {
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->names[i], name) == 0) return 1;
+    return 0;
+}
+
+static nnb_status name_list_add(name_list *l, const char *name, const char *func) {
+    if (name_list_has(l, name)) return NNB_OK;
+    void *grown = nnbi_grow(l->names, &l->cap, l->n + 1, sizeof *l->names, 4);
+    if (!grown)
+        return nnbi_error(NNB_E_NOMEM, func, "no memory for a column name");
+    l->names = grown;
+    char *d = nnbi_strdup(name);
+    if (!d) return nnbi_error(NNB_E_NOMEM, func, "no memory for a column name");
+    l->names[l->n++] = d;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_csv_options_create(nnb_csv_options **out) {
+    NNBI_CHECK_NULL(out, __func__);
+    *out = calloc(1, sizeof **out);
+    if (!*out) return nnbi_error(NNB_E_NOMEM, __func__, "no memory for CSV options");
+    (*out)->delimiter = ',';
+    return NNB_OK;
+}
+
+NNB_API void nnb_csv_options_free(nnb_csv_options *opts) {
+    if (!opts) return;
+    name_list_free(&opts->text);
+    name_list_free(&opts->skip);
+    free(opts);
+}
+
+NNB_API nnb_status nnb_csv_options_set_delimiter(nnb_csv_options *opts, char delimiter) {
+    NNBI_CHECK_NULL(opts, __func__);
+    if (delimiter == '"' || delimiter == '\r' || delimiter == '\n' || delimiter == '\0')
+        return nnbi_error(NNB_E_INVALID_ARG, __func__,
+                          "the delimiter may not be a quote, a line break or NUL");
+    opts->delimiter = delimiter;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_csv_options_text_column(nnb_csv_options *opts, const char *name) {
+    NNBI_CHECK_NULL(opts, __func__);
+    NNBI_CHECK_NULL(name, __func__);
+    return name_list_add(&opts->text, name, __func__);
+}
+
+NNB_API nnb_status nnb_csv_options_skip_column(nnb_csv_options *opts, const char *name) {
+    NNBI_CHECK_NULL(opts, __func__);
+    NNBI_CHECK_NULL(name, __func__);
+    return name_list_add(&opts->skip, name, __func__);
+}
+
+NNB_API nnb_status nnb_csv_options_set_drop_bad_rows(nnb_csv_options *opts, int enable) {
+    NNBI_CHECK_NULL(opts, __func__);
+    if (enable != 0 && enable != 1)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "enable must be 0 or 1, not %d", enable);
+    opts->drop_bad_rows = enable;
+    return NNB_OK;
+}
+
+/* ---- the table ------------------------------------------------------------------------------- */
+
+NNB_API void nnb_table_free(nnb_table *t) {
+    if (!t) return;
+    for (size_t j = 0; j < t->n_cols; j++) {
+        free(t->cols[j].name);
+        free(t->cols[j].num);
+        free(t->cols[j].text);
+    }
+    free(t->cols);
+    free(t->line);
+    free(t->pool);
+    free(t->source);
+    free(t);
+}
+
+NNB_API size_t nnb_table_n_rows(const nnb_table *t) { return t ? t->n_rows : 0; }
+NNB_API size_t nnb_table_n_cols(const nnb_table *t) { return t ? t->n_cols : 0; }
+NNB_API size_t nnb_table_n_dropped(const nnb_table *t) { return t ? t->n_dropped : 0; }
+
+NNB_API const char *nnb_table_col_name(const nnb_table *t, size_t col) {
+    return t && col < t->n_cols ? t->cols[col].name : NULL;
+}
+
+ptrdiff_t nnbi_table_find(const nnb_table *t, const char *name) {
+    for (size_t j = 0; j < t->n_cols; j++)
+        if (strcmp(t->cols[j].name, name) == 0) return (ptrdiff_t)j;
+    return -1;
+}
+
+/* "a, b, c" (cut short with "..." when long), for messages. */
+static void list_columns(const nnb_table *t, char *buf, size_t len) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t j = 0; j < t->n_cols && used + 1 < len; j++) {
+        int n = snprintf(buf + used, len - used, "%s%s", j ? ", " : "", t->cols[j].name);
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+    if (used >= len && len > 4) strcpy(buf + len - 4, "...");
+}
+
+NNB_API nnb_status nnb_table_find_col(const nnb_table *t, const char *name, size_t *col) {
+    NNBI_CHECK_NULL(t, __func__);
+    NNBI_CHECK_NULL(name, __func__);
+    NNBI_CHECK_NULL(col, __func__);
+    ptrdiff_t j = nnbi_table_find(t, name);
+    if (j < 0) {
+        char cols[256];
+        list_columns(t, cols, sizeof cols);
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "%s has no column '%s' (columns: %s)",
+                          t->source, name, cols);
+    }
+    *col = (size_t)j;
+    return NNB_OK;
+}
+
+NNB_API int nnb_table_col_is_text(const nnb_table *t, size_t col) {
+    return t && col < t->n_cols ? t->cols[col].is_text : 0;
+}
+
+NNB_API nnb_status nnb_table_get_column(const nnb_table *t, size_t col, double *dst, size_t len) {
+    NNBI_CHECK_NULL(t, __func__);
+    NNBI_CHECK_NULL(dst, __func__);
+    if (col >= t->n_cols)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "column %zu of %zu", col, t->n_cols);
+    if (t->cols[col].is_text)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "column '%s' holds texts",
+                          t->cols[col].name);
+    if (len < t->n_rows)
+        return nnbi_error(NNB_E_SHAPE, __func__, "dst holds %zu values, the table has %zu rows",
+                          len, t->n_rows);
+    memcpy(dst, t->cols[col].num, t->n_rows * sizeof *dst);
+    return NNB_OK;
+}
+
+NNB_API const char *nnb_table_get_text(const nnb_table *t, size_t row, size_t col) {
+    if (!t || row >= t->n_rows || col >= t->n_cols || !t->cols[col].is_text) return NULL;
+    return nnbi_table_text(t, col, row);
+}
+
+NNB_API size_t nnb_table_row_line(const nnb_table *t, size_t row) {
+    return t && row < t->n_rows ? t->line[row] : 0;
+}
+
+/* ---- parsing ----------------------------------------------------------------------------------- */
+
+typedef struct parser {
+    const char *func;
+    const char *name;  /* file name for messages */
+    char *buf;         /* n bytes + a NUL; fields are compacted to its front */
+    size_t n;
+    size_t compact;    /* bytes of compacted fields */
+    size_t n_fields;   /* fields per row (the header's) */
+    size_t n_rows;     /* data rows */
+    size_t *line;      /* line of each data row */
+    size_t cap_line;
+} parser;
+
+/* A cell's text for a message: at most 40 bytes, then "..." and the length. */
+static void quote_cell(const char *s, char *out, size_t len) {
+    size_t n = strlen(s);
+    if (n <= 40)
+        snprintf(out, len, "'%s'", s);
+    else
+        snprintf(out, len, "'%.40s...' (%zu bytes)", s, n);
+}
+
+static nnb_status push_line(parser *p, size_t line) {
+    void *grown = nnbi_grow(p->line, &p->cap_line, p->n_rows + 1, sizeof *p->line, 1024);
+    if (!grown)
+        return nnbi_error(NNB_E_NOMEM, p->func, "%s: no memory for the row index", p->name);
+    p->line = grown;
+    p->line[p->n_rows++] = line;
+    return NNB_OK;
+}
+
+/* Pass 1: tokenise in place. */
+static nnb_status tokenise(parser *p, char delim) {
+    char *b = p->buf;
+    size_t n = p->n, i = 0, w = 0, line = 1;
+    int have_header = 0;
+    if (n >= 3 && (unsigned char)b[0] == 0xEF && (unsigned char)b[1] == 0xBB &&
+        (unsigned char)b[2] == 0xBF)
+        i = 3;
+    while (i < n) {
+        if (b[i] == '\r' || b[i] == '\n') { /* a blank line */
+            if (b[i] == '\r' && i + 1 < n && b[i + 1] == '\n') i++;
+            i++;
+            line++;
+            continue;
+        }
+        size_t row_line = line, fields = 0;
+        for (;;) {
+            size_t col = fields + 1;
+            if (i < n && b[i] == '"') {
+                size_t open_line = line;
+                i++;
+                for (;;) {
+                    if (i >= n)
+                        return nnbi_error(NNB_E_FORMAT, p->func,
+                                          "%s:%zu:%zu: unterminated quoted field (the file ends "
+                                          "inside it)",
+                                          p->name, open_line, col);
+                    char c = b[i];
+                    if (c == '"') {
+                        if (i + 1 < n && b[i + 1] == '"') {
+                            b[w++] = '"';
+                            i += 2;
+                            continue;
+                        }
+                        i++;
+                        break;
+                    }
+                    if (c == '\0')
+                        return nnbi_error(NNB_E_FORMAT, p->func, "%s:%zu:%zu: NUL byte in a field",
+                                          p->name, line, col);
+                    if (c == '\n' || (c == '\r' && !(i + 1 < n && b[i + 1] == '\n'))) line++;
+                    b[w++] = c;
+                    i++;
+                }
+                if (i < n && b[i] != delim && b[i] != '\r' && b[i] != '\n')
+                    return nnbi_error(NNB_E_FORMAT, p->func,
+                                      "%s:%zu:%zu: unexpected '%c' after a closing quote",
+                                      p->name, line, col, b[i]);
+            } else {
+                while (i < n) {
+                    char c = b[i];
+                    if (c == delim || c == '\r' || c == '\n') break;
+                    if (c == '"')
+                        return nnbi_error(NNB_E_FORMAT, p->func,
+                                          "%s:%zu:%zu: a quote inside an unquoted field (quote "
+                                          "the whole field and double the quote)",
+                                          p->name, line, col);
+                    if (c == '\0')
+                        return nnbi_error(NNB_E_FORMAT, p->func,
+                                          "%s:%zu:%zu: NUL byte (is this a text file?)", p->name,
+                                          line, col);
+                    b[w++] = c;
+                    i++;
+                }
+            }
+            fields++;
+            char end = i < n ? b[i] : '\n';
+            b[w++] = '\0';
+            if (i < n && end == delim) {
+                i++;
+                continue;
+            }
+            if (end == '\r' && i + 1 < n && b[i + 1] == '\n') i++;
+            if (i < n) i++;
+            line++;
+            break;
+        }
+        if (!have_header) {
+            have_header = 1;
+            p->n_fields = fields;
+        } else {
+            if (fields != p->n_fields)
+                return nnbi_error(NNB_E_FORMAT, p->func,
+                                  "%s:%zu:%zu: the row has %zu fields, the header has %zu",
+                                  p->name, row_line, fields < p->n_fields ? fields + 1 : p->n_fields + 1,
+                                  fields, p->n_fields);
+            nnb_status st = push_line(p, row_line);
+            if (st != NNB_OK) return st;
+        }
+    }
+    if (!have_header) return nnbi_error(NNB_E_FORMAT, p->func, "%s: empty file", p->name);
+    if (p->n_rows == 0)
+        return nnbi_error(NNB_E_FORMAT, p->func, "%s:%zu: no data rows after the header", p->name,
+                          line);
+    p->compact = w;
+    return NNB_OK;
+}
+
+static nnb_status check_memory(const char *func, const char *name, size_t need, const char *what) {
+    size_t avail = nnbi_available_memory();
+    if (need > avail) {
+        char a[32], b[32];
+        nnbi_format_bytes(need, a, sizeof a);
+        nnbi_format_bytes(avail, b, sizeof b);
+        return nnbi_error(NNB_E_TOO_LARGE, func,
+                          "%s: %s needs %s, more than the %s of memory available", name, what, a,
+                          b);
+    }
+    return NNB_OK;
+}
+
+static nnb_status pool_add(nnb_table *t, size_t *cap, const char *s, size_t *off, const char *func) {
+    size_t len = strlen(s) + 1;
+    void *grown = nnbi_grow(t->pool, cap, t->pool_len + len, 1, 4096);
+    if (!grown)
+        return nnbi_error(NNB_E_NOMEM, func, "%s: no memory for texts", t->source);
+    t->pool = grown;
+    memcpy(t->pool + t->pool_len, s, len);
+    *off = t->pool_len;
+    t->pool_len += len;
+    return NNB_OK;
+}
+
+/* Pass 2: the table. Column kinds per field: 0 number, 1 text, 2 skipped. */
+static nnb_status build_table(parser *p, const nnb_csv_options *o, nnb_table **out) {
+    const char *func = p->func;
+    const char **fields = malloc(p->n_fields * sizeof *fields);
+    unsigned char *kind = malloc(p->n_fields);
+    size_t *slot = malloc(p->n_fields * sizeof *slot);
+    nnb_table *t = calloc(1, sizeof *t);
+    nnb_status st = NNB_OK;
+    if (!fields || !kind || !slot || !t) {
+        st = nnbi_error(NNB_E_NOMEM, func, "%s: no memory", p->name);
+        goto done;
+    }
+    t->source = nnbi_strdup(p->name);
+    if (!t->source) {
+        st = nnbi_error(NNB_E_NOMEM, func, "%s: no memory", p->name);
+        goto done;
+    }
+
+    /* The header. */
+    const char *q = p->buf;
+    for (size_t j = 0; j < p->n_fields; j++) {
+        fields[j] = q;
+        q += strlen(q) + 1;
+    }
+    for (size_t j = 0; j < p->n_fields; j++)
+        for (size_t k = 0; k < j; k++)
+            if (strcmp(fields[j], fields[k]) == 0) {
+                st = nnbi_error(NNB_E_FORMAT, func, "%s:1:%zu: column name '%s' repeats column %zu",
+                                p->name, j + 1, fields[j], k + 1);
+                goto done;
+            }
+    const name_list *lists[2] = {&o->text, &o->skip};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < lists[l]->n; i++) {
+            size_t j = 0;
+            while (j < p->n_fields && strcmp(fields[j], lists[l]->names[i]) != 0) j++;
+            if (j == p->n_fields) {
+                st = nnbi_error(NNB_E_INVALID_ARG, func, "%s has no column '%s' (asked to %s it)",
+                                p->name, lists[l]->names[i], l == 0 ? "read as text" : "skip");
+                goto done;
+            }
+        }
+    for (size_t j = 0; j < p->n_fields; j++) {
+        kind[j] = name_list_has(&o->skip, fields[j]) ? 2 : name_list_has(&o->text, fields[j]);
+        if (kind[j] != 2) slot[j] = t->n_cols++;
+    }
+    if (t->n_cols == 0) {
+        st = nnbi_error(NNB_E_INVALID_ARG, func, "%s: every column is skipped", p->name);
+        goto done;
+    }
+
+    /* Memory for the table, checked before it is allocated. */
+    size_t per_row = (t->n_cols + 1) * sizeof(double), need;
+    if (!nnbi_mul_size(per_row, p->n_rows, &need)) need = SIZE_MAX;
+    st = check_memory(func, p->name, need, "the table");
+    if (st != NNB_OK) goto done;
+
+    t->cols = calloc(t->n_cols, sizeof *t->cols);
+    t->line = malloc(p->n_rows * sizeof *t->line);
+    if (!t->cols || !t->line) {
+        st = nnbi_error(NNB_E_NOMEM, func, "%s: no memory for %zu rows", p->name, p->n_rows);
+        goto done;
+    }
+    for (size_t j = 0; j < p->n_fields; j++) {
+        if (kind[j] == 2) continue;
+        nnbi_column *c = &t->cols[slot[j]];
+        c->is_text = kind[j];
+        c->field = j + 1;
+        c->name = nnbi_strdup(fields[j]);
+        if (kind[j])
+            c->text = malloc(p->n_rows * sizeof *c->text);
+        else
+            c->num = malloc(p->n_rows * sizeof *c->num);
+        if (!c->name || (kind[j] ? !c->text : !c->num)) {
+            st = nnbi_error(NNB_E_NOMEM, func, "%s: no memory for %zu rows", p->name, p->n_rows);
+            goto done;
+        }
+    }
+
+    /* The rows. */
+    size_t pool_cap = 0, kept = 0;
+    for (size_t r = 0; r < p->n_rows; r++) {
+        size_t pool_mark = t->pool_len;
+        int bad = 0;
+        for (size_t j = 0; j < p->n_fields; j++) {
+            const char *s = q;
+            q += strlen(q) + 1;
+            if (kind[j] == 2 || bad) continue;
+            nnbi_column *c = &t->cols[slot[j]];
+            const char *problem = NULL;
+            if (kind[j] == 1) {
+                if (nnbi_is_missing(s))
+                    problem = "missing value";
+                else if ((st = pool_add(t, &pool_cap, s, &c->text[kept], func)) != NNB_OK)
+                    goto done;
+            } else {
+                int ok = nnbi_parse_number(s, &c->num[kept]);
+                if (ok == 0)
+                    problem = nnbi_is_missing(s) ? "missing value" : "expected a number";
+                else if (ok < 0)
+                    problem = "number out of range";
+            }
+            if (problem) {
+                if (o->drop_bad_rows) {
+                    bad = 1;
+                    continue;
+                }
+                char cell[80];
+                quote_cell(s, cell, sizeof cell);
+                st = nnbi_error(NNB_E_FORMAT, func, "%s:%zu:%zu: %s in column '%s', found %s",
+                                p->name, p->line[r], j + 1, problem, c->name, cell);
+                goto done;
+            }
+        }
+        if (bad) {
+            t->pool_len = pool_mark;
+            t->n_dropped++;
+            continue;
+        }
+        t->line[kept++] = p->line[r];
+    }
+    t->n_rows = kept;
+    if (kept == 0) {
+        st = nnbi_error(NNB_E_FORMAT, func, "%s: all %zu rows have missing or non-numeric cells",
+                        p->name, p->n_rows);
+        goto done;
+    }
+    if (t->pool_len && t->pool_len < pool_cap) { /* give back the growth slack */
+        char *pool = realloc(t->pool, t->pool_len);
+        if (pool) t->pool = pool;
+    }
+done:
+    free(fields);
+    free(kind);
+    free(slot);
+    if (st != NNB_OK) {
+        nnb_table_free(t);
+        t = NULL;
+    }
+    *out = t;
+    return st;
+}
+
+static nnb_status parse_buffer(const char *func, char *buf, size_t n, const char *name,
+                               const nnb_csv_options *opts, nnb_table **out) {
+    static const nnb_csv_options defaults = {',', 0, {0, 0, NULL}, {0, 0, NULL}};
+    const nnb_csv_options *o = opts ? opts : &defaults;
+    parser p = {func, name, buf, n, 0, 0, 0, NULL, 0};
+    nnb_status st = tokenise(&p, o->delimiter);
+    if (st == NNB_OK) st = build_table(&p, o, out);
+    free(p.line);
+    return st;
+}
+
+NNB_API nnb_status nnb_csv_parse(nnb_table **out, const char *data, size_t len, const char *name,
+                                 const nnb_csv_options *opts) {
+    NNBI_CHECK_NULL(out, __func__);
+    *out = NULL;
+    if (len > 0) NNBI_CHECK_NULL(data, __func__);
+    if (!name) name = "<memory>";
+    if (len == SIZE_MAX) return nnbi_error(NNB_E_TOO_LARGE, __func__, "%s is too large", name);
+    nnb_status st = check_memory(__func__, name, len, "a copy of the text");
+    if (st != NNB_OK) return st;
+    char *buf = malloc(len + 1);
+    if (!buf) return nnbi_error(NNB_E_NOMEM, __func__, "%s: no memory for a copy", name);
+    if (len) memcpy(buf, data, len);
+    buf[len] = '\0';
+    st = parse_buffer(__func__, buf, len, name, opts, out);
+    free(buf);
+    return st;
+}
+
+/* Reads the whole file (regular or not) into a new buffer with a NUL after it. */
+static nnb_status read_file(const char *func, const char *path, char **buf, size_t *len) {
+    *buf = NULL;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return nnbi_error(NNB_E_IO, func, "cannot open %s: %s", path, strerror(errno));
+    struct stat sb;
+    size_t cap = 1 << 16;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+        if ((uintmax_t)sb.st_size >= SIZE_MAX) {
+            close(fd);
+            return nnbi_error(NNB_E_TOO_LARGE, func, "%s is too large", path);
+        }
+        nnb_status st = check_memory(func, path, (size_t)sb.st_size, "reading the file");
+        if (st != NNB_OK) {
+            close(fd);
+            return st;
+        }
+        cap = (size_t)sb.st_size + 1;
+    }
+    char *b = malloc(cap);
+    size_t n = 0;
+    if (!b) {
+        close(fd);
+        return nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read the file", path);
+    }
+    nnb_status st = NNB_OK;
+    for (;;) {
+        /* When the buffer is full (at the end of a regular file, or a file that grew, or not a
+         * regular file), one byte is read aside to learn whether the file goes on. */
+        char probe;
+        int full = n + 1 >= cap;
+        ssize_t got = read(fd, full ? &probe : b + n, full ? 1 : cap - 1 - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            st = nnbi_error(NNB_E_IO, func, "cannot read %s: %s", path, strerror(errno));
+            break;
+        }
+        if (got == 0) break;
+        if (full) {
+            void *grown = nnbi_grow(b, &cap, cap + 1, 1, cap);
+            if (!grown) {
+                st = nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read the file", path);
+                break;
+            }
+            b = grown;
+            b[n] = probe;
+        }
+        n += (size_t)got;
+    }
+    if (st != NNB_OK) {
+        free(b);
+        close(fd);
+        return st;
+    }
+    close(fd);
+    b[n] = '\0';
+    *buf = b;
+    *len = n;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_csv_read(nnb_table **out, const char *path, const nnb_csv_options *opts) {
+    NNBI_CHECK_NULL(out, __func__);
+    *out = NULL;
+    NNBI_CHECK_NULL(path, __func__);
+    char *buf = NULL;
+    size_t n = 0;
+    nnb_status st = read_file(__func__, path, &buf, &n);
+    if (st != NNB_OK) return st;
+    st = parse_buffer(__func__, buf, n, path, opts, out);
+    free(buf);
+    return st;
+}

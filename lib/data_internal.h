@@ -1,0 +1,75 @@
+/*
+ * Internal declarations of the data layer (data_csv.c, data_idx.c, data_util.c, preprocess.c,
+ * split.c): the table object behind nnb_table, locale-independent number conversion, and the
+ * memory check done before reading a file.
+ */
+#ifndef NNB_DATA_INTERNAL_H
+#define NNB_DATA_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nnb_internal.h"
+
+/* ---- the table read from a CSV file ---------------------------------------------------------- */
+
+typedef struct nnbi_column {
+    char *name;
+    size_t field;    /* 1-based field number in the file (for messages) */
+    int is_text;     /* 0: numbers in num[]; 1: texts, offsets into the table's pool */
+    double *num;     /* n_rows values (is_text 0) */
+    size_t *text;    /* n_rows offsets into pool (is_text 1) */
+} nnbi_column;
+
+struct nnb_table {
+    char *source;      /* the file name used in messages ("data.csv", or the caller's name) */
+    size_t n_rows, n_cols;
+    nnbi_column *cols;
+    size_t *line;      /* n_rows: the 1-based line of the file where each row starts */
+    size_t n_dropped;  /* rows dropped for missing or non-numeric cells (when asked) */
+    char *pool;        /* NUL-terminated texts of the text columns */
+    size_t pool_len;
+};
+
+/* The column called `name`, or -1 (as ptrdiff_t) if there is none. */
+ptrdiff_t nnbi_table_find(const nnb_table *t, const char *name);
+
+/* The text of a text column's cell. */
+static inline const char *nnbi_table_text(const nnb_table *t, size_t col, size_t row) {
+    return t->pool + t->cols[col].text[row];
+}
+
+/* ---- numbers, whatever the process locale (data_util.c) ------------------------------------- */
+
+/* Parses a whole NUL-terminated cell as a finite decimal number: optional spaces or tabs around
+ * [+-]digits[.digits][(e|E)[+-]digits] (digits on at least one side of the point). Converts with
+ * strtod in the "C" locale (exact, round-to-nearest). Returns 1 and *v on success; 0 if the text
+ * is not such a number; -1 if it is one but overflows to infinity. */
+int nnbi_parse_number(const char *s, double *v);
+
+/* Shortest text that reads back as v ("%.15g", else "%.16g", else "%.17g"), in the C locale.
+ * buf needs 32 bytes. */
+void nnbi_format_number(double v, char *buf, size_t len);
+
+/* Is the text a missing-value marker: empty (after trimming spaces), NA, N/A, NaN, nan, null,
+ * NULL? */
+int nnbi_is_missing(const char *s);
+
+/* ---- memory ---------------------------------------------------------------------------------- */
+
+/* Bytes this process can still expect to allocate: the smaller of MemAvailable (Linux) and the
+ * address-space / data-segment limits, or SIZE_MAX if nothing is known. */
+size_t nnbi_available_memory(void);
+
+/* Formats a byte count for a message ("376.3 MiB"). */
+void nnbi_format_bytes(size_t bytes, char *buf, size_t len);
+
+/* Makes room for at least `need` elements of `elem` bytes in arr (capacity *cap, doubled from
+ * `first`): returns the (possibly moved) array, or NULL if memory ran out (arr is then still
+ * valid and *cap unchanged). */
+void *nnbi_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first);
+
+/* Duplicates a string (NULL on failure). */
+char *nnbi_strdup(const char *s);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * Helpers of the data layer: numbers parsed and printed in the "C" locale whatever the process
+ * locale is (a "C" locale object made once under pthread_once and switched to per thread with
+ * uselocale, so other threads are not affected), missing-value markers, and the memory check.
+ */
+#include <locale.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "data_internal.h"
+
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+static locale_t c_locale = (locale_t)0;
+
+static void make_c_locale(void) { c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
+
+/* Switches this thread to the C locale; returns the previous one (or 0 if nothing changed). */
+static locale_t enter_c_locale(void) {
+    pthread_once(&c_locale_once, make_c_locale);
+    if (c_locale == (locale_t)0) return (locale_t)0; /* newlocale failed: "C" is what we hope */
+    return uselocale(c_locale);
+}
+
+static void leave_c_locale(locale_t old) {
+    if (old != (locale_t)0) uselocale(old);
+}
+
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+int nnbi_parse_number(const char *s, double *v) {
+    while (is_blank(*s)) s++;
+    const char *p = s;
+    if (*p == '+' || *p == '-') p++;
+    size_t int_digits = 0, frac_digits = 0;
+    while (is_digit(*p)) p++, int_digits++;
+    if (*p == '.') {
+        p++;
+        while (is_digit(*p)) p++, frac_digits++;
+    }
+    if (int_digits + frac_digits == 0) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (!is_digit(*p)) return 0;
+        while (is_digit(*p)) p++;
+    }
+    const char *end = p;
+    while (is_blank(*p)) p++;
+    if (*p != '\0') return 0;
+    locale_t old = enter_c_locale();
+    char *stop = NULL;
+    double x = strtod(s, &stop);
+    leave_c_locale(old);
+    if (stop != end) return 0; /* cannot happen after the check above, but be safe */
+    if (!isfinite(x)) return -1;
+    *v = x;
+    return 1;
+}
+
+void nnbi_format_number(double v, char *buf, size_t len) {
+    locale_t old = enter_c_locale();
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, len, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) break;
+    }
+    leave_c_locale(old);
+}
+
+int nnbi_is_missing(const char *s) {
+    while (is_blank(*s)) s++;
+    size_t n = strlen(s);
+    while (n > 0 && is_blank(s[n - 1])) n--;
+    static const char *const markers[] = {"NA", "N/A", "NaN", "nan", "NAN", "null", "NULL"};
+    if (n == 0) return 1;
+    for (size_t i = 0; i < sizeof markers / sizeof markers[0]; i++)
+        if (strlen(markers[i]) == n && memcmp(markers[i], s, n) == 0) return 1;
+    return 0;
+}
+
+/* MemAvailable from /proc/meminfo, in bytes; SIZE_MAX if unknown. */
+static size_t mem_available(void) {
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (!f) return SIZE_MAX;
+    char line[256];
+    size_t result = SIZE_MAX;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long long kib;
+        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) {
+            if (kib < SIZE_MAX / 1024) result = (size_t)kib * 1024;
+            break;
+        }
+    }
+    fclose(f);
+    return result;
+}
+
+static size_t rlimit_left(int resource) {
+    struct rlimit rl;
+    if (getrlimit(resource, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
+    /* What the process already uses is not known cheaply; the limit itself is an upper bound. */
+    return rl.rlim_cur < SIZE_MAX ? (size_t)rl.rlim_cur : SIZE_MAX;
+}
+
+size_t nnbi_available_memory(void) {
+    size_t m = mem_available();
+    size_t a = rlimit_left(RLIMIT_AS);
+    if (a < m) m = a;
+#ifdef RLIMIT_DATA
+    size_t d = rlimit_left(RLIMIT_DATA);
+    if (d < m) m = d;
+#endif
+    return m;
+}
+
+void nnbi_format_bytes(size_t bytes, char *buf, size_t len) {
+    static const char *const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double v = (double)bytes;
+    int u = 0;
+    while (v >= 1024.0 && u < 6) v /= 1024.0, u++;
+    locale_t old = enter_c_locale();
+    if (u == 0)
+        snprintf(buf, len, "%zu bytes", bytes);
+    else
+        snprintf(buf, len, "%.1f %s", v, units[u]);
+    leave_c_locale(old);
+}
+
+void *nnbi_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first) {
+    if (need <= *cap) return arr;
+    size_t c = *cap ? *cap : first;
+    while (c < need) {
+        if (c > SIZE_MAX / 2) return NULL;
+        c *= 2;
+    }
+    if (c > SIZE_MAX / elem) return NULL;
+    void *p = realloc(arr, c * elem);
+    if (p) *cap = c;
+    return p;
+}
+
+char *nnbi_strdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, s, n);
+    return d;
+}

@@ -1,0 +1,825 @@
+/*
+ * Data preparation (nnb_prep): column roles, one-hot encoding, standard and min-max scaling,
+ * classification targets; fitted on chosen rows of a table (or on a matrix) and applied to any.
+ * The fitted state is plain arrays (prep_internal.h) so that model files can store it.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data_internal.h"
+#include "prep_internal.h"
+
+/* ---- the object and its configuration ---------------------------------------------------------- */
+
+NNB_API nnb_status nnb_prep_create(nnb_prep **out) {
+    NNBI_CHECK_NULL(out, __func__);
+    *out = calloc(1, sizeof **out);
+    if (!*out) return nnbi_error(NNB_E_NOMEM, __func__, "no memory for a preparation");
+    return NNB_OK;
+}
+
+static void free_strings(char **s, size_t n) {
+    if (!s) return;
+    for (size_t i = 0; i < n; i++) free(s[i]);
+    free(s);
+}
+
+void nnbi_prep_clear_fit(nnb_prep *p) {
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        nnbi_prep_input *in = &p->inputs[i];
+        free(in->name);
+        free_strings(in->cats, in->n_cats);
+        free(in->cat_values);
+    }
+    free(p->inputs);
+    free_strings(p->feature_names, p->n_features);
+    free_strings(p->target_names, p->n_targets);
+    free(p->constant);
+    p->inputs = NULL;
+    p->n_inputs = p->cap_inputs = 0;
+    p->feature_names = p->target_names = NULL;
+    p->n_features = p->n_targets = p->n_classes = p->class_input = 0;
+    p->constant = NULL;
+    p->n_constant = 0;
+    p->fitted = 0;
+    p->fit_kind = NNBI_FIT_NONE;
+    p->target_kind = NNB_TARGET_VALUES;
+}
+
+NNB_API void nnb_prep_free(nnb_prep *p) {
+    if (!p) return;
+    nnbi_prep_clear_fit(p);
+    for (size_t i = 0; i < p->n_spec; i++) free(p->spec[i].name);
+    free(p->spec);
+    free(p);
+}
+
+static nnbi_prep_spec *spec_find(const nnb_prep *p, const char *name) {
+    for (size_t i = 0; i < p->n_spec; i++)
+        if (strcmp(p->spec[i].name, name) == 0) return &p->spec[i];
+    return NULL;
+}
+
+/* The spec of `name`, added (as an unscaled feature) if new. */
+static nnb_status spec_get(nnb_prep *p, const char *name, const char *func, nnbi_prep_spec **out) {
+    *out = spec_find(p, name);
+    if (*out) return NNB_OK;
+    void *grown = nnbi_grow(p->spec, &p->cap_spec, p->n_spec + 1, sizeof *p->spec, 8);
+    if (!grown)
+        return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    p->spec = grown;
+    nnbi_prep_spec *s = &p->spec[p->n_spec];
+    memset(s, 0, sizeof *s);
+    s->name = nnbi_strdup(name);
+    if (!s->name) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    p->n_spec++;
+    *out = s;
+    return NNB_OK;
+}
+
+static nnb_status not_fitted(const nnb_prep *p, const char *func) {
+    if (p->fitted)
+        return nnbi_error(NNB_E_STATE, func,
+                          "the preparation is fitted; configure a new one to change it");
+    return NNB_OK;
+}
+
+/* The checks every setter makes, then the spec of `column`. */
+static nnb_status spec_for(nnb_prep *p, const char *column, const char *func,
+                           nnbi_prep_spec **out) {
+    NNBI_CHECK_NULL(p, func);
+    NNBI_CHECK_NULL(column, func);
+    nnb_status st = not_fitted(p, func);
+    return st != NNB_OK ? st : spec_get(p, column, func, out);
+}
+
+static const char *role_text(const nnbi_prep_spec *s) {
+    if (s->role == NNBI_ROLE_TARGET) return "a target";
+    if (s->role == NNBI_ROLE_DROP) return "dropped";
+    if (s->onehot) return "one-hot encoded";
+    if (s->scale_set) return "scaled";
+    return "a feature";
+}
+
+static nnb_status conflict(const nnbi_prep_spec *s, const char *func, const char *want) {
+    return nnbi_error(NNB_E_INVALID_ARG, func, "column '%s' is already %s; it cannot be %s too",
+                      s->name, role_text(s), want);
+}
+
+NNB_API nnb_status nnb_prep_set_target(nnb_prep *p, const char *column, nnb_target_kind kind) {
+    NNBI_CHECK_NULL(p, __func__);
+    NNBI_CHECK_NULL(column, __func__);
+    nnb_status st = not_fitted(p, __func__);
+    if (st != NNB_OK) return st;
+    if (kind != NNB_TARGET_VALUES && kind != NNB_TARGET_ONEHOT && kind != NNB_TARGET_INDEX)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "unknown target kind %d", (int)kind);
+    for (size_t i = 0; i < p->n_spec; i++) {
+        const nnbi_prep_spec *o = &p->spec[i];
+        if (o->role != NNBI_ROLE_TARGET || strcmp(o->name, column) == 0) continue;
+        if (kind != NNB_TARGET_VALUES || o->target != NNB_TARGET_VALUES)
+            return nnbi_error(NNB_E_INVALID_ARG, __func__,
+                              "'%s' is already a target: a classification target must be the "
+                              "only target",
+                              o->name);
+    }
+    nnbi_prep_spec *s;
+    if ((st = spec_for(p, column, __func__, &s)) != NNB_OK) return st;
+    if (s->role == NNBI_ROLE_DROP || s->onehot) return conflict(s, __func__, "a target");
+    if (s->scale_set && kind != NNB_TARGET_VALUES)
+        return conflict(s, __func__, "a classification target");
+    s->role = NNBI_ROLE_TARGET;
+    s->target = kind;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_prep_drop(nnb_prep *p, const char *column) {
+    nnbi_prep_spec *s;
+    nnb_status st = spec_for(p, column, __func__, &s);
+    if (st != NNB_OK) return st;
+    if (s->role == NNBI_ROLE_TARGET || s->onehot || s->scale_set)
+        return conflict(s, __func__, "dropped");
+    s->role = NNBI_ROLE_DROP;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_prep_onehot(nnb_prep *p, const char *column) {
+    nnbi_prep_spec *s;
+    nnb_status st = spec_for(p, column, __func__, &s);
+    if (st != NNB_OK) return st;
+    if (s->role != NNBI_ROLE_FEATURE || s->scale_set)
+        return conflict(s, __func__, "one-hot encoded");
+    s->onehot = 1;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_prep_scale(nnb_prep *p, const char *column, nnb_scale how) {
+    NNBI_CHECK_NULL(p, __func__);
+    if (how != NNB_SCALE_NONE && how != NNB_SCALE_STANDARD && how != NNB_SCALE_MINMAX)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "unknown scaling %d", (int)how);
+    if (!column) {
+        nnb_status st = not_fitted(p, __func__);
+        if (st != NNB_OK) return st;
+        p->default_scale_set = 1;
+        p->default_scale = how;
+        return NNB_OK;
+    }
+    nnbi_prep_spec *s;
+    nnb_status st = spec_for(p, column, __func__, &s);
+    if (st != NNB_OK) return st;
+    if (s->role == NNBI_ROLE_DROP || s->onehot ||
+        (s->role == NNBI_ROLE_TARGET && s->target != NNB_TARGET_VALUES))
+        return conflict(s, __func__, "scaled");
+    s->scale_set = 1;
+    s->scale = how;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_prep_set_unseen(nnb_prep *p, nnb_unseen policy) {
+    NNBI_CHECK_NULL(p, __func__);
+    if (policy != NNB_UNSEEN_ERROR && policy != NNB_UNSEEN_ZERO)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "unknown unseen-category policy %d",
+                          (int)policy);
+    p->unseen = policy;
+    return NNB_OK;
+}
+
+/* ---- rebuilding a fitted preparation (also used by fitting) ------------------------------------ */
+
+nnb_status nnbi_prep_new_fitted(nnb_prep **out, int fit_kind, nnb_target_kind target_kind,
+                                nnb_unseen unseen, const char *func) {
+    *out = NULL;
+    if (fit_kind != NNBI_FIT_TABLE && fit_kind != NNBI_FIT_MATRIX)
+        return nnbi_error(NNB_E_FORMAT, func, "unknown preparation kind %d", fit_kind);
+    if (target_kind != NNB_TARGET_VALUES && target_kind != NNB_TARGET_ONEHOT &&
+        target_kind != NNB_TARGET_INDEX)
+        return nnbi_error(NNB_E_FORMAT, func, "unknown target kind %d", (int)target_kind);
+    if (unseen != NNB_UNSEEN_ERROR && unseen != NNB_UNSEEN_ZERO)
+        return nnbi_error(NNB_E_FORMAT, func, "unknown unseen-category policy %d", (int)unseen);
+    nnb_prep *p = calloc(1, sizeof *p);
+    if (!p) return nnbi_error(NNB_E_NOMEM, func, "no memory for a preparation");
+    p->fit_kind = fit_kind;
+    p->target_kind = target_kind;
+    p->unseen = unseen;
+    *out = p;
+    return NNB_OK;
+}
+
+nnb_status nnbi_prep_add_input(nnb_prep *p, const char *name, uint32_t role, uint32_t encoding,
+                               uint32_t scale, double a, double b, uint32_t text, size_t n_cats,
+                               const char *const *cats, const char *func) {
+    if (!name) return nnbi_error(NNB_E_FORMAT, func, "an input column without a name");
+    if (role != NNBI_ROLE_FEATURE && role != NNBI_ROLE_TARGET)
+        return nnbi_error(NNB_E_FORMAT, func, "column '%s': unknown role %u", name, role);
+    if (encoding != NNBI_ENC_NUMBER && encoding != NNBI_ENC_CATEGORY)
+        return nnbi_error(NNB_E_FORMAT, func, "column '%s': unknown encoding %u", name, encoding);
+    if (scale != NNB_SCALE_NONE && scale != NNB_SCALE_STANDARD && scale != NNB_SCALE_MINMAX)
+        return nnbi_error(NNB_E_FORMAT, func, "column '%s': unknown scaling %u", name, scale);
+    if (!isfinite(a) || !isfinite(b) || (scale == NNB_SCALE_STANDARD && b < 0) ||
+        (scale == NNB_SCALE_MINMAX && b < a))
+        return nnbi_error(NNB_E_FORMAT, func, "column '%s': impossible statistics %g, %g", name,
+                          a, b);
+    if (encoding == NNBI_ENC_CATEGORY && (scale != NNB_SCALE_NONE || n_cats == 0 || !cats))
+        return nnbi_error(NNB_E_FORMAT, func,
+                          "column '%s': a category column needs categories and no scaling", name);
+    if (encoding == NNBI_ENC_NUMBER && n_cats != 0)
+        return nnbi_error(NNB_E_FORMAT, func, "column '%s': a number column has no categories",
+                          name);
+    void *grown = nnbi_grow(p->inputs, &p->cap_inputs, p->n_inputs + 1, sizeof *p->inputs, 8);
+    if (!grown)
+        return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    p->inputs = grown;
+    nnbi_prep_input *in = &p->inputs[p->n_inputs];
+    memset(in, 0, sizeof *in);
+    in->role = role;
+    in->encoding = encoding;
+    in->scale = scale;
+    in->a = a;
+    in->b = b;
+    in->text = text ? 1 : 0;
+    in->name = nnbi_strdup(name);
+    if (!in->name) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    p->n_inputs++; /* from here on a failure removes the input again */
+    nnb_status st = NNB_OK;
+    if (n_cats == 0) return NNB_OK;
+    in->cats = calloc(n_cats, sizeof *in->cats);
+    if (!in->cats) {
+        st = nnbi_error(NNB_E_NOMEM, func, "no memory");
+        goto fail;
+    }
+    in->n_cats = n_cats;
+    if (!in->text) {
+        in->cat_values = malloc(n_cats * sizeof *in->cat_values);
+        if (!in->cat_values) {
+            st = nnbi_error(NNB_E_NOMEM, func, "no memory");
+            goto fail;
+        }
+    }
+    for (size_t k = 0; k < n_cats; k++) {
+        if (!cats[k]) {
+            st = nnbi_error(NNB_E_FORMAT, func, "column '%s': category %zu is missing", name, k);
+            goto fail;
+        }
+        in->cats[k] = nnbi_strdup(cats[k]);
+        if (!in->cats[k]) {
+            st = nnbi_error(NNB_E_NOMEM, func, "no memory");
+            goto fail;
+        }
+        int sorted;
+        if (in->text) {
+            sorted = k == 0 || strcmp(cats[k - 1], cats[k]) < 0;
+        } else {
+            if (nnbi_parse_number(cats[k], &in->cat_values[k]) != 1) {
+                st = nnbi_error(NNB_E_FORMAT, func, "column '%s': category '%s' is not a number",
+                                name, cats[k]);
+                goto fail;
+            }
+            sorted = k == 0 || in->cat_values[k - 1] < in->cat_values[k];
+        }
+        if (!sorted) {
+            st = nnbi_error(NNB_E_FORMAT, func,
+                            "column '%s': categories are not sorted and distinct at '%s'", name,
+                            cats[k]);
+            goto fail;
+        }
+    }
+    return NNB_OK;
+fail:
+    free(in->name);
+    free_strings(in->cats, in->n_cats);
+    free(in->cat_values);
+    p->n_inputs--;
+    return st;
+}
+
+static char *joined(const char *a, const char *b) {
+    size_t na = strlen(a), nb = strlen(b);
+    char *s = malloc(na + nb + 2);
+    if (!s) return NULL;
+    memcpy(s, a, na);
+    s[na] = '_';
+    memcpy(s + na + 1, b, nb + 1);
+    return s;
+}
+
+nnb_status nnbi_prep_finish(nnb_prep *p, const char *func) {
+    size_t nf = 0, nt = 0, n_class_targets = 0, n_value_targets = 0;
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        nnbi_prep_input *in = &p->inputs[i];
+        if (p->fit_kind == NNBI_FIT_MATRIX &&
+            (in->role != NNBI_ROLE_FEATURE || in->encoding != NNBI_ENC_NUMBER))
+            return nnbi_error(NNB_E_FORMAT, func, "a matrix preparation has only number features");
+        if (in->role == NNBI_ROLE_FEATURE) {
+            in->out = nf;
+            nf += in->encoding == NNBI_ENC_CATEGORY ? in->n_cats : 1;
+        } else if (in->encoding == NNBI_ENC_CATEGORY) {
+            n_class_targets++;
+            p->class_input = i;
+            p->n_classes = in->n_cats;
+            in->out = 0;
+            nt = p->target_kind == NNB_TARGET_ONEHOT ? in->n_cats : 1;
+        } else {
+            n_value_targets++;
+            in->out = nt++;
+        }
+        in->shift = 0;
+        in->div = 1;
+        in->constant = 0;
+        if (in->scale == NNB_SCALE_STANDARD) {
+            in->shift = in->a;
+            in->constant = !(in->b > 0);
+            if (!in->constant) in->div = in->b;
+        } else if (in->scale == NNB_SCALE_MINMAX) {
+            in->shift = in->a;
+            in->constant = !(in->b - in->a > 0);
+            if (!in->constant) in->div = in->b - in->a;
+        }
+    }
+    if (nf == 0) return nnbi_error(NNB_E_FORMAT, func, "the preparation has no feature column");
+    if (n_class_targets > 0 && (n_class_targets > 1 || n_value_targets > 0 ||
+                                p->target_kind == NNB_TARGET_VALUES))
+        return nnbi_error(NNB_E_FORMAT, func,
+                          "a classification target must be the only target, of a class kind");
+    if (n_value_targets > 0 && p->target_kind != NNB_TARGET_VALUES)
+        return nnbi_error(NNB_E_FORMAT, func, "value targets under a classification kind");
+    if (n_class_targets == 0) p->n_classes = 0;
+
+    p->feature_names = calloc(nf, sizeof *p->feature_names);
+    p->target_names = nt ? calloc(nt, sizeof *p->target_names) : NULL;
+    p->constant = malloc((p->n_inputs ? p->n_inputs : 1) * sizeof *p->constant);
+    p->n_features = nf;
+    p->n_targets = nt;
+    if (!p->feature_names || (nt && !p->target_names) || !p->constant)
+        return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        const nnbi_prep_input *in = &p->inputs[i];
+        char **names = in->role == NNBI_ROLE_FEATURE ? p->feature_names : p->target_names;
+        int expand = in->encoding == NNBI_ENC_CATEGORY &&
+                     (in->role == NNBI_ROLE_FEATURE || p->target_kind == NNB_TARGET_ONEHOT);
+        if (expand) {
+            for (size_t k = 0; k < in->n_cats; k++)
+                if (!(names[in->out + k] = joined(in->name, in->cats[k])))
+                    return nnbi_error(NNB_E_NOMEM, func, "no memory");
+        } else if (!(names[in->out] = nnbi_strdup(in->name))) {
+            return nnbi_error(NNB_E_NOMEM, func, "no memory");
+        }
+        if (in->constant) p->constant[p->n_constant++] = i;
+    }
+    p->fitted = 1;
+    return NNB_OK;
+}
+
+/* ---- fitting ----------------------------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static size_t row_at(const size_t *rows, size_t i) { return rows ? rows[i] : i; }
+
+/* Mean and sample std, or min and max, of a numeric column over the rows. */
+static nnb_status column_stats(const nnbi_column *c, const size_t *rows, size_t n, nnb_scale how,
+                               double *a, double *b, const char *func) {
+    *a = 0;
+    *b = 1;
+    if (how == NNB_SCALE_STANDARD) {
+        if (n < 2)
+            return nnbi_error(NNB_E_INVALID_ARG, func,
+                              "standardising '%s' needs at least 2 rows (the sample standard "
+                              "deviation divides by n - 1)",
+                              c->name);
+        double sum = 0;
+        for (size_t i = 0; i < n; i++) sum += c->num[row_at(rows, i)];
+        double mean = sum / (double)n, ss = 0;
+        for (size_t i = 0; i < n; i++) {
+            double d = c->num[row_at(rows, i)] - mean;
+            ss += d * d;
+        }
+        *a = mean;
+        *b = sqrt(ss / (double)(n - 1));
+    } else if (how == NNB_SCALE_MINMAX) {
+        double lo = c->num[row_at(rows, 0)], hi = lo;
+        for (size_t i = 1; i < n; i++) {
+            double v = c->num[row_at(rows, i)];
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+        }
+        *a = lo;
+        *b = hi;
+    }
+    return NNB_OK;
+}
+
+/* The sorted distinct categories of a column over the rows, as new labels (caller frees). */
+static nnb_status column_categories(const nnb_table *t, const nnbi_column *c, size_t col,
+                                    const size_t *rows, size_t n, char ***labels, size_t *n_cats,
+                                    const char *func) {
+    *labels = NULL;
+    *n_cats = 0;
+    size_t k = 0;
+    char **out = NULL;
+    if (c->is_text) {
+        const char **v = malloc(n * sizeof *v);
+        if (!v) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+        for (size_t i = 0; i < n; i++) v[i] = nnbi_table_text(t, col, row_at(rows, i));
+        qsort(v, n, sizeof *v, cmp_str);
+        for (size_t i = 0; i < n; i++)
+            if (i == 0 || strcmp(v[i - 1], v[i]) != 0) v[k++] = v[i];
+        out = calloc(k, sizeof *out);
+        for (size_t i = 0; out && i < k; i++)
+            if (!(out[i] = nnbi_strdup(v[i]))) {
+                free_strings(out, k);
+                out = NULL;
+            }
+        free(v);
+    } else {
+        double *v = malloc(n * sizeof *v);
+        if (!v) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+        for (size_t i = 0; i < n; i++) v[i] = c->num[row_at(rows, i)];
+        qsort(v, n, sizeof *v, cmp_double);
+        for (size_t i = 0; i < n; i++)
+            if (i == 0 || v[i - 1] != v[i]) v[k++] = v[i];
+        out = calloc(k, sizeof *out);
+        for (size_t i = 0; out && i < k; i++) {
+            char buf[32];
+            nnbi_format_number(v[i], buf, sizeof buf);
+            if (!(out[i] = nnbi_strdup(buf))) {
+                free_strings(out, k);
+                out = NULL;
+            }
+        }
+        free(v);
+    }
+    if (!out) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    *labels = out;
+    *n_cats = k;
+    return NNB_OK;
+}
+
+static nnb_status fit_table(nnb_prep *p, const nnb_table *t, const size_t *rows, size_t n,
+                            const char *func) {
+    nnb_target_kind kind = NNB_TARGET_VALUES;
+    for (size_t i = 0; i < p->n_spec; i++)
+        if (p->spec[i].role == NNBI_ROLE_TARGET && p->spec[i].target != NNB_TARGET_VALUES)
+            kind = p->spec[i].target;
+    p->fit_kind = NNBI_FIT_TABLE;
+    p->target_kind = kind;
+    size_t n_features = 0;
+    for (size_t j = 0; j < t->n_cols; j++) {
+        const nnbi_column *c = &t->cols[j];
+        const nnbi_prep_spec *s = spec_find(p, c->name);
+        int role = s ? s->role : NNBI_ROLE_FEATURE;
+        if (role == NNBI_ROLE_DROP) continue;
+        int category = role == NNBI_ROLE_FEATURE ? s && s->onehot : s->target != NNB_TARGET_VALUES;
+        nnb_status st;
+        if (category) {
+            char **labels;
+            size_t k;
+            st = column_categories(t, c, j, rows, n, &labels, &k, func);
+            if (st != NNB_OK) return st;
+            st = nnbi_prep_add_input(p, c->name, (uint32_t)role, NNBI_ENC_CATEGORY, NNB_SCALE_NONE,
+                                     0, 1, (uint32_t)c->is_text, k, (const char *const *)labels,
+                                     func);
+            free_strings(labels, k);
+        } else {
+            if (c->is_text)
+                return nnbi_error(NNB_E_FORMAT, func,
+                                  "column '%s' of %s holds texts, and is used as a number: "
+                                  "one-hot encode it, drop it or make it a class target",
+                                  c->name, t->source);
+            nnb_scale how = NNB_SCALE_NONE;
+            if (s && s->scale_set)
+                how = s->scale;
+            else if (role == NNBI_ROLE_FEATURE && p->default_scale_set)
+                how = p->default_scale;
+            double a, b;
+            st = column_stats(c, rows, n, how, &a, &b, func);
+            if (st != NNB_OK) return st;
+            st = nnbi_prep_add_input(p, c->name, (uint32_t)role, NNBI_ENC_NUMBER, (uint32_t)how, a,
+                                     b, 0, 0, NULL, func);
+        }
+        if (st != NNB_OK) return st;
+        if (role == NNBI_ROLE_FEATURE) n_features++;
+    }
+    if (n_features == 0)
+        return nnbi_error(NNB_E_INVALID_ARG, func, "no feature column is left in %s", t->source);
+    return nnbi_prep_finish(p, func);
+}
+
+static nnb_status check_rows(const nnb_table *t, const size_t *rows, size_t n, const char *func) {
+    if (!rows) {
+        if (n != t->n_rows)
+            return nnbi_error(NNB_E_INVALID_ARG, func,
+                              "rows is NULL, so n_rows must be the table's %zu, not %zu",
+                              t->n_rows, n);
+        return NNB_OK;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (rows[i] >= t->n_rows)
+            return nnbi_error(NNB_E_INVALID_ARG, func, "rows[%zu] = %zu, the table has %zu rows",
+                              i, rows[i], t->n_rows);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_prep_fit(nnb_prep *p, const nnb_table *t, const size_t *rows,
+                                size_t n_rows) {
+    NNBI_CHECK_NULL(p, __func__);
+    NNBI_CHECK_NULL(t, __func__);
+    if (n_rows == 0) return nnbi_error(NNB_E_INVALID_ARG, __func__, "no rows to fit on");
+    nnb_status st = check_rows(t, rows, n_rows, __func__);
+    if (st != NNB_OK) return st;
+    for (size_t i = 0; i < p->n_spec; i++)
+        if (nnbi_table_find(t, p->spec[i].name) < 0) {
+            size_t col;
+            return nnb_table_find_col(t, p->spec[i].name, &col); /* its message lists columns */
+        }
+    nnbi_prep_clear_fit(p);
+    st = fit_table(p, t, rows, n_rows, __func__);
+    if (st != NNB_OK) nnbi_prep_clear_fit(p);
+    return st;
+}
+
+NNB_API nnb_status nnb_prep_fit_matrix(nnb_prep *p, const double *x, size_t rows, size_t cols,
+                                       nnb_scale how) {
+    NNBI_CHECK_NULL(p, __func__);
+    NNBI_CHECK_NULL(x, __func__);
+    if (p->n_spec > 0)
+        return nnbi_error(NNB_E_STATE, __func__,
+                          "the preparation has column settings for a table; use a new one");
+    if (rows == 0 || cols == 0)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "x is %zu x %zu", rows, cols);
+    if (how != NNB_SCALE_NONE && how != NNB_SCALE_STANDARD && how != NNB_SCALE_MINMAX)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "unknown scaling %d", (int)how);
+    if (how == NNB_SCALE_STANDARD && rows < 2)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "standardising needs at least 2 rows");
+    size_t total, r, c;
+    if (!nnbi_mul_size(rows, cols, &total))
+        return nnbi_error(NNB_E_TOO_LARGE, __func__, "x is %zu x %zu", rows, cols);
+    for (size_t i = 0; i < total; i++)
+        if (!isfinite(x[i])) {
+            r = i / cols, c = i % cols;
+            return nnbi_error(NNB_E_NONFINITE, __func__, "x[%zu][%zu] is %g", r, c, x[i]);
+        }
+    double *a = calloc(cols, sizeof *a), *b = calloc(cols, sizeof *b);
+    nnb_status st = NNB_OK;
+    if (!a || !b) {
+        st = nnbi_error(NNB_E_NOMEM, __func__, "no memory for %zu columns", cols);
+        goto done;
+    }
+    if (how == NNB_SCALE_STANDARD) {
+        for (size_t i = 0; i < rows; i++)
+            for (size_t j = 0; j < cols; j++) a[j] += x[i * cols + j];
+        for (size_t j = 0; j < cols; j++) a[j] /= (double)rows;
+        for (size_t i = 0; i < rows; i++)
+            for (size_t j = 0; j < cols; j++) {
+                double d = x[i * cols + j] - a[j];
+                b[j] += d * d;
+            }
+        for (size_t j = 0; j < cols; j++) b[j] = sqrt(b[j] / (double)(rows - 1));
+    } else if (how == NNB_SCALE_MINMAX) {
+        memcpy(a, x, cols * sizeof *a);
+        memcpy(b, x, cols * sizeof *b);
+        for (size_t i = 1; i < rows; i++)
+            for (size_t j = 0; j < cols; j++) {
+                double v = x[i * cols + j];
+                if (v < a[j]) a[j] = v;
+                if (v > b[j]) b[j] = v;
+            }
+    } else {
+        for (size_t j = 0; j < cols; j++) b[j] = 1;
+    }
+    nnbi_prep_clear_fit(p);
+    p->fit_kind = NNBI_FIT_MATRIX;
+    for (size_t j = 0; j < cols && st == NNB_OK; j++) {
+        char name[32];
+        snprintf(name, sizeof name, "x%zu", j);
+        st = nnbi_prep_add_input(p, name, NNBI_ROLE_FEATURE, NNBI_ENC_NUMBER, (uint32_t)how, a[j],
+                                 b[j], 0, 0, NULL, __func__);
+    }
+    if (st == NNB_OK) st = nnbi_prep_finish(p, __func__);
+    if (st != NNB_OK) nnbi_prep_clear_fit(p);
+done:
+    free(a);
+    free(b);
+    return st;
+}
+
+/* ---- applying ---------------------------------------------------------------------------------- */
+
+/* Index of a cell's category, or -1. */
+static ptrdiff_t find_category(const nnbi_prep_input *in, const nnb_table *t, size_t col,
+                               size_t row) {
+    size_t lo = 0, hi = in->n_cats;
+    if (in->text) {
+        const char *s = nnbi_table_text(t, col, row);
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int c = strcmp(in->cats[mid], s);
+            if (c == 0) return (ptrdiff_t)mid;
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    } else {
+        double v = t->cols[col].num[row];
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (in->cat_values[mid] == v) return (ptrdiff_t)mid;
+            if (in->cat_values[mid] < v)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+    }
+    return -1;
+}
+
+static nnb_status unseen_error(const nnbi_prep_input *in, const nnb_table *t, size_t col,
+                               size_t row, const char *func) {
+    char buf[32];
+    const char *s;
+    if (in->text) {
+        s = nnbi_table_text(t, col, row);
+    } else {
+        nnbi_format_number(t->cols[col].num[row], buf, sizeof buf);
+        s = buf;
+    }
+    return nnbi_error(NNB_E_FORMAT, func,
+                      "%s:%zu:%zu: %s '%.60s' in column '%s' was not seen when fitting (%zu %s)",
+                      t->source, t->line[row], t->cols[col].field,
+                      in->role == NNBI_ROLE_FEATURE ? "category" : "class", s, in->name,
+                      in->n_cats, in->role == NNBI_ROLE_FEATURE ? "categories" : "classes");
+}
+
+NNB_API nnb_status nnb_prep_apply(const nnb_prep *p, const nnb_table *t, const size_t *rows,
+                                  size_t n_rows, double *x, size_t x_len, double *y,
+                                  size_t y_len) {
+    const char *func = __func__;
+    NNBI_CHECK_NULL(p, func);
+    NNBI_CHECK_NULL(t, func);
+    if (!p->fitted || p->fit_kind != NNBI_FIT_TABLE)
+        return nnbi_error(NNB_E_STATE, func,
+                          p->fitted ? "the preparation was fitted on a matrix: use "
+                                      "nnb_prep_transform()"
+                                    : "the preparation is not fitted (nnb_prep_fit())");
+    nnb_status st = check_rows(t, rows, n_rows, func);
+    if (st != NNB_OK) return st;
+    if (n_rows == 0) return NNB_OK;
+    NNBI_CHECK_NULL(x, func);
+    size_t need = SIZE_MAX;
+    if (!nnbi_mul_size(n_rows, p->n_features, &need) || x_len < need)
+        return nnbi_error(NNB_E_SHAPE, func, "x holds %zu values, %zu rows x %zu features need %zu",
+                          x_len, n_rows, p->n_features, need);
+    if (y && (!nnbi_mul_size(n_rows, p->n_targets, &need) || y_len < need))
+        return nnbi_error(NNB_E_SHAPE, func, "y holds %zu values, %zu rows x %zu targets need %zu",
+                          y_len, n_rows, p->n_targets, need);
+    size_t *col = malloc(p->n_inputs * sizeof *col);
+    if (!col) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        const nnbi_prep_input *in = &p->inputs[i];
+        col[i] = SIZE_MAX;
+        if (in->role == NNBI_ROLE_TARGET && !y) continue;
+        ptrdiff_t j = nnbi_table_find(t, in->name);
+        if (j < 0) {
+            st = nnbi_error(NNB_E_INVALID_ARG, func, "%s has no column '%s', which the "
+                            "preparation needs", t->source, in->name);
+            goto done;
+        }
+        int want_text = in->encoding == NNBI_ENC_CATEGORY && in->text;
+        if (t->cols[j].is_text != want_text) {
+            st = nnbi_error(NNB_E_FORMAT, func, "column '%s' of %s holds %s, the preparation "
+                            "was fitted on %s", in->name, t->source,
+                            t->cols[j].is_text ? "texts" : "numbers",
+                            want_text ? "texts" : "numbers");
+            goto done;
+        }
+        col[i] = (size_t)j;
+    }
+    for (size_t r = 0; r < n_rows; r++) {
+        size_t row = row_at(rows, r);
+        double *xr = x + r * p->n_features;
+        double *yr = y ? y + r * p->n_targets : NULL;
+        for (size_t i = 0; i < p->n_inputs; i++) {
+            const nnbi_prep_input *in = &p->inputs[i];
+            if (col[i] == SIZE_MAX) continue;
+            int feature = in->role == NNBI_ROLE_FEATURE;
+            double *o = (feature ? xr : yr) + in->out;
+            if (in->encoding == NNBI_ENC_NUMBER) {
+                *o = (t->cols[col[i]].num[row] - in->shift) / in->div;
+                continue;
+            }
+            ptrdiff_t k = find_category(in, t, col[i], row);
+            if (k < 0 && !(feature && p->unseen == NNB_UNSEEN_ZERO)) {
+                st = unseen_error(in, t, col[i], row, func);
+                goto done;
+            }
+            if (!feature && p->target_kind == NNB_TARGET_INDEX) {
+                *o = (double)k;
+                continue;
+            }
+            memset(o, 0, in->n_cats * sizeof *o);
+            if (k >= 0) o[k] = 1.0;
+        }
+    }
+done:
+    free(col);
+    return st;
+}
+
+NNB_API nnb_status nnb_prep_transform(const nnb_prep *p, double *x, size_t rows, size_t cols) {
+    NNBI_CHECK_NULL(p, __func__);
+    if (!p->fitted || p->fit_kind != NNBI_FIT_MATRIX)
+        return nnbi_error(NNB_E_STATE, __func__,
+                          p->fitted ? "the preparation was fitted on a table: use nnb_prep_apply()"
+                                    : "the preparation is not fitted (nnb_prep_fit_matrix())");
+    if (rows == 0) return NNB_OK;
+    NNBI_CHECK_NULL(x, __func__);
+    if (cols != p->n_features)
+        return nnbi_error(NNB_E_SHAPE, __func__, "x has %zu columns, the preparation %zu", cols,
+                          p->n_features);
+    for (size_t r = 0; r < rows; r++) {
+        double *xr = x + r * cols;
+        for (size_t j = 0; j < cols; j++) {
+            const nnbi_prep_input *in = &p->inputs[j];
+            xr[j] = (xr[j] - in->shift) / in->div;
+        }
+    }
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_prep_inverse_targets(const nnb_prep *p, double *y, size_t rows,
+                                            size_t y_cols) {
+    NNBI_CHECK_NULL(p, __func__);
+    if (!p->fitted) return nnbi_error(NNB_E_STATE, __func__, "the preparation is not fitted");
+    if (p->target_kind != NNB_TARGET_VALUES || p->n_targets == 0)
+        return nnbi_error(NNB_E_STATE, __func__, "the preparation has no value targets");
+    if (y_cols != p->n_targets)
+        return nnbi_error(NNB_E_SHAPE, __func__, "y has %zu columns, the preparation %zu targets",
+                          y_cols, p->n_targets);
+    if (rows == 0) return NNB_OK;
+    NNBI_CHECK_NULL(y, __func__);
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        const nnbi_prep_input *in = &p->inputs[i];
+        if (in->role != NNBI_ROLE_TARGET) continue;
+        for (size_t r = 0; r < rows; r++) {
+            double *v = &y[r * y_cols + in->out];
+            *v = *v * in->div + in->shift;
+        }
+    }
+    return NNB_OK;
+}
+
+/* ---- getters ----------------------------------------------------------------------------------- */
+
+NNB_API int nnb_prep_is_fitted(const nnb_prep *p) { return p && p->fitted; }
+
+NNB_API size_t nnb_prep_n_features(const nnb_prep *p) { return p && p->fitted ? p->n_features : 0; }
+
+NNB_API size_t nnb_prep_n_targets(const nnb_prep *p) { return p && p->fitted ? p->n_targets : 0; }
+
+NNB_API const char *nnb_prep_feature_name(const nnb_prep *p, size_t j) {
+    return p && p->fitted && j < p->n_features ? p->feature_names[j] : NULL;
+}
+
+NNB_API const char *nnb_prep_target_name(const nnb_prep *p, size_t j) {
+    return p && p->fitted && j < p->n_targets ? p->target_names[j] : NULL;
+}
+
+NNB_API size_t nnb_prep_n_classes(const nnb_prep *p) { return p && p->fitted ? p->n_classes : 0; }
+
+NNB_API const char *nnb_prep_class_label(const nnb_prep *p, size_t k) {
+    if (!p || !p->fitted || k >= p->n_classes) return NULL;
+    return p->inputs[p->class_input].cats[k];
+}
+
+NNB_API nnb_status nnb_prep_column_stats(const nnb_prep *p, const char *column, nnb_scale *how,
+                                         double *a, double *b, int *constant) {
+    NNBI_CHECK_NULL(p, __func__);
+    NNBI_CHECK_NULL(column, __func__);
+    if (!p->fitted) return nnbi_error(NNB_E_STATE, __func__, "the preparation is not fitted");
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        const nnbi_prep_input *in = &p->inputs[i];
+        if (in->encoding != NNBI_ENC_NUMBER || strcmp(in->name, column) != 0) continue;
+        if (how) *how = (nnb_scale)in->scale;
+        if (a) *a = in->a;
+        if (b) *b = in->b;
+        if (constant) *constant = in->constant;
+        return NNB_OK;
+    }
+    return nnbi_error(NNB_E_INVALID_ARG, __func__, "no numeric column '%s' in the preparation",
+                      column);
+}
+
+NNB_API size_t nnb_prep_n_constant(const nnb_prep *p) { return p && p->fitted ? p->n_constant : 0; }
+
+NNB_API const char *nnb_prep_constant_name(const nnb_prep *p, size_t i) {
+    if (!p || !p->fitted || i >= p->n_constant) return NULL;
+    return p->inputs[p->constant[i]].name;
+}

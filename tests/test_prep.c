@@ -1,0 +1,397 @@
+/* Data preparation: roles, one-hot encoding, scalings fitted on chosen rows, class targets,
+ * unseen categories, matrices, inverse transforms and argument errors. References are computed
+ * here with long double loops. */
+#include <string.h>
+
+#include "nnb_test.h"
+
+static nnb_table *parse_opts(const char *text, const nnb_csv_options *o) {
+    return nnbt_parse(text, strlen(text), o);
+}
+
+static nnb_table *parse(const char *text) { return parse_opts(text, NULL); }
+
+/* Mean and sample standard deviation (n - 1) of v[idx[i]] (idx NULL: v[i]), in long double. */
+static void ref_stats(const double *v, const size_t *idx, size_t n, double *mean, double *sd) {
+    long double s = 0, ss = 0;
+    for (size_t i = 0; i < n; i++) s += v[idx ? idx[i] : i];
+    long double m = s / n;
+    for (size_t i = 0; i < n; i++) {
+        long double d = v[idx ? idx[i] : i] - m;
+        ss += d * d;
+    }
+    *mean = (double)m;
+    *sd = (double)sqrtl(ss / (n - 1));
+}
+
+/* A table of n rows: id (text), colour (text), size (numbers 1, 2, 10), w (numbers), y (numbers),
+ * label (text). Built from a generator so the values are not ours to choose. */
+static char *make_csv(size_t n, uint64_t seed, double *w, double *y) {
+    static const char *colours[] = {"red", "green", "Blue"};
+    static const char *labels[] = {"cat", "dog"};
+    static const int sizes[] = {1, 2, 10};
+    nnbt_rng g = {seed};
+    char *text = malloc(n * 96 + 64);
+    size_t len = (size_t)sprintf(text, "id,colour,size,w,y,label\n");
+    for (size_t i = 0; i < n; i++) {
+        w[i] = 50 + 10 * nnbt_normal(&g);
+        y[i] = 3 * nnbt_normal(&g) - 7;
+        len += (size_t)sprintf(text + len, "r%zu,%s,%d,%.17g,%.17g,%s\n", i,
+                               colours[(size_t)(nnbt_uniform(&g) * 3)],
+                               sizes[(size_t)(nnbt_uniform(&g) * 3)], w[i], y[i],
+                               labels[(size_t)(nnbt_uniform(&g) * 2)]);
+    }
+    return text;
+}
+
+static nnb_csv_options *text_opts(void) { return nnbt_text_columns("id colour label"); }
+
+START_TEST(roles_onehot_standard) {
+    enum { N = 200 };
+    double w[N], y[N];
+    char *text = make_csv(N, 7, w, y);
+    nnb_csv_options *o = text_opts();
+    nnb_table *t = parse_opts(text, o);
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_drop(p, "id"));
+    nnbt_ok(nnb_prep_drop(p, "label"));
+    nnbt_ok(nnb_prep_onehot(p, "colour"));
+    nnbt_ok(nnb_prep_onehot(p, "size"));
+    nnbt_ok(nnb_prep_scale(p, "w", NNB_SCALE_STANDARD));
+    nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+    ck_assert(!nnb_prep_is_fitted(p));
+    ck_assert_uint_eq(nnb_prep_n_features(p), 0);
+    nnbt_ok(nnb_prep_fit(p, t, NULL, N));
+    ck_assert(nnb_prep_is_fitted(p));
+    /* categories sorted by bytes (texts) and numerically (numbers) */
+    const char *names[] = {"colour_Blue", "colour_green", "colour_red", "size_1", "size_2",
+                           "size_10", "w"};
+    ck_assert_uint_eq(nnb_prep_n_features(p), 7);
+    for (size_t j = 0; j < 7; j++) ck_assert_str_eq(nnb_prep_feature_name(p, j), names[j]);
+    ck_assert_ptr_null(nnb_prep_feature_name(p, 7));
+    ck_assert_uint_eq(nnb_prep_n_targets(p), 1);
+    ck_assert_str_eq(nnb_prep_target_name(p, 0), "y");
+    ck_assert_uint_eq(nnb_prep_n_classes(p), 0);
+
+    double mean, sd, a, b;
+    nnb_scale how;
+    int constant;
+    ref_stats(w, NULL, N, &mean, &sd);
+    nnbt_ok(nnb_prep_column_stats(p, "w", &how, &a, &b, &constant));
+    ck_assert_int_eq(how, NNB_SCALE_STANDARD);
+    nnbt_assert_rel(a, mean, 1e-13);
+    nnbt_assert_rel(b, sd, 1e-13);
+    ck_assert_int_eq(constant, 0);
+    ck_assert_int_eq(nnb_prep_column_stats(p, "colour", &how, &a, &b, &constant),
+                     NNB_E_INVALID_ARG);
+
+    double *X = malloc(N * 7 * sizeof *X), *Y = malloc(N * sizeof *Y);
+    nnbt_ok(nnb_prep_apply(p, t, NULL, N, X, N * 7, Y, N));
+    for (size_t i = 0; i < N; i++) {
+        const char *colour = nnb_table_get_text(t, i, 1);
+        double onehot_sum = 0;
+        for (size_t j = 0; j < 3; j++) {
+            ck_assert(X[i * 7 + j] == (strcmp(colour, names[j] + 7) == 0));
+            onehot_sum += X[i * 7 + j];
+        }
+        ck_assert(onehot_sum == 1);
+        nnbt_assert_rel(X[i * 7 + 6], (w[i] - mean) / sd, 1e-12);
+        ck_assert(Y[i] == y[i]);
+    }
+    free(X), free(Y), free(text);
+    nnb_prep_free(p);
+    nnb_table_free(t);
+    nnb_csv_options_free(o);
+}
+END_TEST
+
+/* Statistics come from the fitted rows only, and are applied unchanged to the others. */
+START_TEST(fit_on_train_only) {
+    enum { N = 300 };
+    double w[N], y[N];
+    char *text = make_csv(N, 11, w, y);
+    nnb_csv_options *o = text_opts();
+    nnb_table *t = parse_opts(text, o);
+    size_t order[N], n_train, n_test, n_val;
+    nnbt_ok(nnb_split(N, 0.2, 0.1, 5, NULL, 0, order, N, &n_train, &n_test, &n_val));
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_drop(p, "id"));
+    nnbt_ok(nnb_prep_drop(p, "colour"));
+    nnbt_ok(nnb_prep_drop(p, "label"));
+    nnbt_ok(nnb_prep_drop(p, "size"));
+    nnbt_ok(nnb_prep_scale(p, "w", NNB_SCALE_MINMAX));
+    nnbt_ok(nnb_prep_scale(p, "y", NNB_SCALE_STANDARD));
+    nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_fit(p, t, order, n_train));
+    double lo = w[order[0]], hi = lo, mean, sd, a, b;
+    for (size_t i = 0; i < n_train; i++) {
+        lo = fmin(lo, w[order[i]]);
+        hi = fmax(hi, w[order[i]]);
+    }
+    ref_stats(y, order, n_train, &mean, &sd);
+    nnbt_ok(nnb_prep_column_stats(p, "w", NULL, &a, &b, NULL));
+    ck_assert(a == lo && b == hi);
+    nnbt_ok(nnb_prep_column_stats(p, "y", NULL, &a, &b, NULL));
+    nnbt_assert_rel(a, mean, 1e-13);
+    nnbt_assert_rel(b, sd, 1e-13);
+
+    const size_t *test = order + n_train;
+    double X[N], Y[N];
+    nnbt_ok(nnb_prep_apply(p, t, test, n_test, X, n_test, Y, n_test));
+    for (size_t i = 0; i < n_test; i++) {
+        nnbt_assert_rel(X[i], (w[test[i]] - lo) / (hi - lo), 1e-12);
+        nnbt_assert_rel(Y[i], (y[test[i]] - mean) / sd, 1e-12);
+    }
+    /* the inverse transform gives the targets back */
+    nnbt_ok(nnb_prep_inverse_targets(p, Y, n_test, 1));
+    for (size_t i = 0; i < n_test; i++) nnbt_assert_rel(Y[i], y[test[i]], 1e-13);
+    ck_assert_int_eq(nnb_prep_inverse_targets(p, Y, n_test, 2), NNB_E_SHAPE);
+    /* refitting on all rows replaces the statistics */
+    nnbt_ok(nnb_prep_fit(p, t, NULL, N));
+    ref_stats(y, NULL, N, &mean, &sd);
+    nnbt_ok(nnb_prep_column_stats(p, "y", NULL, &a, &b, NULL));
+    nnbt_assert_rel(a, mean, 1e-13);
+    free(text);
+    nnb_prep_free(p);
+    nnb_table_free(t);
+    nnb_csv_options_free(o);
+}
+END_TEST
+
+START_TEST(class_targets) {
+    const char *text = "x,label\n1,dog\n2,cat\n3,emu\n4,cat\n";
+    nnb_csv_options *o = nnbt_text_columns("label");
+    nnb_table *t = parse_opts(text, o);
+    for (int kind = NNB_TARGET_ONEHOT; kind <= NNB_TARGET_INDEX; kind++) {
+        nnb_prep *p;
+        nnbt_ok(nnb_prep_create(&p));
+        nnbt_ok(nnb_prep_set_target(p, "label", (nnb_target_kind)kind));
+        size_t rows[] = {0, 1, 3}; /* emu unseen */
+        nnbt_ok(nnb_prep_fit(p, t, rows, 3));
+        ck_assert_uint_eq(nnb_prep_n_classes(p), 2);
+        ck_assert_str_eq(nnb_prep_class_label(p, 0), "cat");
+        ck_assert_str_eq(nnb_prep_class_label(p, 1), "dog");
+        ck_assert_ptr_null(nnb_prep_class_label(p, 2));
+        size_t ny = kind == NNB_TARGET_ONEHOT ? 2 : 1;
+        ck_assert_uint_eq(nnb_prep_n_targets(p), ny);
+        if (kind == NNB_TARGET_ONEHOT) ck_assert_str_eq(nnb_prep_target_name(p, 1), "label_dog");
+        else ck_assert_str_eq(nnb_prep_target_name(p, 0), "label");
+        double X[4], Y[8];
+        nnbt_ok(nnb_prep_apply(p, t, rows, 3, X, 3, Y, 3 * ny));
+        double want_onehot[] = {0, 1, 1, 0, 1, 0}, want_index[] = {1, 0, 0};
+        for (size_t i = 0; i < 3 * ny; i++)
+            ck_assert(Y[i] == (kind == NNB_TARGET_ONEHOT ? want_onehot[i] : want_index[i]));
+        /* an unseen class is an error even under NNB_UNSEEN_ZERO */
+        nnbt_ok(nnb_prep_set_unseen(p, NNB_UNSEEN_ZERO));
+        ck_assert_int_eq(nnb_prep_apply(p, t, NULL, 4, X, 4, Y, 4 * ny), NNB_E_FORMAT);
+        ck_assert_msg(strstr(nnb_last_error(), "data.csv:4:2: class 'emu' in column 'label'"),
+                      "%s", nnb_last_error());
+        /* without y, the targets are not needed */
+        nnbt_ok(nnb_prep_apply(p, t, NULL, 4, X, 4, NULL, 0));
+        ck_assert(X[2] == 3);
+        nnb_prep_free(p);
+    }
+    /* a numeric class column: classes sorted as numbers */
+    nnb_table *t2 = parse("x,c\n1,10\n2,9\n3,10\n4,-1\n");
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_set_target(p, "c", NNB_TARGET_INDEX));
+    nnbt_ok(nnb_prep_fit(p, t2, NULL, 4));
+    ck_assert_str_eq(nnb_prep_class_label(p, 0), "-1");
+    ck_assert_str_eq(nnb_prep_class_label(p, 2), "10");
+    double X[4], Y[4];
+    nnbt_ok(nnb_prep_apply(p, t2, NULL, 4, X, 4, Y, 4));
+    ck_assert(Y[0] == 2 && Y[1] == 1 && Y[2] == 2 && Y[3] == 0);
+    nnb_prep_free(p);
+    nnb_table_free(t2);
+    nnb_table_free(t);
+    nnb_csv_options_free(o);
+}
+END_TEST
+
+START_TEST(unseen_categories) {
+    nnb_csv_options *o = nnbt_text_columns("c");
+    nnb_table *train = parse_opts("c,v\na,1\nb,2\n", o);
+    nnb_table *test = parse_opts("v,c\n\n3,b\n4,z\n", o); /* other column order */
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_onehot(p, "c"));
+    nnbt_ok(nnb_prep_fit(p, train, NULL, 2));
+    double X[6];
+    ck_assert_int_eq(nnb_prep_apply(p, test, NULL, 2, X, 6, NULL, 0), NNB_E_FORMAT);
+    ck_assert_msg(strstr(nnb_last_error(),
+                         "data.csv:4:2: category 'z' in column 'c' was not seen when fitting"),
+                  "%s", nnb_last_error());
+    nnbt_ok(nnb_prep_set_unseen(p, NNB_UNSEEN_ZERO));
+    nnbt_ok(nnb_prep_apply(p, test, NULL, 2, X, 6, NULL, 0));
+    double want[] = {0, 1, 3, 0, 0, 4};
+    for (int i = 0; i < 6; i++) ck_assert(X[i] == want[i]);
+    ck_assert_int_eq(nnb_prep_set_unseen(p, (nnb_unseen)7), NNB_E_INVALID_ARG);
+    nnb_prep_free(p);
+    nnb_table_free(train);
+    nnb_table_free(test);
+    nnb_csv_options_free(o);
+}
+END_TEST
+
+/* A column with zero deviation or range is reported and shifted, never divided by zero. */
+START_TEST(constant_columns) {
+    nnb_table *t = parse("a,b,c\n5,1,7\n5,2,7\n5,4,7\n");
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_scale(p, NULL, NNB_SCALE_STANDARD));
+    nnbt_ok(nnb_prep_scale(p, "c", NNB_SCALE_MINMAX));
+    nnbt_ok(nnb_prep_fit(p, t, NULL, 3));
+    ck_assert_uint_eq(nnb_prep_n_constant(p), 2);
+    ck_assert_str_eq(nnb_prep_constant_name(p, 0), "a");
+    ck_assert_str_eq(nnb_prep_constant_name(p, 1), "c");
+    ck_assert_ptr_null(nnb_prep_constant_name(p, 2));
+    int constant;
+    double a, b;
+    nnbt_ok(nnb_prep_column_stats(p, "a", NULL, &a, &b, &constant));
+    ck_assert(constant == 1 && a == 5 && b == 0);
+    double X[9];
+    nnbt_ok(nnb_prep_apply(p, t, NULL, 3, X, 9, NULL, 0));
+    for (int i = 0; i < 3; i++) {
+        ck_assert(X[3 * i] == 0 && X[3 * i + 2] == 0);
+        ck_assert(isfinite(X[3 * i + 1]));
+    }
+    nnb_prep_free(p);
+    nnb_table_free(t);
+}
+END_TEST
+
+START_TEST(matrix) {
+    enum { R = 50, C = 4 };
+    double x[R * C], col[R];
+    nnbt_rng g = {3};
+    for (size_t i = 0; i < R * C; i++) x[i] = i % C == 2 ? 0.5 : nnbt_normal(&g) * (double)(i % C + 1);
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_fit_matrix(p, x, R, C, NNB_SCALE_STANDARD));
+    ck_assert_uint_eq(nnb_prep_n_features(p), C);
+    ck_assert_str_eq(nnb_prep_feature_name(p, 3), "x3");
+    ck_assert_uint_eq(nnb_prep_n_constant(p), 1);
+    ck_assert_str_eq(nnb_prep_constant_name(p, 0), "x2");
+    double y[R * C];
+    memcpy(y, x, sizeof x);
+    nnbt_ok(nnb_prep_transform(p, y, R, C));
+    for (size_t j = 0; j < C; j++) {
+        double mean, sd;
+        for (size_t i = 0; i < R; i++) col[i] = x[i * C + j];
+        ref_stats(col, NULL, R, &mean, &sd);
+        for (size_t i = 0; i < R; i++)
+            nnbt_assert_rel(y[i * C + j], j == 2 ? 0.0 : (x[i * C + j] - mean) / sd, 1e-12);
+    }
+    ck_assert_int_eq(nnb_prep_transform(p, y, R, C - 1), NNB_E_SHAPE);
+    nnb_table *t = parse("a\n1\n2\n");
+    double X[2];
+    ck_assert_int_eq(nnb_prep_apply(p, t, NULL, 2, X, 2, NULL, 0), NNB_E_STATE);
+    x[7] = NAN;
+    ck_assert_int_eq(nnb_prep_fit_matrix(p, x, R, C, NNB_SCALE_MINMAX), NNB_E_NONFINITE);
+    ck_assert_msg(strstr(nnb_last_error(), "x[1][3]"), "%s", nnb_last_error());
+    ck_assert_int_eq(nnb_prep_fit_matrix(p, x, 1, C, NNB_SCALE_STANDARD), NNB_E_INVALID_ARG);
+    nnb_prep_free(p);
+    /* a table preparation cannot be fitted on a matrix, nor the reverse applied */
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_drop(p, "b"));
+    ck_assert_int_eq(nnb_prep_fit_matrix(p, x, 1, C, NNB_SCALE_NONE), NNB_E_STATE);
+    nnb_prep_free(p);
+    nnb_table_free(t);
+}
+END_TEST
+
+START_TEST(argument_errors) {
+    nnb_csv_options *o = nnbt_text_columns("s");
+    nnb_table *t = parse_opts("a,b,s\n1,2,x\n3,4,y\n", o);
+    nnb_prep *p;
+    ck_assert_int_eq(nnb_prep_create(NULL), NNB_E_NULL);
+    nnbt_ok(nnb_prep_create(&p));
+    /* conflicting roles */
+    nnbt_ok(nnb_prep_set_target(p, "a", NNB_TARGET_VALUES));
+    ck_assert_int_eq(nnb_prep_drop(p, "a"), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_prep_onehot(p, "a"), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_prep_set_target(p, "b", NNB_TARGET_ONEHOT), NNB_E_INVALID_ARG);
+    ck_assert_msg(strstr(nnb_last_error(), "only target"), "%s", nnb_last_error());
+    ck_assert_int_eq(nnb_prep_set_target(p, "b", (nnb_target_kind)9), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_prep_scale(p, "b", (nnb_scale)9), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_prep_set_target(p, NULL, NNB_TARGET_VALUES), NNB_E_NULL);
+    /* a text column used as a number */
+    ck_assert_int_eq(nnb_prep_fit(p, t, NULL, 2), NNB_E_FORMAT);
+    ck_assert_msg(strstr(nnb_last_error(), "column 's' of data.csv holds texts"), "%s",
+                  nnb_last_error());
+    ck_assert(!nnb_prep_is_fitted(p));
+    nnbt_ok(nnb_prep_onehot(p, "s"));
+    /* rows */
+    size_t bad_rows[] = {0, 5};
+    ck_assert_int_eq(nnb_prep_fit(p, t, bad_rows, 2), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_prep_fit(p, t, NULL, 1), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_prep_fit(p, t, NULL, 0), NNB_E_INVALID_ARG);
+    /* apply before fitting */
+    double X[8], Y[2];
+    ck_assert_int_eq(nnb_prep_apply(p, t, NULL, 2, X, 8, Y, 2), NNB_E_STATE);
+    nnbt_ok(nnb_prep_fit(p, t, NULL, 2));
+    ck_assert_uint_eq(nnb_prep_n_features(p), 3);
+    /* frozen once fitted */
+    ck_assert_int_eq(nnb_prep_drop(p, "b"), NNB_E_STATE);
+    ck_assert_int_eq(nnb_prep_scale(p, NULL, NNB_SCALE_MINMAX), NNB_E_STATE);
+    /* sizes */
+    ck_assert_int_eq(nnb_prep_apply(p, t, NULL, 2, X, 5, Y, 2), NNB_E_SHAPE);
+    ck_assert_int_eq(nnb_prep_apply(p, t, NULL, 2, X, 6, Y, 1), NNB_E_SHAPE);
+    nnbt_ok(nnb_prep_apply(p, t, NULL, 2, X, 6, Y, 2));
+    /* a table without a needed column, or with it as text */
+    nnb_table *t2 = parse("a,s\n1,2\n");
+    ck_assert_int_eq(nnb_prep_apply(p, t2, NULL, 1, X, 3, NULL, 0), NNB_E_INVALID_ARG);
+    ck_assert_msg(strstr(nnb_last_error(), "no column 'b'"), "%s", nnb_last_error());
+    nnb_table_free(t2);
+    t2 = parse("b,s\n1,2\n");
+    ck_assert_int_eq(nnb_prep_apply(p, t2, NULL, 1, X, 3, NULL, 0), NNB_E_FORMAT);
+    ck_assert_msg(strstr(nnb_last_error(), "column 's' of data.csv holds numbers"), "%s",
+                  nnb_last_error());
+    nnb_table_free(t2);
+    nnb_prep_free(p);
+    /* a named column the table lacks; nothing left as a feature; 1 row for a std */
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_drop(p, "nope"));
+    ck_assert_int_eq(nnb_prep_fit(p, t, NULL, 2), NNB_E_INVALID_ARG);
+    ck_assert_msg(strstr(nnb_last_error(), "no column 'nope'"), "%s", nnb_last_error());
+    nnb_prep_free(p);
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_drop(p, "a"));
+    nnbt_ok(nnb_prep_drop(p, "b"));
+    nnbt_ok(nnb_prep_set_target(p, "s", NNB_TARGET_INDEX));
+    ck_assert_int_eq(nnb_prep_fit(p, t, NULL, 2), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_prep_inverse_targets(p, Y, 1, 1), NNB_E_STATE);
+    nnb_prep_free(p);
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_drop(p, "s"));
+    nnbt_ok(nnb_prep_scale(p, "a", NNB_SCALE_STANDARD));
+    size_t one[] = {1};
+    ck_assert_int_eq(nnb_prep_fit(p, t, one, 1), NNB_E_INVALID_ARG);
+    ck_assert_msg(strstr(nnb_last_error(), "at least 2 rows"), "%s", nnb_last_error());
+    nnb_prep_free(p);
+    nnb_prep_free(NULL);
+    ck_assert_uint_eq(nnb_prep_n_features(NULL), 0);
+    ck_assert_ptr_null(nnb_prep_feature_name(NULL, 0));
+    nnb_table_free(t);
+    nnb_csv_options_free(o);
+}
+END_TEST
+
+static Suite *prep_suite(void) {
+    Suite *s = suite_create("prep");
+    TCase *tc = tcase_create("prep");
+    tcase_add_test(tc, roles_onehot_standard);
+    tcase_add_test(tc, fit_on_train_only);
+    tcase_add_test(tc, class_targets);
+    tcase_add_test(tc, unseen_categories);
+    tcase_add_test(tc, constant_columns);
+    tcase_add_test(tc, matrix);
+    tcase_add_test(tc, argument_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+NNBT_MAIN(prep_suite, 0)
