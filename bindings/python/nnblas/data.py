@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _arrays
 from ._lib import call, check, cstr, fspath, lib, text
-from .errors import InvalidArgumentError, StateError
+from .errors import FormatError, InvalidArgumentError, StateError
 
 TARGET_ENCODINGS = {"values": 0, "onehot": 1, "one_hot": 1, "index": 2}
 SCALES = {"none": 0, None: 0, "standard": 1, "minmax": 2}
@@ -227,7 +227,13 @@ class _Table:
             for name in _names(skip, "skip"):
                 call("nnb_csv_options_skip_column", o, cstr(name, "column"))
             call("nnb_csv_options_set_drop_bad_rows", o, 1 if drop_bad_rows else 0)
-            check(lib.nnb_csv_read(byref(h), fspath(path), o))
+            try:
+                check(lib.nnb_csv_read(byref(h), fspath(path), o))
+            except FormatError as e:
+                if "expected a number in column" in e.message:
+                    e.message += " (name columns of text in text_columns=[...])"
+                    e.args = (e.message,)
+                raise
         finally:
             lib.nnb_csv_options_free(opts.value)
         self.h = h.value
@@ -278,7 +284,11 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
     Errors name the file, line and column (nnblas.FormatError, FileError...).
     """
     targets = _names(target, "target")
+    drop, one_hot = _names(drop, "drop"), _names(one_hot, "one_hot")
+    scaled = [(how, True if arg is True else _names(arg, name))
+              for arg, how, name in ((standardize, 1, "standardize"), (minmax, 2, "minmax"))]
     enc = _choice(TARGET_ENCODINGS, target_encoding, "target_encoding")
+    unseen = _choice(UNSEEN, unseen, "unseen")
     if fit_on not in ("train", "all"):
         raise InvalidArgumentError("fit_on must be 'train' or 'all', got %r" % (fit_on,))
     if stratify and len(targets) != 1:
@@ -293,17 +303,17 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
         p = prep._handle
         for t in targets:
             call("nnb_prep_set_target", p, cstr(t, "target"), enc)
-        for c in _names(drop, "drop"):
+        for c in drop:
             call("nnb_prep_drop", p, cstr(c, "column"))
-        for c in _names(one_hot, "one_hot"):
+        for c in one_hot:
             call("nnb_prep_onehot", p, cstr(c, "column"))
-        for arg, how in ((standardize, 1), (minmax, 2)):
-            if arg is True:
+        for how, columns in scaled:
+            if columns is True:
                 call("nnb_prep_scale", p, None, how)
             else:
-                for c in _names(arg, "standardize" if how == 1 else "minmax"):
+                for c in columns:
                     call("nnb_prep_scale", p, cstr(c, "column"), how)
-        call("nnb_prep_set_unseen", p, _choice(UNSEEN, unseen, "unseen"))
+        call("nnb_prep_set_unseen", p, unseen)
 
         n = table.n_rows
         if test_fraction:
