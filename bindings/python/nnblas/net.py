@@ -625,12 +625,12 @@ class Net:
             call("nnb_train_opts_set_epoch_callback", o, c_callback, None)
 
             with self._guard.write("Net.fit"):
+                self._loss = (loss, reduction)  # evaluate()'s default, in callbacks too
                 if seed is not None:
                     check(lib.nnb_net_seed(self._handle, _seed(seed)))
                 status = lib.nnb_train(self._handle, o, _arrays.ptr(X), X.shape[0], X.shape[1],
                                        _arrays.ptr(y), y.shape[1], hist.value)
                 message = last_error() if status else ""
-            self._loss = (loss, reduction)
 
             if state["exc"] is not None:
                 exc = state["exc"]

@@ -208,9 +208,11 @@ class CallbackTest(unittest.TestCase):
 
     def test_callback_may_read_but_not_change_the_network(self):
         accs = []
-        self.net.fit(self.X, self.y, epochs=3, loss="bce",
-                     callback=lambda logs: accs.append(self.net.evaluate(self.X, self.y)))
+        self.net.fit(self.X, self.y, epochs=3, loss="bce", callback=lambda logs: accs.append(
+            (self.net.evaluate(self.X, self.y), self.net.evaluate(self.X, self.y, "bce"))))
         self.assertEqual(len(accs), 3)
+        for default, bce in accs:  # evaluate() defaults to the loss being trained
+            self.assertEqual(default, bce)
         with self.assertRaises(nnblas.StateError) as cm:
             self.net.fit(self.X, self.y, epochs=3,
                          callback=lambda logs: self.net.init("he_normal", 1))
