@@ -19,7 +19,7 @@ import os
 from ctypes import POINTER, c_char, c_char_p, c_double, c_int, c_size_t, c_uint, c_uint64, c_void_p
 
 from ._version import __version__
-from .errors import error_class
+from .errors import StateError, error_class
 
 SONAME = "libnnblas.so.0"
 
@@ -269,3 +269,26 @@ def fspath(p):
         from .errors import InvalidArgumentError
         raise InvalidArgumentError("the path contains a NUL character: %r" % (p,))
     return p
+
+
+class Handle:
+    """Owns one C object (the handle in _h): frees it with the C destructor named by _free when
+    closed or garbage collected; _handle raises StateError once it is closed."""
+
+    _h = None
+    _free = None
+    _what = "object"
+
+    @property
+    def _handle(self):
+        if self._h is None:
+            raise StateError("the %s is closed" % self._what)
+        return self._h
+
+    def _release(self):
+        h, self._h = self._h, None
+        if h is not None and lib is not None:
+            getattr(lib, self._free)(h)
+
+    def __del__(self):
+        self._release()

@@ -10,8 +10,9 @@ from ctypes import byref, c_double, c_int, c_size_t, c_void_p
 import numpy as np
 
 from . import _arrays
-from ._lib import call, check, cstr, fspath, lib, text
-from .errors import FormatError, InvalidArgumentError, StateError
+from ._args import choice as _choice, seed as _seed, size as _size
+from ._lib import Handle, call, check, cstr, fspath, lib, text
+from .errors import FormatError, InvalidArgumentError
 
 TARGET_ENCODINGS = {"values": 0, "onehot": 1, "one_hot": 1, "index": 2}
 SCALES = {"none": 0, None: 0, "standard": 1, "minmax": 2}
@@ -34,14 +35,6 @@ def _names(value, what):
         if not isinstance(n, str):
             raise TypeError("%s must hold column names (str), got %r" % (what, n))
     return names
-
-
-def _choice(table, value, what):
-    key = value.lower() if isinstance(value, str) else value
-    if key not in table:
-        raise InvalidArgumentError("unknown %s %r; one of: %s" % (
-            what, value, ", ".join(sorted(k for k in table if isinstance(k, str)))))
-    return table[key]
 
 
 class Dataset(tuple):
@@ -74,7 +67,7 @@ class Dataset(tuple):
         return self.prep.classes if self.prep is not None else None
 
 
-class Prep:
+class Prep(Handle):
     """A data preparation (an nnb_prep handle): column roles, one-hot encodings and scalings,
     fitted on training rows, applied to any data with the same columns. read_csv() and
     load_mnist() make one; a model file stores it with the network."""
@@ -87,23 +80,11 @@ class Prep:
         self._h = _handle
         self.csv_options = dict(csv_options or {})
 
-    @property
-    def _handle(self):
-        if self._h is None:
-            raise StateError("the preparation is closed")
-        return self._h
+    _free, _what = "nnb_prep_free", "preparation"
 
     def close(self):
-        """Frees the C preparation now."""
-        h, self._h = self._h, None
-        if h is not None:
-            lib.nnb_prep_free(h)
-
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h is not None and lib is not None:
-            self._h = None
-            lib.nnb_prep_free(h)
+        """Frees the C preparation now; further use raises StateError."""
+        self._release()
 
     @classmethod
     def fit_matrix(cls, X, scale="standard"):
@@ -343,14 +324,6 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
         table.close()
 
 
-def _seed(value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError("seed must be an integer, not %s" % type(value).__name__)
-    if not 0 <= value < 2 ** 64:
-        raise InvalidArgumentError("seed must be in [0, 2**64), got %d" % value)
-    return int(value)
-
-
 def idx_info(path):
     """(n_items, item_size) of an IDX file (gzipped or not): e.g. (60000, 784) for images."""
     n, size = c_size_t(), c_size_t()
@@ -369,7 +342,7 @@ def read_idx(path, labels=None, n_classes=0):
         labels = size == 1
     if labels:
         if n_classes:
-            y = np.empty((n, _size(n_classes)))
+            y = np.empty((n, _size(n_classes, "n_classes")))
         else:
             y = np.empty(n)
         check(lib.nnb_idx_read_labels(fspath(path), y.shape[1] if y.ndim == 2 else 0,
@@ -378,12 +351,6 @@ def read_idx(path, labels=None, n_classes=0):
     x = np.empty((n, size))
     check(lib.nnb_idx_read_images(fspath(path), _arrays.ptr(x), x.size, None, None))
     return x
-
-
-def _size(v):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-        raise InvalidArgumentError("expected a non-negative integer, got %r" % (v,))
-    return int(v)
 
 
 _PARTS = {"train": 0, "test": 1}
@@ -401,7 +368,7 @@ def read_mnist(directory=FASHION_MNIST_DIR, part="train", one_hot=True, rows=Non
     y = np.empty((n.value, 10)) if one_hot else np.empty(n.value)
     check(lib.nnb_mnist_read(d, p, _arrays.ptr(X), X.size, _arrays.ptr(y), y.size,
                              1 if one_hot else 0))
-    if rows is not None and _size(rows) < n.value:
+    if rows is not None and _size(rows, "rows") < n.value:
         X, y = X[:rows].copy(), y[:rows].copy()
     return X, y
 

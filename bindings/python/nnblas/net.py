@@ -11,7 +11,8 @@ from ctypes import byref, c_double, c_int, c_size_t, c_void_p
 import numpy as np
 
 from . import _arrays
-from ._lib import EPOCH_FN, call, check, last_error, lib
+from ._args import choice as _enum, seed as _seed, size as _size
+from ._lib import EPOCH_FN, Handle, call, check, last_error, lib
 from .errors import CancelledError, InvalidArgumentError, ShapeError, StateError, error_class
 
 ACTIVATIONS = {"identity": 0, "linear": 0, None: 0, "sigmoid": 1, "tanh": 2, "relu": 3,
@@ -30,32 +31,6 @@ SCHEDULES = {"constant": 0, "step": 1, "exponential": 2, "cosine": 3}
 # nnb_history_field
 _HIST_FIELDS = {"epoch": 0, "loss": 1, "val_loss": 2, "accuracy": 3, "val_accuracy": 4,
                 "seconds": 5, "lr": 6, "samples_per_s": 7}
-
-
-def _enum(table, value, what):
-    key = value.lower().replace("-", "_") if isinstance(value, str) else value
-    try:
-        return table[key]
-    except (KeyError, TypeError):
-        names = sorted(k for k in table if isinstance(k, str))
-        raise InvalidArgumentError("unknown %s %r; one of: %s" % (what, value, ", ".join(names))) \
-            from None
-
-
-def _size(value, what, minimum=0):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError("%s must be an integer, not %s" % (what, type(value).__name__))
-    if value < minimum:
-        raise InvalidArgumentError("%s must be at least %d, got %d" % (what, minimum, value))
-    return int(value)
-
-
-def _seed(value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError("seed must be an integer, not %s" % type(value).__name__)
-    if not 0 <= value < 2 ** 64:
-        raise InvalidArgumentError("seed must be in [0, 2**64), got %d" % value)
-    return int(value)
 
 
 Layer = collections.namedtuple("Layer", "n_in n_out activation bias w_offset b_offset")
@@ -134,7 +109,7 @@ class _ParamsMemory:
                                     "data": (address, False), "version": 3}
 
 
-class Net:
+class Net(Handle):
     """A dense neural network in float64, trained with OpenBLAS.
 
     ``Net(6)`` makes an empty network for 6 inputs; add layers with :meth:`add`.
@@ -156,12 +131,7 @@ class Net:
     """
 
     def __init__(self, layers, activation="relu", output=None, bias=True, init=None, seed=None):
-        self._h = None
-        self._guard = _Guard()
-        self._views = weakref.WeakSet()
-        self._loss = None
-        self.prep = None
-        self.metadata = {}
+        self._setup(None)
         if isinstance(layers, (list, tuple)):
             if not layers:
                 raise InvalidArgumentError("layers must list the number of inputs first")
@@ -179,24 +149,23 @@ class Net:
             self.init(init if init is not None else "xavier_uniform",
                       seed if seed is not None else 0)
 
+    def _setup(self, handle):
+        self._h = handle
+        self._guard = _Guard()
+        self._views = weakref.WeakSet()
+        self._loss = None  # (loss, reduction) of the last fit(): evaluate()'s default
+        self.prep = None  # a Prep saved with the network (save(), load())
+        self.metadata = {}  # str -> str, saved with the network
+
     @classmethod
     def _from_handle(cls, handle):
         net = cls.__new__(cls)
-        net._h = handle
-        net._guard = _Guard()
-        net._views = weakref.WeakSet()
-        net._loss = None
-        net.prep = None
-        net.metadata = {}
+        net._setup(handle)
         return net
 
     # ---- lifetime ------------------------------------------------------------------------------
 
-    @property
-    def _handle(self):
-        if self._h is None:
-            raise StateError("the network is closed")
-        return self._h
+    _free, _what = "nnb_net_free", "network"
 
     def close(self):
         """Frees the C network now. Further calls raise StateError. Refused (StateError) while a
@@ -207,20 +176,13 @@ class Net:
             if len(self._views):
                 raise StateError("Net.close: a params_view() array still points into the "
                                  "network; delete it first")
-            h, self._h = self._h, None
-            lib.nnb_net_free(h)
+            self._release()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
-
-    def __del__(self):
-        h = getattr(self, "_h", None)
-        if h is not None and lib is not None:
-            self._h = None
-            lib.nnb_net_free(h)
 
     # ---- structure -----------------------------------------------------------------------------
 
