@@ -24,6 +24,8 @@ def as_float64(a, name):
     """`a` as a C-contiguous float64 array: itself when possible, else one converted copy."""
     if is_zero_copy(a):
         return a
+    if a is None:
+        raise DTypeError("%s is None; expected an array of numbers" % name)
     if not isinstance(a, np.ndarray):
         try:
             a = np.asarray(a)

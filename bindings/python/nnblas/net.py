@@ -323,13 +323,13 @@ class Net(Handle):
 
     @property
     def check_finite(self):
-        """Not readable back from C; the last value set here (default False)."""
+        """When True, predict, evaluate, loss and backprop fail with NonFiniteError naming the
+        first NaN or infinity in their inputs (row and column). Default False. (C has no getter:
+        this is the last value set through the binding.)"""
         return getattr(self, "_check_finite", False)
 
     @check_finite.setter
     def check_finite(self, enable):
-        """When True, predict/loss/backprop fail with NonFiniteError naming the first NaN or
-        infinity in their inputs (row and column)."""
         with self._guard.write("Net.check_finite"):
             check(lib.nnb_net_set_check_finite(self._handle, 1 if enable else 0))
         self._check_finite = bool(enable)
@@ -341,7 +341,7 @@ class Net(Handle):
 
     def _y(self, y, rows, name="y"):
         n_out = self.n_outputs
-        if n_out > 1 and not isinstance(y, np.ndarray):
+        if n_out > 1 and y is not None and not isinstance(y, np.ndarray):
             y = np.asarray(y)
         if n_out > 1 and isinstance(y, np.ndarray) and y.ndim == 1:
             return self._one_hot(y, n_out, rows, name)

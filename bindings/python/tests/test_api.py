@@ -276,6 +276,11 @@ class ArrayTest(unittest.TestCase):
         self.assertIsInstance(cm.exception, TypeError)
         with self.assertRaises(nnblas.DTypeError):
             self.net.predict([["a", "b", "c"]])
+        with self.assertRaises(nnblas.DTypeError) as cm:
+            self.net.predict(None)
+        self.assertIn("X is None", str(cm.exception))
+        with self.assertRaises(nnblas.DTypeError):
+            self.net.fit(self.X, None)
         with self.assertRaises(nnblas.DTypeError):
             self.net.predict(np.array([[object(), 1, 2]], dtype=object))
         y = np.zeros((10, 2))
