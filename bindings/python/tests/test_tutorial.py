@@ -111,5 +111,27 @@ class AdmissionsTest(unittest.TestCase):
         self.run_table(net, "admissions_network_6_2_1", "mean", 90)
 
 
+class ReadmeExampleTest(unittest.TestCase):
+    """The README's Python example (section "Python") runs as written, on the admissions data."""
+
+    def test_readme_example(self):
+        import os
+        import re
+        from support import REPO
+        with open(os.path.join(REPO, "README.md")) as f:
+            section = f.read().split("\n## Python\n", 1)[1].split("\n## ", 1)[0]
+        code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+        here = os.getcwd()
+        os.chdir(os.path.dirname(shared_path("data", "admissions.csv")))
+        try:
+            scope = {}
+            exec(compile(code, "README.md (Python example)", "exec"), scope)
+        finally:
+            os.chdir(here)
+        self.assertGreater(scope["accuracy"], 0.5)
+        self.assertEqual(scope["probabilities"].shape, (40, 1))
+        self.assertIn("val_loss", scope["history"])
+
+
 if __name__ == "__main__":
     unittest.main()
