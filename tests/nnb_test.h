@@ -27,6 +27,10 @@ const char *nnbt_shared_path(const char *rel);
 
 typedef struct nnbt_json nnbt_json;
 nnbt_json *nnbt_json_load(const char *path);
+/* Parses a whole text as one JSON value (NULL if it is not exactly one). */
+nnbt_json *nnbt_json_parse(const char *text);
+int nnbt_json_is_num(const nnbt_json *j);
+int nnbt_json_is_null(const nnbt_json *j);
 void nnbt_json_free(nnbt_json *j);
 /* Member lookup by a dotted path ("a.b.c"); NULL if absent. */
 const nnbt_json *nnbt_json_get(const nnbt_json *j, const char *path);
