@@ -525,6 +525,98 @@ START_TEST(save_replaces_and_keeps_mode) {
 }
 END_TEST
 
+/* ---- the golden file ----------------------------------------------------------------------------
+ * tests/data/golden-v1.nnb is a model file of format 1.0, made once (nnblas 0.1.0) with
+ *   cd tests/data && nnblas train --csv golden.csv --target species --one-hot colour,size --drop id \
+ *       --standardize length,width --layers 5 --activation leaky-relu:0.05 --epochs 20 --batch 8 \
+ *       --lr 0.02 --seed 3 --test 0.2 --save golden-v1.nnb
+ * Every later version must load it. The values below were read from it when it was made: the
+ * parameters and statistics are stored bits and must come back exactly; the predictions go
+ * through BLAS, whose last bits may differ between builds, so they are compared to 1e-12. */
+
+START_TEST(golden_file_loads) {
+    nnb_net *net;
+    nnb_prep *prep;
+    nnb_meta *meta;
+    nnbt_ok(nnb_model_load(NNBT_DATA_DIR "/golden-v1.nnb", &net, &prep, &meta));
+    ck_assert_uint_eq(nnb_net_n_inputs(net), 9);
+    ck_assert_uint_eq(nnb_net_n_layers(net), 2);
+    ck_assert_uint_eq(nnb_net_n_params(net), 68);
+    size_t n_out;
+    nnb_activation act;
+    int bias;
+    nnbt_ok(nnb_net_layer_info(net, 0, NULL, &n_out, &act, &bias, NULL, NULL));
+    ck_assert(n_out == 5 && act == NNB_ACT_LEAKY_RELU && bias == 1);
+    nnbt_ok(nnb_net_layer_info(net, 1, NULL, &n_out, &act, &bias, NULL, NULL));
+    ck_assert(n_out == 3 && act == NNB_ACT_SOFTMAX && bias == 1);
+    double w[68];
+    nnbt_ok(nnb_net_params_get(net, w, 68));
+    ck_assert(w[0] == 0x1.50828f79ba426p+0 && w[1] == -0x1.626dadef4e047p-1);
+    ck_assert(w[44] == 0x1.66e1d1ff210bfp-1 && w[49] == -0x1.56c91f96c6ea5p-2);
+    ck_assert(w[50] == -0x1.3c2ed92081d65p-1 && w[67] == 0x1.44073208ddeedp-2);
+
+    ck_assert_uint_eq(nnb_prep_n_columns(prep), 6);
+    ck_assert_uint_eq(nnb_prep_n_features(prep), 9);
+    ck_assert_int_eq(nnb_prep_target_kind(prep), NNB_TARGET_ONEHOT);
+    static const char *const feature[9] = {"colour_blue", "colour_green", "colour_red",
+                                           "size_1",      "size_2",       "size_3",
+                                           "length",      "width",        "weight"};
+    for (size_t j = 0; j < 9; j++) ck_assert_str_eq(nnb_prep_feature_name(prep, j), feature[j]);
+    ck_assert_str_eq(nnb_prep_class_label(prep, 0), "setosa");
+    ck_assert_str_eq(nnb_prep_class_label(prep, 2), "virginica");
+    nnb_scale how;
+    double a, b;
+    nnbt_ok(nnb_prep_column_stats(prep, "length", &how, &a, &b, NULL));
+    ck_assert(how == NNB_SCALE_STANDARD && a == 0x1.55c962fc962fcp+2 && b == 0x1.a6ebcdc46ddp+0);
+    nnbt_ok(nnb_prep_column_stats(prep, "width", &how, &a, &b, NULL));
+    ck_assert(a == 0x1.c4ccccccccccdp+0 && b == 0x1.3f2371f55ac3p-1);
+    nnbt_ok(nnb_prep_column_stats(prep, "weight", &how, NULL, NULL, NULL));
+    ck_assert_int_eq(how, NNB_SCALE_NONE);
+    ck_assert_str_eq(nnb_meta_get(meta, "nnblas.version"), "0.1.0");
+    ck_assert_str_eq(nnb_meta_get(meta, "train.epochs"), "20");
+    ck_assert_str_eq(nnb_meta_get(meta, "task"), "classification");
+
+    /* predictions for the first rows of golden.csv */
+    static const double want[5][3] = {
+        {0.19351391016786082, 0.037367217046711712, 0.76911887278542745},
+        {0.0080399431379074831, 0.013624035763495967, 0.97833602109859652},
+        {0.099457358194080747, 0.86924576073140392, 0.031296881074515233},
+        {0.011958295855926516, 0.18420168293276418, 0.80384002121130937},
+        {0.0051942553360479907, 0.078309708021140415, 0.91649603664281154},
+    };
+    nnb_csv_options *o = nnbt_text_columns("id colour species");
+    nnb_table *t;
+    nnbt_ok(nnb_csv_read(&t, NNBT_DATA_DIR "/golden.csv", o));
+    double x[5 * 9], y[5 * 3];
+    size_t rows[5] = {0, 1, 2, 3, 4};
+    nnbt_ok(nnb_prep_apply(prep, t, rows, 5, x, 45, NULL, 0));
+    nnbt_ok(nnb_net_predict(net, x, 5, 9, y, 15));
+    for (int r = 0; r < 5; r++)
+        for (int k = 0; k < 3; k++) nnbt_assert_rel(y[3 * r + k], want[r][k], 1e-12);
+    /* the training state came along: training goes on */
+    double yy[5 * 3];
+    nnbt_ok(nnb_prep_apply(prep, t, rows, 5, x, 45, yy, 15));
+    nnb_train_opts *opts;
+    nnbt_ok(nnb_train_opts_create(&opts));
+    nnbt_ok(nnb_train_opts_set_loss(opts, NNB_LOSS_CE, NNB_REDUCTION_MEAN));
+    nnbt_ok(nnb_train_opts_set_optimizer(opts, NNB_OPT_ADAM, 0.02));
+    nnbt_ok(nnb_train_opts_set_epochs(opts, 1));
+    nnb_history *h;
+    nnbt_ok(nnb_history_create(&h));
+    nnbt_ok(nnb_train(net, opts, x, 5, 9, yy, 3, h));
+    double epoch;
+    nnbt_ok(nnb_history_get(h, NNB_HIST_EPOCH, &epoch, 1));
+    ck_assert_double_eq(epoch, 21); /* it had run 20 */
+    nnb_history_free(h);
+    nnb_train_opts_free(opts);
+    nnb_table_free(t);
+    nnb_csv_options_free(o);
+    nnb_net_free(net);
+    nnb_prep_free(prep);
+    nnb_meta_free(meta);
+}
+END_TEST
+
 /* ---- damaged files ------------------------------------------------------------------------------ */
 
 START_TEST(every_truncation_fails) {
@@ -803,6 +895,7 @@ static Suite *model_suite(void) {
     tcase_add_test(tc, documented_layout);
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, save_replaces_and_keeps_mode);
+    tcase_add_test(tc, golden_file_loads);
     suite_add_tcase(s, tc);
     TCase *dmg = tcase_create("damaged");
     tcase_set_timeout(dmg, 300);
