@@ -72,7 +72,9 @@ const command cmd_train = {
     "                        trained with (data flags may name the data again)\n"
     "  --quiet               no progress, only the results\n"
     "  --json                one JSON object per epoch and a final summary object on stdout\n"
-    "  --help                this text\n",
+    "  --help                this text\n"
+    "\n"
+    "An option given twice takes its last value.\n",
 };
 
 /* ---- options ---------------------------------------------------------------------------------- */
@@ -606,7 +608,8 @@ static int on_epoch(const nnb_net *net, size_t epoch, double train_loss, double 
         fputs(",\"seconds_left\":", stdout);
         json_num(stdout, left);
         fputs("}\n", stdout);
-    } else if (p->show != SHOW_NONE && p->done % p->every != 0 && epoch != p->last_epoch) {
+    } else if (p->show != SHOW_NONE && p->done % p->every != 0 && p->done != 1 &&
+               epoch != p->last_epoch) {
         /* long runs print every p->every-th epoch, about 100 lines */
     } else if (p->show != SHOW_NONE) {
         char l[32];
@@ -617,7 +620,8 @@ static int on_epoch(const nnb_net *net, size_t epoch, double train_loss, double 
         print_metric("acc", train_acc);
         print_metric("val loss", val_loss);
         print_metric("val acc", val_acc);
-        printf("  %.1f s  %.0f samples/s  %s left\n", seconds, sps, l);
+        printf("  %.1f s  %.0f samples/s", seconds, sps);
+        printf(epoch < p->last_epoch ? "  %s left\n" : "\n", l);
     }
     fflush(stdout);
     p->bar_drawn = 0;
@@ -732,9 +736,7 @@ int run_train(int argc, char **argv) {
         for (k = 0; k < N_OPT && !found; k++)
             if (arg_value(&a, opt_names[k], &val)) {
                 found = 1;
-                if (val && v[k])
-                    a.status = usage_error(&cmd_train, "%s is given twice", opt_names[k]);
-                v[k] = val;
+                v[k] = val; /* a later option overrides an earlier one */
             }
         if (!found)
             a.status = usage_error(&cmd_train, "unknown %s '%s'",

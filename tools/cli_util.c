@@ -270,7 +270,9 @@ double now_seconds(void) {
 
 void fmt_duration(char buf[32], double s) {
     if (!isfinite(s) || s < 0) s = 0;
-    if (s < 60)
+    if (s < 9.95)
+        snprintf(buf, 32, "%.1f s", s);
+    else if (s < 60)
         snprintf(buf, 32, "%.0f s", s);
     else if (s < 3600)
         snprintf(buf, 32, "%d min %02d s", (int)(s / 60), (int)fmod(s, 60));
