@@ -34,16 +34,6 @@ static ptrdiff_t find(const nnb_meta *m, const char *key) {
     return -1;
 }
 
-/* Copies len bytes into a new NUL-terminated string. */
-static char *copy(const char *s, size_t len) {
-    char *c = malloc(len + 1);
-    if (c) {
-        memcpy(c, s, len);
-        c[len] = '\0';
-    }
-    return c;
-}
-
 nnb_status nnbi_meta_append(nnb_meta *m, const char *key, size_t key_len, const char *value,
                             size_t value_len, const char *func) {
     if (m->n == m->cap) {
@@ -57,7 +47,7 @@ nnb_status nnbi_meta_append(nnb_meta *m, const char *key, size_t key_len, const 
         m->values = v;
         m->cap = cap;
     }
-    char *k = copy(key, key_len), *v = copy(value, value_len);
+    char *k = nnbi_strndup(key, key_len), *v = nnbi_strndup(value, value_len);
     if (!k || !v) {
         free(k);
         free(v);
@@ -103,7 +93,7 @@ NNB_API nnb_status nnb_meta_set(nnb_meta *m, const char *key, const char *value)
                           kl > NNBI_META_MAX_LEN ? kl : vl, (unsigned)NNBI_META_MAX_LEN);
     ptrdiff_t i = find(m, key);
     if (i < 0) return nnbi_meta_append(m, key, kl, value, vl, __func__);
-    char *v = copy(value, vl);
+    char *v = nnbi_strndup(value, vl);
     if (!v) return nnbi_error(NNB_E_NOMEM, __func__, "no memory for metadata");
     free(m->values[i]);
     m->values[i] = v;

@@ -506,16 +506,6 @@ static nnb_status r_str(const loader *c, rd *r, const char *what, const char **s
     return NNB_OK;
 }
 
-/* A NUL-terminated copy of n bytes. */
-static char *dup_n(const char *s, size_t n) {
-    char *d = malloc(n + 1);
-    if (d) {
-        memcpy(d, s, n);
-        d[n] = '\0';
-    }
-    return d;
-}
-
 /* The end of a known section: extra bytes are fields of a newer minor version (skipped), or,
  * in a file of this version, damage. */
 static nnb_status r_end(const loader *c, const rd *r) {
@@ -665,7 +655,7 @@ static nnb_status read_column(const loader *c, rd *r, nnb_prep *p) {
     if (text > 1) return bad(c, NNB_E_FORMAT, "column %.*s: text flag %u", (int)name_len, name, text);
     char **cats;
     if ((st = read_categories(c, r, n_cats, &cats)) != NNB_OK) return st;
-    char *nm = dup_n(name, name_len);
+    char *nm = nnbi_strndup(name, name_len);
     if (!nm) {
         free(cats);
         return bad(c, NNB_E_NOMEM, "no memory");

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "nnblas.h"
 
@@ -115,6 +116,17 @@ int nnbt_close(double a, double b, double rel_tol);
         nnb_status nnbt_st_ = (call);                                                         \
         ck_assert_msg(nnbt_st_ == NNB_OK, "%s returned %s: %s", #call,                        \
                       nnb_status_name(nnbt_st_), nnb_last_error());                           \
+    } while (0)
+
+/* The call returns `status` and leaves a message containing `fragment`. */
+#define nnbt_expect(call, status, fragment)                                                     \
+    do {                                                                                        \
+        nnb_clear_error();                                                                      \
+        nnb_status st_ = (call);                                                                \
+        ck_assert_msg(st_ == (status), "%s returned %s, expected %s (%s)", #call,               \
+                      nnb_status_name(st_), nnb_status_name(status), nnb_last_error());         \
+        ck_assert_msg(strstr(nnb_last_error(), (fragment)) != NULL,                             \
+                      "%s: message \"%s\" lacks \"%s\"", #call, nnb_last_error(), (fragment));  \
     } while (0)
 
 /* A small deterministic generator for test data (independent of the library's). */

@@ -163,8 +163,7 @@ int model_open(const char *path, model_info *mi);
 void model_close(model_info *mi);
 /* Reads the data given by flags for a model: x prepared, y if want_y (the IDX test part, or the
  * whole CSV file). */
-int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, mat *y,
-               idx_spec *idx_out);
+int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, mat *y);
 
 /* The name of a loss ("ce", "bce", "mse", "sse") and back. */
 const char *loss_name(nnb_loss l);

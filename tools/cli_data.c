@@ -371,8 +371,7 @@ int model_open(const char *path, model_info *mi) {
     return 1;
 }
 
-int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, mat *y,
-               idx_spec *idx_out) {
+int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, mat *y) {
     x->v = NULL;
     if (y) y->v = NULL;
     size_t n_in = nnb_net_n_inputs(mi->net);
@@ -401,7 +400,6 @@ int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, m
             *y = yy;
         else
             mat_free(&yy);
-        if (idx_out) *idx_out = s;
         return 1;
     }
     if (!mi->prep) return fail("the model has no data preparation, so nnblas cannot read CSV data "

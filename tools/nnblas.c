@@ -120,6 +120,15 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
     return 0;
 }
 
+/* Loads the model and reads the data the flags name, prepared (and y, the targets, if want_y). */
+static int open_with_data(const common *c, int want_y, model_info *mi, mat *x, mat *y) {
+    if (!model_open(c->model, mi)) return 0;
+    data_flags df = {c->csv, c->idx, NULL, NULL, NULL, NULL, NULL};
+    if (model_data(mi, &df, want_y, x, y)) return 1;
+    model_close(mi);
+    return 0;
+}
+
 /* ---- eval --------------------------------------------------------------------------------------- */
 
 static const char *loss_long(nnb_loss l) {
@@ -136,10 +145,8 @@ int run_eval(int argc, char **argv) {
     int r = parse_common(argc, argv, &cmd_eval, 1, 0, 1, 0, &c);
     if (r) return r < 0 ? EXIT_OK : r;
     model_info mi;
-    if (!model_open(c.model, &mi)) return EXIT_FAIL;
-    data_flags df = {c.csv, c.idx, NULL, NULL, NULL, NULL, NULL};
     mat x, y;
-    if (!model_data(&mi, &df, 1, &x, &y, NULL)) return model_close(&mi), EXIT_FAIL;
+    if (!open_with_data(&c, 1, &mi, &x, &y)) return EXIT_FAIL;
     size_t rows = x.rows, n_out = nnb_net_n_outputs(mi.net);
     double loss = NAN, acc = NAN;
     double *yhat = malloc((rows * n_out > 0 ? rows * n_out : 1) * sizeof *yhat);
@@ -262,10 +269,8 @@ int run_predict(int argc, char **argv) {
     int r = parse_common(argc, argv, &cmd_predict, 1, 1, 0, 0, &c);
     if (r) return r < 0 ? EXIT_OK : r;
     model_info mi;
-    if (!model_open(c.model, &mi)) return EXIT_FAIL;
-    data_flags df = {c.csv, c.idx, NULL, NULL, NULL, NULL, NULL};
     mat x;
-    if (!model_data(&mi, &df, 0, &x, NULL, NULL)) return model_close(&mi), EXIT_FAIL;
+    if (!open_with_data(&c, 0, &mi, &x, NULL)) return EXIT_FAIL;
     size_t rows = x.rows, n_out = nnb_net_n_outputs(mi.net);
     double *yhat = malloc((rows * n_out > 0 ? rows * n_out : 1) * sizeof *yhat);
     int status = EXIT_FAIL;
