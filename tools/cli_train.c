@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -92,8 +93,9 @@ static const char *const opt_names[N_OPT] = {
     "--threads", "--save", "--resume"};
 
 /* Settings a resumed run takes from the model's metadata when not given ("train.<name>"). */
-static const int resumable[] = {O_TEST, O_VAL, O_SEED, O_LOSS, O_DROPOUT, O_OPTIMIZER, O_LR,
-                                O_BATCH, O_REDUCTION, O_WEIGHT_DECAY, O_PATIENCE};
+static const int resumable[] = {O_TEST,  O_VAL,       O_SEED,      O_LOSS,
+                                O_DROPOUT, O_OPTIMIZER, O_LR,     O_BATCH,
+                                O_REDUCTION, O_WEIGHT_DECAY, O_PATIENCE, O_THREADS};
 /* Options a resumed run cannot change: they shape the data, the split or the network. */
 static const int fixed_on_resume[] = {O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP, O_TASK, O_TEST,
                                       O_VAL, O_SEED, O_LAYERS, O_ACTIVATION, O_OUTPUT, O_INIT};
@@ -540,7 +542,9 @@ enum { SHOW_NONE, SHOW_LINES, SHOW_BAR, SHOW_JSON };
 
 typedef struct progress {
     int show;
-    size_t first_epoch, last_epoch;  /* epochs of this run: first_epoch + 1 .. last_epoch */
+    size_t n_epochs;                 /* epochs of this run: first_epoch + 1 .. last_epoch */
+    size_t first_epoch, last_epoch;
+    int synced;
     size_t n_train;
     double epoch_start, last_draw, secs_done;
     size_t done;
@@ -558,8 +562,24 @@ static double seconds_left(const progress *p, double in_epoch_fraction) {
     return per_epoch * remaining;
 }
 
+/* The epochs of this run, from the first callback: the library counts epochs across runs. */
+static void sync_epochs(progress *p, size_t epoch) {
+    if (p->done > 0 || p->synced) return;
+    p->first_epoch = epoch - 1;
+    p->last_epoch = p->first_epoch + p->n_epochs;
+    p->synced = 1;
+}
+
+/* Columns of the terminal on stdout (80 if unknown). */
+static int terminal_columns(void) {
+    struct winsize w;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col >= 20) return w.ws_col;
+    return 80;
+}
+
 static int on_batch(size_t epoch, size_t batch, size_t n_batches, double batch_loss, void *ud) {
     progress *p = ud;
+    sync_epochs(p, epoch);
     p->loss_sum += batch_loss;
     p->loss_n++;
     double t = now_seconds();
@@ -567,13 +587,23 @@ static int on_batch(size_t epoch, size_t batch, size_t n_batches, double batch_l
     p->last_draw = t;
     double frac = (double)batch / (double)n_batches, el = t - p->epoch_start;
     double sps = el > 0 ? frac * (double)p->n_train / el : 0;
-    char left[32], bar[31];
+    char left[32], head[64], rest[160], bar[31];
     fmt_duration(left, seconds_left(p, frac));
-    size_t fill = (size_t)(frac * 30);
-    for (size_t i = 0; i < 30; i++) bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
-    bar[30] = '\0';
-    printf("\repoch %zu/%zu [%s] %3.0f%%  loss %.4f  %.0f samples/s  %s left\033[K", epoch,
-           p->last_epoch, bar, 100 * frac, p->loss_sum / (double)p->loss_n, sps, left);
+    snprintf(head, sizeof head, "epoch %zu/%zu", epoch, p->last_epoch);
+    snprintf(rest, sizeof rest, " %3.0f%%  loss %.4f  %.0f samples/s  %s left", 100 * frac,
+             p->loss_sum / (double)p->loss_n, sps, left);
+    /* one line that fits the terminal, or the redraw would wrap */
+    int room = terminal_columns() - 1 - (int)strlen(head) - (int)strlen(rest) - 3;
+    int width = room > 30 ? 30 : room;
+    if (width >= 5) {
+        int fill = (int)(frac * width);
+        for (int i = 0; i < width; i++) bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+        bar[width] = '\0';
+        printf("\r%s [%s]%s\033[K", head, bar, rest);
+    } else {
+        printf("\r%.*s%.*s\033[K", terminal_columns() - 1, head,
+               terminal_columns() - 1 - (int)strlen(head), rest);
+    }
     fflush(stdout);
     p->bar_drawn = 1;
     return 0;
@@ -588,6 +618,7 @@ static int on_epoch(const nnb_net *net, size_t epoch, double train_loss, double 
                     void *ud) {
     (void)net, (void)went_up;
     progress *p = ud;
+    sync_epochs(p, epoch);
     p->done++;
     p->secs_done += seconds;
     double left = seconds_left(p, 0);
@@ -875,9 +906,7 @@ int run_train(int argc, char **argv) {
              : quiet ? SHOW_NONE
              : isatty(STDOUT_FILENO) ? SHOW_BAR
                                      : SHOW_LINES;
-    const char *epochs_key = nnb_meta_get(meta, "train.epochs");
-    p.first_epoch = resume && epochs_key ? (size_t)strtoull(epochs_key, NULL, 10) : 0;
-    p.last_epoch = p.first_epoch + s.epochs;
+    p.n_epochs = p.last_epoch = s.epochs;
     p.n_train = d.xtr.rows;
     p.every = s.epochs > 100 ? (s.epochs + 99) / 100 : 1;
     if (!json && !quiet) {
@@ -942,7 +971,9 @@ int run_train(int argc, char **argv) {
     }
     nnb_history_summary(hist, &best_epoch, NULL, &stopped);
     nnb_history_free(hist);
-    size_t total_epochs = n_ep ? (size_t)last[NNB_HIST_EPOCH] : p.first_epoch;
+    const char *before = nnb_meta_get(meta, "train.epochs");
+    size_t total_epochs = n_ep ? (size_t)last[NNB_HIST_EPOCH]
+                               : resume && before ? (size_t)strtoull(before, NULL, 10) : 0;
     double sps = p.secs_done > 0 ? (double)d.xtr.rows * (double)n_ep / p.secs_done : NAN;
     double test_loss = NAN, test_acc = NAN;
     if (d.xte.rows &&
@@ -983,6 +1014,7 @@ int run_train(int argc, char **argv) {
         if (st == NNB_OK) st = meta_num(meta, "train.weight-decay", s.wd);
         if (st == NNB_OK) st = meta_num(meta, "train.dropout", s.dropout);
         if (st == NNB_OK) st = meta_size(meta, "train.patience", s.patience);
+        if (st == NNB_OK) st = meta_size(meta, "train.threads", s.threads); /* 0: OpenBLAS's */
         if (st == NNB_OK) st = meta_size(meta, "train.epochs", total_epochs);
         if (st == NNB_OK) st = meta_num(meta, "train.samples_per_s", round(sps));
         if (st == NNB_OK) st = meta_num(meta, "result.train_loss", last[NNB_HIST_TRAIN_LOSS]);
@@ -1028,7 +1060,11 @@ int run_train(int argc, char **argv) {
             fputs("null", stdout);
         fputs("}\n", stdout);
     } else {
-        if (stopped) printf("stopped early; kept the weights of epoch %zu\n", best_epoch);
+        if (stopped && n_ep == 0)
+            printf("stopped before the first epoch ended: no step lowered the loss%s\n",
+                   s.opt == NNB_OPT_LM ? " (the damping passed its limit)" : "");
+        else if (stopped)
+            printf("stopped early; kept the weights of epoch %zu\n", best_epoch);
         if (d.xte.rows && d.classification)
             printf("test accuracy %.4f  (test loss %.4f, %zu rows)\n", test_acc, test_loss,
                    d.xte.rows);
@@ -1040,7 +1076,7 @@ int run_train(int argc, char **argv) {
                    last[NNB_HIST_TRAIN_LOSS]);
         char w[32];
         fmt_duration(w, wall);
-        printf("%zu epoch%s in %s: %.0f samples/s\n", n_ep, n_ep == 1 ? "" : "s", w, sps);
+        if (n_ep) printf("%zu epoch%s in %s: %.0f samples/s\n", n_ep, n_ep == 1 ? "" : "s", w, sps);
         if (v[O_SAVE]) printf("saved %s\n", v[O_SAVE]);
     }
     status = EXIT_OK;
