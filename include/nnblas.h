@@ -1039,6 +1039,10 @@ NNB_API nnb_status nnb_mnist_read(const char *dir, nnb_mnist_part part, double *
  * it over the target (then fsyncs the folder): a failure leaves the old file as it was and no
  * temporary file behind. Loading checks every length and count against the bytes present before
  * allocating anything, and the checksum; a damaged file is an error with a message, never a crash.
+ *
+ * Threads: an nnb_meta handle is used by one thread at a time, like every handle. Saving only
+ * reads the network, preparation and metadata, so it may run while other threads predict from the
+ * same network (but not while one trains it). Loading creates new objects and is thread-safe.
  */
 
 /** Free-form metadata: an ordered list of string keys with string values (an opaque handle). */
