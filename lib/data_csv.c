@@ -105,7 +105,7 @@ NNB_API nnb_status nnb_csv_options_set_drop_bad_rows(nnb_csv_options *opts, int 
 
 NNB_API void nnb_table_free(nnb_table *t) {
     if (!t) return;
-    for (size_t j = 0; j < t->n_cols; j++) {
+    for (size_t j = 0; t->cols && j < t->n_cols; j++) { /* cols is NULL if its allocation failed */
         free(t->cols[j].name);
         free(t->cols[j].num);
         free(t->cols[j].text);

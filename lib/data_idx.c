@@ -4,6 +4,8 @@
  * 256 KiB chunks straight into the caller's double matrix, so no second full-size buffer exists.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +41,10 @@ static nnb_status read_error(idx_file *f, const char *what, size_t got, size_t w
     int errnum = Z_OK;
     const char *msg = gzerror(f->gz, &errnum);
     if (errnum == Z_ERRNO)
-        return nnbi_error(NNB_E_IO, f->func, "cannot read %s: %s", f->path, strerror(errno));
+        return nnbi_error(errno == ENOMEM ? NNB_E_NOMEM : NNB_E_IO, f->func, "cannot read %s: %s",
+                          f->path, strerror(errno));
+    if (errnum == Z_MEM_ERROR)
+        return nnbi_error(NNB_E_NOMEM, f->func, "%s: no memory to decompress the %s", f->path, what);
     if (errnum != Z_OK && errnum != Z_STREAM_END)
         return nnbi_error(NNB_E_FORMAT, f->func, "%s: corrupted gzip data in the %s (%s)", f->path,
                           what, msg);
@@ -61,16 +66,18 @@ static nnb_status read_exact(idx_file *f, void *buf, size_t n, const char *what)
     return NNB_OK;
 }
 
-/* The uncompressed size mod 2^32 recorded at the end of a gzip file, or -1 if unreadable. */
+/* The uncompressed size mod 2^32 recorded at the end of a gzip file, or -1 if unreadable.
+ * (open/pread: no allocation, so this probe cannot fail for lack of memory.) */
 static long long gzip_isize(const char *path) {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
     unsigned char b[4];
     long long r = -1;
-    if (fseek(fp, -4, SEEK_END) == 0 && fread(b, 1, 4, fp) == 4)
+    off_t end = lseek(fd, 0, SEEK_END);
+    if (end >= 4 && pread(fd, b, 4, end - 4) == 4)
         r = (long long)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
                         (uint32_t)b[3] << 24);
-    fclose(fp);
+    close(fd);
     return r;
 }
 
@@ -186,7 +193,10 @@ NNB_API nnb_status nnb_idx_info(const char *path, size_t *n_items, size_t *item_
 /* Decodes the data into out: one-hot rows of n_classes (n_classes > 0) or byte * scale. */
 static nnb_status idx_decode(idx_file *f, double *out, double scale, size_t n_classes) {
     unsigned char *buf = malloc(CHUNK);
-    if (!buf) return nnbi_error(NNB_E_NOMEM, f->func, "no memory for a read buffer");
+    if (!buf) {
+        idx_close(f);
+        return nnbi_error(NNB_E_NOMEM, f->func, "no memory for a read buffer");
+    }
     double table[256];
     for (int i = 0; i < 256; i++) table[i] = (double)i * scale;
     if (scale == 1.0 / 255.0)

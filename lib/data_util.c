@@ -8,7 +8,10 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 #include "data_internal.h"
@@ -83,21 +86,26 @@ int nnbi_is_missing(const char *s) {
     return 0;
 }
 
-/* MemAvailable from /proc/meminfo, in bytes; SIZE_MAX if unknown. */
+/* MemAvailable from /proc/meminfo, in bytes; SIZE_MAX if unknown. Read with open/read into a
+ * stack buffer: this probe allocates nothing, so it cannot fail for lack of memory. */
 static size_t mem_available(void) {
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f) return SIZE_MAX;
-    char line[256];
-    size_t result = SIZE_MAX;
-    while (fgets(line, sizeof line, f)) {
-        unsigned long long kib;
-        if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1) {
-            if (kib < SIZE_MAX / 1024) result = (size_t)kib * 1024;
-            break;
-        }
-    }
-    fclose(f);
-    return result;
+    int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return SIZE_MAX;
+    char buf[4096];
+    ssize_t got = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (got <= 0) return SIZE_MAX;
+    buf[got] = '\0';
+    const char *p = strstr(buf, "MemAvailable:");
+    if (!p) return SIZE_MAX;
+    p += strlen("MemAvailable:");
+    while (*p == ' ') p++;
+    unsigned long long kib = 0;
+    int digits = 0;
+    for (; *p >= '0' && *p <= '9' && kib < ULLONG_MAX / 10 - 10; p++, digits++)
+        kib = kib * 10 + (unsigned long long)(*p - '0');
+    if (!digits || kib >= SIZE_MAX / 1024) return SIZE_MAX;
+    return (size_t)kib * 1024;
 }
 
 static size_t rlimit_left(int resource) {

@@ -87,6 +87,8 @@ static nnb_status init_orthogonal(nnb_net *net, nnbi_layer *L, double *w) {
     }
     if (info != 0) {
         free(a), free(tau), free(diag);
+        if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
+            return nnbi_error(NNB_E_NOMEM, "nnb_net_init", "no memory for LAPACK's QR workspace");
         return nnbi_error(NNB_E_INTERNAL, "nnb_net_init", "LAPACK QR failed (info %d)", (int)info);
     }
     for (size_t i = 0; i < m; i++)

@@ -1,0 +1,345 @@
+/*
+ * Allocation-failure injection. This program interposes the allocator (glibc lets a program
+ * replace malloc for the library and for libc itself) and, for every N, makes the N-th allocation
+ * of a scenario fail: creating and initialising a network, training its first epoch, reading a
+ * CSV and fitting a preparation, reading an IDX file. Every N must end in NNB_E_NOMEM (never a
+ * crash or another status) — or in a complete success where the failed allocation was one the
+ * code may do without (a shrinking realloc that gives back slack) — leak nothing (the interposer
+ * tracks every block the scenario allocated), and leave the objects usable or freed. (Skipped under AddressSanitizer, which owns
+ * malloc; valgrind and LeakSanitizer check leaks on the other suites.)
+ */
+#include <string.h>
+#include <zlib.h>
+
+#include "nnb_test.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define INTERPOSE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define INTERPOSE 0
+#endif
+#endif
+#ifndef INTERPOSE
+#define INTERPOSE 1
+#endif
+
+/* ---- the interposer: count, fail the N-th, track live blocks ---- */
+
+static volatile int tracking;
+static long alloc_count, fail_at; /* fail_at = 0: never */
+static int injected;              /* the failure happened */
+#define TABLE (1 << 16)
+static void *live[TABLE];
+static long n_live;
+
+#if INTERPOSE
+#define TOMBSTONE ((void *)1)
+
+static size_t slot(void *p) { return ((uintptr_t)p >> 4) & (TABLE - 1); }
+
+static void track(void *p) {
+    if (!p) return;
+    size_t h = slot(p);
+    while (live[h] && live[h] != TOMBSTONE) h = (h + 1) & (TABLE - 1);
+    live[h] = p;
+    n_live++;
+}
+
+static void untrack(void *p) {
+    if (!p) return;
+    size_t h = slot(p);
+    for (size_t k = 0; k < TABLE && live[h]; k++, h = (h + 1) & (TABLE - 1))
+        if (live[h] == p) {
+            live[h] = TOMBSTONE;
+            n_live--;
+            return;
+        }
+}
+
+/* 1 = this allocation must fail */
+static int should_fail(void) {
+    if (!tracking) return 0;
+    alloc_count++;
+    if (fail_at && alloc_count == fail_at) {
+        injected = 1;
+        return 1;
+    }
+    return 0;
+}
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+extern void __libc_free(void *);
+
+void *malloc(size_t n) {
+    if (should_fail()) return NULL;
+    void *p = __libc_malloc(n);
+    if (tracking) track(p);
+    return p;
+}
+void *calloc(size_t a, size_t b) {
+    if (should_fail()) return NULL;
+    void *p = __libc_calloc(a, b);
+    if (tracking) track(p);
+    return p;
+}
+void *realloc(void *old, size_t n) {
+    if (should_fail()) return NULL;
+    void *p = __libc_realloc(old, n);
+    if (tracking && p) {
+        untrack(old);
+        track(p);
+    }
+    return p;
+}
+int posix_memalign(void **out, size_t align, size_t n) {
+    if (should_fail()) return 12;
+    void *p = __libc_memalign(align, n);
+    if (!p) return 12;
+    if (tracking) track(p);
+    *out = p;
+    return 0;
+}
+void *aligned_alloc(size_t align, size_t n) {
+    if (should_fail()) return NULL;
+    void *p = __libc_memalign(align, n);
+    if (tracking) track(p);
+    return p;
+}
+void free(void *p) {
+    if (tracking) untrack(p);
+    __libc_free(p);
+}
+#endif
+
+static void begin(long n) {
+    memset(live, 0, sizeof live);
+    n_live = 0;
+    alloc_count = 0;
+    fail_at = n;
+    injected = 0;
+    tracking = 1;
+}
+
+static long end(void) {
+    tracking = 0;
+    return n_live;
+}
+
+/* ---- scenarios: each returns the first failing status (NNB_OK if none) and frees everything ---- */
+
+typedef nnb_status (*scenario)(void *ctx);
+
+static nnb_status sc_create(void *ctx) {
+    (void)ctx;
+    nnb_net *net = NULL;
+    nnb_status st = nnb_net_create(&net, 6);
+    if (st == NNB_OK) st = nnb_net_add_dense(net, 9, NNB_ACT_TANH, 1);
+    if (st == NNB_OK) st = nnb_net_add_dense(net, 4, NNB_ACT_RELU, 1);
+    if (st == NNB_OK) st = nnb_net_add_dense(net, 3, NNB_ACT_SOFTMAX, 1);
+    if (st == NNB_OK) st = nnb_net_init(net, NNB_INIT_ORTHOGONAL, 3);
+    double x[2 * 6] = {0}, out[6];
+    if (st == NNB_OK) st = nnb_net_forward(net, x, 2, 6, out, 6);
+    if (st == NNB_OK) st = nnb_net_predict(net, x, 2, 6, out, 6);
+    nnb_net_free(net);
+    return st;
+}
+
+typedef struct {
+    nnb_activation out;
+    double x[40 * 4], y[40 * 2];
+    int unusable; /* set when a network could not predict after a failed call */
+} train_ctx;
+
+/* A network built outside the failure window's interesting part, trained for one epoch (or one
+ * LM iteration); after a failure the network must still predict (with the allocator healthy
+ * again: the failure was a single allocation). Everything is freed at the end. */
+static nnb_status train_scenario(train_ctx *c, int lm) {
+    nnb_net *net = NULL;
+    nnb_train_opts *o = NULL;
+    nnb_history *h = NULL;
+    nnb_status st = nnb_net_create(&net, 4);
+    if (st == NNB_OK) st = nnb_net_add_dense(net, 6, NNB_ACT_TANH, 1);
+    if (st == NNB_OK) st = nnb_net_add_dense(net, 2, c->out, 1);
+    if (st != NNB_OK) {
+        nnb_net_free(net);
+        return st;
+    }
+    st = nnb_train_opts_create(&o);
+    if (st == NNB_OK) st = nnb_history_create(&h);
+    if (st == NNB_OK && lm) {
+        st = nnb_train_opts_set_optimizer(o, NNB_OPT_LM, 1);
+        if (st == NNB_OK) st = nnb_train_opts_set_loss(o, NNB_LOSS_MSE, NNB_REDUCTION_MEAN);
+    } else if (st == NNB_OK) {
+        st = nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01);
+        if (st == NNB_OK) st = nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_MEAN);
+        if (st == NNB_OK) st = nnb_train_opts_set_dropout(o, 0.2);
+        if (st == NNB_OK) st = nnb_train_opts_set_validation_split(o, 0.25, 1);
+        if (st == NNB_OK) st = nnb_train_opts_set_early_stopping(o, 3, 1);
+        if (st == NNB_OK) st = nnb_train_opts_set_batch_size(o, 8);
+    }
+    if (st == NNB_OK) st = nnb_train_opts_set_epochs(o, 1);
+    if (st == NNB_OK) st = nnb_train(net, o, c->x, 40, 4, c->y, 2, h);
+    double l;
+    if (st == NNB_OK)
+        st = nnb_net_evaluate(net, c->x, 40, 4, c->y, 2, lm ? NNB_LOSS_MSE : NNB_LOSS_CE,
+                              NNB_REDUCTION_MEAN, &l, NULL);
+    if (st != NNB_OK) { /* the network survives the failure */
+        double out[80];
+        if (nnb_net_predict(net, c->x, 40, 4, out, 80) != NNB_OK || !isfinite(out[0])) c->unusable = 1;
+    }
+    nnb_history_free(h);
+    nnb_train_opts_free(o);
+    nnb_net_free(net);
+    return st;
+}
+
+static nnb_status sc_train(void *ctx) { return train_scenario(ctx, 0); }
+static nnb_status sc_lm(void *ctx) { return train_scenario(ctx, 1); }
+
+static const char csv[] = "id,color,size,weight,label\n"
+                          "1,red,3.5,10,yes\n2,blue,2.5,11,no\n3,red,1.5,12,yes\n"
+                          "4,green,4.5,13,no\n5,blue,0.5,14,yes\n6,green,2.0,15,no\n";
+
+static nnb_status sc_csv(void *ctx) {
+    (void)ctx;
+    nnb_csv_options *o = NULL;
+    nnb_table *t = NULL;
+    nnb_prep *p = NULL;
+    double x[6 * 8], y[6 * 2];
+    nnb_status st = nnb_csv_options_create(&o);
+    if (st == NNB_OK) st = nnb_csv_options_text_column(o, "color");
+    if (st == NNB_OK) st = nnb_csv_options_text_column(o, "label");
+    if (st == NNB_OK) st = nnb_csv_parse(&t, csv, sizeof csv - 1, "mem.csv", o);
+    if (st == NNB_OK) st = nnb_prep_create(&p);
+    if (st == NNB_OK) st = nnb_prep_set_target(p, "label", NNB_TARGET_ONEHOT);
+    if (st == NNB_OK) st = nnb_prep_drop(p, "id");
+    if (st == NNB_OK) st = nnb_prep_onehot(p, "color");
+    if (st == NNB_OK) st = nnb_prep_scale(p, "size", NNB_SCALE_STANDARD);
+    if (st == NNB_OK) st = nnb_prep_scale(p, "weight", NNB_SCALE_MINMAX);
+    if (st == NNB_OK) st = nnb_prep_fit(p, t, NULL, 6);
+    if (st == NNB_OK) st = nnb_prep_apply(p, t, NULL, 6, x, sizeof x / sizeof *x, y, 12);
+    nnb_prep_free(p);
+    nnb_table_free(t);
+    nnb_csv_options_free(o);
+    return st;
+}
+
+static char idx_path[4096], csv_path[4096];
+
+static nnb_status sc_files(void *ctx) {
+    (void)ctx;
+    size_t n, sz, rows, cols;
+    double x[5 * 4];
+    nnb_status st = nnb_idx_info(idx_path, &n, &sz);
+    if (st == NNB_OK) st = nnb_idx_read_images(idx_path, x, 20, &rows, &cols);
+    nnb_table *t = NULL;
+    nnb_csv_options *o = NULL;
+    if (st == NNB_OK) st = nnb_csv_options_create(&o);
+    if (st == NNB_OK) st = nnb_csv_options_text_column(o, "color");
+    if (st == NNB_OK) st = nnb_csv_options_text_column(o, "label");
+    if (st == NNB_OK) st = nnb_csv_read(&t, csv_path, o);
+    nnb_table_free(t);
+    nnb_csv_options_free(o);
+    return st;
+}
+
+/* Runs a scenario with every allocation failing in turn. */
+static void every_failure(const char *name, scenario sc, void *ctx, void (*after)(void *)) {
+    begin(0);
+    nnb_status st = sc(ctx);
+    long leaked = end(), total = alloc_count;
+    ck_assert_msg(st == NNB_OK, "%s without failures: %s (%s)", name, nnb_status_name(st), nnb_last_error());
+    ck_assert_msg(leaked == 0, "%s leaks %ld blocks without failures", name, leaked);
+    ck_assert_msg(total > 0, "%s allocates nothing?", name);
+    long tolerated = 0;
+    for (long n = 1; n <= total; n++) {
+        begin(n);
+        nnb_clear_error();
+        st = sc(ctx);
+        leaked = end();
+        ck_assert_msg(injected, "%s: allocation %ld never happened", name, n);
+        if (st == NNB_OK) tolerated++;
+        else
+            ck_assert_msg(st == NNB_E_NOMEM, "%s: allocation %ld of %ld failed, status %s (%s)", name,
+                          n, total, nnb_status_name(st), nnb_last_error());
+        ck_assert_msg(leaked == 0, "%s: allocation %ld failed, %ld blocks leaked", name, n, leaked);
+        if (after) after(ctx);
+    }
+    ck_assert_msg(tolerated <= 1, "%s: %ld failed allocations went unreported", name, tolerated);
+    fprintf(stderr, "%s: each of %ld allocations failed in turn: NNB_E_NOMEM (%ld done without), no leak\n",
+            name, total, tolerated);
+}
+
+START_TEST(create_and_init) { every_failure("create", sc_create, NULL, NULL); }
+END_TEST
+
+static void still_usable(void *vctx) {
+    train_ctx *c = vctx;
+    ck_assert_msg(!c->unusable, "the network could not predict after a failed training call");
+}
+
+static train_ctx *make_train_ctx(nnb_activation out) {
+    train_ctx *c = calloc(1, sizeof *c);
+    nnbt_rng r = {3};
+    for (int i = 0; i < 160; i++) c->x[i] = nnbt_normal(&r);
+    for (int i = 0; i < 40; i++) c->y[i * 2 + i % 2] = 1;
+    c->out = out;
+    return c;
+}
+
+START_TEST(train_first_epoch) {
+    train_ctx *c = make_train_ctx(NNB_ACT_SOFTMAX);
+    every_failure("train", sc_train, c, still_usable);
+    free(c);
+    c = make_train_ctx(NNB_ACT_SIGMOID);
+    every_failure("levenberg-marquardt", sc_lm, c, still_usable);
+    free(c);
+}
+END_TEST
+
+START_TEST(read_data) { every_failure("csv+prep", sc_csv, NULL, NULL); }
+END_TEST
+
+START_TEST(read_files) {
+    /* a gzipped IDX file of 5 images of 2x2, and the CSV on disk */
+    unsigned char idx[16 + 20] = {0, 0, 8, 3, 0, 0, 0, 5, 0, 0, 0, 2, 0, 0, 0, 2};
+    for (int i = 0; i < 20; i++) idx[16 + i] = (unsigned char)(i * 12);
+    nnbt_tmp_path(idx_path, sizeof idx_path, "allocfail-idx.gz");
+    gzFile gz = gzopen(idx_path, "wb");
+    ck_assert_ptr_nonnull(gz);
+    ck_assert_int_eq(gzwrite(gz, idx, sizeof idx), (int)sizeof idx);
+    gzclose(gz);
+    nnbt_tmp_path(csv_path, sizeof csv_path, "allocfail.csv");
+    ck_assert(nnbt_write_file(csv_path, csv, sizeof csv - 1));
+    every_failure("files", sc_files, NULL, NULL);
+}
+END_TEST
+
+static Suite *suite(void) {
+    Suite *s = suite_create("allocfail");
+    TCase *tc = tcase_create("every allocation fails in turn");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, create_and_init);
+    tcase_add_test(tc, train_first_epoch);
+    tcase_add_test(tc, read_data);
+    tcase_add_test(tc, read_files);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void) {
+    if (!INTERPOSE) {
+        fprintf(stderr, "skipped: the allocator cannot be interposed under AddressSanitizer\n");
+        return 77;
+    }
+    /* Warm up lazily initialised state (OpenBLAS buffers, the kernel choice, locales) so that the
+     * scenarios' allocation counts are their own. */
+    sc_create(NULL);
+    sc_csv(NULL);
+    setenv("CK_FORK", "no", 1); /* the interposer's state lives in this process */
+    return nnbt_run(suite(), 0);
+}
