@@ -323,19 +323,18 @@ static int posix_rename(void *ctx, const char *from, const char *to) {
 
 static const nnbi_file_ops posix_ops = {posix_write, posix_fsync, posix_rename, NULL};
 
-/* The process's umask, read without changing it (Linux: /proc/self/status); 022 if unknown. */
+/* The process's umask, read without changing it (Linux: /proc/self/status) and without
+ * allocating; 022 if unknown. */
 static mode_t current_umask(void) {
-    mode_t mask = 022;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return mask;
-    char line[256];
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "Umask:", 6) == 0) {
-            mask = (mode_t)strtoul(line + 6, NULL, 8) & 0777;
-            break;
-        }
-    fclose(f);
-    return mask;
+    char buf[2048];
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 022;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 022;
+    buf[n] = '\0';
+    const char *u = strstr(buf, "\nUmask:");
+    return u ? (mode_t)strtoul(u + 8, NULL, 8) & 0777 : 022;
 }
 
 /* The mode the saved file gets: that of the file it replaces, else 0666 less the umask (mkstemp
@@ -346,28 +345,20 @@ static mode_t target_mode(const char *path) {
     return 0666 & ~current_umask();
 }
 
-/* fsyncs the folder holding path, so that the rename is durable. Best effort: some file systems
- * refuse to sync a folder, and the file itself is complete either way. */
+/* fsyncs the folder holding path, so that the rename is durable. Best effort (some file systems
+ * refuse to sync a folder; the file itself is complete either way), and without allocating. */
 static void sync_folder(const char *path) {
+    char dir[4096];
     const char *slash = strrchr(path, '/');
-    char *dir = NULL;
-    if (!slash) {
-        dir = nnbi_strdup(".");
-    } else {
-        size_t n = slash == path ? 1 : (size_t)(slash - path);
-        dir = malloc(n + 1);
-        if (dir) {
-            memcpy(dir, path, n);
-            dir[n] = '\0';
-        }
-    }
-    if (!dir) return;
+    size_t n = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
+    if (n >= sizeof dir) return;
+    memcpy(dir, slash ? path : ".", n);
+    dir[n] = '\0';
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
         (void)fsync(fd);
         close(fd);
     }
-    free(dir);
 }
 
 nnb_status nnbi_model_save_ops(const char *path, const nnb_net *net, const nnb_prep *prep,
