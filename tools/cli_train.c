@@ -499,12 +499,18 @@ static int idx_data(args *a, const data_flags *df, const settings *s, prepared *
     d->n_rows = n;
     if (s->val > 0) {
         size_t *order = malloc(n * sizeof *order);
-        if (!order) return mat_free(&x), mat_free(&y), fail("out of memory"), 0;
-        int ok = nnb_split(n, 0.0, s->val, s->seed, NULL, 0, order, n, &n_train, NULL,
+        double *strata = malloc(n * sizeof *strata); /* the class of each row */
+        if (!order || !strata) {
+            free(order), free(strata);
+            return mat_free(&x), mat_free(&y), fail("out of memory"), 0;
+        }
+        for (size_t i = 0; i < n; i++) strata[i] = (double)predicted_class(y.v + i * 10, 10);
+        int ok = nnb_split(n, 0.0, s->val, s->seed, strata, n, order, n, &n_train, NULL,
                            &n_val) == NNB_OK ||
                  (fail_nnb(), 0);
         ok = ok && permute_rows(&x, order) && permute_rows(&y, order);
         free(order);
+        free(strata);
         if (!ok) return mat_free(&x), mat_free(&y), 0;
     }
     /* the training rows are first, the validation rows last: views, no copies */
