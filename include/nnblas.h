@@ -885,6 +885,40 @@ NNB_API size_t nnb_prep_n_constant(const nnb_prep *prep);
 /** Name of the i-th constant column (0 <= i < nnb_prep_n_constant()), or NULL. Since 0.1. */
 NNB_API const char *nnb_prep_constant_name(const nnb_prep *prep, size_t i);
 
+/**
+ * The columns a fitted preparation reads, for callers that must read new data the same way (a
+ * model file's preparation, say): features and targets in the order of the table it was fitted on
+ * (dropped columns are not among them), or a matrix preparation's "x0", "x1", ...
+ * nnb_prep_n_columns() gives their number (0 if not fitted, or for NULL).
+ * Since 0.1.
+ */
+NNB_API size_t nnb_prep_n_columns(const nnb_prep *prep);
+
+/**
+ * Describes input column i (0 <= i < nnb_prep_n_columns()): *name (owned by the preparation),
+ * *is_target (1 for a target column), *is_text (1 if it was read as text: tell the CSV reader
+ * with nnb_csv_options_text_column() when reading new data) and *n_categories (the one-hot
+ * categories of a feature, the classes of a classification target, else 0; their labels come from
+ * nnb_prep_column_category()). The scaling of a numeric column comes from nnb_prep_column_stats().
+ * Any out-pointer may be NULL.
+ * @return NNB_OK; NNB_E_NULL (prep); NNB_E_STATE (not fitted); NNB_E_INVALID_ARG (i out of
+ *         range). Since 0.1.
+ */
+NNB_API nnb_status nnb_prep_column_info(const nnb_prep *prep, size_t i, const char **name,
+                                        int *is_target, int *is_text, size_t *n_categories);
+
+/** Label of category (or class) k of input column i, owned by the preparation; NULL if out of
+ *  range, not fitted or NULL. Since 0.1. */
+NNB_API const char *nnb_prep_column_category(const nnb_prep *prep, size_t i, size_t k);
+
+/** The kind of the targets of a fitted preparation (NNB_TARGET_VALUES when it has none, and for
+ *  NULL or an unfitted one). Since 0.1. */
+NNB_API nnb_target_kind nnb_prep_target_kind(const nnb_prep *prep);
+
+/** 1 if the preparation was fitted with nnb_prep_fit_matrix() (apply it with
+ *  nnb_prep_transform()), 0 otherwise (also for NULL or an unfitted one). Since 0.1. */
+NNB_API int nnb_prep_is_matrix(const nnb_prep *prep);
+
 /* ---- shuffles and splits ------------------------------------------------------------------- */
 
 /**
@@ -977,6 +1011,136 @@ NNB_API nnb_status nnb_mnist_info(const char *dir, nnb_mnist_part part, size_t *
  */
 NNB_API nnb_status nnb_mnist_read(const char *dir, nnb_mnist_part part, double *x, size_t x_len,
                                   double *y, size_t y_len, int onehot);
+
+
+/* ============================================================================================== */
+/* Model files                                                                                    */
+/* ============================================================================================== */
+
+/*
+ * A model file holds everything needed to use a trained network on raw data, and to go on
+ * training it: the architecture (layers, activations, leaky slopes, biases), the parameters, the
+ * fitted data preparation (column roles, one-hot categories, scaling statistics, column names,
+ * class labels), free-form string metadata, and optionally the training state (optimiser moments,
+ * counters and the generator, see nnb_net_train_state_get()), so that nnb_train() continues bit
+ * for bit after a load.
+ *
+ * The format (docs/model-format.md) is binary and the same on every host: a magic number, a
+ * format version and a byte-order mark, then tagged sections of little-endian integers and
+ * IEEE-754 doubles, then a CRC-32 of it all. A file of a newer minor version loads (unknown
+ * optional sections are skipped); a newer major version is refused with NNB_E_VERSION.
+ *
+ *     nnb_model_save("model.nnb", net, prep, meta, 1);          // 1: with the training state
+ *     ...
+ *     nnb_net *net; nnb_prep *prep; nnb_meta *meta;
+ *     nnb_model_load("model.nnb", &net, &prep, &meta);          // prep NULL if none was saved
+ *
+ * Saving to a path writes a temporary file in the same folder, flushes and fsyncs it and renames
+ * it over the target (then fsyncs the folder): a failure leaves the old file as it was and no
+ * temporary file behind. Loading checks every length and count against the bytes present before
+ * allocating anything, and the checksum; a damaged file is an error with a message, never a crash.
+ *
+ * Threads: an nnb_meta handle is used by one thread at a time, like every handle. Saving only
+ * reads the network, preparation and metadata, so it may run while other threads predict from the
+ * same network (but not while one trains it). Loading creates new objects and is thread-safe.
+ */
+
+/** Free-form metadata: an ordered list of string keys with string values (an opaque handle). */
+typedef struct nnb_meta nnb_meta;
+
+/**
+ * Creates an empty metadata list.
+ * @return NNB_OK; NNB_E_NULL (out NULL); NNB_E_NOMEM. Free with nnb_meta_free(). Since 0.1.
+ */
+NNB_API nnb_status nnb_meta_create(nnb_meta **out);
+
+/** Frees a metadata list. NULL is a no-op. Since 0.1. */
+NNB_API void nnb_meta_free(nnb_meta *meta);
+
+/**
+ * Sets key to value: replaces the value of an existing key (keeping its place) or appends the
+ * pair. Both strings are copied. The key must not be empty; the value may be. Keys and values are
+ * stored as given (bytes, UTF-8 by convention), each up to 16 MiB (2^24 bytes).
+ * @return NNB_OK; NNB_E_NULL (meta, key or value); NNB_E_INVALID_ARG (empty key, too long);
+ *         NNB_E_NOMEM (the list is unchanged). Since 0.1.
+ */
+NNB_API nnb_status nnb_meta_set(nnb_meta *meta, const char *key, const char *value);
+
+/** The value of key, owned by the list (valid until the key is set again or the list freed);
+ *  NULL if absent, or if meta or key is NULL. Since 0.1. */
+NNB_API const char *nnb_meta_get(const nnb_meta *meta, const char *key);
+
+/** Number of pairs (0 for NULL). Since 0.1. */
+NNB_API size_t nnb_meta_count(const nnb_meta *meta);
+
+/** Key and value of pair i (0 <= i < nnb_meta_count()), in the order they were first set; owned
+ *  by the list; NULL if i is out of range or meta NULL. Since 0.1. */
+NNB_API const char *nnb_meta_key(const nnb_meta *meta, size_t i);
+NNB_API const char *nnb_meta_value(const nnb_meta *meta, size_t i);
+
+/**
+ * Saves a model to `path`, atomically: the bytes go to a new temporary file in the same folder
+ * (named path + ".tmp" + 6 random characters), which is flushed, fsync'd, given the mode of the
+ * file it replaces (or 0666 less the umask) and renamed over `path`; then the folder is fsync'd
+ * (where the file system allows). On any failure the temporary file is removed and an existing
+ * file at `path` is untouched. A crash (power loss, kill -9) during the save leaves the old or
+ * the new file complete, and at worst a stray temporary file.
+ * prep (a fitted preparation) and meta may be NULL: the file then has none. with_train_state = 1
+ * also stores the network's training state (nnb_net_train_state_get()), so that training can
+ * resume after nnb_model_load() exactly where it stopped; 0 leaves it out.
+ * Thread notes: reads net, prep and meta only.
+ * @return NNB_OK; NNB_E_NULL (path, net); NNB_E_INVALID_ARG (a network without layers, an
+ *         unfitted preparation, with_train_state not 0/1); NNB_E_SHAPE (the preparation's feature
+ *         or target count differs from the network's inputs or outputs); NNB_E_IO (creating,
+ *         writing, syncing or renaming failed: the message names the file and has strerror);
+ *         NNB_E_TOO_LARGE; NNB_E_NOMEM. Since 0.1.
+ */
+NNB_API nnb_status nnb_model_save(const char *path, const nnb_net *net, const nnb_prep *prep,
+                                  const nnb_meta *meta, int with_train_state);
+
+/**
+ * The exact size in bytes of the model nnb_model_save_buffer() would write with these arguments;
+ * 0 if they are invalid (the last error then says why). Since 0.1.
+ */
+NNB_API size_t nnb_model_save_size(const nnb_net *net, const nnb_prep *prep, const nnb_meta *meta,
+                                   int with_train_state);
+
+/**
+ * Writes the model into the caller's buffer buf (cap bytes): the same bytes nnb_model_save()
+ * puts in a file. *written (may be NULL) receives the byte count, or on NNB_E_SHAPE the count
+ * needed (nnb_model_save_size()).
+ * @return as nnb_model_save() without NNB_E_IO; NNB_E_NULL also for buf;
+ *         NNB_E_SHAPE (cap too small; nothing is written). Since 0.1.
+ */
+NNB_API nnb_status nnb_model_save_buffer(void *buf, size_t cap, size_t *written,
+                                         const nnb_net *net, const nnb_prep *prep,
+                                         const nnb_meta *meta, int with_train_state);
+
+/**
+ * Loads a model file: *net receives the network (architecture, parameters and, if the file has
+ * it, the training state; otherwise a fresh state with the generator seeded 0); *prep the fitted
+ * preparation, or NULL when the file has none; *meta the metadata (an empty list when the file
+ * has none). prep and meta may be NULL when not wanted. Free what you receive with nnb_net_free(),
+ * nnb_prep_free(), nnb_meta_free().
+ * The file is read whole; every length and count is checked against the bytes present before
+ * anything is allocated, then the CRC-32, then every value (activations, shapes, statistics,
+ * categories). On failure every out-pointer is set to NULL and nothing leaks.
+ * @return NNB_OK; NNB_E_NULL (path, net); NNB_E_IO (cannot open or read; strerror);
+ *         NNB_E_FORMAT (not a model file, truncated, inconsistent contents: the message says
+ *         where); NNB_E_CHECKSUM (the CRC-32 does not match: the file is damaged);
+ *         NNB_E_VERSION (a newer major format version, or a section this version cannot skip);
+ *         NNB_E_TOO_LARGE (larger than the memory the process can get); NNB_E_NOMEM;
+ *         NNB_E_UNSUPPORTED (NNBLAS_ISA, as nnb_net_create()). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_model_load(const char *path, nnb_net **net, nnb_prep **prep,
+                                  nnb_meta **meta);
+
+/**
+ * Like nnb_model_load(), from len bytes in memory (read only; they may be freed afterwards).
+ * @return as nnb_model_load() without NNB_E_IO; NNB_E_NULL also for buf. Since 0.1.
+ */
+NNB_API nnb_status nnb_model_load_buffer(const void *buf, size_t len, nnb_net **net,
+                                         nnb_prep **prep, nnb_meta **meta);
 
 #ifdef __cplusplus
 }

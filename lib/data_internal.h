@@ -71,5 +71,7 @@ void *nnbi_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first);
 
 /* Duplicates a string (NULL on failure). */
 char *nnbi_strdup(const char *s);
+/* A NUL-terminated copy of the n bytes at s (NULL on failure). */
+char *nnbi_strndup(const char *s, size_t n);
 
 #endif

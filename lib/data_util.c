@@ -152,9 +152,13 @@ void *nnbi_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first) 
     return p;
 }
 
-char *nnbi_strdup(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d) memcpy(d, s, n);
+char *nnbi_strdup(const char *s) { return nnbi_strndup(s, strlen(s)); }
+
+char *nnbi_strndup(const char *s, size_t n) {
+    char *d = malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
     return d;
 }

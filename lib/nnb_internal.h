@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernels/kernels.h"
 #include "nnblas.h"
@@ -38,6 +39,44 @@ static inline int nnbi_mul_size(size_t a, size_t b, size_t *out) {
     if (a != 0 && b > SIZE_MAX / a) return 0;
     *out = a * b;
     return 1;
+}
+
+/* ---- little-endian bytes (training state, model files) --------------------------------------- */
+
+/* Writes/reads integers and IEEE-754 doubles as little-endian bytes, whatever the host's order. */
+static inline void nnbi_put_u16(unsigned char *p, uint16_t v) {
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+}
+static inline void nnbi_put_u32(unsigned char *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void nnbi_put_u64(unsigned char *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+static inline void nnbi_put_f64(unsigned char *p, double d) {
+    uint64_t v;
+    memcpy(&v, &d, 8);
+    nnbi_put_u64(p, v);
+}
+static inline uint16_t nnbi_get_u16(const unsigned char *p) {
+    return (uint16_t)(p[0] | (unsigned)p[1] << 8);
+}
+static inline uint32_t nnbi_get_u32(const unsigned char *p) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+static inline uint64_t nnbi_get_u64(const unsigned char *p) {
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+static inline double nnbi_get_f64(const unsigned char *p) {
+    uint64_t v = nnbi_get_u64(p);
+    double d;
+    memcpy(&d, &v, 8);
+    return d;
 }
 
 /* ---- generator (rng.c) ----------------------------------------------------------------------- */

@@ -109,34 +109,6 @@ double nnbi_schedule_lr(const nnb_train_opts *opts, uint64_t done, uint64_t end)
 #define STATE_VERSION 1u
 #define STATE_HEADER (4 + 4 + 4 + 4 + 8 * 3 + 8 * 2 + 8 * 4)
 
-static void put_u32(unsigned char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put_u64(unsigned char *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
-}
-static void put_f64(unsigned char *p, double d) {
-    uint64_t v;
-    memcpy(&v, &d, 8);
-    put_u64(p, v);
-}
-static uint32_t get_u32(const unsigned char *p) {
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-static uint64_t get_u64(const unsigned char *p) {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-static double get_f64(const unsigned char *p) {
-    uint64_t v = get_u64(p);
-    double d;
-    memcpy(&d, &v, 8);
-    return d;
-}
-
 static int state_flags(const nnbi_opt_state *o) { return (o->m ? 1 : 0) | (o->v ? 2 : 0); }
 
 NNB_API size_t nnb_net_train_state_size(const nnb_net *net) {
@@ -157,20 +129,20 @@ NNB_API nnb_status nnb_net_train_state_get(const nnb_net *net, void *buf, size_t
     unsigned char *p = buf;
     int f = state_flags(o);
     memcpy(p, STATE_MAGIC, 4);
-    put_u32(p + 4, STATE_VERSION);
-    put_u32(p + 8, (uint32_t)o->kind);
-    put_u32(p + 12, (uint32_t)f);
-    put_u64(p + 16, o->n ? o->n : net->n_params);
-    put_u64(p + 24, o->step);
-    put_u64(p + 32, o->epoch);
-    put_f64(p + 40, o->last_loss);
-    put_f64(p + 48, o->lm_mu);
-    for (int i = 0; i < 4; i++) put_u64(p + 56 + 8 * i, net->rng.s[i]);
+    nnbi_put_u32(p + 4, STATE_VERSION);
+    nnbi_put_u32(p + 8, (uint32_t)o->kind);
+    nnbi_put_u32(p + 12, (uint32_t)f);
+    nnbi_put_u64(p + 16, o->n ? o->n : net->n_params);
+    nnbi_put_u64(p + 24, o->step);
+    nnbi_put_u64(p + 32, o->epoch);
+    nnbi_put_f64(p + 40, o->last_loss);
+    nnbi_put_f64(p + 48, o->lm_mu);
+    for (int i = 0; i < 4; i++) nnbi_put_u64(p + 56 + 8 * i, net->rng.s[i]);
     p += STATE_HEADER;
     for (int b = 0; b < 2; b++) {
         const double *a = b ? o->v : o->m;
         if (!(f & (1 << b))) continue;
-        for (size_t i = 0; i < o->n; i++, p += 8) put_f64(p, a[i]);
+        for (size_t i = 0; i < o->n; i++, p += 8) nnbi_put_f64(p, a[i]);
     }
     if (written) *written = need;
     return NNB_OK;
@@ -182,14 +154,14 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
     const unsigned char *p = buf;
     if (len < STATE_HEADER || memcmp(p, STATE_MAGIC, 4) != 0)
         return nnbi_error(NNB_E_FORMAT, __func__, "not an nnblas training state (%zu bytes)", len);
-    uint32_t version = get_u32(p + 4);
+    uint32_t version = nnbi_get_u32(p + 4);
     if (version > STATE_VERSION)
         return nnbi_error(NNB_E_VERSION, __func__,
                           "training state version %u is newer than this library's (%u)", version,
                           STATE_VERSION);
-    int kind = (int)get_u32(p + 8);
-    uint32_t f = get_u32(p + 12);
-    uint64_t n = get_u64(p + 16);
+    int kind = (int)nnbi_get_u32(p + 8);
+    uint32_t f = nnbi_get_u32(p + 12);
+    uint64_t n = nnbi_get_u64(p + 16);
     if (kind < -1 || kind > NNB_OPT_LM || f > 3 || version == 0)
         return nnbi_error(NNB_E_FORMAT, __func__, "damaged training state (kind %d, flags %u)",
                           kind, (unsigned)f);
@@ -211,7 +183,7 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
     for (int b = 0; b < 2; b++) {
         double *a = b ? v : m;
         if (!(f & (1u << b))) continue;
-        for (size_t i = 0; i < n; i++, q += 8) a[i] = get_f64(q);
+        for (size_t i = 0; i < n; i++, q += 8) a[i] = nnbi_get_f64(q);
     }
     nnbi_opt_free(&net->opt);
     nnbi_opt_state *o = &net->opt;
@@ -219,11 +191,11 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
     o->m = m;
     o->v = v;
     o->n = (m || v) ? n : 0;
-    o->step = get_u64(p + 24);
-    o->epoch = get_u64(p + 32);
-    o->last_loss = get_f64(p + 40);
-    o->lm_mu = get_f64(p + 48);
-    for (int i = 0; i < 4; i++) net->rng.s[i] = get_u64(p + 56 + 8 * i);
+    o->step = nnbi_get_u64(p + 24);
+    o->epoch = nnbi_get_u64(p + 32);
+    o->last_loss = nnbi_get_f64(p + 40);
+    o->lm_mu = nnbi_get_f64(p + 48);
+    for (int i = 0; i < 4; i++) net->rng.s[i] = nnbi_get_u64(p + 56 + 8 * i);
     return NNB_OK;
 }
 

@@ -823,3 +823,34 @@ NNB_API const char *nnb_prep_constant_name(const nnb_prep *p, size_t i) {
     if (!p || !p->fitted || i >= p->n_constant) return NULL;
     return p->inputs[p->constant[i]].name;
 }
+
+/* ---- the input columns, for reading new data like the fitted data ------------------------------ */
+
+NNB_API size_t nnb_prep_n_columns(const nnb_prep *p) { return p && p->fitted ? p->n_inputs : 0; }
+
+NNB_API nnb_status nnb_prep_column_info(const nnb_prep *p, size_t i, const char **name,
+                                        int *is_target, int *is_text, size_t *n_categories) {
+    NNBI_CHECK_NULL(p, __func__);
+    if (!p->fitted) return nnbi_error(NNB_E_STATE, __func__, "the preparation is not fitted");
+    if (i >= p->n_inputs)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "column %zu of %zu", i, p->n_inputs);
+    const nnbi_prep_input *in = &p->inputs[i];
+    if (name) *name = in->name;
+    if (is_target) *is_target = in->role == NNBI_ROLE_TARGET;
+    if (is_text) *is_text = in->encoding == NNBI_ENC_CATEGORY && in->text;
+    if (n_categories) *n_categories = in->n_cats;
+    return NNB_OK;
+}
+
+NNB_API const char *nnb_prep_column_category(const nnb_prep *p, size_t i, size_t k) {
+    if (!p || !p->fitted || i >= p->n_inputs || k >= p->inputs[i].n_cats) return NULL;
+    return p->inputs[i].cats[k];
+}
+
+NNB_API nnb_target_kind nnb_prep_target_kind(const nnb_prep *p) {
+    return p && p->fitted ? p->target_kind : NNB_TARGET_VALUES;
+}
+
+NNB_API int nnb_prep_is_matrix(const nnb_prep *p) {
+    return p && p->fitted && p->fit_kind == NNBI_FIT_MATRIX;
+}

@@ -145,6 +145,19 @@ void nnbt_json_free(nnbt_json *j) {
     free(j);
 }
 
+nnbt_json *nnbt_json_parse(const char *text) {
+    nnbt_json *j = malloc(sizeof *j);
+    const char *p = text;
+    int ok = parse(&p, j);
+    skip_ws(&p);
+    if (!ok || *p) {
+        free_kids(j);
+        free(j);
+        j = NULL;
+    }
+    return j;
+}
+
 nnbt_json *nnbt_json_load(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
@@ -155,16 +168,13 @@ nnbt_json *nnbt_json_load(const char *path) {
     size_t got = fread(buf, 1, (size_t)n, f);
     fclose(f);
     buf[got] = 0;
-    nnbt_json *j = malloc(sizeof *j);
-    const char *p = buf;
-    if (!parse(&p, j)) {
-        free_kids(j);
-        free(j);
-        j = NULL;
-    }
+    nnbt_json *j = nnbt_json_parse(buf);
     free(buf);
     return j;
 }
+
+int nnbt_json_is_num(const nnbt_json *j) { return j && j->type == J_NUM; }
+int nnbt_json_is_null(const nnbt_json *j) { return j && j->type == J_NULL; }
 
 const nnbt_json *nnbt_json_get(const nnbt_json *j, const char *path) {
     char key[256];

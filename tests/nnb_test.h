@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "nnblas.h"
 
@@ -27,6 +28,10 @@ const char *nnbt_shared_path(const char *rel);
 
 typedef struct nnbt_json nnbt_json;
 nnbt_json *nnbt_json_load(const char *path);
+/* Parses a whole text as one JSON value (NULL if it is not exactly one). */
+nnbt_json *nnbt_json_parse(const char *text);
+int nnbt_json_is_num(const nnbt_json *j);
+int nnbt_json_is_null(const nnbt_json *j);
 void nnbt_json_free(nnbt_json *j);
 /* Member lookup by a dotted path ("a.b.c"); NULL if absent. */
 const nnbt_json *nnbt_json_get(const nnbt_json *j, const char *path);
@@ -56,6 +61,8 @@ double *nnbt_gather(const double *a, size_t cols, const size_t *idx, size_t n);
 const char *nnbt_tmpdir(void);
 /* "<tmpdir>/name" into buf. */
 void nnbt_tmp_path(char *buf, size_t len, const char *name);
+/* Number of entries in a folder other than . and .. (-1 if it cannot be read). */
+int nnbt_count_files(const char *dir);
 /* Writes len bytes to path; 1 on success. */
 int nnbt_write_file(const char *path, const void *data, size_t len);
 /* The whole file in a new buffer with a NUL after it (NULL on failure). */
@@ -67,6 +74,30 @@ char *nnbt_read_file(const char *path, size_t *len);
 nnb_csv_options *nnbt_text_columns(const char *names);
 /* Parses text (len bytes) named "data.csv", asserting success. */
 nnb_table *nnbt_parse(const char *text, size_t len, const nnb_csv_options *o);
+
+/* ---- model files ---- */
+
+/* A small model with every part a file holds: a 24-row table (id dropped; colour, text, and size,
+ * numeric, one-hot; w standardised, v min-max, u unscaled; a three-class text label), its fitted
+ * preparation (unseen categories give zeros), a network N-5-4-3 (leaky ReLU with slope 0.2 and
+ * bias, tanh without bias, softmax) trained `epochs` epochs with nnbt_model_opts() (0: untrained),
+ * and metadata with UTF-8, an empty value and a line break. x, y are the prepared rows. */
+typedef struct nnbt_model {
+    nnb_net *net;
+    nnb_prep *prep;
+    nnb_meta *meta;
+    nnb_table *table;
+    double *x, *y;
+    size_t rows, nf, ny;
+} nnbt_model;
+void nnbt_model_make(nnbt_model *m, size_t epochs);
+void nnbt_model_free(nnbt_model *m);
+/* The training options of nnbt_model_make (Adam, batch 5, dropout 0.1, cross-entropy). */
+void nnbt_model_opts(nnb_train_opts *t, size_t epochs);
+/* CRC-32 as zlib computes it, written independently; nnbt_fix_crc() rewrites a model's last four
+ * bytes with the CRC of the rest, so a test can alter a model and still pass the checksum. */
+uint32_t nnbt_crc32(const unsigned char *p, size_t n);
+void nnbt_fix_crc(unsigned char *b, size_t len);
 
 /* ---- numbers ---- */
 
@@ -85,6 +116,17 @@ int nnbt_close(double a, double b, double rel_tol);
         nnb_status nnbt_st_ = (call);                                                         \
         ck_assert_msg(nnbt_st_ == NNB_OK, "%s returned %s: %s", #call,                        \
                       nnb_status_name(nnbt_st_), nnb_last_error());                           \
+    } while (0)
+
+/* The call returns `status` and leaves a message containing `fragment`. */
+#define nnbt_expect(call, status, fragment)                                                     \
+    do {                                                                                        \
+        nnb_clear_error();                                                                      \
+        nnb_status st_ = (call);                                                                \
+        ck_assert_msg(st_ == (status), "%s returned %s, expected %s (%s)", #call,               \
+                      nnb_status_name(st_), nnb_status_name(status), nnb_last_error());         \
+        ck_assert_msg(strstr(nnb_last_error(), (fragment)) != NULL,                             \
+                      "%s: message \"%s\" lacks \"%s\"", #call, nnb_last_error(), (fragment));  \
     } while (0)
 
 /* A small deterministic generator for test data (independent of the library's). */

@@ -2,7 +2,7 @@
  * Allocation-failure injection. This program interposes the allocator (glibc lets a program
  * replace malloc for the library and for libc itself) and, for every N, makes the N-th allocation
  * of a scenario fail: creating and initialising a network, training its first epoch, reading a
- * CSV and fitting a preparation, reading an IDX file. Every N must end in NNB_E_NOMEM (never a
+ * CSV and fitting a preparation, reading an IDX file, saving and loading model files. Every N must end in NNB_E_NOMEM (never a
  * crash or another status) — or in a complete success where the failed allocation was one the
  * code may do without (a shrinking realloc that gives back slack) — leak nothing (the interposer
  * tracks every block the scenario allocated), and leave the objects usable or freed. (Skipped under AddressSanitizer, which owns
@@ -247,6 +247,33 @@ static nnb_status sc_files(void *ctx) {
     return st;
 }
 
+/* Model files: sizes, a buffer and a file written, both read back (a network with every part:
+ * preparation, metadata, training state). */
+typedef struct {
+    nnbt_model m;
+    unsigned char *buf;
+    size_t len;
+    char path[4096];
+} model_ctx;
+
+static nnb_status sc_model(void *vctx) {
+    model_ctx *c = vctx;
+    nnb_net *net = NULL;
+    nnb_prep *prep = NULL;
+    nnb_meta *meta = NULL;
+    size_t n = nnb_model_save_size(c->m.net, c->m.prep, c->m.meta, 1), written;
+    nnb_status st = n == c->len ? NNB_OK : NNB_E_NOMEM;
+    if (st == NNB_OK)
+        st = nnb_model_save_buffer(c->buf, c->len, &written, c->m.net, c->m.prep, c->m.meta, 1);
+    if (st == NNB_OK) st = nnb_model_load_buffer(c->buf, c->len, &net, &prep, &meta);
+    nnb_net_free(net), nnb_prep_free(prep), nnb_meta_free(meta);
+    net = NULL, prep = NULL, meta = NULL;
+    if (st == NNB_OK) st = nnb_model_save(c->path, c->m.net, c->m.prep, c->m.meta, 1);
+    if (st == NNB_OK) st = nnb_model_load(c->path, &net, &prep, &meta);
+    nnb_net_free(net), nnb_prep_free(prep), nnb_meta_free(meta);
+    return st;
+}
+
 /* Runs a scenario with every allocation failing in turn. */
 static void every_failure(const char *name, scenario sc, void *ctx, void (*after)(void *)) {
     begin(0);
@@ -319,6 +346,19 @@ START_TEST(read_files) {
 }
 END_TEST
 
+START_TEST(model_files) {
+    model_ctx *c = calloc(1, sizeof *c);
+    nnbt_model_make(&c->m, 1);
+    c->len = nnb_model_save_size(c->m.net, c->m.prep, c->m.meta, 1);
+    c->buf = malloc(c->len);
+    nnbt_tmp_path(c->path, sizeof c->path, "allocfail.nnb");
+    every_failure("model files", sc_model, c, NULL);
+    free(c->buf);
+    nnbt_model_free(&c->m);
+    free(c);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("allocfail");
     TCase *tc = tcase_create("every allocation fails in turn");
@@ -327,6 +367,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, train_first_epoch);
     tcase_add_test(tc, read_data);
     tcase_add_test(tc, read_files);
+    tcase_add_test(tc, model_files);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -5,15 +5,7 @@
 
 #include "nnb_test.h"
 
-#define expect(call, status, fragment)                                                          \
-    do {                                                                                        \
-        nnb_clear_error();                                                                      \
-        nnb_status st_ = (call);                                                                \
-        ck_assert_msg(st_ == (status), "%s returned %s, expected %s (%s)", #call,               \
-                      nnb_status_name(st_), nnb_status_name(status), nnb_last_error());         \
-        ck_assert_msg(strstr(nnb_last_error(), (fragment)) != NULL,                             \
-                      "%s: message \"%s\" lacks \"%s\"", #call, nnb_last_error(), (fragment));  \
-    } while (0)
+#define expect nnbt_expect
 
 static nnb_net *small_net(void) {
     nnb_net *net;

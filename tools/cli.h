@@ -1,0 +1,183 @@
+/*
+ * The nnblas command (tools/): declarations shared by its files. The tool uses only the public
+ * header; it keeps no global state (everything lives in main's locals and is passed down).
+ *
+ * Exit statuses: 0 success, 1 a failure (a message "nnblas: error: ..." on stderr), 2 a usage
+ * error (a message and the subcommand's usage on stderr).
+ */
+#ifndef NNBLAS_CLI_H
+#define NNBLAS_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nnblas.h"
+
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* ---- messages and usage (cli_util.c) ------------------------------------------------------- */
+
+/* A subcommand: its name ("train") and its help text (the first paragraph is the usage). */
+typedef struct command {
+    const char *name;
+    const char *help;
+} command;
+
+/* Prints "nnblas NAME: message", the usage and a hint to stderr; returns EXIT_USAGE. */
+int usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "nnblas: error: message" to stderr; returns EXIT_FAIL. */
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* fail() with nnb_last_error(). */
+int fail_nnb(void);
+
+/* ---- arguments ----------------------------------------------------------------------------- */
+
+typedef struct args {
+    int argc;
+    char **argv;
+    int i;              /* the argument being looked at */
+    const command *cmd;
+    int status;         /* EXIT_USAGE once an error was reported */
+} args;
+
+/* If argv[i] is `name VALUE` or `name=VALUE`: *value, advances past it, returns 1. A missing value
+ * is a usage error (status set, returns 1 with *value NULL). */
+int arg_value(args *a, const char *name, const char **value);
+/* If argv[i] is exactly `name` (a flag without value): advances, returns 1. */
+int arg_flag(args *a, const char *name);
+
+/* Strict number parsing (no atoi: "12abc", "", " 3", "0x10", "nan", "inf" are refused). Each
+ * returns 1 on success; on failure reports a usage error naming the option and returns 0. */
+int parse_size(args *a, const char *opt, const char *s, size_t *out);
+int parse_u64(args *a, const char *opt, const char *s, uint64_t *out);
+int parse_double(args *a, const char *opt, const char *s, double *out);
+/* A fraction in [0, 1). */
+int parse_fraction(args *a, const char *opt, const char *s, double *out);
+/* A number as in parse_double(), without reporting: 1 if s is one. */
+int is_number(const char *s, double *out);
+/* One of `names` (NULL-terminated); the index, or -1 after a usage error listing them. */
+int parse_choice(args *a, const char *opt, const char *s, const char *const *names);
+
+/* A comma-separated list ("a,b,c"; "" is empty): a new array of new strings. */
+typedef struct strlist {
+    size_t n;
+    char **s;
+} strlist;
+int strlist_split(const char *s, strlist *out); /* 0 if out of memory */
+void strlist_free(strlist *l);
+int strlist_has(const strlist *l, const char *s);
+
+/* ---- output -------------------------------------------------------------------------------- */
+
+/* The shortest decimal text that reads back as v ("0.1", "1e-05"); "nan", "inf" otherwise. */
+void fmt_double(char buf[32], double v);
+/* Writes a JSON string (with quotes, escaped; invalid UTF-8 becomes U+FFFD). */
+void json_str(FILE *f, const char *s);
+/* Writes a JSON number, or null for NaN and infinities. */
+void json_num(FILE *f, double v);
+/* Writes a CSV field, quoted when it must be. */
+void csv_field(FILE *f, const char *s);
+
+/* Monotonic seconds. */
+double now_seconds(void);
+/* "12 s", "3 min 05 s", "1 h 02 min". */
+void fmt_duration(char buf[32], double seconds);
+
+/* A file written atomically: a temporary file in the same folder, renamed over `path` by
+ * atomic_commit() after fflush and fsync. atomic_abort() removes the temporary file. */
+typedef struct atomic_file {
+    FILE *f;
+    char *tmp;
+    const char *path;
+} atomic_file;
+int atomic_open(atomic_file *af, const char *path);   /* 0 (message reported) or 1 */
+int atomic_commit(atomic_file *af);                   /* 0 (message reported, file removed) or 1 */
+void atomic_abort(atomic_file *af);
+
+/* Can a file be created in the folder of `path`? (Tries one, and removes it.) 0 with a message. */
+int check_writable(const char *path);
+
+/* ---- data (cli_data.c) --------------------------------------------------------------------- */
+
+/* A row-major matrix. */
+typedef struct mat {
+    double *v;
+    size_t rows, cols;
+} mat;
+void mat_free(mat *m);
+
+/* The data options shared by train, eval and predict. */
+typedef struct data_flags {
+    const char *csv, *idx;                        /* one of them */
+    const char *target, *onehot, *standardize, *drop;
+    const char *task;                             /* auto, classification, regression */
+} data_flags;
+
+/* An IDX data set: "fashion-mnist[:DIR]" or "mnist:DIR". */
+typedef struct idx_spec {
+    char dir[4096];
+    int fashion;
+} idx_spec;
+int idx_spec_parse(const char *spec, idx_spec *out, char *err, size_t err_len);
+/* Class names of an IDX data set (10). */
+const char *idx_class_name(const idx_spec *s, size_t k);
+
+/* Reads one part of an IDX data set: images (rows x 784, in [0, 1]) and one-hot labels. */
+int idx_read(const idx_spec *s, nnb_mnist_part part, mat *x, mat *y);
+
+/* The column names of a CSV file's header row, as the library's reader sees them. 0 with a
+ * message on failure. */
+int csv_header(const char *path, strlist *names);
+
+/* Reads a CSV file to apply a fitted preparation to: the preparation's text columns as text,
+ * every column it does not read skipped. need_target = 0 allows the target columns to be absent. */
+int read_table_for_prep(const char *path, const nnb_prep *prep, int need_target, nnb_table **out);
+
+/* Applies a preparation to rows `rows` (NULL: all) of a table: x and, if y is not NULL, y. */
+int prep_rows(const nnb_prep *prep, const nnb_table *t, const size_t *rows, size_t n, mat *x,
+              mat *y);
+
+/* For a stratified split: the class of every row of the target column `target` (the value of a
+ * numeric column; the rank among the sorted distinct labels of a text column). *n_classes gets
+ * the number of distinct values. */
+int class_strata(const nnb_table *t, const char *target, double **out, size_t *n_classes);
+
+/* Reorders the rows of x in place: row i becomes old row order[i]. */
+int permute_rows(mat *x, const size_t *order);
+
+/* ---- the model's task, for the subcommands that read a model (cli_data.c) ------------------ */
+
+/* What the tool knows about a loaded model: its classes (labels), loss and data source. */
+typedef struct model_info {
+    nnb_net *net;
+    nnb_prep *prep;
+    nnb_meta *meta;
+    size_t n_classes;           /* 0 for regression */
+    const char **labels;        /* n_classes labels (owned by prep or meta, array owned here) */
+    const char *target;         /* the target's name ("label" for IDX models) */
+    nnb_loss loss;
+    int binary_sigmoid;         /* one sigmoid output for two classes (class 1 above 0.5) */
+} model_info;
+int model_open(const char *path, model_info *mi);
+void model_close(model_info *mi);
+/* Reads the data given by flags for a model: x prepared, y if want_y (the IDX test part, or the
+ * whole CSV file). */
+int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, mat *y);
+
+/* The name of a loss ("ce", "bce", "mse", "sse") and back. */
+const char *loss_name(nnb_loss l);
+extern const char *const loss_names[];         /* indexed by nnb_loss, NULL-terminated */
+
+/* Predicted class of each output row: argmax, or > 0.5 for one output. */
+size_t predicted_class(const double *row, size_t cols);
+
+/* ---- subcommands ----------------------------------------------------------------------------- */
+
+extern const command cmd_train, cmd_eval, cmd_predict, cmd_info;
+int run_train(int argc, char **argv);
+int run_eval(int argc, char **argv);
+int run_predict(int argc, char **argv);
+int run_info(int argc, char **argv);
+
+#endif

@@ -1,0 +1,416 @@
+/* The nnblas command: reading CSV and IDX data, and what the tool knows about a loaded model. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+void mat_free(mat *m) {
+    free(m->v);
+    m->v = NULL;
+    m->rows = m->cols = 0;
+}
+
+static int mat_alloc(mat *m, size_t rows, size_t cols) {
+    m->rows = rows;
+    m->cols = cols;
+    m->v = NULL;
+    if (rows && cols && rows > SIZE_MAX / sizeof(double) / cols)
+        return fail("%zu x %zu values are too many", rows, cols), 0;
+    m->v = malloc((rows * cols > 0 ? rows * cols : 1) * sizeof *m->v);
+    if (!m->v) return fail("out of memory for %zu x %zu values", rows, cols), 0;
+    return 1;
+}
+
+const char *const loss_names[] = {"sse", "mse", "bce", "ce", NULL};
+
+const char *loss_name(nnb_loss l) {
+    return (unsigned)l <= NNB_LOSS_CE ? loss_names[l] : "?";
+}
+
+size_t predicted_class(const double *row, size_t cols) {
+    if (cols == 1) return row[0] > 0.5;
+    size_t best = 0;
+    for (size_t j = 1; j < cols; j++)
+        if (row[j] > row[best]) best = j;
+    return best;
+}
+
+/* ---- IDX ------------------------------------------------------------------------------------- */
+
+static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
+                                              "Coat",        "Sandal",  "Shirt",    "Sneaker",
+                                              "Bag",         "Ankle boot"};
+static const char *const digit_names[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
+
+int idx_spec_parse(const char *spec, idx_spec *out, char *err, size_t err_len) {
+    const char *dir = NULL;
+    if (strncmp(spec, "fashion-mnist", 13) == 0 && (spec[13] == '\0' || spec[13] == ':')) {
+        out->fashion = 1;
+        dir = spec[13] ? spec + 14 : "/usr/share/datasets/fashion-mnist";
+    } else if (strncmp(spec, "mnist:", 6) == 0) {
+        out->fashion = 0;
+        dir = spec + 6;
+    } else {
+        snprintf(err, err_len, "'%s' is not fashion-mnist, fashion-mnist:DIR or mnist:DIR", spec);
+        return 0;
+    }
+    if (!*dir || strlen(dir) >= sizeof out->dir) {
+        snprintf(err, err_len, "'%s' has no folder (or too long a one)", spec);
+        return 0;
+    }
+    strcpy(out->dir, dir);
+    return 1;
+}
+
+const char *idx_class_name(const idx_spec *s, size_t k) {
+    return k < 10 ? (s->fashion ? fashion_names : digit_names)[k] : "?";
+}
+
+int idx_read(const idx_spec *s, nnb_mnist_part part, mat *x, mat *y) {
+    size_t rows, cols;
+    x->v = y->v = NULL;
+    if (nnb_mnist_info(s->dir, part, &rows, &cols) != NNB_OK) return fail_nnb(), 0;
+    if (!mat_alloc(x, rows, cols) || !mat_alloc(y, rows, 10)) {
+        mat_free(x);
+        return 0;
+    }
+    if (nnb_mnist_read(s->dir, part, x->v, rows * cols, y->v, rows * 10, 1) != NNB_OK) {
+        fail_nnb();
+        mat_free(x);
+        mat_free(y);
+        return 0;
+    }
+    return 1;
+}
+
+int permute_rows(mat *x, const size_t *order) {
+    size_t n = x->rows, c = x->cols, bytes = c * sizeof(double);
+    unsigned char *done = calloc(n ? n : 1, 1);
+    double *tmp = malloc(bytes ? bytes : 1);
+    if (!done || !tmp) {
+        free(done), free(tmp);
+        return fail("out of memory"), 0;
+    }
+    /* follow each cycle of the permutation: row j takes old row order[j] */
+    for (size_t i = 0; i < n; i++) {
+        if (done[i]) continue;
+        memcpy(tmp, x->v + i * c, bytes);
+        size_t j = i;
+        for (;;) {
+            done[j] = 1;
+            size_t k = order[j];
+            if (k == i) {
+                memcpy(x->v + j * c, tmp, bytes);
+                break;
+            }
+            memcpy(x->v + j * c, x->v + k * c, bytes);
+            j = k;
+        }
+    }
+    free(done);
+    free(tmp);
+    return 1;
+}
+
+/* ---- CSV ------------------------------------------------------------------------------------- */
+
+int csv_header(const char *path, strlist *names) {
+    names->n = 0;
+    names->s = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return fail("%s: %s", path, strerror(errno)), 0;
+    size_t cap = 0, len = 0, n_cap = 0;
+    char *field = NULL;
+    int c, quoted = 0, ok = 1, started = 0, at_start = 1;
+    /* a UTF-8 byte-order mark */
+    unsigned char bom[3];
+    size_t got = fread(bom, 1, 3, f);
+    if (!(got == 3 && bom[0] == 0xEF && bom[1] == 0xBB && bom[2] == 0xBF)) rewind(f);
+    for (;;) {
+        c = fgetc(f);
+        if (!started && (c == '\r' || c == '\n')) continue; /* blank lines before the header */
+        started = 1;
+        int end_field = 0, end_record = 0;
+        if (c == EOF) {
+            if (quoted) {
+                ok = 0;
+                fail("%s: the header ends inside a quoted name", path);
+                break;
+            }
+            end_field = end_record = 1;
+        } else if (quoted) {
+            if (c == '"') {
+                int d = fgetc(f);
+                if (d == '"') {
+                    c = '"';
+                } else {
+                    quoted = 0;
+                    if (d != EOF) ungetc(d, f);
+                    continue;
+                }
+            }
+        } else if (c == '"' && at_start) {
+            quoted = 1;
+            at_start = 0;
+            continue;
+        } else if (c == ',') {
+            end_field = 1;
+        } else if (c == '\r' || c == '\n') {
+            end_field = end_record = 1;
+        }
+        if (end_field) {
+            if (names->n == n_cap) {
+                n_cap = n_cap ? 2 * n_cap : 16;
+                char **s = realloc(names->s, n_cap * sizeof *s);
+                if (!s) {
+                    ok = 0;
+                    fail("out of memory");
+                    break;
+                }
+                names->s = s;
+            }
+            char *name = malloc(len + 1);
+            if (!name) {
+                ok = 0;
+                fail("out of memory");
+                break;
+            }
+            memcpy(name, field ? field : "", len);
+            name[len] = '\0';
+            names->s[names->n++] = name;
+            len = 0;
+            at_start = 1;
+            if (end_record) break;
+            continue;
+        }
+        if (len + 1 >= cap) {
+            cap = cap ? 2 * cap : 64;
+            char *g = realloc(field, cap);
+            if (!g || cap > ((size_t)1 << 26)) {
+                free(g);
+                field = NULL;
+                ok = 0;
+                fail("%s: the header is too long", path);
+                break;
+            }
+            field = g;
+        }
+        field[len++] = (char)c;
+        at_start = 0;
+    }
+    if (ferror(f) && ok) ok = 0, fail("%s: %s", path, strerror(errno));
+    fclose(f);
+    free(field);
+    if (ok && names->n == 1 && names->s[0][0] == '\0') ok = 0, fail("%s: the file is empty", path);
+    if (!ok) strlist_free(names);
+    return ok;
+}
+
+int read_table_for_prep(const char *path, const nnb_prep *prep, int need_target,
+                        nnb_table **out) {
+    *out = NULL;
+    strlist header;
+    if (!csv_header(path, &header)) return 0;
+    nnb_csv_options *o;
+    int ok = nnb_csv_options_create(&o) == NNB_OK;
+    size_t used = 0;
+    for (size_t j = 0; ok && j < header.n; j++) {
+        size_t i, n = nnb_prep_n_columns(prep);
+        const char *name;
+        int is_target = 0, is_text = 0;
+        for (i = 0; i < n; i++) {
+            nnb_prep_column_info(prep, i, &name, &is_target, &is_text, NULL);
+            if (strcmp(name, header.s[j]) == 0) break;
+        }
+        nnb_status st;
+        if (i == n || (is_target && !need_target))
+            st = nnb_csv_options_skip_column(o, header.s[j]); /* not read by the preparation */
+        else if (is_text)
+            st = nnb_csv_options_text_column(o, header.s[j]), used++;
+        else
+            st = NNB_OK, used++;
+        ok = st == NNB_OK;
+    }
+    if (!ok) {
+        fail_nnb();
+    } else if (used == 0) {
+        ok = 0;
+        fail("%s has none of the columns the model reads (%s, ...)", path,
+             nnb_prep_feature_name(prep, 0));
+    } else if (nnb_csv_read(out, path, o) != NNB_OK) {
+        ok = 0;
+        fail_nnb();
+    }
+    nnb_csv_options_free(o);
+    strlist_free(&header);
+    return ok;
+}
+
+int prep_rows(const nnb_prep *prep, const nnb_table *t, const size_t *rows, size_t n, mat *x,
+              mat *y) {
+    size_t nf = nnb_prep_n_features(prep), ny = nnb_prep_n_targets(prep);
+    if (y) y->v = NULL;
+    if (!mat_alloc(x, n, nf)) return 0;
+    if (y && !mat_alloc(y, n, ny)) {
+        mat_free(x);
+        return 0;
+    }
+    if (n && nnb_prep_apply(prep, t, rows, n, x->v, n * nf, y ? y->v : NULL,
+                            y ? n * ny : 0) != NNB_OK) {
+        fail_nnb();
+        mat_free(x);
+        if (y) mat_free(y);
+        return 0;
+    }
+    return 1;
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int class_strata(const nnb_table *t, const char *target, double **out, size_t *n_classes) {
+    size_t col, n = nnb_table_n_rows(t);
+    *out = NULL;
+    if (nnb_table_find_col(t, target, &col) != NNB_OK) return fail_nnb(), 0;
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) return fail("out of memory"), 0;
+    size_t k = 0;
+    if (!nnb_table_col_is_text(t, col)) {
+        nnb_table_get_column(t, col, v, n);
+        double *s = malloc((n ? n : 1) * sizeof *s);
+        if (!s) return free(v), fail("out of memory"), 0;
+        memcpy(s, v, n * sizeof *s);
+        qsort(s, n, sizeof *s, cmp_double);
+        for (size_t i = 0; i < n; i++) k += i == 0 || s[i] != s[i - 1];
+        free(s);
+    } else {
+        const char **s = malloc((n ? n : 1) * sizeof *s);
+        if (!s) return free(v), fail("out of memory"), 0;
+        for (size_t i = 0; i < n; i++) s[i] = nnb_table_get_text(t, i, col);
+        qsort(s, n, sizeof *s, cmp_str);
+        size_t m = 0; /* distinct, sorted, in place */
+        for (size_t i = 0; i < n; i++)
+            if (i == 0 || strcmp(s[i], s[m - 1]) != 0) s[m++] = s[i];
+        for (size_t i = 0; i < n; i++) {
+            const char *key = nnb_table_get_text(t, i, col);
+            const char **hit = bsearch(&key, s, m, sizeof *s, cmp_str);
+            v[i] = (double)(hit - s);
+        }
+        k = m;
+        free(s);
+    }
+    *out = v;
+    *n_classes = k;
+    return 1;
+}
+
+/* ---- loaded models --------------------------------------------------------------------------- */
+
+void model_close(model_info *mi) {
+    nnb_net_free(mi->net);
+    nnb_prep_free(mi->prep);
+    nnb_meta_free(mi->meta);
+    free(mi->labels);
+    memset(mi, 0, sizeof *mi);
+}
+
+int model_open(const char *path, model_info *mi) {
+    memset(mi, 0, sizeof *mi);
+    if (nnb_model_load(path, &mi->net, &mi->prep, &mi->meta) != NNB_OK) return fail_nnb(), 0;
+    size_t n_out = nnb_net_n_outputs(mi->net), n_layers = nnb_net_n_layers(mi->net);
+    nnb_activation out_act;
+    nnb_net_layer_info(mi->net, n_layers - 1, NULL, NULL, &out_act, NULL, NULL, NULL);
+    const char *task = nnb_meta_get(mi->meta, "task");
+    mi->target = "label";
+    if (nnb_prep_n_classes(mi->prep) > 0) {
+        mi->n_classes = nnb_prep_n_classes(mi->prep);
+    } else if (nnb_prep_n_targets(mi->prep) == 0 && task && strcmp(task, "classification") == 0) {
+        mi->n_classes = n_out == 1 ? 2 : n_out; /* an IDX model: labels in the metadata */
+    }
+    for (size_t i = 0; i < nnb_prep_n_columns(mi->prep); i++) {
+        const char *name;
+        int is_target;
+        nnb_prep_column_info(mi->prep, i, &name, &is_target, NULL, NULL);
+        if (is_target) {
+            mi->target = name;
+            break;
+        }
+    }
+    /* classes must map onto the outputs: one per output, or one sigmoid output for two */
+    if (mi->n_classes && mi->n_classes != n_out && !(n_out == 1 && mi->n_classes == 2))
+        mi->n_classes = 0;
+    mi->binary_sigmoid = mi->n_classes == 2 && n_out == 1;
+    if (mi->n_classes) {
+        mi->labels = calloc(mi->n_classes, sizeof *mi->labels);
+        if (!mi->labels) return model_close(mi), fail("out of memory"), 0;
+        for (size_t k = 0; k < mi->n_classes; k++) {
+            char key[32];
+            snprintf(key, sizeof key, "class.%zu", k);
+            const char *l = nnb_prep_class_label(mi->prep, k);
+            if (!l) l = nnb_meta_get(mi->meta, key);
+            mi->labels[k] = l ? l : digit_names[k % 10];
+        }
+    }
+    const char *ln = nnb_meta_get(mi->meta, "train.loss");
+    int li = -1;
+    for (int i = 0; ln && loss_names[i]; i++)
+        if (strcmp(ln, loss_names[i]) == 0) li = i;
+    if (li == NNB_LOSS_CE && out_act != NNB_ACT_SOFTMAX) li = -1;
+    if (li == NNB_LOSS_BCE && out_act != NNB_ACT_SIGMOID) li = -1;
+    if (li < 0)
+        li = out_act == NNB_ACT_SOFTMAX                      ? NNB_LOSS_CE
+             : out_act == NNB_ACT_SIGMOID && mi->n_classes ? NNB_LOSS_BCE
+                                                             : NNB_LOSS_MSE;
+    mi->loss = (nnb_loss)li;
+    return 1;
+}
+
+int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, mat *y) {
+    x->v = NULL;
+    if (y) y->v = NULL;
+    size_t n_in = nnb_net_n_inputs(mi->net);
+    if (df->idx) {
+        idx_spec s;
+        char err[256];
+        if (!idx_spec_parse(df->idx, &s, err, sizeof err)) return fail("--idx: %s", err), 0;
+        if (mi->prep && !nnb_prep_is_matrix(mi->prep))
+            return fail("the model was trained on CSV data; give it --csv"), 0;
+        mat yy;
+        if (!idx_read(&s, NNB_MNIST_TEST, x, &yy)) return 0;
+        if (x->cols != n_in) {
+            mat_free(x), mat_free(&yy);
+            return fail("the images have %zu pixels, the model %zu inputs", x->cols, n_in), 0;
+        }
+        if (mi->prep && nnb_prep_transform(mi->prep, x->v, x->rows, x->cols) != NNB_OK) {
+            mat_free(x), mat_free(&yy);
+            return fail_nnb(), 0;
+        }
+        if (want_y && nnb_net_n_outputs(mi->net) != 10) {
+            mat_free(x), mat_free(&yy);
+            return fail("the model has %zu outputs, the data 10 classes",
+                        nnb_net_n_outputs(mi->net)), 0;
+        }
+        if (y && want_y)
+            *y = yy;
+        else
+            mat_free(&yy);
+        return 1;
+    }
+    if (!mi->prep) return fail("the model has no data preparation, so nnblas cannot read CSV data "
+                               "for it"), 0;
+    if (nnb_prep_is_matrix(mi->prep))
+        return fail("the model was trained on IDX images; give it --idx"), 0;
+    if (want_y && nnb_prep_n_targets(mi->prep) == 0)
+        return fail("the model's preparation has no target column"), 0;
+    nnb_table *t;
+    if (!read_table_for_prep(df->csv, mi->prep, want_y, &t)) return 0;
+    int ok = prep_rows(mi->prep, t, NULL, nnb_table_n_rows(t), x, want_y ? y : NULL);
+    nnb_table_free(t);
+    return ok;
+}

@@ -1,0 +1,1096 @@
+/* nnblas train: read CSV or IDX data, prepare it, build a network, train it with progress, test
+ * it and save it (with its preparation, metadata and training state); or resume a saved one. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+const command cmd_train = {
+    "train",
+    "usage: nnblas train (--csv FILE --target COL | --idx fashion-mnist[:DIR] | --idx mnist:DIR)\n"
+    "                    [options] [--save FILE]\n"
+    "       nnblas train --resume FILE [--csv FILE | --idx SPEC] [training options] [--save FILE]\n"
+    "\n"
+    "Trains a network and prints its progress, then the test accuracy (classification) or the\n"
+    "test loss (regression) and the speed in samples/s. Progress: on a terminal a live bar\n"
+    "within each epoch; one line per epoch (every n-th epoch when there are more than 100).\n"
+    "\n"
+    "Data:\n"
+    "  --csv FILE            a CSV file with a header row\n"
+    "  --target COLS         the target column (several, comma-separated, for regression)\n"
+    "  --one-hot COLS        columns to one-hot encode (categories fitted on the training part)\n"
+    "  --standardize COLS|all|none\n"
+    "                        columns to standardise with the training part's mean and sample\n"
+    "                        standard deviation; all = every numeric feature (CSV default: none;\n"
+    "                        IDX: all, per pixel)\n"
+    "  --drop COLS           columns to leave out (not even read)\n"
+    "  --task auto|classification|regression\n"
+    "                        auto: classification for a text target, or a numeric one with only\n"
+    "                        whole values and at most 20 of them; else regression\n"
+    "  --idx fashion-mnist[:DIR] | mnist:DIR\n"
+    "                        an MNIST-style folder (Fashion-MNIST: /usr/share/datasets/fashion-mnist,\n"
+    "                        Debian package dataset-fashion-mnist); its own test part is the test set\n"
+    "  --test FRACTION       CSV: rows held out for the final test (default 0.2; stratified by class)\n"
+    "  --val FRACTION        training rows held out for validation each epoch (default 0)\n"
+    "  --seed N              seed of the split, the initial weights, the shuffles and dropout\n"
+    "                        (default 1)\n"
+    "\n"
+    "Network:\n"
+    "  --layers N,N,...      hidden layer sizes (default 64; \"\" for none)\n"
+    "  --activation A        hidden activation: relu (default), leaky-relu[:SLOPE], tanh, sigmoid,\n"
+    "                        identity\n"
+    "  --output A            output activation: auto (default: softmax for classes, identity for\n"
+    "                        regression), sigmoid (one output for two classes), softmax, identity,\n"
+    "                        tanh, relu, leaky-relu[:SLOPE]\n"
+    "  --loss L              auto (default: ce with softmax, bce with sigmoid classes, else mse),\n"
+    "                        ce, bce, mse, sse\n"
+    "  --bias, --no-bias     biases in every layer (default) or none\n"
+    "  --init I              auto (default: he for relu, else xavier), normal (sigma 1/sqrt(fan-in)),\n"
+    "                        xavier, he, orthogonal\n"
+    "  --dropout P           dropout on the hidden layers while training (default 0)\n"
+    "\n"
+    "Training:\n"
+    "  --optimizer O         adam (default), adamw, sgd, momentum, nesterov, rmsprop, lm\n"
+    "  --lr X                learning rate (default 0.001 for adam, adamw and rmsprop; 0.01 else)\n"
+    "  --epochs N            epochs to run (default 10; with --resume: epochs more)\n"
+    "  --batch N             rows per mini-batch (default 32; 0 = the whole training part)\n"
+    "  --reduction mean|sum  how a batch's losses combine (default mean)\n"
+    "  --weight-decay X      L2 weight decay (decoupled for adamw; default 0)\n"
+    "  --patience N          stop after N epochs without a better validation loss (or training\n"
+    "                        loss without --val) and keep the best weights (default 0: off)\n"
+    "  --threads N           OpenBLAS threads (default: OpenBLAS's own choice)\n"
+    "\n"
+    "Output:\n"
+    "  --save FILE           save the model (network, preparation, metadata, training state);\n"
+    "                        written atomically\n"
+    "  --resume FILE         continue training a saved model where it stopped, bit for bit as if\n"
+    "                        never interrupted: the network, preparation and training state come\n"
+    "                        from FILE, the data and training options default to those it was\n"
+    "                        trained with (data flags may name the data again)\n"
+    "  --quiet               no progress, only the results\n"
+    "  --json                one JSON object per epoch and a final summary object on stdout\n"
+    "  --help                this text\n"
+    "\n"
+    "An option given twice takes its last value.\n",
+};
+
+/* ---- options ---------------------------------------------------------------------------------- */
+
+enum {
+    O_CSV, O_IDX, O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP, O_TASK, O_TEST, O_VAL, O_SEED,
+    O_LAYERS, O_ACTIVATION, O_OUTPUT, O_LOSS, O_INIT, O_DROPOUT, O_OPTIMIZER, O_LR, O_EPOCHS,
+    O_BATCH, O_REDUCTION, O_WEIGHT_DECAY, O_PATIENCE, O_THREADS, O_SAVE, O_RESUME, N_OPT
+};
+
+static const char *const opt_names[N_OPT] = {
+    "--csv", "--idx", "--target", "--one-hot", "--standardize", "--drop", "--task", "--test",
+    "--val", "--seed", "--layers", "--activation", "--output", "--loss", "--init", "--dropout",
+    "--optimizer", "--lr", "--epochs", "--batch", "--reduction", "--weight-decay", "--patience",
+    "--threads", "--save", "--resume"};
+
+/* Settings a resumed run takes from the model's metadata when not given ("train.<name>"). */
+static const int resumable[] = {O_TEST,  O_VAL,       O_SEED,      O_LOSS,
+                                O_DROPOUT, O_OPTIMIZER, O_LR,     O_BATCH,
+                                O_REDUCTION, O_WEIGHT_DECAY, O_PATIENCE, O_THREADS};
+/* Options a resumed run cannot change: they shape the data, the split or the network. */
+static const int fixed_on_resume[] = {O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP, O_TASK, O_TEST,
+                                      O_VAL, O_SEED, O_LAYERS, O_ACTIVATION, O_OUTPUT, O_INIT};
+
+static const char *const act_names[] = {"identity", "sigmoid", "tanh", "relu", "leaky-relu",
+                                        "softmax", NULL};
+static const char *const init_names[] = {"normal", "xavier", "he", "orthogonal", NULL};
+static const char *const opt_kinds[] = {"sgd", "momentum", "nesterov", "adam", "adamw",
+                                        "rmsprop", "lm", NULL};
+static const char *const red_names[] = {"sum", "mean", NULL};
+static const char *const task_names[] = {"classification", "regression", NULL};
+
+typedef struct settings {
+    int task;                   /* -1 auto, 0 classification, 1 regression */
+    size_t layers[64], n_layers;
+    nnb_activation act;
+    double slope;               /* leaky ReLU */
+    int output;                 /* -1 auto, else nnb_activation */
+    double out_slope;
+    int loss;                   /* -1 auto, else nnb_loss */
+    int init;                   /* -1 auto, else nnb_init */
+    int bias;
+    double dropout;
+    nnb_optimizer opt;
+    double lr;                  /* NaN: the optimiser's default */
+    size_t epochs, batch, patience, threads;
+    nnb_reduction red;
+    double wd, val, test;
+    uint64_t seed;
+} settings;
+
+/* "relu", "leaky-relu:0.1" */
+static int parse_act(args *a, const char *opt, const char *s, nnb_activation *act, double *slope) {
+    char name[32];
+    const char *colon = strchr(s, ':');
+    size_t n = colon ? (size_t)(colon - s) : strlen(s);
+    snprintf(name, sizeof name, "%.*s", (int)(n < 31 ? n : 31), s);
+    int k = parse_choice(a, opt, name, act_names);
+    if (k < 0) return 0;
+    *act = (nnb_activation)k;
+    *slope = 0.01;
+    if (colon) {
+        if (k != NNB_ACT_LEAKY_RELU) {
+            a->status = usage_error(a->cmd, "%s: only leaky-relu takes a slope", opt);
+            return 0;
+        }
+        if (!parse_double(a, opt, colon + 1, slope)) return 0;
+        if (*slope < 0) {
+            a->status = usage_error(a->cmd, "%s: the slope must be >= 0", opt);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Parses every value into s; v[] holds the option strings (NULL: default). */
+static int parse_settings(args *a, const char *const v[N_OPT], settings *s) {
+    memset(s, 0, sizeof *s);
+    s->task = -1, s->output = -1, s->loss = -1, s->init = -1, s->bias = 1;
+    s->act = NNB_ACT_RELU, s->slope = 0.01, s->opt = NNB_OPT_ADAM, s->lr = NAN;
+    s->epochs = 10, s->batch = 32, s->red = NNB_REDUCTION_MEAN, s->test = 0.2, s->seed = 1;
+    s->n_layers = 1, s->layers[0] = 64;
+    int k;
+    if (v[O_TASK] && strcmp(v[O_TASK], "auto") != 0) {
+        if ((k = parse_choice(a, "--task", v[O_TASK], task_names)) < 0) return 0;
+        s->task = k;
+    }
+    if (v[O_LAYERS]) {
+        strlist l;
+        if (!strlist_split(v[O_LAYERS], &l)) return fail("out of memory"), 0;
+        int ok = l.n <= 64;
+        if (!ok) a->status = usage_error(a->cmd, "--layers: at most 64 hidden layers");
+        for (size_t i = 0; ok && i < l.n; i++) {
+            ok = parse_size(a, "--layers", l.s[i], &s->layers[i]);
+            if (ok && s->layers[i] == 0)
+                ok = 0, a->status = usage_error(a->cmd, "--layers: a layer of 0 units");
+        }
+        s->n_layers = l.n;
+        strlist_free(&l);
+        if (!ok) return 0;
+    }
+    if (v[O_ACTIVATION]) {
+        if (!parse_act(a, "--activation", v[O_ACTIVATION], &s->act, &s->slope)) return 0;
+        if (s->act == NNB_ACT_SOFTMAX)
+            return a->status = usage_error(a->cmd, "--activation: softmax is for the output "
+                                                   "layer only (--output softmax)"), 0;
+    }
+    if (v[O_OUTPUT] && strcmp(v[O_OUTPUT], "auto") != 0) {
+        nnb_activation o;
+        if (!parse_act(a, "--output", v[O_OUTPUT], &o, &s->out_slope)) return 0;
+        s->output = (int)o;
+    }
+    if (v[O_LOSS] && strcmp(v[O_LOSS], "auto") != 0) {
+        if ((k = parse_choice(a, "--loss", v[O_LOSS], loss_names)) < 0) return 0;
+        s->loss = k;
+    }
+    if (v[O_INIT] && strcmp(v[O_INIT], "auto") != 0) {
+        if ((k = parse_choice(a, "--init", v[O_INIT], init_names)) < 0) return 0;
+        s->init = k;
+    }
+    if (v[O_OPTIMIZER]) {
+        if ((k = parse_choice(a, "--optimizer", v[O_OPTIMIZER], opt_kinds)) < 0) return 0;
+        s->opt = (nnb_optimizer)k;
+    }
+    if (v[O_REDUCTION]) {
+        if ((k = parse_choice(a, "--reduction", v[O_REDUCTION], red_names)) < 0) return 0;
+        s->red = (nnb_reduction)k;
+    }
+    if (v[O_DROPOUT] && !parse_fraction(a, "--dropout", v[O_DROPOUT], &s->dropout)) return 0;
+    if (v[O_LR]) {
+        if (!parse_double(a, "--lr", v[O_LR], &s->lr)) return 0;
+        if (!(s->lr > 0)) return a->status = usage_error(a->cmd, "--lr must be > 0"), 0;
+    }
+    if (v[O_EPOCHS]) {
+        if (!parse_size(a, "--epochs", v[O_EPOCHS], &s->epochs)) return 0;
+        if (s->epochs == 0) return a->status = usage_error(a->cmd, "--epochs must be >= 1"), 0;
+    }
+    if (v[O_BATCH] && !parse_size(a, "--batch", v[O_BATCH], &s->batch)) return 0;
+    if (v[O_WEIGHT_DECAY] && !parse_double(a, "--weight-decay", v[O_WEIGHT_DECAY], &s->wd))
+        return 0;
+    if (s->wd < 0) return a->status = usage_error(a->cmd, "--weight-decay must be >= 0"), 0;
+    if (v[O_VAL] && !parse_fraction(a, "--val", v[O_VAL], &s->val)) return 0;
+    if (v[O_TEST] && !parse_fraction(a, "--test", v[O_TEST], &s->test)) return 0;
+    if (s->val + s->test >= 1)
+        return a->status = usage_error(a->cmd, "--val and --test leave no training rows"), 0;
+    if (v[O_PATIENCE] && !parse_size(a, "--patience", v[O_PATIENCE], &s->patience)) return 0;
+    if (v[O_THREADS]) {
+        if (!parse_size(a, "--threads", v[O_THREADS], &s->threads)) return 0;
+        if (s->threads > 1024)
+            return a->status = usage_error(a->cmd, "--threads: at most 1024"), 0;
+    }
+    if (v[O_SEED] && !parse_u64(a, "--seed", v[O_SEED], &s->seed)) return 0;
+    if (isnan(s->lr))
+        s->lr = s->opt == NNB_OPT_ADAM || s->opt == NNB_OPT_ADAMW || s->opt == NNB_OPT_RMSPROP
+                    ? 0.001
+                    : 0.01;
+    return 1;
+}
+
+/* ---- data ------------------------------------------------------------------------------------- */
+
+/* The prepared data of a run. */
+typedef struct prepared {
+    mat xtr, ytr, xval, yval, xte, yte;
+    nnb_prep *prep;         /* owned */
+    int classification;
+    size_t n_classes;
+    const char **labels;    /* n_classes (strings owned by prep or static) */
+    const char *target;     /* the target's name */
+    size_t n_rows;          /* rows read (CSV: the file; IDX: the training part) */
+    char source[4200];      /* "csv:FILE" or "idx:SPEC", stored in the metadata */
+} prepared;
+
+static void prepared_free(prepared *d) {
+    mat_free(&d->xtr), mat_free(&d->ytr), mat_free(&d->xval), mat_free(&d->yval);
+    mat_free(&d->xte), mat_free(&d->yte);
+    nnb_prep_free(d->prep);
+    free(d->labels);
+}
+
+static int set_labels(prepared *d, const idx_spec *idx) {
+    d->labels = calloc(d->n_classes ? d->n_classes : 1, sizeof *d->labels);
+    if (!d->labels) return fail("out of memory"), 0;
+    for (size_t k = 0; k < d->n_classes; k++)
+        d->labels[k] = idx ? idx_class_name(idx, k) : nnb_prep_class_label(d->prep, k);
+    return 1;
+}
+
+/* Is every cell of text column `col` a number? */
+static int text_is_numeric(const nnb_table *t, size_t col) {
+    double v;
+    for (size_t r = 0; r < nnb_table_n_rows(t); r++)
+        if (!is_number(nnb_table_get_text(t, r, col), &v)) return 0;
+    return 1;
+}
+
+/* Reads the CSV with `text` columns as text and `drop` columns skipped. */
+static int read_csv(const char *path, const strlist *text, const strlist *drop, nnb_table **t) {
+    nnb_csv_options *o;
+    if (nnb_csv_options_create(&o) != NNB_OK) return fail_nnb(), 0;
+    nnb_status st = NNB_OK;
+    for (size_t i = 0; i < text->n && st == NNB_OK; i++)
+        st = nnb_csv_options_text_column(o, text->s[i]);
+    for (size_t i = 0; i < drop->n && st == NNB_OK; i++)
+        st = nnb_csv_options_skip_column(o, drop->s[i]);
+    if (st == NNB_OK) st = nnb_csv_read(t, path, o);
+    nnb_csv_options_free(o);
+    return st == NNB_OK ? 1 : (fail_nnb(), 0);
+}
+
+/* The target is a class label: text, or few whole numbers. */
+static int looks_like_classes(const nnb_table *t, size_t col, size_t n_distinct) {
+    if (nnb_table_col_is_text(t, col)) return 1;
+    size_t n = nnb_table_n_rows(t);
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) return 0;
+    nnb_table_get_column(t, col, v, n);
+    int whole = 1;
+    for (size_t i = 0; i < n && whole; i++) whole = v[i] == floor(v[i]);
+    free(v);
+    return whole && n_distinct <= 20;
+}
+
+/* Splits rows into train, test and validation parts and applies the (fitted, or to be fitted
+ * on the training part) preparation to each. */
+static int split_apply(prepared *d, const nnb_table *t, const settings *s, const double *strata,
+                       int fit) {
+    size_t n = nnb_table_n_rows(t), n_train, n_test, n_val;
+    size_t *order = malloc((n ? n : 1) * sizeof *order);
+    if (!order) return fail("out of memory"), 0;
+    int ok = 0;
+    if (nnb_split(n, s->test, s->val, s->seed, strata, strata ? n : 0, order, n, &n_train,
+                  &n_test, &n_val) != NNB_OK) {
+        fail_nnb();
+    } else if (fit && nnb_prep_fit(d->prep, t, order, n_train) != NNB_OK) {
+        fail_nnb();
+    } else {
+        ok = prep_rows(d->prep, t, order, n_train, &d->xtr, &d->ytr) &&
+             prep_rows(d->prep, t, order + n_train, n_test, &d->xte, &d->yte) &&
+             prep_rows(d->prep, t, order + n_train + n_test, n_val, &d->xval, &d->yval);
+    }
+    free(order);
+    return ok;
+}
+
+/* CSV data for a new model: find the column kinds, decide the task, configure and fit the
+ * preparation on the training part. */
+static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
+    strlist header = {0}, targets = {0}, onehot = {0}, stand = {0}, drop = {0};
+    nnb_table *t = NULL;
+    double *strata = NULL;
+    int ok = 0;
+    if (!strlist_split(df->target, &targets) || !strlist_split(df->onehot ? df->onehot : "", &onehot) ||
+        !strlist_split(df->standardize ? df->standardize : "", &stand) ||
+        !strlist_split(df->drop ? df->drop : "", &drop)) {
+        fail("out of memory");
+        goto done;
+    }
+    if (targets.n == 0) {
+        a->status = usage_error(a->cmd, "--target names no column");
+        goto done;
+    }
+    int all = stand.n == 1 && strcmp(stand.s[0], "all") == 0;
+    int none = stand.n == 1 && strcmp(stand.s[0], "none") == 0;
+    if (!csv_header(df->csv, &header)) goto done;
+    const strlist *lists[4] = {&targets, &onehot, all || none ? NULL : &stand, &drop};
+    const char *flags[4] = {"--target", "--one-hot", "--standardize", "--drop"};
+    for (int l = 0; l < 4; l++)
+        for (size_t i = 0; lists[l] && i < lists[l]->n; i++)
+            if (!strlist_has(&header, lists[l]->s[i])) {
+                fail("%s: %s has no column '%s'", flags[l], df->csv, lists[l]->s[i]);
+                goto done;
+            }
+    for (size_t i = 0; i < targets.n; i++)
+        if (strlist_has(&drop, targets.s[i]) || strlist_has(&onehot, targets.s[i])) {
+            a->status = usage_error(a->cmd, "the target '%s' is also in --drop or --one-hot",
+                                    targets.s[i]);
+            goto done;
+        }
+    if (targets.n > 1 && s->task == 0) {
+        a->status = usage_error(a->cmd, "classification takes one --target column");
+        goto done;
+    }
+    /* read the target (unless several: regression) and the one-hot columns as text first; those
+     * that turn out to hold only numbers are read again as numbers (sorted numerically) */
+    strlist cand = {0};
+    cand.s = calloc(onehot.n + 1, sizeof *cand.s);
+    if (!cand.s) {
+        fail("out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < onehot.n; i++) cand.s[cand.n++] = onehot.s[i];
+    if (targets.n == 1 && s->task != 1) cand.s[cand.n++] = targets.s[0];
+    ok = read_csv(df->csv, &cand, &drop, &t);
+    if (ok) {
+        size_t n_text = 0;
+        for (size_t i = 0; i < cand.n; i++) {
+            size_t col;
+            nnb_table_find_col(t, cand.s[i], &col);
+            if (!text_is_numeric(t, col)) cand.s[n_text++] = cand.s[i];
+        }
+        if (n_text < cand.n) {
+            cand.n = n_text;
+            nnb_table_free(t);
+            t = NULL;
+            ok = read_csv(df->csv, &cand, &drop, &t);
+        }
+    }
+    free(cand.s); /* the names belong to onehot and targets */
+    if (!ok) goto done;
+    ok = 0;
+    d->n_rows = nnb_table_n_rows(t);
+
+    /* the task */
+    size_t tcol, n_distinct = 0;
+    nnb_table_find_col(t, targets.s[0], &tcol);
+    if (targets.n == 1 && !class_strata(t, targets.s[0], &strata, &n_distinct)) goto done;
+    if (s->task < 0)
+        s->task = targets.n == 1 && (looks_like_classes(t, tcol, n_distinct) || s->loss == NNB_LOSS_CE ||
+                                     s->output == NNB_ACT_SOFTMAX)
+                      ? 0
+                      : 1;
+    if (s->task == 1 && targets.n == 1 && nnb_table_col_is_text(t, tcol)) {
+        fail("the target '%s' holds text; it cannot be a regression target", targets.s[0]);
+        goto done;
+    }
+    d->classification = s->task == 0;
+    if (d->classification && n_distinct < 2) {
+        fail("the target '%s' has only %zu class", targets.s[0], n_distinct);
+        goto done;
+    }
+    d->target = NULL;
+    /* outputs: softmax one-hot, or one sigmoid output for two classes */
+    nnb_target_kind kind = NNB_TARGET_VALUES;
+    if (d->classification) {
+        if (s->output < 0) s->output = NNB_ACT_SOFTMAX;
+        if (s->output != NNB_ACT_SOFTMAX && s->output != NNB_ACT_SIGMOID) {
+            a->status = usage_error(a->cmd, "classification needs --output softmax or sigmoid");
+            goto done;
+        }
+        kind = s->output == NNB_ACT_SIGMOID && n_distinct == 2 ? NNB_TARGET_INDEX
+                                                                : NNB_TARGET_ONEHOT;
+    } else {
+        if (s->output < 0) s->output = NNB_ACT_IDENTITY;
+        if (s->output == NNB_ACT_SOFTMAX) {
+            a->status = usage_error(a->cmd, "--output softmax is for classification");
+            goto done;
+        }
+    }
+    if (nnb_prep_create(&d->prep) != NNB_OK) {
+        fail_nnb();
+        goto done;
+    }
+    nnb_status st = NNB_OK;
+    for (size_t i = 0; i < targets.n && st == NNB_OK; i++)
+        st = nnb_prep_set_target(d->prep, targets.s[i], kind);
+    for (size_t i = 0; i < onehot.n && st == NNB_OK; i++) st = nnb_prep_onehot(d->prep, onehot.s[i]);
+    if (all && st == NNB_OK) st = nnb_prep_scale(d->prep, NULL, NNB_SCALE_STANDARD);
+    for (size_t i = 0; !all && !none && i < stand.n && st == NNB_OK; i++)
+        st = nnb_prep_scale(d->prep, stand.s[i], NNB_SCALE_STANDARD);
+    if (st != NNB_OK) {
+        /* conflicting roles come from the flags */
+        a->status = usage_error(a->cmd, "%s", nnb_last_error());
+        goto done;
+    }
+    if (!split_apply(d, t, s, d->classification ? strata : NULL, 1)) goto done;
+    d->n_classes = nnb_prep_n_classes(d->prep);
+    if (!set_labels(d, NULL)) goto done;
+    for (size_t i = 0; i < nnb_prep_n_columns(d->prep); i++) {
+        const char *name;
+        int is_target;
+        nnb_prep_column_info(d->prep, i, &name, &is_target, NULL, NULL);
+        if (is_target && !d->target) d->target = name;
+    }
+    ok = 1;
+done:
+    free(strata);
+    nnb_table_free(t);
+    strlist_free(&header), strlist_free(&targets), strlist_free(&onehot), strlist_free(&stand);
+    strlist_free(&drop);
+    return ok;
+}
+
+/* CSV data for a resumed model: its preparation reads the file; the split is redone from the
+ * stored seed and fractions. */
+static int csv_resume(const data_flags *df, const settings *s, prepared *d) {
+    nnb_table *t;
+    if (nnb_prep_is_matrix(d->prep))
+        return fail("the model was trained on IDX images; give it --idx"), 0;
+    d->n_classes = nnb_prep_n_classes(d->prep);
+    if (d->classification && !set_labels(d, NULL)) return 0;
+    if (!read_table_for_prep(df->csv, d->prep, 1, &t)) return 0;
+    double *strata = NULL;
+    size_t k;
+    d->n_rows = nnb_table_n_rows(t);
+    int ok = (!d->classification || class_strata(t, d->target, &strata, &k)) &&
+             split_apply(d, t, s, strata, 0);
+    free(strata);
+    nnb_table_free(t);
+    return ok;
+}
+
+/* IDX data: the training part (less a validation part), the test part, standardised per pixel
+ * with statistics of the training rows (fitted now, or stored in the resumed model). */
+static int idx_data(args *a, const data_flags *df, const settings *s, prepared *d, int fit,
+                    idx_spec *spec) {
+    char err[256];
+    if (!idx_spec_parse(df->idx, spec, err, sizeof err)) {
+        if (fit) return a->status = usage_error(a->cmd, "--idx: %s", err), 0;
+        return fail("%s", err), 0;
+    }
+    if (!fit && !nnb_prep_is_matrix(d->prep))
+        return fail("the model was trained on CSV data; give it --csv"), 0;
+    int none = df->standardize && strcmp(df->standardize, "none") == 0;
+    if (df->standardize && !none && strcmp(df->standardize, "all") != 0)
+        return a->status = usage_error(a->cmd, "--standardize: IDX images take all or none"), 0;
+    mat x, y;
+    if (!idx_read(spec, NNB_MNIST_TRAIN, &x, &y)) return 0;
+    if (!idx_read(spec, NNB_MNIST_TEST, &d->xte, &d->yte)) return mat_free(&x), mat_free(&y), 0;
+    size_t n = x.rows, n_train = n, n_val = 0;
+    d->n_rows = n;
+    if (s->val > 0) {
+        size_t *order = malloc(n * sizeof *order);
+        double *strata = malloc(n * sizeof *strata); /* the class of each row */
+        if (!order || !strata) {
+            free(order), free(strata);
+            return mat_free(&x), mat_free(&y), fail("out of memory"), 0;
+        }
+        for (size_t i = 0; i < n; i++) strata[i] = (double)predicted_class(y.v + i * 10, 10);
+        int ok = nnb_split(n, 0.0, s->val, s->seed, strata, n, order, n, &n_train, NULL,
+                           &n_val) == NNB_OK ||
+                 (fail_nnb(), 0);
+        ok = ok && permute_rows(&x, order) && permute_rows(&y, order);
+        free(order);
+        free(strata);
+        if (!ok) return mat_free(&x), mat_free(&y), 0;
+    }
+    /* the training rows are first, the validation rows last: views, no copies */
+    if (fit) {
+        if (nnb_prep_create(&d->prep) != NNB_OK ||
+            nnb_prep_fit_matrix(d->prep, x.v, n_train, x.cols,
+                                none ? NNB_SCALE_NONE : NNB_SCALE_STANDARD) != NNB_OK)
+            return mat_free(&x), mat_free(&y), fail_nnb(), 0;
+    }
+    if (nnb_prep_transform(d->prep, x.v, x.rows, x.cols) != NNB_OK ||
+        nnb_prep_transform(d->prep, d->xte.v, d->xte.rows, d->xte.cols) != NNB_OK)
+        return mat_free(&x), mat_free(&y), fail_nnb(), 0;
+    d->xtr = x, d->ytr = y; /* owned by d from here on */
+    d->xtr.rows = d->ytr.rows = n_train;
+    if (n_val) {
+        /* copies of the validation rows, so that each matrix owns its buffer */
+        if (!(d->xval.v = malloc(n_val * x.cols * sizeof(double))) ||
+            !(d->yval.v = malloc(n_val * 10 * sizeof(double))))
+            return fail("out of memory"), 0;
+        memcpy(d->xval.v, x.v + n_train * x.cols, n_val * x.cols * sizeof(double));
+        memcpy(d->yval.v, y.v + n_train * 10, n_val * 10 * sizeof(double));
+        d->xval.rows = d->yval.rows = n_val;
+        d->xval.cols = x.cols;
+        d->yval.cols = 10;
+    }
+    d->classification = 1;
+    d->n_classes = 10;
+    d->target = "label";
+    return set_labels(d, spec);
+}
+
+/* ---- progress ----------------------------------------------------------------------------------- */
+
+enum { SHOW_NONE, SHOW_LINES, SHOW_BAR, SHOW_JSON };
+
+typedef struct progress {
+    int show;
+    size_t n_epochs;                 /* epochs of this run: first_epoch + 1 .. last_epoch */
+    size_t first_epoch, last_epoch;
+    int synced;
+    size_t n_train;
+    double epoch_start, last_draw, secs_done;
+    size_t done;
+    size_t every;                    /* print every n-th epoch (lines and bar) */
+    double loss_sum;
+    size_t loss_n;
+    int bar_drawn;
+} progress;
+
+static double seconds_left(const progress *p, double in_epoch_fraction) {
+    if (p->done == 0 && in_epoch_fraction <= 0) return NAN;
+    double per_epoch = p->done ? p->secs_done / (double)p->done
+                               : (now_seconds() - p->epoch_start) / in_epoch_fraction;
+    double remaining = (double)(p->last_epoch - p->first_epoch - p->done) - in_epoch_fraction;
+    return per_epoch * remaining;
+}
+
+/* The epochs of this run, from the first callback: the library counts epochs across runs. */
+static void sync_epochs(progress *p, size_t epoch) {
+    if (p->done > 0 || p->synced) return;
+    p->first_epoch = epoch - 1;
+    p->last_epoch = p->first_epoch + p->n_epochs;
+    p->synced = 1;
+}
+
+/* Columns of the terminal on stdout (80 if unknown). */
+static int terminal_columns(void) {
+    struct winsize w;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col >= 20) return w.ws_col;
+    return 80;
+}
+
+static int on_batch(size_t epoch, size_t batch, size_t n_batches, double batch_loss, void *ud) {
+    progress *p = ud;
+    sync_epochs(p, epoch);
+    p->loss_sum += batch_loss;
+    p->loss_n++;
+    double t = now_seconds();
+    if (p->show != SHOW_BAR || (t - p->last_draw < 0.1 && batch < n_batches)) return 0;
+    p->last_draw = t;
+    double frac = (double)batch / (double)n_batches, el = t - p->epoch_start;
+    double sps = el > 0 ? frac * (double)p->n_train / el : 0;
+    char left[32], head[64], rest[160], bar[31];
+    fmt_duration(left, seconds_left(p, frac));
+    snprintf(head, sizeof head, "epoch %zu/%zu", epoch, p->last_epoch);
+    snprintf(rest, sizeof rest, " %3.0f%%  loss %.4f  %.0f samples/s  %s left", 100 * frac,
+             p->loss_sum / (double)p->loss_n, sps, left);
+    /* one line that fits the terminal, or the redraw would wrap */
+    int room = terminal_columns() - 1 - (int)strlen(head) - (int)strlen(rest) - 3;
+    int width = room > 30 ? 30 : room;
+    if (width >= 5) {
+        int fill = (int)(frac * width);
+        for (int i = 0; i < width; i++) bar[i] = i < fill ? '=' : i == fill ? '>' : ' ';
+        bar[width] = '\0';
+        printf("\r%s [%s]%s\033[K", head, bar, rest);
+    } else {
+        printf("\r%.*s%.*s\033[K", terminal_columns() - 1, head,
+               terminal_columns() - 1 - (int)strlen(head), rest);
+    }
+    fflush(stdout);
+    p->bar_drawn = 1;
+    return 0;
+}
+
+static void print_metric(const char *name, double v) {
+    if (!isnan(v)) printf("  %s %.4f", name, v);
+}
+
+static int on_epoch(const nnb_net *net, size_t epoch, double train_loss, double val_loss,
+                    double train_acc, double val_acc, double seconds, double sps, int went_up,
+                    void *ud) {
+    (void)net, (void)went_up;
+    progress *p = ud;
+    sync_epochs(p, epoch);
+    p->done++;
+    p->secs_done += seconds;
+    double left = seconds_left(p, 0);
+    if (p->show == SHOW_JSON) {
+        printf("{\"event\":\"epoch\",\"epoch\":%zu,\"epochs\":%zu,\"train_loss\":", epoch,
+               p->last_epoch);
+        json_num(stdout, train_loss);
+        fputs(",\"train_accuracy\":", stdout);
+        json_num(stdout, train_acc);
+        fputs(",\"val_loss\":", stdout);
+        json_num(stdout, val_loss);
+        fputs(",\"val_accuracy\":", stdout);
+        json_num(stdout, val_acc);
+        fputs(",\"seconds\":", stdout);
+        json_num(stdout, seconds);
+        fputs(",\"samples_per_s\":", stdout);
+        json_num(stdout, sps);
+        fputs(",\"seconds_left\":", stdout);
+        json_num(stdout, left);
+        fputs("}\n", stdout);
+    } else if (p->show != SHOW_NONE && p->done % p->every != 0 && p->done != 1 &&
+               epoch != p->last_epoch) {
+        /* long runs print every p->every-th epoch, about 100 lines */
+    } else if (p->show != SHOW_NONE) {
+        char l[32];
+        fmt_duration(l, left);
+        if (p->bar_drawn) fputs("\r\033[K", stdout);
+        int w = snprintf(NULL, 0, "%zu", p->last_epoch);
+        printf("epoch %*zu/%zu  loss %.4f", w, epoch, p->last_epoch, train_loss);
+        print_metric("acc", train_acc);
+        print_metric("val loss", val_loss);
+        print_metric("val acc", val_acc);
+        printf("  %.1f s  %.0f samples/s", seconds, sps);
+        printf(epoch < p->last_epoch ? "  %s left\n" : "\n", l);
+    }
+    fflush(stdout);
+    p->bar_drawn = 0;
+    p->loss_sum = 0;
+    p->loss_n = 0;
+    p->epoch_start = now_seconds();
+    return 0;
+}
+
+/* ---- the run ------------------------------------------------------------------------------------ */
+
+/* The command line, shell-quoted where needed, for the metadata. */
+static char *command_line(int argc, char **argv) {
+    size_t len = 8;
+    for (int i = 0; i < argc; i++) len += 4 * strlen(argv[i]) + 3;
+    char *s = malloc(len), *p = s;
+    if (!s) return NULL;
+    p += sprintf(p, "nnblas");
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int plain = *a != '\0';
+        for (const char *c = a; *c && plain; c++)
+            plain = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                           "-_=.,:/+@%", *c) != NULL;
+        *p++ = ' ';
+        if (plain) {
+            p += sprintf(p, "%s", a);
+            continue;
+        }
+        *p++ = '\'';
+        for (const char *c = a; *c; c++) {
+            if (*c == '\'')
+                p += sprintf(p, "'\\''");
+            else
+                *p++ = *c;
+        }
+        *p++ = '\'';
+    }
+    *p = '\0';
+    return s;
+}
+
+static nnb_status meta_num(nnb_meta *m, const char *key, double v) {
+    char buf[32];
+    if (isnan(v)) return NNB_OK;
+    fmt_double(buf, v);
+    return nnb_meta_set(m, key, buf);
+}
+
+static nnb_status meta_size(nnb_meta *m, const char *key, unsigned long long v) {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%llu", v);
+    return nnb_meta_set(m, key, buf);
+}
+
+/* The network for new training. */
+static int build_net(const settings *s, const prepared *d, nnb_net **out) {
+    nnb_net *net;
+    size_t n_in = d->xtr.cols, n_out = d->ytr.cols;
+    nnb_status st = nnb_net_create(&net, n_in);
+    for (size_t l = 0; l < s->n_layers && st == NNB_OK; l++) {
+        st = nnb_net_add_dense(net, s->layers[l], s->act, s->bias);
+        if (st == NNB_OK && s->act == NNB_ACT_LEAKY_RELU)
+            st = nnb_net_set_leaky_slope(net, l, s->slope);
+    }
+    if (st == NNB_OK) st = nnb_net_add_dense(net, n_out, (nnb_activation)s->output, s->bias);
+    if (st == NNB_OK && s->output == NNB_ACT_LEAKY_RELU)
+        st = nnb_net_set_leaky_slope(net, s->n_layers, s->out_slope);
+    int relu = s->act == NNB_ACT_RELU || s->act == NNB_ACT_LEAKY_RELU;
+    nnb_init init = s->init >= 0 ? (nnb_init)s->init
+                    : relu && s->n_layers ? NNB_INIT_HE_NORMAL
+                                          : NNB_INIT_XAVIER_UNIFORM;
+    if (st == NNB_OK) st = nnb_net_init(net, init, s->seed);
+    if (st != NNB_OK) {
+        if (net) nnb_net_free(net);
+        return fail_nnb(), 0;
+    }
+    *out = net;
+    return 1;
+}
+
+static void describe_net(const nnb_net *net) {
+    printf("network: %zu", nnb_net_n_inputs(net));
+    int all_bias = 1, no_bias = 1;
+    for (size_t l = 0; l < nnb_net_n_layers(net); l++) {
+        size_t n_out;
+        nnb_activation act;
+        int bias;
+        nnb_net_layer_info(net, l, NULL, &n_out, &act, &bias, NULL, NULL);
+        printf(" -> %zu %s", n_out, act_names[act]);
+        all_bias &= bias, no_bias &= !bias;
+    }
+    printf("%s (%zu parameters)\n", all_bias ? "" : no_bias ? ", no biases" : ", some biases",
+           nnb_net_n_params(net));
+}
+
+int run_train(int argc, char **argv) {
+    const char *v[N_OPT] = {0};
+    int bias_flag = -1, quiet = 0, json = 0;
+    args a = {argc, argv, 2, &cmd_train, 0};
+    while (a.i < argc && a.status == 0) {
+        const char *val;
+        int k, found = 0;
+        if (arg_flag(&a, "--help")) {
+            fputs(cmd_train.help, stdout);
+            return EXIT_OK;
+        }
+        if (arg_flag(&a, "--bias")) bias_flag = 1, found = 1;
+        else if (arg_flag(&a, "--no-bias")) bias_flag = 0, found = 1;
+        else if (arg_flag(&a, "--quiet")) quiet = 1, found = 1;
+        else if (arg_flag(&a, "--json")) json = 1, found = 1;
+        for (k = 0; k < N_OPT && !found; k++)
+            if (arg_value(&a, opt_names[k], &val)) {
+                found = 1;
+                v[k] = val; /* a later option overrides an earlier one */
+            }
+        if (!found)
+            a.status = usage_error(&cmd_train, "unknown %s '%s'",
+                                   argv[a.i][0] == '-' ? "option" : "argument", argv[a.i]);
+    }
+    if (a.status) return a.status;
+    int resume = v[O_RESUME] != NULL;
+    if (v[O_CSV] && v[O_IDX])
+        return usage_error(&cmd_train, "give either --csv or --idx, not both");
+    if (resume) {
+        for (size_t i = 0; i < sizeof fixed_on_resume / sizeof fixed_on_resume[0]; i++)
+            if (v[fixed_on_resume[i]])
+                return usage_error(&cmd_train,
+                                   "%s cannot be changed when resuming: it comes from the model",
+                                   opt_names[fixed_on_resume[i]]);
+        if (bias_flag >= 0)
+            return usage_error(&cmd_train, "--bias/--no-bias cannot be changed when resuming");
+    } else {
+        if (!v[O_CSV] && !v[O_IDX]) return usage_error(&cmd_train, "no data: give --csv or --idx");
+        if (v[O_CSV] && !v[O_TARGET]) return usage_error(&cmd_train, "--csv needs --target");
+        if (v[O_IDX]) {
+            for (int k = O_TARGET; k <= O_TEST; k++)
+                if (v[k] && k != O_STANDARDIZE && k != O_TASK)
+                    return usage_error(&cmd_train, "%s is for CSV data%s", opt_names[k],
+                                       k == O_TEST ? "; the IDX sets have their own test part"
+                                                   : "");
+            if (v[O_TASK] && strcmp(v[O_TASK], "regression") == 0)
+                return usage_error(&cmd_train, "IDX data is classification");
+        }
+    }
+    settings s;
+    if (!parse_settings(&a, v, &s)) return a.status ? a.status : EXIT_FAIL;
+    if (bias_flag >= 0) s.bias = bias_flag;
+    if (v[O_IDX] && s.output >= 0 && s.output != NNB_ACT_SOFTMAX && s.output != NNB_ACT_SIGMOID)
+        return usage_error(&cmd_train, "classification needs --output softmax or sigmoid");
+
+    /* a resumed run: the model, and its settings where not given */
+    model_info mi = {0};
+    prepared d;
+    memset(&d, 0, sizeof d);
+    nnb_net *net = NULL;
+    nnb_meta *meta = NULL;
+    data_flags df = {v[O_CSV], v[O_IDX], v[O_TARGET], v[O_ONEHOT], v[O_STANDARDIZE], v[O_DROP],
+                     v[O_TASK]};
+    int status = EXIT_FAIL;
+    idx_spec spec;
+    if (resume) {
+        if (!model_open(v[O_RESUME], &mi)) return EXIT_FAIL;
+        if (!mi.prep) {
+            model_close(&mi);
+            return fail("%s has no data preparation; nnblas train cannot resume it",
+                        v[O_RESUME]);
+        }
+        char keys[sizeof resumable / sizeof resumable[0]][32];
+        for (size_t i = 0; i < sizeof resumable / sizeof resumable[0]; i++) {
+            int k = resumable[i];
+            snprintf(keys[i], sizeof keys[i], "train.%s", opt_names[k] + 2);
+            if (!v[k]) v[k] = nnb_meta_get(mi.meta, keys[i]);
+        }
+        a.status = 0;
+        if (!parse_settings(&a, v, &s)) {
+            model_close(&mi);
+            return fail("%s: its training settings (metadata train.*) cannot be read",
+                        v[O_RESUME]);
+        }
+        const char *src = nnb_meta_get(mi.meta, "data");
+        if (!df.csv && !df.idx) {
+            if (src && strncmp(src, "csv:", 4) == 0)
+                df.csv = src + 4;
+            else if (src && strncmp(src, "idx:", 4) == 0)
+                df.idx = src + 4;
+            else {
+                model_close(&mi);
+                return usage_error(&cmd_train, "%s does not say what data it was trained on; "
+                                               "give --csv or --idx", v[O_RESUME]);
+            }
+        }
+        net = mi.net, mi.net = NULL;
+        d.prep = mi.prep, mi.prep = NULL;
+        meta = mi.meta, mi.meta = NULL;
+        d.classification = mi.n_classes > 0;
+        d.target = mi.target;
+    }
+    if (s.threads && nnb_set_num_threads((int)s.threads) != NNB_OK) {
+        fail_nnb();
+        goto done;
+    }
+
+    /* the data */
+    int ok;
+    if (df.idx)
+        ok = idx_data(&a, &df, &s, &d, !resume, &spec);
+    else if (resume)
+        ok = csv_resume(&df, &s, &d);
+    else
+        ok = csv_fresh(&a, &df, &s, &d);
+    if (!ok) {
+        status = a.status ? a.status : EXIT_FAIL;
+        goto done;
+    }
+    snprintf(d.source, sizeof d.source, "%s:%s", df.idx ? "idx" : "csv", df.idx ? df.idx : df.csv);
+    if (resume && (d.xtr.cols != nnb_net_n_inputs(net) || d.ytr.cols != nnb_net_n_outputs(net))) {
+        fail("the data gives %zu inputs and %zu outputs, the model has %zu and %zu", d.xtr.cols,
+             d.ytr.cols, nnb_net_n_inputs(net), nnb_net_n_outputs(net));
+        goto done;
+    }
+    if (d.xtr.rows == 0) {
+        fail("no training rows are left");
+        goto done;
+    }
+
+    /* the network and its loss */
+    if (df.idx && s.output < 0) s.output = NNB_ACT_SOFTMAX;
+    if (!resume && !build_net(&s, &d, &net)) goto done;
+    nnb_activation out_act;
+    nnb_net_layer_info(net, nnb_net_n_layers(net) - 1, NULL, NULL, &out_act, NULL, NULL, NULL);
+    if (s.loss < 0)
+        s.loss = resume ? (int)mi.loss
+                 : out_act == NNB_ACT_SOFTMAX                        ? NNB_LOSS_CE
+                 : out_act == NNB_ACT_SIGMOID && d.classification ? NNB_LOSS_BCE
+                                                                     : NNB_LOSS_MSE;
+    if ((s.loss == NNB_LOSS_CE && out_act != NNB_ACT_SOFTMAX) ||
+        (s.loss == NNB_LOSS_BCE && out_act != NNB_ACT_SIGMOID)) {
+        status = usage_error(&cmd_train, "--loss %s needs a %s output layer", loss_name(s.loss),
+                             s.loss == NNB_LOSS_CE ? "softmax" : "sigmoid");
+        goto done;
+    }
+    if (!resume && nnb_meta_create(&meta) != NNB_OK) {
+        fail_nnb();
+        goto done;
+    }
+    if (v[O_SAVE] && !check_writable(v[O_SAVE])) goto done;
+
+    progress p = {0};
+    p.show = json ? (quiet ? SHOW_NONE : SHOW_JSON)
+             : quiet ? SHOW_NONE
+             : isatty(STDOUT_FILENO) ? SHOW_BAR
+                                     : SHOW_LINES;
+    p.n_epochs = p.last_epoch = s.epochs;
+    p.n_train = d.xtr.rows;
+    p.every = s.epochs > 100 ? (s.epochs + 99) / 100 : 1;
+    if (!json && !quiet) {
+        printf("data: %s (%s), %zu rows: %zu training, %zu validation, %zu test\n", d.source + 4,
+               df.idx ? "IDX" : "CSV", d.n_rows + (df.idx ? d.xte.rows : 0), d.xtr.rows,
+               d.xval.rows, d.xte.rows);
+        if (d.classification) {
+            printf("task: classification of '%s', %zu classes (", d.target, d.n_classes);
+            for (size_t k = 0; k < d.n_classes && k < 12; k++)
+                printf("%s%s", k ? ", " : "", d.labels[k]);
+            printf("%s)\n", d.n_classes > 12 ? ", ..." : "");
+        } else {
+            printf("task: regression of %zu target%s\n", d.ytr.cols, d.ytr.cols > 1 ? "s" : "");
+        }
+        describe_net(net);
+        char batch[32];
+        snprintf(batch, sizeof batch, s.batch ? "batch %zu" : "full batch", s.batch);
+        printf("training: %s, lr %g, %s, loss %s (%s), %zu epochs%s%s\n", opt_kinds[s.opt], s.lr,
+               batch, loss_name(s.loss), red_names[s.red], s.epochs,
+               resume ? " more, resumed from " : "", resume ? v[O_RESUME] : "");
+    }
+
+    nnb_train_opts *opts = NULL;
+    nnb_history *hist = NULL;
+    nnb_status st = nnb_train_opts_create(&opts);
+    if (st == NNB_OK) st = nnb_history_create(&hist);
+    if (st == NNB_OK) st = nnb_train_opts_set_epochs(opts, s.epochs);
+    if (st == NNB_OK) st = nnb_train_opts_set_batch_size(opts, s.batch);
+    if (st == NNB_OK) st = nnb_train_opts_set_loss(opts, (nnb_loss)s.loss, s.red);
+    if (st == NNB_OK) st = nnb_train_opts_set_optimizer(opts, s.opt, s.lr);
+    if (st == NNB_OK) st = nnb_train_opts_set_weight_decay(opts, s.wd);
+    if (st == NNB_OK && s.dropout > 0) st = nnb_train_opts_set_dropout(opts, s.dropout);
+    if (st == NNB_OK && d.xval.rows)
+        st = nnb_train_opts_set_validation(opts, d.xval.v, d.yval.v, d.xval.rows);
+    if (st == NNB_OK && s.patience) st = nnb_train_opts_set_early_stopping(opts, s.patience, 1);
+    if (st == NNB_OK) st = nnb_train_opts_set_epoch_callback(opts, on_epoch, &p);
+    if (st == NNB_OK && p.show == SHOW_BAR)
+        st = nnb_train_opts_set_batch_callback(opts, on_batch, &p);
+    double t0 = now_seconds();
+    p.epoch_start = p.last_draw = t0;
+    if (st == NNB_OK)
+        st = nnb_train(net, opts, d.xtr.v, d.xtr.rows, d.xtr.cols, d.ytr.v, d.ytr.cols, hist);
+    double wall = now_seconds() - t0;
+    if (p.bar_drawn) fputs("\r\033[K", stdout);
+    nnb_train_opts_free(opts);
+    if (st != NNB_OK) {
+        fail_nnb();
+        nnb_history_free(hist);
+        goto done;
+    }
+
+    /* results */
+    size_t n_ep = nnb_history_len(hist), best_epoch = 0;
+    int stopped = 0;
+    double last[8]; /* the last epoch's record */
+    for (int f = 0; f < 8; f++) {
+        double *all = n_ep ? malloc(n_ep * sizeof *all) : NULL;
+        last[f] = all && nnb_history_get(hist, (nnb_history_field)f, all, n_ep) == NNB_OK
+                      ? all[n_ep - 1]
+                      : NAN;
+        free(all);
+    }
+    nnb_history_summary(hist, &best_epoch, NULL, &stopped);
+    nnb_history_free(hist);
+    const char *before = nnb_meta_get(meta, "train.epochs");
+    size_t total_epochs = n_ep ? (size_t)last[NNB_HIST_EPOCH]
+                               : resume && before ? (size_t)strtoull(before, NULL, 10) : 0;
+    double sps = p.secs_done > 0 ? (double)d.xtr.rows * (double)n_ep / p.secs_done : NAN;
+    double test_loss = NAN, test_acc = NAN;
+    if (d.xte.rows &&
+        nnb_net_evaluate(net, d.xte.v, d.xte.rows, d.xte.cols, d.yte.v, d.yte.cols,
+                         (nnb_loss)s.loss, NNB_REDUCTION_MEAN, &test_loss, &test_acc) != NNB_OK) {
+        fail_nnb();
+        goto done;
+    }
+    if (!d.classification) test_acc = NAN;
+
+    /* metadata, then the file */
+    if (v[O_SAVE]) {
+        char *cmdline = command_line(argc, argv), date[32];
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        st = cmdline ? NNB_OK : NNB_E_NOMEM;
+        if (st == NNB_OK) st = nnb_meta_set(meta, "nnblas.version", nnb_version_string());
+        if (st == NNB_OK) st = nnb_meta_set(meta, "saved", date);
+        if (st == NNB_OK) st = nnb_meta_set(meta, "command", cmdline);
+        if (st == NNB_OK) st = nnb_meta_set(meta, "data", d.source);
+        if (st == NNB_OK)
+            st = nnb_meta_set(meta, "task", d.classification ? "classification" : "regression");
+        for (size_t k = 0; st == NNB_OK && df.idx && k < d.n_classes; k++) {
+            char key[32];
+            snprintf(key, sizeof key, "class.%zu", k);
+            st = nnb_meta_set(meta, key, d.labels[k]);
+        }
+        if (st == NNB_OK) st = meta_size(meta, "train.seed", s.seed);
+        if (st == NNB_OK && !df.idx) st = meta_num(meta, "train.test", s.test);
+        if (st == NNB_OK) st = meta_num(meta, "train.val", s.val);
+        if (st == NNB_OK) st = nnb_meta_set(meta, "train.optimizer", opt_kinds[s.opt]);
+        if (st == NNB_OK) st = meta_num(meta, "train.lr", s.lr);
+        if (st == NNB_OK) st = meta_size(meta, "train.batch", s.batch);
+        if (st == NNB_OK) st = nnb_meta_set(meta, "train.loss", loss_name(s.loss));
+        if (st == NNB_OK) st = nnb_meta_set(meta, "train.reduction", red_names[s.red]);
+        if (st == NNB_OK) st = meta_num(meta, "train.weight-decay", s.wd);
+        if (st == NNB_OK) st = meta_num(meta, "train.dropout", s.dropout);
+        if (st == NNB_OK) st = meta_size(meta, "train.patience", s.patience);
+        if (st == NNB_OK) st = meta_size(meta, "train.threads", s.threads); /* 0: OpenBLAS's */
+        if (st == NNB_OK) st = meta_size(meta, "train.epochs", total_epochs);
+        if (st == NNB_OK) st = meta_num(meta, "train.samples_per_s", round(sps));
+        if (st == NNB_OK) st = meta_num(meta, "result.train_loss", last[NNB_HIST_TRAIN_LOSS]);
+        if (st == NNB_OK)
+            st = meta_num(meta, "result.train_accuracy", last[NNB_HIST_TRAIN_ACC]);
+        if (st == NNB_OK) st = meta_num(meta, "result.val_loss", last[NNB_HIST_VAL_LOSS]);
+        if (st == NNB_OK) st = meta_num(meta, "result.val_accuracy", last[NNB_HIST_VAL_ACC]);
+        if (st == NNB_OK && d.xte.rows) st = meta_size(meta, "result.test_rows", d.xte.rows);
+        if (st == NNB_OK) st = meta_num(meta, "result.test_loss", test_loss);
+        if (st == NNB_OK) st = meta_num(meta, "result.test_accuracy", test_acc);
+        free(cmdline);
+        if (st == NNB_OK) st = nnb_model_save(v[O_SAVE], net, d.prep, meta, 1);
+        if (st != NNB_OK) {
+            fail_nnb();
+            goto done;
+        }
+    }
+    if (json) {
+        printf("{\"event\":\"summary\",\"task\":\"%s\",\"epochs\":%zu,\"epochs_run\":%zu,"
+               "\"stopped_early\":%s,\"best_epoch\":%zu,\"train_rows\":%zu,\"val_rows\":%zu,"
+               "\"test_rows\":%zu,\"train_loss\":",
+               d.classification ? "classification" : "regression", total_epochs, n_ep,
+               stopped ? "true" : "false", best_epoch, d.xtr.rows, d.xval.rows, d.xte.rows);
+        json_num(stdout, last[NNB_HIST_TRAIN_LOSS]);
+        fputs(",\"train_accuracy\":", stdout);
+        json_num(stdout, last[NNB_HIST_TRAIN_ACC]);
+        fputs(",\"val_loss\":", stdout);
+        json_num(stdout, last[NNB_HIST_VAL_LOSS]);
+        fputs(",\"val_accuracy\":", stdout);
+        json_num(stdout, last[NNB_HIST_VAL_ACC]);
+        fputs(",\"test_loss\":", stdout);
+        json_num(stdout, test_loss);
+        fputs(",\"test_accuracy\":", stdout);
+        json_num(stdout, test_acc);
+        fputs(",\"samples_per_s\":", stdout);
+        json_num(stdout, sps);
+        fputs(",\"seconds\":", stdout);
+        json_num(stdout, wall);
+        fputs(",\"model\":", stdout);
+        if (v[O_SAVE])
+            json_str(stdout, v[O_SAVE]);
+        else
+            fputs("null", stdout);
+        fputs("}\n", stdout);
+    } else {
+        if (stopped && n_ep == 0)
+            printf("stopped before the first epoch ended: no step lowered the loss%s\n",
+                   s.opt == NNB_OPT_LM ? " (the damping passed its limit)" : "");
+        else if (stopped)
+            printf("stopped early; kept the weights of epoch %zu\n", best_epoch);
+        if (d.xte.rows && d.classification)
+            printf("test accuracy %.4f  (test loss %.4f, %zu rows)\n", test_acc, test_loss,
+                   d.xte.rows);
+        else if (d.xte.rows)
+            printf("test loss %.6g  (%s, mean per row, %zu rows)\n", test_loss, loss_name(s.loss),
+                   d.xte.rows);
+        else
+            printf("no test rows (--test 0); final training loss %.6g\n",
+                   last[NNB_HIST_TRAIN_LOSS]);
+        char w[32];
+        fmt_duration(w, wall);
+        if (n_ep) printf("%zu epoch%s in %s: %.0f samples/s\n", n_ep, n_ep == 1 ? "" : "s", w, sps);
+        if (v[O_SAVE]) printf("saved %s\n", v[O_SAVE]);
+    }
+    status = EXIT_OK;
+done:
+    fflush(stdout);
+    prepared_free(&d);
+    nnb_net_free(net);
+    nnb_meta_free(meta);
+    model_close(&mi);
+    return status;
+}

@@ -1,0 +1,348 @@
+/* The nnblas command: messages, strict argument parsing, number and JSON/CSV output, atomic
+ * files. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* ---- messages -------------------------------------------------------------------------------- */
+
+int usage_error(const command *cmd, const char *fmt, ...) {
+    fprintf(stderr, "nnblas %s: ", cmd->name);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    /* the usage is the help's first paragraph */
+    const char *end = strstr(cmd->help, "\n\n");
+    int n = end ? (int)(end - cmd->help) : (int)strlen(cmd->help);
+    fprintf(stderr, "\n%.*s\nTry 'nnblas %s --help' for more.\n", n, cmd->help, cmd->name);
+    return EXIT_USAGE;
+}
+
+int fail(const char *fmt, ...) {
+    fputs("nnblas: error: ", stderr);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EXIT_FAIL;
+}
+
+int fail_nnb(void) { return fail("%s", nnb_last_error()); }
+
+/* ---- arguments ------------------------------------------------------------------------------- */
+
+int arg_value(args *a, const char *name, const char **value) {
+    const char *s = a->argv[a->i];
+    size_t n = strlen(name);
+    if (strncmp(s, name, n) != 0) return 0;
+    if (s[n] == '=') {
+        *value = s + n + 1;
+        a->i++;
+        return 1;
+    }
+    if (s[n] != '\0') return 0;
+    if (a->i + 1 >= a->argc) {
+        *value = NULL;
+        a->status = usage_error(a->cmd, "%s needs a value", name);
+        a->i++;
+        return 1;
+    }
+    *value = a->argv[a->i + 1];
+    a->i += 2;
+    return 1;
+}
+
+int arg_flag(args *a, const char *name) {
+    if (strcmp(a->argv[a->i], name) != 0) return 0;
+    a->i++;
+    return 1;
+}
+
+static int bad_value(args *a, const char *opt, const char *s, const char *what) {
+    a->status = usage_error(a->cmd, "%s: '%s' is not %s", opt, s, what);
+    return 0;
+}
+
+int parse_u64(args *a, const char *opt, const char *s, uint64_t *out) {
+    uint64_t v = 0;
+    if (!*s) return bad_value(a, opt, s, "a whole number");
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9') return bad_value(a, opt, s, "a whole number");
+        unsigned d = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - d) / 10) return bad_value(a, opt, s, "a whole number in range");
+        v = v * 10 + d;
+    }
+    *out = v;
+    return 1;
+}
+
+int parse_size(args *a, const char *opt, const char *s, size_t *out) {
+    uint64_t v;
+    if (!parse_u64(a, opt, s, &v)) return 0;
+    if (v > SIZE_MAX) return bad_value(a, opt, s, "a whole number in range");
+    *out = (size_t)v;
+    return 1;
+}
+
+int is_number(const char *s, double *out) {
+    /* decimal only: [+-]digits[.digits][e[+-]digits], as the CSV reader accepts */
+    const char *p = s;
+    if (*p == '+' || *p == '-') p++;
+    int digits = 0;
+    while (*p >= '0' && *p <= '9') p++, digits++;
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9') p++, digits++;
+    }
+    if (!digits) return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-') p++;
+        if (*p < '0' || *p > '9') return 0;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    if (*p) return 0;
+    errno = 0;
+    double v = strtod(s, NULL); /* the tool never changes the "C" locale */
+    if (!isfinite(v)) return 0;
+    *out = v;
+    return 1;
+}
+
+int parse_double(args *a, const char *opt, const char *s, double *out) {
+    if (!is_number(s, out)) return bad_value(a, opt, s, "a number");
+    return 1;
+}
+
+int parse_fraction(args *a, const char *opt, const char *s, double *out) {
+    if (!is_number(s, out) || *out < 0 || *out >= 1)
+        return bad_value(a, opt, s, "a fraction in [0, 1)");
+    return 1;
+}
+
+int parse_choice(args *a, const char *opt, const char *s, const char *const *names) {
+    for (int i = 0; names[i]; i++)
+        if (strcmp(s, names[i]) == 0) return i;
+    char list[512] = "";
+    size_t n = 0;
+    for (int i = 0; names[i] && n < sizeof list; i++)
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", names[i]);
+    a->status = usage_error(a->cmd, "%s: '%s' is not one of %s", opt, s, list);
+    return -1;
+}
+
+int strlist_split(const char *s, strlist *out) {
+    out->n = 0;
+    out->s = NULL;
+    if (!*s) return 1;
+    size_t n = 1;
+    for (const char *p = s; *p; p++) n += *p == ',';
+    out->s = calloc(n, sizeof *out->s);
+    if (!out->s) return 0;
+    const char *start = s;
+    for (;;) {
+        const char *end = strchr(start, ',');
+        size_t len = end ? (size_t)(end - start) : strlen(start);
+        char *item = malloc(len + 1);
+        if (!item) {
+            strlist_free(out);
+            return 0;
+        }
+        memcpy(item, start, len);
+        item[len] = '\0';
+        out->s[out->n++] = item;
+        if (!end) break;
+        start = end + 1;
+    }
+    return 1;
+}
+
+void strlist_free(strlist *l) {
+    for (size_t i = 0; i < l->n; i++) free(l->s[i]);
+    free(l->s);
+    l->s = NULL;
+    l->n = 0;
+}
+
+int strlist_has(const strlist *l, const char *s) {
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->s[i], s) == 0) return 1;
+    return 0;
+}
+
+/* ---- output ---------------------------------------------------------------------------------- */
+
+void fmt_double(char buf[32], double v) {
+    if (isnan(v)) {
+        strcpy(buf, "nan");
+        return;
+    }
+    if (isinf(v)) {
+        strcpy(buf, v > 0 ? "inf" : "-inf");
+        return;
+    }
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
+/* Length of the UTF-8 sequence starting at s, or 0 if it is not valid. */
+static size_t utf8_len(const unsigned char *s) {
+    if (s[0] < 0x80) return 1;
+    size_t n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
+    if (n == 0 || (n == 3 && s[0] > 0xEF)) return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80) return 0;
+    if (n == 3 && ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] >= 0xA0))) return 0;
+    if (n == 4 && ((s[0] == 0xF0 && s[1] < 0x90) || (s[0] == 0xF4 && s[1] >= 0x90))) return 0;
+    return n;
+}
+
+void json_str(FILE *f, const char *s) {
+    fputc('"', f);
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') {
+            fputc('\\', f);
+            fputc(c, f);
+            p++;
+        } else if (c == '\n') {
+            fputs("\\n", f), p++;
+        } else if (c == '\t') {
+            fputs("\\t", f), p++;
+        } else if (c == '\r') {
+            fputs("\\r", f), p++;
+        } else if (c < 0x20 || c == 0x7F) {
+            fprintf(f, "\\u%04x", c), p++;
+        } else {
+            size_t n = utf8_len(p);
+            if (n == 0) {
+                fputs("\\ufffd", f);
+                p++;
+            } else {
+                fwrite(p, 1, n, f);
+                p += n;
+            }
+        }
+    }
+    fputc('"', f);
+}
+
+void json_num(FILE *f, double v) {
+    char buf[32];
+    if (!isfinite(v)) {
+        fputs("null", f);
+        return;
+    }
+    fmt_double(buf, v);
+    fputs(buf, f);
+}
+
+void csv_field(FILE *f, const char *s) {
+    if (!*s || strpbrk(s, ",\"\r\n") || s[0] == ' ' || s[strlen(s) - 1] == ' ') {
+        fputc('"', f);
+        for (; *s; s++) {
+            if (*s == '"') fputc('"', f);
+            fputc(*s, f);
+        }
+        fputc('"', f);
+    } else {
+        fputs(s, f);
+    }
+}
+
+double now_seconds(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+void fmt_duration(char buf[32], double s) {
+    if (!isfinite(s) || s < 0) s = 0;
+    if (s < 9.95)
+        snprintf(buf, 32, "%.1f s", s);
+    else if (s < 60)
+        snprintf(buf, 32, "%.0f s", s);
+    else if (s < 3600)
+        snprintf(buf, 32, "%d min %02d s", (int)(s / 60), (int)fmod(s, 60));
+    else
+        snprintf(buf, 32, "%d h %02d min", (int)(s / 3600), (int)fmod(s / 60, 60));
+}
+
+/* ---- atomic files ---------------------------------------------------------------------------- */
+
+int atomic_open(atomic_file *af, const char *path) {
+    af->f = NULL;
+    af->path = path;
+    size_t n = strlen(path);
+    af->tmp = malloc(n + 11);
+    if (!af->tmp) return fail("out of memory"), 0;
+    memcpy(af->tmp, path, n);
+    memcpy(af->tmp + n, ".tmpXXXXXX", 11);
+    int fd = mkstemp(af->tmp);
+    if (fd < 0) {
+        fail("cannot create a file next to %s: %s", path, strerror(errno));
+        free(af->tmp);
+        af->tmp = NULL;
+        return 0;
+    }
+    /* the mode a new file gets (mkstemp makes 0600): 0666 less the umask */
+    mode_t mask = umask(022);
+    umask(mask);
+    (void)fchmod(fd, 0666 & ~mask);
+    af->f = fdopen(fd, "w");
+    if (!af->f) {
+        fail("cannot write %s: %s", af->tmp, strerror(errno));
+        close(fd);
+        unlink(af->tmp);
+        free(af->tmp);
+        af->tmp = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+void atomic_abort(atomic_file *af) {
+    if (af->f) fclose(af->f);
+    if (af->tmp) {
+        unlink(af->tmp);
+        free(af->tmp);
+    }
+    af->f = NULL;
+    af->tmp = NULL;
+}
+
+int atomic_commit(atomic_file *af) {
+    int err = 0;
+    if (fflush(af->f) != 0 || ferror(af->f)) err = errno ? errno : EIO;
+    if (!err && fsync(fileno(af->f)) != 0) err = errno;
+    if (fclose(af->f) != 0 && !err) err = errno ? errno : EIO;
+    af->f = NULL;
+    if (!err && rename(af->tmp, af->path) != 0) err = errno;
+    if (err) {
+        fail("writing %s: %s", af->path, strerror(err));
+        atomic_abort(af);
+        return 0;
+    }
+    free(af->tmp);
+    af->tmp = NULL;
+    return 1;
+}
+
+int check_writable(const char *path) {
+    atomic_file af;
+    if (!atomic_open(&af, path)) return 0;
+    atomic_abort(&af);
+    return 1;
+}

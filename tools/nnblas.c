@@ -1,0 +1,467 @@
+/*
+ * nnblas: train, evaluate and apply dense networks from the command line, on CSV or IDX data.
+ *
+ *   nnblas train    --csv FILE --target COL [...] | --idx fashion-mnist   [--save FILE]
+ *   nnblas eval     --model FILE (--csv FILE | --idx SPEC)
+ *   nnblas predict  --model FILE (--csv FILE | --idx SPEC) [--out FILE]
+ *   nnblas info     --model FILE
+ *
+ * Exit status: 0 success, 1 failure ("nnblas: error: ..." on stderr), 2 usage error.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char main_help[] =
+    "usage: nnblas COMMAND [options]\n"
+    "       nnblas --help | --version\n"
+    "\n"
+    "Dense neural networks on a CPU (float64, OpenBLAS), from CSV or IDX data.\n"
+    "\n"
+    "Commands:\n"
+    "  train     train a network (or resume a saved one) and save it with its data preparation\n"
+    "  eval      loss, accuracy and confusion matrix of a saved model on labelled data\n"
+    "  predict   a saved model's predictions for new data, as CSV\n"
+    "  info      what a model file holds: network, preparation, metadata\n"
+    "\n"
+    "'nnblas COMMAND --help' describes a command's options. Exit status: 0 success, 1 failure,\n"
+    "2 usage error.\n";
+
+const command cmd_eval = {
+    "eval",
+    "usage: nnblas eval --model FILE (--csv FILE | --idx fashion-mnist[:DIR] | --idx mnist:DIR)\n"
+    "                   [--json]\n"
+    "\n"
+    "Evaluates a saved model on labelled data: every row of the CSV file (prepared with the\n"
+    "model's own preparation; the target column must be there), or the test part of an IDX set.\n"
+    "Prints the loss (the model's training loss, mean per row), and for classification the\n"
+    "accuracy and the confusion matrix; for regression the RMSE and MAE of each target in the\n"
+    "data's units.\n"
+    "\n"
+    "  --model FILE   a model saved by nnblas train (or nnb_model_save)\n"
+    "  --csv FILE     labelled CSV data with the columns the model was trained on\n"
+    "  --idx SPEC     an MNIST-style folder; its test part is evaluated\n"
+    "  --json         one JSON object instead of text\n"
+    "  --help         this text\n",
+};
+
+const command cmd_predict = {
+    "predict",
+    "usage: nnblas predict --model FILE (--csv FILE | --idx SPEC) [--out FILE]\n"
+    "\n"
+    "Applies a saved model to new data and writes its predictions as CSV, one row per input row\n"
+    "in the same order. The model's preparation (one-hot categories, scaling) is applied to the\n"
+    "columns it names; other columns, and the target if present, are ignored. Classification:\n"
+    "the predicted class, then one probability column per class (p_<class>; for one sigmoid\n"
+    "output, the probability of the second class). Regression: the predicted targets, in the\n"
+    "data's units. Numbers are written in their shortest exact form.\n"
+    "\n"
+    "  --model FILE   a model saved by nnblas train (or nnb_model_save)\n"
+    "  --csv FILE     the data (a header row; the target column may be absent)\n"
+    "  --idx SPEC     the test images of an MNIST-style folder\n"
+    "  --out FILE     write there (atomically) instead of to standard output\n"
+    "  --help         this text\n",
+};
+
+const command cmd_info = {
+    "info",
+    "usage: nnblas info --model FILE [--params-hex]\n"
+    "\n"
+    "Describes a model file: the network (layers, activations, parameter count), the data\n"
+    "preparation (columns, scalings, categories, classes) and the metadata.\n"
+    "\n"
+    "  --model FILE    the model file\n"
+    "  --params-hex    print only the parameters, one per line, as the 16 hex digits of their\n"
+    "                  IEEE-754 bits (to compare models bit for bit)\n"
+    "  --help          this text\n",
+};
+
+static const char *const act_text[] = {"identity", "sigmoid", "tanh", "relu", "leaky-relu",
+                                       "softmax"};
+
+/* Parses `--model FILE`, data flags and the given extra flags of eval, predict and info. */
+typedef struct common {
+    const char *model, *csv, *idx, *out;
+    int json, params_hex;
+} common;
+
+static int parse_common(int argc, char **argv, const command *cmd, int data, int want_out,
+                        int want_json, int want_hex, common *c) {
+    memset(c, 0, sizeof *c);
+    args a = {argc, argv, 2, cmd, 0};
+    while (a.i < argc && !a.status) {
+        const char *v = NULL;
+        if (arg_flag(&a, "--help")) {
+            fputs(cmd->help, stdout);
+            return -1;
+        } else if (arg_value(&a, "--model", &v)) {
+            c->model = v;
+        } else if (data && arg_value(&a, "--csv", &v)) {
+            c->csv = v;
+        } else if (data && arg_value(&a, "--idx", &v)) {
+            c->idx = v;
+        } else if (want_out && arg_value(&a, "--out", &v)) {
+            c->out = v;
+        } else if (want_json && arg_flag(&a, "--json")) {
+            c->json = 1;
+        } else if (want_hex && arg_flag(&a, "--params-hex")) {
+            c->params_hex = 1;
+        } else {
+            return usage_error(cmd, "unknown %s '%s'", argv[a.i][0] == '-' ? "option" : "argument",
+                               argv[a.i]);
+        }
+    }
+    if (a.status) return a.status;
+    if (!c->model) return usage_error(cmd, "--model is required");
+    if (data && !c->csv && !c->idx) return usage_error(cmd, "give --csv or --idx");
+    if (data && c->csv && c->idx) return usage_error(cmd, "give either --csv or --idx, not both");
+    return 0;
+}
+
+/* Loads the model and reads the data the flags name, prepared (and y, the targets, if want_y). */
+static int open_with_data(const common *c, int want_y, model_info *mi, mat *x, mat *y) {
+    if (!model_open(c->model, mi)) return 0;
+    data_flags df = {c->csv, c->idx, NULL, NULL, NULL, NULL, NULL};
+    if (model_data(mi, &df, want_y, x, y)) return 1;
+    model_close(mi);
+    return 0;
+}
+
+/* ---- eval --------------------------------------------------------------------------------------- */
+
+static const char *loss_long(nnb_loss l) {
+    switch (l) {
+    case NNB_LOSS_CE: return "cross-entropy";
+    case NNB_LOSS_BCE: return "binary cross-entropy";
+    case NNB_LOSS_SSE: return "half the sum of squared errors";
+    default: return "mean squared error";
+    }
+}
+
+int run_eval(int argc, char **argv) {
+    common c;
+    int r = parse_common(argc, argv, &cmd_eval, 1, 0, 1, 0, &c);
+    if (r) return r < 0 ? EXIT_OK : r;
+    model_info mi;
+    mat x, y;
+    if (!open_with_data(&c, 1, &mi, &x, &y)) return EXIT_FAIL;
+    size_t rows = x.rows, n_out = nnb_net_n_outputs(mi.net);
+    double loss = NAN, acc = NAN;
+    double *yhat = malloc((rows * n_out > 0 ? rows * n_out : 1) * sizeof *yhat);
+    size_t K = mi.n_classes, *conf = calloc(K * K + 1, sizeof *conf);
+    double *err2 = calloc(y.cols + 1, sizeof *err2), *err1 = calloc(y.cols + 1, sizeof *err1);
+    int status = EXIT_FAIL;
+    if (!yhat || !conf || !err2 || !err1) {
+        fail("out of memory");
+        goto done;
+    }
+    if (rows == 0) {
+        fail("the data has no rows");
+        goto done;
+    }
+    if (nnb_net_evaluate(mi.net, x.v, rows, x.cols, y.v, y.cols, mi.loss, NNB_REDUCTION_MEAN,
+                         &loss, &acc) != NNB_OK ||
+        nnb_net_predict(mi.net, x.v, rows, x.cols, yhat, rows * n_out) != NNB_OK) {
+        fail_nnb();
+        goto done;
+    }
+    if (K) {
+        size_t right = 0;
+        for (size_t i = 0; i < rows; i++) {
+            size_t t = predicted_class(y.v + i * y.cols, y.cols);
+            size_t p = predicted_class(yhat + i * n_out, n_out);
+            conf[t * K + p]++;
+            right += t == p;
+        }
+        acc = (double)right / (double)rows;
+    } else {
+        /* regression: errors in the data's units */
+        if (mi.prep && nnb_prep_n_targets(mi.prep) == n_out &&
+            nnb_prep_target_kind(mi.prep) == NNB_TARGET_VALUES &&
+            (nnb_prep_inverse_targets(mi.prep, yhat, rows, n_out) != NNB_OK ||
+             nnb_prep_inverse_targets(mi.prep, y.v, rows, n_out) != NNB_OK)) {
+            fail_nnb();
+            goto done;
+        }
+        for (size_t i = 0; i < rows; i++)
+            for (size_t j = 0; j < n_out; j++) {
+                double e = yhat[i * n_out + j] - y.v[i * y.cols + j];
+                err2[j] += e * e;
+                err1[j] += fabs(e);
+            }
+    }
+    if (c.json) {
+        printf("{\"rows\":%zu,\"loss\":", rows);
+        json_num(stdout, loss);
+        printf(",\"loss_function\":\"%s\",\"accuracy\":", loss_name(mi.loss));
+        json_num(stdout, K ? acc : NAN);
+        if (K) {
+            fputs(",\"classes\":[", stdout);
+            for (size_t k = 0; k < K; k++) {
+                if (k) fputc(',', stdout);
+                json_str(stdout, mi.labels[k]);
+            }
+            fputs("],\"confusion\":[", stdout);
+            for (size_t t = 0; t < K; t++) {
+                fputs(t ? ",[" : "[", stdout);
+                for (size_t p = 0; p < K; p++) printf("%s%zu", p ? "," : "", conf[t * K + p]);
+                fputc(']', stdout);
+            }
+            fputc(']', stdout);
+        } else {
+            fputs(",\"targets\":[", stdout);
+            for (size_t j = 0; j < n_out; j++) {
+                fputs(j ? ",{\"name\":" : "{\"name\":", stdout);
+                const char *name = mi.prep ? nnb_prep_target_name(mi.prep, j) : NULL;
+                json_str(stdout, name ? name : "y");
+                fputs(",\"rmse\":", stdout);
+                json_num(stdout, sqrt(err2[j] / (double)rows));
+                fputs(",\"mae\":", stdout);
+                json_num(stdout, err1[j] / (double)rows);
+                fputc('}', stdout);
+            }
+            fputc(']', stdout);
+        }
+        fputs("}\n", stdout);
+    } else {
+        printf("rows %zu\nloss %.6g (%s, mean per row)\n", rows, loss, loss_long(mi.loss));
+        if (K) {
+            printf("accuracy %.4f\n", acc);
+            printf("confusion matrix (rows: true class, columns: predicted class)\n");
+            size_t w = 5, lw = 0;
+            for (size_t i = 0; i < K * K; i++) {
+                int d = snprintf(NULL, 0, "%zu", conf[i]);
+                if ((size_t)d + 1 > w) w = (size_t)d + 1;
+            }
+            for (size_t k = 0; k < K; k++)
+                if (strlen(mi.labels[k]) > lw) lw = strlen(mi.labels[k]);
+            if (lw > 20) lw = 20;
+            printf("%*s", (int)(lw + 6), "");
+            for (size_t p = 0; p < K; p++) printf("%*zu", (int)w, p);
+            putchar('\n');
+            for (size_t t = 0; t < K; t++) {
+                printf("%4zu %-*.*s ", t, (int)lw, (int)lw, mi.labels[t]);
+                for (size_t p = 0; p < K; p++) printf("%*zu", (int)w, conf[t * K + p]);
+                putchar('\n');
+            }
+        } else {
+            for (size_t j = 0; j < n_out; j++) {
+                const char *name = mi.prep ? nnb_prep_target_name(mi.prep, j) : NULL;
+                printf("%s: RMSE %.6g, MAE %.6g\n", name ? name : "y",
+                       sqrt(err2[j] / (double)rows), err1[j] / (double)rows);
+            }
+        }
+    }
+    status = EXIT_OK;
+done:
+    free(yhat), free(conf), free(err1), free(err2);
+    mat_free(&x), mat_free(&y);
+    model_close(&mi);
+    return status;
+}
+
+/* ---- predict ---------------------------------------------------------------------------------- */
+
+int run_predict(int argc, char **argv) {
+    common c;
+    int r = parse_common(argc, argv, &cmd_predict, 1, 1, 0, 0, &c);
+    if (r) return r < 0 ? EXIT_OK : r;
+    model_info mi;
+    mat x;
+    if (!open_with_data(&c, 0, &mi, &x, NULL)) return EXIT_FAIL;
+    size_t rows = x.rows, n_out = nnb_net_n_outputs(mi.net);
+    double *yhat = malloc((rows * n_out > 0 ? rows * n_out : 1) * sizeof *yhat);
+    int status = EXIT_FAIL;
+    atomic_file af = {0};
+    FILE *f = stdout;
+    if (!yhat) {
+        fail("out of memory");
+        goto done;
+    }
+    if (rows && nnb_net_predict(mi.net, x.v, rows, x.cols, yhat, rows * n_out) != NNB_OK) {
+        fail_nnb();
+        goto done;
+    }
+    int regression = mi.n_classes == 0;
+    if (regression && mi.prep && nnb_prep_target_kind(mi.prep) == NNB_TARGET_VALUES &&
+        nnb_prep_n_targets(mi.prep) == n_out &&
+        nnb_prep_inverse_targets(mi.prep, yhat, rows, n_out) != NNB_OK) {
+        fail_nnb();
+        goto done;
+    }
+    if (c.out) {
+        if (!atomic_open(&af, c.out)) goto done;
+        f = af.f;
+    }
+    /* header */
+    if (regression) {
+        for (size_t j = 0; j < n_out; j++) {
+            const char *name = mi.prep ? nnb_prep_target_name(mi.prep, j) : NULL;
+            char buf[32];
+            snprintf(buf, sizeof buf, "y%zu", j);
+            if (j) fputc(',', f);
+            csv_field(f, name ? name : buf);
+        }
+    } else {
+        csv_field(f, mi.target);
+        for (size_t j = 0; j < n_out; j++) {
+            const char *label = mi.labels[mi.binary_sigmoid ? 1 : j];
+            char *name = malloc(strlen(label) + 3);
+            if (!name) {
+                fail("out of memory");
+                goto done;
+            }
+            sprintf(name, "p_%s", label);
+            fputc(',', f);
+            csv_field(f, name);
+            free(name);
+        }
+    }
+    fputc('\n', f);
+    for (size_t i = 0; i < rows; i++) {
+        const double *row = yhat + i * n_out;
+        if (!regression) {
+            csv_field(f, mi.labels[predicted_class(row, n_out)]);
+            fputc(',', f);
+        }
+        for (size_t j = 0; j < n_out; j++) {
+            char buf[32];
+            fmt_double(buf, row[j]);
+            if (j) fputc(',', f);
+            fputs(buf, f);
+        }
+        fputc('\n', f);
+    }
+    if (c.out) {
+        int ok = atomic_commit(&af);
+        af.tmp = NULL;
+        if (!ok) goto done;
+    } else if (fflush(stdout) != 0 || ferror(stdout)) {
+        fail("writing the predictions failed");
+        goto done;
+    }
+    status = EXIT_OK;
+done:
+    if (af.tmp) atomic_abort(&af);
+    free(yhat);
+    mat_free(&x);
+    model_close(&mi);
+    return status;
+}
+
+/* ---- info ----------------------------------------------------------------------------------- */
+
+static const char *scale_text(nnb_scale s) {
+    return s == NNB_SCALE_STANDARD ? "standardised" : s == NNB_SCALE_MINMAX ? "min-max" : "as is";
+}
+
+static void print_prep(const nnb_prep *p) {
+    size_t nc = nnb_prep_n_columns(p);
+    if (nnb_prep_is_matrix(p)) {
+        nnb_scale how;
+        nnb_prep_column_stats(p, "x0", &how, NULL, NULL, NULL);
+        printf("preparation: a matrix of %zu columns (x0 .. x%zu), each %s with statistics of the "
+               "training rows; %zu constant\n",
+               nc, nc - 1, scale_text(how), nnb_prep_n_constant(p));
+        return;
+    }
+    static const char *const kinds[] = {"values", "one-hot classes", "class index"};
+    printf("preparation: %zu columns -> %zu features, %zu targets (%s)\n", nc,
+           nnb_prep_n_features(p), nnb_prep_n_targets(p), kinds[nnb_prep_target_kind(p)]);
+    for (size_t i = 0; i < nc; i++) {
+        const char *name;
+        int is_target, is_text;
+        size_t n_cats;
+        nnb_prep_column_info(p, i, &name, &is_target, &is_text, &n_cats);
+        printf("  %-16s %-8s ", name, is_target ? "target" : "feature");
+        if (n_cats) {
+            printf("%s, %zu %s%s:", is_target ? "classes" : "one-hot", n_cats,
+                   is_target ? "classes" : "categories", is_text ? " (text)" : "");
+            for (size_t k = 0; k < n_cats && k < 20; k++)
+                printf(" %s", nnb_prep_column_category(p, i, k));
+            printf("%s\n", n_cats > 20 ? " ..." : "");
+        } else {
+            nnb_scale how;
+            double a, b;
+            int constant;
+            nnb_prep_column_stats(p, name, &how, &a, &b, &constant);
+            printf("number, %s", scale_text(how));
+            if (how == NNB_SCALE_STANDARD) printf(" (mean %.6g, sd %.6g)", a, b);
+            if (how == NNB_SCALE_MINMAX) printf(" (min %.6g, max %.6g)", a, b);
+            printf("%s\n", constant ? ", constant when fitted" : "");
+        }
+    }
+}
+
+int run_info(int argc, char **argv) {
+    common c;
+    int r = parse_common(argc, argv, &cmd_info, 0, 0, 0, 1, &c);
+    if (r) return r < 0 ? EXIT_OK : r;
+    nnb_net *net;
+    nnb_prep *prep;
+    nnb_meta *meta;
+    if (nnb_model_load(c.model, &net, &prep, &meta) != NNB_OK) return fail_nnb();
+    size_t np = nnb_net_n_params(net);
+    if (c.params_hex) {
+        double *p = malloc(np * sizeof *p);
+        if (!p) return fail("out of memory");
+        nnb_net_params_get(net, p, np);
+        for (size_t i = 0; i < np; i++) {
+            uint64_t bits;
+            memcpy(&bits, &p[i], 8);
+            printf("%016llx\n", (unsigned long long)bits);
+        }
+        free(p);
+    } else {
+        printf("model: %s\n", c.model);
+        printf("network: %zu inputs, %zu layer%s, %zu parameters\n", nnb_net_n_inputs(net),
+               nnb_net_n_layers(net), nnb_net_n_layers(net) == 1 ? "" : "s", np);
+        for (size_t l = 0; l < nnb_net_n_layers(net); l++) {
+            size_t n_in, n_out;
+            nnb_activation act;
+            int bias;
+            nnb_net_layer_info(net, l, &n_in, &n_out, &act, &bias, NULL, NULL);
+            printf("  layer %zu: %zu -> %zu %s, %s (%zu parameters)\n", l + 1, n_in, n_out,
+                   act_text[act], bias ? "bias" : "no bias", n_out * n_in + (bias ? n_out : 0));
+        }
+        if (prep)
+            print_prep(prep);
+        else
+            printf("preparation: none\n");
+        printf("metadata: %zu entries\n", nnb_meta_count(meta));
+        for (size_t i = 0; i < nnb_meta_count(meta); i++)
+            printf("  %-22s %s\n", nnb_meta_key(meta, i), nnb_meta_value(meta, i));
+    }
+    nnb_net_free(net);
+    nnb_prep_free(prep);
+    nnb_meta_free(meta);
+    if (fflush(stdout) != 0) return fail("writing to standard output failed");
+    return EXIT_OK;
+}
+
+/* ---- main ---------------------------------------------------------------------------------- */
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(main_help, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(main_help, stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("nnblas %s (library %s, kernels %s)\n", NNB_VERSION_STRING, nnb_version_string(),
+               nnb_kernel_isa());
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "train") == 0) return run_train(argc, argv);
+    if (strcmp(cmd, "eval") == 0) return run_eval(argc, argv);
+    if (strcmp(cmd, "predict") == 0) return run_predict(argc, argv);
+    if (strcmp(cmd, "info") == 0) return run_info(argc, argv);
+    fprintf(stderr, "nnblas: unknown command '%s'\n\n%s", cmd, main_help);
+    return EXIT_USAGE;
+}
