@@ -1,6 +1,6 @@
 """admissions: the tutorial's graduate-admissions models through the Python binding.
 
-    python3 examples/python/admissions.py PATH/TO/admissions.csv
+    python3 examples/python/admissions.py PATH/TO/admissions.csv [MODEL.nnb]
 
 Preparation as in the tutorial, done by nnblas.read_csv: `rank` one-hot into rank_1..rank_4,
 gre and gpa standardised with the mean and sample standard deviation of all rows (fit_on="all"),
@@ -10,7 +10,9 @@ a seeded 90/10 split. Then:
   2. a 6-2-1 sigmoid network without biases, 900 epochs on the mean, learning rate 0.005 (its
      second), both printing the training MSE ten times in the tutorial's format;
   3. what one would write today: 6-8-1 with biases, ReLU, sigmoid output, binary cross-entropy,
-     Adam, a validation split and early stopping.
+     Adam, a validation split and early stopping; saved with its preparation and metadata to
+     MODEL.nnb when given, loaded back and applied to the raw CSV rows (the `nnblas` command and
+     C's nnb_model_load() read the same file).
 The split and initial weights come from nnblas's seeded generator, not numpy's, so the figures
 differ a little from the tutorial's printout (the tests reproduce its figures with its rows).
 """
@@ -38,8 +40,8 @@ def tutorial_run(net, X, y, epochs, lr, reduction):
 
 
 def main(argv):
-    if len(argv) != 2:
-        print("usage: admissions.py PATH/TO/admissions.csv", file=sys.stderr)
+    if len(argv) not in (2, 3):
+        print("usage: admissions.py PATH/TO/admissions.csv [MODEL.nnb]", file=sys.stderr)
         return 2
     data = nnblas.read_csv(argv[1], target="admit", one_hot="rank", standardize=["gre", "gpa"],
                            test_fraction=0.1, seed=42, fit_on="all")
@@ -72,6 +74,16 @@ def main(argv):
              history.best_loss, history.best_epoch))
     loss, accuracy = modern.evaluate(X_test, y_test)
     print("test loss %.4f, Prediction accuracy: %.3f" % (loss, accuracy))
+
+    if len(argv) == 3:
+        modern.save(argv[2], prep=data.prep, metadata={"data": os.path.basename(argv[1]),
+                                                       "test_accuracy": accuracy})
+        model = nnblas.Net.load(argv[2])
+        X_raw, y_raw = model.prep.transform_csv(argv[1])  # the raw file, prepared as stored
+        p = model.predict(X_raw)
+        print("saved %s (%s) and loaded it back: accuracy on all %d rows %.3f" % (
+            argv[2], ", ".join("%s=%s" % kv for kv in model.metadata.items()), len(X_raw),
+            ((p > 0.5) == (y_raw > 0.5)).mean()))
     return 0
 
 

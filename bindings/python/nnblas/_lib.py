@@ -150,6 +150,9 @@ PROTOTYPES = {
     "nnb_prep_column_stats": (_st, [_h, _s, _ip, _dp, _dp, _ip]),
     "nnb_prep_n_constant": (_sz, [_h]),
     "nnb_prep_constant_name": (c_char_p, [_h, _sz]),
+    "nnb_prep_n_columns": (_sz, [_h]),
+    "nnb_prep_column_info": (_st, [_h, _sz, POINTER(c_char_p), _ip, _ip, _szp]),
+    "nnb_prep_column_category": (c_char_p, [_h, _sz, _sz]),
     # data: splits, IDX
     "nnb_split": (_st, [_sz, _d, _d, c_uint64, _p, _sz, _p, _sz, _szp, _szp, _szp]),
     "nnb_idx_info": (_st, [_s, _szp, _szp]),
@@ -157,6 +160,18 @@ PROTOTYPES = {
     "nnb_idx_read_labels": (_st, [_s, _sz, _p, _sz, _szp]),
     "nnb_mnist_info": (_st, [_s, _st, _szp, _szp]),
     "nnb_mnist_read": (_st, [_s, _st, _p, _sz, _p, _sz, c_int]),
+    # model files
+    "nnb_meta_create": (_st, [_hp]),
+    "nnb_meta_free": (None, [_h]),
+    "nnb_meta_set": (_st, [_h, _s, _s]),
+    "nnb_meta_get": (c_char_p, [_h, _s]),
+    "nnb_meta_count": (_sz, [_h]),
+    "nnb_meta_key": (c_char_p, [_h, _sz]),
+    "nnb_meta_value": (c_char_p, [_h, _sz]),
+    "nnb_model_save": (_st, [_s, _h, _h, _h, c_int]),
+    "nnb_model_save_buffer": (_st, [_p, _sz, _szp, _h, _h, _h, c_int]),
+    "nnb_model_load": (_st, [_s, _hp, _hp, _hp]),
+    "nnb_model_load_buffer": (_st, [_p, _sz, _hp, _hp, _hp]),
 }
 
 

@@ -5,7 +5,8 @@ Every reader asks C for the shape first, allocates the numpy arrays, and lets C 
 second full-size copy is made.
 """
 
-from ctypes import byref, c_double, c_int, c_size_t, c_void_p
+import csv
+from ctypes import byref, c_char_p, c_double, c_int, c_size_t, c_void_p
 
 import numpy as np
 
@@ -119,15 +120,44 @@ class Prep(Handle):
     def transform_csv(self, path, targets=True, **csv_options):
         """Reads a CSV file and applies this (fitted) preparation to all its rows: returns
         (X, y), or X alone with targets=False (the file then need not have the target columns).
-        CSV options (text_columns, delimiter, drop_bad_rows, skip) default to those the
-        preparation was read with."""
+
+        The file is read the way the training data was: the columns the preparation read as
+        text are read as text, and the file's other columns (ones dropped or never used) are
+        skipped, which works for a preparation loaded from a model file too. The delimiter and
+        drop_bad_rows default to those of read_csv(); any CSV option given here (delimiter,
+        drop_bad_rows, text_columns, skip) overrides."""
         opts = dict(self.csv_options)
         opts.update(csv_options)
+        delimiter = opts.get("delimiter", ",")
+        columns = self.columns
+        header = _csv_header(path, delimiter)
+        if "text_columns" not in csv_options:
+            opts["text_columns"] = [c["name"] for c in columns
+                                    if c["text"] and c["name"] in header]
+        if "skip" not in csv_options:
+            used = {c["name"] for c in columns}
+            opts["skip"] = [h for h in header if h not in used]
         table = _Table(path, **opts)
         try:
             return self._apply(table, None, table.n_rows, targets)
         finally:
             table.close()
+
+    @property
+    def columns(self):
+        """The input columns the preparation reads, in the order of the data it was fitted on:
+        dicts with name, target (a target column), text (read as text) and categories (the
+        one-hot categories of a feature or the classes of a target, else None)."""
+        out = []
+        name, is_target, is_text, n_cat = c_char_p(), c_int(), c_int(), c_size_t()
+        for i in range(lib.nnb_prep_n_columns(self._handle)):
+            check(lib.nnb_prep_column_info(self._handle, i, byref(name), byref(is_target),
+                                           byref(is_text), byref(n_cat)))
+            cats = [text(lib.nnb_prep_column_category(self._handle, i, k))
+                    for k in range(n_cat.value)] if n_cat.value else None
+            out.append({"name": text(name.value), "target": bool(is_target.value),
+                        "text": bool(is_text.value), "categories": cats})
+        return out
 
     def _apply(self, table, rows, n, targets):
         nf, ny = self.n_features, self.n_targets
@@ -188,6 +218,15 @@ class Prep(Handle):
         if not self.fitted:
             return "<nnblas.Prep (not fitted)>"
         return "<nnblas.Prep %d features -> %d targets>" % (self.n_features, self.n_targets)
+
+
+def _csv_header(path, delimiter):
+    """The column names of a CSV file's header row (for choosing what to skip)."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        try:
+            return next(csv.reader(f, delimiter=delimiter))
+        except StopIteration:
+            return []
 
 
 class _Table:

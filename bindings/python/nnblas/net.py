@@ -12,7 +12,8 @@ import numpy as np
 
 from . import _arrays
 from ._args import choice as _enum, seed as _seed, size as _size
-from ._lib import EPOCH_FN, Handle, call, check, last_error, lib
+from ._lib import EPOCH_FN, Handle, call, check, cstr, fspath, last_error, lib, text
+from .data import Prep
 from .errors import CancelledError, InvalidArgumentError, ShapeError, StateError, error_class
 
 ACTIVATIONS = {"identity": 0, "linear": 0, None: 0, "sigmoid": 1, "tanh": 2, "relu": 3,
@@ -23,6 +24,7 @@ INITS = {"normal_fanin": 0, "xavier_uniform": 1, "glorot_uniform": 1, "he_normal
          "orthogonal": 3}
 LOSSES = {"sse": 0, "mse": 1, "bce": 2, "binary_crossentropy": 2, "ce": 3,
           "categorical_crossentropy": 3, "cross_entropy": 3}
+_CANONICAL_LOSS = ["sse", "mse", "bce", "ce"]  # the nnblas command's names
 REDUCTIONS = {"sum": 0, "mean": 1}
 OPTIMIZERS = {"sgd": 0, "momentum": 1, "nesterov": 2, "adam": 3, "adamw": 4, "rmsprop": 5,
               "lm": 6, "levenberg_marquardt": 6}
@@ -648,3 +650,122 @@ class Net(Handle):
         with self._guard.write("Net.reset_train_state"):
             check(lib.nnb_net_train_state_reset(self._handle))
         return self
+
+    # ---- model files ---------------------------------------------------------------------------
+
+    def _model_args(self, prep, metadata):
+        prep = self.prep if prep is None else prep
+        if prep is not None and not isinstance(prep, Prep):
+            raise TypeError("prep must be an nnblas.Prep (e.g. a Dataset's .prep), not %s"
+                            % type(prep).__name__)
+        metadata = dict(self.metadata if metadata is None else metadata)
+        if self._loss and "train.loss" not in metadata:
+            # as the nnblas command records it: `nnblas eval` and load() then know the loss
+            metadata["train.loss"] = _CANONICAL_LOSS[_enum(LOSSES, self._loss[0], "loss")]
+            metadata["train.reduction"] = self._loss[1]
+        return prep, _Meta(metadata)
+
+    def save(self, path, prep=None, metadata=None, train_state=False):
+        """Saves the network to a model file (atomically: a crash leaves the old or the new
+        file). prep (default: ``self.prep``) is a fitted :class:`Prep` stored with it, so the
+        model applies to raw data; metadata (default: ``self.metadata``) a dict of str keys and
+        values (numbers are written as text), to which the loss of the last fit() is added as
+        "train.loss" and "train.reduction" unless given (the keys the `nnblas` command writes
+        and reads); train_state=True also stores the optimiser state, so training resumes after
+        a load exactly where it stopped. The file is the C library's format: nnb_model_load()
+        and the `nnblas` command read it."""
+        prep, meta = self._model_args(prep, metadata)
+        with self._guard.read("Net.save"), meta:
+            check(lib.nnb_model_save(fspath(path), self._handle,
+                                     None if prep is None else prep._handle, meta.h,
+                                     1 if train_state else 0))
+
+    def to_bytes(self, prep=None, metadata=None, train_state=False):
+        """The bytes save() would write, as a bytes object."""
+        prep, meta = self._model_args(prep, metadata)
+        with self._guard.read("Net.to_bytes"), meta:
+            args = (self._handle, None if prep is None else prep._handle, meta.h,
+                    1 if train_state else 0)
+            # a first call with no room validates everything and tells the size needed
+            buf, written = ctypes.create_string_buffer(1), c_size_t()
+            status = lib.nnb_model_save_buffer(buf, 0, byref(written), *args)
+            if status != ShapeError.status or written.value == 0:
+                check(status)
+            buf = ctypes.create_string_buffer(written.value)
+            check(lib.nnb_model_save_buffer(buf, len(buf), byref(written), *args))
+        return buf.raw[:written.value]
+
+    @classmethod
+    def load(cls, path):
+        """Loads a model file (written by save(), nnb_model_save() or `nnblas train`): the
+        network, with ``.prep`` the stored preparation (or None) and ``.metadata`` the stored
+        dict; a stored "train.loss" becomes evaluate()'s default loss."""
+        return cls._loaded(lib.nnb_model_load, fspath(path))
+
+    @classmethod
+    def from_bytes(cls, data):
+        """Loads a model from bytes made by to_bytes() (or nnb_model_save_buffer())."""
+        data = bytes(data)
+        return cls._loaded(lib.nnb_model_load_buffer, data, len(data))
+
+    @classmethod
+    def _loaded(cls, fn, *args):
+        h, p, m = c_void_p(), c_void_p(), c_void_p()
+        check(fn(*args, byref(h), byref(p), byref(m)))
+        net = cls._from_handle(h.value)
+        net.prep = Prep(p.value) if p.value else None
+        meta = _Meta.__new__(_Meta)
+        meta._h = m.value
+        net.metadata = meta.to_dict()
+        meta.close()
+        loss = net.metadata.get("train.loss")
+        if loss in LOSSES:
+            net._loss = (loss, net.metadata.get("train.reduction", "mean"))
+        return net
+
+    def __reduce__(self):
+        # pickle and copy.deepcopy go through the model format, training state included
+        return (Net.from_bytes, (self.to_bytes(train_state=True),))
+
+
+class _Meta(Handle):
+    """An nnb_meta list made from a dict, for one save (a context manager that frees it)."""
+
+    _free, _what = "nnb_meta_free", "metadata"
+
+    def __init__(self, values):
+        if not isinstance(values, dict):
+            raise TypeError("metadata must be a dict of str keys and values, not %s"
+                            % type(values).__name__)
+        h = c_void_p()
+        check(lib.nnb_meta_create(byref(h)))
+        self._h = h.value
+        try:
+            for k, v in values.items():
+                if isinstance(v, (bool, int, float, np.integer, np.floating)):
+                    v = str(v)
+                if not isinstance(k, str) or not isinstance(v, str):
+                    raise TypeError("metadata keys and values must be str (or numbers as "
+                                    "values), got %r: %r" % (k, v))
+                check(lib.nnb_meta_set(self._h, cstr(k, "metadata key"),
+                                       cstr(v, "metadata value")))
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def h(self):
+        return self._handle
+
+    def to_dict(self):
+        return {text(lib.nnb_meta_key(self._h, i)): text(lib.nnb_meta_value(self._h, i))
+                for i in range(lib.nnb_meta_count(self._h))}
+
+    def close(self):
+        self._release()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

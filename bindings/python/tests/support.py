@@ -36,15 +36,19 @@ def fixtures():
 
 def c_reference(*args):
     """Runs tests/c_reference.c's program (built by meson; NNBLAS_C_REFERENCE) and returns its
-    lines as {name: float64 array}."""
+    lines as {name: float64 array} for the lines of numbers (loss, params, predict), and
+    {name: [rest of line, ...]} for the others (meta, features)."""
     exe = os.environ.get("NNBLAS_C_REFERENCE")
     if not exe or not os.path.exists(exe):
         raise unittest.SkipTest("NNBLAS_C_REFERENCE is not set (run the tests through meson)")
     out = subprocess.run([exe] + list(args), check=True, capture_output=True, text=True).stdout
     result = {}
     for line in out.splitlines():
-        name, *values = line.split()
-        result[name] = np.array([float.fromhex(v) for v in values])
+        name, _, rest = line.partition(" ")
+        if name in ("loss", "params", "predict"):
+            result[name] = np.array([float.fromhex(v) for v in rest.split()])
+        else:
+            result.setdefault(name, []).append(rest)
     return result
 
 

@@ -95,7 +95,7 @@ def _ctypes_for(ctype):
             return {_lib.EPOCH_FN}
         return {ctypes.c_int}  # nnb_status and the other enums
     if ptr == 2:
-        return {ctypes.POINTER(ctypes.c_void_p)}
+        return {ctypes.POINTER(ctypes.c_char_p if base == "char" else ctypes.c_void_p)}
     if base == "char":
         return {ctypes.c_char_p}
     allowed = {ctypes.c_void_p}
