@@ -11,6 +11,7 @@ float64 arrays are passed to C by pointer (no copy); calls release the GIL.
     history = net.fit(X_train, y_train, epochs=100, batch_size=32, optimizer="adam", lr=0.01,
                       loss="bce")
     loss, accuracy = net.evaluate(X_test, y_test)
+    net.save("admissions.nnb")            # nnblas.Net.load("admissions.nnb") reads it back
 
 See the README's "Python" section. The C library is found through NNBLAS_LIBRARY, the source
 tree's build folder, or the system (nnblas._lib explains the order); ``nnblas.library_path``
