@@ -1,0 +1,309 @@
+"""Finds and loads libnnblas, declares every C function the binding uses (once), and turns C
+status codes into exceptions.
+
+The library is looked for, in this order:
+  1. the file named by the environment variable NNBLAS_LIBRARY;
+  2. the build folder of the source tree this package sits in (<repo>/build/lib/libnnblas.so.0,
+     or <repo>/$NNBLAS_BUILD_DIR/lib), when the package is used from a checkout;
+  3. the system: ctypes.util.find_library("nnblas"), then the soname libnnblas.so.0 (which the
+     dynamic loader finds through LD_LIBRARY_PATH and the ld.so cache).
+Its version must have the binding's major and minor version (nnblas.__version__).
+
+The library is loaded with ctypes.CDLL, so every call releases the GIL while C runs (PyDLL would
+hold it); a C callback into Python takes the GIL back for as long as the Python code runs.
+"""
+
+import ctypes
+import ctypes.util
+import os
+from ctypes import POINTER, c_char, c_char_p, c_double, c_int, c_size_t, c_uint, c_uint64, c_void_p
+
+from ._version import __version__
+from .errors import StateError, error_class
+
+SONAME = "libnnblas.so.0"
+
+# Argument types: a data pointer (double *, size_t * arrays, handles) is a c_void_p given an
+# integer address; scalar out-parameters are POINTER(...) given ctypes.byref().
+_h = c_void_p            # an opaque handle (nnb_net *, nnb_prep *, ...)
+_hp = POINTER(c_void_p)  # a handle's out-pointer (nnb_net **)
+_p = c_void_p            # a data pointer (double *, void *, size_t * arrays)
+_st = c_int              # nnb_status and the other enums
+_sz = c_size_t
+_szp = POINTER(c_size_t)
+_d = c_double
+_dp = POINTER(c_double)
+_ip = POINTER(c_int)
+_s = c_char_p
+
+# int (*nnb_epoch_fn)(const nnb_net *, size_t epoch, double train_loss, double val_loss,
+#                     double train_acc, double val_acc, double seconds, double samples_per_s,
+#                     int loss_went_up, void *user_data)
+EPOCH_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_size_t, c_double, c_double, c_double, c_double,
+                            c_double, c_double, c_int, c_void_p)
+
+# name: (restype, argtypes). The test test_api.PrototypeTest checks each against include/nnblas.h.
+PROTOTYPES = {
+    # errors, versions, threads
+    "nnb_status_string": (c_char_p, [_st]),
+    "nnb_status_name": (c_char_p, [_st]),
+    "nnb_last_error": (c_char_p, []),
+    "nnb_clear_error": (None, []),
+    "nnb_version_string": (c_char_p, []),
+    "nnb_version_number": (c_uint, []),
+    "nnb_kernel_isa": (c_char_p, []),
+    "nnb_set_num_threads": (_st, [c_int]),
+    "nnb_get_num_threads": (c_int, []),
+    # networks
+    "nnb_net_create": (_st, [_hp, _sz]),
+    "nnb_net_free": (None, [_h]),
+    "nnb_net_add_dense": (_st, [_h, _sz, _st, c_int]),
+    "nnb_net_set_leaky_slope": (_st, [_h, _sz, _d]),
+    "nnb_net_n_inputs": (_sz, [_h]),
+    "nnb_net_n_outputs": (_sz, [_h]),
+    "nnb_net_n_layers": (_sz, [_h]),
+    "nnb_net_n_params": (_sz, [_h]),
+    "nnb_net_layer_info": (_st, [_h, _sz, _szp, _szp, _ip, _ip, _szp, _szp]),
+    "nnb_net_seed": (_st, [_h, c_uint64]),
+    "nnb_net_init": (_st, [_h, _st, c_uint64]),
+    "nnb_net_params_get": (_st, [_h, _p, _sz]),
+    "nnb_net_params_set": (_st, [_h, _p, _sz]),
+    "nnb_net_params_data": (_p, [_h, _szp]),
+    "nnb_net_layer_get": (_st, [_h, _sz, _p, _sz, _p, _sz]),
+    "nnb_net_layer_set": (_st, [_h, _sz, _p, _sz, _p, _sz]),
+    "nnb_net_set_check_finite": (_st, [_h, c_int]),
+    "nnb_net_forward": (_st, [_h, _p, _sz, _sz, _p, _sz]),
+    "nnb_net_predict": (_st, [_h, _p, _sz, _sz, _p, _sz]),
+    "nnb_net_loss": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp]),
+    "nnb_net_backprop": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp, _p, _sz]),
+    "nnb_net_grad_get": (_st, [_h, _p, _sz]),
+    "nnb_net_sgd_step": (_st, [_h, _d, _p, _sz]),
+    "nnb_gradcheck": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _d, _dp, _szp]),
+    # training
+    "nnb_net_evaluate": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp, _dp]),
+    "nnb_train_opts_create": (_st, [_hp]),
+    "nnb_train_opts_free": (None, [_h]),
+    "nnb_train_opts_set_epochs": (_st, [_h, _sz]),
+    "nnb_train_opts_set_batch_size": (_st, [_h, _sz]),
+    "nnb_train_opts_set_shuffle": (_st, [_h, c_int]),
+    "nnb_train_opts_set_loss": (_st, [_h, _st, _st]),
+    "nnb_train_opts_set_optimizer": (_st, [_h, _st, _d]),
+    "nnb_train_opts_set_momentum": (_st, [_h, _d]),
+    "nnb_train_opts_set_adam": (_st, [_h, _d, _d, _d]),
+    "nnb_train_opts_set_rmsprop": (_st, [_h, _d, _d]),
+    "nnb_train_opts_set_weight_decay": (_st, [_h, _d]),
+    "nnb_train_opts_set_clip_norm": (_st, [_h, _d]),
+    "nnb_train_opts_set_dropout": (_st, [_h, _d]),
+    "nnb_train_opts_set_schedule": (_st, [_h, _st, _d, _d]),
+    "nnb_train_opts_set_validation": (_st, [_h, _p, _p, _sz]),
+    "nnb_train_opts_set_validation_split": (_st, [_h, _d, c_uint64]),
+    "nnb_train_opts_set_early_stopping": (_st, [_h, _sz, c_int]),
+    "nnb_train_opts_set_check_finite": (_st, [_h, c_int]),
+    "nnb_train_opts_set_epoch_callback": (_st, [_h, EPOCH_FN, _p]),
+    "nnb_history_create": (_st, [_hp]),
+    "nnb_history_free": (None, [_h]),
+    "nnb_history_len": (_sz, [_h]),
+    "nnb_history_get": (_st, [_h, _st, _p, _sz]),
+    "nnb_history_summary": (_st, [_h, _szp, _dp, _ip]),
+    "nnb_train": (_st, [_h, _h, _p, _sz, _sz, _p, _sz, _h]),
+    "nnb_net_train_state_size": (_sz, [_h]),
+    "nnb_net_train_state_get": (_st, [_h, _p, _sz, _szp]),
+    "nnb_net_train_state_set": (_st, [_h, _p, _sz]),
+    "nnb_net_train_state_reset": (_st, [_h]),
+    # data: CSV tables
+    "nnb_csv_options_create": (_st, [_hp]),
+    "nnb_csv_options_free": (None, [_h]),
+    "nnb_csv_options_set_delimiter": (_st, [_h, c_char]),
+    "nnb_csv_options_text_column": (_st, [_h, _s]),
+    "nnb_csv_options_skip_column": (_st, [_h, _s]),
+    "nnb_csv_options_set_drop_bad_rows": (_st, [_h, c_int]),
+    "nnb_csv_read": (_st, [_hp, _s, _h]),
+    "nnb_table_free": (None, [_h]),
+    "nnb_table_n_rows": (_sz, [_h]),
+    "nnb_table_n_cols": (_sz, [_h]),
+    "nnb_table_n_dropped": (_sz, [_h]),
+    "nnb_table_col_name": (c_char_p, [_h, _sz]),
+    "nnb_table_find_col": (_st, [_h, _s, _szp]),
+    "nnb_table_col_is_text": (c_int, [_h, _sz]),
+    "nnb_table_get_column": (_st, [_h, _sz, _p, _sz]),
+    "nnb_table_get_text": (c_char_p, [_h, _sz, _sz]),
+    # data: preparation
+    "nnb_prep_create": (_st, [_hp]),
+    "nnb_prep_free": (None, [_h]),
+    "nnb_prep_set_target": (_st, [_h, _s, _st]),
+    "nnb_prep_drop": (_st, [_h, _s]),
+    "nnb_prep_onehot": (_st, [_h, _s]),
+    "nnb_prep_scale": (_st, [_h, _s, _st]),
+    "nnb_prep_set_unseen": (_st, [_h, _st]),
+    "nnb_prep_fit": (_st, [_h, _h, _p, _sz]),
+    "nnb_prep_fit_matrix": (_st, [_h, _p, _sz, _sz, _st]),
+    "nnb_prep_is_fitted": (c_int, [_h]),
+    "nnb_prep_n_features": (_sz, [_h]),
+    "nnb_prep_n_targets": (_sz, [_h]),
+    "nnb_prep_apply": (_st, [_h, _h, _p, _sz, _p, _sz, _p, _sz]),
+    "nnb_prep_transform": (_st, [_h, _p, _sz, _sz]),
+    "nnb_prep_inverse_targets": (_st, [_h, _p, _sz, _sz]),
+    "nnb_prep_feature_name": (c_char_p, [_h, _sz]),
+    "nnb_prep_target_name": (c_char_p, [_h, _sz]),
+    "nnb_prep_n_classes": (_sz, [_h]),
+    "nnb_prep_class_label": (c_char_p, [_h, _sz]),
+    "nnb_prep_column_stats": (_st, [_h, _s, _ip, _dp, _dp, _ip]),
+    "nnb_prep_n_constant": (_sz, [_h]),
+    "nnb_prep_constant_name": (c_char_p, [_h, _sz]),
+    "nnb_prep_n_columns": (_sz, [_h]),
+    "nnb_prep_column_info": (_st, [_h, _sz, POINTER(c_char_p), _ip, _ip, _szp]),
+    "nnb_prep_column_category": (c_char_p, [_h, _sz, _sz]),
+    # data: splits, IDX
+    "nnb_split": (_st, [_sz, _d, _d, c_uint64, _p, _sz, _p, _sz, _szp, _szp, _szp]),
+    "nnb_idx_info": (_st, [_s, _szp, _szp]),
+    "nnb_idx_read_images": (_st, [_s, _p, _sz, _szp, _szp]),
+    "nnb_idx_read_labels": (_st, [_s, _sz, _p, _sz, _szp]),
+    "nnb_mnist_info": (_st, [_s, _st, _szp, _szp]),
+    "nnb_mnist_read": (_st, [_s, _st, _p, _sz, _p, _sz, c_int]),
+    # model files
+    "nnb_meta_create": (_st, [_hp]),
+    "nnb_meta_free": (None, [_h]),
+    "nnb_meta_set": (_st, [_h, _s, _s]),
+    "nnb_meta_get": (c_char_p, [_h, _s]),
+    "nnb_meta_count": (_sz, [_h]),
+    "nnb_meta_key": (c_char_p, [_h, _sz]),
+    "nnb_meta_value": (c_char_p, [_h, _sz]),
+    "nnb_model_save": (_st, [_s, _h, _h, _h, c_int]),
+    "nnb_model_save_buffer": (_st, [_p, _sz, _szp, _h, _h, _h, c_int]),
+    "nnb_model_load": (_st, [_s, _hp, _hp, _hp]),
+    "nnb_model_load_buffer": (_st, [_p, _sz, _hp, _hp, _hp]),
+}
+
+
+def _candidates():
+    """The library paths to try, in order, each with where it came from."""
+    env = os.environ.get("NNBLAS_LIBRARY")
+    if env:
+        return [(env, "NNBLAS_LIBRARY")]
+    found = []
+    # bindings/python/nnblas/_lib.py -> the repository root, if this is a checkout
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))
+    if os.path.isfile(os.path.join(root, "include", "nnblas.h")):
+        dirs = [os.environ.get("NNBLAS_BUILD_DIR") or "", "build"]
+        for d in dict.fromkeys(x for x in dirs if x):
+            path = os.path.join(root, d, "lib", SONAME)
+            if os.path.isfile(path):
+                found.append((path, "the source tree's build folder"))
+    name = ctypes.util.find_library("nnblas")
+    if name:
+        found.append((name, "ctypes.util.find_library"))
+    found.append((SONAME, "the dynamic loader's search path"))
+    return found
+
+
+def _load():
+    tried = []
+    for path, how in _candidates():
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as e:
+            tried.append("%s (%s): %s" % (path, how, e))
+    raise ImportError(
+        "nnblas: cannot load the C library libnnblas.so. Tried:\n  " + "\n  ".join(tried) +
+        "\nBuild it (scripts/build, giving build/lib/libnnblas.so.0) or install it "
+        "(meson install -C build), or set NNBLAS_LIBRARY to the library file.")
+
+
+def _declare(lib):
+    for name, (restype, argtypes) in PROTOTYPES.items():
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            raise ImportError("nnblas: the C library lacks %s(); it is older than the Python "
+                              "binding %s" % (name, __version__)) from None
+        fn.restype = restype
+        fn.argtypes = argtypes
+
+
+lib, path = _load()
+_declare(lib)
+
+library_version = lib.nnb_version_string().decode()
+
+
+def _check_version():
+    want = __version__.split(".")[:2]
+    have = library_version.split(".")[:2]
+    if want != have:
+        raise ImportError(
+            "nnblas: the Python binding %s needs libnnblas %s.x, but %s is version %s. "
+            "Use the binding that came with that library, or point NNBLAS_LIBRARY at a matching "
+            "build." % (__version__, ".".join(want), path, library_version))
+
+
+_check_version()
+
+
+def last_error():
+    """This thread's last C error message."""
+    msg = lib.nnb_last_error()
+    return msg.decode("utf-8", "replace") if msg else ""
+
+
+def check(status):
+    """Raises the exception of a non-zero nnb_status with the C message. Call it right after the
+    C call, on the same thread (the message is thread-local)."""
+    if status:
+        msg = last_error() or lib.nnb_status_string(status).decode()
+        raise error_class(status)(msg, status)
+
+
+def call(name, *args):
+    """Calls the C function `name` and raises on a non-zero status."""
+    check(getattr(lib, name)(*args))
+
+
+def text(b):
+    """A C string (bytes or None) as str."""
+    return None if b is None else b.decode("utf-8", "replace")
+
+
+def cstr(s, what="name"):
+    """A str as a NUL-terminated UTF-8 C string."""
+    if not isinstance(s, str):
+        raise TypeError("%s must be a str, not %s" % (what, type(s).__name__))
+    b = s.encode("utf-8")
+    if b"\0" in b:
+        from .errors import InvalidArgumentError
+        raise InvalidArgumentError("%s contains a NUL character: %r" % (what, s))
+    return b
+
+
+def fspath(p):
+    """A path (str, bytes or os.PathLike) as bytes for C."""
+    p = os.fspath(p)
+    if isinstance(p, str):
+        p = os.fsencode(p)
+    if b"\0" in p:
+        from .errors import InvalidArgumentError
+        raise InvalidArgumentError("the path contains a NUL character: %r" % (p,))
+    return p
+
+
+class Handle:
+    """Owns one C object (the handle in _h): frees it with the C destructor named by _free when
+    closed or garbage collected; _handle raises StateError once it is closed."""
+
+    _h = None
+    _free = None
+    _what = "object"
+
+    @property
+    def _handle(self):
+        if self._h is None:
+            raise StateError("the %s is closed" % self._what)
+        return self._h
+
+    def _release(self):
+        h, self._h = self._h, None
+        if h is not None and lib is not None:
+            getattr(lib, self._free)(h)
+
+    def __del__(self):
+        self._release()

@@ -1,0 +1,430 @@
+"""Reading data into numpy arrays: CSV files with a preparation (roles, one-hot, scaling,
+seeded splits), IDX files and MNIST-style folders (Fashion-MNIST).
+
+Every reader asks C for the shape first, allocates the numpy arrays, and lets C fill them: no
+second full-size copy is made.
+"""
+
+import csv
+from ctypes import byref, c_char_p, c_double, c_int, c_size_t, c_void_p
+
+import numpy as np
+
+from . import _arrays
+from ._args import choice as _choice, seed as _seed, size as _size
+from ._lib import Handle, call, check, cstr, fspath, lib, text
+from .errors import FormatError, InvalidArgumentError
+
+TARGET_ENCODINGS = {"values": 0, "onehot": 1, "one_hot": 1, "index": 2}
+SCALES = {"none": 0, None: 0, "standard": 1, "minmax": 2}
+_SCALE_NAMES = {0: "none", 1: "standard", 2: "minmax"}
+UNSEEN = {"error": 0, "zero": 1}
+FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
+
+
+def _names(value, what):
+    """A column name or a list of them as a list."""
+    if value is None or value is False:
+        return []
+    if isinstance(value, str):
+        return [value]
+    try:
+        names = list(value)
+    except TypeError:
+        raise TypeError("%s must be a column name or a list of names" % what) from None
+    for n in names:
+        if not isinstance(n, str):
+            raise TypeError("%s must hold column names (str), got %r" % (what, n))
+    return names
+
+
+class Dataset(tuple):
+    """What the readers return: a tuple, so it unpacks like scikit-learn's results —
+
+        X, y = nnblas.read_csv(path, target="admit")                       # no test part
+        X_train, X_test, y_train, y_test = nnblas.read_csv(path, target="admit",
+                                                            test_fraction=0.1)
+
+    (y is None without a target) — with attributes: ``prep`` (the fitted :class:`Prep`, to
+    apply to new data or to save with a model), ``feature_names``, ``target_names`` and
+    ``classes`` (class labels of a classification target, else None).
+    """
+
+    def __new__(cls, parts, prep=None):
+        self = super().__new__(cls, parts)
+        self.prep = prep
+        return self
+
+    @property
+    def feature_names(self):
+        return self.prep.feature_names if self.prep is not None else None
+
+    @property
+    def target_names(self):
+        return self.prep.target_names if self.prep is not None else None
+
+    @property
+    def classes(self):
+        return self.prep.classes if self.prep is not None else None
+
+
+class Prep(Handle):
+    """A data preparation (an nnb_prep handle): column roles, one-hot encodings and scalings,
+    fitted on training rows, applied to any data with the same columns. read_csv() and
+    load_mnist() make one; a model file stores it with the network."""
+
+    def __init__(self, _handle=None, csv_options=None):
+        if _handle is None:
+            h = c_void_p()
+            check(lib.nnb_prep_create(byref(h)))
+            _handle = h.value
+        self._h = _handle
+        self.csv_options = dict(csv_options or {})
+
+    _free, _what = "nnb_prep_free", "preparation"
+
+    def close(self):
+        """Frees the C preparation now; further use raises StateError."""
+        self._release()
+
+    @classmethod
+    def fit_matrix(cls, X, scale="standard"):
+        """A preparation fitted on the columns of a matrix (e.g. images): each column scaled
+        with `scale` ("standard" or "minmax"). Apply it with :meth:`transform`."""
+        X = _arrays.matrix(X, "X")
+        p = cls()
+        check(lib.nnb_prep_fit_matrix(p._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+                                      _choice(SCALES, scale, "scale")))
+        return p
+
+    def transform(self, X, inplace=False):
+        """Applies a matrix preparation (fit_matrix) to X: a new array, or X itself changed in
+        place with inplace=True (X must then be a C-contiguous float64 array)."""
+        if inplace:
+            X = _arrays.output(X, X.shape if isinstance(X, np.ndarray) else (), "X")
+        else:
+            X = np.array(_arrays.as_float64(X, "X"), dtype=np.float64, order="C", copy=True)
+        if X.ndim != 2:
+            raise InvalidArgumentError("X must be a 2-D array, got shape %s" % (X.shape,))
+        check(lib.nnb_prep_transform(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1]))
+        return X
+
+    def inverse_targets(self, y):
+        """Undoes the scaling of regression targets (e.g. on predictions): a new array."""
+        y = np.array(_arrays.as_float64(y, "y"), dtype=np.float64, order="C", copy=True)
+        y2 = y.reshape(-1, 1) if y.ndim == 1 else y
+        check(lib.nnb_prep_inverse_targets(self._handle, _arrays.ptr(y2), y2.shape[0],
+                                           y2.shape[1]))
+        return y
+
+    def transform_csv(self, path, targets=True, **csv_options):
+        """Reads a CSV file and applies this (fitted) preparation to all its rows: returns
+        (X, y), or X alone with targets=False (the file then need not have the target columns).
+
+        The file is read the way the training data was: the columns the preparation read as
+        text are read as text, and the file's other columns (ones dropped or never used) are
+        skipped, which works for a preparation loaded from a model file too. The delimiter and
+        drop_bad_rows default to those of read_csv(); any CSV option given here (delimiter,
+        drop_bad_rows, text_columns, skip) overrides."""
+        opts = dict(self.csv_options)
+        opts.update(csv_options)
+        delimiter = opts.get("delimiter", ",")
+        columns = self.columns
+        header = _csv_header(path, delimiter)
+        if "text_columns" not in csv_options:
+            opts["text_columns"] = [c["name"] for c in columns
+                                    if c["text"] and c["name"] in header]
+        if "skip" not in csv_options:
+            used = {c["name"] for c in columns}
+            opts["skip"] = [h for h in header if h not in used]
+        table = _Table(path, **opts)
+        try:
+            return self._apply(table, None, table.n_rows, targets)
+        finally:
+            table.close()
+
+    @property
+    def columns(self):
+        """The input columns the preparation reads, in the order of the data it was fitted on:
+        dicts with name, target (a target column), text (read as text) and categories (the
+        one-hot categories of a feature or the classes of a target, else None)."""
+        out = []
+        name, is_target, is_text, n_cat = c_char_p(), c_int(), c_int(), c_size_t()
+        for i in range(lib.nnb_prep_n_columns(self._handle)):
+            check(lib.nnb_prep_column_info(self._handle, i, byref(name), byref(is_target),
+                                           byref(is_text), byref(n_cat)))
+            cats = [text(lib.nnb_prep_column_category(self._handle, i, k))
+                    for k in range(n_cat.value)] if n_cat.value else None
+            out.append({"name": text(name.value), "target": bool(is_target.value),
+                        "text": bool(is_text.value), "categories": cats})
+        return out
+
+    def _apply(self, table, rows, n, targets):
+        nf, ny = self.n_features, self.n_targets
+        X = np.empty((n, nf))
+        Y = np.empty((n, ny)) if targets and ny else None
+        check(lib.nnb_prep_apply(self._handle, table.h, None if rows is None else
+                                 _arrays.ptr(rows), n, _arrays.ptr(X), X.size,
+                                 None if Y is None else _arrays.ptr(Y),
+                                 0 if Y is None else Y.size))
+        return (X, Y) if targets else X
+
+    @property
+    def fitted(self):
+        return bool(lib.nnb_prep_is_fitted(self._handle))
+
+    @property
+    def n_features(self):
+        return lib.nnb_prep_n_features(self._handle)
+
+    @property
+    def n_targets(self):
+        return lib.nnb_prep_n_targets(self._handle)
+
+    @property
+    def feature_names(self):
+        """Names of the X columns ("gre", "rank_1", ...)."""
+        return [text(lib.nnb_prep_feature_name(self._handle, j)) for j in range(self.n_features)]
+
+    @property
+    def target_names(self):
+        """Names of the Y columns ("admit", or "species_setosa"... for a one-hot target)."""
+        return [text(lib.nnb_prep_target_name(self._handle, j)) for j in range(self.n_targets)]
+
+    @property
+    def classes(self):
+        """Class labels of a classification target as they read in the data, else None."""
+        k = lib.nnb_prep_n_classes(self._handle)
+        return [text(lib.nnb_prep_class_label(self._handle, i)) for i in range(k)] if k else None
+
+    @property
+    def constant_columns(self):
+        """Scaled columns found constant when fitted (only shifted, never divided by zero)."""
+        return [text(lib.nnb_prep_constant_name(self._handle, i))
+                for i in range(lib.nnb_prep_n_constant(self._handle))]
+
+    def column_stats(self, column):
+        """The fitted scaling of a numeric column: a dict with scale ("none", "standard",
+        "minmax"), a and b (mean and sample standard deviation, or min and max) and constant."""
+        how, a, b, const = c_int(), c_double(), c_double(), c_int()
+        check(lib.nnb_prep_column_stats(self._handle, cstr(column, "column"), byref(how),
+                                        byref(a), byref(b), byref(const)))
+        return {"scale": _SCALE_NAMES.get(how.value, how.value), "a": a.value, "b": b.value,
+                "constant": bool(const.value)}
+
+    def __repr__(self):
+        if self._h is None:
+            return "<nnblas.Prep (closed)>"
+        if not self.fitted:
+            return "<nnblas.Prep (not fitted)>"
+        return "<nnblas.Prep %d features -> %d targets>" % (self.n_features, self.n_targets)
+
+
+def _csv_header(path, delimiter):
+    """The column names of a CSV file's header row (for choosing what to skip)."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        try:
+            return next(csv.reader(f, delimiter=delimiter))
+        except StopIteration:
+            return []
+
+
+class _Table:
+    """A CSV file read into an nnb_table (freed by close())."""
+
+    def __init__(self, path, text_columns=(), skip=(), delimiter=",", drop_bad_rows=False):
+        opts = c_void_p()
+        check(lib.nnb_csv_options_create(byref(opts)))
+        h = c_void_p()
+        try:
+            o = opts.value
+            if not isinstance(delimiter, str) or len(delimiter.encode()) != 1:
+                raise InvalidArgumentError("delimiter must be one ASCII character, got %r"
+                                           % (delimiter,))
+            call("nnb_csv_options_set_delimiter", o, delimiter.encode())
+            for name in _names(text_columns, "text_columns"):
+                call("nnb_csv_options_text_column", o, cstr(name, "column"))
+            for name in _names(skip, "skip"):
+                call("nnb_csv_options_skip_column", o, cstr(name, "column"))
+            call("nnb_csv_options_set_drop_bad_rows", o, 1 if drop_bad_rows else 0)
+            try:
+                check(lib.nnb_csv_read(byref(h), fspath(path), o))
+            except FormatError as e:
+                if "expected a number in column" in e.message:
+                    e.message += " (name columns of text in text_columns=[...])"
+                    e.args = (e.message,)
+                raise
+        finally:
+            lib.nnb_csv_options_free(opts.value)
+        self.h = h.value
+        self.n_rows = lib.nnb_table_n_rows(self.h)
+        self.n_dropped = lib.nnb_table_n_dropped(self.h)
+
+    def column_codes(self, name):
+        """A column as numbers for stratification: its values, or the index of each text."""
+        col = c_size_t()
+        check(lib.nnb_table_find_col(self.h, cstr(name, "column"), byref(col)))
+        out = np.empty(self.n_rows)
+        if lib.nnb_table_col_is_text(self.h, col.value):
+            codes = {}
+            for r in range(self.n_rows):
+                out[r] = codes.setdefault(lib.nnb_table_get_text(self.h, r, col.value), len(codes))
+        else:
+            check(lib.nnb_table_get_column(self.h, col.value, _arrays.ptr(out), out.size))
+        return out
+
+    def close(self):
+        h, self.h = self.h, None
+        lib.nnb_table_free(h)
+
+
+def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standardize=(),
+             minmax=(), drop=(), text_columns=(), skip=(), delimiter=",", drop_bad_rows=False,
+             unseen="error", test_fraction=0.0, stratify=False, seed=0, fit_on="train"):
+    """Reads a CSV file (header row; RFC 4180 quoting; identical parsing in every locale) into
+    X and y arrays, with the data preparation done in C.
+
+    - target: the target column (or a list of regression target columns); None for X only.
+    - target_encoding: "values" (regression, the numbers), "onehot" (classification, one Y
+      column per class) or "index" (one column of class indices 0..K-1).
+    - one_hot: columns to one-hot encode (named column_category, in the column's place).
+    - standardize / minmax: columns to scale ((x - mean) / sample std, or into [0, 1]); True
+      for every numeric feature.
+    - drop: columns left out of X and y; skip: columns not even parsed.
+    - text_columns: columns read as text (categories to one-hot, class labels); others must be
+      numbers. delimiter; drop_bad_rows (drop rows with missing/non-numeric cells instead of
+      failing); unseen: "error" or "zero" for categories not seen when fitting.
+    - test_fraction: a seeded random split (seed); stratify=True keeps the class proportions
+      of the target in both parts. fit_on: "train" (the statistics of the training rows only)
+      or "all" (every row, as the tutorial does before splitting).
+
+    Returns a :class:`Dataset`: (X, y) or, with a test part, (X_train, X_test, y_train,
+    y_test), with ``.prep``, ``.feature_names``, ``.target_names`` and ``.classes``. Rows keep
+    the file's order without a split; with one, each part is in random order.
+    Errors name the file, line and column (nnblas.FormatError, FileError...).
+    """
+    targets = _names(target, "target")
+    drop, one_hot = _names(drop, "drop"), _names(one_hot, "one_hot")
+    scaled = [(how, True if arg is True else _names(arg, name))
+              for arg, how, name in ((standardize, 1, "standardize"), (minmax, 2, "minmax"))]
+    enc = _choice(TARGET_ENCODINGS, target_encoding, "target_encoding")
+    unseen = _choice(UNSEEN, unseen, "unseen")
+    if fit_on not in ("train", "all"):
+        raise InvalidArgumentError("fit_on must be 'train' or 'all', got %r" % (fit_on,))
+    if stratify and len(targets) != 1:
+        raise InvalidArgumentError("stratify needs exactly one target column")
+    csv_options = {"text_columns": _names(text_columns, "text_columns"),
+                   "skip": _names(skip, "skip"), "delimiter": delimiter,
+                   "drop_bad_rows": drop_bad_rows}
+    table = _Table(path, **csv_options)
+    prep = None
+    try:
+        prep = Prep(csv_options=csv_options)
+        p = prep._handle
+        for t in targets:
+            call("nnb_prep_set_target", p, cstr(t, "target"), enc)
+        for c in drop:
+            call("nnb_prep_drop", p, cstr(c, "column"))
+        for c in one_hot:
+            call("nnb_prep_onehot", p, cstr(c, "column"))
+        for how, columns in scaled:
+            if columns is True:
+                call("nnb_prep_scale", p, None, how)
+            else:
+                for c in columns:
+                    call("nnb_prep_scale", p, cstr(c, "column"), how)
+        call("nnb_prep_set_unseen", p, unseen)
+
+        n = table.n_rows
+        if test_fraction:
+            strata = table.column_codes(targets[0]) if stratify else None
+            order = np.empty(n, dtype=np.uintp)
+            n_train, n_test = c_size_t(), c_size_t()
+            check(lib.nnb_split(n, float(test_fraction), 0.0, _seed(seed),
+                                None if strata is None else _arrays.ptr(strata),
+                                0 if strata is None else n, _arrays.ptr(order), n,
+                                byref(n_train), byref(n_test), None))
+            train, test = order[:n_train.value], order[n_train.value:]
+            if fit_on == "all":
+                check(lib.nnb_prep_fit(p, table.h, None, n))
+            else:
+                check(lib.nnb_prep_fit(p, table.h, _arrays.ptr(train), train.size))
+            X_train, y_train = prep._apply(table, train, train.size, True)
+            X_test, y_test = prep._apply(table, test, test.size, True)
+            return Dataset((X_train, X_test, y_train, y_test), prep)
+        check(lib.nnb_prep_fit(p, table.h, None, n))
+        X, y = prep._apply(table, None, n, True)
+        return Dataset((X, y), prep)
+    except BaseException:
+        if prep is not None:
+            prep.close()
+        raise
+    finally:
+        table.close()
+
+
+def idx_info(path):
+    """(n_items, item_size) of an IDX file (gzipped or not): e.g. (60000, 784) for images."""
+    n, size = c_size_t(), c_size_t()
+    check(lib.nnb_idx_info(fspath(path), byref(n), byref(size)))
+    return n.value, size.value
+
+
+def read_idx(path, labels=None, n_classes=0):
+    """Reads an IDX file of unsigned bytes (MNIST's format; gzipped or not).
+
+    Images (items of more than one byte) become an n_items x item_size float64 array of
+    byte / 255, in [0, 1]. Labels (one byte per item; or labels=True) become a vector of class
+    indices, or one-hot rows (n_items x n_classes) with n_classes > 0."""
+    n, size = idx_info(path)
+    if labels is None:
+        labels = size == 1
+    if labels:
+        if n_classes:
+            y = np.empty((n, _size(n_classes, "n_classes")))
+        else:
+            y = np.empty(n)
+        check(lib.nnb_idx_read_labels(fspath(path), y.shape[1] if y.ndim == 2 else 0,
+                                      _arrays.ptr(y), y.size, None))
+        return y
+    x = np.empty((n, size))
+    check(lib.nnb_idx_read_images(fspath(path), _arrays.ptr(x), x.size, None, None))
+    return x
+
+
+_PARTS = {"train": 0, "test": 1}
+
+
+def read_mnist(directory=FASHION_MNIST_DIR, part="train", one_hot=True, rows=None):
+    """Reads one part ("train" or "test") of an MNIST-style folder (the four standard files,
+    gzipped or not; default: Debian's dataset-fashion-mnist) as (X, y): X rows x 784 in [0, 1],
+    y one-hot rows x 10 (or class indices with one_hot=False). rows keeps the first rows only."""
+    p = _choice(_PARTS, part, "part")
+    d = fspath(directory)
+    n, cols = c_size_t(), c_size_t()
+    check(lib.nnb_mnist_info(d, p, byref(n), byref(cols)))
+    X = np.empty((n.value, cols.value))
+    y = np.empty((n.value, 10)) if one_hot else np.empty(n.value)
+    check(lib.nnb_mnist_read(d, p, _arrays.ptr(X), X.size, _arrays.ptr(y), y.size,
+                             1 if one_hot else 0))
+    if rows is not None and _size(rows, "rows") < n.value:
+        X, y = X[:rows].copy(), y[:rows].copy()
+    return X, y
+
+
+def load_mnist(directory=FASHION_MNIST_DIR, one_hot=True, standardize=False, train_rows=None,
+               test_rows=None):
+    """Both parts of an MNIST-style folder (default: Fashion-MNIST from Debian's
+    dataset-fashion-mnist, /usr/share/datasets/fashion-mnist) as a :class:`Dataset`
+    (X_train, X_test, y_train, y_test) — the order of read_csv and scikit-learn's
+    train_test_split. standardize=True scales each pixel with the training images' mean and
+    standard deviation (in place; constant pixels are only centred); the fitted preparation is
+    ``.prep``. train_rows / test_rows keep the first rows only."""
+    X_train, y_train = read_mnist(directory, "train", one_hot, train_rows)
+    X_test, y_test = read_mnist(directory, "test", one_hot, test_rows)
+    prep = None
+    if standardize:
+        prep = Prep.fit_matrix(X_train, "standard")
+        prep.transform(X_train, inplace=True)
+        prep.transform(X_test, inplace=True)
+    return Dataset((X_train, X_test, y_train, y_test), prep)

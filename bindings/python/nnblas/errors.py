@@ -1,0 +1,119 @@
+"""Exceptions: one class per nnb_status, all derived from nnblas.Error.
+
+A failed C call raises the class of its status with the C library's message (nnb_last_error(),
+read on the same thread right after the call), e.g.
+``ShapeError('nnb_net_forward: x has 7 columns, the network expects 8')``. The binding's own
+checks, made before calling C, raise the same classes with messages of their own. Each class
+also derives from the closest built-in exception (ValueError for shapes and arguments, OSError
+for files, MemoryError...), so ``except ValueError`` works as it does with numpy or scikit-learn.
+"""
+
+__all__ = [
+    "Error", "NoMemoryError", "InvalidArgumentError", "NullPointerError", "ShapeError",
+    "NonFiniteError", "TooLargeError", "FileError", "FormatError", "VersionError",
+    "ChecksumError", "CancelledError", "UnsupportedError", "StateError", "InternalError",
+    "DTypeError",
+]
+
+
+class Error(Exception):
+    """Base class of every nnblas error.
+
+    Attributes: ``message`` (the text, also ``str(e)``), ``status`` (the C library's nnb_status
+    value, e.g. 4) and ``status_name`` (e.g. ``"NNB_E_SHAPE"``).
+    """
+
+    status = None
+    status_name = "NNB_E_UNKNOWN"
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class NoMemoryError(Error, MemoryError):
+    """NNB_E_NOMEM: an allocation failed."""
+    status, status_name = 1, "NNB_E_NOMEM"
+
+
+class InvalidArgumentError(Error, ValueError):
+    """NNB_E_INVALID_ARG: an argument is out of range or the combination makes no sense."""
+    status, status_name = 2, "NNB_E_INVALID_ARG"
+
+
+class NullPointerError(Error, ValueError):
+    """NNB_E_NULL: a required pointer was NULL (the binding should prevent it)."""
+    status, status_name = 3, "NNB_E_NULL"
+
+
+class ShapeError(Error, ValueError):
+    """NNB_E_SHAPE: array sizes do not match the network or each other."""
+    status, status_name = 4, "NNB_E_SHAPE"
+
+
+class NonFiniteError(Error, ValueError):
+    """NNB_E_NONFINITE: NaN or infinity where finite numbers are required."""
+    status, status_name = 5, "NNB_E_NONFINITE"
+
+
+class TooLargeError(Error, OverflowError):
+    """NNB_E_TOO_LARGE: a size exceeds what OpenBLAS (32-bit int) or memory can index."""
+    status, status_name = 6, "NNB_E_TOO_LARGE"
+
+
+class FileError(Error, OSError):
+    """NNB_E_IO: reading or writing a file failed."""
+    status, status_name = 7, "NNB_E_IO"
+
+
+class FormatError(Error, ValueError):
+    """NNB_E_FORMAT: malformed input data or file (the message names file, line and column)."""
+    status, status_name = 8, "NNB_E_FORMAT"
+
+
+class VersionError(Error):
+    """NNB_E_VERSION: a file written by a newer, incompatible version."""
+    status, status_name = 9, "NNB_E_VERSION"
+
+
+class ChecksumError(Error, ValueError):
+    """NNB_E_CHECKSUM: a file's checksum does not match its contents."""
+    status, status_name = 10, "NNB_E_CHECKSUM"
+
+
+class CancelledError(Error):
+    """NNB_E_CANCELLED: a callback asked to stop."""
+    status, status_name = 11, "NNB_E_CANCELLED"
+
+
+class UnsupportedError(Error):
+    """NNB_E_UNSUPPORTED: valid, but not supported here (e.g. a CPU feature)."""
+    status, status_name = 12, "NNB_E_UNSUPPORTED"
+
+
+class StateError(Error, RuntimeError):
+    """NNB_E_STATE: the object is not in a state that allows the call (also: a closed network,
+    or one in use by another thread)."""
+    status, status_name = 13, "NNB_E_STATE"
+
+
+class InternalError(Error, RuntimeError):
+    """NNB_E_INTERNAL: a bug in nnblas; please report it."""
+    status, status_name = 14, "NNB_E_INTERNAL"
+
+
+class DTypeError(InvalidArgumentError, TypeError):
+    """An array whose values cannot be float64 (complex, text, objects): raised by the binding."""
+
+
+_BY_STATUS = {cls.status: cls for cls in (
+    NoMemoryError, InvalidArgumentError, NullPointerError, ShapeError, NonFiniteError,
+    TooLargeError, FileError, FormatError, VersionError, ChecksumError, CancelledError,
+    UnsupportedError, StateError, InternalError)}
+
+
+def error_class(status):
+    """The exception class for an nnb_status value (Error for an unknown one)."""
+    return _BY_STATUS.get(status, Error)

@@ -1,0 +1,771 @@
+"""nnblas.Net: a dense network (an nnb_net handle) with a scikit-learn/Keras-like interface."""
+
+import collections
+import ctypes
+import math
+import threading
+import weakref
+from contextlib import contextmanager
+from ctypes import byref, c_double, c_int, c_size_t, c_void_p
+
+import numpy as np
+
+from . import _arrays
+from ._args import choice as _enum, seed as _seed, size as _size
+from ._lib import EPOCH_FN, Handle, call, check, cstr, fspath, last_error, lib, text
+from .data import Prep
+from .errors import CancelledError, InvalidArgumentError, ShapeError, StateError, error_class
+
+ACTIVATIONS = {"identity": 0, "linear": 0, None: 0, "sigmoid": 1, "tanh": 2, "relu": 3,
+               "leaky_relu": 4, "softmax": 5}
+_ACTIVATION_NAMES = {0: "identity", 1: "sigmoid", 2: "tanh", 3: "relu", 4: "leaky_relu",
+                     5: "softmax"}
+INITS = {"normal_fanin": 0, "xavier_uniform": 1, "glorot_uniform": 1, "he_normal": 2,
+         "orthogonal": 3}
+LOSSES = {"sse": 0, "mse": 1, "bce": 2, "binary_crossentropy": 2, "ce": 3,
+          "categorical_crossentropy": 3, "cross_entropy": 3}
+_CANONICAL_LOSS = ["sse", "mse", "bce", "ce"]  # the nnblas command's names
+REDUCTIONS = {"sum": 0, "mean": 1}
+OPTIMIZERS = {"sgd": 0, "momentum": 1, "nesterov": 2, "adam": 3, "adamw": 4, "rmsprop": 5,
+              "lm": 6, "levenberg_marquardt": 6}
+SCHEDULES = {"constant": 0, "step": 1, "exponential": 2, "cosine": 3}
+
+# nnb_history_field
+_HIST_FIELDS = {"epoch": 0, "loss": 1, "val_loss": 2, "accuracy": 3, "val_accuracy": 4,
+                "seconds": 5, "lr": 6, "samples_per_s": 7}
+
+
+Layer = collections.namedtuple("Layer", "n_in n_out activation bias w_offset b_offset")
+Layer.__doc__ = """One dense layer: W is n_out x n_in and starts at w_offset in the parameter
+vector; b (if bias) has n_out values at b_offset."""
+
+
+class History(dict):
+    """What fit() returns: a dict of per-epoch lists, like Keras's History.history.
+
+    Keys: "epoch" (counting across fit() calls on the network), "loss", "val_loss" (with
+    validation), "accuracy" and "val_accuracy" (with a sigmoid or softmax output layer),
+    "seconds", "lr", "samples_per_s". Attributes: best_epoch and best_loss (of the monitored
+    loss: the validation loss if there is validation, else the training loss), stopped_early
+    (patience ran out), stopped_by_callback (a callback returned False).
+    """
+
+    best_epoch = 0
+    best_loss = math.nan
+    stopped_early = False
+    stopped_by_callback = False
+
+
+class _Guard:
+    """Enforces the C library's threading contract without blocking: a network may be changed
+    by one thread at a time, read (predict, evaluate) by many at once, and not changed while it
+    is read. A callback of fit() runs on the training thread and may read the network."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._readers = 0
+        self._writer = None
+        self._what = None
+
+    @contextmanager
+    def read(self, what):
+        me = threading.get_ident()
+        with self._lock:
+            if self._writer is not None and self._writer != me:
+                raise StateError("%s: the network is being changed by another thread (%s); "
+                                 "a network may be read only while no thread changes it"
+                                 % (what, self._what))
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._readers -= 1
+
+    @contextmanager
+    def write(self, what):
+        me = threading.get_ident()
+        with self._lock:
+            if self._writer is not None:
+                where = "inside %s on this thread (a callback must not change the network)" % \
+                    self._what if self._writer == me else "in %s on another thread" % self._what
+                raise StateError("%s: the network is in use %s" % (what, where))
+            if self._readers:
+                raise StateError("%s: the network is being read by another thread; change it "
+                                 "only when no thread uses it" % what)
+            self._writer, self._what = me, what
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._writer = self._what = None
+
+
+class _ParamsMemory:
+    """The owner of the arrays params_view() returns: it points at the network's parameter
+    arena and keeps the network alive while any view into it exists."""
+
+    def __init__(self, net, address, n):
+        self.net = net
+        self.__array_interface__ = {"shape": (n,), "typestr": np.dtype(np.float64).str,
+                                    "data": (address, False), "version": 3}
+
+
+class Net(Handle):
+    """A dense neural network in float64, trained with OpenBLAS.
+
+    ``Net(6)`` makes an empty network for 6 inputs; add layers with :meth:`add`.
+    ``Net([6, 2, 1], activation="sigmoid")`` makes the layers at once: 6 inputs, a hidden layer
+    of 2 units and an output layer of 1, each with `activation` (the output layer with `output`
+    when given, e.g. ``output="softmax"``) and a bias unless ``bias=False``.
+
+    Weights are drawn as each layer is added (Normal(0, 1/sqrt(fan_in)) from the network's own
+    generator, seed 0); call :meth:`init` (or pass ``init=``/``seed=``) to choose a scheme and a
+    seed. The same seed gives the same weights on every platform.
+
+    A network may be changed (fit, add, init, set params...) by one thread at a time, and read
+    (predict, evaluate) by any number of threads at once while no thread changes it; a call that
+    breaks this raises StateError instead of corrupting memory. Calls release the GIL while C
+    runs, so two threads training two networks run in parallel.
+
+    ``close()`` frees the C network at once (also ``with Net(...) as net:``); otherwise it is
+    freed when the object is garbage collected.
+    """
+
+    def __init__(self, layers, activation="relu", output=None, bias=True, init=None, seed=None):
+        self._setup(None)
+        if isinstance(layers, (list, tuple)):
+            if not layers:
+                raise InvalidArgumentError("layers must list the number of inputs first")
+            n_inputs, units = layers[0], list(layers[1:])
+        else:
+            n_inputs, units = layers, []
+        n_inputs = _size(n_inputs, "n_inputs", 1)
+        h = c_void_p()
+        check(lib.nnb_net_create(byref(h), n_inputs))
+        self._h = h.value
+        for i, u in enumerate(units):
+            last = i == len(units) - 1
+            self.add(u, output if (last and output is not None) else activation, bias)
+        if init is not None or seed is not None:
+            self.init(init if init is not None else "xavier_uniform",
+                      seed if seed is not None else 0)
+
+    def _setup(self, handle):
+        self._h = handle
+        self._guard = _Guard()
+        self._views = weakref.WeakSet()
+        self._loss = None  # (loss, reduction) of the last fit(): evaluate()'s default
+        self.prep = None  # a Prep saved with the network (save(), load())
+        self.metadata = {}  # str -> str, saved with the network
+
+    @classmethod
+    def _from_handle(cls, handle):
+        net = cls.__new__(cls)
+        net._setup(handle)
+        return net
+
+    # ---- lifetime ------------------------------------------------------------------------------
+
+    _free, _what = "nnb_net_free", "network"
+
+    def close(self):
+        """Frees the C network now. Further calls raise StateError. Refused (StateError) while a
+        params_view() array is alive, since it points into the network's memory."""
+        if self._h is None:
+            return
+        with self._guard.write("Net.close"):
+            if len(self._views):
+                raise StateError("Net.close: a params_view() array still points into the "
+                                 "network; delete it first")
+            self._release()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- structure -----------------------------------------------------------------------------
+
+    def add(self, units, activation="relu", bias=True, slope=None):
+        """Appends a dense layer of `units` outputs. activation: "identity" (or "linear"),
+        "sigmoid", "tanh", "relu", "leaky_relu" (negative slope `slope`, default 0.01) or
+        "softmax" (output layer only). Returns the network, so calls chain."""
+        units = _size(units, "units", 1)
+        act = _enum(ACTIVATIONS, activation, "activation")
+        if slope is not None and act != ACTIVATIONS["leaky_relu"]:
+            raise InvalidArgumentError("slope is for leaky_relu layers only")
+        with self._guard.write("Net.add"):
+            if len(self._views):
+                raise StateError("Net.add: a params_view() array points into the parameters, "
+                                 "which adding a layer moves; delete the view first")
+            check(lib.nnb_net_add_dense(self._handle, units, act, 1 if bias else 0))
+            if slope is not None:
+                check(lib.nnb_net_set_leaky_slope(self._handle, self.n_layers - 1, float(slope)))
+        return self
+
+    def init(self, scheme="xavier_uniform", seed=0):
+        """Reseeds the network's generator with `seed` and draws every layer's weights with
+        `scheme`: "normal_fanin" (Normal(0, 1/sqrt(fan_in)), the tutorial's), "xavier_uniform"
+        (= "glorot_uniform"), "he_normal" or "orthogonal". Biases become 0. Returns the network."""
+        s = _enum(INITS, scheme, "init scheme")
+        with self._guard.write("Net.init"):
+            check(lib.nnb_net_init(self._handle, s, _seed(seed)))
+        return self
+
+    def seed(self, seed):
+        """Reseeds the network's generator (used for shuffling and dropout) without touching the
+        weights. Returns the network."""
+        with self._guard.write("Net.seed"):
+            check(lib.nnb_net_seed(self._handle, _seed(seed)))
+        return self
+
+    @property
+    def n_inputs(self):
+        return lib.nnb_net_n_inputs(self._handle)
+
+    @property
+    def n_outputs(self):
+        return lib.nnb_net_n_outputs(self._handle)
+
+    @property
+    def n_layers(self):
+        return lib.nnb_net_n_layers(self._handle)
+
+    @property
+    def n_params(self):
+        return lib.nnb_net_n_params(self._handle)
+
+    def layer(self, i):
+        """Layer i (0-based) as a Layer(n_in, n_out, activation, bias, w_offset, b_offset)."""
+        n_in, n_out, wo, bo = c_size_t(), c_size_t(), c_size_t(), c_size_t()
+        act, has_bias = c_int(), c_int()
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or i < 0:
+            raise InvalidArgumentError("layer index must be a non-negative integer, got %r" % (i,))
+        check(lib.nnb_net_layer_info(self._handle, int(i), byref(n_in), byref(n_out), byref(act),
+                                     byref(has_bias), byref(wo), byref(bo)))
+        return Layer(n_in.value, n_out.value, _ACTIVATION_NAMES.get(act.value, act.value),
+                     bool(has_bias.value), wo.value, bo.value)
+
+    @property
+    def layers(self):
+        """Every layer, as a list of Layer tuples."""
+        return [self.layer(i) for i in range(self.n_layers)]
+
+    def __repr__(self):
+        if self._h is None:
+            return "<nnblas.Net (closed)>"
+        parts = [str(self.n_inputs)] + ["%d %s%s" % (l.n_out, l.activation,
+                                                     "" if l.bias else " (no bias)")
+                                        for l in self.layers]
+        return "<nnblas.Net %s; %d parameters>" % (" -> ".join(parts), self.n_params)
+
+    # ---- parameters ----------------------------------------------------------------------------
+
+    @property
+    def params(self):
+        """A copy of every parameter (layer after layer, each W row-major then b). Assigning an
+        array of n_params values sets them (NaN or infinity is refused)."""
+        with self._guard.read("Net.params"):
+            out = np.empty(self.n_params)
+            check(lib.nnb_net_params_get(self._handle, _arrays.ptr(out), out.size))
+        return out
+
+    @params.setter
+    def params(self, values):
+        v = _arrays.vector(values, "params", self.n_params)
+        with self._guard.write("Net.params"):
+            check(lib.nnb_net_params_set(self._handle, _arrays.ptr(v), v.size))
+
+    def params_view(self):
+        """A writable numpy array over the network's own parameter memory: no copy. Training
+        updates it in place and writing into it changes the network (without the NaN check of
+        the ``params`` setter).
+
+        Lifetime: the view (and any slice of it) keeps the Python network alive, and while one
+        exists ``add()`` and ``close()`` raise StateError (they would move or free the memory).
+        Do not keep raw pointers taken from it (``view.ctypes.data``) past the view itself.
+        """
+        with self._guard.read("Net.params_view"):
+            n = c_size_t()
+            address = lib.nnb_net_params_data(self._handle, byref(n))
+            if not address:
+                return np.empty(0)
+            holder = _ParamsMemory(self, address, n.value)
+            self._views.add(holder)
+            return np.asarray(holder)
+
+    def get_layer(self, i):
+        """Copies of layer i's W (n_out x n_in) and b (n_out values, or None without bias)."""
+        info = self.layer(i)
+        w = np.empty((info.n_out, info.n_in))
+        b = np.empty(info.n_out) if info.bias else None
+        with self._guard.read("Net.get_layer"):
+            check(lib.nnb_net_layer_get(self._handle, int(i), _arrays.ptr(w), w.size,
+                                        None if b is None else _arrays.ptr(b),
+                                        0 if b is None else b.size))
+        return w, b
+
+    def set_layer(self, i, W=None, b=None):
+        """Sets layer i's W (n_out x n_in) and/or b (n_out values); None leaves it as it is."""
+        info = self.layer(i)
+        if W is not None:
+            W = _arrays.matrix(W, "W", cols=info.n_in, rows=info.n_out)
+        if b is not None:
+            if not info.bias:
+                raise InvalidArgumentError("layer %d has no bias" % i)
+            b = _arrays.vector(b, "b", info.n_out)
+        with self._guard.write("Net.set_layer"):
+            check(lib.nnb_net_layer_set(self._handle, int(i),
+                                        None if W is None else _arrays.ptr(W),
+                                        0 if W is None else W.size,
+                                        None if b is None else _arrays.ptr(b),
+                                        0 if b is None else b.size))
+
+    @property
+    def check_finite(self):
+        """When True, predict, evaluate, loss and backprop fail with NonFiniteError naming the
+        first NaN or infinity in their inputs (row and column). Default False. (C has no getter:
+        this is the last value set through the binding.)"""
+        return getattr(self, "_check_finite", False)
+
+    @check_finite.setter
+    def check_finite(self, enable):
+        with self._guard.write("Net.check_finite"):
+            check(lib.nnb_net_set_check_finite(self._handle, 1 if enable else 0))
+        self._check_finite = bool(enable)
+
+    # ---- computing -----------------------------------------------------------------------------
+
+    def _x(self, X, name="X"):
+        return _arrays.matrix(X, name, cols=self.n_inputs)
+
+    def _y(self, y, rows, name="y"):
+        n_out = self.n_outputs
+        if n_out > 1 and y is not None and not isinstance(y, np.ndarray):
+            y = np.asarray(y)
+        if n_out > 1 and isinstance(y, np.ndarray) and y.ndim == 1:
+            return self._one_hot(y, n_out, rows, name)
+        y = _arrays.matrix(y, name, vector_is_column=(n_out == 1), rows=rows)
+        if y.shape[1] != n_out:
+            raise ShapeError("%s has %d columns, the network has %d outputs"
+                             % (name, y.shape[1], n_out))
+        return y
+
+    @staticmethod
+    def _one_hot(labels, k, rows, name):
+        if labels.shape[0] != rows:
+            raise ShapeError("%s has %d rows, expected %d (one per row of X)"
+                             % (name, labels.shape[0], rows))
+        if labels.dtype.kind not in "biuf":
+            raise ShapeError("%s is 1-D with dtype %s; with %d outputs give class indices "
+                             "0..%d or a rows x %d array" % (name, labels.dtype, k, k - 1, k))
+        idx = labels.astype(np.int64)
+        if not (np.all(idx == labels) and np.all(idx >= 0) and np.all(idx < k)):
+            raise ShapeError("%s is 1-D, so it must hold class indices 0..%d for the network's "
+                             "%d outputs" % (name, k - 1, k))
+        out = np.zeros((rows, k))
+        out[np.arange(rows), idx] = 1.0
+        return out
+
+    def predict(self, X, out=None):
+        """The network's outputs for the rows of X (rows x n_inputs): a rows x n_outputs array.
+
+        X is read in place when it is a C-contiguous float64 array, else converted once. `out`
+        may be a preallocated C-contiguous float64 array of that shape to write into. Reads the
+        network only: many threads may predict from one network at once."""
+        X = self._x(X)
+        with self._guard.read("Net.predict"):
+            n_out = self.n_outputs
+            out = _arrays.output(out, (X.shape[0], n_out))
+            check(lib.nnb_net_predict(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+                                      _arrays.ptr(out), out.size))
+        return out
+
+    def _loss_args(self, loss, reduction):
+        if loss is None:
+            loss = self._loss[0] if self._loss else "sse"
+        if reduction is None:
+            reduction = self._loss[1] if self._loss else "mean"
+        return _enum(LOSSES, loss, "loss"), _enum(REDUCTIONS, reduction, "reduction")
+
+    def evaluate(self, X, y, loss=None, reduction=None):
+        """(loss, accuracy) on a labelled set, without changing the network. The loss defaults
+        to the one of the last fit() ("sse", "mean" before any). Accuracy is the fraction of
+        rows classified right (threshold 0.5 for one sigmoid output, argmax for several), NaN
+        unless the output layer is sigmoid or softmax."""
+        X = self._x(X)
+        y = self._y(y, X.shape[0])
+        lo, red = self._loss_args(loss, reduction)
+        value, acc = c_double(), c_double()
+        with self._guard.read("Net.evaluate"):
+            check(lib.nnb_net_evaluate(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+                                       _arrays.ptr(y), y.shape[1], lo, red, byref(value),
+                                       byref(acc)))
+        return value.value, acc.value
+
+    def loss(self, X, y, loss="sse", reduction="mean"):
+        """The loss on a batch, without gradients. loss: "sse" (1/2 sum of squared errors per
+        row), "mse", "bce" (sigmoid output) or "ce" (softmax output); reduction "mean" or "sum"
+        over rows."""
+        X = self._x(X)
+        y = self._y(y, X.shape[0])
+        lo, red = _enum(LOSSES, loss, "loss"), _enum(REDUCTIONS, reduction, "reduction")
+        value = c_double()
+        with self._guard.write("Net.loss"):  # uses the network's workspace
+            check(lib.nnb_net_loss(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+                                   _arrays.ptr(y), y.shape[1], lo, red, byref(value)))
+        return value.value
+
+    def backprop(self, X, y, loss="sse", reduction="mean"):
+        """Backpropagation over a batch: returns (loss, gradient), the gradient a copy in the
+        layout of ``params``. The network keeps it for :meth:`sgd_step`."""
+        X = self._x(X)
+        y = self._y(y, X.shape[0])
+        lo, red = _enum(LOSSES, loss, "loss"), _enum(REDUCTIONS, reduction, "reduction")
+        value = c_double()
+        with self._guard.write("Net.backprop"):
+            grad = np.empty(self.n_params)
+            check(lib.nnb_net_backprop(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+                                       _arrays.ptr(y), y.shape[1], lo, red, byref(value),
+                                       _arrays.ptr(grad), grad.size))
+        return value.value, grad
+
+    def sgd_step(self, lr, grad=None):
+        """One gradient-descent step: params -= lr * grad (default: the last backprop's)."""
+        with self._guard.write("Net.sgd_step"):
+            if grad is None:
+                check(lib.nnb_net_sgd_step(self._handle, float(lr), None, 0))
+            else:
+                g = _arrays.vector(grad, "grad", self.n_params)
+                check(lib.nnb_net_sgd_step(self._handle, float(lr), _arrays.ptr(g), g.size))
+
+    def gradcheck(self, X, y, loss="sse", reduction="mean", eps=0.0):
+        """Compares backpropagation with finite differences: (largest relative error, index of
+        the worst parameter). Costs 4 forward passes per parameter: small networks only."""
+        X = self._x(X)
+        y = self._y(y, X.shape[0])
+        lo, red = _enum(LOSSES, loss, "loss"), _enum(REDUCTIONS, reduction, "reduction")
+        err, worst = c_double(), c_size_t()
+        with self._guard.write("Net.gradcheck"):
+            check(lib.nnb_gradcheck(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+                                    _arrays.ptr(y), y.shape[1], lo, red, float(eps), byref(err),
+                                    byref(worst)))
+        return err.value, worst.value
+
+    # ---- training ------------------------------------------------------------------------------
+
+    def fit(self, X, y, epochs=10, batch_size=32, lr=0.01, optimizer="sgd", loss="sse",
+            reduction="mean", validation_split=0.0, validation_data=None, patience=0,
+            restore_best=True, dropout=0.0, weight_decay=0.0, clip_norm=0.0, shuffle=True,
+            seed=None, momentum=None, betas=None, eps=None, rho=None, schedule=None,
+            check_finite=False, callback=None, verbose=0):
+        """Trains the network in place (nnb_train) and returns a :class:`History`.
+
+        X is rows x n_inputs; y is rows x n_outputs, or a vector for a network with one output,
+        or class indices 0..K-1 for K outputs (made one-hot: a copy). Both are read in place
+        when they are C-contiguous float64 arrays (else converted once, for the call).
+
+        - epochs; batch_size (rows per step; 0 or None = the whole set, full batch); shuffle
+          (every epoch, with the network's generator; `seed` reseeds it first).
+        - optimizer: "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop" or "lm"
+          (Levenberg-Marquardt: full batch, squared-error losses, small networks); lr;
+          momentum (default 0.9), betas=(beta1, beta2) and eps for Adam (0.9, 0.999, 1e-8),
+          rho and eps for RMSprop (0.99, 1e-8); weight_decay (L2, decoupled for AdamW);
+          clip_norm (gradient-norm clipping, 0 = off); dropout (on hidden layers).
+        - loss: "sse" (1/2 sum of squares per row), "mse", "bce" (sigmoid output; also
+          "binary_crossentropy") or "ce" (softmax output; "categorical_crossentropy");
+          reduction over rows: "mean" or "sum".
+        - schedule: None, ("step", every, gamma), ("exponential", gamma) or
+          ("cosine", T, lr_min) (T in epochs, 0 = this call's end).
+        - validation_split: a fraction of the rows held out (chosen with `seed`, 0 if None), or
+          validation_data=(X_val, y_val); patience: early stopping after that many epochs
+          without improvement of the validation loss (training loss without validation), with
+          the best weights put back unless restore_best=False.
+        - check_finite: stop with NonFiniteError before a step with NaN or infinity.
+        - callback: a function (or a list of them) called after every epoch with a dict:
+          epoch, loss, val_loss (with validation), accuracy and val_accuracy (sigmoid or
+          softmax output), seconds, samples_per_s, loss_went_up. Returning False stops training
+          (fit then returns normally; history.stopped_by_callback is True). An exception raised
+          in it stops training and is re-raised by fit(). The callback may read the network
+          (predict, evaluate) but not change it.
+        - verbose: 1 prints a line per epoch.
+
+        Training state (optimiser moments, counters, generator) carries over between calls:
+        fit(epochs=4) then fit(epochs=6) equals fit(epochs=10), bit for bit.
+        """
+        X = self._x(X)
+        y = self._y(y, X.shape[0])
+        if batch_size is None:
+            batch_size = 0
+        lo, red = _enum(LOSSES, loss, "loss"), _enum(REDUCTIONS, reduction, "reduction")
+        opt = _enum(OPTIMIZERS, optimizer, "optimizer")
+        if validation_data is not None and validation_split:
+            raise InvalidArgumentError("give validation_split or validation_data, not both")
+        xv = yv = None
+        if validation_data is not None:
+            try:
+                xv, yv = validation_data
+            except (TypeError, ValueError):
+                raise InvalidArgumentError("validation_data must be a pair (X_val, y_val)") \
+                    from None
+            xv = self._x(xv, "X_val")
+            yv = self._y(yv, xv.shape[0], "y_val")
+        callbacks = [] if callback is None else (list(callback) if isinstance(
+            callback, (list, tuple)) else [callback])
+        for cb in callbacks:
+            if not callable(cb):
+                raise TypeError("callback must be callable, not %s" % type(cb).__name__)
+        has_val = xv is not None or bool(validation_split)
+        out_act = self.layer(self.n_layers - 1).activation if self.n_layers else None
+        has_acc = out_act in ("sigmoid", "softmax")
+
+        opts, hist = c_void_p(), c_void_p()
+        check(lib.nnb_train_opts_create(byref(opts)))
+        try:
+            check(lib.nnb_history_create(byref(hist)))
+            o = opts.value
+            call("nnb_train_opts_set_epochs", o, _size(epochs, "epochs", 1))
+            call("nnb_train_opts_set_batch_size", o, _size(batch_size, "batch_size"))
+            call("nnb_train_opts_set_shuffle", o, 1 if shuffle else 0)
+            call("nnb_train_opts_set_loss", o, lo, red)
+            call("nnb_train_opts_set_optimizer", o, opt, float(lr))
+            if momentum is not None:
+                call("nnb_train_opts_set_momentum", o, float(momentum))
+            if betas is not None or (eps is not None and opt in (3, 4)):
+                b1, b2 = betas if betas is not None else (0.9, 0.999)
+                call("nnb_train_opts_set_adam", o, float(b1), float(b2),
+                     float(eps if eps is not None else 1e-8))
+            if rho is not None or (eps is not None and opt == 5):
+                call("nnb_train_opts_set_rmsprop", o, float(rho if rho is not None else 0.99),
+                     float(eps if eps is not None else 1e-8))
+            call("nnb_train_opts_set_weight_decay", o, float(weight_decay))
+            call("nnb_train_opts_set_clip_norm", o, float(clip_norm or 0.0))
+            call("nnb_train_opts_set_dropout", o, float(dropout))
+            if schedule is not None and schedule != "constant":
+                if isinstance(schedule, str):
+                    schedule = (schedule,)
+                kind = _enum(SCHEDULES, schedule[0], "schedule")
+                params = [float(p) for p in schedule[1:]] + [0.0, 0.0]
+                call("nnb_train_opts_set_schedule", o, kind, params[0], params[1])
+            if xv is not None:
+                call("nnb_train_opts_set_validation", o, _arrays.ptr(xv), _arrays.ptr(yv),
+                     xv.shape[0])
+            elif validation_split:
+                call("nnb_train_opts_set_validation_split", o, float(validation_split),
+                     _seed(seed if seed is not None else 0))
+            call("nnb_train_opts_set_early_stopping", o, _size(patience, "patience"),
+                 1 if restore_best else 0)
+            call("nnb_train_opts_set_check_finite", o, 1 if check_finite else 0)
+
+            state = {"exc": None, "stop": False}
+
+            def on_epoch(_net, epoch, tl, vl, ta, va, secs, sps, up, _user):
+                try:
+                    logs = {"epoch": epoch, "loss": tl}
+                    if has_val:
+                        logs["val_loss"] = vl
+                    if has_acc:
+                        logs["accuracy"] = ta
+                        if has_val:
+                            logs["val_accuracy"] = va
+                    logs.update(seconds=secs, samples_per_s=sps, loss_went_up=bool(up))
+                    if verbose:
+                        print("epoch %d: " % epoch + "  ".join(
+                            "%s %.4g" % (k, v) for k, v in logs.items()
+                            if k not in ("epoch", "loss_went_up", "samples_per_s")) +
+                            ("  (loss went up)" if up else ""), flush=True)
+                    for cb in callbacks:
+                        if cb(logs) is False:
+                            state["stop"] = True
+                            return 1
+                    return 0
+                except BaseException as e:  # KeyboardInterrupt too: stop, re-raise from fit
+                    state["exc"] = e
+                    return 1
+
+            c_callback = EPOCH_FN(on_epoch)
+            call("nnb_train_opts_set_epoch_callback", o, c_callback, None)
+
+            with self._guard.write("Net.fit"):
+                self._loss = (loss, reduction)  # evaluate()'s default, in callbacks too
+                if seed is not None:
+                    check(lib.nnb_net_seed(self._handle, _seed(seed)))
+                status = lib.nnb_train(self._handle, o, _arrays.ptr(X), X.shape[0], X.shape[1],
+                                       _arrays.ptr(y), y.shape[1], hist.value)
+                message = last_error() if status else ""
+
+            if state["exc"] is not None:
+                exc = state["exc"]
+                state["exc"] = None  # no cycle through the traceback
+                raise exc
+            history = self._history(hist.value, has_val, has_acc)
+            if status == CancelledError.status and state["stop"]:
+                history.stopped_by_callback = True
+            elif status:
+                raise error_class(status)(message, status)
+            return history
+        finally:
+            lib.nnb_history_free(hist.value)
+            lib.nnb_train_opts_free(opts.value)
+
+    @staticmethod
+    def _history(h, has_val, has_acc):
+        n = lib.nnb_history_len(h)
+        history = History()
+        keys = ["epoch", "loss"] + (["val_loss"] if has_val else []) + \
+            (["accuracy"] + (["val_accuracy"] if has_val else []) if has_acc else []) + \
+            ["seconds", "lr", "samples_per_s"]
+        col = np.empty(n)
+        for k in keys:
+            check(lib.nnb_history_get(h, _HIST_FIELDS[k], _arrays.ptr(col), n))
+            history[k] = [int(v) for v in col] if k == "epoch" else col.tolist()
+        best, best_loss, early = c_size_t(), c_double(), c_int()
+        check(lib.nnb_history_summary(h, byref(best), byref(best_loss), byref(early)))
+        history.best_epoch, history.best_loss = best.value, best_loss.value
+        history.stopped_early = bool(early.value)
+        return history
+
+    @property
+    def train_state(self):
+        """The training state (optimiser moments, counters, generator) as portable bytes; assign
+        such bytes to a network of the same shape (with its params) to resume training bit for
+        bit."""
+        with self._guard.read("Net.train_state"):
+            n = lib.nnb_net_train_state_size(self._handle)
+            buf = ctypes.create_string_buffer(n)
+            written = c_size_t()
+            check(lib.nnb_net_train_state_get(self._handle, buf, n, byref(written)))
+        return buf.raw[:written.value]
+
+    @train_state.setter
+    def train_state(self, data):
+        data = bytes(data)
+        with self._guard.write("Net.train_state"):
+            check(lib.nnb_net_train_state_set(self._handle, data, len(data)))
+
+    def reset_train_state(self):
+        """Forgets the optimiser moments and counters (not the weights, not the generator)."""
+        with self._guard.write("Net.reset_train_state"):
+            check(lib.nnb_net_train_state_reset(self._handle))
+        return self
+
+    # ---- model files ---------------------------------------------------------------------------
+
+    def _model_args(self, prep, metadata):
+        prep = self.prep if prep is None else prep
+        if prep is not None and not isinstance(prep, Prep):
+            raise TypeError("prep must be an nnblas.Prep (e.g. a Dataset's .prep), not %s"
+                            % type(prep).__name__)
+        metadata = dict(self.metadata if metadata is None else metadata)
+        if self._loss and "train.loss" not in metadata:
+            # as the nnblas command records it: `nnblas eval` and load() then know the loss
+            metadata["train.loss"] = _CANONICAL_LOSS[_enum(LOSSES, self._loss[0], "loss")]
+            metadata["train.reduction"] = self._loss[1]
+        return prep, _Meta(metadata)
+
+    def save(self, path, prep=None, metadata=None, train_state=False):
+        """Saves the network to a model file (atomically: a crash leaves the old or the new
+        file). prep (default: ``self.prep``) is a fitted :class:`Prep` stored with it, so the
+        model applies to raw data; metadata (default: ``self.metadata``) a dict of str keys and
+        values (numbers are written as text), to which the loss of the last fit() is added as
+        "train.loss" and "train.reduction" unless given (the keys the `nnblas` command writes
+        and reads); train_state=True also stores the optimiser state, so training resumes after
+        a load exactly where it stopped. The file is the C library's format: nnb_model_load()
+        and the `nnblas` command read it."""
+        prep, meta = self._model_args(prep, metadata)
+        with self._guard.read("Net.save"), meta:
+            check(lib.nnb_model_save(fspath(path), self._handle,
+                                     None if prep is None else prep._handle, meta.h,
+                                     1 if train_state else 0))
+
+    def to_bytes(self, prep=None, metadata=None, train_state=False):
+        """The bytes save() would write, as a bytes object."""
+        prep, meta = self._model_args(prep, metadata)
+        with self._guard.read("Net.to_bytes"), meta:
+            args = (self._handle, None if prep is None else prep._handle, meta.h,
+                    1 if train_state else 0)
+            # a first call with no room validates everything and tells the size needed
+            buf, written = ctypes.create_string_buffer(1), c_size_t()
+            status = lib.nnb_model_save_buffer(buf, 0, byref(written), *args)
+            if status != ShapeError.status or written.value == 0:
+                check(status)
+            buf = ctypes.create_string_buffer(written.value)
+            check(lib.nnb_model_save_buffer(buf, len(buf), byref(written), *args))
+        return buf.raw[:written.value]
+
+    @classmethod
+    def load(cls, path):
+        """Loads a model file (written by save(), nnb_model_save() or `nnblas train`): the
+        network, with ``.prep`` the stored preparation (or None) and ``.metadata`` the stored
+        dict; a stored "train.loss" becomes evaluate()'s default loss."""
+        return cls._loaded(lib.nnb_model_load, fspath(path))
+
+    @classmethod
+    def from_bytes(cls, data):
+        """Loads a model from bytes made by to_bytes() (or nnb_model_save_buffer())."""
+        data = bytes(data)
+        return cls._loaded(lib.nnb_model_load_buffer, data, len(data))
+
+    @classmethod
+    def _loaded(cls, fn, *args):
+        h, p, m = c_void_p(), c_void_p(), c_void_p()
+        check(fn(*args, byref(h), byref(p), byref(m)))
+        net = cls._from_handle(h.value)
+        net.prep = Prep(p.value) if p.value else None
+        meta = _Meta.__new__(_Meta)
+        meta._h = m.value
+        net.metadata = meta.to_dict()
+        meta.close()
+        loss = net.metadata.get("train.loss")
+        if loss in LOSSES:
+            net._loss = (loss, net.metadata.get("train.reduction", "mean"))
+        return net
+
+    def __reduce__(self):
+        # pickle and copy.deepcopy go through the model format, training state included
+        return (Net.from_bytes, (self.to_bytes(train_state=True),))
+
+
+class _Meta(Handle):
+    """An nnb_meta list made from a dict, for one save (a context manager that frees it)."""
+
+    _free, _what = "nnb_meta_free", "metadata"
+
+    def __init__(self, values):
+        if not isinstance(values, dict):
+            raise TypeError("metadata must be a dict of str keys and values, not %s"
+                            % type(values).__name__)
+        h = c_void_p()
+        check(lib.nnb_meta_create(byref(h)))
+        self._h = h.value
+        try:
+            for k, v in values.items():
+                if isinstance(v, (bool, int, float, np.integer, np.floating)):
+                    v = str(v)
+                if not isinstance(k, str) or not isinstance(v, str):
+                    raise TypeError("metadata keys and values must be str (or numbers as "
+                                    "values), got %r: %r" % (k, v))
+                check(lib.nnb_meta_set(self._h, cstr(k, "metadata key"),
+                                       cstr(v, "metadata value")))
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def h(self):
+        return self._handle
+
+    def to_dict(self):
+        return {text(lib.nnb_meta_key(self._h, i)): text(lib.nnb_meta_value(self._h, i))
+                for i in range(lib.nnb_meta_count(self._h))}
+
+    def close(self):
+        self._release()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
