@@ -8,10 +8,14 @@
 #include "kernels.h"
 
 static inline double sigmoid1(double x) {
-    /* Stable on the whole line: never exp of a positive number. NaN takes the second branch. */
-    if (x >= 0.0) return 1.0 / (1.0 + exp(-x));
-    double e = exp(x);
-    return e / (1.0 + e);
+    /* Stable on the whole line: never exp of a positive number; e = exp(-|x|), sigmoid =
+     * 1/(1 + e) for x >= 0, e/(1 + e) for x < 0 (NaN takes the second). 1 + e is kept exactly as
+     * d + dlo and the quotient corrected by -q dlo/d: the rounding of 1 + e would otherwise add up
+     * to 1 ulp to the error, which then reaches 2.5 ulp. */
+    double e = exp(-fabs(x));
+    double d = 1.0 + e, dlo = (1.0 - d) + e;
+    double q = (x >= 0.0 ? 1.0 : e) / d;
+    return q - q * (dlo / d);
 }
 
 static void softmax_row(size_t cols, const double *z, double *a) {
