@@ -81,8 +81,16 @@ typedef struct nnbi_kernels {
                     double eps, double l2);
 } nnbi_kernels;
 
-/* The scalar table (always available; the reference for the others). */
+/* The scalar table (always available; the reference for the others), and the vectorised ones
+ * (avx2.c, avx512.c; in x86-64 builds only, see NNBI_HAVE_X86_KERNELS). Call a vectorised table
+ * only on a CPU that supports it: nnbi_kernels_for() checks. */
 extern const nnbi_kernels nnbi_kernels_scalar;
+extern const nnbi_kernels nnbi_kernels_avx2;
+extern const nnbi_kernels nnbi_kernels_avx512;
+
+/* The table for an instruction set named "scalar", "avx2" or "avx512" if this build has it and
+ * this CPU can run it, else NULL. For tests and benchmarks, which compare the sets in one process. */
+const nnbi_kernels *nnbi_kernels_for(const char *isa);
 
 /* The table chosen for this process (pthread_once), or NULL if NNBLAS_ISA asked for a set that
  * cannot run here; then nnbi_kernels_error() says why. */
