@@ -29,6 +29,7 @@
 #include "bench_libm.h"
 #include "bench_util.h"
 #include "kernels.h"
+#include "ulp.h"
 
 #define SM_COLS 10    /* softmax / CE row width */
 #define BIAS_COLS 100 /* col_sum and sigmoid+bias row width */
@@ -55,7 +56,9 @@ static void k_relu(bufs *b) { b->k->bias_act(NNB_ACT_RELU, 0, 1, b->n, b->x, NUL
 static void k_softmax(bufs *b) {
     b->k->bias_act(NNB_ACT_SOFTMAX, 0, b->n / SM_COLS, SM_COLS, b->x, NULL, b->a);
 }
-static void k_sigmoid_back(bufs *b) { b->k->act_backward(NNB_ACT_SIGMOID, 0, 1, b->n, b->yhat, b->d); }
+static void k_sigmoid_back(bufs *b) {
+    b->k->act_backward(NNB_ACT_SIGMOID, 0, 1, b->n, b->yhat, b->d);
+}
 static void k_tanh_back(bufs *b) { b->k->act_backward(NNB_ACT_TANH, 0, 1, b->n, b->yhat, b->d); }
 static void k_softmax_back(bufs *b) {
     b->k->act_backward(NNB_ACT_SOFTMAX, 0, b->n / SM_COLS, SM_COLS, b->psm, b->d);
@@ -114,20 +117,6 @@ static const struct kcase {
 
 /* ---- accuracy ---- */
 
-static double ulp_err(double got, long double ref) {
-    if (isnan(got) != isnan((double)ref)) return INFINITY;
-    if (isnan(got)) return 0;
-    int e = (double)ref == 0 ? -1022 : ilogb((double)ref);
-    if (e < -1022) e = -1022;
-    return (double)(fabsl((long double)got - ref) / ldexpl(1.0L, e - 52));
-}
-
-static long double sigmoid_ld(long double x) {
-    if (x >= 0) return 1.0L / (1.0L + expl(-x));
-    long double e = expl(x);
-    return e / (1.0L + e);
-}
-
 /* Largest error of y (computed from x) over the first ns elements. Softmax is measured against
  * the long-double softmax of the shifted logits x - max as rounded to double, as every double
  * softmax computes them: the rounding of x - max itself costs up to |x - max|/2 ulp in any
@@ -141,12 +130,14 @@ static double max_ulp(int kind, const double *x, const double *y, size_t ns) {
             for (size_t c = 0; c < SM_COLS; c++) m = fmax(m, x[r + c]);
             for (size_t c = 0; c < SM_COLS; c++) s += expl((long double)(x[r + c] - m));
             for (size_t c = 0; c < SM_COLS; c++)
-                worst = fmax(worst, ulp_err(y[r + c], expl((long double)(x[r + c] - m)) / s));
+                worst = fmax(worst,
+                             nnbi_ulp_error(y[r + c], expl((long double)(x[r + c] - m)) / s));
         }
         return worst;
     }
     for (size_t i = 0; i < ns; i++)
-        worst = fmax(worst, ulp_err(y[i], kind == ULP_TANH ? tanhl(x[i]) : sigmoid_ld(x[i])));
+        worst = fmax(worst, nnbi_ulp_error(y[i], kind == ULP_TANH ? tanhl(x[i])
+                                                                  : nnbi_sigmoid_ld(x[i])));
     return worst;
 }
 
@@ -233,7 +224,10 @@ static int parse(int argc, char **argv, opts *o) {
         o->min_s = 0.002;
         if (!o->n_sizes) o->sizes[0] = 1000, o->sizes[1] = 10000, o->n_sizes = 2;
     }
-    if (!o->n_sizes) o->sizes[0] = 1000, o->sizes[1] = 100000, o->sizes[2] = 10000000, o->n_sizes = 3;
+    if (!o->n_sizes) {
+        o->sizes[0] = 1000, o->sizes[1] = 100000, o->sizes[2] = 10000000;
+        o->n_sizes = 3;
+    }
     if (o->rounds < 1 || o->rounds > MAX_ROUNDS || !(o->min_s > 0)) {
         fprintf(stderr, "nnblas-bench kernels: --rounds must be 1..%d, --min-ms positive\n",
                 MAX_ROUNDS);
@@ -297,7 +291,9 @@ typedef struct row {
 static void print_row(const opts *o, size_t n, const row *r, int is_baseline, double libm_eps,
                       double copy_eps) {
     double t[MAX_ROUNDS], rl[MAX_ROUNDS], rc[MAX_ROUNDS];
-    memcpy(t, r->t, sizeof t), memcpy(rl, r->ratio_libm, sizeof rl), memcpy(rc, r->ratio_copy, sizeof rc);
+    memcpy(t, r->t, sizeof t);
+    memcpy(rl, r->ratio_libm, sizeof rl);
+    memcpy(rc, r->ratio_copy, sizeof rc);
     size_t R = (size_t)o->rounds;
     double eps = (double)n / nnbb_median(t, R), ml = nnbb_median(rl, R), mc = nnbb_median(rc, R);
     if (o->json) {

@@ -17,61 +17,44 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "nnblas.h"
+#include "nnb_test.h"
 
 #define MAX_W 4096
 
-static int fail(const char *what) {
+static int failed(const char *what) {
     fprintf(stderr, "isa_train: %s: %s\n", what, nnb_last_error());
     return 1;
 }
 
-static uint64_t rng_state = 12345;
-static double uniform(void) { /* splitmix64 */
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-}
-
-static int cpu_has(const char *isa) {
-    if (strcmp(isa, "scalar") == 0) return 1;
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (strcmp(isa, "avx2") == 0) return avx2;
-    if (strcmp(isa, "avx512") == 0)
-        return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
-#endif
-    return 0;
-}
+static nnbt_rng rng = {12345};
+static double uniform(void) { return nnbt_uniform(&rng); }
 
 /* Trains one network and prints its weights. */
 static int train(const nnb_activation *acts, size_t n_layers, const size_t *units, nnb_loss loss) {
     enum { N_IN = 7, B = 33, STEPS = 40 };
     nnb_net *net;
-    if (nnb_net_create(&net, N_IN) != NNB_OK) return fail("nnb_net_create");
+    if (nnb_net_create(&net, N_IN) != NNB_OK) return failed("nnb_net_create");
     for (size_t l = 0; l < n_layers; l++)
-        if (nnb_net_add_dense(net, units[l], acts[l], 1) != NNB_OK) return fail("add_dense");
-    if (nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, 2024) != NNB_OK) return fail("init");
+        if (nnb_net_add_dense(net, units[l], acts[l], 1) != NNB_OK) return failed("add_dense");
+    if (nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, 2024) != NNB_OK) return failed("init");
     size_t n_out = units[n_layers - 1], np = nnb_net_n_params(net);
     double x[B * N_IN], y[B * 16], w[MAX_W];
-    if (np > MAX_W || n_out > 16) return fail("network too large");
+    if (np > MAX_W || n_out > 16) return failed("network too large");
     for (int step = 0; step < STEPS; step++) {
         for (size_t i = 0; i < B * N_IN; i++) x[i] = 4.0 * uniform() - 2.0;
         for (size_t r = 0; r < B; r++)
             for (size_t c = 0; c < n_out; c++)
-                y[r * n_out + c] = loss == NNB_LOSS_CE ? (double)((size_t)(x[r * N_IN] * 7 + 14) % n_out == c)
-                                                       : uniform();
+                y[r * n_out + c] = loss == NNB_LOSS_CE /* a class from the first input */
+                                       ? (double)((size_t)(x[r * N_IN] * 7 + 14) % n_out == c)
+                                       : uniform();
         double l;
         if (nnb_net_backprop(net, x, B, N_IN, y, n_out, loss, NNB_REDUCTION_MEAN, &l, NULL, 0) !=
             NNB_OK)
-            return fail("backprop");
-        if (!isfinite(l)) return fail("the loss is not finite");
-        if (nnb_net_sgd_step(net, 0.5, NULL, 0) != NNB_OK) return fail("sgd_step");
+            return failed("backprop");
+        if (!isfinite(l)) return failed("the loss is not finite");
+        if (nnb_net_sgd_step(net, 0.5, NULL, 0) != NNB_OK) return failed("sgd_step");
     }
-    if (nnb_net_params_get(net, w, np) != NNB_OK) return fail("params_get");
+    if (nnb_net_params_get(net, w, np) != NNB_OK) return failed("params_get");
     for (size_t i = 0; i < np; i++) printf("%a\n", w[i]);
     nnb_net_free(net);
     return 0;
@@ -79,7 +62,7 @@ static int train(const nnb_activation *acts, size_t n_layers, const size_t *unit
 
 static int run(void) {
     const char *want = getenv("NNBLAS_ISA");
-    if (want && *want && !cpu_has(want)) {
+    if (want && *want && !nnbt_cpu_has(want)) {
         nnb_net *net;
         if (strcmp(nnb_kernel_isa(), "unavailable") != 0 ||
             nnb_net_create(&net, 3) != NNB_E_UNSUPPORTED) {
@@ -91,7 +74,8 @@ static int run(void) {
         return 77;
     }
     if (want && *want && strcmp(nnb_kernel_isa(), want) != 0) {
-        fprintf(stderr, "isa_train: NNBLAS_ISA=%s but the kernels are %s\n", want, nnb_kernel_isa());
+        fprintf(stderr, "isa_train: NNBLAS_ISA=%s but the kernels are %s\n", want,
+                nnb_kernel_isa());
         return 1;
     }
     nnb_set_num_threads(1); /* the same GEMM in every run */
@@ -129,7 +113,7 @@ static int compare(void) {
     static double ref[3 * MAX_W], w[3 * MAX_W];
     char self[4096];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0) return fail("readlink /proc/self/exe");
+    if (len <= 0) return failed("readlink /proc/self/exe");
     self[len] = '\0';
     size_t n = child(self, "scalar", ref);
     if (n == 0) return 1;
@@ -137,7 +121,7 @@ static int compare(void) {
     for (size_t i = 0; i < n; i++) big = fmax(big, fabs(ref[i]));
     int rc = 0;
     for (int s = 1; s < 3; s++) {
-        if (!cpu_has(isas[s])) {
+        if (!nnbt_cpu_has(isas[s])) {
             printf("%s: not supported by this CPU, not compared\n", isas[s]);
             continue;
         }

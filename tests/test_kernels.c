@@ -19,6 +19,7 @@
 
 #include "kernels.h"
 #include "nnb_test.h"
+#include "ulp.h"
 
 /* Check's ck_assert reports every passing assertion to the parent process (a write per call);
  * inner loops use this instead, which only reports failures. */
@@ -32,26 +33,12 @@
 static const char *const isa_names[] = {"scalar", "avx2", "avx512"};
 #define N_ISA 3
 
-/* Does the CPU support the set? (Asked independently of dispatch.c.) */
-static int cpu_has(const char *isa) {
-    if (strcmp(isa, "scalar") == 0) return 1;
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (strcmp(isa, "avx2") == 0) return avx2;
-    return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
-#else
-    return 0;
-#endif
-}
-
 START_TEST(tables_and_dispatch) {
     for (int i = 0; i < N_ISA; i++) {
         const nnbi_kernels *k = nnbi_kernels_for(isa_names[i]);
 #if defined(__x86_64__)
-        ck_assert_msg((k != NULL) == cpu_has(isa_names[i]), "%s: table %p but CPU support %d",
-                      isa_names[i], (const void *)k, cpu_has(isa_names[i]));
+        ck_assert_msg((k != NULL) == nnbt_cpu_has(isa_names[i]), "%s: table %p but CPU support %d",
+                      isa_names[i], (const void *)k, nnbt_cpu_has(isa_names[i]));
 #endif
         if (!k) {
             fprintf(stderr, "note: %s kernels not tested (not supported here)\n", isa_names[i]);
@@ -76,26 +63,8 @@ END_TEST
 
 /* ---- numbers ---- */
 
-/* |got - ref| in units of the last place of ref rounded to double (subnormal ulps below 2^-1022). */
-static double ulp_err(double got, long double ref) {
-    if (isnan(got) || isnan((double)ref)) return isnan(got) && isnan((double)ref) ? 0 : INFINITY;
-    if (isinf((double)ref) || isinf(got)) return got == (double)ref ? 0 : INFINITY;
-    int e = (double)ref == 0 ? -1022 : ilogb((double)ref);
-    if (e < -1022) e = -1022;
-    return (double)(fabsl((long double)got - ref) / ldexpl(1.0L, e - 52));
-}
-
-static long double sigmoid_ld(long double x) {
-    if (x >= 0) return 1.0L / (1.0L + expl(-x));
-    long double e = expl(x);
-    return e / (1.0L + e);
-}
-
-static uint64_t rng_state = 0x9e3779b97f4a7c15u;
-static double urand(void) { /* [0, 1), xorshift64* */
-    rng_state ^= rng_state >> 12, rng_state ^= rng_state << 25, rng_state ^= rng_state >> 27;
-    return (double)((rng_state * 0x2545f4914f6cdd1dULL) >> 11) * 0x1p-53;
-}
+static nnbt_rng rng = {20240611};
+static double urand(void) { return nnbt_uniform(&rng); }
 
 /* The sample of the accuracy tests: a grid over [-750, 750] in steps of 1/64, random points in
  * [-750, 750], [-40, 40] and [-1, 1], magnitudes log-uniform over [1e-320, 1e3] of both signs,
@@ -138,7 +107,8 @@ static void check_activation(nnb_activation act) {
     double *x;
     size_t n = accuracy_sample(&x);
     long double *ref = malloc(n * sizeof *ref);
-    for (size_t i = 0; i < n; i++) ref[i] = act == NNB_ACT_SIGMOID ? sigmoid_ld(x[i]) : tanhl(x[i]);
+    for (size_t i = 0; i < n; i++)
+        ref[i] = act == NNB_ACT_SIGMOID ? nnbi_sigmoid_ld(x[i]) : tanhl(x[i]);
     double *z = malloc((n + 1) * sizeof *z), *a = malloc((n + 1) * sizeof *a);
     for (int s = 0; s < N_ISA; s++) {
         const nnbi_kernels *k = nnbi_kernels_for(isa_names[s]);
@@ -149,7 +119,7 @@ static void check_activation(nnb_activation act) {
         ck_assert_msg(isnan(a[n]), "%s: NaN in gave %g", k->isa, a[n]);
         double worst = 0, at = 0;
         for (size_t i = 0; i < n; i++) {
-            double e = ulp_err(a[i], ref[i]), r = (double)ref[i];
+            double e = nnbi_ulp_error(a[i], ref[i]), r = (double)ref[i];
             if (e > worst) worst = e, at = x[i];
             CHECK(e <= ulp_bound(k, act), "%s %s(%a) = %a, reference %.21Lg: %.3f ulp", k->isa,
                           act == NNB_ACT_SIGMOID ? "sigmoid" : "tanh", x[i], a[i], ref[i], e);
@@ -168,7 +138,8 @@ static void check_activation(nnb_activation act) {
         k->bias_act(act, 0.0, 1, 5, sp, NULL, out);
         if (act == NNB_ACT_SIGMOID) {
             ck_assert(out[0] == 0.5 && out[1] == 0.5 && out[2] == 1.0 && out[3] == 0.0);
-            ck_assert_msg(out[4] == 0x1p-1074, "%s: sigmoid(-745) = %a, not 2^-1074", k->isa, out[4]);
+            ck_assert_msg(out[4] == 0x1p-1074, "%s: sigmoid(-745) = %a, not 2^-1074", k->isa,
+                          out[4]);
         } else {
             ck_assert(out[0] == 0.0 && !signbit(out[0]) && out[1] == 0.0 && signbit(out[1]));
             ck_assert(out[2] == 1.0 && out[3] == -1.0 && out[4] == -1.0);
@@ -248,7 +219,8 @@ START_TEST(losses_at_large_logits) {
         double got = k->delta_bce_sigmoid(n, z, yhat, y, 0.5, d);
         ck_assert_msg(isfinite(got) && fabsl(got - want) <= 1e-14L * want,
                       "%s BCE %.17g, want %.17Lg", k->isa, got, want);
-        for (size_t i = 0; i < n; i++) CHECK(d[i] == 0.5 * (yhat[i] - y[i]), "d[i] == 0.5 * (yhat[i] - y[i])");
+        for (size_t i = 0; i < n; i++)
+            CHECK(d[i] == 0.5 * (yhat[i] - y[i]), "%s BCE delta [%zu]: %a", k->isa, i, d[i]);
         /* only the saturated ones: 1000 + log1p(e^-1000) - 1000 = 0 exactly, etc. */
         ck_assert(k->delta_bce_sigmoid(2, z, yhat, y, 1.0, d) == 0.0);
         ck_assert(k->delta_bce_sigmoid(1, z + 2, yhat, y + 2, 1.0, d) == 1000.0);
@@ -438,7 +410,8 @@ static void case_act_backward(cfg *c, nnb_activation act, size_t rows) {
 /* delta_se, delta_se_sigmoid, delta_bce_sigmoid: d may replace yhat. */
 static void case_delta(cfg *c, int which) {
     size_t n = c->len;
-    double *z0 = filled(n, -30, 30), *y0 = filled(n, 0, 1), *p0 = copy_of(z0, n), *t = copy_of(z0, n);
+    double *z0 = filled(n, -30, 30), *y0 = filled(n, 0, 1);
+    double *p0 = copy_of(z0, n), *t = copy_of(z0, n);
     c->ref->bias_act(NNB_ACT_SIGMOID, 0, 1, n, t, NULL, p0);
     double *dr = filled(n, 0, 0), sr, s;
     static const char *const names[] = {"delta_se", "delta_se_sigmoid", "delta_bce_sigmoid"};
@@ -460,7 +433,8 @@ static void case_delta(cfg *c, int which) {
 
 static void case_ce(cfg *c, size_t rows, int onehot) {
     size_t cols = c->len, n = rows * cols;
-    double *z0 = filled(n, -20, 20), *y0 = filled(n, 0, 1), *p0 = filled(n, 0, 0), *t = copy_of(z0, n);
+    double *z0 = filled(n, -20, 20), *y0 = filled(n, 0, 1);
+    double *p0 = filled(n, 0, 0), *t = copy_of(z0, n);
     if (onehot)
         for (size_t i = 0; i < n; i++) y0[i] = i % cols == (i / cols) % cols;
     c->ref->bias_act(NNB_ACT_SOFTMAX, 0, rows, cols, t, NULL, p0);

@@ -94,8 +94,10 @@ VINLINE vpow2 vpow2_make(vd ks, vd k) {
     __m128i m1 = _mm_srai_epi32(m, 1), m2 = _mm_sub_epi32(m, m1); /* each >= -542 */
     __m128i bias = _mm_set1_epi32(1023);
     vpow2 p;
-    p.a = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_cvtepi32_epi64(_mm_add_epi32(m1, bias)), 52));
-    p.b = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_cvtepi32_epi64(_mm_add_epi32(m2, bias)), 52));
+    __m256i e1 = _mm256_cvtepi32_epi64(_mm_add_epi32(m1, bias));
+    __m256i e2 = _mm256_cvtepi32_epi64(_mm_add_epi32(m2, bias));
+    p.a = _mm256_castsi256_pd(_mm256_slli_epi64(e1, 52));
+    p.b = _mm256_castsi256_pd(_mm256_slli_epi64(e2, 52));
     return p;
 }
 VINLINE vd vpow2_mul(vd v, vpow2 p) { return _mm256_mul_pd(_mm256_mul_pd(v, p.a), p.b); }

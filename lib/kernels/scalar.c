@@ -202,20 +202,4 @@ static void rmsprop(size_t n, double *theta, const double *g, double *v, double 
     }
 }
 
-const nnbi_kernels nnbi_kernels_scalar = {
-    .isa = "scalar",
-    .width = 1,
-    .bias_act = bias_act,
-    .act_backward = act_backward,
-    .delta_se = delta_se,
-    .delta_se_sigmoid = delta_se_sigmoid,
-    .delta_bce_sigmoid = delta_bce_sigmoid,
-    .delta_ce_softmax = delta_ce_softmax,
-    .col_sum = col_sum,
-    .axpy = axpy,
-    .scal = scal,
-    .sumsq = sumsq,
-    .sgd = sgd,
-    .adam = adam,
-    .rmsprop = rmsprop,
-};
+const nnbi_kernels nnbi_kernels_scalar = NNBI_KERNELS_TABLE("scalar", 1);

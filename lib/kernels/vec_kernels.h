@@ -40,6 +40,14 @@ static const double exp2_16_lo[16] __attribute__((aligned(64))) = {
 /* Adding 1.5 * 2^48 rounds to a multiple of 1/16, which then sits in the low mantissa bits. */
 #define EXP_SHIFT 0x1.8p48
 
+/* c[0] + c[1] x + ... + c[deg] x^deg by Horner's rule (deg is a constant; fully unrolled). */
+VINLINE vd vpoly(vd x, const double *c, int deg) {
+    vd p = vset(c[deg]);
+#pragma GCC unroll 8
+    for (int i = deg - 1; i >= 0; i--) p = vfma(p, x, vset(c[i]));
+    return p;
+}
+
 /* -min(|x|, c) for c > 0; NaN stays NaN (vmax returns its second operand then; AVX-512's VRANGEPD
  * would do this in one instruction but returns c for NaN). */
 VINLINE vd vnegabs_min(vd x, double c) { return vmax(vset(-c), vor(x, vset(-0.0))); }
@@ -65,12 +73,7 @@ VINLINE vd vexp_negabs(vd x, vd *lo) {
     vd k = vsub(ks, vset(EXP_SHIFT));
     vd r = vfnma(k, vset(LN2_HI), y);
     r = vfnma(k, vset(LN2_LO), r);
-    vd p = vfma(vset(q[5]), r, vset(q[4]));
-    p = vfma(p, r, vset(q[3]));
-    p = vfma(p, r, vset(q[2]));
-    p = vfma(p, r, vset(q[1]));
-    p = vfma(p, r, vset(q[0]));
-    vd t = vfma(vmul(r, r), p, r);
+    vd t = vfma(vmul(r, r), vpoly(r, q, 5), r);
     vd th = vlookup16(exp2_16_hi, ks), tl = vlookup16(exp2_16_lo, ks);
     vd w = vfma(th, t, tl);
     vd s = vadd(th, w);
@@ -79,7 +82,7 @@ VINLINE vd vexp_negabs(vd x, vd *lo) {
     return vpow2_mul(s, scale);
 }
 
-/* ---- sigmoid, tanh, log(1 + e) ---------------------------------------------------------------- */
+/* ---- sigmoid, tanh, log(1 + e) ------------------------------------------------------------- */
 
 /* sigmoid(x) = 1/(1 + e) for x >= 0 and e/(1 + e) for x < 0, e = exp(-|x|): never an exp of a
  * positive number, so nothing overflows; -0 and +0 give 1/2, +inf 1, -inf 0, NaN NaN. 1 + e is
@@ -115,20 +118,15 @@ VINLINE vd vtanh(vd x) {
     q = vfma(rem, vrcp(d), q);
 
     vd ax = vabs(x), x2 = vmul(x, x);
-    vd p = vfma(vset(P[5]), x2, vset(P[4]));
-    p = vfma(p, x2, vset(P[3]));
-    p = vfma(p, x2, vset(P[2]));
-    p = vfma(p, x2, vset(P[1]));
-    p = vfma(p, x2, vset(P[0]));
-    vd small = vfma(vmul(x2, ax), p, ax);
+    vd small = vfma(vmul(x2, ax), vpoly(x2, P, 5), ax);
     /* both are tanh|x| >= 0 (NaN for NaN); then the sign of x, also for -0 */
     return vor(vsel(vlt(ax, vset(0.125)), small, q), vand(x, vset(-0.0)));
 }
 
 /* log(1 + e) for e = hi + lo in [0, 1] (log1p of vexp_negabs's result). 1 + e = d + dlo; with
- * f = (d + dlo) / 2^c in [sqrt(2)/2, sqrt(2)] (c = 0 or 1), log f = 2 atanh(s) = 2s (1 + s^2 R(s^2)),
- * s = (f - 1)/(f + 1), |s| <= 0.172, R the degree-6 minimax polynomial (relative error 1.8e-18).
- * Result c ln2 + log f, within about 2 ulp. */
+ * f = (d + dlo) / 2^c in [sqrt(2)/2, sqrt(2)] (c = 0 or 1),
+ * log f = 2 atanh(s) = 2s (1 + s^2 R(s^2)), s = (f - 1)/(f + 1), |s| <= 0.172, R the degree-6
+ * minimax polynomial (relative error 1.8e-18). Result c ln2 + log f, within about 2 ulp. */
 VINLINE vd vlog1p_dd(vd e, vd elo) {
     static const double R[7] = {
         0x1.5555555555592p-2, 0x1.999999997fdb6p-3, 0x1.24924941f135ap-3, 0x1.c71c520951610p-4,
@@ -140,20 +138,13 @@ VINLINE vd vlog1p_dd(vd e, vd elo) {
     vd half = vsel(big, vset(0.5), one);
     vd f = vmul(d, half), flo = vmul(dlo, half);
     vd s = vdiv(vadd(vsub(f, one), flo), vadd(vadd(f, one), flo)); /* f - 1 is exact */
-    vd u = vmul(s, s);
-    vd r = vfma(vset(R[6]), u, vset(R[5]));
-    r = vfma(r, u, vset(R[4]));
-    r = vfma(r, u, vset(R[3]));
-    r = vfma(r, u, vset(R[2]));
-    r = vfma(r, u, vset(R[1]));
-    r = vfma(r, u, vset(R[0]));
-    vd s2 = vadd(s, s);
-    vd logf = vfma(vmul(s2, u), r, s2);
+    vd u = vmul(s, s), s2 = vadd(s, s);
+    vd logf = vfma(vmul(s2, u), vpoly(u, R, 6), s2);
     vd c = vsel0(big, one);
     return vfma(c, vset(LN2_HI), vfma(c, vset(LN2_LO), logf));
 }
 
-/* ---- the kernels ------------------------------------------------------------------------------ */
+/* ---- the kernels --------------------------------------------------------------------------- */
 
 /* Lanes in the step that starts at i of a loop over n elements. */
 VINLINE size_t chunk(size_t n, size_t i) { return n - i < VW ? n - i : VW; }
@@ -378,8 +369,8 @@ static double sumsq(size_t n, const double *x) {
     return vhsum(s);
 }
 
-static void sgd(size_t n, double *theta, const double *g, double *v, double lr, double mu, double l2,
-                int nesterov) {
+static void sgd(size_t n, double *theta, const double *g, double *v, double lr, double mu,
+                double l2, int nesterov) {
     vd vlr = vset(lr), vmu = vset(mu), vl2 = vset(l2);
     for (size_t i = 0; i < n; i += VW) {
         size_t m = chunk(n, i);
@@ -426,20 +417,4 @@ static void rmsprop(size_t n, double *theta, const double *g, double *v, double 
     }
 }
 
-const nnbi_kernels NNBI_VEC_TABLE = {
-    .isa = NNBI_VEC_ISA,
-    .width = VW,
-    .bias_act = bias_act,
-    .act_backward = act_backward,
-    .delta_se = delta_se,
-    .delta_se_sigmoid = delta_se_sigmoid,
-    .delta_bce_sigmoid = delta_bce_sigmoid,
-    .delta_ce_softmax = delta_ce_softmax,
-    .col_sum = col_sum,
-    .axpy = axpy,
-    .scal = scal,
-    .sumsq = sumsq,
-    .sgd = sgd,
-    .adam = adam,
-    .rmsprop = rmsprop,
-};
+const nnbi_kernels NNBI_VEC_TABLE = NNBI_KERNELS_TABLE(NNBI_VEC_ISA, VW);
