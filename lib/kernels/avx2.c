@@ -73,9 +73,6 @@ VINLINE double vhmax(vd a) {
     return _mm_cvtsd_f64(_mm_max_sd(s, _mm_unpackhi_pd(s, s)));
 }
 
-/* 1/x to 12 bits (RCPPS), for x in [1, 2] (the corrections that use it need no more). */
-VINLINE vd vrcp(vd x) { return _mm256_cvtps_pd(_mm_rcp_ps(_mm256_cvtpd_ps(x))); }
-
 /* The 16-entry tables of vec_kernels.h's exp, looked up by the low 4 bits of ks's bit pattern. */
 VINLINE vd vlookup16(const double *tab, vd ks) {
     __m256i i = _mm256_and_si256(_mm256_castpd_si256(ks), _mm256_set1_epi64x(15));

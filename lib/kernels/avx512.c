@@ -62,9 +62,6 @@ VINLINE vd vsel0(vmask m, vd t) { return _mm512_maskz_mov_pd(m, t); }          /
 VINLINE double vhsum(vd a) { return _mm512_reduce_add_pd(a); }
 VINLINE double vhmax(vd a) { return _mm512_reduce_max_pd(a); }
 
-/* 1/x to 14 bits, for x in [1, 2] (the corrections that use it need no more). */
-VINLINE vd vrcp(vd x) { return _mm512_rcp14_pd(x); }
-
 /* The 16-entry tables of vec_kernels.h's exp, looked up by the low 4 bits of ks's bit pattern. */
 VINLINE vd vlookup16(const double *tab, vd ks) {
     __m512i i = _mm512_castpd_si512(ks);
