@@ -115,9 +115,15 @@ static void check_activation(nnb_activation act) {
         const nnbi_kernels *k = nnbi_kernels_for(isa_names[s]);
         if (!k) continue;
         memcpy(z, x, n * sizeof *x);
-        z[n] = NAN; /* NaN in gives NaN out */
+        z[n] = NAN; /* NaN in gives NaN out, signed as the scalar reference's */
         k->bias_act(act, 0.0, 1, n + 1, z, NULL, a);
         ck_assert_msg(isnan(a[n]), "%s: NaN in gave %g", k->isa, a[n]);
+        double nans[2] = {NAN, -NAN}, got[2], want[2];
+        k->bias_act(act, 0.0, 1, 2, nans, NULL, got);
+        nnbi_kernels_scalar.bias_act(act, 0.0, 1, 2, nans, NULL, want);
+        for (int i = 0; i < 2; i++)
+            ck_assert_msg(isnan(got[i]) && signbit(got[i]) == signbit(want[i]),
+                          "%s: f(%sNaN) = %g, scalar %g", k->isa, i ? "-" : "", got[i], want[i]);
         double worst = 0, at = 0;
         for (size_t i = 0; i < n; i++) {
             double e = nnbi_ulp_error(a[i], ref[i]), r = (double)ref[i];
@@ -233,6 +239,12 @@ START_TEST(losses_at_large_logits) {
         /* only the saturated ones: 1000 + log1p(e^-1000) - 1000 = 0 exactly, etc. */
         ck_assert(k->delta_bce_sigmoid(2, z, yhat, y, 1.0, d) == 0.0);
         ck_assert(k->delta_bce_sigmoid(1, z + 2, yhat, y + 2, 1.0, d) == 1000.0);
+        /* a NaN logit gives a NaN loss, signed as the scalar's (messages print it) */
+        double zn[3] = {0.5, NAN, 1}, yn[3] = {1, 0, 1}, pn[3] = {0.6, NAN, 0.7}, dn[3];
+        double ln = k->delta_bce_sigmoid(3, zn, pn, yn, 1.0, dn);
+        double lr = nnbi_kernels_scalar.delta_bce_sigmoid(3, zn, pn, yn, 1.0, dn);
+        ck_assert_msg(isnan(ln) && signbit(ln) == signbit(lr), "%s BCE of a NaN logit: %g, scalar %g",
+                      k->isa, ln, lr);
 
         /* CE: rows of logits with +-1000, one-hot and soft targets */
         enum { R = 4, C = 3 };
@@ -325,7 +337,11 @@ static void slots_untouched(const char *what) {
 static void expect_close(const char *what, const double *got, const double *want, size_t n,
                          double ulps, double abs_tol) {
     for (size_t i = 0; i < n; i++) {
-        if (isnan(got[i]) && isnan(want[i])) continue;
+        if (isnan(got[i]) && isnan(want[i])) {
+            CHECK(signbit(got[i]) == signbit(want[i]), "%s [%zu]: %g, scalar %g (NaN's sign)", what,
+                  i, got[i], want[i]);
+            continue;
+        }
         if (ulps < 0) {
             CHECK(memcmp(got + i, want + i, sizeof *got) == 0,
                           "%s [%zu]: %a, scalar %a (must be identical)", what, i, got[i], want[i]);

@@ -48,9 +48,11 @@ VINLINE vd vsqrt(vd a) { return _mm256_sqrt_pd(a); }
 VINLINE vd vfma(vd a, vd b, vd c) { return _mm256_fmadd_pd(a, b, c); }   /* a b + c, one rounding */
 VINLINE vd vfnma(vd a, vd b, vd c) { return _mm256_fnmadd_pd(a, b, c); } /* c - a b, one rounding */
 VINLINE vd vmax(vd a, vd b) { return _mm256_max_pd(a, b); }              /* b if either is NaN */
+VINLINE vd vmin(vd a, vd b) { return _mm256_min_pd(a, b); }              /* b if either is NaN */
 VINLINE vd vabs(vd a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
 VINLINE vd vor(vd a, vd b) { return _mm256_or_pd(a, b); }
 VINLINE vd vand(vd a, vd b) { return _mm256_and_pd(a, b); }
+VINLINE vd vxor(vd a, vd b) { return _mm256_xor_pd(a, b); }
 
 /* Ordered (quiet) comparisons: false when either side is NaN. */
 VINLINE vmask vgt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }

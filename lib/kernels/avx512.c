@@ -43,9 +43,11 @@ VINLINE vd vsqrt(vd a) { return _mm512_sqrt_pd(a); }
 VINLINE vd vfma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }   /* a b + c, one rounding */
 VINLINE vd vfnma(vd a, vd b, vd c) { return _mm512_fnmadd_pd(a, b, c); } /* c - a b, one rounding */
 VINLINE vd vmax(vd a, vd b) { return _mm512_max_pd(a, b); }              /* b if either is NaN */
+VINLINE vd vmin(vd a, vd b) { return _mm512_min_pd(a, b); }              /* b if either is NaN */
 VINLINE vd vabs(vd a) { return _mm512_abs_pd(a); }
 VINLINE vd vor(vd a, vd b) { return _mm512_or_pd(a, b); }
 VINLINE vd vand(vd a, vd b) { return _mm512_and_pd(a, b); }
+VINLINE vd vxor(vd a, vd b) { return _mm512_xor_pd(a, b); }
 
 /* Ordered (quiet) comparisons: false when either side is NaN. */
 VINLINE vmask vgt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }

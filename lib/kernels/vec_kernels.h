@@ -48,27 +48,29 @@ VINLINE vd vpoly(vd x, const double *c, int deg) {
     return p;
 }
 
-/* -min(|x|, c) for c > 0; NaN stays NaN (vmax returns its second operand then; AVX-512's VRANGEPD
- * would do this in one instruction but returns c for NaN). */
-VINLINE vd vnegabs_min(vd x, double c) { return vmax(vset(-c), vor(x, vset(-0.0))); }
+/* -|x|, except that a NaN keeps its sign (vmin returns its second operand when either is NaN), as
+ * the scalar reference's x >= 0 ? -x : x does. */
+VINLINE vd vnegabs(vd x) { return vmin(vxor(x, vset(-0.0)), x); }
 
-/* exp(-|x|), returned as hi + *lo (hi = the result rounded to double, *lo = the rest).
+/* exp(y) for y <= 0 (or NaN), returned as hi + *lo (hi = the result rounded to double, *lo = the
+ * rest).
  *
- * Method: y = -min(|x|, 750) (exp(-745.14) already rounds to 0). y = k ln2 + r, where k is y/ln2
+ * Method: y is clamped to >= -750 (exp(-745.14) already rounds to 0; a NaN passes unchanged, so
+ * it leaves with its sign as libm's exp leaves it). y = k ln2 + r, where k is y/ln2
  * rounded to a multiple of 1/16 and |r| <= ln2/32; r = (y - k LN2_HI) - k LN2_LO, the first step
  * exact. e^r = 1 + t, t = r + r^2 q(r), q the degree-5 minimax polynomial (relative error
  * 2.3e-20). 2^k = 2^floor(k) 2^(j/16), j = 16k mod 16, from the table. So e^y =
  * 2^floor(k) (T_hi + w) with w = T_lo + T_hi t; hi rounds that sum (Fast2Sum keeps its error in
  * lo) and the power of two is applied exactly (rounding once more only when subnormal).
- * Error: hi + lo is within 2^-57 of exp(-|x|), relative (the rounding of r, t and w, each below
+ * Error: hi + lo is within 2^-57 of exp(y), relative (the rounding of r, t and w, each below
  * 2^-59, and the polynomial's); hi alone within 0.5 ulp + 2^-57. Below 2^-1022 only hi counts.
- * NaN gives NaN, +-inf gives 0. */
-VINLINE vd vexp_negabs(vd x, vd *lo) {
+ * -inf gives 0. */
+VINLINE vd vexp_neg(vd y, vd *lo) {
     static const double q[6] = {
         0x1.0000000000004p-1, 0x1.5555555555549p-3, 0x1.555555547fdfap-5,
         0x1.1111111201fe2p-7, 0x1.6c18412234cb0p-10, 0x1.a01987b873174p-13,
     };
-    vd y = vnegabs_min(x, 750.0);
+    y = vmax(vset(-750.0), y); /* vmax returns y if it is NaN */
     vd ks = vfma(y, vset(INV_LN2), vset(EXP_SHIFT));
     vd k = vsub(ks, vset(EXP_SHIFT));
     vd r = vfnma(k, vset(LN2_HI), y);
@@ -85,7 +87,8 @@ VINLINE vd vexp_negabs(vd x, vd *lo) {
 /* ---- sigmoid, tanh, log(1 + e) ------------------------------------------------------------- */
 
 /* sigmoid(x) = 1/(1 + e) for x >= 0 and e/(1 + e) for x < 0, e = exp(-|x|): never an exp of a
- * positive number, so nothing overflows; -0 and +0 give 1/2, +inf 1, -inf 0, NaN NaN. 1 + e is
+ * positive number, so nothing overflows; -0 and +0 give 1/2, +inf 1, -inf 0, NaN the same NaN
+ * (as in the scalar reference, sign included). 1 + e is
  * kept exactly as d + dlo and the quotient q = n/d corrected to q (1 - dlo/d), with 1/d taken
  * from q itself (q or 1 - q), so that every instruction set computes the same bits.
  * Error: below 2.5 ulp, about 2 at worst (the rounding of e, of the quotient and of the
@@ -94,7 +97,7 @@ VINLINE vd vexp_negabs(vd x, vd *lo) {
  * rounding error too (hi + lo) would bring it to about 1 ulp at a cost of 20 % in speed. */
 VINLINE vd vsigmoid(vd x) {
     vd one = vset(1.0), lo;
-    vd e = vexp_negabs(x, &lo);
+    vd e = vexp_neg(vnegabs(x), &lo);
     (void)lo;
     vd d = vadd(one, e);
     vd dlo = vadd(vsub(one, d), e); /* 1 + e - d, exactly */
@@ -115,7 +118,7 @@ VINLINE vd vtanh(vd x) {
         0x1.664f365eda2d2p-6,  -0x1.226088423fdccp-7, 0x1.cca923fc9e08cp-9,
     };
     vd one = vset(1.0), elo;
-    vd e = vexp_negabs(vadd(x, x), &elo);
+    vd e = vexp_neg(vnegabs(vadd(x, x)), &elo);
     vd n = vsub(one, e), nlo = vsub(vsub(vsub(one, n), e), elo); /* 1 - e = n + nlo */
     vd d = vadd(one, e), dlo = vadd(vadd(vsub(one, d), e), elo); /* 1 + e = d + dlo */
     vd q = vdiv(n, d);
@@ -128,7 +131,7 @@ VINLINE vd vtanh(vd x) {
     return vor(vsel(vlt(ax, vset(0.125)), small, q), vand(x, vset(-0.0)));
 }
 
-/* log(1 + e) for e = hi + lo in [0, 1] (log1p of vexp_negabs's result). 1 + e = d + dlo; with
+/* log(1 + e) for e = hi + lo in [0, 1] (log1p of vexp_neg's result). 1 + e = d + dlo; with
  * f = (d + dlo) / 2^c in [sqrt(2)/2, sqrt(2)] (c = 0 or 1),
  * log f = 2 atanh(s) = 2s (1 + s^2 R(s^2)), s = (f - 1)/(f + 1), |s| <= 0.172, R the degree-6
  * minimax polynomial (relative error 1.8e-18). Result c ln2 + log f, within about 2 ulp. */
@@ -201,7 +204,7 @@ static void softmax_row(size_t cols, const double *z, double *a) {
     vd m = vset(row_max(cols, z)), s = vzero(), lo;
     for (size_t c = 0; c < cols; c += VW) {
         size_t k = chunk(cols, c);
-        vd e = vexp_negabs(vsub(vload_n(z + c, k, 0.0), m), &lo);
+        vd e = vexp_neg(vsub(vload_n(z + c, k, 0.0), m), &lo);
         vstore_n(a + c, e, k);
         s = vadd(s, vsel0(vfirst(k), e));
     }
@@ -301,7 +304,7 @@ static double delta_bce_sigmoid(size_t n, const double *z, const double *yhat, c
     for (size_t i = 0; i < n; i += VW) {
         size_t m = chunk(n, i);
         vd zv = vload_n(z + i, m, 0.0), yv = vload_n(y + i, m, 0.0);
-        vd elo, e = vexp_negabs(zv, &elo);
+        vd elo, e = vexp_neg(vor(zv, vset(-0.0)), &elo); /* -|z|, a NaN made negative as by -fabs */
         /* softplus(z) - y z, softplus(z) = max(z, 0) + log(1 + exp(-|z|)) */
         vd term = vsub(vadd(vsel0(vgt(zv, vzero()), zv), vlog1p_dd(e, elo)), vmul(yv, zv));
         s = vadd(s, vsel0(vfirst(m), term));
@@ -322,7 +325,7 @@ static double delta_ce_softmax(size_t rows, size_t cols, const double *z, const 
             size_t k = chunk(cols, c);
             vmask used = vfirst(k);
             vd zm = vsub(vload_n(zr + c, k, 0.0), m), yv = vload_n(yr + c, k, 0.0);
-            se = vadd(se, vsel0(used, vexp_negabs(zm, &lo)));
+            se = vadd(se, vsel0(used, vexp_neg(zm, &lo)));
             ys = vadd(ys, yv);
             yz = vadd(yz, vsel0(used, vmul(yv, zm)));
         }
