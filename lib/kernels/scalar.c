@@ -12,7 +12,7 @@ static inline double sigmoid1(double x) {
      * 1/(1 + e) for x >= 0, e/(1 + e) for x < 0 (NaN takes the second and comes out as it came
      * in). 1 + e is kept exactly as d + dlo and the quotient corrected by -q dlo/d: the rounding
      * of 1 + e would otherwise add up to 1 ulp to the error, which then reaches 2.5 ulp. */
-    double e = exp(x >= 0.0 ? -x : x);
+    double e = exp(isnan(x) ? x : -fabs(x)); /* no branch on the sign: it would mispredict */
     double d = 1.0 + e, dlo = (1.0 - d) + e;
     double q = (x >= 0.0 ? 1.0 : e) / d;
     return q - q * (dlo / d);
