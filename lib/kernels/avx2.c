@@ -65,6 +65,13 @@ VINLINE vmask vmask_none(void) { return _mm256_setzero_pd(); }
 VINLINE int vany(vmask m) { return _mm256_movemask_pd(m) != 0; }
 VINLINE vd vsel(vmask m, vd t, vd f) { return _mm256_blendv_pd(f, t, m); } /* m ? t : f */
 VINLINE vd vsel0(vmask m, vd t) { return _mm256_and_pd(m, t); }            /* m ? t : 0 */
+VINLINE vmask vmask_not(vmask m) {
+    return _mm256_xor_pd(m, _mm256_castsi256_pd(_mm256_set1_epi64x(-1)));
+}
+/* m ? a - b : src */
+VINLINE vd vsub_where(vmask m, vd a, vd b, vd src) {
+    return _mm256_blendv_pd(src, _mm256_sub_pd(a, b), m);
+}
 
 VINLINE double vhsum(vd a) {
     __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));

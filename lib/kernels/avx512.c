@@ -60,6 +60,9 @@ VINLINE vmask vmask_none(void) { return 0; }
 VINLINE int vany(vmask m) { return m != 0; }
 VINLINE vd vsel(vmask m, vd t, vd f) { return _mm512_mask_blend_pd(m, f, t); } /* m ? t : f */
 VINLINE vd vsel0(vmask m, vd t) { return _mm512_maskz_mov_pd(m, t); }          /* m ? t : 0 */
+VINLINE vmask vmask_not(vmask m) { return (vmask)~m; }
+/* m ? a - b : src, in one masked instruction */
+VINLINE vd vsub_where(vmask m, vd a, vd b, vd src) { return _mm512_mask_sub_pd(src, m, a, b); }
 
 VINLINE double vhsum(vd a) { return _mm512_reduce_add_pd(a); }
 VINLINE double vhmax(vd a) { return _mm512_reduce_max_pd(a); }

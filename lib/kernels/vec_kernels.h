@@ -103,7 +103,7 @@ VINLINE vd vsigmoid(vd x) {
     vd dlo = vadd(vsub(one, d), e); /* 1 + e - d, exactly */
     vmask pos = vge(x, vzero());
     vd q = vdiv(vsel(pos, one, e), d);
-    vd inv = vsel(pos, q, vsub(one, q)); /* 1/d: 1/(1+e) = 1 - e/(1+e) */
+    vd inv = vsub_where(vmask_not(pos), one, q, q); /* 1/d: q, or 1 - q as 1/(1+e) = 1 - e/(1+e) */
     return vfnma(q, vmul(dlo, inv), q);
 }
 
