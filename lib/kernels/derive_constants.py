@@ -52,7 +52,7 @@ u53 = mp.mpf(2) ** -53
 # exp(r) = 1 + r + r^2 q(r) for |r| <= ln2/32 (after reduction by ln2/16 and a 16-entry table).
 R = mp.log(2) / 32
 qf = lambda r: (mp.exp(r) - 1 - r) / r**2 if r else mp.mpf(1) / 2
-for deg in (5,):
+for deg in (4, 5):
     c = fit(deg, -R, R, qf, lambda r: r**2 / mp.exp(r))
     e = maxerr(lambda r: (1 + r + r**2 * horner(c, r)) / mp.exp(r) - 1, -R, R)
     print("// exp: q of degree %d: max rel error %.3g (%.4f units of 2^-53)" % (deg, e, e / u53))

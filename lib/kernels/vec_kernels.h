@@ -53,35 +53,52 @@ VINLINE vd vpoly(vd x, const double *c, int deg) {
 VINLINE vd vnegabs(vd x) { return vmin(vxor(x, vset(-0.0)), x); }
 
 /* exp(y) for y <= 0 (or NaN), returned as hi + *lo (hi = the result rounded to double, *lo = the
- * rest).
+ * rest), with q of degree `deg` (a constant): 5 or 4.
  *
  * Method: y is clamped to >= -750 (exp(-745.14) already rounds to 0; a NaN passes unchanged, so
  * it leaves with its sign as libm's exp leaves it). y = k ln2 + r, where k is y/ln2
  * rounded to a multiple of 1/16 and |r| <= ln2/32; r = (y - k LN2_HI) - k LN2_LO, the first step
  * exact. e^r = 1 + t, t = r + r^2 q(r), q the degree-5 minimax polynomial (relative error
- * 2.3e-20). 2^k = 2^floor(k) 2^(j/16), j = 16k mod 16, from the table. So e^y =
+ * 2.3e-20) or the degree-4 one (1.2e-17, 0.1 ulp: enough when only hi is used, and one
+ * multiply-add less on the longest chain: 8 % faster sigmoid). 2^k = 2^floor(k) 2^(j/16),
+ * j = 16k mod 16, from the table. So e^y =
  * 2^floor(k) (T_hi + w) with w = T_lo + T_hi t; hi rounds that sum (Fast2Sum keeps its error in
  * lo) and the power of two is applied exactly (rounding once more only when subnormal).
- * Error: hi + lo is within 2^-57 of exp(y), relative (the rounding of r, t and w, each below
- * 2^-59, and the polynomial's); hi alone within 0.5 ulp + 2^-57. Below 2^-1022 only hi counts.
- * -inf gives 0. */
-VINLINE vd vexp_neg(vd y, vd *lo) {
-    static const double q[6] = {
+ * Error (degree 5): hi + lo is within 2^-57 of exp(y), relative (the rounding of r, t and w,
+ * each below 2^-59, and the polynomial's); hi alone within 0.5 ulp + 2^-57. Degree 4: hi within
+ * 0.5 ulp + 2^-56. Below 2^-1022 only hi counts. -inf gives 0. */
+VINLINE vd vexp_core(vd y, vd *lo, int deg) {
+    static const double q5[6] = {
         0x1.0000000000004p-1, 0x1.5555555555549p-3, 0x1.555555547fdfap-5,
         0x1.1111111201fe2p-7, 0x1.6c18412234cb0p-10, 0x1.a01987b873174p-13,
+    };
+    static const double q4[5] = {
+        0x1.fffffffffffb9p-2, 0x1.555555548f887p-3, 0x1.55555558fcb4bp-5,
+        0x1.11123aaebf7c1p-7, 0x1.6c14c6e06c63ep-10,
     };
     y = vmax(vset(-750.0), y); /* vmax returns y if it is NaN */
     vd ks = vfma(y, vset(INV_LN2), vset(EXP_SHIFT));
     vd k = vsub(ks, vset(EXP_SHIFT));
     vd r = vfnma(k, vset(LN2_HI), y);
     r = vfnma(k, vset(LN2_LO), r);
-    vd t = vfma(vmul(r, r), vpoly(r, q, 5), r);
+    vd t = vfma(vmul(r, r), deg == 5 ? vpoly(r, q5, 5) : vpoly(r, q4, 4), r);
     vd th = vlookup16(exp2_16_hi, ks), tl = vlookup16(exp2_16_lo, ks);
     vd w = vfma(th, t, tl);
     vd s = vadd(th, w);
     vpow2 scale = vpow2_make(ks, k);
     *lo = vpow2_mul(vadd(vsub(th, s), w), scale);
     return vpow2_mul(s, scale);
+}
+
+/* exp(y), y <= 0, as a double-double (for tanh and log(1 + e), where 1 - e and 1 + e need it). */
+VINLINE vd vexp_neg(vd y, vd *lo) { return vexp_core(y, lo, 5); }
+
+/* exp(y), y <= 0, rounded to double: within 0.5 ulp + 2^-56 (sigmoid, softmax, cross-entropy). */
+VINLINE vd vexp_neg_hi(vd y) {
+    vd lo;
+    vd hi = vexp_core(y, &lo, 4);
+    (void)lo;
+    return hi;
 }
 
 /* ---- sigmoid, tanh, log(1 + e) ------------------------------------------------------------- */
@@ -92,13 +109,12 @@ VINLINE vd vexp_neg(vd y, vd *lo) {
  * kept exactly as d + dlo and the quotient q = n/d corrected to q (1 - dlo/d), with 1/d taken
  * from q itself (q or 1 - q), so that every instruction set computes the same bits.
  * Error: below 2.5 ulp, about 2 at worst (the rounding of e, of the quotient and of the
- * correction; the largest measured is 1.95 ulp, see nnb_kernel_isa() in nnblas.h); exact 0 and 1
+ * correction; the largest measured is 1.99 ulp, see nnb_kernel_isa() in nnblas.h); exact 0 and 1
  * only where the true value rounds there; subnormal results are rounded once. Keeping e's own
  * rounding error too (hi + lo) would bring it to about 1 ulp at a cost of 20 % in speed. */
 VINLINE vd vsigmoid(vd x) {
-    vd one = vset(1.0), lo;
-    vd e = vexp_neg(vnegabs(x), &lo);
-    (void)lo;
+    vd one = vset(1.0);
+    vd e = vexp_neg_hi(vnegabs(x));
     vd d = vadd(one, e);
     vd dlo = vadd(vsub(one, d), e); /* 1 + e - d, exactly */
     vmask pos = vge(x, vzero());
@@ -201,10 +217,10 @@ static double row_max(size_t cols, const double *z) {
 /* Softmax of one row: a_c = e_c * (1 / sum e), e_c = exp(z_c - max), as the scalar reference.
  * Rows sum to 1 within (cols + 1) 2^-53 (the sum, 1/sum and the products each round once). */
 static void softmax_row(size_t cols, const double *z, double *a) {
-    vd m = vset(row_max(cols, z)), s = vzero(), lo;
+    vd m = vset(row_max(cols, z)), s = vzero();
     for (size_t c = 0; c < cols; c += VW) {
         size_t k = chunk(cols, c);
-        vd e = vexp_neg(vsub(vload_n(z + c, k, 0.0), m), &lo);
+        vd e = vexp_neg_hi(vsub(vload_n(z + c, k, 0.0), m));
         vstore_n(a + c, e, k);
         s = vadd(s, vsel0(vfirst(k), e));
     }
@@ -316,7 +332,7 @@ static double delta_bce_sigmoid(size_t n, const double *z, const double *yhat, c
 static double delta_ce_softmax(size_t rows, size_t cols, const double *z, const double *yhat,
                                const double *y, double scale, double *d) {
     double s = 0.0;
-    vd sc = vset(scale), lo;
+    vd sc = vset(scale);
     for (size_t r = 0; r < rows; r++) {
         const double *zr = z + r * cols, *yr = y + r * cols, *pr = yhat + r * cols;
         double *dr = d + r * cols;
@@ -325,7 +341,7 @@ static double delta_ce_softmax(size_t rows, size_t cols, const double *z, const 
             size_t k = chunk(cols, c);
             vmask used = vfirst(k);
             vd zm = vsub(vload_n(zr + c, k, 0.0), m), yv = vload_n(yr + c, k, 0.0);
-            se = vadd(se, vsel0(used, vexp_neg(zm, &lo)));
+            se = vadd(se, vsel0(used, vexp_neg_hi(zm)));
             ys = vadd(ys, yv);
             yz = vadd(yz, vsel0(used, vmul(yv, zm)));
         }
