@@ -131,10 +131,24 @@ NNB_API unsigned nnb_version_number(void);
 
 /**
  * Name of the element-wise kernel set in use: "scalar", "avx2" or "avx512". It is chosen once per
- * process from the CPU, or from the environment variable NNBLAS_ISA (scalar|avx2|avx512) when set.
+ * process: the best the CPU supports (AVX-512 F/DQ/VL/BW, else AVX2 with FMA, else scalar), or
+ * the set named by the environment variable NNBLAS_ISA (scalar|avx2|avx512) when set.
  * If NNBLAS_ISA names a set this CPU or build cannot run, or an unknown name, the kernels stay
  * unchosen: this returns "unavailable" and every call that needs the kernels fails with
- * NNB_E_UNSUPPORTED and a message. Thread-safe. Since 0.1.
+ * NNB_E_UNSUPPORTED and a message.
+ *
+ * Accuracy, against a long-double reference (the tests hold every set to these bounds over dense
+ * samples of [-750, 750], subnormals and special values): sigmoid is within 2.5 ulp in every
+ * set; tanh within 1 ulp in "avx2" and "avx512" (our own exp-based tanh) and within 2.5 ulp in
+ * "scalar" (libm's tanh). Largest errors measured, over 8e7 points or more each: sigmoid 1.99 ulp
+ * (avx2, avx512) and 1.95 ulp (scalar); tanh 0.61 ulp (avx2, avx512) and 2.19 ulp (scalar,
+ * glibc 2.36).
+ * Sigmoid never overflows, is exactly 0 or 1 only where the true value rounds there (subnormal
+ * down to x = -745.13), and gives NaN for NaN. Element-wise results are the same in "avx2" and
+ * "avx512", and those without exp/log are the same in all three sets; sums (losses, softmax
+ * normalisation) are accumulated per vector lane, in a different order in each set. So the same
+ * training under two sets agrees to about 1e-13 relative, not bit for bit.
+ * Thread-safe. Since 0.1.
  */
 NNB_API const char *nnb_kernel_isa(void);
 

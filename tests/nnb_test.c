@@ -380,6 +380,19 @@ double nnbt_normal(nnbt_rng *r) {
 
 /* ---- main ---- */
 
+int nnbt_cpu_has(const char *isa) {
+    if (strcmp(isa, "scalar") == 0) return 1;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (strcmp(isa, "avx2") == 0) return avx2;
+    if (strcmp(isa, "avx512") == 0)
+        return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw");
+#endif
+    return 0;
+}
+
 int nnbt_run(Suite *s, int needs_shared) {
     if (needs_shared && !nnbt_shared_dir()) {
         const char *req = getenv("NNBLAS_REQUIRE_SHARED");

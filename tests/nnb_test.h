@@ -134,6 +134,12 @@ typedef struct { uint64_t s; } nnbt_rng;
 double nnbt_uniform(nnbt_rng *r); /* [0, 1) */
 double nnbt_normal(nnbt_rng *r);
 
+/* ---- kernel sets ---- */
+
+/* 1 if this CPU can run the kernel set named "scalar", "avx2" (with FMA) or "avx512" (F, DQ, VL
+ * and BW), asked of the CPU directly (independently of the library's dispatch). */
+int nnbt_cpu_has(const char *isa);
+
 /* ---- main ---- */
 
 /* Runs the suite; needs_shared = 1 skips (exit 77) when the shared folder is missing, unless

@@ -81,8 +81,27 @@ typedef struct nnbi_kernels {
                     double eps, double l2);
 } nnbi_kernels;
 
-/* The scalar table (always available; the reference for the others). */
+/* The initialiser of a table, for a file that defines every kernel as a static function named
+ * after its entry. */
+#define NNBI_KERNELS_TABLE(isa_name, vec_width)                                                 \
+    {                                                                                          \
+        .isa = (isa_name), .width = (vec_width), .bias_act = bias_act,                         \
+        .act_backward = act_backward, .delta_se = delta_se, .delta_se_sigmoid = delta_se_sigmoid, \
+        .delta_bce_sigmoid = delta_bce_sigmoid, .delta_ce_softmax = delta_ce_softmax,          \
+        .col_sum = col_sum, .axpy = axpy, .scal = scal, .sumsq = sumsq, .sgd = sgd,            \
+        .adam = adam, .rmsprop = rmsprop,                                                      \
+    }
+
+/* The scalar table (always available; the reference for the others), and the vectorised ones
+ * (avx2.c, avx512.c; in x86-64 builds only, see NNBI_HAVE_X86_KERNELS). Call a vectorised table
+ * only on a CPU that supports it: nnbi_kernels_for() checks. */
 extern const nnbi_kernels nnbi_kernels_scalar;
+extern const nnbi_kernels nnbi_kernels_avx2;
+extern const nnbi_kernels nnbi_kernels_avx512;
+
+/* The table for an instruction set named "scalar", "avx2" or "avx512" if this build has it and
+ * this CPU can run it, else NULL. For tests and benchmarks, which compare the sets in one process. */
+const nnbi_kernels *nnbi_kernels_for(const char *isa);
 
 /* The table chosen for this process (pthread_once), or NULL if NNBLAS_ISA asked for a set that
  * cannot run here; then nnbi_kernels_error() says why. */

@@ -1,0 +1,69 @@
+#include "bench_util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+double nnbb_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+double nnbb_seconds_per_call(const nnbb_job *job, double min_seconds) {
+    /* one untimed call first: page faults, caches, and an estimate of the batch size */
+    if (job->reset) job->reset(job->arg);
+    double t0 = nnbb_now();
+    job->call(job->arg);
+    double once = nnbb_now() - t0;
+    size_t batch = once > 0 ? (size_t)(min_seconds / once / 4) : 1000;
+    if (batch < 1) batch = 1;
+    if (job->max_batch && batch > job->max_batch) batch = job->max_batch;
+    double timed = 0;
+    size_t calls = 0;
+    do {
+        if (job->reset) job->reset(job->arg);
+        t0 = nnbb_now();
+        for (size_t i = 0; i < batch; i++) job->call(job->arg);
+        timed += nnbb_now() - t0;
+        calls += batch;
+    } while (timed < min_seconds);
+    return timed / (double)calls;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+double nnbb_median(double *v, size_t n) {
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+void nnbb_json_num(FILE *f, const char *key, double x, int last) {
+    if (isfinite(x))
+        fprintf(f, "\"%s\": %.6g%s", key, x, last ? "" : ", ");
+    else
+        fprintf(f, "\"%s\": null%s", key, last ? "" : ", ");
+}
+
+void nnbb_print_machine(FILE *f) {
+    char model[256] = "unknown CPU", line[512];
+    FILE *c = fopen("/proc/cpuinfo", "r");
+    if (c) {
+        while (fgets(line, sizeof line, c))
+            if (strncmp(line, "model name", 10) == 0) {
+                const char *p = strchr(line, ':');
+                if (p) snprintf(model, sizeof model, "%s", p + 2);
+                model[strcspn(model, "\n")] = '\0';
+                break;
+            }
+        fclose(c);
+    }
+    char date[32];
+    time_t now = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%d %H:%M", localtime(&now));
+    fprintf(f, "# %s, %s\n", model, date);
+}

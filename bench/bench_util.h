@@ -1,0 +1,36 @@
+/*
+ * What the nnblas-bench subcommands share: a monotonic clock, timing of a call with untimed resets,
+ * medians, and a little JSON output. Benchmarks never assert times; they print a table, or with
+ * --json one object per line (DESIGN.md §6).
+ */
+#ifndef NNBB_UTIL_H
+#define NNBB_UTIL_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Seconds on a monotonic clock. */
+double nnbb_now(void);
+
+/* A call to time. `reset` (may be NULL) runs untimed before every batch of at most `max_batch`
+ * calls (0 = no limit): for kernels that change their own inputs. */
+typedef struct nnbb_job {
+    void (*call)(void *arg);
+    void (*reset)(void *arg);
+    void *arg;
+    size_t max_batch;
+} nnbb_job;
+
+/* Seconds per call: runs batches until at least min_seconds of timed calls (and at least one). */
+double nnbb_seconds_per_call(const nnbb_job *job, double min_seconds);
+
+/* Median of v[0..n) (n > 0); reorders v. */
+double nnbb_median(double *v, size_t n);
+
+/* Writes x as a JSON number, or null if it is not finite. */
+void nnbb_json_num(FILE *f, const char *key, double x, int last);
+
+/* One line naming the machine and the date, for the human-readable output. */
+void nnbb_print_machine(FILE *f);
+
+#endif

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Runs a benchmark command and checks its --json output: every line of stdout is a JSON object
+with "bench", "isa", "threads" and, for `kernels`, "kernel", "n", "elems_per_s", "ratio_libm",
+"ratio_copy" and "max_ulp" (a number or null); there is at least one line for each kernel set.
+Times are not checked.
+
+    check_json.py PROGRAM ARGS...
+"""
+import json
+import subprocess
+import sys
+
+REQUIRED = {"bench": str, "isa": str, "threads": int}
+KERNELS = {"kernel": str, "n": int, "elems_per_s": (int, float), "ratio_libm": (int, float),
+           "ratio_copy": (int, float), "max_ulp": (int, float, type(None))}
+
+
+def main():
+    out = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, check=True, text=True).stdout
+    lines = [l for l in out.splitlines() if l.strip()]
+    if not lines:
+        sys.exit("no output")
+    isas, kernels = set(), set()
+    for i, line in enumerate(lines, 1):
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            sys.exit("line %d is not JSON (%s): %s" % (i, e, line))
+        if not isinstance(obj, dict):
+            sys.exit("line %d is not an object: %s" % (i, line))
+        want = dict(REQUIRED, **(KERNELS if obj.get("bench") == "kernels" else {}))
+        for key, typ in want.items():
+            if key not in obj or not isinstance(obj[key], typ) or isinstance(obj[key], bool):
+                sys.exit("line %d: %r missing or not %s: %s" % (i, key, typ, line))
+        if obj["bench"] == "kernels" and obj["isa"] != "none":
+            if not obj["elems_per_s"] > 0:
+                sys.exit("line %d: elems_per_s not positive: %s" % (i, line))
+            isas.add(obj["isa"])
+            kernels.add(obj["kernel"])
+    if "scalar" not in isas:
+        sys.exit("no scalar lines")
+    print("%d lines, kernel sets %s, %d kernels" % (len(lines), sorted(isas), len(kernels)))
+
+
+if __name__ == "__main__":
+    main()

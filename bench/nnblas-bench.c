@@ -1,0 +1,40 @@
+/*
+ * nnblas-bench: the benchmark programs, one subcommand each.
+ *
+ *   nnblas-bench kernels [--quick] [--json] ...   the element-wise kernels (bench_kernels.c)
+ *
+ * Every subcommand prints a human-readable table, or with --json one JSON object per line with at
+ * least "bench", "isa" and "threads" (DESIGN.md §6). Benchmarks report; they never assert times.
+ * A new subcommand is a file with an `int nnbb_<name>_main(int argc, char **argv)` (argv[0] is
+ * the subcommand's name) and a line in the table below.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "bench_kernels.h"
+
+static const struct {
+    const char *name;
+    int (*main)(int argc, char **argv);
+    const char *what;
+} commands[] = {
+    {"kernels", nnbb_kernels_main,
+     "element-wise kernels per instruction set, beside a libm sigmoid loop and a copy"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static int usage(FILE *f) {
+    fprintf(f, "usage: nnblas-bench <command> [options]   (nnblas-bench <command> --help)\n");
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].what);
+    return f == stdout ? 0 : 2;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) return usage(stderr);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) return usage(stdout);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].main(argc - 1, argv + 1);
+    fprintf(stderr, "nnblas-bench: unknown command '%s'\n", argv[1]);
+    return usage(stderr);
+}

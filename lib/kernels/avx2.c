@@ -1,0 +1,111 @@
+/*
+ * AVX2 + FMA kernels (this file alone is compiled with -mavx2 -mfma): the vector operations that
+ * vec_kernels.h writes every kernel over, for 4 doubles per register. Tails use VMASKMOVPD, which
+ * neither reads nor writes the masked-off lanes, so nothing past the end of an array is touched.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+
+#include "kernels.h"
+
+typedef __m256d vd;   /* 4 doubles */
+typedef __m256d vmask; /* all-ones or all-zeros lanes */
+#define VW 4
+#define NNBI_VEC_ISA "avx2"
+#define NNBI_VEC_TABLE nnbi_kernels_avx2
+
+#define VINLINE static inline __attribute__((always_inline))
+
+VINLINE vd vset(double x) { return _mm256_set1_pd(x); }
+VINLINE vd vzero(void) { return _mm256_setzero_pd(); }
+
+/* The first m lanes (m <= VW). */
+static const int64_t tail_bits[2 * VW] = {-1, -1, -1, -1, 0, 0, 0, 0};
+VINLINE __m256i vfirst_i(size_t m) {
+    return _mm256_loadu_si256((const __m256i *)(const void *)(tail_bits + VW - m));
+}
+VINLINE vmask vfirst(size_t m) { return _mm256_castsi256_pd(vfirst_i(m)); }
+
+/* Lanes [0, m) from p, the others `fill`; reads nothing at or past p + m. */
+VINLINE vd vload_n(const double *p, size_t m, double fill) {
+    if (m == VW) return _mm256_loadu_pd(p);
+    __m256i k = vfirst_i(m);
+    return _mm256_blendv_pd(_mm256_set1_pd(fill), _mm256_maskload_pd(p, k), _mm256_castsi256_pd(k));
+}
+/* Writes lanes [0, m) to p and nothing else. */
+VINLINE void vstore_n(double *p, vd v, size_t m) {
+    if (m == VW)
+        _mm256_storeu_pd(p, v);
+    else
+        _mm256_maskstore_pd(p, vfirst_i(m), v);
+}
+
+VINLINE vd vadd(vd a, vd b) { return _mm256_add_pd(a, b); }
+VINLINE vd vsub(vd a, vd b) { return _mm256_sub_pd(a, b); }
+VINLINE vd vmul(vd a, vd b) { return _mm256_mul_pd(a, b); }
+VINLINE vd vdiv(vd a, vd b) { return _mm256_div_pd(a, b); }
+VINLINE vd vsqrt(vd a) { return _mm256_sqrt_pd(a); }
+VINLINE vd vfma(vd a, vd b, vd c) { return _mm256_fmadd_pd(a, b, c); }   /* a b + c, one rounding */
+VINLINE vd vfnma(vd a, vd b, vd c) { return _mm256_fnmadd_pd(a, b, c); } /* c - a b, one rounding */
+VINLINE vd vmax(vd a, vd b) { return _mm256_max_pd(a, b); }              /* b if either is NaN */
+VINLINE vd vmin(vd a, vd b) { return _mm256_min_pd(a, b); }              /* b if either is NaN */
+VINLINE vd vabs(vd a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+VINLINE vd vor(vd a, vd b) { return _mm256_or_pd(a, b); }
+VINLINE vd vand(vd a, vd b) { return _mm256_and_pd(a, b); }
+VINLINE vd vxor(vd a, vd b) { return _mm256_xor_pd(a, b); }
+
+/* Ordered (quiet) comparisons: false when either side is NaN. */
+VINLINE vmask vgt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
+VINLINE vmask vge(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_GE_OQ); }
+VINLINE vmask vlt(vd a, vd b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+VINLINE vmask visnan(vd a) { return _mm256_cmp_pd(a, a, _CMP_UNORD_Q); }
+VINLINE vmask vmask_and(vmask a, vmask b) { return _mm256_and_pd(a, b); }
+VINLINE vmask vmask_or(vmask a, vmask b) { return _mm256_or_pd(a, b); }
+VINLINE vmask vmask_none(void) { return _mm256_setzero_pd(); }
+VINLINE int vany(vmask m) { return _mm256_movemask_pd(m) != 0; }
+VINLINE vd vsel(vmask m, vd t, vd f) { return _mm256_blendv_pd(f, t, m); } /* m ? t : f */
+VINLINE vd vsel0(vmask m, vd t) { return _mm256_and_pd(m, t); }            /* m ? t : 0 */
+VINLINE vmask vmask_not(vmask m) {
+    return _mm256_xor_pd(m, _mm256_castsi256_pd(_mm256_set1_epi64x(-1)));
+}
+/* m ? a - b : src */
+VINLINE vd vsub_where(vmask m, vd a, vd b, vd src) {
+    return _mm256_blendv_pd(src, _mm256_sub_pd(a, b), m);
+}
+
+VINLINE double vhsum(vd a) {
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+VINLINE double vhmax(vd a) {
+    __m128d s = _mm_max_pd(_mm256_castpd256_pd128(a), _mm256_extractf128_pd(a, 1));
+    return _mm_cvtsd_f64(_mm_max_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+/* The 16-entry tables of vec_kernels.h's exp, looked up by the low 4 bits of ks's bit pattern. */
+VINLINE vd vlookup16(const double *tab, vd ks) {
+    __m256i i = _mm256_and_si256(_mm256_castpd_si256(ks), _mm256_set1_epi64x(15));
+    return _mm256_i64gather_pd(tab, i, 8);
+}
+
+/* Scaling by 2^floor(k) for k in [-1083, 0] (the range vec_kernels.h's exp needs): two normal
+ * powers of two 2^m1 2^m2 = 2^floor(k), so that v 2^m1 is exact and only the second product
+ * rounds, once, also into the subnormal range and to 0. */
+typedef struct {
+    vd a, b;
+} vpow2;
+VINLINE vpow2 vpow2_make(vd ks, vd k) {
+    (void)ks;
+    __m128i m = _mm256_cvtpd_epi32(_mm256_floor_pd(k));
+    __m128i m1 = _mm_srai_epi32(m, 1), m2 = _mm_sub_epi32(m, m1); /* each >= -542 */
+    __m128i bias = _mm_set1_epi32(1023);
+    vpow2 p;
+    __m256i e1 = _mm256_cvtepi32_epi64(_mm_add_epi32(m1, bias));
+    __m256i e2 = _mm256_cvtepi32_epi64(_mm_add_epi32(m2, bias));
+    p.a = _mm256_castsi256_pd(_mm256_slli_epi64(e1, 52));
+    p.b = _mm256_castsi256_pd(_mm256_slli_epi64(e2, 52));
+    return p;
+}
+VINLINE vd vpow2_mul(vd v, vpow2 p) { return _mm256_mul_pd(_mm256_mul_pd(v, p.a), p.b); }
+
+#include "vec_kernels.h"

@@ -1,0 +1,603 @@
+/*
+ * The element-wise kernels, every instruction set this CPU supports, in one process (an internal
+ * test: it links the kernel libraries directly, since the shared library hides the tables).
+ *
+ * - accuracy: sigmoid and tanh against long-double references (expl, tanhl) over dense samples of
+ *   [-750, 750] and special points, held to the bounds nnblas.h states;
+ * - softmax rows sum to 1 within (cols + 1) 2^-53; CE and BCE at logits of +-1000;
+ * - every kernel of every vectorised table against the scalar table for lengths 0..2*width+3 and
+ *   a few larger, with arrays aligned, unaligned, ending at a guard page (a read or write past
+ *   the end faults) and starting right after one, and in place where outputs may alias inputs.
+ *   Kernels without exp/log must match the scalar ones bit for bit.
+ */
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
+#include <float.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kernels.h"
+#include "nnb_test.h"
+#include "ulp.h"
+
+/* Check's ck_assert reports every passing assertion to the parent process (a write per call);
+ * inner loops use this instead, which only reports failures. */
+#define CHECK(cond, ...)                                                                     \
+    do {                                                                                     \
+        if (!(cond)) ck_abort_msg(__VA_ARGS__);                                              \
+    } while (0)
+
+/* ---- the tables under test ---- */
+
+static const char *const isa_names[] = {"scalar", "avx2", "avx512"};
+#define N_ISA 3
+
+START_TEST(tables_and_dispatch) {
+    for (int i = 0; i < N_ISA; i++) {
+        const nnbi_kernels *k = nnbi_kernels_for(isa_names[i]);
+#if defined(__x86_64__)
+        ck_assert_msg((k != NULL) == nnbt_cpu_has(isa_names[i]), "%s: table %p but CPU support %d",
+                      isa_names[i], (const void *)k, nnbt_cpu_has(isa_names[i]));
+#endif
+        if (!k) {
+            fprintf(stderr, "note: %s kernels not tested (not supported here)\n", isa_names[i]);
+            continue;
+        }
+        ck_assert_str_eq(k->isa, isa_names[i]);
+        ck_assert_uint_eq(k->width, i == 0 ? 1 : i == 1 ? 4 : 8);
+    }
+    ck_assert_ptr_null(nnbi_kernels_for("sse9"));
+    ck_assert_ptr_null(nnbi_kernels_for(NULL));
+    /* Without NNBLAS_ISA the best supported set is chosen. */
+    const char *env = getenv("NNBLAS_ISA");
+    if (env == NULL || *env == '\0') {
+        const nnbi_kernels *best = nnbi_kernels_for("avx512");
+        if (!best) best = nnbi_kernels_for("avx2");
+        if (!best) best = &nnbi_kernels_scalar;
+        ck_assert_ptr_eq(nnbi_kernels_get(), best);
+        ck_assert_str_eq(nnb_kernel_isa(), best->isa);
+    }
+}
+END_TEST
+
+/* ---- numbers ---- */
+
+static nnbt_rng rng = {20240611};
+static double urand(void) { return nnbt_uniform(&rng); }
+
+/* The sample of the accuracy tests: a grid over [-750, 750] in steps of 1/64, random points in
+ * [-750, 750], [-40, 40] and [-1, 1], magnitudes log-uniform over [1e-320, 1e3] of both signs,
+ * and the special points. */
+static const double special[] = {
+    0.0, -0.0, 0x1p-1074, -0x1p-1074, 1e-310, -1e-310, DBL_MIN, -DBL_MIN, 0x1.fffffffffffffp-1023,
+    1e-300, -1e-300, 1e-20, -1e-20, 0.125, -0.125, 0x1.fffffffffffffp-4, 20, -20, 36.7, -36.7,
+    36.73, -36.73, 37, -37, 38, -38, 40, -40, 709.78, -709.78, 745, -745, 745.1332191019412,
+    -745.1332191019412, -745.1332191019411, 746, -746, 1000, -1000, 1e300, -1e300, DBL_MAX,
+    -DBL_MAX, INFINITY, -INFINITY,
+};
+#define N_SPECIAL (sizeof special / sizeof special[0])
+
+static size_t accuracy_sample(double **out) {
+    size_t grid = 96001, nr = 100000, total = grid + 3 * nr + 2 * nr / 2 + N_SPECIAL;
+    double *x = malloc(total * sizeof *x);
+    size_t n = 0;
+    for (size_t i = 0; i < grid; i++) x[n++] = -750.0 + (double)i / 64.0;
+    for (size_t i = 0; i < nr; i++) x[n++] = -750.0 + 1500.0 * urand();
+    for (size_t i = 0; i < nr; i++) x[n++] = -40.0 + 80.0 * urand();
+    for (size_t i = 0; i < nr; i++) x[n++] = -1.0 + 2.0 * urand();
+    for (size_t i = 0; i < nr; i++) {
+        double m = exp(log(1e-320) + (log(1e3) - log(1e-320)) * urand());
+        x[n++] = (i & 1) ? -m : m;
+    }
+    memcpy(x + n, special, sizeof special);
+    n += N_SPECIAL;
+    ck_assert_uint_eq(n, total);
+    *out = x;
+    return n;
+}
+
+/* The bounds nnblas.h states: sigmoid 2.5 ulp for every kernel set; tanh 1 ulp for the vectorised
+ * sets (our own) and 2.5 for the scalar one (libm's tanh). */
+static double ulp_bound(const nnbi_kernels *k, nnb_activation act) {
+    return act == NNB_ACT_TANH && k->width > 1 ? 1.0 : 2.5;
+}
+
+static void check_activation(nnb_activation act) {
+    double *x;
+    size_t n = accuracy_sample(&x);
+    long double *ref = malloc(n * sizeof *ref);
+    for (size_t i = 0; i < n; i++)
+        ref[i] = act == NNB_ACT_SIGMOID ? nnbi_sigmoid_ld(x[i]) : tanhl(x[i]);
+    double *z = malloc((n + 1) * sizeof *z), *a = malloc((n + 1) * sizeof *a);
+    double *first_vec = NULL; /* the first vectorised set's results */
+    for (int s = 0; s < N_ISA; s++) {
+        const nnbi_kernels *k = nnbi_kernels_for(isa_names[s]);
+        if (!k) continue;
+        memcpy(z, x, n * sizeof *x);
+        z[n] = NAN; /* NaN in gives NaN out, signed as the scalar reference's */
+        k->bias_act(act, 0.0, 1, n + 1, z, NULL, a);
+        ck_assert_msg(isnan(a[n]), "%s: NaN in gave %g", k->isa, a[n]);
+        double nans[2] = {NAN, -NAN}, got[2], want[2];
+        k->bias_act(act, 0.0, 1, 2, nans, NULL, got);
+        nnbi_kernels_scalar.bias_act(act, 0.0, 1, 2, nans, NULL, want);
+        for (int i = 0; i < 2; i++)
+            ck_assert_msg(isnan(got[i]) && signbit(got[i]) == signbit(want[i]),
+                          "%s: f(%sNaN) = %g, scalar %g", k->isa, i ? "-" : "", got[i], want[i]);
+        double worst = 0, at = 0;
+        for (size_t i = 0; i < n; i++) {
+            double e = nnbi_ulp_error(a[i], ref[i]), r = (double)ref[i];
+            if (e > worst) worst = e, at = x[i];
+            CHECK(e <= ulp_bound(k, act), "%s %s(%a) = %a, reference %.21Lg: %.3f ulp", k->isa,
+                          act == NNB_ACT_SIGMOID ? "sigmoid" : "tanh", x[i], a[i], ref[i], e);
+            /* exact limits only where the true value rounds there */
+            if (a[i] == 0.0 || fabs(a[i]) == 1.0)
+                CHECK(r == a[i], "%s: f(%a) = %g exactly but the true value %.21Lg is not",
+                              k->isa, x[i], a[i], ref[i]);
+            CHECK(act == NNB_ACT_SIGMOID ? a[i] >= 0.0 && a[i] <= 1.0 : fabs(a[i]) <= 1.0,
+                          "%s: f(%a) = %a out of range", k->isa, x[i], a[i]);
+        }
+        /* the vectorised sets compute the same values (nnblas.h says so) */
+        if (k->width > 1 && !first_vec) {
+            first_vec = malloc(n * sizeof *first_vec);
+            memcpy(first_vec, a, n * sizeof *a);
+        } else if (k->width > 1) {
+            CHECK(memcmp(first_vec, a, n * sizeof *a) == 0, "%s differs from the other vector set",
+                  k->isa);
+        }
+        fprintf(stderr, "%-6s %-7s max error %.3f ulp (at %.17g) over %zu points\n", k->isa,
+                act == NNB_ACT_SIGMOID ? "sigmoid" : "tanh", worst, at, n);
+        /* the special values themselves */
+        double sp[] = {0.0, -0.0, INFINITY, -INFINITY, -745.0};
+        double out[5];
+        k->bias_act(act, 0.0, 1, 5, sp, NULL, out);
+        if (act == NNB_ACT_SIGMOID) {
+            ck_assert(out[0] == 0.5 && out[1] == 0.5 && out[2] == 1.0 && out[3] == 0.0);
+            ck_assert_msg(out[4] == 0x1p-1074, "%s: sigmoid(-745) = %a, not 2^-1074", k->isa,
+                          out[4]);
+        } else {
+            ck_assert(out[0] == 0.0 && !signbit(out[0]) && out[1] == 0.0 && signbit(out[1]));
+            ck_assert(out[2] == 1.0 && out[3] == -1.0 && out[4] == -1.0);
+        }
+    }
+    free(x), free(ref), free(z), free(a), free(first_vec);
+}
+
+START_TEST(sigmoid_accuracy) { check_activation(NNB_ACT_SIGMOID); }
+END_TEST
+
+START_TEST(tanh_accuracy) { check_activation(NNB_ACT_TANH); }
+END_TEST
+
+/* Softmax: rows sum to 1 within (cols + 1) 2^-53 (the sum of the exponentials, 1/sum and the
+ * products each round), each element within (cols + 6) 2^-53 relative of a long-double softmax. */
+START_TEST(softmax_rows) {
+    static const size_t widths[] = {1, 2, 3, 5, 8, 9, 10, 17, 100, 1000};
+    for (int s = 0; s < N_ISA; s++) {
+        const nnbi_kernels *k = nnbi_kernels_for(isa_names[s]);
+        if (!k) continue;
+        for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+            size_t cols = widths[w], rows = 6;
+            double *z = malloc(rows * cols * sizeof *z), *a = malloc(rows * cols * sizeof *a);
+            for (size_t r = 0; r < rows; r++)
+                for (size_t c = 0; c < cols; c++) {
+                    double v = r == 0   ? 10.0 * (urand() - 0.5)
+                               : r == 1 ? 1000.0 * (urand() - 0.5) /* e^-1000 underflows */
+                               : r == 2 ? (c % 2 ? 1000.0 : -1000.0)
+                               : r == 3 ? (c % 3 == 1 ? -INFINITY : 3.0 * urand())
+                               : r == 4 ? 1e-300 * urand()
+                                        : 40.0 * urand();
+                    z[r * cols + c] = v;
+                }
+            double *z0 = malloc(rows * cols * sizeof *z0);
+            memcpy(z0, z, rows * cols * sizeof *z);
+            k->bias_act(NNB_ACT_SOFTMAX, 0.0, rows, cols, z, NULL, a);
+            for (size_t r = 0; r < rows; r++) {
+                const double *zr = z0 + r * cols, *ar = a + r * cols;
+                long double m = -INFINITY, se = 0, sum = 0;
+                for (size_t c = 0; c < cols; c++) m = zr[c] > m ? zr[c] : m;
+                for (size_t c = 0; c < cols; c++) se += expl((long double)zr[c] - m);
+                for (size_t c = 0; c < cols; c++) {
+                    long double ref = expl((long double)zr[c] - m) / se;
+                    sum += ar[c];
+                    /* z_c - max rounds in double: that error |z_c - max| 2^-53 is exp's too */
+                    long double arg = isinf(zr[c]) ? 0 : fabsl(zr[c] - m);
+                    long double tol = (cols + 6 + arg) * 0x1p-53L * ref + 0x1p-1074L;
+                    CHECK(fabsl(ar[c] - ref) <= tol,
+                                  "%s softmax cols %zu row %zu: a[%zu] = %a, reference %La",
+                                  k->isa, cols, r, c, ar[c], ref);
+                }
+                CHECK(fabsl(sum - 1.0L) <= (cols + 1) * 0x1p-53L,
+                              "%s softmax cols %zu row %zu sums to 1 %+Lg", k->isa, cols, r,
+                              sum - 1.0L);
+            }
+            free(z), free(z0), free(a);
+        }
+    }
+}
+END_TEST
+
+/* The losses from logits: finite and equal to long-double log-sum-exp references at +-1000. */
+START_TEST(losses_at_large_logits) {
+    for (int s = 0; s < N_ISA; s++) {
+        const nnbi_kernels *k = nnbi_kernels_for(isa_names[s]);
+        if (!k) continue;
+        /* BCE: softplus(z) - y z */
+        double z[] = {1000, -1000, 1000, -1000, 745, -745, 36, -36, 0.5, 0, -0.0, 1e-300, 2};
+        double y[] = {1, 0, 0, 1, 1, 0.5, 0, 1, 0.25, 1, 0, 1, 0.75};
+        size_t n = sizeof z / sizeof z[0];
+        double yhat[sizeof z / sizeof z[0]], d[sizeof z / sizeof z[0]];
+        k->bias_act(NNB_ACT_SIGMOID, 0, 1, n, memcpy(d, z, sizeof z), NULL, yhat);
+        long double want = 0;
+        for (size_t i = 0; i < n; i++)
+            want += (z[i] > 0 ? z[i] : 0) + log1pl(expl(-fabsl(z[i]))) - (long double)y[i] * z[i];
+        double got = k->delta_bce_sigmoid(n, z, yhat, y, 0.5, d);
+        ck_assert_msg(isfinite(got) && fabsl(got - want) <= 1e-14L * want,
+                      "%s BCE %.17g, want %.17Lg", k->isa, got, want);
+        for (size_t i = 0; i < n; i++)
+            CHECK(d[i] == 0.5 * (yhat[i] - y[i]), "%s BCE delta [%zu]: %a", k->isa, i, d[i]);
+        /* only the saturated ones: 1000 + log1p(e^-1000) - 1000 = 0 exactly, etc. */
+        ck_assert(k->delta_bce_sigmoid(2, z, yhat, y, 1.0, d) == 0.0);
+        ck_assert(k->delta_bce_sigmoid(1, z + 2, yhat, y + 2, 1.0, d) == 1000.0);
+        /* a NaN logit gives a NaN loss, signed as the scalar's (messages print it) */
+        double zn[3] = {0.5, NAN, 1}, yn[3] = {1, 0, 1}, pn[3] = {0.6, NAN, 0.7}, dn[3];
+        double ln = k->delta_bce_sigmoid(3, zn, pn, yn, 1.0, dn);
+        double lr = nnbi_kernels_scalar.delta_bce_sigmoid(3, zn, pn, yn, 1.0, dn);
+        ck_assert_msg(isnan(ln) && signbit(ln) == signbit(lr), "%s BCE of a NaN logit: %g, scalar %g",
+                      k->isa, ln, lr);
+
+        /* CE: rows of logits with +-1000, one-hot and soft targets */
+        enum { R = 4, C = 3 };
+        double zc[R * C] = {1000, -1000, 0, -1000, 1000, 1000, 0.5, -0.5, 2, 1000, 999, -1000};
+        double yc[R * C] = {0, 1, 0, 1, 0, 0, 0.2, 0.3, 0.5, 0, 1, 0};
+        double pc[R * C], dc[R * C], zz[R * C];
+        memcpy(zz, zc, sizeof zc);
+        k->bias_act(NNB_ACT_SOFTMAX, 0, R, C, zz, NULL, pc);
+        long double wc = 0;
+        for (int r = 0; r < R; r++) {
+            long double m = -INFINITY, se = 0;
+            for (int c = 0; c < C; c++) m = zc[r * C + c] > m ? zc[r * C + c] : m;
+            for (int c = 0; c < C; c++) se += expl(zc[r * C + c] - m);
+            for (int c = 0; c < C; c++) wc += yc[r * C + c] * (m + logl(se) - zc[r * C + c]);
+        }
+        double gc = k->delta_ce_softmax(R, C, zc, pc, yc, 0.25, dc);
+        ck_assert_msg(isfinite(gc) && fabsl(gc - wc) <= 1e-14L * wc, "%s CE %.17g, want %.17Lg",
+                      k->isa, gc, wc);
+        for (int i = 0; i < R * C; i++) ck_assert(isfinite(dc[i]) && fabs(dc[i]) <= 0.25);
+    }
+}
+END_TEST
+
+/* ---- every kernel against the scalar table ---- */
+
+/* Where the arrays of one call sit. Each slot is [guard page][DATA_PAGES][guard page]. */
+enum { AT_ALIGNED, AT_UNALIGNED, AT_END_GUARD, AT_START_GUARD, N_PLACES };
+static const char *const place_names[] = {"aligned", "unaligned", "ending at a guard page",
+                                          "starting after a guard page"};
+#define N_SLOTS 6
+#define DATA_PAGES 4
+#define MARGIN 64 /* doubles checked on each side of an array */
+static size_t page;
+static unsigned char *slot_mem[N_SLOTS];
+static double *slot_ptr[N_SLOTS];
+static size_t slot_n[N_SLOTS];
+static const uint64_t SENTINEL = 0x7ff4dead0000beefu; /* a signalling NaN nobody computes */
+
+static double *slot_data(int s) { return (double *)(void *)(slot_mem[s] + page); }
+static size_t slot_cap(void) { return DATA_PAGES * page / sizeof(double); }
+
+static void slots_init(void) {
+    if (page) return;
+    page = (size_t)sysconf(_SC_PAGESIZE);
+    for (int s = 0; s < N_SLOTS; s++) {
+        void *m = mmap(NULL, (DATA_PAGES + 2) * page, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        ck_assert(m != MAP_FAILED);
+        slot_mem[s] = m;
+        ck_assert_int_eq(mprotect(m, page, PROT_NONE), 0);
+        ck_assert_int_eq(mprotect(slot_mem[s] + (DATA_PAGES + 1) * page, page, PROT_NONE), 0);
+    }
+}
+
+/* Places n values (copied from init) in slot s; everything else in the slot is the sentinel. */
+static double *place(int s, int where, size_t n, const double *init) {
+    double *base = slot_data(s);
+    size_t cap = slot_cap();
+    CHECK(n + 16 <= cap, "slot too small for %zu", n);
+    double *p = where == AT_ALIGNED     ? base + 8
+                : where == AT_UNALIGNED ? base + 9
+                : where == AT_END_GUARD ? base + cap - n
+                                        : base;
+    for (double *q = p - (size_t)(p - base < MARGIN ? p - base : MARGIN); q < p + n + MARGIN &&
+                                                                           q < base + cap; q++)
+        memcpy(q, &SENTINEL, sizeof SENTINEL);
+    if (n) memcpy(p, init, n * sizeof *p);
+    slot_ptr[s] = p, slot_n[s] = n;
+    return p;
+}
+
+/* Nothing outside the placed arrays was written. */
+static void slots_untouched(const char *what) {
+    for (int s = 0; s < N_SLOTS; s++) {
+        if (!slot_ptr[s]) continue;
+        double *base = slot_data(s), *p = slot_ptr[s];
+        for (double *q = p - (size_t)(p - base < MARGIN ? p - base : MARGIN);
+             q < p + slot_n[s] + MARGIN && q < base + slot_cap(); q++) {
+            if (q >= p && q < p + slot_n[s]) continue;
+            CHECK(memcmp(q, &SENTINEL, sizeof SENTINEL) == 0,
+                          "%s wrote outside its arrays (slot %d, offset %td)", what, s,
+                          q - slot_ptr[s]);
+        }
+        slot_ptr[s] = NULL;
+    }
+}
+
+/* got == want: bit for bit when ulps < 0, else within ulps units of want's last place (plus
+ * `abs_tol`); NaN matches NaN. */
+static void expect_close(const char *what, const double *got, const double *want, size_t n,
+                         double ulps, double abs_tol) {
+    for (size_t i = 0; i < n; i++) {
+        if (isnan(got[i]) && isnan(want[i])) {
+            CHECK(signbit(got[i]) == signbit(want[i]), "%s [%zu]: %g, scalar %g (NaN's sign)", what,
+                  i, got[i], want[i]);
+            continue;
+        }
+        if (ulps < 0) {
+            CHECK(memcmp(got + i, want + i, sizeof *got) == 0,
+                          "%s [%zu]: %a, scalar %a (must be identical)", what, i, got[i], want[i]);
+            continue;
+        }
+        int e = want[i] == 0 ? -1022 : ilogb(want[i]);
+        double tol = abs_tol + ulps * ldexp(1.0, (e < -1022 ? -1022 : e) - 52);
+        CHECK(fabs(got[i] - want[i]) <= tol || got[i] == want[i],
+                      "%s [%zu]: %a, scalar %a (tolerance %g)", what, i, got[i], want[i], tol);
+    }
+}
+
+static void expect_sum(const char *what, double got, double want, double rel) {
+    CHECK((isnan(got) && isnan(want)) || got == want ||
+                      fabs(got - want) <= rel * fmax(fabs(got), fabs(want)),
+                  "%s returned %.17g, scalar %.17g", what, got, want);
+}
+
+static double *filled(size_t n, double lo, double hi) {
+    double *p = malloc((n ? n : 1) * sizeof *p);
+    for (size_t i = 0; i < n; i++) p[i] = lo + (hi - lo) * urand();
+    return p;
+}
+
+static double *copy_of(const double *a, size_t n) {
+    double *p = malloc((n ? n : 1) * sizeof *p);
+    if (n) memcpy(p, a, n * sizeof *p);
+    return p;
+}
+
+/* One configuration: the tables, a length parameter, a placement and whether in place. */
+typedef struct {
+    const nnbi_kernels *k, *ref;
+    size_t len;
+    int where, inplace;
+    char what[160];
+} cfg;
+
+static void name(cfg *c, const char *kernel) {
+    snprintf(c->what, sizeof c->what, "%s %s n=%zu %s%s", c->k->isa, kernel, c->len,
+             place_names[c->where], c->inplace ? " in place" : "");
+}
+
+static const char *const act_names[] = {"identity", "sigmoid", "tanh", "relu", "leaky", "softmax"};
+
+static void case_bias_act(cfg *c, nnb_activation act, size_t rows, int with_bias) {
+    size_t cols = c->len, n = rows * cols;
+    double *z0 = filled(n, -8, 8), *b0 = filled(cols, -2, 2);
+    if (n > 2) z0[1] = act == NNB_ACT_SOFTMAX ? 700.0 : -800.0, z0[2] = 0.0;
+    double *zr = copy_of(z0, n), *ar = filled(n, 0, 0);
+    c->ref->bias_act(act, 0.05, rows, cols, zr, with_bias ? b0 : NULL, ar);
+    double *z = place(0, c->where, n, z0);
+    double *b = with_bias ? place(1, c->where, cols, b0) : NULL;
+    double *a = c->inplace ? z : place(2, c->where, n, z0);
+    c->k->bias_act(act, 0.05, rows, cols, z, b, a);
+    char what[200];
+    snprintf(what, sizeof what, "%s bias_act(%s, rows %zu, %s)", c->what, act_names[act], rows,
+             with_bias ? "bias" : "no bias");
+    slots_untouched(what);
+    /* z: the pre-activation is plain additions; a: exact unless exp is involved (our exp and
+     * libm's are each within 2 ulp here; softmax adds the normalisation) */
+    if (!c->inplace) expect_close(what, z, zr, n, -1, 0);
+    double ulps = act == NNB_ACT_SIGMOID || act == NNB_ACT_TANH ? 5.0
+                  : act == NNB_ACT_SOFTMAX                      ? 4.0 * cols + 8.0
+                                                                : -1;
+    expect_close(what, a, ar, n, ulps, 0);
+    free(z0), free(b0), free(zr), free(ar);
+}
+
+static void case_act_backward(cfg *c, nnb_activation act, size_t rows) {
+    size_t cols = c->len, n = rows * cols;
+    double *a0 = filled(n, act == NNB_ACT_SIGMOID ? 0.0 : -1.0, 1.0), *d0 = filled(n, -3, 3);
+    if (act == NNB_ACT_SOFTMAX && cols) { /* rows of a distribution */
+        double *zz = copy_of(a0, n);
+        c->ref->bias_act(NNB_ACT_SOFTMAX, 0, rows, cols, zz, NULL, a0);
+        free(zz);
+    }
+    double *dr = copy_of(d0, n);
+    c->ref->act_backward(act, 0.05, rows, cols, a0, dr);
+    double *a = place(0, c->where, n, a0), *d = place(1, c->where, n, d0);
+    c->k->act_backward(act, 0.05, rows, cols, a, d);
+    char what[200];
+    snprintf(what, sizeof what, "%s act_backward(%s, rows %zu)", c->what, act_names[act], rows);
+    slots_untouched(what);
+    /* softmax's dot product is summed in another order: absolute tolerance on its scale */
+    expect_close(what, d, dr, n, act == NNB_ACT_SOFTMAX ? 4.0 : -1.0,
+                 act == NNB_ACT_SOFTMAX ? 8.0 * cols * 3.0 * 0x1p-52 : 0);
+    free(a0), free(d0), free(dr);
+}
+
+/* delta_se, delta_se_sigmoid, delta_bce_sigmoid: d may replace yhat. */
+static void case_delta(cfg *c, int which) {
+    size_t n = c->len;
+    double *z0 = filled(n, -30, 30), *y0 = filled(n, 0, 1);
+    double *p0 = copy_of(z0, n), *t = copy_of(z0, n);
+    c->ref->bias_act(NNB_ACT_SIGMOID, 0, 1, n, t, NULL, p0);
+    double *dr = filled(n, 0, 0), sr, s;
+    static const char *const names[] = {"delta_se", "delta_se_sigmoid", "delta_bce_sigmoid"};
+    sr = which == 0   ? c->ref->delta_se(n, p0, y0, 0.3, dr)
+         : which == 1 ? c->ref->delta_se_sigmoid(n, p0, y0, 0.3, dr)
+                      : c->ref->delta_bce_sigmoid(n, z0, p0, y0, 0.3, dr);
+    double *z = place(0, c->where, n, z0), *y = place(1, c->where, n, y0);
+    double *p = place(2, c->where, n, p0), *d = c->inplace ? p : place(3, c->where, n, y0);
+    s = which == 0   ? c->k->delta_se(n, p, y, 0.3, d)
+        : which == 1 ? c->k->delta_se_sigmoid(n, p, y, 0.3, d)
+                     : c->k->delta_bce_sigmoid(n, z, p, y, 0.3, d);
+    char what[200];
+    snprintf(what, sizeof what, "%s %s", c->what, names[which]);
+    slots_untouched(what);
+    expect_close(what, d, dr, n, -1, 0);
+    expect_sum(what, s, sr, 1e-13);
+    free(z0), free(y0), free(p0), free(t), free(dr);
+}
+
+static void case_ce(cfg *c, size_t rows, int onehot) {
+    size_t cols = c->len, n = rows * cols;
+    double *z0 = filled(n, -20, 20), *y0 = filled(n, 0, 1);
+    double *p0 = filled(n, 0, 0), *t = copy_of(z0, n);
+    if (onehot)
+        for (size_t i = 0; i < n; i++) y0[i] = i % cols == (i / cols) % cols;
+    c->ref->bias_act(NNB_ACT_SOFTMAX, 0, rows, cols, t, NULL, p0);
+    double *dr = filled(n, 0, 0);
+    double sr = c->ref->delta_ce_softmax(rows, cols, z0, p0, y0, 0.7, dr);
+    double *z = place(0, c->where, n, z0), *y = place(1, c->where, n, y0);
+    double *p = place(2, c->where, n, p0), *d = c->inplace ? p : place(3, c->where, n, y0);
+    double s = c->k->delta_ce_softmax(rows, cols, z, p, y, 0.7, d);
+    char what[200];
+    snprintf(what, sizeof what, "%s delta_ce_softmax(rows %zu, %s)", c->what, rows,
+             onehot ? "one-hot" : "soft targets");
+    slots_untouched(what);
+    /* with soft targets, sum_k y_k is summed in another order */
+    expect_close(what, d, dr, n, onehot ? -1.0 : 0.0, onehot ? 0 : 0.7 * cols * cols * 0x1p-52);
+    if (cols) expect_sum(what, s, sr, 1e-13);
+    free(z0), free(y0), free(p0), free(t), free(dr);
+}
+
+static void case_vector_ops(cfg *c) {
+    size_t n = c->len;
+    double *x0 = filled(n, -2, 2), *y0 = filled(n, -2, 2);
+    char what[200];
+    /* axpy; in place means x and y the same array */
+    double *yr = copy_of(c->inplace ? x0 : y0, n);
+    c->ref->axpy(n, -0.37, c->inplace ? yr : x0, yr);
+    double *x = place(0, c->where, n, x0), *y = c->inplace ? x : place(1, c->where, n, y0);
+    c->k->axpy(n, -0.37, x, y);
+    snprintf(what, sizeof what, "%s axpy", c->what);
+    slots_untouched(what);
+    expect_close(what, y, yr, n, -1, 0);
+    free(yr);
+    /* scal, sumsq */
+    double *xr = copy_of(x0, n);
+    c->ref->scal(n, 1.7, xr);
+    x = place(0, c->where, n, x0);
+    c->k->scal(n, 1.7, x);
+    snprintf(what, sizeof what, "%s scal", c->what);
+    slots_untouched(what);
+    expect_close(what, x, xr, n, -1, 0);
+    x = place(0, c->where, n, x0);
+    snprintf(what, sizeof what, "%s sumsq", c->what);
+    expect_sum(what, c->k->sumsq(n, x), c->ref->sumsq(n, x0), 1e-13);
+    slots_untouched(what);
+    /* col_sum: len columns, 5 rows; out must not alias */
+    size_t rows = 5, cols = n;
+    double *m0 = filled(rows * cols, -1, 1), *outr = filled(cols, 0, 0);
+    c->ref->col_sum(rows, cols, m0, outr);
+    double *m = place(0, c->where, rows * cols, m0), *out = place(1, c->where, cols, x0);
+    c->k->col_sum(rows, cols, m, out);
+    snprintf(what, sizeof what, "%s col_sum", c->what);
+    slots_untouched(what);
+    expect_close(what, out, outr, cols, -1, 0);
+    free(x0), free(y0), free(xr), free(m0), free(outr);
+}
+
+static void case_optim(cfg *c) {
+    size_t n = c->len;
+    double *t0 = filled(n, -1, 1), *g0 = filled(n, -1, 1), *m0 = filled(n, -0.1, 0.1);
+    double *v0 = filled(n, 0, 0.1);
+    char what[200];
+    for (int variant = 0; variant < 6; variant++) {
+        double *tr = copy_of(t0, n), *mr = copy_of(m0, n), *vr = copy_of(v0, n);
+        double *t = place(0, c->where, n, t0), *g = place(1, c->where, n, g0);
+        double *m = place(2, c->where, n, m0), *v = place(3, c->where, n, v0);
+        switch (variant) {
+        case 0: /* plain SGD: v is not touched and may be NULL */
+            c->ref->sgd(n, tr, g0, NULL, 0.1, 0.0, 0.01, 0);
+            c->k->sgd(n, t, g, NULL, 0.1, 0.0, 0.01, 0);
+            break;
+        case 1:
+        case 2: /* momentum, Nesterov */
+            c->ref->sgd(n, tr, g0, vr, 0.1, 0.9, 0.001, variant == 2);
+            c->k->sgd(n, t, g, v, 0.1, 0.9, 0.001, variant == 2);
+            break;
+        case 3: /* Adam with L2 */
+        case 4: /* AdamW */
+            c->ref->adam(n, tr, g0, mr, vr, 1e-3, 0.9, 0.999, 1e-8, 1 / (1 - 0.9), 1 / (1 - 0.999),
+                         variant == 3 ? 0.01 : 0.0, variant == 4 ? 0.01 : 0.0);
+            c->k->adam(n, t, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 1 / (1 - 0.9), 1 / (1 - 0.999),
+                       variant == 3 ? 0.01 : 0.0, variant == 4 ? 0.01 : 0.0);
+            break;
+        default:
+            c->ref->rmsprop(n, tr, g0, vr, 1e-2, 0.99, 1e-8, 0.001);
+            c->k->rmsprop(n, t, g, v, 1e-2, 0.99, 1e-8, 0.001);
+            break;
+        }
+        snprintf(what, sizeof what, "%s optimiser %d", c->what, variant);
+        slots_untouched(what);
+        expect_close(what, t, tr, n, -1, 0);
+        expect_close(what, m, mr, n, -1, 0);
+        expect_close(what, v, vr, n, -1, 0);
+        free(tr), free(mr), free(vr);
+    }
+    free(t0), free(g0), free(m0), free(v0);
+}
+
+START_TEST(against_scalar) {
+    slots_init();
+    const nnbi_kernels *ref = &nnbi_kernels_scalar;
+    for (int s = 0; s < N_ISA; s++) {
+        const nnbi_kernels *k = nnbi_kernels_for(isa_names[s]);
+        if (!k) continue;
+        size_t lens[64], nl = 0;
+        for (size_t len = 0; len <= 2 * k->width + 3; len++) lens[nl++] = len;
+        lens[nl++] = 100, lens[nl++] = 301;
+        for (size_t li = 0; li < nl; li++)
+            for (int where = 0; where < N_PLACES; where++)
+                for (int inplace = 0; inplace < 2; inplace++) {
+                    cfg c = {k, ref, lens[li], where, inplace, ""};
+                    name(&c, "");
+                    for (nnb_activation act = NNB_ACT_IDENTITY; act <= NNB_ACT_SOFTMAX; act++)
+                        for (size_t rows = 1; rows <= 3; rows += 2) {
+                            case_bias_act(&c, act, rows, 1);
+                            case_bias_act(&c, act, rows, 0);
+                            if (!inplace) case_act_backward(&c, act, rows);
+                        }
+                    for (int which = 0; which < 3; which++) case_delta(&c, which);
+                    case_ce(&c, 3, 1);
+                    case_ce(&c, 3, 0);
+                    case_vector_ops(&c);
+                    if (!inplace) case_optim(&c);
+                }
+    }
+}
+END_TEST
+
+static Suite *suite(void) {
+    Suite *s = suite_create("kernels");
+    TCase *tc = tcase_create("kernels");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, tables_and_dispatch);
+    tcase_add_test(tc, sigmoid_accuracy);
+    tcase_add_test(tc, tanh_accuracy);
+    tcase_add_test(tc, softmax_rows);
+    tcase_add_test(tc, losses_at_large_logits);
+    tcase_add_test(tc, against_scalar);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+NNBT_MAIN(suite, 0)
