@@ -77,14 +77,15 @@ class ThreadsTest(unittest.TestCase):
         (The interleaved epochs of the test above do not prove this alone: a held GIL is still
         handed over at every callback.)"""
         net = new_net(5)
-        X, y = problem(5)
+        # big enough that an epoch takes well over 20 ms of CPU even with the fastest kernels
+        X, y = problem(5, rows=40000)
         entered, left = [0], [0]  # callbacks begun and finished by the training thread
 
         def count(logs):
             entered[0] += 1
             left[0] += 1
 
-        t = threading.Thread(target=net.fit, args=(X, y), kwargs=dict(FIT, epochs=8,
+        t = threading.Thread(target=net.fit, args=(X, y), kwargs=dict(FIT, epochs=4,
                                                                        callback=count))
         t.start()
         clock = time.pthread_getcpuclockid(t.ident)
