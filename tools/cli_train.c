@@ -755,31 +755,43 @@ static void describe_net(const nnb_net *net) {
            nnb_net_n_params(net));
 }
 
-int run_train(int argc, char **argv) {
-    const char *v[N_OPT] = {0};
-    int bias_flag = -1, quiet = 0, json = 0;
-    args a = {argc, argv, 2, &cmd_train, 0};
-    while (a.i < argc && a.status == 0) {
+/* The parsed command line of nnblas train. */
+typedef struct train_args {
+    const char *v[N_OPT];       /* option values (NULL: not given) */
+    int bias_flag, quiet, json; /* bias_flag -1: not given */
+    args a;
+    settings s;
+} train_args;
+
+/* Parses and checks the command line: everything that needs no file. 0 if it is valid, -1 after
+ * --help (printed), else the exit status after a message. */
+static int parse_train(int argc, char **argv, train_args *t) {
+    memset(t, 0, sizeof *t);
+    const char **v = t->v;
+    t->bias_flag = -1;
+    t->a = (args){argc, argv, 2, &cmd_train, 0};
+    args *a = &t->a;
+    while (a->i < argc && a->status == 0) {
         const char *val;
         int k, found = 0;
-        if (arg_flag(&a, "--help")) {
+        if (arg_flag(a, "--help")) {
             fputs(cmd_train.help, stdout);
-            return EXIT_OK;
+            return -1;
         }
-        if (arg_flag(&a, "--bias")) bias_flag = 1, found = 1;
-        else if (arg_flag(&a, "--no-bias")) bias_flag = 0, found = 1;
-        else if (arg_flag(&a, "--quiet")) quiet = 1, found = 1;
-        else if (arg_flag(&a, "--json")) json = 1, found = 1;
+        if (arg_flag(a, "--bias")) t->bias_flag = 1, found = 1;
+        else if (arg_flag(a, "--no-bias")) t->bias_flag = 0, found = 1;
+        else if (arg_flag(a, "--quiet")) t->quiet = 1, found = 1;
+        else if (arg_flag(a, "--json")) t->json = 1, found = 1;
         for (k = 0; k < N_OPT && !found; k++)
-            if (arg_value(&a, opt_names[k], &val)) {
+            if (arg_value(a, opt_names[k], &val)) {
                 found = 1;
                 v[k] = val; /* a later option overrides an earlier one */
             }
         if (!found)
-            a.status = usage_error(&cmd_train, "unknown %s '%s'",
-                                   argv[a.i][0] == '-' ? "option" : "argument", argv[a.i]);
+            a->status = usage_error(&cmd_train, "unknown %s '%s'",
+                                    argv[a->i][0] == '-' ? "option" : "argument", argv[a->i]);
     }
-    if (a.status) return a.status;
+    if (a->status) return a->status;
     int resume = v[O_RESUME] != NULL;
     if (v[O_CSV] && v[O_IDX])
         return usage_error(&cmd_train, "give either --csv or --idx, not both");
@@ -789,7 +801,7 @@ int run_train(int argc, char **argv) {
                 return usage_error(&cmd_train,
                                    "%s cannot be changed when resuming: it comes from the model",
                                    opt_names[fixed_on_resume[i]]);
-        if (bias_flag >= 0)
+        if (t->bias_flag >= 0)
             return usage_error(&cmd_train, "--bias/--no-bias cannot be changed when resuming");
     } else {
         if (!v[O_CSV] && !v[O_IDX]) return usage_error(&cmd_train, "no data: give --csv or --idx");
@@ -804,11 +816,36 @@ int run_train(int argc, char **argv) {
                 return usage_error(&cmd_train, "IDX data is classification");
         }
     }
-    settings s;
-    if (!parse_settings(&a, v, &s)) return a.status ? a.status : EXIT_FAIL;
-    if (bias_flag >= 0) s.bias = bias_flag;
-    if (v[O_IDX] && s.output >= 0 && s.output != NNB_ACT_SOFTMAX && s.output != NNB_ACT_SIGMOID)
+    settings *s = &t->s;
+    if (!parse_settings(a, v, s)) return a->status ? a->status : EXIT_FAIL;
+    if (t->bias_flag >= 0) s->bias = t->bias_flag;
+    if (v[O_IDX] && s->output >= 0 && s->output != NNB_ACT_SOFTMAX && s->output != NNB_ACT_SIGMOID)
         return usage_error(&cmd_train, "classification needs --output softmax or sigmoid");
+    return 0;
+}
+
+int check_train(int argc, char **argv) {
+    train_args t;
+    int r = parse_train(argc, argv, &t);
+    if (r) return r < 0 ? EXIT_OK : r;
+    if (t.v[O_IDX]) {
+        idx_spec spec;
+        char err[256];
+        if (!idx_spec_parse(t.v[O_IDX], &spec, err, sizeof err))
+            return usage_error(&cmd_train, "--idx: %s", err);
+    }
+    return EXIT_OK;
+}
+
+int run_train(int argc, char **argv) {
+    train_args t;
+    int r = parse_train(argc, argv, &t);
+    if (r) return r < 0 ? EXIT_OK : r;
+    const char **v = t.v;
+    int quiet = t.quiet, json = t.json;
+    args a = t.a;
+    settings s = t.s;
+    int resume = v[O_RESUME] != NULL;
 
     /* a resumed run: the model, and its settings where not given */
     model_info mi = {0};
