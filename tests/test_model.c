@@ -875,6 +875,49 @@ START_TEST(newer_minor_version_loads) {
 }
 END_TEST
 
+/* Reverses the bytes of each n-byte field at p. */
+static void swap_bytes(unsigned char *p, size_t n) {
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned char t = p[i];
+        p[i] = p[n - 1 - i];
+        p[n - 1 - i] = t;
+    }
+}
+
+/* A file as a big-endian writer would make it: every field of the header, of the section table
+ * and of the payloads in the other byte order. The header is refused for its byte order, with a
+ * message that says so (not as a version 256.0 "newer" file, which is what its version field
+ * reads as little-endian), from a file and from the command. */
+START_TEST(other_byte_order_refused) {
+    nnbt_model m;
+    nnbt_model_make(&m, 1);
+    crafted c = base(&m);
+    swap_bytes(c.b + 8, 2);  /* major */
+    swap_bytes(c.b + 10, 2); /* minor */
+    swap_bytes(c.b + 12, 4); /* byte-order mark */
+    swap_bytes(c.b + 16, 8); /* size */
+    swap_bytes(c.b + 24, 4); /* sections */
+    swap_bytes(c.b + 28, 4); /* flags */
+    ck_assert(memcmp(c.b + 8, "\x00\x01\x00\x00\x01\x02\x03\x04", 8) == 0);
+    for (size_t len = 16; len <= c.n; len += c.n - 16) { /* the header alone, and the whole */
+        nnb_status st = load_fails(c.b, len);
+        ck_assert_msg(st == NNB_E_FORMAT, "%s: %s", nnb_status_name(st), nnb_last_error());
+        ck_assert_msg(strstr(nnb_last_error(), "big-endian") &&
+                          strstr(nnb_last_error(), "byte order"),
+                      "%s", nnb_last_error());
+    }
+    char path[512];
+    nnbt_tmp_path(path, sizeof path, "big-endian.nnb");
+    ck_assert(nnbt_write_file(path, c.b, c.n));
+    nnb_net *net = (nnb_net *)1;
+    nnbt_expect(nnb_model_load(path, &net, NULL, NULL), NNB_E_FORMAT, "big-endian");
+    ck_assert_ptr_null(net);
+    ck_assert_msg(strstr(nnb_last_error(), "big-endian.nnb"), "%s", nnb_last_error());
+    free(c.b);
+    nnbt_model_free(&m);
+}
+END_TEST
+
 static Suite *model_suite(void) {
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("api");
@@ -895,6 +938,7 @@ static Suite *model_suite(void) {
     tcase_add_test(dmg, every_byte_flip_fails);
     tcase_add_test(dmg, random_changes_past_the_checksum);
     tcase_add_test(dmg, crafted_contents);
+    tcase_add_test(dmg, other_byte_order_refused);
     tcase_add_test(dmg, newer_minor_version_loads);
     suite_add_tcase(s, dmg);
     return s;
