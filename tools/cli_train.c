@@ -436,6 +436,10 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     if (all && st == NNB_OK) st = nnb_prep_scale(d->prep, NULL, NNB_SCALE_STANDARD);
     for (size_t i = 0; !all && !none && i < stand.n && st == NNB_OK; i++)
         st = nnb_prep_scale(d->prep, stand.s[i], NNB_SCALE_STANDARD);
+    if (st == NNB_E_NOMEM) {
+        fail_nnb();
+        goto done;
+    }
     if (st != NNB_OK) {
         /* conflicting roles come from the flags */
         a->status = usage_error(a->cmd, "%s", nnb_last_error());
@@ -1005,11 +1009,17 @@ int run_train(int argc, char **argv) {
     size_t n_ep = nnb_history_len(hist), best_epoch = 0;
     int stopped = 0;
     double last[8]; /* the last epoch's record */
-    for (int f = 0; f < 8; f++) {
-        double *all = n_ep ? malloc(n_ep * sizeof *all) : NULL;
-        last[f] = all && nnb_history_get(hist, (nnb_history_field)f, all, n_ep) == NNB_OK
-                      ? all[n_ep - 1]
-                      : NAN;
+    for (int f = 0; f < 8; f++) last[f] = NAN;
+    if (n_ep) {
+        double *all = malloc(n_ep * sizeof *all);
+        if (!all) {
+            fail("out of memory");
+            nnb_history_free(hist);
+            goto done;
+        }
+        for (int f = 0; f < 8; f++)
+            if (nnb_history_get(hist, (nnb_history_field)f, all, n_ep) == NNB_OK)
+                last[f] = all[n_ep - 1];
         free(all);
     }
     nnb_history_summary(hist, &best_epoch, NULL, &stopped);
@@ -1030,12 +1040,15 @@ int run_train(int argc, char **argv) {
     /* metadata, then the file */
     if (v[O_SAVE]) {
         char *cmdline = command_line(argc, argv), date[32];
+        if (!cmdline) {
+            fail("out of memory");
+            goto done;
+        }
         time_t now = time(NULL);
         struct tm tm;
         gmtime_r(&now, &tm);
         strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        st = cmdline ? NNB_OK : NNB_E_NOMEM;
-        if (st == NNB_OK) st = nnb_meta_set(meta, "nnblas.version", nnb_version_string());
+        st = nnb_meta_set(meta, "nnblas.version", nnb_version_string());
         if (st == NNB_OK) st = nnb_meta_set(meta, "saved", date);
         if (st == NNB_OK) st = nnb_meta_set(meta, "command", cmdline);
         if (st == NNB_OK) st = nnb_meta_set(meta, "data", d.source);
