@@ -95,20 +95,25 @@ static nnb_status sc_csv(void *ctx) {
     (void)ctx;
     nnb_csv_options *o = NULL;
     nnb_table *t = NULL;
-    nnb_prep *p = NULL;
-    double x[6 * 8], y[6 * 2];
+    nnb_prep *p = NULL, *pm = NULL;
+    double x[6 * 16], y[6 * 2];
     nnb_status st = nnb_csv_options_create(&o);
     if (st == NNB_OK) st = nnb_csv_options_text_column(o, "color");
     if (st == NNB_OK) st = nnb_csv_options_text_column(o, "label");
     if (st == NNB_OK) st = nnb_csv_parse(&t, csv, sizeof csv - 1, "mem.csv", o);
     if (st == NNB_OK) st = nnb_prep_create(&p);
     if (st == NNB_OK) st = nnb_prep_set_target(p, "label", NNB_TARGET_ONEHOT);
-    if (st == NNB_OK) st = nnb_prep_drop(p, "id");
+    if (st == NNB_OK) st = nnb_prep_onehot(p, "id"); /* numeric categories */
     if (st == NNB_OK) st = nnb_prep_onehot(p, "color");
     if (st == NNB_OK) st = nnb_prep_scale(p, "size", NNB_SCALE_STANDARD);
     if (st == NNB_OK) st = nnb_prep_scale(p, "weight", NNB_SCALE_MINMAX);
     if (st == NNB_OK) st = nnb_prep_fit(p, t, NULL, 6);
     if (st == NNB_OK) st = nnb_prep_apply(p, t, NULL, 6, x, sizeof x / sizeof *x, y, 12);
+    /* and a matrix preparation of the result */
+    if (st == NNB_OK) st = nnb_prep_create(&pm);
+    if (st == NNB_OK) st = nnb_prep_fit_matrix(pm, x, 6, nnb_prep_n_features(p), NNB_SCALE_MINMAX);
+    if (st == NNB_OK) st = nnb_prep_transform(pm, x, 6, nnb_prep_n_features(p));
+    nnb_prep_free(pm);
     nnb_prep_free(p);
     nnb_table_free(t);
     nnb_csv_options_free(o);
