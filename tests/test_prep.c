@@ -263,21 +263,29 @@ START_TEST(constant_columns) {
 }
 END_TEST
 
+/* A matrix preparation fitted on x (rows x cols) with `how`, whose one constant column is
+ * `constant`; y receives x transformed. */
+static nnb_prep *fit_transform(const double *x, size_t rows, size_t cols, nnb_scale how,
+                               const char *constant, double *y) {
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_fit_matrix(p, x, rows, cols, how));
+    ck_assert_uint_eq(nnb_prep_n_constant(p), 1);
+    ck_assert_str_eq(nnb_prep_constant_name(p, 0), constant);
+    memcpy(y, x, rows * cols * sizeof *y);
+    nnbt_ok(nnb_prep_transform(p, y, rows, cols));
+    return p;
+}
+
 START_TEST(matrix) {
     enum { R = 50, C = 4 };
     double x[R * C], col[R];
     nnbt_rng g = {3};
     for (size_t i = 0; i < R * C; i++) x[i] = i % C == 2 ? 0.5 : nnbt_normal(&g) * (double)(i % C + 1);
-    nnb_prep *p;
-    nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_fit_matrix(p, x, R, C, NNB_SCALE_STANDARD));
+    double y[R * C];
+    nnb_prep *p = fit_transform(x, R, C, NNB_SCALE_STANDARD, "x2", y);
     ck_assert_uint_eq(nnb_prep_n_features(p), C);
     ck_assert_str_eq(nnb_prep_feature_name(p, 3), "x3");
-    ck_assert_uint_eq(nnb_prep_n_constant(p), 1);
-    ck_assert_str_eq(nnb_prep_constant_name(p, 0), "x2");
-    double y[R * C];
-    memcpy(y, x, sizeof x);
-    nnbt_ok(nnb_prep_transform(p, y, R, C));
     for (size_t j = 0; j < C; j++) {
         double mean, sd;
         for (size_t i = 0; i < R; i++) col[i] = x[i * C + j];
@@ -386,14 +394,8 @@ START_TEST(matrix_minmax_none_and_errors) {
     double x[R * C];
     nnbt_rng g = {5};
     for (size_t i = 0; i < R * C; i++) x[i] = i % C == 1 ? -2.0 : nnbt_normal(&g) * 10;
-    nnb_prep *p;
-    nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_fit_matrix(p, x, R, C, NNB_SCALE_MINMAX));
-    ck_assert_uint_eq(nnb_prep_n_constant(p), 1);
-    ck_assert_str_eq(nnb_prep_constant_name(p, 0), "x1");
     double y[R * C];
-    memcpy(y, x, sizeof x);
-    nnbt_ok(nnb_prep_transform(p, y, R, C));
+    nnb_prep *p = fit_transform(x, R, C, NNB_SCALE_MINMAX, "x1", y);
     for (size_t j = 0; j < C; j++) {
         long double lo = x[j], hi = x[j];
         for (size_t i = 1; i < R; i++) {
