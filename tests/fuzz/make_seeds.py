@@ -7,7 +7,8 @@ inputs in each harness's input format (see the comment at the top of fuzz_<harne
 The model seeds are tests/data/golden-v1.nnb and, when a built command is given, models it trains
 on tests/data/golden.csv (classification with one-hot categories, a sigmoid binary model,
 regression) and on a tiny IDX set. Inputs found by fuzzing are kept beside the seeds as
-regress-* and are not written by this script."""
+regress-* and are not written by this script (regress-big-endian.nnb: the golden model with its
+header in big-endian order, once refused as a "newer version")."""
 import gzip, os, shutil, struct, subprocess, sys, tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
