@@ -2,6 +2,9 @@
  * nnblas-bench: the benchmark programs, one subcommand each.
  *
  *   nnblas-bench kernels [--quick] [--json] ...   the element-wise kernels (bench_kernels.c)
+ *   nnblas-bench train [--quick] [--json] ...     training throughput against the dgemm ceiling
+ *                                                 (bench_train.c)
+ *   nnblas-bench data [--quick] [--json]          CSV and IDX reading speed (bench_data.c)
  *
  * Every subcommand prints a human-readable table, or with --json one JSON object per line with at
  * least "bench", "isa" and "threads" (DESIGN.md §6). Benchmarks report; they never assert times.
@@ -11,7 +14,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench_data.h"
 #include "bench_kernels.h"
+#include "bench_train.h"
 
 static const struct {
     const char *name;
@@ -20,6 +25,9 @@ static const struct {
 } commands[] = {
     {"kernels", nnbb_kernels_main,
      "element-wise kernels per instruction set, beside a libm sigmoid loop and a copy"},
+    {"train", nnbb_train_main,
+     "training samples/s per epoch against the bare dgemm calls of the same epoch"},
+    {"data", nnbb_data_main, "CSV and IDX (Fashion-MNIST) reading speed in MB/s"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

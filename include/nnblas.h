@@ -96,7 +96,8 @@ typedef enum nnb_status {
     NNB_E_CANCELLED = 11,    /**< a callback asked to stop */
     NNB_E_UNSUPPORTED = 12,  /**< the request is valid but not supported here (e.g. a CPU feature) */
     NNB_E_STATE = 13,        /**< the object is not in a state that allows the call */
-    NNB_E_INTERNAL = 14      /**< a bug in nnblas; please report it */
+    NNB_E_INTERNAL = 14,     /**< a bug in nnblas; please report it */
+    NNB_E_COMM = 15          /**< a data-parallel all-reduce failed (Since 0.1) */
 } nnb_status;
 
 /**
@@ -510,6 +511,35 @@ typedef int (*nnb_batch_fn)(size_t epoch, size_t batch, size_t n_batches, double
                             void *user_data);
 NNB_API nnb_status nnb_train_opts_set_batch_callback(nnb_train_opts *opts, nnb_batch_fn fn,
                                                      void *user_data);
+
+/**
+ * Data-parallel training (the building block of libnnblas_mpi, usable with any transport).
+ * A worker that is shard `rank` of `count` trains on its share of every mini-batch: the workers
+ * draw the same shuffle (their networks must start identical, generator included: copy the
+ * parameters and nnb_net_train_state from one to the others first), each global batch of
+ * batch_size rows is cut into `count` contiguous parts and worker `rank` computes the loss and
+ * gradient of part `rank` (scaled by the whole batch's row count under the mean reduction), then
+ * the all-reduce function sums the gradient over the workers, so every worker takes the same step.
+ * Epoch losses, accuracies and validation (each worker evaluates its part of the validation rows)
+ * are summed the same way, and so are stop decisions: a callback that stops one worker stops all
+ * of them at the next all-reduce, and an error on one worker (a non-finite loss) is seen by all.
+ * With `count` workers the weights equal one worker's (count 1) up to the rounding of the sums.
+ * Dropout masks come from a per-worker generator, so with dropout the workers' runs differ from a
+ * single worker's. Levenberg-Marquardt is not data-parallel (NNB_E_UNSUPPORTED).
+ * count 1 (the default) turns it off; rank must be < count. Since 0.1.
+ */
+NNB_API nnb_status nnb_train_opts_set_shard(nnb_train_opts *opts, size_t rank, size_t count);
+
+/**
+ * The all-reduce of data-parallel training: sums `n` doubles element-wise over all workers, in
+ * place (every worker receives the sums), and returns 0; non-zero means it failed, and nnb_train()
+ * then returns NNB_E_COMM. It is called once per mini-batch (the gradient and a few counters, so n
+ * is the parameter count plus a few) and a few times per epoch, in the same order on every worker.
+ * NULL (the default) with a shard count above 1 is an error at nnb_train(). Since 0.1.
+ */
+typedef int (*nnb_allreduce_fn)(double *data, size_t n, void *user_data);
+NNB_API nnb_status nnb_train_opts_set_allreduce(nnb_train_opts *opts, nnb_allreduce_fn fn,
+                                                void *user_data);
 
 /** Per-epoch record of training runs (like Keras's History). */
 typedef struct nnb_history nnb_history;

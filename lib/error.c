@@ -28,6 +28,7 @@ static const struct {
     [NNB_E_UNSUPPORTED] = {"NNB_E_UNSUPPORTED", "not supported"},
     [NNB_E_STATE] = {"NNB_E_STATE", "invalid state"},
     [NNB_E_INTERNAL] = {"NNB_E_INTERNAL", "internal error"},
+    [NNB_E_COMM] = {"NNB_E_COMM", "communication failed"},
 };
 
 #define N_STATUS (sizeof status_table / sizeof status_table[0])

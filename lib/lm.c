@@ -178,10 +178,11 @@ nnb_status nnbi_train_lm(nnbi_run *r) {
             break;
         }
         /* the loss after the accepted step, in the configured loss and reduction */
-        double loss = nnbi_output_delta(net, ws, y, n, o->loss, o->reduction, 0);
-        double acc = r->acc ? (double)nnbi_count_correct(yhat, y, n, no) / (double)n : NAN;
+        double loss = nnbi_output_delta(net, ws, y, n, o->loss, o->reduction, 0, n);
+        double hits = r->acc ? (double)nnbi_count_correct(yhat, y, n, no) : 0;
+        double loss_sum = o->reduction == NNB_REDUCTION_MEAN ? loss * (double)n : loss;
         int stop = 0;
-        st = nnbi_epoch_end(r, t0, loss, acc, net->opt.lm_mu, &stop);
+        st = nnbi_epoch_end(r, t0, loss_sum, hits, net->opt.lm_mu, 0, &stop);
         if (st != NNB_OK || stop) break;
         /* validation may have used the workspace: redo the training rows' forward pass */
         if (r->has_val) nnbi_forward(net, ws, x, n, NULL);

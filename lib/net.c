@@ -197,13 +197,13 @@ void nnbi_forward(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows,
 }
 
 double nnbi_output_delta(const nnb_net *net, nnbi_ws *ws, const double *y, size_t rows,
-                         nnb_loss loss, nnb_reduction red, int want_delta) {
+                         nnb_loss loss, nnb_reduction red, int want_delta, size_t mean_rows) {
     const nnbi_kernels *k = net->k;
     const nnbi_layer *out = &net->layers[net->n_layers - 1];
     size_t n_out = out->n_out, n = rows * n_out;
     const double *yhat = ws->act[net->n_layers - 1];
     double *d = ws->dbuf[0];
-    double red_scale = red == NNB_REDUCTION_MEAN ? 1.0 / (double)rows : 1.0;
+    double red_scale = red == NNB_REDUCTION_MEAN ? 1.0 / (double)mean_rows : 1.0;
 
     /* The output delta dL/dz and the loss, fused where the pair allows. */
     double raw, loss_scale, dscale;
@@ -275,7 +275,7 @@ void nnbi_backward_sgd(nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, 
 
 double nnbi_loss_backward(const nnb_net *net, nnbi_ws *ws, const double *x, const double *y,
                           size_t rows, nnb_loss loss, nnb_reduction red, double *grad) {
-    double l = nnbi_output_delta(net, ws, y, rows, loss, red, grad != NULL);
+    double l = nnbi_output_delta(net, ws, y, rows, loss, red, grad != NULL, rows);
     if (grad) nnbi_backward(net, ws, x, rows, grad);
     return l;
 }
@@ -376,7 +376,7 @@ NNB_API nnb_status nnb_net_add_dense(nnb_net *net, size_t units, nnb_activation 
     if (!params)
         return nnbi_error(NNB_E_NOMEM, __func__, "no memory for %zu parameters", new_n);
     net->params = params;
-    double *grads = realloc(net->grads, new_n * sizeof *grads);
+    double *grads = realloc(net->grads, (new_n + NNBI_GRAD_EXTRA) * sizeof *grads);
     if (!grads)
         return nnbi_error(NNB_E_NOMEM, __func__, "no memory for %zu gradients", new_n);
     net->grads = grads;

@@ -170,9 +170,15 @@ nnb_status nnbi_check_loss(const nnb_net *net, nnb_loss loss, nnb_reduction red,
 void nnbi_forward(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, nnbi_rng *rng);
 
 /* Loss of the batch whose forward pass is in ws; with want_delta, also dL/dZ of the output layer
- * into ws->dbuf[0]. Returns the reduced loss. */
+ * into ws->dbuf[0]. Returns the reduced loss. The mean reduction divides by mean_rows, which is
+ * `rows` except for a shard of a larger batch (data-parallel training), where it is the whole
+ * batch's row count, so that the shards' losses and gradients add up to the batch's. */
 double nnbi_output_delta(const nnb_net *net, nnbi_ws *ws, const double *y, size_t rows,
-                         nnb_loss loss, nnb_reduction red, int want_delta);
+                         nnb_loss loss, nnb_reduction red, int want_delta, size_t mean_rows);
+
+/* Extra doubles at the end of the gradient arena (net->grads holds n_params + this many), where
+ * data-parallel training puts the values it all-reduces along with the gradient. */
+#define NNBI_GRAD_EXTRA 4
 
 /* Backward pass from the output delta in ws->dbuf[0]: dL/dtheta into grad (n_params values). */
 void nnbi_backward(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, double *grad);

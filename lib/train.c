@@ -35,6 +35,7 @@ NNB_API nnb_status nnb_train_opts_create(nnb_train_opts **out) {
     o->rho = 0.99, o->rms_eps = 1e-8;
     o->schedule = NNB_SCHED_CONSTANT;
     o->restore_best = 1;
+    o->shard_count = 1;
     return NNB_OK;
 }
 
@@ -208,6 +209,23 @@ NNB_API nnb_status nnb_train_opts_set_batch_callback(nnb_train_opts *o, nnb_batc
     return NNB_OK;
 }
 
+NNB_API nnb_status nnb_train_opts_set_shard(nnb_train_opts *o, size_t rank, size_t count) {
+    OPTS_CHECK(o);
+    if (count == 0) BAD("count is 0");
+    if (rank >= count) BAD("rank %zu is not below count %zu", rank, count);
+    o->shard_rank = rank;
+    o->shard_count = count;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_allreduce(nnb_train_opts *o, nnb_allreduce_fn fn,
+                                                void *user_data) {
+    OPTS_CHECK(o);
+    o->allreduce = fn;
+    o->allreduce_data = user_data;
+    return NNB_OK;
+}
+
 /* ---- history --------------------------------------------------------------------------------- */
 
 NNB_API nnb_status nnb_history_create(nnb_history **out) {
@@ -280,7 +298,7 @@ static void eval_rows(const nnb_net *net, nnbi_ws *ws, size_t chunk, const doubl
             xc = xb, yc = yb;
         }
         nnbi_forward(net, ws, xc, nr, NULL);
-        sum += nnbi_output_delta(net, ws, yc, nr, loss, NNB_REDUCTION_SUM, 0);
+        sum += nnbi_output_delta(net, ws, yc, nr, loss, NNB_REDUCTION_SUM, 0, nr);
         hit += nnbi_count_correct(ws->act[net->n_layers - 1], yc, nr, no);
     }
     *loss_out = red == NNB_REDUCTION_MEAN ? sum / (double)n : sum;
@@ -358,6 +376,14 @@ static nnb_status split_rows(nnbi_run *r, size_t rows, double fraction, uint64_t
 }
 
 static nnb_status check_opts(const nnb_net *net, const nnb_train_opts *o, const char *func) {
+    if (o->shard_count > 1 && o->opt == NNB_OPT_LM)
+        return nnbi_error(NNB_E_UNSUPPORTED, func,
+                          "Levenberg-Marquardt is not data-parallel; train it in one process");
+    if (o->shard_count > 1 && !o->allreduce)
+        return nnbi_error(NNB_E_INVALID_ARG, func,
+                          "shard %zu of %zu needs an all-reduce function "
+                          "(nnb_train_opts_set_allreduce)",
+                          o->shard_rank, o->shard_count);
     if (o->opt == NNB_OPT_LM && o->loss != NNB_LOSS_SSE && o->loss != NNB_LOSS_MSE)
         return nnbi_error(NNB_E_INVALID_ARG, func,
                           "Levenberg-Marquardt needs a squared-error loss (SSE or MSE)");
@@ -371,26 +397,62 @@ static nnb_status check_opts(const nnb_net *net, const nnb_train_opts *o, const 
     return NNB_OK;
 }
 
-nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double train_loss, double train_acc, double lr,
-                          int *stop) {
+/* The part [*lo, *hi) of n items that shard `rank` of `count` takes. */
+static void shard_part(size_t n, size_t rank, size_t count, size_t *lo, size_t *hi) {
+    *lo = n * rank / count;
+    *hi = n * (rank + 1) / count;
+}
+
+/* Sums buf over the workers (nothing to do for one worker). */
+static nnb_status allreduce(const nnbi_run *r, double *buf, size_t n) {
+    const nnb_train_opts *o = r->opts;
+    if (o->shard_count == 1) return NNB_OK;
+    int rc = o->allreduce(buf, n, o->allreduce_data);
+    if (rc != 0)
+        return nnbi_error(NNB_E_COMM, "nnb_train", "the all-reduce of %zu values failed (code %d)",
+                          n, rc);
+    return NNB_OK;
+}
+
+nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, double lr,
+                          int cancel, int *stop) {
     nnb_net *net = r->net;
     const nnb_train_opts *o = r->opts;
     uint64_t epoch = net->opt.epoch + 1;
+    /* validation: this worker's part of the rows, as sums */
+    double sums[5] = {loss_sum, hits, 0, 0, cancel};
+    size_t nv = r->n_val ? r->n_val : o->val_rows;
+    if (r->has_val) {
+        size_t lo, hi, vhit = 0;
+        shard_part(nv, o->shard_rank, o->shard_count, &lo, &hi);
+        if (hi > lo) {
+            if (r->n_val)
+                eval_rows(net, &net->ws, r->chunk, r->x, r->y, r->val_idx + lo, hi - lo, r->xb, r->yb,
+                          o->loss, NNB_REDUCTION_SUM, &sums[2], &vhit);
+            else
+                eval_rows(net, &net->ws, r->chunk, o->val_x + lo * net->n_inputs,
+                          o->val_y + lo * nnb_net_n_outputs(net), NULL, hi - lo, NULL, NULL, o->loss,
+                          NNB_REDUCTION_SUM, &sums[2], &vhit);
+        }
+        sums[3] = (double)vhit;
+    }
+    nnb_status st = allreduce(r, sums, 5);
+    if (st != NNB_OK) return st;
+    int mean = o->reduction == NNB_REDUCTION_MEAN;
+    double train_loss = mean ? sums[0] / (double)r->n_train : sums[0];
+    double train_acc = r->acc ? sums[1] / (double)r->n_train : NAN;
     double val_loss = NAN, val_acc = NAN;
     if (r->has_val) {
-        size_t vhit, nv = r->n_val ? r->n_val : o->val_rows;
-        if (r->n_val)
-            eval_rows(net, &net->ws, r->chunk, r->x, r->y, r->val_idx, r->n_val, r->xb, r->yb,
-                      o->loss, o->reduction, &val_loss, &vhit);
-        else
-            eval_rows(net, &net->ws, r->chunk, o->val_x, o->val_y, NULL, o->val_rows, NULL, NULL,
-                      o->loss, o->reduction, &val_loss, &vhit);
-        if (r->acc) val_acc = (double)vhit / (double)nv;
+        val_loss = mean ? sums[2] / (double)nv : sums[2];
+        if (r->acc) val_acc = sums[3] / (double)nv;
     }
     double monitored = r->has_val ? val_loss : train_loss;
     int went_up = !isnan(net->opt.last_loss) && monitored > net->opt.last_loss;
     net->opt.last_loss = monitored;
     net->opt.epoch = epoch;
+    if (sums[4] > 0)
+        return nnbi_error(NNB_E_CANCELLED, "nnb_train",
+                          "stopped by a batch callback in epoch %llu", (unsigned long long)epoch);
     if (o->check_finite) {
         size_t i;
         if (nnbi_find_nonfinite(net->params, net->n_params, 1, &i, NULL))
@@ -423,8 +485,13 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double train_loss, double trai
         h->best_epoch = (size_t)r->best_epoch;
         h->best_loss = r->best;
     }
-    if (o->epoch_fn && o->epoch_fn(net, epoch, train_loss, val_loss, train_acc, val_acc, secs, sps,
-                                   went_up, o->epoch_data))
+    double stop_flag = o->epoch_fn && o->epoch_fn(net, epoch, train_loss, val_loss, train_acc,
+                                                  val_acc, secs, sps, went_up, o->epoch_data);
+    if (o->shard_count > 1 && o->epoch_fn) { /* one worker's callback stops them all */
+        st = allreduce(r, &stop_flag, 1);
+        if (st != NNB_OK) return st;
+    }
+    if (stop_flag > 0)
         return nnbi_error(NNB_E_CANCELLED, "nnb_train",
                           "stopped by the epoch callback after epoch %llu",
                           (unsigned long long)epoch);
@@ -435,16 +502,19 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double train_loss, double trai
     return NNB_OK;
 }
 
-/* The mini-batch loop (every optimiser but LM). */
-static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *perm) {
+/* The mini-batch loop (every optimiser but LM). `drop_rng` draws the dropout masks. */
+static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *perm,
+                                nnbi_rng *drop_rng) {
     nnb_net *net = r->net;
     const nnb_train_opts *o = r->opts;
     const char *func = "nnb_train";
     const size_t ni = net->n_inputs, no = nnb_net_n_outputs(net), L = net->n_layers;
-    const size_t n_batches = (r->n_train + B - 1) / B;
+    const size_t n_batches = (r->n_train + B - 1) / B, np = net->n_params;
     const int in_place = perm == NULL;
     const int shuffle = o->shuffle && B < r->n_train;
-    const int fused = o->opt == NNB_OPT_SGD && o->clip_norm == 0 && !o->check_finite;
+    const int sharded = o->shard_count > 1;
+    const int fused = o->opt == NNB_OPT_SGD && o->clip_norm == 0 && !o->check_finite && !sharded;
+    const int mean = o->reduction == NNB_REDUCTION_MEAN;
     for (size_t e = 0; e < o->epochs; e++) {
         double t0 = now();
         double lr = nnbi_schedule_lr(o, net->opt.epoch, r->end_epoch);
@@ -462,50 +532,72 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
         }
         double loss_sum = 0;
         size_t hit = 0;
+        int cancel = 0; /* a batch callback asked to stop */
         for (size_t b = 0; b < n_batches; b++) {
-            size_t r0 = b * B, nr = r->n_train - r0 < B ? r->n_train - r0 : B;
-            const double *xb = r->x + r0 * ni, *yb = r->y + r0 * no;
+            size_t r0 = b * B, nb = r->n_train - r0 < B ? r->n_train - r0 : B;
+            size_t lo = 0, hi = nb; /* this worker's part of the batch */
+            if (sharded) shard_part(nb, o->shard_rank, o->shard_count, &lo, &hi);
+            size_t nr = hi - lo;
+            const double *xb = r->x + (r0 + lo) * ni, *yb = r->y + (r0 + lo) * no;
             if (!in_place) {
                 for (size_t i = 0; i < nr; i++) {
-                    memcpy(r->xb + i * ni, r->x + perm[r0 + i] * ni, ni * sizeof(double));
-                    memcpy(r->yb + i * no, r->y + perm[r0 + i] * no, no * sizeof(double));
+                    memcpy(r->xb + i * ni, r->x + perm[r0 + lo + i] * ni, ni * sizeof(double));
+                    memcpy(r->yb + i * no, r->y + perm[r0 + lo + i] * no, no * sizeof(double));
                 }
                 xb = r->xb, yb = r->yb;
             }
-            nnbi_forward(net, &net->ws, xb, nr, drop ? &net->rng : NULL);
-            double bl = nnbi_output_delta(net, &net->ws, yb, nr, o->loss, o->reduction, 1);
-            if (o->check_finite && !isfinite(bl))
-                return nnbi_error(NNB_E_NONFINITE, func,
-                                  "epoch %llu, batch %zu: the loss is %g (learning rate %g too high?)",
-                                  (unsigned long long)epoch, b + 1, bl, lr);
-            if (r->acc) hit += nnbi_count_correct(net->ws.act[L - 1], yb, nr, no);
-            loss_sum += o->reduction == NNB_REDUCTION_MEAN ? bl * (double)nr : bl;
+            double own = 0; /* this worker's part of the batch loss */
+            if (nr > 0) {
+                nnbi_forward(net, &net->ws, xb, nr, drop ? drop_rng : NULL);
+                own = nnbi_output_delta(net, &net->ws, yb, nr, o->loss, o->reduction, 1, nb);
+                if (r->acc) hit += nnbi_count_correct(net->ws.act[L - 1], yb, nr, no);
+            }
+            /* the epoch's loss as a sum over rows: this worker's part (summed at the epoch's end) */
+            loss_sum += mean ? own * (double)nb : own;
+            double bl = own; /* the whole batch's loss */
             if (fused) {
                 nnbi_backward_sgd(net, &net->ws, xb, nr, lr, o->weight_decay);
                 net->opt.step++;
             } else {
-                nnbi_backward(net, &net->ws, xb, nr, net->grads);
+                if (nr > 0) nnbi_backward(net, &net->ws, xb, nr, net->grads);
+                else memset(net->grads, 0, np * sizeof(double));
+                if (sharded) { /* sum the gradient, the loss and the flags over the workers */
+                    net->grads[np] = own;
+                    net->grads[np + 1] = cancel;
+                    nnb_status st = allreduce(r, net->grads, np + 2);
+                    if (st != NNB_OK) return st;
+                    bl = net->grads[np];
+                    if (net->grads[np + 1] > 0)
+                        return nnbi_error(NNB_E_CANCELLED, func,
+                                          "stopped by a batch callback (epoch %llu, batch %zu)",
+                                          (unsigned long long)epoch, b);
+                }
+                if (o->check_finite && !isfinite(bl))
+                    return nnbi_error(NNB_E_NONFINITE, func,
+                                      "epoch %llu, batch %zu: the loss is %g (learning rate %g too "
+                                      "high?)",
+                                      (unsigned long long)epoch, b + 1, bl, lr);
                 if (o->check_finite || o->clip_norm > 0) {
-                    double norm = sqrt(net->k->sumsq(net->n_params, net->grads));
+                    double norm = sqrt(net->k->sumsq(np, net->grads));
                     if (!isfinite(norm))
                         return nnbi_error(NNB_E_NONFINITE, func,
                                           "epoch %llu, batch %zu: the gradient is not finite",
                                           (unsigned long long)epoch, b + 1);
                     if (o->clip_norm > 0 && norm > o->clip_norm)
-                        net->k->scal(net->n_params, o->clip_norm / norm, net->grads);
+                        net->k->scal(np, o->clip_norm / norm, net->grads);
                 }
                 nnbi_opt_step(net, o, lr);
             }
-            if (o->batch_fn && o->batch_fn(epoch, b + 1, n_batches, bl, o->batch_data))
-                return nnbi_error(NNB_E_CANCELLED, func,
-                                  "stopped by the batch callback (epoch %llu, batch %zu)",
-                                  (unsigned long long)epoch, b + 1);
+            if (o->batch_fn && o->batch_fn(epoch, b + 1, n_batches, bl, o->batch_data)) {
+                if (!sharded)
+                    return nnbi_error(NNB_E_CANCELLED, func,
+                                      "stopped by the batch callback (epoch %llu, batch %zu)",
+                                      (unsigned long long)epoch, b + 1);
+                cancel = 1; /* the workers stop together, at the next all-reduce */
+            }
         }
-        double train_loss =
-            o->reduction == NNB_REDUCTION_MEAN ? loss_sum / (double)r->n_train : loss_sum;
         int stop = 0;
-        nnb_status st = nnbi_epoch_end(r, t0, train_loss,
-                                       r->acc ? (double)hit / (double)r->n_train : NAN, lr, &stop);
+        nnb_status st = nnbi_epoch_end(r, t0, loss_sum, (double)hit, lr, cancel, &stop);
         if (st != NNB_OK || stop) return st;
     }
     return NNB_OK;
@@ -531,7 +623,8 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
         if (st != NNB_OK) goto out;
     }
     r.has_val = r.n_val > 0 || opts->val_x != NULL;
-    r.acc = nnbi_has_accuracy(net);
+    /* accuracy is counted only where someone reads it (a history or the epoch callback) */
+    r.acc = nnbi_has_accuracy(net) && (history || opts->epoch_fn);
     r.end_epoch = net->opt.epoch + opts->epochs;
     int lm = opts->opt == NNB_OPT_LM;
     /* Mini-batch size; LM always works on the whole training set. */
@@ -579,7 +672,15 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
     if (st == NNB_OK) st = nnbi_history_reserve(history, opts->epochs, func);
     if (st != NNB_OK) goto out;
 
-    st = lm ? nnbi_train_lm(&r) : train_batches(&r, B, drop, perm);
+    /* Dropout masks come from the network's generator, except with shards: each worker draws
+     * different masks, and the shared generator must stay in step for the shuffles. */
+    nnbi_rng drop_rng, *drng = &net->rng;
+    if (drop && opts->shard_count > 1) {
+        nnbi_rng_seed(&drop_rng, nnbi_rng_next(&net->rng) ^ (0x9e3779b97f4a7c15ULL *
+                                                             (uint64_t)(opts->shard_rank + 1)));
+        drng = &drop_rng;
+    }
+    st = lm ? nnbi_train_lm(&r) : train_batches(&r, B, drop, perm, drng);
     if (history) history->stopped_early = r.stopped_early;
 
 out:

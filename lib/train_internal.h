@@ -31,6 +31,10 @@ struct nnb_train_opts {
     void *epoch_data;
     nnb_batch_fn batch_fn;
     void *batch_data;
+    /* data-parallel training (nnb_train_opts_set_shard / _set_allreduce) */
+    size_t shard_rank, shard_count; /* count 1: not sharded */
+    nnb_allreduce_fn allreduce;
+    void *allreduce_data;
 };
 
 /* One epoch's record (history). */
@@ -82,11 +86,14 @@ typedef struct nnbi_run {
     uint64_t end_epoch;      /* epoch count at the end of this call (cosine's default period) */
 } nnbi_run;
 
-/* End of an epoch, for both loops: validation, the monitored loss and its "went up" flag, the
- * history record, early stopping, the epoch callback. Sets *stop when training should end (early
- * stopping); returns an error status (NNB_E_CANCELLED, NNB_E_NONFINITE) to end with one. */
-nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double train_loss, double train_acc, double lr,
-                          int *stop);
+/* End of an epoch, for both loops: the training loss and accuracy from this worker's sums (summed
+ * over the shards when data-parallel), validation, the monitored loss and its "went up" flag, the
+ * history record, early stopping, the epoch callback. loss_sum is the epoch's loss summed over
+ * its rows (for either reduction), hits its correctly classified rows; cancel says a batch
+ * callback asked to stop. Sets *stop when training should end (early stopping); returns an error
+ * status (NNB_E_CANCELLED, NNB_E_NONFINITE, NNB_E_COMM) to end with one. */
+nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, double lr,
+                          int cancel, int *stop);
 
 /* Levenberg-Marquardt (lm.c): the loop for NNB_OPT_LM, after nnb_train's setup. */
 nnb_status nnbi_train_lm(nnbi_run *r);

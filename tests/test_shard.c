@@ -1,0 +1,232 @@
+/*
+ * Data-parallel training through nnb_train_opts_set_shard / _set_allreduce, with the workers as
+ * threads of this process and an all-reduce made of barriers (libnnblas_mpi does the same over
+ * MPI). N workers must reach the weights of one worker up to the rounding of the sums; a stop or
+ * an error on one worker stops all of them; a failing all-reduce is NNB_E_COMM.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "nnb_test.h"
+
+enum { MAXW = 4, ROWS = 203, NI = 7, NO = 3, MAXN = 4096 };
+
+static double X[ROWS * NI], Y[ROWS * NO];
+
+static void make_data(void) {
+    nnbt_rng r = {17};
+    for (int i = 0; i < ROWS * NI; i++) X[i] = nnbt_normal(&r);
+    memset(Y, 0, sizeof Y);
+    for (int i = 0; i < ROWS; i++) Y[i * NO + (X[i * NI] > 0) + (X[i * NI + 1] > 0.5)] = 1;
+}
+
+/* The all-reduce: every worker deposits its buffer, worker 0 sums them in rank order, all copy. */
+typedef struct {
+    pthread_barrier_t bar;
+    size_t count;
+    double *in[MAXW];
+    double sum[MAXN];
+    int fail_at; /* the call number that fails (0: none) */
+    int calls;
+} group;
+
+typedef struct {
+    group *g;
+    size_t rank;
+} member;
+
+static int thread_allreduce(double *data, size_t n, void *user) {
+    member *m = user;
+    group *g = m->g;
+    if (n > MAXN) return 7;
+    g->in[m->rank] = data;
+    pthread_barrier_wait(&g->bar);
+    if (m->rank == 0) {
+        g->calls++;
+        for (size_t i = 0; i < n; i++) {
+            double s = 0;
+            for (size_t k = 0; k < g->count; k++) s += g->in[k][i];
+            g->sum[i] = s;
+        }
+    }
+    pthread_barrier_wait(&g->bar);
+    int fail = g->fail_at && g->calls == g->fail_at;
+    memcpy(data, g->sum, n * sizeof *data);
+    pthread_barrier_wait(&g->bar);
+    return fail ? 5 : 0;
+}
+
+typedef struct {
+    nnb_optimizer opt;
+    size_t batch;
+    double val;      /* validation split */
+    int stop_rank;   /* the worker whose epoch callback stops at epoch 2 (-1: none) */
+    int nan_rank;    /* the worker whose data has a NaN (-1: none) */
+} config;
+
+typedef struct {
+    member m;
+    const config *c;
+    nnb_status st;
+    double *params;
+    size_t np;
+    double last_loss;
+} worker;
+
+static int stop_epoch2(const nnb_net *net, size_t epoch, double tl, double vl, double ta, double va,
+                       double secs, double sps, int up, void *user) {
+    (void)net, (void)vl, (void)ta, (void)va, (void)secs, (void)sps, (void)up;
+    worker *w = user;
+    w->last_loss = tl;
+    return w->c->stop_rank == (int)w->m.rank && epoch == 2;
+}
+
+static void *run_worker(void *arg) {
+    worker *w = arg;
+    const config *c = w->c;
+    nnb_net *net = NULL;
+    nnb_train_opts *o = NULL;
+    double *x = X;
+    if (c->nan_rank == (int)w->m.rank) {
+        x = malloc(sizeof X);
+        memcpy(x, X, sizeof X);
+        x[(ROWS - 1) * NI] = NAN; /* in the last batch, in the last worker's part */
+    }
+    w->st = nnb_net_create(&net, NI);
+    if (w->st == NNB_OK) w->st = nnb_net_add_dense(net, 16, NNB_ACT_TANH, 1);
+    if (w->st == NNB_OK) w->st = nnb_net_add_dense(net, NO, NNB_ACT_SOFTMAX, 1);
+    if (w->st == NNB_OK) w->st = nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, 99);
+    if (w->st == NNB_OK) w->st = nnb_train_opts_create(&o);
+    if (w->st == NNB_OK) w->st = nnb_train_opts_set_optimizer(o, c->opt, 0.05);
+    if (w->st == NNB_OK) w->st = nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_MEAN);
+    if (w->st == NNB_OK) w->st = nnb_train_opts_set_batch_size(o, c->batch);
+    if (w->st == NNB_OK) w->st = nnb_train_opts_set_epochs(o, 5);
+    if (w->st == NNB_OK && c->val > 0) w->st = nnb_train_opts_set_validation_split(o, c->val, 3);
+    if (w->st == NNB_OK) w->st = nnb_train_opts_set_check_finite(o, c->nan_rank >= 0);
+    if (w->st == NNB_OK) w->st = nnb_train_opts_set_epoch_callback(o, stop_epoch2, w);
+    if (w->st == NNB_OK) w->st = nnb_train_opts_set_shard(o, w->m.rank, w->m.g->count);
+    if (w->st == NNB_OK) w->st = nnb_train_opts_set_allreduce(o, thread_allreduce, &w->m);
+    if (w->st == NNB_OK) w->st = nnb_train(net, o, x, ROWS, NI, Y, NO, NULL);
+    if (net) {
+        w->np = nnb_net_n_params(net);
+        w->params = malloc(w->np * sizeof(double));
+        nnb_net_params_get(net, w->params, w->np);
+    }
+    nnb_train_opts_free(o);
+    nnb_net_free(net);
+    if (x != X) free(x);
+    return NULL;
+}
+
+/* Runs `count` workers; fills w[0..count). */
+static void run_group(size_t count, const config *c, worker *w, int fail_at) {
+    static group g;
+    memset(&g, 0, sizeof g);
+    g.count = count;
+    g.fail_at = fail_at;
+    pthread_barrier_init(&g.bar, NULL, (unsigned)count);
+    pthread_t th[MAXW];
+    for (size_t k = 0; k < count; k++) {
+        w[k] = (worker){.m = {&g, k}, .c = c, .st = NNB_OK};
+        pthread_create(&th[k], NULL, run_worker, &w[k]);
+    }
+    for (size_t k = 0; k < count; k++) pthread_join(th[k], NULL);
+    pthread_barrier_destroy(&g.bar);
+}
+
+static const config configs[] = {
+    {NNB_OPT_SGD, 32, 0, -1, -1},      /* contiguous batches, 32 rows split 16/16 or 10/11/11 */
+    {NNB_OPT_ADAM, 25, 0.2, -1, -1},   /* shuffled via a validation split, batch not divisible */
+    {NNB_OPT_NESTEROV, 0, 0, -1, -1},  /* full batch */
+};
+
+START_TEST(n_workers_equal_one) {
+    make_data();
+    nnbt_ok(nnb_set_num_threads(1));
+    const config *c = &configs[_i];
+    worker one[1], many[MAXW];
+    run_group(1, c, one, 0);
+    nnbt_ok(one[0].st);
+    for (size_t count = 2; count <= 3; count++) {
+        run_group(count, c, many, 0);
+        double worst = 0;
+        for (size_t k = 0; k < count; k++) {
+            nnbt_ok(many[k].st);
+            ck_assert_uint_eq(many[k].np, one[0].np);
+            for (size_t i = 0; i < one[0].np; i++)
+                worst = fmax(worst, fabs(many[k].params[i] - one[0].params[i]) /
+                                        fmax(fabs(one[0].params[i]), 1e-3));
+            /* every worker holds the same weights, bit for bit */
+            ck_assert(memcmp(many[k].params, many[0].params, one[0].np * sizeof(double)) == 0);
+            nnbt_assert_rel(many[k].last_loss, one[0].last_loss, 1e-10);
+        }
+        fprintf(stderr, "config %d, %zu workers: largest relative difference from one worker %.2g\n",
+                _i, count, worst);
+        ck_assert_msg(worst <= 1e-10, "%zu workers differ from one by %g", count, worst);
+        for (size_t k = 0; k < count; k++) free(many[k].params);
+    }
+    free(one[0].params);
+    nnbt_ok(nnb_set_num_threads(0));
+}
+END_TEST
+
+START_TEST(one_stops_all) {
+    make_data();
+    config c = {NNB_OPT_SGD, 32, 0, 1, -1};
+    worker w[3];
+    run_group(3, &c, w, 0);
+    for (int k = 0; k < 3; k++) {
+        ck_assert_int_eq(w[k].st, NNB_E_CANCELLED);
+        free(w[k].params);
+    }
+    c = (config){NNB_OPT_ADAM, 32, 0, -1, 1}; /* a NaN only in worker 1's data */
+    run_group(2, &c, w, 0);
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(w[k].st, NNB_E_NONFINITE);
+        for (size_t i = 0; i < w[k].np; i++) ck_assert(isfinite(w[k].params[i]));
+        free(w[k].params);
+    }
+    c = (config){NNB_OPT_SGD, 32, 0, -1, -1};
+    run_group(2, &c, w, 9); /* the 9th all-reduce fails */
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(w[k].st, NNB_E_COMM);
+        free(w[k].params);
+    }
+}
+END_TEST
+
+START_TEST(bad_options) {
+    nnb_train_opts *o;
+    nnbt_ok(nnb_train_opts_create(&o));
+    ck_assert_int_eq(nnb_train_opts_set_shard(o, 2, 2), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_train_opts_set_shard(o, 0, 0), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_train_opts_set_shard(NULL, 0, 1), NNB_E_NULL);
+    ck_assert_int_eq(nnb_train_opts_set_allreduce(NULL, NULL, NULL), NNB_E_NULL);
+    nnbt_ok(nnb_train_opts_set_shard(o, 1, 2));
+    nnb_net *net;
+    nnbt_ok(nnb_net_create(&net, 2));
+    nnbt_ok(nnb_net_add_dense(net, 1, NNB_ACT_IDENTITY, 1));
+    double x[4] = {1, 2, 3, 4}, y[2] = {1, 2};
+    ck_assert_int_eq(nnb_train(net, o, x, 2, 2, y, 1, NULL), NNB_E_INVALID_ARG);
+    ck_assert(strstr(nnb_last_error(), "needs an all-reduce") != NULL);
+    nnbt_ok(nnb_train_opts_set_allreduce(o, thread_allreduce, NULL));
+    nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_LM, 1));
+    ck_assert_int_eq(nnb_train(net, o, x, 2, 2, y, 1, NULL), NNB_E_UNSUPPORTED);
+    ck_assert_str_eq(nnb_status_name(NNB_E_COMM), "NNB_E_COMM");
+    nnb_net_free(net);
+    nnb_train_opts_free(o);
+}
+END_TEST
+
+static Suite *suite(void) {
+    Suite *s = suite_create("shard");
+    TCase *tc = tcase_create("data-parallel");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, n_workers_equal_one, 0, 3);
+    tcase_add_test(tc, one_stops_all);
+    tcase_add_test(tc, bad_options);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+NNBT_MAIN(suite, 0)
