@@ -94,8 +94,10 @@ static nnb_status idx_open(idx_file *f, const char *path, const char *func) {
     errno = 0;
     f->gz = gzopen(path, "rb");
     if (!f->gz)
-        return nnbi_error(errno ? NNB_E_IO : NNB_E_NOMEM, func, "cannot open %s: %s", path,
-                          errno ? strerror(errno) : "out of memory");
+        /* zlib leaves errno as its failed malloc set it (ENOMEM), or untouched */
+        return nnbi_error(errno && errno != ENOMEM ? NNB_E_IO : NNB_E_NOMEM, func,
+                          "cannot open %s: %s", path,
+                          errno && errno != ENOMEM ? strerror(errno) : "out of memory");
     gzbuffer(f->gz, CHUNK);
     unsigned char magic[4];
     nnb_status st = read_exact(f, magic, 4, "header");

@@ -733,6 +733,14 @@ static nnb_status check_file(loader *c, const unsigned char *b, size_t len, rd s
     if (memcmp(b, NNBI_MODEL_MAGIC, len < 8 ? len : 8) != 0)
         return bad(c, NNB_E_FORMAT, "not an nnblas model file (its first bytes are not the "
                    "magic number)");
+    /* the byte-order mark before the version: a big-endian writer's version 1.0 reads 256.0 */
+    if (len >= 16 && memcmp(b + 12, "\x01\x02\x03\x04", 4) == 0)
+        return bad(c, NNB_E_FORMAT, "written in the other (big-endian) byte order: its byte-order "
+                   "mark is 01 02 03 04 (expected 04 03 02 01); nnblas model files are "
+                   "little-endian");
+    if (len >= 16 && memcmp(b + 12, "\x04\x03\x02\x01", 4) != 0)
+        return bad(c, NNB_E_FORMAT, "wrong byte-order mark %02x %02x %02x %02x (expected 04 03 "
+                   "02 01)", b[12], b[13], b[14], b[15]);
     if (len >= 12) {
         unsigned major = nnbi_get_u16(b + 8), minor = nnbi_get_u16(b + 10);
         if (major > NNBI_MODEL_MAJOR)
@@ -742,9 +750,6 @@ static nnb_status check_file(loader *c, const unsigned char *b, size_t len, rd s
         if (major == 0) return bad(c, NNB_E_FORMAT, "format version 0.%u does not exist", minor);
         c->lenient = major == NNBI_MODEL_MAJOR && minor > NNBI_MODEL_MINOR;
     }
-    if (len >= 16 && memcmp(b + 12, "\x04\x03\x02\x01", 4) != 0)
-        return bad(c, NNB_E_FORMAT, "wrong byte-order mark %02x %02x %02x %02x (expected 04 03 "
-                   "02 01)", b[12], b[13], b[14], b[15]);
     if (len < min)
         return bad(c, NNB_E_FORMAT, "truncated: %zu bytes, a model file has at least %zu", len,
                    min);

@@ -4,10 +4,15 @@
 #include "nnb_test.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <spawn.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 /* ---- shared data ---- */
 
@@ -376,6 +381,57 @@ double nnbt_normal(nnbt_rng *r) {
     double u1 = nnbt_uniform(r), u2 = nnbt_uniform(r);
     if (u1 < 1e-300) u1 = 1e-300;
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* ---- programs ---- */
+
+nnbt_proc nnbt_spawn(const char *program, char **argv, char **extra_env) {
+    char out[512], err[512];
+    nnbt_tmp_path(out, sizeof out, "stdout.txt");
+    nnbt_tmp_path(err, sizeof err, "stderr.txt");
+    size_t n_env = 0, n_extra = 0;
+    while (environ[n_env]) n_env++;
+    while (extra_env && extra_env[n_extra]) n_extra++;
+    char **env = malloc((n_env + n_extra + 1) * sizeof *env);
+    ck_assert_ptr_nonnull(env);
+    memcpy(env, environ, n_env * sizeof *env);
+    if (n_extra) memcpy(env + n_env, extra_env, n_extra * sizeof *env);
+    env[n_env + n_extra] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    ck_assert_int_eq(posix_spawn(&pid, program, &fa, NULL, argv, env), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    free(env);
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    nnbt_proc r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    r.out = nnbt_read_file(out, &r.out_len);
+    r.err = nnbt_read_file(err, NULL);
+    ck_assert(r.out && r.err);
+    return r;
+}
+
+void nnbt_proc_free(nnbt_proc *p) {
+    free(p->out);
+    free(p->err);
+}
+
+/* ---- test sizes ---- */
+
+int nnbt_small(void) {
+    const char *s = getenv("NNBLAS_TEST_SCALE");
+    return s && strcmp(s, "small") == 0;
+}
+
+size_t nnbt_scale(size_t full, size_t small) { return nnbt_small() ? small : full; }
+
+int nnbt_valgrind(void) {
+    const char *s = getenv("NNBLAS_VALGRIND");
+    return s && strcmp(s, "1") == 0;
 }
 
 /* ---- main ---- */

@@ -68,6 +68,20 @@ int nnbt_write_file(const char *path, const void *data, size_t len);
 /* The whole file in a new buffer with a NUL after it (NULL on failure). */
 char *nnbt_read_file(const char *path, size_t *len);
 
+/* ---- programs ---- */
+
+/* A finished program: exit status (or -signal), its standard output and error (NUL-terminated). */
+typedef struct nnbt_proc {
+    int code;
+    char *out, *err;
+    size_t out_len;
+} nnbt_proc;
+/* Runs `program` with argv (NULL-terminated) in this process's environment plus `extra_env`
+ * ("NAME=value" strings, NULL-terminated; NULL for none), capturing its output in files of the
+ * temporary folder, and waits for it. */
+nnbt_proc nnbt_spawn(const char *program, char **argv, char **extra_env);
+void nnbt_proc_free(nnbt_proc *p);
+
 /* ---- CSV ---- */
 
 /* CSV options whose text columns are the space-separated `names` (NULL or "": none). */
@@ -139,6 +153,18 @@ double nnbt_normal(nnbt_rng *r);
 /* 1 if this CPU can run the kernel set named "scalar", "avx2" (with FMA) or "avx512" (F, DQ, VL
  * and BW), asked of the CPU directly (independently of the library's dispatch). */
 int nnbt_cpu_has(const char *isa);
+
+/* ---- test sizes ---- */
+
+/* `full`, or `small` when the suite runs under valgrind's memcheck (NNBLAS_TEST_SCALE=small, set
+ * by `meson test --setup valgrind`), where a heavy loop would take minutes: smaller sizes and
+ * fewer repetitions of the same checks, never fewer kinds of check. */
+size_t nnbt_scale(size_t full, size_t small);
+/* 1 when NNBLAS_TEST_SCALE=small (as under `meson test --setup valgrind`). */
+int nnbt_small(void);
+/* 1 under valgrind (NNBLAS_VALGRIND=1, set by `meson test --setup valgrind`): for the few checks
+ * that valgrind's emulation itself defeats (long double precision, peak memory). */
+int nnbt_valgrind(void);
 
 /* ---- main ---- */
 

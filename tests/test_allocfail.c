@@ -11,123 +11,10 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "nnb_failalloc.h"
 #include "nnb_test.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define INTERPOSE 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define INTERPOSE 0
-#endif
-#endif
-#ifndef INTERPOSE
-#define INTERPOSE 1
-#endif
-
-/* ---- the interposer: count, fail the N-th, track live blocks ---- */
-
-static volatile int tracking;
-static long alloc_count, fail_at; /* fail_at = 0: never */
-static int injected;              /* the failure happened */
-#define TABLE (1 << 16)
-static void *live[TABLE];
-static long n_live;
-
-#if INTERPOSE
-#define TOMBSTONE ((void *)1)
-
-static size_t slot(void *p) { return ((uintptr_t)p >> 4) & (TABLE - 1); }
-
-static void track(void *p) {
-    if (!p) return;
-    size_t h = slot(p);
-    while (live[h] && live[h] != TOMBSTONE) h = (h + 1) & (TABLE - 1);
-    live[h] = p;
-    n_live++;
-}
-
-static void untrack(void *p) {
-    if (!p) return;
-    size_t h = slot(p);
-    for (size_t k = 0; k < TABLE && live[h]; k++, h = (h + 1) & (TABLE - 1))
-        if (live[h] == p) {
-            live[h] = TOMBSTONE;
-            n_live--;
-            return;
-        }
-}
-
-/* 1 = this allocation must fail */
-static int should_fail(void) {
-    if (!tracking) return 0;
-    alloc_count++;
-    if (fail_at && alloc_count == fail_at) {
-        injected = 1;
-        return 1;
-    }
-    return 0;
-}
-
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void *__libc_memalign(size_t, size_t);
-extern void __libc_free(void *);
-
-void *malloc(size_t n) {
-    if (should_fail()) return NULL;
-    void *p = __libc_malloc(n);
-    if (tracking) track(p);
-    return p;
-}
-void *calloc(size_t a, size_t b) {
-    if (should_fail()) return NULL;
-    void *p = __libc_calloc(a, b);
-    if (tracking) track(p);
-    return p;
-}
-void *realloc(void *old, size_t n) {
-    if (should_fail()) return NULL;
-    void *p = __libc_realloc(old, n);
-    if (tracking && p) {
-        untrack(old);
-        track(p);
-    }
-    return p;
-}
-int posix_memalign(void **out, size_t align, size_t n) {
-    if (should_fail()) return 12;
-    void *p = __libc_memalign(align, n);
-    if (!p) return 12;
-    if (tracking) track(p);
-    *out = p;
-    return 0;
-}
-void *aligned_alloc(size_t align, size_t n) {
-    if (should_fail()) return NULL;
-    void *p = __libc_memalign(align, n);
-    if (tracking) track(p);
-    return p;
-}
-void free(void *p) {
-    if (tracking) untrack(p);
-    __libc_free(p);
-}
-#endif
-
-static void begin(long n) {
-    memset(live, 0, sizeof live);
-    n_live = 0;
-    alloc_count = 0;
-    fail_at = n;
-    injected = 0;
-    tracking = 1;
-}
-
-static long end(void) {
-    tracking = 0;
-    return n_live;
-}
+#define INTERPOSE NNBT_FA_AVAILABLE
 
 /* ---- scenarios: each returns the first failing status (NNB_OK if none) and frees everything ---- */
 
@@ -208,20 +95,25 @@ static nnb_status sc_csv(void *ctx) {
     (void)ctx;
     nnb_csv_options *o = NULL;
     nnb_table *t = NULL;
-    nnb_prep *p = NULL;
-    double x[6 * 8], y[6 * 2];
+    nnb_prep *p = NULL, *pm = NULL;
+    double x[6 * 16], y[6 * 2];
     nnb_status st = nnb_csv_options_create(&o);
     if (st == NNB_OK) st = nnb_csv_options_text_column(o, "color");
     if (st == NNB_OK) st = nnb_csv_options_text_column(o, "label");
     if (st == NNB_OK) st = nnb_csv_parse(&t, csv, sizeof csv - 1, "mem.csv", o);
     if (st == NNB_OK) st = nnb_prep_create(&p);
     if (st == NNB_OK) st = nnb_prep_set_target(p, "label", NNB_TARGET_ONEHOT);
-    if (st == NNB_OK) st = nnb_prep_drop(p, "id");
+    if (st == NNB_OK) st = nnb_prep_onehot(p, "id"); /* numeric categories */
     if (st == NNB_OK) st = nnb_prep_onehot(p, "color");
     if (st == NNB_OK) st = nnb_prep_scale(p, "size", NNB_SCALE_STANDARD);
     if (st == NNB_OK) st = nnb_prep_scale(p, "weight", NNB_SCALE_MINMAX);
     if (st == NNB_OK) st = nnb_prep_fit(p, t, NULL, 6);
     if (st == NNB_OK) st = nnb_prep_apply(p, t, NULL, 6, x, sizeof x / sizeof *x, y, 12);
+    /* and a matrix preparation of the result */
+    if (st == NNB_OK) st = nnb_prep_create(&pm);
+    if (st == NNB_OK) st = nnb_prep_fit_matrix(pm, x, 6, nnb_prep_n_features(p), NNB_SCALE_MINMAX);
+    if (st == NNB_OK) st = nnb_prep_transform(pm, x, 6, nnb_prep_n_features(p));
+    nnb_prep_free(pm);
     nnb_prep_free(p);
     nnb_table_free(t);
     nnb_csv_options_free(o);
@@ -276,19 +168,19 @@ static nnb_status sc_model(void *vctx) {
 
 /* Runs a scenario with every allocation failing in turn. */
 static void every_failure(const char *name, scenario sc, void *ctx, void (*after)(void *)) {
-    begin(0);
+    nnbt_fa_begin(0);
     nnb_status st = sc(ctx);
-    long leaked = end(), total = alloc_count;
+    long leaked = nnbt_fa_end(), total = nnbt_fa_count();
     ck_assert_msg(st == NNB_OK, "%s without failures: %s (%s)", name, nnb_status_name(st), nnb_last_error());
     ck_assert_msg(leaked == 0, "%s leaks %ld blocks without failures", name, leaked);
     ck_assert_msg(total > 0, "%s allocates nothing?", name);
     long tolerated = 0;
     for (long n = 1; n <= total; n++) {
-        begin(n);
+        nnbt_fa_begin(n);
         nnb_clear_error();
         st = sc(ctx);
-        leaked = end();
-        ck_assert_msg(injected, "%s: allocation %ld never happened", name, n);
+        leaked = nnbt_fa_end();
+        ck_assert_msg(nnbt_fa_injected(), "%s: allocation %ld never happened", name, n);
         if (st == NNB_OK) tolerated++;
         else
             ck_assert_msg(st == NNB_E_NOMEM, "%s: allocation %ld of %ld failed, status %s (%s)", name,

@@ -23,16 +23,9 @@ extern char **environ;
 
 /* ---- running the command ------------------------------------------------------------------------- */
 
-typedef struct run {
-    int code;      /* exit status, or -signal */
-    char *out, *err;
-    size_t out_len;
-} run;
+typedef nnbt_proc run;
 
-static void run_free(run *r) {
-    free(r->out);
-    free(r->err);
-}
+static void run_free(run *r) { nnbt_proc_free(r); }
 
 static const char *cli(void) {
     const char *p = getenv("NNBLAS_CLI");
@@ -41,26 +34,7 @@ static const char *cli(void) {
 }
 
 /* Runs nnblas with the arguments (NULL-terminated); stdout and stderr are captured. */
-static run run_argv(char **argv) {
-    char out[512], err[512];
-    nnbt_tmp_path(out, sizeof out, "stdout.txt");
-    nnbt_tmp_path(err, sizeof err, "stderr.txt");
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    ck_assert_int_eq(posix_spawn(&pid, cli(), &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    int status;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    run r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-    r.out = nnbt_read_file(out, &r.out_len);
-    r.err = nnbt_read_file(err, NULL);
-    ck_assert(r.out && r.err);
-    return r;
-}
+static run run_argv(char **argv) { return nnbt_spawn(cli(), argv, NULL); }
 
 #define MAX_ARGS 64
 

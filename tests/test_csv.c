@@ -1,6 +1,7 @@
 /* The CSV reader: line endings, quoting, BOM, delimiters, text and skipped columns, dropped rows,
  * malformed input, exact numbers, locales, file errors and the memory check. */
 #include <locale.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -368,6 +369,69 @@ START_TEST(files) {
 }
 END_TEST
 
+/* A pipe (no size known in advance) longer than the reader's first buffer: the reader grows it
+ * and reads every row. */
+typedef struct {
+    int fd;
+    size_t rows;
+} pipe_writer;
+
+static void *write_rows(void *arg) {
+    pipe_writer *w = arg;
+    FILE *f = fdopen(w->fd, "w");
+    fputs("i,sq\n", f);
+    for (size_t i = 0; i < w->rows; i++) fprintf(f, "%zu,%zu\n", i, i * i);
+    fclose(f);
+    return NULL;
+}
+
+START_TEST(pipe_longer_than_a_buffer) {
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pipe_writer w = {fds[1], 20000}; /* about 250 KiB, several times the first 64 KiB */
+    pthread_t th;
+    ck_assert_int_eq(pthread_create(&th, NULL, write_rows, &w), 0);
+    char path[64];
+    snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+    nnb_table *t;
+    nnbt_ok(nnb_csv_read(&t, path, NULL));
+    ck_assert_int_eq(pthread_join(th, NULL), 0);
+    close(fds[0]);
+    ck_assert_uint_eq(nnb_table_n_rows(t), w.rows);
+    double *v = malloc(w.rows * sizeof *v);
+    nnbt_ok(nnb_table_get_column(t, 1, v, w.rows));
+    for (size_t i = 0; i < w.rows; i++) ck_assert(v[i] == (double)(i * i));
+    free(v);
+    nnb_table_free(t);
+}
+END_TEST
+
+/* The table's getters refuse what the table does not have; a read with every column skipped is an
+ * error. */
+START_TEST(getters_and_all_skipped) {
+    nnb_csv_options *o = nnbt_text_columns("s");
+    nnb_table *t = nnbt_parse("a,s\n1,x\n2,y\n", 12, o);
+    double v[2];
+    nnbt_expect(nnb_table_get_column(t, 1, v, 2), NNB_E_INVALID_ARG, "column 's' holds texts");
+    nnbt_expect(nnb_table_get_column(t, 2, v, 2), NNB_E_INVALID_ARG, "column 2 of 2");
+    nnbt_expect(nnb_table_get_column(t, 0, v, 1), NNB_E_SHAPE, "dst holds 1 values");
+    ck_assert_ptr_null(nnb_table_get_text(t, 0, 0)); /* a number column */
+    ck_assert_ptr_null(nnb_table_get_text(t, 2, 1));
+    ck_assert_ptr_null(nnb_table_col_name(t, 2));
+    ck_assert_uint_eq(nnb_table_row_line(t, 2), 0);
+    nnb_table_free(t);
+    nnb_csv_options_free(o);
+    ck_assert_int_eq(nnb_csv_options_create(&o), NNB_OK);
+    nnbt_ok(nnb_csv_options_skip_column(o, "a"));
+    nnbt_ok(nnb_csv_options_skip_column(o, "s"));
+    t = (nnb_table *)&t;
+    nnbt_expect(nnb_csv_parse(&t, "a,s\n1,x\n", 8, "all.csv", o), NNB_E_INVALID_ARG,
+                "all.csv: every column is skipped");
+    ck_assert_ptr_null(t);
+    nnb_csv_options_free(o);
+}
+END_TEST
+
 /* A file larger than the memory available is refused before it is read. */
 START_TEST(too_large) {
     char path[512];
@@ -405,6 +469,8 @@ static Suite *csv_suite(void) {
     tcase_add_test(tc, locale_independent);
     tcase_add_test(tc, files);
     tcase_add_test(tc, too_large);
+    tcase_add_test(tc, pipe_longer_than_a_buffer);
+    tcase_add_test(tc, getters_and_all_skipped);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -29,13 +29,14 @@ START_TEST(train_and_test) {
     ck_assert(x && y);
     nnbt_ok(nnb_mnist_read(dir, NNB_MNIST_TRAIN, x, rows * cols, y, rows * 10, 1));
 #if !defined(__SANITIZE_ADDRESS__)
-    /* decoded straight into x: no second full-size buffer */
+    /* decoded straight into x: no second full-size buffer (valgrind's own memory counts in the
+     * peak RSS there: not measured under it) */
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double peak_mib = (double)ru.ru_maxrss / 1024;
     double data_mib = (double)rows * (784 + 10) * 8 / 1048576;
-    ck_assert_msg(peak_mib < data_mib * 1.15 + 64, "peak RSS %.0f MiB for %.0f MiB of data",
-                  peak_mib, data_mib);
+    ck_assert_msg(nnbt_valgrind() || peak_mib < data_mib * 1.15 + 64,
+                  "peak RSS %.0f MiB for %.0f MiB of data", peak_mib, data_mib);
 #endif
     size_t count[10] = {0};
     for (size_t i = 0; i < rows; i++) {

@@ -227,6 +227,42 @@ START_TEST(mnist_folder) {
 }
 END_TEST
 
+/* Every element type of the format is named when refused; a folder is an I/O error; a labels
+ * file that holds images, and too small an x, are refused by the folder reader. */
+START_TEST(types_folders_and_shapes) {
+    unsigned char data[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    char path[512];
+    static const struct { unsigned char type; const char *name; } types[] = {
+        {0x09, "signed byte"}, {0x0B, "short"}, {0x0C, "int"}, {0x0D, "float"}, {0x0E, "double"}};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        unsigned char h[] = {0, 0, types[i].type, 1, 0, 0, 0, 2};
+        write_idx("typed", 0, h, 8, data, 8, path);
+        char want[64];
+        snprintf(want, sizeof want, "holds %s elements", types[i].name);
+        expect(nnb_idx_info(path, NULL, NULL), NNB_E_UNSUPPORTED, want);
+    }
+    expect(nnb_idx_info(nnbt_tmpdir(), NULL, NULL), NNB_E_IO, "cannot read");
+
+    char dir[512];
+    nnbt_tmp_path(dir, sizeof dir, "mnist2");
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    unsigned char h[16], img[2 * 4] = {0};
+    uint32_t idims[] = {2, 2, 2};
+    size_t hl = header(h, idims, 3);
+    write_idx("mnist2/train-images-idx3-ubyte", 0, h, hl, img, 8, path);
+    write_idx("mnist2/train-labels-idx1-ubyte", 0, h, hl, img, 8, path); /* images, not labels */
+    expect(nnb_mnist_info(dir, NNB_MNIST_TRAIN, NULL, NULL), NNB_E_FORMAT,
+           "holds items of 4 values, not labels");
+    uint32_t ldims[] = {2};
+    unsigned char lab[2] = {1, 2};
+    hl = header(h, ldims, 1);
+    write_idx("mnist2/train-labels-idx1-ubyte", 0, h, hl, lab, 2, path);
+    double x[8], y[20];
+    expect(nnb_mnist_read(dir, NNB_MNIST_TRAIN, x, 7, y, 20, 1), NNB_E_SHAPE, "x holds 7");
+    nnbt_ok(nnb_mnist_read(dir, NNB_MNIST_TRAIN, x, 8, y, 20, 1));
+}
+END_TEST
+
 static Suite *idx_suite(void) {
     Suite *s = suite_create("idx");
     TCase *tc = tcase_create("idx");
@@ -237,6 +273,7 @@ static Suite *idx_suite(void) {
     tcase_add_test(tc, raw_sizes);
     tcase_add_test(tc, gzip_truncated_and_corrupted);
     tcase_add_test(tc, mnist_folder);
+    tcase_add_test(tc, types_folders_and_shapes);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -591,10 +591,15 @@ static Suite *suite(void) {
     TCase *tc = tcase_create("kernels");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, tables_and_dispatch);
-    tcase_add_test(tc, sigmoid_accuracy);
-    tcase_add_test(tc, tanh_accuracy);
-    tcase_add_test(tc, softmax_rows);
-    tcase_add_test(tc, losses_at_large_logits);
+    /* valgrind computes long double (x87) arithmetic in double precision and does not keep the
+     * sign of every NaN, so the accuracy references are wrong there: under valgrind only the
+     * comparisons between kernel sets run (with their arrays ending at guard pages) */
+    if (!nnbt_valgrind()) {
+        tcase_add_test(tc, sigmoid_accuracy);
+        tcase_add_test(tc, tanh_accuracy);
+        tcase_add_test(tc, softmax_rows);
+        tcase_add_test(tc, losses_at_large_logits);
+    }
     tcase_add_test(tc, against_scalar);
     suite_add_tcase(s, tc);
     return s;

@@ -456,6 +456,13 @@ START_TEST(bad_arguments) {
     nnbt_ok(nnb_net_add_dense(other, m.ny, NNB_ACT_SOFTMAX, 1));
     expect(nnb_model_save(path, other, m.prep, NULL, 0), NNB_E_SHAPE, "inputs");
     ck_assert_int_eq(access(path, F_OK), -1); /* nothing was written */
+    nnb_net *wrong_out;
+    nnbt_ok(nnb_net_create(&wrong_out, m.nf));
+    nnbt_ok(nnb_net_add_dense(wrong_out, m.ny + 1, NNB_ACT_SOFTMAX, 1));
+    expect(nnb_model_save(path, wrong_out, m.prep, NULL, 0), NNB_E_SHAPE,
+           "the network has 4 outputs");
+    ck_assert_int_eq(access(path, F_OK), -1);
+    nnb_net_free(wrong_out);
     nnb_clear_error();
     ck_assert_uint_eq(nnb_model_save_size(empty, NULL, NULL, 0), 0);
     ck_assert_str_ne(nnb_last_error(), "");
@@ -802,6 +809,30 @@ START_TEST(crafted_contents) {
     at = fresh(&c, &m, "ARCH");
     memcpy(c.b + at + 16 + 16, "\0\0\0\0\0\0\xF8\xFF", 8); /* slope NaN */
     crafted_fails(&c, NNB_E_FORMAT, "slope");
+    {
+        /* six layers of 2^31 - 1 units after 2^31 - 1 inputs: each holds about 2^62 parameters,
+         * and together more than a size_t counts (refused before anything is allocated) */
+        at = fresh(&c, &m, "ARCH");
+        size_t sec = at - 16, n_old = (size_t)le64(c.b + at + 8);
+        unsigned char layer[24] = {0};
+        for (int k = 0; k < 3; k++) insert(&c, at + 16, layer, 24);
+        put_le64(c.b + sec + 8, le64(c.b + sec + 8) + 3 * 24);
+        put_le64(c.b + at, 0x7FFFFFFF);
+        put_le64(c.b + at + 8, n_old + 3);
+        for (size_t l = 0; l < n_old + 3; l++) {
+            put_le64(c.b + at + 16 + 24 * l, 0x7FFFFFFF);
+            put_le32(c.b + at + 16 + 24 * l + 8, NNB_ACT_IDENTITY);
+        }
+        crafted_fails(&c, NNB_E_FORMAT, "the layers' sizes overflow");
+    }
+    {
+        /* eight bytes after the last parameter */
+        at = fresh(&c, &m, "PARM");
+        size_t sec = at - 16, end = at + (size_t)le64(c.b + sec + 8);
+        insert(&c, end, "\0\0\0\0\0\0\0\0", 8);
+        put_le64(c.b + sec + 8, le64(c.b + sec + 8) + 8);
+        crafted_fails(&c, NNB_E_FORMAT, "section PARM has 8 bytes after its last field");
+    }
 
     /* preparation */
     at = fresh(&c, &m, "PREP");
@@ -875,6 +906,70 @@ START_TEST(newer_minor_version_loads) {
 }
 END_TEST
 
+/* A file larger than the memory the process can get is refused before it is read (a sparse
+ * file of 1 TiB, which takes no room on disk). */
+START_TEST(file_larger_than_memory) {
+    char path[512];
+    nnbt_tmp_path(path, sizeof path, "huge.nnb");
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    int sparse = ftruncate(fileno(f), (off_t)1 << 40) == 0;
+    fclose(f);
+    if (!sparse) { /* the file system cannot hold such a file: nothing to check */
+        remove(path);
+        return;
+    }
+    nnb_net *net = (nnb_net *)1;
+    nnbt_expect(nnb_model_load(path, &net, NULL, NULL), NNB_E_TOO_LARGE,
+                "more than the memory available");
+    ck_assert_ptr_null(net);
+    remove(path);
+}
+END_TEST
+
+/* Reverses the bytes of each n-byte field at p. */
+static void swap_bytes(unsigned char *p, size_t n) {
+    for (size_t i = 0; i < n / 2; i++) {
+        unsigned char t = p[i];
+        p[i] = p[n - 1 - i];
+        p[n - 1 - i] = t;
+    }
+}
+
+/* A file as a big-endian writer would make it: every field of the header, of the section table
+ * and of the payloads in the other byte order. The header is refused for its byte order, with a
+ * message that says so (not as a version 256.0 "newer" file, which is what its version field
+ * reads as little-endian), from a file and from the command. */
+START_TEST(other_byte_order_refused) {
+    nnbt_model m;
+    nnbt_model_make(&m, 1);
+    crafted c = base(&m);
+    swap_bytes(c.b + 8, 2);  /* major */
+    swap_bytes(c.b + 10, 2); /* minor */
+    swap_bytes(c.b + 12, 4); /* byte-order mark */
+    swap_bytes(c.b + 16, 8); /* size */
+    swap_bytes(c.b + 24, 4); /* sections */
+    swap_bytes(c.b + 28, 4); /* flags */
+    ck_assert(memcmp(c.b + 8, "\x00\x01\x00\x00\x01\x02\x03\x04", 8) == 0);
+    for (size_t len = 16; len <= c.n; len += c.n - 16) { /* the header alone, and the whole */
+        nnb_status st = load_fails(c.b, len);
+        ck_assert_msg(st == NNB_E_FORMAT, "%s: %s", nnb_status_name(st), nnb_last_error());
+        ck_assert_msg(strstr(nnb_last_error(), "big-endian") &&
+                          strstr(nnb_last_error(), "byte order"),
+                      "%s", nnb_last_error());
+    }
+    char path[512];
+    nnbt_tmp_path(path, sizeof path, "big-endian.nnb");
+    ck_assert(nnbt_write_file(path, c.b, c.n));
+    nnb_net *net = (nnb_net *)1;
+    nnbt_expect(nnb_model_load(path, &net, NULL, NULL), NNB_E_FORMAT, "big-endian");
+    ck_assert_ptr_null(net);
+    ck_assert_msg(strstr(nnb_last_error(), "big-endian.nnb"), "%s", nnb_last_error());
+    free(c.b);
+    nnbt_model_free(&m);
+}
+END_TEST
+
 static Suite *model_suite(void) {
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("api");
@@ -895,6 +990,8 @@ static Suite *model_suite(void) {
     tcase_add_test(dmg, every_byte_flip_fails);
     tcase_add_test(dmg, random_changes_past_the_checksum);
     tcase_add_test(dmg, crafted_contents);
+    tcase_add_test(dmg, other_byte_order_refused);
+    tcase_add_test(dmg, file_larger_than_memory);
     tcase_add_test(dmg, newer_minor_version_loads);
     suite_add_tcase(s, dmg);
     return s;

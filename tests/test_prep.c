@@ -263,21 +263,29 @@ START_TEST(constant_columns) {
 }
 END_TEST
 
+/* A matrix preparation fitted on x (rows x cols) with `how`, whose one constant column is
+ * `constant`; y receives x transformed. */
+static nnb_prep *fit_transform(const double *x, size_t rows, size_t cols, nnb_scale how,
+                               const char *constant, double *y) {
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_fit_matrix(p, x, rows, cols, how));
+    ck_assert_uint_eq(nnb_prep_n_constant(p), 1);
+    ck_assert_str_eq(nnb_prep_constant_name(p, 0), constant);
+    memcpy(y, x, rows * cols * sizeof *y);
+    nnbt_ok(nnb_prep_transform(p, y, rows, cols));
+    return p;
+}
+
 START_TEST(matrix) {
     enum { R = 50, C = 4 };
     double x[R * C], col[R];
     nnbt_rng g = {3};
     for (size_t i = 0; i < R * C; i++) x[i] = i % C == 2 ? 0.5 : nnbt_normal(&g) * (double)(i % C + 1);
-    nnb_prep *p;
-    nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_fit_matrix(p, x, R, C, NNB_SCALE_STANDARD));
+    double y[R * C];
+    nnb_prep *p = fit_transform(x, R, C, NNB_SCALE_STANDARD, "x2", y);
     ck_assert_uint_eq(nnb_prep_n_features(p), C);
     ck_assert_str_eq(nnb_prep_feature_name(p, 3), "x3");
-    ck_assert_uint_eq(nnb_prep_n_constant(p), 1);
-    ck_assert_str_eq(nnb_prep_constant_name(p, 0), "x2");
-    double y[R * C];
-    memcpy(y, x, sizeof x);
-    nnbt_ok(nnb_prep_transform(p, y, R, C));
     for (size_t j = 0; j < C; j++) {
         double mean, sd;
         for (size_t i = 0; i < R; i++) col[i] = x[i * C + j];
@@ -380,6 +388,96 @@ START_TEST(argument_errors) {
 }
 END_TEST
 
+/* Min-max and no scaling of a matrix, against the formula; the argument errors of matrices. */
+START_TEST(matrix_minmax_none_and_errors) {
+    enum { R = 7, C = 3 };
+    double x[R * C];
+    nnbt_rng g = {5};
+    for (size_t i = 0; i < R * C; i++) x[i] = i % C == 1 ? -2.0 : nnbt_normal(&g) * 10;
+    double y[R * C];
+    nnb_prep *p = fit_transform(x, R, C, NNB_SCALE_MINMAX, "x1", y);
+    for (size_t j = 0; j < C; j++) {
+        long double lo = x[j], hi = x[j];
+        for (size_t i = 1; i < R; i++) {
+            if (x[i * C + j] < lo) lo = x[i * C + j];
+            if (x[i * C + j] > hi) hi = x[i * C + j];
+        }
+        nnb_scale how;
+        double a, b;
+        int constant;
+        char name[8];
+        snprintf(name, sizeof name, "x%zu", j);
+        nnbt_ok(nnb_prep_column_stats(p, name, &how, &a, &b, &constant));
+        ck_assert(how == NNB_SCALE_MINMAX && a == (double)lo && b == (double)hi);
+        ck_assert_int_eq(constant, j == 1);
+        for (size_t i = 0; i < R; i++) {
+            double want = j == 1 ? 0.0 : (double)((x[i * C + j] - lo) / (hi - lo));
+            nnbt_assert_rel(y[i * C + j], want, 1e-15);
+            ck_assert(j == 1 || (y[i * C + j] >= 0 && y[i * C + j] <= 1));
+        }
+    }
+    nnb_prep_free(p);
+    /* no scaling: the values as they are */
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_fit_matrix(p, x, R, C, NNB_SCALE_NONE));
+    memcpy(y, x, sizeof x);
+    nnbt_ok(nnb_prep_transform(p, y, R, C));
+    ck_assert(memcmp(x, y, sizeof x) == 0);
+    nnb_prep_free(p);
+    /* errors, before x is read */
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_expect(nnb_prep_transform(p, y, R, C), NNB_E_STATE, "not fitted");
+    nnbt_expect(nnb_prep_fit_matrix(p, x, 0, C, NNB_SCALE_NONE), NNB_E_INVALID_ARG, "x is 0 x 3");
+    nnbt_expect(nnb_prep_fit_matrix(p, x, R, 0, NNB_SCALE_NONE), NNB_E_INVALID_ARG, "x is 7 x 0");
+    nnbt_expect(nnb_prep_fit_matrix(p, x, R, C, (nnb_scale)7), NNB_E_INVALID_ARG,
+                "unknown scaling 7");
+    nnbt_expect(nnb_prep_fit_matrix(p, x, SIZE_MAX / 2, 4, NNB_SCALE_NONE), NNB_E_TOO_LARGE, "x is");
+    ck_assert(!nnb_prep_is_fitted(p));
+    nnb_prep_free(p);
+    /* a preparation fitted on a table is not applied to a matrix */
+    nnb_table *t = parse("a,b\n1,2\n3,5\n");
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_fit(p, t, NULL, 2));
+    nnbt_expect(nnb_prep_transform(p, y, 1, 2), NNB_E_STATE, "fitted on a table");
+    nnb_prep_free(p);
+    nnb_table_free(t);
+}
+END_TEST
+
+/* Every conflicting configuration names the role the column already has. */
+START_TEST(conflict_messages) {
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_drop(p, "d"));
+    nnbt_expect(nnb_prep_set_target(p, "d", NNB_TARGET_VALUES), NNB_E_INVALID_ARG,
+                "column 'd' is already dropped; it cannot be a target too");
+    nnbt_expect(nnb_prep_scale(p, "d", NNB_SCALE_MINMAX), NNB_E_INVALID_ARG,
+                "'d' is already dropped; it cannot be scaled too");
+    nnbt_ok(nnb_prep_onehot(p, "o"));
+    nnbt_expect(nnb_prep_drop(p, "o"), NNB_E_INVALID_ARG, "already one-hot encoded");
+    nnbt_expect(nnb_prep_scale(p, "o", NNB_SCALE_STANDARD), NNB_E_INVALID_ARG,
+                "already one-hot encoded; it cannot be scaled");
+    nnbt_ok(nnb_prep_scale(p, "s", NNB_SCALE_STANDARD));
+    nnbt_expect(nnb_prep_onehot(p, "s"), NNB_E_INVALID_ARG, "already scaled");
+    nnbt_expect(nnb_prep_set_target(p, "s", NNB_TARGET_INDEX), NNB_E_INVALID_ARG,
+                "already scaled; it cannot be a classification target");
+    nnbt_ok(nnb_prep_set_target(p, "s", NNB_TARGET_VALUES)); /* a scaled value target */
+    nnbt_ok(nnb_prep_set_target(p, "c", NNB_TARGET_VALUES));
+    nnb_prep_free(p);
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_set_target(p, "k", NNB_TARGET_ONEHOT));
+    nnbt_expect(nnb_prep_scale(p, "k", NNB_SCALE_STANDARD), NNB_E_INVALID_ARG,
+                "already a target; it cannot be scaled");
+    /* fitted as classification: no value targets to unscale */
+    nnb_table *t = parse("a,k\n1,0\n2,1\n3,1\n");
+    nnbt_ok(nnb_prep_fit(p, t, NULL, 3));
+    double y[6] = {0};
+    nnbt_expect(nnb_prep_inverse_targets(p, y, 3, 2), NNB_E_STATE, "no value targets");
+    nnb_prep_free(p);
+    nnb_table_free(t);
+}
+END_TEST
+
 static Suite *prep_suite(void) {
     Suite *s = suite_create("prep");
     TCase *tc = tcase_create("prep");
@@ -390,6 +488,8 @@ static Suite *prep_suite(void) {
     tcase_add_test(tc, constant_columns);
     tcase_add_test(tc, matrix);
     tcase_add_test(tc, argument_errors);
+    tcase_add_test(tc, matrix_minmax_none_and_errors);
+    tcase_add_test(tc, conflict_messages);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -2,8 +2,10 @@
  * (lib/prep_internal.h): a rebuilt copy behaves exactly like the original, and inconsistent stored
  * values are errors, not crashes. Compiled with the lib/ sources it needs. */
 #include <string.h>
+#include <sys/resource.h>
 
 #include "nnb_test.h"
+#include "data_internal.h"
 #include "prep_internal.h"
 
 /* Rebuilds p from its serialisable fields, as model_io.c will. */
@@ -117,11 +119,72 @@ START_TEST(inconsistent_values) {
 }
 END_TEST
 
+/* More stored values that do not make sense: each NNB_E_FORMAT with a message naming it. */
+START_TEST(inconsistent_values_named) {
+    nnb_prep *q;
+    ck_assert_int_eq(nnbi_prep_new_fitted(&q, NNBI_FIT_TABLE, NNB_TARGET_VALUES, (nnb_unseen)5,
+                                          "t"),
+                     NNB_E_FORMAT);
+    ck_assert_msg(strstr(nnb_last_error(), "unseen-category policy 5"), "%s", nnb_last_error());
+    ck_assert_ptr_null(q);
+    /* a missing category label */
+    const char *holes[] = {"a", NULL};
+    nnbt_ok(nnbi_prep_new_fitted(&q, NNBI_FIT_TABLE, NNB_TARGET_VALUES, NNB_UNSEEN_ERROR, "t"));
+    nnbt_expect(nnbi_prep_add_input(q, "c", 0, NNBI_ENC_CATEGORY, 0, 0, 1, 1, 2, holes, "t"),
+                NNB_E_FORMAT, "column 'c': category 1 is missing");
+    nnb_prep_free(q);
+    /* a matrix preparation with a category column, or a target */
+    const char *cats[] = {"a", "b"};
+    nnbt_ok(nnbi_prep_new_fitted(&q, NNBI_FIT_MATRIX, NNB_TARGET_VALUES, NNB_UNSEEN_ERROR, "t"));
+    nnbt_ok(nnbi_prep_add_input(q, "x0", 0, NNBI_ENC_NUMBER, 0, 0, 1, 0, 0, NULL, "t"));
+    nnbt_ok(nnbi_prep_add_input(q, "x1", 0, NNBI_ENC_CATEGORY, 0, 0, 1, 1, 2, cats, "t"));
+    nnbt_expect(nnbi_prep_finish(q, "t"), NNB_E_FORMAT, "only number features");
+    nnb_prep_free(q);
+    nnbt_ok(nnbi_prep_new_fitted(&q, NNBI_FIT_MATRIX, NNB_TARGET_VALUES, NNB_UNSEEN_ERROR, "t"));
+    nnbt_ok(nnbi_prep_add_input(q, "x0", NNBI_ROLE_TARGET, NNBI_ENC_NUMBER, 0, 0, 1, 0, 0, NULL,
+                                "t"));
+    nnbt_expect(nnbi_prep_finish(q, "t"), NNB_E_FORMAT, "only number features");
+    nnb_prep_free(q);
+    /* a value target under a classification kind */
+    nnbt_ok(nnbi_prep_new_fitted(&q, NNBI_FIT_TABLE, NNB_TARGET_INDEX, NNB_UNSEEN_ERROR, "t"));
+    nnbt_ok(nnbi_prep_add_input(q, "f", 0, NNBI_ENC_NUMBER, 0, 0, 1, 0, 0, NULL, "t"));
+    nnbt_ok(nnbi_prep_add_input(q, "y", NNBI_ROLE_TARGET, NNBI_ENC_NUMBER, 0, 0, 1, 0, 0, NULL,
+                                "t"));
+    nnbt_expect(nnbi_prep_finish(q, "t"), NNB_E_FORMAT, "value targets under a classification");
+    ck_assert(!nnb_prep_is_fitted(q));
+    nnb_prep_free(q);
+}
+END_TEST
+
+/* The memory figures of the data layer: a resource limit bounds the memory a read may count on,
+ * and byte counts read as people write them. */
+START_TEST(memory_figures) {
+#if !defined(__SANITIZE_ADDRESS__) /* AddressSanitizer reserves terabytes of address space */
+    struct rlimit old;
+    ck_assert_int_eq(getrlimit(RLIMIT_AS, &old), 0);
+    rlim_t cap = (rlim_t)1 << 42; /* 4 TiB: far above what the test uses */
+    if (old.rlim_max != RLIM_INFINITY && old.rlim_max < cap) cap = old.rlim_max;
+    struct rlimit lim = {cap, old.rlim_max};
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &lim), 0);
+    size_t avail = nnbi_available_memory();
+    ck_assert_int_eq(setrlimit(RLIMIT_AS, &old), 0);
+    ck_assert_msg(avail <= (size_t)cap, "%zu > the limit %zu", avail, (size_t)cap);
+#endif
+    char buf[32];
+    nnbi_format_bytes(100, buf, sizeof buf);
+    ck_assert_str_eq(buf, "100 bytes");
+    nnbi_format_bytes(3 * 1024 * 1024 / 2, buf, sizeof buf);
+    ck_assert_str_eq(buf, "1.5 MiB");
+}
+END_TEST
+
 static Suite *prep_internal_suite(void) {
     Suite *s = suite_create("prep_internal");
     TCase *tc = tcase_create("rebuild");
     tcase_add_test(tc, rebuilt_copy_is_identical);
     tcase_add_test(tc, inconsistent_values);
+    tcase_add_test(tc, inconsistent_values_named);
+    tcase_add_test(tc, memory_figures);
     suite_add_tcase(s, tc);
     return s;
 }

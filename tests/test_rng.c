@@ -64,6 +64,37 @@ START_TEST(below_is_unbiased) {
 }
 END_TEST
 
+/* Bounds near 2^64, where Lemire's method must reject about half the raw draws to stay unbiased:
+ * every value is below the bound, some calls take more than one draw from the generator, and the
+ * low bit is fair. */
+START_TEST(below_large_bounds_reject) {
+    const uint64_t bounds[] = {((uint64_t)1 << 63) + 1, ((uint64_t)3 << 62) + 1};
+    for (int b = 0; b < 2; b++) {
+        nnbi_rng r, shadow;
+        nnbi_rng_seed(&r, 5);
+        shadow = r;
+        int odd = 0, redrawn = 0;
+        const int n = 20000;
+        for (int i = 0; i < n; i++) {
+            uint64_t v = nnbi_rng_below(&r, bounds[b]);
+            ck_assert(v < bounds[b]);
+            odd += (int)(v & 1);
+            int draws = 0; /* how many raw draws the call took */
+            while (memcmp(&shadow, &r, sizeof r) != 0) {
+                nnbi_rng_next(&shadow);
+                ck_assert_int_lt(++draws, 100);
+            }
+            redrawn += draws > 1;
+        }
+        ck_assert_msg(redrawn > n / 10, "bound %llu: only %d of %d calls drew again",
+                      (unsigned long long)bounds[b], redrawn, n);
+        double z = (odd - n / 2.0) / sqrt(n / 4.0);
+        ck_assert_msg(fabs(z) < 4, "bound %llu: %d odd values of %d", (unsigned long long)bounds[b],
+                      odd, n);
+    }
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("rng");
     TCase *tc = tcase_create("generator");
@@ -71,6 +102,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, seeding_reference_stream);
     tcase_add_test(tc, uniform_and_normal_moments);
     tcase_add_test(tc, below_is_unbiased);
+    tcase_add_test(tc, below_large_bounds_reject);
     suite_add_tcase(s, tc);
     return s;
 }

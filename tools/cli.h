@@ -179,5 +179,18 @@ int run_train(int argc, char **argv);
 int run_eval(int argc, char **argv);
 int run_predict(int argc, char **argv);
 int run_info(int argc, char **argv);
+/* Parses and checks train's command line as run_train() does, reading no file and running
+ * nothing: EXIT_OK (after printing the help for --help), or EXIT_USAGE / EXIT_FAIL after a
+ * message. */
+int check_train(int argc, char **argv);
+
+/* ---- the whole command (nnblas.c) ---------------------------------------------------------- */
+
+/* The command: what main() does; returns the exit status. */
+int nnblas_main(int argc, char **argv);
+/* The command line checked as nnblas_main() would check it, without reading any file or running
+ * anything (for the fuzzing harness): EXIT_OK if it is valid (or --help, --version: printed),
+ * else the exit status after the message nnblas_main() would print. Never exits the process. */
+int nnblas_check_args(int argc, char **argv);
 
 #endif

@@ -185,16 +185,20 @@ int csv_header(const char *path, strlist *names) {
             continue;
         }
         if (len + 1 >= cap) {
-            cap = cap ? 2 * cap : 64;
-            char *g = realloc(field, cap);
-            if (!g || cap > ((size_t)1 << 26)) {
-                free(g);
-                field = NULL;
+            size_t grown = cap ? 2 * cap : 64;
+            if (grown > ((size_t)1 << 26)) {
                 ok = 0;
                 fail("%s: the header is too long", path);
                 break;
             }
+            char *g = realloc(field, grown);
+            if (!g) {
+                ok = 0;
+                fail("out of memory");
+                break;
+            }
             field = g;
+            cap = grown;
         }
         field[len++] = (char)c;
         at_start = 0;

@@ -436,6 +436,10 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     if (all && st == NNB_OK) st = nnb_prep_scale(d->prep, NULL, NNB_SCALE_STANDARD);
     for (size_t i = 0; !all && !none && i < stand.n && st == NNB_OK; i++)
         st = nnb_prep_scale(d->prep, stand.s[i], NNB_SCALE_STANDARD);
+    if (st == NNB_E_NOMEM) {
+        fail_nnb();
+        goto done;
+    }
     if (st != NNB_OK) {
         /* conflicting roles come from the flags */
         a->status = usage_error(a->cmd, "%s", nnb_last_error());
@@ -755,31 +759,43 @@ static void describe_net(const nnb_net *net) {
            nnb_net_n_params(net));
 }
 
-int run_train(int argc, char **argv) {
-    const char *v[N_OPT] = {0};
-    int bias_flag = -1, quiet = 0, json = 0;
-    args a = {argc, argv, 2, &cmd_train, 0};
-    while (a.i < argc && a.status == 0) {
+/* The parsed command line of nnblas train. */
+typedef struct train_args {
+    const char *v[N_OPT];       /* option values (NULL: not given) */
+    int bias_flag, quiet, json; /* bias_flag -1: not given */
+    args a;
+    settings s;
+} train_args;
+
+/* Parses and checks the command line: everything that needs no file. 0 if it is valid, -1 after
+ * --help (printed), else the exit status after a message. */
+static int parse_train(int argc, char **argv, train_args *t) {
+    memset(t, 0, sizeof *t);
+    const char **v = t->v;
+    t->bias_flag = -1;
+    t->a = (args){argc, argv, 2, &cmd_train, 0};
+    args *a = &t->a;
+    while (a->i < argc && a->status == 0) {
         const char *val;
         int k, found = 0;
-        if (arg_flag(&a, "--help")) {
+        if (arg_flag(a, "--help")) {
             fputs(cmd_train.help, stdout);
-            return EXIT_OK;
+            return -1;
         }
-        if (arg_flag(&a, "--bias")) bias_flag = 1, found = 1;
-        else if (arg_flag(&a, "--no-bias")) bias_flag = 0, found = 1;
-        else if (arg_flag(&a, "--quiet")) quiet = 1, found = 1;
-        else if (arg_flag(&a, "--json")) json = 1, found = 1;
+        if (arg_flag(a, "--bias")) t->bias_flag = 1, found = 1;
+        else if (arg_flag(a, "--no-bias")) t->bias_flag = 0, found = 1;
+        else if (arg_flag(a, "--quiet")) t->quiet = 1, found = 1;
+        else if (arg_flag(a, "--json")) t->json = 1, found = 1;
         for (k = 0; k < N_OPT && !found; k++)
-            if (arg_value(&a, opt_names[k], &val)) {
+            if (arg_value(a, opt_names[k], &val)) {
                 found = 1;
                 v[k] = val; /* a later option overrides an earlier one */
             }
         if (!found)
-            a.status = usage_error(&cmd_train, "unknown %s '%s'",
-                                   argv[a.i][0] == '-' ? "option" : "argument", argv[a.i]);
+            a->status = usage_error(&cmd_train, "unknown %s '%s'",
+                                    argv[a->i][0] == '-' ? "option" : "argument", argv[a->i]);
     }
-    if (a.status) return a.status;
+    if (a->status) return a->status;
     int resume = v[O_RESUME] != NULL;
     if (v[O_CSV] && v[O_IDX])
         return usage_error(&cmd_train, "give either --csv or --idx, not both");
@@ -789,7 +805,7 @@ int run_train(int argc, char **argv) {
                 return usage_error(&cmd_train,
                                    "%s cannot be changed when resuming: it comes from the model",
                                    opt_names[fixed_on_resume[i]]);
-        if (bias_flag >= 0)
+        if (t->bias_flag >= 0)
             return usage_error(&cmd_train, "--bias/--no-bias cannot be changed when resuming");
     } else {
         if (!v[O_CSV] && !v[O_IDX]) return usage_error(&cmd_train, "no data: give --csv or --idx");
@@ -804,11 +820,36 @@ int run_train(int argc, char **argv) {
                 return usage_error(&cmd_train, "IDX data is classification");
         }
     }
-    settings s;
-    if (!parse_settings(&a, v, &s)) return a.status ? a.status : EXIT_FAIL;
-    if (bias_flag >= 0) s.bias = bias_flag;
-    if (v[O_IDX] && s.output >= 0 && s.output != NNB_ACT_SOFTMAX && s.output != NNB_ACT_SIGMOID)
+    settings *s = &t->s;
+    if (!parse_settings(a, v, s)) return a->status ? a->status : EXIT_FAIL;
+    if (t->bias_flag >= 0) s->bias = t->bias_flag;
+    if (v[O_IDX] && s->output >= 0 && s->output != NNB_ACT_SOFTMAX && s->output != NNB_ACT_SIGMOID)
         return usage_error(&cmd_train, "classification needs --output softmax or sigmoid");
+    return 0;
+}
+
+int check_train(int argc, char **argv) {
+    train_args t;
+    int r = parse_train(argc, argv, &t);
+    if (r) return r < 0 ? EXIT_OK : r;
+    if (t.v[O_IDX]) {
+        idx_spec spec;
+        char err[256];
+        if (!idx_spec_parse(t.v[O_IDX], &spec, err, sizeof err))
+            return usage_error(&cmd_train, "--idx: %s", err);
+    }
+    return EXIT_OK;
+}
+
+int run_train(int argc, char **argv) {
+    train_args t;
+    int r = parse_train(argc, argv, &t);
+    if (r) return r < 0 ? EXIT_OK : r;
+    const char **v = t.v;
+    int quiet = t.quiet, json = t.json;
+    args a = t.a;
+    settings s = t.s;
+    int resume = v[O_RESUME] != NULL;
 
     /* a resumed run: the model, and its settings where not given */
     model_info mi = {0};
@@ -968,11 +1009,17 @@ int run_train(int argc, char **argv) {
     size_t n_ep = nnb_history_len(hist), best_epoch = 0;
     int stopped = 0;
     double last[8]; /* the last epoch's record */
-    for (int f = 0; f < 8; f++) {
-        double *all = n_ep ? malloc(n_ep * sizeof *all) : NULL;
-        last[f] = all && nnb_history_get(hist, (nnb_history_field)f, all, n_ep) == NNB_OK
-                      ? all[n_ep - 1]
-                      : NAN;
+    for (int f = 0; f < 8; f++) last[f] = NAN;
+    if (n_ep) {
+        double *all = malloc(n_ep * sizeof *all);
+        if (!all) {
+            fail("out of memory");
+            nnb_history_free(hist);
+            goto done;
+        }
+        for (int f = 0; f < 8; f++)
+            if (nnb_history_get(hist, (nnb_history_field)f, all, n_ep) == NNB_OK)
+                last[f] = all[n_ep - 1];
         free(all);
     }
     nnb_history_summary(hist, &best_epoch, NULL, &stopped);
@@ -993,12 +1040,15 @@ int run_train(int argc, char **argv) {
     /* metadata, then the file */
     if (v[O_SAVE]) {
         char *cmdline = command_line(argc, argv), date[32];
+        if (!cmdline) {
+            fail("out of memory");
+            goto done;
+        }
         time_t now = time(NULL);
         struct tm tm;
         gmtime_r(&now, &tm);
         strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        st = cmdline ? NNB_OK : NNB_E_NOMEM;
-        if (st == NNB_OK) st = nnb_meta_set(meta, "nnblas.version", nnb_version_string());
+        st = nnb_meta_set(meta, "nnblas.version", nnb_version_string());
         if (st == NNB_OK) st = nnb_meta_set(meta, "saved", date);
         if (st == NNB_OK) st = nnb_meta_set(meta, "command", cmdline);
         if (st == NNB_OK) st = nnb_meta_set(meta, "data", d.source);

@@ -7,6 +7,8 @@
  *   nnblas info     --model FILE
  *
  * Exit status: 0 success, 1 failure ("nnblas: error: ..." on stderr), 2 usage error.
+ * main() is in main.c; the rest is a static library that the fuzzing harness of the command line
+ * (tests/fuzz/fuzz_cli.c) links too.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -120,6 +122,13 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
     return 0;
 }
 
+/* parse_common()'s arguments for eval, predict and info. */
+static int parse_subcommand(int argc, char **argv, const command *cmd, common *c) {
+    if (cmd == &cmd_eval) return parse_common(argc, argv, cmd, 1, 0, 1, 0, c);
+    if (cmd == &cmd_predict) return parse_common(argc, argv, cmd, 1, 1, 0, 0, c);
+    return parse_common(argc, argv, cmd, 0, 0, 0, 1, c);
+}
+
 /* Loads the model and reads the data the flags name, prepared (and y, the targets, if want_y). */
 static int open_with_data(const common *c, int want_y, model_info *mi, mat *x, mat *y) {
     if (!model_open(c->model, mi)) return 0;
@@ -142,7 +151,7 @@ static const char *loss_long(nnb_loss l) {
 
 int run_eval(int argc, char **argv) {
     common c;
-    int r = parse_common(argc, argv, &cmd_eval, 1, 0, 1, 0, &c);
+    int r = parse_subcommand(argc, argv, &cmd_eval, &c);
     if (r) return r < 0 ? EXIT_OK : r;
     model_info mi;
     mat x, y;
@@ -266,7 +275,7 @@ done:
 
 int run_predict(int argc, char **argv) {
     common c;
-    int r = parse_common(argc, argv, &cmd_predict, 1, 1, 0, 0, &c);
+    int r = parse_subcommand(argc, argv, &cmd_predict, &c);
     if (r) return r < 0 ? EXIT_OK : r;
     model_info mi;
     mat x;
@@ -397,7 +406,7 @@ static void print_prep(const nnb_prep *p) {
 
 int run_info(int argc, char **argv) {
     common c;
-    int r = parse_common(argc, argv, &cmd_info, 0, 0, 0, 1, &c);
+    int r = parse_subcommand(argc, argv, &cmd_info, &c);
     if (r) return r < 0 ? EXIT_OK : r;
     nnb_net *net;
     nnb_prep *prep;
@@ -441,9 +450,9 @@ int run_info(int argc, char **argv) {
     return EXIT_OK;
 }
 
-/* ---- main ---------------------------------------------------------------------------------- */
+/* ---- the command line ------------------------------------------------------------------------ */
 
-int main(int argc, char **argv) {
+static int dispatch(int argc, char **argv, int run) {
     if (argc < 2) {
         fputs(main_help, stderr);
         return EXIT_USAGE;
@@ -458,10 +467,20 @@ int main(int argc, char **argv) {
                nnb_kernel_isa());
         return EXIT_OK;
     }
-    if (strcmp(cmd, "train") == 0) return run_train(argc, argv);
-    if (strcmp(cmd, "eval") == 0) return run_eval(argc, argv);
-    if (strcmp(cmd, "predict") == 0) return run_predict(argc, argv);
-    if (strcmp(cmd, "info") == 0) return run_info(argc, argv);
+    if (strcmp(cmd, "train") == 0) return run ? run_train(argc, argv) : check_train(argc, argv);
+    static const command *const others[] = {&cmd_eval, &cmd_predict, &cmd_info};
+    static int (*const runs[])(int, char **) = {run_eval, run_predict, run_info};
+    for (int k = 0; k < 3; k++) {
+        if (strcmp(cmd, others[k]->name) != 0) continue;
+        if (run) return runs[k](argc, argv);
+        common c;
+        int r = parse_subcommand(argc, argv, others[k], &c);
+        return r < 0 ? EXIT_OK : r;
+    }
     fprintf(stderr, "nnblas: unknown command '%s'\n\n%s", cmd, main_help);
     return EXIT_USAGE;
 }
+
+int nnblas_main(int argc, char **argv) { return dispatch(argc, argv, 1); }
+
+int nnblas_check_args(int argc, char **argv) { return dispatch(argc, argv, 0); }
