@@ -458,7 +458,7 @@ int main(int argc, char **argv) {
                nnb_kernel_isa());
         return EXIT_OK;
     }
-    if (strcmp(cmd, "train") == 0) return run_train(argc, argv);
+    if (strcmp(cmd, "train") == 0) return run_train_launched(argc, argv);
     if (strcmp(cmd, "eval") == 0) return run_eval(argc, argv);
     if (strcmp(cmd, "predict") == 0) return run_predict(argc, argv);
     if (strcmp(cmd, "info") == 0) return run_info(argc, argv);
