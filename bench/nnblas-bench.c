@@ -2,6 +2,8 @@
  * nnblas-bench: the benchmark programs, one subcommand each.
  *
  *   nnblas-bench kernels [--quick] [--json] ...   the element-wise kernels (bench_kernels.c)
+ *   nnblas-bench mpi [--quick] [--json] ...       data-parallel training over MPI (bench_mpi.c;
+ *                                                 built with MPI only)
  *
  * Every subcommand prints a human-readable table, or with --json one JSON object per line with at
  * least "bench", "isa" and "threads" (DESIGN.md §6). Benchmarks report; they never assert times.
@@ -12,6 +14,9 @@
 #include <string.h>
 
 #include "bench_kernels.h"
+#ifdef NNBB_HAVE_MPI
+#include "bench_mpi.h"
+#endif
 
 static const struct {
     const char *name;
@@ -20,6 +25,9 @@ static const struct {
 } commands[] = {
     {"kernels", nnbb_kernels_main,
      "element-wise kernels per instruction set, beside a libm sigmoid loop and a copy"},
+#ifdef NNBB_HAVE_MPI
+    {"mpi", nnbb_mpi_main, "data-parallel training over MPI (w2, w3): compute and all-reduce"},
+#endif
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

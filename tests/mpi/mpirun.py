@@ -11,11 +11,14 @@
 the last two are failures, since CI installs Open MPI (scripts/deps).
 
 --expect ok: mpirun must exit 0. --expect fail: it must exit non-zero (a rank that dies, or an
-error), still within the bound.
+error), still within the bound. --json KEY,KEY,...: the output's lines that start with "{" are
+JSON objects (there are some) with those keys, numbers or null except "bench", "isa", "workload"
+(a benchmark's --json output; no value is checked against a time).
 
 Also importable: mpirun_command() and run() are used by cli_mpi.py.
 """
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -118,6 +121,7 @@ def main():
     ap.add_argument("--np", type=int, required=True)
     ap.add_argument("--timeout", type=float, required=True)
     ap.add_argument("--expect", choices=["ok", "fail"], default="ok")
+    ap.add_argument("--json", default="")
     ap.add_argument("command", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     skip = check_state(a.state, a.mpirun)
@@ -138,6 +142,30 @@ def main():
     if a.expect == "fail" and rc == 0:
         print("FAIL: expected the job to end with an error")
         return 1
+    if a.json:
+        return check_json(out, a.json.split(","))
+    return 0
+
+
+def check_json(out, keys):
+    lines = [l for l in out.splitlines() if l.startswith("{")]
+    if not lines:
+        print("FAIL: no JSON lines")
+        return 1
+    for line in lines:
+        try:
+            obj = json.loads(line)
+        except ValueError as e:
+            print("FAIL: not JSON (%s): %s" % (e, line))
+            return 1
+        for k in keys:
+            text = k in ("bench", "isa", "workload")
+            ok = k in obj and (isinstance(obj[k], str) if text else
+                               obj[k] is None or isinstance(obj[k], (int, float)))
+            if not ok:
+                print("FAIL: %r missing or of the wrong type: %s" % (k, line))
+                return 1
+    print("%d JSON lines with %s" % (len(lines), ", ".join(keys)))
     return 0
 
 
