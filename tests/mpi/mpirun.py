@@ -73,8 +73,11 @@ def mpi_env():
     env["OPENBLAS_NUM_THREADS"] = "1"
     # Open MPI's own allocations that live until exit are not ours: LeakSanitizer (in the
     # sanitizer build) is told to leave them alone, and still checks nnblas's.
+    # The full unwinder follows the stacks through libc (built without frame pointers), so that
+    # the suppressions can name the library that allocated.
     supp = "suppressions=" + os.path.join(HERE, "lsan.supp")
     env["LSAN_OPTIONS"] = (env.get("LSAN_OPTIONS", "") + ":" + supp).lstrip(":")
+    env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":fast_unwind_on_malloc=0").lstrip(":")
     return env
 
 
