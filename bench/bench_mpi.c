@@ -4,10 +4,10 @@
  *   mpirun -np 2 nnblas-bench mpi [options]     2 processes, 1 OpenBLAS thread each (default)
  *   nnblas-bench mpi --threads 2 [options]      1 process with 2 threads, to compare with
  *
- * Workloads (DESIGN's w2 and w3): 784-256-128-10 (w2, batch 128) and 784-1024-1024-10 (w3, batch
- * 256), sigmoid hidden layers, softmax + cross-entropy, SGD (lr 0.05), on `rows` synthetic rows (60000;
- * pixels uniform in [0, 1), ten classes) generated the same on every process, shuffled every
- * epoch; the batch size is the global one. Each workload runs --warmup untimed epochs, then
+ * Workloads: w2 = 784-256-128-10 (batch 128) and w3 = 784-1024-1024-10 (batch 256), sigmoid hidden
+ * layers, softmax + cross-entropy, SGD (lr 0.05), on --rows synthetic rows (60000; pixels uniform
+ * in [0, 1), ten classes) generated the same on every process, shuffled every epoch; the batch
+ * size is the global one. Each workload runs --warmup untimed epochs, then
  * --epochs timed ones, each one nnb_mpi_train() call of one epoch; the epoch time is the slowest
  * process's (the core's epoch clock, without the call's setup), and the figures are medians over
  * the timed epochs.
@@ -15,7 +15,8 @@
  * Per step (mini-batch): the bytes all-reduced (8 x (parameters + 2)); the time inside the
  * all-reduce during training (nnb_mpi_comm_stats: MPI_Allreduce of the gradient and a 4-integer
  * check before it, including the wait for the slowest process); the same MPI_Allreduce timed
- * alone after a barrier (median of --reps), i.e. the transfer without the waiting; and the
+ * alone after a barrier (median and fastest of --reps), i.e. the transfer without the waiting
+ * (the fastest is the least disturbed by other work on the machine); and the
  * compute (epoch time minus all-reduce time, per step). From the compute per sample it derives
  * the batch per process at which a ring all-reduce over a network of 10 or 100 Gbit/s would take
  * 10 % of a step: 2 (N-1)/N x bytes / bandwidth <= 0.1 x step (N = the processes of this run, at
@@ -68,7 +69,7 @@ static int usage(FILE *f) {
                 "  --warmup    untimed epochs first (default 1)\n"
                 "  --threads   OpenBLAS threads per process (default 1 under mpirun with several\n"
                 "              processes, else OpenBLAS's own choice)\n"
-                "  --reps      repetitions of the isolated all-reduce (default 20)\n"
+                "  --reps      repetitions of the isolated all-reduce (default 30)\n"
                 "  --quick     2048 rows, 1 timed epoch, no warm-up (a smoke run)\n"
                 "  --json      one JSON object per workload instead of the table\n");
     return f == stdout ? 0 : 2;
@@ -83,7 +84,7 @@ static int parse_int(const char *s, int lo, int hi, int *out) {
 }
 
 static int parse(int argc, char **argv, opts *o) {
-    *o = (opts){.threads = -1, .epochs = 3, .warmup = 1, .reps = 20, .rows = 60000};
+    *o = (opts){.threads = -1, .epochs = 3, .warmup = 1, .reps = 30, .rows = 60000};
     int any = 0, rows = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -132,7 +133,7 @@ static void make_data(double *x, double *y, size_t rows) {
 
 typedef struct result {
     size_t params, steps;
-    double epoch_s, comm_step_s, isolated_s, compute_step_s;
+    double epoch_s, comm_step_s, isolated_s, isolated_min_s, compute_step_s;
 } result;
 
 /* The slowest process's value. */
@@ -196,6 +197,7 @@ static int run(const workload *w, const opts *o, const double *x, const double *
     r->epoch_s = nnbb_median(epoch, (size_t)o->epochs);
     r->comm_step_s = nnbb_median(comm, (size_t)o->epochs) / (double)steps;
     r->isolated_s = size > 1 && buf ? nnbb_median(iso, (size_t)o->reps) : 0;
+    r->isolated_min_s = size > 1 && buf ? iso[0] : 0; /* nnbb_median sorted them */
     r->compute_step_s = r->epoch_s / (double)steps - r->comm_step_s;
     free(buf);
     nnb_history_free(h), nnb_train_opts_free(t), nnb_net_free(net);
@@ -245,9 +247,9 @@ int nnbb_mpi_main(int argc, char **argv) {
                "epoch%s after %d warm-up\n",
                size, size > 1 ? "es" : "", threads, threads > 1 ? "s" : "", nnb_kernel_isa(),
                o.rows, o.epochs, o.epochs > 1 ? "s" : "", o.warmup);
-        printf("%-4s %8s %5s %8s %9s %8s %9s %9s %9s %9s %6s %8s %8s\n", "net", "params", "batch",
-               "epoch s", "samples/s", "GFLOP/s", "MB/step", "ms comm", "ms alone", "ms comp",
-               "comm%", "b@10Gb", "b@100Gb");
+        printf("%-4s %8s %5s %8s %9s %8s %8s %8s %8s %8s %8s %6s %7s %7s\n", "net", "params",
+               "batch", "epoch s", "samples/s", "GFLOP/s", "MB/step", "ms comm", "ms alone",
+               "ms min", "ms comp", "comm%", "b@10Gb", "b@100Gb");
     }
     int status = 0;
     for (size_t k = 0; k < N_WORKLOADS; k++) {
@@ -276,24 +278,26 @@ int nnbb_mpi_main(int argc, char **argv) {
             nnbb_json_num(stdout, "gflops", gflops, 0);
             nnbb_json_num(stdout, "allreduce_step_s", r.comm_step_s, 0);
             nnbb_json_num(stdout, "allreduce_alone_s", size > 1 ? r.isolated_s : NAN, 0);
+            nnbb_json_num(stdout, "allreduce_alone_min_s", size > 1 ? r.isolated_min_s : NAN, 0);
             nnbb_json_num(stdout, "compute_step_s", r.compute_step_s, 0);
             nnbb_json_num(stdout, "comm_fraction", frac, 0);
             nnbb_json_num(stdout, "batch_per_process_10pct_10gbit", b10, 0);
             nnbb_json_num(stdout, "batch_per_process_10pct_100gbit", b100, 1);
             printf("}\n");
         } else {
-            printf("%-4s %8zu %5zu %8.3f %9.0f %8.1f %9.2f %9.3f %9.3f %9.3f %6.1f %8.0f %8.0f\n",
+            printf("%-4s %8zu %5zu %8.3f %9.0f %8.1f %8.2f %8.3f %8.3f %8.3f %8.3f %6.1f %7.0f "
+                   "%7.0f\n",
                    w->name, r.params, w->batch, r.epoch_s, sps, gflops, bytes / 1e6,
-                   r.comm_step_s * 1e3, r.isolated_s * 1e3, r.compute_step_s * 1e3, 100 * frac,
-                   b10, b100);
+                   r.comm_step_s * 1e3, r.isolated_s * 1e3, r.isolated_min_s * 1e3,
+                   r.compute_step_s * 1e3, 100 * frac, b10, b100);
         }
         fflush(stdout);
     }
     if (rank == 0 && !o.json)
-        printf("# comm: in the all-reduce per step while training (waits included); alone: the\n"
-               "# same MPI_Allreduce after a barrier; comp: the rest of a step; b@10Gb, b@100Gb:\n"
-               "# the batch per process at which a ring all-reduce over that network would be\n"
-               "# 10 %% of a step (%d processes)\n",
+        printf("# comm: in the all-reduce per step while training (waits included); alone, min: the\n"
+               "# same MPI_Allreduce after a barrier, median and fastest; comp: the rest of a step;\n"
+               "# b@10Gb, b@100Gb: the batch per process at which a ring all-reduce over that network\n"
+               "# would take 10 %% of a step (%d processes)\n",
                n_eff);
     free(x), free(y);
     MPI_Finalize();
