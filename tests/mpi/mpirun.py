@@ -52,7 +52,8 @@ def check_state(state, mpirun):
 
 def mpirun_command(mpirun, np_):
     """mpirun with N processes here: for Open MPI, over shared memory and loopback only, more
-    processes than cores allowed, unbound; as root when CI runs as root."""
+    processes than cores allowed, unbound, yielding the core while waiting (the tests share the
+    machine with other tests); as root when CI runs as root."""
     try:
         version = subprocess.run([mpirun, "--version"], capture_output=True, text=True,
                                  timeout=30).stdout
@@ -62,7 +63,7 @@ def mpirun_command(mpirun, np_):
         return [mpirun, "-n", str(np_)]
     cmd = [mpirun, "-np", str(np_), "--oversubscribe", "--bind-to", "none",
            "--mca", "btl", "self,vader,tcp", "--mca", "btl_tcp_if_include", "lo",
-           "--mca", "oob_tcp_if_include", "lo"]
+           "--mca", "oob_tcp_if_include", "lo", "--mca", "mpi_yield_when_idle", "1"]
     if os.geteuid() == 0:
         cmd.append("--allow-run-as-root")
     return cmd
