@@ -175,7 +175,7 @@ static nnb_status agree(const group *g, nnb_status st, const int64_t *vals, cons
 static void layout_hash(const nnb_net *net, int64_t *hi, int64_t *lo) {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     size_t L = nnb_net_n_layers(net);
-    uint64_t words[4] = {nnb_net_n_inputs(net), L, 0, 0};
+    uint64_t words[2] = {nnb_net_n_inputs(net), L};
     for (int k = 0; k < 2; k++) h = (h ^ words[k]) * 1099511628211ULL;
     for (size_t l = 0; l < L; l++) {
         size_t n_out = 0;
