@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Runs a benchmark command and checks its --json output: every line of stdout is a JSON object
 with "bench", "isa", "threads" and, for `kernels`, "kernel", "n", "elems_per_s", "ratio_libm",
-"ratio_copy" and "max_ulp" (a number or null); there is at least one line for each kernel set.
+"ratio_copy" and "max_ulp" (a number or null), and for `train`, "workload", "samples_per_s",
+"epoch_s", "gflops", "ceiling_samples_per_s", "fraction_of_ceiling" and "max_rss_mib" (positive
+numbers); there is at least one line for each kernel set.
 Times are not checked.
 
     check_json.py PROGRAM ARGS...
@@ -13,6 +15,10 @@ import sys
 REQUIRED = {"bench": str, "isa": str, "threads": int}
 KERNELS = {"kernel": str, "n": int, "elems_per_s": (int, float), "ratio_libm": (int, float),
            "ratio_copy": (int, float), "max_ulp": (int, float, type(None))}
+DATA = {"format": str, "rows": int, "mb_per_s": (int, float), "seconds": (int, float)}
+TRAIN = {"workload": str, "samples_per_s": (int, float), "epoch_s": (int, float),
+         "gflops": (int, float), "ceiling_samples_per_s": (int, float),
+         "fraction_of_ceiling": (int, float), "max_rss_mib": (int, float)}
 
 
 def main():
@@ -28,7 +34,8 @@ def main():
             sys.exit("line %d is not JSON (%s): %s" % (i, e, line))
         if not isinstance(obj, dict):
             sys.exit("line %d is not an object: %s" % (i, line))
-        want = dict(REQUIRED, **(KERNELS if obj.get("bench") == "kernels" else {}))
+        extra = {"kernels": KERNELS, "train": TRAIN, "data": DATA}.get(obj.get("bench"), {})
+        want = dict(REQUIRED, **extra)
         for key, typ in want.items():
             if key not in obj or not isinstance(obj[key], typ) or isinstance(obj[key], bool):
                 sys.exit("line %d: %r missing or not %s: %s" % (i, key, typ, line))
@@ -37,9 +44,18 @@ def main():
                 sys.exit("line %d: elems_per_s not positive: %s" % (i, line))
             isas.add(obj["isa"])
             kernels.add(obj["kernel"])
-    if "scalar" not in isas:
+        if obj["bench"] == "train":
+            for key in TRAIN:
+                if key != "workload" and not obj[key] > 0:
+                    sys.exit("line %d: %s not positive: %s" % (i, key, line))
+            kernels.add(obj["workload"])
+        if obj["bench"] == "data":
+            if not obj["mb_per_s"] > 0:
+                sys.exit("line %d: mb_per_s not positive: %s" % (i, line))
+            kernels.add(obj["format"])
+    if lines and json.loads(lines[0])["bench"] == "kernels" and "scalar" not in isas:
         sys.exit("no scalar lines")
-    print("%d lines, kernel sets %s, %d kernels" % (len(lines), sorted(isas), len(kernels)))
+    print("%d lines, kernel sets %s, %d kernels or workloads" % (len(lines), sorted(isas), len(kernels)))
 
 
 if __name__ == "__main__":

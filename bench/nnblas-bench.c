@@ -2,6 +2,9 @@
  * nnblas-bench: the benchmark programs, one subcommand each.
  *
  *   nnblas-bench kernels [--quick] [--json] ...   the element-wise kernels (bench_kernels.c)
+ *   nnblas-bench train [--quick] [--json] ...     training throughput against the dgemm ceiling
+ *                                                 (bench_train.c)
+ *   nnblas-bench data [--quick] [--json]          CSV and IDX reading speed (bench_data.c)
  *   nnblas-bench mpi [--quick] [--json] ...       data-parallel training over MPI (bench_mpi.c;
  *                                                 built with MPI only)
  *
@@ -13,10 +16,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench_data.h"
 #include "bench_kernels.h"
 #ifdef NNBB_HAVE_MPI
 #include "bench_mpi.h"
 #endif
+#include "bench_train.h"
 
 static const struct {
     const char *name;
@@ -25,6 +30,9 @@ static const struct {
 } commands[] = {
     {"kernels", nnbb_kernels_main,
      "element-wise kernels per instruction set, beside a libm sigmoid loop and a copy"},
+    {"train", nnbb_train_main,
+     "training samples/s per epoch against the bare dgemm calls of the same epoch"},
+    {"data", nnbb_data_main, "CSV and IDX (Fashion-MNIST) reading speed in MB/s"},
 #ifdef NNBB_HAVE_MPI
     {"mpi", nnbb_mpi_main, "data-parallel training over MPI (w2, w3): compute and all-reduce"},
 #endif

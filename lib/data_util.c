@@ -1,8 +1,10 @@
 /*
  * Helpers of the data layer: numbers parsed and printed in the "C" locale whatever the process
- * locale is (a "C" locale object made once under pthread_once and switched to per thread with
- * uselocale, so other threads are not affected), missing-value markers, and the memory check.
+ * locale is (a "C" locale object made once under pthread_once; parsing hands it to strtod_l,
+ * printing switches this thread to it with uselocale, so other threads are not affected),
+ * missing-value markers, and the memory check.
  */
+#define _GNU_SOURCE /* strtod_l */
 #include <locale.h>
 #include <math.h>
 #include <pthread.h>
@@ -56,10 +58,14 @@ int nnbi_parse_number(const char *s, double *v) {
     const char *end = p;
     while (is_blank(*p)) p++;
     if (*p != '\0') return 0;
-    locale_t old = enter_c_locale();
+    pthread_once(&c_locale_once, make_c_locale);
     char *stop = NULL;
-    double x = strtod(s, &stop);
-    leave_c_locale(old);
+    double x;
+    if (c_locale != (locale_t)0) {
+        x = strtod_l(s, &stop, c_locale); /* no per-cell locale switch */
+    } else { /* newlocale failed: "C" is what we hope */
+        x = strtod(s, &stop);
+    }
     if (stop != end) return 0; /* cannot happen after the check above, but be safe */
     if (!isfinite(x)) return -1;
     *v = x;

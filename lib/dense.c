@@ -1,39 +1,68 @@
 /*
- * A dense layer's matrix products. Every cblas_dgemm of the library is in this file.
+ * A dense layer's matrix products. Every BLAS call of the training step is in this file.
  * Shapes (row-major): x is rows x n_in, W is n_out x n_in, z and d are rows x n_out.
- *   forward         z  = x . W^T      (NoTrans, Trans)
+ *   forward         z  = x . W^T      (cblas_dgemm NoTrans, Trans)
  *   weight gradient dW = d^T . x      (Trans, NoTrans)
  *   input delta     dx = d . W        (NoTrans, NoTrans)
+ * When one side is a vector — a single output unit (n_out = 1) or a single row (online
+ * learning) — the product is a matrix-vector one and goes to cblas_dgemv / cblas_dger, which skip
+ * dgemm's packing: for the tutorial's 6-2-1 network that is a third of a training step.
  * Callers have checked every dimension against INT_MAX (NNBI_BLAS_MAX).
  */
 #include <cblas.h>
+#include <string.h>
 
 #include "nnb_internal.h"
 
 void nnbi_dense_forward(const nnbi_layer *L, const double *params, const double *x, size_t rows,
                         double *z) {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows, (int)L->n_out, (int)L->n_in,
-                1.0, x, (int)L->n_in, params + L->w_off, (int)L->n_in, 0.0, z, (int)L->n_out);
+    const double *W = params + L->w_off;
+    int m = (int)rows, n = (int)L->n_out, k = (int)L->n_in;
+    if (n == 1) /* z = x . w */
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, m, k, 1.0, x, k, W, 1, 0.0, z, 1);
+    else if (m == 1) /* z = W . x */
+        cblas_dgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0, W, k, x, 1, 0.0, z, 1);
+    else
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, x, k, W, k, 0.0, z, n);
+}
+
+/* W <- beta W + alpha d^T . x */
+static void weight_product(const nnbi_layer *L, const double *d, const double *x, size_t rows,
+                           double alpha, double beta, double *W) {
+    int m = (int)rows, n = (int)L->n_out, k = (int)L->n_in;
+    if (n == 1) { /* w = beta w + alpha x^T . d */
+        cblas_dgemv(CblasRowMajor, CblasTrans, m, k, alpha, x, k, d, 1, beta, W, 1);
+    } else if (m == 1) { /* W = beta W + alpha d x^T, an outer product */
+        if (beta == 0.0)
+            memset(W, 0, (size_t)n * (size_t)k * sizeof *W);
+        else if (beta != 1.0)
+            cblas_dscal(n * k, beta, W, 1);
+        cblas_dger(CblasRowMajor, n, k, alpha, d, 1, x, 1, W, k);
+    } else {
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, alpha, d, n, x, k, beta, W, k);
+    }
 }
 
 void nnbi_dense_backward_params(const nnbi_kernels *k, const nnbi_layer *L, const double *d,
                                 const double *x, size_t rows, double *grad) {
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)L->n_out, (int)L->n_in, (int)rows,
-                1.0, d, (int)L->n_out, x, (int)L->n_in, 0.0, grad + L->w_off, (int)L->n_in);
+    weight_product(L, d, x, rows, 1.0, 0.0, grad + L->w_off);
     if (L->has_bias) k->col_sum(rows, L->n_out, d, grad + L->b_off);
 }
 
 void nnbi_dense_backward_input(const nnbi_layer *L, const double *params, const double *d,
                                size_t rows, double *dx) {
-    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, (int)L->n_in, (int)L->n_out,
-                1.0, d, (int)L->n_out, params + L->w_off, (int)L->n_in, 0.0, dx, (int)L->n_in);
+    const double *W = params + L->w_off;
+    int m = (int)rows, n = (int)L->n_out, k = (int)L->n_in;
+    if (m == 1) /* dx = W^T . d */
+        cblas_dgemv(CblasRowMajor, CblasTrans, n, k, 1.0, W, k, d, 1, 0.0, dx, 1);
+    else
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0, d, n, W, k, 0.0, dx, k);
 }
 
 void nnbi_dense_update_sgd(const nnbi_kernels *k, const nnbi_layer *L, const double *d,
                            const double *x, size_t rows, double lr, double beta, double *params,
                            double *colsum) {
-    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)L->n_out, (int)L->n_in, (int)rows,
-                -lr, d, (int)L->n_out, x, (int)L->n_in, beta, params + L->w_off, (int)L->n_in);
+    weight_product(L, d, x, rows, -lr, beta, params + L->w_off);
     if (L->has_bias) {
         double *b = params + L->b_off;
         k->col_sum(rows, L->n_out, d, colsum);

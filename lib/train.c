@@ -634,7 +634,8 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
         if (st != NNB_OK) goto out;
     }
     r.has_val = r.n_val > 0 || opts->val_x != NULL;
-    r.acc = nnbi_has_accuracy(net);
+    /* accuracy is counted only where someone reads it (a history or the epoch callback) */
+    r.acc = nnbi_has_accuracy(net) && (history || opts->epoch_fn);
     r.end_epoch = net->opt.epoch + opts->epochs;
     int lm = opts->opt == NNB_OPT_LM;
     /* Mini-batch size; LM always works on the whole training set. */

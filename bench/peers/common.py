@@ -38,8 +38,10 @@ def read_idx_images(path):
         return np.frombuffer(f.read(n * r * c), dtype=np.uint8).reshape(n, r * c)
 
 
-def make_data(workload, data, seed=1):
-    sizes, _, out, _, rows = WORKLOADS[workload]
+def make_data(workload, data, seed=1, rows=None, sizes=None):
+    wsizes, _, out, _, wrows = WORKLOADS[workload]
+    sizes = sizes or wsizes
+    rows = rows if rows and wrows > 1000 else wrows
     rng = np.random.default_rng(seed)
     if data == "fashion-mnist" and sizes[0] == 784:
         x = read_idx_images(os.path.join(FASHION_DIR, "train-images-idx3-ubyte.gz"))[:rows]
@@ -68,6 +70,7 @@ def parse_args(system, extra=None):
     p.add_argument("--data", default="synthetic", help="synthetic or fashion-mnist")
     p.add_argument("--batch", type=int, help="override the workload's batch size")
     p.add_argument("--hidden", type=int, help="override the hidden width (every hidden layer)")
+    p.add_argument("--rows", type=int, help="override the rows of w2/w3 (default 60000)")
     p.add_argument("--quick", action="store_true", help="one timed epoch")
     p.add_argument("--json", action="store_true", help="JSON lines only")
     a = p.parse_args()
@@ -89,7 +92,7 @@ def run(system, args, train_epoch):
     for name in names:
         sizes = workload_sizes(name, args.hidden)
         batch = args.batch if args.batch is not None else WORKLOADS[name][3]
-        x, y = make_data(name, args.data)
+        x, y = make_data(name, args.data, rows=args.rows, sizes=sizes)
         rows = x.shape[0]
         b = batch or rows
         # tiny workloads: repeat epochs inside one timing so the clock has something to measure
@@ -105,7 +108,7 @@ def run(system, args, train_epoch):
         sps = rows / epoch_s
         rec = {
             "bench": "train", "system": system, "workload": name, "threads": args.threads,
-            "batch": b, "hidden": sizes[1:-1], "data": args.data, "samples_per_s": sps,
+            "batch": b, "hidden": sizes[1:-1], "rows": rows, "data": args.data, "samples_per_s": sps,
             "epoch_s": epoch_s, "gflops": sps * flops_per_sample(sizes) / 1e9, "isa": None,
         }
         print(json.dumps(rec), flush=True)

@@ -231,8 +231,18 @@ static void softmax_row(size_t cols, const double *z, double *a) {
     }
 }
 
+/* Rows narrower than this take two passes: the bias added row by row, then the activation over
+ * the whole matrix as one run, so the vectors are full (a row of 2 would fill a quarter of an
+ * AVX-512 vector, and the exp is the expensive part). The values are the same either way. */
+#define NARROW_ROW (2 * VW)
+
 static void bias_act(nnb_activation act, double alpha, size_t rows, size_t cols, double *z,
                      const double *b, double *a) {
+    if (b && cols < NARROW_ROW && rows > 1 && act != NNB_ACT_SOFTMAX) {
+        for (size_t r = 0; r < rows; r++)
+            for (size_t c = 0; c < cols; c++) z[r * cols + c] += b[c];
+        b = NULL;
+    }
     /* Without a bias the rows are one contiguous run. */
     size_t nr = b ? rows : 1, n = b ? cols : rows * cols;
     switch (act) {
@@ -359,14 +369,24 @@ static double delta_ce_softmax(size_t rows, size_t cols, const double *z, const 
 }
 
 static void col_sum(size_t rows, size_t cols, const double *d, double *out) {
-    /* Each column is summed over the rows in order, as in the scalar reference. */
-    memset(out, 0, cols * sizeof *out);
-    for (size_t r = 0; r < rows; r++) {
-        const double *dr = d + r * cols;
-        for (size_t c = 0; c < cols; c += VW) {
-            size_t k = chunk(cols, c);
-            vstore_n(out + c, vadd(vload_n(out + c, k, 0.0), vload_n(dr + c, k, 0.0)), k);
+    /* Each column is summed over the rows in order, as in the scalar reference, in blocks of up
+     * to four vectors of columns whose sums stay in registers while the rows go by (no store and
+     * reload of the sums per row, which costs most for narrow rows). */
+    for (size_t c0 = 0; c0 < cols; c0 += 4 * VW) {
+        size_t w = cols - c0 < 4 * VW ? cols - c0 : 4 * VW;
+        size_t k0 = chunk(w, 0), k1 = chunk(w, VW), k2 = chunk(w, 2 * VW), k3 = chunk(w, 3 * VW);
+        vd s0 = vzero(), s1 = vzero(), s2 = vzero(), s3 = vzero();
+        const double *dr = d + c0;
+        for (size_t r = 0; r < rows; r++, dr += cols) {
+            s0 = vadd(s0, vload_n(dr, k0, 0.0));
+            if (w > VW) s1 = vadd(s1, vload_n(dr + VW, k1, 0.0));
+            if (w > 2 * VW) s2 = vadd(s2, vload_n(dr + 2 * VW, k2, 0.0));
+            if (w > 3 * VW) s3 = vadd(s3, vload_n(dr + 3 * VW, k3, 0.0));
         }
+        vstore_n(out + c0, s0, k0);
+        if (w > VW) vstore_n(out + c0 + VW, s1, k1);
+        if (w > 2 * VW) vstore_n(out + c0 + 2 * VW, s2, k2);
+        if (w > 3 * VW) vstore_n(out + c0 + 3 * VW, s3, k3);
     }
 }
 

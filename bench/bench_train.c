@@ -1,0 +1,385 @@
+/*
+ * nnblas-bench train: training throughput per epoch against the machine's ceiling.
+ *
+ * Workloads (float64, plain SGD, lr 0.01):
+ *   w1-admissions  6-2-1, sigmoid, squared error (mean), full batch of 360 rows (the tutorial's)
+ *   w2-fashion     784-256-128-10, sigmoid hidden, softmax + cross-entropy, batch 128, 60000 rows
+ *   w3-wide        784-1024-1024-10, the same, batch 256
+ * and sweeps on w2's shape over the batch size (32, 128, 512) and on w3's over the hidden width
+ * (256, 512, 1024, 2048). Data is synthetic (normal features, random classes) unless
+ * --data fashion-mnist, which reads the real images for w2/w3.
+ *
+ * Each measurement runs in a child process of its own (fork), so its peak resident memory is
+ * its own and OpenBLAS's thread pool starts fresh with the requested thread count. It trains
+ * warm-up + timed epochs in one nnb_train call and reads each epoch's wall time from the history;
+ * samples/s is rows / the median epoch. The ceiling is the same epoch made of nothing but the bare
+ * cblas_dgemm calls a training step needs (forward Z = X.W^T per layer, dW = d^T.A with beta 1 per
+ * layer, dX = d.W for every layer but the first), same shapes, same threads, timed the same way:
+ * fraction_of_ceiling = nnblas samples/s / ceiling samples/s. GFLOP/s counts those products'
+ * flops (2mnk each) per sample. Benchmarks report; they never assert.
+ *
+ *   nnblas-bench train [--quick] [--json] [--threads N]... [--workload NAME]... [--no-sweeps]
+ *                      [--data synthetic|fashion-mnist[:DIR]] [--epochs N] [--rows N]
+ */
+#include <cblas.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench_train.h"
+#include "bench_util.h"
+#include "nnblas.h"
+
+#define MAX_LAYERS 4
+
+typedef struct workload {
+    char name[48];
+    size_t sizes[MAX_LAYERS + 1];
+    size_t n_sizes;
+    size_t batch;   /* 0 = full batch */
+    size_t rows;
+    int classify;   /* softmax + CE (else sigmoid + squared error) */
+} workload;
+
+typedef struct result {
+    double samples_per_s, epoch_s, ceiling_samples_per_s, gflops, peak_gflops, max_rss_mib;
+    int ok;
+    char isa[16];
+} result;
+
+typedef struct opts {
+    int json, quick, sweeps;
+    int threads[4];
+    size_t n_threads;
+    const char *only[8];
+    size_t n_only;
+    const char *data;
+    size_t epochs, rows;
+} opts;
+
+static double flops_per_sample(const workload *w) {
+    double f = 0;
+    for (size_t l = 0; l + 1 < w->n_sizes; l++)
+        f += 2.0 * (double)w->sizes[l] * (double)w->sizes[l + 1] * (l > 0 ? 3 : 2);
+    return f;
+}
+
+/* ---- data ---- */
+
+static int load_data(const workload *w, const char *data, double **xp, double **yp) {
+    size_t ni = w->sizes[0], no = w->sizes[w->n_sizes - 1], n = w->rows;
+    double *x = malloc(n * ni * sizeof *x), *y = calloc(n * no, sizeof *y);
+    if (!x || !y) return -1;
+    if (data && strncmp(data, "fashion-mnist", 13) == 0 && ni == 784) {
+        const char *dir = data[13] == ':' ? data + 14 : "/usr/share/datasets/fashion-mnist";
+        size_t rows, cols;
+        double *all_x, *all_y;
+        if (nnb_mnist_info(dir, NNB_MNIST_TRAIN, &rows, &cols) != NNB_OK || rows < n) {
+            fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
+            return -1;
+        }
+        all_x = rows == n ? x : malloc(rows * cols * sizeof *all_x);
+        all_y = malloc(rows * 10 * sizeof *all_y);
+        if (!all_x || !all_y ||
+            nnb_mnist_read(dir, NNB_MNIST_TRAIN, all_x, rows * cols, all_y, rows * 10, 1) != NNB_OK) {
+            fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
+            return -1;
+        }
+        if (all_x != x) {
+            memcpy(x, all_x, n * ni * sizeof *x);
+            free(all_x);
+        }
+        memcpy(y, all_y, n * no * sizeof *y);
+        free(all_y);
+    } else {
+        uint64_t s = 12345;
+        for (size_t i = 0; i < n * ni; i++) { /* splitmix64 -> a rough normal (sum of 4 uniforms) */
+            double u = 0;
+            for (int k = 0; k < 4; k++) {
+                uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+                z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+                z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+                u += (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+            }
+            x[i] = (u - 2.0) * 1.7320508;
+        }
+        for (size_t r = 0; r < n; r++)
+            y[r * no + (no > 1 ? (r * 2654435761u) % no : 0)] = no > 1 ? 1.0 : (double)((r * 2654435761u) >> 7 & 1);
+    }
+    *xp = x, *yp = y;
+    return 0;
+}
+
+/* ---- the two measurements ---- */
+
+static double median_epoch(nnb_history *h, size_t warm) {
+    size_t n = nnb_history_len(h);
+    double *v = malloc(n * sizeof *v);
+    nnb_history_get(h, NNB_HIST_SECONDS, v, n);
+    double m = nnbb_median(v + warm, n - warm);
+    free(v);
+    return m;
+}
+
+static int run_nnblas(const workload *w, const double *x, const double *y, size_t epochs,
+                      double *epoch_s) {
+    size_t L = w->n_sizes - 1;
+    nnb_net *net = NULL;
+    nnb_train_opts *o = NULL;
+    nnb_history *h = NULL;
+    nnb_status st = nnb_net_create(&net, w->sizes[0]);
+    for (size_t l = 0; st == NNB_OK && l < L; l++)
+        st = nnb_net_add_dense(net, w->sizes[l + 1],
+                               l + 1 < L ? NNB_ACT_SIGMOID
+                                         : (w->classify ? NNB_ACT_SOFTMAX : NNB_ACT_SIGMOID),
+                               1);
+    if (st == NNB_OK) st = nnb_net_init(net, NNB_INIT_NORMAL_FANIN, 1);
+    if (st == NNB_OK) st = nnb_train_opts_create(&o);
+    if (st == NNB_OK) st = nnb_history_create(&h);
+    if (st == NNB_OK) st = nnb_train_opts_set_optimizer(o, NNB_OPT_SGD, 0.01);
+    if (st == NNB_OK)
+        st = nnb_train_opts_set_loss(o, w->classify ? NNB_LOSS_CE : NNB_LOSS_SSE, NNB_REDUCTION_MEAN);
+    if (st == NNB_OK) st = nnb_train_opts_set_batch_size(o, w->batch);
+    if (st == NNB_OK) st = nnb_train_opts_set_epochs(o, epochs);
+    if (st == NNB_OK)
+        st = nnb_train(net, o, x, w->rows, w->sizes[0], y, w->sizes[L], h);
+    if (st == NNB_OK) *epoch_s = median_epoch(h, epochs > 1 ? 1 : 0);
+    else fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
+    nnb_history_free(h);
+    nnb_train_opts_free(o);
+    nnb_net_free(net);
+    return st == NNB_OK ? 0 : -1;
+}
+
+/* The bare matrix products of one epoch, timed `reps` times; the median epoch. */
+static int run_ceiling(const workload *w, const double *x, size_t reps, double *epoch_s) {
+    size_t L = w->n_sizes - 1, B = w->batch ? w->batch : w->rows;
+    size_t steps = w->rows / B ? w->rows / B : 1;
+    double *a[MAX_LAYERS + 1], *d[MAX_LAYERS + 1], *W[MAX_LAYERS];
+    for (size_t l = 0; l <= L; l++) {
+        a[l] = calloc(B * w->sizes[l], sizeof(double));
+        d[l] = calloc(B * w->sizes[l], sizeof(double));
+        if (!a[l] || !d[l]) return -1;
+    }
+    for (size_t l = 0; l < L; l++) {
+        W[l] = calloc(w->sizes[l] * w->sizes[l + 1], sizeof(double));
+        if (!W[l]) return -1;
+    }
+    double *t = malloc((reps + 1) * sizeof *t);
+    for (size_t rep = 0; rep <= reps; rep++) { /* the first is a warm-up */
+        double t0 = nnbb_now();
+        for (size_t s = 0; s < steps; s++) {
+            const double *in = x + (s * B % (w->rows - B + 1)) * w->sizes[0];
+            for (size_t l = 0; l < L; l++) {
+                int m = (int)B, n = (int)w->sizes[l + 1], k = (int)w->sizes[l];
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, l ? a[l] : in, k,
+                            W[l], k, 0.0, a[l + 1], n);
+            }
+            for (size_t l = L; l-- > 0;) {
+                int m = (int)B, n = (int)w->sizes[l + 1], k = (int)w->sizes[l];
+                if (l > 0)
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0, d[l + 1], n,
+                                W[l], k, 0.0, d[l], k);
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, -0.01, d[l + 1], n,
+                            l ? a[l] : in, k, 1.0, W[l], k);
+            }
+        }
+        t[rep] = (nnbb_now() - t0) * (double)w->rows / (double)(steps * B);
+    }
+    *epoch_s = nnbb_median(t + 1, reps);
+    free(t);
+    for (size_t l = 0; l <= L; l++) free(a[l]), free(d[l]);
+    for (size_t l = 0; l < L; l++) free(W[l]);
+    return 0;
+}
+
+/* In a child process: data, nnblas, ceiling, peak memory. */
+static result measure(const workload *w, int threads, const opts *o) {
+    result r = {0};
+    int fd[2];
+    if (pipe(fd) != 0) return r;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        result c = {0};
+        double *x, *y, e1, e2;
+        nnb_set_num_threads(threads);
+        size_t epochs = w->rows <= 1000 ? (o->quick ? 2000 : 20000) : o->epochs + 1;
+        if (load_data(w, o->data, &x, &y) == 0 && run_nnblas(w, x, y, epochs, &e1) == 0 &&
+            run_ceiling(w, x, w->rows <= 1000 ? (o->quick ? 2000 : 20000) : o->epochs, &e2) == 0) {
+            double fs = flops_per_sample(w);
+            c.ok = 1;
+            c.epoch_s = e1;
+            c.samples_per_s = (double)w->rows / e1;
+            c.ceiling_samples_per_s = (double)w->rows / e2;
+            c.gflops = c.samples_per_s * fs / 1e9;
+            c.peak_gflops = c.ceiling_samples_per_s * fs / 1e9;
+            struct rusage ru;
+            getrusage(RUSAGE_SELF, &ru);
+            c.max_rss_mib = (double)ru.ru_maxrss / 1024.0;
+            snprintf(c.isa, sizeof c.isa, "%s", nnb_kernel_isa());
+        }
+        ssize_t wr = write(fd[1], &c, sizeof c);
+        _exit(wr == (ssize_t)sizeof c ? 0 : 1);
+    }
+    close(fd[1]);
+    if (pid > 0) {
+        if (read(fd[0], &r, sizeof r) != (ssize_t)sizeof r) r.ok = 0;
+        waitpid(pid, NULL, 0);
+    }
+    close(fd[0]);
+    return r;
+}
+
+/* ---- output ---- */
+
+static void report(const workload *w, int threads, const result *r, const opts *o) {
+    size_t B = w->batch ? w->batch : w->rows;
+    double frac = r->samples_per_s / r->ceiling_samples_per_s;
+    if (o->json) {
+        printf("{\"bench\": \"train\", \"system\": \"nnblas\", \"workload\": \"%s\", \"isa\": \"%s\", "
+               "\"threads\": %d, \"batch\": %zu, \"hidden\": [",
+               w->name, r->ok ? r->isa : "", threads, B);
+        for (size_t l = 1; l + 1 < w->n_sizes; l++) printf("%s%zu", l > 1 ? ", " : "", w->sizes[l]);
+        printf("], \"rows\": %zu, \"data\": \"%s\", ", w->rows,
+               o->data && strncmp(o->data, "fashion-mnist", 13) == 0 && w->sizes[0] == 784
+                   ? "fashion-mnist"
+                   : "synthetic");
+        nnbb_json_num(stdout, "samples_per_s", r->ok ? r->samples_per_s : NAN, 0);
+        nnbb_json_num(stdout, "epoch_s", r->ok ? r->epoch_s : NAN, 0);
+        nnbb_json_num(stdout, "gflops", r->ok ? r->gflops : NAN, 0);
+        nnbb_json_num(stdout, "peak_gflops", r->ok ? r->peak_gflops : NAN, 0);
+        nnbb_json_num(stdout, "ceiling_samples_per_s", r->ok ? r->ceiling_samples_per_s : NAN, 0);
+        nnbb_json_num(stdout, "fraction_of_ceiling", r->ok ? frac : NAN, 0);
+        nnbb_json_num(stdout, "max_rss_mib", r->ok ? r->max_rss_mib : NAN, 1);
+        printf("}\n");
+    } else if (!r->ok) {
+        printf("%-22s %3d  failed\n", w->name, threads);
+    } else {
+        printf("%-22s %3d %6zu %13.0f %9.3g %8.2f %13.0f %9.3f %9.0f\n", w->name, threads, B,
+               r->samples_per_s, r->epoch_s, r->gflops, r->ceiling_samples_per_s, frac,
+               r->max_rss_mib);
+    }
+    fflush(stdout);
+}
+
+static int usage(FILE *f) {
+    fprintf(f,
+            "usage: nnblas-bench train [--quick] [--json] [--threads N]... [--workload NAME]...\n"
+            "                          [--no-sweeps] [--data synthetic|fashion-mnist[:DIR]]\n"
+            "                          [--epochs N] [--rows N]\n"
+            "  --quick       6000 rows for w2/w3, 2 timed epochs, smaller sweeps (under a minute)\n"
+            "  --json        one JSON object per line instead of the table\n"
+            "  --threads N   OpenBLAS threads (repeatable; default 1 and 2)\n"
+            "  --workload W  w1-admissions, w2-fashion, w3-wide (repeatable; default all)\n"
+            "  --no-sweeps   skip the batch-size and width sweeps\n"
+            "  --data D      synthetic (default) or the real Fashion-MNIST images for w2/w3\n"
+            "  --epochs N    timed epochs after one warm-up (default 3)\n"
+            "  --rows N      rows of w2/w3 (default 60000)\n");
+    return f == stdout ? 0 : 2;
+}
+
+static int parse_size(const char *s, size_t *out) {
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*s == '\0' || *end != '\0' || *s == '-' || v == 0) return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+static int selected(const opts *o, const char *name) {
+    if (o->n_only == 0) return 1;
+    for (size_t i = 0; i < o->n_only; i++)
+        if (strcmp(o->only[i], name) == 0) return 1;
+    return 0;
+}
+
+static workload make(const char *name, const size_t *sizes, size_t n, size_t batch, size_t rows,
+                     int classify) {
+    workload w = {0};
+    snprintf(w.name, sizeof w.name, "%s", name);
+    memcpy(w.sizes, sizes, n * sizeof *sizes);
+    w.n_sizes = n;
+    w.batch = batch;
+    w.rows = rows;
+    w.classify = classify;
+    return w;
+}
+
+int nnbb_train_main(int argc, char **argv) {
+    opts o = {.sweeps = 1, .epochs = 3, .rows = 60000, .data = "synthetic"};
+    int rows_set = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        size_t n;
+        if (strcmp(a, "--json") == 0) o.json = 1;
+        else if (strcmp(a, "--quick") == 0) o.quick = 1;
+        else if (strcmp(a, "--no-sweeps") == 0) o.sweeps = 0;
+        else if (strcmp(a, "--help") == 0) return usage(stdout);
+        else if (v && strcmp(a, "--threads") == 0 && o.n_threads < 4 && parse_size(v, &n) == 0 && n < 256)
+            o.threads[o.n_threads++] = (int)n, i++;
+        else if (v && strcmp(a, "--workload") == 0 && o.n_only < 8) o.only[o.n_only++] = v, i++;
+        else if (v && strcmp(a, "--data") == 0) o.data = v, i++;
+        else if (v && strcmp(a, "--epochs") == 0 && parse_size(v, &o.epochs) == 0) i++;
+        else if (v && strcmp(a, "--rows") == 0 && parse_size(v, &o.rows) == 0) rows_set = 1, i++;
+        else {
+            fprintf(stderr, "nnblas-bench train: bad argument '%s'\n", a);
+            return usage(stderr);
+        }
+    }
+    if (o.n_threads == 0) o.threads[0] = 1, o.threads[1] = 2, o.n_threads = 2;
+    if (o.quick) {
+        if (!rows_set) o.rows = 6000;
+        o.epochs = 2;
+    }
+    if (strcmp(o.data, "synthetic") != 0 && strncmp(o.data, "fashion-mnist", 13) != 0) {
+        fprintf(stderr, "nnblas-bench train: --data is synthetic or fashion-mnist[:DIR]\n");
+        return 2;
+    }
+    if (!o.json) {
+        nnbb_print_machine(stdout);
+        printf("# kernels %s, nnblas %s; fraction = samples/s against the bare dgemm calls of the "
+               "same epoch\n",
+               nnb_kernel_isa(), nnb_version_string());
+        printf("%-22s %3s %6s %13s %9s %8s %13s %9s %9s\n", "workload", "thr", "batch",
+               "samples/s", "epoch s", "GFLOP/s", "ceiling/s", "fraction", "RSS MiB");
+    }
+    static const size_t s1[] = {6, 2, 1}, s2[] = {784, 256, 128, 10}, s3[] = {784, 1024, 1024, 10};
+    workload ws[3] = {make("w1-admissions", s1, 3, 0, 360, 0),
+                      make("w2-fashion", s2, 4, 128, o.rows, 1),
+                      make("w3-wide", s3, 4, 256, o.rows, 1)};
+    for (size_t k = 0; k < 3; k++) {
+        if (!selected(&o, ws[k].name)) continue;
+        for (size_t t = 0; t < o.n_threads; t++) {
+            result r = measure(&ws[k], o.threads[t], &o);
+            report(&ws[k], o.threads[t], &r, &o);
+        }
+    }
+    if (o.sweeps && o.n_only == 0) {
+        int thr = o.threads[o.n_threads - 1];
+        size_t srows = o.quick ? 3000 : o.rows / 2;
+        static const size_t batches[] = {32, 128, 512}, widths[] = {256, 512, 1024, 2048};
+        for (size_t i = 0; i < 3; i++) {
+            char name[48];
+            snprintf(name, sizeof name, "sweep-batch-%zu", batches[i]);
+            workload w = make(name, s2, 4, batches[i], srows, 1);
+            result r = measure(&w, thr, &o);
+            report(&w, thr, &r, &o);
+        }
+        for (size_t i = 0; i < 4; i++) {
+            char name[48];
+            snprintf(name, sizeof name, "sweep-width-%zu", widths[i]);
+            size_t sz[] = {784, widths[i], widths[i], 10};
+            workload w = make(name, sz, 4, 256, o.quick ? srows / 2 : srows / (widths[i] / 256 + 1), 1);
+            result r = measure(&w, thr, &o);
+            report(&w, thr, &r, &o);
+        }
+    }
+    return 0;
+}
