@@ -4,6 +4,9 @@
  *   mpirun -np 2 nnblas-bench mpi [options]     2 processes, 1 OpenBLAS thread each (default)
  *   nnblas-bench mpi --threads 2 [options]      1 process with 2 threads, to compare with
  *
+ * `nnblas-bench train --mpi ...` comes here too: the workload names w2-fashion and w3-wide, and
+ * train's --no-sweeps and --data synthetic, are accepted.
+ *
  * Workloads: w2 = 784-256-128-10 (batch 128) and w3 = 784-1024-1024-10 (batch 256), sigmoid hidden
  * layers, softmax + cross-entropy, SGD (lr 0.05), on --rows synthetic rows (60000; pixels uniform
  * in [0, 1), ten classes) generated the same on every process, shuffled every epoch; the batch
@@ -35,14 +38,14 @@
 #include "nnblas_mpi.h"
 
 typedef struct workload {
-    const char *name;
+    const char *name, *long_name; /* the latter nnblas-bench train's */
     size_t hidden[2];
     size_t batch;
 } workload;
 
 static const workload workloads[] = {
-    {"w2", {256, 128}, 128},
-    {"w3", {1024, 1024}, 256},
+    {"w2", "w2-fashion", {256, 128}, 128},
+    {"w3", "w3-wide", {1024, 1024}, 256},
 };
 #define N_WORKLOADS (sizeof workloads / sizeof workloads[0])
 
@@ -62,8 +65,9 @@ static int usage(FILE *f) {
                 "usage: [mpirun -np N] nnblas-bench mpi [--workload w2|w3]... [--rows N]\n"
                 "                      [--epochs K] [--warmup W] [--threads T] [--reps R]\n"
                 "                      [--quick] [--json]\n"
+                "       [mpirun -np N] nnblas-bench train --mpi [the same options]\n"
                 "  --workload  w2 (784-256-128-10, batch 128) or w3 (784-1024-1024-10, batch\n"
-                "              256); default both\n"
+                "              256), also named w2-fashion, w3-wide; default both\n"
                 "  --rows      synthetic training rows (default 60000)\n"
                 "  --epochs    timed epochs, the median is reported (default 3)\n"
                 "  --warmup    untimed epochs first (default 1)\n"
@@ -94,9 +98,15 @@ static int parse(int argc, char **argv, opts *o) {
             o->quick = 1;
         } else if (strcmp(a, "--help") == 0) {
             return -1;
+        } else if (strcmp(a, "--mpi") == 0 || strcmp(a, "--no-sweeps") == 0) {
+            /* from nnblas-bench train --mpi: nothing to do */
+        } else if (strcmp(a, "--data") == 0 && v && strcmp(v, "synthetic") == 0) {
+            i++;
         } else if (strcmp(a, "--workload") == 0 && v) {
             size_t k = 0;
-            while (k < N_WORKLOADS && strcmp(v, workloads[k].name) != 0) k++;
+            while (k < N_WORKLOADS && strcmp(v, workloads[k].name) != 0 &&
+                   strcmp(v, workloads[k].long_name) != 0)
+                k++;
             if (k == N_WORKLOADS) return 0;
             o->want[k] = any = 1;
             i++;
