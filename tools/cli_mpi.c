@@ -56,7 +56,11 @@ static struct {
 static void quiet_outputs(void) {
     fflush(stdout);
     fflush(stderr);
-    if (!freopen("/dev/null", "w", stdout)) fclose(stdout);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+        dup2(null, STDOUT_FILENO);
+        close(null);
+    }
     FILE *t = tmpfile();
     if (t) {
         int fd = dup(fileno(t));
