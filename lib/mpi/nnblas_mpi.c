@@ -164,8 +164,8 @@ static nnb_status agree(const group *g, nnb_status st, const int64_t *vals, cons
     for (size_t i = 0; i < n_vals; i++)
         if (v[1 + 2 * i] != -v[2 + 2 * i])
             return fail(NNB_E_SHAPE,
-                        "%s: the ranks disagree on %s (from %lld to %lld); every rank must "
-                        "have the same data shape and network layout",
+                        "%s: the ranks disagree on %s (from %lld to %lld); it must be the "
+                        "same on every rank",
                         func, names[i], (long long)-v[2 + 2 * i], (long long)v[1 + 2 * i]);
     return NNB_OK;
 }
@@ -250,7 +250,9 @@ NNB_API nnb_status nnb_mpi_bcast_net(MPI_Comm comm, nnb_net *net, int root) {
     nnb_status st = group_open(&g, comm, func);
     if (st != NNB_OK) return st;
     int agreed = 0, broken = 0;
-    st = bcast_net(&g, net, root, NNB_OK, NULL, NULL, 0, func, &agreed, &broken);
+    const int64_t r = root;
+    static const char *const names[1] = {"the root"};
+    st = bcast_net(&g, net, root, NNB_OK, &r, names, 1, func, &agreed, &broken);
     if (agreed && !broken) st = agree(&g, st, NULL, NULL, 0, func, &broken); /* restoring it */
     group_close(&g);
     return st;

@@ -358,6 +358,7 @@ static void test_failures(void) {
     CHECK(memcmp(pb, pr, np * sizeof *pb) == 0, "bcast_net: not rank %d's parameters", bad);
     free(pb), free(pr);
     EXPECT(nnb_mpi_bcast_net(MPI_COMM_WORLD, b, size), NNB_E_INVALID_ARG, "is not a rank");
+    EXPECT(nnb_mpi_bcast_net(MPI_COMM_WORLD, b, rank == 0), NNB_E_SHAPE, "disagree on the root");
     EXPECT_FROM(nnb_mpi_bcast_net(MPI_COMM_WORLD, rank == bad ? NULL : b, 0), bad, NNB_E_NULL,
                 "net is NULL");
     nnb_net_free(b), nnb_net_free(ref);
