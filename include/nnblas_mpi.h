@@ -88,9 +88,9 @@ NNB_API nnb_status nnb_mpi_train(MPI_Comm comm, nnb_net *net, const nnb_train_op
  * Use it to start every rank from one network, e.g. after rank 0 alone loaded a model file.
  * @return NNB_OK on every rank, or an error on every rank (as for nnb_mpi_train()): NNB_E_NULL
  *         (net NULL on a rank); NNB_E_SHAPE (the layouts, or the roots given, differ between
- *         ranks); NNB_E_INVALID_ARG (root out of
- *         range, comm MPI_COMM_NULL or an intercommunicator); NNB_E_STATE (MPI not initialised);
- *         NNB_E_NOMEM; NNB_E_COMM (an MPI call failed).
+ *         ranks); NNB_E_INVALID_ARG (root out of range, comm MPI_COMM_NULL or an
+ *         intercommunicator); NNB_E_STATE (MPI not initialised); NNB_E_NOMEM; NNB_E_COMM (an MPI
+ *         call failed).
  * Since 0.1.
  */
 NNB_API nnb_status nnb_mpi_bcast_net(MPI_Comm comm, nnb_net *net, int root);
