@@ -31,6 +31,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#ifdef NNBB_HAVE_MPI
+#include "bench_mpi.h"
+#endif
 #include "bench_train.h"
 #include "bench_util.h"
 #include "nnblas.h"
@@ -281,7 +284,8 @@ static int usage(FILE *f) {
             "  --no-sweeps   skip the batch-size and width sweeps\n"
             "  --data D      synthetic (default) or the real Fashion-MNIST images for w2/w3\n"
             "  --epochs N    timed epochs after one warm-up (default 3)\n"
-            "  --rows N      rows of w2/w3 (default 60000)\n");
+            "  --rows N      rows of w2/w3 (default 60000)\n"
+            "  --mpi         w2/w3 data-parallel under mpirun (nnblas-bench mpi; built with MPI)\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -313,6 +317,15 @@ static workload make(const char *name, const size_t *sizes, size_t n, size_t bat
 }
 
 int nnbb_train_main(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) /* train --mpi: bench_mpi.c, which takes the same options */
+        if (strcmp(argv[i], "--mpi") == 0) {
+#ifdef NNBB_HAVE_MPI
+            return nnbb_mpi_main(argc, argv);
+#else
+            fprintf(stderr, "nnblas-bench train: --mpi needs nnblas built with MPI\n");
+            return 2;
+#endif
+        }
     opts o = {.sweeps = 1, .epochs = 3, .rows = 60000, .data = "synthetic"};
     int rows_set = 0;
     for (int i = 1; i < argc; i++) {

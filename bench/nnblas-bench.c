@@ -5,6 +5,8 @@
  *   nnblas-bench train [--quick] [--json] ...     training throughput against the dgemm ceiling
  *                                                 (bench_train.c)
  *   nnblas-bench data [--quick] [--json]          CSV and IDX reading speed (bench_data.c)
+ *   nnblas-bench mpi [--quick] [--json] ...       data-parallel training over MPI (bench_mpi.c;
+ *                                                 built with MPI only)
  *
  * Every subcommand prints a human-readable table, or with --json one JSON object per line with at
  * least "bench", "isa" and "threads" (DESIGN.md §6). Benchmarks report; they never assert times.
@@ -16,6 +18,9 @@
 
 #include "bench_data.h"
 #include "bench_kernels.h"
+#ifdef NNBB_HAVE_MPI
+#include "bench_mpi.h"
+#endif
 #include "bench_train.h"
 
 static const struct {
@@ -28,6 +33,9 @@ static const struct {
     {"train", nnbb_train_main,
      "training samples/s per epoch against the bare dgemm calls of the same epoch"},
     {"data", nnbb_data_main, "CSV and IDX (Fashion-MNIST) reading speed in MB/s"},
+#ifdef NNBB_HAVE_MPI
+    {"mpi", nnbb_mpi_main, "data-parallel training over MPI (w2, w3): compute and all-reduce"},
+#endif
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

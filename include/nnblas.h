@@ -120,6 +120,14 @@ NNB_API const char *nnb_last_error(void);
 /** Empties this thread's last-error message. Since 0.1. */
 NNB_API void nnb_clear_error(void);
 
+/**
+ * Sets this thread's last-error message to `message` (NULL: "") and returns `status`, so that a
+ * companion library (libnnblas_mpi) or a binding reports its own failures through
+ * nnb_last_error() like the library's: `return nnb_set_error(NNB_E_COMM, "...")`. A message longer
+ * than 1023 bytes is cut. Thread-safe (thread-local). Since 0.1.
+ */
+NNB_API nnb_status nnb_set_error(nnb_status status, const char *message);
+
 /* ============================================================================================== */
 /* Versions, CPU kernels, threads                                                                 */
 /* ============================================================================================== */
@@ -438,6 +446,15 @@ typedef struct nnb_train_opts nnb_train_opts;
 NNB_API nnb_status nnb_train_opts_create(nnb_train_opts **out);
 /** Frees options; NULL is a no-op. Since 0.1. */
 NNB_API void nnb_train_opts_free(nnb_train_opts *opts);
+/**
+ * A new handle with every setting of `src`, callbacks, validation set and data-parallel settings
+ * included (the pointers are copied; the validation arrays and callback data are not); changing
+ * one handle afterwards leaves the other as it was. For a library that adjusts a caller's
+ * options without changing them (libnnblas_mpi sets the shard and the all-reduce on a copy).
+ * @return NNB_OK; NNB_E_NULL (out or src; *out is then NULL); NNB_E_NOMEM. Free with
+ *         nnb_train_opts_free(). Since 0.1.
+ */
+NNB_API nnb_status nnb_train_opts_copy(nnb_train_opts **out, const nnb_train_opts *src);
 
 /** Epochs to run in each nnb_train() call (>= 1). Since 0.1. */
 NNB_API nnb_status nnb_train_opts_set_epochs(nnb_train_opts *opts, size_t epochs);

@@ -49,6 +49,11 @@ NNB_API const char *nnb_last_error(void) { return last_error; }
 
 NNB_API void nnb_clear_error(void) { last_error[0] = '\0'; }
 
+NNB_API nnb_status nnb_set_error(nnb_status status, const char *message) {
+    snprintf(last_error, sizeof last_error, "%s", message ? message : "");
+    return status;
+}
+
 nnb_status nnbi_error(nnb_status status, const char *func, const char *fmt, ...) {
     int n = snprintf(last_error, sizeof last_error, "%s: ", func ? func : "nnblas");
     if (n < 0 || (size_t)n >= sizeof last_error) n = 0;

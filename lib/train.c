@@ -41,6 +41,17 @@ NNB_API nnb_status nnb_train_opts_create(nnb_train_opts **out) {
 
 NNB_API void nnb_train_opts_free(nnb_train_opts *opts) { free(opts); }
 
+NNB_API nnb_status nnb_train_opts_copy(nnb_train_opts **out, const nnb_train_opts *src) {
+    NNBI_CHECK_NULL(out, __func__);
+    *out = NULL;
+    NNBI_CHECK_NULL(src, __func__);
+    nnb_train_opts *o = malloc(sizeof *o);
+    if (!o) return nnbi_error(NNB_E_NOMEM, __func__, "no memory for training options");
+    *o = *src; /* every field is a value or a borrowed pointer */
+    *out = o;
+    return NNB_OK;
+}
+
 #define OPTS_CHECK(o) NNBI_CHECK_NULL(o, __func__)
 #define BAD(...) return nnbi_error(NNB_E_INVALID_ARG, __func__, __VA_ARGS__)
 

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Every symbol libnnblas.so exports starts with nnb_ (besides the version-script node names), and
-# every function the public header declares is exported.
+# every function the public header declares is exported. An optional third argument is another
+# prefix (libnnblas_mpi.so: nnb_mpi_).
 set -eu
 lib=$1
 header=$2
+prefix=${3:-nnb_}
 syms=$(nm -D --defined-only "$lib" | awk '{print $3}' | sed 's/@.*//' | sort -u)
-bad=$(printf '%s\n' "$syms" | grep -v -e '^nnb_' -e '^NNBLAS_[0-9_]*$' || true)
+bad=$(printf '%s\n' "$syms" | grep -v -e "^$prefix" -e '^NNBLAS_[A-Z0-9_]*$' || true)
 if [ -n "$bad" ]; then
-    echo "exported symbols without the nnb_ prefix:"
+    echo "exported symbols without the $prefix prefix:"
     printf '%s\n' "$bad" | sed 's/^/  /'
     exit 1
 fi
@@ -19,5 +21,5 @@ if [ -n "$missing" ]; then
     echo "declared in the header but not exported:$missing"
     exit 1
 fi
-n=$(printf '%s\n' "$syms" | grep -c '^nnb_')
-echo "ok: $n exported functions, all nnb_*"
+n=$(printf '%s\n' "$syms" | grep -c "^$prefix")
+echo "ok: $n exported functions, all $prefix*"

@@ -218,6 +218,71 @@ START_TEST(bad_options) {
 }
 END_TEST
 
+/* The two core functions libnnblas_mpi builds on: a copy of the options (it sets the shard and
+ * the all-reduce on a copy, leaving the caller's as they were) and nnb_set_error. */
+START_TEST(opts_copy) {
+    make_data();
+    nnb_train_opts *o, *c;
+    nnbt_ok(nnb_train_opts_create(&o));
+    nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.02));
+    nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_SUM));
+    nnbt_ok(nnb_train_opts_set_batch_size(o, 25));
+    nnbt_ok(nnb_train_opts_set_epochs(o, 3));
+    nnbt_ok(nnb_train_opts_set_weight_decay(o, 1e-3));
+    nnbt_ok(nnb_train_opts_set_validation_split(o, 0.2, 5));
+    nnbt_ok(nnb_train_opts_copy(&c, o));
+    double p[2][512], h[2][3];
+    size_t np = 0;
+    for (int k = 0; k < 2; k++) {
+        nnb_net *net;
+        nnb_history *hist;
+        nnbt_ok(nnb_net_create(&net, NI));
+        nnbt_ok(nnb_net_add_dense(net, 16, NNB_ACT_TANH, 1));
+        nnbt_ok(nnb_net_add_dense(net, NO, NNB_ACT_SOFTMAX, 1));
+        nnbt_ok(nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, 4));
+        nnbt_ok(nnb_history_create(&hist));
+        nnbt_ok(nnb_train(net, k ? c : o, X, ROWS, NI, Y, NO, hist));
+        np = nnb_net_n_params(net);
+        ck_assert_uint_le(np, 512);
+        nnbt_ok(nnb_net_params_get(net, p[k], np));
+        ck_assert_uint_eq(nnb_history_len(hist), 3);
+        nnbt_ok(nnb_history_get(hist, NNB_HIST_VAL_LOSS, h[k], 3));
+        nnb_history_free(hist);
+        nnb_net_free(net);
+    }
+    ck_assert(memcmp(p[0], p[1], np * sizeof(double)) == 0);
+    ck_assert(memcmp(h[0], h[1], sizeof h[0]) == 0);
+    ck_assert(!isnan(h[0][2])); /* the validation split was copied */
+    /* changing the copy leaves the original alone: sharded without an all-reduce would fail */
+    nnbt_ok(nnb_train_opts_set_shard(c, 1, 2));
+    nnb_net *net;
+    nnbt_ok(nnb_net_create(&net, NI));
+    nnbt_ok(nnb_net_add_dense(net, NO, NNB_ACT_SOFTMAX, 1));
+    ck_assert_int_eq(nnb_train(net, c, X, ROWS, NI, Y, NO, NULL), NNB_E_INVALID_ARG);
+    nnbt_ok(nnb_train(net, o, X, ROWS, NI, Y, NO, NULL));
+    nnb_net_free(net);
+    nnb_train_opts_free(c);
+    c = o;
+    ck_assert_int_eq(nnb_train_opts_copy(&c, NULL), NNB_E_NULL);
+    ck_assert_ptr_null(c);
+    ck_assert_int_eq(nnb_train_opts_copy(NULL, o), NNB_E_NULL);
+    nnb_train_opts_free(o);
+}
+END_TEST
+
+START_TEST(set_error) {
+    ck_assert_int_eq(nnb_set_error(NNB_E_COMM, "rank 2 of 3: it failed"), NNB_E_COMM);
+    ck_assert_str_eq(nnb_last_error(), "rank 2 of 3: it failed");
+    ck_assert_int_eq(nnb_set_error(NNB_OK, NULL), NNB_OK);
+    ck_assert_str_eq(nnb_last_error(), "");
+    char big[3000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    nnb_set_error(NNB_E_COMM, big);
+    ck_assert_uint_eq(strlen(nnb_last_error()), 1023);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("shard");
     TCase *tc = tcase_create("data-parallel");
@@ -225,6 +290,8 @@ static Suite *suite(void) {
     tcase_add_loop_test(tc, n_workers_equal_one, 0, 3);
     tcase_add_test(tc, one_stops_all);
     tcase_add_test(tc, bad_options);
+    tcase_add_test(tc, opts_copy);
+    tcase_add_test(tc, set_error);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -193,4 +193,18 @@ int nnblas_main(int argc, char **argv);
  * else the exit status after the message nnblas_main() would print. Never exits the process. */
 int nnblas_check_args(int argc, char **argv);
 
+/* ---- MPI (cli_mpi.c) ------------------------------------------------------------------------ */
+
+/* nnblas train: data-parallel over every process when an MPI launcher started more than one and
+ * nnblas was built with MPI (only rank 0 prints and writes files); refused when it was built
+ * without; otherwise run_train(). */
+int run_train_launched(int argc, char **argv);
+/* nnb_train(), or under MPI nnb_mpi_train() over every process (after checking that none failed
+ * before training). */
+nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
+                     size_t x_cols, const double *y, size_t y_cols, nnb_history *hist);
+/* This process's rank and the number of processes (0 and 1 without MPI). */
+int cli_rank(void);
+int cli_processes(void);
+
 #endif

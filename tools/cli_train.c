@@ -946,12 +946,12 @@ int run_train(int argc, char **argv) {
         fail_nnb();
         goto done;
     }
-    if (v[O_SAVE] && !check_writable(v[O_SAVE])) goto done;
+    if (v[O_SAVE] && cli_rank() == 0 && !check_writable(v[O_SAVE])) goto done;
 
     progress p = {0};
     p.show = json ? (quiet ? SHOW_NONE : SHOW_JSON)
              : quiet ? SHOW_NONE
-             : isatty(STDOUT_FILENO) ? SHOW_BAR
+             : isatty(STDOUT_FILENO) && cli_processes() == 1 ? SHOW_BAR /* mpirun: a pty */
                                      : SHOW_LINES;
     p.n_epochs = p.last_epoch = s.epochs;
     p.n_train = d.xtr.rows;
@@ -995,7 +995,7 @@ int run_train(int argc, char **argv) {
     double t0 = now_seconds();
     p.epoch_start = p.last_draw = t0;
     if (st == NNB_OK)
-        st = nnb_train(net, opts, d.xtr.v, d.xtr.rows, d.xtr.cols, d.ytr.v, d.ytr.cols, hist);
+        st = cli_train(net, opts, d.xtr.v, d.xtr.rows, d.xtr.cols, d.ytr.v, d.ytr.cols, hist);
     double wall = now_seconds() - t0;
     if (p.bar_drawn) fputs("\r\033[K", stdout);
     nnb_train_opts_free(opts);
@@ -1037,8 +1037,8 @@ int run_train(int argc, char **argv) {
     }
     if (!d.classification) test_acc = NAN;
 
-    /* metadata, then the file */
-    if (v[O_SAVE]) {
+    /* metadata, then the file (under MPI, rank 0 writes it) */
+    if (v[O_SAVE] && cli_rank() == 0) {
         char *cmdline = command_line(argc, argv), date[32];
         if (!cmdline) {
             fail("out of memory");
@@ -1071,6 +1071,8 @@ int run_train(int argc, char **argv) {
         if (st == NNB_OK) st = meta_num(meta, "train.dropout", s.dropout);
         if (st == NNB_OK) st = meta_size(meta, "train.patience", s.patience);
         if (st == NNB_OK) st = meta_size(meta, "train.threads", s.threads); /* 0: OpenBLAS's */
+        if (st == NNB_OK && cli_processes() > 1)
+            st = meta_size(meta, "train.processes", (size_t)cli_processes()); /* MPI */
         if (st == NNB_OK) st = meta_size(meta, "train.epochs", total_epochs);
         if (st == NNB_OK) st = meta_num(meta, "train.samples_per_s", round(sps));
         if (st == NNB_OK) st = meta_num(meta, "result.train_loss", last[NNB_HIST_TRAIN_LOSS]);

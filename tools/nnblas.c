@@ -467,7 +467,7 @@ static int dispatch(int argc, char **argv, int run) {
                nnb_kernel_isa());
         return EXIT_OK;
     }
-    if (strcmp(cmd, "train") == 0) return run ? run_train(argc, argv) : check_train(argc, argv);
+    if (strcmp(cmd, "train") == 0) return run ? run_train_launched(argc, argv) : check_train(argc, argv);
     static const command *const others[] = {&cmd_eval, &cmd_predict, &cmd_info};
     static int (*const runs[])(int, char **) = {run_eval, run_predict, run_info};
     for (int k = 0; k < 3; k++) {

@@ -1,0 +1,111 @@
+/*
+ * nnblas_mpi — data-parallel training over MPI (libnnblas_mpi.so.0, pkg-config nnblas_mpi).
+ *
+ * A companion of libnnblas, built when nnblas is configured with MPI (meson -Dmpi=auto, the
+ * default, or -Dmpi=enabled). libnnblas itself never calls MPI; this library connects its
+ * data-parallel hooks (nnb_train_opts_set_shard, nnb_train_opts_set_allreduce, see nnblas.h) to an
+ * MPI communicator:
+ *
+ *     MPI_Init(&argc, &argv);
+ *     // every rank reads the same data and builds the same network (its weights need not be
+ *     // the same: rank 0's are broadcast)
+ *     nnb_status st = nnb_mpi_train(MPI_COMM_WORLD, net, opts, x, rows, x_cols, y, y_cols, hist);
+ *     // every rank now holds the same weights; let rank 0 alone write files
+ *     MPI_Finalize();
+ *
+ * Every rank trains on its share of every global mini-batch (the batch size set in the options is
+ * the global one), one MPI_Allreduce per step sums the gradient arena (8 bytes per parameter plus
+ * a few counters), and the epoch losses, accuracies, validation and stop decisions are summed too,
+ * so N ranks reach the weights of one process up to the rounding of the sums (tested to 1e-10
+ * relative). Dropout masks are drawn per rank. Levenberg-Marquardt is not data-parallel.
+ *
+ * Errors: the functions never abort and never hang on an error another rank raised: an error on
+ * one rank (bad data, NaN with the non-finite check, a failed MPI call, a callback that stops)
+ * ends the call on every rank with an error. MPI errors become NNB_E_COMM with MPI's own text in
+ * nnb_last_error(). A rank that dies (exit, abort, a signal) is the MPI launcher's business:
+ * mpirun then ends the whole job.
+ *
+ * Threads: the functions make MPI calls on the calling thread on a duplicate of `comm` (with the
+ * error handler MPI_ERRORS_RETURN; the caller's communicator is not changed). MPI must be
+ * initialised (any thread level) and stay initialised during the call; several threads may call
+ * them concurrently only with MPI_THREAD_MULTIPLE and different communicators.
+ */
+#ifndef NNBLAS_MPI_H
+#define NNBLAS_MPI_H
+
+#include <stddef.h>
+
+#include <mpi.h>
+
+#include "nnblas.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Trains `net` data-parallel over the ranks of `comm`: a collective call, made by every rank of
+ * `comm` with its own network, options and copy of the data (the same on every rank).
+ *
+ * What it does: checks that every rank has the same data shape (rows, x_cols, y_cols) and the same
+ * network layout; broadcasts rank 0's parameters and training state (optimiser moments, counters,
+ * generator) to the other ranks; then runs nnb_train() on every rank with a copy of `opts` that
+ * sets the shard to (rank, size) and an all-reduce made of MPI_Allreduce(MPI_IN_PLACE,
+ * MPI_DOUBLE, MPI_SUM) (preceded by a 4-integer MPI_Allreduce that checks every rank is still
+ * training and reducing the same count); finally the ranks agree on the outcome. `opts` itself is
+ * not changed. x is rows x x_cols and y rows x y_cols, row-major, read in place, as for
+ * nnb_train(); history (may be NULL) gets one record per epoch (the same losses and accuracies on
+ * every rank: they are summed over the ranks).
+ *
+ * With one rank it is nnb_train() on a copy of the options. With N ranks the weights equal one
+ * process's up to the rounding of the sums (the loss and gradient of a batch are sums of N parts);
+ * they are the same bits on every rank. Callbacks run on every rank; a stop requested on one rank
+ * stops all of them at the next step.
+ *
+ * @return NNB_OK on every rank, or an error on every rank: a rank where the error arose returns its
+ *         own status and message (what nnb_train() returns: NNB_E_NULL, NNB_E_SHAPE,
+ *         NNB_E_NONFINITE, NNB_E_CANCELLED, ...); the others return the same status with the
+ *         message "nnb_mpi_train: rank R of N failed: <its message>". Besides nnb_train()'s codes:
+ *         NNB_E_STATE (MPI is not initialised, or already finalised: returned at once, without
+ *         collective calls); NNB_E_INVALID_ARG (comm is MPI_COMM_NULL or an intercommunicator:
+ *         at once); NNB_E_SHAPE (the ranks have different rows, columns or network layouts);
+ *         NNB_E_UNSUPPORTED (Levenberg-Marquardt with more than one rank); NNB_E_COMM (an MPI call
+ *         failed, with MPI's error text; or the ranks ran different numbers of steps, e.g. other
+ *         epochs or callbacks on one rank). After an error the weights may differ between ranks.
+ * NULL: net or opts NULL on a rank is NNB_E_NULL there (and an error on the others); x or y NULL
+ * as in nnb_train().
+ * Thread notes: see the top of this header; net and opts are used as by nnb_train().
+ * Since 0.1.
+ */
+NNB_API nnb_status nnb_mpi_train(MPI_Comm comm, nnb_net *net, const nnb_train_opts *opts,
+                                 const double *x, size_t rows, size_t x_cols, const double *y,
+                                 size_t y_cols, nnb_history *history);
+
+/**
+ * Broadcasts the parameters and the training state (nnb_net_train_state_get) of rank `root`'s
+ * network to the networks of the other ranks of `comm`, which must have the same layout (inputs,
+ * layers, units, activations, biases). A collective call; nnb_mpi_train() does it before training.
+ * Use it to start every rank from one network, e.g. after rank 0 alone loaded a model file.
+ * @return NNB_OK on every rank, or an error on every rank (as for nnb_mpi_train()): NNB_E_NULL
+ *         (net NULL on a rank); NNB_E_SHAPE (the layouts, or the roots given, differ between
+ *         ranks); NNB_E_INVALID_ARG (root out of range, comm MPI_COMM_NULL or an
+ *         intercommunicator); NNB_E_STATE (MPI not initialised); NNB_E_NOMEM; NNB_E_COMM (an MPI
+ *         call failed).
+ * Since 0.1.
+ */
+NNB_API nnb_status nnb_mpi_bcast_net(MPI_Comm comm, nnb_net *net, int root);
+
+/**
+ * What the last nnb_mpi_train() on this thread spent in its all-reduces (any out-pointer may be
+ * NULL): the number of all-reduce calls (one per mini-batch, plus one or two per epoch), the
+ * doubles summed over all of them (per mini-batch: the parameter count plus 2), and the wall
+ * seconds inside them, which include waiting for the slowest rank. Zeros before any call.
+ * Thread-safe (thread-local). Since 0.1.
+ */
+NNB_API void nnb_mpi_comm_stats(size_t *calls, size_t *values, double *seconds);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

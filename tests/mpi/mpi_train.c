@@ -1,0 +1,429 @@
+/*
+ * libnnblas_mpi under mpirun (tests/mpi/mpirun.py starts it with N ranks and a time bound):
+ *
+ *   mpi_train equal      N ranks reach one process's weights (to 1e-10 relative after 5 epochs),
+ *                        with the same bits on every rank, for four option sets
+ *   mpi_train failures   an error on one rank ends the call on every rank with an error
+ *                        (never a hang), and MPI still works afterwards
+ *   mpi_train die exit|abort
+ *                        rank 1 exits or aborts in the middle of training: mpirun must end the
+ *                        job (the driver checks that it does, within the bound)
+ *
+ * Every rank checks what it sees and prints "rank R: FAIL ..." for each failed check; the exit
+ * status is 1 on every rank if any check failed on any rank.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnblas_mpi.h"
+
+enum { ROWS = 203, NI = 7, NO = 3, HID = 16 };
+
+static int rank, size, failed;
+
+#define CHECK(cond, ...)                                                                      \
+    do {                                                                                      \
+        if (!(cond)) {                                                                        \
+            printf("rank %d: FAIL %s:%d: %s: ", rank, __FILE__, __LINE__, #cond);             \
+            printf(__VA_ARGS__);                                                              \
+            printf("\n");                                                                     \
+            fflush(stdout);                                                                   \
+            failed = 1;                                                                       \
+        }                                                                                     \
+    } while (0)
+
+/* The call returned `want` and nnb_last_error() contains `frag`. */
+#define EXPECT(st, want, frag)                                                                \
+    do {                                                                                      \
+        nnb_status st_ = (st);                                                                \
+        if (rank < 2 && st_ != NNB_OK)                                                        \
+            printf("rank %d, line %d: %s: %s\n", rank, __LINE__, nnb_status_name(st_),         \
+                   nnb_last_error());                                                         \
+        CHECK(st_ == (want), "returned %s, expected %s (%s)", nnb_status_name(st_),           \
+              nnb_status_name(want), nnb_last_error());                                       \
+        CHECK(strstr(nnb_last_error(), (frag)) != NULL, "message \"%s\" lacks \"%s\"",          \
+              nnb_last_error(), (frag));                                                      \
+    } while (0)
+
+static double X[ROWS * NI], Y[ROWS * NO], VX[40 * NI], VY[40 * NO];
+
+/* The same data on every rank: a fixed generator (xorshift) of normal-ish values. */
+static double draw(unsigned long long *s) {
+    double u = 0;
+    for (int k = 0; k < 4; k++) {
+        *s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+        u += (double)(*s >> 11) / 9007199254740992.0;
+    }
+    return u - 2;
+}
+
+static void make_data(void) {
+    unsigned long long s = 17;
+    for (int i = 0; i < ROWS * NI; i++) X[i] = draw(&s);
+    for (int i = 0; i < 40 * NI; i++) VX[i] = draw(&s);
+    memset(Y, 0, sizeof Y);
+    memset(VY, 0, sizeof VY);
+    for (int i = 0; i < ROWS; i++) Y[i * NO + (X[i * NI] > 0) + (X[i * NI + 1] > 0.5)] = 1;
+    for (int i = 0; i < 40; i++) VY[i * NO + (VX[i * NI] > 0) + (VX[i * NI + 1] > 0.5)] = 1;
+}
+
+/* A 7-16-3 network; `seed` gives its weights and generator. */
+static nnb_net *make_net(unsigned long long seed, nnb_activation hidden) {
+    nnb_net *net = NULL;
+    if (nnb_net_create(&net, NI) != NNB_OK || nnb_net_add_dense(net, HID, hidden, 1) != NNB_OK ||
+        nnb_net_add_dense(net, NO, NNB_ACT_SOFTMAX, 1) != NNB_OK ||
+        nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, seed) != NNB_OK) {
+        printf("rank %d: cannot build the network: %s\n", rank, nnb_last_error());
+        exit(1);
+    }
+    return net;
+}
+
+typedef struct config {
+    const char *name;
+    nnb_optimizer opt;
+    double lr;
+    size_t batch;
+    int shuffle;
+    double val_split; /* 0: none */
+    int val_set;      /* a given validation set */
+    double wd, clip;
+    int callback;     /* an epoch callback that never stops */
+} config;
+
+static int epoch_cb(const nnb_net *net, size_t epoch, double tl, double vl, double ta, double va,
+                    double secs, double sps, int up, void *user) {
+    (void)net, (void)epoch, (void)tl, (void)vl, (void)ta, (void)va, (void)secs, (void)sps, (void)up;
+    (void)user;
+    return 0;
+}
+
+static nnb_train_opts *make_opts(const config *c, size_t epochs) {
+    nnb_train_opts *o = NULL;
+    nnb_status st = nnb_train_opts_create(&o);
+    if (st == NNB_OK) st = nnb_train_opts_set_optimizer(o, c->opt, c->lr);
+    if (st == NNB_OK) st = nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_MEAN);
+    if (st == NNB_OK) st = nnb_train_opts_set_batch_size(o, c->batch);
+    if (st == NNB_OK) st = nnb_train_opts_set_shuffle(o, c->shuffle);
+    if (st == NNB_OK) st = nnb_train_opts_set_epochs(o, epochs);
+    if (st == NNB_OK && c->val_split > 0) st = nnb_train_opts_set_validation_split(o, c->val_split, 3);
+    if (st == NNB_OK && c->val_set) st = nnb_train_opts_set_validation(o, VX, VY, 40);
+    if (st == NNB_OK && c->wd > 0) st = nnb_train_opts_set_weight_decay(o, c->wd);
+    if (st == NNB_OK && c->clip > 0) st = nnb_train_opts_set_clip_norm(o, c->clip);
+    if (st == NNB_OK && c->callback) st = nnb_train_opts_set_epoch_callback(o, epoch_cb, NULL);
+    if (st != NNB_OK) {
+        printf("rank %d: options: %s\n", rank, nnb_last_error());
+        exit(1);
+    }
+    return o;
+}
+
+/* Are the n values the same bits on every rank? */
+static int same_everywhere(const double *p, size_t n) {
+    double *mx = malloc(2 * n * sizeof *mx);
+    for (size_t i = 0; i < n; i++) mx[i] = p[i], mx[n + i] = -p[i];
+    MPI_Allreduce(MPI_IN_PLACE, mx, (int)(2 * n), MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    int same = 1;
+    for (size_t i = 0; i < n; i++) same &= memcmp(&mx[i], &p[i], 8) == 0 && mx[i] == -mx[n + i];
+    free(mx);
+    return same;
+}
+
+/* ---- equal ---------------------------------------------------------------------------------- */
+
+static const config configs[] = {
+    {"sgd, batch 32, shuffled", NNB_OPT_SGD, 0.1, 32, 1, 0, 0, 0, 0, 0},
+    {"adam, batch 25, validation split, callback", NNB_OPT_ADAM, 0.01, 25, 1, 0.2, 0, 0, 0, 1},
+    {"nesterov, full batch", NNB_OPT_NESTEROV, 0.05, 0, 1, 0, 0, 0, 0, 0},
+    {"rmsprop, batch 7 in order, validation set, weight decay, clipping", NNB_OPT_RMSPROP, 0.003,
+     7, 0, 0, 1, 1e-3, 0.5, 0},
+};
+
+static void test_equal(void) {
+    const size_t epochs = 5;
+    for (size_t k = 0; k < sizeof configs / sizeof configs[0]; k++) {
+        const config *c = &configs[k];
+        nnb_train_opts *o = make_opts(c, epochs);
+        /* every rank starts from other weights and another generator: rank 0's are broadcast */
+        nnb_net *net = make_net(99 + 1000 * (unsigned long long)rank, NNB_ACT_TANH);
+        nnb_history *h;
+        nnb_history_create(&h);
+        nnb_status st = nnb_mpi_train(MPI_COMM_WORLD, net, o, X, ROWS, NI, Y, NO, h);
+        CHECK(st == NNB_OK, "%s: %s", c->name, nnb_last_error());
+        size_t calls, values;
+        double secs;
+        nnb_mpi_comm_stats(&calls, &values, &secs);
+        size_t np = nnb_net_n_params(net), n_train = ROWS - (size_t)(c->val_split * ROWS);
+        size_t B = c->batch ? c->batch : n_train, steps = epochs * ((n_train + B - 1) / B);
+        if (size > 1) {
+            /* one all-reduce of the gradient and two counters per step, then the epoch sums (5),
+             * then the callback's stop flag (1) */
+            size_t want_calls = steps + epochs * (1 + (size_t)c->callback);
+            CHECK(calls == want_calls, "%s: %zu all-reduces, expected %zu", c->name, calls,
+                  want_calls);
+            CHECK(values == steps * (np + 2) + epochs * (5 + (size_t)c->callback),
+                  "%s: %zu values all-reduced", c->name, values);
+            CHECK(secs > 0 && secs < 600, "%s: %g s in all-reduces", c->name, secs);
+        } else {
+            CHECK(calls == 0 && values == 0, "one rank all-reduces nothing");
+        }
+        double *p = malloc(np * sizeof *p), loss[5], ref_loss[5];
+        nnb_net_params_get(net, p, np);
+        CHECK(same_everywhere(p, np), "%s: the ranks' weights differ", c->name);
+        CHECK(nnb_history_len(h) == epochs, "%s: %zu epochs recorded", c->name, nnb_history_len(h));
+        nnb_history_get(h, NNB_HIST_TRAIN_LOSS, loss, epochs);
+        CHECK(same_everywhere(loss, epochs), "%s: the ranks' losses differ", c->name);
+        if (rank == 0) {
+            /* the reference: one process, nnb_train, the same start */
+            nnb_net *one = make_net(99, NNB_ACT_TANH);
+            nnb_history *rh;
+            nnb_history_create(&rh);
+            st = nnb_train(one, o, X, ROWS, NI, Y, NO, rh);
+            CHECK(st == NNB_OK, "%s: one process: %s", c->name, nnb_last_error());
+            double *q = malloc(np * sizeof *q), worst = 0, worst_loss = 0;
+            nnb_net_params_get(one, q, np);
+            for (size_t i = 0; i < np; i++)
+                worst = fmax(worst, fabs(p[i] - q[i]) / fmax(fabs(q[i]), 1e-3));
+            nnb_history_get(rh, NNB_HIST_TRAIN_LOSS, ref_loss, epochs);
+            for (size_t e = 0; e < epochs; e++)
+                worst_loss = fmax(worst_loss, fabs(loss[e] - ref_loss[e]) / fabs(ref_loss[e]));
+            printf("%d rank%s, %s: largest relative difference from one process: weights %.2g, "
+                   "losses %.2g; %zu all-reduces of %zu values, %.3f s\n",
+                   size, size > 1 ? "s" : "", c->name, worst, worst_loss, calls, values, secs);
+            CHECK(worst <= 1e-10, "%s: %d ranks differ from one process by %g", c->name, size,
+                  worst);
+            CHECK(worst_loss <= 1e-10, "%s: the losses differ by %g", c->name, worst_loss);
+            /* and the start was not trivially the same: rank 1 began elsewhere */
+            free(q);
+            nnb_history_free(rh);
+            nnb_net_free(one);
+        }
+        free(p);
+        nnb_history_free(h);
+        nnb_net_free(net);
+        nnb_train_opts_free(o);
+    }
+}
+
+/* ---- failures ------------------------------------------------------------------------------- */
+
+static int stop_rank = -1;
+
+static int stop_cb(const nnb_net *net, size_t epoch, double tl, double vl, double ta, double va,
+                   double secs, double sps, int up, void *user) {
+    (void)net, (void)tl, (void)vl, (void)ta, (void)va, (void)secs, (void)sps, (void)up, (void)user;
+    return rank == stop_rank && epoch == 2;
+}
+
+/* The weights are finite and the same on every rank. */
+static void check_finite_same(nnb_net *net, const char *what) {
+    size_t np = 0;
+    const double *p = nnb_net_params_data(net, &np);
+    for (size_t i = 0; i < np; i++) CHECK(isfinite(p[i]), "%s: weight %zu is %g", what, i, p[i]);
+    CHECK(same_everywhere(p, np), "%s: the ranks' weights differ", what);
+}
+
+/* Runs nnb_mpi_train with the default config 0 for `epochs`, on a network made by make_net. */
+static nnb_status run(nnb_net *net, nnb_train_opts *o, const double *x, size_t rows) {
+    return nnb_mpi_train(MPI_COMM_WORLD, net, o, x, rows, NI, Y, NO, NULL);
+}
+
+/* What rank `r` returns and what the others return when only rank `r` has the error. */
+#define EXPECT_FROM(st, r, want, frag)                                                        \
+    do {                                                                                      \
+        nnb_status s_ = (st);                                                                 \
+        if (rank == (r)) {                                                                    \
+            EXPECT(s_, want, frag);                                                           \
+        } else {                                                                              \
+            char f_[64];                                                                      \
+            snprintf(f_, sizeof f_, "rank %d of %d failed: ", (r), size);                     \
+            EXPECT(s_, want, f_);                                                             \
+            EXPECT(s_, want, frag);                                                           \
+        }                                                                                     \
+    } while (0)
+
+/* Makes the k-th MPI_Allreduce of doubles (a gradient all-reduce) fail on every rank, through
+ * MPI's profiling interface: this program's MPI_Allreduce takes the place of the library's. */
+static int fail_at_double_allreduce; /* 0: never */
+
+int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op,
+                  MPI_Comm comm) {
+    if (fail_at_double_allreduce && datatype == MPI_DOUBLE && op == MPI_SUM && count > 100 &&
+        --fail_at_double_allreduce == 0)
+        return MPI_ERR_OTHER;
+    return PMPI_Allreduce(sendbuf, recvbuf, count, datatype, op, comm);
+}
+
+static void test_failures(void) {
+    const config *c = &configs[0];
+    nnb_train_opts *o = make_opts(c, 5);
+    nnb_net *net;
+
+    /* a NaN in rank 1's part of a batch, with the options' non-finite check: seen by every rank
+     * at the all-reduce of that batch (the core sums the losses) */
+    double *x = malloc(sizeof X);
+    memcpy(x, X, sizeof X);
+    int bad = size > 1 ? 1 : 0;
+    if (rank == bad) /* whichever rows rank 1 gets, the first batch has a NaN */
+        for (int i = 0; i < ROWS; i++) x[i * NI + 2] = NAN;
+    nnb_train_opts_set_check_finite(o, 1);
+    net = make_net(5, NNB_ACT_TANH);
+    nnb_status st = run(net, o, x, ROWS);
+    EXPECT(st, NNB_E_NONFINITE, "is nan");
+    check_finite_same(net, "NaN, options' check");
+    nnb_net_free(net);
+    nnb_train_opts_set_check_finite(o, 0);
+
+    /* the same NaN with the network's input check: rank 1 alone fails, before its first step;
+     * the others stop at their first all-reduce and report rank 1's error */
+    net = make_net(5, NNB_ACT_TANH);
+    nnb_net_set_check_finite(net, 1);
+    EXPECT_FROM(run(net, o, x, ROWS), bad, NNB_E_NONFINITE, "nnb_train: x[0][2] is nan");
+    nnb_net_free(net);
+    free(x);
+
+    /* rank 1 has fewer rows: refused before training, on every rank */
+    net = make_net(5, NNB_ACT_TANH);
+    EXPECT(run(net, o, X, rank == bad ? ROWS - 1 : ROWS), size > 1 ? NNB_E_SHAPE : NNB_OK,
+           size > 1 ? "disagree on the number of rows (from 202 to 203)" : "");
+    /* another network layout on rank 1 */
+    nnb_net *other = rank == bad ? make_net(5, NNB_ACT_RELU) : make_net(5, NNB_ACT_TANH);
+    EXPECT(run(other, o, X, ROWS), size > 1 ? NNB_E_SHAPE : NNB_OK,
+           size > 1 ? "disagree on the network layout" : "");
+    nnb_net_free(other);
+    /* no network on rank 1 */
+    EXPECT_FROM(nnb_mpi_train(MPI_COMM_WORLD, rank == bad ? NULL : net, o, X, ROWS, NI, Y, NO,
+                              NULL),
+                bad, NNB_E_NULL, "net is NULL");
+    /* no options on rank 1 */
+    EXPECT_FROM(nnb_mpi_train(MPI_COMM_WORLD, net, rank == bad ? NULL : o, X, ROWS, NI, Y, NO,
+                              NULL),
+                bad, NNB_E_NULL, "opts is NULL");
+    /* x NULL on rank 1: nnb_train's own check, before rank 1's first step */
+    EXPECT_FROM(run(net, o, rank == bad ? NULL : X, ROWS), bad, NNB_E_NULL, "x is NULL");
+
+    if (size > 1) {
+        /* fewer epochs on the last rank: it leaves first, the others notice at their next step */
+        nnb_train_opts *o3 = make_opts(c, rank == size - 1 ? 3 : 5);
+        EXPECT(run(net, o3, X, ROWS), NNB_E_COMM, "different numbers of training steps");
+        nnb_train_opts_free(o3);
+        /* an epoch callback on rank 1 only: its stop-flag all-reduce meets the others' gradient
+         * all-reduce, and the counts are seen to differ before the data is sent */
+        nnb_train_opts *oc = make_opts(c, 5);
+        if (rank == bad) nnb_train_opts_set_epoch_callback(oc, epoch_cb, NULL);
+        EXPECT(run(net, oc, X, ROWS), NNB_E_COMM, "different counts");
+        nnb_train_opts_free(oc);
+    }
+
+    /* a callback that stops on the last rank after epoch 2 stops every rank */
+    stop_rank = size - 1;
+    nnb_train_opts *os = make_opts(c, 5);
+    nnb_train_opts_set_epoch_callback(os, stop_cb, NULL);
+    nnb_net_free(net);
+    net = make_net(5, NNB_ACT_TANH);
+    EXPECT(run(net, os, X, ROWS), NNB_E_CANCELLED, "epoch callback after epoch 2");
+    check_finite_same(net, "stopped by a callback");
+    nnb_train_opts_free(os);
+
+    /* Levenberg-Marquardt is refused on every rank (with more than one) */
+    nnb_train_opts *ol = make_opts(c, 2);
+    nnb_train_opts_set_optimizer(ol, NNB_OPT_LM, 1);
+    nnb_train_opts_set_loss(ol, NNB_LOSS_MSE, NNB_REDUCTION_MEAN);
+    nnb_status lm = run(net, ol, X, ROWS);
+    if (size > 1) EXPECT(lm, NNB_E_UNSUPPORTED, "not data-parallel");
+    nnb_train_opts_free(ol);
+
+    /* a failing MPI call (the 3rd gradient all-reduce, on every rank): NNB_E_COMM with MPI's text */
+    if (size > 1) {
+        fail_at_double_allreduce = 3;
+        EXPECT(run(net, o, X, ROWS), NNB_E_COMM, "nnb_mpi_train: MPI_Allreduce failed: MPI_ERR_OTHER");
+        fail_at_double_allreduce = 0;
+    }
+
+    /* calls refused at once, without collective calls */
+    EXPECT(nnb_mpi_train(MPI_COMM_NULL, net, o, X, ROWS, NI, Y, NO, NULL), NNB_E_INVALID_ARG,
+           "MPI_COMM_NULL");
+    EXPECT(nnb_mpi_bcast_net(MPI_COMM_NULL, net, 0), NNB_E_INVALID_ARG, "MPI_COMM_NULL");
+
+    /* nnb_mpi_bcast_net: rank 1's network to every rank; a root out of range */
+    nnb_net *b = make_net(300 + (unsigned long long)rank, NNB_ACT_TANH), *ref = make_net(300 + (unsigned long long)bad, NNB_ACT_TANH);
+    st = nnb_mpi_bcast_net(MPI_COMM_WORLD, b, bad);
+    CHECK(st == NNB_OK, "bcast_net: %s", nnb_last_error());
+    size_t np = nnb_net_n_params(b);
+    double *pb = malloc(np * sizeof *pb), *pr = malloc(np * sizeof *pr);
+    nnb_net_params_get(b, pb, np);
+    nnb_net_params_get(ref, pr, np);
+    CHECK(memcmp(pb, pr, np * sizeof *pb) == 0, "bcast_net: not rank %d's parameters", bad);
+    free(pb), free(pr);
+    EXPECT(nnb_mpi_bcast_net(MPI_COMM_WORLD, b, size), NNB_E_INVALID_ARG, "is not a rank");
+    EXPECT(nnb_mpi_bcast_net(MPI_COMM_WORLD, b, rank == 0), NNB_E_SHAPE, "disagree on the root");
+    EXPECT_FROM(nnb_mpi_bcast_net(MPI_COMM_WORLD, rank == bad ? NULL : b, 0), bad, NNB_E_NULL,
+                "net is NULL");
+    nnb_net_free(b), nnb_net_free(ref);
+
+    /* after all that, training works and agrees: no message was left behind */
+    nnb_net_free(net);
+    net = make_net(5, NNB_ACT_TANH);
+    st = run(net, o, X, ROWS);
+    CHECK(st == NNB_OK, "training after the failures: %s", nnb_last_error());
+    check_finite_same(net, "after the failures");
+    nnb_net_free(net);
+    nnb_train_opts_free(o);
+}
+
+/* ---- die ------------------------------------------------------------------------------------ */
+
+static const char *die_how;
+
+static int die_cb(const nnb_net *net, size_t epoch, double tl, double vl, double ta, double va,
+                  double secs, double sps, int up, void *user) {
+    (void)net, (void)tl, (void)vl, (void)ta, (void)va, (void)secs, (void)sps, (void)up, (void)user;
+    if (rank == 1 && epoch == 2) {
+        printf("rank 1: %s now, in the middle of training\n", die_how);
+        fflush(stdout);
+        if (strcmp(die_how, "abort") == 0) abort();
+        exit(3);
+    }
+    return 0;
+}
+
+static void test_die(void) {
+    nnb_train_opts *o = make_opts(&configs[0], 1000000); /* "forever" unless someone dies */
+    nnb_train_opts_set_epoch_callback(o, die_cb, NULL);
+    nnb_net *net = make_net(5, NNB_ACT_TANH);
+    nnb_status st = run(net, o, X, ROWS);
+    /* not reached while mpirun does its job: it kills the job when rank 1 dies */
+    printf("rank %d: nnb_mpi_train returned %s after rank 1 died: %s\n", rank, nnb_status_name(st),
+           nnb_last_error());
+    failed = 1;
+    nnb_net_free(net);
+    nnb_train_opts_free(o);
+}
+
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &size);
+    nnb_set_num_threads(1);
+    make_data();
+    const char *mode = argc > 1 ? argv[1] : "";
+    if (strcmp(mode, "equal") == 0) {
+        test_equal();
+    } else if (strcmp(mode, "failures") == 0) {
+        test_failures();
+    } else if (strcmp(mode, "die") == 0 && argc > 2 && size > 1) {
+        die_how = argv[2];
+        test_die();
+    } else {
+        if (rank == 0) fprintf(stderr, "usage: mpirun -np N mpi_train equal|failures|die exit|abort\n");
+        MPI_Finalize();
+        return 2;
+    }
+    int any = failed;
+    MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (rank == 0) printf("%s: %s on %d rank%s\n", mode, any ? "FAILED" : "passed", size, size > 1 ? "s" : "");
+    MPI_Finalize();
+    return any;
+}

@@ -1,0 +1,157 @@
+/*
+ * nnblas train under an MPI launcher (`mpirun -np N nnblas train ...`).
+ *
+ * Built with MPI (NNBLAS_WITH_MPI; meson -Dmpi=auto finds it): when an MPI launcher started the
+ * command with more than one process, `train` initialises MPI and trains data-parallel over
+ * MPI_COMM_WORLD with nnb_mpi_train(). Every process parses the same command line and reads the
+ * data itself; only rank 0 prints (the other ranks' standard output goes to /dev/null, their
+ * standard error to a temporary file) and writes the model file. A process that fails before
+ * training (a usage error, a file it cannot read) makes the others stop before training too: the
+ * ranks agree once, right before training (cli_train) or, for a rank that never got there, at the
+ * end of the command; rank 0 then reports the first failing rank's message.
+ *
+ * Built without MPI, a command started by a launcher with more than one process refuses to run
+ * (each process would train alone and write the same files).
+ *
+ * This is the one place of the command that keeps state outside main's locals: MPI's (rank, size,
+ * whether this rank took part in the agreement), process-wide by nature.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* The number of processes the launcher started (OMPI_COMM_WORLD_SIZE: Open MPI's mpirun;
+ * PMI_SIZE: MPICH's and Intel MPI's); 0 if not started by one; -1 if started by a PMIx launcher
+ * (srun --mpi=pmix) that does not say. */
+static long launched_size(void) {
+    static const char *const vars[] = {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *s = getenv(vars[i]);
+        char *end;
+        long n = s ? strtol(s, &end, 10) : 0;
+        if (s && *s && *end == '\0' && n > 0) return n;
+    }
+    return getenv("PMIX_RANK") ? -1 : 0;
+}
+
+#ifdef NNBLAS_WITH_MPI
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "nnblas_mpi.h"
+
+enum { TEXT = 1024 };
+
+static struct {
+    int active;   /* MPI initialised by us, more than one process */
+    int rank, size;
+    int agreed;   /* this rank took part in the agreement before training */
+    int err_fd;   /* ranks > 0: the file standard error goes to (-1: none) */
+} mpi = {0, 0, 1, 0, -1};
+
+/* Ranks > 0 print nothing: stdout to /dev/null, stderr to a temporary file (its first line is
+ * what rank 0 reports if this rank fails before training). */
+static void quiet_outputs(void) {
+    fflush(stdout);
+    fflush(stderr);
+    int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+        dup2(null, STDOUT_FILENO);
+        close(null);
+    }
+    FILE *t = tmpfile();
+    if (t) {
+        int fd = dup(fileno(t));
+        fclose(t);
+        if (fd >= 0 && dup2(fd, STDERR_FILENO) >= 0) mpi.err_fd = fd;
+        else if (fd >= 0) close(fd);
+    }
+}
+
+/* The first line this rank wrote to stderr (ranks > 0). */
+static void captured_text(char text[TEXT]) {
+    text[0] = '\0';
+    fflush(stderr);
+    if (mpi.err_fd < 0) return;
+    ssize_t n = pread(mpi.err_fd, text, TEXT - 1, 0);
+    text[n > 0 ? n : 0] = '\0';
+    char *nl = strchr(text, '\n');
+    if (nl) *nl = '\0';
+}
+
+/* The agreement before training: every rank says whether it failed; returns the first rank that
+ * did (mpi.size if none) and its message in text. A rank that failed calls it from
+ * run_train_launched(), the others from cli_train(): the same collective calls either way. */
+static int agree_ready(int failed, char text[TEXT]) {
+    int first = failed ? mpi.rank : mpi.size;
+    text[0] = '\0';
+    mpi.agreed = 1;
+    if (MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return mpi.size; /* nnb_mpi_train will report what is wrong with MPI */
+    if (first < mpi.size) {
+        if (first == mpi.rank) captured_text(text);
+        MPI_Bcast(text, TEXT, MPI_CHAR, first, MPI_COMM_WORLD);
+        text[TEXT - 1] = '\0';
+    }
+    return first;
+}
+
+nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
+                     size_t x_cols, const double *y, size_t y_cols, nnb_history *hist) {
+    if (!mpi.active) return nnb_train(net, opts, x, rows, x_cols, y, y_cols, hist);
+    char text[TEXT];
+    int first = agree_ready(0, text);
+    if (first < mpi.size) {
+        char msg[TEXT + 80];
+        snprintf(msg, sizeof msg, "process %d of %d stopped before training%s%s", first, mpi.size,
+                 text[0] ? ": " : "", text);
+        return nnb_set_error(NNB_E_COMM, msg);
+    }
+    return nnb_mpi_train(MPI_COMM_WORLD, net, opts, x, rows, x_cols, y, y_cols, hist);
+}
+
+int cli_rank(void) { return mpi.rank; }
+int cli_processes(void) { return mpi.size; }
+
+int run_train_launched(int argc, char **argv) {
+    if (launched_size() == 0 || launched_size() == 1) return run_train(argc, argv);
+    int rc = MPI_Init(NULL, NULL);
+    if (rc != MPI_SUCCESS) return fail("MPI_Init failed (error %d)", rc);
+    MPI_Comm_rank(MPI_COMM_WORLD, &mpi.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &mpi.size);
+    mpi.active = mpi.size > 1;
+    if (mpi.rank > 0) quiet_outputs();
+    int status = run_train(argc, argv);
+    if (mpi.active && !mpi.agreed) { /* stopped before training: the others must hear of it */
+        char text[TEXT];
+        agree_ready(1, text);
+    }
+    fflush(stdout);
+    fflush(stderr);
+    MPI_Finalize();
+    return status;
+}
+
+#else /* built without MPI */
+
+nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
+                     size_t x_cols, const double *y, size_t y_cols, nnb_history *hist) {
+    return nnb_train(net, opts, x, rows, x_cols, y, y_cols, hist);
+}
+
+int cli_rank(void) { return 0; }
+int cli_processes(void) { return 1; }
+
+int run_train_launched(int argc, char **argv) {
+    long n = launched_size();
+    if (n > 1)
+        return fail("an MPI launcher started %ld processes, but this nnblas was built without "
+                    "MPI: each would train alone. Build it with MPI (apt-get install "
+                    "libopenmpi-dev; meson setup -Dmpi=enabled) or run it without mpirun",
+                    n);
+    return run_train(argc, argv);
+}
+
+#endif
