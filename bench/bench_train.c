@@ -10,16 +10,18 @@
  * --data fashion-mnist, which reads the real images for w2/w3.
  *
  * Each measurement runs in a child process of its own (fork), so its peak resident memory is
- * its own and OpenBLAS's thread pool starts fresh with the requested thread count. It trains
- * warm-up + timed epochs in one nnb_train call and reads each epoch's wall time from the history;
- * samples/s is rows / the median epoch. The ceiling is the same epoch made of nothing but the bare
+ * its own and OpenBLAS's thread pool starts fresh with the requested thread count. nnblas and the
+ * ceiling take turns in rounds (default 3 rounds of 2 epochs each, the first round of each side
+ * with one warm-up epoch more), so a burst of other work on the shared machine falls on both;
+ * nnblas's epoch times come from the history; samples/s is rows / the median epoch over all
+ * rounds, likewise the ceiling's. The ceiling is the same epoch made of nothing but the bare
  * cblas_dgemm calls a training step needs (forward Z = X.W^T per layer, dW = d^T.A with beta 1 per
  * layer, dX = d.W for every layer but the first), same shapes, same threads, timed the same way:
  * fraction_of_ceiling = nnblas samples/s / ceiling samples/s. GFLOP/s counts those products'
  * flops (2mnk each) per sample. Benchmarks report; they never assert.
  *
  *   nnblas-bench train [--quick] [--json] [--threads N]... [--workload NAME]... [--no-sweeps]
- *                      [--data synthetic|fashion-mnist[:DIR]] [--epochs N] [--rows N]
+ *                      [--data synthetic|fashion-mnist[:DIR]] [--epochs N] [--rounds N] [--rows N]
  */
 #include <cblas.h>
 #include <math.h>
@@ -62,7 +64,7 @@ typedef struct opts {
     const char *only[8];
     size_t n_only;
     const char *data;
-    size_t epochs, rows;
+    size_t epochs, rows, rounds;
 } opts;
 
 static double flops_per_sample(const workload *w) {
@@ -120,88 +122,139 @@ static int load_data(const workload *w, const char *data, double **xp, double **
 
 /* ---- the two measurements ---- */
 
-static double median_epoch(nnb_history *h, size_t warm) {
-    size_t n = nnb_history_len(h);
-    double *v = malloc(n * sizeof *v);
-    nnb_history_get(h, NNB_HIST_SECONDS, v, n);
-    double m = nnbb_median(v + warm, n - warm);
-    free(v);
-    return m;
+/* The network and options of one nnblas measurement, kept across rounds so later rounds go on
+ * training (the history appends, so epoch 1 is the only warm-up). */
+typedef struct nnb_side {
+    nnb_net *net;
+    nnb_train_opts *opts;
+    nnb_history *hist;
+} nnb_side;
+
+static void side_free(nnb_side *s) {
+    nnb_history_free(s->hist);
+    nnb_train_opts_free(s->opts);
+    nnb_net_free(s->net);
 }
 
-static int run_nnblas(const workload *w, const double *x, const double *y, size_t epochs,
-                      double *epoch_s) {
+static int side_create(nnb_side *s, const workload *w) {
     size_t L = w->n_sizes - 1;
-    nnb_net *net = NULL;
-    nnb_train_opts *o = NULL;
-    nnb_history *h = NULL;
-    nnb_status st = nnb_net_create(&net, w->sizes[0]);
+    *s = (nnb_side){0};
+    nnb_status st = nnb_net_create(&s->net, w->sizes[0]);
     for (size_t l = 0; st == NNB_OK && l < L; l++)
-        st = nnb_net_add_dense(net, w->sizes[l + 1],
+        st = nnb_net_add_dense(s->net, w->sizes[l + 1],
                                l + 1 < L ? NNB_ACT_SIGMOID
                                          : (w->classify ? NNB_ACT_SOFTMAX : NNB_ACT_SIGMOID),
                                1);
-    if (st == NNB_OK) st = nnb_net_init(net, NNB_INIT_NORMAL_FANIN, 1);
-    if (st == NNB_OK) st = nnb_train_opts_create(&o);
-    if (st == NNB_OK) st = nnb_history_create(&h);
-    if (st == NNB_OK) st = nnb_train_opts_set_optimizer(o, NNB_OPT_SGD, 0.01);
+    if (st == NNB_OK) st = nnb_net_init(s->net, NNB_INIT_NORMAL_FANIN, 1);
+    if (st == NNB_OK) st = nnb_train_opts_create(&s->opts);
+    if (st == NNB_OK) st = nnb_history_create(&s->hist);
+    if (st == NNB_OK) st = nnb_train_opts_set_optimizer(s->opts, NNB_OPT_SGD, 0.01);
     if (st == NNB_OK)
-        st = nnb_train_opts_set_loss(o, w->classify ? NNB_LOSS_CE : NNB_LOSS_SSE, NNB_REDUCTION_MEAN);
-    if (st == NNB_OK) st = nnb_train_opts_set_batch_size(o, w->batch);
-    if (st == NNB_OK) st = nnb_train_opts_set_epochs(o, epochs);
-    if (st == NNB_OK)
-        st = nnb_train(net, o, x, w->rows, w->sizes[0], y, w->sizes[L], h);
-    if (st == NNB_OK) *epoch_s = median_epoch(h, epochs > 1 ? 1 : 0);
-    else fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
-    nnb_history_free(h);
-    nnb_train_opts_free(o);
-    nnb_net_free(net);
+        st = nnb_train_opts_set_loss(s->opts, w->classify ? NNB_LOSS_CE : NNB_LOSS_SSE,
+                                     NNB_REDUCTION_MEAN);
+    if (st == NNB_OK) st = nnb_train_opts_set_batch_size(s->opts, w->batch);
+    if (st != NNB_OK) fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
     return st == NNB_OK ? 0 : -1;
 }
 
-/* The bare matrix products of one epoch, timed `reps` times; the median epoch. */
-static int run_ceiling(const workload *w, const double *x, size_t reps, double *epoch_s) {
-    size_t L = w->n_sizes - 1, B = w->batch ? w->batch : w->rows;
-    size_t steps = w->rows / B ? w->rows / B : 1;
+/* One round of nnblas: `epochs` more epochs of training. */
+static int run_nnblas(nnb_side *s, const workload *w, const double *x, const double *y,
+                      size_t epochs) {
+    size_t L = w->n_sizes - 1;
+    nnb_status st = nnb_train_opts_set_epochs(s->opts, epochs);
+    if (st == NNB_OK)
+        st = nnb_train(s->net, s->opts, x, w->rows, w->sizes[0], y, w->sizes[L], s->hist);
+    if (st != NNB_OK) fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
+    return st == NNB_OK ? 0 : -1;
+}
+
+/* The buffers of the bare matrix products of an epoch. */
+typedef struct ceil_side {
     double *a[MAX_LAYERS + 1], *d[MAX_LAYERS + 1], *W[MAX_LAYERS];
+} ceil_side;
+
+static void ceil_free(ceil_side *c) {
+    for (size_t l = 0; l <= MAX_LAYERS; l++) free(c->a[l]), free(c->d[l]);
+    for (size_t l = 0; l < MAX_LAYERS; l++) free(c->W[l]);
+}
+
+static int ceil_create(ceil_side *c, const workload *w) {
+    size_t L = w->n_sizes - 1, B = w->batch ? w->batch : w->rows;
+    *c = (ceil_side){0};
     for (size_t l = 0; l <= L; l++) {
-        a[l] = calloc(B * w->sizes[l], sizeof(double));
-        d[l] = calloc(B * w->sizes[l], sizeof(double));
-        if (!a[l] || !d[l]) return -1;
+        c->a[l] = calloc(B * w->sizes[l], sizeof(double));
+        c->d[l] = calloc(B * w->sizes[l], sizeof(double));
+        if (!c->a[l] || !c->d[l]) return -1;
     }
     for (size_t l = 0; l < L; l++) {
-        W[l] = calloc(w->sizes[l] * w->sizes[l + 1], sizeof(double));
-        if (!W[l]) return -1;
+        c->W[l] = calloc(w->sizes[l] * w->sizes[l + 1], sizeof(double));
+        if (!c->W[l]) return -1;
     }
-    double *t = malloc((reps + 1) * sizeof *t);
-    for (size_t rep = 0; rep <= reps; rep++) { /* the first is a warm-up */
+    return 0;
+}
+
+/* One round of the ceiling: the bare matrix products of `reps` epochs, each timed into t. */
+static void run_ceiling(ceil_side *c, const workload *w, const double *x, size_t reps,
+                        double *t) {
+    size_t L = w->n_sizes - 1, B = w->batch ? w->batch : w->rows;
+    size_t steps = w->rows / B ? w->rows / B : 1;
+    for (size_t rep = 0; rep < reps; rep++) {
         double t0 = nnbb_now();
         for (size_t s = 0; s < steps; s++) {
             const double *in = x + (s * B % (w->rows - B + 1)) * w->sizes[0];
             for (size_t l = 0; l < L; l++) {
                 int m = (int)B, n = (int)w->sizes[l + 1], k = (int)w->sizes[l];
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, l ? a[l] : in, k,
-                            W[l], k, 0.0, a[l + 1], n);
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0,
+                            l ? c->a[l] : in, k, c->W[l], k, 0.0, c->a[l + 1], n);
             }
             for (size_t l = L; l-- > 0;) {
                 int m = (int)B, n = (int)w->sizes[l + 1], k = (int)w->sizes[l];
                 if (l > 0)
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0, d[l + 1], n,
-                                W[l], k, 0.0, d[l], k);
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, -0.01, d[l + 1], n,
-                            l ? a[l] : in, k, 1.0, W[l], k);
+                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0,
+                                c->d[l + 1], n, c->W[l], k, 0.0, c->d[l], k);
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, -0.01, c->d[l + 1],
+                            n, l ? c->a[l] : in, k, 1.0, c->W[l], k);
             }
         }
         t[rep] = (nnbb_now() - t0) * (double)w->rows / (double)(steps * B);
     }
-    *epoch_s = nnbb_median(t + 1, reps);
-    free(t);
-    for (size_t l = 0; l <= L; l++) free(a[l]), free(d[l]);
-    for (size_t l = 0; l < L; l++) free(W[l]);
-    return 0;
 }
 
-/* In a child process: data, nnblas, ceiling, peak memory. */
+/* nnblas and the ceiling in alternating rounds, so a disturbance from other work on the machine
+ * falls on both sides and the median of each side's epochs passes over it. Round 0 starts each
+ * side with a warm-up epoch, which is not counted. Returns the median epoch of each side. */
+static int measure_rounds(const workload *w, const double *x, const double *y, size_t rounds,
+                          size_t epochs, double *e_nnb, double *e_ceil, double *rss_mib) {
+    nnb_side s = {0};
+    ceil_side c = {0};
+    double *t = malloc((rounds * epochs + 1) * sizeof *t);
+    int rc = t && side_create(&s, w) == 0 ? 0 : -1;
+    for (size_t r = 0; rc == 0 && r < rounds; r++) {
+        rc = run_nnblas(&s, w, x, y, epochs + (r == 0));
+        if (rc == 0 && r == 0) {
+            /* nnblas's peak with the data, before the ceiling's buffers exist */
+            struct rusage ru;
+            getrusage(RUSAGE_SELF, &ru);
+            *rss_mib = (double)ru.ru_maxrss / 1024.0;
+            rc = ceil_create(&c, w);
+        }
+        if (rc == 0) run_ceiling(&c, w, x, epochs + (r == 0), t + (r ? 1 + r * epochs : 0));
+    }
+    if (rc == 0) {
+        *e_ceil = nnbb_median(t + 1, rounds * epochs);
+        size_t n = nnb_history_len(s.hist);
+        double *v = n == rounds * epochs + 1 ? t : NULL;
+        if (v && nnb_history_get(s.hist, NNB_HIST_SECONDS, v, n) == NNB_OK)
+            *e_nnb = nnbb_median(v + 1, n - 1);
+        else rc = -1;
+    }
+    side_free(&s);
+    ceil_free(&c);
+    free(t);
+    return rc;
+}
+
+/* In a child process: data, nnblas and ceiling, peak memory. */
 static result measure(const workload *w, int threads, const opts *o) {
     result r = {0};
     int fd[2];
@@ -211,11 +264,12 @@ static result measure(const workload *w, int threads, const opts *o) {
     if (pid == 0) {
         close(fd[0]);
         result c = {0};
-        double *x, *y, e1, e2;
+        double *x, *y, e1 = 0, e2 = 0, rss = 0;
         nnb_set_num_threads(threads);
-        size_t epochs = w->rows <= 1000 ? (o->quick ? 2000 : 20000) : o->epochs + 1;
-        if (load_data(w, o->data, &x, &y) == 0 && run_nnblas(w, x, y, epochs, &e1) == 0 &&
-            run_ceiling(w, x, w->rows <= 1000 ? (o->quick ? 2000 : 20000) : o->epochs, &e2) == 0) {
+        /* the tiny network's epochs take microseconds: thousands per round */
+        size_t epochs = w->rows <= 1000 ? (o->quick ? 2000 : 20000) / o->rounds : o->epochs;
+        if (load_data(w, o->data, &x, &y) == 0 &&
+            measure_rounds(w, x, y, o->rounds, epochs ? epochs : 1, &e1, &e2, &rss) == 0) {
             double fs = flops_per_sample(w);
             c.ok = 1;
             c.epoch_s = e1;
@@ -223,9 +277,7 @@ static result measure(const workload *w, int threads, const opts *o) {
             c.ceiling_samples_per_s = (double)w->rows / e2;
             c.gflops = c.samples_per_s * fs / 1e9;
             c.peak_gflops = c.ceiling_samples_per_s * fs / 1e9;
-            struct rusage ru;
-            getrusage(RUSAGE_SELF, &ru);
-            c.max_rss_mib = (double)ru.ru_maxrss / 1024.0;
+            c.max_rss_mib = rss;
             snprintf(c.isa, sizeof c.isa, "%s", nnb_kernel_isa());
         }
         ssize_t wr = write(fd[1], &c, sizeof c);
@@ -276,14 +328,15 @@ static int usage(FILE *f) {
     fprintf(f,
             "usage: nnblas-bench train [--quick] [--json] [--threads N]... [--workload NAME]...\n"
             "                          [--no-sweeps] [--data synthetic|fashion-mnist[:DIR]]\n"
-            "                          [--epochs N] [--rows N]\n"
-            "  --quick       6000 rows for w2/w3, 2 timed epochs, smaller sweeps (under a minute)\n"
+            "                          [--epochs N] [--rounds N] [--rows N]\n"
+            "  --quick       6000 rows for w2/w3, 2 rounds of 1 epoch, smaller sweeps (under a minute)\n"
             "  --json        one JSON object per line instead of the table\n"
             "  --threads N   OpenBLAS threads (repeatable; default 1 and 2)\n"
             "  --workload W  w1-admissions, w2-fashion, w3-wide (repeatable; default all)\n"
             "  --no-sweeps   skip the batch-size and width sweeps\n"
             "  --data D      synthetic (default) or the real Fashion-MNIST images for w2/w3\n"
-            "  --epochs N    timed epochs after one warm-up (default 3)\n"
+            "  --epochs N    timed epochs per round of w2/w3 (default 2)\n"
+            "  --rounds N    rounds, nnblas and the ceiling taking turns (default 3; first with a warm-up)\n"
             "  --rows N      rows of w2/w3 (default 60000)\n"
             "  --mpi         w2/w3 data-parallel under mpirun (nnblas-bench mpi; built with MPI)\n");
     return f == stdout ? 0 : 2;
@@ -326,8 +379,8 @@ int nnbb_train_main(int argc, char **argv) {
             return 2;
 #endif
         }
-    opts o = {.sweeps = 1, .epochs = 3, .rows = 60000, .data = "synthetic"};
-    int rows_set = 0;
+    opts o = {.sweeps = 1, .epochs = 2, .rounds = 3, .rows = 60000, .data = "synthetic"};
+    int rows_set = 0, epochs_set = 0, rounds_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         size_t n;
@@ -339,7 +392,11 @@ int nnbb_train_main(int argc, char **argv) {
             o.threads[o.n_threads++] = (int)n, i++;
         else if (v && strcmp(a, "--workload") == 0 && o.n_only < 8) o.only[o.n_only++] = v, i++;
         else if (v && strcmp(a, "--data") == 0) o.data = v, i++;
-        else if (v && strcmp(a, "--epochs") == 0 && parse_size(v, &o.epochs) == 0) i++;
+        else if (v && strcmp(a, "--epochs") == 0 && parse_size(v, &o.epochs) == 0 && o.epochs > 0)
+            epochs_set = 1, i++;
+        else if (v && strcmp(a, "--rounds") == 0 && parse_size(v, &o.rounds) == 0 && o.rounds > 0 &&
+                 o.rounds <= 100)
+            rounds_set = 1, i++;
         else if (v && strcmp(a, "--rows") == 0 && parse_size(v, &o.rows) == 0) rows_set = 1, i++;
         else {
             fprintf(stderr, "nnblas-bench train: bad argument '%s'\n", a);
@@ -349,7 +406,8 @@ int nnbb_train_main(int argc, char **argv) {
     if (o.n_threads == 0) o.threads[0] = 1, o.threads[1] = 2, o.n_threads = 2;
     if (o.quick) {
         if (!rows_set) o.rows = 6000;
-        o.epochs = 2;
+        if (!epochs_set) o.epochs = 1;
+        if (!rounds_set) o.rounds = 2;
     }
     if (strcmp(o.data, "synthetic") != 0 && strncmp(o.data, "fashion-mnist", 13) != 0) {
         fprintf(stderr, "nnblas-bench train: --data is synthetic or fashion-mnist[:DIR]\n");
