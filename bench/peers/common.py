@@ -96,7 +96,7 @@ def run(system, args, train_epoch):
         rows = x.shape[0]
         b = batch or rows
         # tiny workloads: repeat epochs inside one timing so the clock has something to measure
-        reps = max(1, int(2e5 // rows)) if rows < 10000 else 1
+        reps = max(1, int(2e5 // rows)) if rows < 1000 else 1
         state = train_epoch(name, sizes, x, y, b, None)  # warm-up, builds the model
         times = []
         for _ in range(args.epochs):
