@@ -249,13 +249,6 @@ static int parse(int argc, char **argv, opts *o) {
     return 0;
 }
 
-static int wanted(const char *const *list, size_t n, const char *name) {
-    if (n == 0) return 1;
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(list[i], name) == 0) return 1;
-    return 0;
-}
-
 /* ---- the run ---- */
 
 static int alloc_bufs(bufs *b, size_t n) {
@@ -338,7 +331,7 @@ static int run_size(const opts *o, size_t n, const nnbi_kernels *const *sets, si
     rows[used++] = (row){.kernel = "libm_sigmoid", .isa = "none"};
     rows[used++] = (row){.kernel = "copy", .isa = "none"};
     for (size_t c = 0; c < N_CASES; c++) {
-        if (!wanted(o->kernels, o->n_kernels, cases[c].name)) continue;
+        if (!nnbb_wanted(o->kernels, o->n_kernels, cases[c].name)) continue;
         for (size_t s = 0; s < n_sets; s++) {
             rows[used] = (row){.kernel = cases[c].name, .isa = sets[s]->isa, .ulp = NAN};
             rcase[used] = &cases[c], rset[used] = sets[s];
@@ -389,7 +382,7 @@ int nnbb_kernels_main(int argc, char **argv) {
     const nnbi_kernels *sets[3];
     size_t n_sets = 0;
     for (size_t i = 0; i < 3; i++) {
-        if (!wanted(o.isas, o.n_isas, all[i])) continue;
+        if (!nnbb_wanted(o.isas, o.n_isas, all[i])) continue;
         const nnbi_kernels *k = nnbi_kernels_for(all[i]);
         if (k)
             sets[n_sets++] = k;

@@ -76,11 +76,17 @@ static double flops_per_sample(const workload *w) {
 
 /* ---- data ---- */
 
+/* Whether the workload trains on the real Fashion-MNIST images (--data fashion-mnist[:DIR]; only
+ * networks with 784 inputs can). */
+static int uses_fashion(const char *data, const workload *w) {
+    return strncmp(data, "fashion-mnist", 13) == 0 && w->sizes[0] == 784;
+}
+
 static int load_data(const workload *w, const char *data, double **xp, double **yp) {
     size_t ni = w->sizes[0], no = w->sizes[w->n_sizes - 1], n = w->rows;
     double *x = malloc(n * ni * sizeof *x), *y = calloc(n * no, sizeof *y);
     if (!x || !y) return -1;
-    if (data && strncmp(data, "fashion-mnist", 13) == 0 && ni == 784) {
+    if (uses_fashion(data, w)) {
         const char *dir = data[13] == ':' ? data + 14 : "/usr/share/datasets/fashion-mnist";
         size_t rows, cols;
         double *all_x, *all_y;
@@ -240,12 +246,12 @@ static int measure_rounds(const workload *w, const double *x, const double *y, s
         }
         if (rc == 0) run_ceiling(&c, w, x, epochs + (r == 0), t + (r ? 1 + r * epochs : 0));
     }
-    if (rc == 0) {
-        *e_ceil = nnbb_median(t + 1, rounds * epochs);
-        size_t n = nnb_history_len(s.hist);
-        double *v = n == rounds * epochs + 1 ? t : NULL;
-        if (v && nnb_history_get(s.hist, NNB_HIST_SECONDS, v, n) == NNB_OK)
-            *e_nnb = nnbb_median(v + 1, n - 1);
+    size_t n = rounds * epochs + 1; /* epochs per side, the warm-up first */
+    if (rc == 0) { /* t holds the ceiling's epoch times, then nnblas's from the history */
+        *e_ceil = nnbb_median(t + 1, n - 1);
+        if (nnb_history_len(s.hist) == n &&
+            nnb_history_get(s.hist, NNB_HIST_SECONDS, t, n) == NNB_OK)
+            *e_nnb = nnbb_median(t + 1, n - 1);
         else rc = -1;
     }
     side_free(&s);
@@ -269,7 +275,7 @@ static result measure(const workload *w, int threads, const opts *o) {
         /* the tiny network's epochs take microseconds: thousands per round */
         size_t epochs = w->rows <= 1000 ? (o->quick ? 2000 : 20000) / o->rounds : o->epochs;
         if (load_data(w, o->data, &x, &y) == 0 &&
-            measure_rounds(w, x, y, o->rounds, epochs ? epochs : 1, &e1, &e2, &rss) == 0) {
+            measure_rounds(w, x, y, o->rounds, epochs, &e1, &e2, &rss) == 0) {
             double fs = flops_per_sample(w);
             c.ok = 1;
             c.epoch_s = e1;
@@ -303,9 +309,7 @@ static void report(const workload *w, int threads, const result *r, const opts *
                w->name, r->ok ? r->isa : "", threads, B);
         for (size_t l = 1; l + 1 < w->n_sizes; l++) printf("%s%zu", l > 1 ? ", " : "", w->sizes[l]);
         printf("], \"rows\": %zu, \"data\": \"%s\", ", w->rows,
-               o->data && strncmp(o->data, "fashion-mnist", 13) == 0 && w->sizes[0] == 784
-                   ? "fashion-mnist"
-                   : "synthetic");
+               uses_fashion(o->data, w) ? "fashion-mnist" : "synthetic");
         nnbb_json_num(stdout, "samples_per_s", r->ok ? r->samples_per_s : NAN, 0);
         nnbb_json_num(stdout, "epoch_s", r->ok ? r->epoch_s : NAN, 0);
         nnbb_json_num(stdout, "gflops", r->ok ? r->gflops : NAN, 0);
@@ -347,13 +351,6 @@ static int parse_size(const char *s, size_t *out) {
     unsigned long long v = strtoull(s, &end, 10);
     if (*s == '\0' || *end != '\0' || *s == '-' || v == 0) return -1;
     *out = (size_t)v;
-    return 0;
-}
-
-static int selected(const opts *o, const char *name) {
-    if (o->n_only == 0) return 1;
-    for (size_t i = 0; i < o->n_only; i++)
-        if (strcmp(o->only[i], name) == 0) return 1;
     return 0;
 }
 
@@ -426,7 +423,7 @@ int nnbb_train_main(int argc, char **argv) {
                       make("w2-fashion", s2, 4, 128, o.rows, 1),
                       make("w3-wide", s3, 4, 256, o.rows, 1)};
     for (size_t k = 0; k < 3; k++) {
-        if (!selected(&o, ws[k].name)) continue;
+        if (!nnbb_wanted(o.only, o.n_only, ws[k].name)) continue;
         for (size_t t = 0; t < o.n_threads; t++) {
             result r = measure(&ws[k], o.threads[t], &o);
             report(&ws[k], o.threads[t], &r, &o);

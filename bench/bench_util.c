@@ -67,3 +67,10 @@ void nnbb_print_machine(FILE *f) {
     strftime(date, sizeof date, "%Y-%m-%d %H:%M", localtime(&now));
     fprintf(f, "# %s, %s\n", model, date);
 }
+
+int nnbb_wanted(const char *const *list, size_t n, const char *name) {
+    if (n == 0) return 1;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], name) == 0) return 1;
+    return 0;
+}

@@ -27,6 +27,10 @@ double nnbb_seconds_per_call(const nnbb_job *job, double min_seconds);
 /* Median of v[0..n) (n > 0); reorders v. */
 double nnbb_median(double *v, size_t n);
 
+/* Whether name is among list[0..n); an empty list takes every name (a --workload or --kernel
+ * filter). */
+int nnbb_wanted(const char *const *list, size_t n, const char *name);
+
 /* Writes x as a JSON number, or null if it is not finite. */
 void nnbb_json_num(FILE *f, const char *key, double x, int last);
 

@@ -519,7 +519,7 @@ static nnb_status read_file(const char *func, const char *path, char **buf, size
     int fd = open(path, O_RDONLY);
     if (fd < 0) return nnbi_error(NNB_E_IO, func, "cannot open %s: %s", path, strerror(errno));
     struct stat sb;
-    size_t cap = 1 << 16;
+    size_t expect = 0;
     if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
         if ((uintmax_t)sb.st_size >= SIZE_MAX) {
             close(fd);
@@ -530,47 +530,14 @@ static nnb_status read_file(const char *func, const char *path, char **buf, size
             close(fd);
             return st;
         }
-        cap = (size_t)sb.st_size + 1;
+        expect = (size_t)sb.st_size;
     }
-    char *b = malloc(cap);
-    size_t n = 0;
-    if (!b) {
-        close(fd);
-        return nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read the file", path);
-    }
-    nnb_status st = NNB_OK;
-    for (;;) {
-        /* When the buffer is full (at the end of a regular file, or a file that grew, or not a
-         * regular file), one byte is read aside to learn whether the file goes on. */
-        char probe;
-        int full = n + 1 >= cap;
-        ssize_t got = read(fd, full ? &probe : b + n, full ? 1 : cap - 1 - n);
-        if (got < 0 && errno == EINTR) continue;
-        if (got < 0) {
-            st = nnbi_error(NNB_E_IO, func, "cannot read %s: %s", path, strerror(errno));
-            break;
-        }
-        if (got == 0) break;
-        if (full) {
-            void *grown = nnbi_grow(b, &cap, cap + 1, 1, cap);
-            if (!grown) {
-                st = nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read the file", path);
-                break;
-            }
-            b = grown;
-            b[n] = probe;
-        }
-        n += (size_t)got;
-    }
-    if (st != NNB_OK) {
-        free(b);
-        close(fd);
-        return st;
-    }
+    int rc = nnbi_read_fd(fd, expect, buf, len);
+    int e = errno;
     close(fd);
-    b[n] = '\0';
-    *buf = b;
-    *len = n;
+    if (rc > 0) return nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read the file", path);
+    if (rc < 0) return nnbi_error(NNB_E_IO, func, "cannot read %s: %s", path, strerror(e));
+    (*buf)[*len] = '\0';
     return NNB_OK;
 }
 

@@ -69,6 +69,13 @@ void nnbi_format_bytes(size_t bytes, char *buf, size_t len);
  * valid and *cap unchanged). */
 void *nnbi_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first);
 
+/* Reads fd to its end into a new buffer (*out, *len bytes) with one spare byte after them, for a
+ * terminator. `expect` is the size the caller knows of (a regular file's; 0 if unknown): the
+ * buffer starts at expect + 1 bytes and, once full, one byte is read aside to learn whether the
+ * file goes on, so a file of the expected size is read without growing the buffer. Returns 0; 1
+ * if memory ran out; -1 with errno set if a read failed. */
+int nnbi_read_fd(int fd, size_t expect, char **out, size_t *len);
+
 /* Duplicates a string (NULL on failure). */
 char *nnbi_strdup(const char *s);
 /* A NUL-terminated copy of the n bytes at s (NULL on failure). */

@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
@@ -156,6 +157,39 @@ void *nnbi_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first) 
     void *p = realloc(arr, c * elem);
     if (p) *cap = c;
     return p;
+}
+
+int nnbi_read_fd(int fd, size_t expect, char **out, size_t *len) {
+    *out = NULL;
+    size_t cap = expect ? expect + 1 : (size_t)1 << 16, n = 0;
+    char *b = expect < SIZE_MAX ? malloc(cap) : NULL;
+    if (!b) return 1;
+    for (;;) {
+        char probe;
+        int full = n + 1 >= cap;
+        ssize_t got = read(fd, full ? &probe : b + n, full ? 1 : cap - 1 - n);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) {
+            int e = errno;
+            free(b);
+            errno = e;
+            return -1;
+        }
+        if (got == 0) break;
+        if (full) {
+            void *grown = nnbi_grow(b, &cap, cap + 1, 1, cap);
+            if (!grown) {
+                free(b);
+                return 1;
+            }
+            b = grown;
+            b[n] = probe;
+        }
+        n += (size_t)got;
+    }
+    *out = b;
+    *len = n;
+    return 0;
 }
 
 char *nnbi_strdup(const char *s) { return nnbi_strndup(s, strlen(s)); }

@@ -37,7 +37,6 @@ typedef struct sink {
     size_t pos;         /* bytes in buf */
     size_t total;       /* bytes emitted */
     uLong crc;          /* CRC-32 of the bytes before buf + pos (BUFFER) or flushed (FILE) */
-    size_t crc_pos;     /* BUFFER: bytes already in crc */
     int fd;
     const nnbi_file_ops *ops;
     int err;            /* errno of a failed write (FILE) */
@@ -240,7 +239,7 @@ static nnb_status prepare(const nnb_net *net, const nnb_prep *prep, const nnb_me
     if (prep) {
         if (!prep->fitted)
             return nnbi_error(NNB_E_INVALID_ARG, func, "the preparation is not fitted");
-        size_t n_out = net->layers[net->n_layers - 1].n_out;
+        size_t n_out = nnb_net_n_outputs(net);
         if (prep->n_features != net->n_inputs)
             return nnbi_error(NNB_E_SHAPE, func,
                               "the preparation makes %zu features, the network has %zu inputs",
@@ -565,12 +564,12 @@ static nnb_status build_net(const loader *c, rd arch, rd parm, size_t n_params, 
         return bad(c, NNB_E_FORMAT, "section PARM holds %llu parameters, the layers have %zu",
                    (unsigned long long)np, n_params);
     if (left(&parm) / 8 < n_params) return short_section(c, &parm, "parameters");
-    if (left(&parm) > 8 * n_params && !c->lenient)
-        return bad(c, NNB_E_FORMAT, "section PARM has %zu bytes after its last field",
-                   left(&parm) - 8 * n_params);
+    rd tail = {parm.p + 8 * n_params, parm.end, parm.tag};
+    nnb_status st = r_end(c, &tail);
+    if (st != NNB_OK) return st;
     size_t ni = (size_t)r_u64(&arch), nl = (size_t)r_u64(&arch);
     nnb_net *net;
-    nnb_status st = nnb_net_create(&net, ni);
+    st = nnb_net_create(&net, ni);
     if (st != NNB_OK) return relay(c, st, "the network");
     for (size_t l = 0; l < nl && st == NNB_OK; l++) {
         size_t units = (size_t)r_u64(&arch);
@@ -678,7 +677,7 @@ static nnb_status read_prep(const loader *c, rd *r, const nnb_net *net, nnb_prep
     if (st == NNB_OK) st = r_end(c, r);
     if (st == NNB_OK) st = nnbi_prep_finish(p, c->who);
     if (st == NNB_OK) {
-        size_t n_out = net->layers[net->n_layers - 1].n_out;
+        size_t n_out = nnb_net_n_outputs(net);
         if (p->n_features != net->n_inputs || (p->n_targets && p->n_targets != n_out))
             st = bad(c, NNB_E_FORMAT,
                      "the preparation makes %zu features and %zu targets; the network has %zu "
@@ -875,46 +874,21 @@ static nnb_status read_file(const loader *c, const char *path, unsigned char **o
         close(fd);
         return bad(c, NNB_E_IO, "cannot read: %s", strerror(e));
     }
-    size_t cap = S_ISREG(sb.st_mode) && sb.st_size > 0 ? (size_t)sb.st_size : 4096, n = 0;
-    if (cap > nnbi_available_memory()) {
+    size_t expect = S_ISREG(sb.st_mode) ? (size_t)sb.st_size : 0;
+    if ((S_ISREG(sb.st_mode) && (uintmax_t)sb.st_size >= SIZE_MAX) ||
+        expect > nnbi_available_memory()) {
         close(fd);
         char sz[32];
-        nnbi_format_bytes(cap, sz, sizeof sz);
+        nnbi_format_bytes(expect, sz, sizeof sz);
         return bad(c, NNB_E_TOO_LARGE, "the file has %s, more than the memory available", sz);
     }
-    unsigned char *b = malloc(cap);
-    nnb_status st = NNB_OK;
-    for (;;) {
-        if (!b) {
-            st = bad(c, NNB_E_NOMEM, "no memory for %zu bytes", cap);
-            break;
-        }
-        if (n == cap) {
-            size_t grown = cap;
-            unsigned char *nb = nnbi_grow(b, &grown, cap + 1, 1, 4096);
-            if (!nb) {
-                st = bad(c, NNB_E_NOMEM, "no memory for %zu bytes", cap + 1);
-                break;
-            }
-            b = nb;
-            cap = grown;
-        }
-        ssize_t r = read(fd, b + n, cap - n);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            st = bad(c, NNB_E_IO, "cannot read: %s", strerror(errno));
-            break;
-        }
-        if (r == 0) break;
-        n += (size_t)r;
-    }
+    char *b;
+    int rc = nnbi_read_fd(fd, expect, &b, len);
+    e = errno;
     close(fd);
-    if (st != NNB_OK) {
-        free(b);
-        return st;
-    }
-    *out = b;
-    *len = n;
+    if (rc > 0) return bad(c, NNB_E_NOMEM, "no memory to read the file (%zu bytes)", expect);
+    if (rc < 0) return bad(c, NNB_E_IO, "cannot read: %s", strerror(e));
+    *out = (unsigned char *)b;
     return NNB_OK;
 }
 

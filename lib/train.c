@@ -498,7 +498,7 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
     }
     double stop_flag = o->epoch_fn && o->epoch_fn(net, epoch, train_loss, val_loss, train_acc,
                                                   val_acc, secs, sps, went_up, o->epoch_data);
-    if (o->shard_count > 1 && o->epoch_fn) { /* one worker's callback stops them all */
+    if (o->epoch_fn) { /* one worker's callback stops them all (a no-op for one worker) */
         st = allreduce(r, &stop_flag, 1);
         if (st != NNB_OK) return st;
     }

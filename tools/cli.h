@@ -111,7 +111,6 @@ void mat_free(mat *m);
 typedef struct data_flags {
     const char *csv, *idx;                        /* one of them */
     const char *target, *onehot, *standardize, *drop;
-    const char *task;                             /* auto, classification, regression */
 } data_flags;
 
 /* An IDX data set: "fashion-mnist[:DIR]" or "mnist:DIR". */
@@ -165,9 +164,16 @@ void model_close(model_info *mi);
  * whole CSV file). */
 int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, mat *y);
 
+/* The loss a network with this output layer trains with by default (ce for softmax, bce for a
+ * sigmoid classifier, else mse), and whether a loss fits the output layer (ce needs softmax, bce
+ * a sigmoid). */
+nnb_loss default_loss(nnb_activation out_act, int classification);
+int loss_fits(nnb_loss loss, nnb_activation out_act);
+
 /* The name of a loss ("ce", "bce", "mse", "sse") and back. */
 const char *loss_name(nnb_loss l);
 extern const char *const loss_names[];         /* indexed by nnb_loss, NULL-terminated */
+extern const char *const act_names[];          /* indexed by nnb_activation, NULL-terminated */
 
 /* Predicted class of each output row: argmax, or > 0.5 for one output. */
 size_t predicted_class(const double *row, size_t cols);

@@ -23,6 +23,8 @@ static int mat_alloc(mat *m, size_t rows, size_t cols) {
 }
 
 const char *const loss_names[] = {"sse", "mse", "bce", "ce", NULL};
+const char *const act_names[] = {"identity", "sigmoid", "tanh", "relu", "leaky-relu", "softmax",
+                                 NULL};
 
 const char *loss_name(nnb_loss l) {
     return (unsigned)l <= NNB_LOSS_CE ? loss_names[l] : "?";
@@ -365,14 +367,21 @@ int model_open(const char *path, model_info *mi) {
     int li = -1;
     for (int i = 0; ln && loss_names[i]; i++)
         if (strcmp(ln, loss_names[i]) == 0) li = i;
-    if (li == NNB_LOSS_CE && out_act != NNB_ACT_SOFTMAX) li = -1;
-    if (li == NNB_LOSS_BCE && out_act != NNB_ACT_SIGMOID) li = -1;
-    if (li < 0)
-        li = out_act == NNB_ACT_SOFTMAX                      ? NNB_LOSS_CE
-             : out_act == NNB_ACT_SIGMOID && mi->n_classes ? NNB_LOSS_BCE
-                                                             : NNB_LOSS_MSE;
+    if (li < 0 || !loss_fits((nnb_loss)li, out_act))
+        li = (int)default_loss(out_act, mi->n_classes > 0);
     mi->loss = (nnb_loss)li;
     return 1;
+}
+
+nnb_loss default_loss(nnb_activation out_act, int classification) {
+    return out_act == NNB_ACT_SOFTMAX                      ? NNB_LOSS_CE
+           : out_act == NNB_ACT_SIGMOID && classification ? NNB_LOSS_BCE
+                                                            : NNB_LOSS_MSE;
+}
+
+int loss_fits(nnb_loss loss, nnb_activation out_act) {
+    return !(loss == NNB_LOSS_CE && out_act != NNB_ACT_SOFTMAX) &&
+           !(loss == NNB_LOSS_BCE && out_act != NNB_ACT_SIGMOID);
 }
 
 int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, mat *y) {

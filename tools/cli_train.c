@@ -100,8 +100,6 @@ static const int resumable[] = {O_TEST,  O_VAL,       O_SEED,      O_LOSS,
 static const int fixed_on_resume[] = {O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP, O_TASK, O_TEST,
                                       O_VAL, O_SEED, O_LAYERS, O_ACTIVATION, O_OUTPUT, O_INIT};
 
-static const char *const act_names[] = {"identity", "sigmoid", "tanh", "relu", "leaky-relu",
-                                        "softmax", NULL};
 static const char *const init_names[] = {"normal", "xavier", "he", "orthogonal", NULL};
 static const char *const opt_kinds[] = {"sgd", "momentum", "nesterov", "adam", "adamw",
                                         "rmsprop", "lm", NULL};
@@ -286,16 +284,14 @@ static int read_csv(const char *path, const strlist *text, const strlist *drop, 
     return st == NNB_OK ? 1 : (fail_nnb(), 0);
 }
 
-/* The target is a class label: text, or few whole numbers. */
-static int looks_like_classes(const nnb_table *t, size_t col, size_t n_distinct) {
+/* The target is a class label: text, or few whole numbers. `values` is the numeric column's
+ * values (class_strata()'s), n_distinct how many differ. */
+static int looks_like_classes(const nnb_table *t, size_t col, const double *values,
+                              size_t n_distinct) {
     if (nnb_table_col_is_text(t, col)) return 1;
     size_t n = nnb_table_n_rows(t);
-    double *v = malloc((n ? n : 1) * sizeof *v);
-    if (!v) return 0;
-    nnb_table_get_column(t, col, v, n);
     int whole = 1;
-    for (size_t i = 0; i < n && whole; i++) whole = v[i] == floor(v[i]);
-    free(v);
+    for (size_t i = 0; i < n && whole; i++) whole = values[i] == floor(values[i]);
     return whole && n_distinct <= 20;
 }
 
@@ -394,8 +390,8 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     nnb_table_find_col(t, targets.s[0], &tcol);
     if (targets.n == 1 && !class_strata(t, targets.s[0], &strata, &n_distinct)) goto done;
     if (s->task < 0)
-        s->task = targets.n == 1 && (looks_like_classes(t, tcol, n_distinct) || s->loss == NNB_LOSS_CE ||
-                                     s->output == NNB_ACT_SOFTMAX)
+        s->task = targets.n == 1 && (looks_like_classes(t, tcol, strata, n_distinct) ||
+                                     s->loss == NNB_LOSS_CE || s->output == NNB_ACT_SOFTMAX)
                       ? 0
                       : 1;
     if (s->task == 1 && targets.n == 1 && nnb_table_col_is_text(t, tcol)) {
@@ -857,8 +853,7 @@ int run_train(int argc, char **argv) {
     memset(&d, 0, sizeof d);
     nnb_net *net = NULL;
     nnb_meta *meta = NULL;
-    data_flags df = {v[O_CSV], v[O_IDX], v[O_TARGET], v[O_ONEHOT], v[O_STANDARDIZE], v[O_DROP],
-                     v[O_TASK]};
+    data_flags df = {v[O_CSV], v[O_IDX], v[O_TARGET], v[O_ONEHOT], v[O_STANDARDIZE], v[O_DROP]};
     int status = EXIT_FAIL;
     idx_spec spec;
     if (resume) {
@@ -868,11 +863,11 @@ int run_train(int argc, char **argv) {
             return fail("%s has no data preparation; nnblas train cannot resume it",
                         v[O_RESUME]);
         }
-        char keys[sizeof resumable / sizeof resumable[0]][32];
         for (size_t i = 0; i < sizeof resumable / sizeof resumable[0]; i++) {
             int k = resumable[i];
-            snprintf(keys[i], sizeof keys[i], "train.%s", opt_names[k] + 2);
-            if (!v[k]) v[k] = nnb_meta_get(mi.meta, keys[i]);
+            char key[32];
+            snprintf(key, sizeof key, "train.%s", opt_names[k] + 2);
+            if (!v[k]) v[k] = nnb_meta_get(mi.meta, key);
         }
         a.status = 0;
         if (!parse_settings(&a, v, &s)) {
@@ -931,13 +926,8 @@ int run_train(int argc, char **argv) {
     if (!resume && !build_net(&s, &d, &net)) goto done;
     nnb_activation out_act;
     nnb_net_layer_info(net, nnb_net_n_layers(net) - 1, NULL, NULL, &out_act, NULL, NULL, NULL);
-    if (s.loss < 0)
-        s.loss = resume ? (int)mi.loss
-                 : out_act == NNB_ACT_SOFTMAX                        ? NNB_LOSS_CE
-                 : out_act == NNB_ACT_SIGMOID && d.classification ? NNB_LOSS_BCE
-                                                                     : NNB_LOSS_MSE;
-    if ((s.loss == NNB_LOSS_CE && out_act != NNB_ACT_SOFTMAX) ||
-        (s.loss == NNB_LOSS_BCE && out_act != NNB_ACT_SIGMOID)) {
+    if (s.loss < 0) s.loss = (int)(resume ? mi.loss : default_loss(out_act, d.classification));
+    if (!loss_fits((nnb_loss)s.loss, out_act)) {
         status = usage_error(&cmd_train, "--loss %s needs a %s output layer", loss_name(s.loss),
                              s.loss == NNB_LOSS_CE ? "softmax" : "sigmoid");
         goto done;

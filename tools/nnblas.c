@@ -80,9 +80,6 @@ const command cmd_info = {
     "  --help          this text\n",
 };
 
-static const char *const act_text[] = {"identity", "sigmoid", "tanh", "relu", "leaky-relu",
-                                       "softmax"};
-
 /* Parses `--model FILE`, data flags and the given extra flags of eval, predict and info. */
 typedef struct common {
     const char *model, *csv, *idx, *out;
@@ -132,7 +129,7 @@ static int parse_subcommand(int argc, char **argv, const command *cmd, common *c
 /* Loads the model and reads the data the flags name, prepared (and y, the targets, if want_y). */
 static int open_with_data(const common *c, int want_y, model_info *mi, mat *x, mat *y) {
     if (!model_open(c->model, mi)) return 0;
-    data_flags df = {c->csv, c->idx, NULL, NULL, NULL, NULL, NULL};
+    data_flags df = {c->csv, c->idx, NULL, NULL, NULL, NULL};
     if (model_data(mi, &df, want_y, x, y)) return 1;
     model_close(mi);
     return 0;
@@ -171,7 +168,7 @@ int run_eval(int argc, char **argv) {
         goto done;
     }
     if (nnb_net_evaluate(mi.net, x.v, rows, x.cols, y.v, y.cols, mi.loss, NNB_REDUCTION_MEAN,
-                         &loss, &acc) != NNB_OK ||
+                         &loss, NULL) != NNB_OK ||
         nnb_net_predict(mi.net, x.v, rows, x.cols, yhat, rows * n_out) != NNB_OK) {
         fail_nnb();
         goto done;
@@ -205,7 +202,7 @@ int run_eval(int argc, char **argv) {
         printf("{\"rows\":%zu,\"loss\":", rows);
         json_num(stdout, loss);
         printf(",\"loss_function\":\"%s\",\"accuracy\":", loss_name(mi.loss));
-        json_num(stdout, K ? acc : NAN);
+        json_num(stdout, acc); /* NaN (null) for regression */
         if (K) {
             fputs(",\"classes\":[", stdout);
             for (size_t k = 0; k < K; k++) {
@@ -433,7 +430,7 @@ int run_info(int argc, char **argv) {
             int bias;
             nnb_net_layer_info(net, l, &n_in, &n_out, &act, &bias, NULL, NULL);
             printf("  layer %zu: %zu -> %zu %s, %s (%zu parameters)\n", l + 1, n_in, n_out,
-                   act_text[act], bias ? "bias" : "no bias", n_out * n_in + (bias ? n_out : 0));
+                   act_names[act], bias ? "bias" : "no bias", n_out * n_in + (bias ? n_out : 0));
         }
         if (prep)
             print_prep(prep);

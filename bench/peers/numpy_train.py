@@ -15,7 +15,7 @@ def main():
     args = parse_args("numpy")
     rng = np.random.default_rng(1)
 
-    def train_epoch(name, sizes, x, y, batch, state):
+    def train_epoch(sizes, x, y, batch, state):
         if state is None:
             ws = [rng.standard_normal((b, a)) / np.sqrt(a) for a, b in zip(sizes[:-1], sizes[1:])]
             bs = [np.zeros(b) for b in sizes[1:]]
@@ -24,11 +24,8 @@ def main():
         n, lr, L = x.shape[0], 0.01, len(ws)
         perm = rng.permutation(n) if batch < n else None
         for i in range(0, n, batch):
-            if perm is None:
-                xb, yb = x[i:i + batch], y[i:i + batch]
-            else:
-                idx = perm[i:i + batch]
-                xb, yb = x[idx], y[idx]
+            idx = slice(i, i + batch) if perm is None else perm[i:i + batch]
+            xb, yb = x[idx], y[idx]
             acts = [xb]
             for l in range(L):
                 z = acts[-1] @ ws[l].T + bs[l]

@@ -24,7 +24,7 @@ def main():
     system = "torch-" + ("float32" if args.float32 else "float64")
     gen = torch.Generator().manual_seed(1)
 
-    def train_epoch(name, sizes, x, y, batch, state):
+    def train_epoch(sizes, x, y, batch, state):
         if state is None:
             layers = []
             for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
@@ -45,11 +45,8 @@ def main():
         n = xt.shape[0]
         perm = torch.randperm(n, generator=gen) if batch < n else None
         for i in range(0, n, batch):
-            if perm is None:
-                xb, yb = xt[i:i + batch], yt[i:i + batch]
-            else:
-                idx = perm[i:i + batch]
-                xb, yb = xt[idx], yt[idx]
+            idx = slice(i, i + batch) if perm is None else perm[i:i + batch]
+            xb, yb = xt[idx], yt[idx]
             opt.zero_grad(set_to_none=True)
             loss = loss_fn(model(xb), yb)
             loss.backward()

@@ -94,8 +94,7 @@ VINLINE vd vlookup16(const double *tab, vd ks) {
 typedef struct {
     vd a, b;
 } vpow2;
-VINLINE vpow2 vpow2_make(vd ks, vd k) {
-    (void)ks;
+VINLINE vpow2 vpow2_make(vd k) {
     __m128i m = _mm256_cvtpd_epi32(_mm256_floor_pd(k));
     __m128i m1 = _mm_srai_epi32(m, 1), m2 = _mm_sub_epi32(m, m1); /* each >= -542 */
     __m128i bias = _mm_set1_epi32(1023);

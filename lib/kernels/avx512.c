@@ -73,13 +73,9 @@ VINLINE vd vlookup16(const double *tab, vd ks) {
     return _mm512_permutex2var_pd(_mm512_loadu_pd(tab), i, _mm512_loadu_pd(tab + 8));
 }
 
-/* Scaling by 2^floor(k): VSCALEFPD rounds once, also into the subnormal range and to 0. (ks, the
- * shifted form of k that the AVX2 version decodes, is not needed here.) */
+/* Scaling by 2^floor(k): VSCALEFPD rounds once, also into the subnormal range and to 0. */
 typedef vd vpow2;
-VINLINE vpow2 vpow2_make(vd ks, vd k) {
-    (void)ks;
-    return k;
-}
+VINLINE vpow2 vpow2_make(vd k) { return k; }
 VINLINE vd vpow2_mul(vd v, vpow2 p) { return _mm512_scalef_pd(v, p); }
 
 #include "vec_kernels.h"

@@ -127,11 +127,11 @@ typedef struct report {
  * and the values that must be equal on every rank; all return the same verdict. NNB_OK when every
  * rank is fine and the values agree. Otherwise: the rank that failed returns its own status and
  * message, the others that rank's status with a message naming it; a disagreement is NNB_E_SHAPE
- * with `names[i]` and the range of values. *mpi_broken is set when an MPI call failed here (the
- * verdict is then local).
+ * with `names[i]` and the range of values, and *differ (if not NULL) is set. *mpi_broken is set
+ * when an MPI call failed here (the verdict is then local).
  */
 static nnb_status agree(const group *g, nnb_status st, const int64_t *vals, const char *const *names,
-                        size_t n_vals, const char *func, int *mpi_broken) {
+                        size_t n_vals, const char *func, int *mpi_broken, int *differ) {
     enum { MAXV = 16 };
     int64_t v[1 + 2 * MAXV];
     if (n_vals > MAXV) n_vals = MAXV;
@@ -162,11 +162,13 @@ static nnb_status agree(const group *g, nnb_status st, const int64_t *vals, cons
                     r.msg);
     }
     for (size_t i = 0; i < n_vals; i++)
-        if (v[1 + 2 * i] != -v[2 + 2 * i])
+        if (v[1 + 2 * i] != -v[2 + 2 * i]) {
+            if (differ) *differ = 1;
             return fail(NNB_E_SHAPE,
                         "%s: the ranks disagree on %s (from %lld to %lld); it must be the "
                         "same on every rank",
                         func, names[i], (long long)-v[2 + 2 * i], (long long)v[1 + 2 * i]);
+        }
     return NNB_OK;
 }
 
@@ -223,7 +225,7 @@ static nnb_status bcast_net(const group *g, nnb_net *net, int root, nnb_status s
     for (size_t i = 0; i < n_extra && nv < NV + 4; i++, nv++)
         vals[nv] = extra[i], names[nv] = extra_names[i];
     /* a failed rank's values are 0 and would look like a disagreement: its error comes first */
-    st = agree(g, st, vals, names, nv, func, mpi_broken);
+    st = agree(g, st, vals, names, nv, func, mpi_broken, NULL);
     if (st != NNB_OK) {
         free(state);
         return st;
@@ -253,7 +255,7 @@ NNB_API nnb_status nnb_mpi_bcast_net(MPI_Comm comm, nnb_net *net, int root) {
     const int64_t r = root;
     static const char *const names[1] = {"the root"};
     st = bcast_net(&g, net, root, NNB_OK, &r, names, 1, func, &agreed, &broken);
-    if (agreed && !broken) st = agree(&g, st, NULL, NULL, 0, func, &broken); /* restoring it */
+    if (agreed && !broken) st = agree(&g, st, NULL, NULL, 0, func, &broken, NULL); /* restoring it */
     group_close(&g);
     return st;
 }
@@ -362,24 +364,15 @@ NNB_API nnb_status nnb_mpi_train(MPI_Comm comm, nnb_net *net, const nnb_train_op
         nnb_status own = c.peer_left ? NNB_OK : st;
         int64_t left_early = c.peer_left;
         static const char *const names[1] = {"whether they stopped early"};
-        nnb_status verdict = agree(&g, own, &left_early, names, 1, func, &broken);
-        if (broken || own != NNB_OK || verdict != NNB_OK) {
-            if (verdict == NNB_E_SHAPE && !broken && own == NNB_OK) /* some stopped early */
-                verdict = fail(NNB_E_COMM,
-                               "%s: the ranks ran different numbers of training steps "
-                               "(different options, e.g. epochs or callbacks, on different "
-                               "ranks?)",
-                               func);
-            st = verdict;
-        } else if (c.peer_left) {
-            /* every rank stopped early without an error: the step counts differed */
-            st = fail(NNB_E_COMM,
-                      "%s: the ranks ran different numbers of training steps (different "
-                      "options, e.g. epochs or callbacks, on different ranks?)",
-                      func);
-        } else {
-            st = NNB_OK;
-        }
+        int differ = 0;
+        nnb_status verdict = agree(&g, own, &left_early, names, 1, func, &broken, &differ);
+        /* without an error anywhere, a rank that stopped early means the step counts differed */
+        if (!broken && (differ || (verdict == NNB_OK && c.peer_left)))
+            verdict = fail(NNB_E_COMM,
+                           "%s: the ranks ran different numbers of training steps (different "
+                           "options, e.g. epochs or callbacks, on different ranks?)",
+                           func);
+        st = verdict;
     }
     group_close(&g);
     return st;

@@ -677,14 +677,14 @@ class Net(Handle):
         prep, meta = self._model_args(prep, metadata)
         with self._guard.read("Net.save"), meta:
             check(lib.nnb_model_save(fspath(path), self._handle,
-                                     None if prep is None else prep._handle, meta.h,
+                                     None if prep is None else prep._handle, meta._handle,
                                      1 if train_state else 0))
 
     def to_bytes(self, prep=None, metadata=None, train_state=False):
         """The bytes save() would write, as a bytes object."""
         prep, meta = self._model_args(prep, metadata)
         with self._guard.read("Net.to_bytes"), meta:
-            args = (self._handle, None if prep is None else prep._handle, meta.h,
+            args = (self._handle, None if prep is None else prep._handle, meta._handle,
                     1 if train_state else 0)
             # a first call with no room validates everything and tells the size needed
             buf, written = ctypes.create_string_buffer(1), c_size_t()
@@ -752,10 +752,6 @@ class _Meta(Handle):
         except BaseException:
             self.close()
             raise
-
-    @property
-    def h(self):
-        return self._handle
 
     def to_dict(self):
         return {text(lib.nnb_meta_key(self._h, i)): text(lib.nnb_meta_value(self._h, i))
