@@ -558,6 +558,44 @@ typedef int (*nnb_allreduce_fn)(double *data, size_t n, void *user_data);
 NNB_API nnb_status nnb_train_opts_set_allreduce(nnb_train_opts *opts, nnb_allreduce_fn fn,
                                                 void *user_data);
 
+/**
+ * @brief The overlap hook of data-parallel training: "this piece of the gradient is final".
+ *
+ * Called by the backward pass of every mini-batch while it still runs, so that a transport can
+ * start summing the gradient (a non-blocking all-reduce) while the rest of the gradient is
+ * computed. The pieces come last layer first: descending offsets, each piece ending where the
+ * previous one began, together covering grad[0 .. n_params) exactly once per mini-batch, in the
+ * same order and sizes on every worker (a worker whose share of a batch is empty announces zeros
+ * in the same pieces). The values of a piece do not change until the all-reduce function is called
+ * after the backward pass, with the whole buffer as without the hook; it must then return with all
+ * of it summed (completing what the hook started, and summing the values after n_params).
+ * @param grad the gradient buffer (the same pointer the all-reduce function then receives)
+ * @param offset the index of the piece's first value
+ * @param n the piece's length in values
+ * @param user_data the pointer given to nnb_train_opts_set_grad_ready()
+ * @return 0, or non-zero when it failed: nnb_train() then returns NNB_E_COMM.
+ * Since 0.2 (experimental, like the rest of the data-parallel hooks).
+ */
+typedef int (*nnb_grad_ready_fn)(double *grad, size_t offset, size_t n, void *user_data);
+
+/**
+ * @brief Sets the overlap hook of data-parallel training (see nnb_grad_ready_fn).
+ *
+ * Used only with a shard count above 1 and an all-reduce function; NULL (the default) keeps the
+ * synchronous path, where the all-reduce function is the only call per mini-batch (for transports
+ * that cannot overlap). With a hook the plain-SGD fused update is not used.
+ * @param opts the options
+ * @param fn the hook, or NULL to turn it off
+ * @param piece_values the largest piece in values: a layer's weight gradient is computed in blocks
+ *        of whole rows of at most this many values (at least one row), each announced as soon as it
+ *        is computed; 0 announces whole layers
+ * @param user_data passed to fn
+ * @return NNB_OK, or NNB_E_NULL (opts NULL).
+ * Since 0.2 (experimental).
+ */
+NNB_API nnb_status nnb_train_opts_set_grad_ready(nnb_train_opts *opts, nnb_grad_ready_fn fn,
+                                                 size_t piece_values, void *user_data);
+
 /** Per-epoch record of training runs (like Keras's History). */
 typedef struct nnb_history nnb_history;
 
