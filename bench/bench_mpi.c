@@ -82,7 +82,7 @@ static int usage(FILE *f) {
                 "  --overlap   sync (one MPI_Allreduce after the backward pass, the default),\n"
                 "              test or thread (bucketed MPI_Iallreduce during the backward pass,\n"
                 "              advanced by MPI_Test between pieces or by a progress thread)\n"
-                "  --bucket    the bucket size in bytes of float64 gradient (default 2 MiB)\n"
+                "  --bucket    the bucket size in bytes of float64 gradient (default 512 KiB)\n"
                 "  --wire      f64 (default) or f32 (the float32 wire format)\n"
                 "  --quick     2048 rows, 1 timed epoch, no warm-up (a smoke run)\n"
                 "  --json      one JSON object per workload instead of the table\n");
@@ -320,7 +320,7 @@ int nnbb_mpi_main(int argc, char **argv) {
                    "\"bytes_per_step\":%.0f,\"overlap\":\"%s\",\"bucket_bytes\":%zu,"
                    "\"wire\":\"%s\",\"layers\":[%d,%zu,%zu,%d],\"corename\":\"%s\", ",
                    nnb_kernel_isa(), threads, size, w->name, r.params, w->batch, o.rows, r.steps,
-                   bytes, overlap_names[o.overlap], o.bucket ? o.bucket : (size_t)2 << 20,
+                   bytes, overlap_names[o.overlap], o.bucket ? o.bucket : (size_t)512 << 10,
                    o.wire == NNB_MPI_WIRE_FLOAT32 ? "f32" : "f64", NI, w->hidden[0], w->hidden[1],
                    NO, openblas_get_corename());
             nnbb_json_num(stdout, "step_s", r.epoch_s / (double)r.steps, 0);

@@ -109,7 +109,7 @@ typedef enum nnb_mpi_wire {
 typedef struct nnb_mpi_opts nnb_mpi_opts;
 
 /**
- * @brief Creates options with the defaults: NNB_MPI_SYNC, 2 MiB buckets, NNB_MPI_WIRE_NATIVE.
+ * @brief Creates options with the defaults: NNB_MPI_SYNC, 512 KiB buckets, NNB_MPI_WIRE_NATIVE.
  * @param out receives the handle (free with nnb_mpi_opts_free())
  * @return NNB_OK, NNB_E_NULL (out NULL) or NNB_E_NOMEM.
  * Since 0.2.
@@ -133,7 +133,7 @@ NNB_API void nnb_mpi_opts_free(nnb_mpi_opts *opts);
  * same mode (synchronous or overlapped) and bucket size (else NNB_E_SHAPE at the call).
  * @param opts the options
  * @param mode NNB_MPI_SYNC, NNB_MPI_OVERLAP_TEST or NNB_MPI_OVERLAP_THREAD
- * @param bucket_bytes the bucket size in bytes, 8 to 2^40; 0 for the default (2 MiB)
+ * @param bucket_bytes the bucket size in bytes, 8 to 2^40; 0 for the default (512 KiB)
  * @return NNB_OK, NNB_E_NULL, or NNB_E_INVALID_ARG (unknown mode, size out of range).
  * Since 0.2.
  */

@@ -271,7 +271,7 @@ struct nnb_mpi_opts {
     nnb_mpi_wire wire;
 };
 
-enum { DEFAULT_BUCKET = 2 << 20, DEFAULT_POLL_US = 50 };
+enum { DEFAULT_BUCKET = 512 << 10, DEFAULT_POLL_US = 50 };
 
 typedef struct ctx {
     const group *g;
