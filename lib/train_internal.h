@@ -101,7 +101,8 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
 /* Levenberg-Marquardt (lm.c): the loop for NNB_OPT_LM, after nnb_train's setup. */
 nnb_status nnbi_train_lm(nnbi_run *r);
 
-/* Largest LM problem: parameters and rows x outputs x parameters (README, "Levenberg-Marquardt"). */
+/* Largest LM problem: parameters and rows x outputs x parameters (docs/guide.md,
+ * "Levenberg-Marquardt"). */
 #define NNBI_LM_MAX_PARAMS ((size_t)4096)
 #define NNBI_LM_MAX_JACOBIAN ((size_t)1 << 24)
 
