@@ -967,6 +967,18 @@ NNB_API void nnb_csv_options_free(nnb_csv_options *opts);
 NNB_API nnb_status nnb_csv_options_set_delimiter(nnb_csv_options *opts, char delimiter);
 
 /**
+ * @brief Guesses a CSV file's field delimiter from its header row: the one of ',', ';', '\t' and
+ *        '|' that occurs most often in the first line outside quotes (a UTF-8 byte-order mark
+ *        and blank lines before it are skipped; ties go to that order), or ',' when none does.
+ *        For nnb_csv_options_set_delimiter(). Reads at most the first 1 MiB of the file.
+ * @param path the file.
+ * @param delimiter receives the delimiter.
+ * @return NNB_OK; NNB_E_NULL (path or delimiter); NNB_E_IO (cannot open or read: the message
+ *         has strerror). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_csv_detect_delimiter(const char *path, char *delimiter);
+
+/**
  * Reads the column called `name` as text instead of numbers: for a category to one-hot encode or
  * a class label. An empty cell (or NA, N/A, NaN, null) is still a missing value there.
  * Naming a column the file lacks is an error at read time. The name is copied.

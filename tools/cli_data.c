@@ -109,7 +109,40 @@ int permute_rows(mat *x, const size_t *order) {
 
 /* ---- CSV ------------------------------------------------------------------------------------- */
 
-int csv_header(const char *path, strlist *names) {
+int delimiter_valid(const char *s, char *delim) {
+    if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 || strcmp(s, "\t") == 0)
+        return *delim = '\t', 1;
+    if (strcmp(s, "comma") == 0) return *delim = ',', 1;
+    if (strcmp(s, "semicolon") == 0) return *delim = ';', 1;
+    if (strlen(s) == 1 && s[0] != '"' && s[0] != '\r' && s[0] != '\n') return *delim = s[0], 1;
+    return 0;
+}
+
+int csv_delimiter(const data_flags *df, char *delim) {
+    if (df->delimiter) {
+        if (!delimiter_valid(df->delimiter, delim))
+            return fail("--delimiter: '%s' is not one character, tab, comma or semicolon",
+                        df->delimiter), 0;
+        return 1;
+    }
+    if (nnb_csv_detect_delimiter(df->csv, delim) != NNB_OK) return fail_nnb(), 0;
+    return 1;
+}
+
+int fail_csv(const data_flags *df) {
+    const char *m = nnb_last_error();
+    int fixable = strstr(m, "missing") || strstr(m, "expected a number");
+    if (!fixable || df->drop_bad_rows) return fail_nnb(), 0;
+    return fail("%s (--drop-bad-rows leaves such rows out)", lib_message()), 0;
+}
+
+int unknown_arg(const command *cmd, const char *arg, const char *const *known, size_t n_known) {
+    const char *near = arg[0] == '-' ? nnb_nearest_name(arg, known, n_known) : NULL;
+    return usage_error(cmd, "unknown %s '%s'%s%s%s", arg[0] == '-' ? "option" : "argument", arg,
+                       near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+}
+
+int csv_header(const char *path, char delim, strlist *names) {
     names->n = 0;
     names->s = NULL;
     FILE *f = fopen(path, "rb");
@@ -148,7 +181,7 @@ int csv_header(const char *path, strlist *names) {
             quoted = 1;
             at_start = 0;
             continue;
-        } else if (c == ',') {
+        } else if (c == delim) {
             end_field = 1;
         } else if (c == '\r' || c == '\n') {
             end_field = end_record = 1;
@@ -205,13 +238,17 @@ int csv_header(const char *path, strlist *names) {
     return ok;
 }
 
-int read_table_for_prep(const char *path, const nnb_prep *prep, int need_target,
+int read_table_for_prep(const data_flags *df, const nnb_prep *prep, int need_target,
                         nnb_table **out) {
     *out = NULL;
+    const char *path = df->csv;
     strlist header;
-    if (!csv_header(path, &header)) return 0;
+    char delim;
+    if (!csv_delimiter(df, &delim) || !csv_header(path, delim, &header)) return 0;
     nnb_csv_options *o;
-    int ok = nnb_csv_options_create(&o) == NNB_OK;
+    int ok = nnb_csv_options_create(&o) == NNB_OK &&
+             nnb_csv_options_set_delimiter(o, delim) == NNB_OK &&
+             nnb_csv_options_set_drop_bad_rows(o, df->drop_bad_rows) == NNB_OK;
     size_t used = 0;
     for (size_t j = 0; ok && j < header.n; j++) {
         size_t i, n = nnb_prep_n_columns(prep);
@@ -238,7 +275,7 @@ int read_table_for_prep(const char *path, const nnb_prep *prep, int need_target,
              nnb_prep_feature_name(prep, 0));
     } else if (nnb_csv_read(out, path, o) != NNB_OK) {
         ok = 0;
-        fail_nnb();
+        fail_csv(df);
     }
     nnb_csv_options_free(o);
     strlist_free(&header);
@@ -402,7 +439,7 @@ int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, m
     if (want_y && nnb_prep_n_targets(mi->prep) == 0)
         return fail("the model's preparation has no target column"), 0;
     nnb_table *t;
-    if (!read_table_for_prep(df->csv, mi->prep, want_y, &t)) return 0;
+    if (!read_table_for_prep(df, mi->prep, want_y, &t)) return 0;
     int ok = prep_rows(mi->prep, t, NULL, nnb_table_n_rows(t), x, want_y ? y : NULL);
     nnb_table_free(t);
     return ok;
