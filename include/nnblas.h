@@ -161,7 +161,8 @@ NNB_API const char *nnb_kernel_isa(void);
  * OpenBLAS users in it. n = 0 restores the default (OPENBLAS_NUM_THREADS, else one per core).
  * Call it between training runs, not concurrently with one. nnblas's own element-wise work is
  * single-threaded with a fixed order, but a different OpenBLAS thread count changes the last bits
- * of matrix products (README, "Determinism"): fix it along with the seed for reproducible runs.
+ * of matrix products (docs/guide.md, "Determinism"): fix it along with the seed for reproducible
+ * runs.
  * Returns NNB_E_INVALID_ARG for n < 0. Since 0.1.
  */
 NNB_API nnb_status nnb_set_num_threads(int n);
@@ -405,7 +406,8 @@ NNB_API nnb_status nnb_net_evaluate(const nnb_net *net, const double *x, size_t 
                                     nnb_reduction reduction, double *loss_out,
                                     double *accuracy_out);
 
-/** Optimisers. The update formulas are PyTorch's (torch.optim), stated in README "Training". */
+/** Optimisers. The update formulas are PyTorch's (torch.optim), stated in docs/guide.md,
+ * "Training". */
 typedef enum nnb_optimizer {
     NNB_OPT_SGD = 0,      /**< theta -= lr * g */
     NNB_OPT_MOMENTUM = 1, /**< v = mu v + g; theta -= lr v */
@@ -585,7 +587,7 @@ NNB_API nnb_status nnb_history_summary(const nnb_history *h, size_t *best_epoch,
  * history (may be NULL) gets one record per epoch appended.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (no layers; loss not allowed with the output
  *         layer; LM with a cross-entropy loss; a validation split that leaves no rows);
- *         NNB_E_SHAPE; NNB_E_TOO_LARGE (includes LM beyond its size limit, see README);
+ *         NNB_E_SHAPE; NNB_E_TOO_LARGE (includes LM beyond its size limit, see docs/guide.md);
  *         NNB_E_NOMEM; NNB_E_NONFINITE (checks on); NNB_E_CANCELLED (a callback stopped it; the
  *         weights are those after the last completed batch, or the best ones with restore_best).
  * Since 0.1.
@@ -671,6 +673,46 @@ typedef int (*nnb_allreduce_fn)(double *data, size_t n, void *user_data);
  */
 NNB_API nnb_status nnb_train_opts_set_allreduce(nnb_train_opts *opts, nnb_allreduce_fn fn,
                                                 void *user_data);
+
+/**
+ * @brief The overlap hook of data-parallel training: "this piece of the gradient is final"
+ * (NNB_EXPERIMENTAL).
+ *
+ * Called by the backward pass of every mini-batch while it still runs, so that a transport can
+ * start summing the gradient (a non-blocking all-reduce) while the rest of the gradient is
+ * computed. The pieces come last layer first: descending offsets, each piece ending where the
+ * previous one began, together covering grad[0 .. n_params) exactly once per mini-batch, in the
+ * same order and sizes on every worker (a worker whose share of a batch is empty announces zeros
+ * in the same pieces). The values of a piece do not change until the all-reduce function is called
+ * after the backward pass, with the whole buffer as without the hook; it must then return with all
+ * of it summed (completing what the hook started, and summing the values after n_params).
+ * @param grad the gradient buffer (the same pointer the all-reduce function then receives)
+ * @param offset the index of the piece's first value
+ * @param n the piece's length in values
+ * @param user_data the pointer given to nnb_train_opts_set_grad_ready()
+ * @return 0, or non-zero when it failed: nnb_train() then returns NNB_E_COMM.
+ * Since 0.2.
+ */
+typedef int (*nnb_grad_ready_fn)(double *grad, size_t offset, size_t n, void *user_data);
+
+/**
+ * @brief Sets the overlap hook of data-parallel training (NNB_EXPERIMENTAL; see
+ * nnb_grad_ready_fn).
+ *
+ * Used only with a shard count above 1 and an all-reduce function; NULL (the default) keeps the
+ * synchronous path, where the all-reduce function is the only call per mini-batch (for transports
+ * that cannot overlap). With a hook the plain-SGD fused update is not used.
+ * @param opts the options
+ * @param fn the hook, or NULL to turn it off
+ * @param piece_values the largest piece in values: a layer's weight gradient is computed in blocks
+ *        of whole rows of at most this many values (at least one row), each announced as soon as it
+ *        is computed; 0 announces whole layers
+ * @param user_data passed to fn
+ * @return NNB_OK, or NNB_E_NULL (opts NULL).
+ * Since 0.2.
+ */
+NNB_API nnb_status nnb_train_opts_set_grad_ready(nnb_train_opts *opts, nnb_grad_ready_fn fn,
+                                                 size_t piece_values, void *user_data);
 
 /**
  * @brief Sets this thread's last-error message and returns `status` (NNB_EXPERIMENTAL).
