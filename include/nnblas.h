@@ -878,7 +878,6 @@ NNB_API nnb_status nnb_train_opts_set_rmsprop(nnb_train_opts *opts, double rho, 
  */
 NNB_API nnb_status nnb_train_opts_set_weight_decay(nnb_train_opts *opts, double wd);
 /**
-<<<<<<< HEAD
  * @brief Gradient-norm clipping, as torch.nn.utils.clip_grad_norm_ defines it.
  *
  * Before every step the whole gradient g (every parameter, after the data-parallel sum, before
@@ -904,17 +903,6 @@ NNB_API nnb_status nnb_train_opts_set_clip_norm(nnb_train_opts *opts, double max
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (negative, NaN or infinite).
  */
 NNB_API nnb_status nnb_train_opts_set_clip_value(nnb_train_opts *opts, double clip_value);
-/** Inverted dropout with drop probability p in [0, 1) on every hidden layer (not the output), with
- *  masks drawn from the network's generator; prediction and evaluation never drop. Since 0.1. */
-=======
- * Gradient-norm clipping: when the Euclidean norm of the whole gradient exceeds max_norm, the
- * gradient is scaled down to it (torch.nn.utils.clip_grad_norm_). 0 = off. Since 0.1.
- * @param opts     the training options to change
- * @param max_norm the largest gradient norm, >= 0; 0 turns clipping off
- * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
- *         unchanged).
- */
-NNB_API nnb_status nnb_train_opts_set_clip_norm(nnb_train_opts *opts, double max_norm);
 /**
  * Inverted dropout with drop probability p in [0, 1) on every hidden layer (not the output), with
  * masks drawn from the network's generator; prediction and evaluation never drop. Since 0.1.
@@ -923,7 +911,6 @@ NNB_API nnb_status nnb_train_opts_set_clip_norm(nnb_train_opts *opts, double max
  * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
  *         unchanged).
  */
->>>>>>> main
 NNB_API nnb_status nnb_train_opts_set_dropout(nnb_train_opts *opts, double p);
 /**
  * Learning-rate schedule (see nnb_schedule for the parameters). Since 0.1.
