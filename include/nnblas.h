@@ -1325,9 +1325,10 @@ NNB_API void nnb_csv_options_free(nnb_csv_options *opts);
 NNB_API nnb_status nnb_csv_options_set_delimiter(nnb_csv_options *opts, char delimiter);
 
 /**
- * @brief Guesses a CSV file's field delimiter from its header row: the one of ',', ';', '\t' and
- *        '|' that occurs most often in the first line outside quotes (a UTF-8 byte-order mark
- *        and blank lines before it are skipped; ties go to that order), or ',' when none does.
+ * @brief Guesses a CSV file's field delimiter from its header row: the one of comma,
+ *        semicolon, tab and '|' that occurs most often in the first line outside quotes (a UTF-8
+ *        byte-order mark and blank lines before it are skipped; ties go to that order), or ','
+ *        when none does.
  *        For nnb_csv_options_set_delimiter(). Reads at most the first 1 MiB of the file.
  * @param path the file.
  * @param delimiter receives the delimiter.
