@@ -13,6 +13,8 @@ void nnbi_opt_init(nnbi_opt_state *opt) {
     opt->kind = -1;
     opt->last_loss = NAN;
     opt->lm_mu = 1e-3;
+    opt->sched.kind = -1;
+    opt->sched.mult = 1;
 }
 
 void nnbi_opt_free(nnbi_opt_state *opt) {
@@ -86,36 +88,90 @@ void nnbi_opt_step(nnb_net *net, const nnb_train_opts *opts, double lr) {
     }
 }
 
-double nnbi_schedule_lr(const nnb_train_opts *opts, uint64_t done, uint64_t end) {
-    double lr = opts->lr, e = (double)done;
-    switch (opts->schedule) {
-    case NNB_SCHED_STEP: return lr * pow(opts->sched2, floor(e / opts->sched1));
-    case NNB_SCHED_EXPONENTIAL: return lr * pow(opts->sched1, e);
-    case NNB_SCHED_COSINE: {
-        double T = opts->sched1 > 0 ? opts->sched1 : (double)end;
-        if (e > T) e = T;
-        return opts->sched2 + (lr - opts->sched2) * (1.0 + cos(3.14159265358979323846 * e / T)) / 2;
+/* ---- learning-rate schedules (docs/definitions.md, "Schedules") ----------------------------- */
+
+void nnbi_schedule_begin(nnb_net *net, const nnb_train_opts *o) {
+    nnbi_sched *s = &net->opt.sched;
+    double mult = o->schedule == NNB_SCHED_COSINE_RESTARTS ? o->sched_mult : 1.0;
+    if (s->kind == (int)o->schedule && s->lr == o->lr && s->p1 == o->sched1 &&
+        s->p2 == o->sched2 && s->mult == mult)
+        return; /* the same schedule: it goes on from where it is */
+    /* A state saved by 0.1 did not record its schedule, whose position was the epoch count. */
+    uint64_t start = s->kind == -2 ? 0 : net->opt.epoch;
+    s->kind = (int)o->schedule;
+    s->lr = o->lr;
+    s->p1 = o->sched1;
+    s->p2 = o->sched2;
+    s->mult = mult;
+    s->start = start;
+    s->horizon = o->schedule == NNB_SCHED_COSINE && o->sched1 == 0
+                     ? (double)(net->opt.epoch - start + o->epochs)
+                     : o->sched1;
+}
+
+/* Cosine annealing from lr (t = 0) to lr_min (t = T). */
+static double cosine(double lr, double lr_min, double t, double T) {
+    return lr_min + (lr - lr_min) * (1.0 + cos(3.14159265358979323846 * t / T)) / 2;
+}
+
+double nnbi_schedule_lr(const nnbi_sched *s, uint64_t epoch) {
+    double lr = s->lr, e = (double)(epoch - s->start);
+    switch (s->kind) {
+    case NNB_SCHED_STEP: return lr * pow(s->p2, floor(e / s->p1));
+    case NNB_SCHED_EXPONENTIAL: return lr * pow(s->p1, e);
+    case NNB_SCHED_COSINE: return cosine(lr, s->p2, e < s->horizon ? e : s->horizon, s->horizon);
+    case NNB_SCHED_COSINE_RESTARTS: { /* SGDR: period T_i = T_0 mult^i, restarting at lr */
+        double T = s->p1, t = e;
+        if (s->mult == 1) t = fmod(e, T);
+        else
+            while (t >= T) t -= T, T *= s->mult;
+        return cosine(lr, s->p2, t, T);
     }
     default: return lr;
     }
 }
 
 /* ---- the training state as bytes ------------------------------------------------------------
- * Layout (all little-endian): "NNBT" | u32 version (1) | i32 kind | u32 flags (bit 0: m, bit 1: v)
+ * Layout (all little-endian): "NNBT" | u32 version (2) | i32 kind | u32 flags (bit 0: m, bit 1: v)
  * | u64 n_params | u64 step | u64 epoch | f64 last_loss | f64 lm_mu | u64 rng[4]
- * | f64 m[n] if flag 0 | f64 v[n] if flag 1. */
+ * | f64 m[n] if flag 0 | f64 v[n] if flag 1
+ * | records (version 2): u32 tag | u32 length | length bytes, each; unknown tags are skipped.
+ * Tag 1, the learning-rate schedule (56 bytes): i32 kind | u32 0 | f64 lr | f64 p1 | f64 p2
+ * | f64 mult | u64 start | f64 horizon. Version 1 (nnblas 0.1) ends after the moments. */
 
 #define STATE_MAGIC "NNBT"
-#define STATE_VERSION 1u
+#define STATE_VERSION 2u
 #define STATE_HEADER (4 + 4 + 4 + 4 + 8 * 3 + 8 * 2 + 8 * 4)
+#define REC_HEADER 8
+#define REC_SCHEDULE 1u
+#define REC_SCHEDULE_LEN 56
 
 static int state_flags(const nnbi_opt_state *o) { return (o->m ? 1 : 0) | (o->v ? 2 : 0); }
+
+/* Bytes of the records: the schedule's, unless it is unknown (a 0.1 state). */
+static size_t records_size(const nnbi_opt_state *o) {
+    return o->sched.kind == -2 ? 0 : REC_HEADER + REC_SCHEDULE_LEN;
+}
 
 NNB_API size_t nnb_net_train_state_size(const nnb_net *net) {
     if (!net) return 0;
     int f = state_flags(&net->opt);
     size_t n = net->opt.n;
-    return STATE_HEADER + ((f & 1) ? 8 * n : 0) + ((f & 2) ? 8 * n : 0);
+    return STATE_HEADER + ((f & 1) ? 8 * n : 0) + ((f & 2) ? 8 * n : 0) + records_size(&net->opt);
+}
+
+static unsigned char *put_schedule(unsigned char *p, const nnbi_sched *s) {
+    nnbi_put_u32(p, REC_SCHEDULE);
+    nnbi_put_u32(p + 4, REC_SCHEDULE_LEN);
+    nnbi_put_u32(p + 8, (uint32_t)s->kind);
+    nnbi_put_u32(p + 12, 0);
+    nnbi_put_f64(p + 16, s->lr);
+    nnbi_put_f64(p + 24, s->p1);
+    nnbi_put_f64(p + 32, s->p2);
+    nnbi_put_f64(p + 40, s->mult);
+    nnbi_put_u64(p + 48, s->start);
+    nnbi_put_f64(p + 56, s->horizon);
+    return p + REC_HEADER + REC_SCHEDULE_LEN;
 }
 
 NNB_API nnb_status nnb_net_train_state_get(const nnb_net *net, void *buf, size_t len,
@@ -144,7 +200,55 @@ NNB_API nnb_status nnb_net_train_state_get(const nnb_net *net, void *buf, size_t
         if (!(f & (1 << b))) continue;
         for (size_t i = 0; i < o->n; i++, p += 8) nnbi_put_f64(p, a[i]);
     }
+    if (records_size(o)) put_schedule(p, &o->sched);
     if (written) *written = need;
+    return NNB_OK;
+}
+
+/* Reads and checks a schedule record's payload against the state's epoch count. */
+static nnb_status get_schedule(const unsigned char *q, uint64_t epoch, nnbi_sched *s) {
+    s->kind = (int)nnbi_get_u32(q);
+    s->lr = nnbi_get_f64(q + 8);
+    s->p1 = nnbi_get_f64(q + 16);
+    s->p2 = nnbi_get_f64(q + 24);
+    s->mult = nnbi_get_f64(q + 32);
+    s->start = nnbi_get_u64(q + 40);
+    s->horizon = nnbi_get_f64(q + 48);
+    int ok = s->kind >= -1 && s->kind <= NNB_SCHED_COSINE_RESTARTS && s->start <= epoch &&
+             isfinite(s->lr) && isfinite(s->p1) && isfinite(s->p2) && isfinite(s->mult) &&
+             isfinite(s->horizon) && s->mult >= 1;
+    if (ok && s->kind == NNB_SCHED_STEP) ok = s->p1 >= 1;
+    if (ok && s->kind == NNB_SCHED_COSINE) ok = s->horizon > 0;
+    if (ok && s->kind == NNB_SCHED_COSINE_RESTARTS) ok = s->p1 >= 1;
+    if (!ok)
+        return nnbi_error(NNB_E_FORMAT, "nnb_net_train_state_set",
+                          "damaged training state (schedule kind %d, start %llu of %llu epochs)",
+                          s->kind, (unsigned long long)s->start, (unsigned long long)epoch);
+    return NNB_OK;
+}
+
+/* The records after the moments (q .. q + len): the schedule into *s (kind -2 if absent). */
+static nnb_status get_records(const unsigned char *q, size_t len, uint64_t epoch, nnbi_sched *s) {
+    s->kind = -2;
+    s->mult = 1;
+    while (len > 0) {
+        if (len < REC_HEADER)
+            return nnbi_error(NNB_E_FORMAT, "nnb_net_train_state_set",
+                              "training state ends inside a record header");
+        uint32_t tag = nnbi_get_u32(q), rlen = nnbi_get_u32(q + 4);
+        if (rlen > len - REC_HEADER)
+            return nnbi_error(NNB_E_FORMAT, "nnb_net_train_state_set",
+                              "training state record %u of %u bytes overruns the state", tag, rlen);
+        if (tag == REC_SCHEDULE) {
+            if (rlen != REC_SCHEDULE_LEN)
+                return nnbi_error(NNB_E_FORMAT, "nnb_net_train_state_set",
+                                  "training state schedule record of %u bytes", rlen);
+            nnb_status st = get_schedule(q + REC_HEADER, epoch, s);
+            if (st != NNB_OK) return st;
+        }
+        q += REC_HEADER + rlen;
+        len -= REC_HEADER + rlen;
+    }
     return NNB_OK;
 }
 
@@ -170,16 +274,22 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
                           "the state is for %llu parameters, the network has %zu",
                           (unsigned long long)n, net->n_params);
     size_t nb = ((f & 1) ? 1 : 0) + ((f & 2) ? 1 : 0);
-    if ((len - STATE_HEADER) / 8 / (n ? n : 1) < nb || len != STATE_HEADER + nb * 8 * n)
-        return nnbi_error(NNB_E_FORMAT, __func__, "training state has %zu bytes, expected %llu",
-                          len, (unsigned long long)(STATE_HEADER + nb * 8 * n));
+    /* the moments fit (checked without overflow), and version 1 has nothing after them */
+    if ((len - STATE_HEADER) / 8 / (n ? n : 1) < nb || (version == 1 && len != STATE_HEADER + nb * 8 * n))
+        return nnbi_error(NNB_E_FORMAT, __func__, "training state has %zu bytes, expected %s%llu",
+                          len, version == 1 ? "" : "at least ",
+                          (unsigned long long)(STATE_HEADER + nb * 8 * n));
+    const unsigned char *q = p + STATE_HEADER, *end = q + nb * 8 * n;
+    nnbi_sched sched;
+    uint64_t epoch = nnbi_get_u64(p + 32);
+    nnb_status st = get_records(end, len - (size_t)(end - p), epoch, &sched);
+    if (st != NNB_OK) return st;
     double *m = (f & 1) ? malloc((n ? n : 1) * sizeof *m) : NULL;
     double *v = (f & 2) ? malloc((n ? n : 1) * sizeof *v) : NULL;
     if (((f & 1) && !m) || ((f & 2) && !v)) {
         free(m), free(v);
         return nnbi_error(NNB_E_NOMEM, __func__, "no memory for the optimiser state");
     }
-    const unsigned char *q = p + STATE_HEADER;
     for (int b = 0; b < 2; b++) {
         double *a = b ? v : m;
         if (!(f & (1u << b))) continue;
@@ -192,9 +302,10 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
     o->v = v;
     o->n = (m || v) ? n : 0;
     o->step = nnbi_get_u64(p + 24);
-    o->epoch = nnbi_get_u64(p + 32);
+    o->epoch = epoch;
     o->last_loss = nnbi_get_f64(p + 40);
     o->lm_mu = nnbi_get_f64(p + 48);
+    o->sched = sched;
     for (int i = 0; i < 4; i++) net->rng.s[i] = nnbi_get_u64(p + 56 + 8 * i);
     return NNB_OK;
 }

@@ -34,6 +34,7 @@ NNB_API nnb_status nnb_train_opts_create(nnb_train_opts **out) {
     o->beta1 = 0.9, o->beta2 = 0.999, o->adam_eps = 1e-8;
     o->rho = 0.99, o->rms_eps = 1e-8;
     o->schedule = NNB_SCHED_CONSTANT;
+    o->sched_mult = 1;
     o->restore_best = 1;
     o->shard_count = 1;
     return NNB_OK;
@@ -165,11 +166,24 @@ NNB_API nnb_status nnb_train_opts_set_schedule(nnb_train_opts *o, nnb_schedule s
         if (!isfinite(p1) || p1 < 0) BAD("period %g must be finite and >= 0", p1);
         if (!isfinite(p2) || p2 < 0) BAD("minimum learning rate %g must be finite and >= 0", p2);
         break;
+    case NNB_SCHED_COSINE_RESTARTS:
+        if (!isfinite(p1) || p1 < 1 || p1 != floor(p1) || p1 > 1e15)
+            BAD("first period %g must be a whole number >= 1", p1);
+        if (!isfinite(p2) || p2 < 0) BAD("minimum learning rate %g must be finite and >= 0", p2);
+        break;
     default: BAD("unknown schedule %d", (int)s);
     }
     o->schedule = s;
     o->sched1 = p1;
     o->sched2 = p2;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_restart_mult(nnb_train_opts *o, double t_mult) {
+    OPTS_CHECK(o);
+    if (!isfinite(t_mult) || t_mult < 1 || t_mult != floor(t_mult) || t_mult > 1e6)
+        BAD("period multiplier %g must be a whole number >= 1", t_mult);
+    o->sched_mult = t_mult;
     return NNB_OK;
 }
 
@@ -572,7 +586,7 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
     const int mean = o->reduction == NNB_REDUCTION_MEAN;
     for (size_t e = 0; e < o->epochs; e++) {
         double t0 = now();
-        double lr = nnbi_schedule_lr(o, net->opt.epoch, r->end_epoch);
+        double lr = nnbi_schedule_lr(&net->opt.sched, net->opt.epoch);
         uint64_t epoch = net->opt.epoch + 1;
         /* Each epoch shuffles the rows from their original order, so an epoch's batches depend
          * only on the generator's state, and resumed runs see the same batches. */
@@ -682,7 +696,6 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
     r.has_val = r.n_val > 0 || opts->val_x != NULL;
     /* accuracy is counted only where someone reads it (a history or the epoch callback) */
     r.acc = nnbi_has_accuracy(net) && (history || opts->epoch_fn);
-    r.end_epoch = net->opt.epoch + opts->epochs;
     int lm = opts->opt == NNB_OPT_LM;
     /* Mini-batch size; LM always works on the whole training set. */
     size_t B = lm || opts->batch == 0 || opts->batch > r.n_train ? r.n_train : opts->batch;
@@ -728,6 +741,7 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
     if (st == NNB_OK) st = nnbi_opt_prepare(net, opts, func);
     if (st == NNB_OK) st = nnbi_history_reserve(history, opts->epochs, func);
     if (st != NNB_OK) goto out;
+    nnbi_schedule_begin(net, opts);
 
     /* Dropout masks come from the network's generator, except with shards: each worker draws
      * different masks, and the shared generator must stay in step for the shuffles. */

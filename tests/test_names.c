@@ -29,7 +29,7 @@ OPS(init, NNB_INIT_ORTHOGONAL)
 OPS(loss, NNB_LOSS_CE)
 OPS(reduction, NNB_REDUCTION_MEAN)
 OPS(optimizer, NNB_OPT_LM)
-OPS(schedule, NNB_SCHED_COSINE)
+OPS(schedule, NNB_SCHED_COSINE_RESTARTS)
 OPS(history_field, NNB_HIST_SAMPLES_PER_S)
 OPS(target_kind, NNB_TARGET_INDEX)
 OPS(scale, NNB_SCALE_MINMAX)
@@ -79,6 +79,7 @@ static const expect_name canonical[] = {
     {&ops_schedule, "step", NNB_SCHED_STEP},
     {&ops_schedule, "exponential", NNB_SCHED_EXPONENTIAL},
     {&ops_schedule, "cosine", NNB_SCHED_COSINE},
+    {&ops_schedule, "cosine_restarts", NNB_SCHED_COSINE_RESTARTS},
     {&ops_history_field, "epoch", NNB_HIST_EPOCH},
     {&ops_history_field, "train_loss", NNB_HIST_TRAIN_LOSS},
     {&ops_history_field, "val_loss", NNB_HIST_VAL_LOSS},
@@ -145,6 +146,7 @@ static const expect_name aliases[] = {
     {&ops_schedule, "none", NNB_SCHED_CONSTANT},
     {&ops_schedule, "exp", NNB_SCHED_EXPONENTIAL},
     {&ops_schedule, "cos", NNB_SCHED_COSINE},
+    {&ops_schedule, "sgdr", NNB_SCHED_COSINE_RESTARTS},
     {&ops_history_field, "loss", NNB_HIST_TRAIN_LOSS},
     {&ops_history_field, "accuracy", NNB_HIST_TRAIN_ACC},
     {&ops_history_field, "train_accuracy", NNB_HIST_TRAIN_ACC},

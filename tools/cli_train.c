@@ -60,6 +60,9 @@ const command cmd_train = {
     "  --batch N             rows per mini-batch (default 32; 0 = the whole training part)\n"
     "  --reduction mean|sum  how a batch's losses combine (default mean)\n"
     "  --weight-decay X      L2 weight decay (decoupled for adamw; default 0)\n"
+    "  --clip-norm X         scale the gradient by X / (norm + 1e-6) when that is below 1, as\n"
+    "                        PyTorch's clip_grad_norm_ (default 0: off)\n"
+    "  --clip-value X        clamp each gradient component to [-X, X] first (default 0: off)\n"
     "  --patience N          stop after N epochs without a better validation loss (or training\n"
     "                        loss without --val) and keep the best weights (default 0: off)\n"
     "  --threads N           OpenBLAS threads (default: OpenBLAS's own choice)\n"
@@ -85,19 +88,21 @@ const command cmd_train = {
 enum {
     O_CSV, O_IDX, O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP, O_TASK, O_TEST, O_VAL, O_SEED,
     O_LAYERS, O_ACTIVATION, O_OUTPUT, O_LOSS, O_INIT, O_DROPOUT, O_OPTIMIZER, O_LR, O_EPOCHS,
-    O_BATCH, O_REDUCTION, O_WEIGHT_DECAY, O_PATIENCE, O_THREADS, O_SAVE, O_RESUME, N_OPT
+    O_BATCH, O_REDUCTION, O_WEIGHT_DECAY, O_PATIENCE, O_THREADS, O_SAVE, O_RESUME, O_CLIP_NORM,
+    O_CLIP_VALUE, N_OPT
 };
 
 static const char *const opt_names[N_OPT] = {
     "--csv", "--idx", "--target", "--one-hot", "--standardize", "--drop", "--task", "--test",
     "--val", "--seed", "--layers", "--activation", "--output", "--loss", "--init", "--dropout",
     "--optimizer", "--lr", "--epochs", "--batch", "--reduction", "--weight-decay", "--patience",
-    "--threads", "--save", "--resume"};
+    "--threads", "--save", "--resume", "--clip-norm", "--clip-value"};
 
 /* Settings a resumed run takes from the model's metadata when not given ("train.<name>"). */
 static const int resumable[] = {O_TEST,  O_VAL,       O_SEED,      O_LOSS,
                                 O_DROPOUT, O_OPTIMIZER, O_LR,     O_BATCH,
-                                O_REDUCTION, O_WEIGHT_DECAY, O_PATIENCE, O_THREADS};
+                                O_REDUCTION, O_WEIGHT_DECAY, O_PATIENCE, O_THREADS,
+                                O_CLIP_NORM, O_CLIP_VALUE};
 /* Options a resumed run cannot change: they shape the data, the split or the network. */
 static const int fixed_on_resume[] = {O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP, O_TASK, O_TEST,
                                       O_VAL, O_SEED, O_LAYERS, O_ACTIVATION, O_OUTPUT, O_INIT};
@@ -120,6 +125,7 @@ typedef struct settings {
     size_t epochs, batch, patience, threads;
     nnb_reduction red;
     double wd, val, test;
+    double clip_norm, clip_value;
     uint64_t seed;
 } settings;
 
@@ -213,6 +219,11 @@ static int parse_settings(args *a, const char *const v[N_OPT], settings *s) {
     if (v[O_WEIGHT_DECAY] && !parse_double(a, "--weight-decay", v[O_WEIGHT_DECAY], &s->wd))
         return 0;
     if (s->wd < 0) return a->status = usage_error(a->cmd, "--weight-decay must be >= 0"), 0;
+    if (v[O_CLIP_NORM] && !parse_double(a, "--clip-norm", v[O_CLIP_NORM], &s->clip_norm)) return 0;
+    if (v[O_CLIP_VALUE] && !parse_double(a, "--clip-value", v[O_CLIP_VALUE], &s->clip_value))
+        return 0;
+    if (!(s->clip_norm >= 0) || !(s->clip_value >= 0))
+        return a->status = usage_error(a->cmd, "--clip-norm and --clip-value must be >= 0"), 0;
     if (v[O_VAL] && !parse_fraction(a, "--val", v[O_VAL], &s->val)) return 0;
     if (v[O_TEST] && !parse_fraction(a, "--test", v[O_TEST], &s->test)) return 0;
     if (s->val + s->test >= 1)
@@ -968,6 +979,8 @@ static nnb_status make_opts(run *r, nnb_train_opts **out) {
     if (st == NNB_OK) st = nnb_train_opts_set_loss(opts, (nnb_loss)s->loss, s->red);
     if (st == NNB_OK) st = nnb_train_opts_set_optimizer(opts, s->opt, s->lr);
     if (st == NNB_OK) st = nnb_train_opts_set_weight_decay(opts, s->wd);
+    if (st == NNB_OK) st = nnb_train_opts_set_clip_norm(opts, s->clip_norm);
+    if (st == NNB_OK) st = nnb_train_opts_set_clip_value(opts, s->clip_value);
     if (st == NNB_OK && s->dropout > 0) st = nnb_train_opts_set_dropout(opts, s->dropout);
     if (st == NNB_OK && d->xval.rows)
         st = nnb_train_opts_set_validation(opts, d->xval.v, d->yval.v, d->xval.rows);
@@ -1086,6 +1099,8 @@ static nnb_status fill_meta(const run *r, const char *cmdline) {
     if (st == NNB_OK) st = nnb_meta_set(meta, "train.loss", nnb_loss_name((nnb_loss)s->loss));
     if (st == NNB_OK) st = nnb_meta_set(meta, "train.reduction", nnb_reduction_name(s->red));
     if (st == NNB_OK) st = meta_num(meta, "train.weight-decay", s->wd);
+    if (st == NNB_OK) st = meta_num(meta, "train.clip-norm", s->clip_norm);
+    if (st == NNB_OK) st = meta_num(meta, "train.clip-value", s->clip_value);
     if (st == NNB_OK) st = meta_num(meta, "train.dropout", s->dropout);
     if (st == NNB_OK) st = meta_size(meta, "train.patience", s->patience);
     if (st == NNB_OK) st = meta_size(meta, "train.threads", s->threads); /* 0: OpenBLAS's */

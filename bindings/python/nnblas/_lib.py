@@ -103,6 +103,7 @@ PROTOTYPES = {
     "nnb_train_opts_set_clip_value": (_st, [_h, _d]),
     "nnb_train_opts_set_dropout": (_st, [_h, _d]),
     "nnb_train_opts_set_schedule": (_st, [_h, _st, _d, _d]),
+    "nnb_train_opts_set_restart_mult": (_st, [_h, _d]),
     "nnb_train_opts_set_validation": (_st, [_h, _p, _p, _sz]),
     "nnb_train_opts_set_validation_split": (_st, [_h, _d, c_uint64]),
     "nnb_train_opts_set_early_stopping": (_st, [_h, _sz, c_int]),

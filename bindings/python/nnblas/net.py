@@ -28,7 +28,8 @@ _CANONICAL_LOSS = ["sse", "mse", "bce", "ce"]  # the nnblas command's names
 REDUCTIONS = {"sum": 0, "mean": 1}
 OPTIMIZERS = {"sgd": 0, "momentum": 1, "nesterov": 2, "adam": 3, "adamw": 4, "rmsprop": 5,
               "lm": 6, "levenberg_marquardt": 6}
-SCHEDULES = {"constant": 0, "step": 1, "exponential": 2, "cosine": 3}
+SCHEDULES = {"constant": 0, "step": 1, "exponential": 2, "cosine": 3, "cosine_restarts": 4,
+             "sgdr": 4}
 
 # nnb_history_field
 _HIST_FIELDS = {"epoch": 0, "loss": 1, "val_loss": 2, "accuracy": 3, "val_accuracy": 4,
@@ -480,8 +481,11 @@ class Net(Handle):
         - loss: "sse" (1/2 sum of squares per row), "mse", "bce" (sigmoid output; also
           "binary_crossentropy") or "ce" (softmax output; "categorical_crossentropy");
           reduction over rows: "mean" or "sum".
-        - schedule: None, ("step", every, gamma), ("exponential", gamma) or
-          ("cosine", T, lr_min) (T in epochs, 0 = this call's end).
+        - schedule: None, ("step", every, gamma), ("exponential", gamma),
+          ("cosine", T, lr_min) (T in epochs, then lr_min held; T = 0: the epochs of the fit
+          that starts the schedule) or ("cosine_restarts", T_0, lr_min, T_mult) (SGDR, warm
+          restarts; also "sgdr"). A fit with the same schedule continues it; another starts it
+          over (docs/definitions.md, "Schedules").
         - validation_split: a fraction of the rows held out (chosen with `seed`, 0 if None), or
           validation_data=(X_val, y_val); patience: early stopping after that many epochs
           without improvement of the validation loss (training loss without validation), with
@@ -496,7 +500,8 @@ class Net(Handle):
         - verbose: 1 prints a line per epoch.
 
         Training state (optimiser moments, counters, generator) carries over between calls:
-        fit(epochs=4) then fit(epochs=6) equals fit(epochs=10), bit for bit.
+        fit(epochs=4) then fit(epochs=6) equals fit(epochs=10), bit for bit (with a cosine
+        schedule, when its T is given).
         """
         X = self._x(X)
         y = self._y(y, X.shape[0])
@@ -551,8 +556,11 @@ class Net(Handle):
                 if isinstance(schedule, str):
                     schedule = (schedule,)
                 kind = _enum(SCHEDULES, schedule[0], "schedule")
-                params = [float(p) for p in schedule[1:]] + [0.0, 0.0]
+                params = [float(p) for p in schedule[1:]] + [0.0, 0.0, 1.0]
                 call("nnb_train_opts_set_schedule", o, kind, params[0], params[1])
+                if kind == SCHEDULES["cosine_restarts"]:
+                    call("nnb_train_opts_set_restart_mult", o,
+                         params[2] if len(schedule) > 3 else 1.0)
             if xv is not None:
                 call("nnb_train_opts_set_validation", o, _arrays.ptr(xv), _arrays.ptr(yv),
                      xv.shape[0])
