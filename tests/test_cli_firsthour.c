@@ -18,29 +18,7 @@
 
 typedef nnbt_proc run;
 
-static const char *cli(void) {
-    const char *p = getenv("NNBLAS_CLI");
-    ck_assert_msg(p && *p, "NNBLAS_CLI is not set");
-    return p;
-}
-
-#define MAX_ARGS 64
-
-/* Runs nnblas with the arguments given as separate strings, ending with NULL. */
-static run runv(const char *first, ...) {
-    char *argv[MAX_ARGS];
-    int n = 0;
-    argv[n++] = "nnblas";
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a; a = va_arg(ap, const char *)) {
-        ck_assert_int_lt(n, MAX_ARGS - 1);
-        argv[n++] = (char *)a;
-    }
-    va_end(ap);
-    argv[n] = NULL;
-    return nnbt_spawn(cli(), argv, NULL);
-}
+#define runv nnbt_cli_runv
 
 #define assert_ok(r) ck_assert_msg((r).code == 0, "exit %d, stderr: %s", (r).code, (r).err)
 
@@ -55,14 +33,7 @@ static void assert_exit(run r, int code, ...) {
     nnbt_proc_free(&r);
 }
 
-/* A path in the test's temporary folder (a few static buffers, used in turn). */
-static const char *tmp(const char *name) {
-    static char bufs[8][600];
-    static int next;
-    char *b = bufs[next++ % 8];
-    snprintf(b, 600, "%s/%s", nnbt_tmpdir(), name);
-    return b;
-}
+#define tmp nnbt_tmp
 
 /* ---- data ---------------------------------------------------------------------------------- */
 
