@@ -536,9 +536,9 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
     return NNB_OK;
 }
 
-/* ||g||_2 without overflow: the plain sum of squares, or the scaled one when that overflows. */
-static double grad_norm(const nnb_net *net, const double *g, size_t n) {
-    double norm = sqrt(net->k->sumsq(n, g));
+/* ||g||_2 without overflow from ss = sum g_i^2: sqrt(ss), or the scaled sum when ss overflowed. */
+static double grad_norm(const double *g, size_t n, double ss) {
+    double norm = sqrt(ss);
     if (isfinite(norm)) return norm;
     double amax = 0, s = 0;
     for (size_t i = 0; i < n; i++) amax = fabs(g[i]) > amax ? fabs(g[i]) : amax;
@@ -554,17 +554,21 @@ static nnb_status clip_gradient(nnb_net *net, const nnb_train_opts *o, uint64_t 
                                 size_t batch) {
     const size_t np = net->n_params;
     double *g = net->grads;
+    /* One vectorised pass: a finite sum of squares means every element is finite; only when it
+     * is not does the scan tell a non-finite element from an overflowing sum. */
+    double ss = net->k->sumsq(np, g);
     size_t bad;
-    if (nnbi_find_nonfinite(g, np, 1, &bad, NULL))
+    if (!isfinite(ss) && nnbi_find_nonfinite(g, np, 1, &bad, NULL))
         return nnbi_error(NNB_E_NONFINITE, "nnb_train",
                           "epoch %llu, batch %zu: the gradient is not finite (parameter %zu is %g)",
                           (unsigned long long)epoch, batch, bad, g[bad]);
     if (o->clip_value > 0) {
         const double c = o->clip_value;
         for (size_t i = 0; i < np; i++) g[i] = g[i] > c ? c : g[i] < -c ? -c : g[i];
+        if (o->clip_norm > 0) ss = net->k->sumsq(np, g); /* the norm of the clipped values */
     }
     if (o->clip_norm > 0) {
-        double k = o->clip_norm / (grad_norm(net, g, np) + 1e-6);
+        double k = o->clip_norm / (grad_norm(g, np, ss) + 1e-6);
         if (k < 1.0) net->k->scal(np, k, g);
     }
     return NNB_OK;
