@@ -30,6 +30,7 @@ typedef struct name_list {
 struct nnb_csv_options {
     char delimiter;
     int drop_bad_rows;
+    size_t input_limit; /* 0: nnb_input_limit() */
     name_list text, skip;
 };
 
@@ -486,7 +487,7 @@ done:
 
 static nnb_status parse_buffer(const char *func, char *buf, size_t n, const char *name,
                                const nnb_csv_options *opts, nnb_table **out) {
-    static const nnb_csv_options defaults = {',', 0, {0, 0, NULL}, {0, 0, NULL}};
+    static const nnb_csv_options defaults = {.delimiter = ','};
     const nnb_csv_options *o = opts ? opts : &defaults;
     parser p = {func, name, buf, n, 0, 0, 0, NULL, 0};
     nnb_status st = tokenise(&p, o->delimiter);
@@ -513,31 +514,10 @@ NNB_API nnb_status nnb_csv_parse(nnb_table **out, const char *data, size_t len, 
     return st;
 }
 
-/* Reads the whole file (regular or not) into a new buffer with a NUL after it. */
-static nnb_status read_file(const char *func, const char *path, char **buf, size_t *len) {
-    *buf = NULL;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return nnbi_error(NNB_E_IO, func, "cannot open %s: %s", path, strerror(errno));
-    struct stat sb;
-    size_t expect = 0;
-    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
-        if ((uintmax_t)sb.st_size >= SIZE_MAX) {
-            close(fd);
-            return nnbi_error(NNB_E_TOO_LARGE, func, "%s is too large", path);
-        }
-        nnb_status st = check_memory(func, path, (size_t)sb.st_size, "reading the file");
-        if (st != NNB_OK) {
-            close(fd);
-            return st;
-        }
-        expect = (size_t)sb.st_size;
-    }
-    int rc = nnbi_read_fd(fd, expect, buf, len);
-    int e = errno;
-    close(fd);
-    if (rc > 0) return nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read the file", path);
-    if (rc < 0) return nnbi_error(NNB_E_IO, func, "cannot read %s: %s", path, strerror(e));
-    (*buf)[*len] = '\0';
+NNB_API nnb_status nnb_csv_options_set_input_limit(nnb_csv_options *opts, size_t bytes) {
+    NNBI_CHECK_NULL(opts, __func__);
+    if (bytes == 0) return nnbi_error(NNB_E_INVALID_ARG, __func__, "a limit of 0 bytes");
+    opts->input_limit = bytes;
     return NNB_OK;
 }
 
@@ -547,7 +527,7 @@ NNB_API nnb_status nnb_csv_read(nnb_table **out, const char *path, const nnb_csv
     NNBI_CHECK_NULL(path, __func__);
     char *buf = NULL;
     size_t n = 0;
-    nnb_status st = read_file(__func__, path, &buf, &n);
+    nnb_status st = nnbi_read_input(__func__, path, opts ? opts->input_limit : 0, 1, &buf, &n);
     if (st != NNB_OK) return st;
     st = parse_buffer(__func__, buf, n, path, opts, out);
     free(buf);

@@ -134,6 +134,22 @@ typedef struct nnbi_opt_state {
     double lm_mu;      /* Levenberg-Marquardt damping */
     size_t n;          /* length of m and v (n_params), 0 if not allocated */
     double *m, *v;     /* momentum buffer / Adam moments / RMSprop average (NULL if unused) */
+    /* ---- reliability: the early-stopping watch and the position inside an interrupted epoch,
+     * kept across nnb_train() calls and saved in the training state's extension blocks (optim.c,
+     * "ESTP" and "EPOS"), so that a resumed run continues exactly. */
+    struct {
+        int on;            /* a watch is running (patience > 0 in the last nnb_train) */
+        double best;       /* best monitored loss so far (INFINITY: none) */
+        uint64_t best_epoch;
+        uint64_t since;    /* epochs since the best */
+        double *params;    /* the best epoch's weights (n_params doubles; restore_best), or NULL */
+    } es;
+    struct {
+        uint64_t batches;  /* batches of epoch `epoch + 1` already done (0: at an epoch's start) */
+        uint64_t n_train, batch; /* the split and batch size they were done with */
+        double loss_sum, hits;   /* the epoch's sums so far */
+        uint64_t rng[4];   /* the generator before the epoch's shuffle */
+    } ep;
 } nnbi_opt_state;
 
 struct nnb_net {

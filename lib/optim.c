@@ -13,11 +13,13 @@ void nnbi_opt_init(nnbi_opt_state *opt) {
     opt->kind = -1;
     opt->last_loss = NAN;
     opt->lm_mu = 1e-3;
+    opt->es.best = INFINITY;
 }
 
 void nnbi_opt_free(nnbi_opt_state *opt) {
     free(opt->m);
     free(opt->v);
+    free(opt->es.params);
     nnbi_opt_init(opt);
 }
 
@@ -101,21 +103,69 @@ double nnbi_schedule_lr(const nnb_train_opts *opts, uint64_t done, uint64_t end)
 }
 
 /* ---- the training state as bytes ------------------------------------------------------------
- * Layout (all little-endian): "NNBT" | u32 version (1) | i32 kind | u32 flags (bit 0: m, bit 1: v)
+ * Layout (all little-endian): "NNBT" | u32 version | i32 kind | u32 flags (bit 0: m, bit 1: v)
  * | u64 n_params | u64 step | u64 epoch | f64 last_loss | f64 lm_mu | u64 rng[4]
- * | f64 m[n] if flag 0 | f64 v[n] if flag 1. */
+ * | f64 m[n] if flag 0 | f64 v[n] if flag 1
+ * and, from version 2, extension blocks to the end: char tag[4] | u64 length | payload. A reader
+ * skips blocks it does not know. Version 1 (no blocks) is written when there is no block.
+ * The blocks of the reliability layer (docs/model-format.md):
+ *   "ESTP" the early-stopping watch: u64 best_epoch | u64 since | f64 best | u64 has_params
+ *          | f64 params[n] if has_params
+ *   "EPOS" an epoch stopped within: u64 batches | u64 n_train | u64 batch | f64 loss_sum
+ *          | f64 hits | u64 rng[4] */
 
 #define STATE_MAGIC "NNBT"
-#define STATE_VERSION 1u
+#define STATE_VERSION 2u
 #define STATE_HEADER (4 + 4 + 4 + 4 + 8 * 3 + 8 * 2 + 8 * 4)
+#define BLOCK_HEADER 12u
+#define ESTP_FIXED 32u
+#define EPOS_BYTES 72u
 
 static int state_flags(const nnbi_opt_state *o) { return (o->m ? 1 : 0) | (o->v ? 2 : 0); }
+
+/* Bytes of the extension blocks (0: none, version 1). */
+static size_t blocks_size(const nnb_net *net) {
+    const nnbi_opt_state *o = &net->opt;
+    size_t n = 0;
+    if (o->es.on) n += BLOCK_HEADER + ESTP_FIXED + (o->es.params ? 8 * net->n_params : 0);
+    if (o->ep.batches) n += BLOCK_HEADER + EPOS_BYTES;
+    return n;
+}
 
 NNB_API size_t nnb_net_train_state_size(const nnb_net *net) {
     if (!net) return 0;
     int f = state_flags(&net->opt);
     size_t n = net->opt.n;
-    return STATE_HEADER + ((f & 1) ? 8 * n : 0) + ((f & 2) ? 8 * n : 0);
+    return STATE_HEADER + ((f & 1) ? 8 * n : 0) + ((f & 2) ? 8 * n : 0) + blocks_size(net);
+}
+
+static unsigned char *put_block(unsigned char *p, const char tag[4], size_t len) {
+    memcpy(p, tag, 4);
+    nnbi_put_u64(p + 4, len);
+    return p + BLOCK_HEADER;
+}
+
+static void put_blocks(const nnb_net *net, unsigned char *p) {
+    const nnbi_opt_state *o = &net->opt;
+    if (o->es.on) {
+        size_t np = o->es.params ? net->n_params : 0;
+        p = put_block(p, "ESTP", ESTP_FIXED + 8 * np);
+        nnbi_put_u64(p, o->es.best_epoch);
+        nnbi_put_u64(p + 8, o->es.since);
+        nnbi_put_f64(p + 16, o->es.best);
+        nnbi_put_u64(p + 24, o->es.params != NULL);
+        p += ESTP_FIXED;
+        for (size_t i = 0; i < np; i++, p += 8) nnbi_put_f64(p, o->es.params[i]);
+    }
+    if (o->ep.batches) {
+        p = put_block(p, "EPOS", EPOS_BYTES);
+        nnbi_put_u64(p, o->ep.batches);
+        nnbi_put_u64(p + 8, o->ep.n_train);
+        nnbi_put_u64(p + 16, o->ep.batch);
+        nnbi_put_f64(p + 24, o->ep.loss_sum);
+        nnbi_put_f64(p + 32, o->ep.hits);
+        for (int i = 0; i < 4; i++) nnbi_put_u64(p + 40 + 8 * i, o->ep.rng[i]);
+    }
 }
 
 NNB_API nnb_status nnb_net_train_state_get(const nnb_net *net, void *buf, size_t len,
@@ -129,7 +179,7 @@ NNB_API nnb_status nnb_net_train_state_get(const nnb_net *net, void *buf, size_t
     unsigned char *p = buf;
     int f = state_flags(o);
     memcpy(p, STATE_MAGIC, 4);
-    nnbi_put_u32(p + 4, STATE_VERSION);
+    nnbi_put_u32(p + 4, blocks_size(net) ? STATE_VERSION : 1u);
     nnbi_put_u32(p + 8, (uint32_t)o->kind);
     nnbi_put_u32(p + 12, (uint32_t)f);
     nnbi_put_u64(p + 16, o->n ? o->n : net->n_params);
@@ -144,7 +194,57 @@ NNB_API nnb_status nnb_net_train_state_get(const nnb_net *net, void *buf, size_t
         if (!(f & (1 << b))) continue;
         for (size_t i = 0; i < o->n; i++, p += 8) nnbi_put_f64(p, a[i]);
     }
+    put_blocks(net, p);
     if (written) *written = need;
+    return NNB_OK;
+}
+
+/* The extension blocks of a state, checked and read into es/ep (es->params allocated). */
+static nnb_status read_blocks(const unsigned char *p, size_t len, uint64_t n, nnbi_opt_state *t) {
+    const char *func = "nnb_net_train_state_set";
+    while (len > 0) {
+        if (len < BLOCK_HEADER)
+            return nnbi_error(NNB_E_FORMAT, func, "training state: %zu stray bytes at its end", len);
+        uint64_t bl = nnbi_get_u64(p + 4);
+        if (bl > len - BLOCK_HEADER)
+            return nnbi_error(NNB_E_FORMAT, func, "training state: a block of %llu bytes, %zu left",
+                              (unsigned long long)bl, len - BLOCK_HEADER);
+        const unsigned char *q = p + BLOCK_HEADER;
+        if (memcmp(p, "ESTP", 4) == 0) {
+            if (bl < ESTP_FIXED) return nnbi_error(NNB_E_FORMAT, func, "training state: short ESTP");
+            uint64_t has = nnbi_get_u64(q + 24);
+            if (has > 1 || (has && (bl - ESTP_FIXED) / 8 != n) || (!has && bl != ESTP_FIXED) ||
+                (bl - ESTP_FIXED) % 8)
+                return nnbi_error(NNB_E_FORMAT, func, "training state: damaged ESTP block");
+            t->es.on = 1;
+            t->es.best_epoch = nnbi_get_u64(q);
+            t->es.since = nnbi_get_u64(q + 8);
+            t->es.best = nnbi_get_f64(q + 16);
+            if (isnan(t->es.best))
+                return nnbi_error(NNB_E_FORMAT, func, "training state: the best loss is NaN");
+            if (has) {
+                free(t->es.params);
+                t->es.params = malloc((n ? n : 1) * sizeof(double));
+                if (!t->es.params)
+                    return nnbi_error(NNB_E_NOMEM, func, "no memory for the best weights");
+                for (uint64_t i = 0; i < n; i++) t->es.params[i] = nnbi_get_f64(q + 32 + 8 * i);
+                size_t bad;
+                if (nnbi_find_nonfinite(t->es.params, (size_t)n, 1, &bad, NULL))
+                    return nnbi_error(NNB_E_NONFINITE, func,
+                                      "training state: best weight %zu is not finite", bad);
+            }
+        } else if (memcmp(p, "EPOS", 4) == 0) {
+            if (bl != EPOS_BYTES) return nnbi_error(NNB_E_FORMAT, func, "training state: damaged EPOS block");
+            t->ep.batches = nnbi_get_u64(q);
+            t->ep.n_train = nnbi_get_u64(q + 8);
+            t->ep.batch = nnbi_get_u64(q + 16);
+            t->ep.loss_sum = nnbi_get_f64(q + 24);
+            t->ep.hits = nnbi_get_f64(q + 32);
+            for (int i = 0; i < 4; i++) t->ep.rng[i] = nnbi_get_u64(q + 40 + 8 * i);
+        }
+        p += BLOCK_HEADER + bl;
+        len -= BLOCK_HEADER + (size_t)bl;
+    }
     return NNB_OK;
 }
 
@@ -170,14 +270,23 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
                           "the state is for %llu parameters, the network has %zu",
                           (unsigned long long)n, net->n_params);
     size_t nb = ((f & 1) ? 1 : 0) + ((f & 2) ? 1 : 0);
-    if ((len - STATE_HEADER) / 8 / (n ? n : 1) < nb || len != STATE_HEADER + nb * 8 * n)
-        return nnbi_error(NNB_E_FORMAT, __func__, "training state has %zu bytes, expected %llu",
-                          len, (unsigned long long)(STATE_HEADER + nb * 8 * n));
+    size_t core = STATE_HEADER + nb * 8 * n; /* n = n_params: the arena exists, so no wrap */
+    if (len < core || (version == 1 && len != core))
+        return nnbi_error(NNB_E_FORMAT, __func__, "training state has %zu bytes, expected %s%zu",
+                          len, version == 1 ? "" : "at least ", core);
+    nnbi_opt_state t;
+    nnbi_opt_init(&t);
     double *m = (f & 1) ? malloc((n ? n : 1) * sizeof *m) : NULL;
     double *v = (f & 2) ? malloc((n ? n : 1) * sizeof *v) : NULL;
+    t.m = m, t.v = v;
     if (((f & 1) && !m) || ((f & 2) && !v)) {
-        free(m), free(v);
+        nnbi_opt_free(&t);
         return nnbi_error(NNB_E_NOMEM, __func__, "no memory for the optimiser state");
+    }
+    nnb_status st = read_blocks(p + core, len - core, n, &t);
+    if (st != NNB_OK) {
+        nnbi_opt_free(&t);
+        return st;
     }
     const unsigned char *q = p + STATE_HEADER;
     for (int b = 0; b < 2; b++) {
@@ -185,16 +294,14 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
         if (!(f & (1u << b))) continue;
         for (size_t i = 0; i < n; i++, q += 8) a[i] = nnbi_get_f64(q);
     }
+    t.kind = kind;
+    t.n = (m || v) ? n : 0;
+    t.step = nnbi_get_u64(p + 24);
+    t.epoch = nnbi_get_u64(p + 32);
+    t.last_loss = nnbi_get_f64(p + 40);
+    t.lm_mu = nnbi_get_f64(p + 48);
     nnbi_opt_free(&net->opt);
-    nnbi_opt_state *o = &net->opt;
-    o->kind = kind;
-    o->m = m;
-    o->v = v;
-    o->n = (m || v) ? n : 0;
-    o->step = nnbi_get_u64(p + 24);
-    o->epoch = nnbi_get_u64(p + 32);
-    o->last_loss = nnbi_get_f64(p + 40);
-    o->lm_mu = nnbi_get_f64(p + 48);
+    net->opt = t;
     for (int i = 0; i < 4; i++) net->rng.s[i] = nnbi_get_u64(p + 56 + 8 * i);
     return NNB_OK;
 }

@@ -572,7 +572,9 @@ static double seconds_left(const progress *p, double in_epoch_fraction) {
 static void sync_epochs(progress *p, size_t epoch) {
     if (p->done > 0 || p->synced) return;
     p->first_epoch = epoch - 1;
-    p->last_epoch = p->first_epoch + p->n_epochs;
+    /* the library refuses epoch counts that overflow; saturate anyway */
+    p->last_epoch = p->n_epochs > SIZE_MAX - p->first_epoch ? SIZE_MAX
+                                                            : p->first_epoch + p->n_epochs;
     p->synced = 1;
 }
 
@@ -1011,7 +1013,7 @@ static int train_phase(run *r) {
                                       : SHOW_LINES;
     p->n_epochs = p->last_epoch = s->epochs;
     p->n_train = r->d.xtr.rows;
-    p->every = s->epochs > 100 ? (s->epochs + 99) / 100 : 1;
+    p->every = s->epochs > 100 ? s->epochs / 100 + (s->epochs % 100 != 0) : 1; /* no wrap */
     if (!json && !quiet) print_intro(r);
 
     nnb_train_opts *opts = NULL;

@@ -277,8 +277,10 @@ void fmt_duration(char buf[32], double s) {
         snprintf(buf, 32, "%.0f s", s);
     else if (s < 3600)
         snprintf(buf, 32, "%d min %02d s", (int)(s / 60), (int)fmod(s, 60));
-    else
+    else if (s < 1e6 * 3600) /* (int) of the hours cannot overflow */
         snprintf(buf, 32, "%d h %02d min", (int)(s / 3600), (int)fmod(s / 60, 60));
+    else
+        snprintf(buf, 32, "%.3g years", s / (365.25 * 24 * 3600));
 }
 
 /* ---- atomic files ---------------------------------------------------------------------------- */
