@@ -760,6 +760,25 @@ NNB_API nnb_status nnb_set_input_limit(size_t bytes);
  */
 NNB_API size_t nnb_input_limit(void);
 
+/**
+ * @brief Reads a whole input into memory: a regular file to its size, anything else (pipe,
+ * FIFO, character device, /proc file, /dev/stdin) up to @p limit bytes.
+ *
+ * What nnb_csv_read() does before parsing, for a caller that parses the same bytes several times
+ * (with nnb_csv_parse()) and so must read a stream once. Since 0.1.
+ *
+ * @param path the file to read
+ * @param limit the most bytes taken from an input of unknown size (0: nnb_input_limit())
+ * @param text 1: refuse a NUL byte, naming its offset, as soon as it arrives (text formats)
+ * @param data receives a new buffer of *len bytes and a terminating NUL (free it with free())
+ * @param len receives the byte count
+ * @return NNB_OK; NNB_E_NULL; NNB_E_IO (cannot open or read: strerror in the message);
+ *         NNB_E_TOO_LARGE (past the limit, or a regular file larger than the memory the process
+ *         can get); NNB_E_FORMAT (text and a NUL byte); NNB_E_NOMEM. *data is NULL on failure.
+ */
+NNB_API nnb_status nnb_read_input(const char *path, size_t limit, int text, char **data,
+                                  size_t *len);
+
 /** Options of the CSV reader (an opaque handle with setters, so it can grow). */
 typedef struct nnb_csv_options nnb_csv_options;
 

@@ -236,7 +236,7 @@ nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int
         if ((uintmax_t)sb.st_size >= SIZE_MAX || (size_t)sb.st_size > nnbi_available_memory()) {
             close(fd);
             return nnbi_error(NNB_E_TOO_LARGE, func,
-                              "%s has %s, more than the memory this process can get", path, sz);
+                              "%s has %s, more than the memory available", path, sz);
         }
         expect = (size_t)sb.st_size;
     }
@@ -255,6 +255,15 @@ nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int
                           "%s: NUL byte at offset %zu: not a text file", path, *len);
     (*buf)[*len] = '\0';
     return NNB_OK;
+}
+
+NNB_API nnb_status nnb_read_input(const char *path, size_t limit, int text, char **data,
+                                  size_t *len) {
+    NNBI_CHECK_NULL(data, __func__);
+    *data = NULL;
+    NNBI_CHECK_NULL(path, __func__);
+    NNBI_CHECK_NULL(len, __func__);
+    return nnbi_read_input(__func__, path, limit, text != 0, data, len);
 }
 
 char *nnbi_strdup(const char *s) { return nnbi_strndup(s, strlen(s)); }

@@ -536,15 +536,20 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
         h->best_epoch = (size_t)os->es.best_epoch;
         h->best_loss = os->es.best;
     }
-    double stop_flag = o->epoch_fn && o->epoch_fn(net, epoch, train_loss, val_loss, train_acc,
-                                                  val_acc, secs, sps, went_up, o->epoch_data);
-    if (o->epoch_fn) { /* one worker's callback stops them all (a no-op for one worker) */
-        st = allreduce(r, &stop_flag, 1);
+    double flags[2] = {o->epoch_fn && o->epoch_fn(net, epoch, train_loss, val_loss, train_acc,
+                                                   val_acc, secs, sps, went_up, o->epoch_data),
+                       /* data-parallel workers take a stop request here, together */
+                       o->shard_count > 1 && nnbi_stop_requested(o)};
+    if (o->epoch_fn || o->shard_count > 1) { /* one worker's wish stops them all */
+        st = allreduce(r, flags, 2);
         if (st != NNB_OK) return st;
     }
-    if (stop_flag > 0)
+    if (flags[0] > 0)
         return nnbi_error(NNB_E_CANCELLED, "nnb_train",
                           "stopped by the epoch callback after epoch %llu",
+                          (unsigned long long)epoch);
+    if (flags[1] > 0)
+        return nnbi_error(NNB_E_CANCELLED, "nnb_train", "stopped on request after epoch %llu",
                           (unsigned long long)epoch);
     if (o->patience && os->es.since >= o->patience) {
         r->stopped_early = 1;

@@ -117,18 +117,33 @@ int permute_rows(mat *x, const size_t *order) {
 
 /* ---- CSV ------------------------------------------------------------------------------------- */
 
-int csv_header(const char *path, strlist *names) {
+int csv_input_read(const char *path, csv_input *in) {
+    in->name = path;
+    in->text = NULL;
+    in->len = 0;
+    /* "-": standard input, through /dev/stdin (a pipe, a file or a terminal, read once) */
+    const char *open_as = strcmp(path, "-") == 0 ? "/dev/stdin" : path;
+    if (nnb_read_input(open_as, 0, 1, &in->text, &in->len) != NNB_OK) return fail_nnb(), 0;
+    return 1;
+}
+
+void csv_input_free(csv_input *in) {
+    free(in->text);
+    in->text = NULL;
+}
+
+int csv_header(const csv_input *in, strlist *names) {
     names->n = 0;
     names->s = NULL;
-    FILE *f = fopen(path, "rb");
+    const char *path = in->name;
+    /* a UTF-8 byte-order mark is skipped (the bytes are in memory: nothing is read twice) */
+    size_t skip = in->len >= 3 && memcmp(in->text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    if (in->len == skip) return fail("%s: the file is empty", path), 0;
+    FILE *f = fmemopen(in->text + skip, in->len - skip, "rb");
     if (!f) return fail("%s: %s", path, strerror(errno)), 0;
     size_t cap = 0, len = 0, n_cap = 0;
     char *field = NULL;
     int c, quoted = 0, ok = 1, started = 0, at_start = 1;
-    /* a UTF-8 byte-order mark */
-    unsigned char bom[3];
-    size_t got = fread(bom, 1, 3, f);
-    if (!(got == 3 && bom[0] == 0xEF && bom[1] == 0xBB && bom[2] == 0xBF)) rewind(f);
     for (;;) {
         c = fgetc(f);
         if (!started && (c == '\r' || c == '\n')) continue; /* blank lines before the header */
@@ -213,11 +228,12 @@ int csv_header(const char *path, strlist *names) {
     return ok;
 }
 
-int read_table_for_prep(const char *path, const nnb_prep *prep, int need_target,
+int read_table_for_prep(const csv_input *in, const nnb_prep *prep, int need_target,
                         nnb_table **out) {
     *out = NULL;
+    const char *path = in->name;
     strlist header;
-    if (!csv_header(path, &header)) return 0;
+    if (!csv_header(in, &header)) return 0;
     nnb_csv_options *o;
     int ok = nnb_csv_options_create(&o) == NNB_OK;
     size_t used = 0;
@@ -244,7 +260,7 @@ int read_table_for_prep(const char *path, const nnb_prep *prep, int need_target,
         ok = 0;
         fail("%s has none of the columns the model reads (%s, ...)", path,
              nnb_prep_feature_name(prep, 0));
-    } else if (nnb_csv_read(out, path, o) != NNB_OK) {
+    } else if (nnb_csv_parse(out, in->text, in->len, path, o) != NNB_OK) {
         ok = 0;
         fail_nnb();
     }
@@ -422,7 +438,11 @@ int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, m
     if (want_y && nnb_prep_n_targets(mi->prep) == 0)
         return fail("the model's preparation has no target column"), 0;
     nnb_table *t;
-    if (!read_table_for_prep(df->csv, mi->prep, want_y, &t)) return 0;
+    csv_input in;
+    if (!csv_input_read(df->csv, &in)) return 0;
+    int read = read_table_for_prep(&in, mi->prep, want_y, &t);
+    csv_input_free(&in);
+    if (!read) return 0;
     int ok = prep_rows(mi->prep, t, NULL, nnb_table_n_rows(t), x, want_y ? y : NULL);
     nnb_table_free(t);
     return ok;
