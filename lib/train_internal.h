@@ -35,6 +35,9 @@ struct nnb_train_opts {
     size_t shard_rank, shard_count; /* count 1: not sharded */
     nnb_allreduce_fn allreduce;
     void *allreduce_data;
+    nnb_grad_ready_fn grad_ready;   /* the overlap hook (NULL: synchronous) */
+    void *grad_ready_data;
+    size_t grad_ready_piece;        /* the largest piece announced (values; 0: whole layers) */
     /* nnb_train_opts_request_stop(): read and written with __atomic builtins only */
     int stop_requested;
 };
@@ -105,7 +108,8 @@ int nnbi_stop_requested(const nnb_train_opts *o);
 /* Levenberg-Marquardt (lm.c): the loop for NNB_OPT_LM, after nnb_train's setup. */
 nnb_status nnbi_train_lm(nnbi_run *r);
 
-/* Largest LM problem: parameters and rows x outputs x parameters (README, "Levenberg-Marquardt"). */
+/* Largest LM problem: parameters and rows x outputs x parameters (docs/guide.md,
+ * "Levenberg-Marquardt"). */
 #define NNBI_LM_MAX_PARAMS ((size_t)4096)
 #define NNBI_LM_MAX_JACOBIAN ((size_t)1 << 24)
 
