@@ -704,8 +704,9 @@ NNB_API nnb_status nnb_train_opts_set_check_finite(nnb_train_opts *opts, int ena
  * Async-signal-safe and thread-safe (one lock-free atomic store): call it from a signal handler
  * (SIGINT, SIGTERM) or from another thread while nnb_train() runs with @p opts; nothing else
  * about @p opts may change meanwhile. Training stops between two batches (the batch in progress
- * completes; data-parallel workers and Levenberg-Marquardt stop at the end of the epoch) and
- * nnb_train() returns NNB_E_CANCELLED. The network keeps the weights after the last batch and
+ * completes; Levenberg-Marquardt stops between epochs) and nnb_train() returns NNB_E_CANCELLED.
+ * Data-parallel workers stop together after the batch in progress, but record no position
+ * inside the epoch: a resumed data-parallel run repeats that epoch. The network keeps the weights after the last batch and
  * its training state records where the epoch stopped: a later nnb_train() with the same data,
  * split and batch size (in this process, or after nnb_net_train_state_get() / set() or a model
  * file saved with its training state) finishes that epoch and continues exactly as if never

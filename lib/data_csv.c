@@ -115,6 +115,7 @@ NNB_API void nnb_table_free(nnb_table *t) {
     free(t->line);
     free(t->pool);
     free(t->source);
+    nnbi_index_free(&t->index);
     free(t);
 }
 
@@ -126,10 +127,12 @@ NNB_API const char *nnb_table_col_name(const nnb_table *t, size_t col) {
     return t && col < t->n_cols ? t->cols[col].name : NULL;
 }
 
+static const char *table_col_at(const void *t, size_t i) {
+    return ((const nnb_table *)t)->cols[i].name;
+}
+
 ptrdiff_t nnbi_table_find(const nnb_table *t, const char *name) {
-    for (size_t j = 0; j < t->n_cols; j++)
-        if (strcmp(t->cols[j].name, name) == 0) return (ptrdiff_t)j;
-    return -1;
+    return nnbi_index_find(&t->index, name, table_col_at, t);
 }
 
 /* "a, b, c" (cut short with "..." when long), for messages. */
@@ -343,8 +346,17 @@ static nnb_status pool_add(nnb_table *t, size_t *cap, const char *s, size_t *off
 }
 
 /* Pass 2: the table. Column kinds per field: 0 number, 1 text, 2 skipped. */
+static const char *field_at(const void *fields, size_t i) {
+    return ((const char *const *)fields)[i];
+}
+
+static const char *col_name_at(const void *t, size_t i) {
+    return ((const nnb_table *)t)->cols[i].name;
+}
+
 static nnb_status build_table(parser *p, const nnb_csv_options *o, nnb_table **out) {
     const char *func = p->func;
+    nnbi_name_index fx = {0};
     const char **fields = malloc(p->n_fields * sizeof *fields);
     unsigned char *kind = malloc(p->n_fields);
     size_t *slot = malloc(p->n_fields * sizeof *slot);
@@ -366,28 +378,31 @@ static nnb_status build_table(parser *p, const nnb_csv_options *o, nnb_table **o
         fields[j] = q;
         q += strlen(q) + 1;
     }
-    for (size_t j = 0; j < p->n_fields; j++)
-        for (size_t k = 0; k < j; k++)
-            if (strcmp(fields[j], fields[k]) == 0) {
-                st = nnbi_error(NNB_E_FORMAT, func, "%s:1:%zu: column name '%s' repeats column %zu",
-                                p->name, j + 1, fields[j], k + 1);
-                goto done;
-            }
+    /* the header's names hashed: repeats and the option lists found in O(1) each */
+    size_t dup, dup_of;
+    if (!nnbi_index_build(&fx, p->n_fields, field_at, fields, &dup, &dup_of)) {
+        st = nnbi_error(NNB_E_NOMEM, func, "%s: no memory", p->name);
+        goto done;
+    }
+    if (dup != SIZE_MAX) {
+        st = nnbi_error(NNB_E_FORMAT, func, "%s:1:%zu: column name '%s' repeats column %zu",
+                        p->name, dup + 1, fields[dup], dup_of + 1);
+        goto done;
+    }
+    memset(kind, 0, p->n_fields);
     const name_list *lists[2] = {&o->text, &o->skip};
     for (int l = 0; l < 2; l++)
         for (size_t i = 0; i < lists[l]->n; i++) {
-            size_t j = 0;
-            while (j < p->n_fields && strcmp(fields[j], lists[l]->names[i]) != 0) j++;
-            if (j == p->n_fields) {
+            ptrdiff_t j = nnbi_index_find(&fx, lists[l]->names[i], field_at, fields);
+            if (j < 0) {
                 st = nnbi_error(NNB_E_INVALID_ARG, func, "%s has no column '%s' (asked to %s it)",
                                 p->name, lists[l]->names[i], l == 0 ? "read as text" : "skip");
                 goto done;
             }
+            kind[j] = (unsigned char)(l + 1); /* text 1, skip 2 (skip wins) */
         }
-    for (size_t j = 0; j < p->n_fields; j++) {
-        kind[j] = name_list_has(&o->skip, fields[j]) ? 2 : name_list_has(&o->text, fields[j]);
+    for (size_t j = 0; j < p->n_fields; j++)
         if (kind[j] != 2) slot[j] = t->n_cols++;
-    }
     if (t->n_cols == 0) {
         st = nnbi_error(NNB_E_INVALID_ARG, func, "%s: every column is skipped", p->name);
         goto done;
@@ -473,7 +488,10 @@ static nnb_status build_table(parser *p, const nnb_csv_options *o, nnb_table **o
         char *pool = realloc(t->pool, t->pool_len);
         if (pool) t->pool = pool;
     }
+    if (!nnbi_index_build(&t->index, t->n_cols, col_name_at, t, NULL, NULL))
+        st = nnbi_error(NNB_E_NOMEM, func, "%s: no memory for the column index", p->name);
 done:
+    nnbi_index_free(&fx);
     free(fields);
     free(kind);
     free(slot);

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "name_index.h"
 #include "nnb_internal.h"
 
 /* ---- the table read from a CSV file ---------------------------------------------------------- */
@@ -29,6 +30,7 @@ struct nnb_table {
     size_t n_dropped;  /* rows dropped for missing or non-numeric cells (when asked) */
     char *pool;        /* NUL-terminated texts of the text columns */
     size_t pool_len;
+    nnbi_name_index index; /* the columns by name */
 };
 
 /* The column called `name`, or -1 (as ptrdiff_t) if there is none. */

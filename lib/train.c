@@ -545,20 +545,15 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
         h->best_epoch = (size_t)os->es.best_epoch;
         h->best_loss = os->es.best;
     }
-    double flags[2] = {o->epoch_fn && o->epoch_fn(net, epoch, train_loss, val_loss, train_acc,
-                                                   val_acc, secs, sps, went_up, o->epoch_data),
-                       /* data-parallel workers take a stop request here, together */
-                       o->shard_count > 1 && nnbi_stop_requested(o)};
-    if (o->epoch_fn || o->shard_count > 1) { /* one worker's wish stops them all */
-        st = allreduce(r, flags, 2);
+    double stop_flag = o->epoch_fn && o->epoch_fn(net, epoch, train_loss, val_loss, train_acc,
+                                                  val_acc, secs, sps, went_up, o->epoch_data);
+    if (o->epoch_fn) { /* one worker's callback stops them all (a no-op for one worker) */
+        st = allreduce(r, &stop_flag, 1);
         if (st != NNB_OK) return st;
     }
-    if (flags[0] > 0)
+    if (stop_flag > 0)
         return nnbi_error(NNB_E_CANCELLED, "nnb_train",
                           "stopped by the epoch callback after epoch %llu",
-                          (unsigned long long)epoch);
-    if (flags[1] > 0)
-        return nnbi_error(NNB_E_CANCELLED, "nnb_train", "stopped on request after epoch %llu",
                           (unsigned long long)epoch);
     if (o->patience && os->es.since >= o->patience) {
         r->stopped_early = 1;
@@ -647,8 +642,8 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
         int cancel = 0; /* a batch callback asked to stop */
         size_t b0 = epoch_begin(r, perm, shuffle, B, n_batches, &loss_sum, &hit);
         for (size_t b = b0; b < n_batches; b++) {
-            /* a stop request (signal handler, other thread): between batches; with shards at
-             * the epoch's end, where the workers agree */
+            /* a stop request (signal handler, other thread): between batches; with shards in
+             * the batch's all-reduce, where the workers agree */
             if (!sharded && nnbi_stop_requested(o)) return stopped_within(r, B, b, loss_sum, hit);
             size_t r0 = b * B, nb = r->n_train - r0 < B ? r->n_train - r0 : B;
             size_t lo = 0, hi = nb; /* this worker's part of the batch */
@@ -691,13 +686,15 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
                 }
                 if (sharded) { /* sum the gradient, the loss and the flags over the workers */
                     net->grads[np] = own;
-                    net->grads[np + 1] = cancel;
+                    /* a stop request rides on the cancel flag: no extra all-reduce */
+                    net->grads[np + 1] = cancel || nnbi_stop_requested(o);
                     nnb_status st = allreduce(r, net->grads, np + 2);
                     if (st != NNB_OK) return st;
                     bl = net->grads[np];
                     if (net->grads[np + 1] > 0)
                         return nnbi_error(NNB_E_CANCELLED, func,
-                                          "stopped by a batch callback (epoch %llu, batch %zu)",
+                                          "stopped by a batch callback or on request (epoch "
+                                          "%llu, batch %zu)",
                                           (unsigned long long)epoch, b);
                 }
                 /* always on: one comparison per batch */

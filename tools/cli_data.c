@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "name_index.h"
 
 void mat_free(mat *m) {
     free(m->v);
@@ -220,6 +221,12 @@ int csv_header(const csv_input *in, strlist *names) {
     return ok;
 }
 
+static const char *prep_column_at(const void *prep, size_t i) {
+    const char *name = "";
+    nnb_prep_column_info(prep, i, &name, NULL, NULL, NULL);
+    return name;
+}
+
 int read_table_for_prep(const csv_input *in, const nnb_prep *prep, int need_target,
                         nnb_table **out) {
     *out = NULL;
@@ -228,17 +235,20 @@ int read_table_for_prep(const csv_input *in, const nnb_prep *prep, int need_targ
     if (!csv_header(in, &header)) return 0;
     nnb_csv_options *o;
     int ok = nnb_csv_options_create(&o) == NNB_OK;
+    /* the preparation's columns hashed: a wide file is not quadratic */
+    nnbi_name_index ix = {0};
+    if (ok && !nnbi_index_build(&ix, nnb_prep_n_columns(prep), prep_column_at, prep, NULL, NULL)) {
+        nnb_csv_options_free(o);
+        strlist_free(&header);
+        return fail("out of memory"), 0;
+    }
     size_t used = 0;
     for (size_t j = 0; ok && j < header.n; j++) {
-        size_t i, n = nnb_prep_n_columns(prep);
-        const char *name;
+        ptrdiff_t i = nnbi_index_find(&ix, header.s[j], prep_column_at, prep);
         int is_target = 0, is_text = 0;
-        for (i = 0; i < n; i++) {
-            nnb_prep_column_info(prep, i, &name, &is_target, &is_text, NULL);
-            if (strcmp(name, header.s[j]) == 0) break;
-        }
+        if (i >= 0) nnb_prep_column_info(prep, (size_t)i, NULL, &is_target, &is_text, NULL);
         nnb_status st;
-        if (i == n || (is_target && !need_target))
+        if (i < 0 || (is_target && !need_target))
             st = nnb_csv_options_skip_column(o, header.s[j]); /* not read by the preparation */
         else if (is_text)
             st = nnb_csv_options_text_column(o, header.s[j]), used++;
@@ -256,6 +266,7 @@ int read_table_for_prep(const csv_input *in, const nnb_prep *prep, int need_targ
         ok = 0;
         fail_nnb();
     }
+    nnbi_index_free(&ix);
     nnb_csv_options_free(o);
     strlist_free(&header);
     return ok;

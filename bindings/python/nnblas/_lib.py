@@ -53,6 +53,8 @@ PROTOTYPES = {
     "nnb_version_number": (c_uint, []),
     "nnb_kernel_isa": (c_char_p, []),
     "nnb_set_num_threads": (_st, [c_int]),
+    "nnb_set_input_limit": (_st, [_sz]),
+    "nnb_input_limit": (_sz, []),
     "nnb_get_num_threads": (c_int, []),
     # networks
     "nnb_net_create": (_st, [_hp, _sz]),
@@ -117,6 +119,7 @@ PROTOTYPES = {
     "nnb_csv_options_text_column": (_st, [_h, _s]),
     "nnb_csv_options_skip_column": (_st, [_h, _s]),
     "nnb_csv_options_set_drop_bad_rows": (_st, [_h, c_int]),
+    "nnb_csv_options_set_input_limit": (_st, [_h, _sz]),
     "nnb_csv_read": (_st, [_hp, _s, _h]),
     "nnb_table_free": (None, [_h]),
     "nnb_table_n_rows": (_sz, [_h]),

@@ -232,7 +232,8 @@ def _csv_header(path, delimiter):
 class _Table:
     """A CSV file read into an nnb_table (freed by close())."""
 
-    def __init__(self, path, text_columns=(), skip=(), delimiter=",", drop_bad_rows=False):
+    def __init__(self, path, text_columns=(), skip=(), delimiter=",", drop_bad_rows=False,
+                 input_limit=None):
         opts = c_void_p()
         check(lib.nnb_csv_options_create(byref(opts)))
         h = c_void_p()
@@ -247,6 +248,8 @@ class _Table:
             for name in _names(skip, "skip"):
                 call("nnb_csv_options_skip_column", o, cstr(name, "column"))
             call("nnb_csv_options_set_drop_bad_rows", o, 1 if drop_bad_rows else 0)
+            if input_limit is not None:
+                call("nnb_csv_options_set_input_limit", o, int(input_limit))
             try:
                 check(lib.nnb_csv_read(byref(h), fspath(path), o))
             except FormatError as e:
@@ -280,7 +283,8 @@ class _Table:
 
 def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standardize=(),
              minmax=(), drop=(), text_columns=(), skip=(), delimiter=",", drop_bad_rows=False,
-             unseen="error", test_fraction=0.0, stratify=False, seed=0, fit_on="train"):
+             unseen="error", test_fraction=0.0, stratify=False, seed=0, fit_on="train",
+             input_limit=None):
     """Reads a CSV file (header row; RFC 4180 quoting; identical parsing in every locale) into
     X and y arrays, with the data preparation done in C.
 
@@ -297,6 +301,9 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
     - test_fraction: a seeded random split (seed); stratify=True keeps the class proportions
       of the target in both parts. fit_on: "train" (the statistics of the training rows only)
       or "all" (every row, as the tutorial does before splitting).
+    - input_limit: the most bytes read when path is not a regular file (a pipe, a FIFO,
+      /dev/stdin; default nnblas.get_input_limit(), 1 GiB): past it, nnblas.TooLargeError.
+      A character device such as /dev/zero is refused at its first NUL byte (FormatError).
 
     Returns a :class:`Dataset`: (X, y) or, with a test part, (X_train, X_test, y_train,
     y_test), with ``.prep``, ``.feature_names``, ``.target_names`` and ``.classes``. Rows keep
@@ -315,7 +322,7 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
         raise InvalidArgumentError("stratify needs exactly one target column")
     csv_options = {"text_columns": _names(text_columns, "text_columns"),
                    "skip": _names(skip, "skip"), "delimiter": delimiter,
-                   "drop_bad_rows": drop_bad_rows}
+                   "drop_bad_rows": drop_bad_rows, "input_limit": input_limit}
     table = _Table(path, **csv_options)
     prep = None
     try:
