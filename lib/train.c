@@ -602,6 +602,8 @@ static size_t epoch_begin(nnbi_run *r, size_t *perm, int shuffle, size_t B, size
 /* Training stopped within an epoch after `done` batches: the position, for the next call. */
 static nnb_status stopped_within(nnbi_run *r, size_t B, size_t done, double loss_sum, size_t hit) {
     nnbi_opt_state *os = &r->net->opt;
+    if (done == 0) /* before the epoch's first batch: as if it had not started (its shuffle undone) */
+        for (int i = 0; i < 4; i++) r->net->rng.s[i] = os->ep.rng[i];
     os->ep.batches = done;
     os->ep.n_train = r->n_train;
     os->ep.batch = B;

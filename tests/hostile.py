@@ -143,7 +143,7 @@ def huge_numbers():
     expect("--layers past OpenBLAS's 32-bit sizes",
            run(TRAIN + ["--layers", "99999999999,99999999999"]), 1, "limit")
     expect("--layers whose product does not fit", run(TRAIN + ["--layers", "2000000000,2000000000"]),
-           1, "parameters")
+           1, "does not fit in memory")
     expect("--batch too large", run(TRAIN + ["--batch", "18446744073709551615"]), 1)
     expect("--checkpoint-every without --save", run(TRAIN + ["--checkpoint-every", "5"]), 2)
     # the issue's --epochs 288230376151711745: runs (nothing reserved up front) until SIGTERM
@@ -262,7 +262,7 @@ def signals():
         check("... equals the straight run bit for bit", a == b and a != "")
     rc, out = pty_run(base + ["--epochs", "100000", "--save", tmp("twice.nnb")], b"epoch ",
                       [signal.SIGINT, signal.SIGINT])
-    check("a second SIGINT: exit 130 at once", rc == 130, "(exit %d)" % rc)
+    check("a second SIGINT: exit 130 at once", rc in (130, -signal.SIGINT), "(exit %d)" % rc)
     check("... no temporary file", not temp_files(TMP), str(temp_files(TMP)))
     # --checkpoint-every: killed outright (SIGKILL), the last checkpoint is a whole model
     p = subprocess.Popen([NNBLAS] + base + ["--epochs", "100000", "--quiet", "--save",

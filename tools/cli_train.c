@@ -1294,8 +1294,7 @@ static int run_phases(run *r) {
     if (st == EXIT_OK) st = train_phase(r);
     if (st == EXIT_OK && r->interrupted) {
         st = save_phase(r);
-        print_interrupted(r);
-        catch_signals(NULL);
+        print_interrupted(r); /* the handler stays: a second signal still exits 130 */
         return st == EXIT_OK ? 130 : st;
     }
     if (st == EXIT_OK) st = test_phase(r);
