@@ -112,14 +112,14 @@ double nnbi_schedule_lr(const nnb_train_opts *opts, uint64_t done, uint64_t end)
  *   "ESTP" the early-stopping watch: u64 best_epoch | u64 since | f64 best | u64 has_params
  *          | f64 params[n] if has_params
  *   "EPOS" an epoch stopped within: u64 batches | u64 n_train | u64 batch | f64 loss_sum
- *          | f64 hits | u64 rng[4] */
+ *          | f64 hits | u64 rng[4] | f64 loss_sum's compensation */
 
 #define STATE_MAGIC "NNBT"
 #define STATE_VERSION 2u
 #define STATE_HEADER (4 + 4 + 4 + 4 + 8 * 3 + 8 * 2 + 8 * 4)
 #define BLOCK_HEADER 12u
 #define ESTP_FIXED 32u
-#define EPOS_BYTES 72u
+#define EPOS_BYTES 80u
 
 static int state_flags(const nnbi_opt_state *o) { return (o->m ? 1 : 0) | (o->v ? 2 : 0); }
 
@@ -165,6 +165,7 @@ static void put_blocks(const nnb_net *net, unsigned char *p) {
         nnbi_put_f64(p + 24, o->ep.loss_sum);
         nnbi_put_f64(p + 32, o->ep.hits);
         for (int i = 0; i < 4; i++) nnbi_put_u64(p + 40 + 8 * i, o->ep.rng[i]);
+        nnbi_put_f64(p + 72, o->ep.loss_c);
     }
 }
 
@@ -241,6 +242,7 @@ static nnb_status read_blocks(const unsigned char *p, size_t len, uint64_t n, nn
             t->ep.loss_sum = nnbi_get_f64(q + 24);
             t->ep.hits = nnbi_get_f64(q + 32);
             for (int i = 0; i < 4; i++) t->ep.rng[i] = nnbi_get_u64(q + 40 + 8 * i);
+            t->ep.loss_c = nnbi_get_f64(q + 72);
         }
         p += BLOCK_HEADER + bl;
         len -= BLOCK_HEADER + (size_t)bl;

@@ -134,6 +134,14 @@ NNB_API nnb_status nnb_train_opts_set_clip_norm(nnb_train_opts *o, double max_no
     return NNB_OK;
 }
 
+NNB_API nnb_status nnb_train_opts_set_clip_value(nnb_train_opts *o, double clip_value) {
+    OPTS_CHECK(o);
+    if (!isfinite(clip_value) || clip_value < 0)
+        BAD("clip_value %g must be finite and >= 0", clip_value);
+    o->clip_value = clip_value;
+    return NNB_OK;
+}
+
 NNB_API nnb_status nnb_train_opts_set_dropout(nnb_train_opts *o, double p) {
     OPTS_CHECK(o);
     if (!in_unit(p)) BAD("dropout probability %g must be in [0, 1)", p);
@@ -345,7 +353,7 @@ static void eval_rows(const nnb_net *net, nnbi_ws *ws, size_t chunk, const doubl
                       const double *y, const size_t *idx, size_t n, double *xb, double *yb,
                       nnb_loss loss, nnb_reduction red, double *loss_out, size_t *correct) {
     size_t ni = net->n_inputs, no = nnb_net_n_outputs(net);
-    double sum = 0;
+    nnbi_sum sum = {0, 0};
     size_t hit = 0;
     for (size_t r0 = 0; r0 < n; r0 += chunk) {
         size_t nr = n - r0 < chunk ? n - r0 : chunk;
@@ -358,10 +366,11 @@ static void eval_rows(const nnb_net *net, nnbi_ws *ws, size_t chunk, const doubl
             xc = xb, yc = yb;
         }
         nnbi_forward(net, ws, xc, nr, NULL);
-        sum += nnbi_output_delta(net, ws, yc, nr, loss, NNB_REDUCTION_SUM, 0, nr);
+        nnbi_sum_add(&sum, nnbi_output_delta(net, ws, yc, nr, loss, NNB_REDUCTION_SUM, 0, nr));
         hit += nnbi_count_correct(ws->act[net->n_layers - 1], yc, nr, no);
     }
-    *loss_out = red == NNB_REDUCTION_MEAN ? sum / (double)n : sum;
+    double total = nnbi_sum_value(&sum);
+    *loss_out = red == NNB_REDUCTION_MEAN ? total / (double)n : total;
     *correct = hit;
 }
 
@@ -572,7 +581,7 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
  * position is in net->opt.ep when it was stopped with the same split and batch size). Returns
  * the first batch to run; *loss_sum and *hit get the epoch's sums so far. */
 static size_t epoch_begin(nnbi_run *r, size_t *perm, int shuffle, size_t B, size_t n_batches,
-                          double *loss_sum, size_t *hit) {
+                          nnbi_sum *loss_sum, size_t *hit) {
     nnb_net *net = r->net;
     nnbi_opt_state *os = &net->opt;
     int cont = os->ep.batches > 0 && os->ep.batches < n_batches && os->ep.n_train == r->n_train &&
@@ -592,7 +601,8 @@ static size_t epoch_begin(nnbi_run *r, size_t *perm, int shuffle, size_t B, size
     if (cont) { /* the generator where the stopped epoch left it (dropout masks drawn since) */
         net->rng = now_rng;
         b0 = (size_t)os->ep.batches;
-        *loss_sum = os->ep.loss_sum;
+        loss_sum->s = os->ep.loss_sum;
+        loss_sum->c = os->ep.loss_c;
         *hit = (size_t)os->ep.hits;
     }
     os->ep.batches = 0;
@@ -600,14 +610,16 @@ static size_t epoch_begin(nnbi_run *r, size_t *perm, int shuffle, size_t B, size
 }
 
 /* Training stopped within an epoch after `done` batches: the position, for the next call. */
-static nnb_status stopped_within(nnbi_run *r, size_t B, size_t done, double loss_sum, size_t hit) {
+static nnb_status stopped_within(nnbi_run *r, size_t B, size_t done, nnbi_sum loss_sum,
+                                 size_t hit) {
     nnbi_opt_state *os = &r->net->opt;
     if (done == 0) /* before the epoch's first batch: as if it had not started (its shuffle undone) */
         for (int i = 0; i < 4; i++) r->net->rng.s[i] = os->ep.rng[i];
     os->ep.batches = done;
     os->ep.n_train = r->n_train;
     os->ep.batch = B;
-    os->ep.loss_sum = loss_sum;
+    os->ep.loss_sum = loss_sum.s;
+    os->ep.loss_c = loss_sum.c;
     os->ep.hits = (double)hit;
     return nnbi_error(NNB_E_CANCELLED, "nnb_train",
                       "stopped on request in epoch %llu after batch %zu",
@@ -622,6 +634,40 @@ static nnb_status diverged(uint64_t epoch, size_t batch, double loss, double lr)
                       (unsigned long long)epoch, batch, loss, lr);
 }
 
+/* ||g||_2 without overflow: the plain sum of squares, or the scaled one when that overflows. */
+static double grad_norm(const nnb_net *net, const double *g, size_t n) {
+    double norm = sqrt(net->k->sumsq(n, g));
+    if (isfinite(norm)) return norm;
+    double amax = 0, s = 0;
+    for (size_t i = 0; i < n; i++) amax = fabs(g[i]) > amax ? fabs(g[i]) : amax;
+    for (size_t i = 0; i < n; i++) s += (g[i] / amax) * (g[i] / amax);
+    return amax * sqrt(s);
+}
+
+/* The gradient checks and clipping before a step, in PyTorch's order and with its definitions:
+ * a non-finite gradient is an error (before it could be clipped away); then clipping by value,
+ * g_i <- min(max(g_i, -c), c) (clip_grad_value_); then clipping by norm, g <- g * k with
+ * k = max_norm / (||g||_2 + 1e-6) when k < 1 (clip_grad_norm_). */
+static nnb_status clip_gradient(nnb_net *net, const nnb_train_opts *o, uint64_t epoch,
+                                size_t batch) {
+    const size_t np = net->n_params;
+    double *g = net->grads;
+    size_t bad;
+    if (nnbi_find_nonfinite(g, np, 1, &bad, NULL))
+        return nnbi_error(NNB_E_NONFINITE, "nnb_train",
+                          "epoch %llu, batch %zu: the gradient is not finite (parameter %zu is %g)",
+                          (unsigned long long)epoch, batch, bad, g[bad]);
+    if (o->clip_value > 0) {
+        const double c = o->clip_value;
+        for (size_t i = 0; i < np; i++) g[i] = g[i] > c ? c : g[i] < -c ? -c : g[i];
+    }
+    if (o->clip_norm > 0) {
+        double k = o->clip_norm / (grad_norm(net, g, np) + 1e-6);
+        if (k < 1.0) net->k->scal(np, k, g);
+    }
+    return NNB_OK;
+}
+
 /* The mini-batch loop (every optimiser but LM). `drop_rng` draws the dropout masks. */
 static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *perm,
                                 nnbi_rng *drop_rng) {
@@ -633,13 +679,14 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
     const int in_place = perm == NULL;
     const int shuffle = o->shuffle && B < r->n_train;
     const int sharded = o->shard_count > 1;
-    const int fused = o->opt == NNB_OPT_SGD && o->clip_norm == 0 && !o->check_finite && !sharded;
+    const int fused = o->opt == NNB_OPT_SGD && o->clip_norm == 0 && o->clip_value == 0 &&
+                      !o->check_finite && !sharded;
     const int mean = o->reduction == NNB_REDUCTION_MEAN;
     for (size_t e = 0; e < o->epochs; e++) {
         double t0 = now();
         double lr = nnbi_schedule_lr(o, net->opt.epoch, r->end_epoch);
         uint64_t epoch = net->opt.epoch + 1;
-        double loss_sum = 0;
+        nnbi_sum loss_sum = {0, 0}; /* the epoch's loss over its rows, compensated */
         size_t hit = 0;
         int cancel = 0; /* a batch callback asked to stop */
         size_t b0 = epoch_begin(r, perm, shuffle, B, n_batches, &loss_sum, &hit);
@@ -666,7 +713,7 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
                 if (r->acc) hit += nnbi_count_correct(net->ws.act[L - 1], yb, nr, no);
             }
             /* the epoch's loss as a sum over rows: this worker's part (summed at the epoch's end) */
-            loss_sum += mean ? own * (double)nb : own;
+            nnbi_sum_add(&loss_sum, mean ? own * (double)nb : own);
             double bl = own; /* the whole batch's loss */
             if (fused) {
                 if (!isfinite(bl)) return diverged(epoch, b + 1, bl, lr);
@@ -701,14 +748,9 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
                 }
                 /* always on: one comparison per batch */
                 if (!isfinite(bl)) return diverged(epoch, b + 1, bl, lr);
-                if (o->check_finite || o->clip_norm > 0) {
-                    double norm = sqrt(net->k->sumsq(np, net->grads));
-                    if (!isfinite(norm))
-                        return nnbi_error(NNB_E_NONFINITE, func,
-                                          "epoch %llu, batch %zu: the gradient is not finite",
-                                          (unsigned long long)epoch, b + 1);
-                    if (o->clip_norm > 0 && norm > o->clip_norm)
-                        net->k->scal(np, o->clip_norm / norm, net->grads);
+                if (o->check_finite || o->clip_norm > 0 || o->clip_value > 0) {
+                    nnb_status st = clip_gradient(net, o, epoch, b + 1);
+                    if (st != NNB_OK) return st;
                 }
                 nnbi_opt_step(net, o, lr);
             }
@@ -723,7 +765,8 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
             }
         }
         int stop = 0;
-        nnb_status st = nnbi_epoch_end(r, t0, loss_sum, (double)hit, lr, cancel, &stop);
+        nnb_status st = nnbi_epoch_end(r, t0, nnbi_sum_value(&loss_sum), (double)hit, lr, cancel,
+                                        &stop);
         if (st != NNB_OK || stop) return st;
     }
     return NNB_OK;
