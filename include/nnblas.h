@@ -971,8 +971,9 @@ NNB_API nnb_status nnb_train_opts_set_early_stopping(nnb_train_opts *opts, size_
  * Without it, nnb_train() still checks, at no measurable cost, every batch's loss (before that
  * batch's step) and, once an epoch, the epoch's losses and every parameter: divergence ends
  * training with NNB_E_NONFINITE and a message naming the epoch and batch and suggesting a lower
- * learning rate. Only a gradient that overflows while the loss is finite can then reach the
- * weights, and is reported at the next batch or at the epoch's end.
+ * learning rate (with clipping on, a loss that overflows is allowed and only the parameters are
+ * checked). Only a gradient that overflows while the loss is finite can then reach the weights,
+ * and is reported at the next batch or at the epoch's end.
  * @param opts   the training options to change
  * @param enable 1 to check, 0 (the default) not to
  * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is

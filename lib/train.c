@@ -515,7 +515,8 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
                           "stopped by a batch callback in epoch %llu", (unsigned long long)epoch);
     /* always on, once an epoch (a pass over the parameters); the loss sums first */
     size_t bad_i;
-    if (!isfinite(sums[0]) || !isfinite(sums[2]))
+    int clipping = o->clip_norm > 0 || o->clip_value > 0;
+    if (!clipping && (!isfinite(sums[0]) || !isfinite(sums[2])))
         return nnbi_error(NNB_E_NONFINITE, "nnb_train",
                           "epoch %llu: the %s loss is %g; training diverged (try a lower learning "
                           "rate than %g)",
@@ -682,6 +683,7 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
     const int fused = o->opt == NNB_OPT_SGD && o->clip_norm == 0 && o->clip_value == 0 &&
                       !o->check_finite && !sharded;
     const int mean = o->reduction == NNB_REDUCTION_MEAN;
+    const int clipping = o->clip_norm > 0 || o->clip_value > 0;
     for (size_t e = 0; e < o->epochs; e++) {
         double t0 = now();
         double lr = nnbi_schedule_lr(o, net->opt.epoch, r->end_epoch);
@@ -746,8 +748,9 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
                                           "%llu, batch %zu)",
                                           (unsigned long long)epoch, b);
                 }
-                /* always on: one comparison per batch */
-                if (!isfinite(bl)) return diverged(epoch, b + 1, bl, lr);
+                /* always on (one comparison per batch), unless clipping tames the steps of a
+                 * loss that overflows: then the parameters are checked once an epoch */
+                if (!isfinite(bl) && !clipping) return diverged(epoch, b + 1, bl, lr);
                 if (o->check_finite || o->clip_norm > 0 || o->clip_value > 0) {
                     nnb_status st = clip_gradient(net, o, epoch, b + 1);
                     if (st != NNB_OK) return st;
