@@ -732,19 +732,34 @@ NNB_API nnb_status nnb_optimizer_parse(const char *text, nnb_optimizer *out);
  */
 NNB_API size_t nnb_optimizer_count(void);
 
-/** Learning-rate schedules, applied per epoch; e = epochs completed before the current one. */
+/**
+ * Learning-rate schedules, applied per epoch: the epoch after e completed epochs of the schedule
+ * (its position, counted across nnb_train() calls) uses the rate below. A schedule starts at
+ * position 0 when a network is first trained with it, or when nnb_train() is given a schedule
+ * (kind, parameters, base lr or multiplier) other than the one the network was following; given
+ * the same one, it continues. Its position and horizon are part of the training state
+ * (nnb_net_train_state_get(), model files). Schedules do not apply to Levenberg-Marquardt.
+ * docs/definitions.md, "Schedules", has each formula and the PyTorch scheduler it matches.
+ */
 typedef enum nnb_schedule {
     NNB_SCHED_CONSTANT = 0,    /**< lr */
     NNB_SCHED_STEP = 1,        /**< lr * gamma^floor(e / step)  (param1 = step, param2 = gamma) */
     NNB_SCHED_EXPONENTIAL = 2, /**< lr * gamma^e                 (param1 = gamma) */
-    NNB_SCHED_COSINE = 3       /**< lr_min + (lr - lr_min)(1 + cos(pi e / T)) / 2
-                                    (param1 = T in epochs, 0 = the end of this nnb_train call;
-                                    param2 = lr_min) */
+    NNB_SCHED_COSINE = 3,      /**< lr_min + (lr - lr_min)(1 + cos(pi min(e, T) / T)) / 2: after
+                                    T epochs it holds lr_min (param1 = T in epochs; 0 = the
+                                    epochs of the nnb_train() call that starts the schedule, so a
+                                    run split into several calls anneals differently from one
+                                    call: give T to split a run; param2 = lr_min) */
+    NNB_SCHED_COSINE_RESTARTS = 4 /**< SGDR, warm restarts: the cosine from lr to lr_min over
+                                    T_0 epochs, then over T_0 m, T_0 m^2, ... epochs, each starting
+                                    again at lr (param1 = T_0, a whole number >= 1; param2 =
+                                    lr_min; m from nnb_train_opts_set_restart_mult(), default 1).
+                                    Since 0.2. */
 } nnb_schedule;
 
 /**
- * @brief The canonical name of a learning-rate schedule: constant, step, exponential, cosine
- *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @brief The canonical name of a learning-rate schedule: constant, step, exponential, cosine,
+ *        cosine_restarts (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
  * @param value a nnb_schedule value.
  * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.1.
  */
@@ -752,7 +767,8 @@ NNB_API const char *nnb_schedule_name(nnb_schedule value);
 
 /**
  * @brief Parses a learning-rate schedule name: a canonical name (nnb_schedule_name()) or an alias
- *        (none (constant), exp (exponential), cos (cosine)), case-insensitive, '-' and '_' alike.
+ *        (none (constant), exp (exponential), cos (cosine), sgdr and warm_restarts
+ *        (cosine_restarts)), case-insensitive, '-' and '_' alike.
  * @param text the name (NUL-terminated).
  * @param out receives the value; unchanged on failure.
  * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
@@ -923,6 +939,15 @@ NNB_API nnb_status nnb_train_opts_set_dropout(nnb_train_opts *opts, double p);
  */
 NNB_API nnb_status nnb_train_opts_set_schedule(nnb_train_opts *opts, nnb_schedule schedule,
                                                double param1, double param2);
+/**
+ * @brief The period multiplier m of NNB_SCHED_COSINE_RESTARTS (PyTorch's T_mult).
+ *
+ * Period i of the warm restarts lasts T_0 m^i epochs. Since 0.2.
+ * @param opts   the training options to change
+ * @param t_mult the multiplier, a whole number >= 1 (default 1: equal periods)
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (not a whole number in [1, 1e6]).
+ */
+NNB_API nnb_status nnb_train_opts_set_restart_mult(nnb_train_opts *opts, double t_mult);
 /**
  * A validation set (read in place: it must stay valid during nnb_train(); x has the network's
  * inputs as columns and y its outputs). Replaces a validation split. NULL x clears it. Since 0.1.
@@ -1128,8 +1153,11 @@ NNB_API nnb_status nnb_history_summary(const nnb_history *h, size_t *best_epoch,
  * Trains `net` in place on x (rows x x_cols) and y (rows x y_cols), both read in place (never
  * copied as a whole; mini-batches are gathered into one buffer sized before the loop, and nothing
  * is allocated inside the loop). Runs opts' epochs, continuing the network's training state:
- * optimiser moments, step and epoch counters and the generator carry over between calls, so
- * train(4) then train(6) equals train(10), bit for bit (nnb_net_train_state_reset() starts over).
+ * optimiser moments, step and epoch counters, the schedule's position and horizon and the
+ * generator carry over between calls, so train(4) then train(6) equals train(10), bit for bit,
+ * for every optimiser and schedule, except NNB_SCHED_COSINE with T = 0 (whose horizon is the
+ * first call's epochs) and early stopping's patience count (nnb_net_train_state_reset() starts
+ * over).
  * history (may be NULL) gets one record per epoch appended.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (no layers; loss not allowed with the output
  *         layer; LM with a cross-entropy loss; a validation split that leaves no rows);
@@ -1151,7 +1179,9 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
 
 /**
  * The network's training state — optimiser kind, moments, step and epoch counters, the last
- * monitored loss and the generator state — as a portable byte string (little-endian, versioned),
+ * monitored loss, the learning-rate schedule's definition, position and horizon, and the
+ * generator state — as a portable byte string (little-endian, versioned; states written by 0.1,
+ * without the schedule, still load, and their schedule's position is the epoch count),
  * for checkpoints: restoring it (with the parameters) into a fresh network of the same shape makes
  * the next nnb_train() continue bit for bit as if never interrupted.
  * nnb_net_train_state_size() gives the byte count; _get writes exactly that many (len must be at
@@ -1406,6 +1436,31 @@ NNB_API void nnb_csv_options_free(nnb_csv_options *opts);
  * @param delimiter the delimiter character
  */
 NNB_API nnb_status nnb_csv_options_set_delimiter(nnb_csv_options *opts, char delimiter);
+
+/**
+ * @brief Guesses a CSV file's field delimiter from its header row: the one of comma,
+ *        semicolon, tab and '|' that occurs most often in the first line outside quotes (a UTF-8
+ *        byte-order mark and blank lines before it are skipped; ties go to that order), or ','
+ *        when none does.
+ *        For nnb_csv_options_set_delimiter(). Reads at most the first 1 MiB of the file (which
+ *        a pipe or FIFO then no longer has: see nnb_csv_detect_delimiter_mem()).
+ * @param path the file.
+ * @param delimiter receives the delimiter.
+ * @return NNB_OK; NNB_E_NULL (path or delimiter); NNB_E_IO (cannot open or read: the message
+ *         has strerror); NNB_E_NOMEM. Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_csv_detect_delimiter(const char *path, char *delimiter);
+
+/**
+ * @brief nnb_csv_detect_delimiter() on bytes in memory: for an input that can be read only once
+ *        (a pipe, a FIFO, standard input), read with nnb_read_input() and then parsed with
+ *        nnb_csv_parse(). Looks at most at the first 1 MiB.
+ * @param data the CSV text (need not be NUL-terminated)
+ * @param len its length in bytes
+ * @param delimiter receives the delimiter
+ * @return NNB_OK; NNB_E_NULL (data or delimiter). Thread-safe. Since 0.2.
+ */
+NNB_API nnb_status nnb_csv_detect_delimiter_mem(const char *data, size_t len, char *delimiter);
 
 /**
  * Reads the column called `name` as text instead of numbers: for a category to one-hot encode or

@@ -155,8 +155,16 @@ NNB_API nnb_status nnb_table_find_col(const nnb_table *t, const char *name, size
     if (j < 0) {
         char cols[256];
         list_columns(t, cols, sizeof cols);
-        return nnbi_error(NNB_E_INVALID_ARG, __func__, "%s has no column '%s' (columns: %s)",
-                          t->source, name, cols);
+        /* the nearest name, when the list of names can be made (a message only) */
+        const char *near = NULL, **names = malloc((t->n_cols ? t->n_cols : 1) * sizeof *names);
+        if (names) {
+            for (size_t k = 0; k < t->n_cols; k++) names[k] = t->cols[k].name;
+            near = nnb_nearest_name(name, names, t->n_cols);
+            free(names);
+        }
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "%s has no column '%s'%s%s%s (columns: %s)",
+                          t->source, name, near ? "; did you mean '" : "", near ? near : "",
+                          near ? "'?" : "", cols);
     }
     *col = (size_t)j;
     return NNB_OK;

@@ -34,6 +34,7 @@ NNB_API nnb_status nnb_train_opts_create(nnb_train_opts **out) {
     o->beta1 = 0.9, o->beta2 = 0.999, o->adam_eps = 1e-8;
     o->rho = 0.99, o->rms_eps = 1e-8;
     o->schedule = NNB_SCHED_CONSTANT;
+    o->sched_mult = 1;
     o->restore_best = 1;
     o->shard_count = 1;
     return NNB_OK;
@@ -165,11 +166,24 @@ NNB_API nnb_status nnb_train_opts_set_schedule(nnb_train_opts *o, nnb_schedule s
         if (!isfinite(p1) || p1 < 0) BAD("period %g must be finite and >= 0", p1);
         if (!isfinite(p2) || p2 < 0) BAD("minimum learning rate %g must be finite and >= 0", p2);
         break;
+    case NNB_SCHED_COSINE_RESTARTS:
+        if (!isfinite(p1) || p1 < 1 || p1 != floor(p1) || p1 > 1e15)
+            BAD("first period %g must be a whole number >= 1", p1);
+        if (!isfinite(p2) || p2 < 0) BAD("minimum learning rate %g must be finite and >= 0", p2);
+        break;
     default: BAD("unknown schedule %d", (int)s);
     }
     o->schedule = s;
     o->sched1 = p1;
     o->sched2 = p2;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_restart_mult(nnb_train_opts *o, double t_mult) {
+    OPTS_CHECK(o);
+    if (!isfinite(t_mult) || t_mult < 1 || t_mult != floor(t_mult) || t_mult > 1e6)
+        BAD("period multiplier %g must be a whole number >= 1", t_mult);
+    o->sched_mult = t_mult;
     return NNB_OK;
 }
 
@@ -635,9 +649,9 @@ static nnb_status diverged(uint64_t epoch, size_t batch, double loss, double lr)
                       (unsigned long long)epoch, batch, loss, lr);
 }
 
-/* ||g||_2 without overflow: the plain sum of squares, or the scaled one when that overflows. */
-static double grad_norm(const nnb_net *net, const double *g, size_t n) {
-    double norm = sqrt(net->k->sumsq(n, g));
+/* ||g||_2 without overflow from ss = sum g_i^2: sqrt(ss), or the scaled sum when ss overflowed. */
+static double grad_norm(const double *g, size_t n, double ss) {
+    double norm = sqrt(ss);
     if (isfinite(norm)) return norm;
     double amax = 0, s = 0;
     for (size_t i = 0; i < n; i++) amax = fabs(g[i]) > amax ? fabs(g[i]) : amax;
@@ -653,17 +667,21 @@ static nnb_status clip_gradient(nnb_net *net, const nnb_train_opts *o, uint64_t 
                                 size_t batch) {
     const size_t np = net->n_params;
     double *g = net->grads;
+    /* One vectorised pass: a finite sum of squares means every element is finite; only when it
+     * is not does the scan tell a non-finite element from an overflowing sum. */
+    double ss = net->k->sumsq(np, g);
     size_t bad;
-    if (nnbi_find_nonfinite(g, np, 1, &bad, NULL))
+    if (!isfinite(ss) && nnbi_find_nonfinite(g, np, 1, &bad, NULL))
         return nnbi_error(NNB_E_NONFINITE, "nnb_train",
                           "epoch %llu, batch %zu: the gradient is not finite (parameter %zu is %g)",
                           (unsigned long long)epoch, batch, bad, g[bad]);
     if (o->clip_value > 0) {
         const double c = o->clip_value;
         for (size_t i = 0; i < np; i++) g[i] = g[i] > c ? c : g[i] < -c ? -c : g[i];
+        if (o->clip_norm > 0) ss = net->k->sumsq(np, g); /* the norm of the clipped values */
     }
     if (o->clip_norm > 0) {
-        double k = o->clip_norm / (grad_norm(net, g, np) + 1e-6);
+        double k = o->clip_norm / (grad_norm(g, np, ss) + 1e-6);
         if (k < 1.0) net->k->scal(np, k, g);
     }
     return NNB_OK;
@@ -686,7 +704,7 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
     const int clipping = o->clip_norm > 0 || o->clip_value > 0;
     for (size_t e = 0; e < o->epochs; e++) {
         double t0 = now();
-        double lr = nnbi_schedule_lr(o, net->opt.epoch, r->end_epoch);
+        double lr = nnbi_schedule_lr(&net->opt.sched, net->opt.epoch);
         uint64_t epoch = net->opt.epoch + 1;
         nnbi_sum loss_sum = {0, 0}; /* the epoch's loss over its rows, compensated */
         size_t hit = 0;
@@ -830,7 +848,6 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
                         opts->epochs, (unsigned long long)net->opt.epoch);
         goto out;
     }
-    r.end_epoch = net->opt.epoch + opts->epochs;
     int lm = opts->opt == NNB_OPT_LM;
     /* Mini-batch size; LM always works on the whole training set. */
     size_t B = lm || opts->batch == 0 || opts->batch > r.n_train ? r.n_train : opts->batch;
@@ -871,6 +888,7 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
     if (st == NNB_OK) st = nnbi_opt_prepare(net, opts, func);
     if (st == NNB_OK) st = nnbi_history_reserve(history, opts->epochs, func);
     if (st != NNB_OK) goto out;
+    nnbi_schedule_begin(net, opts);
 
     /* Dropout masks come from the network's generator, except with shards: each worker draws
      * different masks, and the shared generator must stay in step for the shuffles. */

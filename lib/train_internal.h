@@ -21,6 +21,7 @@ struct nnb_train_opts {
     double dropout;          /* 0 = off */
     nnb_schedule schedule;
     double sched1, sched2;
+    double sched_mult;       /* warm restarts' period multiplier (nnb_train_opts_set_restart_mult) */
     const double *val_x, *val_y;
     size_t val_rows;
     double val_fraction;     /* 0 = off */
@@ -72,9 +73,12 @@ nnb_status nnbi_opt_prepare(nnb_net *net, const nnb_train_opts *opts, const char
 /* Applies one optimiser step with the gradient in net->grads and learning rate lr. */
 void nnbi_opt_step(nnb_net *net, const nnb_train_opts *opts, double lr);
 
-/* The learning rate for the epoch that follows `done` completed epochs; `end` is the epoch count
- * at the end of this nnb_train call (cosine's default period). */
-double nnbi_schedule_lr(const nnb_train_opts *opts, uint64_t done, uint64_t end);
+/* At the start of an nnb_train call of opts->epochs epochs: continues the network's schedule if
+ * opts defines the same one, else starts opts' schedule at the current epoch. */
+void nnbi_schedule_begin(nnb_net *net, const nnb_train_opts *opts);
+
+/* The learning rate of schedule s for the epoch that follows epoch count `epoch`. */
+double nnbi_schedule_lr(const nnbi_sched *s, uint64_t epoch);
 
 /* State shared by the training loops (train.c's mini-batch loop and lm.c): the data, the split,
  * validation, early stopping, history and callbacks. Set up by nnb_train before any loop. */
@@ -91,7 +95,6 @@ typedef struct nnbi_run {
     int has_val, acc;
     /* early stopping: its watch is net->opt.es (kept across calls and in the training state) */
     int stopped_early;
-    uint64_t end_epoch;      /* epoch count at the end of this call (cosine's default period) */
 } nnbi_run;
 
 /* End of an epoch, for both loops: the training loss and accuracy from this worker's sums (summed

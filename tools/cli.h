@@ -122,7 +122,16 @@ void mat_free(mat *m);
 typedef struct data_flags {
     const char *csv, *idx;                        /* one of them */
     const char *target, *onehot, *standardize, *drop;
+    const char *delimiter;                        /* NULL: detected from the header row */
+    int drop_bad_rows;                            /* leave out rows with missing or bad cells */
 } data_flags;
+
+/* The CSV delimiter: --delimiter's (",", ";", "|", "tab" or "\t"), else the one
+ * nnb_csv_detect_delimiter_mem() finds in the input's header row. 0 with a message. */
+struct csv_input;
+int csv_delimiter(const data_flags *df, const struct csv_input *in, char *delim);
+/* Checks a --delimiter value without reading anything: 1 if valid. */
+int delimiter_valid(const char *s, char *delim);
 
 /* An IDX data set: "fashion-mnist[:DIR]" or "mnist:DIR". */
 typedef struct idx_spec {
@@ -148,12 +157,17 @@ void csv_input_free(csv_input *in);
 
 /* The column names of a CSV input's header row, as the library's reader sees them. 0 with a
  * message on failure. */
-int csv_header(const csv_input *in, strlist *names);
+int csv_header(const csv_input *in, char delim, strlist *names);
 
 /* Parses a CSV input to apply a fitted preparation to: the preparation's text columns as text,
  * every column it does not read skipped. need_target = 0 allows the target columns to be absent. */
-int read_table_for_prep(const csv_input *in, const nnb_prep *prep, int need_target,
-                        nnb_table **out);
+int read_table_for_prep(const data_flags *df, const csv_input *in, const nnb_prep *prep,
+                        int need_target, nnb_table **out);
+/* After a CSV read failed: the library's message, with a hint at --drop-bad-rows when the
+ * failure was a missing or non-numeric cell. Returns 0. */
+int fail_csv(const data_flags *df);
+/* "unknown option '--x'; did you mean '--y'?" (a usage error) for argv[i] among `known`. */
+int unknown_arg(const command *cmd, const char *arg, const char *const *known, size_t n_known);
 
 /* Applies a preparation to rows `rows` (NULL: all) of a table: x and, if y is not NULL, y. */
 int prep_rows(const nnb_prep *prep, const nnb_table *t, const size_t *rows, size_t n, mat *x,

@@ -125,7 +125,40 @@ void csv_input_free(csv_input *in) {
     in->text = NULL;
 }
 
-int csv_header(const csv_input *in, strlist *names) {
+int delimiter_valid(const char *s, char *delim) {
+    if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 || strcmp(s, "\t") == 0)
+        return *delim = '\t', 1;
+    if (strcmp(s, "comma") == 0) return *delim = ',', 1;
+    if (strcmp(s, "semicolon") == 0) return *delim = ';', 1;
+    if (strlen(s) == 1 && s[0] != '"' && s[0] != '\r' && s[0] != '\n') return *delim = s[0], 1;
+    return 0;
+}
+
+int csv_delimiter(const data_flags *df, const csv_input *in, char *delim) {
+    if (df->delimiter) {
+        if (!delimiter_valid(df->delimiter, delim))
+            return fail("--delimiter: '%s' is not one character, tab, comma or semicolon",
+                        df->delimiter), 0;
+        return 1;
+    }
+    if (nnb_csv_detect_delimiter_mem(in->text, in->len, delim) != NNB_OK) return fail_nnb(), 0;
+    return 1;
+}
+
+int fail_csv(const data_flags *df) {
+    const char *m = nnb_last_error();
+    int fixable = strstr(m, "missing") || strstr(m, "expected a number");
+    if (!fixable || df->drop_bad_rows) return fail_nnb(), 0;
+    return fail("%s (--drop-bad-rows leaves such rows out)", lib_message()), 0;
+}
+
+int unknown_arg(const command *cmd, const char *arg, const char *const *known, size_t n_known) {
+    const char *near = arg[0] == '-' ? nnb_nearest_name(arg, known, n_known) : NULL;
+    return usage_error(cmd, "unknown %s '%s'%s%s%s", arg[0] == '-' ? "option" : "argument", arg,
+                       near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+}
+
+int csv_header(const csv_input *in, char delim, strlist *names) {
     names->n = 0;
     names->s = NULL;
     const char *path = in->name;
@@ -164,7 +197,7 @@ int csv_header(const csv_input *in, strlist *names) {
             quoted = 1;
             at_start = 0;
             continue;
-        } else if (c == ',') {
+        } else if (c == delim) {
             end_field = 1;
         } else if (c == '\r' || c == '\n') {
             end_field = end_record = 1;
@@ -227,14 +260,17 @@ static const char *prep_column_at(const void *prep, size_t i) {
     return name;
 }
 
-int read_table_for_prep(const csv_input *in, const nnb_prep *prep, int need_target,
-                        nnb_table **out) {
+int read_table_for_prep(const data_flags *df, const csv_input *in, const nnb_prep *prep,
+                        int need_target, nnb_table **out) {
     *out = NULL;
     const char *path = in->name;
     strlist header;
-    if (!csv_header(in, &header)) return 0;
+    char delim;
+    if (!csv_delimiter(df, in, &delim) || !csv_header(in, delim, &header)) return 0;
     nnb_csv_options *o;
     int ok = nnb_csv_options_create(&o) == NNB_OK;
+    ok = ok && nnb_csv_options_set_delimiter(o, delim) == NNB_OK &&
+         nnb_csv_options_set_drop_bad_rows(o, df->drop_bad_rows) == NNB_OK;
     /* the preparation's columns hashed: a wide file is not quadratic */
     nnbi_name_index ix = {0};
     if (ok && !nnbi_index_build(&ix, nnb_prep_n_columns(prep), prep_column_at, prep, NULL, NULL)) {
@@ -264,7 +300,7 @@ int read_table_for_prep(const csv_input *in, const nnb_prep *prep, int need_targ
              nnb_prep_feature_name(prep, 0));
     } else if (nnb_csv_parse(out, in->text, in->len, path, o) != NNB_OK) {
         ok = 0;
-        fail_nnb();
+        fail_csv(df);
     }
     nnbi_index_free(&ix);
     nnb_csv_options_free(o);
@@ -431,7 +467,7 @@ int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, m
     nnb_table *t;
     csv_input in;
     if (!csv_input_read(df->csv, &in)) return 0;
-    int read = read_table_for_prep(&in, mi->prep, want_y, &t);
+    int read = read_table_for_prep(df, &in, mi->prep, want_y, &t);
     csv_input_free(&in);
     if (!read) return 0;
     int ok = prep_rows(mi->prep, t, NULL, nnb_table_n_rows(t), x, want_y ? y : NULL);

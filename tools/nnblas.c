@@ -47,6 +47,7 @@ const command cmd_eval = {
     "  --csv FILE     labelled CSV data with the columns the model was trained on (- for\n"
     "                 standard input; a pipe or FIFO is read once)\n"
     "  --idx SPEC     an MNIST-style folder; its test part is evaluated\n"
+    "  --delimiter D  the CSV delimiter (default: detected; see nnblas train --help)\n"
     "  --json         one JSON object instead of text\n"
     "  --input-limit BYTES\n"
     "                 the most bytes read from an input that is not a regular file (a pipe,\n"
@@ -69,6 +70,7 @@ const command cmd_predict = {
     "  --csv FILE     the data (a header row; the target column may be absent; - for\n"
     "                 standard input)\n"
     "  --idx SPEC     the test images of an MNIST-style folder\n"
+    "  --delimiter D  the CSV delimiter (default: detected; see nnblas train --help)\n"
     "  --out FILE     write there (atomically) instead of to standard output\n"
     "  --input-limit BYTES\n"
     "                 the most bytes read from an input that is not a regular file (a pipe,\n"
@@ -94,7 +96,7 @@ const command cmd_info = {
 
 /* Parses `--model FILE`, data flags and the given extra flags of eval, predict and info. */
 typedef struct common {
-    const char *model, *csv, *idx, *out;
+    const char *model, *csv, *idx, *out, *delimiter;
     int json, params_hex;
 } common;
 
@@ -113,6 +115,9 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
             c->csv = v;
         } else if (data && arg_value(&a, "--idx", &v)) {
             c->idx = v;
+        } else if (data && arg_value(&a, "--delimiter", &v)) {
+            c->delimiter = v;
+
         } else if (want_out && arg_value(&a, "--out", &v)) {
             c->out = v;
         } else if (want_json && arg_flag(&a, "--json")) {
@@ -122,14 +127,23 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
         } else if (arg_value(&a, "--input-limit", &v)) {
             if (v && !parse_input_limit(&a, v)) return a.status;
         } else {
-            return usage_error(cmd, "unknown %s '%s'", argv[a.i][0] == '-' ? "option" : "argument",
-                               argv[a.i]);
+            const char *known[] = {"--help", "--model", data ? "--csv" : NULL,
+                                   data ? "--idx" : NULL, data ? "--delimiter" : NULL,
+                                   want_out ? "--out" : NULL, want_json ? "--json" : NULL,
+                                   want_hex ? "--params-hex" : NULL};
+            return unknown_arg(cmd, argv[a.i], known, sizeof known / sizeof known[0]);
         }
     }
     if (a.status) return a.status;
     if (!c->model) return usage_error(cmd, "--model is required");
     if (data && !c->csv && !c->idx) return usage_error(cmd, "give --csv or --idx");
     if (data && c->csv && c->idx) return usage_error(cmd, "give either --csv or --idx, not both");
+    char delim;
+    if (c->delimiter && (c->idx || !delimiter_valid(c->delimiter, &delim)))
+        return usage_error(cmd, c->idx ? "--delimiter is for CSV data"
+                                       : "--delimiter: '%s' is not one character, tab, comma or "
+                                         "semicolon",
+                           c->delimiter);
     return 0;
 }
 
@@ -143,7 +157,7 @@ static int parse_subcommand(int argc, char **argv, const command *cmd, common *c
 /* Loads the model and reads the data the flags name, prepared (and y, the targets, if want_y). */
 static int open_with_data(const common *c, int want_y, model_info *mi, mat *x, mat *y) {
     if (!model_open(c->model, mi)) return 0;
-    data_flags df = {c->csv, c->idx, NULL, NULL, NULL, NULL};
+    data_flags df = {c->csv, c->idx, NULL, NULL, NULL, NULL, c->delimiter, 0};
     if (model_data(mi, &df, want_y, x, y)) return 1;
     model_close(mi);
     return 0;

@@ -20,6 +20,7 @@ tells which file was loaded.
 
 from ._version import __version__
 from . import _lib
+from . import vocabulary
 from .errors import *  # noqa: F401,F403  (the exception classes)
 from .errors import __all__ as _error_names
 from .net import History, Layer, Net
@@ -60,4 +61,4 @@ def kernel_isa():
 __all__ = ["__version__", "Net", "History", "Layer", "Dataset", "Prep", "read_csv", "read_idx",
            "idx_info", "read_mnist", "load_mnist", "set_num_threads", "get_num_threads",
            "set_input_limit", "get_input_limit",
-           "kernel_isa", "library_path", "library_version"] + list(_error_names)
+           "kernel_isa", "library_path", "library_version", "vocabulary"] + list(_error_names)
