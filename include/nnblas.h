@@ -974,10 +974,16 @@ NNB_API nnb_status nnb_train_opts_set_validation_split(nnb_train_opts *opts, dou
 /**
  * Early stopping: stop when the monitored loss (validation loss if there is a validation set,
  * else the training loss) has not improved for `patience` epochs (0 = off); with restore_best,
- * the weights of the best epoch are put back at the end. Since 0.1.
+ * the weights of the best epoch are put back when early stopping ends the training (a call that
+ * runs all its epochs, or is stopped or cancelled, keeps the last weights, so that the next call
+ * continues from them). The watch (best loss, its epoch and weights, the epochs since) is part
+ * of the network's training state: it carries over to the next nnb_train() call with patience
+ * and into nnb_net_train_state_get(), so a resumed run stops exactly where a straight run would;
+ * a call without patience, or an early stop, clears it. Since 0.1.
  * @param opts         the training options to change
  * @param patience     epochs without improvement before stopping; 0 = off
- * @param restore_best 1 to restore the best epoch's weights at the end, else 0
+ * @param restore_best 1 to restore the best epoch's weights when early stopping ends
+ *                     training, else 0
  * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
  *         unchanged).
  */
@@ -986,12 +992,47 @@ NNB_API nnb_status nnb_train_opts_set_early_stopping(nnb_train_opts *opts, size_
 /**
  * Stop with NNB_E_NONFINITE (naming epoch and batch) as soon as a loss or gradient is NaN or
  * infinite, before the bad step is applied, so the weights stay finite. Since 0.1.
+ *
+ * Without it, nnb_train() still checks, at no measurable cost, every batch's loss (before that
+ * batch's step) and, once an epoch, the epoch's losses and every parameter: divergence ends
+ * training with NNB_E_NONFINITE and a message naming the epoch and batch and suggesting a lower
+ * learning rate (with clipping on, a loss that overflows is allowed and only the parameters are
+ * checked). Only a gradient that overflows while the loss is finite can then reach the weights,
+ * and is reported at the next batch or at the epoch's end.
  * @param opts   the training options to change
  * @param enable 1 to check, 0 (the default) not to
  * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
  *         unchanged).
  */
 NNB_API nnb_status nnb_train_opts_set_check_finite(nnb_train_opts *opts, int enable);
+
+/**
+ * @brief Asks nnb_train() running with these options to stop cleanly.
+ *
+ * Async-signal-safe and thread-safe (one lock-free atomic store): call it from a signal handler
+ * (SIGINT, SIGTERM) or from another thread while nnb_train() runs with @p opts; nothing else
+ * about @p opts may change meanwhile. Training stops between two batches (the batch in progress
+ * completes; Levenberg-Marquardt stops between epochs) and nnb_train() returns NNB_E_CANCELLED.
+ * Data-parallel workers stop together after the batch in progress, but record no position
+ * inside the epoch: a resumed data-parallel run repeats that epoch. The network keeps the weights after the last batch and
+ * its training state records where the epoch stopped: a later nnb_train() with the same data,
+ * split and batch size (in this process, or after nnb_net_train_state_get() / set() or a model
+ * file saved with its training state) finishes that epoch and continues exactly as if never
+ * stopped. The request stays until nnb_train_opts_clear_stop(): an nnb_train() started while it
+ * is set stops before its first batch. Since 0.1.
+ *
+ * @param opts the options of the training to stop (NULL: nothing happens)
+ */
+NNB_API void nnb_train_opts_request_stop(nnb_train_opts *opts);
+
+/**
+ * @brief Withdraws a stop request made with nnb_train_opts_request_stop().
+ *
+ * Async-signal-safe and thread-safe like the request. Since 0.1.
+ *
+ * @param opts the options whose request is withdrawn (NULL: nothing happens)
+ */
+NNB_API void nnb_train_opts_clear_stop(nnb_train_opts *opts);
 
 /**
  * Called after every epoch. epoch counts from 1 across nnb_train() calls on a network (see
@@ -1327,6 +1368,48 @@ NNB_API nnb_status nnb_set_error(nnb_status status, const char *message);
 /** A table read from a CSV file: named columns of numbers or texts, rows in file order. */
 typedef struct nnb_table nnb_table;
 
+/**
+ * @brief Sets the input limit: the most bytes a reader takes from an input of unknown size.
+ *
+ * Every file reader of nnblas (nnb_csv_read(), nnb_model_load(), the IDX readers) reads a
+ * regular file to its size (after checking that size against the header it declares, for model
+ * files, and against the memory the process can get). An input whose size is not known in
+ * advance, a pipe, a FIFO, a character device such as /dev/zero, a /proc file or standard input,
+ * is read up to this limit; one that sends more is refused with NNB_E_TOO_LARGE instead of
+ * filling memory. Default 1 GiB. Process-wide and thread-safe (an atomic store); a CSV read can
+ * override it with nnb_csv_options_set_input_limit(). The command sets it with --input-limit,
+ * the Python binding with nnblas.set_input_limit() and read_csv(input_limit=). Since 0.1.
+ *
+ * @param bytes the limit in bytes (at least 1)
+ * @return NNB_OK; NNB_E_INVALID_ARG (bytes is 0).
+ */
+NNB_API nnb_status nnb_set_input_limit(size_t bytes);
+
+/**
+ * @brief The input limit (see nnb_set_input_limit()). Thread-safe. Since 0.1.
+ * @return the limit in bytes.
+ */
+NNB_API size_t nnb_input_limit(void);
+
+/**
+ * @brief Reads a whole input into memory: a regular file to its size, anything else (pipe,
+ * FIFO, character device, /proc file, /dev/stdin) up to @p limit bytes.
+ *
+ * What nnb_csv_read() does before parsing, for a caller that parses the same bytes several times
+ * (with nnb_csv_parse()) and so must read a stream once. Since 0.1.
+ *
+ * @param path the file to read
+ * @param limit the most bytes taken from an input of unknown size (0: nnb_input_limit())
+ * @param text 1: refuse a NUL byte, naming its offset, as soon as it arrives (text formats)
+ * @param data receives a new buffer of *len bytes and a terminating NUL (free it with free())
+ * @param len receives the byte count
+ * @return NNB_OK; NNB_E_NULL; NNB_E_IO (cannot open or read: strerror in the message);
+ *         NNB_E_TOO_LARGE (past the limit, or a regular file larger than the memory the process
+ *         can get); NNB_E_FORMAT (text and a NUL byte); NNB_E_NOMEM. *data is NULL on failure.
+ */
+NNB_API nnb_status nnb_read_input(const char *path, size_t limit, int text, char **data,
+                                  size_t *len);
+
 /** Options of the CSV reader (an opaque handle with setters, so it can grow). */
 typedef struct nnb_csv_options nnb_csv_options;
 
@@ -1359,13 +1442,25 @@ NNB_API nnb_status nnb_csv_options_set_delimiter(nnb_csv_options *opts, char del
  *        semicolon, tab and '|' that occurs most often in the first line outside quotes (a UTF-8
  *        byte-order mark and blank lines before it are skipped; ties go to that order), or ','
  *        when none does.
- *        For nnb_csv_options_set_delimiter(). Reads at most the first 1 MiB of the file.
+ *        For nnb_csv_options_set_delimiter(). Reads at most the first 1 MiB of the file (which
+ *        a pipe or FIFO then no longer has: see nnb_csv_detect_delimiter_mem()).
  * @param path the file.
  * @param delimiter receives the delimiter.
  * @return NNB_OK; NNB_E_NULL (path or delimiter); NNB_E_IO (cannot open or read: the message
- *         has strerror). Thread-safe. Since 0.1.
+ *         has strerror); NNB_E_NOMEM. Thread-safe. Since 0.1.
  */
 NNB_API nnb_status nnb_csv_detect_delimiter(const char *path, char *delimiter);
+
+/**
+ * @brief nnb_csv_detect_delimiter() on bytes in memory: for an input that can be read only once
+ *        (a pipe, a FIFO, standard input), read with nnb_read_input() and then parsed with
+ *        nnb_csv_parse(). Looks at most at the first 1 MiB.
+ * @param data the CSV text (need not be NUL-terminated)
+ * @param len its length in bytes
+ * @param delimiter receives the delimiter
+ * @return NNB_OK; NNB_E_NULL (data or delimiter). Thread-safe. Since 0.2.
+ */
+NNB_API nnb_status nnb_csv_detect_delimiter_mem(const char *data, size_t len, char *delimiter);
 
 /**
  * Reads the column called `name` as text instead of numbers: for a category to one-hot encode or
@@ -1394,6 +1489,15 @@ NNB_API nnb_status nnb_csv_options_skip_column(nnb_csv_options *opts, const char
  * @param enable 1 to drop such rows, 0 (the default) to fail
  */
 NNB_API nnb_status nnb_csv_options_set_drop_bad_rows(nnb_csv_options *opts, int enable);
+
+/**
+ * @brief The input limit of reads with these options, for a CSV input of unknown size (pipe,
+ * FIFO, device, standard input): overrides nnb_input_limit() for them. Since 0.1.
+ * @param opts the options
+ * @param bytes the limit in bytes (at least 1)
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (bytes is 0).
+ */
+NNB_API nnb_status nnb_csv_options_set_input_limit(nnb_csv_options *opts, size_t bytes);
 
 /**
  * Reads a CSV file with a header row of column names (RFC 4180: fields may be quoted with '"',

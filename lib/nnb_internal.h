@@ -173,6 +173,22 @@ typedef struct nnbi_opt_state {
     size_t n;          /* length of m and v (n_params), 0 if not allocated */
     double *m, *v;     /* momentum buffer / Adam moments / RMSprop average (NULL if unused) */
     nnbi_sched sched;  /* the learning-rate schedule's position and horizon */
+    /* ---- reliability: the early-stopping watch and the position inside an interrupted epoch,
+     * kept across nnb_train() calls and saved in the training state's extension blocks (optim.c,
+     * 2 and 3), so that a resumed run continues exactly. */
+    struct {
+        int on;            /* a watch is running (patience > 0 in the last nnb_train) */
+        double best;       /* best monitored loss so far (INFINITY: none) */
+        uint64_t best_epoch;
+        uint64_t since;    /* epochs since the best */
+        double *params;    /* the best epoch's weights (n_params doubles; restore_best), or NULL */
+    } es;
+    struct {
+        uint64_t batches;  /* batches of epoch `epoch + 1` already done (0: at an epoch's start) */
+        uint64_t n_train, batch; /* the split and batch size they were done with */
+        double loss_sum, loss_c, hits; /* the epoch's sums so far (loss: compensated sum) */
+        uint64_t rng[4];   /* the generator before the epoch's shuffle */
+    } ep;
 } nnbi_opt_state;
 
 struct nnb_net {

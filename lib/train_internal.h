@@ -40,6 +40,8 @@ struct nnb_train_opts {
     nnb_grad_ready_fn grad_ready;   /* the overlap hook (NULL: synchronous) */
     void *grad_ready_data;
     size_t grad_ready_piece;        /* the largest piece announced (values; 0: whole layers) */
+    /* nnb_train_opts_request_stop(): read and written with __atomic builtins only */
+    int stop_requested;
 };
 
 /* One epoch's record (history). */
@@ -55,8 +57,14 @@ struct nnb_history {
     int stopped_early;
 };
 
-/* Makes room for `more` records (before the training loop). */
+/* Records reserved before the training loop (at most): a history grows geometrically past them,
+ * at the end of an epoch, so that nothing proportional to the epochs asked for is reserved. */
+#define NNBI_HISTORY_AHEAD ((size_t)1024)
+
+/* Makes room for min(more, NNBI_HISTORY_AHEAD) records (before the training loop). */
 nnb_status nnbi_history_reserve(nnb_history *h, size_t more, const char *func);
+/* Appends one epoch's record, growing the history when it is full (NULL h: nothing). */
+nnb_status nnbi_history_add(nnb_history *h, const double v[8], const char *func);
 
 /* Allocates (or keeps) the optimiser moments for opt->opt on net; resets them when the optimiser
  * kind changed. Called before the loop. */
@@ -85,11 +93,7 @@ typedef struct nnbi_run {
     size_t chunk;            /* rows per evaluation chunk (the workspace's batch) */
     double *xb, *yb;         /* gather buffers of `chunk` rows */
     int has_val, acc;
-    /* early stopping */
-    double best;
-    uint64_t best_epoch;
-    size_t since_best;
-    double *best_params;     /* NULL unless restore_best with patience */
+    /* early stopping: its watch is net->opt.es (kept across calls and in the training state) */
     int stopped_early;
 } nnbi_run;
 
@@ -101,6 +105,9 @@ typedef struct nnbi_run {
  * status (NNB_E_CANCELLED, NNB_E_NONFINITE, NNB_E_COMM) to end with one. */
 nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, double lr,
                           int cancel, int *stop);
+
+/* Has nnb_train_opts_request_stop() been called (and not cleared)? */
+int nnbi_stop_requested(const nnb_train_opts *o);
 
 /* Levenberg-Marquardt (lm.c): the loop for NNB_OPT_LM, after nnb_train's setup. */
 nnb_status nnbi_train_lm(nnbi_run *r);

@@ -248,6 +248,18 @@ START_TEST(delimiters) {
     ck_assert_int_eq(d, ','); /* the semicolons are quoted */
     nnbt_expect(nnb_csv_detect_delimiter(tmp("absent.csv"), &d), NNB_E_IO, "absent.csv");
     nnbt_expect(nnb_csv_detect_delimiter(NULL, &d), NNB_E_NULL, "path");
+    /* the same on bytes in memory (what the command does with a pipe, read once) */
+    nnbt_ok(nnb_csv_detect_delimiter_mem(text, sizeof text - 1, &d));
+    ck_assert_int_eq(d, ',');
+    const char semis[] = "\r\n\na;b;\"c,d,e\"\n1;2;3\n";
+    nnbt_ok(nnb_csv_detect_delimiter_mem(semis, sizeof semis - 1, &d));
+    ck_assert_int_eq(d, ';');
+    nnbt_ok(nnb_csv_detect_delimiter_mem("x\ty", 1, &d)); /* only "x": none found, ',' */
+    ck_assert_int_eq(d, ',');
+    nnbt_ok(nnb_csv_detect_delimiter_mem("x\ty", 3, &d));
+    ck_assert_int_eq(d, '\t');
+    nnbt_expect(nnb_csv_detect_delimiter_mem(NULL, 0, &d), NNB_E_NULL, "data");
+    nnbt_expect(nnb_csv_detect_delimiter_mem(semis, 3, NULL), NNB_E_NULL, "delimiter");
 }
 END_TEST
 

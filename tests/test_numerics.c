@@ -491,11 +491,11 @@ START_TEST(schedule_state_versions) {
     unsigned char *s = malloc(len);
     nnbt_ok(nnb_net_train_state_get(net, s, len, NULL));
     ck_assert_uint_eq(s[4], 2);
-    /* the record is the last 64 bytes: tag 1, length 56 */
-    unsigned char *rec = s + len - 64;
+    /* the record is the last 68 bytes: u32 tag 1, u64 length 56 */
+    unsigned char *rec = s + len - 68;
     ck_assert(rec[0] == 1 && rec[4] == 56);
     s[4] = 1; /* as 0.1 wrote it: version 1, without the record */
-    nnbt_ok(nnb_net_train_state_set(net, s, len - 64));
+    nnbt_ok(nnb_net_train_state_set(net, s, len - 68));
     n = 0;
     train_lrs(net, oc, 4, lr, &n);
     for (unsigned e = 0; e < 4; e++) { /* positions 4..7 */
@@ -504,12 +504,12 @@ START_TEST(schedule_state_versions) {
     }
     ck_assert_int_eq(nnb_net_train_state_set(net, s, len), NNB_E_FORMAT); /* v1 with a record */
     s[4] = 2;
-    rec[48] = 99; /* start (offset 8 + 40) beyond the epoch count */
+    rec[52] = 99; /* start (offset 12 + 40) beyond the epoch count */
     nnbt_expect(nnb_net_train_state_set(net, s, len), NNB_E_FORMAT, "schedule");
-    rec[48] = 0;
-    rec[8] = 7; /* no such schedule */
+    rec[52] = 0;
+    rec[12] = 7; /* no such schedule */
     nnbt_expect(nnb_net_train_state_set(net, s, len), NNB_E_FORMAT, "schedule");
-    rec[8] = 0;
+    rec[12] = 0;
     rec[4] = 48; /* the wrong length */
     nnbt_expect(nnb_net_train_state_set(net, s, len), NNB_E_FORMAT, "schedule");
     rec[4] = 56;

@@ -1,6 +1,7 @@
 /* nnblas train: read CSV or IDX data, prepare it, build a network, train it with progress, test
  * it and save it (with its preparation, metadata and training state); or resume a saved one. */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -20,7 +21,8 @@ const command cmd_train = {
     "within each epoch; one line per epoch (every n-th epoch when there are more than 100).\n"
     "\n"
     "Data:\n"
-    "  --csv FILE            a CSV file with a header row\n"
+    "  --csv FILE            a CSV file with a header row (- for standard input; a pipe or a\n"
+    "                        FIFO is read once)\n"
     "  --target COLS         the target column (several, comma-separated, for regression)\n"
     "  --one-hot COLS        columns to one-hot encode (categories fitted on the training part)\n"
     "  --standardize COLS|all|none\n"
@@ -79,16 +81,24 @@ const command cmd_train = {
     "\n"
     "Output:\n"
     "  --save FILE           save the model (network, preparation, metadata, training state);\n"
-    "                        written atomically\n"
+    "                        written atomically; only a regular file (or nothing) there is\n"
+    "                        replaced, a symbolic link is followed; checked before training\n"
+    "  --checkpoint-every N  also save to the --save file every N epochs (atomically)\n"
     "  --plot FILE.svg       draw the training (and validation) loss and accuracy per epoch as\n"
     "                        an SVG picture, written atomically\n"
     "  --resume FILE         continue training a saved model where it stopped, bit for bit as if\n"
     "                        never interrupted: the network, preparation and training state come\n"
     "                        from FILE, the data and training options default to those it was\n"
     "                        trained with (data flags may name the data again)\n"
+    "  --input-limit BYTES   the most bytes read from an input that is not a regular file (a\n"
+    "                        pipe, a FIFO, --csv -; default 1 GiB); suffixes K, M, G\n"
     "  --quiet               no progress, only the results\n"
     "  --json                one JSON object per epoch and a final summary object on stdout\n"
     "  --help                this text\n"
+    "\n"
+    "The first SIGINT (Ctrl-C) or SIGTERM finishes the batch in progress, saves the model with\n"
+    "its training state when --save was given (so that --resume continues exactly), prints one\n"
+    "line and exits with status 130; a second one ends the command at once.\n"
     "\n"
     "An option given twice takes its last value. Names are nnblas's shared vocabulary (the C\n"
     "library's and Python's): case and '-' / '_' do not matter, and the usual aliases work\n"
@@ -101,14 +111,15 @@ enum {
     O_CSV, O_IDX, O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP, O_TASK, O_TEST, O_VAL, O_SEED,
     O_LAYERS, O_ACTIVATION, O_OUTPUT, O_LOSS, O_INIT, O_DROPOUT, O_OPTIMIZER, O_LR, O_EPOCHS,
     O_BATCH, O_REDUCTION, O_WEIGHT_DECAY, O_PATIENCE, O_THREADS, O_SAVE, O_RESUME, O_CLIP_NORM,
-    O_CLIP_VALUE, O_DELIMITER, O_PLOT, N_OPT
+    O_CLIP_VALUE, O_DELIMITER, O_CHECKPOINT, O_INPUT_LIMIT, O_PLOT, N_OPT
 };
 
 static const char *const opt_names[N_OPT] = {
     "--csv", "--idx", "--target", "--one-hot", "--standardize", "--drop", "--task", "--test",
     "--val", "--seed", "--layers", "--activation", "--output", "--loss", "--init", "--dropout",
     "--optimizer", "--lr", "--epochs", "--batch", "--reduction", "--weight-decay", "--patience",
-    "--threads", "--save", "--resume", "--clip-norm", "--clip-value", "--delimiter", "--plot"};
+    "--threads", "--save", "--resume", "--clip-norm", "--clip-value", "--delimiter",
+    "--checkpoint-every", "--input-limit", "--plot"};
 
 /* The flags without a value, for suggestions. */
 static const char *const flag_names[] = {"--help", "--bias", "--no-bias", "--quiet", "--json",
@@ -139,6 +150,7 @@ typedef struct settings {
     nnb_optimizer opt;
     double lr;                  /* NaN: the optimiser's default */
     size_t epochs, batch, patience, threads;
+    size_t checkpoint;          /* --checkpoint-every: epochs (0: off) */
     nnb_reduction red;
     double wd, val, test;
     double clip_norm, clip_value;
@@ -251,6 +263,14 @@ static int parse_settings(args *a, const char *const v[N_OPT], settings *s) {
             return a->status = usage_error(a->cmd, "--threads: at most 1024"), 0;
     }
     if (v[O_SEED] && !parse_u64(a, "--seed", v[O_SEED], &s->seed)) return 0;
+    if (v[O_CHECKPOINT]) {
+        if (!parse_size(a, "--checkpoint-every", v[O_CHECKPOINT], &s->checkpoint)) return 0;
+        if (s->checkpoint == 0)
+            return a->status = usage_error(a->cmd, "--checkpoint-every must be >= 1"), 0;
+        if (!v[O_SAVE])
+            return a->status = usage_error(a->cmd, "--checkpoint-every needs --save FILE"), 0;
+    }
+    if (v[O_INPUT_LIMIT] && !parse_input_limit(a, v[O_INPUT_LIMIT])) return 0;
     if (isnan(s->lr)) s->lr = nnb_default_lr(s->opt);
     return 1;
 }
@@ -294,9 +314,8 @@ static int text_is_numeric(const nnb_table *t, size_t col) {
 }
 
 /* Reads the CSV with `text` columns as text and `drop` columns skipped. */
-static int read_csv(const data_flags *df, char delim, const strlist *text, const strlist *drop,
-                    nnb_table **t) {
-    const char *path = df->csv;
+static int read_csv(const data_flags *df, const csv_input *in, char delim, const strlist *text,
+                    const strlist *drop, nnb_table **t) {
     nnb_csv_options *o;
     if (nnb_csv_options_create(&o) != NNB_OK) return fail_nnb(), 0;
     nnb_status st = nnb_csv_options_set_delimiter(o, delim);
@@ -305,7 +324,7 @@ static int read_csv(const data_flags *df, char delim, const strlist *text, const
         st = nnb_csv_options_text_column(o, text->s[i]);
     for (size_t i = 0; i < drop->n && st == NNB_OK; i++)
         st = nnb_csv_options_skip_column(o, drop->s[i]);
-    if (st == NNB_OK) st = nnb_csv_read(t, path, o);
+    if (st == NNB_OK) st = nnb_csv_parse(t, in->text, in->len, in->name, o);
     nnb_csv_options_free(o);
     return st == NNB_OK ? 1 : fail_csv(df);
 }
@@ -400,6 +419,7 @@ static void note_scales(const prepared *d) {
  * preparation on the training part. */
 static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     strlist header = {0}, targets = {0}, onehot = {0}, stand = {0}, drop = {0};
+    csv_input in = {0};
     nnb_table *t = NULL;
     double *strata = NULL;
     int ok = 0;
@@ -417,7 +437,9 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     int all = !df->standardize || (stand.n == 1 && strcmp(stand.s[0], "all") == 0);
     int none = stand.n == 1 && strcmp(stand.s[0], "none") == 0;
     char delim;
-    if (!csv_delimiter(df, &delim) || !csv_header(df->csv, delim, &header)) goto done;
+    if (!csv_input_read(df->csv, &in) || !csv_delimiter(df, &in, &delim) ||
+        !csv_header(&in, delim, &header))
+        goto done;
     const strlist *lists[4] = {&targets, &onehot, all || none ? NULL : &stand, &drop};
     if (!check_columns(df, &header, lists)) goto done;
     for (size_t i = 0; i < targets.n; i++)
@@ -440,7 +462,7 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     }
     for (size_t i = 0; i < onehot.n; i++) cand.s[cand.n++] = onehot.s[i];
     if (targets.n == 1 && s->task != 1) cand.s[cand.n++] = targets.s[0];
-    ok = read_csv(df, delim, &cand, &drop, &t);
+    ok = read_csv(df, &in, delim, &cand, &drop, &t);
     if (ok) {
         size_t n_text = 0;
         for (size_t i = 0; i < cand.n; i++) {
@@ -452,10 +474,11 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
             cand.n = n_text;
             nnb_table_free(t);
             t = NULL;
-            ok = read_csv(df, delim, &cand, &drop, &t);
+            ok = read_csv(df, &in, delim, &cand, &drop, &t);
         }
     }
     free(cand.s); /* the names belong to onehot and targets */
+    csv_input_free(&in); /* read for the last time */
     if (!ok) goto done;
     ok = 0;
     d->n_rows = nnb_table_n_rows(t);
@@ -539,6 +562,7 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     }
     ok = 1;
 done:
+    csv_input_free(&in);
     free(strata);
     nnb_table_free(t);
     strlist_free(&header), strlist_free(&targets), strlist_free(&onehot), strlist_free(&stand);
@@ -554,7 +578,11 @@ static int csv_resume(const data_flags *df, const settings *s, prepared *d) {
         return fail("the model was trained on IDX images; give it --idx"), 0;
     d->n_classes = nnb_prep_n_classes(d->prep);
     if (d->classification && !set_labels(d, NULL)) return 0;
-    if (!read_table_for_prep(df, d->prep, 1, &t)) return 0;
+    csv_input in;
+    if (!csv_input_read(df->csv, &in)) return 0;
+    int read = read_table_for_prep(df, &in, d->prep, 1, &t);
+    csv_input_free(&in);
+    if (!read) return 0;
     d->n_dropped = nnb_table_n_dropped(t);
     double *strata = NULL;
     size_t k;
@@ -646,7 +674,11 @@ typedef struct progress {
     double loss_sum;
     size_t loss_n;
     int bar_drawn;
+    struct run *run;                 /* for --checkpoint-every */
 } progress;
+
+static void checkpoint(struct run *r, const nnb_net *net, size_t epoch, double train_loss,
+                       double val_loss, double train_acc, double val_acc);
 
 static double seconds_left(const progress *p, double in_epoch_fraction) {
     if (p->done == 0 && in_epoch_fraction <= 0) return NAN;
@@ -660,7 +692,9 @@ static double seconds_left(const progress *p, double in_epoch_fraction) {
 static void sync_epochs(progress *p, size_t epoch) {
     if (p->done > 0 || p->synced) return;
     p->first_epoch = epoch - 1;
-    p->last_epoch = p->first_epoch + p->n_epochs;
+    /* the library refuses epoch counts that overflow; saturate anyway */
+    p->last_epoch = p->n_epochs > SIZE_MAX - p->first_epoch ? SIZE_MAX
+                                                            : p->first_epoch + p->n_epochs;
     p->synced = 1;
 }
 
@@ -752,6 +786,7 @@ static int on_epoch(const nnb_net *net, size_t epoch, double train_loss, double 
     p->bar_drawn = 0;
     p->loss_sum = 0;
     p->loss_n = 0;
+    if (p->run) checkpoint(p->run, net, epoch, train_loss, val_loss, train_acc, val_acc);
     p->epoch_start = now_seconds();
     return 0;
 }
@@ -954,6 +989,7 @@ typedef struct run {
     data_flags df;
     idx_spec spec;
     progress p;
+    int interrupted;            /* a first SIGINT / SIGTERM stopped training */
     /* the outcome */
     double wall, sps, test_loss, test_acc, test_rmse;
     double last[NNB_HIST_SAMPLES_PER_S + 1]; /* the last epoch's history record (the fields
@@ -1121,6 +1157,33 @@ static int read_history(run *r, const nnb_history *hist) {
     return 1;
 }
 
+/* ---- signals and checkpoints ------------------------------------------------------------------ */
+
+/* The training a first SIGINT or SIGTERM stops (the one global of the command: a signal handler
+ * has no other way to reach it). */
+static nnb_train_opts *volatile signal_opts;
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig) {
+    (void)sig;
+    if (signals_seen++ > 0) _exit(130); /* the second: at once (a save in progress leaves no file) */
+    nnb_train_opts *o = signal_opts;
+    if (o) nnb_train_opts_request_stop(o); /* async-signal-safe: one atomic store */
+}
+
+/* Catches SIGINT and SIGTERM for `opts` (NULL: back to the defaults). */
+static void catch_signals(nnb_train_opts *opts) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = opts ? on_signal : SIG_DFL;
+    signal_opts = opts;
+    if (opts) signals_seen = 0;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 /* Phase 5: training, with progress; then the history's outcome. */
 static int train_phase(run *r) {
     progress *p = &r->p;
@@ -1132,7 +1195,7 @@ static int train_phase(run *r) {
                                       : SHOW_LINES;
     p->n_epochs = p->last_epoch = s->epochs;
     p->n_train = r->d.xtr.rows;
-    p->every = s->epochs > 100 ? (s->epochs + 99) / 100 : 1;
+    p->every = s->epochs > 100 ? s->epochs / 100 + (s->epochs % 100 != 0) : 1; /* no wrap */
     if (!json && !quiet) print_intro(r);
 
     nnb_train_opts *opts = NULL;
@@ -1141,13 +1204,21 @@ static int train_phase(run *r) {
     if (st == NNB_OK) st = nnb_history_create(&hist);
     double t0 = now_seconds();
     p->epoch_start = p->last_draw = t0;
+    p->run = r;
     const prepared *d = &r->d;
-    if (st == NNB_OK)
+    if (st == NNB_OK) {
+        catch_signals(opts);
         st = cli_train(r->net, opts, d->xtr.v, d->xtr.rows, d->xtr.cols, d->ytr.v, d->ytr.cols,
                        hist);
+        /* from here a first signal is noted (and ignored), a second ends the command */
+        signal_opts = NULL;
+    }
+    p->run = NULL;
     r->wall = now_seconds() - t0;
     if (p->bar_drawn) fputs("\r\033[K", stdout);
     nnb_train_opts_free(opts);
+    r->interrupted = st == NNB_E_CANCELLED && signals_seen > 0;
+    if (r->interrupted) st = NNB_OK;
     if (st != NNB_OK) {
         fail_nnb();
         nnb_history_free(hist);
@@ -1247,16 +1318,19 @@ static nnb_status fill_meta(const run *r, const char *cmdline) {
     return st;
 }
 
-/* Phase 7: the model file (under MPI, rank 0 writes it). */
-static int save_phase(run *r) {
+/* The model file with its training state (under MPI, rank 0 writes it). */
+static int save_model(run *r, const nnb_net *net) {
     if (!r->v[O_SAVE] || cli_rank() != 0) return EXIT_OK;
     char *cmdline = command_line(r->argc, r->argv);
     if (!cmdline) return fail("out of memory");
     nnb_status st = fill_meta(r, cmdline);
     free(cmdline);
-    if (st == NNB_OK) st = nnb_model_save(r->v[O_SAVE], r->net, r->d.prep, r->meta, 1);
+    if (st == NNB_OK) st = nnb_model_save(r->v[O_SAVE], net, r->d.prep, r->meta, 1);
     return st == NNB_OK ? EXIT_OK : fail_nnb();
 }
+
+/* Phase 7: the model file. */
+static int save_phase(run *r) { return save_model(r, r->net); }
 
 static void print_json_summary(const run *r) {
     const prepared *d = &r->d;
@@ -1305,8 +1379,14 @@ static void print_text_summary(const run *r) {
         printf("test RMSE %.6g in the data's units  (test loss %.6g: %s, mean per row, %zu "
                "rows)\n",
                r->test_rmse, r->test_loss, nnb_loss_name((nnb_loss)r->s.loss), d->xte.rows);
-    else
+    else if (r->s.test == 0 || r->df.idx)
         printf("no test rows (--test 0); final training loss %.6g\n",
+               r->last[NNB_HIST_TRAIN_LOSS]);
+    else /* the split rounds each class's share: a tiny file leaves none */
+        printf("no test rows: --test %g of %zu rows left none (the split takes round(%g x n) "
+               "rows of %s; use more rows or a larger --test); final training loss %.6g\n",
+               r->s.test, d->n_rows, r->s.test,
+               d->classification ? "each class's n rows" : "the n rows",
                r->last[NNB_HIST_TRAIN_LOSS]);
     char w[32];
     fmt_duration(w, r->wall);
@@ -1314,6 +1394,32 @@ static void print_text_summary(const run *r) {
         printf("%zu epoch%s in %s: %.0f samples/s\n", r->n_ep, r->n_ep == 1 ? "" : "s", w,
                r->sps);
     if (r->v[O_SAVE]) printf("saved %s\n", r->v[O_SAVE]);
+}
+
+static int save_model(run *r, const nnb_net *net);
+
+/* --checkpoint-every N: the model and its training state, every N epochs of this run, to the
+ * --save file (atomically). A failed checkpoint is reported and training goes on. */
+static void checkpoint(run *r, const nnb_net *net, size_t epoch, double train_loss,
+                       double val_loss, double train_acc, double val_acc) {
+    if (!r->s.checkpoint || r->p.done % r->s.checkpoint != 0 || epoch == r->p.last_epoch) return;
+    r->last[NNB_HIST_TRAIN_LOSS] = train_loss, r->last[NNB_HIST_VAL_LOSS] = val_loss;
+    r->last[NNB_HIST_TRAIN_ACC] = train_acc, r->last[NNB_HIST_VAL_ACC] = val_acc;
+    r->total_epochs = epoch;
+    r->test_loss = r->test_acc = NAN;
+    if (save_model(r, net) != EXIT_OK) fputs("nnblas: the checkpoint failed; training goes on\n", stderr);
+}
+
+/* The one line of an interrupted run. */
+static void print_interrupted(const run *r) {
+    size_t left = r->s.epochs > r->n_ep ? r->s.epochs - r->n_ep : 0;
+    fprintf(stderr, "nnblas: interrupted in epoch %zu, after %zu complete epoch%s of %zu", 
+            r->total_epochs + 1, r->n_ep, r->n_ep == 1 ? "" : "s", r->s.epochs);
+    if (r->v[O_SAVE] && cli_rank() == 0)
+        fprintf(stderr, "; saved %s with its training state (continue: nnblas train --resume %s "
+                        "--epochs %zu)\n", r->v[O_SAVE], r->v[O_SAVE], left);
+    else
+        fputs("; nothing saved (no --save)\n", stderr);
 }
 
 static void run_free(run *r) {
@@ -1336,8 +1442,14 @@ static int run_phases(run *r) {
     if (st == EXIT_OK && r->v[O_PLOT] && cli_rank() == 0 && !check_writable(r->v[O_PLOT]))
         st = EXIT_FAIL;
     if (st == EXIT_OK) st = train_phase(r);
+    if (st == EXIT_OK && r->interrupted) {
+        st = save_phase(r);
+        print_interrupted(r); /* the handler stays: a second signal still exits 130 */
+        return st == EXIT_OK ? 130 : st;
+    }
     if (st == EXIT_OK) st = test_phase(r);
     if (st == EXIT_OK) st = save_phase(r);
+    catch_signals(NULL);
     if (st == EXIT_OK) {
         if (r->t.json)
             print_json_summary(r);

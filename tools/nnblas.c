@@ -10,6 +10,7 @@
  * main() is in main.c; the rest is a static library that the fuzzing harness of the command line
  * (tests/fuzz/fuzz_cli.c) links too.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,12 +44,16 @@ const command cmd_eval = {
     "data's units.\n"
     "\n"
     "  --model FILE   a model saved by nnblas train (or nnb_model_save)\n"
-    "  --csv FILE     labelled CSV data with the columns the model was trained on\n"
+    "  --csv FILE     labelled CSV data with the columns the model was trained on (- for\n"
+    "                 standard input; a pipe or FIFO is read once)\n"
     "  --idx SPEC     an MNIST-style folder; its test part is evaluated\n"
     "  --delimiter D  the CSV delimiter (default: detected; see nnblas train --help)\n"
     "  --json         one JSON object instead of text\n"
     "  --plot FILE    draw the confusion matrix (classification) or the predicted against the\n"
     "                 actual values (regression) as an SVG picture, written atomically\n"
+    "  --input-limit BYTES\n"
+    "                 the most bytes read from an input that is not a regular file (a pipe,\n"
+    "                 a FIFO, standard input; default 1 GiB); suffixes K, M, G\n"
     "  --help         this text\n",
 };
 
@@ -64,10 +69,14 @@ const command cmd_predict = {
     "data's units. Numbers are written in their shortest exact form.\n"
     "\n"
     "  --model FILE   a model saved by nnblas train (or nnb_model_save)\n"
-    "  --csv FILE     the data (a header row; the target column may be absent)\n"
+    "  --csv FILE     the data (a header row; the target column may be absent; - for\n"
+    "                 standard input)\n"
     "  --idx SPEC     the test images of an MNIST-style folder\n"
     "  --delimiter D  the CSV delimiter (default: detected; see nnblas train --help)\n"
     "  --out FILE     write there (atomically) instead of to standard output\n"
+    "  --input-limit BYTES\n"
+    "                 the most bytes read from an input that is not a regular file (a pipe,\n"
+    "                 a FIFO, standard input; default 1 GiB); suffixes K, M, G\n"
     "  --help         this text\n",
 };
 
@@ -81,6 +90,9 @@ const command cmd_info = {
     "  --model FILE    the model file\n"
     "  --params-hex    print only the parameters, one per line, as the 16 hex digits of their\n"
     "                  IEEE-754 bits (to compare models bit for bit)\n"
+    "  --input-limit BYTES\n"
+    "                  the most bytes read from a model that is not a regular file (default\n"
+    "                  1 GiB); suffixes K, M, G\n"
     "  --help          this text\n",
 };
 
@@ -116,6 +128,8 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
             c->plot = v;
         } else if (want_hex && arg_flag(&a, "--params-hex")) {
             c->params_hex = 1;
+        } else if (arg_value(&a, "--input-limit", &v)) {
+            if (v && !parse_input_limit(&a, v)) return a.status;
         } else {
             const char *known[] = {"--help", "--model", data ? "--csv" : NULL,
                                    data ? "--idx" : NULL, data ? "--delimiter" : NULL,
@@ -511,6 +525,16 @@ static int dispatch(int argc, char **argv, int run) {
     return EXIT_USAGE;
 }
 
-int nnblas_main(int argc, char **argv) { return dispatch(argc, argv, 1); }
+int nnblas_main(int argc, char **argv) {
+    int st = dispatch(argc, argv, 1);
+    /* every write to standard output is checked here, once: a full disk, /dev/full, a closed
+     * pipe make the command fail (exit 1) whatever it printed */
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fail("writing to standard output: %s", strerror(errno ? errno : EIO));
+        return st == EXIT_OK ? EXIT_FAIL : st;
+    }
+    return st;
+}
 
 int nnblas_check_args(int argc, char **argv) { return dispatch(argc, argv, 0); }

@@ -6,6 +6,7 @@ second full-size copy is made.
 """
 
 import csv
+import ctypes
 import math
 import re
 from ctypes import byref, c_char_p, c_double, c_int, c_size_t, c_void_p
@@ -228,10 +229,34 @@ def _csv_header(path, delimiter):
             return []
 
 
+_libc_free = ctypes.CDLL(None).free
+_libc_free.argtypes = [c_void_p]
+_libc_free.restype = None
+
+
+def _path_bytes(path):
+    path = fspath(path)
+    return path if isinstance(path, bytes) else path.encode()
+
+
+def _read_input(path, limit):
+    """The whole input as bytes, read once (nnb_read_input: a regular file to its size, a pipe,
+    FIFO or device up to the input limit; a NUL byte refused)."""
+    buf, n = c_char_p(), c_size_t()
+    check(lib.nnb_read_input(_path_bytes(path), 0 if limit is None else int(limit), 1,
+                             byref(buf), byref(n)))
+    addr = ctypes.cast(buf, c_void_p)  # the buffer itself (c_char_p would copy up to a NUL)
+    try:
+        return ctypes.string_at(addr, n.value)
+    finally:
+        _libc_free(addr)
+
+
 class _Table:
     """A CSV file read into an nnb_table (freed by close())."""
 
-    def __init__(self, path, text_columns=(), skip=(), delimiter=",", drop_bad_rows=False):
+    def __init__(self, path, text_columns=(), skip=(), delimiter=",", drop_bad_rows=False,
+                 input_limit=None, data=None):
         opts = c_void_p()
         check(lib.nnb_csv_options_create(byref(opts)))
         h = c_void_p()
@@ -246,8 +271,13 @@ class _Table:
             for name in _names(skip, "skip"):
                 call("nnb_csv_options_skip_column", o, cstr(name, "column"))
             call("nnb_csv_options_set_drop_bad_rows", o, 1 if drop_bad_rows else 0)
+            if input_limit is not None:
+                call("nnb_csv_options_set_input_limit", o, int(input_limit))
             try:
-                check(lib.nnb_csv_read(byref(h), fspath(path), o))
+                if data is None:
+                    check(lib.nnb_csv_read(byref(h), fspath(path), o))
+                else:  # the input's bytes, read once by _read_input
+                    check(lib.nnb_csv_parse(byref(h), data, len(data), _path_bytes(path), o))
             except FormatError as e:
                 if "expected a number in column" in e.message:
                     e.message += " (name columns of text in text_columns=[...])"
@@ -287,12 +317,12 @@ def _is_number(cell):
         and math.isfinite(float(cell))
 
 
-def _text_columns(path, candidates, csv_options):
+def _text_columns(path, candidates, csv_options, data=None):
     """Of the candidate columns, those holding text, as the nnblas command decides: a column
     is read as text first and kept as text unless every cell is a number."""
     if not candidates:
         return []
-    table = _Table(path, **dict(csv_options, text_columns=candidates))
+    table = _Table(path, data=data, **dict(csv_options, text_columns=candidates))
     try:
         kept = []
         for name in candidates:
@@ -325,7 +355,7 @@ def _scalings(standardize, minmax):
 def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standardize=None,
              minmax=(), drop=(), text_columns="auto", skip=(), delimiter=",",
              drop_bad_rows=False, unseen="error", test_fraction=0.0, stratify=False, seed=0,
-             fit_on="train"):
+             fit_on="train", input_limit=None):
     """Reads a CSV file (header row; RFC 4180 quoting; identical parsing in every locale) into
     X and y arrays, with the data preparation done in C.
 
@@ -347,6 +377,9 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
     - test_fraction: a seeded random split (seed); stratify=True keeps the class proportions
       of the target in both parts. fit_on: "train" (the statistics of the training rows only)
       or "all" (every row, as the tutorial does before splitting).
+    - input_limit: the most bytes read when path is not a regular file (a pipe, a FIFO,
+      /dev/stdin; default nnblas.get_input_limit(), 1 GiB): past it, nnblas.TooLargeError.
+      A character device such as /dev/zero is refused at its first NUL byte (FormatError).
 
     Returns a :class:`Dataset`: (X, y) or, with a test part, (X_train, X_test, y_train,
     y_test), with ``.prep``, ``.feature_names``, ``.target_names`` and ``.classes``. Rows keep
@@ -363,14 +396,15 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
     if stratify and len(targets) != 1:
         raise InvalidArgumentError("stratify needs exactly one target column")
     csv_options = {"skip": _names(skip, "skip"), "delimiter": delimiter,
-                   "drop_bad_rows": drop_bad_rows}
+                   "drop_bad_rows": drop_bad_rows, "input_limit": input_limit}
+    data = _read_input(path, input_limit)  # once: a pipe or FIFO cannot be read twice
     if isinstance(text_columns, str) and text_columns.lower() == "auto":
         candidates = one_hot + (targets if len(targets) == 1 else []) + drop
         csv_options["text_columns"] = _text_columns(path, list(dict.fromkeys(candidates)),
-                                                    csv_options)
+                                                    csv_options, data)
     else:
         csv_options["text_columns"] = _names(text_columns, "text_columns")
-    table = _Table(path, **csv_options)
+    table = _Table(path, data=data, **csv_options)
     prep = None
     try:
         prep = Prep(csv_options=csv_options)
