@@ -741,11 +741,12 @@ static void print_metric(const char *name, double v) {
     if (!isnan(v)) printf("  %s %.4f", name, v);
 }
 
-static int on_epoch(const nnb_net *net, size_t epoch, double train_loss, double val_loss,
-                    double train_acc, double val_acc, double seconds, double sps, int went_up,
-                    void *ud) {
-    (void)net, (void)went_up;
+static int on_epoch(const nnb_net *net, const nnb_epoch_info *info, void *ud) {
     progress *p = ud;
+    size_t epoch = (size_t)info->epoch;
+    double train_loss = info->train_loss, val_loss = info->val_loss;
+    double train_acc = info->train_acc, val_acc = info->val_acc;
+    double seconds = info->seconds, sps = info->samples_per_s;
     sync_epochs(p, epoch);
     p->done++;
     p->secs_done += seconds;
@@ -764,6 +765,8 @@ static int on_epoch(const nnb_net *net, size_t epoch, double train_loss, double 
         json_num(stdout, seconds);
         fputs(",\"samples_per_s\":", stdout);
         json_num(stdout, sps);
+        fputs(",\"lr\":", stdout);
+        json_num(stdout, info->lr);
         fputs(",\"seconds_left\":", stdout);
         json_num(stdout, left);
         fputs("}\n", stdout);
@@ -1129,7 +1132,7 @@ static nnb_status make_opts(run *r, nnb_train_opts **out) {
     if (st == NNB_OK && d->xval.rows)
         st = nnb_train_opts_set_validation(opts, d->xval.v, d->yval.v, d->xval.rows);
     if (st == NNB_OK && s->patience) st = nnb_train_opts_set_early_stopping(opts, s->patience, 1);
-    if (st == NNB_OK) st = nnb_train_opts_set_epoch_callback(opts, on_epoch, &r->p);
+    if (st == NNB_OK) st = nnb_train_opts_set_epoch_info_callback(opts, on_epoch, &r->p);
     if (st == NNB_OK && r->p.show == SHOW_BAR)
         st = nnb_train_opts_set_batch_callback(opts, on_batch, &r->p);
     if (st != NNB_OK) {
