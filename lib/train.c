@@ -294,14 +294,19 @@ nnb_status nnbi_history_reserve(nnb_history *h, size_t more, const char *func) {
  * is given. No allocation. */
 static void eval_rows(const nnb_net *net, nnbi_ws *ws, size_t chunk, const double *x,
                       const double *y, const size_t *idx, size_t n, double *xb, double *yb,
-                      nnb_loss loss, nnb_reduction red, double *loss_out, size_t *correct) {
+                      nnb_loss loss, nnb_reduction red, double *loss_out, size_t *correct,
+                      const float *x32, const float *y32) {
     size_t ni = net->n_inputs, no = nnb_net_n_outputs(net);
     double sum = 0;
     size_t hit = 0;
     for (size_t r0 = 0; r0 < n; r0 += chunk) {
         size_t nr = n - r0 < chunk ? n - r0 : chunk;
-        const double *xc = x + r0 * ni, *yc = y + r0 * no;
-        if (idx) {
+        const double *xc = x32 ? xb : x + r0 * ni, *yc = x32 ? yb : y + r0 * no;
+        if (x32) { /* float data (nnb_train_f32): gathered and converted */
+            nnbi_gather_rows(xb, 0, idx ? x32 : x32 + r0 * ni, 1, idx ? idx + r0 : NULL, nr, ni);
+            nnbi_gather_rows(yb, 0, idx ? y32 : y32 + r0 * no, 1, idx ? idx + r0 : NULL, nr, no);
+            xc = xb, yc = yb;
+        } else if (idx) {
             for (size_t i = 0; i < nr; i++) {
                 memcpy(xb + i * ni, x + idx[r0 + i] * ni, ni * sizeof *xb);
                 memcpy(yb + i * no, y + idx[r0 + i] * no, no * sizeof *yb);
@@ -320,6 +325,9 @@ NNB_API nnb_status nnb_net_evaluate(const nnb_net *net, const double *x, size_t 
                                     const double *y, size_t y_cols, nnb_loss loss,
                                     nnb_reduction reduction, double *loss_out,
                                     double *accuracy_out) {
+    if (net && net->dtype == NNB_F32)
+        return nnbi_evaluate_on32(net, (nnbi_src){x, NULL}, (nnbi_src){y, NULL}, rows, x_cols,
+                                  y_cols, loss, reduction, loss_out, accuracy_out, __func__);
     nnb_status st = nnbi_check_x(net, x, rows, x_cols, __func__);
     if (st == NNB_OK) st = nnbi_check_y(net, y, rows, y_cols, __func__);
     if (st == NNB_OK) st = nnbi_check_loss(net, loss, reduction, __func__);
@@ -334,7 +342,7 @@ NNB_API nnb_status nnb_net_evaluate(const nnb_net *net, const double *x, size_t 
     if (st != NNB_OK) return st;
     double l;
     size_t hit;
-    eval_rows(net, &ws, block, x, y, NULL, rows, NULL, NULL, loss, reduction, &l, &hit);
+    eval_rows(net, &ws, block, x, y, NULL, rows, NULL, NULL, loss, reduction, &l, &hit, NULL, NULL);
     nnbi_ws_free(&ws);
     if (loss_out) *loss_out = l;
     if (accuracy_out) *accuracy_out = nnbi_has_accuracy(net) ? (double)hit / (double)rows : NAN;
@@ -425,6 +433,15 @@ static nnb_status allreduce(const nnbi_run *r, double *buf, size_t n) {
     return NNB_OK;
 }
 
+/* Copies the parameters (either type) to the buffer `keep` (back = 0) or back from it (1). */
+static void save_params(nnb_net *net, void *keep, int back) {
+    int f32 = net->dtype == NNB_F32;
+    void *p = f32 ? (void *)net->params32 : (void *)net->params;
+    size_t bytes = net->n_params * (f32 ? sizeof(float) : sizeof(double));
+    if (back) memcpy(p, keep, bytes);
+    else memcpy(keep, p, bytes);
+}
+
 nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, double lr,
                           int cancel, int *stop) {
     nnb_net *net = r->net;
@@ -436,14 +453,16 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
     if (r->has_val) {
         size_t lo, hi, vhit = 0;
         shard_part(nv, o->shard_rank, o->shard_count, &lo, &hi);
-        if (hi > lo) {
+        if (hi > lo && net->dtype == NNB_F32) {
+            nnbi_validate32(r, lo, hi, &sums[2], &vhit);
+        } else if (hi > lo) {
             if (r->n_val)
                 eval_rows(net, &net->ws, r->chunk, r->x, r->y, r->val_idx + lo, hi - lo, r->xb, r->yb,
-                          o->loss, NNB_REDUCTION_SUM, &sums[2], &vhit);
+                          o->loss, NNB_REDUCTION_SUM, &sums[2], &vhit, r->x32, r->y32);
             else
                 eval_rows(net, &net->ws, r->chunk, o->val_x + lo * net->n_inputs,
                           o->val_y + lo * nnb_net_n_outputs(net), NULL, hi - lo, NULL, NULL, o->loss,
-                          NNB_REDUCTION_SUM, &sums[2], &vhit);
+                          NNB_REDUCTION_SUM, &sums[2], &vhit, NULL, NULL);
         }
         sums[3] = (double)vhit;
     }
@@ -466,9 +485,11 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
                           "stopped by a batch callback in epoch %llu", (unsigned long long)epoch);
     if (o->check_finite) {
         size_t i;
-        if (nnbi_find_nonfinite(net->params, net->n_params, 1, &i, NULL))
+        if (net->dtype == NNB_F32 ? nnbi_find_nonfinite32(net->params32, net->n_params, 1, &i, NULL)
+                                  : nnbi_find_nonfinite(net->params, net->n_params, 1, &i, NULL))
             return nnbi_error(NNB_E_NONFINITE, "nnb_train", "epoch %llu: parameter %zu became %g",
-                              (unsigned long long)epoch, i, net->params[i]);
+                              (unsigned long long)epoch, i,
+                              net->dtype == NNB_F32 ? (double)net->params32[i] : net->params[i]);
     }
     double secs = now() - t0;
     double sps = secs > 0 ? (double)r->n_train / secs : INFINITY;
@@ -488,7 +509,7 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
         r->best = monitored;
         r->best_epoch = epoch;
         r->since_best = 0;
-        if (r->best_params) memcpy(r->best_params, net->params, net->n_params * sizeof(double));
+        if (r->best_params) save_params(net, r->best_params, 0);
     } else {
         r->since_best++;
     }
@@ -521,7 +542,7 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
     const char *func = "nnb_train";
     const size_t ni = net->n_inputs, no = nnb_net_n_outputs(net), L = net->n_layers;
     const size_t n_batches = (r->n_train + B - 1) / B, np = net->n_params;
-    const int in_place = perm == NULL;
+    const int in_place = perm == NULL && r->x32 == NULL;
     const int shuffle = o->shuffle && B < r->n_train;
     const int sharded = o->shard_count > 1;
     const int fused = o->opt == NNB_OPT_SGD && o->clip_norm == 0 && !o->check_finite && !sharded;
@@ -549,8 +570,14 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
             size_t lo = 0, hi = nb; /* this worker's part of the batch */
             if (sharded) shard_part(nb, o->shard_rank, o->shard_count, &lo, &hi);
             size_t nr = hi - lo;
-            const double *xb = r->x + (r0 + lo) * ni, *yb = r->y + (r0 + lo) * no;
-            if (!in_place) {
+            const double *xb = r->x32 ? r->xb : r->x + (r0 + lo) * ni;
+            const double *yb = r->x32 ? r->yb : r->y + (r0 + lo) * no;
+            if (r->x32) { /* float data (nnb_train_f32): gathered and converted */
+                const size_t *ix = perm ? perm + r0 + lo : NULL;
+                nnbi_gather_rows(r->xb, 0, ix ? r->x32 : r->x32 + (r0 + lo) * ni, 1, ix, nr, ni);
+                nnbi_gather_rows(r->yb, 0, ix ? r->y32 : r->y32 + (r0 + lo) * no, 1, ix, nr, no);
+                xb = r->xb, yb = r->yb;
+            } else if (!in_place) {
                 for (size_t i = 0; i < nr; i++) {
                     memcpy(r->xb + i * ni, r->x + perm[r0 + lo + i] * ni, ni * sizeof(double));
                     memcpy(r->yb + i * no, r->y + perm[r0 + lo + i] * no, no * sizeof(double));
@@ -614,19 +641,24 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
-                             size_t x_cols, const double *y, size_t y_cols, nnb_history *history) {
-    const char *func = __func__;
+/* nnb_train and nnb_train_f32: x and y are double or float (x.f set). */
+static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, size_t rows,
+                        size_t x_cols, nnbi_src y, size_t y_cols, nnb_history *history,
+                        const char *func) {
     NNBI_CHECK_NULL(opts, func);
-    nnb_status st = nnbi_check_x(net, x, rows, x_cols, func);
-    if (st == NNB_OK) st = nnbi_check_y(net, y, rows, y_cols, func);
+    nnb_status st = nnbi_check_src(net, x, y, rows, x_cols, y_cols, func);
     if (st == NNB_OK) st = nnbi_check_loss(net, opts->loss, opts->reduction, func);
     if (st == NNB_OK) st = check_opts(net, opts, func);
     if (st != NNB_OK) return st;
+    int f32 = net->dtype == NNB_F32;
+    if (opts->opt == NNB_OPT_LM && (f32 || x.f))
+        return nnbi_error(NNB_E_UNSUPPORTED, func,
+                          "Levenberg-Marquardt needs a float64 network and float64 data "
+                          "(nnb_net_convert)");
 
     const size_t ni = net->n_inputs, no = nnb_net_n_outputs(net), L = net->n_layers;
-    nnbi_run r = {.net = net, .opts = opts, .history = history, .x = x, .y = y,
-                  .n_train = rows, .best = INFINITY};
+    nnbi_run r = {.net = net, .opts = opts, .history = history, .x = x.d, .y = y.d, .x32 = x.f,
+                  .y32 = y.f, .n_train = rows, .best = INFINITY};
     size_t *perm = NULL;
     double *drop = NULL;
     if (opts->val_fraction > 0) {
@@ -645,8 +677,9 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
     int gather = shuffle || r.train_idx != NULL;
     r.chunk = B;
 
-    /* Everything the loop needs is allocated here, before it. */
-    if (gather || r.n_val) {
+    /* Everything the loop needs is allocated here, before it. A float32 network gathers (and
+     * converts) into its workspace; a float64 one converts float data into xb/yb. */
+    if (!f32 && (gather || r.n_val || x.f)) {
         r.xb = malloc(B * ni * sizeof(double));
         r.yb = malloc(B * no * sizeof(double));
         if (!r.xb || !r.yb) {
@@ -671,14 +704,19 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
         for (size_t l = 0; l + 1 < L; l++) drop[l] = opts->dropout;
     }
     if (opts->patience && opts->restore_best) {
-        r.best_params = malloc((net->n_params ? net->n_params : 1) * sizeof(double));
+        r.best_params = malloc((net->n_params ? net->n_params : 1) *
+                               (f32 ? sizeof(float) : sizeof(double)));
         if (!r.best_params) {
             st = nnbi_error(NNB_E_NOMEM, func, "no memory for the best weights");
             goto out;
         }
     }
     net->ws.drop = drop;
-    st = nnbi_ws_reserve(net, &net->ws, B, 1, func);
+    net->ws32.drop = drop;
+    if (f32) /* the input buffers: batches gathered or converted, validation */
+        st = nnbi_ws32_reserve(net, &net->ws32, B, 1, gather || r.has_val || !x.f, func);
+    else
+        st = nnbi_ws_reserve(net, &net->ws, B, 1, func);
     if (st == NNB_OK) st = nnbi_opt_prepare(net, opts, func);
     if (st == NNB_OK) st = nnbi_history_reserve(history, opts->epochs, func);
     if (st != NNB_OK) goto out;
@@ -691,17 +729,33 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
                                                              (uint64_t)(opts->shard_rank + 1)));
         drng = &drop_rng;
     }
-    st = lm ? nnbi_train_lm(&r) : train_batches(&r, B, drop, perm, drng);
+    st = lm ? nnbi_train_lm(&r)
+       : f32 ? nnbi_train_batches32(&r, B, drop, perm, drng)
+             : train_batches(&r, B, drop, perm, drng);
     if (history) history->stopped_early = r.stopped_early;
 
 out:
     /* restore_best: the best epoch's weights, also after a cancel */
     if (r.best_params && r.best_epoch > 0 && r.best_epoch != net->opt.epoch &&
         (st == NNB_OK || st == NNB_E_CANCELLED))
-        memcpy(net->params, r.best_params, net->n_params * sizeof(double));
+        save_params(net, r.best_params, 1);
     net->ws.drop = NULL;
+    net->ws32.drop = NULL;
     free(perm);
     free(drop);
     run_free(&r);
     return st;
+}
+
+NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
+                             size_t x_cols, const double *y, size_t y_cols, nnb_history *history) {
+    return train(net, opts, (nnbi_src){x, NULL}, rows, x_cols, (nnbi_src){y, NULL}, y_cols, history,
+                 __func__);
+}
+
+NNB_API nnb_status nnb_train_f32(nnb_net *net, const nnb_train_opts *opts, const float *x,
+                                 size_t rows, size_t x_cols, const float *y, size_t y_cols,
+                                 nnb_history *history) {
+    return train(net, opts, (nnbi_src){NULL, x}, rows, x_cols, (nnbi_src){NULL, y}, y_cols, history,
+                 __func__);
 }

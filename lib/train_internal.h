@@ -70,7 +70,8 @@ typedef struct nnbi_run {
     nnb_net *net;
     const nnb_train_opts *opts;
     nnb_history *history;
-    const double *x, *y;     /* the caller's data */
+    const double *x, *y;     /* the caller's data (NULL when it is float) */
+    const float *x32, *y32;  /* the caller's float data (nnb_train_f32), else NULL */
     size_t *train_idx;       /* training rows (NULL: all rows, in order) */
     size_t *val_idx;         /* validation rows of x/y (split), or NULL */
     size_t n_train, n_val;
@@ -94,6 +95,14 @@ typedef struct nnbi_run {
  * status (NNB_E_CANCELLED, NNB_E_NONFINITE, NNB_E_COMM) to end with one. */
 nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, double lr,
                           int cancel, int *stop);
+
+/* The mini-batch loop of a float32 network (train_f32.c), as train.c's train_batches. */
+nnb_status nnbi_train_batches32(nnbi_run *r, size_t B, const double *drop, size_t *perm,
+                                nnbi_rng *drop_rng);
+
+/* Validation sums of a float32 network (train_f32.c): loss sum and hits of rows [lo, hi) of the
+ * validation set. */
+void nnbi_validate32(nnbi_run *r, size_t lo, size_t hi, double *loss_sum, size_t *hits);
 
 /* Levenberg-Marquardt (lm.c): the loop for NNB_OPT_LM, after nnb_train's setup. */
 nnb_status nnbi_train_lm(nnbi_run *r);
