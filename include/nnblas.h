@@ -120,13 +120,7 @@ NNB_API const char *nnb_last_error(void);
 /** Empties this thread's last-error message. Since 0.1. */
 NNB_API void nnb_clear_error(void);
 
-/**
- * Sets this thread's last-error message to `message` (NULL: "") and returns `status`, so that a
- * companion library (libnnblas_mpi) or a binding reports its own failures through
- * nnb_last_error() like the library's: `return nnb_set_error(NNB_E_COMM, "...")`. A message longer
- * than 1023 bytes is cut. Thread-safe (thread-local). Since 0.1.
- */
-NNB_API nnb_status nnb_set_error(nnb_status status, const char *message);
+/* nnb_set_error(), for companion libraries and bindings, is in the experimental tier below. */
 
 /* ============================================================================================== */
 /* Versions, CPU kernels, threads                                                                 */
@@ -692,35 +686,6 @@ typedef int (*nnb_batch_fn)(size_t epoch, size_t batch, size_t n_batches, double
 NNB_API nnb_status nnb_train_opts_set_batch_callback(nnb_train_opts *opts, nnb_batch_fn fn,
                                                      void *user_data);
 
-/**
- * Data-parallel training (the building block of libnnblas_mpi, usable with any transport).
- * A worker that is shard `rank` of `count` trains on its share of every mini-batch: the workers
- * draw the same shuffle (their networks must start identical, generator included: copy the
- * parameters and nnb_net_train_state from one to the others first), each global batch of
- * batch_size rows is cut into `count` contiguous parts and worker `rank` computes the loss and
- * gradient of part `rank` (scaled by the whole batch's row count under the mean reduction), then
- * the all-reduce function sums the gradient over the workers, so every worker takes the same step.
- * Epoch losses, accuracies and validation (each worker evaluates its part of the validation rows)
- * are summed the same way, and so are stop decisions: a callback that stops one worker stops all
- * of them at the next all-reduce, and an error on one worker (a non-finite loss) is seen by all.
- * With `count` workers the weights equal one worker's (count 1) up to the rounding of the sums.
- * Dropout masks come from a per-worker generator, so with dropout the workers' runs differ from a
- * single worker's. Levenberg-Marquardt is not data-parallel (NNB_E_UNSUPPORTED).
- * count 1 (the default) turns it off; rank must be < count. Since 0.1.
- */
-NNB_API nnb_status nnb_train_opts_set_shard(nnb_train_opts *opts, size_t rank, size_t count);
-
-/**
- * The all-reduce of data-parallel training: sums `n` doubles element-wise over all workers, in
- * place (every worker receives the sums), and returns 0; non-zero means it failed, and nnb_train()
- * then returns NNB_E_COMM. It is called once per mini-batch (the gradient and a few counters, so n
- * is the parameter count plus a few) and a few times per epoch, in the same order on every worker.
- * NULL (the default) with a shard count above 1 is an error at nnb_train(). Since 0.1.
- */
-typedef int (*nnb_allreduce_fn)(double *data, size_t n, void *user_data);
-NNB_API nnb_status nnb_train_opts_set_allreduce(nnb_train_opts *opts, nnb_allreduce_fn fn,
-                                                void *user_data);
-
 /** Per-epoch record of training runs (like Keras's History). */
 typedef struct nnb_history nnb_history;
 
@@ -803,6 +768,81 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
 /** Forgets the optimiser moments and counters (not the weights, not the generator). Since 0.1. */
 NNB_API nnb_status nnb_net_train_state_reset(nnb_net *net);
 
+/* ============================================================================================== */
+/* Experimental: not yet stable (NNB_EXPERIMENTAL)                                                */
+/* ============================================================================================== */
+
+/*
+ * The declarations in this section are the experimental tier. Each carries the tag
+ * NNB_EXPERIMENTAL in its documentation. They work and are tested like the rest, but their
+ * signatures and behaviour may change, or they may go, in any release without first being
+ * deprecated; the rest of this header is the stable tier. Prefer libnnblas_mpi (nnblas_mpi.h)
+ * to calling the data-parallel hooks directly.
+ */
+
+/**
+ * @brief Data-parallel training: makes this worker shard `rank` of `count`.
+ *
+ * NNB_EXPERIMENTAL: the building block of libnnblas_mpi, usable with any transport.
+ * A worker that is shard `rank` of `count` trains on its share of every mini-batch: the workers
+ * draw the same shuffle (their networks must start identical, generator included: copy the
+ * parameters and nnb_net_train_state from one to the others first), each global batch of
+ * batch_size rows is cut into `count` contiguous parts and worker `rank` computes the loss and
+ * gradient of part `rank` (scaled by the whole batch's row count under the mean reduction), then
+ * the all-reduce function sums the gradient over the workers, so every worker takes the same step.
+ * Epoch losses, accuracies and validation (each worker evaluates its part of the validation rows)
+ * are summed the same way, and so are stop decisions: a callback that stops one worker stops all
+ * of them at the next all-reduce, and an error on one worker (a non-finite loss) is seen by all.
+ * With `count` workers the weights equal one worker's (count 1) up to the rounding of the sums.
+ * Dropout masks come from a per-worker generator, so with dropout the workers' runs differ from a
+ * single worker's. Levenberg-Marquardt is not data-parallel (NNB_E_UNSUPPORTED).
+ * count 1 (the default) turns it off. Since 0.1.
+ * @param opts  the training options to change
+ * @param rank  this worker's index, below count
+ * @param count the number of workers (>= 1)
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (count 0, rank >= count).
+ */
+NNB_API nnb_status nnb_train_opts_set_shard(nnb_train_opts *opts, size_t rank, size_t count);
+
+/**
+ * @brief The all-reduce of data-parallel training (NNB_EXPERIMENTAL).
+ *
+ * Sums `n` doubles element-wise over all workers, in place (every worker receives the sums), and
+ * returns 0; non-zero means it failed, and nnb_train() then returns NNB_E_COMM. It is called once
+ * per mini-batch (the gradient and a few counters, so n is the parameter count plus a few) and a
+ * few times per epoch, in the same order on every worker. Since 0.1.
+ * @param data      the values to sum, replaced by the sums
+ * @param n         their count
+ * @param user_data the pointer given to nnb_train_opts_set_allreduce()
+ * @return 0 on success, non-zero on failure.
+ */
+typedef int (*nnb_allreduce_fn)(double *data, size_t n, void *user_data);
+
+/**
+ * @brief Sets the all-reduce function of data-parallel training (NNB_EXPERIMENTAL).
+ *
+ * NULL (the default) with a shard count above 1 is an error at nnb_train(). Since 0.1.
+ * @param opts      the training options to change
+ * @param fn        the all-reduce, or NULL
+ * @param user_data passed to every call of fn
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_set_allreduce(nnb_train_opts *opts, nnb_allreduce_fn fn,
+                                                void *user_data);
+
+/**
+ * @brief Sets this thread's last-error message and returns `status` (NNB_EXPERIMENTAL).
+ *
+ * For a companion library (libnnblas_mpi) or a binding that reports its own failures through
+ * nnb_last_error() like the library's: `return nnb_set_error(NNB_E_COMM, "...")`. A message
+ * longer than 1023 bytes is cut. Thread-safe (thread-local). Since 0.1.
+ * @param status  returned unchanged
+ * @param message the new message; NULL sets ""
+ * @return status.
+ */
+NNB_API nnb_status nnb_set_error(nnb_status status, const char *message);
+
+/* ============================================================================================== */
 /* Data: CSV, IDX, preparation                                                                    */
 /* ============================================================================================== */
 

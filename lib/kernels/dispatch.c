@@ -94,6 +94,22 @@ const char *nnbi_kernels_error(void) {
     return choose_error;
 }
 
+const nnbi_kernels_f32 *nnbi_kernels_f32_for(const char *isa) {
+    const nnbi_kernels *k = nnbi_kernels_for(isa);
+    if (!k) return NULL;
+    if (k == &nnbi_kernels_scalar) return &nnbi_kernels_f32_scalar;
+#ifdef NNBI_HAVE_X86_KERNELS
+    if (k == &nnbi_kernels_avx2) return &nnbi_kernels_f32_avx2;
+    if (k == &nnbi_kernels_avx512) return &nnbi_kernels_f32_avx512;
+#endif
+    return NULL;
+}
+
+const nnbi_kernels_f32 *nnbi_kernels_f32_get(void) {
+    const nnbi_kernels *k = nnbi_kernels_get();
+    return k ? nnbi_kernels_f32_for(k->isa) : NULL;
+}
+
 NNB_API const char *nnb_kernel_isa(void) {
     const nnbi_kernels *k = nnbi_kernels_get();
     return k ? k->isa : "unavailable";

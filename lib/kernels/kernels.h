@@ -108,4 +108,53 @@ const nnbi_kernels *nnbi_kernels_for(const char *isa);
 const nnbi_kernels *nnbi_kernels_get(void);
 const char *nnbi_kernels_error(void);
 
+/* ---- float32 ----
+ *
+ * The same kernels for float32 networks: the same entries, names and meaning, with every array
+ * float instead of double. Scalar parameters stay double (the kernels round them to float once,
+ * where they are used in float arithmetic) and so do the returned sums: loss sums and sumsq
+ * accumulate in double. Element-wise arithmetic without exp/log is done in float in the order
+ * written above, so the vectorised float32 kernels match the scalar float32 ones bit for bit
+ * there; sums (returned, softmax's row sums, softmax's backward dot product, cross-entropy's
+ * per-row sums) accumulate in double, per lane in the vectorised sets. Sigmoid, tanh, softmax's
+ * exponentials and the losses' log1p are computed in double and rounded once in the scalar set
+ * (within 0.5 ulp + a trace), and with our own float exp/tanh/log1p in the vectorised ones (within
+ * 2 ulp of float, tests/test_kernels_f32.c). */
+typedef struct nnbi_kernels_f32 {
+    const char *isa; /* "scalar", "avx2", "avx512": the same names as the float64 tables */
+    size_t width;    /* floats per vector register (1, 8, 16) */
+    void (*bias_act)(nnb_activation act, double alpha, size_t rows, size_t cols, float *z,
+                     const float *b, float *a);
+    void (*act_backward)(nnb_activation act, double alpha, size_t rows, size_t cols,
+                         const float *a, float *d);
+    double (*delta_se)(size_t n, const float *yhat, const float *y, double scale, float *d);
+    double (*delta_se_sigmoid)(size_t n, const float *yhat, const float *y, double scale,
+                               float *d);
+    double (*delta_bce_sigmoid)(size_t n, const float *z, const float *yhat, const float *y,
+                                double scale, float *d);
+    double (*delta_ce_softmax)(size_t rows, size_t cols, const float *z, const float *yhat,
+                               const float *y, double scale, float *d);
+    void (*col_sum)(size_t rows, size_t cols, const float *d, float *out);
+    void (*axpy)(size_t n, double a, const float *x, float *y);
+    void (*scal)(size_t n, double a, float *x);
+    double (*sumsq)(size_t n, const float *x);
+    void (*sgd)(size_t n, float *theta, const float *g, float *v, double lr, double mu, double l2,
+                int nesterov);
+    void (*adam)(size_t n, float *theta, const float *g, float *m, float *v, double lr, double b1,
+                 double b2, double eps, double bc1, double bc2, double l2, double decoupled);
+    void (*rmsprop)(size_t n, float *theta, const float *g, float *v, double lr, double rho,
+                    double eps, double l2);
+} nnbi_kernels_f32;
+
+extern const nnbi_kernels_f32 nnbi_kernels_f32_scalar;
+extern const nnbi_kernels_f32 nnbi_kernels_f32_avx2;
+extern const nnbi_kernels_f32 nnbi_kernels_f32_avx512;
+
+/* As nnbi_kernels_for(): the float32 table of that instruction set, or NULL. */
+const nnbi_kernels_f32 *nnbi_kernels_f32_for(const char *isa);
+
+/* The float32 table of the instruction set nnbi_kernels_get() chose (the same NNBLAS_ISA rule),
+ * or NULL when that is NULL (nnbi_kernels_error() says why). */
+const nnbi_kernels_f32 *nnbi_kernels_f32_get(void);
+
 #endif
