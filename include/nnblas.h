@@ -524,6 +524,8 @@ NNB_API nnb_status nnb_net_sgd_step(nnb_net *net, double lr, const double *grad,
  * ReLU-family layers a smaller eps (1e-5) keeps kinks out of the stencil more often: at a kink
  * the two disagree, as they should. The parameters are restored exactly afterwards.
  * Cost: 4 * n_params forward passes. Not for use on large networks.
+ * A float32 network's backpropagated gradient (in float32) is checked against finite differences
+ * of a float64 copy (nnb_net_convert()): expect errors of about 1e-4 from float32's rounding.
  * @return as nnb_net_backprop(). Since 0.1.
  */
 NNB_API nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t rows, size_t x_cols,

@@ -9,8 +9,12 @@
 
 /* ---- conversions ------------------------------------------------------------------------------ */
 
-void nnbi_f64_to_f32(const double *src, float *dst, size_t n);
-void nnbi_f32_to_f64(const float *src, double *dst, size_t n);
+static inline void nnbi_f64_to_f32(const double *src, float *dst, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = (float)src[i];
+}
+static inline void nnbi_f32_to_f64(const float *src, double *dst, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = (double)src[i];
+}
 
 /* n rows of `cols` values: row i of dst = row idx[i] of src (row i when idx is NULL), converted
  * from src's type to dst's (src_f32 / dst_f32: 1 for float, 0 for double). */

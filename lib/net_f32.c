@@ -11,14 +11,6 @@
 
 /* ---- conversions ------------------------------------------------------------------------------ */
 
-void nnbi_f64_to_f32(const double *src, float *dst, size_t n) {
-    for (size_t i = 0; i < n; i++) dst[i] = (float)src[i];
-}
-
-void nnbi_f32_to_f64(const float *src, double *dst, size_t n) {
-    for (size_t i = 0; i < n; i++) dst[i] = (double)src[i];
-}
-
 void nnbi_gather_rows(void *dst, int dst_f32, const void *src, int src_f32, const size_t *idx,
                       size_t n, size_t cols) {
     size_t es = src_f32 ? sizeof(float) : sizeof(double);
