@@ -8,6 +8,7 @@
  * sqrt(n) u; the bounds below are stated per check from that, with the worst case where it is
  * small enough to be a sharp test, and with a measured margin where it is not.
  */
+#define _GNU_SOURCE /* memmem */
 #include "nnb_test.h"
 
 static const nnb_activation acts[] = {NNB_ACT_IDENTITY, NNB_ACT_SIGMOID, NNB_ACT_TANH,
@@ -347,6 +348,60 @@ START_TEST(conversion) {
 }
 END_TEST
 
+/* Model files: a float32 network is written as version 1.1 with its parameters in section PF32
+ * (4 bytes each) and loads as a float32 network, bit for bit, with its training state; a float64
+ * network's file stays version 1.0. A PF32 section whose ARCH does not say float32 is damage. */
+START_TEST(model_round_trip) {
+    const size_t rows = 90;
+    float *x = malloc(rows * 20 * sizeof *x), *y = malloc(rows * 3 * sizeof *y);
+    blobs(rows, x, y, NULL, NULL);
+    nnb_net *a = make(NNB_F32, 20, 9, NNB_ACT_LEAKY_RELU, 3, NNB_ACT_SOFTMAX, 3), *b, *c;
+    nnbt_ok(nnb_net_set_leaky_slope(a, 1, 0.2));
+    nnb_train_opts *o = adam_opts(2, 0);
+    nnbt_ok(nnb_train_f32(a, o, x, rows, 20, y, 3, NULL));
+    size_t n = nnb_model_save_size(a, NULL, NULL, 1), np = nnb_net_n_params(a), w;
+    unsigned char *buf = malloc(n);
+    nnbt_ok(nnb_model_save_buffer(buf, n, &w, a, NULL, NULL, 1));
+    ck_assert_uint_eq(w, n);
+    ck_assert(buf[8] == 1 && buf[9] == 0 && buf[10] == 1 && buf[11] == 0); /* version 1.1 */
+    ck_assert_ptr_nonnull(memmem(buf, n, "PF32", 4));
+    ck_assert_ptr_null(memmem(buf, n, "PARM", 4));
+    nnbt_ok(nnb_model_load_buffer(buf, n, &b, NULL, NULL));
+    ck_assert_int_eq(nnb_net_dtype(b), NNB_F32);
+    ck_assert_mem_eq(nnb_net_params_data_f32(a, NULL), nnb_net_params_data_f32(b, NULL),
+                     np * sizeof(float));
+    /* the training state came along: both continue alike, bit for bit */
+    nnbt_ok(nnb_train_f32(a, o, x, rows, 20, y, 3, NULL));
+    nnbt_ok(nnb_train_f32(b, o, x, rows, 20, y, 3, NULL));
+    ck_assert_mem_eq(nnb_net_params_data_f32(a, NULL), nnb_net_params_data_f32(b, NULL),
+                     np * sizeof(float));
+    /* a file of 4 bytes per parameter: smaller than the float64 network's */
+    nnbt_ok(nnb_net_convert(a, NNB_F64, &c));
+    size_t n64 = nnb_model_save_size(c, NULL, NULL, 0), n32 = nnb_model_save_size(a, NULL, NULL, 0);
+    ck_assert_uint_eq(n64 - n32, 4 * np - 4);
+    unsigned char *b64 = malloc(n64);
+    nnbt_ok(nnb_model_save_buffer(b64, n64, NULL, c, NULL, NULL, 0));
+    ck_assert(b64[10] == 0); /* float64: version 1.0 as before */
+    nnb_net *d;
+    nnbt_ok(nnb_model_load_buffer(b64, n64, &d, NULL, NULL));
+    ck_assert_int_eq(nnb_net_dtype(d), NNB_F64);
+    nnb_net_free(d);
+    /* damage: the ARCH type field says float64 (0) over a PF32 section; CRC fixed up */
+    unsigned char *arch = memmem(buf, n, "ARCH", 4);
+    size_t alen = (size_t)arch[8] | (size_t)arch[9] << 8;
+    ck_assert(arch[16 + alen - 4] == 1);
+    arch[16 + alen - 4] = 0;
+    nnbt_fix_crc(buf, n);
+    nnbt_expect(nnb_model_load_buffer(buf, n, &d, NULL, NULL), NNB_E_FORMAT, "PF32");
+    arch[16 + alen - 4] = 7;
+    nnbt_fix_crc(buf, n);
+    nnbt_expect(nnb_model_load_buffer(buf, n, &d, NULL, NULL), NNB_E_FORMAT, "element type 7");
+    free(buf), free(b64), free(x), free(y);
+    nnb_train_opts_free(o);
+    nnb_net_free(a), nnb_net_free(b), nnb_net_free(c);
+}
+END_TEST
+
 START_TEST(errors) {
     nnb_net *net = NULL;
     nnbt_expect(nnb_net_create_dtype(&net, 3, (nnb_dtype)7), NNB_E_INVALID_ARG, "dtype");
@@ -397,6 +452,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, resume_bit_for_bit);
     tcase_add_test(tc, data_of_the_other_type);
     tcase_add_test(tc, conversion);
+    tcase_add_test(tc, model_round_trip);
     tcase_add_test(tc, errors);
     suite_add_tcase(s, tc);
     return s;
