@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "atomic_file.h"
 #include "nnb_internal.h"
 
 /* Format version written by this library: 1.1 for a float32 network (1.0 for float64, unchanged). */
@@ -29,14 +30,7 @@
 /* Longest metadata key or value. */
 #define NNBI_META_MAX_LEN (16u * 1024u * 1024u)
 
-/* The file operations of a save. Each follows its POSIX namesake: write returns the bytes
- * written (> 0) or -1 with errno set; fsync and rename return 0 or -1 with errno set. */
-typedef struct nnbi_file_ops {
-    ssize_t (*write)(void *ctx, int fd, const void *buf, size_t len);
-    int (*fsync)(void *ctx, int fd);
-    int (*rename)(void *ctx, const char *from, const char *to);
-    void *ctx;
-} nnbi_file_ops;
+/* The file operations of a save: nnbi_file_ops, in atomic_file.h. */
 
 /* nnb_model_save() with the given operations (NULL: the POSIX ones); func names the caller in
  * messages. */

@@ -53,25 +53,10 @@ static uLong crc_update(uLong crc, const unsigned char *p, size_t n) {
     return crc;
 }
 
-/* Writes all of buf through ops; 0 or an errno value. */
-static int write_all(const nnbi_file_ops *ops, int fd, const unsigned char *buf, size_t n) {
-    while (n > 0) {
-        ssize_t w = ops->write(ops->ctx, fd, buf, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return errno ? errno : EIO;
-        }
-        if (w == 0) return EIO;
-        buf += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static void flush(sink *s) {
     if (s->mode != SINK_FILE || s->pos == 0) return;
     s->crc = crc_update(s->crc, s->buf, s->pos);
-    if (!s->err) s->err = write_all(s->ops, s->fd, s->buf, s->pos);
+    if (!s->err) s->err = nnbi_write_all(s->ops, s->fd, s->buf, s->pos);
     s->pos = 0;
 }
 
@@ -321,109 +306,41 @@ NNB_API nnb_status nnb_model_save_buffer(void *buf, size_t cap, size_t *written,
     return NNB_OK;
 }
 
-/* ---- atomic file writing ------------------------------------------------------------------- */
-
-static ssize_t posix_write(void *ctx, int fd, const void *buf, size_t len) {
-    (void)ctx;
-    return write(fd, buf, len);
-}
-static int posix_fsync(void *ctx, int fd) {
-    (void)ctx;
-    return fsync(fd);
-}
-static int posix_rename(void *ctx, const char *from, const char *to) {
-    (void)ctx;
-    return rename(from, to);
-}
-
-static const nnbi_file_ops posix_ops = {posix_write, posix_fsync, posix_rename, NULL};
-
-/* The process's umask, read without changing it (Linux: /proc/self/status) and without
- * allocating; 022 if unknown. */
-static mode_t current_umask(void) {
-    char buf[2048];
-    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 022;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return 022;
-    buf[n] = '\0';
-    const char *u = strstr(buf, "\nUmask:");
-    return u ? (mode_t)strtoul(u + 8, NULL, 8) & 0777 : 022;
-}
-
-/* The mode the saved file gets: that of the file it replaces, else 0666 less the umask (mkstemp
- * makes 0600). */
-static mode_t target_mode(const char *path) {
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) return st.st_mode & 07777;
-    return 0666 & ~current_umask();
-}
-
-/* fsyncs the folder holding path, so that the rename is durable. Best effort (some file systems
- * refuse to sync a folder; the file itself is complete either way), and without allocating. */
-static void sync_folder(const char *path) {
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    size_t n = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
-    if (n >= sizeof dir) return;
-    memcpy(dir, slash ? path : ".", n);
-    dir[n] = '\0';
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-}
+/* ---- atomic file writing (atomic_file.c) ---------------------------------------------------- */
 
 nnb_status nnbi_model_save_ops(const char *path, const nnb_net *net, const nnb_prep *prep,
                                const nnb_meta *meta, int with_train_state,
                                const nnbi_file_ops *ops, const char *func) {
     NNBI_CHECK_NULL(path, func);
-    if (!ops) ops = &posix_ops;
+    if (!ops) ops = &nnbi_posix_file_ops;
+    char msg[NNBI_PATH_CAP + 256];
+    nnbi_atomic *af = malloc(sizeof *af);
+    if (!af) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    /* the path first: a device, FIFO or folder there is refused before any work */
+    nnb_status st = NNB_OK;
+    if (nnbi_output_check(path, af, msg, sizeof msg) != 0) {
+        st = nnbi_error(NNB_E_IO, func, "%s", msg);
+        free(af);
+        return st;
+    }
     parts m;
     size_t size;
-    nnb_status st = prepare(net, prep, meta, with_train_state, func, &m, &size);
-    if (st != NNB_OK) return st;
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 11);
-    unsigned char *chunk = malloc(CHUNK);
-    int fd = -1;
-    if (!tmp || !chunk) {
-        st = nnbi_error(NNB_E_NOMEM, func, "no memory");
-        goto done;
+    st = prepare(net, prep, meta, with_train_state, func, &m, &size);
+    unsigned char *chunk = st == NNB_OK ? malloc(CHUNK) : NULL;
+    if (st == NNB_OK && !chunk) st = nnbi_error(NNB_E_NOMEM, func, "no memory");
+    if (st == NNB_OK && nnbi_atomic_open(af, path, msg, sizeof msg) != 0)
+        st = nnbi_error(NNB_E_IO, func, "%s", msg);
+    if (st == NNB_OK) {
+        sink s = {.mode = SINK_FILE, .buf = chunk, .fd = af->fd, .ops = ops};
+        serialise(&s, &m, size);
+        if (s.err) {
+            st = nnbi_error(NNB_E_IO, func, "writing %s: %s", path, strerror(s.err));
+            nnbi_atomic_abort(af);
+        } else if (nnbi_atomic_commit(af, ops, msg, sizeof msg) != 0) {
+            st = nnbi_error(NNB_E_IO, func, "%s", msg);
+        }
     }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmpXXXXXX", 11);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = nnbi_error(NNB_E_IO, func, "cannot create a temporary file next to %s: %s", path,
-                        strerror(errno));
-        goto done;
-    }
-    (void)fchmod(fd, target_mode(path));
-    sink s = {.mode = SINK_FILE, .buf = chunk, .fd = fd, .ops = ops};
-    serialise(&s, &m, size);
-    int err = s.err;
-    const char *what = "writing";
-    if (!err && ops->fsync(ops->ctx, fd) != 0) err = errno ? errno : EIO, what = "syncing";
-    if (close(fd) != 0 && !err) err = errno ? errno : EIO, what = "closing";
-    fd = -1;
-    if (err) {
-        st = nnbi_error(NNB_E_IO, func, "%s %s: %s", what, tmp, strerror(err));
-    } else if (ops->rename(ops->ctx, tmp, path) != 0) {
-        st = nnbi_error(NNB_E_IO, func, "renaming %s to %s: %s", tmp, path, strerror(errno));
-    } else {
-        sync_folder(path);
-        goto done;
-    }
-    unlink(tmp);
-done:
-    if (fd >= 0) {
-        close(fd);
-        unlink(tmp);
-    }
-    free(tmp);
+    free(af);
     free(chunk);
     free((void *)m.state);
     return st;

@@ -595,6 +595,15 @@ NNB_API nnb_status nnb_net_forward(nnb_net *net, const double *x, size_t rows, s
     return NNB_OK;
 }
 
+size_t nnbi_block_rows(const nnb_net *net, size_t x_cols, size_t per_unit, size_t rows) {
+    double per_row = (double)x_cols; /* in doubles; a double cannot wrap */
+    for (size_t l = 0; l < net->n_layers; l++)
+        per_row += (double)per_unit * (double)net->layers[l].n_out;
+    double fit = (double)((size_t)32 << 20) / (per_row * (double)sizeof(double));
+    size_t block = fit < 64 ? 64 : fit > (double)rows ? rows : (size_t)fit;
+    return block < rows ? block : rows;
+}
+
 NNB_API nnb_status nnb_net_predict(const nnb_net *net, const double *x, size_t rows, size_t x_cols,
                                    double *out, size_t out_len) {
     if (net && net->dtype == NNB_F32)
@@ -602,12 +611,7 @@ NNB_API nnb_status nnb_net_predict(const nnb_net *net, const double *x, size_t r
     nnb_status st = nnbi_check_x(net, x, rows, x_cols, __func__);
     if (st == NNB_OK) st = check_out(net, out, rows, out_len, __func__);
     if (st != NNB_OK) return st;
-    /* Blocks of rows whose workspace stays near 32 MiB. */
-    size_t per_row = x_cols;
-    for (size_t l = 0; l < net->n_layers; l++) per_row += 2 * net->layers[l].n_out;
-    size_t block = ((size_t)32 << 20) / (per_row * sizeof(double));
-    if (block < 64) block = 64;
-    if (block > rows) block = rows;
+    size_t block = nnbi_block_rows(net, x_cols, 2, rows);
     nnbi_ws ws = {0};
     st = nnbi_ws_reserve(net, &ws, block, 0, __func__);
     if (st != NNB_OK) return st;

@@ -95,6 +95,10 @@ double nnbi_rng_uniform(nnbi_rng *rng);
 double nnbi_rng_normal(nnbi_rng *rng);
 /* Uniform integer in [0, n), n > 0, without modulo bias. */
 uint64_t nnbi_rng_below(nnbi_rng *rng, uint64_t n);
+/* Fisher-Yates from the end, k steps: a[n-k..n) becomes a uniformly drawn sample of a[0..n)
+ * in random order; k >= n - 1 shuffles all of a. The one shuffle of nnblas (nnb_permutation,
+ * the splits, the epochs' batches, the validation rows). */
+void nnbi_shuffle(nnbi_rng *rng, size_t *a, size_t n, size_t k);
 
 /* ---- layers and networks (net.c, dense.c) ------------------------------------------------------ */
 
@@ -192,6 +196,10 @@ nnb_status nnbi_check_loss(const nnb_net *net, nnb_loss loss, nnb_reduction red,
 /* Forward pass of `rows` rows into ws (already reserved). The output is ws->act[n_layers-1].
  * With ws->drop set (training), hidden layers drop units with masks drawn from rng. */
 void nnbi_forward(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, nnbi_rng *rng);
+/* Rows per block when a large input is processed in blocks (prediction, evaluation): a
+ * workspace near 32 MiB given x_cols inputs and per_unit doubles per unit of every layer (at
+ * least 64 rows, at most rows). */
+size_t nnbi_block_rows(const nnb_net *net, size_t x_cols, size_t per_unit, size_t rows);
 
 /* Loss of the batch whose forward pass is in ws; with want_delta, also dL/dZ of the output layer
  * into ws->dbuf[0]. Returns the reduced loss. The mean reduction divides by mean_rows, which is

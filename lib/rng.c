@@ -157,3 +157,13 @@ nnb_status nnbi_init_layer(nnb_net *net, size_t layer, nnb_init scheme) {
     if (L->has_bias) memset(net->params + L->b_off, 0, L->n_out * sizeof(double));
     return NNB_OK;
 }
+
+void nnbi_shuffle(nnbi_rng *rng, size_t *a, size_t n, size_t k) {
+    size_t stop = k >= n ? 1 : n - k;
+    for (size_t i = n; i > stop; i--) {
+        size_t j = (size_t)nnbi_rng_below(rng, i);
+        size_t t = a[i - 1];
+        a[i - 1] = a[j];
+        a[j] = t;
+    }
+}

@@ -9,15 +9,6 @@
 
 #include "nnb_internal.h"
 
-static void shuffle(nnbi_rng *rng, size_t *a, size_t n) {
-    for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)nnbi_rng_below(rng, i);
-        size_t t = a[i - 1];
-        a[i - 1] = a[j];
-        a[j] = t;
-    }
-}
-
 NNB_API nnb_status nnb_permutation(size_t n, uint64_t seed, size_t *order, size_t len) {
     if (n == 0) return NNB_OK;
     NNBI_CHECK_NULL(order, __func__);
@@ -26,7 +17,7 @@ NNB_API nnb_status nnb_permutation(size_t n, uint64_t seed, size_t *order, size_
     nnbi_rng rng;
     nnbi_rng_seed(&rng, seed);
     for (size_t i = 0; i < n; i++) order[i] = i;
-    shuffle(&rng, order, n);
+    nnbi_shuffle(&rng, order, n, n);
     return NNB_OK;
 }
 
@@ -63,7 +54,7 @@ static nnb_status split_stratified(nnbi_rng *rng, size_t n, double test_frac, do
         while (e < n && k[e].v == k[s].v) e++;
         size_t m = e - s;
         for (size_t i = 0; i < m; i++) group[i] = k[s + i].i;
-        shuffle(rng, group, m);
+        nnbi_shuffle(rng, group, m, m);
         size_t t = part_size(test_frac, m), v = part_size(val_frac, m);
         if (t + v > m) v = m - t;
         memcpy(parts + n_test, group, t * sizeof *group);
@@ -83,9 +74,9 @@ static nnb_status split_stratified(nnbi_rng *rng, size_t n, double test_frac, do
     memcpy(order + n_train, parts, n_test * sizeof *parts);
     for (size_t i = 0; i < n_val; i++) order[n_train + n_test + i] = parts[n - 1 - i];
     free(parts);
-    shuffle(rng, order, n_train);
-    shuffle(rng, order + n_train, n_test);
-    shuffle(rng, order + n_train + n_test, n_val);
+    nnbi_shuffle(rng, order, n_train, n_train);
+    nnbi_shuffle(rng, order + n_train, n_test, n_test);
+    nnbi_shuffle(rng, order + n_train + n_test, n_val, n_val);
     counts[0] = n_train, counts[1] = n_test, counts[2] = n_val;
     return NNB_OK;
 }
@@ -125,7 +116,7 @@ NNB_API nnb_status nnb_split(size_t n, double test_frac, double val_frac, uint64
                               "the split of %zu rows leaves no training row", n);
         counts[0] = n - counts[1] - counts[2];
         for (size_t i = 0; i < n; i++) order[i] = i;
-        shuffle(&rng, order, n);
+        nnbi_shuffle(&rng, order, n, n);
     }
     if (n_train) *n_train = counts[0];
     if (n_test) *n_test = counts[1];

@@ -332,11 +332,7 @@ NNB_API nnb_status nnb_net_evaluate(const nnb_net *net, const double *x, size_t 
     if (st == NNB_OK) st = nnbi_check_y(net, y, rows, y_cols, __func__);
     if (st == NNB_OK) st = nnbi_check_loss(net, loss, reduction, __func__);
     if (st != NNB_OK) return st;
-    size_t per_row = x_cols;
-    for (size_t l = 0; l < net->n_layers; l++) per_row += 3 * net->layers[l].n_out;
-    size_t block = ((size_t)32 << 20) / (per_row * sizeof(double));
-    if (block < 64) block = 64;
-    if (block > rows) block = rows;
+    size_t block = nnbi_block_rows(net, x_cols, 3, rows);
     nnbi_ws ws = {0};
     st = nnbi_ws_reserve(net, &ws, block, 1, __func__);
     if (st != NNB_OK) return st;
@@ -371,18 +367,13 @@ static nnb_status split_rows(nnbi_run *r, size_t rows, double fraction, uint64_t
         free(is_val);
         return nnbi_error(NNB_E_NOMEM, func, "no memory for a split of %zu rows", rows);
     }
-    /* the first n_val positions of a seeded partial Fisher-Yates shuffle are the validation rows */
+    /* the last n_val positions of a seeded partial shuffle are the validation rows */
     nnbi_rng g;
     nnbi_rng_seed(&g, seed);
     size_t *p = r->train_idx;
     for (size_t i = 0; i < rows; i++) p[i] = i;
-    for (size_t i = 0; i < n_val; i++) {
-        size_t j = i + (size_t)nnbi_rng_below(&g, rows - i);
-        size_t t = p[i];
-        p[i] = p[j];
-        p[j] = t;
-        is_val[p[i]] = 1;
-    }
+    nnbi_shuffle(&g, p, rows, n_val);
+    for (size_t i = rows - n_val; i < rows; i++) is_val[p[i]] = 1;
     size_t a = 0, b = 0;
     for (size_t i = 0; i < rows; i++) {
         if (is_val[i]) r->val_idx[b++] = i;
@@ -555,12 +546,7 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
          * only on the generator's state, and resumed runs see the same batches. */
         if (shuffle) {
             for (size_t i = 0; i < r->n_train; i++) perm[i] = r->train_idx ? r->train_idx[i] : i;
-            for (size_t i = r->n_train; i > 1; i--) {
-                size_t j = (size_t)nnbi_rng_below(&net->rng, i);
-                size_t t = perm[i - 1];
-                perm[i - 1] = perm[j];
-                perm[j] = t;
-            }
+            nnbi_shuffle(&net->rng, perm, r->n_train, r->n_train);
         }
         double loss_sum = 0;
         size_t hit = 0;

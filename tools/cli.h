@@ -84,18 +84,21 @@ double now_seconds(void);
 /* "12 s", "3 min 05 s", "1 h 02 min". */
 void fmt_duration(char buf[32], double seconds);
 
-/* A file written atomically: a temporary file in the same folder, renamed over `path` by
- * atomic_commit() after fflush and fsync. atomic_abort() removes the temporary file. */
+/* A file written atomically (lib/atomic_file.c, the library's own writer): only a regular file
+ * or nothing at `path` is replaced (symbolic links followed); the contents go to an unnamed
+ * temporary file in the same folder, named by atomic_commit() after fflush and fsync.
+ * atomic_abort() discards it. */
 typedef struct atomic_file {
     FILE *f;
-    char *tmp;
+    struct nnbi_atomic *a;
     const char *path;
 } atomic_file;
 int atomic_open(atomic_file *af, const char *path);   /* 0 (message reported) or 1 */
 int atomic_commit(atomic_file *af);                   /* 0 (message reported, file removed) or 1 */
-void atomic_abort(atomic_file *af);
+void atomic_abort(atomic_file *af);                   /* safe after commit and twice */
 
-/* Can a file be created in the folder of `path`? (Tries one, and removes it.) 0 with a message. */
+/* Can `path` be written: a regular file or nothing (symbolic links followed), in a folder where
+ * a file can be created? (Creates an unnamed one, and discards it.) 0 with a message. */
 int check_writable(const char *path);
 
 /* ---- data (cli_data.c) --------------------------------------------------------------------- */

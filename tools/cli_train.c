@@ -837,302 +837,384 @@ int check_train(int argc, char **argv) {
     return EXIT_OK;
 }
 
-int run_train(int argc, char **argv) {
+/* One run of nnblas train: its command line, model, data, network and outcome, handed from
+ * phase to phase. */
+typedef struct run {
+    int argc;
+    char **argv;
     train_args t;
-    int r = parse_train(argc, argv, &t);
-    if (r) return r < 0 ? EXIT_OK : r;
-    const char **v = t.v;
-    int quiet = t.quiet, json = t.json;
-    args a = t.a;
-    settings s = t.s;
-    int resume = v[O_RESUME] != NULL;
-
-    /* a resumed run: the model, and its settings where not given */
-    model_info mi = {0};
+    const char **v;             /* t.v */
+    settings s;
+    int resume;
+    model_info mi;              /* the resumed model (emptied into the fields below) */
     prepared d;
-    memset(&d, 0, sizeof d);
-    nnb_net *net = NULL;
-    nnb_meta *meta = NULL;
-    data_flags df = {v[O_CSV], v[O_IDX], v[O_TARGET], v[O_ONEHOT], v[O_STANDARDIZE], v[O_DROP]};
-    int status = EXIT_FAIL;
+    nnb_net *net;
+    nnb_meta *meta;
+    data_flags df;
     idx_spec spec;
-    if (resume) {
-        if (!model_open(v[O_RESUME], &mi)) return EXIT_FAIL;
-        if (!mi.prep) {
-            model_close(&mi);
-            return fail("%s has no data preparation; nnblas train cannot resume it",
-                        v[O_RESUME]);
-        }
-        for (size_t i = 0; i < sizeof resumable / sizeof resumable[0]; i++) {
-            int k = resumable[i];
-            char key[32];
-            snprintf(key, sizeof key, "train.%s", opt_names[k] + 2);
-            if (!v[k]) v[k] = nnb_meta_get(mi.meta, key);
-        }
-        a.status = 0;
-        if (!parse_settings(&a, v, &s)) {
-            model_close(&mi);
-            return fail("%s: its training settings (metadata train.*) cannot be read",
-                        v[O_RESUME]);
-        }
-        const char *src = nnb_meta_get(mi.meta, "data");
-        if (!df.csv && !df.idx) {
-            if (src && strncmp(src, "csv:", 4) == 0)
-                df.csv = src + 4;
-            else if (src && strncmp(src, "idx:", 4) == 0)
-                df.idx = src + 4;
-            else {
-                model_close(&mi);
-                return usage_error(&cmd_train, "%s does not say what data it was trained on; "
-                                               "give --csv or --idx", v[O_RESUME]);
-            }
-        }
-        net = mi.net, mi.net = NULL;
-        d.prep = mi.prep, mi.prep = NULL;
-        meta = mi.meta, mi.meta = NULL;
-        d.classification = mi.n_classes > 0;
-        d.target = mi.target;
-    }
-    if (s.threads && nnb_set_num_threads((int)s.threads) != NNB_OK) {
-        fail_nnb();
-        goto done;
-    }
+    progress p;
+    /* the outcome */
+    double wall, sps, test_loss, test_acc;
+    double last[8];             /* the last epoch's history record */
+    size_t n_ep, best_epoch, total_epochs;
+    int stopped;
+} run;
 
-    /* the data */
+/* Phase 1 (--resume): the saved model, and its settings where the command line gives none. */
+static int load_resumed(run *r) {
+    const char **v = r->v;
+    model_info *mi = &r->mi;
+    if (!model_open(v[O_RESUME], mi)) return EXIT_FAIL;
+    if (!mi->prep)
+        return fail("%s has no data preparation; nnblas train cannot resume it", v[O_RESUME]);
+    for (size_t i = 0; i < sizeof resumable / sizeof resumable[0]; i++) {
+        int k = resumable[i];
+        char key[32];
+        snprintf(key, sizeof key, "train.%s", opt_names[k] + 2);
+        if (!v[k]) v[k] = nnb_meta_get(mi->meta, key);
+    }
+    args a = r->t.a;
+    a.status = 0;
+    if (!parse_settings(&a, v, &r->s))
+        return fail("%s: its training settings (metadata train.*) cannot be read", v[O_RESUME]);
+    const char *src = nnb_meta_get(mi->meta, "data");
+    if (!r->df.csv && !r->df.idx) {
+        if (src && strncmp(src, "csv:", 4) == 0)
+            r->df.csv = src + 4;
+        else if (src && strncmp(src, "idx:", 4) == 0)
+            r->df.idx = src + 4;
+        else
+            return usage_error(&cmd_train, "%s does not say what data it was trained on; "
+                                           "give --csv or --idx", v[O_RESUME]);
+    }
+    r->net = mi->net, mi->net = NULL;
+    r->d.prep = mi->prep, mi->prep = NULL;
+    r->meta = mi->meta, mi->meta = NULL;
+    r->d.classification = mi->n_classes > 0;
+    r->d.target = mi->target;
+    return EXIT_OK;
+}
+
+/* Phase 2: the data, read, split and prepared. */
+static int load_data(run *r) {
+    prepared *d = &r->d;
+    args *a = &r->t.a;
     int ok;
-    if (df.idx)
-        ok = idx_data(&a, &df, &s, &d, !resume, &spec);
-    else if (resume)
-        ok = csv_resume(&df, &s, &d);
+    if (r->df.idx)
+        ok = idx_data(a, &r->df, &r->s, d, !r->resume, &r->spec);
+    else if (r->resume)
+        ok = csv_resume(&r->df, &r->s, d);
     else
-        ok = csv_fresh(&a, &df, &s, &d);
-    if (!ok) {
-        status = a.status ? a.status : EXIT_FAIL;
-        goto done;
-    }
-    snprintf(d.source, sizeof d.source, "%s:%s", df.idx ? "idx" : "csv", df.idx ? df.idx : df.csv);
-    if (resume && (d.xtr.cols != nnb_net_n_inputs(net) || d.ytr.cols != nnb_net_n_outputs(net))) {
-        fail("the data gives %zu inputs and %zu outputs, the model has %zu and %zu", d.xtr.cols,
-             d.ytr.cols, nnb_net_n_inputs(net), nnb_net_n_outputs(net));
-        goto done;
-    }
-    if (d.xtr.rows == 0) {
-        fail("no training rows are left");
-        goto done;
-    }
+        ok = csv_fresh(a, &r->df, &r->s, d);
+    if (!ok) return a->status ? a->status : EXIT_FAIL;
+    snprintf(d->source, sizeof d->source, "%s:%s", r->df.idx ? "idx" : "csv",
+             r->df.idx ? r->df.idx : r->df.csv);
+    if (r->resume && (d->xtr.cols != nnb_net_n_inputs(r->net) ||
+                      d->ytr.cols != nnb_net_n_outputs(r->net)))
+        return fail("the data gives %zu inputs and %zu outputs, the model has %zu and %zu",
+                    d->xtr.cols, d->ytr.cols, nnb_net_n_inputs(r->net),
+                    nnb_net_n_outputs(r->net));
+    if (d->xtr.rows == 0) return fail("no training rows are left");
+    return EXIT_OK;
+}
 
-    /* the network and its loss */
-    if (df.idx && s.output < 0) s.output = NNB_ACT_SOFTMAX;
-    if (!resume && !build_net(&s, &d, &net)) goto done;
+/* Phase 3: the network (new, or the resumed one), its loss and the metadata. */
+static int setup_net(run *r) {
+    settings *s = &r->s;
+    if (r->df.idx && s->output < 0) s->output = NNB_ACT_SOFTMAX;
+    if (!r->resume && !build_net(s, &r->d, &r->net)) return EXIT_FAIL;
     nnb_activation out_act;
-    nnb_net_layer_info(net, nnb_net_n_layers(net) - 1, NULL, NULL, &out_act, NULL, NULL, NULL);
-    if (s.loss < 0) s.loss = (int)(resume ? mi.loss : default_loss(out_act, d.classification));
-    if (!loss_fits((nnb_loss)s.loss, out_act)) {
-        status = usage_error(&cmd_train, "--loss %s needs a %s output layer", loss_name(s.loss),
-                             s.loss == NNB_LOSS_CE ? "softmax" : "sigmoid");
-        goto done;
-    }
-    if (!resume && nnb_meta_create(&meta) != NNB_OK) {
-        fail_nnb();
-        goto done;
-    }
-    if (v[O_SAVE] && cli_rank() == 0 && !check_writable(v[O_SAVE])) goto done;
+    nnb_net_layer_info(r->net, nnb_net_n_layers(r->net) - 1, NULL, NULL, &out_act, NULL, NULL,
+                       NULL);
+    if (s->loss < 0)
+        s->loss = (int)(r->resume ? r->mi.loss : default_loss(out_act, r->d.classification));
+    if (!loss_fits((nnb_loss)s->loss, out_act))
+        return usage_error(&cmd_train, "--loss %s needs a %s output layer", loss_name(s->loss),
+                           s->loss == NNB_LOSS_CE ? "softmax" : "sigmoid");
+    if (!r->resume && nnb_meta_create(&r->meta) != NNB_OK) return fail_nnb();
+    return EXIT_OK;
+}
 
-    progress p = {0};
-    p.show = json ? (quiet ? SHOW_NONE : SHOW_JSON)
-             : quiet ? SHOW_NONE
-             : isatty(STDOUT_FILENO) && cli_processes() == 1 ? SHOW_BAR /* mpirun: a pty */
-                                     : SHOW_LINES;
-    p.n_epochs = p.last_epoch = s.epochs;
-    p.n_train = d.xtr.rows;
-    p.every = s.epochs > 100 ? (s.epochs + 99) / 100 : 1;
-    if (!json && !quiet) {
-        printf("data: %s (%s), %zu rows: %zu training, %zu validation, %zu test\n", d.source + 4,
-               df.idx ? "IDX" : "CSV", d.n_rows + (df.idx ? d.xte.rows : 0), d.xtr.rows,
-               d.xval.rows, d.xte.rows);
-        if (d.classification) {
-            printf("task: classification of '%s', %zu classes (", d.target, d.n_classes);
-            for (size_t k = 0; k < d.n_classes && k < 12; k++)
-                printf("%s%s", k ? ", " : "", d.labels[k]);
-            printf("%s)\n", d.n_classes > 12 ? ", ..." : "");
-        } else {
-            printf("task: regression of %zu target%s\n", d.ytr.cols, d.ytr.cols > 1 ? "s" : "");
-        }
-        describe_net(net);
-        char batch[32];
-        snprintf(batch, sizeof batch, s.batch ? "batch %zu" : "full batch", s.batch);
-        printf("training: %s, lr %g, %s, loss %s (%s), %zu epochs%s%s\n", opt_kinds[s.opt], s.lr,
-               batch, loss_name(s.loss), red_names[s.red], s.epochs,
-               resume ? " more, resumed from " : "", resume ? v[O_RESUME] : "");
+/* Phase 4: what is about to be trained, on what (unless --quiet or --json). */
+static void print_intro(const run *r) {
+    const prepared *d = &r->d;
+    const settings *s = &r->s;
+    printf("data: %s (%s), %zu rows: %zu training, %zu validation, %zu test\n", d->source + 4,
+           r->df.idx ? "IDX" : "CSV", d->n_rows + (r->df.idx ? d->xte.rows : 0), d->xtr.rows,
+           d->xval.rows, d->xte.rows);
+    if (d->classification) {
+        printf("task: classification of '%s', %zu classes (", d->target, d->n_classes);
+        for (size_t k = 0; k < d->n_classes && k < 12; k++)
+            printf("%s%s", k ? ", " : "", d->labels[k]);
+        printf("%s)\n", d->n_classes > 12 ? ", ..." : "");
+    } else {
+        printf("task: regression of %zu target%s\n", d->ytr.cols, d->ytr.cols > 1 ? "s" : "");
     }
+    describe_net(r->net);
+    char batch[32];
+    snprintf(batch, sizeof batch, s->batch ? "batch %zu" : "full batch", s->batch);
+    printf("training: %s, lr %g, %s, loss %s (%s), %zu epochs%s%s\n", opt_kinds[s->opt], s->lr,
+           batch, loss_name(s->loss), red_names[s->red], s->epochs,
+           r->resume ? " more, resumed from " : "", r->resume ? r->v[O_RESUME] : "");
+}
+
+/* The training options of the run. */
+static nnb_status make_opts(run *r, nnb_train_opts **out) {
+    const settings *s = &r->s;
+    const prepared *d = &r->d;
+    nnb_train_opts *opts = NULL;
+    nnb_status st = nnb_train_opts_create(&opts);
+    if (st == NNB_OK) st = nnb_train_opts_set_epochs(opts, s->epochs);
+    if (st == NNB_OK) st = nnb_train_opts_set_batch_size(opts, s->batch);
+    if (st == NNB_OK) st = nnb_train_opts_set_loss(opts, (nnb_loss)s->loss, s->red);
+    if (st == NNB_OK) st = nnb_train_opts_set_optimizer(opts, s->opt, s->lr);
+    if (st == NNB_OK) st = nnb_train_opts_set_weight_decay(opts, s->wd);
+    if (st == NNB_OK && s->dropout > 0) st = nnb_train_opts_set_dropout(opts, s->dropout);
+    if (st == NNB_OK && d->xval.rows)
+        st = nnb_train_opts_set_validation(opts, d->xval.v, d->yval.v, d->xval.rows);
+    if (st == NNB_OK && s->patience) st = nnb_train_opts_set_early_stopping(opts, s->patience, 1);
+    if (st == NNB_OK) st = nnb_train_opts_set_epoch_callback(opts, on_epoch, &r->p);
+    if (st == NNB_OK && r->p.show == SHOW_BAR)
+        st = nnb_train_opts_set_batch_callback(opts, on_batch, &r->p);
+    if (st != NNB_OK) {
+        nnb_train_opts_free(opts);
+        opts = NULL;
+    }
+    *out = opts;
+    return st;
+}
+
+/* The last epoch's record and the summary of a history. */
+static int read_history(run *r, const nnb_history *hist) {
+    r->n_ep = nnb_history_len(hist);
+    for (int f = 0; f < 8; f++) r->last[f] = NAN;
+    if (r->n_ep) {
+        double *all = malloc(r->n_ep * sizeof *all);
+        if (!all) return fail("out of memory"), 0;
+        for (int f = 0; f < 8; f++)
+            if (nnb_history_get(hist, (nnb_history_field)f, all, r->n_ep) == NNB_OK)
+                r->last[f] = all[r->n_ep - 1];
+        free(all);
+    }
+    nnb_history_summary(hist, &r->best_epoch, NULL, &r->stopped);
+    return 1;
+}
+
+/* Phase 5: training, with progress; then the history's outcome. */
+static int train_phase(run *r) {
+    progress *p = &r->p;
+    const settings *s = &r->s;
+    int json = r->t.json, quiet = r->t.quiet;
+    p->show = json ? (quiet ? SHOW_NONE : SHOW_JSON)
+              : quiet ? SHOW_NONE
+              : isatty(STDOUT_FILENO) && cli_processes() == 1 ? SHOW_BAR /* mpirun: a pty */
+                                      : SHOW_LINES;
+    p->n_epochs = p->last_epoch = s->epochs;
+    p->n_train = r->d.xtr.rows;
+    p->every = s->epochs > 100 ? (s->epochs + 99) / 100 : 1;
+    if (!json && !quiet) print_intro(r);
 
     nnb_train_opts *opts = NULL;
     nnb_history *hist = NULL;
-    nnb_status st = nnb_train_opts_create(&opts);
+    nnb_status st = make_opts(r, &opts);
     if (st == NNB_OK) st = nnb_history_create(&hist);
-    if (st == NNB_OK) st = nnb_train_opts_set_epochs(opts, s.epochs);
-    if (st == NNB_OK) st = nnb_train_opts_set_batch_size(opts, s.batch);
-    if (st == NNB_OK) st = nnb_train_opts_set_loss(opts, (nnb_loss)s.loss, s.red);
-    if (st == NNB_OK) st = nnb_train_opts_set_optimizer(opts, s.opt, s.lr);
-    if (st == NNB_OK) st = nnb_train_opts_set_weight_decay(opts, s.wd);
-    if (st == NNB_OK && s.dropout > 0) st = nnb_train_opts_set_dropout(opts, s.dropout);
-    if (st == NNB_OK && d.xval.rows)
-        st = nnb_train_opts_set_validation(opts, d.xval.v, d.yval.v, d.xval.rows);
-    if (st == NNB_OK && s.patience) st = nnb_train_opts_set_early_stopping(opts, s.patience, 1);
-    if (st == NNB_OK) st = nnb_train_opts_set_epoch_callback(opts, on_epoch, &p);
-    if (st == NNB_OK && p.show == SHOW_BAR)
-        st = nnb_train_opts_set_batch_callback(opts, on_batch, &p);
     double t0 = now_seconds();
-    p.epoch_start = p.last_draw = t0;
+    p->epoch_start = p->last_draw = t0;
+    const prepared *d = &r->d;
     if (st == NNB_OK)
-        st = cli_train(net, opts, d.xtr.v, d.xtr.rows, d.xtr.cols, d.ytr.v, d.ytr.cols, hist);
-    double wall = now_seconds() - t0;
-    if (p.bar_drawn) fputs("\r\033[K", stdout);
+        st = cli_train(r->net, opts, d->xtr.v, d->xtr.rows, d->xtr.cols, d->ytr.v, d->ytr.cols,
+                       hist);
+    r->wall = now_seconds() - t0;
+    if (p->bar_drawn) fputs("\r\033[K", stdout);
     nnb_train_opts_free(opts);
     if (st != NNB_OK) {
         fail_nnb();
         nnb_history_free(hist);
-        goto done;
+        return EXIT_FAIL;
     }
-
-    /* results */
-    size_t n_ep = nnb_history_len(hist), best_epoch = 0;
-    int stopped = 0;
-    double last[8]; /* the last epoch's record */
-    for (int f = 0; f < 8; f++) last[f] = NAN;
-    if (n_ep) {
-        double *all = malloc(n_ep * sizeof *all);
-        if (!all) {
-            fail("out of memory");
-            nnb_history_free(hist);
-            goto done;
-        }
-        for (int f = 0; f < 8; f++)
-            if (nnb_history_get(hist, (nnb_history_field)f, all, n_ep) == NNB_OK)
-                last[f] = all[n_ep - 1];
-        free(all);
-    }
-    nnb_history_summary(hist, &best_epoch, NULL, &stopped);
+    int ok = read_history(r, hist);
     nnb_history_free(hist);
-    const char *before = nnb_meta_get(meta, "train.epochs");
-    size_t total_epochs = n_ep ? (size_t)last[NNB_HIST_EPOCH]
-                               : resume && before ? (size_t)strtoull(before, NULL, 10) : 0;
-    double sps = p.secs_done > 0 ? (double)d.xtr.rows * (double)n_ep / p.secs_done : NAN;
-    double test_loss = NAN, test_acc = NAN;
-    if (d.xte.rows &&
-        nnb_net_evaluate(net, d.xte.v, d.xte.rows, d.xte.cols, d.yte.v, d.yte.cols,
-                         (nnb_loss)s.loss, NNB_REDUCTION_MEAN, &test_loss, &test_acc) != NNB_OK) {
-        fail_nnb();
-        goto done;
-    }
-    if (!d.classification) test_acc = NAN;
+    if (!ok) return EXIT_FAIL;
+    const char *before = nnb_meta_get(r->meta, "train.epochs");
+    r->total_epochs = r->n_ep ? (size_t)r->last[NNB_HIST_EPOCH]
+                      : r->resume && before ? (size_t)strtoull(before, NULL, 10)
+                                            : 0;
+    r->sps = p->secs_done > 0 ? (double)d->xtr.rows * (double)r->n_ep / p->secs_done : NAN;
+    return EXIT_OK;
+}
 
-    /* metadata, then the file (under MPI, rank 0 writes it) */
-    if (v[O_SAVE] && cli_rank() == 0) {
-        char *cmdline = command_line(argc, argv), date[32];
-        if (!cmdline) {
-            fail("out of memory");
-            goto done;
-        }
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        st = nnb_meta_set(meta, "nnblas.version", nnb_version_string());
-        if (st == NNB_OK) st = nnb_meta_set(meta, "saved", date);
-        if (st == NNB_OK) st = nnb_meta_set(meta, "command", cmdline);
-        if (st == NNB_OK) st = nnb_meta_set(meta, "data", d.source);
-        if (st == NNB_OK)
-            st = nnb_meta_set(meta, "task", d.classification ? "classification" : "regression");
-        for (size_t k = 0; st == NNB_OK && df.idx && k < d.n_classes; k++) {
-            char key[32];
-            snprintf(key, sizeof key, "class.%zu", k);
-            st = nnb_meta_set(meta, key, d.labels[k]);
-        }
-        if (st == NNB_OK) st = meta_size(meta, "train.seed", s.seed);
-        if (st == NNB_OK && !df.idx) st = meta_num(meta, "train.test", s.test);
-        if (st == NNB_OK) st = meta_num(meta, "train.val", s.val);
-        if (st == NNB_OK) st = nnb_meta_set(meta, "train.optimizer", opt_kinds[s.opt]);
-        if (st == NNB_OK) st = meta_num(meta, "train.lr", s.lr);
-        if (st == NNB_OK) st = meta_size(meta, "train.batch", s.batch);
-        if (st == NNB_OK) st = nnb_meta_set(meta, "train.loss", loss_name(s.loss));
-        if (st == NNB_OK) st = nnb_meta_set(meta, "train.reduction", red_names[s.red]);
-        if (st == NNB_OK) st = meta_num(meta, "train.weight-decay", s.wd);
-        if (st == NNB_OK) st = meta_num(meta, "train.dropout", s.dropout);
-        if (st == NNB_OK) st = meta_size(meta, "train.patience", s.patience);
-        if (st == NNB_OK) st = meta_size(meta, "train.threads", s.threads); /* 0: OpenBLAS's */
-        if (st == NNB_OK && cli_processes() > 1)
-            st = meta_size(meta, "train.processes", (size_t)cli_processes()); /* MPI */
-        if (st == NNB_OK) st = meta_size(meta, "train.epochs", total_epochs);
-        if (st == NNB_OK) st = meta_num(meta, "train.samples_per_s", round(sps));
-        if (st == NNB_OK) st = meta_num(meta, "result.train_loss", last[NNB_HIST_TRAIN_LOSS]);
-        if (st == NNB_OK)
-            st = meta_num(meta, "result.train_accuracy", last[NNB_HIST_TRAIN_ACC]);
-        if (st == NNB_OK) st = meta_num(meta, "result.val_loss", last[NNB_HIST_VAL_LOSS]);
-        if (st == NNB_OK) st = meta_num(meta, "result.val_accuracy", last[NNB_HIST_VAL_ACC]);
-        if (st == NNB_OK && d.xte.rows) st = meta_size(meta, "result.test_rows", d.xte.rows);
-        if (st == NNB_OK) st = meta_num(meta, "result.test_loss", test_loss);
-        if (st == NNB_OK) st = meta_num(meta, "result.test_accuracy", test_acc);
-        free(cmdline);
-        if (st == NNB_OK) st = nnb_model_save(v[O_SAVE], net, d.prep, meta, 1);
-        if (st != NNB_OK) {
-            fail_nnb();
-            goto done;
-        }
+/* Phase 6: the test part's loss and accuracy. */
+static int test_phase(run *r) {
+    const prepared *d = &r->d;
+    r->test_loss = r->test_acc = NAN;
+    if (d->xte.rows &&
+        nnb_net_evaluate(r->net, d->xte.v, d->xte.rows, d->xte.cols, d->yte.v, d->yte.cols,
+                         (nnb_loss)r->s.loss, NNB_REDUCTION_MEAN, &r->test_loss,
+                         &r->test_acc) != NNB_OK)
+        return fail_nnb();
+    if (!d->classification) r->test_acc = NAN;
+    return EXIT_OK;
+}
+
+/* The metadata: what made the model (train.*, for --resume) and what it scored (result.*). */
+static nnb_status fill_meta(const run *r, const char *cmdline) {
+    const settings *s = &r->s;
+    const prepared *d = &r->d;
+    nnb_meta *meta = r->meta;
+    char date[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    nnb_status st = nnb_meta_set(meta, "nnblas.version", nnb_version_string());
+    if (st == NNB_OK) st = nnb_meta_set(meta, "saved", date);
+    if (st == NNB_OK) st = nnb_meta_set(meta, "command", cmdline);
+    if (st == NNB_OK) st = nnb_meta_set(meta, "data", d->source);
+    if (st == NNB_OK)
+        st = nnb_meta_set(meta, "task", d->classification ? "classification" : "regression");
+    for (size_t k = 0; st == NNB_OK && r->df.idx && k < d->n_classes; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "class.%zu", k);
+        st = nnb_meta_set(meta, key, d->labels[k]);
     }
-    if (json) {
-        printf("{\"event\":\"summary\",\"task\":\"%s\",\"epochs\":%zu,\"epochs_run\":%zu,"
-               "\"stopped_early\":%s,\"best_epoch\":%zu,\"train_rows\":%zu,\"val_rows\":%zu,"
-               "\"test_rows\":%zu,\"train_loss\":",
-               d.classification ? "classification" : "regression", total_epochs, n_ep,
-               stopped ? "true" : "false", best_epoch, d.xtr.rows, d.xval.rows, d.xte.rows);
-        json_num(stdout, last[NNB_HIST_TRAIN_LOSS]);
-        fputs(",\"train_accuracy\":", stdout);
-        json_num(stdout, last[NNB_HIST_TRAIN_ACC]);
-        fputs(",\"val_loss\":", stdout);
-        json_num(stdout, last[NNB_HIST_VAL_LOSS]);
-        fputs(",\"val_accuracy\":", stdout);
-        json_num(stdout, last[NNB_HIST_VAL_ACC]);
-        fputs(",\"test_loss\":", stdout);
-        json_num(stdout, test_loss);
-        fputs(",\"test_accuracy\":", stdout);
-        json_num(stdout, test_acc);
-        fputs(",\"samples_per_s\":", stdout);
-        json_num(stdout, sps);
-        fputs(",\"seconds\":", stdout);
-        json_num(stdout, wall);
-        fputs(",\"model\":", stdout);
-        if (v[O_SAVE])
-            json_str(stdout, v[O_SAVE]);
+    if (st == NNB_OK) st = meta_size(meta, "train.seed", s->seed);
+    if (st == NNB_OK && !r->df.idx) st = meta_num(meta, "train.test", s->test);
+    if (st == NNB_OK) st = meta_num(meta, "train.val", s->val);
+    if (st == NNB_OK) st = nnb_meta_set(meta, "train.optimizer", opt_kinds[s->opt]);
+    if (st == NNB_OK) st = meta_num(meta, "train.lr", s->lr);
+    if (st == NNB_OK) st = meta_size(meta, "train.batch", s->batch);
+    if (st == NNB_OK) st = nnb_meta_set(meta, "train.loss", loss_name(s->loss));
+    if (st == NNB_OK) st = nnb_meta_set(meta, "train.reduction", red_names[s->red]);
+    if (st == NNB_OK) st = meta_num(meta, "train.weight-decay", s->wd);
+    if (st == NNB_OK) st = meta_num(meta, "train.dropout", s->dropout);
+    if (st == NNB_OK) st = meta_size(meta, "train.patience", s->patience);
+    if (st == NNB_OK) st = meta_size(meta, "train.threads", s->threads); /* 0: OpenBLAS's */
+    if (st == NNB_OK && cli_processes() > 1)
+        st = meta_size(meta, "train.processes", (size_t)cli_processes()); /* MPI */
+    if (st == NNB_OK) st = meta_size(meta, "train.epochs", r->total_epochs);
+    if (st == NNB_OK) st = meta_num(meta, "train.samples_per_s", round(r->sps));
+    if (st == NNB_OK) st = meta_num(meta, "result.train_loss", r->last[NNB_HIST_TRAIN_LOSS]);
+    if (st == NNB_OK) st = meta_num(meta, "result.train_accuracy", r->last[NNB_HIST_TRAIN_ACC]);
+    if (st == NNB_OK) st = meta_num(meta, "result.val_loss", r->last[NNB_HIST_VAL_LOSS]);
+    if (st == NNB_OK) st = meta_num(meta, "result.val_accuracy", r->last[NNB_HIST_VAL_ACC]);
+    if (st == NNB_OK && d->xte.rows) st = meta_size(meta, "result.test_rows", d->xte.rows);
+    if (st == NNB_OK) st = meta_num(meta, "result.test_loss", r->test_loss);
+    if (st == NNB_OK) st = meta_num(meta, "result.test_accuracy", r->test_acc);
+    return st;
+}
+
+/* Phase 7: the model file (under MPI, rank 0 writes it). */
+static int save_phase(run *r) {
+    if (!r->v[O_SAVE] || cli_rank() != 0) return EXIT_OK;
+    char *cmdline = command_line(r->argc, r->argv);
+    if (!cmdline) return fail("out of memory");
+    nnb_status st = fill_meta(r, cmdline);
+    free(cmdline);
+    if (st == NNB_OK) st = nnb_model_save(r->v[O_SAVE], r->net, r->d.prep, r->meta, 1);
+    return st == NNB_OK ? EXIT_OK : fail_nnb();
+}
+
+static void print_json_summary(const run *r) {
+    const prepared *d = &r->d;
+    printf("{\"event\":\"summary\",\"task\":\"%s\",\"epochs\":%zu,\"epochs_run\":%zu,"
+           "\"stopped_early\":%s,\"best_epoch\":%zu,\"train_rows\":%zu,\"val_rows\":%zu,"
+           "\"test_rows\":%zu,\"train_loss\":",
+           d->classification ? "classification" : "regression", r->total_epochs, r->n_ep,
+           r->stopped ? "true" : "false", r->best_epoch, d->xtr.rows, d->xval.rows, d->xte.rows);
+    json_num(stdout, r->last[NNB_HIST_TRAIN_LOSS]);
+    fputs(",\"train_accuracy\":", stdout);
+    json_num(stdout, r->last[NNB_HIST_TRAIN_ACC]);
+    fputs(",\"val_loss\":", stdout);
+    json_num(stdout, r->last[NNB_HIST_VAL_LOSS]);
+    fputs(",\"val_accuracy\":", stdout);
+    json_num(stdout, r->last[NNB_HIST_VAL_ACC]);
+    fputs(",\"test_loss\":", stdout);
+    json_num(stdout, r->test_loss);
+    fputs(",\"test_accuracy\":", stdout);
+    json_num(stdout, r->test_acc);
+    fputs(",\"samples_per_s\":", stdout);
+    json_num(stdout, r->sps);
+    fputs(",\"seconds\":", stdout);
+    json_num(stdout, r->wall);
+    fputs(",\"model\":", stdout);
+    if (r->v[O_SAVE])
+        json_str(stdout, r->v[O_SAVE]);
+    else
+        fputs("null", stdout);
+    fputs("}\n", stdout);
+}
+
+static void print_text_summary(const run *r) {
+    const prepared *d = &r->d;
+    if (r->stopped && r->n_ep == 0)
+        printf("stopped before the first epoch ended: no step lowered the loss%s\n",
+               r->s.opt == NNB_OPT_LM ? " (the damping passed its limit)" : "");
+    else if (r->stopped)
+        printf("stopped early; kept the weights of epoch %zu\n", r->best_epoch);
+    if (d->xte.rows && d->classification)
+        printf("test accuracy %.4f  (test loss %.4f, %zu rows)\n", r->test_acc, r->test_loss,
+               d->xte.rows);
+    else if (d->xte.rows)
+        printf("test loss %.6g  (%s, mean per row, %zu rows)\n", r->test_loss,
+               loss_name(r->s.loss), d->xte.rows);
+    else
+        printf("no test rows (--test 0); final training loss %.6g\n",
+               r->last[NNB_HIST_TRAIN_LOSS]);
+    char w[32];
+    fmt_duration(w, r->wall);
+    if (r->n_ep)
+        printf("%zu epoch%s in %s: %.0f samples/s\n", r->n_ep, r->n_ep == 1 ? "" : "s", w,
+               r->sps);
+    if (r->v[O_SAVE]) printf("saved %s\n", r->v[O_SAVE]);
+}
+
+static void run_free(run *r) {
+    prepared_free(&r->d);
+    nnb_net_free(r->net);
+    nnb_meta_free(r->meta);
+    model_close(&r->mi);
+}
+
+/* The phases in order; the first failure's exit status. */
+static int run_phases(run *r) {
+    int st = r->resume ? load_resumed(r) : EXIT_OK;
+    if (st == EXIT_OK && r->s.threads && nnb_set_num_threads((int)r->s.threads) != NNB_OK)
+        st = fail_nnb();
+    if (st == EXIT_OK) st = load_data(r);
+    if (st == EXIT_OK) st = setup_net(r);
+    /* a bad --save must not cost a training run */
+    if (st == EXIT_OK && r->v[O_SAVE] && cli_rank() == 0 && !check_writable(r->v[O_SAVE]))
+        st = EXIT_FAIL;
+    if (st == EXIT_OK) st = train_phase(r);
+    if (st == EXIT_OK) st = test_phase(r);
+    if (st == EXIT_OK) st = save_phase(r);
+    if (st == EXIT_OK) {
+        if (r->t.json)
+            print_json_summary(r);
         else
-            fputs("null", stdout);
-        fputs("}\n", stdout);
-    } else {
-        if (stopped && n_ep == 0)
-            printf("stopped before the first epoch ended: no step lowered the loss%s\n",
-                   s.opt == NNB_OPT_LM ? " (the damping passed its limit)" : "");
-        else if (stopped)
-            printf("stopped early; kept the weights of epoch %zu\n", best_epoch);
-        if (d.xte.rows && d.classification)
-            printf("test accuracy %.4f  (test loss %.4f, %zu rows)\n", test_acc, test_loss,
-                   d.xte.rows);
-        else if (d.xte.rows)
-            printf("test loss %.6g  (%s, mean per row, %zu rows)\n", test_loss, loss_name(s.loss),
-                   d.xte.rows);
-        else
-            printf("no test rows (--test 0); final training loss %.6g\n",
-                   last[NNB_HIST_TRAIN_LOSS]);
-        char w[32];
-        fmt_duration(w, wall);
-        if (n_ep) printf("%zu epoch%s in %s: %.0f samples/s\n", n_ep, n_ep == 1 ? "" : "s", w, sps);
-        if (v[O_SAVE]) printf("saved %s\n", v[O_SAVE]);
+            print_text_summary(r);
     }
-    status = EXIT_OK;
-done:
+    return st;
+}
+
+int run_train(int argc, char **argv) {
+    run *r = calloc(1, sizeof *r);
+    if (!r) return fail("out of memory");
+    int st = parse_train(argc, argv, &r->t);
+    if (st) {
+        free(r);
+        return st < 0 ? EXIT_OK : st;
+    }
+    r->argc = argc, r->argv = argv;
+    r->v = r->t.v;
+    r->s = r->t.s;
+    r->resume = r->v[O_RESUME] != NULL;
+    const char **v = r->v;
+    r->df = (data_flags){v[O_CSV], v[O_IDX], v[O_TARGET], v[O_ONEHOT], v[O_STANDARDIZE],
+                         v[O_DROP]};
+    st = run_phases(r);
     fflush(stdout);
-    prepared_free(&d);
-    nnb_net_free(net);
-    nnb_meta_free(meta);
-    model_close(&mi);
-    return status;
+    run_free(r);
+    free(r);
+    return st;
 }

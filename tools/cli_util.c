@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "cli.h"
 
 /* ---- messages -------------------------------------------------------------------------------- */
@@ -285,29 +286,21 @@ void fmt_duration(char buf[32], double s) {
 int atomic_open(atomic_file *af, const char *path) {
     af->f = NULL;
     af->path = path;
-    size_t n = strlen(path);
-    af->tmp = malloc(n + 11);
-    if (!af->tmp) return fail("out of memory"), 0;
-    memcpy(af->tmp, path, n);
-    memcpy(af->tmp + n, ".tmpXXXXXX", 11);
-    int fd = mkstemp(af->tmp);
-    if (fd < 0) {
-        fail("cannot create a file next to %s: %s", path, strerror(errno));
-        free(af->tmp);
-        af->tmp = NULL;
+    af->a = malloc(sizeof *af->a);
+    if (!af->a) return fail("out of memory"), 0;
+    char msg[NNBI_PATH_CAP + 256];
+    if (nnbi_atomic_open(af->a, path, msg, sizeof msg) != 0) {
+        fail("%s", msg);
+        free(af->a);
+        af->a = NULL;
         return 0;
     }
-    /* the mode a new file gets (mkstemp makes 0600): 0666 less the umask */
-    mode_t mask = umask(022);
-    umask(mask);
-    (void)fchmod(fd, 0666 & ~mask);
-    af->f = fdopen(fd, "w");
+    int fd = dup(af->a->fd);
+    af->f = fd >= 0 ? fdopen(fd, "w") : NULL;
     if (!af->f) {
-        fail("cannot write %s: %s", af->tmp, strerror(errno));
-        close(fd);
-        unlink(af->tmp);
-        free(af->tmp);
-        af->tmp = NULL;
+        fail("cannot write %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        atomic_abort(af);
         return 0;
     }
     return 1;
@@ -315,29 +308,29 @@ int atomic_open(atomic_file *af, const char *path) {
 
 void atomic_abort(atomic_file *af) {
     if (af->f) fclose(af->f);
-    if (af->tmp) {
-        unlink(af->tmp);
-        free(af->tmp);
-    }
     af->f = NULL;
-    af->tmp = NULL;
+    if (af->a) {
+        nnbi_atomic_abort(af->a);
+        free(af->a);
+    }
+    af->a = NULL;
 }
 
 int atomic_commit(atomic_file *af) {
     int err = 0;
+    errno = 0;
     if (fflush(af->f) != 0 || ferror(af->f)) err = errno ? errno : EIO;
-    if (!err && fsync(fileno(af->f)) != 0) err = errno;
     if (fclose(af->f) != 0 && !err) err = errno ? errno : EIO;
     af->f = NULL;
-    if (!err && rename(af->tmp, af->path) != 0) err = errno;
+    char msg[NNBI_PATH_CAP + 256];
     if (err) {
         fail("writing %s: %s", af->path, strerror(err));
-        atomic_abort(af);
-        return 0;
+    } else if (nnbi_atomic_commit(af->a, NULL, msg, sizeof msg) != 0) {
+        fail("%s", msg);
+        err = 1;
     }
-    free(af->tmp);
-    af->tmp = NULL;
-    return 1;
+    atomic_abort(af);
+    return !err;
 }
 
 int check_writable(const char *path) {

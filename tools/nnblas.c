@@ -274,6 +274,8 @@ int run_predict(int argc, char **argv) {
     common c;
     int r = parse_subcommand(argc, argv, &cmd_predict, &c);
     if (r) return r < 0 ? EXIT_OK : r;
+    /* a bad --out is refused before the model and the data are read */
+    if (c.out && !check_writable(c.out)) return EXIT_FAIL;
     model_info mi;
     mat x;
     if (!open_with_data(&c, 0, &mi, &x, NULL)) return EXIT_FAIL;
@@ -341,16 +343,14 @@ int run_predict(int argc, char **argv) {
         fputc('\n', f);
     }
     if (c.out) {
-        int ok = atomic_commit(&af);
-        af.tmp = NULL;
-        if (!ok) goto done;
+        if (!atomic_commit(&af)) goto done;
     } else if (fflush(stdout) != 0 || ferror(stdout)) {
         fail("writing the predictions failed");
         goto done;
     }
     status = EXIT_OK;
 done:
-    if (af.tmp) atomic_abort(&af);
+    atomic_abort(&af);
     free(yhat);
     mat_free(&x);
     model_close(&mi);
