@@ -1,7 +1,7 @@
 /*
  * What the nnblas-bench subcommands share: a monotonic clock, timing of a call with untimed resets,
  * medians, and a little JSON output. Benchmarks never assert times; they print a table, or with
- * --json one object per line (DESIGN.md §6).
+ * --json one object per line (docs/design.md, "Tests, CI and benchmarks").
  */
 #ifndef NNBB_UTIL_H
 #define NNBB_UTIL_H

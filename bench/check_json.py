@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs a benchmark command and checks its --json output: every line of stdout is a JSON object
 with "bench", "isa", "threads" and, for `kernels`, "kernel", "n", "elems_per_s", "ratio_libm",
-"ratio_copy" and "max_ulp" (a number or null), and for `train`, "workload", "samples_per_s",
+"ratio_copy", "max_ulp" (a number or null), "dtype" ("f64" or "f32", both present), "ratio_f64"
+(a number for float32 kernels, else null) and "corename", and for `train`, "workload", "samples_per_s",
 "epoch_s", "gflops", "ceiling_samples_per_s", "fraction_of_ceiling" and "max_rss_mib" (positive
 numbers); there is at least one line for each kernel set.
 Times are not checked.
@@ -14,7 +15,8 @@ import sys
 
 REQUIRED = {"bench": str, "isa": str, "threads": int}
 KERNELS = {"kernel": str, "n": int, "elems_per_s": (int, float), "ratio_libm": (int, float),
-           "ratio_copy": (int, float), "max_ulp": (int, float, type(None))}
+           "ratio_copy": (int, float), "max_ulp": (int, float, type(None)), "dtype": str,
+           "ratio_f64": (int, float, type(None)), "corename": str}
 DATA = {"format": str, "rows": int, "mb_per_s": (int, float), "seconds": (int, float)}
 TRAIN = {"workload": str, "samples_per_s": (int, float), "epoch_s": (int, float),
          "gflops": (int, float), "ceiling_samples_per_s": (int, float),
@@ -26,7 +28,7 @@ def main():
     lines = [l for l in out.splitlines() if l.strip()]
     if not lines:
         sys.exit("no output")
-    isas, kernels = set(), set()
+    isas, kernels, dtypes = set(), set(), set()
     for i, line in enumerate(lines, 1):
         try:
             obj = json.loads(line)
@@ -44,6 +46,9 @@ def main():
                 sys.exit("line %d: elems_per_s not positive: %s" % (i, line))
             isas.add(obj["isa"])
             kernels.add(obj["kernel"])
+            dtypes.add(obj["dtype"])
+            if (obj["ratio_f64"] is None) != (obj["dtype"] == "f64"):
+                sys.exit("line %d: ratio_f64 must be a number exactly for f32 rows: %s" % (i, line))
         if obj["bench"] == "train":
             for key in TRAIN:
                 if key != "workload" and not obj[key] > 0:
@@ -55,6 +60,8 @@ def main():
             kernels.add(obj["format"])
     if lines and json.loads(lines[0])["bench"] == "kernels" and "scalar" not in isas:
         sys.exit("no scalar lines")
+    if lines and json.loads(lines[0])["bench"] == "kernels" and dtypes != {"f64", "f32"}:
+        sys.exit("kernel rows of dtypes %s, not f64 and f32" % sorted(dtypes))
     print("%d lines, kernel sets %s, %d kernels or workloads" % (len(lines), sorted(isas), len(kernels)))
 
 

@@ -9,7 +9,8 @@
  *                                                 built with MPI only)
  *
  * Every subcommand prints a human-readable table, or with --json one JSON object per line with at
- * least "bench", "isa" and "threads" (DESIGN.md §6). Benchmarks report; they never assert times.
+ * least "bench", "isa" and "threads" (docs/design.md, "Tests, CI and benchmarks"). Benchmarks
+ * report; they never assert times.
  * A new subcommand is a file with an `int nnbb_<name>_main(int argc, char **argv)` (argv[0] is
  * the subcommand's name) and a line in the table below.
  */

@@ -161,7 +161,8 @@ NNB_API const char *nnb_kernel_isa(void);
  * OpenBLAS users in it. n = 0 restores the default (OPENBLAS_NUM_THREADS, else one per core).
  * Call it between training runs, not concurrently with one. nnblas's own element-wise work is
  * single-threaded with a fixed order, but a different OpenBLAS thread count changes the last bits
- * of matrix products (README, "Determinism"): fix it along with the seed for reproducible runs.
+ * of matrix products (docs/guide.md, "Determinism"): fix it along with the seed for reproducible
+ * runs.
  * Returns NNB_E_INVALID_ARG for n < 0. Since 0.1.
  */
 NNB_API nnb_status nnb_set_num_threads(int n);
@@ -570,7 +571,8 @@ NNB_API nnb_status nnb_net_evaluate_f32(const nnb_net *net, const float *x, size
                                         nnb_loss loss, nnb_reduction reduction, double *loss_out,
                                         double *accuracy_out);
 
-/** Optimisers. The update formulas are PyTorch's (torch.optim), stated in README "Training". */
+/** Optimisers. The update formulas are PyTorch's (torch.optim), stated in docs/guide.md,
+ * "Training". */
 typedef enum nnb_optimizer {
     NNB_OPT_SGD = 0,      /**< theta -= lr * g */
     NNB_OPT_MOMENTUM = 1, /**< v = mu v + g; theta -= lr v */
@@ -727,7 +729,7 @@ NNB_API nnb_status nnb_history_summary(const nnb_history *h, size_t *best_epoch,
  * history (may be NULL) gets one record per epoch appended.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (no layers; loss not allowed with the output
  *         layer; LM with a cross-entropy loss; a validation split that leaves no rows);
- *         NNB_E_SHAPE; NNB_E_TOO_LARGE (includes LM beyond its size limit, see README);
+ *         NNB_E_SHAPE; NNB_E_TOO_LARGE (includes LM beyond its size limit, see docs/guide.md);
  *         NNB_E_NOMEM; NNB_E_NONFINITE (checks on); NNB_E_CANCELLED (a callback stopped it; the
  *         weights are those after the last completed batch, or the best ones with restore_best).
  * Since 0.1.

@@ -107,7 +107,8 @@ void nnbi_validate32(nnbi_run *r, size_t lo, size_t hi, double *loss_sum, size_t
 /* Levenberg-Marquardt (lm.c): the loop for NNB_OPT_LM, after nnb_train's setup. */
 nnb_status nnbi_train_lm(nnbi_run *r);
 
-/* Largest LM problem: parameters and rows x outputs x parameters (README, "Levenberg-Marquardt"). */
+/* Largest LM problem: parameters and rows x outputs x parameters (docs/guide.md,
+ * "Levenberg-Marquardt"). */
 #define NNBI_LM_MAX_PARAMS ((size_t)4096)
 #define NNBI_LM_MAX_JACOBIAN ((size_t)1 << 24)
 

@@ -217,8 +217,3 @@ static void rmsprop(size_t n, float *theta, const float *g, float *v, double lr,
 
 const nnbi_kernels_f32 nnbi_kernels_f32_scalar = NNBI_KERNELS_TABLE("scalar", 1);
 
-#if defined(NNBI_HAVE_X86_KERNELS) && !defined(NNBI_HAVE_X86_F32_KERNELS)
-/* Until the vectorised float32 kernels exist: the scalar ones under the vector sets' names. */
-const nnbi_kernels_f32 nnbi_kernels_f32_avx2 = NNBI_KERNELS_TABLE("avx2", 8);
-const nnbi_kernels_f32 nnbi_kernels_f32_avx512 = NNBI_KERNELS_TABLE("avx512", 16);
-#endif

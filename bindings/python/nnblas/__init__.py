@@ -13,7 +13,7 @@ float64 arrays are passed to C by pointer (no copy); calls release the GIL.
     loss, accuracy = net.evaluate(X_test, y_test)
     net.save("admissions.nnb")            # nnblas.Net.load("admissions.nnb") reads it back
 
-See the README's "Python" section. The C library is found through NNBLAS_LIBRARY, the source
+See docs/python.md in the source tree. The C library is found through NNBLAS_LIBRARY, the source
 tree's build folder, or the system (nnblas._lib explains the order); ``nnblas.library_path``
 tells which file was loaded.
 """
