@@ -1271,6 +1271,30 @@ NNB_API nnb_status nnb_idx_read_images(const char *path, double *x, size_t x_len
 NNB_API nnb_status nnb_idx_read_labels(const char *path, size_t n_classes, double *y,
                                        size_t y_len, size_t *rows);
 
+/**
+ * @brief nnb_idx_read_images() into float32 (each byte / 255, rounded): half the memory.
+ * @param path the IDX file (gzipped or raw)
+ * @param x receives n_items x item_size floats
+ * @param x_len length of x
+ * @param rows receives n_items (may be NULL)
+ * @param cols receives item_size (may be NULL)
+ * @return as nnb_idx_read_images(). Since 0.2.
+ */
+NNB_API nnb_status nnb_idx_read_images_f32(const char *path, float *x, size_t x_len,
+                                           size_t *rows, size_t *cols);
+
+/**
+ * @brief nnb_idx_read_labels() into float32.
+ * @param path the IDX file of labels
+ * @param n_classes 0 for class indices, else the width of one-hot rows
+ * @param y receives the labels
+ * @param y_len length of y
+ * @param rows receives n_items (may be NULL)
+ * @return as nnb_idx_read_labels(). Since 0.2.
+ */
+NNB_API nnb_status nnb_idx_read_labels_f32(const char *path, size_t n_classes, float *y,
+                                           size_t y_len, size_t *rows);
+
 /** The two parts of the MNIST family of data sets. */
 typedef enum nnb_mnist_part {
     NNB_MNIST_TRAIN = 0, /**< train-images-idx3-ubyte, train-labels-idx1-ubyte (60000 rows) */
@@ -1297,6 +1321,21 @@ NNB_API nnb_status nnb_mnist_info(const char *dir, nnb_mnist_part part, size_t *
  */
 NNB_API nnb_status nnb_mnist_read(const char *dir, nnb_mnist_part part, double *x, size_t x_len,
                                   double *y, size_t y_len, int onehot);
+
+/**
+ * @brief nnb_mnist_read() into float32 arrays (Fashion-MNIST's 60000 x 784 training images: 188 MB
+ * instead of 376 MB), to train a float32 network on in place.
+ * @param dir the MNIST-style folder
+ * @param part NNB_MNIST_TRAIN or NNB_MNIST_TEST
+ * @param x receives rows x cols images in [0, 1]
+ * @param x_len length of x
+ * @param y receives the labels (may be NULL with y_len 0)
+ * @param y_len length of y
+ * @param onehot 1: one-hot rows of 10; 0: class indices
+ * @return as nnb_mnist_read(). Since 0.2.
+ */
+NNB_API nnb_status nnb_mnist_read_f32(const char *dir, nnb_mnist_part part, float *x,
+                                      size_t x_len, float *y, size_t y_len, int onehot);
 
 
 /* ============================================================================================== */
