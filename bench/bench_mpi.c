@@ -27,6 +27,7 @@
  *
  * The benchmark reports; it asserts no time. --json prints one object per workload.
  */
+#include <cblas.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -54,6 +55,9 @@ enum { NI = 784, NO = 10, MAX_EPOCHS = 64, MAX_REPS = 1000 };
 typedef struct opts {
     int json, quick, threads, epochs, warmup, reps;
     size_t rows;
+    nnb_mpi_overlap overlap;
+    size_t bucket; /* bytes; 0: the library's default */
+    nnb_mpi_wire wire;
     int want[N_WORKLOADS];
 } opts;
 
@@ -64,7 +68,8 @@ static int usage(FILE *f) {
         fprintf(f,
                 "usage: [mpirun -np N] nnblas-bench mpi [--workload w2|w3]... [--rows N]\n"
                 "                      [--epochs K] [--warmup W] [--threads T] [--reps R]\n"
-                "                      [--quick] [--json]\n"
+                "                      [--overlap sync|test|thread] [--bucket BYTES]\n"
+                "                      [--wire f64|f32] [--quick] [--json]\n"
                 "       [mpirun -np N] nnblas-bench train --mpi [the same options]\n"
                 "  --workload  w2 (784-256-128-10, batch 128) or w3 (784-1024-1024-10, batch\n"
                 "              256), also named w2-fashion, w3-wide; default both\n"
@@ -74,6 +79,11 @@ static int usage(FILE *f) {
                 "  --threads   OpenBLAS threads per process (default 1 under mpirun with several\n"
                 "              processes, else OpenBLAS's own choice)\n"
                 "  --reps      repetitions of the isolated all-reduce (default 30)\n"
+                "  --overlap   sync (one MPI_Allreduce after the backward pass, the default),\n"
+                "              test or thread (bucketed MPI_Iallreduce during the backward pass,\n"
+                "              advanced by MPI_Test between pieces or by a progress thread)\n"
+                "  --bucket    the bucket size in bytes of float64 gradient (default 512 KiB)\n"
+                "  --wire      f64 (default) or f32 (the float32 wire format)\n"
                 "  --quick     2048 rows, 1 timed epoch, no warm-up (a smoke run)\n"
                 "  --json      one JSON object per workload instead of the table\n");
     return f == stdout ? 0 : 2;
@@ -101,6 +111,22 @@ static int parse(int argc, char **argv, opts *o) {
         } else if (strcmp(a, "--mpi") == 0 || strcmp(a, "--no-sweeps") == 0) {
             /* from nnblas-bench train --mpi: nothing to do */
         } else if (strcmp(a, "--data") == 0 && v && strcmp(v, "synthetic") == 0) {
+            i++;
+        } else if (strcmp(a, "--overlap") == 0 && v) {
+            if (strcmp(v, "sync") == 0) o->overlap = NNB_MPI_SYNC;
+            else if (strcmp(v, "test") == 0) o->overlap = NNB_MPI_OVERLAP_TEST;
+            else if (strcmp(v, "thread") == 0) o->overlap = NNB_MPI_OVERLAP_THREAD;
+            else return 0;
+            i++;
+        } else if (strcmp(a, "--wire") == 0 && v) {
+            if (strcmp(v, "f64") == 0) o->wire = NNB_MPI_WIRE_NATIVE;
+            else if (strcmp(v, "f32") == 0) o->wire = NNB_MPI_WIRE_FLOAT32;
+            else return 0;
+            i++;
+        } else if (strcmp(a, "--bucket") == 0 && v) {
+            int kb = 0;
+            if (!parse_int(v, 8, 1 << 30, &kb)) return 0;
+            o->bucket = (size_t)kb;
             i++;
         } else if (strcmp(a, "--workload") == 0 && v) {
             size_t k = 0;
@@ -167,10 +193,14 @@ static int run(const workload *w, const opts *o, const double *x, const double *
     if (st == NNB_OK) st = nnb_train_opts_set_batch_size(t, w->batch);
     if (st == NNB_OK) st = nnb_train_opts_set_epochs(t, 1);
     if (st == NNB_OK) st = nnb_history_create(&h);
+    nnb_mpi_opts *m = NULL;
+    if (st == NNB_OK) st = nnb_mpi_opts_create(&m);
+    if (st == NNB_OK) st = nnb_mpi_opts_set_overlap(m, o->overlap, o->bucket);
+    if (st == NNB_OK) st = nnb_mpi_opts_set_wire(m, o->wire);
     double epoch[MAX_EPOCHS], comm[MAX_EPOCHS];
     size_t steps = (o->rows + w->batch - 1) / w->batch;
     for (int e = 0; st == NNB_OK && e < o->warmup + o->epochs; e++) {
-        st = nnb_mpi_train(MPI_COMM_WORLD, net, t, x, o->rows, NI, y, NO, h);
+        st = nnb_mpi_train_ex(MPI_COMM_WORLD, net, t, m, x, o->rows, NI, y, NO, h);
         if (st != NNB_OK || e < o->warmup) continue;
         size_t len = nnb_history_len(h);
         double *all = malloc(len * sizeof *all);
@@ -185,6 +215,7 @@ static int run(const workload *w, const opts *o, const double *x, const double *
         comm[e - o->warmup] = max_over(c);
         free(all);
     }
+    nnb_mpi_opts_free(m);
     if (st != NNB_OK) {
         if (rank == 0) fprintf(stderr, "nnblas-bench mpi: %s: %s\n", w->name, nnb_last_error());
         nnb_history_free(h), nnb_train_opts_free(t), nnb_net_free(net);
@@ -221,10 +252,13 @@ static double batch_for_10pct(double bytes, double gbit, int n, double compute_p
     return 9 * t_comm / compute_per_sample;
 }
 
+static const char *const overlap_names[3] = {"sync", "test", "thread"};
+
 int nnbb_mpi_main(int argc, char **argv) {
-    int inited = 0;
+    int inited = 0, level = 0;
     MPI_Initialized(&inited);
-    if (!inited && MPI_Init(&argc, &argv) != MPI_SUCCESS) {
+    /* SERIALIZED: --overlap thread's progress thread */
+    if (!inited && MPI_Init_thread(&argc, &argv, MPI_THREAD_SERIALIZED, &level) != MPI_SUCCESS) {
         fprintf(stderr, "nnblas-bench mpi: MPI_Init failed\n");
         return 1;
     }
@@ -253,6 +287,8 @@ int nnbb_mpi_main(int argc, char **argv) {
     int n_eff = size > 1 ? size : 2;
     if (rank == 0 && !o.json) {
         nnbb_print_machine(stdout);
+        printf("# OpenBLAS core %s, gradient sum: %s\n", openblas_get_corename(),
+               overlap_names[o.overlap]);
         printf("# %d process%s x %d OpenBLAS thread%s, kernels %s, %zu rows, median of %d "
                "epoch%s after %d warm-up\n",
                size, size > 1 ? "es" : "", threads, threads > 1 ? "s" : "", nnb_kernel_isa(),
@@ -270,7 +306,8 @@ int nnbb_mpi_main(int argc, char **argv) {
             status = 1;
             continue;
         }
-        double bytes = 8.0 * (double)(r.params + 2), sps = (double)o.rows / r.epoch_s;
+        double bytes = (o.wire == NNB_MPI_WIRE_FLOAT32 ? 4.0 : 8.0) * (double)r.params + 16,
+               sps = (double)o.rows / r.epoch_s;
         double gflops = 6.0 * (double)r.params * sps / 1e9;
         double per_sample = r.compute_step_s * size / (double)w->batch; /* one process's */
         double b10 = batch_for_10pct(bytes, 10, n_eff, per_sample);
@@ -280,9 +317,13 @@ int nnbb_mpi_main(int argc, char **argv) {
         if (o.json) {
             printf("{\"bench\":\"mpi\",\"isa\":\"%s\",\"threads\":%d,\"processes\":%d,"
                    "\"workload\":\"%s\",\"params\":%zu,\"batch\":%zu,\"rows\":%zu,\"steps\":%zu,"
-                   "\"bytes_per_step\":%.0f, ",
+                   "\"bytes_per_step\":%.0f,\"overlap\":\"%s\",\"bucket_bytes\":%zu,"
+                   "\"wire\":\"%s\",\"layers\":[%d,%zu,%zu,%d],\"corename\":\"%s\", ",
                    nnb_kernel_isa(), threads, size, w->name, r.params, w->batch, o.rows, r.steps,
-                   bytes);
+                   bytes, overlap_names[o.overlap], o.bucket ? o.bucket : (size_t)512 << 10,
+                   o.wire == NNB_MPI_WIRE_FLOAT32 ? "f32" : "f64", NI, w->hidden[0], w->hidden[1],
+                   NO, openblas_get_corename());
+            nnbb_json_num(stdout, "step_s", r.epoch_s / (double)r.steps, 0);
             nnbb_json_num(stdout, "epoch_s", r.epoch_s, 0);
             nnbb_json_num(stdout, "samples_per_s", sps, 0);
             nnbb_json_num(stdout, "gflops", gflops, 0);

@@ -106,8 +106,47 @@ typedef enum nnb_status {
  */
 NNB_API const char *nnb_status_string(nnb_status status);
 
-/** The enumerator's name ("NNB_E_SHAPE"), or "NNB_E_UNKNOWN". Thread-safe. Since 0.1. */
+/**
+ * @brief The enumerator's name ("NNB_E_SHAPE"), the status's entry in the shared vocabulary.
+ * @param status a status.
+ * @return a static string; "NNB_E_UNKNOWN" (never NULL, unlike the other *_name() functions)
+ *         for an unknown value. Thread-safe. Since 0.1.
+ */
 NNB_API const char *nnb_status_name(nnb_status status);
+
+/**
+ * @brief Parses a status name: "NNB_E_COMM", or without its prefix ("E_COMM", "comm", "ok"),
+ *        case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the status; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         names and suggests the nearest). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_status_parse(const char *text, nnb_status *out);
+
+/**
+ * @brief The number of status values (NNB_OK = 0 up to this minus 1), for enumerating them.
+ * @return the count. Since 0.1.
+ */
+NNB_API size_t nnb_status_count(void);
+
+/**
+ * @brief The name among `names` that `text` most likely misspells, for "did you mean ...?"
+ *        messages (unknown columns, options, values).
+ *
+ * Names are compared case-insensitively with '-' and '_' alike, by the optimal-string-alignment
+ * edit distance (insertions, deletions, substitutions and swaps of neighbours count 1). The
+ * nearest name is returned when its distance d is below the length L of text and at most
+ * 1 + L / 4 (so at most 3 for names up to 15 characters); otherwise, when text (3 characters
+ * or more) begins exactly one name, that name. Ties go to the earlier name. An exact match (after
+ * folding) is returned too. Names longer than 255 bytes, and NULL entries, are skipped.
+ * @param text what was given.
+ * @param names the accepted names (entries may be NULL).
+ * @param n_names the number of entries of names.
+ * @return an element of names, or NULL when none is close (or text or names is NULL).
+ *         Thread-safe; allocates nothing. Since 0.1.
+ */
+NNB_API const char *nnb_nearest_name(const char *text, const char *const *names, size_t n_names);
 
 /**
  * The message of the last failed call made on this thread, with context; "" if none.
@@ -187,6 +226,30 @@ typedef enum nnb_activation {
     NNB_ACT_SOFTMAX = 5      /**< row-wise, max-subtracted; output layer only */
 } nnb_activation;
 
+/**
+ * @brief The canonical name of a activation: identity, sigmoid, tanh, relu, leaky_relu, softmax
+ *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @param value a nnb_activation value.
+ * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.1.
+ */
+NNB_API const char *nnb_activation_name(nnb_activation value);
+
+/**
+ * @brief Parses a activation name: a canonical name (nnb_activation_name()) or an alias
+ *        (linear (identity), logistic (sigmoid), leaky (leaky_relu)), case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the value; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         accepted names and suggests the nearest). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_activation_parse(const char *text, nnb_activation *out);
+
+/**
+ * @brief The number of nnb_activation values (they run from 0 to this minus 1), for enumerating them.
+ * @return the count. Since 0.1.
+ */
+NNB_API size_t nnb_activation_count(void);
+
 /** Weight-initialisation schemes. Biases always start at 0. */
 typedef enum nnb_init {
     NNB_INIT_NORMAL_FANIN = 0,   /**< Normal(0, 1/sqrt(fan_in)): the tutorial's */
@@ -194,6 +257,30 @@ typedef enum nnb_init {
     NNB_INIT_HE_NORMAL = 2,      /**< Normal(0, sqrt(2/fan_in)) (He/Kaiming) */
     NNB_INIT_ORTHOGONAL = 3      /**< (semi-)orthogonal rows or columns from the QR of a Gaussian matrix */
 } nnb_init;
+
+/**
+ * @brief The canonical name of a initialisation scheme: normal_fanin, xavier_uniform, he_normal, orthogonal
+ *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @param value a nnb_init value.
+ * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.1.
+ */
+NNB_API const char *nnb_init_name(nnb_init value);
+
+/**
+ * @brief Parses a initialisation scheme name: a canonical name (nnb_init_name()) or an alias
+ *        (normal, lecun_normal (normal_fanin), xavier, glorot, glorot_uniform (xavier_uniform), he, kaiming, kaiming_normal (he_normal)), case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the value; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         accepted names and suggests the nearest). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_init_parse(const char *text, nnb_init *out);
+
+/**
+ * @brief The number of nnb_init values (they run from 0 to this minus 1), for enumerating them.
+ * @return the count. Since 0.1.
+ */
+NNB_API size_t nnb_init_count(void);
 
 /**
  * Creates an empty network for n_inputs inputs. Add layers with nnb_net_add_dense().
@@ -426,11 +513,59 @@ typedef enum nnb_loss {
                            needs a softmax output layer; y rows are class probabilities */
 } nnb_loss;
 
+/**
+ * @brief The canonical name of a loss: sse, mse, bce, ce
+ *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @param value a nnb_loss value.
+ * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.1.
+ */
+NNB_API const char *nnb_loss_name(nnb_loss value);
+
+/**
+ * @brief Parses a loss name: a canonical name (nnb_loss_name()) or an alias
+ *        (squared_error, mean_squared_error (mse), binary_crossentropy, binary_cross_entropy (bce), cross_entropy, crossentropy, categorical_crossentropy (ce)), case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the value; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         accepted names and suggests the nearest). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_loss_parse(const char *text, nnb_loss *out);
+
+/**
+ * @brief The number of nnb_loss values (they run from 0 to this minus 1), for enumerating them.
+ * @return the count. Since 0.1.
+ */
+NNB_API size_t nnb_loss_count(void);
+
 /** How the per-row losses (and their gradients) are combined over a batch of B rows. */
 typedef enum nnb_reduction {
     NNB_REDUCTION_SUM = 0,  /**< L = sum_r l_r (the tutorial's single neuron) */
     NNB_REDUCTION_MEAN = 1  /**< L = (1/B) sum_r l_r (the tutorial's network; PyTorch's default) */
 } nnb_reduction;
+
+/**
+ * @brief The canonical name of a reduction: sum, mean
+ *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @param value a nnb_reduction value.
+ * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.1.
+ */
+NNB_API const char *nnb_reduction_name(nnb_reduction value);
+
+/**
+ * @brief Parses a reduction name: a canonical name (nnb_reduction_name()) or an alias
+ *        (average (mean)), case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the value; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         accepted names and suggests the nearest). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_reduction_parse(const char *text, nnb_reduction *out);
+
+/**
+ * @brief The number of nnb_reduction values (they run from 0 to this minus 1), for enumerating them.
+ * @return the count. Since 0.1.
+ */
+NNB_API size_t nnb_reduction_count(void);
 
 /**
  * Computes the loss of a batch without gradients. y is rows x y_cols (y_cols == n_outputs).
@@ -583,6 +718,30 @@ typedef enum nnb_optimizer {
     NNB_OPT_LM = 6        /**< Levenberg-Marquardt (full batch, squared-error losses, small nets) */
 } nnb_optimizer;
 
+/**
+ * @brief The canonical name of a optimiser: sgd, momentum, nesterov, adam, adamw, rmsprop, lm
+ *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @param value a nnb_optimizer value.
+ * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.1.
+ */
+NNB_API const char *nnb_optimizer_name(nnb_optimizer value);
+
+/**
+ * @brief Parses a optimiser name: a canonical name (nnb_optimizer_name()) or an alias
+ *        (levenberg_marquardt (lm)), case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the value; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         accepted names and suggests the nearest). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_optimizer_parse(const char *text, nnb_optimizer *out);
+
+/**
+ * @brief The number of nnb_optimizer values (they run from 0 to this minus 1), for enumerating them.
+ * @return the count. Since 0.1.
+ */
+NNB_API size_t nnb_optimizer_count(void);
+
 /** Learning-rate schedules, applied per epoch; e = epochs completed before the current one. */
 typedef enum nnb_schedule {
     NNB_SCHED_CONSTANT = 0,    /**< lr */
@@ -592,6 +751,30 @@ typedef enum nnb_schedule {
                                     (param1 = T in epochs, 0 = the end of this nnb_train call;
                                     param2 = lr_min) */
 } nnb_schedule;
+
+/**
+ * @brief The canonical name of a learning-rate schedule: constant, step, exponential, cosine
+ *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @param value a nnb_schedule value.
+ * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.1.
+ */
+NNB_API const char *nnb_schedule_name(nnb_schedule value);
+
+/**
+ * @brief Parses a learning-rate schedule name: a canonical name (nnb_schedule_name()) or an alias
+ *        (none (constant), exp (exponential), cos (cosine)), case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the value; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         accepted names and suggests the nearest). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_schedule_parse(const char *text, nnb_schedule *out);
+
+/**
+ * @brief The number of nnb_schedule values (they run from 0 to this minus 1), for enumerating them.
+ * @return the count. Since 0.1.
+ */
+NNB_API size_t nnb_schedule_count(void);
 
 /** Opaque training options. Every setter returns NNB_E_NULL for a NULL handle and
  *  NNB_E_INVALID_ARG (with a message) for an out-of-range value, leaving the option unchanged. */
@@ -704,6 +887,30 @@ typedef enum nnb_history_field {
     NNB_HIST_LR = 6,         /**< learning rate used (LM: the damping mu at the epoch's end) */
     NNB_HIST_SAMPLES_PER_S = 7
 } nnb_history_field;
+
+/**
+ * @brief The canonical name of a history field: epoch, train_loss, val_loss, train_acc, val_acc, seconds, lr, samples_per_s
+ *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @param value a nnb_history_field value.
+ * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.1.
+ */
+NNB_API const char *nnb_history_field_name(nnb_history_field value);
+
+/**
+ * @brief Parses a history field name: a canonical name (nnb_history_field_name()) or an alias
+ *        (loss (train_loss), accuracy, train_accuracy (train_acc), val_accuracy (val_acc)), case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the value; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         accepted names and suggests the nearest). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_history_field_parse(const char *text, nnb_history_field *out);
+
+/**
+ * @brief The number of nnb_history_field values (they run from 0 to this minus 1), for enumerating them.
+ * @return the count. Since 0.1.
+ */
+NNB_API size_t nnb_history_field_count(void);
 
 /** Creates an empty history; free with nnb_history_free(). Since 0.1. */
 NNB_API nnb_status nnb_history_create(nnb_history **out);
@@ -833,6 +1040,46 @@ typedef int (*nnb_allreduce_fn)(double *data, size_t n, void *user_data);
  */
 NNB_API nnb_status nnb_train_opts_set_allreduce(nnb_train_opts *opts, nnb_allreduce_fn fn,
                                                 void *user_data);
+
+/**
+ * @brief The overlap hook of data-parallel training: "this piece of the gradient is final"
+ * (NNB_EXPERIMENTAL).
+ *
+ * Called by the backward pass of every mini-batch while it still runs, so that a transport can
+ * start summing the gradient (a non-blocking all-reduce) while the rest of the gradient is
+ * computed. The pieces come last layer first: descending offsets, each piece ending where the
+ * previous one began, together covering grad[0 .. n_params) exactly once per mini-batch, in the
+ * same order and sizes on every worker (a worker whose share of a batch is empty announces zeros
+ * in the same pieces). The values of a piece do not change until the all-reduce function is called
+ * after the backward pass, with the whole buffer as without the hook; it must then return with all
+ * of it summed (completing what the hook started, and summing the values after n_params).
+ * @param grad the gradient buffer (the same pointer the all-reduce function then receives)
+ * @param offset the index of the piece's first value
+ * @param n the piece's length in values
+ * @param user_data the pointer given to nnb_train_opts_set_grad_ready()
+ * @return 0, or non-zero when it failed: nnb_train() then returns NNB_E_COMM.
+ * Since 0.2.
+ */
+typedef int (*nnb_grad_ready_fn)(double *grad, size_t offset, size_t n, void *user_data);
+
+/**
+ * @brief Sets the overlap hook of data-parallel training (NNB_EXPERIMENTAL; see
+ * nnb_grad_ready_fn).
+ *
+ * Used only with a shard count above 1 and an all-reduce function; NULL (the default) keeps the
+ * synchronous path, where the all-reduce function is the only call per mini-batch (for transports
+ * that cannot overlap). With a hook the plain-SGD fused update is not used.
+ * @param opts the options
+ * @param fn the hook, or NULL to turn it off
+ * @param piece_values the largest piece in values: a layer's weight gradient is computed in blocks
+ *        of whole rows of at most this many values (at least one row), each announced as soon as it
+ *        is computed; 0 announces whole layers
+ * @param user_data passed to fn
+ * @return NNB_OK, or NNB_E_NULL (opts NULL).
+ * Since 0.2.
+ */
+NNB_API nnb_status nnb_train_opts_set_grad_ready(nnb_train_opts *opts, nnb_grad_ready_fn fn,
+                                                 size_t piece_values, void *user_data);
 
 /**
  * @brief Sets this thread's last-error message and returns `status` (NNB_EXPERIMENTAL).
@@ -1017,6 +1264,30 @@ typedef enum nnb_target_kind {
     NNB_TARGET_INDEX = 2   /**< classification: one Y column holding the class index 0..K-1 */
 } nnb_target_kind;
 
+/**
+ * @brief The canonical name of a target kind: values, onehot, index
+ *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @param value a nnb_target_kind value.
+ * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.1.
+ */
+NNB_API const char *nnb_target_kind_name(nnb_target_kind value);
+
+/**
+ * @brief Parses a target kind name: a canonical name (nnb_target_kind_name()) or an alias
+ *        (one_hot (onehot)), case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the value; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         accepted names and suggests the nearest). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_target_kind_parse(const char *text, nnb_target_kind *out);
+
+/**
+ * @brief The number of nnb_target_kind values (they run from 0 to this minus 1), for enumerating them.
+ * @return the count. Since 0.1.
+ */
+NNB_API size_t nnb_target_kind_count(void);
+
 /** Scaling of a numeric column, fitted on the rows given to nnb_prep_fit(). */
 typedef enum nnb_scale {
     NNB_SCALE_NONE = 0,
@@ -1024,11 +1295,147 @@ typedef enum nnb_scale {
     NNB_SCALE_MINMAX = 2    /**< (x - min) / (max - min), into [0, 1] on the fitted rows */
 } nnb_scale;
 
+/**
+ * @brief The canonical name of a scaling: none, standard, minmax
+ *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @param value a nnb_scale value.
+ * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.1.
+ */
+NNB_API const char *nnb_scale_name(nnb_scale value);
+
+/**
+ * @brief Parses a scaling name: a canonical name (nnb_scale_name()) or an alias
+ *        (standardize, standardise (standard), min_max (minmax)), case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the value; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         accepted names and suggests the nearest). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_scale_parse(const char *text, nnb_scale *out);
+
+/**
+ * @brief The number of nnb_scale values (they run from 0 to this minus 1), for enumerating them.
+ * @return the count. Since 0.1.
+ */
+NNB_API size_t nnb_scale_count(void);
+
 /** What applying does with a category it did not see when fitted. */
 typedef enum nnb_unseen {
     NNB_UNSEEN_ERROR = 0, /**< NNB_E_FORMAT naming file, line, column and the category (default) */
     NNB_UNSEEN_ZERO = 1   /**< all-zero one-hot columns for that row */
 } nnb_unseen;
+
+/**
+ * @brief The canonical name of a unseen-category policy: error, zero
+ *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @param value a nnb_unseen value.
+ * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.1.
+ */
+NNB_API const char *nnb_unseen_name(nnb_unseen value);
+
+/**
+ * @brief Parses a unseen-category policy name: a canonical name (nnb_unseen_name()) or an alias
+ *        (ignore (zero)), case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the value; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         accepted names and suggests the nearest). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_unseen_parse(const char *text, nnb_unseen *out);
+
+/**
+ * @brief The number of nnb_unseen values (they run from 0 to this minus 1), for enumerating them.
+ * @return the count. Since 0.1.
+ */
+NNB_API size_t nnb_unseen_count(void);
+
+/* ---- defaults shared by the command and the bindings ---------------------------------------- */
+
+/*
+ * The nnblas command, the Python binding and its scikit-learn estimators take their defaults
+ * from these functions, so that they agree (the tests check it). Out-of-range arguments get the
+ * result of the first enumerator (identity, values, sgd).
+ */
+
+/**
+ * @brief The output activation for a kind of target: identity for NNB_TARGET_VALUES
+ *        (regression), softmax for NNB_TARGET_ONEHOT (classes), sigmoid for NNB_TARGET_INDEX
+ *        (one output holding the class of a two-class target).
+ * @param kind the target kind.
+ * @return the activation. Since 0.1.
+ */
+NNB_API nnb_activation nnb_default_output(nnb_target_kind kind);
+
+/**
+ * @brief The output activation a loss works with: softmax for CE, sigmoid for BCE, identity for
+ *        MSE and SSE.
+ * @param loss the loss.
+ * @return the activation. Since 0.1.
+ */
+NNB_API nnb_activation nnb_default_output_for_loss(nnb_loss loss);
+
+/**
+ * @brief The loss to train an output layer with: CE for softmax, BCE for a sigmoid output on a
+ *        class target (ONEHOT or INDEX), MSE otherwise (a sigmoid on values in [0, 1] included).
+ * @param output the output layer's activation.
+ * @param kind the target kind.
+ * @return the loss. Since 0.1.
+ */
+NNB_API nnb_loss nnb_default_loss(nnb_activation output, nnb_target_kind kind);
+
+/**
+ * @brief Whether a loss can train an output layer (nnb_train() refuses the others): CE needs
+ *        softmax, BCE a sigmoid; MSE and SSE take any activation.
+ * @param loss the loss.
+ * @param output the output layer's activation.
+ * @return 1 if it can, 0 if not (and for out-of-range values). Since 0.1.
+ */
+NNB_API int nnb_loss_fits(nnb_loss loss, nnb_activation output);
+
+/**
+ * @brief The weight initialisation for a network whose hidden layers use `hidden`: he_normal for
+ *        relu and leaky_relu, xavier_uniform otherwise (also for a network without hidden layers:
+ *        pass its output activation).
+ * @param hidden the hidden activation.
+ * @return the scheme. Since 0.1.
+ */
+NNB_API nnb_init nnb_default_init(nnb_activation hidden);
+
+/**
+ * @brief The learning rate to start from with an optimiser: 0.001 for adam, adamw and rmsprop,
+ *        0.01 for the others (for lm it is unused: lm has its own damping).
+ * @param opt the optimiser.
+ * @return the learning rate. Since 0.1.
+ */
+NNB_API double nnb_default_lr(nnb_optimizer opt);
+
+/**
+ * @brief Whether numeric target values look like class labels rather than quantities: every
+ *        value whole and at most 20 distinct values (the command's --task auto rule for a numeric
+ *        target; a text target is always classes).
+ * @param values the target values (NaN is not whole).
+ * @param n their number.
+ * @return 1 if they look like classes, 0 if not (also for n 0 or values NULL). Allocates
+ *         nothing; O(n * 21). Since 0.1.
+ */
+NNB_API int nnb_values_look_like_classes(const double *values, size_t n);
+
+/**
+ * @brief Whether a class target has too many classes to learn from its rows ("nearly one class
+ *        per row": a continuous quantity taken for classes): more than 20 classes averaging fewer
+ *        than 5 rows each, or at least 3 classes and fewer than 2 rows per class.
+ * @param n_classes the number of distinct classes.
+ * @param n_rows the number of rows.
+ * @return 1 if it has too many (the command refuses such a target), else 0. Since 0.1.
+ */
+NNB_API int nnb_too_many_classes(size_t n_classes, size_t n_rows);
+
+/**
+ * @brief The scaling of numeric features when none is asked for: NNB_SCALE_STANDARD (the
+ *        command's --standardize default for CSV data, and the Python binding's).
+ * @return the scaling. Since 0.1.
+ */
+NNB_API nnb_scale nnb_default_scale(void);
 
 /**
  * Creates an empty preparation: every column is a numeric feature, unscaled, until set otherwise.
@@ -1300,6 +1707,30 @@ typedef enum nnb_mnist_part {
     NNB_MNIST_TRAIN = 0, /**< train-images-idx3-ubyte, train-labels-idx1-ubyte (60000 rows) */
     NNB_MNIST_TEST = 1   /**< t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte (10000 rows) */
 } nnb_mnist_part;
+
+/**
+ * @brief The canonical name of a MNIST part: train, test
+ *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @param value a nnb_mnist_part value.
+ * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.1.
+ */
+NNB_API const char *nnb_mnist_part_name(nnb_mnist_part value);
+
+/**
+ * @brief Parses a MNIST part name: a canonical name (nnb_mnist_part_name()) or an alias
+ *        (t10k (test)), case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the value; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         accepted names and suggests the nearest). Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_mnist_part_parse(const char *text, nnb_mnist_part *out);
+
+/**
+ * @brief The number of nnb_mnist_part values (they run from 0 to this minus 1), for enumerating them.
+ * @return the count. Since 0.1.
+ */
+NNB_API size_t nnb_mnist_part_count(void);
 
 /**
  * The shape of one part of an MNIST-style folder (MNIST, Fashion-MNIST: the Debian package

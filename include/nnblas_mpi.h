@@ -81,6 +81,102 @@ NNB_API nnb_status nnb_mpi_train(MPI_Comm comm, nnb_net *net, const nnb_train_op
                                  const double *x, size_t rows, size_t x_cols, const double *y,
                                  size_t y_cols, nnb_history *history);
 
+/** @brief How nnb_mpi_train_ex() sums the gradient. Since 0.2. */
+typedef enum nnb_mpi_overlap {
+    /** one blocking MPI_Allreduce after the backward pass (nnb_mpi_train()'s way) */
+    NNB_MPI_SYNC = 0,
+    /** non-blocking all-reduces (MPI_Iallreduce) of buckets started during the backward pass as
+     *  the layers' gradients become final (last layer first), advanced by MPI_Test between the
+     *  pieces of the pass, waited for before the optimiser step */
+    NNB_MPI_OVERLAP_TEST = 1,
+    /** the same, advanced by a progress thread of this library that calls MPI_Testall every
+     *  50 microseconds (environment NNB_MPI_POLL_US) while buckets are in flight; it needs MPI
+     *  initialised with MPI_THREAD_SERIALIZED or more (MPI_Init_thread), else it falls back to
+     *  NNB_MPI_OVERLAP_TEST */
+    NNB_MPI_OVERLAP_THREAD = 2
+} nnb_mpi_overlap;
+
+/** @brief The gradient's format on the wire. Since 0.2. */
+typedef enum nnb_mpi_wire {
+    NNB_MPI_WIRE_NATIVE = 0, /**< the network's own (float64): one process's sums, to rounding */
+    /** float32 for a float64 network's gradient: half the bytes; each rank's gradient is rounded
+     *  to float32 and summed in float32, so the run is no longer equal to one process's to
+     *  rounding (docs/mpi.md states the measured difference) */
+    NNB_MPI_WIRE_FLOAT32 = 1
+} nnb_mpi_wire;
+
+/** @brief Options of nnb_mpi_train_ex() (opaque). */
+typedef struct nnb_mpi_opts nnb_mpi_opts;
+
+/**
+ * @brief Creates options with the defaults: NNB_MPI_SYNC, 512 KiB buckets, NNB_MPI_WIRE_NATIVE.
+ * @param out receives the handle (free with nnb_mpi_opts_free())
+ * @return NNB_OK, NNB_E_NULL (out NULL) or NNB_E_NOMEM.
+ * Since 0.2.
+ */
+NNB_API nnb_status nnb_mpi_opts_create(nnb_mpi_opts **out);
+
+/**
+ * @brief Frees options.
+ * @param opts the handle; NULL is a no-op
+ * Since 0.2.
+ */
+NNB_API void nnb_mpi_opts_free(nnb_mpi_opts *opts);
+
+/**
+ * @brief Sets how the gradient is summed, and the bucket size of the overlapped modes.
+ *
+ * A bucket gathers the gradient of consecutive layers (last first) until it holds at least half
+ * of bucket_bytes (of float64 gradient values), and a layer whose gradient is larger is computed
+ * and sent in blocks of whole rows of at most bucket_bytes; its all-reduce then starts at once.
+ * Smaller buckets start sending earlier, larger ones pay less latency. Every rank must set the
+ * same mode (synchronous or overlapped) and bucket size (else NNB_E_SHAPE at the call).
+ * @param opts the options
+ * @param mode NNB_MPI_SYNC, NNB_MPI_OVERLAP_TEST or NNB_MPI_OVERLAP_THREAD
+ * @param bucket_bytes the bucket size in bytes, 8 to 2^40; 0 for the default (512 KiB)
+ * @return NNB_OK, NNB_E_NULL, or NNB_E_INVALID_ARG (unknown mode, size out of range).
+ * Since 0.2.
+ */
+NNB_API nnb_status nnb_mpi_opts_set_overlap(nnb_mpi_opts *opts, nnb_mpi_overlap mode,
+                                            size_t bucket_bytes);
+
+/**
+ * @brief Sets the gradient's wire format (the same on every rank, else NNB_E_SHAPE at the call).
+ * @param opts the options
+ * @param wire NNB_MPI_WIRE_NATIVE or NNB_MPI_WIRE_FLOAT32
+ * @return NNB_OK, NNB_E_NULL, or NNB_E_INVALID_ARG (unknown format).
+ * Since 0.2.
+ */
+NNB_API nnb_status nnb_mpi_opts_set_wire(nnb_mpi_opts *opts, nnb_mpi_wire wire);
+
+/**
+ * @brief nnb_mpi_train() with options: overlap of the all-reduce with the backward pass, and the
+ * wire format.
+ *
+ * Everything nnb_mpi_train() says holds (it is this call with mopts NULL). With overlap the
+ * gradient is summed by MPI_Iallreduce over buckets on a duplicate communicator of its own, so the
+ * sums, and hence the weights, are the same as with NNB_MPI_SYNC to rounding (tested to 1e-10
+ * against one process); the check that every rank is still training moves to the start of each
+ * backward pass. With one rank the options change nothing.
+ * @param comm the communicator (every rank of it calls)
+ * @param net this rank's network
+ * @param opts the training options (not changed)
+ * @param mopts the MPI options, or NULL for the synchronous path
+ * @param x the inputs, rows x x_cols, row-major (the same on every rank)
+ * @param rows the number of rows
+ * @param x_cols x's columns
+ * @param y the targets, rows x y_cols
+ * @param y_cols y's columns
+ * @param history receives one record per epoch (may be NULL)
+ * @return as nnb_mpi_train(); besides, NNB_E_SHAPE when the ranks' modes, bucket sizes or wire
+ *         formats differ, and NNB_E_NOMEM.
+ * Since 0.2.
+ */
+NNB_API nnb_status nnb_mpi_train_ex(MPI_Comm comm, nnb_net *net, const nnb_train_opts *opts,
+                                    const nnb_mpi_opts *mopts, const double *x, size_t rows,
+                                    size_t x_cols, const double *y, size_t y_cols,
+                                    nnb_history *history);
+
 /**
  * Broadcasts the parameters and the training state (nnb_net_train_state_get) of rank `root`'s
  * network to the networks of the other ranks of `comm`, which must have the same layout (inputs,

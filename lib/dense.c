@@ -50,6 +50,13 @@ void nnbi_dense_backward_params(const nnbi_kernels *k, const nnbi_layer *L, cons
     if (L->has_bias) k->col_sum(rows, L->n_out, d, grad + L->b_off);
 }
 
+void nnbi_dense_weight_grad_rows(const nnbi_layer *L, const double *d, const double *x, size_t rows,
+                                 size_t r0, size_t r1, double *grad) {
+    int m = (int)rows, n = (int)(r1 - r0), k = (int)L->n_in;
+    cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, 1.0, d + r0, (int)L->n_out, x, k,
+                0.0, grad + L->w_off + r0 * L->n_in, k);
+}
+
 void nnbi_dense_backward_input(const nnbi_layer *L, const double *params, const double *d,
                                size_t rows, double *dx) {
     const double *W = params + L->w_off;

@@ -215,6 +215,14 @@ double nnbi_output_delta(const nnb_net *net, nnbi_ws *ws, const double *y, size_
 /* Backward pass from the output delta in ws->dbuf[0]: dL/dtheta into grad (n_params values). */
 void nnbi_backward(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, double *grad);
 
+/* nnbi_backward telling `ready` about each piece of grad as soon as it is final (data-parallel
+ * overlap, see nnb_grad_ready_fn): last layer first, a layer's weight gradient in blocks of whole
+ * rows of at most `piece` values (0: whole layers), the bias with the block of the last rows.
+ * rows 0: a zero gradient, announced in the same pieces. Returns 0, or ready's non-zero return
+ * (the pass then stops). */
+int nnbi_backward_ready(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, double *grad,
+                        nnb_grad_ready_fn ready, void *data, size_t piece);
+
 /* The same pass fused with a plain SGD step, theta <- (1 - lr*l2) theta - lr * dL/dtheta, each
  * layer's update folded into its weight-gradient GEMM (beta = 1 - lr*l2) after its input delta
  * has used the old weights. Writes no gradient. */
@@ -248,6 +256,9 @@ void nnbi_dense_update_sgd(const nnbi_kernels *k, const nnbi_layer *L, const dou
                            const double *x, size_t rows, double lr, double beta, double *params,
                            double *colsum);
 /* dx (rows x n_in) = d (rows x n_out) . W */
+/* Rows [r0, r1) of the weight gradient dW = d^T . x (a block of the GEMM; rows > 1, n_out > 1). */
+void nnbi_dense_weight_grad_rows(const nnbi_layer *L, const double *d, const double *x, size_t rows,
+                                 size_t r0, size_t r1, double *grad);
 void nnbi_dense_backward_input(const nnbi_layer *L, const double *params, const double *d,
                                size_t rows, double *dx);
 

@@ -237,6 +237,15 @@ NNB_API nnb_status nnb_train_opts_set_allreduce(nnb_train_opts *o, nnb_allreduce
     return NNB_OK;
 }
 
+NNB_API nnb_status nnb_train_opts_set_grad_ready(nnb_train_opts *o, nnb_grad_ready_fn fn,
+                                                 size_t piece_values, void *user_data) {
+    OPTS_CHECK(o);
+    o->grad_ready = fn;
+    o->grad_ready_data = user_data;
+    o->grad_ready_piece = piece_values;
+    return NNB_OK;
+}
+
 /* ---- history --------------------------------------------------------------------------------- */
 
 NNB_API nnb_status nnb_history_create(nnb_history **out) {
@@ -583,8 +592,19 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
                 nnbi_backward_sgd(net, &net->ws, xb, nr, lr, o->weight_decay);
                 net->opt.step++;
             } else {
-                if (nr > 0) nnbi_backward(net, &net->ws, xb, nr, net->grads);
-                else memset(net->grads, 0, np * sizeof(double));
+                if (sharded && o->grad_ready) { /* the all-reduce starts during the pass */
+                    int rc = nnbi_backward_ready(net, &net->ws, xb, nr, net->grads, o->grad_ready,
+                                                 o->grad_ready_data, o->grad_ready_piece);
+                    if (rc != 0)
+                        return nnbi_error(NNB_E_COMM, func,
+                                          "the gradient hook failed (code %d, epoch %llu, batch "
+                                          "%zu)",
+                                          rc, (unsigned long long)epoch, b + 1);
+                } else if (nr > 0) {
+                    nnbi_backward(net, &net->ws, xb, nr, net->grads);
+                } else {
+                    memset(net->grads, 0, np * sizeof(double));
+                }
                 if (sharded) { /* sum the gradient, the loss and the flags over the workers */
                     net->grads[np] = own;
                     net->grads[np + 1] = cancel;

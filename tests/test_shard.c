@@ -5,6 +5,7 @@
  * an error on one worker stops all of them; a failing all-reduce is NNB_E_COMM.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "nnb_test.h"
@@ -21,24 +22,30 @@ static void make_data(void) {
 }
 
 /* The all-reduce: every worker deposits its buffer, worker 0 sums them in rank order, all copy. */
+typedef struct worker worker;
+typedef struct member member;
+static void hook_step_end(member *m, const double *data, size_t n);
+
 typedef struct {
     pthread_barrier_t bar;
     size_t count;
     double *in[MAXW];
     double sum[MAXN];
     int fail_at; /* the call number that fails (0: none) */
+    int hooked;  /* the workers have a gradient hook */
     int calls;
 } group;
 
-typedef struct {
+struct member {
     group *g;
     size_t rank;
-} member;
+};
 
 static int thread_allreduce(double *data, size_t n, void *user) {
     member *m = user;
     group *g = m->g;
     if (n > MAXN) return 7;
+    if (g->hooked) hook_step_end(m, data, n);
     g->in[m->rank] = data;
     pthread_barrier_wait(&g->bar);
     if (m->rank == 0) {
@@ -62,16 +69,34 @@ typedef struct {
     double val;      /* validation split */
     int stop_rank;   /* the worker whose epoch callback stops at epoch 2 (-1: none) */
     int nan_rank;    /* the worker whose data has a NaN (-1: none) */
+    size_t hook;     /* 0: no gradient hook; else the hook's piece size + 1 */
 } config;
 
-typedef struct {
+struct worker {
     member m;
     const config *c;
     nnb_status st;
     double *params;
     size_t np;
     double last_loss;
-} worker;
+    /* the gradient hook's record of the step in progress */
+    size_t hi;       /* the next piece must end here (SIZE_MAX: no step in progress) */
+    size_t pieces, largest, steps;
+    int bad;         /* pieces out of order, or a piece that changed after its announcement */
+    double snap[MAXN];
+};
+
+/* The gradient hook: pieces must come in descending order, contiguous, and stay as announced. */
+static int record_piece(double *grad, size_t offset, size_t n, void *user) {
+    worker *w = user;
+    if (w->hi == SIZE_MAX) w->hi = offset + n; /* the first piece ends at n_params */
+    if (offset + n != w->hi || n == 0 || offset + n > MAXN) w->bad++;
+    else memcpy(w->snap + offset, grad + offset, n * sizeof *grad);
+    w->hi = offset;
+    w->pieces++;
+    if (n > w->largest) w->largest = n;
+    return 0;
+}
 
 static int stop_epoch2(const nnb_net *net, size_t epoch, double tl, double vl, double ta, double va,
                        double secs, double sps, int up, void *user) {
@@ -79,6 +104,15 @@ static int stop_epoch2(const nnb_net *net, size_t epoch, double tl, double vl, d
     worker *w = user;
     w->last_loss = tl;
     return w->c->stop_rank == (int)w->m.rank && epoch == 2;
+}
+
+/* The all-reduce of a step whose pieces the hook saw: all announced, none changed since. */
+static void hook_step_end(member *m, const double *data, size_t n) {
+    worker *w = (worker *)(void *)m; /* the member is a worker's first field */
+    if (w->hi == SIZE_MAX) return;     /* not a gradient (epoch sums) */
+    if (w->hi != 0 || memcmp(w->snap, data, (n - 2) * sizeof *data) != 0) w->bad++;
+    w->hi = SIZE_MAX;
+    w->steps++;
 }
 
 static void *run_worker(void *arg) {
@@ -106,6 +140,8 @@ static void *run_worker(void *arg) {
     if (w->st == NNB_OK) w->st = nnb_train_opts_set_epoch_callback(o, stop_epoch2, w);
     if (w->st == NNB_OK) w->st = nnb_train_opts_set_shard(o, w->m.rank, w->m.g->count);
     if (w->st == NNB_OK) w->st = nnb_train_opts_set_allreduce(o, thread_allreduce, &w->m);
+    if (w->st == NNB_OK && c->hook)
+        w->st = nnb_train_opts_set_grad_ready(o, record_piece, c->hook - 1, w);
     if (w->st == NNB_OK) w->st = nnb_train(net, o, x, ROWS, NI, Y, NO, NULL);
     if (net) {
         w->np = nnb_net_n_params(net);
@@ -124,10 +160,11 @@ static void run_group(size_t count, const config *c, worker *w, int fail_at) {
     memset(&g, 0, sizeof g);
     g.count = count;
     g.fail_at = fail_at;
+    g.hooked = c->hook != 0;
     pthread_barrier_init(&g.bar, NULL, (unsigned)count);
     pthread_t th[MAXW];
     for (size_t k = 0; k < count; k++) {
-        w[k] = (worker){.m = {&g, k}, .c = c, .st = NNB_OK};
+        w[k] = (worker){.m = {&g, k}, .c = c, .st = NNB_OK, .hi = SIZE_MAX};
         pthread_create(&th[k], NULL, run_worker, &w[k]);
     }
     for (size_t k = 0; k < count; k++) pthread_join(th[k], NULL);
@@ -135,9 +172,9 @@ static void run_group(size_t count, const config *c, worker *w, int fail_at) {
 }
 
 static const config configs[] = {
-    {NNB_OPT_SGD, 32, 0, -1, -1},      /* contiguous batches, 32 rows split 16/16 or 10/11/11 */
-    {NNB_OPT_ADAM, 25, 0.2, -1, -1},   /* shuffled via a validation split, batch not divisible */
-    {NNB_OPT_NESTEROV, 0, 0, -1, -1},  /* full batch */
+    {NNB_OPT_SGD, 32, 0, -1, -1, 0},      /* contiguous batches, 32 rows split 16/16 or 10/11/11 */
+    {NNB_OPT_ADAM, 25, 0.2, -1, -1, 0},   /* shuffled via a validation split, batch not divisible */
+    {NNB_OPT_NESTEROV, 0, 0, -1, -1, 0},  /* full batch */
 };
 
 START_TEST(n_workers_equal_one) {
@@ -170,23 +207,66 @@ START_TEST(n_workers_equal_one) {
 }
 END_TEST
 
+/* The overlap hook: every step announces the gradient in contiguous pieces, last layer first,
+ * each final when announced (also on a worker whose share of the batch is empty: batch 2 over 3
+ * workers), and the weights are those of one worker without the hook. */
+START_TEST(grad_ready_pieces) {
+    make_data();
+    nnbt_ok(nnb_set_num_threads(1));
+    static const size_t pieces[3] = {0, 8, 50};
+    const size_t piece = pieces[_i];
+    config plain = {NNB_OPT_SGD, 2, 0, -1, -1, 0}, hooked = plain;
+    hooked.hook = piece + 1;
+    static worker one[1], many[3]; /* large: the snapshots */
+    run_group(1, &plain, one, 0);
+    nnbt_ok(one[0].st);
+    run_group(3, &hooked, many, 0);
+    size_t steps = 5 * ((ROWS + 1) / 2);
+    double worst = 0;
+    for (size_t k = 0; k < 3; k++) {
+        nnbt_ok(many[k].st);
+        ck_assert_int_eq(many[k].bad, 0);
+        ck_assert_uint_eq(many[k].steps, steps);
+        /* 7-16-3: two layers; with pieces, layer 0 (7 inputs) goes in rows of at most `piece` */
+        size_t want = piece == 0 ? 2 : piece == 8 ? 16 + 3 : 16 / (50 / 7) + 1 + 1;
+        ck_assert_uint_eq(many[k].pieces, steps * want);
+        ck_assert_uint_le(many[k].largest, piece == 0 ? 16 * 7 + 16 : piece + 16);
+        for (size_t i = 0; i < one[0].np; i++)
+            worst = fmax(worst, fabs(many[k].params[i] - one[0].params[i]) /
+                                    fmax(fabs(one[0].params[i]), 1e-3));
+        ck_assert(memcmp(many[k].params, many[0].params, one[0].np * sizeof(double)) == 0);
+    }
+    fprintf(stderr, "grad_ready, pieces of %zu: largest relative difference from one worker %.2g\n",
+            piece, worst);
+    ck_assert_msg(worst <= 1e-10, "the hooked workers differ from one by %g", worst);
+    for (size_t k = 0; k < 3; k++) free(many[k].params);
+    free(one[0].params);
+    nnb_train_opts *o;
+    nnbt_ok(nnb_train_opts_create(&o));
+    ck_assert_int_eq(nnb_train_opts_set_grad_ready(NULL, record_piece, 0, NULL), NNB_E_NULL);
+    nnbt_ok(nnb_train_opts_set_grad_ready(o, NULL, 0, NULL));
+    nnb_train_opts_free(o);
+    nnbt_ok(nnb_set_num_threads(0));
+}
+END_TEST
+
 START_TEST(one_stops_all) {
     make_data();
-    config c = {NNB_OPT_SGD, 32, 0, 1, -1};
+    config c = {NNB_OPT_SGD, 32, 0, 1, -1, 0};
     worker w[3];
     run_group(3, &c, w, 0);
     for (int k = 0; k < 3; k++) {
         ck_assert_int_eq(w[k].st, NNB_E_CANCELLED);
         free(w[k].params);
     }
-    c = (config){NNB_OPT_ADAM, 32, 0, -1, 1}; /* a NaN only in worker 1's data */
+    c = (config){NNB_OPT_ADAM, 32, 0, -1, 1, 0}; /* a NaN only in worker 1's data */
     run_group(2, &c, w, 0);
     for (int k = 0; k < 2; k++) {
         ck_assert_int_eq(w[k].st, NNB_E_NONFINITE);
         for (size_t i = 0; i < w[k].np; i++) ck_assert(isfinite(w[k].params[i]));
         free(w[k].params);
     }
-    c = (config){NNB_OPT_SGD, 32, 0, -1, -1};
+    c = (config){NNB_OPT_SGD, 32, 0, -1, -1, 0};
     run_group(2, &c, w, 9); /* the 9th all-reduce fails */
     for (int k = 0; k < 2; k++) {
         ck_assert_int_eq(w[k].st, NNB_E_COMM);
@@ -288,6 +368,7 @@ static Suite *suite(void) {
     TCase *tc = tcase_create("data-parallel");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, n_workers_equal_one, 0, 3);
+    tcase_add_loop_test(tc, grad_ready_pieces, 0, 3);
     tcase_add_test(tc, one_stops_all);
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, opts_copy);

@@ -56,8 +56,14 @@ int parse_double(args *a, const char *opt, const char *s, double *out);
 int parse_fraction(args *a, const char *opt, const char *s, double *out);
 /* A number as in parse_double(), without reporting: 1 if s is one. */
 int is_number(const char *s, double *out);
-/* One of `names` (NULL-terminated); the index, or -1 after a usage error listing them. */
+/* One of `names` (NULL-terminated); the index, or -1 after a usage error listing them and
+ * suggesting the nearest. */
 int parse_choice(args *a, const char *opt, const char *s, const char *const *names);
+/* The library's last error without its "nnb_function: " prefix. */
+const char *lib_message(void);
+/* After an nnb_*_parse() failed on the value of option `opt`: a usage error "OPT: <the library's
+ * message, with the accepted names and the nearest>"; returns 0. */
+int bad_name(args *a, const char *opt);
 
 /* A comma-separated list ("a,b,c"; "" is empty): a new array of new strings. */
 typedef struct strlist {
@@ -166,17 +172,6 @@ void model_close(model_info *mi);
 /* Reads the data given by flags for a model: x prepared, y if want_y (the IDX test part, or the
  * whole CSV file). */
 int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, mat *y);
-
-/* The loss a network with this output layer trains with by default (ce for softmax, bce for a
- * sigmoid classifier, else mse), and whether a loss fits the output layer (ce needs softmax, bce
- * a sigmoid). */
-nnb_loss default_loss(nnb_activation out_act, int classification);
-int loss_fits(nnb_loss loss, nnb_activation out_act);
-
-/* The name of a loss ("ce", "bce", "mse", "sse") and back. */
-const char *loss_name(nnb_loss l);
-extern const char *const loss_names[];         /* indexed by nnb_loss, NULL-terminated */
-extern const char *const act_names[];          /* indexed by nnb_activation, NULL-terminated */
 
 /* Predicted class of each output row: argmax, or > 0.5 for one output. */
 size_t predicted_class(const double *row, size_t cols);

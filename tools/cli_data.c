@@ -22,14 +22,6 @@ static int mat_alloc(mat *m, size_t rows, size_t cols) {
     return 1;
 }
 
-const char *const loss_names[] = {"sse", "mse", "bce", "ce", NULL};
-const char *const act_names[] = {"identity", "sigmoid", "tanh", "relu", "leaky-relu", "softmax",
-                                 NULL};
-
-const char *loss_name(nnb_loss l) {
-    return (unsigned)l <= NNB_LOSS_CE ? loss_names[l] : "?";
-}
-
 size_t predicted_class(const double *row, size_t cols) {
     if (cols == 1) return row[0] > 0.5;
     size_t best = 0;
@@ -363,25 +355,13 @@ int model_open(const char *path, model_info *mi) {
             mi->labels[k] = l ? l : digit_names[k % 10];
         }
     }
+    /* the loss it was trained with, if the metadata says and it fits, else the default */
     const char *ln = nnb_meta_get(mi->meta, "train.loss");
-    int li = -1;
-    for (int i = 0; ln && loss_names[i]; i++)
-        if (strcmp(ln, loss_names[i]) == 0) li = i;
-    if (li < 0 || !loss_fits((nnb_loss)li, out_act))
-        li = (int)default_loss(out_act, mi->n_classes > 0);
-    mi->loss = (nnb_loss)li;
+    nnb_loss loss;
+    if (!ln || nnb_loss_parse(ln, &loss) != NNB_OK || !nnb_loss_fits(loss, out_act))
+        loss = nnb_default_loss(out_act, mi->n_classes ? NNB_TARGET_ONEHOT : NNB_TARGET_VALUES);
+    mi->loss = loss;
     return 1;
-}
-
-nnb_loss default_loss(nnb_activation out_act, int classification) {
-    return out_act == NNB_ACT_SOFTMAX                      ? NNB_LOSS_CE
-           : out_act == NNB_ACT_SIGMOID && classification ? NNB_LOSS_BCE
-                                                            : NNB_LOSS_MSE;
-}
-
-int loss_fits(nnb_loss loss, nnb_activation out_act) {
-    return !(loss == NNB_LOSS_CE && out_act != NNB_ACT_SOFTMAX) &&
-           !(loss == NNB_LOSS_BCE && out_act != NNB_ACT_SIGMOID);
 }
 
 int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, mat *y) {

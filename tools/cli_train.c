@@ -41,16 +41,16 @@ const command cmd_train = {
     "\n"
     "Network:\n"
     "  --layers N,N,...      hidden layer sizes (default 64; \"\" for none)\n"
-    "  --activation A        hidden activation: relu (default), leaky-relu[:SLOPE], tanh, sigmoid,\n"
+    "  --activation A        hidden activation: relu (default), leaky_relu[:SLOPE], tanh, sigmoid,\n"
     "                        identity\n"
     "  --output A            output activation: auto (default: softmax for classes, identity for\n"
     "                        regression), sigmoid (one output for two classes), softmax, identity,\n"
-    "                        tanh, relu, leaky-relu[:SLOPE]\n"
+    "                        tanh, relu, leaky_relu[:SLOPE]\n"
     "  --loss L              auto (default: ce with softmax, bce with sigmoid classes, else mse),\n"
     "                        ce, bce, mse, sse\n"
     "  --bias, --no-bias     biases in every layer (default) or none\n"
-    "  --init I              auto (default: he for relu, else xavier), normal (sigma 1/sqrt(fan-in)),\n"
-    "                        xavier, he, orthogonal\n"
+    "  --init I              auto (default: he_normal for relu, else xavier_uniform), normal_fanin\n"
+    "                        (sigma 1/sqrt(fan-in)), xavier_uniform, he_normal, orthogonal\n"
     "  --dropout P           dropout on the hidden layers while training (default 0)\n"
     "\n"
     "Training:\n"
@@ -75,7 +75,9 @@ const command cmd_train = {
     "  --json                one JSON object per epoch and a final summary object on stdout\n"
     "  --help                this text\n"
     "\n"
-    "An option given twice takes its last value.\n",
+    "An option given twice takes its last value. Names are nnblas's shared vocabulary (the C\n"
+    "library's and Python's): case and '-' / '_' do not matter, and the usual aliases work\n"
+    "(leaky-relu, xavier, he, normal, glorot_uniform, cross_entropy, ...).\n",
 };
 
 /* ---- options ---------------------------------------------------------------------------------- */
@@ -100,10 +102,6 @@ static const int resumable[] = {O_TEST,  O_VAL,       O_SEED,      O_LOSS,
 static const int fixed_on_resume[] = {O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP, O_TASK, O_TEST,
                                       O_VAL, O_SEED, O_LAYERS, O_ACTIVATION, O_OUTPUT, O_INIT};
 
-static const char *const init_names[] = {"normal", "xavier", "he", "orthogonal", NULL};
-static const char *const opt_kinds[] = {"sgd", "momentum", "nesterov", "adam", "adamw",
-                                        "rmsprop", "lm", NULL};
-static const char *const red_names[] = {"sum", "mean", NULL};
 static const char *const task_names[] = {"classification", "regression", NULL};
 
 typedef struct settings {
@@ -131,13 +129,11 @@ static int parse_act(args *a, const char *opt, const char *s, nnb_activation *ac
     const char *colon = strchr(s, ':');
     size_t n = colon ? (size_t)(colon - s) : strlen(s);
     snprintf(name, sizeof name, "%.*s", (int)(n < 31 ? n : 31), s);
-    int k = parse_choice(a, opt, name, act_names);
-    if (k < 0) return 0;
-    *act = (nnb_activation)k;
+    if (nnb_activation_parse(name, act) != NNB_OK) return bad_name(a, opt);
     *slope = 0.01;
     if (colon) {
-        if (k != NNB_ACT_LEAKY_RELU) {
-            a->status = usage_error(a->cmd, "%s: only leaky-relu takes a slope", opt);
+        if (*act != NNB_ACT_LEAKY_RELU) {
+            a->status = usage_error(a->cmd, "%s: only leaky_relu takes a slope", opt);
             return 0;
         }
         if (!parse_double(a, opt, colon + 1, slope)) return 0;
@@ -187,20 +183,22 @@ static int parse_settings(args *a, const char *const v[N_OPT], settings *s) {
         s->output = (int)o;
     }
     if (v[O_LOSS] && strcmp(v[O_LOSS], "auto") != 0) {
-        if ((k = parse_choice(a, "--loss", v[O_LOSS], loss_names)) < 0) return 0;
-        s->loss = k;
+        nnb_loss l;
+        if (nnb_loss_parse(v[O_LOSS], &l) != NNB_OK) return bad_name(a, "--loss");
+        s->loss = (int)l;
     }
     if (v[O_INIT] && strcmp(v[O_INIT], "auto") != 0) {
-        if ((k = parse_choice(a, "--init", v[O_INIT], init_names)) < 0) return 0;
-        s->init = k;
+        nnb_init i;
+        if (nnb_init_parse(v[O_INIT], &i) != NNB_OK) return bad_name(a, "--init");
+        s->init = (int)i;
     }
     if (v[O_OPTIMIZER]) {
-        if ((k = parse_choice(a, "--optimizer", v[O_OPTIMIZER], opt_kinds)) < 0) return 0;
-        s->opt = (nnb_optimizer)k;
+        if (nnb_optimizer_parse(v[O_OPTIMIZER], &s->opt) != NNB_OK)
+            return bad_name(a, "--optimizer");
     }
     if (v[O_REDUCTION]) {
-        if ((k = parse_choice(a, "--reduction", v[O_REDUCTION], red_names)) < 0) return 0;
-        s->red = (nnb_reduction)k;
+        if (nnb_reduction_parse(v[O_REDUCTION], &s->red) != NNB_OK)
+            return bad_name(a, "--reduction");
     }
     if (v[O_DROPOUT] && !parse_fraction(a, "--dropout", v[O_DROPOUT], &s->dropout)) return 0;
     if (v[O_LR]) {
@@ -226,10 +224,7 @@ static int parse_settings(args *a, const char *const v[N_OPT], settings *s) {
             return a->status = usage_error(a->cmd, "--threads: at most 1024"), 0;
     }
     if (v[O_SEED] && !parse_u64(a, "--seed", v[O_SEED], &s->seed)) return 0;
-    if (isnan(s->lr))
-        s->lr = s->opt == NNB_OPT_ADAM || s->opt == NNB_OPT_ADAMW || s->opt == NNB_OPT_RMSPROP
-                    ? 0.001
-                    : 0.01;
+    if (isnan(s->lr)) s->lr = nnb_default_lr(s->opt);
     return 1;
 }
 
@@ -407,7 +402,7 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     /* outputs: softmax one-hot, or one sigmoid output for two classes */
     nnb_target_kind kind = NNB_TARGET_VALUES;
     if (d->classification) {
-        if (s->output < 0) s->output = NNB_ACT_SOFTMAX;
+        if (s->output < 0) s->output = (int)nnb_default_output(NNB_TARGET_ONEHOT);
         if (s->output != NNB_ACT_SOFTMAX && s->output != NNB_ACT_SIGMOID) {
             a->status = usage_error(a->cmd, "classification needs --output softmax or sigmoid");
             goto done;
@@ -415,7 +410,7 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
         kind = s->output == NNB_ACT_SIGMOID && n_distinct == 2 ? NNB_TARGET_INDEX
                                                                 : NNB_TARGET_ONEHOT;
     } else {
-        if (s->output < 0) s->output = NNB_ACT_IDENTITY;
+        if (s->output < 0) s->output = (int)nnb_default_output(NNB_TARGET_VALUES);
         if (s->output == NNB_ACT_SOFTMAX) {
             a->status = usage_error(a->cmd, "--output softmax is for classification");
             goto done;
@@ -727,10 +722,9 @@ static int build_net(const settings *s, const prepared *d, nnb_net **out) {
     if (st == NNB_OK) st = nnb_net_add_dense(net, n_out, (nnb_activation)s->output, s->bias);
     if (st == NNB_OK && s->output == NNB_ACT_LEAKY_RELU)
         st = nnb_net_set_leaky_slope(net, s->n_layers, s->out_slope);
-    int relu = s->act == NNB_ACT_RELU || s->act == NNB_ACT_LEAKY_RELU;
     nnb_init init = s->init >= 0 ? (nnb_init)s->init
-                    : relu && s->n_layers ? NNB_INIT_HE_NORMAL
-                                          : NNB_INIT_XAVIER_UNIFORM;
+                                 : nnb_default_init(s->n_layers ? s->act
+                                                                : (nnb_activation)s->output);
     if (st == NNB_OK) st = nnb_net_init(net, init, s->seed);
     if (st != NNB_OK) {
         if (net) nnb_net_free(net);
@@ -748,7 +742,7 @@ static void describe_net(const nnb_net *net) {
         nnb_activation act;
         int bias;
         nnb_net_layer_info(net, l, NULL, &n_out, &act, &bias, NULL, NULL);
-        printf(" -> %zu %s", n_out, act_names[act]);
+        printf(" -> %zu %s", n_out, nnb_activation_name(act));
         all_bias &= bias, no_bias &= !bias;
     }
     printf("%s (%zu parameters)\n", all_bias ? "" : no_bias ? ", no biases" : ", some biases",
@@ -855,7 +849,8 @@ typedef struct run {
     progress p;
     /* the outcome */
     double wall, sps, test_loss, test_acc;
-    double last[8];             /* the last epoch's history record */
+    double last[NNB_HIST_SAMPLES_PER_S + 1]; /* the last epoch's history record (the fields
+                                                the command prints) */
     size_t n_ep, best_epoch, total_epochs;
     int stopped;
 } run;
@@ -927,10 +922,14 @@ static int setup_net(run *r) {
     nnb_net_layer_info(r->net, nnb_net_n_layers(r->net) - 1, NULL, NULL, &out_act, NULL, NULL,
                        NULL);
     if (s->loss < 0)
-        s->loss = (int)(r->resume ? r->mi.loss : default_loss(out_act, r->d.classification));
-    if (!loss_fits((nnb_loss)s->loss, out_act))
-        return usage_error(&cmd_train, "--loss %s needs a %s output layer", loss_name(s->loss),
-                           s->loss == NNB_LOSS_CE ? "softmax" : "sigmoid");
+        s->loss = (int)(r->resume ? r->mi.loss
+                                  : nnb_default_loss(out_act, r->d.classification
+                                                                  ? NNB_TARGET_ONEHOT
+                                                                  : NNB_TARGET_VALUES));
+    if (!nnb_loss_fits((nnb_loss)s->loss, out_act))
+        return usage_error(&cmd_train, "--loss %s needs a %s output layer",
+                           nnb_loss_name((nnb_loss)s->loss),
+                           nnb_activation_name(nnb_default_output_for_loss((nnb_loss)s->loss)));
     if (!r->resume && nnb_meta_create(&r->meta) != NNB_OK) return fail_nnb();
     return EXIT_OK;
 }
@@ -953,8 +952,8 @@ static void print_intro(const run *r) {
     describe_net(r->net);
     char batch[32];
     snprintf(batch, sizeof batch, s->batch ? "batch %zu" : "full batch", s->batch);
-    printf("training: %s, lr %g, %s, loss %s (%s), %zu epochs%s%s\n", opt_kinds[s->opt], s->lr,
-           batch, loss_name(s->loss), red_names[s->red], s->epochs,
+    printf("training: %s, lr %g, %s, loss %s (%s), %zu epochs%s%s\n", nnb_optimizer_name(s->opt), s->lr,
+           batch, nnb_loss_name((nnb_loss)s->loss), nnb_reduction_name(s->red), s->epochs,
            r->resume ? " more, resumed from " : "", r->resume ? r->v[O_RESUME] : "");
 }
 
@@ -987,11 +986,12 @@ static nnb_status make_opts(run *r, nnb_train_opts **out) {
 /* The last epoch's record and the summary of a history. */
 static int read_history(run *r, const nnb_history *hist) {
     r->n_ep = nnb_history_len(hist);
-    for (int f = 0; f < 8; f++) r->last[f] = NAN;
+    size_t n_fields = nnb_history_field_count(), n_last = sizeof r->last / sizeof r->last[0];
+    for (size_t f = 0; f < n_last; f++) r->last[f] = NAN;
     if (r->n_ep) {
         double *all = malloc(r->n_ep * sizeof *all);
         if (!all) return fail("out of memory"), 0;
-        for (int f = 0; f < 8; f++)
+        for (size_t f = 0; f < n_fields && f < n_last; f++)
             if (nnb_history_get(hist, (nnb_history_field)f, all, r->n_ep) == NNB_OK)
                 r->last[f] = all[r->n_ep - 1];
         free(all);
@@ -1080,11 +1080,11 @@ static nnb_status fill_meta(const run *r, const char *cmdline) {
     if (st == NNB_OK) st = meta_size(meta, "train.seed", s->seed);
     if (st == NNB_OK && !r->df.idx) st = meta_num(meta, "train.test", s->test);
     if (st == NNB_OK) st = meta_num(meta, "train.val", s->val);
-    if (st == NNB_OK) st = nnb_meta_set(meta, "train.optimizer", opt_kinds[s->opt]);
+    if (st == NNB_OK) st = nnb_meta_set(meta, "train.optimizer", nnb_optimizer_name(s->opt));
     if (st == NNB_OK) st = meta_num(meta, "train.lr", s->lr);
     if (st == NNB_OK) st = meta_size(meta, "train.batch", s->batch);
-    if (st == NNB_OK) st = nnb_meta_set(meta, "train.loss", loss_name(s->loss));
-    if (st == NNB_OK) st = nnb_meta_set(meta, "train.reduction", red_names[s->red]);
+    if (st == NNB_OK) st = nnb_meta_set(meta, "train.loss", nnb_loss_name((nnb_loss)s->loss));
+    if (st == NNB_OK) st = nnb_meta_set(meta, "train.reduction", nnb_reduction_name(s->red));
     if (st == NNB_OK) st = meta_num(meta, "train.weight-decay", s->wd);
     if (st == NNB_OK) st = meta_num(meta, "train.dropout", s->dropout);
     if (st == NNB_OK) st = meta_size(meta, "train.patience", s->patience);
@@ -1156,7 +1156,7 @@ static void print_text_summary(const run *r) {
                d->xte.rows);
     else if (d->xte.rows)
         printf("test loss %.6g  (%s, mean per row, %zu rows)\n", r->test_loss,
-               loss_name(r->s.loss), d->xte.rows);
+               nnb_loss_name((nnb_loss)r->s.loss), d->xte.rows);
     else
         printf("no test rows (--test 0); final training loss %.6g\n",
                r->last[NNB_HIST_TRAIN_LOSS]);

@@ -131,14 +131,27 @@ int parse_fraction(args *a, const char *opt, const char *s, double *out) {
 }
 
 int parse_choice(args *a, const char *opt, const char *s, const char *const *names) {
-    for (int i = 0; names[i]; i++)
+    int n_names = 0;
+    for (int i = 0; names[i]; i++, n_names++)
         if (strcmp(s, names[i]) == 0) return i;
     char list[512] = "";
     size_t n = 0;
     for (int i = 0; names[i] && n < sizeof list; i++)
         n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", names[i]);
-    a->status = usage_error(a->cmd, "%s: '%s' is not one of %s", opt, s, list);
+    const char *near = nnb_nearest_name(s, names, (size_t)n_names);
+    a->status = usage_error(a->cmd, "%s: '%s' is not one of %s%s%s%s", opt, s, list,
+                            near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
     return -1;
+}
+
+const char *lib_message(void) {
+    const char *m = nnb_last_error(), *colon = strstr(m, ": ");
+    return colon && strncmp(m, "nnb_", 4) == 0 ? colon + 2 : m;
+}
+
+int bad_name(args *a, const char *opt) {
+    a->status = usage_error(a->cmd, "%s: %s", opt, lib_message());
+    return 0;
 }
 
 int strlist_split(const char *s, strlist *out) {

@@ -201,7 +201,7 @@ int run_eval(int argc, char **argv) {
     if (c.json) {
         printf("{\"rows\":%zu,\"loss\":", rows);
         json_num(stdout, loss);
-        printf(",\"loss_function\":\"%s\",\"accuracy\":", loss_name(mi.loss));
+        printf(",\"loss_function\":\"%s\",\"accuracy\":", nnb_loss_name(mi.loss));
         json_num(stdout, acc); /* NaN (null) for regression */
         if (K) {
             fputs(",\"classes\":[", stdout);
@@ -430,7 +430,7 @@ int run_info(int argc, char **argv) {
             int bias;
             nnb_net_layer_info(net, l, &n_in, &n_out, &act, &bias, NULL, NULL);
             printf("  layer %zu: %zu -> %zu %s, %s (%zu parameters)\n", l + 1, n_in, n_out,
-                   act_names[act], bias ? "bias" : "no bias", n_out * n_in + (bias ? n_out : 0));
+                   nnb_activation_name(act), bias ? "bias" : "no bias", n_out * n_in + (bias ? n_out : 0));
         }
         if (prep)
             print_prep(prep);

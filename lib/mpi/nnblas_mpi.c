@@ -22,11 +22,13 @@
  *      whose status and message are broadcast.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nnblas_mpi.h"
 
@@ -262,6 +264,15 @@ NNB_API nnb_status nnb_mpi_bcast_net(MPI_Comm comm, nnb_net *net, int root) {
 
 /* ---- training ---------------------------------------------------------------------------------- */
 
+/* The options of nnb_mpi_train_ex(). */
+struct nnb_mpi_opts {
+    nnb_mpi_overlap overlap;
+    size_t bucket_bytes;
+    nnb_mpi_wire wire;
+};
+
+enum { DEFAULT_BUCKET = 512 << 10, DEFAULT_POLL_US = 50 };
+
 typedef struct ctx {
     const group *g;
     int peer_left;     /* another rank left the training before this one */
@@ -270,13 +281,54 @@ typedef struct ctx {
     const char *mpi_call;
     size_t calls, values;
     double seconds;
+    /* the gradient hook (overlap, or the float32 wire without overlap) */
+    int overlap, wire32;
+    size_t np, bucket; /* parameters; the bucket size in values */
+    int in_step;       /* pieces of this step's gradient were announced */
+    size_t hi, b_hi;   /* the next piece ends at hi; the open bucket is [hi, b_hi) */
+    MPI_Comm dcomm;    /* the gradient's non-blocking all-reduces */
+    MPI_Request *reqs;
+    size_t n_reqs, cap_reqs;
+    float *f32; /* the float32 wire's buffer (np values) */
+    /* the progress thread (NNB_MPI_OVERLAP_THREAD) */
+    int threaded, quit, active;
+    long poll_ns;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
 } ctx;
 
-/* The all-reduce handed to nnb_train (step 3). Returns 0, or 1 (MPI failed), 2 (another rank has
- * left), 3 (the counts differ). */
-static int mpi_allreduce(double *data, size_t n, void *user) {
-    ctx *c = user;
-    double t0 = MPI_Wtime();
+static void lock(ctx *c) {
+    if (c->threaded) pthread_mutex_lock(&c->mu);
+}
+static void unlock(ctx *c) {
+    if (c->threaded) pthread_mutex_unlock(&c->mu);
+}
+
+/* The progress thread: while requests are in flight, MPI_Testall every poll_ns (Open MPI's
+ * non-blocking collectives advance only inside MPI calls). */
+static void *progress_main(void *arg) {
+    ctx *c = arg;
+    struct timespec ts = {0, c->poll_ns};
+    pthread_mutex_lock(&c->mu);
+    while (!c->quit) {
+        if (!c->active) {
+            pthread_cond_wait(&c->cv, &c->mu);
+            continue;
+        }
+        int flag = 0;
+        if (MPI_Testall((int)c->n_reqs, c->reqs, &flag, MPI_STATUSES_IGNORE) != MPI_SUCCESS || flag)
+            c->active = 0; /* done (an error shows again in the training thread's wait) */
+        pthread_mutex_unlock(&c->mu);
+        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&c->mu);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+/* The 4-integer check before a gradient's all-reduce (step 3). 0, or as mpi_allreduce. */
+static int check_step(ctx *c, size_t n) {
     int64_t v[4] = {0, 0, (int64_t)n, -(int64_t)n};
     int rc = MPI_Allreduce(MPI_IN_PLACE, v, 4, MPI_INT64_T, MPI_MAX, c->g->comm);
     if (rc != MPI_SUCCESS) {
@@ -291,11 +343,124 @@ static int mpi_allreduce(double *data, size_t n, void *user) {
         c->n_lo = -v[3], c->n_hi = v[2];
         return 3;
     }
-    rc = sum_chunks(data, n, c->g->comm);
-    if (rc != MPI_SUCCESS) {
-        c->mpi_rc = rc, c->mpi_call = "MPI_Allreduce";
+    return 0;
+}
+
+/* Starts the non-blocking all-reduce of grad[lo, hi) (under the lock). */
+static int start_bucket(ctx *c, double *grad, size_t lo, size_t hi) {
+    for (size_t off = lo; off < hi; off += CHUNK) {
+        size_t k = hi - off < CHUNK ? hi - off : CHUNK;
+        if (c->n_reqs == c->cap_reqs) {
+            c->mpi_rc = MPI_ERR_INTERN, c->mpi_call = "MPI_Iallreduce (too many buckets)";
+            return 1;
+        }
+        int rc;
+        if (c->wire32) {
+            for (size_t i = off; i < off + k; i++) c->f32[i] = (float)grad[i];
+            rc = MPI_Iallreduce(MPI_IN_PLACE, c->f32 + off, (int)k, MPI_FLOAT, MPI_SUM, c->dcomm,
+                                &c->reqs[c->n_reqs]);
+        } else {
+            rc = MPI_Iallreduce(MPI_IN_PLACE, grad + off, (int)k, MPI_DOUBLE, MPI_SUM, c->dcomm,
+                                &c->reqs[c->n_reqs]);
+        }
+        if (rc != MPI_SUCCESS) {
+            c->mpi_rc = rc, c->mpi_call = "MPI_Iallreduce";
+            return 1;
+        }
+        c->n_reqs++;
+    }
+    return 0;
+}
+
+/* The gradient hook handed to nnb_train: the first piece of a step checks that every rank is
+ * still training (step 3's check, moved here so that no rank starts a bucket the others will not
+ * match); with overlap, pieces are gathered into buckets whose all-reduces start at once. */
+static int mpi_grad_ready(double *grad, size_t offset, size_t n, void *user) {
+    ctx *c = user;
+    double t0 = MPI_Wtime();
+    int rc = 0;
+    if (!c->in_step) {
+        c->in_step = 1;
+        c->hi = c->b_hi = c->np;
+        c->n_reqs = 0;
+        if (c->overlap) rc = check_step(c, c->np + 2);
+    }
+    if (rc == 0 && offset + n != c->hi) {
+        c->mpi_rc = MPI_ERR_INTERN, c->mpi_call = "the gradient hook (pieces out of order)";
+        rc = 1;
+    }
+    if (rc == 0) {
+        c->hi = offset;
+        if (c->overlap && (2 * (c->b_hi - offset) >= c->bucket || offset == 0)) {
+            lock(c);
+            rc = start_bucket(c, grad, offset, c->b_hi);
+            c->b_hi = offset;
+            if (rc == 0 && c->threaded) {
+                c->active = 1;
+                pthread_cond_signal(&c->cv);
+            } else if (rc == 0) { /* no thread: progress here, between layers */
+                int flag;
+                MPI_Testall((int)c->n_reqs, c->reqs, &flag, MPI_STATUSES_IGNORE);
+            }
+            unlock(c);
+        }
+    }
+    c->seconds += MPI_Wtime() - t0;
+    return rc;
+}
+
+/* The rest of a gradient all-reduce whose pieces the hook saw: waits for the buckets (overlap)
+ * or sums the gradient now (float32 wire without overlap), then sums the extra values. */
+static int finish_step(ctx *c, double *data, size_t n) {
+    c->in_step = 0;
+    if (n != c->np + 2 || c->hi != 0) {
+        c->mpi_rc = MPI_ERR_INTERN, c->mpi_call = "the gradient all-reduce (incomplete pieces)";
         return 1;
     }
+    int rc = MPI_SUCCESS;
+    const char *call = "MPI_Waitall";
+    if (c->overlap) {
+        lock(c);
+        rc = MPI_Waitall((int)c->n_reqs, c->reqs, MPI_STATUSES_IGNORE);
+        c->active = 0;
+        unlock(c);
+    } else { /* the float32 wire, synchronous */
+        int r = check_step(c, n);
+        if (r != 0) return r;
+        for (size_t i = 0; i < c->np; i++) c->f32[i] = (float)data[i];
+        call = "MPI_Allreduce";
+        for (size_t off = 0; off < c->np && rc == MPI_SUCCESS; off += CHUNK) {
+            size_t k = c->np - off < CHUNK ? c->np - off : CHUNK;
+            rc = MPI_Allreduce(MPI_IN_PLACE, c->f32 + off, (int)k, MPI_FLOAT, MPI_SUM, c->g->comm);
+        }
+    }
+    if (rc == MPI_SUCCESS && c->wire32)
+        for (size_t i = 0; i < c->np; i++) data[i] = (double)c->f32[i];
+    if (rc == MPI_SUCCESS) {
+        call = "MPI_Allreduce";
+        rc = MPI_Allreduce(MPI_IN_PLACE, data + c->np, (int)(n - c->np), MPI_DOUBLE, MPI_SUM,
+                           c->g->comm);
+    }
+    if (rc != MPI_SUCCESS) {
+        c->mpi_rc = rc, c->mpi_call = call;
+        return 1;
+    }
+    return 0;
+}
+
+/* The all-reduce handed to nnb_train (step 3). Returns 0, or 1 (MPI failed), 2 (another rank has
+ * left), 3 (the counts differ). */
+static int mpi_allreduce(double *data, size_t n, void *user) {
+    ctx *c = user;
+    double t0 = MPI_Wtime();
+    int r;
+    if (c->in_step) { /* a gradient whose pieces the hook saw */
+        r = finish_step(c, data, n);
+    } else if ((r = check_step(c, n)) == 0 && (r = sum_chunks(data, n, c->g->comm)) != 0) {
+        c->mpi_rc = r, c->mpi_call = "MPI_Allreduce";
+        r = 1;
+    }
+    if (r != 0) return r;
     c->calls++;
     c->values += n;
     c->seconds += MPI_Wtime() - t0;
@@ -312,10 +477,154 @@ static int leave(const group *g) {
     }
 }
 
-NNB_API nnb_status nnb_mpi_train(MPI_Comm comm, nnb_net *net, const nnb_train_opts *opts,
-                                 const double *x, size_t rows, size_t x_cols, const double *y,
-                                 size_t y_cols, nnb_history *history) {
+NNB_API nnb_status nnb_mpi_opts_create(nnb_mpi_opts **out) {
+    if (!out) return fail(NNB_E_NULL, "nnb_mpi_opts_create: out is NULL");
+    *out = calloc(1, sizeof **out);
+    if (!*out) return fail(NNB_E_NOMEM, "nnb_mpi_opts_create: no memory");
+    (*out)->bucket_bytes = DEFAULT_BUCKET;
+    return NNB_OK;
+}
+
+NNB_API void nnb_mpi_opts_free(nnb_mpi_opts *o) { free(o); }
+
+NNB_API nnb_status nnb_mpi_opts_set_overlap(nnb_mpi_opts *o, nnb_mpi_overlap mode,
+                                            size_t bucket_bytes) {
     const char *func = __func__;
+    if (!o) return fail(NNB_E_NULL, "%s: opts is NULL", func);
+    if (mode != NNB_MPI_SYNC && mode != NNB_MPI_OVERLAP_TEST && mode != NNB_MPI_OVERLAP_THREAD)
+        return fail(NNB_E_INVALID_ARG, "%s: unknown overlap mode %d", func, (int)mode);
+    if (bucket_bytes != 0 && (bucket_bytes < 8 || bucket_bytes > ((size_t)1 << 40)))
+        return fail(NNB_E_INVALID_ARG,
+                    "%s: bucket size %zu bytes is out of range (0 for the default, else 8 bytes "
+                    "to 1 TiB)",
+                    func, bucket_bytes);
+    o->overlap = mode;
+    o->bucket_bytes = bucket_bytes ? bucket_bytes : DEFAULT_BUCKET;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_mpi_opts_set_wire(nnb_mpi_opts *o, nnb_mpi_wire wire) {
+    if (!o) return fail(NNB_E_NULL, "nnb_mpi_opts_set_wire: opts is NULL");
+    if (wire != NNB_MPI_WIRE_NATIVE && wire != NNB_MPI_WIRE_FLOAT32)
+        return fail(NNB_E_INVALID_ARG, "nnb_mpi_opts_set_wire: unknown wire format %d", (int)wire);
+    o->wire = wire;
+    return NNB_OK;
+}
+
+/* The hook's resources, once the ranks agreed (dcomm is collective: every rank gets here). A
+ * local failure (memory) is returned; the caller then takes no part in training. */
+static nnb_status hook_open(ctx *c, const nnb_mpi_opts *m, int *broken, const char *func) {
+    c->dcomm = MPI_COMM_NULL;
+    if (!c->overlap && !c->wire32) return NNB_OK;
+    if (c->overlap) {
+        int rc = MPI_Comm_dup(c->g->comm, &c->dcomm);
+        if (rc == MPI_SUCCESS) rc = MPI_Comm_set_errhandler(c->dcomm, MPI_ERRORS_RETURN);
+        if (rc != MPI_SUCCESS) {
+            *broken = 1;
+            return mpi_fail(rc, func, "MPI_Comm_dup");
+        }
+        c->cap_reqs = 2 * (c->np / c->bucket + 1) + 2;
+        c->reqs = malloc(c->cap_reqs * sizeof *c->reqs);
+        if (!c->reqs) return fail(NNB_E_NOMEM, "%s: no memory for %zu requests", func, c->cap_reqs);
+    }
+    if (c->wire32) {
+        c->f32 = malloc((c->np ? c->np : 1) * sizeof *c->f32);
+        if (!c->f32) return fail(NNB_E_NOMEM, "%s: no memory for the float32 wire", func);
+    }
+    int level = MPI_THREAD_SINGLE;
+    MPI_Query_thread(&level);
+    if (m->overlap == NNB_MPI_OVERLAP_THREAD && level >= MPI_THREAD_SERIALIZED &&
+        pthread_mutex_init(&c->mu, NULL) == 0) {
+        if (pthread_cond_init(&c->cv, NULL) != 0) {
+            pthread_mutex_destroy(&c->mu);
+            return NNB_OK; /* no thread: progress between layers */
+        }
+        const char *env = getenv("NNB_MPI_POLL_US");
+        long us = env ? strtol(env, NULL, 10) : DEFAULT_POLL_US;
+        c->poll_ns = (us > 0 && us < 100000 ? us : DEFAULT_POLL_US) * 1000L;
+        c->threaded = 1;
+        if (pthread_create(&c->thread, NULL, progress_main, c) != 0) {
+            c->threaded = 0;
+            pthread_cond_destroy(&c->cv);
+            pthread_mutex_destroy(&c->mu);
+        }
+    }
+    return NNB_OK;
+}
+
+static void hook_close(ctx *c) {
+    if (c->threaded) {
+        pthread_mutex_lock(&c->mu);
+        c->quit = 1;
+        pthread_cond_signal(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+        pthread_join(c->thread, NULL);
+        pthread_cond_destroy(&c->cv);
+        pthread_mutex_destroy(&c->mu);
+        c->threaded = 0;
+    }
+    /* After an error buckets may still be in flight; a non-blocking collective cannot be
+     * cancelled or freed, but the other ranks started the same buckets (they all passed the
+     * step's check), so they complete: wait for them, within a bound (after that they leak). */
+    double t0 = MPI_Wtime();
+    int done = c->n_reqs == 0;
+    while (!done && MPI_Wtime() - t0 < 10.0) {
+        if (MPI_Testall((int)c->n_reqs, c->reqs, &done, MPI_STATUSES_IGNORE) != MPI_SUCCESS) break;
+        if (!done) {
+            struct timespec ts = {0, 100000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (c->dcomm != MPI_COMM_NULL) MPI_Comm_free(&c->dcomm);
+    free(c->reqs);
+    free(c->f32);
+}
+
+/* The end of a call (steps 4 and 5) for a rank that took part in the agreement. */
+static nnb_status finish_call(const group *g, ctx *c, nnb_status st, int broken,
+                              const char *func) {
+    if (c->mpi_rc != MPI_SUCCESS) {
+        broken = 1;
+        st = mpi_fail(c->mpi_rc, func, c->mpi_call);
+    } else if (c->n_hi != c->n_lo) {
+        st = fail(NNB_E_COMM,
+                  "%s: the ranks asked to all-reduce different counts (%lld and %lld values): "
+                  "different options (validation, callbacks) on different ranks?",
+                  func, (long long)c->n_lo, (long long)c->n_hi);
+    }
+    last_stats.calls = c->calls, last_stats.values = c->values, last_stats.seconds = c->seconds;
+
+    /* step 4, then step 5 */
+    int rc = broken ? MPI_SUCCESS : leave(g);
+    if (rc != MPI_SUCCESS) {
+        broken = 1;
+        st = mpi_fail(rc, func, "MPI_Allreduce");
+    }
+    if (!broken) {
+        /* a rank that only stopped because another left has no error of its own */
+        nnb_status own = c->peer_left ? NNB_OK : st;
+        int64_t left_early = c->peer_left;
+        static const char *const names[1] = {"whether they stopped early"};
+        int differ = 0;
+        nnb_status verdict = agree(g, own, &left_early, names, 1, func, &broken, &differ);
+        /* without an error anywhere, a rank that stopped early means the step counts differed */
+        if (!broken && (differ || (verdict == NNB_OK && c->peer_left)))
+            verdict = fail(NNB_E_COMM,
+                           "%s: the ranks ran different numbers of training steps (different "
+                           "options, e.g. epochs or callbacks, on different ranks?)",
+                           func);
+        st = verdict;
+    }
+    return st;
+}
+
+NNB_API nnb_status nnb_mpi_train_ex(MPI_Comm comm, nnb_net *net, const nnb_train_opts *opts,
+                                    const nnb_mpi_opts *mopts, const double *x, size_t rows,
+                                    size_t x_cols, const double *y, size_t y_cols,
+                                    nnb_history *history) {
+    const char *func = mopts ? __func__ : "nnb_mpi_train";
+    static const nnb_mpi_opts sync_opts = {NNB_MPI_SYNC, DEFAULT_BUCKET, NNB_MPI_WIRE_NATIVE};
+    const nnb_mpi_opts *m = mopts ? mopts : &sync_opts;
     last_stats.calls = last_stats.values = 0;
     last_stats.seconds = 0;
     group g;
@@ -327,55 +636,40 @@ NNB_API nnb_status nnb_mpi_train(MPI_Comm comm, nnb_net *net, const nnb_train_op
     if (!opts) st = fail(NNB_E_NULL, "%s: opts is NULL", func);
     if (st == NNB_OK) st = nnb_train_opts_copy(&o, opts);
     if (st == NNB_OK) st = nnb_train_opts_set_shard(o, (size_t)g.rank, (size_t)g.size);
-    ctx c = {.g = &g, .mpi_rc = MPI_SUCCESS};
+    ctx c = {.g = &g, .mpi_rc = MPI_SUCCESS, .overlap = m->overlap != NNB_MPI_SYNC && g.size > 1,
+             .wire32 = m->wire == NNB_MPI_WIRE_FLOAT32 && g.size > 1,
+             .bucket = m->bucket_bytes / sizeof(double)};
+    if (net) c.np = nnb_net_n_params(net);
     if (st == NNB_OK) st = nnb_train_opts_set_allreduce(o, mpi_allreduce, &c);
-    const int64_t shape[3] = {(int64_t)rows, (int64_t)x_cols, (int64_t)y_cols};
-    static const char *const shape_names[3] = {"the number of rows", "x's columns", "y's columns"};
+    if (st == NNB_OK && (c.overlap || c.wire32))
+        st = nnb_train_opts_set_grad_ready(o, mpi_grad_ready, c.overlap ? c.bucket : 0, &c);
+    const int64_t shape[6] = {(int64_t)rows, (int64_t)x_cols, (int64_t)y_cols, c.overlap,
+                              c.overlap ? (int64_t)c.bucket : 0, c.wire32};
+    static const char *const shape_names[6] = {"the number of rows", "x's columns", "y's columns",
+                                               "overlap", "the bucket size", "the wire format"};
     int agreed = 0, broken = 0;
-    st = bcast_net(&g, net, 0, st, shape, shape_names, 3, func, &agreed, &broken);
+    st = bcast_net(&g, net, 0, st, shape, shape_names, 6, func, &agreed, &broken);
     if (!agreed || broken) { /* every rank returns here (or MPI is unusable) */
         nnb_train_opts_free(o);
         group_close(&g);
         return st;
     }
+    nnb_status hs = hook_open(&c, m, &broken, func);
+    if (st == NNB_OK) st = hs;
 
     /* step 3: training (a rank that failed to restore the state goes straight to step 4) */
-    if (st == NNB_OK) st = nnb_train(net, o, x, rows, x_cols, y, y_cols, history);
+    if (st == NNB_OK && !broken) st = nnb_train(net, o, x, rows, x_cols, y, y_cols, history);
     nnb_train_opts_free(o);
-    if (c.mpi_rc != MPI_SUCCESS) {
-        broken = 1;
-        st = mpi_fail(c.mpi_rc, func, c.mpi_call);
-    } else if (c.n_hi != c.n_lo) {
-        st = fail(NNB_E_COMM,
-                  "%s: the ranks asked to all-reduce different counts (%lld and %lld values): "
-                  "different options (validation, callbacks) on different ranks?",
-                  func, (long long)c.n_lo, (long long)c.n_hi);
-    }
-    last_stats.calls = c.calls, last_stats.values = c.values, last_stats.seconds = c.seconds;
-
-    /* step 4, then step 5 */
-    int rc = broken ? MPI_SUCCESS : leave(&g);
-    if (rc != MPI_SUCCESS) {
-        broken = 1;
-        st = mpi_fail(rc, func, "MPI_Allreduce");
-    }
-    if (!broken) {
-        /* a rank that only stopped because another left has no error of its own */
-        nnb_status own = c.peer_left ? NNB_OK : st;
-        int64_t left_early = c.peer_left;
-        static const char *const names[1] = {"whether they stopped early"};
-        int differ = 0;
-        nnb_status verdict = agree(&g, own, &left_early, names, 1, func, &broken, &differ);
-        /* without an error anywhere, a rank that stopped early means the step counts differed */
-        if (!broken && (differ || (verdict == NNB_OK && c.peer_left)))
-            verdict = fail(NNB_E_COMM,
-                           "%s: the ranks ran different numbers of training steps (different "
-                           "options, e.g. epochs or callbacks, on different ranks?)",
-                           func);
-        st = verdict;
-    }
+    st = finish_call(&g, &c, st, broken, func);
+    hook_close(&c);
     group_close(&g);
     return st;
+}
+
+NNB_API nnb_status nnb_mpi_train(MPI_Comm comm, nnb_net *net, const nnb_train_opts *opts,
+                                 const double *x, size_t rows, size_t x_cols, const double *y,
+                                 size_t y_cols, nnb_history *history) {
+    return nnb_mpi_train_ex(comm, net, opts, NULL, x, rows, x_cols, y, y_cols, history);
 }
 
 NNB_API void nnb_mpi_comm_stats(size_t *calls, size_t *values, double *seconds) {
