@@ -310,6 +310,30 @@ typedef enum nnb_dtype {
 } nnb_dtype;
 
 /**
+ * @brief The canonical name of an element type: f64, f32 (the shared vocabulary of the command
+ *        and bindings).
+ * @param value a nnb_dtype value.
+ * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.2.
+ */
+NNB_API const char *nnb_dtype_name(nnb_dtype value);
+
+/**
+ * @brief Parses an element-type name: a canonical name (nnb_dtype_name()) or an alias (float64,
+ *        double (f64); float32, float, single (f32)), case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the value; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         accepted names and suggests the nearest). Thread-safe. Since 0.2.
+ */
+NNB_API nnb_status nnb_dtype_parse(const char *text, nnb_dtype *out);
+
+/**
+ * @brief The number of nnb_dtype values (they run from 0 to this minus 1), for enumerating them.
+ * @return the count. Since 0.2.
+ */
+NNB_API size_t nnb_dtype_count(void);
+
+/**
  * Like nnb_net_create(), for a network of element type `dtype`. nnb_net_create() is this with
  * NNB_F64. A float32 network draws the same initial weights as a float64 one of the same seed,
  * rounded to float32.

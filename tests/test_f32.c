@@ -430,6 +430,21 @@ START_TEST(idx_float32) {
 }
 END_TEST
 
+START_TEST(dtype_names) {
+    ck_assert_uint_eq(nnb_dtype_count(), 2);
+    ck_assert_str_eq(nnb_dtype_name(NNB_F64), "f64");
+    ck_assert_str_eq(nnb_dtype_name(NNB_F32), "f32");
+    ck_assert_ptr_null(nnb_dtype_name((nnb_dtype)2));
+    nnb_dtype t = NNB_F64;
+    nnbt_ok(nnb_dtype_parse("Float32", &t));
+    ck_assert_int_eq(t, NNB_F32);
+    nnbt_ok(nnb_dtype_parse("double", &t));
+    ck_assert_int_eq(t, NNB_F64);
+    nnbt_expect(nnb_dtype_parse("f16", &t), NNB_E_INVALID_ARG, "f64, f32");
+    ck_assert_int_eq(t, NNB_F64);
+}
+END_TEST
+
 START_TEST(errors) {
     nnb_net *net = NULL;
     nnbt_expect(nnb_net_create_dtype(&net, 3, (nnb_dtype)7), NNB_E_INVALID_ARG, "dtype");
@@ -482,6 +497,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, conversion);
     tcase_add_test(tc, model_round_trip);
     tcase_add_test(tc, idx_float32);
+    tcase_add_test(tc, dtype_names);
     tcase_add_test(tc, errors);
     suite_add_tcase(s, tc);
     return s;

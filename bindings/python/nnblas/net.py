@@ -105,14 +105,41 @@ class _ParamsMemory:
     """The owner of the arrays params_view() returns: it points at the network's parameter
     arena and keeps the network alive while any view into it exists."""
 
-    def __init__(self, net, address, n):
+    def __init__(self, net, address, n, dtype=np.float64):
         self.net = net
-        self.__array_interface__ = {"shape": (n,), "typestr": np.dtype(np.float64).str,
+        self.__array_interface__ = {"shape": (n,), "typestr": np.dtype(dtype).str,
                                     "data": (address, False), "version": 3}
 
 
+_DTYPES = {"float64": 0, "f64": 0, "double": 0, "float32": 1, "f32": 1, "float": 1, "single": 1}
+
+
+def _dtype_code(dtype):
+    """0 (float64) or 1 (float32) for a numpy dtype, type or name."""
+    if dtype is None:
+        return 0
+    if isinstance(dtype, str) and dtype.lower() in _DTYPES:
+        return _DTYPES[dtype.lower()]
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        d = None
+    if d == np.float64:
+        return 0
+    if d == np.float32:
+        return 1
+    raise InvalidArgumentError("dtype %r: a network is float64 or float32" % (dtype,))
+
+
 class Net(Handle):
-    """A dense neural network in float64, trained with OpenBLAS.
+    """A dense neural network in float64 (or float32, ``dtype=np.float32``), trained with OpenBLAS.
+
+    ``dtype`` (float64 by default, or float32) is the type of the parameters, gradients and
+    optimiser state, kept for the network's life (:meth:`astype` makes a converted copy): a
+    float32 network runs its matrix products in single precision, about twice as fast, in half
+    the memory. Data of either type is read in place when it is a C-contiguous float32 or float64
+    array; the library converts a batch at a time when the types differ. Results (predict,
+    backprop's gradient) come in the data's type; ``params`` in the network's.
 
     ``Net(6)`` makes an empty network for 6 inputs; add layers with :meth:`add`.
     ``Net([6, 2, 1], activation="sigmoid")`` makes the layers at once: 6 inputs, a hidden layer
@@ -132,7 +159,8 @@ class Net(Handle):
     freed when the object is garbage collected.
     """
 
-    def __init__(self, layers, activation="relu", output=None, bias=True, init=None, seed=None):
+    def __init__(self, layers, activation="relu", output=None, bias=True, init=None, seed=None,
+                 dtype=None):
         self._setup(None)
         if isinstance(layers, (list, tuple)):
             if not layers:
@@ -142,7 +170,7 @@ class Net(Handle):
             n_inputs, units = layers, []
         n_inputs = _size(n_inputs, "n_inputs", 1)
         h = c_void_p()
-        check(lib.nnb_net_create(byref(h), n_inputs))
+        check(lib.nnb_net_create_dtype(byref(h), n_inputs, _dtype_code(dtype)))
         self._h = h.value
         for i, u in enumerate(units):
             last = i == len(units) - 1
@@ -261,22 +289,52 @@ class Net(Handle):
                                         for l in self.layers]
         return "<nnblas.Net %s; %d parameters>" % (" -> ".join(parts), self.n_params)
 
+    @property
+    def dtype(self):
+        """The network's element type: numpy.float64 or numpy.float32 (a numpy dtype)."""
+        return np.dtype(np.float32 if lib.nnb_net_dtype(self._handle) == 1 else np.float64)
+
+    def astype(self, dtype):
+        """A copy of the network in element type `dtype` (float64 or float32): parameters
+        (rounded to nearest when narrowing), generator, training state, ``prep`` and
+        ``metadata``. One call (nnb_net_convert)."""
+        h = c_void_p()
+        with self._guard.read("Net.astype"):
+            check(lib.nnb_net_convert(self._handle, _dtype_code(dtype), byref(h)))
+        net = Net._from_handle(h.value)
+        net.prep, net.metadata, net._loss = self.prep, dict(self.metadata), self._loss
+        net._check_finite = getattr(self, "_check_finite", False)
+        return net
+
+    def _f32(self, dt):
+        """The C suffix of a call on data of type dt."""
+        return "_f32" if dt == np.float32 else ""
+
+    def _call_type(self, X):
+        """The type of a call: X's when it is a C-contiguous float32/float64 array (read in
+        place), else the network's."""
+        return _arrays.real_type(X, self.dtype)
+
     # ---- parameters ----------------------------------------------------------------------------
 
     @property
     def params(self):
         """A copy of every parameter (layer after layer, each W row-major then b). Assigning an
         array of n_params values sets them (NaN or infinity is refused)."""
+        dt = self.dtype
         with self._guard.read("Net.params"):
-            out = np.empty(self.n_params)
-            check(lib.nnb_net_params_get(self._handle, _arrays.ptr(out), out.size))
+            out = np.empty(self.n_params, dtype=dt)
+            check(getattr(lib, "nnb_net_params_get" + self._f32(dt))(
+                self._handle, _arrays.ptr(out), out.size))
         return out
 
     @params.setter
     def params(self, values):
-        v = _arrays.vector(values, "params", self.n_params)
+        dt = self._call_type(values)
+        v = _arrays.vector(values, "params", self.n_params, dt)
         with self._guard.write("Net.params"):
-            check(lib.nnb_net_params_set(self._handle, _arrays.ptr(v), v.size))
+            check(getattr(lib, "nnb_net_params_set" + self._f32(dt))(
+                self._handle, _arrays.ptr(v), v.size))
 
     def params_view(self):
         """A writable numpy array over the network's own parameter memory: no copy. Training
@@ -289,10 +347,11 @@ class Net(Handle):
         """
         with self._guard.read("Net.params_view"):
             n = c_size_t()
-            address = lib.nnb_net_params_data(self._handle, byref(n))
+            dt = self.dtype
+            address = getattr(lib, "nnb_net_params_data" + self._f32(dt))(self._handle, byref(n))
             if not address:
-                return np.empty(0)
-            holder = _ParamsMemory(self, address, n.value)
+                return np.empty(0, dtype=dt)
+            holder = _ParamsMemory(self, address, n.value, dt)
             self._views.add(holder)
             return np.asarray(holder)
 
@@ -338,16 +397,16 @@ class Net(Handle):
 
     # ---- computing -----------------------------------------------------------------------------
 
-    def _x(self, X, name="X"):
-        return _arrays.matrix(X, name, cols=self.n_inputs)
+    def _x(self, X, name="X", dtype=np.float64):
+        return _arrays.matrix(X, name, cols=self.n_inputs, dtype=dtype)
 
-    def _y(self, y, rows, name="y"):
+    def _y(self, y, rows, name="y", dtype=np.float64):
         n_out = self.n_outputs
         if n_out > 1 and y is not None and not isinstance(y, np.ndarray):
             y = np.asarray(y)
         if n_out > 1 and isinstance(y, np.ndarray) and y.ndim == 1:
-            return self._one_hot(y, n_out, rows, name)
-        y = _arrays.matrix(y, name, vector_is_column=(n_out == 1), rows=rows)
+            return self._one_hot(y, n_out, rows, name).astype(dtype, copy=False)
+        y = _arrays.matrix(y, name, vector_is_column=(n_out == 1), rows=rows, dtype=dtype)
         if y.shape[1] != n_out:
             raise ShapeError("%s has %d columns, the network has %d outputs"
                              % (name, y.shape[1], n_out))
@@ -375,12 +434,14 @@ class Net(Handle):
         X is read in place when it is a C-contiguous float64 array, else converted once. `out`
         may be a preallocated C-contiguous float64 array of that shape to write into. Reads the
         network only: many threads may predict from one network at once."""
-        X = self._x(X)
+        dt = self._call_type(X)
+        X = self._x(X, dtype=dt)
         with self._guard.read("Net.predict"):
             n_out = self.n_outputs
-            out = _arrays.output(out, (X.shape[0], n_out))
-            check(lib.nnb_net_predict(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
-                                      _arrays.ptr(out), out.size))
+            out = _arrays.output(out, (X.shape[0], n_out), dtype=dt)
+            check(getattr(lib, "nnb_net_predict" + self._f32(dt))(
+                self._handle, _arrays.ptr(X), X.shape[0], X.shape[1], _arrays.ptr(out),
+                out.size))
         return out
 
     def _loss_args(self, loss, reduction):
@@ -395,12 +456,13 @@ class Net(Handle):
         to the one of the last fit() ("sse", "mean" before any). Accuracy is the fraction of
         rows classified right (threshold 0.5 for one sigmoid output, argmax for several), NaN
         unless the output layer is sigmoid or softmax."""
-        X = self._x(X)
-        y = self._y(y, X.shape[0])
+        dt = self._call_type(X)
+        X = self._x(X, dtype=dt)
+        y = self._y(y, X.shape[0], dtype=dt)
         lo, red = self._loss_args(loss, reduction)
         value, acc = c_double(), c_double()
         with self._guard.read("Net.evaluate"):
-            check(lib.nnb_net_evaluate(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+            check(getattr(lib, "nnb_net_evaluate" + self._f32(dt))(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                        _arrays.ptr(y), y.shape[1], lo, red, byref(value),
                                        byref(acc)))
         return value.value, acc.value
@@ -409,25 +471,27 @@ class Net(Handle):
         """The loss on a batch, without gradients. loss: "sse" (1/2 sum of squared errors per
         row), "mse", "bce" (sigmoid output) or "ce" (softmax output); reduction "mean" or "sum"
         over rows."""
-        X = self._x(X)
-        y = self._y(y, X.shape[0])
+        dt = self._call_type(X)
+        X = self._x(X, dtype=dt)
+        y = self._y(y, X.shape[0], dtype=dt)
         lo, red = _enum(LOSSES, loss, "loss"), _enum(REDUCTIONS, reduction, "reduction")
         value = c_double()
         with self._guard.write("Net.loss"):  # uses the network's workspace
-            check(lib.nnb_net_loss(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+            check(getattr(lib, "nnb_net_loss" + self._f32(dt))(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                    _arrays.ptr(y), y.shape[1], lo, red, byref(value)))
         return value.value
 
     def backprop(self, X, y, loss="sse", reduction="mean"):
         """Backpropagation over a batch: returns (loss, gradient), the gradient a copy in the
         layout of ``params``. The network keeps it for :meth:`sgd_step`."""
-        X = self._x(X)
-        y = self._y(y, X.shape[0])
+        dt = self._call_type(X)
+        X = self._x(X, dtype=dt)
+        y = self._y(y, X.shape[0], dtype=dt)
         lo, red = _enum(LOSSES, loss, "loss"), _enum(REDUCTIONS, reduction, "reduction")
         value = c_double()
         with self._guard.write("Net.backprop"):
-            grad = np.empty(self.n_params)
-            check(lib.nnb_net_backprop(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+            grad = np.empty(self.n_params, dtype=dt)
+            check(getattr(lib, "nnb_net_backprop" + self._f32(dt))(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                        _arrays.ptr(y), y.shape[1], lo, red, byref(value),
                                        _arrays.ptr(grad), grad.size))
         return value.value, grad
@@ -494,9 +558,13 @@ class Net(Handle):
 
         Training state (optimiser moments, counters, generator) carries over between calls:
         fit(epochs=4) then fit(epochs=6) equals fit(epochs=10), bit for bit.
+
+        X and y are read in place when they are C-contiguous float32 or float64 arrays, either
+        for either network type (a float32 network on float32 data: no conversion at all).
         """
-        X = self._x(X)
-        y = self._y(y, X.shape[0])
+        dt = self._call_type(X)
+        X = self._x(X, dtype=dt)
+        y = self._y(y, X.shape[0], dtype=dt)
         if batch_size is None:
             batch_size = 0
         lo, red = _enum(LOSSES, loss, "loss"), _enum(REDUCTIONS, reduction, "reduction")
@@ -592,8 +660,9 @@ class Net(Handle):
                 self._loss = (loss, reduction)  # evaluate()'s default, in callbacks too
                 if seed is not None:
                     check(lib.nnb_net_seed(self._handle, _seed(seed)))
-                status = lib.nnb_train(self._handle, o, _arrays.ptr(X), X.shape[0], X.shape[1],
-                                       _arrays.ptr(y), y.shape[1], hist.value)
+                status = getattr(lib, "nnb_train" + self._f32(dt))(
+                    self._handle, o, _arrays.ptr(X), X.shape[0], X.shape[1], _arrays.ptr(y),
+                    y.shape[1], hist.value)
                 message = last_error() if status else ""
 
             if state["exc"] is not None:
