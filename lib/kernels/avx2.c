@@ -82,27 +82,34 @@ VINLINE double vhmax(vd a) {
     return _mm_cvtsd_f64(_mm_max_sd(s, _mm_unpackhi_pd(s, s)));
 }
 
-/* The 16-entry tables of vec_kernels.h's exp, looked up by the low 4 bits of ks's bit pattern. */
+/* The 16-entry tables of vec_kernels.h's exp, looked up by the low 4 bits of ks's bit pattern.
+ * A gather: an in-register lookup giving the same bits (four VPERMPS on the doubles' halves and
+ * three blends per table) measured 10 % slower on Zen 4 for sigmoid. */
 VINLINE vd vlookup16(const double *tab, vd ks) {
     __m256i i = _mm256_and_si256(_mm256_castpd_si256(ks), _mm256_set1_epi64x(15));
     return _mm256_i64gather_pd(tab, i, 8);
 }
 
 /* Scaling by 2^floor(k) for k in [-1083, 0] (the range vec_kernels.h's exp needs): two normal
- * powers of two 2^m1 2^m2 = 2^floor(k), so that v 2^m1 is exact and only the second product
- * rounds, once, also into the subnormal range and to 0. */
+ * powers of two 2^m1 2^m2 = 2^floor(k), m1 = floor(m/2), so that v 2^m1 is exact and only the
+ * second product rounds, once, also into the subnormal range and to 0. m = floor(k) is read off
+ * ks = k + EXP_SHIFT with integer operations only: ks's last place is 1/16, so its bit pattern
+ * minus EXP_SHIFT's is 16 k; biased by 16 * 2048 it is positive and a logical shift by 4 gives
+ * m + 2048. */
 typedef struct {
     vd a, b;
 } vpow2;
-VINLINE vpow2 vpow2_make(vd k) {
-    __m128i m = _mm256_cvtpd_epi32(_mm256_floor_pd(k));
-    __m128i m1 = _mm_srai_epi32(m, 1), m2 = _mm_sub_epi32(m, m1); /* each >= -542 */
-    __m128i bias = _mm_set1_epi32(1023);
-    vpow2 p;
-    __m256i e1 = _mm256_cvtepi32_epi64(_mm_add_epi32(m1, bias));
-    __m256i e2 = _mm256_cvtepi32_epi64(_mm_add_epi32(m2, bias));
-    p.a = _mm256_castsi256_pd(_mm256_slli_epi64(e1, 52));
-    p.b = _mm256_castsi256_pd(_mm256_slli_epi64(e2, 52));
+VINLINE vpow2 vpow2_make(vd k, vd ks) {
+    (void)k;
+    const int64_t shift_bits = 0x42f8000000000000; /* EXP_SHIFT = 1.5 * 2^48 */
+    __m256i mb = _mm256_srli_epi64(
+        _mm256_sub_epi64(_mm256_castpd_si256(ks), _mm256_set1_epi64x(shift_bits - 16 * 2048)), 4);
+    __m256i m1b = _mm256_srli_epi64(mb, 1); /* floor(m/2) + 1024 */
+    __m256i one = _mm256_set1_epi64x(1);
+    vpow2 p; /* biased exponents m1 + 1023 = m1b - 1 and m - m1 + 1023 = mb - m1b - 1 */
+    p.a = _mm256_castsi256_pd(_mm256_slli_epi64(_mm256_sub_epi64(m1b, one), 52));
+    p.b = _mm256_castsi256_pd(
+        _mm256_slli_epi64(_mm256_sub_epi64(_mm256_sub_epi64(mb, m1b), one), 52));
     return p;
 }
 VINLINE vd vpow2_mul(vd v, vpow2 p) { return _mm256_mul_pd(_mm256_mul_pd(v, p.a), p.b); }

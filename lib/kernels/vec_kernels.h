@@ -85,7 +85,7 @@ VINLINE vd vexp_core(vd y, vd *lo, int deg) {
     vd th = vlookup16(exp2_16_hi, ks), tl = vlookup16(exp2_16_lo, ks);
     vd w = vfma(th, t, tl);
     vd s = vadd(th, w);
-    vpow2 scale = vpow2_make(k);
+    vpow2 scale = vpow2_make(k, ks);
     *lo = vpow2_mul(vadd(vsub(th, s), w), scale);
     return vpow2_mul(s, scale);
 }

@@ -1,11 +1,17 @@
 """Finds and loads libnnblas, declares every C function the binding uses (once), and turns C
 status codes into exceptions.
 
-The library is looked for, in this order:
-  1. the file named by the environment variable NNBLAS_LIBRARY;
-  2. the build folder of the source tree this package sits in (<repo>/build/lib/libnnblas.so.0,
+The library is looked for, in this order (the first file that loads is used):
+  1. the file named by the environment variable NNBLAS_LIBRARY (an explicit choice wins);
+  2. where the package's installer recorded it, in nnblas/_config.py: `meson install` records
+     the library's install folder (looked for relative to the package too, so an install under
+     DESTDIR or a moved prefix works); `pip install bindings/python` from a checkout records
+     the checkout's build folder and the folder its `meson install` installs to;
+  3. the build folder of the source tree this package sits in (<repo>/build/lib/libnnblas.so.0,
      or <repo>/$NNBLAS_BUILD_DIR/lib), when the package is used from a checkout;
-  3. the system: ctypes.util.find_library("nnblas"), then the soname libnnblas.so.0 (which the
+  4. the library folders of the Python environment's prefix (a venv, or the prefix Python
+     was installed in): <prefix>/lib/<multiarch>, <prefix>/lib64, <prefix>/lib;
+  5. the system: ctypes.util.find_library("nnblas"), then the soname libnnblas.so.0 (which the
      dynamic loader finds through LD_LIBRARY_PATH and the ld.so cache).
 Its version must have the binding's major and minor version (nnblas.__version__).
 
@@ -16,6 +22,7 @@ hold it); a C callback into Python takes the GIL back for as long as the Python 
 import ctypes
 import ctypes.util
 import os
+import sys
 from ctypes import POINTER, c_char, c_char_p, c_double, c_int, c_size_t, c_uint, c_uint64, c_void_p
 
 from ._version import __version__
@@ -188,12 +195,44 @@ PROTOTYPES = {
 }
 
 
+def _recorded():
+    """The library files nnblas/_config.py (written by the installer) points at."""
+    try:
+        from . import _config
+    except ImportError:
+        return []
+    here = os.path.dirname(os.path.abspath(__file__))
+    soname = getattr(_config, "SONAME", SONAME)
+    found = []
+    libdir = getattr(_config, "LIBDIR", None)
+    if libdir:
+        recorded_pkg = getattr(_config, "PACKAGE_DIR", None)
+        if recorded_pkg and os.path.normpath(recorded_pkg) != here:
+            # the package is not where it was installed (DESTDIR, a moved prefix): the library
+            # is where it was relative to the package
+            moved = os.path.normpath(os.path.join(here, os.path.relpath(libdir, recorded_pkg)))
+            found.append((os.path.join(moved, soname), "installed beside the package"))
+        found.append((os.path.join(libdir, soname), "the install folder meson recorded"))
+    for d in getattr(_config, "BUILD_LIBDIRS", ()):
+        found.append((os.path.join(d, soname), "the build folder pip recorded"))
+    return found
+
+
+def _prefix_dirs():
+    """The library folders of this Python environment's prefix (a venv's too)."""
+    import sysconfig
+    multiarch = sysconfig.get_config_var("MULTIARCH")
+    subdirs = (["lib/" + multiarch] if multiarch else []) + ["lib64", "lib"]
+    return [os.path.join(p, d) for p in dict.fromkeys((sys.prefix, sys.base_prefix))
+            for d in subdirs]
+
+
 def _candidates():
     """The library paths to try, in order, each with where it came from."""
     env = os.environ.get("NNBLAS_LIBRARY")
     if env:
         return [(env, "NNBLAS_LIBRARY")]
-    found = []
+    found = _recorded()
     # bindings/python/nnblas/_lib.py -> the repository root, if this is a checkout
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))))
@@ -203,16 +242,25 @@ def _candidates():
             path = os.path.join(root, d, "lib", SONAME)
             if os.path.isfile(path):
                 found.append((path, "the source tree's build folder"))
+    for d in _prefix_dirs():
+        path = os.path.join(d, SONAME)
+        if os.path.isfile(path):
+            found.append((path, "the Python environment's prefix"))
     name = ctypes.util.find_library("nnblas")
     if name:
         found.append((name, "ctypes.util.find_library"))
     found.append((SONAME, "the dynamic loader's search path"))
+    # a recorded file that is missing is skipped silently (it is in the list of tries only if
+    # nothing loads)
     return found
 
 
 def _load():
     tried = []
     for path, how in _candidates():
+        if os.sep in path and not os.path.isfile(path):
+            tried.append("%s (%s): no such file" % (path, how))
+            continue
         try:
             return ctypes.CDLL(path), path
         except OSError as e:
@@ -220,7 +268,8 @@ def _load():
     raise ImportError(
         "nnblas: cannot load the C library libnnblas.so. Tried:\n  " + "\n  ".join(tried) +
         "\nBuild it (scripts/build, giving build/lib/libnnblas.so.0) or install it "
-        "(meson install -C build), or set NNBLAS_LIBRARY to the library file.")
+        "(meson install -C build, which installs this package too), or set NNBLAS_LIBRARY to "
+        "the library file.")
 
 
 def _declare(lib):

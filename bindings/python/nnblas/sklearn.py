@@ -1,0 +1,377 @@
+"""scikit-learn estimators over nnblas: :class:`NNBClassifier` and :class:`NNBRegressor`.
+
+    from nnblas.sklearn import NNBClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.model_selection import GridSearchCV
+    clf = NNBClassifier(hidden_layer_sizes=(32,), max_iter=300, random_state=0).fit(X, y)
+    clf.predict(X[:5]), clf.predict_proba(X[:5]), clf.score(X, y)
+    GridSearchCV(NNBClassifier(random_state=0), {"alpha": [1e-4, 1e-2]}).fit(X, y)
+
+They follow scikit-learn's estimator contract (checked with
+``sklearn.utils.estimator_checks.check_estimator``): parameters are stored unchanged by
+``__init__`` and read by ``fit``; fitted state lives in attributes ending in ``_``; ``fit``
+returns ``self``; inputs go through scikit-learn's validation (NaN, infinity, sparse, complex or
+text data is refused with a ValueError or TypeError); ``clone``, ``pickle``, ``Pipeline`` and
+``GridSearchCV`` work. The parameters are named as in scikit-learn's ``MLPClassifier`` /
+``MLPRegressor`` where they mean the same thing.
+
+Defaults and how they differ from MLPClassifier:
+
+- ``standardize=True``: each input column is standardised with the training rows' mean and
+  sample standard deviation (constant columns are only centred), by the C library's data
+  preparation (nnb_prep_fit_matrix), which is stored with the network (``net_.prep``) and
+  applied by predict. A network trained on raw features of very different scales learns
+  slowly or not at all; scikit-learn's MLP leaves this to a ``StandardScaler`` in a pipeline.
+  The regressor also standardises its targets (predictions are transformed back), so
+  ``loss_curve_`` is in standardised units. ``standardize=False`` trains on the data as given.
+- ``activation``, ``solver`` and ``init`` take the names of the ``nnblas`` command and the C
+  library (``relu``, ``leaky-relu`` = ``leaky_relu``, ``tanh``...; ``adam``, ``sgd``,
+  ``momentum``, ``nesterov``, ``adamw``, ``rmsprop``, ``lm``; ``auto`` = he for relu and
+  leaky relu, xavier otherwise, as the command), parsed by the C library.
+- ``alpha`` is nnblas's weight decay: ``alpha * w`` is added to every parameter's gradient
+  (biases too; decoupled for ``adamw``). scikit-learn's MLP scales its penalty by the batch
+  size and spares the biases, so the same value is a different strength.
+- ``early_stopping=True`` holds out ``validation_fraction`` of the rows (chosen with the
+  seed), stops after ``n_iter_no_change`` epochs without a lower validation loss and keeps the
+  best weights. Without it, training runs ``max_iter`` epochs (there is no ``tol``).
+- the classifier has a sigmoid output and binary cross-entropy for two classes, softmax and
+  cross-entropy for more; the regressor an identity output and the mean squared error.
+
+Fitted attributes: ``net_`` (the :class:`nnblas.Net`, with ``.prep``), ``n_features_in_``,
+``n_iter_`` (epochs run, across warm starts and partial_fit calls), ``loss_``, ``loss_curve_``,
+``validation_loss_curve_`` (with early stopping, else empty), ``best_loss_``;
+the classifier's ``classes_``, the regressor's ``n_outputs_``.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import check_is_fitted
+
+from . import vocabulary
+from .net import Net
+
+__all__ = ["NNBClassifier", "NNBRegressor"]
+
+
+def _check_number(value, name, low, high=None, low_open=False, integer=False):
+    kinds = (numbers.Integral,) if integer else (numbers.Real,)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise ValueError("%s must be %s, got %r" % (name, "an integer" if integer else "a number",
+                                                    value))
+    if not np.isfinite(value) or (value <= low if low_open else value < low) or \
+            (high is not None and value > high):
+        bound = "(%s, %s]" % (low, high) if low_open else "[%s, %s]" % (low, high)
+        raise ValueError("%s must be in %s, got %r" % (name, bound.replace("None", "inf"), value))
+    return value
+
+
+class _NNBBase(BaseEstimator):
+    """What the classifier and the regressor share (not public)."""
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", solver="adam",
+                 alpha=1e-4, batch_size="auto", learning_rate_init=1e-3, max_iter=200,
+                 shuffle=True, random_state=None, warm_start=False, momentum=0.9,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=10, init="auto", standardize=True,
+                 verbose=0):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.init = init
+        self.standardize = standardize
+        self.verbose = verbose
+
+    # ---- what the subclasses say -----------------------------------------------------------
+
+    _output = "identity"
+    _loss = "mse"
+
+    def _encode_y(self, y, first, incremental, classes):
+        """y as the network's targets; sets the y-dependent attributes when first."""
+        raise NotImplementedError
+
+    def _n_outputs(self):
+        raise NotImplementedError
+
+    # ---- checks ----------------------------------------------------------------------------
+
+    def _hidden(self):
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            sizes = [sizes]
+        try:
+            sizes = list(sizes)
+        except TypeError:
+            raise ValueError("hidden_layer_sizes must be a sequence of positive integers, got %r"
+                             % (self.hidden_layer_sizes,)) from None
+        for s in sizes:
+            _check_number(s, "each of hidden_layer_sizes", 1, integer=True)
+        return [int(s) for s in sizes]
+
+    def _check_params(self):
+        for name in ("activation", "solver", "init"):
+            if not isinstance(getattr(self, name), str):
+                raise ValueError("%s must be a name (str), got %r" % (name, getattr(self, name)))
+        act = vocabulary.canonical("activation", self.activation, "activation")
+        if act == "softmax":
+            raise ValueError("activation is the hidden layers' and cannot be softmax")
+        solver = vocabulary.canonical("optimizer", self.solver, "solver")
+        init = None if self.init.lower() == "auto" else \
+            vocabulary.canonical("init", self.init, "init")
+        _check_number(self.alpha, "alpha", 0.0)
+        _check_number(self.learning_rate_init, "learning_rate_init", 0.0, low_open=True)
+        _check_number(self.max_iter, "max_iter", 1, integer=True)
+        _check_number(self.momentum, "momentum", 0.0, 1.0)
+        _check_number(self.beta_1, "beta_1", 0.0, 1.0)
+        _check_number(self.beta_2, "beta_2", 0.0, 1.0)
+        _check_number(self.epsilon, "epsilon", 0.0, low_open=True)
+        _check_number(self.validation_fraction, "validation_fraction", 0.0, 1.0, low_open=True)
+        if self.validation_fraction >= 1:
+            raise ValueError("validation_fraction must be below 1, got %r"
+                             % self.validation_fraction)
+        _check_number(self.n_iter_no_change, "n_iter_no_change", 1, integer=True)
+        if not (self.batch_size == "auto" or isinstance(self.batch_size, numbers.Integral)):
+            raise ValueError("batch_size must be 'auto' or a positive integer, got %r"
+                             % (self.batch_size,))
+        if self.batch_size != "auto":
+            _check_number(self.batch_size, "batch_size", 1, integer=True)
+        return act, solver, init
+
+    def _seed(self):
+        return int(check_random_state(self.random_state).randint(0, 2 ** 31 - 1))
+
+    # ---- fitting ---------------------------------------------------------------------------
+
+    def _validate(self, X, y, reset):
+        X, y = self._validate_data(X, y, reset=reset, dtype=np.float64, order="C",
+                                   multi_output=self._multi_output, y_numeric=not self._classes)
+        if X.shape[0] < 2 and self.standardize and reset:
+            raise ValueError("%s with standardize=True needs at least 2 samples to fit, got "
+                             "n_samples = %d" % (type(self).__name__, X.shape[0]))
+        return X, y
+
+    def _new_net(self, X, act, init):
+        layers = [X.shape[1]] + self._hidden() + [self._n_outputs()]
+        out = self._output_activation()
+        scheme = init or ("he_normal" if act in ("relu", "leaky_relu") else "xavier_uniform")
+        seed = self._seed()
+        net = Net(layers, activation=act, output=out, init=scheme, seed=seed)
+        if self.standardize:
+            from .data import Prep
+            net.prep = Prep.fit_matrix(X, "standard")
+        self.net_ = net
+        self.n_iter_ = 0
+        self.loss_curve_ = []
+        self.validation_loss_curve_ = []
+        self.best_loss_ = np.inf
+
+    def _inputs(self, X):
+        """X as the network reads it (standardised by the stored preparation)."""
+        prep = self.net_.prep
+        return prep.transform(X) if prep is not None else X
+
+    def _train(self, X, Y, epochs, solver, validation):
+        n = X.shape[0]
+        if solver == "lm":
+            batch = 0
+        elif self.batch_size == "auto":
+            batch = min(200, n)
+        else:
+            batch = min(int(self.batch_size), n)
+        kw = {}
+        if solver in ("momentum", "nesterov"):
+            kw["momentum"] = float(self.momentum)
+        if solver in ("adam", "adamw"):
+            kw["betas"] = (float(self.beta_1), float(self.beta_2))
+            kw["eps"] = float(self.epsilon)
+        if solver == "rmsprop":
+            kw["eps"] = float(self.epsilon)
+        if validation:
+            kw["validation_split"] = float(self.validation_fraction)
+            kw["patience"] = int(self.n_iter_no_change)
+            kw["seed"] = self._seed()
+        history = self.net_.fit(self._inputs(X), Y, epochs=int(epochs), batch_size=batch,
+                                lr=float(self.learning_rate_init), optimizer=solver,
+                                loss=self._loss, weight_decay=float(self.alpha),
+                                shuffle=bool(self.shuffle), verbose=self.verbose, **kw)
+        self.n_iter_ += len(history["loss"])
+        self.loss_curve_ += history["loss"]
+        self.validation_loss_curve_ += history.get("val_loss", [])
+        self.loss_ = self.loss_curve_[-1]
+        self.best_loss_ = min(self.best_loss_, history.best_loss)
+        return self
+
+    def _fit(self, X, y, incremental, classes=None):
+        act, solver, init = self._check_params()
+        fitted = hasattr(self, "net_")
+        keep = fitted and (incremental or self.warm_start)
+        X, y = self._validate(X, y, reset=not keep)
+        if classes is not None and keep and \
+                not np.array_equal(unique_labels(classes), self.classes_):
+            raise ValueError("classes %r differ from the classes of the first partial_fit: %r"
+                             % (list(classes), list(self.classes_)))
+        Y = self._encode_y(y, not keep, incremental, classes)
+        if not keep:
+            self._new_net(X, act, init)
+        elif self.net_.n_outputs != self._n_outputs():
+            raise ValueError("y has %d outputs, the fitted network %d"
+                             % (self._n_outputs(), self.net_.n_outputs))
+        validation = self.early_stopping and not incremental
+        return self._train(X, Y, 1 if incremental else self.max_iter, solver, validation)
+
+    def fit(self, X, y):
+        """Trains on X (n_samples x n_features) and y for max_iter epochs (fewer with early
+        stopping); a new network unless warm_start is set and the estimator is fitted, in which
+        case training continues from the current weights and optimiser state. Returns self."""
+        return self._fit(X, y, incremental=False)
+
+    def _predict_raw(self, X):
+        check_is_fitted(self)
+        X = self._validate_data(X, reset=False, dtype=np.float64, order="C")
+        return self.net_.predict(self._inputs(X))
+
+
+
+class NNBClassifier(ClassifierMixin, _NNBBase):
+    """A multi-layer perceptron classifier trained by nnblas (scikit-learn estimator).
+
+    Two classes: one sigmoid output and binary cross-entropy; more: softmax and cross-entropy.
+    Labels may be any sortable values (numbers or strings); ``classes_`` holds them sorted.
+
+    Parameters (defaults in brackets): hidden_layer_sizes [(100,)]; activation of the hidden
+    layers ["relu"; also "leaky-relu", "tanh", "sigmoid", "identity"]; solver ["adam"; also
+    "adamw", "sgd", "momentum", "nesterov", "rmsprop"]; alpha, the weight decay [1e-4];
+    batch_size ["auto" = min(200, n_samples)]; learning_rate_init [0.001]; max_iter, epochs
+    [200]; shuffle [True]; random_state [None: a new seed per fit]; warm_start [False];
+    momentum [0.9]; beta_1, beta_2, epsilon [Adam's 0.9, 0.999, 1e-8]; early_stopping [False],
+    validation_fraction [0.1], n_iter_no_change [10]; init ["auto": he for relu, else xavier;
+    "normal", "xavier", "he", "orthogonal"]; standardize [True]; verbose [0].
+    See the module's documentation for what differs from scikit-learn's MLPClassifier.
+    """
+
+    _classes = True
+    _multi_output = False
+
+    def _output_activation(self):
+        return "sigmoid" if len(self.classes_) == 2 else "softmax"
+
+    @property
+    def _loss(self):
+        return "bce" if len(self.classes_) == 2 else "ce"
+
+    def _n_outputs(self):
+        return 1 if len(self.classes_) == 2 else len(self.classes_)
+
+    def _encode_y(self, y, first, incremental, classes):
+        check_classification_targets(y)
+        if first:
+            if classes is None and incremental:
+                raise ValueError("classes must be given to the first partial_fit call")
+            cls = unique_labels(y if classes is None else classes)
+            if len(cls) < 2:
+                raise ValueError("%s needs at least 2 classes to train; y holds one class: %r"
+                                 % (type(self).__name__, cls[0] if len(cls) else None))
+            self.classes_ = cls
+        unknown = np.setdiff1d(unique_labels(y), self.classes_)
+        if unknown.size:
+            raise ValueError("y holds labels %r not among classes_ %r"
+                             % (list(unknown), list(self.classes_)))
+        idx = np.searchsorted(self.classes_, y).astype(np.float64)
+        if len(self.classes_) == 2:
+            return np.ascontiguousarray(idx.reshape(-1, 1))
+        Y = np.zeros((idx.size, len(self.classes_)))
+        Y[np.arange(idx.size), idx.astype(np.intp)] = 1.0
+        return Y
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over (X, y), continuing from the current weights (a new network on the
+        first call, which must give every class in `classes`). Early stopping does not apply.
+        Returns self."""
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def predict_proba(self, X):
+        """Class probabilities, n_samples x n_classes, in the order of classes_."""
+        out = self._predict_raw(X)
+        if out.shape[1] == 1:
+            return np.hstack([1.0 - out, out])
+        return out
+
+    def predict_log_proba(self, X):
+        """The logarithm of predict_proba (-inf for a probability of 0)."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each row (the first one on a tie)."""
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+class NNBRegressor(RegressorMixin, _NNBBase):
+    """A multi-layer perceptron regressor trained by nnblas (scikit-learn estimator).
+
+    An identity output layer, one unit per target (y may be n_samples x n_targets), trained
+    on the mean squared error; with standardize=True (default) inputs and targets are
+    standardised for training and predictions transformed back. The parameters and their
+    defaults are the classifier's (see :class:`NNBClassifier`); solver may also be "lm"
+    (Levenberg-Marquardt: full batch, small networks).
+    """
+
+    _classes = False
+    _multi_output = True
+    _loss = "mse"
+
+    def _output_activation(self):
+        return "identity"
+
+    def _n_outputs(self):
+        return self.n_outputs_
+
+    def _encode_y(self, y, first, incremental, classes):
+        y = np.asarray(y, dtype=np.float64)
+        Y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if first:
+            self.n_outputs_ = Y.shape[1]
+            self._y_1d = y.ndim == 1
+            if self.standardize:
+                mean = Y.mean(axis=0)
+                std = Y.std(axis=0, ddof=1) if Y.shape[0] > 1 else np.zeros(Y.shape[1])
+                self._y_mean, self._y_scale = mean, np.where(std > 0, std, 1.0)
+            else:
+                self._y_mean, self._y_scale = np.zeros(Y.shape[1]), np.ones(Y.shape[1])
+        elif Y.shape[1] != self.n_outputs_:
+            raise ValueError("y has %d targets, the estimator was fitted with %d"
+                             % (Y.shape[1], self.n_outputs_))
+        return np.ascontiguousarray((Y - self._y_mean) / self._y_scale)
+
+    def partial_fit(self, X, y):
+        """One epoch over (X, y), continuing from the current weights (a new network, and the
+        scalings of X and y, from the first call). Early stopping does not apply. Returns
+        self."""
+        return self._fit(X, y, incremental=True)
+
+    def predict(self, X):
+        """Predicted targets: a vector if fitted on a vector y, else n_samples x n_targets."""
+        out = self._predict_raw(X) * self._y_scale + self._y_mean
+        return out.ravel() if self._y_1d else out
+
+    def _more_tags(self):
+        return {"multioutput": True}
