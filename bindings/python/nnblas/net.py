@@ -137,9 +137,10 @@ class Net(Handle):
     ``dtype`` (float64 by default, or float32) is the type of the parameters, gradients and
     optimiser state, kept for the network's life (:meth:`astype` makes a converted copy): a
     float32 network runs its matrix products in single precision, about twice as fast, in half
-    the memory. Data of either type is read in place when it is a C-contiguous float32 or float64
-    array; the library converts a batch at a time when the types differ. Results (predict,
-    backprop's gradient) come in the data's type; ``params`` in the network's.
+    the memory. A float32 network reads C-contiguous float32 or float64 arrays in place (the
+    library converts a batch at a time when the types differ) and gives results (predict,
+    backprop's gradient) in the data's type; a float64 network converts other data to float64
+    once per call. ``params`` are in the network's type.
 
     ``Net(6)`` makes an empty network for 6 inputs; add layers with :meth:`add`.
     ``Net([6, 2, 1], activation="sigmoid")`` makes the layers at once: 6 inputs, a hidden layer
@@ -311,9 +312,11 @@ class Net(Handle):
         return "_f32" if dt == np.float32 else ""
 
     def _call_type(self, X):
-        """The type of a call: X's when it is a C-contiguous float32/float64 array (read in
-        place), else the network's."""
-        return _arrays.real_type(X, self.dtype)
+        """The type of a call. A float32 network reads C-contiguous float32 or float64 arrays in
+        place (the library converts a batch at a time); a float64 network converts other data
+        to float64 once, for the call, as it always has."""
+        dt = self.dtype
+        return _arrays.real_type(X, dt) if dt == np.float32 else dt
 
     # ---- parameters ----------------------------------------------------------------------------
 
@@ -559,8 +562,8 @@ class Net(Handle):
         Training state (optimiser moments, counters, generator) carries over between calls:
         fit(epochs=4) then fit(epochs=6) equals fit(epochs=10), bit for bit.
 
-        X and y are read in place when they are C-contiguous float32 or float64 arrays, either
-        for either network type (a float32 network on float32 data: no conversion at all).
+        A float32 network reads C-contiguous float32 or float64 X and y in place (float32 data:
+        no conversion at all).
         """
         dt = self._call_type(X)
         X = self._x(X, dtype=dt)
