@@ -1,4 +1,5 @@
-/*
+/**
+ * @file nnblas.h
  * nnblas — dense neural networks on a CPU, trained with OpenBLAS.
  *
  * The one public header. Everything the library exports starts with nnb_ (functions) or NNB_
@@ -51,6 +52,8 @@
 
 #include "nnblas_version.h"
 
+/* NNB_API marks a declaration as part of the library's exported interface (symbol visibility: the
+ * library is built with hidden visibility and exports only what carries this mark). */
 #if defined(_WIN32) || defined(__CYGWIN__)
 #  if defined(BUILDING_NNBLAS)
 #    define NNB_API __declspec(dllexport)
@@ -63,6 +66,8 @@
 #  define NNB_API
 #endif
 
+/* NNB_DEPRECATED(msg) marks a declaration as deprecated: the compiler warns where it is used, with
+ * msg, which names what to use instead. */
 #if defined(__GNUC__) || defined(__clang__)
 #  define NNB_DEPRECATED(msg) __attribute__((deprecated(msg)))
 #else
@@ -103,6 +108,8 @@ typedef enum nnb_status {
 /**
  * Static English text for a status ("shape mismatch"). Never NULL; unknown values give
  * "unknown status". Thread-safe. Since 0.1.
+ * @param status any value, known or not
+ * @return a static string, never NULL.
  */
 NNB_API const char *nnb_status_string(nnb_status status);
 
@@ -153,6 +160,7 @@ NNB_API const char *nnb_nearest_name(const char *text, const char *const *names,
  * Like errno it is meaningful only right after a call returned an error: success does not clear it
  * and reading it does not clear it. The storage is thread-local and owned by the library; the
  * pointer stays valid until the next nnblas call on this thread. Since 0.1.
+ * @return this thread's message, "" if none; never NULL.
  */
 NNB_API const char *nnb_last_error(void);
 
@@ -165,10 +173,16 @@ NNB_API void nnb_clear_error(void);
 /* Versions, CPU kernels, threads                                                                 */
 /* ============================================================================================== */
 
-/** The release version of the library that is running, e.g. "0.1.0". Since 0.1. */
+/**
+ * The release version of the library that is running, e.g. "0.1.0". Since 0.1.
+ * @return a static string, never NULL.
+ */
 NNB_API const char *nnb_version_string(void);
 
-/** The running library's NNB_VERSION_NUMBER (MAJOR*10000 + MINOR*100 + PATCH). Since 0.1. */
+/**
+ * The running library's NNB_VERSION_NUMBER (MAJOR*10000 + MINOR*100 + PATCH). Since 0.1.
+ * @return MAJOR*10000 + MINOR*100 + PATCH of the running library.
+ */
 NNB_API unsigned nnb_version_number(void);
 
 /**
@@ -182,15 +196,14 @@ NNB_API unsigned nnb_version_number(void);
  * Accuracy, against a long-double reference (the tests hold every set to these bounds over dense
  * samples of [-750, 750], subnormals and special values): sigmoid is within 2.5 ulp in every
  * set; tanh within 1 ulp in "avx2" and "avx512" (our own exp-based tanh) and within 2.5 ulp in
- * "scalar" (libm's tanh). Largest errors measured, over 8e7 points or more each: sigmoid 1.99 ulp
- * (avx2, avx512) and 1.95 ulp (scalar); tanh 0.61 ulp (avx2, avx512) and 2.19 ulp (scalar,
- * glibc 2.36).
+ * "scalar" (libm's tanh). The largest errors measured are in docs/performance.md.
  * Sigmoid never overflows, is exactly 0 or 1 only where the true value rounds there (subnormal
  * down to x = -745.13), and gives NaN for NaN. Element-wise results are the same in "avx2" and
  * "avx512", and those without exp/log are the same in all three sets; sums (losses, softmax
  * normalisation) are accumulated per vector lane, in a different order in each set. So the same
  * training under two sets agrees to about 1e-13 relative, not bit for bit.
  * Thread-safe. Since 0.1.
+ * @return "scalar", "avx2", "avx512", or "unavailable"; a static string.
  */
 NNB_API const char *nnb_kernel_isa(void);
 
@@ -203,10 +216,15 @@ NNB_API const char *nnb_kernel_isa(void);
  * of matrix products (docs/guide.md, "Determinism"): fix it along with the seed for reproducible
  * runs.
  * Returns NNB_E_INVALID_ARG for n < 0. Since 0.1.
+ * @param n the thread count (>= 1), or 0 for the default
+ * @return NNB_OK; NNB_E_INVALID_ARG (n < 0).
  */
 NNB_API nnb_status nnb_set_num_threads(int n);
 
-/** The number of threads OpenBLAS will use. Since 0.1. */
+/**
+ * The number of threads OpenBLAS will use. Since 0.1.
+ * @return OpenBLAS's current thread count (>= 1).
+ */
 NNB_API int nnb_get_num_threads(void);
 
 /* ============================================================================================== */
@@ -218,10 +236,10 @@ typedef struct nnb_net nnb_net;
 
 /** Activation functions. Softmax is allowed only on the output layer. */
 typedef enum nnb_activation {
-    NNB_ACT_IDENTITY = 0,
+    NNB_ACT_IDENTITY = 0,    /**< z: no activation (a linear layer) */
     NNB_ACT_SIGMOID = 1,     /**< 1/(1+e^-z), stable for any z */
-    NNB_ACT_TANH = 2,
-    NNB_ACT_RELU = 3,
+    NNB_ACT_TANH = 2,        /**< tanh(z) */
+    NNB_ACT_RELU = 3,        /**< max(0, z) */
     NNB_ACT_LEAKY_RELU = 4,  /**< z for z > 0, slope*z otherwise (slope 0.01 unless set) */
     NNB_ACT_SOFTMAX = 5      /**< row-wise, max-subtracted; output layer only */
 } nnb_activation;
@@ -289,10 +307,15 @@ NNB_API size_t nnb_init_count(void);
  *         NNB_E_TOO_LARGE (n_inputs > INT_MAX); NNB_E_NOMEM;
  *         NNB_E_UNSUPPORTED (NNBLAS_ISA names kernels this machine cannot run).
  * Ownership: free with nnb_net_free(). Since 0.1.
+ * @param out      receives the new network (NULL on failure)
+ * @param n_inputs the number of inputs (columns of X), >= 1
  */
 NNB_API nnb_status nnb_net_create(nnb_net **out, size_t n_inputs);
 
-/** Frees a network and everything it owns. NULL is a no-op. Since 0.1. */
+/**
+ * Frees a network and everything it owns. NULL is a no-op. Since 0.1.
+ * @param net the network, or NULL
+ */
 NNB_API void nnb_net_free(nnb_net *net);
 
 /**
@@ -373,6 +396,10 @@ NNB_API nnb_status nnb_net_convert(const nnb_net *src, nnb_dtype dtype, nnb_net 
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (units 0, unknown activation, has_bias not 0/1,
  *         a layer after a softmax layer); NNB_E_TOO_LARGE; NNB_E_NOMEM (the network is unchanged).
  * Since 0.1.
+ * @param net      the network to extend
+ * @param units    the layer's outputs, >= 1
+ * @param act      the layer's activation
+ * @param has_bias 1 for a bias vector, 0 for none
  */
 NNB_API nnb_status nnb_net_add_dense(nnb_net *net, size_t units, nnb_activation act, int has_bias);
 
@@ -380,16 +407,35 @@ NNB_API nnb_status nnb_net_add_dense(nnb_net *net, size_t units, nnb_activation 
  * Sets the negative-side slope of a leaky-ReLU layer (default 0.01). Must be finite and >= 0.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (bad layer index, slope, or not a leaky-ReLU
  *         layer). Since 0.1.
+ * @param net   the network
+ * @param layer the layer index (0-based), a leaky-ReLU layer
+ * @param slope the slope for z <= 0, finite and >= 0
  */
 NNB_API nnb_status nnb_net_set_leaky_slope(nnb_net *net, size_t layer, double slope);
 
-/** Number of inputs; 0 if net is NULL. Since 0.1. */
+/**
+ * Number of inputs; 0 if net is NULL. Since 0.1.
+ * @param net the network, or NULL
+ * @return the count; 0 if net is NULL.
+ */
 NNB_API size_t nnb_net_n_inputs(const nnb_net *net);
-/** Number of outputs of the last layer (the inputs while there are no layers); 0 if NULL. Since 0.1. */
+/**
+ * Number of outputs of the last layer (the inputs while there are no layers); 0 if NULL. Since 0.1.
+ * @param net the network, or NULL
+ * @return the count; 0 if net is NULL.
+ */
 NNB_API size_t nnb_net_n_outputs(const nnb_net *net);
-/** Number of layers; 0 if NULL. Since 0.1. */
+/**
+ * Number of layers; 0 if NULL. Since 0.1.
+ * @param net the network, or NULL
+ * @return the count; 0 if net is NULL.
+ */
 NNB_API size_t nnb_net_n_layers(const nnb_net *net);
-/** Total number of parameters (every W and b); 0 if NULL. Since 0.1. */
+/**
+ * Total number of parameters (every W and b); 0 if NULL. Since 0.1.
+ * @param net the network, or NULL
+ * @return the count; 0 if net is NULL.
+ */
 NNB_API size_t nnb_net_n_params(const nnb_net *net);
 
 /**
@@ -398,6 +444,14 @@ NNB_API size_t nnb_net_n_params(const nnb_net *net);
  * parameter vector; b_offset is meaningless (set to w_offset + n_out*n_in) when has_bias is 0.
  * The arena holds layer after layer, each W then b.
  * @return NNB_OK; NNB_E_NULL (net); NNB_E_INVALID_ARG (layer out of range). Since 0.1.
+ * @param net      the network
+ * @param layer    the layer index (0-based)
+ * @param n_in     receives the layer's inputs; may be NULL
+ * @param n_out    receives the layer's outputs; may be NULL
+ * @param act      receives the activation; may be NULL
+ * @param has_bias receives 1 with a bias, else 0; may be NULL
+ * @param w_offset receives the offset of W in the parameter vector; may be NULL
+ * @param b_offset receives the offset of b; may be NULL
  */
 NNB_API nnb_status nnb_net_layer_info(const nnb_net *net, size_t layer, size_t *n_in, size_t *n_out,
                                       nnb_activation *act, int *has_bias, size_t *w_offset,
@@ -407,6 +461,8 @@ NNB_API nnb_status nnb_net_layer_info(const nnb_net *net, size_t layer, size_t *
  * Reseeds the network's generator (splitmix64 -> xoshiro256**) without touching the weights.
  * Training draws its shuffles and dropout masks from this generator. Since 0.1.
  * @return NNB_OK; NNB_E_NULL.
+ * @param net  the network
+ * @param seed the generator's new seed
  */
 NNB_API nnb_status nnb_net_seed(nnb_net *net, uint64_t seed);
 
@@ -416,6 +472,9 @@ NNB_API nnb_status nnb_net_seed(nnb_net *net, uint64_t seed);
  * every platform.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (unknown scheme); NNB_E_NOMEM;
  *         NNB_E_INTERNAL (LAPACK failed, orthogonal only). Since 0.1.
+ * @param net    the network
+ * @param scheme the initialisation scheme
+ * @param seed   the generator's new seed
  */
 NNB_API nnb_status nnb_net_init(nnb_net *net, nnb_init scheme, uint64_t seed);
 
@@ -423,8 +482,19 @@ NNB_API nnb_status nnb_net_init(nnb_net *net, nnb_init scheme, uint64_t seed);
  * Copies the whole parameter vector (nnb_net_n_params() values) out to dst / in from src.
  * @return NNB_OK; NNB_E_NULL; NNB_E_SHAPE (len != nnb_net_n_params()); set also
  *         NNB_E_NONFINITE if src holds NaN or infinity. Since 0.1.
+ * @param net the network
+ * @param dst receives the parameters
+ * @param len the length of dst: nnb_net_n_params()
  */
 NNB_API nnb_status nnb_net_params_get(const nnb_net *net, double *dst, size_t len);
+/**
+ * Copies a whole parameter vector into the network (see nnb_net_params_get()). Since 0.1.
+ * @param net the network
+ * @param src the new parameters, in the layout of nnb_net_layer_info()
+ * @param len the length of src: nnb_net_n_params()
+ * @return NNB_OK; NNB_E_NULL; NNB_E_SHAPE (len != nnb_net_n_params()); NNB_E_NONFINITE (NaN or
+ *         infinity in src; nothing is changed).
+ */
 NNB_API nnb_status nnb_net_params_set(nnb_net *net, const double *src, size_t len);
 
 /**
@@ -432,6 +502,9 @@ NNB_API nnb_status nnb_net_params_set(nnb_net *net, const double *src, size_t le
  * *len (if not NULL) receives nnb_net_n_params(). The pointer is valid until the network is freed
  * or a layer is added; writing through it is the same as nnb_net_params_set() without the checks.
  * Returns NULL if net is NULL or has no parameters. Since 0.1.
+ * @param net the network, or NULL
+ * @param len receives the parameter count; may be NULL
+ * @return the network's parameter arena (borrowed), or NULL.
  */
 NNB_API double *nnb_net_params_data(nnb_net *net, size_t *len);
 
@@ -468,9 +541,26 @@ NNB_API float *nnb_net_params_data_f32(nnb_net *net, size_t *len);
  * (its length must then be 0).
  * @return NNB_OK; NNB_E_NULL (net); NNB_E_INVALID_ARG (layer); NNB_E_SHAPE (a length);
  *         NNB_E_NONFINITE (set: NaN or infinity in the values). Since 0.1.
+ * @param net   the network
+ * @param layer the layer index (0-based)
+ * @param w     receives W (n_out x n_in), or NULL
+ * @param w_len the length of w: n_out*n_in, or 0 with w NULL
+ * @param b     receives b (n_out values), or NULL
+ * @param b_len the length of b: n_out, or 0 with b NULL
  */
 NNB_API nnb_status nnb_net_layer_get(const nnb_net *net, size_t layer, double *w, size_t w_len,
                                      double *b, size_t b_len);
+/**
+ * Copies one layer's W and b into the network (see nnb_net_layer_get()). Since 0.1.
+ * @param net   the network
+ * @param layer the layer index (0-based)
+ * @param w     the new W (n_out x n_in, row-major), or NULL to keep it
+ * @param w_len the length of w: n_out*n_in, or 0 with w NULL
+ * @param b     the new b (n_out values), or NULL to keep it
+ * @param b_len the length of b: n_out, or 0 with b NULL
+ * @return NNB_OK; NNB_E_NULL (net); NNB_E_INVALID_ARG (layer); NNB_E_SHAPE (a length);
+ *         NNB_E_NONFINITE (NaN or infinity in the values; nothing is changed).
+ */
 NNB_API nnb_status nnb_net_layer_set(nnb_net *net, size_t layer, const double *w, size_t w_len,
                                      const double *b, size_t b_len);
 
@@ -478,6 +568,8 @@ NNB_API nnb_status nnb_net_layer_set(nnb_net *net, size_t layer, const double *w
  * When enabled (default off), forward, backprop and predict scan their inputs and targets and fail
  * with NNB_E_NONFINITE naming the first NaN or infinity (row and column). Since 0.1.
  * @return NNB_OK; NNB_E_NULL.
+ * @param net    the network
+ * @param enable 1 to check, 0 (the default) not to
  */
 NNB_API nnb_status nnb_net_set_check_finite(nnb_net *net, int enable);
 
@@ -488,6 +580,12 @@ NNB_API nnb_status nnb_net_set_check_finite(nnb_net *net, int enable);
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (rows 0, or no layers); NNB_E_SHAPE (x_cols !=
  *         n_inputs, out_len < rows*n_outputs); NNB_E_TOO_LARGE; NNB_E_NOMEM; NNB_E_NONFINITE
  *         (checking on). Since 0.1.
+ * @param net     the network
+ * @param x       the inputs, rows x x_cols, row-major
+ * @param rows    the number of rows of x (and y)
+ * @param x_cols  the columns of x: nnb_net_n_inputs()
+ * @param out     receives the outputs, rows x nnb_net_n_outputs()
+ * @param out_len the length of out, at least rows*nnb_net_n_outputs()
  */
 NNB_API nnb_status nnb_net_forward(nnb_net *net, const double *x, size_t rows, size_t x_cols,
                                    double *out, size_t out_len);
@@ -497,6 +595,13 @@ NNB_API nnb_status nnb_net_forward(nnb_net *net, const double *x, size_t rows, s
  * allocated for the call and works through x in blocks of rows, so any number of threads may
  * predict from one network at once (as long as none modifies it).
  * Same return codes as nnb_net_forward(). Since 0.1.
+ * @param net     the network (read only)
+ * @param x       the inputs, rows x x_cols, row-major
+ * @param rows    the number of rows of x (and y)
+ * @param x_cols  the columns of x: nnb_net_n_inputs()
+ * @param out     receives the outputs, rows x nnb_net_n_outputs()
+ * @param out_len the length of out, at least rows*nnb_net_n_outputs()
+ * @return as nnb_net_forward().
  */
 NNB_API nnb_status nnb_net_predict(const nnb_net *net, const double *x, size_t rows, size_t x_cols,
                                    double *out, size_t out_len);
@@ -594,6 +699,15 @@ NNB_API size_t nnb_reduction_count(void);
 /**
  * Computes the loss of a batch without gradients. y is rows x y_cols (y_cols == n_outputs).
  * @return as nnb_net_backprop(). Since 0.1.
+ * @param net       the network
+ * @param x         the inputs, rows x x_cols, row-major
+ * @param rows      the number of rows of x (and y)
+ * @param x_cols    the columns of x: nnb_net_n_inputs()
+ * @param y         the targets, rows x y_cols, row-major
+ * @param y_cols    the columns of y: nnb_net_n_outputs()
+ * @param loss      the per-row loss
+ * @param reduction how the rows' losses are combined
+ * @param loss_out  receives the loss; may be NULL
  */
 NNB_API nnb_status nnb_net_loss(nnb_net *net, const double *x, size_t rows, size_t x_cols,
                                 const double *y, size_t y_cols, nnb_loss loss,
@@ -608,14 +722,30 @@ NNB_API nnb_status nnb_net_loss(nnb_net *net, const double *x, size_t rows, size
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (rows 0, no layers, unknown loss or reduction,
  *         BCE without a sigmoid output, CE without a softmax output); NNB_E_SHAPE; NNB_E_TOO_LARGE;
  *         NNB_E_NOMEM; NNB_E_NONFINITE (checking on). Since 0.1.
+ * @param net       the network
+ * @param x         the inputs, rows x x_cols, row-major
+ * @param rows      the number of rows of x (and y)
+ * @param x_cols    the columns of x: nnb_net_n_inputs()
+ * @param y         the targets, rows x y_cols, row-major
+ * @param y_cols    the columns of y: nnb_net_n_outputs()
+ * @param loss      the per-row loss
+ * @param reduction how the rows' losses are combined
+ * @param loss_out  receives the loss; may be NULL
+ * @param grad      receives a copy of the gradient; may be NULL
+ * @param grad_len  the length of grad: nnb_net_n_params(), or 0 with grad NULL
  */
 NNB_API nnb_status nnb_net_backprop(nnb_net *net, const double *x, size_t rows, size_t x_cols,
                                     const double *y, size_t y_cols, nnb_loss loss,
                                     nnb_reduction reduction, double *loss_out, double *grad,
                                     size_t grad_len);
 
-/** Copies the gradient of the last nnb_net_backprop() (zeros before any) into dst. Since 0.1.
- *  @return NNB_OK; NNB_E_NULL; NNB_E_SHAPE (len != nnb_net_n_params()). */
+/**
+ * Copies the gradient of the last nnb_net_backprop() (zeros before any) into dst. Since 0.1.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_SHAPE (len != nnb_net_n_params()).
+ * @param net the network
+ * @param dst receives the gradient
+ * @param len the length of dst: nnb_net_n_params()
+ */
 NNB_API nnb_status nnb_net_grad_get(const nnb_net *net, double *dst, size_t len);
 
 /**
@@ -668,6 +798,10 @@ NNB_API nnb_status nnb_net_grad_get_f32(const nnb_net *net, float *dst, size_t l
  * One gradient-descent step theta <- theta - lr * g. g is `grad` (grad_len == nnb_net_n_params())
  * or, when grad is NULL, the gradient of the last nnb_net_backprop().
  * @return NNB_OK; NNB_E_NULL; NNB_E_SHAPE; NNB_E_INVALID_ARG (lr not finite). Since 0.1.
+ * @param net      the network
+ * @param lr       the learning rate (finite)
+ * @param grad     the gradient to step along, or NULL for the last backpropagated one
+ * @param grad_len the length of grad: nnb_net_n_params(), or 0 with grad NULL
  */
 NNB_API nnb_status nnb_net_sgd_step(nnb_net *net, double lr, const double *grad, size_t grad_len);
 
@@ -687,6 +821,17 @@ NNB_API nnb_status nnb_net_sgd_step(nnb_net *net, double lr, const double *grad,
  * A float32 network's backpropagated gradient (in float32) is checked against finite differences
  * of a float64 copy (nnb_net_convert()): expect errors of about 1e-4 from float32's rounding.
  * @return as nnb_net_backprop(). Since 0.1.
+ * @param net         the network
+ * @param x           the inputs, rows x x_cols, row-major
+ * @param rows        the number of rows of x (and y)
+ * @param x_cols      the columns of x: nnb_net_n_inputs()
+ * @param y           the targets, rows x y_cols, row-major
+ * @param y_cols      the columns of y: nnb_net_n_outputs()
+ * @param loss        the per-row loss
+ * @param reduction   how the rows' losses are combined
+ * @param eps         the relative step h / max(1, |t_i|); <= 0 picks 1e-4
+ * @param max_rel_err receives the largest error
+ * @param worst_param receives its parameter index; may be NULL
  */
 NNB_API nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t rows, size_t x_cols,
                                  const double *y, size_t y_cols, nnb_loss loss,
@@ -705,6 +850,16 @@ NNB_API nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t rows, siz
  * one output a row is right when (yhat > 0.5) == (y > 0.5); with several, when the argmax of yhat
  * equals the argmax of y (ties: the first).
  * @return as nnb_net_backprop(). Since 0.1.
+ * @param net          the network (read only)
+ * @param x            the inputs, rows x x_cols, row-major
+ * @param rows         the number of rows of x (and y)
+ * @param x_cols       the columns of x: nnb_net_n_inputs()
+ * @param y            the targets, rows x y_cols, row-major
+ * @param y_cols       the columns of y: nnb_net_n_outputs()
+ * @param loss         the per-row loss
+ * @param reduction    how the rows' losses are combined
+ * @param loss_out     receives the loss; may be NULL
+ * @param accuracy_out receives the accuracy (NaN if undefined); may be NULL
  */
 NNB_API nnb_status nnb_net_evaluate(const nnb_net *net, const double *x, size_t rows, size_t x_cols,
                                     const double *y, size_t y_cols, nnb_loss loss,
@@ -810,9 +965,13 @@ typedef struct nnb_train_opts nnb_train_opts;
  * RMSprop rho 0.99 and eps 1e-8, no weight decay, no clipping, no dropout, constant schedule, no
  * validation, no early stopping, no callbacks, non-finite check off.
  * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Free with nnb_train_opts_free(). Since 0.1.
+ * @param out receives the new options (NULL on failure)
  */
 NNB_API nnb_status nnb_train_opts_create(nnb_train_opts **out);
-/** Frees options; NULL is a no-op. Since 0.1. */
+/**
+ * Frees options; NULL is a no-op. Since 0.1.
+ * @param opts the options, or NULL
+ */
 NNB_API void nnb_train_opts_free(nnb_train_opts *opts);
 /**
  * A new handle with every setting of `src`, callbacks, validation set and data-parallel settings
@@ -821,57 +980,164 @@ NNB_API void nnb_train_opts_free(nnb_train_opts *opts);
  * options without changing them (libnnblas_mpi sets the shard and the all-reduce on a copy).
  * @return NNB_OK; NNB_E_NULL (out or src; *out is then NULL); NNB_E_NOMEM. Free with
  *         nnb_train_opts_free(). Since 0.1.
+ * @param out receives the copy (NULL on failure)
+ * @param src the options to copy
  */
 NNB_API nnb_status nnb_train_opts_copy(nnb_train_opts **out, const nnb_train_opts *src);
 
-/** Epochs to run in each nnb_train() call (>= 1). Since 0.1. */
+/**
+ * Epochs to run in each nnb_train() call (>= 1). Since 0.1.
+ * @param opts   the training options to change
+ * @param epochs the epochs per call, >= 1
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_epochs(nnb_train_opts *opts, size_t epochs);
-/** Rows per mini-batch: 1 = online, N, 0 = the whole training set (full batch). Since 0.1. */
+/**
+ * Rows per mini-batch: 1 = online, N, 0 = the whole training set (full batch). Since 0.1.
+ * @param opts       the training options to change
+ * @param batch_size rows per mini-batch; 0 for the whole training set
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_batch_size(nnb_train_opts *opts, size_t batch_size);
-/** Shuffle the training rows every epoch with the network's generator (1, default) or keep their
- *  order (0). Full-batch training never shuffles (the order cannot matter). Since 0.1. */
+/**
+ * Shuffle the training rows every epoch with the network's generator (1, default) or keep their
+ * order (0). Full-batch training never shuffles (the order cannot matter). Since 0.1.
+ * @param opts    the training options to change
+ * @param shuffle 1 to shuffle every epoch, 0 to keep the order
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_shuffle(nnb_train_opts *opts, int shuffle);
-/** Loss and batch reduction (see nnb_loss, nnb_reduction). Since 0.1. */
+/**
+ * Loss and batch reduction (see nnb_loss, nnb_reduction). Since 0.1.
+ * @param opts      the training options to change
+ * @param loss      the per-row loss
+ * @param reduction the batch reduction
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_loss(nnb_train_opts *opts, nnb_loss loss,
                                            nnb_reduction reduction);
-/** Optimiser and learning rate (finite, > 0). Since 0.1. */
+/**
+ * Optimiser and learning rate (finite, > 0). Since 0.1.
+ * @param opts the training options to change
+ * @param opt  the optimiser
+ * @param lr   the learning rate, finite and > 0
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_optimizer(nnb_train_opts *opts, nnb_optimizer opt, double lr);
-/** Momentum coefficient for MOMENTUM and NESTEROV, in [0, 1). Since 0.1. */
+/**
+ * Momentum coefficient for MOMENTUM and NESTEROV, in [0, 1). Since 0.1.
+ * @param opts the training options to change
+ * @param mu   the momentum coefficient, in [0, 1)
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_momentum(nnb_train_opts *opts, double mu);
-/** Adam/AdamW: beta1, beta2 in [0, 1), eps > 0. Since 0.1. */
+/**
+ * Adam/AdamW: beta1, beta2 in [0, 1), eps > 0. Since 0.1.
+ * @param opts  the training options to change
+ * @param beta1 the first moment's decay, in [0, 1)
+ * @param beta2 the second moment's decay, in [0, 1)
+ * @param eps   the denominator's term, > 0
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_adam(nnb_train_opts *opts, double beta1, double beta2,
                                            double eps);
-/** RMSprop: rho in [0, 1), eps > 0. Since 0.1. */
+/**
+ * RMSprop: rho in [0, 1), eps > 0. Since 0.1.
+ * @param opts the training options to change
+ * @param rho  the decay of the squared gradients, in [0, 1)
+ * @param eps  the denominator's term, > 0
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_rmsprop(nnb_train_opts *opts, double rho, double eps);
-/** Weight decay (>= 0) on every parameter, biases included: L2 (wd * theta added to the gradient)
- *  for every optimiser except AdamW, where it is decoupled. Since 0.1. */
+/**
+ * Weight decay (>= 0) on every parameter, biases included: L2 (wd * theta added to the gradient)
+ * for every optimiser except AdamW, where it is decoupled. Since 0.1.
+ * @param opts the training options to change
+ * @param wd   the weight decay, finite and >= 0
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_weight_decay(nnb_train_opts *opts, double wd);
-/** Gradient-norm clipping: when the Euclidean norm of the whole gradient exceeds max_norm, the
- *  gradient is scaled down to it (torch.nn.utils.clip_grad_norm_). 0 = off. Since 0.1. */
+/**
+ * Gradient-norm clipping: when the Euclidean norm of the whole gradient exceeds max_norm, the
+ * gradient is scaled down to it (torch.nn.utils.clip_grad_norm_). 0 = off. Since 0.1.
+ * @param opts     the training options to change
+ * @param max_norm the largest gradient norm, >= 0; 0 turns clipping off
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_clip_norm(nnb_train_opts *opts, double max_norm);
-/** Inverted dropout with drop probability p in [0, 1) on every hidden layer (not the output), with
- *  masks drawn from the network's generator; prediction and evaluation never drop. Since 0.1. */
+/**
+ * Inverted dropout with drop probability p in [0, 1) on every hidden layer (not the output), with
+ * masks drawn from the network's generator; prediction and evaluation never drop. Since 0.1.
+ * @param opts the training options to change
+ * @param p    the drop probability, in [0, 1); 0 turns dropout off
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_dropout(nnb_train_opts *opts, double p);
-/** Learning-rate schedule (see nnb_schedule for the parameters). Since 0.1. */
+/**
+ * Learning-rate schedule (see nnb_schedule for the parameters). Since 0.1.
+ * @param opts     the training options to change
+ * @param schedule the schedule
+ * @param param1   its first parameter (see nnb_schedule)
+ * @param param2   its second parameter (see nnb_schedule)
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_schedule(nnb_train_opts *opts, nnb_schedule schedule,
                                                double param1, double param2);
-/** A validation set (read in place: it must stay valid during nnb_train(); x has the network's
- *  inputs as columns and y its outputs). Replaces a validation split. NULL x clears it. Since 0.1. */
+/**
+ * A validation set (read in place: it must stay valid during nnb_train(); x has the network's
+ * inputs as columns and y its outputs). Replaces a validation split. NULL x clears it. Since 0.1.
+ * @param opts the training options to change
+ * @param x    the validation inputs (rows x nnb_net_n_inputs()), or NULL to clear
+ * @param y    the validation targets (rows x nnb_net_n_outputs())
+ * @param rows the number of validation rows
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_validation(nnb_train_opts *opts, const double *x,
                                                  const double *y, size_t rows);
-/** Split a fraction in (0, 1) of the training rows off for validation, chosen with a generator of
- *  its own seeded with `seed` (so resumed runs see the same split); 0 turns it off. Since 0.1. */
+/**
+ * Split a fraction in (0, 1) of the training rows off for validation, chosen with a generator of
+ * its own seeded with `seed` (so resumed runs see the same split); 0 turns it off. Since 0.1.
+ * @param opts     the training options to change
+ * @param fraction the fraction of rows held out, in [0, 1)
+ * @param seed     the seed of the split's generator
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_validation_split(nnb_train_opts *opts, double fraction,
                                                        uint64_t seed);
 /**
  * Early stopping: stop when the monitored loss (validation loss if there is a validation set,
  * else the training loss) has not improved for `patience` epochs (0 = off); with restore_best,
  * the weights of the best epoch are put back at the end. Since 0.1.
+ * @param opts         the training options to change
+ * @param patience     epochs without improvement before stopping; 0 = off
+ * @param restore_best 1 to restore the best epoch's weights at the end, else 0
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
  */
 NNB_API nnb_status nnb_train_opts_set_early_stopping(nnb_train_opts *opts, size_t patience,
                                                      int restore_best);
-/** Stop with NNB_E_NONFINITE (naming epoch and batch) as soon as a loss or gradient is NaN or
- *  infinite, before the bad step is applied, so the weights stay finite. Since 0.1. */
+/**
+ * Stop with NNB_E_NONFINITE (naming epoch and batch) as soon as a loss or gradient is NaN or
+ * infinite, before the bad step is applied, so the weights stay finite. Since 0.1.
+ * @param opts   the training options to change
+ * @param enable 1 to check, 0 (the default) not to
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
+ *         unchanged).
+ */
 NNB_API nnb_status nnb_train_opts_set_check_finite(nnb_train_opts *opts, int enable);
 
 /**
@@ -887,6 +1153,13 @@ NNB_API nnb_status nnb_train_opts_set_check_finite(nnb_train_opts *opts, int ena
 typedef int (*nnb_epoch_fn)(const nnb_net *net, size_t epoch, double train_loss, double val_loss,
                             double train_acc, double val_acc, double seconds, double samples_per_s,
                             int loss_went_up, void *user_data);
+/**
+ * Sets the callback run after every epoch (see nnb_epoch_fn). Since 0.1.
+ * @param opts      the training options to change
+ * @param fn        the callback, or NULL for none
+ * @param user_data passed unchanged to every call of fn
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
 NNB_API nnb_status nnb_train_opts_set_epoch_callback(nnb_train_opts *opts, nnb_epoch_fn fn,
                                                      void *user_data);
 
@@ -894,6 +1167,13 @@ NNB_API nnb_status nnb_train_opts_set_epoch_callback(nnb_train_opts *opts, nnb_e
  *  Returning non-zero stops training with NNB_E_CANCELLED. Since 0.1. */
 typedef int (*nnb_batch_fn)(size_t epoch, size_t batch, size_t n_batches, double batch_loss,
                             void *user_data);
+/**
+ * Sets the callback run after every mini-batch (see nnb_batch_fn). Since 0.1.
+ * @param opts      the training options to change
+ * @param fn        the callback, or NULL for none
+ * @param user_data passed unchanged to every call of fn
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
 NNB_API nnb_status nnb_train_opts_set_batch_callback(nnb_train_opts *opts, nnb_batch_fn fn,
                                                      void *user_data);
 
@@ -903,13 +1183,13 @@ typedef struct nnb_history nnb_history;
 /** The columns of a history. */
 typedef enum nnb_history_field {
     NNB_HIST_EPOCH = 0,      /**< epoch number (from 1, across calls) */
-    NNB_HIST_TRAIN_LOSS = 1,
+    NNB_HIST_TRAIN_LOSS = 1, /**< the loss over the epoch's batches, with the reduction */
     NNB_HIST_VAL_LOSS = 2,   /**< NaN without validation */
     NNB_HIST_TRAIN_ACC = 3,  /**< NaN where accuracy is not defined */
-    NNB_HIST_VAL_ACC = 4,
+    NNB_HIST_VAL_ACC = 4,    /**< NaN without validation or where accuracy is not defined */
     NNB_HIST_SECONDS = 5,    /**< wall time of the epoch */
     NNB_HIST_LR = 6,         /**< learning rate used (LM: the damping mu at the epoch's end) */
-    NNB_HIST_SAMPLES_PER_S = 7
+    NNB_HIST_SAMPLES_PER_S = 7 /**< training rows per second of the epoch */
 } nnb_history_field;
 
 /**
@@ -936,18 +1216,42 @@ NNB_API nnb_status nnb_history_field_parse(const char *text, nnb_history_field *
  */
 NNB_API size_t nnb_history_field_count(void);
 
-/** Creates an empty history; free with nnb_history_free(). Since 0.1. */
+/**
+ * Creates an empty history; free with nnb_history_free(). Since 0.1.
+ * @param out receives the new history (NULL on failure)
+ * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM.
+ */
 NNB_API nnb_status nnb_history_create(nnb_history **out);
-/** Frees a history; NULL is a no-op. Since 0.1. */
+/**
+ * Frees a history; NULL is a no-op. Since 0.1.
+ * @param h the history, or NULL
+ */
 NNB_API void nnb_history_free(nnb_history *h);
-/** Number of epochs recorded (0 for NULL). Since 0.1. */
+/**
+ * Number of epochs recorded (0 for NULL). Since 0.1.
+ * @param h the history, or NULL
+ * @return the number of epochs recorded; 0 for NULL.
+ */
 NNB_API size_t nnb_history_len(const nnb_history *h);
-/** Copies one column (len must equal nnb_history_len()) into dst. Since 0.1.
- *  @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (field); NNB_E_SHAPE (len). */
+/**
+ * Copies one column (len must equal nnb_history_len()) into dst. Since 0.1.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (field); NNB_E_SHAPE (len).
+ * @param h     the history
+ * @param field the column to copy
+ * @param dst   receives one value per epoch
+ * @param len   the length of dst: nnb_history_len()
+ */
 NNB_API nnb_status nnb_history_get(const nnb_history *h, nnb_history_field field, double *dst,
                                    size_t len);
-/** The epoch with the best monitored loss (0 if none), and whether early stopping ended the run
- *  (any out-pointer may be NULL). Since 0.1. */
+/**
+ * The epoch with the best monitored loss (0 if none), and whether early stopping ended the run
+ * (any out-pointer may be NULL). Since 0.1.
+ * @param h             the history
+ * @param best_epoch    receives the best epoch (0 if none); may be NULL
+ * @param best_loss     receives its monitored loss; may be NULL
+ * @param stopped_early receives 1 if early stopping ended the run, else 0; may be NULL
+ * @return NNB_OK; NNB_E_NULL (h).
+ */
 NNB_API nnb_status nnb_history_summary(const nnb_history *h, size_t *best_epoch, double *best_loss,
                                        int *stopped_early);
 
@@ -964,6 +1268,14 @@ NNB_API nnb_status nnb_history_summary(const nnb_history *h, size_t *best_epoch,
  *         NNB_E_NOMEM; NNB_E_NONFINITE (checks on); NNB_E_CANCELLED (a callback stopped it; the
  *         weights are those after the last completed batch, or the best ones with restore_best).
  * Since 0.1.
+ * @param net     the network to train (changed in place)
+ * @param opts    the training options
+ * @param x       the training inputs, rows x x_cols, row-major (read in place)
+ * @param rows    the number of training rows
+ * @param x_cols  the columns of x: nnb_net_n_inputs()
+ * @param y       the training targets, rows x y_cols, row-major (read in place)
+ * @param y_cols  the columns of y: nnb_net_n_outputs()
+ * @param history receives one record per epoch; may be NULL
  */
 NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
                              size_t x_cols, const double *y, size_t y_cols, nnb_history *history);
@@ -995,12 +1307,34 @@ NNB_API nnb_status nnb_train_f32(nnb_net *net, const nnb_train_opts *opts, const
  * least that; *written may be NULL); _set validates the bytes (NNB_E_FORMAT for a damaged or
  * foreign string, NNB_E_VERSION for a newer format, NNB_E_SHAPE for another parameter count).
  * Since 0.1.
+ * @param net the network, or NULL
+ * @return the byte count; 0 if net is NULL.
  */
 NNB_API size_t nnb_net_train_state_size(const nnb_net *net);
+/**
+ * Writes the network's training state into buf (see nnb_net_train_state_size()). Since 0.1.
+ * @param net     the network
+ * @param buf     receives the state's bytes
+ * @param len     the capacity of buf, at least nnb_net_train_state_size()
+ * @param written receives the bytes written; may be NULL
+ * @return NNB_OK; NNB_E_NULL; NNB_E_SHAPE (len too small).
+ */
 NNB_API nnb_status nnb_net_train_state_get(const nnb_net *net, void *buf, size_t len,
                                            size_t *written);
+/**
+ * Restores a training state written by nnb_net_train_state_get(). Since 0.1.
+ * @param net the network
+ * @param buf bytes from nnb_net_train_state_get()
+ * @param len their count
+ * @return NNB_OK; NNB_E_NULL; NNB_E_FORMAT (damaged or foreign bytes); NNB_E_VERSION (a newer
+ *         format); NNB_E_SHAPE (another parameter count); NNB_E_NOMEM.
+ */
 NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t len);
-/** Forgets the optimiser moments and counters (not the weights, not the generator). Since 0.1. */
+/**
+ * Forgets the optimiser moments and counters (not the weights, not the generator). Since 0.1.
+ * @param net the network
+ * @return NNB_OK; NNB_E_NULL.
+ */
 NNB_API nnb_status nnb_net_train_state_reset(nnb_net *net);
 
 /* ============================================================================================== */
@@ -1161,15 +1495,22 @@ typedef struct nnb_csv_options nnb_csv_options;
  * no column skipped, a missing or non-numeric cell is an error.
  * @return NNB_OK; NNB_E_NULL (out NULL); NNB_E_NOMEM.
  * Ownership: free with nnb_csv_options_free(). Since 0.1.
+ * @param out receives the new options (NULL on failure)
  */
 NNB_API nnb_status nnb_csv_options_create(nnb_csv_options **out);
 
-/** Frees CSV options. NULL is a no-op. Since 0.1. */
+/**
+ * Frees CSV options. NULL is a no-op. Since 0.1.
+ * @param opts the options, or NULL
+ */
 NNB_API void nnb_csv_options_free(nnb_csv_options *opts);
 
 /**
- * Sets the field delimiter (default ','), e.g. ';' or '\t'. It may not be '"', '\r', '\n' or '\0'.
+ * Sets the field delimiter (default ','), e.g. ';' or a tab. It may not be the double quote, a
+ * carriage return, a line feed or NUL.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG. Since 0.1.
+ * @param opts      the CSV options to change
+ * @param delimiter the delimiter character
  */
 NNB_API nnb_status nnb_csv_options_set_delimiter(nnb_csv_options *opts, char delimiter);
 
@@ -1178,12 +1519,16 @@ NNB_API nnb_status nnb_csv_options_set_delimiter(nnb_csv_options *opts, char del
  * a class label. An empty cell (or NA, N/A, NaN, null) is still a missing value there.
  * Naming a column the file lacks is an error at read time. The name is copied.
  * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Since 0.1.
+ * @param opts the CSV options to change
+ * @param name the column's name in the header
  */
 NNB_API nnb_status nnb_csv_options_text_column(nnb_csv_options *opts, const char *name);
 
 /**
  * Skips the column called `name`: it is not parsed and not in the table. The name is copied.
  * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Since 0.1.
+ * @param opts the CSV options to change
+ * @param name the column's name in the header
  */
 NNB_API nnb_status nnb_csv_options_skip_column(nnb_csv_options *opts, const char *name);
 
@@ -1192,6 +1537,8 @@ NNB_API nnb_status nnb_csv_options_skip_column(nnb_csv_options *opts, const char
  * column, or a missing cell in a text column, is dropped instead of failing the read;
  * nnb_table_n_dropped() tells how many were. Default 0 (such a cell is an error).
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (enable not 0 or 1). Since 0.1.
+ * @param opts   the CSV options to change
+ * @param enable 1 to drop such rows, 0 (the default) to fail
  */
 NNB_API nnb_status nnb_csv_options_set_drop_bad_rows(nnb_csv_options *opts, int enable);
 
@@ -1213,6 +1560,9 @@ NNB_API nnb_status nnb_csv_options_set_drop_bad_rows(nnb_csv_options *opts, int 
  *         NNB_E_INVALID_ARG (a text or skipped column the header lacks); NNB_E_TOO_LARGE;
  *         NNB_E_NOMEM. *out is NULL on failure.
  * Ownership: free the table with nnb_table_free(). Thread-safe (one table per call). Since 0.1.
+ * @param out  receives the new table (NULL on failure)
+ * @param path the CSV file
+ * @param opts the reader's options, or NULL for the defaults
  */
 NNB_API nnb_status nnb_csv_read(nnb_table **out, const char *path, const nnb_csv_options *opts);
 
@@ -1220,23 +1570,46 @@ NNB_API nnb_status nnb_csv_read(nnb_table **out, const char *path, const nnb_csv
  * Like nnb_csv_read(), from `len` bytes in memory (not NUL-terminated; they are copied). `name`
  * stands for the file name in messages (NULL: "<memory>").
  * @return as nnb_csv_read(), without NNB_E_IO. Since 0.1.
+ * @param out  receives the new table (NULL on failure)
+ * @param data the CSV text
+ * @param len  its length in bytes
+ * @param name the name used in messages, or NULL
+ * @param opts the reader's options, or NULL for the defaults
  */
 NNB_API nnb_status nnb_csv_parse(nnb_table **out, const char *data, size_t len, const char *name,
                                  const nnb_csv_options *opts);
 
-/** Frees a table. NULL is a no-op. Since 0.1. */
+/**
+ * Frees a table. NULL is a no-op. Since 0.1.
+ * @param table the table, or NULL
+ */
 NNB_API void nnb_table_free(nnb_table *table);
 
-/** Number of rows (after any dropped rows); 0 if NULL. Since 0.1. */
+/**
+ * Number of rows (after any dropped rows); 0 if NULL. Since 0.1.
+ * @param table the table, or NULL
+ * @return the count; 0 if table is NULL.
+ */
 NNB_API size_t nnb_table_n_rows(const nnb_table *table);
-/** Number of columns (skipped columns are not counted); 0 if NULL. Since 0.1. */
+/**
+ * Number of columns (skipped columns are not counted); 0 if NULL. Since 0.1.
+ * @param table the table, or NULL
+ * @return the count; 0 if table is NULL.
+ */
 NNB_API size_t nnb_table_n_cols(const nnb_table *table);
-/** Number of rows dropped by nnb_csv_options_set_drop_bad_rows(); 0 if NULL. Since 0.1. */
+/**
+ * Number of rows dropped by nnb_csv_options_set_drop_bad_rows(); 0 if NULL. Since 0.1.
+ * @param table the table, or NULL
+ * @return the count; 0 if table is NULL.
+ */
 NNB_API size_t nnb_table_n_dropped(const nnb_table *table);
 
 /**
  * Name of column `col` (0-based), owned by the table and valid until it is freed; NULL if table
  * is NULL or col is out of range. Since 0.1.
+ * @param table the table, or NULL
+ * @param col   the column index (0-based)
+ * @return the name, or NULL.
  */
 NNB_API const char *nnb_table_col_name(const nnb_table *table, size_t col);
 
@@ -1244,16 +1617,28 @@ NNB_API const char *nnb_table_col_name(const nnb_table *table, size_t col);
  * Index of the column called `name` into *col.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (no such column; the message lists the columns).
  * Since 0.1.
+ * @param table the table
+ * @param name  the column's name
+ * @param col   receives its index
  */
 NNB_API nnb_status nnb_table_find_col(const nnb_table *table, const char *name, size_t *col);
 
-/** 1 if column `col` holds texts, 0 if numbers or out of range / NULL. Since 0.1. */
+/**
+ * 1 if column `col` holds texts, 0 if numbers or out of range / NULL. Since 0.1.
+ * @param table the table, or NULL
+ * @param col   the column index (0-based)
+ * @return 1 for a text column, else 0.
+ */
 NNB_API int nnb_table_col_is_text(const nnb_table *table, size_t col);
 
 /**
  * Copies numeric column `col` (n_rows values) into dst.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (col out of range, or a text column);
  *         NNB_E_SHAPE (len < n_rows). Since 0.1.
+ * @param table the table
+ * @param col   the column index (0-based)
+ * @param dst   receives one value per row
+ * @param len   the length of dst, at least nnb_table_n_rows()
  */
 NNB_API nnb_status nnb_table_get_column(const nnb_table *table, size_t col, double *dst,
                                         size_t len);
@@ -1261,12 +1646,19 @@ NNB_API nnb_status nnb_table_get_column(const nnb_table *table, size_t col, doub
 /**
  * The text of a cell of a text column, owned by the table (valid until it is freed); NULL if
  * table is NULL, an index is out of range or the column is numeric. Since 0.1.
+ * @param table the table, or NULL
+ * @param row   the row index (0-based)
+ * @param col   the column index (0-based)
+ * @return the cell's text, or NULL.
  */
 NNB_API const char *nnb_table_get_text(const nnb_table *table, size_t row, size_t col);
 
 /**
  * The 1-based line of the file on which row `row` starts (for messages); 0 if out of range.
  * Since 0.1.
+ * @param table the table, or NULL
+ * @param row   the row index (0-based)
+ * @return the line number, or 0.
  */
 NNB_API size_t nnb_table_row_line(const nnb_table *table, size_t row);
 
@@ -1314,7 +1706,7 @@ NNB_API size_t nnb_target_kind_count(void);
 
 /** Scaling of a numeric column, fitted on the rows given to nnb_prep_fit(). */
 typedef enum nnb_scale {
-    NNB_SCALE_NONE = 0,
+    NNB_SCALE_NONE = 0,     /**< the values as they are */
     NNB_SCALE_STANDARD = 1, /**< (x - mean) / s, s the sample standard deviation (n - 1) */
     NNB_SCALE_MINMAX = 2    /**< (x - min) / (max - min), into [0, 1] on the fitted rows */
 } nnb_scale;
@@ -1464,10 +1856,14 @@ NNB_API nnb_scale nnb_default_scale(void);
 /**
  * Creates an empty preparation: every column is a numeric feature, unscaled, until set otherwise.
  * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Ownership: free with nnb_prep_free(). Since 0.1.
+ * @param out receives the new preparation (NULL on failure)
  */
 NNB_API nnb_status nnb_prep_create(nnb_prep **out);
 
-/** Frees a preparation. NULL is a no-op. Since 0.1. */
+/**
+ * Frees a preparation. NULL is a no-op. Since 0.1.
+ * @param prep the preparation, or NULL
+ */
 NNB_API void nnb_prep_free(nnb_prep *prep);
 
 /**
@@ -1477,10 +1873,18 @@ NNB_API void nnb_prep_free(nnb_prep *prep);
  * else by bytes).
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (unknown kind, a second classification target,
  *         a column given another role); NNB_E_STATE (already fitted); NNB_E_NOMEM. Since 0.1.
+ * @param prep   the preparation to configure (not yet fitted)
+ * @param column the target column's name
+ * @param kind   how it becomes Y
  */
 NNB_API nnb_status nnb_prep_set_target(nnb_prep *prep, const char *column, nnb_target_kind kind);
 
-/** Leaves column `column` out of X and Y. Same return codes as nnb_prep_set_target(). Since 0.1. */
+/**
+ * Leaves column `column` out of X and Y. Same return codes as nnb_prep_set_target(). Since 0.1.
+ * @param prep   the preparation to configure (not yet fitted)
+ * @param column the column's name
+ * @return as nnb_prep_set_target().
+ */
 NNB_API nnb_status nnb_prep_drop(nnb_prep *prep, const char *column);
 
 /**
@@ -1488,6 +1892,9 @@ NNB_API nnb_status nnb_prep_drop(nnb_prep *prep, const char *column);
  * the fitted rows, in sorted order (numerically for a numeric column), named column_category
  * ("rank_1" .. "rank_4"; numbers in their shortest exact form), in the column's place.
  * Same return codes as nnb_prep_set_target(). Since 0.1.
+ * @param prep   the preparation to configure (not yet fitted)
+ * @param column the column's name
+ * @return NNB_OK, or an error status as above (nnb_last_error() says why).
  */
 NNB_API nnb_status nnb_prep_onehot(nnb_prep *prep, const char *column);
 
@@ -1498,11 +1905,18 @@ NNB_API nnb_status nnb_prep_onehot(nnb_prep *prep, const char *column);
  * nnb_prep_n_constant() and nnb_prep_column_stats().
  * @return NNB_OK; NNB_E_NULL (prep); NNB_E_INVALID_ARG (unknown scaling, a one-hot or dropped or
  *         classification column); NNB_E_STATE; NNB_E_NOMEM. Since 0.1.
+ * @param prep   the preparation to configure (not yet fitted)
+ * @param column the column's name, or NULL for every other numeric feature
+ * @param how    the scaling
  */
 NNB_API nnb_status nnb_prep_scale(nnb_prep *prep, const char *column, nnb_scale how);
 
-/** Sets what applying does with unseen categories (may be changed after fitting). Since 0.1.
- *  @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG. */
+/**
+ * Sets what applying does with unseen categories (may be changed after fitting). Since 0.1.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG.
+ * @param prep   the preparation
+ * @param policy what to do with an unseen category
+ */
 NNB_API nnb_status nnb_prep_set_unseen(nnb_prep *prep, nnb_unseen policy);
 
 /**
@@ -1514,6 +1928,10 @@ NNB_API nnb_status nnb_prep_set_unseen(nnb_prep *prep, nnb_unseen policy);
  *         range, a named column the table lacks, fewer than 2 rows for a standard scaling, no
  *         feature left); NNB_E_FORMAT (a text column used as a number); NNB_E_NOMEM. On failure
  *         the preparation is left unfitted. Thread notes: reads the table only. Since 0.1.
+ * @param prep   the preparation to fit
+ * @param table  the table to fit on (read only)
+ * @param rows   the indices of the rows to fit on, or NULL for all rows
+ * @param n_rows their count (nnb_table_n_rows() with rows NULL)
  */
 NNB_API nnb_status nnb_prep_fit(nnb_prep *prep, const nnb_table *table, const size_t *rows,
                                 size_t n_rows);
@@ -1525,18 +1943,35 @@ NNB_API nnb_status nnb_prep_fit(nnb_prep *prep, const nnb_table *table, const si
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (rows or cols 0, unknown scaling, fewer than 2
  *         rows for a standard scaling); NNB_E_STATE (already configured from a table);
  *         NNB_E_NONFINITE; NNB_E_NOMEM. Since 0.1.
+ * @param prep the preparation to fit (new)
+ * @param x    the matrix, rows x cols, row-major
+ * @param rows its rows
+ * @param cols its columns
+ * @param how  the scaling of every column
  */
 NNB_API nnb_status nnb_prep_fit_matrix(nnb_prep *prep, const double *x, size_t rows, size_t cols,
                                        nnb_scale how);
 
-/** 1 once fitted, else 0 (also for NULL). Since 0.1. */
+/**
+ * 1 once fitted, else 0 (also for NULL). Since 0.1.
+ * @param prep the preparation, or NULL
+ * @return 1 if fitted, else 0.
+ */
 NNB_API int nnb_prep_is_fitted(const nnb_prep *prep);
 
-/** Columns of X after fitting (0 before, or for NULL). Since 0.1. */
+/**
+ * Columns of X after fitting (0 before, or for NULL). Since 0.1.
+ * @param prep the preparation, or NULL
+ * @return the count, or 0.
+ */
 NNB_API size_t nnb_prep_n_features(const nnb_prep *prep);
 
-/** Columns of Y after fitting: the number of classes (ONEHOT), 1 (INDEX) or the number of
- *  target columns (VALUES); 0 without targets, before fitting, or for NULL. Since 0.1. */
+/**
+ * Columns of Y after fitting: the number of classes (ONEHOT), 1 (INDEX) or the number of
+ * target columns (VALUES); 0 without targets, before fitting, or for NULL. Since 0.1.
+ * @param prep the preparation, or NULL
+ * @return the count, or 0.
+ */
 NNB_API size_t nnb_prep_n_targets(const nnb_prep *prep);
 
 /**
@@ -1550,6 +1985,14 @@ NNB_API size_t nnb_prep_n_targets(const nnb_prep *prep);
  *         unseen category under NNB_UNSEEN_ERROR, an unseen class, a text column where numbers
  *         are needed: the message names file:line:column). x and y may be partly written on
  *         failure. Since 0.1.
+ * @param prep   the fitted preparation
+ * @param table  the table to read (read only)
+ * @param rows   the indices of the rows to write, or NULL for all rows
+ * @param n_rows their count (nnb_table_n_rows() with rows NULL)
+ * @param x      receives the features, n_rows x nnb_prep_n_features()
+ * @param x_len  the length of x
+ * @param y      receives the targets, n_rows x nnb_prep_n_targets(); may be NULL
+ * @param y_len  the length of y (0 with y NULL)
  */
 NNB_API nnb_status nnb_prep_apply(const nnb_prep *prep, const nnb_table *table,
                                   const size_t *rows, size_t n_rows, double *x, size_t x_len,
@@ -1559,6 +2002,10 @@ NNB_API nnb_status nnb_prep_apply(const nnb_prep *prep, const nnb_table *table,
  * Applies a preparation made by nnb_prep_fit_matrix() to x (rows x cols) in place.
  * @return NNB_OK; NNB_E_NULL; NNB_E_STATE (not fitted, or fitted on a table); NNB_E_SHAPE (cols
  *         differs from the fitted matrix). Since 0.1.
+ * @param prep a preparation fitted by nnb_prep_fit_matrix()
+ * @param x    the matrix to scale in place, rows x cols
+ * @param rows its rows
+ * @param cols its columns (as fitted)
  */
 NNB_API nnb_status nnb_prep_transform(const nnb_prep *prep, double *x, size_t rows, size_t cols);
 
@@ -1567,23 +2014,46 @@ NNB_API nnb_status nnb_prep_transform(const nnb_prep *prep, double *x, size_t ro
  * e.g. on a regression network's predictions. Unscaled targets are left as they are.
  * @return NNB_OK; NNB_E_NULL; NNB_E_STATE (not fitted, or classification targets);
  *         NNB_E_SHAPE (y_cols). Since 0.1.
+ * @param prep   the fitted preparation
+ * @param y      the targets to unscale in place, rows x y_cols
+ * @param rows   its rows
+ * @param y_cols its columns: nnb_prep_n_targets()
  */
 NNB_API nnb_status nnb_prep_inverse_targets(const nnb_prep *prep, double *y, size_t rows,
                                             size_t y_cols);
 
-/** Name of X column j ("gre", "rank_3"), owned by the preparation; NULL if out of range, not
- *  fitted or NULL. Since 0.1. */
+/**
+ * Name of X column j ("gre", "rank_3"), owned by the preparation; NULL if out of range, not
+ * fitted or NULL. Since 0.1.
+ * @param prep the preparation, or NULL
+ * @param j    the X column (0-based)
+ * @return the name, or NULL.
+ */
 NNB_API const char *nnb_prep_feature_name(const nnb_prep *prep, size_t j);
 
-/** Name of Y column j: the target column's name (VALUES, INDEX) or column_class (ONEHOT,
- *  "admit_1"); owned by the preparation; NULL if out of range, not fitted or NULL. Since 0.1. */
+/**
+ * Name of Y column j: the target column's name (VALUES, INDEX) or column_class (ONEHOT,
+ * "admit_1"); owned by the preparation; NULL if out of range, not fitted or NULL. Since 0.1.
+ * @param prep the preparation, or NULL
+ * @param j    the Y column (0-based)
+ * @return the name, or NULL.
+ */
 NNB_API const char *nnb_prep_target_name(const nnb_prep *prep, size_t j);
 
-/** Number of classes of a classification target after fitting, else 0. Since 0.1. */
+/**
+ * Number of classes of a classification target after fitting, else 0. Since 0.1.
+ * @param prep the preparation, or NULL
+ * @return the number of classes, or 0.
+ */
 NNB_API size_t nnb_prep_n_classes(const nnb_prep *prep);
 
-/** Label of class k as it reads in the data ("0", "setosa"), owned by the preparation; NULL if
- *  out of range. Class k is Y column k (ONEHOT) or index value k (INDEX). Since 0.1. */
+/**
+ * Label of class k as it reads in the data ("0", "setosa"), owned by the preparation; NULL if
+ * out of range. Class k is Y column k (ONEHOT) or index value k (INDEX). Since 0.1.
+ * @param prep the preparation, or NULL
+ * @param k    the class (0-based)
+ * @return the label, or NULL.
+ */
 NNB_API const char *nnb_prep_class_label(const nnb_prep *prep, size_t k);
 
 /**
@@ -1592,14 +2062,29 @@ NNB_API const char *nnb_prep_class_label(const nnb_prep *prep, size_t k);
  * (the column is then only shifted). Any out-pointer may be NULL.
  * @return NNB_OK; NNB_E_NULL (prep, column); NNB_E_STATE (not fitted); NNB_E_INVALID_ARG (no
  *         such numeric feature or target column). Since 0.1.
+ * @param prep     the fitted preparation
+ * @param column   the column's name
+ * @param how      receives the scaling; may be NULL
+ * @param a        receives the first statistic; may be NULL
+ * @param b        receives the second statistic; may be NULL
+ * @param constant receives 1 for a constant column, else 0; may be NULL
  */
 NNB_API nnb_status nnb_prep_column_stats(const nnb_prep *prep, const char *column,
                                          nnb_scale *how, double *a, double *b, int *constant);
 
-/** Number of scaled columns found constant (zero deviation or range) when fitted. Since 0.1. */
+/**
+ * Number of scaled columns found constant (zero deviation or range) when fitted. Since 0.1.
+ * @param prep the preparation, or NULL
+ * @return the count, or 0.
+ */
 NNB_API size_t nnb_prep_n_constant(const nnb_prep *prep);
 
-/** Name of the i-th constant column (0 <= i < nnb_prep_n_constant()), or NULL. Since 0.1. */
+/**
+ * Name of the i-th constant column (0 <= i < nnb_prep_n_constant()), or NULL. Since 0.1.
+ * @param prep the preparation, or NULL
+ * @param i    the index among the constant columns
+ * @return the name, or NULL.
+ */
 NNB_API const char *nnb_prep_constant_name(const nnb_prep *prep, size_t i);
 
 /**
@@ -1608,6 +2093,8 @@ NNB_API const char *nnb_prep_constant_name(const nnb_prep *prep, size_t i);
  * (dropped columns are not among them), or a matrix preparation's "x0", "x1", ...
  * nnb_prep_n_columns() gives their number (0 if not fitted, or for NULL).
  * Since 0.1.
+ * @param prep the preparation, or NULL
+ * @return the number of input columns, or 0.
  */
 NNB_API size_t nnb_prep_n_columns(const nnb_prep *prep);
 
@@ -1620,20 +2107,40 @@ NNB_API size_t nnb_prep_n_columns(const nnb_prep *prep);
  * Any out-pointer may be NULL.
  * @return NNB_OK; NNB_E_NULL (prep); NNB_E_STATE (not fitted); NNB_E_INVALID_ARG (i out of
  *         range). Since 0.1.
+ * @param prep         the fitted preparation
+ * @param i            the input column (0-based)
+ * @param name         receives its name; may be NULL
+ * @param is_target    receives 1 for a target; may be NULL
+ * @param is_text      receives 1 for a text column; may be NULL
+ * @param n_categories receives its categories or classes, else 0; may be NULL
  */
 NNB_API nnb_status nnb_prep_column_info(const nnb_prep *prep, size_t i, const char **name,
                                         int *is_target, int *is_text, size_t *n_categories);
 
-/** Label of category (or class) k of input column i, owned by the preparation; NULL if out of
- *  range, not fitted or NULL. Since 0.1. */
+/**
+ * Label of category (or class) k of input column i, owned by the preparation; NULL if out of
+ * range, not fitted or NULL. Since 0.1.
+ * @param prep the preparation, or NULL
+ * @param i    the input column (0-based)
+ * @param k    the category or class (0-based)
+ * @return the label, or NULL.
+ */
 NNB_API const char *nnb_prep_column_category(const nnb_prep *prep, size_t i, size_t k);
 
-/** The kind of the targets of a fitted preparation (NNB_TARGET_VALUES when it has none, and for
- *  NULL or an unfitted one). Since 0.1. */
+/**
+ * The kind of the targets of a fitted preparation (NNB_TARGET_VALUES when it has none, and for
+ * NULL or an unfitted one). Since 0.1.
+ * @param prep the preparation, or NULL
+ * @return the target kind.
+ */
 NNB_API nnb_target_kind nnb_prep_target_kind(const nnb_prep *prep);
 
-/** 1 if the preparation was fitted with nnb_prep_fit_matrix() (apply it with
- *  nnb_prep_transform()), 0 otherwise (also for NULL or an unfitted one). Since 0.1. */
+/**
+ * 1 if the preparation was fitted with nnb_prep_fit_matrix() (apply it with
+ * nnb_prep_transform()), 0 otherwise (also for NULL or an unfitted one). Since 0.1.
+ * @param prep the preparation, or NULL
+ * @return 1 for a matrix preparation, else 0.
+ */
 NNB_API int nnb_prep_is_matrix(const nnb_prep *prep);
 
 /* ---- shuffles and splits ------------------------------------------------------------------- */
@@ -1642,6 +2149,10 @@ NNB_API int nnb_prep_is_matrix(const nnb_prep *prep);
  * Writes a random permutation of 0..n-1 into order (len >= n), from `seed` with nnblas's own
  * generator (splitmix64 -> xoshiro256**, Fisher-Yates), identical on every platform.
  * @return NNB_OK; NNB_E_NULL (order with n > 0); NNB_E_SHAPE (len < n). Since 0.1.
+ * @param n     the number of items
+ * @param seed  the seed
+ * @param order receives the permutation
+ * @param len   the length of order, >= n
  */
 NNB_API nnb_status nnb_permutation(size_t n, uint64_t seed, size_t *order, size_t len);
 
@@ -1657,6 +2168,17 @@ NNB_API nnb_status nnb_permutation(size_t n, uint64_t seed, size_t *order, size_
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (a fraction not in [0, 1), test_frac + val_frac
  *         >= 1, no training row, NaN in strata); NNB_E_SHAPE (len < n, n_strata != n);
  *         NNB_E_NOMEM (stratified only). Since 0.1.
+ * @param n         the number of rows
+ * @param test_frac the test fraction, in [0, 1)
+ * @param val_frac  the validation fraction, in [0, 1)
+ * @param seed      the seed
+ * @param strata    one stratum value per row, or NULL
+ * @param n_strata  the length of strata: n, or 0
+ * @param order     receives the permutation: training, test, then validation rows
+ * @param len       the length of order, >= n
+ * @param n_train   receives the training rows; may be NULL
+ * @param n_test    receives the test rows; may be NULL
+ * @param n_val     receives the validation rows; may be NULL
  */
 NNB_API nnb_status nnb_split(size_t n, double test_frac, double val_frac, uint64_t seed,
                              const double *strata, size_t n_strata, size_t *order, size_t len,
@@ -1666,6 +2188,13 @@ NNB_API nnb_status nnb_split(size_t n, double test_frac, double val_frac, uint64
  * Copies rows idx[0..n_idx) of src (src_rows x cols) into dst (n_idx x cols, dst_len at least
  * that), e.g. to make a training matrix from an IDX matrix and a split. dst must not overlap src.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (an index >= src_rows); NNB_E_SHAPE. Since 0.1.
+ * @param src      the source matrix, src_rows x cols
+ * @param src_rows its rows
+ * @param cols     its columns
+ * @param idx      the indices of the rows to copy
+ * @param n_idx    their count
+ * @param dst      receives the rows, n_idx x cols
+ * @param dst_len  the length of dst
  */
 NNB_API nnb_status nnb_gather_rows(const double *src, size_t src_rows, size_t cols,
                                    const size_t *idx, size_t n_idx, double *dst, size_t dst_len);
@@ -1680,6 +2209,9 @@ NNB_API nnb_status nnb_gather_rows(const double *src, size_t src_rows, size_t co
  * @return NNB_OK; NNB_E_NULL (path); NNB_E_IO (cannot open or read); NNB_E_FORMAT (bad magic,
  *         zero dimension, truncated header or data, wrong size); NNB_E_UNSUPPORTED (another
  *         element type); NNB_E_TOO_LARGE (sizes overflow). Thread-safe. Since 0.1.
+ * @param path      the IDX file
+ * @param n_items   receives the first dimension; may be NULL
+ * @param item_size receives the product of the others; may be NULL
  */
 NNB_API nnb_status nnb_idx_info(const char *path, size_t *n_items, size_t *item_size);
 
@@ -1689,6 +2221,11 @@ NNB_API nnb_status nnb_idx_info(const char *path, size_t *n_items, size_t *item_
  * (may be NULL) receive the shape. A file that ends early, has bytes after its data or fails its
  * gzip checksum is an error: x is then partly written.
  * @return as nnb_idx_info(), and NNB_E_NULL (x), NNB_E_SHAPE (x_len too small). Since 0.1.
+ * @param path  the IDX file of unsigned bytes
+ * @param x     receives the values, n_items x item_size
+ * @param x_len the length of x
+ * @param rows  receives n_items; may be NULL
+ * @param cols  receives item_size; may be NULL
  */
 NNB_API nnb_status nnb_idx_read_images(const char *path, double *x, size_t x_len, size_t *rows,
                                        size_t *cols);
@@ -1698,6 +2235,11 @@ NNB_API nnb_status nnb_idx_read_images(const char *path, double *x, size_t x_len
  * row (y_len >= n_items); with n_classes > 0, one-hot rows (y_len >= n_items x n_classes) and a
  * label >= n_classes is NNB_E_FORMAT. *rows (may be NULL) receives n_items.
  * @return as nnb_idx_read_images(); NNB_E_FORMAT also for an item_size other than 1. Since 0.1.
+ * @param path      the IDX labels file
+ * @param n_classes 0 for class indices, else the classes of one-hot rows
+ * @param y         receives the labels
+ * @param y_len     the length of y
+ * @param rows      receives n_items; may be NULL
  */
 NNB_API nnb_status nnb_idx_read_labels(const char *path, size_t n_classes, double *y,
                                        size_t y_len, size_t *rows);
@@ -1763,6 +2305,10 @@ NNB_API size_t nnb_mnist_part_count(void);
  * Any out-pointer may be NULL.
  * @return NNB_OK; NNB_E_NULL (dir); NNB_E_INVALID_ARG (part); NNB_E_IO (a file is missing:
  *         the message names it); NNB_E_FORMAT (as nnb_idx_info(), or the counts differ). Since 0.1.
+ * @param dir  the folder
+ * @param part the part to describe
+ * @param rows receives the images; may be NULL
+ * @param cols receives the pixels per image; may be NULL
  */
 NNB_API nnb_status nnb_mnist_info(const char *dir, nnb_mnist_part part, size_t *rows,
                                   size_t *cols);
@@ -1773,6 +2319,13 @@ NNB_API nnb_status nnb_mnist_info(const char *dir, nnb_mnist_part part, size_t *
  * the images only. Sizes come from nnb_mnist_info().
  * @return as nnb_mnist_info() and nnb_idx_read_labels(); NNB_E_INVALID_ARG (onehot not 0/1).
  * Since 0.1.
+ * @param dir    the folder
+ * @param part   the part to read
+ * @param x      receives the images, rows x cols
+ * @param x_len  the length of x
+ * @param y      receives the labels; may be NULL
+ * @param y_len  the length of y (0 with y NULL)
+ * @param onehot 1 for one-hot rows of 10, 0 for class indices
  */
 NNB_API nnb_status nnb_mnist_read(const char *dir, nnb_mnist_part part, double *x, size_t x_len,
                                   double *y, size_t y_len, int onehot);
@@ -1831,10 +2384,14 @@ typedef struct nnb_meta nnb_meta;
 /**
  * Creates an empty metadata list.
  * @return NNB_OK; NNB_E_NULL (out NULL); NNB_E_NOMEM. Free with nnb_meta_free(). Since 0.1.
+ * @param out receives the new list (NULL on failure)
  */
 NNB_API nnb_status nnb_meta_create(nnb_meta **out);
 
-/** Frees a metadata list. NULL is a no-op. Since 0.1. */
+/**
+ * Frees a metadata list. NULL is a no-op. Since 0.1.
+ * @param meta the list, or NULL
+ */
 NNB_API void nnb_meta_free(nnb_meta *meta);
 
 /**
@@ -1843,19 +2400,43 @@ NNB_API void nnb_meta_free(nnb_meta *meta);
  * stored as given (bytes, UTF-8 by convention), each up to 16 MiB (2^24 bytes).
  * @return NNB_OK; NNB_E_NULL (meta, key or value); NNB_E_INVALID_ARG (empty key, too long);
  *         NNB_E_NOMEM (the list is unchanged). Since 0.1.
+ * @param meta  the metadata list
+ * @param key   the key, not empty
+ * @param value the value
  */
 NNB_API nnb_status nnb_meta_set(nnb_meta *meta, const char *key, const char *value);
 
-/** The value of key, owned by the list (valid until the key is set again or the list freed);
- *  NULL if absent, or if meta or key is NULL. Since 0.1. */
+/**
+ * The value of key, owned by the list (valid until the key is set again or the list freed);
+ * NULL if absent, or if meta or key is NULL. Since 0.1.
+ * @param meta the list, or NULL
+ * @param key  the key
+ * @return the value, or NULL.
+ */
 NNB_API const char *nnb_meta_get(const nnb_meta *meta, const char *key);
 
-/** Number of pairs (0 for NULL). Since 0.1. */
+/**
+ * Number of pairs (0 for NULL). Since 0.1.
+ * @param meta the list, or NULL
+ * @return the number of pairs, or 0.
+ */
 NNB_API size_t nnb_meta_count(const nnb_meta *meta);
 
-/** Key and value of pair i (0 <= i < nnb_meta_count()), in the order they were first set; owned
- *  by the list; NULL if i is out of range or meta NULL. Since 0.1. */
+/**
+ * Key and value of pair i (0 <= i < nnb_meta_count()), in the order they were first set; owned
+ * by the list; NULL if i is out of range or meta NULL. Since 0.1.
+ * @param meta the list, or NULL
+ * @param i    the pair (0-based)
+ * @return the key, or NULL.
+ */
 NNB_API const char *nnb_meta_key(const nnb_meta *meta, size_t i);
+/**
+ * The value of pair i (see nnb_meta_key()), owned by the list; NULL if i is out of range or meta
+ * NULL. Since 0.1.
+ * @param meta the list, or NULL
+ * @param i    the pair (0-based)
+ * @return the value, or NULL.
+ */
 NNB_API const char *nnb_meta_value(const nnb_meta *meta, size_t i);
 
 /**
@@ -1874,6 +2455,11 @@ NNB_API const char *nnb_meta_value(const nnb_meta *meta, size_t i);
  *         or target count differs from the network's inputs or outputs); NNB_E_IO (creating,
  *         writing, syncing or renaming failed: the message names the file and has strerror);
  *         NNB_E_TOO_LARGE; NNB_E_NOMEM. Since 0.1.
+ * @param path             the file to write
+ * @param net              the network (read only)
+ * @param prep             a fitted preparation, or NULL
+ * @param meta             the metadata, or NULL
+ * @param with_train_state 1 to store the training state, 0 not to
  */
 NNB_API nnb_status nnb_model_save(const char *path, const nnb_net *net, const nnb_prep *prep,
                                   const nnb_meta *meta, int with_train_state);
@@ -1881,6 +2467,11 @@ NNB_API nnb_status nnb_model_save(const char *path, const nnb_net *net, const nn
 /**
  * The exact size in bytes of the model nnb_model_save_buffer() would write with these arguments;
  * 0 if they are invalid (the last error then says why). Since 0.1.
+ * @param net              the network
+ * @param prep             a fitted preparation, or NULL
+ * @param meta             the metadata, or NULL
+ * @param with_train_state 1 to count the training state, else 0
+ * @return the size in bytes, or 0 for invalid arguments.
  */
 NNB_API size_t nnb_model_save_size(const nnb_net *net, const nnb_prep *prep, const nnb_meta *meta,
                                    int with_train_state);
@@ -1891,6 +2482,13 @@ NNB_API size_t nnb_model_save_size(const nnb_net *net, const nnb_prep *prep, con
  * needed (nnb_model_save_size()).
  * @return as nnb_model_save() without NNB_E_IO; NNB_E_NULL also for buf;
  *         NNB_E_SHAPE (cap too small; nothing is written). Since 0.1.
+ * @param buf              receives the bytes
+ * @param cap              the capacity of buf in bytes
+ * @param written          receives the bytes written (or needed); may be NULL
+ * @param net              the network (read only)
+ * @param prep             a fitted preparation, or NULL
+ * @param meta             the metadata, or NULL
+ * @param with_train_state 1 to store the training state, 0 not to
  */
 NNB_API nnb_status nnb_model_save_buffer(void *buf, size_t cap, size_t *written,
                                          const nnb_net *net, const nnb_prep *prep,
@@ -1911,6 +2509,10 @@ NNB_API nnb_status nnb_model_save_buffer(void *buf, size_t cap, size_t *written,
  *         NNB_E_VERSION (a newer major format version, or a section this version cannot skip);
  *         NNB_E_TOO_LARGE (larger than the memory the process can get); NNB_E_NOMEM;
  *         NNB_E_UNSUPPORTED (NNBLAS_ISA, as nnb_net_create()). Thread-safe. Since 0.1.
+ * @param path the model file
+ * @param net  receives the network
+ * @param prep receives the preparation or NULL; may itself be NULL
+ * @param meta receives the metadata; may itself be NULL
  */
 NNB_API nnb_status nnb_model_load(const char *path, nnb_net **net, nnb_prep **prep,
                                   nnb_meta **meta);
@@ -1918,6 +2520,11 @@ NNB_API nnb_status nnb_model_load(const char *path, nnb_net **net, nnb_prep **pr
 /**
  * Like nnb_model_load(), from len bytes in memory (read only; they may be freed afterwards).
  * @return as nnb_model_load() without NNB_E_IO; NNB_E_NULL also for buf. Since 0.1.
+ * @param buf  the model's bytes
+ * @param len  their count
+ * @param net  receives the network
+ * @param prep receives the preparation or NULL; may itself be NULL
+ * @param meta receives the metadata; may itself be NULL
  */
 NNB_API nnb_status nnb_model_load_buffer(const void *buf, size_t len, nnb_net **net,
                                          nnb_prep **prep, nnb_meta **meta);

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file nnblas_mpi.h
  * nnblas_mpi — data-parallel training over MPI (libnnblas_mpi.so.0, pkg-config nnblas_mpi).
  *
  * A companion of libnnblas, built when nnblas is configured with MPI (meson -Dmpi=auto, the
@@ -76,6 +77,15 @@ extern "C" {
  * as in nnb_train().
  * Thread notes: see the top of this header; net and opts are used as by nnb_train().
  * Since 0.1.
+ * @param comm    the communicator (every rank of it calls)
+ * @param net     this rank's network
+ * @param opts    the training options (not changed)
+ * @param x       the inputs, rows x x_cols, row-major (the same on every rank)
+ * @param rows    the number of rows
+ * @param x_cols  the columns of x
+ * @param y       the targets, rows x y_cols
+ * @param y_cols  the columns of y
+ * @param history receives one record per epoch; may be NULL
  */
 NNB_API nnb_status nnb_mpi_train(MPI_Comm comm, nnb_net *net, const nnb_train_opts *opts,
                                  const double *x, size_t rows, size_t x_cols, const double *y,
@@ -188,6 +198,9 @@ NNB_API nnb_status nnb_mpi_train_ex(MPI_Comm comm, nnb_net *net, const nnb_train
  *         intercommunicator); NNB_E_STATE (MPI not initialised); NNB_E_NOMEM; NNB_E_COMM (an MPI
  *         call failed).
  * Since 0.1.
+ * @param comm the communicator (every rank of it calls)
+ * @param net  this rank's network
+ * @param root the rank whose network the others receive
  */
 NNB_API nnb_status nnb_mpi_bcast_net(MPI_Comm comm, nnb_net *net, int root);
 
@@ -197,6 +210,9 @@ NNB_API nnb_status nnb_mpi_bcast_net(MPI_Comm comm, nnb_net *net, int root);
  * doubles summed over all of them (per mini-batch: the parameter count plus 2), and the wall
  * seconds inside them, which include waiting for the slowest rank. Zeros before any call.
  * Thread-safe (thread-local). Since 0.1.
+ * @param calls   receives the number of all-reduce calls; may be NULL
+ * @param values  receives the doubles summed; may be NULL
+ * @param seconds receives the wall seconds inside them; may be NULL
  */
 NNB_API void nnb_mpi_comm_stats(size_t *calls, size_t *values, double *seconds);
 
