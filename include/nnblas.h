@@ -1067,14 +1067,31 @@ NNB_API nnb_status nnb_train_opts_set_rmsprop(nnb_train_opts *opts, double rho, 
  */
 NNB_API nnb_status nnb_train_opts_set_weight_decay(nnb_train_opts *opts, double wd);
 /**
- * Gradient-norm clipping: when the Euclidean norm of the whole gradient exceeds max_norm, the
- * gradient is scaled down to it (torch.nn.utils.clip_grad_norm_). 0 = off. Since 0.1.
+ * @brief Gradient-norm clipping, as torch.nn.utils.clip_grad_norm_ defines it.
+ *
+ * Before every step the whole gradient g (every parameter, after the data-parallel sum, before
+ * weight decay is added) is multiplied by k = max_norm / (||g||_2 + 1e-6) when k < 1, and left as
+ * it is otherwise; so a clipped gradient's norm is just below max_norm. It follows clipping by
+ * value (nnb_train_opts_set_clip_value()) when both are on. A NaN or infinite gradient stops
+ * training with NNB_E_NONFINITE whenever clipping is on. Levenberg-Marquardt does not clip.
+ * docs/definitions.md, "Clipping". Since 0.1.
  * @param opts     the training options to change
- * @param max_norm the largest gradient norm, >= 0; 0 turns clipping off
- * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
- *         unchanged).
+ * @param max_norm the largest norm, finite and >= 0; 0 turns it off (the default)
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (negative, NaN or infinite).
  */
 NNB_API nnb_status nnb_train_opts_set_clip_norm(nnb_train_opts *opts, double max_norm);
+/**
+ * @brief Gradient clipping by value, as torch.nn.utils.clip_grad_value_ defines it.
+ *
+ * Before every step each gradient component is clamped to [-clip_value, clip_value], before
+ * clipping by norm and before weight decay is added. A NaN or infinite gradient stops training
+ * with NNB_E_NONFINITE (it is never clamped into range). Levenberg-Marquardt does not clip.
+ * docs/definitions.md, "Clipping". Since 0.2.
+ * @param opts       the training options to change
+ * @param clip_value the bound, finite and >= 0; 0 turns it off (the default)
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (negative, NaN or infinite).
+ */
+NNB_API nnb_status nnb_train_opts_set_clip_value(nnb_train_opts *opts, double clip_value);
 /**
  * Inverted dropout with drop probability p in [0, 1) on every hidden layer (not the output), with
  * masks drawn from the network's generator; prediction and evaluation never drop. Since 0.1.

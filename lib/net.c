@@ -205,31 +205,44 @@ double nnbi_output_delta(const nnb_net *net, nnbi_ws *ws, const double *y, size_
     double *d = ws->dbuf[0];
     double red_scale = red == NNB_REDUCTION_MEAN ? 1.0 / (double)mean_rows : 1.0;
 
-    /* The output delta dL/dz and the loss, fused where the pair allows. */
-    double raw, loss_scale, dscale;
+    /* The output delta dL/dz and the loss, fused where the pair allows; the loss is summed in
+     * blocks of NNBI_LOSS_BLOCK elements (whole rows for softmax) whose sums are compensated. */
+    double loss_scale, dscale;
+    nnbi_sum raw = {0, 0};
     switch (loss) {
     case NNB_LOSS_SSE:
     case NNB_LOSS_MSE:
         loss_scale = loss == NNB_LOSS_SSE ? 0.5 : 1.0 / (double)n_out;
         dscale = (loss == NNB_LOSS_SSE ? 1.0 : 2.0 / (double)n_out) * red_scale;
-        if (out->act == NNB_ACT_SIGMOID) {
-            raw = k->delta_se_sigmoid(n, yhat, y, dscale, d);
-        } else {
-            raw = k->delta_se(n, yhat, y, dscale, d);
-            if (out->act != NNB_ACT_IDENTITY && want_delta)
-                k->act_backward(out->act, out->alpha, rows, n_out, yhat, d);
+        for (size_t i = 0; i < n; i += NNBI_LOSS_BLOCK) {
+            size_t m = n - i < NNBI_LOSS_BLOCK ? n - i : NNBI_LOSS_BLOCK;
+            nnbi_sum_add(&raw, out->act == NNB_ACT_SIGMOID
+                                   ? k->delta_se_sigmoid(m, yhat + i, y + i, dscale, d + i)
+                                   : k->delta_se(m, yhat + i, y + i, dscale, d + i));
         }
+        if (out->act != NNB_ACT_SIGMOID && out->act != NNB_ACT_IDENTITY && want_delta)
+            k->act_backward(out->act, out->alpha, rows, n_out, yhat, d);
         break;
     case NNB_LOSS_BCE:
         loss_scale = 1.0 / (double)n_out;
-        raw = k->delta_bce_sigmoid(n, ws->z_out, yhat, y, loss_scale * red_scale, d);
+        for (size_t i = 0; i < n; i += NNBI_LOSS_BLOCK) {
+            size_t m = n - i < NNBI_LOSS_BLOCK ? n - i : NNBI_LOSS_BLOCK;
+            nnbi_sum_add(&raw, k->delta_bce_sigmoid(m, ws->z_out + i, yhat + i, y + i,
+                                                    loss_scale * red_scale, d + i));
+        }
         break;
-    default: /* NNB_LOSS_CE */
+    default: { /* NNB_LOSS_CE */
         loss_scale = 1.0;
-        raw = k->delta_ce_softmax(rows, n_out, ws->z_out, yhat, y, red_scale, d);
+        size_t br = NNBI_LOSS_BLOCK / n_out ? NNBI_LOSS_BLOCK / n_out : 1;
+        for (size_t r = 0; r < rows; r += br) {
+            size_t m = rows - r < br ? rows - r : br, o = r * n_out;
+            nnbi_sum_add(&raw, k->delta_ce_softmax(m, n_out, ws->z_out + o, yhat + o, y + o,
+                                                   red_scale, d + o));
+        }
         break;
     }
-    return raw * loss_scale * red_scale;
+    }
+    return nnbi_sum_value(&raw) * loss_scale * red_scale;
 }
 
 /* d_prev <- (d . W_l) (.) mask (.) f'(A_{l-1}): the delta of layer l-1 from layer l's. */

@@ -6,6 +6,7 @@
 #define NNB_INTERNAL_H
 
 #include <limits.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -42,6 +43,32 @@ static inline int nnbi_mul_size(size_t a, size_t b, size_t *out) {
     *out = a * b;
     return 1;
 }
+
+/* ---- compensated sums (loss totals) ----------------------------------------------------------- */
+
+/* A running sum with Neumaier's compensation (the improved Kahan-Babuska sum): the rounding error
+ * of every addition is kept in c and added back at the end, so the total of n terms is within
+ * about 2u * sum|x_i| of the exact sum (u = 2^-53) whatever n, instead of (n-1)u for a plain
+ * loop. An infinite or NaN term makes the total infinite or NaN, as a plain sum would. */
+typedef struct nnbi_sum {
+    double s, c;
+} nnbi_sum;
+
+static inline void nnbi_sum_add(nnbi_sum *a, double x) {
+    double t = a->s + x;
+    if (isfinite(t)) /* the error of s + x, exactly (Neumaier) */
+        a->c += fabs(a->s) >= fabs(x) ? (a->s - t) + x : (x - t) + a->s;
+    a->s = t;
+}
+
+static inline double nnbi_sum_value(const nnbi_sum *a) {
+    return isfinite(a->s) ? a->s + a->c : a->s;
+}
+
+/* Elements per kernel call when a loss is summed: each block is summed by the kernel (in its lane
+ * order) and the blocks' sums are added with nnbi_sum, so a loss total's error does not grow with
+ * the batch size. */
+#define NNBI_LOSS_BLOCK ((size_t)256)
 
 /* ---- little-endian bytes (training state, model files) --------------------------------------- */
 

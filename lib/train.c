@@ -134,6 +134,14 @@ NNB_API nnb_status nnb_train_opts_set_clip_norm(nnb_train_opts *o, double max_no
     return NNB_OK;
 }
 
+NNB_API nnb_status nnb_train_opts_set_clip_value(nnb_train_opts *o, double clip_value) {
+    OPTS_CHECK(o);
+    if (!isfinite(clip_value) || clip_value < 0)
+        BAD("clip_value %g must be finite and >= 0", clip_value);
+    o->clip_value = clip_value;
+    return NNB_OK;
+}
+
 NNB_API nnb_status nnb_train_opts_set_dropout(nnb_train_opts *o, double p) {
     OPTS_CHECK(o);
     if (!in_unit(p)) BAD("dropout probability %g must be in [0, 1)", p);
@@ -306,7 +314,7 @@ static void eval_rows(const nnb_net *net, nnbi_ws *ws, size_t chunk, const doubl
                       nnb_loss loss, nnb_reduction red, double *loss_out, size_t *correct,
                       const float *x32, const float *y32) {
     size_t ni = net->n_inputs, no = nnb_net_n_outputs(net);
-    double sum = 0;
+    nnbi_sum sum = {0, 0};
     size_t hit = 0;
     for (size_t r0 = 0; r0 < n; r0 += chunk) {
         size_t nr = n - r0 < chunk ? n - r0 : chunk;
@@ -323,10 +331,11 @@ static void eval_rows(const nnb_net *net, nnbi_ws *ws, size_t chunk, const doubl
             xc = xb, yc = yb;
         }
         nnbi_forward(net, ws, xc, nr, NULL);
-        sum += nnbi_output_delta(net, ws, yc, nr, loss, NNB_REDUCTION_SUM, 0, nr);
+        nnbi_sum_add(&sum, nnbi_output_delta(net, ws, yc, nr, loss, NNB_REDUCTION_SUM, 0, nr));
         hit += nnbi_count_correct(ws->act[net->n_layers - 1], yc, nr, no);
     }
-    *loss_out = red == NNB_REDUCTION_MEAN ? sum / (double)n : sum;
+    double total = nnbi_sum_value(&sum);
+    *loss_out = red == NNB_REDUCTION_MEAN ? total / (double)n : total;
     *correct = hit;
 }
 
@@ -534,6 +543,40 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
     return NNB_OK;
 }
 
+/* ||g||_2 without overflow: the plain sum of squares, or the scaled one when that overflows. */
+static double grad_norm(const nnb_net *net, const double *g, size_t n) {
+    double norm = sqrt(net->k->sumsq(n, g));
+    if (isfinite(norm)) return norm;
+    double amax = 0, s = 0;
+    for (size_t i = 0; i < n; i++) amax = fabs(g[i]) > amax ? fabs(g[i]) : amax;
+    for (size_t i = 0; i < n; i++) s += (g[i] / amax) * (g[i] / amax);
+    return amax * sqrt(s);
+}
+
+/* The gradient checks and clipping before a step, in PyTorch's order and with its definitions:
+ * a non-finite gradient is an error (before it could be clipped away); then clipping by value,
+ * g_i <- min(max(g_i, -c), c) (clip_grad_value_); then clipping by norm, g <- g * k with
+ * k = max_norm / (||g||_2 + 1e-6) when k < 1 (clip_grad_norm_). */
+static nnb_status clip_gradient(nnb_net *net, const nnb_train_opts *o, uint64_t epoch,
+                                size_t batch) {
+    const size_t np = net->n_params;
+    double *g = net->grads;
+    size_t bad;
+    if (nnbi_find_nonfinite(g, np, 1, &bad, NULL))
+        return nnbi_error(NNB_E_NONFINITE, "nnb_train",
+                          "epoch %llu, batch %zu: the gradient is not finite (parameter %zu is %g)",
+                          (unsigned long long)epoch, batch, bad, g[bad]);
+    if (o->clip_value > 0) {
+        const double c = o->clip_value;
+        for (size_t i = 0; i < np; i++) g[i] = g[i] > c ? c : g[i] < -c ? -c : g[i];
+    }
+    if (o->clip_norm > 0) {
+        double k = o->clip_norm / (grad_norm(net, g, np) + 1e-6);
+        if (k < 1.0) net->k->scal(np, k, g);
+    }
+    return NNB_OK;
+}
+
 /* The mini-batch loop (every optimiser but LM). `drop_rng` draws the dropout masks. */
 static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *perm,
                                 nnbi_rng *drop_rng) {
@@ -545,7 +588,8 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
     const int in_place = perm == NULL && r->x32 == NULL;
     const int shuffle = o->shuffle && B < r->n_train;
     const int sharded = o->shard_count > 1;
-    const int fused = o->opt == NNB_OPT_SGD && o->clip_norm == 0 && !o->check_finite && !sharded;
+    const int fused = o->opt == NNB_OPT_SGD && o->clip_norm == 0 && o->clip_value == 0 &&
+                      !o->check_finite && !sharded;
     const int mean = o->reduction == NNB_REDUCTION_MEAN;
     for (size_t e = 0; e < o->epochs; e++) {
         double t0 = now();
@@ -557,7 +601,7 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
             for (size_t i = 0; i < r->n_train; i++) perm[i] = r->train_idx ? r->train_idx[i] : i;
             nnbi_shuffle(&net->rng, perm, r->n_train, r->n_train);
         }
-        double loss_sum = 0;
+        nnbi_sum loss_sum = {0, 0}; /* the epoch's loss over its rows, compensated */
         size_t hit = 0;
         int cancel = 0; /* a batch callback asked to stop */
         for (size_t b = 0; b < n_batches; b++) {
@@ -586,7 +630,7 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
                 if (r->acc) hit += nnbi_count_correct(net->ws.act[L - 1], yb, nr, no);
             }
             /* the epoch's loss as a sum over rows: this worker's part (summed at the epoch's end) */
-            loss_sum += mean ? own * (double)nb : own;
+            nnbi_sum_add(&loss_sum, mean ? own * (double)nb : own);
             double bl = own; /* the whole batch's loss */
             if (fused) {
                 nnbi_backward_sgd(net, &net->ws, xb, nr, lr, o->weight_decay);
@@ -621,14 +665,9 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
                                       "epoch %llu, batch %zu: the loss is %g (learning rate %g too "
                                       "high?)",
                                       (unsigned long long)epoch, b + 1, bl, lr);
-                if (o->check_finite || o->clip_norm > 0) {
-                    double norm = sqrt(net->k->sumsq(np, net->grads));
-                    if (!isfinite(norm))
-                        return nnbi_error(NNB_E_NONFINITE, func,
-                                          "epoch %llu, batch %zu: the gradient is not finite",
-                                          (unsigned long long)epoch, b + 1);
-                    if (o->clip_norm > 0 && norm > o->clip_norm)
-                        net->k->scal(np, o->clip_norm / norm, net->grads);
+                if (o->check_finite || o->clip_norm > 0 || o->clip_value > 0) {
+                    nnb_status st = clip_gradient(net, o, epoch, b + 1);
+                    if (st != NNB_OK) return st;
                 }
                 nnbi_opt_step(net, o, lr);
             }
@@ -641,7 +680,8 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
             }
         }
         int stop = 0;
-        nnb_status st = nnbi_epoch_end(r, t0, loss_sum, (double)hit, lr, cancel, &stop);
+        nnb_status st = nnbi_epoch_end(r, t0, nnbi_sum_value(&loss_sum), (double)hit, lr, cancel,
+                                        &stop);
         if (st != NNB_OK || stop) return st;
     }
     return NNB_OK;

@@ -17,6 +17,7 @@ struct nnb_train_opts {
     double rho, rms_eps;
     double weight_decay;
     double clip_norm;        /* 0 = off */
+    double clip_value;       /* 0 = off */
     double dropout;          /* 0 = off */
     nnb_schedule schedule;
     double sched1, sched2;

@@ -113,6 +113,7 @@ PROTOTYPES = {
     "nnb_train_opts_set_rmsprop": (_st, [_h, _d, _d]),
     "nnb_train_opts_set_weight_decay": (_st, [_h, _d]),
     "nnb_train_opts_set_clip_norm": (_st, [_h, _d]),
+    "nnb_train_opts_set_clip_value": (_st, [_h, _d]),
     "nnb_train_opts_set_dropout": (_st, [_h, _d]),
     "nnb_train_opts_set_schedule": (_st, [_h, _st, _d, _d]),
     "nnb_train_opts_set_validation": (_st, [_h, _p, _p, _sz]),

@@ -527,7 +527,7 @@ class Net(Handle):
             reduction="mean", validation_split=0.0, validation_data=None, patience=0,
             restore_best=True, dropout=0.0, weight_decay=0.0, clip_norm=0.0, shuffle=True,
             seed=None, momentum=None, betas=None, eps=None, rho=None, schedule=None,
-            check_finite=False, callback=None, verbose=0):
+            check_finite=False, callback=None, verbose=0, clip_value=0.0):
         """Trains the network in place (nnb_train) and returns a :class:`History`.
 
         X is rows x n_inputs; y is rows x n_outputs, or a vector for a network with one output,
@@ -540,7 +540,10 @@ class Net(Handle):
           (Levenberg-Marquardt: full batch, squared-error losses, small networks); lr;
           momentum (default 0.9), betas=(beta1, beta2) and eps for Adam (0.9, 0.999, 1e-8),
           rho and eps for RMSprop (0.99, 1e-8); weight_decay (L2, decoupled for AdamW);
-          clip_norm (gradient-norm clipping, 0 = off); dropout (on hidden layers).
+          clip_norm (gradient-norm clipping as torch.nn.utils.clip_grad_norm_: the gradient
+          times max_norm / (norm + 1e-6) when that is below 1; 0 = off); clip_value (each
+          gradient component clamped to [-clip_value, clip_value] first, as
+          clip_grad_value_; 0 = off); dropout (on hidden layers).
         - loss: "sse" (1/2 sum of squares per row), "mse", "bce" (sigmoid output; also
           "binary_crossentropy") or "ce" (softmax output; "categorical_crossentropy");
           reduction over rows: "mean" or "sum".
@@ -613,6 +616,7 @@ class Net(Handle):
                      float(eps if eps is not None else 1e-8))
             call("nnb_train_opts_set_weight_decay", o, float(weight_decay))
             call("nnb_train_opts_set_clip_norm", o, float(clip_norm or 0.0))
+            call("nnb_train_opts_set_clip_value", o, float(clip_value or 0.0))
             call("nnb_train_opts_set_dropout", o, float(dropout))
             if schedule is not None and schedule != "constant":
                 if isinstance(schedule, str):
