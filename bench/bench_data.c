@@ -6,7 +6,10 @@
  *   idx-gz    Fashion-MNIST as the Debian package ships it (gzipped IDX), all 70000 images and
  *             labels through nnb_mnist_read, into buffers touched beforehand (the first touch of
  *             376 MB of fresh memory is the kernel's page faults, not reading);
- *   idx-raw   the same files uncompressed (written to a temporary folder first).
+ *   idx-raw   the same files uncompressed (written to a temporary folder first);
+ *   csv-wide  a wide generated CSV file (20 rows, 100000 numeric columns; --quick 20000) read
+ *             by nnb_csv_read and prepared (a preparation fitted and applied: every column found
+ *             by name), the case whose column look-ups were once quadratic (issue 14).
  * MB/s counts the bytes of the file as read (the CSV text; the uncompressed IDX bytes). Each figure
  * is the median of --reps runs. Benchmarks report; they never assert.
  *
@@ -75,6 +78,45 @@ static int write_csv(const char *path, size_t rows) {
     return fclose(f);
 }
 
+static int write_wide(const char *path, size_t cols) {
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    fputs("y", f);
+    for (size_t c = 0; c < cols; c++) fprintf(f, ",c%zu", c);
+    fputc('\n', f);
+    for (size_t r = 0; r < 20; r++) {
+        fprintf(f, "%zu", r % 2);
+        for (size_t c = 0; c < cols; c++) fprintf(f, ",%zu", (r * 7 + c) % 10);
+        fputc('\n', f);
+    }
+    return fclose(f);
+}
+
+/* Reads and prepares the wide file: seconds, or -1. */
+static double bench_wide(const char *path) {
+    nnb_table *t = NULL;
+    nnb_prep *p = NULL;
+    double *x = NULL, *y = NULL, t0 = nnbb_now();
+    nnb_status st = nnb_csv_read(&t, path, NULL);
+    if (st == NNB_OK) st = nnb_prep_create(&p);
+    if (st == NNB_OK) st = nnb_prep_set_target(p, "y", NNB_TARGET_VALUES);
+    if (st == NNB_OK) st = nnb_prep_fit(p, t, NULL, nnb_table_n_rows(t));
+    size_t n = nnb_table_n_rows(t), nf = st == NNB_OK ? nnb_prep_n_features(p) : 0;
+    if (st == NNB_OK) {
+        x = malloc(n * nf * sizeof *x), y = malloc(n * sizeof *y);
+        st = x && y ? nnb_prep_apply(p, t, NULL, n, x, n * nf, y, n) : NNB_E_NOMEM;
+    }
+    double secs = nnbb_now() - t0;
+    if (st != NNB_OK) {
+        fprintf(stderr, "nnblas-bench data: csv-wide: %s\n", nnb_last_error());
+        secs = -1;
+    }
+    free(x), free(y);
+    nnb_prep_free(p);
+    nnb_table_free(t);
+    return secs;
+}
+
 /* Copies a gzipped file uncompressed. */
 static int gunzip_to(const char *src, const char *dst) {
     gzFile in = gzopen(src, "rb");
@@ -135,6 +177,17 @@ int nnbb_data_main(int argc, char **argv) {
         for (size_t r = 0; r < reps; r++)
             if ((t[k] = bench_csv(path, &got)) > 0) k++;
         if (k) emit(json, "csv", got, (double)sb.st_size, nnbb_median(t, k));
+        unlink(path);
+    }
+    /* a wide CSV: 20 rows, many columns */
+    snprintf(path, sizeof path, "%s/wide.csv", tmp);
+    if (write_wide(path, quick ? 20000 : 100000) == 0) {
+        struct stat sb;
+        stat(path, &sb);
+        size_t k = 0;
+        for (size_t r = 0; r < reps; r++)
+            if ((t[k] = bench_wide(path)) > 0) k++;
+        if (k) emit(json, "csv-wide", 20, (double)sb.st_size, nnbb_median(t, k));
         unlink(path);
     }
     /* IDX, gzipped and raw */

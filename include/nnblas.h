@@ -921,19 +921,34 @@ NNB_API nnb_status nnb_optimizer_parse(const char *text, nnb_optimizer *out);
  */
 NNB_API size_t nnb_optimizer_count(void);
 
-/** Learning-rate schedules, applied per epoch; e = epochs completed before the current one. */
+/**
+ * Learning-rate schedules, applied per epoch: the epoch after e completed epochs of the schedule
+ * (its position, counted across nnb_train() calls) uses the rate below. A schedule starts at
+ * position 0 when a network is first trained with it, or when nnb_train() is given a schedule
+ * (kind, parameters, base lr or multiplier) other than the one the network was following; given
+ * the same one, it continues. Its position and horizon are part of the training state
+ * (nnb_net_train_state_get(), model files). Schedules do not apply to Levenberg-Marquardt.
+ * docs/definitions.md, "Schedules", has each formula and the PyTorch scheduler it matches.
+ */
 typedef enum nnb_schedule {
     NNB_SCHED_CONSTANT = 0,    /**< lr */
     NNB_SCHED_STEP = 1,        /**< lr * gamma^floor(e / step)  (param1 = step, param2 = gamma) */
     NNB_SCHED_EXPONENTIAL = 2, /**< lr * gamma^e                 (param1 = gamma) */
-    NNB_SCHED_COSINE = 3       /**< lr_min + (lr - lr_min)(1 + cos(pi e / T)) / 2
-                                    (param1 = T in epochs, 0 = the end of this nnb_train call;
-                                    param2 = lr_min) */
+    NNB_SCHED_COSINE = 3,      /**< lr_min + (lr - lr_min)(1 + cos(pi min(e, T) / T)) / 2: after
+                                    T epochs it holds lr_min (param1 = T in epochs; 0 = the
+                                    epochs of the nnb_train() call that starts the schedule, so a
+                                    run split into several calls anneals differently from one
+                                    call: give T to split a run; param2 = lr_min) */
+    NNB_SCHED_COSINE_RESTARTS = 4 /**< SGDR, warm restarts: the cosine from lr to lr_min over
+                                    T_0 epochs, then over T_0 m, T_0 m^2, ... epochs, each starting
+                                    again at lr (param1 = T_0, a whole number >= 1; param2 =
+                                    lr_min; m from nnb_train_opts_set_restart_mult(), default 1).
+                                    Since 0.2. */
 } nnb_schedule;
 
 /**
- * @brief The canonical name of a learning-rate schedule: constant, step, exponential, cosine
- *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @brief The canonical name of a learning-rate schedule: constant, step, exponential, cosine,
+ *        cosine_restarts (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
  * @param value a nnb_schedule value.
  * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.1.
  */
@@ -941,7 +956,8 @@ NNB_API const char *nnb_schedule_name(nnb_schedule value);
 
 /**
  * @brief Parses a learning-rate schedule name: a canonical name (nnb_schedule_name()) or an alias
- *        (none (constant), exp (exponential), cos (cosine)), case-insensitive, '-' and '_' alike.
+ *        (none (constant), exp (exponential), cos (cosine), sgdr and warm_restarts
+ *        (cosine_restarts)), case-insensitive, '-' and '_' alike.
  * @param text the name (NUL-terminated).
  * @param out receives the value; unchanged on failure.
  * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
@@ -1113,6 +1129,15 @@ NNB_API nnb_status nnb_train_opts_set_dropout(nnb_train_opts *opts, double p);
 NNB_API nnb_status nnb_train_opts_set_schedule(nnb_train_opts *opts, nnb_schedule schedule,
                                                double param1, double param2);
 /**
+ * @brief The period multiplier m of NNB_SCHED_COSINE_RESTARTS (PyTorch's T_mult).
+ *
+ * Period i of the warm restarts lasts T_0 m^i epochs. Since 0.2.
+ * @param opts   the training options to change
+ * @param t_mult the multiplier, a whole number >= 1 (default 1: equal periods)
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (not a whole number in [1, 1e6]).
+ */
+NNB_API nnb_status nnb_train_opts_set_restart_mult(nnb_train_opts *opts, double t_mult);
+/**
  * A validation set (read in place: it must stay valid during nnb_train(); x has the network's
  * inputs as columns and y its outputs). Replaces a validation split. NULL x clears it. Since 0.1.
  * @param opts the training options to change
@@ -1138,10 +1163,16 @@ NNB_API nnb_status nnb_train_opts_set_validation_split(nnb_train_opts *opts, dou
 /**
  * Early stopping: stop when the monitored loss (validation loss if there is a validation set,
  * else the training loss) has not improved for `patience` epochs (0 = off); with restore_best,
- * the weights of the best epoch are put back at the end. Since 0.1.
+ * the weights of the best epoch are put back when early stopping ends the training (a call that
+ * runs all its epochs, or is stopped or cancelled, keeps the last weights, so that the next call
+ * continues from them). The watch (best loss, its epoch and weights, the epochs since) is part
+ * of the network's training state: it carries over to the next nnb_train() call with patience
+ * and into nnb_net_train_state_get(), so a resumed run stops exactly where a straight run would;
+ * a call without patience, or an early stop, clears it. Since 0.1.
  * @param opts         the training options to change
  * @param patience     epochs without improvement before stopping; 0 = off
- * @param restore_best 1 to restore the best epoch's weights at the end, else 0
+ * @param restore_best 1 to restore the best epoch's weights when early stopping ends
+ *                     training, else 0
  * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
  *         unchanged).
  */
@@ -1150,12 +1181,47 @@ NNB_API nnb_status nnb_train_opts_set_early_stopping(nnb_train_opts *opts, size_
 /**
  * Stop with NNB_E_NONFINITE (naming epoch and batch) as soon as a loss or gradient is NaN or
  * infinite, before the bad step is applied, so the weights stay finite. Since 0.1.
+ *
+ * Without it, nnb_train() still checks, at no measurable cost, every batch's loss (before that
+ * batch's step) and, once an epoch, the epoch's losses and every parameter: divergence ends
+ * training with NNB_E_NONFINITE and a message naming the epoch and batch and suggesting a lower
+ * learning rate (with clipping on, a loss that overflows is allowed and only the parameters are
+ * checked). Only a gradient that overflows while the loss is finite can then reach the weights,
+ * and is reported at the next batch or at the epoch's end.
  * @param opts   the training options to change
  * @param enable 1 to check, 0 (the default) not to
  * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
  *         unchanged).
  */
 NNB_API nnb_status nnb_train_opts_set_check_finite(nnb_train_opts *opts, int enable);
+
+/**
+ * @brief Asks nnb_train() running with these options to stop cleanly.
+ *
+ * Async-signal-safe and thread-safe (one lock-free atomic store): call it from a signal handler
+ * (SIGINT, SIGTERM) or from another thread while nnb_train() runs with @p opts; nothing else
+ * about @p opts may change meanwhile. Training stops between two batches (the batch in progress
+ * completes; Levenberg-Marquardt stops between epochs) and nnb_train() returns NNB_E_CANCELLED.
+ * Data-parallel workers stop together after the batch in progress, but record no position
+ * inside the epoch: a resumed data-parallel run repeats that epoch. The network keeps the weights after the last batch and
+ * its training state records where the epoch stopped: a later nnb_train() with the same data,
+ * split and batch size (in this process, or after nnb_net_train_state_get() / set() or a model
+ * file saved with its training state) finishes that epoch and continues exactly as if never
+ * stopped. The request stays until nnb_train_opts_clear_stop(): an nnb_train() started while it
+ * is set stops before its first batch. Since 0.1.
+ *
+ * @param opts the options of the training to stop (NULL: nothing happens)
+ */
+NNB_API void nnb_train_opts_request_stop(nnb_train_opts *opts);
+
+/**
+ * @brief Withdraws a stop request made with nnb_train_opts_request_stop().
+ *
+ * Async-signal-safe and thread-safe like the request. Since 0.1.
+ *
+ * @param opts the options whose request is withdrawn (NULL: nothing happens)
+ */
+NNB_API void nnb_train_opts_clear_stop(nnb_train_opts *opts);
 
 /**
  * Called after every epoch. epoch counts from 1 across nnb_train() calls on a network (see
@@ -1276,8 +1342,11 @@ NNB_API nnb_status nnb_history_summary(const nnb_history *h, size_t *best_epoch,
  * Trains `net` in place on x (rows x x_cols) and y (rows x y_cols), both read in place (never
  * copied as a whole; mini-batches are gathered into one buffer sized before the loop, and nothing
  * is allocated inside the loop). Runs opts' epochs, continuing the network's training state:
- * optimiser moments, step and epoch counters and the generator carry over between calls, so
- * train(4) then train(6) equals train(10), bit for bit (nnb_net_train_state_reset() starts over).
+ * optimiser moments, step and epoch counters, the schedule's position and horizon and the
+ * generator carry over between calls, so train(4) then train(6) equals train(10), bit for bit,
+ * for every optimiser and schedule, except NNB_SCHED_COSINE with T = 0 (whose horizon is the
+ * first call's epochs) and early stopping's patience count (nnb_net_train_state_reset() starts
+ * over).
  * history (may be NULL) gets one record per epoch appended.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (no layers; loss not allowed with the output
  *         layer; LM with a cross-entropy loss; a validation split that leaves no rows);
@@ -1317,7 +1386,9 @@ NNB_API nnb_status nnb_train_f32(nnb_net *net, const nnb_train_opts *opts, const
 
 /**
  * The network's training state — optimiser kind, moments, step and epoch counters, the last
- * monitored loss and the generator state — as a portable byte string (little-endian, versioned),
+ * monitored loss, the learning-rate schedule's definition, position and horizon, and the
+ * generator state — as a portable byte string (little-endian, versioned; states written by 0.1,
+ * without the schedule, still load, and their schedule's position is the epoch count),
  * for checkpoints: restoring it (with the parameters) into a fresh network of the same shape makes
  * the next nnb_train() continue bit for bit as if never interrupted.
  * nnb_net_train_state_size() gives the byte count; _get writes exactly that many (len must be at
@@ -1504,6 +1575,48 @@ NNB_API nnb_status nnb_set_error(nnb_status status, const char *message);
 /** A table read from a CSV file: named columns of numbers or texts, rows in file order. */
 typedef struct nnb_table nnb_table;
 
+/**
+ * @brief Sets the input limit: the most bytes a reader takes from an input of unknown size.
+ *
+ * Every file reader of nnblas (nnb_csv_read(), nnb_model_load(), the IDX readers) reads a
+ * regular file to its size (after checking that size against the header it declares, for model
+ * files, and against the memory the process can get). An input whose size is not known in
+ * advance, a pipe, a FIFO, a character device such as /dev/zero, a /proc file or standard input,
+ * is read up to this limit; one that sends more is refused with NNB_E_TOO_LARGE instead of
+ * filling memory. Default 1 GiB. Process-wide and thread-safe (an atomic store); a CSV read can
+ * override it with nnb_csv_options_set_input_limit(). The command sets it with --input-limit,
+ * the Python binding with nnblas.set_input_limit() and read_csv(input_limit=). Since 0.1.
+ *
+ * @param bytes the limit in bytes (at least 1)
+ * @return NNB_OK; NNB_E_INVALID_ARG (bytes is 0).
+ */
+NNB_API nnb_status nnb_set_input_limit(size_t bytes);
+
+/**
+ * @brief The input limit (see nnb_set_input_limit()). Thread-safe. Since 0.1.
+ * @return the limit in bytes.
+ */
+NNB_API size_t nnb_input_limit(void);
+
+/**
+ * @brief Reads a whole input into memory: a regular file to its size, anything else (pipe,
+ * FIFO, character device, /proc file, /dev/stdin) up to @p limit bytes.
+ *
+ * What nnb_csv_read() does before parsing, for a caller that parses the same bytes several times
+ * (with nnb_csv_parse()) and so must read a stream once. Since 0.1.
+ *
+ * @param path the file to read
+ * @param limit the most bytes taken from an input of unknown size (0: nnb_input_limit())
+ * @param text 1: refuse a NUL byte, naming its offset, as soon as it arrives (text formats)
+ * @param data receives a new buffer of *len bytes and a terminating NUL (free it with free())
+ * @param len receives the byte count
+ * @return NNB_OK; NNB_E_NULL; NNB_E_IO (cannot open or read: strerror in the message);
+ *         NNB_E_TOO_LARGE (past the limit, or a regular file larger than the memory the process
+ *         can get); NNB_E_FORMAT (text and a NUL byte); NNB_E_NOMEM. *data is NULL on failure.
+ */
+NNB_API nnb_status nnb_read_input(const char *path, size_t limit, int text, char **data,
+                                  size_t *len);
+
 /** Options of the CSV reader (an opaque handle with setters, so it can grow). */
 typedef struct nnb_csv_options nnb_csv_options;
 
@@ -1532,6 +1645,31 @@ NNB_API void nnb_csv_options_free(nnb_csv_options *opts);
 NNB_API nnb_status nnb_csv_options_set_delimiter(nnb_csv_options *opts, char delimiter);
 
 /**
+ * @brief Guesses a CSV file's field delimiter from its header row: the one of comma,
+ *        semicolon, tab and '|' that occurs most often in the first line outside quotes (a UTF-8
+ *        byte-order mark and blank lines before it are skipped; ties go to that order), or ','
+ *        when none does.
+ *        For nnb_csv_options_set_delimiter(). Reads at most the first 1 MiB of the file (which
+ *        a pipe or FIFO then no longer has: see nnb_csv_detect_delimiter_mem()).
+ * @param path the file.
+ * @param delimiter receives the delimiter.
+ * @return NNB_OK; NNB_E_NULL (path or delimiter); NNB_E_IO (cannot open or read: the message
+ *         has strerror); NNB_E_NOMEM. Thread-safe. Since 0.1.
+ */
+NNB_API nnb_status nnb_csv_detect_delimiter(const char *path, char *delimiter);
+
+/**
+ * @brief nnb_csv_detect_delimiter() on bytes in memory: for an input that can be read only once
+ *        (a pipe, a FIFO, standard input), read with nnb_read_input() and then parsed with
+ *        nnb_csv_parse(). Looks at most at the first 1 MiB.
+ * @param data the CSV text (need not be NUL-terminated)
+ * @param len its length in bytes
+ * @param delimiter receives the delimiter
+ * @return NNB_OK; NNB_E_NULL (data or delimiter). Thread-safe. Since 0.2.
+ */
+NNB_API nnb_status nnb_csv_detect_delimiter_mem(const char *data, size_t len, char *delimiter);
+
+/**
  * Reads the column called `name` as text instead of numbers: for a category to one-hot encode or
  * a class label. An empty cell (or NA, N/A, NaN, null) is still a missing value there.
  * Naming a column the file lacks is an error at read time. The name is copied.
@@ -1558,6 +1696,15 @@ NNB_API nnb_status nnb_csv_options_skip_column(nnb_csv_options *opts, const char
  * @param enable 1 to drop such rows, 0 (the default) to fail
  */
 NNB_API nnb_status nnb_csv_options_set_drop_bad_rows(nnb_csv_options *opts, int enable);
+
+/**
+ * @brief The input limit of reads with these options, for a CSV input of unknown size (pipe,
+ * FIFO, device, standard input): overrides nnb_input_limit() for them. Since 0.1.
+ * @param opts the options
+ * @param bytes the limit in bytes (at least 1)
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (bytes is 0).
+ */
+NNB_API nnb_status nnb_csv_options_set_input_limit(nnb_csv_options *opts, size_t bytes);
 
 /**
  * Reads a CSV file with a header row of column names (RFC 4180: fields may be quoted with '"',

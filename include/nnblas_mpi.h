@@ -30,12 +30,25 @@
  * error handler MPI_ERRORS_RETURN; the caller's communicator is not changed). MPI must be
  * initialised (any thread level) and stay initialised during the call; several threads may call
  * them concurrently only with MPI_THREAD_MULTIPLE and different communicators.
+ *
+ * C++: Open MPI's mpi.h pulls in its deprecated C++ bindings, whose symbols live in a library
+ * (libmpi_cxx) that `pkg-config nnblas_mpi` does not link; compile with -DOMPI_SKIP_MPICXX
+ * (nnblas_mpi.pc's Cflags carry it, and this header defines it when it is the first to include
+ * mpi.h) so that only MPI's C interface is used.
  */
 #ifndef NNBLAS_MPI_H
 #define NNBLAS_MPI_H
 
 #include <stddef.h>
 
+#if defined(__cplusplus)
+#  ifndef OMPI_SKIP_MPICXX
+#    define OMPI_SKIP_MPICXX 1
+#  endif
+#  ifndef MPICH_SKIP_MPICXX
+#    define MPICH_SKIP_MPICXX 1
+#  endif
+#endif
 #include <mpi.h>
 
 #include "nnblas.h"

@@ -30,6 +30,7 @@ typedef struct name_list {
 struct nnb_csv_options {
     char delimiter;
     int drop_bad_rows;
+    size_t input_limit; /* 0: nnb_input_limit() */
     name_list text, skip;
 };
 
@@ -114,6 +115,7 @@ NNB_API void nnb_table_free(nnb_table *t) {
     free(t->line);
     free(t->pool);
     free(t->source);
+    nnbi_index_free(&t->index);
     free(t);
 }
 
@@ -125,10 +127,12 @@ NNB_API const char *nnb_table_col_name(const nnb_table *t, size_t col) {
     return t && col < t->n_cols ? t->cols[col].name : NULL;
 }
 
+static const char *table_col_at(const void *t, size_t i) {
+    return ((const nnb_table *)t)->cols[i].name;
+}
+
 ptrdiff_t nnbi_table_find(const nnb_table *t, const char *name) {
-    for (size_t j = 0; j < t->n_cols; j++)
-        if (strcmp(t->cols[j].name, name) == 0) return (ptrdiff_t)j;
-    return -1;
+    return nnbi_index_find(&t->index, name, table_col_at, t);
 }
 
 /* "a, b, c" (cut short with "..." when long), for messages. */
@@ -151,8 +155,16 @@ NNB_API nnb_status nnb_table_find_col(const nnb_table *t, const char *name, size
     if (j < 0) {
         char cols[256];
         list_columns(t, cols, sizeof cols);
-        return nnbi_error(NNB_E_INVALID_ARG, __func__, "%s has no column '%s' (columns: %s)",
-                          t->source, name, cols);
+        /* the nearest name, when the list of names can be made (a message only) */
+        const char *near = NULL, **names = malloc((t->n_cols ? t->n_cols : 1) * sizeof *names);
+        if (names) {
+            for (size_t k = 0; k < t->n_cols; k++) names[k] = t->cols[k].name;
+            near = nnb_nearest_name(name, names, t->n_cols);
+            free(names);
+        }
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "%s has no column '%s'%s%s%s (columns: %s)",
+                          t->source, name, near ? "; did you mean '" : "", near ? near : "",
+                          near ? "'?" : "", cols);
     }
     *col = (size_t)j;
     return NNB_OK;
@@ -342,8 +354,17 @@ static nnb_status pool_add(nnb_table *t, size_t *cap, const char *s, size_t *off
 }
 
 /* Pass 2: the table. Column kinds per field: 0 number, 1 text, 2 skipped. */
+static const char *field_at(const void *fields, size_t i) {
+    return ((const char *const *)fields)[i];
+}
+
+static const char *col_name_at(const void *t, size_t i) {
+    return ((const nnb_table *)t)->cols[i].name;
+}
+
 static nnb_status build_table(parser *p, const nnb_csv_options *o, nnb_table **out) {
     const char *func = p->func;
+    nnbi_name_index fx = {0};
     const char **fields = malloc(p->n_fields * sizeof *fields);
     unsigned char *kind = malloc(p->n_fields);
     size_t *slot = malloc(p->n_fields * sizeof *slot);
@@ -365,28 +386,31 @@ static nnb_status build_table(parser *p, const nnb_csv_options *o, nnb_table **o
         fields[j] = q;
         q += strlen(q) + 1;
     }
-    for (size_t j = 0; j < p->n_fields; j++)
-        for (size_t k = 0; k < j; k++)
-            if (strcmp(fields[j], fields[k]) == 0) {
-                st = nnbi_error(NNB_E_FORMAT, func, "%s:1:%zu: column name '%s' repeats column %zu",
-                                p->name, j + 1, fields[j], k + 1);
-                goto done;
-            }
+    /* the header's names hashed: repeats and the option lists found in O(1) each */
+    size_t dup, dup_of;
+    if (!nnbi_index_build(&fx, p->n_fields, field_at, fields, &dup, &dup_of)) {
+        st = nnbi_error(NNB_E_NOMEM, func, "%s: no memory", p->name);
+        goto done;
+    }
+    if (dup != SIZE_MAX) {
+        st = nnbi_error(NNB_E_FORMAT, func, "%s:1:%zu: column name '%s' repeats column %zu",
+                        p->name, dup + 1, fields[dup], dup_of + 1);
+        goto done;
+    }
+    memset(kind, 0, p->n_fields);
     const name_list *lists[2] = {&o->text, &o->skip};
     for (int l = 0; l < 2; l++)
         for (size_t i = 0; i < lists[l]->n; i++) {
-            size_t j = 0;
-            while (j < p->n_fields && strcmp(fields[j], lists[l]->names[i]) != 0) j++;
-            if (j == p->n_fields) {
+            ptrdiff_t j = nnbi_index_find(&fx, lists[l]->names[i], field_at, fields);
+            if (j < 0) {
                 st = nnbi_error(NNB_E_INVALID_ARG, func, "%s has no column '%s' (asked to %s it)",
                                 p->name, lists[l]->names[i], l == 0 ? "read as text" : "skip");
                 goto done;
             }
+            kind[j] = (unsigned char)(l + 1); /* text 1, skip 2 (skip wins) */
         }
-    for (size_t j = 0; j < p->n_fields; j++) {
-        kind[j] = name_list_has(&o->skip, fields[j]) ? 2 : name_list_has(&o->text, fields[j]);
+    for (size_t j = 0; j < p->n_fields; j++)
         if (kind[j] != 2) slot[j] = t->n_cols++;
-    }
     if (t->n_cols == 0) {
         st = nnbi_error(NNB_E_INVALID_ARG, func, "%s: every column is skipped", p->name);
         goto done;
@@ -472,7 +496,10 @@ static nnb_status build_table(parser *p, const nnb_csv_options *o, nnb_table **o
         char *pool = realloc(t->pool, t->pool_len);
         if (pool) t->pool = pool;
     }
+    if (!nnbi_index_build(&t->index, t->n_cols, col_name_at, t, NULL, NULL))
+        st = nnbi_error(NNB_E_NOMEM, func, "%s: no memory for the column index", p->name);
 done:
+    nnbi_index_free(&fx);
     free(fields);
     free(kind);
     free(slot);
@@ -486,7 +513,7 @@ done:
 
 static nnb_status parse_buffer(const char *func, char *buf, size_t n, const char *name,
                                const nnb_csv_options *opts, nnb_table **out) {
-    static const nnb_csv_options defaults = {',', 0, {0, 0, NULL}, {0, 0, NULL}};
+    static const nnb_csv_options defaults = {.delimiter = ','};
     const nnb_csv_options *o = opts ? opts : &defaults;
     parser p = {func, name, buf, n, 0, 0, 0, NULL, 0};
     nnb_status st = tokenise(&p, o->delimiter);
@@ -513,31 +540,10 @@ NNB_API nnb_status nnb_csv_parse(nnb_table **out, const char *data, size_t len, 
     return st;
 }
 
-/* Reads the whole file (regular or not) into a new buffer with a NUL after it. */
-static nnb_status read_file(const char *func, const char *path, char **buf, size_t *len) {
-    *buf = NULL;
-    int fd = open(path, O_RDONLY);
-    if (fd < 0) return nnbi_error(NNB_E_IO, func, "cannot open %s: %s", path, strerror(errno));
-    struct stat sb;
-    size_t expect = 0;
-    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
-        if ((uintmax_t)sb.st_size >= SIZE_MAX) {
-            close(fd);
-            return nnbi_error(NNB_E_TOO_LARGE, func, "%s is too large", path);
-        }
-        nnb_status st = check_memory(func, path, (size_t)sb.st_size, "reading the file");
-        if (st != NNB_OK) {
-            close(fd);
-            return st;
-        }
-        expect = (size_t)sb.st_size;
-    }
-    int rc = nnbi_read_fd(fd, expect, buf, len);
-    int e = errno;
-    close(fd);
-    if (rc > 0) return nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read the file", path);
-    if (rc < 0) return nnbi_error(NNB_E_IO, func, "cannot read %s: %s", path, strerror(e));
-    (*buf)[*len] = '\0';
+NNB_API nnb_status nnb_csv_options_set_input_limit(nnb_csv_options *opts, size_t bytes) {
+    NNBI_CHECK_NULL(opts, __func__);
+    if (bytes == 0) return nnbi_error(NNB_E_INVALID_ARG, __func__, "a limit of 0 bytes");
+    opts->input_limit = bytes;
     return NNB_OK;
 }
 
@@ -547,7 +553,7 @@ NNB_API nnb_status nnb_csv_read(nnb_table **out, const char *path, const nnb_csv
     NNBI_CHECK_NULL(path, __func__);
     char *buf = NULL;
     size_t n = 0;
-    nnb_status st = read_file(__func__, path, &buf, &n);
+    nnb_status st = nnbi_read_input(__func__, path, opts ? opts->input_limit : 0, 1, &buf, &n);
     if (st != NNB_OK) return st;
     st = parse_buffer(__func__, buf, n, path, opts, out);
     free(buf);

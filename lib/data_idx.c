@@ -136,6 +136,15 @@ static nnb_status idx_open(idx_file *f, const char *path, const char *func) {
     f->total = total;
     f->item_size = total / f->n_items;
     size_t header = 4 + 4 * (size_t)nd;
+    struct stat in;
+    if (stat(path, &in) == 0 && !(S_ISREG(in.st_mode) && in.st_size > 0) &&
+        header + total > nnb_input_limit()) { /* a stream: the input limit (no wrap: total < SIZE_MAX / 8) */
+        st = nnbi_error(NNB_E_TOO_LARGE, func,
+                        "%s is not a regular file and its header announces %zu bytes of data, "
+                        "more than the input limit of %zu bytes (nnb_set_input_limit)",
+                        path, total, nnb_input_limit());
+        goto fail;
+    }
     if (gzdirect(f->gz)) { /* a raw file: its size must match */
         struct stat sb;
         if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&

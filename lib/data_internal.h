@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "name_index.h"
 #include "nnb_internal.h"
 
 /* ---- the table read from a CSV file ---------------------------------------------------------- */
@@ -29,6 +30,7 @@ struct nnb_table {
     size_t n_dropped;  /* rows dropped for missing or non-numeric cells (when asked) */
     char *pool;        /* NUL-terminated texts of the text columns */
     size_t pool_len;
+    nnbi_name_index index; /* the columns by name */
 };
 
 /* The column called `name`, or -1 (as ptrdiff_t) if there is none. */
@@ -72,9 +74,19 @@ void *nnbi_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first);
 /* Reads fd to its end into a new buffer (*out, *len bytes) with one spare byte after them, for a
  * terminator. `expect` is the size the caller knows of (a regular file's; 0 if unknown): the
  * buffer starts at expect + 1 bytes and, once full, one byte is read aside to learn whether the
- * file goes on, so a file of the expected size is read without growing the buffer. Returns 0; 1
- * if memory ran out; -1 with errno set if a read failed. */
-int nnbi_read_fd(int fd, size_t expect, char **out, size_t *len);
+ * file goes on, so a file of the expected size is read without growing the buffer. With expect 0
+ * (a stream: pipe, FIFO, device, /proc file) at most `limit` bytes are taken. stop_at_nul: a NUL
+ * byte ends the read (checked as the bytes arrive). Returns 0; 1 if memory ran out; -1 with
+ * errno set if a read failed; 2 past the limit (nothing returned); 3 at a NUL byte (*len is its
+ * offset; nothing returned). */
+enum { NNBI_READ_OK = 0, NNBI_READ_NOMEM = 1, NNBI_READ_LIMIT = 2, NNBI_READ_NUL = 3 };
+int nnbi_read_fd(int fd, size_t expect, size_t limit, int stop_at_nul, char **out, size_t *len);
+
+/* Opens and reads a whole input (regular file or stream) for reader `func`, with the byte limit
+ * `limit` for streams (0: nnb_input_limit()), the memory check for regular files and, for text,
+ * NUL bytes refused with their offset and line. Sets the error; *buf gets a terminator. */
+nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int text, char **buf,
+                           size_t *len);
 
 /* Duplicates a string (NULL on failure). */
 char *nnbi_strdup(const char *s);

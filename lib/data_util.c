@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "data_internal.h"
 
@@ -159,11 +160,11 @@ void *nnbi_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first) 
     return p;
 }
 
-int nnbi_read_fd(int fd, size_t expect, char **out, size_t *len) {
+int nnbi_read_fd(int fd, size_t expect, size_t limit, int stop_at_nul, char **out, size_t *len) {
     *out = NULL;
     size_t cap = expect ? expect + 1 : (size_t)1 << 16, n = 0;
     char *b = expect < SIZE_MAX ? malloc(cap) : NULL;
-    if (!b) return 1;
+    if (!b) return NNBI_READ_NOMEM;
     for (;;) {
         char probe;
         int full = n + 1 >= cap;
@@ -180,16 +181,89 @@ int nnbi_read_fd(int fd, size_t expect, char **out, size_t *len) {
             void *grown = nnbi_grow(b, &cap, cap + 1, 1, cap);
             if (!grown) {
                 free(b);
-                return 1;
+                return NNBI_READ_NOMEM;
             }
             b = grown;
             b[n] = probe;
         }
+        const char *nul = stop_at_nul ? memchr(b + n, '\0', (size_t)got) : NULL;
         n += (size_t)got;
+        if (nul) {
+            *len = (size_t)(nul - b);
+            free(b);
+            return NNBI_READ_NUL;
+        }
+        if (!expect && n > limit) {
+            free(b);
+            return NNBI_READ_LIMIT;
+        }
     }
     *out = b;
     *len = n;
-    return 0;
+    return NNBI_READ_OK;
+}
+
+/* ---- the byte limit of streams ------------------------------------------------------------- */
+
+#define DEFAULT_INPUT_LIMIT ((size_t)1 << 30)
+static size_t input_limit = DEFAULT_INPUT_LIMIT; /* __atomic access only */
+
+NNB_API nnb_status nnb_set_input_limit(size_t bytes) {
+    if (bytes == 0) return nnbi_error(NNB_E_INVALID_ARG, __func__, "a limit of 0 bytes");
+    __atomic_store_n(&input_limit, bytes, __ATOMIC_RELAXED);
+    return NNB_OK;
+}
+
+NNB_API size_t nnb_input_limit(void) { return __atomic_load_n(&input_limit, __ATOMIC_RELAXED); }
+
+nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int text, char **buf,
+                           size_t *len) {
+    *buf = NULL;
+    if (!limit) limit = nnb_input_limit();
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return nnbi_error(NNB_E_IO, func, "cannot open %s: %s", path, strerror(errno));
+    struct stat sb;
+    size_t expect = 0;
+    int e = fstat(fd, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
+    if (e) {
+        close(fd);
+        return nnbi_error(NNB_E_IO, func, "cannot read %s: %s", path, strerror(e));
+    }
+    if (S_ISREG(sb.st_mode) && sb.st_size > 0) { /* /proc files say 0: read as streams */
+        char sz[32];
+        nnbi_format_bytes((uintmax_t)sb.st_size >= SIZE_MAX ? SIZE_MAX : (size_t)sb.st_size, sz,
+                          sizeof sz);
+        if ((uintmax_t)sb.st_size >= SIZE_MAX || (size_t)sb.st_size > nnbi_available_memory()) {
+            close(fd);
+            return nnbi_error(NNB_E_TOO_LARGE, func,
+                              "%s has %s, more than the memory available", path, sz);
+        }
+        expect = (size_t)sb.st_size;
+    }
+    int rc = nnbi_read_fd(fd, expect, limit, text, buf, len);
+    e = errno;
+    close(fd);
+    if (rc == NNBI_READ_NOMEM) return nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read it", path);
+    if (rc < 0) return nnbi_error(NNB_E_IO, func, "cannot read %s: %s", path, strerror(e));
+    if (rc == NNBI_READ_LIMIT)
+        return nnbi_error(NNB_E_TOO_LARGE, func,
+                          "%s is not a regular file and sent more than the input limit of %zu "
+                          "bytes (nnb_set_input_limit; nnblas --input-limit)",
+                          path, limit);
+    if (rc == NNBI_READ_NUL)
+        return nnbi_error(NNB_E_FORMAT, func,
+                          "%s: NUL byte at offset %zu: not a text file", path, *len);
+    (*buf)[*len] = '\0';
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_read_input(const char *path, size_t limit, int text, char **data,
+                                  size_t *len) {
+    NNBI_CHECK_NULL(data, __func__);
+    *data = NULL;
+    NNBI_CHECK_NULL(path, __func__);
+    NNBI_CHECK_NULL(len, __func__);
+    return nnbi_read_input(__func__, path, limit, text != 0, data, len);
 }
 
 char *nnbi_strdup(const char *s) { return nnbi_strndup(s, strlen(s)); }

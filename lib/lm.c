@@ -148,6 +148,11 @@ nnb_status nnbi_train_lm(nnbi_run *r) {
     nnbi_forward(net, ws, x, n, NULL);
     double E = sum_sq(yhat, y, m, e);
     for (size_t it = 0; it < o->epochs; it++) {
+        if (nnbi_stop_requested(o)) { /* one LM step is one epoch: stop between them */
+            st = nnbi_error(NNB_E_CANCELLED, "nnb_train", "stopped on request after epoch %llu",
+                            (unsigned long long)net->opt.epoch);
+            break;
+        }
         double t0 = now();
         jacobian(net, ws, x, n, J);
         cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)P, (int)m, 1.0, J, (int)P, 0.0, JtJ,

@@ -250,6 +250,13 @@ static nnb_status prepare(const nnb_net *net, const nnb_prep *prep, const nnb_me
                               "the preparation makes %zu targets, the network has %zu outputs",
                               prep->n_targets, n_out);
     }
+    size_t bad_i;
+    int f32 = net->dtype == NNB_F32;
+    if (f32 ? nnbi_find_nonfinite32(net->params32, net->n_params, 1, &bad_i, NULL)
+            : nnbi_find_nonfinite(net->params, net->n_params, 1, &bad_i, NULL))
+        return nnbi_error(NNB_E_NONFINITE, func,
+                          "parameter %zu is %g: a network with non-finite parameters is not saved",
+                          bad_i, f32 ? (double)net->params32[bad_i] : net->params[bad_i]);
     m->net = net;
     m->prep = prep;
     m->meta = meta;
@@ -529,13 +536,25 @@ static nnb_status build_net(const loader *c, rd arch, rd parm, size_t n_params, 
         nnb_net_free(net);
         return st;
     }
-    if (dtype == NNB_F32)
+    size_t bad_i;
+    int bad_f;
+    if (dtype == NNB_F32) {
         for (size_t i = 0; i < n_params; i++) {
             uint32_t u = r_u32(&parm);
             memcpy(&net->params32[i], &u, 4);
         }
-    else
+        bad_f = nnbi_find_nonfinite32(net->params32, n_params, 1, &bad_i, NULL);
+    } else {
         for (size_t i = 0; i < n_params; i++) net->params[i] = r_f64(&parm);
+        bad_f = nnbi_find_nonfinite(net->params, n_params, 1, &bad_i, NULL);
+    }
+    if (bad_f) {
+        st = bad(c, NNB_E_NONFINITE, "parameter %zu is %g: the model is not usable (saved after "
+                 "training diverged?)", bad_i,
+                 dtype == NNB_F32 ? (double)net->params32[bad_i] : net->params[bad_i]);
+        nnb_net_free(net);
+        return st;
+    }
     *out = net;
     return NNB_OK;
 }
@@ -819,32 +838,82 @@ NNB_API nnb_status nnb_model_load_buffer(const void *buf, size_t len, nnb_net **
     return load(&c, buf, len, net, prep, meta);
 }
 
-/* Reads a whole file into a new buffer. */
+/* Reads exactly n bytes (fewer only at the end of the input); the count, or -1 with errno. */
+static ssize_t read_n(int fd, unsigned char *b, size_t n) {
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = read(fd, b + got, n - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+/* Reads a model file: its header first, and the rest only when the size the header declares is
+ * the file's size (a regular file), or within the input limit (a stream: pipe, FIFO, device);
+ * so /dev/zero or a huge file of zeros is refused after 32 bytes. A header that is not a model's
+ * header is handed to load() as it is, for its message. */
 static nnb_status read_file(const loader *c, const char *path, unsigned char **out, size_t *len) {
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return bad(c, NNB_E_IO, "cannot open: %s", strerror(errno));
     struct stat sb;
     int e = fstat(fd, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
-    if (e) {
+    unsigned char hdr[NNBI_MODEL_HEADER];
+    ssize_t got = e ? -1 : read_n(fd, hdr, sizeof hdr);
+    if (got < 0) {
+        e = e ? e : errno;
         close(fd);
         return bad(c, NNB_E_IO, "cannot read: %s", strerror(e));
     }
-    size_t expect = S_ISREG(sb.st_mode) ? (size_t)sb.st_size : 0;
-    if ((S_ISREG(sb.st_mode) && (uintmax_t)sb.st_size >= SIZE_MAX) ||
-        expect > nnbi_available_memory()) {
-        close(fd);
+    size_t size = (size_t)got;
+    int sized = S_ISREG(sb.st_mode) && sb.st_size > 0;
+    nnb_status st = NNB_OK;
+    if ((size_t)got == sizeof hdr && memcmp(hdr, NNBI_MODEL_MAGIC, 8) == 0) {
+        uint64_t declared = nnbi_get_u64(hdr + 16);
         char sz[32];
-        nnbi_format_bytes(expect, sz, sizeof sz);
-        return bad(c, NNB_E_TOO_LARGE, "the file has %s, more than the memory available", sz);
+        nnbi_format_bytes(declared > SIZE_MAX ? SIZE_MAX : (size_t)declared, sz, sizeof sz);
+        if (sized && declared != (uint64_t)sb.st_size)
+            st = bad(c, NNB_E_FORMAT,
+                     declared > (uint64_t)sb.st_size ? "truncated: %lld bytes, the header says %llu"
+                                                     : "%lld bytes, the header says %llu: data "
+                                                       "after the end",
+                     (long long)sb.st_size, (unsigned long long)declared);
+        else if (!sized && declared > nnb_input_limit())
+            st = bad(c, NNB_E_TOO_LARGE, "the header declares %s, more than the input limit of "
+                     "%zu bytes for an input that is not a regular file (nnb_set_input_limit)",
+                     sz, nnb_input_limit());
+        else if (declared > SIZE_MAX || (size_t)declared > nnbi_available_memory())
+            st = bad(c, NNB_E_TOO_LARGE, "the header declares %s, more than the memory available",
+                     sz);
+        else if (declared > sizeof hdr)
+            size = (size_t)declared;
     }
-    char *b;
-    int rc = nnbi_read_fd(fd, expect, &b, len);
-    e = errno;
+    unsigned char *b = st == NNB_OK ? malloc(size ? size : 1) : NULL;
+    if (st == NNB_OK && !b) st = bad(c, NNB_E_NOMEM, "no memory to read the file (%zu bytes)", size);
+    if (st == NNB_OK) {
+        memcpy(b, hdr, (size_t)got);
+        ssize_t more = size > (size_t)got ? read_n(fd, b + got, size - (size_t)got) : 0;
+        unsigned char extra;
+        ssize_t tail = more >= 0 && size > (size_t)got ? read_n(fd, &extra, 1) : 0;
+        if (more < 0 || tail < 0)
+            st = bad(c, NNB_E_IO, "cannot read: %s", strerror(errno));
+        else if ((size_t)got + (size_t)more < size)
+            st = bad(c, NNB_E_FORMAT, "truncated: %zu bytes, the header says %zu",
+                     (size_t)got + (size_t)more, size);
+        else if (tail > 0)
+            st = bad(c, NNB_E_FORMAT, "the input goes on after the %zu bytes its header says",
+                     size);
+    }
     close(fd);
-    if (rc > 0) return bad(c, NNB_E_NOMEM, "no memory to read the file (%zu bytes)", expect);
-    if (rc < 0) return bad(c, NNB_E_IO, "cannot read: %s", strerror(e));
-    *out = (unsigned char *)b;
+    if (st != NNB_OK) {
+        free(b);
+        return st;
+    }
+    *out = b;
+    *len = size;
     return NNB_OK;
 }
 

@@ -113,9 +113,13 @@ static const alias red_aliases[] = {{"average", NNB_REDUCTION_MEAN}};
 static const char *const opt_names[] = {"sgd",   "momentum", "nesterov", "adam",
                                         "adamw", "rmsprop",  "lm"};
 static const alias opt_aliases[] = {{"levenberg_marquardt", NNB_OPT_LM}};
-static const char *const sched_names[] = {"constant", "step", "exponential", "cosine"};
-static const alias sched_aliases[] = {
-    {"none", NNB_SCHED_CONSTANT}, {"exp", NNB_SCHED_EXPONENTIAL}, {"cos", NNB_SCHED_COSINE}};
+static const char *const sched_names[] = {"constant", "step", "exponential", "cosine",
+                                          "cosine_restarts"};
+static const alias sched_aliases[] = {{"none", NNB_SCHED_CONSTANT},
+                                      {"exp", NNB_SCHED_EXPONENTIAL},
+                                      {"cos", NNB_SCHED_COSINE},
+                                      {"sgdr", NNB_SCHED_COSINE_RESTARTS},
+                                      {"warm_restarts", NNB_SCHED_COSINE_RESTARTS}};
 static const char *const hist_names[] = {"epoch",   "train_loss", "val_loss", "train_acc",
                                          "val_acc", "seconds",    "lr",       "samples_per_s"};
 static const alias hist_aliases[] = {{"loss", NNB_HIST_TRAIN_LOSS},

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "data_internal.h"
 #include "nnb_internal.h"
 
 /* ---- argument checks ------------------------------------------------------------------------- */
@@ -435,6 +436,11 @@ NNB_API nnb_status nnb_net_add_dense(nnb_net *net, size_t units, nnb_activation 
         return nnbi_error(NNB_E_TOO_LARGE, __func__, "a %zu x %zu layer does not fit in memory",
                           units, n_in);
     size_t new_n = net->n_params + add;
+    /* parameters and gradients, checked against the memory the process can get before asking */
+    if (new_n > nnbi_available_memory() / (2 * sizeof(double)))
+        return nnbi_error(NNB_E_TOO_LARGE, __func__,
+                          "a %zu x %zu layer does not fit in memory (%zu parameters in all)", units,
+                          n_in, new_n);
     if (net->n_layers == net->cap_layers) {
         size_t cap = net->cap_layers ? 2 * net->cap_layers : 4;
         nnbi_layer *layers = realloc(net->layers, cap * sizeof *layers);

@@ -168,6 +168,17 @@ typedef struct nnbi_ws32 {
     float *xin, *yin;
 } nnbi_ws32;
 
+/* The learning-rate schedule a network is following (optim.c; docs/definitions.md, "Schedules"):
+ * its definition, as given when it started, and where it started. A call of nnb_train() with
+ * another definition starts that one over at position 0; with the same one it continues. */
+typedef struct nnbi_sched {
+    int kind;          /* nnb_schedule; -1: none yet; -2: a 0.1 state (adopt the next one at 0) */
+    double lr, p1, p2; /* base learning rate and parameters (nnb_train_opts_set_schedule) */
+    double mult;       /* warm restarts' period multiplier (1 for the others) */
+    uint64_t start;    /* the epoch count when it started: position = epoch - start */
+    double horizon;    /* cosine's T, fixed at the start (T = 0: the epochs of that call) */
+} nnbi_sched;
+
 /* Optimiser state carried by a network between nnb_train() calls (optim.c). */
 typedef struct nnbi_opt_state {
     int kind;          /* nnb_optimizer the moments belong to; -1 before any training */
@@ -178,6 +189,23 @@ typedef struct nnbi_opt_state {
     size_t n;          /* length of m and v (n_params), 0 if not allocated */
     double *m, *v;     /* momentum buffer / Adam moments / RMSprop average (NULL if unused) */
     float *m32, *v32;  /* the same for a float32 network (m and v are then NULL) */
+    nnbi_sched sched;  /* the learning-rate schedule's position and horizon */
+    /* ---- reliability: the early-stopping watch and the position inside an interrupted epoch,
+     * kept across nnb_train() calls and saved in the training state's extension blocks (optim.c,
+     * 2 and 3), so that a resumed run continues exactly. */
+    struct {
+        int on;            /* a watch is running (patience > 0 in the last nnb_train) */
+        double best;       /* best monitored loss so far (INFINITY: none) */
+        uint64_t best_epoch;
+        uint64_t since;    /* epochs since the best */
+        double *params;    /* the best epoch's weights (n_params doubles; restore_best), or NULL */
+    } es;
+    struct {
+        uint64_t batches;  /* batches of epoch `epoch + 1` already done (0: at an epoch's start) */
+        uint64_t n_train, batch; /* the split and batch size they were done with */
+        double loss_sum, loss_c, hits; /* the epoch's sums so far (loss: compensated sum) */
+        uint64_t rng[4];   /* the generator before the epoch's shuffle */
+    } ep;
 } nnbi_opt_state;
 
 struct nnb_net {

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "name_index.h"
 #include "nnb_internal.h"
 
 /* Roles of a column. */
@@ -74,6 +75,7 @@ struct nnb_prep {
     /* configuration */
     size_t n_spec, cap_spec;
     nnbi_prep_spec *spec;
+    nnbi_name_index spec_index; /* the specs by column name */
     int default_scale_set;
     nnb_scale default_scale;
     nnb_unseen unseen;

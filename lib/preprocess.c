@@ -53,13 +53,15 @@ NNB_API void nnb_prep_free(nnb_prep *p) {
     nnbi_prep_clear_fit(p);
     for (size_t i = 0; i < p->n_spec; i++) free(p->spec[i].name);
     free(p->spec);
+    nnbi_index_free(&p->spec_index);
     free(p);
 }
 
+static const char *spec_at(const void *p, size_t i) { return ((const nnb_prep *)p)->spec[i].name; }
+
 static nnbi_prep_spec *spec_find(const nnb_prep *p, const char *name) {
-    for (size_t i = 0; i < p->n_spec; i++)
-        if (strcmp(p->spec[i].name, name) == 0) return &p->spec[i];
-    return NULL;
+    ptrdiff_t i = nnbi_index_find(&p->spec_index, name, spec_at, p);
+    return i < 0 ? NULL : &p->spec[i];
 }
 
 /* The spec of `name`, added (as an unscaled feature) if new. */
@@ -74,6 +76,10 @@ static nnb_status spec_get(nnb_prep *p, const char *name, const char *func, nnbi
     memset(s, 0, sizeof *s);
     s->name = nnbi_strdup(name);
     if (!s->name) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    if (!nnbi_index_add(&p->spec_index, p->n_spec, spec_at, p)) {
+        free(s->name);
+        return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    }
     p->n_spec++;
     *out = s;
     return NNB_OK;

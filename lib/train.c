@@ -34,6 +34,7 @@ NNB_API nnb_status nnb_train_opts_create(nnb_train_opts **out) {
     o->beta1 = 0.9, o->beta2 = 0.999, o->adam_eps = 1e-8;
     o->rho = 0.99, o->rms_eps = 1e-8;
     o->schedule = NNB_SCHED_CONSTANT;
+    o->sched_mult = 1;
     o->restore_best = 1;
     o->shard_count = 1;
     return NNB_OK;
@@ -165,11 +166,24 @@ NNB_API nnb_status nnb_train_opts_set_schedule(nnb_train_opts *o, nnb_schedule s
         if (!isfinite(p1) || p1 < 0) BAD("period %g must be finite and >= 0", p1);
         if (!isfinite(p2) || p2 < 0) BAD("minimum learning rate %g must be finite and >= 0", p2);
         break;
+    case NNB_SCHED_COSINE_RESTARTS:
+        if (!isfinite(p1) || p1 < 1 || p1 != floor(p1) || p1 > 1e15)
+            BAD("first period %g must be a whole number >= 1", p1);
+        if (!isfinite(p2) || p2 < 0) BAD("minimum learning rate %g must be finite and >= 0", p2);
+        break;
     default: BAD("unknown schedule %d", (int)s);
     }
     o->schedule = s;
     o->sched1 = p1;
     o->sched2 = p2;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_restart_mult(nnb_train_opts *o, double t_mult) {
+    OPTS_CHECK(o);
+    if (!isfinite(t_mult) || t_mult < 1 || t_mult != floor(t_mult) || t_mult > 1e6)
+        BAD("period multiplier %g must be a whole number >= 1", t_mult);
+    o->sched_mult = t_mult;
     return NNB_OK;
 }
 
@@ -245,6 +259,18 @@ NNB_API nnb_status nnb_train_opts_set_allreduce(nnb_train_opts *o, nnb_allreduce
     return NNB_OK;
 }
 
+NNB_API void nnb_train_opts_request_stop(nnb_train_opts *o) {
+    if (o) __atomic_store_n(&o->stop_requested, 1, __ATOMIC_RELAXED);
+}
+
+NNB_API void nnb_train_opts_clear_stop(nnb_train_opts *o) {
+    if (o) __atomic_store_n(&o->stop_requested, 0, __ATOMIC_RELAXED);
+}
+
+int nnbi_stop_requested(const nnb_train_opts *o) {
+    return __atomic_load_n(&o->stop_requested, __ATOMIC_RELAXED) != 0;
+}
+
 NNB_API nnb_status nnb_train_opts_set_grad_ready(nnb_train_opts *o, nnb_grad_ready_fn fn,
                                                  size_t piece_values, void *user_data) {
     OPTS_CHECK(o);
@@ -294,13 +320,41 @@ NNB_API nnb_status nnb_history_summary(const nnb_history *h, size_t *best_epoch,
     return NNB_OK;
 }
 
-nnb_status nnbi_history_reserve(nnb_history *h, size_t more, const char *func) {
-    if (!h || h->len + more <= h->cap) return NNB_OK;
-    size_t cap = h->len + more;
-    nnbi_epoch_rec *r = realloc(h->rec, cap * sizeof *r);
-    if (!r) return nnbi_error(NNB_E_NOMEM, func, "no memory for the history");
+/* Room for `need` records in all: the capacity doubles (overflow-checked), so that a history
+ * grows with the epochs actually run, never with the epochs asked for. */
+static nnb_status history_grow(nnb_history *h, size_t need, const char *func) {
+    if (need <= h->cap) return NNB_OK;
+    size_t cap = h->cap ? h->cap : 16;
+    while (cap < need) {
+        if (cap > SIZE_MAX / 2) return nnbi_error(NNB_E_TOO_LARGE, func, "a history of %zu epochs", need);
+        cap *= 2;
+    }
+    size_t bytes;
+    if (!nnbi_mul_size(cap, sizeof(nnbi_epoch_rec), &bytes))
+        return nnbi_error(NNB_E_TOO_LARGE, func, "a history of %zu epochs", need);
+    nnbi_epoch_rec *r = realloc(h->rec, bytes);
+    if (!r) return nnbi_error(NNB_E_NOMEM, func, "no memory for a history of %zu epochs", need);
     h->rec = r;
     h->cap = cap;
+    return NNB_OK;
+}
+
+nnb_status nnbi_history_reserve(nnb_history *h, size_t more, const char *func) {
+    if (!h) return NNB_OK;
+    /* before the loop, room for at most NNBI_HISTORY_AHEAD epochs; more grow as they run */
+    size_t ahead = more < NNBI_HISTORY_AHEAD ? more : NNBI_HISTORY_AHEAD;
+    if (h->len > SIZE_MAX - ahead) return nnbi_error(NNB_E_TOO_LARGE, func, "the history is full");
+    return history_grow(h, h->len + ahead, func);
+}
+
+nnb_status nnbi_history_add(nnb_history *h, const double v[8], const char *func) {
+    if (!h) return NNB_OK;
+    if (h->len == h->cap) {
+        if (h->len == SIZE_MAX) return nnbi_error(NNB_E_TOO_LARGE, func, "the history is full");
+        nnb_status st = history_grow(h, h->len + 1, func);
+        if (st != NNB_OK) return st;
+    }
+    memcpy(h->rec[h->len++].v, v, sizeof h->rec[0].v);
     return NNB_OK;
 }
 
@@ -366,7 +420,7 @@ NNB_API nnb_status nnb_net_evaluate(const nnb_net *net, const double *x, size_t 
 /* ---- nnb_train ------------------------------------------------------------------------------- */
 
 static void run_free(nnbi_run *r) {
-    free(r->train_idx), free(r->val_idx), free(r->xb), free(r->yb), free(r->best_params);
+    free(r->train_idx), free(r->val_idx), free(r->xb), free(r->yb);
 }
 
 /* Seeded split of rows into training and validation indices, each in the original order. */
@@ -442,13 +496,18 @@ static nnb_status allreduce(const nnbi_run *r, double *buf, size_t n) {
     return NNB_OK;
 }
 
-/* Copies the parameters (either type) to the buffer `keep` (back = 0) or back from it (1). */
-static void save_params(nnb_net *net, void *keep, int back) {
-    int f32 = net->dtype == NNB_F32;
-    void *p = f32 ? (void *)net->params32 : (void *)net->params;
-    size_t bytes = net->n_params * (f32 ? sizeof(float) : sizeof(double));
-    if (back) memcpy(p, keep, bytes);
-    else memcpy(keep, p, bytes);
+/* Copies the parameters to `keep` (back = 0) or back from it (1): the early-stopping watch's best
+ * weights, kept as doubles for either type (exact for float; saved so in the training state). */
+static void keep_params(nnb_net *net, double *keep, int back) {
+    size_t np = net->n_params;
+    if (net->dtype == NNB_F32) {
+        if (back) nnbi_f64_to_f32(keep, net->params32, np);
+        else nnbi_f32_to_f64(net->params32, keep, np);
+    } else if (back) {
+        memcpy(net->params, keep, np * sizeof(double));
+    } else {
+        memcpy(keep, net->params, np * sizeof(double));
+    }
 }
 
 nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, double lr,
@@ -492,39 +551,49 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
     if (sums[4] > 0)
         return nnbi_error(NNB_E_CANCELLED, "nnb_train",
                           "stopped by a batch callback in epoch %llu", (unsigned long long)epoch);
-    if (o->check_finite) {
-        size_t i;
-        if (net->dtype == NNB_F32 ? nnbi_find_nonfinite32(net->params32, net->n_params, 1, &i, NULL)
-                                  : nnbi_find_nonfinite(net->params, net->n_params, 1, &i, NULL))
-            return nnbi_error(NNB_E_NONFINITE, "nnb_train", "epoch %llu: parameter %zu became %g",
-                              (unsigned long long)epoch, i,
-                              net->dtype == NNB_F32 ? (double)net->params32[i] : net->params[i]);
-    }
+    /* always on, once an epoch (a pass over the parameters); the loss sums first */
+    size_t bad_i;
+    int clipping = o->clip_norm > 0 || o->clip_value > 0, f32 = net->dtype == NNB_F32;
+    if (!clipping && (!isfinite(sums[0]) || !isfinite(sums[2])))
+        return nnbi_error(NNB_E_NONFINITE, "nnb_train",
+                          "epoch %llu: the %s loss is %g; training diverged (try a lower learning "
+                          "rate than %g)",
+                          (unsigned long long)epoch, isfinite(sums[0]) ? "validation" : "training",
+                          isfinite(sums[0]) ? sums[2] : sums[0], lr);
+    if (f32 ? nnbi_find_nonfinite32(net->params32, net->n_params, 1, &bad_i, NULL)
+            : nnbi_find_nonfinite(net->params, net->n_params, 1, &bad_i, NULL))
+        return nnbi_error(NNB_E_NONFINITE, "nnb_train",
+                          "epoch %llu: parameter %zu became %g; training diverged (try a lower "
+                          "learning rate than %g)",
+                          (unsigned long long)epoch, bad_i,
+                          f32 ? (double)net->params32[bad_i] : net->params[bad_i], lr);
     double secs = now() - t0;
     double sps = secs > 0 ? (double)r->n_train / secs : INFINITY;
+    double rec[8];
+    rec[NNB_HIST_EPOCH] = (double)epoch;
+    rec[NNB_HIST_TRAIN_LOSS] = train_loss;
+    rec[NNB_HIST_VAL_LOSS] = val_loss;
+    rec[NNB_HIST_TRAIN_ACC] = train_acc;
+    rec[NNB_HIST_VAL_ACC] = val_acc;
+    rec[NNB_HIST_SECONDS] = secs;
+    rec[NNB_HIST_LR] = lr;
+    rec[NNB_HIST_SAMPLES_PER_S] = sps;
     nnb_history *h = r->history;
-    if (h && h->len < h->cap) {
-        double *v = h->rec[h->len++].v;
-        v[NNB_HIST_EPOCH] = (double)epoch;
-        v[NNB_HIST_TRAIN_LOSS] = train_loss;
-        v[NNB_HIST_VAL_LOSS] = val_loss;
-        v[NNB_HIST_TRAIN_ACC] = train_acc;
-        v[NNB_HIST_VAL_ACC] = val_acc;
-        v[NNB_HIST_SECONDS] = secs;
-        v[NNB_HIST_LR] = lr;
-        v[NNB_HIST_SAMPLES_PER_S] = sps;
-    }
-    if (monitored < r->best) {
-        r->best = monitored;
-        r->best_epoch = epoch;
-        r->since_best = 0;
-        if (r->best_params) save_params(net, r->best_params, 0);
+    st = nnbi_history_add(h, rec, "nnb_train");
+    if (st != NNB_OK) return st;
+    /* the early-stopping watch (net->opt.es: it survives this call and is saved with the state) */
+    nnbi_opt_state *os = &net->opt;
+    if (monitored < os->es.best) {
+        os->es.best = monitored;
+        os->es.best_epoch = epoch;
+        os->es.since = 0;
+        if (os->es.params) keep_params(net, os->es.params, 0);
     } else {
-        r->since_best++;
+        os->es.since++;
     }
     if (h) {
-        h->best_epoch = (size_t)r->best_epoch;
-        h->best_loss = r->best;
+        h->best_epoch = (size_t)os->es.best_epoch;
+        h->best_loss = os->es.best;
     }
     double stop_flag = o->epoch_fn && o->epoch_fn(net, epoch, train_loss, val_loss, train_acc,
                                                   val_acc, secs, sps, went_up, o->epoch_data);
@@ -536,43 +605,131 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
         return nnbi_error(NNB_E_CANCELLED, "nnb_train",
                           "stopped by the epoch callback after epoch %llu",
                           (unsigned long long)epoch);
-    if (o->patience && r->since_best >= o->patience) {
+    if (o->patience && os->es.since >= o->patience) {
         r->stopped_early = 1;
         *stop = 1;
+        /* restore_best: the best epoch's weights; then a fresh watch for a later call */
+        if (os->es.params && os->es.best_epoch > 0 && os->es.best_epoch != epoch)
+            keep_params(net, os->es.params, 1);
+        os->es.best = INFINITY;
+        os->es.best_epoch = 0;
+        os->es.since = 0;
     }
     return NNB_OK;
 }
 
-/* ||g||_2 without overflow: the plain sum of squares, or the scaled one when that overflows. */
-static double grad_norm(const nnb_net *net, const double *g, size_t n) {
-    double norm = sqrt(net->k->sumsq(n, g));
+/* The start of an epoch: the shuffle, or the continuation of an epoch stopped within (its
+ * position is in net->opt.ep when it was stopped with the same split and batch size). Returns
+ * the first batch to run; *loss_sum and *hit get the epoch's sums so far. */
+size_t nnbi_epoch_begin(nnbi_run *r, size_t *perm, int shuffle, size_t B, size_t n_batches,
+                        nnbi_sum *loss_sum, size_t *hit) {
+    nnb_net *net = r->net;
+    nnbi_opt_state *os = &net->opt;
+    int cont = os->ep.batches > 0 && os->ep.batches < n_batches && os->ep.n_train == r->n_train &&
+               os->ep.batch == B;
+    nnbi_rng now_rng = net->rng;
+    if (cont)
+        for (int i = 0; i < 4; i++) net->rng.s[i] = os->ep.rng[i];
+    else
+        for (int i = 0; i < 4; i++) os->ep.rng[i] = net->rng.s[i];
+    /* Each epoch shuffles the rows from their original order, so an epoch's batches depend
+     * only on the generator's state, and resumed runs see the same batches. */
+    if (shuffle) {
+        for (size_t i = 0; i < r->n_train; i++) perm[i] = r->train_idx ? r->train_idx[i] : i;
+        nnbi_shuffle(&net->rng, perm, r->n_train, r->n_train);
+    }
+    size_t b0 = 0;
+    if (cont) { /* the generator where the stopped epoch left it (dropout masks drawn since) */
+        net->rng = now_rng;
+        b0 = (size_t)os->ep.batches;
+        loss_sum->s = os->ep.loss_sum;
+        loss_sum->c = os->ep.loss_c;
+        *hit = (size_t)os->ep.hits;
+    }
+    os->ep.batches = 0;
+    return b0;
+}
+
+/* Training stopped within an epoch after `done` batches: the position, for the next call. */
+nnb_status nnbi_stopped_within(nnbi_run *r, size_t B, size_t done, nnbi_sum loss_sum,
+                               size_t hit) {
+    nnbi_opt_state *os = &r->net->opt;
+    if (done == 0) /* before the epoch's first batch: as if it had not started (its shuffle undone) */
+        for (int i = 0; i < 4; i++) r->net->rng.s[i] = os->ep.rng[i];
+    os->ep.batches = done;
+    os->ep.n_train = r->n_train;
+    os->ep.batch = B;
+    os->ep.loss_sum = loss_sum.s;
+    os->ep.loss_c = loss_sum.c;
+    os->ep.hits = (double)hit;
+    return nnbi_error(NNB_E_CANCELLED, "nnb_train",
+                      "stopped on request in epoch %llu after batch %zu",
+                      (unsigned long long)os->epoch + 1, done);
+}
+
+/* A batch whose loss is not finite. */
+nnb_status nnbi_diverged(uint64_t epoch, size_t batch, double loss, double lr) {
+    return nnbi_error(NNB_E_NONFINITE, "nnb_train",
+                      "epoch %llu, batch %zu: the loss is %g; training diverged (try a learning "
+                      "rate lower than %g)",
+                      (unsigned long long)epoch, batch, loss, lr);
+}
+
+/* ||g||_2 without overflow from ss = sum g_i^2 (g double, or float when g32 is set): sqrt(ss), or
+ * the scaled sum when ss overflowed. */
+static double grad_norm(const double *g, const float *g32, size_t n, double ss) {
+    double norm = sqrt(ss);
     if (isfinite(norm)) return norm;
     double amax = 0, s = 0;
-    for (size_t i = 0; i < n; i++) amax = fabs(g[i]) > amax ? fabs(g[i]) : amax;
-    for (size_t i = 0; i < n; i++) s += (g[i] / amax) * (g[i] / amax);
+    for (size_t i = 0; i < n; i++) {
+        double a = fabs(g32 ? (double)g32[i] : g[i]);
+        amax = a > amax ? a : amax;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double q = (g32 ? (double)g32[i] : g[i]) / amax;
+        s += q * q;
+    }
     return amax * sqrt(s);
 }
 
 /* The gradient checks and clipping before a step, in PyTorch's order and with its definitions:
  * a non-finite gradient is an error (before it could be clipped away); then clipping by value,
  * g_i <- min(max(g_i, -c), c) (clip_grad_value_); then clipping by norm, g <- g * k with
- * k = max_norm / (||g||_2 + 1e-6) when k < 1 (clip_grad_norm_). */
-static nnb_status clip_gradient(nnb_net *net, const nnb_train_opts *o, uint64_t epoch,
-                                size_t batch) {
+ * k = max_norm / (||g||_2 + 1e-6) when k < 1 (clip_grad_norm_). A float32 network's gradient is
+ * clipped in float (its sum of squares accumulated in double). */
+nnb_status nnbi_clip_gradient(nnb_net *net, const nnb_train_opts *o, uint64_t epoch,
+                              size_t batch) {
     const size_t np = net->n_params;
+    const int f32 = net->dtype == NNB_F32;
     double *g = net->grads;
+    float *g32 = net->grads32;
+    /* One vectorised pass: a finite sum of squares means every element is finite; only when it
+     * is not does the scan tell a non-finite element from an overflowing sum. */
+    double ss = f32 ? net->k32->sumsq(np, g32) : net->k->sumsq(np, g);
     size_t bad;
-    if (nnbi_find_nonfinite(g, np, 1, &bad, NULL))
+    if (!isfinite(ss) && (f32 ? nnbi_find_nonfinite32(g32, np, 1, &bad, NULL)
+                              : nnbi_find_nonfinite(g, np, 1, &bad, NULL)))
         return nnbi_error(NNB_E_NONFINITE, "nnb_train",
                           "epoch %llu, batch %zu: the gradient is not finite (parameter %zu is %g)",
-                          (unsigned long long)epoch, batch, bad, g[bad]);
+                          (unsigned long long)epoch, batch, bad,
+                          f32 ? (double)g32[bad] : g[bad]);
     if (o->clip_value > 0) {
         const double c = o->clip_value;
-        for (size_t i = 0; i < np; i++) g[i] = g[i] > c ? c : g[i] < -c ? -c : g[i];
+        if (f32) {
+            const float cf = (float)c;
+            for (size_t i = 0; i < np; i++) g32[i] = g32[i] > cf ? cf : g32[i] < -cf ? -cf : g32[i];
+            if (o->clip_norm > 0) ss = net->k32->sumsq(np, g32);
+        } else {
+            for (size_t i = 0; i < np; i++) g[i] = g[i] > c ? c : g[i] < -c ? -c : g[i];
+            if (o->clip_norm > 0) ss = net->k->sumsq(np, g); /* the norm of the clipped values */
+        }
     }
     if (o->clip_norm > 0) {
-        double k = o->clip_norm / (grad_norm(net, g, np) + 1e-6);
-        if (k < 1.0) net->k->scal(np, k, g);
+        double k = o->clip_norm / (grad_norm(f32 ? NULL : g, f32 ? g32 : NULL, np, ss) + 1e-6);
+        if (k < 1.0) {
+            if (f32) net->k32->scal(np, k, g32);
+            else net->k->scal(np, k, g);
+        }
     }
     return NNB_OK;
 }
@@ -591,20 +748,19 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
     const int fused = o->opt == NNB_OPT_SGD && o->clip_norm == 0 && o->clip_value == 0 &&
                       !o->check_finite && !sharded;
     const int mean = o->reduction == NNB_REDUCTION_MEAN;
+    const int clipping = o->clip_norm > 0 || o->clip_value > 0;
     for (size_t e = 0; e < o->epochs; e++) {
         double t0 = now();
-        double lr = nnbi_schedule_lr(o, net->opt.epoch, r->end_epoch);
+        double lr = nnbi_schedule_lr(&net->opt.sched, net->opt.epoch);
         uint64_t epoch = net->opt.epoch + 1;
-        /* Each epoch shuffles the rows from their original order, so an epoch's batches depend
-         * only on the generator's state, and resumed runs see the same batches. */
-        if (shuffle) {
-            for (size_t i = 0; i < r->n_train; i++) perm[i] = r->train_idx ? r->train_idx[i] : i;
-            nnbi_shuffle(&net->rng, perm, r->n_train, r->n_train);
-        }
         nnbi_sum loss_sum = {0, 0}; /* the epoch's loss over its rows, compensated */
         size_t hit = 0;
         int cancel = 0; /* a batch callback asked to stop */
-        for (size_t b = 0; b < n_batches; b++) {
+        size_t b0 = nnbi_epoch_begin(r, perm, shuffle, B, n_batches, &loss_sum, &hit);
+        for (size_t b = b0; b < n_batches; b++) {
+            /* a stop request (signal handler, other thread): between batches; with shards in
+             * the batch's all-reduce, where the workers agree */
+            if (!sharded && nnbi_stop_requested(o)) return nnbi_stopped_within(r, B, b, loss_sum, hit);
             size_t r0 = b * B, nb = r->n_train - r0 < B ? r->n_train - r0 : B;
             size_t lo = 0, hi = nb; /* this worker's part of the batch */
             if (sharded) shard_part(nb, o->shard_rank, o->shard_count, &lo, &hi);
@@ -633,6 +789,7 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
             nnbi_sum_add(&loss_sum, mean ? own * (double)nb : own);
             double bl = own; /* the whole batch's loss */
             if (fused) {
+                if (!isfinite(bl)) return nnbi_diverged(epoch, b + 1, bl, lr);
                 nnbi_backward_sgd(net, &net->ws, xb, nr, lr, o->weight_decay);
                 net->opt.step++;
             } else {
@@ -651,31 +808,33 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
                 }
                 if (sharded) { /* sum the gradient, the loss and the flags over the workers */
                     net->grads[np] = own;
-                    net->grads[np + 1] = cancel;
+                    /* a stop request rides on the cancel flag: no extra all-reduce */
+                    net->grads[np + 1] = cancel || nnbi_stop_requested(o);
                     nnb_status st = allreduce(r, net->grads, np + 2);
                     if (st != NNB_OK) return st;
                     bl = net->grads[np];
                     if (net->grads[np + 1] > 0)
                         return nnbi_error(NNB_E_CANCELLED, func,
-                                          "stopped by a batch callback (epoch %llu, batch %zu)",
+                                          "stopped by a batch callback or on request (epoch "
+                                          "%llu, batch %zu)",
                                           (unsigned long long)epoch, b);
                 }
-                if (o->check_finite && !isfinite(bl))
-                    return nnbi_error(NNB_E_NONFINITE, func,
-                                      "epoch %llu, batch %zu: the loss is %g (learning rate %g too "
-                                      "high?)",
-                                      (unsigned long long)epoch, b + 1, bl, lr);
+                /* always on (one comparison per batch), unless clipping tames the steps of a
+                 * loss that overflows: then the parameters are checked once an epoch */
+                if (!isfinite(bl) && !clipping) return nnbi_diverged(epoch, b + 1, bl, lr);
                 if (o->check_finite || o->clip_norm > 0 || o->clip_value > 0) {
-                    nnb_status st = clip_gradient(net, o, epoch, b + 1);
+                    nnb_status st = nnbi_clip_gradient(net, o, epoch, b + 1);
                     if (st != NNB_OK) return st;
                 }
                 nnbi_opt_step(net, o, lr);
             }
             if (o->batch_fn && o->batch_fn(epoch, b + 1, n_batches, bl, o->batch_data)) {
-                if (!sharded)
+                if (!sharded) {
+                    nnbi_stopped_within(r, B, b + 1, loss_sum, hit);
                     return nnbi_error(NNB_E_CANCELLED, func,
                                       "stopped by the batch callback (epoch %llu, batch %zu)",
                                       (unsigned long long)epoch, b + 1);
+                }
                 cancel = 1; /* the workers stop together, at the next all-reduce */
             }
         }
@@ -683,6 +842,34 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
         nnb_status st = nnbi_epoch_end(r, t0, nnbi_sum_value(&loss_sum), (double)hit, lr, cancel,
                                         &stop);
         if (st != NNB_OK || stop) return st;
+    }
+    return NNB_OK;
+}
+
+/* The early-stopping watch for this call: kept from earlier calls (and resumed states) while
+ * patience is on, with a buffer for the best weights under restore_best; cleared without. */
+static nnb_status watch_setup(nnb_net *net, const nnb_train_opts *opts, const char *func) {
+    nnbi_opt_state *os = &net->opt;
+    if (!opts->patience) {
+        free(os->es.params);
+        os->es.params = NULL;
+        os->es.on = 0;
+        os->es.best = INFINITY;
+        os->es.best_epoch = os->es.since = 0;
+        return NNB_OK;
+    }
+    if (!os->es.on) {
+        os->es.on = 1;
+        os->es.best = INFINITY;
+        os->es.best_epoch = os->es.since = 0;
+    }
+    if (!opts->restore_best) {
+        free(os->es.params);
+        os->es.params = NULL;
+    } else if (!os->es.params) {
+        os->es.params = malloc((net->n_params ? net->n_params : 1) * sizeof(double));
+        if (!os->es.params) return nnbi_error(NNB_E_NOMEM, func, "no memory for the best weights");
+        keep_params(net, os->es.params, 0);
     }
     return NNB_OK;
 }
@@ -704,7 +891,7 @@ static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
 
     const size_t ni = net->n_inputs, no = nnb_net_n_outputs(net), L = net->n_layers;
     nnbi_run r = {.net = net, .opts = opts, .history = history, .x = x.d, .y = y.d, .x32 = x.f,
-                  .y32 = y.f, .n_train = rows, .best = INFINITY};
+                  .y32 = y.f, .n_train = rows};
     size_t *perm = NULL;
     double *drop = NULL;
     if (opts->val_fraction > 0) {
@@ -714,7 +901,11 @@ static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
     r.has_val = r.n_val > 0 || opts->val_x != NULL;
     /* accuracy is counted only where someone reads it (a history or the epoch callback) */
     r.acc = nnbi_has_accuracy(net) && (history || opts->epoch_fn);
-    r.end_epoch = net->opt.epoch + opts->epochs;
+    if ((uint64_t)opts->epochs > UINT64_MAX - net->opt.epoch) {
+        st = nnbi_error(NNB_E_TOO_LARGE, func, "%zu epochs more after %llu overflow the epoch count",
+                        opts->epochs, (unsigned long long)net->opt.epoch);
+        goto out;
+    }
     int lm = opts->opt == NNB_OPT_LM;
     /* Mini-batch size; LM always works on the whole training set. */
     size_t B = lm || opts->batch == 0 || opts->batch > r.n_train ? r.n_train : opts->batch;
@@ -749,14 +940,8 @@ static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
         }
         for (size_t l = 0; l + 1 < L; l++) drop[l] = opts->dropout;
     }
-    if (opts->patience && opts->restore_best) {
-        r.best_params = malloc((net->n_params ? net->n_params : 1) *
-                               (f32 ? sizeof(float) : sizeof(double)));
-        if (!r.best_params) {
-            st = nnbi_error(NNB_E_NOMEM, func, "no memory for the best weights");
-            goto out;
-        }
-    }
+    st = watch_setup(net, opts, func);
+    if (st != NNB_OK) goto out;
     net->ws.drop = drop;
     net->ws32.drop = drop;
     if (f32) /* the input buffers: batches gathered or converted, validation */
@@ -766,6 +951,7 @@ static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
     if (st == NNB_OK) st = nnbi_opt_prepare(net, opts, func);
     if (st == NNB_OK) st = nnbi_history_reserve(history, opts->epochs, func);
     if (st != NNB_OK) goto out;
+    nnbi_schedule_begin(net, opts);
 
     /* Dropout masks come from the network's generator, except with shards: each worker draws
      * different masks, and the shared generator must stay in step for the shuffles. */
@@ -781,10 +967,6 @@ static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
     if (history) history->stopped_early = r.stopped_early;
 
 out:
-    /* restore_best: the best epoch's weights, also after a cancel */
-    if (r.best_params && r.best_epoch > 0 && r.best_epoch != net->opt.epoch &&
-        (st == NNB_OK || st == NNB_E_CANCELLED))
-        save_params(net, r.best_params, 1);
     net->ws.drop = NULL;
     net->ws32.drop = NULL;
     free(perm);

@@ -29,40 +29,8 @@ void nnbi_validate32(nnbi_run *r, size_t lo, size_t hi, double *loss_sum, size_t
                     (nnbi_src){o->val_y, NULL}, NULL, lo, hi - lo, o->loss, loss_sum, hits);
 }
 
-/* The shuffle of an epoch: the training rows from their original order, Fisher-Yates from the
- * network's generator (the same draws as a float64 network). */
-static void shuffle_rows(nnbi_run *r, size_t *perm) {
-    for (size_t i = 0; i < r->n_train; i++) perm[i] = r->train_idx ? r->train_idx[i] : i;
-    for (size_t i = r->n_train; i > 1; i--) {
-        size_t j = (size_t)nnbi_rng_below(&r->net->rng, i);
-        size_t t = perm[i - 1];
-        perm[i - 1] = perm[j];
-        perm[j] = t;
-    }
-}
-
-/* The gradient's clipping and finiteness checks (as train_batches). */
-static nnb_status check_grad(nnbi_run *r, double bl, double lr, uint64_t epoch, size_t b) {
-    nnb_net *net = r->net;
-    const nnb_train_opts *o = r->opts;
-    if (o->check_finite && !isfinite(bl))
-        return nnbi_error(NNB_E_NONFINITE, "nnb_train",
-                          "epoch %llu, batch %zu: the loss is %g (learning rate %g too high?)",
-                          (unsigned long long)epoch, b + 1, bl, lr);
-    if (o->check_finite || o->clip_norm > 0) {
-        double norm = sqrt(net->k32->sumsq(net->n_params, net->grads32));
-        if (!isfinite(norm))
-            return nnbi_error(NNB_E_NONFINITE, "nnb_train",
-                              "epoch %llu, batch %zu: the gradient is not finite",
-                              (unsigned long long)epoch, b + 1);
-        if (o->clip_norm > 0 && norm > o->clip_norm)
-            net->k32->scal(net->n_params, o->clip_norm / norm, net->grads32);
-    }
-    return NNB_OK;
-}
-
-/* Data-parallel: sums the gradient, the batch loss and the cancel flag over the workers, in
- * float64 through `red` (n_params + 2 doubles). */
+/* Data-parallel: sums the gradient, the batch loss and the flags (a batch callback's cancel, a
+ * stop request) over the workers, in float64 through `red` (n_params + 2 doubles). */
 static nnb_status reduce(nnbi_run *r, double *red, double *bl, int cancel, uint64_t epoch,
                          size_t b) {
     nnb_net *net = r->net;
@@ -70,7 +38,7 @@ static nnb_status reduce(nnbi_run *r, double *red, double *bl, int cancel, uint6
     size_t np = net->n_params;
     nnbi_f32_to_f64(net->grads32, red, np);
     red[np] = *bl;
-    red[np + 1] = cancel;
+    red[np + 1] = cancel || nnbi_stop_requested(o); /* a stop request rides on the flag */
     int rc = o->allreduce(red, np + 2, o->allreduce_data);
     if (rc != 0)
         return nnbi_error(NNB_E_COMM, "nnb_train", "the all-reduce of %zu values failed (code %d)",
@@ -79,24 +47,28 @@ static nnb_status reduce(nnbi_run *r, double *red, double *bl, int cancel, uint6
     *bl = red[np];
     if (red[np + 1] > 0)
         return nnbi_error(NNB_E_CANCELLED, "nnb_train",
-                          "stopped by a batch callback (epoch %llu, batch %zu)",
+                          "stopped by a batch callback or on request (epoch %llu, batch %zu)",
                           (unsigned long long)epoch, b);
     return NNB_OK;
 }
 
-/* One epoch's batches; *loss_sum, *hit and *cancel as train_batches keeps them. */
+/* The batches of one epoch from b0 (train.c's train_batches over float: the same checks, stop
+ * requests and positions); *loss_sum, *hit and *cancel as train_batches keeps them. */
 static nnb_status epoch32(nnbi_run *r, size_t B, const double *drop, const size_t *perm,
-                          nnbi_rng *drop_rng, double lr, double *red, double *loss_sum,
-                          size_t *hit, int *cancel) {
+                          nnbi_rng *drop_rng, double lr, double *red, size_t b0,
+                          nnbi_sum *loss_sum, size_t *hit, int *cancel) {
     nnb_net *net = r->net;
     const nnb_train_opts *o = r->opts;
     nnbi_ws32 *ws = &net->ws32;
     const size_t no = nnb_net_n_outputs(net), L = net->n_layers;
     const size_t n_batches = (r->n_train + B - 1) / B, np = net->n_params;
     const int sharded = o->shard_count > 1, mean = o->reduction == NNB_REDUCTION_MEAN;
-    const int fused = o->opt == NNB_OPT_SGD && o->clip_norm == 0 && !o->check_finite && !sharded;
+    const int clipping = o->clip_norm > 0 || o->clip_value > 0;
+    const int fused = o->opt == NNB_OPT_SGD && !clipping && !o->check_finite && !sharded;
     uint64_t epoch = net->opt.epoch + 1;
-    for (size_t b = 0; b < n_batches; b++) {
+    for (size_t b = b0; b < n_batches; b++) {
+        if (!sharded && nnbi_stop_requested(o))
+            return nnbi_stopped_within(r, B, b, *loss_sum, *hit);
         size_t r0 = b * B, nb = r->n_train - r0 < B ? r->n_train - r0 : B;
         size_t lo = 0, hi = nb;
         if (sharded) {
@@ -112,24 +84,33 @@ static nnb_status epoch32(nnbi_run *r, size_t B, const double *drop, const size_
             own = nnbi_output_delta32(net, ws, yb, nr, o->loss, o->reduction, 1, nb);
             if (r->acc) *hit += nnbi_count_correct32(ws->act[L - 1], yb, nr, no);
         }
-        *loss_sum += mean ? own * (double)nb : own;
+        nnbi_sum_add(loss_sum, mean ? own * (double)nb : own);
         double bl = own;
         if (fused) {
+            if (!isfinite(bl)) return nnbi_diverged(epoch, b + 1, bl, lr);
             nnbi_backward_sgd32(net, ws, xb, nr, lr, o->weight_decay);
             net->opt.step++;
         } else {
             if (nr > 0) nnbi_backward32(net, ws, xb, nr, net->grads32);
             else memset(net->grads32, 0, np * sizeof(float));
-            nnb_status st = sharded ? reduce(r, red, &bl, *cancel, epoch, b) : NNB_OK;
-            if (st == NNB_OK) st = check_grad(r, bl, lr, epoch, b);
-            if (st != NNB_OK) return st;
+            if (sharded) {
+                nnb_status st = reduce(r, red, &bl, *cancel, epoch, b);
+                if (st != NNB_OK) return st;
+            }
+            if (!isfinite(bl) && !clipping) return nnbi_diverged(epoch, b + 1, bl, lr);
+            if (o->check_finite || clipping) {
+                nnb_status st = nnbi_clip_gradient(net, o, epoch, b + 1);
+                if (st != NNB_OK) return st;
+            }
             nnbi_opt_step(net, o, lr);
         }
         if (o->batch_fn && o->batch_fn(epoch, b + 1, n_batches, bl, o->batch_data)) {
-            if (!sharded)
+            if (!sharded) {
+                nnbi_stopped_within(r, B, b + 1, *loss_sum, *hit);
                 return nnbi_error(NNB_E_CANCELLED, "nnb_train",
                                   "stopped by the batch callback (epoch %llu, batch %zu)",
                                   (unsigned long long)epoch, b + 1);
+            }
             *cancel = 1;
         }
     }
@@ -141,6 +122,7 @@ nnb_status nnbi_train_batches32(nnbi_run *r, size_t B, const double *drop, size_
     nnb_net *net = r->net;
     const nnb_train_opts *o = r->opts;
     const int shuffle = o->shuffle && B < r->n_train;
+    const size_t n_batches = (r->n_train + B - 1) / B;
     double *red = NULL; /* the all-reduce's buffer, before the loop */
     if (o->shard_count > 1) {
         red = malloc((net->n_params + 2) * sizeof *red);
@@ -149,13 +131,14 @@ nnb_status nnbi_train_batches32(nnbi_run *r, size_t B, const double *drop, size_
     nnb_status st = NNB_OK;
     for (size_t e = 0; e < o->epochs && st == NNB_OK; e++) {
         double t0 = now();
-        double lr = nnbi_schedule_lr(o, net->opt.epoch, r->end_epoch);
-        if (shuffle) shuffle_rows(r, perm);
-        double loss_sum = 0;
+        double lr = nnbi_schedule_lr(&net->opt.sched, net->opt.epoch);
+        nnbi_sum loss_sum = {0, 0};
         size_t hit = 0;
         int cancel = 0, stop = 0;
-        st = epoch32(r, B, drop, perm, drop_rng, lr, red, &loss_sum, &hit, &cancel);
-        if (st == NNB_OK) st = nnbi_epoch_end(r, t0, loss_sum, (double)hit, lr, cancel, &stop);
+        size_t b0 = nnbi_epoch_begin(r, perm, shuffle, B, n_batches, &loss_sum, &hit);
+        st = epoch32(r, B, drop, perm, drop_rng, lr, red, b0, &loss_sum, &hit, &cancel);
+        if (st == NNB_OK)
+            st = nnbi_epoch_end(r, t0, nnbi_sum_value(&loss_sum), (double)hit, lr, cancel, &stop);
         if (stop) break;
     }
     free(red);

@@ -21,6 +21,7 @@ struct nnb_train_opts {
     double dropout;          /* 0 = off */
     nnb_schedule schedule;
     double sched1, sched2;
+    double sched_mult;       /* warm restarts' period multiplier (nnb_train_opts_set_restart_mult) */
     const double *val_x, *val_y;
     size_t val_rows;
     double val_fraction;     /* 0 = off */
@@ -39,6 +40,8 @@ struct nnb_train_opts {
     nnb_grad_ready_fn grad_ready;   /* the overlap hook (NULL: synchronous) */
     void *grad_ready_data;
     size_t grad_ready_piece;        /* the largest piece announced (values; 0: whole layers) */
+    /* nnb_train_opts_request_stop(): read and written with __atomic builtins only */
+    int stop_requested;
 };
 
 /* One epoch's record (history). */
@@ -54,8 +57,14 @@ struct nnb_history {
     int stopped_early;
 };
 
-/* Makes room for `more` records (before the training loop). */
+/* Records reserved before the training loop (at most): a history grows geometrically past them,
+ * at the end of an epoch, so that nothing proportional to the epochs asked for is reserved. */
+#define NNBI_HISTORY_AHEAD ((size_t)1024)
+
+/* Makes room for min(more, NNBI_HISTORY_AHEAD) records (before the training loop). */
 nnb_status nnbi_history_reserve(nnb_history *h, size_t more, const char *func);
+/* Appends one epoch's record, growing the history when it is full (NULL h: nothing). */
+nnb_status nnbi_history_add(nnb_history *h, const double v[8], const char *func);
 
 /* Allocates (or keeps) the optimiser moments for opt->opt on net; resets them when the optimiser
  * kind changed. Called before the loop. */
@@ -64,9 +73,12 @@ nnb_status nnbi_opt_prepare(nnb_net *net, const nnb_train_opts *opts, const char
 /* Applies one optimiser step with the gradient in net->grads and learning rate lr. */
 void nnbi_opt_step(nnb_net *net, const nnb_train_opts *opts, double lr);
 
-/* The learning rate for the epoch that follows `done` completed epochs; `end` is the epoch count
- * at the end of this nnb_train call (cosine's default period). */
-double nnbi_schedule_lr(const nnb_train_opts *opts, uint64_t done, uint64_t end);
+/* At the start of an nnb_train call of opts->epochs epochs: continues the network's schedule if
+ * opts defines the same one, else starts opts' schedule at the current epoch. */
+void nnbi_schedule_begin(nnb_net *net, const nnb_train_opts *opts);
+
+/* The learning rate of schedule s for the epoch that follows epoch count `epoch`. */
+double nnbi_schedule_lr(const nnbi_sched *s, uint64_t epoch);
 
 /* State shared by the training loops (train.c's mini-batch loop and lm.c): the data, the split,
  * validation, early stopping, history and callbacks. Set up by nnb_train before any loop. */
@@ -82,13 +94,8 @@ typedef struct nnbi_run {
     size_t chunk;            /* rows per evaluation chunk (the workspace's batch) */
     double *xb, *yb;         /* gather buffers of `chunk` rows */
     int has_val, acc;
-    /* early stopping */
-    double best;
-    uint64_t best_epoch;
-    size_t since_best;
-    double *best_params;     /* NULL unless restore_best with patience */
+    /* early stopping: its watch is net->opt.es (kept across calls and in the training state) */
     int stopped_early;
-    uint64_t end_epoch;      /* epoch count at the end of this call (cosine's default period) */
 } nnbi_run;
 
 /* End of an epoch, for both loops: the training loss and accuracy from this worker's sums (summed
@@ -107,6 +114,20 @@ nnb_status nnbi_train_batches32(nnbi_run *r, size_t B, const double *drop, size_
 /* Validation sums of a float32 network (train_f32.c): loss sum and hits of rows [lo, hi) of the
  * validation set. */
 void nnbi_validate32(nnbi_run *r, size_t lo, size_t hi, double *loss_sum, size_t *hits);
+
+/* The start of an epoch (shuffle, or the continuation of one stopped within): the first batch to
+ * run; *loss_sum and *hit get the epoch's sums so far (train.c, both element types). */
+size_t nnbi_epoch_begin(nnbi_run *r, size_t *perm, int shuffle, size_t B, size_t n_batches,
+                        nnbi_sum *loss_sum, size_t *hit);
+/* Training stopped within an epoch after `done` batches: keeps the position; NNB_E_CANCELLED. */
+nnb_status nnbi_stopped_within(nnbi_run *r, size_t B, size_t done, nnbi_sum loss_sum, size_t hit);
+/* NNB_E_NONFINITE for a batch whose loss is not finite. */
+nnb_status nnbi_diverged(uint64_t epoch, size_t batch, double loss, double lr);
+/* The gradient's finiteness check and clipping by value, then by norm (either element type). */
+nnb_status nnbi_clip_gradient(nnb_net *net, const nnb_train_opts *o, uint64_t epoch, size_t batch);
+
+/* Has nnb_train_opts_request_stop() been called (and not cleared)? */
+int nnbi_stop_requested(const nnb_train_opts *o);
 
 /* Levenberg-Marquardt (lm.c): the loop for NNB_OPT_LM, after nnb_train's setup. */
 nnb_status nnbi_train_lm(nnbi_run *r);

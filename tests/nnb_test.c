@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -331,6 +332,14 @@ void nnbt_tmp_path(char *buf, size_t len, const char *name) {
     snprintf(buf, len, "%s/%s", nnbt_tmpdir(), name);
 }
 
+const char *nnbt_tmp(const char *name) {
+    static char bufs[8][600];
+    static int next;
+    char *b = bufs[next++ % 8];
+    nnbt_tmp_path(b, sizeof bufs[0], name);
+    return b;
+}
+
 int nnbt_write_file(const char *path, const void *data, size_t len) {
     FILE *f = fopen(path, "wb");
     if (!f) return 0;
@@ -466,4 +475,21 @@ int nnbt_run(Suite *s, int needs_shared) {
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     return failed ? 1 : 0;
+}
+
+nnbt_proc nnbt_cli_runv(const char *first, ...) {
+    const char *cli = getenv("NNBLAS_CLI");
+    ck_assert_msg(cli && *cli, "NNBLAS_CLI is not set");
+    char *argv[64];
+    int n = 0;
+    argv[n++] = "nnblas";
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a; a = va_arg(ap, const char *)) {
+        ck_assert_int_lt(n, 63);
+        argv[n++] = (char *)a;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    return nnbt_spawn(cli, argv, NULL);
 }

@@ -61,6 +61,8 @@ double *nnbt_gather(const double *a, size_t cols, const size_t *idx, size_t n);
 const char *nnbt_tmpdir(void);
 /* "<tmpdir>/name" into buf. */
 void nnbt_tmp_path(char *buf, size_t len, const char *name);
+/* "<tmpdir>/name" in one of 8 static buffers used in turn (for a few paths in one expression). */
+const char *nnbt_tmp(const char *name);
 /* Number of entries in a folder other than . and .. (-1 if it cannot be read). */
 int nnbt_count_files(const char *dir);
 /* Writes len bytes to path; 1 on success. */
@@ -81,6 +83,9 @@ typedef struct nnbt_proc {
  * temporary folder, and waits for it. */
 nnbt_proc nnbt_spawn(const char *program, char **argv, char **extra_env);
 void nnbt_proc_free(nnbt_proc *p);
+/* Runs the command under test ($NNBLAS_CLI, asserted set) with the arguments given as separate
+ * strings ending with NULL (at most 62), capturing its output as nnbt_spawn does. */
+nnbt_proc nnbt_cli_runv(const char *first, ...);
 
 /* ---- CSV ---- */
 

@@ -37,22 +37,7 @@ static const char *cli(void) {
 static run run_argv(char **argv) { return nnbt_spawn(cli(), argv, NULL); }
 
 #define MAX_ARGS 64
-
-/* Runs nnblas with the arguments given as separate strings, ending with NULL. */
-static run runv(const char *first, ...) {
-    char *argv[MAX_ARGS];
-    int n = 0;
-    argv[n++] = "nnblas";
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a; a = va_arg(ap, const char *)) {
-        ck_assert_int_lt(n, MAX_ARGS - 1);
-        argv[n++] = (char *)a;
-    }
-    va_end(ap);
-    argv[n] = NULL;
-    return run_argv(argv);
-}
+#define runv nnbt_cli_runv
 
 /* Runs nnblas with a command line split at spaces ('' is an empty argument). */
 static run runs(const char *line) {
@@ -95,13 +80,7 @@ static void assert_usage(run r, const char *fragment) {
 static char dir_buf[512];
 
 /* A path in the test's temporary folder (a few static buffers, used in turn). */
-static const char *tmp(const char *name) {
-    static char bufs[8][600];
-    static int next;
-    char *b = bufs[next++ % 8];
-    snprintf(b, 600, "%s/%s", nnbt_tmpdir(), name);
-    return b;
-}
+#define tmp nnbt_tmp
 
 /* A classification CSV: id (text), colour (text), x1, x2, size (numbers), label (cat, dog, emu)
  * that depends on x1, x2 and colour. */

@@ -29,7 +29,7 @@ OPS(init, NNB_INIT_ORTHOGONAL)
 OPS(loss, NNB_LOSS_CE)
 OPS(reduction, NNB_REDUCTION_MEAN)
 OPS(optimizer, NNB_OPT_LM)
-OPS(schedule, NNB_SCHED_COSINE)
+OPS(schedule, NNB_SCHED_COSINE_RESTARTS)
 OPS(history_field, NNB_HIST_SAMPLES_PER_S)
 OPS(target_kind, NNB_TARGET_INDEX)
 OPS(scale, NNB_SCALE_MINMAX)
@@ -79,6 +79,7 @@ static const expect_name canonical[] = {
     {&ops_schedule, "step", NNB_SCHED_STEP},
     {&ops_schedule, "exponential", NNB_SCHED_EXPONENTIAL},
     {&ops_schedule, "cosine", NNB_SCHED_COSINE},
+    {&ops_schedule, "cosine_restarts", NNB_SCHED_COSINE_RESTARTS},
     {&ops_history_field, "epoch", NNB_HIST_EPOCH},
     {&ops_history_field, "train_loss", NNB_HIST_TRAIN_LOSS},
     {&ops_history_field, "val_loss", NNB_HIST_VAL_LOSS},
@@ -145,6 +146,7 @@ static const expect_name aliases[] = {
     {&ops_schedule, "none", NNB_SCHED_CONSTANT},
     {&ops_schedule, "exp", NNB_SCHED_EXPONENTIAL},
     {&ops_schedule, "cos", NNB_SCHED_COSINE},
+    {&ops_schedule, "sgdr", NNB_SCHED_COSINE_RESTARTS},
     {&ops_history_field, "loss", NNB_HIST_TRAIN_LOSS},
     {&ops_history_field, "accuracy", NNB_HIST_TRAIN_ACC},
     {&ops_history_field, "train_accuracy", NNB_HIST_TRAIN_ACC},
@@ -244,6 +246,49 @@ START_TEST(every_alias_parses) {
         nnbt_ok(e->o->parse(m, &got));
         ck_assert_int_eq(got, e->value);
     }
+}
+END_TEST
+
+/* The same contract through each function by its own name, as an FFI caller binds them one by one
+ * (the table-driven tests above reach them through token pasting). */
+START_TEST(each_function_by_name) {
+    nnb_history_field h;
+    ck_assert_uint_eq(nnb_history_field_count(), (size_t)NNB_HIST_SAMPLES_PER_S + 1);
+    ck_assert_str_eq(nnb_history_field_name(NNB_HIST_VAL_ACC), "val_acc");
+    ck_assert_int_eq(nnb_history_field_parse("Train-Loss", &h), NNB_OK);
+    ck_assert_int_eq(h, NNB_HIST_TRAIN_LOSS);
+    ck_assert_uint_eq(nnb_init_count(), (size_t)NNB_INIT_ORTHOGONAL + 1);
+    ck_assert_str_eq(nnb_init_name(NNB_INIT_HE_NORMAL), "he_normal");
+    ck_assert_uint_eq(nnb_mnist_part_count(), (size_t)NNB_MNIST_TEST + 1);
+    ck_assert_str_eq(nnb_mnist_part_name(NNB_MNIST_TEST), "test");
+    ck_assert_uint_eq(nnb_optimizer_count(), (size_t)NNB_OPT_LM + 1);
+    ck_assert_str_eq(nnb_optimizer_name(NNB_OPT_ADAMW), "adamw");
+    nnb_reduction r;
+    ck_assert_uint_eq(nnb_reduction_count(), (size_t)NNB_REDUCTION_MEAN + 1);
+    ck_assert_str_eq(nnb_reduction_name(NNB_REDUCTION_SUM), "sum");
+    ck_assert_int_eq(nnb_reduction_parse("MEAN", &r), NNB_OK);
+    ck_assert_int_eq(r, NNB_REDUCTION_MEAN);
+    nnb_scale sc;
+    ck_assert_uint_eq(nnb_scale_count(), (size_t)NNB_SCALE_MINMAX + 1);
+    ck_assert_str_eq(nnb_scale_name(NNB_SCALE_STANDARD), "standard");
+    ck_assert_int_eq(nnb_scale_parse("MinMax", &sc), NNB_OK);
+    ck_assert_int_eq(sc, NNB_SCALE_MINMAX);
+    nnb_schedule sd;
+    ck_assert_uint_eq(nnb_schedule_count(), (size_t)NNB_SCHED_COSINE_RESTARTS + 1);
+    ck_assert_str_eq(nnb_schedule_name(NNB_SCHED_COSINE), "cosine");
+    ck_assert_int_eq(nnb_schedule_parse("cosine-restarts", &sd), NNB_OK);
+    ck_assert_int_eq(sd, NNB_SCHED_COSINE_RESTARTS);
+    nnb_target_kind k;
+    ck_assert_uint_eq(nnb_target_kind_count(), (size_t)NNB_TARGET_INDEX + 1);
+    ck_assert_str_eq(nnb_target_kind_name(NNB_TARGET_ONEHOT), "onehot");
+    ck_assert_int_eq(nnb_target_kind_parse("Index", &k), NNB_OK);
+    ck_assert_int_eq(k, NNB_TARGET_INDEX);
+    nnb_unseen u;
+    ck_assert_uint_eq(nnb_unseen_count(), (size_t)NNB_UNSEEN_ZERO + 1);
+    ck_assert_str_eq(nnb_unseen_name(NNB_UNSEEN_ERROR), "error");
+    ck_assert_int_eq(nnb_unseen_parse("ZERO", &u), NNB_OK);
+    ck_assert_int_eq(u, NNB_UNSEEN_ZERO);
+    ck_assert_ptr_null(nnb_unseen_name((nnb_unseen)nnb_unseen_count()));
 }
 END_TEST
 
@@ -393,6 +438,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, canonical_names);
     tcase_add_test(tc, every_name_round_trips);
     tcase_add_test(tc, every_alias_parses);
+    tcase_add_test(tc, each_function_by_name);
     tcase_add_test(tc, unknown_names);
     tcase_add_test(tc, nearest_names);
     tcase_add_test(tc, defaults);

@@ -16,6 +16,10 @@ static nnb_train_opts *opts_new(void) {
     return o;
 }
 
+/* The tolerance of a comparison with a long-double reference: 4e-16, or 1e-13 under valgrind,
+ * whose emulation computes long double in double precision. */
+static ld ref_tol(void) { return nnbt_valgrind() ? 1e-13L : 4e-16L; }
+
 static double *params_of(const nnb_net *net) {
     size_t n = nnb_net_n_params(net);
     double *p = malloc(n * sizeof *p);
@@ -78,7 +82,7 @@ static void check_clipped_step(double ys, double max_norm, double clip_value, do
     double *after = params_of(net);
     for (size_t i = 0; i < n; i++) {
         ld want = theta[i] - 0.1L * (k * c[i] + wd * theta[i]);
-        ck_assert_msg(fabsl(after[i] - want) <= 4e-16L * (fabsl(want) + 0.1L * fabsl(k * c[i])),
+        ck_assert_msg(fabsl(after[i] - want) <= ref_tol() * (fabsl(want) + 0.1L * fabsl(k * c[i])),
                       "parameter %zu: %.17g, expected %.17Lg (k = %.17Lg)", i, after[i], want, k);
     }
     free(theta), free(g), free(c), free(after);
@@ -311,6 +315,232 @@ START_TEST(loss_totals_are_compensated) {
 }
 END_TEST
 
+/* ---- learning-rate schedules ------------------------------------------------------------- */
+
+/* A schedule as the tests give it. */
+typedef struct sched_case {
+    nnb_schedule kind;
+    double p1, p2, mult;
+} sched_case;
+
+static const sched_case sched_cases[] = {
+    {NNB_SCHED_CONSTANT, 0, 0, 1},          {NNB_SCHED_STEP, 3, 0.5, 1},
+    {NNB_SCHED_EXPONENTIAL, 0.8, 0, 1},     {NNB_SCHED_COSINE, 12, 0.001, 1},
+    {NNB_SCHED_COSINE, 5, 0.002, 1},        /* past its end after 5 epochs: holds lr_min */
+    {NNB_SCHED_COSINE_RESTARTS, 3, 0.001, 1}, {NNB_SCHED_COSINE_RESTARTS, 2, 0, 2},
+};
+enum { N_SCHED = sizeof sched_cases / sizeof sched_cases[0] };
+
+/* The rate of epoch e + 1 (e epochs done under the schedule), from the formulas of
+ * docs/definitions.md, written out here in long double; T is cosine's horizon. */
+static ld sched_formula(const sched_case *c, ld lr, unsigned e, ld T) {
+    const ld pi = 3.141592653589793238462643383279503L;
+    switch (c->kind) {
+    case NNB_SCHED_STEP: return lr * powl(c->p2, (ld)(e / (unsigned)c->p1));
+    case NNB_SCHED_EXPONENTIAL: return lr * powl(c->p1, e);
+    case NNB_SCHED_COSINE: {
+        ld t = e < T ? e : T;
+        return c->p2 + (lr - c->p2) * (1 + cosl(pi * t / T)) / 2;
+    }
+    case NNB_SCHED_COSINE_RESTARTS: { /* walk the periods T_0, T_0 m, T_0 m^2, ... */
+        unsigned t = e, Ti = (unsigned)c->p1;
+        while (t >= Ti) t -= Ti, Ti *= (unsigned)c->mult;
+        return c->p2 + (lr - c->p2) * (1 + cosl(pi * t / Ti)) / 2;
+    }
+    default: return lr;
+    }
+}
+
+static nnb_train_opts *sched_opts(const sched_case *c, size_t epochs) {
+    nnb_train_opts *o = opts_new();
+    nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01));
+    nnbt_ok(nnb_train_opts_set_batch_size(o, 8));
+    nnbt_ok(nnb_train_opts_set_epochs(o, epochs));
+    nnbt_ok(nnb_train_opts_set_schedule(o, c->kind, c->p1, c->p2));
+    nnbt_ok(nnb_train_opts_set_restart_mult(o, c->mult));
+    return o;
+}
+
+/* Trains `epochs` epochs and appends the rates used to lr[*n]. */
+static void train_lrs(nnb_net *net, nnb_train_opts *o, size_t epochs, double *lr, size_t *n) {
+    enum { R = 24 };
+    double x[R * 3], y[R * 2];
+    small_data(x, y, R, 1, 21);
+    nnb_history *h;
+    nnbt_ok(nnb_history_create(&h));
+    nnbt_ok(nnb_train(net, o, x, R, 3, y, 2, h));
+    ck_assert_uint_eq(nnb_history_len(h), epochs);
+    nnbt_ok(nnb_history_get(h, NNB_HIST_LR, lr + *n, epochs));
+    *n += epochs;
+    nnb_history_free(h);
+}
+
+static void assert_lrs(const sched_case *c, const double *lr, size_t n, ld T, const char *what) {
+    for (size_t e = 0; e < n; e++) {
+        ld want = sched_formula(c, 0.01L, (unsigned)e, T);
+        ck_assert_msg(fabsl(lr[e] - want) <= ref_tol() * fabsl(want),
+                      "%s, schedule %d (%g, %g, %g), epoch %zu: lr %.17g, formula %.17Lg", what,
+                      (int)c->kind, c->p1, c->p2, c->mult, e + 1, lr[e], want);
+    }
+}
+
+/* Every schedule against its formula, over 16 epochs (past the cosine's end, over several warm
+ * restarts); and two calls of 6 epochs equal one of 12, rates and weights bit for bit. */
+START_TEST(schedules_follow_their_formulas) {
+    for (int k = 0; k < N_SCHED; k++) {
+        const sched_case *c = &sched_cases[k];
+        double lr[16], lr2[12];
+        size_t n = 0, n2 = 0;
+        nnb_net *one = small_net(), *two = small_net();
+        nnb_train_opts *o16 = sched_opts(c, 16), *o12 = sched_opts(c, 12), *o6 = sched_opts(c, 6);
+        train_lrs(one, o16, 16, lr, &n);
+        assert_lrs(c, lr, n, c->p1, "16 epochs");
+        nnb_net_free(one);
+        one = small_net();
+        n = 0;
+        train_lrs(one, o12, 12, lr, &n);
+        train_lrs(two, o6, 6, lr2, &n2);
+        train_lrs(two, o6, 6, lr2, &n2);
+        ck_assert_msg(memcmp(lr, lr2, sizeof lr2) == 0, "schedule %d: 6 + 6 epochs' rates differ",
+                      (int)c->kind);
+        double *a = params_of(one), *b = params_of(two);
+        ck_assert_msg(memcmp(a, b, nnb_net_n_params(one) * sizeof *a) == 0,
+                      "schedule %d: 6 + 6 epochs differ from 12", (int)c->kind);
+        free(a), free(b);
+        nnb_train_opts_free(o16), nnb_train_opts_free(o12), nnb_train_opts_free(o6);
+        nnb_net_free(one), nnb_net_free(two);
+    }
+}
+END_TEST
+
+/* Split through a checkpoint: 6 epochs, the parameters and the training state (bytes, and a
+ * model file in memory) into fresh networks, 6 more: the same as 12 straight. */
+START_TEST(schedules_resume_from_checkpoints) {
+    for (int k = 0; k < N_SCHED; k++) {
+        const sched_case *c = &sched_cases[k];
+        double lr[12], lr2[12], lr3[12];
+        size_t n = 0, n2 = 0, n3 = 0;
+        nnb_net *straight = small_net(), *first = small_net();
+        nnb_train_opts *o12 = sched_opts(c, 12), *o6 = sched_opts(c, 6);
+        train_lrs(straight, o12, 12, lr, &n);
+        train_lrs(first, o6, 6, lr2, &n2);
+        memcpy(lr3, lr2, sizeof(double) * 6), n3 = 6;
+        size_t np = nnb_net_n_params(first), len = nnb_net_train_state_size(first);
+        double *p = params_of(first);
+        unsigned char *state = malloc(len);
+        nnbt_ok(nnb_net_train_state_get(first, state, len, NULL));
+        size_t mlen = nnb_model_save_size(first, NULL, NULL, 1);
+        unsigned char *model = malloc(mlen);
+        nnbt_ok(nnb_model_save_buffer(model, mlen, NULL, first, NULL, NULL, 1));
+        nnb_net *resumed = small_net(), *loaded;
+        nnbt_ok(nnb_net_params_set(resumed, p, np));
+        nnbt_ok(nnb_net_train_state_set(resumed, state, len));
+        nnbt_ok(nnb_model_load_buffer(model, mlen, &loaded, NULL, NULL));
+        train_lrs(resumed, o6, 6, lr2, &n2);
+        train_lrs(loaded, o6, 6, lr3, &n3);
+        ck_assert(memcmp(lr, lr2, sizeof lr) == 0 && memcmp(lr, lr3, sizeof lr) == 0);
+        double *a = params_of(straight), *b = params_of(resumed), *d = params_of(loaded);
+        ck_assert_msg(memcmp(a, b, np * sizeof *a) == 0 && memcmp(a, d, np * sizeof *a) == 0,
+                      "schedule %d: resumed runs differ from 12 straight epochs", (int)c->kind);
+        free(a), free(b), free(d), free(p), free(state), free(model);
+        nnb_train_opts_free(o12), nnb_train_opts_free(o6);
+        nnb_net_free(straight), nnb_net_free(first), nnb_net_free(resumed), nnb_net_free(loaded);
+    }
+}
+END_TEST
+
+/* Cosine with T = 0: the horizon is the epochs of the call that starts the schedule, kept in
+ * the state; later calls with the same schedule hold lr_min (so 6 + 6 is not 12: documented).
+ * A different schedule (or base rate) starts over at position 0. */
+START_TEST(schedule_horizon_and_restart) {
+    const sched_case c0 = {NNB_SCHED_COSINE, 0, 0.001, 1};
+    double lr[12];
+    size_t n = 0;
+    nnb_net *net = small_net();
+    nnb_train_opts *o6 = sched_opts(&c0, 6);
+    train_lrs(net, o6, 6, lr, &n);
+    train_lrs(net, o6, 6, lr, &n);
+    assert_lrs(&c0, lr, n, 6, "T = 0, 6 + 6 epochs"); /* T = 6, then held at lr_min */
+    /* another schedule: position 0 again, at epoch 13 */
+    const sched_case cs = {NNB_SCHED_STEP, 2, 0.1, 1};
+    nnb_train_opts *os = sched_opts(&cs, 5);
+    n = 0;
+    train_lrs(net, os, 5, lr, &n);
+    assert_lrs(&cs, lr, n, 0, "a new schedule");
+    /* the same schedule with another base rate is another schedule */
+    nnbt_ok(nnb_train_opts_set_optimizer(os, NNB_OPT_ADAM, 0.02));
+    nnbt_ok(nnb_train_opts_set_epochs(os, 3));
+    n = 0;
+    train_lrs(net, os, 3, lr, &n);
+    for (int e = 0; e < 3; e++) nnbt_assert_rel(lr[e], 0.02 * pow(0.1, e / 2), 1e-15);
+    nnb_train_opts_free(o6), nnb_train_opts_free(os);
+    nnb_net_free(net);
+}
+END_TEST
+
+/* A training state from nnblas 0.1 (version 1, no schedule record) still loads, and the next
+ * schedule's position is the epoch count, as 0.1 had it. Damaged schedule records are refused. */
+START_TEST(schedule_state_versions) {
+    const sched_case c = {NNB_SCHED_COSINE, 10, 0, 1};
+    double lr[16];
+    size_t n = 0;
+    nnb_net *net = small_net();
+    nnb_train_opts *o4 = sched_opts(&sched_cases[0], 4), *oc = sched_opts(&c, 4);
+    train_lrs(net, o4, 4, lr, &n); /* 4 epochs, constant */
+    size_t len = nnb_net_train_state_size(net);
+    unsigned char *s = malloc(len);
+    nnbt_ok(nnb_net_train_state_get(net, s, len, NULL));
+    ck_assert_uint_eq(s[4], 2);
+    /* the record is the last 68 bytes: u32 tag 1, u64 length 56 */
+    unsigned char *rec = s + len - 68;
+    ck_assert(rec[0] == 1 && rec[4] == 56);
+    s[4] = 1; /* as 0.1 wrote it: version 1, without the record */
+    nnbt_ok(nnb_net_train_state_set(net, s, len - 68));
+    n = 0;
+    train_lrs(net, oc, 4, lr, &n);
+    for (unsigned e = 0; e < 4; e++) { /* positions 4..7 */
+        ld want = sched_formula(&c, 0.01L, e + 4, 10);
+        ck_assert(fabsl(lr[e] - want) <= ref_tol() * want);
+    }
+    ck_assert_int_eq(nnb_net_train_state_set(net, s, len), NNB_E_FORMAT); /* v1 with a record */
+    s[4] = 2;
+    rec[52] = 99; /* start (offset 12 + 40) beyond the epoch count */
+    nnbt_expect(nnb_net_train_state_set(net, s, len), NNB_E_FORMAT, "schedule");
+    rec[52] = 0;
+    rec[12] = 7; /* no such schedule */
+    nnbt_expect(nnb_net_train_state_set(net, s, len), NNB_E_FORMAT, "schedule");
+    rec[12] = 0;
+    rec[4] = 48; /* the wrong length */
+    nnbt_expect(nnb_net_train_state_set(net, s, len), NNB_E_FORMAT, "schedule");
+    rec[4] = 56;
+    rec[0] = 9; /* an unknown record is skipped */
+    nnbt_ok(nnb_net_train_state_set(net, s, len));
+    rec[0] = 1;
+    nnbt_ok(nnb_net_train_state_set(net, s, len));
+    free(s);
+    nnb_train_opts_free(o4), nnb_train_opts_free(oc);
+    nnb_net_free(net);
+}
+END_TEST
+
+START_TEST(schedule_setters) {
+    nnb_train_opts *o = opts_new();
+    nnbt_expect(nnb_train_opts_set_schedule(o, NNB_SCHED_COSINE_RESTARTS, 0, 0),
+                NNB_E_INVALID_ARG, "first period");
+    nnbt_expect(nnb_train_opts_set_schedule(o, NNB_SCHED_COSINE_RESTARTS, 2.5, 0),
+                NNB_E_INVALID_ARG, "first period");
+    nnbt_expect(nnb_train_opts_set_schedule(o, NNB_SCHED_COSINE_RESTARTS, 2, -1),
+                NNB_E_INVALID_ARG, "minimum learning rate");
+    nnbt_ok(nnb_train_opts_set_schedule(o, NNB_SCHED_COSINE_RESTARTS, 2, 0));
+    ck_assert_int_eq(nnb_train_opts_set_restart_mult(NULL, 2), NNB_E_NULL);
+    nnbt_expect(nnb_train_opts_set_restart_mult(o, 0.5), NNB_E_INVALID_ARG, "multiplier");
+    nnbt_expect(nnb_train_opts_set_restart_mult(o, 1.5), NNB_E_INVALID_ARG, "multiplier");
+    nnbt_expect(nnb_train_opts_set_restart_mult(o, NAN), NNB_E_INVALID_ARG, "multiplier");
+    nnbt_ok(nnb_train_opts_set_restart_mult(o, 3));
+    nnb_train_opts_free(o);
+}
+END_TEST
+
 static Suite *numerics_suite(void) {
     Suite *s = suite_create("numerics");
     TCase *tc = tcase_create("clipping");
@@ -323,6 +553,13 @@ static Suite *numerics_suite(void) {
     tc = tcase_create("sums");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, loss_totals_are_compensated);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("schedules");
+    tcase_add_test(tc, schedules_follow_their_formulas);
+    tcase_add_test(tc, schedules_resume_from_checkpoints);
+    tcase_add_test(tc, schedule_horizon_and_restart);
+    tcase_add_test(tc, schedule_state_versions);
+    tcase_add_test(tc, schedule_setters);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -470,12 +470,14 @@ START_TEST(train_state_errors) {
     ck_assert_int_eq(nnb_net_train_state_set(net, s, 10), NNB_E_FORMAT);
     ck_assert_int_eq(nnb_net_train_state_set(other, s, len), NNB_E_SHAPE);
     ck_assert(strstr(nnb_last_error(), "the state is for 65 parameters, the network has 8") != NULL);
+    unsigned char version = s[4];
     s[4] = 9; /* a future version */
     ck_assert_int_eq(nnb_net_train_state_set(net, s, len), NNB_E_VERSION);
-    s[4] = 1;
+    s[4] = version;
     s[0] = 'X';
     ck_assert_int_eq(nnb_net_train_state_set(net, s, len), NNB_E_FORMAT);
     s[0] = 'N';
+    memset(s + len, 0xff, 8); /* a record header whose length overruns the state */
     ck_assert_int_eq(nnb_net_train_state_set(net, s, len + 8), NNB_E_FORMAT);
     nnbt_ok(nnb_net_train_state_set(net, s, len));
     ck_assert_int_eq(nnb_net_train_state_get(NULL, s, len, NULL), NNB_E_NULL);

@@ -54,6 +54,8 @@ int parse_u64(args *a, const char *opt, const char *s, uint64_t *out);
 int parse_double(args *a, const char *opt, const char *s, double *out);
 /* A fraction in [0, 1). */
 int parse_fraction(args *a, const char *opt, const char *s, double *out);
+/* --input-limit BYTES[K|M|G]: sets nnb_set_input_limit(); 0 after a usage error. */
+int parse_input_limit(args *a, const char *s);
 /* A number as in parse_double(), without reporting: 1 if s is one. */
 int is_number(const char *s, double *out);
 /* One of `names` (NULL-terminated); the index, or -1 after a usage error listing them and
@@ -120,7 +122,16 @@ void mat_free(mat *m);
 typedef struct data_flags {
     const char *csv, *idx;                        /* one of them */
     const char *target, *onehot, *standardize, *drop;
+    const char *delimiter;                        /* NULL: detected from the header row */
+    int drop_bad_rows;                            /* leave out rows with missing or bad cells */
 } data_flags;
+
+/* The CSV delimiter: --delimiter's (",", ";", "|", "tab" or "\t"), else the one
+ * nnb_csv_detect_delimiter_mem() finds in the input's header row. 0 with a message. */
+struct csv_input;
+int csv_delimiter(const data_flags *df, const struct csv_input *in, char *delim);
+/* Checks a --delimiter value without reading anything: 1 if valid. */
+int delimiter_valid(const char *s, char *delim);
 
 /* An IDX data set: "fashion-mnist[:DIR]" or "mnist:DIR". */
 typedef struct idx_spec {
@@ -134,13 +145,29 @@ const char *idx_class_name(const idx_spec *s, size_t k);
 /* Reads one part of an IDX data set: images (rows x 784, in [0, 1]) and one-hot labels. */
 int idx_read(const idx_spec *s, nnb_mnist_part part, mat *x, mat *y);
 
-/* The column names of a CSV file's header row, as the library's reader sees them. 0 with a
- * message on failure. */
-int csv_header(const char *path, strlist *names);
+/* A CSV input read once into memory (nnb_read_input: a regular file to its size, a pipe, FIFO or
+ * standard input "-" up to the input limit), then parsed as often as the command needs. */
+typedef struct csv_input {
+    const char *name;           /* as given ("-" for standard input) */
+    char *text;
+    size_t len;
+} csv_input;
+int csv_input_read(const char *path, csv_input *in);   /* 0 with a message */
+void csv_input_free(csv_input *in);
 
-/* Reads a CSV file to apply a fitted preparation to: the preparation's text columns as text,
+/* The column names of a CSV input's header row, as the library's reader sees them. 0 with a
+ * message on failure. */
+int csv_header(const csv_input *in, char delim, strlist *names);
+
+/* Parses a CSV input to apply a fitted preparation to: the preparation's text columns as text,
  * every column it does not read skipped. need_target = 0 allows the target columns to be absent. */
-int read_table_for_prep(const char *path, const nnb_prep *prep, int need_target, nnb_table **out);
+int read_table_for_prep(const data_flags *df, const csv_input *in, const nnb_prep *prep,
+                        int need_target, nnb_table **out);
+/* After a CSV read failed: the library's message, with a hint at --drop-bad-rows when the
+ * failure was a missing or non-numeric cell. Returns 0. */
+int fail_csv(const data_flags *df);
+/* "unknown option '--x'; did you mean '--y'?" (a usage error) for argv[i] among `known`. */
+int unknown_arg(const command *cmd, const char *arg, const char *const *known, size_t n_known);
 
 /* Applies a preparation to rows `rows` (NULL: all) of a table: x and, if y is not NULL, y. */
 int prep_rows(const nnb_prep *prep, const nnb_table *t, const size_t *rows, size_t n, mat *x,

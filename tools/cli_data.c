@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "name_index.h"
 
 void mat_free(mat *m) {
     free(m->v);
@@ -109,18 +110,66 @@ int permute_rows(mat *x, const size_t *order) {
 
 /* ---- CSV ------------------------------------------------------------------------------------- */
 
-int csv_header(const char *path, strlist *names) {
+int csv_input_read(const char *path, csv_input *in) {
+    in->name = path;
+    in->text = NULL;
+    in->len = 0;
+    /* "-": standard input, through /dev/stdin (a pipe, a file or a terminal, read once) */
+    const char *open_as = strcmp(path, "-") == 0 ? "/dev/stdin" : path;
+    if (nnb_read_input(open_as, 0, 1, &in->text, &in->len) != NNB_OK) return fail_nnb(), 0;
+    return 1;
+}
+
+void csv_input_free(csv_input *in) {
+    free(in->text);
+    in->text = NULL;
+}
+
+int delimiter_valid(const char *s, char *delim) {
+    if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 || strcmp(s, "\t") == 0)
+        return *delim = '\t', 1;
+    if (strcmp(s, "comma") == 0) return *delim = ',', 1;
+    if (strcmp(s, "semicolon") == 0) return *delim = ';', 1;
+    if (strlen(s) == 1 && s[0] != '"' && s[0] != '\r' && s[0] != '\n') return *delim = s[0], 1;
+    return 0;
+}
+
+int csv_delimiter(const data_flags *df, const csv_input *in, char *delim) {
+    if (df->delimiter) {
+        if (!delimiter_valid(df->delimiter, delim))
+            return fail("--delimiter: '%s' is not one character, tab, comma or semicolon",
+                        df->delimiter), 0;
+        return 1;
+    }
+    if (nnb_csv_detect_delimiter_mem(in->text, in->len, delim) != NNB_OK) return fail_nnb(), 0;
+    return 1;
+}
+
+int fail_csv(const data_flags *df) {
+    const char *m = nnb_last_error();
+    int fixable = strstr(m, "missing") || strstr(m, "expected a number");
+    if (!fixable || df->drop_bad_rows) return fail_nnb(), 0;
+    return fail("%s (--drop-bad-rows leaves such rows out)", lib_message()), 0;
+}
+
+int unknown_arg(const command *cmd, const char *arg, const char *const *known, size_t n_known) {
+    const char *near = arg[0] == '-' ? nnb_nearest_name(arg, known, n_known) : NULL;
+    return usage_error(cmd, "unknown %s '%s'%s%s%s", arg[0] == '-' ? "option" : "argument", arg,
+                       near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+}
+
+int csv_header(const csv_input *in, char delim, strlist *names) {
     names->n = 0;
     names->s = NULL;
-    FILE *f = fopen(path, "rb");
+    const char *path = in->name;
+    /* a UTF-8 byte-order mark is skipped (the bytes are in memory: nothing is read twice) */
+    size_t skip = in->len >= 3 && memcmp(in->text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    if (in->len == skip) return fail("%s: the file is empty", path), 0;
+    FILE *f = fmemopen(in->text + skip, in->len - skip, "rb");
     if (!f) return fail("%s: %s", path, strerror(errno)), 0;
     size_t cap = 0, len = 0, n_cap = 0;
     char *field = NULL;
     int c, quoted = 0, ok = 1, started = 0, at_start = 1;
-    /* a UTF-8 byte-order mark */
-    unsigned char bom[3];
-    size_t got = fread(bom, 1, 3, f);
-    if (!(got == 3 && bom[0] == 0xEF && bom[1] == 0xBB && bom[2] == 0xBF)) rewind(f);
     for (;;) {
         c = fgetc(f);
         if (!started && (c == '\r' || c == '\n')) continue; /* blank lines before the header */
@@ -148,7 +197,7 @@ int csv_header(const char *path, strlist *names) {
             quoted = 1;
             at_start = 0;
             continue;
-        } else if (c == ',') {
+        } else if (c == delim) {
             end_field = 1;
         } else if (c == '\r' || c == '\n') {
             end_field = end_record = 1;
@@ -205,24 +254,37 @@ int csv_header(const char *path, strlist *names) {
     return ok;
 }
 
-int read_table_for_prep(const char *path, const nnb_prep *prep, int need_target,
-                        nnb_table **out) {
+static const char *prep_column_at(const void *prep, size_t i) {
+    const char *name = "";
+    nnb_prep_column_info(prep, i, &name, NULL, NULL, NULL);
+    return name;
+}
+
+int read_table_for_prep(const data_flags *df, const csv_input *in, const nnb_prep *prep,
+                        int need_target, nnb_table **out) {
     *out = NULL;
+    const char *path = in->name;
     strlist header;
-    if (!csv_header(path, &header)) return 0;
+    char delim;
+    if (!csv_delimiter(df, in, &delim) || !csv_header(in, delim, &header)) return 0;
     nnb_csv_options *o;
     int ok = nnb_csv_options_create(&o) == NNB_OK;
+    ok = ok && nnb_csv_options_set_delimiter(o, delim) == NNB_OK &&
+         nnb_csv_options_set_drop_bad_rows(o, df->drop_bad_rows) == NNB_OK;
+    /* the preparation's columns hashed: a wide file is not quadratic */
+    nnbi_name_index ix = {0};
+    if (ok && !nnbi_index_build(&ix, nnb_prep_n_columns(prep), prep_column_at, prep, NULL, NULL)) {
+        nnb_csv_options_free(o);
+        strlist_free(&header);
+        return fail("out of memory"), 0;
+    }
     size_t used = 0;
     for (size_t j = 0; ok && j < header.n; j++) {
-        size_t i, n = nnb_prep_n_columns(prep);
-        const char *name;
+        ptrdiff_t i = nnbi_index_find(&ix, header.s[j], prep_column_at, prep);
         int is_target = 0, is_text = 0;
-        for (i = 0; i < n; i++) {
-            nnb_prep_column_info(prep, i, &name, &is_target, &is_text, NULL);
-            if (strcmp(name, header.s[j]) == 0) break;
-        }
+        if (i >= 0) nnb_prep_column_info(prep, (size_t)i, NULL, &is_target, &is_text, NULL);
         nnb_status st;
-        if (i == n || (is_target && !need_target))
+        if (i < 0 || (is_target && !need_target))
             st = nnb_csv_options_skip_column(o, header.s[j]); /* not read by the preparation */
         else if (is_text)
             st = nnb_csv_options_text_column(o, header.s[j]), used++;
@@ -236,10 +298,11 @@ int read_table_for_prep(const char *path, const nnb_prep *prep, int need_target,
         ok = 0;
         fail("%s has none of the columns the model reads (%s, ...)", path,
              nnb_prep_feature_name(prep, 0));
-    } else if (nnb_csv_read(out, path, o) != NNB_OK) {
+    } else if (nnb_csv_parse(out, in->text, in->len, path, o) != NNB_OK) {
         ok = 0;
-        fail_nnb();
+        fail_csv(df);
     }
+    nnbi_index_free(&ix);
     nnb_csv_options_free(o);
     strlist_free(&header);
     return ok;
@@ -402,7 +465,11 @@ int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, m
     if (want_y && nnb_prep_n_targets(mi->prep) == 0)
         return fail("the model's preparation has no target column"), 0;
     nnb_table *t;
-    if (!read_table_for_prep(df->csv, mi->prep, want_y, &t)) return 0;
+    csv_input in;
+    if (!csv_input_read(df->csv, &in)) return 0;
+    int read = read_table_for_prep(df, &in, mi->prep, want_y, &t);
+    csv_input_free(&in);
+    if (!read) return 0;
     int ok = prep_rows(mi->prep, t, NULL, nnb_table_n_rows(t), x, want_y ? y : NULL);
     nnb_table_free(t);
     return ok;

@@ -1,6 +1,7 @@
 /* nnblas train: read CSV or IDX data, prepare it, build a network, train it with progress, test
  * it and save it (with its preparation, metadata and training state); or resume a saved one. */
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -20,17 +21,27 @@ const command cmd_train = {
     "within each epoch; one line per epoch (every n-th epoch when there are more than 100).\n"
     "\n"
     "Data:\n"
-    "  --csv FILE            a CSV file with a header row\n"
+    "  --csv FILE            a CSV file with a header row (- for standard input; a pipe or a\n"
+    "                        FIFO is read once)\n"
     "  --target COLS         the target column (several, comma-separated, for regression)\n"
     "  --one-hot COLS        columns to one-hot encode (categories fitted on the training part)\n"
     "  --standardize COLS|all|none\n"
     "                        columns to standardise with the training part's mean and sample\n"
-    "                        standard deviation; all = every numeric feature (CSV default: none;\n"
-    "                        IDX: all, per pixel)\n"
+    "                        standard deviation (stored in the model: eval and predict apply it);\n"
+    "                        all (the default) = every numeric feature and a regression target\n"
+    "                        (IDX: every pixel); none = nothing (a note says when the features'\n"
+    "                        scales then differ 100-fold or more)\n"
+    "  --delimiter D         the CSV field delimiter: one character, tab, comma or semicolon\n"
+    "                        (default: detected from the header row among , ; tab |)\n"
+    "  --drop-bad-rows       leave out rows with an empty, NA or non-numeric cell where a value\n"
+    "                        is needed (the data line says how many); default: such a cell is an\n"
+    "                        error\n"
     "  --drop COLS           columns to leave out (not even read)\n"
     "  --task auto|classification|regression\n"
     "                        auto: classification for a text target, or a numeric one with only\n"
-    "                        whole values and at most 20 of them; else regression\n"
+    "                        whole values and at most 20 of them; else regression. A class target\n"
+    "                        with nearly one class per row (over 20 classes averaging under 5\n"
+    "                        rows, or under 2 rows per class) is refused: it is a quantity\n"
     "  --idx fashion-mnist[:DIR] | mnist:DIR\n"
     "                        an MNIST-style folder (Fashion-MNIST: /usr/share/datasets/fashion-mnist,\n"
     "                        Debian package dataset-fashion-mnist); its own test part is the test set\n"
@@ -59,24 +70,36 @@ const command cmd_train = {
     "Training:\n"
     "  --optimizer O         adam (default), adamw, sgd, momentum, nesterov, rmsprop, lm\n"
     "  --lr X                learning rate (default 0.001 for adam, adamw and rmsprop; 0.01 else)\n"
-    "  --epochs N            epochs to run (default 10; with --resume: epochs more)\n"
+    "  --epochs N            epochs to run (default auto: about 2000 mini-batch steps, from 10\n"
+    "                        to 500 epochs; with --resume: epochs more)\n"
     "  --batch N             rows per mini-batch (default 32; 0 = the whole training part)\n"
     "  --reduction mean|sum  how a batch's losses combine (default mean)\n"
     "  --weight-decay X      L2 weight decay (decoupled for adamw; default 0)\n"
+    "  --clip-norm X         scale the gradient by X / (norm + 1e-6) when that is below 1, as\n"
+    "                        PyTorch's clip_grad_norm_ (default 0: off)\n"
+    "  --clip-value X        clamp each gradient component to [-X, X] first (default 0: off)\n"
     "  --patience N          stop after N epochs without a better validation loss (or training\n"
     "                        loss without --val) and keep the best weights (default 0: off)\n"
     "  --threads N           OpenBLAS threads (default: OpenBLAS's own choice)\n"
     "\n"
     "Output:\n"
     "  --save FILE           save the model (network, preparation, metadata, training state);\n"
-    "                        written atomically\n"
+    "                        written atomically; only a regular file (or nothing) there is\n"
+    "                        replaced, a symbolic link is followed; checked before training\n"
+    "  --checkpoint-every N  also save to the --save file every N epochs (atomically)\n"
     "  --resume FILE         continue training a saved model where it stopped, bit for bit as if\n"
     "                        never interrupted: the network, preparation and training state come\n"
     "                        from FILE, the data and training options default to those it was\n"
     "                        trained with (data flags may name the data again)\n"
+    "  --input-limit BYTES   the most bytes read from an input that is not a regular file (a\n"
+    "                        pipe, a FIFO, --csv -; default 1 GiB); suffixes K, M, G\n"
     "  --quiet               no progress, only the results\n"
     "  --json                one JSON object per epoch and a final summary object on stdout\n"
     "  --help                this text\n"
+    "\n"
+    "The first SIGINT (Ctrl-C) or SIGTERM finishes the batch in progress, saves the model with\n"
+    "its training state when --save was given (so that --resume continues exactly), prints one\n"
+    "line and exits with status 130; a second one ends the command at once.\n"
     "\n"
     "An option given twice takes its last value. Names are nnblas's shared vocabulary (the C\n"
     "library's and Python's): case and '-' / '_' do not matter, and the usual aliases work\n"
@@ -88,19 +111,26 @@ const command cmd_train = {
 enum {
     O_CSV, O_IDX, O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP, O_TASK, O_TEST, O_VAL, O_SEED,
     O_LAYERS, O_ACTIVATION, O_OUTPUT, O_LOSS, O_INIT, O_DROPOUT, O_OPTIMIZER, O_LR, O_EPOCHS,
-    O_BATCH, O_REDUCTION, O_WEIGHT_DECAY, O_PATIENCE, O_THREADS, O_SAVE, O_RESUME, O_DTYPE, N_OPT
+    O_BATCH, O_REDUCTION, O_WEIGHT_DECAY, O_PATIENCE, O_THREADS, O_SAVE, O_RESUME, O_CLIP_NORM,
+    O_CLIP_VALUE, O_DELIMITER, O_CHECKPOINT, O_INPUT_LIMIT, O_DTYPE, N_OPT
 };
 
 static const char *const opt_names[N_OPT] = {
     "--csv", "--idx", "--target", "--one-hot", "--standardize", "--drop", "--task", "--test",
     "--val", "--seed", "--layers", "--activation", "--output", "--loss", "--init", "--dropout",
     "--optimizer", "--lr", "--epochs", "--batch", "--reduction", "--weight-decay", "--patience",
-    "--threads", "--save", "--resume", "--dtype"};
+    "--threads", "--save", "--resume", "--clip-norm", "--clip-value", "--delimiter",
+    "--checkpoint-every", "--input-limit", "--dtype"};
+
+/* The flags without a value, for suggestions. */
+static const char *const flag_names[] = {"--help", "--bias", "--no-bias", "--quiet", "--json",
+                                         "--drop-bad-rows"};
 
 /* Settings a resumed run takes from the model's metadata when not given ("train.<name>"). */
 static const int resumable[] = {O_TEST,  O_VAL,       O_SEED,      O_LOSS,
                                 O_DROPOUT, O_OPTIMIZER, O_LR,     O_BATCH,
-                                O_REDUCTION, O_WEIGHT_DECAY, O_PATIENCE, O_THREADS};
+                                O_REDUCTION, O_WEIGHT_DECAY, O_PATIENCE, O_THREADS,
+                                O_CLIP_NORM, O_CLIP_VALUE};
 /* Options a resumed run cannot change: they shape the data, the split or the network. */
 static const int fixed_on_resume[] = {O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP, O_TASK, O_TEST,
                                       O_VAL, O_SEED, O_LAYERS, O_ACTIVATION, O_OUTPUT, O_INIT,
@@ -122,8 +152,10 @@ typedef struct settings {
     nnb_optimizer opt;
     double lr;                  /* NaN: the optimiser's default */
     size_t epochs, batch, patience, threads;
+    size_t checkpoint;          /* --checkpoint-every: epochs (0: off) */
     nnb_reduction red;
     double wd, val, test;
+    double clip_norm, clip_value;
     uint64_t seed;
     nnb_dtype dtype;
 } settings;
@@ -155,7 +187,7 @@ static int parse_settings(args *a, const char *const v[N_OPT], settings *s) {
     memset(s, 0, sizeof *s);
     s->task = -1, s->output = -1, s->loss = -1, s->init = -1, s->bias = 1;
     s->act = NNB_ACT_RELU, s->slope = 0.01, s->opt = NNB_OPT_ADAM, s->lr = NAN;
-    s->epochs = 10, s->batch = 32, s->red = NNB_REDUCTION_MEAN, s->test = 0.2, s->seed = 1;
+    s->epochs = 0 /* auto */, s->batch = 32, s->red = NNB_REDUCTION_MEAN, s->test = 0.2, s->seed = 1;
     s->n_layers = 1, s->layers[0] = 64;
     int k;
     if (v[O_TASK] && strcmp(v[O_TASK], "auto") != 0) {
@@ -218,6 +250,11 @@ static int parse_settings(args *a, const char *const v[N_OPT], settings *s) {
     if (v[O_WEIGHT_DECAY] && !parse_double(a, "--weight-decay", v[O_WEIGHT_DECAY], &s->wd))
         return 0;
     if (s->wd < 0) return a->status = usage_error(a->cmd, "--weight-decay must be >= 0"), 0;
+    if (v[O_CLIP_NORM] && !parse_double(a, "--clip-norm", v[O_CLIP_NORM], &s->clip_norm)) return 0;
+    if (v[O_CLIP_VALUE] && !parse_double(a, "--clip-value", v[O_CLIP_VALUE], &s->clip_value))
+        return 0;
+    if (!(s->clip_norm >= 0) || !(s->clip_value >= 0))
+        return a->status = usage_error(a->cmd, "--clip-norm and --clip-value must be >= 0"), 0;
     if (v[O_VAL] && !parse_fraction(a, "--val", v[O_VAL], &s->val)) return 0;
     if (v[O_TEST] && !parse_fraction(a, "--test", v[O_TEST], &s->test)) return 0;
     if (s->val + s->test >= 1)
@@ -231,6 +268,14 @@ static int parse_settings(args *a, const char *const v[N_OPT], settings *s) {
     if (v[O_SEED] && !parse_u64(a, "--seed", v[O_SEED], &s->seed)) return 0;
     if (v[O_DTYPE] && nnb_dtype_parse(v[O_DTYPE], &s->dtype) != NNB_OK)
         return bad_name(a, "--dtype");
+    if (v[O_CHECKPOINT]) {
+        if (!parse_size(a, "--checkpoint-every", v[O_CHECKPOINT], &s->checkpoint)) return 0;
+        if (s->checkpoint == 0)
+            return a->status = usage_error(a->cmd, "--checkpoint-every must be >= 1"), 0;
+        if (!v[O_SAVE])
+            return a->status = usage_error(a->cmd, "--checkpoint-every needs --save FILE"), 0;
+    }
+    if (v[O_INPUT_LIMIT] && !parse_input_limit(a, v[O_INPUT_LIMIT])) return 0;
     if (isnan(s->lr)) s->lr = nnb_default_lr(s->opt);
     return 1;
 }
@@ -246,6 +291,7 @@ typedef struct prepared {
     const char **labels;    /* n_classes (strings owned by prep or static) */
     const char *target;     /* the target's name */
     size_t n_rows;          /* rows read (CSV: the file; IDX: the training part) */
+    size_t n_dropped;       /* CSV rows left out by --drop-bad-rows */
     char source[4200];      /* "csv:FILE" or "idx:SPEC", stored in the metadata */
 } prepared;
 
@@ -273,17 +319,19 @@ static int text_is_numeric(const nnb_table *t, size_t col) {
 }
 
 /* Reads the CSV with `text` columns as text and `drop` columns skipped. */
-static int read_csv(const char *path, const strlist *text, const strlist *drop, nnb_table **t) {
+static int read_csv(const data_flags *df, const csv_input *in, char delim, const strlist *text,
+                    const strlist *drop, nnb_table **t) {
     nnb_csv_options *o;
     if (nnb_csv_options_create(&o) != NNB_OK) return fail_nnb(), 0;
-    nnb_status st = NNB_OK;
+    nnb_status st = nnb_csv_options_set_delimiter(o, delim);
+    if (st == NNB_OK) st = nnb_csv_options_set_drop_bad_rows(o, df->drop_bad_rows);
     for (size_t i = 0; i < text->n && st == NNB_OK; i++)
         st = nnb_csv_options_text_column(o, text->s[i]);
     for (size_t i = 0; i < drop->n && st == NNB_OK; i++)
         st = nnb_csv_options_skip_column(o, drop->s[i]);
-    if (st == NNB_OK) st = nnb_csv_read(t, path, o);
+    if (st == NNB_OK) st = nnb_csv_parse(t, in->text, in->len, in->name, o);
     nnb_csv_options_free(o);
-    return st == NNB_OK ? 1 : (fail_nnb(), 0);
+    return st == NNB_OK ? 1 : fail_csv(df);
 }
 
 /* The target is a class label: text, or few whole numbers. `values` is the numeric column's
@@ -319,10 +367,64 @@ static int split_apply(prepared *d, const nnb_table *t, const settings *s, const
     return ok;
 }
 
+/* Every column the flags name is in the header; else a message with the nearest name and the
+ * columns. */
+static int check_columns(const data_flags *df, const strlist *header, const strlist *const lists[4]) {
+    static const char *const flags[4] = {"--target", "--one-hot", "--standardize", "--drop"};
+    for (int l = 0; l < 4; l++)
+        for (size_t i = 0; lists[l] && i < lists[l]->n; i++) {
+            const char *name = lists[l]->s[i];
+            if (strlist_has(header, name)) continue;
+            const char *near = nnb_nearest_name(name, (const char *const *)header->s, header->n);
+            char cols[600];
+            size_t len = 0;
+            for (size_t j = 0; j < header->n && len < sizeof cols; j++)
+                len += (size_t)snprintf(cols + len, sizeof cols - len, "%s%s", j ? ", " : "",
+                                        header->s[j]);
+            if (len >= sizeof cols) memcpy(cols + sizeof cols - 4, "...", 4);
+            fail("%s: %s has no column '%s'%s%s%s; its columns: %s", flags[l], df->csv, name,
+                 near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "", cols);
+            return 0;
+        }
+    return 1;
+}
+
+/* Standard deviations of the unscaled numeric features of the training part: when they differ
+ * by a factor of 100 or more, a note (once) that standardising would help. */
+static void note_scales(const prepared *d) {
+    double lo = INFINITY, hi = 0;
+    const char *lo_name = NULL, *hi_name = NULL;
+    size_t n = d->xtr.rows, nf = d->xtr.cols;
+    for (size_t j = 0; j < nf && n > 1; j++) {
+        const char *name = nnb_prep_feature_name(d->prep, j);
+        nnb_scale how;
+        if (!name || nnb_prep_column_stats(d->prep, name, &how, NULL, NULL, NULL) != NNB_OK)
+            continue; /* a one-hot column */
+        double mean = 0, ss = 0;
+        for (size_t i = 0; i < n; i++) mean += d->xtr.v[i * nf + j];
+        mean /= (double)n;
+        for (size_t i = 0; i < n; i++) {
+            double e = d->xtr.v[i * nf + j] - mean;
+            ss += e * e;
+        }
+        double sd = sqrt(ss / (double)(n - 1));
+        if (!(sd > 0) || !isfinite(sd)) continue;
+        if (sd < lo) lo = sd, lo_name = name;
+        if (sd > hi) hi = sd, hi_name = name;
+    }
+    if (lo_name && hi / lo >= 100)
+        fprintf(stderr,
+                "nnblas: note: the features' scales differ by a factor of %.0e ('%s' has "
+                "standard deviation %.3g, '%s' %.3g); standardising them (--standardize all, the "
+                "default) usually trains better\n",
+                hi / lo, hi_name, hi, lo_name, lo);
+}
+
 /* CSV data for a new model: find the column kinds, decide the task, configure and fit the
  * preparation on the training part. */
 static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     strlist header = {0}, targets = {0}, onehot = {0}, stand = {0}, drop = {0};
+    csv_input in = {0};
     nnb_table *t = NULL;
     double *strata = NULL;
     int ok = 0;
@@ -336,17 +438,15 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
         a->status = usage_error(a->cmd, "--target names no column");
         goto done;
     }
-    int all = stand.n == 1 && strcmp(stand.s[0], "all") == 0;
+    /* every numeric feature is standardised unless --standardize says otherwise */
+    int all = !df->standardize || (stand.n == 1 && strcmp(stand.s[0], "all") == 0);
     int none = stand.n == 1 && strcmp(stand.s[0], "none") == 0;
-    if (!csv_header(df->csv, &header)) goto done;
+    char delim;
+    if (!csv_input_read(df->csv, &in) || !csv_delimiter(df, &in, &delim) ||
+        !csv_header(&in, delim, &header))
+        goto done;
     const strlist *lists[4] = {&targets, &onehot, all || none ? NULL : &stand, &drop};
-    const char *flags[4] = {"--target", "--one-hot", "--standardize", "--drop"};
-    for (int l = 0; l < 4; l++)
-        for (size_t i = 0; lists[l] && i < lists[l]->n; i++)
-            if (!strlist_has(&header, lists[l]->s[i])) {
-                fail("%s: %s has no column '%s'", flags[l], df->csv, lists[l]->s[i]);
-                goto done;
-            }
+    if (!check_columns(df, &header, lists)) goto done;
     for (size_t i = 0; i < targets.n; i++)
         if (strlist_has(&drop, targets.s[i]) || strlist_has(&onehot, targets.s[i])) {
             a->status = usage_error(a->cmd, "the target '%s' is also in --drop or --one-hot",
@@ -367,7 +467,7 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     }
     for (size_t i = 0; i < onehot.n; i++) cand.s[cand.n++] = onehot.s[i];
     if (targets.n == 1 && s->task != 1) cand.s[cand.n++] = targets.s[0];
-    ok = read_csv(df->csv, &cand, &drop, &t);
+    ok = read_csv(df, &in, delim, &cand, &drop, &t);
     if (ok) {
         size_t n_text = 0;
         for (size_t i = 0; i < cand.n; i++) {
@@ -379,13 +479,15 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
             cand.n = n_text;
             nnb_table_free(t);
             t = NULL;
-            ok = read_csv(df->csv, &cand, &drop, &t);
+            ok = read_csv(df, &in, delim, &cand, &drop, &t);
         }
     }
     free(cand.s); /* the names belong to onehot and targets */
+    csv_input_free(&in); /* read for the last time */
     if (!ok) goto done;
     ok = 0;
     d->n_rows = nnb_table_n_rows(t);
+    d->n_dropped = nnb_table_n_dropped(t);
 
     /* the task */
     size_t tcol, n_distinct = 0;
@@ -403,6 +505,13 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     d->classification = s->task == 0;
     if (d->classification && n_distinct < 2) {
         fail("the target '%s' has only %zu class", targets.s[0], n_distinct);
+        goto done;
+    }
+    if (d->classification && nnb_too_many_classes(n_distinct, d->n_rows)) {
+        fail("the target '%s' has %zu classes in %zu rows (%.1f rows per class): it looks like a "
+             "quantity, not classes; train a regression instead (--task regression, or leave "
+             "--task, --loss and --output to their defaults)",
+             targets.s[0], n_distinct, d->n_rows, (double)d->n_rows / (double)n_distinct);
         goto done;
     }
     d->target = NULL;
@@ -432,6 +541,9 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
         st = nnb_prep_set_target(d->prep, targets.s[i], kind);
     for (size_t i = 0; i < onehot.n && st == NNB_OK; i++) st = nnb_prep_onehot(d->prep, onehot.s[i]);
     if (all && st == NNB_OK) st = nnb_prep_scale(d->prep, NULL, NNB_SCALE_STANDARD);
+    /* regression targets too (predictions are turned back into the data's units) */
+    for (size_t i = 0; all && !d->classification && i < targets.n && st == NNB_OK; i++)
+        st = nnb_prep_scale(d->prep, targets.s[i], NNB_SCALE_STANDARD);
     for (size_t i = 0; !all && !none && i < stand.n && st == NNB_OK; i++)
         st = nnb_prep_scale(d->prep, stand.s[i], NNB_SCALE_STANDARD);
     if (st == NNB_E_NOMEM) {
@@ -444,6 +556,7 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
         goto done;
     }
     if (!split_apply(d, t, s, d->classification ? strata : NULL, 1)) goto done;
+    if (!all && cli_rank() == 0) note_scales(d);
     d->n_classes = nnb_prep_n_classes(d->prep);
     if (!set_labels(d, NULL)) goto done;
     for (size_t i = 0; i < nnb_prep_n_columns(d->prep); i++) {
@@ -454,6 +567,7 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     }
     ok = 1;
 done:
+    csv_input_free(&in);
     free(strata);
     nnb_table_free(t);
     strlist_free(&header), strlist_free(&targets), strlist_free(&onehot), strlist_free(&stand);
@@ -469,7 +583,12 @@ static int csv_resume(const data_flags *df, const settings *s, prepared *d) {
         return fail("the model was trained on IDX images; give it --idx"), 0;
     d->n_classes = nnb_prep_n_classes(d->prep);
     if (d->classification && !set_labels(d, NULL)) return 0;
-    if (!read_table_for_prep(df->csv, d->prep, 1, &t)) return 0;
+    csv_input in;
+    if (!csv_input_read(df->csv, &in)) return 0;
+    int read = read_table_for_prep(df, &in, d->prep, 1, &t);
+    csv_input_free(&in);
+    if (!read) return 0;
+    d->n_dropped = nnb_table_n_dropped(t);
     double *strata = NULL;
     size_t k;
     d->n_rows = nnb_table_n_rows(t);
@@ -560,7 +679,11 @@ typedef struct progress {
     double loss_sum;
     size_t loss_n;
     int bar_drawn;
+    struct run *run;                 /* for --checkpoint-every */
 } progress;
+
+static void checkpoint(struct run *r, const nnb_net *net, size_t epoch, double train_loss,
+                       double val_loss, double train_acc, double val_acc);
 
 static double seconds_left(const progress *p, double in_epoch_fraction) {
     if (p->done == 0 && in_epoch_fraction <= 0) return NAN;
@@ -574,7 +697,9 @@ static double seconds_left(const progress *p, double in_epoch_fraction) {
 static void sync_epochs(progress *p, size_t epoch) {
     if (p->done > 0 || p->synced) return;
     p->first_epoch = epoch - 1;
-    p->last_epoch = p->first_epoch + p->n_epochs;
+    /* the library refuses epoch counts that overflow; saturate anyway */
+    p->last_epoch = p->n_epochs > SIZE_MAX - p->first_epoch ? SIZE_MAX
+                                                            : p->first_epoch + p->n_epochs;
     p->synced = 1;
 }
 
@@ -666,6 +791,7 @@ static int on_epoch(const nnb_net *net, size_t epoch, double train_loss, double 
     p->bar_drawn = 0;
     p->loss_sum = 0;
     p->loss_n = 0;
+    if (p->run) checkpoint(p->run, net, epoch, train_loss, val_loss, train_acc, val_acc);
     p->epoch_start = now_seconds();
     return 0;
 }
@@ -760,6 +886,7 @@ static void describe_net(const nnb_net *net) {
 typedef struct train_args {
     const char *v[N_OPT];       /* option values (NULL: not given) */
     int bias_flag, quiet, json; /* bias_flag -1: not given */
+    int drop_bad_rows;
     args a;
     settings s;
 } train_args;
@@ -788,9 +915,15 @@ static int parse_train(int argc, char **argv, train_args *t) {
                 found = 1;
                 v[k] = val; /* a later option overrides an earlier one */
             }
-        if (!found)
-            a->status = usage_error(&cmd_train, "unknown %s '%s'",
-                                    argv[a->i][0] == '-' ? "option" : "argument", argv[a->i]);
+        if (!found && arg_flag(a, "--drop-bad-rows")) t->drop_bad_rows = 1, found = 1;
+        if (!found) {
+            const char *known[N_OPT + sizeof flag_names / sizeof flag_names[0]];
+            size_t n = 0;
+            for (int i = 0; i < N_OPT; i++) known[n++] = opt_names[i];
+            for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
+                known[n++] = flag_names[i];
+            a->status = unknown_arg(&cmd_train, argv[a->i], known, n);
+        }
     }
     if (a->status) return a->status;
     int resume = v[O_RESUME] != NULL;
@@ -808,6 +941,9 @@ static int parse_train(int argc, char **argv, train_args *t) {
         if (!v[O_CSV] && !v[O_IDX]) return usage_error(&cmd_train, "no data: give --csv or --idx");
         if (v[O_CSV] && !v[O_TARGET]) return usage_error(&cmd_train, "--csv needs --target");
         if (v[O_IDX]) {
+            if (v[O_DELIMITER] || t->drop_bad_rows)
+                return usage_error(&cmd_train, "%s is for CSV data",
+                                   v[O_DELIMITER] ? "--delimiter" : "--drop-bad-rows");
             for (int k = O_TARGET; k <= O_TEST; k++)
                 if (v[k] && k != O_STANDARDIZE && k != O_TASK)
                     return usage_error(&cmd_train, "%s is for CSV data%s", opt_names[k],
@@ -817,6 +953,10 @@ static int parse_train(int argc, char **argv, train_args *t) {
                 return usage_error(&cmd_train, "IDX data is classification");
         }
     }
+    char delim;
+    if (v[O_DELIMITER] && !delimiter_valid(v[O_DELIMITER], &delim))
+        return usage_error(&cmd_train, "--delimiter: '%s' is not one character, tab, comma or "
+                                       "semicolon", v[O_DELIMITER]);
     settings *s = &t->s;
     if (!parse_settings(a, v, s)) return a->status ? a->status : EXIT_FAIL;
     if (t->bias_flag >= 0) s->bias = t->bias_flag;
@@ -854,8 +994,9 @@ typedef struct run {
     data_flags df;
     idx_spec spec;
     progress p;
+    int interrupted;            /* a first SIGINT / SIGTERM stopped training */
     /* the outcome */
-    double wall, sps, test_loss, test_acc;
+    double wall, sps, test_loss, test_acc, test_rmse;
     double last[NNB_HIST_SAMPLES_PER_S + 1]; /* the last epoch's history record (the fields
                                                 the command prints) */
     size_t n_ep, best_epoch, total_epochs;
@@ -920,9 +1061,18 @@ static int load_data(run *r) {
     return EXIT_OK;
 }
 
+/* --epochs auto: about 2000 mini-batch steps, from 10 to 500 epochs (10 for a large set such as
+ * MNIST, 500 for a small one such as iris). */
+static size_t auto_epochs(size_t n_train, size_t batch) {
+    size_t batches = batch && n_train > batch ? (n_train + batch - 1) / batch : 1;
+    size_t e = (2000 + batches - 1) / batches;
+    return e < 10 ? 10 : e > 500 ? 500 : e;
+}
+
 /* Phase 3: the network (new, or the resumed one), its loss and the metadata. */
 static int setup_net(run *r) {
     settings *s = &r->s;
+    if (!s->epochs) s->epochs = auto_epochs(r->d.xtr.rows, s->batch);
     if (r->df.idx && s->output < 0) s->output = NNB_ACT_SOFTMAX;
     if (!r->resume && !build_net(s, &r->d, &r->net)) return EXIT_FAIL;
     nnb_activation out_act;
@@ -945,9 +1095,12 @@ static int setup_net(run *r) {
 static void print_intro(const run *r) {
     const prepared *d = &r->d;
     const settings *s = &r->s;
-    printf("data: %s (%s), %zu rows: %zu training, %zu validation, %zu test\n", d->source + 4,
-           r->df.idx ? "IDX" : "CSV", d->n_rows + (r->df.idx ? d->xte.rows : 0), d->xtr.rows,
-           d->xval.rows, d->xte.rows);
+    char dropped[80] = "";
+    if (r->df.drop_bad_rows)
+        snprintf(dropped, sizeof dropped, " (%zu dropped: missing or bad values)", d->n_dropped);
+    printf("data: %s (%s), %zu rows%s: %zu training, %zu validation, %zu test\n",
+           d->source + 4, r->df.idx ? "IDX" : "CSV", d->n_rows + (r->df.idx ? d->xte.rows : 0),
+           dropped, d->xtr.rows, d->xval.rows, d->xte.rows);
     if (d->classification) {
         printf("task: classification of '%s', %zu classes (", d->target, d->n_classes);
         for (size_t k = 0; k < d->n_classes && k < 12; k++)
@@ -975,6 +1128,8 @@ static nnb_status make_opts(run *r, nnb_train_opts **out) {
     if (st == NNB_OK) st = nnb_train_opts_set_loss(opts, (nnb_loss)s->loss, s->red);
     if (st == NNB_OK) st = nnb_train_opts_set_optimizer(opts, s->opt, s->lr);
     if (st == NNB_OK) st = nnb_train_opts_set_weight_decay(opts, s->wd);
+    if (st == NNB_OK) st = nnb_train_opts_set_clip_norm(opts, s->clip_norm);
+    if (st == NNB_OK) st = nnb_train_opts_set_clip_value(opts, s->clip_value);
     if (st == NNB_OK && s->dropout > 0) st = nnb_train_opts_set_dropout(opts, s->dropout);
     if (st == NNB_OK && d->xval.rows)
         st = nnb_train_opts_set_validation(opts, d->xval.v, d->yval.v, d->xval.rows);
@@ -1007,6 +1162,33 @@ static int read_history(run *r, const nnb_history *hist) {
     return 1;
 }
 
+/* ---- signals and checkpoints ------------------------------------------------------------------ */
+
+/* The training a first SIGINT or SIGTERM stops (the one global of the command: a signal handler
+ * has no other way to reach it). */
+static nnb_train_opts *volatile signal_opts;
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig) {
+    (void)sig;
+    if (signals_seen++ > 0) _exit(130); /* the second: at once (a save in progress leaves no file) */
+    nnb_train_opts *o = signal_opts;
+    if (o) nnb_train_opts_request_stop(o); /* async-signal-safe: one atomic store */
+}
+
+/* Catches SIGINT and SIGTERM for `opts` (NULL: back to the defaults). */
+static void catch_signals(nnb_train_opts *opts) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = opts ? on_signal : SIG_DFL;
+    signal_opts = opts;
+    if (opts) signals_seen = 0;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 /* Phase 5: training, with progress; then the history's outcome. */
 static int train_phase(run *r) {
     progress *p = &r->p;
@@ -1018,7 +1200,7 @@ static int train_phase(run *r) {
                                       : SHOW_LINES;
     p->n_epochs = p->last_epoch = s->epochs;
     p->n_train = r->d.xtr.rows;
-    p->every = s->epochs > 100 ? (s->epochs + 99) / 100 : 1;
+    p->every = s->epochs > 100 ? s->epochs / 100 + (s->epochs % 100 != 0) : 1; /* no wrap */
     if (!json && !quiet) print_intro(r);
 
     nnb_train_opts *opts = NULL;
@@ -1027,13 +1209,21 @@ static int train_phase(run *r) {
     if (st == NNB_OK) st = nnb_history_create(&hist);
     double t0 = now_seconds();
     p->epoch_start = p->last_draw = t0;
+    p->run = r;
     const prepared *d = &r->d;
-    if (st == NNB_OK)
+    if (st == NNB_OK) {
+        catch_signals(opts);
         st = cli_train(r->net, opts, d->xtr.v, d->xtr.rows, d->xtr.cols, d->ytr.v, d->ytr.cols,
                        hist);
+        /* from here a first signal is noted (and ignored), a second ends the command */
+        signal_opts = NULL;
+    }
+    p->run = NULL;
     r->wall = now_seconds() - t0;
     if (p->bar_drawn) fputs("\r\033[K", stdout);
     nnb_train_opts_free(opts);
+    r->interrupted = st == NNB_E_CANCELLED && signals_seen > 0;
+    if (r->interrupted) st = NNB_OK;
     if (st != NNB_OK) {
         fail_nnb();
         nnb_history_free(hist);
@@ -1060,6 +1250,24 @@ static int test_phase(run *r) {
                          &r->test_acc) != NNB_OK)
         return fail_nnb();
     if (!d->classification) r->test_acc = NAN;
+    /* regression: the RMSE over every target in the data's units (targets may be scaled) */
+    r->test_rmse = NAN;
+    if (!d->classification && d->xte.rows) {
+        size_t n = d->xte.rows * d->yte.cols;
+        double *yhat = malloc(n * sizeof *yhat), *y = malloc(n * sizeof *y);
+        nnb_status st = yhat && y ? NNB_OK : NNB_E_NOMEM;
+        if (st == NNB_OK)
+            st = nnb_net_predict(r->net, d->xte.v, d->xte.rows, d->xte.cols, yhat, n);
+        if (st == NNB_OK) memcpy(y, d->yte.v, n * sizeof *y);
+        if (st == NNB_OK) st = nnb_prep_inverse_targets(d->prep, yhat, d->xte.rows, d->yte.cols);
+        if (st == NNB_OK) st = nnb_prep_inverse_targets(d->prep, y, d->xte.rows, d->yte.cols);
+        double ss = 0;
+        for (size_t i = 0; st == NNB_OK && i < n; i++) ss += (yhat[i] - y[i]) * (yhat[i] - y[i]);
+        if (st == NNB_OK) r->test_rmse = sqrt(ss / (double)n);
+        free(yhat), free(y);
+        if (st == NNB_E_NOMEM) return fail("out of memory");
+        if (st != NNB_OK) return fail_nnb();
+    }
     return EXIT_OK;
 }
 
@@ -1094,6 +1302,8 @@ static nnb_status fill_meta(const run *r, const char *cmdline) {
     if (st == NNB_OK) st = nnb_meta_set(meta, "train.loss", nnb_loss_name((nnb_loss)s->loss));
     if (st == NNB_OK) st = nnb_meta_set(meta, "train.reduction", nnb_reduction_name(s->red));
     if (st == NNB_OK) st = meta_num(meta, "train.weight-decay", s->wd);
+    if (st == NNB_OK) st = meta_num(meta, "train.clip-norm", s->clip_norm);
+    if (st == NNB_OK) st = meta_num(meta, "train.clip-value", s->clip_value);
     if (st == NNB_OK) st = meta_num(meta, "train.dropout", s->dropout);
     if (st == NNB_OK) st = meta_size(meta, "train.patience", s->patience);
     if (st == NNB_OK) st = meta_size(meta, "train.threads", s->threads); /* 0: OpenBLAS's */
@@ -1107,29 +1317,33 @@ static nnb_status fill_meta(const run *r, const char *cmdline) {
     if (st == NNB_OK) st = meta_num(meta, "result.val_accuracy", r->last[NNB_HIST_VAL_ACC]);
     if (st == NNB_OK && d->xte.rows) st = meta_size(meta, "result.test_rows", d->xte.rows);
     if (st == NNB_OK) st = meta_num(meta, "result.test_loss", r->test_loss);
+    if (st == NNB_OK) st = meta_num(meta, "result.test_rmse", r->test_rmse);
     if (st == NNB_OK) st = meta_num(meta, "result.test_accuracy", r->test_acc);
     return st;
 }
 
-/* Phase 7: the model file (under MPI, rank 0 writes it). */
-static int save_phase(run *r) {
+/* The model file with its training state (under MPI, rank 0 writes it). */
+static int save_model(run *r, const nnb_net *net) {
     if (!r->v[O_SAVE] || cli_rank() != 0) return EXIT_OK;
     char *cmdline = command_line(r->argc, r->argv);
     if (!cmdline) return fail("out of memory");
     nnb_status st = fill_meta(r, cmdline);
     free(cmdline);
-    if (st == NNB_OK) st = nnb_model_save(r->v[O_SAVE], r->net, r->d.prep, r->meta, 1);
+    if (st == NNB_OK) st = nnb_model_save(r->v[O_SAVE], net, r->d.prep, r->meta, 1);
     return st == NNB_OK ? EXIT_OK : fail_nnb();
 }
+
+/* Phase 7: the model file. */
+static int save_phase(run *r) { return save_model(r, r->net); }
 
 static void print_json_summary(const run *r) {
     const prepared *d = &r->d;
     printf("{\"event\":\"summary\",\"task\":\"%s\",\"epochs\":%zu,\"epochs_run\":%zu,"
            "\"stopped_early\":%s,\"best_epoch\":%zu,\"train_rows\":%zu,\"val_rows\":%zu,"
-           "\"test_rows\":%zu,\"dtype\":\"%s\",\"train_loss\":",
+           "\"test_rows\":%zu,\"dropped_rows\":%zu,\"dtype\":\"%s\",\"train_loss\":",
            d->classification ? "classification" : "regression", r->total_epochs, r->n_ep,
            r->stopped ? "true" : "false", r->best_epoch, d->xtr.rows, d->xval.rows, d->xte.rows,
-           nnb_dtype_name(nnb_net_dtype(r->net)));
+           d->n_dropped, nnb_dtype_name(nnb_net_dtype(r->net)));
     json_num(stdout, r->last[NNB_HIST_TRAIN_LOSS]);
     fputs(",\"train_accuracy\":", stdout);
     json_num(stdout, r->last[NNB_HIST_TRAIN_ACC]);
@@ -1139,6 +1353,8 @@ static void print_json_summary(const run *r) {
     json_num(stdout, r->last[NNB_HIST_VAL_ACC]);
     fputs(",\"test_loss\":", stdout);
     json_num(stdout, r->test_loss);
+    fputs(",\"test_rmse\":", stdout);
+    json_num(stdout, r->test_rmse); /* regression, in the data's units */
     fputs(",\"test_accuracy\":", stdout);
     json_num(stdout, r->test_acc);
     fputs(",\"samples_per_s\":", stdout);
@@ -1164,10 +1380,17 @@ static void print_text_summary(const run *r) {
         printf("test accuracy %.4f  (test loss %.4f, %zu rows)\n", r->test_acc, r->test_loss,
                d->xte.rows);
     else if (d->xte.rows)
-        printf("test loss %.6g  (%s, mean per row, %zu rows)\n", r->test_loss,
-               nnb_loss_name((nnb_loss)r->s.loss), d->xte.rows);
-    else
+        printf("test RMSE %.6g in the data's units  (test loss %.6g: %s, mean per row, %zu "
+               "rows)\n",
+               r->test_rmse, r->test_loss, nnb_loss_name((nnb_loss)r->s.loss), d->xte.rows);
+    else if (r->s.test == 0 || r->df.idx)
         printf("no test rows (--test 0); final training loss %.6g\n",
+               r->last[NNB_HIST_TRAIN_LOSS]);
+    else /* the split rounds each class's share: a tiny file leaves none */
+        printf("no test rows: --test %g of %zu rows left none (the split takes round(%g x n) "
+               "rows of %s; use more rows or a larger --test); final training loss %.6g\n",
+               r->s.test, d->n_rows, r->s.test,
+               d->classification ? "each class's n rows" : "the n rows",
                r->last[NNB_HIST_TRAIN_LOSS]);
     char w[32];
     fmt_duration(w, r->wall);
@@ -1175,6 +1398,32 @@ static void print_text_summary(const run *r) {
         printf("%zu epoch%s in %s: %.0f samples/s\n", r->n_ep, r->n_ep == 1 ? "" : "s", w,
                r->sps);
     if (r->v[O_SAVE]) printf("saved %s\n", r->v[O_SAVE]);
+}
+
+static int save_model(run *r, const nnb_net *net);
+
+/* --checkpoint-every N: the model and its training state, every N epochs of this run, to the
+ * --save file (atomically). A failed checkpoint is reported and training goes on. */
+static void checkpoint(run *r, const nnb_net *net, size_t epoch, double train_loss,
+                       double val_loss, double train_acc, double val_acc) {
+    if (!r->s.checkpoint || r->p.done % r->s.checkpoint != 0 || epoch == r->p.last_epoch) return;
+    r->last[NNB_HIST_TRAIN_LOSS] = train_loss, r->last[NNB_HIST_VAL_LOSS] = val_loss;
+    r->last[NNB_HIST_TRAIN_ACC] = train_acc, r->last[NNB_HIST_VAL_ACC] = val_acc;
+    r->total_epochs = epoch;
+    r->test_loss = r->test_acc = NAN;
+    if (save_model(r, net) != EXIT_OK) fputs("nnblas: the checkpoint failed; training goes on\n", stderr);
+}
+
+/* The one line of an interrupted run. */
+static void print_interrupted(const run *r) {
+    size_t left = r->s.epochs > r->n_ep ? r->s.epochs - r->n_ep : 0;
+    fprintf(stderr, "nnblas: interrupted in epoch %zu, after %zu complete epoch%s of %zu", 
+            r->total_epochs + 1, r->n_ep, r->n_ep == 1 ? "" : "s", r->s.epochs);
+    if (r->v[O_SAVE] && cli_rank() == 0)
+        fprintf(stderr, "; saved %s with its training state (continue: nnblas train --resume %s "
+                        "--epochs %zu)\n", r->v[O_SAVE], r->v[O_SAVE], left);
+    else
+        fputs("; nothing saved (no --save)\n", stderr);
 }
 
 static void run_free(run *r) {
@@ -1195,8 +1444,14 @@ static int run_phases(run *r) {
     if (st == EXIT_OK && r->v[O_SAVE] && cli_rank() == 0 && !check_writable(r->v[O_SAVE]))
         st = EXIT_FAIL;
     if (st == EXIT_OK) st = train_phase(r);
+    if (st == EXIT_OK && r->interrupted) {
+        st = save_phase(r);
+        print_interrupted(r); /* the handler stays: a second signal still exits 130 */
+        return st == EXIT_OK ? 130 : st;
+    }
     if (st == EXIT_OK) st = test_phase(r);
     if (st == EXIT_OK) st = save_phase(r);
+    catch_signals(NULL);
     if (st == EXIT_OK) {
         if (r->t.json)
             print_json_summary(r);
@@ -1219,8 +1474,8 @@ int run_train(int argc, char **argv) {
     r->s = r->t.s;
     r->resume = r->v[O_RESUME] != NULL;
     const char **v = r->v;
-    r->df = (data_flags){v[O_CSV], v[O_IDX], v[O_TARGET], v[O_ONEHOT], v[O_STANDARDIZE],
-                         v[O_DROP]};
+    r->df = (data_flags){v[O_CSV],  v[O_IDX],       v[O_TARGET],         v[O_ONEHOT],
+                         v[O_STANDARDIZE], v[O_DROP], v[O_DELIMITER], r->t.drop_bad_rows};
     st = run_phases(r);
     fflush(stdout);
     run_free(r);

@@ -119,6 +119,23 @@ int is_number(const char *s, double *out) {
     return 1;
 }
 
+int parse_input_limit(args *a, const char *s) {
+    size_t n = strlen(s), mult = 1;
+    char num[32];
+    if (n && strchr("KMG", s[n - 1])) {
+        mult = s[n - 1] == 'K' ? (size_t)1 << 10 : s[n - 1] == 'M' ? (size_t)1 << 20 : (size_t)1 << 30;
+        n--;
+    }
+    if (n >= sizeof num) return bad_value(a, "--input-limit", s, "a byte count");
+    memcpy(num, s, n);
+    num[n] = '\0';
+    size_t v;
+    if (!parse_size(a, "--input-limit", num, &v)) return 0;
+    if (v == 0 || v > SIZE_MAX / mult) return bad_value(a, "--input-limit", s, "a byte count >= 1");
+    nnb_set_input_limit(v * mult);
+    return 1;
+}
+
 int parse_double(args *a, const char *opt, const char *s, double *out) {
     if (!is_number(s, out)) return bad_value(a, opt, s, "a number");
     return 1;
@@ -290,8 +307,10 @@ void fmt_duration(char buf[32], double s) {
         snprintf(buf, 32, "%.0f s", s);
     else if (s < 3600)
         snprintf(buf, 32, "%d min %02d s", (int)(s / 60), (int)fmod(s, 60));
-    else
+    else if (s < 1e6 * 3600) /* (int) of the hours cannot overflow */
         snprintf(buf, 32, "%d h %02d min", (int)(s / 3600), (int)fmod(s / 60, 60));
+    else
+        snprintf(buf, 32, "%.3g years", s / (365.25 * 24 * 3600));
 }
 
 /* ---- atomic files ---------------------------------------------------------------------------- */

@@ -10,6 +10,7 @@
  * main() is in main.c; the rest is a static library that the fuzzing harness of the command line
  * (tests/fuzz/fuzz_cli.c) links too.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,9 +44,14 @@ const command cmd_eval = {
     "data's units.\n"
     "\n"
     "  --model FILE   a model saved by nnblas train (or nnb_model_save)\n"
-    "  --csv FILE     labelled CSV data with the columns the model was trained on\n"
+    "  --csv FILE     labelled CSV data with the columns the model was trained on (- for\n"
+    "                 standard input; a pipe or FIFO is read once)\n"
     "  --idx SPEC     an MNIST-style folder; its test part is evaluated\n"
+    "  --delimiter D  the CSV delimiter (default: detected; see nnblas train --help)\n"
     "  --json         one JSON object instead of text\n"
+    "  --input-limit BYTES\n"
+    "                 the most bytes read from an input that is not a regular file (a pipe,\n"
+    "                 a FIFO, standard input; default 1 GiB); suffixes K, M, G\n"
     "  --help         this text\n",
 };
 
@@ -61,9 +67,14 @@ const command cmd_predict = {
     "data's units. Numbers are written in their shortest exact form.\n"
     "\n"
     "  --model FILE   a model saved by nnblas train (or nnb_model_save)\n"
-    "  --csv FILE     the data (a header row; the target column may be absent)\n"
+    "  --csv FILE     the data (a header row; the target column may be absent; - for\n"
+    "                 standard input)\n"
     "  --idx SPEC     the test images of an MNIST-style folder\n"
+    "  --delimiter D  the CSV delimiter (default: detected; see nnblas train --help)\n"
     "  --out FILE     write there (atomically) instead of to standard output\n"
+    "  --input-limit BYTES\n"
+    "                 the most bytes read from an input that is not a regular file (a pipe,\n"
+    "                 a FIFO, standard input; default 1 GiB); suffixes K, M, G\n"
     "  --help         this text\n",
 };
 
@@ -77,12 +88,15 @@ const command cmd_info = {
     "  --model FILE    the model file\n"
     "  --params-hex    print only the parameters, one per line, as the 16 hex digits of their\n"
     "                  IEEE-754 bits (to compare models bit for bit)\n"
+    "  --input-limit BYTES\n"
+    "                  the most bytes read from a model that is not a regular file (default\n"
+    "                  1 GiB); suffixes K, M, G\n"
     "  --help          this text\n",
 };
 
 /* Parses `--model FILE`, data flags and the given extra flags of eval, predict and info. */
 typedef struct common {
-    const char *model, *csv, *idx, *out;
+    const char *model, *csv, *idx, *out, *delimiter;
     int json, params_hex;
 } common;
 
@@ -101,21 +115,35 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
             c->csv = v;
         } else if (data && arg_value(&a, "--idx", &v)) {
             c->idx = v;
+        } else if (data && arg_value(&a, "--delimiter", &v)) {
+            c->delimiter = v;
+
         } else if (want_out && arg_value(&a, "--out", &v)) {
             c->out = v;
         } else if (want_json && arg_flag(&a, "--json")) {
             c->json = 1;
         } else if (want_hex && arg_flag(&a, "--params-hex")) {
             c->params_hex = 1;
+        } else if (arg_value(&a, "--input-limit", &v)) {
+            if (v && !parse_input_limit(&a, v)) return a.status;
         } else {
-            return usage_error(cmd, "unknown %s '%s'", argv[a.i][0] == '-' ? "option" : "argument",
-                               argv[a.i]);
+            const char *known[] = {"--help", "--model", data ? "--csv" : NULL,
+                                   data ? "--idx" : NULL, data ? "--delimiter" : NULL,
+                                   want_out ? "--out" : NULL, want_json ? "--json" : NULL,
+                                   want_hex ? "--params-hex" : NULL};
+            return unknown_arg(cmd, argv[a.i], known, sizeof known / sizeof known[0]);
         }
     }
     if (a.status) return a.status;
     if (!c->model) return usage_error(cmd, "--model is required");
     if (data && !c->csv && !c->idx) return usage_error(cmd, "give --csv or --idx");
     if (data && c->csv && c->idx) return usage_error(cmd, "give either --csv or --idx, not both");
+    char delim;
+    if (c->delimiter && (c->idx || !delimiter_valid(c->delimiter, &delim)))
+        return usage_error(cmd, c->idx ? "--delimiter is for CSV data"
+                                       : "--delimiter: '%s' is not one character, tab, comma or "
+                                         "semicolon",
+                           c->delimiter);
     return 0;
 }
 
@@ -129,7 +157,7 @@ static int parse_subcommand(int argc, char **argv, const command *cmd, common *c
 /* Loads the model and reads the data the flags name, prepared (and y, the targets, if want_y). */
 static int open_with_data(const common *c, int want_y, model_info *mi, mat *x, mat *y) {
     if (!model_open(c->model, mi)) return 0;
-    data_flags df = {c->csv, c->idx, NULL, NULL, NULL, NULL};
+    data_flags df = {c->csv, c->idx, NULL, NULL, NULL, NULL, c->delimiter, 0};
     if (model_data(mi, &df, want_y, x, y)) return 1;
     model_close(mi);
     return 0;
@@ -479,6 +507,16 @@ static int dispatch(int argc, char **argv, int run) {
     return EXIT_USAGE;
 }
 
-int nnblas_main(int argc, char **argv) { return dispatch(argc, argv, 1); }
+int nnblas_main(int argc, char **argv) {
+    int st = dispatch(argc, argv, 1);
+    /* every write to standard output is checked here, once: a full disk, /dev/full, a closed
+     * pipe make the command fail (exit 1) whatever it printed */
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fail("writing to standard output: %s", strerror(errno ? errno : EIO));
+        return st == EXIT_OK ? EXIT_FAIL : st;
+    }
+    return st;
+}
 
 int nnblas_check_args(int argc, char **argv) { return dispatch(argc, argv, 0); }

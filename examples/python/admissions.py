@@ -54,13 +54,14 @@ def main(argv):
 
     print("\n== Single neuron: 6 -> 1 sigmoid, no bias; 1000 epochs, learning rate 0.5, "
           "sum of squared errors ==")
-    neuron = nnblas.Net([6, 1], activation="sigmoid", bias=False, init="normal_fanin", seed=42)
+    neuron = nnblas.Net([6, 1], output="sigmoid", bias=False, init="normal_fanin", seed=42)
     tutorial_run(neuron, X_train, y_train, 1000, 0.5, "sum")
     print("Prediction accuracy: %.3f" % neuron.evaluate(X_test, y_test)[1])
 
     print("\n== Network: 6-2-1 sigmoid, no biases; 900 epochs, learning rate 0.005, mean of the "
           "per-row gradients ==")
-    net = nnblas.Net([6, 2, 1], activation="sigmoid", bias=False, init="normal_fanin", seed=21)
+    net = nnblas.Net([6, 2, 1], activation="sigmoid", output="sigmoid", bias=False,
+                     init="normal_fanin", seed=21)
     tutorial_run(net, X_train, y_train, 900, 0.005, "mean")
     print("Prediction accuracy: %.3f" % net.evaluate(X_test, y_test)[1])
 

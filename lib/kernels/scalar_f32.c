@@ -23,7 +23,7 @@ static void softmax_row(size_t cols, const float *z, float *a) {
         if (z[c] > m || isnan(z[c])) m = z[c];
     double s = 0.0;
     for (size_t c = 0; c < cols; c++) {
-        a[c] = (float)exp((double)z[c] - m);
+        a[c] = (float)exp((double)(z[c] - m)); /* z - max in float, as the vector sets */
         s += a[c];
     }
     float inv = (float)(1.0 / s);

@@ -126,7 +126,8 @@ def main():
             for i, line in enumerate(f):
                 cells = line.split(",")
                 if i:
-                    cells[0] = "%.6f" % (2 * float(cells[0]) + 1)
+                    # not an affine change: the command standardises features by default
+                    cells[0] = "%.6f" % (float(cells[0]) ** 3 + 1)
                 g.write(",".join(cells))
         ma = os.path.join(tmp, "mixed.nnb")
         script = 'if [ "%s" = 1 ]; then f=%s; else f=%s; fi; exec "$@" --csv "$f"' % (rank, alt, csv)

@@ -20,6 +20,7 @@ tells which file was loaded.
 
 from ._version import __version__
 from . import _lib
+from . import vocabulary
 from .errors import *  # noqa: F401,F403  (the exception classes)
 from .errors import __all__ as _error_names
 from .net import History, Layer, Net
@@ -35,6 +36,18 @@ def set_num_threads(n):
     _lib.check(_lib.lib.nnb_set_num_threads(int(n)))
 
 
+def set_input_limit(n_bytes):
+    """Sets the most bytes any reader takes from an input that is not a regular file (a pipe, a
+    FIFO, /dev/stdin, a character device, a /proc file), process-wide; past it the read fails
+    with nnblas.TooLargeError instead of filling memory. Default 1 GiB (2**30)."""
+    _lib.check(_lib.lib.nnb_set_input_limit(int(n_bytes)))
+
+
+def get_input_limit():
+    """The input limit in bytes (see set_input_limit)."""
+    return _lib.lib.nnb_input_limit()
+
+
 def get_num_threads():
     """The number of threads OpenBLAS will use."""
     return _lib.lib.nnb_get_num_threads()
@@ -47,4 +60,5 @@ def kernel_isa():
 
 __all__ = ["__version__", "Net", "History", "Layer", "Dataset", "Prep", "read_csv", "read_idx",
            "idx_info", "read_mnist", "load_mnist", "set_num_threads", "get_num_threads",
-           "kernel_isa", "library_path", "library_version"] + list(_error_names)
+           "set_input_limit", "get_input_limit",
+           "kernel_isa", "library_path", "library_version", "vocabulary"] + list(_error_names)

@@ -1,18 +1,8 @@
-"""Checks of scalar arguments shared by the modules: names of C enums, sizes, seeds."""
+"""Checks of scalar arguments shared by the modules: sizes, seeds (names of C enums are
+nnblas.vocabulary's)."""
 import numpy as np
 
 from .errors import InvalidArgumentError
-
-
-def choice(table, value, what):
-    """The C value of a name (case-insensitive, '-' as '_') in `table`."""
-    key = value.lower().replace("-", "_") if isinstance(value, str) else value
-    try:
-        return table[key]
-    except (KeyError, TypeError):
-        names = sorted(k for k in table if isinstance(k, str))
-        raise InvalidArgumentError("unknown %s %r; one of: %s" % (what, value, ", ".join(names))) \
-            from None
 
 
 def size(value, what, minimum=0):

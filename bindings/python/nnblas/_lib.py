@@ -26,7 +26,7 @@ import sys
 from ctypes import POINTER, c_char, c_char_p, c_double, c_int, c_size_t, c_uint, c_uint64, c_void_p
 
 from ._version import __version__
-from .errors import StateError, error_class
+from .errors import StateError, error_class, register_statuses as _register_statuses
 
 SONAME = "libnnblas.so.0"
 
@@ -60,7 +60,22 @@ PROTOTYPES = {
     "nnb_version_number": (c_uint, []),
     "nnb_kernel_isa": (c_char_p, []),
     "nnb_set_num_threads": (_st, [c_int]),
+    "nnb_set_input_limit": (_st, [_sz]),
+    "nnb_input_limit": (_sz, []),
     "nnb_get_num_threads": (c_int, []),
+    "nnb_status_parse": (_st, [_s, _ip]),
+    "nnb_status_count": (_sz, []),
+    "nnb_nearest_name": (c_char_p, [_s, POINTER(c_char_p), _sz]),
+    # shared defaults
+    "nnb_default_output": (_st, [_st]),
+    "nnb_default_output_for_loss": (_st, [_st]),
+    "nnb_default_loss": (_st, [_st, _st]),
+    "nnb_loss_fits": (c_int, [_st, _st]),
+    "nnb_default_init": (_st, [_st]),
+    "nnb_default_lr": (_d, [_st]),
+    "nnb_values_look_like_classes": (c_int, [_p, _sz]),
+    "nnb_too_many_classes": (c_int, [_sz, _sz]),
+    "nnb_default_scale": (_st, []),
     # networks
     "nnb_net_create": (_st, [_hp, _sz]),
     "nnb_net_create_dtype": (_st, [_hp, _sz, _st]),
@@ -116,6 +131,7 @@ PROTOTYPES = {
     "nnb_train_opts_set_clip_value": (_st, [_h, _d]),
     "nnb_train_opts_set_dropout": (_st, [_h, _d]),
     "nnb_train_opts_set_schedule": (_st, [_h, _st, _d, _d]),
+    "nnb_train_opts_set_restart_mult": (_st, [_h, _d]),
     "nnb_train_opts_set_validation": (_st, [_h, _p, _p, _sz]),
     "nnb_train_opts_set_validation_split": (_st, [_h, _d, c_uint64]),
     "nnb_train_opts_set_early_stopping": (_st, [_h, _sz, c_int]),
@@ -138,7 +154,10 @@ PROTOTYPES = {
     "nnb_csv_options_text_column": (_st, [_h, _s]),
     "nnb_csv_options_skip_column": (_st, [_h, _s]),
     "nnb_csv_options_set_drop_bad_rows": (_st, [_h, c_int]),
+    "nnb_csv_options_set_input_limit": (_st, [_h, _sz]),
     "nnb_csv_read": (_st, [_hp, _s, _h]),
+    "nnb_csv_parse": (_st, [_hp, c_char_p, _sz, _s, _h]),
+    "nnb_read_input": (_st, [_s, _sz, c_int, POINTER(c_char_p), _szp]),
     "nnb_table_free": (None, [_h]),
     "nnb_table_n_rows": (_sz, [_h]),
     "nnb_table_n_cols": (_sz, [_h]),
@@ -227,6 +246,15 @@ def _prefix_dirs():
     return [os.path.join(p, d) for p in dict.fromkeys((sys.prefix, sys.base_prefix))
             for d in subdirs]
 
+# The shared vocabulary: nnb_<enum>_name / _parse / _count of every enum (nnblas.vocabulary)
+VOCABULARIES = ("activation", "init", "loss", "reduction", "optimizer", "schedule",
+                "history_field", "target_kind", "scale", "unseen", "mnist_part", "dtype")
+for _e in VOCABULARIES:
+    PROTOTYPES["nnb_%s_name" % _e] = (c_char_p, [_st])
+    PROTOTYPES["nnb_%s_parse" % _e] = (_st, [_s, _ip])
+    PROTOTYPES["nnb_%s_count" % _e] = (_sz, [])
+del _e
+
 
 def _candidates():
     """The library paths to try, in order, each with where it came from."""
@@ -301,6 +329,10 @@ def _check_version():
 
 
 _check_version()
+
+# every status of the library has its exception class (errors.CommError... or a generated one)
+_register_statuses([(s, lib.nnb_status_name(s).decode())
+                    for s in range(1, lib.nnb_status_count())])
 
 
 def last_error():

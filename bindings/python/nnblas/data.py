@@ -6,19 +6,19 @@ second full-size copy is made.
 """
 
 import csv
+import ctypes
+import math
+import re
 from ctypes import byref, c_char_p, c_double, c_int, c_size_t, c_void_p
 
 import numpy as np
 
 from . import _arrays
-from ._args import choice as _choice, seed as _seed, size as _size
+from . import vocabulary as _v
+from ._args import seed as _seed, size as _size
 from ._lib import Handle, call, check, cstr, fspath, lib, text
 from .errors import FormatError, InvalidArgumentError
 
-TARGET_ENCODINGS = {"values": 0, "onehot": 1, "one_hot": 1, "index": 2}
-SCALES = {"none": 0, None: 0, "standard": 1, "minmax": 2}
-_SCALE_NAMES = {0: "none", 1: "standard", 2: "minmax"}
-UNSEEN = {"error": 0, "zero": 1}
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
 
@@ -94,7 +94,7 @@ class Prep(Handle):
         X = _arrays.matrix(X, "X")
         p = cls()
         check(lib.nnb_prep_fit_matrix(p._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
-                                      _choice(SCALES, scale, "scale")))
+                                      _v.parse("scale", scale, "scale")))
         return p
 
     def transform(self, X, inplace=False):
@@ -209,7 +209,7 @@ class Prep(Handle):
         how, a, b, const = c_int(), c_double(), c_double(), c_int()
         check(lib.nnb_prep_column_stats(self._handle, cstr(column, "column"), byref(how),
                                         byref(a), byref(b), byref(const)))
-        return {"scale": _SCALE_NAMES.get(how.value, how.value), "a": a.value, "b": b.value,
+        return {"scale": _v.name("scale", how.value) or how.value, "a": a.value, "b": b.value,
                 "constant": bool(const.value)}
 
     def __repr__(self):
@@ -229,10 +229,34 @@ def _csv_header(path, delimiter):
             return []
 
 
+_libc_free = ctypes.CDLL(None).free
+_libc_free.argtypes = [c_void_p]
+_libc_free.restype = None
+
+
+def _path_bytes(path):
+    path = fspath(path)
+    return path if isinstance(path, bytes) else path.encode()
+
+
+def _read_input(path, limit):
+    """The whole input as bytes, read once (nnb_read_input: a regular file to its size, a pipe,
+    FIFO or device up to the input limit; a NUL byte refused)."""
+    buf, n = c_char_p(), c_size_t()
+    check(lib.nnb_read_input(_path_bytes(path), 0 if limit is None else int(limit), 1,
+                             byref(buf), byref(n)))
+    addr = ctypes.cast(buf, c_void_p)  # the buffer itself (c_char_p would copy up to a NUL)
+    try:
+        return ctypes.string_at(addr, n.value)
+    finally:
+        _libc_free(addr)
+
+
 class _Table:
     """A CSV file read into an nnb_table (freed by close())."""
 
-    def __init__(self, path, text_columns=(), skip=(), delimiter=",", drop_bad_rows=False):
+    def __init__(self, path, text_columns=(), skip=(), delimiter=",", drop_bad_rows=False,
+                 input_limit=None, data=None):
         opts = c_void_p()
         check(lib.nnb_csv_options_create(byref(opts)))
         h = c_void_p()
@@ -247,8 +271,13 @@ class _Table:
             for name in _names(skip, "skip"):
                 call("nnb_csv_options_skip_column", o, cstr(name, "column"))
             call("nnb_csv_options_set_drop_bad_rows", o, 1 if drop_bad_rows else 0)
+            if input_limit is not None:
+                call("nnb_csv_options_set_input_limit", o, int(input_limit))
             try:
-                check(lib.nnb_csv_read(byref(h), fspath(path), o))
+                if data is None:
+                    check(lib.nnb_csv_read(byref(h), fspath(path), o))
+                else:  # the input's bytes, read once by _read_input
+                    check(lib.nnb_csv_parse(byref(h), data, len(data), _path_bytes(path), o))
             except FormatError as e:
                 if "expected a number in column" in e.message:
                     e.message += " (name columns of text in text_columns=[...])"
@@ -278,9 +307,55 @@ class _Table:
         lib.nnb_table_free(h)
 
 
-def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standardize=(),
-             minmax=(), drop=(), text_columns=(), skip=(), delimiter=",", drop_bad_rows=False,
-             unseen="error", test_fraction=0.0, stratify=False, seed=0, fit_on="train"):
+# A number as the nnblas command reads one (tools/cli_util.c is_number): decimal only,
+# [+-]digits[.digits][e[+-]digits], finite; "", "NA", "inf", "0x1p3" are not numbers.
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+
+
+def _is_number(cell):
+    return cell is not None and _NUMBER.match(cell.decode("ascii", "replace")) is not None \
+        and math.isfinite(float(cell))
+
+
+def _text_columns(path, candidates, csv_options, data=None):
+    """Of the candidate columns, those holding text, as the nnblas command decides: a column
+    is read as text first and kept as text unless every cell is a number."""
+    if not candidates:
+        return []
+    table = _Table(path, data=data, **dict(csv_options, text_columns=candidates))
+    try:
+        kept = []
+        for name in candidates:
+            col = c_size_t()
+            check(lib.nnb_table_find_col(table.h, cstr(name, "column"), byref(col)))
+            if not all(_is_number(lib.nnb_table_get_text(table.h, r, col.value))
+                       for r in range(table.n_rows)):
+                kept.append(name)
+        return kept
+    finally:
+        table.close()
+
+
+def _scalings(standardize, minmax):
+    """[(nnb_scale value, True (every numeric feature) or [columns])] for read_csv."""
+    if standardize is None and not minmax:
+        return [(lib.nnb_default_scale(), True)]
+    out = []
+    for arg, how in ((standardize, "standard"), (minmax, "minmax")):
+        if isinstance(arg, str) and arg.lower() in ("all", "none"):
+            arg = arg.lower() == "all"
+        if arg is True:
+            out.append((_v.parse("scale", how), True))
+        elif arg is not None and arg is not False:
+            out.append((_v.parse("scale", how), _names(arg, how if how == "minmax"
+                                                        else "standardize")))
+    return out
+
+
+def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standardize=None,
+             minmax=(), drop=(), text_columns="auto", skip=(), delimiter=",",
+             drop_bad_rows=False, unseen="error", test_fraction=0.0, stratify=False, seed=0,
+             fit_on="train", input_limit=None):
     """Reads a CSV file (header row; RFC 4180 quoting; identical parsing in every locale) into
     X and y arrays, with the data preparation done in C.
 
@@ -288,15 +363,23 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
     - target_encoding: "values" (regression, the numbers), "onehot" (classification, one Y
       column per class) or "index" (one column of class indices 0..K-1).
     - one_hot: columns to one-hot encode (named column_category, in the column's place).
-    - standardize / minmax: columns to scale ((x - mean) / sample std, or into [0, 1]); True
-      for every numeric feature.
+    - standardize: columns to standardise ((x - mean) / sample standard deviation), "all" (or
+      True) for every numeric feature, "none" (or False) for none. The default, None, is the
+      `nnblas` command's: every numeric feature standardised (nnb_default_scale), unless minmax
+      is given. minmax: columns to scale into [0, 1], or "all"/True.
     - drop: columns left out of X and y; skip: columns not even parsed.
-    - text_columns: columns read as text (categories to one-hot, class labels); others must be
-      numbers. delimiter; drop_bad_rows (drop rows with missing/non-numeric cells instead of
-      failing); unseen: "error" or "zero" for categories not seen when fitting.
+    - text_columns: "auto" (the default, as the `nnblas` command does): the target (when there
+      is one), the one_hot and the drop columns are read as text when they hold any cell that
+      is not a number; or a list: exactly the columns to read as text (categories, class
+      labels). Other columns must hold numbers.
+    - delimiter; drop_bad_rows (drop rows with missing/non-numeric cells instead of failing);
+      unseen: "error" or "zero" for categories not seen when fitting.
     - test_fraction: a seeded random split (seed); stratify=True keeps the class proportions
       of the target in both parts. fit_on: "train" (the statistics of the training rows only)
       or "all" (every row, as the tutorial does before splitting).
+    - input_limit: the most bytes read when path is not a regular file (a pipe, a FIFO,
+      /dev/stdin; default nnblas.get_input_limit(), 1 GiB): past it, nnblas.TooLargeError.
+      A character device such as /dev/zero is refused at its first NUL byte (FormatError).
 
     Returns a :class:`Dataset`: (X, y) or, with a test part, (X_train, X_test, y_train,
     y_test), with ``.prep``, ``.feature_names``, ``.target_names`` and ``.classes``. Rows keep
@@ -305,18 +388,23 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
     """
     targets = _names(target, "target")
     drop, one_hot = _names(drop, "drop"), _names(one_hot, "one_hot")
-    scaled = [(how, True if arg is True else _names(arg, name))
-              for arg, how, name in ((standardize, 1, "standardize"), (minmax, 2, "minmax"))]
-    enc = _choice(TARGET_ENCODINGS, target_encoding, "target_encoding")
-    unseen = _choice(UNSEEN, unseen, "unseen")
+    scaled = _scalings(standardize, minmax)
+    enc = _v.parse("target_kind", target_encoding, "target_encoding")
+    unseen = _v.parse("unseen", unseen, "unseen")
     if fit_on not in ("train", "all"):
         raise InvalidArgumentError("fit_on must be 'train' or 'all', got %r" % (fit_on,))
     if stratify and len(targets) != 1:
         raise InvalidArgumentError("stratify needs exactly one target column")
-    csv_options = {"text_columns": _names(text_columns, "text_columns"),
-                   "skip": _names(skip, "skip"), "delimiter": delimiter,
-                   "drop_bad_rows": drop_bad_rows}
-    table = _Table(path, **csv_options)
+    csv_options = {"skip": _names(skip, "skip"), "delimiter": delimiter,
+                   "drop_bad_rows": drop_bad_rows, "input_limit": input_limit}
+    data = _read_input(path, input_limit)  # once: a pipe or FIFO cannot be read twice
+    if isinstance(text_columns, str) and text_columns.lower() == "auto":
+        candidates = one_hot + (targets if len(targets) == 1 else []) + drop
+        csv_options["text_columns"] = _text_columns(path, list(dict.fromkeys(candidates)),
+                                                    csv_options, data)
+    else:
+        csv_options["text_columns"] = _names(text_columns, "text_columns")
+    table = _Table(path, data=data, **csv_options)
     prep = None
     try:
         prep = Prep(csv_options=csv_options)
@@ -392,14 +480,11 @@ def read_idx(path, labels=None, n_classes=0):
     return x
 
 
-_PARTS = {"train": 0, "test": 1}
-
-
 def read_mnist(directory=FASHION_MNIST_DIR, part="train", one_hot=True, rows=None):
     """Reads one part ("train" or "test") of an MNIST-style folder (the four standard files,
     gzipped or not; default: Debian's dataset-fashion-mnist) as (X, y): X rows x 784 in [0, 1],
     y one-hot rows x 10 (or class indices with one_hot=False). rows keeps the first rows only."""
-    p = _choice(_PARTS, part, "part")
+    p = _v.parse("mnist_part", part, "part")
     d = fspath(directory)
     n, cols = c_size_t(), c_size_t()
     check(lib.nnb_mnist_info(d, p, byref(n), byref(cols)))

@@ -12,7 +12,7 @@ __all__ = [
     "Error", "NoMemoryError", "InvalidArgumentError", "NullPointerError", "ShapeError",
     "NonFiniteError", "TooLargeError", "FileError", "FormatError", "VersionError",
     "ChecksumError", "CancelledError", "UnsupportedError", "StateError", "InternalError",
-    "DTypeError",
+    "CommError", "DTypeError",
 ]
 
 
@@ -104,6 +104,12 @@ class InternalError(Error, RuntimeError):
     status, status_name = 14, "NNB_E_INTERNAL"
 
 
+class CommError(Error, RuntimeError):
+    """NNB_E_COMM: a data-parallel all-reduce failed (libnnblas_mpi: a rank failed or disagreed);
+    every rank gets it."""
+    status, status_name = 15, "NNB_E_COMM"
+
+
 class DTypeError(InvalidArgumentError, TypeError):
     """An array whose values cannot be float64 (complex, text, objects): raised by the binding."""
 
@@ -111,7 +117,35 @@ class DTypeError(InvalidArgumentError, TypeError):
 _BY_STATUS = {cls.status: cls for cls in (
     NoMemoryError, InvalidArgumentError, NullPointerError, ShapeError, NonFiniteError,
     TooLargeError, FileError, FormatError, VersionError, ChecksumError, CancelledError,
-    UnsupportedError, StateError, InternalError)}
+    UnsupportedError, StateError, InternalError, CommError)}
+
+
+def class_name(status_name):
+    """The class name made for a status the classes above do not cover: NNB_E_NEW_THING ->
+    NewThingError."""
+    words = status_name[len("NNB_E_"):] if status_name.startswith("NNB_E_") else status_name
+    return "".join(w.capitalize() for w in words.split("_") if w) + "Error"
+
+
+def register_statuses(status_names):
+    """Called once the library is loaded with [(status, name)] for every status the library has
+    (nnb_status_count(), nnb_status_name()): a status without a class above gets one, derived
+    from Error and named by class_name() (a library newer than the binding), so every status has
+    its class. A class whose status name differs from the library's is a mismatch between the
+    binding and the library: ImportError."""
+    for status, name in status_names:
+        cls = _BY_STATUS.get(status)
+        if cls is None:
+            cls = type(class_name(name), (Error,), {
+                "__doc__": "%s (status %d): a status of the library that this binding has "
+                           "no class of its own for." % (name, status),
+                "status": status, "status_name": name, "__module__": __name__})
+            _BY_STATUS[status] = cls
+            globals()[cls.__name__] = cls
+            __all__.append(cls.__name__)
+        elif cls.status_name != name:
+            raise ImportError("nnblas: status %d is %s in the library but %s in the binding"
+                              % (status, name, cls.status_name))
 
 
 def error_class(status):

@@ -11,29 +11,13 @@ from ctypes import byref, c_double, c_int, c_size_t, c_void_p
 import numpy as np
 
 from . import _arrays
-from ._args import choice as _enum, seed as _seed, size as _size
+from . import vocabulary as _v
+from ._args import seed as _seed, size as _size
 from ._lib import EPOCH_FN, Handle, call, check, cstr, fspath, last_error, lib, text
 from .data import Prep
 from .errors import CancelledError, InvalidArgumentError, ShapeError, StateError, error_class
 
-ACTIVATIONS = {"identity": 0, "linear": 0, None: 0, "sigmoid": 1, "tanh": 2, "relu": 3,
-               "leaky_relu": 4, "softmax": 5}
-_ACTIVATION_NAMES = {0: "identity", 1: "sigmoid", 2: "tanh", 3: "relu", 4: "leaky_relu",
-                     5: "softmax"}
-INITS = {"normal_fanin": 0, "xavier_uniform": 1, "glorot_uniform": 1, "he_normal": 2,
-         "orthogonal": 3}
-LOSSES = {"sse": 0, "mse": 1, "bce": 2, "binary_crossentropy": 2, "ce": 3,
-          "categorical_crossentropy": 3, "cross_entropy": 3}
-_CANONICAL_LOSS = ["sse", "mse", "bce", "ce"]  # the nnblas command's names
-REDUCTIONS = {"sum": 0, "mean": 1}
-OPTIMIZERS = {"sgd": 0, "momentum": 1, "nesterov": 2, "adam": 3, "adamw": 4, "rmsprop": 5,
-              "lm": 6, "levenberg_marquardt": 6}
-SCHEDULES = {"constant": 0, "step": 1, "exponential": 2, "cosine": 3}
-
-# nnb_history_field
-_HIST_FIELDS = {"epoch": 0, "loss": 1, "val_loss": 2, "accuracy": 3, "val_accuracy": 4,
-                "seconds": 5, "lr": 6, "samples_per_s": 7}
-
+# The names of the C enums are the C library's (nnblas.vocabulary): no table of them here.
 
 Layer = collections.namedtuple("Layer", "n_in n_out activation bias w_offset b_offset")
 Layer.__doc__ = """One dense layer: W is n_out x n_in and starts at w_offset in the parameter
@@ -111,15 +95,13 @@ class _ParamsMemory:
                                     "data": (address, False), "version": 3}
 
 
-_DTYPES = {"float64": 0, "f64": 0, "double": 0, "float32": 1, "f32": 1, "float": 1, "single": 1}
-
-
 def _dtype_code(dtype):
-    """0 (float64) or 1 (float32) for a numpy dtype, type or name."""
+    """0 (float64) or 1 (float32) for a numpy dtype or type, or a name of the C library's
+    vocabulary (nnb_dtype_parse: "f64", "float64", "double", "f32", "float32", "single", ...)."""
     if dtype is None:
         return 0
-    if isinstance(dtype, str) and dtype.lower() in _DTYPES:
-        return _DTYPES[dtype.lower()]
+    if isinstance(dtype, str):
+        return _v.parse("dtype", dtype, "dtype")
     try:
         d = np.dtype(dtype)
     except TypeError:
@@ -142,14 +124,16 @@ class Net(Handle):
     backprop's gradient) in the data's type; a float64 network converts other data to float64
     once per call. ``params`` are in the network's type.
 
-    ``Net(6)`` makes an empty network for 6 inputs; add layers with :meth:`add`.
-    ``Net([6, 2, 1], activation="sigmoid")`` makes the layers at once: 6 inputs, a hidden layer
-    of 2 units and an output layer of 1, each with `activation` (the output layer with `output`
-    when given, e.g. ``output="softmax"``) and a bias unless ``bias=False``.
-
-    Weights are drawn as each layer is added (Normal(0, 1/sqrt(fan_in)) from the network's own
-    generator, seed 0); call :meth:`init` (or pass ``init=``/``seed=``) to choose a scheme and a
-    seed. The same seed gives the same weights on every platform.
+    ``Net([6, 8, 1])`` makes the layers at once: 6 inputs, a hidden layer of 8 units with
+    `activation` (default "relu") and an output layer of 1 unit with `output` (default None:
+    "identity", the C library's output for numeric targets, nnb_default_output — give
+    ``output="sigmoid"`` for two classes, ``"softmax"`` for more), each with a bias unless
+    ``bias=False``. The weights are drawn with `init` (default "auto": the C library's
+    nnb_default_init, he_normal for relu and leaky_relu hidden layers, else xavier_uniform —
+    the `nnblas` command's default too) from the network's own generator seeded with `seed`
+    (default 0): the same seed gives the same weights on every platform.
+    ``Net(6)`` makes an empty network for 6 inputs; add layers with :meth:`add` (each drawn
+    Normal(0, 1/sqrt(fan_in)) as it is added), then :meth:`init` to choose a scheme and a seed.
 
     A network may be changed (fit, add, init, set params...) by one thread at a time, and read
     (predict, evaluate) by any number of threads at once while no thread changes it; a call that
@@ -160,7 +144,7 @@ class Net(Handle):
     freed when the object is garbage collected.
     """
 
-    def __init__(self, layers, activation="relu", output=None, bias=True, init=None, seed=None,
+    def __init__(self, layers, activation="relu", output=None, bias=True, init="auto", seed=0,
                  dtype=None):
         self._setup(None)
         if isinstance(layers, (list, tuple)):
@@ -170,15 +154,17 @@ class Net(Handle):
         else:
             n_inputs, units = layers, []
         n_inputs = _size(n_inputs, "n_inputs", 1)
+        if output is None:
+            output = _v.default_output("values")
         h = c_void_p()
         check(lib.nnb_net_create_dtype(byref(h), n_inputs, _dtype_code(dtype)))
         self._h = h.value
         for i, u in enumerate(units):
-            last = i == len(units) - 1
-            self.add(u, output if (last and output is not None) else activation, bias)
-        if init is not None or seed is not None:
-            self.init(init if init is not None else "xavier_uniform",
-                      seed if seed is not None else 0)
+            self.add(u, output if i == len(units) - 1 else activation, bias)
+        if units:
+            if init is None or (isinstance(init, str) and init.lower() == "auto"):
+                init = _v.default_init(activation if len(units) > 1 else output)
+            self.init(init, 0 if seed is None else seed)
 
     def _setup(self, handle):
         self._h = handle
@@ -222,8 +208,9 @@ class Net(Handle):
         "sigmoid", "tanh", "relu", "leaky_relu" (negative slope `slope`, default 0.01) or
         "softmax" (output layer only). Returns the network, so calls chain."""
         units = _size(units, "units", 1)
-        act = _enum(ACTIVATIONS, activation, "activation")
-        if slope is not None and act != ACTIVATIONS["leaky_relu"]:
+        act = _v.parse("activation", "identity" if activation is None else activation,
+                       "activation")
+        if slope is not None and _v.name("activation", act) != "leaky_relu":
             raise InvalidArgumentError("slope is for leaky_relu layers only")
         with self._guard.write("Net.add"):
             if len(self._views):
@@ -238,7 +225,7 @@ class Net(Handle):
         """Reseeds the network's generator with `seed` and draws every layer's weights with
         `scheme`: "normal_fanin" (Normal(0, 1/sqrt(fan_in)), the tutorial's), "xavier_uniform"
         (= "glorot_uniform"), "he_normal" or "orthogonal". Biases become 0. Returns the network."""
-        s = _enum(INITS, scheme, "init scheme")
+        s = _v.parse("init", scheme, "init scheme")
         with self._guard.write("Net.init"):
             check(lib.nnb_net_init(self._handle, s, _seed(seed)))
         return self
@@ -274,7 +261,7 @@ class Net(Handle):
             raise InvalidArgumentError("layer index must be a non-negative integer, got %r" % (i,))
         check(lib.nnb_net_layer_info(self._handle, int(i), byref(n_in), byref(n_out), byref(act),
                                      byref(has_bias), byref(wo), byref(bo)))
-        return Layer(n_in.value, n_out.value, _ACTIVATION_NAMES.get(act.value, act.value),
+        return Layer(n_in.value, n_out.value, _v.name("activation", act.value) or act.value,
                      bool(has_bias.value), wo.value, bo.value)
 
     @property
@@ -447,22 +434,33 @@ class Net(Handle):
                 out.size))
         return out
 
-    def _loss_args(self, loss, reduction):
-        if loss is None:
-            loss = self._loss[0] if self._loss else "sse"
+    def _default_loss(self, y):
+        """The loss the command would train this network's output layer with on targets y."""
+        out = self.layer(self.n_layers - 1).activation if self.n_layers else "identity"
+        kind = "values"
+        if out == "softmax":
+            kind = "onehot"
+        elif out == "sigmoid" and np.all((y == 0) | (y == 1)):
+            kind = "index"
+        return _v.default_loss(out, kind)
+
+    def _loss_args(self, loss, reduction, y):
+        if loss is None or (isinstance(loss, str) and loss.lower() == "auto"):
+            loss = self._loss[0] if self._loss else self._default_loss(y)
         if reduction is None:
             reduction = self._loss[1] if self._loss else "mean"
-        return _enum(LOSSES, loss, "loss"), _enum(REDUCTIONS, reduction, "reduction")
+        return _v.parse("loss", loss, "loss"), _v.parse("reduction", reduction, "reduction")
 
     def evaluate(self, X, y, loss=None, reduction=None):
         """(loss, accuracy) on a labelled set, without changing the network. The loss defaults
-        to the one of the last fit() ("sse", "mean" before any). Accuracy is the fraction of
+        to the one of the last fit() (before any: fit()'s default for these targets, and
+        "mean"). Accuracy is the fraction of
         rows classified right (threshold 0.5 for one sigmoid output, argmax for several), NaN
         unless the output layer is sigmoid or softmax."""
         dt = self._call_type(X)
         X = self._x(X, dtype=dt)
         y = self._y(y, X.shape[0], dtype=dt)
-        lo, red = self._loss_args(loss, reduction)
+        lo, red = self._loss_args(loss, reduction, y)
         value, acc = c_double(), c_double()
         with self._guard.read("Net.evaluate"):
             check(getattr(lib, "nnb_net_evaluate" + self._f32(dt))(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
@@ -477,7 +475,7 @@ class Net(Handle):
         dt = self._call_type(X)
         X = self._x(X, dtype=dt)
         y = self._y(y, X.shape[0], dtype=dt)
-        lo, red = _enum(LOSSES, loss, "loss"), _enum(REDUCTIONS, reduction, "reduction")
+        lo, red = _v.parse("loss", loss, "loss"), _v.parse("reduction", reduction, "reduction")
         value = c_double()
         with self._guard.write("Net.loss"):  # uses the network's workspace
             check(getattr(lib, "nnb_net_loss" + self._f32(dt))(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
@@ -490,7 +488,7 @@ class Net(Handle):
         dt = self._call_type(X)
         X = self._x(X, dtype=dt)
         y = self._y(y, X.shape[0], dtype=dt)
-        lo, red = _enum(LOSSES, loss, "loss"), _enum(REDUCTIONS, reduction, "reduction")
+        lo, red = _v.parse("loss", loss, "loss"), _v.parse("reduction", reduction, "reduction")
         value = c_double()
         with self._guard.write("Net.backprop"):
             grad = np.empty(self.n_params, dtype=dt)
@@ -513,7 +511,7 @@ class Net(Handle):
         the worst parameter). Costs 4 forward passes per parameter: small networks only."""
         X = self._x(X)
         y = self._y(y, X.shape[0])
-        lo, red = _enum(LOSSES, loss, "loss"), _enum(REDUCTIONS, reduction, "reduction")
+        lo, red = _v.parse("loss", loss, "loss"), _v.parse("reduction", reduction, "reduction")
         err, worst = c_double(), c_size_t()
         with self._guard.write("Net.gradcheck"):
             check(lib.nnb_gradcheck(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
@@ -523,7 +521,7 @@ class Net(Handle):
 
     # ---- training ------------------------------------------------------------------------------
 
-    def fit(self, X, y, epochs=10, batch_size=32, lr=0.01, optimizer="sgd", loss="sse",
+    def fit(self, X, y, epochs=10, batch_size=32, lr=None, optimizer="adam", loss=None,
             reduction="mean", validation_split=0.0, validation_data=None, patience=0,
             restore_best=True, dropout=0.0, weight_decay=0.0, clip_norm=0.0, shuffle=True,
             seed=None, momentum=None, betas=None, eps=None, rho=None, schedule=None,
@@ -536,19 +534,26 @@ class Net(Handle):
 
         - epochs; batch_size (rows per step; 0 or None = the whole set, full batch); shuffle
           (every epoch, with the network's generator; `seed` reseeds it first).
-        - optimizer: "sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop" or "lm"
-          (Levenberg-Marquardt: full batch, squared-error losses, small networks); lr;
+        - optimizer: "adam" (default), "adamw", "sgd", "momentum", "nesterov", "rmsprop" or
+          "lm" (Levenberg-Marquardt: full batch, squared-error losses, small networks); lr
+          (None: the optimiser's default, nnb_default_lr: 0.001 for adam, adamw and rmsprop,
+          0.01 for the others);
           momentum (default 0.9), betas=(beta1, beta2) and eps for Adam (0.9, 0.999, 1e-8),
           rho and eps for RMSprop (0.99, 1e-8); weight_decay (L2, decoupled for AdamW);
           clip_norm (gradient-norm clipping as torch.nn.utils.clip_grad_norm_: the gradient
           times max_norm / (norm + 1e-6) when that is below 1; 0 = off); clip_value (each
           gradient component clamped to [-clip_value, clip_value] first, as
           clip_grad_value_; 0 = off); dropout (on hidden layers).
-        - loss: "sse" (1/2 sum of squares per row), "mse", "bce" (sigmoid output; also
-          "binary_crossentropy") or "ce" (softmax output; "categorical_crossentropy");
-          reduction over rows: "mean" or "sum".
-        - schedule: None, ("step", every, gamma), ("exponential", gamma) or
-          ("cosine", T, lr_min) (T in epochs, 0 = this call's end).
+        - loss: None or "auto" (the default, nnb_default_loss: "ce" for a softmax output, "bce"
+          for a sigmoid output with 0/1 targets, else "mse"), "sse" (1/2 sum of squares per row),
+          "mse", "bce" (sigmoid output; also "binary_crossentropy") or "ce" (softmax output;
+          "categorical_crossentropy"); reduction over rows: "mean" or "sum".
+          The defaults (epochs, batch_size, optimizer, lr, loss) are the `nnblas` command's.
+        - schedule: None, ("step", every, gamma), ("exponential", gamma),
+          ("cosine", T, lr_min) (T in epochs, then lr_min held; T = 0: the epochs of the fit
+          that starts the schedule) or ("cosine_restarts", T_0, lr_min, T_mult) (SGDR, warm
+          restarts; also "sgdr"). A fit with the same schedule continues it; another starts it
+          over (docs/definitions.md, "Schedules").
         - validation_split: a fraction of the rows held out (chosen with `seed`, 0 if None), or
           validation_data=(X_val, y_val); patience: early stopping after that many epochs
           without improvement of the validation loss (training loss without validation), with
@@ -563,7 +568,8 @@ class Net(Handle):
         - verbose: 1 prints a line per epoch.
 
         Training state (optimiser moments, counters, generator) carries over between calls:
-        fit(epochs=4) then fit(epochs=6) equals fit(epochs=10), bit for bit.
+        fit(epochs=4) then fit(epochs=6) equals fit(epochs=10), bit for bit (with a cosine
+        schedule, when its T is given).
 
         A float32 network reads C-contiguous float32 or float64 X and y in place (float32 data:
         no conversion at all).
@@ -573,8 +579,12 @@ class Net(Handle):
         y = self._y(y, X.shape[0], dtype=dt)
         if batch_size is None:
             batch_size = 0
-        lo, red = _enum(LOSSES, loss, "loss"), _enum(REDUCTIONS, reduction, "reduction")
-        opt = _enum(OPTIMIZERS, optimizer, "optimizer")
+        if loss is None or (isinstance(loss, str) and loss.lower() == "auto"):
+            loss = self._default_loss(y)
+        lo, red = _v.parse("loss", loss, "loss"), _v.parse("reduction", reduction, "reduction")
+        opt = _v.parse("optimizer", optimizer, "optimizer")
+        if lr is None:
+            lr = lib.nnb_default_lr(opt)
         if validation_data is not None and validation_split:
             raise InvalidArgumentError("give validation_split or validation_data, not both")
         xv = yv = None
@@ -607,11 +617,12 @@ class Net(Handle):
             call("nnb_train_opts_set_optimizer", o, opt, float(lr))
             if momentum is not None:
                 call("nnb_train_opts_set_momentum", o, float(momentum))
-            if betas is not None or (eps is not None and opt in (3, 4)):
+            opt_name = _v.name("optimizer", opt)
+            if betas is not None or (eps is not None and opt_name in ("adam", "adamw")):
                 b1, b2 = betas if betas is not None else (0.9, 0.999)
                 call("nnb_train_opts_set_adam", o, float(b1), float(b2),
                      float(eps if eps is not None else 1e-8))
-            if rho is not None or (eps is not None and opt == 5):
+            if rho is not None or (eps is not None and opt_name == "rmsprop"):
                 call("nnb_train_opts_set_rmsprop", o, float(rho if rho is not None else 0.99),
                      float(eps if eps is not None else 1e-8))
             call("nnb_train_opts_set_weight_decay", o, float(weight_decay))
@@ -621,9 +632,12 @@ class Net(Handle):
             if schedule is not None and schedule != "constant":
                 if isinstance(schedule, str):
                     schedule = (schedule,)
-                kind = _enum(SCHEDULES, schedule[0], "schedule")
-                params = [float(p) for p in schedule[1:]] + [0.0, 0.0]
+                kind = _v.parse("schedule", schedule[0], "schedule")
+                params = [float(p) for p in schedule[1:]] + [0.0, 0.0, 1.0]
                 call("nnb_train_opts_set_schedule", o, kind, params[0], params[1])
+                if _v.name("schedule", kind) == "cosine_restarts":
+                    call("nnb_train_opts_set_restart_mult", o,
+                         params[2] if len(schedule) > 3 else 1.0)
             if xv is not None:
                 call("nnb_train_opts_set_validation", o, _arrays.ptr(xv), _arrays.ptr(yv),
                      xv.shape[0])
@@ -695,7 +709,7 @@ class Net(Handle):
             ["seconds", "lr", "samples_per_s"]
         col = np.empty(n)
         for k in keys:
-            check(lib.nnb_history_get(h, _HIST_FIELDS[k], _arrays.ptr(col), n))
+            check(lib.nnb_history_get(h, _v.parse("history_field", k), _arrays.ptr(col), n))
             history[k] = [int(v) for v in col] if k == "epoch" else col.tolist()
         best, best_loss, early = c_size_t(), c_double(), c_int()
         check(lib.nnb_history_summary(h, byref(best), byref(best_loss), byref(early)))
@@ -737,7 +751,7 @@ class Net(Handle):
         metadata = dict(self.metadata if metadata is None else metadata)
         if self._loss and "train.loss" not in metadata:
             # as the nnblas command records it: `nnblas eval` and load() then know the loss
-            metadata["train.loss"] = _CANONICAL_LOSS[_enum(LOSSES, self._loss[0], "loss")]
+            metadata["train.loss"] = _v.canonical("loss", self._loss[0], "loss")
             metadata["train.reduction"] = self._loss[1]
         return prep, _Meta(metadata)
 
@@ -795,8 +809,12 @@ class Net(Handle):
         net.metadata = meta.to_dict()
         meta.close()
         loss = net.metadata.get("train.loss")
-        if loss in LOSSES:
+        try:
+            _v.parse("loss", loss)
+            _v.parse("reduction", net.metadata.get("train.reduction", "mean"))
             net._loss = (loss, net.metadata.get("train.reduction", "mean"))
+        except (InvalidArgumentError, TypeError):
+            pass  # no loss recorded, or one this library does not know
         return net
 
     def __reduce__(self):

@@ -26,8 +26,10 @@ Defaults and how they differ from MLPClassifier:
   ``loss_curve_`` is in standardised units. ``standardize=False`` trains on the data as given.
 - ``activation``, ``solver`` and ``init`` take the names of the ``nnblas`` command and the C
   library (``relu``, ``leaky-relu`` = ``leaky_relu``, ``tanh``...; ``adam``, ``sgd``,
-  ``momentum``, ``nesterov``, ``adamw``, ``rmsprop``, ``lm``; ``auto`` = he for relu and
-  leaky relu, xavier otherwise, as the command), parsed by the C library.
+  ``momentum``, ``nesterov``, ``adamw``, ``rmsprop``, ``lm``; ``init="auto"`` = he_normal for
+  relu and leaky relu, xavier_uniform otherwise), parsed by the C library (nnblas.vocabulary);
+  ``init`` and ``learning_rate_init`` default to the command's choices (nnb_default_init,
+  nnb_default_lr), which for adam is scikit-learn's 0.001.
 - ``alpha`` is nnblas's weight decay: ``alpha * w`` is added to every parameter's gradient
   (biases too; decoupled for ``adamw``). scikit-learn's MLP scales its penalty by the batch
   size and spares the biases, so the same value is a different strength.
@@ -73,7 +75,7 @@ class _NNBBase(BaseEstimator):
     """What the classifier and the regressor share (not public)."""
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", solver="adam",
-                 alpha=1e-4, batch_size="auto", learning_rate_init=1e-3, max_iter=200,
+                 alpha=1e-4, batch_size="auto", learning_rate_init=None, max_iter=200,
                  shuffle=True, random_state=None, warm_start=False, momentum=0.9,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, init="auto", standardize=True,
@@ -100,9 +102,6 @@ class _NNBBase(BaseEstimator):
         self.verbose = verbose
 
     # ---- what the subclasses say -----------------------------------------------------------
-
-    _output = "identity"
-    _loss = "mse"
 
     def _encode_y(self, y, first, incremental, classes):
         """y as the network's targets; sets the y-dependent attributes when first."""
@@ -137,7 +136,8 @@ class _NNBBase(BaseEstimator):
         init = None if self.init.lower() == "auto" else \
             vocabulary.canonical("init", self.init, "init")
         _check_number(self.alpha, "alpha", 0.0)
-        _check_number(self.learning_rate_init, "learning_rate_init", 0.0, low_open=True)
+        if self.learning_rate_init is not None:
+            _check_number(self.learning_rate_init, "learning_rate_init", 0.0, low_open=True)
         _check_number(self.max_iter, "max_iter", 1, integer=True)
         _check_number(self.momentum, "momentum", 0.0, 1.0)
         _check_number(self.beta_1, "beta_1", 0.0, 1.0)
@@ -171,7 +171,7 @@ class _NNBBase(BaseEstimator):
     def _new_net(self, X, act, init):
         layers = [X.shape[1]] + self._hidden() + [self._n_outputs()]
         out = self._output_activation()
-        scheme = init or ("he_normal" if act in ("relu", "leaky_relu") else "xavier_uniform")
+        scheme = init or vocabulary.default_init(act if self._hidden() else out)
         seed = self._seed()
         net = Net(layers, activation=act, output=out, init=scheme, seed=seed)
         if self.standardize:
@@ -209,7 +209,8 @@ class _NNBBase(BaseEstimator):
             kw["patience"] = int(self.n_iter_no_change)
             kw["seed"] = self._seed()
         history = self.net_.fit(self._inputs(X), Y, epochs=int(epochs), batch_size=batch,
-                                lr=float(self.learning_rate_init), optimizer=solver,
+                                lr=None if self.learning_rate_init is None
+                                else float(self.learning_rate_init), optimizer=solver,
                                 loss=self._loss, weight_decay=float(self.alpha),
                                 shuffle=bool(self.shuffle), verbose=self.verbose, **kw)
         self.n_iter_ += len(history["loss"])
@@ -259,7 +260,8 @@ class NNBClassifier(ClassifierMixin, _NNBBase):
     Parameters (defaults in brackets): hidden_layer_sizes [(100,)]; activation of the hidden
     layers ["relu"; also "leaky-relu", "tanh", "sigmoid", "identity"]; solver ["adam"; also
     "adamw", "sgd", "momentum", "nesterov", "rmsprop"]; alpha, the weight decay [1e-4];
-    batch_size ["auto" = min(200, n_samples)]; learning_rate_init [0.001]; max_iter, epochs
+    batch_size ["auto" = min(200, n_samples)]; learning_rate_init [None: the solver's default,
+    as the command's: 0.001 for adam, adamw and rmsprop, 0.01 else]; max_iter, epochs
     [200]; shuffle [True]; random_state [None: a new seed per fit]; warm_start [False];
     momentum [0.9]; beta_1, beta_2, epsilon [Adam's 0.9, 0.999, 1e-8]; early_stopping [False],
     validation_fraction [0.1], n_iter_no_change [10]; init ["auto": he for relu, else xavier;
@@ -270,12 +272,16 @@ class NNBClassifier(ClassifierMixin, _NNBBase):
     _classes = True
     _multi_output = False
 
+    def _target_kind(self):
+        # two classes: one output (the index of the class); more: one output per class
+        return "index" if len(self.classes_) == 2 else "onehot"
+
     def _output_activation(self):
-        return "sigmoid" if len(self.classes_) == 2 else "softmax"
+        return vocabulary.default_output(self._target_kind())  # sigmoid, softmax
 
     @property
     def _loss(self):
-        return "bce" if len(self.classes_) == 2 else "ce"
+        return vocabulary.default_loss(self._output_activation(), self._target_kind())
 
     def _n_outputs(self):
         return 1 if len(self.classes_) == 2 else len(self.classes_)
@@ -337,10 +343,13 @@ class NNBRegressor(RegressorMixin, _NNBBase):
 
     _classes = False
     _multi_output = True
-    _loss = "mse"
 
     def _output_activation(self):
-        return "identity"
+        return vocabulary.default_output("values")  # identity
+
+    @property
+    def _loss(self):
+        return vocabulary.default_loss("identity", "values")  # mse
 
     def _n_outputs(self):
         return self.n_outputs_

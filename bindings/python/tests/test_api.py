@@ -138,11 +138,45 @@ class NetTest(unittest.TestCase):
         self.assertEqual(net.n_params, 4 * 3 + 3 + 3 * 2)
         self.assertEqual(net.layers, [nnblas.Layer(4, 3, "tanh", True, 0, 12),
                                       nnblas.Layer(3, 2, "softmax", False, 15, 21)])
-        net2 = nnblas.Net([6, 2, 1], activation="sigmoid", bias=False)
+        net2 = nnblas.Net([6, 2, 1], activation="sigmoid", output="sigmoid", bias=False)
         self.assertEqual([l.activation for l in net2.layers], ["sigmoid", "sigmoid"])
+        # activation is the hidden layers'; the output layer's default is identity
+        net4 = nnblas.Net([6, 2, 1], activation="sigmoid")
+        self.assertEqual([l.activation for l in net4.layers], ["sigmoid", "identity"])
         net3 = nnblas.Net([5, 8, 8, 3], activation="relu", output="softmax")
         self.assertEqual([l.activation for l in net3.layers], ["relu", "relu", "softmax"])
         self.assertIn("5 -> 8 relu -> 8 relu -> 3 softmax", repr(net3))
+
+    def test_defaults(self):
+        # Net([4, 3]): one identity layer with a bias, drawn with the default scheme for its
+        # activation (xavier_uniform) and seed 0; relu hidden layers get he_normal
+        net = nnblas.Net([4, 3])
+        self.assertEqual(net.layers, [nnblas.Layer(4, 3, "identity", True, 0, 12)])
+        np.testing.assert_array_equal(net.params, nnblas.Net(4).add(3, "identity").init(
+            "xavier_uniform", 0).params)
+        deep = nnblas.Net([4, 8, 3])
+        self.assertEqual([l.activation for l in deep.layers], ["relu", "identity"])
+        np.testing.assert_array_equal(deep.params, nnblas.Net(4).add(8, "relu").add(
+            3, "identity").init("he_normal", 0).params)
+        np.testing.assert_array_equal(
+            nnblas.Net([4, 8, 3], activation="tanh", output="softmax", seed=5).params,
+            nnblas.Net(4).add(8, "tanh").add(3, "softmax").init("xavier_uniform", 5).params)
+        # fit(): adam at its default learning rate, the loss chosen for the output
+        X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], float)
+        y = np.array([0.0, 1, 1, 0])
+        for out, targets, loss in (("sigmoid", y, "bce"), ("sigmoid", y * 0.5, "mse"),
+                                   ("identity", y, "mse"), ("softmax", y.astype(int), "ce")):
+            with self.subTest(output=out, loss=loss):
+                n_out = 2 if out == "softmax" else 1
+                a = nnblas.Net([2, 4, n_out], output=out, seed=1)
+                b = nnblas.Net([2, 4, n_out], output=out, seed=1)
+                ha = a.fit(X, targets, epochs=3)
+                hb = b.fit(X, targets, epochs=3, batch_size=32, optimizer="adam", lr=0.001,
+                           loss=loss)
+                self.assertEqual(ha["loss"], hb["loss"])
+                np.testing.assert_array_equal(a.params, b.params)
+                np.testing.assert_equal(a.evaluate(X, targets),
+                                        b.evaluate(X, targets, loss=loss))
 
     def test_init_is_seeded_like_c(self):
         a = nnblas.Net([3, 5, 2], init="he_normal", seed=7)

@@ -92,8 +92,11 @@ class CsvTest(unittest.TestCase):
     def test_errors_name_file_line_column(self):
         bad = self.write("bad.csv", "a,b\n1,2\n3,abc\n")
         with self.assertRaises(nnblas.FormatError) as cm:
-            nnblas.read_csv(bad, target="b")
+            nnblas.read_csv(bad, target="a")
         self.assertIn("bad.csv:3:2", str(cm.exception))
+        with self.assertRaises(nnblas.FormatError) as cm:  # a text target taken as values
+            nnblas.read_csv(bad, target="b")
+        self.assertIn("column 'b'", str(cm.exception))
         self.assertIsInstance(cm.exception, ValueError)
         with self.assertRaises(nnblas.FileError) as cm:
             nnblas.read_csv(os.path.join(self.tmp.name, "missing.csv"))
@@ -108,8 +111,53 @@ class CsvTest(unittest.TestCase):
             nnblas.read_csv(self.path, delimiter=";;")
         with self.assertRaises(TypeError):
             nnblas.read_csv(self.path, one_hot=[1, 2])
-        dropped = nnblas.read_csv(bad, target="b", drop_bad_rows=True)[0]
+        # (text_columns=[]: b is numeric, so "abc" makes a bad row rather than a text target)
+        dropped = nnblas.read_csv(bad, target="b", drop_bad_rows=True, text_columns=[],
+                                  standardize="none")[0]
         self.assertEqual(dropped.shape, (1, 1))
+
+    def test_text_columns_found_as_the_command_finds_them(self):
+        # no text_columns: the target, one-hot and drop columns holding text are read as text,
+        # those holding only numbers as numbers (sorted numerically as categories)
+        d = nnblas.read_csv(self.path, target="kind", target_encoding="onehot",
+                            one_hot=["color", "size"], drop="id", standardize="none")
+        explicit = nnblas.read_csv(self.path, target="kind", target_encoding="onehot",
+                                   one_hot=["color", "size"], drop="id", standardize="none",
+                                   text_columns=["color", "kind", "id"])
+        np.testing.assert_array_equal(d[0], explicit[0])
+        np.testing.assert_array_equal(d[1], explicit[1])
+        self.assertEqual(d.classes, ["a", "b", "c"])
+        cols = {c["name"]: c["text"] for c in d.prep.columns}
+        self.assertEqual((cols["color"], cols["kind"], cols["size"]), (True, True, False))
+        self.assertEqual(d.feature_names[:3], ["size_10", "size_20", "size_30"])
+        self.assertEqual(d.prep.csv_options["text_columns"], ["color", "kind"])
+        # a column of numbers with one text cell is text; 1e3, -.5, +2. are numbers; 0x1 is not
+        odd = self.write("odd.csv", "x,t\n1e3,-.5\n2,+2.\n3,0x1\n")
+        self.assertEqual(nnblas.read_csv(odd, target="t", target_encoding="onehot").classes,
+                         ["+2.", "-.5", "0x1"])
+        num = self.write("num.csv", "x,t\n1e3,-.5\n2,+2.\n3,7\n")
+        X, y = nnblas.read_csv(num, target="t", standardize="none")
+        np.testing.assert_array_equal(y[:, 0], [-0.5, 2.0, 7.0])
+        np.testing.assert_array_equal(X[:, 0], [1000.0, 2.0, 3.0])
+
+    def test_standardize_all_none_and_default(self):
+        kw = dict(target="price", one_hot="color", drop=["id", "kind"])
+        X_all, _ = nnblas.read_csv(self.path, standardize="all", **kw)
+        X_true, _ = nnblas.read_csv(self.path, standardize=True, **kw)
+        X_default, _ = nnblas.read_csv(self.path, **kw)
+        X_none, _ = nnblas.read_csv(self.path, standardize="none", **kw)
+        X_false, _ = nnblas.read_csv(self.path, standardize=False, **kw)
+        size = np.arange(10, 101, 10.0)
+        np.testing.assert_array_equal(X_none[:, 0], size)
+        np.testing.assert_array_equal(X_false, X_none)
+        np.testing.assert_allclose(X_all[:, 0], (size - size.mean()) / size.std(ddof=1),
+                                   rtol=1e-15)
+        np.testing.assert_array_equal(X_true, X_all)
+        np.testing.assert_array_equal(X_default, X_all)  # the default: nnb_default_scale
+        self.assertEqual(nnblas.vocabulary.default_scale(), "standard")
+        np.testing.assert_array_equal(X_all[:, 1:], X_none[:, 1:])  # one-hot left as 0/1
+        X_mm, _ = nnblas.read_csv(self.path, minmax="all", **kw)  # minmax alone: no default
+        np.testing.assert_allclose(X_mm[:, 0], (size - 10) / 90, rtol=1e-15)
 
     def test_delimiter_and_prep_on_new_data(self):
         semi = self.write("semi.csv", CSV.replace(",", ";"))

@@ -83,6 +83,71 @@ class ClippingTest(unittest.TestCase):
         np.testing.assert_allclose(mine, theirs, rtol=1e-11, atol=1e-13)
 
 
+
+@needs_torch
+class ScheduleTest(unittest.TestCase):
+    """The learning rate of every epoch (history["lr"]) against torch.optim.lr_scheduler, stepped
+    once per epoch, wherever the definitions agree: StepLR, ExponentialLR, CosineAnnealingLR up to
+    T (after T nnblas holds lr_min where PyTorch's cosine rises again), and
+    CosineAnnealingWarmRestarts throughout. Also: two fits of 6 epochs equal one of 12."""
+
+    LR = 0.05
+
+    def nnblas_lrs(self, schedule, epochs, calls=1):
+        rng = np.random.default_rng(1)
+        X, Y = rng.uniform(-1, 1, (16, 3)), rng.uniform(-1, 1, (16, 1))
+        net = nnblas.Net([3, 4, 1], activation="tanh", output="identity", seed=2)
+        lrs = []
+        for _ in range(calls):
+            lrs += net.fit(X, Y, epochs=epochs // calls, lr=self.LR, optimizer="adam",
+                           batch_size=4, schedule=schedule)["lr"]
+        return np.array(lrs), net.params
+
+    def torch_lrs(self, make, epochs):
+        opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=self.LR)
+        sched = make(opt)
+        lrs = []
+        for _ in range(epochs):
+            lrs.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        return np.array(lrs)
+
+    def check(self, schedule, make, epochs, agree=None):
+        mine, _ = self.nnblas_lrs(schedule, epochs)
+        theirs = self.torch_lrs(make, epochs)
+        agree = epochs if agree is None else agree
+        np.testing.assert_allclose(mine[:agree], theirs[:agree], rtol=1e-13, atol=0)
+        return mine, theirs
+
+    def test_step_and_exponential(self):
+        S = torch.optim.lr_scheduler
+        self.check(("step", 3, 0.5), lambda o: S.StepLR(o, step_size=3, gamma=0.5), 12)
+        self.check(("exponential", 0.9), lambda o: S.ExponentialLR(o, gamma=0.9), 12)
+
+    def test_cosine_holds_after_T(self):
+        S = torch.optim.lr_scheduler
+        mine, theirs = self.check(("cosine", 8, 0.001),
+                                  lambda o: S.CosineAnnealingLR(o, T_max=8, eta_min=0.001), 14,
+                                  agree=9)
+        np.testing.assert_array_equal(mine[8:], 0.001)  # held at lr_min past T
+        self.assertGreater(theirs[12], 0.002)  # where PyTorch's rises again
+
+    def test_warm_restarts(self):
+        S = torch.optim.lr_scheduler
+        for t0, mult in ((3, 1), (2, 2)):
+            self.check(("cosine_restarts", t0, 0.001, mult),
+                       lambda o: S.CosineAnnealingWarmRestarts(o, T_0=t0, T_mult=mult,
+                                                               eta_min=0.001), 15)
+
+    def test_split_fits_equal_one(self):
+        for schedule in (("step", 3, 0.5), ("cosine", 12, 0.001), ("sgdr", 4, 0.0, 2)):
+            lr1, p1 = self.nnblas_lrs(schedule, 12)
+            lr2, p2 = self.nnblas_lrs(schedule, 12, calls=2)
+            np.testing.assert_array_equal(lr1, lr2)
+            np.testing.assert_array_equal(p1, p2)
+
+
 class LossTotalTest(unittest.TestCase):
     """The loss of 2e5 rows is within 4u of math.fsum over the per-row losses (torch or not)."""
 

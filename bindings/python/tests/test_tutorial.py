@@ -37,7 +37,7 @@ class TutorialTest(unittest.TestCase):
 
     def test_forward_4_3_2(self):
         f = self.fx["forward_4_3_2"]
-        net = nnblas.Net([4, 3], activation="sigmoid", bias=False)
+        net = nnblas.Net([4, 3], activation="sigmoid", output="sigmoid", bias=False)
         net.set_layer(0, np.array(f["w_input_hidden"]).T)  # the tutorial's W is n_in x n_out
         x = np.array([f["x"]])
         assert_rel(self, net.predict(x)[0], f["hidden_output"], 1e-12)
@@ -47,7 +47,7 @@ class TutorialTest(unittest.TestCase):
 
     def test_backprop_3_2_1(self):
         f = self.fx["backprop_3_2_1"]
-        net = nnblas.Net([3, 2, 1], activation="sigmoid", bias=False)
+        net = nnblas.Net([3, 2, 1], activation="sigmoid", output="sigmoid", bias=False)
         net.set_layer(0, np.array(f["w_input_hidden"]).T)
         net.set_layer(1, [f["w_hidden_output"]])
         x = np.array([f["x"]])
@@ -105,7 +105,7 @@ class AdmissionsTest(unittest.TestCase):
 
     def test_network_6_2_1_loss_table(self):
         f = self.fx["admissions_network_6_2_1"]
-        net = nnblas.Net([6, 2, 1], activation="sigmoid", bias=False)
+        net = nnblas.Net([6, 2, 1], activation="sigmoid", output="sigmoid", bias=False)
         net.set_layer(0, np.array(f["initial_w_input_hidden"]).T)
         net.set_layer(1, [f["initial_w_hidden_output"]])
         self.run_table(net, "admissions_network_6_2_1", "mean", 90)
