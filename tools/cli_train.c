@@ -87,6 +87,8 @@ const command cmd_train = {
     "                        written atomically; only a regular file (or nothing) there is\n"
     "                        replaced, a symbolic link is followed; checked before training\n"
     "  --checkpoint-every N  also save to the --save file every N epochs (atomically)\n"
+    "  --plot FILE.svg       draw the training (and validation) loss and accuracy per epoch as\n"
+    "                        an SVG picture, written atomically\n"
     "  --resume FILE         continue training a saved model where it stopped, bit for bit as if\n"
     "                        never interrupted: the network, preparation and training state come\n"
     "                        from FILE, the data and training options default to those it was\n"
@@ -112,7 +114,7 @@ enum {
     O_CSV, O_IDX, O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP, O_TASK, O_TEST, O_VAL, O_SEED,
     O_LAYERS, O_ACTIVATION, O_OUTPUT, O_LOSS, O_INIT, O_DROPOUT, O_OPTIMIZER, O_LR, O_EPOCHS,
     O_BATCH, O_REDUCTION, O_WEIGHT_DECAY, O_PATIENCE, O_THREADS, O_SAVE, O_RESUME, O_CLIP_NORM,
-    O_CLIP_VALUE, O_DELIMITER, O_CHECKPOINT, O_INPUT_LIMIT, O_DTYPE, N_OPT
+    O_CLIP_VALUE, O_DELIMITER, O_CHECKPOINT, O_INPUT_LIMIT, O_DTYPE, O_PLOT, N_OPT
 };
 
 static const char *const opt_names[N_OPT] = {
@@ -120,7 +122,7 @@ static const char *const opt_names[N_OPT] = {
     "--val", "--seed", "--layers", "--activation", "--output", "--loss", "--init", "--dropout",
     "--optimizer", "--lr", "--epochs", "--batch", "--reduction", "--weight-decay", "--patience",
     "--threads", "--save", "--resume", "--clip-norm", "--clip-value", "--delimiter",
-    "--checkpoint-every", "--input-limit", "--dtype"};
+    "--checkpoint-every", "--input-limit", "--dtype", "--plot"};
 
 /* The flags without a value, for suggestions. */
 static const char *const flag_names[] = {"--help", "--bias", "--no-bias", "--quiet", "--json",
@@ -1230,6 +1232,8 @@ static int train_phase(run *r) {
         return EXIT_FAIL;
     }
     int ok = read_history(r, hist);
+    if (ok && r->v[O_PLOT] && cli_rank() == 0)
+        ok = plot_history(r->v[O_PLOT], hist, r->d.source + 4);
     nnb_history_free(hist);
     if (!ok) return EXIT_FAIL;
     const char *before = nnb_meta_get(r->meta, "train.epochs");
@@ -1442,6 +1446,8 @@ static int run_phases(run *r) {
     if (st == EXIT_OK) st = setup_net(r);
     /* a bad --save must not cost a training run */
     if (st == EXIT_OK && r->v[O_SAVE] && cli_rank() == 0 && !check_writable(r->v[O_SAVE]))
+        st = EXIT_FAIL;
+    if (st == EXIT_OK && r->v[O_PLOT] && cli_rank() == 0 && !check_writable(r->v[O_PLOT]))
         st = EXIT_FAIL;
     if (st == EXIT_OK) st = train_phase(r);
     if (st == EXIT_OK && r->interrupted) {
