@@ -1224,20 +1224,76 @@ NNB_API void nnb_train_opts_request_stop(nnb_train_opts *opts);
 NNB_API void nnb_train_opts_clear_stop(nnb_train_opts *opts);
 
 /**
- * Called after every epoch. epoch counts from 1 across nnb_train() calls on a network (see
- * nnb_net_train_state_get()); train_loss is the loss over the epoch's batches (with the reduction:
- * the sum over rows, or the mean per row), as Keras reports it (dropout on, weights changing);
- * val_loss and the accuracies are NaN when not defined; seconds is the epoch's wall time;
- * loss_went_up says the monitored loss rose since the previous epoch (the tutorial's warning).
+ * @brief What an epoch callback is told: a record that grows at its end (never changes).
+ *
+ * `size` is the number of bytes the library filled: sizeof(nnb_epoch_info) of the library's own
+ * header. A program built against a newer header reads a field only if
+ * NNB_EPOCH_INFO_HAS(info, field); one built against an older header never sees the newer
+ * fields. Losses follow the training options' reduction (the sum over rows, or the mean per row);
+ * train_loss is the loss over the epoch's batches as Keras reports it (dropout on, weights
+ * changing). Since 0.2.
+ */
+typedef struct nnb_epoch_info {
+    size_t size;          /**< bytes of this record the library filled */
+    uint64_t epoch;       /**< the epoch just ended, counted from 1 across nnb_train() calls */
+    uint64_t last_epoch;  /**< the epoch this nnb_train() call ends at unless it stops early */
+    double train_loss;    /**< the loss over the epoch's batches */
+    double val_loss;      /**< the validation loss (NaN: no validation data) */
+    double train_acc;     /**< the training accuracy (NaN: not a classifier) */
+    double val_acc;       /**< the validation accuracy (NaN: not defined) */
+    double seconds;       /**< the epoch's wall time */
+    double samples_per_s; /**< training rows per second in this epoch */
+    double lr;            /**< the learning rate the epoch used (after the schedule) */
+    uint64_t steps;       /**< optimiser steps taken so far, across calls */
+    uint64_t rows;        /**< training rows of an epoch (of all workers when data-parallel) */
+    uint64_t best_epoch;  /**< early stopping's best epoch so far (0: patience is off) */
+    int loss_went_up;     /**< the monitored loss rose since the previous epoch */
+} nnb_epoch_info;
+
+/** True when the record @p info (an nnb_epoch_info pointer) has the field @p field. */
+#define NNB_EPOCH_INFO_HAS(info, field)                                                          \
+    ((info)->size >= offsetof(nnb_epoch_info, field) + sizeof((info)->field))
+
+/**
+ * @brief Called after every epoch with the epoch's record.
+ *
  * The callback may read the network (nnb_net_predict, nnb_net_evaluate, getters) but must not
  * change it. Returning non-zero stops training: nnb_train() then returns NNB_E_CANCELLED. It runs
- * on the thread that called nnb_train(). Since 0.1.
+ * on the thread that called nnb_train(); the record lives until the callback returns. Since 0.2.
+ *
+ * @param net       the network being trained
+ * @param info      the epoch's record (see nnb_epoch_info)
+ * @param user_data as given to nnb_train_opts_set_epoch_info_callback()
+ * @return 0 to go on, non-zero to stop
+ */
+typedef int (*nnb_epoch_info_fn)(const nnb_net *net, const nnb_epoch_info *info, void *user_data);
+
+/**
+ * @brief Sets the callback run after every epoch (see nnb_epoch_info_fn).
+ *
+ * A network has one epoch callback: this replaces one set with
+ * nnb_train_opts_set_epoch_callback() and the other way round. Since 0.2.
+ *
+ * @param opts      the training options to change
+ * @param fn        the callback, or NULL for none
+ * @param user_data passed unchanged to every call of fn
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_set_epoch_info_callback(nnb_train_opts *opts,
+                                                          nnb_epoch_info_fn fn, void *user_data);
+
+/**
+ * Deprecated (kept for 0.x; removed at 1.0): the epoch callback with positional arguments, which
+ * cannot grow; use nnb_epoch_info_fn. epoch counts from 1 across nnb_train() calls on a network;
+ * the arguments are nnb_epoch_info's fields of the same names. Returning non-zero stops training
+ * with NNB_E_CANCELLED. Since 0.1.
  */
 typedef int (*nnb_epoch_fn)(const nnb_net *net, size_t epoch, double train_loss, double val_loss,
                             double train_acc, double val_acc, double seconds, double samples_per_s,
                             int loss_went_up, void *user_data);
 /**
- * Sets the callback run after every epoch (see nnb_epoch_fn). Since 0.1.
+ * Deprecated (kept for 0.x; removed at 1.0): sets the positional epoch callback (see
+ * nnb_epoch_fn); replaces a callback set with nnb_train_opts_set_epoch_info_callback(). Since 0.1.
  * @param opts      the training options to change
  * @param fn        the callback, or NULL for none
  * @param user_data passed unchanged to every call of fn

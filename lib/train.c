@@ -230,6 +230,16 @@ NNB_API nnb_status nnb_train_opts_set_epoch_callback(nnb_train_opts *o, nnb_epoc
                                                      void *user_data) {
     OPTS_CHECK(o);
     o->epoch_fn = fn;
+    o->epoch_info_fn = NULL;
+    o->epoch_data = user_data;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_epoch_info_callback(nnb_train_opts *o, nnb_epoch_info_fn fn,
+                                                          void *user_data) {
+    OPTS_CHECK(o);
+    o->epoch_info_fn = fn;
+    o->epoch_fn = NULL;
     o->epoch_data = user_data;
     return NNB_OK;
 }
@@ -595,9 +605,22 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
         h->best_epoch = (size_t)os->es.best_epoch;
         h->best_loss = os->es.best;
     }
-    double stop_flag = o->epoch_fn && o->epoch_fn(net, epoch, train_loss, val_loss, train_acc,
-                                                  val_acc, secs, sps, went_up, o->epoch_data);
-    if (o->epoch_fn) { /* one worker's callback stops them all (a no-op for one worker) */
+    double stop_flag = 0;
+    if (o->epoch_info_fn) {
+        nnb_epoch_info info = {.size = sizeof info, .epoch = epoch, .last_epoch = r->last_epoch,
+                               .train_loss = train_loss, .val_loss = val_loss,
+                               .train_acc = train_acc, .val_acc = val_acc, .seconds = secs,
+                               .samples_per_s = sps, .lr = lr, .steps = net->opt.step,
+                               .rows = r->n_train,
+                               .best_epoch = o->patience ? os->es.best_epoch : 0,
+                               .loss_went_up = went_up};
+        stop_flag = o->epoch_info_fn(net, &info, o->epoch_data) != 0;
+    } else if (o->epoch_fn) {
+        stop_flag = o->epoch_fn(net, (size_t)epoch, train_loss, val_loss, train_acc, val_acc, secs,
+                                sps, went_up, o->epoch_data) != 0;
+    }
+    /* one worker's callback stops them all (a no-op for one worker) */
+    if (o->epoch_fn || o->epoch_info_fn) {
         st = allreduce(r, &stop_flag, 1);
         if (st != NNB_OK) return st;
     }
@@ -900,12 +923,13 @@ static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
     }
     r.has_val = r.n_val > 0 || opts->val_x != NULL;
     /* accuracy is counted only where someone reads it (a history or the epoch callback) */
-    r.acc = nnbi_has_accuracy(net) && (history || opts->epoch_fn);
+    r.acc = nnbi_has_accuracy(net) && (history || opts->epoch_fn || opts->epoch_info_fn);
     if ((uint64_t)opts->epochs > UINT64_MAX - net->opt.epoch) {
         st = nnbi_error(NNB_E_TOO_LARGE, func, "%zu epochs more after %llu overflow the epoch count",
                         opts->epochs, (unsigned long long)net->opt.epoch);
         goto out;
     }
+    r.last_epoch = net->opt.epoch + opts->epochs;
     int lm = opts->opt == NNB_OPT_LM;
     /* Mini-batch size; LM always works on the whole training set. */
     size_t B = lm || opts->batch == 0 || opts->batch > r.n_train ? r.n_train : opts->batch;

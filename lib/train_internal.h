@@ -29,7 +29,8 @@ struct nnb_train_opts {
     size_t patience;         /* 0 = off */
     int restore_best;
     int check_finite;
-    nnb_epoch_fn epoch_fn;
+    nnb_epoch_fn epoch_fn;          /* the deprecated positional callback, or */
+    nnb_epoch_info_fn epoch_info_fn; /* the record's (at most one of the two is set) */
     void *epoch_data;
     nnb_batch_fn batch_fn;
     void *batch_data;
@@ -91,6 +92,7 @@ typedef struct nnbi_run {
     size_t *train_idx;       /* training rows (NULL: all rows, in order) */
     size_t *val_idx;         /* validation rows of x/y (split), or NULL */
     size_t n_train, n_val;
+    uint64_t last_epoch;     /* the epoch this call ends at unless it stops early */
     size_t chunk;            /* rows per evaluation chunk (the workspace's batch) */
     double *xb, *yb;         /* gather buffers of `chunk` rows */
     int has_val, acc;

@@ -424,6 +424,35 @@ static void note_scales(const prepared *d) {
 
 /* CSV data for a new model: find the column kinds, decide the task, configure and fit the
  * preparation on the training part. */
+/* Reads the CSV with the one-hot columns and `target` (NULL: none) as text first; those that turn
+ * out to hold only numbers are read again as numbers (sorted numerically). */
+static int read_detecting_text(const data_flags *df, const csv_input *in, char delim,
+                               const strlist *onehot, const char *target, const strlist *drop,
+                               nnb_table **t) {
+    strlist cand = {0};
+    cand.s = calloc(onehot->n + 1, sizeof *cand.s);
+    if (!cand.s) return fail("out of memory"), 0;
+    for (size_t i = 0; i < onehot->n; i++) cand.s[cand.n++] = onehot->s[i];
+    if (target) cand.s[cand.n++] = (char *)target;
+    int ok = read_csv(df, in, delim, &cand, drop, t);
+    if (ok) {
+        size_t n_text = 0;
+        for (size_t i = 0; i < cand.n; i++) {
+            size_t col;
+            nnb_table_find_col(*t, cand.s[i], &col);
+            if (!text_is_numeric(*t, col)) cand.s[n_text++] = cand.s[i];
+        }
+        if (n_text < cand.n) {
+            cand.n = n_text;
+            nnb_table_free(*t);
+            *t = NULL;
+            ok = read_csv(df, in, delim, &cand, drop, t);
+        }
+    }
+    free(cand.s); /* the names belong to the caller's lists */
+    return ok;
+}
+
 static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     strlist header = {0}, targets = {0}, onehot = {0}, stand = {0}, drop = {0};
     csv_input in = {0};
@@ -459,32 +488,9 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
         a->status = usage_error(a->cmd, "classification takes one --target column");
         goto done;
     }
-    /* read the target (unless several: regression) and the one-hot columns as text first; those
-     * that turn out to hold only numbers are read again as numbers (sorted numerically) */
-    strlist cand = {0};
-    cand.s = calloc(onehot.n + 1, sizeof *cand.s);
-    if (!cand.s) {
-        fail("out of memory");
-        goto done;
-    }
-    for (size_t i = 0; i < onehot.n; i++) cand.s[cand.n++] = onehot.s[i];
-    if (targets.n == 1 && s->task != 1) cand.s[cand.n++] = targets.s[0];
-    ok = read_csv(df, &in, delim, &cand, &drop, &t);
-    if (ok) {
-        size_t n_text = 0;
-        for (size_t i = 0; i < cand.n; i++) {
-            size_t col;
-            nnb_table_find_col(t, cand.s[i], &col);
-            if (!text_is_numeric(t, col)) cand.s[n_text++] = cand.s[i];
-        }
-        if (n_text < cand.n) {
-            cand.n = n_text;
-            nnb_table_free(t);
-            t = NULL;
-            ok = read_csv(df, &in, delim, &cand, &drop, &t);
-        }
-    }
-    free(cand.s); /* the names belong to onehot and targets */
+    /* the target (unless several: regression) and the one-hot columns: text or numbers */
+    const char *text_target = targets.n == 1 && s->task != 1 ? targets.s[0] : NULL;
+    ok = read_detecting_text(df, &in, delim, &onehot, text_target, &drop, &t);
     csv_input_free(&in); /* read for the last time */
     if (!ok) goto done;
     ok = 0;
@@ -748,11 +754,12 @@ static void print_metric(const char *name, double v) {
     if (!isnan(v)) printf("  %s %.4f", name, v);
 }
 
-static int on_epoch(const nnb_net *net, size_t epoch, double train_loss, double val_loss,
-                    double train_acc, double val_acc, double seconds, double sps, int went_up,
-                    void *ud) {
-    (void)net, (void)went_up;
+static int on_epoch(const nnb_net *net, const nnb_epoch_info *info, void *ud) {
     progress *p = ud;
+    size_t epoch = (size_t)info->epoch;
+    double train_loss = info->train_loss, val_loss = info->val_loss;
+    double train_acc = info->train_acc, val_acc = info->val_acc;
+    double seconds = info->seconds, sps = info->samples_per_s;
     sync_epochs(p, epoch);
     p->done++;
     p->secs_done += seconds;
@@ -771,6 +778,8 @@ static int on_epoch(const nnb_net *net, size_t epoch, double train_loss, double 
         json_num(stdout, seconds);
         fputs(",\"samples_per_s\":", stdout);
         json_num(stdout, sps);
+        fputs(",\"lr\":", stdout);
+        json_num(stdout, info->lr);
         fputs(",\"seconds_left\":", stdout);
         json_num(stdout, left);
         fputs("}\n", stdout);
@@ -1136,7 +1145,7 @@ static nnb_status make_opts(run *r, nnb_train_opts **out) {
     if (st == NNB_OK && d->xval.rows)
         st = nnb_train_opts_set_validation(opts, d->xval.v, d->yval.v, d->xval.rows);
     if (st == NNB_OK && s->patience) st = nnb_train_opts_set_early_stopping(opts, s->patience, 1);
-    if (st == NNB_OK) st = nnb_train_opts_set_epoch_callback(opts, on_epoch, &r->p);
+    if (st == NNB_OK) st = nnb_train_opts_set_epoch_info_callback(opts, on_epoch, &r->p);
     if (st == NNB_OK && r->p.show == SHOW_BAR)
         st = nnb_train_opts_set_batch_callback(opts, on_batch, &r->p);
     if (st != NNB_OK) {

@@ -50,11 +50,9 @@ using net_ptr = std::unique_ptr<nnb_net, deleter<nnb_net, nnb_net_free>>;
 using opts_ptr = std::unique_ptr<nnb_train_opts, deleter<nnb_train_opts, nnb_train_opts_free>>;
 using history_ptr = std::unique_ptr<nnb_history, deleter<nnb_history, nnb_history_free>>;
 
-// What the epoch callback sees. Returning false stops training.
-struct epoch_info {
-    size_t epoch;
-    double train_loss, train_acc, seconds;
-};
+// What the epoch callback sees: the library's own record (it grows at its end; a field newer
+// than the library in use is tested with NNB_EPOCH_INFO_HAS). Returning false stops training.
+using epoch_info = nnb_epoch_info;
 using epoch_callback = std::function<bool(const epoch_info &)>;
 
 class net {
@@ -85,19 +83,18 @@ class net {
             std::exception_ptr thrown;
         } ctx{&on_epoch, nullptr};
         if (on_epoch) {
-            auto trampoline = [](const nnb_net *, size_t epoch, double train_loss, double,
-                                 double train_acc, double, double seconds, double, int,
+            auto trampoline = [](const nnb_net *, const nnb_epoch_info *info,
                                  void *user) -> int {
                 auto *c = static_cast<context *>(user);
                 try {
-                    return (*c->fn)(epoch_info{epoch, train_loss, train_acc, seconds}) ? 0 : 1;
+                    return (*c->fn)(*info) ? 0 : 1;
                 } catch (...) {
                     c->thrown = std::current_exception();
                     return 1;
                 }
             };
-            // a lambda without captures converts to the C function pointer nnb_epoch_fn
-            check(nnb_train_opts_set_epoch_callback(opts.get(), trampoline, &ctx));
+            // a lambda without captures converts to the C function pointer nnb_epoch_info_fn
+            check(nnb_train_opts_set_epoch_info_callback(opts.get(), trampoline, &ctx));
         }
         nnb_status st = nnb_train(p_.get(), opts.get(), x.data(), x.size() / inputs(), inputs(),
                                   y.data(), outputs(), nullptr);
@@ -168,7 +165,7 @@ int main(int argc, char **argv) {
             if (calls == 1) first_loss = e.train_loss;
             last_loss = e.train_loss;
             if (e.epoch % 10 == 0)
-                std::printf("epoch %3zu  loss %.4f  acc %.3f\n", e.epoch, e.train_loss,
+                std::printf("epoch %3zu  loss %.4f  acc %.3f\n", (size_t)e.epoch, e.train_loss,
                             e.train_acc);
             return true;
         });

@@ -49,6 +49,19 @@ _s = c_char_p
 EPOCH_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_size_t, c_double, c_double, c_double, c_double,
                             c_double, c_double, c_int, c_void_p)
 
+
+class EpochInfo(ctypes.Structure):
+    """nnb_epoch_info (nnblas.h): the record an epoch callback is given; it grows at its end."""
+    _fields_ = [("size", c_size_t), ("epoch", ctypes.c_uint64), ("last_epoch", ctypes.c_uint64),
+                ("train_loss", c_double), ("val_loss", c_double), ("train_acc", c_double),
+                ("val_acc", c_double), ("seconds", c_double), ("samples_per_s", c_double),
+                ("lr", c_double), ("steps", ctypes.c_uint64), ("rows", ctypes.c_uint64),
+                ("best_epoch", ctypes.c_uint64), ("loss_went_up", c_int)]
+
+
+# int (*nnb_epoch_info_fn)(const nnb_net *, const nnb_epoch_info *, void *user_data)
+EPOCH_INFO_FN = ctypes.CFUNCTYPE(c_int, c_void_p, POINTER(EpochInfo), c_void_p)
+
 # name: (restype, argtypes). The test test_api.PrototypeTest checks each against include/nnblas.h.
 PROTOTYPES = {
     # errors, versions, threads
@@ -137,6 +150,7 @@ PROTOTYPES = {
     "nnb_train_opts_set_early_stopping": (_st, [_h, _sz, c_int]),
     "nnb_train_opts_set_check_finite": (_st, [_h, c_int]),
     "nnb_train_opts_set_epoch_callback": (_st, [_h, EPOCH_FN, _p]),
+    "nnb_train_opts_set_epoch_info_callback": (_st, [_h, EPOCH_INFO_FN, _p]),
     "nnb_history_create": (_st, [_hp]),
     "nnb_history_free": (None, [_h]),
     "nnb_history_len": (_sz, [_h]),

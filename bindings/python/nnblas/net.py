@@ -13,7 +13,7 @@ import numpy as np
 from . import _arrays
 from . import vocabulary as _v
 from ._args import seed as _seed, size as _size
-from ._lib import EPOCH_FN, Handle, call, check, cstr, fspath, last_error, lib, text
+from ._lib import EPOCH_INFO_FN, EpochInfo, Handle, call, check, cstr, fspath, last_error, lib, text
 from .data import Prep
 from .errors import CancelledError, InvalidArgumentError, ShapeError, StateError, error_class
 
@@ -561,7 +561,7 @@ class Net(Handle):
         - check_finite: stop with NonFiniteError before a step with NaN or infinity.
         - callback: a function (or a list of them) called after every epoch with a dict:
           epoch, loss, val_loss (with validation), accuracy and val_accuracy (sigmoid or
-          softmax output), seconds, samples_per_s, loss_went_up. Returning False stops training
+          softmax output), seconds, lr, samples_per_s, loss_went_up. Returning False stops training
           (fit then returns normally; history.stopped_by_callback is True). An exception raised
           in it stops training and is re-raised by fit(). The callback may read the network
           (predict, evaluate) but not change it.
@@ -650,7 +650,16 @@ class Net(Handle):
 
             state = {"exc": None, "stop": False}
 
-            def on_epoch(_net, epoch, tl, vl, ta, va, secs, sps, up, _user):
+            def on_epoch(_net, info_p, _user):
+                info = info_p.contents
+                if info.size < ctypes.sizeof(EpochInfo):  # a library older than this binding
+                    state["exc"] = RuntimeError("libnnblas's epoch record has %d bytes, the "
+                                                "binding needs %d: mismatched versions"
+                                                % (info.size, ctypes.sizeof(EpochInfo)))
+                    return 1
+                epoch, tl, vl, ta, va = (info.epoch, info.train_loss, info.val_loss,
+                                         info.train_acc, info.val_acc)
+                secs, sps, up = info.seconds, info.samples_per_s, info.loss_went_up
                 try:
                     logs = {"epoch": epoch, "loss": tl}
                     if has_val:
@@ -659,11 +668,12 @@ class Net(Handle):
                         logs["accuracy"] = ta
                         if has_val:
                             logs["val_accuracy"] = va
-                    logs.update(seconds=secs, samples_per_s=sps, loss_went_up=bool(up))
+                    logs.update(seconds=secs, lr=info.lr, samples_per_s=sps,
+                                loss_went_up=bool(up))
                     if verbose:
                         print("epoch %d: " % epoch + "  ".join(
                             "%s %.4g" % (k, v) for k, v in logs.items()
-                            if k not in ("epoch", "loss_went_up", "samples_per_s")) +
+                            if k not in ("epoch", "loss_went_up", "samples_per_s", "lr")) +
                             ("  (loss went up)" if up else ""), flush=True)
                     for cb in callbacks:
                         if cb(logs) is False:
@@ -674,8 +684,8 @@ class Net(Handle):
                     state["exc"] = e
                     return 1
 
-            c_callback = EPOCH_FN(on_epoch)
-            call("nnb_train_opts_set_epoch_callback", o, c_callback, None)
+            c_callback = EPOCH_INFO_FN(on_epoch)
+            call("nnb_train_opts_set_epoch_info_callback", o, c_callback, None)
 
             with self._guard.write("Net.fit"):
                 self._loss = (loss, reduction)  # evaluate()'s default, in callbacks too
