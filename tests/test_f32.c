@@ -615,6 +615,66 @@ START_TEST(idx_float32) {
 }
 END_TEST
 
+/* The preparation into float32 (nnb_prep_apply_f32, nnb_prep_transform_f32,
+ * nnb_prep_inverse_targets_f32): every value the float64 function's, rounded once to float (the
+ * float64 results are the reference: test_prep.c checks them against the formulas). */
+START_TEST(prep_float32) {
+    const char csv[] = "a,b,colour,y\n1234.5678,0.1,red,101.3\n-87.25,0.7,green,93.1\n"
+                       "5.0e3,0.3,blue,110.9\n0.001,0.9,red,99.5\n";
+    nnb_table *t;
+    nnb_csv_options *co;
+    nnbt_ok(nnb_csv_options_create(&co));
+    nnbt_ok(nnb_csv_options_text_column(co, "colour"));
+    nnbt_ok(nnb_csv_parse(&t, csv, sizeof csv - 1, "mem.csv", co));
+    nnb_csv_options_free(co);
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_onehot(p, "colour"));
+    nnbt_ok(nnb_prep_scale(p, NULL, NNB_SCALE_STANDARD));
+    nnbt_ok(nnb_prep_fit(p, t, NULL, 4));
+    size_t nf = nnb_prep_n_features(p);
+    ck_assert_uint_eq(nf, 5);
+    double xd[20], yd[4];
+    float xf[20], yf[4];
+    const size_t rows[3] = {3, 0, 2};
+    nnbt_ok(nnb_prep_apply(p, t, rows, 3, xd, 20, yd, 4));
+    nnbt_ok(nnb_prep_apply_f32(p, t, rows, 3, xf, 20, yf, 4));
+    int rounded = 0;
+    for (size_t i = 0; i < 3 * nf; i++) {
+        ck_assert_msg(xf[i] == (float)xd[i], "x[%zu]: %.9g vs %.17g", i, xf[i], xd[i]);
+        rounded |= (double)xf[i] != xd[i];
+    }
+    ck_assert(rounded);
+    for (size_t i = 0; i < 3; i++) ck_assert(yf[i] == (float)yd[i]);
+    nnbt_ok(nnb_prep_apply_f32(p, t, NULL, 4, xf, 20, NULL, 0)); /* new data: no targets */
+    nnbt_expect(nnb_prep_apply_f32(p, t, NULL, 4, xf, 19, NULL, 0), NNB_E_SHAPE, "x holds 19");
+    nnbt_expect(nnb_prep_apply_f32(NULL, t, NULL, 4, xf, 20, NULL, 0), NNB_E_NULL, "prep");
+    nnbt_expect(nnb_prep_transform_f32(p, xf, 4, nf), NNB_E_STATE, "nnb_prep_apply");
+    /* unscaling float32 predictions */
+    for (size_t i = 0; i < 3; i++) yd[i] = (double)yf[i];
+    nnbt_ok(nnb_prep_inverse_targets(p, yd, 3, 1));
+    nnbt_ok(nnb_prep_inverse_targets_f32(p, yf, 3, 1));
+    for (size_t i = 0; i < 3; i++) ck_assert(yf[i] == (float)yd[i]);
+    nnbt_expect(nnb_prep_inverse_targets_f32(p, yf, 3, 2), NNB_E_SHAPE, "columns");
+    /* a matrix preparation */
+    nnb_prep *m;
+    nnbt_ok(nnb_prep_create(&m));
+    double md[8] = {1, 200, 3, -400, 5.5, 600, 7.25, 800.125};
+    float mf[8];
+    for (int i = 0; i < 8; i++) mf[i] = (float)md[i];
+    nnbt_ok(nnb_prep_fit_matrix(m, md, 4, 2, NNB_SCALE_STANDARD));
+    nnbt_ok(nnb_prep_transform(m, md, 4, 2));
+    nnbt_ok(nnb_prep_transform_f32(m, mf, 4, 2));
+    for (int i = 0; i < 8; i++) ck_assert(mf[i] == (float)md[i]);
+    nnbt_expect(nnb_prep_transform_f32(m, mf, 4, 3), NNB_E_SHAPE, "columns");
+    nnbt_expect(nnb_prep_apply_f32(m, t, NULL, 4, xf, 20, NULL, 0), NNB_E_STATE, "matrix");
+    nnb_prep_free(m);
+    nnb_prep_free(p);
+    nnb_table_free(t);
+}
+END_TEST
+
 START_TEST(dtype_names) {
     ck_assert_uint_eq(nnb_dtype_count(), 2);
     ck_assert_str_eq(nnb_dtype_name(NNB_F64), "f64");
@@ -686,6 +746,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, conversion);
     tcase_add_test(tc, model_round_trip);
     tcase_add_test(tc, idx_float32);
+    tcase_add_test(tc, prep_float32);
     tcase_add_test(tc, dtype_names);
     tcase_add_test(tc, errors);
     suite_add_tcase(s, tc);
