@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -144,6 +145,22 @@ static int write_svg(const char *path, void (*draw)(FILE *, const void *), const
     draw(af.f, ctx);
     fputs("</svg>\n", af.f);
     return atomic_commit(&af);
+}
+
+/* ---- the target ---- */
+
+int plot_check(const char *path) {
+    static const char *const raster[] = {".png", ".jpg", ".jpeg", ".gif", ".pdf",
+                                         ".bmp", ".tif", ".tiff", ".webp"};
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    for (size_t i = 0; dot && (!slash || dot > slash) && i < sizeof raster / sizeof *raster; i++)
+        if (strcasecmp(dot, raster[i]) == 0) {
+            fail("--plot %s: the picture is SVG; name the file .svg (rsvg-convert FILE.svg -o "
+                 "FILE.png makes a PNG)",
+                 path);
+            return 0;
+        }
+    return check_writable(path);
 }
 
 /* ---- learning curves -------------------------------------------------------------------------- */
