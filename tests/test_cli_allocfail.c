@@ -55,7 +55,7 @@ static outcome run_failing(char **args, long fail_at) {
 /* The folder's entries, to find files left behind. */
 static int n_files(void) { return nnbt_count_files(nnbt_tmpdir()); }
 
-static char model_path[512], out_path[512], csv_path[4096];
+static char model_path[512], out_path[512], svg_path[512], csv_path[4096];
 
 /* What a command wrote to `path`, to compare: a model's parameters as hex text and its metadata
  * keys (the values have the date and the speed), another file's contents; "" if there is no such
@@ -149,6 +149,15 @@ static char *train_args[] = {"train", "--csv", csv_path, "--target", "species", 
 START_TEST(train_and_save) { every_failure("train", train_args, model_path, 1, 0); }
 END_TEST
 
+/* train --plot: the learning curves' SVG (tools/cli_plot.c) is the product */
+START_TEST(train_plot) {
+    char *args[] = {"train", "--csv", csv_path, "--target", "species", "--one-hot", "colour",
+                    "--drop", "id", "--layers", "4", "--epochs", "2", "--batch", "8", "--val",
+                    "0.1", "--quiet", "--plot", svg_path, NULL};
+    every_failure("train --plot", args, svg_path, 0, 0);
+}
+END_TEST
+
 /* eval, predict and info read the model that a run without failures saved */
 static void save_model(void) {
     outcome o = run_failing(train_args, 0);
@@ -180,6 +189,7 @@ END_TEST
 static void paths(void) {
     nnbt_tmp_path(model_path, sizeof model_path, "m.nnb");
     nnbt_tmp_path(out_path, sizeof out_path, "p.csv");
+    nnbt_tmp_path(svg_path, sizeof svg_path, "curves.svg");
     snprintf(csv_path, sizeof csv_path, "%s/golden.csv", NNBT_DATA_DIR);
 }
 
@@ -189,6 +199,7 @@ static Suite *suite(void) {
     tcase_set_timeout(tc, 600);
     tcase_add_checked_fixture(tc, paths, NULL);
     tcase_add_test(tc, train_and_save);
+    tcase_add_test(tc, train_plot);
     tcase_add_test(tc, eval);
     tcase_add_test(tc, predict);
     tcase_add_test(tc, info);

@@ -1012,6 +1012,7 @@ typedef struct run {
                                                 the command prints) */
     size_t n_ep, best_epoch, total_epochs;
     int stopped;
+    nnb_history *hist;          /* kept for --plot, drawn last */
 } run;
 
 /* Phase 1 (--resume): the saved model, and its settings where the command line gives none. */
@@ -1241,9 +1242,10 @@ static int train_phase(run *r) {
         return EXIT_FAIL;
     }
     int ok = read_history(r, hist);
-    if (ok && r->v[O_PLOT] && cli_rank() == 0)
-        ok = plot_history(r->v[O_PLOT], hist, r->d.source + 4);
-    nnb_history_free(hist);
+    if (r->v[O_PLOT] && cli_rank() == 0)
+        r->hist = hist; /* drawn after the other outputs (plot_phase) */
+    else
+        nnb_history_free(hist);
     if (!ok) return EXIT_FAIL;
     const char *before = nnb_meta_get(r->meta, "train.epochs");
     r->total_epochs = r->n_ep ? (size_t)r->last[NNB_HIST_EPOCH]
@@ -1444,6 +1446,13 @@ static void run_free(run *r) {
     nnb_net_free(r->net);
     nnb_meta_free(r->meta);
     model_close(&r->mi);
+    nnb_history_free(r->hist);
+}
+
+/* --plot: the learning curves, the last file written (a failure before leaves none). */
+static int plot_phase(const run *r) {
+    if (!r->hist) return EXIT_OK;
+    return plot_history(r->v[O_PLOT], r->hist, r->d.source + 4) ? EXIT_OK : EXIT_FAIL;
 }
 
 /* The phases in order; the first failure's exit status. */
@@ -1461,11 +1470,13 @@ static int run_phases(run *r) {
     if (st == EXIT_OK) st = train_phase(r);
     if (st == EXIT_OK && r->interrupted) {
         st = save_phase(r);
+        if (st == EXIT_OK) st = plot_phase(r);
         print_interrupted(r); /* the handler stays: a second signal still exits 130 */
         return st == EXIT_OK ? 130 : st;
     }
     if (st == EXIT_OK) st = test_phase(r);
     if (st == EXIT_OK) st = save_phase(r);
+    if (st == EXIT_OK) st = plot_phase(r);
     catch_signals(NULL);
     if (st == EXIT_OK) {
         if (r->t.json)
