@@ -470,8 +470,9 @@ int run_info(int argc, char **argv) {
         free(p);
     } else {
         printf("model: %s\n", c.model);
-        printf("network: %zu inputs, %zu layer%s, %zu parameters\n", nnb_net_n_inputs(net),
-               nnb_net_n_layers(net), nnb_net_n_layers(net) == 1 ? "" : "s", np);
+        printf("network: %zu inputs, %zu layer%s, %zu parameters%s\n", nnb_net_n_inputs(net),
+               nnb_net_n_layers(net), nnb_net_n_layers(net) == 1 ? "" : "s", np,
+               nnb_net_dtype(net) == NNB_F32 ? " (float32)" : "");
         for (size_t l = 0; l < nnb_net_n_layers(net); l++) {
             size_t n_in, n_out;
             nnb_activation act;

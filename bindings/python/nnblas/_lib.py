@@ -91,6 +91,19 @@ PROTOTYPES = {
     "nnb_default_scale": (_st, []),
     # networks
     "nnb_net_create": (_st, [_hp, _sz]),
+    "nnb_net_create_dtype": (_st, [_hp, _sz, _st]),
+    "nnb_net_dtype": (_st, [_h]),
+    "nnb_net_convert": (_st, [_h, _st, _hp]),
+    "nnb_net_params_get_f32": (_st, [_h, _p, _sz]),
+    "nnb_net_params_set_f32": (_st, [_h, _p, _sz]),
+    "nnb_net_params_data_f32": (_p, [_h, _szp]),
+    "nnb_net_grad_get_f32": (_st, [_h, _p, _sz]),
+    "nnb_net_forward_f32": (_st, [_h, _p, _sz, _sz, _p, _sz]),
+    "nnb_net_predict_f32": (_st, [_h, _p, _sz, _sz, _p, _sz]),
+    "nnb_net_loss_f32": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp]),
+    "nnb_net_backprop_f32": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp, _p, _sz]),
+    "nnb_net_evaluate_f32": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp, _dp]),
+    "nnb_train_f32": (_st, [_h, _h, _p, _sz, _sz, _p, _sz, _h]),
     "nnb_net_free": (None, [_h]),
     "nnb_net_add_dense": (_st, [_h, _sz, _st, c_int]),
     "nnb_net_set_leaky_slope": (_st, [_h, _sz, _d]),
@@ -249,7 +262,7 @@ def _prefix_dirs():
 
 # The shared vocabulary: nnb_<enum>_name / _parse / _count of every enum (nnblas.vocabulary)
 VOCABULARIES = ("activation", "init", "loss", "reduction", "optimizer", "schedule",
-                "history_field", "target_kind", "scale", "unseen", "mnist_part")
+                "history_field", "target_kind", "scale", "unseen", "mnist_part", "dtype")
 for _e in VOCABULARIES:
     PROTOTYPES["nnb_%s_name" % _e] = (c_char_p, [_st])
     PROTOTYPES["nnb_%s_parse" % _e] = (_st, [_s, _ip])
