@@ -122,7 +122,7 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
             c->delimiter = v;
 
         } else if (want_out && arg_value(&a, "--out", &v)) {
-            c->out = strcmp(v, "-") == 0 ? NULL : v; /* - is standard output, as --csv - is input */
+            c->out = v && strcmp(v, "-") == 0 ? NULL : v; /* -: standard output */
         } else if (want_json && arg_flag(&a, "--json")) {
             c->json = 1;
         } else if (want_json && arg_value(&a, "--plot", &v)) {
