@@ -1,7 +1,7 @@
 /*
  * nnblas-bench train: training throughput per epoch against the machine's ceiling.
  *
- * Workloads (float64, plain SGD, lr 0.01):
+ * Workloads (each in float64 and float32 unless --dtype picks one; plain SGD, lr 0.01):
  *   w1-admissions  6-2-1, sigmoid, squared error (mean), full batch of 360 rows (the tutorial's)
  *   w2-fashion     784-256-128-10, sigmoid hidden, softmax + cross-entropy, batch 128, 60000 rows
  *   w3-wide        784-1024-1024-10, the same, batch 256
@@ -18,10 +18,13 @@
  * cblas_dgemm calls a training step needs (forward Z = X.W^T per layer, dW = d^T.A with beta 1 per
  * layer, dX = d.W for every layer but the first), same shapes, same threads, timed the same way:
  * fraction_of_ceiling = nnblas samples/s / ceiling samples/s. GFLOP/s counts those products'
- * flops (2mnk each) per sample. Benchmarks report; they never assert.
+ * flops (2mnk each) per sample. A float32 row ("dtype": "f32") trains a float32 network on
+ * float32 data (read in place) against a ceiling of cblas_sgemm calls. Benchmarks report; they
+ * never assert.
  *
  *   nnblas-bench train [--quick] [--json] [--threads N]... [--workload NAME]... [--no-sweeps]
  *                      [--data synthetic|fashion-mnist[:DIR]] [--epochs N] [--rounds N] [--rows N]
+ *                      [--dtype f64|f32|both]
  */
 #include <cblas.h>
 #include <math.h>
@@ -49,6 +52,7 @@ typedef struct workload {
     size_t batch;   /* 0 = full batch */
     size_t rows;
     int classify;   /* softmax + CE (else sigmoid + squared error) */
+    nnb_dtype dtype;
 } workload;
 
 typedef struct result {
@@ -65,6 +69,7 @@ typedef struct opts {
     size_t n_only;
     const char *data;
     size_t epochs, rows, rounds;
+    int dtypes; /* bit 0: float64 rows, bit 1: float32 rows */
 } opts;
 
 static double flops_per_sample(const workload *w) {
@@ -76,13 +81,63 @@ static double flops_per_sample(const workload *w) {
 
 /* ---- data ---- */
 
+/* Synthetic feature i: splitmix64 -> a rough normal (sum of 4 uniforms). */
+static double synthetic(size_t i) {
+    uint64_t s = 12345 + (uint64_t)i * 4 * 0x9e3779b97f4a7c15ULL;
+    double u = 0;
+    for (int k = 0; k < 4; k++) {
+        uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        u += (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+    }
+    return (u - 2.0) * 1.7320508;
+}
+
 /* Whether the workload trains on the real Fashion-MNIST images (--data fashion-mnist[:DIR]; only
  * networks with 784 inputs can). */
 static int uses_fashion(const char *data, const workload *w) {
     return strncmp(data, "fashion-mnist", 13) == 0 && w->sizes[0] == 784;
 }
 
-static int load_data(const workload *w, const char *data, double **xp, double **yp) {
+/* Float32 data: read or generated straight into float arrays (no float64 copy exists, so the
+ * peak memory is the float32 run's own). */
+static int load_data32(const workload *w, const char *data, void **xp, void **yp) {
+    size_t ni = w->sizes[0], no = w->sizes[w->n_sizes - 1], n = w->rows;
+    float *x = malloc(n * ni * sizeof *x), *y = calloc(n * no, sizeof *y);
+    if (!x || !y) return -1;
+    if (uses_fashion(data, w)) {
+        const char *dir = data[13] == ':' ? data + 14 : "/usr/share/datasets/fashion-mnist";
+        size_t rows, cols;
+        if (nnb_mnist_info(dir, NNB_MNIST_TRAIN, &rows, &cols) != NNB_OK || rows < n) {
+            fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
+            return -1;
+        }
+        float *all_x = rows == n ? x : malloc(rows * cols * sizeof *all_x);
+        float *all_y = malloc(rows * 10 * sizeof *all_y);
+        if (!all_x || !all_y || nnb_mnist_read_f32(dir, NNB_MNIST_TRAIN, all_x, rows * cols, all_y,
+                                                   rows * 10, 1) != NNB_OK) {
+            fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
+            return -1;
+        }
+        if (all_x != x) {
+            memcpy(x, all_x, n * ni * sizeof *x);
+            free(all_x);
+        }
+        memcpy(y, all_y, n * no * sizeof *y);
+        free(all_y);
+    } else {
+        for (size_t i = 0; i < n * ni; i++) x[i] = (float)synthetic(i);
+        for (size_t r = 0; r < n; r++)
+            y[r * no + (no > 1 ? (r * 2654435761u) % no : 0)] =
+                no > 1 ? 1.0f : (float)((r * 2654435761u) >> 7 & 1);
+    }
+    *xp = x, *yp = y;
+    return 0;
+}
+
+static int load_data(const workload *w, const char *data, void **xp, void **yp) {
+    if (w->dtype == NNB_F32) return load_data32(w, data, xp, yp);
     size_t ni = w->sizes[0], no = w->sizes[w->n_sizes - 1], n = w->rows;
     double *x = malloc(n * ni * sizeof *x), *y = calloc(n * no, sizeof *y);
     if (!x || !y) return -1;
@@ -108,17 +163,7 @@ static int load_data(const workload *w, const char *data, double **xp, double **
         memcpy(y, all_y, n * no * sizeof *y);
         free(all_y);
     } else {
-        uint64_t s = 12345;
-        for (size_t i = 0; i < n * ni; i++) { /* splitmix64 -> a rough normal (sum of 4 uniforms) */
-            double u = 0;
-            for (int k = 0; k < 4; k++) {
-                uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-                z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-                z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-                u += (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-            }
-            x[i] = (u - 2.0) * 1.7320508;
-        }
+        for (size_t i = 0; i < n * ni; i++) x[i] = synthetic(i);
         for (size_t r = 0; r < n; r++)
             y[r * no + (no > 1 ? (r * 2654435761u) % no : 0)] = no > 1 ? 1.0 : (double)((r * 2654435761u) >> 7 & 1);
     }
@@ -145,7 +190,7 @@ static void side_free(nnb_side *s) {
 static int side_create(nnb_side *s, const workload *w) {
     size_t L = w->n_sizes - 1;
     *s = (nnb_side){0};
-    nnb_status st = nnb_net_create(&s->net, w->sizes[0]);
+    nnb_status st = nnb_net_create_dtype(&s->net, w->sizes[0], w->dtype);
     for (size_t l = 0; st == NNB_OK && l < L; l++)
         st = nnb_net_add_dense(s->net, w->sizes[l + 1],
                                l + 1 < L ? NNB_ACT_SIGMOID
@@ -164,11 +209,13 @@ static int side_create(nnb_side *s, const workload *w) {
 }
 
 /* One round of nnblas: `epochs` more epochs of training. */
-static int run_nnblas(nnb_side *s, const workload *w, const double *x, const double *y,
+static int run_nnblas(nnb_side *s, const workload *w, const void *x, const void *y,
                       size_t epochs) {
     size_t L = w->n_sizes - 1;
     nnb_status st = nnb_train_opts_set_epochs(s->opts, epochs);
-    if (st == NNB_OK)
+    if (st == NNB_OK && w->dtype == NNB_F32)
+        st = nnb_train_f32(s->net, s->opts, x, w->rows, w->sizes[0], y, w->sizes[L], s->hist);
+    else if (st == NNB_OK)
         st = nnb_train(s->net, s->opts, x, w->rows, w->sizes[0], y, w->sizes[L], s->hist);
     if (st != NNB_OK) fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
     return st == NNB_OK ? 0 : -1;
@@ -176,7 +223,7 @@ static int run_nnblas(nnb_side *s, const workload *w, const double *x, const dou
 
 /* The buffers of the bare matrix products of an epoch. */
 typedef struct ceil_side {
-    double *a[MAX_LAYERS + 1], *d[MAX_LAYERS + 1], *W[MAX_LAYERS];
+    void *a[MAX_LAYERS + 1], *d[MAX_LAYERS + 1], *W[MAX_LAYERS];
 } ceil_side;
 
 static void ceil_free(ceil_side *c) {
@@ -186,28 +233,49 @@ static void ceil_free(ceil_side *c) {
 
 static int ceil_create(ceil_side *c, const workload *w) {
     size_t L = w->n_sizes - 1, B = w->batch ? w->batch : w->rows;
+    size_t es = w->dtype == NNB_F32 ? sizeof(float) : sizeof(double);
     *c = (ceil_side){0};
     for (size_t l = 0; l <= L; l++) {
-        c->a[l] = calloc(B * w->sizes[l], sizeof(double));
-        c->d[l] = calloc(B * w->sizes[l], sizeof(double));
+        c->a[l] = calloc(B * w->sizes[l], es);
+        c->d[l] = calloc(B * w->sizes[l], es);
         if (!c->a[l] || !c->d[l]) return -1;
     }
     for (size_t l = 0; l < L; l++) {
-        c->W[l] = calloc(w->sizes[l] * w->sizes[l + 1], sizeof(double));
+        c->W[l] = calloc(w->sizes[l] * w->sizes[l + 1], es);
         if (!c->W[l]) return -1;
     }
     return 0;
 }
 
+/* One float32 step of the ceiling: the same products with cblas_sgemm. */
+static void step32(ceil_side *c, const workload *w, const float *in, size_t B) {
+    size_t L = w->n_sizes - 1;
+    for (size_t l = 0; l < L; l++) {
+        int m = (int)B, n = (int)w->sizes[l + 1], k = (int)w->sizes[l];
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f,
+                    l ? (float *)c->a[l] : in, k, c->W[l], k, 0.0f, c->a[l + 1], n);
+    }
+    for (size_t l = L; l-- > 0;) {
+        int m = (int)B, n = (int)w->sizes[l + 1], k = (int)w->sizes[l];
+        if (l > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0f, c->d[l + 1], n,
+                        c->W[l], k, 0.0f, c->d[l], k);
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, -0.01f, c->d[l + 1], n,
+                    l ? (float *)c->a[l] : in, k, 1.0f, c->W[l], k);
+    }
+}
+
 /* One round of the ceiling: the bare matrix products of `reps` epochs, each timed into t. */
-static void run_ceiling(ceil_side *c, const workload *w, const double *x, size_t reps,
+static void run_ceiling(ceil_side *c, const workload *w, const void *x, size_t reps,
                         double *t) {
     size_t L = w->n_sizes - 1, B = w->batch ? w->batch : w->rows;
     size_t steps = w->rows / B ? w->rows / B : 1;
     for (size_t rep = 0; rep < reps; rep++) {
         double t0 = nnbb_now();
-        for (size_t s = 0; s < steps; s++) {
-            const double *in = x + (s * B % (w->rows - B + 1)) * w->sizes[0];
+        for (size_t s = 0; s < steps && w->dtype == NNB_F32; s++)
+            step32(c, w, (const float *)x + (s * B % (w->rows - B + 1)) * w->sizes[0], B);
+        for (size_t s = 0; s < steps && w->dtype != NNB_F32; s++) {
+            const double *in = (const double *)x + (s * B % (w->rows - B + 1)) * w->sizes[0];
             for (size_t l = 0; l < L; l++) {
                 int m = (int)B, n = (int)w->sizes[l + 1], k = (int)w->sizes[l];
                 cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0,
@@ -229,7 +297,7 @@ static void run_ceiling(ceil_side *c, const workload *w, const double *x, size_t
 /* nnblas and the ceiling in alternating rounds, so a disturbance from other work on the machine
  * falls on both sides and the median of each side's epochs passes over it. Round 0 starts each
  * side with a warm-up epoch, which is not counted. Returns the median epoch of each side. */
-static int measure_rounds(const workload *w, const double *x, const double *y, size_t rounds,
+static int measure_rounds(const workload *w, const void *x, const void *y, size_t rounds,
                           size_t epochs, double *e_nnb, double *e_ceil, double *rss_mib) {
     nnb_side s = {0};
     ceil_side c = {0};
@@ -270,7 +338,8 @@ static result measure(const workload *w, int threads, const opts *o) {
     if (pid == 0) {
         close(fd[0]);
         result c = {0};
-        double *x, *y, e1 = 0, e2 = 0, rss = 0;
+        void *x, *y;
+        double e1 = 0, e2 = 0, rss = 0;
         nnb_set_num_threads(threads);
         /* the tiny network's epochs take microseconds: thousands per round */
         size_t epochs = w->rows <= 1000 ? (o->quick ? 2000 : 20000) / o->rounds : o->epochs;
@@ -305,8 +374,8 @@ static void report(const workload *w, int threads, const result *r, const opts *
     double frac = r->samples_per_s / r->ceiling_samples_per_s;
     if (o->json) {
         printf("{\"bench\": \"train\", \"system\": \"nnblas\", \"workload\": \"%s\", \"isa\": \"%s\", "
-               "\"threads\": %d, \"batch\": %zu, \"hidden\": [",
-               w->name, r->ok ? r->isa : "", threads, B);
+               "\"dtype\": \"%s\", \"threads\": %d, \"batch\": %zu, \"hidden\": [",
+               w->name, r->ok ? r->isa : "", w->dtype == NNB_F32 ? "f32" : "f64", threads, B);
         for (size_t l = 1; l + 1 < w->n_sizes; l++) printf("%s%zu", l > 1 ? ", " : "", w->sizes[l]);
         printf("], \"rows\": %zu, \"data\": \"%s\", ", w->rows,
                uses_fashion(o->data, w) ? "fashion-mnist" : "synthetic");
@@ -319,9 +388,10 @@ static void report(const workload *w, int threads, const result *r, const opts *
         nnbb_json_num(stdout, "max_rss_mib", r->ok ? r->max_rss_mib : NAN, 1);
         printf("}\n");
     } else if (!r->ok) {
-        printf("%-22s %3d  failed\n", w->name, threads);
+        printf("%-22s %-5s %3d  failed\n", w->name, w->dtype == NNB_F32 ? "f32" : "f64", threads);
     } else {
-        printf("%-22s %3d %6zu %13.0f %9.3g %8.2f %13.0f %9.3f %9.0f\n", w->name, threads, B,
+        printf("%-22s %-5s %3d %6zu %13.0f %9.3g %8.2f %13.0f %9.3f %9.0f\n", w->name,
+               w->dtype == NNB_F32 ? "f32" : "f64", threads, B,
                r->samples_per_s, r->epoch_s, r->gflops, r->ceiling_samples_per_s, frac,
                r->max_rss_mib);
     }
@@ -342,6 +412,7 @@ static int usage(FILE *f) {
             "  --epochs N    timed epochs per round of w2/w3 (default 2)\n"
             "  --rounds N    rounds, nnblas and the ceiling taking turns (default 3; first with a warm-up)\n"
             "  --rows N      rows of w2/w3 (default 60000)\n"
+            "  --dtype T     f64, f32 or both (default): the networks' element type\n"
             "  --mpi         w2/w3 data-parallel under mpirun (nnblas-bench mpi; built with MPI)\n");
     return f == stdout ? 0 : 2;
 }
@@ -366,6 +437,16 @@ static workload make(const char *name, const size_t *sizes, size_t n, size_t bat
     return w;
 }
 
+/* One sweep point in each requested type. */
+static void sweep(workload *w, int thr, const opts *o) {
+    for (int d = 0; d < 2; d++) {
+        if (!(o->dtypes >> d & 1)) continue;
+        w->dtype = d ? NNB_F32 : NNB_F64;
+        result r = measure(w, thr, o);
+        report(w, thr, &r, o);
+    }
+}
+
 int nnbb_train_main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) /* train --mpi: bench_mpi.c, which takes the same options */
         if (strcmp(argv[i], "--mpi") == 0) {
@@ -376,7 +457,8 @@ int nnbb_train_main(int argc, char **argv) {
             return 2;
 #endif
         }
-    opts o = {.sweeps = 1, .epochs = 2, .rounds = 3, .rows = 60000, .data = "synthetic"};
+    opts o = {.sweeps = 1, .epochs = 2, .rounds = 3, .rows = 60000, .data = "synthetic",
+              .dtypes = 3};
     int rows_set = 0, epochs_set = 0, rounds_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -395,6 +477,10 @@ int nnbb_train_main(int argc, char **argv) {
                  o.rounds <= 100)
             rounds_set = 1, i++;
         else if (v && strcmp(a, "--rows") == 0 && parse_size(v, &o.rows) == 0) rows_set = 1, i++;
+        else if (v && strcmp(a, "--dtype") == 0 &&
+                 (o.dtypes = strcmp(v, "f64") == 0 ? 1 : strcmp(v, "f32") == 0 ? 2
+                                                       : strcmp(v, "both") == 0 ? 3 : 0))
+            i++;
         else {
             fprintf(stderr, "nnblas-bench train: bad argument '%s'\n", a);
             return usage(stderr);
@@ -412,10 +498,10 @@ int nnbb_train_main(int argc, char **argv) {
     }
     if (!o.json) {
         nnbb_print_machine(stdout);
-        printf("# kernels %s, nnblas %s; fraction = samples/s against the bare dgemm calls of the "
-               "same epoch\n",
+        printf("# kernels %s, nnblas %s; fraction = samples/s against the bare dgemm (f64) or sgemm "
+               "(f32) calls of the same epoch\n",
                nnb_kernel_isa(), nnb_version_string());
-        printf("%-22s %3s %6s %13s %9s %8s %13s %9s %9s\n", "workload", "thr", "batch",
+        printf("%-22s %-5s %3s %6s %13s %9s %8s %13s %9s %9s\n", "workload", "dtype", "thr", "batch",
                "samples/s", "epoch s", "GFLOP/s", "ceiling/s", "fraction", "RSS MiB");
     }
     static const size_t s1[] = {6, 2, 1}, s2[] = {784, 256, 128, 10}, s3[] = {784, 1024, 1024, 10};
@@ -424,10 +510,13 @@ int nnbb_train_main(int argc, char **argv) {
                       make("w3-wide", s3, 4, 256, o.rows, 1)};
     for (size_t k = 0; k < 3; k++) {
         if (!nnbb_wanted(o.only, o.n_only, ws[k].name)) continue;
-        for (size_t t = 0; t < o.n_threads; t++) {
-            result r = measure(&ws[k], o.threads[t], &o);
-            report(&ws[k], o.threads[t], &r, &o);
-        }
+        for (size_t t = 0; t < o.n_threads; t++)
+            for (int d = 0; d < 2; d++) {
+                if (!(o.dtypes >> d & 1)) continue;
+                ws[k].dtype = d ? NNB_F32 : NNB_F64;
+                result r = measure(&ws[k], o.threads[t], &o);
+                report(&ws[k], o.threads[t], &r, &o);
+            }
     }
     if (o.sweeps && o.n_only == 0) {
         int thr = o.threads[o.n_threads - 1];
@@ -437,16 +526,14 @@ int nnbb_train_main(int argc, char **argv) {
             char name[48];
             snprintf(name, sizeof name, "sweep-batch-%zu", batches[i]);
             workload w = make(name, s2, 4, batches[i], srows, 1);
-            result r = measure(&w, thr, &o);
-            report(&w, thr, &r, &o);
+            sweep(&w, thr, &o);
         }
         for (size_t i = 0; i < 4; i++) {
             char name[48];
             snprintf(name, sizeof name, "sweep-width-%zu", widths[i]);
             size_t sz[] = {784, widths[i], widths[i], 10};
             workload w = make(name, sz, 4, 256, o.quick ? srows / 2 : srows / (widths[i] / 256 + 1), 1);
-            result r = measure(&w, thr, &o);
-            report(&w, thr, &r, &o);
+            sweep(&w, thr, &o);
         }
     }
     return 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Runs bench/compare --quick --no-sweeps with numpy as the peer (none if numpy is missing) and
 checks what it prints and writes: a table row for each workload whose samples/s, ceiling and
-fraction match the JSON records, nnblas at 1 and 2 threads, and each ratio equal to nnblas's
+fraction match the JSON records (float64, and float32 in the WORKLOAD/f32 rows), nnblas at 1 and 2
+threads, and each ratio equal to nnblas's
 samples/s divided by the peer's. Times are not checked.
 
     check_compare.py COMPARE BUILD_DIR
@@ -33,8 +34,11 @@ def main():
         f = line.split()
         if f and f[0] in WORKLOADS and "(nnblas" not in line:
             rows[f[0]] = f[1:]
+        if f and f[0].endswith("/f32") and f[0][:-4] in WORKLOADS and "(nnblas" not in line:
+            rows[f[0]] = f[1:]
     for wl in WORKLOADS:
-        mine = {r["threads"]: r for r in records if r["system"] == "nnblas" and r["workload"] == wl}
+        mine = {r["threads"]: r for r in records if r["system"] == "nnblas" and r["workload"] == wl
+                and r.get("dtype", "f64") == "f64"}
         if set(mine) != {1, 2}:
             sys.exit("%s: nnblas records for threads %s, want 1 and 2" % (wl, sorted(mine)))
         if wl not in rows:
@@ -55,6 +59,14 @@ def main():
                          (wl, f[3:], theirs[0]["samples_per_s"], ratio))
         elif len(f) != 3:
             sys.exit("%s: peer columns without peers: %s" % (wl, f))
+        # the float32 table: nnblas's float32 record at 2 threads, against its sgemm ceiling
+        f32 = [r for r in records if r["system"] == "nnblas" and r["workload"] == wl
+               and r.get("dtype") == "f32" and r["threads"] == 2]
+        g = rows.get(wl + "/f32")
+        if len(f32) != 1 or g is None or \
+           abs(float(g[0]) - f32[0]["samples_per_s"]) > 0.5 + 1e-9 * f32[0]["samples_per_s"] or \
+           abs(float(g[2]) - f32[0]["fraction_of_ceiling"]) > 5e-4:
+            sys.exit("%s: float32 records %s, row %s" % (wl, f32, g))
     print("ok: %d records, peer %s" % (len(records), peer))
 
 

@@ -4,7 +4,8 @@ with "bench", "isa", "threads" and, for `kernels`, "kernel", "n", "elems_per_s",
 "ratio_copy", "max_ulp" (a number or null), "dtype" ("f64" or "f32", both present), "ratio_f64"
 (a number for float32 kernels, else null) and "corename", and for `train`, "workload", "samples_per_s",
 "epoch_s", "gflops", "ceiling_samples_per_s", "fraction_of_ceiling" and "max_rss_mib" (positive
-numbers); there is at least one line for each kernel set.
+numbers) and "dtype" ("f64" or "f32", both present unless --dtype picks one); there is at least
+one line for each kernel set.
 Times are not checked.
 
     check_json.py PROGRAM ARGS...
@@ -20,7 +21,7 @@ KERNELS = {"kernel": str, "n": int, "elems_per_s": (int, float), "ratio_libm": (
 DATA = {"format": str, "rows": int, "mb_per_s": (int, float), "seconds": (int, float)}
 TRAIN = {"workload": str, "samples_per_s": (int, float), "epoch_s": (int, float),
          "gflops": (int, float), "ceiling_samples_per_s": (int, float),
-         "fraction_of_ceiling": (int, float), "max_rss_mib": (int, float)}
+         "fraction_of_ceiling": (int, float), "max_rss_mib": (int, float), "dtype": str}
 
 
 def main():
@@ -51,9 +52,10 @@ def main():
                 sys.exit("line %d: ratio_f64 must be a number exactly for f32 rows: %s" % (i, line))
         if obj["bench"] == "train":
             for key in TRAIN:
-                if key != "workload" and not obj[key] > 0:
+                if key not in ("workload", "dtype") and not obj[key] > 0:
                     sys.exit("line %d: %s not positive: %s" % (i, key, line))
             kernels.add(obj["workload"])
+            dtypes.add(obj["dtype"])
         if obj["bench"] == "data":
             if not obj["mb_per_s"] > 0:
                 sys.exit("line %d: mb_per_s not positive: %s" % (i, line))
@@ -62,6 +64,9 @@ def main():
         sys.exit("no scalar lines")
     if lines and json.loads(lines[0])["bench"] == "kernels" and dtypes != {"f64", "f32"}:
         sys.exit("kernel rows of dtypes %s, not f64 and f32" % sorted(dtypes))
+    if (lines and json.loads(lines[0])["bench"] == "train" and "--dtype" not in sys.argv
+            and dtypes != {"f64", "f32"}):
+        sys.exit("train rows of dtypes %s, not f64 and f32" % sorted(dtypes))
     print("%d lines, kernel sets %s, %d kernels or workloads" % (len(lines), sorted(isas), len(kernels)))
 
 

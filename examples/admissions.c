@@ -137,12 +137,9 @@ typedef struct {
     size_t reached;
 } progress;
 
-static int on_epoch(const nnb_net *net, size_t epoch, double train_loss, double val_loss,
-                    double train_acc, double val_acc, double seconds, double samples_per_s,
-                    int loss_went_up, void *user) {
+static int on_epoch(const nnb_net *net, const nnb_epoch_info *info, void *user) {
     progress *p = user;
-    (void)train_loss, (void)val_loss, (void)train_acc, (void)val_acc, (void)seconds;
-    (void)samples_per_s, (void)loss_went_up;
+    size_t epoch = (size_t)info->epoch;
     CHECK(nnb_net_predict(net, p->tr->X, p->tr->n, N_FEAT, p->out, p->tr->n));
     double mse = 0;
     for (size_t i = 0; i < p->tr->n; i++) mse += (p->out[i] - p->tr->y[i]) * (p->out[i] - p->tr->y[i]);
@@ -170,7 +167,7 @@ static double train(nnb_net *net, const set *tr, const set *te, int epochs, nnb_
     CHECK(nnb_train_opts_set_shuffle(o, 0));
     CHECK(nnb_train_opts_set_epochs(o, (size_t)epochs));
     progress p = {tr, malloc(tr->n * sizeof(double)), every, -1, target, 0};
-    CHECK(nnb_train_opts_set_epoch_callback(o, on_epoch, &p));
+    CHECK(nnb_train_opts_set_epoch_info_callback(o, on_epoch, &p));
     CHECK(nnb_train(net, o, tr->X, tr->n, N_FEAT, tr->y, 1, NULL));
     printf("Prediction accuracy: %.3f\n", accuracy(net, te));
     double final_mse;

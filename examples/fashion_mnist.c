@@ -63,10 +63,7 @@ typedef struct progress {
     size_t best_epoch;
 } progress;
 
-static int on_epoch(const nnb_net *net, size_t epoch, double train_loss, double val_loss,
-                    double train_acc, double val_acc, double seconds, double samples_per_s,
-                    int loss_went_up, void *user_data) {
-    (void)val_loss, (void)val_acc, (void)loss_went_up;
+static int on_epoch(const nnb_net *net, const nnb_epoch_info *info, void *user_data) {
     progress *pr = user_data;
     double test_loss, acc;
     nnb_status st = nnb_net_evaluate(net, pr->test->x, pr->test->rows, pr->test->cols,
@@ -76,10 +73,12 @@ static int on_epoch(const nnb_net *net, size_t epoch, double train_loss, double 
         fprintf(stderr, "fashion_mnist: %s\n", nnb_last_error());
         return 1;
     }
+    size_t epoch = (size_t)info->epoch;
     if (acc > pr->best) pr->best = acc, pr->best_epoch = epoch;
     printf("epoch %2zu  train loss %.4f  train acc %.4f  test loss %.4f  test accuracy %.4f  "
            "(%.1f s, %.0f samples/s)\n",
-           epoch, train_loss, train_acc, test_loss, acc, seconds, samples_per_s);
+           epoch, info->train_loss, info->train_acc, test_loss, acc, info->seconds,
+           info->samples_per_s);
     fflush(stdout);
     return 0;
 }
@@ -144,7 +143,7 @@ int main(int argc, char **argv) {
     CHECK(nnb_train_opts_set_optimizer(opts, NNB_OPT_ADAM, lr));
     CHECK(nnb_train_opts_set_dropout(opts, dropout));
     progress pr = {&test, -1.0, 0};
-    CHECK(nnb_train_opts_set_epoch_callback(opts, on_epoch, &pr));
+    CHECK(nnb_train_opts_set_epoch_info_callback(opts, on_epoch, &pr));
     printf("training 784-256-128-10 (%s hidden, dropout %g, softmax + cross-entropy, Adam lr %g, "
            "batch %zu) for %zu epochs\n",
            hidden == NNB_ACT_RELU ? "relu" : "sigmoid", dropout, lr, batch, epochs);

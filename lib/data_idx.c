@@ -201,8 +201,9 @@ NNB_API nnb_status nnb_idx_info(const char *path, size_t *n_items, size_t *item_
     return NNB_OK;
 }
 
-/* Decodes the data into out: one-hot rows of n_classes (n_classes > 0) or byte * scale. */
-static nnb_status idx_decode(idx_file *f, double *out, double scale, size_t n_classes) {
+/* Decodes the data into out (double, or float when f32: the double values rounded): one-hot rows
+ * of n_classes (n_classes > 0) or byte * scale. */
+static nnb_status idx_decode(idx_file *f, void *out, int f32, double scale, size_t n_classes) {
     unsigned char *buf = malloc(CHUNK);
     if (!buf) {
         idx_close(f);
@@ -220,8 +221,11 @@ static nnb_status idx_decode(idx_file *f, double *out, double scale, size_t n_cl
             st = read_error(f, "data", done + (got > 0 ? (size_t)got : 0), f->total);
             break;
         }
-        if (n_classes == 0) {
-            double *o = out + done;
+        if (n_classes == 0 && f32) {
+            float *o = (float *)out + done;
+            for (size_t i = 0; i < n; i++) o[i] = (float)table[buf[i]];
+        } else if (n_classes == 0) {
+            double *o = (double *)out + done;
             for (size_t i = 0; i < n; i++) o[i] = table[buf[i]];
         } else {
             for (size_t i = 0; i < n; i++) {
@@ -231,9 +235,15 @@ static nnb_status idx_decode(idx_file *f, double *out, double scale, size_t n_cl
                                     buf[i], done + i, n_classes);
                     break;
                 }
-                double *row = out + (done + i) * n_classes;
-                memset(row, 0, n_classes * sizeof *row);
-                row[buf[i]] = 1.0;
+                if (f32) {
+                    float *row = (float *)out + (done + i) * n_classes;
+                    memset(row, 0, n_classes * sizeof *row);
+                    row[buf[i]] = 1.0f;
+                } else {
+                    double *row = (double *)out + (done + i) * n_classes;
+                    memset(row, 0, n_classes * sizeof *row);
+                    row[buf[i]] = 1.0;
+                }
             }
         }
         done += n;
@@ -245,45 +255,65 @@ static nnb_status idx_decode(idx_file *f, double *out, double scale, size_t n_cl
 }
 
 /* The checks and opening shared by the readers. */
-static nnb_status open_for_read(idx_file *f, const char *path, const double *out, const char *func) {
+static nnb_status open_for_read(idx_file *f, const char *path, const void *out, const char *func) {
     NNBI_CHECK_NULL(path, func);
     NNBI_CHECK_NULL(out, func);
     return idx_open(f, path, func);
 }
 
-NNB_API nnb_status nnb_idx_read_images(const char *path, double *x, size_t x_len, size_t *rows,
-                                       size_t *cols) {
+static nnb_status read_images(const char *path, void *x, int f32, size_t x_len, size_t *rows,
+                              size_t *cols, const char *func) {
     idx_file f;
-    nnb_status st = open_for_read(&f, path, x, __func__);
+    nnb_status st = open_for_read(&f, path, x, func);
     if (st != NNB_OK) return st;
     if (x_len < f.total) {
         idx_close(&f);
-        return nnbi_error(NNB_E_SHAPE, __func__, "x holds %zu values, %s has %zu x %zu", x_len,
+        return nnbi_error(NNB_E_SHAPE, func, "x holds %zu values, %s has %zu x %zu", x_len,
                           path, f.n_items, f.item_size);
     }
     if (rows) *rows = f.n_items;
     if (cols) *cols = f.item_size;
-    return idx_decode(&f, x, 1.0 / 255.0, 0);
+    return idx_decode(&f, x, f32, 1.0 / 255.0, 0);
 }
 
-NNB_API nnb_status nnb_idx_read_labels(const char *path, size_t n_classes, double *y, size_t y_len,
-                                       size_t *rows) {
+NNB_API nnb_status nnb_idx_read_images(const char *path, double *x, size_t x_len, size_t *rows,
+                                       size_t *cols) {
+    return read_images(path, x, 0, x_len, rows, cols, __func__);
+}
+
+NNB_API nnb_status nnb_idx_read_images_f32(const char *path, float *x, size_t x_len,
+                                           size_t *rows, size_t *cols) {
+    return read_images(path, x, 1, x_len, rows, cols, __func__);
+}
+
+static nnb_status read_labels(const char *path, size_t n_classes, void *y, int f32, size_t y_len,
+                              size_t *rows, const char *func) {
     idx_file f;
-    nnb_status st = open_for_read(&f, path, y, __func__);
+    nnb_status st = open_for_read(&f, path, y, func);
     if (st != NNB_OK) return st;
     size_t need;
     if (f.item_size != 1) {
         idx_close(&f);
-        return nnbi_error(NNB_E_FORMAT, __func__, "%s holds items of %zu values, not labels",
+        return nnbi_error(NNB_E_FORMAT, func, "%s holds items of %zu values, not labels",
                           path, f.item_size);
     }
     if (!nnbi_mul_size(f.n_items, n_classes ? n_classes : 1, &need) || y_len < need) {
         idx_close(&f);
-        return nnbi_error(NNB_E_SHAPE, __func__, "y holds %zu values, %zu labels%s need more",
+        return nnbi_error(NNB_E_SHAPE, func, "y holds %zu values, %zu labels%s need more",
                           y_len, f.n_items, n_classes ? " as one-hot rows" : "");
     }
     if (rows) *rows = f.n_items;
-    return idx_decode(&f, y, 1.0, n_classes);
+    return idx_decode(&f, y, f32, 1.0, n_classes);
+}
+
+NNB_API nnb_status nnb_idx_read_labels(const char *path, size_t n_classes, double *y, size_t y_len,
+                                       size_t *rows) {
+    return read_labels(path, n_classes, y, 0, y_len, rows, __func__);
+}
+
+NNB_API nnb_status nnb_idx_read_labels_f32(const char *path, size_t n_classes, float *y,
+                                           size_t y_len, size_t *rows) {
+    return read_labels(path, n_classes, y, 1, y_len, rows, __func__);
 }
 
 /* ---- MNIST-style folders ----------------------------------------------------------------------- */
@@ -331,9 +361,8 @@ NNB_API nnb_status nnb_mnist_info(const char *dir, nnb_mnist_part part, size_t *
     return mnist_paths(dir, part, img, lab, sizeof img, rows, cols, __func__);
 }
 
-NNB_API nnb_status nnb_mnist_read(const char *dir, nnb_mnist_part part, double *x, size_t x_len,
-                                  double *y, size_t y_len, int onehot) {
-    const char *func = __func__;
+static nnb_status mnist_read(const char *dir, nnb_mnist_part part, void *x, size_t x_len, void *y,
+                             size_t y_len, int onehot, int f32, const char *func) {
     char img[4096], lab[4096];
     size_t rows, cols;
     NNBI_CHECK_NULL(x, func);
@@ -347,7 +376,17 @@ NNB_API nnb_status nnb_mnist_read(const char *dir, nnb_mnist_part part, double *
     if (y && y_len / (onehot ? 10 : 1) < rows)
         return nnbi_error(NNB_E_SHAPE, func, "y holds %zu values, %zu labels%s need more", y_len,
                           rows, onehot ? " as one-hot rows of 10" : "");
-    if ((st = nnb_idx_read_images(img, x, x_len, NULL, NULL)) != NNB_OK) return st;
-    if (y) st = nnb_idx_read_labels(lab, onehot ? 10 : 0, y, y_len, NULL);
+    if ((st = read_images(img, x, f32, x_len, NULL, NULL, func)) != NNB_OK) return st;
+    if (y) st = read_labels(lab, onehot ? 10 : 0, y, f32, y_len, NULL, func);
     return st;
+}
+
+NNB_API nnb_status nnb_mnist_read(const char *dir, nnb_mnist_part part, double *x, size_t x_len,
+                                  double *y, size_t y_len, int onehot) {
+    return mnist_read(dir, part, x, x_len, y, y_len, onehot, 0, __func__);
+}
+
+NNB_API nnb_status nnb_mnist_read_f32(const char *dir, nnb_mnist_part part, float *x,
+                                      size_t x_len, float *y, size_t y_len, int onehot) {
+    return mnist_read(dir, part, x, x_len, y, y_len, onehot, 1, __func__);
 }

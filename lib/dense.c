@@ -1,5 +1,6 @@
 /*
- * A dense layer's matrix products. Every BLAS call of the training step is in this file.
+ * A dense layer's matrix products. Every BLAS call of the training step is in this file, in
+ * float64 (cblas_d*) and, for float32 networks, float32 (cblas_s*, at the end).
  * Shapes (row-major): x is rows x n_in, W is n_out x n_in, z and d are rows x n_out.
  *   forward         z  = x . W^T      (cblas_dgemm NoTrans, Trans)
  *   weight gradient dW = d^T . x      (Trans, NoTrans)
@@ -72,6 +73,64 @@ void nnbi_dense_update_sgd(const nnbi_kernels *k, const nnbi_layer *L, const dou
     weight_product(L, d, x, rows, -lr, beta, params + L->w_off);
     if (L->has_bias) {
         double *b = params + L->b_off;
+        k->col_sum(rows, L->n_out, d, colsum);
+        if (beta != 1.0) k->scal(L->n_out, beta, b);
+        k->axpy(L->n_out, -lr, colsum, b);
+    }
+}
+
+/* ---- float32: the same products with cblas_sgemm, sgemv, sger -------------------------------- */
+
+void nnbi_dense_forward32(const nnbi_layer *L, const float *params, const float *x, size_t rows,
+                          float *z) {
+    const float *W = params + L->w_off;
+    int m = (int)rows, n = (int)L->n_out, k = (int)L->n_in;
+    if (n == 1)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, m, k, 1.0f, x, k, W, 1, 0.0f, z, 1);
+    else if (m == 1)
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, n, k, 1.0f, W, k, x, 1, 0.0f, z, 1);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, x, k, W, k, 0.0f, z, n);
+}
+
+static void weight_product32(const nnbi_layer *L, const float *d, const float *x, size_t rows,
+                             float alpha, float beta, float *W) {
+    int m = (int)rows, n = (int)L->n_out, k = (int)L->n_in;
+    if (n == 1) {
+        cblas_sgemv(CblasRowMajor, CblasTrans, m, k, alpha, x, k, d, 1, beta, W, 1);
+    } else if (m == 1) {
+        if (beta == 0.0f)
+            memset(W, 0, (size_t)n * (size_t)k * sizeof *W);
+        else if (beta != 1.0f)
+            cblas_sscal(n * k, beta, W, 1);
+        cblas_sger(CblasRowMajor, n, k, alpha, d, 1, x, 1, W, k);
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, alpha, d, n, x, k, beta, W, k);
+    }
+}
+
+void nnbi_dense_backward_params32(const nnbi_kernels_f32 *k, const nnbi_layer *L, const float *d,
+                                  const float *x, size_t rows, float *grad) {
+    weight_product32(L, d, x, rows, 1.0f, 0.0f, grad + L->w_off);
+    if (L->has_bias) k->col_sum(rows, L->n_out, d, grad + L->b_off);
+}
+
+void nnbi_dense_backward_input32(const nnbi_layer *L, const float *params, const float *d,
+                                 size_t rows, float *dx) {
+    const float *W = params + L->w_off;
+    int m = (int)rows, n = (int)L->n_out, k = (int)L->n_in;
+    if (m == 1)
+        cblas_sgemv(CblasRowMajor, CblasTrans, n, k, 1.0f, W, k, d, 1, 0.0f, dx, 1);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0f, d, n, W, k, 0.0f, dx, k);
+}
+
+void nnbi_dense_update_sgd32(const nnbi_kernels_f32 *k, const nnbi_layer *L, const float *d,
+                             const float *x, size_t rows, double lr, double beta, float *params,
+                             float *colsum) {
+    weight_product32(L, d, x, rows, (float)-lr, (float)beta, params + L->w_off);
+    if (L->has_bias) {
+        float *b = params + L->b_off;
         k->col_sum(rows, L->n_out, d, colsum);
         if (beta != 1.0) k->scal(L->n_out, beta, b);
         k->axpy(L->n_out, -lr, colsum, b);

@@ -1,6 +1,7 @@
 /* nnb_gradcheck: backpropagation against fourth-order central finite differences. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "nnb_internal.h"
 
@@ -10,15 +11,17 @@ static double loss_at(nnb_net *net, const double *x, const double *y, size_t row
     return nnbi_loss_backward(net, &net->ws, x, y, rows, loss, red, NULL);
 }
 
-NNB_API nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t rows, size_t x_cols,
-                                 const double *y, size_t y_cols, nnb_loss loss,
-                                 nnb_reduction reduction, double eps, double *max_rel_err,
-                                 size_t *worst_param) {
-    NNBI_CHECK_NULL(max_rel_err, __func__);
-    nnb_status st = nnbi_check_x(net, x, rows, x_cols, __func__);
-    if (st == NNB_OK) st = nnbi_check_y(net, y, rows, y_cols, __func__);
-    if (st == NNB_OK) st = nnbi_check_loss(net, loss, reduction, __func__);
-    if (st == NNB_OK) st = nnbi_ws_reserve(net, &net->ws, rows, 1, __func__);
+/* The check of a float64 network; g_given (n_params values, may be NULL) replaces its own
+ * backpropagated gradient (a float32 network's, checked against this float64 copy). */
+static nnb_status check64(nnb_net *net, const double *x, size_t rows, size_t x_cols,
+                          const double *y, size_t y_cols, nnb_loss loss, nnb_reduction reduction,
+                          double eps, double *max_rel_err, size_t *worst_param,
+                          const double *g_given) {
+    const char *func = "nnb_gradcheck";
+    nnb_status st = nnbi_check_x(net, x, rows, x_cols, func);
+    if (st == NNB_OK) st = nnbi_check_y(net, y, rows, y_cols, func);
+    if (st == NNB_OK) st = nnbi_check_loss(net, loss, reduction, func);
+    if (st == NNB_OK) st = nnbi_ws_reserve(net, &net->ws, rows, 1, func);
     if (st != NNB_OK) return st;
     if (!(eps > 0) || !isfinite(eps)) eps = 1e-4;
 
@@ -27,10 +30,11 @@ NNB_API nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t rows, siz
     double *f = malloc((n ? n : 1) * sizeof *f);
     if (!g || !f) {
         free(g), free(f);
-        return nnbi_error(NNB_E_NOMEM, __func__, "no memory for %zu gradients", n);
+        return nnbi_error(NNB_E_NOMEM, func, "no memory for %zu gradients", n);
     }
     nnbi_forward(net, &net->ws, x, rows, NULL);
     double l0 = nnbi_loss_backward(net, &net->ws, x, y, rows, loss, reduction, g);
+    if (g_given) memcpy(g, g_given, n * sizeof *g);
 
     double scale = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -68,4 +72,27 @@ NNB_API nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t rows, siz
     *max_rel_err = worst;
     if (worst_param) *worst_param = wi;
     return NNB_OK;
+}
+
+NNB_API nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t rows, size_t x_cols,
+                                 const double *y, size_t y_cols, nnb_loss loss,
+                                 nnb_reduction reduction, double eps, double *max_rel_err,
+                                 size_t *worst_param) {
+    NNBI_CHECK_NULL(max_rel_err, __func__);
+    if (!net || net->dtype != NNB_F32)
+        return check64(net, x, rows, x_cols, y, y_cols, loss, reduction, eps, max_rel_err,
+                       worst_param, NULL);
+    /* float32: its backpropagated gradient against float64 finite differences */
+    size_t n = net->n_params;
+    double *g = malloc((n ? n : 1) * sizeof *g);
+    if (!g) return nnbi_error(NNB_E_NOMEM, __func__, "no memory for %zu gradients", n);
+    nnb_net *c = NULL;
+    nnb_status st = nnb_net_backprop(net, x, rows, x_cols, y, y_cols, loss, reduction, NULL, g, n);
+    if (st == NNB_OK) st = nnb_net_convert(net, NNB_F64, &c);
+    if (st == NNB_OK)
+        st = check64(c, x, rows, x_cols, y, y_cols, loss, reduction, eps, max_rel_err, worst_param,
+                     g);
+    nnb_net_free(c);
+    free(g);
+    return st;
 }

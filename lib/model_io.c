@@ -137,11 +137,24 @@ static void w_arch(sink *s, const parts *m) {
         e_u32(s, (uint32_t)L->has_bias);
         e_f64(s, L->act == NNB_ACT_LEAKY_RELU ? L->alpha : 0.0);
     }
+    if (net->dtype == NNB_F32) e_u32(s, 1); /* the element type: version 1.1 */
 }
 
 static void w_parm(sink *s, const parts *m) {
     e_u64(s, m->net->n_params);
     e_f64s(s, m->net->params, m->net->n_params);
+}
+
+/* A float32 network's parameters (section PF32): IEEE-754 binary32, little-endian. */
+static void w_pf32(sink *s, const parts *m) {
+    const float *v = m->net->params32;
+    size_t n = m->net->n_params;
+    e_u64(s, n);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, &v[i], 4);
+        e_u32(s, u);
+    }
 }
 
 static void w_prep(sink *s, const parts *m) {
@@ -194,13 +207,16 @@ static void serialise(sink *s, const parts *m, uint64_t size) {
     uint32_t n_sections = 2 + (m->prep != NULL) + (m->meta != NULL) + (m->state != NULL);
     emit(s, NNBI_MODEL_MAGIC, 8);
     e_u16(s, NNBI_MODEL_MAJOR);
-    e_u16(s, NNBI_MODEL_MINOR);
+    /* a float64 network's file is version 1.0, which every reader of major version 1 loads */
+    int f32 = m->net->dtype == NNB_F32;
+    e_u16(s, f32 ? NNBI_MODEL_MINOR : 0);
     e_u32(s, 0x01020304u); /* byte-order mark: 04 03 02 01 */
     e_u64(s, size);
     e_u32(s, n_sections);
     e_u32(s, 0); /* flags, reserved */
     w_section(s, "ARCH", NNBI_SECTION_ESSENTIAL, w_arch, m);
-    w_section(s, "PARM", NNBI_SECTION_ESSENTIAL, w_parm, m);
+    if (f32) w_section(s, "PF32", NNBI_SECTION_ESSENTIAL, w_pf32, m);
+    else w_section(s, "PARM", NNBI_SECTION_ESSENTIAL, w_parm, m);
     if (m->prep) w_section(s, "PREP", NNBI_SECTION_ESSENTIAL, w_prep, m);
     if (m->meta) w_section(s, "META", 0, w_meta, m);
     if (m->state) w_section(s, "TRST", 0, w_trst, m);
@@ -235,10 +251,12 @@ static nnb_status prepare(const nnb_net *net, const nnb_prep *prep, const nnb_me
                               prep->n_targets, n_out);
     }
     size_t bad_i;
-    if (nnbi_find_nonfinite(net->params, net->n_params, 1, &bad_i, NULL))
+    int f32 = net->dtype == NNB_F32;
+    if (f32 ? nnbi_find_nonfinite32(net->params32, net->n_params, 1, &bad_i, NULL)
+            : nnbi_find_nonfinite(net->params, net->n_params, 1, &bad_i, NULL))
         return nnbi_error(NNB_E_NONFINITE, func,
                           "parameter %zu is %g: a network with non-finite parameters is not saved",
-                          bad_i, net->params[bad_i]);
+                          bad_i, f32 ? (double)net->params32[bad_i] : net->params[bad_i]);
     m->net = net;
     m->prep = prep;
     m->meta = meta;
@@ -350,6 +368,7 @@ NNB_API nnb_status nnb_model_save(const char *path, const nnb_net *net, const nn
 typedef struct loader {
     char who[512];
     int lenient;
+    unsigned minor; /* the file's minor version */
 } loader;
 
 /* A section being read. */
@@ -433,7 +452,7 @@ static nnb_status r_end(const loader *c, const rd *r) {
 
 /* Validates the architecture in place (nothing allocated) and counts its parameters. */
 static nnb_status check_arch(const loader *c, rd *r, size_t *n_inputs, size_t *n_layers,
-                             size_t *n_params) {
+                             size_t *n_params, nnb_dtype *dtype) {
     NEED(c, r, 16, "header");
     uint64_t ni = r_u64(r), nl = r_u64(r);
     if (ni == 0 || ni > NNBI_BLAS_MAX)
@@ -469,6 +488,10 @@ static nnb_status check_arch(const loader *c, rd *r, size_t *n_inputs, size_t *n
         total += layer;
         n_in = (size_t)units;
     }
+    uint32_t type = 0; /* version 1.1: the element type after the layers */
+    if (c->minor >= 1 && left(r) >= 4) type = r_u32(r);
+    if (type > NNB_F32) return bad(c, NNB_E_FORMAT, "unknown element type %u", type);
+    *dtype = (nnb_dtype)type;
     nnb_status st = r_end(c, r);
     if (st != NNB_OK) return st;
     *n_inputs = (size_t)ni;
@@ -479,19 +502,21 @@ static nnb_status check_arch(const loader *c, rd *r, size_t *n_inputs, size_t *n
 
 /* Builds the network the architecture describes (validated by check_arch) and fills in its
  * parameters from PARM. */
-static nnb_status build_net(const loader *c, rd arch, rd parm, size_t n_params, nnb_net **out) {
+static nnb_status build_net(const loader *c, rd arch, rd parm, size_t n_params, nnb_dtype dtype,
+                            nnb_net **out) {
+    size_t es = dtype == NNB_F32 ? 4 : 8;
     NEED(c, &parm, 8, "parameter count");
     uint64_t np = r_u64(&parm);
     if (np != n_params)
-        return bad(c, NNB_E_FORMAT, "section PARM holds %llu parameters, the layers have %zu",
-                   (unsigned long long)np, n_params);
-    if (left(&parm) / 8 < n_params) return short_section(c, &parm, "parameters");
-    rd tail = {parm.p + 8 * n_params, parm.end, parm.tag};
+        return bad(c, NNB_E_FORMAT, "section %s holds %llu parameters, the layers have %zu",
+                   parm.tag, (unsigned long long)np, n_params);
+    if (left(&parm) / es < n_params) return short_section(c, &parm, "parameters");
+    rd tail = {parm.p + es * n_params, parm.end, parm.tag};
     nnb_status st = r_end(c, &tail);
     if (st != NNB_OK) return st;
     size_t ni = (size_t)r_u64(&arch), nl = (size_t)r_u64(&arch);
     nnb_net *net;
-    st = nnb_net_create(&net, ni);
+    st = nnb_net_create_dtype(&net, ni, dtype);
     if (st != NNB_OK) return relay(c, st, "the network");
     for (size_t l = 0; l < nl && st == NNB_OK; l++) {
         size_t units = (size_t)r_u64(&arch);
@@ -511,11 +536,22 @@ static nnb_status build_net(const loader *c, rd arch, rd parm, size_t n_params, 
         nnb_net_free(net);
         return st;
     }
-    for (size_t i = 0; i < n_params; i++) net->params[i] = r_f64(&parm);
     size_t bad_i;
-    if (nnbi_find_nonfinite(net->params, n_params, 1, &bad_i, NULL)) {
+    int bad_f;
+    if (dtype == NNB_F32) {
+        for (size_t i = 0; i < n_params; i++) {
+            uint32_t u = r_u32(&parm);
+            memcpy(&net->params32[i], &u, 4);
+        }
+        bad_f = nnbi_find_nonfinite32(net->params32, n_params, 1, &bad_i, NULL);
+    } else {
+        for (size_t i = 0; i < n_params; i++) net->params[i] = r_f64(&parm);
+        bad_f = nnbi_find_nonfinite(net->params, n_params, 1, &bad_i, NULL);
+    }
+    if (bad_f) {
         st = bad(c, NNB_E_NONFINITE, "parameter %zu is %g: the model is not usable (saved after "
-                 "training diverged?)", bad_i, net->params[bad_i]);
+                 "training diverged?)", bad_i,
+                 dtype == NNB_F32 ? (double)net->params32[bad_i] : net->params[bad_i]);
         nnb_net_free(net);
         return st;
     }
@@ -651,8 +687,8 @@ static nnb_status read_meta(const loader *c, rd *r, nnb_meta *m) {
 
 /* ---- the file ---------------------------------------------------------------------------------- */
 
-enum { S_ARCH, S_PARM, S_PREP, S_META, S_TRST, N_KNOWN };
-static const char *const known_tags[N_KNOWN] = {"ARCH", "PARM", "PREP", "META", "TRST"};
+enum { S_ARCH, S_PARM, S_PREP, S_META, S_TRST, S_PF32, N_KNOWN };
+static const char *const known_tags[N_KNOWN] = {"ARCH", "PARM", "PREP", "META", "TRST", "PF32"};
 
 /* Checks the header, size, checksum and section table; fills sec[] with the known sections
  * (end NULL where absent). */
@@ -677,6 +713,7 @@ static nnb_status check_file(loader *c, const unsigned char *b, size_t len, rd s
                        NNBI_MODEL_MINOR);
         if (major == 0) return bad(c, NNB_E_FORMAT, "format version 0.%u does not exist", minor);
         c->lenient = major == NNBI_MODEL_MAJOR && minor > NNBI_MODEL_MINOR;
+        c->minor = minor;
     }
     if (len < min)
         return bad(c, NNB_E_FORMAT, "truncated: %zu bytes, a model file has at least %zu", len,
@@ -726,8 +763,11 @@ static nnb_status check_file(loader *c, const unsigned char *b, size_t len, rd s
     if (left(&r))
         return bad(c, NNB_E_FORMAT, "%zu bytes after the last of %u sections", left(&r),
                    n_sections);
-    for (int k = S_ARCH; k <= S_PARM; k++)
-        if (!sec[k].p) return bad(c, NNB_E_FORMAT, "section %s is missing", known_tags[k]);
+    if (!sec[S_ARCH].p) return bad(c, NNB_E_FORMAT, "section ARCH is missing");
+    /* the parameters: PARM (float64) or, since version 1.1, PF32 (float32) */
+    if (!sec[S_PARM].p && !sec[S_PF32].p) return bad(c, NNB_E_FORMAT, "section PARM is missing");
+    if (sec[S_PARM].p && sec[S_PF32].p)
+        return bad(c, NNB_E_FORMAT, "sections PARM and PF32 both hold parameters");
     return NNB_OK;
 }
 
@@ -737,12 +777,17 @@ static nnb_status load(loader *c, const unsigned char *b, size_t len, nnb_net **
     nnb_status st = check_file(c, b, len, sec);
     if (st != NNB_OK) return st;
     size_t n_inputs = 0, n_layers = 0, n_params = 0;
+    nnb_dtype dtype = NNB_F64;
     rd arch = sec[S_ARCH];
-    if ((st = check_arch(c, &arch, &n_inputs, &n_layers, &n_params)) != NNB_OK) return st;
+    if ((st = check_arch(c, &arch, &n_inputs, &n_layers, &n_params, &dtype)) != NNB_OK) return st;
+    if ((dtype == NNB_F32) != (sec[S_PF32].p != NULL))
+        return bad(c, NNB_E_FORMAT, "section ARCH says float%d, the parameters are in section %s",
+                   dtype == NNB_F32 ? 32 : 64, sec[S_PF32].p ? "PF32" : "PARM");
     nnb_net *net = NULL;
     nnb_prep *prep = NULL;
     nnb_meta *meta = NULL;
-    if ((st = build_net(c, sec[S_ARCH], sec[S_PARM], n_params, &net)) != NNB_OK) return st;
+    rd parm = sec[dtype == NNB_F32 ? S_PF32 : S_PARM];
+    if ((st = build_net(c, sec[S_ARCH], parm, n_params, dtype, &net)) != NNB_OK) return st;
     /* every section is read and checked, also when the caller does not want it */
     if (sec[S_PREP].p) st = read_prep(c, &sec[S_PREP], net, &prep);
     if (st == NNB_OK) st = nnb_meta_create(&meta);
@@ -779,6 +824,7 @@ static nnb_status start(loader *c, const char *func, const char *name, nnb_net *
     else
         snprintf(c->who, sizeof c->who, "%s", func);
     c->lenient = 0;
+    c->minor = 0;
     NNBI_CHECK_NULL(net, func);
     return NNB_OK;
 }

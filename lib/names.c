@@ -148,6 +148,11 @@ static const vocab v_target = VOCAB("target kind", target_names, target_aliases)
 static const vocab v_scale = VOCAB("scaling", scale_names, scale_aliases);
 static const vocab v_unseen = VOCAB("unseen-category policy", unseen_names, unseen_aliases);
 static const vocab v_mnist = VOCAB("MNIST part", mnist_names, mnist_aliases);
+static const char *const dtype_names[] = {"f64", "f32"};
+static const alias dtype_aliases[] = {{"float64", NNB_F64}, {"double", NNB_F64},
+                                      {"float32", NNB_F32}, {"float", NNB_F32},
+                                      {"single", NNB_F32}};
+static const vocab v_dtype = VOCAB("element type", dtype_names, dtype_aliases);
 
 /* "a, b, c" into buf (cut if it does not fit). */
 static size_t list_names(char *buf, size_t cap, const char *const *names, size_t n,
@@ -217,6 +222,7 @@ NNBI_VOCAB_FUNCS(schedule, v_sched)
 NNBI_VOCAB_FUNCS(history_field, v_hist)
 NNBI_VOCAB_FUNCS(target_kind, v_target)
 NNBI_VOCAB_FUNCS(scale, v_scale)
+NNBI_VOCAB_FUNCS(dtype, v_dtype)
 NNBI_VOCAB_FUNCS(unseen, v_unseen)
 NNBI_VOCAB_FUNCS(mnist_part, v_mnist)
 

@@ -392,11 +392,26 @@ NNB_API nnb_status nnb_net_create(nnb_net **out, size_t n_inputs) {
 NNB_API void nnb_net_free(nnb_net *net) {
     if (!net) return;
     nnbi_ws_free(&net->ws);
+    nnbi_ws32_free(&net->ws32);
+    free(net->params32);
+    free(net->grads32);
     nnbi_opt_free(&net->opt);
     free(net->layers);
     free(net->params);
     free(net->grads);
     free(net);
+}
+
+/* Grows a float64 network's arenas to new_n parameters (add new ones, gradients zeroed). */
+static nnb_status grow64(nnb_net *net, size_t new_n, size_t add, const char *func) {
+    double *params = realloc(net->params, new_n * sizeof *params);
+    if (!params) return nnbi_error(NNB_E_NOMEM, func, "no memory for %zu parameters", new_n);
+    net->params = params;
+    double *grads = realloc(net->grads, (new_n + NNBI_GRAD_EXTRA) * sizeof *grads);
+    if (!grads) return nnbi_error(NNB_E_NOMEM, func, "no memory for %zu gradients", new_n);
+    net->grads = grads;
+    memset(net->grads + net->n_params, 0, add * sizeof(double));
+    return NNB_OK;
 }
 
 NNB_API nnb_status nnb_net_add_dense(nnb_net *net, size_t units, nnb_activation act, int has_bias) {
@@ -434,16 +449,13 @@ NNB_API nnb_status nnb_net_add_dense(nnb_net *net, size_t units, nnb_activation 
         net->cap_layers = cap;
     }
     /* Grow both arenas; a failure leaves the network as it was (an arena may just be larger). */
-    double *params = realloc(net->params, new_n * sizeof *params);
-    if (!params)
-        return nnbi_error(NNB_E_NOMEM, __func__, "no memory for %zu parameters", new_n);
-    net->params = params;
-    double *grads = realloc(net->grads, (new_n + NNBI_GRAD_EXTRA) * sizeof *grads);
-    if (!grads)
-        return nnbi_error(NNB_E_NOMEM, __func__, "no memory for %zu gradients", new_n);
-    net->grads = grads;
-    memset(net->grads + net->n_params, 0, add * sizeof(double));
-
+    if (net->dtype == NNB_F32) {
+        nnb_status st = nnbi_arena32_grow(net, new_n, __func__);
+        if (st != NNB_OK) return st;
+    } else {
+        nnb_status st = grow64(net, new_n, add, __func__);
+        if (st != NNB_OK) return st;
+    }
     nnbi_layer *L = &net->layers[net->n_layers];
     L->n_in = n_in;
     L->n_out = units;
@@ -455,6 +467,7 @@ NNB_API nnb_status nnb_net_add_dense(nnb_net *net, size_t units, nnb_activation 
     net->n_layers++;
     net->n_params = new_n;
     nnbi_ws_free(&net->ws);
+    nnbi_ws32_free(&net->ws32);
     nnbi_opt_free(&net->opt); /* moments of the old shape are meaningless now */
     return nnbi_init_layer(net, net->n_layers - 1, NNB_INIT_NORMAL_FANIN);
 }
@@ -528,6 +541,7 @@ static nnb_status check_len(const nnb_net *net, size_t len, const char *what, co
 
 NNB_API nnb_status nnb_net_params_get(const nnb_net *net, double *dst, size_t len) {
     NNBI_CHECK_NULL(net, __func__);
+    if (net->dtype == NNB_F32) return nnbi_arena_get(net, 0, dst, 0, len, __func__);
     if (len && !dst) return nnbi_error(NNB_E_NULL, __func__, "dst is NULL");
     nnb_status st = check_len(net, len, "dst", __func__);
     if (st != NNB_OK) return st;
@@ -537,6 +551,7 @@ NNB_API nnb_status nnb_net_params_get(const nnb_net *net, double *dst, size_t le
 
 NNB_API nnb_status nnb_net_params_set(nnb_net *net, const double *src, size_t len) {
     NNBI_CHECK_NULL(net, __func__);
+    if (net->dtype == NNB_F32) return nnbi_arena_set(net, src, 0, len, __func__);
     if (len && !src) return nnbi_error(NNB_E_NULL, __func__, "src is NULL");
     nnb_status st = check_len(net, len, "src", __func__);
     if (st != NNB_OK) return st;
@@ -549,7 +564,7 @@ NNB_API nnb_status nnb_net_params_set(nnb_net *net, const double *src, size_t le
 
 NNB_API double *nnb_net_params_data(nnb_net *net, size_t *len) {
     if (len) *len = net ? net->n_params : 0;
-    if (!net || net->n_params == 0) return NULL;
+    if (!net || net->n_params == 0 || net->dtype == NNB_F32) return NULL;
     return net->params;
 }
 
@@ -577,6 +592,11 @@ NNB_API nnb_status nnb_net_layer_get(const nnb_net *net, size_t layer, double *w
     nnb_status st = layer_io_check(net, layer, w, w_len, b, b_len, __func__);
     if (st != NNB_OK) return st;
     const nnbi_layer *L = &net->layers[layer];
+    if (net->dtype == NNB_F32) {
+        if (w && w_len) nnbi_f32_to_f64(net->params32 + L->w_off, w, w_len);
+        if (b && b_len) nnbi_f32_to_f64(net->params32 + L->b_off, b, b_len);
+        return NNB_OK;
+    }
     if (w && w_len) memcpy(w, net->params + L->w_off, w_len * sizeof *w);
     if (b && b_len) memcpy(b, net->params + L->b_off, b_len * sizeof *b);
     return NNB_OK;
@@ -592,6 +612,16 @@ NNB_API nnb_status nnb_net_layer_set(nnb_net *net, size_t layer, const double *w
     if (b && b_len && nnbi_find_nonfinite(b, b_len, 1, &r, NULL))
         return nnbi_error(NNB_E_NONFINITE, __func__, "b[%zu] is %g", r, b[r]);
     const nnbi_layer *L = &net->layers[layer];
+    if (net->dtype == NNB_F32) {
+        for (size_t i = 0; i < w_len || i < b_len; i++)
+            if ((i < w_len && w && fabs(w[i]) > NNBI_F32_MAX) ||
+                (i < b_len && b && fabs(b[i]) > NNBI_F32_MAX))
+                return nnbi_error(NNB_E_NONFINITE, __func__,
+                                  "value %zu is beyond float32's range", i);
+        if (w && w_len) nnbi_f64_to_f32(w, net->params32 + L->w_off, w_len);
+        if (b && b_len) nnbi_f64_to_f32(b, net->params32 + L->b_off, b_len);
+        return NNB_OK;
+    }
     if (w && w_len) memcpy(net->params + L->w_off, w, w_len * sizeof *w);
     if (b && b_len) memcpy(net->params + L->b_off, b, b_len * sizeof *b);
     return NNB_OK;
@@ -616,6 +646,8 @@ static nnb_status check_out(const nnb_net *net, const double *out, size_t rows, 
 
 NNB_API nnb_status nnb_net_forward(nnb_net *net, const double *x, size_t rows, size_t x_cols,
                                    double *out, size_t out_len) {
+    if (net && net->dtype == NNB_F32)
+        return nnbi_forward_f64_on32(net, x, rows, x_cols, out, out_len);
     nnb_status st = nnbi_check_x(net, x, rows, x_cols, __func__);
     if (st == NNB_OK) st = check_out(net, out, rows, out_len, __func__);
     if (st == NNB_OK) st = nnbi_ws_reserve(net, &net->ws, rows, 1, __func__);
@@ -636,6 +668,8 @@ size_t nnbi_block_rows(const nnb_net *net, size_t x_cols, size_t per_unit, size_
 
 NNB_API nnb_status nnb_net_predict(const nnb_net *net, const double *x, size_t rows, size_t x_cols,
                                    double *out, size_t out_len) {
+    if (net && net->dtype == NNB_F32)
+        return nnbi_predict_f64_on32(net, x, rows, x_cols, out, out_len);
     nnb_status st = nnbi_check_x(net, x, rows, x_cols, __func__);
     if (st == NNB_OK) st = check_out(net, out, rows, out_len, __func__);
     if (st != NNB_OK) return st;
@@ -666,6 +700,11 @@ static nnb_status loss_prepare(nnb_net *net, const double *x, size_t rows, size_
 NNB_API nnb_status nnb_net_loss(nnb_net *net, const double *x, size_t rows, size_t x_cols,
                                 const double *y, size_t y_cols, nnb_loss loss,
                                 nnb_reduction reduction, double *loss_out) {
+    if (net && net->dtype == NNB_F32) {
+        NNBI_CHECK_NULL(loss_out, __func__);
+        return nnbi_backprop_f64_on32(net, x, rows, x_cols, y, y_cols, loss, reduction, loss_out,
+                                      NULL, 0, 0);
+    }
     nnb_status st = loss_prepare(net, x, rows, x_cols, y, y_cols, loss, reduction, __func__);
     if (st != NNB_OK) return st;
     NNBI_CHECK_NULL(loss_out, __func__);
@@ -678,6 +717,9 @@ NNB_API nnb_status nnb_net_backprop(nnb_net *net, const double *x, size_t rows, 
                                     const double *y, size_t y_cols, nnb_loss loss,
                                     nnb_reduction reduction, double *loss_out, double *grad,
                                     size_t grad_len) {
+    if (net && net->dtype == NNB_F32)
+        return nnbi_backprop_f64_on32(net, x, rows, x_cols, y, y_cols, loss, reduction, loss_out,
+                                      grad, grad_len, 1);
     nnb_status st = loss_prepare(net, x, rows, x_cols, y, y_cols, loss, reduction, __func__);
     if (st != NNB_OK) return st;
     if (grad && grad_len != net->n_params)
@@ -691,6 +733,7 @@ NNB_API nnb_status nnb_net_backprop(nnb_net *net, const double *x, size_t rows, 
 
 NNB_API nnb_status nnb_net_grad_get(const nnb_net *net, double *dst, size_t len) {
     NNBI_CHECK_NULL(net, __func__);
+    if (net->dtype == NNB_F32) return nnbi_arena_get(net, 1, dst, 0, len, __func__);
     if (len && !dst) return nnbi_error(NNB_E_NULL, __func__, "dst is NULL");
     nnb_status st = check_len(net, len, "dst", __func__);
     if (st != NNB_OK) return st;
@@ -706,6 +749,13 @@ NNB_API nnb_status nnb_net_sgd_step(nnb_net *net, double lr, const double *grad,
         nnb_status st = check_len(net, grad_len, "grad", __func__);
         if (st != NNB_OK) return st;
         g = grad;
+    }
+    if (net->dtype == NNB_F32) {
+        if (grad)
+            for (size_t i = 0; i < grad_len; i++) net->params32[i] -= (float)(lr * grad[i]);
+        else
+            net->k32->axpy(net->n_params, -lr, net->grads32, net->params32);
+        return NNB_OK;
     }
     net->k->axpy(net->n_params, -lr, g, net->params);
     return NNB_OK;

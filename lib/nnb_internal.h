@@ -18,6 +18,8 @@
 #  define NNBI_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #  define NNBI_PRINTF(a, b)
+#include "f32_internal.h"
+
 #endif
 
 /* ---- errors (error.c) ---------------------------------------------------------------------- */
@@ -152,6 +154,20 @@ typedef struct nnbi_ws {
     int has_dropout;  /* the buffers above were sized for `drop` */
 } nnbi_ws;
 
+/* The same buffers in float32 (float32 networks, net_f32.c), and `xin`, `yin`: rows x n_inputs and
+ * rows x n_outputs, where rows are gathered or converted a batch at a time (NULL unless asked for). */
+typedef struct nnbi_ws32 {
+    size_t rows, n_layers;
+    float *block;
+    float **act;
+    float *z_out;
+    float *dbuf[2];
+    const double *drop;
+    float **pre, **mask;
+    int has_dropout;
+    float *xin, *yin;
+} nnbi_ws32;
+
 /* The learning-rate schedule a network is following (optim.c; docs/definitions.md, "Schedules"):
  * its definition, as given when it started, and where it started. A call of nnb_train() with
  * another definition starts that one over at position 0; with the same one it continues. */
@@ -172,6 +188,7 @@ typedef struct nnbi_opt_state {
     double lm_mu;      /* Levenberg-Marquardt damping */
     size_t n;          /* length of m and v (n_params), 0 if not allocated */
     double *m, *v;     /* momentum buffer / Adam moments / RMSprop average (NULL if unused) */
+    float *m32, *v32;  /* the same for a float32 network (m and v are then NULL) */
     nnbi_sched sched;  /* the learning-rate schedule's position and horizon */
     /* ---- reliability: the early-stopping watch and the position inside an interrupted epoch,
      * kept across nnb_train() calls and saved in the training state's extension blocks (optim.c,
@@ -206,6 +223,13 @@ struct nnb_net {
 
     nnbi_ws ws;     /* the network's own workspace */
     nnbi_opt_state opt;
+
+    /* Float32 networks (dtype NNB_F32; net_f32.c): params, grads and ws are then unused (NULL)
+     * and these hold the arenas (same layout), the float kernels and the workspace. */
+    nnb_dtype dtype;
+    float *params32, *grads32;
+    const nnbi_kernels_f32 *k32;
+    nnbi_ws32 ws32;
 };
 
 /* Largest n_out over the layers. */
@@ -298,5 +322,7 @@ nnb_status nnbi_init_layer(nnb_net *net, size_t layer, nnb_init scheme);
 
 /* Finds the first non-finite value of a rows x cols array; returns 0 if all finite. */
 int nnbi_find_nonfinite(const double *a, size_t rows, size_t cols, size_t *row, size_t *col);
+
+#include "f32_internal.h"
 
 #endif

@@ -103,9 +103,8 @@ static nnb_status init_orthogonal(nnb_net *net, nnbi_layer *L, double *w) {
     return NNB_OK;
 }
 
-nnb_status nnbi_init_layer(nnb_net *net, size_t layer, nnb_init scheme) {
-    nnbi_layer *L = &net->layers[layer];
-    double *w = net->params + L->w_off;
+/* Draws layer L's weights into w (n_out x n_in). */
+static nnb_status draw_weights(nnb_net *net, nnbi_layer *L, double *w, nnb_init scheme) {
     size_t nw = L->n_out * L->n_in;
     double fan_in = (double)L->n_in, fan_out = (double)L->n_out;
     switch (scheme) {
@@ -133,6 +132,28 @@ nnb_status nnbi_init_layer(nnb_net *net, size_t layer, nnb_init scheme) {
         return nnbi_error(NNB_E_INVALID_ARG, "nnb_net_init", "unknown initialisation scheme %d",
                           (int)scheme);
     }
+    return NNB_OK;
+}
+
+/* A float32 network's layer: the float64 draws, rounded (so both types start alike). */
+static nnb_status init_layer32(nnb_net *net, nnbi_layer *L, nnb_init scheme) {
+    size_t nw = L->n_out * L->n_in;
+    double *w = malloc((nw ? nw : 1) * sizeof *w);
+    if (!w) return nnbi_error(NNB_E_NOMEM, "nnb_net_init", "no memory for %zu weights", nw);
+    nnb_status st = draw_weights(net, L, w, scheme);
+    if (st == NNB_OK) {
+        nnbi_f64_to_f32(w, net->params32 + L->w_off, nw);
+        if (L->has_bias) memset(net->params32 + L->b_off, 0, L->n_out * sizeof(float));
+    }
+    free(w);
+    return st;
+}
+
+nnb_status nnbi_init_layer(nnb_net *net, size_t layer, nnb_init scheme) {
+    nnbi_layer *L = &net->layers[layer];
+    if (net->dtype == NNB_F32) return init_layer32(net, L, scheme);
+    nnb_status st = draw_weights(net, L, net->params + L->w_off, scheme);
+    if (st != NNB_OK) return st;
     if (L->has_bias) memset(net->params + L->b_off, 0, L->n_out * sizeof(double));
     return NNB_OK;
 }

@@ -230,6 +230,16 @@ NNB_API nnb_status nnb_train_opts_set_epoch_callback(nnb_train_opts *o, nnb_epoc
                                                      void *user_data) {
     OPTS_CHECK(o);
     o->epoch_fn = fn;
+    o->epoch_info_fn = NULL;
+    o->epoch_data = user_data;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_set_epoch_info_callback(nnb_train_opts *o, nnb_epoch_info_fn fn,
+                                                          void *user_data) {
+    OPTS_CHECK(o);
+    o->epoch_info_fn = fn;
+    o->epoch_fn = NULL;
     o->epoch_data = user_data;
     return NNB_OK;
 }
@@ -365,14 +375,19 @@ nnb_status nnbi_history_add(nnb_history *h, const double v[8], const char *func)
  * is given. No allocation. */
 static void eval_rows(const nnb_net *net, nnbi_ws *ws, size_t chunk, const double *x,
                       const double *y, const size_t *idx, size_t n, double *xb, double *yb,
-                      nnb_loss loss, nnb_reduction red, double *loss_out, size_t *correct) {
+                      nnb_loss loss, nnb_reduction red, double *loss_out, size_t *correct,
+                      const float *x32, const float *y32) {
     size_t ni = net->n_inputs, no = nnb_net_n_outputs(net);
     nnbi_sum sum = {0, 0};
     size_t hit = 0;
     for (size_t r0 = 0; r0 < n; r0 += chunk) {
         size_t nr = n - r0 < chunk ? n - r0 : chunk;
-        const double *xc = x + r0 * ni, *yc = y + r0 * no;
-        if (idx) {
+        const double *xc = x32 ? xb : x + r0 * ni, *yc = x32 ? yb : y + r0 * no;
+        if (x32) { /* float data (nnb_train_f32): gathered and converted */
+            nnbi_gather_rows(xb, 0, idx ? x32 : x32 + r0 * ni, 1, idx ? idx + r0 : NULL, nr, ni);
+            nnbi_gather_rows(yb, 0, idx ? y32 : y32 + r0 * no, 1, idx ? idx + r0 : NULL, nr, no);
+            xc = xb, yc = yb;
+        } else if (idx) {
             for (size_t i = 0; i < nr; i++) {
                 memcpy(xb + i * ni, x + idx[r0 + i] * ni, ni * sizeof *xb);
                 memcpy(yb + i * no, y + idx[r0 + i] * no, no * sizeof *yb);
@@ -392,6 +407,9 @@ NNB_API nnb_status nnb_net_evaluate(const nnb_net *net, const double *x, size_t 
                                     const double *y, size_t y_cols, nnb_loss loss,
                                     nnb_reduction reduction, double *loss_out,
                                     double *accuracy_out) {
+    if (net && net->dtype == NNB_F32)
+        return nnbi_evaluate_on32(net, (nnbi_src){x, NULL}, (nnbi_src){y, NULL}, rows, x_cols,
+                                  y_cols, loss, reduction, loss_out, accuracy_out, __func__);
     nnb_status st = nnbi_check_x(net, x, rows, x_cols, __func__);
     if (st == NNB_OK) st = nnbi_check_y(net, y, rows, y_cols, __func__);
     if (st == NNB_OK) st = nnbi_check_loss(net, loss, reduction, __func__);
@@ -402,7 +420,7 @@ NNB_API nnb_status nnb_net_evaluate(const nnb_net *net, const double *x, size_t 
     if (st != NNB_OK) return st;
     double l;
     size_t hit;
-    eval_rows(net, &ws, block, x, y, NULL, rows, NULL, NULL, loss, reduction, &l, &hit);
+    eval_rows(net, &ws, block, x, y, NULL, rows, NULL, NULL, loss, reduction, &l, &hit, NULL, NULL);
     nnbi_ws_free(&ws);
     if (loss_out) *loss_out = l;
     if (accuracy_out) *accuracy_out = nnbi_has_accuracy(net) ? (double)hit / (double)rows : NAN;
@@ -488,6 +506,20 @@ static nnb_status allreduce(const nnbi_run *r, double *buf, size_t n) {
     return NNB_OK;
 }
 
+/* Copies the parameters to `keep` (back = 0) or back from it (1): the early-stopping watch's best
+ * weights, kept as doubles for either type (exact for float; saved so in the training state). */
+static void keep_params(nnb_net *net, double *keep, int back) {
+    size_t np = net->n_params;
+    if (net->dtype == NNB_F32) {
+        if (back) nnbi_f64_to_f32(keep, net->params32, np);
+        else nnbi_f32_to_f64(net->params32, keep, np);
+    } else if (back) {
+        memcpy(net->params, keep, np * sizeof(double));
+    } else {
+        memcpy(keep, net->params, np * sizeof(double));
+    }
+}
+
 nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, double lr,
                           int cancel, int *stop) {
     nnb_net *net = r->net;
@@ -499,14 +531,16 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
     if (r->has_val) {
         size_t lo, hi, vhit = 0;
         shard_part(nv, o->shard_rank, o->shard_count, &lo, &hi);
-        if (hi > lo) {
+        if (hi > lo && net->dtype == NNB_F32) {
+            nnbi_validate32(r, lo, hi, &sums[2], &vhit);
+        } else if (hi > lo) {
             if (r->n_val)
                 eval_rows(net, &net->ws, r->chunk, r->x, r->y, r->val_idx + lo, hi - lo, r->xb, r->yb,
-                          o->loss, NNB_REDUCTION_SUM, &sums[2], &vhit);
+                          o->loss, NNB_REDUCTION_SUM, &sums[2], &vhit, r->x32, r->y32);
             else
                 eval_rows(net, &net->ws, r->chunk, o->val_x + lo * net->n_inputs,
                           o->val_y + lo * nnb_net_n_outputs(net), NULL, hi - lo, NULL, NULL, o->loss,
-                          NNB_REDUCTION_SUM, &sums[2], &vhit);
+                          NNB_REDUCTION_SUM, &sums[2], &vhit, NULL, NULL);
         }
         sums[3] = (double)vhit;
     }
@@ -529,18 +563,20 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
                           "stopped by a batch callback in epoch %llu", (unsigned long long)epoch);
     /* always on, once an epoch (a pass over the parameters); the loss sums first */
     size_t bad_i;
-    int clipping = o->clip_norm > 0 || o->clip_value > 0;
+    int clipping = o->clip_norm > 0 || o->clip_value > 0, f32 = net->dtype == NNB_F32;
     if (!clipping && (!isfinite(sums[0]) || !isfinite(sums[2])))
         return nnbi_error(NNB_E_NONFINITE, "nnb_train",
                           "epoch %llu: the %s loss is %g; training diverged (try a lower learning "
                           "rate than %g)",
                           (unsigned long long)epoch, isfinite(sums[0]) ? "validation" : "training",
                           isfinite(sums[0]) ? sums[2] : sums[0], lr);
-    if (nnbi_find_nonfinite(net->params, net->n_params, 1, &bad_i, NULL))
+    if (f32 ? nnbi_find_nonfinite32(net->params32, net->n_params, 1, &bad_i, NULL)
+            : nnbi_find_nonfinite(net->params, net->n_params, 1, &bad_i, NULL))
         return nnbi_error(NNB_E_NONFINITE, "nnb_train",
                           "epoch %llu: parameter %zu became %g; training diverged (try a lower "
                           "learning rate than %g)",
-                          (unsigned long long)epoch, bad_i, net->params[bad_i], lr);
+                          (unsigned long long)epoch, bad_i,
+                          f32 ? (double)net->params32[bad_i] : net->params[bad_i], lr);
     double secs = now() - t0;
     double sps = secs > 0 ? (double)r->n_train / secs : INFINITY;
     double rec[8];
@@ -561,7 +597,7 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
         os->es.best = monitored;
         os->es.best_epoch = epoch;
         os->es.since = 0;
-        if (os->es.params) memcpy(os->es.params, net->params, net->n_params * sizeof(double));
+        if (os->es.params) keep_params(net, os->es.params, 0);
     } else {
         os->es.since++;
     }
@@ -569,9 +605,22 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
         h->best_epoch = (size_t)os->es.best_epoch;
         h->best_loss = os->es.best;
     }
-    double stop_flag = o->epoch_fn && o->epoch_fn(net, epoch, train_loss, val_loss, train_acc,
-                                                  val_acc, secs, sps, went_up, o->epoch_data);
-    if (o->epoch_fn) { /* one worker's callback stops them all (a no-op for one worker) */
+    double stop_flag = 0;
+    if (o->epoch_info_fn) {
+        nnb_epoch_info info = {.size = sizeof info, .epoch = epoch, .last_epoch = r->last_epoch,
+                               .train_loss = train_loss, .val_loss = val_loss,
+                               .train_acc = train_acc, .val_acc = val_acc, .seconds = secs,
+                               .samples_per_s = sps, .lr = lr, .steps = net->opt.step,
+                               .rows = r->n_train,
+                               .best_epoch = o->patience ? os->es.best_epoch : 0,
+                               .loss_went_up = went_up};
+        stop_flag = o->epoch_info_fn(net, &info, o->epoch_data) != 0;
+    } else if (o->epoch_fn) {
+        stop_flag = o->epoch_fn(net, (size_t)epoch, train_loss, val_loss, train_acc, val_acc, secs,
+                                sps, went_up, o->epoch_data) != 0;
+    }
+    /* one worker's callback stops them all (a no-op for one worker) */
+    if (o->epoch_fn || o->epoch_info_fn) {
         st = allreduce(r, &stop_flag, 1);
         if (st != NNB_OK) return st;
     }
@@ -584,7 +633,7 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
         *stop = 1;
         /* restore_best: the best epoch's weights; then a fresh watch for a later call */
         if (os->es.params && os->es.best_epoch > 0 && os->es.best_epoch != epoch)
-            memcpy(net->params, os->es.params, net->n_params * sizeof(double));
+            keep_params(net, os->es.params, 1);
         os->es.best = INFINITY;
         os->es.best_epoch = 0;
         os->es.since = 0;
@@ -595,8 +644,8 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
 /* The start of an epoch: the shuffle, or the continuation of an epoch stopped within (its
  * position is in net->opt.ep when it was stopped with the same split and batch size). Returns
  * the first batch to run; *loss_sum and *hit get the epoch's sums so far. */
-static size_t epoch_begin(nnbi_run *r, size_t *perm, int shuffle, size_t B, size_t n_batches,
-                          nnbi_sum *loss_sum, size_t *hit) {
+size_t nnbi_epoch_begin(nnbi_run *r, size_t *perm, int shuffle, size_t B, size_t n_batches,
+                        nnbi_sum *loss_sum, size_t *hit) {
     nnb_net *net = r->net;
     nnbi_opt_state *os = &net->opt;
     int cont = os->ep.batches > 0 && os->ep.batches < n_batches && os->ep.n_train == r->n_train &&
@@ -625,8 +674,8 @@ static size_t epoch_begin(nnbi_run *r, size_t *perm, int shuffle, size_t B, size
 }
 
 /* Training stopped within an epoch after `done` batches: the position, for the next call. */
-static nnb_status stopped_within(nnbi_run *r, size_t B, size_t done, nnbi_sum loss_sum,
-                                 size_t hit) {
+nnb_status nnbi_stopped_within(nnbi_run *r, size_t B, size_t done, nnbi_sum loss_sum,
+                               size_t hit) {
     nnbi_opt_state *os = &r->net->opt;
     if (done == 0) /* before the epoch's first batch: as if it had not started (its shuffle undone) */
         for (int i = 0; i < 4; i++) r->net->rng.s[i] = os->ep.rng[i];
@@ -642,47 +691,68 @@ static nnb_status stopped_within(nnbi_run *r, size_t B, size_t done, nnbi_sum lo
 }
 
 /* A batch whose loss is not finite. */
-static nnb_status diverged(uint64_t epoch, size_t batch, double loss, double lr) {
+nnb_status nnbi_diverged(uint64_t epoch, size_t batch, double loss, double lr) {
     return nnbi_error(NNB_E_NONFINITE, "nnb_train",
                       "epoch %llu, batch %zu: the loss is %g; training diverged (try a learning "
                       "rate lower than %g)",
                       (unsigned long long)epoch, batch, loss, lr);
 }
 
-/* ||g||_2 without overflow from ss = sum g_i^2: sqrt(ss), or the scaled sum when ss overflowed. */
-static double grad_norm(const double *g, size_t n, double ss) {
+/* ||g||_2 without overflow from ss = sum g_i^2 (g double, or float when g32 is set): sqrt(ss), or
+ * the scaled sum when ss overflowed. */
+static double grad_norm(const double *g, const float *g32, size_t n, double ss) {
     double norm = sqrt(ss);
     if (isfinite(norm)) return norm;
     double amax = 0, s = 0;
-    for (size_t i = 0; i < n; i++) amax = fabs(g[i]) > amax ? fabs(g[i]) : amax;
-    for (size_t i = 0; i < n; i++) s += (g[i] / amax) * (g[i] / amax);
+    for (size_t i = 0; i < n; i++) {
+        double a = fabs(g32 ? (double)g32[i] : g[i]);
+        amax = a > amax ? a : amax;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double q = (g32 ? (double)g32[i] : g[i]) / amax;
+        s += q * q;
+    }
     return amax * sqrt(s);
 }
 
 /* The gradient checks and clipping before a step, in PyTorch's order and with its definitions:
  * a non-finite gradient is an error (before it could be clipped away); then clipping by value,
  * g_i <- min(max(g_i, -c), c) (clip_grad_value_); then clipping by norm, g <- g * k with
- * k = max_norm / (||g||_2 + 1e-6) when k < 1 (clip_grad_norm_). */
-static nnb_status clip_gradient(nnb_net *net, const nnb_train_opts *o, uint64_t epoch,
-                                size_t batch) {
+ * k = max_norm / (||g||_2 + 1e-6) when k < 1 (clip_grad_norm_). A float32 network's gradient is
+ * clipped in float (its sum of squares accumulated in double). */
+nnb_status nnbi_clip_gradient(nnb_net *net, const nnb_train_opts *o, uint64_t epoch,
+                              size_t batch) {
     const size_t np = net->n_params;
+    const int f32 = net->dtype == NNB_F32;
     double *g = net->grads;
+    float *g32 = net->grads32;
     /* One vectorised pass: a finite sum of squares means every element is finite; only when it
      * is not does the scan tell a non-finite element from an overflowing sum. */
-    double ss = net->k->sumsq(np, g);
+    double ss = f32 ? net->k32->sumsq(np, g32) : net->k->sumsq(np, g);
     size_t bad;
-    if (!isfinite(ss) && nnbi_find_nonfinite(g, np, 1, &bad, NULL))
+    if (!isfinite(ss) && (f32 ? nnbi_find_nonfinite32(g32, np, 1, &bad, NULL)
+                              : nnbi_find_nonfinite(g, np, 1, &bad, NULL)))
         return nnbi_error(NNB_E_NONFINITE, "nnb_train",
                           "epoch %llu, batch %zu: the gradient is not finite (parameter %zu is %g)",
-                          (unsigned long long)epoch, batch, bad, g[bad]);
+                          (unsigned long long)epoch, batch, bad,
+                          f32 ? (double)g32[bad] : g[bad]);
     if (o->clip_value > 0) {
         const double c = o->clip_value;
-        for (size_t i = 0; i < np; i++) g[i] = g[i] > c ? c : g[i] < -c ? -c : g[i];
-        if (o->clip_norm > 0) ss = net->k->sumsq(np, g); /* the norm of the clipped values */
+        if (f32) {
+            const float cf = (float)c;
+            for (size_t i = 0; i < np; i++) g32[i] = g32[i] > cf ? cf : g32[i] < -cf ? -cf : g32[i];
+            if (o->clip_norm > 0) ss = net->k32->sumsq(np, g32);
+        } else {
+            for (size_t i = 0; i < np; i++) g[i] = g[i] > c ? c : g[i] < -c ? -c : g[i];
+            if (o->clip_norm > 0) ss = net->k->sumsq(np, g); /* the norm of the clipped values */
+        }
     }
     if (o->clip_norm > 0) {
-        double k = o->clip_norm / (grad_norm(g, np, ss) + 1e-6);
-        if (k < 1.0) net->k->scal(np, k, g);
+        double k = o->clip_norm / (grad_norm(f32 ? NULL : g, f32 ? g32 : NULL, np, ss) + 1e-6);
+        if (k < 1.0) {
+            if (f32) net->k32->scal(np, k, g32);
+            else net->k->scal(np, k, g);
+        }
     }
     return NNB_OK;
 }
@@ -695,7 +765,7 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
     const char *func = "nnb_train";
     const size_t ni = net->n_inputs, no = nnb_net_n_outputs(net), L = net->n_layers;
     const size_t n_batches = (r->n_train + B - 1) / B, np = net->n_params;
-    const int in_place = perm == NULL;
+    const int in_place = perm == NULL && r->x32 == NULL;
     const int shuffle = o->shuffle && B < r->n_train;
     const int sharded = o->shard_count > 1;
     const int fused = o->opt == NNB_OPT_SGD && o->clip_norm == 0 && o->clip_value == 0 &&
@@ -709,17 +779,23 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
         nnbi_sum loss_sum = {0, 0}; /* the epoch's loss over its rows, compensated */
         size_t hit = 0;
         int cancel = 0; /* a batch callback asked to stop */
-        size_t b0 = epoch_begin(r, perm, shuffle, B, n_batches, &loss_sum, &hit);
+        size_t b0 = nnbi_epoch_begin(r, perm, shuffle, B, n_batches, &loss_sum, &hit);
         for (size_t b = b0; b < n_batches; b++) {
             /* a stop request (signal handler, other thread): between batches; with shards in
              * the batch's all-reduce, where the workers agree */
-            if (!sharded && nnbi_stop_requested(o)) return stopped_within(r, B, b, loss_sum, hit);
+            if (!sharded && nnbi_stop_requested(o)) return nnbi_stopped_within(r, B, b, loss_sum, hit);
             size_t r0 = b * B, nb = r->n_train - r0 < B ? r->n_train - r0 : B;
             size_t lo = 0, hi = nb; /* this worker's part of the batch */
             if (sharded) shard_part(nb, o->shard_rank, o->shard_count, &lo, &hi);
             size_t nr = hi - lo;
-            const double *xb = r->x + (r0 + lo) * ni, *yb = r->y + (r0 + lo) * no;
-            if (!in_place) {
+            const double *xb = r->x32 ? r->xb : r->x + (r0 + lo) * ni;
+            const double *yb = r->x32 ? r->yb : r->y + (r0 + lo) * no;
+            if (r->x32) { /* float data (nnb_train_f32): gathered and converted */
+                const size_t *ix = perm ? perm + r0 + lo : NULL;
+                nnbi_gather_rows(r->xb, 0, ix ? r->x32 : r->x32 + (r0 + lo) * ni, 1, ix, nr, ni);
+                nnbi_gather_rows(r->yb, 0, ix ? r->y32 : r->y32 + (r0 + lo) * no, 1, ix, nr, no);
+                xb = r->xb, yb = r->yb;
+            } else if (!in_place) {
                 for (size_t i = 0; i < nr; i++) {
                     memcpy(r->xb + i * ni, r->x + perm[r0 + lo + i] * ni, ni * sizeof(double));
                     memcpy(r->yb + i * no, r->y + perm[r0 + lo + i] * no, no * sizeof(double));
@@ -736,7 +812,7 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
             nnbi_sum_add(&loss_sum, mean ? own * (double)nb : own);
             double bl = own; /* the whole batch's loss */
             if (fused) {
-                if (!isfinite(bl)) return diverged(epoch, b + 1, bl, lr);
+                if (!isfinite(bl)) return nnbi_diverged(epoch, b + 1, bl, lr);
                 nnbi_backward_sgd(net, &net->ws, xb, nr, lr, o->weight_decay);
                 net->opt.step++;
             } else {
@@ -768,16 +844,16 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
                 }
                 /* always on (one comparison per batch), unless clipping tames the steps of a
                  * loss that overflows: then the parameters are checked once an epoch */
-                if (!isfinite(bl) && !clipping) return diverged(epoch, b + 1, bl, lr);
+                if (!isfinite(bl) && !clipping) return nnbi_diverged(epoch, b + 1, bl, lr);
                 if (o->check_finite || o->clip_norm > 0 || o->clip_value > 0) {
-                    nnb_status st = clip_gradient(net, o, epoch, b + 1);
+                    nnb_status st = nnbi_clip_gradient(net, o, epoch, b + 1);
                     if (st != NNB_OK) return st;
                 }
                 nnbi_opt_step(net, o, lr);
             }
             if (o->batch_fn && o->batch_fn(epoch, b + 1, n_batches, bl, o->batch_data)) {
                 if (!sharded) {
-                    stopped_within(r, B, b + 1, loss_sum, hit);
+                    nnbi_stopped_within(r, B, b + 1, loss_sum, hit);
                     return nnbi_error(NNB_E_CANCELLED, func,
                                       "stopped by the batch callback (epoch %llu, batch %zu)",
                                       (unsigned long long)epoch, b + 1);
@@ -816,24 +892,29 @@ static nnb_status watch_setup(nnb_net *net, const nnb_train_opts *opts, const ch
     } else if (!os->es.params) {
         os->es.params = malloc((net->n_params ? net->n_params : 1) * sizeof(double));
         if (!os->es.params) return nnbi_error(NNB_E_NOMEM, func, "no memory for the best weights");
-        memcpy(os->es.params, net->params, net->n_params * sizeof(double));
+        keep_params(net, os->es.params, 0);
     }
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
-                             size_t x_cols, const double *y, size_t y_cols, nnb_history *history) {
-    const char *func = __func__;
+/* nnb_train and nnb_train_f32: x and y are double or float (x.f set). */
+static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, size_t rows,
+                        size_t x_cols, nnbi_src y, size_t y_cols, nnb_history *history,
+                        const char *func) {
     NNBI_CHECK_NULL(opts, func);
-    nnb_status st = nnbi_check_x(net, x, rows, x_cols, func);
-    if (st == NNB_OK) st = nnbi_check_y(net, y, rows, y_cols, func);
+    nnb_status st = nnbi_check_src(net, x, y, rows, x_cols, y_cols, func);
     if (st == NNB_OK) st = nnbi_check_loss(net, opts->loss, opts->reduction, func);
     if (st == NNB_OK) st = check_opts(net, opts, func);
     if (st != NNB_OK) return st;
+    int f32 = net->dtype == NNB_F32;
+    if (opts->opt == NNB_OPT_LM && (f32 || x.f))
+        return nnbi_error(NNB_E_UNSUPPORTED, func,
+                          "Levenberg-Marquardt needs a float64 network and float64 data "
+                          "(nnb_net_convert)");
 
     const size_t ni = net->n_inputs, no = nnb_net_n_outputs(net), L = net->n_layers;
-    nnbi_run r = {.net = net, .opts = opts, .history = history, .x = x, .y = y,
-                  .n_train = rows};
+    nnbi_run r = {.net = net, .opts = opts, .history = history, .x = x.d, .y = y.d, .x32 = x.f,
+                  .y32 = y.f, .n_train = rows};
     size_t *perm = NULL;
     double *drop = NULL;
     if (opts->val_fraction > 0) {
@@ -842,12 +923,13 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
     }
     r.has_val = r.n_val > 0 || opts->val_x != NULL;
     /* accuracy is counted only where someone reads it (a history or the epoch callback) */
-    r.acc = nnbi_has_accuracy(net) && (history || opts->epoch_fn);
+    r.acc = nnbi_has_accuracy(net) && (history || opts->epoch_fn || opts->epoch_info_fn);
     if ((uint64_t)opts->epochs > UINT64_MAX - net->opt.epoch) {
         st = nnbi_error(NNB_E_TOO_LARGE, func, "%zu epochs more after %llu overflow the epoch count",
                         opts->epochs, (unsigned long long)net->opt.epoch);
         goto out;
     }
+    r.last_epoch = net->opt.epoch + opts->epochs;
     int lm = opts->opt == NNB_OPT_LM;
     /* Mini-batch size; LM always works on the whole training set. */
     size_t B = lm || opts->batch == 0 || opts->batch > r.n_train ? r.n_train : opts->batch;
@@ -856,8 +938,9 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
     int gather = shuffle || r.train_idx != NULL;
     r.chunk = B;
 
-    /* Everything the loop needs is allocated here, before it. */
-    if (gather || r.n_val) {
+    /* Everything the loop needs is allocated here, before it. A float32 network gathers (and
+     * converts) into its workspace; a float64 one converts float data into xb/yb. */
+    if (!f32 && (gather || r.n_val || x.f)) {
         r.xb = malloc(B * ni * sizeof(double));
         r.yb = malloc(B * no * sizeof(double));
         if (!r.xb || !r.yb) {
@@ -884,7 +967,11 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
     st = watch_setup(net, opts, func);
     if (st != NNB_OK) goto out;
     net->ws.drop = drop;
-    st = nnbi_ws_reserve(net, &net->ws, B, 1, func);
+    net->ws32.drop = drop;
+    if (f32) /* the input buffers: batches gathered or converted, validation */
+        st = nnbi_ws32_reserve(net, &net->ws32, B, 1, gather || r.has_val || !x.f, func);
+    else
+        st = nnbi_ws_reserve(net, &net->ws, B, 1, func);
     if (st == NNB_OK) st = nnbi_opt_prepare(net, opts, func);
     if (st == NNB_OK) st = nnbi_history_reserve(history, opts->epochs, func);
     if (st != NNB_OK) goto out;
@@ -898,13 +985,29 @@ NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const dou
                                                              (uint64_t)(opts->shard_rank + 1)));
         drng = &drop_rng;
     }
-    st = lm ? nnbi_train_lm(&r) : train_batches(&r, B, drop, perm, drng);
+    st = lm ? nnbi_train_lm(&r)
+       : f32 ? nnbi_train_batches32(&r, B, drop, perm, drng)
+             : train_batches(&r, B, drop, perm, drng);
     if (history) history->stopped_early = r.stopped_early;
 
 out:
     net->ws.drop = NULL;
+    net->ws32.drop = NULL;
     free(perm);
     free(drop);
     run_free(&r);
     return st;
+}
+
+NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
+                             size_t x_cols, const double *y, size_t y_cols, nnb_history *history) {
+    return train(net, opts, (nnbi_src){x, NULL}, rows, x_cols, (nnbi_src){y, NULL}, y_cols, history,
+                 __func__);
+}
+
+NNB_API nnb_status nnb_train_f32(nnb_net *net, const nnb_train_opts *opts, const float *x,
+                                 size_t rows, size_t x_cols, const float *y, size_t y_cols,
+                                 nnb_history *history) {
+    return train(net, opts, (nnbi_src){NULL, x}, rows, x_cols, (nnbi_src){NULL, y}, y_cols, history,
+                 __func__);
 }

@@ -29,7 +29,8 @@ struct nnb_train_opts {
     size_t patience;         /* 0 = off */
     int restore_best;
     int check_finite;
-    nnb_epoch_fn epoch_fn;
+    nnb_epoch_fn epoch_fn;          /* the deprecated positional callback, or */
+    nnb_epoch_info_fn epoch_info_fn; /* the record's (at most one of the two is set) */
     void *epoch_data;
     nnb_batch_fn batch_fn;
     void *batch_data;
@@ -86,10 +87,12 @@ typedef struct nnbi_run {
     nnb_net *net;
     const nnb_train_opts *opts;
     nnb_history *history;
-    const double *x, *y;     /* the caller's data */
+    const double *x, *y;     /* the caller's data (NULL when it is float) */
+    const float *x32, *y32;  /* the caller's float data (nnb_train_f32), else NULL */
     size_t *train_idx;       /* training rows (NULL: all rows, in order) */
     size_t *val_idx;         /* validation rows of x/y (split), or NULL */
     size_t n_train, n_val;
+    uint64_t last_epoch;     /* the epoch this call ends at unless it stops early */
     size_t chunk;            /* rows per evaluation chunk (the workspace's batch) */
     double *xb, *yb;         /* gather buffers of `chunk` rows */
     int has_val, acc;
@@ -105,6 +108,25 @@ typedef struct nnbi_run {
  * status (NNB_E_CANCELLED, NNB_E_NONFINITE, NNB_E_COMM) to end with one. */
 nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, double lr,
                           int cancel, int *stop);
+
+/* The mini-batch loop of a float32 network (train_f32.c), as train.c's train_batches. */
+nnb_status nnbi_train_batches32(nnbi_run *r, size_t B, const double *drop, size_t *perm,
+                                nnbi_rng *drop_rng);
+
+/* Validation sums of a float32 network (train_f32.c): loss sum and hits of rows [lo, hi) of the
+ * validation set. */
+void nnbi_validate32(nnbi_run *r, size_t lo, size_t hi, double *loss_sum, size_t *hits);
+
+/* The start of an epoch (shuffle, or the continuation of one stopped within): the first batch to
+ * run; *loss_sum and *hit get the epoch's sums so far (train.c, both element types). */
+size_t nnbi_epoch_begin(nnbi_run *r, size_t *perm, int shuffle, size_t B, size_t n_batches,
+                        nnbi_sum *loss_sum, size_t *hit);
+/* Training stopped within an epoch after `done` batches: keeps the position; NNB_E_CANCELLED. */
+nnb_status nnbi_stopped_within(nnbi_run *r, size_t B, size_t done, nnbi_sum loss_sum, size_t hit);
+/* NNB_E_NONFINITE for a batch whose loss is not finite. */
+nnb_status nnbi_diverged(uint64_t epoch, size_t batch, double loss, double lr);
+/* The gradient's finiteness check and clipping by value, then by norm (either element type). */
+nnb_status nnbi_clip_gradient(nnb_net *net, const nnb_train_opts *o, uint64_t epoch, size_t batch);
 
 /* Has nnb_train_opts_request_stop() been called (and not cleared)? */
 int nnbi_stop_requested(const nnb_train_opts *o);

@@ -531,6 +531,7 @@ START_TEST(json_output_is_strict_json) {
         ck_assert_uint_eq((size_t)nnbt_json_num(nnbt_json_get(j[i], "epoch")), i + 1);
         ck_assert(nnbt_json_is_num(nnbt_json_get(j[i], "train_loss")));
         ck_assert(nnbt_json_is_null(nnbt_json_get(j[i], "val_loss"))); /* NaN: no validation */
+        ck_assert(nnbt_json_num(nnbt_json_get(j[i], "lr")) == 0.001); /* adam's default, constant */
     }
     ck_assert_str_eq(nnbt_json_str(nnbt_json_get(j[3], "event")), "summary");
     ck_assert(nnbt_json_is_num(nnbt_json_get(j[3], "test_accuracy")));

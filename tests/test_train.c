@@ -303,6 +303,109 @@ START_TEST(callback_stops) {
 }
 END_TEST
 
+/* The growable epoch record (nnb_epoch_info): its fields against the history's columns. */
+typedef struct {
+    nnb_epoch_info rec[16];
+    size_t n;
+    uint64_t stop_at;
+} info_log;
+
+static int log_info(const nnb_net *net, const nnb_epoch_info *info, void *user) {
+    info_log *l = user;
+    ck_assert_ptr_nonnull(net);
+    if (l->n < 16) l->rec[l->n++] = *info;
+    return l->stop_at && info->epoch == l->stop_at;
+}
+
+static int count_calls(const nnb_net *net, size_t epoch, double tl, double vl, double ta,
+                       double va, double secs, double sps, int up, void *user) {
+    (void)net, (void)epoch, (void)tl, (void)vl, (void)ta, (void)va, (void)secs, (void)sps, (void)up;
+    ++*(size_t *)user;
+    return 0;
+}
+
+START_TEST(epoch_info_record) {
+    double xt[20 * 2], yt[20];
+    overfit_data(xt, yt, 20, 5);
+    nnb_net *net;
+    nnbt_ok(nnb_net_create(&net, 2));
+    nnbt_ok(nnb_net_add_dense(net, 8, NNB_ACT_TANH, 1));
+    nnbt_ok(nnb_net_add_dense(net, 1, NNB_ACT_IDENTITY, 1));
+    nnbt_ok(nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, 2));
+    nnb_train_opts *o = opts_new();
+    nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.02));
+    nnbt_ok(nnb_train_opts_set_schedule(o, NNB_SCHED_STEP, 2, 0.5));
+    nnbt_ok(nnb_train_opts_set_batch_size(o, 4));
+    nnbt_ok(nnb_train_opts_set_validation_split(o, 0.25, 9)); /* 15 training rows: 4 batches */
+    nnbt_ok(nnb_train_opts_set_early_stopping(o, 100, 0));
+    nnbt_ok(nnb_train_opts_set_epochs(o, 6));
+    info_log l = {.n = 0};
+    nnbt_ok(nnb_train_opts_set_epoch_info_callback(o, log_info, &l));
+    nnb_history *h;
+    nnbt_ok(nnb_history_create(&h));
+    nnbt_ok(nnb_train(net, o, xt, 20, 2, yt, 1, h));
+    nnbt_ok(nnb_train_opts_set_epochs(o, 2)); /* a second call continues the count */
+    nnbt_ok(nnb_train(net, o, xt, 20, 2, yt, 1, h));
+    ck_assert_uint_eq(l.n, 8);
+    ck_assert_uint_eq(nnb_history_len(h), 8);
+    double col[NNB_HIST_SAMPLES_PER_S + 1][8];
+    for (int f = 0; f <= NNB_HIST_SAMPLES_PER_S; f++)
+        nnbt_ok(nnb_history_get(h, (nnb_history_field)f, col[f], 8));
+    size_t best;
+    double best_loss;
+    int early;
+    nnbt_ok(nnb_history_summary(h, &best, &best_loss, &early));
+    double best_so_far = INFINITY;
+    uint64_t best_ep = 0;
+    for (size_t i = 0; i < 8; i++) {
+        const nnb_epoch_info *r = &l.rec[i];
+        ck_assert_uint_eq(r->size, sizeof(nnb_epoch_info));
+        ck_assert(NNB_EPOCH_INFO_HAS(r, loss_went_up) && NNB_EPOCH_INFO_HAS(r, best_epoch));
+        ck_assert_uint_eq(r->epoch, i + 1);
+        ck_assert(col[NNB_HIST_EPOCH][i] == (double)r->epoch);
+        ck_assert_uint_eq(r->last_epoch, i < 6 ? 6 : 8);
+        ck_assert(col[NNB_HIST_TRAIN_LOSS][i] == r->train_loss);
+        ck_assert(col[NNB_HIST_VAL_LOSS][i] == r->val_loss && isfinite(r->val_loss));
+        ck_assert(isnan(r->train_acc) && isnan(r->val_acc)); /* a regression */
+        ck_assert(col[NNB_HIST_SECONDS][i] == r->seconds);
+        ck_assert(col[NNB_HIST_SAMPLES_PER_S][i] == r->samples_per_s);
+        ck_assert(col[NNB_HIST_LR][i] == r->lr);
+        ck_assert(r->lr == 0.02 * pow(0.5, (double)(i / 2))); /* the step schedule */
+        ck_assert_uint_eq(r->steps, 4 * (i + 1));
+        ck_assert_uint_eq(r->rows, 15);
+        ck_assert_int_eq(r->loss_went_up, i > 0 && r->val_loss > l.rec[i - 1].val_loss);
+        if (r->val_loss < best_so_far) best_so_far = r->val_loss, best_ep = r->epoch;
+        ck_assert_uint_eq(r->best_epoch, best_ep);
+    }
+    ck_assert_uint_eq(best, best_ep);
+    /* a record from an older library (shorter): the newer fields do not exist */
+    nnb_epoch_info old = l.rec[0];
+    old.size = offsetof(nnb_epoch_info, lr);
+    ck_assert(!NNB_EPOCH_INFO_HAS(&old, lr) && NNB_EPOCH_INFO_HAS(&old, samples_per_s));
+    /* one epoch callback: the positional one replaces the record's, and back */
+    size_t calls = 0;
+    nnbt_ok(nnb_train_opts_set_early_stopping(o, 0, 0));
+    nnbt_ok(nnb_train_opts_set_epoch_callback(o, count_calls, &calls));
+    nnbt_ok(nnb_train(net, o, xt, 20, 2, yt, 1, NULL));
+    ck_assert_uint_eq(calls, 2);
+    ck_assert_uint_eq(l.n, 8);
+    l.n = 0;
+    l.stop_at = 12; /* epochs 11 and 12, then a stop */
+    nnbt_ok(nnb_train_opts_set_epoch_info_callback(o, log_info, &l));
+    nnbt_ok(nnb_train_opts_set_epochs(o, 5));
+    ck_assert_int_eq(nnb_train(net, o, xt, 20, 2, yt, 1, NULL), NNB_E_CANCELLED);
+    ck_assert(strstr(nnb_last_error(), "after epoch 12") != NULL);
+    ck_assert_uint_eq(calls, 2);
+    ck_assert_uint_eq(l.n, 2);
+    ck_assert_uint_eq(l.rec[1].last_epoch, 15);
+    ck_assert_uint_eq(l.rec[1].best_epoch, 0); /* patience off */
+    ck_assert_int_eq(nnb_train_opts_set_epoch_info_callback(NULL, log_info, &l), NNB_E_NULL);
+    nnb_history_free(h);
+    nnb_train_opts_free(o);
+    nnb_net_free(net);
+}
+END_TEST
+
 static int stop_batch(size_t epoch, size_t batch, size_t n_batches, double loss, void *user) {
     int *count = user;
     (*count)++;
@@ -758,6 +861,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, xor_with_adam);
     tcase_add_test(tc, early_stopping_restores_best);
     tcase_add_test(tc, callback_stops);
+    tcase_add_test(tc, epoch_info_record);
     tcase_add_test(tc, batch_callback_stops);
     tcase_add_test(tc, dropout_masks);
     tcase_add_test(tc, dropout_scale);

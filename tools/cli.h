@@ -82,6 +82,8 @@ int strlist_has(const strlist *l, const char *s);
 void fmt_double(char buf[32], double v);
 /* Writes a JSON string (with quotes, escaped; invalid UTF-8 becomes U+FFFD). */
 void json_str(FILE *f, const char *s);
+/* Length of the UTF-8 sequence starting at s (1 to 4), or 0 if it is not a valid one. */
+size_t utf8_len(const unsigned char *s);
 /* Writes a JSON number, or null for NaN and infinities. */
 void json_num(FILE *f, double v);
 /* Writes a CSV field, quoted when it must be. */
@@ -108,6 +110,24 @@ void atomic_abort(atomic_file *af);                   /* safe after commit and t
 /* Can `path` be written: a regular file or nothing (symbolic links followed), in a folder where
  * a file can be created? (Creates an unnamed one, and discards it.) 0 with a message. */
 int check_writable(const char *path);
+
+/* ---- pictures (cli_plot.c): SVG files written atomically; 1, or 0 after a message ----------- */
+
+/* Learning curves: per epoch (n of them, epoch numbers in epoch), training and validation loss
+ * and accuracy (NaN where there is none; NaN and infinities are gaps in the curves). */
+int plot_curves(const char *path, size_t n, const double *epoch, const double *train_loss,
+                const double *val_loss, const double *train_acc, const double *val_acc,
+                const char *title);
+/* plot_curves() of a training history, titled "nnblas train: TITLE". */
+int plot_history(const char *path, const nnb_history *h, const char *title);
+/* A k x k confusion matrix (conf[true * k + predicted]) with the classes' labels. */
+int plot_confusion(const char *path, const size_t *conf, size_t k, const char *const *labels,
+                   const char *title);
+/* Predicted against actual values, one panel per target (at most 6): row i's target j is
+ * actual[i * a_stride + j] and pred[i * p_stride + j]; names: the targets' names (or NULL). */
+int plot_scatter(const char *path, const double *actual, size_t a_stride, const double *pred,
+                 size_t p_stride, size_t rows, size_t targets, const char *const *names,
+                 const char *title);
 
 /* ---- data (cli_data.c) --------------------------------------------------------------------- */
 

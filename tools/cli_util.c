@@ -227,8 +227,7 @@ void fmt_double(char buf[32], double v) {
     }
 }
 
-/* Length of the UTF-8 sequence starting at s, or 0 if it is not valid. */
-static size_t utf8_len(const unsigned char *s) {
+size_t utf8_len(const unsigned char *s) {
     if (s[0] < 0x80) return 1;
     size_t n = s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : s[0] >= 0xE0 ? 3 : s[0] >= 0xC2 ? 2 : 0;
     if (n == 0 || (n == 3 && s[0] > 0xEF)) return 0;

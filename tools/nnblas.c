@@ -35,7 +35,7 @@ static const char main_help[] =
 const command cmd_eval = {
     "eval",
     "usage: nnblas eval --model FILE (--csv FILE | --idx fashion-mnist[:DIR] | --idx mnist:DIR)\n"
-    "                   [--json]\n"
+    "                   [--json] [--plot FILE.svg]\n"
     "\n"
     "Evaluates a saved model on labelled data: every row of the CSV file (prepared with the\n"
     "model's own preparation; the target column must be there), or the test part of an IDX set.\n"
@@ -49,6 +49,8 @@ const command cmd_eval = {
     "  --idx SPEC     an MNIST-style folder; its test part is evaluated\n"
     "  --delimiter D  the CSV delimiter (default: detected; see nnblas train --help)\n"
     "  --json         one JSON object instead of text\n"
+    "  --plot FILE    draw the confusion matrix (classification) or the predicted against the\n"
+    "                 actual values (regression) as an SVG picture, written atomically\n"
     "  --input-limit BYTES\n"
     "                 the most bytes read from an input that is not a regular file (a pipe,\n"
     "                 a FIFO, standard input; default 1 GiB); suffixes K, M, G\n"
@@ -96,7 +98,7 @@ const command cmd_info = {
 
 /* Parses `--model FILE`, data flags and the given extra flags of eval, predict and info. */
 typedef struct common {
-    const char *model, *csv, *idx, *out, *delimiter;
+    const char *model, *csv, *idx, *out, *delimiter, *plot;
     int json, params_hex;
 } common;
 
@@ -122,6 +124,8 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
             c->out = v;
         } else if (want_json && arg_flag(&a, "--json")) {
             c->json = 1;
+        } else if (want_json && arg_value(&a, "--plot", &v)) {
+            c->plot = v;
         } else if (want_hex && arg_flag(&a, "--params-hex")) {
             c->params_hex = 1;
         } else if (arg_value(&a, "--input-limit", &v)) {
@@ -129,7 +133,7 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
         } else {
             const char *known[] = {"--help", "--model", data ? "--csv" : NULL,
                                    data ? "--idx" : NULL, data ? "--delimiter" : NULL,
-                                   want_out ? "--out" : NULL, want_json ? "--json" : NULL,
+                                   want_out ? "--out" : NULL, want_json ? "--json" : NULL, want_json ? "--plot" : NULL,
                                    want_hex ? "--params-hex" : NULL};
             return unknown_arg(cmd, argv[a.i], known, sizeof known / sizeof known[0]);
         }
@@ -174,12 +178,26 @@ static const char *loss_long(nnb_loss l) {
     }
 }
 
+/* eval --plot: the confusion matrix, or the predicted against the actual values. */
+static int plot_eval(const common *c, const model_info *mi, const size_t *conf,
+                     const double *yhat, const mat *y) {
+    char title[256];
+    snprintf(title, sizeof title, "nnblas eval: %s on %s", c->model, c->csv ? c->csv : c->idx);
+    if (mi->n_classes)
+        return plot_confusion(c->plot, conf, mi->n_classes, mi->labels, title);
+    size_t n_out = nnb_net_n_outputs(mi->net), shown = n_out < 6 ? n_out : 6;
+    const char *names[6] = {NULL};
+    for (size_t j = 0; j < shown && mi->prep; j++) names[j] = nnb_prep_target_name(mi->prep, j);
+    return plot_scatter(c->plot, y->v, y->cols, yhat, n_out, y->rows, shown, names, title);
+}
+
 int run_eval(int argc, char **argv) {
     common c;
     int r = parse_subcommand(argc, argv, &cmd_eval, &c);
     if (r) return r < 0 ? EXIT_OK : r;
     model_info mi;
     mat x, y;
+    if (c.plot && !check_writable(c.plot)) return EXIT_FAIL;
     if (!open_with_data(&c, 1, &mi, &x, &y)) return EXIT_FAIL;
     size_t rows = x.rows, n_out = nnb_net_n_outputs(mi.net);
     double loss = NAN, acc = NAN;
@@ -226,6 +244,7 @@ int run_eval(int argc, char **argv) {
                 err1[j] += fabs(e);
             }
     }
+    if (c.plot && !plot_eval(&c, &mi, conf, yhat, &y)) goto done;
     if (c.json) {
         printf("{\"rows\":%zu,\"loss\":", rows);
         json_num(stdout, loss);
@@ -450,8 +469,9 @@ int run_info(int argc, char **argv) {
         free(p);
     } else {
         printf("model: %s\n", c.model);
-        printf("network: %zu inputs, %zu layer%s, %zu parameters\n", nnb_net_n_inputs(net),
-               nnb_net_n_layers(net), nnb_net_n_layers(net) == 1 ? "" : "s", np);
+        printf("network: %zu inputs, %zu layer%s, %zu parameters%s\n", nnb_net_n_inputs(net),
+               nnb_net_n_layers(net), nnb_net_n_layers(net) == 1 ? "" : "s", np,
+               nnb_net_dtype(net) == NNB_F32 ? " (float32)" : "");
         for (size_t l = 0; l < nnb_net_n_layers(net); l++) {
             size_t n_in, n_out;
             nnb_activation act;

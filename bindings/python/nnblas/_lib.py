@@ -49,6 +49,19 @@ _s = c_char_p
 EPOCH_FN = ctypes.CFUNCTYPE(c_int, c_void_p, c_size_t, c_double, c_double, c_double, c_double,
                             c_double, c_double, c_int, c_void_p)
 
+
+class EpochInfo(ctypes.Structure):
+    """nnb_epoch_info (nnblas.h): the record an epoch callback is given; it grows at its end."""
+    _fields_ = [("size", c_size_t), ("epoch", ctypes.c_uint64), ("last_epoch", ctypes.c_uint64),
+                ("train_loss", c_double), ("val_loss", c_double), ("train_acc", c_double),
+                ("val_acc", c_double), ("seconds", c_double), ("samples_per_s", c_double),
+                ("lr", c_double), ("steps", ctypes.c_uint64), ("rows", ctypes.c_uint64),
+                ("best_epoch", ctypes.c_uint64), ("loss_went_up", c_int)]
+
+
+# int (*nnb_epoch_info_fn)(const nnb_net *, const nnb_epoch_info *, void *user_data)
+EPOCH_INFO_FN = ctypes.CFUNCTYPE(c_int, c_void_p, POINTER(EpochInfo), c_void_p)
+
 # name: (restype, argtypes). The test test_api.PrototypeTest checks each against include/nnblas.h.
 PROTOTYPES = {
     # errors, versions, threads
@@ -78,6 +91,19 @@ PROTOTYPES = {
     "nnb_default_scale": (_st, []),
     # networks
     "nnb_net_create": (_st, [_hp, _sz]),
+    "nnb_net_create_dtype": (_st, [_hp, _sz, _st]),
+    "nnb_net_dtype": (_st, [_h]),
+    "nnb_net_convert": (_st, [_h, _st, _hp]),
+    "nnb_net_params_get_f32": (_st, [_h, _p, _sz]),
+    "nnb_net_params_set_f32": (_st, [_h, _p, _sz]),
+    "nnb_net_params_data_f32": (_p, [_h, _szp]),
+    "nnb_net_grad_get_f32": (_st, [_h, _p, _sz]),
+    "nnb_net_forward_f32": (_st, [_h, _p, _sz, _sz, _p, _sz]),
+    "nnb_net_predict_f32": (_st, [_h, _p, _sz, _sz, _p, _sz]),
+    "nnb_net_loss_f32": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp]),
+    "nnb_net_backprop_f32": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp, _p, _sz]),
+    "nnb_net_evaluate_f32": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp, _dp]),
+    "nnb_train_f32": (_st, [_h, _h, _p, _sz, _sz, _p, _sz, _h]),
     "nnb_net_free": (None, [_h]),
     "nnb_net_add_dense": (_st, [_h, _sz, _st, c_int]),
     "nnb_net_set_leaky_slope": (_st, [_h, _sz, _d]),
@@ -124,6 +150,7 @@ PROTOTYPES = {
     "nnb_train_opts_set_early_stopping": (_st, [_h, _sz, c_int]),
     "nnb_train_opts_set_check_finite": (_st, [_h, c_int]),
     "nnb_train_opts_set_epoch_callback": (_st, [_h, EPOCH_FN, _p]),
+    "nnb_train_opts_set_epoch_info_callback": (_st, [_h, EPOCH_INFO_FN, _p]),
     "nnb_history_create": (_st, [_hp]),
     "nnb_history_free": (None, [_h]),
     "nnb_history_len": (_sz, [_h]),
@@ -235,7 +262,7 @@ def _prefix_dirs():
 
 # The shared vocabulary: nnb_<enum>_name / _parse / _count of every enum (nnblas.vocabulary)
 VOCABULARIES = ("activation", "init", "loss", "reduction", "optimizer", "schedule",
-                "history_field", "target_kind", "scale", "unseen", "mnist_part")
+                "history_field", "target_kind", "scale", "unseen", "mnist_part", "dtype")
 for _e in VOCABULARIES:
     PROTOTYPES["nnb_%s_name" % _e] = (c_char_p, [_st])
     PROTOTYPES["nnb_%s_parse" % _e] = (_st, [_s, _ip])

@@ -17,7 +17,7 @@ from . import _arrays
 from . import vocabulary as _v
 from ._args import seed as _seed, size as _size
 from ._lib import Handle, call, check, cstr, fspath, lib, text
-from .errors import FormatError, InvalidArgumentError
+from .errors import FormatError, InvalidArgumentError, warn_scales
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
@@ -352,6 +352,24 @@ def _scalings(standardize, minmax):
     return out
 
 
+def _all_scaled(scaled):
+    """Does the scaling apply to every numeric feature?"""
+    return any(columns is True for _, columns in scaled)
+
+
+def _note_scales(prep, X):
+    """ScaleWarning when the numeric features (one-hot columns aside), as the network reads
+    them, differ in scale 100-fold or more (the nnblas command's note)."""
+    names = {}
+    for j, name in enumerate(prep.feature_names):
+        try:
+            prep.column_stats(name)  # a numeric column (a one-hot one is not a column)
+        except InvalidArgumentError:
+            continue
+        names[j] = name
+    warn_scales(X, names, "standardize=\"all\" (the default)")
+
+
 def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standardize=None,
              minmax=(), drop=(), text_columns="auto", skip=(), delimiter=",",
              drop_bad_rows=False, unseen="error", test_fraction=0.0, stratify=False, seed=0,
@@ -366,7 +384,9 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
     - standardize: columns to standardise ((x - mean) / sample standard deviation), "all" (or
       True) for every numeric feature, "none" (or False) for none. The default, None, is the
       `nnblas` command's: every numeric feature standardised (nnb_default_scale), unless minmax
-      is given. minmax: columns to scale into [0, 1], or "all"/True.
+      is given. minmax: columns to scale into [0, 1], or "all"/True. When some numeric
+      features are left unscaled and the features' standard deviations then differ 100-fold
+      or more, a :class:`nnblas.ScaleWarning` says so (once).
     - drop: columns left out of X and y; skip: columns not even parsed.
     - text_columns: "auto" (the default, as the `nnblas` command does): the target (when there
       is one), the one_hot and the drop columns are read as text when they hold any cell that
@@ -439,9 +459,13 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
                 check(lib.nnb_prep_fit(p, table.h, _arrays.ptr(train), train.size))
             X_train, y_train = prep._apply(table, train, train.size, True)
             X_test, y_test = prep._apply(table, test, test.size, True)
+            if not _all_scaled(scaled):
+                _note_scales(prep, X_train)
             return Dataset((X_train, X_test, y_train, y_test), prep)
         check(lib.nnb_prep_fit(p, table.h, None, n))
         X, y = prep._apply(table, None, n, True)
+        if not _all_scaled(scaled):
+            _note_scales(prep, X)
         return Dataset((X, y), prep)
     except BaseException:
         if prep is not None:

@@ -12,7 +12,7 @@ __all__ = [
     "Error", "NoMemoryError", "InvalidArgumentError", "NullPointerError", "ShapeError",
     "NonFiniteError", "TooLargeError", "FileError", "FormatError", "VersionError",
     "ChecksumError", "CancelledError", "UnsupportedError", "StateError", "InternalError",
-    "CommError", "DTypeError",
+    "CommError", "DTypeError", "ScaleWarning",
 ]
 
 
@@ -112,6 +112,59 @@ class CommError(Error, RuntimeError):
 
 class DTypeError(InvalidArgumentError, TypeError):
     """An array whose values cannot be float64 (complex, text, objects): raised by the binding."""
+
+
+class ScaleWarning(UserWarning):
+    """Scaling was turned off (``read_csv(standardize="none")``, ``NNBClassifier(standardize=
+    False)``...) and the input features' standard deviations differ by a factor of 100 or more:
+    such a network learns slowly or not at all. Warned once per preparation or estimator fit,
+    as the ``nnblas`` command notes it; silence it with ``warnings.simplefilter("ignore",
+    nnblas.ScaleWarning)``."""
+
+
+# The ratio of the largest to the smallest standard deviation of unscaled features from which
+# ScaleWarning is given (the command's note uses the same).
+SCALE_RATIO = 100.0
+
+
+def _outside_level():
+    """The warnings.warn stacklevel, seen from the caller of this function, of the first frame
+    outside the nnblas package (the user's line that called into nnblas)."""
+    import os
+    import sys
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1
+    while frame is not None and \
+            os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == package:
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def warn_scales(X, names, advice):
+    """ScaleWarning (once) when the standard deviations of the columns of X named in `names` (a
+    dict column index -> name) differ by SCALE_RATIO or more; constant and non-finite columns
+    do not count. The warning points at the user's line that called into nnblas. Returns True
+    if it warned."""
+    import warnings
+    import numpy as np
+    if X.shape[0] < 2 or not names:
+        return False
+    idx = sorted(names)
+    with np.errstate(all="ignore"):
+        sd = np.std(X[:, idx], axis=0, ddof=1)
+    ok = np.isfinite(sd) & (sd > 0)
+    if ok.sum() < 2:
+        return False
+    sd_ok, idx_ok = sd[ok], [j for j, k in zip(idx, ok) if k]
+    lo, hi = int(np.argmin(sd_ok)), int(np.argmax(sd_ok))
+    ratio = sd_ok[hi] / sd_ok[lo]
+    if ratio < SCALE_RATIO:
+        return False
+    warnings.warn("the features' scales differ by a factor of %.0e (%r has standard deviation "
+                  "%.3g, %r %.3g); %s usually trains better"
+                  % (ratio, names[idx_ok[hi]], sd_ok[hi], names[idx_ok[lo]], sd_ok[lo], advice),
+                  ScaleWarning, stacklevel=_outside_level())
+    return True
 
 
 _BY_STATUS = {cls.status: cls for cls in (

@@ -13,7 +13,7 @@ import numpy as np
 from . import _arrays
 from . import vocabulary as _v
 from ._args import seed as _seed, size as _size
-from ._lib import EPOCH_FN, Handle, call, check, cstr, fspath, last_error, lib, text
+from ._lib import EPOCH_INFO_FN, EpochInfo, Handle, call, check, cstr, fspath, last_error, lib, text
 from .data import Prep
 from .errors import CancelledError, InvalidArgumentError, ShapeError, StateError, error_class
 
@@ -89,14 +89,40 @@ class _ParamsMemory:
     """The owner of the arrays params_view() returns: it points at the network's parameter
     arena and keeps the network alive while any view into it exists."""
 
-    def __init__(self, net, address, n):
+    def __init__(self, net, address, n, dtype=np.float64):
         self.net = net
-        self.__array_interface__ = {"shape": (n,), "typestr": np.dtype(np.float64).str,
+        self.__array_interface__ = {"shape": (n,), "typestr": np.dtype(dtype).str,
                                     "data": (address, False), "version": 3}
 
 
+def _dtype_code(dtype):
+    """0 (float64) or 1 (float32) for a numpy dtype or type, or a name of the C library's
+    vocabulary (nnb_dtype_parse: "f64", "float64", "double", "f32", "float32", "single", ...)."""
+    if dtype is None:
+        return 0
+    if isinstance(dtype, str):
+        return _v.parse("dtype", dtype, "dtype")
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        d = None
+    if d == np.float64:
+        return 0
+    if d == np.float32:
+        return 1
+    raise InvalidArgumentError("dtype %r: a network is float64 or float32" % (dtype,))
+
+
 class Net(Handle):
-    """A dense neural network in float64, trained with OpenBLAS.
+    """A dense neural network in float64 (or float32, ``dtype=np.float32``), trained with OpenBLAS.
+
+    ``dtype`` (float64 by default, or float32) is the type of the parameters, gradients and
+    optimiser state, kept for the network's life (:meth:`astype` makes a converted copy): a
+    float32 network runs its matrix products in single precision, about twice as fast, in half
+    the memory. A float32 network reads C-contiguous float32 or float64 arrays in place (the
+    library converts a batch at a time when the types differ) and gives results (predict,
+    backprop's gradient) in the data's type; a float64 network converts other data to float64
+    once per call. ``params`` are in the network's type.
 
     ``Net([6, 8, 1])`` makes the layers at once: 6 inputs, a hidden layer of 8 units with
     `activation` (default "relu") and an output layer of 1 unit with `output` (default None:
@@ -118,7 +144,8 @@ class Net(Handle):
     freed when the object is garbage collected.
     """
 
-    def __init__(self, layers, activation="relu", output=None, bias=True, init="auto", seed=0):
+    def __init__(self, layers, activation="relu", output=None, bias=True, init="auto", seed=0,
+                 dtype=None):
         self._setup(None)
         if isinstance(layers, (list, tuple)):
             if not layers:
@@ -130,7 +157,7 @@ class Net(Handle):
         if output is None:
             output = _v.default_output("values")
         h = c_void_p()
-        check(lib.nnb_net_create(byref(h), n_inputs))
+        check(lib.nnb_net_create_dtype(byref(h), n_inputs, _dtype_code(dtype)))
         self._h = h.value
         for i, u in enumerate(units):
             self.add(u, output if i == len(units) - 1 else activation, bias)
@@ -250,22 +277,54 @@ class Net(Handle):
                                         for l in self.layers]
         return "<nnblas.Net %s; %d parameters>" % (" -> ".join(parts), self.n_params)
 
+    @property
+    def dtype(self):
+        """The network's element type: numpy.float64 or numpy.float32 (a numpy dtype)."""
+        return np.dtype(np.float32 if lib.nnb_net_dtype(self._handle) == 1 else np.float64)
+
+    def astype(self, dtype):
+        """A copy of the network in element type `dtype` (float64 or float32): parameters
+        (rounded to nearest when narrowing), generator, training state, ``prep`` and
+        ``metadata``. One call (nnb_net_convert)."""
+        h = c_void_p()
+        with self._guard.read("Net.astype"):
+            check(lib.nnb_net_convert(self._handle, _dtype_code(dtype), byref(h)))
+        net = Net._from_handle(h.value)
+        net.prep, net.metadata, net._loss = self.prep, dict(self.metadata), self._loss
+        net._check_finite = getattr(self, "_check_finite", False)
+        return net
+
+    def _f32(self, dt):
+        """The C suffix of a call on data of type dt."""
+        return "_f32" if dt == np.float32 else ""
+
+    def _call_type(self, X):
+        """The type of a call. A float32 network reads C-contiguous float32 or float64 arrays in
+        place (the library converts a batch at a time); a float64 network converts other data
+        to float64 once, for the call, as it always has."""
+        dt = self.dtype
+        return _arrays.real_type(X, dt) if dt == np.float32 else dt
+
     # ---- parameters ----------------------------------------------------------------------------
 
     @property
     def params(self):
         """A copy of every parameter (layer after layer, each W row-major then b). Assigning an
         array of n_params values sets them (NaN or infinity is refused)."""
+        dt = self.dtype
         with self._guard.read("Net.params"):
-            out = np.empty(self.n_params)
-            check(lib.nnb_net_params_get(self._handle, _arrays.ptr(out), out.size))
+            out = np.empty(self.n_params, dtype=dt)
+            check(getattr(lib, "nnb_net_params_get" + self._f32(dt))(
+                self._handle, _arrays.ptr(out), out.size))
         return out
 
     @params.setter
     def params(self, values):
-        v = _arrays.vector(values, "params", self.n_params)
+        dt = self._call_type(values)
+        v = _arrays.vector(values, "params", self.n_params, dt)
         with self._guard.write("Net.params"):
-            check(lib.nnb_net_params_set(self._handle, _arrays.ptr(v), v.size))
+            check(getattr(lib, "nnb_net_params_set" + self._f32(dt))(
+                self._handle, _arrays.ptr(v), v.size))
 
     def params_view(self):
         """A writable numpy array over the network's own parameter memory: no copy. Training
@@ -278,10 +337,11 @@ class Net(Handle):
         """
         with self._guard.read("Net.params_view"):
             n = c_size_t()
-            address = lib.nnb_net_params_data(self._handle, byref(n))
+            dt = self.dtype
+            address = getattr(lib, "nnb_net_params_data" + self._f32(dt))(self._handle, byref(n))
             if not address:
-                return np.empty(0)
-            holder = _ParamsMemory(self, address, n.value)
+                return np.empty(0, dtype=dt)
+            holder = _ParamsMemory(self, address, n.value, dt)
             self._views.add(holder)
             return np.asarray(holder)
 
@@ -327,16 +387,16 @@ class Net(Handle):
 
     # ---- computing -----------------------------------------------------------------------------
 
-    def _x(self, X, name="X"):
-        return _arrays.matrix(X, name, cols=self.n_inputs)
+    def _x(self, X, name="X", dtype=np.float64):
+        return _arrays.matrix(X, name, cols=self.n_inputs, dtype=dtype)
 
-    def _y(self, y, rows, name="y"):
+    def _y(self, y, rows, name="y", dtype=np.float64):
         n_out = self.n_outputs
         if n_out > 1 and y is not None and not isinstance(y, np.ndarray):
             y = np.asarray(y)
         if n_out > 1 and isinstance(y, np.ndarray) and y.ndim == 1:
-            return self._one_hot(y, n_out, rows, name)
-        y = _arrays.matrix(y, name, vector_is_column=(n_out == 1), rows=rows)
+            return self._one_hot(y, n_out, rows, name).astype(dtype, copy=False)
+        y = _arrays.matrix(y, name, vector_is_column=(n_out == 1), rows=rows, dtype=dtype)
         if y.shape[1] != n_out:
             raise ShapeError("%s has %d columns, the network has %d outputs"
                              % (name, y.shape[1], n_out))
@@ -364,12 +424,14 @@ class Net(Handle):
         X is read in place when it is a C-contiguous float64 array, else converted once. `out`
         may be a preallocated C-contiguous float64 array of that shape to write into. Reads the
         network only: many threads may predict from one network at once."""
-        X = self._x(X)
+        dt = self._call_type(X)
+        X = self._x(X, dtype=dt)
         with self._guard.read("Net.predict"):
             n_out = self.n_outputs
-            out = _arrays.output(out, (X.shape[0], n_out))
-            check(lib.nnb_net_predict(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
-                                      _arrays.ptr(out), out.size))
+            out = _arrays.output(out, (X.shape[0], n_out), dtype=dt)
+            check(getattr(lib, "nnb_net_predict" + self._f32(dt))(
+                self._handle, _arrays.ptr(X), X.shape[0], X.shape[1], _arrays.ptr(out),
+                out.size))
         return out
 
     def _default_loss(self, y):
@@ -395,12 +457,13 @@ class Net(Handle):
         "mean"). Accuracy is the fraction of
         rows classified right (threshold 0.5 for one sigmoid output, argmax for several), NaN
         unless the output layer is sigmoid or softmax."""
-        X = self._x(X)
-        y = self._y(y, X.shape[0])
+        dt = self._call_type(X)
+        X = self._x(X, dtype=dt)
+        y = self._y(y, X.shape[0], dtype=dt)
         lo, red = self._loss_args(loss, reduction, y)
         value, acc = c_double(), c_double()
         with self._guard.read("Net.evaluate"):
-            check(lib.nnb_net_evaluate(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+            check(getattr(lib, "nnb_net_evaluate" + self._f32(dt))(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                        _arrays.ptr(y), y.shape[1], lo, red, byref(value),
                                        byref(acc)))
         return value.value, acc.value
@@ -409,25 +472,27 @@ class Net(Handle):
         """The loss on a batch, without gradients. loss: "sse" (1/2 sum of squared errors per
         row), "mse", "bce" (sigmoid output) or "ce" (softmax output); reduction "mean" or "sum"
         over rows."""
-        X = self._x(X)
-        y = self._y(y, X.shape[0])
+        dt = self._call_type(X)
+        X = self._x(X, dtype=dt)
+        y = self._y(y, X.shape[0], dtype=dt)
         lo, red = _v.parse("loss", loss, "loss"), _v.parse("reduction", reduction, "reduction")
         value = c_double()
         with self._guard.write("Net.loss"):  # uses the network's workspace
-            check(lib.nnb_net_loss(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+            check(getattr(lib, "nnb_net_loss" + self._f32(dt))(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                    _arrays.ptr(y), y.shape[1], lo, red, byref(value)))
         return value.value
 
     def backprop(self, X, y, loss="sse", reduction="mean"):
         """Backpropagation over a batch: returns (loss, gradient), the gradient a copy in the
         layout of ``params``. The network keeps it for :meth:`sgd_step`."""
-        X = self._x(X)
-        y = self._y(y, X.shape[0])
+        dt = self._call_type(X)
+        X = self._x(X, dtype=dt)
+        y = self._y(y, X.shape[0], dtype=dt)
         lo, red = _v.parse("loss", loss, "loss"), _v.parse("reduction", reduction, "reduction")
         value = c_double()
         with self._guard.write("Net.backprop"):
-            grad = np.empty(self.n_params)
-            check(lib.nnb_net_backprop(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+            grad = np.empty(self.n_params, dtype=dt)
+            check(getattr(lib, "nnb_net_backprop" + self._f32(dt))(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                        _arrays.ptr(y), y.shape[1], lo, red, byref(value),
                                        _arrays.ptr(grad), grad.size))
         return value.value, grad
@@ -496,7 +561,7 @@ class Net(Handle):
         - check_finite: stop with NonFiniteError before a step with NaN or infinity.
         - callback: a function (or a list of them) called after every epoch with a dict:
           epoch, loss, val_loss (with validation), accuracy and val_accuracy (sigmoid or
-          softmax output), seconds, samples_per_s, loss_went_up. Returning False stops training
+          softmax output), seconds, lr, samples_per_s, loss_went_up. Returning False stops training
           (fit then returns normally; history.stopped_by_callback is True). An exception raised
           in it stops training and is re-raised by fit(). The callback may read the network
           (predict, evaluate) but not change it.
@@ -505,9 +570,13 @@ class Net(Handle):
         Training state (optimiser moments, counters, generator) carries over between calls:
         fit(epochs=4) then fit(epochs=6) equals fit(epochs=10), bit for bit (with a cosine
         schedule, when its T is given).
+
+        A float32 network reads C-contiguous float32 or float64 X and y in place (float32 data:
+        no conversion at all).
         """
-        X = self._x(X)
-        y = self._y(y, X.shape[0])
+        dt = self._call_type(X)
+        X = self._x(X, dtype=dt)
+        y = self._y(y, X.shape[0], dtype=dt)
         if batch_size is None:
             batch_size = 0
         if loss is None or (isinstance(loss, str) and loss.lower() == "auto"):
@@ -581,7 +650,16 @@ class Net(Handle):
 
             state = {"exc": None, "stop": False}
 
-            def on_epoch(_net, epoch, tl, vl, ta, va, secs, sps, up, _user):
+            def on_epoch(_net, info_p, _user):
+                info = info_p.contents
+                if info.size < ctypes.sizeof(EpochInfo):  # a library older than this binding
+                    state["exc"] = RuntimeError("libnnblas's epoch record has %d bytes, the "
+                                                "binding needs %d: mismatched versions"
+                                                % (info.size, ctypes.sizeof(EpochInfo)))
+                    return 1
+                epoch, tl, vl, ta, va = (info.epoch, info.train_loss, info.val_loss,
+                                         info.train_acc, info.val_acc)
+                secs, sps, up = info.seconds, info.samples_per_s, info.loss_went_up
                 try:
                     logs = {"epoch": epoch, "loss": tl}
                     if has_val:
@@ -590,11 +668,12 @@ class Net(Handle):
                         logs["accuracy"] = ta
                         if has_val:
                             logs["val_accuracy"] = va
-                    logs.update(seconds=secs, samples_per_s=sps, loss_went_up=bool(up))
+                    logs.update(seconds=secs, lr=info.lr, samples_per_s=sps,
+                                loss_went_up=bool(up))
                     if verbose:
                         print("epoch %d: " % epoch + "  ".join(
                             "%s %.4g" % (k, v) for k, v in logs.items()
-                            if k not in ("epoch", "loss_went_up", "samples_per_s")) +
+                            if k not in ("epoch", "loss_went_up", "samples_per_s", "lr")) +
                             ("  (loss went up)" if up else ""), flush=True)
                     for cb in callbacks:
                         if cb(logs) is False:
@@ -605,15 +684,16 @@ class Net(Handle):
                     state["exc"] = e
                     return 1
 
-            c_callback = EPOCH_FN(on_epoch)
-            call("nnb_train_opts_set_epoch_callback", o, c_callback, None)
+            c_callback = EPOCH_INFO_FN(on_epoch)
+            call("nnb_train_opts_set_epoch_info_callback", o, c_callback, None)
 
             with self._guard.write("Net.fit"):
                 self._loss = (loss, reduction)  # evaluate()'s default, in callbacks too
                 if seed is not None:
                     check(lib.nnb_net_seed(self._handle, _seed(seed)))
-                status = lib.nnb_train(self._handle, o, _arrays.ptr(X), X.shape[0], X.shape[1],
-                                       _arrays.ptr(y), y.shape[1], hist.value)
+                status = getattr(lib, "nnb_train" + self._f32(dt))(
+                    self._handle, o, _arrays.ptr(X), X.shape[0], X.shape[1], _arrays.ptr(y),
+                    y.shape[1], hist.value)
                 message = last_error() if status else ""
 
             if state["exc"] is not None:

@@ -23,7 +23,9 @@ Defaults and how they differ from MLPClassifier:
   applied by predict. A network trained on raw features of very different scales learns
   slowly or not at all; scikit-learn's MLP leaves this to a ``StandardScaler`` in a pipeline.
   The regressor also standardises its targets (predictions are transformed back), so
-  ``loss_curve_`` is in standardised units. ``standardize=False`` trains on the data as given.
+  ``loss_curve_`` is in standardised units. ``standardize=False`` trains on the data as given;
+  when the features' standard deviations then differ 100-fold or more, the first fit warns
+  (``nnblas.ScaleWarning``), as the ``nnblas`` command does.
 - ``activation``, ``solver`` and ``init`` take the names of the ``nnblas`` command and the C
   library (``relu``, ``leaky-relu`` = ``leaky_relu``, ``tanh``...; ``adam``, ``sgd``,
   ``momentum``, ``nesterov``, ``adamw``, ``rmsprop``, ``lm``; ``init="auto"`` = he_normal for
@@ -54,6 +56,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
 from . import vocabulary
+from .errors import warn_scales
 from .net import Net
 
 __all__ = ["NNBClassifier", "NNBRegressor"]
@@ -177,6 +180,10 @@ class _NNBBase(BaseEstimator):
         if self.standardize:
             from .data import Prep
             net.prep = Prep.fit_matrix(X, "standard")
+        else:
+            cols = getattr(self, "feature_names_in_", None)
+            warn_scales(X, {j: str(cols[j]) if cols is not None else "x%d" % j
+                            for j in range(X.shape[1])}, "standardize=True (the default)")
         self.net_ = net
         self.n_iter_ = 0
         self.loss_curve_ = []

@@ -93,6 +93,8 @@ def _ctypes_for(ctype):
             return {scalars[base]}
         if base == "nnb_epoch_fn":
             return {_lib.EPOCH_FN}
+        if base == "nnb_epoch_info_fn":
+            return {_lib.EPOCH_INFO_FN}
         return {ctypes.c_int}  # nnb_status and the other enums
     if ptr == 2:
         return {ctypes.POINTER(ctypes.c_char_p if base == "char" else ctypes.c_void_p)}

@@ -162,9 +162,16 @@ class CallbackTest(unittest.TestCase):
                          validation_data=(self.X, self.y))
         self.assertEqual([l["epoch"] for l in logs], [1, 2, 3])
         self.assertEqual(sorted(logs[0]), sorted(["epoch", "loss", "val_loss", "accuracy",
-                                                  "val_accuracy", "seconds", "samples_per_s",
-                                                  "loss_went_up"]))
+                                                  "val_accuracy", "seconds", "lr",
+                                                  "samples_per_s", "loss_went_up"]))
         self.assertEqual([l["loss"] for l in logs], h["loss"])
+        # the record's fields, read through nnb_epoch_info, equal the history's columns
+        for key in ("val_loss", "accuracy", "seconds", "lr", "samples_per_s"):
+            self.assertEqual([l[key] for l in logs], h[key], key)
+        logs = []
+        self.net.fit(self.X, self.y, epochs=4, optimizer="sgd", lr=0.4, callback=logs.append,
+                     schedule=("step", 2, 0.5))
+        self.assertEqual([l["lr"] for l in logs], [0.4, 0.4, 0.2, 0.2])
 
     def test_returning_false_stops(self):
         seen = []
