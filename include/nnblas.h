@@ -2219,6 +2219,24 @@ NNB_API nnb_status nnb_prep_apply(const nnb_prep *prep, const nnb_table *table,
                                   double *y, size_t y_len);
 
 /**
+ * @brief nnb_prep_apply() into float32 x and y: the same values, each computed in double and
+ * rounded once to float (so float32 data for a float32 network needs no float64 copy: half the
+ * memory).
+ * @return as nnb_prep_apply(). Since 0.2.
+ * @param prep   the fitted preparation
+ * @param table  the table to read (read only)
+ * @param rows   the indices of the rows to write, or NULL for all rows
+ * @param n_rows their count (nnb_table_n_rows() with rows NULL)
+ * @param x      receives the features, n_rows x nnb_prep_n_features()
+ * @param x_len  the length of x
+ * @param y      receives the targets, n_rows x nnb_prep_n_targets(); may be NULL
+ * @param y_len  the length of y (0 with y NULL)
+ */
+NNB_API nnb_status nnb_prep_apply_f32(const nnb_prep *prep, const nnb_table *table,
+                                      const size_t *rows, size_t n_rows, float *x, size_t x_len,
+                                      float *y, size_t y_len);
+
+/**
  * Applies a preparation made by nnb_prep_fit_matrix() to x (rows x cols) in place.
  * @return NNB_OK; NNB_E_NULL; NNB_E_STATE (not fitted, or fitted on a table); NNB_E_SHAPE (cols
  *         differs from the fitted matrix). Since 0.1.
@@ -2228,6 +2246,18 @@ NNB_API nnb_status nnb_prep_apply(const nnb_prep *prep, const nnb_table *table,
  * @param cols its columns (as fitted)
  */
 NNB_API nnb_status nnb_prep_transform(const nnb_prep *prep, double *x, size_t rows, size_t cols);
+
+/**
+ * @brief nnb_prep_transform() on float32 x in place: each value computed in double from the
+ * float and rounded once.
+ * @return as nnb_prep_transform(). Since 0.2.
+ * @param prep a preparation fitted by nnb_prep_fit_matrix()
+ * @param x    the matrix to scale in place, rows x cols
+ * @param rows its rows
+ * @param cols its columns (as fitted)
+ */
+NNB_API nnb_status nnb_prep_transform_f32(const nnb_prep *prep, float *x, size_t rows,
+                                          size_t cols);
 
 /**
  * Undoes the scaling of NNB_TARGET_VALUES targets in y (rows x nnb_prep_n_targets()) in place,
@@ -2241,6 +2271,18 @@ NNB_API nnb_status nnb_prep_transform(const nnb_prep *prep, double *x, size_t ro
  */
 NNB_API nnb_status nnb_prep_inverse_targets(const nnb_prep *prep, double *y, size_t rows,
                                             size_t y_cols);
+
+/**
+ * @brief nnb_prep_inverse_targets() on float32 y in place (e.g. a float32 network's
+ * predictions): each value computed in double from the float and rounded once.
+ * @return as nnb_prep_inverse_targets(). Since 0.2.
+ * @param prep   the fitted preparation
+ * @param y      the targets to unscale in place, rows x y_cols
+ * @param rows   its rows
+ * @param y_cols its columns: nnb_prep_n_targets()
+ */
+NNB_API nnb_status nnb_prep_inverse_targets_f32(const nnb_prep *prep, float *y, size_t rows,
+                                                size_t y_cols);
 
 /**
  * Name of X column j ("gre", "rank_3"), owned by the preparation; NULL if out of range, not

@@ -664,10 +664,48 @@ static nnb_status unseen_error(const nnbi_prep_input *in, const nnb_table *t, si
                       in->n_cats, in->role == NNBI_ROLE_FEATURE ? "categories" : "classes");
 }
 
-NNB_API nnb_status nnb_prep_apply(const nnb_prep *p, const nnb_table *t, const size_t *rows,
-                                  size_t n_rows, double *x, size_t x_len, double *y,
-                                  size_t y_len) {
-    const char *func = __func__;
+/* Output element k of a row of doubles (f32 0) or floats (f32 1): v rounded once to float. */
+static void put_value(void *row, int f32, size_t k, double v) {
+    if (f32) ((float *)row)[k] = (float)v;
+    else ((double *)row)[k] = v;
+}
+
+/* nnb_prep_apply's rows into x and y of doubles or floats (f32): every value computed in double
+ * and, for float, rounded once. */
+static nnb_status apply_rows(const nnb_prep *p, const nnb_table *t, const size_t *rows,
+                             size_t n_rows, const size_t *col, void *x, void *y, int f32,
+                             const char *func) {
+    const size_t es = f32 ? sizeof(float) : sizeof(double);
+    for (size_t r = 0; r < n_rows; r++) {
+        size_t row = row_at(rows, r);
+        char *xr = (char *)x + r * p->n_features * es;
+        char *yr = y ? (char *)y + r * p->n_targets * es : NULL;
+        for (size_t i = 0; i < p->n_inputs; i++) {
+            const nnbi_prep_input *in = &p->inputs[i];
+            if (col[i] == SIZE_MAX) continue;
+            int feature = in->role == NNBI_ROLE_FEATURE;
+            char *o = feature ? xr : yr;
+            if (in->encoding == NNBI_ENC_NUMBER) {
+                put_value(o, f32, in->out, (t->cols[col[i]].num[row] - in->shift) / in->div);
+                continue;
+            }
+            ptrdiff_t k = find_category(in, t, col[i], row);
+            if (k < 0 && !(feature && p->unseen == NNB_UNSEEN_ZERO))
+                return unseen_error(in, t, col[i], row, func);
+            if (!feature && p->target_kind == NNB_TARGET_INDEX) {
+                put_value(o, f32, in->out, (double)k);
+                continue;
+            }
+            for (size_t c = 0; c < in->n_cats; c++)
+                put_value(o, f32, in->out + c, (ptrdiff_t)c == k ? 1.0 : 0.0);
+        }
+    }
+    return NNB_OK;
+}
+
+/* nnb_prep_apply and nnb_prep_apply_f32. */
+static nnb_status apply(const nnb_prep *p, const nnb_table *t, const size_t *rows, size_t n_rows,
+                        void *x, size_t x_len, void *y, size_t y_len, int f32, const char *func) {
     NNBI_CHECK_NULL(p, func);
     NNBI_CHECK_NULL(t, func);
     if (!p->fitted || p->fit_kind != NNBI_FIT_TABLE)
@@ -708,53 +746,74 @@ NNB_API nnb_status nnb_prep_apply(const nnb_prep *p, const nnb_table *t, const s
         }
         col[i] = (size_t)j;
     }
-    for (size_t r = 0; r < n_rows; r++) {
-        size_t row = row_at(rows, r);
-        double *xr = x + r * p->n_features;
-        double *yr = y ? y + r * p->n_targets : NULL;
-        for (size_t i = 0; i < p->n_inputs; i++) {
-            const nnbi_prep_input *in = &p->inputs[i];
-            if (col[i] == SIZE_MAX) continue;
-            int feature = in->role == NNBI_ROLE_FEATURE;
-            double *o = (feature ? xr : yr) + in->out;
-            if (in->encoding == NNBI_ENC_NUMBER) {
-                *o = (t->cols[col[i]].num[row] - in->shift) / in->div;
-                continue;
-            }
-            ptrdiff_t k = find_category(in, t, col[i], row);
-            if (k < 0 && !(feature && p->unseen == NNB_UNSEEN_ZERO)) {
-                st = unseen_error(in, t, col[i], row, func);
-                goto done;
-            }
-            if (!feature && p->target_kind == NNB_TARGET_INDEX) {
-                *o = (double)k;
-                continue;
-            }
-            memset(o, 0, in->n_cats * sizeof *o);
-            if (k >= 0) o[k] = 1.0;
-        }
-    }
+    st = apply_rows(p, t, rows, n_rows, col, x, y, f32, func);
 done:
     free(col);
     return st;
 }
 
-NNB_API nnb_status nnb_prep_transform(const nnb_prep *p, double *x, size_t rows, size_t cols) {
-    NNBI_CHECK_NULL(p, __func__);
+NNB_API nnb_status nnb_prep_apply(const nnb_prep *p, const nnb_table *t, const size_t *rows,
+                                  size_t n_rows, double *x, size_t x_len, double *y,
+                                  size_t y_len) {
+    return apply(p, t, rows, n_rows, x, x_len, y, y_len, 0, __func__);
+}
+
+NNB_API nnb_status nnb_prep_apply_f32(const nnb_prep *p, const nnb_table *t, const size_t *rows,
+                                      size_t n_rows, float *x, size_t x_len, float *y,
+                                      size_t y_len) {
+    return apply(p, t, rows, n_rows, x, x_len, y, y_len, 1, __func__);
+}
+
+/* nnb_prep_transform and nnb_prep_transform_f32 (x of doubles or floats). */
+static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols, int f32,
+                            const char *func) {
+    NNBI_CHECK_NULL(p, func);
     if (!p->fitted || p->fit_kind != NNBI_FIT_MATRIX)
-        return nnbi_error(NNB_E_STATE, __func__,
+        return nnbi_error(NNB_E_STATE, func,
                           p->fitted ? "the preparation was fitted on a table: use nnb_prep_apply()"
                                     : "the preparation is not fitted (nnb_prep_fit_matrix())");
     if (rows == 0) return NNB_OK;
-    NNBI_CHECK_NULL(x, __func__);
+    NNBI_CHECK_NULL(x, func);
     if (cols != p->n_features)
-        return nnbi_error(NNB_E_SHAPE, __func__, "x has %zu columns, the preparation %zu", cols,
+        return nnbi_error(NNB_E_SHAPE, func, "x has %zu columns, the preparation %zu", cols,
                           p->n_features);
-    for (size_t r = 0; r < rows; r++) {
-        double *xr = x + r * cols;
+    for (size_t r = 0; r < rows; r++)
         for (size_t j = 0; j < cols; j++) {
             const nnbi_prep_input *in = &p->inputs[j];
-            xr[j] = (xr[j] - in->shift) / in->div;
+            size_t i = r * cols + j;
+            if (f32) ((float *)x)[i] = (float)(((double)((float *)x)[i] - in->shift) / in->div);
+            else ((double *)x)[i] = (((double *)x)[i] - in->shift) / in->div;
+        }
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_prep_transform(const nnb_prep *p, double *x, size_t rows, size_t cols) {
+    return transform(p, x, rows, cols, 0, __func__);
+}
+
+NNB_API nnb_status nnb_prep_transform_f32(const nnb_prep *p, float *x, size_t rows, size_t cols) {
+    return transform(p, x, rows, cols, 1, __func__);
+}
+
+/* nnb_prep_inverse_targets and nnb_prep_inverse_targets_f32 (y of doubles or floats). */
+static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_t y_cols, int f32,
+                                  const char *func) {
+    NNBI_CHECK_NULL(p, func);
+    if (!p->fitted) return nnbi_error(NNB_E_STATE, func, "the preparation is not fitted");
+    if (p->target_kind != NNB_TARGET_VALUES || p->n_targets == 0)
+        return nnbi_error(NNB_E_STATE, func, "the preparation has no value targets");
+    if (y_cols != p->n_targets)
+        return nnbi_error(NNB_E_SHAPE, func, "y has %zu columns, the preparation %zu targets",
+                          y_cols, p->n_targets);
+    if (rows == 0) return NNB_OK;
+    NNBI_CHECK_NULL(y, func);
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        const nnbi_prep_input *in = &p->inputs[i];
+        if (in->role != NNBI_ROLE_TARGET) continue;
+        for (size_t r = 0; r < rows; r++) {
+            size_t k = r * y_cols + in->out;
+            if (f32) ((float *)y)[k] = (float)((double)((float *)y)[k] * in->div + in->shift);
+            else ((double *)y)[k] = ((double *)y)[k] * in->div + in->shift;
         }
     }
     return NNB_OK;
@@ -762,24 +821,12 @@ NNB_API nnb_status nnb_prep_transform(const nnb_prep *p, double *x, size_t rows,
 
 NNB_API nnb_status nnb_prep_inverse_targets(const nnb_prep *p, double *y, size_t rows,
                                             size_t y_cols) {
-    NNBI_CHECK_NULL(p, __func__);
-    if (!p->fitted) return nnbi_error(NNB_E_STATE, __func__, "the preparation is not fitted");
-    if (p->target_kind != NNB_TARGET_VALUES || p->n_targets == 0)
-        return nnbi_error(NNB_E_STATE, __func__, "the preparation has no value targets");
-    if (y_cols != p->n_targets)
-        return nnbi_error(NNB_E_SHAPE, __func__, "y has %zu columns, the preparation %zu targets",
-                          y_cols, p->n_targets);
-    if (rows == 0) return NNB_OK;
-    NNBI_CHECK_NULL(y, __func__);
-    for (size_t i = 0; i < p->n_inputs; i++) {
-        const nnbi_prep_input *in = &p->inputs[i];
-        if (in->role != NNBI_ROLE_TARGET) continue;
-        for (size_t r = 0; r < rows; r++) {
-            double *v = &y[r * y_cols + in->out];
-            *v = *v * in->div + in->shift;
-        }
-    }
-    return NNB_OK;
+    return inverse_targets(p, y, rows, y_cols, 0, __func__);
+}
+
+NNB_API nnb_status nnb_prep_inverse_targets_f32(const nnb_prep *p, float *y, size_t rows,
+                                                size_t y_cols) {
+    return inverse_targets(p, y, rows, y_cols, 1, __func__);
 }
 
 /* ---- getters ----------------------------------------------------------------------------------- */

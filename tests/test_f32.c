@@ -402,6 +402,191 @@ START_TEST(model_round_trip) {
 }
 END_TEST
 
+/* ---- the float64 loop's behaviour in float32: stop requests, divergence, clipping, watch ---- */
+
+typedef struct stopper {
+    nnb_train_opts *o;
+    size_t calls, at;
+} stopper;
+
+static int stop_at(size_t epoch, size_t batch, size_t n_batches, double loss, void *ud) {
+    (void)epoch, (void)batch, (void)n_batches, (void)loss;
+    stopper *s = ud;
+    if (++s->calls == s->at) nnb_train_opts_request_stop(s->o); /* as a signal handler would */
+    return 0;
+}
+
+/* A stop request within an epoch (after batch 3 of epoch 2, and before an epoch's first batch),
+ * the training state carried through bytes into a fresh float32 network, then the remaining
+ * epochs: the same weights, bit for bit, as the run that was never stopped (Adam, dropout,
+ * shuffles, a validation split and an early-stopping watch with restore_best). */
+START_TEST(stop_request_and_resume) {
+    const size_t rows = 200, E = 6, per_epoch = 120 / 32 + 1; /* 150 training rows, batch 32 */
+    const size_t ats[] = {per_epoch + 3, 2 * per_epoch};
+    float *x = malloc(rows * 20 * sizeof *x), *y = malloc(rows * 3 * sizeof *y);
+    blobs(rows, x, y, NULL, NULL);
+    nnb_train_opts *o = adam_opts(E, 0.2);
+    nnbt_ok(nnb_train_opts_set_validation_split(o, 0.25, 3));
+    nnbt_ok(nnb_train_opts_set_early_stopping(o, 50, 1));
+    nnb_net *a = make(NNB_F32, 20, 12, NNB_ACT_RELU, 3, NNB_ACT_SOFTMAX, 6);
+    nnbt_ok(nnb_train_f32(a, o, x, rows, 20, y, 3, NULL));
+    size_t np = nnb_net_n_params(a);
+    for (size_t k = 0; k < 2; k++) {
+        nnbt_ok(nnb_train_opts_set_epochs(o, E));
+        nnb_net *b = make(NNB_F32, 20, 12, NNB_ACT_RELU, 3, NNB_ACT_SOFTMAX, 6);
+        stopper s = {o, 0, ats[k]};
+        nnbt_ok(nnb_train_opts_set_batch_callback(o, stop_at, &s));
+        nnb_history *hb;
+        nnbt_ok(nnb_history_create(&hb));
+        nnbt_expect(nnb_train_f32(b, o, x, rows, 20, y, 3, hb), NNB_E_CANCELLED, "on request");
+        size_t done = nnb_history_len(hb);
+        ck_assert_uint_lt(done, E);
+        nnb_train_opts_clear_stop(o);
+        nnbt_ok(nnb_train_opts_set_batch_callback(o, NULL, NULL));
+        size_t n = nnb_net_train_state_size(b);
+        unsigned char *state = malloc(n);
+        float *p = malloc(np * sizeof *p);
+        nnbt_ok(nnb_net_train_state_get(b, state, n, NULL));
+        nnbt_ok(nnb_net_params_get_f32(b, p, np));
+        nnb_net *c = make(NNB_F32, 20, 12, NNB_ACT_RELU, 3, NNB_ACT_SOFTMAX, 1);
+        nnbt_ok(nnb_net_params_set_f32(c, p, np));
+        nnbt_ok(nnb_net_train_state_set(c, state, n));
+        nnbt_ok(nnb_train_opts_set_epochs(o, E - done));
+        nnbt_ok(nnb_train_f32(c, o, x, rows, 20, y, 3, NULL));
+        ck_assert_msg(memcmp(nnb_net_params_data_f32(a, NULL), nnb_net_params_data_f32(c, NULL),
+                             np * sizeof(float)) == 0,
+                      "stopped after %zu batches: the resumed weights differ", ats[k]);
+        free(state), free(p);
+        nnb_history_free(hb);
+        nnb_net_free(b), nnb_net_free(c);
+    }
+    free(x), free(y);
+    nnb_train_opts_free(o);
+    nnb_net_free(a);
+}
+END_TEST
+
+/* Divergence without the opt-in check (SGD at a learning rate of 1e6, the fused SGD pass and
+ * momentum's): NNB_E_NONFINITE naming the epoch and suggesting a lower rate, as in float64. */
+START_TEST(divergence_is_an_error) {
+    float x[64 * 2], y[64];
+    for (int i = 0; i < 64; i++) {
+        x[2 * i] = (float)sin(i), x[2 * i + 1] = (float)cos(3 * i);
+        y[i] = (float)(1e3 * (i % 2));
+    }
+    nnb_optimizer opts[] = {NNB_OPT_SGD, NNB_OPT_MOMENTUM};
+    for (size_t k = 0; k < 2; k++) {
+        nnb_net *net;
+        nnbt_ok(nnb_net_create_dtype(&net, 2, NNB_F32));
+        nnbt_ok(nnb_net_add_dense(net, 16, NNB_ACT_RELU, 1));
+        nnbt_ok(nnb_net_add_dense(net, 1, NNB_ACT_IDENTITY, 1));
+        nnbt_ok(nnb_net_init(net, NNB_INIT_HE_NORMAL, 3));
+        nnb_train_opts *o;
+        nnbt_ok(nnb_train_opts_create(&o));
+        nnbt_ok(nnb_train_opts_set_optimizer(o, opts[k], 1e6));
+        nnbt_ok(nnb_train_opts_set_epochs(o, 50));
+        nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_MSE, NNB_REDUCTION_MEAN));
+        nnb_clear_error();
+        ck_assert_int_eq(nnb_train_f32(net, o, x, 64, 2, y, 1, NULL), NNB_E_NONFINITE);
+        const char *m = nnb_last_error();
+        ck_assert_msg(strstr(m, "epoch ") && strstr(m, "lower"), "%s", m);
+        nnb_train_opts_free(o);
+        nnb_net_free(net);
+    }
+}
+END_TEST
+
+/* Clipping in float32, against PyTorch's definitions checked on the step itself: one full-batch
+ * SGD step at rate lr moves each parameter by lr * clip(g_i) where clip_grad_value_ bounds
+ * |g_i| <= c (so |step_i| <= lr c, with equality where the gradient was larger: the float32
+ * gradient itself, from nnb_net_backprop_f32, tells which), and clip_grad_norm_ scales the whole
+ * gradient to max_norm / (||g|| + 1e-6) (so ||step|| = lr max_norm when ||g|| is larger). Each
+ * bound holds to float32 rounding of the parameters (2^-23 relative, times a margin of 4). */
+START_TEST(clipping) {
+    const size_t rows = 60;
+    float *x = malloc(rows * 20 * sizeof *x), *y = malloc(rows * 3 * sizeof *y);
+    blobs(rows, x, y, NULL, NULL);
+    const double lr = 0.5, c = 1e-3, max_norm = 0.01;
+    for (int mode = 0; mode < 2; mode++) {
+        nnb_net *net = make(NNB_F32, 20, 8, NNB_ACT_TANH, 3, NNB_ACT_SOFTMAX, 12);
+        size_t np = nnb_net_n_params(net);
+        float *p0 = malloc(np * sizeof *p0), *g = malloc(np * sizeof *g);
+        nnbt_ok(nnb_net_params_get_f32(net, p0, np));
+        double loss;
+        nnbt_ok(nnb_net_backprop_f32(net, x, rows, 20, y, 3, NNB_LOSS_CE, NNB_REDUCTION_MEAN,
+                                     &loss, g, np));
+        double gnorm = 0;
+        size_t big = 0;
+        for (size_t i = 0; i < np; i++) gnorm += (double)g[i] * g[i], big += fabsf(g[i]) > c;
+        gnorm = sqrt(gnorm);
+        ck_assert_msg(big > 0 && gnorm > max_norm, "the gradient must be large enough to clip");
+        nnb_train_opts *o;
+        nnbt_ok(nnb_train_opts_create(&o));
+        nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_SGD, lr));
+        nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_MEAN));
+        nnbt_ok(nnb_train_opts_set_batch_size(o, 0));
+        nnbt_ok(nnb_train_opts_set_epochs(o, 1));
+        if (mode == 0) nnbt_ok(nnb_train_opts_set_clip_value(o, c));
+        else nnbt_ok(nnb_train_opts_set_clip_norm(o, max_norm));
+        nnbt_ok(nnb_train_f32(net, o, x, rows, 20, y, 3, NULL));
+        const float *p1 = nnb_net_params_data_f32(net, NULL);
+        double snorm = 0;
+        for (size_t i = 0; i < np; i++) {
+            double step = (double)p0[i] - p1[i], tol = 4 * 0x1p-23 * (fabs(p0[i]) + lr * c);
+            snorm += step * step;
+            if (mode == 0) {
+                double want = lr * (fabsf(g[i]) > c ? (g[i] > 0 ? c : -c) : g[i]);
+                ck_assert_msg(fabs(step - want) <= tol, "parameter %zu: step %.9g, want %.9g", i,
+                              step, want);
+            }
+        }
+        if (mode == 1) {
+            double want = lr * max_norm * gnorm / (gnorm + 1e-6);
+            ck_assert_msg(fabs(sqrt(snorm) - want) <= 1e-4 * want, "step norm %.9g, want %.9g",
+                          sqrt(snorm), want);
+        }
+        free(p0), free(g);
+        nnb_train_opts_free(o);
+        nnb_net_free(net);
+    }
+    free(x), free(y);
+}
+END_TEST
+
+/* Early stopping in float32 with restore_best: when the watch stops the run, the weights are the
+ * best epoch's, i.e. those of a run of exactly best_epoch epochs from the same start. */
+START_TEST(early_stopping_restores_best) {
+    const size_t rows = 120;
+    float *x = malloc(rows * 20 * sizeof *x), *y = malloc(rows * 3 * sizeof *y);
+    blobs(rows, x, y, NULL, NULL);
+    for (size_t r = 0; r < rows; r += 4) /* wrong labels: the validation loss turns up */
+        for (size_t j = 0; j < 3; j++) y[r * 3 + j] = j == (r / 4) % 3;
+    nnb_train_opts *o = adam_opts(200, 0);
+    nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.05));
+    nnbt_ok(nnb_train_opts_set_validation_split(o, 0.3, 5));
+    nnbt_ok(nnb_train_opts_set_early_stopping(o, 3, 1));
+    nnb_net *a = make(NNB_F32, 20, 32, NNB_ACT_RELU, 3, NNB_ACT_SOFTMAX, 4);
+    nnb_history *h;
+    nnbt_ok(nnb_history_create(&h));
+    nnbt_ok(nnb_train_f32(a, o, x, rows, 20, y, 3, h));
+    size_t best;
+    int stopped;
+    nnbt_ok(nnb_history_summary(h, &best, NULL, &stopped));
+    ck_assert_msg(stopped, "the watch should stop this run");
+    ck_assert_uint_lt(best, nnb_history_len(h));
+    nnbt_ok(nnb_train_opts_set_early_stopping(o, 0, 0));
+    nnbt_ok(nnb_train_opts_set_epochs(o, best));
+    nnb_net *b = make(NNB_F32, 20, 32, NNB_ACT_RELU, 3, NNB_ACT_SOFTMAX, 4);
+    nnbt_ok(nnb_train_f32(b, o, x, rows, 20, y, 3, NULL));
+    ck_assert_mem_eq(nnb_net_params_data_f32(a, NULL), nnb_net_params_data_f32(b, NULL),
+                     nnb_net_n_params(a) * sizeof(float));
+    nnb_history_free(h);
+    nnb_train_opts_free(o);
+    nnb_net_free(a), nnb_net_free(b);
+    free(x), free(y);
+}
+END_TEST
+
 /* The IDX readers into float32: every value the float64 reader's, rounded; one-hot labels. */
 START_TEST(idx_float32) {
     unsigned char img[16 + 8] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2,
@@ -427,6 +612,66 @@ START_TEST(idx_float32) {
     nnbt_expect(nnb_idx_read_labels_f32(lp, 3, yf, 8, NULL), NNB_E_FORMAT, "label 3");
     nnbt_expect(nnb_mnist_read_f32(nnbt_tmpdir(), NNB_MNIST_TRAIN, xf, 8, NULL, 0, 1), NNB_E_IO,
                 "train-images");
+}
+END_TEST
+
+/* The preparation into float32 (nnb_prep_apply_f32, nnb_prep_transform_f32,
+ * nnb_prep_inverse_targets_f32): every value the float64 function's, rounded once to float (the
+ * float64 results are the reference: test_prep.c checks them against the formulas). */
+START_TEST(prep_float32) {
+    const char csv[] = "a,b,colour,y\n1234.5678,0.1,red,101.3\n-87.25,0.7,green,93.1\n"
+                       "5.0e3,0.3,blue,110.9\n0.001,0.9,red,99.5\n";
+    nnb_table *t;
+    nnb_csv_options *co;
+    nnbt_ok(nnb_csv_options_create(&co));
+    nnbt_ok(nnb_csv_options_text_column(co, "colour"));
+    nnbt_ok(nnb_csv_parse(&t, csv, sizeof csv - 1, "mem.csv", co));
+    nnb_csv_options_free(co);
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_onehot(p, "colour"));
+    nnbt_ok(nnb_prep_scale(p, NULL, NNB_SCALE_STANDARD));
+    nnbt_ok(nnb_prep_fit(p, t, NULL, 4));
+    size_t nf = nnb_prep_n_features(p);
+    ck_assert_uint_eq(nf, 5);
+    double xd[20], yd[4];
+    float xf[20], yf[4];
+    const size_t rows[3] = {3, 0, 2};
+    nnbt_ok(nnb_prep_apply(p, t, rows, 3, xd, 20, yd, 4));
+    nnbt_ok(nnb_prep_apply_f32(p, t, rows, 3, xf, 20, yf, 4));
+    int rounded = 0;
+    for (size_t i = 0; i < 3 * nf; i++) {
+        ck_assert_msg(xf[i] == (float)xd[i], "x[%zu]: %.9g vs %.17g", i, xf[i], xd[i]);
+        rounded |= (double)xf[i] != xd[i];
+    }
+    ck_assert(rounded);
+    for (size_t i = 0; i < 3; i++) ck_assert(yf[i] == (float)yd[i]);
+    nnbt_ok(nnb_prep_apply_f32(p, t, NULL, 4, xf, 20, NULL, 0)); /* new data: no targets */
+    nnbt_expect(nnb_prep_apply_f32(p, t, NULL, 4, xf, 19, NULL, 0), NNB_E_SHAPE, "x holds 19");
+    nnbt_expect(nnb_prep_apply_f32(NULL, t, NULL, 4, xf, 20, NULL, 0), NNB_E_NULL, "prep");
+    nnbt_expect(nnb_prep_transform_f32(p, xf, 4, nf), NNB_E_STATE, "nnb_prep_apply");
+    /* unscaling float32 predictions */
+    for (size_t i = 0; i < 3; i++) yd[i] = (double)yf[i];
+    nnbt_ok(nnb_prep_inverse_targets(p, yd, 3, 1));
+    nnbt_ok(nnb_prep_inverse_targets_f32(p, yf, 3, 1));
+    for (size_t i = 0; i < 3; i++) ck_assert(yf[i] == (float)yd[i]);
+    nnbt_expect(nnb_prep_inverse_targets_f32(p, yf, 3, 2), NNB_E_SHAPE, "columns");
+    /* a matrix preparation */
+    nnb_prep *m;
+    nnbt_ok(nnb_prep_create(&m));
+    double md[8] = {1, 200, 3, -400, 5.5, 600, 7.25, 800.125};
+    float mf[8];
+    for (int i = 0; i < 8; i++) mf[i] = (float)md[i];
+    nnbt_ok(nnb_prep_fit_matrix(m, md, 4, 2, NNB_SCALE_STANDARD));
+    nnbt_ok(nnb_prep_transform(m, md, 4, 2));
+    nnbt_ok(nnb_prep_transform_f32(m, mf, 4, 2));
+    for (int i = 0; i < 8; i++) ck_assert(mf[i] == (float)md[i]);
+    nnbt_expect(nnb_prep_transform_f32(m, mf, 4, 3), NNB_E_SHAPE, "columns");
+    nnbt_expect(nnb_prep_apply_f32(m, t, NULL, 4, xf, 20, NULL, 0), NNB_E_STATE, "matrix");
+    nnb_prep_free(m);
+    nnb_prep_free(p);
+    nnb_table_free(t);
 }
 END_TEST
 
@@ -493,10 +738,15 @@ static Suite *suite(void) {
     tcase_add_test(tc, forward_against_f64);
     tcase_add_test(tc, training_tracks_f64);
     tcase_add_test(tc, resume_bit_for_bit);
+    tcase_add_test(tc, stop_request_and_resume);
+    tcase_add_test(tc, divergence_is_an_error);
+    tcase_add_test(tc, clipping);
+    tcase_add_test(tc, early_stopping_restores_best);
     tcase_add_test(tc, data_of_the_other_type);
     tcase_add_test(tc, conversion);
     tcase_add_test(tc, model_round_trip);
     tcase_add_test(tc, idx_float32);
+    tcase_add_test(tc, prep_float32);
     tcase_add_test(tc, dtype_names);
     tcase_add_test(tc, errors);
     suite_add_tcase(s, tc);

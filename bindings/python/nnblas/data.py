@@ -99,25 +99,39 @@ class Prep(Handle):
 
     def transform(self, X, inplace=False):
         """Applies a matrix preparation (fit_matrix) to X: a new array, or X itself changed in
-        place with inplace=True (X must then be a C-contiguous float64 array)."""
-        if inplace:
+        place with inplace=True (X must then be a C-contiguous float64 or float32 array). A
+        float32 X gives float32 (nnb_prep_transform_f32), anything else float64."""
+        f32 = isinstance(X, np.ndarray) and X.dtype == np.float32
+        if inplace and f32:
+            if not X.flags.c_contiguous or not X.flags.writeable:
+                raise InvalidArgumentError("X must be a writeable C-contiguous array for inplace")
+        elif inplace:
             X = _arrays.output(X, X.shape if isinstance(X, np.ndarray) else (), "X")
+        elif f32:
+            X = np.array(X, dtype=np.float32, order="C", copy=True)
         else:
             X = np.array(_arrays.as_float64(X, "X"), dtype=np.float64, order="C", copy=True)
         if X.ndim != 2:
             raise InvalidArgumentError("X must be a 2-D array, got shape %s" % (X.shape,))
-        check(lib.nnb_prep_transform(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1]))
+        fn = lib.nnb_prep_transform_f32 if f32 else lib.nnb_prep_transform
+        check(fn(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1]))
         return X
 
     def inverse_targets(self, y):
-        """Undoes the scaling of regression targets (e.g. on predictions): a new array."""
-        y = np.array(_arrays.as_float64(y, "y"), dtype=np.float64, order="C", copy=True)
+        """Undoes the scaling of regression targets (e.g. on predictions): a new array, float32
+        for float32 y (a float32 network's predictions; nnb_prep_inverse_targets_f32), else
+        float64."""
+        if isinstance(y, np.ndarray) and y.dtype == np.float32:
+            y = np.array(y, dtype=np.float32, order="C", copy=True)
+            fn = lib.nnb_prep_inverse_targets_f32
+        else:
+            y = np.array(_arrays.as_float64(y, "y"), dtype=np.float64, order="C", copy=True)
+            fn = lib.nnb_prep_inverse_targets
         y2 = y.reshape(-1, 1) if y.ndim == 1 else y
-        check(lib.nnb_prep_inverse_targets(self._handle, _arrays.ptr(y2), y2.shape[0],
-                                           y2.shape[1]))
+        check(fn(self._handle, _arrays.ptr(y2), y2.shape[0], y2.shape[1]))
         return y
 
-    def transform_csv(self, path, targets=True, **csv_options):
+    def transform_csv(self, path, targets=True, dtype=np.float64, **csv_options):
         """Reads a CSV file and applies this (fitted) preparation to all its rows: returns
         (X, y), or X alone with targets=False (the file then need not have the target columns).
 
@@ -125,7 +139,8 @@ class Prep(Handle):
         text are read as text, and the file's other columns (ones dropped or never used) are
         skipped, which works for a preparation loaded from a model file too. The delimiter and
         drop_bad_rows default to those of read_csv(); any CSV option given here (delimiter,
-        drop_bad_rows, text_columns, skip) overrides."""
+        drop_bad_rows, text_columns, skip) overrides. dtype: float64 (default) or float32
+        arrays, written in that type directly."""
         opts = dict(self.csv_options)
         opts.update(csv_options)
         delimiter = opts.get("delimiter", ",")
@@ -139,7 +154,7 @@ class Prep(Handle):
             opts["skip"] = [h for h in header if h not in used]
         table = _Table(path, **opts)
         try:
-            return self._apply(table, None, table.n_rows, targets)
+            return self._apply(table, None, table.n_rows, targets, dtype)
         finally:
             table.close()
 
@@ -159,11 +174,15 @@ class Prep(Handle):
                         "text": bool(is_text.value), "categories": cats})
         return out
 
-    def _apply(self, table, rows, n, targets):
+    def _apply(self, table, rows, n, targets, dtype=np.float64):
+        """X (and y) of the rows, float64 or float32 (nnb_prep_apply_f32: written as float32
+        directly, no float64 copy)."""
         nf, ny = self.n_features, self.n_targets
-        X = np.empty((n, nf))
-        Y = np.empty((n, ny)) if targets and ny else None
-        check(lib.nnb_prep_apply(self._handle, table.h, None if rows is None else
+        dt = _float_dtype(dtype)
+        X = np.empty((n, nf), dtype=dt)
+        Y = np.empty((n, ny), dtype=dt) if targets and ny else None
+        fn = lib.nnb_prep_apply_f32 if dt == np.float32 else lib.nnb_prep_apply
+        check(fn(self._handle, table.h, None if rows is None else
                                  _arrays.ptr(rows), n, _arrays.ptr(X), X.size,
                                  None if Y is None else _arrays.ptr(Y),
                                  0 if Y is None else Y.size))
@@ -218,6 +237,17 @@ class Prep(Handle):
         if not self.fitted:
             return "<nnblas.Prep (not fitted)>"
         return "<nnblas.Prep %d features -> %d targets>" % (self.n_features, self.n_targets)
+
+
+def _float_dtype(dtype):
+    """np.float64 or np.float32 for a numpy dtype, type or name; InvalidArgumentError else."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
+    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise InvalidArgumentError("dtype %r: float64 or float32" % (dtype,))
+    return dt
 
 
 def _csv_header(path, delimiter):
@@ -373,7 +403,7 @@ def _note_scales(prep, X):
 def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standardize=None,
              minmax=(), drop=(), text_columns="auto", skip=(), delimiter=",",
              drop_bad_rows=False, unseen="error", test_fraction=0.0, stratify=False, seed=0,
-             fit_on="train", input_limit=None):
+             fit_on="train", input_limit=None, dtype=np.float64):
     """Reads a CSV file (header row; RFC 4180 quoting; identical parsing in every locale) into
     X and y arrays, with the data preparation done in C.
 
@@ -400,6 +430,8 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
     - input_limit: the most bytes read when path is not a regular file (a pipe, a FIFO,
       /dev/stdin; default nnblas.get_input_limit(), 1 GiB): past it, nnblas.TooLargeError.
       A character device such as /dev/zero is refused at its first NUL byte (FormatError).
+    - dtype: float64 (default) or float32: the arrays' type, written in it directly
+      (nnb_prep_apply_f32: no float64 copy; the data of a float32 network, read in place).
 
     Returns a :class:`Dataset`: (X, y) or, with a test part, (X_train, X_test, y_train,
     y_test), with ``.prep``, ``.feature_names``, ``.target_names`` and ``.classes``. Rows keep
@@ -407,6 +439,7 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
     Errors name the file, line and column (nnblas.FormatError, FileError...).
     """
     targets = _names(target, "target")
+    dtype = _float_dtype(dtype)
     drop, one_hot = _names(drop, "drop"), _names(one_hot, "one_hot")
     scaled = _scalings(standardize, minmax)
     enc = _v.parse("target_kind", target_encoding, "target_encoding")
@@ -457,13 +490,13 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
                 check(lib.nnb_prep_fit(p, table.h, None, n))
             else:
                 check(lib.nnb_prep_fit(p, table.h, _arrays.ptr(train), train.size))
-            X_train, y_train = prep._apply(table, train, train.size, True)
-            X_test, y_test = prep._apply(table, test, test.size, True)
+            X_train, y_train = prep._apply(table, train, train.size, True, dtype)
+            X_test, y_test = prep._apply(table, test, test.size, True, dtype)
             if not _all_scaled(scaled):
                 _note_scales(prep, X_train)
             return Dataset((X_train, X_test, y_train, y_test), prep)
         check(lib.nnb_prep_fit(p, table.h, None, n))
-        X, y = prep._apply(table, None, n, True)
+        X, y = prep._apply(table, None, n, True, dtype)
         if not _all_scaled(scaled):
             _note_scales(prep, X)
         return Dataset((X, y), prep)

@@ -1,6 +1,8 @@
 """Float32 networks through the binding: dtype=, zero-copy float32 data (the array's own memory
 reaches C), the same bits as the C API's float entry points, results in the data's type,
 params in the network's, astype() conversion, model files, and mixed types."""
+import os
+import tempfile
 import unittest
 
 import numpy as np
@@ -78,6 +80,45 @@ class DTypeTest(unittest.TestCase):
         n32.fit(X, y, epochs=1, optimizer="adam", lr=0.01, loss="ce")
         back.fit(X, y, epochs=1, optimizer="adam", lr=0.01, loss="ce")
         np.testing.assert_array_equal(back.params, n32.params)
+
+
+    def test_csv_preparation_in_float32(self):
+        """read_csv(dtype=np.float32) writes float32 directly (nnb_prep_apply_f32): every value
+        the float64 preparation's, rounded once; transform_csv, transform and inverse_targets
+        keep float32 in float32 (the float64 results rounded)."""
+        g = np.random.default_rng(8)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "t.csv")
+            with open(path, "w") as f:
+                f.write("a,b,colour,y\n")
+                for i in range(40):
+                    f.write("%r,%r,%s,%r\n" % (g.normal() * 1e3, g.uniform(), "rgb"[i % 3],
+                                               g.normal() * 7 + 100))
+            kw = dict(target="y", one_hot=["colour"], test_fraction=0.25, seed=2)
+            d64 = nnblas.read_csv(path, **kw)
+            d32 = nnblas.read_csv(path, dtype=np.float32, **kw)
+            for a64, a32 in zip(d64, d32):
+                self.assertEqual(a32.dtype, np.float32)
+                np.testing.assert_array_equal(a32, a64.astype(np.float32))
+            self.assertGreater(np.abs(d64[0] - d32[0].astype(np.float64)).max(), 0)
+            X32, y32 = d32.prep.transform_csv(path, dtype="float32")
+            X64, y64 = d64.prep.transform_csv(path)
+            np.testing.assert_array_equal(X32, X64.astype(np.float32))
+            inv = d32.prep.inverse_targets(y32)
+            self.assertEqual(inv.dtype, np.float32)
+            np.testing.assert_array_equal(
+                inv, d64.prep.inverse_targets(y32.astype(np.float64)).astype(np.float32))
+            with self.assertRaises(nnblas.InvalidArgumentError):
+                nnblas.read_csv(path, dtype=np.int64, **kw)
+        M = g.normal(size=(20, 3)) * [1, 10, 100]
+        p = nnblas.Prep.fit_matrix(M)
+        t32 = p.transform(M.astype(np.float32))
+        self.assertEqual(t32.dtype, np.float32)
+        want = p.transform(M.astype(np.float32).astype(np.float64)).astype(np.float32)
+        np.testing.assert_array_equal(t32, want)
+        m = M.astype(np.float32)
+        self.assertIs(p.transform(m, inplace=True), m)
+        np.testing.assert_array_equal(m, want)
 
 
 if __name__ == "__main__":
