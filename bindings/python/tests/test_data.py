@@ -254,8 +254,8 @@ class PrepTest(unittest.TestCase):
         W = X.copy()
         self.assertIs(p.transform(W, inplace=True), W)
         np.testing.assert_array_equal(W, Z)
-        with self.assertRaises(nnblas.DTypeError):
-            p.transform(X.astype(np.float32), inplace=True)
+        with self.assertRaises(nnblas.DTypeError):  # float32 in place: test_dtype
+            p.transform(X.astype(np.int64), inplace=True)
         with self.assertRaises(nnblas.ShapeError):
             p.transform(X[:, :2])
         self.assertIn("3 features", repr(p))
