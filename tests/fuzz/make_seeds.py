@@ -128,6 +128,8 @@ CLI = [
     ['predict', '--model', 'm.nnb', '--csv', 'new.csv', '--out', 'p.csv'],
     ['info', '--model', 'm.nnb', '--params-hex'],
     ['info', '--model'],
+    ['train', '--csv', 'data.csv', '--target', 'label', '--val', '0.2', '--plot', 'curves.svg'],
+    ['eval', '--model', 'm.nnb', '--csv', 'data.csv', '--plot', 'confusion.svg', '--json'],
 ]
 for i, args in enumerate(CLI):
     write('cli', '%02d' % i, b'\0'.join(a.encode() for a in args))
