@@ -178,7 +178,8 @@ class PlotTest(unittest.TestCase):
 
     def test_refused_targets(self):
         model = self.path("m.nnb")
-        for target in (self.d, "/dev/null", self.path("no/such/folder/x.svg")):
+        for target in (self.d, "/dev/null", self.path("no/such/folder/x.svg"),
+                       self.path("curves.PNG"), self.path("c.pdf")):
             with self.subTest(target=target):
                 r = run("train", "--csv", self.csv, "--target", "kind", "--epochs", "500",
                         "--save", model, "--plot", target, ok=False)
@@ -186,9 +187,17 @@ class PlotTest(unittest.TestCase):
                 self.assertIn("nnblas: error:", r.stderr)
                 self.assertFalse(os.path.exists(model))  # refused before training
         self.train("--epochs", "3", "--save", model)
-        r = run("eval", "--model", model, "--csv", self.csv, "--plot", self.d, ok=False)
-        self.assertEqual(r.returncode, 1, r.stderr)
-        self.assertEqual(r.stdout, "")
+        for target in (self.d, self.path("m.png")):
+            r = run("eval", "--model", model, "--csv", self.csv, "--plot", target, ok=False)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertEqual(r.stdout, "")
+            self.assertFalse(os.path.exists(self.path("m.png")))
+        self.assertIn("name the file .svg", r.stderr)
+        # a name without a picture extension, or a folder with a dot, is fine
+        run("eval", "--model", model, "--csv", self.csv, "--plot", self.path("plain"))
+        os.mkdir(self.path("x.png.d"))
+        run("eval", "--model", model, "--csv", self.csv, "--plot", self.path("x.png.d/p.svg"))
+        parse(self.path("plain"))
         # an existing file is replaced whole, through a symbolic link too
         real, link = self.path("real.svg"), self.path("link.svg")
         with open(real, "w") as f:

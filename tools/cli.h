@@ -113,6 +113,9 @@ int check_writable(const char *path);
 
 /* ---- pictures (cli_plot.c): SVG files written atomically; 1, or 0 after a message ----------- */
 
+/* Can --plot write `path`: not named as another picture format (.png, .jpg, .pdf...), and
+ * check_writable()? 0 with a message. */
+int plot_check(const char *path);
 /* Learning curves: per epoch (n of them, epoch numbers in epoch), training and validation loss
  * and accuracy (NaN where there is none; NaN and infinities are gaps in the curves). */
 int plot_curves(const char *path, size_t n, const double *epoch, const double *train_loss,

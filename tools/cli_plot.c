@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 
@@ -33,14 +34,22 @@ static void xml_text(FILE *f, const char *s, size_t max_chars) {
         }
         unsigned char c = *p;
         size_t n = 1;
-        if (c == '&') fputs("&amp;", f);
-        else if (c == '<') fputs("&lt;", f);
-        else if (c == '>') fputs("&gt;", f);
-        else if (c == '"') fputs("&quot;", f);
-        else if (c == '\'') fputs("&apos;", f);
-        else if (c < 0x20 || c == 0x7F) fputc('?', f);
-        else if ((n = utf8_len(p)) == 0) fputs("\xEF\xBF\xBD", f), n = 1;
-        else fwrite(p, 1, n, f);
+        if (c == '&')
+            fputs("&amp;", f);
+        else if (c == '<')
+            fputs("&lt;", f);
+        else if (c == '>')
+            fputs("&gt;", f);
+        else if (c == '"')
+            fputs("&quot;", f);
+        else if (c == '\'')
+            fputs("&apos;", f);
+        else if (c < 0x20 || c == 0x7F)
+            fputc('?', f);
+        else if ((n = utf8_len(p)) == 0)
+            fputs("\xEF\xBF\xBD", f), n = 1;
+        else
+            fwrite(p, 1, n, f);
         p += n;
         chars++;
     }
@@ -50,9 +59,9 @@ static void xml_text(FILE *f, const char *s, size_t max_chars) {
 
 /* A panel: the plotting area in SVG coordinates and the data range it shows. */
 typedef struct panel {
-    double x0, y0, w, h;        /* the plotting area (y0 is its top) */
+    double x0, y0, w, h; /* the plotting area (y0 is its top) */
     double xmin, xmax, ymin, ymax;
-    int ylog;                   /* y on a log10 scale (ymin, ymax are then log10 values) */
+    int ylog; /* y on a log10 scale (ymin, ymax are then log10 values) */
 } panel;
 
 static double px(const panel *p, double x) {
@@ -81,23 +90,28 @@ static double tick_step(double lo, double hi) {
 /* The frame, the ticks and the labels of a panel. */
 static void draw_axes(FILE *f, const panel *p, const char *title, const char *xlabel,
                       const char *ylabel) {
-    fprintf(f, "<rect class=\"frame\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
-               "fill=\"none\" stroke=\"#444\"/>\n", p->x0, p->y0, p->w, p->h);
+    fprintf(f,
+            "<rect class=\"frame\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
+            "fill=\"none\" stroke=\"#444\"/>\n",
+            p->x0, p->y0, p->w, p->h);
     fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" font-size=\"14\">",
             p->x0 + p->w / 2, p->y0 - 10);
     xml_text(f, title, 60);
-    fprintf(f, "</text>\n<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">",
-            p->x0 + p->w / 2, p->y0 + p->h + 36);
+    fprintf(f, "</text>\n<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">", p->x0 + p->w / 2,
+            p->y0 + p->h + 36);
     xml_text(f, xlabel, 0);
-    fprintf(f, "</text>\n<text transform=\"translate(%.2f %.2f) rotate(-90)\" "
-               "text-anchor=\"middle\">", p->x0 - 48, p->y0 + p->h / 2);
+    fprintf(f,
+            "</text>\n<text transform=\"translate(%.2f %.2f) rotate(-90)\" "
+            "text-anchor=\"middle\">",
+            p->x0 - 48, p->y0 + p->h / 2);
     xml_text(f, ylabel, 0);
     fputs("</text>\n", f);
     double step = tick_step(p->xmin, p->xmax), first = ceil(p->xmin / step);
     for (int i = 0; i < 12 && (first + i) * step <= p->xmax + step * 1e-9; i++) {
         double t = (first + i) * step;
-        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#444\"/>"
-                   "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">%g</text>\n",
+        fprintf(f,
+                "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#444\"/>"
+                "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">%g</text>\n",
                 px(p, t), p->y0 + p->h, px(p, t), p->y0 + p->h + 5, px(p, t), p->y0 + p->h + 18,
                 fabs(t) < step * 1e-9 ? 0 : t);
     }
@@ -105,18 +119,23 @@ static void draw_axes(FILE *f, const panel *p, const char *title, const char *xl
     for (int i = 0; i < 12 && (first + i) * step <= p->ymax + step * 1e-9; i++) {
         double t = (first + i) * step;
         double y = p->y0 + p->h - (t - p->ymin) / (p->ymax - p->ymin) * p->h;
-        fprintf(f, "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#ddd\"/>"
-                   "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\">%g</text>\n",
+        fprintf(f,
+                "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#ddd\"/>"
+                "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\">%g</text>\n",
                 p->x0, y, p->x0 + p->w, y, p->x0 - 6, y + 4,
-                p->ylog ? pow(10, t) : fabs(t) < step * 1e-9 ? 0 : t);
+                p->ylog                 ? pow(10, t)
+                : fabs(t) < step * 1e-9 ? 0
+                                        : t);
     }
 }
 
 static void svg_begin(FILE *f, double w, double h) {
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-               "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
-               "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"11\">\n"
-               "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", w, h, w, h);
+    fprintf(f,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+            "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"11\">\n"
+            "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
+            w, h, w, h);
 }
 
 /* Opens the file, runs draw, commits: 1, or 0 after a message. */
@@ -126,6 +145,22 @@ static int write_svg(const char *path, void (*draw)(FILE *, const void *), const
     draw(af.f, ctx);
     fputs("</svg>\n", af.f);
     return atomic_commit(&af);
+}
+
+/* ---- the target ---- */
+
+int plot_check(const char *path) {
+    static const char *const raster[] = {".png", ".jpg", ".jpeg", ".gif", ".pdf",
+                                         ".bmp", ".tif", ".tiff", ".webp"};
+    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+    for (size_t i = 0; dot && (!slash || dot > slash) && i < sizeof raster / sizeof *raster; i++)
+        if (strcasecmp(dot, raster[i]) == 0) {
+            fail("--plot %s: the picture is SVG; name the file .svg (rsvg-convert FILE.svg -o "
+                 "FILE.png makes a PNG)",
+                 path);
+            return 0;
+        }
+    return check_writable(path);
 }
 
 /* ---- learning curves -------------------------------------------------------------------------- */
@@ -164,9 +199,10 @@ static void draw_series(FILE *f, const panel *p, const curves *c, int k) {
         if (i == c->n) break;
         size_t j = i;
         while (j < c->n && isfinite(v[j])) j++;
-        fprintf(f, "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s "
-                   "points=\"", series_class[k], color[k & 1],
-                k & 1 ? " stroke-dasharray=\"5 3\"" : "");
+        fprintf(f,
+                "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s "
+                "points=\"",
+                series_class[k], color[k & 1], k & 1 ? " stroke-dasharray=\"5 3\"" : "");
         for (size_t e = i; e < j; e++)
             fprintf(f, "%s%.2f,%.2f", e > i ? " " : "", px(p, c->epoch[e]), py(p, v[e]));
         fputs("\"/>\n", f);
@@ -186,9 +222,8 @@ static void draw_curve_panel(FILE *f, const curves *c, int k, double x0) {
     const char *title = loss ? "loss" : "accuracy";
     if (!finite_range(c, k, k + 1, &lo, &hi, &pos)) {
         draw_axes(f, &p, title, "epoch", loss ? "loss" : "accuracy");
-        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">%s</text>\n",
-                p.x0 + p.w / 2, p.y0 + p.h / 2,
-                loss ? "no finite loss" : "no accuracy (not a classification)");
+        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">%s</text>\n", p.x0 + p.w / 2,
+                p.y0 + p.h / 2, loss ? "no finite loss" : "no accuracy (not a classification)");
         return;
     }
     if (loss) {
@@ -222,7 +257,8 @@ static void draw_curves(FILE *f, const void *ctx) {
           "stroke-width=\"1.5\"/><text x=\"366\" y=\"416\">training</text>\n"
           "<line x1=\"450\" y1=\"412\" x2=\"480\" y2=\"412\" stroke=\"#ff7f0e\" "
           "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/><text x=\"486\" y=\"416\">"
-          "validation</text>\n", f);
+          "validation</text>\n",
+          f);
 }
 
 int plot_curves(const char *path, size_t n, const double *epoch, const double *train_loss,
@@ -233,9 +269,9 @@ int plot_curves(const char *path, size_t n, const double *epoch, const double *t
 }
 
 int plot_history(const char *path, const nnb_history *h, const char *title) {
-    static const nnb_history_field fields[1 + N_SERIES] = {
-        NNB_HIST_EPOCH, NNB_HIST_TRAIN_LOSS, NNB_HIST_VAL_LOSS, NNB_HIST_TRAIN_ACC,
-        NNB_HIST_VAL_ACC};
+    static const nnb_history_field fields[1 + N_SERIES] = {NNB_HIST_EPOCH, NNB_HIST_TRAIN_LOSS,
+                                                           NNB_HIST_VAL_LOSS, NNB_HIST_TRAIN_ACC,
+                                                           NNB_HIST_VAL_ACC};
     size_t n = nnb_history_len(h);
     double *v = malloc((n ? n : 1) * (1 + N_SERIES) * sizeof *v);
     if (!v) return fail("out of memory"), 0;
@@ -270,9 +306,10 @@ static void draw_confusion(FILE *f, const void *ctx) {
     svg_begin(f, w, top + side + 30);
     fprintf(f, "<text x=\"%.2f\" y=\"22\" text-anchor=\"middle\" font-size=\"15\">", w / 2);
     xml_text(f, c->title, 100);
-    fprintf(f, "</text>\n<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">predicted class"
-               "</text>\n<text transform=\"translate(16 %.2f) rotate(-90)\" "
-               "text-anchor=\"middle\">true class</text>\n",
+    fprintf(f,
+            "</text>\n<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\">predicted class"
+            "</text>\n<text transform=\"translate(16 %.2f) rotate(-90)\" "
+            "text-anchor=\"middle\">true class</text>\n",
             left + side / 2, top - 30, top + side / 2);
     int labelled = cell >= 11;
     for (size_t t = 0; t < k; t++) {
@@ -289,21 +326,25 @@ static void draw_confusion(FILE *f, const void *ctx) {
             size_t n = c->conf[t * k + p];
             double share = row ? (double)n / (double)row : 0; /* of the true class's rows */
             int shade = (int)lround(255 * (1 - share));
-            fprintf(f, "<rect class=\"cell\" data-true=\"%zu\" data-pred=\"%zu\" "
-                       "data-count=\"%zu\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
-                       "fill=\"rgb(%d,%d,255)\" stroke=\"#ccc\"/>\n",
+            fprintf(f,
+                    "<rect class=\"cell\" data-true=\"%zu\" data-pred=\"%zu\" "
+                    "data-count=\"%zu\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
+                    "fill=\"rgb(%d,%d,255)\" stroke=\"#ccc\"/>\n",
                     t, p, n, left + (double)p * cell, top + (double)t * cell, cell, cell, shade,
                     shade);
             if (cell >= 24)
-                fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" fill=\"%s\">"
-                           "%zu</text>\n",
+                fprintf(f,
+                        "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" fill=\"%s\">"
+                        "%zu</text>\n",
                         left + ((double)p + 0.5) * cell, top + ((double)t + 0.5) * cell + 4,
                         share > 0.5 ? "white" : "black", n);
         }
     }
     if (labelled)
-        fprintf(f, "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\" font-size=\"10\">"
-                   "(class numbers)</text>\n", left - 6, top - 6);
+        fprintf(f,
+                "<text x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\" font-size=\"10\">"
+                "(class numbers)</text>\n",
+                left - 6, top - 6);
 }
 
 int plot_confusion(const char *path, const size_t *conf, size_t k, const char *const *labels,
@@ -337,14 +378,17 @@ static void draw_scatter_panel(FILE *f, const scatter *s, size_t j, double x0) {
     char title[64];
     snprintf(title, sizeof title, "target %zu", j + 1);
     draw_axes(f, &p, s->names && s->names[j] ? s->names[j] : title, "actual", "predicted");
-    fprintf(f, "<line class=\"diagonal\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" "
-               "stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n",
+    fprintf(f,
+            "<line class=\"diagonal\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" "
+            "stroke=\"#999\" stroke-dasharray=\"4 3\"/>\n",
             px(&p, lo), py(&p, lo), px(&p, hi), py(&p, hi));
     for (size_t i = 0; i < s->rows; i++) {
         double a = s->actual[i * s->a_stride + j], b = s->pred[i * s->p_stride + j];
         if (isfinite(a) && isfinite(b))
-            fprintf(f, "<circle class=\"point\" cx=\"%.2f\" cy=\"%.2f\" r=\"2\" "
-                       "fill=\"#1f77b4\" fill-opacity=\"0.5\"/>\n", px(&p, a), py(&p, b));
+            fprintf(f,
+                    "<circle class=\"point\" cx=\"%.2f\" cy=\"%.2f\" r=\"2\" "
+                    "fill=\"#1f77b4\" fill-opacity=\"0.5\"/>\n",
+                    px(&p, a), py(&p, b));
     }
 }
 

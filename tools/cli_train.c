@@ -1456,7 +1456,7 @@ static int run_phases(run *r) {
     /* a bad --save must not cost a training run */
     if (st == EXIT_OK && r->v[O_SAVE] && cli_rank() == 0 && !check_writable(r->v[O_SAVE]))
         st = EXIT_FAIL;
-    if (st == EXIT_OK && r->v[O_PLOT] && cli_rank() == 0 && !check_writable(r->v[O_PLOT]))
+    if (st == EXIT_OK && r->v[O_PLOT] && cli_rank() == 0 && !plot_check(r->v[O_PLOT]))
         st = EXIT_FAIL;
     if (st == EXIT_OK) st = train_phase(r);
     if (st == EXIT_OK && r->interrupted) {

@@ -197,7 +197,7 @@ int run_eval(int argc, char **argv) {
     if (r) return r < 0 ? EXIT_OK : r;
     model_info mi;
     mat x, y;
-    if (c.plot && !check_writable(c.plot)) return EXIT_FAIL;
+    if (c.plot && !plot_check(c.plot)) return EXIT_FAIL;
     if (!open_with_data(&c, 1, &mi, &x, &y)) return EXIT_FAIL;
     size_t rows = x.rows, n_out = nnb_net_n_outputs(mi.net);
     double loss = NAN, acc = NAN;

@@ -83,8 +83,7 @@ class net {
             std::exception_ptr thrown;
         } ctx{&on_epoch, nullptr};
         if (on_epoch) {
-            auto trampoline = [](const nnb_net *, const nnb_epoch_info *info,
-                                 void *user) -> int {
+            auto trampoline = [](const nnb_net *, const nnb_epoch_info *info, void *user) -> int {
                 auto *c = static_cast<context *>(user);
                 try {
                     return (*c->fn)(*info) ? 0 : 1;
@@ -201,10 +200,10 @@ int main(int argc, char **argv) {
         bool ok = calls == epochs && last_loss < first_loss && acc > 0.9 && stop_calls == 3 &&
                   message.find("NNB_E_SHAPE") != std::string::npos && rethrown;
         if (!ok)
-            std::fprintf(stderr, "rings: unexpected: %zu callbacks, loss %g -> %g, accuracy %g, "
-                                 "%zu stop calls, message '%s', rethrown %d\n",
-                         calls, first_loss, last_loss, acc, stop_calls, message.c_str(),
-                         rethrown);
+            std::fprintf(stderr,
+                         "rings: unexpected: %zu callbacks, loss %g -> %g, accuracy %g, "
+                         "%zu stop calls, message '%s', rethrown %d\n",
+                         calls, first_loss, last_loss, acc, stop_calls, message.c_str(), rethrown);
         return ok ? 0 : 1;
     } catch (const std::exception &e) {
         std::fprintf(stderr, "rings: %s\n", e.what());
