@@ -2496,8 +2496,12 @@ NNB_API nnb_status nnb_gather_rows(const double *src, size_t src_rows, size_t co
  * Reads the header of an IDX file, gzipped (detected from its first bytes) or raw: *n_items is
  * the first dimension, *item_size the product of the others (784 for 28x28 images, 1 for labels).
  * Any out-pointer may be NULL. The magic (0, 0, type, dims), the element type (only unsigned bytes,
- * 0x08, are supported) and the dimensions are validated, and for a raw file the size must match.
- * @return NNB_OK; NNB_E_NULL (path); NNB_E_IO (cannot open or read); NNB_E_FORMAT (bad magic,
+ * 0x08, are supported) and the dimensions are validated, and for a raw file the size must match;
+ * a gzipped file must be large enough to hold what its header announces (deflate compresses at
+ * most 1032:1), so a small file cannot make a caller allocate gigabytes. Only regular files are
+ * read (an IDX file is opened more than once: a FIFO or a device is refused, never waited on).
+ * @return NNB_OK; NNB_E_NULL (path); NNB_E_IO (cannot open or read; not a regular file);
+ *         NNB_E_FORMAT (bad magic,
  *         zero dimension, truncated header or data, wrong size); NNB_E_UNSUPPORTED (another
  *         element type); NNB_E_TOO_LARGE (sizes overflow). Thread-safe. Since 0.1.
  * @param path      the IDX file

@@ -108,12 +108,14 @@ NNB_API nnb_status nnb_mpi_train(MPI_Comm comm, nnb_net *net, const nnb_train_op
 typedef enum nnb_mpi_overlap {
     /** one blocking MPI_Allreduce after the backward pass (nnb_mpi_train()'s way) */
     NNB_MPI_SYNC = 0,
-    /** non-blocking all-reduces (MPI_Iallreduce) of buckets started during the backward pass as
-     *  the layers' gradients become final (last layer first), advanced by MPI_Test between the
-     *  pieces of the pass, waited for before the optimiser step */
+    /** non-blocking all-reduces of buckets started during the backward pass as the layers'
+     *  gradients become final (last layer first), advanced by MPI_Test between the pieces of the
+     *  pass, waited for before the optimiser step: with two ranks a pair of MPI_Isend/MPI_Irecv
+     *  per bucket (both directions of the link at once) and the sum after the wait, else
+     *  MPI_Iallreduce */
     NNB_MPI_OVERLAP_TEST = 1,
     /** the same, advanced by a progress thread of this library that calls MPI_Testall every
-     *  50 microseconds (environment NNB_MPI_POLL_US) while buckets are in flight; it needs MPI
+     *  200 microseconds (environment NNB_MPI_POLL_US) while buckets are in flight; it needs MPI
      *  initialised with MPI_THREAD_SERIALIZED or more (MPI_Init_thread), else it falls back to
      *  NNB_MPI_OVERLAP_TEST */
     NNB_MPI_OVERLAP_THREAD = 2

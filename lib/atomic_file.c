@@ -52,7 +52,7 @@ static int folder_of(const char *path, char *dir, size_t cap) {
     return 0;
 }
 
-static const char *kind_of(mode_t m) {
+const char *nnbi_file_kind(mode_t m) {
     return S_ISDIR(m)    ? "a directory"
            : S_ISCHR(m)  ? "a character device"
            : S_ISBLK(m)  ? "a block device"
@@ -109,9 +109,9 @@ int nnbi_output_check(const char *path, nnbi_atomic *a, char *err, size_t len) {
         if (linked)
             return say(err, len, EINVAL,
                        "%s is a link to %s, which is %s; only a regular file is replaced", path,
-                       a->target, kind_of(st.st_mode));
+                       a->target, nnbi_file_kind(st.st_mode));
         return say(err, len, EINVAL, "%s is %s; only a regular file is replaced", path,
-                   kind_of(st.st_mode));
+                   nnbi_file_kind(st.st_mode));
     }
     char dir[NNBI_PATH_CAP];
     if (folder_of(a->target, dir, sizeof dir) != 0)

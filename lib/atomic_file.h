@@ -33,6 +33,10 @@ typedef struct nnbi_file_ops {
     void *ctx;
 } nnbi_file_ops;
 
+/* What a file that is not a regular one is, for messages: "a directory", "a FIFO (named
+ * pipe)", "a character device"... */
+const char *nnbi_file_kind(mode_t m);
+
 /* The POSIX operations. */
 extern const nnbi_file_ops nnbi_posix_file_ops;
 

@@ -12,10 +12,12 @@
 #include <sys/stat.h>
 #include <zlib.h>
 
+#include "atomic_file.h"
 #include "data_internal.h"
 
 #define IDX_MAX_DIMS 8
 #define CHUNK (256 * 1024)
+#define GZIP_MAX_RATIO 1032 /* deflate's largest compression ratio (zlib's FAQ) */
 
 typedef struct idx_file {
     const char *path;
@@ -91,6 +93,14 @@ static nnb_status idx_open(idx_file *f, const char *path, const char *func) {
     memset(f, 0, sizeof *f);
     f->path = path;
     f->func = func;
+    /* IDX files are opened more than once (nnb_idx_info, then the read; the gzip trailer): a
+     * FIFO or a pipe would be empty, or wait for a writer forever, the second time */
+    struct stat in;
+    if (stat(path, &in) == 0 && !S_ISREG(in.st_mode))
+        return nnbi_error(NNB_E_IO, func,
+                          "cannot read %s: it is %s; IDX files are read more than once, so only "
+                          "regular files can be read (save the data to a file first)",
+                          path, nnbi_file_kind(in.st_mode));
     errno = 0;
     f->gz = gzopen(path, "rb");
     if (!f->gz)
@@ -136,15 +146,7 @@ static nnb_status idx_open(idx_file *f, const char *path, const char *func) {
     f->total = total;
     f->item_size = total / f->n_items;
     size_t header = 4 + 4 * (size_t)nd;
-    struct stat in;
-    if (stat(path, &in) == 0 && !(S_ISREG(in.st_mode) && in.st_size > 0) &&
-        header + total > nnb_input_limit()) { /* a stream: the input limit (no wrap: total < SIZE_MAX / 8) */
-        st = nnbi_error(NNB_E_TOO_LARGE, func,
-                        "%s is not a regular file and its header announces %zu bytes of data, "
-                        "more than the input limit of %zu bytes (nnb_set_input_limit)",
-                        path, total, nnb_input_limit());
-        goto fail;
-    }
+    int have_stat = stat(path, &in) == 0;
     if (gzdirect(f->gz)) { /* a raw file: its size must match */
         struct stat sb;
         if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
@@ -155,7 +157,18 @@ static nnb_status idx_open(idx_file *f, const char *path, const char *func) {
                             total, (intmax_t)sb.st_size - (intmax_t)header);
             goto fail;
         }
-    } else { /* gzip: the trailer records the uncompressed size mod 2^32 */
+    } else if (have_stat && S_ISREG(in.st_mode)) {
+        /* gzip: deflate compresses at most 1032:1, so a small file cannot hold what a lying
+         * header announces (a "gzip bomb" header would make the caller allocate it first) */
+        if ((uintmax_t)(header + total) / GZIP_MAX_RATIO > (uintmax_t)in.st_size) {
+            st = nnbi_error(NNB_E_FORMAT, func,
+                            "%s: the header announces %zu bytes of data, more than a gzip file of "
+                            "%jd bytes can hold (deflate compresses at most %d:1)",
+                            path, total, (intmax_t)in.st_size, GZIP_MAX_RATIO);
+            goto fail;
+        }
+        /* the trailer records the uncompressed size mod 2^32 (regular files only: opening a
+         * FIFO again could wait for a writer forever) */
         long long isize = gzip_isize(path);
         if (isize >= 0 && (uint32_t)isize != (uint32_t)(header + total)) {
             st = nnbi_error(NNB_E_FORMAT, func,

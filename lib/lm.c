@@ -147,6 +147,14 @@ nnb_status nnbi_train_lm(nnbi_run *r) {
     const double *yhat = ws->act[net->n_layers - 1];
     nnbi_forward(net, ws, x, n, NULL);
     double E = sum_sq(yhat, y, m, e);
+    if (!isfinite(E)) { /* no step can lower a loss that is not finite: an error, not "converged" */
+        st = nnbi_error(NNB_E_NONFINITE, func,
+                        "epoch %llu: the loss before the first Levenberg-Marquardt step is %g; "
+                        "training cannot start (standardise the data, or check it for huge "
+                        "values)",
+                        (unsigned long long)net->opt.epoch + 1, E);
+        goto out;
+    }
     for (size_t it = 0; it < o->epochs; it++) {
         if (nnbi_stop_requested(o)) { /* one LM step is one epoch: stop between them */
             st = nnbi_error(NNB_E_CANCELLED, "nnb_train", "stopped on request after epoch %llu",

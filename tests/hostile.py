@@ -9,11 +9,13 @@ through a pseudo-terminal (SIGINT: save, exit 130, --resume continues bit for bi
 SIGINT ends at once), --checkpoint-every, NUL bytes, a tiny CSV's split, a CSV 100,000 columns
 wide. Usage: hostile.py NNBLAS [SHARED_DIR]. Exit 77 when the admissions CSV is missing.
 """
+import gzip
 import os
 import pty
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -94,6 +96,33 @@ def special_files():
         f.write(b"\0" * 4096)
     expect("a file of NUL bytes", run(["train", "--csv", tmp("nul.csv"), "--target", "a"]), 1,
            "NUL byte at offset 0")
+    res = run(["predict", "--model", tmp("m.nnb"), "--csv", CSV, "--out", "-"])
+    expect("predict --out - (standard output)", res, 0)
+    check("... writes the predictions there, no file named '-'",
+          res[1].startswith("admit,p_0,p_1\n") and not os.path.exists("-"), res[1][:80])
+    idx_special_files()
+
+
+def idx_special_files():
+    """MNIST-style folders whose images file is a gzip bomb's header or a FIFO (read twice, it
+    would wait for a writer forever): refused at once."""
+    os.mkdir(tmp("mnist"))
+    with open(tmp("mnist/train-labels-idx1-ubyte"), "wb") as f:
+        f.write(bytes([0, 0, 8, 1]) + struct.pack(">I", 4000) + bytes(4000))
+    images = tmp("mnist/train-images-idx3-ubyte")
+    header = bytes([0, 0, 8, 3]) + struct.pack(">III", 4000, 1000, 1000)  # 4e9 bytes announced
+    gz = bytearray(gzip.compress(header + os.urandom(1 << 20)))
+    gz[-4:] = struct.pack("<I", (16 + 4000 * 10 ** 6) % 2 ** 32)  # the trailer agrees
+    with open(images + ".gz", "wb") as f:
+        f.write(gz)
+    t0 = time.time()
+    expect("--idx with a gzip bomb's header", run(["train", "--idx", "mnist:" + tmp("mnist")]),
+           1, "more than a gzip file of")
+    os.remove(images + ".gz")
+    os.mkfifo(images)
+    expect("--idx with a FIFO for images", run(["train", "--idx", "mnist:" + tmp("mnist")]), 1,
+           "FIFO")
+    check("... both refused at once", time.time() - t0 < 10)
 
 
 # ---- 2: streams -------------------------------------------------------------------------------
@@ -177,6 +206,16 @@ def divergence():
           res[2])
     check("... suggesting a lower rate", "lower" in res[2])
     check("... and saving nothing", not os.path.exists(tmp("nan.nnb")))
+    # a loss that overflows before any step: Levenberg-Marquardt used to call that converged
+    # (exit 0, "test RMSE inf", a model saved); with clipping, every optimiser
+    with open(tmp("huge.csv"), "w") as f:
+        f.write("x,y\n" + "".join("%d.5e200,%d.25\n" % (i % 9 + 1, i % 4) for i in range(50)))
+    for opt, extra in [("lm", []), ("lm", ["--clip-norm", "1"]), ("sgd", ["--clip-norm", "1"]),
+                       ("adam", ["--clip-value", "1"]), ("rmsprop", [])]:
+        res = run(["train", "--csv", tmp("huge.csv"), "--target", "y", "--standardize", "none",
+                   "--optimizer", opt, "--epochs", "5", "--save", tmp("huge.nnb")] + extra)
+        expect("values of 1e200, --optimizer %s %s" % (opt, " ".join(extra)), res, 1, "epoch 1")
+        check("... saving nothing", not os.path.exists(tmp("huge.nnb")))
 
 
 # ---- 5: output errors -------------------------------------------------------------------------

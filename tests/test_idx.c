@@ -1,5 +1,6 @@
 /* IDX files made here, raw and gzipped: values, labels, MNIST-style folders, and every kind of
  * bad header, truncation and corruption, which must be errors with messages, never crashes. */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <zlib.h>
@@ -263,6 +264,55 @@ START_TEST(types_folders_and_shapes) {
 }
 END_TEST
 
+/* Issue 14's families for IDX: a gzip file whose header announces far more than it can hold (a
+ * gzip bomb's header, with the trailer's size made to agree) is refused before any caller
+ * allocates for it; a FIFO (no writer: opening it would wait forever) and character devices are
+ * refused at once, as is an MNIST folder whose images file is a FIFO. */
+START_TEST(bombs_and_special_files) {
+    unsigned char h[16], *data = noise(1 << 20, 3); /* incompressible: past zlib's buffer */
+    uint32_t dims[] = {4000, 1000, 1000}; /* 4e9 bytes announced, 1 MiB given */
+    size_t hl = header(h, dims, 3);
+    char path[512];
+    write_idx("bomb.gz", 1, h, hl, data, 1 << 20, path);
+    free(data);
+    size_t len;
+    char *gz = nnbt_read_file(path, &len);
+    uint32_t isize = (uint32_t)(hl + (size_t)4000 * 1000 * 1000); /* the trailer agrees (mod 2^32) */
+    for (int k = 0; k < 4; k++) gz[len - 4 + k] = (char)(isize >> (8 * k));
+    ck_assert(nnbt_write_file(path, gz, len));
+    free(gz);
+    size_t n = 0;
+    expect(nnb_idx_info(path, &n, NULL), NNB_E_FORMAT, "more than a gzip file of");
+    ck_assert_uint_eq(n, 0);
+    /* the bound is not too tight: 1 MB of zeros, gzipped (about 1000:1), reads */
+    unsigned char *zeros = calloc(1000000, 1);
+    uint32_t big[] = {1000, 1000};
+    hl = header(h, big, 2);
+    write_idx("zeros.gz", 1, h, hl, zeros, 1000000, path);
+    free(zeros);
+    nnbt_ok(nnb_idx_info(path, &n, NULL));
+    ck_assert_uint_eq(n, 1000);
+
+    char fifo[512];
+    nnbt_tmp_path(fifo, sizeof fifo, "images.fifo");
+    ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+    double x[4];
+    expect(nnb_idx_info(fifo, NULL, NULL), NNB_E_IO, "FIFO");
+    expect(nnb_idx_read_images(fifo, x, 4, NULL, NULL), NNB_E_IO, "only regular files");
+    expect(nnb_idx_read_labels(fifo, 0, x, 4, NULL), NNB_E_IO, "FIFO");
+    expect(nnb_idx_info("/dev/zero", NULL, NULL), NNB_E_IO, "character device");
+    char dir[512];
+    nnbt_tmp_path(dir, sizeof dir, "mnist3");
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    uint32_t ldims[] = {2};
+    unsigned char lab[2] = {1, 2};
+    write_idx("mnist3/train-labels-idx1-ubyte", 0, h, header(h, ldims, 1), lab, 2, path);
+    nnbt_tmp_path(path, sizeof path, "mnist3/train-images-idx3-ubyte");
+    ck_assert_int_eq(mkfifo(path, 0600), 0);
+    expect(nnb_mnist_info(dir, NNB_MNIST_TRAIN, NULL, NULL), NNB_E_IO, "FIFO");
+}
+END_TEST
+
 static Suite *idx_suite(void) {
     Suite *s = suite_create("idx");
     TCase *tc = tcase_create("idx");
@@ -274,6 +324,7 @@ static Suite *idx_suite(void) {
     tcase_add_test(tc, gzip_truncated_and_corrupted);
     tcase_add_test(tc, mnist_folder);
     tcase_add_test(tc, types_folders_and_shapes);
+    tcase_add_test(tc, bombs_and_special_files);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -143,6 +143,43 @@ START_TEST(divergence_is_an_error) {
 }
 END_TEST
 
+/* Data whose loss overflows before any step (features of 1e200, unscaled): every optimiser,
+ * Levenberg-Marquardt included (which used to call that "converged" and return NNB_OK with no
+ * epoch run), stops with NNB_E_NONFINITE in epoch 1, with clipping on as well. */
+START_TEST(divergence_every_optimiser) {
+    double x[16 * 2], y[16];
+    blobs(x, y, 16, 7);
+    for (int i = 0; i < 32; i++) x[i] *= 1e200;
+    nnb_optimizer opts[] = {NNB_OPT_SGD,      NNB_OPT_MOMENTUM, NNB_OPT_NESTEROV, NNB_OPT_ADAM,
+                            NNB_OPT_ADAMW,    NNB_OPT_RMSPROP,  NNB_OPT_LM};
+    for (size_t k = 0; k < sizeof opts / sizeof *opts; k++) {
+        for (int clip = 0; clip < 2; clip++) {
+            nnb_net *net; /* linear: the outputs are about 1e200, their squares overflow */
+            nnbt_ok(nnb_net_create(&net, 2));
+            nnbt_ok(nnb_net_add_dense(net, 3, NNB_ACT_RELU, 1));
+            nnbt_ok(nnb_net_add_dense(net, 1, NNB_ACT_IDENTITY, 1));
+            nnbt_ok(nnb_net_init(net, NNB_INIT_HE_NORMAL, 5));
+            nnb_train_opts *o;
+            nnbt_ok(nnb_train_opts_create(&o));
+            nnbt_ok(nnb_train_opts_set_optimizer(o, opts[k], 0.01));
+            nnbt_ok(nnb_train_opts_set_epochs(o, 5));
+            nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_MSE, NNB_REDUCTION_MEAN));
+            if (clip) nnbt_ok(nnb_train_opts_set_clip_norm(o, 1.0));
+            nnb_history *h;
+            nnbt_ok(nnb_history_create(&h));
+            nnb_clear_error();
+            ck_assert_msg(nnb_train(net, o, x, 16, 2, y, 1, h) == NNB_E_NONFINITE,
+                          "optimiser %d, clip %d: %s", (int)opts[k], clip, nnb_last_error());
+            ck_assert_msg(strstr(nnb_last_error(), "epoch 1"), "%s", nnb_last_error());
+            ck_assert_uint_eq(nnb_history_len(h), 0);
+            nnb_history_free(h);
+            nnb_train_opts_free(o);
+            nnb_net_free(net);
+        }
+    }
+}
+END_TEST
+
 /* A network with a NaN weight is not saved; a file holding one (CRC made right) is not loaded. */
 START_TEST(non_finite_models) {
     nnb_net *net = net_2_h_1(3, NNB_ACT_SIGMOID, 4);
@@ -471,6 +508,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, huge_epoch_counts);
     tcase_add_test(tc, history_grows);
     tcase_add_test(tc, divergence_is_an_error);
+    tcase_add_test(tc, divergence_every_optimiser);
     tcase_add_test(tc, non_finite_models);
     tcase_add_test(tc, save_targets);
     tcase_add_test(tc, unsized_inputs);

@@ -702,6 +702,13 @@ static double seconds_left(const progress *p, double in_epoch_fraction) {
 }
 
 /* The epochs of this run, from the first callback: the library counts epochs across runs. */
+/* A loss or an accuracy to 4 decimals; a huge value (a diverging run) in exponent form, so
+ * that 1e200 does not print as 201 digits. */
+static const char *num4(char b[32], double v) {
+    snprintf(b, 32, fabs(v) < 1e6 ? "%.4f" : "%.4e", v);
+    return b;
+}
+
 static void sync_epochs(progress *p, size_t epoch) {
     if (p->done > 0 || p->synced) return;
     p->first_epoch = epoch - 1;
@@ -731,8 +738,9 @@ static int on_batch(size_t epoch, size_t batch, size_t n_batches, double batch_l
     char left[32], head[64], rest[160], bar[31];
     fmt_duration(left, seconds_left(p, frac));
     snprintf(head, sizeof head, "epoch %zu/%zu", epoch, p->last_epoch);
-    snprintf(rest, sizeof rest, " %3.0f%%  loss %.4f  %.0f samples/s  %s left", 100 * frac,
-             p->loss_sum / (double)p->loss_n, sps, left);
+    char lb[32];
+    snprintf(rest, sizeof rest, " %3.0f%%  loss %s  %.0f samples/s  %s left", 100 * frac,
+             num4(lb, p->loss_sum / (double)p->loss_n), sps, left);
     /* one line that fits the terminal, or the redraw would wrap */
     int room = terminal_columns() - 1 - (int)strlen(head) - (int)strlen(rest) - 3;
     int width = room > 30 ? 30 : room;
@@ -751,7 +759,8 @@ static int on_batch(size_t epoch, size_t batch, size_t n_batches, double batch_l
 }
 
 static void print_metric(const char *name, double v) {
-    if (!isnan(v)) printf("  %s %.4f", name, v);
+    char b[32];
+    if (!isnan(v)) printf("  %s %s", name, num4(b, v));
 }
 
 static int on_epoch(const nnb_net *net, const nnb_epoch_info *info, void *ud) {
@@ -791,7 +800,8 @@ static int on_epoch(const nnb_net *net, const nnb_epoch_info *info, void *ud) {
         fmt_duration(l, left);
         if (p->bar_drawn) fputs("\r\033[K", stdout);
         int w = snprintf(NULL, 0, "%zu", p->last_epoch);
-        printf("epoch %*zu/%zu  loss %.4f", w, epoch, p->last_epoch, train_loss);
+        char lb[32];
+        printf("epoch %*zu/%zu  loss %s", w, epoch, p->last_epoch, num4(lb, train_loss));
         print_metric("acc", train_acc);
         print_metric("val loss", val_loss);
         print_metric("val acc", val_acc);
@@ -1390,8 +1400,8 @@ static void print_text_summary(const run *r) {
     else if (r->stopped)
         printf("stopped early; kept the weights of epoch %zu\n", r->best_epoch);
     if (d->xte.rows && d->classification)
-        printf("test accuracy %.4f  (test loss %.4f, %zu rows)\n", r->test_acc, r->test_loss,
-               d->xte.rows);
+        printf("test accuracy %.4f  (test loss %s, %zu rows)\n", r->test_acc,
+               num4((char[32]){0}, r->test_loss), d->xte.rows);
     else if (d->xte.rows)
         printf("test RMSE %.6g in the data's units  (test loss %.6g: %s, mean per row, %zu "
                "rows)\n",

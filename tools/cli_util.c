@@ -131,7 +131,8 @@ int parse_input_limit(args *a, const char *s) {
     num[n] = '\0';
     size_t v;
     if (!parse_size(a, "--input-limit", num, &v)) return 0;
-    if (v == 0 || v > SIZE_MAX / mult) return bad_value(a, "--input-limit", s, "a byte count >= 1");
+    if (v == 0) return bad_value(a, "--input-limit", s, "a byte count >= 1");
+    if (v > SIZE_MAX / mult) return bad_value(a, "--input-limit", s, "a byte count in range");
     nnb_set_input_limit(v * mult);
     return 1;
 }

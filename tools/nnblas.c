@@ -73,7 +73,8 @@ const command cmd_predict = {
     "                 standard input)\n"
     "  --idx SPEC     the test images of an MNIST-style folder\n"
     "  --delimiter D  the CSV delimiter (default: detected; see nnblas train --help)\n"
-    "  --out FILE     write there (atomically) instead of to standard output\n"
+    "  --out FILE     write there (atomically) instead of to standard output (- or no\n"
+    "                 --out: standard output)\n"
     "  --input-limit BYTES\n"
     "                 the most bytes read from an input that is not a regular file (a pipe,\n"
     "                 a FIFO, standard input; default 1 GiB); suffixes K, M, G\n"
@@ -121,7 +122,7 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
             c->delimiter = v;
 
         } else if (want_out && arg_value(&a, "--out", &v)) {
-            c->out = v;
+            c->out = v && strcmp(v, "-") == 0 ? NULL : v; /* -: standard output */
         } else if (want_json && arg_flag(&a, "--json")) {
             c->json = 1;
         } else if (want_json && arg_value(&a, "--plot", &v)) {

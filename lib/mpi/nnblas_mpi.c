@@ -286,7 +286,7 @@ struct nnb_mpi_opts {
     nnb_mpi_wire wire;
 };
 
-enum { DEFAULT_BUCKET = 512 << 10, DEFAULT_POLL_US = 50 };
+enum { DEFAULT_BUCKET = 512 << 10, DEFAULT_POLL_US = 200 };
 
 typedef struct ctx {
     const group *g;
@@ -305,6 +305,10 @@ typedef struct ctx {
     MPI_Request *reqs;
     size_t n_reqs, cap_reqs;
     float *f32; /* the float32 wire's buffer (np values) */
+    /* two ranks: each bucket is a send of ours and a receive of the peer's (one round, both
+     * directions of the link at once), summed after the wait; else an MPI_Iallreduce */
+    int pair, peer;
+    void *peer_buf; /* np values of the wire's type: the peer's gradient, or the send buffer */
     /* the progress thread (NNB_MPI_OVERLAP_THREAD) */
     int threaded, quit, active;
     long poll_ns;
@@ -370,16 +374,40 @@ static int start_bucket(ctx *c, double *grad, size_t lo, size_t hi) {
             return 1;
         }
         int rc;
-        if (c->wire32) {
+        if (c->wire32)
             for (size_t i = off; i < off + k; i++) c->f32[i] = (float)grad[i];
-            rc = MPI_Iallreduce(MPI_IN_PLACE, c->f32 + off, (int)k, MPI_FLOAT, MPI_SUM, c->dcomm,
-                                &c->reqs[c->n_reqs]);
+        if (c->pair) {
+            if (c->n_reqs + 1 >= c->cap_reqs) {
+                c->mpi_rc = MPI_ERR_INTERN, c->mpi_call = "MPI_Isend (too many buckets)";
+                return 1;
+            }
+            MPI_Datatype t = c->wire32 ? MPI_FLOAT : MPI_DOUBLE;
+            size_t el = c->wire32 ? sizeof(float) : sizeof(double);
+            void *mine = c->wire32 ? (void *)(c->f32 + off) : (void *)(grad + off);
+            rc = MPI_Irecv((char *)c->peer_buf + off * el, (int)k, t, c->peer, 0, c->dcomm,
+                           &c->reqs[c->n_reqs]);
+            if (rc == MPI_SUCCESS) {
+                rc = MPI_Isend(mine, (int)k, t, c->peer, 0, c->dcomm, &c->reqs[c->n_reqs + 1]);
+                if (rc != MPI_SUCCESS) { /* the receive would wait for a send that never comes */
+                    MPI_Cancel(&c->reqs[c->n_reqs]);
+                    MPI_Wait(&c->reqs[c->n_reqs], MPI_STATUS_IGNORE);
+                    c->mpi_rc = rc, c->mpi_call = "MPI_Isend";
+                    return 1;
+                }
+                c->n_reqs++;
+            }
         } else {
-            rc = MPI_Iallreduce(MPI_IN_PLACE, grad + off, (int)k, MPI_DOUBLE, MPI_SUM, c->dcomm,
-                                &c->reqs[c->n_reqs]);
+            /* not in place: Open MPI's libnbc then picks a reduce-scatter + allgather for 4 ranks
+             * or more, where in place it always reduces to one rank and broadcasts back */
+            MPI_Datatype t = c->wire32 ? MPI_FLOAT : MPI_DOUBLE;
+            size_t el = c->wire32 ? sizeof(float) : sizeof(double);
+            void *mine = c->wire32 ? (void *)(c->f32 + off) : (void *)(grad + off);
+            char *send = (char *)c->peer_buf + off * el;
+            memcpy(send, mine, k * el);
+            rc = MPI_Iallreduce(send, mine, (int)k, t, MPI_SUM, c->dcomm, &c->reqs[c->n_reqs]);
         }
         if (rc != MPI_SUCCESS) {
-            c->mpi_rc = rc, c->mpi_call = "MPI_Iallreduce";
+            c->mpi_rc = rc, c->mpi_call = c->pair ? "MPI_Irecv" : "MPI_Iallreduce";
             return 1;
         }
         c->n_reqs++;
@@ -424,6 +452,35 @@ static int mpi_grad_ready(double *grad, size_t offset, size_t n, void *user) {
     return rc;
 }
 
+/* Waits for the step's buckets: MPI_Testall, then a 50 us sleep, until all are done. MPI_Waitall
+ * would spin, and on a host whose cores the ranks share a spinning rank takes the core from the
+ * other's computation and from the kernel's TCP work that both wait for; the sleep costs at most
+ * 50 us per step. */
+static int wait_buckets(ctx *c) {
+    const struct timespec ts = {0, 50000};
+    int rc, flag = 0;
+    for (;;) {
+        lock(c);
+        rc = MPI_Testall((int)c->n_reqs, c->reqs, &flag, MPI_STATUSES_IGNORE);
+        if (rc != MPI_SUCCESS || flag) c->active = 0;
+        unlock(c);
+        if (rc != MPI_SUCCESS || flag) return rc;
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Two ranks: adds the peer's gradient to ours. a + b == b + a in IEEE arithmetic, so both ranks
+ * hold the same bits (in float32 with the float32 wire, as MPI_SUM of MPI_FLOAT would). */
+static void pair_sum(ctx *c, double *data) {
+    if (c->wire32) {
+        const float *p = c->peer_buf;
+        for (size_t i = 0; i < c->np; i++) c->f32[i] = c->f32[i] + p[i];
+    } else {
+        const double *p = c->peer_buf;
+        for (size_t i = 0; i < c->np; i++) data[i] += p[i];
+    }
+}
+
 /* The rest of a gradient all-reduce whose pieces the hook saw: waits for the buckets (overlap)
  * or sums the gradient now (float32 wire without overlap), then sums the extra values. */
 static int finish_step(ctx *c, double *data, size_t n) {
@@ -433,12 +490,10 @@ static int finish_step(ctx *c, double *data, size_t n) {
         return 1;
     }
     int rc = MPI_SUCCESS;
-    const char *call = "MPI_Waitall";
+    const char *call = "MPI_Testall";
     if (c->overlap) {
-        lock(c);
-        rc = MPI_Waitall((int)c->n_reqs, c->reqs, MPI_STATUSES_IGNORE);
-        c->active = 0;
-        unlock(c);
+        rc = wait_buckets(c);
+        if (rc == MPI_SUCCESS && c->pair) pair_sum(c, data);
     } else { /* the float32 wire, synchronous */
         int r = check_step(c, n);
         if (r != 0) return r;
@@ -555,9 +610,13 @@ static nnb_status hook_open(ctx *c, const nnb_mpi_opts *m, int *broken, const ch
             *broken = 1;
             return mpi_fail(rc, func, "MPI_Comm_dup");
         }
-        c->cap_reqs = 2 * (c->np / c->bucket + 1) + 2;
+        c->cap_reqs = 4 * (c->np / c->bucket + 1) + 4;
         c->reqs = malloc(c->cap_reqs * sizeof *c->reqs);
         if (!c->reqs) return fail(NNB_E_NOMEM, "%s: no memory for %zu requests", func, c->cap_reqs);
+        c->peer = 1 - c->g->rank;
+        size_t el = c->wire32 ? sizeof(float) : sizeof(double);
+        c->peer_buf = malloc((c->np ? c->np : 1) * el);
+        if (!c->peer_buf) return fail(NNB_E_NOMEM, "%s: no memory for the buckets' buffer", func);
     }
     if (c->wire32) {
         c->f32 = malloc((c->np ? c->np : 1) * sizeof *c->f32);
@@ -610,6 +669,7 @@ static void hook_close(ctx *c) {
     if (c->dcomm != MPI_COMM_NULL) MPI_Comm_free(&c->dcomm);
     free(c->reqs);
     free(c->f32);
+    free(c->peer_buf);
 }
 
 /* The end of a call (steps 4 and 5) for a rank that took part in the agreement. */
@@ -671,17 +731,21 @@ NNB_API nnb_status nnb_mpi_train_ex(MPI_Comm comm, nnb_net *net, const nnb_train
     ctx c = {.g = &g, .mpi_rc = MPI_SUCCESS, .overlap = m->overlap != NNB_MPI_SYNC && g.size > 1,
              .wire32 = m->wire == NNB_MPI_WIRE_FLOAT32 && g.size > 1,
              .bucket = m->bucket_bytes / sizeof(double)};
+    /* NNB_MPI_IALLREDUCE=1: MPI_Iallreduce for two ranks too (to compare; agreed below) */
+    const char *ia = getenv("NNB_MPI_IALLREDUCE");
+    c.pair = c.overlap && g.size == 2 && !(ia && *ia && strcmp(ia, "0") != 0);
     if (net) c.np = nnb_net_n_params(net);
     if (st == NNB_OK) st = nnb_train_opts_set_allreduce(o, mpi_allreduce, &c);
     if (st == NNB_OK) st = nnb_train_opts_set_allreduce_f32(o, mpi_allreduce32, &c);
     if (st == NNB_OK && (c.overlap || c.wire32))
         st = nnb_train_opts_set_grad_ready(o, mpi_grad_ready, c.overlap ? c.bucket : 0, &c);
-    const int64_t shape[6] = {(int64_t)rows, (int64_t)x_cols, (int64_t)y_cols, c.overlap,
-                              c.overlap ? (int64_t)c.bucket : 0, c.wire32};
-    static const char *const shape_names[6] = {"the number of rows", "x's columns", "y's columns",
-                                               "overlap", "the bucket size", "the wire format"};
+    const int64_t shape[7] = {(int64_t)rows, (int64_t)x_cols, (int64_t)y_cols, c.overlap,
+                              c.overlap ? (int64_t)c.bucket : 0, c.wire32, c.pair};
+    static const char *const shape_names[7] = {"the number of rows", "x's columns", "y's columns",
+                                               "overlap", "the bucket size", "the wire format",
+                                               "the bucket exchange (NNB_MPI_IALLREDUCE)"};
     int agreed = 0, broken = 0;
-    st = bcast_net(&g, net, 0, st, shape, shape_names, 6, func, &agreed, &broken);
+    st = bcast_net(&g, net, 0, st, shape, shape_names, 7, func, &agreed, &broken);
     if (!agreed || broken) { /* every rank returns here (or MPI is unusable) */
         nnb_train_opts_free(o);
         group_close(&g);

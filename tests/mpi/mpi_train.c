@@ -363,6 +363,38 @@ int MPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype d
     return PMPI_Iallreduce(sendbuf, recvbuf, count, datatype, op, comm, req);
 }
 
+/* The same for the two-rank overlapped path's sends. */
+static int fail_at_isend; /* 0: never */
+
+int MPI_Isend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm,
+              MPI_Request *req) {
+    if (fail_at_isend && --fail_at_isend == 0) return MPI_ERR_OTHER;
+    return PMPI_Isend(buf, count, datatype, dest, tag, comm, req);
+}
+
+/* Two ranks, overlapped: a bucket's MPI_Isend that fails on every rank is NNB_E_COMM there (its
+ * posted receive cancelled), and then training works and agrees. */
+static void test_pair_failure(void) {
+    nnb_mpi_opts *m = NULL;
+    nnb_mpi_opts_create(&m);
+    nnb_mpi_opts_set_overlap(m, NNB_MPI_OVERLAP_TEST, 64);
+    run_mopts = m;
+    nnb_train_opts *o = make_opts(&configs[0], 3);
+    nnb_net *net = make_net(5, NNB_ACT_TANH);
+    fail_at_isend = 3;
+    EXPECT(run(net, o, X, ROWS), NNB_E_COMM, "nnb_mpi_train_ex: MPI_Isend failed: MPI_ERR_OTHER");
+    fail_at_isend = 0;
+    nnb_net_free(net);
+    net = make_net(5, NNB_ACT_TANH);
+    nnb_status st = run(net, o, X, ROWS);
+    CHECK(st == NNB_OK, "training after the failed send: %s", nnb_last_error());
+    check_finite_same(net, "after the failed send");
+    nnb_net_free(net);
+    nnb_train_opts_free(o);
+    run_mopts = NULL;
+    nnb_mpi_opts_free(m);
+}
+
 /* nnb_mpi_opts: bad arguments, and ranks that disagree on the mode or the bucket size. */
 static void test_mpi_opts(void) {
     nnb_mpi_opts *m = NULL;
@@ -557,6 +589,7 @@ int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "equal") == 0) {
         test_equal();
+        if (size == 2) test_pair_failure();
     } else if (strcmp(mode, "failures") == 0) {
         test_failures(); /* synchronous */
         nnb_mpi_opts *m = NULL;

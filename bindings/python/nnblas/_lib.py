@@ -318,6 +318,59 @@ def _load():
         "the library file.")
 
 
+class _Ranged:
+    """An argument type that checks a Python integer against its C type's range before ctypes
+    converts it (ctypes wraps silently: 2**64 would become a size of 0, -1 a limit of 2**64 - 1).
+    Out of range is TooLargeError (above) or InvalidArgumentError (below), never a wrapped value;
+    anything else is converted by the C type as before."""
+
+    def __init__(self, ctype, low, high, what):
+        self.ctype, self.low, self.high, self.what = ctype, low, high, what
+
+    def problem(self, value):
+        """(exception class, message) when value is an integer out of range, else None."""
+        if isinstance(value, (float, ctypes._SimpleCData)) or not hasattr(value, "__index__"):
+            return None
+        from .errors import InvalidArgumentError, TooLargeError
+        v = value.__index__()
+        if v > self.high:
+            return TooLargeError, "%d exceeds the largest %s, %d" % (v, self.what, self.high)
+        if v < self.low:
+            return InvalidArgumentError, "%d is below the smallest %s, %d" % (v, self.what,
+                                                                               self.low)
+        return None
+
+    def from_param(self, value):
+        bad = self.problem(value)
+        if bad:
+            raise bad[0](bad[1])
+        return self.ctype.from_param(value.__index__() if hasattr(value, "__index__") and
+                                     not isinstance(value, ctypes._SimpleCData) else value)
+
+
+_RANGED = {  # c_size_t is c_uint64 on 64-bit systems
+    c_uint64: _Ranged(c_uint64, 0, 2 ** 64 - 1, "64-bit unsigned value (uint64_t)"),
+    c_size_t: _Ranged(c_size_t, 0, 2 ** (8 * ctypes.sizeof(c_size_t)) - 1, "size (size_t)"),
+    c_int: _Ranged(c_int, -2 ** 31, 2 ** 31 - 1, "C int"),
+}
+
+
+def _unwrapped(fn, argtypes):
+    """fn, raising the range check's own exception (not ctypes.ArgumentError) for an integer
+    argument out of its C type's range."""
+    def call(*args):
+        try:
+            return fn(*args)
+        except ctypes.ArgumentError:
+            for i, (t, a) in enumerate(zip(argtypes, args)):
+                bad = t.problem(a) if isinstance(t, _Ranged) else None
+                if bad:
+                    raise bad[0]("%s: argument %d: %s" % (fn.__name__, i + 1, bad[1])) from None
+            raise
+    call.__name__ = call.__qualname__ = fn.__name__
+    return call
+
+
 def _declare(lib):
     for name, (restype, argtypes) in PROTOTYPES.items():
         try:
@@ -326,7 +379,9 @@ def _declare(lib):
             raise ImportError("nnblas: the C library lacks %s(); it is older than the Python "
                               "binding %s" % (name, __version__)) from None
         fn.restype = restype
-        fn.argtypes = argtypes
+        fn.argtypes = [_RANGED.get(t, t) for t in argtypes]
+        if any(isinstance(t, _Ranged) for t in fn.argtypes):
+            setattr(lib, name, _unwrapped(fn, fn.argtypes))
 
 
 lib, path = _load()

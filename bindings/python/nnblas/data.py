@@ -6,6 +6,7 @@ second full-size copy is made.
 """
 
 import csv
+import io
 import ctypes
 import math
 import re
@@ -145,14 +146,15 @@ class Prep(Handle):
         opts.update(csv_options)
         delimiter = opts.get("delimiter", ",")
         columns = self.columns
-        header = _csv_header(path, delimiter)
+        data = _read_input(path, opts.get("input_limit"))  # once: a pipe cannot be read twice
+        header = _csv_header(data, delimiter)
         if "text_columns" not in csv_options:
             opts["text_columns"] = [c["name"] for c in columns
                                     if c["text"] and c["name"] in header]
         if "skip" not in csv_options:
             used = {c["name"] for c in columns}
             opts["skip"] = [h for h in header if h not in used]
-        table = _Table(path, **opts)
+        table = _Table(path, data=data, **opts)
         try:
             return self._apply(table, None, table.n_rows, targets, dtype)
         finally:
@@ -250,13 +252,13 @@ def _float_dtype(dtype):
     return dt
 
 
-def _csv_header(path, delimiter):
-    """The column names of a CSV file's header row (for choosing what to skip)."""
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
-        try:
-            return next(csv.reader(f, delimiter=delimiter))
-        except StopIteration:
-            return []
+def _csv_header(data, delimiter):
+    """The column names of the header row of a CSV file's bytes (for choosing what to skip)."""
+    f = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", errors="replace", newline="")
+    try:
+        return next(csv.reader(f, delimiter=delimiter))
+    except StopIteration:
+        return []
 
 
 _libc_free = ctypes.CDLL(None).free

@@ -116,6 +116,77 @@ class ReliabilityTest(unittest.TestCase):
         self.assertEqual(seen, [1, 2, 3])
         self.assertEqual(len(h["epoch"]), 3)
 
+    def test_integers_out_of_range_never_wrap(self):
+        # ctypes would wrap them silently (2**64 -> 0, -1 -> 2**64 - 1); every C call checks
+        net = nnblas.Net([2, 3, 1], seed=1)
+        X, y = self.data()
+        cases = [(lambda: nnblas.Net([2 ** 64, 1]), nnblas.TooLargeError),
+                 (lambda: net.fit(X, y, epochs=2 ** 64), nnblas.TooLargeError),
+                 (lambda: net.fit(X, y, epochs=1, batch_size=2 ** 64 + 1), nnblas.TooLargeError),
+                 (lambda: net.layer(2 ** 64), nnblas.TooLargeError),
+                 (lambda: net.get_layer(2 ** 64), nnblas.TooLargeError),
+                 (lambda: nnblas.set_input_limit(2 ** 64), nnblas.TooLargeError),
+                 (lambda: nnblas.set_input_limit(-1), nnblas.InvalidArgumentError),
+                 (lambda: nnblas.set_num_threads(2 ** 40), nnblas.TooLargeError),
+                 (lambda: nnblas.read_csv("/dev/null", "a", input_limit=-1),
+                  nnblas.InvalidArgumentError)]
+        for i, (fn, cls) in enumerate(cases):
+            with self.subTest(case=i), self.assertRaises(cls) as cm:
+                fn()
+            self.assertRegex(str(cm.exception), r"^nnb_\w+: argument \d: -?\d+ ")
+        self.assertEqual(nnblas.get_input_limit(), 1 << 30)  # unchanged by the refused calls
+        self.assertEqual(net.layer(0).n_out, 3)
+
+    def test_lm_with_an_infinite_loss_is_an_error(self):
+        # Levenberg-Marquardt used to call a non-finite starting loss "converged" (no error, no
+        # epoch); with clipping or without, every optimiser now raises NonFiniteError
+        X, y = self.data()
+        for opt in ("lm", "sgd", "adam", "rmsprop"):
+            for clip in (None, 1.0):
+                with self.subTest(optimizer=opt, clip=clip):
+                    net = nnblas.Net([2, 3, 1], output="identity", seed=2)
+                    kw = {} if clip is None else {"clip_norm": clip}
+                    with self.assertRaises(nnblas.NonFiniteError) as cm:
+                        net.fit(X * 1e200, y, epochs=3, optimizer=opt, lr=0.01, loss="mse", **kw)
+                    self.assertIn("epoch 1", str(cm.exception))
+
+    def test_transform_csv_reads_its_input_once(self):
+        ds = nnblas.read_csv(self.csv(), "b", one_hot="k")
+        with self.assertRaises(nnblas.FormatError) as cm:  # /dev/zero: at once, not forever
+            ds.prep.transform_csv("/dev/zero")
+        self.assertIn("NUL byte at offset 0", str(cm.exception))
+        with open(self.csv(), "rb") as f:
+            text = f.read()
+        r, w = os.pipe()  # a pipe, as /dev/fd/N (bash's <(cmd)): read once
+        t = threading.Thread(target=lambda: (os.write(w, text), os.close(w)))
+        t.start()
+        try:
+            X, y = ds.prep.transform_csv("/dev/fd/%d" % r)
+        finally:
+            t.join()
+            os.close(r)
+        X2, y2 = ds.prep.transform_csv(self.csv())
+        np.testing.assert_array_equal(X, X2)
+        np.testing.assert_array_equal(y, y2)
+        self.assertEqual(X.shape, (40, 3))
+        with self.assertRaises(nnblas.TooLargeError):
+            r, w = os.pipe()
+            t = threading.Thread(target=lambda: (os.write(w, text), os.close(w)))
+            t.start()
+            try:
+                ds.prep.transform_csv("/dev/fd/%d" % r, input_limit=100)
+            finally:
+                t.join()
+                os.close(r)
+
+    def csv(self):
+        path = self.path("k.csv")
+        if not os.path.exists(path):
+            with open(path, "w") as f:
+                f.write("a,k,b\n" + "".join("%d,%s,%d\n" % (i % 7, "xy"[i % 2], i % 3)
+                                            for i in range(40)))
+        return path
+
 
 if __name__ == "__main__":
     unittest.main()
