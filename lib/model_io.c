@@ -871,7 +871,12 @@ static nnb_status read_file(const loader *c, const char *path, unsigned char **o
     size_t size = (size_t)got;
     int sized = S_ISREG(sb.st_mode) && sb.st_size > 0;
     nnb_status st = NNB_OK;
-    if ((size_t)got == sizeof hdr && memcmp(hdr, NNBI_MODEL_MAGIC, 8) == 0) {
+    /* only a header load() would read past (right magic, byte order and major version) is
+     * trusted for its size: another one goes to load() as it is, so a file and the same bytes
+     * in memory give the same error */
+    unsigned major = (size_t)got == sizeof hdr ? nnbi_get_u16(hdr + 8) : 0;
+    if ((size_t)got == sizeof hdr && memcmp(hdr, NNBI_MODEL_MAGIC, 8) == 0 &&
+        memcmp(hdr + 12, "\x04\x03\x02\x01", 4) == 0 && major >= 1 && major <= NNBI_MODEL_MAJOR) {
         uint64_t declared = nnbi_get_u64(hdr + 16);
         char sz[32];
         nnbi_format_bytes(declared > SIZE_MAX ? SIZE_MAX : (size_t)declared, sz, sizeof sz);
