@@ -1544,6 +1544,35 @@ NNB_API nnb_status nnb_train_opts_set_allreduce(nnb_train_opts *opts, nnb_allred
                                                 void *user_data);
 
 /**
+ * @brief The all-reduce of a float32 network's gradient in data-parallel training
+ * (NNB_EXPERIMENTAL).
+ *
+ * As nnb_allreduce_fn over floats: sums `n` floats element-wise over all workers, in place, and
+ * returns 0 (non-zero: nnb_train() returns NNB_E_COMM). Called once per mini-batch with a float32
+ * network's gradient followed by its few counters (n is the parameter count plus 2); the epoch's
+ * sums still go through the nnb_allreduce_fn. Since 0.2.
+ * @param data      the values to sum, replaced by the sums
+ * @param n         their count
+ * @param user_data the pointer given to nnb_train_opts_set_allreduce_f32()
+ * @return 0 on success, non-zero on failure.
+ */
+typedef int (*nnb_allreduce_f32_fn)(float *data, size_t n, void *user_data);
+
+/**
+ * @brief Sets the float32 gradient all-reduce of data-parallel training (NNB_EXPERIMENTAL).
+ *
+ * With it, a float32 network's gradient is summed in float32 (half the bytes on the wire);
+ * without it (NULL, the default) it is converted to double and summed through the
+ * nnb_allreduce_fn. A float64 network never calls it. nnb_mpi_train() sets it. Since 0.2.
+ * @param opts      the training options to change
+ * @param fn        the float32 all-reduce, or NULL
+ * @param user_data passed to every call of fn
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_set_allreduce_f32(nnb_train_opts *opts, nnb_allreduce_f32_fn fn,
+                                                    void *user_data);
+
+/**
  * @brief The overlap hook of data-parallel training: "this piece of the gradient is final"
  * (NNB_EXPERIMENTAL).
  *

@@ -269,6 +269,14 @@ NNB_API nnb_status nnb_train_opts_set_allreduce(nnb_train_opts *o, nnb_allreduce
     return NNB_OK;
 }
 
+NNB_API nnb_status nnb_train_opts_set_allreduce_f32(nnb_train_opts *o, nnb_allreduce_f32_fn fn,
+                                                    void *user_data) {
+    OPTS_CHECK(o);
+    o->allreduce32 = fn;
+    o->allreduce32_data = user_data;
+    return NNB_OK;
+}
+
 NNB_API void nnb_train_opts_request_stop(nnb_train_opts *o) {
     if (o) __atomic_store_n(&o->stop_requested, 1, __ATOMIC_RELAXED);
 }

@@ -30,22 +30,36 @@ void nnbi_validate32(nnbi_run *r, size_t lo, size_t hi, double *loss_sum, size_t
 }
 
 /* Data-parallel: sums the gradient, the batch loss and the flags (a batch callback's cancel, a
- * stop request) over the workers, in float64 through `red` (n_params + 2 doubles). */
+ * stop request) over the workers: in float32 in place (grads32 has room for the two extra values)
+ * through the float32 all-reduce when there is one, else in float64 through `red` (n_params + 2
+ * doubles). */
 static nnb_status reduce(nnbi_run *r, double *red, double *bl, int cancel, uint64_t epoch,
                          size_t b) {
     nnb_net *net = r->net;
     const nnb_train_opts *o = r->opts;
     size_t np = net->n_params;
-    nnbi_f32_to_f64(net->grads32, red, np);
-    red[np] = *bl;
-    red[np + 1] = cancel || nnbi_stop_requested(o); /* a stop request rides on the flag */
-    int rc = o->allreduce(red, np + 2, o->allreduce_data);
+    double flag = cancel || nnbi_stop_requested(o); /* a stop request rides on the flag */
+    int rc;
+    if (o->allreduce32) {
+        float *g = net->grads32;
+        g[np] = (float)*bl;
+        g[np + 1] = (float)flag;
+        rc = o->allreduce32(g, np + 2, o->allreduce32_data);
+        *bl = g[np];
+        flag = g[np + 1];
+    } else {
+        nnbi_f32_to_f64(net->grads32, red, np);
+        red[np] = *bl;
+        red[np + 1] = flag;
+        rc = o->allreduce(red, np + 2, o->allreduce_data);
+        nnbi_f64_to_f32(red, net->grads32, np);
+        *bl = red[np];
+        flag = red[np + 1];
+    }
     if (rc != 0)
         return nnbi_error(NNB_E_COMM, "nnb_train", "the all-reduce of %zu values failed (code %d)",
                           np + 2, rc);
-    nnbi_f64_to_f32(red, net->grads32, np);
-    *bl = red[np];
-    if (red[np + 1] > 0)
+    if (flag > 0)
         return nnbi_error(NNB_E_CANCELLED, "nnb_train",
                           "stopped by a batch callback or on request (epoch %llu, batch %zu)",
                           (unsigned long long)epoch, b);
@@ -124,7 +138,7 @@ nnb_status nnbi_train_batches32(nnbi_run *r, size_t B, const double *drop, size_
     const int shuffle = o->shuffle && B < r->n_train;
     const size_t n_batches = (r->n_train + B - 1) / B;
     double *red = NULL; /* the all-reduce's buffer, before the loop */
-    if (o->shard_count > 1) {
+    if (o->shard_count > 1 && !o->allreduce32) {
         red = malloc((net->n_params + 2) * sizeof *red);
         if (!red) return nnbi_error(NNB_E_NOMEM, "nnb_train", "no memory for the all-reduce");
     }

@@ -38,6 +38,8 @@ struct nnb_train_opts {
     size_t shard_rank, shard_count; /* count 1: not sharded */
     nnb_allreduce_fn allreduce;
     void *allreduce_data;
+    nnb_allreduce_f32_fn allreduce32; /* a float32 network's gradient (optional) */
+    void *allreduce32_data;
     nnb_grad_ready_fn grad_ready;   /* the overlap hook (NULL: synchronous) */
     void *grad_ready_data;
     size_t grad_ready_piece;        /* the largest piece announced (values; 0: whole layers) */

@@ -80,6 +80,16 @@ static int sum_chunks(double *buf, size_t n, MPI_Comm comm) {
     return MPI_SUCCESS;
 }
 
+/* sum_chunks over floats (a float32 network's gradient). */
+static int sum_chunks32(float *buf, size_t n, MPI_Comm comm) {
+    for (size_t off = 0; off < n; off += CHUNK) {
+        size_t k = n - off < CHUNK ? n - off : CHUNK;
+        int rc = MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)k, MPI_FLOAT, MPI_SUM, comm);
+        if (rc != MPI_SUCCESS) return rc;
+    }
+    return MPI_SUCCESS;
+}
+
 /* ---- a communicator of our own ----------------------------------------------------------------- */
 
 typedef struct group {
@@ -179,8 +189,8 @@ static nnb_status agree(const group *g, nnb_status st, const int64_t *vals, cons
 static void layout_hash(const nnb_net *net, int64_t *hi, int64_t *lo) {
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     size_t L = nnb_net_n_layers(net);
-    uint64_t words[2] = {nnb_net_n_inputs(net), L};
-    for (int k = 0; k < 2; k++) h = (h ^ words[k]) * 1099511628211ULL;
+    uint64_t words[3] = {nnb_net_n_inputs(net), L, (uint64_t)nnb_net_dtype(net)};
+    for (int k = 0; k < 3; k++) h = (h ^ words[k]) * 1099511628211ULL;
     for (size_t l = 0; l < L; l++) {
         size_t n_out = 0;
         nnb_activation act = NNB_ACT_IDENTITY;
@@ -234,9 +244,14 @@ static nnb_status bcast_net(const group *g, nnb_net *net, int root, nnb_status s
     }
     *agreed = 1;
     size_t np = 0;
-    double *params = nnb_net_params_data(net, &np);
     int rc = MPI_SUCCESS;
-    if (np) rc = bcast_chunks(params, np, MPI_DOUBLE, sizeof(double), root, g->comm);
+    if (nnb_net_dtype(net) == NNB_F32) { /* the float32 arena, as it is */
+        float *params = nnb_net_params_data_f32(net, &np);
+        if (np) rc = bcast_chunks(params, np, MPI_FLOAT, sizeof(float), root, g->comm);
+    } else {
+        double *params = nnb_net_params_data(net, &np);
+        if (np) rc = bcast_chunks(params, np, MPI_DOUBLE, sizeof(double), root, g->comm);
+    }
     if (rc == MPI_SUCCESS) rc = bcast_chunks(state, state_len, MPI_BYTE, 1, root, g->comm);
     if (rc != MPI_SUCCESS) {
         *mpi_broken = 1;
@@ -522,6 +537,23 @@ static int mpi_allreduce(double *data, size_t n, void *user) {
     return 0;
 }
 
+/* The float32 all-reduce handed to nnb_train: a float32 network's gradient and its two counters,
+ * summed as floats (step 3's check first). Returns as mpi_allreduce. */
+static int mpi_allreduce32(float *data, size_t n, void *user) {
+    ctx *c = user;
+    double t0 = MPI_Wtime();
+    int r = check_step(c, n);
+    if (r == 0 && (r = sum_chunks32(data, n, c->g->comm)) != 0) {
+        c->mpi_rc = r, c->mpi_call = "MPI_Allreduce";
+        r = 1;
+    }
+    if (r != 0) return r;
+    c->calls++;
+    c->values += n;
+    c->seconds += MPI_Wtime() - t0;
+    return 0;
+}
+
 /* Step 4: this rank has left the training; answers the others' calls until all have left. */
 static int leave(const group *g) {
     for (;;) {
@@ -704,6 +736,7 @@ NNB_API nnb_status nnb_mpi_train_ex(MPI_Comm comm, nnb_net *net, const nnb_train
     c.pair = c.overlap && g.size == 2 && !(ia && *ia && strcmp(ia, "0") != 0);
     if (net) c.np = nnb_net_n_params(net);
     if (st == NNB_OK) st = nnb_train_opts_set_allreduce(o, mpi_allreduce, &c);
+    if (st == NNB_OK) st = nnb_train_opts_set_allreduce_f32(o, mpi_allreduce32, &c);
     if (st == NNB_OK && (c.overlap || c.wire32))
         st = nnb_train_opts_set_grad_ready(o, mpi_grad_ready, c.overlap ? c.bucket : 0, &c);
     const int64_t shape[7] = {(int64_t)rows, (int64_t)x_cols, (int64_t)y_cols, c.overlap,

@@ -247,9 +247,59 @@ static void test_equal_variant(const variant *v) {
     }
 }
 
+/* A float32 network: rank 0's float32 weights broadcast, its gradient summed in float32 (one
+ * float32 all-reduce of n_params + 2 values per step, through nnb_train_opts_set_allreduce_f32),
+ * the same bits on every rank, and one process's float32 run to 1e-4 relative (float32 sums in
+ * another order: a few units of 2^-24 per step, compounded over 5 epochs; measured, printed). */
+static void test_equal_f32(void) {
+    const size_t epochs = 5;
+    for (size_t k = 0; k < 2; k++) {
+        const config *c = &configs[k];
+        nnb_train_opts *o = make_opts(c, epochs);
+        nnb_net *n64 = make_net(99 + 1000 * (unsigned long long)rank, NNB_ACT_TANH), *net = NULL;
+        CHECK(nnb_net_convert(n64, NNB_F32, &net) == NNB_OK, "convert: %s", nnb_last_error());
+        nnb_history *h;
+        nnb_history_create(&h);
+        nnb_status st = nnb_mpi_train(MPI_COMM_WORLD, net, o, X, ROWS, NI, Y, NO, h);
+        CHECK(st == NNB_OK, "float32, %s: %s", c->name, nnb_last_error());
+        size_t calls, values, np = nnb_net_n_params(net);
+        nnb_mpi_comm_stats(&calls, &values, NULL);
+        size_t n_train = ROWS - (size_t)(c->val_split * ROWS);
+        size_t B = c->batch ? c->batch : n_train, steps = epochs * ((n_train + B - 1) / B);
+        if (size > 1)
+            CHECK(calls == steps + epochs * (1 + (size_t)c->callback) &&
+                      values == steps * (np + 2) + epochs * (5 + (size_t)c->callback),
+                  "float32, %s: %zu all-reduces of %zu values", c->name, calls, values);
+        double *p = malloc(np * sizeof *p);
+        nnb_net_params_get(net, p, np);
+        CHECK(same_everywhere(p, np), "float32, %s: the ranks' weights differ", c->name);
+        if (rank == 0) {
+            nnb_net *one = NULL, *s64 = make_net(99, NNB_ACT_TANH);
+            nnb_net_convert(s64, NNB_F32, &one);
+            st = nnb_train(one, o, X, ROWS, NI, Y, NO, NULL);
+            CHECK(st == NNB_OK, "float32 one process: %s", nnb_last_error());
+            double *q = malloc(np * sizeof *q), worst = 0;
+            nnb_net_params_get(one, q, np);
+            for (size_t i = 0; i < np; i++)
+                worst = fmax(worst, fabs(p[i] - q[i]) / fmax(fabs(q[i]), 1e-3));
+            printf("%d rank%s, float32 network, %s: largest relative difference from one "
+                   "process %.2g\n", size, size > 1 ? "s" : "", c->name, worst);
+            CHECK(worst <= 1e-4, "float32, %s: %d ranks differ from one process by %g", c->name,
+                  size, worst);
+            free(q);
+            nnb_net_free(one), nnb_net_free(s64);
+        }
+        free(p);
+        nnb_history_free(h);
+        nnb_net_free(net), nnb_net_free(n64);
+        nnb_train_opts_free(o);
+    }
+}
+
 static void test_equal(void) {
     for (size_t k = 0; k < sizeof variants / sizeof variants[0]; k++)
         test_equal_variant(&variants[k]);
+    test_equal_f32();
 }
 
 /* ---- failures ------------------------------------------------------------------------------- */
