@@ -326,6 +326,29 @@ def signals():
     check("... at a multiple of 20 epochs", ep is not None and int(ep.group(1)) % 20 == 0,
           res[1][-300:])
     check("... no temporary file", not temp_files(TMP), str(temp_files(TMP)))
+    # a signal before training (here: while the data is still being read from a FIFO nobody has
+    # opened yet), also when started with SIGINT ignored (a background job of a script)
+    for sig, ignored in [(signal.SIGINT, False), (signal.SIGINT, True), (signal.SIGTERM, False)]:
+        fifo = tmp("early-%d-%d.fifo" % (sig, ignored))
+        os.mkfifo(fifo)
+        pre = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignored else None
+        p = subprocess.Popen([NNBLAS, "train", "--csv", fifo, "--target", "admit", "--save",
+                              tmp("early.nnb")], preexec_fn=pre, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        time.sleep(0.3)
+        p.send_signal(sig)
+        try:
+            _, err = p.communicate(timeout=10)
+            rc = p.returncode
+        except subprocess.TimeoutExpired:
+            p.kill()
+            _, err = p.communicate()
+            rc = None
+        name = "%s while reading the data%s" % (signal.Signals(sig).name,
+                                                ", inherited ignored" if ignored else "")
+        check(name + ": exit %d at once" % (128 + sig), rc == 128 + sig, "(exit %s)" % rc)
+        check("... says so, nothing saved", b"interrupted before training" in err and
+              not os.path.exists(tmp("early.nnb")), err.decode(errors="replace")[-300:])
 
 
 # ---- 9 and 6: messages, wide data -------------------------------------------------------------

@@ -101,7 +101,8 @@ const command cmd_train = {
     "\n"
     "The first SIGINT (Ctrl-C) or SIGTERM finishes the batch in progress, saves the model with\n"
     "its training state when --save was given (so that --resume continues exactly), prints one\n"
-    "line and exits with status 130; a second one ends the command at once.\n"
+    "line and exits with status 130; a second one ends the command at once. Before training\n"
+    "starts, a signal ends the command at once (nothing is saved).\n"
     "\n"
     "An option given twice takes its last value. Names are nnblas's shared vocabulary (the C\n"
     "library's and Python's): case and '-' / '_' do not matter, and the usual aliases work\n"
@@ -1190,23 +1191,33 @@ static int read_history(run *r, const nnb_history *hist) {
  * has no other way to reach it). */
 static nnb_train_opts *volatile signal_opts;
 static volatile sig_atomic_t signals_seen;
+static volatile sig_atomic_t training_started; /* before: nothing to save, a signal ends at once */
 
 static void on_signal(int sig) {
-    (void)sig;
+    if (!training_started) { /* reading data, building the network: nothing is lost */
+        static const char msg[] = "\nnblas: interrupted before training started; nothing saved\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        _exit(128 + sig);
+    }
     if (signals_seen++ > 0) _exit(130); /* the second: at once (a save in progress leaves no file) */
     nnb_train_opts *o = signal_opts;
     if (o) nnb_train_opts_request_stop(o); /* async-signal-safe: one atomic store */
 }
 
-/* Catches SIGINT and SIGTERM for `opts` (NULL: back to the defaults). */
-static void catch_signals(nnb_train_opts *opts) {
+/* Catches SIGINT and SIGTERM: before training (early: a signal ends the command at once, with a
+ * line saying so, even while a read blocks), for `opts` while training, or (neither) back to the
+ * defaults. The handler is installed even when SIGINT was inherited ignored (a background job of
+ * a script): a training run stops the same way however it was started. */
+static void catch_signals(int early, nnb_train_opts *opts) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART;
-    sa.sa_handler = opts ? on_signal : SIG_DFL;
+    sa.sa_handler = early || opts ? on_signal : SIG_DFL;
     signal_opts = opts;
-    if (opts) signals_seen = 0;
+    training_started = !early;
+    if (early || opts) signals_seen = 0;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }
@@ -1234,7 +1245,7 @@ static int train_phase(run *r) {
     p->run = r;
     const prepared *d = &r->d;
     if (st == NNB_OK) {
-        catch_signals(opts);
+        catch_signals(0, opts);
         st = cli_train(r->net, opts, d->xtr.v, d->xtr.rows, d->xtr.cols, d->ytr.v, d->ytr.cols,
                        hist);
         /* from here a first signal is noted (and ignored), a second ends the command */
@@ -1467,6 +1478,7 @@ static int plot_phase(const run *r) {
 
 /* The phases in order; the first failure's exit status. */
 static int run_phases(run *r) {
+    catch_signals(1, NULL);
     int st = r->resume ? load_resumed(r) : EXIT_OK;
     if (st == EXIT_OK && r->s.threads && nnb_set_num_threads((int)r->s.threads) != NNB_OK)
         st = fail_nnb();
@@ -1487,7 +1499,7 @@ static int run_phases(run *r) {
     if (st == EXIT_OK) st = test_phase(r);
     if (st == EXIT_OK) st = save_phase(r);
     if (st == EXIT_OK) st = plot_phase(r);
-    catch_signals(NULL);
+    catch_signals(0, NULL);
     if (st == EXIT_OK) {
         if (r->t.json)
             print_json_summary(r);
