@@ -1499,7 +1499,7 @@ static int run_phases(run *r) {
     if (st == EXIT_OK) st = test_phase(r);
     if (st == EXIT_OK) st = save_phase(r);
     if (st == EXIT_OK) st = plot_phase(r);
-    catch_signals(0, NULL);
+    catch_signals(0, NULL); /* the results are printed with the signals' default action */
     if (st == EXIT_OK) {
         if (r->t.json)
             print_json_summary(r);
@@ -1525,6 +1525,7 @@ int run_train(int argc, char **argv) {
     r->df = (data_flags){v[O_CSV],  v[O_IDX],       v[O_TARGET],         v[O_ONEHOT],
                          v[O_STANDARDIZE], v[O_DROP], v[O_DELIMITER], r->t.drop_bad_rows};
     st = run_phases(r);
+    if (!r->interrupted) catch_signals(0, NULL); /* (interrupted: a second signal still ends it) */
     fflush(stdout);
     run_free(r);
     free(r);
