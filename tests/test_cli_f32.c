@@ -459,7 +459,9 @@ static long peak_kb(char **argv) {
  * (n of them in all): float64 data takes 8 n 784 bytes, float32 half; everything else (the
  * program, OpenBLAS, the small network's workspaces) is about the same, so the float32 run's
  * peak must be below the float64 run's by at least 0.35 of the float64 data (0.5 expected;
- * before the command read float32 data, the float32 run's peak was the higher one). */
+ * before the command read float32 data, the float32 run's peak was the higher one). Not under
+ * valgrind: a child's peak counts its parent's memory before exec (the kernel keeps the larger),
+ * and valgrind's own tens of MB then hide both runs'. */
 START_TEST(float32_data_halves_memory) {
     size_t train = nnbt_scale(6000, 3000), test = train / 6;
     const char *dir = nnbt_idx_folder("idxm", train, test, 28);
@@ -475,7 +477,7 @@ START_TEST(float32_data_halves_memory) {
     double data64_kb = 8.0 * (double)(train + test) * 784 / 1024;
     printf("peak RSS: float64 %ld kB, float32 %ld kB; float64 data %.0f kB\n", kb[0], kb[1],
            data64_kb);
-    ck_assert_msg((double)(kb[0] - kb[1]) >= 0.35 * data64_kb,
+    ck_assert_msg(nnbt_valgrind() || (double)(kb[0] - kb[1]) >= 0.35 * data64_kb,
                   "float32 peak %ld kB, float64 %ld kB: saves %ld kB of %.0f", kb[1], kb[0],
                   kb[0] - kb[1], data64_kb);
 }

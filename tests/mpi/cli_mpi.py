@@ -118,6 +118,28 @@ def main():
             check("train.processes        %d" % n in info(nnblas, mn),
                   "%d processes: the model records the process count" % n)
 
+        # a float32 network: one process holds float32 data, N processes float64 data (that
+        # nnb_mpi_train takes; the network converts each batch to the same floats); the float32
+        # gradient sums differ from one process's by rounding only (the library's own test holds
+        # them to 1e-4)
+        m32 = os.path.join(tmp, "m32.nnb")
+        p = subprocess.run(train + ["--dtype", "f32", "--quiet", "--save", m32],
+                           capture_output=True, text=True, timeout=BOUND)
+        check(p.returncode == 0, "one process trains a float32 network", p.stdout + p.stderr)
+        m32n = os.path.join(tmp, "m32n.nnb")
+        cmd = mpirun.mpirun_command(a.mpirun, 2) + train + ["--dtype", "f32", "--json",
+                                                            "--save", m32n]
+        rc, out, secs = mpirun.run(cmd, BOUND)
+        check(rc == 0 and '"dtype":"f32"' in out, "2 processes train a float32 network", out)
+        if rc == 0 and p.returncode == 0:
+            ref32, got = params(nnblas, m32), params(nnblas, m32n)
+            worst = max(abs(g - r) / max(abs(r), 1e-3) for g, r in zip(got, ref32))
+            print("float32, 2 processes: largest relative difference from one process's: %.2g"
+                  % worst)
+            check(len(got) == len(ref32) and worst <= 1e-4,
+                  "2 processes save one process's float32 weights to 1e-4 (%.2g)" % worst)
+            check("float32" in info(nnblas, m32n), "the model is float32")
+
         # the other process's data counts: with other values of column a there (same shape), the
         # weights rank 0 saves are no longer one process's (they would be if each trained alone)
         rank = "${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-0}}"
