@@ -303,7 +303,11 @@ int prep_rows(const nnb_prep *prep, const nnb_table *t, const size_t *rows, size
     else if (n)
         st = nnb_prep_apply(prep, t, rows, n, x->v, n * nf, y ? y->v : NULL, y_len);
     if (st != NNB_OK) {
-        fail_nnb();
+        /* a value beyond float32's range: say what the command can do about it */
+        if (st == NNB_E_NONFINITE && dtype == NNB_F32)
+            fail("%s (the network is float32; --dtype f64 trains a float64 one)", lib_message());
+        else
+            fail_nnb();
         mat_free(x);
         if (y) mat_free(y);
         return 0;
