@@ -12,23 +12,14 @@
 #include <math.h>
 #include <string.h>
 
+#include "vec_math.h"
+
 /* ---- exp ------------------------------------------------------------------------------------ */
 
 #define LN2F_HI 0x1.62e430p-1f   /* ln 2 rounded to float */
 #define LN2F_LO -0x1.05c610p-29f /* ln 2 - LN2F_HI */
 #define INV_LN2F 0x1.715476p+0f
 #define EXPF_SHIFT 0x1.8p23f /* adding 1.5 * 2^23 rounds to an integer */
-
-/* c[0] + c[1] x + ... + c[deg] x^deg by Horner's rule (deg a constant). */
-VINLINE vt vpoly(vt x, const float *c, int deg) {
-    vt p = vset(c[deg]);
-#pragma GCC unroll 8
-    for (int i = deg - 1; i >= 0; i--) p = vfma(p, x, vset(c[i]));
-    return p;
-}
-
-/* -|x|, a NaN keeping its sign (vmin returns its second operand when either is NaN). */
-VINLINE vt vnegabs(vt x) { return vmin(vxor(x, vset(-0.0f)), x); }
 
 /* exp(y) for y <= 0 (or NaN), as hi + *lo: hi is exp(y) rounded, within 0.5 ulp + 2^-25
  * relative, and hi + lo within 2^-25 relative.
@@ -66,52 +57,26 @@ VINLINE vt vexp_neg_hi(vt y) {
 
 /* ---- sigmoid, tanh, log(1 + e) ------------------------------------------------------------- */
 
-/* sigmoid(x) = 1/(1 + e) for x >= 0 and e/(1 + e) for x < 0, e = exp(-|x|), as vec_math_f64.h's:
- * 1 + e kept exactly as d + dlo and the quotient q corrected to q (1 - dlo/d), 1/d taken from q.
- * +-0 give 1/2, +inf 1, -inf 0, NaN NaN. Error: e's (0.5 ulp + 2^-25 relative, scaled by at most
- * 1) and the quotient's 0.5 ulp: within 2 ulp (tests/test_kernels_f32.c states the measured). */
-VINLINE vt vsigmoid(vt x) {
-    vt one = vset(1.0f);
-    vt e = vexp_neg_hi(vnegabs(x));
-    vt d = vadd(one, e);
-    vt dlo = vadd(vsub(one, d), e);
-    vmask pos = vge(x, vzero());
-    vt q = vdiv(vsel(pos, one, e), d);
-    vt inv = vsub_where(vmask_not(pos), one, q, q);
-    return vfnma(q, vmul(dlo, inv), q);
-}
+/* sigmoid (vsigmoid_of) with e = exp(-|x|) rounded to float, as the float64 one. Error: e's
+ * (0.5 ulp + 2^-25 relative, scaled by at most 1) and the quotient's 0.5 ulp: within 2 ulp
+ * (tests/test_kernels_f32.c states the measured). */
+VINLINE vt vsigmoid(vt x) { return vsigmoid_of(x, vexp_neg_hi(vnegabs(x))); }
 
-/* tanh|x| = (1 - e)/(1 + e), e = exp(-2|x|) as hi + lo, 1 - e and 1 + e kept as float-floats and
- * the quotient corrected by its remainder, then the sign of x. For small |x|, e = 1 + t exactly
+/* tanh|x| = (1 - e)/(1 + e), e = exp(-2|x|) as hi + lo, 1 - e and 1 + e kept as float-floats
+ * (vtanh_of), then the sign of x. For small |x|, e = 1 + t exactly
  * as hi + lo, so 1 - e = -t keeps t's relative accuracy (no cancellation) and tiny x give x.
  * +-0 give +-0, +-inf +-1, NaN NaN. */
 VINLINE vt vtanh(vt x) {
-    vt one = vset(1.0f), elo;
-    vt e = vexp_core(vnegabs(vadd(x, x)), &elo);
-    vt n = vsub(one, e), nlo = vsub(vsub(vsub(one, n), e), elo); /* 1 - e = n + nlo */
-    vt d = vadd(one, e), dlo = vadd(vadd(vsub(one, d), e), elo); /* 1 + e = d + dlo */
-    vt q = vdiv(n, d);
-    vt rem = vadd(vfnma(q, d, n), vfnma(q, dlo, nlo)); /* (n + nlo) - q (d + dlo) */
-    q = vfma(rem, vfma(q, vset(0.5f), vset(0.5f)), q);  /* 1/(1+e) = (1 + q)/2 */
+    vt elo, e = vexp_core(vnegabs(vadd(x, x)), &elo);
+    vt q = vtanh_of(e, elo);
     return vor(q, vand(x, vset(-0.0f)));
 }
 
-/* log(1 + e) for e = hi + lo in [0, 1]: 1 + e = d + dlo; f = (d + dlo) / 2^c in
- * [sqrt(2)/2, sqrt(2)]; log f = 2 atanh(s) = 2s (1 + s^2 R(s^2)), s = (f - 1)/(f + 1),
- * |s| <= 0.172, R the degree-2 minimax polynomial (relative error 0.015 units of 2^-24).
- * Result c ln2 + log f. */
+/* log(1 + e) for e = hi + lo in [0, 1], vlog1p_of with R the degree-2 minimax polynomial
+ * (relative error 0.015 units of 2^-24). */
 VINLINE vt vlog1p_ff(vt e, vt elo) {
     static const float R[3] = {0x1.55557ap-2f, 0x1.995ebap-3f, 0x1.31e2f6p-3f};
-    vt one = vset(1.0f);
-    vt d = vadd(one, e), dlo = vadd(vadd(vsub(one, d), e), elo);
-    vmask big = vgt(d, vset(0x1.6a09e6p+0f)); /* sqrt(2) */
-    vt half = vsel(big, vset(0.5f), one);
-    vt f = vmul(d, half), flo = vmul(dlo, half);
-    vt s = vdiv(vadd(vsub(f, one), flo), vadd(vadd(f, one), flo)); /* f - 1 is exact */
-    vt u = vmul(s, s), s2 = vadd(s, s);
-    vt logf_ = vfma(vmul(s2, u), vpoly(u, R, 2), s2);
-    vt c = vsel0(big, one);
-    return vfma(c, vset(LN2F_HI), vfma(c, vset(LN2F_LO), logf_));
+    return vlog1p_of(e, elo, R, 2, LN2F_HI, LN2F_LO);
 }
 
 /* ---- sums in double --------------------------------------------------------------------------

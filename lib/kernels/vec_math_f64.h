@@ -10,6 +10,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "vec_math.h"
+
 /* ---- exp ------------------------------------------------------------------------------------ */
 
 /* 2^(j/16) for j = 0..15 as hi + lo pairs (hi the nearest double, lo the rest). */
@@ -30,18 +32,6 @@ static const double exp2_16_lo[16] __attribute__((aligned(64))) = {
 #define INV_LN2 0x1.71547652b82fep+0
 /* Adding 1.5 * 2^48 rounds to a multiple of 1/16, which then sits in the low mantissa bits. */
 #define EXP_SHIFT 0x1.8p48
-
-/* c[0] + c[1] x + ... + c[deg] x^deg by Horner's rule (deg is a constant; fully unrolled). */
-VINLINE vt vpoly(vt x, const double *c, int deg) {
-    vt p = vset(c[deg]);
-#pragma GCC unroll 8
-    for (int i = deg - 1; i >= 0; i--) p = vfma(p, x, vset(c[i]));
-    return p;
-}
-
-/* -|x|, except that a NaN keeps its sign (vmin returns its second operand when either is NaN), as
- * the scalar reference's x >= 0 ? -x : x does. */
-VINLINE vt vnegabs(vt x) { return vmin(vxor(x, vset(-0.0)), x); }
 
 /* exp(y) for y <= 0 (or NaN), returned as hi + *lo (hi = the result rounded to double, *lo = the
  * rest), with q of degree `deg` (a constant): 5 or 4.
@@ -94,29 +84,17 @@ VINLINE vt vexp_neg_hi(vt y) {
 
 /* ---- sigmoid, tanh, log(1 + e) ------------------------------------------------------------- */
 
-/* sigmoid(x) = 1/(1 + e) for x >= 0 and e/(1 + e) for x < 0, e = exp(-|x|): never an exp of a
- * positive number, so nothing overflows; -0 and +0 give 1/2, +inf 1, -inf 0, NaN the same NaN
- * (as in the scalar reference, sign included). 1 + e is
- * kept exactly as d + dlo and the quotient q = n/d corrected to q (1 - dlo/d), with 1/d taken
- * from q itself (q or 1 - q), so that every instruction set computes the same bits.
+/* sigmoid (vsigmoid_of) with e = exp(-|x|) rounded to double; a NaN comes out as it went in, sign
+ * included, as in the scalar reference.
  * Error: below 2.5 ulp, about 2 at worst (the rounding of e, of the quotient and of the
  * correction; the largest measured is 1.99 ulp, see nnb_kernel_isa() in nnblas.h); exact 0 and 1
  * only where the true value rounds there; subnormal results are rounded once. Keeping e's own
  * rounding error too (hi + lo) would bring it to about 1 ulp at a cost of 20 % in speed. */
-VINLINE vt vsigmoid(vt x) {
-    vt one = vset(1.0);
-    vt e = vexp_neg_hi(vnegabs(x));
-    vt d = vadd(one, e);
-    vt dlo = vadd(vsub(one, d), e); /* 1 + e - d, exactly */
-    vmask pos = vge(x, vzero());
-    vt q = vdiv(vsel(pos, one, e), d);
-    vt inv = vsub_where(vmask_not(pos), one, q, q); /* 1/d: q, or 1 - q as 1/(1+e) = 1 - e/(1+e) */
-    return vfnma(q, vmul(dlo, inv), q);
-}
+VINLINE vt vsigmoid(vt x) { return vsigmoid_of(x, vexp_neg_hi(vnegabs(x))); }
 
 /* tanh(x). For |x| < 1/8: x + x^3 P(x^2), P the degree-5 minimax polynomial (relative error
  * 2.6e-19). Otherwise tanh|x| = (1 - e)/(1 + e), e = exp(-2|x|), with e, 1 - e and 1 + e kept
- * as double-doubles and the quotient corrected by its remainder; the sign of x is put back.
+ * as double-doubles (vtanh_of); the sign of x is put back.
  * Error: within 1 ulp (the largest measured is 0.61 ulp). tanh(+-0) = +-0, tiny x give x,
  * +-inf +-1, NaN NaN. */
 VINLINE vt vtanh(vt x) {
@@ -124,39 +102,22 @@ VINLINE vt vtanh(vt x) {
         -0x1.5555555555552p-2, 0x1.111111110f2ffp-3,  -0x1.ba1ba1adeea81p-5,
         0x1.664f365eda2d2p-6,  -0x1.226088423fdccp-7, 0x1.cca923fc9e08cp-9,
     };
-    vt one = vset(1.0), elo;
-    vt e = vexp_neg(vnegabs(vadd(x, x)), &elo);
-    vt n = vsub(one, e), nlo = vsub(vsub(vsub(one, n), e), elo); /* 1 - e = n + nlo */
-    vt d = vadd(one, e), dlo = vadd(vadd(vsub(one, d), e), elo); /* 1 + e = d + dlo */
-    vt q = vdiv(n, d);
-    vt rem = vadd(vfnma(q, d, n), vfnma(q, dlo, nlo)); /* (n + nlo) - q (d + dlo) */
-    q = vfma(rem, vfma(q, vset(0.5), vset(0.5)), q);    /* 1/(1+e) = (1 + q)/2 */
-
+    vt elo, e = vexp_neg(vnegabs(vadd(x, x)), &elo);
+    vt q = vtanh_of(e, elo);
     vt ax = vabs(x), x2 = vmul(x, x);
     vt small = vfma(vmul(x2, ax), vpoly(x2, P, 5), ax);
     /* both are tanh|x| >= 0 (NaN for NaN); then the sign of x, also for -0 */
     return vor(vsel(vlt(ax, vset(0.125)), small, q), vand(x, vset(-0.0)));
 }
 
-/* log(1 + e) for e = hi + lo in [0, 1] (log1p of vexp_neg's result). 1 + e = d + dlo; with
- * f = (d + dlo) / 2^c in [sqrt(2)/2, sqrt(2)] (c = 0 or 1),
- * log f = 2 atanh(s) = 2s (1 + s^2 R(s^2)), s = (f - 1)/(f + 1), |s| <= 0.172, R the degree-6
- * minimax polynomial (relative error 1.8e-18). Result c ln2 + log f, within about 2 ulp. */
+/* log(1 + e) for e = hi + lo in [0, 1] (log1p of vexp_neg's result), vlog1p_of with R the
+ * degree-6 minimax polynomial (relative error 1.8e-18): within about 2 ulp. */
 VINLINE vt vlog1p_dd(vt e, vt elo) {
     static const double R[7] = {
         0x1.5555555555592p-2, 0x1.999999997fdb6p-3, 0x1.24924941f135ap-3, 0x1.c71c520951610p-4,
         0x1.74663eea91664p-4, 0x1.39a1ba854059ep-4, 0x1.2f056555d5032p-4,
     };
-    vt one = vset(1.0);
-    vt d = vadd(one, e), dlo = vadd(vadd(vsub(one, d), e), elo);
-    vmask big = vgt(d, vset(0x1.6a09e667f3bcdp+0)); /* sqrt(2) */
-    vt half = vsel(big, vset(0.5), one);
-    vt f = vmul(d, half), flo = vmul(dlo, half);
-    vt s = vdiv(vadd(vsub(f, one), flo), vadd(vadd(f, one), flo)); /* f - 1 is exact */
-    vt u = vmul(s, s), s2 = vadd(s, s);
-    vt logf = vfma(vmul(s2, u), vpoly(u, R, 6), s2);
-    vt c = vsel0(big, one);
-    return vfma(c, vset(LN2_HI), vfma(c, vset(LN2_LO), logf));
+    return vlog1p_of(e, elo, R, 6, LN2_HI, LN2_LO);
 }
 
 /* ---- sums ------------------------------------------------------------------------------------
