@@ -25,7 +25,12 @@
  * 10 % of a step: 2 (N-1)/N x bytes / bandwidth <= 0.1 x step (N = the processes of this run, at
  * least 2). GFLOP/s counts 6 flops per parameter and sample (forward and backward).
  *
- * The benchmark reports; it asserts no time. --json prints one object per workload.
+ * --dtype f32 trains float32 networks (the synthetic data converted per batch; the gradient summed
+ * as MPI_FLOAT, 4 x (parameters + 2) bytes per step, also in the overlapped modes, where the
+ * buckets are --bucket bytes of float gradient); --dtype both runs each workload in float64, then
+ * float32. Every row says its "dtype".
+ *
+ * The benchmark reports; it asserts no time. --json prints one object per workload and type.
  */
 #include <cblas.h>
 #include <math.h>
@@ -58,6 +63,7 @@ typedef struct opts {
     nnb_mpi_overlap overlap;
     size_t bucket; /* bytes; 0: the library's default */
     nnb_mpi_wire wire;
+    int dtypes; /* bit 0: float64 networks, bit 1: float32 networks */
     int want[N_WORKLOADS];
 } opts;
 
@@ -69,7 +75,8 @@ static int usage(FILE *f) {
                 "usage: [mpirun -np N] nnblas-bench mpi [--workload w2|w3]... [--rows N]\n"
                 "                      [--epochs K] [--warmup W] [--threads T] [--reps R]\n"
                 "                      [--overlap sync|test|thread] [--bucket BYTES]\n"
-                "                      [--wire f64|f32] [--quick] [--json]\n"
+                "                      [--wire f64|f32] [--dtype f64|f32|both] [--quick]\n"
+                "                      [--json]\n"
                 "       [mpirun -np N] nnblas-bench train --mpi [the same options]\n"
                 "  --workload  w2 (784-256-128-10, batch 128) or w3 (784-1024-1024-10, batch\n"
                 "              256), also named w2-fashion, w3-wide; default both\n"
@@ -83,8 +90,10 @@ static int usage(FILE *f) {
                 "              test or thread (buckets sent during the backward pass: a send and\n"
                 "              receive pair with 2 processes, else MPI_Iallreduce; advanced by\n"
                 "              MPI_Test between pieces or by a progress thread)\n"
-                "  --bucket    the bucket size in bytes of float64 gradient (default 512 KiB)\n"
-                "  --wire      f64 (default) or f32 (the float32 wire format)\n"
+                "  --bucket    the bucket size in bytes of gradient (default 512 KiB)\n"
+                "  --wire      f64 (default) or f32 (the float32 wire format of float64 networks)\n"
+                "  --dtype     the networks' element type: f64 (default), f32 (the gradient\n"
+                "              summed as MPI_FLOAT, in every --overlap mode) or both\n"
                 "  --quick     2048 rows, 1 timed epoch, no warm-up (a smoke run)\n"
                 "  --json      one JSON object per workload instead of the table\n");
     return f == stdout ? 0 : 2;
@@ -99,7 +108,7 @@ static int parse_int(const char *s, int lo, int hi, int *out) {
 }
 
 static int parse(int argc, char **argv, opts *o) {
-    *o = (opts){.threads = -1, .epochs = 3, .warmup = 1, .reps = 30, .rows = 60000};
+    *o = (opts){.threads = -1, .epochs = 3, .warmup = 1, .reps = 30, .rows = 60000, .dtypes = 1};
     int any = 0, rows = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -122,6 +131,12 @@ static int parse(int argc, char **argv, opts *o) {
         } else if (strcmp(a, "--wire") == 0 && v) {
             if (strcmp(v, "f64") == 0) o->wire = NNB_MPI_WIRE_NATIVE;
             else if (strcmp(v, "f32") == 0) o->wire = NNB_MPI_WIRE_FLOAT32;
+            else return 0;
+            i++;
+        } else if (strcmp(a, "--dtype") == 0 && v) {
+            if (strcmp(v, "f64") == 0) o->dtypes = 1;
+            else if (strcmp(v, "f32") == 0) o->dtypes = 2;
+            else if (strcmp(v, "both") == 0) o->dtypes = 3;
             else return 0;
             i++;
         } else if (strcmp(a, "--bucket") == 0 && v) {
@@ -179,11 +194,12 @@ static double max_over(double v) {
     return v;
 }
 
-static int run(const workload *w, const opts *o, const double *x, const double *y, result *r) {
+static int run(const workload *w, nnb_dtype dtype, const opts *o, const double *x, const double *y,
+               result *r) {
     nnb_net *net = NULL;
     nnb_train_opts *t = NULL;
     nnb_history *h = NULL;
-    nnb_status st = nnb_net_create(&net, NI);
+    nnb_status st = nnb_net_create_dtype(&net, NI, dtype);
     for (int l = 0; l < 2 && st == NNB_OK; l++)
         st = nnb_net_add_dense(net, w->hidden[l], NNB_ACT_SIGMOID, 1);
     if (st == NNB_OK) st = nnb_net_add_dense(net, NO, NNB_ACT_SOFTMAX, 1);
@@ -222,16 +238,16 @@ static int run(const workload *w, const opts *o, const double *x, const double *
         nnb_history_free(h), nnb_train_opts_free(t), nnb_net_free(net);
         return 0;
     }
-    /* the gradient all-reduce alone, after a barrier */
-    size_t n = 0;
-    nnb_net_params_data(net, &n);
+    /* the gradient all-reduce alone, after a barrier (floats for a float32 network) */
+    size_t n = nnb_net_n_params(net);
+    MPI_Datatype type = dtype == NNB_F32 ? MPI_FLOAT : MPI_DOUBLE;
     double *buf = calloc(n + 2, sizeof *buf), iso[MAX_REPS];
     if (buf) /* once untimed: the pages and MPI's buffers are touched */
-        MPI_Allreduce(MPI_IN_PLACE, buf, (int)(n + 2), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, buf, (int)(n + 2), type, MPI_SUM, MPI_COMM_WORLD);
     for (int k = 0; buf && k < o->reps; k++) {
         MPI_Barrier(MPI_COMM_WORLD);
         double t0 = MPI_Wtime();
-        MPI_Allreduce(MPI_IN_PLACE, buf, (int)(n + 2), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, buf, (int)(n + 2), type, MPI_SUM, MPI_COMM_WORLD);
         iso[k] = max_over(MPI_Wtime() - t0);
     }
     r->params = n;
@@ -254,6 +270,54 @@ static double batch_for_10pct(double bytes, double gbit, int n, double compute_p
 }
 
 static const char *const overlap_names[3] = {"sync", "test", "thread"};
+
+/* Runs workload w in `dtype` and prints its row (rank 0). 0 when it failed. */
+static int report(const workload *w, nnb_dtype dtype, const opts *o, const double *x,
+                  const double *y, int threads, int n_eff) {
+    result r;
+    if (!run(w, dtype, o, x, y, &r)) return 0;
+    /* a float32 network: its gradient and two counters as floats, whatever the wire */
+    const int f32 = dtype == NNB_F32, wire32 = o->wire == NNB_MPI_WIRE_FLOAT32 && !f32;
+    double bytes = f32 ? 4.0 * ((double)r.params + 2) : (wire32 ? 4.0 : 8.0) * (double)r.params + 16,
+           sps = (double)o->rows / r.epoch_s;
+    double gflops = 6.0 * (double)r.params * sps / 1e9;
+    double per_sample = r.compute_step_s * size / (double)w->batch; /* one process's */
+    double b10 = batch_for_10pct(bytes, 10, n_eff, per_sample);
+    double b100 = batch_for_10pct(bytes, 100, n_eff, per_sample);
+    double frac = r.comm_step_s / (r.epoch_s / (double)r.steps);
+    if (rank != 0) return 1;
+    if (o->json) {
+        printf("{\"bench\":\"mpi\",\"isa\":\"%s\",\"threads\":%d,\"processes\":%d,"
+               "\"workload\":\"%s\",\"params\":%zu,\"batch\":%zu,\"rows\":%zu,\"steps\":%zu,"
+               "\"bytes_per_step\":%.0f,\"overlap\":\"%s\",\"bucket_bytes\":%zu,"
+               "\"wire\":\"%s\",\"dtype\":\"%s\",\"layers\":[%d,%zu,%zu,%d],\"corename\":\"%s\", ",
+               nnb_kernel_isa(), threads, size, w->name, r.params, w->batch, o->rows, r.steps,
+               bytes, overlap_names[o->overlap], o->bucket ? o->bucket : (size_t)512 << 10,
+               f32 || wire32 ? "f32" : "f64", f32 ? "f32" : "f64", NI, w->hidden[0],
+               w->hidden[1], NO, openblas_get_corename());
+        nnbb_json_num(stdout, "step_s", r.epoch_s / (double)r.steps, 0);
+        nnbb_json_num(stdout, "epoch_s", r.epoch_s, 0);
+        nnbb_json_num(stdout, "samples_per_s", sps, 0);
+        nnbb_json_num(stdout, "gflops", gflops, 0);
+        nnbb_json_num(stdout, "allreduce_step_s", r.comm_step_s, 0);
+        nnbb_json_num(stdout, "allreduce_alone_s", size > 1 ? r.isolated_s : NAN, 0);
+        nnbb_json_num(stdout, "allreduce_alone_min_s", size > 1 ? r.isolated_min_s : NAN, 0);
+        nnbb_json_num(stdout, "compute_step_s", r.compute_step_s, 0);
+        nnbb_json_num(stdout, "comm_fraction", frac, 0);
+        nnbb_json_num(stdout, "batch_per_process_10pct_10gbit", b10, 0);
+        nnbb_json_num(stdout, "batch_per_process_10pct_100gbit", b100, 1);
+        printf("}\n");
+    } else {
+        printf("%-4s %-5s %8zu %5zu %8.3f %9.0f %8.1f %8.2f %8.3f %8.3f %8.3f %8.3f %6.1f %7.0f "
+               "%7.0f\n",
+               w->name, f32 ? "f32" : "f64", r.params, w->batch, r.epoch_s, sps, gflops, bytes / 1e6,
+               r.comm_step_s * 1e3, r.isolated_s * 1e3, r.isolated_min_s * 1e3,
+               r.compute_step_s * 1e3, 100 * frac, b10, b100);
+    }
+    fflush(stdout);
+
+    return 1;
+}
 
 int nnbb_mpi_main(int argc, char **argv) {
     int inited = 0, level = 0;
@@ -294,57 +358,17 @@ int nnbb_mpi_main(int argc, char **argv) {
                "epoch%s after %d warm-up\n",
                size, size > 1 ? "es" : "", threads, threads > 1 ? "s" : "", nnb_kernel_isa(),
                o.rows, o.epochs, o.epochs > 1 ? "s" : "", o.warmup);
-        printf("%-4s %8s %5s %8s %9s %8s %8s %8s %8s %8s %8s %6s %7s %7s\n", "net", "params",
+        printf("%-4s %-5s %8s %5s %8s %9s %8s %8s %8s %8s %8s %8s %6s %7s %7s\n", "net", "dtype",
+               "params",
                "batch", "epoch s", "samples/s", "GFLOP/s", "MB/step", "ms comm", "ms alone",
                "ms min", "ms comp", "comm%", "b@10Gb", "b@100Gb");
     }
     int status = 0;
-    for (size_t k = 0; k < N_WORKLOADS; k++) {
-        if (!o.want[k]) continue;
-        const workload *w = &workloads[k];
-        result r;
-        if (!run(w, &o, x, y, &r)) {
-            status = 1;
-            continue;
-        }
-        double bytes = (o.wire == NNB_MPI_WIRE_FLOAT32 ? 4.0 : 8.0) * (double)r.params + 16,
-               sps = (double)o.rows / r.epoch_s;
-        double gflops = 6.0 * (double)r.params * sps / 1e9;
-        double per_sample = r.compute_step_s * size / (double)w->batch; /* one process's */
-        double b10 = batch_for_10pct(bytes, 10, n_eff, per_sample);
-        double b100 = batch_for_10pct(bytes, 100, n_eff, per_sample);
-        double frac = r.comm_step_s / (r.epoch_s / (double)r.steps);
-        if (rank != 0) continue;
-        if (o.json) {
-            printf("{\"bench\":\"mpi\",\"isa\":\"%s\",\"threads\":%d,\"processes\":%d,"
-                   "\"workload\":\"%s\",\"params\":%zu,\"batch\":%zu,\"rows\":%zu,\"steps\":%zu,"
-                   "\"bytes_per_step\":%.0f,\"overlap\":\"%s\",\"bucket_bytes\":%zu,"
-                   "\"wire\":\"%s\",\"layers\":[%d,%zu,%zu,%d],\"corename\":\"%s\", ",
-                   nnb_kernel_isa(), threads, size, w->name, r.params, w->batch, o.rows, r.steps,
-                   bytes, overlap_names[o.overlap], o.bucket ? o.bucket : (size_t)512 << 10,
-                   o.wire == NNB_MPI_WIRE_FLOAT32 ? "f32" : "f64", NI, w->hidden[0], w->hidden[1],
-                   NO, openblas_get_corename());
-            nnbb_json_num(stdout, "step_s", r.epoch_s / (double)r.steps, 0);
-            nnbb_json_num(stdout, "epoch_s", r.epoch_s, 0);
-            nnbb_json_num(stdout, "samples_per_s", sps, 0);
-            nnbb_json_num(stdout, "gflops", gflops, 0);
-            nnbb_json_num(stdout, "allreduce_step_s", r.comm_step_s, 0);
-            nnbb_json_num(stdout, "allreduce_alone_s", size > 1 ? r.isolated_s : NAN, 0);
-            nnbb_json_num(stdout, "allreduce_alone_min_s", size > 1 ? r.isolated_min_s : NAN, 0);
-            nnbb_json_num(stdout, "compute_step_s", r.compute_step_s, 0);
-            nnbb_json_num(stdout, "comm_fraction", frac, 0);
-            nnbb_json_num(stdout, "batch_per_process_10pct_10gbit", b10, 0);
-            nnbb_json_num(stdout, "batch_per_process_10pct_100gbit", b100, 1);
-            printf("}\n");
-        } else {
-            printf("%-4s %8zu %5zu %8.3f %9.0f %8.1f %8.2f %8.3f %8.3f %8.3f %8.3f %6.1f %7.0f "
-                   "%7.0f\n",
-                   w->name, r.params, w->batch, r.epoch_s, sps, gflops, bytes / 1e6,
-                   r.comm_step_s * 1e3, r.isolated_s * 1e3, r.isolated_min_s * 1e3,
-                   r.compute_step_s * 1e3, 100 * frac, b10, b100);
-        }
-        fflush(stdout);
-    }
+    for (size_t k = 0; k < N_WORKLOADS; k++)
+        for (int d = 0; d < 2; d++)
+            if (o.want[k] && (o.dtypes >> d & 1) && !report(&workloads[k], d ? NNB_F32 : NNB_F64, &o,
+                                                          x, y, threads, n_eff))
+                status = 1;
     if (rank == 0 && !o.json)
         printf("# comm: in the all-reduce per step while training (waits included); alone, min: the\n"
                "# same MPI_Allreduce after a barrier, median and fastest; comp: the rest of a step;\n"

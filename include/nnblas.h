@@ -1613,6 +1613,45 @@ NNB_API nnb_status nnb_train_opts_set_grad_ready(nnb_train_opts *opts, nnb_grad_
                                                  size_t piece_values, void *user_data);
 
 /**
+ * @brief The overlap hook of a float32 network's data-parallel training: "this piece of the
+ * float gradient is final" (NNB_EXPERIMENTAL).
+ *
+ * nnb_grad_ready_fn over floats, with the same contract: the pieces come last layer first
+ * (descending, contiguous, covering grad[0 .. n_params) once per mini-batch, the same pieces on
+ * every worker, zeros announced by a worker whose share of a batch is empty), and the values of
+ * a piece do not change until the float32 all-reduce function (nnb_allreduce_f32_fn) is called
+ * after the backward pass with the whole buffer (n_params + 2 floats); it must then return with
+ * all of it summed. Since 0.2.
+ * @param grad the float32 gradient buffer (the pointer the float32 all-reduce then receives)
+ * @param offset the index of the piece's first value
+ * @param n the piece's length in values
+ * @param user_data the pointer given to nnb_train_opts_set_grad_ready_f32()
+ * @return 0, or non-zero when it failed: nnb_train() then returns NNB_E_COMM.
+ */
+typedef int (*nnb_grad_ready_f32_fn)(float *grad, size_t offset, size_t n, void *user_data);
+
+/**
+ * @brief Sets the overlap hook of a float32 network's data-parallel training (NNB_EXPERIMENTAL;
+ * see nnb_grad_ready_f32_fn).
+ *
+ * Used only by a float32 network, with a shard count above 1 and a float32 all-reduce function
+ * (nnb_train_opts_set_allreduce_f32()); otherwise (and with NULL, the default) its gradient is
+ * summed by the all-reduce function after the backward pass, as without it. A float64 network
+ * never calls it (its hook is nnb_train_opts_set_grad_ready()'s); options may hold both. With a
+ * hook the plain-SGD fused update is not used. Since 0.2.
+ * @param opts the options
+ * @param fn the hook, or NULL to turn it off
+ * @param piece_values the largest piece in values: a layer's weight gradient is computed in blocks
+ *        of whole rows of at most this many values (at least one row), each announced as soon as it
+ *        is computed; 0 announces whole layers
+ * @param user_data passed to fn
+ * @return NNB_OK, or NNB_E_NULL (opts NULL).
+ */
+NNB_API nnb_status nnb_train_opts_set_grad_ready_f32(nnb_train_opts *opts,
+                                                     nnb_grad_ready_f32_fn fn,
+                                                     size_t piece_values, void *user_data);
+
+/**
  * @brief Sets this thread's last-error message and returns `status` (NNB_EXPERIMENTAL).
  *
  * For a companion library (libnnblas_mpi) or a binding that reports its own failures through

@@ -152,8 +152,9 @@ NNB_API void nnb_mpi_opts_free(nnb_mpi_opts *opts);
  * @brief Sets how the gradient is summed, and the bucket size of the overlapped modes.
  *
  * A bucket gathers the gradient of consecutive layers (last first) until it holds at least half
- * of bucket_bytes (of float64 gradient values), and a layer whose gradient is larger is computed
- * and sent in blocks of whole rows of at most bucket_bytes; its all-reduce then starts at once.
+ * of bucket_bytes (of the network's gradient values: float64, or float32 for a float32 network,
+ * whose buckets then carry MPI_FLOAT), and a layer whose gradient is larger is computed and sent
+ * in blocks of whole rows of at most bucket_bytes; its all-reduce then starts at once.
  * Smaller buckets start sending earlier, larger ones pay less latency. Every rank must set the
  * same mode (synchronous or overlapped) and bucket size (else NNB_E_SHAPE at the call).
  * @param opts the options
@@ -182,7 +183,9 @@ NNB_API nnb_status nnb_mpi_opts_set_wire(nnb_mpi_opts *opts, nnb_mpi_wire wire);
  * gradient is summed by MPI_Iallreduce over buckets on a duplicate communicator of its own, so the
  * sums, and hence the weights, are the same as with NNB_MPI_SYNC to rounding (tested to 1e-10
  * against one process); the check that every rank is still training moves to the start of each
- * backward pass. With one rank the options change nothing.
+ * backward pass. A float32 network overlaps the same way, with float buckets (MPI_FLOAT): the
+ * same sums as its synchronous float32 path's (tested bit for bit with two ranks). With one rank
+ * the options change nothing.
  * @param comm the communicator (every rank of it calls)
  * @param net this rank's network
  * @param opts the training options (not changed)

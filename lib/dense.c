@@ -115,6 +115,13 @@ void nnbi_dense_backward_params32(const nnbi_kernels_f32 *k, const nnbi_layer *L
     if (L->has_bias) k->col_sum(rows, L->n_out, d, grad + L->b_off);
 }
 
+void nnbi_dense_weight_grad_rows32(const nnbi_layer *L, const float *d, const float *x,
+                                   size_t rows, size_t r0, size_t r1, float *grad) {
+    int m = (int)rows, n = (int)(r1 - r0), k = (int)L->n_in;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, 1.0f, d + r0, (int)L->n_out, x, k,
+                0.0f, grad + L->w_off + r0 * L->n_in, k);
+}
+
 void nnbi_dense_backward_input32(const nnbi_layer *L, const float *params, const float *d,
                                  size_t rows, float *dx) {
     const float *W = params + L->w_off;

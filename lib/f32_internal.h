@@ -48,6 +48,11 @@ void nnbi_forward32(const nnb_net *net, nnbi_ws32 *ws, const float *x, size_t ro
 double nnbi_output_delta32(const nnb_net *net, nnbi_ws32 *ws, const float *y, size_t rows,
                            nnb_loss loss, nnb_reduction red, int want_delta, size_t mean_rows);
 void nnbi_backward32(const nnb_net *net, nnbi_ws32 *ws, const float *x, size_t rows, float *grad);
+/* nnbi_backward_ready over float: nnbi_backward32 telling `ready` about each piece of grad as
+ * soon as it is final, in the same pieces (rows 0: zeros, announced in the same pieces). Returns
+ * 0, or ready's non-zero return (the pass then stops). */
+int nnbi_backward_ready32(const nnb_net *net, nnbi_ws32 *ws, const float *x, size_t rows,
+                          float *grad, nnb_grad_ready_f32_fn ready, void *data, size_t piece);
 void nnbi_backward_sgd32(nnb_net *net, nnbi_ws32 *ws, const float *x, size_t rows, double lr,
                          double l2);
 size_t nnbi_count_correct32(const float *yhat, const float *y, size_t rows, size_t cols);
@@ -73,6 +78,9 @@ void nnbi_dense_forward32(const nnbi_layer *L, const float *params, const float 
                           float *z);
 void nnbi_dense_backward_params32(const nnbi_kernels_f32 *k, const nnbi_layer *L, const float *d,
                                   const float *x, size_t rows, float *grad);
+/* Rows [r0, r1) of a layer's weight gradient (nnbi_dense_weight_grad_rows over float). */
+void nnbi_dense_weight_grad_rows32(const nnbi_layer *L, const float *d, const float *x,
+                                   size_t rows, size_t r0, size_t r1, float *grad);
 void nnbi_dense_update_sgd32(const nnbi_kernels_f32 *k, const nnbi_layer *L, const float *d,
                              const float *x, size_t rows, double lr, double beta, float *params,
                              float *colsum);

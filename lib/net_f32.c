@@ -266,6 +266,50 @@ void nnbi_backward32(const nnb_net *net, nnbi_ws32 *ws, const float *x, size_t r
     }
 }
 
+/* Layer l's gradient for nnbi_backward_ready32 (net.c's layer_grad_ready over float): whole
+ * (blk 0) or in row blocks from the last rows, each announced when computed; rows 0 announces
+ * zeros. Returns ready's first non-zero return. */
+static int layer_grad_ready32(const nnb_net *net, size_t l, const float *d, const float *in,
+                              size_t rows, float *grad, nnb_grad_ready_f32_fn ready, void *data,
+                              size_t blk) {
+    const nnbi_layer *L = &net->layers[l];
+    size_t end = L->b_off + (L->has_bias ? L->n_out : 0);
+    if (blk == 0 || blk >= L->n_out) {
+        if (rows > 0) nnbi_dense_backward_params32(net->k32, L, d, in, rows, grad);
+        else memset(grad + L->w_off, 0, (end - L->w_off) * sizeof *grad);
+        return ready(grad, L->w_off, end - L->w_off, data);
+    }
+    if (rows > 0 && L->has_bias) net->k32->col_sum(rows, L->n_out, d, grad + L->b_off);
+    else if (L->has_bias) memset(grad + L->b_off, 0, L->n_out * sizeof *grad);
+    for (size_t r1 = L->n_out; r1 > 0;) {
+        size_t r0 = r1 > blk ? r1 - blk : 0, lo = L->w_off + r0 * L->n_in;
+        if (rows > 0) nnbi_dense_weight_grad_rows32(L, d, in, rows, r0, r1, grad);
+        else memset(grad + lo, 0, (r1 - r0) * L->n_in * sizeof *grad);
+        int rc = ready(grad, lo, end - lo, data);
+        if (rc != 0) return rc;
+        end = lo, r1 = r0;
+    }
+    return 0;
+}
+
+int nnbi_backward_ready32(const nnb_net *net, nnbi_ws32 *ws, const float *x, size_t rows,
+                          float *grad, nnb_grad_ready_f32_fn ready, void *data, size_t piece) {
+    int cur = 0;
+    for (size_t l = net->n_layers; l-- > 0;) {
+        const nnbi_layer *L = &net->layers[l];
+        /* the same pieces as a float64 network's: they depend on the layout only */
+        size_t blk = piece && L->n_out > 1 ? piece / L->n_in : 0;
+        if (piece && L->n_out > 1 && blk == 0) blk = 1;
+        const float *in = l == 0 ? x : ws->act[l - 1];
+        int rc = layer_grad_ready32(net, l, ws->dbuf[cur], in, rows, grad, ready, data, blk);
+        if (rc != 0) return rc;
+        if (l == 0) break;
+        if (rows > 0) input_delta32(net, ws, l, ws->dbuf[cur], ws->dbuf[1 - cur], rows);
+        cur = 1 - cur;
+    }
+    return 0;
+}
+
 void nnbi_backward_sgd32(nnb_net *net, nnbi_ws32 *ws, const float *x, size_t rows, double lr,
                          double l2) {
     int cur = 0;

@@ -298,6 +298,15 @@ NNB_API nnb_status nnb_train_opts_set_grad_ready(nnb_train_opts *o, nnb_grad_rea
     return NNB_OK;
 }
 
+NNB_API nnb_status nnb_train_opts_set_grad_ready_f32(nnb_train_opts *o, nnb_grad_ready_f32_fn fn,
+                                                     size_t piece_values, void *user_data) {
+    OPTS_CHECK(o);
+    o->grad_ready32 = fn;
+    o->grad_ready32_data = user_data;
+    o->grad_ready32_piece = piece_values;
+    return NNB_OK;
+}
+
 /* ---- history --------------------------------------------------------------------------------- */
 
 NNB_API nnb_status nnb_history_create(nnb_history **out) {

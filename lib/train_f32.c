@@ -105,8 +105,18 @@ static nnb_status epoch32(nnbi_run *r, size_t B, const double *drop, const size_
             nnbi_backward_sgd32(net, ws, xb, nr, lr, o->weight_decay);
             net->opt.step++;
         } else {
-            if (nr > 0) nnbi_backward32(net, ws, xb, nr, net->grads32);
-            else memset(net->grads32, 0, np * sizeof(float));
+            if (sharded && o->grad_ready32 && o->allreduce32) { /* overlap: pieces as they come */
+                int rc = nnbi_backward_ready32(net, ws, xb, nr, net->grads32, o->grad_ready32,
+                                               o->grad_ready32_data, o->grad_ready32_piece);
+                if (rc != 0)
+                    return nnbi_error(NNB_E_COMM, "nnb_train",
+                                      "the gradient hook failed (code %d, epoch %llu, batch %zu)",
+                                      rc, (unsigned long long)epoch, b + 1);
+            } else if (nr > 0) {
+                nnbi_backward32(net, ws, xb, nr, net->grads32);
+            } else {
+                memset(net->grads32, 0, np * sizeof(float));
+            }
             if (sharded) {
                 nnb_status st = reduce(r, red, &bl, *cancel, epoch, b);
                 if (st != NNB_OK) return st;

@@ -43,6 +43,9 @@ struct nnb_train_opts {
     nnb_grad_ready_fn grad_ready;   /* the overlap hook (NULL: synchronous) */
     void *grad_ready_data;
     size_t grad_ready_piece;        /* the largest piece announced (values; 0: whole layers) */
+    nnb_grad_ready_f32_fn grad_ready32; /* a float32 network's hook (with allreduce32) */
+    void *grad_ready32_data;
+    size_t grad_ready32_piece;
     /* nnb_train_opts_request_stop(): read and written with __atomic builtins only */
     int stop_requested;
 };

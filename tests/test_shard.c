@@ -25,12 +25,15 @@ static void make_data(void) {
 typedef struct worker worker;
 typedef struct member member;
 static void hook_step_end(member *m, const double *data, size_t n);
+static void hook_step_end32(member *m, const float *data, size_t n);
 
 typedef struct {
     pthread_barrier_t bar;
     size_t count;
     double *in[MAXW];
     double sum[MAXN];
+    float *in32[MAXW]; /* a float32 network's gradient, summed in float */
+    float sum32[MAXN];
     int fail_at; /* the call number that fails (0: none) */
     int hooked;  /* the workers have a gradient hook */
     int calls;
@@ -63,6 +66,28 @@ static int thread_allreduce(double *data, size_t n, void *user) {
     return fail ? 5 : 0;
 }
 
+/* thread_allreduce over floats (a float32 network's gradient), summed in float in rank order. */
+static int thread_allreduce32(float *data, size_t n, void *user) {
+    member *m = user;
+    group *g = m->g;
+    if (n > MAXN) return 7;
+    if (g->hooked) hook_step_end32(m, data, n);
+    g->in32[m->rank] = data;
+    pthread_barrier_wait(&g->bar);
+    if (m->rank == 0) {
+        g->calls++;
+        for (size_t i = 0; i < n; i++) {
+            float s = 0;
+            for (size_t k = 0; k < g->count; k++) s += g->in32[k][i];
+            g->sum32[i] = s;
+        }
+    }
+    pthread_barrier_wait(&g->bar);
+    memcpy(data, g->sum32, n * sizeof *data);
+    pthread_barrier_wait(&g->bar);
+    return 0;
+}
+
 typedef struct {
     nnb_optimizer opt;
     size_t batch;
@@ -70,6 +95,7 @@ typedef struct {
     int stop_rank;   /* the worker whose epoch callback stops at epoch 2 (-1: none) */
     int nan_rank;    /* the worker whose data has a NaN (-1: none) */
     size_t hook;     /* 0: no gradient hook; else the hook's piece size + 1 */
+    int f32;         /* a float32 network (summed through thread_allreduce32) */
 } config;
 
 struct worker {
@@ -84,6 +110,7 @@ struct worker {
     size_t pieces, largest, steps;
     int bad;         /* pieces out of order, or a piece that changed after its announcement */
     double snap[MAXN];
+    float snap32[MAXN];
 };
 
 /* The gradient hook: pieces must come in descending order, contiguous, and stay as announced. */
@@ -95,6 +122,25 @@ static int record_piece(double *grad, size_t offset, size_t n, void *user) {
     w->hi = offset;
     w->pieces++;
     if (n > w->largest) w->largest = n;
+    return 0;
+}
+
+/* record_piece over a float32 network's float gradient. */
+static int record_piece32(float *grad, size_t offset, size_t n, void *user) {
+    worker *w = user;
+    if (w->hi == SIZE_MAX) w->hi = offset + n;
+    if (offset + n != w->hi || n == 0 || offset + n > MAXN) w->bad++;
+    else memcpy(w->snap32 + offset, grad + offset, n * sizeof *grad);
+    w->hi = offset;
+    w->pieces++;
+    if (n > w->largest) w->largest = n;
+    return 0;
+}
+
+/* The float64 hook on a float32 network (or the reverse) must never be called. */
+static int wrong_hook(double *grad, size_t offset, size_t n, void *user) {
+    (void)grad, (void)offset, (void)n;
+    ((worker *)user)->bad += 1000;
     return 0;
 }
 
@@ -115,6 +161,14 @@ static void hook_step_end(member *m, const double *data, size_t n) {
     w->steps++;
 }
 
+/* The same for a float32 network's float all-reduce (only gradients go through it). */
+static void hook_step_end32(member *m, const float *data, size_t n) {
+    worker *w = (worker *)(void *)m;
+    if (w->hi != 0 || memcmp(w->snap32, data, (n - 2) * sizeof *data) != 0) w->bad++;
+    w->hi = SIZE_MAX;
+    w->steps++;
+}
+
 static void *run_worker(void *arg) {
     worker *w = arg;
     const config *c = w->c;
@@ -126,7 +180,7 @@ static void *run_worker(void *arg) {
         memcpy(x, X, sizeof X);
         x[(ROWS - 1) * NI] = NAN; /* in the last batch, in the last worker's part */
     }
-    w->st = nnb_net_create(&net, NI);
+    w->st = nnb_net_create_dtype(&net, NI, c->f32 ? NNB_F32 : NNB_F64);
     if (w->st == NNB_OK) w->st = nnb_net_add_dense(net, 16, NNB_ACT_TANH, 1);
     if (w->st == NNB_OK) w->st = nnb_net_add_dense(net, NO, NNB_ACT_SOFTMAX, 1);
     if (w->st == NNB_OK) w->st = nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, 99);
@@ -140,8 +194,13 @@ static void *run_worker(void *arg) {
     if (w->st == NNB_OK) w->st = nnb_train_opts_set_epoch_callback(o, stop_epoch2, w);
     if (w->st == NNB_OK) w->st = nnb_train_opts_set_shard(o, w->m.rank, w->m.g->count);
     if (w->st == NNB_OK) w->st = nnb_train_opts_set_allreduce(o, thread_allreduce, &w->m);
-    if (w->st == NNB_OK && c->hook)
+    if (w->st == NNB_OK && c->hook && !c->f32)
         w->st = nnb_train_opts_set_grad_ready(o, record_piece, c->hook - 1, w);
+    if (w->st == NNB_OK && c->f32) w->st = nnb_train_opts_set_allreduce_f32(o, thread_allreduce32, &w->m);
+    if (w->st == NNB_OK && c->hook && c->f32) { /* both hooks: a float32 network takes its own */
+        w->st = nnb_train_opts_set_grad_ready_f32(o, record_piece32, c->hook - 1, w);
+        if (w->st == NNB_OK) w->st = nnb_train_opts_set_grad_ready(o, wrong_hook, 0, w);
+    }
     if (w->st == NNB_OK) w->st = nnb_train(net, o, x, ROWS, NI, Y, NO, NULL);
     if (net) {
         w->np = nnb_net_n_params(net);
@@ -172,9 +231,9 @@ static void run_group(size_t count, const config *c, worker *w, int fail_at) {
 }
 
 static const config configs[] = {
-    {NNB_OPT_SGD, 32, 0, -1, -1, 0},      /* contiguous batches, 32 rows split 16/16 or 10/11/11 */
-    {NNB_OPT_ADAM, 25, 0.2, -1, -1, 0},   /* shuffled via a validation split, batch not divisible */
-    {NNB_OPT_NESTEROV, 0, 0, -1, -1, 0},  /* full batch */
+    {NNB_OPT_SGD, 32, 0, -1, -1, 0, 0},      /* contiguous batches, 32 rows split 16/16 or 10/11/11 */
+    {NNB_OPT_ADAM, 25, 0.2, -1, -1, 0, 0},   /* shuffled via a validation split, batch not divisible */
+    {NNB_OPT_NESTEROV, 0, 0, -1, -1, 0, 0},  /* full batch */
 };
 
 START_TEST(n_workers_equal_one) {
@@ -215,7 +274,7 @@ START_TEST(grad_ready_pieces) {
     nnbt_ok(nnb_set_num_threads(1));
     static const size_t pieces[3] = {0, 8, 50};
     const size_t piece = pieces[_i];
-    config plain = {NNB_OPT_SGD, 2, 0, -1, -1, 0}, hooked = plain;
+    config plain = {NNB_OPT_SGD, 2, 0, -1, -1, 0, 0}, hooked = plain;
     hooked.hook = piece + 1;
     static worker one[1], many[3]; /* large: the snapshots */
     run_group(1, &plain, one, 0);
@@ -250,23 +309,76 @@ START_TEST(grad_ready_pieces) {
 }
 END_TEST
 
+/* The float32 hook: a float32 network announces its float gradient in the float64 network's
+ * pieces (contiguous, last layer first, final when announced, zeros from the worker with an empty
+ * share), never calls the float64 hook, and reaches the same bits as the same workers without the
+ * hook (the same float sums), and one worker's float32 run to 1e-4 (float sums in another order). */
+START_TEST(grad_ready_pieces_f32) {
+    make_data();
+    nnbt_ok(nnb_set_num_threads(1));
+    static const size_t pieces[3] = {0, 8, 50};
+    const size_t piece = pieces[_i];
+    config plain = {NNB_OPT_SGD, 2, 0, -1, -1, 0, 1}, hooked = plain;
+    hooked.hook = piece + 1;
+    static worker one[1], ref[3], many[3];
+    run_group(1, &plain, one, 0);
+    nnbt_ok(one[0].st);
+    run_group(3, &plain, ref, 0);
+    run_group(3, &hooked, many, 0);
+    size_t steps = 5 * ((ROWS + 1) / 2);
+    double worst = 0;
+    for (size_t k = 0; k < 3; k++) {
+        nnbt_ok(ref[k].st);
+        nnbt_ok(many[k].st);
+        ck_assert_int_eq(many[k].bad, 0);
+        ck_assert_uint_eq(ref[k].pieces, 0);
+        ck_assert_uint_eq(many[k].steps, steps);
+        size_t want = piece == 0 ? 2 : piece == 8 ? 16 + 3 : 16 / (50 / 7) + 1 + 1;
+        ck_assert_uint_eq(many[k].pieces, steps * want);
+        ck_assert_uint_le(many[k].largest, piece == 0 ? 16 * 7 + 16 : piece + 16);
+        ck_assert(memcmp(many[k].params, ref[k].params, one[0].np * sizeof(double)) == 0);
+        for (size_t i = 0; i < one[0].np; i++)
+            worst = fmax(worst, fabs(many[k].params[i] - one[0].params[i]) /
+                                    fmax(fabs(one[0].params[i]), 1e-3));
+    }
+    fprintf(stderr, "grad_ready_f32, pieces of %zu: largest relative difference from one worker "
+            "%.2g\n", piece, worst);
+    ck_assert_msg(worst <= 1e-4, "the hooked workers differ from one by %g", worst);
+    for (size_t k = 0; k < 3; k++) free(many[k].params), free(ref[k].params);
+    free(one[0].params);
+    /* a float64 network never calls the float32 hook */
+    config f64 = {NNB_OPT_SGD, 32, 0, -1, -1, 0, 0};
+    run_group(2, &f64, many, 0);
+    for (size_t k = 0; k < 2; k++) {
+        nnbt_ok(many[k].st);
+        free(many[k].params);
+    }
+    nnb_train_opts *o;
+    nnbt_ok(nnb_train_opts_create(&o));
+    ck_assert_int_eq(nnb_train_opts_set_grad_ready_f32(NULL, record_piece32, 0, NULL), NNB_E_NULL);
+    nnbt_ok(nnb_train_opts_set_grad_ready_f32(o, NULL, 0, NULL));
+    nnb_train_opts_free(o);
+    nnbt_ok(nnb_set_num_threads(0));
+}
+END_TEST
+
 START_TEST(one_stops_all) {
     make_data();
-    config c = {NNB_OPT_SGD, 32, 0, 1, -1, 0};
+    config c = {NNB_OPT_SGD, 32, 0, 1, -1, 0, 0};
     worker w[3];
     run_group(3, &c, w, 0);
     for (int k = 0; k < 3; k++) {
         ck_assert_int_eq(w[k].st, NNB_E_CANCELLED);
         free(w[k].params);
     }
-    c = (config){NNB_OPT_ADAM, 32, 0, -1, 1, 0}; /* a NaN only in worker 1's data */
+    c = (config){NNB_OPT_ADAM, 32, 0, -1, 1, 0, 0}; /* a NaN only in worker 1's data */
     run_group(2, &c, w, 0);
     for (int k = 0; k < 2; k++) {
         ck_assert_int_eq(w[k].st, NNB_E_NONFINITE);
         for (size_t i = 0; i < w[k].np; i++) ck_assert(isfinite(w[k].params[i]));
         free(w[k].params);
     }
-    c = (config){NNB_OPT_SGD, 32, 0, -1, -1, 0};
+    c = (config){NNB_OPT_SGD, 32, 0, -1, -1, 0, 0};
     run_group(2, &c, w, 9); /* the 9th all-reduce fails */
     for (int k = 0; k < 2; k++) {
         ck_assert_int_eq(w[k].st, NNB_E_COMM);
@@ -369,6 +481,7 @@ static Suite *suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, n_workers_equal_one, 0, 3);
     tcase_add_loop_test(tc, grad_ready_pieces, 0, 3);
+    tcase_add_loop_test(tc, grad_ready_pieces_f32, 0, 3);
     tcase_add_test(tc, one_stops_all);
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, opts_copy);

@@ -298,6 +298,7 @@ typedef struct ctx {
     double seconds;
     /* the gradient hook (overlap, or the float32 wire without overlap) */
     int overlap, wire32;
+    int net32;         /* a float32 network: its float gradient goes as MPI_FLOAT, no wire copy */
     size_t np, bucket; /* parameters; the bucket size in values */
     int in_step;       /* pieces of this step's gradient were announced */
     size_t hi, b_hi;   /* the next piece ends at hi; the open bucket is [hi, b_hi) */
@@ -365,8 +366,13 @@ static int check_step(ctx *c, size_t n) {
     return 0;
 }
 
-/* Starts the non-blocking all-reduce of grad[lo, hi) (under the lock). */
-static int start_bucket(ctx *c, double *grad, size_t lo, size_t hi) {
+/* Starts the non-blocking all-reduce of grad[lo, hi) (under the lock). grad holds doubles, or
+ * floats for a float32 network; the float32 wire sends its float copy of a float64 gradient. */
+static int start_bucket(ctx *c, void *grad, size_t lo, size_t hi) {
+    const int flt = c->wire32 || c->net32;
+    const MPI_Datatype t = flt ? MPI_FLOAT : MPI_DOUBLE;
+    const size_t el = flt ? sizeof(float) : sizeof(double);
+    char *base = c->wire32 ? (char *)c->f32 : (char *)grad; /* what this rank sends */
     for (size_t off = lo; off < hi; off += CHUNK) {
         size_t k = hi - off < CHUNK ? hi - off : CHUNK;
         if (c->n_reqs == c->cap_reqs) {
@@ -375,15 +381,13 @@ static int start_bucket(ctx *c, double *grad, size_t lo, size_t hi) {
         }
         int rc;
         if (c->wire32)
-            for (size_t i = off; i < off + k; i++) c->f32[i] = (float)grad[i];
+            for (size_t i = off; i < off + k; i++) c->f32[i] = (float)((const double *)grad)[i];
+        void *mine = base + off * el;
         if (c->pair) {
             if (c->n_reqs + 1 >= c->cap_reqs) {
                 c->mpi_rc = MPI_ERR_INTERN, c->mpi_call = "MPI_Isend (too many buckets)";
                 return 1;
             }
-            MPI_Datatype t = c->wire32 ? MPI_FLOAT : MPI_DOUBLE;
-            size_t el = c->wire32 ? sizeof(float) : sizeof(double);
-            void *mine = c->wire32 ? (void *)(c->f32 + off) : (void *)(grad + off);
             rc = MPI_Irecv((char *)c->peer_buf + off * el, (int)k, t, c->peer, 0, c->dcomm,
                            &c->reqs[c->n_reqs]);
             if (rc == MPI_SUCCESS) {
@@ -399,9 +403,6 @@ static int start_bucket(ctx *c, double *grad, size_t lo, size_t hi) {
         } else {
             /* not in place: Open MPI's libnbc then picks a reduce-scatter + allgather for 4 ranks
              * or more, where in place it always reduces to one rank and broadcasts back */
-            MPI_Datatype t = c->wire32 ? MPI_FLOAT : MPI_DOUBLE;
-            size_t el = c->wire32 ? sizeof(float) : sizeof(double);
-            void *mine = c->wire32 ? (void *)(c->f32 + off) : (void *)(grad + off);
             char *send = (char *)c->peer_buf + off * el;
             memcpy(send, mine, k * el);
             rc = MPI_Iallreduce(send, mine, (int)k, t, MPI_SUM, c->dcomm, &c->reqs[c->n_reqs]);
@@ -418,8 +419,7 @@ static int start_bucket(ctx *c, double *grad, size_t lo, size_t hi) {
 /* The gradient hook handed to nnb_train: the first piece of a step checks that every rank is
  * still training (step 3's check, moved here so that no rank starts a bucket the others will not
  * match); with overlap, pieces are gathered into buckets whose all-reduces start at once. */
-static int mpi_grad_ready(double *grad, size_t offset, size_t n, void *user) {
-    ctx *c = user;
+static int grad_piece(ctx *c, void *grad, size_t offset, size_t n) {
     double t0 = MPI_Wtime();
     int rc = 0;
     if (!c->in_step) {
@@ -452,6 +452,15 @@ static int mpi_grad_ready(double *grad, size_t offset, size_t n, void *user) {
     return rc;
 }
 
+static int mpi_grad_ready(double *grad, size_t offset, size_t n, void *user) {
+    return grad_piece(user, grad, offset, n);
+}
+
+/* The float32 network's hook: the same, over its float gradient. */
+static int mpi_grad_ready32(float *grad, size_t offset, size_t n, void *user) {
+    return grad_piece(user, grad, offset, n);
+}
+
 /* Waits for the step's buckets: MPI_Testall, then a 50 us sleep, until all are done. MPI_Waitall
  * would spin, and on a host whose cores the ranks share a spinning rank takes the core from the
  * other's computation and from the kernel's TCP work that both wait for; the sleep costs at most
@@ -470,14 +479,20 @@ static int wait_buckets(ctx *c) {
 }
 
 /* Two ranks: adds the peer's gradient to ours. a + b == b + a in IEEE arithmetic, so both ranks
- * hold the same bits (in float32 with the float32 wire, as MPI_SUM of MPI_FLOAT would). */
-static void pair_sum(ctx *c, double *data) {
-    if (c->wire32) {
+ * hold the same bits (in float32 with the float32 wire or a float32 network, as MPI_SUM of
+ * MPI_FLOAT would). data is a float32 network's float gradient when c->net32. */
+static void pair_sum(ctx *c, void *data) {
+    if (c->net32) {
+        float *g = data;
+        const float *p = c->peer_buf;
+        for (size_t i = 0; i < c->np; i++) g[i] = g[i] + p[i];
+    } else if (c->wire32) {
         const float *p = c->peer_buf;
         for (size_t i = 0; i < c->np; i++) c->f32[i] = c->f32[i] + p[i];
     } else {
+        double *g = data;
         const double *p = c->peer_buf;
-        for (size_t i = 0; i < c->np; i++) data[i] += p[i];
+        for (size_t i = 0; i < c->np; i++) g[i] += p[i];
     }
 }
 
@@ -518,6 +533,29 @@ static int finish_step(ctx *c, double *data, size_t n) {
     return 0;
 }
 
+/* finish_step for a float32 network whose float pieces the hook saw: waits for the buckets, then
+ * sums the two extra floats (the batch loss and the flags). */
+static int finish_step32(ctx *c, float *data, size_t n) {
+    c->in_step = 0;
+    if (n != c->np + 2 || c->hi != 0) {
+        c->mpi_rc = MPI_ERR_INTERN, c->mpi_call = "the gradient all-reduce (incomplete pieces)";
+        return 1;
+    }
+    const char *call = "MPI_Testall";
+    int rc = wait_buckets(c);
+    if (rc == MPI_SUCCESS && c->pair) pair_sum(c, data);
+    if (rc == MPI_SUCCESS) {
+        call = "MPI_Allreduce";
+        rc = MPI_Allreduce(MPI_IN_PLACE, data + c->np, (int)(n - c->np), MPI_FLOAT, MPI_SUM,
+                           c->g->comm);
+    }
+    if (rc != MPI_SUCCESS) {
+        c->mpi_rc = rc, c->mpi_call = call;
+        return 1;
+    }
+    return 0;
+}
+
 /* The all-reduce handed to nnb_train (step 3). Returns 0, or 1 (MPI failed), 2 (another rank has
  * left), 3 (the counts differ). */
 static int mpi_allreduce(double *data, size_t n, void *user) {
@@ -542,8 +580,10 @@ static int mpi_allreduce(double *data, size_t n, void *user) {
 static int mpi_allreduce32(float *data, size_t n, void *user) {
     ctx *c = user;
     double t0 = MPI_Wtime();
-    int r = check_step(c, n);
-    if (r == 0 && (r = sum_chunks32(data, n, c->g->comm)) != 0) {
+    int r;
+    if (c->in_step) { /* a gradient whose float pieces the hook saw */
+        r = finish_step32(c, data, n);
+    } else if ((r = check_step(c, n)) == 0 && (r = sum_chunks32(data, n, c->g->comm)) != 0) {
         c->mpi_rc = r, c->mpi_call = "MPI_Allreduce";
         r = 1;
     }
@@ -614,7 +654,7 @@ static nnb_status hook_open(ctx *c, const nnb_mpi_opts *m, int *broken, const ch
         c->reqs = malloc(c->cap_reqs * sizeof *c->reqs);
         if (!c->reqs) return fail(NNB_E_NOMEM, "%s: no memory for %zu requests", func, c->cap_reqs);
         c->peer = 1 - c->g->rank;
-        size_t el = c->wire32 ? sizeof(float) : sizeof(double);
+        size_t el = c->wire32 || c->net32 ? sizeof(float) : sizeof(double);
         c->peer_buf = malloc((c->np ? c->np : 1) * el);
         if (!c->peer_buf) return fail(NNB_E_NOMEM, "%s: no memory for the buckets' buffer", func);
     }
@@ -728,19 +768,25 @@ NNB_API nnb_status nnb_mpi_train_ex(MPI_Comm comm, nnb_net *net, const nnb_train
     if (!opts) st = fail(NNB_E_NULL, "%s: opts is NULL", func);
     if (st == NNB_OK) st = nnb_train_opts_copy(&o, opts);
     if (st == NNB_OK) st = nnb_train_opts_set_shard(o, (size_t)g.rank, (size_t)g.size);
+    /* a float32 network sums its float gradient as MPI_FLOAT whatever the wire option; its
+     * buckets are of bucket_bytes of floats */
+    const int net32 = net && nnb_net_dtype(net) == NNB_F32;
+    const int wire32 = m->wire == NNB_MPI_WIRE_FLOAT32 && g.size > 1;
     ctx c = {.g = &g, .mpi_rc = MPI_SUCCESS, .overlap = m->overlap != NNB_MPI_SYNC && g.size > 1,
-             .wire32 = m->wire == NNB_MPI_WIRE_FLOAT32 && g.size > 1,
-             .bucket = m->bucket_bytes / sizeof(double)};
+             .wire32 = wire32 && !net32, .net32 = net32,
+             .bucket = m->bucket_bytes / (net32 ? sizeof(float) : sizeof(double))};
     /* NNB_MPI_IALLREDUCE=1: MPI_Iallreduce for two ranks too (to compare; agreed below) */
     const char *ia = getenv("NNB_MPI_IALLREDUCE");
     c.pair = c.overlap && g.size == 2 && !(ia && *ia && strcmp(ia, "0") != 0);
     if (net) c.np = nnb_net_n_params(net);
     if (st == NNB_OK) st = nnb_train_opts_set_allreduce(o, mpi_allreduce, &c);
     if (st == NNB_OK) st = nnb_train_opts_set_allreduce_f32(o, mpi_allreduce32, &c);
-    if (st == NNB_OK && (c.overlap || c.wire32))
+    if (st == NNB_OK && !net32 && (c.overlap || c.wire32))
         st = nnb_train_opts_set_grad_ready(o, mpi_grad_ready, c.overlap ? c.bucket : 0, &c);
+    if (st == NNB_OK && net32 && c.overlap)
+        st = nnb_train_opts_set_grad_ready_f32(o, mpi_grad_ready32, c.bucket, &c);
     const int64_t shape[7] = {(int64_t)rows, (int64_t)x_cols, (int64_t)y_cols, c.overlap,
-                              c.overlap ? (int64_t)c.bucket : 0, c.wire32, c.pair};
+                              c.overlap ? (int64_t)c.bucket : 0, wire32, c.pair};
     static const char *const shape_names[7] = {"the number of rows", "x's columns", "y's columns",
                                                "overlap", "the bucket size", "the wire format",
                                                "the bucket exchange (NNB_MPI_IALLREDUCE)"};

@@ -69,10 +69,14 @@ static void make_data(void) {
     for (int i = 0; i < 40; i++) VY[i * NO + (VX[i * NI] > 0) + (VX[i * NI + 1] > 0.5)] = 1;
 }
 
+/* The element type of make_net's networks (the failure tests run once in each). */
+static nnb_dtype net_dtype = NNB_F64;
+
 /* A 7-16-3 network; `seed` gives its weights and generator. */
 static nnb_net *make_net(unsigned long long seed, nnb_activation hidden) {
     nnb_net *net = NULL;
-    if (nnb_net_create(&net, NI) != NNB_OK || nnb_net_add_dense(net, HID, hidden, 1) != NNB_OK ||
+    if (nnb_net_create_dtype(&net, NI, net_dtype) != NNB_OK ||
+        nnb_net_add_dense(net, HID, hidden, 1) != NNB_OK ||
         nnb_net_add_dense(net, NO, NNB_ACT_SOFTMAX, 1) != NNB_OK ||
         nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, seed) != NNB_OK) {
         printf("rank %d: cannot build the network: %s\n", rank, nnb_last_error());
@@ -80,6 +84,10 @@ static nnb_net *make_net(unsigned long long seed, nnb_activation hidden) {
     }
     return net;
 }
+
+/* Non-blocking calls of the overlapped paths by element type, counted through MPI's profiling
+ * interface (MPI_Isend and MPI_Iallreduce below): which type the buckets carried, and how many. */
+static size_t nb_float, nb_double;
 
 typedef struct config {
     const char *name;
@@ -248,31 +256,65 @@ static void test_equal_variant(const variant *v) {
 }
 
 /* A float32 network: rank 0's float32 weights broadcast, its gradient summed in float32 (one
- * float32 all-reduce of n_params + 2 values per step, through nnb_train_opts_set_allreduce_f32),
- * the same bits on every rank, and one process's float32 run to 1e-4 relative (float32 sums in
- * another order: a few units of 2^-24 per step, compounded over 5 epochs; measured, printed). */
-static void test_equal_f32(void) {
+ * float32 all-reduce of n_params + 2 values per step, through nnb_train_opts_set_allreduce_f32;
+ * with overlap, float buckets started by the float32 backward pass's hook and the two extra
+ * floats after it), the same bits on every rank, and one process's float32 run to 1e-4 relative
+ * (float32 sums in another order: a few units of 2^-24 per step, compounded over 5 epochs;
+ * measured, printed). */
+static void test_equal_f32_variant(const variant *v) {
+    enum { NP = HID * (NI + 1) + NO * (HID + 1) };
+    static double sync_w[3][NP]; /* the synchronous variant's weights (it runs first) */
     const size_t epochs = 5;
-    for (size_t k = 0; k < 2; k++) {
-        const config *c = &configs[k];
+    static const size_t which[3] = {0, 1, 3};
+    for (size_t kk = 0; kk < 3; kk++) {
+        const config *c = &configs[which[kk]];
         nnb_train_opts *o = make_opts(c, epochs);
         nnb_net *n64 = make_net(99 + 1000 * (unsigned long long)rank, NNB_ACT_TANH), *net = NULL;
         CHECK(nnb_net_convert(n64, NNB_F32, &net) == NNB_OK, "convert: %s", nnb_last_error());
         nnb_history *h;
         nnb_history_create(&h);
-        nnb_status st = nnb_mpi_train(MPI_COMM_WORLD, net, o, X, ROWS, NI, Y, NO, h);
-        CHECK(st == NNB_OK, "float32, %s: %s", c->name, nnb_last_error());
+        nb_float = nb_double = 0;
+        nnb_status st = train_variant(v, net, o, h);
+        CHECK(st == NNB_OK, "float32, %s, %s: %s", c->name, v->name, nnb_last_error());
         size_t calls, values, np = nnb_net_n_params(net);
         nnb_mpi_comm_stats(&calls, &values, NULL);
         size_t n_train = ROWS - (size_t)(c->val_split * ROWS);
         size_t B = c->batch ? c->batch : n_train, steps = epochs * ((n_train + B - 1) / B);
-        if (size > 1)
+        if (size > 1) {
             CHECK(calls == steps + epochs * (1 + (size_t)c->callback) &&
                       values == steps * (np + 2) + epochs * (5 + (size_t)c->callback),
-                  "float32, %s: %zu all-reduces of %zu values", c->name, calls, values);
+                  "float32, %s, %s: %zu all-reduces of %zu values", c->name, v->name, calls,
+                  values);
+            /* the buckets: none synchronously; with overlap float ones only, as many per step as
+             * the float32 backward pass's pieces make: 64-byte buckets (16 floats) start one per
+             * piece, 3 rows of the 16-input layer and 8 blocks of 2 rows of the 7-input one;
+             * larger buckets gather the whole gradient into one */
+            size_t per_step = !v->ex || v->mode == NNB_MPI_SYNC ? 0 : v->bucket == 64 ? 11 : 1;
+            CHECK(nb_double == 0 && nb_float == steps * per_step,
+                  "float32, %s, %s: %zu float and %zu double buckets over %zu steps", c->name,
+                  v->name, nb_float, nb_double, steps);
+        }
         double *p = malloc(np * sizeof *p);
         nnb_net_params_get(net, p, np);
-        CHECK(same_everywhere(p, np), "float32, %s: the ranks' weights differ", c->name);
+        CHECK(same_everywhere(p, np), "float32, %s, %s: the ranks' weights differ", c->name,
+              v->name);
+        if (np == NP && !v->ex) {
+            memcpy(sync_w[kk], p, sizeof sync_w[kk]);
+        } else if (np == NP) {
+            /* the same sums as the synchronous path's: with two ranks each is a + b, the same
+             * bits; with three MPI may add in another order */
+            double dw = 0;
+            for (size_t i = 0; i < np; i++)
+                dw = fmax(dw, fabs(p[i] - sync_w[kk][i]) / fmax(fabs(sync_w[kk][i]), 1e-3));
+            if (rank == 0)
+                printf("%d ranks, float32 network, %s; %s: largest relative difference from the "
+                       "synchronous float32 run %.2g\n", size, c->name, v->name, dw);
+            CHECK(size != 2 || dw == 0, "float32, %s, %s: not the synchronous path's bits (%g)",
+                  c->name, v->name, dw);
+            CHECK(dw <= 1e-4, "float32, %s, %s: %g from the synchronous path", c->name, v->name,
+                  dw);
+        }
+        CHECK(np == NP, "%zu parameters", np);
         if (rank == 0) {
             nnb_net *one = NULL, *s64 = make_net(99, NNB_ACT_TANH);
             nnb_net_convert(s64, NNB_F32, &one);
@@ -282,10 +324,10 @@ static void test_equal_f32(void) {
             nnb_net_params_get(one, q, np);
             for (size_t i = 0; i < np; i++)
                 worst = fmax(worst, fabs(p[i] - q[i]) / fmax(fabs(q[i]), 1e-3));
-            printf("%d rank%s, float32 network, %s: largest relative difference from one "
-                   "process %.2g\n", size, size > 1 ? "s" : "", c->name, worst);
-            CHECK(worst <= 1e-4, "float32, %s: %d ranks differ from one process by %g", c->name,
-                  size, worst);
+            printf("%d rank%s, float32 network, %s; %s: largest relative difference from one "
+                   "process %.2g\n", size, size > 1 ? "s" : "", c->name, v->name, worst);
+            CHECK(worst <= 1e-4, "float32, %s, %s: %d ranks differ from one process by %g",
+                  c->name, v->name, size, worst);
             free(q);
             nnb_net_free(one), nnb_net_free(s64);
         }
@@ -299,7 +341,8 @@ static void test_equal_f32(void) {
 static void test_equal(void) {
     for (size_t k = 0; k < sizeof variants / sizeof variants[0]; k++)
         test_equal_variant(&variants[k]);
-    test_equal_f32();
+    for (size_t k = 0; k < 4; k++) /* synchronous and the three overlapped variants */
+        test_equal_f32_variant(&variants[k]);
 }
 
 /* ---- failures ------------------------------------------------------------------------------- */
@@ -314,10 +357,12 @@ static int stop_cb(const nnb_net *net, size_t epoch, double tl, double vl, doubl
 
 /* The weights are finite and the same on every rank. */
 static void check_finite_same(nnb_net *net, const char *what) {
-    size_t np = 0;
-    const double *p = nnb_net_params_data(net, &np);
+    size_t np = nnb_net_n_params(net);
+    double *p = malloc(np * sizeof *p);
+    nnb_net_params_get(net, p, np); /* either element type */
     for (size_t i = 0; i < np; i++) CHECK(isfinite(p[i]), "%s: weight %zu is %g", what, i, p[i]);
     CHECK(same_everywhere(p, np), "%s: the ranks' weights differ", what);
+    free(p);
 }
 
 /* The MPI options of the failure tests (NULL: nnb_mpi_train's synchronous path). */
@@ -359,6 +404,8 @@ static int fail_at_iallreduce; /* 0: never */
 
 int MPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype datatype, MPI_Op op,
                    MPI_Comm comm, MPI_Request *req) {
+    if (datatype == MPI_FLOAT) nb_float++;
+    if (datatype == MPI_DOUBLE) nb_double++;
     if (fail_at_iallreduce && --fail_at_iallreduce == 0) return MPI_ERR_OTHER;
     return PMPI_Iallreduce(sendbuf, recvbuf, count, datatype, op, comm, req);
 }
@@ -368,13 +415,16 @@ static int fail_at_isend; /* 0: never */
 
 int MPI_Isend(const void *buf, int count, MPI_Datatype datatype, int dest, int tag, MPI_Comm comm,
               MPI_Request *req) {
+    if (datatype == MPI_FLOAT) nb_float++;
+    if (datatype == MPI_DOUBLE) nb_double++;
     if (fail_at_isend && --fail_at_isend == 0) return MPI_ERR_OTHER;
     return PMPI_Isend(buf, count, datatype, dest, tag, comm, req);
 }
 
 /* Two ranks, overlapped: a bucket's MPI_Isend that fails on every rank is NNB_E_COMM there (its
  * posted receive cancelled), and then training works and agrees. */
-static void test_pair_failure(void) {
+static void test_pair_failure(nnb_dtype dtype) {
+    net_dtype = dtype;
     nnb_mpi_opts *m = NULL;
     nnb_mpi_opts_create(&m);
     nnb_mpi_opts_set_overlap(m, NNB_MPI_OVERLAP_TEST, 64);
@@ -393,6 +443,7 @@ static void test_pair_failure(void) {
     nnb_train_opts_free(o);
     run_mopts = NULL;
     nnb_mpi_opts_free(m);
+    net_dtype = NNB_F64;
 }
 
 /* nnb_mpi_opts: bad arguments, and ranks that disagree on the mode or the bucket size. */
@@ -589,7 +640,7 @@ int main(int argc, char **argv) {
     const char *mode = argc > 1 ? argv[1] : "";
     if (strcmp(mode, "equal") == 0) {
         test_equal();
-        if (size == 2) test_pair_failure();
+        if (size == 2) test_pair_failure(NNB_F64), test_pair_failure(NNB_F32);
     } else if (strcmp(mode, "failures") == 0) {
         test_failures(); /* synchronous */
         nnb_mpi_opts *m = NULL;
@@ -597,6 +648,9 @@ int main(int argc, char **argv) {
         nnb_mpi_opts_set_overlap(m, NNB_MPI_OVERLAP_THREAD, 64);
         run_mopts = m;
         test_failures(); /* overlapped, small buckets */
+        net_dtype = NNB_F32;
+        test_failures(); /* overlapped, a float32 network */
+        net_dtype = NNB_F64;
         run_mopts = NULL;
         nnb_mpi_opts_free(m);
         test_mpi_opts();

@@ -11,9 +11,10 @@
 the last two are failures, since CI installs Open MPI (scripts/deps).
 
 --expect ok: mpirun must exit 0. --expect fail: it must exit non-zero (a rank that dies, or an
-error), still within the bound. --json KEY,KEY,...: the output's lines that start with "{" are
-JSON objects (there are some) with those keys, numbers or null except "bench", "isa", "workload"
-(a benchmark's --json output; no value is checked against a time).
+error), still within the bound. --json KEY,KEY=TEXT,...: the output's lines that start with "{" are
+JSON objects (there are some) with those keys, numbers or null except "bench", "isa", "workload",
+"dtype" and KEY=TEXT's (text; the latter equal to TEXT) (a benchmark's --json output; no value is
+checked against a time).
 
 Also importable: mpirun_command() and run() are used by cli_mpi.py.
 """
@@ -163,9 +164,11 @@ def check_json(out, keys):
             print("FAIL: not JSON (%s): %s" % (e, line))
             return 1
         for k in keys:
-            text = k in ("bench", "isa", "workload")
+            k, _, want = k.partition("=")  # KEY=TEXT: a text field with that value
+            text = want or k in ("bench", "isa", "workload", "dtype")
             ok = k in obj and (isinstance(obj[k], str) if text else
                                obj[k] is None or isinstance(obj[k], (int, float)))
+            ok = ok and (not want or obj[k] == want)
             if not ok:
                 print("FAIL: %r missing or of the wrong type: %s" % (k, line))
                 return 1
