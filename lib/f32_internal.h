@@ -72,6 +72,18 @@ void nnbi_eval32(const nnb_net *net, nnbi_ws32 *ws, size_t chunk, nnbi_src x, nn
 nnb_status nnbi_arena32_grow(nnb_net *net, size_t new_n, const char *func);
 /* Largest |value| a float64 parameter may have to become a finite float32. */
 #define NNBI_F32_MAX 3.4028234663852886e+38
+/* 1 (and its index in *at) if a finite value of a[0 .. n) is beyond float32's range: it would
+ * become infinite in a conversion to float (NaN and infinities are not counted). */
+static inline int nnbi_find_beyond32(const double *a, size_t n, size_t *at) {
+    for (size_t i = 0; i < n; i++)
+        if ((a[i] > NNBI_F32_MAX || a[i] < -NNBI_F32_MAX) && isfinite(a[i])) {
+            *at = i;
+            return 1;
+        }
+    return 0;
+}
+/* The error for that value: row r, column c of the array `what` in func. */
+nnb_status nnbi_beyond32_error(const char *func, const char *what, size_t r, size_t c, double v);
 
 /* Float32 twins of the dense-layer products (dense.c): cblas_sgemm / sgemv / sger. */
 void nnbi_dense_forward32(const nnbi_layer *L, const float *params, const float *x, size_t rows,

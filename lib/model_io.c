@@ -490,6 +490,9 @@ static nnb_status check_arch(const loader *c, rd *r, size_t *n_inputs, size_t *n
     }
     uint32_t type = 0; /* version 1.1: the element type after the layers */
     if (c->minor >= 1 && left(r) >= 4) type = r_u32(r);
+    if (type > NNB_F32 && c->lenient) /* a type a newer minor version added */
+        return bad(c, NNB_E_VERSION, "element type %u (format version 1.%u) is newer than this "
+                   "library knows; use a newer nnblas", type, c->minor);
     if (type > NNB_F32) return bad(c, NNB_E_FORMAT, "unknown element type %u", type);
     *dtype = (nnb_dtype)type;
     nnb_status st = r_end(c, r);

@@ -39,7 +39,15 @@ nnb_status nnbi_check_x(const nnb_net *net, const double *x, size_t rows, size_t
     size_t r, c;
     if (net->check_finite && nnbi_find_nonfinite(x, rows, x_cols, &r, &c))
         return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] is %g", r, c, x[r * x_cols + c]);
+    if (net->dtype == NNB_F32 && nnbi_find_beyond32(x, rows * x_cols, &r))
+        return nnbi_beyond32_error(func, "x", r / x_cols, r % x_cols, x[r]);
     return NNB_OK;
+}
+
+nnb_status nnbi_beyond32_error(const char *func, const char *what, size_t r, size_t c, double v) {
+    return nnbi_error(NNB_E_NONFINITE, func,
+                      "%s[%zu][%zu] is %g, beyond float32's range (3.4e38) of a float32 network: "
+                      "scale the data or use a float64 network", what, r, c, v);
 }
 
 nnb_status nnbi_check_y(const nnb_net *net, const double *y, size_t rows, size_t y_cols,
@@ -52,6 +60,8 @@ nnb_status nnbi_check_y(const nnb_net *net, const double *y, size_t rows, size_t
     size_t r, c;
     if (net->check_finite && nnbi_find_nonfinite(y, rows, y_cols, &r, &c))
         return nnbi_error(NNB_E_NONFINITE, func, "y[%zu][%zu] is %g", r, c, y[r * y_cols + c]);
+    if (net->dtype == NNB_F32 && nnbi_find_beyond32(y, rows * y_cols, &r))
+        return nnbi_beyond32_error(func, "y", r / y_cols, r % y_cols, y[r]);
     return NNB_OK;
 }
 

@@ -82,15 +82,20 @@ static nnb_status copy_opt(nnb_net *dst, const nnb_net *src, const char *func) {
     const void *sv = s32 ? (const void *)s->v32 : (const void *)s->v;
     size_t es = d32 ? sizeof(float) : sizeof(double), n = s->n ? s->n : 1;
     void *m = sm ? malloc(n * es) : NULL, *v = sv ? malloc(n * es) : NULL;
-    if ((sm && !m) || (sv && !v)) {
-        free(m), free(v);
+    /* the early-stopping watch's best weights (doubles in either type): a copy of its own */
+    size_t nb = src->n_params ? src->n_params : 1;
+    double *best = s->es.params ? malloc(nb * sizeof *best) : NULL;
+    if ((sm && !m) || (sv && !v) || (s->es.params && !best)) {
+        free(m), free(v), free(best);
         return nnbi_error(NNB_E_NOMEM, func, "no memory for the optimiser state");
     }
     if (m) copy_any(m, d32, sm, s32, s->n);
     if (v) copy_any(v, d32, sv, s32, s->n);
+    if (best) memcpy(best, s->es.params, src->n_params * sizeof *best);
     *d = *s;
     d->m = d->v = NULL;
     d->m32 = d->v32 = NULL;
+    d->es.params = best;
     if (d32) d->m32 = m, d->v32 = v;
     else d->m = m, d->v = v;
     return NNB_OK;
@@ -102,11 +107,12 @@ NNB_API nnb_status nnb_net_convert(const nnb_net *src, nnb_dtype dtype, nnb_net 
     NNBI_CHECK_NULL(src, __func__);
     if (dtype != NNB_F64 && dtype != NNB_F32)
         return nnbi_error(NNB_E_INVALID_ARG, __func__, "unknown dtype %d", (int)dtype);
-    if (dtype == NNB_F32 && !is32(src))
-        for (size_t i = 0; i < src->n_params; i++)
-            if (fabs(src->params[i]) > NNBI_F32_MAX)
-                return nnbi_error(NNB_E_NONFINITE, __func__,
-                                  "parameter %zu (%g) is beyond float32's range", i, src->params[i]);
+    for (size_t i = 0; i < src->n_params; i++) { /* written through the borrowed arena? */
+        double v = is32(src) ? (double)src->params32[i] : src->params[i];
+        if (!isfinite(v) || (dtype == NNB_F32 && fabs(v) > NNBI_F32_MAX))
+            return nnbi_error(NNB_E_NONFINITE, __func__, "parameter %zu (%g) is %s", i, v,
+                              isfinite(v) ? "beyond float32's range" : "not finite");
+    }
     nnb_net *net;
     nnb_status st = nnb_net_create_dtype(&net, src->n_inputs, dtype);
     if (st != NNB_OK) return st;
@@ -334,6 +340,7 @@ static nnb_status backprop_f32_on64(nnb_net *net, const float *x, size_t rows, s
                                     size_t grad_len, int want_grad, const char *func) {
     nnb_status st = nnbi_check_src(net, (nnbi_src){NULL, x}, (nnbi_src){NULL, y}, rows, x_cols,
                                    y_cols, func);
+    if (st == NNB_OK && want_grad && grad) st = check_len(net, grad_len, "grad", func);
     if (st != NNB_OK) return st;
     double *xd = malloc(rows * x_cols * sizeof *xd), *yd = malloc(rows * y_cols * sizeof *yd);
     if (!xd || !yd) {
@@ -347,10 +354,7 @@ static nnb_status backprop_f32_on64(nnb_net *net, const float *x, size_t rows, s
     else
         st = nnb_net_loss(net, xd, rows, x_cols, yd, y_cols, loss, red, loss_out);
     free(xd), free(yd);
-    if (st == NNB_OK && want_grad && grad) {
-        if (grad_len != net->n_params) return check_len(net, grad_len, "grad", func);
-        nnbi_f64_to_f32(net->grads, grad, grad_len);
-    }
+    if (st == NNB_OK && want_grad && grad) nnbi_f64_to_f32(net->grads, grad, grad_len);
     return st;
 }
 

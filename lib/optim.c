@@ -315,7 +315,8 @@ static nnb_status get_schedule(const unsigned char *q, uint64_t epoch, nnbi_sche
 }
 
 /* Reads the early-stopping watch's record (bl bytes at q) into t->es (params allocated). */
-static nnb_status get_watch(const unsigned char *q, uint64_t bl, uint64_t n, nnbi_opt_state *t) {
+static nnb_status get_watch(const unsigned char *q, uint64_t bl, uint64_t n, int f32,
+                            nnbi_opt_state *t) {
     const char *func = "nnb_net_train_state_set";
     if (bl < REC_WATCH_FIXED)
         return nnbi_error(NNB_E_FORMAT, func, "training state: short early-stopping record");
@@ -338,13 +339,17 @@ static nnb_status get_watch(const unsigned char *q, uint64_t bl, uint64_t n, nnb
         if (nnbi_find_nonfinite(t->es.params, (size_t)n, 1, &bad, NULL))
             return nnbi_error(NNB_E_NONFINITE, func,
                               "training state: best weight %zu is not finite", bad);
+        if (f32 && nnbi_find_beyond32(t->es.params, (size_t)n, &bad))
+            return nnbi_error(NNB_E_NONFINITE, func, "training state: best weight %zu (%g) is "
+                              "beyond float32's range", bad, t->es.params[bad]);
     }
     return NNB_OK;
 }
 
 /* The records after the moments (q .. q + len), checked and read into *t (schedule kind -2 if
  * there is none; t->es.params allocated). */
-static nnb_status get_records(const unsigned char *q, size_t len, uint64_t n, nnbi_opt_state *t) {
+static nnb_status get_records(const unsigned char *q, size_t len, uint64_t n, int f32,
+                              nnbi_opt_state *t) {
     const char *func = "nnb_net_train_state_set";
     t->sched.kind = -2;
     t->sched.mult = 1;
@@ -366,7 +371,7 @@ static nnb_status get_records(const unsigned char *q, size_t len, uint64_t n, nn
                                   (unsigned long long)bl);
             st = get_schedule(r, t->epoch, &t->sched);
         } else if (tag == REC_WATCH) {
-            st = get_watch(r, bl, n, t);
+            st = get_watch(r, bl, n, f32, t);
         } else if (tag == REC_EPOCH_POS) {
             if (bl != REC_EPOCH_POS_LEN)
                 return nnbi_error(NNB_E_FORMAT, func, "training state: damaged epoch position");
@@ -424,7 +429,7 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
         nnbi_opt_free(&t);
         return nnbi_error(NNB_E_NOMEM, __func__, "no memory for the optimiser state");
     }
-    nnb_status st = get_records(p + core, len - core, n, &t);
+    nnb_status st = get_records(p + core, len - core, n, f32, &t);
     if (st != NNB_OK) {
         nnbi_opt_free(&t);
         return st;
@@ -435,6 +440,12 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
         if (!(f & (1u << b))) continue;
         for (size_t i = 0; i < n; i++, q += 8) {
             double d = nnbi_get_f64(q);
+            if (!isfinite(d) || (f32 && fabs(d) > NNBI_F32_MAX)) {
+                nnbi_opt_free(&t);
+                return nnbi_error(NNB_E_NONFINITE, __func__,
+                                  "training state: moment %c[%zu] is %g%s", b ? 'v' : 'm', i, d,
+                                  isfinite(d) ? ", beyond float32's range" : "");
+            }
             if (f32) ((float *)a)[i] = (float)d;
             else ((double *)a)[i] = d;
         }

@@ -686,7 +686,13 @@ static nnb_status apply_rows(const nnb_prep *p, const nnb_table *t, const size_t
             int feature = in->role == NNBI_ROLE_FEATURE;
             char *o = feature ? xr : yr;
             if (in->encoding == NNBI_ENC_NUMBER) {
-                put_value(o, f32, in->out, (t->cols[col[i]].num[row] - in->shift) / in->div);
+                double v = (t->cols[col[i]].num[row] - in->shift) / in->div;
+                if (f32 && isfinite(v) && fabs(v) > NNBI_F32_MAX)
+                    return nnbi_error(NNB_E_NONFINITE, func,
+                                      "%s:%zu:%zu: column '%s' gives %g, beyond float32's range "
+                                      "(3.4e38): scale the column or prepare float64 data",
+                                      t->source, t->line[row], t->cols[col[i]].field, in->name, v);
+                put_value(o, f32, in->out, v);
                 continue;
             }
             ptrdiff_t k = find_category(in, t, col[i], row);
@@ -777,6 +783,14 @@ static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols
     if (cols != p->n_features)
         return nnbi_error(NNB_E_SHAPE, func, "x has %zu columns, the preparation %zu", cols,
                           p->n_features);
+    for (size_t r = 0; f32 && r < rows; r++) /* float32: nothing is changed if one overflows */
+        for (size_t j = 0; j < cols; j++) {
+            const nnbi_prep_input *in = &p->inputs[j];
+            double v = ((double)((float *)x)[r * cols + j] - in->shift) / in->div;
+            if (isfinite(v) && fabs(v) > NNBI_F32_MAX)
+                return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] scales to %g, beyond "
+                                  "float32's range (3.4e38)", r, j, v);
+        }
     for (size_t r = 0; r < rows; r++)
         for (size_t j = 0; j < cols; j++) {
             const nnbi_prep_input *in = &p->inputs[j];
@@ -807,6 +821,15 @@ static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_
                           y_cols, p->n_targets);
     if (rows == 0) return NNB_OK;
     NNBI_CHECK_NULL(y, func);
+    for (size_t i = 0; f32 && i < p->n_inputs; i++) { /* nothing is changed if one overflows */
+        const nnbi_prep_input *in = &p->inputs[i];
+        for (size_t r = 0; in->role == NNBI_ROLE_TARGET && r < rows; r++) {
+            double v = (double)((float *)y)[r * y_cols + in->out] * in->div + in->shift;
+            if (isfinite(v) && fabs(v) > NNBI_F32_MAX)
+                return nnbi_error(NNB_E_NONFINITE, func, "y[%zu][%zu] becomes %g, beyond "
+                                  "float32's range (3.4e38)", r, in->out, v);
+        }
+    }
     for (size_t i = 0; i < p->n_inputs; i++) {
         const nnbi_prep_input *in = &p->inputs[i];
         if (in->role != NNBI_ROLE_TARGET) continue;

@@ -503,6 +503,14 @@ static nnb_status check_opts(const nnb_net *net, const nnb_train_opts *o, const 
             return nnbi_error(NNB_E_NONFINITE, func,
                               "the validation set has NaN or infinity in row %zu", row);
     }
+    size_t at, no = nnb_net_n_outputs(net);
+    if (o->val_x && net->dtype == NNB_F32) {
+        if (nnbi_find_beyond32(o->val_x, o->val_rows * net->n_inputs, &at))
+            return nnbi_beyond32_error(func, "the validation x", at / net->n_inputs,
+                                       at % net->n_inputs, o->val_x[at]);
+        if (nnbi_find_beyond32(o->val_y, o->val_rows * no, &at))
+            return nnbi_beyond32_error(func, "the validation y", at / no, at % no, o->val_y[at]);
+    }
     return NNB_OK;
 }
 

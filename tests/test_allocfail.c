@@ -2,7 +2,8 @@
  * Allocation-failure injection. This program interposes the allocator (glibc lets a program
  * replace malloc for the library and for libc itself) and, for every N, makes the N-th allocation
  * of a scenario fail: creating and initialising a network, training its first epoch, reading a
- * CSV and fitting a preparation, reading an IDX file, saving and loading model files. Every N must end in NNB_E_NOMEM (never a
+ * CSV and fitting a preparation, reading an IDX file, saving and loading model files, float32
+ * networks (every float entry point, conversion, training, a 1.1 model). Every N must end in NNB_E_NOMEM (never a
  * crash or another status) — or in a complete success where the failed allocation was one the
  * code may do without (a shrinking realloc that gives back slack) — leak nothing (the interposer
  * tracks every block the scenario allocated), and leave the objects usable or freed. (Skipped under AddressSanitizer, which owns
@@ -166,6 +167,73 @@ static nnb_status sc_model(void *vctx) {
     return st;
 }
 
+/* Float32 networks (issue 19): creating one, the float entry points on float and double data in
+ * both network types, converting between the types, a training epoch on float data (Adam,
+ * dropout, a validation split, early stopping) and a model file of version 1.1 with its training
+ * state, written and read back. */
+static nnb_status f32_calls(nnb_net *net, const float *x, const double *xd, const float *y,
+                            const double *yd) {
+    float out[16 * 2], g[64];
+    double outd[16 * 2], l, a;
+    size_t np = nnb_net_n_params(net);
+    nnb_status st = nnb_net_forward_f32(net, x, 16, 3, out, 32);
+    if (st == NNB_OK) st = nnb_net_predict_f32(net, x, 16, 3, out, 32);
+    if (st == NNB_OK) st = nnb_net_forward(net, xd, 16, 3, outd, 32);
+    if (st == NNB_OK) st = nnb_net_predict(net, xd, 16, 3, outd, 32);
+    if (st == NNB_OK)
+        st = nnb_net_loss_f32(net, x, 16, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l);
+    if (st == NNB_OK)
+        st = nnb_net_backprop_f32(net, x, 16, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, g, np);
+    if (st == NNB_OK)
+        st = nnb_net_evaluate_f32(net, x, 16, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, &a);
+    if (st == NNB_OK)
+        st = nnb_net_evaluate(net, xd, 16, 3, yd, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, &a);
+    if (st == NNB_OK)
+        st = nnb_net_backprop(net, xd, 16, 3, yd, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, NULL, 0);
+    return st;
+}
+
+static nnb_status sc_f32(void *ctx) {
+    (void)ctx;
+    float x[16 * 3], y[16 * 2];
+    double xd[16 * 3], yd[16 * 2];
+    for (int i = 0; i < 48; i++) xd[i] = x[i] = (float)(i % 7) * 0.25f - 0.7f;
+    for (int i = 0; i < 16; i++) yd[2 * i] = y[2 * i] = (float)(i % 2), yd[2 * i + 1] = y[2 * i + 1] = (float)(1 - i % 2);
+    nnb_net *net = NULL, *n64 = NULL, *back = NULL, *loaded = NULL;
+    nnb_train_opts *o = NULL;
+    nnb_history *h = NULL;
+    unsigned char *buf = NULL;
+    nnb_status st = nnb_net_create_dtype(&net, 3, NNB_F32);
+    if (st == NNB_OK) st = nnb_net_add_dense(net, 5, NNB_ACT_TANH, 1);
+    if (st == NNB_OK) st = nnb_net_add_dense(net, 2, NNB_ACT_SOFTMAX, 1);
+    if (st == NNB_OK) st = f32_calls(net, x, xd, y, yd);
+    if (st == NNB_OK) st = nnb_net_convert(net, NNB_F64, &n64);
+    if (st == NNB_OK) st = f32_calls(n64, x, xd, y, yd);
+    if (st == NNB_OK) st = nnb_train_opts_create(&o);
+    if (st == NNB_OK) st = nnb_history_create(&h);
+    if (st == NNB_OK) st = nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01);
+    if (st == NNB_OK) st = nnb_train_opts_set_dropout(o, 0.2);
+    if (st == NNB_OK) st = nnb_train_opts_set_validation_split(o, 0.25, 1);
+    if (st == NNB_OK) st = nnb_train_opts_set_early_stopping(o, 3, 1);
+    if (st == NNB_OK) st = nnb_train_opts_set_batch_size(o, 4);
+    if (st == NNB_OK) st = nnb_train_opts_set_epochs(o, 1);
+    if (st == NNB_OK) st = nnb_train_f32(net, o, x, 16, 3, y, 2, h);
+    if (st == NNB_OK) st = nnb_train(net, o, xd, 16, 3, yd, 2, h);
+    if (st == NNB_OK) st = nnb_train_f32(n64, o, x, 16, 3, y, 2, h);
+    if (st == NNB_OK) st = nnb_net_convert(n64, NNB_F32, &back);
+    size_t n = nnb_model_save_size(net, NULL, NULL, 1), written;
+    if (st == NNB_OK && n == 0) st = NNB_E_NOMEM; /* the size's own allocation failed */
+    if (st == NNB_OK && !(buf = malloc(n))) st = NNB_E_NOMEM;
+    if (st == NNB_OK) st = nnb_model_save_buffer(buf, n, &written, net, NULL, NULL, 1);
+    if (st == NNB_OK) st = nnb_model_load_buffer(buf, n, &loaded, NULL, NULL);
+    if (st == NNB_OK && nnb_net_dtype(loaded) != NNB_F32) st = NNB_E_INTERNAL;
+    free(buf);
+    nnb_history_free(h);
+    nnb_train_opts_free(o);
+    nnb_net_free(net), nnb_net_free(n64), nnb_net_free(back), nnb_net_free(loaded);
+    return st;
+}
+
 /* Runs a scenario with every allocation failing in turn. */
 static void every_failure(const char *name, scenario sc, void *ctx, void (*after)(void *)) {
     nnbt_fa_begin(0);
@@ -238,6 +306,9 @@ START_TEST(read_files) {
 }
 END_TEST
 
+START_TEST(float32_networks) { every_failure("float32", sc_f32, NULL, NULL); }
+END_TEST
+
 START_TEST(model_files) {
     model_ctx *c = calloc(1, sizeof *c);
     nnbt_model_make(&c->m, 1);
@@ -260,6 +331,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, read_data);
     tcase_add_test(tc, read_files);
     tcase_add_test(tc, model_files);
+    tcase_add_test(tc, float32_networks);
     suite_add_tcase(s, tc);
     return s;
 }
@@ -273,6 +345,7 @@ int main(void) {
      * scenarios' allocation counts are their own. */
     sc_create(NULL);
     sc_csv(NULL);
+    sc_f32(NULL);
     setenv("CK_FORK", "no", 1); /* the interposer's state lives in this process */
     return nnbt_run(suite(), 0);
 }

@@ -241,13 +241,34 @@ class Prep(Handle):
         return "<nnblas.Prep %d features -> %d targets>" % (self.n_features, self.n_targets)
 
 
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+
+
 def _float_dtype(dtype):
-    """np.float64 or np.float32 for a numpy dtype, type or name; InvalidArgumentError else."""
+    """np.float64 or np.float32 for None (float64), a numpy dtype or type, or a name: first the C
+    library's vocabulary (nnb_dtype_parse: f64, float64, double, f32, float32, float, single, as
+    Net's dtype= and the command's --dtype), then numpy's ("f4", "<f8"); InvalidArgumentError
+    for anything else. (np.dtype(None) is float64, so an unknown name must never reach a
+    comparison as None: "f32" once gave float64 arrays.)"""
+    if dtype is None:
+        return _FLOATS[0]
+    if isinstance(dtype, str):
+        try:
+            return _FLOATS[1] if _v.parse("dtype", dtype, "dtype") == 1 else _FLOATS[0]
+        except InvalidArgumentError as e:
+            unknown = e
+        try:
+            dt = np.dtype(dtype)
+        except TypeError:
+            raise unknown from None
+        if dt in _FLOATS:
+            return dt
+        raise unknown
     try:
         dt = np.dtype(dtype)
     except TypeError:
         dt = None
-    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+    if dt is None or dt not in _FLOATS:
         raise InvalidArgumentError("dtype %r: float64 or float32" % (dtype,))
     return dt
 

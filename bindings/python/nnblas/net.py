@@ -14,7 +14,7 @@ from . import _arrays
 from . import vocabulary as _v
 from ._args import seed as _seed, size as _size
 from ._lib import EPOCH_INFO_FN, EpochInfo, Handle, call, check, cstr, fspath, last_error, lib, text
-from .data import Prep
+from .data import Prep, _float_dtype
 from .errors import CancelledError, InvalidArgumentError, ShapeError, StateError, error_class
 
 # The names of the C enums are the C library's (nnblas.vocabulary): no table of them here.
@@ -97,20 +97,9 @@ class _ParamsMemory:
 
 def _dtype_code(dtype):
     """0 (float64) or 1 (float32) for a numpy dtype or type, or a name of the C library's
-    vocabulary (nnb_dtype_parse: "f64", "float64", "double", "f32", "float32", "single", ...)."""
-    if dtype is None:
-        return 0
-    if isinstance(dtype, str):
-        return _v.parse("dtype", dtype, "dtype")
-    try:
-        d = np.dtype(dtype)
-    except TypeError:
-        d = None
-    if d == np.float64:
-        return 0
-    if d == np.float32:
-        return 1
-    raise InvalidArgumentError("dtype %r: a network is float64 or float32" % (dtype,))
+    vocabulary (nnb_dtype_parse: "f64", "float64", "double", "f32", "float32", "single", ...),
+    as read_csv's dtype= (data._float_dtype)."""
+    return 1 if _float_dtype(dtype) == np.float32 else 0
 
 
 class Net(Handle):

@@ -1,0 +1,502 @@
+/*
+ * Issue 14's failure families tried again on everything float32 added (issue 19): NULL pointers
+ * to every _f32 entry point, mismatched shapes, values that are finite in float64 but beyond
+ * float32's range (data, parameters, optimiser moments, best weights, prepared columns), counts
+ * that wrap, and damaged, truncated and newer-version model files of format 1.1. Allocation
+ * failures are tests/test_allocfail.c's (its float32 scenarios); the command's side is
+ * tests/hostile.py, the binding's bindings/python/tests/test_hostile_f32.py.
+ */
+#define _GNU_SOURCE /* memmem */
+#include <stdint.h>
+#include <string.h>
+
+#include "nnb_test.h"
+
+#define F32_MAX 3.4028234663852886e+38
+
+static nnb_net *net32(size_t n_in, size_t h, size_t n_out, nnb_activation out) {
+    nnb_net *net;
+    nnbt_ok(nnb_net_create_dtype(&net, n_in, NNB_F32));
+    nnbt_ok(nnb_net_add_dense(net, h, NNB_ACT_TANH, 1));
+    nnbt_ok(nnb_net_add_dense(net, n_out, out, 1));
+    nnbt_ok(nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, 5));
+    return net;
+}
+
+static void fill(float *x, double *xd, size_t n, uint64_t seed) {
+    nnbt_rng r = {seed};
+    for (size_t i = 0; i < n; i++) {
+        double v = nnbt_normal(&r);
+        if (x) x[i] = (float)v;
+        if (xd) xd[i] = v;
+    }
+}
+
+/* ---- NULL pointers -------------------------------------------------------------------------- */
+
+START_TEST(null_pointers) {
+    nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX);
+    float x[6] = {0}, y[4] = {1, 0, 0, 1}, out[4], g[64];
+    double l, a;
+    size_t np = nnb_net_n_params(net), len = 7;
+    nnbt_expect(nnb_net_create_dtype(NULL, 3, NNB_F32), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_convert(net, NNB_F64, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_forward_f32(NULL, x, 2, 3, out, 4), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_forward_f32(net, NULL, 2, 3, out, 4), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_forward_f32(net, x, 2, 3, NULL, 4), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_predict_f32(NULL, x, 2, 3, out, 4), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_predict_f32(net, NULL, 2, 3, out, 4), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_predict_f32(net, x, 2, 3, NULL, 4), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_loss_f32(NULL, x, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l),
+                NNB_E_NULL, "");
+    nnbt_expect(nnb_net_loss_f32(net, NULL, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l),
+                NNB_E_NULL, "");
+    nnbt_expect(nnb_net_loss_f32(net, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l),
+                NNB_E_NULL, "");
+    nnbt_expect(nnb_net_loss_f32(net, x, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, NULL),
+                NNB_E_NULL, "");
+    nnbt_expect(nnb_net_backprop_f32(NULL, x, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, g,
+                                     np),
+                NNB_E_NULL, "");
+    nnbt_expect(nnb_net_backprop_f32(net, NULL, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
+                                     g, np),
+                NNB_E_NULL, "");
+    nnbt_expect(nnb_net_backprop_f32(net, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
+                                     g, np),
+                NNB_E_NULL, "");
+    nnbt_expect(nnb_net_evaluate_f32(NULL, x, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, &a),
+                NNB_E_NULL, "");
+    nnbt_expect(nnb_net_evaluate_f32(net, NULL, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
+                                     &a),
+                NNB_E_NULL, "");
+    nnbt_expect(nnb_net_evaluate_f32(net, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
+                                     &a),
+                NNB_E_NULL, "");
+    nnbt_expect(nnb_net_grad_get_f32(NULL, g, np), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_grad_get_f32(net, NULL, np), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_params_get_f32(NULL, g, np), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_params_get_f32(net, NULL, np), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_params_set_f32(NULL, g, np), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_params_set_f32(net, NULL, np), NNB_E_NULL, "");
+    ck_assert_ptr_null(nnb_net_params_data_f32(NULL, &len));
+    ck_assert_uint_eq(len, 0);
+    ck_assert_ptr_nonnull(nnb_net_params_data_f32(net, NULL));
+    nnb_train_opts *o;
+    nnbt_ok(nnb_train_opts_create(&o));
+    nnbt_expect(nnb_train_f32(NULL, o, x, 2, 3, y, 2, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_train_f32(net, NULL, x, 2, 3, y, 2, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_train_f32(net, o, NULL, 2, 3, y, 2, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_train_f32(net, o, x, 2, 3, NULL, 2, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_train_opts_set_allreduce_f32(NULL, NULL, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_prep_apply_f32(NULL, NULL, NULL, 1, x, 6, y, 4), NNB_E_NULL, "");
+    nnbt_expect(nnb_prep_transform_f32(NULL, x, 2, 3), NNB_E_NULL, "");
+    nnbt_expect(nnb_prep_inverse_targets_f32(NULL, y, 2, 2), NNB_E_NULL, "");
+    nnbt_expect(nnb_idx_read_images_f32(NULL, x, 6, NULL, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_idx_read_images_f32("x.idx", NULL, 6, NULL, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_idx_read_labels_f32(NULL, 2, y, 4, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_idx_read_labels_f32("y.idx", 2, NULL, 4, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_mnist_read_f32(NULL, NNB_MNIST_TRAIN, x, 6, y, 4, 1), NNB_E_NULL, "");
+    nnb_dtype t = NNB_F64;
+    nnbt_expect(nnb_dtype_parse(NULL, &t), NNB_E_NULL, "");
+    nnbt_expect(nnb_dtype_parse("f32", NULL), NNB_E_NULL, "");
+    /* a float64 network's f32 entry points */
+    nnb_net *n64;
+    nnbt_ok(nnb_net_convert(net, NNB_F64, &n64));
+    nnbt_expect(nnb_net_loss_f32(n64, NULL, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l),
+                NNB_E_NULL, "");
+    nnbt_expect(nnb_net_backprop_f32(n64, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
+                                     g, np),
+                NNB_E_NULL, "");
+    nnbt_expect(nnb_net_evaluate_f32(n64, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
+                                     &a),
+                NNB_E_NULL, "");
+    ck_assert_ptr_null(nnb_net_params_data_f32(n64, NULL));
+    nnb_train_opts_free(o);
+    nnb_net_free(n64);
+    nnb_net_free(net);
+}
+END_TEST
+
+/* ---- shapes and counts ---------------------------------------------------------------------- */
+
+/* Wrong shapes are refused before any work, in both network types: the gradient a failed call
+ * leaves is the previous call's. Counts that cannot be served are NNB_E_TOO_LARGE or
+ * NNB_E_SHAPE, never a read of memory that is not there (x is 6 floats). */
+START_TEST(shapes_and_counts) {
+    for (int k = 0; k < 2; k++) {
+        nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX), *other;
+        if (k) {
+            nnbt_ok(nnb_net_convert(net, NNB_F64, &other));
+            nnb_net_free(net);
+            net = other;
+        }
+        float x[6], y[4] = {1, 0, 0, 1}, out[4], g[64], g2[64];
+        fill(x, NULL, 6, 1);
+        double l;
+        size_t np = nnb_net_n_params(net);
+        nnbt_ok(nnb_net_backprop_f32(net, x, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, g,
+                                     np));
+        nnbt_expect(nnb_net_forward_f32(net, x, 2, 2, out, 4), NNB_E_SHAPE, "columns");
+        nnbt_expect(nnb_net_predict_f32(net, x, 2, 3, out, 3), NNB_E_SHAPE, "out_len");
+        nnbt_expect(nnb_net_loss_f32(net, x, 2, 3, y, 3, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l),
+                    NNB_E_SHAPE, "outputs");
+        nnbt_expect(nnb_net_loss_f32(net, x, 0, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l),
+                    NNB_E_INVALID_ARG, "rows is 0");
+        nnbt_expect(nnb_net_backprop_f32(net, x, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
+                                         g2, np - 1),
+                    NNB_E_SHAPE, "grad");
+        float y2[4] = {0, 1, 1, 0};
+        nnbt_expect(nnb_net_backprop_f32(net, x, 2, 3, y2, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
+                                         g2, np + 1),
+                    NNB_E_SHAPE, "grad");
+        nnbt_ok(nnb_net_grad_get_f32(net, g2, np));
+        ck_assert_msg(memcmp(g, g2, np * sizeof *g) == 0,
+                      "a refused backprop changed the gradient (%s network)", k ? "f64" : "f32");
+        nnbt_expect(nnb_net_grad_get_f32(net, g2, np + 1), NNB_E_SHAPE, "parameters");
+        nnbt_expect(nnb_net_params_get_f32(net, g2, np - 1), NNB_E_SHAPE, "parameters");
+        /* counts too large: refused before x is read */
+        const size_t huge[] = {(size_t)1 << 31, SIZE_MAX / 3 + 1, SIZE_MAX};
+        for (size_t i = 0; i < 3; i++) {
+            nnb_clear_error();
+            nnb_status st = nnb_net_predict_f32(net, x, huge[i], 3, out, SIZE_MAX);
+            ck_assert_msg(st == NNB_E_TOO_LARGE, "predict_f32 of %zu rows: %s", huge[i],
+                          nnb_status_name(st));
+            st = nnb_net_evaluate_f32(net, x, huge[i], 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN,
+                                      &l, NULL);
+            ck_assert_msg(st == NNB_E_TOO_LARGE, "evaluate_f32 of %zu rows: %s", huge[i],
+                          nnb_status_name(st));
+            st = nnb_net_backprop_f32(net, x, huge[i], 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN,
+                                      &l, NULL, 0);
+            ck_assert_msg(st == NNB_E_TOO_LARGE, "backprop_f32 of %zu rows: %s", huge[i],
+                          nnb_status_name(st));
+            nnb_train_opts *o;
+            nnbt_ok(nnb_train_opts_create(&o));
+            st = nnb_train_f32(net, o, x, huge[i], 3, y, 2, NULL);
+            ck_assert_msg(st == NNB_E_TOO_LARGE, "train_f32 of %zu rows: %s", huge[i],
+                          nnb_status_name(st));
+            nnb_train_opts_free(o);
+        }
+        nnb_net_free(net);
+    }
+}
+END_TEST
+
+/* ---- values beyond float32's range ------------------------------------------------------------ */
+
+/* float64 data given to a float32 network: a finite value beyond float32's range (3.4e38) would
+ * become infinite in the conversion and the results NaN or infinite (or a training run reported
+ * as diverged, "try a lower learning rate"). Every entry point refuses it with NNB_E_NONFINITE
+ * naming the row and column, whether the network checks for NaN or not. */
+START_TEST(doubles_beyond_float32) {
+    nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX);
+    double x[8 * 3], y[8 * 2], out[16], l;
+    fill(NULL, x, 24, 2);
+    for (int i = 0; i < 8; i++) y[2 * i] = i % 2, y[2 * i + 1] = 1 - i % 2;
+    size_t np = nnb_net_n_params(net);
+    double *g = malloc(np * sizeof *g);
+    nnb_train_opts *o;
+    nnbt_ok(nnb_train_opts_create(&o));
+    nnbt_ok(nnb_train_opts_set_epochs(o, 2));
+    nnbt_ok(nnb_train_opts_set_batch_size(o, 4));
+    for (int check = 0; check < 2; check++) {
+        nnbt_ok(nnb_net_set_check_finite(net, check));
+        x[5 * 3 + 1] = -1e39;
+        nnbt_expect(nnb_net_forward(net, x, 8, 3, out, 16), NNB_E_NONFINITE, "x[5][1]");
+        ck_assert_msg(strstr(nnb_last_error(), "float32") != NULL, "%s", nnb_last_error());
+        nnbt_expect(nnb_net_predict(net, x, 8, 3, out, 16), NNB_E_NONFINITE, "x[5][1]");
+        nnbt_expect(nnb_net_loss(net, x, 8, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l),
+                    NNB_E_NONFINITE, "x[5][1]");
+        nnbt_expect(nnb_net_backprop(net, x, 8, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, g,
+                                     np),
+                    NNB_E_NONFINITE, "x[5][1]");
+        nnbt_expect(nnb_net_evaluate(net, x, 8, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
+                                     NULL),
+                    NNB_E_NONFINITE, "x[5][1]");
+        nnbt_expect(nnb_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "x[5][1]");
+        x[5 * 3 + 1] = 0.5;
+        y[7 * 2] = 3e300;
+        nnbt_expect(nnb_net_loss(net, x, 8, 3, y, 2, NNB_LOSS_SSE, NNB_REDUCTION_SUM, &l),
+                    NNB_E_NONFINITE, "y[7][0]");
+        nnbt_expect(nnb_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "y[7][0]");
+        y[7 * 2] = 0;
+        /* the validation set too */
+        double vx[3] = {1, 2, 1e308}, vy[2] = {1, 0};
+        nnbt_ok(nnb_train_opts_set_validation(o, vx, vy, 1));
+        nnbt_expect(nnb_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "float32");
+        nnbt_ok(nnb_train_opts_set_validation(o, NULL, NULL, 0));
+    }
+    /* the largest float32 value itself is accepted; a float64 network takes anything finite */
+    x[4] = F32_MAX;
+    nnbt_ok(nnb_net_predict(net, x, 8, 3, out, 16));
+    x[4] = 1e39;
+    nnb_net *n64;
+    nnbt_ok(nnb_net_convert(net, NNB_F64, &n64));
+    nnbt_ok(nnb_net_predict(n64, x, 8, 3, out, 16));
+    nnb_net_free(n64);
+    free(g);
+    nnb_train_opts_free(o);
+    nnb_net_free(net);
+}
+END_TEST
+
+/* Parameters: NaN written through the borrowed arena is refused by the conversion as by a save;
+ * nnb_net_layer_set names the layer's value beyond float32's range. */
+START_TEST(parameters_not_finite) {
+    nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX), *c;
+    nnb_net *n64;
+    nnbt_ok(nnb_net_convert(net, NNB_F64, &n64));
+    size_t np;
+    double *p64 = nnb_net_params_data(n64, &np);
+    p64[3] = NAN;
+    c = (nnb_net *)1;
+    nnbt_expect(nnb_net_convert(n64, NNB_F32, &c), NNB_E_NONFINITE, "parameter 3");
+    ck_assert_ptr_null(c);
+    p64[3] = 0;
+    float *p32 = nnb_net_params_data_f32(net, &np);
+    p32[5] = INFINITY;
+    nnbt_expect(nnb_net_convert(net, NNB_F64, &c), NNB_E_NONFINITE, "parameter 5");
+    nnbt_expect(nnb_model_save(nnbt_tmp("h32-inf.nnb"), net, NULL, NULL, 0), NNB_E_NONFINITE,
+                "parameter 5");
+    p32[5] = 0;
+    double w[12] = {0}, b[4] = {0};
+    w[7] = -1e39;
+    nnbt_expect(nnb_net_layer_set(net, 0, w, 12, b, 4), NNB_E_NONFINITE, "float32");
+    nnb_net_free(n64);
+    nnb_net_free(net);
+}
+END_TEST
+
+/* A training state holds the optimiser's moments and the early-stopping watch's best weights as
+ * float64: restored into a float32 network, one beyond float32's range would become infinite
+ * (and a NaN moment poisons every later step, in either type). Refused, network unchanged. */
+START_TEST(train_state_not_finite) {
+    for (int k = 0; k < 2; k++) {
+        nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX);
+        if (k) {
+            nnb_net *c;
+            nnbt_ok(nnb_net_convert(net, NNB_F64, &c));
+            nnb_net_free(net);
+            net = c;
+        }
+        float x[16 * 3], y[16 * 2];
+        fill(x, NULL, 48, 4);
+        for (int i = 0; i < 16; i++) y[2 * i] = i % 2, y[2 * i + 1] = 1 - i % 2;
+        nnb_train_opts *o;
+        nnbt_ok(nnb_train_opts_create(&o));
+        nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01));
+        nnbt_ok(nnb_train_opts_set_epochs(o, 2));
+        nnbt_ok(nnb_train_opts_set_early_stopping(o, 5, 1));
+        nnbt_ok(nnb_train_opts_set_validation_split(o, 0.25, 1));
+        nnbt_ok(nnb_train_f32(net, o, x, 16, 3, y, 2, NULL));
+        size_t n = nnb_net_train_state_size(net), np = nnb_net_n_params(net);
+        unsigned char *buf = malloc(n), *bad = malloc(n);
+        nnbt_ok(nnb_net_train_state_get(net, buf, n, NULL));
+        double big = k ? NAN : 1e39;
+        size_t at[2] = {88 + 8 * 2, 88 + 8 * np + 8 * 1}; /* m[2], v[1] */
+        for (int j = 0; j < 2; j++) {
+            memcpy(bad, buf, n);
+            memcpy(bad + at[j], &big, 8);
+            nnbt_expect(nnb_net_train_state_set(net, bad, n), NNB_E_NONFINITE,
+                        j ? "moment" : "moment");
+        }
+        /* the best weights: the early-stopping record's last np doubles (the last record) */
+        unsigned char *bw = memmem(buf + 88 + 16 * np, n - 88 - 16 * np, "\2\0\0\0", 4);
+        ck_assert_ptr_nonnull(bw);
+        memcpy(bad, buf, n);
+        memcpy(bad + (bw - buf) + 12 + 32 + 8 * 3, &big, 8);
+        nnbt_expect(nnb_net_train_state_set(net, bad, n), NNB_E_NONFINITE, "best weight 3");
+        nnbt_ok(nnb_net_train_state_set(net, buf, n));
+        free(buf), free(bad);
+        nnb_train_opts_free(o);
+        nnb_net_free(net);
+    }
+}
+END_TEST
+
+/* A network converted after training with early stopping owns its copy of the watch's best
+ * weights: freeing the original, then training and freeing the copy, frees each block once
+ * (they were shared: a double free). The copy's training state is the original's. */
+START_TEST(convert_keeps_its_own_state) {
+    for (int k = 0; k < 2; k++) {
+        nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX), *c;
+        float x[16 * 3], y[16 * 2];
+        fill(x, NULL, 48, 6);
+        for (int i = 0; i < 16; i++) y[2 * i] = i % 2, y[2 * i + 1] = 1 - i % 2;
+        nnb_train_opts *o;
+        nnbt_ok(nnb_train_opts_create(&o));
+        nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01));
+        nnbt_ok(nnb_train_opts_set_epochs(o, 3));
+        nnbt_ok(nnb_train_opts_set_validation_split(o, 0.25, 1));
+        nnbt_ok(nnb_train_opts_set_early_stopping(o, 5, 1));
+        nnbt_ok(nnb_train_f32(net, o, x, 16, 3, y, 2, NULL));
+        nnbt_ok(nnb_net_convert(net, k ? NNB_F64 : NNB_F32, &c));
+        size_t n = nnb_net_train_state_size(net);
+        ck_assert_uint_eq(nnb_net_train_state_size(c), n);
+        unsigned char *a = malloc(n), *b = malloc(n);
+        nnbt_ok(nnb_net_train_state_get(net, a, n, NULL));
+        nnbt_ok(nnb_net_train_state_get(c, b, n, NULL));
+        ck_assert_msg(memcmp(a, b, n) == 0, "the converted network's training state differs");
+        nnb_net_free(net);
+        nnbt_ok(nnb_train_f32(c, o, x, 16, 3, y, 2, NULL));
+        nnb_net_free(c);
+        free(a), free(b);
+        nnb_train_opts_free(o);
+    }
+}
+END_TEST
+
+/* ---- the preparation into float32 ------------------------------------------------------------ */
+
+/* A CSV column left unscaled with a value beyond float32's range, a matrix scaled by a tiny
+ * range and the inverse of targets scaled by a huge one: the float32 result would be infinite.
+ * NNB_E_NONFINITE naming the value, and the caller's array unchanged. The float64 versions are
+ * unaffected. */
+START_TEST(prep_beyond_float32) {
+    static const char csv[] = "a,b,t\n1,2,4e38\n3,1e39,-4e38\n5,6,0\n";
+    nnb_table *t = nnbt_parse(csv, sizeof csv - 1, NULL);
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_set_target(p, "t", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_scale(p, "a", NNB_SCALE_STANDARD));
+    nnbt_ok(nnb_prep_scale(p, "b", NNB_SCALE_NONE));
+    nnbt_ok(nnb_prep_scale(p, "t", NNB_SCALE_STANDARD));
+    nnbt_ok(nnb_prep_fit(p, t, NULL, 3));
+    float x[6], y[3];
+    double xd[6], yd[3];
+    nnbt_ok(nnb_prep_apply(p, t, NULL, 3, xd, 6, yd, 3));
+    memset(x, 0x55, sizeof x);
+    nnbt_expect(nnb_prep_apply_f32(p, t, NULL, 3, x, 6, y, 3), NNB_E_NONFINITE, "float32");
+    ck_assert_msg(strstr(nnb_last_error(), "'b'") != NULL, "%s", nnb_last_error());
+    size_t row1 = 0;
+    nnbt_ok(nnb_prep_apply_f32(p, t, &row1, 1, x, 6, y, 3));
+    /* targets back in their units: 1e300 is beyond float32 */
+    y[0] = 1.0f, y[1] = 0.5f, y[2] = 0.0f;
+    float keep[3];
+    memcpy(keep, y, sizeof y);
+    nnbt_expect(nnb_prep_inverse_targets_f32(p, y, 3, 1), NNB_E_NONFINITE, "float32");
+    ck_assert_msg(memcmp(keep, y, sizeof y) == 0, "a refused inverse changed y");
+    nnbt_ok(nnb_prep_inverse_targets(p, yd, 3, 1));
+    nnb_prep_free(p);
+    nnb_table_free(t);
+    /* a matrix scaled by a tiny range */
+    double m[4] = {0, 1, 1e-300, 2};
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_fit_matrix(p, m, 2, 2, NNB_SCALE_MINMAX));
+    float xm[4] = {0.5f, 1.5f, 1.0f, 1.0f}, keepm[4];
+    memcpy(keepm, xm, sizeof xm);
+    nnbt_expect(nnb_prep_transform_f32(p, xm, 2, 2), NNB_E_NONFINITE, "float32");
+    ck_assert_msg(memcmp(keepm, xm, sizeof xm) == 0, "a refused transform changed x");
+    xm[0] = 0.0f, xm[2] = 0.0f;
+    nnbt_ok(nnb_prep_transform_f32(p, xm, 2, 2));
+    nnb_prep_free(p);
+}
+END_TEST
+
+/* ---- model files of format 1.1 --------------------------------------------------------------- */
+
+/* A float32 model with every part (preparation, metadata, training state). */
+static unsigned char *model32(size_t *len) {
+    nnbt_model m;
+    nnbt_model_make(&m, 2);
+    nnb_net *c;
+    nnbt_ok(nnb_net_convert(m.net, NNB_F32, &c));
+    *len = nnb_model_save_size(c, m.prep, m.meta, 1);
+    unsigned char *b = malloc(*len);
+    nnbt_ok(nnb_model_save_buffer(b, *len, NULL, c, m.prep, m.meta, 1));
+    nnb_net_free(c);
+    nnbt_model_free(&m);
+    return b;
+}
+
+static nnb_status load(const unsigned char *b, size_t len) {
+    nnb_net *net = NULL;
+    nnb_prep *prep = NULL;
+    nnb_meta *meta = NULL;
+    nnb_clear_error();
+    nnb_status st = nnb_model_load_buffer(b, len, &net, &prep, &meta);
+    if (st == NNB_OK) ck_assert_int_eq(nnb_net_dtype(net), NNB_F32);
+    else ck_assert_msg(!net && !prep && !meta, "a failed load returned objects");
+    nnb_net_free(net), nnb_prep_free(prep), nnb_meta_free(meta);
+    return st;
+}
+
+/* The offset of the element type: after ARCH's section header, inputs, layer count, layers. */
+static size_t type_offset(const unsigned char *b) {
+    uint64_t nl;
+    memcpy(&nl, b + 32 + 16 + 8, 8);
+    return 32 + 16 + 16 + 24 * (size_t)nl;
+}
+
+START_TEST(model_damage) {
+    size_t len;
+    unsigned char *b = model32(&len), *d = malloc(len);
+    nnbt_ok(load(b, len));
+    ck_assert_uint_eq(b[10], 1); /* version 1.1 */
+    /* every truncation */
+    for (size_t n = 0; n < len; n++) {
+        nnb_status st = load(b, n);
+        ck_assert_msg(st == NNB_E_FORMAT, "truncated to %zu of %zu: %s", n, len,
+                      nnb_status_name(st));
+    }
+    /* every byte changed (the checksum catches it), and changed with the checksum fixed */
+    for (size_t i = 0; i < len; i++) {
+        memcpy(d, b, len);
+        d[i] ^= 0x5a;
+        ck_assert_msg(load(d, len) != NNB_OK, "byte %zu changed, still loads", i);
+        if (i + 4 < len) {
+            nnbt_fix_crc(d, len);
+            load(d, len); /* any status, never a crash or a leak */
+        }
+    }
+    /* the element type: unknown in a 1.1 file is damage */
+    size_t at = type_offset(b);
+    memcpy(d, b, len);
+    d[at] = 2;
+    nnbt_fix_crc(d, len);
+    nnbt_expect(load(d, len), NNB_E_FORMAT, "element type 2");
+    /* ... and in a newer minor version (1.2) a type this library does not know: a newer nnblas */
+    d[10] = 2;
+    nnbt_fix_crc(d, len);
+    nnbt_expect(load(d, len), NNB_E_VERSION, "newer");
+    /* a float32 model claiming version 1.0 (no element type field) */
+    memcpy(d, b, len);
+    d[10] = 0;
+    nnbt_fix_crc(d, len);
+    ck_assert_int_eq(load(d, len), NNB_E_FORMAT);
+    /* NaN and infinity among the float32 parameters */
+    uint32_t nan_bits = 0x7fc00000u, inf_bits = 0xff800000u;
+    size_t pf = at + 4 + 16 + 8; /* PF32's first value */
+    ck_assert(memcmp(b + at + 4, "PF32", 4) == 0);
+    for (int k = 0; k < 2; k++) {
+        memcpy(d, b, len);
+        memcpy(d + pf + 4 * 3, k ? &inf_bits : &nan_bits, 4);
+        nnbt_fix_crc(d, len);
+        nnbt_expect(load(d, len), NNB_E_NONFINITE, "parameter 3");
+    }
+    /* a newer major version */
+    memcpy(d, b, len);
+    d[8] = 2;
+    nnbt_fix_crc(d, len);
+    nnbt_expect(load(d, len), NNB_E_VERSION, "newer");
+    free(d);
+    free(b);
+}
+END_TEST
+
+static Suite *suite(void) {
+    Suite *s = suite_create("hostile_f32");
+    TCase *tc = tcase_create("float32 under attack");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, null_pointers);
+    tcase_add_test(tc, shapes_and_counts);
+    tcase_add_test(tc, doubles_beyond_float32);
+    tcase_add_test(tc, parameters_not_finite);
+    tcase_add_test(tc, train_state_not_finite);
+    tcase_add_test(tc, convert_keeps_its_own_state);
+    tcase_add_test(tc, prep_beyond_float32);
+    tcase_add_test(tc, model_damage);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+NNBT_MAIN(suite, 0)
