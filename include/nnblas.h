@@ -1599,7 +1599,8 @@ typedef int (*nnb_grad_ready_fn)(double *grad, size_t offset, size_t n, void *us
  *
  * Used only with a shard count above 1 and an all-reduce function; NULL (the default) keeps the
  * synchronous path, where the all-reduce function is the only call per mini-batch (for transports
- * that cannot overlap). With a hook the plain-SGD fused update is not used.
+ * that cannot overlap). With a hook the plain-SGD fused update is not used. A float32 network
+ * never calls it: its hook is nnb_train_opts_set_grad_ready_f32()'s.
  * @param opts the options
  * @param fn the hook, or NULL to turn it off
  * @param piece_values the largest piece in values: a layer's weight gradient is computed in blocks
