@@ -1,20 +1,21 @@
 /*
  * The vectorised kernels, written once for both instruction sets and both element types. Each of
  * avx2.c, avx512.c (float64) and avx2_f32.c, avx512_f32.c (float32) defines a small set of vector
- * operations, includes vec_math_f64.h or vec_math_f32.h (the type's exp, sigmoid, tanh, log1p
- * and sums), then this file, and then defines its table from the static functions below
- * (kernels.h's NNBI_KERNELS_TABLE). So the two instruction sets compute with the same formulas
- * and differ only in width and in how an operation is spelled, and the two types differ only in
- * their transcendental functions and in how they sum. This header is not a normal header:
- * include it only from those files.
+ * operations (mostly by including avx2_ops.h or avx512_ops.h), includes vec_math_f64.h or
+ * vec_math_f32.h (the type's exp, sigmoid, tanh, log1p and sums), then this file, and then
+ * defines its table from the static functions below (kernels.h's NNBI_KERNELS_TABLE). So the two
+ * instruction sets compute with the same formulas and differ only in width and in how an
+ * operation is spelled, and the two types differ only in their transcendental functions and in
+ * how they sum. This header is not a normal header: include it only from those files.
  *
  * Template parameters (defined before the #include):
  *   T        the element type of the arrays: double or float.
  *   VW       elements of T per vector register (4 or 8 doubles, 8 or 16 floats).
  *   vt       a vector of VW T; vmask, a mask of VW lanes; VINLINE, an always-inlined static.
  *   v...     the vector operations on vt and vmask (vset, vzero, vfirst, vload_n, vstore_n,
- *            vadd, vsub, vmul, vdiv, vsqrt, vmax, vsel, vsel0, vgt, visnan, vany, vhmax, ...;
- *            each ISA file comments its own), all with the same meaning in every file.
+ *            vadd, vsub, vmul, vdiv, vsqrt, vmax, vsel, vsel0, vgt, visnan, vany, vhmax, ...),
+ *            the same meaning in every file: avx2_ops.h and avx512_ops.h write them once for
+ *            both types of their instruction set.
  *   from vec_math_*.h: vsigmoid, vtanh, vexp_neg_hi (exp of y <= 0, rounded to T), and the
  *            accumulators: type vacc, acc_zero, acc_add, acc_sq, acc_dot, acc_ydiff, acc_bce,
  *            acc_hsum (sums of T in double: per lane in vt for double, in vectors of doubles
