@@ -188,14 +188,8 @@ static void case_bias_act(cfg *c, nnb_activation act, size_t rows, int with_bias
     if (n > 2) z0[1] = act == NNB_ACT_SOFTMAX ? 700.0 : -800.0, z0[2] = 0.0;
     double *zr = copy_of(z0, n), *ar = filled(n, 0, 0);
     c->ref->bias_act(act, 0.05, rows, cols, zr, with_bias ? b0 : NULL, ar);
-    double *z = place(0, c->where, n, z0);
-    double *b = with_bias ? place(1, c->where, cols, b0) : NULL;
-    double *a = c->inplace ? z : place(2, c->where, n, z0);
-    c->k->bias_act(act, 0.05, rows, cols, z, b, a);
-    char what[200];
-    snprintf(what, sizeof what, "%s bias_act(%s, rows %zu, %s)", c->what, act_names[act], rows,
-             with_bias ? "bias" : "no bias");
-    slots_untouched(what);
+    char what[WHAT_SIZE];
+    double *z, *a = run_bias_act(c, act, rows, with_bias, z0, b0, &z, what);
     /* z: the pre-activation is plain additions; a: exact unless exp is involved (our exp and
      * libm's are each within 2 ulp here; softmax adds the normalisation) */
     if (!c->inplace) expect_close(what, z, zr, n, -1, 0);
@@ -216,11 +210,8 @@ static void case_act_backward(cfg *c, nnb_activation act, size_t rows) {
     }
     double *dr = copy_of(d0, n);
     c->ref->act_backward(act, 0.05, rows, cols, a0, dr);
-    double *a = place(0, c->where, n, a0), *d = place(1, c->where, n, d0);
-    c->k->act_backward(act, 0.05, rows, cols, a, d);
-    char what[200];
-    snprintf(what, sizeof what, "%s act_backward(%s, rows %zu)", c->what, act_names[act], rows);
-    slots_untouched(what);
+    char what[WHAT_SIZE];
+    double *d = run_act_backward(c, act, rows, a0, d0, what);
     /* softmax's dot product is summed in another order: absolute tolerance on its scale */
     expect_close(what, d, dr, n, act == NNB_ACT_SOFTMAX ? 4.0 : -1.0,
                  act == NNB_ACT_SOFTMAX ? 8.0 * cols * 3.0 * 0x1p-52 : 0);
@@ -233,19 +224,10 @@ static void case_delta(cfg *c, int which) {
     double *z0 = filled(n, -30, 30), *y0 = filled(n, 0, 1);
     double *p0 = copy_of(z0, n), *t = copy_of(z0, n);
     c->ref->bias_act(NNB_ACT_SIGMOID, 0, 1, n, t, NULL, p0);
-    double *dr = filled(n, 0, 0), sr, s;
-    static const char *const names[] = {"delta_se", "delta_se_sigmoid", "delta_bce_sigmoid"};
-    sr = which == 0   ? c->ref->delta_se(n, p0, y0, 0.3, dr)
-         : which == 1 ? c->ref->delta_se_sigmoid(n, p0, y0, 0.3, dr)
-                      : c->ref->delta_bce_sigmoid(n, z0, p0, y0, 0.3, dr);
-    double *z = place(0, c->where, n, z0), *y = place(1, c->where, n, y0);
-    double *p = place(2, c->where, n, p0), *d = c->inplace ? p : place(3, c->where, n, y0);
-    s = which == 0   ? c->k->delta_se(n, p, y, 0.3, d)
-        : which == 1 ? c->k->delta_se_sigmoid(n, p, y, 0.3, d)
-                     : c->k->delta_bce_sigmoid(n, z, p, y, 0.3, d);
-    char what[200];
-    snprintf(what, sizeof what, "%s %s", c->what, names[which]);
-    slots_untouched(what);
+    double *dr = filled(n, 0, 0), *d;
+    double sr = call_delta(c->ref, which, n, z0, p0, y0, dr);
+    char what[WHAT_SIZE];
+    double s = run_delta(c, which, z0, y0, p0, &d, what);
     expect_close(what, d, dr, n, -1, 0);
     expect_sum(what, s, sr, 1e-13);
     free(z0), free(y0), free(p0), free(t), free(dr);
@@ -260,13 +242,8 @@ static void case_ce(cfg *c, size_t rows, int onehot) {
     c->ref->bias_act(NNB_ACT_SOFTMAX, 0, rows, cols, t, NULL, p0);
     double *dr = filled(n, 0, 0);
     double sr = c->ref->delta_ce_softmax(rows, cols, z0, p0, y0, 0.7, dr);
-    double *z = place(0, c->where, n, z0), *y = place(1, c->where, n, y0);
-    double *p = place(2, c->where, n, p0), *d = c->inplace ? p : place(3, c->where, n, y0);
-    double s = c->k->delta_ce_softmax(rows, cols, z, p, y, 0.7, d);
-    char what[200];
-    snprintf(what, sizeof what, "%s delta_ce_softmax(rows %zu, %s)", c->what, rows,
-             onehot ? "one-hot" : "soft targets");
-    slots_untouched(what);
+    char what[WHAT_SIZE];
+    double *d, s = run_ce(c, rows, onehot, z0, y0, p0, &d, what);
     /* with soft targets, sum_k y_k is summed in another order */
     expect_close(what, d, dr, n, onehot ? -1.0 : 0.0, onehot ? 0 : 0.7 * cols * cols * 0x1p-52);
     if (cols) expect_sum(what, s, sr, 1e-13);
@@ -276,36 +253,25 @@ static void case_ce(cfg *c, size_t rows, int onehot) {
 static void case_vector_ops(cfg *c) {
     size_t n = c->len;
     double *x0 = filled(n, -2, 2), *y0 = filled(n, -2, 2);
-    char what[200];
+    char what[WHAT_SIZE];
     /* axpy; in place means x and y the same array */
     double *yr = copy_of(c->inplace ? x0 : y0, n);
     c->ref->axpy(n, -0.37, c->inplace ? yr : x0, yr);
-    double *x = place(0, c->where, n, x0), *y = c->inplace ? x : place(1, c->where, n, y0);
-    c->k->axpy(n, -0.37, x, y);
-    snprintf(what, sizeof what, "%s axpy", c->what);
-    slots_untouched(what);
+    double *y = run_axpy(c, x0, y0, what);
     expect_close(what, y, yr, n, -1, 0);
     free(yr);
     /* scal, sumsq */
     double *xr = copy_of(x0, n);
     c->ref->scal(n, 1.7, xr);
-    x = place(0, c->where, n, x0);
-    c->k->scal(n, 1.7, x);
-    snprintf(what, sizeof what, "%s scal", c->what);
-    slots_untouched(what);
+    double *x = run_scal(c, x0, what);
     expect_close(what, x, xr, n, -1, 0);
-    x = place(0, c->where, n, x0);
-    snprintf(what, sizeof what, "%s sumsq", c->what);
-    expect_sum(what, c->k->sumsq(n, x), c->ref->sumsq(n, x0), 1e-13);
-    slots_untouched(what);
+    double sq = run_sumsq(c, x0, what);
+    expect_sum(what, sq, c->ref->sumsq(n, x0), 1e-13);
     /* col_sum: len columns, 5 rows; out must not alias */
     size_t rows = 5, cols = n;
     double *m0 = filled(rows * cols, -1, 1), *outr = filled(cols, 0, 0);
     c->ref->col_sum(rows, cols, m0, outr);
-    double *m = place(0, c->where, rows * cols, m0), *out = place(1, c->where, cols, x0);
-    c->k->col_sum(rows, cols, m, out);
-    snprintf(what, sizeof what, "%s col_sum", c->what);
-    slots_untouched(what);
+    double *out = run_col_sum(c, rows, m0, x0, what);
     expect_close(what, out, outr, cols, -1, 0);
     free(x0), free(y0), free(xr), free(m0), free(outr);
 }
@@ -314,35 +280,12 @@ static void case_optim(cfg *c) {
     size_t n = c->len;
     double *t0 = filled(n, -1, 1), *g0 = filled(n, -1, 1), *m0 = filled(n, -0.1, 0.1);
     double *v0 = filled(n, 0, 0.1);
-    char what[200];
+    char what[WHAT_SIZE];
+    /* plain SGD, momentum, Nesterov, Adam with L2, AdamW, RMSprop (call_optim) */
     for (int variant = 0; variant < 6; variant++) {
-        double *tr = copy_of(t0, n), *mr = copy_of(m0, n), *vr = copy_of(v0, n);
-        double *t = place(0, c->where, n, t0), *g = place(1, c->where, n, g0);
-        double *m = place(2, c->where, n, m0), *v = place(3, c->where, n, v0);
-        switch (variant) {
-        case 0: /* plain SGD: v is not touched and may be NULL */
-            c->ref->sgd(n, tr, g0, NULL, 0.1, 0.0, 0.01, 0);
-            c->k->sgd(n, t, g, NULL, 0.1, 0.0, 0.01, 0);
-            break;
-        case 1:
-        case 2: /* momentum, Nesterov */
-            c->ref->sgd(n, tr, g0, vr, 0.1, 0.9, 0.001, variant == 2);
-            c->k->sgd(n, t, g, v, 0.1, 0.9, 0.001, variant == 2);
-            break;
-        case 3: /* Adam with L2 */
-        case 4: /* AdamW */
-            c->ref->adam(n, tr, g0, mr, vr, 1e-3, 0.9, 0.999, 1e-8, 1 / (1 - 0.9), 1 / (1 - 0.999),
-                         variant == 3 ? 0.01 : 0.0, variant == 4 ? 0.01 : 0.0);
-            c->k->adam(n, t, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 1 / (1 - 0.9), 1 / (1 - 0.999),
-                       variant == 3 ? 0.01 : 0.0, variant == 4 ? 0.01 : 0.0);
-            break;
-        default:
-            c->ref->rmsprop(n, tr, g0, vr, 1e-2, 0.99, 1e-8, 0.001);
-            c->k->rmsprop(n, t, g, v, 1e-2, 0.99, 1e-8, 0.001);
-            break;
-        }
-        snprintf(what, sizeof what, "%s optimiser %d", c->what, variant);
-        slots_untouched(what);
+        double *tr = copy_of(t0, n), *mr = copy_of(m0, n), *vr = copy_of(v0, n), *t, *m, *v;
+        call_optim(c->ref, variant, n, tr, g0, mr, vr);
+        run_optim(c, variant, t0, g0, m0, v0, &t, &m, &v, what);
         expect_close(what, t, tr, n, -1, 0);
         expect_close(what, m, mr, n, -1, 0);
         expect_close(what, v, vr, n, -1, 0);

@@ -282,6 +282,144 @@ typedef struct {
 
 static const char *const act_names[] = {"identity", "sigmoid", "tanh", "relu", "leaky", "softmax"};
 
+/* ---- running the set under test ----
+ *
+ * Each run_* runs c->k's kernel on copies of the inputs placed by place() (the outputs replacing
+ * inputs where c->inplace says so), names the call in what[WHAT_SIZE] (after c->what) and checks
+ * that nothing outside the arrays was written; the test then compares the results. call_* runs a
+ * kernel of table k on arrays as they are (the references). */
+#define WHAT_SIZE 200
+
+/* bias_act(act, alpha 0.05) on rows x c->len: returns a; *z is the placed pre-activation. */
+static T *run_bias_act(cfg *c, nnb_activation act, size_t rows, int with_bias, const T *z0,
+                       const T *b0, T **z, char *what) {
+    size_t cols = c->len, n = rows * cols;
+    *z = place(0, c->where, n, z0);
+    T *b = with_bias ? place(1, c->where, cols, b0) : NULL;
+    T *a = c->inplace ? *z : place(2, c->where, n, z0);
+    c->k->bias_act(act, 0.05, rows, cols, *z, b, a);
+    snprintf(what, WHAT_SIZE, "%s bias_act(%s, rows %zu, %s)", c->what, act_names[act], rows,
+             with_bias ? "bias" : "no bias");
+    slots_untouched(what);
+    return a;
+}
+
+/* act_backward(act, alpha 0.05) on rows x c->len: returns d. */
+static T *run_act_backward(cfg *c, nnb_activation act, size_t rows, const T *a0, const T *d0,
+                           char *what) {
+    size_t cols = c->len, n = rows * cols;
+    T *a = place(0, c->where, n, a0), *d = place(1, c->where, n, d0);
+    c->k->act_backward(act, 0.05, rows, cols, a, d);
+    snprintf(what, WHAT_SIZE, "%s act_backward(%s, rows %zu)", c->what, act_names[act], rows);
+    slots_untouched(what);
+    return d;
+}
+
+/* delta_se (which 0), delta_se_sigmoid (1) or delta_bce_sigmoid (2), scale 0.3 */
+static double call_delta(const KTABLE *k, int which, size_t n, const T *z, const T *p,
+                         const T *y, T *d) {
+    return which == 0   ? k->delta_se(n, p, y, 0.3, d)
+           : which == 1 ? k->delta_se_sigmoid(n, p, y, 0.3, d)
+                        : k->delta_bce_sigmoid(n, z, p, y, 0.3, d);
+}
+
+/* call_delta on c->len elements, d replacing yhat in place: returns the sum; *d is d. */
+static double run_delta(cfg *c, int which, const T *z0, const T *y0, const T *p0, T **d,
+                        char *what) {
+    static const char *const names[] = {"delta_se", "delta_se_sigmoid", "delta_bce_sigmoid"};
+    size_t n = c->len;
+    T *z = place(0, c->where, n, z0), *y = place(1, c->where, n, y0);
+    T *p = place(2, c->where, n, p0);
+    *d = c->inplace ? p : place(3, c->where, n, y0);
+    double s = call_delta(c->k, which, n, z, p, y, *d);
+    snprintf(what, WHAT_SIZE, "%s %s", c->what, names[which]);
+    slots_untouched(what);
+    return s;
+}
+
+/* delta_ce_softmax, scale 0.7, on rows x c->len, d replacing yhat in place: returns the sum; *d
+ * is d. */
+static double run_ce(cfg *c, size_t rows, int onehot, const T *z0, const T *y0, const T *p0,
+                     T **d, char *what) {
+    size_t cols = c->len, n = rows * cols;
+    T *z = place(0, c->where, n, z0), *y = place(1, c->where, n, y0);
+    T *p = place(2, c->where, n, p0);
+    *d = c->inplace ? p : place(3, c->where, n, y0);
+    double s = c->k->delta_ce_softmax(rows, cols, z, p, y, 0.7, *d);
+    snprintf(what, WHAT_SIZE, "%s delta_ce_softmax(rows %zu, %s)", c->what, rows,
+             onehot ? "one-hot" : "soft targets");
+    slots_untouched(what);
+    return s;
+}
+
+/* axpy(a = -0.37) on c->len elements, y the same array as x in place: returns y. */
+static T *run_axpy(cfg *c, const T *x0, const T *y0, char *what) {
+    size_t n = c->len;
+    T *x = place(0, c->where, n, x0), *y = c->inplace ? x : place(1, c->where, n, y0);
+    c->k->axpy(n, -0.37, x, y);
+    snprintf(what, WHAT_SIZE, "%s axpy", c->what);
+    slots_untouched(what);
+    return y;
+}
+
+/* scal(a = 1.7) on c->len elements: returns x. */
+static T *run_scal(cfg *c, const T *x0, char *what) {
+    T *x = place(0, c->where, c->len, x0);
+    c->k->scal(c->len, 1.7, x);
+    snprintf(what, WHAT_SIZE, "%s scal", c->what);
+    slots_untouched(what);
+    return x;
+}
+
+/* sumsq of c->len elements */
+static double run_sumsq(cfg *c, const T *x0, char *what) {
+    T *x = place(0, c->where, c->len, x0);
+    double s = c->k->sumsq(c->len, x);
+    snprintf(what, WHAT_SIZE, "%s sumsq", c->what);
+    slots_untouched(what);
+    return s;
+}
+
+/* col_sum of rows x c->len into an array that held out0 (must not alias): returns it. */
+static T *run_col_sum(cfg *c, size_t rows, const T *m0, const T *out0, char *what) {
+    size_t cols = c->len;
+    T *m = place(0, c->where, rows * cols, m0), *out = place(1, c->where, cols, out0);
+    c->k->col_sum(rows, cols, m, out);
+    snprintf(what, WHAT_SIZE, "%s col_sum", c->what);
+    slots_untouched(what);
+    return out;
+}
+
+/* One optimiser step: variant 0 plain SGD (lr 0.1, l2 0.01; v not touched, passed NULL),
+ * 1 momentum 0.9 and 2 Nesterov (l2 0.001), 3 Adam with L2 0.01 and 4 AdamW (decay 0.01; lr
+ * 1e-3, betas 0.9 and 0.999, eps 1e-8, first-step bias corrections), 5 RMSprop (lr 1e-2, rho
+ * 0.99, eps 1e-8, l2 0.001). */
+static void call_optim(const KTABLE *k, int variant, size_t n, T *t, const T *g, T *m, T *v) {
+    switch (variant) {
+    case 0: k->sgd(n, t, g, NULL, 0.1, 0.0, 0.01, 0); break;
+    case 1:
+    case 2: k->sgd(n, t, g, v, 0.1, 0.9, 0.001, variant == 2); break;
+    case 3:
+    case 4:
+        k->adam(n, t, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 1 / (1 - 0.9), 1 / (1 - 0.999),
+                variant == 3 ? 0.01 : 0.0, variant == 4 ? 0.01 : 0.0);
+        break;
+    default: k->rmsprop(n, t, g, v, 1e-2, 0.99, 1e-8, 0.001); break;
+    }
+}
+
+/* call_optim on c->len elements: *t, *m, *v are the updated theta and moments. */
+static void run_optim(cfg *c, int variant, const T *t0, const T *g0, const T *m0, const T *v0,
+                      T **t, T **m, T **v, char *what) {
+    size_t n = c->len;
+    *t = place(0, c->where, n, t0);
+    T *g = place(1, c->where, n, g0);
+    *m = place(2, c->where, n, m0), *v = place(3, c->where, n, v0);
+    call_optim(c->k, variant, n, *t, g, *m, *v);
+    snprintf(what, WHAT_SIZE, "%s optimiser %d", c->what, variant);
+    slots_untouched(what);
+}
+
 /* The cases the test defines: each runs one kernel (or a family) in configuration c against its
  * references, with the arrays placed by place() and checked by slots_untouched(). */
 static void case_bias_act(cfg *c, nnb_activation act, size_t rows, int with_bias);

@@ -259,14 +259,8 @@ static void case_bias_act(cfg *c, nnb_activation act, size_t rows, int with_bias
     float *zs = copy_of(z0, n), *as = filled(n, 0, 0);
     c->ref->bias_act(act, 0.05, rows, cols, zs, with_bias ? b0 : NULL, as);
 
-    float *z = place(0, c->where, n, z0);
-    float *b = with_bias ? place(1, c->where, cols, b0) : NULL;
-    float *a = c->inplace ? z : place(2, c->where, n, z0);
-    c->k->bias_act(act, 0.05, rows, cols, z, b, a);
-    char what[200];
-    snprintf(what, sizeof what, "%s bias_act(%s, rows %zu, %s)", c->what, act_names[act], rows,
-             with_bias ? "bias" : "no bias");
-    slots_untouched(what);
+    char what[WHAT_SIZE];
+    float *z, *a = run_bias_act(c, act, rows, with_bias, z0, b0, &z, what);
     if (!c->inplace) expect_near(what, z, zr, NULL, n, 0);
     if (act == NNB_ACT_SIGMOID || act == NNB_ACT_TANH) {
         expect_ulp(what, a, ar, n, ACT_ULP);
@@ -311,11 +305,8 @@ static void case_act_backward(cfg *c, nnb_activation act, size_t rows) {
     }
     float *ds = copy_of(d0, n);
     c->ref->act_backward(act, 0.05, rows, cols, a0, ds);
-    float *a = place(0, c->where, n, a0), *d = place(1, c->where, n, d0);
-    c->k->act_backward(act, 0.05, rows, cols, a, d);
-    char what[200];
-    snprintf(what, sizeof what, "%s act_backward(%s, rows %zu)", c->what, act_names[act], rows);
-    slots_untouched(what);
+    char what[WHAT_SIZE];
+    float *d = run_act_backward(c, act, rows, a0, d0, what);
     int exact = act != NNB_ACT_SIGMOID && act != NNB_ACT_TANH && act != NNB_ACT_SOFTMAX;
     expect_near(what, d, dr, exact ? NULL : mag, n, exact ? 0 : 1);
     /* softmax's dot product is a sum, in another order in a vectorised set */
@@ -346,20 +337,10 @@ static void case_delta(cfg *c, int which) {
             sr += (zi > 0 ? zi : 0) - y * zi + l, stol += 4 * U * l;
         }
     }
-    float *ds = filled(n, 0, 0);
-    double ss = which == 0   ? c->ref->delta_se(n, p0, y0, 0.3, ds)
-                : which == 1 ? c->ref->delta_se_sigmoid(n, p0, y0, 0.3, ds)
-                             : c->ref->delta_bce_sigmoid(n, z0, p0, y0, 0.3, ds);
-    (void)ss;
-    float *z = place(0, c->where, n, z0), *y = place(1, c->where, n, y0);
-    float *p = place(2, c->where, n, p0), *d = c->inplace ? p : place(3, c->where, n, y0);
-    double s = which == 0   ? c->k->delta_se(n, p, y, 0.3, d)
-               : which == 1 ? c->k->delta_se_sigmoid(n, p, y, 0.3, d)
-                            : c->k->delta_bce_sigmoid(n, z, p, y, 0.3, d);
-    static const char *const names[] = {"delta_se", "delta_se_sigmoid", "delta_bce_sigmoid"};
-    char what[200];
-    snprintf(what, sizeof what, "%s %s", c->what, names[which]);
-    slots_untouched(what);
+    float *ds = filled(n, 0, 0), *d;
+    call_delta(c->ref, which, n, z0, p0, y0, ds);
+    char what[WHAT_SIZE];
+    double s = run_delta(c, which, z0, y0, p0, &d, what);
     expect_near(what, d, dr, mag, n, 1);
     expect_same(what, d, ds, n);
     expect_sum(what, s, sr, stol + 1e-13L * fabsl(sr));
@@ -394,13 +375,9 @@ static void case_ce(cfg *c, size_t rows, int onehot) {
     }
     float *ds = filled(n, 0, 0);
     c->ref->delta_ce_softmax(rows, cols, z0, p0, y0, 0.7, ds);
-    float *z = place(0, c->where, n, z0), *y = place(1, c->where, n, y0);
-    float *p = place(2, c->where, n, p0), *d = c->inplace ? p : place(3, c->where, n, y0);
-    double s = c->k->delta_ce_softmax(rows, cols, z, p, y, 0.7, d);
-    char what[200];
-    snprintf(what, sizeof what, "%s delta_ce_softmax(rows %zu, %s)", c->what, rows,
-             onehot ? "one-hot" : "soft targets");
-    slots_untouched(what);
+    char what[WHAT_SIZE];
+    float *d;
+    double s = run_ce(c, rows, onehot, z0, y0, p0, &d, what);
     expect_near(what, d, dr, mag, n, 1);
     if (onehot) expect_same(what, d, ds, n); /* soft: sum_k y_k is summed in another order */
     if (cols) expect_sum(what, s, sr, stol + 1e-13L * fabsl(sr));
@@ -411,36 +388,27 @@ static void case_vector_ops(cfg *c) {
     size_t n = c->len;
     float *x0 = filled(n, -2, 2), *y0 = filled(n, -2, 2);
     double *r = dnew(n), *mag = dnew(n);
-    char what[200];
+    char what[WHAT_SIZE];
     /* axpy; in place means x and y the same array */
     const float *xa = x0, *ya = c->inplace ? x0 : y0;
     for (size_t i = 0; i < n; i++)
         r[i] = ya[i] + -0.37 * xa[i], mag[i] = 3 * (fabs(ya[i]) + 0.37 * fabs(xa[i]));
     float *ys = copy_of(ya, n);
     c->ref->axpy(n, -0.37, c->inplace ? ys : x0, ys);
-    float *x = place(0, c->where, n, x0), *y = c->inplace ? x : place(1, c->where, n, y0);
-    c->k->axpy(n, -0.37, x, y);
-    snprintf(what, sizeof what, "%s axpy", c->what);
-    slots_untouched(what);
+    float *y = run_axpy(c, x0, y0, what);
     expect_near(what, y, r, mag, n, 1);
     expect_same(what, y, ys, n);
     /* scal */
     for (size_t i = 0; i < n; i++) r[i] = 1.7 * x0[i], mag[i] = 2 * fabs(r[i]);
     float *xs = copy_of(x0, n);
     c->ref->scal(n, 1.7, xs);
-    x = place(0, c->where, n, x0);
-    c->k->scal(n, 1.7, x);
-    snprintf(what, sizeof what, "%s scal", c->what);
-    slots_untouched(what);
+    float *x = run_scal(c, x0, what);
     expect_near(what, x, r, mag, n, 1);
     expect_same(what, x, xs, n);
     /* sumsq: squares of floats are exact in double */
     long double sq = 0;
     for (size_t i = 0; i < n; i++) sq += (long double)x0[i] * x0[i];
-    x = place(0, c->where, n, x0);
-    snprintf(what, sizeof what, "%s sumsq", c->what);
-    expect_sum(what, c->k->sumsq(n, x), sq, 1e-13L * sq);
-    slots_untouched(what);
+    expect_sum(what, run_sumsq(c, x0, what), sq, 1e-13L * sq);
     /* col_sum: len columns, 5 rows; out must not alias */
     size_t rows = 5, cols = n;
     float *m0 = filled(rows * cols, -1, 1), *outs = filled(cols, 0, 0);
@@ -450,10 +418,7 @@ static void case_vector_ops(cfg *c) {
         mag[j] *= rows;
     }
     c->ref->col_sum(rows, cols, m0, outs);
-    float *m = place(0, c->where, rows * cols, m0), *out = place(1, c->where, cols, x0);
-    c->k->col_sum(rows, cols, m, out);
-    snprintf(what, sizeof what, "%s col_sum", c->what);
-    slots_untouched(what);
+    float *out = run_col_sum(c, rows, m0, x0, what);
     expect_near(what, out, r, mag, cols, 1);
     expect_same(what, out, outs, cols);
     free(x0), free(y0), free(r), free(mag), free(ys), free(xs), free(m0), free(outs);
@@ -493,37 +458,19 @@ static void optim_ref(int variant, size_t n, const float *t0, const float *g0, c
     }
 }
 
-static void run_optim(const nnbi_kernels_f32 *k, int variant, size_t n, float *t, const float *g,
-                      float *m, float *v) {
-    switch (variant) {
-    case 0: k->sgd(n, t, g, NULL, 0.1, 0.0, 0.01, 0); break;
-    case 1:
-    case 2: k->sgd(n, t, g, v, 0.1, 0.9, 0.001, variant == 2); break;
-    case 3:
-    case 4:
-        k->adam(n, t, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 1 / (1 - 0.9), 1 / (1 - 0.999),
-                variant == 3 ? 0.01 : 0.0, variant == 4 ? 0.01 : 0.0);
-        break;
-    default: k->rmsprop(n, t, g, v, 1e-2, 0.99, 1e-8, 0.001); break;
-    }
-}
-
 static void case_optim(cfg *c) {
     size_t n = c->len;
     float *t0 = filled(n, -1, 1), *g0 = filled(n, -1, 1), *m0 = filled(n, -0.1, 0.1);
     float *v0 = filled(n, 0.001, 0.1);
     double *tr = dnew(n), *mr = dnew(n), *vr = dnew(n), *mag = dnew(n), *mm = dnew(n);
     double *vm = dnew(n);
-    char what[200];
+    char what[WHAT_SIZE];
+    /* plain SGD, momentum, Nesterov, Adam with L2, AdamW, RMSprop (call_optim) */
     for (int variant = 0; variant < 6; variant++) {
         optim_ref(variant, n, t0, g0, m0, v0, tr, mr, vr, mag, mm, vm);
-        float *ts = copy_of(t0, n), *ms = copy_of(m0, n), *vs = copy_of(v0, n);
-        run_optim(c->ref, variant, n, ts, g0, ms, vs);
-        float *t = place(0, c->where, n, t0), *g = place(1, c->where, n, g0);
-        float *m = place(2, c->where, n, m0), *v = place(3, c->where, n, v0);
-        run_optim(c->k, variant, n, t, g, m, v);
-        snprintf(what, sizeof what, "%s optimiser %d", c->what, variant);
-        slots_untouched(what);
+        float *ts = copy_of(t0, n), *ms = copy_of(m0, n), *vs = copy_of(v0, n), *t, *m, *v;
+        call_optim(c->ref, variant, n, ts, g0, ms, vs);
+        run_optim(c, variant, t0, g0, m0, v0, &t, &m, &v, what);
         expect_near(what, t, tr, mag, n, 64);
         expect_near(what, m, mr, mm, n, 64);
         expect_near(what, v, vr, vm, n, 64);

@@ -13,10 +13,7 @@
  *   tail_bits  a static const array of 2 VW integers of T's width: VW times -1, then VW zeros.
  */
 
-#define VINLINE static inline __attribute__((always_inline))
-
-VINLINE vt vset(T x) { return MM(set1)(x); }
-VINLINE vt vzero(void) { return MM(setzero)(); }
+#include "vec_arith.h" /* vset, vzero, vadd, vsub, vmul, vdiv, vsqrt, vfma, vfnma, vmax, vmin, ... */
 
 /* The first m lanes (m <= VW). */
 VINLINE __m256i vfirst_i(size_t m) {
@@ -38,19 +35,7 @@ VINLINE void vstore_n(T *p, vt v, size_t m) {
         MM(maskstore)(p, vfirst_i(m), v);
 }
 
-VINLINE vt vadd(vt a, vt b) { return MM(add)(a, b); }
-VINLINE vt vsub(vt a, vt b) { return MM(sub)(a, b); }
-VINLINE vt vmul(vt a, vt b) { return MM(mul)(a, b); }
-VINLINE vt vdiv(vt a, vt b) { return MM(div)(a, b); }
-VINLINE vt vsqrt(vt a) { return MM(sqrt)(a); }
-VINLINE vt vfma(vt a, vt b, vt c) { return MM(fmadd)(a, b, c); }   /* a b + c, one rounding */
-VINLINE vt vfnma(vt a, vt b, vt c) { return MM(fnmadd)(a, b, c); } /* c - a b, one rounding */
-VINLINE vt vmax(vt a, vt b) { return MM(max)(a, b); }              /* b if either is NaN */
-VINLINE vt vmin(vt a, vt b) { return MM(min)(a, b); }              /* b if either is NaN */
 VINLINE vt vabs(vt a) { return MM(andnot)(MM(set1)(-0.0), a); }
-VINLINE vt vor(vt a, vt b) { return MM(or)(a, b); }
-VINLINE vt vand(vt a, vt b) { return MM(and)(a, b); }
-VINLINE vt vxor(vt a, vt b) { return MM(xor)(a, b); }
 
 /* Ordered (quiet) comparisons: false when either side is NaN. */
 VINLINE vmask vgt(vt a, vt b) { return MM(cmp)(a, b, _CMP_GT_OQ); }
