@@ -4,7 +4,7 @@
     cli_mpi.py --state built|disabled|absent --mpirun PATH --nnblas PATH
 
 Built with MPI: 2 and 3 processes save the weights one process saves (to 1e-10 relative), with a
-validation split; only rank 0 prints (one JSON line per epoch, not one per process) and the model
+validation split (2 processes with --dtype f32: one process's float32 weights to 1e-4); only rank 0 prints (one JSON line per epoch, not one per process) and the model
 records the process count; a process that cannot read its data stops every process before
 training, and rank 0 reports its message once; a usage error is printed once. Every run is bounded
 in time (mpirun.py). Built without MPI: a command that an MPI launcher started with several
@@ -117,6 +117,25 @@ def main():
                   "%d processes save one process's weights to 1e-10" % n)
             check("train.processes        %d" % n in info(nnblas, mn),
                   "%d processes: the model records the process count" % n)
+
+        # a float32 model (--dtype f32): its gradient summed as MPI_FLOAT; 2 processes save one
+        # process's float32 weights to 1e-4 (float sums in another order), a float32 model
+        f1, f2 = os.path.join(tmp, "f1.nnb"), os.path.join(tmp, "f2.nnb")
+        p = subprocess.run(train + ["--dtype", "f32", "--quiet", "--save", f1],
+                           capture_output=True, text=True, timeout=BOUND)
+        check(p.returncode == 0, "one process trains a float32 model", p.stdout + p.stderr)
+        cmd = mpirun.mpirun_command(a.mpirun, 2) + train + ["--dtype", "f32", "--quiet",
+                                                            "--save", f2]
+        rc, out, secs = mpirun.run(cmd, BOUND)
+        check(rc == 0, "2 processes train a float32 model (%.1f s)" % secs, out)
+        if rc == 0 and p.returncode == 0:
+            ref32, got = params(nnblas, f1), params(nnblas, f2)
+            worst = max(abs(g - r) / max(abs(r), 1e-3) for g, r in zip(got, ref32))
+            print("2 processes, float32: largest relative difference of the saved weights from "
+                  "one process's: %.2g" % worst)
+            check(len(got) == len(ref32) and worst <= 1e-4 and got != ref,
+                  "2 processes save one process's float32 weights to 1e-4")
+            check("(float32)" in info(nnblas, f2), "2 processes save a float32 model")
 
         # the other process's data counts: with other values of column a there (same shape), the
         # weights rank 0 saves are no longer one process's (they would be if each trained alone)
