@@ -7,7 +7,8 @@ streams (--csv -, a FIFO, /dev/fd/N as bash's <(cmd) gives, the input limit), hu
 divergence, /dev/full, a full disk (a small tmpfs, only as root where mount works), signals
 through a pseudo-terminal (SIGINT: save, exit 130, --resume continues bit for bit; a second
 SIGINT ends at once), --checkpoint-every, NUL bytes, a tiny CSV's split, a CSV 100,000 columns
-wide. Usage: hostile.py NNBLAS [SHARED_DIR]. Exit 77 when the admissions CSV is missing.
+wide; and float32 (issue 19): unknown --dtype names, divergence, values beyond float32's range,
+damaged float32 model files (format 1.1), /dev/full. Usage: hostile.py NNBLAS [SHARED_DIR]. Exit 77 when the admissions CSV is missing.
 """
 import gzip
 import os
@@ -377,6 +378,77 @@ def messages_and_width():
     check("... in a few seconds (%.1f s)" % (time.time() - t0), time.time() - t0 < 20)
 
 
+# ---- issue 19: the same families on float32 -------------------------------------------------
+
+def model_bytes_with(data, minor=None, type_=None, param=None):
+    """A float32 model's bytes altered (version's minor, element type, first parameter), with its
+    CRC-32 (zlib's) rewritten so that only the change is seen."""
+    import zlib
+    b = bytearray(data)
+    n_layers = struct.unpack_from("<Q", b, 32 + 16 + 8)[0]
+    at = 32 + 16 + 16 + 24 * n_layers  # ARCH's element type field
+    if minor is not None:
+        struct.pack_into("<H", b, 10, minor)
+    if type_ is not None:
+        struct.pack_into("<I", b, at, type_)
+    if param is not None:
+        struct.pack_into("<f", b, at + 4 + 16 + 8, param)  # PF32's first value
+    struct.pack_into("<I", b, len(b) - 4, zlib.crc32(bytes(b[:-4])) & 0xFFFFFFFF)
+    return bytes(b)
+
+
+def float32():
+    for name in ["f16", "float16", "", "f32 ", "int8", "f32,f64"]:
+        expect("--dtype %r" % name, run(TRAIN + ["--epochs", "1", "--dtype", name]), 2,
+               "accepted: f64, f32")
+    m32 = tmp("m32.nnb")
+    expect("--dtype F32 trains", run(TRAIN + ["--epochs", "2", "--dtype", "F32", "--save", m32]), 0)
+    rc, out, err = run(["info", "--model", m32])
+    check("... a float32 model", rc == 0 and "float32" in out, out + err)
+    expect("--resume of a float32 model with --dtype f64",
+           run(["train", "--resume", m32, "--csv", CSV, "--epochs", "1", "--dtype", "f64"]), 2,
+           "--dtype")
+    # divergence in float32 (its range is reached at far lower rates than float64's)
+    res = run(TRAIN + ["--dtype", "f32", "--optimizer", "sgd", "--lr", "1e30", "--epochs", "20",
+                       "--save", tmp("d32.nnb")])
+    expect("--dtype f32 --lr 1e30 diverges", res, 1, "diverged")
+    check("... saving nothing", not os.path.exists(tmp("d32.nnb")))
+    # values a float64 network holds and a float32 one cannot
+    with open(tmp("big32.csv"), "w") as f:
+        f.write("x,z,y\n" + "".join("%d.5e38,%d,%d\n" % (i % 9 + 1, i % 5, i % 2)
+                                    for i in range(40)))
+    big = ["train", "--csv", tmp("big32.csv"), "--target", "y", "--standardize", "none",
+           "--epochs", "2", "--quiet", "--save", tmp("big32.nnb")]
+    res = run(big + ["--dtype", "f32"])
+    expect("values of 4.5e38 with --dtype f32", res, 1, "float32's range")
+    check("... saving nothing", not os.path.exists(tmp("big32.nnb")))
+    expect("... and with --dtype f64", run(big + ["--dtype", "f64"]), 0)
+    # damaged float32 model files (format 1.1)
+    with open(m32, "rb") as f:
+        good = f.read()
+    cases = [("truncated", good[:len(good) // 2], "truncated"),
+             ("a NaN parameter", model_bytes_with(good, param=float("nan")), "parameter 0"),
+             ("an infinite parameter", model_bytes_with(good, param=float("-inf")), "parameter 0"),
+             ("element type 2", model_bytes_with(good, type_=2), "element type 2"),
+             ("element type 2 of version 1.2", model_bytes_with(good, minor=2, type_=2),
+              "newer nnblas"),
+             ("version 1.0 holding PF32", model_bytes_with(good, minor=0), "")]
+    for name, data, fragment in cases:
+        with open(tmp("bad32.nnb"), "wb") as f:
+            f.write(data)
+        for cmd in (["eval", "--model", tmp("bad32.nnb"), "--csv", CSV],
+                    ["predict", "--model", tmp("bad32.nnb"), "--csv", CSV,
+                     "--out", tmp("p32.csv")], ["info", "--model", tmp("bad32.nnb")]):
+            expect("%s of a float32 model with %s" % (cmd[0], name), run(cmd), 1, fragment or None)
+        check("... predict wrote nothing", not os.path.exists(tmp("p32.csv")))
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "wb") as full:
+            for cmd in (["eval", "--model", m32, "--csv", CSV],
+                        ["predict", "--model", m32, "--csv", CSV]):
+                expect("%s of a float32 model > /dev/full" % cmd[0], run(cmd, stdout=full), 1,
+                       "standard output")
+
+
 def main():
     if not os.path.exists(CSV):
         print("skip: %s is missing" % CSV)
@@ -384,7 +456,7 @@ def main():
     t0 = time.time()
     try:
         for family in (special_files, streams, huge_numbers, divergence, output_errors,
-                       full_disk, signals, messages_and_width):
+                       full_disk, signals, messages_and_width, float32):
             print("--- %s" % family.__name__)
             family()
     finally:

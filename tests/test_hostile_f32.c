@@ -345,6 +345,49 @@ START_TEST(convert_keeps_its_own_state) {
 }
 END_TEST
 
+/* ---- data-parallel hooks ----------------------------------------------------------------------- */
+
+/* A transport that fails (mode 0), or sums into NaN (1) or infinity (2) in the float32 gradient,
+ * or in the batch loss (3). */
+static int bad32(float *data, size_t n, void *ud) {
+    int mode = *(int *)ud;
+    if (mode == 0) return 7;
+    if (mode == 3) data[n - 2] = NAN;
+    else data[1] = mode == 1 ? NAN : INFINITY;
+    return 0;
+}
+
+static int ok64(double *data, size_t n, void *ud) {
+    (void)data, (void)n, (void)ud;
+    return 0;
+}
+
+/* A float32 all-reduce that fails is NNB_E_COMM naming its code; one that returns a non-finite
+ * sum ends training with NNB_E_NONFINITE (divergence, as in one process), never a success. */
+START_TEST(allreduce_failures) {
+    float x[16 * 3], y[16 * 2];
+    fill(x, NULL, 48, 8);
+    for (int i = 0; i < 16; i++) y[2 * i] = i % 2, y[2 * i + 1] = 1 - i % 2;
+    for (int mode = 0; mode < 4; mode++) {
+        nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX);
+        nnb_train_opts *o;
+        nnbt_ok(nnb_train_opts_create(&o));
+        nnbt_ok(nnb_train_opts_set_epochs(o, 2));
+        nnbt_ok(nnb_train_opts_set_batch_size(o, 8));
+        nnbt_ok(nnb_train_opts_set_shard(o, 0, 2));
+        nnbt_ok(nnb_train_opts_set_allreduce(o, ok64, NULL));
+        nnbt_ok(nnb_train_opts_set_allreduce_f32(o, bad32, &mode));
+        nnb_clear_error();
+        nnb_status st = nnb_train_f32(net, o, x, 16, 3, y, 2, NULL);
+        ck_assert_msg(st == (mode ? NNB_E_NONFINITE : NNB_E_COMM), "mode %d: %s (%s)", mode,
+                      nnb_status_name(st), nnb_last_error());
+        if (mode == 0) ck_assert_msg(strstr(nnb_last_error(), "code 7"), "%s", nnb_last_error());
+        nnb_train_opts_free(o);
+        nnb_net_free(net);
+    }
+}
+END_TEST
+
 /* ---- the preparation into float32 ------------------------------------------------------------ */
 
 /* A CSV column left unscaled with a value beyond float32's range, a matrix scaled by a tiny
@@ -493,6 +536,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, parameters_not_finite);
     tcase_add_test(tc, train_state_not_finite);
     tcase_add_test(tc, convert_keeps_its_own_state);
+    tcase_add_test(tc, allreduce_failures);
     tcase_add_test(tc, prep_beyond_float32);
     tcase_add_test(tc, model_damage);
     suite_add_tcase(s, tc);

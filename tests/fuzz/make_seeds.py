@@ -85,6 +85,14 @@ if len(sys.argv) > 1:
             'regression.nnb': ['--target', 'length,width', '--drop', 'id,species,colour',
                                '--layers', '2', '--activation', 'leaky-relu:0.2', '--optimizer',
                                'lm', '--epochs', '1', '--test', '0'],
+            # float32 networks: format 1.1 (element type in ARCH, parameters in PF32)
+            'f32-classes-onehot.nnb': ['--target', 'species', '--one-hot', 'colour', '--drop',
+                                       'id', '--layers', '3', '--epochs', '2', '--dtype', 'f32',
+                                       '--patience', '3', '--val', '0.25'],
+            'f32-regression.nnb': ['--target', 'length,width', '--drop', 'id,species,colour',
+                                   '--layers', '2', '--activation', 'leaky-relu:0.2',
+                                   '--optimizer', 'momentum', '--epochs', '1', '--test', '0',
+                                   '--dtype', 'f32'],
         }
         for name, args in runs.items():
             out = os.path.join(tmp, name)
@@ -92,6 +100,16 @@ if len(sys.argv) > 1:
                            check=True, stdout=subprocess.DEVNULL)
             with open(out, 'rb') as f:
                 write('model', name, f.read())
+        # the float32 model as a newer minor version (1.2) with an element type this library
+        # does not know (2): NNB_E_VERSION, not damage
+        with open(os.path.join(tmp, 'f32-regression.nnb'), 'rb') as f:
+            b = bytearray(f.read())
+        at = 32 + 16 + 16 + 24 * struct.unpack_from('<Q', b, 56)[0]
+        struct.pack_into('<H', b, 10, 2)
+        struct.pack_into('<I', b, at, 2)
+        import zlib
+        struct.pack_into('<I', b, len(b) - 4, zlib.crc32(bytes(b[:-4])) & 0xFFFFFFFF)
+        write('model', 'f32-newer-type.nnb', bytes(b))
         # a tiny IDX set: 20 training and 10 test images of 2x2
         d = os.path.join(tmp, 'mn')
         os.makedirs(d)
