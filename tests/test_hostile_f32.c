@@ -345,6 +345,65 @@ START_TEST(convert_keeps_its_own_state) {
 }
 END_TEST
 
+/* ---- NaN and infinity in float data ------------------------------------------------------------ */
+
+static int finite32(const nnb_net *net) {
+    size_t n = nnb_net_n_params(net);
+    float *p = malloc(n * sizeof *p);
+    nnbt_ok(nnb_net_params_get_f32(net, p, n));
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) ok &= isfinite(p[i]) != 0;
+    free(p);
+    return ok;
+}
+
+/* test_abuse's nan_in_features and infinity_in_targets with float data, on a network of either
+ * type and with every optimiser path (the fused SGD pass, Adam, clipping): the network's input
+ * check names row and column up front; the training check and the always-on loss check stop at
+ * the batch that meets it; the weights stay finite in every case. */
+START_TEST(nan_in_float_data) {
+    static const nnb_optimizer opt[] = {NNB_OPT_SGD, NNB_OPT_ADAM, NNB_OPT_MOMENTUM};
+    for (int k = 0; k < 6; k++) {
+        nnb_net *net = net32(3, 5, 1, NNB_ACT_SIGMOID);
+        if (k % 2) {
+            nnb_net *c;
+            nnbt_ok(nnb_net_convert(net, NNB_F64, &c));
+            nnb_net_free(net);
+            net = c;
+        }
+        float x[16 * 3], y[16];
+        fill(x, NULL, 48, 9);
+        for (int i = 0; i < 16; i++) y[i] = (float)(i % 2);
+        nnb_train_opts *o;
+        nnbt_ok(nnb_train_opts_create(&o));
+        nnbt_ok(nnb_train_opts_set_batch_size(o, 4));
+        nnbt_ok(nnb_train_opts_set_epochs(o, 3));
+        nnbt_ok(nnb_train_opts_set_shuffle(o, 0));
+        nnbt_ok(nnb_train_opts_set_optimizer(o, opt[k / 2], 0.01));
+        if (k / 2 == 2) nnbt_ok(nnb_train_opts_set_clip_norm(o, 1.0));
+        for (int where = 0; where < 2; where++) {
+            float *bad = where ? &y[13] : &x[9 * 3 + 2];
+            *bad = where ? INFINITY : NAN;
+            const char *named = where ? "y[13][0] is inf" : "x[9][2] is nan";
+            const char *batch = where ? "batch 4" : "batch 3";
+            nnbt_ok(nnb_net_set_check_finite(net, 1));
+            nnbt_expect(nnb_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE, named);
+            ck_assert(finite32(net));
+            nnbt_ok(nnb_net_set_check_finite(net, 0));
+            for (int check = 1; check >= 0; check--) {
+                nnbt_ok(nnb_train_opts_set_check_finite(o, check));
+                nnbt_expect(nnb_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE, batch);
+                ck_assert_msg(finite32(net), "k %d, where %d, check %d: weights not finite", k,
+                              where, check);
+            }
+            *bad = 0.5f;
+        }
+        nnb_train_opts_free(o);
+        nnb_net_free(net);
+    }
+}
+END_TEST
+
 /* ---- data-parallel hooks ----------------------------------------------------------------------- */
 
 /* A transport that fails (mode 0), or sums into NaN (1) or infinity (2) in the float32 gradient,
@@ -537,6 +596,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, train_state_not_finite);
     tcase_add_test(tc, convert_keeps_its_own_state);
     tcase_add_test(tc, allreduce_failures);
+    tcase_add_test(tc, nan_in_float_data);
     tcase_add_test(tc, prep_beyond_float32);
     tcase_add_test(tc, model_damage);
     suite_add_tcase(s, tc);
