@@ -494,6 +494,66 @@ START_TEST(prep_beyond_float32) {
 }
 END_TEST
 
+/* ---- IDX files into float32 ------------------------------------------------------------------- */
+
+/* The float32 readers over damaged IDX files (and /dev/zero, a folder, a missing MNIST folder):
+ * the same status and message as the float64 readers, and on success the same values rounded. */
+START_TEST(idx_damage) {
+    unsigned char ok[16 + 12] = {0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2};
+    for (int i = 0; i < 12; i++) ok[16 + i] = (unsigned char)(i * 21);
+    unsigned char lab[8 + 3] = {0, 0, 8, 1, 0, 0, 0, 3, 0, 2, 9};
+    unsigned char huge[16] = {0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                              0xff, 0xff, 0xff};
+    unsigned char badmagic[16 + 12];
+    memcpy(badmagic, ok, sizeof ok);
+    badmagic[2] = 0x0d; /* float32 items: not read */
+    struct {
+        const char *name;
+        const unsigned char *b;
+        size_t n;
+    } files[] = {{"ok.idx", ok, sizeof ok},           {"short.idx", ok, sizeof ok - 5},
+                 {"header.idx", ok, 10},               {"empty.idx", ok, 0},
+                 {"huge.idx", huge, sizeof huge},      {"magic.idx", badmagic, sizeof badmagic},
+                 {"labels.idx", lab, sizeof lab}};
+    char path[4096];
+    for (size_t f = 0; f < sizeof files / sizeof *files + 2; f++) {
+        const char *p = path;
+        if (f < sizeof files / sizeof *files) {
+            nnbt_tmp_path(path, sizeof path, files[f].name);
+            ck_assert(nnbt_write_file(path, files[f].b, files[f].n));
+        } else {
+            p = f == sizeof files / sizeof *files ? "/dev/zero" : nnbt_tmpdir();
+        }
+        double xd[16], yd[40];
+        float x[16], y[40];
+        char m64[512];
+        for (int labels = 0; labels < 2; labels++) {
+            nnb_clear_error();
+            nnb_status s64 = labels ? nnb_idx_read_labels(p, 10, yd, 40, NULL)
+                                    : nnb_idx_read_images(p, xd, 16, NULL, NULL);
+            snprintf(m64, sizeof m64, "%s", nnb_last_error());
+            nnb_clear_error();
+            nnb_status s32 = labels ? nnb_idx_read_labels_f32(p, 10, y, 40, NULL)
+                                    : nnb_idx_read_images_f32(p, x, 16, NULL, NULL);
+            ck_assert_msg(s32 == s64, "%s (labels %d): float32 %s, float64 %s (%s)", p, labels,
+                          nnb_status_name(s32), nnb_status_name(s64), nnb_last_error());
+            const char *m32 = strchr(nnb_last_error(), ':'), *m = strchr(m64, ':');
+            ck_assert_msg(!m32 == !m && (!m || strcmp(m32, m) == 0), "%s: \"%s\" vs \"%s\"", p,
+                          nnb_last_error(), m64);
+            if (s64 == NNB_OK && !labels)
+                for (int i = 0; i < 12; i++) ck_assert(x[i] == (float)xd[i]);
+            if (s64 == NNB_OK && labels)
+                for (int i = 0; i < 30; i++) ck_assert(y[i] == (float)yd[i]);
+        }
+    }
+    float x[16], y[16];
+    double xd[16], yd[16];
+    nnb_status s64 = nnb_mnist_read(nnbt_tmpdir(), NNB_MNIST_TEST, xd, 16, yd, 16, 1);
+    ck_assert_int_ne(s64, NNB_OK);
+    nnbt_expect(nnb_mnist_read_f32(nnbt_tmpdir(), NNB_MNIST_TEST, x, 16, y, 16, 1), s64, "t10k");
+}
+END_TEST
+
 /* ---- model files of format 1.1 --------------------------------------------------------------- */
 
 /* A float32 model with every part (preparation, metadata, training state). */
@@ -599,6 +659,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, nan_in_float_data);
     tcase_add_test(tc, prep_beyond_float32);
     tcase_add_test(tc, model_damage);
+    tcase_add_test(tc, idx_damage);
     suite_add_tcase(s, tc);
     return s;
 }
