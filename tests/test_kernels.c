@@ -10,28 +10,16 @@
  *   the end faults) and starting right after one, and in place where outputs may alias inputs.
  *   Kernels without exp/log must match the scalar ones bit for bit.
  */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
-#include <float.h>
-#include <stdint.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include "kernels.h"
-#include "nnb_test.h"
-#include "ulp.h"
-
-/* Check's ck_assert reports every passing assertion to the parent process (a write per call);
- * inner loops use this instead, which only reports failures. */
-#define CHECK(cond, ...)                                                                     \
-    do {                                                                                     \
-        if (!(cond)) ck_abort_msg(__VA_ARGS__);                                              \
-    } while (0)
-
-/* ---- the tables under test ---- */
-
-static const char *const isa_names[] = {"scalar", "avx2", "avx512"};
-#define N_ISA 3
+#define T double
+#define KTABLE nnbi_kernels
+#define KTABLE_FOR nnbi_kernels_for
+#define KSCALAR nnbi_kernels_scalar
+#define RNG_SEED 20240611
+#define WHAT_PREFIX ""
+#define ULP_ERROR nnbi_ulp_error
+#define T_BITS uint64_t
+#define SENTINEL_BITS 0x7ff4dead0000beefu
+#include "test_kernels_common.h"
 
 START_TEST(tables_and_dispatch) {
     for (int i = 0; i < N_ISA; i++) {
@@ -63,157 +51,53 @@ END_TEST
 
 /* ---- numbers ---- */
 
-static nnbt_rng rng = {20240611};
-static double urand(void) { return nnbt_uniform(&rng); }
-
-/* The sample of the accuracy tests: a grid over [-750, 750] in steps of 1/64, random points in
- * [-750, 750], [-40, 40] and [-1, 1], magnitudes log-uniform over [1e-320, 1e3] of both signs,
- * and the special points. */
-static const double special[] = {
-    0.0, -0.0, 0x1p-1074, -0x1p-1074, 1e-310, -1e-310, DBL_MIN, -DBL_MIN, 0x1.fffffffffffffp-1023,
-    1e-300, -1e-300, 1e-20, -1e-20, 0.125, -0.125, 0x1.fffffffffffffp-4, 20, -20, 36.7, -36.7,
-    36.73, -36.73, 37, -37, 38, -38, 40, -40, 709.78, -709.78, 745, -745, 745.1332191019412,
-    -745.1332191019412, -745.1332191019411, 746, -746, 1000, -1000, 1e300, -1e300, DBL_MAX,
-    -DBL_MAX, INFINITY, -INFINITY,
-};
-#define N_SPECIAL (sizeof special / sizeof special[0])
-
+/* The sample of the accuracy tests: base_sample() (test_kernels_common.h). */
 static size_t accuracy_sample(double **out) {
-    size_t grid = 96001, nr = 100000, total = grid + 3 * nr + 2 * nr / 2 + N_SPECIAL;
-    double *x = malloc(total * sizeof *x);
-    size_t n = 0;
-    for (size_t i = 0; i < grid; i++) x[n++] = -750.0 + (double)i / 64.0;
-    for (size_t i = 0; i < nr; i++) x[n++] = -750.0 + 1500.0 * urand();
-    for (size_t i = 0; i < nr; i++) x[n++] = -40.0 + 80.0 * urand();
-    for (size_t i = 0; i < nr; i++) x[n++] = -1.0 + 2.0 * urand();
-    for (size_t i = 0; i < nr; i++) {
-        double m = exp(log(1e-320) + (log(1e3) - log(1e-320)) * urand());
-        x[n++] = (i & 1) ? -m : m;
-    }
-    memcpy(x + n, special, sizeof special);
-    n += N_SPECIAL;
-    ck_assert_uint_eq(n, total);
+    double *x = malloc(BASE_SAMPLE * sizeof *x);
+    size_t n = base_sample(x);
+    ck_assert_uint_eq(n, BASE_SAMPLE);
     *out = x;
     return n;
 }
 
 /* The bounds nnblas.h states: sigmoid 2.5 ulp for every kernel set; tanh 1 ulp for the vectorised
  * sets (our own) and 2.5 for the scalar one (libm's tanh). */
-static double ulp_bound(const nnbi_kernels *k, nnb_activation act) {
+static double act_ulp_bound(const nnbi_kernels *k, nnb_activation act) {
     return act == NNB_ACT_TANH && k->width > 1 ? 1.0 : 2.5;
 }
 
-static void check_activation(nnb_activation act) {
-    double *x;
-    size_t n = accuracy_sample(&x);
-    long double *ref = malloc(n * sizeof *ref);
-    for (size_t i = 0; i < n; i++)
-        ref[i] = act == NNB_ACT_SIGMOID ? nnbi_sigmoid_ld(x[i]) : tanhl(x[i]);
-    double *z = malloc((n + 1) * sizeof *z), *a = malloc((n + 1) * sizeof *a);
-    double *first_vec = NULL; /* the first vectorised set's results */
-    for (int s = 0; s < N_ISA; s++) {
-        const nnbi_kernels *k = nnbi_kernels_for(isa_names[s]);
-        if (!k) continue;
-        memcpy(z, x, n * sizeof *x);
-        z[n] = NAN; /* NaN in gives NaN out, signed as the scalar reference's */
-        k->bias_act(act, 0.0, 1, n + 1, z, NULL, a);
-        ck_assert_msg(isnan(a[n]), "%s: NaN in gave %g", k->isa, a[n]);
-        double nans[2] = {NAN, -NAN}, got[2], want[2];
-        k->bias_act(act, 0.0, 1, 2, nans, NULL, got);
-        nnbi_kernels_scalar.bias_act(act, 0.0, 1, 2, nans, NULL, want);
-        for (int i = 0; i < 2; i++)
-            ck_assert_msg(isnan(got[i]) && signbit(got[i]) == signbit(want[i]),
-                          "%s: f(%sNaN) = %g, scalar %g", k->isa, i ? "-" : "", got[i], want[i]);
-        double worst = 0, at = 0;
-        for (size_t i = 0; i < n; i++) {
-            double e = nnbi_ulp_error(a[i], ref[i]), r = (double)ref[i];
-            if (e > worst) worst = e, at = x[i];
-            CHECK(e <= ulp_bound(k, act), "%s %s(%a) = %a, reference %.21Lg: %.3f ulp", k->isa,
-                          act == NNB_ACT_SIGMOID ? "sigmoid" : "tanh", x[i], a[i], ref[i], e);
-            /* exact limits only where the true value rounds there */
-            if (a[i] == 0.0 || fabs(a[i]) == 1.0)
-                CHECK(r == a[i], "%s: f(%a) = %g exactly but the true value %.21Lg is not",
-                              k->isa, x[i], a[i], ref[i]);
-            CHECK(act == NNB_ACT_SIGMOID ? a[i] >= 0.0 && a[i] <= 1.0 : fabs(a[i]) <= 1.0,
-                          "%s: f(%a) = %a out of range", k->isa, x[i], a[i]);
-        }
-        /* the vectorised sets compute the same values (nnblas.h says so) */
-        if (k->width > 1 && !first_vec) {
-            first_vec = malloc(n * sizeof *first_vec);
-            memcpy(first_vec, a, n * sizeof *a);
-        } else if (k->width > 1) {
-            CHECK(memcmp(first_vec, a, n * sizeof *a) == 0, "%s differs from the other vector set",
-                  k->isa);
-        }
-        fprintf(stderr, "%-6s %-7s max error %.3f ulp (at %.17g) over %zu points\n", k->isa,
-                act == NNB_ACT_SIGMOID ? "sigmoid" : "tanh", worst, at, n);
-        /* the special values themselves */
-        double sp[] = {0.0, -0.0, INFINITY, -INFINITY, -745.0};
-        double out[5];
-        k->bias_act(act, 0.0, 1, 5, sp, NULL, out);
-        if (act == NNB_ACT_SIGMOID) {
-            ck_assert(out[0] == 0.5 && out[1] == 0.5 && out[2] == 1.0 && out[3] == 0.0);
-            ck_assert_msg(out[4] == 0x1p-1074, "%s: sigmoid(-745) = %a, not 2^-1074", k->isa,
-                          out[4]);
-        } else {
-            ck_assert(out[0] == 0.0 && !signbit(out[0]) && out[1] == 0.0 && signbit(out[1]));
-            ck_assert(out[2] == 1.0 && out[3] == -1.0 && out[4] == -1.0);
-        }
+static void check_special_values(const nnbi_kernels *k, nnb_activation act) {
+    /* NaN in gives NaN out, signed as the scalar reference's */
+    double nans[2] = {NAN, -NAN}, got[2], want[2];
+    k->bias_act(act, 0.0, 1, 2, nans, NULL, got);
+    nnbi_kernels_scalar.bias_act(act, 0.0, 1, 2, nans, NULL, want);
+    for (int i = 0; i < 2; i++)
+        ck_assert_msg(isnan(got[i]) && signbit(got[i]) == signbit(want[i]),
+                      "%s: f(%sNaN) = %g, scalar %g", k->isa, i ? "-" : "", got[i], want[i]);
+    double sp[] = {0.0, -0.0, INFINITY, -INFINITY, -745.0};
+    double out[5];
+    k->bias_act(act, 0.0, 1, 5, sp, NULL, out);
+    if (act == NNB_ACT_SIGMOID) {
+        ck_assert(out[0] == 0.5 && out[1] == 0.5 && out[2] == 1.0 && out[3] == 0.0);
+        ck_assert_msg(out[4] == 0x1p-1074, "%s: sigmoid(-745) = %a, not 2^-1074", k->isa,
+                      out[4]);
+    } else {
+        ck_assert(out[0] == 0.0 && !signbit(out[0]) && out[1] == 0.0 && signbit(out[1]));
+        ck_assert(out[2] == 1.0 && out[3] == -1.0 && out[4] == -1.0);
     }
-    free(x), free(ref), free(z), free(a), free(first_vec);
 }
 
-START_TEST(sigmoid_accuracy) { check_activation(NNB_ACT_SIGMOID); }
-END_TEST
-
-START_TEST(tanh_accuracy) { check_activation(NNB_ACT_TANH); }
-END_TEST
-
 /* Softmax: rows sum to 1 within (cols + 1) 2^-53 (the sum of the exponentials, 1/sum and the
- * products each round), each element within (cols + 6) 2^-53 relative of a long-double softmax. */
+ * products each round), each element within (cols + 6) 2^-53 relative of a long-double softmax;
+ * z_c - max rounds in double: that error |z_c - max| 2^-53 is exp's too. */
+static long double softmax_elem_tol(size_t cols, long double arg, long double ref) {
+    return (cols + 6 + arg) * 0x1p-53L * ref + 0x1p-1074L;
+}
+static long double softmax_sum_tol(size_t cols) { return (cols + 1) * 0x1p-53L; }
+
 START_TEST(softmax_rows) {
     static const size_t widths[] = {1, 2, 3, 5, 8, 9, 10, 17, 100, 1000};
-    for (int s = 0; s < N_ISA; s++) {
-        const nnbi_kernels *k = nnbi_kernels_for(isa_names[s]);
-        if (!k) continue;
-        for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
-            size_t cols = widths[w], rows = 6;
-            double *z = malloc(rows * cols * sizeof *z), *a = malloc(rows * cols * sizeof *a);
-            for (size_t r = 0; r < rows; r++)
-                for (size_t c = 0; c < cols; c++) {
-                    double v = r == 0   ? 10.0 * (urand() - 0.5)
-                               : r == 1 ? 1000.0 * (urand() - 0.5) /* e^-1000 underflows */
-                               : r == 2 ? (c % 2 ? 1000.0 : -1000.0)
-                               : r == 3 ? (c % 3 == 1 ? -INFINITY : 3.0 * urand())
-                               : r == 4 ? 1e-300 * urand()
-                                        : 40.0 * urand();
-                    z[r * cols + c] = v;
-                }
-            double *z0 = malloc(rows * cols * sizeof *z0);
-            memcpy(z0, z, rows * cols * sizeof *z);
-            k->bias_act(NNB_ACT_SOFTMAX, 0.0, rows, cols, z, NULL, a);
-            for (size_t r = 0; r < rows; r++) {
-                const double *zr = z0 + r * cols, *ar = a + r * cols;
-                long double m = -INFINITY, se = 0, sum = 0;
-                for (size_t c = 0; c < cols; c++) m = zr[c] > m ? zr[c] : m;
-                for (size_t c = 0; c < cols; c++) se += expl((long double)zr[c] - m);
-                for (size_t c = 0; c < cols; c++) {
-                    long double ref = expl((long double)zr[c] - m) / se;
-                    sum += ar[c];
-                    /* z_c - max rounds in double: that error |z_c - max| 2^-53 is exp's too */
-                    long double arg = isinf(zr[c]) ? 0 : fabsl(zr[c] - m);
-                    long double tol = (cols + 6 + arg) * 0x1p-53L * ref + 0x1p-1074L;
-                    CHECK(fabsl(ar[c] - ref) <= tol,
-                                  "%s softmax cols %zu row %zu: a[%zu] = %a, reference %La",
-                                  k->isa, cols, r, c, ar[c], ref);
-                }
-                CHECK(fabsl(sum - 1.0L) <= (cols + 1) * 0x1p-53L,
-                              "%s softmax cols %zu row %zu sums to 1 %+Lg", k->isa, cols, r,
-                              sum - 1.0L);
-            }
-            free(z), free(z0), free(a);
-        }
-    }
+    check_softmax_rows(widths, sizeof widths / sizeof widths[0], 1e-300);
 }
 END_TEST
 
@@ -270,68 +154,6 @@ END_TEST
 
 /* ---- every kernel against the scalar table ---- */
 
-/* Where the arrays of one call sit. Each slot is [guard page][DATA_PAGES][guard page]. */
-enum { AT_ALIGNED, AT_UNALIGNED, AT_END_GUARD, AT_START_GUARD, N_PLACES };
-static const char *const place_names[] = {"aligned", "unaligned", "ending at a guard page",
-                                          "starting after a guard page"};
-#define N_SLOTS 6
-#define DATA_PAGES 4
-#define MARGIN 64 /* doubles checked on each side of an array */
-static size_t page;
-static unsigned char *slot_mem[N_SLOTS];
-static double *slot_ptr[N_SLOTS];
-static size_t slot_n[N_SLOTS];
-static const uint64_t SENTINEL = 0x7ff4dead0000beefu; /* a signalling NaN nobody computes */
-
-static double *slot_data(int s) { return (double *)(void *)(slot_mem[s] + page); }
-static size_t slot_cap(void) { return DATA_PAGES * page / sizeof(double); }
-
-static void slots_init(void) {
-    if (page) return;
-    page = (size_t)sysconf(_SC_PAGESIZE);
-    for (int s = 0; s < N_SLOTS; s++) {
-        void *m = mmap(NULL, (DATA_PAGES + 2) * page, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        ck_assert(m != MAP_FAILED);
-        slot_mem[s] = m;
-        ck_assert_int_eq(mprotect(m, page, PROT_NONE), 0);
-        ck_assert_int_eq(mprotect(slot_mem[s] + (DATA_PAGES + 1) * page, page, PROT_NONE), 0);
-    }
-}
-
-/* Places n values (copied from init) in slot s; everything else in the slot is the sentinel. */
-static double *place(int s, int where, size_t n, const double *init) {
-    double *base = slot_data(s);
-    size_t cap = slot_cap();
-    CHECK(n + 16 <= cap, "slot too small for %zu", n);
-    double *p = where == AT_ALIGNED     ? base + 8
-                : where == AT_UNALIGNED ? base + 9
-                : where == AT_END_GUARD ? base + cap - n
-                                        : base;
-    for (double *q = p - (size_t)(p - base < MARGIN ? p - base : MARGIN); q < p + n + MARGIN &&
-                                                                           q < base + cap; q++)
-        memcpy(q, &SENTINEL, sizeof SENTINEL);
-    if (n) memcpy(p, init, n * sizeof *p);
-    slot_ptr[s] = p, slot_n[s] = n;
-    return p;
-}
-
-/* Nothing outside the placed arrays was written. */
-static void slots_untouched(const char *what) {
-    for (int s = 0; s < N_SLOTS; s++) {
-        if (!slot_ptr[s]) continue;
-        double *base = slot_data(s), *p = slot_ptr[s];
-        for (double *q = p - (size_t)(p - base < MARGIN ? p - base : MARGIN);
-             q < p + slot_n[s] + MARGIN && q < base + slot_cap(); q++) {
-            if (q >= p && q < p + slot_n[s]) continue;
-            CHECK(memcmp(q, &SENTINEL, sizeof SENTINEL) == 0,
-                          "%s wrote outside its arrays (slot %d, offset %td)", what, s,
-                          q - slot_ptr[s]);
-        }
-        slot_ptr[s] = NULL;
-    }
-}
-
 /* got == want: bit for bit when ulps < 0, else within ulps units of want's last place (plus
  * `abs_tol`); NaN matches NaN. */
 static void expect_close(const char *what, const double *got, const double *want, size_t n,
@@ -360,47 +182,14 @@ static void expect_sum(const char *what, double got, double want, double rel) {
                   "%s returned %.17g, scalar %.17g", what, got, want);
 }
 
-static double *filled(size_t n, double lo, double hi) {
-    double *p = malloc((n ? n : 1) * sizeof *p);
-    for (size_t i = 0; i < n; i++) p[i] = lo + (hi - lo) * urand();
-    return p;
-}
-
-static double *copy_of(const double *a, size_t n) {
-    double *p = malloc((n ? n : 1) * sizeof *p);
-    if (n) memcpy(p, a, n * sizeof *p);
-    return p;
-}
-
-/* One configuration: the tables, a length parameter, a placement and whether in place. */
-typedef struct {
-    const nnbi_kernels *k, *ref;
-    size_t len;
-    int where, inplace;
-    char what[160];
-} cfg;
-
-static void name(cfg *c, const char *kernel) {
-    snprintf(c->what, sizeof c->what, "%s %s n=%zu %s%s", c->k->isa, kernel, c->len,
-             place_names[c->where], c->inplace ? " in place" : "");
-}
-
-static const char *const act_names[] = {"identity", "sigmoid", "tanh", "relu", "leaky", "softmax"};
-
 static void case_bias_act(cfg *c, nnb_activation act, size_t rows, int with_bias) {
     size_t cols = c->len, n = rows * cols;
     double *z0 = filled(n, -8, 8), *b0 = filled(cols, -2, 2);
     if (n > 2) z0[1] = act == NNB_ACT_SOFTMAX ? 700.0 : -800.0, z0[2] = 0.0;
     double *zr = copy_of(z0, n), *ar = filled(n, 0, 0);
     c->ref->bias_act(act, 0.05, rows, cols, zr, with_bias ? b0 : NULL, ar);
-    double *z = place(0, c->where, n, z0);
-    double *b = with_bias ? place(1, c->where, cols, b0) : NULL;
-    double *a = c->inplace ? z : place(2, c->where, n, z0);
-    c->k->bias_act(act, 0.05, rows, cols, z, b, a);
-    char what[200];
-    snprintf(what, sizeof what, "%s bias_act(%s, rows %zu, %s)", c->what, act_names[act], rows,
-             with_bias ? "bias" : "no bias");
-    slots_untouched(what);
+    char what[WHAT_SIZE];
+    double *z, *a = run_bias_act(c, act, rows, with_bias, z0, b0, &z, what);
     /* z: the pre-activation is plain additions; a: exact unless exp is involved (our exp and
      * libm's are each within 2 ulp here; softmax adds the normalisation) */
     if (!c->inplace) expect_close(what, z, zr, n, -1, 0);
@@ -421,11 +210,8 @@ static void case_act_backward(cfg *c, nnb_activation act, size_t rows) {
     }
     double *dr = copy_of(d0, n);
     c->ref->act_backward(act, 0.05, rows, cols, a0, dr);
-    double *a = place(0, c->where, n, a0), *d = place(1, c->where, n, d0);
-    c->k->act_backward(act, 0.05, rows, cols, a, d);
-    char what[200];
-    snprintf(what, sizeof what, "%s act_backward(%s, rows %zu)", c->what, act_names[act], rows);
-    slots_untouched(what);
+    char what[WHAT_SIZE];
+    double *d = run_act_backward(c, act, rows, a0, d0, what);
     /* softmax's dot product is summed in another order: absolute tolerance on its scale */
     expect_close(what, d, dr, n, act == NNB_ACT_SOFTMAX ? 4.0 : -1.0,
                  act == NNB_ACT_SOFTMAX ? 8.0 * cols * 3.0 * 0x1p-52 : 0);
@@ -438,19 +224,10 @@ static void case_delta(cfg *c, int which) {
     double *z0 = filled(n, -30, 30), *y0 = filled(n, 0, 1);
     double *p0 = copy_of(z0, n), *t = copy_of(z0, n);
     c->ref->bias_act(NNB_ACT_SIGMOID, 0, 1, n, t, NULL, p0);
-    double *dr = filled(n, 0, 0), sr, s;
-    static const char *const names[] = {"delta_se", "delta_se_sigmoid", "delta_bce_sigmoid"};
-    sr = which == 0   ? c->ref->delta_se(n, p0, y0, 0.3, dr)
-         : which == 1 ? c->ref->delta_se_sigmoid(n, p0, y0, 0.3, dr)
-                      : c->ref->delta_bce_sigmoid(n, z0, p0, y0, 0.3, dr);
-    double *z = place(0, c->where, n, z0), *y = place(1, c->where, n, y0);
-    double *p = place(2, c->where, n, p0), *d = c->inplace ? p : place(3, c->where, n, y0);
-    s = which == 0   ? c->k->delta_se(n, p, y, 0.3, d)
-        : which == 1 ? c->k->delta_se_sigmoid(n, p, y, 0.3, d)
-                     : c->k->delta_bce_sigmoid(n, z, p, y, 0.3, d);
-    char what[200];
-    snprintf(what, sizeof what, "%s %s", c->what, names[which]);
-    slots_untouched(what);
+    double *dr = filled(n, 0, 0), *d;
+    double sr = call_delta(c->ref, which, n, z0, p0, y0, dr);
+    char what[WHAT_SIZE];
+    double s = run_delta(c, which, z0, y0, p0, &d, what);
     expect_close(what, d, dr, n, -1, 0);
     expect_sum(what, s, sr, 1e-13);
     free(z0), free(y0), free(p0), free(t), free(dr);
@@ -465,13 +242,8 @@ static void case_ce(cfg *c, size_t rows, int onehot) {
     c->ref->bias_act(NNB_ACT_SOFTMAX, 0, rows, cols, t, NULL, p0);
     double *dr = filled(n, 0, 0);
     double sr = c->ref->delta_ce_softmax(rows, cols, z0, p0, y0, 0.7, dr);
-    double *z = place(0, c->where, n, z0), *y = place(1, c->where, n, y0);
-    double *p = place(2, c->where, n, p0), *d = c->inplace ? p : place(3, c->where, n, y0);
-    double s = c->k->delta_ce_softmax(rows, cols, z, p, y, 0.7, d);
-    char what[200];
-    snprintf(what, sizeof what, "%s delta_ce_softmax(rows %zu, %s)", c->what, rows,
-             onehot ? "one-hot" : "soft targets");
-    slots_untouched(what);
+    char what[WHAT_SIZE];
+    double *d, s = run_ce(c, rows, onehot, z0, y0, p0, &d, what);
     /* with soft targets, sum_k y_k is summed in another order */
     expect_close(what, d, dr, n, onehot ? -1.0 : 0.0, onehot ? 0 : 0.7 * cols * cols * 0x1p-52);
     if (cols) expect_sum(what, s, sr, 1e-13);
@@ -481,36 +253,25 @@ static void case_ce(cfg *c, size_t rows, int onehot) {
 static void case_vector_ops(cfg *c) {
     size_t n = c->len;
     double *x0 = filled(n, -2, 2), *y0 = filled(n, -2, 2);
-    char what[200];
+    char what[WHAT_SIZE];
     /* axpy; in place means x and y the same array */
     double *yr = copy_of(c->inplace ? x0 : y0, n);
     c->ref->axpy(n, -0.37, c->inplace ? yr : x0, yr);
-    double *x = place(0, c->where, n, x0), *y = c->inplace ? x : place(1, c->where, n, y0);
-    c->k->axpy(n, -0.37, x, y);
-    snprintf(what, sizeof what, "%s axpy", c->what);
-    slots_untouched(what);
+    double *y = run_axpy(c, x0, y0, what);
     expect_close(what, y, yr, n, -1, 0);
     free(yr);
     /* scal, sumsq */
     double *xr = copy_of(x0, n);
     c->ref->scal(n, 1.7, xr);
-    x = place(0, c->where, n, x0);
-    c->k->scal(n, 1.7, x);
-    snprintf(what, sizeof what, "%s scal", c->what);
-    slots_untouched(what);
+    double *x = run_scal(c, x0, what);
     expect_close(what, x, xr, n, -1, 0);
-    x = place(0, c->where, n, x0);
-    snprintf(what, sizeof what, "%s sumsq", c->what);
-    expect_sum(what, c->k->sumsq(n, x), c->ref->sumsq(n, x0), 1e-13);
-    slots_untouched(what);
+    double sq = run_sumsq(c, x0, what);
+    expect_sum(what, sq, c->ref->sumsq(n, x0), 1e-13);
     /* col_sum: len columns, 5 rows; out must not alias */
     size_t rows = 5, cols = n;
     double *m0 = filled(rows * cols, -1, 1), *outr = filled(cols, 0, 0);
     c->ref->col_sum(rows, cols, m0, outr);
-    double *m = place(0, c->where, rows * cols, m0), *out = place(1, c->where, cols, x0);
-    c->k->col_sum(rows, cols, m, out);
-    snprintf(what, sizeof what, "%s col_sum", c->what);
-    slots_untouched(what);
+    double *out = run_col_sum(c, rows, m0, x0, what);
     expect_close(what, out, outr, cols, -1, 0);
     free(x0), free(y0), free(xr), free(m0), free(outr);
 }
@@ -519,35 +280,12 @@ static void case_optim(cfg *c) {
     size_t n = c->len;
     double *t0 = filled(n, -1, 1), *g0 = filled(n, -1, 1), *m0 = filled(n, -0.1, 0.1);
     double *v0 = filled(n, 0, 0.1);
-    char what[200];
+    char what[WHAT_SIZE];
+    /* plain SGD, momentum, Nesterov, Adam with L2, AdamW, RMSprop (call_optim) */
     for (int variant = 0; variant < 6; variant++) {
-        double *tr = copy_of(t0, n), *mr = copy_of(m0, n), *vr = copy_of(v0, n);
-        double *t = place(0, c->where, n, t0), *g = place(1, c->where, n, g0);
-        double *m = place(2, c->where, n, m0), *v = place(3, c->where, n, v0);
-        switch (variant) {
-        case 0: /* plain SGD: v is not touched and may be NULL */
-            c->ref->sgd(n, tr, g0, NULL, 0.1, 0.0, 0.01, 0);
-            c->k->sgd(n, t, g, NULL, 0.1, 0.0, 0.01, 0);
-            break;
-        case 1:
-        case 2: /* momentum, Nesterov */
-            c->ref->sgd(n, tr, g0, vr, 0.1, 0.9, 0.001, variant == 2);
-            c->k->sgd(n, t, g, v, 0.1, 0.9, 0.001, variant == 2);
-            break;
-        case 3: /* Adam with L2 */
-        case 4: /* AdamW */
-            c->ref->adam(n, tr, g0, mr, vr, 1e-3, 0.9, 0.999, 1e-8, 1 / (1 - 0.9), 1 / (1 - 0.999),
-                         variant == 3 ? 0.01 : 0.0, variant == 4 ? 0.01 : 0.0);
-            c->k->adam(n, t, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 1 / (1 - 0.9), 1 / (1 - 0.999),
-                       variant == 3 ? 0.01 : 0.0, variant == 4 ? 0.01 : 0.0);
-            break;
-        default:
-            c->ref->rmsprop(n, tr, g0, vr, 1e-2, 0.99, 1e-8, 0.001);
-            c->k->rmsprop(n, t, g, v, 1e-2, 0.99, 1e-8, 0.001);
-            break;
-        }
-        snprintf(what, sizeof what, "%s optimiser %d", c->what, variant);
-        slots_untouched(what);
+        double *tr = copy_of(t0, n), *mr = copy_of(m0, n), *vr = copy_of(v0, n), *t, *m, *v;
+        call_optim(c->ref, variant, n, tr, g0, mr, vr);
+        run_optim(c, variant, t0, g0, m0, v0, &t, &m, &v, what);
         expect_close(what, t, tr, n, -1, 0);
         expect_close(what, m, mr, n, -1, 0);
         expect_close(what, v, vr, n, -1, 0);
@@ -556,53 +294,13 @@ static void case_optim(cfg *c) {
     free(t0), free(g0), free(m0), free(v0);
 }
 
-START_TEST(against_scalar) {
-    slots_init();
-    const nnbi_kernels *ref = &nnbi_kernels_scalar;
-    for (int s = 0; s < N_ISA; s++) {
-        const nnbi_kernels *k = nnbi_kernels_for(isa_names[s]);
-        if (!k) continue;
-        size_t lens[64], nl = 0;
-        for (size_t len = 0; len <= 2 * k->width + 3; len++) lens[nl++] = len;
-        lens[nl++] = 100, lens[nl++] = 301;
-        for (size_t li = 0; li < nl; li++)
-            for (int where = 0; where < N_PLACES; where++)
-                for (int inplace = 0; inplace < 2; inplace++) {
-                    cfg c = {k, ref, lens[li], where, inplace, ""};
-                    name(&c, "");
-                    for (nnb_activation act = NNB_ACT_IDENTITY; act <= NNB_ACT_SOFTMAX; act++)
-                        for (size_t rows = 1; rows <= 3; rows += 2) {
-                            case_bias_act(&c, act, rows, 1);
-                            case_bias_act(&c, act, rows, 0);
-                            if (!inplace) case_act_backward(&c, act, rows);
-                        }
-                    for (int which = 0; which < 3; which++) case_delta(&c, which);
-                    case_ce(&c, 3, 1);
-                    case_ce(&c, 3, 0);
-                    case_vector_ops(&c);
-                    if (!inplace) case_optim(&c);
-                }
-    }
-}
+START_TEST(against_scalar) { check_every_config(); }
 END_TEST
 
 static Suite *suite(void) {
-    Suite *s = suite_create("kernels");
-    TCase *tc = tcase_create("kernels");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, tables_and_dispatch);
-    /* valgrind computes long double (x87) arithmetic in double precision and does not keep the
-     * sign of every NaN, so the accuracy references are wrong there: under valgrind only the
-     * comparisons between kernel sets run (with their arrays ending at guard pages) */
-    if (!nnbt_valgrind()) {
-        tcase_add_test(tc, sigmoid_accuracy);
-        tcase_add_test(tc, tanh_accuracy);
-        tcase_add_test(tc, softmax_rows);
-        tcase_add_test(tc, losses_at_large_logits);
-    }
-    tcase_add_test(tc, against_scalar);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *accuracy[] = {sigmoid_accuracy, tanh_accuracy, softmax_rows,
+                               losses_at_large_logits};
+    return kernel_suite("kernels", tables_and_dispatch, accuracy, 4, against_scalar);
 }
 
 NNBT_MAIN(suite, 0)

@@ -14,27 +14,19 @@
  * - the vectorised sets match the scalar float32 set bit for bit where no exp/log is involved
  *   (kernels.h's contract), and each other everywhere except in returned sums.
  */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS */
-#include <float.h>
-#include <stdint.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
-#include "kernels.h"
-#include "nnb_test.h"
-#include "ulp.h"
-
-#define CHECK(cond, ...)                                                                     \
-    do {                                                                                     \
-        if (!(cond)) ck_abort_msg(__VA_ARGS__);                                              \
-    } while (0)
+#define T float
+#define KTABLE nnbi_kernels_f32
+#define KTABLE_FOR nnbi_kernels_f32_for
+#define KSCALAR nnbi_kernels_f32_scalar
+#define RNG_SEED 20261202
+#define WHAT_PREFIX "float32 "
+#define ULP_ERROR nnbi_ulpf_error
+#define T_BITS uint32_t
+#define SENTINEL_BITS 0x7fa0beefu
+#include "test_kernels_common.h"
 
 #define U 0x1p-24 /* float's unit roundoff */
 #define ACT_ULP 2.0 /* the stated bound of sigmoid and tanh, every set */
-
-static const char *const isa_names[] = {"scalar", "avx2", "avx512"};
-#define N_ISA 3
 
 START_TEST(tables_and_dispatch) {
     for (int i = 0; i < N_ISA; i++) {
@@ -58,21 +50,10 @@ START_TEST(tables_and_dispatch) {
 }
 END_TEST
 
-static nnbt_rng rng = {20261202};
-static double urand(void) { return nnbt_uniform(&rng); }
-
 /* ---- accuracy of the activations ---- */
 
-/* The float64 test's sample (grid over [-750, 750] by 1/64, random points in [-750, 750],
- * [-40, 40], [-1, 1], log-uniform magnitudes over [1e-320, 1e3], its special points), rounded to
- * float, and float's own special points. */
-static const double special64[] = {
-    0.0, -0.0, 0x1p-1074, -0x1p-1074, 1e-310, -1e-310, DBL_MIN, -DBL_MIN, 0x1.fffffffffffffp-1023,
-    1e-300, -1e-300, 1e-20, -1e-20, 0.125, -0.125, 0x1.fffffffffffffp-4, 20, -20, 36.7, -36.7,
-    36.73, -36.73, 37, -37, 38, -38, 40, -40, 709.78, -709.78, 745, -745, 745.1332191019412,
-    -745.1332191019412, -745.1332191019411, 746, -746, 1000, -1000, 1e300, -1e300, DBL_MAX,
-    -DBL_MAX, INFINITY, -INFINITY,
-};
+/* base_sample() (test_kernels_common.h: the float64 test's sample) rounded to float, and float's
+ * own special points. */
 static const float special32[] = {
     0x1p-149f, -0x1p-149f, FLT_MIN, -FLT_MIN, 0x1.fffffcp-127f, 1e-30f, -1e-30f, 0x1p-12f,
     -0x1p-12f, 0.17f, -0.17f, 0.35f, -0.35f, 0.55f, -0.55f, 0.625f, -0.625f, 8.0f, -8.0f, 9.01f,
@@ -82,20 +63,10 @@ static const float special32[] = {
 };
 
 static size_t accuracy_sample(float **out) {
-    size_t grid = 96001, nr = 100000, n64 = sizeof special64 / sizeof special64[0];
     size_t n32 = sizeof special32 / sizeof special32[0];
-    size_t total = grid + 4 * nr + n64 + n32 + 20001;
+    size_t total = BASE_SAMPLE + n32 + 20001;
     float *x = malloc(total * sizeof *x);
-    size_t n = 0;
-    for (size_t i = 0; i < grid; i++) x[n++] = (float)(-750.0 + (double)i / 64.0);
-    for (size_t i = 0; i < nr; i++) x[n++] = (float)(-750.0 + 1500.0 * urand());
-    for (size_t i = 0; i < nr; i++) x[n++] = (float)(-40.0 + 80.0 * urand());
-    for (size_t i = 0; i < nr; i++) x[n++] = (float)(-1.0 + 2.0 * urand());
-    for (size_t i = 0; i < nr; i++) {
-        double m = exp(log(1e-320) + (log(1e3) - log(1e-320)) * urand());
-        x[n++] = (float)((i & 1) ? -m : m);
-    }
-    for (size_t i = 0; i < n64; i++) x[n++] = (float)special64[i];
+    size_t n = base_sample(x);
     for (size_t i = 0; i < n32; i++) x[n++] = special32[i];
     /* a fine grid where the approximations switch and the results leave the normal range */
     for (size_t i = 0; i <= 20000; i++) x[n++] = (float)(-110.0 + 130.0 * (double)i / 20000.0);
@@ -104,102 +75,34 @@ static size_t accuracy_sample(float **out) {
     return n;
 }
 
-static void check_activation(nnb_activation act) {
-    float *x;
-    size_t n = accuracy_sample(&x);
-    long double *ref = malloc(n * sizeof *ref);
-    for (size_t i = 0; i < n; i++)
-        ref[i] = act == NNB_ACT_SIGMOID ? nnbi_sigmoid_ld(x[i]) : tanhl(x[i]);
-    float *z = malloc((n + 1) * sizeof *z), *a = malloc((n + 1) * sizeof *a);
-    float *first_vec = NULL;
-    const char *fname = act == NNB_ACT_SIGMOID ? "sigmoid" : "tanh";
-    for (int s = 0; s < N_ISA; s++) {
-        const nnbi_kernels_f32 *k = nnbi_kernels_f32_for(isa_names[s]);
-        if (!k) continue;
-        memcpy(z, x, n * sizeof *x);
-        z[n] = NAN;
-        k->bias_act(act, 0.0, 1, n + 1, z, NULL, a);
-        ck_assert_msg(isnan(a[n]), "%s: NaN in gave %g", k->isa, a[n]);
-        double worst = 0, at = 0;
-        for (size_t i = 0; i < n; i++) {
-            double e = nnbi_ulpf_error(a[i], ref[i]);
-            float r = (float)ref[i];
-            if (e > worst) worst = e, at = x[i];
-            CHECK(e <= ACT_ULP, "%s %s(%a) = %a, reference %.12Lg: %.3f ulp", k->isa, fname,
-                  (double)x[i], (double)a[i], ref[i], e);
-            if (a[i] == 0.0f || fabsf(a[i]) == 1.0f)
-                CHECK(r == a[i], "%s: %s(%a) = %g exactly but the true value %.12Lg is not",
-                      k->isa, fname, (double)x[i], (double)a[i], ref[i]);
-            CHECK(act == NNB_ACT_SIGMOID ? a[i] >= 0.0f && a[i] <= 1.0f : fabsf(a[i]) <= 1.0f,
-                  "%s: %s(%a) = %a out of range", k->isa, fname, (double)x[i], (double)a[i]);
-        }
-        if (k->width > 1 && !first_vec) {
-            first_vec = malloc(n * sizeof *first_vec);
-            memcpy(first_vec, a, n * sizeof *a);
-        } else if (k->width > 1) {
-            CHECK(memcmp(first_vec, a, n * sizeof *a) == 0, "%s differs from the other vector set",
-                  k->isa);
-        }
-        fprintf(stderr, "float32 %-6s %-7s max error %.3f ulp (at %.9g) over %zu points\n",
-                k->isa, fname, worst, at, n);
-        float sp[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, -NAN}, out[6];
-        k->bias_act(act, 0.0, 1, 6, sp, NULL, out);
-        if (act == NNB_ACT_SIGMOID) {
-            ck_assert(out[0] == 0.5f && out[1] == 0.5f && out[2] == 1.0f && out[3] == 0.0f);
-        } else {
-            ck_assert(out[0] == 0.0f && !signbit(out[0]) && out[1] == 0.0f && signbit(out[1]));
-            ck_assert(out[2] == 1.0f && out[3] == -1.0f);
-        }
-        ck_assert(isnan(out[4]) && isnan(out[5]));
-    }
-    free(x), free(ref), free(z), free(a), free(first_vec);
+static double act_ulp_bound(const nnbi_kernels_f32 *k, nnb_activation act) {
+    (void)k, (void)act;
+    return ACT_ULP;
 }
 
-START_TEST(sigmoid_accuracy) { check_activation(NNB_ACT_SIGMOID); }
-END_TEST
-
-START_TEST(tanh_accuracy) { check_activation(NNB_ACT_TANH); }
-END_TEST
+static void check_special_values(const nnbi_kernels_f32 *k, nnb_activation act) {
+    float sp[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, -NAN}, out[6];
+    k->bias_act(act, 0.0, 1, 6, sp, NULL, out);
+    if (act == NNB_ACT_SIGMOID) {
+        ck_assert(out[0] == 0.5f && out[1] == 0.5f && out[2] == 1.0f && out[3] == 0.0f);
+    } else {
+        ck_assert(out[0] == 0.0f && !signbit(out[0]) && out[1] == 0.0f && signbit(out[1]));
+        ck_assert(out[2] == 1.0f && out[3] == -1.0f);
+    }
+    ck_assert(isnan(out[4]) && isnan(out[5]));
+}
 
 /* Softmax rows sum to 1 within (cols + 2) u; each element within (8 + |z - max|) u relative of a
  * long-double softmax (exp's 2 ulp, the rounding of z - max, of 1/sum and of the product). */
+static long double softmax_elem_tol(size_t cols, long double arg, long double ref) {
+    (void)cols;
+    return (8 + arg) * U * ref + 0x1p-149L;
+}
+static long double softmax_sum_tol(size_t cols) { return (cols + 2) * U; }
+
 START_TEST(softmax_rows) {
     static const size_t widths[] = {1, 2, 3, 5, 8, 9, 10, 16, 17, 33, 100, 1000};
-    for (int s = 0; s < N_ISA; s++) {
-        const nnbi_kernels_f32 *k = nnbi_kernels_f32_for(isa_names[s]);
-        if (!k) continue;
-        for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
-            size_t cols = widths[w], rows = 6, n = rows * cols;
-            float *z = malloc(n * sizeof *z), *a = malloc(n * sizeof *a), *z0 = malloc(n * 4);
-            for (size_t r = 0; r < rows; r++)
-                for (size_t c = 0; c < cols; c++)
-                    z[r * cols + c] = (float)(r == 0   ? 10.0 * (urand() - 0.5)
-                                              : r == 1 ? 1000.0 * (urand() - 0.5)
-                                              : r == 2 ? (c % 2 ? 1000.0 : -1000.0)
-                                              : r == 3 ? (c % 3 == 1 ? -INFINITY : 3.0 * urand())
-                                              : r == 4 ? 1e-30 * urand()
-                                                       : 40.0 * urand());
-            memcpy(z0, z, n * sizeof *z);
-            k->bias_act(NNB_ACT_SOFTMAX, 0.0, rows, cols, z, NULL, a);
-            for (size_t r = 0; r < rows; r++) {
-                const float *zr = z0 + r * cols, *ar = a + r * cols;
-                long double m = -INFINITY, se = 0, sum = 0;
-                for (size_t c = 0; c < cols; c++) m = zr[c] > m ? zr[c] : m;
-                for (size_t c = 0; c < cols; c++) se += expl((long double)zr[c] - m);
-                for (size_t c = 0; c < cols; c++) {
-                    long double ref = expl((long double)zr[c] - m) / se;
-                    long double arg = isinf(zr[c]) ? 0 : fabsl(zr[c] - m);
-                    long double tol = (8 + arg) * U * ref + 0x1p-149L;
-                    sum += ar[c];
-                    CHECK(fabsl(ar[c] - ref) <= tol, "%s softmax cols %zu row %zu: a[%zu] = %a, "
-                          "reference %La", k->isa, cols, r, c, (double)ar[c], ref);
-                }
-                CHECK(fabsl(sum - 1.0L) <= (cols + 2) * U, "%s softmax cols %zu row %zu sums to "
-                      "1 %+Lg", k->isa, cols, r, sum - 1.0L);
-            }
-            free(z), free(z0), free(a);
-        }
-    }
+    check_softmax_rows(widths, sizeof widths / sizeof widths[0], 1e-30);
 }
 END_TEST
 
@@ -259,64 +162,6 @@ END_TEST
 
 /* ---- every kernel against double references ---- */
 
-enum { AT_ALIGNED, AT_UNALIGNED, AT_END_GUARD, AT_START_GUARD, N_PLACES };
-static const char *const place_names[] = {"aligned", "unaligned", "ending at a guard page",
-                                          "starting after a guard page"};
-#define N_SLOTS 6
-#define DATA_PAGES 4
-#define MARGIN 64 /* floats checked on each side of an array */
-static size_t page;
-static unsigned char *slot_mem[N_SLOTS];
-static float *slot_ptr[N_SLOTS];
-static size_t slot_n[N_SLOTS];
-static const uint32_t SENTINEL = 0x7fa0beefu; /* a signalling NaN nobody computes */
-
-static float *slot_data(int s) { return (float *)(void *)(slot_mem[s] + page); }
-static size_t slot_cap(void) { return DATA_PAGES * page / sizeof(float); }
-
-static void slots_init(void) {
-    if (page) return;
-    page = (size_t)sysconf(_SC_PAGESIZE);
-    for (int s = 0; s < N_SLOTS; s++) {
-        void *m = mmap(NULL, (DATA_PAGES + 2) * page, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        ck_assert(m != MAP_FAILED);
-        slot_mem[s] = m;
-        ck_assert_int_eq(mprotect(m, page, PROT_NONE), 0);
-        ck_assert_int_eq(mprotect(slot_mem[s] + (DATA_PAGES + 1) * page, page, PROT_NONE), 0);
-    }
-}
-
-static float *place(int s, int where, size_t n, const float *init) {
-    float *base = slot_data(s);
-    size_t cap = slot_cap();
-    CHECK(n + 32 <= cap, "slot too small for %zu", n);
-    float *p = where == AT_ALIGNED     ? base + 16
-               : where == AT_UNALIGNED ? base + 17
-               : where == AT_END_GUARD ? base + cap - n
-                                       : base;
-    for (float *q = p - (size_t)(p - base < MARGIN ? p - base : MARGIN);
-         q < p + n + MARGIN && q < base + cap; q++)
-        memcpy(q, &SENTINEL, sizeof SENTINEL);
-    if (n) memcpy(p, init, n * sizeof *p);
-    slot_ptr[s] = p, slot_n[s] = n;
-    return p;
-}
-
-static void slots_untouched(const char *what) {
-    for (int s = 0; s < N_SLOTS; s++) {
-        if (!slot_ptr[s]) continue;
-        float *base = slot_data(s), *p = slot_ptr[s];
-        for (float *q = p - (size_t)(p - base < MARGIN ? p - base : MARGIN);
-             q < p + slot_n[s] + MARGIN && q < base + slot_cap(); q++) {
-            if (q >= p && q < p + slot_n[s]) continue;
-            CHECK(memcmp(q, &SENTINEL, sizeof SENTINEL) == 0,
-                  "%s wrote outside its arrays (slot %d, offset %td)", what, s, q - slot_ptr[s]);
-        }
-        slot_ptr[s] = NULL;
-    }
-}
-
 /* |got - want| <= k u mag (mag NULL: |want|); NaN matches NaN, an infinity only itself. */
 static void expect_near(const char *what, const float *got, const double *want, const double *mag,
                         size_t n, double k) {
@@ -364,26 +209,7 @@ static void expect_sum(const char *what, double got, long double want, long doub
           "%s returned %.17g, reference %.17Lg (tolerance %Lg)", what, got, want, tol);
 }
 
-static float *filledf(size_t n, double lo, double hi) {
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    for (size_t i = 0; i < n; i++) p[i] = (float)(lo + (hi - lo) * urand());
-    return p;
-}
-static float *copyf(const float *a, size_t n) {
-    float *p = malloc((n ? n : 1) * sizeof *p);
-    if (n) memcpy(p, a, n * sizeof *p);
-    return p;
-}
 static double *dnew(size_t n) { return calloc(n ? n : 1, sizeof(double)); }
-
-typedef struct {
-    const nnbi_kernels_f32 *k, *sc; /* the set under test, the scalar float32 set */
-    size_t len;
-    int where, inplace;
-    char what[160];
-} cfg;
-
-static const char *const act_names[] = {"identity", "sigmoid", "tanh", "relu", "leaky", "softmax"};
 
 static double sigmoid_d(double x) {
     return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
@@ -396,7 +222,7 @@ static const float act_specials[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e30
 
 static void case_bias_act(cfg *c, nnb_activation act, size_t rows, int with_bias) {
     size_t cols = c->len, n = rows * cols;
-    float *z0 = filledf(n, -12, 12), *b0 = filledf(cols, -2, 2);
+    float *z0 = filled(n, -12, 12), *b0 = filled(cols, -2, 2);
     if (act == NNB_ACT_SOFTMAX) {
         if (n > 2) z0[1] = 80.0f, z0[2] = 0.0f;
     } else {
@@ -430,17 +256,11 @@ static void case_bias_act(cfg *c, nnb_activation act, size_t rows, int with_bias
         }
     }
     /* the scalar float32 set's own results */
-    float *zs = copyf(z0, n), *as = filledf(n, 0, 0);
-    c->sc->bias_act(act, 0.05, rows, cols, zs, with_bias ? b0 : NULL, as);
+    float *zs = copy_of(z0, n), *as = filled(n, 0, 0);
+    c->ref->bias_act(act, 0.05, rows, cols, zs, with_bias ? b0 : NULL, as);
 
-    float *z = place(0, c->where, n, z0);
-    float *b = with_bias ? place(1, c->where, cols, b0) : NULL;
-    float *a = c->inplace ? z : place(2, c->where, n, z0);
-    c->k->bias_act(act, 0.05, rows, cols, z, b, a);
-    char what[200];
-    snprintf(what, sizeof what, "%s bias_act(%s, rows %zu, %s)", c->what, act_names[act], rows,
-             with_bias ? "bias" : "no bias");
-    slots_untouched(what);
+    char what[WHAT_SIZE];
+    float *z, *a = run_bias_act(c, act, rows, with_bias, z0, b0, &z, what);
     if (!c->inplace) expect_near(what, z, zr, NULL, n, 0);
     if (act == NNB_ACT_SIGMOID || act == NNB_ACT_TANH) {
         expect_ulp(what, a, ar, n, ACT_ULP);
@@ -455,10 +275,10 @@ static void case_bias_act(cfg *c, nnb_activation act, size_t rows, int with_bias
 
 static void case_act_backward(cfg *c, nnb_activation act, size_t rows) {
     size_t cols = c->len, n = rows * cols;
-    float *a0 = filledf(n, act == NNB_ACT_SIGMOID ? 0.0 : -1.0, 1.0), *d0 = filledf(n, -3, 3);
+    float *a0 = filled(n, act == NNB_ACT_SIGMOID ? 0.0 : -1.0, 1.0), *d0 = filled(n, -3, 3);
     if (act == NNB_ACT_SOFTMAX && cols) {
-        float *zz = copyf(a0, n);
-        c->sc->bias_act(NNB_ACT_SOFTMAX, 0, rows, cols, zz, NULL, a0);
+        float *zz = copy_of(a0, n);
+        c->ref->bias_act(NNB_ACT_SOFTMAX, 0, rows, cols, zz, NULL, a0);
         free(zz);
     }
     double *dr = dnew(n), *mag = dnew(n);
@@ -483,13 +303,10 @@ static void case_act_backward(cfg *c, nnb_activation act, size_t rows) {
             }
         }
     }
-    float *ds = copyf(d0, n);
-    c->sc->act_backward(act, 0.05, rows, cols, a0, ds);
-    float *a = place(0, c->where, n, a0), *d = place(1, c->where, n, d0);
-    c->k->act_backward(act, 0.05, rows, cols, a, d);
-    char what[200];
-    snprintf(what, sizeof what, "%s act_backward(%s, rows %zu)", c->what, act_names[act], rows);
-    slots_untouched(what);
+    float *ds = copy_of(d0, n);
+    c->ref->act_backward(act, 0.05, rows, cols, a0, ds);
+    char what[WHAT_SIZE];
+    float *d = run_act_backward(c, act, rows, a0, d0, what);
     int exact = act != NNB_ACT_SIGMOID && act != NNB_ACT_TANH && act != NNB_ACT_SOFTMAX;
     expect_near(what, d, dr, exact ? NULL : mag, n, exact ? 0 : 1);
     /* softmax's dot product is a sum, in another order in a vectorised set */
@@ -500,9 +317,9 @@ static void case_act_backward(cfg *c, nnb_activation act, size_t rows) {
 /* delta_se, delta_se_sigmoid, delta_bce_sigmoid: d may replace yhat. */
 static void case_delta(cfg *c, int which) {
     size_t n = c->len;
-    float *z0 = filledf(n, -30, 30), *y0 = filledf(n, 0, 1), *p0 = filledf(n, 0, 0);
-    float *t = copyf(z0, n);
-    c->sc->bias_act(NNB_ACT_SIGMOID, 0, 1, n, t, NULL, p0);
+    float *z0 = filled(n, -30, 30), *y0 = filled(n, 0, 1), *p0 = filled(n, 0, 0);
+    float *t = copy_of(z0, n);
+    c->ref->bias_act(NNB_ACT_SIGMOID, 0, 1, n, t, NULL, p0);
     double *dr = dnew(n), *mag = dnew(n);
     long double sr = 0, stol = 0;
     float sc = 0.3f;
@@ -520,20 +337,10 @@ static void case_delta(cfg *c, int which) {
             sr += (zi > 0 ? zi : 0) - y * zi + l, stol += 4 * U * l;
         }
     }
-    float *ds = filledf(n, 0, 0);
-    double ss = which == 0   ? c->sc->delta_se(n, p0, y0, 0.3, ds)
-                : which == 1 ? c->sc->delta_se_sigmoid(n, p0, y0, 0.3, ds)
-                             : c->sc->delta_bce_sigmoid(n, z0, p0, y0, 0.3, ds);
-    (void)ss;
-    float *z = place(0, c->where, n, z0), *y = place(1, c->where, n, y0);
-    float *p = place(2, c->where, n, p0), *d = c->inplace ? p : place(3, c->where, n, y0);
-    double s = which == 0   ? c->k->delta_se(n, p, y, 0.3, d)
-               : which == 1 ? c->k->delta_se_sigmoid(n, p, y, 0.3, d)
-                            : c->k->delta_bce_sigmoid(n, z, p, y, 0.3, d);
-    static const char *const names[] = {"delta_se", "delta_se_sigmoid", "delta_bce_sigmoid"};
-    char what[200];
-    snprintf(what, sizeof what, "%s %s", c->what, names[which]);
-    slots_untouched(what);
+    float *ds = filled(n, 0, 0), *d;
+    call_delta(c->ref, which, n, z0, p0, y0, ds);
+    char what[WHAT_SIZE];
+    double s = run_delta(c, which, z0, y0, p0, &d, what);
     expect_near(what, d, dr, mag, n, 1);
     expect_same(what, d, ds, n);
     expect_sum(what, s, sr, stol + 1e-13L * fabsl(sr));
@@ -542,11 +349,11 @@ static void case_delta(cfg *c, int which) {
 
 static void case_ce(cfg *c, size_t rows, int onehot) {
     size_t cols = c->len, n = rows * cols;
-    float *z0 = filledf(n, -20, 20), *y0 = filledf(n, 0, 1), *p0 = filledf(n, 0, 0);
-    float *t = copyf(z0, n);
+    float *z0 = filled(n, -20, 20), *y0 = filled(n, 0, 1), *p0 = filled(n, 0, 0);
+    float *t = copy_of(z0, n);
     if (onehot)
         for (size_t i = 0; i < n; i++) y0[i] = (float)(i % cols == (i / cols) % cols);
-    c->sc->bias_act(NNB_ACT_SOFTMAX, 0, rows, cols, t, NULL, p0);
+    c->ref->bias_act(NNB_ACT_SOFTMAX, 0, rows, cols, t, NULL, p0);
     double *dr = dnew(n), *mag = dnew(n);
     long double sr = 0, stol = 0;
     float sc = 0.7f;
@@ -566,15 +373,11 @@ static void case_ce(cfg *c, size_t rows, int onehot) {
             mag[i] = 4 * sc * (p0[i] * (double)ys + yr[j]);
         }
     }
-    float *ds = filledf(n, 0, 0);
-    c->sc->delta_ce_softmax(rows, cols, z0, p0, y0, 0.7, ds);
-    float *z = place(0, c->where, n, z0), *y = place(1, c->where, n, y0);
-    float *p = place(2, c->where, n, p0), *d = c->inplace ? p : place(3, c->where, n, y0);
-    double s = c->k->delta_ce_softmax(rows, cols, z, p, y, 0.7, d);
-    char what[200];
-    snprintf(what, sizeof what, "%s delta_ce_softmax(rows %zu, %s)", c->what, rows,
-             onehot ? "one-hot" : "soft targets");
-    slots_untouched(what);
+    float *ds = filled(n, 0, 0);
+    c->ref->delta_ce_softmax(rows, cols, z0, p0, y0, 0.7, ds);
+    char what[WHAT_SIZE];
+    float *d;
+    double s = run_ce(c, rows, onehot, z0, y0, p0, &d, what);
     expect_near(what, d, dr, mag, n, 1);
     if (onehot) expect_same(what, d, ds, n); /* soft: sum_k y_k is summed in another order */
     if (cols) expect_sum(what, s, sr, stol + 1e-13L * fabsl(sr));
@@ -583,51 +386,39 @@ static void case_ce(cfg *c, size_t rows, int onehot) {
 
 static void case_vector_ops(cfg *c) {
     size_t n = c->len;
-    float *x0 = filledf(n, -2, 2), *y0 = filledf(n, -2, 2);
+    float *x0 = filled(n, -2, 2), *y0 = filled(n, -2, 2);
     double *r = dnew(n), *mag = dnew(n);
-    char what[200];
+    char what[WHAT_SIZE];
     /* axpy; in place means x and y the same array */
     const float *xa = x0, *ya = c->inplace ? x0 : y0;
     for (size_t i = 0; i < n; i++)
         r[i] = ya[i] + -0.37 * xa[i], mag[i] = 3 * (fabs(ya[i]) + 0.37 * fabs(xa[i]));
-    float *ys = copyf(ya, n);
-    c->sc->axpy(n, -0.37, c->inplace ? ys : x0, ys);
-    float *x = place(0, c->where, n, x0), *y = c->inplace ? x : place(1, c->where, n, y0);
-    c->k->axpy(n, -0.37, x, y);
-    snprintf(what, sizeof what, "%s axpy", c->what);
-    slots_untouched(what);
+    float *ys = copy_of(ya, n);
+    c->ref->axpy(n, -0.37, c->inplace ? ys : x0, ys);
+    float *y = run_axpy(c, x0, y0, what);
     expect_near(what, y, r, mag, n, 1);
     expect_same(what, y, ys, n);
     /* scal */
     for (size_t i = 0; i < n; i++) r[i] = 1.7 * x0[i], mag[i] = 2 * fabs(r[i]);
-    float *xs = copyf(x0, n);
-    c->sc->scal(n, 1.7, xs);
-    x = place(0, c->where, n, x0);
-    c->k->scal(n, 1.7, x);
-    snprintf(what, sizeof what, "%s scal", c->what);
-    slots_untouched(what);
+    float *xs = copy_of(x0, n);
+    c->ref->scal(n, 1.7, xs);
+    float *x = run_scal(c, x0, what);
     expect_near(what, x, r, mag, n, 1);
     expect_same(what, x, xs, n);
     /* sumsq: squares of floats are exact in double */
     long double sq = 0;
     for (size_t i = 0; i < n; i++) sq += (long double)x0[i] * x0[i];
-    x = place(0, c->where, n, x0);
-    snprintf(what, sizeof what, "%s sumsq", c->what);
-    expect_sum(what, c->k->sumsq(n, x), sq, 1e-13L * sq);
-    slots_untouched(what);
+    expect_sum(what, run_sumsq(c, x0, what), sq, 1e-13L * sq);
     /* col_sum: len columns, 5 rows; out must not alias */
     size_t rows = 5, cols = n;
-    float *m0 = filledf(rows * cols, -1, 1), *outs = filledf(cols, 0, 0);
+    float *m0 = filled(rows * cols, -1, 1), *outs = filled(cols, 0, 0);
     for (size_t j = 0; j < cols; j++) {
         r[j] = 0, mag[j] = 0;
         for (size_t i = 0; i < rows; i++) r[j] += m0[i * cols + j], mag[j] += fabs(m0[i * cols + j]);
         mag[j] *= rows;
     }
-    c->sc->col_sum(rows, cols, m0, outs);
-    float *m = place(0, c->where, rows * cols, m0), *out = place(1, c->where, cols, x0);
-    c->k->col_sum(rows, cols, m, out);
-    snprintf(what, sizeof what, "%s col_sum", c->what);
-    slots_untouched(what);
+    c->ref->col_sum(rows, cols, m0, outs);
+    float *out = run_col_sum(c, rows, m0, x0, what);
     expect_near(what, out, r, mag, cols, 1);
     expect_same(what, out, outs, cols);
     free(x0), free(y0), free(r), free(mag), free(ys), free(xs), free(m0), free(outs);
@@ -667,37 +458,19 @@ static void optim_ref(int variant, size_t n, const float *t0, const float *g0, c
     }
 }
 
-static void run_optim(const nnbi_kernels_f32 *k, int variant, size_t n, float *t, const float *g,
-                      float *m, float *v) {
-    switch (variant) {
-    case 0: k->sgd(n, t, g, NULL, 0.1, 0.0, 0.01, 0); break;
-    case 1:
-    case 2: k->sgd(n, t, g, v, 0.1, 0.9, 0.001, variant == 2); break;
-    case 3:
-    case 4:
-        k->adam(n, t, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 1 / (1 - 0.9), 1 / (1 - 0.999),
-                variant == 3 ? 0.01 : 0.0, variant == 4 ? 0.01 : 0.0);
-        break;
-    default: k->rmsprop(n, t, g, v, 1e-2, 0.99, 1e-8, 0.001); break;
-    }
-}
-
 static void case_optim(cfg *c) {
     size_t n = c->len;
-    float *t0 = filledf(n, -1, 1), *g0 = filledf(n, -1, 1), *m0 = filledf(n, -0.1, 0.1);
-    float *v0 = filledf(n, 0.001, 0.1);
+    float *t0 = filled(n, -1, 1), *g0 = filled(n, -1, 1), *m0 = filled(n, -0.1, 0.1);
+    float *v0 = filled(n, 0.001, 0.1);
     double *tr = dnew(n), *mr = dnew(n), *vr = dnew(n), *mag = dnew(n), *mm = dnew(n);
     double *vm = dnew(n);
-    char what[200];
+    char what[WHAT_SIZE];
+    /* plain SGD, momentum, Nesterov, Adam with L2, AdamW, RMSprop (call_optim) */
     for (int variant = 0; variant < 6; variant++) {
         optim_ref(variant, n, t0, g0, m0, v0, tr, mr, vr, mag, mm, vm);
-        float *ts = copyf(t0, n), *ms = copyf(m0, n), *vs = copyf(v0, n);
-        run_optim(c->sc, variant, n, ts, g0, ms, vs);
-        float *t = place(0, c->where, n, t0), *g = place(1, c->where, n, g0);
-        float *m = place(2, c->where, n, m0), *v = place(3, c->where, n, v0);
-        run_optim(c->k, variant, n, t, g, m, v);
-        snprintf(what, sizeof what, "%s optimiser %d", c->what, variant);
-        slots_untouched(what);
+        float *ts = copy_of(t0, n), *ms = copy_of(m0, n), *vs = copy_of(v0, n), *t, *m, *v;
+        call_optim(c->ref, variant, n, ts, g0, ms, vs);
+        run_optim(c, variant, t0, g0, m0, v0, &t, &m, &v, what);
         expect_near(what, t, tr, mag, n, 64);
         expect_near(what, m, mr, mm, n, 64);
         expect_near(what, v, vr, vm, n, 64);
@@ -709,52 +482,13 @@ static void case_optim(cfg *c) {
     free(t0), free(g0), free(m0), free(v0), free(tr), free(mr), free(vr), free(mag), free(mm), free(vm);
 }
 
-START_TEST(against_reference) {
-    slots_init();
-    for (int s = 0; s < N_ISA; s++) {
-        const nnbi_kernels_f32 *k = nnbi_kernels_f32_for(isa_names[s]);
-        if (!k) continue;
-        size_t lens[64], nl = 0;
-        for (size_t len = 0; len <= 2 * k->width + 3; len++) lens[nl++] = len;
-        lens[nl++] = 100, lens[nl++] = 301;
-        for (size_t li = 0; li < nl; li++)
-            for (int where = 0; where < N_PLACES; where++)
-                for (int inplace = 0; inplace < 2; inplace++) {
-                    cfg c = {k, &nnbi_kernels_f32_scalar, lens[li], where, inplace, ""};
-                    snprintf(c.what, sizeof c.what, "float32 %s n=%zu %s%s", k->isa, c.len,
-                             place_names[where], inplace ? " in place" : "");
-                    for (nnb_activation act = NNB_ACT_IDENTITY; act <= NNB_ACT_SOFTMAX; act++)
-                        for (size_t rows = 1; rows <= 3; rows += 2) {
-                            case_bias_act(&c, act, rows, 1);
-                            case_bias_act(&c, act, rows, 0);
-                            if (!inplace) case_act_backward(&c, act, rows);
-                        }
-                    for (int which = 0; which < 3; which++) case_delta(&c, which);
-                    case_ce(&c, 3, 1);
-                    case_ce(&c, 3, 0);
-                    case_vector_ops(&c);
-                    if (!inplace) case_optim(&c);
-                }
-    }
-}
+START_TEST(against_reference) { check_every_config(); }
 END_TEST
 
 static Suite *suite(void) {
-    Suite *s = suite_create("kernels_f32");
-    TCase *tc = tcase_create("kernels_f32");
-    tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, tables_and_dispatch);
-    /* valgrind computes long double arithmetic in double precision: the accuracy references are
-     * wrong there, so under valgrind only the comparisons with guard pages run */
-    if (!nnbt_valgrind()) {
-        tcase_add_test(tc, sigmoid_accuracy);
-        tcase_add_test(tc, tanh_accuracy);
-        tcase_add_test(tc, softmax_rows);
-        tcase_add_test(tc, losses_at_large_logits);
-    }
-    tcase_add_test(tc, against_reference);
-    suite_add_tcase(s, tc);
-    return s;
+    const TTest *accuracy[] = {sigmoid_accuracy, tanh_accuracy, softmax_rows,
+                               losses_at_large_logits};
+    return kernel_suite("kernels_f32", tables_and_dispatch, accuracy, 4, against_reference);
 }
 
 NNBT_MAIN(suite, 0)

@@ -1,84 +1,38 @@
 /*
- * AVX-512 kernels (F, DQ, VL and BW; this file alone is compiled with those -m flags): the vector
- * operations that vec_kernels.h writes every kernel over, for 8 doubles per register. Tails use
- * mask registers, so nothing is read or written past the end of an array.
+ * AVX-512 float64 kernels (F, DQ, VL and BW; this file alone, with avx512_f32.c, is compiled with
+ * those -m flags): avx512_ops.h's vector operations for 8 doubles per register, the two that
+ * vec_math_f64.h's exp needs besides, then the kernels (vec_kernels.h) and the table.
  */
 #include <immintrin.h>
 #include <stdint.h>
 
 #include "kernels.h"
 
-typedef __m512d vd;     /* 8 doubles */
-typedef __mmask8 vmask; /* one bit per lane */
+#define T double
 #define VW 8
-#define NNBI_VEC_ISA "avx512"
-#define NNBI_VEC_TABLE nnbi_kernels_avx512
+typedef __m512d vt;     /* 8 doubles */
+typedef __mmask8 vmask; /* one bit per lane */
+#define MM(op) _mm512_##op##_pd
+#define MMK(op) _mm512_##op##_pd_mask
+#include "avx512_ops.h"
 
-#define VINLINE static inline __attribute__((always_inline))
+VINLINE double vhsum(vt a) { return _mm512_reduce_add_pd(a); }
 
-VINLINE vd vset(double x) { return _mm512_set1_pd(x); }
-VINLINE vd vzero(void) { return _mm512_setzero_pd(); }
-
-/* The first m lanes (m <= VW). */
-VINLINE vmask vfirst(size_t m) { return (vmask)((1u << m) - 1u); }
-
-/* Lanes [0, m) from p, the others `fill`; reads nothing at or past p + m. */
-VINLINE vd vload_n(const double *p, size_t m, double fill) {
-    if (m == VW) return _mm512_loadu_pd(p);
-    return _mm512_mask_loadu_pd(_mm512_set1_pd(fill), vfirst(m), p);
-}
-/* Writes lanes [0, m) to p and nothing else. */
-VINLINE void vstore_n(double *p, vd v, size_t m) {
-    if (m == VW)
-        _mm512_storeu_pd(p, v);
-    else
-        _mm512_mask_storeu_pd(p, vfirst(m), v);
-}
-
-VINLINE vd vadd(vd a, vd b) { return _mm512_add_pd(a, b); }
-VINLINE vd vsub(vd a, vd b) { return _mm512_sub_pd(a, b); }
-VINLINE vd vmul(vd a, vd b) { return _mm512_mul_pd(a, b); }
-VINLINE vd vdiv(vd a, vd b) { return _mm512_div_pd(a, b); }
-VINLINE vd vsqrt(vd a) { return _mm512_sqrt_pd(a); }
-VINLINE vd vfma(vd a, vd b, vd c) { return _mm512_fmadd_pd(a, b, c); }   /* a b + c, one rounding */
-VINLINE vd vfnma(vd a, vd b, vd c) { return _mm512_fnmadd_pd(a, b, c); } /* c - a b, one rounding */
-VINLINE vd vmax(vd a, vd b) { return _mm512_max_pd(a, b); }              /* b if either is NaN */
-VINLINE vd vmin(vd a, vd b) { return _mm512_min_pd(a, b); }              /* b if either is NaN */
-VINLINE vd vabs(vd a) { return _mm512_abs_pd(a); }
-VINLINE vd vor(vd a, vd b) { return _mm512_or_pd(a, b); }
-VINLINE vd vand(vd a, vd b) { return _mm512_and_pd(a, b); }
-VINLINE vd vxor(vd a, vd b) { return _mm512_xor_pd(a, b); }
-
-/* Ordered (quiet) comparisons: false when either side is NaN. */
-VINLINE vmask vgt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
-VINLINE vmask vge(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_GE_OQ); }
-VINLINE vmask vlt(vd a, vd b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
-VINLINE vmask visnan(vd a) { return _mm512_cmp_pd_mask(a, a, _CMP_UNORD_Q); }
-VINLINE vmask vmask_and(vmask a, vmask b) { return (vmask)(a & b); }
-VINLINE vmask vmask_or(vmask a, vmask b) { return (vmask)(a | b); }
-VINLINE vmask vmask_none(void) { return 0; }
-VINLINE int vany(vmask m) { return m != 0; }
-VINLINE vd vsel(vmask m, vd t, vd f) { return _mm512_mask_blend_pd(m, f, t); } /* m ? t : f */
-VINLINE vd vsel0(vmask m, vd t) { return _mm512_maskz_mov_pd(m, t); }          /* m ? t : 0 */
-VINLINE vmask vmask_not(vmask m) { return (vmask)~m; }
-/* m ? a - b : src, in one masked instruction */
-VINLINE vd vsub_where(vmask m, vd a, vd b, vd src) { return _mm512_mask_sub_pd(src, m, a, b); }
-
-VINLINE double vhsum(vd a) { return _mm512_reduce_add_pd(a); }
-VINLINE double vhmax(vd a) { return _mm512_reduce_max_pd(a); }
-
-/* The 16-entry tables of vec_kernels.h's exp, looked up by the low 4 bits of ks's bit pattern. */
-VINLINE vd vlookup16(const double *tab, vd ks) {
+/* The 16-entry tables of vec_math_f64.h's exp, looked up by the low 4 bits of ks's bit pattern. */
+VINLINE vt vlookup16(const double *tab, vt ks) {
     __m512i i = _mm512_castpd_si512(ks);
     return _mm512_permutex2var_pd(_mm512_loadu_pd(tab), i, _mm512_loadu_pd(tab + 8));
 }
 
 /* Scaling by 2^floor(k): VSCALEFPD rounds once, also into the subnormal range and to 0. */
-typedef vd vpow2;
-VINLINE vpow2 vpow2_make(vd k, vd ks) {
+typedef vt vpow2;
+VINLINE vpow2 vpow2_make(vt k, vt ks) {
     (void)ks;
     return k;
 }
-VINLINE vd vpow2_mul(vd v, vpow2 p) { return _mm512_scalef_pd(v, p); }
+VINLINE vt vpow2_mul(vt v, vpow2 p) { return _mm512_scalef_pd(v, p); }
 
+#include "vec_math_f64.h"
 #include "vec_kernels.h"
+
+const nnbi_kernels nnbi_kernels_avx512 = NNBI_KERNELS_TABLE("avx512", VW);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Derives the constants of lib/kernels/vec_kernels.h and vec_kernels_f32.h (not part of
+"""Derives the constants of lib/kernels/vec_math_f64.h and vec_math_f32.h (not part of
 the build; needs mpmath: `python3 lib/kernels/derive_constants.py`, about a minute).
 
 Each polynomial is a near-minimax fit: weighted least squares on Chebyshev nodes refined by
@@ -99,7 +99,7 @@ def show_f32(name, c):
 
 
 def main_f32():
-    """The constants of vec_kernels_f32.h: coefficients rounded to float; errors in units of
+    """The constants of vec_math_f32.h: coefficients rounded to float; errors in units of
     2^-24 (float's unit roundoff)."""
     u24 = mp.mpf(2) ** -24
     # exp(r) = 1 + r + r^2 q(r) for |r| <= ln2/2 (reduction by ln2, no table)

@@ -2,9 +2,10 @@
  * The element-wise kernels: one table of function pointers per instruction set. The network code
  * calls only through the table returned by nnbi_kernels_get(); each ISA file fills one table.
  *
- * Every kernel has a scalar reference with the same signature (scalar.c). Arrays are row-major
- * double; "n" is a flat element count. Unless said otherwise, output arrays may alias the input
- * they replace (in-place use is allowed), and no kernel reads or writes past n elements.
+ * Every kernel has a scalar reference with the same signature (scalar.c, scalar_f32.c). Arrays
+ * are row-major double (float in the float32 tables, at the end); "n" is a flat element count.
+ * Unless said otherwise, output arrays may alias the input they replace (in-place use is
+ * allowed), and no kernel reads or writes past n elements.
  */
 #ifndef NNB_KERNELS_H
 #define NNB_KERNELS_H
@@ -13,72 +14,78 @@
 
 #include "nnblas.h"
 
-typedef struct nnbi_kernels {
-    const char *isa; /* "scalar", "avx2", "avx512" */
-    size_t width;    /* doubles per vector register (1, 4, 8) */
-
-    /* z[r][c] += b[c] (b may be NULL: no bias), then a[r][c] = f(z[r][c]), for every row; so z
-     * ends as the full pre-activation (the losses from logits need it). z and a may alias.
-     * `alpha` is the leaky-ReLU slope (ignored otherwise). Softmax is row-wise and max-subtracted. */
-    void (*bias_act)(nnb_activation act, double alpha, size_t rows, size_t cols, double *z,
-                     const double *b, double *a);
-
-    /* d <- d (.) f'(z) expressed through the output a = f(z): sigmoid a(1-a), tanh 1-a^2,
-     * relu [a>0], leaky [a>0 ? 1 : alpha], identity 1; softmax (row-wise Jacobian-vector product)
-     * d_j <- a_j (d_j - sum_k d_k a_k). */
-    void (*act_backward)(nnb_activation act, double alpha, size_t rows, size_t cols,
-                         const double *a, double *d);
-
-    /* d = scale * (yhat - y); returns sum (yhat - y)^2. */
-    double (*delta_se)(size_t n, const double *yhat, const double *y, double scale, double *d);
-
-    /* The tutorial's error term, fused: d = scale * (yhat - y) * yhat * (1 - yhat);
-     * returns sum (yhat - y)^2. */
-    double (*delta_se_sigmoid)(size_t n, const double *yhat, const double *y, double scale,
-                               double *d);
-
-    /* Sigmoid + binary cross-entropy from the logits z (yhat = sigmoid(z)):
-     * d = scale * (yhat - y); returns sum [softplus(z) - y z] (finite for any finite z). */
-    double (*delta_bce_sigmoid)(size_t n, const double *z, const double *yhat, const double *y,
-                                double scale, double *d);
-
-    /* Softmax + cross-entropy from the logits z, row by row (yhat = softmax(z)):
-     * d_j = scale * (yhat_j * sum_k y_k - y_j); returns sum_r sum_j y_j (lse(z_r) - z_j). */
-    double (*delta_ce_softmax)(size_t rows, size_t cols, const double *z, const double *yhat,
-                               const double *y, double scale, double *d);
-
-    /* out[c] = sum_r d[r][c] (bias gradients). out must not alias d. */
-    void (*col_sum)(size_t rows, size_t cols, const double *d, double *out);
-
-    /* y <- y + a * x (plain gradient step with a = -lr). */
-    void (*axpy)(size_t n, double a, const double *x, double *y);
-
-    /* x <- a * x */
-    void (*scal)(size_t n, double a, double *x);
-
-    /* sum x_i^2 (gradient norms for clipping) */
-    double (*sumsq)(size_t n, const double *x);
-
-    /* The optimisers' updates over the whole parameter arena (PyTorch's formulas). In all of them
-     * g' = g + l2 * theta (L2 weight decay folded into the gradient; l2 may be 0).
-     *
-     * SGD with momentum (mu > 0; mu = 0 is plain SGD and v is not touched, may be NULL):
-     *   v = mu v + g';  theta -= lr * (nesterov ? g' + mu v : v) */
-    void (*sgd)(size_t n, double *theta, const double *g, double *v, double lr, double mu,
-                double l2, int nesterov);
-
-    /* Adam / AdamW: m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2;
-     *   theta -= lr * (bc1 m / (sqrt(bc2 v) + eps) + decoupled * theta)
-     * where bc1 = 1/(1-b1^t), bc2 = 1/(1-b2^t) (bias corrections, computed by the caller) and
-     * `decoupled` is AdamW's weight decay (0 for Adam). The decoupled term uses theta before the
-     * step, as PyTorch's AdamW does (it shrinks theta first). */
-    void (*adam)(size_t n, double *theta, const double *g, double *m, double *v, double lr,
-                 double b1, double b2, double eps, double bc1, double bc2, double l2,
-                 double decoupled);
-
-    /* RMSprop: v = rho v + (1-rho) g'^2;  theta -= lr g' / (sqrt(v) + eps) */
-    void (*rmsprop)(size_t n, double *theta, const double *g, double *v, double lr, double rho,
+/* The entries of a kernel table over arrays of ELEM (double in nnbi_kernels, float in
+ * nnbi_kernels_f32, below): the same names and meaning in both types. */
+#define NNBI_KERNELS_ENTRIES(ELEM)                                                                 \
+    const char *isa; /* "scalar", "avx2", "avx512": the same names in both types */                \
+    size_t width;    /* elements per vector register (double 1, 4, 8; float 1, 8, 16) */           \
+                                                                                                   \
+    /* z[r][c] += b[c] (b may be NULL: no bias), then a[r][c] = f(z[r][c]), for every row; so z    \
+     * ends as the full pre-activation (the losses from logits need it). z and a may alias.        \
+     * `alpha` is the leaky-ReLU slope (ignored otherwise). Softmax is row-wise and                \
+     * max-subtracted. */                                                                          \
+    void (*bias_act)(nnb_activation act, double alpha, size_t rows, size_t cols, ELEM *z,          \
+                     const ELEM *b, ELEM *a);                                                      \
+                                                                                                   \
+    /* d <- d (.) f'(z) expressed through the output a = f(z): sigmoid a(1-a), tanh 1-a^2,         \
+     * relu [a>0], leaky [a>0 ? 1 : alpha], identity 1; softmax (row-wise Jacobian-vector product) \
+     * d_j <- a_j (d_j - sum_k d_k a_k). */                                                        \
+    void (*act_backward)(nnb_activation act, double alpha, size_t rows, size_t cols,               \
+                         const ELEM *a, ELEM *d);                                                  \
+                                                                                                   \
+    /* d = scale * (yhat - y); returns sum (yhat - y)^2. */                                        \
+    double (*delta_se)(size_t n, const ELEM *yhat, const ELEM *y, double scale, ELEM *d);          \
+                                                                                                   \
+    /* The tutorial's error term, fused: d = scale * (yhat - y) * yhat * (1 - yhat);               \
+     * returns sum (yhat - y)^2. */                                                                \
+    double (*delta_se_sigmoid)(size_t n, const ELEM *yhat, const ELEM *y, double scale,            \
+                               ELEM *d);                                                           \
+                                                                                                   \
+    /* Sigmoid + binary cross-entropy from the logits z (yhat = sigmoid(z)):                       \
+     * d = scale * (yhat - y); returns sum [softplus(z) - y z] (finite for any finite z). */       \
+    double (*delta_bce_sigmoid)(size_t n, const ELEM *z, const ELEM *yhat, const ELEM *y,          \
+                                double scale, ELEM *d);                                            \
+                                                                                                   \
+    /* Softmax + cross-entropy from the logits z, row by row (yhat = softmax(z)):                  \
+     * d_j = scale * (yhat_j * sum_k y_k - y_j); returns sum_r sum_j y_j (lse(z_r) - z_j). */      \
+    double (*delta_ce_softmax)(size_t rows, size_t cols, const ELEM *z, const ELEM *yhat,          \
+                               const ELEM *y, double scale, ELEM *d);                              \
+                                                                                                   \
+    /* out[c] = sum_r d[r][c] (bias gradients). out must not alias d. */                           \
+    void (*col_sum)(size_t rows, size_t cols, const ELEM *d, ELEM *out);                           \
+                                                                                                   \
+    /* y <- y + a * x (plain gradient step with a = -lr). */                                       \
+    void (*axpy)(size_t n, double a, const ELEM *x, ELEM *y);                                      \
+                                                                                                   \
+    /* x <- a * x */                                                                               \
+    void (*scal)(size_t n, double a, ELEM *x);                                                     \
+                                                                                                   \
+    /* sum x_i^2 (gradient norms for clipping) */                                                  \
+    double (*sumsq)(size_t n, const ELEM *x);                                                      \
+                                                                                                   \
+    /* The optimisers' updates over the whole parameter arena (PyTorch's formulas). In all of them \
+     * g' = g + l2 * theta (L2 weight decay folded into the gradient; l2 may be 0).                \
+     *                                                                                             \
+     * SGD with momentum (mu > 0; mu = 0 is plain SGD and v is not touched, may be NULL):          \
+     *   v = mu v + g';  theta -= lr * (nesterov ? g' + mu v : v) */                               \
+    void (*sgd)(size_t n, ELEM *theta, const ELEM *g, ELEM *v, double lr, double mu,               \
+                double l2, int nesterov);                                                          \
+                                                                                                   \
+    /* Adam / AdamW: m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2;                                \
+     *   theta -= lr * (bc1 m / (sqrt(bc2 v) + eps) + decoupled * theta)                           \
+     * where bc1 = 1/(1-b1^t), bc2 = 1/(1-b2^t) (bias corrections, computed by the caller) and     \
+     * `decoupled` is AdamW's weight decay (0 for Adam). The decoupled term uses theta before the  \
+     * step, as PyTorch's AdamW does (it shrinks theta first). */                                  \
+    void (*adam)(size_t n, ELEM *theta, const ELEM *g, ELEM *m, ELEM *v, double lr,                \
+                 double b1, double b2, double eps, double bc1, double bc2, double l2,              \
+                 double decoupled);                                                                \
+                                                                                                   \
+    /* RMSprop: v = rho v + (1-rho) g'^2;  theta -= lr g' / (sqrt(v) + eps) */                     \
+    void (*rmsprop)(size_t n, ELEM *theta, const ELEM *g, ELEM *v, double lr, double rho,          \
                     double eps, double l2);
+
+typedef struct nnbi_kernels {
+    NNBI_KERNELS_ENTRIES(double)
 } nnbi_kernels;
 
 /* The initialiser of a table, for a file that defines every kernel as a static function named
@@ -121,29 +128,7 @@ const char *nnbi_kernels_error(void);
  * (within 0.5 ulp + a trace), and with our own float exp/tanh/log1p in the vectorised ones (within
  * 2 ulp of float, tests/test_kernels_f32.c). */
 typedef struct nnbi_kernels_f32 {
-    const char *isa; /* "scalar", "avx2", "avx512": the same names as the float64 tables */
-    size_t width;    /* floats per vector register (1, 8, 16) */
-    void (*bias_act)(nnb_activation act, double alpha, size_t rows, size_t cols, float *z,
-                     const float *b, float *a);
-    void (*act_backward)(nnb_activation act, double alpha, size_t rows, size_t cols,
-                         const float *a, float *d);
-    double (*delta_se)(size_t n, const float *yhat, const float *y, double scale, float *d);
-    double (*delta_se_sigmoid)(size_t n, const float *yhat, const float *y, double scale,
-                               float *d);
-    double (*delta_bce_sigmoid)(size_t n, const float *z, const float *yhat, const float *y,
-                                double scale, float *d);
-    double (*delta_ce_softmax)(size_t rows, size_t cols, const float *z, const float *yhat,
-                               const float *y, double scale, float *d);
-    void (*col_sum)(size_t rows, size_t cols, const float *d, float *out);
-    void (*axpy)(size_t n, double a, const float *x, float *y);
-    void (*scal)(size_t n, double a, float *x);
-    double (*sumsq)(size_t n, const float *x);
-    void (*sgd)(size_t n, float *theta, const float *g, float *v, double lr, double mu, double l2,
-                int nesterov);
-    void (*adam)(size_t n, float *theta, const float *g, float *m, float *v, double lr, double b1,
-                 double b2, double eps, double bc1, double bc2, double l2, double decoupled);
-    void (*rmsprop)(size_t n, float *theta, const float *g, float *v, double lr, double rho,
-                    double eps, double l2);
+    NNBI_KERNELS_ENTRIES(float)
 } nnbi_kernels_f32;
 
 extern const nnbi_kernels_f32 nnbi_kernels_f32_scalar;

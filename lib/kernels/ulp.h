@@ -7,27 +7,25 @@
 
 #include <math.h>
 
-/* |got - ref| in units of the last place of ref rounded to double (the subnormal ulp, 2^-1074,
- * below 2^-1022); 0 when both are NaN, infinite when only one is or got is an infinity that ref
- * is not. */
-static inline double nnbi_ulp_error(double got, long double ref) {
-    double r = (double)ref;
+/* |got - ref| in units of the last place of r, ref rounded to a format of p-bit significands
+ * whose smallest normal exponent is emin (below 2^emin, the subnormal ulp 2^(emin - p + 1)); 0
+ * when both are NaN, infinite when only one is or got is an infinity that r is not. */
+static inline double nnbi_ulp_error_in(long double got, long double r, long double ref, int emin,
+                                       int p) {
     if (isnan(got) || isnan(r)) return isnan(got) && isnan(r) ? 0 : INFINITY;
     if (isinf(got) || isinf(r)) return got == r ? 0 : INFINITY;
-    int e = r == 0 ? -1022 : ilogb(r);
-    if (e < -1022) e = -1022;
-    return (double)(fabsl((long double)got - ref) / ldexpl(1.0L, e - 52));
+    int e = r == 0 ? emin : ilogbl(r);
+    if (e < emin) e = emin;
+    return (double)(fabsl(got - ref) / ldexpl(1.0L, e - (p - 1)));
 }
 
-/* The same for float results: units of the last place of ref rounded to float (2^-149 below
- * 2^-126). */
+/* For double results (units of the last place of ref rounded to double; 2^-1074 below 2^-1022)
+ * and for float results (ref rounded to float; 2^-149 below 2^-126). */
+static inline double nnbi_ulp_error(double got, long double ref) {
+    return nnbi_ulp_error_in(got, (double)ref, ref, -1022, 53);
+}
 static inline double nnbi_ulpf_error(float got, long double ref) {
-    float r = (float)ref;
-    if (isnan(got) || isnan(r)) return isnan(got) && isnan(r) ? 0 : INFINITY;
-    if (isinf(got) || isinf(r)) return got == r ? 0 : INFINITY;
-    int e = r == 0 ? -126 : ilogbf(r);
-    if (e < -126) e = -126;
-    return (double)(fabsl((long double)got - ref) / ldexpl(1.0L, e - 23));
+    return nnbi_ulp_error_in(got, (float)ref, ref, -126, 24);
 }
 
 /* sigmoid in long double, stable on the whole line */
