@@ -186,6 +186,35 @@ START_TEST(info) {
 }
 END_TEST
 
+/* A float32 model: eval and predict read float32 data (tools/cli_mat.c), predict widens the
+ * predictions and eval the targets */
+static char *train32_args[] = {"train", "--csv", csv_path, "--target", "species", "--one-hot",
+                               "colour", "--drop", "id", "--layers", "4", "--epochs", "2",
+                               "--batch", "8", "--val", "0.1", "--dtype", "f32", "--quiet",
+                               "--save", model_path, NULL};
+
+START_TEST(float32) {
+    outcome o = run_failing(train32_args, 0); /* (training: float32_idx's, below) */
+    ck_assert_msg(o.p.code == 0, "%s", o.p.err);
+    nnbt_proc_free(&o.p);
+    char *ev[] = {"eval", "--model", model_path, "--csv", csv_path, NULL};
+    every_failure("eval (float32)", ev, NULL, 0, 1);
+    char *pr[] = {"predict", "--model", model_path, "--csv", csv_path, "--out", out_path, NULL};
+    every_failure("predict (float32)", pr, out_path, 0, 0);
+}
+END_TEST
+
+/* IDX images read as float32, a stratified validation part copied out in float64, the
+ * statistics fitted on the floats */
+START_TEST(float32_idx) {
+    char spec[600];
+    snprintf(spec, sizeof spec, "mnist:%s", nnbt_idx_folder("idx", 40, 10, 8));
+    char *args[] = {"train", "--idx", spec, "--layers", "4", "--epochs", "1", "--batch", "8",
+                    "--val", "0.2", "--dtype", "f32", "--quiet", "--save", model_path, NULL};
+    every_failure("train --idx --dtype f32", args, model_path, 1, 0);
+}
+END_TEST
+
 static void paths(void) {
     nnbt_tmp_path(model_path, sizeof model_path, "m.nnb");
     nnbt_tmp_path(out_path, sizeof out_path, "p.csv");
@@ -203,6 +232,8 @@ static Suite *suite(void) {
     tcase_add_test(tc, eval);
     tcase_add_test(tc, predict);
     tcase_add_test(tc, info);
+    tcase_add_test(tc, float32);
+    tcase_add_test(tc, float32_idx);
     suite_add_tcase(s, tc);
     return s;
 }
