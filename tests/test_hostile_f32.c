@@ -90,6 +90,7 @@ START_TEST(null_pointers) {
     nnbt_expect(nnb_train_opts_set_allreduce_f32(NULL, NULL, NULL), NNB_E_NULL, "");
     nnbt_expect(nnb_prep_apply_f32(NULL, NULL, NULL, 1, x, 6, y, 4), NNB_E_NULL, "");
     nnbt_expect(nnb_prep_transform_f32(NULL, x, 2, 3), NNB_E_NULL, "");
+    nnbt_expect(nnb_prep_fit_matrix_f32(NULL, x, 2, 3, NNB_SCALE_MINMAX), NNB_E_NULL, "");
     nnbt_expect(nnb_prep_inverse_targets_f32(NULL, y, 2, 2), NNB_E_NULL, "");
     nnbt_expect(nnb_idx_read_images_f32(NULL, x, 6, NULL, NULL), NNB_E_NULL, "");
     nnbt_expect(nnb_idx_read_images_f32("x.idx", NULL, 6, NULL, NULL), NNB_E_NULL, "");
@@ -480,6 +481,19 @@ START_TEST(prep_beyond_float32) {
     nnbt_ok(nnb_prep_inverse_targets(p, yd, 3, 1));
     nnb_prep_free(p);
     nnb_table_free(t);
+    /* a float matrix to fit with NaN or infinity in it, or counts that wrap */
+    nnbt_ok(nnb_prep_create(&p));
+    float bad[4] = {1, 2, NAN, 4};
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, NULL, 2, 2, NNB_SCALE_STANDARD), NNB_E_NULL, "");
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, bad, 2, 2, NNB_SCALE_STANDARD), NNB_E_NONFINITE,
+                "x[1][0]");
+    bad[2] = -INFINITY;
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, bad, 2, 2, NNB_SCALE_MINMAX), NNB_E_NONFINITE,
+                "x[1][0]");
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, bad, SIZE_MAX / 2 + 1, 2, NNB_SCALE_MINMAX),
+                NNB_E_TOO_LARGE, "");
+    ck_assert(!nnb_prep_is_fitted(p));
+    nnb_prep_free(p);
     /* a matrix scaled by a tiny range */
     double m[4] = {0, 1, 1e-300, 2};
     nnbt_ok(nnb_prep_create(&p));
