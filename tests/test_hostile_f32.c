@@ -268,8 +268,10 @@ START_TEST(parameters_not_finite) {
 END_TEST
 
 /* A training state holds the optimiser's moments and the early-stopping watch's best weights as
- * float64: restored into a float32 network, one beyond float32's range would become infinite
- * (and a NaN moment poisons every later step, in either type). Refused, network unchanged. */
+ * float64. A NaN moment (damage: it would poison every later step) is refused in either type; an
+ * infinite one is a state training reaches (Adam's v of a gradient of 1e20 in float32: saved,
+ * it must load again), and a float32 network's moment beyond its range becomes one. A best weight
+ * beyond float32's range would become an infinite parameter of a float32 network: refused. */
 START_TEST(train_state_not_finite) {
     for (int k = 0; k < 2; k++) {
         nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX);
@@ -292,13 +294,28 @@ START_TEST(train_state_not_finite) {
         size_t n = nnb_net_train_state_size(net), np = nnb_net_n_params(net);
         unsigned char *buf = malloc(n), *bad = malloc(n);
         nnbt_ok(nnb_net_train_state_get(net, buf, n, NULL));
-        double big = k ? NAN : 1e39;
+        double big = k ? NAN : 1e39, nan = NAN, inf = INFINITY;
         size_t at[2] = {88 + 8 * 2, 88 + 8 * np + 8 * 1}; /* m[2], v[1] */
         for (int j = 0; j < 2; j++) {
             memcpy(bad, buf, n);
-            memcpy(bad + at[j], &big, 8);
+            memcpy(bad + at[j], &nan, 8);
             nnbt_expect(nnb_net_train_state_set(net, bad, n), NNB_E_NONFINITE,
-                        j ? "moment" : "moment");
+                        j ? "moment v[1] is NaN" : "moment m[2] is NaN");
+            memcpy(bad + at[j], j ? &inf : &big, 8);
+            if (!k || j) nnbt_ok(nnb_net_train_state_set(net, bad, n));
+        }
+        /* the infinite moment goes back out as it came in: a model saved with it loads */
+        if (!k) {
+            memcpy(bad, buf, n);
+            memcpy(bad + at[1], &inf, 8);
+            nnbt_ok(nnb_net_train_state_set(net, bad, n));
+            size_t len = nnb_model_save_size(net, NULL, NULL, 1);
+            unsigned char *mb = malloc(len);
+            nnbt_ok(nnb_model_save_buffer(mb, len, NULL, net, NULL, NULL, 1));
+            nnb_net *back = NULL;
+            nnbt_ok(nnb_model_load_buffer(mb, len, &back, NULL, NULL));
+            nnb_net_free(back);
+            free(mb);
         }
         /* the best weights: the early-stopping record's last np doubles (the last record) */
         unsigned char *bw = memmem(buf + 88 + 16 * np, n - 88 - 16 * np, "\2\0\0\0", 4);
