@@ -2242,6 +2242,20 @@ NNB_API nnb_status nnb_prep_fit_matrix(nnb_prep *prep, const double *x, size_t r
                                        nnb_scale how);
 
 /**
+ * @brief nnb_prep_fit_matrix() on a float32 matrix (e.g. from nnb_mnist_read_f32()): each float
+ * is read as the double it equals and the statistics are accumulated in double, so the result is
+ * nnb_prep_fit_matrix()'s on the matrix widened to double, without a float64 copy of it.
+ * @return as nnb_prep_fit_matrix(). Since 0.2.
+ * @param prep the preparation to fit (new)
+ * @param x    the matrix, rows x cols, row-major
+ * @param rows its rows
+ * @param cols its columns
+ * @param how  the scaling of every column
+ */
+NNB_API nnb_status nnb_prep_fit_matrix_f32(nnb_prep *prep, const float *x, size_t rows,
+                                           size_t cols, nnb_scale how);
+
+/**
  * 1 once fitted, else 0 (also for NULL). Since 0.1.
  * @param prep the preparation, or NULL
  * @return 1 if fitted, else 0.

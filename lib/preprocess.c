@@ -551,49 +551,56 @@ NNB_API nnb_status nnb_prep_fit(nnb_prep *p, const nnb_table *t, const size_t *r
     return st;
 }
 
-NNB_API nnb_status nnb_prep_fit_matrix(nnb_prep *p, const double *x, size_t rows, size_t cols,
-                                       nnb_scale how) {
-    NNBI_CHECK_NULL(p, __func__);
-    NNBI_CHECK_NULL(x, __func__);
+/* Element i of x, doubles or (f32) floats. */
+static double mat_elem(const void *x, int f32, size_t i) {
+    return f32 ? (double)((const float *)x)[i] : ((const double *)x)[i];
+}
+
+/* nnb_prep_fit_matrix and nnb_prep_fit_matrix_f32 (x of doubles or floats; the statistics are
+ * accumulated in double either way). */
+static nnb_status fit_matrix(nnb_prep *p, const void *x, int f32, size_t rows, size_t cols,
+                             nnb_scale how, const char *func) {
+    NNBI_CHECK_NULL(p, func);
+    NNBI_CHECK_NULL(x, func);
     if (p->n_spec > 0)
-        return nnbi_error(NNB_E_STATE, __func__,
+        return nnbi_error(NNB_E_STATE, func,
                           "the preparation has column settings for a table; use a new one");
     if (rows == 0 || cols == 0)
-        return nnbi_error(NNB_E_INVALID_ARG, __func__, "x is %zu x %zu", rows, cols);
+        return nnbi_error(NNB_E_INVALID_ARG, func, "x is %zu x %zu", rows, cols);
     if (how != NNB_SCALE_NONE && how != NNB_SCALE_STANDARD && how != NNB_SCALE_MINMAX)
-        return nnbi_error(NNB_E_INVALID_ARG, __func__, "unknown scaling %d", (int)how);
+        return nnbi_error(NNB_E_INVALID_ARG, func, "unknown scaling %d", (int)how);
     if (how == NNB_SCALE_STANDARD && rows < 2)
-        return nnbi_error(NNB_E_INVALID_ARG, __func__, "standardising needs at least 2 rows");
+        return nnbi_error(NNB_E_INVALID_ARG, func, "standardising needs at least 2 rows");
     size_t total, r, c;
     if (!nnbi_mul_size(rows, cols, &total))
-        return nnbi_error(NNB_E_TOO_LARGE, __func__, "x is %zu x %zu", rows, cols);
+        return nnbi_error(NNB_E_TOO_LARGE, func, "x is %zu x %zu", rows, cols);
     for (size_t i = 0; i < total; i++)
-        if (!isfinite(x[i])) {
+        if (!isfinite(mat_elem(x, f32, i))) {
             r = i / cols, c = i % cols;
-            return nnbi_error(NNB_E_NONFINITE, __func__, "x[%zu][%zu] is %g", r, c, x[i]);
+            return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] is %g", r, c,
+                              mat_elem(x, f32, i));
         }
     double *a = calloc(cols, sizeof *a), *b = calloc(cols, sizeof *b);
     nnb_status st = NNB_OK;
     if (!a || !b) {
-        st = nnbi_error(NNB_E_NOMEM, __func__, "no memory for %zu columns", cols);
+        st = nnbi_error(NNB_E_NOMEM, func, "no memory for %zu columns", cols);
         goto done;
     }
     if (how == NNB_SCALE_STANDARD) {
         for (size_t i = 0; i < rows; i++)
-            for (size_t j = 0; j < cols; j++) a[j] += x[i * cols + j];
+            for (size_t j = 0; j < cols; j++) a[j] += mat_elem(x, f32, i * cols + j);
         for (size_t j = 0; j < cols; j++) a[j] /= (double)rows;
         for (size_t i = 0; i < rows; i++)
             for (size_t j = 0; j < cols; j++) {
-                double d = x[i * cols + j] - a[j];
+                double d = mat_elem(x, f32, i * cols + j) - a[j];
                 b[j] += d * d;
             }
         for (size_t j = 0; j < cols; j++) b[j] = sqrt(b[j] / (double)(rows - 1));
     } else if (how == NNB_SCALE_MINMAX) {
-        memcpy(a, x, cols * sizeof *a);
-        memcpy(b, x, cols * sizeof *b);
+        for (size_t j = 0; j < cols; j++) a[j] = b[j] = mat_elem(x, f32, j);
         for (size_t i = 1; i < rows; i++)
             for (size_t j = 0; j < cols; j++) {
-                double v = x[i * cols + j];
+                double v = mat_elem(x, f32, i * cols + j);
                 if (v < a[j]) a[j] = v;
                 if (v > b[j]) b[j] = v;
             }
@@ -606,14 +613,24 @@ NNB_API nnb_status nnb_prep_fit_matrix(nnb_prep *p, const double *x, size_t rows
         char name[32];
         snprintf(name, sizeof name, "x%zu", j);
         st = nnbi_prep_add_input(p, name, NNBI_ROLE_FEATURE, NNBI_ENC_NUMBER, (uint32_t)how, a[j],
-                                 b[j], 0, 0, NULL, __func__);
+                                 b[j], 0, 0, NULL, func);
     }
-    if (st == NNB_OK) st = nnbi_prep_finish(p, __func__);
+    if (st == NNB_OK) st = nnbi_prep_finish(p, func);
     if (st != NNB_OK) nnbi_prep_clear_fit(p);
 done:
     free(a);
     free(b);
     return st;
+}
+
+NNB_API nnb_status nnb_prep_fit_matrix(nnb_prep *p, const double *x, size_t rows, size_t cols,
+                                       nnb_scale how) {
+    return fit_matrix(p, x, 0, rows, cols, how, __func__);
+}
+
+NNB_API nnb_status nnb_prep_fit_matrix_f32(nnb_prep *p, const float *x, size_t rows, size_t cols,
+                                           nnb_scale how) {
+    return fit_matrix(p, x, 1, rows, cols, how, __func__);
 }
 
 /* ---- applying ---------------------------------------------------------------------------------- */

@@ -392,6 +392,48 @@ double nnbt_normal(nnbt_rng *r) {
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
 }
 
+/* ---- IDX folders ---- */
+
+static void put_be32(FILE *f, uint32_t v) {
+    unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
+                          (unsigned char)(v >> 8), (unsigned char)v};
+    fwrite(b, 1, 4, f);
+}
+
+const char *nnbt_idx_folder(const char *name, size_t train, size_t test, size_t side) {
+    static char dir[512];
+    nnbt_tmp_path(dir, sizeof dir, name);
+    mkdir(dir, 0700);
+    ck_assert(side >= 8 && side <= 255);
+    unsigned char *img = malloc(side * side);
+    ck_assert_ptr_nonnull(img);
+    nnbt_rng r = {5};
+    for (int part = 0; part < 2; part++) {
+        size_t n = part ? test : train;
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte", dir, part ? "t10k" : "train");
+        FILE *fi = fopen(path, "wb");
+        snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte", dir, part ? "t10k" : "train");
+        FILE *fl = fopen(path, "wb");
+        ck_assert(fi && fl);
+        put_be32(fi, 0x803), put_be32(fi, (uint32_t)n);
+        put_be32(fi, (uint32_t)side), put_be32(fi, (uint32_t)side);
+        put_be32(fl, 0x801), put_be32(fl, (uint32_t)n);
+        for (size_t i = 0; i < n; i++) {
+            size_t k = i % 10;
+            for (size_t p = 0; p < side * side; p++)
+                img[p] = (unsigned char)(nnbt_uniform(&r) * 60);
+            for (size_t p = 0; p < side; p++)
+                img[(k / 2) * side + p] = 200, img[p * side + k % 8] = 220;
+            fwrite(img, 1, side * side, fi);
+            fputc((int)k, fl);
+        }
+        ck_assert(fclose(fi) == 0 && fclose(fl) == 0);
+    }
+    free(img);
+    return dir;
+}
+
 /* ---- programs ---- */
 
 nnbt_proc nnbt_spawn(const char *program, char **argv, char **extra_env) {

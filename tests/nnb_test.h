@@ -63,6 +63,10 @@ const char *nnbt_tmpdir(void);
 void nnbt_tmp_path(char *buf, size_t len, const char *name);
 /* "<tmpdir>/name" in one of 8 static buffers used in turn (for a few paths in one expression). */
 const char *nnbt_tmp(const char *name);
+/* A tiny MNIST-style folder "<tmpdir>/name" (made if needed): side x side images of 10 classes
+ * (class k lights pixel row k/2 and column k%8, plus noise from a fixed generator), `train` and
+ * `test` of them, with their labels, uncompressed. Returns the folder (a static buffer). */
+const char *nnbt_idx_folder(const char *name, size_t train, size_t test, size_t side);
 /* Number of entries in a folder other than . and .. (-1 if it cannot be read). */
 int nnbt_count_files(const char *dir);
 /* Writes len bytes to path; 1 on success. */

@@ -77,8 +77,6 @@ static void assert_usage(run r, const char *fragment) {
 
 /* ---- data ------------------------------------------------------------------------------------------ */
 
-static char dir_buf[512];
-
 /* A path in the test's temporary folder (a few static buffers, used in turn). */
 #define tmp nnbt_tmp
 
@@ -123,42 +121,6 @@ static const char *regression_csv(size_t rows) {
     }
     fclose(f);
     return path;
-}
-
-static void put_be32(FILE *f, uint32_t v) {
-    unsigned char b[4] = {(unsigned char)(v >> 24), (unsigned char)(v >> 16),
-                          (unsigned char)(v >> 8), (unsigned char)v};
-    fwrite(b, 1, 4, f);
-}
-
-/* A tiny MNIST-style folder: 8x8 images of 10 classes (class k lights pixel row k/2 and
- * column k%8, plus noise), `train` and `test` images. Returns the folder. */
-static const char *tiny_idx(size_t train, size_t test) {
-    snprintf(dir_buf, sizeof dir_buf, "%s/idx", nnbt_tmpdir());
-    mkdir(dir_buf, 0700);
-    nnbt_rng r = {5};
-    for (int part = 0; part < 2; part++) {
-        size_t n = part ? test : train;
-        char path[600];
-        snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte", dir_buf, part ? "t10k" : "train");
-        FILE *fi = fopen(path, "wb");
-        snprintf(path, sizeof path, "%s/%s-labels-idx1-ubyte", dir_buf, part ? "t10k" : "train");
-        FILE *fl = fopen(path, "wb");
-        ck_assert(fi && fl);
-        put_be32(fi, 0x803), put_be32(fi, (uint32_t)n), put_be32(fi, 8), put_be32(fi, 8);
-        put_be32(fl, 0x801), put_be32(fl, (uint32_t)n);
-        for (size_t i = 0; i < n; i++) {
-            int k = (int)(i % 10);
-            unsigned char img[64];
-            for (int p = 0; p < 64; p++) img[p] = (unsigned char)(nnbt_uniform(&r) * 60);
-            for (int p = 0; p < 8; p++) img[(k / 2) * 8 + p] = 200, img[p * 8 + k % 8] = 220;
-            fwrite(img, 1, 64, fi);
-            fputc(k, fl);
-        }
-        fclose(fi);
-        fclose(fl);
-    }
-    return dir_buf;
 }
 
 /* Strict JSON check of every line of a file with Python's parser (NaN and Infinity refused),
@@ -591,7 +553,7 @@ START_TEST(csv_regression_end_to_end) {
 END_TEST
 
 START_TEST(idx_end_to_end) {
-    const char *dir = tiny_idx(400, 100);
+    const char *dir = nnbt_idx_folder("idx", 400, 100, 8);
     char spec[600];
     snprintf(spec, sizeof spec, "mnist:%s", dir);
     const char *model = tmp("idx.nnb");
@@ -658,7 +620,7 @@ START_TEST(resume_is_bit_identical) {
     run_free(&r);
 
     /* IDX too */
-    const char *dir = tiny_idx(200, 50);
+    const char *dir = nnbt_idx_folder("idx", 200, 50, 8);
     char spec[600];
     snprintf(spec, sizeof spec, "mnist:%s", dir);
     snprintf(line, sizeof line, "train --idx %s --layers 8 --val 0.1 --batch 16 --quiet "

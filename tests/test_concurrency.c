@@ -1,6 +1,7 @@
 /*
  * Concurrency: 8 threads each training their own network while 8 more predict from one shared,
- * trained network. Every result must equal the sequential run's, bit for bit. OpenBLAS runs one
+ * trained network; the same with float32 networks on float and double data. Every result must
+ * equal the sequential run's, bit for bit. OpenBLAS runs one
  * thread per caller here (nnb_set_num_threads(1)), so results are comparable bit for bit and all
  * work happens in threads ThreadSanitizer can see (this suite also runs under TSan in CI).
  */
@@ -116,6 +117,85 @@ START_TEST(train_and_predict_concurrently) {
 }
 END_TEST
 
+/* Float32 networks (issue 19): threads that create float32 networks at once (the float kernel
+ * table's first use) and train them on float data, while others predict from one shared float32
+ * network on float and on double data (a private float workspace each, rows converted a block
+ * at a time) and evaluate it. Every result equals the sequential run's, bit for bit. */
+static float X32[ROWS * NI], Y32[ROWS * NO];
+
+static nnb_net *build32(uint64_t seed) {
+    nnb_net *net = build(seed), *c = NULL;
+    if (net && nnb_net_convert(net, NNB_F32, &c) != NNB_OK) c = NULL;
+    nnb_net_free(net);
+    return c;
+}
+
+static void *trainer32(void *arg) {
+    job *j = arg;
+    nnb_net *net = build32(j->seed);
+    nnb_train_opts *o = NULL;
+    j->n = 0;
+    if (net && nnb_train_opts_create(&o) == NNB_OK &&
+        nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01) == NNB_OK &&
+        nnb_train_opts_set_dropout(o, 0.1) == NNB_OK && nnb_train_opts_set_batch_size(o, 16) == NNB_OK &&
+        nnb_train_opts_set_epochs(o, EPOCHS) == NNB_OK &&
+        nnb_train_f32(net, o, X32, ROWS, NI, Y32, NO, NULL) == NNB_OK) {
+        j->n = nnb_net_n_params(net);
+        j->result = malloc(j->n * sizeof(double));
+        if (j->result && nnb_net_params_get(net, j->result, j->n) != NNB_OK) j->n = 0;
+    }
+    nnb_train_opts_free(o);
+    nnb_net_free(net);
+    return NULL;
+}
+
+/* Predictions on float data, on double data, then the loss and accuracy: ROWS * NO * 2 + 2. */
+static void *predictor32(void *arg) {
+    job *j = arg;
+    j->n = 2 * ROWS * NO + 2;
+    j->result = calloc(j->n, sizeof(double));
+    float *out32 = malloc(ROWS * NO * sizeof *out32);
+    int ok = j->result && out32;
+    for (int rep = 0; rep < 5 && ok; rep++) {
+        ok = nnb_net_predict_f32(j->shared, X32, ROWS, NI, out32, ROWS * NO) == NNB_OK &&
+             nnb_net_predict(j->shared, X, ROWS, NI, j->result + ROWS * NO, ROWS * NO) == NNB_OK &&
+             nnb_net_evaluate_f32(j->shared, X32, ROWS, NI, Y32, NO, NNB_LOSS_CE,
+                                  NNB_REDUCTION_MEAN, j->result + 2 * ROWS * NO,
+                                  j->result + 2 * ROWS * NO + 1) == NNB_OK;
+        for (int i = 0; ok && i < ROWS * NO; i++) j->result[i] = out32[i];
+    }
+    if (!ok) j->n = 0;
+    free(out32);
+    return NULL;
+}
+
+START_TEST(float32_concurrently) {
+    make_data();
+    for (int i = 0; i < ROWS * NI; i++) X32[i] = (float)X[i];
+    for (int i = 0; i < ROWS * NO; i++) Y32[i] = (float)Y[i];
+    nnbt_ok(nnb_set_num_threads(1));
+    nnb_net *shared = build32(7);
+    ck_assert_ptr_nonnull(shared);
+    pthread_t th[2 * T];
+    job jobs[2 * T];
+    for (int t = 0; t < 2 * T; t++) {
+        jobs[t] = (job){.seed = 100 + (uint64_t)(t % T), .shared = shared};
+        ck_assert_int_eq(pthread_create(&th[t], NULL, t < T ? trainer32 : predictor32, &jobs[t]), 0);
+    }
+    for (int t = 0; t < 2 * T; t++) ck_assert_int_eq(pthread_join(th[t], NULL), 0);
+    for (int t = 0; t < 2 * T; t++) { /* the sequential references, after */
+        job ref = {.seed = jobs[t].seed, .shared = shared};
+        (t < T ? trainer32 : predictor32)(&ref);
+        ck_assert_msg(ref.n > 0 && jobs[t].n == ref.n, "job %d failed (%s)", t, nnb_last_error());
+        ck_assert_msg(memcmp(jobs[t].result, ref.result, ref.n * sizeof(double)) == 0,
+                      "%s %d differs from the sequential run", t < T ? "trainer" : "predictor", t);
+        free(jobs[t].result), free(ref.result);
+    }
+    nnb_net_free(shared);
+    nnbt_ok(nnb_set_num_threads(0));
+}
+END_TEST
+
 /* Errors are per thread: a failing call on one thread does not touch another's message. */
 static void *fail_and_read(void *arg) {
     char *out = arg;
@@ -162,6 +242,7 @@ static Suite *suite(void) {
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, train_and_predict_concurrently);
     tcase_add_test(tc, errors_are_per_thread);
+    tcase_add_test(tc, float32_concurrently);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -675,6 +675,66 @@ START_TEST(prep_float32) {
 }
 END_TEST
 
+/* nnb_prep_fit_matrix_f32: the fit of the float matrix is nnb_prep_fit_matrix()'s of the same
+ * matrix widened to double (the statistics are compared through their effect: the two fitted
+ * preparations scale a double matrix to the same bits), for each scaling; its errors are
+ * nnb_prep_fit_matrix()'s. */
+START_TEST(prep_fit_matrix_float32) {
+    enum { R = 37, C = 5 };
+    float xf[R * C];
+    double xd[R * C], zd[R * C], zf[R * C];
+    nnbt_rng g = {11};
+    for (size_t i = 0; i < R * C; i++) {
+        xf[i] = (float)(nnbt_normal(&g) * (double)(i % C + 1) + 1000.0 * (double)(i % C == 4));
+        if (i % C == 2) xf[i] = 0.1f; /* a constant column, not exact in binary */
+        xd[i] = (double)xf[i];
+    }
+    const nnb_scale how[3] = {NNB_SCALE_STANDARD, NNB_SCALE_MINMAX, NNB_SCALE_NONE};
+    for (int h = 0; h < 3; h++) {
+        nnb_prep *pd, *pf;
+        nnbt_ok(nnb_prep_create(&pd));
+        nnbt_ok(nnb_prep_create(&pf));
+        nnbt_ok(nnb_prep_fit_matrix(pd, xd, R, C, how[h]));
+        nnbt_ok(nnb_prep_fit_matrix_f32(pf, xf, R, C, how[h]));
+        ck_assert_uint_eq(nnb_prep_n_features(pf), C);
+        ck_assert_uint_eq(nnb_prep_n_constant(pf), nnb_prep_n_constant(pd));
+        for (size_t i = 0; i < R * C; i++) zd[i] = zf[i] = xd[i] * 1.5 - 0.25;
+        nnbt_ok(nnb_prep_transform(pd, zd, R, C));
+        nnbt_ok(nnb_prep_transform(pf, zf, R, C));
+        for (size_t i = 0; i < R * C; i++)
+            ck_assert_msg(memcmp(&zd[i], &zf[i], sizeof zd[i]) == 0, "scaling %d, [%zu]: %.17g vs %.17g",
+                          h, i, zd[i], zf[i]);
+        /* a standardised column has mean 0 and sample sd 1 (an independent check of the fit) */
+        if (how[h] == NNB_SCALE_STANDARD) {
+            nnbt_ok(nnb_prep_transform(pf, xd, R, C));
+            double m = 0, ss = 0;
+            for (size_t i = 0; i < R; i++) m += xd[i * C + 1];
+            m /= R;
+            for (size_t i = 0; i < R; i++) ss += (xd[i * C + 1] - m) * (xd[i * C + 1] - m);
+            ck_assert_msg(fabs(m) < 1e-12 && fabs(sqrt(ss / (R - 1)) - 1) < 1e-12, "%g %g", m, ss);
+            for (size_t i = 0; i < R * C; i++) xd[i] = (double)xf[i];
+        }
+        nnb_prep_free(pd);
+        nnb_prep_free(pf);
+    }
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_expect(nnb_prep_fit_matrix_f32(NULL, xf, R, C, NNB_SCALE_NONE), NNB_E_NULL, "is NULL");
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, NULL, R, C, NNB_SCALE_NONE), NNB_E_NULL, "x is NULL");
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, xf, 0, C, NNB_SCALE_NONE), NNB_E_INVALID_ARG, "x is 0 x 5");
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, xf, 1, C, NNB_SCALE_STANDARD), NNB_E_INVALID_ARG,
+                "2 rows");
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, xf, R, C, (nnb_scale)77), NNB_E_INVALID_ARG, "77");
+    xf[8] = NAN;
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, xf, R, C, NNB_SCALE_MINMAX), NNB_E_NONFINITE, "x[1][3]");
+    xf[8] = INFINITY;
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, xf, R, C, NNB_SCALE_STANDARD), NNB_E_NONFINITE,
+                "nnb_prep_fit_matrix_f32");
+    ck_assert(!nnb_prep_is_fitted(p));
+    nnb_prep_free(p);
+}
+END_TEST
+
 /* Data-parallel training of a float32 network sums its gradient through the float32 all-reduce
  * (nnb_train_opts_set_allreduce_f32): once per batch, n_params + 2 floats; the double all-reduce
  * only for the epoch's sums (5 values). Without it, the gradient goes through the double one.
@@ -830,6 +890,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, model_round_trip);
     tcase_add_test(tc, idx_float32);
     tcase_add_test(tc, prep_float32);
+    tcase_add_test(tc, prep_fit_matrix_float32);
     tcase_add_test(tc, allreduce_in_float32);
     tcase_add_test(tc, dtype_names);
     tcase_add_test(tc, errors);

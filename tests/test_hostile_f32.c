@@ -345,6 +345,65 @@ START_TEST(convert_keeps_its_own_state) {
 }
 END_TEST
 
+/* ---- NaN and infinity in float data ------------------------------------------------------------ */
+
+static int finite32(const nnb_net *net) {
+    size_t n = nnb_net_n_params(net);
+    float *p = malloc(n * sizeof *p);
+    nnbt_ok(nnb_net_params_get_f32(net, p, n));
+    int ok = 1;
+    for (size_t i = 0; i < n; i++) ok &= isfinite(p[i]) != 0;
+    free(p);
+    return ok;
+}
+
+/* test_abuse's nan_in_features and infinity_in_targets with float data, on a network of either
+ * type and with every optimiser path (the fused SGD pass, Adam, clipping): the network's input
+ * check names row and column up front; the training check and the always-on loss check stop at
+ * the batch that meets it; the weights stay finite in every case. */
+START_TEST(nan_in_float_data) {
+    static const nnb_optimizer opt[] = {NNB_OPT_SGD, NNB_OPT_ADAM, NNB_OPT_MOMENTUM};
+    for (int k = 0; k < 6; k++) {
+        nnb_net *net = net32(3, 5, 1, NNB_ACT_SIGMOID);
+        if (k % 2) {
+            nnb_net *c;
+            nnbt_ok(nnb_net_convert(net, NNB_F64, &c));
+            nnb_net_free(net);
+            net = c;
+        }
+        float x[16 * 3], y[16];
+        fill(x, NULL, 48, 9);
+        for (int i = 0; i < 16; i++) y[i] = (float)(i % 2);
+        nnb_train_opts *o;
+        nnbt_ok(nnb_train_opts_create(&o));
+        nnbt_ok(nnb_train_opts_set_batch_size(o, 4));
+        nnbt_ok(nnb_train_opts_set_epochs(o, 3));
+        nnbt_ok(nnb_train_opts_set_shuffle(o, 0));
+        nnbt_ok(nnb_train_opts_set_optimizer(o, opt[k / 2], 0.01));
+        if (k / 2 == 2) nnbt_ok(nnb_train_opts_set_clip_norm(o, 1.0));
+        for (int where = 0; where < 2; where++) {
+            float *bad = where ? &y[13] : &x[9 * 3 + 2];
+            *bad = where ? INFINITY : NAN;
+            const char *named = where ? "y[13][0] is inf" : "x[9][2] is nan";
+            const char *batch = where ? "batch 4" : "batch 3";
+            nnbt_ok(nnb_net_set_check_finite(net, 1));
+            nnbt_expect(nnb_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE, named);
+            ck_assert(finite32(net));
+            nnbt_ok(nnb_net_set_check_finite(net, 0));
+            for (int check = 1; check >= 0; check--) {
+                nnbt_ok(nnb_train_opts_set_check_finite(o, check));
+                nnbt_expect(nnb_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE, batch);
+                ck_assert_msg(finite32(net), "k %d, where %d, check %d: weights not finite", k,
+                              where, check);
+            }
+            *bad = 0.5f;
+        }
+        nnb_train_opts_free(o);
+        nnb_net_free(net);
+    }
+}
+END_TEST
+
 /* ---- data-parallel hooks ----------------------------------------------------------------------- */
 
 /* A transport that fails (mode 0), or sums into NaN (1) or infinity (2) in the float32 gradient,
@@ -432,6 +491,66 @@ START_TEST(prep_beyond_float32) {
     xm[0] = 0.0f, xm[2] = 0.0f;
     nnbt_ok(nnb_prep_transform_f32(p, xm, 2, 2));
     nnb_prep_free(p);
+}
+END_TEST
+
+/* ---- IDX files into float32 ------------------------------------------------------------------- */
+
+/* The float32 readers over damaged IDX files (and /dev/zero, a folder, a missing MNIST folder):
+ * the same status and message as the float64 readers, and on success the same values rounded. */
+START_TEST(idx_damage) {
+    unsigned char ok[16 + 12] = {0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2};
+    for (int i = 0; i < 12; i++) ok[16 + i] = (unsigned char)(i * 21);
+    unsigned char lab[8 + 3] = {0, 0, 8, 1, 0, 0, 0, 3, 0, 2, 9};
+    unsigned char huge[16] = {0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                              0xff, 0xff, 0xff};
+    unsigned char badmagic[16 + 12];
+    memcpy(badmagic, ok, sizeof ok);
+    badmagic[2] = 0x0d; /* float32 items: not read */
+    struct {
+        const char *name;
+        const unsigned char *b;
+        size_t n;
+    } files[] = {{"ok.idx", ok, sizeof ok},           {"short.idx", ok, sizeof ok - 5},
+                 {"header.idx", ok, 10},               {"empty.idx", ok, 0},
+                 {"huge.idx", huge, sizeof huge},      {"magic.idx", badmagic, sizeof badmagic},
+                 {"labels.idx", lab, sizeof lab}};
+    char path[4096];
+    for (size_t f = 0; f < sizeof files / sizeof *files + 2; f++) {
+        const char *p = path;
+        if (f < sizeof files / sizeof *files) {
+            nnbt_tmp_path(path, sizeof path, files[f].name);
+            ck_assert(nnbt_write_file(path, files[f].b, files[f].n));
+        } else {
+            p = f == sizeof files / sizeof *files ? "/dev/zero" : nnbt_tmpdir();
+        }
+        double xd[16], yd[40];
+        float x[16], y[40];
+        char m64[512];
+        for (int labels = 0; labels < 2; labels++) {
+            nnb_clear_error();
+            nnb_status s64 = labels ? nnb_idx_read_labels(p, 10, yd, 40, NULL)
+                                    : nnb_idx_read_images(p, xd, 16, NULL, NULL);
+            snprintf(m64, sizeof m64, "%s", nnb_last_error());
+            nnb_clear_error();
+            nnb_status s32 = labels ? nnb_idx_read_labels_f32(p, 10, y, 40, NULL)
+                                    : nnb_idx_read_images_f32(p, x, 16, NULL, NULL);
+            ck_assert_msg(s32 == s64, "%s (labels %d): float32 %s, float64 %s (%s)", p, labels,
+                          nnb_status_name(s32), nnb_status_name(s64), nnb_last_error());
+            const char *m32 = strchr(nnb_last_error(), ':'), *m = strchr(m64, ':');
+            ck_assert_msg(!m32 == !m && (!m || strcmp(m32, m) == 0), "%s: \"%s\" vs \"%s\"", p,
+                          nnb_last_error(), m64);
+            if (s64 == NNB_OK && !labels)
+                for (int i = 0; i < 12; i++) ck_assert(x[i] == (float)xd[i]);
+            if (s64 == NNB_OK && labels)
+                for (int i = 0; i < 30; i++) ck_assert(y[i] == (float)yd[i]);
+        }
+    }
+    float x[16], y[16];
+    double xd[16], yd[16];
+    nnb_status s64 = nnb_mnist_read(nnbt_tmpdir(), NNB_MNIST_TEST, xd, 16, yd, 16, 1);
+    ck_assert_int_ne(s64, NNB_OK);
+    nnbt_expect(nnb_mnist_read_f32(nnbt_tmpdir(), NNB_MNIST_TEST, x, 16, y, 16, 1), s64, "t10k");
 }
 END_TEST
 
@@ -537,8 +656,10 @@ static Suite *suite(void) {
     tcase_add_test(tc, train_state_not_finite);
     tcase_add_test(tc, convert_keeps_its_own_state);
     tcase_add_test(tc, allreduce_failures);
+    tcase_add_test(tc, nan_in_float_data);
     tcase_add_test(tc, prep_beyond_float32);
     tcase_add_test(tc, model_damage);
+    tcase_add_test(tc, idx_damage);
     suite_add_tcase(s, tc);
     return s;
 }

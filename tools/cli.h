@@ -134,12 +134,48 @@ int plot_scatter(const char *path, const double *actual, size_t a_stride, const 
 
 /* ---- data (cli_data.c) --------------------------------------------------------------------- */
 
-/* A row-major matrix. */
+/* A row-major matrix of float64 or float32 values: dtype NNB_F64 holds them in v (f NULL),
+ * NNB_F32 in f (v NULL). A zeroed mat is an empty float64 one. The data a float32 network trains
+ * on, evaluates and predicts is float32 (half the memory), read and prepared straight into f. */
 typedef struct mat {
     double *v;
+    float *f;
     size_t rows, cols;
+    nnb_dtype dtype;
 } mat;
 void mat_free(mat *m);
+/* rows x cols values of the type (uninitialised). 0 with a message. */
+int mat_alloc(mat *m, size_t rows, size_t cols, nnb_dtype dtype);
+/* The values (v or f) and the bytes of one value. */
+void *mat_data(const mat *m);
+size_t mat_elem_size(const mat *m);
+/* Value i (row-major index) as a double (exact for both types). */
+double mat_get(const mat *m, size_t i);
+/* Rows [first, first + n) of src as a new float64 matrix (exact for both types). 0 with a
+ * message. */
+int mat_rows_f64(const mat *src, size_t first, size_t n, mat *dst);
+/* Turns m into float64 in place (a new buffer; a float64 m is left as it is). 0 with a message
+ * (m unchanged). */
+int mat_to_f64(mat *m);
+/* Predicted class of row i: argmax, or > 0.5 for one column (predicted_class() of a mat). */
+size_t mat_row_class(const mat *m, size_t i);
+
+/* The library's calls on a mat, each the float64 or float32 entry point by the data's type
+ * (x and y of the same type): nnb_train[_f32], nnb_net_evaluate[_f32], nnb_net_predict[_f32]
+ * (the predictions always in double: a float32 network's are exact as doubles),
+ * nnb_prep_transform[_f32], nnb_prep_apply[_f32] (into x and y, allocated here as `dtype`). */
+nnb_status mat_train(nnb_net *net, const nnb_train_opts *opts, const mat *x, const mat *y,
+                     nnb_history *hist);
+nnb_status mat_evaluate(const nnb_net *net, const mat *x, const mat *y, nnb_loss loss,
+                        nnb_reduction red, double *loss_out, double *acc_out);
+nnb_status mat_predict(const nnb_net *net, const mat *x, double *out, size_t out_len);
+nnb_status mat_transform(const nnb_prep *prep, mat *x);
+/* For a float32 network (net NNB_F32): every value of m, of either type, must be finite as a
+ * float. The readers refuse NaN and infinities, so a value that is not is a finite one the data
+ * preparation took beyond float32's range (|v| > 3.4e38): an error naming the feature (or, with
+ * targets 1, the target) of prep, where a float64 network would go on. 1 if none (or net is
+ * NNB_F64); else 0 with a message. */
+int mat_check_range(const mat *m, nnb_dtype net, const nnb_prep *prep, int targets);
 
 /* The data options shared by train, eval and predict. */
 typedef struct data_flags {
@@ -165,8 +201,9 @@ int idx_spec_parse(const char *spec, idx_spec *out, char *err, size_t err_len);
 /* Class names of an IDX data set (10). */
 const char *idx_class_name(const idx_spec *s, size_t k);
 
-/* Reads one part of an IDX data set: images (rows x 784, in [0, 1]) and one-hot labels. */
-int idx_read(const idx_spec *s, nnb_mnist_part part, mat *x, mat *y);
+/* Reads one part of an IDX data set: images (rows x 784, in [0, 1]) and one-hot labels, both of
+ * type dtype. */
+int idx_read(const idx_spec *s, nnb_mnist_part part, nnb_dtype dtype, mat *x, mat *y);
 
 /* A CSV input read once into memory (nnb_read_input: a regular file to its size, a pipe, FIFO or
  * standard input "-" up to the input limit), then parsed as often as the command needs. */
@@ -192,9 +229,10 @@ int fail_csv(const data_flags *df);
 /* "unknown option '--x'; did you mean '--y'?" (a usage error) for argv[i] among `known`. */
 int unknown_arg(const command *cmd, const char *arg, const char *const *known, size_t n_known);
 
-/* Applies a preparation to rows `rows` (NULL: all) of a table: x and, if y is not NULL, y. */
-int prep_rows(const nnb_prep *prep, const nnb_table *t, const size_t *rows, size_t n, mat *x,
-              mat *y);
+/* Applies a preparation to rows `rows` (NULL: all) of a table: x and, if y is not NULL, y, of
+ * type dtype (float32: each value computed in double and rounded once). */
+int prep_rows(const nnb_prep *prep, const nnb_table *t, const size_t *rows, size_t n,
+              nnb_dtype dtype, mat *x, mat *y);
 
 /* For a stratified split: the class of every row of the target column `target` (the value of a
  * numeric column; the rank among the sorted distinct labels of a text column). *n_classes gets
@@ -220,7 +258,7 @@ typedef struct model_info {
 int model_open(const char *path, model_info *mi);
 void model_close(model_info *mi);
 /* Reads the data given by flags for a model: x prepared, y if want_y (the IDX test part, or the
- * whole CSV file). */
+ * whole CSV file), both in the network's type. */
 int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, mat *y);
 
 /* Predicted class of each output row: argmax, or > 0.5 for one output. */
@@ -253,10 +291,11 @@ int nnblas_check_args(int argc, char **argv);
  * nnblas was built with MPI (only rank 0 prints and writes files); refused when it was built
  * without; otherwise run_train(). */
 int run_train_launched(int argc, char **argv);
-/* nnb_train(), or under MPI nnb_mpi_train() over every process (after checking that none failed
- * before training). */
-nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
-                     size_t x_cols, const double *y, size_t y_cols, nnb_history *hist);
+/* mat_train(), or under MPI nnb_mpi_train() over every process (after checking that none failed
+ * before training; nnb_mpi_train takes float64 data only, so under MPI the command reads its
+ * data as float64 for either network type: NNB_E_UNSUPPORTED for float32 data). */
+nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const mat *x, const mat *y,
+                     nnb_history *hist);
 /* This process's rank and the number of processes (0 and 1 without MPI). */
 int cli_rank(void);
 int cli_processes(void);

@@ -6,31 +6,6 @@
 #include "cli.h"
 #include "name_index.h"
 
-void mat_free(mat *m) {
-    free(m->v);
-    m->v = NULL;
-    m->rows = m->cols = 0;
-}
-
-static int mat_alloc(mat *m, size_t rows, size_t cols) {
-    m->rows = rows;
-    m->cols = cols;
-    m->v = NULL;
-    if (rows && cols && rows > SIZE_MAX / sizeof(double) / cols)
-        return fail("%zu x %zu values are too many", rows, cols), 0;
-    m->v = malloc((rows * cols > 0 ? rows * cols : 1) * sizeof *m->v);
-    if (!m->v) return fail("out of memory for %zu x %zu values", rows, cols), 0;
-    return 1;
-}
-
-size_t predicted_class(const double *row, size_t cols) {
-    if (cols == 1) return row[0] > 0.5;
-    size_t best = 0;
-    for (size_t j = 1; j < cols; j++)
-        if (row[j] > row[best]) best = j;
-    return best;
-}
-
 /* ---- IDX ------------------------------------------------------------------------------------- */
 
 static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
@@ -62,15 +37,19 @@ const char *idx_class_name(const idx_spec *s, size_t k) {
     return k < 10 ? (s->fashion ? fashion_names : digit_names)[k] : "?";
 }
 
-int idx_read(const idx_spec *s, nnb_mnist_part part, mat *x, mat *y) {
+int idx_read(const idx_spec *s, nnb_mnist_part part, nnb_dtype dtype, mat *x, mat *y) {
     size_t rows, cols;
     x->v = y->v = NULL;
+    x->f = y->f = NULL;
     if (nnb_mnist_info(s->dir, part, &rows, &cols) != NNB_OK) return fail_nnb(), 0;
-    if (!mat_alloc(x, rows, cols) || !mat_alloc(y, rows, 10)) {
+    if (!mat_alloc(x, rows, cols, dtype) || !mat_alloc(y, rows, 10, dtype)) {
         mat_free(x);
         return 0;
     }
-    if (nnb_mnist_read(s->dir, part, x->v, rows * cols, y->v, rows * 10, 1) != NNB_OK) {
+    nnb_status st = dtype == NNB_F32
+                        ? nnb_mnist_read_f32(s->dir, part, x->f, rows * cols, y->f, rows * 10, 1)
+                        : nnb_mnist_read(s->dir, part, x->v, rows * cols, y->v, rows * 10, 1);
+    if (st != NNB_OK) {
         fail_nnb();
         mat_free(x);
         mat_free(y);
@@ -80,9 +59,9 @@ int idx_read(const idx_spec *s, nnb_mnist_part part, mat *x, mat *y) {
 }
 
 int permute_rows(mat *x, const size_t *order) {
-    size_t n = x->rows, c = x->cols, bytes = c * sizeof(double);
-    unsigned char *done = calloc(n ? n : 1, 1);
-    double *tmp = malloc(bytes ? bytes : 1);
+    size_t n = x->rows, c = x->cols, bytes = c * mat_elem_size(x);
+    unsigned char *done = calloc(n ? n : 1, 1), *v = mat_data(x);
+    unsigned char *tmp = malloc(bytes ? bytes : 1);
     if (!done || !tmp) {
         free(done), free(tmp);
         return fail("out of memory"), 0;
@@ -90,16 +69,16 @@ int permute_rows(mat *x, const size_t *order) {
     /* follow each cycle of the permutation: row j takes old row order[j] */
     for (size_t i = 0; i < n; i++) {
         if (done[i]) continue;
-        memcpy(tmp, x->v + i * c, bytes);
+        memcpy(tmp, v + i * bytes, bytes);
         size_t j = i;
         for (;;) {
             done[j] = 1;
             size_t k = order[j];
             if (k == i) {
-                memcpy(x->v + j * c, tmp, bytes);
+                memcpy(v + j * bytes, tmp, bytes);
                 break;
             }
-            memcpy(x->v + j * c, x->v + k * c, bytes);
+            memcpy(v + j * bytes, v + k * bytes, bytes);
             j = k;
         }
     }
@@ -308,18 +287,27 @@ int read_table_for_prep(const data_flags *df, const csv_input *in, const nnb_pre
     return ok;
 }
 
-int prep_rows(const nnb_prep *prep, const nnb_table *t, const size_t *rows, size_t n, mat *x,
-              mat *y) {
+int prep_rows(const nnb_prep *prep, const nnb_table *t, const size_t *rows, size_t n,
+              nnb_dtype dtype, mat *x, mat *y) {
     size_t nf = nnb_prep_n_features(prep), ny = nnb_prep_n_targets(prep);
-    if (y) y->v = NULL;
-    if (!mat_alloc(x, n, nf)) return 0;
-    if (y && !mat_alloc(y, n, ny)) {
+    if (y) y->v = NULL, y->f = NULL;
+    if (!mat_alloc(x, n, nf, dtype)) return 0;
+    if (y && !mat_alloc(y, n, ny, dtype)) {
         mat_free(x);
         return 0;
     }
-    if (n && nnb_prep_apply(prep, t, rows, n, x->v, n * nf, y ? y->v : NULL,
-                            y ? n * ny : 0) != NNB_OK) {
-        fail_nnb();
+    size_t y_len = y ? n * ny : 0;
+    nnb_status st = NNB_OK;
+    if (n && dtype == NNB_F32)
+        st = nnb_prep_apply_f32(prep, t, rows, n, x->f, n * nf, y ? y->f : NULL, y_len);
+    else if (n)
+        st = nnb_prep_apply(prep, t, rows, n, x->v, n * nf, y ? y->v : NULL, y_len);
+    if (st != NNB_OK) {
+        /* a value beyond float32's range: say what the command can do about it */
+        if (st == NNB_E_NONFINITE && dtype == NNB_F32)
+            fail("%s (the network is float32; --dtype f64 trains a float64 one)", lib_message());
+        else
+            fail_nnb();
         mat_free(x);
         if (y) mat_free(y);
         return 0;
@@ -428,9 +416,10 @@ int model_open(const char *path, model_info *mi) {
 }
 
 int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, mat *y) {
-    x->v = NULL;
-    if (y) y->v = NULL;
+    x->v = NULL, x->f = NULL;
+    if (y) y->v = NULL, y->f = NULL;
     size_t n_in = nnb_net_n_inputs(mi->net);
+    nnb_dtype dtype = nnb_net_dtype(mi->net); /* the data in the network's type */
     if (df->idx) {
         idx_spec s;
         char err[256];
@@ -438,15 +427,16 @@ int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, m
         if (mi->prep && !nnb_prep_is_matrix(mi->prep))
             return fail("the model was trained on CSV data; give it --csv"), 0;
         mat yy;
-        if (!idx_read(&s, NNB_MNIST_TEST, x, &yy)) return 0;
+        if (!idx_read(&s, NNB_MNIST_TEST, dtype, x, &yy)) return 0;
         if (x->cols != n_in) {
             mat_free(x), mat_free(&yy);
             return fail("the images have %zu pixels, the model %zu inputs", x->cols, n_in), 0;
         }
-        if (mi->prep && nnb_prep_transform(mi->prep, x->v, x->rows, x->cols) != NNB_OK) {
+        if (mi->prep && mat_transform(mi->prep, x) != NNB_OK) {
             mat_free(x), mat_free(&yy);
             return fail_nnb(), 0;
         }
+        if (!mat_check_range(x, dtype, mi->prep, 0)) return mat_free(x), mat_free(&yy), 0;
         if (want_y && nnb_net_n_outputs(mi->net) != 10) {
             mat_free(x), mat_free(&yy);
             return fail("the model has %zu outputs, the data 10 classes",
@@ -470,7 +460,13 @@ int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, m
     int read = read_table_for_prep(df, &in, mi->prep, want_y, &t);
     csv_input_free(&in);
     if (!read) return 0;
-    int ok = prep_rows(mi->prep, t, NULL, nnb_table_n_rows(t), x, want_y ? y : NULL);
+    int ok = prep_rows(mi->prep, t, NULL, nnb_table_n_rows(t), dtype, x, want_y ? y : NULL);
     nnb_table_free(t);
+    if (ok && (!mat_check_range(x, dtype, mi->prep, 0) ||
+               (want_y && y && !mat_check_range(y, dtype, mi->prep, 1)))) {
+        mat_free(x);
+        if (want_y && y) mat_free(y);
+        return 0;
+    }
     return ok;
 }

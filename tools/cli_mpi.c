@@ -98,9 +98,9 @@ static int agree_ready(int failed, char text[TEXT]) {
     return first;
 }
 
-nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
-                     size_t x_cols, const double *y, size_t y_cols, nnb_history *hist) {
-    if (!mpi.active) return nnb_train(net, opts, x, rows, x_cols, y, y_cols, hist);
+nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const mat *x, const mat *y,
+                     nnb_history *hist) {
+    if (!mpi.active) return mat_train(net, opts, x, y, hist);
     char text[TEXT];
     int first = agree_ready(0, text);
     if (first < mpi.size) {
@@ -109,7 +109,11 @@ nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const double *x, 
                  text[0] ? ": " : "", text);
         return nnb_set_error(NNB_E_COMM, msg);
     }
-    return nnb_mpi_train(MPI_COMM_WORLD, net, opts, x, rows, x_cols, y, y_cols, hist);
+    /* nnb_mpi_train takes float64 data: run_train reads it so under MPI (a float32 network
+     * converts each batch) */
+    if (x->dtype != NNB_F64 || y->dtype != NNB_F64)
+        return nnb_set_error(NNB_E_UNSUPPORTED, "data-parallel training takes float64 data");
+    return nnb_mpi_train(MPI_COMM_WORLD, net, opts, x->v, x->rows, x->cols, y->v, y->cols, hist);
 }
 
 int cli_rank(void) { return mpi.rank; }
@@ -136,9 +140,9 @@ int run_train_launched(int argc, char **argv) {
 
 #else /* built without MPI */
 
-nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
-                     size_t x_cols, const double *y, size_t y_cols, nnb_history *hist) {
-    return nnb_train(net, opts, x, rows, x_cols, y, y_cols, hist);
+nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const mat *x, const mat *y,
+                     nnb_history *hist) {
+    return mat_train(net, opts, x, y, hist);
 }
 
 int cli_rank(void) { return 0; }

@@ -63,9 +63,10 @@ const command cmd_train = {
     "  --init I              auto (default: he_normal for relu, else xavier_uniform), normal_fanin\n"
     "                        (sigma 1/sqrt(fan-in)), xavier_uniform, he_normal, orthogonal\n"
     "  --dropout P           dropout on the hidden layers while training (default 0)\n"
-    "  --dtype f64|f32       the network's element type (default f64); f32 halves its memory and\n"
-    "                        runs its matrix products in single precision (cblas_sgemm), about\n"
-    "                        twice as fast; stored in the model, which eval and predict then use\n"
+    "  --dtype f64|f32       the network's element type (default f64); f32 holds the network\n"
+    "                        and the data in float32 (half the memory) and runs its matrix\n"
+    "                        products in single precision (cblas_sgemm), about twice as fast;\n"
+    "                        stored in the model, which eval and predict then use\n"
     "\n"
     "Training:\n"
     "  --optimizer O         adam (default), adamw, sgd, momentum, nesterov, rmsprop, lm\n"
@@ -285,8 +286,11 @@ static int parse_settings(args *a, const char *const v[N_OPT], settings *s) {
 
 /* ---- data ------------------------------------------------------------------------------------- */
 
-/* The prepared data of a run. */
+/* The prepared data of a run: the training and test parts in the type `dtype` (the network's,
+ * or float64 under MPI), the validation part in float64 (nnb_train_opts_set_validation's type:
+ * float32 values are exact in it). */
 typedef struct prepared {
+    nnb_dtype dtype;
     mat xtr, ytr, xval, yval, xte, yte;
     nnb_prep *prep;         /* owned */
     int classification;
@@ -362,9 +366,9 @@ static int split_apply(prepared *d, const nnb_table *t, const settings *s, const
     } else if (fit && nnb_prep_fit(d->prep, t, order, n_train) != NNB_OK) {
         fail_nnb();
     } else {
-        ok = prep_rows(d->prep, t, order, n_train, &d->xtr, &d->ytr) &&
-             prep_rows(d->prep, t, order + n_train, n_test, &d->xte, &d->yte) &&
-             prep_rows(d->prep, t, order + n_train + n_test, n_val, &d->xval, &d->yval);
+        ok = prep_rows(d->prep, t, order, n_train, d->dtype, &d->xtr, &d->ytr) &&
+             prep_rows(d->prep, t, order + n_train, n_test, d->dtype, &d->xte, &d->yte) &&
+             prep_rows(d->prep, t, order + n_train + n_test, n_val, NNB_F64, &d->xval, &d->yval);
     }
     free(order);
     return ok;
@@ -404,10 +408,10 @@ static void note_scales(const prepared *d) {
         if (!name || nnb_prep_column_stats(d->prep, name, &how, NULL, NULL, NULL) != NNB_OK)
             continue; /* a one-hot column */
         double mean = 0, ss = 0;
-        for (size_t i = 0; i < n; i++) mean += d->xtr.v[i * nf + j];
+        for (size_t i = 0; i < n; i++) mean += mat_get(&d->xtr, i * nf + j);
         mean /= (double)n;
         for (size_t i = 0; i < n; i++) {
-            double e = d->xtr.v[i * nf + j] - mean;
+            double e = mat_get(&d->xtr, i * nf + j) - mean;
             ss += e * e;
         }
         double sd = sqrt(ss / (double)(n - 1));
@@ -623,8 +627,9 @@ static int idx_data(args *a, const data_flags *df, const settings *s, prepared *
     if (df->standardize && !none && strcmp(df->standardize, "all") != 0)
         return a->status = usage_error(a->cmd, "--standardize: IDX images take all or none"), 0;
     mat x, y;
-    if (!idx_read(spec, NNB_MNIST_TRAIN, &x, &y)) return 0;
-    if (!idx_read(spec, NNB_MNIST_TEST, &d->xte, &d->yte)) return mat_free(&x), mat_free(&y), 0;
+    if (!idx_read(spec, NNB_MNIST_TRAIN, d->dtype, &x, &y)) return 0;
+    if (!idx_read(spec, NNB_MNIST_TEST, d->dtype, &d->xte, &d->yte))
+        return mat_free(&x), mat_free(&y), 0;
     size_t n = x.rows, n_train = n, n_val = 0;
     d->n_rows = n;
     if (s->val > 0) {
@@ -634,7 +639,7 @@ static int idx_data(args *a, const data_flags *df, const settings *s, prepared *
             free(order), free(strata);
             return mat_free(&x), mat_free(&y), fail("out of memory"), 0;
         }
-        for (size_t i = 0; i < n; i++) strata[i] = (double)predicted_class(y.v + i * 10, 10);
+        for (size_t i = 0; i < n; i++) strata[i] = (double)mat_row_class(&y, i);
         int ok = nnb_split(n, 0.0, s->val, s->seed, strata, n, order, n, &n_train, NULL,
                            &n_val) == NNB_OK ||
                  (fail_nnb(), 0);
@@ -645,27 +650,20 @@ static int idx_data(args *a, const data_flags *df, const settings *s, prepared *
     }
     /* the training rows are first, the validation rows last: views, no copies */
     if (fit) {
+        nnb_scale how = none ? NNB_SCALE_NONE : NNB_SCALE_STANDARD;
         if (nnb_prep_create(&d->prep) != NNB_OK ||
-            nnb_prep_fit_matrix(d->prep, x.v, n_train, x.cols,
-                                none ? NNB_SCALE_NONE : NNB_SCALE_STANDARD) != NNB_OK)
+            (x.dtype == NNB_F32 ? nnb_prep_fit_matrix_f32(d->prep, x.f, n_train, x.cols, how)
+                                : nnb_prep_fit_matrix(d->prep, x.v, n_train, x.cols, how)) != NNB_OK)
             return mat_free(&x), mat_free(&y), fail_nnb(), 0;
     }
-    if (nnb_prep_transform(d->prep, x.v, x.rows, x.cols) != NNB_OK ||
-        nnb_prep_transform(d->prep, d->xte.v, d->xte.rows, d->xte.cols) != NNB_OK)
+    if (mat_transform(d->prep, &x) != NNB_OK || mat_transform(d->prep, &d->xte) != NNB_OK)
         return mat_free(&x), mat_free(&y), fail_nnb(), 0;
     d->xtr = x, d->ytr = y; /* owned by d from here on */
     d->xtr.rows = d->ytr.rows = n_train;
-    if (n_val) {
-        /* copies of the validation rows, so that each matrix owns its buffer */
-        if (!(d->xval.v = malloc(n_val * x.cols * sizeof(double))) ||
-            !(d->yval.v = malloc(n_val * 10 * sizeof(double))))
-            return fail("out of memory"), 0;
-        memcpy(d->xval.v, x.v + n_train * x.cols, n_val * x.cols * sizeof(double));
-        memcpy(d->yval.v, y.v + n_train * 10, n_val * 10 * sizeof(double));
-        d->xval.rows = d->yval.rows = n_val;
-        d->xval.cols = x.cols;
-        d->yval.cols = 10;
-    }
+    /* float64 copies of the validation rows, so that each matrix owns its buffer */
+    if (n_val && (!mat_rows_f64(&x, n_train, n_val, &d->xval) ||
+                  !mat_rows_f64(&y, n_train, n_val, &d->yval)))
+        return 0;
     d->classification = 1;
     d->n_classes = 10;
     d->target = "label";
@@ -1066,6 +1064,8 @@ static int load_data(run *r) {
     prepared *d = &r->d;
     args *a = &r->t.a;
     int ok;
+    /* the data in the network's type; float64 under MPI (nnb_mpi_train's only type) */
+    d->dtype = cli_processes() > 1 ? NNB_F64 : r->resume ? nnb_net_dtype(r->net) : r->s.dtype;
     if (r->df.idx)
         ok = idx_data(a, &r->df, &r->s, d, !r->resume, &r->spec);
     else if (r->resume)
@@ -1081,6 +1081,10 @@ static int load_data(run *r) {
                     d->xtr.cols, d->ytr.cols, nnb_net_n_inputs(r->net),
                     nnb_net_n_outputs(r->net));
     if (d->xtr.rows == 0) return fail("no training rows are left");
+    nnb_dtype net = r->resume ? nnb_net_dtype(r->net) : r->s.dtype;
+    const mat *m[6] = {&d->xtr, &d->ytr, &d->xval, &d->yval, &d->xte, &d->yte};
+    for (int i = 0; i < 6; i++)
+        if (!mat_check_range(m[i], net, d->prep, i % 2)) return EXIT_FAIL;
     return EXIT_OK;
 }
 
@@ -1246,8 +1250,7 @@ static int train_phase(run *r) {
     const prepared *d = &r->d;
     if (st == NNB_OK) {
         catch_signals(0, opts);
-        st = cli_train(r->net, opts, d->xtr.v, d->xtr.rows, d->xtr.cols, d->ytr.v, d->ytr.cols,
-                       hist);
+        st = cli_train(r->net, opts, &d->xtr, &d->ytr, hist);
         /* from here a first signal is noted (and ignored), a second ends the command */
         signal_opts = NULL;
     }
@@ -1280,10 +1283,8 @@ static int train_phase(run *r) {
 static int test_phase(run *r) {
     const prepared *d = &r->d;
     r->test_loss = r->test_acc = NAN;
-    if (d->xte.rows &&
-        nnb_net_evaluate(r->net, d->xte.v, d->xte.rows, d->xte.cols, d->yte.v, d->yte.cols,
-                         (nnb_loss)r->s.loss, NNB_REDUCTION_MEAN, &r->test_loss,
-                         &r->test_acc) != NNB_OK)
+    if (d->xte.rows && mat_evaluate(r->net, &d->xte, &d->yte, (nnb_loss)r->s.loss,
+                                    NNB_REDUCTION_MEAN, &r->test_loss, &r->test_acc) != NNB_OK)
         return fail_nnb();
     if (!d->classification) r->test_acc = NAN;
     /* regression: the RMSE over every target in the data's units (targets may be scaled) */
@@ -1292,9 +1293,8 @@ static int test_phase(run *r) {
         size_t n = d->xte.rows * d->yte.cols;
         double *yhat = malloc(n * sizeof *yhat), *y = malloc(n * sizeof *y);
         nnb_status st = yhat && y ? NNB_OK : NNB_E_NOMEM;
-        if (st == NNB_OK)
-            st = nnb_net_predict(r->net, d->xte.v, d->xte.rows, d->xte.cols, yhat, n);
-        if (st == NNB_OK) memcpy(y, d->yte.v, n * sizeof *y);
+        if (st == NNB_OK) st = mat_predict(r->net, &d->xte, yhat, n);
+        for (size_t i = 0; st == NNB_OK && i < n; i++) y[i] = mat_get(&d->yte, i);
         if (st == NNB_OK) st = nnb_prep_inverse_targets(d->prep, yhat, d->xte.rows, d->yte.cols);
         if (st == NNB_OK) st = nnb_prep_inverse_targets(d->prep, y, d->xte.rows, d->yte.cols);
         double ss = 0;

@@ -214,12 +214,13 @@ int run_eval(int argc, char **argv) {
         fail("the data has no rows");
         goto done;
     }
-    if (nnb_net_evaluate(mi.net, x.v, rows, x.cols, y.v, y.cols, mi.loss, NNB_REDUCTION_MEAN,
-                         &loss, NULL) != NNB_OK ||
-        nnb_net_predict(mi.net, x.v, rows, x.cols, yhat, rows * n_out) != NNB_OK) {
+    if (mat_evaluate(mi.net, &x, &y, mi.loss, NNB_REDUCTION_MEAN, &loss, NULL) != NNB_OK ||
+        mat_predict(mi.net, &x, yhat, rows * n_out) != NNB_OK) {
         fail_nnb();
         goto done;
     }
+    /* the targets in double from here (a few columns; float32 values are exact in double) */
+    if (!mat_to_f64(&y)) goto done;
     if (K) {
         size_t right = 0;
         for (size_t i = 0; i < rows; i++) {
@@ -336,7 +337,7 @@ int run_predict(int argc, char **argv) {
         fail("out of memory");
         goto done;
     }
-    if (rows && nnb_net_predict(mi.net, x.v, rows, x.cols, yhat, rows * n_out) != NNB_OK) {
+    if (rows && mat_predict(mi.net, &x, yhat, rows * n_out) != NNB_OK) {
         fail_nnb();
         goto done;
     }

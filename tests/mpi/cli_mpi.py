@@ -119,7 +119,9 @@ def main():
                   "%d processes: the model records the process count" % n)
 
         # a float32 model (--dtype f32): its gradient summed as MPI_FLOAT; 2 processes save one
-        # process's float32 weights to 1e-4 (float sums in another order), a float32 model
+        # process's float32 weights to 1e-4 (float sums in another order), a float32 model. One
+        # process holds float32 data, 2 processes float64 data (nnb_mpi_train's type; the network
+        # converts each batch to the same floats)
         f1, f2 = os.path.join(tmp, "f1.nnb"), os.path.join(tmp, "f2.nnb")
         p = subprocess.run(train + ["--dtype", "f32", "--quiet", "--save", f1],
                            capture_output=True, text=True, timeout=BOUND)
