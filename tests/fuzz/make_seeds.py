@@ -148,6 +148,10 @@ CLI = [
     ['info', '--model'],
     ['train', '--csv', 'data.csv', '--target', 'label', '--val', '0.2', '--plot', 'curves.svg'],
     ['eval', '--model', 'm.nnb', '--csv', 'data.csv', '--plot', 'confusion.svg', '--json'],
+    # float32 (issue 19): the element type's names and what it excludes
+    ['train', '--csv', 'data.csv', '--target', 'label', '--dtype', 'f32', '--optimizer', 'lm'],
+    ['train', '--resume', 'm.nnb', '--dtype=float32', '--epochs', '2', '--save', 'm.nnb'],
+    ['train', '--idx', 'mnist:/tmp/d', '--dtype', 'F16', '--dtype', 'single'],
 ]
 for i, args in enumerate(CLI):
     write('cli', '%02d' % i, b'\0'.join(a.encode() for a in args))
