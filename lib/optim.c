@@ -440,11 +440,14 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
         if (!(f & (1u << b))) continue;
         for (size_t i = 0; i < n; i++, q += 8) {
             double d = nnbi_get_f64(q);
-            if (!isfinite(d) || (f32 && fabs(d) > NNBI_F32_MAX)) {
+            /* an infinite moment is a state training reaches (Adam's v of a gradient of 1e20
+             * in float32), and a float32 network's moment beyond its range becomes one; NaN is
+             * not (its step would have made the parameters NaN, and such a network is not
+             * saved) */
+            if (isnan(d)) {
                 nnbi_opt_free(&t);
-                return nnbi_error(NNB_E_NONFINITE, __func__,
-                                  "training state: moment %c[%zu] is %g%s", b ? 'v' : 'm', i, d,
-                                  isfinite(d) ? ", beyond float32's range" : "");
+                return nnbi_error(NNB_E_NONFINITE, __func__, "training state: moment %c[%zu] is "
+                                  "NaN", b ? 'v' : 'm', i);
             }
             if (f32) ((float *)a)[i] = (float)d;
             else ((double *)a)[i] = d;

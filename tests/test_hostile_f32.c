@@ -90,6 +90,7 @@ START_TEST(null_pointers) {
     nnbt_expect(nnb_train_opts_set_allreduce_f32(NULL, NULL, NULL), NNB_E_NULL, "");
     nnbt_expect(nnb_prep_apply_f32(NULL, NULL, NULL, 1, x, 6, y, 4), NNB_E_NULL, "");
     nnbt_expect(nnb_prep_transform_f32(NULL, x, 2, 3), NNB_E_NULL, "");
+    nnbt_expect(nnb_prep_fit_matrix_f32(NULL, x, 2, 3, NNB_SCALE_MINMAX), NNB_E_NULL, "");
     nnbt_expect(nnb_prep_inverse_targets_f32(NULL, y, 2, 2), NNB_E_NULL, "");
     nnbt_expect(nnb_idx_read_images_f32(NULL, x, 6, NULL, NULL), NNB_E_NULL, "");
     nnbt_expect(nnb_idx_read_images_f32("x.idx", NULL, 6, NULL, NULL), NNB_E_NULL, "");
@@ -267,8 +268,10 @@ START_TEST(parameters_not_finite) {
 END_TEST
 
 /* A training state holds the optimiser's moments and the early-stopping watch's best weights as
- * float64: restored into a float32 network, one beyond float32's range would become infinite
- * (and a NaN moment poisons every later step, in either type). Refused, network unchanged. */
+ * float64. A NaN moment (damage: it would poison every later step) is refused in either type; an
+ * infinite one is a state training reaches (Adam's v of a gradient of 1e20 in float32: saved,
+ * it must load again), and a float32 network's moment beyond its range becomes one. A best weight
+ * beyond float32's range would become an infinite parameter of a float32 network: refused. */
 START_TEST(train_state_not_finite) {
     for (int k = 0; k < 2; k++) {
         nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX);
@@ -291,13 +294,28 @@ START_TEST(train_state_not_finite) {
         size_t n = nnb_net_train_state_size(net), np = nnb_net_n_params(net);
         unsigned char *buf = malloc(n), *bad = malloc(n);
         nnbt_ok(nnb_net_train_state_get(net, buf, n, NULL));
-        double big = k ? NAN : 1e39;
+        double big = k ? NAN : 1e39, nan = NAN, inf = INFINITY;
         size_t at[2] = {88 + 8 * 2, 88 + 8 * np + 8 * 1}; /* m[2], v[1] */
         for (int j = 0; j < 2; j++) {
             memcpy(bad, buf, n);
-            memcpy(bad + at[j], &big, 8);
+            memcpy(bad + at[j], &nan, 8);
             nnbt_expect(nnb_net_train_state_set(net, bad, n), NNB_E_NONFINITE,
-                        j ? "moment" : "moment");
+                        j ? "moment v[1] is NaN" : "moment m[2] is NaN");
+            memcpy(bad + at[j], j ? &inf : &big, 8);
+            if (!k || j) nnbt_ok(nnb_net_train_state_set(net, bad, n));
+        }
+        /* the infinite moment goes back out as it came in: a model saved with it loads */
+        if (!k) {
+            memcpy(bad, buf, n);
+            memcpy(bad + at[1], &inf, 8);
+            nnbt_ok(nnb_net_train_state_set(net, bad, n));
+            size_t len = nnb_model_save_size(net, NULL, NULL, 1);
+            unsigned char *mb = malloc(len);
+            nnbt_ok(nnb_model_save_buffer(mb, len, NULL, net, NULL, NULL, 1));
+            nnb_net *back = NULL;
+            nnbt_ok(nnb_model_load_buffer(mb, len, &back, NULL, NULL));
+            nnb_net_free(back);
+            free(mb);
         }
         /* the best weights: the early-stopping record's last np doubles (the last record) */
         unsigned char *bw = memmem(buf + 88 + 16 * np, n - 88 - 16 * np, "\2\0\0\0", 4);
@@ -480,6 +498,19 @@ START_TEST(prep_beyond_float32) {
     nnbt_ok(nnb_prep_inverse_targets(p, yd, 3, 1));
     nnb_prep_free(p);
     nnb_table_free(t);
+    /* a float matrix to fit with NaN or infinity in it, or counts that wrap */
+    nnbt_ok(nnb_prep_create(&p));
+    float bad[4] = {1, 2, NAN, 4};
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, NULL, 2, 2, NNB_SCALE_STANDARD), NNB_E_NULL, "");
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, bad, 2, 2, NNB_SCALE_STANDARD), NNB_E_NONFINITE,
+                "x[1][0]");
+    bad[2] = -INFINITY;
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, bad, 2, 2, NNB_SCALE_MINMAX), NNB_E_NONFINITE,
+                "x[1][0]");
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, bad, SIZE_MAX / 2 + 1, 2, NNB_SCALE_MINMAX),
+                NNB_E_TOO_LARGE, "");
+    ck_assert(!nnb_prep_is_fitted(p));
+    nnb_prep_free(p);
     /* a matrix scaled by a tiny range */
     double m[4] = {0, 1, 1e-300, 2};
     nnbt_ok(nnb_prep_create(&p));
