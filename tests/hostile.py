@@ -401,6 +401,9 @@ def float32():
     for name in ["f16", "float16", "", "f32 ", "int8", "f32,f64"]:
         expect("--dtype %r" % name, run(TRAIN + ["--epochs", "1", "--dtype", name]), 2,
                "accepted: f64, f32")
+    res = run(TRAIN + ["--epochs", "1", "--dtype", "f32", "--optimizer", "lm"])
+    expect("--dtype f32 --optimizer lm is a usage error", res, 2, "--dtype f64")
+    check("... naming no C function", "nnb_" not in res[2], res[2])
     m32 = tmp("m32.nnb")
     expect("--dtype F32 trains", run(TRAIN + ["--epochs", "2", "--dtype", "F32", "--save", m32]), 0)
     rc, out, err = run(["info", "--model", m32])

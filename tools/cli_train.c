@@ -272,6 +272,9 @@ static int parse_settings(args *a, const char *const v[N_OPT], settings *s) {
     if (v[O_SEED] && !parse_u64(a, "--seed", v[O_SEED], &s->seed)) return 0;
     if (v[O_DTYPE] && nnb_dtype_parse(v[O_DTYPE], &s->dtype) != NNB_OK)
         return bad_name(a, "--dtype");
+    if (s->dtype == NNB_F32 && s->opt == NNB_OPT_LM) /* before any data is read */
+        return a->status = usage_error(a->cmd, "--optimizer lm runs in float64 only: use --dtype "
+                                       "f64 with it"), 0;
     if (v[O_CHECKPOINT]) {
         if (!parse_size(a, "--checkpoint-every", v[O_CHECKPOINT], &s->checkpoint)) return 0;
         if (s->checkpoint == 0)
