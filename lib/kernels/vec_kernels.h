@@ -149,17 +149,10 @@ static void softmax_backward(size_t rows, size_t cols, const T *a, T *d) {
     }
 }
 
-static void act_backward(nnb_activation act, double alpha, size_t rows, size_t cols, const T *a,
-                         T *d) {
-    size_t n = rows * cols;
-    vt one = vset(1), va = vset((T)alpha);
-    if (act == NNB_ACT_SOFTMAX) {
-        softmax_backward(rows, cols, a, d);
-        return;
-    }
-    if (act != NNB_ACT_SIGMOID && act != NNB_ACT_TANH && act != NNB_ACT_RELU &&
-        act != NNB_ACT_LEAKY_RELU)
-        return;
+/* act_backward for one element-wise activation (a compile-time constant after inlining, so each
+ * activation gets its own loop, as bias_map) over n elements. */
+VINLINE void backward_map(nnb_activation act, T alpha, size_t n, const T *a, T *d) {
+    vt one = vset(1), va = vset(alpha);
     for (size_t i = 0; i < n; i += VW) {
         size_t m = chunk(n, i);
         vt av = vload_n(a + i, m, 0), dv = vload_n(d + i, m, 0);
@@ -170,6 +163,20 @@ static void act_backward(nnb_activation act, double alpha, size_t rows, size_t c
         default: dv = vsel(vgt(av, vzero()), dv, vmul(va, dv)); break;
         }
         vstore_n(d + i, dv, m);
+    }
+}
+
+static void act_backward(nnb_activation act, double alpha, size_t rows, size_t cols, const T *a,
+                         T *d) {
+    size_t n = rows * cols;
+    T al = (T)alpha;
+    switch (act) {
+    case NNB_ACT_SIGMOID: backward_map(NNB_ACT_SIGMOID, al, n, a, d); break;
+    case NNB_ACT_TANH: backward_map(NNB_ACT_TANH, al, n, a, d); break;
+    case NNB_ACT_RELU: backward_map(NNB_ACT_RELU, al, n, a, d); break;
+    case NNB_ACT_LEAKY_RELU: backward_map(NNB_ACT_LEAKY_RELU, al, n, a, d); break;
+    case NNB_ACT_SOFTMAX: softmax_backward(rows, cols, a, d); break;
+    default: break; /* identity: f' = 1 */
     }
 }
 
