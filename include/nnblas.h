@@ -227,6 +227,26 @@ NNB_API nnb_status nnb_set_num_threads(int n);
  */
 NNB_API int nnb_get_num_threads(void);
 
+/**
+ * @brief Names a flag whose becoming non-zero interrupts the calling thread's long calls.
+ *
+ * After this call, the long loops that this thread runs in the library poll `*flag` between
+ * blocks of work and, once it is non-zero, stop and return NNB_E_CANCELLED ("interrupted"): a
+ * training run (nnb_train() stops between two batches, exactly as after
+ * nnb_train_opts_request_stop(), and can be resumed), a prediction (between blocks of rows),
+ * reading an input (nnb_read_input(), nnb_csv_read(), nnb_model_load(): between reads, so also a
+ * read blocked on a pipe that a signal interrupts), parsing a CSV text and applying a
+ * preparation (every 65,536 rows). Set the flag from a signal handler (SIGINT, SIGTERM) or from
+ * another thread: it is only read, never written, by the library; declare it `volatile
+ * sig_atomic_t` (an int) for a signal handler. Outputs of an interrupted call are left partly
+ * written or unset as on any other failure. The flag is per thread (thread-local): other threads
+ * are not affected. The Python binding uses it to make Ctrl-C stop its long calls. Since 0.2.
+ *
+ * @param flag the flag to poll, or NULL to stop polling (the default); it must stay valid while
+ *             it is named
+ */
+NNB_API void nnb_set_interrupt_flag(const volatile int *flag);
+
 /* ============================================================================================== */
 /* Networks                                                                                       */
 /* ============================================================================================== */
@@ -1999,6 +2019,11 @@ typedef enum nnb_scale {
     NNB_SCALE_STANDARD = 1, /**< (x - mean) / s, s the sample standard deviation (n - 1) */
     NNB_SCALE_MINMAX = 2    /**< (x - min) / (max - min), into [0, 1] on the fitted rows */
 } nnb_scale;
+/* The statistics hold for any finite values: the plain sums (sum / n, then the squared
+ * deviations) where they neither overflow nor underflow, and, only where they would, the same
+ * sums over values scaled by a power of two; x - mean and max - min are taken in halves where
+ * they overflow. A standard deviation beyond the largest double is NNB_E_TOO_LARGE, and a value
+ * that scales (or unscales) beyond it NNB_E_NONFINITE, never an infinity in the data. */
 
 /**
  * @brief The canonical name of a scaling: none, standard, minmax
@@ -2215,7 +2240,8 @@ NNB_API nnb_status nnb_prep_set_unseen(nnb_prep *prep, nnb_unseen policy);
  * the test part unseen.
  * @return NNB_OK; NNB_E_NULL (prep, table); NNB_E_INVALID_ARG (n_rows 0, a row index out of
  *         range, a named column the table lacks, fewer than 2 rows for a standard scaling, no
- *         feature left); NNB_E_FORMAT (a text column used as a number); NNB_E_NOMEM. On failure
+ *         feature left); NNB_E_FORMAT (a text column used as a number); NNB_E_TOO_LARGE (a
+ *         column's standard deviation beyond the largest double); NNB_E_NOMEM. On failure
  *         the preparation is left unfitted. Thread notes: reads the table only. Since 0.1.
  * @param prep   the preparation to fit
  * @param table  the table to fit on (read only)
@@ -2286,8 +2312,9 @@ NNB_API size_t nnb_prep_n_targets(const nnb_prep *prep);
  * @return NNB_OK; NNB_E_NULL; NNB_E_STATE (not fitted); NNB_E_INVALID_ARG (a row out of range,
  *         a needed column missing); NNB_E_SHAPE (x_len or y_len too small); NNB_E_FORMAT (an
  *         unseen category under NNB_UNSEEN_ERROR, an unseen class, a text column where numbers
- *         are needed: the message names file:line:column). x and y may be partly written on
- *         failure. Since 0.1.
+ *         are needed: the message names file:line:column); NNB_E_NONFINITE (a value that scales
+ *         beyond double's range, or float32's). x and y may be partly written on failure.
+ *         Since 0.1.
  * @param prep   the fitted preparation
  * @param table  the table to read (read only)
  * @param rows   the indices of the rows to write, or NULL for all rows

@@ -19,12 +19,15 @@
 #include <unistd.h>
 
 #include "data_internal.h"
+#include "interrupt.h"
 
 /* ---- options --------------------------------------------------------------------------------- */
 
+/* A set of column names in the order given, hashed (a list of 100,000 names is not quadratic). */
 typedef struct name_list {
     size_t n, cap;
     char **names;
+    nnbi_name_index index;
 } name_list;
 
 struct nnb_csv_options {
@@ -37,24 +40,28 @@ struct nnb_csv_options {
 static void name_list_free(name_list *l) {
     for (size_t i = 0; i < l->n; i++) free(l->names[i]);
     free(l->names);
+    nnbi_index_free(&l->index);
     memset(l, 0, sizeof *l);
 }
 
-static int name_list_has(const name_list *l, const char *name) {
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->names[i], name) == 0) return 1;
-    return 0;
+static const char *list_name_at(const void *l, size_t i) {
+    return ((const name_list *)l)->names[i];
 }
 
 static nnb_status name_list_add(name_list *l, const char *name, const char *func) {
-    if (name_list_has(l, name)) return NNB_OK;
+    if (nnbi_index_find(&l->index, name, list_name_at, l) >= 0) return NNB_OK;
     void *grown = nnbi_grow(l->names, &l->cap, l->n + 1, sizeof *l->names, 4);
     if (!grown)
         return nnbi_error(NNB_E_NOMEM, func, "no memory for a column name");
     l->names = grown;
     char *d = nnbi_strdup(name);
     if (!d) return nnbi_error(NNB_E_NOMEM, func, "no memory for a column name");
-    l->names[l->n++] = d;
+    l->names[l->n] = d;
+    if (!nnbi_index_add(&l->index, l->n, list_name_at, l)) {
+        free(d);
+        return nnbi_error(NNB_E_NOMEM, func, "no memory for a column name");
+    }
+    l->n++;
     return NNB_OK;
 }
 
@@ -239,6 +246,8 @@ static nnb_status tokenise(parser *p, char delim) {
         (unsigned char)b[2] == 0xBF)
         i = 3;
     while (i < n) {
+        if ((p->n_rows & 0xFFFF) == 0xFFFF && nnbi_interrupted())
+            return nnbi_interrupt_error(p->func, p->name); /* nnb_set_interrupt_flag */
         if (b[i] == '\r' || b[i] == '\n') { /* a blank line */
             if (b[i] == '\r' && i + 1 < n && b[i + 1] == '\n') i++;
             i++;
@@ -447,6 +456,10 @@ static nnb_status build_table(parser *p, const nnb_csv_options *o, nnb_table **o
     /* The rows. */
     size_t pool_cap = 0, kept = 0;
     for (size_t r = 0; r < p->n_rows; r++) {
+        if ((r & 0xFFFF) == 0xFFFF && nnbi_interrupted()) {
+            st = nnbi_interrupt_error(func, p->name); /* nnb_set_interrupt_flag */
+            goto done;
+        }
         size_t pool_mark = t->pool_len;
         int bad = 0;
         for (size_t j = 0; j < p->n_fields; j++) {

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "data_internal.h"
+#include "interrupt.h"
 
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
 static locale_t c_locale = (locale_t)0;
@@ -168,7 +169,14 @@ int nnbi_read_fd(int fd, size_t expect, size_t limit, int stop_at_nul, char **ou
     for (;;) {
         char probe;
         int full = n + 1 >= cap;
-        ssize_t got = read(fd, full ? &probe : b + n, full ? 1 : cap - 1 - n);
+        /* the interrupt flag: polled before every read, while a stream waits, after a signal */
+        ssize_t got = nnbi_interrupted() || (!expect && nnbi_wait_readable(fd))
+                          ? -2
+                          : read(fd, full ? &probe : b + n, full ? 1 : cap - 1 - n);
+        if (got == -2 || (got < 0 && errno == EINTR && nnbi_interrupted_by_signal())) {
+            free(b);
+            return NNBI_READ_CANCELLED;
+        }
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) {
             int e = errno;
@@ -220,7 +228,11 @@ nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int
                            size_t *len) {
     *buf = NULL;
     if (!limit) limit = nnb_input_limit();
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd;
+    do /* opening a FIFO waits for a writer: a signal interrupts it */
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR && !nnbi_interrupted_by_signal());
+    if (fd < 0 && errno == EINTR) return nnbi_interrupt_error(func, path);
     if (fd < 0) return nnbi_error(NNB_E_IO, func, "cannot open %s: %s", path, strerror(errno));
     struct stat sb;
     size_t expect = 0;
@@ -244,6 +256,7 @@ nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int
     e = errno;
     close(fd);
     if (rc == NNBI_READ_NOMEM) return nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read it", path);
+    if (rc == NNBI_READ_CANCELLED) return nnbi_interrupt_error(func, path);
     if (rc < 0) return nnbi_error(NNB_E_IO, func, "cannot read %s: %s", path, strerror(e));
     if (rc == NNBI_READ_LIMIT)
         return nnbi_error(NNB_E_TOO_LARGE, func,

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "data_internal.h"
+#include "interrupt.h"
 #include "model_internal.h"
 #include "prep_internal.h"
 
@@ -845,7 +846,10 @@ NNB_API nnb_status nnb_model_load_buffer(const void *buf, size_t len, nnb_net **
 static ssize_t read_n(int fd, unsigned char *b, size_t n) {
     size_t got = 0;
     while (got < n) {
+        if (nnbi_interrupted() || nnbi_wait_readable(fd)) /* nnb_set_interrupt_flag */
+            return errno = EINTR, -1;
         ssize_t r = read(fd, b + got, n - got);
+        if (r < 0 && errno == EINTR && nnbi_interrupted_by_signal()) return -1;
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return -1;
         if (r == 0) break;
@@ -860,7 +864,11 @@ static ssize_t read_n(int fd, unsigned char *b, size_t n) {
  * header is handed to load() as it is, for its message. */
 static nnb_status read_file(const loader *c, const char *path, unsigned char **out, size_t *len) {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd;
+    do /* opening a FIFO waits for a writer: a signal interrupts it */
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR && !nnbi_interrupted_by_signal());
+    if (fd < 0 && errno == EINTR) return bad(c, NNB_E_CANCELLED, "interrupted");
     if (fd < 0) return bad(c, NNB_E_IO, "cannot open: %s", strerror(errno));
     struct stat sb;
     int e = fstat(fd, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
@@ -869,6 +877,7 @@ static nnb_status read_file(const loader *c, const char *path, unsigned char **o
     if (got < 0) {
         e = e ? e : errno;
         close(fd);
+        if (e == EINTR && nnbi_interrupted()) return bad(c, NNB_E_CANCELLED, "interrupted");
         return bad(c, NNB_E_IO, "cannot read: %s", strerror(e));
     }
     size_t size = (size_t)got;
@@ -906,7 +915,9 @@ static nnb_status read_file(const loader *c, const char *path, unsigned char **o
         ssize_t more = size > (size_t)got ? read_n(fd, b + got, size - (size_t)got) : 0;
         unsigned char extra;
         ssize_t tail = more >= 0 && size > (size_t)got ? read_n(fd, &extra, 1) : 0;
-        if (more < 0 || tail < 0)
+        if ((more < 0 || tail < 0) && errno == EINTR && nnbi_interrupted())
+            st = bad(c, NNB_E_CANCELLED, "interrupted");
+        else if (more < 0 || tail < 0)
             st = bad(c, NNB_E_IO, "cannot read: %s", strerror(errno));
         else if ((size_t)got + (size_t)more < size)
             st = bad(c, NNB_E_FORMAT, "truncated: %zu bytes, the header says %zu",

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "data_internal.h"
+#include "interrupt.h"
 #include "nnb_internal.h"
 
 /* ---- argument checks ------------------------------------------------------------------------- */
@@ -690,11 +691,15 @@ NNB_API nnb_status nnb_net_predict(const nnb_net *net, const double *x, size_t r
     size_t n_out = nnb_net_n_outputs(net);
     for (size_t r0 = 0; r0 < rows; r0 += block) {
         size_t nr = rows - r0 < block ? rows - r0 : block;
+        if (nnbi_interrupted()) { /* nnb_set_interrupt_flag: between blocks */
+            st = nnbi_interrupt_error(__func__, "a prediction");
+            break;
+        }
         nnbi_forward(net, &ws, x + r0 * x_cols, nr, NULL);
         memcpy(out + r0 * n_out, ws.act[net->n_layers - 1], nr * n_out * sizeof *out);
     }
     nnbi_ws_free(&ws);
-    return NNB_OK;
+    return st;
 }
 
 static nnb_status loss_prepare(nnb_net *net, const double *x, size_t rows, size_t x_cols,

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "train_internal.h"
+#include "interrupt.h"
 
 /* Rows per block when converting data for prediction and evaluation (a few MiB of scratch). */
 static size_t block_rows(const nnb_net *net, size_t rows, size_t per_elem) {
@@ -241,10 +242,15 @@ static nnb_status predict_on32(const nnb_net *net, nnbi_src x, size_t rows, void
     nnbi_ws32 ws = {0};
     nnb_status st = nnbi_ws32_reserve(net, &ws, block, 0, x.f == NULL, func);
     if (st != NNB_OK) return st;
-    for (size_t r0 = 0; r0 < rows; r0 += block)
+    for (size_t r0 = 0; r0 < rows; r0 += block) {
+        if (nnbi_interrupted()) { /* nnb_set_interrupt_flag: between blocks */
+            st = nnbi_interrupt_error(func, "a prediction");
+            break;
+        }
         forward_on32(net, &ws, x, r0, rows - r0 < block ? rows - r0 : block, out, out32);
+    }
     nnbi_ws32_free(&ws);
-    return NNB_OK;
+    return st;
 }
 
 nnb_status nnbi_predict_f64_on32(const nnb_net *net, const double *x, size_t rows, size_t x_cols,
@@ -272,13 +278,17 @@ static nnb_status predict_f32_on64(const nnb_net *net, const float *x, size_t ro
     }
     for (size_t r0 = 0; r0 < rows; r0 += block) {
         size_t nr = rows - r0 < block ? rows - r0 : block;
+        if (nnbi_interrupted()) { /* nnb_set_interrupt_flag: between blocks */
+            st = nnbi_interrupt_error(func, "a prediction");
+            break;
+        }
         nnbi_f32_to_f64(x + r0 * ni, xd, nr * ni);
         nnbi_forward(net, &ws, xd, nr, NULL);
         nnbi_f64_to_f32(ws.act[net->n_layers - 1], out + r0 * no, nr * no);
     }
     free(xd);
     nnbi_ws_free(&ws);
-    return NNB_OK;
+    return st;
 }
 
 NNB_API nnb_status nnb_net_forward_f32(nnb_net *net, const float *x, size_t rows, size_t x_cols,

@@ -67,7 +67,8 @@ typedef struct nnbi_prep_input {
     /* derived by nnbi_prep_finish() */
     double *cat_values;   /* text == 0: the categories' values, ascending */
     size_t out;           /* first output column in X (features) or Y (targets) */
-    double shift, div;    /* applied as (v - shift) / div */
+    double shift, div;    /* applied as (v - shift) / div, or as (v/2 - shift/2) / div when half */
+    int half;             /* min-max whose range max - min overflows: div is half the range */
     int constant;         /* a scaled column with zero deviation or range */
 } nnbi_prep_input;
 
@@ -76,6 +77,8 @@ struct nnb_prep {
     size_t n_spec, cap_spec;
     nnbi_prep_spec *spec;
     nnbi_name_index spec_index; /* the specs by column name */
+    size_t n_target_specs;      /* specs that are targets */
+    size_t first_target;        /* the first of them (when n_target_specs > 0) */
     int default_scale_set;
     nnb_scale default_scale;
     nnb_unseen unseen;
@@ -92,6 +95,7 @@ struct nnb_prep {
     char **feature_names;       /* n_features */
     char **target_names;        /* n_targets */
     size_t class_input;         /* the classification target's input (when n_classes > 0) */
+    nnbi_name_index input_index; /* the inputs by name */
     size_t n_constant;
     size_t *constant;           /* inputs found constant */
 };
@@ -108,6 +112,11 @@ nnb_status nnbi_prep_add_input(nnb_prep *p, const char *name, uint32_t role, uin
 
 /* Validates the inputs, derives names, offsets and constants; the preparation is then fitted. */
 nnb_status nnbi_prep_finish(nnb_prep *p, const char *func);
+
+/* A value of number input `in` as the preparation gives it: (x - shift) / div, computed in
+ * halves where x - shift overflows (and always for a half min-max column); infinite only where
+ * the result itself is. */
+double nnbi_prep_scale_value(const nnbi_prep_input *in, double x);
 
 /* Frees the fitted part (inputs and everything derived), leaving the configuration. */
 void nnbi_prep_clear_fit(nnb_prep *p);

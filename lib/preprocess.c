@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "data_internal.h"
+#include "interrupt.h"
 #include "prep_internal.h"
 
 /* ---- the object and its configuration ---------------------------------------------------------- */
@@ -37,6 +38,7 @@ void nnbi_prep_clear_fit(nnb_prep *p) {
     free_strings(p->feature_names, p->n_features);
     free_strings(p->target_names, p->n_targets);
     free(p->constant);
+    nnbi_index_free(&p->input_index);
     p->inputs = NULL;
     p->n_inputs = p->cap_inputs = 0;
     p->feature_names = p->target_names = NULL;
@@ -114,6 +116,23 @@ static nnb_status conflict(const nnbi_prep_spec *s, const char *func, const char
                       s->name, role_text(s), want);
 }
 
+/* A target other than `column` that makes `column` a target of `kind` impossible (a class
+ * target must be the only target), or NULL. Class targets are alone, so only the first target
+ * needs a look unless there are others, then all are value targets: O(1) but for the message. */
+static const nnbi_prep_spec *other_target(const nnb_prep *p, const char *column,
+                                          nnb_target_kind kind) {
+    if (p->n_target_specs == 0) return NULL;
+    const nnbi_prep_spec *first = &p->spec[p->first_target];
+    int first_is_column = strcmp(first->name, column) == 0;
+    if (kind == NNB_TARGET_VALUES)
+        return !first_is_column && first->target != NNB_TARGET_VALUES ? first : NULL;
+    if (!first_is_column) return first;
+    if (p->n_target_specs == 1) return NULL;
+    for (size_t i = 0; i < p->n_spec; i++) /* an error: name another target */
+        if (p->spec[i].role == NNBI_ROLE_TARGET && i != p->first_target) return &p->spec[i];
+    return NULL;
+}
+
 NNB_API nnb_status nnb_prep_set_target(nnb_prep *p, const char *column, nnb_target_kind kind) {
     NNBI_CHECK_NULL(p, __func__);
     NNBI_CHECK_NULL(column, __func__);
@@ -121,20 +140,20 @@ NNB_API nnb_status nnb_prep_set_target(nnb_prep *p, const char *column, nnb_targ
     if (st != NNB_OK) return st;
     if (kind != NNB_TARGET_VALUES && kind != NNB_TARGET_ONEHOT && kind != NNB_TARGET_INDEX)
         return nnbi_error(NNB_E_INVALID_ARG, __func__, "unknown target kind %d", (int)kind);
-    for (size_t i = 0; i < p->n_spec; i++) {
-        const nnbi_prep_spec *o = &p->spec[i];
-        if (o->role != NNBI_ROLE_TARGET || strcmp(o->name, column) == 0) continue;
-        if (kind != NNB_TARGET_VALUES || o->target != NNB_TARGET_VALUES)
-            return nnbi_error(NNB_E_INVALID_ARG, __func__,
-                              "'%s' is already a target: a classification target must be the "
-                              "only target",
-                              o->name);
-    }
+    const nnbi_prep_spec *o = other_target(p, column, kind);
+    if (o)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__,
+                          "'%s' is already a target: a classification target must be the "
+                          "only target",
+                          o->name);
     nnbi_prep_spec *s;
     if ((st = spec_for(p, column, __func__, &s)) != NNB_OK) return st;
     if (s->role == NNBI_ROLE_DROP || s->onehot) return conflict(s, __func__, "a target");
     if (s->scale_set && kind != NNB_TARGET_VALUES)
         return conflict(s, __func__, "a classification target");
+    if (s->role != NNBI_ROLE_TARGET) {
+        if (p->n_target_specs++ == 0) p->first_target = (size_t)(s - p->spec);
+    }
     s->role = NNBI_ROLE_TARGET;
     s->target = kind;
     return NNB_OK;
@@ -309,6 +328,10 @@ static char *joined(const char *a, const char *b) {
     return s;
 }
 
+static const char *input_at(const void *p, size_t i) {
+    return ((const nnb_prep *)p)->inputs[i].name;
+}
+
 nnb_status nnbi_prep_finish(nnb_prep *p, const char *func) {
     size_t nf = 0, nt = 0, n_class_targets = 0, n_value_targets = 0;
     for (size_t i = 0; i < p->n_inputs; i++) {
@@ -332,6 +355,7 @@ nnb_status nnbi_prep_finish(nnb_prep *p, const char *func) {
         in->shift = 0;
         in->div = 1;
         in->constant = 0;
+        in->half = 0;
         if (in->scale == NNB_SCALE_STANDARD) {
             in->shift = in->a;
             in->constant = !(in->b > 0);
@@ -340,6 +364,10 @@ nnb_status nnbi_prep_finish(nnb_prep *p, const char *func) {
             in->shift = in->a;
             in->constant = !(in->b - in->a > 0);
             if (!in->constant) in->div = in->b - in->a;
+            if (!isfinite(in->div)) { /* the range overflows: work in halves */
+                in->half = 1;
+                in->div = in->b * 0.5 - in->a * 0.5;
+            }
         }
     }
     if (nf == 0) return nnbi_error(NNB_E_FORMAT, func, "the preparation has no feature column");
@@ -372,6 +400,12 @@ nnb_status nnbi_prep_finish(nnb_prep *p, const char *func) {
         }
         if (in->constant) p->constant[p->n_constant++] = i;
     }
+    size_t dup, dup_of;
+    if (!nnbi_index_build(&p->input_index, p->n_inputs, input_at, p, &dup, &dup_of))
+        return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    if (dup != SIZE_MAX)
+        return nnbi_error(NNB_E_FORMAT, func, "columns %zu and %zu are both named '%s'",
+                          dup_of + 1, dup + 1, p->inputs[dup].name);
     p->fitted = 1;
     return NNB_OK;
 }
@@ -388,6 +422,85 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 static size_t row_at(const size_t *rows, size_t i) { return rows ? rows[i] : i; }
+
+/* Values of one column: x[(rows ? rows[i] : i) * stride + off], doubles or (f32) floats. */
+typedef struct col_values {
+    const void *x;
+    int f32;
+    size_t stride, off;
+    const size_t *rows;
+} col_values;
+
+static double value_at(const col_values *v, size_t i) {
+    size_t k = (v->rows ? v->rows[i] : i) * v->stride + v->off;
+    return v->f32 ? (double)((const float *)v->x)[k] : ((const double *)v->x)[k];
+}
+
+/* The power of two 2^e just above |m| (m > 0): frexp's exponent. */
+static int exponent_of(double m) {
+    int e;
+    frexp(m, &e);
+    return e;
+}
+
+/* The mean of n finite values whose plain sum overflowed: the sum of the values scaled (exactly,
+ * by a power of two) to below 1 in magnitude, divided by n and scaled back. */
+static double safe_mean(const col_values *v, size_t n) {
+    double big = 0;
+    for (size_t i = 0; i < n; i++) big = fmax(big, fabs(value_at(v, i)));
+    int e = exponent_of(big);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += ldexp(value_at(v, i), -e);
+    return ldexp(sum / (double)n, e);
+}
+
+/* The sample standard deviation (n - 1) of n finite values about `mean`, where the plain sum of
+ * squares overflowed or underflowed: the deviations (halved when one overflows) are scaled by the
+ * power of two above the largest before they are squared. Infinite only when the result itself
+ * is beyond the largest double. */
+static double safe_sd(const col_values *v, size_t n, double mean) {
+    double half = 1, big = 0;
+    for (size_t i = 0; i < n && half == 1; i++) {
+        double d = value_at(v, i) - mean;
+        if (isfinite(d)) big = fmax(big, fabs(d));
+        else half = 0.5, big = 0;
+    }
+    for (size_t i = 0; i < n && half != 1; i++)
+        big = fmax(big, fabs(value_at(v, i) * half - mean * half));
+    if (big == 0) return 0;
+    int e = exponent_of(big);
+    double ss = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = ldexp(value_at(v, i) * half - mean * half, -e);
+        ss += d * d;
+    }
+    return ldexp(sqrt(ss / (double)(n - 1)), e) / half;
+}
+
+/* Below this a sum of squares may have lost its precision to underflow (squares of deviations
+ * under 1.5e-154 are subnormal or 0), so the deviation is computed again, scaled. */
+#define SS_TINY 0x1p-900
+
+/* nnb_prep's mean and sample standard deviation of a column, for any finite values: the plain
+ * formulas (sum / n, then the sum of squared deviations) where they hold, which is bit for bit
+ * what they always gave; the scaled ones of safe_mean() and safe_sd() only where a sum overflows
+ * (or the squares underflow). `sum` and `ss` are the plain sums. */
+static void finish_stats(const col_values *v, size_t n, double sum, double ss, double *mean,
+                         double *sd) {
+    *mean = isfinite(sum) ? sum / (double)n : safe_mean(v, n);
+    if (isfinite(sum) && isfinite(ss) && ss >= SS_TINY)
+        *sd = sqrt(ss / (double)(n - 1));
+    else
+        *sd = safe_sd(v, n, *mean);
+}
+
+static nnb_status sd_too_large(const char *name, const char *func) {
+    return nnbi_error(NNB_E_TOO_LARGE, func,
+                      "column '%s': its values are spread beyond the range of double (the "
+                      "standard deviation exceeds 1.8e308); rescale the column, or use min-max "
+                      "scaling",
+                      name);
+}
 
 /* Mean and sample std, or min and max, of a numeric column over the rows. */
 static nnb_status column_stats(const nnbi_column *c, const size_t *rows, size_t n, nnb_scale how,
@@ -407,8 +520,9 @@ static nnb_status column_stats(const nnbi_column *c, const size_t *rows, size_t 
             double d = c->num[row_at(rows, i)] - mean;
             ss += d * d;
         }
-        *a = mean;
-        *b = sqrt(ss / (double)(n - 1));
+        col_values v = {c->num, 0, 1, 0, rows};
+        finish_stats(&v, n, sum, ss, a, b);
+        if (!isfinite(*b)) return sd_too_large(c->name, func);
     } else if (how == NNB_SCALE_MINMAX) {
         double lo = c->num[row_at(rows, 0)], hi = lo;
         for (size_t i = 1; i < n; i++) {
@@ -556,6 +670,37 @@ static double mat_elem(const void *x, int f32, size_t i) {
     return f32 ? (double)((const float *)x)[i] : ((const double *)x)[i];
 }
 
+/* Means (a) and sample standard deviations (b, zeroed) of every column of a matrix: the plain
+ * sums row by row (as they always were), then finish_stats() per column. */
+static nnb_status matrix_stats(const void *x, int f32, size_t rows, size_t cols, double *a,
+                               double *b, const char *func) {
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) a[j] += mat_elem(x, f32, i * cols + j);
+    for (size_t j = 0; j < cols; j++) {
+        b[j] = a[j]; /* the plain sum, kept for finish_stats */
+        a[j] /= (double)rows;
+    }
+    double *ss = calloc(cols, sizeof *ss);
+    if (!ss) return nnbi_error(NNB_E_NOMEM, func, "no memory for %zu columns", cols);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) {
+            double d = mat_elem(x, f32, i * cols + j) - a[j];
+            ss[j] += d * d;
+        }
+    nnb_status st = NNB_OK;
+    for (size_t j = 0; j < cols && st == NNB_OK; j++) {
+        col_values v = {x, f32, cols, j, NULL};
+        finish_stats(&v, rows, b[j], ss[j], &a[j], &b[j]);
+        if (!isfinite(b[j])) {
+            char name[32];
+            snprintf(name, sizeof name, "x%zu", j);
+            st = sd_too_large(name, func);
+        }
+    }
+    free(ss);
+    return st;
+}
+
 /* nnb_prep_fit_matrix and nnb_prep_fit_matrix_f32 (x of doubles or floats; the statistics are
  * accumulated in double either way). */
 static nnb_status fit_matrix(nnb_prep *p, const void *x, int f32, size_t rows, size_t cols,
@@ -587,15 +732,8 @@ static nnb_status fit_matrix(nnb_prep *p, const void *x, int f32, size_t rows, s
         goto done;
     }
     if (how == NNB_SCALE_STANDARD) {
-        for (size_t i = 0; i < rows; i++)
-            for (size_t j = 0; j < cols; j++) a[j] += mat_elem(x, f32, i * cols + j);
-        for (size_t j = 0; j < cols; j++) a[j] /= (double)rows;
-        for (size_t i = 0; i < rows; i++)
-            for (size_t j = 0; j < cols; j++) {
-                double d = mat_elem(x, f32, i * cols + j) - a[j];
-                b[j] += d * d;
-            }
-        for (size_t j = 0; j < cols; j++) b[j] = sqrt(b[j] / (double)(rows - 1));
+        st = matrix_stats(x, f32, rows, cols, a, b, func);
+        if (st != NNB_OK) goto done;
     } else if (how == NNB_SCALE_MINMAX) {
         for (size_t j = 0; j < cols; j++) a[j] = b[j] = mat_elem(x, f32, j);
         for (size_t i = 1; i < rows; i++)
@@ -634,6 +772,23 @@ NNB_API nnb_status nnb_prep_fit_matrix_f32(nnb_prep *p, const float *x, size_t r
 }
 
 /* ---- applying ---------------------------------------------------------------------------------- */
+
+double nnbi_prep_scale_value(const nnbi_prep_input *in, double x) {
+    if (in->half) return (x * 0.5 - in->shift * 0.5) / in->div;
+    double v = (x - in->shift) / in->div;
+    /* x - shift overflowed (the result may still be finite): the same in halves, exactly */
+    if (!isfinite(v) && isfinite(x)) v = (x * 0.5 - in->shift * 0.5) / (in->div * 0.5);
+    return v;
+}
+
+/* The inverse of nnbi_prep_scale_value(): y * div + shift, without overflow where the result
+ * is finite. */
+static double unscale_value(const nnbi_prep_input *in, double y) {
+    if (in->half) return (y * in->div + in->shift * 0.5) * 2;
+    double v = y * in->div + in->shift;
+    if (!isfinite(v) && isfinite(y)) v = (y * (in->div * 0.5) + in->shift * 0.5) * 2;
+    return v;
+}
 
 /* Index of a cell's category, or -1. */
 static ptrdiff_t find_category(const nnbi_prep_input *in, const nnb_table *t, size_t col,
@@ -694,6 +849,8 @@ static nnb_status apply_rows(const nnb_prep *p, const nnb_table *t, const size_t
                              const char *func) {
     const size_t es = f32 ? sizeof(float) : sizeof(double);
     for (size_t r = 0; r < n_rows; r++) {
+        if ((r & 0xFFFF) == 0xFFFF && nnbi_interrupted()) /* nnb_set_interrupt_flag */
+            return nnbi_interrupt_error(func, t->source);
         size_t row = row_at(rows, r);
         char *xr = (char *)x + r * p->n_features * es;
         char *yr = y ? (char *)y + r * p->n_targets * es : NULL;
@@ -703,8 +860,15 @@ static nnb_status apply_rows(const nnb_prep *p, const nnb_table *t, const size_t
             int feature = in->role == NNBI_ROLE_FEATURE;
             char *o = feature ? xr : yr;
             if (in->encoding == NNBI_ENC_NUMBER) {
-                double v = (t->cols[col[i]].num[row] - in->shift) / in->div;
-                if (f32 && isfinite(v) && fabs(v) > NNBI_F32_MAX)
+                double v = nnbi_prep_scale_value(in, t->cols[col[i]].num[row]);
+                if (!isfinite(v))
+                    return nnbi_error(NNB_E_NONFINITE, func,
+                                      "%s:%zu:%zu: column '%s' gives %g, which scales beyond "
+                                      "the range of double: the value is far outside the "
+                                      "fitted data's",
+                                      t->source, t->line[row], t->cols[col[i]].field, in->name,
+                                      t->cols[col[i]].num[row]);
+                if (f32 && fabs(v) > NNBI_F32_MAX)
                     return nnbi_error(NNB_E_NONFINITE, func,
                                       "%s:%zu:%zu: column '%s' gives %g, beyond float32's range "
                                       "(3.4e38): scale the column or prepare float64 data",
@@ -800,11 +964,15 @@ static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols
     if (cols != p->n_features)
         return nnbi_error(NNB_E_SHAPE, func, "x has %zu columns, the preparation %zu", cols,
                           p->n_features);
-    for (size_t r = 0; f32 && r < rows; r++) /* float32: nothing is changed if one overflows */
+    for (size_t r = 0; r < rows; r++) /* nothing is changed if one overflows */
         for (size_t j = 0; j < cols; j++) {
-            const nnbi_prep_input *in = &p->inputs[j];
-            double v = ((double)((float *)x)[r * cols + j] - in->shift) / in->div;
-            if (isfinite(v) && fabs(v) > NNBI_F32_MAX)
+            double u = mat_elem(x, f32, r * cols + j);
+            double v = nnbi_prep_scale_value(&p->inputs[j], u);
+            if (isfinite(u) && !isfinite(v))
+                return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] = %g scales beyond the "
+                                  "range of double: it is far outside the fitted data's", r, j,
+                                  u);
+            if (f32 && isfinite(v) && fabs(v) > NNBI_F32_MAX)
                 return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] scales to %g, beyond "
                                   "float32's range (3.4e38)", r, j, v);
         }
@@ -812,8 +980,8 @@ static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols
         for (size_t j = 0; j < cols; j++) {
             const nnbi_prep_input *in = &p->inputs[j];
             size_t i = r * cols + j;
-            if (f32) ((float *)x)[i] = (float)(((double)((float *)x)[i] - in->shift) / in->div);
-            else ((double *)x)[i] = (((double *)x)[i] - in->shift) / in->div;
+            if (f32) ((float *)x)[i] = (float)nnbi_prep_scale_value(in, (double)((float *)x)[i]);
+            else ((double *)x)[i] = nnbi_prep_scale_value(in, ((double *)x)[i]);
         }
     return NNB_OK;
 }
@@ -838,11 +1006,15 @@ static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_
                           y_cols, p->n_targets);
     if (rows == 0) return NNB_OK;
     NNBI_CHECK_NULL(y, func);
-    for (size_t i = 0; f32 && i < p->n_inputs; i++) { /* nothing is changed if one overflows */
+    for (size_t i = 0; i < p->n_inputs; i++) { /* nothing is changed if one overflows */
         const nnbi_prep_input *in = &p->inputs[i];
         for (size_t r = 0; in->role == NNBI_ROLE_TARGET && r < rows; r++) {
-            double v = (double)((float *)y)[r * y_cols + in->out] * in->div + in->shift;
-            if (isfinite(v) && fabs(v) > NNBI_F32_MAX)
+            double u = mat_elem(y, f32, r * y_cols + in->out), v = unscale_value(in, u);
+            if (isfinite(u) && !isfinite(v))
+                return nnbi_error(NNB_E_NONFINITE, func, "y[%zu][%zu] = %g becomes a value "
+                                  "beyond the range of double in the units of column '%s'", r,
+                                  in->out, u, in->name);
+            if (f32 && isfinite(v) && fabs(v) > NNBI_F32_MAX)
                 return nnbi_error(NNB_E_NONFINITE, func, "y[%zu][%zu] becomes %g, beyond "
                                   "float32's range (3.4e38)", r, in->out, v);
         }
@@ -852,8 +1024,8 @@ static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_
         if (in->role != NNBI_ROLE_TARGET) continue;
         for (size_t r = 0; r < rows; r++) {
             size_t k = r * y_cols + in->out;
-            if (f32) ((float *)y)[k] = (float)((double)((float *)y)[k] * in->div + in->shift);
-            else ((double *)y)[k] = ((double *)y)[k] * in->div + in->shift;
+            if (f32) ((float *)y)[k] = (float)unscale_value(in, (double)((float *)y)[k]);
+            else ((double *)y)[k] = unscale_value(in, ((double *)y)[k]);
         }
     }
     return NNB_OK;
@@ -897,9 +1069,9 @@ NNB_API nnb_status nnb_prep_column_stats(const nnb_prep *p, const char *column, 
     NNBI_CHECK_NULL(p, __func__);
     NNBI_CHECK_NULL(column, __func__);
     if (!p->fitted) return nnbi_error(NNB_E_STATE, __func__, "the preparation is not fitted");
-    for (size_t i = 0; i < p->n_inputs; i++) {
+    ptrdiff_t i = nnbi_index_find(&p->input_index, column, input_at, p);
+    if (i >= 0 && p->inputs[i].encoding == NNBI_ENC_NUMBER) {
         const nnbi_prep_input *in = &p->inputs[i];
-        if (in->encoding != NNBI_ENC_NUMBER || strcmp(in->name, column) != 0) continue;
         if (how) *how = (nnb_scale)in->scale;
         if (a) *a = in->a;
         if (b) *b = in->b;

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "train_internal.h"
+#include "interrupt.h"
 
 static double now(void) {
     struct timespec ts;
@@ -286,7 +287,8 @@ NNB_API void nnb_train_opts_clear_stop(nnb_train_opts *o) {
 }
 
 int nnbi_stop_requested(const nnb_train_opts *o) {
-    return __atomic_load_n(&o->stop_requested, __ATOMIC_RELAXED) != 0;
+    /* a request, or the thread's interrupt flag (nnb_set_interrupt_flag) */
+    return __atomic_load_n(&o->stop_requested, __ATOMIC_RELAXED) != 0 || nnbi_interrupted();
 }
 
 NNB_API nnb_status nnb_train_opts_set_grad_ready(nnb_train_opts *o, nnb_grad_ready_fn fn,

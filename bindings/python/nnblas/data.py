@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _arrays
 from . import vocabulary as _v
+from ._interrupt import interruptible, interruptible_if, interrupts
 from ._args import seed as _seed, size as _size
 from ._lib import Handle, call, check, cstr, fspath, lib, text
 from .errors import FormatError, InvalidArgumentError, warn_scales
@@ -94,8 +95,9 @@ class Prep(Handle):
         with `scale` ("standard" or "minmax"). Apply it with :meth:`transform`."""
         X = _arrays.matrix(X, "X")
         p = cls()
-        check(lib.nnb_prep_fit_matrix(p._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
-                                      _v.parse("scale", scale, "scale")))
+        with interruptible_if(X.size):
+            check(lib.nnb_prep_fit_matrix(p._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+                                          _v.parse("scale", scale, "scale")))
         return p
 
     def transform(self, X, inplace=False):
@@ -115,7 +117,8 @@ class Prep(Handle):
         if X.ndim != 2:
             raise InvalidArgumentError("X must be a 2-D array, got shape %s" % (X.shape,))
         fn = lib.nnb_prep_transform_f32 if f32 else lib.nnb_prep_transform
-        check(fn(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1]))
+        with interruptible_if(X.size):
+            check(fn(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1]))
         return X
 
     def inverse_targets(self, y):
@@ -184,10 +187,10 @@ class Prep(Handle):
         X = np.empty((n, nf), dtype=dt)
         Y = np.empty((n, ny), dtype=dt) if targets and ny else None
         fn = lib.nnb_prep_apply_f32 if dt == np.float32 else lib.nnb_prep_apply
-        check(fn(self._handle, table.h, None if rows is None else
-                                 _arrays.ptr(rows), n, _arrays.ptr(X), X.size,
-                                 None if Y is None else _arrays.ptr(Y),
-                                 0 if Y is None else Y.size))
+        with interruptible_if(X.size):
+            check(fn(self._handle, table.h, None if rows is None else _arrays.ptr(rows), n,
+                     _arrays.ptr(X), X.size, None if Y is None else _arrays.ptr(Y),
+                     0 if Y is None else Y.size))
         return (X, Y) if targets else X
 
     @property
@@ -296,8 +299,13 @@ def _read_input(path, limit):
     """The whole input as bytes, read once (nnb_read_input: a regular file to its size, a pipe,
     FIFO or device up to the input limit; a NUL byte refused)."""
     buf, n = c_char_p(), c_size_t()
-    check(lib.nnb_read_input(_path_bytes(path), 0 if limit is None else int(limit), 1,
-                             byref(buf), byref(n)))
+    try:
+        with interruptible():  # a file of any size, or a pipe that may wait
+            check(lib.nnb_read_input(_path_bytes(path), 0 if limit is None else int(limit), 1,
+                                     byref(buf), byref(n)))
+    except KeyboardInterrupt:
+        _libc_free(ctypes.cast(buf, c_void_p))  # read just before Ctrl-C: not leaked
+        raise
     addr = ctypes.cast(buf, c_void_p)  # the buffer itself (c_char_p would copy up to a NUL)
     try:
         return ctypes.string_at(addr, n.value)
@@ -327,10 +335,15 @@ class _Table:
             if input_limit is not None:
                 call("nnb_csv_options_set_input_limit", o, int(input_limit))
             try:
-                if data is None:
-                    check(lib.nnb_csv_read(byref(h), fspath(path), o))
-                else:  # the input's bytes, read once by _read_input
-                    check(lib.nnb_csv_parse(byref(h), data, len(data), _path_bytes(path), o))
+                with interruptible():
+                    if data is None:
+                        check(lib.nnb_csv_read(byref(h), fspath(path), o))
+                    else:  # the input's bytes, read once by _read_input
+                        check(lib.nnb_csv_parse(byref(h), data, len(data), _path_bytes(path),
+                                                o))
+            except KeyboardInterrupt:
+                lib.nnb_table_free(h.value)  # parsed just before Ctrl-C: not leaked
+                raise
             except FormatError as e:
                 if "expected a number in column" in e.message:
                     e.message += " (name columns of text in text_columns=[...])"
@@ -509,16 +522,18 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
                                 0 if strata is None else n, _arrays.ptr(order), n,
                                 byref(n_train), byref(n_test), None))
             train, test = order[:n_train.value], order[n_train.value:]
-            if fit_on == "all":
-                check(lib.nnb_prep_fit(p, table.h, None, n))
-            else:
-                check(lib.nnb_prep_fit(p, table.h, _arrays.ptr(train), train.size))
+            with interruptible():
+                if fit_on == "all":
+                    check(lib.nnb_prep_fit(p, table.h, None, n))
+                else:
+                    check(lib.nnb_prep_fit(p, table.h, _arrays.ptr(train), train.size))
             X_train, y_train = prep._apply(table, train, train.size, True, dtype)
             X_test, y_test = prep._apply(table, test, test.size, True, dtype)
             if not _all_scaled(scaled):
                 _note_scales(prep, X_train)
             return Dataset((X_train, X_test, y_train, y_test), prep)
-        check(lib.nnb_prep_fit(p, table.h, None, n))
+        with interruptible():
+            check(lib.nnb_prep_fit(p, table.h, None, n))
         X, y = prep._apply(table, None, n, True, dtype)
         if not _all_scaled(scaled):
             _note_scales(prep, X)
@@ -538,6 +553,7 @@ def idx_info(path):
     return n.value, size.value
 
 
+@interrupts
 def read_idx(path, labels=None, n_classes=0):
     """Reads an IDX file of unsigned bytes (MNIST's format; gzipped or not).
 
@@ -560,6 +576,7 @@ def read_idx(path, labels=None, n_classes=0):
     return x
 
 
+@interrupts
 def read_mnist(directory=FASHION_MNIST_DIR, part="train", one_hot=True, rows=None):
     """Reads one part ("train" or "test") of an MNIST-style folder (the four standard files,
     gzipped or not; default: Debian's dataset-fashion-mnist) as (X, y): X rows x 784 in [0, 1],
@@ -577,6 +594,7 @@ def read_mnist(directory=FASHION_MNIST_DIR, part="train", one_hot=True, rows=Non
     return X, y
 
 
+@interrupts
 def load_mnist(directory=FASHION_MNIST_DIR, one_hot=True, standardize=False, train_rows=None,
                test_rows=None):
     """Both parts of an MNIST-style folder (default: Fashion-MNIST from Debian's

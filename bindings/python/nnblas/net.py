@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _arrays
 from . import vocabulary as _v
+from ._interrupt import interruptible, interruptible_if
 from ._args import seed as _seed, size as _size
 from ._lib import EPOCH_INFO_FN, EpochInfo, Handle, call, check, cstr, fspath, last_error, lib, text
 from .data import Prep, _float_dtype
@@ -407,6 +408,10 @@ class Net(Handle):
         out[np.arange(rows), idx] = 1.0
         return out
 
+    def _work(self, X):
+        """Multiply-adds of a forward pass over X: whether Ctrl-C handling is worth setting up."""
+        return X.shape[0] * self.n_params
+
     def predict(self, X, out=None):
         """The network's outputs for the rows of X (rows x n_inputs): a rows x n_outputs array.
 
@@ -415,7 +420,7 @@ class Net(Handle):
         network only: many threads may predict from one network at once."""
         dt = self._call_type(X)
         X = self._x(X, dtype=dt)
-        with self._guard.read("Net.predict"):
+        with self._guard.read("Net.predict"), interruptible_if(self._work(X)):
             n_out = self.n_outputs
             out = _arrays.output(out, (X.shape[0], n_out), dtype=dt)
             check(getattr(lib, "nnb_net_predict" + self._f32(dt))(
@@ -451,7 +456,7 @@ class Net(Handle):
         y = self._y(y, X.shape[0], dtype=dt)
         lo, red = self._loss_args(loss, reduction, y)
         value, acc = c_double(), c_double()
-        with self._guard.read("Net.evaluate"):
+        with self._guard.read("Net.evaluate"), interruptible_if(self._work(X)):
             check(getattr(lib, "nnb_net_evaluate" + self._f32(dt))(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                        _arrays.ptr(y), y.shape[1], lo, red, byref(value),
                                        byref(acc)))
@@ -466,7 +471,7 @@ class Net(Handle):
         y = self._y(y, X.shape[0], dtype=dt)
         lo, red = _v.parse("loss", loss, "loss"), _v.parse("reduction", reduction, "reduction")
         value = c_double()
-        with self._guard.write("Net.loss"):  # uses the network's workspace
+        with self._guard.write("Net.loss"), interruptible_if(self._work(X)):  # the workspace
             check(getattr(lib, "nnb_net_loss" + self._f32(dt))(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                    _arrays.ptr(y), y.shape[1], lo, red, byref(value)))
         return value.value
@@ -479,7 +484,7 @@ class Net(Handle):
         y = self._y(y, X.shape[0], dtype=dt)
         lo, red = _v.parse("loss", loss, "loss"), _v.parse("reduction", reduction, "reduction")
         value = c_double()
-        with self._guard.write("Net.backprop"):
+        with self._guard.write("Net.backprop"), interruptible_if(2 * self._work(X)):
             grad = np.empty(self.n_params, dtype=dt)
             check(getattr(lib, "nnb_net_backprop" + self._f32(dt))(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                        _arrays.ptr(y), y.shape[1], lo, red, byref(value),
@@ -502,7 +507,8 @@ class Net(Handle):
         y = self._y(y, X.shape[0])
         lo, red = _v.parse("loss", loss, "loss"), _v.parse("reduction", reduction, "reduction")
         err, worst = c_double(), c_size_t()
-        with self._guard.write("Net.gradcheck"):
+        with self._guard.write("Net.gradcheck"), \
+                interruptible_if(4 * self._work(X) * self.n_params):
             check(lib.nnb_gradcheck(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                     _arrays.ptr(y), y.shape[1], lo, red, float(eps), byref(err),
                                     byref(worst)))
@@ -680,10 +686,14 @@ class Net(Handle):
                 self._loss = (loss, reduction)  # evaluate()'s default, in callbacks too
                 if seed is not None:
                     check(lib.nnb_net_seed(self._handle, _seed(seed)))
-                status = getattr(lib, "nnb_train" + self._f32(dt))(
-                    self._handle, o, _arrays.ptr(X), X.shape[0], X.shape[1], _arrays.ptr(y),
-                    y.shape[1], hist.value)
-                message = last_error() if status else ""
+                # Ctrl-C stops training after the batch in progress (nnb_train_opts_request_stop)
+                # and raises KeyboardInterrupt here; the network keeps its weights and a state
+                # from which the next fit() continues
+                with interruptible(lambda: lib.nnb_train_opts_request_stop(o)):
+                    status = getattr(lib, "nnb_train" + self._f32(dt))(
+                        self._handle, o, _arrays.ptr(X), X.shape[0], X.shape[1],
+                        _arrays.ptr(y), y.shape[1], hist.value)
+                    message = last_error() if status else ""
 
             if state["exc"] is not None:
                 exc = state["exc"]
@@ -764,7 +774,7 @@ class Net(Handle):
         a load exactly where it stopped. The file is the C library's format: nnb_model_load()
         and the `nnblas` command read it."""
         prep, meta = self._model_args(prep, metadata)
-        with self._guard.read("Net.save"), meta:
+        with self._guard.read("Net.save"), meta, interruptible_if(8 * self.n_params):
             check(lib.nnb_model_save(fspath(path), self._handle,
                                      None if prep is None else prep._handle, meta._handle,
                                      1 if train_state else 0))
@@ -772,7 +782,7 @@ class Net(Handle):
     def to_bytes(self, prep=None, metadata=None, train_state=False):
         """The bytes save() would write, as a bytes object."""
         prep, meta = self._model_args(prep, metadata)
-        with self._guard.read("Net.to_bytes"), meta:
+        with self._guard.read("Net.to_bytes"), meta, interruptible_if(8 * self.n_params):
             args = (self._handle, None if prep is None else prep._handle, meta._handle,
                     1 if train_state else 0)
             # a first call with no room validates everything and tells the size needed
@@ -800,7 +810,14 @@ class Net(Handle):
     @classmethod
     def _loaded(cls, fn, *args):
         h, p, m = c_void_p(), c_void_p(), c_void_p()
-        check(fn(*args, byref(h), byref(p), byref(m)))
+        try:
+            with interruptible():  # reading a file (or a pipe) of any size
+                check(fn(*args, byref(h), byref(p), byref(m)))
+        except KeyboardInterrupt:  # Ctrl-C just after the load: nothing leaks
+            lib.nnb_net_free(h.value)
+            lib.nnb_prep_free(p.value)
+            lib.nnb_meta_free(m.value)
+            raise
         net = cls._from_handle(h.value)
         net.prep = Prep(p.value) if p.value else None
         meta = _Meta.__new__(_Meta)

@@ -56,7 +56,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
 from . import vocabulary
-from .errors import warn_scales
+from .errors import NonFiniteError, warn_scales
 from .net import Net
 
 __all__ = ["NNBClassifier", "NNBRegressor"]
@@ -72,6 +72,47 @@ def _check_number(value, name, low, high=None, low_open=False, integer=False):
         bound = "(%s, %s]" % (low, high) if low_open else "[%s, %s]" % (low, high)
         raise ValueError("%s must be in %s, got %r" % (name, bound.replace("None", "inf"), value))
     return value
+
+
+def _target_stats(Y):
+    """Mean and sample standard deviation of each column of Y: numpy's (as always) where they
+    hold; where a sum or square overflows (targets above about 1e154) or the squares underflow
+    (deviations below about 1e-154), the C library's, which scales the values first
+    (nnb_prep_fit_matrix), so any finite targets can be standardised."""
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        mean = Y.mean(axis=0)
+        std = Y.std(axis=0, ddof=1) if Y.shape[0] > 1 else np.zeros(Y.shape[1])
+    tiny = (std < 1e-140) & (Y.max(axis=0) != Y.min(axis=0)) if Y.shape[0] > 1 else False
+    bad = ~(np.isfinite(mean) & np.isfinite(std)) | tiny
+    if bad.any():
+        from .data import Prep
+        cols = np.flatnonzero(bad)
+        prep = Prep.fit_matrix(np.ascontiguousarray(Y[:, cols]), "standard")
+        try:
+            for k, j in enumerate(cols):
+                stats = prep.column_stats("x%d" % k)
+                mean[j], std[j] = stats["a"], stats["b"]
+        finally:
+            prep.close()
+    return mean, std
+
+
+def _unscale(out, scale, mean):
+    """out * scale + mean, computed in halves where the product overflows and the result does
+    not; NonFiniteError for a result that is not finite (never an infinite prediction)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        res = out * scale + mean
+        redo = ~np.isfinite(res) & np.isfinite(out)
+        if redo.any():
+            res = np.where(redo, (out * (scale * 0.5) + mean * 0.5) * 2, res)
+    bad = ~np.isfinite(res)
+    if bad.any():
+        r, j = np.argwhere(bad)[0]
+        why = "beyond float64's range in the targets' units" if np.isfinite(out[r, j]) else \
+            "%r: the network's weights are not finite (did training diverge?)" % out[r, j]
+        raise NonFiniteError("NNBRegressor.predict: the prediction for row %d, target %d is %s"
+                             % (r, j, why))
+    return res
 
 
 class _NNBBase(BaseEstimator):
@@ -368,8 +409,7 @@ class NNBRegressor(RegressorMixin, _NNBBase):
             self.n_outputs_ = Y.shape[1]
             self._y_1d = y.ndim == 1
             if self.standardize:
-                mean = Y.mean(axis=0)
-                std = Y.std(axis=0, ddof=1) if Y.shape[0] > 1 else np.zeros(Y.shape[1])
+                mean, std = _target_stats(Y)
                 self._y_mean, self._y_scale = mean, np.where(std > 0, std, 1.0)
             else:
                 self._y_mean, self._y_scale = np.zeros(Y.shape[1]), np.ones(Y.shape[1])
@@ -385,8 +425,10 @@ class NNBRegressor(RegressorMixin, _NNBBase):
         return self._fit(X, y, incremental=True)
 
     def predict(self, X):
-        """Predicted targets: a vector if fitted on a vector y, else n_samples x n_targets."""
-        out = self._predict_raw(X) * self._y_scale + self._y_mean
+        """Predicted targets: a vector if fitted on a vector y, else n_samples x n_targets.
+        A prediction that is not finite (beyond float64's range in the targets' units, or from a
+        network whose weights diverged) raises nnblas.NonFiniteError naming its row."""
+        out = _unscale(self._predict_raw(X), self._y_scale, self._y_mean)
         return out.ravel() if self._y_1d else out
 
     def _more_tags(self):
