@@ -1927,6 +1927,20 @@ NNB_API nnb_status nnb_csv_detect_delimiter(const char *path, char *delimiter);
 NNB_API nnb_status nnb_csv_detect_delimiter_mem(const char *data, size_t len, char *delimiter);
 
 /**
+ * @brief Guesses the decimal mark of a CSV text's numbers: ',' when its delimiter is not ',', some
+ * unquoted field of its first 1,000 data rows is a number with one decimal comma ("17,99",
+ * "-0,5") and none is a number with a decimal point ("17.99"); else '.'. For
+ * nnb_csv_options_set_decimal(). Looks at most at the first 1 MiB. Thread-safe. Since 0.2.
+ * @param data the CSV text (need not be NUL-terminated)
+ * @param len its length in bytes
+ * @param delimiter the text's delimiter (e.g. from nnb_csv_detect_delimiter_mem())
+ * @param decimal receives '.' or ','
+ * @return NNB_OK; NNB_E_NULL (data or decimal).
+ */
+NNB_API nnb_status nnb_csv_detect_decimal_mem(const char *data, size_t len, char delimiter,
+                                              char *decimal);
+
+/**
  * Reads the column called `name` as text instead of numbers: for a category to one-hot encode or
  * a class label. An empty cell (or NA, N/A, NaN, null) is still a missing value there.
  * Naming a column the file lacks is an error at read time. The name is copied.
@@ -1953,6 +1967,38 @@ NNB_API nnb_status nnb_csv_options_skip_column(nnb_csv_options *opts, const char
  * @param enable 1 to drop such rows, 0 (the default) to fail
  */
 NNB_API nnb_status nnb_csv_options_set_drop_bad_rows(nnb_csv_options *opts, int enable);
+
+/**
+ * @brief Sets the decimal mark of numbers: '.' (the default) or ',' ("17,99", the usual notation
+ * of European CSV files, whose delimiter is then ';').
+ *
+ * With ',' a number cell is read with its one comma as the point; a cell with a '.' or several
+ * commas ("1.234,56": a thousands separator) is not a number and is refused (or its row dropped),
+ * never guessed. Text columns are read as they are. nnb_csv_detect_decimal_mem() tells which
+ * mark a file uses. The mark and the delimiter must differ. Since 0.2.
+ *
+ * @param opts    the CSV options to change
+ * @param decimal '.' or ','
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (another character, or the delimiter's).
+ */
+NNB_API nnb_status nnb_csv_options_set_decimal(nnb_csv_options *opts, char decimal);
+
+/**
+ * @brief Keeps the missing cells of column `name` (NULL: of every column) instead of refusing
+ * them or dropping their rows.
+ *
+ * A missing cell is an empty one (after trimming spaces) or one of NA, N/A, NaN, nan, null,
+ * NULL. Kept, it is NaN in a numeric column and "" (an empty text) in a text column, which no
+ * other cell can be; nnb_prep_fill() then fills it (with a value fitted on the training rows and
+ * stored in model files). Without this, such a cell is an error, or its row is dropped under
+ * nnb_csv_options_set_drop_bad_rows() (which still drops rows with non-numeric cells, and with
+ * missing cells in the other columns). Since 0.2.
+ *
+ * @param opts the CSV options to change
+ * @param name the column's name in the header (copied), or NULL for every column
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_NOMEM.
+ */
+NNB_API nnb_status nnb_csv_options_keep_missing(nnb_csv_options *opts, const char *name);
 
 /**
  * @brief The input limit of reads with these options, for a CSV input of unknown size (pipe,
@@ -2066,7 +2112,9 @@ NNB_API nnb_status nnb_table_get_column(const nnb_table *table, size_t col, doub
 
 /**
  * The text of a cell of a text column, owned by the table (valid until it is freed); NULL if
- * table is NULL, an index is out of range or the column is numeric. Since 0.1.
+ * table is NULL, an index is out of range or the column is numeric. A missing cell kept by
+ * nnb_csv_options_keep_missing() is "" (a numeric one is NaN in nnb_table_get_column()).
+ * Since 0.1.
  * @param table the table, or NULL
  * @param row   the row index (0-based)
  * @param col   the column index (0-based)
@@ -2191,6 +2239,40 @@ NNB_API nnb_status nnb_unseen_parse(const char *text, nnb_unseen *out);
  */
 NNB_API size_t nnb_unseen_count(void);
 
+/** How a preparation fills missing cells (kept by nnb_csv_options_keep_missing(); NaN in a matrix
+ *  fitted with nnb_prep_fit_matrix()): with a value fitted on the training rows, stored in model
+ *  files and applied to every later table or matrix. */
+typedef enum nnb_fill {
+    NNB_FILL_NONE = 0,         /**< not filled: a missing cell is an error (the default) */
+    NNB_FILL_MEAN = 1,         /**< the mean of the column's present values */
+    NNB_FILL_MEDIAN = 2,       /**< their median (the mean of the middle two for an even count) */
+    NNB_FILL_MOST_FREQUENT = 3 /**< their most frequent value, or category (the smallest of ties) */
+} nnb_fill;
+
+/**
+ * @brief The canonical name of a fill of missing cells: none, mean, median, most_frequent
+ *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @param value a nnb_fill value.
+ * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.2.
+ */
+NNB_API const char *nnb_fill_name(nnb_fill value);
+
+/**
+ * @brief Parses a fill name: a canonical name (nnb_fill_name()) or an alias
+ *        (mode, most_common (most_frequent), average (mean)), case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the value; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         accepted names and suggests the nearest). Thread-safe. Since 0.2.
+ */
+NNB_API nnb_status nnb_fill_parse(const char *text, nnb_fill *out);
+
+/**
+ * @brief The number of nnb_fill values (they run from 0 to this minus 1), for enumerating them.
+ * @return the count. Since 0.2.
+ */
+NNB_API size_t nnb_fill_count(void);
+
 /**
  * Creates an empty preparation: every column is a numeric feature, unscaled, until set otherwise.
  * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Ownership: free with nnb_prep_free(). Since 0.1.
@@ -2248,6 +2330,46 @@ NNB_API nnb_status nnb_prep_onehot(nnb_prep *prep, const char *column);
  * @param how    the scaling
  */
 NNB_API nnb_status nnb_prep_scale(nnb_prep *prep, const char *column, nnb_scale how);
+
+/**
+ * @brief Fills the missing cells of feature column `column` (NULL: of every feature column not
+ * named in another call) with a value fitted on the rows given to nnb_prep_fit().
+ *
+ * A missing cell is NaN in a numeric column or "" in a text column: the CSV reader keeps them
+ * under nnb_csv_options_keep_missing() (otherwise they are refused or their rows dropped). The
+ * fill is the mean, median or most frequent value of the column's present cells on the fitted
+ * rows; a one-hot (category) column is always filled with its most frequent category, whatever
+ * `how` (a mean of categories means nothing). A numeric column is filled first and scaled
+ * after, so its statistics include the filled cells (as scikit-learn's SimpleImputer followed by
+ * a scaler). The fitted values are kept (nnb_prep_column_fill()) and stored in model files, so
+ * predicting on new data fills the same way. A column with a missing cell and no fill is an
+ * error at nnb_prep_fit() and nnb_prep_apply() naming file, line and column; a column whose
+ * every fitted cell is missing cannot be filled (NNB_E_INVALID_ARG). Targets are never filled: a
+ * row without a target cannot be used (drop it: nnb_csv_options_set_drop_bad_rows() without
+ * keeping the target's missing cells). For a matrix preparation give column NULL before
+ * nnb_prep_fit_matrix(): its NaN cells are then filled (infinities are still refused). Since 0.2.
+ *
+ * @param prep   the preparation to configure (not yet fitted)
+ * @param column the column's name, or NULL for every other feature column
+ * @param how    the fill (NNB_FILL_NONE: missing cells are an error, the default)
+ * @return NNB_OK; NNB_E_NULL (prep); NNB_E_INVALID_ARG (unknown fill, a target or dropped
+ *         column); NNB_E_STATE (already fitted); NNB_E_NOMEM.
+ */
+NNB_API nnb_status nnb_prep_fill(nnb_prep *prep, const char *column, nnb_fill how);
+
+/**
+ * @brief The fitted fill of a column's missing cells (see nnb_prep_fill()).
+ * @param prep     a fitted preparation
+ * @param column   an input column's name (a matrix preparation's are "x0", "x1", ...)
+ * @param how      receives the fill (NNB_FILL_NONE: not filled), or NULL
+ * @param value    receives a numeric column's fill value (NaN for a category column), or NULL
+ * @param category receives a category column's fill category (owned by prep; NULL for a
+ *                 numeric column or no fill), or NULL
+ * @return NNB_OK; NNB_E_NULL (prep, column); NNB_E_STATE (not fitted); NNB_E_INVALID_ARG (no
+ *         such input column). Since 0.2.
+ */
+NNB_API nnb_status nnb_prep_column_fill(const nnb_prep *prep, const char *column, nnb_fill *how,
+                                        double *value, const char **category);
 
 /**
  * Sets what applying does with unseen categories (may be changed after fitting). Since 0.1.

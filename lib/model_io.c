@@ -179,6 +179,21 @@ static void w_prep(sink *s, const parts *m) {
     }
 }
 
+/* The fills of the preparation's inputs (section FILL, version 1.2): for each input, in PREP's
+ * order, its nnb_fill, 0, the value (numbers) and the category index (categories). */
+static void w_fill(sink *s, const parts *m) {
+    const nnb_prep *p = m->prep;
+    e_u64(s, p->n_inputs);
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        const nnbi_prep_input *in = &p->inputs[i];
+        int number = in->encoding == NNBI_ENC_NUMBER;
+        e_u32(s, in->fill);
+        e_u32(s, 0);
+        e_f64(s, in->fill != NNB_FILL_NONE && number ? in->fill_value : 0.0);
+        e_u64(s, in->fill != NNB_FILL_NONE && !number ? in->fill_cat : 0);
+    }
+}
+
 static void w_meta(sink *s, const parts *m) {
     size_t n = nnb_meta_count(m->meta);
     e_u64(s, n);
@@ -205,12 +220,14 @@ static void w_section(sink *s, const char tag[4], uint32_t flags, writer_fn fn, 
 
 /* The whole file; `size` is the total written into the header (0 in the counting run). */
 static void serialise(sink *s, const parts *m, uint64_t size) {
-    uint32_t n_sections = 2 + (m->prep != NULL) + (m->meta != NULL) + (m->state != NULL);
+    int fill = m->prep && nnbi_prep_has_fill(m->prep);
+    uint32_t n_sections = 2 + (m->prep != NULL) + fill + (m->meta != NULL) + (m->state != NULL);
     emit(s, NNBI_MODEL_MAGIC, 8);
     e_u16(s, NNBI_MODEL_MAJOR);
-    /* a float64 network's file is version 1.0, which every reader of major version 1 loads */
+    /* a float64 network's file is version 1.0, which every reader of major version 1 loads; 1.1
+     * for a float32 network; 1.2 when the preparation fills missing cells */
     int f32 = m->net->dtype == NNB_F32;
-    e_u16(s, f32 ? NNBI_MODEL_MINOR : 0);
+    e_u16(s, fill ? 2 : f32 ? 1 : 0);
     e_u32(s, 0x01020304u); /* byte-order mark: 04 03 02 01 */
     e_u64(s, size);
     e_u32(s, n_sections);
@@ -219,6 +236,7 @@ static void serialise(sink *s, const parts *m, uint64_t size) {
     if (f32) w_section(s, "PF32", NNBI_SECTION_ESSENTIAL, w_pf32, m);
     else w_section(s, "PARM", NNBI_SECTION_ESSENTIAL, w_parm, m);
     if (m->prep) w_section(s, "PREP", NNBI_SECTION_ESSENTIAL, w_prep, m);
+    if (fill) w_section(s, "FILL", NNBI_SECTION_ESSENTIAL, w_fill, m);
     if (m->meta) w_section(s, "META", 0, w_meta, m);
     if (m->state) w_section(s, "TRST", 0, w_trst, m);
     /* the CRC-32 of everything before it */
@@ -661,6 +679,28 @@ static nnb_status read_prep(const loader *c, rd *r, const nnb_net *net, nnb_prep
     return NNB_OK;
 }
 
+/* ---- FILL ------------------------------------------------------------------------------------ */
+
+/* The fills of the preparation's inputs (version 1.2). */
+static nnb_status read_fill(const loader *c, rd *r, nnb_prep *p) {
+    if (!p) return bad(c, NNB_E_FORMAT, "section FILL without a preparation (PREP)");
+    NEED(c, r, 8, "column count");
+    uint64_t n = r_u64(r);
+    if (n != p->n_inputs)
+        return bad(c, NNB_E_FORMAT, "section FILL has %llu columns, the preparation %zu",
+                   (unsigned long long)n, p->n_inputs);
+    if (n > left(r) / 24) return short_section(c, r, "fills");
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        uint32_t kind = r_u32(r), zero = r_u32(r);
+        double value = r_f64(r);
+        uint64_t cat = r_u64(r);
+        (void)zero; /* reserved */
+        nnb_status st = nnbi_prep_set_fill(p, i, kind, value, cat, c->who);
+        if (st != NNB_OK) return st;
+    }
+    return r_end(c, r);
+}
+
 /* ---- META ------------------------------------------------------------------------------------ */
 
 static nnb_status read_meta(const loader *c, rd *r, nnb_meta *m) {
@@ -691,8 +731,9 @@ static nnb_status read_meta(const loader *c, rd *r, nnb_meta *m) {
 
 /* ---- the file ---------------------------------------------------------------------------------- */
 
-enum { S_ARCH, S_PARM, S_PREP, S_META, S_TRST, S_PF32, N_KNOWN };
-static const char *const known_tags[N_KNOWN] = {"ARCH", "PARM", "PREP", "META", "TRST", "PF32"};
+enum { S_ARCH, S_PARM, S_PREP, S_META, S_TRST, S_PF32, S_FILL, N_KNOWN };
+static const char *const known_tags[N_KNOWN] = {"ARCH", "PARM", "PREP", "META",
+                                                "TRST", "PF32", "FILL"};
 
 /* Checks the header, size, checksum and section table; fills sec[] with the known sections
  * (end NULL where absent). */
@@ -794,6 +835,7 @@ static nnb_status load(loader *c, const unsigned char *b, size_t len, nnb_net **
     if ((st = build_net(c, sec[S_ARCH], parm, n_params, dtype, &net)) != NNB_OK) return st;
     /* every section is read and checked, also when the caller does not want it */
     if (sec[S_PREP].p) st = read_prep(c, &sec[S_PREP], net, &prep);
+    if (st == NNB_OK && sec[S_FILL].p) st = read_fill(c, &sec[S_FILL], prep);
     if (st == NNB_OK) st = nnb_meta_create(&meta);
     if (st == NNB_OK && sec[S_META].p) st = read_meta(c, &sec[S_META], meta);
     if (st == NNB_OK && sec[S_TRST].p) {

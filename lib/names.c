@@ -136,6 +136,10 @@ static const alias scale_aliases[] = {{"standardize", NNB_SCALE_STANDARD},
                                       {"min_max", NNB_SCALE_MINMAX}};
 static const char *const unseen_names[] = {"error", "zero"};
 static const alias unseen_aliases[] = {{"ignore", NNB_UNSEEN_ZERO}};
+static const char *const fill_names[] = {"none", "mean", "median", "most_frequent"};
+static const alias fill_aliases[] = {{"mode", NNB_FILL_MOST_FREQUENT},
+                                     {"most_common", NNB_FILL_MOST_FREQUENT},
+                                     {"average", NNB_FILL_MEAN}};
 static const char *const mnist_names[] = {"train", "test"};
 static const alias mnist_aliases[] = {{"t10k", NNB_MNIST_TEST}};
 
@@ -150,6 +154,7 @@ static const vocab v_target = VOCAB("target kind", target_names, target_aliases)
 static const vocab v_scale = VOCAB("scaling", scale_names, scale_aliases);
 static const vocab v_unseen = VOCAB("unseen-category policy", unseen_names, unseen_aliases);
 static const vocab v_mnist = VOCAB("MNIST part", mnist_names, mnist_aliases);
+static const vocab v_fill = VOCAB("fill of missing cells", fill_names, fill_aliases);
 static const char *const dtype_names[] = {"f64", "f32"};
 static const alias dtype_aliases[] = {{"float64", NNB_F64}, {"double", NNB_F64},
                                       {"float32", NNB_F32}, {"single", NNB_F32}};
@@ -237,6 +242,7 @@ NNBI_VOCAB_FUNCS(scale, v_scale)
 NNBI_VOCAB_FUNCS(dtype, v_dtype)
 NNBI_VOCAB_FUNCS(unseen, v_unseen)
 NNBI_VOCAB_FUNCS(mnist_part, v_mnist)
+NNBI_VOCAB_FUNCS(fill, v_fill)
 
 /* ---- statuses ------------------------------------------------------------------------------- */
 

@@ -108,6 +108,7 @@ static const char *role_text(const nnbi_prep_spec *s) {
     if (s->role == NNBI_ROLE_DROP) return "dropped";
     if (s->onehot) return "one-hot encoded";
     if (s->scale_set) return "scaled";
+    if (s->fill_set && s->fill != NNB_FILL_NONE) return "filled";
     return "a feature";
 }
 
@@ -149,6 +150,11 @@ NNB_API nnb_status nnb_prep_set_target(nnb_prep *p, const char *column, nnb_targ
     nnbi_prep_spec *s;
     if ((st = spec_for(p, column, __func__, &s)) != NNB_OK) return st;
     if (s->role == NNBI_ROLE_DROP || s->onehot) return conflict(s, __func__, "a target");
+    if (s->fill_set && s->fill != NNB_FILL_NONE)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__,
+                          "column '%s' is filled, and a target cannot be: a row without a target "
+                          "cannot be used",
+                          column);
     if (s->scale_set && kind != NNB_TARGET_VALUES)
         return conflict(s, __func__, "a classification target");
     if (s->role != NNBI_ROLE_TARGET) {
@@ -163,7 +169,8 @@ NNB_API nnb_status nnb_prep_drop(nnb_prep *p, const char *column) {
     nnbi_prep_spec *s;
     nnb_status st = spec_for(p, column, __func__, &s);
     if (st != NNB_OK) return st;
-    if (s->role == NNBI_ROLE_TARGET || s->onehot || s->scale_set)
+    if (s->role == NNBI_ROLE_TARGET || s->onehot || s->scale_set ||
+        (s->fill_set && s->fill != NNB_FILL_NONE))
         return conflict(s, __func__, "dropped");
     s->role = NNBI_ROLE_DROP;
     return NNB_OK;
@@ -198,6 +205,31 @@ NNB_API nnb_status nnb_prep_scale(nnb_prep *p, const char *column, nnb_scale how
         return conflict(s, __func__, "scaled");
     s->scale_set = 1;
     s->scale = how;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_prep_fill(nnb_prep *p, const char *column, nnb_fill how) {
+    NNBI_CHECK_NULL(p, __func__);
+    if ((unsigned)how > NNB_FILL_MOST_FREQUENT)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "unknown fill %d", (int)how);
+    if (!column) {
+        nnb_status st = not_fitted(p, __func__);
+        if (st != NNB_OK) return st;
+        p->default_fill_set = 1;
+        p->default_fill = how;
+        return NNB_OK;
+    }
+    nnbi_prep_spec *s;
+    nnb_status st = spec_for(p, column, __func__, &s);
+    if (st != NNB_OK) return st;
+    if (s->role == NNBI_ROLE_TARGET)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__,
+                          "column '%s' is a target, and targets are not filled: a row without a "
+                          "target cannot be used (drop such rows)",
+                          column);
+    if (s->role == NNBI_ROLE_DROP) return conflict(s, __func__, "filled");
+    s->fill_set = 1;
+    s->fill = how;
     return NNB_OK;
 }
 
@@ -263,6 +295,8 @@ nnb_status nnbi_prep_add_input(nnb_prep *p, const char *name, uint32_t role, uin
     in->a = a;
     in->b = b;
     in->text = text ? 1 : 0;
+    in->fill = NNB_FILL_NONE;
+    in->fill_value = NAN;
     in->name = nnbi_strdup(name);
     if (!in->name) return nnbi_error(NNB_E_NOMEM, func, "no memory");
     p->n_inputs++; /* from here on a failure removes the input again */
@@ -316,6 +350,33 @@ fail:
     free(in->cat_values);
     p->n_inputs--;
     return st;
+}
+
+nnb_status nnbi_prep_set_fill(nnb_prep *p, size_t i, uint32_t kind, double value, uint64_t cat,
+                              const char *func) {
+    nnbi_prep_input *in = &p->inputs[i];
+    if (kind > NNB_FILL_MOST_FREQUENT)
+        return nnbi_error(NNB_E_FORMAT, func, "column '%s': unknown fill %u", in->name, kind);
+    if (kind != NNB_FILL_NONE && in->role != NNBI_ROLE_FEATURE)
+        return nnbi_error(NNB_E_FORMAT, func, "column '%s': a target is not filled", in->name);
+    int number = in->encoding == NNBI_ENC_NUMBER;
+    if (kind != NNB_FILL_NONE && (number ? !isfinite(value) : cat >= in->n_cats))
+        return nnbi_error(NNB_E_FORMAT, func, "column '%s': impossible fill %s %g, category %llu",
+                          in->name, nnb_fill_name((nnb_fill)kind), value,
+                          (unsigned long long)cat);
+    if (kind != NNB_FILL_NONE && !number && kind != NNB_FILL_MOST_FREQUENT)
+        return nnbi_error(NNB_E_FORMAT, func, "column '%s': categories are filled with the most "
+                          "frequent one", in->name);
+    in->fill = kind;
+    in->fill_value = kind != NNB_FILL_NONE && number ? value : NAN;
+    in->fill_cat = kind != NNB_FILL_NONE && !number ? (size_t)cat : 0;
+    return NNB_OK;
+}
+
+int nnbi_prep_has_fill(const nnb_prep *p) {
+    for (size_t i = 0; i < p->n_inputs; i++)
+        if (p->inputs[i].fill != NNB_FILL_NONE) return 1;
+    return 0;
 }
 
 static char *joined(const char *a, const char *b) {
@@ -423,17 +484,20 @@ static int cmp_str(const void *a, const void *b) {
 
 static size_t row_at(const size_t *rows, size_t i) { return rows ? rows[i] : i; }
 
-/* Values of one column: x[(rows ? rows[i] : i) * stride + off], doubles or (f32) floats. */
+/* Values of one column: x[(rows ? rows[i] : i) * stride + off], doubles or (f32) floats, a
+ * missing (NaN) one read as `fill` (the column's fitted fill; NaN when it has none). */
 typedef struct col_values {
     const void *x;
     int f32;
     size_t stride, off;
     const size_t *rows;
+    double fill;
 } col_values;
 
 static double value_at(const col_values *v, size_t i) {
     size_t k = (v->rows ? v->rows[i] : i) * v->stride + v->off;
-    return v->f32 ? (double)((const float *)v->x)[k] : ((const double *)v->x)[k];
+    double x = v->f32 ? (double)((const float *)v->x)[k] : ((const double *)v->x)[k];
+    return isnan(x) ? v->fill : x;
 }
 
 /* The power of two 2^e just above |m| (m > 0): frexp's exponent. */
@@ -502,11 +566,13 @@ static nnb_status sd_too_large(const char *name, const char *func) {
                       name);
 }
 
-/* Mean and sample std, or min and max, of a numeric column over the rows. */
+/* Mean and sample std, or min and max, of a numeric column over the rows, its missing (NaN)
+ * cells counted as `fill` (a column without missing cells gives the same bits as always). */
 static nnb_status column_stats(const nnbi_column *c, const size_t *rows, size_t n, nnb_scale how,
-                               double *a, double *b, const char *func) {
+                               double fill, double *a, double *b, const char *func) {
     *a = 0;
     *b = 1;
+    col_values v = {c->num, 0, 1, 0, rows, fill};
     if (how == NNB_SCALE_STANDARD) {
         if (n < 2)
             return nnbi_error(NNB_E_INVALID_ARG, func,
@@ -514,21 +580,20 @@ static nnb_status column_stats(const nnbi_column *c, const size_t *rows, size_t 
                               "deviation divides by n - 1)",
                               c->name);
         double sum = 0;
-        for (size_t i = 0; i < n; i++) sum += c->num[row_at(rows, i)];
+        for (size_t i = 0; i < n; i++) sum += value_at(&v, i);
         double mean = sum / (double)n, ss = 0;
         for (size_t i = 0; i < n; i++) {
-            double d = c->num[row_at(rows, i)] - mean;
+            double d = value_at(&v, i) - mean;
             ss += d * d;
         }
-        col_values v = {c->num, 0, 1, 0, rows};
         finish_stats(&v, n, sum, ss, a, b);
         if (!isfinite(*b)) return sd_too_large(c->name, func);
     } else if (how == NNB_SCALE_MINMAX) {
-        double lo = c->num[row_at(rows, 0)], hi = lo;
+        double lo = value_at(&v, 0), hi = lo;
         for (size_t i = 1; i < n; i++) {
-            double v = c->num[row_at(rows, i)];
-            if (v < lo) lo = v;
-            if (v > hi) hi = v;
+            double x = value_at(&v, i);
+            if (x < lo) lo = x;
+            if (x > hi) hi = x;
         }
         *a = lo;
         *b = hi;
@@ -544,12 +609,14 @@ static nnb_status column_categories(const nnb_table *t, const nnbi_column *c, si
     *n_cats = 0;
     size_t k = 0;
     char **out = NULL;
+    size_t m = 0; /* cells that are not missing ("" and NaN: kept by the CSV reader) */
     if (c->is_text) {
-        const char **v = malloc(n * sizeof *v);
+        const char **v = malloc((n ? n : 1) * sizeof *v);
         if (!v) return nnbi_error(NNB_E_NOMEM, func, "no memory");
-        for (size_t i = 0; i < n; i++) v[i] = nnbi_table_text(t, col, row_at(rows, i));
-        qsort(v, n, sizeof *v, cmp_str);
         for (size_t i = 0; i < n; i++)
+            if (*(v[m] = nnbi_table_text(t, col, row_at(rows, i)))) m++;
+        qsort(v, m, sizeof *v, cmp_str);
+        for (size_t i = 0; i < m; i++)
             if (i == 0 || strcmp(v[i - 1], v[i]) != 0) v[k++] = v[i];
         out = calloc(k, sizeof *out);
         for (size_t i = 0; out && i < k; i++)
@@ -559,11 +626,12 @@ static nnb_status column_categories(const nnb_table *t, const nnbi_column *c, si
             }
         free(v);
     } else {
-        double *v = malloc(n * sizeof *v);
+        double *v = malloc((n ? n : 1) * sizeof *v);
         if (!v) return nnbi_error(NNB_E_NOMEM, func, "no memory");
-        for (size_t i = 0; i < n; i++) v[i] = c->num[row_at(rows, i)];
-        qsort(v, n, sizeof *v, cmp_double);
         for (size_t i = 0; i < n; i++)
+            if (!isnan(v[m] = c->num[row_at(rows, i)])) m++;
+        qsort(v, m, sizeof *v, cmp_double);
+        for (size_t i = 0; i < m; i++)
             if (i == 0 || v[i - 1] != v[i]) v[k++] = v[i];
         out = calloc(k, sizeof *out);
         for (size_t i = 0; out && i < k; i++) {
@@ -576,10 +644,84 @@ static nnb_status column_categories(const nnb_table *t, const nnbi_column *c, si
         }
         free(v);
     }
-    if (!out) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    if (!out && k) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    if (k == 0)
+        return nnbi_error(NNB_E_INVALID_ARG, func, "column '%s' of %s has no value in the rows "
+                          "fitted on: every cell is missing", c->name, t->source);
     *labels = out;
     *n_cats = k;
     return NNB_OK;
+}
+
+/* The first of the rows whose cell of column col is missing, or SIZE_MAX. */
+static size_t first_missing(const nnb_table *t, size_t col, const size_t *rows, size_t n) {
+    const nnbi_column *c = &t->cols[col];
+    for (size_t i = 0; i < n; i++) {
+        size_t r = row_at(rows, i);
+        if (c->is_text ? nnbi_table_text(t, col, r)[0] == '\0' : isnan(c->num[r])) return r;
+    }
+    return SIZE_MAX;
+}
+
+static nnb_status missing_error(const nnb_table *t, size_t col, size_t row, int target,
+                                const char *func) {
+    const nnbi_column *c = &t->cols[col];
+    return nnbi_error(NNB_E_FORMAT, func,
+                      "%s:%zu:%zu: missing value in column '%s'%s", t->source, t->line[row],
+                      c->field, c->name,
+                      target ? ", a target: rows without a target cannot be used (drop them)"
+                             : ", which the preparation does not fill (nnb_prep_fill)");
+}
+
+/* One column of the table as an input of the preparation (role FEATURE or TARGET): categories
+ * or statistics, and the fill of its missing cells. */
+static nnb_status fit_column(nnb_prep *p, const nnb_table *t, size_t j, const size_t *rows,
+                             size_t n, const char *func) {
+    const nnbi_column *c = &t->cols[j];
+    const nnbi_prep_spec *s = spec_find(p, c->name);
+    int role = s ? s->role : NNBI_ROLE_FEATURE;
+    int category = role == NNBI_ROLE_FEATURE ? s && s->onehot : s->target != NNB_TARGET_VALUES;
+    nnb_fill fill = s && s->fill_set ? s->fill
+                    : role == NNBI_ROLE_FEATURE && p->default_fill_set ? p->default_fill
+                                                                        : NNB_FILL_NONE;
+    size_t missing = first_missing(t, j, rows, n);
+    if (missing != SIZE_MAX && (fill == NNB_FILL_NONE || role != NNBI_ROLE_FEATURE))
+        return missing_error(t, j, missing, role != NNBI_ROLE_FEATURE, func);
+    nnb_status st;
+    if (category) {
+        char **labels;
+        size_t k, cat = 0;
+        st = column_categories(t, c, j, rows, n, &labels, &k, func);
+        if (st != NNB_OK) return st;
+        st = nnbi_prep_add_input(p, c->name, (uint32_t)role, NNBI_ENC_CATEGORY, NNB_SCALE_NONE, 0,
+                                 1, (uint32_t)c->is_text, k, (const char *const *)labels, func);
+        free_strings(labels, k);
+        if (st == NNB_OK && fill != NNB_FILL_NONE) /* categories: the most frequent, always */
+            st = nnbi_fill_category(&p->inputs[p->n_inputs - 1], t, j, rows, n, &cat, func);
+        if (st == NNB_OK && fill != NNB_FILL_NONE)
+            st = nnbi_prep_set_fill(p, p->n_inputs - 1, NNB_FILL_MOST_FREQUENT, 0, cat, func);
+        return st;
+    }
+    if (c->is_text)
+        return nnbi_error(NNB_E_FORMAT, func,
+                          "column '%s' of %s holds texts, and is used as a number: "
+                          "one-hot encode it, drop it or make it a class target",
+                          c->name, t->source);
+    nnb_scale how = NNB_SCALE_NONE;
+    if (s && s->scale_set)
+        how = s->scale;
+    else if (role == NNBI_ROLE_FEATURE && p->default_scale_set)
+        how = p->default_scale;
+    double a, b, value = NAN;
+    if (fill != NNB_FILL_NONE && (st = nnbi_fill_number(c->num, rows, n, fill, c->name, &value,
+                                                        func)) != NNB_OK)
+        return st;
+    if ((st = column_stats(c, rows, n, how, value, &a, &b, func)) != NNB_OK) return st;
+    st = nnbi_prep_add_input(p, c->name, (uint32_t)role, NNBI_ENC_NUMBER, (uint32_t)how, a, b, 0,
+                             0, NULL, func);
+    if (st == NNB_OK && fill != NNB_FILL_NONE)
+        st = nnbi_prep_set_fill(p, p->n_inputs - 1, fill, value, 0, func);
+    return st;
 }
 
 static nnb_status fit_table(nnb_prep *p, const nnb_table *t, const size_t *rows, size_t n,
@@ -592,38 +734,10 @@ static nnb_status fit_table(nnb_prep *p, const nnb_table *t, const size_t *rows,
     p->target_kind = kind;
     size_t n_features = 0;
     for (size_t j = 0; j < t->n_cols; j++) {
-        const nnbi_column *c = &t->cols[j];
-        const nnbi_prep_spec *s = spec_find(p, c->name);
+        const nnbi_prep_spec *s = spec_find(p, t->cols[j].name);
         int role = s ? s->role : NNBI_ROLE_FEATURE;
         if (role == NNBI_ROLE_DROP) continue;
-        int category = role == NNBI_ROLE_FEATURE ? s && s->onehot : s->target != NNB_TARGET_VALUES;
-        nnb_status st;
-        if (category) {
-            char **labels;
-            size_t k;
-            st = column_categories(t, c, j, rows, n, &labels, &k, func);
-            if (st != NNB_OK) return st;
-            st = nnbi_prep_add_input(p, c->name, (uint32_t)role, NNBI_ENC_CATEGORY, NNB_SCALE_NONE,
-                                     0, 1, (uint32_t)c->is_text, k, (const char *const *)labels,
-                                     func);
-            free_strings(labels, k);
-        } else {
-            if (c->is_text)
-                return nnbi_error(NNB_E_FORMAT, func,
-                                  "column '%s' of %s holds texts, and is used as a number: "
-                                  "one-hot encode it, drop it or make it a class target",
-                                  c->name, t->source);
-            nnb_scale how = NNB_SCALE_NONE;
-            if (s && s->scale_set)
-                how = s->scale;
-            else if (role == NNBI_ROLE_FEATURE && p->default_scale_set)
-                how = p->default_scale;
-            double a, b;
-            st = column_stats(c, rows, n, how, &a, &b, func);
-            if (st != NNB_OK) return st;
-            st = nnbi_prep_add_input(p, c->name, (uint32_t)role, NNBI_ENC_NUMBER, (uint32_t)how, a,
-                                     b, 0, 0, NULL, func);
-        }
+        nnb_status st = fit_column(p, t, j, rows, n, func);
         if (st != NNB_OK) return st;
         if (role == NNBI_ROLE_FEATURE) n_features++;
     }
@@ -670,12 +784,19 @@ static double mat_elem(const void *x, int f32, size_t i) {
     return f32 ? (double)((const float *)x)[i] : ((const double *)x)[i];
 }
 
+/* Element (r, j) of a matrix of `cols` columns, a missing (NaN) one as its column's fill (fill
+ * NULL: as it is). */
+static double cell(const void *x, int f32, size_t cols, size_t r, size_t j, const double *fill) {
+    double v = mat_elem(x, f32, r * cols + j);
+    return fill && isnan(v) ? fill[j] : v;
+}
+
 /* Means (a) and sample standard deviations (b, zeroed) of every column of a matrix: the plain
  * sums row by row (as they always were), then finish_stats() per column. */
-static nnb_status matrix_stats(const void *x, int f32, size_t rows, size_t cols, double *a,
-                               double *b, const char *func) {
+static nnb_status matrix_stats(const void *x, int f32, size_t rows, size_t cols,
+                               const double *fill, double *a, double *b, const char *func) {
     for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < cols; j++) a[j] += mat_elem(x, f32, i * cols + j);
+        for (size_t j = 0; j < cols; j++) a[j] += cell(x, f32, cols, i, j, fill);
     for (size_t j = 0; j < cols; j++) {
         b[j] = a[j]; /* the plain sum, kept for finish_stats */
         a[j] /= (double)rows;
@@ -684,12 +805,12 @@ static nnb_status matrix_stats(const void *x, int f32, size_t rows, size_t cols,
     if (!ss) return nnbi_error(NNB_E_NOMEM, func, "no memory for %zu columns", cols);
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++) {
-            double d = mat_elem(x, f32, i * cols + j) - a[j];
+            double d = cell(x, f32, cols, i, j, fill) - a[j];
             ss[j] += d * d;
         }
     nnb_status st = NNB_OK;
     for (size_t j = 0; j < cols && st == NNB_OK; j++) {
-        col_values v = {x, f32, cols, j, NULL};
+        col_values v = {x, f32, cols, j, NULL, fill ? fill[j] : NAN};
         finish_stats(&v, rows, b[j], ss[j], &a[j], &b[j]);
         if (!isfinite(b[j])) {
             char name[32];
@@ -698,6 +819,41 @@ static nnb_status matrix_stats(const void *x, int f32, size_t rows, size_t cols,
         }
     }
     free(ss);
+    return st;
+}
+
+/* The statistics of every column of a matrix for scaling `how` (a, b as the inputs store them). */
+static nnb_status matrix_scalings(const void *x, int f32, size_t rows, size_t cols, nnb_scale how,
+                                  const double *fill, double *a, double *b, const char *func) {
+    if (how == NNB_SCALE_STANDARD) return matrix_stats(x, f32, rows, cols, fill, a, b, func);
+    if (how == NNB_SCALE_MINMAX) {
+        for (size_t j = 0; j < cols; j++) a[j] = b[j] = cell(x, f32, cols, 0, j, fill);
+        for (size_t i = 1; i < rows; i++)
+            for (size_t j = 0; j < cols; j++) {
+                double v = cell(x, f32, cols, i, j, fill);
+                if (v < a[j]) a[j] = v;
+                if (v > b[j]) b[j] = v;
+            }
+        return NNB_OK;
+    }
+    for (size_t j = 0; j < cols; j++) b[j] = 1;
+    return NNB_OK;
+}
+
+/* The fills of every column of a matrix (nnb_prep_fill(p, NULL, how)), each over its present
+ * cells. */
+static nnb_status matrix_fills(const void *x, int f32, size_t rows, size_t cols, nnb_fill how,
+                               double *fill, const char *func) {
+    double *col = malloc(rows * sizeof *col);
+    if (!col) return nnbi_error(NNB_E_NOMEM, func, "no memory for %zu rows", rows);
+    nnb_status st = NNB_OK;
+    for (size_t j = 0; j < cols && st == NNB_OK; j++) {
+        for (size_t i = 0; i < rows; i++) col[i] = mat_elem(x, f32, i * cols + j);
+        char name[32];
+        snprintf(name, sizeof name, "x%zu", j);
+        st = nnbi_fill_number(col, NULL, rows, how, name, &fill[j], func);
+    }
+    free(col);
     return st;
 }
 
@@ -716,48 +872,39 @@ static nnb_status fit_matrix(nnb_prep *p, const void *x, int f32, size_t rows, s
         return nnbi_error(NNB_E_INVALID_ARG, func, "unknown scaling %d", (int)how);
     if (how == NNB_SCALE_STANDARD && rows < 2)
         return nnbi_error(NNB_E_INVALID_ARG, func, "standardising needs at least 2 rows");
-    size_t total, r, c;
+    size_t total;
     if (!nnbi_mul_size(rows, cols, &total))
         return nnbi_error(NNB_E_TOO_LARGE, func, "x is %zu x %zu", rows, cols);
-    for (size_t i = 0; i < total; i++)
-        if (!isfinite(mat_elem(x, f32, i))) {
-            r = i / cols, c = i % cols;
-            return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] is %g", r, c,
-                              mat_elem(x, f32, i));
-        }
+    nnb_fill fill_how = p->default_fill_set ? p->default_fill : NNB_FILL_NONE;
+    for (size_t i = 0; i < total; i++) { /* NaN is a missing cell when filled */
+        double v = mat_elem(x, f32, i);
+        if (!isfinite(v) && !(isnan(v) && fill_how != NNB_FILL_NONE))
+            return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] is %g%s", i / cols, i % cols,
+                              v, isnan(v) ? " (nnb_prep_fill fills missing cells)" : "");
+    }
     double *a = calloc(cols, sizeof *a), *b = calloc(cols, sizeof *b);
+    double *fill = fill_how != NNB_FILL_NONE ? malloc(cols * sizeof *fill) : NULL;
     nnb_status st = NNB_OK;
-    if (!a || !b) {
+    if (!a || !b || (fill_how != NNB_FILL_NONE && !fill))
         st = nnbi_error(NNB_E_NOMEM, func, "no memory for %zu columns", cols);
-        goto done;
+    if (st == NNB_OK && fill) st = matrix_fills(x, f32, rows, cols, fill_how, fill, func);
+    if (st == NNB_OK) st = matrix_scalings(x, f32, rows, cols, how, fill, a, b, func);
+    if (st == NNB_OK) {
+        nnbi_prep_clear_fit(p);
+        p->fit_kind = NNBI_FIT_MATRIX;
     }
-    if (how == NNB_SCALE_STANDARD) {
-        st = matrix_stats(x, f32, rows, cols, a, b, func);
-        if (st != NNB_OK) goto done;
-    } else if (how == NNB_SCALE_MINMAX) {
-        for (size_t j = 0; j < cols; j++) a[j] = b[j] = mat_elem(x, f32, j);
-        for (size_t i = 1; i < rows; i++)
-            for (size_t j = 0; j < cols; j++) {
-                double v = mat_elem(x, f32, i * cols + j);
-                if (v < a[j]) a[j] = v;
-                if (v > b[j]) b[j] = v;
-            }
-    } else {
-        for (size_t j = 0; j < cols; j++) b[j] = 1;
-    }
-    nnbi_prep_clear_fit(p);
-    p->fit_kind = NNBI_FIT_MATRIX;
     for (size_t j = 0; j < cols && st == NNB_OK; j++) {
         char name[32];
         snprintf(name, sizeof name, "x%zu", j);
         st = nnbi_prep_add_input(p, name, NNBI_ROLE_FEATURE, NNBI_ENC_NUMBER, (uint32_t)how, a[j],
                                  b[j], 0, 0, NULL, func);
+        if (st == NNB_OK && fill) st = nnbi_prep_set_fill(p, j, fill_how, fill[j], 0, func);
     }
     if (st == NNB_OK) st = nnbi_prep_finish(p, func);
     if (st != NNB_OK) nnbi_prep_clear_fit(p);
-done:
     free(a);
     free(b);
+    free(fill);
     return st;
 }
 
@@ -790,35 +937,6 @@ static double unscale_value(const nnbi_prep_input *in, double y) {
     return v;
 }
 
-/* Index of a cell's category, or -1. */
-static ptrdiff_t find_category(const nnbi_prep_input *in, const nnb_table *t, size_t col,
-                               size_t row) {
-    size_t lo = 0, hi = in->n_cats;
-    if (in->text) {
-        const char *s = nnbi_table_text(t, col, row);
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            int c = strcmp(in->cats[mid], s);
-            if (c == 0) return (ptrdiff_t)mid;
-            if (c < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-    } else {
-        double v = t->cols[col].num[row];
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (in->cat_values[mid] == v) return (ptrdiff_t)mid;
-            if (in->cat_values[mid] < v)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-    }
-    return -1;
-}
-
 static nnb_status unseen_error(const nnbi_prep_input *in, const nnb_table *t, size_t col,
                                size_t row, const char *func) {
     char buf[32];
@@ -842,8 +960,43 @@ static void put_value(void *row, int f32, size_t k, double v) {
     else ((double *)row)[k] = v;
 }
 
-/* nnb_prep_apply's rows into x and y of doubles or floats (f32): every value computed in double
- * and, for float, rounded once. */
+/* Input `in` of one row (table row `row`, column `col`) into the row's output o (X's row for a
+ * feature, Y's for a target), doubles or (f32) floats: every value computed in double and, for
+ * float, rounded once. */
+static nnb_status apply_cell(const nnb_prep *p, const nnbi_prep_input *in, const nnb_table *t,
+                             size_t col, size_t row, char *o, int f32, const char *func) {
+    const nnbi_column *c = &t->cols[col];
+    int feature = in->role == NNBI_ROLE_FEATURE;
+    int missing = c->is_text ? nnbi_table_text(t, col, row)[0] == '\0' : isnan(c->num[row]);
+    if (missing && in->fill == NNB_FILL_NONE) return missing_error(t, col, row, !feature, func);
+    if (in->encoding == NNBI_ENC_NUMBER) {
+        double v = nnbi_prep_scale_value(in, missing ? in->fill_value : c->num[row]);
+        if (!isfinite(v))
+            return nnbi_error(NNB_E_NONFINITE, func,
+                              "%s:%zu:%zu: column '%s' gives %g, which scales beyond the range "
+                              "of double: the value is far outside the fitted data's",
+                              t->source, t->line[row], c->field, in->name, c->num[row]);
+        if (f32 && fabs(v) > NNBI_F32_MAX)
+            return nnbi_error(NNB_E_NONFINITE, func,
+                              "%s:%zu:%zu: column '%s' gives %g, beyond float32's range "
+                              "(3.4e38): scale the column or prepare float64 data",
+                              t->source, t->line[row], c->field, in->name, v);
+        put_value(o, f32, in->out, v);
+        return NNB_OK;
+    }
+    ptrdiff_t k = missing ? (ptrdiff_t)in->fill_cat : nnbi_prep_find_category(in, t, col, row);
+    if (k < 0 && !(feature && p->unseen == NNB_UNSEEN_ZERO))
+        return unseen_error(in, t, col, row, func);
+    if (!feature && p->target_kind == NNB_TARGET_INDEX) {
+        put_value(o, f32, in->out, (double)k);
+        return NNB_OK;
+    }
+    for (size_t m = 0; m < in->n_cats; m++)
+        put_value(o, f32, in->out + m, (ptrdiff_t)m == k ? 1.0 : 0.0);
+    return NNB_OK;
+}
+
+/* nnb_prep_apply's rows into x and y of doubles or floats (f32). */
 static nnb_status apply_rows(const nnb_prep *p, const nnb_table *t, const size_t *rows,
                              size_t n_rows, const size_t *col, void *x, void *y, int f32,
                              const char *func) {
@@ -857,34 +1010,9 @@ static nnb_status apply_rows(const nnb_prep *p, const nnb_table *t, const size_t
         for (size_t i = 0; i < p->n_inputs; i++) {
             const nnbi_prep_input *in = &p->inputs[i];
             if (col[i] == SIZE_MAX) continue;
-            int feature = in->role == NNBI_ROLE_FEATURE;
-            char *o = feature ? xr : yr;
-            if (in->encoding == NNBI_ENC_NUMBER) {
-                double v = nnbi_prep_scale_value(in, t->cols[col[i]].num[row]);
-                if (!isfinite(v))
-                    return nnbi_error(NNB_E_NONFINITE, func,
-                                      "%s:%zu:%zu: column '%s' gives %g, which scales beyond "
-                                      "the range of double: the value is far outside the "
-                                      "fitted data's",
-                                      t->source, t->line[row], t->cols[col[i]].field, in->name,
-                                      t->cols[col[i]].num[row]);
-                if (f32 && fabs(v) > NNBI_F32_MAX)
-                    return nnbi_error(NNB_E_NONFINITE, func,
-                                      "%s:%zu:%zu: column '%s' gives %g, beyond float32's range "
-                                      "(3.4e38): scale the column or prepare float64 data",
-                                      t->source, t->line[row], t->cols[col[i]].field, in->name, v);
-                put_value(o, f32, in->out, v);
-                continue;
-            }
-            ptrdiff_t k = find_category(in, t, col[i], row);
-            if (k < 0 && !(feature && p->unseen == NNB_UNSEEN_ZERO))
-                return unseen_error(in, t, col[i], row, func);
-            if (!feature && p->target_kind == NNB_TARGET_INDEX) {
-                put_value(o, f32, in->out, (double)k);
-                continue;
-            }
-            for (size_t c = 0; c < in->n_cats; c++)
-                put_value(o, f32, in->out + c, (ptrdiff_t)c == k ? 1.0 : 0.0);
+            nnb_status st = apply_cell(p, in, t, col[i], row,
+                                       in->role == NNBI_ROLE_FEATURE ? xr : yr, f32, func);
+            if (st != NNB_OK) return st;
         }
     }
     return NNB_OK;
@@ -967,6 +1095,7 @@ static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols
     for (size_t r = 0; r < rows; r++) /* nothing is changed if one overflows */
         for (size_t j = 0; j < cols; j++) {
             double u = mat_elem(x, f32, r * cols + j);
+            if (isnan(u) && p->inputs[j].fill != NNB_FILL_NONE) u = p->inputs[j].fill_value;
             double v = nnbi_prep_scale_value(&p->inputs[j], u);
             if (isfinite(u) && !isfinite(v))
                 return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] = %g scales beyond the "
@@ -980,8 +1109,10 @@ static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols
         for (size_t j = 0; j < cols; j++) {
             const nnbi_prep_input *in = &p->inputs[j];
             size_t i = r * cols + j;
-            if (f32) ((float *)x)[i] = (float)nnbi_prep_scale_value(in, (double)((float *)x)[i]);
-            else ((double *)x)[i] = nnbi_prep_scale_value(in, ((double *)x)[i]);
+            double u = mat_elem(x, f32, i);
+            if (isnan(u) && in->fill != NNB_FILL_NONE) u = in->fill_value; /* a missing cell */
+            if (f32) ((float *)x)[i] = (float)nnbi_prep_scale_value(in, u);
+            else ((double *)x)[i] = nnbi_prep_scale_value(in, u);
         }
     return NNB_OK;
 }
@@ -1080,6 +1211,23 @@ NNB_API nnb_status nnb_prep_column_stats(const nnb_prep *p, const char *column, 
     }
     return nnbi_error(NNB_E_INVALID_ARG, __func__, "no numeric column '%s' in the preparation",
                       column);
+}
+
+NNB_API nnb_status nnb_prep_column_fill(const nnb_prep *p, const char *column, nnb_fill *how,
+                                        double *value, const char **category) {
+    NNBI_CHECK_NULL(p, __func__);
+    NNBI_CHECK_NULL(column, __func__);
+    if (!p->fitted) return nnbi_error(NNB_E_STATE, __func__, "the preparation is not fitted");
+    ptrdiff_t i = nnbi_index_find(&p->input_index, column, input_at, p);
+    if (i < 0)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "no input column '%s' in the preparation",
+                          column);
+    const nnbi_prep_input *in = &p->inputs[i];
+    int filled_category = in->fill != NNB_FILL_NONE && in->encoding == NNBI_ENC_CATEGORY;
+    if (how) *how = (nnb_fill)in->fill;
+    if (value) *value = in->fill_value;
+    if (category) *category = filled_category ? in->cats[in->fill_cat] : NULL;
+    return NNB_OK;
 }
 
 NNB_API size_t nnb_prep_n_constant(const nnb_prep *p) { return p && p->fitted ? p->n_constant : 0; }

@@ -170,6 +170,9 @@ PROTOTYPES = {
     "nnb_csv_options_text_column": (_st, [_h, _s]),
     "nnb_csv_options_skip_column": (_st, [_h, _s]),
     "nnb_csv_options_set_drop_bad_rows": (_st, [_h, c_int]),
+    "nnb_csv_options_set_decimal": (_st, [_h, c_char]),
+    "nnb_csv_options_keep_missing": (_st, [_h, _s]),
+    "nnb_csv_detect_decimal_mem": (_st, [c_char_p, _sz, c_char, c_char_p]),
     "nnb_csv_options_set_input_limit": (_st, [_h, _sz]),
     "nnb_csv_read": (_st, [_hp, _s, _h]),
     "nnb_csv_parse": (_st, [_hp, c_char_p, _sz, _s, _h]),
@@ -191,6 +194,8 @@ PROTOTYPES = {
     "nnb_prep_onehot": (_st, [_h, _s]),
     "nnb_prep_scale": (_st, [_h, _s, _st]),
     "nnb_prep_set_unseen": (_st, [_h, _st]),
+    "nnb_prep_fill": (_st, [_h, _s, _st]),
+    "nnb_prep_column_fill": (_st, [_h, _s, _ip, _dp, POINTER(c_char_p)]),
     "nnb_prep_fit": (_st, [_h, _h, _p, _sz]),
     "nnb_prep_fit_matrix": (_st, [_h, _p, _sz, _sz, _st]),
     "nnb_prep_is_fitted": (c_int, [_h]),
@@ -267,7 +272,7 @@ def _prefix_dirs():
 
 # The shared vocabulary: nnb_<enum>_name / _parse / _count of every enum (nnblas.vocabulary)
 VOCABULARIES = ("activation", "init", "loss", "reduction", "optimizer", "schedule",
-                "history_field", "target_kind", "scale", "unseen", "mnist_part", "dtype")
+                "history_field", "target_kind", "scale", "unseen", "mnist_part", "dtype", "fill")
 for _e in VOCABULARIES:
     PROTOTYPES["nnb_%s_name" % _e] = (c_char_p, [_st])
     PROTOTYPES["nnb_%s_parse" % _e] = (_st, [_s, _ip])

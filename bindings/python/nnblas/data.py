@@ -90,11 +90,16 @@ class Prep(Handle):
         self._release()
 
     @classmethod
-    def fit_matrix(cls, X, scale="standard"):
+    def fit_matrix(cls, X, scale="standard", fill=None):
         """A preparation fitted on the columns of a matrix (e.g. images): each column scaled
-        with `scale` ("standard" or "minmax"). Apply it with :meth:`transform`."""
+        with `scale` ("standard", "minmax" or "none"). fill ("mean", "median" or
+        "most_frequent"; default None: NaN is refused) fills the NaN cells of every column with
+        that value of its present cells, here and in :meth:`transform` (filled first, scaled
+        after). Apply it with :meth:`transform`."""
         X = _arrays.matrix(X, "X")
         p = cls()
+        if fill is not None:
+            check(lib.nnb_prep_fill(p._handle, None, _v.parse("fill", fill, "fill")))
         with interruptible_if(X.size):
             check(lib.nnb_prep_fit_matrix(p._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                           _v.parse("scale", scale, "scale")))
@@ -151,6 +156,9 @@ class Prep(Handle):
         columns = self.columns
         data = _read_input(path, opts.get("input_limit"))  # once: a pipe cannot be read twice
         header = _csv_header(data, delimiter)
+        opts["decimal"] = _decimal(opts.get("decimal", "auto"), data, delimiter)
+        if "keep_missing" not in csv_options:  # the filled columns' missing cells
+            opts["keep_missing"] = [c for c in self.fills if c in header]
         if "text_columns" not in csv_options:
             opts["text_columns"] = [c["name"] for c in columns
                                     if c["text"] and c["name"] in header]
@@ -226,6 +234,20 @@ class Prep(Handle):
         """Scaled columns found constant when fitted (only shifted, never divided by zero)."""
         return [text(lib.nnb_prep_constant_name(self._handle, i))
                 for i in range(lib.nnb_prep_n_constant(self._handle))]
+
+    @property
+    def fills(self):
+        """The fitted fills of missing cells: {column: (fill, value)} for every filled input
+        column, value the number (numeric columns) or the category (one-hot ones)."""
+        out = {}
+        how, value, cat = c_int(), c_double(), c_char_p()
+        for c in self.columns:
+            check(lib.nnb_prep_column_fill(self._handle, cstr(c["name"], "column"), byref(how),
+                                           byref(value), byref(cat)))
+            if how.value:
+                out[c["name"]] = (_v.name("fill", how.value),
+                                  text(cat.value) if cat.value is not None else value.value)
+        return out
 
     def column_stats(self, column):
         """The fitted scaling of a numeric column: a dict with scale ("none", "standard",
@@ -321,7 +343,7 @@ class _Table:
     """A CSV file read into an nnb_table (freed by close())."""
 
     def __init__(self, path, text_columns=(), skip=(), delimiter=",", drop_bad_rows=False,
-                 input_limit=None, data=None):
+                 input_limit=None, data=None, decimal=".", keep_missing=()):
         opts = c_void_p()
         check(lib.nnb_csv_options_create(byref(opts)))
         h = c_void_p()
@@ -336,6 +358,15 @@ class _Table:
             for name in _names(skip, "skip"):
                 call("nnb_csv_options_skip_column", o, cstr(name, "column"))
             call("nnb_csv_options_set_drop_bad_rows", o, 1 if drop_bad_rows else 0)
+            if decimal not in (".", ","):
+                raise InvalidArgumentError("decimal must be '.', ',' or 'auto', got %r"
+                                           % (decimal,))
+            call("nnb_csv_options_set_decimal", o, decimal.encode())
+            if keep_missing is True:
+                call("nnb_csv_options_keep_missing", o, None)
+            else:
+                for name in _names(keep_missing, "keep_missing"):
+                    call("nnb_csv_options_keep_missing", o, cstr(name, "column"))
             if input_limit is not None:
                 call("nnb_csv_options_set_input_limit", o, int(input_limit))
             try:
@@ -349,9 +380,8 @@ class _Table:
                 lib.nnb_table_free(h.value)  # parsed just before Ctrl-C: not leaked
                 raise
             except FormatError as e:
-                if "expected a number in column" in e.message:
-                    e.message += " (name columns of text in text_columns=[...])"
-                    e.args = (e.message,)
+                e.message += _number_hint(e.message)
+                e.args = (e.message,)
                 raise
         finally:
             lib.nnb_csv_options_free(opts.value)
@@ -377,6 +407,60 @@ class _Table:
         lib.nnb_table_free(h)
 
 
+def _number_hint(message):
+    """What to do about a cell that is not a number, in read_csv's words (the C message says
+    what the column holds)."""
+    if re.search(r"missing value in column '.*', found", message):
+        return ("; fill=\"mean\" (or \"median\", \"most_frequent\") fills missing feature cells, "
+                "drop_bad_rows=True leaves such rows out")
+    m = re.search(r"expected a number in column '(.*)', found", message)
+    if not m:
+        return ""
+    col = m.group(1)
+    if "holds text" in message:
+        return ("; read it as categories with one_hot=%r, or leave it out with drop=%r"
+                % (col, col))
+    if "decimal comma" in message:
+        return "; read_csv(..., decimal=',')"
+    return ("; drop_bad_rows=True leaves such rows out, or name a text column in "
+            "text_columns=[...]")
+
+
+def _decimal(decimal, data, delimiter):
+    """The decimal mark: '.' or ',' as given, or "auto": ',' when the file's numbers have
+    decimal commas (nnb_csv_detect_decimal_mem: a delimiter other than ',' and no decimal
+    point among the first rows' numbers)."""
+    if isinstance(decimal, str) and decimal.lower() == "auto":
+        if not isinstance(delimiter, str) or len(delimiter.encode()) != 1:
+            return "."  # the table refuses the delimiter with its own message
+        out = ctypes.create_string_buffer(1)
+        check(lib.nnb_csv_detect_decimal_mem(data, len(data), delimiter.encode(), out))
+        return out.raw[:1].decode()
+    if decimal not in (".", ","):
+        raise InvalidArgumentError("decimal must be '.', ',' or 'auto', got %r" % (decimal,))
+    return decimal
+
+
+def _fills(fill, targets):
+    """[(column or None, nnb_fill)] for read_csv's fill=: a name for every feature column, or a
+    dict {column: name}; targets are never filled."""
+    if fill is None or fill is False:
+        return []
+    if isinstance(fill, str):
+        return [(None, _v.parse("fill", fill, "fill"))]
+    if not isinstance(fill, dict):
+        raise TypeError("fill must be a name (\"mean\", \"median\", \"most_frequent\") or a "
+                        "dict {column: name}, not %s" % type(fill).__name__)
+    out = []
+    for col, how in fill.items():
+        if col in targets:
+            raise InvalidArgumentError("fill: %r is a target, and targets are not filled: rows "
+                                       "without a target cannot be used (drop_bad_rows=True "
+                                       "leaves them out)" % (col,))
+        out.append((cstr(col, "column").decode(), _v.parse("fill", how, "fill")))
+    return out
+
+
 # A number as the nnblas command reads one (tools/cli_util.c is_number): decimal only,
 # [+-]digits[.digits][e[+-]digits], finite; "", "NA", "inf", "0x1p3" are not numbers.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
@@ -398,8 +482,8 @@ def _text_columns(path, candidates, csv_options, data=None):
         for name in candidates:
             col = c_size_t()
             check(lib.nnb_table_find_col(table.h, cstr(name, "column"), byref(col)))
-            if not all(_is_number(lib.nnb_table_get_text(table.h, r, col.value))
-                       for r in range(table.n_rows)):
+            cells = (lib.nnb_table_get_text(table.h, r, col.value) for r in range(table.n_rows))
+            if not all(c == b"" or _is_number(c) for c in cells):  # "": a kept missing cell
                 kept.append(name)
         return kept
     finally:
@@ -443,7 +527,7 @@ def _note_scales(prep, X):
 def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standardize=None,
              minmax=(), drop=(), text_columns="auto", skip=(), delimiter=",",
              drop_bad_rows=False, unseen="error", test_fraction=0.0, stratify=False, seed=0,
-             fit_on="train", input_limit=None, dtype=np.float64):
+             fit_on="train", input_limit=None, dtype=np.float64, fill=None, decimal="auto"):
     """Reads a CSV file (header row; RFC 4180 quoting; identical parsing in every locale) into
     X and y arrays, with the data preparation done in C.
 
@@ -462,8 +546,16 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
       is one), the one_hot and the drop columns are read as text when they hold any cell that
       is not a number; or a list: exactly the columns to read as text (categories, class
       labels). Other columns must hold numbers.
-    - delimiter; drop_bad_rows (drop rows with missing/non-numeric cells instead of failing);
-      unseen: "error" or "zero" for categories not seen when fitting.
+    - delimiter; decimal: "auto" (the default: ',' when the file's numbers are written
+      "17,99", as in a ';'-separated European file, else '.'), '.' or ','; drop_bad_rows (drop
+      rows with missing/non-numeric cells instead of failing); unseen: "error" or "zero" for
+      categories not seen when fitting.
+    - fill: fills missing cells (empty, NA, N/A, NaN, null) instead of refusing them: "mean",
+      "median" or "most_frequent" for every feature column, or a dict {column: fill}. The
+      values are fitted on the training rows (fit_on) and kept in ``.prep`` (and in a model
+      saved with it), so new data is filled the same way; one-hot columns take their most
+      frequent category; numeric columns are filled first and scaled after. Targets are not
+      filled: a row without a target is an error, or dropped with drop_bad_rows=True.
     - test_fraction: a seeded random split (seed); stratify=True keeps the class proportions
       of the target in both parts. fit_on: "train" (the statistics of the training rows only)
       or "all" (every row, as the tutorial does before splitting).
@@ -488,9 +580,14 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
         raise InvalidArgumentError("fit_on must be 'train' or 'all', got %r" % (fit_on,))
     if stratify and len(targets) != 1:
         raise InvalidArgumentError("stratify needs exactly one target column")
+    fills = _fills(fill, targets)
     csv_options = {"skip": _names(skip, "skip"), "delimiter": delimiter,
                    "drop_bad_rows": drop_bad_rows, "input_limit": input_limit}
     data = _read_input(path, input_limit)  # once: a pipe or FIFO cannot be read twice
+    csv_options["decimal"] = _decimal(decimal, data, delimiter)
+    if fills:  # the missing cells of every column but the targets are kept, to be filled
+        csv_options["keep_missing"] = [h for h in _csv_header(data, delimiter)
+                                       if h not in targets]
     if isinstance(text_columns, str) and text_columns.lower() == "auto":
         candidates = one_hot + (targets if len(targets) == 1 else []) + drop
         csv_options["text_columns"] = _text_columns(path, list(dict.fromkeys(candidates)),
@@ -515,6 +612,8 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
                 for c in columns:
                     call("nnb_prep_scale", p, cstr(c, "column"), how)
         call("nnb_prep_set_unseen", p, unseen)
+        for col, how in fills:
+            call("nnb_prep_fill", p, None if col is None else col.encode(), how)
 
         n = table.n_rows
         if test_fraction:

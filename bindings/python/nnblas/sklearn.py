@@ -41,6 +41,12 @@ Defaults and how they differ from MLPClassifier:
 - the classifier has a sigmoid output and binary cross-entropy for two classes, softmax and
   cross-entropy for more; the regressor an identity output and the mean squared error.
 
+- ``fill=None``: NaN in X is refused, as scikit-learn's estimators do. ``fill="mean"``,
+  ``"median"`` or ``"most_frequent"`` takes NaN as a missing value and fills it with that value
+  of the column's training rows (scikit-learn's ``SimpleImputer`` before the network), by the same
+  C preparation as the scaling (``net_.prep``, filled first, then scaled), so predict fills new
+  data the same way.
+
 Fitted attributes: ``net_`` (the :class:`nnblas.Net`, with ``.prep``), ``n_features_in_``,
 ``n_iter_`` (epochs run, across warm starts and partial_fit calls), ``loss_``, ``loss_curve_``,
 ``validation_loss_curve_`` (with early stopping, else empty), ``best_loss_``;
@@ -123,7 +129,7 @@ class _NNBBase(BaseEstimator):
                  shuffle=True, random_state=None, warm_start=False, momentum=0.9,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, init="auto", standardize=True,
-                 verbose=0):
+                 verbose=0, fill=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -143,6 +149,7 @@ class _NNBBase(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.init = init
         self.standardize = standardize
+        self.fill = fill
         self.verbose = verbose
 
     # ---- what the subclasses say -----------------------------------------------------------
@@ -179,6 +186,11 @@ class _NNBBase(BaseEstimator):
         solver = vocabulary.canonical("optimizer", self.solver, "solver")
         init = None if self.init.lower() == "auto" else \
             vocabulary.canonical("init", self.init, "init")
+        if self.fill is not None:
+            if not isinstance(self.fill, str):
+                raise ValueError("fill must be None or a name (\"mean\", \"median\", "
+                                 "\"most_frequent\"), got %r" % (self.fill,))
+            vocabulary.canonical("fill", self.fill, "fill")
         _check_number(self.alpha, "alpha", 0.0)
         if self.learning_rate_init is not None:
             _check_number(self.learning_rate_init, "learning_rate_init", 0.0, low_open=True)
@@ -199,6 +211,10 @@ class _NNBBase(BaseEstimator):
             _check_number(self.batch_size, "batch_size", 1, integer=True)
         return act, solver, init
 
+    def _finite(self):
+        """What scikit-learn's validation lets through: NaN (a missing value) when filled."""
+        return "allow-nan" if self.fill is not None else True
+
     def _seed(self):
         return int(check_random_state(self.random_state).randint(0, 2 ** 31 - 1))
 
@@ -206,6 +222,7 @@ class _NNBBase(BaseEstimator):
 
     def _validate(self, X, y, reset):
         X, y = self._validate_data(X, y, reset=reset, dtype=np.float64, order="C",
+                                   force_all_finite=self._finite(),
                                    multi_output=self._multi_output, y_numeric=not self._classes)
         if X.shape[0] < 2 and self.standardize and reset:
             raise ValueError("%s with standardize=True needs at least 2 samples to fit, got "
@@ -218,10 +235,11 @@ class _NNBBase(BaseEstimator):
         scheme = init or vocabulary.default_init(act if self._hidden() else out)
         seed = self._seed()
         net = Net(layers, activation=act, output=out, init=scheme, seed=seed)
-        if self.standardize:
+        if self.standardize or self.fill is not None:
             from .data import Prep
-            net.prep = Prep.fit_matrix(X, "standard")
-        else:
+            net.prep = Prep.fit_matrix(X, "standard" if self.standardize else "none",
+                                       fill=self.fill)
+        if not self.standardize:
             cols = getattr(self, "feature_names_in_", None)
             warn_scales(X, {j: str(cols[j]) if cols is not None else "x%d" % j
                             for j in range(X.shape[1])}, "standardize=True (the default)")
@@ -294,7 +312,8 @@ class _NNBBase(BaseEstimator):
 
     def _predict_raw(self, X):
         check_is_fitted(self)
-        X = self._validate_data(X, reset=False, dtype=np.float64, order="C")
+        X = self._validate_data(X, reset=False, dtype=np.float64, order="C",
+                                force_all_finite=self._finite())
         return self.net_.predict(self._inputs(X))
 
 
@@ -313,7 +332,8 @@ class NNBClassifier(ClassifierMixin, _NNBBase):
     [200]; shuffle [True]; random_state [None: a new seed per fit]; warm_start [False];
     momentum [0.9]; beta_1, beta_2, epsilon [Adam's 0.9, 0.999, 1e-8]; early_stopping [False],
     validation_fraction [0.1], n_iter_no_change [10]; init ["auto": he for relu, else xavier;
-    "normal", "xavier", "he", "orthogonal"]; standardize [True]; verbose [0].
+    "normal", "xavier", "he", "orthogonal"]; standardize [True]; verbose [0]; fill [None: NaN
+    refused; "mean", "median", "most_frequent": NaN filled with that value of the training rows].
     See the module's documentation for what differs from scikit-learn's MLPClassifier.
     """
 

@@ -13,7 +13,7 @@ message, which lists the names and suggests the nearest::
     ['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'lm']
 
 Kinds: activation, init, loss, reduction, optimizer, schedule, history_field, target_kind,
-scale, unseen, mnist_part, dtype, status.
+scale, unseen, mnist_part, dtype, fill, status.
 """
 
 from ctypes import byref, c_int
@@ -22,7 +22,7 @@ from ._lib import cstr, last_error, lib
 from .errors import InvalidArgumentError, error_class
 
 KINDS = ("activation", "init", "loss", "reduction", "optimizer", "schedule", "history_field",
-         "target_kind", "scale", "unseen", "mnist_part", "dtype", "status")
+         "target_kind", "scale", "unseen", "mnist_part", "dtype", "fill", "status")
 
 
 def _kind(kind):

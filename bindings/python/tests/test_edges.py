@@ -217,6 +217,91 @@ class HugeTargetsTest(unittest.TestCase):
             np.testing.assert_allclose(X[:, 0], (np.arange(20) - 9.5) / 35 ** 0.5, atol=1e-12)
 
 
+class CsvFamilyTest(unittest.TestCase):
+    """Missing cells filled, decimal commas, and messages that name the working fix."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_decimal_commas(self):
+        path = self.write("eu.csv", "preis;menge;ok\n17,99;3;1\n-0,5;4;0\n2,25;5;1\n")
+        X, y = nnblas.read_csv(path, target="ok", delimiter=";", standardize="none")
+        np.testing.assert_array_equal(X, [[17.99, 3], [-0.5, 4], [2.25, 5]])
+        X2, _ = nnblas.read_csv(path, target="ok", delimiter=";", standardize="none",
+                                decimal=",")
+        np.testing.assert_array_equal(X, X2)
+        with self.assertRaises(nnblas.FormatError) as cm:
+            nnblas.read_csv(path, target="ok", delimiter=";", decimal=".")
+        self.assertIn("decimal=','", str(cm.exception))
+
+    def test_messages_name_the_fix(self):
+        path = self.write("d.csv", "when,x,y\n2024-01-05,1,0\n2024-02-01,2,1\n2024-03-09,3,0\n")
+        with self.assertRaises(nnblas.FormatError) as cm:
+            nnblas.read_csv(path, target="y")
+        self.assertIn("one_hot='when'", str(cm.exception))
+        self.assertIn("drop='when'", str(cm.exception))
+        X, y = nnblas.read_csv(path, target="y", drop="when")
+        self.assertEqual(X.shape, (3, 1))
+
+    def test_fill_fitted_stored_and_applied(self):
+        path = self.write("m.csv", "x,c,y\n1,a,0\nNA,b,1\n4,,0\n2,a,1\n,b,0\n10,a,1\n")
+        with self.assertRaises(nnblas.FormatError) as cm:
+            nnblas.read_csv(path, target="y", one_hot="c")
+        self.assertIn("missing value", str(cm.exception))
+        self.assertIn('fill="mean"', str(cm.exception))
+        ds = nnblas.read_csv(path, target="y", one_hot="c", fill="median", standardize="none")
+        X, y = ds
+        # present x: 1 4 2 10, median 3; c: a a a b b, most frequent a
+        self.assertEqual(ds.prep.fills, {"x": ("median", 3.0), "c": ("most_frequent", "a")})
+        np.testing.assert_array_equal(X[:, 0], [1, 3, 4, 2, 3, 10])
+        np.testing.assert_array_equal(X[2, 1:], [1, 0])  # filled: category a
+        net = nnblas.Net([3, 1], output="identity")
+        model = os.path.join(self.tmp.name, "m.nnb")
+        net.save(model, prep=ds.prep)
+        back = nnblas.Net.load(model)
+        new = self.write("new.csv", "x,c\n,\n5,b\n")
+        Xn = back.prep.transform_csv(new, targets=False)
+        np.testing.assert_array_equal(Xn, [[3, 1, 0], [5, 0, 1]])
+        # per column, and a missing target is refused (or its row dropped)
+        path2 = self.write("t.csv", "x,y\n1,0\n,1\n3,\n")
+        with self.assertRaises(nnblas.FormatError) as cm:
+            nnblas.read_csv(path2, target="y", fill={"x": "mean"})
+        self.assertIn("missing value in column 'y'", str(cm.exception))
+        self.assertIn("drop_bad_rows=True", str(cm.exception))
+        X, y = nnblas.read_csv(path2, target="y", fill={"x": "mean"}, drop_bad_rows=True,
+                               standardize="none")
+        np.testing.assert_array_equal(X[:, 0], [1, 1])
+        with self.assertRaises(nnblas.InvalidArgumentError):
+            nnblas.read_csv(path2, target="y", fill={"y": "mean"})
+
+    def test_estimator_fill(self):
+        from nnblas.sklearn import NNBRegressor
+        rng = np.random.default_rng(2)
+        X = rng.normal(size=(60, 3))
+        y = X[:, 0] - X[:, 1]
+        X[::7, 1] = np.nan
+        with self.assertRaises(ValueError):
+            NNBRegressor(max_iter=2, random_state=0).fit(X, y)
+        reg = NNBRegressor(hidden_layer_sizes=(4,), max_iter=3, random_state=0, fill="mean")
+        reg.fit(X, y)
+        self.assertEqual(reg.net_.prep.fills["x1"][0], "mean")
+        self.assertAlmostEqual(reg.net_.prep.fills["x1"][1], float(np.nanmean(X[:, 1])),
+                               places=12)
+        p = reg.predict(X)
+        self.assertTrue(np.all(np.isfinite(p)))
+        again = pickle.loads(pickle.dumps(reg))
+        np.testing.assert_array_equal(again.predict(X), p)
+
+
 class LargeMetadataTest(unittest.TestCase):
     N = 400000
 
