@@ -1631,6 +1631,53 @@ NNB_API nnb_status nnb_train_opts_set_batch_callback(nnb_train_opts *opts, nnb_b
 NNB_API nnb_status nnb_train_opts_get_batch_callback(const nnb_train_opts *opts, nnb_batch_fn *fn,
                                                      void **user_data);
 
+/**
+ * @brief Estimates the memory a training run of `net` takes, before any of it is allocated.
+ *
+ * The bytes of the network's parameters and gradients, the optimiser's moments (none for SGD, one
+ * vector for momentum, Nesterov and RMSprop, two for Adam and AdamW), the workspace for a batch
+ * (exactly what nnb_train() allocates for the network's layers, with dropout's masks), the best
+ * weights early stopping keeps, Levenberg-Marquardt's Jacobian and normal equations, and the row
+ * indices, split and history, for `rows` training rows and the options' batch size, optimiser,
+ * dropout and patience. nnb_train() itself refuses, with NNB_E_TOO_LARGE naming the parts, a run
+ * whose additions exceed nnb_memory_available(). The caller's data is not counted. Saturates at
+ * SIZE_MAX. Since 0.2.
+ * @param net   the network
+ * @param opts  the training options
+ * @param rows  the training rows
+ * @param bytes receives the estimate
+ * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM.
+ */
+NNB_API nnb_status nnb_net_train_memory(const nnb_net *net, const nnb_train_opts *opts,
+                                        size_t rows, size_t *bytes);
+
+/**
+ * @brief nnb_net_train_memory() for a network of dense layers that does not exist yet: `n_inputs`
+ * inputs, `n_layers` layers of units[0..n_layers) units (with biases), of element type `dtype`;
+ * its parameters and gradients are counted too. For a program (the nnblas command) that checks a
+ * whole run against the memory it can get before building anything. Since 0.2.
+ * @param n_inputs the network's inputs (at least 1)
+ * @param units    the units of each layer, the output layer last
+ * @param n_layers the number of layers
+ * @param dtype    NNB_F64 or NNB_F32
+ * @param opts     the training options
+ * @param rows     the training rows
+ * @param bytes    receives the estimate
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (no inputs, a layer of 0 units, an unknown
+ *         type); NNB_E_TOO_LARGE (a layer beyond OpenBLAS's sizes); NNB_E_NOMEM.
+ */
+NNB_API nnb_status nnb_train_memory_dense(size_t n_inputs, const size_t *units, size_t n_layers,
+                                          nnb_dtype dtype, const nnb_train_opts *opts, size_t rows,
+                                          size_t *bytes);
+
+/**
+ * @brief The bytes this process can still expect to allocate: the smaller of Linux's
+ * MemAvailable and the address-space and data-segment limits (SIZE_MAX if nothing is known).
+ * What nnblas's readers and nnb_train() check their needs against. Thread-safe. Since 0.2.
+ * @return the bytes.
+ */
+NNB_API size_t nnb_memory_available(void);
+
 /** Per-epoch record of training runs (like Keras's History). */
 typedef struct nnb_history nnb_history;
 

@@ -279,6 +279,10 @@ nnb_status nnbi_beyond32_error(const char *func, const char *what, size_t r, siz
 /* Sizes ws for `rows` rows of this network (allocates only when it must grow, or when the layers
  * changed; keeps what it had). with_deltas adds the delta buffers (training, backprop), with_input
  * the buffers xin and yin for batches gathered or converted. */
+/* The bytes nnbi_ws_reserve() would allocate for a workspace of `rows` rows (drop: the dropout
+ * rates per layer, or NULL), SIZE_MAX if they overflow: memory estimates (train_memory.c). */
+size_t nnbi_ws_bytes(const nnb_net *net, size_t rows, const double *drop, int with_deltas,
+                     int with_input);
 nnb_status nnbi_ws_reserve(const nnb_net *net, nnbi_ws *ws, size_t rows, int with_deltas,
                            int with_input, const char *func);
 void nnbi_ws_free(nnbi_ws *ws);

@@ -160,6 +160,8 @@ static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
                         size_t x_cols, nnbi_src y, size_t y_cols, nnb_history *history,
                         const char *func) {
     nnb_status st = check(net, opts, x, rows, x_cols, y, y_cols, func);
+    /* the whole run's memory, before any of it is allocated (train_memory.c) */
+    if (st == NNB_OK) st = nnbi_train_memory_check(net, opts, rows, func);
     if (st != NNB_OK) return st;
     nnbi_run r = {.net = net, .opts = opts, .history = history, .x = x, .y = y, .n_train = rows};
     loop_bufs b = {0};

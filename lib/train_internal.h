@@ -155,4 +155,21 @@ nnb_status nnbi_train_lm(nnbi_run *r);
 #define NNBI_LM_MAX_PARAMS ((size_t)4096)
 #define NNBI_LM_MAX_JACOBIAN ((size_t)1 << 24)
 
+/* ---- train_memory.c: a run's memory, before anything is allocated ---- */
+
+/* The bytes of a training run of rows rows: the network's arenas, the optimiser's moments, the
+ * workspace for a batch (`batch` rows), the rest (indices, split, history, early stopping's
+ * weights, Levenberg-Marquardt's matrices); saturating at SIZE_MAX. */
+typedef struct nnbi_train_memory {
+    size_t arenas, moments, workspace, other, total, batch;
+} nnbi_train_memory;
+
+nnb_status nnbi_train_memory_parts(const nnb_net *net, const nnb_train_opts *opts, size_t rows,
+                                   nnbi_train_memory *m, const char *func);
+
+/* NNB_E_TOO_LARGE (the parts named) when what a run adds to the network's memory is more than
+ * the process can get. */
+nnb_status nnbi_train_memory_check(const nnb_net *net, const nnb_train_opts *opts, size_t rows,
+                                   const char *func);
+
 #endif
