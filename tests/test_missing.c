@@ -100,8 +100,8 @@ START_TEST(decimal_commas) {
                  {"a\tb\r\n3,25\t4\r\n", '\t', ','}, {"a;b\n1;2\nx,y;0,5\n", ';', ','},
                  {"a,5;b\n1;2\n", ';', '.'}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        nnbt_ok(nnb_csv_detect_decimal_mem(cases[i].text, strlen(cases[i].text), cases[i].delim,
-                                           &m));
+        nnbt_ok(
+            nnb_csv_detect_decimal_mem(cases[i].text, strlen(cases[i].text), cases[i].delim, &m));
         ck_assert_msg(m == cases[i].want, "case %zu: '%c'", i, m);
     }
     ck_assert_int_eq(nnb_csv_detect_decimal_mem(NULL, 0, ';', &m), NNB_E_NULL);
@@ -203,7 +203,8 @@ START_TEST(scaled_after_filling_on_training_rows) {
     nnbt_ok(nnb_prep_create(&p));
     nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
     nnbt_ok(nnb_prep_drop(p, "colour"));
-    nnbt_expect(nnb_prep_fit(p, t, NULL, 8), NNB_E_FORMAT, "data.csv:3:1: missing value in "
+    nnbt_expect(nnb_prep_fit(p, t, NULL, 8), NNB_E_FORMAT,
+                "data.csv:3:1: missing value in "
                 "column 'x', which the preparation does not fill (nnb_prep_fill)");
     nnbt_ok(nnb_prep_fit(p, t, train + 2, 1)); /* row 2 only: nothing missing */
     nnbt_expect(nnb_prep_apply(p, t, NULL, 8, X, 8, Y, 8), NNB_E_FORMAT, "data.csv:3:1:");

@@ -133,8 +133,8 @@ START_TEST(spread_beyond_double_is_refused) {
     nnbt_ok(nnb_prep_fit(p, t, NULL, 4));
     double y[4];
     nnbt_ok(nnb_prep_apply(p, t, NULL, 4, y, 4, NULL, 0));
-    ck_assert_msg(y[0] == 1 && y[1] == 0 && y[2] == 0.5 && y[3] == 0.75, "%g %g %g %g", y[0],
-                  y[1], y[2], y[3]);
+    ck_assert_msg(y[0] == 1 && y[1] == 0 && y[2] == 0.5 && y[3] == 0.75, "%g %g %g %g", y[0], y[1],
+                  y[2], y[3]);
     nnb_prep_free(p);
     nnb_table_free(t);
 }
@@ -226,8 +226,8 @@ START_TEST(matrix_extremes) {
         near_rel(b, sd, 1e-14, what);
         for (int i = 0; i < R; i++) {
             long double want = ((long double)col[i] - m) / sd;
-            ck_assert_msg(!ld() || fabsl(out[i * C + j] - want) <= 1e-13L * (1 + fabsl(want)),
-                          "%s", what);
+            ck_assert_msg(!ld() || fabsl(out[i * C + j] - want) <= 1e-13L * (1 + fabsl(want)), "%s",
+                          what);
         }
     }
     nnb_prep_free(p);

@@ -30,7 +30,8 @@ START_TEST(parts_follow_their_causes) {
     size_t s = plan(units, 3, NNB_F64, sgd, 1000), a = plan(units, 3, NNB_F64, adam, 1000);
     ck_assert_uint_eq(a - s, 2 * P * sizeof(double));
     ck_assert_uint_eq(plan(units, 3, NNB_F64, mom, 1000) - s, P * sizeof(double));
-    ck_assert_uint_gt(plan(units, 3, NNB_F64, big, 1000), s); /* a bigger batch, a bigger workspace */
+    ck_assert_uint_gt(plan(units, 3, NNB_F64, big, 1000),
+                      s); /* a bigger batch, a bigger workspace */
     ck_assert_uint_lt(plan(units, 3, NNB_F32, sgd, 1000), s); /* float32: half the arenas */
     ck_assert_uint_gt(s, 2 * P * sizeof(double) + 32 * 99 * sizeof(double));
     nnbt_ok(nnb_train_opts_set_early_stopping(sgd, 5, 1)); /* the best weights kept */
