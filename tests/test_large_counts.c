@@ -11,6 +11,18 @@
 /* Pairs of keys: 200,000 in the full run (a linear search per set: 2e10 string comparisons). */
 static size_t n_big(void) { return nnbt_scale(200000, 20000); }
 
+/* A model saved to a buffer and loaded back. */
+static void round_trip(const nnb_net *net, const nnb_prep *p, const nnb_meta *m, nnb_net **back,
+                       nnb_prep **p2, nnb_meta **m2) {
+    size_t need = 0;
+    unsigned char none[1];
+    ck_assert_int_eq(nnb_model_save_buffer(none, 0, &need, net, p, m, 0), NNB_E_SHAPE);
+    unsigned char *buf = malloc(need);
+    nnbt_ok(nnb_model_save_buffer(buf, need, &need, net, p, m, 0));
+    nnbt_ok(nnb_model_load_buffer(buf, need, back, p2, m2));
+    free(buf);
+}
+
 START_TEST(metadata_keys) {
     size_t n = n_big();
     nnb_meta *m;
@@ -38,21 +50,15 @@ START_TEST(metadata_keys) {
     nnb_net *net;
     nnbt_ok(nnb_net_create(&net, 2));
     nnbt_ok(nnb_net_add_dense(net, 1, NNB_ACT_SIGMOID, 1));
-    size_t need = 0;
-    unsigned char none[1];
-    ck_assert_int_eq(nnb_model_save_buffer(none, 0, &need, net, NULL, m, 0), NNB_E_SHAPE);
-    unsigned char *buf = malloc(need);
-    nnbt_ok(nnb_model_save_buffer(buf, need, &need, net, NULL, m, 0));
     nnb_net *back;
     nnb_meta *m2;
-    nnbt_ok(nnb_model_load_buffer(buf, need, &back, NULL, &m2));
+    round_trip(net, NULL, m, &back, NULL, &m2);
     ck_assert_uint_eq(nnb_meta_count(m2), n);
     snprintf(key, sizeof key, "key.%zu", n - 1);
     ck_assert_ptr_nonnull(nnb_meta_get(m2, key));
     /* the same key twice in a file is still found */
     nnbt_ok(nnb_meta_set(m2, "dup", "1"));
     nnb_meta_free(m2);
-    free(buf);
     nnb_net_free(back);
     nnb_net_free(net);
     nnb_meta_free(m);
@@ -153,17 +159,11 @@ START_TEST(categories_and_classes) {
     nnb_net *net;
     nnbt_ok(nnb_net_create(&net, n + 1));
     nnbt_ok(nnb_net_add_dense(net, 1, NNB_ACT_SIGMOID, 1));
-    size_t need = 0;
-    unsigned char none[1];
-    ck_assert_int_eq(nnb_model_save_buffer(none, 0, &need, net, p, NULL, 0), NNB_E_SHAPE);
-    unsigned char *buf = malloc(need);
-    nnbt_ok(nnb_model_save_buffer(buf, need, &need, net, p, NULL, 0));
     nnb_net *back;
     nnb_prep *p2;
-    nnbt_ok(nnb_model_load_buffer(buf, need, &back, &p2, NULL));
+    round_trip(net, p, NULL, &back, &p2, NULL);
     ck_assert_uint_eq(nnb_prep_n_classes(p2), n);
     ck_assert_uint_eq(nnb_prep_n_features(p2), n + 1);
-    free(buf);
     nnb_net_free(back);
     nnb_net_free(net);
     nnb_prep_free(p2);
