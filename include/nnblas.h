@@ -2405,6 +2405,25 @@ NNB_API nnb_status nnb_prep_scale(nnb_prep *prep, const char *column, nnb_scale 
 NNB_API nnb_status nnb_prep_fill(nnb_prep *prep, const char *column, nnb_fill how);
 
 /**
+ * @brief Counts the cells of one-hot (category) feature columns whose category the preparation
+ * did not see when fitted, in rows `rows[0..n_rows)` of `table` (rows NULL: all rows): what
+ * nnb_prep_apply() encodes as all zeros under NNB_UNSEEN_ZERO (and refuses under
+ * NNB_UNSEEN_ERROR), for a program that says how many (the nnblas command does). Missing cells
+ * and columns the table lacks are not counted. Since 0.2.
+ * @param prep       a fitted preparation
+ * @param table      the table (read only)
+ * @param rows       the rows to look at, or NULL for all
+ * @param n_rows     their count
+ * @param n_cells    receives the unseen cells, or NULL
+ * @param n_rows_hit receives the rows with at least one, or NULL
+ * @return NNB_OK; NNB_E_NULL; NNB_E_STATE (not fitted); NNB_E_INVALID_ARG (a row out of range);
+ *         NNB_E_NOMEM.
+ */
+NNB_API nnb_status nnb_prep_count_unseen(const nnb_prep *prep, const nnb_table *table,
+                                         const size_t *rows, size_t n_rows, size_t *n_cells,
+                                         size_t *n_rows_hit);
+
+/**
  * @brief The fitted fill of a column's missing cells (see nnb_prep_fill()).
  * @param prep     a fitted preparation
  * @param column   an input column's name (a matrix preparation's are "x0", "x1", ...)

@@ -120,3 +120,42 @@ nnb_status nnbi_fill_category(const nnbi_prep_input *in, const nnb_table *t, siz
     *out = best;
     return NNB_OK;
 }
+
+NNB_API nnb_status nnb_prep_count_unseen(const nnb_prep *p, const nnb_table *t, const size_t *rows,
+                                         size_t n_rows, size_t *n_cells, size_t *n_rows_hit) {
+    NNBI_CHECK_NULL(p, __func__);
+    NNBI_CHECK_NULL(t, __func__);
+    if (!p->fitted) return nnbi_error(NNB_E_STATE, __func__, "the preparation is not fitted");
+    size_t cells = 0, hit = 0;
+    size_t *col = malloc((p->n_inputs ? p->n_inputs : 1) * sizeof *col);
+    if (!col) return nnbi_error(NNB_E_NOMEM, __func__, "no memory");
+    for (size_t i = 0; i < p->n_inputs; i++) { /* the category features the table has */
+        const nnbi_prep_input *in = &p->inputs[i];
+        ptrdiff_t j = in->encoding == NNBI_ENC_CATEGORY && in->role == NNBI_ROLE_FEATURE
+                          ? nnbi_table_find(t, in->name)
+                          : -1;
+        col[i] = j >= 0 && t->cols[j].is_text == (int)in->text ? (size_t)j : SIZE_MAX;
+    }
+    for (size_t r = 0; r < n_rows; r++) {
+        size_t row = rows ? rows[r] : r, before = cells;
+        if (row >= t->n_rows) {
+            free(col);
+            return nnbi_error(NNB_E_INVALID_ARG, __func__,
+                              "rows[%zu] = %zu, the table has %zu "
+                              "rows",
+                              r, row, t->n_rows);
+        }
+        for (size_t i = 0; i < p->n_inputs; i++) {
+            if (col[i] == SIZE_MAX) continue;
+            const nnbi_column *c = &t->cols[col[i]];
+            int missing =
+                c->is_text ? nnbi_table_text(t, col[i], row)[0] == '\0' : isnan(c->num[row]);
+            if (!missing && nnbi_prep_find_category(&p->inputs[i], t, col[i], row) < 0) cells++;
+        }
+        hit += cells > before;
+    }
+    free(col);
+    if (n_cells) *n_cells = cells;
+    if (n_rows_hit) *n_rows_hit = hit;
+    return NNB_OK;
+}

@@ -358,6 +358,34 @@ START_TEST(messages_say_what_the_column_holds) {
 }
 END_TEST
 
+/* Categories the training rows lack: counted (cells, rows), missing cells not among them. */
+START_TEST(unseen_counted) {
+    nnb_table *t = parse_with("c,d,y\nred,1,0\nblue,2,1\ngreen,3,0\n,9,1\npink,7,0\n",
+                              keep_all("c"));
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_onehot(p, "c"));
+    nnbt_ok(nnb_prep_onehot(p, "d"));
+    nnbt_ok(nnb_prep_fill(p, NULL, NNB_FILL_MOST_FREQUENT));
+    nnbt_ok(nnb_prep_set_unseen(p, NNB_UNSEEN_ZERO));
+    size_t train[2] = {0, 1}, cells = 9, hit = 9;
+    nnbt_ok(nnb_prep_fit(p, t, train, 2));
+    nnbt_ok(nnb_prep_count_unseen(p, t, NULL, 5, &cells, &hit));
+    ck_assert_uint_eq(cells, 5); /* green 3, 9 (row 3's c is missing), pink 7 */
+    ck_assert_uint_eq(hit, 3);
+    nnbt_ok(nnb_prep_count_unseen(p, t, train, 2, &cells, NULL));
+    ck_assert_uint_eq(cells, 0);
+    double X[5 * 4];
+    nnbt_ok(nnb_prep_apply(p, t, NULL, 5, X, 20, NULL, 0));
+    for (int k = 0; k < 4; k++) ck_assert(X[2 * 4 + k] == 0); /* row 2: unseen in both: zeros */
+    size_t bad[1] = {7};
+    nnbt_expect(nnb_prep_count_unseen(p, t, bad, 1, &cells, &hit), NNB_E_INVALID_ARG, "rows[0]");
+    nnb_prep_free(p);
+    nnb_table_free(t);
+}
+END_TEST
+
 static Suite *missing_suite(void) {
     Suite *s = suite_create("missing");
     TCase *tc = tcase_create("missing");
@@ -370,6 +398,7 @@ static Suite *missing_suite(void) {
     tcase_add_test(tc, fill_errors);
     tcase_add_test(tc, fills_in_model_files);
     tcase_add_test(tc, matrix_fills);
+    tcase_add_test(tc, unseen_counted);
     suite_add_tcase(s, tc);
     return s;
 }
