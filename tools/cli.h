@@ -183,6 +183,8 @@ typedef struct data_flags {
     const char *target, *onehot, *standardize, *drop;
     const char *delimiter;                        /* NULL: detected from the header row */
     int drop_bad_rows;                            /* leave out rows with missing or bad cells */
+    const char *fill;                             /* --fill: missing feature cells filled */
+    const char *decimal;                          /* --decimal: NULL or "auto": detected */
 } data_flags;
 
 /* The CSV delimiter: --delimiter's (",", ";", "|", "tab" or "\t"), else the one
@@ -191,6 +193,15 @@ struct csv_input;
 int csv_delimiter(const data_flags *df, const struct csv_input *in, char *delim);
 /* Checks a --delimiter value without reading anything: 1 if valid. */
 int delimiter_valid(const char *s, char *delim);
+/* The decimal mark: --decimal's ('.' or ',': also "point", "comma"), or, for "auto" or none, the
+ * one nnb_csv_detect_decimal_mem() finds in the input. 0 with a message. */
+int csv_decimal(const data_flags *df, const struct csv_input *in, char delim, char *decimal);
+/* Checks a --decimal value: 1 if valid (*decimal 0 for auto). */
+int decimal_valid(const char *s, char *decimal);
+/* Says, when the preparation encoded categories it had not seen as zeros in rows rows[0..n) of t,
+ * how many ("the test rows", "the rows"): a note on stderr. */
+void note_unseen(const nnb_prep *prep, const nnb_table *t, const size_t *rows, size_t n,
+                 const char *what);
 
 /* An IDX data set: "fashion-mnist[:DIR]" or "mnist:DIR". */
 typedef struct idx_spec {

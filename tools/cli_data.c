@@ -124,10 +124,56 @@ int csv_delimiter(const data_flags *df, const csv_input *in, char *delim) {
     return 1;
 }
 
+int decimal_valid(const char *s, char *decimal) {
+    if (strcmp(s, "auto") == 0) return *decimal = 0, 1;
+    if (strcmp(s, ".") == 0 || strcmp(s, "point") == 0) return *decimal = '.', 1;
+    if (strcmp(s, ",") == 0 || strcmp(s, "comma") == 0) return *decimal = ',', 1;
+    return 0;
+}
+
+int csv_decimal(const data_flags *df, const csv_input *in, char delim, char *decimal) {
+    if (df->decimal && !decimal_valid(df->decimal, decimal))
+        return fail("--decimal: '%s' is not '.', ',' or auto", df->decimal), 0;
+    if (df->decimal && *decimal) return 1;
+    if (nnb_csv_detect_decimal_mem(in->text, in->len, delim, decimal) != NNB_OK)
+        return fail_nnb(), 0;
+    return 1;
+}
+
+void note_unseen(const nnb_prep *prep, const nnb_table *t, const size_t *rows, size_t n,
+                 const char *what) {
+    size_t cells = 0, hit = 0;
+    if (n && nnb_prep_count_unseen(prep, t, rows, n, &cells, &hit) == NNB_OK && cells)
+        fprintf(stderr,
+                "nnblas: note: %zu of %s (%zu cells) have categories the training rows lack; they "
+                "are encoded as all zeros\n",
+                hit, what, cells);
+}
+
+/* The column a CSV message names ("... in column 'when', found ..."), into col. */
+static int message_column(const char *m, char *col, size_t len) {
+    const char *a = strstr(m, "in column '"), *b = a ? strstr(a + 11, "', found") : NULL;
+    if (!b) return 0;
+    snprintf(col, len, "%.*s", (int)(b - a - 11), a + 11);
+    return 1;
+}
+
 int fail_csv(const data_flags *df) {
     const char *m = nnb_last_error();
-    int fixable = strstr(m, "missing") || strstr(m, "expected a number");
-    if (!fixable || df->drop_bad_rows) return fail_nnb(), 0;
+    char col[128];
+    if (!message_column(m, col, sizeof col)) return fail_nnb(), 0;
+    if (strstr(m, "holds text"))
+        return fail("%s (--one-hot %s reads it as categories, --drop %s leaves it out)",
+                    lib_message(), col, col),
+               0;
+    if (strstr(m, "decimal comma"))
+        return fail("%s (--decimal , reads it)", lib_message()), 0;
+    if (df->drop_bad_rows) return fail_nnb(), 0;
+    if (strstr(m, "missing value"))
+        return fail("%s (--fill mean fills missing feature cells; --drop-bad-rows leaves such "
+                    "rows out)",
+                    lib_message()),
+               0;
     return fail("%s (--drop-bad-rows leaves such rows out)", lib_message()), 0;
 }
 
@@ -245,10 +291,14 @@ int read_table_for_prep(const data_flags *df, const csv_input *in, const nnb_pre
     const char *path = in->name;
     strlist header;
     char delim;
-    if (!csv_delimiter(df, in, &delim) || !csv_header(in, delim, &header)) return 0;
+    char decimal;
+    if (!csv_delimiter(df, in, &delim) || !csv_decimal(df, in, delim, &decimal) ||
+        !csv_header(in, delim, &header))
+        return 0;
     nnb_csv_options *o;
     int ok = nnb_csv_options_create(&o) == NNB_OK;
     ok = ok && nnb_csv_options_set_delimiter(o, delim) == NNB_OK &&
+         nnb_csv_options_set_decimal(o, decimal) == NNB_OK &&
          nnb_csv_options_set_drop_bad_rows(o, df->drop_bad_rows) == NNB_OK;
     /* the preparation's columns hashed: a wide file is not quadratic */
     nnbi_name_index ix = {0};
@@ -269,6 +319,11 @@ int read_table_for_prep(const data_flags *df, const csv_input *in, const nnb_pre
             st = nnb_csv_options_text_column(o, header.s[j]), used++;
         else
             st = NNB_OK, used++;
+        nnb_fill fill = NNB_FILL_NONE; /* a filled column's missing cells are kept for the fill */
+        if (st == NNB_OK && i >= 0 && !is_target &&
+            nnb_prep_column_fill(prep, header.s[j], &fill, NULL, NULL) == NNB_OK &&
+            fill != NNB_FILL_NONE)
+            st = nnb_csv_options_keep_missing(o, header.s[j]);
         ok = st == NNB_OK;
     }
     if (!ok) {
@@ -461,6 +516,7 @@ int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, m
     csv_input_free(&in);
     if (!read) return 0;
     int ok = prep_rows(mi->prep, t, NULL, nnb_table_n_rows(t), dtype, x, want_y ? y : NULL);
+    if (ok) note_unseen(mi->prep, t, NULL, nnb_table_n_rows(t), "the rows");
     nnb_table_free(t);
     if (ok && (!mat_check_range(x, dtype, mi->prep, 0) ||
                (want_y && y && !mat_check_range(y, dtype, mi->prep, 1)))) {

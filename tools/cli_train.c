@@ -48,6 +48,9 @@ static int setup_net(run *r) {
     settings *s = &r->s;
     if (!s->epochs) s->epochs = auto_epochs(r->d.xtr.rows, s->batch);
     if (r->df.idx && s->output < 0) s->output = NNB_ACT_SOFTMAX;
+    /* the network's training, checked against the memory left before it is built */
+    if (!r->resume && !check_run_memory(s, r->d.xtr.cols, r->d.ytr.cols, r->d.xtr.rows, 0, ""))
+        return EXIT_FAIL;
     if (!r->resume && !build_net(s, &r->d, &r->net)) return EXIT_FAIL;
     nnb_activation out_act;
     nnb_net_layer_info(r->net, nnb_net_n_layers(r->net) - 1, NULL, NULL, &out_act, NULL, NULL,
@@ -291,7 +294,8 @@ int run_train(int argc, char **argv) {
     r->resume = r->v[O_RESUME] != NULL;
     const char **v = r->v;
     r->df = (data_flags){v[O_CSV],         v[O_IDX],  v[O_TARGET],    v[O_ONEHOT],
-                         v[O_STANDARDIZE], v[O_DROP], v[O_DELIMITER], r->t.drop_bad_rows};
+                         v[O_STANDARDIZE], v[O_DROP], v[O_DELIMITER], r->t.drop_bad_rows,
+                         v[O_FILL],        v[O_DECIMAL]};
     st = run_phases(r);
     if (!r->interrupted) catch_signals(0, NULL); /* (interrupted: a second signal still ends it) */
     fflush(stdout);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli_train.h"
+#include "name_index.h"
 
 void prepared_free(prepared *d) {
     mat_free(&d->xtr), mat_free(&d->ytr), mat_free(&d->xval), mat_free(&d->yval);
@@ -23,21 +24,51 @@ static int set_labels(prepared *d, const idx_spec *idx) {
     return 1;
 }
 
-/* Is every cell of text column `col` a number? */
+/* Is every cell of text column `col` a number (or missing: "", kept for --fill)? */
 static int text_is_numeric(const nnb_table *t, size_t col) {
     double v;
-    for (size_t r = 0; r < nnb_table_n_rows(t); r++)
-        if (!is_number(nnb_table_get_text(t, r, col), &v)) return 0;
+    for (size_t r = 0; r < nnb_table_n_rows(t); r++) {
+        const char *s = nnb_table_get_text(t, r, col);
+        if (*s && !is_number(s, &v)) return 0;
+    }
     return 1;
 }
 
+static const char *strlist_at(const void *l, size_t i) { return ((const strlist *)l)->s[i]; }
+
+/* The CSV options every read of a fresh run shares: the delimiter, the decimal mark, dropped
+ * rows and, with --fill, the missing cells of every column but the targets kept. 0 with a
+ * message. */
+static int base_options(const data_flags *df, const csv_input *in, char delim,
+                        const strlist *header, const strlist *targets, nnb_csv_options *o) {
+    char decimal;
+    if (!csv_decimal(df, in, delim, &decimal)) return 0;
+    nnb_status st = nnb_csv_options_set_delimiter(o, delim);
+    if (st == NNB_OK) st = nnb_csv_options_set_decimal(o, decimal);
+    if (st == NNB_OK) st = nnb_csv_options_set_drop_bad_rows(o, df->drop_bad_rows);
+    nnbi_name_index ix = {0}; /* the targets hashed: a wide file is not quadratic */
+    if (st == NNB_OK && df->fill && !nnbi_index_build(&ix, targets->n, strlist_at, targets, NULL,
+                                                      NULL))
+        st = NNB_E_NOMEM;
+    for (size_t j = 0; df->fill && j < header->n && st == NNB_OK; j++)
+        if (nnbi_index_find(&ix, header->s[j], strlist_at, targets) < 0) /* not a target */
+            st = nnb_csv_options_keep_missing(o, header->s[j]);
+    nnbi_index_free(&ix);
+    if (st == NNB_E_NOMEM) return fail("out of memory"), 0;
+    return st == NNB_OK ? 1 : (fail_nnb(), 0);
+}
+
 /* Reads the CSV with `text` columns as text and `drop` columns skipped. */
-static int read_csv(const data_flags *df, const csv_input *in, char delim, const strlist *text,
-                    const strlist *drop, nnb_table **t) {
+static int read_csv(const data_flags *df, const csv_input *in, char delim, const strlist *header,
+                    const strlist *targets, const strlist *text, const strlist *drop,
+                    nnb_table **t) {
     nnb_csv_options *o;
     if (nnb_csv_options_create(&o) != NNB_OK) return fail_nnb(), 0;
-    nnb_status st = nnb_csv_options_set_delimiter(o, delim);
-    if (st == NNB_OK) st = nnb_csv_options_set_drop_bad_rows(o, df->drop_bad_rows);
+    if (!base_options(df, in, delim, header, targets, o)) {
+        nnb_csv_options_free(o);
+        return 0;
+    }
+    nnb_status st = NNB_OK;
     for (size_t i = 0; i < text->n && st == NNB_OK; i++)
         st = nnb_csv_options_text_column(o, text->s[i]);
     for (size_t i = 0; i < drop->n && st == NNB_OK; i++)
@@ -58,8 +89,37 @@ static int looks_like_classes(const nnb_table *t, size_t col, const double *valu
     return whole && n_distinct <= 20;
 }
 
+/* The prepared data's memory, checked before it is allocated (with a new network's training:
+ * fit): rows of the three parts, the preparation's columns; a message names a --one-hot column
+ * that makes most of them. */
+static int data_fits(const prepared *d, const settings *s, size_t n_train, size_t n_test,
+                     size_t n_val, int fit) {
+    size_t nf = nnb_prep_n_features(d->prep), ny = nnb_prep_n_targets(d->prep);
+    size_t es = d->dtype == NNB_F32 ? sizeof(float) : sizeof(double);
+    double bytes = ((double)(n_train + n_test) * (double)es + (double)n_val * 8) * (double)(nf + ny);
+    size_t data = bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
+    char what[300];
+    snprintf(what, sizeof what, "the prepared data (%zu rows x %zu columns)",
+             n_train + n_test + n_val, nf + ny);
+    const char *name, *widest = NULL;
+    size_t most = 0, k;
+    for (size_t i = 0; i < nnb_prep_n_columns(d->prep); i++) {
+        int is_target;
+        nnb_prep_column_info(d->prep, i, &name, &is_target, NULL, &k);
+        if (!is_target && k > most) widest = name, most = k;
+    }
+    if (widest && 2 * most >= nf)
+        snprintf(what, sizeof what,
+                 "--one-hot %.100s: its %zu categories make the prepared data %zu rows x %zu "
+                 "columns, which",
+                 widest, most, n_train + n_test + n_val, nf + ny);
+    if (fit) return check_run_memory(s, nf, ny, n_train, data, what);
+    if (data <= nnb_memory_available()) return 1;
+    return fail("%s does not fit in the memory available", what), 0;
+}
+
 /* Splits rows into train, test and validation parts and applies the (fitted, or to be fitted
- * on the training part) preparation to each. */
+ * on the training part) preparation to each; categories the training part lacks are counted. */
 static int split_apply(prepared *d, const nnb_table *t, const settings *s, const double *strata,
                        int fit) {
     size_t n = nnb_table_n_rows(t), n_train, n_test, n_val;
@@ -71,10 +131,14 @@ static int split_apply(prepared *d, const nnb_table *t, const settings *s, const
         fail_nnb();
     } else if (fit && nnb_prep_fit(d->prep, t, order, n_train) != NNB_OK) {
         fail_nnb();
-    } else {
+    } else if (data_fits(d, s, n_train, n_test, n_val, fit)) {
         ok = prep_rows(d->prep, t, order, n_train, d->dtype, &d->xtr, &d->ytr) &&
              prep_rows(d->prep, t, order + n_train, n_test, d->dtype, &d->xte, &d->yte) &&
              prep_rows(d->prep, t, order + n_train + n_test, n_val, NNB_F64, &d->xval, &d->yval);
+        if (ok && cli_rank() == 0) {
+            note_unseen(d->prep, t, order + n_train, n_test, "the test rows");
+            note_unseen(d->prep, t, order + n_train + n_test, n_val, "the validation rows");
+        }
     }
     free(order);
     return ok;
@@ -85,10 +149,14 @@ static int split_apply(prepared *d, const nnb_table *t, const settings *s, const
 static int check_columns(const data_flags *df, const strlist *header,
                          const strlist *const lists[4]) {
     static const char *const flags[4] = {"--target", "--one-hot", "--standardize", "--drop"};
+    nnbi_name_index ix; /* the header hashed: 100,000 names checked against 100,000 columns */
+    if (!nnbi_index_build(&ix, header->n, strlist_at, header, NULL, NULL))
+        return fail("out of memory"), 0;
     for (int l = 0; l < 4; l++)
         for (size_t i = 0; lists[l] && i < lists[l]->n; i++) {
             const char *name = lists[l]->s[i];
-            if (strlist_has(header, name)) continue;
+            if (nnbi_index_find(&ix, name, strlist_at, header) >= 0) continue;
+            nnbi_index_free(&ix);
             const char *near = nnb_nearest_name(name, (const char *const *)header->s, header->n);
             char cols[600];
             size_t len = 0;
@@ -100,6 +168,7 @@ static int check_columns(const data_flags *df, const strlist *header,
                  near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "", cols);
             return 0;
         }
+    nnbi_index_free(&ix);
     return 1;
 }
 
@@ -137,6 +206,7 @@ static void note_scales(const prepared *d) {
 /* Reads the CSV with the one-hot columns and `target` (NULL: none) as text first; those that turn
  * out to hold only numbers are read again as numbers (sorted numerically). */
 static int read_detecting_text(const data_flags *df, const csv_input *in, char delim,
+                               const strlist *header, const strlist *targets,
                                const strlist *onehot, const char *target, const strlist *drop,
                                nnb_table **t) {
     strlist cand = {0};
@@ -144,7 +214,7 @@ static int read_detecting_text(const data_flags *df, const csv_input *in, char d
     if (!cand.s) return fail("out of memory"), 0;
     for (size_t i = 0; i < onehot->n; i++) cand.s[cand.n++] = onehot->s[i];
     if (target) cand.s[cand.n++] = (char *)target;
-    int ok = read_csv(df, in, delim, &cand, drop, t);
+    int ok = read_csv(df, in, delim, header, targets, &cand, drop, t);
     if (ok) {
         size_t n_text = 0;
         for (size_t i = 0; i < cand.n; i++) {
@@ -156,7 +226,7 @@ static int read_detecting_text(const data_flags *df, const csv_input *in, char d
             cand.n = n_text;
             nnb_table_free(*t);
             *t = NULL;
-            ok = read_csv(df, in, delim, &cand, drop, t);
+            ok = read_csv(df, in, delim, header, targets, &cand, drop, t);
         }
     }
     free(cand.s); /* the names belong to the caller's lists */
@@ -172,6 +242,18 @@ typedef struct fresh_lists {
 static void fresh_lists_free(fresh_lists *l) {
     strlist_free(&l->header), strlist_free(&l->targets), strlist_free(&l->onehot);
     strlist_free(&l->stand), strlist_free(&l->drop);
+}
+
+/* A target that `list` names too, or NULL (the targets hashed: long lists are not quadratic). */
+static const char *target_in(const strlist *targets, const strlist *list) {
+    nnbi_name_index ix;
+    const char *found = NULL;
+    if (!list->n || !nnbi_index_build(&ix, targets->n, strlist_at, targets, NULL, NULL))
+        return NULL; /* (out of memory: the preparation refuses the conflict itself) */
+    for (size_t i = 0; i < list->n && !found; i++)
+        if (nnbi_index_find(&ix, list->s[i], strlist_at, targets) >= 0) found = list->s[i];
+    nnbi_index_free(&ix);
+    return found;
 }
 
 /* New model, phase 1: the flags' column lists, the input read, its delimiter and header, every
@@ -193,11 +275,12 @@ static int fresh_columns(args *a, const data_flags *df, const settings *s, csv_i
     const strlist *lists[4] = {&l->targets, &l->onehot, l->all || l->none ? NULL : &l->stand,
                                &l->drop};
     if (!check_columns(df, &l->header, lists)) return 0;
-    for (size_t i = 0; i < l->targets.n; i++)
-        if (strlist_has(&l->drop, l->targets.s[i]) || strlist_has(&l->onehot, l->targets.s[i]))
-            return a->status = usage_error(a->cmd, "the target '%s' is also in --drop or --one-hot",
-                                           l->targets.s[i]),
-                   0;
+    const char *both = target_in(&l->targets, &l->drop);
+    if (!both) both = target_in(&l->targets, &l->onehot);
+    if (both)
+        return a->status = usage_error(a->cmd, "the target '%s' is also in --drop or --one-hot",
+                                       both),
+               0;
     if (l->targets.n > 1 && s->task == 0)
         return a->status = usage_error(a->cmd, "classification takes one --target column"), 0;
     return 1;
@@ -247,7 +330,8 @@ static int fresh_task(args *a, settings *s, prepared *d, const nnb_table *t, con
 
 /* New model, phase 4: the preparation configured: the targets, the one-hot columns, the
  * standardised ones. */
-static int fresh_prep(args *a, prepared *d, const fresh_lists *l, nnb_target_kind kind) {
+static int fresh_prep(args *a, const data_flags *df, prepared *d, const fresh_lists *l,
+                      nnb_target_kind kind) {
     if (nnb_prep_create(&d->prep) != NNB_OK) return fail_nnb(), 0;
     nnb_status st = NNB_OK;
     for (size_t i = 0; i < l->targets.n && st == NNB_OK; i++)
@@ -260,6 +344,11 @@ static int fresh_prep(args *a, prepared *d, const fresh_lists *l, nnb_target_kin
         st = nnb_prep_scale(d->prep, l->targets.s[i], NNB_SCALE_STANDARD);
     for (size_t i = 0; !l->all && !l->none && i < l->stand.n && st == NNB_OK; i++)
         st = nnb_prep_scale(d->prep, l->stand.s[i], NNB_SCALE_STANDARD);
+    nnb_fill fill;
+    if (df->fill && st == NNB_OK && (st = nnb_fill_parse(df->fill, &fill)) == NNB_OK)
+        st = nnb_prep_fill(d->prep, NULL, fill);
+    /* categories only the test or validation part has: all zeros, counted (note_unseen) */
+    if (st == NNB_OK) st = nnb_prep_set_unseen(d->prep, NNB_UNSEEN_ZERO);
     if (st == NNB_E_NOMEM) return fail_nnb(), 0;
     /* conflicting roles come from the flags */
     if (st != NNB_OK) return a->status = usage_error(a->cmd, "%s", nnb_last_error()), 0;
@@ -296,7 +385,8 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     int ok = fresh_columns(a, df, s, &in, &delim, &l);
     /* phase 2: the target (unless several: regression) and the one-hot columns: text or numbers */
     const char *text_target = l.targets.n == 1 && s->task != 1 ? l.targets.s[0] : NULL;
-    ok = ok && read_detecting_text(df, &in, delim, &l.onehot, text_target, &l.drop, &t);
+    ok = ok && read_detecting_text(df, &in, delim, &l.header, &l.targets, &l.onehot, text_target,
+                                   &l.drop, &t);
     csv_input_free(&in); /* read for the last time */
     if (ok) {
         d->n_rows = nnb_table_n_rows(t);
@@ -304,7 +394,7 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     }
     ok = ok && (l.targets.n != 1 || class_strata(t, l.targets.s[0], &strata, &n_distinct));
     ok = ok && fresh_task(a, s, d, t, &l.targets, strata, n_distinct, &kind) &&
-         fresh_prep(a, d, &l, kind) && fresh_apply(d, t, s, &l, strata);
+         fresh_prep(a, df, d, &l, kind) && fresh_apply(d, t, s, &l, strata);
     free(strata);
     nnb_table_free(t);
     fresh_lists_free(&l);

@@ -48,6 +48,7 @@ const command cmd_eval = {
     "                 standard input; a pipe or FIFO is read once)\n"
     "  --idx SPEC     an MNIST-style folder; its test part is evaluated\n"
     "  --delimiter D  the CSV delimiter (default: detected; see nnblas train --help)\n"
+    "  --decimal M    the decimal mark, auto (default: detected), . or ,\n"
     "  --json         one JSON object instead of text\n"
     "  --plot FILE    draw the confusion matrix (classification) or the predicted against the\n"
     "                 actual values (regression) as an SVG picture, written atomically\n"
@@ -73,6 +74,7 @@ const command cmd_predict = {
     "                 standard input)\n"
     "  --idx SPEC     the test images of an MNIST-style folder\n"
     "  --delimiter D  the CSV delimiter (default: detected; see nnblas train --help)\n"
+    "  --decimal M    the decimal mark, auto (default: detected), . or ,\n"
     "  --out FILE     write there (atomically) instead of to standard output (- or no\n"
     "                 --out: standard output)\n"
     "  --input-limit BYTES\n"
@@ -99,7 +101,7 @@ const command cmd_info = {
 
 /* Parses `--model FILE`, data flags and the given extra flags of eval, predict and info. */
 typedef struct common {
-    const char *model, *csv, *idx, *out, *delimiter, *plot;
+    const char *model, *csv, *idx, *out, *delimiter, *plot, *decimal;
     int json, params_hex;
 } common;
 
@@ -120,7 +122,8 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
             c->idx = v;
         } else if (data && arg_value(&a, "--delimiter", &v)) {
             c->delimiter = v;
-
+        } else if (data && arg_value(&a, "--decimal", &v)) {
+            c->decimal = v;
         } else if (want_out && arg_value(&a, "--out", &v)) {
             c->out = v && strcmp(v, "-") == 0 ? NULL : v; /* -: standard output */
         } else if (want_json && arg_flag(&a, "--json")) {
@@ -134,6 +137,7 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
         } else {
             const char *known[] = {"--help", "--model", data ? "--csv" : NULL,
                                    data ? "--idx" : NULL, data ? "--delimiter" : NULL,
+                                   data ? "--decimal" : NULL,
                                    want_out ? "--out" : NULL, want_json ? "--json" : NULL, want_json ? "--plot" : NULL,
                                    want_hex ? "--params-hex" : NULL};
             return unknown_arg(cmd, argv[a.i], known, sizeof known / sizeof known[0]);
@@ -149,6 +153,11 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
                                        : "--delimiter: '%s' is not one character, tab, comma or "
                                          "semicolon",
                            c->delimiter);
+    char decimal;
+    if (c->decimal && (c->idx || !decimal_valid(c->decimal, &decimal)))
+        return usage_error(cmd, c->idx ? "--decimal is for CSV data"
+                                       : "--decimal: '%s' is not '.', ',' or auto",
+                           c->decimal);
     return 0;
 }
 
@@ -162,7 +171,7 @@ static int parse_subcommand(int argc, char **argv, const command *cmd, common *c
 /* Loads the model and reads the data the flags name, prepared (and y, the targets, if want_y). */
 static int open_with_data(const common *c, int want_y, model_info *mi, mat *x, mat *y) {
     if (!model_open(c->model, mi)) return 0;
-    data_flags df = {c->csv, c->idx, NULL, NULL, NULL, NULL, c->delimiter, 0};
+    data_flags df = {c->csv, c->idx, NULL, NULL, NULL, NULL, c->delimiter, 0, NULL, c->decimal};
     if (model_data(mi, &df, want_y, x, y)) return 1;
     model_close(mi);
     return 0;
