@@ -99,6 +99,10 @@ NNB_API nnb_status nnb_train_memory_dense(size_t n_inputs, const size_t *units, 
         Ly->n_in = l ? net.layers[l - 1].n_out : n_inputs;
         if (units[l] == 0)
             st = nnbi_error(NNB_E_INVALID_ARG, __func__, "units[%zu] is 0", l);
+        else if (units[l] > NNBI_BLAS_MAX)
+            st = nnbi_error(NNB_E_TOO_LARGE, __func__,
+                            "units[%zu] = %zu exceeds OpenBLAS's 32-bit limit of %zu", l, units[l],
+                            (size_t)NNBI_BLAS_MAX);
         else
             st = Ly->kind->shape(Ly, __func__);
         net.n_params = add(net.n_params, Ly->n_p);

@@ -21,8 +21,9 @@ static void bytes_text(size_t n, char buf[32]) {
 }
 
 /* The training run's memory of a network of n_in inputs, the hidden layers of s (hidden layer
- * `shrink` counted with one unit: SIZE_MAX none) and n_out outputs; SIZE_MAX when it cannot be
- * said. */
+ * `shrink` counted with one unit: SIZE_MAX none) and n_out outputs; SIZE_MAX when it is past
+ * counting, 0 when the library refuses the shape (building the network then says why, in its
+ * words: a layer past OpenBLAS's 32-bit sizes). */
 static size_t net_bytes(const settings *s, size_t n_in, size_t n_out, size_t n_train,
                         size_t shrink) {
     size_t units[65], L = s->n_layers < 64 ? s->n_layers : 64;
@@ -37,7 +38,7 @@ static size_t net_bytes(const settings *s, size_t n_in, size_t n_out, size_t n_t
     if (st == NNB_OK && s->patience) st = nnb_train_opts_set_early_stopping(o, s->patience, 1);
     if (st == NNB_OK &&
         nnb_train_memory_dense(n_in, units, L + 1, s->dtype, o, n_train, &bytes) != NNB_OK)
-        bytes = SIZE_MAX;
+        bytes = 0;
     nnb_train_opts_free(o);
     return bytes;
 }
@@ -46,7 +47,7 @@ int check_run_memory(const settings *s, size_t n_in, size_t n_out, size_t n_trai
                      size_t data_bytes, const char *data_what) {
     size_t net = net_bytes(s, n_in, n_out, n_train, SIZE_MAX), avail = nnb_memory_available();
     size_t total = net > SIZE_MAX - data_bytes ? SIZE_MAX : net + data_bytes;
-    if (total <= avail) return 1;
+    if (net == 0 || total <= avail) return 1;
     /* the hidden layer whose units cost most, against the data */
     size_t worst = SIZE_MAX, worst_cost = 0;
     for (size_t l = 0; l < s->n_layers && l < 64; l++) {
@@ -59,9 +60,10 @@ int check_run_memory(const settings *s, size_t n_in, size_t n_out, size_t n_trai
     bytes_text(avail, have);
     if (worst != SIZE_MAX && worst_cost >= data_bytes) {
         bytes_text(worst_cost, part);
-        return fail("--layers: the hidden layer of %zu units (layer %zu) needs %s to train (its "
-                    "weights, gradients, optimiser state and workspace for batches of %zu rows); "
-                    "the run needs %s, more than the %s of memory available: use fewer units",
+        return fail("--layers: the hidden layer of %zu units (layer %zu) does not fit in memory: "
+                    "it needs %s to train (its weights, gradients, optimiser state and workspace "
+                    "for batches of %zu rows); the run needs %s, more than the %s available: use "
+                    "fewer units",
                     s->layers[worst], worst + 1,
                     worst_cost == SIZE_MAX ? "more than can be counted" : part,
                     s->batch ? s->batch : n_train,
