@@ -196,6 +196,7 @@ PROTOTYPES = {
     "nnb_prep_set_unseen": (_st, [_h, _st]),
     "nnb_prep_fill": (_st, [_h, _s, _st]),
     "nnb_prep_column_fill": (_st, [_h, _s, _ip, _dp, POINTER(c_char_p)]),
+    "nnb_prep_count_unseen": (_st, [_h, _h, _p, _sz, _szp, _szp]),
     "nnb_prep_fit": (_st, [_h, _h, _p, _sz]),
     "nnb_prep_fit_matrix": (_st, [_h, _p, _sz, _sz, _st]),
     "nnb_prep_is_fitted": (c_int, [_h]),

@@ -19,7 +19,7 @@ from . import vocabulary as _v
 from ._interrupt import interruptible, interruptible_if, interrupts
 from ._args import seed as _seed, size as _size
 from ._lib import Handle, call, check, cstr, fspath, lib, text
-from .errors import FormatError, InvalidArgumentError, warn_scales
+from .errors import FormatError, InvalidArgumentError, UnseenCategoryWarning, warn_scales
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
@@ -549,7 +549,10 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
     - delimiter; decimal: "auto" (the default: ',' when the file's numbers are written
       "17,99", as in a ';'-separated European file, else '.'), '.' or ','; drop_bad_rows (drop
       rows with missing/non-numeric cells instead of failing); unseen: "error" or "zero" for
-      categories not seen when fitting.
+      categories not seen when fitting (with a test part: "zero" encodes the test rows'
+      categories that the training rows lack as all zeros, with a
+      :class:`nnblas.UnseenCategoryWarning` saying how many; "error" refuses them, naming
+      unseen="zero").
     - fill: fills missing cells (empty, NA, N/A, NaN, null) instead of refusing them: "mean",
       "median" or "most_frequent" for every feature column, or a dict {column: fill}. The
       values are fitted on the training rows (fit_on) and kept in ``.prep`` (and in a model
@@ -631,7 +634,7 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
                 else:
                     check(lib.nnb_prep_fit(p, table.h, _arrays.ptr(train), train.size))
             X_train, y_train = prep._apply(table, train, train.size, True, dtype)
-            X_test, y_test = prep._apply(table, test, test.size, True, dtype)
+            X_test, y_test = _apply_test(prep, table, test, dtype, unseen)
             if not _all_scaled(scaled):
                 _note_scales(prep, X_train)
             return Dataset((X_train, X_test, y_train, y_test), prep)
@@ -647,6 +650,28 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
         raise
     finally:
         table.close()
+
+
+def _apply_test(prep, table, test, dtype, unseen):
+    """read_csv's test part: categories the training rows lack are counted (a warning with
+    unseen="zero", which encodes them as zeros) or refused with the way out (unseen="error")."""
+    cells, hit = c_size_t(), c_size_t()
+    check(lib.nnb_prep_count_unseen(prep._handle, table.h, _arrays.ptr(test), test.size,
+                                    byref(cells), byref(hit)))
+    if cells.value and _v.name("unseen", unseen) == "zero":
+        import warnings
+        from .errors import _outside_level
+        warnings.warn("%d of the %d test rows (%d cells) have categories the training rows lack; "
+                      "they are encoded as all zeros" % (hit.value, test.size, cells.value),
+                      UnseenCategoryWarning, stacklevel=_outside_level())
+    try:
+        return prep._apply(table, test, test.size, True, dtype)
+    except FormatError as e:
+        if "was not seen when fitting" in e.message:
+            e.message += ("; %d test rows have categories the training rows lack: unseen=\"zero\" "
+                          "encodes them as all zeros" % hit.value)
+            e.args = (e.message,)
+        raise
 
 
 def idx_info(path):

@@ -283,6 +283,20 @@ class CsvFamilyTest(unittest.TestCase):
         with self.assertRaises(nnblas.InvalidArgumentError):
             nnblas.read_csv(path2, target="y", fill={"y": "mean"})
 
+    def test_unseen_categories_of_the_test_part(self):
+        rows = ["cat,x,y"] + ["c%d,%d,%d" % (i if i % 3 else 0, i % 7, i % 2) for i in range(120)]
+        path = self.write("cats.csv", "\n".join(rows) + "\n")
+        with self.assertRaises(nnblas.FormatError) as cm:
+            nnblas.read_csv(path, target="y", one_hot="cat", test_fraction=0.25, seed=1)
+        self.assertIn('unseen="zero"', str(cm.exception))
+        with self.assertWarns(nnblas.UnseenCategoryWarning) as w:
+            ds = nnblas.read_csv(path, target="y", one_hot="cat", test_fraction=0.25, seed=1,
+                                 unseen="zero")
+        self.assertRegex(str(w.warning), r"\d+ of the 30 test rows")
+        X_train, X_test, y_train, y_test = ds
+        cat_cols = [j for j, n in enumerate(ds.feature_names) if n.startswith("cat_")]
+        self.assertTrue((X_test[:, cat_cols].sum(axis=1) == 0).any())
+
     def test_estimator_fill(self):
         from nnblas.sklearn import NNBRegressor
         rng = np.random.default_rng(2)
