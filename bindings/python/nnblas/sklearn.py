@@ -229,8 +229,46 @@ class _NNBBase(BaseEstimator):
                              "n_samples = %d" % (type(self).__name__, X.shape[0]))
         return X, y
 
+    def _check_memory(self, n_rows, layers, solver):
+        """TooLargeError naming hidden_layer_sizes before anything is allocated, when training
+        such a network (weights, gradients, optimiser state, a batch's workspace: the C
+        library's nnb_train_memory_dense) needs more memory than the process can get."""
+        import ctypes
+        from ._lib import check, lib
+        from .errors import TooLargeError
+
+        def need(units):
+            arr = (ctypes.c_size_t * len(units))(*units)
+            opts, out = ctypes.c_void_p(), ctypes.c_size_t()
+            check(lib.nnb_train_opts_create(ctypes.byref(opts)))
+            try:
+                check(lib.nnb_train_opts_set_optimizer(opts, vocabulary.parse("optimizer", solver),
+                                                       0.001))
+                batch = 0 if solver == "lm" else (min(200, n_rows) if self.batch_size == "auto"
+                                                  else int(self.batch_size))
+                check(lib.nnb_train_opts_set_batch_size(opts, batch))
+                status = lib.nnb_train_memory_dense(layers[0], ctypes.addressof(arr), len(units),
+                                                    0, opts, n_rows, ctypes.byref(out))
+            finally:
+                lib.nnb_train_opts_free(opts)
+            return out.value if status == 0 else None
+
+        units = list(layers[1:])
+        total, avail = need(units), lib.nnb_memory_available()
+        if total is None or total <= avail:
+            return  # a shape the library refuses says so itself when the network is made
+        costs = [(total - (need(units[:k] + [1] + units[k + 1:]) or 0), k)
+                 for k in range(len(units) - 1)]
+        worst = max(costs) if costs else (total, None)
+        where = ("hidden_layer_sizes[%d] = %d: the layer needs %.1f GiB to train; "
+                 % (worst[1], units[worst[1]], worst[0] / 2 ** 30)) if worst[1] is not None else ""
+        raise TooLargeError("%s%s: %straining the network needs %.1f GiB, more than the %.1f GiB "
+                            "of memory available" % (type(self).__name__, ".fit", where,
+                                                     total / 2 ** 30, avail / 2 ** 30))
+
     def _new_net(self, X, act, init):
         layers = [X.shape[1]] + self._hidden() + [self._n_outputs()]
+        self._check_memory(X.shape[0], layers, vocabulary.canonical("optimizer", self.solver))
         out = self._output_activation()
         scheme = init or vocabulary.default_init(act if self._hidden() else out)
         seed = self._seed()

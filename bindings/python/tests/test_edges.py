@@ -188,6 +188,16 @@ class HugeTargetsTest(unittest.TestCase):
             # the standardised targets are the same up to rounding: so are the predictions
             np.testing.assert_allclose(p / scale, small, rtol=1e-6, atol=1e-9 * np.abs(small).max())
 
+    def test_estimator_layer_too_large_at_once(self):
+        from nnblas.sklearn import NNBClassifier
+        X = np.random.default_rng(0).normal(size=(40, 3))
+        y = (X[:, 0] > 0).astype(int)
+        clf = NNBClassifier(hidden_layer_sizes=(8, 2000000000), max_iter=1)
+        with self.assertRaises(nnblas.TooLargeError) as cm:
+            clf.fit(X, y)
+        self.assertIn("hidden_layer_sizes[1] = 2000000000", str(cm.exception))
+        self.assertFalse(hasattr(clf, "net_"))
+
     def test_prediction_beyond_double_is_an_error(self):
         from nnblas.sklearn import NNBRegressor
         X = np.array([[0.0], [1.0], [2.0], [3.0]])
