@@ -86,6 +86,9 @@ typedef struct nnbt_proc {
  * ("NAME=value" strings, NULL-terminated; NULL for none), capturing its output in files of the
  * temporary folder, and waits for it. */
 nnbt_proc nnbt_spawn(const char *program, char **argv, char **extra_env);
+/* nnbt_spawn() with standard output on a pseudo-terminal (out: what the terminal received) and
+ * no extra environment. */
+nnbt_proc nnbt_spawn_tty(const char *program, char **argv);
 void nnbt_proc_free(nnbt_proc *p);
 /* Runs the command under test ($NNBLAS_CLI, asserted set) with the arguments given as separate
  * strings ending with NULL (at most 62), capturing its output as nnbt_spawn does. */

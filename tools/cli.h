@@ -24,6 +24,12 @@ typedef struct command {
     const char *help;
 } command;
 
+/* Text from a file (a CSV's labels and column names, a model's metadata), to be printed on a
+ * terminal: escaped (lib/text_escape.h: control characters, C1 and bidirectional controls and
+ * invalid UTF-8 as \xHH or \uHHHH). Every such text the command prints goes through esc(), and
+ * the messages below escape what they print. The result stays valid until the 8th next call. */
+const char *esc(const char *s);
+
 /* Prints "nnblas NAME: message", the usage and a hint to stderr; returns EXIT_USAGE. */
 int usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "nnblas: error: message" to stderr; returns EXIT_FAIL. */
@@ -111,6 +117,21 @@ void atomic_abort(atomic_file *af);                   /* safe after commit and t
  * a file can be created? (Creates an unnamed one, and discards it.) 0 with a message. */
 int check_writable(const char *path);
 
+/* A file a command reads or writes, for check_files(). */
+typedef struct file_use {
+    const char *what; /* how the command line names it: "--csv", "--save" */
+    const char *path; /* NULL: not given; "-": standard input (an input) */
+    int output;       /* 1: the command writes it */
+    int group;        /* > 0: may be the same file as another use of its group (--resume X
+                         --save X) */
+} file_use;
+/* Before any work: no output may be the same file as an input or as another output. Files are
+ * compared by identity (device and inode: a symbolic or hard link, or another spelling of the
+ * path, is the same file; an output that does not exist yet by its folder and name, symbolic
+ * links followed as the writer follows them; standard input by the file redirected to it).
+ * EXIT_OK, or EXIT_USAGE after a usage error naming both, or EXIT_FAIL (out of memory). */
+int check_files(const command *cmd, const file_use *uses, size_t n);
+
 /* ---- pictures (cli_plot.c): SVG files written atomically; 1, or 0 after a message ----------- */
 
 /* Can --plot write `path`: not named as another picture format (.png, .jpg, .pdf...), and
@@ -191,6 +212,11 @@ struct csv_input;
 int csv_delimiter(const data_flags *df, const struct csv_input *in, char *delim);
 /* Checks a --delimiter value without reading anything: 1 if valid. */
 int delimiter_valid(const char *s, char *delim);
+
+/* check_files() of the data the flags name (--csv FILE, standard input, or the files of an IDX
+ * set) as inputs, with the command's other files (its model, its outputs). An exit status. */
+int check_data_files(const command *cmd, const data_flags *df, const file_use *others,
+                     size_t n_others);
 
 /* An IDX data set: "fashion-mnist[:DIR]" or "mnist:DIR". */
 typedef struct idx_spec {

@@ -37,6 +37,37 @@ const char *idx_class_name(const idx_spec *s, size_t k) {
     return k < 10 ? (s->fashion ? fashion_names : digit_names)[k] : "?";
 }
 
+/* ---- the files a command reads and writes ------------------------------------------------- */
+
+int check_data_files(const command *cmd, const data_flags *df, const file_use *others,
+                     size_t n_others) {
+    static const char *const idx_names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    enum { N_IDX = 8 };
+    idx_spec spec;
+    char err[256];
+    int idx = df->idx && idx_spec_parse(df->idx, &spec, err, sizeof err);
+    file_use *uses = calloc(n_others + 1 + N_IDX, sizeof *uses);
+    char(*paths)[sizeof spec.dir + 40] = idx ? calloc(N_IDX, sizeof *paths) : NULL;
+    if (!uses || (idx && !paths)) {
+        free(uses), free(paths);
+        return fail("out of memory");
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < n_others; i++) uses[n++] = others[i];
+    if (df->csv) uses[n++] = (file_use){"--csv", df->csv, 0, 0};
+    for (size_t i = 0; idx && i < N_IDX; i++) { /* each file plain and gzipped: the one there */
+        snprintf(paths[i], sizeof paths[i], "%s/%s%s", spec.dir, idx_names[i / 2],
+                 i % 2 ? ".gz" : "");
+        uses[n++] = (file_use){"the IDX file", paths[i], 0, 0};
+    }
+    int st = check_files(cmd, uses, n);
+    free(uses), free(paths);
+    return st;
+}
+
+/* ---- IDX data ------------------------------------------------------------------------------- */
+
 int idx_read(const idx_spec *s, nnb_mnist_part part, nnb_dtype dtype, mat *x, mat *y) {
     size_t rows, cols;
     x->v = y->v = NULL;

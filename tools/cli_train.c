@@ -244,10 +244,22 @@ static int plot_phase(const run *r) {
     return plot_history(r->v[O_PLOT], r->hist, r->d.source + 4) ? EXIT_OK : EXIT_FAIL;
 }
 
+/* Before any work: no output of the run (--save, which --checkpoint-every writes too, and
+ * --plot) is one of its inputs (the data, the resumed model) or another output. --resume X
+ * --save X continues a model in place. */
+static int check_train_files(const run *r) {
+    const char **v = r->v;
+    const file_use uses[3] = {{"--resume", v[O_RESUME], 0, 1},
+                              {"--save", v[O_SAVE], 1, 1},
+                              {"--plot", v[O_PLOT], 1, 0}};
+    return check_data_files(&cmd_train, &r->df, uses, 3);
+}
+
 /* The phases in order; the first failure's exit status. */
 static int run_phases(run *r) {
     catch_signals(1, NULL);
     int st = r->resume ? train_load_resumed(r) : EXIT_OK;
+    if (st == EXIT_OK) st = check_train_files(r);
     if (st == EXIT_OK && r->s.threads && nnb_set_num_threads((int)r->s.threads) != NNB_OK)
         st = fail_nnb();
     if (st == EXIT_OK) st = train_load_data(r);

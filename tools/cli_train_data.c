@@ -131,7 +131,7 @@ static void note_scales(const prepared *d) {
                 "nnblas: note: the features' scales differ by a factor of %.0e ('%s' has "
                 "standard deviation %.3g, '%s' %.3g); standardising them (--standardize all, the "
                 "default) usually trains better\n",
-                hi / lo, hi_name, hi, lo_name, lo);
+                hi / lo, esc(hi_name), hi, esc(lo_name), lo);
 }
 
 /* Reads the CSV with the one-hot columns and `target` (NULL: none) as text first; those that turn

@@ -11,14 +11,38 @@
 
 #include "atomic_file.h"
 #include "cli.h"
+#include "text_escape.h"
 
 /* ---- messages -------------------------------------------------------------------------------- */
+
+const char *esc(const char *s) {
+    /* a few buffers used in turn, so that one printf can show several texts */
+    static char *buf[8];
+    static size_t cap[8];
+    static unsigned next;
+    unsigned k = next++ % 8;
+    size_t need = nnbi_escape_text(NULL, 0, s) + 1;
+    if (need > cap[k]) {
+        char *b = realloc(buf[k], need);
+        if (!b) return "(text not shown: out of memory)";
+        buf[k] = b, cap[k] = need;
+    }
+    nnbi_escape_text(buf[k], cap[k], s);
+    return buf[k];
+}
+
+/* The message of fmt, escaped (it may quote a file), to stderr. */
+static void put_message(const char *fmt, va_list ap) {
+    char msg[8192];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    fputs(esc(msg), stderr);
+}
 
 int usage_error(const command *cmd, const char *fmt, ...) {
     fprintf(stderr, "nnblas %s: ", cmd->name);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_message(fmt, ap);
     va_end(ap);
     /* the usage is the help's first paragraph */
     const char *end = strstr(cmd->help, "\n\n");
@@ -31,7 +55,7 @@ int fail(const char *fmt, ...) {
     fputs("nnblas: error: ", stderr);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_message(fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     return EXIT_FAIL;
@@ -372,4 +396,79 @@ int check_writable(const char *path) {
     if (!atomic_open(&af, path)) return 0;
     atomic_abort(&af);
     return 1;
+}
+
+/* ---- files a command reads and writes -------------------------------------------------------- */
+
+/* What identifies a file: an existing one by its device and inode (symbolic and hard links, and
+ * every spelling of its path, are the same file); one an output would create by its folder's
+ * device and inode and its name there. */
+typedef struct file_id {
+    int kind; /* 0: nothing to compare (absent input, standard stream, an output refused later) */
+    dev_t dev;
+    ino_t ino;
+    char name[256]; /* kind 2: the name in the folder */
+} file_id;
+
+enum { ID_NONE, ID_FILE, ID_NEW };
+
+static void identify(const char *path, int output, file_id *id) {
+    struct stat st;
+    id->kind = ID_NONE;
+    if (strcmp(path, "-") == 0) { /* standard input: a file redirected to it is that file */
+        if (!output && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+            id->kind = ID_FILE, id->dev = st.st_dev, id->ino = st.st_ino;
+        return;
+    }
+    if (!output) {
+        if (stat(path, &st) == 0) id->kind = ID_FILE, id->dev = st.st_dev, id->ino = st.st_ino;
+        return;
+    }
+    nnbi_atomic a; /* the writer's own resolution: symbolic links followed to the target */
+    char err[64];
+    if (nnbi_output_check(path, &a, err, sizeof err) != 0) return; /* refused when written */
+    if (stat(a.target, &st) == 0) {
+        id->kind = ID_FILE, id->dev = st.st_dev, id->ino = st.st_ino;
+        return;
+    }
+    char *slash = strrchr(a.target, '/');
+    const char *name = slash ? slash + 1 : a.target;
+    if (strlen(name) >= sizeof id->name) return;
+    if (slash == a.target)
+        slash[1] = '\0'; /* "/name": the root */
+    else if (slash)
+        *slash = '\0';
+    if (stat(slash ? a.target : ".", &st) != 0) return;
+    id->kind = ID_NEW, id->dev = st.st_dev, id->ino = st.st_ino;
+    snprintf(id->name, sizeof id->name, "%s", name);
+}
+
+static int same_file(const file_id *a, const file_id *b) {
+    return a->kind != ID_NONE && a->kind == b->kind && a->dev == b->dev && a->ino == b->ino &&
+           (a->kind == ID_FILE || strcmp(a->name, b->name) == 0);
+}
+
+int check_files(const command *cmd, const file_use *uses, size_t n) {
+    file_id *ids = calloc(n ? n : 1, sizeof *ids);
+    if (!ids) return fail("out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (uses[i].path) identify(uses[i].path, uses[i].output, &ids[i]);
+    int st = EXIT_OK;
+    for (size_t i = 0; i < n && st == EXIT_OK; i++)
+        for (size_t j = 0; j < n && st == EXIT_OK; j++) {
+            const file_use *o = &uses[i], *u = &uses[j];
+            if (!o->output || i == j || (u->output && j < i) ||
+                (o->group && o->group == u->group) || !same_file(&ids[i], &ids[j]))
+                continue;
+            if (u->output)
+                st = usage_error(cmd, "%s %s and %s %s are the same file: one would overwrite the "
+                            "other; give them different files",
+                            u->what, esc(u->path), o->what, esc(o->path));
+            else
+                st = usage_error(cmd, "%s %s is the same file as %s %s, which this command reads: "
+                            "writing it would destroy it; give %s another file",
+                            o->what, esc(o->path), u->what, esc(u->path), o->what);
+        }
+    free(ids);
+    return st;
 }

@@ -1,0 +1,273 @@
+/*
+ * The nnblas command (its path in NNBLAS_CLI) against the misuse issue 26 lists, family by
+ * family: an output that is an input or another output of the same run (by file identity: other
+ * spellings, symbolic and hard links, standard input), control characters from files on the
+ * terminal (labels, column names, metadata, messages quoting a cell), a resumed model's data
+ * checked against what it recorded, messages in the user's words, and the metrics (R^2).
+ */
+#define _XOPEN_SOURCE 700
+
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nnb_test.h"
+
+typedef nnbt_proc run;
+
+#define runv nnbt_cli_runv
+
+#define assert_ok(r) ck_assert_msg((r).code == 0, "exit %d, stderr: %s", (r).code, (r).err)
+
+/* Exit `code` with a message on stderr containing each fragment (NULL-terminated). */
+static void assert_exit(run r, int code, ...) {
+    ck_assert_msg(r.code == code, "exit %d (stderr: %s), expected %d", r.code, r.err, code);
+    va_list ap;
+    va_start(ap, code);
+    for (const char *f = va_arg(ap, const char *); f; f = va_arg(ap, const char *))
+        ck_assert_msg(strstr(r.err, f), "stderr \"%s\" lacks \"%s\"", r.err, f);
+    va_end(ap);
+    nnbt_proc_free(&r);
+}
+
+/* A shell command line run with NNB set to the command's path (for redirections). */
+static run shell(const char *fmt, ...) {
+    char line[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    char env[4200];
+    snprintf(env, sizeof env, "NNB=%s", getenv("NNBLAS_CLI"));
+    char *argv[] = {"sh", "-c", line, NULL}, *extra[] = {env, NULL};
+    return nnbt_spawn("/bin/sh", argv, extra);
+}
+
+/* A path in the test's temporary folder. */
+typedef struct path {
+    char s[600];
+} tpath;
+static tpath tmp_path(const char *name) {
+    tpath p;
+    nnbt_tmp_path(p.s, sizeof p.s, name);
+    return p;
+}
+
+/* A copy of the file at `from` into the temporary folder under `name`; its path. */
+static tpath copy_file(const char *from, const char *name) {
+    size_t len;
+    char *data = nnbt_read_file(from, &len);
+    ck_assert_ptr_nonnull(data);
+    tpath p = tmp_path(name);
+    ck_assert(nnbt_write_file(p.s, data, len));
+    free(data);
+    return p;
+}
+
+/* The bytes of a file (asserted readable), for comparisons; free() it. */
+static char *contents(const char *path, size_t *len) {
+    char *d = nnbt_read_file(path, len);
+    ck_assert_msg(d != NULL, "cannot read %s", path);
+    return d;
+}
+
+/* ---- 1. an output that is an input or another output ----------------------------------------- */
+
+/* Runs the command (argv, NULL-terminated after `first`) and asserts a usage error naming
+ * `fragment`, with the file `kept` (len bytes of `before`) unchanged. */
+static void assert_refused(const char *kept, const char *fragment, const char *first, ...) {
+    size_t len0, len1;
+    char *before = contents(kept, &len0);
+    char *argv[64] = {"nnblas", (char *)first};
+    int n = 2;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *))
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    run r = nnbt_spawn(getenv("NNBLAS_CLI"), argv, NULL);
+    ck_assert_msg(r.code == 2, "exit %d (stderr %s), expected 2", r.code, r.err);
+    ck_assert_msg(strstr(r.err, "the same file") && strstr(r.err, fragment),
+                  "stderr \"%s\" lacks \"%s\"", r.err, fragment);
+    ck_assert_str_eq(r.out, ""); /* refused before any work: no training line */
+    nnbt_proc_free(&r);
+    char *after = contents(kept, &len1);
+    ck_assert_msg(len0 == len1 && memcmp(before, after, len0) == 0, "%s changed", kept);
+    free(before), free(after);
+}
+
+START_TEST(outputs_are_not_inputs) {
+    tpath csv_p = copy_file(nnbt_shared_path("data/admissions.csv"), "adm.csv");
+    tpath link_p = tmp_path("adm-link.csv"), hard_p = tmp_path("adm-hard.csv");
+    tpath sub = tmp_path("sub"), svg_p = tmp_path("m.svg"), dangling_p = tmp_path("dangling.svg");
+    tpath model_p = tmp_path("m.nnb");
+    const char *csv = csv_p.s, *sym = link_p.s, *hard = hard_p.s, *svg = svg_p.s;
+    const char *dangling = dangling_p.s, *model = model_p.s;
+    unlink(sym), unlink(hard), unlink(svg), unlink(dangling);
+    ck_assert_int_eq(symlink(csv, sym), 0);
+    ck_assert_int_eq(link(csv, hard), 0);
+    char other[700]; /* the same file spelt differently: through "sub/.." */
+    mkdir(sub.s, 0700);
+    snprintf(other, sizeof other, "%s/../adm.csv", sub.s);
+    /* train: --save onto the data, directly, by a link, a hard link, another spelling */
+    assert_refused(csv, "--save", "train", "--csv", csv, "--target", "admit", "--save", csv, NULL);
+    assert_refused(csv, "--csv", "train", "--csv", csv, "--target", "admit", "--save", sym, NULL);
+    assert_refused(csv, "--save", "train", "--csv", hard, "--target", "admit", "--save", other,
+                   NULL);
+    assert_refused(csv, "--plot", "train", "--csv", sym, "--target", "admit", "--plot", csv, NULL);
+    /* two outputs of one run, one of them not there yet (and through a dangling link) */
+    ck_assert_int_eq(symlink(svg, dangling), 0);
+    run r =
+        runv("train", "--csv", csv, "--target", "admit", "--save", svg, "--plot", dangling, NULL);
+    assert_exit(r, 2, "--plot", "--save", "the same file", NULL);
+    ck_assert_int_ne(access(svg, F_OK), 0);
+    /* a model, then eval and predict writing onto it or onto the data */
+    r = runv("train", "--csv", csv, "--target", "admit", "--epochs", "2", "--quiet", "--save",
+             model, NULL);
+    assert_ok(r);
+    nnbt_proc_free(&r);
+    assert_refused(model, "--model", "eval", "--model", model, "--csv", csv, "--plot", model, NULL);
+    assert_refused(csv, "--csv", "eval", "--model", model, "--csv", csv, "--plot", hard, NULL);
+    assert_refused(model, "--model", "predict", "--model", model, "--csv", csv, "--out", model,
+                   NULL);
+    assert_refused(csv, "--csv", "predict", "--model", model, "--csv", sym, "--out", csv, NULL);
+    assert_refused(model, "--plot", "train", "--resume", model, "--epochs", "1", "--plot", model,
+                   NULL);
+    /* standard input redirected from the file --out names */
+    r = shell("\"$NNB\" predict --model '%s' --csv - --out '%s' < '%s'", model, csv, hard);
+    assert_exit(r, 2, "--out", "--csv -", "the same file", NULL);
+    /* --resume X --save X continues the model in place */
+    r = runv("train", "--resume", model, "--epochs", "1", "--quiet", "--save", model, NULL);
+    assert_ok(r);
+    nnbt_proc_free(&r);
+}
+END_TEST
+
+/* An IDX set's files are inputs too. */
+START_TEST(idx_files_are_inputs) {
+    const char *dir = nnbt_idx_folder("idx-misuse", 40, 20, 28);
+    char spec[4200], target[4200];
+    snprintf(spec, sizeof spec, "mnist:%s", dir);
+    snprintf(target, sizeof target, "%s/train-labels-idx1-ubyte", dir);
+    if (access(target, F_OK) != 0)
+        snprintf(target, sizeof target, "%s/train-labels-idx1-ubyte.gz", dir);
+    assert_refused(target, "IDX file", "train", "--idx", spec, "--epochs", "1", "--save", target,
+                   NULL);
+}
+END_TEST
+
+/* ---- 8. control characters from files ------------------------------------------------------- */
+
+/* No terminal control in the text: no ESC, no C1 control (UTF-8 C2 80..9F), no BEL, no CR. */
+static void assert_inert(const char *what, const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        ck_assert_msg(*p != 0x1b && *p != 0x07 && *p != '\r' && *p != 0x9b,
+                      "%s holds a control character at %zu: \"%s\"", what,
+                      (size_t)(p - (const unsigned char *)s), s);
+        ck_assert_msg(!(p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f), "%s holds a C1 control",
+                      what);
+        ck_assert_msg(!(p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0xae), "%s holds U+202E", what);
+    }
+}
+
+START_TEST(library_messages_are_escaped) {
+    ck_assert_int_eq(nnb_set_error(NNB_E_FORMAT, "a\x1b]0;title\x07z \xc2\x9b"
+                                                 "2J \xe2\x80\xae!"
+                                                 " \xff\n"),
+                     NNB_E_FORMAT);
+    ck_assert_str_eq(nnb_last_error(), "a\\x1b]0;title\\x07z \\u009b2J \\u202e! \\xff\\n");
+    /* printable text and valid UTF-8 stay as they are; escaping twice changes nothing */
+    nnb_set_error(NNB_E_FORMAT, "caf\xc3\xa9 \\x1b");
+    ck_assert_str_eq(nnb_last_error(), "caf\xc3\xa9 \\x1b");
+}
+END_TEST
+
+START_TEST(file_text_is_escaped) {
+    /* class labels, a column name and a cell with escape sequences */
+    tpath csv_p = tmp_path("evil.csv"), model_p = tmp_path("evil.nnb");
+    tpath out_p = tmp_path("evil-pred.csv");
+    const char *csv = csv_p.s, *model = model_p.s, *out = out_p.s;
+    FILE *f = fopen(csv, "w");
+    ck_assert_ptr_nonnull(f);
+    fprintf(f, "x,y\x1b[2J,label\n");
+    for (int i = 0; i < 40; i++)
+        fprintf(f, "%d,%d,%s\n", i, i % 7,
+                i % 2 ? "\x1b]0;pwned\x07"
+                      : "ok\xc2\x9b"
+                        "31m");
+    fclose(f);
+    run r =
+        runv("train", "--csv", csv, "--target", "label", "--epochs", "1", "--save", model, NULL);
+    assert_ok(r);
+    assert_inert("train's output", r.out);
+    ck_assert_msg(strstr(r.out, "\\x1b]0;pwned\\x07"), "%s", r.out);
+    nnbt_proc_free(&r);
+    r = runv("info", "--model", model, NULL);
+    assert_ok(r);
+    assert_inert("info's output", r.out);
+    ck_assert_msg(strstr(r.out, "y\\x1b[2J"), "%s", r.out);
+    nnbt_proc_free(&r);
+    r = runv("eval", "--model", model, "--csv", csv, NULL);
+    assert_ok(r);
+    assert_inert("eval's output", r.out);
+    nnbt_proc_free(&r);
+    /* predict: exact into a file (the data), escaped on a terminal only */
+    r = runv("predict", "--model", model, "--csv", csv, "--out", out, NULL);
+    assert_ok(r);
+    nnbt_proc_free(&r);
+    size_t len;
+    char *pred = contents(out, &len);
+    ck_assert_msg(strstr(pred, "\x1b]0;pwned\x07"), "the file lost the label: %s", pred);
+    free(pred);
+    char *argv[] = {"nnblas", "predict", "--model", (char *)model, "--csv", (char *)csv, NULL};
+    r = nnbt_spawn_tty(getenv("NNBLAS_CLI"), argv);
+    assert_ok(r);
+    for (char *p = r.out; (p = strchr(p, '\r')) != NULL;) /* the terminal's own line ends */
+        memmove(p, p + 1, strlen(p));
+    assert_inert("predict's output on a terminal", r.out);
+    ck_assert_msg(strstr(r.out, "\\x1b]0;pwned\\x07"), "%s", r.out);
+    nnbt_proc_free(&r);
+    /* a message quoting a cell and the column names */
+    f = fopen(csv, "a");
+    fprintf(f, "\x1b[H\x1b[2Jfake,1,ok\n");
+    fclose(f);
+    r = runv("train", "--csv", csv, "--target", "label", "--epochs", "1", NULL);
+    ck_assert_int_eq(r.code, 1);
+    assert_inert("a message quoting a cell", r.err);
+    ck_assert_msg(strstr(r.err, "\\x1b[H"), "%s", r.err);
+    nnbt_proc_free(&r);
+    r = runv("train", "--csv", csv, "--target", "y", "--epochs", "1", NULL);
+    ck_assert_int_eq(r.code, 1);
+    assert_inert("a message listing the columns", r.err);
+    nnbt_proc_free(&r);
+    /* metadata written by another program */
+    nnb_net *net;
+    nnb_prep *prep;
+    nnb_meta *meta;
+    nnbt_ok(nnb_model_load(model, &net, &prep, &meta));
+    nnbt_ok(nnb_meta_set(meta, "note\x1b[31m", "\x1b]2;x\x07\r\x1b[Ktrain accuracy 1.0000"));
+    nnbt_ok(nnb_model_save(model, net, prep, meta, 0));
+    nnb_net_free(net), nnb_prep_free(prep), nnb_meta_free(meta);
+    r = runv("info", "--model", model, NULL);
+    assert_ok(r);
+    assert_inert("info's metadata", r.out);
+    ck_assert_msg(strstr(r.out, "\\r\\x1b[Ktrain accuracy"), "%s", r.out);
+    nnbt_proc_free(&r);
+}
+END_TEST
+
+static Suite *cli_misuse_suite(void) {
+    Suite *s = suite_create("cli_misuse");
+    TCase *tc = tcase_create("misuse");
+    tcase_set_timeout(tc, 0);
+    tcase_add_test(tc, outputs_are_not_inputs);
+    tcase_add_test(tc, idx_files_are_inputs);
+    tcase_add_test(tc, library_messages_are_escaped);
+    tcase_add_test(tc, file_text_is_escaped);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+NNBT_MAIN(cli_misuse_suite, 1)
