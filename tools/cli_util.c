@@ -461,13 +461,15 @@ int check_files(const command *cmd, const file_use *uses, size_t n) {
                 (o->group && o->group == u->group) || !same_file(&ids[i], &ids[j]))
                 continue;
             if (u->output)
-                st = usage_error(cmd, "%s %s and %s %s are the same file: one would overwrite the "
-                            "other; give them different files",
-                            u->what, esc(u->path), o->what, esc(o->path));
+                st = usage_error(cmd,
+                                 "%s %s and %s %s are the same file: one would overwrite the "
+                                 "other; give them different files",
+                                 u->what, esc(u->path), o->what, esc(o->path));
             else
-                st = usage_error(cmd, "%s %s is the same file as %s %s, which this command reads: "
-                            "writing it would destroy it; give %s another file",
-                            o->what, esc(o->path), u->what, esc(u->path), o->what);
+                st = usage_error(cmd,
+                                 "%s %s is the same file as %s %s, which this command reads: "
+                                 "writing it would destroy it; give %s another file",
+                                 o->what, esc(o->path), u->what, esc(u->path), o->what);
         }
     free(ids);
     return st;
