@@ -258,6 +258,121 @@ START_TEST(file_text_is_escaped) {
 }
 END_TEST
 
+/* ---- 2. a resumed model's data is the data it was trained on --------------------------------- */
+
+START_TEST(resume_checks_its_data) {
+    tpath dir = tmp_path("resume"), other = tmp_path("resume/elsewhere");
+    mkdir(dir.s, 0700), mkdir(other.s, 0700);
+    tpath csv = copy_file(nnbt_shared_path("data/admissions.csv"), "resume/d.csv");
+    tpath model = tmp_path("resume/m.nnb"), moved = tmp_path("resume/moved.csv");
+    run r = shell("cd '%s' && \"$NNB\" train --csv d.csv --target admit --epochs 2 --quiet "
+                  "--save m.nnb",
+                  dir.s);
+    assert_ok(r);
+    nnbt_proc_free(&r);
+    r = runv("info", "--model", model.s, NULL);
+    ck_assert_msg(strstr(r.out, "data.crc32") && strstr(r.out, "data.bytes") &&
+                      strstr(r.out, "data.path"),
+                  "%s", r.out);
+    nnbt_proc_free(&r);
+    /* from another folder holding another d.csv: the model's own file, by its absolute path */
+    FILE *f = fopen(tmp_path("resume/elsewhere/d.csv").s, "w");
+    fputs("admit,gre,gpa,rank\n1,500,3.5,1\n0,400,3.0,2\n1,600,3.9,1\n0,300,2.5,4\n", f);
+    fclose(f);
+    r = shell("cd '%s' && \"$NNB\" train --resume ../m.nnb --epochs 1", other.s);
+    assert_ok(r);
+    ck_assert_msg(strstr(r.out, csv.s) && strstr(r.out, "400 rows"), "%s", r.out);
+    nnbt_proc_free(&r);
+    /* the other d.csv named: refused, saying how to go on on purpose; nothing written */
+    size_t n0, n1;
+    char *before = contents(model.s, &n0);
+    r = shell("cd '%s' && \"$NNB\" train --resume ../m.nnb --csv d.csv --epochs 1 --save "
+              "../m.nnb",
+              other.s);
+    assert_exit(r, 1, "was trained on other data", csv.s, "--new-data", NULL);
+    char *after = contents(model.s, &n1);
+    ck_assert(n0 == n1 && memcmp(before, after, n0) == 0);
+    free(before), free(after);
+    r = shell("cd '%s' && \"$NNB\" train --resume ../m.nnb --csv d.csv --epochs 1 --new-data",
+              other.s);
+    assert_ok(r);
+    nnbt_proc_free(&r);
+    /* an edited file at the same place: refused; the same bytes elsewhere: accepted */
+    f = fopen(csv.s, "a");
+    fputs("1,800,4.0,1\n", f);
+    fclose(f);
+    r = runv("train", "--resume", model.s, "--epochs", "1", NULL);
+    assert_exit(r, 1, "was trained on other data", "5100 bytes", NULL);
+    ck_assert_int_eq(truncate(csv.s, 5088), 0);
+    ck_assert_int_eq(rename(csv.s, moved.s), 0);
+    r = runv("train", "--resume", model.s, "--epochs", "1", NULL);
+    assert_exit(r, 1, "which is not there now", "--csv FILE", NULL);
+    r = runv("train", "--resume", model.s, "--csv", moved.s, "--epochs", "1", "--quiet", NULL);
+    assert_ok(r);
+    nnbt_proc_free(&r);
+    r = runv("train", "--csv", moved.s, "--target", "admit", "--new-data", NULL);
+    assert_exit(r, 2, "--new-data is for --resume", NULL);
+}
+END_TEST
+
+/* ---- 12. messages in the user's words --------------------------------------------------------- */
+
+/* The command's stderr names no library function. */
+static void assert_user_words(run r, int code, const char *fragment) {
+    ck_assert_msg(r.code == code, "exit %d (stderr %s), expected %d", r.code, r.err, code);
+    ck_assert_msg(!strstr(r.err, "nnb_"), "the message names the library: %s", r.err);
+    ck_assert_msg(strstr(r.err, fragment), "stderr \"%s\" lacks \"%s\"", r.err, fragment);
+    nnbt_proc_free(&r);
+}
+
+START_TEST(messages_in_the_users_words) {
+    tpath csv_p = copy_file(nnbt_shared_path("data/admissions.csv"), "words.csv");
+    tpath model_p = tmp_path("words.nnb"), bad_p = tmp_path("words-bad.csv");
+    const char *csv = csv_p.s, *model = model_p.s;
+    run r = runv("train", "--csv", csv, "--target", "admit", "--one-hot", "rank", "--epochs", "1",
+                 "--quiet", "--save", model, NULL);
+    assert_ok(r);
+    nnbt_proc_free(&r);
+    FILE *f = fopen(bad_p.s, "w");
+    fputs("admit,gre,gpa,rank\n1,500,3.5,7\n0,abc,3.0,2\n", f);
+    fclose(f);
+    assert_user_words(runv("eval", "--model", model, "--csv", bad_p.s, NULL), 1, "words-bad.csv");
+    assert_user_words(runv("eval", "--model", csv, "--csv", csv, NULL), 1, "words.csv");
+    assert_user_words(
+        runv("train", "--csv", csv, "--target", "admit", "--standardize", "admit", NULL), 2,
+        "--standardize admit");
+    assert_user_words(runv("train", "--csv", csv, "--target", "admit", "--optimizer", "lm", NULL),
+                      2, "--loss mse");
+    assert_user_words(runv("train", "--csv", tmp_path("none.csv").s, "--target", "a", NULL), 1,
+                      "none.csv");
+    /* column roles: each named with its options */
+    assert_user_words(runv("train", "--csv", csv, "--target", "admit,admit", NULL), 2,
+                      "--target names 'admit' twice");
+    assert_user_words(runv("train", "--csv", csv, "--target", "admit", "--one-hot", "rank",
+                           "--drop", "rank", NULL),
+                      2, "'rank' is in --one-hot and in --drop");
+    /* metadata edited after the save: reported as the model's, not as the user's flags */
+    nnb_net *net;
+    nnb_prep *prep;
+    nnb_meta *meta;
+    nnbt_ok(nnb_model_load(model, &net, &prep, &meta));
+    nnbt_ok(nnb_meta_set(meta, "train.lr", "-1"));
+    nnbt_ok(nnb_model_save(model, net, prep, meta, 1));
+    r = runv("train", "--resume", model, "--epochs", "1", NULL);
+    ck_assert_msg(!strstr(r.err, "usage:"), "%s", r.err);
+    assert_user_words(r, 1, "its metadata says train.lr = '-1'");
+    nnbt_ok(nnb_meta_set(meta, "train.lr", "0.01"));
+    nnbt_ok(nnb_meta_set(meta, "train.optimizer", "sgdd"));
+    nnbt_ok(nnb_model_save(model, net, prep, meta, 1));
+    assert_user_words(runv("train", "--resume", model, "--epochs", "1", NULL), 1,
+                      "train.optimizer = 'sgdd'");
+    /* a value given on the command line is the user's again */
+    assert_user_words(runv("train", "--resume", model, "--epochs", "1", "--lr", "-2", NULL), 2,
+                      "--lr");
+    nnb_net_free(net), nnb_prep_free(prep), nnb_meta_free(meta);
+}
+END_TEST
+
 static Suite *cli_misuse_suite(void) {
     Suite *s = suite_create("cli_misuse");
     TCase *tc = tcase_create("misuse");
@@ -266,6 +381,8 @@ static Suite *cli_misuse_suite(void) {
     tcase_add_test(tc, idx_files_are_inputs);
     tcase_add_test(tc, library_messages_are_escaped);
     tcase_add_test(tc, file_text_is_escaped);
+    tcase_add_test(tc, resume_checks_its_data);
+    tcase_add_test(tc, messages_in_the_users_words);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -34,7 +34,8 @@ const char *esc(const char *s);
 int usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "nnblas: error: message" to stderr; returns EXIT_FAIL. */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* fail() with nnb_last_error(). */
+/* fail() with the library's last error, in the user's words: without the name of the library
+ * function that failed (lib_message()). */
 int fail_nnb(void);
 
 /* ---- arguments ----------------------------------------------------------------------------- */
@@ -45,7 +46,13 @@ typedef struct args {
     int i;              /* the argument being looked at */
     const command *cmd;
     int status;         /* EXIT_USAGE once an error was reported */
+    char *msg;          /* not NULL: errors are not printed; the first one is kept here */
+    size_t msg_len;
 } args;
+
+/* A usage error in an argument: printed (usage_error()), or kept in a->msg when the arguments
+ * are not the user's (a resumed model's settings). Sets a->status to EXIT_USAGE; returns 0. */
+int arg_error(args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* If argv[i] is `name VALUE` or `name=VALUE`: *value, advances past it, returns 1. A missing value
  * is a usage error (status set, returns 1 with *value NULL). */
@@ -241,6 +248,21 @@ typedef struct csv_input {
 int csv_input_read(const char *path, csv_input *in);   /* 0 with a message */
 void csv_input_free(csv_input *in);
 
+/* What identifies the data a model was trained on, recorded in its metadata (data.path,
+ * data.bytes, data.crc32) and checked when it is resumed. */
+typedef struct data_id {
+    int known;
+    char path[4096]; /* absolute (a regular file, or an IDX set's folder); "" for a stream */
+    uint64_t bytes;  /* CSV: the bytes read; IDX: the values read */
+    uint32_t crc;    /* CRC-32 of those bytes (IDX: each value's byte, as in the files) */
+} data_id;
+/* The identity of a CSV input (the bytes already in memory: no second read). */
+void data_id_csv(const csv_input *in, data_id *id);
+/* The identity of an IDX set's data: folder, and the values of images and one-hot labels
+ * (train part x, y, then test part xt, yt), each back to the byte it was read from. */
+void data_id_idx(const char *dir, const mat *x, const mat *y, const mat *xt, const mat *yt,
+                 data_id *id);
+
 /* The column names of a CSV input's header row, as the library's reader sees them. 0 with a
  * message on failure. */
 int csv_header(const csv_input *in, char delim, strlist *names);
@@ -326,6 +348,22 @@ int cli_mpi_end(int status);
  * data as float64 for either network type: NNB_E_UNSUPPORTED for float32 data). */
 nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const mat *x, const mat *y,
                      nnb_history *hist);
+/* What every process of a data-parallel run must agree on: cli_train() compares it across the
+ * processes before training and refuses a run where one differs from process 0's. */
+typedef struct run_identity {
+    uint64_t model_hash; /* FNV-1a of the network and the fitted preparation (columns,
+                            categories, class labels, statistics) as a model file holds them */
+    uint32_t data_crc;   /* the data's CRC-32 and size (data_id) */
+    uint64_t data_bytes;
+    char classes[112];   /* the class labels, comma-separated (cut short), for the message */
+} run_identity;
+/* This process's identity: the network and preparation, the data read, the classes' labels.
+ * 1, or 0 after a message (cli_data.c). */
+int run_identity_make(const nnb_net *net, const nnb_prep *prep, const data_id *data,
+                      const char *const *labels, size_t n_classes, run_identity *out);
+/* Sets this process's identity for cli_train() (without MPI: nothing to compare). */
+void cli_set_identity(const run_identity *id);
+
 /* This process's rank and the number of processes (0 and 1 without MPI). */
 int cli_rank(void);
 int cli_processes(void);

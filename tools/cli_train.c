@@ -57,6 +57,9 @@ static int setup_net(run *r) {
             (int)(r->resume ? r->mi.loss
                             : nnb_default_loss(out_act, r->d.classification ? NNB_TARGET_ONEHOT
                                                                             : NNB_TARGET_VALUES));
+    if (s->opt == NNB_OPT_LM && s->loss != NNB_LOSS_MSE && s->loss != NNB_LOSS_SSE)
+        return usage_error(&cmd_train, "--optimizer lm minimises a sum of squares: it needs --loss "
+                           "mse or sse (the loss here is %s)", nnb_loss_name((nnb_loss)s->loss));
     if (!nnb_loss_fits((nnb_loss)s->loss, out_act))
         return usage_error(&cmd_train, "--loss %s needs a %s output layer",
                            nnb_loss_name((nnb_loss)s->loss),
@@ -159,6 +162,12 @@ static int train_phase(run *r) {
     p->n_train = r->d.xtr.rows;
     p->every = s->epochs > 100 ? s->epochs / 100 + (s->epochs % 100 != 0) : 1; /* no wrap */
     if (!json && !quiet) train_print_intro(r);
+    if (cli_processes() > 1) { /* compared across the processes before training */
+        run_identity id;
+        if (!run_identity_make(r->net, r->d.prep, &r->d.id, r->d.labels, r->d.n_classes, &id))
+            return EXIT_FAIL;
+        cli_set_identity(&id);
+    }
 
     nnb_train_opts *opts = NULL;
     nnb_history *hist = NULL;
@@ -263,6 +272,7 @@ static int run_phases(run *r) {
     if (st == EXIT_OK && r->s.threads && nnb_set_num_threads((int)r->s.threads) != NNB_OK)
         st = fail_nnb();
     if (st == EXIT_OK) st = train_load_data(r);
+    if (st == EXIT_OK) st = train_check_data(r);
     if (st == EXIT_OK) st = setup_net(r);
     /* a bad --save must not cost a training run */
     if (st == EXIT_OK && r->v[O_SAVE] && cli_rank() == 0 && !check_writable(r->v[O_SAVE]))

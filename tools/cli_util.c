@@ -61,7 +61,22 @@ int fail(const char *fmt, ...) {
     return EXIT_FAIL;
 }
 
-int fail_nnb(void) { return fail("%s", nnb_last_error()); }
+int fail_nnb(void) { return fail("%s", lib_message()); }
+
+int arg_error(args *a, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (a->msg && a->status == 0) {
+        vsnprintf(a->msg, a->msg_len, fmt, ap);
+    } else if (!a->msg) {
+        char msg[8192];
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        usage_error(a->cmd, "%s", msg);
+    }
+    va_end(ap);
+    a->status = EXIT_USAGE;
+    return 0;
+}
 
 /* ---- arguments ------------------------------------------------------------------------------- */
 
@@ -77,7 +92,7 @@ int arg_value(args *a, const char *name, const char **value) {
     if (s[n] != '\0') return 0;
     if (a->i + 1 >= a->argc) {
         *value = NULL;
-        a->status = usage_error(a->cmd, "%s needs a value", name);
+        arg_error(a, "%s needs a value", name);
         a->i++;
         return 1;
     }
@@ -93,7 +108,7 @@ int arg_flag(args *a, const char *name) {
 }
 
 static int bad_value(args *a, const char *opt, const char *s, const char *what) {
-    a->status = usage_error(a->cmd, "%s: '%s' is not %s", opt, s, what);
+    arg_error(a, "%s: '%s' is not %s", opt, s, what);
     return 0;
 }
 
@@ -183,7 +198,7 @@ int parse_choice(args *a, const char *opt, const char *s, const char *const *nam
     for (int i = 0; names[i] && n < sizeof list; i++)
         n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", names[i]);
     const char *near = nnb_nearest_name(s, names, (size_t)n_names);
-    a->status = usage_error(a->cmd, "%s: '%s' is not one of %s%s%s%s", opt, s, list,
+    arg_error(a, "%s: '%s' is not one of %s%s%s%s", opt, s, list,
                             near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
     return -1;
 }
@@ -194,7 +209,7 @@ const char *lib_message(void) {
 }
 
 int bad_name(args *a, const char *opt) {
-    a->status = usage_error(a->cmd, "%s: %s", opt, lib_message());
+    arg_error(a, "%s: %s", opt, lib_message());
     return 0;
 }
 

@@ -107,7 +107,7 @@ typedef struct common {
 static int parse_common(int argc, char **argv, const command *cmd, int data, int want_out,
                         int want_json, int want_hex, common *c) {
     memset(c, 0, sizeof *c);
-    args a = {argc, argv, 2, cmd, 0};
+    args a = {argc, argv, 2, cmd, 0, NULL, 0};
     while (a.i < argc && !a.status) {
         const char *v = NULL;
         if (arg_flag(&a, "--help")) {
