@@ -58,8 +58,10 @@ static int setup_net(run *r) {
                             : nnb_default_loss(out_act, r->d.classification ? NNB_TARGET_ONEHOT
                                                                             : NNB_TARGET_VALUES));
     if (s->opt == NNB_OPT_LM && s->loss != NNB_LOSS_MSE && s->loss != NNB_LOSS_SSE)
-        return usage_error(&cmd_train, "--optimizer lm minimises a sum of squares: it needs --loss "
-                           "mse or sse (the loss here is %s)", nnb_loss_name((nnb_loss)s->loss));
+        return usage_error(&cmd_train,
+                           "--optimizer lm minimises a sum of squares: it needs --loss "
+                           "mse or sse (the loss here is %s)",
+                           nnb_loss_name((nnb_loss)s->loss));
     if (!nnb_loss_fits((nnb_loss)s->loss, out_act))
         return usage_error(&cmd_train, "--loss %s needs a %s output layer",
                            nnb_loss_name((nnb_loss)s->loss),
@@ -258,9 +260,8 @@ static int plot_phase(const run *r) {
  * --save X continues a model in place. */
 static int check_train_files(const run *r) {
     const char **v = r->v;
-    const file_use uses[3] = {{"--resume", v[O_RESUME], 0, 1},
-                              {"--save", v[O_SAVE], 1, 1},
-                              {"--plot", v[O_PLOT], 1, 0}};
+    const file_use uses[3] = {
+        {"--resume", v[O_RESUME], 0, 1}, {"--save", v[O_SAVE], 1, 1}, {"--plot", v[O_PLOT], 1, 0}};
     return check_data_files(&cmd_train, &r->df, uses, 3);
 }
 

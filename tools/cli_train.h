@@ -82,7 +82,7 @@ typedef struct train_args {
     const char *v[N_OPT];       /* option values (NULL: not given) */
     int bias_flag, quiet, json; /* bias_flag -1: not given */
     int drop_bad_rows;
-    int new_data;               /* --new-data: resume on data other than the model's */
+    int new_data; /* --new-data: resume on data other than the model's */
     args a;
     settings s;
 } train_args;
@@ -152,7 +152,7 @@ typedef struct run {
     nnb_meta *meta;
     data_flags df;
     idx_spec spec;
-    char data_spec[4200];       /* --resume: the IDX set the model records */
+    char data_spec[4200]; /* --resume: the IDX set the model records */
     progress p;
     int interrupted; /* a first SIGINT / SIGTERM stopped training */
     /* the outcome */

@@ -127,9 +127,8 @@ const char *const train_opt_names[N_OPT] = {
     "--input-limit", "--dtype",        "--plot"};
 
 /* The flags without a value, for suggestions. */
-static const char *const flag_names[] = {"--help",  "--bias", "--no-bias",
-                                         "--quiet", "--json", "--drop-bad-rows",
-                                         "--new-data"};
+static const char *const flag_names[] = {"--help", "--bias",          "--no-bias", "--quiet",
+                                         "--json", "--drop-bad-rows", "--new-data"};
 
 /* Options a resumed run cannot change: they shape the data, the split or the network. */
 static const int fixed_on_resume[] = {O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP,   O_TASK,
@@ -174,8 +173,7 @@ static int parse_network_settings(args *a, const char *const v[N_OPT], settings 
         if (!ok) arg_error(a, "--layers: at most 64 hidden layers");
         for (size_t i = 0; ok && i < l.n; i++) {
             ok = parse_size(a, "--layers", l.s[i], &s->layers[i]);
-            if (ok && s->layers[i] == 0)
-                ok = 0, arg_error(a, "--layers: a layer of 0 units");
+            if (ok && s->layers[i] == 0) ok = 0, arg_error(a, "--layers: a layer of 0 units");
         }
         s->n_layers = l.n;
         strlist_free(&l);
@@ -185,7 +183,7 @@ static int parse_network_settings(args *a, const char *const v[N_OPT], settings 
         if (!parse_act(a, "--activation", v[O_ACTIVATION], &s->act, &s->slope)) return 0;
         if (s->act == NNB_ACT_SOFTMAX)
             return arg_error(a, "--activation: softmax is for the output "
-                                                   "layer only (--output softmax)"),
+                                "layer only (--output softmax)"),
                    0;
     }
     if (v[O_OUTPUT] && strcmp(v[O_OUTPUT], "auto") != 0) {
@@ -236,8 +234,7 @@ static int parse_training_settings(args *a, const char *const v[N_OPT], settings
         return arg_error(a, "--clip-norm and --clip-value must be >= 0"), 0;
     if (v[O_VAL] && !parse_fraction(a, "--val", v[O_VAL], &s->val)) return 0;
     if (v[O_TEST] && !parse_fraction(a, "--test", v[O_TEST], &s->test)) return 0;
-    if (s->val + s->test >= 1)
-        return arg_error(a, "--val and --test leave no training rows"), 0;
+    if (s->val + s->test >= 1) return arg_error(a, "--val and --test leave no training rows"), 0;
     if (v[O_PATIENCE] && !parse_size(a, "--patience", v[O_PATIENCE], &s->patience)) return 0;
     if (v[O_THREADS]) {
         if (!parse_size(a, "--threads", v[O_THREADS], &s->threads)) return 0;
@@ -248,14 +245,12 @@ static int parse_training_settings(args *a, const char *const v[N_OPT], settings
         return bad_name(a, "--dtype");
     if (s->dtype == NNB_F32 && s->opt == NNB_OPT_LM) /* before any data is read */
         return arg_error(a, "--optimizer lm runs in float64 only: use --dtype "
-                                               "f64 with it"),
+                            "f64 with it"),
                0;
     if (v[O_CHECKPOINT]) {
         if (!parse_size(a, "--checkpoint-every", v[O_CHECKPOINT], &s->checkpoint)) return 0;
-        if (s->checkpoint == 0)
-            return arg_error(a, "--checkpoint-every must be >= 1"), 0;
-        if (!v[O_SAVE])
-            return arg_error(a, "--checkpoint-every needs --save FILE"), 0;
+        if (s->checkpoint == 0) return arg_error(a, "--checkpoint-every must be >= 1"), 0;
+        if (!v[O_SAVE]) return arg_error(a, "--checkpoint-every needs --save FILE"), 0;
     }
     if (v[O_INPUT_LIMIT] && !parse_input_limit(a, v[O_INPUT_LIMIT])) return 0;
     if (isnan(s->lr)) s->lr = nnb_default_lr(s->opt);

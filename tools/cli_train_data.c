@@ -193,11 +193,14 @@ static int check_roles(args *a, const fresh_lists *l) {
     for (int k = 1; k <= 2; k++) /* --one-hot, --standardize */
         for (size_t i = 0; lists[k] && i < lists[k]->n; i++)
             if (strlist_has(&l->drop, lists[k]->s[i]))
-                return arg_error(a, "'%s' is in %s and in --drop: a dropped column is not read; "
-                                 "leave it out of one of them", lists[k]->s[i], opts[k]);
+                return arg_error(a,
+                                 "'%s' is in %s and in --drop: a dropped column is not read; "
+                                 "leave it out of one of them",
+                                 lists[k]->s[i], opts[k]);
     for (size_t i = 0; lists[2] && i < lists[2]->n; i++)
         if (strlist_has(&l->onehot, lists[2]->s[i]))
-            return arg_error(a, "'%s' is in --one-hot and in --standardize: its one-hot columns "
+            return arg_error(a,
+                             "'%s' is in --one-hot and in --standardize: its one-hot columns "
                              "are 0 or 1, not standardised; leave it out of --standardize",
                              lists[2]->s[i]);
     return 1;
@@ -258,7 +261,7 @@ static int fresh_task(args *a, settings *s, prepared *d, const nnb_table *t, con
         if (s->output < 0) s->output = (int)nnb_default_output(NNB_TARGET_ONEHOT);
         if (s->output != NNB_ACT_SOFTMAX && s->output != NNB_ACT_SIGMOID)
             return arg_error(a, "classification needs --output softmax or "
-                                                   "sigmoid"),
+                                "sigmoid"),
                    0;
         *kind =
             s->output == NNB_ACT_SIGMOID && n_distinct == 2 ? NNB_TARGET_INDEX : NNB_TARGET_ONEHOT;

@@ -47,8 +47,8 @@ static int resumed_settings(run *r) {
         if (!parse_train_settings(&a, one, &r->s))
             return fail("%s: its metadata says %s = '%s', which nnblas does not write (%s); "
                         "was the file edited? 'nnblas info --model %s' lists the metadata",
-                        model, key, v[k], a.status ? without_option(msg, train_opt_names[k])
-                                                   : "out of memory",
+                        model, key, v[k],
+                        a.status ? without_option(msg, train_opt_names[k]) : "out of memory",
                         model);
     }
     a.status = 0;
@@ -66,8 +66,10 @@ static int model_data_source(run *r) {
     const char *where = nnb_meta_get(r->mi.meta, "data.path");
     int csv = src && strncmp(src, "csv:", 4) == 0, idx = src && strncmp(src, "idx:", 4) == 0;
     if (!csv && !idx)
-        return usage_error(&cmd_train, "%s does not say what data it was trained on; give --csv "
-                           "or --idx", model);
+        return usage_error(&cmd_train,
+                           "%s does not say what data it was trained on; give --csv "
+                           "or --idx",
+                           model);
     if (where && *where && access(where, F_OK) != 0)
         return fail("%s was trained on %s, which is not there now; give the data with %s (it is "
                     "checked against what the model records)",
@@ -100,8 +102,11 @@ int train_check_data(const run *r) {
     return fail("%s was trained on other data: %s (%s %s, CRC-32 %s), while %s holds %s %s "
                 "(CRC-32 %s); resuming would go on training on different rows. Give the data it "
                 "was trained on, or add --new-data to go on with this data on purpose",
-                r->v[O_RESUME], was && *was ? was : src ? src + 4 : "?", bytes, unit, crc,
-                r->d.source + 4, count, unit, now);
+                r->v[O_RESUME],
+                was && *was ? was
+                : src       ? src + 4
+                            : "?",
+                bytes, unit, crc, r->d.source + 4, count, unit, now);
 }
 
 /* Phase 1 (--resume): the saved model, and its settings where the command line gives none. */

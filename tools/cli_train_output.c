@@ -158,9 +158,9 @@ void train_print_intro(const run *r) {
     char dropped[80] = "";
     if (r->df.drop_bad_rows)
         snprintf(dropped, sizeof dropped, " (%zu dropped: missing or bad values)", d->n_dropped);
-    printf("data: %s (%s), %zu rows%s: %zu training, %zu validation, %zu test\n", esc(d->source + 4),
-           r->df.idx ? "IDX" : "CSV", d->n_rows + (r->df.idx ? d->xte.rows : 0), dropped,
-           d->xtr.rows, d->xval.rows, d->xte.rows);
+    printf("data: %s (%s), %zu rows%s: %zu training, %zu validation, %zu test\n",
+           esc(d->source + 4), r->df.idx ? "IDX" : "CSV", d->n_rows + (r->df.idx ? d->xte.rows : 0),
+           dropped, d->xtr.rows, d->xval.rows, d->xte.rows);
     if (d->classification) {
         printf("task: classification of '%s', %zu classes (", esc(d->target), d->n_classes);
         for (size_t k = 0; k < d->n_classes && k < 12; k++)
