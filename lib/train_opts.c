@@ -298,3 +298,200 @@ NNB_API nnb_status nnb_train_opts_set_grad_ready_f32(nnb_train_opts *o, nnb_grad
     o->grad_ready32_piece = piece_values;
     return NNB_OK;
 }
+
+/* ---- getters: each gives back what its setter stored, in the setter's order -------------- */
+
+/* Copies the value to *out unless out is NULL. */
+#define PUT(out, value)        \
+  do {                         \
+    if (out) *(out) = (value); \
+  } while (0)
+
+NNB_API nnb_status nnb_train_opts_get_epochs(const nnb_train_opts *o, size_t *epochs) {
+    OPTS_CHECK(o);
+    PUT(epochs, o->epochs);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_batch_size(const nnb_train_opts *o, size_t *batch_size) {
+    OPTS_CHECK(o);
+    PUT(batch_size, o->batch);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_shuffle(const nnb_train_opts *o, int *shuffle) {
+    OPTS_CHECK(o);
+    PUT(shuffle, o->shuffle);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_loss(const nnb_train_opts *o, nnb_loss *loss,
+                                           nnb_reduction *reduction) {
+    OPTS_CHECK(o);
+    PUT(loss, o->loss);
+    PUT(reduction, o->reduction);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_optimizer(const nnb_train_opts *o, nnb_optimizer *opt,
+                                                double *lr) {
+    OPTS_CHECK(o);
+    PUT(opt, o->opt);
+    PUT(lr, o->lr);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_momentum(const nnb_train_opts *o, double *mu) {
+    OPTS_CHECK(o);
+    PUT(mu, o->momentum);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_adam(const nnb_train_opts *o, double *beta1, double *beta2,
+                                           double *eps) {
+    OPTS_CHECK(o);
+    PUT(beta1, o->beta1);
+    PUT(beta2, o->beta2);
+    PUT(eps, o->adam_eps);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_rmsprop(const nnb_train_opts *o, double *rho, double *eps) {
+    OPTS_CHECK(o);
+    PUT(rho, o->rho);
+    PUT(eps, o->rms_eps);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_weight_decay(const nnb_train_opts *o, double *wd) {
+    OPTS_CHECK(o);
+    PUT(wd, o->weight_decay);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_clip_norm(const nnb_train_opts *o, double *max_norm) {
+    OPTS_CHECK(o);
+    PUT(max_norm, o->clip_norm);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_clip_value(const nnb_train_opts *o, double *clip_value) {
+    OPTS_CHECK(o);
+    PUT(clip_value, o->clip_value);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_dropout(const nnb_train_opts *o, double *p) {
+    OPTS_CHECK(o);
+    PUT(p, o->dropout);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_schedule(const nnb_train_opts *o, nnb_schedule *schedule,
+                                               double *param1, double *param2) {
+    OPTS_CHECK(o);
+    PUT(schedule, o->schedule);
+    PUT(param1, o->sched1);
+    PUT(param2, o->sched2);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_restart_mult(const nnb_train_opts *o, double *t_mult) {
+    OPTS_CHECK(o);
+    PUT(t_mult, o->sched_mult);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_validation(const nnb_train_opts *o, const double **x,
+                                                 const double **y, size_t *n_rows) {
+    OPTS_CHECK(o);
+    PUT(x, o->val_x);
+    PUT(y, o->val_y);
+    PUT(n_rows, o->val_rows);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_validation_split(const nnb_train_opts *o, double *fraction,
+                                                       uint64_t *seed) {
+    OPTS_CHECK(o);
+    PUT(fraction, o->val_fraction);
+    PUT(seed, o->val_seed);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_early_stopping(const nnb_train_opts *o, size_t *patience,
+                                                     int *restore_best) {
+    OPTS_CHECK(o);
+    PUT(patience, o->patience);
+    PUT(restore_best, o->restore_best);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_check_finite(const nnb_train_opts *o, int *enable) {
+    OPTS_CHECK(o);
+    PUT(enable, o->check_finite);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_epoch_info_callback(const nnb_train_opts *o,
+                                                          nnb_epoch_info_fn *fn, void **user_data) {
+    OPTS_CHECK(o);
+    PUT(fn, o->epoch_info_fn);
+    PUT(user_data, o->epoch_info_fn ? o->epoch_data : NULL);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_batch_callback(const nnb_train_opts *o, nnb_batch_fn *fn,
+                                                     void **user_data) {
+    OPTS_CHECK(o);
+    PUT(fn, o->batch_fn);
+    PUT(user_data, o->batch_data);
+    return NNB_OK;
+}
+
+NNB_API int nnb_train_opts_stop_requested(const nnb_train_opts *o) {
+    return o ? nnbi_stop_requested(o) : 0;
+}
+
+NNB_API nnb_status nnb_train_opts_get_shard(const nnb_train_opts *o, size_t *rank,
+                                            size_t *n_ranks) {
+    OPTS_CHECK(o);
+    PUT(rank, o->shard_rank);
+    PUT(n_ranks, o->shard_count);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_allreduce(const nnb_train_opts *o, nnb_allreduce_fn *fn,
+                                                void **user_data) {
+    OPTS_CHECK(o);
+    PUT(fn, o->allreduce);
+    PUT(user_data, o->allreduce_data);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_allreduce_f32(const nnb_train_opts *o,
+                                                    nnb_allreduce_f32_fn *fn, void **user_data) {
+    OPTS_CHECK(o);
+    PUT(fn, o->allreduce32);
+    PUT(user_data, o->allreduce32_data);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_grad_ready(const nnb_train_opts *o, nnb_grad_ready_fn *fn,
+                                                 size_t *n_piece_values, void **user_data) {
+    OPTS_CHECK(o);
+    PUT(fn, o->grad_ready);
+    PUT(n_piece_values, o->grad_ready_piece);
+    PUT(user_data, o->grad_ready_data);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_train_opts_get_grad_ready_f32(const nnb_train_opts *o,
+                                                     nnb_grad_ready_f32_fn *fn,
+                                                     size_t *n_piece_values, void **user_data) {
+    OPTS_CHECK(o);
+    PUT(fn, o->grad_ready32);
+    PUT(n_piece_values, o->grad_ready32_piece);
+    PUT(user_data, o->grad_ready32_data);
+    return NNB_OK;
+}

@@ -19,6 +19,7 @@
  * This is the one place of the command that keeps state outside main's locals: MPI's (rank, size,
  * whether this rank took part in the agreement), process-wide by nature.
  */
+#define NNB_EXPERIMENTAL /* nnb_set_error() */
 #include <stdlib.h>
 #include <string.h>
 
