@@ -719,9 +719,9 @@ static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
                                                              (uint64_t)(opts->shard_rank + 1)));
         drng = &drop_rng;
     }
-    st = lm ? nnbi_train_lm(&r)
-       : f32 ? nnbi_train_batches32(&r, B, drop, perm, drng)
-             : train_batches(&r, B, drop, perm, drng);
+    st = nnbi_explain_divergence(net, opts, lm    ? nnbi_train_lm(&r)
+                                            : f32 ? nnbi_train_batches32(&r, B, drop, perm, drng)
+                                                  : train_batches(&r, B, drop, perm, drng));
     if (history) history->stopped_early = r.stopped_early;
 
 out:

@@ -513,6 +513,8 @@ void nnbt_proc_free(nnbt_proc *p) {
     free(p->err);
 }
 
+void nnbt_no_time_limits(void) { setenv("CK_TIMEOUT_MULTIPLIER", "0", 0); }
+
 /* ---- test sizes ---- */
 
 int nnbt_small(void) {

@@ -7,7 +7,9 @@
  */
 #define _XOPEN_SOURCE 700
 
+#include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -373,16 +375,112 @@ START_TEST(messages_in_the_users_words) {
 }
 END_TEST
 
+/* ---- 9. smaller meaning changes ---------------------------------------------------------------- */
+
+START_TEST(smaller_meaning_changes) {
+    tpath csv_p = copy_file(nnbt_shared_path("data/admissions.csv"), "small.csv");
+    const char *csv = csv_p.s;
+    /* a nonzero value that would read as 0, where 0 means off */
+    static const char *const opts[] = {"--clip-norm", "--clip-value", "--dropout",
+                                       "--val",       "--test",       "--weight-decay"};
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++)
+        assert_exit(runv("train", "--csv", csv, "--target", "admit", opts[i], "1e-400", NULL), 2,
+                    opts[i], "too small to tell from 0", NULL);
+    assert_exit(runv("train", "--csv", csv, "--target", "admit", "--activation",
+                     "leaky_relu:0.0000e-999", "--epochs", "1", "--quiet", NULL),
+                0, NULL);
+    /* "-" for an output that is a file only: an error, not a file named "-" */
+    tpath dir = tmp_path("dash");
+    mkdir(dir.s, 0700);
+    run r = shell("cd '%s' && \"$NNB\" train --csv '%s' --target admit --epochs 1 --plot -", dir.s,
+                  csv);
+    assert_exit(r, 2, "--plot -", "./-", NULL);
+    r = shell("cd '%s' && \"$NNB\" train --csv '%s' --target admit --epochs 1 --save -", dir.s,
+              csv);
+    assert_exit(r, 2, "--save -", NULL);
+    ck_assert_int_eq(nnbt_count_files(dir.s), 0);
+    /* divergence blamed on its cause, not on the learning rate */
+    r = runv("train", "--csv", csv, "--target", "gre", "--optimizer", "sgd", "--weight-decay",
+             "1e300", "--epochs", "3", "--quiet", NULL);
+    ck_assert_msg(!strstr(r.err, "try a learning rate"), "%s", r.err);
+    assert_exit(r, 1, "the weight decay 1e+300 is too large", NULL);
+    r = runv("train", "--csv", csv, "--target", "gre", "--activation", "leaky_relu:1e308",
+             "--epochs", "3", "--quiet", NULL);
+    ck_assert_msg(!strstr(r.err, "try a learning rate"), "%s", r.err);
+    assert_exit(r, 1, "leaky ReLU slope 1e+308", NULL);
+    r = runv("train", "--csv", csv, "--target", "gre", "--optimizer", "sgd", "--lr", "1e6",
+             "--epochs", "3", "--quiet", NULL);
+    assert_exit(r, 1, "try a learning rate lower than 1e+06", NULL); /* the rate's own */
+}
+END_TEST
+
+/* ---- 15. metrics: R^2 ------------------------------------------------------------------------- */
+
+/* R^2 of column `col` of a CSV file against the predictions' first column, in long double. */
+static long double r2_of(const char *data_csv, int col, const char *pred_csv) {
+    FILE *d = fopen(data_csv, "r"), *p = fopen(pred_csv, "r");
+    ck_assert(d && p);
+    char dl[512], pl[512];
+    long double y[400], yh[400], mean = 0, ss_tot = 0, ss_res = 0;
+    size_t n = 0;
+    ck_assert(fgets(dl, sizeof dl, d) && fgets(pl, sizeof pl, p)); /* the headers */
+    while (n < 400 && fgets(dl, sizeof dl, d) && fgets(pl, sizeof pl, p)) {
+        char *c = dl;
+        for (int k = 0; k < col; k++) c = strchr(c, ',') + 1;
+        y[n] = strtold(c, NULL), yh[n] = strtold(pl, NULL), mean += y[n++];
+    }
+    fclose(d), fclose(p);
+    mean /= n;
+    for (size_t i = 0; i < n; i++)
+        ss_tot += (y[i] - mean) * (y[i] - mean), ss_res += (y[i] - yh[i]) * (y[i] - yh[i]);
+    return 1 - ss_res / ss_tot;
+}
+
+START_TEST(regression_shows_r2) {
+    tpath csv_p = copy_file(nnbt_shared_path("data/admissions.csv"), "r2.csv");
+    tpath model = tmp_path("r2.nnb"), pred = tmp_path("r2-pred.csv");
+    const char *csv = csv_p.s;
+    run r =
+        runv("train", "--csv", csv, "--target", "gre", "--epochs", "20", "--save", model.s, NULL);
+    assert_ok(r);
+    ck_assert_msg(strstr(r.out, ", R^2 0.") || strstr(r.out, ", R^2 -"), "%s", r.out);
+    nnbt_proc_free(&r);
+    r = runv("train", "--csv", csv, "--target", "gre", "--epochs", "2", "--json", "--quiet", NULL);
+    assert_ok(r);
+    ck_assert_msg(strstr(r.out, "\"test_r2\":"), "%s", r.out);
+    nnbt_proc_free(&r);
+    r = runv("predict", "--model", model.s, "--csv", csv, "--out", pred.s, NULL);
+    assert_ok(r);
+    nnbt_proc_free(&r);
+    long double ref = r2_of(csv, 1, pred.s);
+    r = runv("eval", "--model", model.s, "--csv", csv, "--json", NULL);
+    assert_ok(r);
+    nnbt_json *j = nnbt_json_parse(r.out);
+    ck_assert_ptr_nonnull(j);
+    const nnbt_json *t = nnbt_json_at(nnbt_json_get(j, "targets"), 0);
+    double got = nnbt_json_num(nnbt_json_get(t, "r2"));
+    ck_assert_msg(fabsl(got - ref) <= 1e-12L * (1 + fabsl(ref)), "eval R^2 %.17g, reference %.17Lg",
+                  got, ref);
+    nnbt_json_free(j);
+    nnbt_proc_free(&r);
+    r = runv("eval", "--model", model.s, "--csv", csv, NULL);
+    assert_ok(r);
+    ck_assert_msg(strstr(r.out, "gre: RMSE") && strstr(r.out, ", R^2 "), "%s", r.out);
+    nnbt_proc_free(&r);
+}
+END_TEST
+
 static Suite *cli_misuse_suite(void) {
     Suite *s = suite_create("cli_misuse");
     TCase *tc = tcase_create("misuse");
-    tcase_set_timeout(tc, 0);
     tcase_add_test(tc, outputs_are_not_inputs);
     tcase_add_test(tc, idx_files_are_inputs);
     tcase_add_test(tc, library_messages_are_escaped);
     tcase_add_test(tc, file_text_is_escaped);
     tcase_add_test(tc, resume_checks_its_data);
     tcase_add_test(tc, messages_in_the_users_words);
+    tcase_add_test(tc, smaller_meaning_changes);
+    tcase_add_test(tc, regression_shows_r2);
     suite_add_tcase(s, tc);
     return s;
 }

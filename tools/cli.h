@@ -29,6 +29,8 @@ typedef struct command {
  * invalid UTF-8 as \xHH or \uHHHH). Every such text the command prints goes through esc(), and
  * the messages below escape what they print. The result stays valid until the 8th next call. */
 const char *esc(const char *s);
+/* Whether some text could not be shown (esc() ran out of memory): the command then fails. */
+int cli_failed(void);
 
 /* Prints "nnblas NAME: message", the usage and a hint to stderr; returns EXIT_USAGE. */
 int usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -102,6 +104,12 @@ void json_num(FILE *f, double v);
 /* Writes a CSV field, quoted when it must be. */
 void csv_field(FILE *f, const char *s);
 
+/* The coefficient of determination R^2 of target column j: 1 - SS_res / SS_tot over the rows
+ * (row i's value y[i * y_stride + j], its prediction p[i * p_stride + j]), as scikit-learn's
+ * r2_score: for a constant target 1 when it is predicted exactly, else 0. NaN without rows. */
+double r2_score(const double *y, size_t y_stride, const double *p, size_t p_stride, size_t rows,
+                size_t j);
+
 /* Monotonic seconds. */
 double now_seconds(void);
 /* "12 s", "3 min 05 s", "1 h 02 min". */
@@ -123,6 +131,10 @@ void atomic_abort(atomic_file *af);                   /* safe after commit and t
 /* Can `path` be written: a regular file or nothing (symbolic links followed), in a folder where
  * a file can be created? (Creates an unnamed one, and discards it.) 0 with a message. */
 int check_writable(const char *path);
+
+/* An output that is a file only (--save, --plot): "-" (standard output elsewhere) is a usage
+ * error, not a file named "-". EXIT_OK or EXIT_USAGE after the message. */
+int file_output(const command *cmd, const char *opt, const char *path);
 
 /* A file a command reads or writes, for check_files(). */
 typedef struct file_use {

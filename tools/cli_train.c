@@ -218,8 +218,9 @@ static int test_phase(run *r) {
                                     NNB_REDUCTION_MEAN, &r->test_loss, &r->test_acc) != NNB_OK)
         return fail_nnb();
     if (!d->classification) r->test_acc = NAN;
-    /* regression: the RMSE over every target in the data's units (targets may be scaled) */
-    r->test_rmse = NAN;
+    /* regression: the RMSE over every target in the data's units (targets may be scaled), and
+     * R^2, the mean of the targets' (scikit-learn's uniform average) */
+    r->test_rmse = r->test_r2 = NAN;
     if (!d->classification && d->xte.rows) {
         size_t n = d->xte.rows * d->yte.cols;
         double *yhat = malloc(n * sizeof *yhat), *y = malloc(n * sizeof *y);
@@ -231,6 +232,10 @@ static int test_phase(run *r) {
         double ss = 0;
         for (size_t i = 0; st == NNB_OK && i < n; i++) ss += (yhat[i] - y[i]) * (yhat[i] - y[i]);
         if (st == NNB_OK) r->test_rmse = sqrt(ss / (double)n);
+        for (size_t j = 0; st == NNB_OK && j < d->yte.cols; j++)
+            r->test_r2 =
+                (j ? r->test_r2 : 0) +
+                r2_score(y, d->yte.cols, yhat, d->yte.cols, d->xte.rows, j) / (double)d->yte.cols;
         free(yhat), free(y);
         if (st == NNB_E_NOMEM) return fail("out of memory");
         if (st != NNB_OK) return fail_nnb();

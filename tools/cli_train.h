@@ -156,7 +156,7 @@ typedef struct run {
     progress p;
     int interrupted; /* a first SIGINT / SIGTERM stopped training */
     /* the outcome */
-    double wall, sps, test_loss, test_acc, test_rmse;
+    double wall, sps, test_loss, test_acc, test_rmse, test_r2;
     double last[NNB_HIST_SAMPLES_PER_S + 1]; /* the last epoch's history record (the fields
                                                 the command prints) */
     size_t n_ep, best_epoch, total_epochs;

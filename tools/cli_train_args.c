@@ -336,6 +336,9 @@ int parse_train(int argc, char **argv, train_args *t) {
                 return usage_error(&cmd_train, "IDX data is classification");
         }
     }
+    int st = file_output(&cmd_train, "--save", v[O_SAVE]);
+    if (st == EXIT_OK) st = file_output(&cmd_train, "--plot", v[O_PLOT]);
+    if (st != EXIT_OK) return st;
     char delim;
     if (v[O_DELIMITER] && !delimiter_valid(v[O_DELIMITER], &delim))
         return usage_error(&cmd_train,

@@ -226,6 +226,7 @@ static nnb_status fill_meta(const run *r, const char *cmdline) {
     if (st == NNB_OK && d->xte.rows) st = meta_size(meta, "result.test_rows", d->xte.rows);
     if (st == NNB_OK) st = meta_num(meta, "result.test_loss", r->test_loss);
     if (st == NNB_OK) st = meta_num(meta, "result.test_rmse", r->test_rmse);
+    if (st == NNB_OK) st = meta_num(meta, "result.test_r2", r->test_r2);
     if (st == NNB_OK) st = meta_num(meta, "result.test_accuracy", r->test_acc);
     return st;
 }

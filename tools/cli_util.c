@@ -15,21 +15,29 @@
 
 /* ---- messages -------------------------------------------------------------------------------- */
 
+static int esc_nomem; /* an escaped text could not be shown: the command fails (cli_failed) */
+
 const char *esc(const char *s) {
     /* a few buffers used in turn, so that one printf can show several texts */
     static char *buf[8];
     static size_t cap[8];
     static unsigned next;
-    unsigned k = next++ % 8;
     size_t need = nnbi_escape_text(NULL, 0, s) + 1;
+    if (!s || need == strlen(s) + 1) return s ? s : ""; /* escaping only lengthens: nothing to do */
+    unsigned k = next++ % 8;
     if (need > cap[k]) {
         char *b = realloc(buf[k], need);
-        if (!b) return "(text not shown: out of memory)";
+        if (!b) {
+            esc_nomem = 1;
+            return "(not shown: out of memory)";
+        }
         buf[k] = b, cap[k] = need;
     }
     nnbi_escape_text(buf[k], cap[k], s);
     return buf[k];
 }
+
+int cli_failed(void) { return esc_nomem; }
 
 /* The message of fmt, escaped (it may quote a file), to stderr. */
 static void put_message(const char *fmt, va_list ap) {
@@ -178,14 +186,33 @@ int parse_input_limit(args *a, const char *s) {
     return 1;
 }
 
+/* A number that is not zero but reads as 0 (below the smallest double, 5e-324): where 0 means
+ * "off" (--clip-norm, --dropout, --val...), reading it so would change what the user asked. */
+static int underflows(const char *s, double v) {
+    if (v != 0) return 0;
+    for (const char *p = s; *p && *p != 'e' && *p != 'E'; p++)
+        if (*p >= '1' && *p <= '9') return 1;
+    return 0;
+}
+
 int parse_double(args *a, const char *opt, const char *s, double *out) {
     if (!is_number(s, out)) return bad_value(a, opt, s, "a number");
+    if (underflows(s, *out))
+        return arg_error(a,
+                         "%s: '%s' is too small to tell from 0 (a double reads it as 0, which "
+                         "is not what it says); give 0 if you mean 0",
+                         opt, s);
     return 1;
 }
 
 int parse_fraction(args *a, const char *opt, const char *s, double *out) {
     if (!is_number(s, out) || *out < 0 || *out >= 1)
         return bad_value(a, opt, s, "a fraction in [0, 1)");
+    if (underflows(s, *out))
+        return arg_error(a,
+                         "%s: '%s' is too small to tell from 0 (a double reads it as 0, which "
+                         "is not what it says); give 0 if you mean 0",
+                         opt, s);
     return 1;
 }
 
@@ -340,6 +367,20 @@ double now_seconds(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+double r2_score(const double *y, size_t y_stride, const double *p, size_t p_stride, size_t rows,
+                size_t j) {
+    if (rows == 0) return NAN;
+    double mean = 0, ss_tot = 0, ss_res = 0;
+    for (size_t i = 0; i < rows; i++) mean += y[i * y_stride + j];
+    mean /= (double)rows;
+    for (size_t i = 0; i < rows; i++) {
+        double t = y[i * y_stride + j] - mean, e = y[i * y_stride + j] - p[i * p_stride + j];
+        ss_tot += t * t, ss_res += e * e;
+    }
+    if (ss_tot == 0) return ss_res == 0 ? 1 : 0;
+    return 1 - ss_res / ss_tot;
+}
+
 void fmt_duration(char buf[32], double s) {
     if (!isfinite(s) || s < 0) s = 0;
     if (s < 9.95)
@@ -404,6 +445,14 @@ int atomic_commit(atomic_file *af) {
     }
     atomic_abort(af);
     return !err;
+}
+
+int file_output(const command *cmd, const char *opt, const char *path) {
+    if (!path || strcmp(path, "-") != 0) return EXIT_OK;
+    return usage_error(cmd,
+                       "%s -: this file is not written to standard output (which carries the "
+                       "command's own output); give a file name (./- for a file named -)",
+                       opt);
 }
 
 int check_writable(const char *path) {

@@ -142,6 +142,7 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
     }
     if (a.status) return a.status;
     if (!c->model) return usage_error(cmd, "--model is required");
+    if (file_output(cmd, "--plot", c->plot) != EXIT_OK) return EXIT_USAGE;
     if (data && !c->csv && !c->idx) return usage_error(cmd, "give --csv or --idx");
     if (data && c->csv && c->idx) return usage_error(cmd, "give either --csv or --idx, not both");
     char delim;
@@ -213,10 +214,11 @@ typedef struct eval_result {
     double *yhat;           /* rows x n_out predictions (regression: in the data's units) */
     size_t *conf;           /* K x K: conf[true * K + predicted] */
     double *err2, *err1;    /* regression, per target: sums of squared and absolute errors */
+    double *r2;             /* regression, per target: R^2 */
 } eval_result;
 
 static void eval_free(eval_result *e) {
-    free(e->yhat), free(e->conf), free(e->err1), free(e->err2);
+    free(e->yhat), free(e->conf), free(e->err1), free(e->err2), free(e->r2);
 }
 
 /* The loss and the predictions, then the confusion matrix (classification) or the errors of each
@@ -224,11 +226,12 @@ static void eval_free(eval_result *e) {
  * or 0 after a message. */
 static int eval_measure(const model_info *mi, const mat *x, mat *y, eval_result *e) {
     size_t rows = x->rows, n_out = nnb_net_n_outputs(mi->net), K = mi->n_classes;
-    *e = (eval_result){rows, n_out, K, NAN, NAN, NULL, NULL, NULL, NULL};
+    *e = (eval_result){rows, n_out, K, NAN, NAN, NULL, NULL, NULL, NULL, NULL};
     e->yhat = malloc((rows * n_out > 0 ? rows * n_out : 1) * sizeof *e->yhat);
     e->conf = calloc(K * K + 1, sizeof *e->conf);
     e->err2 = calloc(y->cols + 1, sizeof *e->err2), e->err1 = calloc(y->cols + 1, sizeof *e->err1);
-    if (!e->yhat || !e->conf || !e->err2 || !e->err1) return fail("out of memory"), 0;
+    e->r2 = calloc(y->cols + 1, sizeof *e->r2);
+    if (!e->yhat || !e->conf || !e->err2 || !e->err1 || !e->r2) return fail("out of memory"), 0;
     if (rows == 0) return fail("the data has no rows"), 0;
     if (mat_evaluate(mi->net, x, y, mi->loss, NNB_REDUCTION_MEAN, &e->loss, NULL) != NNB_OK ||
         mat_predict(mi->net, x, e->yhat, rows * n_out) != NNB_OK)
@@ -258,6 +261,7 @@ static int eval_measure(const model_info *mi, const mat *x, mat *y, eval_result 
             e->err2[j] += d * d;
             e->err1[j] += fabs(d);
         }
+    for (size_t j = 0; j < n_out; j++) e->r2[j] = r2_score(y->v, y->cols, e->yhat, n_out, rows, j);
     return 1;
 }
 
@@ -291,6 +295,8 @@ static void print_eval_json(const model_info *mi, const eval_result *e) {
             json_num(stdout, sqrt(e->err2[j] / (double)e->rows));
             fputs(",\"mae\":", stdout);
             json_num(stdout, e->err1[j] / (double)e->rows);
+            fputs(",\"r2\":", stdout);
+            json_num(stdout, e->r2[j]);
             fputc('}', stdout);
         }
         fputc(']', stdout);
@@ -330,8 +336,8 @@ static void print_eval_text(const model_info *mi, const eval_result *e) {
     }
     for (size_t j = 0; j < e->n_out; j++) {
         const char *name = mi->prep ? nnb_prep_target_name(mi->prep, j) : NULL;
-        printf("%s: RMSE %.6g, MAE %.6g\n", name ? esc(name) : "y",
-               sqrt(e->err2[j] / (double)e->rows), e->err1[j] / (double)e->rows);
+        printf("%s: RMSE %.6g, MAE %.6g, R^2 %.4f\n", name ? esc(name) : "y",
+               sqrt(e->err2[j] / (double)e->rows), e->err1[j] / (double)e->rows, e->r2[j]);
     }
 }
 
@@ -587,6 +593,7 @@ static int dispatch(int argc, char **argv, int run) {
 
 int nnblas_main(int argc, char **argv) {
     int st = dispatch(argc, argv, 1);
+    if (st == EXIT_OK && cli_failed()) st = fail("out of memory: some text was not shown");
     /* every write to standard output is checked here, once: a full disk, /dev/full, a closed
      * pipe make the command fail (exit 1) whatever it printed */
     errno = 0;
