@@ -508,6 +508,16 @@ nnbt_proc nnbt_spawn_tty(const char *program, char **argv) {
     return r;
 }
 
+void nnbt_assert_exit(nnbt_proc r, int code, ...) {
+    ck_assert_msg(r.code == code, "exit %d (stderr: %s), expected %d", r.code, r.err, code);
+    va_list ap;
+    va_start(ap, code);
+    for (const char *f = va_arg(ap, const char *); f; f = va_arg(ap, const char *))
+        ck_assert_msg(strstr(r.err, f), "stderr \"%s\" lacks \"%s\"", r.err, f);
+    va_end(ap);
+    nnbt_proc_free(&r);
+}
+
 void nnbt_proc_free(nnbt_proc *p) {
     free(p->out);
     free(p->err);

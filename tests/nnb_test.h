@@ -95,6 +95,8 @@ nnbt_proc nnbt_spawn(const char *program, char **argv, char **extra_env);
  * no extra environment. */
 nnbt_proc nnbt_spawn_tty(const char *program, char **argv);
 void nnbt_proc_free(nnbt_proc *p);
+/* Asserts exit `code` and a stderr containing each fragment (NULL-terminated); frees r. */
+void nnbt_assert_exit(nnbt_proc r, int code, ...);
 /* Runs the command under test ($NNBLAS_CLI, asserted set) with the arguments given as separate
  * strings ending with NULL (at most 62), capturing its output as nnbt_spawn does. */
 nnbt_proc nnbt_cli_runv(const char *first, ...);

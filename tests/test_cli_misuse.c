@@ -22,16 +22,7 @@ typedef nnbt_proc run;
 
 #define assert_ok(r) ck_assert_msg((r).code == 0, "exit %d, stderr: %s", (r).code, (r).err)
 
-/* Exit `code` with a message on stderr containing each fragment (NULL-terminated). */
-static void assert_exit(run r, int code, ...) {
-    ck_assert_msg(r.code == code, "exit %d (stderr: %s), expected %d", r.code, r.err, code);
-    va_list ap;
-    va_start(ap, code);
-    for (const char *f = va_arg(ap, const char *); f; f = va_arg(ap, const char *))
-        ck_assert_msg(strstr(r.err, f), "stderr \"%s\" lacks \"%s\"", r.err, f);
-    va_end(ap);
-    nnbt_proc_free(&r);
-}
+#define assert_exit nnbt_assert_exit
 
 /* A shell command line run with NNB set to the command's path (for redirections). */
 static run shell(const char *fmt, ...) {
@@ -72,6 +63,17 @@ static char *contents(const char *path, size_t *len) {
     char *d = nnbt_read_file(path, len);
     ck_assert_msg(d != NULL, "cannot read %s", path);
     return d;
+}
+
+/* Sets one metadata entry of a model file, as another program (or an editor) would. */
+static void set_meta(const char *model, const char *key, const char *value) {
+    nnb_net *net;
+    nnb_prep *prep;
+    nnb_meta *meta;
+    nnbt_ok(nnb_model_load(model, &net, &prep, &meta));
+    nnbt_ok(nnb_meta_set(meta, key, value));
+    nnbt_ok(nnb_model_save(model, net, prep, meta, 1));
+    nnb_net_free(net), nnb_prep_free(prep), nnb_meta_free(meta);
 }
 
 /* ---- 1. an output that is an input or another output ----------------------------------------- */
@@ -245,13 +247,7 @@ START_TEST(file_text_is_escaped) {
     assert_inert("a message listing the columns", r.err);
     nnbt_proc_free(&r);
     /* metadata written by another program */
-    nnb_net *net;
-    nnb_prep *prep;
-    nnb_meta *meta;
-    nnbt_ok(nnb_model_load(model, &net, &prep, &meta));
-    nnbt_ok(nnb_meta_set(meta, "note\x1b[31m", "\x1b]2;x\x07\r\x1b[Ktrain accuracy 1.0000"));
-    nnbt_ok(nnb_model_save(model, net, prep, meta, 0));
-    nnb_net_free(net), nnb_prep_free(prep), nnb_meta_free(meta);
+    set_meta(model, "note\x1b[31m", "\x1b]2;x\x07\r\x1b[Ktrain accuracy 1.0000");
     r = runv("info", "--model", model, NULL);
     assert_ok(r);
     assert_inert("info's metadata", r.out);
@@ -354,24 +350,17 @@ START_TEST(messages_in_the_users_words) {
                            "--drop", "rank", NULL),
                       2, "'rank' is in --one-hot and in --drop");
     /* metadata edited after the save: reported as the model's, not as the user's flags */
-    nnb_net *net;
-    nnb_prep *prep;
-    nnb_meta *meta;
-    nnbt_ok(nnb_model_load(model, &net, &prep, &meta));
-    nnbt_ok(nnb_meta_set(meta, "train.lr", "-1"));
-    nnbt_ok(nnb_model_save(model, net, prep, meta, 1));
+    set_meta(model, "train.lr", "-1");
     r = runv("train", "--resume", model, "--epochs", "1", NULL);
     ck_assert_msg(!strstr(r.err, "usage:"), "%s", r.err);
     assert_user_words(r, 1, "its metadata says train.lr = '-1'");
-    nnbt_ok(nnb_meta_set(meta, "train.lr", "0.01"));
-    nnbt_ok(nnb_meta_set(meta, "train.optimizer", "sgdd"));
-    nnbt_ok(nnb_model_save(model, net, prep, meta, 1));
+    set_meta(model, "train.lr", "0.01");
+    set_meta(model, "train.optimizer", "sgdd");
     assert_user_words(runv("train", "--resume", model, "--epochs", "1", NULL), 1,
                       "train.optimizer = 'sgdd'");
     /* a value given on the command line is the user's again */
     assert_user_words(runv("train", "--resume", model, "--epochs", "1", "--lr", "-2", NULL), 2,
                       "--lr");
-    nnb_net_free(net), nnb_prep_free(prep), nnb_meta_free(meta);
 }
 END_TEST
 
