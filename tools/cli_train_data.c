@@ -200,7 +200,7 @@ static void note_scales(const prepared *d) {
                 "nnblas: note: the features' scales differ by a factor of %.0e ('%s' has "
                 "standard deviation %.3g, '%s' %.3g); standardising them (--standardize all, the "
                 "default) usually trains better\n",
-                hi / lo, hi_name, hi, lo_name, lo);
+                hi / lo, esc(hi_name), hi, esc(lo_name), lo);
 }
 
 /* Reads the CSV with the one-hot columns and `target` (NULL: none) as text first; those that turn
@@ -244,16 +244,65 @@ static void fresh_lists_free(fresh_lists *l) {
     strlist_free(&l->stand), strlist_free(&l->drop);
 }
 
-/* A target that `list` names too, or NULL (the targets hashed: long lists are not quadratic). */
-static const char *target_in(const strlist *targets, const strlist *list) {
-    nnbi_name_index ix;
-    const char *found = NULL;
-    if (!list->n || !nnbi_index_build(&ix, targets->n, strlist_at, targets, NULL, NULL))
-        return NULL; /* (out of memory: the preparation refuses the conflict itself) */
-    for (size_t i = 0; i < list->n && !found; i++)
-        if (nnbi_index_find(&ix, list->s[i], strlist_at, targets) >= 0) found = list->s[i];
-    nnbi_index_free(&ix);
-    return found;
+/* The column lists hashed (--target, --one-hot, --standardize, --drop): a name's position in
+ * each, so that lists of 100,000 names are checked against each other in linear time. */
+typedef struct role_index {
+    const strlist *lists[4];
+    nnbi_name_index ix[4];
+} role_index;
+
+static int in_list(const role_index *r, int k, const char *name) {
+    return r->lists[k] && nnbi_index_find(&r->ix[k], name, strlist_at, r->lists[k]) >= 0;
+}
+
+/* The first name of list k that list `other` has too, or NULL. */
+static const char *shared(const role_index *r, int k, int other) {
+    for (size_t i = 0; r->lists[k] && i < r->lists[k]->n; i++)
+        if (in_list(r, other, r->lists[k]->s[i])) return r->lists[k]->s[i];
+    return NULL;
+}
+
+/* The column lists against each other: no column named twice in one list, no target in --drop
+ * or --one-hot, nothing --drop leaves out in --one-hot or --standardize, no one-hot column
+ * standardised. 1, or 0 after a usage error naming the column and both options. */
+static int check_roles(args *a, const fresh_lists *l) {
+    static const char *const opts[4] = {"--target", "--one-hot", "--standardize", "--drop"};
+    role_index r;
+    memset(&r, 0, sizeof r);
+    r.lists[0] = &l->targets, r.lists[1] = &l->onehot, r.lists[3] = &l->drop;
+    r.lists[2] = l->all || l->none ? NULL : &l->stand;
+    const char *name = NULL, *msg = NULL;
+    int k, bad = 0;
+    for (k = 0; k < 4 && !bad; k++) {
+        size_t dup = SIZE_MAX, dup_of;
+        if (r.lists[k] &&
+            !nnbi_index_build(&r.ix[k], r.lists[k]->n, strlist_at, r.lists[k], &dup, &dup_of))
+            bad = 2;
+        else if (dup != SIZE_MAX && r.lists[k])
+            bad = 1, name = r.lists[k]->s[dup], msg = opts[k];
+    }
+    if (!bad && ((name = shared(&r, 0, 3)) || (name = shared(&r, 0, 1))))
+        bad = 3, msg = in_list(&r, 3, name) ? "--drop" : "--one-hot";
+    for (k = 1; !bad && k <= 2; k++) /* --one-hot, --standardize */
+        if ((name = shared(&r, k, 3))) bad = 4, msg = opts[k];
+    if (!bad && (name = shared(&r, 2, 1))) bad = 5;
+    for (k = 0; k < 4; k++) nnbi_index_free(&r.ix[k]);
+    switch (bad) {
+    case 1: return arg_error(a, "%s names '%s' twice", msg, name);
+    case 2: return fail("out of memory"), 0;
+    case 3: return arg_error(a, "the target '%s' is also in %s", name, msg);
+    case 4:
+        return arg_error(a,
+                         "'%s' is in %s and in --drop: a dropped column is not read; leave it out "
+                         "of one of them",
+                         name, msg);
+    case 5:
+        return arg_error(a,
+                         "'%s' is in --one-hot and in --standardize: its one-hot columns are 0 or "
+                         "1, not standardised; leave it out of --standardize",
+                         name);
+    }
+    return 1;
 }
 
 /* New model, phase 1: the flags' column lists, the input read, its delimiter and header, every
@@ -265,7 +314,7 @@ static int fresh_columns(args *a, const data_flags *df, const settings *s, csv_i
         !strlist_split(df->standardize ? df->standardize : "", &l->stand) ||
         !strlist_split(df->drop ? df->drop : "", &l->drop))
         return fail("out of memory"), 0;
-    if (l->targets.n == 0) return a->status = usage_error(a->cmd, "--target names no column"), 0;
+    if (l->targets.n == 0) return arg_error(a, "--target names no column"), 0;
     /* every numeric feature is standardised unless --standardize says otherwise */
     l->all = !df->standardize || (l->stand.n == 1 && strcmp(l->stand.s[0], "all") == 0);
     l->none = l->stand.n == 1 && strcmp(l->stand.s[0], "none") == 0;
@@ -275,14 +324,9 @@ static int fresh_columns(args *a, const data_flags *df, const settings *s, csv_i
     const strlist *lists[4] = {&l->targets, &l->onehot, l->all || l->none ? NULL : &l->stand,
                                &l->drop};
     if (!check_columns(df, &l->header, lists)) return 0;
-    const char *both = target_in(&l->targets, &l->drop);
-    if (!both) both = target_in(&l->targets, &l->onehot);
-    if (both)
-        return a->status = usage_error(a->cmd, "the target '%s' is also in --drop or --one-hot",
-                                       both),
-               0;
+    if (!check_roles(a, l)) return 0;
     if (l->targets.n > 1 && s->task == 0)
-        return a->status = usage_error(a->cmd, "classification takes one --target column"), 0;
+        return arg_error(a, "classification takes one --target column"), 0;
     return 1;
 }
 
@@ -315,15 +359,15 @@ static int fresh_task(args *a, settings *s, prepared *d, const nnb_table *t, con
     if (d->classification) {
         if (s->output < 0) s->output = (int)nnb_default_output(NNB_TARGET_ONEHOT);
         if (s->output != NNB_ACT_SOFTMAX && s->output != NNB_ACT_SIGMOID)
-            return a->status = usage_error(a->cmd, "classification needs --output softmax or "
-                                                   "sigmoid"),
+            return arg_error(a, "classification needs --output softmax or "
+                                "sigmoid"),
                    0;
         *kind =
             s->output == NNB_ACT_SIGMOID && n_distinct == 2 ? NNB_TARGET_INDEX : NNB_TARGET_ONEHOT;
     } else {
         if (s->output < 0) s->output = (int)nnb_default_output(NNB_TARGET_VALUES);
         if (s->output == NNB_ACT_SOFTMAX)
-            return a->status = usage_error(a->cmd, "--output softmax is for classification"), 0;
+            return arg_error(a, "--output softmax is for classification"), 0;
     }
     return 1;
 }
@@ -334,24 +378,27 @@ static int fresh_prep(args *a, const data_flags *df, prepared *d, const fresh_li
                       nnb_target_kind kind) {
     if (nnb_prep_create(&d->prep) != NNB_OK) return fail_nnb(), 0;
     nnb_status st = NNB_OK;
+    const char *opt = "--target", *col = NULL; /* the option and column of a failure */
     for (size_t i = 0; i < l->targets.n && st == NNB_OK; i++)
-        st = nnb_prep_set_target(d->prep, l->targets.s[i], kind);
+        st = nnb_prep_set_target(d->prep, col = l->targets.s[i], kind);
     for (size_t i = 0; i < l->onehot.n && st == NNB_OK; i++)
-        st = nnb_prep_onehot(d->prep, l->onehot.s[i]);
-    if (l->all && st == NNB_OK) st = nnb_prep_scale(d->prep, NULL, NNB_SCALE_STANDARD);
+        st = nnb_prep_onehot(d->prep, col = l->onehot.s[i]), opt = "--one-hot";
+    if (l->all && st == NNB_OK)
+        st = nnb_prep_scale(d->prep, col = NULL, NNB_SCALE_STANDARD), opt = "--standardize";
     /* regression targets too (predictions are turned back into the data's units) */
     for (size_t i = 0; l->all && !d->classification && i < l->targets.n && st == NNB_OK; i++)
-        st = nnb_prep_scale(d->prep, l->targets.s[i], NNB_SCALE_STANDARD);
+        st = nnb_prep_scale(d->prep, col = l->targets.s[i], NNB_SCALE_STANDARD);
     for (size_t i = 0; !l->all && !l->none && i < l->stand.n && st == NNB_OK; i++)
-        st = nnb_prep_scale(d->prep, l->stand.s[i], NNB_SCALE_STANDARD);
+        st = nnb_prep_scale(d->prep, col = l->stand.s[i], NNB_SCALE_STANDARD),
+        opt = "--standardize";
     nnb_fill fill;
     if (df->fill && st == NNB_OK && (st = nnb_fill_parse(df->fill, &fill)) == NNB_OK)
-        st = nnb_prep_fill(d->prep, NULL, fill);
+        st = nnb_prep_fill(d->prep, col = NULL, fill), opt = "--fill";
     /* categories only the test or validation part has: all zeros, counted (note_unseen) */
     if (st == NNB_OK) st = nnb_prep_set_unseen(d->prep, NNB_UNSEEN_ZERO);
     if (st == NNB_E_NOMEM) return fail_nnb(), 0;
     /* conflicting roles come from the flags */
-    if (st != NNB_OK) return a->status = usage_error(a->cmd, "%s", nnb_last_error()), 0;
+    if (st != NNB_OK) return arg_error(a, "%s %s: %s", opt, col ? col : "all", lib_message());
     return 1;
 }
 
@@ -383,6 +430,7 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     nnb_target_kind kind;
     char delim;
     int ok = fresh_columns(a, df, s, &in, &delim, &l);
+    if (ok) data_id_csv(&in, &d->id);
     /* phase 2: the target (unless several: regression) and the one-hot columns: text or numbers */
     const char *text_target = l.targets.n == 1 && s->task != 1 ? l.targets.s[0] : NULL;
     ok = ok && read_detecting_text(df, &in, delim, &l.header, &l.targets, &l.onehot, text_target,
@@ -411,6 +459,7 @@ static int csv_resume(const data_flags *df, const settings *s, prepared *d) {
     if (d->classification && !set_labels(d, NULL)) return 0;
     csv_input in;
     if (!csv_input_read(df->csv, &in)) return 0;
+    data_id_csv(&in, &d->id);
     int read = read_table_for_prep(df, &in, d->prep, 1, &t);
     csv_input_free(&in);
     if (!read) return 0;
@@ -431,18 +480,19 @@ static int idx_data(args *a, const data_flags *df, const settings *s, prepared *
                     idx_spec *spec) {
     char err[256];
     if (!idx_spec_parse(df->idx, spec, err, sizeof err)) {
-        if (fit) return a->status = usage_error(a->cmd, "--idx: %s", err), 0;
+        if (fit) return arg_error(a, "--idx: %s", err), 0;
         return fail("%s", err), 0;
     }
     if (!fit && !nnb_prep_is_matrix(d->prep))
         return fail("the model was trained on CSV data; give it --csv"), 0;
     int none = df->standardize && strcmp(df->standardize, "none") == 0;
     if (df->standardize && !none && strcmp(df->standardize, "all") != 0)
-        return a->status = usage_error(a->cmd, "--standardize: IDX images take all or none"), 0;
+        return arg_error(a, "--standardize: IDX images take all or none"), 0;
     mat x, y;
     if (!idx_read(spec, NNB_MNIST_TRAIN, d->dtype, &x, &y)) return 0;
     if (!idx_read(spec, NNB_MNIST_TEST, d->dtype, &d->xte, &d->yte))
         return mat_free(&x), mat_free(&y), 0;
+    data_id_idx(spec->dir, &x, &y, &d->xte, &d->yte, &d->id);
     size_t n = x.rows, n_train = n, n_val = 0;
     d->n_rows = n;
     if (s->val > 0) {
