@@ -134,11 +134,19 @@ START_TEST(huge_targets) {
                  NULL);
     assert_ok(r);
     ck_assert_msg(!strstr(r.err, "impossible statistics"), "%s", r.err);
+    has(r.out, "test RMSE ");
+    ck_assert_msg(!strstr(r.out, "RMSE inf") && !strstr(r.out, "nan"), "%s", r.out);
     nnbt_proc_free(&r);
     r = runv("predict", "--model", model, "--csv", b, NULL);
     assert_ok(r);
     ck_assert_msg(!strstr(r.out, "inf") && !strstr(r.out, "nan"), "%s", r.out);
     has(r.out, "e+");
+    nnbt_proc_free(&r);
+    /* the metrics in the data's units: finite (their squares were infinite) */
+    r = runv("eval", "--model", model, "--csv", b, NULL);
+    assert_ok(r);
+    has(r.out, "RMSE ");
+    ck_assert_msg(!strstr(r.out, "inf") && !strstr(r.out, "nan"), "%s", r.out);
     nnbt_proc_free(&r);
 }
 END_TEST

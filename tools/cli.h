@@ -109,6 +109,15 @@ void csv_field(FILE *f, const char *s);
  * r2_score: for a constant target 1 when it is predicted exactly, else 0. NaN without rows. */
 double r2_score(const double *y, size_t y_stride, const double *p, size_t p_stride, size_t rows,
                 size_t j);
+/* The power of two that brings column j of y and p below 1 in magnitude when their values are
+ * large enough for squared differences to overflow (above 2^500); 1 otherwise, so ordinary data
+ * keeps its plain sums. */
+double error_scale(const double *y, size_t y_stride, const double *p, size_t p_stride,
+                   size_t rows, size_t j);
+/* RMSE and MAE of predictions p against y in column j, finite for any finite values (scaled by
+ * error_scale()). */
+void error_stats(const double *y, size_t y_stride, const double *p, size_t p_stride, size_t rows,
+                 size_t j, double *rmse, double *mae);
 
 /* Monotonic seconds. */
 double now_seconds(void);

@@ -232,9 +232,8 @@ static int test_phase(run *r) {
         for (size_t i = 0; st == NNB_OK && i < n; i++) y[i] = mat_get(&d->yte, i);
         if (st == NNB_OK) st = nnb_prep_inverse_targets(d->prep, yhat, d->xte.rows, d->yte.cols);
         if (st == NNB_OK) st = nnb_prep_inverse_targets(d->prep, y, d->xte.rows, d->yte.cols);
-        double ss = 0;
-        for (size_t i = 0; st == NNB_OK && i < n; i++) ss += (yhat[i] - y[i]) * (yhat[i] - y[i]);
-        if (st == NNB_OK) r->test_rmse = sqrt(ss / (double)n);
+        double mae; /* every target as one column: finite for any finite values */
+        if (st == NNB_OK) error_stats(y, 1, yhat, 1, n, 0, &r->test_rmse, &mae);
         for (size_t j = 0; st == NNB_OK && j < d->yte.cols; j++)
             r->test_r2 =
                 (j ? r->test_r2 : 0) +

@@ -222,12 +222,12 @@ typedef struct eval_result {
     double loss, acc;
     double *yhat;           /* rows x n_out predictions (regression: in the data's units) */
     size_t *conf;           /* K x K: conf[true * K + predicted] */
-    double *err2, *err1;    /* regression, per target: sums of squared and absolute errors */
+    double *rmse, *mae;     /* regression, per target: root mean square and mean absolute error */
     double *r2;             /* regression, per target: R^2 */
 } eval_result;
 
 static void eval_free(eval_result *e) {
-    free(e->yhat), free(e->conf), free(e->err1), free(e->err2), free(e->r2);
+    free(e->yhat), free(e->conf), free(e->mae), free(e->rmse), free(e->r2);
 }
 
 /* The loss and the predictions, then the confusion matrix (classification) or the errors of each
@@ -238,9 +238,9 @@ static int eval_measure(const model_info *mi, const mat *x, mat *y, eval_result 
     *e = (eval_result){rows, n_out, K, NAN, NAN, NULL, NULL, NULL, NULL, NULL};
     e->yhat = malloc((rows * n_out > 0 ? rows * n_out : 1) * sizeof *e->yhat);
     e->conf = calloc(K * K + 1, sizeof *e->conf);
-    e->err2 = calloc(y->cols + 1, sizeof *e->err2), e->err1 = calloc(y->cols + 1, sizeof *e->err1);
+    e->rmse = calloc(y->cols + 1, sizeof *e->rmse), e->mae = calloc(y->cols + 1, sizeof *e->mae);
     e->r2 = calloc(y->cols + 1, sizeof *e->r2);
-    if (!e->yhat || !e->conf || !e->err2 || !e->err1 || !e->r2) return fail("out of memory"), 0;
+    if (!e->yhat || !e->conf || !e->rmse || !e->mae || !e->r2) return fail("out of memory"), 0;
     if (rows == 0) return fail("the data has no rows"), 0;
     if (mat_evaluate(mi->net, x, y, mi->loss, NNB_REDUCTION_MEAN, &e->loss, NULL) != NNB_OK ||
         mat_predict(mi->net, x, e->yhat, rows * n_out) != NNB_OK)
@@ -264,13 +264,10 @@ static int eval_measure(const model_info *mi, const mat *x, mat *y, eval_result 
         (nnb_prep_inverse_targets(mi->prep, e->yhat, rows, n_out) != NNB_OK ||
          nnb_prep_inverse_targets(mi->prep, y->v, rows, n_out) != NNB_OK))
         return fail_nnb(), 0;
-    for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < n_out; j++) {
-            double d = e->yhat[i * n_out + j] - y->v[i * y->cols + j];
-            e->err2[j] += d * d;
-            e->err1[j] += fabs(d);
-        }
-    for (size_t j = 0; j < n_out; j++) e->r2[j] = r2_score(y->v, y->cols, e->yhat, n_out, rows, j);
+    for (size_t j = 0; j < n_out; j++) { /* finite for any finite values (targets of 1e200) */
+        error_stats(y->v, y->cols, e->yhat, n_out, rows, j, &e->rmse[j], &e->mae[j]);
+        e->r2[j] = r2_score(y->v, y->cols, e->yhat, n_out, rows, j);
+    }
     return 1;
 }
 
@@ -301,9 +298,9 @@ static void print_eval_json(const model_info *mi, const eval_result *e) {
             const char *name = mi->prep ? nnb_prep_target_name(mi->prep, j) : NULL;
             json_str(stdout, name ? name : "y");
             fputs(",\"rmse\":", stdout);
-            json_num(stdout, sqrt(e->err2[j] / (double)e->rows));
+            json_num(stdout, e->rmse[j]);
             fputs(",\"mae\":", stdout);
-            json_num(stdout, e->err1[j] / (double)e->rows);
+            json_num(stdout, e->mae[j]);
             fputs(",\"r2\":", stdout);
             json_num(stdout, e->r2[j]);
             fputc('}', stdout);
@@ -346,7 +343,7 @@ static void print_eval_text(const model_info *mi, const eval_result *e) {
     for (size_t j = 0; j < e->n_out; j++) {
         const char *name = mi->prep ? nnb_prep_target_name(mi->prep, j) : NULL;
         printf("%s: RMSE %.6g, MAE %.6g, R^2 %.4f\n", name ? esc(name) : "y",
-               sqrt(e->err2[j] / (double)e->rows), e->err1[j] / (double)e->rows, e->r2[j]);
+               e->rmse[j], e->mae[j], e->r2[j]);
     }
 }
 
