@@ -12,7 +12,8 @@ NNB_API void nnb_set_interrupt_flag(const volatile int *flag) { thread_flag = fl
 
 int nnbi_interrupted(void) {
     const volatile int *f = thread_flag;
-    return f != NULL && *f != 0;
+    /* an atomic read: the flag may be set by another thread (or a signal handler) meanwhile */
+    return f != NULL && __atomic_load_n(f, __ATOMIC_RELAXED) != 0;
 }
 
 int nnbi_interrupted_by_signal(void) {
