@@ -100,7 +100,7 @@ static int solve(const double *JtJ, const double *g, double mu, size_t P, double
 nnb_status nnbi_train_lm(nnbi_run *r) {
     nnb_net *net = r->net;
     const nnb_train_opts *o = r->opts;
-    const char *func = "nnb_train";
+    const char *func = "nnb_net_train";
     size_t n = r->n_train, no = nnb_net_n_outputs(net), ni = net->n_inputs, P = net->n_params;
     size_t m = n * no, jn;
     if (P > NNBI_LM_MAX_PARAMS || !nnbi_mul_size(m, P, &jn) || jn > NNBI_LM_MAX_JACOBIAN)
@@ -157,7 +157,7 @@ nnb_status nnbi_train_lm(nnbi_run *r) {
     }
     for (size_t it = 0; it < o->epochs; it++) {
         if (nnbi_stop_requested(o)) { /* one LM step is one epoch: stop between them */
-            st = nnbi_error(NNB_E_CANCELLED, "nnb_train", "stopped on request after epoch %llu",
+            st = nnbi_error(NNB_E_CANCELLED, "nnb_net_train", "stopped on request after epoch %llu",
                             (unsigned long long)net->opt.epoch);
             break;
         }

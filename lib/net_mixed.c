@@ -101,7 +101,7 @@ static nnb_status copy_opt(nnb_net *dst, const nnb_net *src, const char *func) {
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_net_convert(const nnb_net *src, nnb_dtype dtype, nnb_net **out) {
+NNB_API nnb_status nnb_net_copy(nnb_net **out, const nnb_net *src, nnb_dtype dtype) {
     NNBI_CHECK_NULL(out, __func__);
     *out = NULL;
     NNBI_CHECK_NULL(src, __func__);

@@ -1,5 +1,5 @@
 /*
- * The training loop: history, evaluation, and nnb_train itself — epochs of shuffled
+ * The training loop: history, evaluation, and nnb_net_train itself — epochs of shuffled
  * mini-batches gathered into one reusable buffer, optimiser steps over the parameter arena,
  * validation, early stopping and callbacks. Nothing is allocated inside the loop.
  */
@@ -32,7 +32,8 @@ NNB_API void nnb_history_free(nnb_history *h) {
     free(h);
 }
 
-NNB_API size_t nnb_history_len(const nnb_history *h) { return h ? h->len : 0; }
+NNB_API size_t nnb_history_n_epochs(const nnb_history *h) { return h ? h->len : 0; }
+NNBI_DEPRECATED_ALIAS(nnb_history_len, nnb_history_n_epochs);
 
 NNB_API nnb_status nnb_history_get(const nnb_history *h, nnb_history_field field, double *dst,
                                    size_t len) {
@@ -109,7 +110,7 @@ static void eval_rows(const nnb_net *net, nnbi_ws *ws, size_t chunk, const doubl
     for (size_t r0 = 0; r0 < n; r0 += chunk) {
         size_t nr = n - r0 < chunk ? n - r0 : chunk;
         const double *xc = x32 ? xb : x + r0 * ni, *yc = x32 ? yb : y + r0 * no;
-        if (x32) { /* float data (nnb_train_f32): gathered and converted */
+        if (x32) { /* float data (nnb_net_train_f32): gathered and converted */
             nnbi_gather_rows(xb, 0, idx ? x32 : x32 + r0 * ni, 1, idx ? idx + r0 : NULL, nr, ni);
             nnbi_gather_rows(yb, 0, idx ? y32 : y32 + r0 * no, 1, idx ? idx + r0 : NULL, nr, no);
             xc = xb, yc = yb;
@@ -153,7 +154,7 @@ NNB_API nnb_status nnb_net_evaluate(const nnb_net *net, const double *x, size_t 
     return NNB_OK;
 }
 
-/* ---- nnb_train ------------------------------------------------------------------------------- */
+/* ---- nnb_net_train ------------------------------------------------------------------------------- */
 
 static void run_free(nnbi_run *r) {
     free(r->train_idx), free(r->val_idx), free(r->xb), free(r->yb);
@@ -235,7 +236,7 @@ static nnb_status allreduce(const nnbi_run *r, double *buf, size_t n) {
     if (o->shard_count == 1) return NNB_OK;
     int rc = o->allreduce(buf, n, o->allreduce_data);
     if (rc != 0)
-        return nnbi_error(NNB_E_COMM, "nnb_train", "the all-reduce of %zu values failed (code %d)",
+        return nnbi_error(NNB_E_COMM, "nnb_net_train", "the all-reduce of %zu values failed (code %d)",
                           n, rc);
     return NNB_OK;
 }
@@ -293,20 +294,20 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
     net->opt.last_loss = monitored;
     net->opt.epoch = epoch;
     if (sums[4] > 0)
-        return nnbi_error(NNB_E_CANCELLED, "nnb_train",
+        return nnbi_error(NNB_E_CANCELLED, "nnb_net_train",
                           "stopped by a batch callback in epoch %llu", (unsigned long long)epoch);
     /* always on, once an epoch (a pass over the parameters); the loss sums first */
     size_t bad_i;
     int clipping = o->clip_norm > 0 || o->clip_value > 0, f32 = net->dtype == NNB_F32;
     if (!clipping && (!isfinite(sums[0]) || !isfinite(sums[2])))
-        return nnbi_error(NNB_E_NONFINITE, "nnb_train",
+        return nnbi_error(NNB_E_NONFINITE, "nnb_net_train",
                           "epoch %llu: the %s loss is %g; training diverged (try a lower learning "
                           "rate than %g)",
                           (unsigned long long)epoch, isfinite(sums[0]) ? "validation" : "training",
                           isfinite(sums[0]) ? sums[2] : sums[0], lr);
     if (f32 ? nnbi_find_nonfinite32(net->params32, net->n_params, 1, &bad_i, NULL)
             : nnbi_find_nonfinite(net->params, net->n_params, 1, &bad_i, NULL))
-        return nnbi_error(NNB_E_NONFINITE, "nnb_train",
+        return nnbi_error(NNB_E_NONFINITE, "nnb_net_train",
                           "epoch %llu: parameter %zu became %g; training diverged (try a lower "
                           "learning rate than %g)",
                           (unsigned long long)epoch, bad_i,
@@ -323,7 +324,7 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
     rec[NNB_HIST_LR] = lr;
     rec[NNB_HIST_SAMPLES_PER_S] = sps;
     nnb_history *h = r->history;
-    st = nnbi_history_add(h, rec, "nnb_train");
+    st = nnbi_history_add(h, rec, "nnb_net_train");
     if (st != NNB_OK) return st;
     /* the early-stopping watch (net->opt.es: it survives this call and is saved with the state) */
     nnbi_opt_state *os = &net->opt;
@@ -359,7 +360,7 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
         if (st != NNB_OK) return st;
     }
     if (stop_flag > 0)
-        return nnbi_error(NNB_E_CANCELLED, "nnb_train",
+        return nnbi_error(NNB_E_CANCELLED, "nnb_net_train",
                           "stopped by the epoch callback after epoch %llu",
                           (unsigned long long)epoch);
     if (o->patience && os->es.since >= o->patience) {
@@ -419,14 +420,14 @@ nnb_status nnbi_stopped_within(nnbi_run *r, size_t B, size_t done, nnbi_sum loss
     os->ep.loss_sum = loss_sum.s;
     os->ep.loss_c = loss_sum.c;
     os->ep.hits = (double)hit;
-    return nnbi_error(NNB_E_CANCELLED, "nnb_train",
+    return nnbi_error(NNB_E_CANCELLED, "nnb_net_train",
                       "stopped on request in epoch %llu after batch %zu",
                       (unsigned long long)os->epoch + 1, done);
 }
 
 /* A batch whose loss is not finite. */
 nnb_status nnbi_diverged(uint64_t epoch, size_t batch, double loss, double lr) {
-    return nnbi_error(NNB_E_NONFINITE, "nnb_train",
+    return nnbi_error(NNB_E_NONFINITE, "nnb_net_train",
                       "epoch %llu, batch %zu: the loss is %g; training diverged (try a learning "
                       "rate lower than %g)",
                       (unsigned long long)epoch, batch, loss, lr);
@@ -466,7 +467,7 @@ nnb_status nnbi_clip_gradient(nnb_net *net, const nnb_train_opts *o, uint64_t ep
     size_t bad;
     if (!isfinite(ss) && (f32 ? nnbi_find_nonfinite32(g32, np, 1, &bad, NULL)
                               : nnbi_find_nonfinite(g, np, 1, &bad, NULL)))
-        return nnbi_error(NNB_E_NONFINITE, "nnb_train",
+        return nnbi_error(NNB_E_NONFINITE, "nnb_net_train",
                           "epoch %llu, batch %zu: the gradient is not finite (parameter %zu is %g)",
                           (unsigned long long)epoch, batch, bad,
                           f32 ? (double)g32[bad] : g[bad]);
@@ -496,7 +497,7 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
                                 nnbi_rng *drop_rng) {
     nnb_net *net = r->net;
     const nnb_train_opts *o = r->opts;
-    const char *func = "nnb_train";
+    const char *func = "nnb_net_train";
     const size_t ni = net->n_inputs, no = nnb_net_n_outputs(net), L = net->n_layers;
     const size_t n_batches = (r->n_train + B - 1) / B, np = net->n_params;
     const int in_place = perm == NULL && r->x32 == NULL;
@@ -524,7 +525,7 @@ static nnb_status train_batches(nnbi_run *r, size_t B, double *drop, size_t *per
             size_t nr = hi - lo;
             const double *xb = r->x32 ? r->xb : r->x + (r0 + lo) * ni;
             const double *yb = r->x32 ? r->yb : r->y + (r0 + lo) * no;
-            if (r->x32) { /* float data (nnb_train_f32): gathered and converted */
+            if (r->x32) { /* float data (nnb_net_train_f32): gathered and converted */
                 const size_t *ix = perm ? perm + r0 + lo : NULL;
                 nnbi_gather_rows(r->xb, 0, ix ? r->x32 : r->x32 + (r0 + lo) * ni, 1, ix, nr, ni);
                 nnbi_gather_rows(r->yb, 0, ix ? r->y32 : r->y32 + (r0 + lo) * no, 1, ix, nr, no);
@@ -631,7 +632,7 @@ static nnb_status watch_setup(nnb_net *net, const nnb_train_opts *opts, const ch
     return NNB_OK;
 }
 
-/* nnb_train and nnb_train_f32: x and y are double or float (x.f set). */
+/* nnb_net_train and nnb_net_train_f32: x and y are double or float (x.f set). */
 static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, size_t rows,
                         size_t x_cols, nnbi_src y, size_t y_cols, nnb_history *history,
                         const char *func) {
@@ -644,7 +645,7 @@ static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
     if (opts->opt == NNB_OPT_LM && (f32 || x.f))
         return nnbi_error(NNB_E_UNSUPPORTED, func,
                           "Levenberg-Marquardt needs a float64 network and float64 data "
-                          "(nnb_net_convert)");
+                          "(nnb_net_copy)");
 
     const size_t ni = net->n_inputs, no = nnb_net_n_outputs(net), L = net->n_layers;
     nnbi_run r = {.net = net, .opts = opts, .history = history, .x = x.d, .y = y.d, .x32 = x.f,
@@ -733,15 +734,17 @@ out:
     return st;
 }
 
-NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
-                             size_t x_cols, const double *y, size_t y_cols, nnb_history *history) {
+NNB_API nnb_status nnb_net_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
+                                 size_t x_cols, const double *y, size_t y_cols, nnb_history *history) {
     return train(net, opts, (nnbi_src){x, NULL}, rows, x_cols, (nnbi_src){y, NULL}, y_cols, history,
                  __func__);
 }
+NNBI_DEPRECATED_ALIAS(nnb_train, nnb_net_train);
 
-NNB_API nnb_status nnb_train_f32(nnb_net *net, const nnb_train_opts *opts, const float *x,
-                                 size_t rows, size_t x_cols, const float *y, size_t y_cols,
-                                 nnb_history *history) {
+NNB_API nnb_status nnb_net_train_f32(nnb_net *net, const nnb_train_opts *opts, const float *x,
+                                     size_t rows, size_t x_cols, const float *y, size_t y_cols,
+                                     nnb_history *history) {
     return train(net, opts, (nnbi_src){NULL, x}, rows, x_cols, (nnbi_src){NULL, y}, y_cols, history,
                  __func__);
 }
+NNBI_DEPRECATED_ALIAS(nnb_train_f32, nnb_net_train_f32);

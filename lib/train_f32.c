@@ -1,7 +1,7 @@
 /*
  * The mini-batch loop of a float32 network: train.c's train_batches over float, reading float
  * data in place and gathering (and converting) other batches into the workspace's input buffers.
- * nnb_train's setup and the end of each epoch (validation, history, early stopping) are shared.
+ * nnb_net_train's setup and the end of each epoch (validation, history, early stopping) are shared.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -57,10 +57,10 @@ static nnb_status reduce(nnbi_run *r, double *red, double *bl, int cancel, uint6
         flag = red[np + 1];
     }
     if (rc != 0)
-        return nnbi_error(NNB_E_COMM, "nnb_train", "the all-reduce of %zu values failed (code %d)",
+        return nnbi_error(NNB_E_COMM, "nnb_net_train", "the all-reduce of %zu values failed (code %d)",
                           np + 2, rc);
     if (flag > 0)
-        return nnbi_error(NNB_E_CANCELLED, "nnb_train",
+        return nnbi_error(NNB_E_CANCELLED, "nnb_net_train",
                           "stopped by a batch callback or on request (epoch %llu, batch %zu)",
                           (unsigned long long)epoch, b);
     return NNB_OK;
@@ -109,7 +109,7 @@ static nnb_status epoch32(nnbi_run *r, size_t B, const double *drop, const size_
                 int rc = nnbi_backward_ready32(net, ws, xb, nr, net->grads32, o->grad_ready32,
                                                o->grad_ready32_data, o->grad_ready32_piece);
                 if (rc != 0)
-                    return nnbi_error(NNB_E_COMM, "nnb_train",
+                    return nnbi_error(NNB_E_COMM, "nnb_net_train",
                                       "the gradient hook failed (code %d, epoch %llu, batch %zu)",
                                       rc, (unsigned long long)epoch, b + 1);
             } else if (nr > 0) {
@@ -131,7 +131,7 @@ static nnb_status epoch32(nnbi_run *r, size_t B, const double *drop, const size_
         if (o->batch_fn && o->batch_fn(epoch, b + 1, n_batches, bl, o->batch_data)) {
             if (!sharded) {
                 nnbi_stopped_within(r, B, b + 1, *loss_sum, *hit);
-                return nnbi_error(NNB_E_CANCELLED, "nnb_train",
+                return nnbi_error(NNB_E_CANCELLED, "nnb_net_train",
                                   "stopped by the batch callback (epoch %llu, batch %zu)",
                                   (unsigned long long)epoch, b + 1);
             }
@@ -150,7 +150,7 @@ nnb_status nnbi_train_batches32(nnbi_run *r, size_t B, const double *drop, size_
     double *red = NULL; /* the all-reduce's buffer, before the loop */
     if (o->shard_count > 1 && !o->allreduce32) {
         red = malloc((net->n_params + 2) * sizeof *red);
-        if (!red) return nnbi_error(NNB_E_NOMEM, "nnb_train", "no memory for the all-reduce");
+        if (!red) return nnbi_error(NNB_E_NOMEM, "nnb_net_train", "no memory for the all-reduce");
     }
     nnb_status st = NNB_OK;
     for (size_t e = 0; e < o->epochs && st == NNB_OK; e++) {

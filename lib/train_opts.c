@@ -1,6 +1,6 @@
 /*
  * The training options handle (nnb_train_opts): create, free, copy, the setters, and the stop
- * request that another thread may make while nnb_train runs. The struct is in train_internal.h.
+ * request that another thread may make while nnb_net_train runs. The struct is in train_internal.h.
  */
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 """fit(): the same bits as the C API for the same seed and options (checked against a C program
-that uses nnb_train directly), callbacks (stop, exceptions), history, validation, early stopping,
+that uses nnb_net_train directly), callbacks (stop, exceptions), history, validation, early stopping,
 resuming."""
 import contextlib
 import io
