@@ -986,9 +986,9 @@ typedef enum nnb_schedule {
     NNB_SCHED_EXPONENTIAL = 2, /**< lr * gamma^e                 (param1 = gamma) */
     NNB_SCHED_COSINE = 3,      /**< lr_min + (lr - lr_min)(1 + cos(pi min(e, T) / T)) / 2: after
                                     T epochs it holds lr_min (param1 = T in epochs; 0 = the
-                                    epochs of the nnb_net_train() call that starts the schedule, so a
-                                    run split into several calls anneals differently from one
-                                    call: give T to split a run; param2 = lr_min) */
+                                    epochs of the nnb_net_train() call that starts the schedule,
+                                    so a run split into several calls anneals differently from
+                                    one call: give T to split a run; param2 = lr_min) */
     NNB_SCHED_COSINE_RESTARTS = 4 /**< SGDR, warm restarts: the cosine from lr to lr_min over
                                     T_0 epochs, then over T_0 m, T_0 m^2, ... epochs, each starting
                                     again at lr (param1 = T_0, a whole number >= 1; param2 =
@@ -3373,8 +3373,8 @@ typedef int (*nnb_epoch_fn)(const nnb_net *net, size_t epoch, double train_loss,
  * @return NNB_OK; NNB_E_NULL (opts).
  */
 NNB_API NNB_DEPRECATED("use nnb_train_opts_set_epoch_info_callback; the old callback goes at 1.0")
-nnb_status nnb_train_opts_set_epoch_callback(nnb_train_opts *opts, nnb_epoch_fn fn, void *user_data);
-
+nnb_status nnb_train_opts_set_epoch_callback(nnb_train_opts *opts, nnb_epoch_fn fn,
+                                             void *user_data);
 
 /**
  * @deprecated Renamed nnb_activation_n_values() (the same function). Since 0.1; removed at 1.0.

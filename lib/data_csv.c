@@ -545,8 +545,8 @@ static nnb_status parse_buffer(const char *func, char *buf, size_t n, const char
     return st;
 }
 
-NNB_API nnb_status nnb_csv_read_buffer(nnb_table **out, const char *data, size_t len, const char *name,
-                                       const nnb_csv_opts *opts) {
+NNB_API nnb_status nnb_csv_read_buffer(nnb_table **out, const char *data, size_t len,
+                                       const char *name, const nnb_csv_opts *opts) {
     NNBI_CHECK_NULL(out, __func__);
     *out = NULL;
     if (len > 0) NNBI_CHECK_NULL(data, __func__);

@@ -26,8 +26,8 @@ nnb_status nnbi_allreduce(const nnb_train_opts *o, double *buf, size_t n) {
     if (o->shard_count == 1) return NNB_OK;
     int rc = o->allreduce(buf, n, o->allreduce_data);
     if (rc != 0)
-        return nnbi_error(NNB_E_COMM, "nnb_net_train", "the all-reduce of %zu values failed (code %d)",
-                          n, rc);
+        return nnbi_error(NNB_E_COMM, "nnb_net_train",
+                          "the all-reduce of %zu values failed (code %d)", n, rc);
     return NNB_OK;
 }
 
@@ -162,8 +162,8 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
     net->opt.last_loss = monitored;
     net->opt.epoch = epoch;
     if (sums[4] > 0)
-        return nnbi_error(NNB_E_CANCELLED, "nnb_net_train", "stopped by a batch callback in epoch %llu",
-                          (unsigned long long)epoch);
+        return nnbi_error(NNB_E_CANCELLED, "nnb_net_train",
+                          "stopped by a batch callback in epoch %llu", (unsigned long long)epoch);
     st = check_finite(r, sums, epoch, lr);
     if (st != NNB_OK) return st;
     double secs = nnbi_now() - t0;

@@ -928,7 +928,8 @@ static nnb_status read_file(const loader *c, const char *path, unsigned char **o
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_model_read(nnb_net **net, nnb_prep **prep, nnb_meta **meta, const char *path) {
+NNB_API nnb_status nnb_model_read(nnb_net **net, nnb_prep **prep, nnb_meta **meta,
+                                  const char *path) {
     loader c;
     nnb_status st = start(&c, __func__, path, net, prep, meta);
     if (st != NNB_OK) return st;

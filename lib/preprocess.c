@@ -918,7 +918,9 @@ NNB_API nnb_status nnb_prep_column_stats(const nnb_prep *p, const char *column, 
                       column);
 }
 
-NNB_API size_t nnb_prep_n_constant_columns(const nnb_prep *p) { return p && p->fitted ? p->n_constant : 0; }
+NNB_API size_t nnb_prep_n_constant_columns(const nnb_prep *p) {
+    return p && p->fitted ? p->n_constant : 0;
+}
 NNBI_DEPRECATED_ALIAS(nnb_prep_n_constant, nnb_prep_n_constant_columns);
 
 NNB_API const char *nnb_prep_constant_name(const nnb_prep *p, size_t i) {

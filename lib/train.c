@@ -209,8 +209,9 @@ out:
     return st;
 }
 
-NNB_API nnb_status nnb_net_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
-                                 size_t x_cols, const double *y, size_t y_cols, nnb_history *history) {
+NNB_API nnb_status nnb_net_train(nnb_net *net, const nnb_train_opts *opts, const double *x,
+                                 size_t rows, size_t x_cols, const double *y, size_t y_cols,
+                                 nnb_history *history) {
     return train(net, opts, nnbi_src_f64(x), rows, x_cols, nnbi_src_f64(y), y_cols, history,
                  __func__);
 }

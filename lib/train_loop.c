@@ -67,8 +67,8 @@ static nnb_status reduce(nnbi_run *r, double *red, double *bl, int cancel, uint6
         flag = red[np + 1];
     }
     if (rc != 0)
-        return nnbi_error(NNB_E_COMM, "nnb_net_train", "the all-reduce of %zu values failed (code %d)",
-                          np + 2, rc);
+        return nnbi_error(NNB_E_COMM, "nnb_net_train",
+                          "the all-reduce of %zu values failed (code %d)", np + 2, rc);
     if (flag > 0)
         return nnbi_error(NNB_E_CANCELLED, "nnb_net_train",
                           "stopped by a batch callback or on request (epoch %llu, batch %zu)",

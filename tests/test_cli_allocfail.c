@@ -79,7 +79,8 @@ static char *contents(const char *path, int is_model) {
         memcpy(&bits, &p[i], 8);
         at += sprintf(at, "%016llx\n", (unsigned long long)bits);
     }
-    for (size_t i = 0; i < nnb_meta_n_keys(meta); i++) at += sprintf(at, "%s\n", nnb_meta_key(meta, i));
+    for (size_t i = 0; i < nnb_meta_n_keys(meta); i++)
+        at += sprintf(at, "%s\n", nnb_meta_key(meta, i));
     free(p);
     nnb_net_free(net);
     nnb_meta_free(meta);

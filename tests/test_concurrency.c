@@ -39,10 +39,13 @@ static double *train_one(uint64_t seed, size_t *np) {
     nnb_net *net = build(seed);
     nnb_train_opts *o = NULL;
     double *p = NULL;
-    if (net && nnb_train_opts_create(&o) == NNB_OK && nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01) == NNB_OK &&
+    if (net && nnb_train_opts_create(&o) == NNB_OK &&
+        nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01) == NNB_OK &&
         nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_MEAN) == NNB_OK &&
-        nnb_train_opts_set_dropout(o, 0.1) == NNB_OK && nnb_train_opts_set_batch_size(o, 16) == NNB_OK &&
-        nnb_train_opts_set_epochs(o, EPOCHS) == NNB_OK && nnb_net_train(net, o, X, ROWS, NI, Y, NO, NULL) == NNB_OK) {
+        nnb_train_opts_set_dropout(o, 0.1) == NNB_OK &&
+        nnb_train_opts_set_batch_size(o, 16) == NNB_OK &&
+        nnb_train_opts_set_epochs(o, EPOCHS) == NNB_OK &&
+        nnb_net_train(net, o, X, ROWS, NI, Y, NO, NULL) == NNB_OK) {
         *np = nnb_net_n_params(net);
         p = malloc(*np * sizeof *p);
         if (p && nnb_net_params_get(net, p, *np) != NNB_OK) {

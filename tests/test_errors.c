@@ -90,8 +90,10 @@ START_TEST(null_pointers) {
     expect(nnb_net_grad_get(NULL, g, np), NNB_E_NULL, "net is NULL");
     expect(nnb_net_grad_get(net, NULL, np), NNB_E_NULL, "dst is NULL");
     expect(nnb_net_sgd_step(NULL, 0.1, NULL, 0), NNB_E_NULL, "net is NULL");
-    expect(nnb_net_grad_check(net, x, 1, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, 0, NULL, NULL), NNB_E_NULL, "max_rel_err is NULL");
-    expect(nnb_net_grad_check(NULL, x, 1, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, 0, &l, NULL), NNB_E_NULL, "net is NULL");
+    expect(nnb_net_grad_check(net, x, 1, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, 0, NULL, NULL),
+           NNB_E_NULL, "max_rel_err is NULL");
+    expect(nnb_net_grad_check(NULL, x, 1, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, 0, &l, NULL),
+           NNB_E_NULL, "net is NULL");
     /* getters and destructors take NULL quietly */
     ck_assert_uint_eq(nnb_net_n_inputs(NULL), 0);
     ck_assert_uint_eq(nnb_net_n_outputs(NULL), 0);

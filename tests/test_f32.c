@@ -377,7 +377,8 @@ START_TEST(model_round_trip) {
                      np * sizeof(float));
     /* a file of 4 bytes per parameter: smaller than the float64 network's */
     nnbt_ok(nnb_net_copy(&c, a, NNB_F64));
-    size_t n64 = nnb_model_write_size(c, NULL, NULL, 0), n32 = nnb_model_write_size(a, NULL, NULL, 0);
+    size_t n64 = nnb_model_write_size(c, NULL, NULL, 0),
+           n32 = nnb_model_write_size(a, NULL, NULL, 0);
     ck_assert_uint_eq(n64 - n32, 4 * np - 4);
     unsigned char *b64 = malloc(n64);
     nnbt_ok(nnb_model_write_buffer(c, NULL, NULL, 0, b64, n64, NULL));
@@ -610,8 +611,8 @@ START_TEST(idx_float32) {
     ck_assert(yf[3] == 1.0f && yf[5] == 1.0f && yf[0] == 0.0f);
     nnbt_expect(nnb_idx_read_images_f32(ip, xf, 7, NULL, NULL), NNB_E_SHAPE, "x holds 7");
     nnbt_expect(nnb_idx_read_labels_f32(lp, 3, yf, 8, NULL), NNB_E_FORMAT, "label 3");
-    nnbt_expect(nnb_mnist_read_part_f32(nnbt_tmpdir(), NNB_MNIST_TRAIN, 1, xf, 8, NULL, 0), NNB_E_IO,
-                "train-images");
+    nnbt_expect(nnb_mnist_read_part_f32(nnbt_tmpdir(), NNB_MNIST_TRAIN, 1, xf, 8, NULL, 0),
+                NNB_E_IO, "train-images");
 }
 END_TEST
 

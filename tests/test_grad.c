@@ -80,7 +80,8 @@ START_TEST(detects_a_mismatch) {
     double w1 = 0.0, w2 = 2.0, x = 1.0, y = 5.0, err;
     nnbt_ok(nnb_net_layer_set(net, 0, &w1, 1, NULL, 0));
     nnbt_ok(nnb_net_layer_set(net, 1, &w2, 1, NULL, 0));
-    nnbt_ok(nnb_net_grad_check(net, &x, 1, 1, &y, 1, NNB_LOSS_SSE, NNB_REDUCTION_SUM, 1e-3, &err, NULL));
+    nnbt_ok(nnb_net_grad_check(net, &x, 1, 1, &y, 1, NNB_LOSS_SSE, NNB_REDUCTION_SUM, 1e-3, &err,
+                               NULL));
     ck_assert_msg(err > 0.1, "error %g should be large at the kink", err);
     /* and the parameters are restored exactly */
     double p[2];

@@ -410,7 +410,8 @@ START_TEST(nan_in_float_data) {
             nnbt_ok(nnb_net_set_check_finite(net, 0));
             for (int check = 1; check >= 0; check--) {
                 nnbt_ok(nnb_train_opts_set_check_finite(o, check));
-                nnbt_expect(nnb_net_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE, batch);
+                nnbt_expect(nnb_net_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE,
+                            batch);
                 ck_assert_msg(finite32(net), "k %d, where %d, check %d: weights not finite", k,
                               where, check);
             }
@@ -581,7 +582,8 @@ START_TEST(idx_damage) {
     double xd[16], yd[16];
     nnb_status s64 = nnb_mnist_read_part(nnbt_tmpdir(), NNB_MNIST_TEST, 1, xd, 16, yd, 16);
     ck_assert_int_ne(s64, NNB_OK);
-    nnbt_expect(nnb_mnist_read_part_f32(nnbt_tmpdir(), NNB_MNIST_TEST, 1, x, 16, y, 16), s64, "t10k");
+    nnbt_expect(nnb_mnist_read_part_f32(nnbt_tmpdir(), NNB_MNIST_TEST, 1, x, 16, y, 16), s64,
+                "t10k");
 }
 END_TEST
 

@@ -482,7 +482,8 @@ START_TEST(bad_arguments) {
     ck_assert_ptr_null(net);
     expect(nnb_model_read_buffer(&net, NULL, NULL, NULL, 10), NNB_E_NULL, "buf");
     nnbt_tmp_path(dir_path, sizeof dir_path, "missing.nnb");
-    expect(nnb_model_read(&net, NULL, NULL, dir_path), NNB_E_IO, "missing.nnb: cannot open: No such");
+    expect(nnb_model_read(&net, NULL, NULL, dir_path), NNB_E_IO,
+           "missing.nnb: cannot open: No such");
     expect(nnb_model_read(&net, NULL, NULL, nnbt_tmpdir()), NNB_E_IO, "Is a directory");
     nnbt_write_file(dir_path, "", 0);
     expect(nnb_model_read(&net, NULL, NULL, dir_path), NNB_E_FORMAT, "truncated");

@@ -78,7 +78,8 @@ START_TEST(huge_epoch_counts) {
     for (int i = 0; i < 8; i++) st[32 + i] = i ? 0xFF : 0xFE;
     nnbt_ok(nnb_net_train_state_set(net, st, n));
     nnbt_ok(nnb_train_opts_set_epochs(o, 5));
-    nnbt_expect(nnb_net_train(net, o, x, 32, 2, y, 1, h), NNB_E_TOO_LARGE, "overflow the epoch count");
+    nnbt_expect(nnb_net_train(net, o, x, 32, 2, y, 1, h), NNB_E_TOO_LARGE,
+                "overflow the epoch count");
     free(st);
     nnb_history_free(h);
     nnb_train_opts_free(o);

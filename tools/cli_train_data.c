@@ -66,8 +66,8 @@ static int split_apply(prepared *d, const nnb_table *t, const settings *s, const
     size_t *order = malloc((n ? n : 1) * sizeof *order);
     if (!order) return fail("out of memory"), 0;
     int ok = 0;
-    if (nnb_rows_split(n, s->test, s->val, s->seed, strata, strata ? n : 0, order, n, &n_train, &n_test,
-                       &n_val) != NNB_OK) {
+    if (nnb_rows_split(n, s->test, s->val, s->seed, strata, strata ? n : 0, order, n, &n_train,
+                       &n_test, &n_val) != NNB_OK) {
         fail_nnb();
     } else if (fit && nnb_prep_fit(d->prep, t, order, n_train) != NNB_OK) {
         fail_nnb();
@@ -89,7 +89,8 @@ static int check_columns(const data_flags *df, const strlist *header,
         for (size_t i = 0; lists[l] && i < lists[l]->n; i++) {
             const char *name = lists[l]->s[i];
             if (strlist_has(header, name)) continue;
-            const char *near = nnb_name_find_nearest(name, (const char *const *)header->s, header->n);
+            const char *near =
+                nnb_name_find_nearest(name, (const char *const *)header->s, header->n);
             char cols[600];
             size_t len = 0;
             for (size_t j = 0; j < header->n && len < sizeof cols; j++)
@@ -363,8 +364,8 @@ static int idx_data(args *a, const data_flags *df, const settings *s, prepared *
             return mat_free(&x), mat_free(&y), fail("out of memory"), 0;
         }
         for (size_t i = 0; i < n; i++) strata[i] = (double)mat_row_class(&y, i);
-        int ok = nnb_rows_split(n, 0.0, s->val, s->seed, strata, n, order, n, &n_train, NULL, &n_val) ==
-                     NNB_OK ||
+        int ok = nnb_rows_split(n, 0.0, s->val, s->seed, strata, n, order, n, &n_train, NULL,
+                                &n_val) == NNB_OK ||
                  (fail_nnb(), 0);
         ok = ok && permute_rows(&x, order) && permute_rows(&y, order);
         free(order);

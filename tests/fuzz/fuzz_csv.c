@@ -38,7 +38,8 @@ static void describe(const nnb_prep *p) {
     for (size_t j = 0; j < nnb_prep_n_features(p) + 1; j++) (void)nnb_prep_feature_name(p, j);
     for (size_t j = 0; j < nnb_prep_n_targets(p) + 1; j++) (void)nnb_prep_target_name(p, j);
     for (size_t k = 0; k < nnb_prep_n_classes(p) + 1; k++) (void)nnb_prep_class_label(p, k);
-    for (size_t i = 0; i < nnb_prep_n_constant_columns(p) + 1; i++) (void)nnb_prep_constant_name(p, i);
+    for (size_t i = 0; i < nnb_prep_n_constant_columns(p) + 1; i++)
+        (void)nnb_prep_constant_name(p, i);
     for (size_t i = 0; i < nnb_prep_n_columns(p) + 1; i++) {
         const char *name = NULL;
         int is_target, is_text;

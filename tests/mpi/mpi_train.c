@@ -220,7 +220,8 @@ static void test_equal_variant(const variant *v) {
         double *p = malloc(np * sizeof *p), loss[5], ref_loss[5];
         nnb_net_params_get(net, p, np);
         CHECK(same_everywhere(p, np), "%s: the ranks' weights differ", c->name);
-        CHECK(nnb_history_n_epochs(h) == epochs, "%s: %zu epochs recorded", c->name, nnb_history_n_epochs(h));
+        CHECK(nnb_history_n_epochs(h) == epochs, "%s: %zu epochs recorded", c->name,
+              nnb_history_n_epochs(h));
         nnb_history_get(h, NNB_HIST_TRAIN_LOSS, loss, epochs);
         CHECK(same_everywhere(loss, epochs), "%s: the ranks' losses differ", c->name);
         if (rank == 0) {

@@ -504,8 +504,8 @@ class Net(Handle):
         err, worst = c_double(), c_size_t()
         with self._guard.write("Net.gradcheck"):
             check(lib.nnb_net_grad_check(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
-                                         _arrays.ptr(y), y.shape[1], lo, red, float(eps), byref(err),
-                                         byref(worst)))
+                                         _arrays.ptr(y), y.shape[1], lo, red, float(eps),
+                                         byref(err), byref(worst)))
         return err.value, worst.value
 
     # ---- training ------------------------------------------------------------------------------
