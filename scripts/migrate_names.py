@@ -4,7 +4,8 @@
     scripts/migrate_names.py [--check] FILE...
 
 Every deprecated name in FILE (C, C++, Python, Markdown: any text) becomes its replacement, as
-docs/guide.md's table "Deprecated names" lists them. For the functions whose parameters moved
+the header's "Deprecated names" section declares them (include/nnblas.h of this checkout, read
+when the script starts; docs/guide.md has the same list as a table). For the functions whose parameters moved
 (the handles a function makes come first, every other result last), the arguments of each call
 are put in the new order too; a use that is not a call with the old number of arguments (a
 function pointer, a name in a sentence) is renamed and reported, to be checked by hand.
@@ -12,61 +13,46 @@ function pointer, a name in a sentence) is renamed and reported, to be checked b
 The old names keep working until 1.0 (with a compiler warning), so a program can move at its own
 pace; this script does the mechanical part.
 """
+import os
 import re
 import sys
 
-# old name -> (new name, new order of the old arguments or None when only the name changed)
-RENAMES = {
-    # a noun (the object) first in every name
-    "nnb_gradcheck": ("nnb_net_grad_check", None),
-    "nnb_split": ("nnb_rows_split", None),
-    "nnb_permutation": ("nnb_rows_permute", None),
-    "nnb_gather_rows": ("nnb_rows_gather", None),
-    "nnb_nearest_name": ("nnb_name_find_nearest", None),
-    "nnb_train": ("nnb_net_train", None),
-    "nnb_train_f32": ("nnb_net_train_f32", None),
-    "nnb_read_input": ("nnb_input_read", None),
-    "nnb_too_many_classes": ("nnb_target_has_too_many_classes", None),
-    # a column's role: added, as several targets may be (there is no one value to get back)
-    "nnb_prep_set_target": ("nnb_prep_add_target", None),
-    # the handles a function makes come first, every other result last
-    "nnb_net_convert": ("nnb_net_copy", (2, 0, 1)),
-    "nnb_model_load": ("nnb_model_read", (1, 2, 3, 0)),
-    "nnb_model_load_buffer": ("nnb_model_read_buffer", (2, 3, 4, 0, 1)),
-    "nnb_model_save_buffer": ("nnb_model_write_buffer", (3, 4, 5, 6, 0, 1, 2)),
-    "nnb_mnist_read": ("nnb_mnist_read_part", (0, 1, 6, 2, 3, 4, 5)),
-    "nnb_mnist_read_f32": ("nnb_mnist_read_part_f32", (0, 1, 6, 2, 3, 4, 5)),
-    # files are read and written (the model's pair with them)
-    "nnb_model_save": ("nnb_model_write", None),
-    "nnb_model_save_size": ("nnb_model_write_size", None),
-    # counts are n_<things>; one spelling of each word
-    "nnb_history_len": ("nnb_history_n_epochs", None),
-    "nnb_meta_count": ("nnb_meta_n_keys", None),
-    "nnb_table_n_cols": ("nnb_table_n_columns", None),
-    "nnb_table_n_dropped": ("nnb_table_n_dropped_rows", None),
-    "nnb_prep_n_constant": ("nnb_prep_n_constant_columns", None),
-    "nnb_table_col_name": ("nnb_table_column_name", None),
-    "nnb_table_find_col": ("nnb_table_find_column", None),
-    "nnb_table_col_is_text": ("nnb_table_column_is_text", None),
-    # bytes in memory: the path function's name and _buffer
-    "nnb_csv_parse": ("nnb_csv_read_buffer", None),
-    "nnb_csv_detect_delimiter_mem": ("nnb_csv_detect_delimiter_buffer", None),
-    # options handles are _opts
-    "nnb_csv_options_create": ("nnb_csv_opts_create", None),
-    "nnb_csv_options_free": ("nnb_csv_opts_free", None),
-    "nnb_csv_options_set_delimiter": ("nnb_csv_opts_set_delimiter", None),
-    "nnb_csv_options_text_column": ("nnb_csv_opts_add_text_column", None),
-    "nnb_csv_options_skip_column": ("nnb_csv_opts_skip_column", None),
-    "nnb_csv_options_set_drop_bad_rows": ("nnb_csv_opts_set_drop_bad_rows", None),
-    "nnb_csv_options_set_input_limit": ("nnb_csv_opts_set_input_limit", None),
-    "nnb_csv_options": ("nnb_csv_opts", None),  # the type
-    # every setter has its getter, named get_
-    "nnb_input_limit": ("nnb_get_input_limit", None),
-}
-for _e in ("status", "activation", "init", "dtype", "loss", "reduction", "optimizer", "schedule",
-           "history_field", "target_kind", "scale", "unseen", "mnist_part"):
-    RENAMES["nnb_%s_count" % _e] = ("nnb_%s_n_values" % _e, None)
-del _e
+HEADER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "include", "nnblas.h")
+_MARK = r"NNB_DEPRECATED_(FOR|MOVED)\((nnb_\w+)\)"
+
+
+def _params(decl):
+    """The parameter names of a declaration's parameter list."""
+    return [re.search(r"(\w+)\s*$", p).group(1) for p in decl.split(",") if p.strip() != "void"]
+
+
+def renames(header_text):
+    """{old name: (new name, the old arguments' order in the new call, or None)} from the
+    header's "Deprecated names" section: NNB_DEPRECATED_FOR(new) declares a renamed function,
+    NNB_DEPRECATED_MOVED(new) one whose parameters moved (the new order is read off the two
+    declarations' parameter names), and a deprecated typedef a renamed type."""
+    text = re.sub(r"/\*.*?\*/", "", header_text, flags=re.S)
+    decls = {m.group(1): _params(m.group(2)) for m in
+             re.finditer(r"NNB_API\s+[^;(]*?\b(nnb_\w+)\s*\(([^)]*)\)\s*;", text)}
+    table = {}
+    for m in re.finditer(_MARK + r"\s*[^;(]*?\b(nnb_\w+)\s*\(([^)]*)\)\s*;", text):
+        kind, new, old = m.group(1), m.group(2), m.group(3)
+        order = None
+        if kind == "MOVED":
+            old_names = _params(m.group(4))
+            order = tuple(old_names.index(n) for n in decls[new])
+        table[old] = (new, order)
+    for m in re.finditer(r'typedef\s+NNB_DEPRECATED\("use (nnb_\w+)[^"]*"\)\s*\w+\s+(nnb_\w+)\s*;',
+                         text):
+        table[m.group(2)] = (m.group(1), None)
+    return table
+
+
+with open(HEADER, encoding="utf-8") as _f:
+    RENAMES = renames(_f.read())
+if len(RENAMES) < 40:
+    raise SystemExit("migrate_names.py: %s lists %d deprecated names: not the header of this "
+                     "checkout?" % (HEADER, len(RENAMES)))
 
 _NAME = re.compile(r"\b(" + "|".join(sorted(RENAMES, key=len, reverse=True)) + r")\b")
 
