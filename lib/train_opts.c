@@ -244,12 +244,12 @@ NNB_API nnb_status nnb_train_opts_set_batch_callback(nnb_train_opts *o, nnb_batc
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_train_opts_set_shard(nnb_train_opts *o, size_t rank, size_t count) {
+NNB_API nnb_status nnb_train_opts_set_shard(nnb_train_opts *o, size_t rank, size_t n_ranks) {
     OPTS_CHECK(o);
-    if (count == 0) BAD("count is 0");
-    if (rank >= count) BAD("rank %zu is not below count %zu", rank, count);
+    if (n_ranks == 0) BAD("n_ranks is 0");
+    if (rank >= n_ranks) BAD("rank %zu is not below n_ranks %zu", rank, n_ranks);
     o->shard_rank = rank;
-    o->shard_count = count;
+    o->shard_count = n_ranks;
     return NNB_OK;
 }
 
