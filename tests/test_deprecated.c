@@ -119,6 +119,7 @@ START_TEST(networks_and_training) {
     nnbt_ok(nnb_net_copy(&c2, a, NNB_F64));
     same_params(c1, c2);
     same_params(c1, a);
+    nnb_net_free(c1);
     nnbt_expect(nnb_net_convert(a, (nnb_dtype)7, &c1), NNB_E_INVALID_ARG, "nnb_net_copy");
     ck_assert_ptr_null(c1);
     nnb_net_free(c2);
