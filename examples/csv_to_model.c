@@ -37,20 +37,20 @@
 static nnb_table *read_table(const char *path, const char *target, char **onehot, int n_onehot) {
     char *data;
     size_t len;
-    CHECK(nnb_read_input(path, 0, 1, &data, &len)); /* read once: a pipe works too */
+    CHECK(nnb_input_read(path, 0, 1, &data, &len)); /* read once: a pipe works too */
     char delimiter, decimal;
-    CHECK(nnb_csv_detect_delimiter_mem(data, len, &delimiter));
-    CHECK(nnb_csv_detect_decimal_mem(data, len, delimiter, &decimal));
-    nnb_csv_options *o;
-    CHECK(nnb_csv_options_create(&o));
-    CHECK(nnb_csv_options_set_delimiter(o, delimiter));
-    CHECK(nnb_csv_options_set_decimal(o, decimal));
-    CHECK(nnb_csv_options_text_column(o, target));
-    for (int i = 0; i < n_onehot; i++) CHECK(nnb_csv_options_text_column(o, onehot[i]));
-    CHECK(nnb_csv_options_keep_missing(o, NULL)); /* filled in step 2 (a missing target: error) */
+    CHECK(nnb_csv_detect_delimiter_buffer(data, len, &delimiter));
+    CHECK(nnb_csv_detect_decimal_buffer(data, len, delimiter, &decimal));
+    nnb_csv_opts *o;
+    CHECK(nnb_csv_opts_create(&o));
+    CHECK(nnb_csv_opts_set_delimiter(o, delimiter));
+    CHECK(nnb_csv_opts_set_decimal(o, decimal));
+    CHECK(nnb_csv_opts_add_text_column(o, target));
+    for (int i = 0; i < n_onehot; i++) CHECK(nnb_csv_opts_add_text_column(o, onehot[i]));
+    CHECK(nnb_csv_opts_keep_missing(o, NULL)); /* filled in step 2 (a missing target: error) */
     nnb_table *t;
-    CHECK(nnb_csv_parse(&t, data, len, path, o));
-    nnb_csv_options_free(o);
+    CHECK(nnb_csv_read_buffer(&t, data, len, path, o));
+    nnb_csv_opts_free(o);
     free(data);
     return t;
 }
@@ -59,7 +59,7 @@ static nnb_table *read_table(const char *path, const char *target, char **onehot
 static nnb_prep *configure(const char *target, char **onehot, int n_onehot) {
     nnb_prep *p;
     CHECK(nnb_prep_create(&p));
-    CHECK(nnb_prep_set_target(p, target, NNB_TARGET_ONEHOT)); /* classes, one column each */
+    CHECK(nnb_prep_add_target(p, target, NNB_TARGET_ONEHOT)); /* classes, one column each */
     for (int i = 0; i < n_onehot; i++) CHECK(nnb_prep_onehot(p, onehot[i]));
     CHECK(nnb_prep_scale(p, NULL, NNB_SCALE_STANDARD)); /* every other numeric feature */
     CHECK(nnb_prep_fill(p, NULL, NNB_FILL_MEAN));
@@ -93,7 +93,7 @@ static nnb_net *train(const double *x, const double *y, size_t n, size_t nf, siz
     CHECK(nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_MEAN));
     CHECK(nnb_train_opts_set_epochs(o, 100));
     CHECK(nnb_train_opts_set_batch_size(o, 32));
-    CHECK(nnb_train(net, o, x, n, nf, y, n_classes, NULL));
+    CHECK(nnb_net_train(net, o, x, n, nf, y, n_classes, NULL));
     nnb_train_opts_free(o);
     return net;
 }
@@ -121,7 +121,7 @@ int main(int argc, char **argv) {
     size_t n = nnb_table_n_rows(t), n_train, n_test;
     size_t *order = malloc(n * sizeof *order);
     if (!order) return 1;
-    CHECK(nnb_split(n, 0.2, 0.0, 42, NULL, 0, order, n, &n_train, &n_test, NULL));
+    CHECK(nnb_rows_split(n, 0.2, 0.0, 42, NULL, 0, order, n, &n_train, &n_test, NULL));
     CHECK(nnb_prep_fit(p, t, order, n_train));
     size_t nf = nnb_prep_n_features(p), n_classes = nnb_prep_n_classes(p);
     double *x_train, *y_train, *x_test, *y_test;
@@ -140,14 +140,14 @@ int main(int argc, char **argv) {
     CHECK(nnb_meta_create(&meta));
     CHECK(nnb_meta_set(meta, "task", "classification"));
     CHECK(nnb_meta_set(meta, "target", target));
-    CHECK(nnb_meta_set(meta, "train.loss", "ce")); /* what `nnblas eval` evaluates with */
-    CHECK(nnb_model_save(model, net, p, meta, 0)); /* atomic: the old file or the new one */
+    CHECK(nnb_meta_set(meta, "train.loss", "ce"));  /* what `nnblas eval` evaluates with */
+    CHECK(nnb_model_write(model, net, p, meta, 0)); /* atomic: the old file or the new one */
     printf("saved %s\n", model);
 
     /* Step 6: the file holds everything needed to use the model on raw rows */
     nnb_net *loaded;
     nnb_prep *lp;
-    CHECK(nnb_model_load(model, &loaded, &lp, NULL));
+    CHECK(nnb_model_read(&loaded, &lp, NULL, model));
     double *row, *y1, *prob = malloc(n_classes * sizeof *prob);
     if (!prob) return 1;
     apply(lp, t, order + n_train, 1, &row, &y1); /* the first test row, as the file prepares it */

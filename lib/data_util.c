@@ -222,12 +222,13 @@ NNB_API nnb_status nnb_set_input_limit(size_t bytes) {
     return NNB_OK;
 }
 
-NNB_API size_t nnb_input_limit(void) { return __atomic_load_n(&input_limit, __ATOMIC_RELAXED); }
+NNB_API size_t nnb_get_input_limit(void) { return __atomic_load_n(&input_limit, __ATOMIC_RELAXED); }
+NNBI_DEPRECATED_ALIAS(nnb_input_limit, nnb_get_input_limit);
 
 nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int text, char **buf,
                            size_t *len) {
     *buf = NULL;
-    if (!limit) limit = nnb_input_limit();
+    if (!limit) limit = nnb_get_input_limit();
     int fd;
     do /* opening a FIFO waits for a writer: a signal interrupts it */
         fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -270,7 +271,7 @@ nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_read_input(const char *path, size_t limit, int text, char **data,
+NNB_API nnb_status nnb_input_read(const char *path, size_t limit, int text, char **data,
                                   size_t *len) {
     NNBI_CHECK_NULL(data, __func__);
     *data = NULL;
@@ -278,6 +279,7 @@ NNB_API nnb_status nnb_read_input(const char *path, size_t limit, int text, char
     NNBI_CHECK_NULL(len, __func__);
     return nnbi_read_input(__func__, path, limit, text != 0, data, len);
 }
+NNBI_DEPRECATED_ALIAS(nnb_read_input, nnb_input_read);
 
 char *nnbi_strdup(const char *s) { return nnbi_strndup(s, strlen(s)); }
 

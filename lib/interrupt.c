@@ -10,6 +10,8 @@ static _Thread_local const volatile int *thread_flag;
 
 NNB_API void nnb_set_interrupt_flag(const volatile int *flag) { thread_flag = flag; }
 
+NNB_API const volatile int *nnb_get_interrupt_flag(void) { return thread_flag; }
+
 int nnbi_interrupted(void) {
     const volatile int *f = thread_flag;
     /* an atomic read: the flag may be set by another thread (or a signal handler) meanwhile */

@@ -2,7 +2,7 @@
  * The fitted fill values of a preparation (nnb_prep_fill): the mean, median or most frequent
  * value of a numeric column's present cells, and the most frequent category of a category
  * column, over the rows fitted on. Missing cells are NaN (numbers) or "" (texts), as the CSV
- * reader keeps them (nnb_csv_options_keep_missing). And the look-up of a cell's category, which
+ * reader keeps them (nnb_csv_opts_keep_missing). And the look-up of a cell's category, which
  * applying a preparation shares.
  */
 #include <math.h>
@@ -121,8 +121,8 @@ nnb_status nnbi_fill_category(const nnbi_prep_input *in, const nnb_table *t, siz
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_prep_count_unseen(const nnb_prep *p, const nnb_table *t, const size_t *rows,
-                                         size_t n_rows, size_t *n_cells, size_t *n_rows_hit) {
+NNB_API nnb_status nnb_prep_n_unseen(const nnb_prep *p, const nnb_table *t, const size_t *rows,
+                                     size_t n_rows, size_t *n_cells, size_t *n_rows_hit) {
     NNBI_CHECK_NULL(p, __func__);
     NNBI_CHECK_NULL(t, __func__);
     if (!p->fitted) return nnbi_error(NNB_E_STATE, __func__, "the preparation is not fitted");

@@ -1,6 +1,6 @@
 /*
  * The memory of a training run, estimated before anything is allocated (nnb_net_train_memory,
- * nnb_train_memory_dense): the network's arenas (parameters, gradients), the optimiser's moments,
+ * nnb_net_train_memory_dense): the network's arenas (parameters, gradients), the optimiser's moments,
  * the workspace for a batch (the bytes nnbi_ws_reserve() would take, asked of ws.c), the best
  * weights kept by early stopping, Levenberg-Marquardt's Jacobian and normal equations, and the
  * row indices, split and history nnb_train allocates. nnb_train checks the part it would add
@@ -64,24 +64,24 @@ nnb_status nnbi_train_memory_parts(const nnb_net *net, const nnb_train_opts *o, 
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_net_train_memory(const nnb_net *net, const nnb_train_opts *opts, size_t rows,
-                                        size_t *bytes) {
+NNB_API nnb_status nnb_net_train_memory(const nnb_net *net, const nnb_train_opts *opts,
+                                        size_t n_rows, size_t *n_bytes) {
     NNBI_CHECK_NULL(net, __func__);
     NNBI_CHECK_NULL(opts, __func__);
-    NNBI_CHECK_NULL(bytes, __func__);
+    NNBI_CHECK_NULL(n_bytes, __func__);
     nnbi_train_memory m;
-    nnb_status st = nnbi_train_memory_parts(net, opts, rows, &m, __func__);
-    if (st == NNB_OK) *bytes = m.total;
+    nnb_status st = nnbi_train_memory_parts(net, opts, n_rows, &m, __func__);
+    if (st == NNB_OK) *n_bytes = m.total;
     return st;
 }
 
 /* A network's shape without its arenas: the dense layers' sizes, for estimating before any of it
  * is allocated. */
-NNB_API nnb_status nnb_train_memory_dense(size_t n_inputs, const size_t *units, size_t n_layers,
-                                          nnb_dtype dtype, const nnb_train_opts *opts, size_t rows,
-                                          size_t *bytes) {
+NNB_API nnb_status nnb_net_train_memory_dense(size_t n_inputs, const size_t *units, size_t n_layers,
+                                              nnb_dtype dtype, const nnb_train_opts *opts,
+                                              size_t n_rows, size_t *n_bytes) {
     NNBI_CHECK_NULL(opts, __func__);
-    NNBI_CHECK_NULL(bytes, __func__);
+    NNBI_CHECK_NULL(n_bytes, __func__);
     if (n_layers) NNBI_CHECK_NULL(units, __func__);
     if (dtype != NNB_F64 && dtype != NNB_F32)
         return nnbi_error(NNB_E_INVALID_ARG, __func__, "unknown element type %d", (int)dtype);
@@ -109,13 +109,13 @@ NNB_API nnb_status nnb_train_memory_dense(size_t n_inputs, const size_t *units, 
         net.n_layers = l + 1;
     }
     nnbi_train_memory m;
-    if (st == NNB_OK) st = nnbi_train_memory_parts(&net, opts, rows, &m, __func__);
-    if (st == NNB_OK) *bytes = m.total;
+    if (st == NNB_OK) st = nnbi_train_memory_parts(&net, opts, n_rows, &m, __func__);
+    if (st == NNB_OK) *n_bytes = m.total;
     free(net.layers);
     return st;
 }
 
-NNB_API size_t nnb_memory_available(void) { return nnbi_available_memory(); }
+NNB_API size_t nnb_get_available_memory(void) { return nnbi_available_memory(); }
 
 nnb_status nnbi_train_memory_check(const nnb_net *net, const nnb_train_opts *opts, size_t rows,
                                    const char *func) {

@@ -27,7 +27,7 @@ START_TEST(flag_set_stops_long_calls) {
     size_t n = 70000, len; /* more than one block of 65,536 rows */
     char *text = rows_csv(n, &len);
     nnb_table *t;
-    nnbt_ok(nnb_csv_parse(&t, text, len, "rows.csv", NULL));
+    nnbt_ok(nnb_csv_read_buffer(&t, text, len, "rows.csv", NULL));
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
     nnbt_ok(nnb_prep_scale(p, NULL, NNB_SCALE_STANDARD));
@@ -39,26 +39,27 @@ START_TEST(flag_set_stops_long_calls) {
     nnbt_ok(nnb_net_add_dense(net, 1, NNB_ACT_SIGMOID, 1));
     const char *path = nnbt_tmp("interrupt.csv"), *model = nnbt_tmp("interrupt.nnb");
     ck_assert(nnbt_write_file(path, text, len));
-    nnbt_ok(nnb_model_save(model, net, p, NULL, 0));
+    nnbt_ok(nnb_model_write(model, net, p, NULL, 0));
 
     flag = 1;
     nnb_set_interrupt_flag(&flag);
     nnb_table *t2 = NULL;
-    nnbt_expect(nnb_csv_parse(&t2, text, len, "rows.csv", NULL), NNB_E_CANCELLED, "interrupted");
+    nnbt_expect(nnb_csv_read_buffer(&t2, text, len, "rows.csv", NULL), NNB_E_CANCELLED,
+                "interrupted");
     ck_assert_ptr_null(t2);
     nnbt_expect(nnb_csv_read(&t2, path, NULL), NNB_E_CANCELLED, "interrupted");
     char *data = NULL;
     size_t dlen;
-    nnbt_expect(nnb_read_input(path, 0, 1, &data, &dlen), NNB_E_CANCELLED, "interrupted");
+    nnbt_expect(nnb_input_read(path, 0, 1, &data, &dlen), NNB_E_CANCELLED, "interrupted");
     ck_assert_ptr_null(data);
     nnbt_expect(nnb_prep_apply(p, t, NULL, n, x, n * 2, NULL, 0), NNB_E_CANCELLED, "interrupted");
     nnbt_expect(nnb_net_predict(net, x, n, 2, out, n), NNB_E_CANCELLED, "interrupted");
     float *xf = calloc(n * 2, sizeof *xf), *of = malloc(n * sizeof *of);
     nnbt_expect(nnb_net_predict_f32(net, xf, n, 2, of, n), NNB_E_CANCELLED, "interrupted");
     nnb_net *net32, *loaded = NULL;
-    nnbt_ok(nnb_net_convert(net, NNB_F32, &net32));
+    nnbt_ok(nnb_net_copy(&net32, net, NNB_F32));
     nnbt_expect(nnb_net_predict(net32, x, n, 2, out, n), NNB_E_CANCELLED, "interrupted");
-    nnbt_expect(nnb_model_load(model, &loaded, NULL, NULL), NNB_E_CANCELLED, "interrupted");
+    nnbt_expect(nnb_model_read(&loaded, NULL, NULL, model), NNB_E_CANCELLED, "interrupted");
     ck_assert_ptr_null(loaded);
 
     /* cleared, or no flag named: everything works again (x is written whole now) */
@@ -68,7 +69,7 @@ START_TEST(flag_set_stops_long_calls) {
     flag = 1;
     nnb_set_interrupt_flag(NULL);
     nnbt_ok(nnb_csv_read(&t2, path, NULL));
-    nnbt_ok(nnb_model_load(model, &loaded, NULL, NULL));
+    nnbt_ok(nnb_model_read(&loaded, NULL, NULL, model));
     nnbt_ok(nnb_net_predict(net32, x, n, 2, out, n));
     flag = 0;
     nnb_net_free(loaded);
@@ -135,12 +136,12 @@ START_TEST(training_resumes_bit_for_bit) {
     nnbt_ok(nnb_train_opts_set_epochs(o, 3));
     nnbt_ok(nnb_train_opts_set_batch_size(o, 8));
     nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_BCE, NNB_REDUCTION_MEAN));
-    nnbt_ok(nnb_train(a, o, x, N, 2, y, 1, NULL));
+    nnbt_ok(nnb_net_train(a, o, x, N, 2, y, 1, NULL));
     flag = 1;
     nnb_set_interrupt_flag(&flag);
-    nnbt_expect(nnb_train(b, o, x, N, 2, y, 1, NULL), NNB_E_CANCELLED, "stopped");
+    nnbt_expect(nnb_net_train(b, o, x, N, 2, y, 1, NULL), NNB_E_CANCELLED, "stopped");
     flag = 0;
-    nnbt_ok(nnb_train(b, o, x, N, 2, y, 1, NULL));
+    nnbt_ok(nnb_net_train(b, o, x, N, 2, y, 1, NULL));
     nnb_set_interrupt_flag(NULL);
     size_t np = nnb_net_n_params(a);
     double *pa = malloc(np * sizeof *pa), *pb = malloc(np * sizeof *pb);
@@ -193,7 +194,7 @@ START_TEST(signal_ends_a_blocked_read) {
     ck_assert_int_eq(pthread_create(&th, NULL, signaller, NULL), 0);
     char *data = NULL;
     size_t len;
-    nnb_status st = nnb_read_input(path, 0, 1, &data, &len);
+    nnb_status st = nnb_input_read(path, 0, 1, &data, &len);
     read_done = 1;
     pthread_join(th, NULL);
     ck_assert_msg(st == NNB_E_CANCELLED, "%s: %s", nnb_status_name(st), nnb_last_error());

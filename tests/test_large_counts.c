@@ -1,7 +1,7 @@
 /* Costs that must grow with the input, not with its square (issue 26, family 6): metadata keys,
  * CSV option lists, column names, category and class lists and preparation look-ups, each at a
  * count where a linear search per item (the old metadata, option lists, nnb_prep_column_stats
- * and nnb_prep_set_target) would run for minutes while a hashed look-up takes well under a second
+ * and nnb_prep_add_target) would run for minutes while a hashed look-up takes well under a second
  * -- so this suite times out (fails) if one of them turns quadratic again. No time is measured. */
 #include <stdio.h>
 #include <string.h>
@@ -16,10 +16,10 @@ static void round_trip(const nnb_net *net, const nnb_prep *p, const nnb_meta *m,
                        nnb_prep **p2, nnb_meta **m2) {
     size_t need = 0;
     unsigned char none[1];
-    ck_assert_int_eq(nnb_model_save_buffer(none, 0, &need, net, p, m, 0), NNB_E_SHAPE);
+    ck_assert_int_eq(nnb_model_write_buffer(net, p, m, 0, none, 0, &need), NNB_E_SHAPE);
     unsigned char *buf = malloc(need);
-    nnbt_ok(nnb_model_save_buffer(buf, need, &need, net, p, m, 0));
-    nnbt_ok(nnb_model_load_buffer(buf, need, back, p2, m2));
+    nnbt_ok(nnb_model_write_buffer(net, p, m, 0, buf, need, &need));
+    nnbt_ok(nnb_model_read_buffer(back, p2, m2, buf, need));
     free(buf);
 }
 
@@ -37,7 +37,7 @@ START_TEST(metadata_keys) {
         snprintf(key, sizeof key, "key.%zu", i);
         nnbt_ok(nnb_meta_set(m, key, "even"));
     }
-    ck_assert_uint_eq(nnb_meta_count(m), n);
+    ck_assert_uint_eq(nnb_meta_n_keys(m), n);
     for (size_t i = 0; i < n; i++) {
         snprintf(key, sizeof key, "key.%zu", i);
         snprintf(value, sizeof value, "%zu", i * 7);
@@ -53,7 +53,7 @@ START_TEST(metadata_keys) {
     nnb_net *back;
     nnb_meta *m2;
     round_trip(net, NULL, m, &back, NULL, &m2);
-    ck_assert_uint_eq(nnb_meta_count(m2), n);
+    ck_assert_uint_eq(nnb_meta_n_keys(m2), n);
     snprintf(key, sizeof key, "key.%zu", n - 1);
     ck_assert_ptr_nonnull(nnb_meta_get(m2, key));
     /* the same key twice in a file is still found */
@@ -85,33 +85,33 @@ static char *wide_csv(size_t cols, size_t rows, size_t *len) {
 START_TEST(column_names) {
     size_t n = n_big(), len;
     char *text = wide_csv(n, 3, &len);
-    nnb_csv_options *o;
-    nnbt_ok(nnb_csv_options_create(&o));
+    nnb_csv_opts *o;
+    nnbt_ok(nnb_csv_opts_create(&o));
     char name[32];
     for (size_t j = 0; j < n; j += 2) {
         snprintf(name, sizeof name, "c%zu", j);
-        nnbt_ok(nnb_csv_options_skip_column(o, name));
-        nnbt_ok(nnb_csv_options_skip_column(o, name)); /* a repeat is found, not added */
+        nnbt_ok(nnb_csv_opts_skip_column(o, name));
+        nnbt_ok(nnb_csv_opts_skip_column(o, name)); /* a repeat is found, not added */
     }
     for (size_t j = 1; j < n; j += 2) {
         snprintf(name, sizeof name, "c%zu", j);
-        nnbt_ok(nnb_csv_options_text_column(o, name));
+        nnbt_ok(nnb_csv_opts_add_text_column(o, name));
     }
     nnb_table *t;
-    nnbt_ok(nnb_csv_parse(&t, text, len, "wide.csv", o));
-    ck_assert_uint_eq(nnb_table_n_cols(t), n / 2);
-    ck_assert(nnb_table_col_is_text(t, 0));
+    nnbt_ok(nnb_csv_read_buffer(&t, text, len, "wide.csv", o));
+    ck_assert_uint_eq(nnb_table_n_columns(t), n / 2);
+    ck_assert(nnb_table_column_is_text(t, 0));
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
 
-    nnbt_ok(nnb_csv_parse(&t, text, len, "wide.csv", NULL));
+    nnbt_ok(nnb_csv_read_buffer(&t, text, len, "wide.csv", NULL));
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
     for (size_t j = 1; j < n; j++) { /* every column a regression target but c0 */
         snprintf(name, sizeof name, "c%zu", j);
-        nnbt_ok(nnb_prep_set_target(p, name, NNB_TARGET_VALUES));
+        nnbt_ok(nnb_prep_add_target(p, name, NNB_TARGET_VALUES));
     }
-    nnbt_expect(nnb_prep_set_target(p, "c0", NNB_TARGET_ONEHOT), NNB_E_INVALID_ARG,
+    nnbt_expect(nnb_prep_add_target(p, "c0", NNB_TARGET_ONEHOT), NNB_E_INVALID_ARG,
                 "already a target");
     nnbt_ok(nnb_prep_scale(p, NULL, NNB_SCALE_STANDARD));
     nnbt_ok(nnb_prep_fit(p, t, NULL, 3));
@@ -137,13 +137,13 @@ START_TEST(categories_and_classes) {
     size_t k = (size_t)sprintf(text, "cat,x,label\n");
     for (size_t i = 0; i < n; i++)
         k += (size_t)sprintf(text + k, "k%zu,%zu,L%zu\n", (i * 7919) % n, i % 3, (i * 104729) % n);
-    nnb_csv_options *o = nnbt_text_columns("cat label");
+    nnb_csv_opts *o = nnbt_text_columns("cat label");
     nnb_table *t = nnbt_parse(text, k, o);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
     nnbt_ok(nnb_prep_onehot(p, "cat"));
-    nnbt_ok(nnb_prep_set_target(p, "label", NNB_TARGET_INDEX));
+    nnbt_ok(nnb_prep_add_target(p, "label", NNB_TARGET_INDEX));
     nnbt_ok(nnb_prep_fit(p, t, NULL, n));
     ck_assert_uint_eq(nnb_prep_n_classes(p), n);
     ck_assert_uint_eq(nnb_prep_n_features(p), n + 1);

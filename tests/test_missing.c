@@ -9,31 +9,31 @@
 
 #include "nnb_test.h"
 
-static nnb_table *parse_with(const char *text, nnb_csv_options *o) {
+static nnb_table *parse_with(const char *text, nnb_csv_opts *o) {
     nnb_table *t = nnbt_parse(text, strlen(text), o);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     return t;
 }
 
-static nnb_csv_options *keep_all(const char *text_columns) {
-    nnb_csv_options *o = nnbt_text_columns(text_columns);
-    nnbt_ok(nnb_csv_options_keep_missing(o, NULL));
+static nnb_csv_opts *keep_all(const char *text_columns) {
+    nnb_csv_opts *o = nnbt_text_columns(text_columns);
+    nnbt_ok(nnb_csv_opts_keep_missing(o, NULL));
     return o;
 }
 
 START_TEST(reader_keeps_missing_cells) {
     const char *text = "a,b,c\n1,NA,x\n,2,\n3, null ,y\n";
     nnb_table *t;
-    nnb_csv_options *o = nnbt_text_columns("c");
-    nnbt_expect(nnb_csv_parse(&t, text, strlen(text), "m.csv", o), NNB_E_FORMAT,
+    nnb_csv_opts *o = nnbt_text_columns("c");
+    nnbt_expect(nnb_csv_read_buffer(&t, text, strlen(text), "m.csv", o), NNB_E_FORMAT,
                 "m.csv:2:2: missing value in column 'b'");
-    nnbt_ok(nnb_csv_options_keep_missing(o, "b"));
-    nnbt_expect(nnb_csv_parse(&t, text, strlen(text), "m.csv", o), NNB_E_FORMAT,
+    nnbt_ok(nnb_csv_opts_keep_missing(o, "b"));
+    nnbt_expect(nnb_csv_read_buffer(&t, text, strlen(text), "m.csv", o), NNB_E_FORMAT,
                 "m.csv:3:1: missing value in column 'a'");
-    nnbt_ok(nnb_csv_options_keep_missing(o, "zz"));
-    nnbt_expect(nnb_csv_parse(&t, text, strlen(text), "m.csv", o), NNB_E_INVALID_ARG,
+    nnbt_ok(nnb_csv_opts_keep_missing(o, "zz"));
+    nnbt_expect(nnb_csv_read_buffer(&t, text, strlen(text), "m.csv", o), NNB_E_INVALID_ARG,
                 "no column 'zz' (asked to keep missing cells of it)");
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     t = parse_with(text, keep_all("c"));
     ck_assert_uint_eq(nnb_table_n_rows(t), 3);
     double a[3], b[3];
@@ -46,11 +46,11 @@ START_TEST(reader_keeps_missing_cells) {
     nnb_table_free(t);
     /* with drop_bad_rows, kept columns keep, the others drop; non-numbers still drop */
     o = nnbt_text_columns("");
-    nnbt_ok(nnb_csv_options_keep_missing(o, "a"));
-    nnbt_ok(nnb_csv_options_set_drop_bad_rows(o, 1));
+    nnbt_ok(nnb_csv_opts_keep_missing(o, "a"));
+    nnbt_ok(nnb_csv_opts_set_drop_bad_rows(o, 1));
     t = parse_with("a,b\n,1\n2,\n3,x\n4,5\n", o);
     ck_assert_uint_eq(nnb_table_n_rows(t), 2);
-    ck_assert_uint_eq(nnb_table_n_dropped(t), 2);
+    ck_assert_uint_eq(nnb_table_n_dropped_rows(t), 2);
     ck_assert_uint_eq(nnb_table_row_line(t, 0), 2);
     nnb_table_free(t);
 }
@@ -59,15 +59,15 @@ END_TEST
 START_TEST(decimal_commas) {
     const char *text = "price;qty;name\n17,99;3;a\n-0,5;1e2;b\n1,25e1;4;c\n";
     char d = 0, m = 0;
-    nnbt_ok(nnb_csv_detect_delimiter_mem(text, strlen(text), &d));
-    nnbt_ok(nnb_csv_detect_decimal_mem(text, strlen(text), d, &m));
+    nnbt_ok(nnb_csv_detect_delimiter_buffer(text, strlen(text), &d));
+    nnbt_ok(nnb_csv_detect_decimal_buffer(text, strlen(text), d, &m));
     ck_assert(d == ';' && m == ',');
-    nnb_csv_options *o = nnbt_text_columns("name");
-    nnbt_ok(nnb_csv_options_set_delimiter(o, ';'));
+    nnb_csv_opts *o = nnbt_text_columns("name");
+    nnbt_ok(nnb_csv_opts_set_delimiter(o, ';'));
     nnb_table *t;
-    nnbt_expect(nnb_csv_parse(&t, text, strlen(text), "eu.csv", o), NNB_E_FORMAT,
+    nnbt_expect(nnb_csv_read_buffer(&t, text, strlen(text), "eu.csv", o), NNB_E_FORMAT,
                 "eu.csv:2:1: expected a number in column 'price', found '17,99'");
-    nnbt_ok(nnb_csv_options_set_decimal(o, ','));
+    nnbt_ok(nnb_csv_opts_set_decimal(o, ','));
     t = nnbt_parse(text, strlen(text), o);
     double v[3];
     nnbt_ok(nnb_table_get_column(t, 0, v, 3));
@@ -75,22 +75,23 @@ START_TEST(decimal_commas) {
     nnbt_ok(nnb_table_get_column(t, 1, v, 3));
     ck_assert(v[0] == 3 && v[1] == 100 && v[2] == 4);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
-    nnbt_ok(nnb_csv_options_create(&o));
-    nnbt_ok(nnb_csv_options_set_delimiter(o, ';'));
-    nnbt_ok(nnb_csv_options_set_decimal(o, ','));
+    nnb_csv_opts_free(o);
+    nnbt_ok(nnb_csv_opts_create(&o));
+    nnbt_ok(nnb_csv_opts_set_delimiter(o, ';'));
+    nnbt_ok(nnb_csv_opts_set_decimal(o, ','));
     /* a '.' or a second ',' is a thousands separator: refused, never guessed */
     const char *bad = "x;y\n1.234,5;1\n";
-    nnbt_expect(nnb_csv_parse(&t, bad, strlen(bad), "eu.csv", o), NNB_E_FORMAT, "'1.234,5'");
+    nnbt_expect(nnb_csv_read_buffer(&t, bad, strlen(bad), "eu.csv", o), NNB_E_FORMAT, "'1.234,5'");
     const char *bad2 = "x;y\n1,234,5;1\n";
-    nnbt_expect(nnb_csv_parse(&t, bad2, strlen(bad2), "eu.csv", o), NNB_E_FORMAT, "'1,234,5'");
+    nnbt_expect(nnb_csv_read_buffer(&t, bad2, strlen(bad2), "eu.csv", o), NNB_E_FORMAT,
+                "'1,234,5'");
     /* the mark and the delimiter cannot be the same */
-    nnbt_expect(nnb_csv_options_set_delimiter(o, ','), NNB_E_INVALID_ARG, "decimal mark");
-    nnbt_expect(nnb_csv_options_set_decimal(o, 'x'), NNB_E_INVALID_ARG, "'.' or ','");
-    nnb_csv_options_free(o);
-    nnbt_ok(nnb_csv_options_create(&o));
-    nnbt_expect(nnb_csv_options_set_decimal(o, ','), NNB_E_INVALID_ARG, "the delimiter");
-    nnb_csv_options_free(o);
+    nnbt_expect(nnb_csv_opts_set_delimiter(o, ','), NNB_E_INVALID_ARG, "decimal mark");
+    nnbt_expect(nnb_csv_opts_set_decimal(o, 'x'), NNB_E_INVALID_ARG, "'.' or ','");
+    nnb_csv_opts_free(o);
+    nnbt_ok(nnb_csv_opts_create(&o));
+    nnbt_expect(nnb_csv_opts_set_decimal(o, ','), NNB_E_INVALID_ARG, "the delimiter");
+    nnb_csv_opts_free(o);
     /* detection: points anywhere, a comma delimiter, quoted fields or whole numbers say '.' */
     const struct {
         const char *text;
@@ -100,11 +101,11 @@ START_TEST(decimal_commas) {
                  {"a\tb\r\n3,25\t4\r\n", '\t', ','}, {"a;b\n1;2\nx,y;0,5\n", ';', ','},
                  {"a,5;b\n1;2\n", ';', '.'}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        nnbt_ok(
-            nnb_csv_detect_decimal_mem(cases[i].text, strlen(cases[i].text), cases[i].delim, &m));
+        nnbt_ok(nnb_csv_detect_decimal_buffer(cases[i].text, strlen(cases[i].text), cases[i].delim,
+                                              &m));
         ck_assert_msg(m == cases[i].want, "case %zu: '%c'", i, m);
     }
-    ck_assert_int_eq(nnb_csv_detect_decimal_mem(NULL, 0, ';', &m), NNB_E_NULL);
+    ck_assert_int_eq(nnb_csv_detect_decimal_buffer(NULL, 0, ';', &m), NNB_E_NULL);
 }
 END_TEST
 
@@ -123,7 +124,7 @@ static nnb_prep *fitted(nnb_fill how, nnb_scale scale) {
     nnb_table *t = parse_with(DATA, keep_all("colour"));
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "y", NNB_TARGET_VALUES));
     nnbt_ok(nnb_prep_onehot(p, "colour"));
     nnbt_ok(nnb_prep_scale(p, "x", scale));
     nnbt_ok(nnb_prep_fill(p, NULL, how));
@@ -164,7 +165,7 @@ START_TEST(fills_fitted) {
     nnb_prep *p;
     for (int k = 0; k < 2; k++) {
         nnbt_ok(nnb_prep_create(&p));
-        nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+        nnbt_ok(nnb_prep_add_target(p, "y", NNB_TARGET_VALUES));
         nnbt_ok(nnb_prep_fill(p, "v", k ? NNB_FILL_MOST_FREQUENT : NNB_FILL_MEDIAN));
         nnbt_ok(nnb_prep_fit(p, t, NULL, 6));
         double v;
@@ -182,7 +183,7 @@ START_TEST(scaled_after_filling_on_training_rows) {
     nnb_table *t = parse_with(DATA, keep_all("colour"));
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "y", NNB_TARGET_VALUES));
     nnbt_ok(nnb_prep_drop(p, "colour"));
     nnbt_ok(nnb_prep_scale(p, "x", NNB_SCALE_STANDARD));
     nnbt_ok(nnb_prep_fill(p, "x", NNB_FILL_MEAN));
@@ -201,7 +202,7 @@ START_TEST(scaled_after_filling_on_training_rows) {
     nnb_prep_free(p);
     /* no fill: the missing cell is an error naming file, line and column */
     nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "y", NNB_TARGET_VALUES));
     nnbt_ok(nnb_prep_drop(p, "colour"));
     nnbt_expect(nnb_prep_fit(p, t, NULL, 8), NNB_E_FORMAT,
                 "data.csv:3:1: missing value in "
@@ -219,11 +220,11 @@ START_TEST(fill_errors) {
     nnbt_ok(nnb_prep_create(&p));
     nnbt_expect(nnb_prep_fill(NULL, "a", NNB_FILL_MEAN), NNB_E_NULL, "");
     nnbt_expect(nnb_prep_fill(p, "a", (nnb_fill)9), NNB_E_INVALID_ARG, "unknown fill");
-    nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "y", NNB_TARGET_VALUES));
     nnbt_expect(nnb_prep_fill(p, "y", NNB_FILL_MEAN), NNB_E_INVALID_ARG, "targets are not filled");
     nnbt_ok(nnb_prep_fill(p, "a", NNB_FILL_MEDIAN));
     nnbt_expect(nnb_prep_drop(p, "a"), NNB_E_INVALID_ARG, "already filled");
-    nnbt_expect(nnb_prep_set_target(p, "a", NNB_TARGET_VALUES), NNB_E_INVALID_ARG, "filled");
+    nnbt_expect(nnb_prep_add_target(p, "a", NNB_TARGET_VALUES), NNB_E_INVALID_ARG, "filled");
     nnbt_expect(nnb_prep_fit(p, t, NULL, 3), NNB_E_INVALID_ARG, "every cell");
     ck_assert(!nnb_prep_is_fitted(p));
     nnb_prep_free(p);
@@ -231,7 +232,7 @@ START_TEST(fill_errors) {
     /* a missing target is refused, filled or not */
     t = parse_with("a,y\n1,\n2,1\n", keep_all(""));
     nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "y", NNB_TARGET_VALUES));
     nnbt_ok(nnb_prep_fill(p, NULL, NNB_FILL_MEAN));
     nnbt_expect(nnb_prep_fit(p, t, NULL, 2), NNB_E_FORMAT, "a target: rows without a target");
     nnb_prep_free(p);
@@ -242,7 +243,7 @@ START_TEST(fill_errors) {
     nnbt_ok(nnb_fill_parse("Mode", &f));
     ck_assert(f == NNB_FILL_MOST_FREQUENT);
     ck_assert_str_eq(nnb_fill_name(NNB_FILL_MEDIAN), "median");
-    ck_assert_uint_eq(nnb_fill_count(), 4);
+    ck_assert_uint_eq(nnb_fill_n_values(), 4);
     nnbt_expect(nnb_fill_parse("meen", &f), NNB_E_INVALID_ARG, "did you mean 'mean'");
 }
 END_TEST
@@ -256,9 +257,9 @@ START_TEST(fills_in_model_files) {
     nnbt_ok(nnb_net_add_dense(net, 1, NNB_ACT_IDENTITY, 1));
     unsigned char none[1];
     size_t need = 0;
-    ck_assert_int_eq(nnb_model_save_buffer(none, 0, &need, net, p, NULL, 0), NNB_E_SHAPE);
+    ck_assert_int_eq(nnb_model_write_buffer(net, p, NULL, 0, none, 0, &need), NNB_E_SHAPE);
     unsigned char *buf = malloc(need);
-    nnbt_ok(nnb_model_save_buffer(buf, need, &need, net, p, NULL, 0));
+    nnbt_ok(nnb_model_write_buffer(net, p, NULL, 0, buf, need, &need));
     ck_assert(buf[8] == 1 && buf[9] == 0 && buf[10] == 2 && buf[11] == 0); /* version 1.2 */
     int found = 0;
     for (size_t i = 32; i + 8 < need; i++)
@@ -266,7 +267,7 @@ START_TEST(fills_in_model_files) {
     ck_assert_msg(found, "no essential FILL section");
     nnb_net *back;
     nnb_prep *p2;
-    nnbt_ok(nnb_model_load_buffer(buf, need, &back, &p2, NULL));
+    nnbt_ok(nnb_model_read_buffer(&back, &p2, NULL, buf, need));
     nnb_fill how;
     double v;
     const char *cat;
@@ -283,7 +284,7 @@ START_TEST(fills_in_model_files) {
     bad[fill_at + 8 + 24 + 16] = 7; /* colour's category index: 7 of 3 */
     nnbt_fix_crc(bad, need);
     nnb_net *n3;
-    nnbt_expect(nnb_model_load_buffer(bad, need, &n3, NULL, NULL), NNB_E_FORMAT, "colour");
+    nnbt_expect(nnb_model_read_buffer(&n3, NULL, NULL, bad, need), NNB_E_FORMAT, "colour");
     free(bad);
     nnb_prep_free(p2);
     nnb_net_free(back);
@@ -292,14 +293,14 @@ START_TEST(fills_in_model_files) {
     /* no fill: version 1.0 and no FILL section */
     nnb_table *t = nnbt_parse("x,y\n1,2\n3,4\n", 12, NULL);
     nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "y", NNB_TARGET_VALUES));
     nnbt_ok(nnb_prep_fit(p, t, NULL, 2));
     nnb_net *n1;
     nnbt_ok(nnb_net_create(&n1, 1));
     nnbt_ok(nnb_net_add_dense(n1, 1, NNB_ACT_IDENTITY, 1));
-    ck_assert_int_eq(nnb_model_save_buffer(none, 0, &need, n1, p, NULL, 0), NNB_E_SHAPE);
+    ck_assert_int_eq(nnb_model_write_buffer(n1, p, NULL, 0, none, 0, &need), NNB_E_SHAPE);
     buf = malloc(need);
-    nnbt_ok(nnb_model_save_buffer(buf, need, &need, n1, p, NULL, 0));
+    nnbt_ok(nnb_model_write_buffer(n1, p, NULL, 0, buf, need, &need));
     ck_assert(buf[10] == 0);
     for (size_t i = 32; i + 4 < need; i++) ck_assert(memcmp(buf + i, "FILL", 4) != 0);
     free(buf);
@@ -339,48 +340,48 @@ END_TEST
 START_TEST(messages_say_what_the_column_holds) {
     nnb_table *t;
     const char *dates = "a,when\n1,2024-01-05\n2,2024-02-01\n3,2024-03-09\n";
-    nnbt_expect(nnb_csv_parse(&t, dates, strlen(dates), "d.csv", NULL), NNB_E_FORMAT,
+    nnbt_expect(nnb_csv_read_buffer(&t, dates, strlen(dates), "d.csv", NULL), NNB_E_FORMAT,
                 "d.csv:2:2: expected a number in column 'when', found '2024-01-05' (column 'when' "
                 "holds text: 3 of 3 cells are not numbers)");
     const char *quoted = "a,name\n1,\"Smith, J.\"\n2,\"Doe\"\n3,4\n";
-    nnbt_expect(nnb_csv_parse(&t, quoted, strlen(quoted), "q.csv", NULL), NNB_E_FORMAT,
+    nnbt_expect(nnb_csv_read_buffer(&t, quoted, strlen(quoted), "q.csv", NULL), NNB_E_FORMAT,
                 "(column 'name' holds text: 2 of 3 cells are not numbers)");
     const char *typos = "a,b\n1,2\n2,x\n3,4\n4,5\n5,?\n6,7\n";
-    nnbt_expect(nnb_csv_parse(&t, typos, strlen(typos), "t.csv", NULL), NNB_E_FORMAT,
+    nnbt_expect(nnb_csv_read_buffer(&t, typos, strlen(typos), "t.csv", NULL), NNB_E_FORMAT,
                 "found 'x' (2 of 6 cells of column 'b' are not numbers)");
     const char *eu = "a;b\n1;2\n2;17,99\n";
-    nnb_csv_options *o;
-    nnbt_ok(nnb_csv_options_create(&o));
-    nnbt_ok(nnb_csv_options_set_delimiter(o, ';'));
-    nnbt_expect(nnb_csv_parse(&t, eu, strlen(eu), "eu.csv", o), NNB_E_FORMAT,
+    nnb_csv_opts *o;
+    nnbt_ok(nnb_csv_opts_create(&o));
+    nnbt_ok(nnb_csv_opts_set_delimiter(o, ';'));
+    nnbt_expect(nnb_csv_read_buffer(&t, eu, strlen(eu), "eu.csv", o), NNB_E_FORMAT,
                 "found '17,99' (a decimal comma: read the file with the decimal mark ',')");
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
 }
 END_TEST
 
 /* Categories the training rows lack: counted (cells, rows), missing cells not among them. */
 START_TEST(unseen_counted) {
-    nnb_table *t = parse_with("c,d,y\nred,1,0\nblue,2,1\ngreen,3,0\n,9,1\npink,7,0\n",
-                              keep_all("c"));
+    nnb_table *t =
+        parse_with("c,d,y\nred,1,0\nblue,2,1\ngreen,3,0\n,9,1\npink,7,0\n", keep_all("c"));
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "y", NNB_TARGET_VALUES));
     nnbt_ok(nnb_prep_onehot(p, "c"));
     nnbt_ok(nnb_prep_onehot(p, "d"));
     nnbt_ok(nnb_prep_fill(p, NULL, NNB_FILL_MOST_FREQUENT));
     nnbt_ok(nnb_prep_set_unseen(p, NNB_UNSEEN_ZERO));
     size_t train[2] = {0, 1}, cells = 9, hit = 9;
     nnbt_ok(nnb_prep_fit(p, t, train, 2));
-    nnbt_ok(nnb_prep_count_unseen(p, t, NULL, 5, &cells, &hit));
+    nnbt_ok(nnb_prep_n_unseen(p, t, NULL, 5, &cells, &hit));
     ck_assert_uint_eq(cells, 5); /* green 3, 9 (row 3's c is missing), pink 7 */
     ck_assert_uint_eq(hit, 3);
-    nnbt_ok(nnb_prep_count_unseen(p, t, train, 2, &cells, NULL));
+    nnbt_ok(nnb_prep_n_unseen(p, t, train, 2, &cells, NULL));
     ck_assert_uint_eq(cells, 0);
     double X[5 * 4];
     nnbt_ok(nnb_prep_apply(p, t, NULL, 5, X, 20, NULL, 0));
     for (int k = 0; k < 4; k++) ck_assert(X[2 * 4 + k] == 0); /* row 2: unseen in both: zeros */
     size_t bad[1] = {7};
-    nnbt_expect(nnb_prep_count_unseen(p, t, bad, 1, &cells, &hit), NNB_E_INVALID_ARG, "rows[0]");
+    nnbt_expect(nnb_prep_n_unseen(p, t, bad, 1, &cells, &hit), NNB_E_INVALID_ARG, "rows[0]");
     nnb_prep_free(p);
     nnb_table_free(t);
 }

@@ -146,7 +146,7 @@ START_TEST(inverse_targets_near_the_top) {
     double v[] = {-1.7e308, -1.6e308, 0.1e308, -0.2e308, 0.0};
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_set_target(p, "v", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "v", NNB_TARGET_VALUES));
     nnbt_ok(nnb_prep_scale(p, "v", NNB_SCALE_STANDARD));
     char text[512]; /* a feature f beside the target v */
     size_t len = (size_t)sprintf(text, "f,v\n");

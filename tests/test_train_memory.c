@@ -1,6 +1,6 @@
 /* The memory of a training run, estimated before anything is allocated (issue 26, family 7):
- * nnb_net_train_memory and nnb_train_memory_dense agree, each part moves as its cause does
- * (optimiser moments, batch, element type, early stopping, Levenberg-Marquardt), and nnb_train
+ * nnb_net_train_memory and nnb_net_train_memory_dense agree, each part moves as its cause does
+ * (optimiser moments, batch, element type, early stopping, Levenberg-Marquardt), and nnb_net_train
  * refuses at once, naming the workspace and the batch, a run whose additions exceed the memory the
  * process can get -- where it used to allocate first. */
 #include <string.h>
@@ -18,7 +18,7 @@ static nnb_train_opts *opts(nnb_optimizer opt, size_t batch) {
 static size_t plan(const size_t *units, size_t n, nnb_dtype dt, const nnb_train_opts *o,
                    size_t rows) {
     size_t bytes = 0;
-    nnbt_ok(nnb_train_memory_dense(7, units, n, dt, o, rows, &bytes));
+    nnbt_ok(nnb_net_train_memory_dense(7, units, n, dt, o, rows, &bytes));
     return bytes;
 }
 
@@ -49,14 +49,15 @@ START_TEST(parts_follow_their_causes) {
     /* sizes past counting saturate; argument errors */
     const size_t huge[2] = {(size_t)1 << 40, 1};
     size_t b = 0;
-    nnb_status st = nnb_train_memory_dense(1 << 20, huge, 2, NNB_F64, sgd, 1 << 20, &b);
-    ck_assert(st == NNB_E_TOO_LARGE || (st == NNB_OK && b > nnb_memory_available()));
+    nnb_status st = nnb_net_train_memory_dense(1 << 20, huge, 2, NNB_F64, sgd, 1 << 20, &b);
+    ck_assert(st == NNB_E_TOO_LARGE || (st == NNB_OK && b > nnb_get_available_memory()));
     const size_t zero[1] = {0};
-    nnbt_expect(nnb_train_memory_dense(3, zero, 1, NNB_F64, sgd, 10, &b), NNB_E_INVALID_ARG, "0");
-    nnbt_expect(nnb_train_memory_dense(0, units, 3, NNB_F64, sgd, 10, &b), NNB_E_INVALID_ARG,
+    nnbt_expect(nnb_net_train_memory_dense(3, zero, 1, NNB_F64, sgd, 10, &b), NNB_E_INVALID_ARG,
+                "0");
+    nnbt_expect(nnb_net_train_memory_dense(0, units, 3, NNB_F64, sgd, 10, &b), NNB_E_INVALID_ARG,
                 "n_inputs");
     ck_assert_int_eq(nnb_net_train_memory(NULL, sgd, 10, &b), NNB_E_NULL);
-    ck_assert_uint_gt(nnb_memory_available(), 0);
+    ck_assert_uint_gt(nnb_get_available_memory(), 0);
     nnb_net_free(net);
     nnb_train_opts_free(sgd), nnb_train_opts_free(adam), nnb_train_opts_free(mom);
     nnb_train_opts_free(big), nnb_train_opts_free(lm);
@@ -75,12 +76,12 @@ START_TEST(train_refuses_before_allocating) {
     nnb_train_opts *o = opts(NNB_OPT_ADAM, 0);
     nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_MSE, NNB_REDUCTION_MEAN));
     nnbt_ok(nnb_train_opts_set_epochs(o, 1));
-    nnbt_expect(nnb_train(net, o, x, rows, 1, y, 1, NULL), NNB_E_TOO_LARGE,
+    nnbt_expect(nnb_net_train(net, o, x, rows, 1, y, 1, NULL), NNB_E_TOO_LARGE,
                 "for batches of 1000000 rows");
     ck_assert_msg(strstr(nnb_last_error(), "use smaller batches"), "%s", nnb_last_error());
     /* small batches fit: one epoch of a few rows trains */
     nnbt_ok(nnb_train_opts_set_batch_size(o, 4));
-    nnbt_ok(nnb_train(net, o, x, 8, 1, y, 1, NULL));
+    nnbt_ok(nnb_net_train(net, o, x, 8, 1, y, 1, NULL));
     nnb_train_opts_free(o);
     nnb_net_free(net);
     free(x);

@@ -1,5 +1,5 @@
 /* nnblas train, its memory (tools/cli_memory.c): the whole run's memory, the prepared data and
- * the network's training (nnb_train_memory_dense), checked against what the process can get
+ * the network's training (nnb_net_train_memory_dense), checked against what the process can get
  * before either is allocated; a run too large is refused at once, naming what the user asked for
  * (a hidden layer of --layers, the columns of a --one-hot) instead of failing after minutes and
  * gigabytes. */
@@ -37,7 +37,7 @@ static size_t net_bytes(const settings *s, size_t n_in, size_t n_out, size_t n_t
     if (st == NNB_OK && s->dropout > 0) st = nnb_train_opts_set_dropout(o, s->dropout);
     if (st == NNB_OK && s->patience) st = nnb_train_opts_set_early_stopping(o, s->patience, 1);
     if (st == NNB_OK &&
-        nnb_train_memory_dense(n_in, units, L + 1, s->dtype, o, n_train, &bytes) != NNB_OK)
+        nnb_net_train_memory_dense(n_in, units, L + 1, s->dtype, o, n_train, &bytes) != NNB_OK)
         bytes = 0;
     nnb_train_opts_free(o);
     return bytes;
@@ -45,7 +45,7 @@ static size_t net_bytes(const settings *s, size_t n_in, size_t n_out, size_t n_t
 
 int check_run_memory(const settings *s, size_t n_in, size_t n_out, size_t n_train,
                      size_t data_bytes, const char *data_what) {
-    size_t net = net_bytes(s, n_in, n_out, n_train, SIZE_MAX), avail = nnb_memory_available();
+    size_t net = net_bytes(s, n_in, n_out, n_train, SIZE_MAX), avail = nnb_get_available_memory();
     size_t total = net > SIZE_MAX - data_bytes ? SIZE_MAX : net + data_bytes;
     if (net == 0 || total <= avail) return 1;
     /* the hidden layer whose units cost most, against the data */

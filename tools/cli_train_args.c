@@ -333,10 +333,10 @@ int parse_train(int argc, char **argv, train_args *t) {
         if (v[O_IDX]) {
             if (v[O_DELIMITER] || t->drop_bad_rows || v[O_FILL] || v[O_DECIMAL])
                 return usage_error(&cmd_train, "%s is for CSV data",
-                                   v[O_DELIMITER]   ? "--delimiter"
-                                   : v[O_FILL]      ? "--fill"
-                                   : v[O_DECIMAL]   ? "--decimal"
-                                                    : "--drop-bad-rows");
+                                   v[O_DELIMITER] ? "--delimiter"
+                                   : v[O_FILL]    ? "--fill"
+                                   : v[O_DECIMAL] ? "--decimal"
+                                                  : "--drop-bad-rows");
             for (int k = O_TARGET; k <= O_TEST; k++)
                 if (v[k] && k != O_STANDARDIZE && k != O_TASK)
                     return usage_error(&cmd_train, "%s is for CSV data%s", train_opt_names[k],

@@ -40,19 +40,19 @@ static const char *strlist_at(const void *l, size_t i) { return ((const strlist 
  * rows and, with --fill, the missing cells of every column but the targets kept. 0 with a
  * message. */
 static int base_options(const data_flags *df, const csv_input *in, char delim,
-                        const strlist *header, const strlist *targets, nnb_csv_options *o) {
+                        const strlist *header, const strlist *targets, nnb_csv_opts *o) {
     char decimal;
     if (!csv_decimal(df, in, delim, &decimal)) return 0;
-    nnb_status st = nnb_csv_options_set_delimiter(o, delim);
-    if (st == NNB_OK) st = nnb_csv_options_set_decimal(o, decimal);
-    if (st == NNB_OK) st = nnb_csv_options_set_drop_bad_rows(o, df->drop_bad_rows);
+    nnb_status st = nnb_csv_opts_set_delimiter(o, delim);
+    if (st == NNB_OK) st = nnb_csv_opts_set_decimal(o, decimal);
+    if (st == NNB_OK) st = nnb_csv_opts_set_drop_bad_rows(o, df->drop_bad_rows);
     nnbi_name_index ix = {0}; /* the targets hashed: a wide file is not quadratic */
-    if (st == NNB_OK && df->fill && !nnbi_index_build(&ix, targets->n, strlist_at, targets, NULL,
-                                                      NULL))
+    if (st == NNB_OK && df->fill &&
+        !nnbi_index_build(&ix, targets->n, strlist_at, targets, NULL, NULL))
         st = NNB_E_NOMEM;
     for (size_t j = 0; df->fill && j < header->n && st == NNB_OK; j++)
         if (nnbi_index_find(&ix, header->s[j], strlist_at, targets) < 0) /* not a target */
-            st = nnb_csv_options_keep_missing(o, header->s[j]);
+            st = nnb_csv_opts_keep_missing(o, header->s[j]);
     nnbi_index_free(&ix);
     if (st == NNB_E_NOMEM) return fail("out of memory"), 0;
     return st == NNB_OK ? 1 : (fail_nnb(), 0);
@@ -62,19 +62,19 @@ static int base_options(const data_flags *df, const csv_input *in, char delim,
 static int read_csv(const data_flags *df, const csv_input *in, char delim, const strlist *header,
                     const strlist *targets, const strlist *text, const strlist *drop,
                     nnb_table **t) {
-    nnb_csv_options *o;
-    if (nnb_csv_options_create(&o) != NNB_OK) return fail_nnb(), 0;
+    nnb_csv_opts *o;
+    if (nnb_csv_opts_create(&o) != NNB_OK) return fail_nnb(), 0;
     if (!base_options(df, in, delim, header, targets, o)) {
-        nnb_csv_options_free(o);
+        nnb_csv_opts_free(o);
         return 0;
     }
     nnb_status st = NNB_OK;
     for (size_t i = 0; i < text->n && st == NNB_OK; i++)
-        st = nnb_csv_options_text_column(o, text->s[i]);
+        st = nnb_csv_opts_add_text_column(o, text->s[i]);
     for (size_t i = 0; i < drop->n && st == NNB_OK; i++)
-        st = nnb_csv_options_skip_column(o, drop->s[i]);
-    if (st == NNB_OK) st = nnb_csv_parse(t, in->text, in->len, in->name, o);
-    nnb_csv_options_free(o);
+        st = nnb_csv_opts_skip_column(o, drop->s[i]);
+    if (st == NNB_OK) st = nnb_csv_read_buffer(t, in->text, in->len, in->name, o);
+    nnb_csv_opts_free(o);
     return st == NNB_OK ? 1 : fail_csv(df);
 }
 
@@ -82,7 +82,7 @@ static int read_csv(const data_flags *df, const csv_input *in, char delim, const
  * values (class_strata()'s), n_distinct how many differ. */
 static int looks_like_classes(const nnb_table *t, size_t col, const double *values,
                               size_t n_distinct) {
-    if (nnb_table_col_is_text(t, col)) return 1;
+    if (nnb_table_column_is_text(t, col)) return 1;
     size_t n = nnb_table_n_rows(t);
     int whole = 1;
     for (size_t i = 0; i < n && whole; i++) whole = values[i] == floor(values[i]);
@@ -96,7 +96,8 @@ static int data_fits(const prepared *d, const settings *s, size_t n_train, size_
                      size_t n_val, int fit) {
     size_t nf = nnb_prep_n_features(d->prep), ny = nnb_prep_n_targets(d->prep);
     size_t es = d->dtype == NNB_F32 ? sizeof(float) : sizeof(double);
-    double bytes = ((double)(n_train + n_test) * (double)es + (double)n_val * 8) * (double)(nf + ny);
+    double bytes =
+        ((double)(n_train + n_test) * (double)es + (double)n_val * 8) * (double)(nf + ny);
     size_t data = bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
     char what[300];
     snprintf(what, sizeof what, "the prepared data (%zu rows x %zu columns)",
@@ -114,7 +115,7 @@ static int data_fits(const prepared *d, const settings *s, size_t n_train, size_
                  "columns, which",
                  widest, most, n_train + n_test + n_val, nf + ny);
     if (fit) return check_run_memory(s, nf, ny, n_train, data, what);
-    if (data <= nnb_memory_available()) return 1;
+    if (data <= nnb_get_available_memory()) return 1;
     return fail("%s does not fit in the memory available", what), 0;
 }
 
@@ -126,8 +127,8 @@ static int split_apply(prepared *d, const nnb_table *t, const settings *s, const
     size_t *order = malloc((n ? n : 1) * sizeof *order);
     if (!order) return fail("out of memory"), 0;
     int ok = 0;
-    if (nnb_split(n, s->test, s->val, s->seed, strata, strata ? n : 0, order, n, &n_train, &n_test,
-                  &n_val) != NNB_OK) {
+    if (nnb_rows_split(n, s->test, s->val, s->seed, strata, strata ? n : 0, order, n, &n_train,
+                       &n_test, &n_val) != NNB_OK) {
         fail_nnb();
     } else if (fit && nnb_prep_fit(d->prep, t, order, n_train) != NNB_OK) {
         fail_nnb();
@@ -157,7 +158,8 @@ static int check_columns(const data_flags *df, const strlist *header,
             const char *name = lists[l]->s[i];
             if (nnbi_index_find(&ix, name, strlist_at, header) >= 0) continue;
             nnbi_index_free(&ix);
-            const char *near = nnb_nearest_name(name, (const char *const *)header->s, header->n);
+            const char *near =
+                nnb_name_find_nearest(name, (const char *const *)header->s, header->n);
             char cols[600];
             size_t len = 0;
             for (size_t j = 0; j < header->n && len < sizeof cols; j++)
@@ -206,9 +208,8 @@ static void note_scales(const prepared *d) {
 /* Reads the CSV with the one-hot columns and `target` (NULL: none) as text first; those that turn
  * out to hold only numbers are read again as numbers (sorted numerically). */
 static int read_detecting_text(const data_flags *df, const csv_input *in, char delim,
-                               const strlist *header, const strlist *targets,
-                               const strlist *onehot, const char *target, const strlist *drop,
-                               nnb_table **t) {
+                               const strlist *header, const strlist *targets, const strlist *onehot,
+                               const char *target, const strlist *drop, nnb_table **t) {
     strlist cand = {0};
     cand.s = calloc(onehot->n + 1, sizeof *cand.s);
     if (!cand.s) return fail("out of memory"), 0;
@@ -219,7 +220,7 @@ static int read_detecting_text(const data_flags *df, const csv_input *in, char d
         size_t n_text = 0;
         for (size_t i = 0; i < cand.n; i++) {
             size_t col;
-            nnb_table_find_col(*t, cand.s[i], &col);
+            nnb_table_find_column(*t, cand.s[i], &col);
             if (!text_is_numeric(*t, col)) cand.s[n_text++] = cand.s[i];
         }
         if (n_text < cand.n) {
@@ -288,9 +289,12 @@ static int check_roles(args *a, const fresh_lists *l) {
     if (!bad && (name = shared(&r, 2, 1))) bad = 5;
     for (k = 0; k < 4; k++) nnbi_index_free(&r.ix[k]);
     switch (bad) {
-    case 1: return arg_error(a, "%s names '%s' twice", msg, name);
-    case 2: return fail("out of memory"), 0;
-    case 3: return arg_error(a, "the target '%s' is also in %s", name, msg);
+    case 1:
+        return arg_error(a, "%s names '%s' twice", msg, name);
+    case 2:
+        return fail("out of memory"), 0;
+    case 3:
+        return arg_error(a, "the target '%s' is also in %s", name, msg);
     case 4:
         return arg_error(a,
                          "'%s' is in %s and in --drop: a dropped column is not read; leave it out "
@@ -335,19 +339,19 @@ static int fresh_columns(args *a, const data_flags *df, const settings *s, csv_i
 static int fresh_task(args *a, settings *s, prepared *d, const nnb_table *t, const strlist *targets,
                       const double *strata, size_t n_distinct, nnb_target_kind *kind) {
     size_t tcol;
-    nnb_table_find_col(t, targets->s[0], &tcol);
+    nnb_table_find_column(t, targets->s[0], &tcol);
     if (s->task < 0)
         s->task = targets->n == 1 && (looks_like_classes(t, tcol, strata, n_distinct) ||
                                       s->loss == NNB_LOSS_CE || s->output == NNB_ACT_SOFTMAX)
                       ? 0
                       : 1;
-    if (s->task == 1 && targets->n == 1 && nnb_table_col_is_text(t, tcol))
+    if (s->task == 1 && targets->n == 1 && nnb_table_column_is_text(t, tcol))
         return fail("the target '%s' holds text; it cannot be a regression target", targets->s[0]),
                0;
     d->classification = s->task == 0;
     if (d->classification && n_distinct < 2)
         return fail("the target '%s' has only %zu class", targets->s[0], n_distinct), 0;
-    if (d->classification && nnb_too_many_classes(n_distinct, d->n_rows))
+    if (d->classification && nnb_target_has_too_many_classes(n_distinct, d->n_rows))
         return fail("the target '%s' has %zu classes in %zu rows (%.1f rows per class): it looks "
                     "like a quantity, not classes; train a regression instead (--task "
                     "regression, or leave --task, --loss and --output to their defaults)",
@@ -380,7 +384,7 @@ static int fresh_prep(args *a, const data_flags *df, prepared *d, const fresh_li
     nnb_status st = NNB_OK;
     const char *opt = "--target", *col = NULL; /* the option and column of a failure */
     for (size_t i = 0; i < l->targets.n && st == NNB_OK; i++)
-        st = nnb_prep_set_target(d->prep, col = l->targets.s[i], kind);
+        st = nnb_prep_add_target(d->prep, col = l->targets.s[i], kind);
     for (size_t i = 0; i < l->onehot.n && st == NNB_OK; i++)
         st = nnb_prep_onehot(d->prep, col = l->onehot.s[i]), opt = "--one-hot";
     if (l->all && st == NNB_OK)
@@ -438,7 +442,7 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     csv_input_free(&in); /* read for the last time */
     if (ok) {
         d->n_rows = nnb_table_n_rows(t);
-        d->n_dropped = nnb_table_n_dropped(t);
+        d->n_dropped = nnb_table_n_dropped_rows(t);
     }
     ok = ok && (l.targets.n != 1 || class_strata(t, l.targets.s[0], &strata, &n_distinct));
     ok = ok && fresh_task(a, s, d, t, &l.targets, strata, n_distinct, &kind) &&
@@ -463,7 +467,7 @@ static int csv_resume(const data_flags *df, const settings *s, prepared *d) {
     int read = read_table_for_prep(df, &in, d->prep, 1, &t);
     csv_input_free(&in);
     if (!read) return 0;
-    d->n_dropped = nnb_table_n_dropped(t);
+    d->n_dropped = nnb_table_n_dropped_rows(t);
     double *strata = NULL;
     size_t k;
     d->n_rows = nnb_table_n_rows(t);
@@ -503,8 +507,8 @@ static int idx_data(args *a, const data_flags *df, const settings *s, prepared *
             return mat_free(&x), mat_free(&y), fail("out of memory"), 0;
         }
         for (size_t i = 0; i < n; i++) strata[i] = (double)mat_row_class(&y, i);
-        int ok = nnb_split(n, 0.0, s->val, s->seed, strata, n, order, n, &n_train, NULL, &n_val) ==
-                     NNB_OK ||
+        int ok = nnb_rows_split(n, 0.0, s->val, s->seed, strata, n, order, n, &n_train, NULL,
+                                &n_val) == NNB_OK ||
                  (fail_nnb(), 0);
         ok = ok && permute_rows(&x, order) && permute_rows(&y, order);
         free(order);

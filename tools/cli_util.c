@@ -224,7 +224,7 @@ int parse_choice(args *a, const char *opt, const char *s, const char *const *nam
     size_t n = 0;
     for (int i = 0; names[i] && n < sizeof list; i++)
         n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", names[i]);
-    const char *near = nnb_nearest_name(s, names, (size_t)n_names);
+    const char *near = nnb_name_find_nearest(s, names, (size_t)n_names);
     arg_error(a, "%s: '%s' is not one of %s%s%s%s", opt, s, list, near ? "; did you mean '" : "",
               near ? near : "", near ? "'?" : "");
     return -1;
@@ -367,8 +367,8 @@ double now_seconds(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-double error_scale(const double *y, size_t y_stride, const double *p, size_t p_stride,
-                   size_t rows, size_t j) {
+double error_scale(const double *y, size_t y_stride, const double *p, size_t p_stride, size_t rows,
+                   size_t j) {
     double big = 0;
     for (size_t i = 0; i < rows; i++)
         big = fmax(big, fmax(fabs(y[i * y_stride + j]), fabs(p[i * p_stride + j])));

@@ -7,7 +7,7 @@ a ctypes callback (the epoch callback of fit) is printed as "Exception ignored" 
 around a long call made on the main thread while SIGINT has Python's default handler:
 
 - the thread names an interrupt flag (nnb_set_interrupt_flag), which the library's long loops
-  poll between blocks (and nnb_train as a stop request);
+  poll between blocks (and nnb_net_train as a stop request);
 - a watcher thread, woken by CPython through signal.set_wakeup_fd, sets that flag (and calls the
   call's `stop`, e.g. nnb_train_opts_request_stop) the moment SIGINT arrives; bytes for other
   signals go on to any wakeup fd that was set before (asyncio's);

@@ -232,7 +232,7 @@ class _NNBBase(BaseEstimator):
     def _check_memory(self, n_rows, layers, solver):
         """TooLargeError naming hidden_layer_sizes before anything is allocated, when training
         such a network (weights, gradients, optimiser state, a batch's workspace: the C
-        library's nnb_train_memory_dense) needs more memory than the process can get."""
+        library's nnb_net_train_memory_dense) needs more memory than the process can get."""
         import ctypes
         from ._lib import check, lib
         from .errors import TooLargeError
@@ -247,14 +247,14 @@ class _NNBBase(BaseEstimator):
                 batch = 0 if solver == "lm" else (min(200, n_rows) if self.batch_size == "auto"
                                                   else int(self.batch_size))
                 check(lib.nnb_train_opts_set_batch_size(opts, batch))
-                status = lib.nnb_train_memory_dense(layers[0], ctypes.addressof(arr), len(units),
+                status = lib.nnb_net_train_memory_dense(layers[0], ctypes.addressof(arr), len(units),
                                                     0, opts, n_rows, ctypes.byref(out))
             finally:
                 lib.nnb_train_opts_free(opts)
             return out.value if status == 0 else None
 
         units = list(layers[1:])
-        total, avail = need(units), lib.nnb_memory_available()
+        total, avail = need(units), lib.nnb_get_available_memory()
         if total is None or total <= avail:
             return  # a shape the library refuses says so itself when the network is made
         costs = [(total - (need(units[:k] + [1] + units[k + 1:]) or 0), k)

@@ -1,5 +1,5 @@
 """The shared vocabulary: the names of the C library's enums and the defaults, as the C library
-gives them (nnb_<enum>_name / _parse / _count, nnb_default_*), so that Python, the ``nnblas``
+gives them (nnb_<enum>_name / _parse / _n_values, nnb_default_*), so that Python, the ``nnblas``
 command and any other caller accept the same names and start from the same defaults.
 
 Names are case-insensitive, '-' and '_' are alike, and the aliases work ("leaky-relu" =
@@ -33,7 +33,7 @@ def _kind(kind):
 
 def count(kind):
     """The number of values of an enum (its values are 0 .. count - 1)."""
-    return getattr(lib, "nnb_%s_count" % _kind(kind))()
+    return getattr(lib, "nnb_%s_n_values" % _kind(kind))()
 
 
 def name(kind, value):
