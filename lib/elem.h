@@ -27,10 +27,6 @@ typedef struct nnbi_elem {
     size_t size;      /* sizeof one element */
     const char *name; /* "float64", "float32" */
 
-    /* Elements per kernel call when a loss is summed (the blocks' sums are compensated):
-     * NNBI_LOSS_BLOCK for float64; float32 sums each batch's loss in one call (SIZE_MAX) */
-    size_t loss_block;
-
     /* the largest finite value of the type: a float64 value beyond it does not fit */
     double max;
 
