@@ -40,7 +40,7 @@
 #define TN(name) name##_f32
 #define DTYPE NNB_F32
 #define NAME "float32"
-#define TMAX NNBI_F32_MAX
+#define TMAX FLT_MAX
 #define KT nnbi_kernels_f32
 #define KGET nnbi_kernels_f32_get
 #define GEMM cblas_sgemm

@@ -231,8 +231,6 @@ typedef struct nnbi_src {
 static inline nnbi_src nnbi_src_f64(const double *p) { return (nnbi_src){p, NNB_F64}; }
 static inline nnbi_src nnbi_src_f32(const float *p) { return (nnbi_src){p, NNB_F32}; }
 
-/* Largest |value| a float64 value may have to become a finite float32 (FLT_MAX). */
-#define NNBI_F32_MAX 3.4028234663852886e+38
 /* 1 (and its index in *at) if a finite value of a[0 .. n) is beyond the range of t's type: it
  * would become infinite in a conversion (NaN and infinities are not counted; never for float64). */
 static inline int nnbi_find_beyond(const nnbi_elem *t, const double *a, size_t n, size_t *at) {
