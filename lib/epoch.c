@@ -47,8 +47,8 @@ static void validate(nnbi_run *r, double sums[5]) {
     size_t nv = r->n_val ? r->n_val : o->val_rows, lo, hi, vhit = 0;
     nnbi_shard_part(nv, o->shard_rank, o->shard_count, &lo, &hi);
     if (hi > lo && r->n_val)
-        nnbi_eval(net, &net->ws, r->chunk, r->x, r->y, r->val_idx, lo, hi - lo, o->loss,
-                  &sums[2], &vhit);
+        nnbi_eval(net, &net->ws, r->chunk, r->x, r->y, r->val_idx, lo, hi - lo, o->loss, &sums[2],
+                  &vhit);
     else if (hi > lo)
         nnbi_eval(net, &net->ws, r->chunk, nnbi_src_f64(o->val_x), nnbi_src_f64(o->val_y), NULL, lo,
                   hi - lo, o->loss, &sums[2], &vhit);
