@@ -604,6 +604,65 @@ START_TEST(schedule_setters) {
 }
 END_TEST
 
+/* ---- float32 networks and data (issue 23: each concern tests both element types) ---------- */
+
+/* Clipping in float32, against PyTorch's definitions checked on the step itself: one full-batch
+ * SGD step at rate lr moves each parameter by lr * clip(g_i) where clip_grad_value_ bounds
+ * |g_i| <= c (so |step_i| <= lr c, with equality where the gradient was larger: the float32
+ * gradient itself, from nnb_net_backprop_f32, tells which), and clip_grad_norm_ scales the whole
+ * gradient to max_norm / (||g|| + 1e-6) (so ||step|| = lr max_norm when ||g|| is larger). Each
+ * bound holds to float32 rounding of the parameters (2^-23 relative, times a margin of 4). */
+START_TEST(clipping_float32_steps) {
+    const size_t rows = 60;
+    float *x = malloc(rows * 20 * sizeof *x), *y = malloc(rows * 3 * sizeof *y);
+    nnbt_blobs(rows, x, y, NULL, NULL);
+    const double lr = 0.5, c = 1e-3, max_norm = 0.01;
+    for (int mode = 0; mode < 2; mode++) {
+        nnb_net *net = nnbt_net3(NNB_F32, 20, 8, NNB_ACT_TANH, 3, NNB_ACT_SOFTMAX, 12);
+        size_t np = nnb_net_n_params(net);
+        float *p0 = malloc(np * sizeof *p0), *g = malloc(np * sizeof *g);
+        nnbt_ok(nnb_net_params_get_f32(net, p0, np));
+        double loss;
+        nnbt_ok(nnb_net_backprop_f32(net, x, rows, 20, y, 3, NNB_LOSS_CE, NNB_REDUCTION_MEAN,
+                                     &loss, g, np));
+        double gnorm = 0;
+        size_t big = 0;
+        for (size_t i = 0; i < np; i++) gnorm += (double)g[i] * g[i], big += fabsf(g[i]) > c;
+        gnorm = sqrt(gnorm);
+        ck_assert_msg(big > 0 && gnorm > max_norm, "the gradient must be large enough to clip");
+        nnb_train_opts *o;
+        nnbt_ok(nnb_train_opts_create(&o));
+        nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_SGD, lr));
+        nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_MEAN));
+        nnbt_ok(nnb_train_opts_set_batch_size(o, 0));
+        nnbt_ok(nnb_train_opts_set_epochs(o, 1));
+        if (mode == 0) nnbt_ok(nnb_train_opts_set_clip_value(o, c));
+        else nnbt_ok(nnb_train_opts_set_clip_norm(o, max_norm));
+        nnbt_ok(nnb_train_f32(net, o, x, rows, 20, y, 3, NULL));
+        const float *p1 = nnb_net_params_data_f32(net, NULL);
+        double snorm = 0;
+        for (size_t i = 0; i < np; i++) {
+            double step = (double)p0[i] - p1[i], tol = 4 * 0x1p-23 * (fabs(p0[i]) + lr * c);
+            snorm += step * step;
+            if (mode == 0) {
+                double want = lr * (fabsf(g[i]) > c ? (g[i] > 0 ? c : -c) : g[i]);
+                ck_assert_msg(fabs(step - want) <= tol, "parameter %zu: step %.9g, want %.9g", i,
+                              step, want);
+            }
+        }
+        if (mode == 1) {
+            double want = lr * max_norm * gnorm / (gnorm + 1e-6);
+            ck_assert_msg(fabs(sqrt(snorm) - want) <= 1e-4 * want, "step norm %.9g, want %.9g",
+                          sqrt(snorm), want);
+        }
+        free(p0), free(g);
+        nnb_train_opts_free(o);
+        nnb_net_free(net);
+    }
+    free(x), free(y);
+}
+END_TEST
+
 static Suite *numerics_suite(void) {
     Suite *s = suite_create("numerics");
     TCase *tc = tcase_create("clipping");
@@ -624,6 +683,10 @@ static Suite *numerics_suite(void) {
     tcase_add_test(tc, schedule_horizon_and_restart);
     tcase_add_test(tc, schedule_state_versions);
     tcase_add_test(tc, schedule_setters);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("float32");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, clipping_float32_steps);
     suite_add_tcase(s, tc);
     return s;
 }
