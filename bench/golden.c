@@ -803,11 +803,11 @@ static int model_digest(const char *path) {
         if (buf && nnb_model_save_buffer(buf, n, &w, net, prep, NULL, 1) == NNB_OK)
             d_bytes(&d, buf, w);
         free(buf);
-        /* the metadata without the date, the command line and data path, the versions and the
-         * timings */
+        /* the metadata without the date, the command line, the data file's description (path,
+         * size, CRC), the versions and the timings */
         for (size_t i = 0; i < nnb_meta_count(meta); i++) {
             const char *k = nnb_meta_key(meta, i), *v = nnb_meta_value(meta, i);
-            if (!strcmp(k, "saved") || !strcmp(k, "command") || !strcmp(k, "data") ||
+            if (!strcmp(k, "saved") || !strcmp(k, "command") || !strncmp(k, "data", 4) ||
                 strstr(k, "version") || strstr(k, "second") || strstr(k, "samples") ||
                 strstr(k, "time"))
                 continue;
