@@ -43,12 +43,12 @@ nnb_train_opts *nnbt_adam_opts(size_t epochs, double dropout) {
 nnb_status nnbt_train_as(nnb_net *net, const nnb_train_opts *o, nnb_dtype t, const float *x,
                          size_t rows, size_t x_cols, const float *y, size_t y_cols,
                          nnb_history *h) {
-    if (t == NNB_F32) return nnb_train_f32(net, o, x, rows, x_cols, y, y_cols, h);
+    if (t == NNB_F32) return nnb_net_train_f32(net, o, x, rows, x_cols, y, y_cols, h);
     double *xd = malloc(rows * x_cols * sizeof *xd), *yd = malloc(rows * y_cols * sizeof *yd);
     ck_assert(xd && yd);
     for (size_t i = 0; i < rows * x_cols; i++) xd[i] = x[i];
     for (size_t i = 0; i < rows * y_cols; i++) yd[i] = y[i];
-    nnb_status st = nnb_train(net, o, xd, rows, x_cols, yd, y_cols, h);
+    nnb_status st = nnb_net_train(net, o, xd, rows, x_cols, yd, y_cols, h);
     free(xd), free(yd);
     return st;
 }

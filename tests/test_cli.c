@@ -311,9 +311,9 @@ START_TEST(damaged_models_fail_cleanly) {
     nnb_net *net;
     nnbt_ok(nnb_net_create(&net, 2));
     nnbt_ok(nnb_net_add_dense(net, 1, NNB_ACT_SIGMOID, 1));
-    size_t n = nnb_model_save_size(net, NULL, NULL, 0); /* 140 bytes */
+    size_t n = nnb_model_write_size(net, NULL, NULL, 0); /* 140 bytes */
     unsigned char *b = malloc(n);
-    nnbt_ok(nnb_model_save_buffer(b, n, NULL, net, NULL, NULL, 0));
+    nnbt_ok(nnb_model_write_buffer(net, NULL, NULL, 0, b, n, NULL));
     const char *path = tmp("damaged.nnb");
     ck_assert(nnbt_write_file(path, b, n));
     run r = runv("info", "--model", path, NULL);
@@ -342,8 +342,8 @@ static double *library_predictions(const char *model, const char *csv, const cha
                                    size_t *rows, size_t *cols) {
     nnb_net *net;
     nnb_prep *prep;
-    nnbt_ok(nnb_model_load(model, &net, &prep, NULL));
-    nnb_csv_options *o = nnbt_text_columns(text_cols);
+    nnbt_ok(nnb_model_read(&net, &prep, NULL, model));
+    nnb_csv_opts *o = nnbt_text_columns(text_cols);
     nnb_table *t;
     nnbt_ok(nnb_csv_read(&t, csv, o));
     size_t n = nnb_table_n_rows(t), nf = nnb_prep_n_features(prep), no = nnb_net_n_outputs(net);
@@ -353,7 +353,7 @@ static double *library_predictions(const char *model, const char *csv, const cha
     if (nnb_prep_n_classes(prep) == 0) nnbt_ok(nnb_prep_inverse_targets(prep, y, n, no));
     free(x);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     nnb_prep_free(prep);
     nnb_net_free(net);
     *rows = n;
@@ -365,12 +365,12 @@ static double *library_predictions(const char *model, const char *csv, const cha
 static void assert_same_predictions(const char *pred_csv, const char *label_col,
                                     const double *want, size_t rows, size_t cols,
                                     const char *const *labels) {
-    nnb_csv_options *o = nnbt_text_columns(label_col);
+    nnb_csv_opts *o = nnbt_text_columns(label_col);
     nnb_table *t;
     nnbt_ok(nnb_csv_read(&t, pred_csv, o));
     ck_assert_uint_eq(nnb_table_n_rows(t), rows);
     size_t first = label_col ? 1 : 0;
-    ck_assert_uint_eq(nnb_table_n_cols(t), cols + first);
+    ck_assert_uint_eq(nnb_table_n_columns(t), cols + first);
     double *col = malloc(rows * sizeof *col);
     for (size_t j = 0; j < cols; j++) {
         nnbt_ok(nnb_table_get_column(t, first + j, col, rows));
@@ -386,7 +386,7 @@ static void assert_same_predictions(const char *pred_csv, const char *label_col,
     }
     free(col);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
 }
 
 START_TEST(csv_classification_end_to_end) {
@@ -777,7 +777,7 @@ START_TEST(dtype_end_to_end) {
     ck_assert_msg(fabs(a32 - a64) <= 2.0 / 60 + 1e-9 && a32 > 0.8, "%g vs %g", a32, a64);
     /* the model says float32 and loads as float32 */
     nnb_net *net;
-    nnbt_ok(nnb_model_load(m32, &net, NULL, NULL));
+    nnbt_ok(nnb_model_read(&net, NULL, NULL, m32));
     ck_assert_int_eq(nnb_net_dtype(net), NNB_F32);
     nnb_net_free(net);
     r = runv("info", "--model", m32, NULL);
@@ -806,7 +806,7 @@ START_TEST(dtype_end_to_end) {
     r = runv("train", "--resume", m32, "--epochs", "1", "--save", m32, "--quiet", NULL);
     assert_ok(r);
     nnbt_proc_free(&r);
-    nnbt_ok(nnb_model_load(m32, &net, NULL, NULL));
+    nnbt_ok(nnb_model_read(&net, NULL, NULL, m32));
     ck_assert_int_eq(nnb_net_dtype(net), NNB_F32);
     nnb_net_free(net);
     r = runv("train", "--csv", csv, "--target", "label", "--dtype", "f16", NULL);
@@ -869,7 +869,7 @@ static double *csv_numbers(const char *text, int skip_first, size_t *n) {
 }
 
 /* The library's float64 data path for a saved model: the IDX test part read as doubles
- * (nnb_mnist_read) and scaled with nnb_prep_transform, or a numeric CSV prepared with
+ * (nnb_mnist_read_part) and scaled with nnb_prep_transform, or a numeric CSV prepared with
  * nnb_prep_apply; the network evaluates and predicts on double data (a float32 network converts
  * each batch itself). Predictions unscaled for a regression. */
 static void reference(const char *model, const char *idx_dir, const char *csv, double *loss,
@@ -877,14 +877,14 @@ static void reference(const char *model, const char *idx_dir, const char *csv, d
     nnb_net *net;
     nnb_prep *prep;
     nnb_meta *meta;
-    nnbt_ok(nnb_model_load(model, &net, &prep, &meta));
+    nnbt_ok(nnb_model_read(&net, &prep, &meta, model));
     size_t rows, cols, ny = nnb_net_n_outputs(net);
     double *x, *y;
     if (idx_dir) {
         nnbt_ok(nnb_mnist_info(idx_dir, NNB_MNIST_TEST, &rows, &cols));
         x = malloc(rows * cols * sizeof *x), y = malloc(rows * 10 * sizeof *y);
         ck_assert(x && y);
-        nnbt_ok(nnb_mnist_read(idx_dir, NNB_MNIST_TEST, x, rows * cols, y, rows * 10, 1));
+        nnbt_ok(nnb_mnist_read_part(idx_dir, NNB_MNIST_TEST, 1, x, rows * cols, y, rows * 10));
         nnbt_ok(nnb_prep_transform(prep, x, rows, cols));
     } else {
         nnb_table *t;

@@ -324,7 +324,7 @@ END_TEST
 START_TEST(forward_against_f64) {
     const size_t n_in = 784, rows = 50, n_out = 10;
     nnb_net *n32 = nnbt_net3(NNB_F32, n_in, 64, NNB_ACT_TANH, n_out, NNB_ACT_SOFTMAX, 7), *n64;
-    nnbt_ok(nnb_net_convert(n32, NNB_F64, &n64));
+    nnbt_ok(nnb_net_copy(&n64, n32, NNB_F64));
     ck_assert_int_eq(nnb_net_dtype(n64), NNB_F64);
     nnbt_rng g = {3};
     float *x = malloc(rows * n_in * sizeof *x), *o32 = malloc(rows * n_out * sizeof *o32);

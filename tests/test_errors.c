@@ -90,8 +90,10 @@ START_TEST(null_pointers) {
     expect(nnb_net_grad_get(NULL, g, np), NNB_E_NULL, "net is NULL");
     expect(nnb_net_grad_get(net, NULL, np), NNB_E_NULL, "dst is NULL");
     expect(nnb_net_sgd_step(NULL, 0.1, NULL, 0), NNB_E_NULL, "net is NULL");
-    expect(nnb_gradcheck(net, x, 1, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, 0, NULL, NULL), NNB_E_NULL, "max_rel_err is NULL");
-    expect(nnb_gradcheck(NULL, x, 1, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, 0, &l, NULL), NNB_E_NULL, "net is NULL");
+    expect(nnb_net_grad_check(net, x, 1, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, 0, NULL, NULL),
+           NNB_E_NULL, "max_rel_err is NULL");
+    expect(nnb_net_grad_check(NULL, x, 1, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, 0, &l, NULL),
+           NNB_E_NULL, "net is NULL");
     /* getters and destructors take NULL quietly */
     ck_assert_uint_eq(nnb_net_n_inputs(NULL), 0);
     ck_assert_uint_eq(nnb_net_n_outputs(NULL), 0);
@@ -175,7 +177,8 @@ START_TEST(bad_shapes) {
     expect(nnb_net_grad_get(net, g, 3), NNB_E_SHAPE, "dst has 3 values");
     expect(nnb_net_sgd_step(net, 0.1, g, 3), NNB_E_SHAPE, "grad has 3 values");
     expect(nnb_net_sgd_step(net, NAN, NULL, 0), NNB_E_INVALID_ARG, "lr is nan");
-    expect(nnb_net_sgd_step(net, -0.1, NULL, 0), NNB_E_INVALID_ARG, "lr is -0.1"); /* a sign error */
+    expect(nnb_net_sgd_step(net, -0.1, NULL, 0), NNB_E_INVALID_ARG,
+           "lr is -0.1"); /* a sign error */
     expect(nnb_net_layer_get(net, 2, NULL, 0, NULL, 0), NNB_E_INVALID_ARG, "layer 2 does not exist (2 layers)");
     expect(nnb_net_layer_get(net, 0, g, 31, NULL, 0), NNB_E_SHAPE, "w_len is 31; layer 0's W has 32 values (4 x 8)");
     expect(nnb_net_layer_get(net, 0, NULL, 32, NULL, 0), NNB_E_SHAPE, "w_len is 32");
@@ -231,11 +234,11 @@ START_TEST(dtype_errors) {
     nnbt_expect(nnb_net_create_dtype(&net, 3, (nnb_dtype)7), NNB_E_INVALID_ARG, "dtype");
     ck_assert_ptr_null(net);
     nnbt_expect(nnb_net_create_dtype(NULL, 3, NNB_F32), NNB_E_NULL, "out");
-    nnbt_expect(nnb_net_convert(NULL, NNB_F32, &net), NNB_E_NULL, "src");
+    nnbt_expect(nnb_net_copy(&net, NULL, NNB_F32), NNB_E_NULL, "src");
     ck_assert_int_eq(nnb_net_dtype(NULL), NNB_F64);
     net = nnbt_net3(NNB_F32, 3, 4, NNB_ACT_TANH, 1, NNB_ACT_IDENTITY, 1);
     nnb_net *c;
-    nnbt_expect(nnb_net_convert(net, (nnb_dtype)-1, &c), NNB_E_INVALID_ARG, "dtype");
+    nnbt_expect(nnb_net_copy(&c, net, (nnb_dtype)-1), NNB_E_INVALID_ARG, "dtype");
     size_t np = nnb_net_n_params(net);
     float *p = calloc(np, sizeof *p);
     p[3] = NAN;
@@ -254,12 +257,12 @@ START_TEST(dtype_errors) {
     nnb_train_opts *o;
     nnbt_ok(nnb_train_opts_create(&o));
     nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_LM, 0.01));
-    nnbt_expect(nnb_train_f32(net, o, x, 2, 3, y, 1, NULL), NNB_E_UNSUPPORTED, "Levenberg");
+    nnbt_expect(nnb_net_train_f32(net, o, x, 2, 3, y, 1, NULL), NNB_E_UNSUPPORTED, "Levenberg");
     nnb_net *n64 = nnbt_net3(NNB_F64, 3, 4, NNB_ACT_TANH, 1, NNB_ACT_IDENTITY, 1);
-    nnbt_expect(nnb_train_f32(n64, o, x, 2, 3, y, 1, NULL), NNB_E_UNSUPPORTED, "Levenberg");
+    nnbt_expect(nnb_net_train_f32(n64, o, x, 2, 3, y, 1, NULL), NNB_E_UNSUPPORTED, "Levenberg");
     pd[2] = 1e300;
     nnbt_ok(nnb_net_params_set(n64, pd, np));
-    nnbt_expect(nnb_net_convert(n64, NNB_F32, &c), NNB_E_NONFINITE, "range");
+    nnbt_expect(nnb_net_copy(&c, n64, NNB_F32), NNB_E_NONFINITE, "range");
     free(p), free(pd);
     nnb_train_opts_free(o);
     nnb_net_free(net), nnb_net_free(n64);

@@ -1,4 +1,4 @@
-/* Backpropagation against finite differences (nnb_gradcheck), every activation x loss x bias. */
+/* Backpropagation against finite differences (nnb_net_grad_check), every activation x loss x bias. */
 #include "nnb_test.h"
 
 static const nnb_activation hidden_acts[] = {NNB_ACT_IDENTITY, NNB_ACT_SIGMOID, NNB_ACT_TANH,
@@ -56,8 +56,8 @@ START_TEST(every_combination) {
                 /* ReLU kinks: a smaller step keeps them out of the stencil */
                 int kinked = h == NNB_ACT_RELU || h == NNB_ACT_LEAKY_RELU ||
                              outs[o].out == NNB_ACT_RELU || outs[o].out == NNB_ACT_LEAKY_RELU;
-                nnbt_ok(nnb_gradcheck(net, x, rows, n_in, y, n_out, outs[o].loss, red,
-                                      kinked ? 1e-5 : 0, &err, &worst));
+                nnbt_ok(nnb_net_grad_check(net, x, rows, n_in, y, n_out, outs[o].loss, red,
+                                           kinked ? 1e-5 : 0, &err, &worst));
                 ck_assert_msg(err <= 1e-6,
                               "hidden %s, output %s, loss %d, bias %d, B = %zu: relative error %.3g "
                               "at parameter %zu",
@@ -71,7 +71,7 @@ START_TEST(every_combination) {
 END_TEST
 
 /* The check has teeth: at a ReLU kink (z exactly 0) backprop takes the derivative 0 while the
- * central difference sees half the slope, and nnb_gradcheck must report it. */
+ * central difference sees half the slope, and nnb_net_grad_check must report it. */
 START_TEST(detects_a_mismatch) {
     nnb_net *net;
     nnbt_ok(nnb_net_create(&net, 1));
@@ -80,7 +80,8 @@ START_TEST(detects_a_mismatch) {
     double w1 = 0.0, w2 = 2.0, x = 1.0, y = 5.0, err;
     nnbt_ok(nnb_net_layer_set(net, 0, &w1, 1, NULL, 0));
     nnbt_ok(nnb_net_layer_set(net, 1, &w2, 1, NULL, 0));
-    nnbt_ok(nnb_gradcheck(net, &x, 1, 1, &y, 1, NNB_LOSS_SSE, NNB_REDUCTION_SUM, 1e-3, &err, NULL));
+    nnbt_ok(nnb_net_grad_check(net, &x, 1, 1, &y, 1, NNB_LOSS_SSE, NNB_REDUCTION_SUM, 1e-3, &err,
+                               NULL));
     ck_assert_msg(err > 0.1, "error %g should be large at the kink", err);
     /* and the parameters are restored exactly */
     double p[2];
@@ -115,7 +116,7 @@ static void targets(double *y, size_t rows, size_t n_out, nnb_loss loss, nnbt_rn
 }
 
 /* The float32 gradient against float64 fourth-order finite differences of the same weights
- * (nnb_gradcheck on a float32 network). Bound 1e-3: each gradient component is a sum of products
+ * (nnb_net_grad_check on a float32 network). Bound 1e-3: each gradient component is a sum of products
  * through three layers of width <= 6, so its float32 rounding is some hundreds of u relative to
  * the largest component (1e-5 .. 1e-4 measured, printed), and the finite differences' own error
  * is below 1e-8; 1e-3 leaves a margin for the cancellation in (yhat - y) and is still far below
@@ -134,12 +135,12 @@ START_TEST(gradient_against_f64_differences) {
         int kinked = h == NNB_ACT_RELU || h == NNB_ACT_LEAKY_RELU || outs32[o].out == NNB_ACT_RELU;
         double err;
         size_t worst;
-        nnbt_ok(nnb_gradcheck(net, x, rows, n_in, y, n_out, outs32[o].loss, NNB_REDUCTION_MEAN,
+        nnbt_ok(nnb_net_grad_check(net, x, rows, n_in, y, n_out, outs32[o].loss, NNB_REDUCTION_MEAN,
                               kinked ? 1e-6 : 0, &err, &worst));
         nnb_net *c;
         double err64;
-        nnbt_ok(nnb_net_convert(net, NNB_F64, &c));
-        nnbt_ok(nnb_gradcheck(c, x, rows, n_in, y, n_out, outs32[o].loss, NNB_REDUCTION_MEAN,
+        nnbt_ok(nnb_net_copy(&c, net, NNB_F64));
+        nnbt_ok(nnb_net_grad_check(c, x, rows, n_in, y, n_out, outs32[o].loss, NNB_REDUCTION_MEAN,
                               kinked ? 1e-6 : 0, &err64, NULL));
         nnb_net_free(c);
         /* Where float64's own check fails (test_grad.c's bound 1e-6), the data sit on a ReLU kink

@@ -1,7 +1,7 @@
 /*
  * Reliability at the library level (issue 14's families): counts too large to serve, divergence,
  * non-finite models, saves onto what is not a regular file, input byte limits, stopping
- * nnb_train() cleanly, and resumed training that equals a straight run bit for bit with early
+ * nnb_net_train() cleanly, and resumed training that equals a straight run bit for bit with early
  * stopping, dropout, validation and every optimiser, in both element types (loop tests whose _i
  * picks the type); then the same families on what float32 added (tcase "float32 under attack").
  * The command's side is tests/hostile.py.
@@ -43,16 +43,16 @@ static nnb_net *net_2_h_1(size_t hidden, nnb_activation out, uint64_t seed) {
     return net_2_h_1_t(NNB_F64, hidden, out, seed);
 }
 
-/* nnb_train on double data (a float64 network) or nnb_train_f32 on the same values as floats (a
+/* nnb_net_train on double data (a float64 network) or nnb_net_train_f32 on the same values as floats (a
  * float32 network: its data in its own type). */
 static nnb_status train_t(nnb_net *net, const nnb_train_opts *o, const double *x, size_t rows,
                           size_t x_cols, const double *y, size_t y_cols, nnb_history *h) {
-    if (nnb_net_dtype(net) != NNB_F32) return nnb_train(net, o, x, rows, x_cols, y, y_cols, h);
+    if (nnb_net_dtype(net) != NNB_F32) return nnb_net_train(net, o, x, rows, x_cols, y, y_cols, h);
     float *xf = malloc(rows * x_cols * sizeof *xf), *yf = malloc(rows * y_cols * sizeof *yf);
     ck_assert(xf && yf);
     for (size_t i = 0; i < rows * x_cols; i++) xf[i] = (float)x[i];
     for (size_t i = 0; i < rows * y_cols; i++) yf[i] = (float)y[i];
-    nnb_status st = nnb_train_f32(net, o, xf, rows, x_cols, yf, y_cols, h);
+    nnb_status st = nnb_net_train_f32(net, o, xf, rows, x_cols, yf, y_cols, h);
     free(xf), free(yf);
     return st;
 }
@@ -83,14 +83,14 @@ START_TEST(huge_epoch_counts) {
     nnbt_ok(nnb_train_opts_create(&o));
     nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_BCE, NNB_REDUCTION_MEAN));
     nnbt_ok(nnb_train_opts_set_epochs(o, ((size_t)1 << 58) + 1));
-    nnbt_ok(nnb_train_opts_set_epoch_callback(o, stop_after_3, NULL));
+    nnbt_ok(nnbt_set_epoch_callback(o, stop_after_3, NULL));
     nnb_history *h;
     nnbt_ok(nnb_history_create(&h));
-    nnbt_expect(nnb_train(net, o, x, 32, 2, y, 1, h), NNB_E_CANCELLED, "after epoch 3");
-    ck_assert_uint_eq(nnb_history_len(h), 3);
+    nnbt_expect(nnb_net_train(net, o, x, 32, 2, y, 1, h), NNB_E_CANCELLED, "after epoch 3");
+    ck_assert_uint_eq(nnb_history_n_epochs(h), 3);
     /* a second call appends */
-    nnbt_expect(nnb_train(net, o, x, 32, 2, y, 1, h), NNB_E_CANCELLED, "after epoch 4");
-    ck_assert_uint_eq(nnb_history_len(h), 4);
+    nnbt_expect(nnb_net_train(net, o, x, 32, 2, y, 1, h), NNB_E_CANCELLED, "after epoch 4");
+    ck_assert_uint_eq(nnb_history_n_epochs(h), 4);
     /* epoch counter near its top: the state says 2^64 - 2 epochs are done */
     size_t n = nnb_net_train_state_size(net);
     unsigned char *st = malloc(n);
@@ -98,7 +98,8 @@ START_TEST(huge_epoch_counts) {
     for (int i = 0; i < 8; i++) st[32 + i] = i ? 0xFF : 0xFE;
     nnbt_ok(nnb_net_train_state_set(net, st, n));
     nnbt_ok(nnb_train_opts_set_epochs(o, 5));
-    nnbt_expect(nnb_train(net, o, x, 32, 2, y, 1, h), NNB_E_TOO_LARGE, "overflow the epoch count");
+    nnbt_expect(nnb_net_train(net, o, x, 32, 2, y, 1, h), NNB_E_TOO_LARGE,
+                "overflow the epoch count");
     free(st);
     nnb_history_free(h);
     nnb_train_opts_free(o);
@@ -118,8 +119,8 @@ START_TEST(history_grows) {
     nnbt_ok(nnb_train_opts_set_epochs(o, E));
     nnb_history *h;
     nnbt_ok(nnb_history_create(&h));
-    nnbt_ok(nnb_train(net, o, x, 8, 2, y, 1, h));
-    ck_assert_uint_eq(nnb_history_len(h), E);
+    nnbt_ok(nnb_net_train(net, o, x, 8, 2, y, 1, h));
+    ck_assert_uint_eq(nnb_history_n_epochs(h), E);
     double *ep = malloc(E * sizeof *ep);
     nnbt_ok(nnb_history_get(h, NNB_HIST_EPOCH, ep, E));
     for (size_t i = 0; i < E; i++) ck_assert(ep[i] == (double)(i + 1));
@@ -190,10 +191,10 @@ START_TEST(divergence_every_optimiser) {
             nnb_history *h;
             nnbt_ok(nnb_history_create(&h));
             nnb_clear_error();
-            ck_assert_msg(nnb_train(net, o, x, 16, 2, y, 1, h) == NNB_E_NONFINITE,
+            ck_assert_msg(nnb_net_train(net, o, x, 16, 2, y, 1, h) == NNB_E_NONFINITE,
                           "optimiser %d, clip %d: %s", (int)opts[k], clip, nnb_last_error());
             ck_assert_msg(strstr(nnb_last_error(), "epoch 1"), "%s", nnb_last_error());
-            ck_assert_uint_eq(nnb_history_len(h), 0);
+            ck_assert_uint_eq(nnb_history_n_epochs(h), 0);
             nnb_history_free(h);
             nnb_train_opts_free(o);
             nnb_net_free(net);
@@ -205,9 +206,9 @@ END_TEST
 /* A network with a NaN weight is not saved; a file holding one (CRC made right) is not loaded. */
 START_TEST(non_finite_models) {
     nnb_net *net = net_2_h_1(3, NNB_ACT_SIGMOID, 4);
-    size_t n = nnb_model_save_size(net, NULL, NULL, 0);
+    size_t n = nnb_model_write_size(net, NULL, NULL, 0);
     unsigned char *b = malloc(n);
-    nnbt_ok(nnb_model_save_buffer(b, n, NULL, net, NULL, NULL, 0));
+    nnbt_ok(nnb_model_write_buffer(net, NULL, NULL, 0, b, n, NULL));
     double *p = params_of(net);
     p[4] = NAN;
     /* nnb_net_params_set refuses NaN: put it in the file's bytes; PARM's values follow the ARCH
@@ -220,13 +221,13 @@ START_TEST(non_finite_models) {
     memcpy(at, &p[4], 8);
     nnbt_fix_crc(b, n);
     nnb_net *back = NULL;
-    nnbt_expect(nnb_model_load_buffer(b, n, &back, NULL, NULL), NNB_E_NONFINITE,
+    nnbt_expect(nnb_model_read_buffer(&back, NULL, NULL, b, n), NNB_E_NONFINITE,
                 "parameter 4 is nan");
     ck_assert_ptr_null(back);
     char path[4096];
     nnbt_tmp_path(path, sizeof path, "nan.nnb");
     ck_assert(nnbt_write_file(path, b, n));
-    nnbt_expect(nnb_model_load(path, &back, NULL, NULL), NNB_E_NONFINITE, "not usable");
+    nnbt_expect(nnb_model_read(&back, NULL, NULL, path), NNB_E_NONFINITE, "not usable");
     free(b), free(p), free(q);
     nnb_net_free(net);
 }
@@ -244,28 +245,28 @@ START_TEST(save_targets) {
     nnb_net *net = net_2_h_1(3, NNB_ACT_SIGMOID, 5);
     snprintf(path, sizeof path, "%s/fifo", dir);
     ck_assert_int_eq(mkfifo(path, 0600), 0);
-    nnbt_expect(nnb_model_save(path, net, NULL, NULL, 0), NNB_E_IO, "is a FIFO");
+    nnbt_expect(nnb_model_write(path, net, NULL, NULL, 0), NNB_E_IO, "is a FIFO");
     struct stat st;
     ck_assert(stat(path, &st) == 0 && S_ISFIFO(st.st_mode));
     snprintf(path, sizeof path, "%s/sub", dir);
     ck_assert_int_eq(mkdir(path, 0700), 0);
-    nnbt_expect(nnb_model_save(path, net, NULL, NULL, 0), NNB_E_IO, "is a directory");
+    nnbt_expect(nnb_model_write(path, net, NULL, NULL, 0), NNB_E_IO, "is a directory");
     snprintf(path, sizeof path, "%s/null.nnb", dir);
     ck_assert_int_eq(symlink("/dev/null", path), 0);
-    nnbt_expect(nnb_model_save(path, net, NULL, NULL, 0), NNB_E_IO, "a character device");
+    nnbt_expect(nnb_model_write(path, net, NULL, NULL, 0), NNB_E_IO, "a character device");
     ck_assert(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
     snprintf(path, sizeof path, "%s/link.nnb", dir);
     snprintf(real, sizeof real, "%s/real.nnb", dir);
     ck_assert_int_eq(symlink("real.nnb", path), 0); /* dangling: creates its target */
-    nnbt_ok(nnb_model_save(path, net, NULL, NULL, 0));
-    nnbt_ok(nnb_model_save(path, net, NULL, NULL, 0)); /* and replaces it */
+    nnbt_ok(nnb_model_write(path, net, NULL, NULL, 0));
+    nnbt_ok(nnb_model_write(path, net, NULL, NULL, 0)); /* and replaces it */
     ck_assert(lstat(path, &st) == 0 && S_ISLNK(st.st_mode));
     ck_assert(lstat(real, &st) == 0 && S_ISREG(st.st_mode));
     nnb_net *back;
-    nnbt_ok(nnb_model_load(path, &back, NULL, NULL));
+    nnbt_ok(nnb_model_read(&back, NULL, NULL, path));
     nnb_net_free(back);
     snprintf(path, sizeof path, "%s/none/x.nnb", dir);
-    nnbt_expect(nnb_model_save(path, net, NULL, NULL, 0), NNB_E_IO, "No such file");
+    nnbt_expect(nnb_model_write(path, net, NULL, NULL, 0), NNB_E_IO, "No such file");
     ck_assert_int_eq(nnbt_count_files(dir), 5); /* fifo, sub, null.nnb, link.nnb, real.nnb */
     nnb_net_free(net);
 }
@@ -277,12 +278,12 @@ END_TEST
  * until memory runs out; a stream longer than the byte limit is refused at the limit. */
 START_TEST(unsized_inputs) {
     nnb_net *net = NULL;
-    nnbt_expect(nnb_model_load("/dev/zero", &net, NULL, NULL), NNB_E_FORMAT, "magic");
+    nnbt_expect(nnb_model_read(&net, NULL, NULL, "/dev/zero"), NNB_E_FORMAT, "magic");
     nnb_table *t = NULL;
     nnbt_expect(nnb_csv_read(&t, "/dev/zero", NULL), NNB_E_FORMAT, "NUL byte at offset 0");
-    ck_assert_uint_eq(nnb_input_limit(), (size_t)1 << 30);
+    ck_assert_uint_eq(nnb_get_input_limit(), (size_t)1 << 30);
     nnbt_ok(nnb_set_input_limit(4096));
-    ck_assert_uint_eq(nnb_input_limit(), 4096);
+    ck_assert_uint_eq(nnb_get_input_limit(), 4096);
     /* a FIFO fed by a child with 10 000 bytes of a valid CSV */
     char fifo[4096];
     nnbt_tmp_path(fifo, sizeof fifo, "in.fifo");
@@ -311,11 +312,11 @@ START_TEST(unsized_inputs) {
         waitpid(pid, &status, 0);
     }
     /* the CSV options' own limit wins over the process's */
-    nnb_csv_options *o;
-    nnbt_ok(nnb_csv_options_create(&o));
-    nnbt_ok(nnb_csv_options_set_input_limit(o, 16));
+    nnb_csv_opts *o;
+    nnbt_ok(nnb_csv_opts_create(&o));
+    nnbt_ok(nnb_csv_opts_set_input_limit(o, 16));
     nnbt_expect(nnb_csv_read(&t, "/dev/zero", o), NNB_E_FORMAT, "NUL byte");
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     nnbt_ok(nnb_set_input_limit((size_t)1 << 30));
     nnbt_expect(nnb_set_input_limit(0), NNB_E_INVALID_ARG, "limit");
 }
@@ -376,17 +377,17 @@ static void check_resume(nnb_dtype t, nnb_optimizer opt, size_t at) {
     nnb_net *b = net_2_h_1_t(t, 6, NNB_ACT_SIGMOID, 9);
     stopper s = {o, 0, lm ? at / 5 + 1 : at}; /* LM: one step an epoch, stopped between */
     if (lm)
-        nnbt_ok(nnb_train_opts_set_epoch_callback(o, stop_at_epoch, &s));
+        nnbt_ok(nnbt_set_epoch_callback(o, stop_at_epoch, &s));
     else
         nnbt_ok(nnb_train_opts_set_batch_callback(o, stop_at, &s));
     nnb_history *hb;
     nnbt_ok(nnb_history_create(&hb));
     nnbt_expect(train_t(b, o, x, N, 2, y, 1, hb), NNB_E_CANCELLED, "on request");
-    size_t done = nnb_history_len(hb);
-    ck_assert(done < nnb_history_len(ha));
+    size_t done = nnb_history_n_epochs(hb);
+    ck_assert(done < nnb_history_n_epochs(ha));
     nnb_train_opts_clear_stop(o);
     nnbt_ok(nnb_train_opts_set_batch_callback(o, NULL, NULL));
-    nnbt_ok(nnb_train_opts_set_epoch_callback(o, NULL, NULL));
+    nnbt_ok(nnbt_set_epoch_callback(o, NULL, NULL));
     /* through bytes, into a fresh network */
     size_t n = nnb_net_train_state_size(b), np = nnb_net_n_params(b);
     unsigned char *state = malloc(n);
@@ -415,7 +416,7 @@ static void check_resume(nnb_dtype t, nnb_optimizer opt, size_t at) {
     ck_assert_msg(memcmp(sa, sc, na) == 0, "%s, optimiser %d: the training states differ",
                   nnb_dtype_name(t), (int)opt);
     /* the histories: the straight run's tail is the resumed run's */
-    size_t len_a = nnb_history_len(ha), len_c = nnb_history_len(hc);
+    size_t len_a = nnb_history_n_epochs(ha), len_c = nnb_history_n_epochs(hc);
     ck_assert_uint_eq(len_a, done + len_c);
     double *va = malloc(len_a * sizeof *va), *vc = malloc((len_c ? len_c : 1) * sizeof *vc);
     nnbt_ok(nnb_history_get(ha, NNB_HIST_VAL_LOSS, va, len_a));
@@ -470,28 +471,28 @@ START_TEST(resume_with_early_stop) {
     nnb_net *a = net_2_h_1(6, NNB_ACT_SIGMOID, 2);
     nnb_history *ha;
     nnbt_ok(nnb_history_create(&ha));
-    nnbt_ok(nnb_train(a, o, x, N, 2, y, 1, ha));
+    nnbt_ok(nnb_net_train(a, o, x, N, 2, y, 1, ha));
     int early;
     size_t best;
     nnbt_ok(nnb_history_summary(ha, &best, NULL, &early));
     ck_assert_msg(early, "no early stop in 200 epochs");
-    size_t len = nnb_history_len(ha);
+    size_t len = nnb_history_n_epochs(ha);
     ck_assert(len >= 3);
     /* stop within the last epoch but two */
     nnb_net *b = net_2_h_1(6, NNB_ACT_SIGMOID, 2);
     stopper s = {o, 0, (len - 3) * 5 + 2};
     nnbt_ok(nnb_train_opts_set_batch_callback(o, stop_at, &s));
-    ck_assert_int_eq(nnb_train(b, o, x, N, 2, y, 1, NULL), NNB_E_CANCELLED);
+    ck_assert_int_eq(nnb_net_train(b, o, x, N, 2, y, 1, NULL), NNB_E_CANCELLED);
     nnb_train_opts_clear_stop(o);
     nnbt_ok(nnb_train_opts_set_batch_callback(o, NULL, NULL));
     nnb_history *hb;
     nnbt_ok(nnb_history_create(&hb));
-    nnbt_ok(nnb_train(b, o, x, N, 2, y, 1, hb));
+    nnbt_ok(nnb_net_train(b, o, x, N, 2, y, 1, hb));
     size_t best_b;
     nnbt_ok(nnb_history_summary(hb, &best_b, NULL, &early));
     ck_assert(early);
     ck_assert_uint_eq(best_b, best);
-    ck_assert_uint_eq(nnb_history_len(hb), 3);
+    ck_assert_uint_eq(nnb_history_n_epochs(hb), 3);
     double *pa = params_of(a), *pb = params_of(b);
     ck_assert(memcmp(pa, pb, nnb_net_n_params(a) * sizeof *pa) == 0);
     free(pa), free(pb);
@@ -518,7 +519,7 @@ static int mark_started(size_t e, size_t b, size_t n, double l, void *ud) {
 
 static void *train_thread(void *arg) {
     trainer *t = arg;
-    t->st = nnb_train(t->net, t->o, t->x, t->rows, 2, t->y, 1, NULL);
+    t->st = nnb_net_train(t->net, t->o, t->x, t->rows, 2, t->y, 1, NULL);
     return NULL;
 }
 
@@ -580,7 +581,7 @@ START_TEST(null_pointers) {
     double l, a;
     size_t np = nnb_net_n_params(net), len = 7;
     nnbt_expect(nnb_net_create_dtype(NULL, 3, NNB_F32), NNB_E_NULL, "");
-    nnbt_expect(nnb_net_convert(net, NNB_F64, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_copy(NULL, net, NNB_F64), NNB_E_NULL, "");
     nnbt_expect(nnb_net_forward_f32(NULL, x, 2, 3, out, 4), NNB_E_NULL, "");
     nnbt_expect(nnb_net_forward_f32(net, NULL, 2, 3, out, 4), NNB_E_NULL, "");
     nnbt_expect(nnb_net_forward_f32(net, x, 2, 3, NULL, 4), NNB_E_NULL, "");
@@ -623,10 +624,10 @@ START_TEST(null_pointers) {
     ck_assert_ptr_nonnull(nnb_net_params_data_f32(net, NULL));
     nnb_train_opts *o;
     nnbt_ok(nnb_train_opts_create(&o));
-    nnbt_expect(nnb_train_f32(NULL, o, x, 2, 3, y, 2, NULL), NNB_E_NULL, "");
-    nnbt_expect(nnb_train_f32(net, NULL, x, 2, 3, y, 2, NULL), NNB_E_NULL, "");
-    nnbt_expect(nnb_train_f32(net, o, NULL, 2, 3, y, 2, NULL), NNB_E_NULL, "");
-    nnbt_expect(nnb_train_f32(net, o, x, 2, 3, NULL, 2, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_train_f32(NULL, o, x, 2, 3, y, 2, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_train_f32(net, NULL, x, 2, 3, y, 2, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_train_f32(net, o, NULL, 2, 3, y, 2, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_train_f32(net, o, x, 2, 3, NULL, 2, NULL), NNB_E_NULL, "");
     nnbt_expect(nnb_train_opts_set_allreduce_f32(NULL, NULL, NULL), NNB_E_NULL, "");
     nnbt_expect(nnb_prep_apply_f32(NULL, NULL, NULL, 1, x, 6, y, 4), NNB_E_NULL, "");
     nnbt_expect(nnb_prep_transform_f32(NULL, x, 2, 3), NNB_E_NULL, "");
@@ -636,13 +637,13 @@ START_TEST(null_pointers) {
     nnbt_expect(nnb_idx_read_images_f32("x.idx", NULL, 6, NULL, NULL), NNB_E_NULL, "");
     nnbt_expect(nnb_idx_read_labels_f32(NULL, 2, y, 4, NULL), NNB_E_NULL, "");
     nnbt_expect(nnb_idx_read_labels_f32("y.idx", 2, NULL, 4, NULL), NNB_E_NULL, "");
-    nnbt_expect(nnb_mnist_read_f32(NULL, NNB_MNIST_TRAIN, x, 6, y, 4, 1), NNB_E_NULL, "");
+    nnbt_expect(nnb_mnist_read_part_f32(NULL, NNB_MNIST_TRAIN, 1, x, 6, y, 4), NNB_E_NULL, "");
     nnb_dtype t = NNB_F64;
     nnbt_expect(nnb_dtype_parse(NULL, &t), NNB_E_NULL, "");
     nnbt_expect(nnb_dtype_parse("f32", NULL), NNB_E_NULL, "");
     /* a float64 network's f32 entry points */
     nnb_net *n64;
-    nnbt_ok(nnb_net_convert(net, NNB_F64, &n64));
+    nnbt_ok(nnb_net_copy(&n64, net, NNB_F64));
     nnbt_expect(nnb_net_loss_f32(n64, NULL, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l),
                 NNB_E_NULL, "");
     nnbt_expect(nnb_net_backprop_f32(n64, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
@@ -667,7 +668,7 @@ START_TEST(shapes_and_counts) {
     for (int k = 0; k < 2; k++) {
         nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX), *other;
         if (k) {
-            nnbt_ok(nnb_net_convert(net, NNB_F64, &other));
+            nnbt_ok(nnb_net_copy(&other, net, NNB_F64));
             nnb_net_free(net);
             net = other;
         }
@@ -712,7 +713,7 @@ START_TEST(shapes_and_counts) {
                           nnb_status_name(st));
             nnb_train_opts *o;
             nnbt_ok(nnb_train_opts_create(&o));
-            st = nnb_train_f32(net, o, x, huge[i], 3, y, 2, NULL);
+            st = nnb_net_train_f32(net, o, x, huge[i], 3, y, 2, NULL);
             ck_assert_msg(st == NNB_E_TOO_LARGE, "train_f32 of %zu rows: %s", huge[i],
                           nnb_status_name(st));
             nnb_train_opts_free(o);
@@ -753,17 +754,17 @@ START_TEST(doubles_beyond_float32) {
         nnbt_expect(nnb_net_evaluate(net, x, 8, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
                                      NULL),
                     NNB_E_NONFINITE, "x[5][1]");
-        nnbt_expect(nnb_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "x[5][1]");
+        nnbt_expect(nnb_net_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "x[5][1]");
         x[5 * 3 + 1] = 0.5;
         y[7 * 2] = 3e300;
         nnbt_expect(nnb_net_loss(net, x, 8, 3, y, 2, NNB_LOSS_SSE, NNB_REDUCTION_SUM, &l),
                     NNB_E_NONFINITE, "y[7][0]");
-        nnbt_expect(nnb_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "y[7][0]");
+        nnbt_expect(nnb_net_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "y[7][0]");
         y[7 * 2] = 0;
         /* the validation set too */
         double vx[3] = {1, 2, 1e308}, vy[2] = {1, 0};
         nnbt_ok(nnb_train_opts_set_validation(o, vx, vy, 1));
-        nnbt_expect(nnb_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "float32");
+        nnbt_expect(nnb_net_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "float32");
         nnbt_ok(nnb_train_opts_set_validation(o, NULL, NULL, 0));
     }
     /* the largest float32 value itself is accepted; a float64 network takes anything finite */
@@ -771,7 +772,7 @@ START_TEST(doubles_beyond_float32) {
     nnbt_ok(nnb_net_predict(net, x, 8, 3, out, 16));
     x[4] = 1e39;
     nnb_net *n64;
-    nnbt_ok(nnb_net_convert(net, NNB_F64, &n64));
+    nnbt_ok(nnb_net_copy(&n64, net, NNB_F64));
     nnbt_ok(nnb_net_predict(n64, x, 8, 3, out, 16));
     nnb_net_free(n64);
     free(g);
@@ -785,18 +786,18 @@ END_TEST
 START_TEST(parameters_not_finite) {
     nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX), *c;
     nnb_net *n64;
-    nnbt_ok(nnb_net_convert(net, NNB_F64, &n64));
+    nnbt_ok(nnb_net_copy(&n64, net, NNB_F64));
     size_t np;
     double *p64 = nnb_net_params_data(n64, &np);
     p64[3] = NAN;
     c = (nnb_net *)1;
-    nnbt_expect(nnb_net_convert(n64, NNB_F32, &c), NNB_E_NONFINITE, "parameter 3");
+    nnbt_expect(nnb_net_copy(&c, n64, NNB_F32), NNB_E_NONFINITE, "parameter 3");
     ck_assert_ptr_null(c);
     p64[3] = 0;
     float *p32 = nnb_net_params_data_f32(net, &np);
     p32[5] = INFINITY;
-    nnbt_expect(nnb_net_convert(net, NNB_F64, &c), NNB_E_NONFINITE, "parameter 5");
-    nnbt_expect(nnb_model_save(nnbt_tmp("h32-inf.nnb"), net, NULL, NULL, 0), NNB_E_NONFINITE,
+    nnbt_expect(nnb_net_copy(&c, net, NNB_F64), NNB_E_NONFINITE, "parameter 5");
+    nnbt_expect(nnb_model_write(nnbt_tmp("h32-inf.nnb"), net, NULL, NULL, 0), NNB_E_NONFINITE,
                 "parameter 5");
     p32[5] = 0;
     double w[12] = {0}, b[4] = {0};
@@ -817,7 +818,7 @@ START_TEST(train_state_not_finite) {
         nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX);
         if (k) {
             nnb_net *c;
-            nnbt_ok(nnb_net_convert(net, NNB_F64, &c));
+            nnbt_ok(nnb_net_copy(&c, net, NNB_F64));
             nnb_net_free(net);
             net = c;
         }
@@ -830,7 +831,7 @@ START_TEST(train_state_not_finite) {
         nnbt_ok(nnb_train_opts_set_epochs(o, 2));
         nnbt_ok(nnb_train_opts_set_early_stopping(o, 5, 1));
         nnbt_ok(nnb_train_opts_set_validation_split(o, 0.25, 1));
-        nnbt_ok(nnb_train_f32(net, o, x, 16, 3, y, 2, NULL));
+        nnbt_ok(nnb_net_train_f32(net, o, x, 16, 3, y, 2, NULL));
         size_t n = nnb_net_train_state_size(net), np = nnb_net_n_params(net);
         unsigned char *buf = malloc(n), *bad = malloc(n);
         nnbt_ok(nnb_net_train_state_get(net, buf, n, NULL));
@@ -849,11 +850,11 @@ START_TEST(train_state_not_finite) {
             memcpy(bad, buf, n);
             memcpy(bad + at[1], &inf, 8);
             nnbt_ok(nnb_net_train_state_set(net, bad, n));
-            size_t len = nnb_model_save_size(net, NULL, NULL, 1);
+            size_t len = nnb_model_write_size(net, NULL, NULL, 1);
             unsigned char *mb = malloc(len);
-            nnbt_ok(nnb_model_save_buffer(mb, len, NULL, net, NULL, NULL, 1));
+            nnbt_ok(nnb_model_write_buffer(net, NULL, NULL, 1, mb, len, NULL));
             nnb_net *back = NULL;
-            nnbt_ok(nnb_model_load_buffer(mb, len, &back, NULL, NULL));
+            nnbt_ok(nnb_model_read_buffer(&back, NULL, NULL, mb, len));
             nnb_net_free(back);
             free(mb);
         }
@@ -886,8 +887,8 @@ START_TEST(convert_keeps_its_own_state) {
         nnbt_ok(nnb_train_opts_set_epochs(o, 3));
         nnbt_ok(nnb_train_opts_set_validation_split(o, 0.25, 1));
         nnbt_ok(nnb_train_opts_set_early_stopping(o, 5, 1));
-        nnbt_ok(nnb_train_f32(net, o, x, 16, 3, y, 2, NULL));
-        nnbt_ok(nnb_net_convert(net, k ? NNB_F64 : NNB_F32, &c));
+        nnbt_ok(nnb_net_train_f32(net, o, x, 16, 3, y, 2, NULL));
+        nnbt_ok(nnb_net_copy(&c, net, k ? NNB_F64 : NNB_F32));
         size_t n = nnb_net_train_state_size(net);
         ck_assert_uint_eq(nnb_net_train_state_size(c), n);
         unsigned char *a = malloc(n), *b = malloc(n);
@@ -895,7 +896,7 @@ START_TEST(convert_keeps_its_own_state) {
         nnbt_ok(nnb_net_train_state_get(c, b, n, NULL));
         ck_assert_msg(memcmp(a, b, n) == 0, "the converted network's training state differs");
         nnb_net_free(net);
-        nnbt_ok(nnb_train_f32(c, o, x, 16, 3, y, 2, NULL));
+        nnbt_ok(nnb_net_train_f32(c, o, x, 16, 3, y, 2, NULL));
         nnb_net_free(c);
         free(a), free(b);
         nnb_train_opts_free(o);
@@ -925,7 +926,7 @@ START_TEST(nan_in_float_data) {
         nnb_net *net = net32(3, 5, 1, NNB_ACT_SIGMOID);
         if (k % 2) {
             nnb_net *c;
-            nnbt_ok(nnb_net_convert(net, NNB_F64, &c));
+            nnbt_ok(nnb_net_copy(&c, net, NNB_F64));
             nnb_net_free(net);
             net = c;
         }
@@ -945,12 +946,12 @@ START_TEST(nan_in_float_data) {
             const char *named = where ? "y[13][0] is inf" : "x[9][2] is nan";
             const char *batch = where ? "batch 4" : "batch 3";
             nnbt_ok(nnb_net_set_check_finite(net, 1));
-            nnbt_expect(nnb_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE, named);
+            nnbt_expect(nnb_net_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE, named);
             ck_assert(finite32(net));
             nnbt_ok(nnb_net_set_check_finite(net, 0));
             for (int check = 1; check >= 0; check--) {
                 nnbt_ok(nnb_train_opts_set_check_finite(o, check));
-                nnbt_expect(nnb_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE, batch);
+                nnbt_expect(nnb_net_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE, batch);
                 ck_assert_msg(finite32(net), "k %d, where %d, check %d: weights not finite", k,
                               where, check);
             }
@@ -995,7 +996,7 @@ START_TEST(allreduce_failures) {
         nnbt_ok(nnb_train_opts_set_allreduce(o, ok64, NULL));
         nnbt_ok(nnb_train_opts_set_allreduce_f32(o, bad32, &mode));
         nnb_clear_error();
-        nnb_status st = nnb_train_f32(net, o, x, 16, 3, y, 2, NULL);
+        nnb_status st = nnb_net_train_f32(net, o, x, 16, 3, y, 2, NULL);
         ck_assert_msg(st == (mode ? NNB_E_NONFINITE : NNB_E_COMM), "mode %d: %s (%s)", mode,
                       nnb_status_name(st), nnb_last_error());
         if (mode == 0) ck_assert_msg(strstr(nnb_last_error(), "code 7"), "%s", nnb_last_error());
@@ -1016,7 +1017,7 @@ START_TEST(prep_beyond_float32) {
     nnb_table *t = nnbt_parse(csv, sizeof csv - 1, NULL);
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_set_target(p, "t", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "t", NNB_TARGET_VALUES));
     nnbt_ok(nnb_prep_scale(p, "a", NNB_SCALE_STANDARD));
     nnbt_ok(nnb_prep_scale(p, "b", NNB_SCALE_NONE));
     nnbt_ok(nnb_prep_scale(p, "t", NNB_SCALE_STANDARD));
@@ -1119,9 +1120,9 @@ START_TEST(idx_damage) {
     }
     float x[16], y[16];
     double xd[16], yd[16];
-    nnb_status s64 = nnb_mnist_read(nnbt_tmpdir(), NNB_MNIST_TEST, xd, 16, yd, 16, 1);
+    nnb_status s64 = nnb_mnist_read_part(nnbt_tmpdir(), NNB_MNIST_TEST, 1, xd, 16, yd, 16);
     ck_assert_int_ne(s64, NNB_OK);
-    nnbt_expect(nnb_mnist_read_f32(nnbt_tmpdir(), NNB_MNIST_TEST, x, 16, y, 16, 1), s64, "t10k");
+    nnbt_expect(nnb_mnist_read_part_f32(nnbt_tmpdir(), NNB_MNIST_TEST, 1, x, 16, y, 16), s64, "t10k");
 }
 END_TEST
 
@@ -1132,10 +1133,10 @@ static unsigned char *model32(size_t *len) {
     nnbt_model m;
     nnbt_model_make(&m, 2);
     nnb_net *c;
-    nnbt_ok(nnb_net_convert(m.net, NNB_F32, &c));
-    *len = nnb_model_save_size(c, m.prep, m.meta, 1);
+    nnbt_ok(nnb_net_copy(&c, m.net, NNB_F32));
+    *len = nnb_model_write_size(c, m.prep, m.meta, 1);
     unsigned char *b = malloc(*len);
-    nnbt_ok(nnb_model_save_buffer(b, *len, NULL, c, m.prep, m.meta, 1));
+    nnbt_ok(nnb_model_write_buffer(c, m.prep, m.meta, 1, b, *len, NULL));
     nnb_net_free(c);
     nnbt_model_free(&m);
     return b;
@@ -1146,7 +1147,7 @@ static nnb_status load(const unsigned char *b, size_t len) {
     nnb_prep *prep = NULL;
     nnb_meta *meta = NULL;
     nnb_clear_error();
-    nnb_status st = nnb_model_load_buffer(b, len, &net, &prep, &meta);
+    nnb_status st = nnb_model_read_buffer(&net, &prep, &meta, b, len);
     if (st == NNB_OK) ck_assert_int_eq(nnb_net_dtype(net), NNB_F32);
     else ck_assert_msg(!net && !prep && !meta, "a failed load returned objects");
     nnb_net_free(net), nnb_prep_free(prep), nnb_meta_free(meta);
