@@ -52,8 +52,8 @@ static nnb_status nnb_model_write_buffer(const nnb_net *net, const nnb_prep *p, 
                                          int state, void *buf, size_t cap, size_t *written) {
     return nnb_model_save_buffer(buf, cap, written, net, p, m, state);
 }
-static nnb_status nnb_model_read_buffer(nnb_net **net, nnb_prep **p, nnb_meta **m,
-                                        const void *buf, size_t len) {
+static nnb_status nnb_model_read_buffer(nnb_net **net, nnb_prep **p, nnb_meta **m, const void *buf,
+                                        size_t len) {
     return nnb_model_load_buffer(buf, len, net, p, m);
 }
 static nnb_status nnb_model_read(nnb_net **net, nnb_prep **p, nnb_meta **m, const char *path) {

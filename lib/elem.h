@@ -105,8 +105,10 @@ static inline double nnbi_read(nnb_dtype t, const void *a, size_t i) {
     return t == NNB_F32 ? (double)((const float *)a)[i] : ((const double *)a)[i];
 }
 static inline void nnbi_write(nnb_dtype t, void *a, size_t i, double v) {
-    if (t == NNB_F32) ((float *)a)[i] = (float)v;
-    else ((double *)a)[i] = v;
+    if (t == NNB_F32)
+        ((float *)a)[i] = (float)v;
+    else
+        ((double *)a)[i] = v;
 }
 
 /* The table of an element type, with the kernels this process uses; NULL when the kernels cannot
