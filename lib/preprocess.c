@@ -492,11 +492,11 @@ static int cmp_str(const void *a, const void *b) {
 
 static size_t row_at(const size_t *rows, size_t i) { return rows ? rows[i] : i; }
 
-/* Values of one column: x[(rows ? rows[i] : i) * stride + off], doubles or (f32) floats, a
- * missing (NaN) one read as `fill` (the column's fitted fill; NaN when it has none). */
+/* Values of one column: x[(rows ? rows[i] : i) * stride + off] of type xt, a missing (NaN) one
+ * read as `fill` (the column's fitted fill; NaN when it has none). */
 typedef struct col_values {
     const void *x;
-    int f32;
+    nnb_dtype xt;
     size_t stride, off;
     const size_t *rows;
     double fill;
@@ -504,7 +504,7 @@ typedef struct col_values {
 
 static double value_at(const col_values *v, size_t i) {
     size_t k = (v->rows ? v->rows[i] : i) * v->stride + v->off;
-    double x = v->f32 ? (double)((const float *)v->x)[k] : ((const double *)v->x)[k];
+    double x = nnbi_read(v->xt, v->x, k);
     return isnan(x) ? v->fill : x;
 }
 
@@ -580,7 +580,7 @@ static nnb_status column_stats(const nnbi_column *c, const size_t *rows, size_t 
                                double fill, double *a, double *b, const char *func) {
     *a = 0;
     *b = 1;
-    col_values v = {c->num, 0, 1, 0, rows, fill};
+    col_values v = {c->num, NNB_F64, 1, 0, rows, fill};
     if (how == NNB_SCALE_STANDARD) {
         if (n < 2)
             return nnbi_error(NNB_E_INVALID_ARG, func,
@@ -787,24 +787,19 @@ NNB_API nnb_status nnb_prep_fit(nnb_prep *p, const nnb_table *t, const size_t *r
     return st;
 }
 
-/* Element i of x, doubles or (f32) floats. */
-static double mat_elem(const void *x, int f32, size_t i) {
-    return f32 ? (double)((const float *)x)[i] : ((const double *)x)[i];
-}
-
 /* Element (r, j) of a matrix of `cols` columns, a missing (NaN) one as its column's fill (fill
  * NULL: as it is). */
-static double cell(const void *x, int f32, size_t cols, size_t r, size_t j, const double *fill) {
-    double v = mat_elem(x, f32, r * cols + j);
+static double cell(const void *x, nnb_dtype xt, size_t cols, size_t r, size_t j, const double *fill) {
+    double v = nnbi_read(xt, x, r * cols + j);
     return fill && isnan(v) ? fill[j] : v;
 }
 
 /* Means (a) and sample standard deviations (b, zeroed) of every column of a matrix: the plain
  * sums row by row (as they always were), then finish_stats() per column. */
-static nnb_status matrix_stats(const void *x, int f32, size_t rows, size_t cols,
+static nnb_status matrix_stats(const void *x, nnb_dtype xt, size_t rows, size_t cols,
                                const double *fill, double *a, double *b, const char *func) {
     for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < cols; j++) a[j] += cell(x, f32, cols, i, j, fill);
+        for (size_t j = 0; j < cols; j++) a[j] += cell(x, xt, cols, i, j, fill);
     for (size_t j = 0; j < cols; j++) {
         b[j] = a[j]; /* the plain sum, kept for finish_stats */
         a[j] /= (double)rows;
@@ -813,12 +808,12 @@ static nnb_status matrix_stats(const void *x, int f32, size_t rows, size_t cols,
     if (!ss) return nnbi_error(NNB_E_NOMEM, func, "no memory for %zu columns", cols);
     for (size_t i = 0; i < rows; i++)
         for (size_t j = 0; j < cols; j++) {
-            double d = cell(x, f32, cols, i, j, fill) - a[j];
+            double d = cell(x, xt, cols, i, j, fill) - a[j];
             ss[j] += d * d;
         }
     nnb_status st = NNB_OK;
     for (size_t j = 0; j < cols && st == NNB_OK; j++) {
-        col_values v = {x, f32, cols, j, NULL, fill ? fill[j] : NAN};
+        col_values v = {x, xt, cols, j, NULL, fill ? fill[j] : NAN};
         finish_stats(&v, rows, b[j], ss[j], &a[j], &b[j]);
         if (!isfinite(b[j])) {
             char name[32];
@@ -831,14 +826,14 @@ static nnb_status matrix_stats(const void *x, int f32, size_t rows, size_t cols,
 }
 
 /* The statistics of every column of a matrix for scaling `how` (a, b as the inputs store them). */
-static nnb_status matrix_scalings(const void *x, int f32, size_t rows, size_t cols, nnb_scale how,
+static nnb_status matrix_scalings(const void *x, nnb_dtype xt, size_t rows, size_t cols, nnb_scale how,
                                   const double *fill, double *a, double *b, const char *func) {
-    if (how == NNB_SCALE_STANDARD) return matrix_stats(x, f32, rows, cols, fill, a, b, func);
+    if (how == NNB_SCALE_STANDARD) return matrix_stats(x, xt, rows, cols, fill, a, b, func);
     if (how == NNB_SCALE_MINMAX) {
-        for (size_t j = 0; j < cols; j++) a[j] = b[j] = cell(x, f32, cols, 0, j, fill);
+        for (size_t j = 0; j < cols; j++) a[j] = b[j] = cell(x, xt, cols, 0, j, fill);
         for (size_t i = 1; i < rows; i++)
             for (size_t j = 0; j < cols; j++) {
-                double v = cell(x, f32, cols, i, j, fill);
+                double v = cell(x, xt, cols, i, j, fill);
                 if (v < a[j]) a[j] = v;
                 if (v > b[j]) b[j] = v;
             }
@@ -850,13 +845,13 @@ static nnb_status matrix_scalings(const void *x, int f32, size_t rows, size_t co
 
 /* The fills of every column of a matrix (nnb_prep_fill(p, NULL, how)), each over its present
  * cells. */
-static nnb_status matrix_fills(const void *x, int f32, size_t rows, size_t cols, nnb_fill how,
+static nnb_status matrix_fills(const void *x, nnb_dtype xt, size_t rows, size_t cols, nnb_fill how,
                                double *fill, const char *func) {
     double *col = malloc(rows * sizeof *col);
     if (!col) return nnbi_error(NNB_E_NOMEM, func, "no memory for %zu rows", rows);
     nnb_status st = NNB_OK;
     for (size_t j = 0; j < cols && st == NNB_OK; j++) {
-        for (size_t i = 0; i < rows; i++) col[i] = mat_elem(x, f32, i * cols + j);
+        for (size_t i = 0; i < rows; i++) col[i] = nnbi_read(xt, x, i * cols + j);
         char name[32];
         snprintf(name, sizeof name, "x%zu", j);
         st = nnbi_fill_number(col, NULL, rows, how, name, &fill[j], func);
@@ -865,9 +860,9 @@ static nnb_status matrix_fills(const void *x, int f32, size_t rows, size_t cols,
     return st;
 }
 
-/* nnb_prep_fit_matrix and nnb_prep_fit_matrix_f32 (x of doubles or floats; the statistics are
+/* nnb_prep_fit_matrix and nnb_prep_fit_matrix_f32 (x of either type; the statistics are
  * accumulated in double either way). */
-static nnb_status fit_matrix(nnb_prep *p, const void *x, int f32, size_t rows, size_t cols,
+static nnb_status fit_matrix(nnb_prep *p, const void *x, nnb_dtype xt, size_t rows, size_t cols,
                              nnb_scale how, const char *func) {
     NNBI_CHECK_NULL(p, func);
     NNBI_CHECK_NULL(x, func);
@@ -885,7 +880,7 @@ static nnb_status fit_matrix(nnb_prep *p, const void *x, int f32, size_t rows, s
         return nnbi_error(NNB_E_TOO_LARGE, func, "x is %zu x %zu", rows, cols);
     nnb_fill fill_how = p->default_fill_set ? p->default_fill : NNB_FILL_NONE;
     for (size_t i = 0; i < total; i++) { /* NaN is a missing cell when filled */
-        double v = mat_elem(x, f32, i);
+        double v = nnbi_read(xt, x, i);
         if (!isfinite(v) && !(isnan(v) && fill_how != NNB_FILL_NONE))
             return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] is %g%s", i / cols, i % cols,
                               v, isnan(v) ? " (nnb_prep_fill fills missing cells)" : "");
@@ -895,8 +890,8 @@ static nnb_status fit_matrix(nnb_prep *p, const void *x, int f32, size_t rows, s
     nnb_status st = NNB_OK;
     if (!a || !b || (fill_how != NNB_FILL_NONE && !fill))
         st = nnbi_error(NNB_E_NOMEM, func, "no memory for %zu columns", cols);
-    if (st == NNB_OK && fill) st = matrix_fills(x, f32, rows, cols, fill_how, fill, func);
-    if (st == NNB_OK) st = matrix_scalings(x, f32, rows, cols, how, fill, a, b, func);
+    if (st == NNB_OK && fill) st = matrix_fills(x, xt, rows, cols, fill_how, fill, func);
+    if (st == NNB_OK) st = matrix_scalings(x, xt, rows, cols, how, fill, a, b, func);
     if (st == NNB_OK) {
         nnbi_prep_clear_fit(p);
         p->fit_kind = NNBI_FIT_MATRIX;
@@ -918,12 +913,12 @@ static nnb_status fit_matrix(nnb_prep *p, const void *x, int f32, size_t rows, s
 
 NNB_API nnb_status nnb_prep_fit_matrix(nnb_prep *p, const double *x, size_t rows, size_t cols,
                                        nnb_scale how) {
-    return fit_matrix(p, x, 0, rows, cols, how, __func__);
+    return fit_matrix(p, x, NNB_F64, rows, cols, how, __func__);
 }
 
 NNB_API nnb_status nnb_prep_fit_matrix_f32(nnb_prep *p, const float *x, size_t rows, size_t cols,
                                            nnb_scale how) {
-    return fit_matrix(p, x, 1, rows, cols, how, __func__);
+    return fit_matrix(p, x, NNB_F32, rows, cols, how, __func__);
 }
 
 /* ---- applying ---------------------------------------------------------------------------------- */
@@ -962,17 +957,11 @@ static nnb_status unseen_error(const nnbi_prep_input *in, const nnb_table *t, si
                       in->n_cats, in->role == NNBI_ROLE_FEATURE ? "categories" : "classes");
 }
 
-/* Output element k of a row of doubles (f32 0) or floats (f32 1): v rounded once to float. */
-static void put_value(void *row, int f32, size_t k, double v) {
-    if (f32) ((float *)row)[k] = (float)v;
-    else ((double *)row)[k] = v;
-}
-
 /* Input `in` of one row (table row `row`, column `col`) into the row's output o (X's row for a
- * feature, Y's for a target), doubles or (f32) floats: every value computed in double and, for
- * float, rounded once. */
+ * feature, Y's for a target) of type ot: every value computed in double and rounded once to the
+ * type (a value beyond its range is an error). */
 static nnb_status apply_cell(const nnb_prep *p, const nnbi_prep_input *in, const nnb_table *t,
-                             size_t col, size_t row, char *o, int f32, const char *func) {
+                             size_t col, size_t row, char *o, nnb_dtype ot, const char *func) {
     const nnbi_column *c = &t->cols[col];
     int feature = in->role == NNBI_ROLE_FEATURE;
     int missing = c->is_text ? nnbi_table_text(t, col, row)[0] == '\0' : isnan(c->num[row]);
@@ -984,31 +973,31 @@ static nnb_status apply_cell(const nnb_prep *p, const nnbi_prep_input *in, const
                               "%s:%zu:%zu: column '%s' gives %g, which scales beyond the range "
                               "of double: the value is far outside the fitted data's",
                               t->source, t->line[row], c->field, in->name, c->num[row]);
-        if (f32 && fabs(v) > NNBI_F32_MAX)
+        if (fabs(v) > nnbi_dtype_max(ot))
             return nnbi_error(NNB_E_NONFINITE, func,
                               "%s:%zu:%zu: column '%s' gives %g, beyond float32's range "
                               "(3.4e38): scale the column or prepare float64 data",
                               t->source, t->line[row], c->field, in->name, v);
-        put_value(o, f32, in->out, v);
+        nnbi_write(ot, o, in->out, v);
         return NNB_OK;
     }
     ptrdiff_t k = missing ? (ptrdiff_t)in->fill_cat : nnbi_prep_find_category(in, t, col, row);
     if (k < 0 && !(feature && p->unseen == NNB_UNSEEN_ZERO))
         return unseen_error(in, t, col, row, func);
     if (!feature && p->target_kind == NNB_TARGET_INDEX) {
-        put_value(o, f32, in->out, (double)k);
+        nnbi_write(ot, o, in->out, (double)k);
         return NNB_OK;
     }
     for (size_t m = 0; m < in->n_cats; m++)
-        put_value(o, f32, in->out + m, (ptrdiff_t)m == k ? 1.0 : 0.0);
+        nnbi_write(ot, o, in->out + m, (ptrdiff_t)m == k ? 1.0 : 0.0);
     return NNB_OK;
 }
 
-/* nnb_prep_apply's rows into x and y of doubles or floats (f32). */
+/* nnb_prep_apply's rows into x and y of type ot. */
 static nnb_status apply_rows(const nnb_prep *p, const nnb_table *t, const size_t *rows,
-                             size_t n_rows, const size_t *col, void *x, void *y, int f32,
+                             size_t n_rows, const size_t *col, void *x, void *y, nnb_dtype ot,
                              const char *func) {
-    const size_t es = f32 ? sizeof(float) : sizeof(double);
+    const size_t es = nnbi_dtype_size(ot);
     for (size_t r = 0; r < n_rows; r++) {
         if ((r & 0xFFFF) == 0xFFFF && nnbi_interrupted()) /* nnb_set_interrupt_flag */
             return nnbi_interrupt_error(func, t->source);
@@ -1019,7 +1008,7 @@ static nnb_status apply_rows(const nnb_prep *p, const nnb_table *t, const size_t
             const nnbi_prep_input *in = &p->inputs[i];
             if (col[i] == SIZE_MAX) continue;
             nnb_status st = apply_cell(p, in, t, col[i], row,
-                                       in->role == NNBI_ROLE_FEATURE ? xr : yr, f32, func);
+                                       in->role == NNBI_ROLE_FEATURE ? xr : yr, ot, func);
             if (st != NNB_OK) return st;
         }
     }
@@ -1028,7 +1017,8 @@ static nnb_status apply_rows(const nnb_prep *p, const nnb_table *t, const size_t
 
 /* nnb_prep_apply and nnb_prep_apply_f32. */
 static nnb_status apply(const nnb_prep *p, const nnb_table *t, const size_t *rows, size_t n_rows,
-                        void *x, size_t x_len, void *y, size_t y_len, int f32, const char *func) {
+                        void *x, size_t x_len, void *y, size_t y_len, nnb_dtype ot,
+                        const char *func) {
     NNBI_CHECK_NULL(p, func);
     NNBI_CHECK_NULL(t, func);
     if (!p->fitted || p->fit_kind != NNBI_FIT_TABLE)
@@ -1069,7 +1059,7 @@ static nnb_status apply(const nnb_prep *p, const nnb_table *t, const size_t *row
         }
         col[i] = (size_t)j;
     }
-    st = apply_rows(p, t, rows, n_rows, col, x, y, f32, func);
+    st = apply_rows(p, t, rows, n_rows, col, x, y, ot, func);
 done:
     free(col);
     return st;
@@ -1078,17 +1068,17 @@ done:
 NNB_API nnb_status nnb_prep_apply(const nnb_prep *p, const nnb_table *t, const size_t *rows,
                                   size_t n_rows, double *x, size_t x_len, double *y,
                                   size_t y_len) {
-    return apply(p, t, rows, n_rows, x, x_len, y, y_len, 0, __func__);
+    return apply(p, t, rows, n_rows, x, x_len, y, y_len, NNB_F64, __func__);
 }
 
 NNB_API nnb_status nnb_prep_apply_f32(const nnb_prep *p, const nnb_table *t, const size_t *rows,
                                       size_t n_rows, float *x, size_t x_len, float *y,
                                       size_t y_len) {
-    return apply(p, t, rows, n_rows, x, x_len, y, y_len, 1, __func__);
+    return apply(p, t, rows, n_rows, x, x_len, y, y_len, NNB_F32, __func__);
 }
 
-/* nnb_prep_transform and nnb_prep_transform_f32 (x of doubles or floats). */
-static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols, int f32,
+/* nnb_prep_transform and nnb_prep_transform_f32 (x of type xt). */
+static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols, nnb_dtype xt,
                             const char *func) {
     NNBI_CHECK_NULL(p, func);
     if (!p->fitted || p->fit_kind != NNBI_FIT_MATRIX)
@@ -1102,14 +1092,14 @@ static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols
                           p->n_features);
     for (size_t r = 0; r < rows; r++) /* nothing is changed if one overflows */
         for (size_t j = 0; j < cols; j++) {
-            double u = mat_elem(x, f32, r * cols + j);
+            double u = nnbi_read(xt, x, r * cols + j);
             if (isnan(u) && p->inputs[j].fill != NNB_FILL_NONE) u = p->inputs[j].fill_value;
             double v = nnbi_prep_scale_value(&p->inputs[j], u);
             if (isfinite(u) && !isfinite(v))
                 return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] = %g scales beyond the "
                                   "range of double: it is far outside the fitted data's", r, j,
                                   u);
-            if (f32 && isfinite(v) && fabs(v) > NNBI_F32_MAX)
+            if (isfinite(v) && fabs(v) > nnbi_dtype_max(xt))
                 return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] scales to %g, beyond "
                                   "float32's range (3.4e38)", r, j, v);
         }
@@ -1117,25 +1107,24 @@ static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols
         for (size_t j = 0; j < cols; j++) {
             const nnbi_prep_input *in = &p->inputs[j];
             size_t i = r * cols + j;
-            double u = mat_elem(x, f32, i);
+            double u = nnbi_read(xt, x, i);
             if (isnan(u) && in->fill != NNB_FILL_NONE) u = in->fill_value; /* a missing cell */
-            if (f32) ((float *)x)[i] = (float)nnbi_prep_scale_value(in, u);
-            else ((double *)x)[i] = nnbi_prep_scale_value(in, u);
+            nnbi_write(xt, x, i, nnbi_prep_scale_value(in, u));
         }
     return NNB_OK;
 }
 
 NNB_API nnb_status nnb_prep_transform(const nnb_prep *p, double *x, size_t rows, size_t cols) {
-    return transform(p, x, rows, cols, 0, __func__);
+    return transform(p, x, rows, cols, NNB_F64, __func__);
 }
 
 NNB_API nnb_status nnb_prep_transform_f32(const nnb_prep *p, float *x, size_t rows, size_t cols) {
-    return transform(p, x, rows, cols, 1, __func__);
+    return transform(p, x, rows, cols, NNB_F32, __func__);
 }
 
-/* nnb_prep_inverse_targets and nnb_prep_inverse_targets_f32 (y of doubles or floats). */
-static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_t y_cols, int f32,
-                                  const char *func) {
+/* nnb_prep_inverse_targets and nnb_prep_inverse_targets_f32 (y of type yt). */
+static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_t y_cols,
+                                  nnb_dtype yt, const char *func) {
     NNBI_CHECK_NULL(p, func);
     if (!p->fitted) return nnbi_error(NNB_E_STATE, func, "the preparation is not fitted");
     if (p->target_kind != NNB_TARGET_VALUES || p->n_targets == 0)
@@ -1148,12 +1137,12 @@ static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_
     for (size_t i = 0; i < p->n_inputs; i++) { /* nothing is changed if one overflows */
         const nnbi_prep_input *in = &p->inputs[i];
         for (size_t r = 0; in->role == NNBI_ROLE_TARGET && r < rows; r++) {
-            double u = mat_elem(y, f32, r * y_cols + in->out), v = unscale_value(in, u);
+            double u = nnbi_read(yt, y, r * y_cols + in->out), v = unscale_value(in, u);
             if (isfinite(u) && !isfinite(v))
                 return nnbi_error(NNB_E_NONFINITE, func, "y[%zu][%zu] = %g becomes a value "
                                   "beyond the range of double in the units of column '%s'", r,
                                   in->out, u, in->name);
-            if (f32 && isfinite(v) && fabs(v) > NNBI_F32_MAX)
+            if (isfinite(v) && fabs(v) > nnbi_dtype_max(yt))
                 return nnbi_error(NNB_E_NONFINITE, func, "y[%zu][%zu] becomes %g, beyond "
                                   "float32's range (3.4e38)", r, in->out, v);
         }
@@ -1163,8 +1152,7 @@ static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_
         if (in->role != NNBI_ROLE_TARGET) continue;
         for (size_t r = 0; r < rows; r++) {
             size_t k = r * y_cols + in->out;
-            if (f32) ((float *)y)[k] = (float)unscale_value(in, (double)((float *)y)[k]);
-            else ((double *)y)[k] = unscale_value(in, ((double *)y)[k]);
+            nnbi_write(yt, y, k, unscale_value(in, nnbi_read(yt, y, k)));
         }
     }
     return NNB_OK;
@@ -1172,12 +1160,12 @@ static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_
 
 NNB_API nnb_status nnb_prep_inverse_targets(const nnb_prep *p, double *y, size_t rows,
                                             size_t y_cols) {
-    return inverse_targets(p, y, rows, y_cols, 0, __func__);
+    return inverse_targets(p, y, rows, y_cols, NNB_F64, __func__);
 }
 
 NNB_API nnb_status nnb_prep_inverse_targets_f32(const nnb_prep *p, float *y, size_t rows,
                                                 size_t y_cols) {
-    return inverse_targets(p, y, rows, y_cols, 1, __func__);
+    return inverse_targets(p, y, rows, y_cols, NNB_F32, __func__);
 }
 
 /* ---- getters ----------------------------------------------------------------------------------- */
