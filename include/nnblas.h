@@ -1688,8 +1688,9 @@ NNB_API nnb_status nnb_net_train_memory_dense(size_t n_inputs, const size_t *uni
                                               size_t *n_bytes);
 
 /**
- * @brief The bytes this process can still expect to allocate: the smaller of Linux's
- * MemAvailable and the address-space and data-segment limits (SIZE_MAX if nothing is known).
+ * @brief The bytes this process can still expect to allocate: the smallest of Linux's
+ * MemAvailable and what is left under the address-space and data-segment limits (each limit less
+ * what the process uses of it already); SIZE_MAX if nothing is known.
  * What nnblas's readers and nnb_train() check their needs against. Thread-safe. Since 0.2.
  * @return the bytes.
  */
@@ -2063,11 +2064,13 @@ NNB_API nnb_status nnb_csv_opts_get_drop_bad_rows(const nnb_csv_opts *opts, int 
  * With ',' a number cell is read with its one comma as the point; a cell with a '.' or several
  * commas ("1.234,56": a thousands separator) is not a number and is refused (or its row dropped),
  * never guessed. Text columns are read as they are. nnb_csv_detect_decimal_buffer() tells which
- * mark a file uses. The mark and the delimiter must differ. Since 0.2.
+ * mark a file uses. The mark may be the delimiter too (',' in a comma-separated file, as
+ * spreadsheets in European locales write one): a number with a decimal comma is then quoted
+ * ("\"17,99\""), and an unquoted one splits its row into one field too many. Since 0.2.
  *
  * @param opts    the CSV options to change
  * @param decimal '.' or ','
- * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (another character, or the delimiter's).
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (another character).
  */
 NNB_API nnb_status nnb_csv_opts_set_decimal(nnb_csv_opts *opts, char decimal);
 

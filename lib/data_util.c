@@ -95,20 +95,21 @@ int nnbi_is_missing(const char *s) {
     return 0;
 }
 
-/* MemAvailable from /proc/meminfo, in bytes; SIZE_MAX if unknown. Read with open/read into a
- * stack buffer: this probe allocates nothing, so it cannot fail for lack of memory. */
-static size_t mem_available(void) {
-    int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+/* The value in bytes of the "Key:  N kB" line `key` of a /proc file, SIZE_MAX if unknown. Read
+ * with open/read into a stack buffer: this probe allocates nothing, so it cannot fail for lack
+ * of memory. */
+static size_t proc_kib_line(const char *path, const char *key) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return SIZE_MAX;
     char buf[4096];
     ssize_t got = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (got <= 0) return SIZE_MAX;
     buf[got] = '\0';
-    const char *p = strstr(buf, "MemAvailable:");
+    const char *p = strstr(buf, key);
     if (!p) return SIZE_MAX;
-    p += strlen("MemAvailable:");
-    while (*p == ' ') p++;
+    p += strlen(key);
+    while (*p == ' ' || *p == '\t') p++;
     unsigned long long kib = 0;
     int digits = 0;
     for (; *p >= '0' && *p <= '9' && kib < ULLONG_MAX / 10 - 10; p++, digits++)
@@ -117,19 +118,28 @@ static size_t mem_available(void) {
     return (size_t)kib * 1024;
 }
 
-static size_t rlimit_left(int resource) {
+/* MemAvailable from /proc/meminfo, in bytes; SIZE_MAX if unknown. It already counts what this
+ * process holds, so a need compared with it is what the process would add. */
+static size_t mem_available(void) { return proc_kib_line("/proc/meminfo", "MemAvailable:"); }
+
+/* What is left under a resource limit: the limit less what the process uses of it already
+ * (`used_key` of /proc/self/status: VmSize for the address space, VmData for the data segment),
+ * so that, as MemAvailable, it is compared with what a step would add. Unknown use: the limit. */
+static size_t rlimit_left(int resource, const char *used_key) {
     struct rlimit rl;
     if (getrlimit(resource, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
-    /* What the process already uses is not known cheaply; the limit itself is an upper bound. */
-    return rl.rlim_cur < SIZE_MAX ? (size_t)rl.rlim_cur : SIZE_MAX;
+    size_t lim = rl.rlim_cur < SIZE_MAX ? (size_t)rl.rlim_cur : SIZE_MAX;
+    size_t used = proc_kib_line("/proc/self/status", used_key);
+    if (used == SIZE_MAX) return lim;
+    return used < lim ? lim - used : 0;
 }
 
 size_t nnbi_available_memory(void) {
     size_t m = mem_available();
-    size_t a = rlimit_left(RLIMIT_AS);
+    size_t a = rlimit_left(RLIMIT_AS, "VmSize:");
     if (a < m) m = a;
 #ifdef RLIMIT_DATA
-    size_t d = rlimit_left(RLIMIT_DATA);
+    size_t d = rlimit_left(RLIMIT_DATA, "VmData:");
     if (d < m) m = d;
 #endif
     return m;

@@ -3,7 +3,9 @@
  * (optimiser moments, batch, element type, early stopping, Levenberg-Marquardt), and nnb_net_train
  * refuses at once, naming the workspace and the batch, a run whose additions exceed the memory the
  * process can get -- where it used to allocate first. */
+#include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "nnb_test.h"
 
@@ -89,12 +91,66 @@ START_TEST(train_refuses_before_allocating) {
 }
 END_TEST
 
+/* This process's data segment (VmData of /proc/self/status) in bytes; 0 if unknown. */
+static size_t vm_data(void) {
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    unsigned long long kib = 0;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmData: %llu kB", &kib) == 1) break;
+    fclose(f);
+    return (size_t)kib * 1024;
+}
+
+/* Under a data-segment limit of what the process uses plus 128 MiB: the memory available is
+ * what is left under the limit (not the limit itself), and each layer is checked for what it
+ * adds -- a 1000-input layer of 4500 units (108 MB with gradients and initial draws) fits, then
+ * a one-unit layer still fits where the whole network's parameters compared with what is left
+ * used to be refused (Net([3, 30000, 30000, 1]) failed that way on its output layer after
+ * allocating 20 GB), and a layer too large for what is left is refused at once, by its index. */
+START_TEST(layers_checked_for_what_they_add) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    return; /* the sanitizers reserve terabytes of address space and own the allocator */
+#endif
+    if (nnbt_valgrind()) return; /* valgrind's allocator does not keep the process's limits */
+    struct rlimit old;
+    ck_assert_int_eq(getrlimit(RLIMIT_DATA, &old), 0);
+    size_t used = vm_data();
+    if (used == 0) return; /* no /proc */
+    const size_t room = (size_t)128 << 20;
+    if (old.rlim_cur != RLIM_INFINITY && old.rlim_cur < used + room) return;
+    struct rlimit lim = {(rlim_t)(used + room), old.rlim_max};
+    ck_assert_int_eq(setrlimit(RLIMIT_DATA, &lim), 0);
+    size_t avail = nnb_get_available_memory();
+    nnb_net *net;
+    nnb_status made = nnb_net_create(&net, 1000), first = NNB_E_INVALID_ARG, tiny = first, big;
+    if (made == NNB_OK) {
+        first = nnb_net_add_dense(net, 4500, NNB_ACT_RELU, 1);
+        big = nnb_net_add_dense(net, 2000, NNB_ACT_RELU, 1); /* 9 M parameters: 216 MB */
+        ck_assert_int_eq(big, NNB_E_TOO_LARGE);
+        ck_assert_msg(strstr(nnb_last_error(), "layer 1, a 2000 x 4500 layer, does not fit"), "%s",
+                      nnb_last_error());
+        tiny = nnb_net_add_dense(net, 1, NNB_ACT_IDENTITY, 1);
+    }
+    ck_assert_int_eq(setrlimit(RLIMIT_DATA, &old), 0);
+    ck_assert_msg(avail <= room, "%zu bytes available under a limit %zu above the use", avail,
+                  room);
+    nnbt_ok(made);
+    nnbt_ok(first);
+    ck_assert_int_eq(tiny, NNB_OK);
+    ck_assert_uint_eq(nnb_net_n_layers(net), 2);
+    nnb_net_free(net);
+}
+END_TEST
+
 static Suite *memory_suite(void) {
     Suite *s = suite_create("train_memory");
     TCase *tc = tcase_create("train_memory");
     tcase_set_timeout(tc, 0); /* no time limit of its own: meson's timeout is the only one */
     tcase_add_test(tc, parts_follow_their_causes);
     tcase_add_test(tc, train_refuses_before_allocating);
+    tcase_add_test(tc, layers_checked_for_what_they_add);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -103,6 +103,31 @@ def _dtype_code(dtype):
     return 1 if _float_dtype(dtype) == np.float32 else 0
 
 
+def _check_memory(n_inputs, units, bias, dtype_code):
+    """TooLargeError naming layers[k] before anything is allocated, when the network's parameters
+    and gradients (and the float64 draws of its largest layer's initialisation) need more memory
+    than the process can get: layer by layer, the library would allocate the first ones (hours
+    of paging for a 30000 x 30000 layer) before refusing a later one."""
+    es = 4 if dtype_code == 1 else 8
+    sizes, prev = [], n_inputs
+    for u in units:
+        sizes.append(u * prev + (u if bias else 0))
+        prev = u
+    if not sizes:
+        return
+    need = 2 * es * sum(sizes) + 8 * max(sizes)
+    avail = lib.nnb_get_available_memory()
+    if need <= avail:
+        return
+    k = max(range(len(sizes)), key=sizes.__getitem__)
+    from .errors import TooLargeError
+    raise TooLargeError("Net: layers[%d] = %d does not fit in memory: its %d x %d weights need "
+                        "%.1f GiB with their gradients; the network needs %.1f GiB, more than the "
+                        "%.1f GiB available: use fewer units"
+                        % (k + 1, units[k], units[k], n_inputs if k == 0 else units[k - 1],
+                           (2 * es + 8) * sizes[k] / 2 ** 30, need / 2 ** 30, avail / 2 ** 30))
+
+
 class Net(Handle):
     """A dense neural network in float64 (or float32, ``dtype=np.float32``), trained with OpenBLAS.
 
@@ -144,8 +169,10 @@ class Net(Handle):
         else:
             n_inputs, units = layers, []
         n_inputs = _size(n_inputs, "n_inputs", 1)
+        units = [_size(u, "units", 1) for u in units]
         if output is None:
             output = _v.default_output("values")
+        _check_memory(n_inputs, units, bias, _dtype_code(dtype))
         h = c_void_p()
         check(lib.nnb_net_create_dtype(byref(h), n_inputs, _dtype_code(dtype)))
         self._h = h.value
