@@ -92,9 +92,6 @@ NNB_API nnb_status nnb_csv_opts_set_delimiter(nnb_csv_opts *opts, char delimiter
     if (delimiter == '"' || delimiter == '\r' || delimiter == '\n' || delimiter == '\0')
         return nnbi_error(NNB_E_INVALID_ARG, __func__,
                           "the delimiter may not be a quote, a line break or NUL");
-    if (delimiter == opts->decimal)
-        return nnbi_error(NNB_E_INVALID_ARG, __func__,
-                          "the delimiter cannot be '%c', the decimal mark", delimiter);
     opts->delimiter = delimiter;
     return NNB_OK;
 }
@@ -112,11 +109,6 @@ NNB_API nnb_status nnb_csv_opts_set_decimal(nnb_csv_opts *opts, char decimal) {
         return nnbi_error(NNB_E_INVALID_ARG, __func__,
                           "the decimal mark is '.' or ',', not '%c' (code %d)",
                           decimal >= 32 && decimal < 127 ? decimal : '?', (int)decimal);
-    if (decimal == opts->delimiter)
-        return nnbi_error(NNB_E_INVALID_ARG, __func__,
-                          "the decimal mark cannot be '%c', the delimiter: set another "
-                          "delimiter first (';' in files with decimal commas)",
-                          decimal);
     opts->decimal = decimal;
     return NNB_OK;
 }

@@ -225,7 +225,9 @@ START_TEST(fill_errors) {
     nnbt_ok(nnb_prep_fill(p, "a", NNB_FILL_MEDIAN));
     nnbt_expect(nnb_prep_drop(p, "a"), NNB_E_INVALID_ARG, "already filled");
     nnbt_expect(nnb_prep_add_target(p, "a", NNB_TARGET_VALUES), NNB_E_INVALID_ARG, "filled");
-    nnbt_expect(nnb_prep_fit(p, t, NULL, 3), NNB_E_INVALID_ARG, "every cell");
+    nnbt_expect(nnb_prep_fit(p, t, NULL, 3), NNB_E_INVALID_ARG,
+                "every cell of the rows fitted on is missing (a column without values says "
+                "nothing: drop it)");
     ck_assert(!nnb_prep_is_fitted(p));
     nnb_prep_free(p);
     nnb_table_free(t);
@@ -355,6 +357,22 @@ START_TEST(messages_say_what_the_column_holds) {
     nnbt_ok(nnb_csv_opts_set_delimiter(o, ';'));
     nnbt_expect(nnb_csv_read_buffer(&t, eu, strlen(eu), "eu.csv", o), NNB_E_FORMAT,
                 "found '17,99' (a decimal comma: read the file with the decimal mark ',')");
+    /* in a comma-separated file the decimal commas are quoted: the hint holds there too, and the
+     * mark ',' reads them (the delimiter and the mark may be the same character) */
+    const char *sheet = "a,b\n1,\"2,5\"\n2,\"17,99\"\n";
+    nnbt_ok(nnb_csv_opts_set_delimiter(o, ','));
+    nnbt_expect(nnb_csv_read_buffer(&t, sheet, strlen(sheet), "s.csv", o), NNB_E_FORMAT,
+                "found '2,5' (a decimal comma: read the file with the decimal mark ',')");
+    nnbt_ok(nnb_csv_opts_set_decimal(o, ','));
+    nnbt_ok(nnb_csv_opts_set_delimiter(o, ','));
+    nnbt_ok(nnb_csv_read_buffer(&t, sheet, strlen(sheet), "s.csv", o));
+    double b[2];
+    nnbt_ok(nnb_table_get_column(t, 1, b, 2));
+    ck_assert(b[0] == 2.5 && b[1] == 17.99);
+    nnb_table_free(t);
+    const char *unquoted = "a,b\n1,2,5\n";
+    nnbt_expect(nnb_csv_read_buffer(&t, unquoted, strlen(unquoted), "u.csv", o), NNB_E_FORMAT,
+                "u.csv:2");
     nnb_csv_opts_free(o);
 }
 END_TEST
