@@ -87,7 +87,8 @@ nnb_status nnbi_fill_number(const double *v, const size_t *rows, size_t n, nnb_f
     if (m == 0) {
         st = nnbi_error(NNB_E_INVALID_ARG, func,
                         "column '%s' cannot be filled: every cell of "
-                        "the rows fitted on is missing",
+                        "the rows fitted on is missing (a column without values says "
+                        "nothing: drop it)",
                         name);
     } else if (how == NNB_FILL_MEAN) {
         *out = mean_of(present, m);
@@ -115,7 +116,8 @@ nnb_status nnbi_fill_category(const nnbi_prep_input *in, const nnb_table *t, siz
     if (none)
         return nnbi_error(NNB_E_INVALID_ARG, func,
                           "column '%s' cannot be filled: every cell of "
-                          "the rows fitted on is missing",
+                          "the rows fitted on is missing (a column without values says "
+                          "nothing: drop it)",
                           in->name);
     *out = best;
     return NNB_OK;

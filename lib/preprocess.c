@@ -655,7 +655,8 @@ static nnb_status column_categories(const nnb_table *t, const nnbi_column *c, si
     if (!out && k) return nnbi_error(NNB_E_NOMEM, func, "no memory");
     if (k == 0)
         return nnbi_error(NNB_E_INVALID_ARG, func, "column '%s' of %s has no value in the rows "
-                          "fitted on: every cell is missing", c->name, t->source);
+                          "fitted on: every cell is missing (a column without values says "
+                          "nothing: drop it)", c->name, t->source);
     *labels = out;
     *n_cats = k;
     return NNB_OK;

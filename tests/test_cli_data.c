@@ -91,6 +91,8 @@ START_TEST(missing_cells_filled) {
     nnbt_proc_free(&r);
     r = runv("info", "--model", model, NULL);
     assert_ok(r);
+    has(r.out, "; missing cells: median, "); /* the model's fills, shown */
+    has(r.out, "blue red; missing cells: most_frequent, ");
     nnbt_proc_free(&r);
     /* a missing target is not filled: an error, or its row dropped */
     const char *t = file("t.csv", "a,y\n1,0\n,1\n3,\n4,1\n5,0\n6,1\n7,0\n");

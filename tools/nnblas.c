@@ -475,6 +475,18 @@ static const char *scale_text(nnb_scale s) {
     return s == NNB_SCALE_STANDARD ? "standardised" : s == NNB_SCALE_MINMAX ? "min-max" : "as is";
 }
 
+/* ", missing cells: FILL (VALUE)" when the model fills the column's missing cells. */
+static void print_fill(const nnb_prep *p, const char *name) {
+    nnb_fill how;
+    double v;
+    const char *cat;
+    if (nnb_prep_column_fill(p, name, &how, &v, &cat) != NNB_OK || how == NNB_FILL_NONE) return;
+    if (cat)
+        printf("; missing cells: %s, %s", nnb_fill_name(how), esc(cat));
+    else
+        printf("; missing cells: %s, %.6g", nnb_fill_name(how), v);
+}
+
 static void print_prep(const nnb_prep *p) {
     size_t nc = nnb_prep_n_columns(p);
     if (nnb_prep_is_matrix(p)) {
@@ -499,7 +511,9 @@ static void print_prep(const nnb_prep *p) {
                    is_target ? "classes" : "categories", is_text ? " (text)" : "");
             for (size_t k = 0; k < n_cats && k < 20; k++)
                 printf(" %s", esc(nnb_prep_column_category(p, i, k)));
-            printf("%s\n", n_cats > 20 ? " ..." : "");
+            printf("%s", n_cats > 20 ? " ..." : "");
+            print_fill(p, name);
+            printf("\n");
         } else {
             nnb_scale how;
             double a, b;
@@ -508,7 +522,9 @@ static void print_prep(const nnb_prep *p) {
             printf("number, %s", scale_text(how));
             if (how == NNB_SCALE_STANDARD) printf(" (mean %.6g, sd %.6g)", a, b);
             if (how == NNB_SCALE_MINMAX) printf(" (min %.6g, max %.6g)", a, b);
-            printf("%s\n", constant ? ", constant when fitted" : "");
+            printf("%s", constant ? ", constant when fitted" : "");
+            print_fill(p, name);
+            printf("\n");
         }
     }
 }
