@@ -156,12 +156,13 @@ class Prep(Handle):
         columns = self.columns
         data = _read_input(path, opts.get("input_limit"))  # once: a pipe cannot be read twice
         header = _csv_header(data, delimiter)
+        in_header = set(header)  # a look-up per column: a list would make it quadratic
         opts["decimal"] = _decimal(opts.get("decimal", "auto"), data, delimiter)
         if "keep_missing" not in csv_options:  # the filled columns' missing cells
-            opts["keep_missing"] = [c for c in self.fills if c in header]
+            opts["keep_missing"] = [c for c in self.fills if c in in_header]
         if "text_columns" not in csv_options:
             opts["text_columns"] = [c["name"] for c in columns
-                                    if c["text"] and c["name"] in header]
+                                    if c["text"] and c["name"] in in_header]
         if "skip" not in csv_options:
             used = {c["name"] for c in columns}
             opts["skip"] = [h for h in header if h not in used]
@@ -451,7 +452,7 @@ def _fills(fill, targets):
     if not isinstance(fill, dict):
         raise TypeError("fill must be a name (\"mean\", \"median\", \"most_frequent\") or a "
                         "dict {column: name}, not %s" % type(fill).__name__)
-    out = []
+    out, targets = [], set(targets)
     for col, how in fill.items():
         if col in targets:
             raise InvalidArgumentError("fill: %r is a target, and targets are not filled: rows "
@@ -589,8 +590,9 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
     data = _read_input(path, input_limit)  # once: a pipe or FIFO cannot be read twice
     csv_options["decimal"] = _decimal(decimal, data, delimiter)
     if fills:  # the missing cells of every column but the targets are kept, to be filled
+        is_target = set(targets)
         csv_options["keep_missing"] = [h for h in _csv_header(data, delimiter)
-                                       if h not in targets]
+                                       if h not in is_target]
     if isinstance(text_columns, str) and text_columns.lower() == "auto":
         candidates = one_hot + (targets if len(targets) == 1 else []) + drop
         csv_options["text_columns"] = _text_columns(path, list(dict.fromkeys(candidates)),

@@ -198,6 +198,41 @@ class HugeTargetsTest(unittest.TestCase):
         self.assertIn("hidden_layer_sizes[1] = 2000000000", str(cm.exception))
         self.assertFalse(hasattr(clf, "net_"))
 
+    def test_net_too_large_at_once(self):
+        # the third layer's 2^20 x 100000 weights: refused before the first layers are made,
+        # naming what the caller wrote (the library alone would name its own layer index)
+        with self.assertRaises(nnblas.TooLargeError) as cm:
+            nnblas.Net([1000, 10, 100000, 2 ** 20])
+        self.assertIn("layers[3] = 1048576 does not fit in memory", str(cm.exception))
+
+    @unittest.skipIf(os.environ.get("NNBLAS_SANITIZED"), "the sanitizers own the address space")
+    def test_net_checked_whole_under_a_limit(self):
+        # under a data-segment limit of 200 MB above what the child uses, a 1000-4000-4000-1
+        # network (20 M parameters: 320 MB with gradients) is refused at once, naming layers[2];
+        # layer by layer the first (96 MB) was made before the second was refused
+        proc = child("""
+            import resource
+            import nnblas
+            used = 0
+            with open("/proc/self/status") as f:
+                for line in f:
+                    if line.startswith("VmData:"):
+                        used = int(line.split()[1]) * 1024
+            soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+            resource.setrlimit(resource.RLIMIT_DATA, (used + (200 << 20), hard))
+            try:
+                nnblas.Net([1000, 4000, 4000, 1])
+                print("made")
+            except nnblas.TooLargeError as e:
+                print("refused", e)
+            nnblas.Net([1000, 400, 1])  # a network that fits is made
+            print("small made")
+        """)
+        out, err = proc.communicate()
+        self.assertEqual(proc.returncode, 0, err)
+        self.assertIn("refused Net: layers[2] = 4000 does not fit in memory", out)
+        self.assertIn("small made", out)
+
     def test_prediction_beyond_double_is_an_error(self):
         from nnblas.sklearn import NNBRegressor
         X = np.array([[0.0], [1.0], [2.0], [3.0]])
@@ -328,6 +363,24 @@ class CsvFamilyTest(unittest.TestCase):
 
 class LargeMetadataTest(unittest.TestCase):
     N = 400000
+
+    def test_wide_csv_filled(self):
+        # 100,000 columns with missing cells, filled and applied to a new file: each column's
+        # look-up in the header was a list search (quadratic: minutes; now a second or two)
+        n = 100000
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "wide.csv")
+            with open(path, "w") as f:
+                f.write(",".join("c%d" % j for j in range(n)) + ",y\n")
+                for r in range(3):
+                    f.write(",".join("" if (j + r) % 3 == 0 else str(r + 1) for j in range(n))
+                            + ",%d\n" % r)
+            ds = nnblas.read_csv(path, target="y", fill="mean", standardize="none")
+            X, y = ds.prep.transform_csv(path)
+            self.assertEqual(X.shape, (3, n))
+            np.testing.assert_array_equal(X, ds[0])
+            self.assertFalse(np.isnan(X).any())
+            self.assertEqual(len(ds.prep.fills), n)
 
     def test_save_load_pickle(self):
         net = nnblas.Net([2, 3, 1], seed=1)
