@@ -96,7 +96,12 @@ nnb_status nnbi_win_pool(const nnbi_win_spec *s, nnbi_win *g, const char *func) 
     if (s->PT || s->PB || s->PL || s->PR)
         return nnbi_error(NNB_E_INVALID_ARG, func, "pooling takes no padding");
     nnb_status st = outputs(s, g, func);
-    return st != NNB_OK ? st : sizes(g, g->C, func);
+    if (st == NNB_OK) st = sizes(g, g->C, func);
+    /* after sizes(): KH KW <= H W < 2^31 */
+    if (st == NNB_OK && s->KH * s->KW > ((size_t)1 << 24))
+        return nnbi_error(NNB_E_TOO_LARGE, func,
+                          "a %zux%zu pooling window has more than 2^24 positions", s->KH, s->KW);
+    return st;
 }
 
 nnb_status nnbi_win_same(size_t in, size_t k, size_t stride, size_t *before, size_t *after) {
@@ -109,12 +114,4 @@ nnb_status nnbi_win_same(size_t in, size_t k, size_t stride, size_t *before, siz
     *before = total / 2;
     *after = total - *before;
     return NNB_OK;
-}
-
-size_t nnbi_win_chunk(const nnbi_win *g, int ones, size_t batch, size_t elem, size_t budget) {
-    size_t rows = g->OH * g->OW, row_bytes = nnbi_win_cols(g, ones) * elem, per, n;
-    n = nnbi_mul_size(rows, row_bytes, &per) && per > 0 ? budget / per : 0;
-    if (n > (size_t)INT_MAX / rows) n = (size_t)INT_MAX / rows;
-    if (n > batch) n = batch;
-    return n ? n : 1;
 }

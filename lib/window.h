@@ -7,7 +7,9 @@
 #ifndef NNB_WINDOW_H
 #define NNB_WINDOW_H
 
+#include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "kernels/kernels.h"
 #include "nnblas.h"
@@ -34,7 +36,8 @@ nnb_status nnbi_win_conv(const nnbi_win_spec *s, nnbi_win *g, const char *func);
 
 /* A pooling's geometry (no padding: OH = (H - KH) / SH + 1, the last rows and columns that no
  * window covers are left out, as PyTorch's floor mode does). Refuses what nnbi_win_conv does and
- * any padding (NNB_E_INVALID_ARG); a window larger than the input is NNB_E_SHAPE. */
+ * any padding (NNB_E_INVALID_ARG); a window larger than the input is NNB_E_SHAPE, one of more
+ * than 2^24 positions (max pooling keeps them in the element type) NNB_E_TOO_LARGE. */
 nnb_status nnbi_win_pool(const nnbi_win_spec *s, nnbi_win *g, const char *func);
 
 /* "Same" padding of one dimension: the padding that gives ceil(in / stride) outputs, split into
@@ -51,7 +54,14 @@ static inline size_t nnbi_win_cols(const nnbi_win *g, int ones) {
 
 /* Samples per chunk of a batch of `batch` rows when the column matrix of a chunk may take at most
  * `budget` bytes of `elem`-byte values: at least 1, at most batch, and few enough that the
- * chunk's OH OW rows stay within OpenBLAS's int. */
-size_t nnbi_win_chunk(const nnbi_win *g, int ones, size_t batch, size_t elem, size_t budget);
+ * chunk's OH OW rows stay within OpenBLAS's int. (Inline: the benchmarks use it too.) */
+static inline size_t nnbi_win_chunk(const nnbi_win *g, int ones, size_t batch, size_t elem,
+                                    size_t budget) {
+    size_t rows = g->OH * g->OW, row_bytes = nnbi_win_cols(g, ones) * elem, n = 0;
+    if (rows > 0 && row_bytes > 0 && row_bytes <= SIZE_MAX / rows) n = budget / (rows * row_bytes);
+    if (rows > 0 && n > (size_t)INT_MAX / rows) n = (size_t)INT_MAX / rows;
+    if (n > batch) n = batch;
+    return n ? n : 1;
+}
 
 #endif

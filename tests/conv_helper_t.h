@@ -108,9 +108,9 @@ static int TN(run_pool)(size_t n, const nnbi_win_spec *s, int max) {
     size_t C = g.C, P = g.OH * g.OW, plane = g.H * g.W;
     double *x = read_doubles(n * C * plane), *dy = read_doubles(n * C * P);
     T *xin = TN(load_in)(&g, n, x), *y = malloc(n * P * C * sizeof *y);
-    int32_t *arg = malloc(n * P * C * sizeof *arg);
+    T *pos = malloc(n * P * C * sizeof *pos);
     if (max)
-        KTAB->maxpool(&g, n, xin, y, arg);
+        KTAB->maxpool(&g, n, xin, y, pos);
     else
         KTAB->avgpool(&g, n, xin, y);
     TN(emit_last)(n, P, C, y);
@@ -119,18 +119,19 @@ static int TN(run_pool)(size_t n, const nnbi_win_spec *s, int max) {
         for (size_t bb = 0; bb < n; bb++)
             for (size_t p = 0; p < P; p++)
                 for (size_t c = 0; c < C; c++) {
-                    size_t a = (size_t)arg[(bb * P + p) * C + c];
-                    idx[(bb * C + c) * P + p] = (double)(g.chw ? a - c * plane : (a - c) / C);
+                    size_t k = (size_t)pos[(bb * P + p) * C + c], oh = p / g.OW, ow = p % g.OW;
+                    idx[(bb * C + c) * P + p] =
+                        (double)((oh * g.SH + k / g.KW) * g.W + ow * g.SW + k % g.KW);
                 }
         write_doubles(idx, n * C * P);
         free(idx);
     }
     T *d = TN(load_grad)(n, C, P, dy), *dx = malloc(n * C * plane * sizeof *dx);
     if (max)
-        KTAB->maxpool_backward(&g, n, d, arg, dx);
+        KTAB->maxpool_backward(&g, n, d, pos, dx);
     else
         KTAB->avgpool_backward(&g, n, d, dx);
     TN(emit_in)(&g, n, dx);
-    free(x), free(dy), free(xin), free(y), free(arg), free(d), free(dx);
+    free(x), free(dy), free(xin), free(y), free(pos), free(d), free(dx);
     return 0;
 }

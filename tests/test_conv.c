@@ -214,6 +214,10 @@ START_TEST(hostile_shapes) {
     nnbt_expect(nnbi_win_pool(&s, &g, "pool"), NNB_E_INVALID_ARG, "stride 2x0");
     s = (nnbi_win_spec){.C = 4, .H = 32768, .W = 32768, .KH = 2, .KW = 2, .SH = 2, .SW = 2};
     nnbt_expect(nnbi_win_pool(&s, &g, "pool"), NNB_E_TOO_LARGE, "input of 4x32768x32768");
+    s = (nnbi_win_spec){.C = 1, .H = 5000, .W = 5000, .KH = 4097, .KW = 4097, .SH = 1, .SW = 1};
+    nnbt_expect(nnbi_win_pool(&s, &g, "pool"), NNB_E_TOO_LARGE, "4097x4097 pooling window");
+    s.KH = s.KW = 4096; /* 2^24 positions: the most */
+    nnbt_ok(nnbi_win_pool(&s, &g, "pool"));
     /* the function's name leads the message */
     s.C = 0;
     nnbt_expect(nnbi_win_pool(&s, &g, "nnb_thing"), NNB_E_INVALID_ARG, "nnb_thing: ");

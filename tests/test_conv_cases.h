@@ -276,48 +276,46 @@ static void TN(maxpool_one)(const TN(pool_case) * pc, const KT *k, nnbt_rng *r) 
     const nnbi_win *g = &pc->g;
     char what[256];
     TN(pool_describe)(what, sizeof what, k->isa, pc, "maxpool");
-    T *out = TN(guarded)(pc->ny), *ref = TN(guarded)(pc->ny), *dout = malloc(pc->ny * sizeof(T));
-    int32_t *arg = malloc((pc->ny + GUARD) * sizeof *arg), *aref = malloc(pc->ny * sizeof *aref);
-    for (size_t i = 0; i < pc->ny + GUARD; i++) arg[i] = -7;
-    k->maxpool(g, pc->n, pc->xin, out, arg);
+    T *out = TN(guarded)(pc->ny), *pos = TN(guarded)(pc->ny), *dout = malloc(pc->ny * sizeof(T));
+    size_t *src = malloc(pc->ny * sizeof *src); /* the input element of each maximum */
+    k->maxpool(g, pc->n, pc->xin, out, pos);
     TN(check_guard)(out, pc->ny, what);
-    for (size_t i = pc->ny; i < pc->ny + GUARD; i++) CHECK(arg[i] == -7, "%s: arg overrun", what);
+    TN(check_guard)(pos, pc->ny, what);
     size_t C = g->C, per = C * g->H * g->W;
     for (size_t b = 0; b < pc->n; b++)
         for (size_t c = 0; c < C; c++)
             for (size_t oh = 0; oh < g->OH; oh++)
                 for (size_t ow = 0; ow < g->OW; ow++) {
                     T m = (T)-INFINITY;
-                    size_t at = TN(at)(g, c, oh * g->SH, ow * g->SW);
+                    size_t at = TN(at)(g, c, oh * g->SH, ow * g->SW), kat = 0;
                     for (size_t kh = 0; kh < g->KH; kh++)
                         for (size_t kw = 0; kw < g->KW; kw++) {
                             size_t h = oh * g->SH + kh, w = ow * g->SW + kw;
                             T v = pc->x[((b * C + c) * g->H + h) * g->W + w];
-                            if (isnan(v) || v > m) m = v, at = TN(at)(g, c, h, w);
+                            if (isnan(v) || v > m)
+                                m = v, at = TN(at)(g, c, h, w), kat = kh * g->KW + kw;
                         }
                     size_t j = ((b * g->OH + oh) * g->OW + ow) * C + c;
-                    CHECK(TN(same)(&out[j], &m, 1) && arg[j] == (int32_t)at,
-                          "%s: output (%zu, %zu, %zu, %zu) = %g at %d, want %g at %zu", what, b, c,
-                          oh, ow, (double)out[j], arg[j], (double)m, at);
-                    ref[j] = m, aref[j] = (int32_t)at;
+                    CHECK(TN(same)(&out[j], &m, 1) && pos[j] == (T)kat,
+                          "%s: output (%zu, %zu, %zu, %zu) = %g at %g, want %g at %zu", what, b, c,
+                          oh, ow, (double)out[j], (double)pos[j], (double)m, kat);
+                    src[j] = b * per + at;
                 }
     T *din = TN(guarded)(pc->nx), *dref = TN(guarded)(pc->nx);
     for (size_t j = 0; j < pc->ny; j++) dout[j] = TN(dyadic)(r);
-    k->maxpool_backward(g, pc->n, dout, arg, din);
+    for (size_t i = 0; i < pc->nx; i++) din[i] = (T)7; /* stale values: must all be overwritten */
+    k->maxpool_backward(g, pc->n, dout, pos, din);
     TN(check_guard)(din, pc->nx, what);
-    TN(sets)[0]->maxpool_backward(g, pc->n, dout, arg, dref);
+    TN(sets)[0]->maxpool_backward(g, pc->n, dout, pos, dref);
     CHECK(TN(same)(din, dref, pc->nx), "%s: gradient not the scalar set's", what);
-    for (size_t b = 0; b < pc->n; b++)
-        for (size_t i = 0; i < per; i++) {
-            long double want = 0;
-            for (size_t j = 0; j < pc->ny / pc->n; j++)
-                if (aref[b * (pc->ny / pc->n) + j] == (int32_t)i)
-                    want += dout[b * (pc->ny / pc->n) + j];
-            CHECK(din[b * per + i] == (T)want,
-                  "%s: gradient of input %zu of sample %zu = %g, want %Lg", what, i, b,
-                  (double)din[b * per + i], want);
-        }
-    free(out), free(ref), free(dout), free(arg), free(aref), free(din), free(dref);
+    for (size_t i = 0; i < pc->nx; i++) {
+        long double want = 0;
+        for (size_t j = 0; j < pc->ny; j++)
+            if (src[j] == i) want += dout[j];
+        CHECK(din[i] == (T)want, "%s: gradient of input %zu = %g, want %Lg", what, i,
+              (double)din[i], want);
+    }
+    free(out), free(pos), free(dout), free(src), free(din), free(dref);
 }
 
 /* Average pooling against the window's exact sum divided once (the same rounding as the

@@ -117,13 +117,14 @@ typedef struct nnbi_win {
     void (*col2im)(const nnbi_win *g, size_t n, const ELEM *col, size_t ld, ELEM *dx);          \
                                                                                                    \
     /* Max pooling: out (n OH OW C, channels-last) = the largest value of each window and channel, \
-     * arg = its index in the sample's input (in g's layout): the first largest in (kh, kw)        \
-     * order, or the last NaN if the window has a NaN (then out is that NaN) - PyTorch's rule. */  \
-    void (*maxpool)(const nnbi_win *g, size_t n, const ELEM *in, ELEM *out, int32_t *arg);       \
+     * pos = where it lies in its window, kh KW + kw (as a value of the type: windows have at most \
+     * 2^24 positions): the first largest in (kh, kw) order, or the last NaN if the window has a   \
+     * NaN (then out is that NaN) - PyTorch's rule. */                                             \
+    void (*maxpool)(const nnbi_win *g, size_t n, const ELEM *in, ELEM *out, ELEM *pos);          \
                                                                                                    \
-    /* Its gradient: din (n samples in g's layout) = zero, plus dout of each output added at its   \
-     * arg, in the order of the outputs. */                                                        \
-    void (*maxpool_backward)(const nnbi_win *g, size_t n, const ELEM *dout, const int32_t *arg, \
+    /* Its gradient: din (n samples in g's layout) = zero, plus dout of each output added to the   \
+     * input element at its pos, in the order of the outputs. */                                   \
+    void (*maxpool_backward)(const nnbi_win *g, size_t n, const ELEM *dout, const ELEM *pos,    \
                              ELEM *din);                                                           \
                                                                                                    \
     /* Average pooling: out (channels-last) = the sum of each window in (kh, kw) order, divided by \

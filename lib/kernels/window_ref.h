@@ -17,7 +17,6 @@
  * kernels.h states. So the float64 results are PyTorch's (which sums and divides the same way).
  */
 #include <math.h>
-#include <stdint.h>
 #include <string.h>
 
 /* Element (c, h, w) of a sample in g's layout. */
@@ -72,32 +71,35 @@ static void WIN(col2im)(const nnbi_win *g, size_t n, const T *col, size_t ld, T 
             }
 }
 
-static void WIN(maxpool)(const nnbi_win *g, size_t n, const T *in, T *out, int32_t *arg) {
+static void WIN(maxpool)(const nnbi_win *g, size_t n, const T *in, T *out, T *pos) {
     size_t C = g->C, per = C * g->H * g->W;
     for (size_t b = 0; b < n; b++, in += per)
         for (size_t oh = 0; oh < g->OH; oh++)
-            for (size_t ow = 0; ow < g->OW; ow++, out += C, arg += C) {
-                for (size_t c = 0; c < C; c++) {
-                    out[c] = (T)-INFINITY;
-                    arg[c] = (int32_t)win_at(g, c, win_row(g, oh, 0), win_col(g, ow, 0));
-                }
+            for (size_t ow = 0; ow < g->OW; ow++, out += C, pos += C) {
+                for (size_t c = 0; c < C; c++) out[c] = (T)-INFINITY, pos[c] = 0;
                 for (size_t kh = 0; kh < g->KH; kh++)
                     for (size_t kw = 0; kw < g->KW; kw++) {
                         size_t h = win_row(g, oh, kh), w = win_col(g, ow, kw);
                         for (size_t c = 0; c < C; c++) {
-                            size_t i = win_at(g, c, h, w);
-                            if (in[i] > out[c] || isnan(in[i])) out[c] = in[i], arg[c] = (int32_t)i;
+                            T v = in[win_at(g, c, h, w)];
+                            if (v > out[c] || isnan(v)) out[c] = v, pos[c] = (T)(kh * g->KW + kw);
                         }
                     }
             }
 }
 
-static void WIN(maxpool_backward)(const nnbi_win *g, size_t n, const T *dout, const int32_t *arg,
+static void WIN(maxpool_backward)(const nnbi_win *g, size_t n, const T *dout, const T *pos,
                                   T *din) {
-    size_t per = g->C * g->H * g->W, m = g->OH * g->OW * g->C;
+    size_t C = g->C, per = C * g->H * g->W;
     memset(din, 0, n * per * sizeof *din);
-    for (size_t b = 0; b < n; b++, din += per, dout += m, arg += m)
-        for (size_t j = 0; j < m; j++) din[arg[j]] += dout[j];
+    for (size_t b = 0; b < n; b++, din += per)
+        for (size_t oh = 0; oh < g->OH; oh++)
+            for (size_t ow = 0; ow < g->OW; ow++, dout += C, pos += C)
+                for (size_t c = 0; c < C; c++) {
+                    size_t k = (size_t)pos[c];
+                    size_t h = win_row(g, oh, k / g->KW), w = win_col(g, ow, k % g->KW);
+                    din[win_at(g, c, h, w)] += dout[c];
+                }
 }
 
 static void WIN(avgpool)(const nnbi_win *g, size_t n, const T *in, T *out) {

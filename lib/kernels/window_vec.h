@@ -42,12 +42,43 @@ VINLINE void win_cols(const nnbi_win *g, size_t ow, size_t *lo, size_t *hi) {
     if (*hi < *lo) *hi = *lo;
 }
 
+/* im2col of a window whose rows are shorter than a vector (KW C < VW: the first layer's one
+ * channel, say): element by element, without the vector code's per-run overhead. */
+static void im2col_narrow(const nnbi_win *g, size_t n, const T *in, int ones, T *col) {
+    size_t C = g->C, per = C * g->H * g->W, len = g->KW * C;
+    for (size_t b = 0; b < n; b++, in += per)
+        for (size_t oh = 0; oh < g->OH; oh++)
+            for (size_t ow = 0; ow < g->OW; ow++) {
+                size_t lo, hi;
+                win_cols(g, ow, &lo, &hi);
+                size_t a = lo * C, z = hi * C;
+                /* in + (h W + ow SW - PL) C: the window row's first element (maybe padding) */
+                const T *r0 = in + (ow * g->SW + lo - g->PL) * C - a;
+                for (size_t kh = 0; kh < g->KH; kh++, col += len) {
+                    size_t h = win_row(g, oh, kh);
+                    if (h == SIZE_MAX) {
+                        for (size_t j = 0; j < len; j++) col[j] = 0;
+                        continue;
+                    }
+                    const T *r = r0 + h * g->W * C;
+                    for (size_t j = 0; j < a; j++) col[j] = 0;
+                    for (size_t j = a; j < z; j++) col[j] = r[j];
+                    for (size_t j = z; j < len; j++) col[j] = 0;
+                }
+                if (ones) *col++ = (T)1;
+            }
+}
+
 static void im2col(const nnbi_win *g, size_t n, const T *in, int ones, T *col) {
     if (!win_last(g)) {
         im2col_ref(g, n, in, ones, col);
         return;
     }
     size_t C = g->C, per = C * g->H * g->W, len = g->KW * C;
+    if (len < VW) {
+        im2col_narrow(g, n, in, ones, col);
+        return;
+    }
     for (size_t b = 0; b < n; b++, in += per)
         for (size_t oh = 0; oh < g->OH; oh++)
             for (size_t ow = 0; ow < g->OW; ow++) {
@@ -89,11 +120,9 @@ static void col2im(const nnbi_win *g, size_t n, const T *col, size_t ld, T *dx) 
             }
 }
 
-/* Max pooling of the channels [c, c + m) of output pixel (oh, ow): the window's position k =
- * kh KW + kw of each lane's maximum is kept in a vector of T (exact: windows of at most 2^24
- * elements take this path) and turned into the input index at the end. */
+/* Max pooling of the channels [c, c + m) of output pixel (oh, ow). */
 VINLINE void maxpool_run(const nnbi_win *g, const T *in, size_t oh, size_t ow, size_t c, size_t m,
-                         T *out, int32_t *arg) {
+                         T *out, T *pos) {
     size_t C = g->C, h0 = oh * g->SH, w0 = ow * g->SW, k = 0;
     vt mx = vset((T)-INFINITY), kv = vzero();
     for (size_t kh = 0; kh < g->KH; kh++)
@@ -103,31 +132,49 @@ VINLINE void maxpool_run(const nnbi_win *g, const T *in, size_t oh, size_t ow, s
             mx = vsel(up, v, mx);
             kv = vsel(up, vset((T)k), kv);
         }
-    T ks[VW];
     vstore_n(out + c, mx, m);
-    vstore_n(ks, kv, m);
-    for (size_t j = 0; j < m; j++) {
-        size_t kk = (size_t)ks[j];
-        arg[c + j] = (int32_t)(((h0 + kk / g->KW) * g->W + w0 + kk % g->KW) * C + c + j);
-    }
+    vstore_n(pos + c, kv, m);
 }
 
-static void maxpool(const nnbi_win *g, size_t n, const T *in, T *out, int32_t *arg) {
-    if (!win_last(g) || g->KH * g->KW > ((size_t)1 << 24)) {
-        maxpool_ref(g, n, in, out, arg);
+static void maxpool(const nnbi_win *g, size_t n, const T *in, T *out, T *pos) {
+    if (!win_last(g)) {
+        maxpool_ref(g, n, in, out, pos);
         return;
     }
     size_t C = g->C, per = C * g->H * g->W;
     for (size_t b = 0; b < n; b++, in += per)
         for (size_t oh = 0; oh < g->OH; oh++)
-            for (size_t ow = 0; ow < g->OW; ow++, out += C, arg += C)
+            for (size_t ow = 0; ow < g->OW; ow++, out += C, pos += C)
                 for (size_t c = 0; c < C; c += VW)
-                    maxpool_run(g, in, oh, ow, c, chunk(C, c), out, arg);
+                    maxpool_run(g, in, oh, ow, c, chunk(C, c), out, pos);
 }
 
-static void maxpool_backward(const nnbi_win *g, size_t n, const T *dout, const int32_t *arg,
-                             T *din) {
-    maxpool_backward_ref(g, n, dout, arg, din);
+/* The gradient of max pooling: each window position of each output pixel gets dout where pos
+ * names it and +0 elsewhere, added to din (which starts at +0 and so never holds -0: adding +0
+ * changes no bits, and each element's sum is the reference's). When the windows tile the input
+ * (stride = window) every element is written once and the covered part needs no clearing. */
+static void maxpool_backward(const nnbi_win *g, size_t n, const T *dout, const T *pos, T *din) {
+    if (!win_last(g)) {
+        maxpool_backward_ref(g, n, dout, pos, din);
+        return;
+    }
+    size_t C = g->C, per = C * g->H * g->W;
+    int tiles = g->SH == g->KH && g->SW == g->KW && g->OH * g->KH == g->H && g->OW * g->KW == g->W;
+    if (!tiles) memset(din, 0, n * per * sizeof *din);
+    for (size_t b = 0; b < n; b++, din += per)
+        for (size_t oh = 0; oh < g->OH; oh++)
+            for (size_t ow = 0; ow < g->OW; ow++, dout += C, pos += C)
+                for (size_t c = 0; c < C; c += VW) {
+                    size_t m = chunk(C, c), k = 0;
+                    vt dv = vload_n(dout + c, m, 0), pv = vload_n(pos + c, m, 0);
+                    for (size_t kh = 0; kh < g->KH; kh++)
+                        for (size_t kw = 0; kw < g->KW; kw++, k++) {
+                            vt kk = vset((T)k);
+                            vt v = vsel0(vmask_and(vge(pv, kk), vge(kk, pv)), dv);
+                            T *d = din + ((oh * g->SH + kh) * g->W + ow * g->SW + kw) * C + c;
+                            vstore_n(d, vadd(tiles ? vzero() : vload_n(d, m, 0), v), m);
+                        }
+                }
 }
 
 static void avgpool(const nnbi_win *g, size_t n, const T *in, T *out) {
