@@ -13,9 +13,13 @@
  * column matrix within --chunk-bytes, default 1 MiB; 0: the whole batch): im2col with a column
  * of ones, one GEMM [W | b] for the output with the bias, ReLU on the chunk while it is in
  * cache; backward im2col again, one GEMM for [dW | db] accumulated over the chunks, one for the
- * input gradient's columns, col2im. --no-ones adds the bias with the activation kernel and sums
- * its gradient with col_sum instead. Max pooling's gradient folds in the previous ReLU's (on the
- * pooled values, which are that ReLU's outputs at the maxima).
+ * input gradient's columns, col2im. Each convolution runs the max pooling that follows it on each
+ * chunk's output while it is in cache, and that pooling's gradient on each chunk before the
+ * GEMMs, so the convolution's full-size output and its gradient never exist (--no-fuse: the
+ * whole batch's convolution output, then the pooling over it, as two separate layers would).
+ * --no-ones adds the bias with the activation kernel and sums its gradient with col_sum
+ * instead. Max pooling's gradient folds in the previous ReLU's (on the pooled values, which are
+ * that ReLU's outputs at the maxima).
  *
  * Data are synthetic (--rows, default 6000); each measurement runs in a process of its own, the
  * step and its ceiling taking turns (--rounds of --steps steps after a warm-up of each);
@@ -27,7 +31,8 @@
  * threads it leaves out the other thread's share of the GEMMs: use it at 1 thread only).
  *
  *   nnblas-bench conv [--json] [--quick] [--threads N]... [--dtype f64|f32|both] [--cpu-time]
- *                     [--chunk-bytes B]... [--no-ones] [--rows N] [--steps N] [--rounds N]
+ *                     [--chunk-bytes B]... [--no-ones] [--no-fuse] [--rows N] [--steps N]
+ *                     [--rounds N]
  */
 #include <cblas.h>
 #include <math.h>
@@ -276,14 +281,15 @@ static int usage(FILE *f) {
         f,
         "usage: nnblas-bench conv [--json] [--quick] [--threads N]... [--dtype f64|f32|both]\n"
         "                         [--chunk-bytes B]... [--no-ones] [--rows N] [--steps N]\n"
-        "                         [--rounds N] [--cpu-time] [--fuse]\n"
+        "                         [--rounds N] [--cpu-time] [--no-fuse]\n"
         "  --threads N      OpenBLAS threads (repeatable; default 1 and 2)\n"
         "  --chunk-bytes B  column matrix per chunk (repeatable; default 1048576; 0: the\n"
         "                   whole batch at once)\n"
         "  --no-ones        bias by the activation kernel and col_sum, not a column of ones\n"
         "  --cpu-time       the calling thread's CPU clock, not the wall clock (at 1 thread:\n"
         "                   figures a busy machine disturbs less)\n"
-        "  --fuse           each convolution pools its chunks itself (no full-size output)\n"
+        "  --no-fuse        pool the whole batch's convolution output after the convolution\n"
+        "                   (default: each convolution pools its chunks itself)\n"
         "  --steps N        steps per round (default 40; --quick 10)\n"
         "  --rounds N       rounds, the step and its ceiling taking turns (default 5; --quick 2)\n"
         "  --rows N         rows of synthetic data (default 6000)\n");
@@ -311,8 +317,8 @@ static int parse(int argc, char **argv, bench_opts *o) {
             o->ones = 0;
         else if (strcmp(a, "--cpu-time") == 0)
             cpu_clock = 1;
-        else if (strcmp(a, "--fuse") == 0)
-            o->fuse = 1;
+        else if (strcmp(a, "--no-fuse") == 0)
+            o->fuse = 0;
         else if (strcmp(a, "--help") == 0)
             return usage(stdout) - 1;
         else if (v && strcmp(a, "--threads") == 0 && o->n_threads < 4 &&
@@ -348,7 +354,7 @@ static int parse(int argc, char **argv, bench_opts *o) {
 }
 
 int nnbb_conv_main(int argc, char **argv) {
-    bench_opts o = {.ones = 1, .dtypes = 3, .rows = 6000, .steps = 40, .rounds = 5};
+    bench_opts o = {.ones = 1, .fuse = 1, .dtypes = 3, .rows = 6000, .steps = 40, .rounds = 5};
     int rc = parse(argc, argv, &o);
     if (rc != 0) return rc < 0 ? 0 : rc;
     if (!o.json) {
