@@ -51,18 +51,16 @@ static void im2col_narrow(const nnbi_win *g, size_t n, const T *in, int ones, T 
             for (size_t ow = 0; ow < g->OW; ow++) {
                 size_t lo, hi;
                 win_cols(g, ow, &lo, &hi);
-                size_t a = lo * C, z = hi * C;
-                /* in + (h W + ow SW - PL) C: the window row's first element (maybe padding) */
-                const T *r0 = in + (ow * g->SW + lo - g->PL) * C - a;
+                size_t a = lo * C, z = hi * C, w0 = ow * g->SW + lo - g->PL;
                 for (size_t kh = 0; kh < g->KH; kh++, col += len) {
                     size_t h = win_row(g, oh, kh);
-                    if (h == SIZE_MAX) {
+                    if (h == SIZE_MAX || a == z) {
                         for (size_t j = 0; j < len; j++) col[j] = 0;
                         continue;
                     }
-                    const T *r = r0 + h * g->W * C;
+                    const T *r = in + (h * g->W + w0) * C; /* the element under column a */
                     for (size_t j = 0; j < a; j++) col[j] = 0;
-                    for (size_t j = a; j < z; j++) col[j] = r[j];
+                    for (size_t j = a; j < z; j++) col[j] = r[j - a];
                     for (size_t j = z; j < len; j++) col[j] = 0;
                 }
                 if (ones) *col++ = (T)1;
