@@ -4,9 +4,10 @@
  * bias, one GEMM per pass, col2im), from the window kernels of a chosen set, for
  * tests/conv_torch.py, which holds the results to PyTorch's.
  *
- *   conv_helper ISA < request > results
+ *   conv_helper ISA < requests > results
  *
- * The request is one text line, then raw native doubles:
+ * Requests follow one another to the end of the input, the results likewise. A request is one
+ * text line, then raw native doubles:
  *   conv n C H W F KH KW SH SW PT PB PL PR chw f32\n   x (n C H W), w (F C KH KW), b (F),
  *                                                      dy (n F OH OW)
  *   maxpool n C H W KH KW SH SW chw f32\n              x, dy (n C OH OW)
@@ -58,11 +59,8 @@ static void write_doubles(const double *p, size_t n) {
 #define GEMM cblas_sgemm
 #include "conv_helper_t.h"
 
-int main(int argc, char **argv) {
-    if (argc != 2 || !(k64 = nnbi_kernels_for(argv[1])) || !(k32 = nnbi_kernels_f32_for(argv[1]))) {
-        fprintf(stderr, "usage: conv_helper scalar|avx2|avx512 (a set this CPU runs)\n");
-        return 2;
-    }
+/* Reads one request and writes its results; 0, or the exit status of a failure. */
+static int request(void) {
     char op[16];
     nnbi_win_spec s = {0};
     size_t n;
@@ -82,4 +80,19 @@ int main(int argc, char **argv) {
     if (conv) return f32 ? run_conv_f32(n, &s) : run_conv_f64(n, &s);
     int max = op[0] == 'm';
     return f32 ? run_pool_f32(n, &s, max) : run_pool_f64(n, &s, max);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2 || !(k64 = nnbi_kernels_for(argv[1])) || !(k32 = nnbi_kernels_f32_for(argv[1]))) {
+        fprintf(stderr, "usage: conv_helper scalar|avx2|avx512 (a set this CPU runs)\n");
+        return 2;
+    }
+    for (;;) { /* one request after another, until the end of the input */
+        int c = getchar();
+        if (c == EOF) return 0;
+        ungetc(c, stdin);
+        int rc = request();
+        if (rc != 0) return rc;
+        fflush(stdout);
+    }
 }

@@ -33,13 +33,13 @@ HELPER = sys.argv[1]
 CASES = int(os.environ.get("NNBLAS_CONV_CASES", "40"))
 
 
-def helper(isa, header, arrays):
-    data = header.encode() + b"\n" + b"".join(np.ascontiguousarray(a, dtype=np.float64).tobytes()
-                                              for a in arrays)
+def helper(isa, requests):
+    """Runs every (header, arrays) request through one conv_helper process; its output values."""
+    data = b"".join(h.encode() + b"\n" + b"".join(
+        np.ascontiguousarray(a, dtype=np.float64).tobytes() for a in arrays) for h, arrays in requests)
     p = subprocess.run([HELPER, isa], input=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if p.returncode != 0:
-        raise SystemExit("conv_helper %s '%s' failed (%d): %s" % (isa, header, p.returncode,
-                                                                   p.stderr.decode()))
+        raise SystemExit("conv_helper %s failed (%d): %s" % (isa, p.returncode, p.stderr.decode()))
     return np.frombuffer(p.stdout, dtype=np.float64)
 
 
@@ -73,7 +73,9 @@ def same(what, got, want):
         raise SystemExit("%s: value %d is %r, PyTorch %r" % (what, i, got[i], want[i]))
 
 
-def conv_case(rng, isa, f32):
+def conv_case(rng, f32):
+    """A random convolution: its request and its checks (name, PyTorch's values, magnitudes,
+    tolerance)."""
     while True:
         n, c, h, w, f = rng.randint(1, 4), rng.randint(1, 8), rng.randint(1, 11), rng.randint(1, 11), rng.randint(1, 6)
         kh, kw, sh, sw = rng.randint(1, 5), rng.randint(1, 5), rng.randint(1, 3), rng.randint(1, 3)
@@ -105,20 +107,15 @@ def conv_case(rng, isa, f32):
     ym, (dxm, dwm, dbm) = run(np.abs(x), np.abs(wt), np.abs(b), np.abs(dy))  # magnitudes
     head = "conv %d %d %d %d %d %d %d %d %d %d %d %d %d %d %d" % (n, c, h, w, f, kh, kw, sh, sw, pt,
                                                                pb, pl, pr, chw, f32)
-    out = helper(isa, head, [x, wt, b, dy])
-    sizes = [y.size, dx.size, dw.size, db.size]
-    if out.size != sum(sizes):
-        raise SystemExit("%s %s: %d values back, want %d" % (isa, head, out.size, sum(sizes)))
-    parts = np.split(out, np.cumsum(sizes)[:-1])
     tol = 2e-5 if f32 else 1e-12
-    worst = 0.0
-    for name, got, want, mag in zip(("output", "input gradient", "weight gradient", "bias gradient"),
-                                    parts, (y, dx, dw, db), (ym, dxm, dwm, dbm)):
-        worst = max(worst, within("%s '%s' %s" % (isa, head, name), got, want, mag, tol))
-    return worst
+    checks = [(name, want, mag, tol) for name, want, mag in
+              zip(("output", "input gradient", "weight gradient", "bias gradient"),
+                  (y, dx, dw, db), (ym, dxm, dwm, dbm))]
+    return (head, [x, wt, b, dy]), checks
 
 
-def pool_case(rng, isa, f32, kind):
+def pool_case(rng, f32, kind):
+    """A random pooling: its request and its checks."""
     while True:
         n, c, h, w = rng.randint(1, 4), rng.randint(1, 8), rng.randint(1, 11), rng.randint(1, 11)
         kh, kw, sh, sw = rng.randint(1, 5), rng.randint(1, 5), rng.randint(1, 3), rng.randint(1, 3)
@@ -147,15 +144,31 @@ def pool_case(rng, isa, f32, kind):
         dy = dy.astype(np.float32).astype(np.float64)
     y.backward(torch.tensor(dy, dtype=dt))
     head = "%s %d %d %d %d %d %d %d %d %d %d" % (kind, n, c, h, w, kh, kw, sh, sw, chw, f32)
-    out = helper(isa, head, [x, dy])
-    sizes = [y.numel()] + ([idx.numel()] if idx is not None else []) + [x.size]
-    if out.size != sum(sizes):
-        raise SystemExit("%s %s: %d values back, want %d" % (isa, head, out.size, sum(sizes)))
-    parts = np.split(out, np.cumsum(sizes)[:-1])
-    same("%s '%s' output" % (isa, head), parts[0], y.detach().numpy())
+    checks = [("output", y.detach().numpy(), None, 0)]
     if idx is not None:
-        same("%s '%s' indices" % (isa, head), parts[1], idx.numpy())
-    same("%s '%s' gradient" % (isa, head), parts[-1], xt.grad.numpy())
+        checks.append(("indices", idx.numpy(), None, 0))
+    checks.append(("gradient", xt.grad.numpy(), None, 0))
+    return (head, [x, dy]), checks
+
+
+def run_cases(isa, cases):
+    """Sends the cases' requests to one helper and holds each result to its checks (magnitude
+    None: the same bits); returns the largest error relative to the magnitudes."""
+    out = helper(isa, [req for req, _ in cases])
+    want = sum(ch[1].size for _, checks in cases for ch in checks)
+    if out.size != want:
+        raise SystemExit("%s: %d values back, want %d" % (isa, out.size, want))
+    at, worst = 0, 0.0
+    for (head, _), checks in cases:
+        for name, ref, mag, tol in checks:
+            got = out[at:at + ref.size]
+            at += ref.size
+            what = "%s '%s' %s" % (isa, head, name)
+            if mag is None:
+                same(what, got, ref)
+            else:
+                worst = max(worst, within(what, got, ref, mag, tol))
+    return worst
 
 
 def main():
@@ -165,14 +178,12 @@ def main():
     rng = random.Random(20261204)
     for isa in isas:
         for f32 in (0, 1):
-            worst = max(conv_case(rng, isa, f32) for _ in range(CASES))
+            worst = run_cases(isa, [conv_case(rng, f32) for _ in range(CASES)])
             for kind in ("maxpool", "avgpool"):
-                for _ in range(CASES):
-                    pool_case(rng, isa, f32, kind)
+                run_cases(isa, [pool_case(rng, f32, kind) for _ in range(CASES)])
             print("%s %s: %d convolutions (largest error %.2g of the magnitude), %d max and %d "
                   "average poolings the same as PyTorch's" %
                   (isa, "float32" if f32 else "float64", CASES, worst, CASES, CASES))
-
 
 if __name__ == "__main__":
     main()
