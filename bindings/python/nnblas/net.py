@@ -108,6 +108,8 @@ def _check_memory(n_inputs, units, bias, dtype_code):
     and gradients (and the float64 draws of its largest layer's initialisation) need more memory
     than the process can get: layer by layer, the library would allocate the first ones (hours
     of paging for a 30000 x 30000 layer) before refusing a later one."""
+    if max([n_inputs] + units) >= 2 ** 64:
+        return  # past size_t: the C call refuses the argument itself, before anything is made
     es = 4 if dtype_code == 1 else 8
     sizes, prev = [], n_inputs
     for u in units:
