@@ -414,6 +414,16 @@ NNB_API nnb_status nnb_net_add_dense(nnb_net *net, size_t units, nnb_activation 
 NNB_API nnb_status nnb_net_set_leaky_slope(nnb_net *net, size_t layer, double slope);
 
 /**
+ * @brief The negative-side slope of a leaky-ReLU layer (nnb_net_set_leaky_slope()).
+ * @param net   the network
+ * @param layer the layer index (0-based), a leaky-ReLU layer
+ * @param slope receives the slope
+ * @return NNB_OK; NNB_E_NULL (net, slope); NNB_E_INVALID_ARG (bad layer index, or not a
+ *         leaky-ReLU layer). Since 0.2.
+ */
+NNB_API nnb_status nnb_net_leaky_slope(const nnb_net *net, size_t layer, double *slope);
+
+/**
  * Number of inputs; 0 if net is NULL. Since 0.1.
  * @param net the network, or NULL
  * @return the count; 0 if net is NULL.

@@ -495,6 +495,18 @@ NNB_API nnb_status nnb_net_set_leaky_slope(nnb_net *net, size_t layer, double sl
     return NNB_OK;
 }
 
+NNB_API nnb_status nnb_net_leaky_slope(const nnb_net *net, size_t layer, double *slope) {
+    NNBI_CHECK_NULL(net, __func__);
+    NNBI_CHECK_NULL(slope, __func__);
+    if (layer >= net->n_layers)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "layer %zu does not exist (%zu layers)",
+                          layer, net->n_layers);
+    if (net->layers[layer].act != NNB_ACT_LEAKY_RELU)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "layer %zu is not a leaky-ReLU layer", layer);
+    *slope = net->layers[layer].alpha;
+    return NNB_OK;
+}
+
 NNB_API size_t nnb_net_n_inputs(const nnb_net *net) { return net ? net->n_inputs : 0; }
 
 NNB_API size_t nnb_net_n_outputs(const nnb_net *net) {

@@ -130,7 +130,18 @@ START_TEST(bad_construction) {
     nnbt_ok(nnb_net_add_dense(net, 3, NNB_ACT_LEAKY_RELU, 1));
     expect(nnb_net_set_leaky_slope(net, 0, -0.5), NNB_E_INVALID_ARG, "must be finite and >= 0");
     expect(nnb_net_set_leaky_slope(net, 0, NAN), NNB_E_INVALID_ARG, "must be finite");
+    double slope = -1;
+    nnbt_ok(nnb_net_leaky_slope(net, 0, &slope));
+    ck_assert(slope == 0.01); /* the default */
     nnbt_ok(nnb_net_set_leaky_slope(net, 0, 0.2));
+    nnbt_ok(nnb_net_leaky_slope(net, 0, &slope));
+    ck_assert(slope == 0.2);
+    expect(nnb_net_leaky_slope(NULL, 0, &slope), NNB_E_NULL, "net is NULL");
+    expect(nnb_net_leaky_slope(net, 0, NULL), NNB_E_NULL, "slope is NULL");
+    expect(nnb_net_leaky_slope(net, 1, &slope), NNB_E_INVALID_ARG, "layer 1 does not exist");
+    nnbt_ok(nnb_net_add_dense(net, 2, NNB_ACT_TANH, 1));
+    expect(nnb_net_leaky_slope(net, 1, &slope), NNB_E_INVALID_ARG, "not a leaky-ReLU layer");
+    ck_assert(slope == 0.2); /* unchanged on failure */
     nnb_net_free(net);
 }
 END_TEST

@@ -429,6 +429,13 @@ START_TEST(documented_layout) {
     ck_assert(memcmp(b + 128, metab, 35) == 0);
     uint32_t crc = nnbt_crc32(b, n - 4);
     for (int i = 0; i < 4; i++) ck_assert_uint_eq(b[n - 4 + i], (crc >> (8 * i)) & 0xFF);
+    /* the slope comes back from the bytes */
+    nnb_net *back;
+    nnbt_ok(nnb_model_load_buffer(b, n, &back, NULL, NULL));
+    double slope = 0;
+    nnbt_ok(nnb_net_leaky_slope(back, 0, &slope));
+    ck_assert(slope == 0.25);
+    nnb_net_free(back);
     free(b);
     nnb_meta_free(meta);
     nnb_net_free(net);
