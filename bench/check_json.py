@@ -4,8 +4,9 @@ with "bench", "isa", "threads" and, for `kernels`, "kernel", "n", "elems_per_s",
 "ratio_copy", "max_ulp" (a number or null), "dtype" ("f64" or "f32", both present), "ratio_f64"
 (a number for float32 kernels, else null) and "corename", and for `train`, "workload", "samples_per_s",
 "epoch_s", "gflops", "ceiling_samples_per_s", "fraction_of_ceiling" and "max_rss_mib" (positive
-numbers) and "dtype" ("f64" or "f32", both present unless --dtype picks one); there is at least
-one line for each kernel set.
+numbers) and "dtype" ("f64" or "f32", both present unless --dtype picks one), for `export`,
+"network", "dtype", "variant", "cflags", "corename", "library_us", "generated_us" and "speedup";
+there is at least one line for each kernel set.
 Times are not checked.
 
     check_json.py PROGRAM ARGS...
@@ -19,6 +20,8 @@ KERNELS = {"kernel": str, "n": int, "elems_per_s": (int, float), "ratio_libm": (
            "ratio_copy": (int, float), "max_ulp": (int, float, type(None)), "dtype": str,
            "ratio_f64": (int, float, type(None)), "corename": str}
 DATA = {"format": str, "rows": int, "mb_per_s": (int, float), "seconds": (int, float)}
+EXPORT = {"network": str, "dtype": str, "variant": str, "cflags": str, "corename": str,
+          "library_us": (int, float), "generated_us": (int, float), "speedup": (int, float)}
 TRAIN = {"workload": str, "samples_per_s": (int, float), "epoch_s": (int, float),
          "gflops": (int, float), "ceiling_samples_per_s": (int, float),
          "fraction_of_ceiling": (int, float), "max_rss_mib": (int, float), "dtype": str}
@@ -37,7 +40,8 @@ def main():
             sys.exit("line %d is not JSON (%s): %s" % (i, e, line))
         if not isinstance(obj, dict):
             sys.exit("line %d is not an object: %s" % (i, line))
-        extra = {"kernels": KERNELS, "train": TRAIN, "data": DATA}.get(obj.get("bench"), {})
+        extra = {"kernels": KERNELS, "train": TRAIN, "data": DATA,
+                 "export": EXPORT}.get(obj.get("bench"), {})
         want = dict(REQUIRED, **extra)
         for key, typ in want.items():
             if key not in obj or not isinstance(obj[key], typ) or isinstance(obj[key], bool):

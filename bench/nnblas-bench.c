@@ -5,6 +5,8 @@
  *   nnblas-bench train [--quick] [--json] ...     training throughput against the dgemm ceiling
  *                                                 (bench_train.c)
  *   nnblas-bench data [--quick] [--json]          CSV and IDX reading speed (bench_data.c)
+ *   nnblas-bench export [--quick] [--json] ...    generated C predict against nnb_net_predict
+ *                                                 (bench_export.c)
  *   nnblas-bench mpi [--quick] [--json] ...       data-parallel training over MPI (bench_mpi.c;
  *                                                 built with MPI only)
  *
@@ -18,6 +20,7 @@
 #include <string.h>
 
 #include "bench_data.h"
+#include "bench_export.h"
 #include "bench_kernels.h"
 #ifdef NNBB_HAVE_MPI
 #include "bench_mpi.h"
@@ -34,6 +37,8 @@ static const struct {
     {"train", nnbb_train_main,
      "training samples/s per epoch against the bare dgemm calls of the same epoch"},
     {"data", nnbb_data_main, "CSV and IDX (Fashion-MNIST) reading speed in MB/s"},
+    {"export", nnbb_export_main,
+     "generated C source's single-sample predict against the library's nnb_net_predict"},
 #ifdef NNBB_HAVE_MPI
     {"mpi", nnbb_mpi_main, "data-parallel training over MPI (w2, w3): compute and all-reduce"},
 #endif

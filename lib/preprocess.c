@@ -191,6 +191,8 @@ NNB_API nnb_status nnb_prep_set_unseen(nnb_prep *p, nnb_unseen policy) {
     return NNB_OK;
 }
 
+NNB_API nnb_unseen nnb_prep_unseen(const nnb_prep *p) { return p ? p->unseen : NNB_UNSEEN_ERROR; }
+
 /* ---- rebuilding a fitted preparation (also used by fitting) ------------------------------------ */
 
 nnb_status nnbi_prep_new_fitted(nnb_prep **out, int fit_kind, nnb_target_kind target_kind,

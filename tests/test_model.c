@@ -233,6 +233,7 @@ START_TEST(file_round_trip_resumes_bit_for_bit) {
     assert_same_prep(m.prep, prep, m.table);
     assert_same_meta(m.meta, meta);
     /* the unseen-category policy came along: an unknown colour gives zeros, not an error */
+    ck_assert_int_eq(nnb_prep_unseen(prep), NNB_UNSEEN_ZERO);
     const char *novel = "id,colour,size,w,v,u,label\nz,purple,2,0.1,11,0,dog\n";
     nnb_csv_options *o = nnbt_text_columns("id colour label");
     nnb_table *t = nnbt_parse(novel, strlen(novel), o);

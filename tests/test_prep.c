@@ -224,11 +224,15 @@ START_TEST(unseen_categories) {
     ck_assert_msg(strstr(nnb_last_error(),
                          "data.csv:4:2: category 'z' in column 'c' was not seen when fitting"),
                   "%s", nnb_last_error());
+    ck_assert_int_eq(nnb_prep_unseen(p), NNB_UNSEEN_ERROR);
     nnbt_ok(nnb_prep_set_unseen(p, NNB_UNSEEN_ZERO));
+    ck_assert_int_eq(nnb_prep_unseen(p), NNB_UNSEEN_ZERO);
+    ck_assert_int_eq(nnb_prep_unseen(NULL), NNB_UNSEEN_ERROR);
     nnbt_ok(nnb_prep_apply(p, test, NULL, 2, X, 6, NULL, 0));
     double want[] = {0, 1, 3, 0, 0, 4};
     for (int i = 0; i < 6; i++) ck_assert(X[i] == want[i]);
     ck_assert_int_eq(nnb_prep_set_unseen(p, (nnb_unseen)7), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_prep_unseen(p), NNB_UNSEEN_ZERO); /* unchanged */
     nnb_prep_free(p);
     nnb_table_free(train);
     nnb_table_free(test);

@@ -229,6 +229,16 @@ PROTOTYPES = {
     "nnb_model_save_buffer": (_st, [_p, _sz, _szp, _h, _h, _h, c_int]),
     "nnb_model_load": (_st, [_s, _hp, _hp, _hp]),
     "nnb_model_load_buffer": (_st, [_p, _sz, _hp, _hp, _hp]),
+    # exports (docs/export.md)
+    "nnb_export_opts_create": (_st, [_hp]),
+    "nnb_export_opts_free": (None, [_h]),
+    "nnb_export_opts_set_name": (_st, [_h, _s]),
+    "nnb_export_opts_set_input_scale": (_st, [_h, _d]),
+    "nnb_export_opts_set_int8": (_st, [_h, c_int]),
+    "nnb_export_opts_set_own_math": (_st, [_h, c_int]),
+    "nnb_export_onnx": (_st, [_s, _h, _h, _h, _h]),
+    "nnb_export_c": (_st, [_s, _s, _h, _h, _h, _h]),
+    "nnb_export_quantize_int8": (_st, [_h, _hp]),
 }
 
 
