@@ -100,72 +100,59 @@ static int uses_fashion(const char *data, const workload *w) {
     return strncmp(data, "fashion-mnist", 13) == 0 && w->sizes[0] == 784;
 }
 
-/* Float32 data: read or generated straight into float arrays (no float64 copy exists, so the
- * peak memory is the float32 run's own). */
-static int load_data32(const workload *w, const char *data, void **xp, void **yp) {
-    size_t ni = w->sizes[0], no = w->sizes[w->n_sizes - 1], n = w->rows;
-    float *x = malloc(n * ni * sizeof *x), *y = calloc(n * no, sizeof *y);
-    if (!x || !y) return -1;
-    if (uses_fashion(data, w)) {
-        const char *dir = data[13] == ':' ? data + 14 : "/usr/share/datasets/fashion-mnist";
-        size_t rows, cols;
-        if (nnb_mnist_info(dir, NNB_MNIST_TRAIN, &rows, &cols) != NNB_OK || rows < n) {
-            fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
-            return -1;
-        }
-        float *all_x = rows == n ? x : malloc(rows * cols * sizeof *all_x);
-        float *all_y = malloc(rows * 10 * sizeof *all_y);
-        if (!all_x || !all_y || nnb_mnist_read_f32(dir, NNB_MNIST_TRAIN, all_x, rows * cols, all_y,
-                                                   rows * 10, 1) != NNB_OK) {
-            fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
-            return -1;
-        }
-        if (all_x != x) {
-            memcpy(x, all_x, n * ni * sizeof *x);
-            free(all_x);
-        }
-        memcpy(y, all_y, n * no * sizeof *y);
-        free(all_y);
-    } else {
-        for (size_t i = 0; i < n * ni; i++) x[i] = (float)synthetic(i);
-        for (size_t r = 0; r < n; r++)
-            y[r * no + (no > 1 ? (r * 2654435761u) % no : 0)] =
-                no > 1 ? 1.0f : (float)((r * 2654435761u) >> 7 & 1);
-    }
-    *xp = x, *yp = y;
-    return 0;
+/* Stores value i of a float64 or float32 array. */
+static void put_value(void *a, nnb_dtype dtype, size_t i, double v) {
+    if (dtype == NNB_F32)
+        ((float *)a)[i] = (float)v;
+    else
+        ((double *)a)[i] = v;
 }
 
+/* The first w->rows Fashion-MNIST training images and one-hot labels, read in the workload's
+ * type into x and y (read in place when the file has exactly that many rows). */
+static int read_fashion(const workload *w, const char *data, void *x, void *y) {
+    size_t ni = w->sizes[0], no = w->sizes[w->n_sizes - 1], n = w->rows, rows, cols;
+    size_t es = w->dtype == NNB_F32 ? sizeof(float) : sizeof(double);
+    const char *dir = data[13] == ':' ? data + 14 : "/usr/share/datasets/fashion-mnist";
+    if (nnb_mnist_info(dir, NNB_MNIST_TRAIN, &rows, &cols) != NNB_OK || rows < n) {
+        fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
+        return -1;
+    }
+    void *all_x = rows == n ? x : malloc(rows * cols * es), *all_y = malloc(rows * 10 * es);
+    int nomem = !all_x || !all_y;
+    nnb_status st = NNB_E_NOMEM;
+    if (!nomem && w->dtype == NNB_F32)
+        st = nnb_mnist_read_f32(dir, NNB_MNIST_TRAIN, all_x, rows * cols, all_y, rows * 10, 1);
+    else if (!nomem)
+        st = nnb_mnist_read(dir, NNB_MNIST_TRAIN, all_x, rows * cols, all_y, rows * 10, 1);
+    if (st != NNB_OK)
+        fprintf(stderr, "nnblas-bench train: %s\n", nomem ? "out of memory" : nnb_last_error());
+    if (st == NNB_OK && all_x != x) memcpy(x, all_x, n * ni * es);
+    if (st == NNB_OK) memcpy(y, all_y, n * no * es);
+    if (all_x != x) free(all_x);
+    free(all_y);
+    return st == NNB_OK ? 0 : -1;
+}
+
+/* The workload's data in its type (float32 data is read or generated straight into floats, no
+ * float64 copy exists, so the peak memory is the float32 run's own): the real images, or
+ * synthetic features and classes. */
 static int load_data(const workload *w, const char *data, void **xp, void **yp) {
-    if (w->dtype == NNB_F32) return load_data32(w, data, xp, yp);
     size_t ni = w->sizes[0], no = w->sizes[w->n_sizes - 1], n = w->rows;
-    double *x = malloc(n * ni * sizeof *x), *y = calloc(n * no, sizeof *y);
-    if (!x || !y) return -1;
-    if (uses_fashion(data, w)) {
-        const char *dir = data[13] == ':' ? data + 14 : "/usr/share/datasets/fashion-mnist";
-        size_t rows, cols;
-        double *all_x, *all_y;
-        if (nnb_mnist_info(dir, NNB_MNIST_TRAIN, &rows, &cols) != NNB_OK || rows < n) {
-            fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
-            return -1;
-        }
-        all_x = rows == n ? x : malloc(rows * cols * sizeof *all_x);
-        all_y = malloc(rows * 10 * sizeof *all_y);
-        if (!all_x || !all_y ||
-            nnb_mnist_read(dir, NNB_MNIST_TRAIN, all_x, rows * cols, all_y, rows * 10, 1) != NNB_OK) {
-            fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
-            return -1;
-        }
-        if (all_x != x) {
-            memcpy(x, all_x, n * ni * sizeof *x);
-            free(all_x);
-        }
-        memcpy(y, all_y, n * no * sizeof *y);
-        free(all_y);
-    } else {
-        for (size_t i = 0; i < n * ni; i++) x[i] = synthetic(i);
+    size_t es = w->dtype == NNB_F32 ? sizeof(float) : sizeof(double);
+    void *x = malloc(n * ni * es), *y = calloc(n * no, es);
+    int rc = x && y ? 0 : -1;
+    if (rc == 0 && uses_fashion(data, w)) {
+        rc = read_fashion(w, data, x, y);
+    } else if (rc == 0) {
+        for (size_t i = 0; i < n * ni; i++) put_value(x, w->dtype, i, synthetic(i));
         for (size_t r = 0; r < n; r++)
-            y[r * no + (no > 1 ? (r * 2654435761u) % no : 0)] = no > 1 ? 1.0 : (double)((r * 2654435761u) >> 7 & 1);
+            put_value(y, w->dtype, r * no + (no > 1 ? (r * 2654435761u) % no : 0),
+                      no > 1 ? 1.0 : (double)((r * 2654435761u) >> 7 & 1));
+    }
+    if (rc != 0) {
+        free(x), free(y);
+        return -1;
     }
     *xp = x, *yp = y;
     return 0;

@@ -20,6 +20,14 @@
  *    No function returns a pointer into internal scratch space, except the documented
  *    nnb_net_params_data() view.
  *  - The library never aborts on a caller's mistake, and never prints.
+ *  - Names follow one rule (CONTRIBUTING.md, "Naming"): nnb_<object>_<verb>, handles made are
+ *    the first parameters and every other result comes last, counts are n_<things>, every setter
+ *    has its getter, float variants end in _f32.
+ *
+ * Tiers: everything below is stable (changed only through a deprecation, never silently) except
+ * the "Convenience" section, whose answers (defaults) may change in a minor release, and the
+ * "Experimental" section, declared only when the caller defines NNB_EXPERIMENTAL, which may
+ * change in any release. Renamed functions keep their old names, deprecated, until 1.0.
  *
  * Threads: nnblas keeps no mutable global state after its one-time initialisation (the kernel
  * choice, made under pthread_once). A handle may be used by one thread at a time; different handles
@@ -67,9 +75,19 @@
 #endif
 
 /* NNB_DEPRECATED(msg) marks a declaration as deprecated: the compiler warns where it is used, with
- * msg, which names what to use instead. */
-#if defined(__GNUC__) || defined(__clang__)
+ * msg, which names what to use instead. The deprecated names are declared in the last section of
+ * this header (docs/guide.md, "Deprecated names"); a project chooses what it sees of them by
+ * defining, before including this header:
+ *   NNB_DISABLE_DEPRECATION_WARNINGS  the old names stay usable, without warnings;
+ *   NNB_NO_DEPRECATED                 the old names are not declared at all, so that any use is
+ *                                     an error (to check that a project no longer uses any).
+ * Neither changes the library, which exports the old names until 1.0. */
+#if defined(NNB_DISABLE_DEPRECATION_WARNINGS)
+#  define NNB_DEPRECATED(msg)
+#elif defined(__GNUC__) || defined(__clang__)
 #  define NNB_DEPRECATED(msg) __attribute__((deprecated(msg)))
+#elif defined(_MSC_VER)
+#  define NNB_DEPRECATED(msg) __declspec(deprecated(msg))
 #else
 #  define NNB_DEPRECATED(msg)
 #endif
@@ -342,11 +360,15 @@ NNB_API const char *nnb_dtype_name(nnb_dtype value);
 
 /**
  * @brief Parses an element-type name: a canonical name (nnb_dtype_name()) or an alias (float64,
- *        double (f64); float32, float, single (f32)), case-insensitive, '-' and '_' alike.
+ *        double (f64); float32, single (f32)), case-insensitive, '-' and '_' alike.
+ *
+ * "float" is refused: it is C's float (float32) but numpy's and Python's float (float64), so
+ * the message names both and asks for f32 or f64.
  * @param text the name (NUL-terminated).
  * @param out receives the value; unchanged on failure.
- * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
- *         accepted names and suggests the nearest). Thread-safe. Since 0.2.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown, or the ambiguous
+ *         "float": the message lists the accepted names and suggests the nearest, or says what
+ *         "float" means where). Thread-safe. Since 0.2.
  */
 NNB_API nnb_status nnb_dtype_parse(const char *text, nnb_dtype *out);
 
@@ -1019,6 +1041,18 @@ NNB_API nnb_status nnb_train_opts_copy(nnb_train_opts **out, const nnb_train_opt
  *         unchanged).
  */
 NNB_API nnb_status nnb_train_opts_set_epochs(nnb_train_opts *opts, size_t epochs);
+
+/**
+ * @brief Reads back the epochs per call (default 10).
+ *
+ * The getter of nnb_train_opts_set_epochs(): its values, in its order. Any out-pointer may be NULL.
+ * Since 0.2.
+ * @param opts the training options
+ * @param epochs receives the epochs per call; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_epochs(const nnb_train_opts *opts, size_t *epochs);
+
 /**
  * Rows per mini-batch: 1 = online, N, 0 = the whole training set (full batch). Since 0.1.
  * @param opts       the training options to change
@@ -1027,6 +1061,18 @@ NNB_API nnb_status nnb_train_opts_set_epochs(nnb_train_opts *opts, size_t epochs
  *         unchanged).
  */
 NNB_API nnb_status nnb_train_opts_set_batch_size(nnb_train_opts *opts, size_t batch_size);
+
+/**
+ * @brief Reads back the rows per mini-batch (default 32; 0: full batch).
+ *
+ * The getter of nnb_train_opts_set_batch_size(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param batch_size receives the rows per mini-batch; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_batch_size(const nnb_train_opts *opts, size_t *batch_size);
+
 /**
  * Shuffle the training rows every epoch with the network's generator (1, default) or keep their
  * order (0). Full-batch training never shuffles (the order cannot matter). Since 0.1.
@@ -1036,6 +1082,18 @@ NNB_API nnb_status nnb_train_opts_set_batch_size(nnb_train_opts *opts, size_t ba
  *         unchanged).
  */
 NNB_API nnb_status nnb_train_opts_set_shuffle(nnb_train_opts *opts, int shuffle);
+
+/**
+ * @brief Reads back whether the rows are shuffled every epoch (default 1).
+ *
+ * The getter of nnb_train_opts_set_shuffle(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param shuffle receives 1 or 0; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_shuffle(const nnb_train_opts *opts, int *shuffle);
+
 /**
  * Loss and batch reduction (see nnb_loss, nnb_reduction). Since 0.1.
  * @param opts      the training options to change
@@ -1046,6 +1104,20 @@ NNB_API nnb_status nnb_train_opts_set_shuffle(nnb_train_opts *opts, int shuffle)
  */
 NNB_API nnb_status nnb_train_opts_set_loss(nnb_train_opts *opts, nnb_loss loss,
                                            nnb_reduction reduction);
+
+/**
+ * @brief Reads back the loss and the batch reduction (default NNB_LOSS_SSE, NNB_REDUCTION_MEAN).
+ *
+ * The getter of nnb_train_opts_set_loss(): its values, in its order. Any out-pointer may be NULL.
+ * Since 0.2.
+ * @param opts the training options
+ * @param loss receives the per-row loss; may be NULL
+ * @param reduction receives the batch reduction; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_loss(const nnb_train_opts *opts, nnb_loss *loss,
+                                           nnb_reduction *reduction);
+
 /**
  * Optimiser and learning rate (finite, > 0). Since 0.1.
  * @param opts the training options to change
@@ -1055,6 +1127,20 @@ NNB_API nnb_status nnb_train_opts_set_loss(nnb_train_opts *opts, nnb_loss loss,
  *         unchanged).
  */
 NNB_API nnb_status nnb_train_opts_set_optimizer(nnb_train_opts *opts, nnb_optimizer opt, double lr);
+
+/**
+ * @brief Reads back the optimiser and the learning rate (default NNB_OPT_SGD, 0.01).
+ *
+ * The getter of nnb_train_opts_set_optimizer(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param opt receives the optimiser; may be NULL
+ * @param lr receives the learning rate; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_optimizer(const nnb_train_opts *opts, nnb_optimizer *opt,
+                                                double *lr);
+
 /**
  * Momentum coefficient for MOMENTUM and NESTEROV, in [0, 1). Since 0.1.
  * @param opts the training options to change
@@ -1063,6 +1149,18 @@ NNB_API nnb_status nnb_train_opts_set_optimizer(nnb_train_opts *opts, nnb_optimi
  *         unchanged).
  */
 NNB_API nnb_status nnb_train_opts_set_momentum(nnb_train_opts *opts, double mu);
+
+/**
+ * @brief Reads back the momentum coefficient (default 0.9).
+ *
+ * The getter of nnb_train_opts_set_momentum(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param mu receives the momentum coefficient; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_momentum(const nnb_train_opts *opts, double *mu);
+
 /**
  * Adam/AdamW: beta1, beta2 in [0, 1), eps > 0. Since 0.1.
  * @param opts  the training options to change
@@ -1074,6 +1172,21 @@ NNB_API nnb_status nnb_train_opts_set_momentum(nnb_train_opts *opts, double mu);
  */
 NNB_API nnb_status nnb_train_opts_set_adam(nnb_train_opts *opts, double beta1, double beta2,
                                            double eps);
+
+/**
+ * @brief Reads back Adam's betas and eps (default 0.9, 0.999, 1e-8).
+ *
+ * The getter of nnb_train_opts_set_adam(): its values, in its order. Any out-pointer may be NULL.
+ * Since 0.2.
+ * @param opts the training options
+ * @param beta1 receives the first moment's decay; may be NULL
+ * @param beta2 receives the second moment's decay; may be NULL
+ * @param eps receives the denominator's term; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_adam(const nnb_train_opts *opts, double *beta1, double *beta2,
+                                           double *eps);
+
 /**
  * RMSprop: rho in [0, 1), eps > 0. Since 0.1.
  * @param opts the training options to change
@@ -1083,6 +1196,19 @@ NNB_API nnb_status nnb_train_opts_set_adam(nnb_train_opts *opts, double beta1, d
  *         unchanged).
  */
 NNB_API nnb_status nnb_train_opts_set_rmsprop(nnb_train_opts *opts, double rho, double eps);
+
+/**
+ * @brief Reads back RMSprop's rho and eps (default 0.99, 1e-8).
+ *
+ * The getter of nnb_train_opts_set_rmsprop(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param rho receives the decay of the squared gradients; may be NULL
+ * @param eps receives the denominator's term; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_rmsprop(const nnb_train_opts *opts, double *rho, double *eps);
+
 /**
  * Weight decay (>= 0) on every parameter, biases included: L2 (wd * theta added to the gradient)
  * for every optimiser except AdamW, where it is decoupled. Since 0.1.
@@ -1092,6 +1218,18 @@ NNB_API nnb_status nnb_train_opts_set_rmsprop(nnb_train_opts *opts, double rho, 
  *         unchanged).
  */
 NNB_API nnb_status nnb_train_opts_set_weight_decay(nnb_train_opts *opts, double wd);
+
+/**
+ * @brief Reads back the weight decay (default 0).
+ *
+ * The getter of nnb_train_opts_set_weight_decay(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param wd receives the weight decay; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_weight_decay(const nnb_train_opts *opts, double *wd);
+
 /**
  * @brief Gradient-norm clipping, as torch.nn.utils.clip_grad_norm_ defines it.
  *
@@ -1106,6 +1244,18 @@ NNB_API nnb_status nnb_train_opts_set_weight_decay(nnb_train_opts *opts, double 
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (negative, NaN or infinite).
  */
 NNB_API nnb_status nnb_train_opts_set_clip_norm(nnb_train_opts *opts, double max_norm);
+
+/**
+ * @brief Reads back the gradient-norm bound (default 0: off).
+ *
+ * The getter of nnb_train_opts_set_clip_norm(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param max_norm receives the largest norm, 0 when off; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_clip_norm(const nnb_train_opts *opts, double *max_norm);
+
 /**
  * @brief Gradient clipping by value, as torch.nn.utils.clip_grad_value_ defines it.
  *
@@ -1118,6 +1268,18 @@ NNB_API nnb_status nnb_train_opts_set_clip_norm(nnb_train_opts *opts, double max
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (negative, NaN or infinite).
  */
 NNB_API nnb_status nnb_train_opts_set_clip_value(nnb_train_opts *opts, double clip_value);
+
+/**
+ * @brief Reads back the gradient-value bound (default 0: off).
+ *
+ * The getter of nnb_train_opts_set_clip_value(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param clip_value receives the bound, 0 when off; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_clip_value(const nnb_train_opts *opts, double *clip_value);
+
 /**
  * Inverted dropout with drop probability p in [0, 1) on every hidden layer (not the output), with
  * masks drawn from the network's generator; prediction and evaluation never drop. Since 0.1.
@@ -1127,6 +1289,18 @@ NNB_API nnb_status nnb_train_opts_set_clip_value(nnb_train_opts *opts, double cl
  *         unchanged).
  */
 NNB_API nnb_status nnb_train_opts_set_dropout(nnb_train_opts *opts, double p);
+
+/**
+ * @brief Reads back the dropout probability (default 0: off).
+ *
+ * The getter of nnb_train_opts_set_dropout(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param p receives the drop probability; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_dropout(const nnb_train_opts *opts, double *p);
+
 /**
  * Learning-rate schedule (see nnb_schedule for the parameters). Since 0.1.
  * @param opts     the training options to change
@@ -1138,6 +1312,22 @@ NNB_API nnb_status nnb_train_opts_set_dropout(nnb_train_opts *opts, double p);
  */
 NNB_API nnb_status nnb_train_opts_set_schedule(nnb_train_opts *opts, nnb_schedule schedule,
                                                double param1, double param2);
+
+/**
+ * @brief Reads back the learning-rate schedule and its parameters (default NNB_SCHED_CONSTANT, 0,
+ *        0).
+ *
+ * The getter of nnb_train_opts_set_schedule(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param schedule receives the schedule; may be NULL
+ * @param param1 receives its first parameter; may be NULL
+ * @param param2 receives its second parameter; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_schedule(const nnb_train_opts *opts, nnb_schedule *schedule,
+                                               double *param1, double *param2);
+
 /**
  * @brief The period multiplier m of NNB_SCHED_COSINE_RESTARTS (PyTorch's T_mult).
  *
@@ -1147,6 +1337,18 @@ NNB_API nnb_status nnb_train_opts_set_schedule(nnb_train_opts *opts, nnb_schedul
  * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (not a whole number in [1, 1e6]).
  */
 NNB_API nnb_status nnb_train_opts_set_restart_mult(nnb_train_opts *opts, double t_mult);
+
+/**
+ * @brief Reads back the warm restarts' period multiplier (default 1).
+ *
+ * The getter of nnb_train_opts_set_restart_mult(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param t_mult receives the multiplier; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_restart_mult(const nnb_train_opts *opts, double *t_mult);
+
 /**
  * A validation set (read in place: it must stay valid during nnb_train(); x has the network's
  * inputs as columns and y its outputs). Replaces a validation split. NULL x clears it. Since 0.1.
@@ -1159,6 +1361,22 @@ NNB_API nnb_status nnb_train_opts_set_restart_mult(nnb_train_opts *opts, double 
  */
 NNB_API nnb_status nnb_train_opts_set_validation(nnb_train_opts *opts, const double *x,
                                                  const double *y, size_t rows);
+
+/**
+ * @brief Reads back the validation set (default none: x and y NULL, 0 rows; also after a validation
+ *        split is set).
+ *
+ * The getter of nnb_train_opts_set_validation(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param x receives the validation inputs (borrowed), or NULL; may be NULL
+ * @param y receives the validation targets (borrowed), or NULL; may be NULL
+ * @param n_rows receives the number of validation rows; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_validation(const nnb_train_opts *opts, const double **x,
+                                                 const double **y, size_t *n_rows);
+
 /**
  * Split a fraction in (0, 1) of the training rows off for validation, chosen with a generator of
  * its own seeded with `seed` (so resumed runs see the same split); 0 turns it off. Since 0.1.
@@ -1170,6 +1388,20 @@ NNB_API nnb_status nnb_train_opts_set_validation(nnb_train_opts *opts, const dou
  */
 NNB_API nnb_status nnb_train_opts_set_validation_split(nnb_train_opts *opts, double fraction,
                                                        uint64_t seed);
+
+/**
+ * @brief Reads back the validation fraction and its split's seed (default 0: off, seed 0).
+ *
+ * The getter of nnb_train_opts_set_validation_split(): its values, in its order. Any out-pointer
+ * may be NULL. Since 0.2.
+ * @param opts the training options
+ * @param fraction receives the fraction held out, 0 when off; may be NULL
+ * @param seed receives the seed of the split's generator; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_validation_split(const nnb_train_opts *opts, double *fraction,
+                                                       uint64_t *seed);
+
 /**
  * Early stopping: stop when the monitored loss (validation loss if there is a validation set,
  * else the training loss) has not improved for `patience` epochs (0 = off); with restore_best,
@@ -1188,6 +1420,20 @@ NNB_API nnb_status nnb_train_opts_set_validation_split(nnb_train_opts *opts, dou
  */
 NNB_API nnb_status nnb_train_opts_set_early_stopping(nnb_train_opts *opts, size_t patience,
                                                      int restore_best);
+
+/**
+ * @brief Reads back early stopping's patience and restore flag (default 0: off, 1).
+ *
+ * The getter of nnb_train_opts_set_early_stopping(): its values, in its order. Any out-pointer may
+ * be NULL. Since 0.2.
+ * @param opts the training options
+ * @param patience receives the patience in epochs, 0 when off; may be NULL
+ * @param restore_best receives 1 or 0; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_early_stopping(const nnb_train_opts *opts, size_t *patience,
+                                                     int *restore_best);
+
 /**
  * Stop with NNB_E_NONFINITE (naming epoch and batch) as soon as a loss or gradient is NaN or
  * infinite, before the bad step is applied, so the weights stay finite. Since 0.1.
@@ -1204,6 +1450,17 @@ NNB_API nnb_status nnb_train_opts_set_early_stopping(nnb_train_opts *opts, size_
  *         unchanged).
  */
 NNB_API nnb_status nnb_train_opts_set_check_finite(nnb_train_opts *opts, int enable);
+
+/**
+ * @brief Reads back whether the non-finite check is on (default 0).
+ *
+ * The getter of nnb_train_opts_set_check_finite(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param enable receives 1 or 0; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_check_finite(const nnb_train_opts *opts, int *enable);
 
 /**
  * @brief Asks nnb_train() running with these options to stop cleanly.
@@ -1232,6 +1489,17 @@ NNB_API void nnb_train_opts_request_stop(nnb_train_opts *opts);
  * @param opts the options whose request is withdrawn (NULL: nothing happens)
  */
 NNB_API void nnb_train_opts_clear_stop(nnb_train_opts *opts);
+
+/**
+ * @brief Whether a stop has been requested with nnb_train_opts_request_stop() and not withdrawn
+ *        with nnb_train_opts_clear_stop().
+ *
+ * Async-signal-safe and thread-safe like the request (one lock-free atomic load). Since 0.2.
+ *
+ * @param opts the options (NULL: 0)
+ * @return 1 if a stop is requested, else 0.
+ */
+NNB_API int nnb_train_opts_stop_requested(const nnb_train_opts *opts);
 
 /**
  * @brief What an epoch callback is told: a record that grows at its end (never changes).
@@ -1293,6 +1561,20 @@ NNB_API nnb_status nnb_train_opts_set_epoch_info_callback(nnb_train_opts *opts,
                                                           nnb_epoch_info_fn fn, void *user_data);
 
 /**
+ * @brief Reads back the epoch callback and its user data (default NULL, NULL; also NULL when the
+ *        deprecated positional callback is set).
+ *
+ * The getter of nnb_train_opts_set_epoch_info_callback(): its values, in its order. Any out-pointer
+ * may be NULL. Since 0.2.
+ * @param opts the training options
+ * @param fn receives the callback, or NULL; may be NULL
+ * @param user_data receives its user data; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_epoch_info_callback(const nnb_train_opts *opts,
+                                                          nnb_epoch_info_fn *fn, void **user_data);
+
+/**
  * Deprecated (kept for 0.x; removed at 1.0): the epoch callback with positional arguments, which
  * cannot grow; use nnb_epoch_info_fn. epoch counts from 1 across nnb_train() calls on a network;
  * the arguments are nnb_epoch_info's fields of the same names. Returning non-zero stops training
@@ -1325,6 +1607,19 @@ typedef int (*nnb_batch_fn)(size_t epoch, size_t batch, size_t n_batches, double
  */
 NNB_API nnb_status nnb_train_opts_set_batch_callback(nnb_train_opts *opts, nnb_batch_fn fn,
                                                      void *user_data);
+
+/**
+ * @brief Reads back the mini-batch callback and its user data (default NULL, NULL).
+ *
+ * The getter of nnb_train_opts_set_batch_callback(): its values, in its order. Any out-pointer may
+ * be NULL. Since 0.2.
+ * @param opts the training options
+ * @param fn receives the callback, or NULL; may be NULL
+ * @param user_data receives its user data; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_batch_callback(const nnb_train_opts *opts, nnb_batch_fn *fn,
+                                                     void **user_data);
 
 /** Per-epoch record of training runs (like Keras's History). */
 typedef struct nnb_history nnb_history;
@@ -1490,189 +1785,6 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
  * @return NNB_OK; NNB_E_NULL.
  */
 NNB_API nnb_status nnb_net_train_state_reset(nnb_net *net);
-
-/* ============================================================================================== */
-/* Experimental: not yet stable (NNB_EXPERIMENTAL)                                                */
-/* ============================================================================================== */
-
-/*
- * The declarations in this section are the experimental tier. Each carries the tag
- * NNB_EXPERIMENTAL in its documentation. They work and are tested like the rest, but their
- * signatures and behaviour may change, or they may go, in any release without first being
- * deprecated; the rest of this header is the stable tier. Prefer libnnblas_mpi (nnblas_mpi.h)
- * to calling the data-parallel hooks directly.
- */
-
-/**
- * @brief Data-parallel training: makes this worker shard `rank` of `count`.
- *
- * NNB_EXPERIMENTAL: the building block of libnnblas_mpi, usable with any transport.
- * A worker that is shard `rank` of `count` trains on its share of every mini-batch: the workers
- * draw the same shuffle (their networks must start identical, generator included: copy the
- * parameters and nnb_net_train_state from one to the others first), each global batch of
- * batch_size rows is cut into `count` contiguous parts and worker `rank` computes the loss and
- * gradient of part `rank` (scaled by the whole batch's row count under the mean reduction), then
- * the all-reduce function sums the gradient over the workers, so every worker takes the same step.
- * Epoch losses, accuracies and validation (each worker evaluates its part of the validation rows)
- * are summed the same way, and so are stop decisions: a callback that stops one worker stops all
- * of them at the next all-reduce, and an error on one worker (a non-finite loss) is seen by all.
- * With `count` workers the weights equal one worker's (count 1) up to the rounding of the sums.
- * Dropout masks come from a per-worker generator, so with dropout the workers' runs differ from a
- * single worker's. Levenberg-Marquardt is not data-parallel (NNB_E_UNSUPPORTED).
- * count 1 (the default) turns it off. Since 0.1.
- * @param opts  the training options to change
- * @param rank  this worker's index, below count
- * @param count the number of workers (>= 1)
- * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (count 0, rank >= count).
- */
-NNB_API nnb_status nnb_train_opts_set_shard(nnb_train_opts *opts, size_t rank, size_t count);
-
-/**
- * @brief The all-reduce of data-parallel training (NNB_EXPERIMENTAL).
- *
- * Sums `n` doubles element-wise over all workers, in place (every worker receives the sums), and
- * returns 0; non-zero means it failed, and nnb_train() then returns NNB_E_COMM. It is called once
- * per mini-batch (the gradient and a few counters, so n is the parameter count plus a few) and a
- * few times per epoch, in the same order on every worker. Since 0.1.
- * @param data      the values to sum, replaced by the sums
- * @param n         their count
- * @param user_data the pointer given to nnb_train_opts_set_allreduce()
- * @return 0 on success, non-zero on failure.
- */
-typedef int (*nnb_allreduce_fn)(double *data, size_t n, void *user_data);
-
-/**
- * @brief Sets the all-reduce function of data-parallel training (NNB_EXPERIMENTAL).
- *
- * NULL (the default) with a shard count above 1 is an error at nnb_train(). Since 0.1.
- * @param opts      the training options to change
- * @param fn        the all-reduce, or NULL
- * @param user_data passed to every call of fn
- * @return NNB_OK; NNB_E_NULL (opts).
- */
-NNB_API nnb_status nnb_train_opts_set_allreduce(nnb_train_opts *opts, nnb_allreduce_fn fn,
-                                                void *user_data);
-
-/**
- * @brief The all-reduce of a float32 network's gradient in data-parallel training
- * (NNB_EXPERIMENTAL).
- *
- * As nnb_allreduce_fn over floats: sums `n` floats element-wise over all workers, in place, and
- * returns 0 (non-zero: nnb_train() returns NNB_E_COMM). Called once per mini-batch with a float32
- * network's gradient followed by its few counters (n is the parameter count plus 2); the epoch's
- * sums still go through the nnb_allreduce_fn. Since 0.2.
- * @param data      the values to sum, replaced by the sums
- * @param n         their count
- * @param user_data the pointer given to nnb_train_opts_set_allreduce_f32()
- * @return 0 on success, non-zero on failure.
- */
-typedef int (*nnb_allreduce_f32_fn)(float *data, size_t n, void *user_data);
-
-/**
- * @brief Sets the float32 gradient all-reduce of data-parallel training (NNB_EXPERIMENTAL).
- *
- * With it, a float32 network's gradient is summed in float32 (half the bytes on the wire);
- * without it (NULL, the default) it is converted to double and summed through the
- * nnb_allreduce_fn. A float64 network never calls it. nnb_mpi_train() sets it. Since 0.2.
- * @param opts      the training options to change
- * @param fn        the float32 all-reduce, or NULL
- * @param user_data passed to every call of fn
- * @return NNB_OK; NNB_E_NULL (opts).
- */
-NNB_API nnb_status nnb_train_opts_set_allreduce_f32(nnb_train_opts *opts, nnb_allreduce_f32_fn fn,
-                                                    void *user_data);
-
-/**
- * @brief The overlap hook of data-parallel training: "this piece of the gradient is final"
- * (NNB_EXPERIMENTAL).
- *
- * Called by the backward pass of every mini-batch while it still runs, so that a transport can
- * start summing the gradient (a non-blocking all-reduce) while the rest of the gradient is
- * computed. The pieces come last layer first: descending offsets, each piece ending where the
- * previous one began, together covering grad[0 .. n_params) exactly once per mini-batch, in the
- * same order and sizes on every worker (a worker whose share of a batch is empty announces zeros
- * in the same pieces). The values of a piece do not change until the all-reduce function is called
- * after the backward pass, with the whole buffer as without the hook; it must then return with all
- * of it summed (completing what the hook started, and summing the values after n_params).
- * @param grad the gradient buffer (the same pointer the all-reduce function then receives)
- * @param offset the index of the piece's first value
- * @param n the piece's length in values
- * @param user_data the pointer given to nnb_train_opts_set_grad_ready()
- * @return 0, or non-zero when it failed: nnb_train() then returns NNB_E_COMM.
- * Since 0.2.
- */
-typedef int (*nnb_grad_ready_fn)(double *grad, size_t offset, size_t n, void *user_data);
-
-/**
- * @brief Sets the overlap hook of data-parallel training (NNB_EXPERIMENTAL; see
- * nnb_grad_ready_fn).
- *
- * Used only with a shard count above 1 and an all-reduce function; NULL (the default) keeps the
- * synchronous path, where the all-reduce function is the only call per mini-batch (for transports
- * that cannot overlap). With a hook the plain-SGD fused update is not used. A float32 network
- * never calls it: its hook is nnb_train_opts_set_grad_ready_f32()'s.
- * @param opts the options
- * @param fn the hook, or NULL to turn it off
- * @param piece_values the largest piece in values: a layer's weight gradient is computed in blocks
- *        of whole rows of at most this many values (at least one row), each announced as soon as it
- *        is computed; 0 announces whole layers
- * @param user_data passed to fn
- * @return NNB_OK, or NNB_E_NULL (opts NULL).
- * Since 0.2.
- */
-NNB_API nnb_status nnb_train_opts_set_grad_ready(nnb_train_opts *opts, nnb_grad_ready_fn fn,
-                                                 size_t piece_values, void *user_data);
-
-/**
- * @brief The overlap hook of a float32 network's data-parallel training: "this piece of the
- * float gradient is final" (NNB_EXPERIMENTAL).
- *
- * nnb_grad_ready_fn over floats, with the same contract: the pieces come last layer first
- * (descending, contiguous, covering grad[0 .. n_params) once per mini-batch, the same pieces on
- * every worker, zeros announced by a worker whose share of a batch is empty), and the values of
- * a piece do not change until the float32 all-reduce function (nnb_allreduce_f32_fn) is called
- * after the backward pass with the whole buffer (n_params + 2 floats); it must then return with
- * all of it summed. Since 0.2.
- * @param grad the float32 gradient buffer (the pointer the float32 all-reduce then receives)
- * @param offset the index of the piece's first value
- * @param n the piece's length in values
- * @param user_data the pointer given to nnb_train_opts_set_grad_ready_f32()
- * @return 0, or non-zero when it failed: nnb_train() then returns NNB_E_COMM.
- */
-typedef int (*nnb_grad_ready_f32_fn)(float *grad, size_t offset, size_t n, void *user_data);
-
-/**
- * @brief Sets the overlap hook of a float32 network's data-parallel training (NNB_EXPERIMENTAL;
- * see nnb_grad_ready_f32_fn).
- *
- * Used only by a float32 network, with a shard count above 1 and a float32 all-reduce function
- * (nnb_train_opts_set_allreduce_f32()); otherwise (and with NULL, the default) its gradient is
- * summed by the all-reduce function after the backward pass, as without it. A float64 network
- * never calls it (its hook is nnb_train_opts_set_grad_ready()'s); options may hold both. With a
- * hook the plain-SGD fused update is not used. Since 0.2.
- * @param opts the options
- * @param fn the hook, or NULL to turn it off
- * @param piece_values the largest piece in values: a layer's weight gradient is computed in blocks
- *        of whole rows of at most this many values (at least one row), each announced as soon as it
- *        is computed; 0 announces whole layers
- * @param user_data passed to fn
- * @return NNB_OK, or NNB_E_NULL (opts NULL).
- */
-NNB_API nnb_status nnb_train_opts_set_grad_ready_f32(nnb_train_opts *opts,
-                                                     nnb_grad_ready_f32_fn fn,
-                                                     size_t piece_values, void *user_data);
-
-/**
- * @brief Sets this thread's last-error message and returns `status` (NNB_EXPERIMENTAL).
- *
- * For a companion library (libnnblas_mpi) or a binding that reports its own failures through
- * nnb_last_error() like the library's: `return nnb_set_error(NNB_E_COMM, "...")`. A message
- * longer than 1023 bytes is cut. Thread-safe (thread-local). Since 0.1.
- * @param status  returned unchanged
- * @param message the new message; NULL sets ""
- * @return status.
- */
-NNB_API nnb_status nnb_set_error(nnb_status status, const char *message);
 
 /* ============================================================================================== */
 /* Data: CSV, IDX, preparation                                                                    */
@@ -2063,94 +2175,6 @@ NNB_API nnb_status nnb_unseen_parse(const char *text, nnb_unseen *out);
  * @return the count. Since 0.1.
  */
 NNB_API size_t nnb_unseen_count(void);
-
-/* ---- defaults shared by the command and the bindings ---------------------------------------- */
-
-/*
- * The nnblas command, the Python binding and its scikit-learn estimators take their defaults
- * from these functions, so that they agree (the tests check it). Out-of-range arguments get the
- * result of the first enumerator (identity, values, sgd).
- */
-
-/**
- * @brief The output activation for a kind of target: identity for NNB_TARGET_VALUES
- *        (regression), softmax for NNB_TARGET_ONEHOT (classes), sigmoid for NNB_TARGET_INDEX
- *        (one output holding the class of a two-class target).
- * @param kind the target kind.
- * @return the activation. Since 0.1.
- */
-NNB_API nnb_activation nnb_default_output(nnb_target_kind kind);
-
-/**
- * @brief The output activation a loss works with: softmax for CE, sigmoid for BCE, identity for
- *        MSE and SSE.
- * @param loss the loss.
- * @return the activation. Since 0.1.
- */
-NNB_API nnb_activation nnb_default_output_for_loss(nnb_loss loss);
-
-/**
- * @brief The loss to train an output layer with: CE for softmax, BCE for a sigmoid output on a
- *        class target (ONEHOT or INDEX), MSE otherwise (a sigmoid on values in [0, 1] included).
- * @param output the output layer's activation.
- * @param kind the target kind.
- * @return the loss. Since 0.1.
- */
-NNB_API nnb_loss nnb_default_loss(nnb_activation output, nnb_target_kind kind);
-
-/**
- * @brief Whether a loss can train an output layer (nnb_train() refuses the others): CE needs
- *        softmax, BCE a sigmoid; MSE and SSE take any activation.
- * @param loss the loss.
- * @param output the output layer's activation.
- * @return 1 if it can, 0 if not (and for out-of-range values). Since 0.1.
- */
-NNB_API int nnb_loss_fits(nnb_loss loss, nnb_activation output);
-
-/**
- * @brief The weight initialisation for a network whose hidden layers use `hidden`: he_normal for
- *        relu and leaky_relu, xavier_uniform otherwise (also for a network without hidden layers:
- *        pass its output activation).
- * @param hidden the hidden activation.
- * @return the scheme. Since 0.1.
- */
-NNB_API nnb_init nnb_default_init(nnb_activation hidden);
-
-/**
- * @brief The learning rate to start from with an optimiser: 0.001 for adam, adamw and rmsprop,
- *        0.01 for the others (for lm it is unused: lm has its own damping).
- * @param opt the optimiser.
- * @return the learning rate. Since 0.1.
- */
-NNB_API double nnb_default_lr(nnb_optimizer opt);
-
-/**
- * @brief Whether numeric target values look like class labels rather than quantities: every
- *        value whole and at most 20 distinct values (the command's --task auto rule for a numeric
- *        target; a text target is always classes).
- * @param values the target values (NaN is not whole).
- * @param n their number.
- * @return 1 if they look like classes, 0 if not (also for n 0 or values NULL). Allocates
- *         nothing; O(n * 21). Since 0.1.
- */
-NNB_API int nnb_values_look_like_classes(const double *values, size_t n);
-
-/**
- * @brief Whether a class target has too many classes to learn from its rows ("nearly one class
- *        per row": a continuous quantity taken for classes): more than 20 classes averaging fewer
- *        than 5 rows each, or at least 3 classes and fewer than 2 rows per class.
- * @param n_classes the number of distinct classes.
- * @param n_rows the number of rows.
- * @return 1 if it has too many (the command refuses such a target), else 0. Since 0.1.
- */
-NNB_API int nnb_too_many_classes(size_t n_classes, size_t n_rows);
-
-/**
- * @brief The scaling of numeric features when none is asked for: NNB_SCALE_STANDARD (the
- *        command's --standardize default for CSV data, and the Python binding's).
- * @return the scaling. Since 0.1.
- */
-NNB_API nnb_scale nnb_default_scale(void);
 
 /**
  * Creates an empty preparation: every column is a numeric feature, unscaled, until set otherwise.
@@ -3058,6 +3082,367 @@ NNB_API nnb_status nnb_export_c(const char *c_path, const char *h_path, const nn
  * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Since 0.2.
  */
 NNB_API nnb_status nnb_export_quantize_int8(const nnb_net *src, nnb_net **out);
+
+/* ============================================================================================== */
+/* Convenience: the defaults and rules of the command and the bindings                            */
+/* ============================================================================================== */
+
+/*
+ * Policy, not numerics: the choices the nnblas command, the Python binding and its scikit-learn
+ * estimators make when the caller does not (an output layer for a kind of target, a loss for an
+ * output layer, a learning rate for an optimiser, whether a numeric target looks like classes).
+ * They take them from these functions, so that they agree (the tests check it), and a program
+ * that wants the same defaults may call them too. The promise differs from the rest of the
+ * header: the names and signatures are stable, but an answer may change in a minor release (a
+ * better default), and the CHANGELOG says so when it does. Out-of-range arguments get the result
+ * of the first enumerator (identity, values, sgd).
+ */
+
+/**
+ * @brief The output activation for a kind of target: identity for NNB_TARGET_VALUES
+ *        (regression), softmax for NNB_TARGET_ONEHOT (classes), sigmoid for NNB_TARGET_INDEX
+ *        (one output holding the class of a two-class target).
+ * @param kind the target kind.
+ * @return the activation. Since 0.1.
+ */
+NNB_API nnb_activation nnb_default_output(nnb_target_kind kind);
+
+/**
+ * @brief The output activation a loss works with: softmax for CE, sigmoid for BCE, identity for
+ *        MSE and SSE.
+ * @param loss the loss.
+ * @return the activation. Since 0.1.
+ */
+NNB_API nnb_activation nnb_default_output_for_loss(nnb_loss loss);
+
+/**
+ * @brief The loss to train an output layer with: CE for softmax, BCE for a sigmoid output on a
+ *        class target (ONEHOT or INDEX), MSE otherwise (a sigmoid on values in [0, 1] included).
+ * @param output the output layer's activation.
+ * @param kind the target kind.
+ * @return the loss. Since 0.1.
+ */
+NNB_API nnb_loss nnb_default_loss(nnb_activation output, nnb_target_kind kind);
+
+/**
+ * @brief Whether a loss can train an output layer (nnb_train() refuses the others): CE needs
+ *        softmax, BCE a sigmoid; MSE and SSE take any activation.
+ * @param loss the loss.
+ * @param output the output layer's activation.
+ * @return 1 if it can, 0 if not (and for out-of-range values). Since 0.1.
+ */
+NNB_API int nnb_loss_fits(nnb_loss loss, nnb_activation output);
+
+/**
+ * @brief The weight initialisation for a network whose hidden layers use `hidden`: he_normal for
+ *        relu and leaky_relu, xavier_uniform otherwise (also for a network without hidden layers:
+ *        pass its output activation).
+ * @param hidden the hidden activation.
+ * @return the scheme. Since 0.1.
+ */
+NNB_API nnb_init nnb_default_init(nnb_activation hidden);
+
+/**
+ * @brief The learning rate to start from with an optimiser: 0.001 for adam, adamw and rmsprop,
+ *        0.01 for the others (for lm it is unused: lm has its own damping).
+ * @param opt the optimiser.
+ * @return the learning rate. Since 0.1.
+ */
+NNB_API double nnb_default_lr(nnb_optimizer opt);
+
+/**
+ * @brief Whether numeric target values look like class labels rather than quantities: every
+ *        value whole and at most 20 distinct values (the command's --task auto rule for a numeric
+ *        target; a text target is always classes).
+ * @param values the target values (NaN is not whole).
+ * @param n their number.
+ * @return 1 if they look like classes, 0 if not (also for n 0 or values NULL). Allocates
+ *         nothing; O(n * 21). Since 0.1.
+ */
+NNB_API int nnb_values_look_like_classes(const double *values, size_t n);
+
+/**
+ * @brief Whether a class target has too many classes to learn from its rows ("nearly one class
+ *        per row": a continuous quantity taken for classes): more than 20 classes averaging fewer
+ *        than 5 rows each, or at least 3 classes and fewer than 2 rows per class.
+ * @param n_classes the number of distinct classes.
+ * @param n_rows the number of rows.
+ * @return 1 if it has too many (the command refuses such a target), else 0. Since 0.1.
+ */
+NNB_API int nnb_too_many_classes(size_t n_classes, size_t n_rows);
+
+/**
+ * @brief The scaling of numeric features when none is asked for: NNB_SCALE_STANDARD (the
+ *        command's --standardize default for CSV data, and the Python binding's).
+ * @return the scaling. Since 0.1.
+ */
+NNB_API nnb_scale nnb_default_scale(void);
+
+/* ============================================================================================== */
+/* Experimental: not yet stable (NNB_EXPERIMENTAL)                                                */
+/* ============================================================================================== */
+
+/*
+ * The experimental tier: declarations that work and are tested like the rest but are not yet
+ * stable. Their signatures and behaviour may change, or they may go, in any release (0.x or
+ * later) without first being deprecated; the rest of this header is the stable tier. They are
+ * declared only for a caller that asks for them by defining NNB_EXPERIMENTAL before including
+ * this header (as zstd's ZSTD_STATIC_LINKING_ONLY), so that using them is a visible choice:
+ *
+ *     #define NNB_EXPERIMENTAL
+ *     #include <nnblas.h>
+ *
+ * The library always exports them (the ABI does not depend on the macro), and each carries the
+ * tag NNB_EXPERIMENTAL in its documentation. Prefer libnnblas_mpi (nnblas_mpi.h) to calling the
+ * data-parallel hooks directly: it follows their changes.
+ */
+
+#if defined(NNB_EXPERIMENTAL) || defined(BUILDING_NNBLAS)
+
+/**
+ * @brief Data-parallel training: makes this worker shard `rank` of `count`.
+ *
+ * NNB_EXPERIMENTAL: the building block of libnnblas_mpi, usable with any transport.
+ * A worker that is shard `rank` of `count` trains on its share of every mini-batch: the workers
+ * draw the same shuffle (their networks must start identical, generator included: copy the
+ * parameters and nnb_net_train_state from one to the others first), each global batch of
+ * batch_size rows is cut into `count` contiguous parts and worker `rank` computes the loss and
+ * gradient of part `rank` (scaled by the whole batch's row count under the mean reduction), then
+ * the all-reduce function sums the gradient over the workers, so every worker takes the same step.
+ * Epoch losses, accuracies and validation (each worker evaluates its part of the validation rows)
+ * are summed the same way, and so are stop decisions: a callback that stops one worker stops all
+ * of them at the next all-reduce, and an error on one worker (a non-finite loss) is seen by all.
+ * With `count` workers the weights equal one worker's (count 1) up to the rounding of the sums.
+ * Dropout masks come from a per-worker generator, so with dropout the workers' runs differ from a
+ * single worker's. Levenberg-Marquardt is not data-parallel (NNB_E_UNSUPPORTED).
+ * count 1 (the default) turns it off. Since 0.1.
+ * @param opts  the training options to change
+ * @param rank  this worker's index, below count
+ * @param count the number of workers (>= 1)
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (count 0, rank >= count).
+ */
+NNB_API nnb_status nnb_train_opts_set_shard(nnb_train_opts *opts, size_t rank, size_t count);
+
+/**
+ * @brief Reads back this worker's shard and the number of shards (NNB_EXPERIMENTAL; default 0, 1).
+ *
+ * The getter of nnb_train_opts_set_shard(): its values, in its order. Any out-pointer may be NULL.
+ * Since 0.2.
+ * @param opts the training options
+ * @param rank receives this worker's index; may be NULL
+ * @param n_ranks receives the number of workers; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_shard(const nnb_train_opts *opts, size_t *rank,
+                                            size_t *n_ranks);
+
+/**
+ * @brief The all-reduce of data-parallel training (NNB_EXPERIMENTAL).
+ *
+ * Sums `n` doubles element-wise over all workers, in place (every worker receives the sums), and
+ * returns 0; non-zero means it failed, and nnb_train() then returns NNB_E_COMM. It is called once
+ * per mini-batch (the gradient and a few counters, so n is the parameter count plus a few) and a
+ * few times per epoch, in the same order on every worker. Since 0.1.
+ * @param data      the values to sum, replaced by the sums
+ * @param n         their count
+ * @param user_data the pointer given to nnb_train_opts_set_allreduce()
+ * @return 0 on success, non-zero on failure.
+ */
+typedef int (*nnb_allreduce_fn)(double *data, size_t n, void *user_data);
+
+/**
+ * @brief Sets the all-reduce function of data-parallel training (NNB_EXPERIMENTAL).
+ *
+ * NULL (the default) with a shard count above 1 is an error at nnb_train(). Since 0.1.
+ * @param opts      the training options to change
+ * @param fn        the all-reduce, or NULL
+ * @param user_data passed to every call of fn
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_set_allreduce(nnb_train_opts *opts, nnb_allreduce_fn fn,
+                                                void *user_data);
+
+/**
+ * @brief Reads back the all-reduce function and its user data (NNB_EXPERIMENTAL; default NULL,
+ *        NULL).
+ *
+ * The getter of nnb_train_opts_set_allreduce(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param fn receives the function, or NULL; may be NULL
+ * @param user_data receives its user data; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_allreduce(const nnb_train_opts *opts, nnb_allreduce_fn *fn,
+                                                void **user_data);
+
+/**
+ * @brief The all-reduce of a float32 network's gradient in data-parallel training
+ * (NNB_EXPERIMENTAL).
+ *
+ * As nnb_allreduce_fn over floats: sums `n` floats element-wise over all workers, in place, and
+ * returns 0 (non-zero: nnb_train() returns NNB_E_COMM). Called once per mini-batch with a float32
+ * network's gradient followed by its few counters (n is the parameter count plus 2); the epoch's
+ * sums still go through the nnb_allreduce_fn. Since 0.2.
+ * @param data      the values to sum, replaced by the sums
+ * @param n         their count
+ * @param user_data the pointer given to nnb_train_opts_set_allreduce_f32()
+ * @return 0 on success, non-zero on failure.
+ */
+typedef int (*nnb_allreduce_f32_fn)(float *data, size_t n, void *user_data);
+
+/**
+ * @brief Sets the float32 gradient all-reduce of data-parallel training (NNB_EXPERIMENTAL).
+ *
+ * With it, a float32 network's gradient is summed in float32 (half the bytes on the wire);
+ * without it (NULL, the default) it is converted to double and summed through the
+ * nnb_allreduce_fn. A float64 network never calls it. nnb_mpi_train() sets it. Since 0.2.
+ * @param opts      the training options to change
+ * @param fn        the float32 all-reduce, or NULL
+ * @param user_data passed to every call of fn
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_set_allreduce_f32(nnb_train_opts *opts, nnb_allreduce_f32_fn fn,
+                                                    void *user_data);
+
+/**
+ * @brief Reads back the float32 all-reduce function and its user data (NNB_EXPERIMENTAL; default
+ *        NULL, NULL).
+ *
+ * The getter of nnb_train_opts_set_allreduce_f32(): its values, in its order. Any out-pointer may
+ * be NULL. Since 0.2.
+ * @param opts the training options
+ * @param fn receives the function, or NULL; may be NULL
+ * @param user_data receives its user data; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_allreduce_f32(const nnb_train_opts *opts,
+                                                    nnb_allreduce_f32_fn *fn, void **user_data);
+
+/**
+ * @brief The overlap hook of data-parallel training: "this piece of the gradient is final"
+ * (NNB_EXPERIMENTAL).
+ *
+ * Called by the backward pass of every mini-batch while it still runs, so that a transport can
+ * start summing the gradient (a non-blocking all-reduce) while the rest of the gradient is
+ * computed. The pieces come last layer first: descending offsets, each piece ending where the
+ * previous one began, together covering grad[0 .. n_params) exactly once per mini-batch, in the
+ * same order and sizes on every worker (a worker whose share of a batch is empty announces zeros
+ * in the same pieces). The values of a piece do not change until the all-reduce function is called
+ * after the backward pass, with the whole buffer as without the hook; it must then return with all
+ * of it summed (completing what the hook started, and summing the values after n_params).
+ * @param grad the gradient buffer (the same pointer the all-reduce function then receives)
+ * @param offset the index of the piece's first value
+ * @param n the piece's length in values
+ * @param user_data the pointer given to nnb_train_opts_set_grad_ready()
+ * @return 0, or non-zero when it failed: nnb_train() then returns NNB_E_COMM.
+ * Since 0.2.
+ */
+typedef int (*nnb_grad_ready_fn)(double *grad, size_t offset, size_t n, void *user_data);
+
+/**
+ * @brief Sets the overlap hook of data-parallel training (NNB_EXPERIMENTAL; see
+ * nnb_grad_ready_fn).
+ *
+ * Used only with a shard count above 1 and an all-reduce function; NULL (the default) keeps the
+ * synchronous path, where the all-reduce function is the only call per mini-batch (for transports
+ * that cannot overlap). With a hook the plain-SGD fused update is not used. A float32 network
+ * never calls it: its hook is nnb_train_opts_set_grad_ready_f32()'s.
+ * @param opts the options
+ * @param fn the hook, or NULL to turn it off
+ * @param piece_values the largest piece in values: a layer's weight gradient is computed in blocks
+ *        of whole rows of at most this many values (at least one row), each announced as soon as it
+ *        is computed; 0 announces whole layers
+ * @param user_data passed to fn
+ * @return NNB_OK, or NNB_E_NULL (opts NULL).
+ * Since 0.2.
+ */
+NNB_API nnb_status nnb_train_opts_set_grad_ready(nnb_train_opts *opts, nnb_grad_ready_fn fn,
+                                                 size_t piece_values, void *user_data);
+
+/**
+ * @brief Reads back the overlap hook, its largest piece and its user data (NNB_EXPERIMENTAL;
+ *        default NULL, 0, NULL).
+ *
+ * The getter of nnb_train_opts_set_grad_ready(): its values, in its order. Any out-pointer may be
+ * NULL. Since 0.2.
+ * @param opts the training options
+ * @param fn receives the hook, or NULL; may be NULL
+ * @param n_piece_values receives the largest piece in values; may be NULL
+ * @param user_data receives its user data; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_grad_ready(const nnb_train_opts *opts, nnb_grad_ready_fn *fn,
+                                                 size_t *n_piece_values, void **user_data);
+
+/**
+ * @brief The overlap hook of a float32 network's data-parallel training: "this piece of the
+ * float gradient is final" (NNB_EXPERIMENTAL).
+ *
+ * nnb_grad_ready_fn over floats, with the same contract: the pieces come last layer first
+ * (descending, contiguous, covering grad[0 .. n_params) once per mini-batch, the same pieces on
+ * every worker, zeros announced by a worker whose share of a batch is empty), and the values of
+ * a piece do not change until the float32 all-reduce function (nnb_allreduce_f32_fn) is called
+ * after the backward pass with the whole buffer (n_params + 2 floats); it must then return with
+ * all of it summed. Since 0.2.
+ * @param grad the float32 gradient buffer (the pointer the float32 all-reduce then receives)
+ * @param offset the index of the piece's first value
+ * @param n the piece's length in values
+ * @param user_data the pointer given to nnb_train_opts_set_grad_ready_f32()
+ * @return 0, or non-zero when it failed: nnb_train() then returns NNB_E_COMM.
+ */
+typedef int (*nnb_grad_ready_f32_fn)(float *grad, size_t offset, size_t n, void *user_data);
+
+/**
+ * @brief Sets the overlap hook of a float32 network's data-parallel training (NNB_EXPERIMENTAL;
+ * see nnb_grad_ready_f32_fn).
+ *
+ * Used only by a float32 network, with a shard count above 1 and a float32 all-reduce function
+ * (nnb_train_opts_set_allreduce_f32()); otherwise (and with NULL, the default) its gradient is
+ * summed by the all-reduce function after the backward pass, as without it. A float64 network
+ * never calls it (its hook is nnb_train_opts_set_grad_ready()'s); options may hold both. With a
+ * hook the plain-SGD fused update is not used. Since 0.2.
+ * @param opts the options
+ * @param fn the hook, or NULL to turn it off
+ * @param piece_values the largest piece in values: a layer's weight gradient is computed in blocks
+ *        of whole rows of at most this many values (at least one row), each announced as soon as it
+ *        is computed; 0 announces whole layers
+ * @param user_data passed to fn
+ * @return NNB_OK, or NNB_E_NULL (opts NULL).
+ */
+NNB_API nnb_status nnb_train_opts_set_grad_ready_f32(nnb_train_opts *opts,
+                                                     nnb_grad_ready_f32_fn fn,
+                                                     size_t piece_values, void *user_data);
+
+/**
+ * @brief Reads back the float32 network's overlap hook, its largest piece and its user data
+ *        (NNB_EXPERIMENTAL; default NULL, 0, NULL).
+ *
+ * The getter of nnb_train_opts_set_grad_ready_f32(): its values, in its order. Any out-pointer may
+ * be NULL. Since 0.2.
+ * @param opts the training options
+ * @param fn receives the hook, or NULL; may be NULL
+ * @param n_piece_values receives the largest piece in values; may be NULL
+ * @param user_data receives its user data; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_train_opts_get_grad_ready_f32(const nnb_train_opts *opts,
+                                                     nnb_grad_ready_f32_fn *fn,
+                                                     size_t *n_piece_values, void **user_data);
+
+/**
+ * @brief Sets this thread's last-error message and returns `status` (NNB_EXPERIMENTAL).
+ *
+ * For a companion library (libnnblas_mpi) or a binding that reports its own failures through
+ * nnb_last_error() like the library's: `return nnb_set_error(NNB_E_COMM, "...")`. A message
+ * longer than 1023 bytes is cut. Thread-safe (thread-local). Since 0.1.
+ * @param status  returned unchanged
+ * @param message the new message; NULL sets ""
+ * @return status.
+ */
+NNB_API nnb_status nnb_set_error(nnb_status status, const char *message);
+
+#endif /* NNB_EXPERIMENTAL */
 
 #ifdef __cplusplus
 }

@@ -85,10 +85,12 @@ typedef struct vocab {
     size_t n;
     const alias *aliases;
     size_t n_aliases;
+    const char *ambiguous;     /* a name refused because it means different values elsewhere */
+    const char *ambiguous_why; /* what it means where, and what to write instead */
 } vocab;
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define VOCAB(what, names, aliases) {what, names, COUNT(names), aliases, COUNT(aliases)}
+#define VOCAB(what, names, aliases) {what, names, COUNT(names), aliases, COUNT(aliases), NULL, NULL}
 
 static const char *const act_names[] = {"identity", "sigmoid", "tanh",
                                         "relu",     "leaky_relu", "softmax"};
@@ -150,9 +152,16 @@ static const vocab v_unseen = VOCAB("unseen-category policy", unseen_names, unse
 static const vocab v_mnist = VOCAB("MNIST part", mnist_names, mnist_aliases);
 static const char *const dtype_names[] = {"f64", "f32"};
 static const alias dtype_aliases[] = {{"float64", NNB_F64}, {"double", NNB_F64},
-                                      {"float32", NNB_F32}, {"float", NNB_F32},
-                                      {"single", NNB_F32}};
-static const vocab v_dtype = VOCAB("element type", dtype_names, dtype_aliases);
+                                      {"float32", NNB_F32}, {"single", NNB_F32}};
+/* "float" is C's float (float32) but numpy's and Python's float (float64): refused, not guessed. */
+static const vocab v_dtype = {"element type",
+                              dtype_names,
+                              COUNT(dtype_names),
+                              dtype_aliases,
+                              COUNT(dtype_aliases),
+                              "float",
+                              "C's float is float32 but numpy's and Python's float is float64; "
+                              "write f32 (or float32) or f64 (or float64)"};
 
 /* "a, b, c" into buf (cut if it does not fit). */
 static size_t list_names(char *buf, size_t cap, const char *const *names, size_t n,
@@ -193,6 +202,9 @@ static nnb_status parse(const vocab *v, const char *text, int *out, const char *
         if (same_name(text, v->names[i])) return *out = (int)i, NNB_OK;
     for (size_t i = 0; i < v->n_aliases; i++)
         if (same_name(text, v->aliases[i].name)) return *out = v->aliases[i].value, NNB_OK;
+    if (v->ambiguous && same_name(text, v->ambiguous))
+        return nnbi_error(NNB_E_INVALID_ARG, func, "ambiguous %s '%.80s': %s", v->what, text,
+                          v->ambiguous_why);
     return unknown(v, text, func);
 }
 

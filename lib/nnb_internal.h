@@ -5,6 +5,10 @@
 #ifndef NNB_INTERNAL_H
 #define NNB_INTERNAL_H
 
+/* The library sees its whole interface, the experimental tier included (nnblas.h). */
+#ifndef NNB_EXPERIMENTAL
+#define NNB_EXPERIMENTAL
+#endif
 #include <limits.h>
 #include <math.h>
 #include <stddef.h>

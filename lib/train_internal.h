@@ -1,4 +1,4 @@
-/* Internal declarations of the training layer (train.c, optim.c, lm.c). */
+/* Internal declarations of the training layer (train.c, train_opts.c, optim.c, lm.c). */
 #ifndef NNB_TRAIN_INTERNAL_H
 #define NNB_TRAIN_INTERNAL_H
 

@@ -1,5 +1,26 @@
-/* The public header compiles on its own as C99 with -pedantic -Werror, and links. */
+/* The public header compiles on its own as C99 with -pedantic -Werror, and links; built twice,
+ * without and with NNB_EXPERIMENTAL (tests/meson.build): the experimental tier is declared only
+ * with the macro. */
 #include "nnblas.h"
+
+#ifdef NNB_EXPERIMENTAL
+/* declared: their addresses can be taken */
+static int experimental_declared(void) {
+    nnb_status (*shard)(nnb_train_opts *, size_t, size_t) = nnb_train_opts_set_shard;
+    nnb_status (*set_error)(nnb_status, const char *) = nnb_set_error;
+    nnb_allreduce_fn reduce = 0;
+    return shard != 0 && set_error != 0 && reduce == 0;
+}
+#else
+/* not declared: the names are free for the program's own objects (a second declaration as
+ * another kind of symbol would not compile) */
+static int nnb_train_opts_set_shard = 1, nnb_set_error = 1, nnb_train_opts_get_allreduce = 1;
+typedef int nnb_allreduce_fn;
+static int experimental_declared(void) {
+    nnb_allreduce_fn n = nnb_train_opts_set_shard + nnb_set_error + nnb_train_opts_get_allreduce;
+    return n == 3;
+}
+#endif
 
 int main(void) {
     nnb_net *net = 0;
@@ -10,5 +31,7 @@ int main(void) {
     nnb_init init = NNB_INIT_ORTHOGONAL;
     (void)act, (void)loss, (void)red, (void)init;
     nnb_net_free(net);
-    return st == NNB_OK && nnb_version_number() == NNB_VERSION_NUMBER ? 0 : 1;
+    return st == NNB_OK && nnb_version_number() == NNB_VERSION_NUMBER && experimental_declared()
+               ? 0
+               : 1;
 }

@@ -6,6 +6,11 @@
 #ifndef NNB_TEST_H
 #define NNB_TEST_H
 
+/* The tests exercise the whole library, nnblas.h's experimental tier included. */
+#ifndef NNB_EXPERIMENTAL
+#define NNB_EXPERIMENTAL
+#endif
+
 #include <check.h>
 #include <math.h>
 #include <stddef.h>

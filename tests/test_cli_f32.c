@@ -117,6 +117,13 @@ START_TEST(train_eval_predict_f32) {
     ck_assert_int_ne(r.code, 0);
     ck_assert_msg(strstr(r.err, "f32"), "%s", r.err);
     nnbt_proc_free(&r);
+    /* "float" is ambiguous (C's float32, numpy's float64): a usage error naming both */
+    r = runv("train", "--csv", csv, "--target", "label", "--dtype", "float", NULL);
+    ck_assert_int_eq(r.code, 2);
+    ck_assert_msg(strstr(r.err, "--dtype") && strstr(r.err, "ambiguous") && strstr(r.err, "f32") &&
+                      strstr(r.err, "f64"),
+                  "%s", r.err);
+    nnbt_proc_free(&r);
 }
 END_TEST
 

@@ -830,6 +830,20 @@ START_TEST(dtype_names) {
     ck_assert_int_eq(t, NNB_F64);
     nnbt_expect(nnb_dtype_parse("f16", &t), NNB_E_INVALID_ARG, "f64, f32");
     ck_assert_int_eq(t, NNB_F64);
+    /* "float" is float32 in C and float64 in numpy: refused, naming both, in any spelling */
+    const char *floats[] = {"float", "FLOAT", "Float"};
+    for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++) {
+        t = NNB_F32;
+        nnbt_expect(nnb_dtype_parse(floats[i], &t), NNB_E_INVALID_ARG,
+                    "ambiguous element type");
+        const char *msg = nnb_last_error();
+        ck_assert_msg(strstr(msg, "f32") && strstr(msg, "float32") && strstr(msg, "f64") &&
+                          strstr(msg, "float64") && strstr(msg, "numpy"),
+                      "%s", msg);
+        ck_assert_int_eq(t, NNB_F32); /* unchanged */
+    }
+    nnbt_ok(nnb_dtype_parse("single", &t));
+    ck_assert_int_eq(t, NNB_F32);
 }
 END_TEST
 

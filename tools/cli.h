@@ -292,10 +292,14 @@ int nnblas_check_args(int argc, char **argv);
 
 /* ---- MPI (cli_mpi.c) ------------------------------------------------------------------------ */
 
-/* nnblas train: data-parallel over every process when an MPI launcher started more than one and
- * nnblas was built with MPI (only rank 0 prints and writes files); refused when it was built
- * without; otherwise run_train(). */
-int run_train_launched(int argc, char **argv);
+/* nnblas train runs between these two: data-parallel over every process when an MPI launcher
+ * started more than one and nnblas was built with MPI (only rank 0 prints and writes files);
+ * refused when it was built without. cli_mpi_begin() initialises MPI if so and returns -1 (go on
+ * and run train), or an exit status after a message (do not run it). cli_mpi_end(status): after
+ * train, the agreement of a rank that stopped before training, and MPI_Finalize(); returns
+ * status. */
+int cli_mpi_begin(void);
+int cli_mpi_end(int status);
 /* mat_train(), or under MPI nnb_mpi_train() over every process (after checking that none failed
  * before training; nnb_mpi_train takes float64 data only, so under MPI the command reads its
  * data as float64 for either network type: NNB_E_UNSUPPORTED for float32 data). */

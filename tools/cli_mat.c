@@ -1,6 +1,7 @@
 /* The nnblas command: matrices of float64 or float32 values (mat), and the library's calls on
  * them, each the double or the float entry point by the data's type. A float32 network's data
  * is held in float32 from the moment it is read (IDX) or prepared (CSV). */
+#define NNB_EXPERIMENTAL /* nnb_set_error() */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

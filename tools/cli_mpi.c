@@ -13,9 +13,13 @@
  * Built without MPI, a command started by a launcher with more than one process refuses to run
  * (each process would train alone and write the same files).
  *
+ * The command runs train between cli_mpi_begin() and cli_mpi_end() (nnblas.c); train itself only
+ * calls cli_train(), cli_rank() and cli_processes(), so this file never calls back into train.
+ *
  * This is the one place of the command that keeps state outside main's locals: MPI's (rank, size,
  * whether this rank took part in the agreement), process-wide by nature.
  */
+#define NNB_EXPERIMENTAL /* nnb_set_error() */
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,11 +49,12 @@ static long launched_size(void) {
 enum { TEXT = 1024 };
 
 static struct {
-    int active;   /* MPI initialised by us, more than one process */
+    int initialised; /* MPI initialised by us (cli_mpi_begin) */
+    int active;      /* and more than one process */
     int rank, size;
-    int agreed;   /* this rank took part in the agreement before training */
-    int err_fd;   /* ranks > 0: the file standard error goes to (-1: none) */
-} mpi = {0, 0, 1, 0, -1};
+    int agreed;      /* this rank took part in the agreement before training */
+    int err_fd;      /* ranks > 0: the file standard error goes to (-1: none) */
+} mpi = {0, 0, 0, 1, 0, -1};
 
 /* Ranks > 0 print nothing: stdout to /dev/null, stderr to a temporary file (its first line is
  * what rank 0 reports if this rank fails before training). */
@@ -83,7 +88,7 @@ static void captured_text(char text[TEXT]) {
 
 /* The agreement before training: every rank says whether it failed; returns the first rank that
  * did (mpi.size if none) and its message in text. A rank that failed calls it from
- * run_train_launched(), the others from cli_train(): the same collective calls either way. */
+ * cli_mpi_end(), the others from cli_train(): the same collective calls either way. */
 static int agree_ready(int failed, char text[TEXT]) {
     int first = failed ? mpi.rank : mpi.size;
     text[0] = '\0';
@@ -119,15 +124,20 @@ nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const mat *x, con
 int cli_rank(void) { return mpi.rank; }
 int cli_processes(void) { return mpi.size; }
 
-int run_train_launched(int argc, char **argv) {
-    if (launched_size() == 0 || launched_size() == 1) return run_train(argc, argv);
+int cli_mpi_begin(void) {
+    if (launched_size() == 0 || launched_size() == 1) return -1;
     int rc = MPI_Init(NULL, NULL);
     if (rc != MPI_SUCCESS) return fail("MPI_Init failed (error %d)", rc);
+    mpi.initialised = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &mpi.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &mpi.size);
     mpi.active = mpi.size > 1;
     if (mpi.rank > 0) quiet_outputs();
-    int status = run_train(argc, argv);
+    return -1;
+}
+
+int cli_mpi_end(int status) {
+    if (!mpi.initialised) return status;
     if (mpi.active && !mpi.agreed) { /* stopped before training: the others must hear of it */
         char text[TEXT];
         agree_ready(1, text);
@@ -148,14 +158,16 @@ nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const mat *x, con
 int cli_rank(void) { return 0; }
 int cli_processes(void) { return 1; }
 
-int run_train_launched(int argc, char **argv) {
+int cli_mpi_begin(void) {
     long n = launched_size();
     if (n > 1)
         return fail("an MPI launcher started %ld processes, but this nnblas was built without "
                     "MPI: each would train alone. Build it with MPI (apt-get install "
                     "libopenmpi-dev; meson setup -Dmpi=enabled) or run it without mpirun",
                     n);
-    return run_train(argc, argv);
+    return -1;
 }
+
+int cli_mpi_end(int status) { return status; }
 
 #endif

@@ -123,7 +123,9 @@ int parse_input_limit(args *a, const char *s) {
     size_t n = strlen(s), mult = 1;
     char num[32];
     if (n && strchr("KMG", s[n - 1])) {
-        mult = s[n - 1] == 'K' ? (size_t)1 << 10 : s[n - 1] == 'M' ? (size_t)1 << 20 : (size_t)1 << 30;
+        mult = s[n - 1] == 'K'   ? (size_t)1 << 10
+               : s[n - 1] == 'M' ? (size_t)1 << 20
+                                 : (size_t)1 << 30;
         n--;
     }
     if (n >= sizeof num) return bad_value(a, "--input-limit", s, "a byte count");

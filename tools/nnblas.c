@@ -194,6 +194,135 @@ static int plot_eval(const common *c, const model_info *mi, const size_t *conf,
     return plot_scatter(c->plot, y->v, y->cols, yhat, n_out, y->rows, shown, names, title);
 }
 
+/* What eval measured on the data. */
+typedef struct eval_result {
+    size_t rows, n_out, K;  /* K: classes (0 for regression) */
+    double loss, acc;
+    double *yhat;           /* rows x n_out predictions (regression: in the data's units) */
+    size_t *conf;           /* K x K: conf[true * K + predicted] */
+    double *err2, *err1;    /* regression, per target: sums of squared and absolute errors */
+} eval_result;
+
+static void eval_free(eval_result *e) {
+    free(e->yhat), free(e->conf), free(e->err1), free(e->err2);
+}
+
+/* The loss and the predictions, then the confusion matrix (classification) or the errors of each
+ * target in the data's units (regression; y becomes float64 and is turned into those units). 1,
+ * or 0 after a message. */
+static int eval_measure(const model_info *mi, const mat *x, mat *y, eval_result *e) {
+    size_t rows = x->rows, n_out = nnb_net_n_outputs(mi->net), K = mi->n_classes;
+    *e = (eval_result){rows, n_out, K, NAN, NAN, NULL, NULL, NULL, NULL};
+    e->yhat = malloc((rows * n_out > 0 ? rows * n_out : 1) * sizeof *e->yhat);
+    e->conf = calloc(K * K + 1, sizeof *e->conf);
+    e->err2 = calloc(y->cols + 1, sizeof *e->err2), e->err1 = calloc(y->cols + 1, sizeof *e->err1);
+    if (!e->yhat || !e->conf || !e->err2 || !e->err1) return fail("out of memory"), 0;
+    if (rows == 0) return fail("the data has no rows"), 0;
+    if (mat_evaluate(mi->net, x, y, mi->loss, NNB_REDUCTION_MEAN, &e->loss, NULL) != NNB_OK ||
+        mat_predict(mi->net, x, e->yhat, rows * n_out) != NNB_OK)
+        return fail_nnb(), 0;
+    /* the targets in double from here (a few columns; float32 values are exact in double) */
+    if (!mat_to_f64(y)) return 0;
+    if (K) {
+        size_t right = 0;
+        for (size_t i = 0; i < rows; i++) {
+            size_t t = predicted_class(y->v + i * y->cols, y->cols);
+            size_t p = predicted_class(e->yhat + i * n_out, n_out);
+            e->conf[t * K + p]++;
+            right += t == p;
+        }
+        e->acc = (double)right / (double)rows;
+        return 1;
+    }
+    /* regression: errors in the data's units */
+    if (mi->prep && nnb_prep_n_targets(mi->prep) == n_out &&
+        nnb_prep_target_kind(mi->prep) == NNB_TARGET_VALUES &&
+        (nnb_prep_inverse_targets(mi->prep, e->yhat, rows, n_out) != NNB_OK ||
+         nnb_prep_inverse_targets(mi->prep, y->v, rows, n_out) != NNB_OK))
+        return fail_nnb(), 0;
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < n_out; j++) {
+            double d = e->yhat[i * n_out + j] - y->v[i * y->cols + j];
+            e->err2[j] += d * d;
+            e->err1[j] += fabs(d);
+        }
+    return 1;
+}
+
+/* eval --json: one object. */
+static void print_eval_json(const model_info *mi, const eval_result *e) {
+    size_t K = e->K;
+    printf("{\"rows\":%zu,\"loss\":", e->rows);
+    json_num(stdout, e->loss);
+    printf(",\"loss_function\":\"%s\",\"accuracy\":", nnb_loss_name(mi->loss));
+    json_num(stdout, e->acc); /* NaN (null) for regression */
+    if (K) {
+        fputs(",\"classes\":[", stdout);
+        for (size_t k = 0; k < K; k++) {
+            if (k) fputc(',', stdout);
+            json_str(stdout, mi->labels[k]);
+        }
+        fputs("],\"confusion\":[", stdout);
+        for (size_t t = 0; t < K; t++) {
+            fputs(t ? ",[" : "[", stdout);
+            for (size_t p = 0; p < K; p++) printf("%s%zu", p ? "," : "", e->conf[t * K + p]);
+            fputc(']', stdout);
+        }
+        fputc(']', stdout);
+    } else {
+        fputs(",\"targets\":[", stdout);
+        for (size_t j = 0; j < e->n_out; j++) {
+            fputs(j ? ",{\"name\":" : "{\"name\":", stdout);
+            const char *name = mi->prep ? nnb_prep_target_name(mi->prep, j) : NULL;
+            json_str(stdout, name ? name : "y");
+            fputs(",\"rmse\":", stdout);
+            json_num(stdout, sqrt(e->err2[j] / (double)e->rows));
+            fputs(",\"mae\":", stdout);
+            json_num(stdout, e->err1[j] / (double)e->rows);
+            fputc('}', stdout);
+        }
+        fputc(']', stdout);
+    }
+    fputs("}\n", stdout);
+}
+
+/* The confusion matrix as text: a row per true class (number and label), a column per
+ * predicted class. */
+static void print_confusion(const model_info *mi, const eval_result *e) {
+    size_t K = e->K, w = 5, lw = 0;
+    printf("confusion matrix (rows: true class, columns: predicted class)\n");
+    for (size_t i = 0; i < K * K; i++) {
+        int d = snprintf(NULL, 0, "%zu", e->conf[i]);
+        if ((size_t)d + 1 > w) w = (size_t)d + 1;
+    }
+    for (size_t k = 0; k < K; k++)
+        if (strlen(mi->labels[k]) > lw) lw = strlen(mi->labels[k]);
+    if (lw > 20) lw = 20;
+    printf("%*s", (int)(lw + 6), "");
+    for (size_t p = 0; p < K; p++) printf("%*zu", (int)w, p);
+    putchar('\n');
+    for (size_t t = 0; t < K; t++) {
+        printf("%4zu %-*.*s ", t, (int)lw, (int)lw, mi->labels[t]);
+        for (size_t p = 0; p < K; p++) printf("%*zu", (int)w, e->conf[t * K + p]);
+        putchar('\n');
+    }
+}
+
+/* eval's text: the loss, then the accuracy and the confusion matrix, or each target's errors. */
+static void print_eval_text(const model_info *mi, const eval_result *e) {
+    printf("rows %zu\nloss %.6g (%s, mean per row)\n", e->rows, e->loss, loss_long(mi->loss));
+    if (e->K) {
+        printf("accuracy %.4f\n", e->acc);
+        print_confusion(mi, e);
+        return;
+    }
+    for (size_t j = 0; j < e->n_out; j++) {
+        const char *name = mi->prep ? nnb_prep_target_name(mi->prep, j) : NULL;
+        printf("%s: RMSE %.6g, MAE %.6g\n", name ? name : "y",
+               sqrt(e->err2[j] / (double)e->rows), e->err1[j] / (double)e->rows);
+    }
+}
+
 int run_eval(int argc, char **argv) {
     common c;
     int r = parse_subcommand(argc, argv, &cmd_eval, &c);
@@ -202,121 +331,17 @@ int run_eval(int argc, char **argv) {
     mat x, y;
     if (c.plot && !plot_check(c.plot)) return EXIT_FAIL;
     if (!open_with_data(&c, 1, &mi, &x, &y)) return EXIT_FAIL;
-    size_t rows = x.rows, n_out = nnb_net_n_outputs(mi.net);
-    double loss = NAN, acc = NAN;
-    double *yhat = malloc((rows * n_out > 0 ? rows * n_out : 1) * sizeof *yhat);
-    size_t K = mi.n_classes, *conf = calloc(K * K + 1, sizeof *conf);
-    double *err2 = calloc(y.cols + 1, sizeof *err2), *err1 = calloc(y.cols + 1, sizeof *err1);
-    int status = EXIT_FAIL;
-    if (!yhat || !conf || !err2 || !err1) {
-        fail("out of memory");
-        goto done;
-    }
-    if (rows == 0) {
-        fail("the data has no rows");
-        goto done;
-    }
-    if (mat_evaluate(mi.net, &x, &y, mi.loss, NNB_REDUCTION_MEAN, &loss, NULL) != NNB_OK ||
-        mat_predict(mi.net, &x, yhat, rows * n_out) != NNB_OK) {
-        fail_nnb();
-        goto done;
-    }
-    /* the targets in double from here (a few columns; float32 values are exact in double) */
-    if (!mat_to_f64(&y)) goto done;
-    if (K) {
-        size_t right = 0;
-        for (size_t i = 0; i < rows; i++) {
-            size_t t = predicted_class(y.v + i * y.cols, y.cols);
-            size_t p = predicted_class(yhat + i * n_out, n_out);
-            conf[t * K + p]++;
-            right += t == p;
-        }
-        acc = (double)right / (double)rows;
-    } else {
-        /* regression: errors in the data's units */
-        if (mi.prep && nnb_prep_n_targets(mi.prep) == n_out &&
-            nnb_prep_target_kind(mi.prep) == NNB_TARGET_VALUES &&
-            (nnb_prep_inverse_targets(mi.prep, yhat, rows, n_out) != NNB_OK ||
-             nnb_prep_inverse_targets(mi.prep, y.v, rows, n_out) != NNB_OK)) {
-            fail_nnb();
-            goto done;
-        }
-        for (size_t i = 0; i < rows; i++)
-            for (size_t j = 0; j < n_out; j++) {
-                double e = yhat[i * n_out + j] - y.v[i * y.cols + j];
-                err2[j] += e * e;
-                err1[j] += fabs(e);
-            }
-    }
-    if (c.plot && !plot_eval(&c, &mi, conf, yhat, &y)) goto done;
-    if (c.json) {
-        printf("{\"rows\":%zu,\"loss\":", rows);
-        json_num(stdout, loss);
-        printf(",\"loss_function\":\"%s\",\"accuracy\":", nnb_loss_name(mi.loss));
-        json_num(stdout, acc); /* NaN (null) for regression */
-        if (K) {
-            fputs(",\"classes\":[", stdout);
-            for (size_t k = 0; k < K; k++) {
-                if (k) fputc(',', stdout);
-                json_str(stdout, mi.labels[k]);
-            }
-            fputs("],\"confusion\":[", stdout);
-            for (size_t t = 0; t < K; t++) {
-                fputs(t ? ",[" : "[", stdout);
-                for (size_t p = 0; p < K; p++) printf("%s%zu", p ? "," : "", conf[t * K + p]);
-                fputc(']', stdout);
-            }
-            fputc(']', stdout);
-        } else {
-            fputs(",\"targets\":[", stdout);
-            for (size_t j = 0; j < n_out; j++) {
-                fputs(j ? ",{\"name\":" : "{\"name\":", stdout);
-                const char *name = mi.prep ? nnb_prep_target_name(mi.prep, j) : NULL;
-                json_str(stdout, name ? name : "y");
-                fputs(",\"rmse\":", stdout);
-                json_num(stdout, sqrt(err2[j] / (double)rows));
-                fputs(",\"mae\":", stdout);
-                json_num(stdout, err1[j] / (double)rows);
-                fputc('}', stdout);
-            }
-            fputc(']', stdout);
-        }
-        fputs("}\n", stdout);
-    } else {
-        printf("rows %zu\nloss %.6g (%s, mean per row)\n", rows, loss, loss_long(mi.loss));
-        if (K) {
-            printf("accuracy %.4f\n", acc);
-            printf("confusion matrix (rows: true class, columns: predicted class)\n");
-            size_t w = 5, lw = 0;
-            for (size_t i = 0; i < K * K; i++) {
-                int d = snprintf(NULL, 0, "%zu", conf[i]);
-                if ((size_t)d + 1 > w) w = (size_t)d + 1;
-            }
-            for (size_t k = 0; k < K; k++)
-                if (strlen(mi.labels[k]) > lw) lw = strlen(mi.labels[k]);
-            if (lw > 20) lw = 20;
-            printf("%*s", (int)(lw + 6), "");
-            for (size_t p = 0; p < K; p++) printf("%*zu", (int)w, p);
-            putchar('\n');
-            for (size_t t = 0; t < K; t++) {
-                printf("%4zu %-*.*s ", t, (int)lw, (int)lw, mi.labels[t]);
-                for (size_t p = 0; p < K; p++) printf("%*zu", (int)w, conf[t * K + p]);
-                putchar('\n');
-            }
-        } else {
-            for (size_t j = 0; j < n_out; j++) {
-                const char *name = mi.prep ? nnb_prep_target_name(mi.prep, j) : NULL;
-                printf("%s: RMSE %.6g, MAE %.6g\n", name ? name : "y",
-                       sqrt(err2[j] / (double)rows), err1[j] / (double)rows);
-            }
-        }
-    }
-    status = EXIT_OK;
-done:
-    free(yhat), free(conf), free(err1), free(err2);
+    eval_result e;
+    int ok = eval_measure(&mi, &x, &y, &e) &&
+             (!c.plot || plot_eval(&c, &mi, e.conf, e.yhat, &y));
+    if (ok && c.json)
+        print_eval_json(&mi, &e);
+    else if (ok)
+        print_eval_text(&mi, &e);
+    eval_free(&e);
     mat_free(&x), mat_free(&y);
     model_close(&mi);
-    return status;
+    return ok ? EXIT_OK : EXIT_FAIL;
 }
 
 /* ---- predict ---------------------------------------------------------------------------------- */
@@ -501,6 +526,12 @@ int run_info(int argc, char **argv) {
 
 /* ---- the command line ------------------------------------------------------------------------ */
 
+/* nnblas train, under an MPI launcher data-parallel (cli_mpi.c). */
+static int train_launched(int argc, char **argv) {
+    int st = cli_mpi_begin();
+    return st >= 0 ? st : cli_mpi_end(run_train(argc, argv));
+}
+
 static int dispatch(int argc, char **argv, int run) {
     if (argc < 2) {
         fputs(main_help, stderr);
@@ -516,7 +547,7 @@ static int dispatch(int argc, char **argv, int run) {
                nnb_kernel_isa());
         return EXIT_OK;
     }
-    if (strcmp(cmd, "train") == 0) return run ? run_train_launched(argc, argv) : check_train(argc, argv);
+    if (strcmp(cmd, "train") == 0) return run ? train_launched(argc, argv) : check_train(argc, argv);
     if (strcmp(cmd, "export") == 0) return run ? run_export(argc, argv) : check_export(argc, argv);
     static const command *const others[] = {&cmd_eval, &cmd_predict, &cmd_info};
     static int (*const runs[])(int, char **) = {run_eval, run_predict, run_info};

@@ -21,6 +21,8 @@
  *   5. an agreement on the outcome: an MPI_Allreduce finds the first rank with an error of its own,
  *      whose status and message are broadcast.
  */
+/* nnb_set_error() and the data-parallel hooks: nnblas.h's experimental tier */
+#define NNB_EXPERIMENTAL
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>

@@ -12,6 +12,7 @@
  * Every rank checks what it sees and prints "rank R: FAIL ..." for each failed check; the exit
  * status is 1 on every rank if any check failed on any rank.
  */
+#define NNB_EXPERIMENTAL /* nnb_train_opts_set_allreduce_f32() */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

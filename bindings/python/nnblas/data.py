@@ -246,16 +246,20 @@ _FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
 
 def _float_dtype(dtype):
     """np.float64 or np.float32 for None (float64), a numpy dtype or type, or a name: first the C
-    library's vocabulary (nnb_dtype_parse: f64, float64, double, f32, float32, float, single, as
+    library's vocabulary (nnb_dtype_parse: f64, float64, double, f32, float32, single, as
     Net's dtype= and the command's --dtype), then numpy's ("f4", "<f8"); InvalidArgumentError
     for anything else. (np.dtype(None) is float64, so an unknown name must never reach a
-    comparison as None: "f32" once gave float64 arrays.)"""
+    comparison as None: "f32" once gave float64 arrays.) The name "float" is refused as the
+    library refuses it (C's float is float32, numpy's float64), never handed to numpy; the type
+    float (Python's, a C double) is float64, as numpy reads it."""
     if dtype is None:
         return _FLOATS[0]
     if isinstance(dtype, str):
         try:
             return _FLOATS[1] if _v.parse("dtype", dtype, "dtype") == 1 else _FLOATS[0]
         except InvalidArgumentError as e:
+            if "ambiguous" in str(e):  # "float": the library names both meanings
+                raise
             unknown = e
         try:
             dt = np.dtype(dtype)

@@ -104,7 +104,7 @@ class HostileFloat32Test(unittest.TestCase):
 
     def test_dtype_names(self):
         """One vocabulary for Net(dtype=), astype() and read_csv(dtype=): the C library's names
-        (f32, float32, single, float, ...), then numpy's float32/float64 codes; anything else is
+        (f32, float32, single, ...; not the ambiguous "float"), then numpy's float32/float64 codes; anything else is
         InvalidArgumentError, never a silent float64."""
         with open(self.path("a.csv"), "w") as f:
             f.write("a,b,t\n1,2,0\n3,4,1\n5,6,0\n4,4,1\n")
@@ -116,6 +116,15 @@ class HostileFloat32Test(unittest.TestCase):
             X, y = nnblas.read_csv(self.path("a.csv"), target="t", dtype=name)
             self.assertEqual((X.dtype, y.dtype), (want, want), name)
             self.assertEqual(self.net().astype(name).dtype, want, name)
+        # the name "float" is float32 in C and float64 in numpy: refused, naming both; the type
+        # float (Python's, a C double) is float64 as numpy says
+        for bad in ["float", "FLOAT", "Float"]:
+            for call in (lambda: self.net(bad), lambda: self.net().astype(bad),
+                         lambda: nnblas.read_csv(self.path("a.csv"), target="t", dtype=bad)):
+                with self.assertRaisesRegex(nnblas.InvalidArgumentError,
+                                            "ambiguous.*f32.*float32.*f64.*float64"):
+                    call()
+        self.assertEqual(self.net(float).dtype, np.float64)
         for bad in ["f16", "float16", "", "f32 ", "f32\0", "int", np.float16, np.int32, int,
                     complex, np.complex64, 1, True, b"f32", object()]:
             with self.assertRaises(nnblas.InvalidArgumentError, msg=repr(bad)):
