@@ -6,9 +6,10 @@
  *   fashion  784-256-128-10, ReLU, softmax (the quick start's)
  *   small    6-8-2, ReLU, softmax (the tutorial's data, where a call's fixed costs dominate)
  * each in float32 and float64. The generated file is compiled here with the C compiler
- * (--cc, default cc) in variants: "O2" (-O2, what any target gets), "native" (-O3
- * -march=native, what a build for this machine gets), and "int8-O2"/"int8-native" (int8
- * weights, float32 only), as a shared object loaded with dlopen. The two sides take turns in
+ * (--cc, default cc) in variants: "O2" (-O2 for any x86-64: SSE2), "O2-native" (-O2
+ * -march=native) and "O3-native" (-O3 -march=native: a build for this machine), each also with
+ * int8 weights for float32 ("int8-..."), as a shared object loaded with dlopen (--quick: the -O2
+ * variants only). The two sides take turns in
  * rounds (--rounds, default 5) of calls over 64 different rows, --seconds each (default 0.2),
  * so a burst of other work on the shared machine falls on both; each figure is the median over
  * the rounds of the time per call. speedup = library time / generated time (above 1: the
@@ -32,7 +33,7 @@
 #define N_ROWS 64
 
 typedef struct bopts {
-    int json, rounds, threads;
+    int json, rounds, threads, quick;
     double seconds;
     const char *cc;
     char dir[64];
@@ -160,13 +161,16 @@ static int bench_network(const bopts *o, const char *name, const size_t *sizes, 
         nnb_net_free(net), free(x), free(out);
         return 1;
     }
-    static const char *const variants[4] = {"O2", "native", "int8-O2", "int8-native"};
-    static const char *const flags[4] = {"-O2", "-O3 -march=native", "-O2", "-O3 -march=native"};
+    static const char *const variants[6] = {"O2",      "O2-native",      "O3-native",
+                                            "int8-O2", "int8-O2-native", "int8-O3-native"};
+    static const char *const flags[6] = {"-O2", "-O2 -march=native", "-O3 -march=native",
+                                         "-O2", "-O2 -march=native", "-O3 -march=native"};
     int failed = 0;
-    for (int v = 0; v < (f32 ? 4 : 2); v++) {
+    for (int v = 0; v < (f32 ? 6 : 3); v++) {
+        if (o->quick && v % 3 != 0) continue; /* --quick: -O2 only */
         char mod[64];
         snprintf(mod, sizeof mod, "%s_%s_%d", name, f32 ? "f32" : "f64", v);
-        void *handle = NULL, *fn = build(o, net, mod, v >= 2, flags[v], &handle);
+        void *handle = NULL, *fn = build(o, net, mod, v >= 3, flags[v], &handle);
         if (!fn) {
             failed = 1;
         } else {
@@ -190,6 +194,7 @@ static int parse(int argc, char **argv, bopts *o) {
         if (strcmp(a, "--json") == 0) {
             o->json = 1;
         } else if (strcmp(a, "--quick") == 0) {
+            o->quick = 1;
             o->rounds = 3;
             o->seconds = 0.02;
         } else if (v && strcmp(a, "--cc") == 0) {
@@ -210,7 +215,7 @@ static int parse(int argc, char **argv, bopts *o) {
 }
 
 int nnbb_export_main(int argc, char **argv) {
-    bopts o = {0, 5, 1, 0.2, "cc", "/tmp/nnblas-bench-export-XXXXXX"};
+    bopts o = {0, 5, 1, 0, 0.2, "cc", "/tmp/nnblas-bench-export-XXXXXX"};
     int r = parse(argc, argv, &o);
     if (r >= 0) return r;
     if (!mkdtemp(o.dir)) {

@@ -22,6 +22,7 @@ import csv
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -287,6 +288,45 @@ class Exports(unittest.TestCase):
         want = self.predict(model, ["--idx", "fashion-mnist"], True)
         raw = idx_images(os.path.join(d, "t10k-images-idx3-ubyte.gz"))
         self.check_model(model, "f32", raw, want, "fashion32", True)
+        self.docs_example(model, raw[0], want[0])
+
+    def docs_example(self, model, image, probs):
+        """docs/export.md's worked example, as written there: its C program and its Node.js
+        script print the class and probability nnblas predict gives for the first image."""
+        with open(os.path.join(REPO, "docs", "export.md")) as f:
+            blocks = re.findall(r"```(\w+)\n(.*?)```", f.read(), re.S)
+        c_code = [b for lang, b in blocks if lang == "c" and "fashion_predict" in b]
+        js_code = [b for lang, b in blocks if lang == "js" and "InferenceSession" in b]
+        self.assertEqual((len(c_code), len(js_code)), (1, 1))
+        d = self.path("docs")
+        os.makedirs(d, exist_ok=True)
+        run(NNBLAS, "export", model, "--onnx", os.path.join(d, "fashion.onnx"), "--c",
+            os.path.join(d, "fashion.c"))
+        with open(os.path.join(d, "image.raw"), "wb") as f:
+            f.write(bytes(int(v) for v in image))
+        labels = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                  "Sneaker", "Bag", "Ankle boot"]
+        k = int(np.argmax(probs))
+        want = "%s %.4f" % (labels[k], probs[k])
+        cc = shutil.which("cc")
+        need("a C compiler", cc is not None)
+        with open(os.path.join(d, "main.c"), "w") as f:
+            f.write(c_code[0])
+        run(cc, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic", "main.c",
+            "fashion.c", "-o", "classify", "-lm", cwd=d)
+        with open(os.path.join(d, "image.raw"), "rb") as f:
+            r = subprocess.run([os.path.join(d, "classify")], stdin=f, capture_output=True,
+                               text=True, check=True)
+        self.assertEqual(r.stdout.strip(), want)
+        node, pkg = shutil.which("node") or shutil.which("nodejs"), ort_package()
+        need("node and onnxruntime-node", node is not None and pkg is not None)
+        with open(os.path.join(d, "ort.js"), "w") as f:
+            f.write(js_code[0])
+        env = dict(os.environ, NODE_PATH=os.path.dirname(pkg))
+        r = subprocess.run([node, "ort.js"], cwd=d, env=env, capture_output=True, text=True,
+                           check=False)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), want)
 
     def test_fashion_f64(self):
         fashion()

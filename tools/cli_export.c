@@ -256,17 +256,16 @@ static int write_exports(const export_args *e, model_info *mi, const nnb_net *ne
     }
     if (ok && e->c) {
         ok = nnb_export_c(e->c, header, net, mi->prep, mi->meta, o) == NNB_OK;
+        const char *type = nnb_net_dtype(net) == NNB_F32 ? "float" : "double";
         if (ok)
-            printf("wrote %s (%s) and %s: %zu parameters, %s as %s\n", e->c,
+            printf("wrote %s (%s) and %s: %zu parameters in %s", e->c,
                    human_bytes(file_size(e->c), b1), header, nnb_net_n_params(net),
-                   human_bytes(param_bytes(net, e->int8), b2),
-                   e->int8                         ? "int8 weights with a scale per output unit"
-                   : nnb_net_dtype(net) == NNB_F32 ? "float"
-                                                   : "double");
+                   human_bytes(param_bytes(net, e->int8), b2));
         if (ok && e->int8)
-            printf("int8 weights: %s of parameters against %s as %s\n",
-                   human_bytes(param_bytes(net, 1), b1), human_bytes(param_bytes(net, 0), b2),
-                   nnb_net_dtype(net) == NNB_F32 ? "float" : "double");
+            printf(" (int8 weights, a scale per output unit; %s as %s)\n",
+                   human_bytes(param_bytes(net, 0), b1), type);
+        else if (ok)
+            printf(" (%s)\n", type);
         if (ok && e->int8) report_int8(e, mi, net);
     }
     nnb_export_opts_free(o);
