@@ -18,10 +18,10 @@ static nnb_status check64(nnb_net *net, const double *x, size_t rows, size_t x_c
                           double eps, double *max_rel_err, size_t *worst_param,
                           const double *g_given) {
     const char *func = "nnb_gradcheck";
-    nnb_status st = nnbi_check_x(net, x, rows, x_cols, func);
-    if (st == NNB_OK) st = nnbi_check_y(net, y, rows, y_cols, func);
+    nnb_status st = nnbi_check_x(net, nnbi_src_f64(x), rows, x_cols, func);
+    if (st == NNB_OK) st = nnbi_check_y(net, nnbi_src_f64(y), rows, y_cols, func);
     if (st == NNB_OK) st = nnbi_check_loss(net, loss, reduction, func);
-    if (st == NNB_OK) st = nnbi_ws_reserve(net, &net->ws, rows, 1, func);
+    if (st == NNB_OK) st = nnbi_ws_reserve(net, &net->ws, rows, 1, 0, func);
     if (st != NNB_OK) return st;
     if (!(eps > 0) || !isfinite(eps)) eps = 1e-4;
 
@@ -36,19 +36,19 @@ static nnb_status check64(nnb_net *net, const double *x, size_t rows, size_t x_c
     double l0 = nnbi_loss_backward(net, &net->ws, x, y, rows, loss, reduction, g);
     if (g_given) memcpy(g, g_given, n * sizeof *g);
 
-    double scale = 0.0;
+    double scale = 0.0, *p = net->params; /* a float64 network's */
     for (size_t i = 0; i < n; i++) {
-        double t = net->params[i];
+        double t = p[i];
         double h = eps * (fabs(t) > 1.0 ? fabs(t) : 1.0);
-        net->params[i] = t + 2 * h;
+        p[i] = t + 2 * h;
         double lp2 = loss_at(net, x, y, rows, loss, reduction);
-        net->params[i] = t + h;
+        p[i] = t + h;
         double lp1 = loss_at(net, x, y, rows, loss, reduction);
-        net->params[i] = t - h;
+        p[i] = t - h;
         double lm1 = loss_at(net, x, y, rows, loss, reduction);
-        net->params[i] = t - 2 * h;
+        p[i] = t - 2 * h;
         double lm2 = loss_at(net, x, y, rows, loss, reduction);
-        net->params[i] = t;
+        p[i] = t;
         f[i] = (-lp2 + 8.0 * lp1 - 8.0 * lm1 + lm2) / (12.0 * h);
         double m = fmax(fabs(g[i]), fabs(f[i]));
         if (m > scale) scale = m;

@@ -147,7 +147,7 @@ static void w_parm(sink *s, const parts *m) {
 
 /* A float32 network's parameters (section PF32): IEEE-754 binary32, little-endian. */
 static void w_pf32(sink *s, const parts *m) {
-    const float *v = m->net->params32;
+    const float *v = m->net->params;
     size_t n = m->net->n_params;
     e_u64(s, n);
     for (size_t i = 0; i < n; i++) {
@@ -250,13 +250,16 @@ static nnb_status prepare(const nnb_net *net, const nnb_prep *prep, const nnb_me
                               "the preparation makes %zu targets, the network has %zu outputs",
                               prep->n_targets, n_out);
     }
+    for (size_t l = 0; l < net->n_layers; l++)
+        if (net->layers[l].kind != &nnbi_kind_dense)
+            return nnbi_error(NNB_E_UNSUPPORTED, func,
+                              "layer %zu is a %s layer, which model format %u.%u cannot hold", l,
+                              net->layers[l].kind->name, NNBI_MODEL_MAJOR, NNBI_MODEL_MINOR);
     size_t bad_i;
-    int f32 = net->dtype == NNB_F32;
-    if (f32 ? nnbi_find_nonfinite32(net->params32, net->n_params, 1, &bad_i, NULL)
-            : nnbi_find_nonfinite(net->params, net->n_params, 1, &bad_i, NULL))
+    if (net->t->find_nonfinite(net->params, net->n_params, &bad_i))
         return nnbi_error(NNB_E_NONFINITE, func,
                           "parameter %zu is %g: a network with non-finite parameters is not saved",
-                          bad_i, f32 ? (double)net->params32[bad_i] : net->params[bad_i]);
+                          bad_i, net->t->get(net->params, bad_i));
     m->net = net;
     m->prep = prep;
     m->meta = meta;
@@ -540,21 +543,19 @@ static nnb_status build_net(const loader *c, rd arch, rd parm, size_t n_params, 
         return st;
     }
     size_t bad_i;
-    int bad_f;
     if (dtype == NNB_F32) {
+        float *p = net->params;
         for (size_t i = 0; i < n_params; i++) {
             uint32_t u = r_u32(&parm);
-            memcpy(&net->params32[i], &u, 4);
+            memcpy(&p[i], &u, 4);
         }
-        bad_f = nnbi_find_nonfinite32(net->params32, n_params, 1, &bad_i, NULL);
     } else {
-        for (size_t i = 0; i < n_params; i++) net->params[i] = r_f64(&parm);
-        bad_f = nnbi_find_nonfinite(net->params, n_params, 1, &bad_i, NULL);
+        double *p = net->params;
+        for (size_t i = 0; i < n_params; i++) p[i] = r_f64(&parm);
     }
-    if (bad_f) {
+    if (net->t->find_nonfinite(net->params, n_params, &bad_i)) {
         st = bad(c, NNB_E_NONFINITE, "parameter %zu is %g: the model is not usable (saved after "
-                 "training diverged?)", bad_i,
-                 dtype == NNB_F32 ? (double)net->params32[bad_i] : net->params[bad_i]);
+                 "training diverged?)", bad_i, net->t->get(net->params, bad_i));
         nnb_net_free(net);
         return st;
     }

@@ -15,15 +15,15 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "elem.h"
 #include "kernels/kernels.h"
+#include "layer.h"
 #include "nnblas.h"
 
 #if defined(__GNUC__)
 #  define NNBI_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
 #  define NNBI_PRINTF(a, b)
-#include "f32_internal.h"
-
 #endif
 
 /* ---- errors (error.c) ---------------------------------------------------------------------- */
@@ -131,46 +131,28 @@ uint64_t nnbi_rng_below(nnbi_rng *rng, uint64_t n);
  * the splits, the epochs' batches, the validation rows). */
 void nnbi_shuffle(nnbi_rng *rng, size_t *a, size_t n, size_t k);
 
-/* ---- layers and networks (net.c, dense.c) ------------------------------------------------------ */
+/* ---- networks -------------------------------------------------------------------------------- */
 
-typedef struct nnbi_layer {
-    size_t n_in, n_out;
-    nnb_activation act;
-    double alpha;     /* leaky-ReLU slope */
-    int has_bias;
-    size_t w_off;     /* offset of W (n_out x n_in) in the arena */
-    size_t b_off;     /* offset of b (n_out) in the arena; w_off + n_out*n_in */
-} nnbi_layer;
-
-/* Buffers for running a network over up to `rows` rows. A network owns one (for forward,
- * backprop and training); nnb_net_predict() makes a private one, so a const network suffices. */
+/* Buffers for running a network over up to `rows` rows, in the network's element type. A
+ * network owns one (for forward, backprop and training); prediction and evaluation make private
+ * ones, so a const network suffices. One allocation holds every buffer, each on a 64-byte
+ * boundary. */
 typedef struct nnbi_ws {
     size_t rows;      /* capacity in rows */
     size_t n_layers;  /* number of act[] entries */
-    double *block;    /* one allocation holding everything below */
-    double **act;     /* act[l]: rows x n_out(l), layer l's output A (after dropout, if any) */
-    double *z_out;    /* rows x n_outputs: the output layer's pre-activation Z */
-    double *dbuf[2];  /* rows x max_width each: deltas, ping-pong */
+    int with_deltas, with_input; /* dbuf, xin/yin are there */
+    void *block;      /* the allocation holding everything below */
+    void **act;       /* act[l]: rows x n_out(l), layer l's output A (after dropout, if any) */
+    void **work;      /* work[l]: layer l's kind's scratch (NULL if it needs none) */
+    void *z_out;      /* rows x n_outputs: the output layer's pre-activation Z */
+    void *dbuf[2];    /* rows x max_width each: deltas, ping-pong */
     /* Dropout (training only): drop[l] is layer l's drop probability (NULL or 0: none). For such
      * layers pre[l] holds the activation before dropout and mask[l] the factors (0 or 1/(1-p)). */
     const double *drop;
-    double **pre, **mask;
+    void **pre, **mask;
     int has_dropout;  /* the buffers above were sized for `drop` */
+    void *xin, *yin;  /* rows x n_inputs, rows x n_outputs: a batch gathered or converted */
 } nnbi_ws;
-
-/* The same buffers in float32 (float32 networks, net_f32.c), and `xin`, `yin`: rows x n_inputs and
- * rows x n_outputs, where rows are gathered or converted a batch at a time (NULL unless asked for). */
-typedef struct nnbi_ws32 {
-    size_t rows, n_layers;
-    float *block;
-    float **act;
-    float *z_out;
-    float *dbuf[2];
-    const double *drop;
-    float **pre, **mask;
-    int has_dropout;
-    float *xin, *yin;
-} nnbi_ws32;
 
 /* The learning-rate schedule a network is following (optim.c; docs/definitions.md, "Schedules"):
  * its definition, as given when it started, and where it started. A call of nnb_train() with
@@ -191,8 +173,8 @@ typedef struct nnbi_opt_state {
     double last_loss;  /* monitored loss of the last epoch (NaN if none) */
     double lm_mu;      /* Levenberg-Marquardt damping */
     size_t n;          /* length of m and v (n_params), 0 if not allocated */
-    double *m, *v;     /* momentum buffer / Adam moments / RMSprop average (NULL if unused) */
-    float *m32, *v32;  /* the same for a float32 network (m and v are then NULL) */
+    void *m, *v;       /* momentum buffer / Adam moments / RMSprop average, in the network's
+                        * element type (NULL if unused) */
     nnbi_sched sched;  /* the learning-rate schedule's position and horizon */
     /* ---- reliability: the early-stopping watch and the position inside an interrupted epoch,
      * kept across nnb_train() calls and saved in the training state's extension blocks (optim.c,
@@ -213,120 +195,149 @@ typedef struct nnbi_opt_state {
 } nnbi_opt_state;
 
 struct nnb_net {
-    size_t n_inputs;
+    nnbi_shape in;        /* one sample's shape (n_inputs x 1 x 1 unless given) */
+    size_t n_inputs;      /* its size */
     size_t n_layers, cap_layers;
     nnbi_layer *layers;
 
+    nnb_dtype dtype;
+    const nnbi_elem *t;   /* the element type's primitives */
     size_t n_params;
-    double *params; /* the arena: every W then b, layer after layer */
-    double *grads;  /* same layout */
+    void *params; /* the arena: every layer's parameters, layer after layer */
+    void *grads;  /* same layout, plus NNBI_GRAD_EXTRA values */
 
     nnbi_rng rng;
     int check_finite;
-    const nnbi_kernels *k;
 
     nnbi_ws ws;     /* the network's own workspace */
     nnbi_opt_state opt;
-
-    /* Float32 networks (dtype NNB_F32; net_f32.c): params, grads and ws are then unused (NULL)
-     * and these hold the arenas (same layout), the float kernels and the workspace. */
-    nnb_dtype dtype;
-    float *params32, *grads32;
-    const nnbi_kernels_f32 *k32;
-    nnbi_ws32 ws32;
 };
+
+/* Extra values at the end of the gradient arena (net->grads holds n_params + this many), where
+ * data-parallel training puts the values it all-reduces along with the gradient. */
+#define NNBI_GRAD_EXTRA 4
+
+/* The number of outputs (the last layer's, or the inputs without layers). */
+static inline size_t nnbi_n_outputs(const nnb_net *net) {
+    return net->n_layers ? net->layers[net->n_layers - 1].n_out : net->n_inputs;
+}
+
+/* Data in either element type: a caller's array. */
+typedef struct nnbi_src {
+    const void *p;
+    nnb_dtype t;
+} nnbi_src;
+
+static inline nnbi_src nnbi_src_f64(const double *p) { return (nnbi_src){p, NNB_F64}; }
+static inline nnbi_src nnbi_src_f32(const float *p) { return (nnbi_src){p, NNB_F32}; }
+
+/* Largest |value| a float64 value may have to become a finite float32 (FLT_MAX). */
+#define NNBI_F32_MAX 3.4028234663852886e+38
+/* 1 (and its index in *at) if a finite value of a[0 .. n) is beyond the range of t's type: it
+ * would become infinite in a conversion (NaN and infinities are not counted; never for float64). */
+static inline int nnbi_find_beyond(const nnbi_elem *t, const double *a, size_t n, size_t *at) {
+    for (size_t i = 0; i < n; i++)
+        if ((a[i] > t->max || a[i] < -t->max) && isfinite(a[i])) {
+            *at = i;
+            return 1;
+        }
+    return 0;
+}
+
+/* n values of src (type st) into dst (type dt), converted when the types differ. */
+static inline void nnbi_convert(void *dst, nnb_dtype dt, const void *src, nnb_dtype st, size_t n) {
+    if (n) nnbi_elem_get(dt)->gather(dst, src, st, NULL, 1, n);
+}
+
+/* ---- the network object (net.c) ---------------------------------------------------------------- */
 
 /* Largest n_out over the layers. */
 size_t nnbi_net_max_width(const nnb_net *net);
 
-/* Sizes ws for `rows` rows of this network (allocates only when it must grow, or when the layer
- * count changed). with_deltas = 0 skips the delta buffers (prediction). */
-nnb_status nnbi_ws_reserve(const nnb_net *net, nnbi_ws *ws, size_t rows, int with_deltas,
-                           const char *func);
-void nnbi_ws_free(nnbi_ws *ws);
+/* Appends a layer of L->kind with L->act, alpha, has_bias and hyper-parameters set (its input is
+ * the previous layer's output): shape, arena growth, default initialisation. A failure leaves the
+ * network as it was (an arena may just be larger). */
+nnb_status nnbi_net_add_layer(nnb_net *net, const nnbi_layer *proto, const char *func);
 
-/* Argument checks shared by the entry points; each sets the last error. */
-nnb_status nnbi_check_x(const nnb_net *net, const double *x, size_t rows, size_t x_cols,
+/* Initialises layer `layer` from the network's generator (its kind's init, rounded to the type). */
+nnb_status nnbi_init_layer(nnb_net *net, size_t layer, nnb_init scheme);
+
+/* ---- argument checks (check.c): each sets the last error ----------------------------------------- */
+
+/* x: not NULL, rows in range, x_cols = the inputs, finite when the network checks, within
+ * float32's range for a float32 network. */
+nnb_status nnbi_check_x(const nnb_net *net, nnbi_src x, size_t rows, size_t x_cols,
                         const char *func);
-nnb_status nnbi_check_y(const nnb_net *net, const double *y, size_t rows, size_t y_cols,
+nnb_status nnbi_check_y(const nnb_net *net, nnbi_src y, size_t rows, size_t y_cols,
                         const char *func);
 nnb_status nnbi_check_loss(const nnb_net *net, nnb_loss loss, nnb_reduction red, const char *func);
+/* The error for a value beyond float32's range: row r, column c of the array `what` in func. */
+nnb_status nnbi_beyond32_error(const char *func, const char *what, size_t r, size_t c, double v);
+
+/* ---- the workspace (ws.c) ---------------------------------------------------------------------- */
+
+/* Sizes ws for `rows` rows of this network (allocates only when it must grow, or when the layers
+ * changed; keeps what it had). with_deltas adds the delta buffers (training, backprop), with_input
+ * the buffers xin and yin for batches gathered or converted. */
+nnb_status nnbi_ws_reserve(const nnb_net *net, nnbi_ws *ws, size_t rows, int with_deltas,
+                           int with_input, const char *func);
+void nnbi_ws_free(nnbi_ws *ws);
+
+/* ---- the passes (pass.c) -------------------------------------------------------------------------- */
 
 /* Forward pass of `rows` rows into ws (already reserved). The output is ws->act[n_layers-1].
  * With ws->drop set (training), hidden layers drop units with masks drawn from rng. */
-void nnbi_forward(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, nnbi_rng *rng);
-/* Rows per block when a large input is processed in blocks (prediction, evaluation): a
- * workspace near 32 MiB given x_cols inputs and per_unit doubles per unit of every layer (at
- * least 64 rows, at most rows). */
-size_t nnbi_block_rows(const nnb_net *net, size_t x_cols, size_t per_unit, size_t rows);
+void nnbi_forward(const nnb_net *net, nnbi_ws *ws, const void *x, size_t rows, nnbi_rng *rng);
 
 /* Loss of the batch whose forward pass is in ws; with want_delta, also dL/dZ of the output layer
  * into ws->dbuf[0]. Returns the reduced loss. The mean reduction divides by mean_rows, which is
  * `rows` except for a shard of a larger batch (data-parallel training), where it is the whole
- * batch's row count, so that the shards' losses and gradients add up to the batch's. */
-double nnbi_output_delta(const nnb_net *net, nnbi_ws *ws, const double *y, size_t rows,
+ * batch's row count, so that the shards' losses and gradients add up to the batch's. The loss is
+ * summed in blocks of `block` elements (whole rows for softmax) whose sums are compensated. */
+double nnbi_output_delta(const nnb_net *net, nnbi_ws *ws, const void *y, size_t rows,
                          nnb_loss loss, nnb_reduction red, int want_delta, size_t mean_rows);
 
-/* Extra doubles at the end of the gradient arena (net->grads holds n_params + this many), where
- * data-parallel training puts the values it all-reduces along with the gradient. */
-#define NNBI_GRAD_EXTRA 4
-
 /* Backward pass from the output delta in ws->dbuf[0]: dL/dtheta into grad (n_params values). */
-void nnbi_backward(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, double *grad);
+void nnbi_backward(const nnb_net *net, nnbi_ws *ws, const void *x, size_t rows, void *grad);
 
-/* nnbi_backward telling `ready` about each piece of grad as soon as it is final (data-parallel
- * overlap, see nnb_grad_ready_fn): last layer first, a layer's weight gradient in blocks of whole
- * rows of at most `piece` values (0: whole layers), the bias with the block of the last rows.
- * rows 0: a zero gradient, announced in the same pieces. Returns 0, or ready's non-zero return
- * (the pass then stops). */
-int nnbi_backward_ready(const nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, double *grad,
-                        nnb_grad_ready_fn ready, void *data, size_t piece);
+/* nnbi_backward announcing each piece of grad as soon as it is final (data-parallel overlap, see
+ * nnb_grad_ready_fn): last layer first, each layer in pieces of at most `piece` values where its
+ * kind can (0: whole layers). rows 0: a zero gradient, announced in the same pieces. Returns 0,
+ * or announce's non-zero return (the pass then stops). */
+int nnbi_backward_ready(const nnb_net *net, nnbi_ws *ws, const void *x, size_t rows, void *grad,
+                        size_t piece, nnbi_announce_fn announce, void *ctx);
 
 /* The same pass fused with a plain SGD step, theta <- (1 - lr*l2) theta - lr * dL/dtheta, each
- * layer's update folded into its weight-gradient GEMM (beta = 1 - lr*l2) after its input delta
- * has used the old weights. Writes no gradient. */
-void nnbi_backward_sgd(nnb_net *net, nnbi_ws *ws, const double *x, size_t rows, double lr,
+ * layer's update folded into its weight-gradient product (beta = 1 - lr*l2) after its input delta
+ * has used the old weights. Writes no gradient (uses the gradient arena as scratch). */
+void nnbi_backward_sgd(nnb_net *net, nnbi_ws *ws, const void *x, size_t rows, double lr,
                        double l2);
 
 /* nnbi_output_delta + nnbi_backward (grad may be NULL: loss only). */
-double nnbi_loss_backward(const nnb_net *net, nnbi_ws *ws, const double *x, const double *y,
-                          size_t rows, nnb_loss loss, nnb_reduction red, double *grad);
+double nnbi_loss_backward(const nnb_net *net, nnbi_ws *ws, const void *x, const void *y,
+                          size_t rows, nnb_loss loss, nnb_reduction red, void *grad);
 
-/* Accuracy counts of rows whose prediction (yhat) matches y: argmax for several outputs,
- * threshold 0.5 for one. */
-size_t nnbi_count_correct(const double *yhat, const double *y, size_t rows, size_t cols);
 /* Whether accuracy is defined for this network (sigmoid or softmax output). */
 int nnbi_has_accuracy(const nnb_net *net);
 
-/* Optimiser state (optim.c). */
+/* The rows of a batch as the network reads them: the caller's arrays in place when they are of
+ * the network's type and the rows are consecutive (idx NULL), else gathered and converted into
+ * ws->xin / ws->yin (reserved with_input). Rows idx[r0 .. r0+n), or r0 .. r0+n when idx is NULL.
+ * y.p may be NULL (no targets). */
+void nnbi_batch(const nnb_net *net, nnbi_ws *ws, nnbi_src x, nnbi_src y, const size_t *idx,
+                size_t r0, size_t n, const void **xb, const void **yb);
+
+/* Loss (summed over rows) and correct count of n rows (idx[i], or r0.. when idx is NULL) of x/y
+ * in chunks of `chunk` rows (ws reserved for that many, with deltas, and with_input unless the
+ * data is read in place). The chunks' losses are added with a compensated sum when compensated
+ * is set, else plainly. */
+void nnbi_eval(const nnb_net *net, nnbi_ws *ws, size_t chunk, nnbi_src x, nnbi_src y,
+               const size_t *idx, size_t r0, size_t n, nnb_loss loss, int compensated,
+               double *loss_sum, size_t *correct);
+
+/* ---- optimiser state (optim.c) --------------------------------------------------------------------- */
+
 void nnbi_opt_free(nnbi_opt_state *opt);
 void nnbi_opt_init(nnbi_opt_state *opt);
-
-/* Dense-layer building blocks (dense.c): the cblas_dgemm calls live there and nowhere else. */
-
-/* z (rows x n_out) = x (rows x n_in) . W^T */
-void nnbi_dense_forward(const nnbi_layer *L, const double *params, const double *x, size_t rows,
-                        double *z);
-/* grad_W = d^T . x (beta 0); grad_b = column sums of d. d is rows x n_out. */
-void nnbi_dense_backward_params(const nnbi_kernels *k, const nnbi_layer *L, const double *d,
-                                const double *x, size_t rows, double *grad);
-/* W <- beta W - lr d^T . x; b <- beta b - lr colsum(d), using colsum as scratch (n_out). */
-void nnbi_dense_update_sgd(const nnbi_kernels *k, const nnbi_layer *L, const double *d,
-                           const double *x, size_t rows, double lr, double beta, double *params,
-                           double *colsum);
-/* dx (rows x n_in) = d (rows x n_out) . W */
-/* Rows [r0, r1) of the weight gradient dW = d^T . x (a block of the GEMM; rows > 1, n_out > 1). */
-void nnbi_dense_weight_grad_rows(const nnbi_layer *L, const double *d, const double *x, size_t rows,
-                                 size_t r0, size_t r1, double *grad);
-void nnbi_dense_backward_input(const nnbi_layer *L, const double *params, const double *d,
-                               size_t rows, double *dx);
-
-/* Weight initialisation of one layer from the network's generator (rng.c). */
-nnb_status nnbi_init_layer(nnb_net *net, size_t layer, nnb_init scheme);
-
-/* Finds the first non-finite value of a rows x cols array; returns 0 if all finite. */
-int nnbi_find_nonfinite(const double *a, size_t rows, size_t cols, size_t *row, size_t *col);
-
-#include "f32_internal.h"
 
 #endif

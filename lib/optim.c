@@ -21,8 +21,6 @@ void nnbi_opt_init(nnbi_opt_state *opt) {
 void nnbi_opt_free(nnbi_opt_state *opt) {
     free(opt->m);
     free(opt->v);
-    free(opt->m32);
-    free(opt->v32);
     free(opt->es.params);
     nnbi_opt_init(opt);
 }
@@ -42,87 +40,51 @@ static int moments_of(int kind) {
 nnb_status nnbi_opt_prepare(nnb_net *net, const nnb_train_opts *opts, const char *func) {
     nnbi_opt_state *o = &net->opt;
     int kind = (int)opts->opt;
-    int need = moments_of(kind), f32 = net->dtype == NNB_F32;
-    const void *om = f32 ? (const void *)o->m32 : (const void *)o->m;
-    const void *ov = f32 ? (const void *)o->v32 : (const void *)o->v;
-    if (o->kind == kind && o->n == net->n_params && ((need & 1) == 0 || om) &&
-        ((need & 2) == 0 || ov))
+    int need = moments_of(kind);
+    if (o->kind == kind && o->n == net->n_params && ((need & 1) == 0 || o->m) &&
+        ((need & 2) == 0 || o->v))
         return NNB_OK;
     /* A different optimiser (or none yet): fresh moments, counters kept. */
-    size_t n = net->n_params, es = f32 ? sizeof(float) : sizeof(double);
+    size_t n = net->n_params, es = net->t->size;
     void *m = (need & 1) ? calloc(n ? n : 1, es) : NULL;
     void *v = (need & 2) ? calloc(n ? n : 1, es) : NULL;
     if (((need & 1) && !m) || ((need & 2) && !v)) {
         free(m), free(v);
         return nnbi_error(NNB_E_NOMEM, func, "no memory for the optimiser state (%zu parameters)", n);
     }
-    free(o->m), free(o->v), free(o->m32), free(o->v32);
-    o->m = o->v = NULL;
-    o->m32 = o->v32 = NULL;
-    if (f32) o->m32 = m, o->v32 = v;
-    else o->m = m, o->v = v;
+    free(o->m), free(o->v);
+    o->m = m, o->v = v;
     o->n = n;
     if (o->kind != kind) o->step = 0; /* Adam's bias correction restarts with its moments */
     o->kind = kind;
     return NNB_OK;
 }
 
-/* nnbi_opt_step of a float32 network. */
-static void opt_step32(nnb_net *net, const nnb_train_opts *opts, double lr) {
-    nnbi_opt_state *o = &net->opt;
-    const nnbi_kernels_f32 *k = net->k32;
-    size_t n = net->n_params;
-    float *p = net->params32, *g = net->grads32;
-    double wd = opts->weight_decay;
-    o->step++;
-    switch (opts->opt) {
-    case NNB_OPT_SGD: k->sgd(n, p, g, NULL, lr, 0.0, wd, 0); break;
-    case NNB_OPT_MOMENTUM:
-    case NNB_OPT_NESTEROV:
-        k->sgd(n, p, g, o->m32, lr, opts->momentum, wd, opts->opt == NNB_OPT_NESTEROV);
-        break;
-    case NNB_OPT_ADAM:
-    case NNB_OPT_ADAMW: {
-        double t = (double)o->step;
-        double bc1 = 1.0 / (1.0 - pow(opts->beta1, t)), bc2 = 1.0 / (1.0 - pow(opts->beta2, t));
-        int w = opts->opt == NNB_OPT_ADAMW;
-        k->adam(n, p, g, o->m32, o->v32, lr, opts->beta1, opts->beta2, opts->adam_eps, bc1, bc2,
-                w ? 0.0 : wd, w ? wd : 0.0);
-        break;
-    }
-    case NNB_OPT_RMSPROP: k->rmsprop(n, p, g, o->v32, lr, opts->rho, opts->rms_eps, wd); break;
-    default: break;
-    }
-}
-
 void nnbi_opt_step(nnb_net *net, const nnb_train_opts *opts, double lr) {
-    if (net->dtype == NNB_F32) {
-        opt_step32(net, opts, lr);
-        return;
-    }
     nnbi_opt_state *o = &net->opt;
-    const nnbi_kernels *k = net->k;
+    const nnbi_elem *t = net->t;
     size_t n = net->n_params;
     double wd = opts->weight_decay;
     o->step++;
     switch (opts->opt) {
-    case NNB_OPT_SGD: k->sgd(n, net->params, net->grads, NULL, lr, 0.0, wd, 0); break;
+    case NNB_OPT_SGD: t->sgd(n, net->params, net->grads, NULL, lr, 0.0, wd, 0); break;
     case NNB_OPT_MOMENTUM:
     case NNB_OPT_NESTEROV:
-        k->sgd(n, net->params, net->grads, o->m, lr, opts->momentum, wd,
+        t->sgd(n, net->params, net->grads, o->m, lr, opts->momentum, wd,
                opts->opt == NNB_OPT_NESTEROV);
         break;
     case NNB_OPT_ADAM:
     case NNB_OPT_ADAMW: {
-        double t = (double)o->step;
-        double bc1 = 1.0 / (1.0 - pow(opts->beta1, t)), bc2 = 1.0 / (1.0 - pow(opts->beta2, t));
+        double step = (double)o->step;
+        double bc1 = 1.0 / (1.0 - pow(opts->beta1, step));
+        double bc2 = 1.0 / (1.0 - pow(opts->beta2, step));
         int w = opts->opt == NNB_OPT_ADAMW;
-        k->adam(n, net->params, net->grads, o->m, o->v, lr, opts->beta1, opts->beta2, opts->adam_eps,
-                bc1, bc2, w ? 0.0 : wd, w ? wd : 0.0);
+        t->adam(n, net->params, net->grads, o->m, o->v, lr, opts->beta1, opts->beta2,
+                opts->adam_eps, bc1, bc2, w ? 0.0 : wd, w ? wd : 0.0);
         break;
     }
     case NNB_OPT_RMSPROP:
-        k->rmsprop(n, net->params, net->grads, o->v, lr, opts->rho, opts->rms_eps, wd);
+        t->rmsprop(n, net->params, net->grads, o->v, lr, opts->rho, opts->rms_eps, wd);
         break;
     default: break;
     }
@@ -195,9 +157,7 @@ double nnbi_schedule_lr(const nnbi_sched *s, uint64_t epoch) {
 #define REC_EPOCH_POS 3u
 #define REC_EPOCH_POS_LEN 80u
 
-static int state_flags(const nnbi_opt_state *o) {
-    return (o->m || o->m32 ? 1 : 0) | (o->v || o->v32 ? 2 : 0);
-}
+static int state_flags(const nnbi_opt_state *o) { return (o->m ? 1 : 0) | (o->v ? 2 : 0); }
 
 /* Bytes of the records: the schedule's (unless it is unknown: a 0.1 state), the early-stopping
  * watch's (while one runs) and an interrupted epoch's position. */
@@ -280,12 +240,11 @@ NNB_API nnb_status nnb_net_train_state_get(const nnb_net *net, void *buf, size_t
     nnbi_put_f64(p + 48, o->lm_mu);
     for (int i = 0; i < 4; i++) nnbi_put_u64(p + 56 + 8 * i, net->rng.s[i]);
     p += STATE_HEADER;
-    /* a float32 network's moments as doubles: exact, so they come back bit for bit */
+    /* the moments as doubles (exact for float32, so they come back bit for bit) */
     for (int b = 0; b < 2; b++) {
-        const double *a = b ? o->v : o->m;
-        const float *a32 = b ? o->v32 : o->m32;
+        const void *a = b ? o->v : o->m;
         if (!(f & (1 << b))) continue;
-        for (size_t i = 0; i < o->n; i++, p += 8) nnbi_put_f64(p, a ? a[i] : (double)a32[i]);
+        for (size_t i = 0; i < o->n; i++, p += 8) nnbi_put_f64(p, net->t->get(a, i));
     }
     put_records(net, p);
     if (written) *written = need;
@@ -315,7 +274,7 @@ static nnb_status get_schedule(const unsigned char *q, uint64_t epoch, nnbi_sche
 }
 
 /* Reads the early-stopping watch's record (bl bytes at q) into t->es (params allocated). */
-static nnb_status get_watch(const unsigned char *q, uint64_t bl, uint64_t n, int f32,
+static nnb_status get_watch(const unsigned char *q, uint64_t bl, uint64_t n, const nnbi_elem *et,
                             nnbi_opt_state *t) {
     const char *func = "nnb_net_train_state_set";
     if (bl < REC_WATCH_FIXED)
@@ -336,10 +295,10 @@ static nnb_status get_watch(const unsigned char *q, uint64_t bl, uint64_t n, int
         if (!t->es.params) return nnbi_error(NNB_E_NOMEM, func, "no memory for the best weights");
         for (uint64_t i = 0; i < n; i++) t->es.params[i] = nnbi_get_f64(q + 32 + 8 * i);
         size_t bad;
-        if (nnbi_find_nonfinite(t->es.params, (size_t)n, 1, &bad, NULL))
+        if (nnbi_elem_get(NNB_F64)->find_nonfinite(t->es.params, (size_t)n, &bad))
             return nnbi_error(NNB_E_NONFINITE, func,
                               "training state: best weight %zu is not finite", bad);
-        if (f32 && nnbi_find_beyond32(t->es.params, (size_t)n, &bad))
+        if (nnbi_find_beyond(et, t->es.params, (size_t)n, &bad))
             return nnbi_error(NNB_E_NONFINITE, func, "training state: best weight %zu (%g) is "
                               "beyond float32's range", bad, t->es.params[bad]);
     }
@@ -348,8 +307,8 @@ static nnb_status get_watch(const unsigned char *q, uint64_t bl, uint64_t n, int
 
 /* The records after the moments (q .. q + len), checked and read into *t (schedule kind -2 if
  * there is none; t->es.params allocated). */
-static nnb_status get_records(const unsigned char *q, size_t len, uint64_t n, int f32,
-                              nnbi_opt_state *t) {
+static nnb_status get_records(const unsigned char *q, size_t len, uint64_t n,
+                              const nnbi_elem *et, nnbi_opt_state *t) {
     const char *func = "nnb_net_train_state_set";
     t->sched.kind = -2;
     t->sched.mult = 1;
@@ -371,7 +330,7 @@ static nnb_status get_records(const unsigned char *q, size_t len, uint64_t n, in
                                   (unsigned long long)bl);
             st = get_schedule(r, t->epoch, &t->sched);
         } else if (tag == REC_WATCH) {
-            st = get_watch(r, bl, n, f32, t);
+            st = get_watch(r, bl, n, et, t);
         } else if (tag == REC_EPOCH_POS) {
             if (bl != REC_EPOCH_POS_LEN)
                 return nnbi_error(NNB_E_FORMAT, func, "training state: damaged epoch position");
@@ -416,20 +375,18 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
     if (len < core || (version == 1 && len != core))
         return nnbi_error(NNB_E_FORMAT, __func__, "training state has %zu bytes, expected %s%zu",
                           len, version == 1 ? "" : "at least ", core);
-    int f32 = net->dtype == NNB_F32;
-    size_t es = f32 ? sizeof(float) : sizeof(double);
+    size_t es = net->t->size;
     nnbi_opt_state t;
     nnbi_opt_init(&t);
     t.epoch = nnbi_get_u64(p + 32);
     void *m = (f & 1) ? malloc((n ? n : 1) * es) : NULL;
     void *v = (f & 2) ? malloc((n ? n : 1) * es) : NULL;
-    if (f32) t.m32 = m, t.v32 = v;
-    else t.m = m, t.v = v;
+    t.m = m, t.v = v;
     if (((f & 1) && !m) || ((f & 2) && !v)) {
         nnbi_opt_free(&t);
         return nnbi_error(NNB_E_NOMEM, __func__, "no memory for the optimiser state");
     }
-    nnb_status st = get_records(p + core, len - core, n, f32, &t);
+    nnb_status st = get_records(p + core, len - core, n, net->t, &t);
     if (st != NNB_OK) {
         nnbi_opt_free(&t);
         return st;
@@ -449,8 +406,7 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
                 return nnbi_error(NNB_E_NONFINITE, __func__, "training state: moment %c[%zu] is "
                                   "NaN", b ? 'v' : 'm', i);
             }
-            if (f32) ((float *)a)[i] = (float)d;
-            else ((double *)a)[i] = d;
+            net->t->set(a, i, d);
         }
     }
     t.kind = kind;

@@ -1,5 +1,5 @@
 /*
- * The per-network generator and weight initialisation.
+ * The per-network generator and the initialisation schemes of weight matrices.
  * splitmix64 expands a 64-bit seed into the state of xoshiro256** (Blackman and Vigna), so a seed
  * gives the same stream on every platform. Normal draws use the Marsaglia polar method without a
  * cached spare value, so the four state words are the generator's whole state.
@@ -65,10 +65,10 @@ uint64_t nnbi_rng_below(nnbi_rng *rng, uint64_t n) {
 
 /* Orthogonal W (n_out x n_in): QR of a Gaussian matrix with more rows than columns, Q's columns
  * signed by R's diagonal (so the result is uniformly distributed), transposed when n_out < n_in. */
-static nnb_status init_orthogonal(nnb_net *net, nnbi_layer *L, double *w) {
-    size_t m = L->n_out > L->n_in ? L->n_out : L->n_in; /* tall side */
-    size_t n = L->n_out > L->n_in ? L->n_in : L->n_out;
-    size_t mn = L->n_out * L->n_in;
+static nnb_status init_orthogonal(nnbi_rng *rng, size_t n_out, size_t n_in, double *w) {
+    size_t m = n_out > n_in ? n_out : n_in; /* tall side */
+    size_t n = n_out > n_in ? n_in : n_out;
+    size_t mn = n_out * n_in;
     double *a = malloc(mn * sizeof *a);
     double *tau = malloc(n * sizeof *tau);
     double *diag = malloc(n * sizeof *diag);
@@ -76,7 +76,7 @@ static nnb_status init_orthogonal(nnb_net *net, nnbi_layer *L, double *w) {
         free(a), free(tau), free(diag);
         return nnbi_error(NNB_E_NOMEM, "nnb_net_init", "no memory for a %zu x %zu QR", m, n);
     }
-    for (size_t i = 0; i < mn; i++) a[i] = nnbi_rng_normal(&net->rng);
+    for (size_t i = 0; i < mn; i++) a[i] = nnbi_rng_normal(rng);
     /* a is m x n row-major */
     lapack_int info = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, a,
                                      (lapack_int)n, tau);
@@ -94,37 +94,36 @@ static nnb_status init_orthogonal(nnb_net *net, nnbi_layer *L, double *w) {
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < n; j++) {
             double q = a[i * n + j] * (diag[j] < 0 ? -1.0 : 1.0);
-            if (L->n_out >= L->n_in)
-                w[i * L->n_in + j] = q; /* W = Q (n_out x n_in), orthonormal columns */
+            if (n_out >= n_in)
+                w[i * n_in + j] = q; /* W = Q (n_out x n_in), orthonormal columns */
             else
-                w[j * L->n_in + i] = q; /* W = Q^T, orthonormal rows */
+                w[j * n_in + i] = q; /* W = Q^T, orthonormal rows */
         }
     free(a), free(tau), free(diag);
     return NNB_OK;
 }
 
-/* Draws layer L's weights into w (n_out x n_in). */
-static nnb_status draw_weights(nnb_net *net, nnbi_layer *L, double *w, nnb_init scheme) {
-    size_t nw = L->n_out * L->n_in;
-    double fan_in = (double)L->n_in, fan_out = (double)L->n_out;
+nnb_status nnbi_init_weights(nnbi_rng *rng, nnb_init scheme, size_t n_out, size_t n_in,
+                             double fan_in, double fan_out, double *w) {
+    size_t nw = n_out * n_in;
     switch (scheme) {
     case NNB_INIT_NORMAL_FANIN: {
         double sd = 1.0 / sqrt(fan_in);
-        for (size_t i = 0; i < nw; i++) w[i] = sd * nnbi_rng_normal(&net->rng);
+        for (size_t i = 0; i < nw; i++) w[i] = sd * nnbi_rng_normal(rng);
         break;
     }
     case NNB_INIT_XAVIER_UNIFORM: {
         double a = sqrt(6.0 / (fan_in + fan_out));
-        for (size_t i = 0; i < nw; i++) w[i] = a * (2.0 * nnbi_rng_uniform(&net->rng) - 1.0);
+        for (size_t i = 0; i < nw; i++) w[i] = a * (2.0 * nnbi_rng_uniform(rng) - 1.0);
         break;
     }
     case NNB_INIT_HE_NORMAL: {
         double sd = sqrt(2.0 / fan_in);
-        for (size_t i = 0; i < nw; i++) w[i] = sd * nnbi_rng_normal(&net->rng);
+        for (size_t i = 0; i < nw; i++) w[i] = sd * nnbi_rng_normal(rng);
         break;
     }
     case NNB_INIT_ORTHOGONAL: {
-        nnb_status st = init_orthogonal(net, L, w);
+        nnb_status st = init_orthogonal(rng, n_out, n_in, w);
         if (st != NNB_OK) return st;
         break;
     }
@@ -132,29 +131,6 @@ static nnb_status draw_weights(nnb_net *net, nnbi_layer *L, double *w, nnb_init 
         return nnbi_error(NNB_E_INVALID_ARG, "nnb_net_init", "unknown initialisation scheme %d",
                           (int)scheme);
     }
-    return NNB_OK;
-}
-
-/* A float32 network's layer: the float64 draws, rounded (so both types start alike). */
-static nnb_status init_layer32(nnb_net *net, nnbi_layer *L, nnb_init scheme) {
-    size_t nw = L->n_out * L->n_in;
-    double *w = malloc((nw ? nw : 1) * sizeof *w);
-    if (!w) return nnbi_error(NNB_E_NOMEM, "nnb_net_init", "no memory for %zu weights", nw);
-    nnb_status st = draw_weights(net, L, w, scheme);
-    if (st == NNB_OK) {
-        nnbi_f64_to_f32(w, net->params32 + L->w_off, nw);
-        if (L->has_bias) memset(net->params32 + L->b_off, 0, L->n_out * sizeof(float));
-    }
-    free(w);
-    return st;
-}
-
-nnb_status nnbi_init_layer(nnb_net *net, size_t layer, nnb_init scheme) {
-    nnbi_layer *L = &net->layers[layer];
-    if (net->dtype == NNB_F32) return init_layer32(net, L, scheme);
-    nnb_status st = draw_weights(net, L, net->params + L->w_off, scheme);
-    if (st != NNB_OK) return st;
-    if (L->has_bias) memset(net->params + L->b_off, 0, L->n_out * sizeof(double));
     return NNB_OK;
 }
 

@@ -86,24 +86,37 @@ void nnbi_schedule_begin(nnb_net *net, const nnb_train_opts *opts);
 /* The learning rate of schedule s for the epoch that follows epoch count `epoch`. */
 double nnbi_schedule_lr(const nnbi_sched *s, uint64_t epoch);
 
-/* State shared by the training loops (train.c's mini-batch loop and lm.c): the data, the split,
- * validation, early stopping, history and callbacks. Set up by nnb_train before any loop. */
+/* State shared by the training loops (train_loop.c's mini-batch loop and lm.c): the data, the
+ * split, validation, early stopping, history and callbacks. Set up by nnb_train before any loop. */
 typedef struct nnbi_run {
     nnb_net *net;
     const nnb_train_opts *opts;
     nnb_history *history;
-    const double *x, *y;     /* the caller's data (NULL when it is float) */
-    const float *x32, *y32;  /* the caller's float data (nnb_train_f32), else NULL */
+    nnbi_src x, y;           /* the caller's data, of either type */
     size_t *train_idx;       /* training rows (NULL: all rows, in order) */
     size_t *val_idx;         /* validation rows of x/y (split), or NULL */
     size_t n_train, n_val;
     uint64_t last_epoch;     /* the epoch this call ends at unless it stops early */
     size_t chunk;            /* rows per evaluation chunk (the workspace's batch) */
-    double *xb, *yb;         /* gather buffers of `chunk` rows */
     int has_val, acc;
     /* early stopping: its watch is net->opt.es (kept across calls and in the training state) */
     int stopped_early;
 } nnbi_run;
+
+/* ---- what both loops share (epoch.c) ---- */
+
+/* Seconds on the monotonic clock. */
+double nnbi_now(void);
+
+/* The part [*lo, *hi) of n items that shard `rank` of `count` takes. */
+void nnbi_shard_part(size_t n, size_t rank, size_t count, size_t *lo, size_t *hi);
+
+/* Sums n doubles over the workers through the options' all-reduce (nothing for one worker). */
+nnb_status nnbi_allreduce(const nnb_train_opts *o, double *buf, size_t n);
+
+/* Copies the parameters to `keep` (back = 0) or back from it (1): the early-stopping watch's best
+ * weights, kept as doubles for either type (exact for float; saved so in the training state). */
+void nnbi_keep_params(nnb_net *net, double *keep, int back);
 
 /* End of an epoch, for both loops: the training loss and accuracy from this worker's sums (summed
  * over the shards when data-parallel), validation, the monitored loss and its "went up" flag, the
@@ -114,24 +127,22 @@ typedef struct nnbi_run {
 nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, double lr,
                           int cancel, int *stop);
 
-/* The mini-batch loop of a float32 network (train_f32.c), as train.c's train_batches. */
-nnb_status nnbi_train_batches32(nnbi_run *r, size_t B, const double *drop, size_t *perm,
-                                nnbi_rng *drop_rng);
-
-/* Validation sums of a float32 network (train_f32.c): loss sum and hits of rows [lo, hi) of the
- * validation set. */
-void nnbi_validate32(nnbi_run *r, size_t lo, size_t hi, double *loss_sum, size_t *hits);
-
 /* The start of an epoch (shuffle, or the continuation of one stopped within): the first batch to
- * run; *loss_sum and *hit get the epoch's sums so far (train.c, both element types). */
+ * run; *loss_sum and *hit get the epoch's sums so far. */
 size_t nnbi_epoch_begin(nnbi_run *r, size_t *perm, int shuffle, size_t B, size_t n_batches,
                         nnbi_sum *loss_sum, size_t *hit);
 /* Training stopped within an epoch after `done` batches: keeps the position; NNB_E_CANCELLED. */
 nnb_status nnbi_stopped_within(nnbi_run *r, size_t B, size_t done, nnbi_sum loss_sum, size_t hit);
 /* NNB_E_NONFINITE for a batch whose loss is not finite. */
 nnb_status nnbi_diverged(uint64_t epoch, size_t batch, double loss, double lr);
-/* The gradient's finiteness check and clipping by value, then by norm (either element type). */
+/* The gradient's finiteness check and clipping by value, then by norm. */
 nnb_status nnbi_clip_gradient(nnb_net *net, const nnb_train_opts *o, uint64_t epoch, size_t batch);
+
+/* The mini-batch loop (train_loop.c): every optimiser but LM. `drop_rng` draws the dropout masks.
+ * red: n_params + 2 doubles for the all-reduce of a float32 gradient through the float64
+ * all-reduce (NULL when it is not needed). */
+nnb_status nnbi_train_batches(nnbi_run *r, size_t B, const double *drop, size_t *perm,
+                              nnbi_rng *drop_rng, double *red);
 
 /* Has nnb_train_opts_request_stop() been called (and not cleared)? */
 int nnbi_stop_requested(const nnb_train_opts *o);
