@@ -128,7 +128,7 @@ static void report(const bopts *o, const char *net, int f32, const char *variant
         nnbb_json_num(stdout, "speedup", t_lib / t_gen, 1);
         printf("}\n");
     } else {
-        printf("%-8s %-4s %-12s %10.2f us %10.2f us %8.2fx   (%s)\n", net, f32 ? "f32" : "f64",
+        printf("%-8s %-4s %-15s %10.2f us %10.2f us %8.2fx   (%s)\n", net, f32 ? "f32" : "f64",
                variant, t_lib * 1e6, t_gen * 1e6, t_lib / t_gen, flags);
     }
     fflush(stdout);
@@ -227,7 +227,7 @@ int nnbb_export_main(int argc, char **argv) {
         nnbb_print_machine(stdout);
         printf("# OpenBLAS core %s, %d thread(s), kernels %s; per call, median of %d rounds\n",
                openblas_get_corename(), o.threads, nnb_kernel_isa(), o.rounds);
-        printf("%-8s %-4s %-12s %13s %13s %9s\n", "network", "type", "variant", "library",
+        printf("%-8s %-4s %-15s %13s %13s %9s\n", "network", "type", "variant", "library",
                "generated", "speedup");
     }
     static const size_t fashion[4] = {784, 256, 128, 10}, small[3] = {6, 8, 2};

@@ -130,8 +130,10 @@ typedef struct nnbe_buf {
 void nnbe_buf_put(nnbe_buf *b, const void *data, size_t n);
 void nnbe_buf_printf(nnbe_buf *b, const char *fmt, ...) NNBE_PRINTF(2, 3);
 void nnbe_buf_free(nnbe_buf *b);
-/* A JSON string (quoted, escaped). */
+/* A JSON string (quoted, escaped; a byte that is not well-formed UTF-8 becomes \ufffd). */
 void nnbe_buf_json(nnbe_buf *b, const char *s);
+/* Text as well-formed UTF-8 (ONNX strings): a byte that is not becomes U+FFFD. */
+void nnbe_buf_text(nnbe_buf *b, const char *s);
 
 /* The C locale for this thread (POSIX uselocale), so that numbers are written and read with '.'
  * whatever the process's locale; nnbe_locale_restore() puts the previous one back. */

@@ -78,15 +78,51 @@ void nnbe_buf_free(nnbe_buf *b) {
     memset(b, 0, sizeof *b);
 }
 
+/* The length of the well-formed UTF-8 sequence at p (1 to 4 bytes), or 0: the lead byte gives
+ * the length and the range of the second byte (no overlong forms, no surrogates, nothing past
+ * U+10FFFF), the other continuation bytes are 10xxxxxx. */
+static size_t utf8_sequence(const unsigned char *p) {
+    unsigned c = p[0];
+    if (c < 0x80) return 1;
+    size_t n;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+    else
+        return 0;
+    if (p[1] < lo || p[1] > hi) return 0;
+    for (size_t k = 2; k < n; k++)
+        if ((p[k] & 0xC0) != 0x80) return 0;
+    return n;
+}
+
+void nnbe_buf_text(nnbe_buf *b, const char *s) {
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_sequence(p);
+        nnbe_buf_put(b, n ? (const void *)p : "\xEF\xBF\xBD", n ? n : 3); /* U+FFFD */
+        p += n ? n : 1;
+    }
+}
+
 void nnbe_buf_json(nnbe_buf *b, const char *s) {
     nnbe_buf_put(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_sequence(p);
         if (*p == '"' || *p == '\\')
             nnbe_buf_printf(b, "\\%c", *p);
         else if (*p < 0x20)
             nnbe_buf_printf(b, "\\u%04x", *p);
+        else if (n == 0)
+            nnbe_buf_put(b, "\\ufffd", 6);
         else
-            nnbe_buf_put(b, p, 1);
+            nnbe_buf_put(b, p, n);
+        p += n ? n : 1;
     }
     nnbe_buf_put(b, "\"", 1);
 }

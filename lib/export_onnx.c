@@ -396,7 +396,9 @@ static void doc_inputs(nnbe_buf *d, const nnbe_model *m) {
                                 : ": ");
     for (size_t i = 0; i < m->n_raw && i < 40; i++) {
         const nnbe_input *in = &m->inputs[i];
-        nnbe_buf_printf(d, "%s%s%s", i ? ", " : "", in->name,
+        nnbe_buf_printf(d, "%s", i ? ", " : "");
+        nnbe_buf_text(d, in->name);
+        nnbe_buf_printf(d, "%s",
                         in->text     ? " (the index of its category in metadata nnblas.inputs)"
                         : in->onehot ? " (one of its categories in nnblas.inputs)"
                                      : "");
@@ -468,16 +470,17 @@ static void metadata(nnbe_buf *model, const nnbe_model *m) {
     nnbe_buf_printf(&v, "%s", nnb_dtype_name(m->dtype));
     meta_prop(model, "nnblas.dtype", &v);
     nnbe_buf_free(&v);
-    for (size_t i = 0; i < nnb_meta_count(m->meta); i++) {
-        nnbe_buf_printf(&v, "%s", nnb_meta_value(m->meta, i));
-        char *key = malloc(strlen(nnb_meta_key(m->meta, i)) + 8);
-        if (!key) {
-            model->oom = 1;
-        } else {
-            sprintf(key, "model.%s", nnb_meta_key(m->meta, i));
-            meta_prop(model, key, &v);
-        }
-        free(key);
+    for (size_t i = 0; i < nnb_meta_count(m->meta); i++) { /* as well-formed UTF-8 */
+        nnbe_buf key = {0};
+        nnbe_buf_put(&key, "model.", 6);
+        nnbe_buf_text(&key, nnb_meta_key(m->meta, i));
+        nnbe_buf_put(&key, "", 1);
+        nnbe_buf_text(&v, nnb_meta_value(m->meta, i));
+        if (key.oom)
+            model->oom = key.oom;
+        else
+            meta_prop(model, (const char *)key.p, &v);
+        nnbe_buf_free(&key);
         nnbe_buf_free(&v);
     }
 }

@@ -468,6 +468,31 @@ class Exports(unittest.TestCase):
         self.assertEqual(out, ["0", "-1", "1", "-1", "2", "-1", "3", "-1", "-1", "-1", "-1", "-1",
                                "-1", "-1", "-1", "-1"])
 
+    def test_hostile_names(self):
+        """Column names and categories that are not valid UTF-8, or hold comment marks, quotes,
+        backslashes and trigraphs, reach neither the C compiler nor ONNX's strings raw: the C
+        file compiles with -Werror and runs, the ONNX file's strings are UTF-8 (U+FFFD where a
+        byte was not)."""
+        path = self.path("weird.csv")
+        with open(path, "wb") as f:
+            f.write(b'a\xe9b,"col*/x",y\n')
+            for i in range(12):
+                f.write(b'%d,%s,%d\n' % (i, [b"r\xff", b'"s\\"""', b"t??/", b"/*u"][i % 4], i % 2))
+        model = self.train("weird", "--csv", path, "--target", "y", "--one-hot", "col*/x",
+                           "--layers", "2", "--epochs", "2")
+        onnx_path = self.path("weird.onnx")
+        self.export(model, "--onnx", onnx_path, "--c", self.path("weird.c"))
+        m = self.check_onnx(onnx_path)
+        for p in m.metadata_props:
+            self.assertIsInstance(p.value, str)
+        self.assertIsInstance(m.graph.input[0].doc_string, str)
+        inputs = json.loads({p.key: p.value for p in m.metadata_props}["nnblas.inputs"])
+        self.assertEqual(inputs[0]["name"], "a\ufffdb")
+        self.assertEqual(len(inputs[1]["categories"]), 4)
+        exe = self.compile_c(self.path("weird.c"), "weird", "f64")
+        got, status = self.run_c(exe, np.array([[3.0, 1.0], [4.0, 7.0]]), 2, "f64")
+        self.assertEqual(list(status), [0, 1])  # category 7 does not exist
+
     def test_command_errors(self):
         """Clear errors, nothing half written, and never the model overwritten."""
         data = shared("data", "admissions.csv")
@@ -516,6 +541,29 @@ class Exports(unittest.TestCase):
         with open(self.path("ok.h")) as f:
             self.assertIn("int ok_predict(const float *in, float *out);", f.read())
 
+    def test_own_math_accuracy(self):
+        """--own-math's exp and tanh against long double expl and tanhl on 4 million points of
+        [-100, 100] (the file included by a driver, which so reaches its static functions):
+        exp within 1.5 ulp, tanh within 3 ulp, in both types (docs/export.md)."""
+        data = shared("data", "admissions.csv")
+        cc = shutil.which("cc")
+        need("a C compiler", cc is not None)
+        for dtype in ("f32", "f64"):
+            name = "om" + dtype[1:]
+            model = self.train(name, "--csv", data, "--target", "admit", "--layers", "3",
+                               "--activation", "tanh", "--epochs", "1", "--dtype", dtype)
+            self.export(model, "--c", self.path(name + ".c"), "--own-math")
+            driver = self.path(name + "_ulp.c")
+            with open(driver, "w") as f:
+                f.write(ULP_DRIVER.replace("GEN", name).replace("NAME_", name + "_"))
+            exe = self.path(name + "_ulp")
+            run(cc, "-O2", *(["-DF32"] if dtype == "f32" else []), "-I", self.tmp, driver, "-o",
+                exe, "-lm")
+            e, t = (float(v) for v in run(exe).stdout.split())
+            print("own math, %s: exp %.3f ulp, tanh %.3f ulp" % (dtype, e, t), file=sys.stderr)
+            self.assertLessEqual(e, 1.5)
+            self.assertLessEqual(t, 3.0)
+
     def test_public_api_only(self):
         """The exporters read models through the public API only (lib/export_internal.h): their
         files include nnblas.h, their own header and the atomic writer, and system headers."""
@@ -531,6 +579,47 @@ class Exports(unittest.TestCase):
                         self.assertTrue(inc.startswith("<") or inc in allowed,
                                         "%s includes %s" % (os.path.basename(path), inc))
 
+
+ULP_DRIVER = r"""
+#include <math.h>
+#include <stdio.h>
+#include "GEN.c"
+
+#ifdef F32
+typedef float real;
+#define MIN_NORMAL 1.17549435e-38L
+#else
+typedef double real;
+#define MIN_NORMAL 2.2250738585072014e-308L
+#endif
+
+static double ulps(real got, long double want) {
+    real w = (real)want, u;
+    if (isnan(w)) return isnan(got) ? 0 : 1e9;
+    if (isinf(w)) return got == w ? 0 : 1e9;
+#ifdef F32
+    u = nextafterf(fabsf(w), INFINITY) - fabsf(w);
+#else
+    u = nextafter(fabs(w), INFINITY) - fabs(w);
+#endif
+    if (w == 0) return got == 0 ? 0 : 1e9;
+    return (double)(fabsl((long double)got - want) / u);
+}
+
+int main(void) {
+    double worst_exp = 0, worst_tanh = 0;
+    long i;
+    for (i = -2000000; i <= 2000000; i++) {
+        real x = (real)(i * 5e-5 * (1 + (i % 7) * 1e-3));
+        long double e = expl((long double)x), t = tanhl((long double)x);
+        double a = e < MIN_NORMAL ? 0 : ulps(NAME_exp(x), e), b = ulps(NAME_tanh(x), t);
+        if (a > worst_exp) worst_exp = a;
+        if (b > worst_tanh) worst_tanh = b;
+    }
+    printf("%.4f %.4f\n", worst_exp, worst_tanh);
+    return 0;
+}
+"""
 
 DRIVER = r"""
 #include <stdio.h>
