@@ -524,6 +524,8 @@ class Exports(unittest.TestCase):
               self.path("x.onnx"), "--input-scale", "0.5")
         fails(1, self.path("nope.nnb"), self.path("nope.nnb"), "--onnx", self.path("x.onnx"))
         fails(1, "not an nnblas model file", data, "--onnx", self.path("x.onnx"))
+        fails(1, "give it --csv", model, "--c", self.path("x.c"), "--int8", "--idx",
+              "fashion-mnist")  # the int8 report's data is read before anything is written
         fails(1, "", model, "--onnx", os.path.join(self.tmp, "no", "such", "x.onnx"))
         fails(1, "character device", model, "--onnx", "/dev/null")
         fails(1, "directory", model, "--c", self.tmp + "/")
@@ -540,6 +542,9 @@ class Exports(unittest.TestCase):
         self.assertIn("wrote %s" % self.path("ok.onnx"), r.stdout)
         with open(self.path("ok.h")) as f:
             self.assertIn("int ok_predict(const float *in, float *out);", f.read())
+        r = run(NNBLAS, "export", model, "--c", self.path("ok.c"), "--int8")
+        self.assertRegex(r.stdout, r"int8 accuracy on .*admissions.csv \(400 rows\): 0\.\d{4}, "
+                         r"against 0\.\d{4} with float64 weights")
 
     def test_own_math_accuracy(self):
         """--own-math's exp and tanh against long double expl and tanhl on 4 million points of

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -163,60 +164,80 @@ static double param_bytes(const nnb_net *net, int int8) {
     return b;
 }
 
-/* The data to measure the int8 accuracy on: --csv/--idx, else the model's own ("data" in its
- * metadata) when it can be read. 1 with x and y; 0 (nothing to measure on: *why says why). */
-static int int8_data(const export_args *e, model_info *mi, mat *x, mat *y, const char **src,
-                     char *why, size_t why_len) {
+/* What the int8 report measures on: labelled data, read before anything is written. */
+typedef struct int8_data {
+    mat x, y;
+    const char *src; /* the data's name */
+    int have;        /* x and y hold it */
+    char why[512];   /* else why not */
+} int8_data;
+
+/* Is the model's own data (metadata "data": "idx:SPEC" or "csv:FILE") there to read? */
+static int own_data_there(const char *data) {
+    if (strncmp(data, "csv:", 4) == 0) return access(data + 4, R_OK) == 0;
+    idx_spec s;
+    char err[256];
+    return idx_spec_parse(data + 4, &s, err, sizeof err) && access(s.dir, R_OK) == 0;
+}
+
+/* --csv/--idx (an error when they cannot be read: 0 after a message, before anything is
+ * written), else the model's own data when it is there (a note in d->why when it is not). */
+static int int8_read(const export_args *e, model_info *mi, int8_data *d) {
+    memset(d, 0, sizeof *d);
     data_flags df = {e->csv, e->idx, NULL, NULL, NULL, NULL, NULL, 0};
     const char *data = nnb_meta_get(mi->meta, "data");
-    *src = e->csv ? e->csv : e->idx;
-    if (!*src && data && (strncmp(data, "idx:", 4) == 0 || strncmp(data, "csv:", 4) == 0)) {
-        *src = data + 4;
+    d->src = e->csv ? e->csv : e->idx;
+    if (!d->src && data && (strncmp(data, "idx:", 4) == 0 || strncmp(data, "csv:", 4) == 0)) {
+        if (!own_data_there(data)) {
+            snprintf(d->why, sizeof d->why,
+                     "not measured: the model's data (%s) is not there; "
+                     "give --csv or --idx",
+                     data);
+            return 1;
+        }
+        d->src = data + 4;
         if (data[0] == 'i')
-            df.idx = *src;
+            df.idx = d->src;
         else
-            df.csv = *src;
+            df.csv = d->src;
     }
-    if (!*src) {
-        snprintf(why, why_len, "no data to measure it on (give --csv or --idx)");
-        return 0;
+    if (!d->src) {
+        snprintf(d->why, sizeof d->why, "not measured: no data (give --csv or --idx)");
+        return 1;
     }
     if (!mi->n_classes && !mi->prep) {
-        snprintf(why, why_len, "the model has no targets to measure it with");
-        return 0;
+        snprintf(d->why, sizeof d->why, "not measured: the model has no targets to compare with");
+        return 1;
     }
-    if (model_data(mi, &df, 1, x, y)) return 1;
-    snprintf(why, why_len, "%s could not be read", *src);
-    return 0;
+    d->have = model_data(mi, &df, 1, &d->x, &d->y);
+    if (!d->have && (e->csv || e->idx)) return 0; /* the message is out */
+    if (!d->have) snprintf(d->why, sizeof d->why, "not measured: %s could not be read", d->src);
+    return 1;
 }
 
 /* --int8: what the int8 weights keep, measured on labelled data. */
-static void report_int8(const export_args *e, model_info *mi, const nnb_net *net) {
-    mat x = {0}, y = {0};
-    const char *src;
-    char why[512];
-    if (!int8_data(e, mi, &x, &y, &src, why, sizeof why)) {
-        printf("int8 accuracy: %s\n", why);
+static void report_int8(model_info *mi, const nnb_net *net, int8_data *d) {
+    if (!d->have) {
+        printf("int8 accuracy: %s\n", d->why);
         return;
     }
     nnb_net *q = NULL;
     double loss[2], acc[2];
+    const mat *x = &d->x, *y = &d->y;
+    const char *type = nnb_net_dtype(net) == NNB_F32 ? "float32" : "float64";
     int ok = nnb_export_quantize_int8(net, &q) == NNB_OK &&
-             mat_evaluate(net, &x, &y, mi->loss, NNB_REDUCTION_MEAN, &loss[0], &acc[0]) == NNB_OK &&
-             mat_evaluate(q, &x, &y, mi->loss, NNB_REDUCTION_MEAN, &loss[1], &acc[1]) == NNB_OK;
+             mat_evaluate(net, x, y, mi->loss, NNB_REDUCTION_MEAN, &loss[0], &acc[0]) == NNB_OK &&
+             mat_evaluate(q, x, y, mi->loss, NNB_REDUCTION_MEAN, &loss[1], &acc[1]) == NNB_OK;
     if (!ok)
         printf("int8 accuracy: not measured (%s)\n", lib_message());
     else if (mi->n_classes)
         printf("int8 accuracy on %s (%zu rows): %.4f, against %.4f with %s weights (%+.2f "
                "points); loss %.4g against %.4g\n",
-               src, x.rows, acc[1], acc[0], nnb_net_dtype(net) == NNB_F32 ? "float32" : "float64",
-               100 * (acc[1] - acc[0]), loss[1], loss[0]);
+               d->src, x->rows, acc[1], acc[0], type, 100 * (acc[1] - acc[0]), loss[1], loss[0]);
     else
-        printf("int8 loss on %s (%zu rows): %.6g, against %.6g with %s weights\n", src, x.rows,
-               loss[1], loss[0], nnb_net_dtype(net) == NNB_F32 ? "float32" : "float64");
+        printf("int8 loss on %s (%zu rows): %.6g, against %.6g with %s weights\n", d->src, x->rows,
+               loss[1], loss[0], type);
     nnb_net_free(q);
-    mat_free(&x);
-    mat_free(&y);
 }
 
 /* The default name: the output file's, without its folder and extension ("fashion" for
@@ -245,7 +266,7 @@ static nnb_status make_opts(const export_args *e, nnb_export_opts **o) {
 
 /* Writes what was asked; 1, or 0 after a message. */
 static int write_exports(const export_args *e, model_info *mi, const nnb_net *net,
-                         const char *header) {
+                         const char *header, int8_data *d) {
     nnb_export_opts *o = NULL;
     char b1[32], b2[32];
     if (make_opts(e, &o) != NNB_OK) return nnb_export_opts_free(o), fail_nnb(), 0;
@@ -266,7 +287,7 @@ static int write_exports(const export_args *e, model_info *mi, const nnb_net *ne
                    human_bytes(param_bytes(net, 0), b1), type);
         else if (ok)
             printf(" (%s)\n", type);
-        if (ok && e->int8) report_int8(e, mi, net);
+        if (ok && e->int8) report_int8(mi, net, d);
     }
     nnb_export_opts_free(o);
     if (!ok) fail_nnb();
@@ -301,7 +322,10 @@ int run_export(int argc, char **argv) {
         }
         net = conv;
     }
-    if (write_exports(&e, &mi, net, h)) status = EXIT_OK;
+    int8_data d = {0};
+    if ((!e.int8 || int8_read(&e, &mi, &d)) && write_exports(&e, &mi, net, h, &d)) status = EXIT_OK;
+    mat_free(&d.x);
+    mat_free(&d.y);
 done:
     nnb_net_free(conv);
     model_close(&mi);

@@ -62,6 +62,27 @@ class ExportTest(unittest.TestCase):
             self.assertTrue(np.all(status == 0))
             self.x.assert_close(got_c, np.asarray(want, np.float64), tag, "to_c " + tag, False)
 
+    def test_without_preparation(self):
+        """A network without a preparation takes the network's own inputs, in both forms."""
+        X.need("python3-onnx", X.have_onnx())
+        rng = np.random.default_rng(4)
+        x = rng.normal(size=(50, 5))
+        for dtype, tag in (("float32", "f32"), ("float64", "f64")):
+            net = nnblas.Net([5, 7, 3], activation="sigmoid", output="softmax", seed=3,
+                             dtype=dtype)
+            want = np.asarray(net.predict(x.astype(dtype)), np.float64)
+            path = os.path.join(self.d, "plain.onnx")
+            net.to_onnx(path)
+            self.x.check_onnx(path)
+            (got, cls), = self.x.run_onnx([(path, x, tag)])
+            self.assertIsNone(cls)  # no classes known: no "class" output
+            self.x.assert_close(got, want, tag, "plain onnx " + tag, True)
+            net.to_c(os.path.join(self.d, "plain.c"))
+            exe = self.x.compile_c(os.path.join(self.d, "plain.c"), "model", tag)
+            got_c, status = self.x.run_c(exe, x, 3, tag)
+            self.assertTrue(np.all(status == 0))
+            self.x.assert_close(got_c, want, tag, "plain c " + tag, True)
+
     def test_metadata_and_header(self):
         net = self.net("float64")
         path = os.path.join(self.d, "m.onnx")
