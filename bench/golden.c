@@ -13,6 +13,7 @@
  * asserts nothing: the digests are compared between builds of the same machine, never against
  * numbers written down (results may differ between machines and OpenBLAS builds).
  */
+#define NNB_EXPERIMENTAL /* the data-parallel hooks (nnblas.h's experimental tier) */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
