@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NNB_EXPERIMENTAL /* the data-parallel hooks */
 #include <nnblas.h>
 
 /* ---- digests ----------------------------------------------------------------------------------- */
