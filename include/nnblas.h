@@ -829,9 +829,9 @@ NNB_API nnb_status nnb_net_grad_get_f32(const nnb_net *net, float *dst, size_t l
 /**
  * One gradient-descent step theta <- theta - lr * g. g is `grad` (grad_len == nnb_net_n_params())
  * or, when grad is NULL, the gradient of the last nnb_net_backprop().
- * @return NNB_OK; NNB_E_NULL; NNB_E_SHAPE; NNB_E_INVALID_ARG (lr not finite). Since 0.1.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_SHAPE; NNB_E_INVALID_ARG (lr negative or not finite). Since 0.1.
  * @param net      the network
- * @param lr       the learning rate (finite)
+ * @param lr       the learning rate (finite, >= 0)
  * @param grad     the gradient to step along, or NULL for the last backpropagated one
  * @param grad_len the length of grad: nnb_net_n_params(), or 0 with grad NULL
  */
@@ -967,7 +967,7 @@ typedef enum nnb_schedule {
     NNB_SCHED_STEP = 1,        /**< lr * gamma^floor(e / step)  (param1 = step, param2 = gamma) */
     NNB_SCHED_EXPONENTIAL = 2, /**< lr * gamma^e                 (param1 = gamma) */
     NNB_SCHED_COSINE = 3,      /**< lr_min + (lr - lr_min)(1 + cos(pi min(e, T) / T)) / 2: after
-                                    T epochs it holds lr_min (param1 = T in epochs; 0 = the
+                                    T epochs it holds lr_min (param1 = T in epochs, >= 1; 0 = the
                                     epochs of the nnb_train() call that starts the schedule, so a
                                     run split into several calls anneals differently from one
                                     call: give T to split a run; param2 = lr_min) */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nnb_internal.h"
+#include "text_escape.h"
 
 #define NNBI_ERRBUF 1024
 
@@ -49,17 +50,21 @@ NNB_API const char *nnb_last_error(void) { return last_error; }
 
 NNB_API void nnb_clear_error(void) { last_error[0] = '\0'; }
 
+/* Messages quote what files say (a CSV cell, a column name, a model's metadata): they are kept
+ * escaped (text_escape.h), so that printing one cannot drive the terminal. */
 NNB_API nnb_status nnb_set_error(nnb_status status, const char *message) {
-    snprintf(last_error, sizeof last_error, "%s", message ? message : "");
+    nnbi_escape_text(last_error, sizeof last_error, message);
     return status;
 }
 
 nnb_status nnbi_error(nnb_status status, const char *func, const char *fmt, ...) {
-    int n = snprintf(last_error, sizeof last_error, "%s: ", func ? func : "nnblas");
-    if (n < 0 || (size_t)n >= sizeof last_error) n = 0;
+    char msg[NNBI_ERRBUF];
+    int n = snprintf(msg, sizeof msg, "%s: ", func ? func : "nnblas");
+    if (n < 0 || (size_t)n >= sizeof msg) n = 0;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(last_error + n, sizeof last_error - (size_t)n, fmt, ap);
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
     va_end(ap);
+    nnbi_escape_text(last_error, sizeof last_error, msg);
     return status;
 }

@@ -351,7 +351,9 @@ NNB_API nnb_status nnb_net_set_check_finite(nnb_net *net, int enable) {
 
 NNB_API nnb_status nnb_net_sgd_step(nnb_net *net, double lr, const double *grad, size_t grad_len) {
     NNBI_CHECK_NULL(net, __func__);
-    if (!isfinite(lr)) return nnbi_error(NNB_E_INVALID_ARG, __func__, "lr is %g", lr);
+    if (!isfinite(lr) || lr < 0) /* a negative rate climbs the loss: a sign error */
+        return nnbi_error(NNB_E_INVALID_ARG, __func__,
+                          "lr is %g: a learning rate must be finite and >= 0", lr);
     if (grad) {
         nnb_status st = check_len(net, grad_len, "grad", __func__);
         if (st != NNB_OK) return st;

@@ -199,7 +199,8 @@ static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
                                                              (uint64_t)(opts->shard_rank + 1)));
         drng = &drop_rng;
     }
-    st = lm ? nnbi_train_lm(&r) : nnbi_train_batches(&r, B, b.drop, b.perm, drng, b.red);
+    st = nnbi_explain_divergence( /* diverge.c */
+        net, opts, lm ? nnbi_train_lm(&r) : nnbi_train_batches(&r, B, b.drop, b.perm, drng, b.red));
     if (history) history->stopped_early = r.stopped_early;
 
 out:

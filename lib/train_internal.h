@@ -135,6 +135,10 @@ size_t nnbi_epoch_begin(nnbi_run *r, size_t *perm, int shuffle, size_t B, size_t
 nnb_status nnbi_stopped_within(nnbi_run *r, size_t B, size_t done, nnbi_sum loss_sum, size_t hit);
 /* NNB_E_NONFINITE for a batch whose loss is not finite. */
 nnb_status nnbi_diverged(uint64_t epoch, size_t batch, double loss, double lr);
+/* The status of a training run, unchanged; after NNB_E_NONFINITE, when the settings point at a
+ * cause other than the learning rate (a weight decay too large for it, a huge leaky ReLU slope),
+ * the message names it instead of advising a lower rate (diverge.c). */
+nnb_status nnbi_explain_divergence(const nnb_net *net, const nnb_train_opts *o, nnb_status st);
 /* The gradient's finiteness check and clipping by value, then by norm. */
 nnb_status nnbi_clip_gradient(nnb_net *net, const nnb_train_opts *o, uint64_t epoch, size_t batch);
 

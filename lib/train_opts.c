@@ -154,7 +154,9 @@ NNB_API nnb_status nnb_train_opts_set_schedule(nnb_train_opts *o, nnb_schedule s
         if (!isfinite(p1) || p1 <= 0) BAD("gamma %g must be finite and > 0", p1);
         break;
     case NNB_SCHED_COSINE:
-        if (!isfinite(p1) || p1 < 0) BAD("period %g must be finite and >= 0", p1);
+        /* 0 < T < 1 would hold lr_min from the second epoch on: a typo, not a schedule */
+        if (!isfinite(p1) || p1 < 0 || (p1 > 0 && p1 < 1))
+            BAD("period %g must be 0 (the epochs of the call) or a number of epochs >= 1", p1);
         if (!isfinite(p2) || p2 < 0) BAD("minimum learning rate %g must be finite and >= 0", p2);
         break;
     case NNB_SCHED_COSINE_RESTARTS:

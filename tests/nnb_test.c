@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <locale.h>
 #include <ftw.h>
+#include <poll.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <string.h>
@@ -467,10 +468,63 @@ nnbt_proc nnbt_spawn(const char *program, char **argv, char **extra_env) {
     return r;
 }
 
+nnbt_proc nnbt_spawn_tty(const char *program, char **argv) {
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    ck_assert_int_ge(master, 0);
+    ck_assert_int_eq(grantpt(master), 0);
+    ck_assert_int_eq(unlockpt(master), 0);
+    const char *slave = ptsname(master);
+    char err[512];
+    nnbt_tmp_path(err, sizeof err, "stderr.txt");
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, slave, O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    ck_assert_int_eq(posix_spawn(&pid, program, &fa, NULL, argv, environ), 0);
+    posix_spawn_file_actions_destroy(&fa);
+    size_t cap = 1 << 16, n = 0;
+    char *out = malloc(cap);
+    ck_assert_ptr_nonnull(out);
+    int status = 0, done = 0;
+    for (;;) { /* read until the program has ended and the terminal holds nothing more */
+        struct pollfd p = {master, POLLIN, 0};
+        int ready = poll(&p, 1, 100) > 0;
+        ssize_t got = ready ? read(master, out + n, cap - 1 - n) : 0;
+        if (got > 0) n += (size_t)got;
+        if (n + 1 == cap) {
+            ck_assert_ptr_nonnull(out = realloc(out, cap *= 2));
+        }
+        if (done && got <= 0) break;
+        if (!done && waitpid(pid, &status, WNOHANG) == pid) done = 1;
+    }
+    out[n] = '\0';
+    close(master);
+    nnbt_proc r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+    r.out = out;
+    r.out_len = n;
+    r.err = nnbt_read_file(err, NULL);
+    ck_assert(r.err);
+    return r;
+}
+
+void nnbt_assert_exit(nnbt_proc r, int code, ...) {
+    ck_assert_msg(r.code == code, "exit %d (stderr: %s), expected %d", r.code, r.err, code);
+    va_list ap;
+    va_start(ap, code);
+    for (const char *f = va_arg(ap, const char *); f; f = va_arg(ap, const char *))
+        ck_assert_msg(strstr(r.err, f), "stderr \"%s\" lacks \"%s\"", r.err, f);
+    va_end(ap);
+    nnbt_proc_free(&r);
+}
+
 void nnbt_proc_free(nnbt_proc *p) {
     free(p->out);
     free(p->err);
 }
+
+void nnbt_no_time_limits(void) { setenv("CK_TIMEOUT_MULTIPLIER", "0", 0); }
 
 /* ---- test sizes ---- */
 

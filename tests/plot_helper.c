@@ -6,7 +6,8 @@
  *   plot_helper empty FILE       learning curves of no epoch
  *   plot_helper labels FILE      a 3-class confusion matrix whose labels hold markup, control
  *                                characters and invalid UTF-8
- *   plot_helper scatter FILE     predicted against actual with non-finite rows */
+ *   plot_helper scatter FILE     predicted against actual with non-finite rows
+ *   plot_helper narrow FILE      an accuracy from 0.84 to 0.92 and no validation part */
 #include <math.h>
 #include <string.h>
 
@@ -22,6 +23,10 @@ int main(int argc, char **argv) {
     double va[7] = {INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY, INFINITY};
     if (strcmp(what, "curves") == 0)
         return plot_curves(path, 7, epoch, tl, vl, ta, va, "gaps <&> \x01\xff") ? 0 : 1;
+    if (strcmp(what, "narrow") == 0) {
+        double loss[4] = {0.5, 0.4, 0.35, 0.3}, acc[4] = {0.84, 0.88, 0.9, 0.92};
+        return plot_curves(path, 4, epoch, loss, vl, acc, vl, "narrow") ? 0 : 1;
+    }
     if (strcmp(what, "empty") == 0)
         return plot_curves(path, 0, epoch, tl, vl, ta, va, "no epochs") ? 0 : 1;
     if (strcmp(what, "labels") == 0) {

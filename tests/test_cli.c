@@ -690,40 +690,14 @@ END_TEST
 /* On a terminal (a pseudo-terminal here) a live bar is drawn within each epoch. */
 START_TEST(progress_bar_on_a_terminal) {
     const char *csv = classes_csv(400, 1, 0);
-    int master = posix_openpt(O_RDWR | O_NOCTTY);
-    ck_assert_int_ge(master, 0);
-    ck_assert_int_eq(grantpt(master), 0);
-    ck_assert_int_eq(unlockpt(master), 0);
-    const char *slave = ptsname(master);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, slave, O_WRONLY, 0);
     char *argv[] = {"nnblas", "train", "--csv", (char *)csv, "--target", "label", "--one-hot",
                     "colour", "--drop", "id", "--epochs", "3", "--batch", "1", NULL};
-    pid_t pid;
-    ck_assert_int_eq(posix_spawn(&pid, cli(), &fa, NULL, argv, environ), 0);
-    posix_spawn_file_actions_destroy(&fa);
-    size_t cap = 1 << 16, n = 0;
-    char *out = malloc(cap);
-    int status, done = 0;
-    while (!done || n == 0) {
-        struct pollfd p = {master, POLLIN, 0};
-        if (poll(&p, 1, 100) > 0) {
-            ssize_t got = read(master, out + n, cap - 1 - n);
-            if (got > 0) n += (size_t)got;
-            if (got <= 0 && done) break;
-        } else if (done) {
-            break;
-        }
-        if (!done && waitpid(pid, &status, WNOHANG) == pid) done = 1;
-    }
-    out[n] = '\0';
-    close(master);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s", out);
-    ck_assert_msg(strstr(out, "\repoch 1/3 [") && strstr(out, "samples/s") &&
-                      strstr(out, "\r\033[Kepoch 1/3  loss") && strstr(out, "test accuracy"),
-                  "%s", out);
-    free(out);
+    run r = nnbt_spawn_tty(cli(), argv);
+    ck_assert_msg(r.code == 0, "%s", r.out);
+    ck_assert_msg(strstr(r.out, "\repoch 1/3 [") && strstr(r.out, "samples/s") &&
+                      strstr(r.out, "\r\033[Kepoch 1/3  loss") && strstr(r.out, "test accuracy"),
+                  "%s", r.out);
+    run_free(&r);
 }
 END_TEST
 

@@ -243,5 +243,6 @@ int main(void) {
         fprintf(stderr, "skipped: the allocator cannot be interposed under AddressSanitizer\n");
         return 77;
     }
+    nnbt_no_time_limits();
     return nnbt_run(suite(), 0);
 }

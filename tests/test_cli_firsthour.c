@@ -22,16 +22,7 @@ typedef nnbt_proc run;
 
 #define assert_ok(r) ck_assert_msg((r).code == 0, "exit %d, stderr: %s", (r).code, (r).err)
 
-/* Exit `code` with a message on stderr containing each fragment (NULL-terminated). */
-static void assert_exit(run r, int code, ...) {
-    ck_assert_msg(r.code == code, "exit %d (stderr: %s), expected %d", r.code, r.err, code);
-    va_list ap;
-    va_start(ap, code);
-    for (const char *f = va_arg(ap, const char *); f; f = va_arg(ap, const char *))
-        ck_assert_msg(strstr(r.err, f), "stderr \"%s\" lacks \"%s\"", r.err, f);
-    va_end(ap);
-    nnbt_proc_free(&r);
-}
+#define assert_exit nnbt_assert_exit
 
 #define tmp nnbt_tmp
 

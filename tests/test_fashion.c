@@ -142,5 +142,6 @@ int main(void) {
         fprintf(stderr, "skipped: %s is missing (package dataset-fashion-mnist)\n", path);
         return 77;
     }
+    nnbt_no_time_limits();
     return nnbt_run(fashion_suite(), 0);
 }

@@ -166,5 +166,6 @@ int main(void) {
         fprintf(stderr, "skipped: malloc cannot be interposed under AddressSanitizer\n");
         return 77;
     }
+    nnbt_no_time_limits();
     return nnbt_run(suite(), 0);
 }

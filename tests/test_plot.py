@@ -168,6 +168,25 @@ class PlotTest(unittest.TestCase):
         root = parse(svg)
         self.assertEqual(len([c for c in root.iter(SVG + "circle")]), 3)  # 2 rows not finite
 
+    def test_legend_and_accuracy_axis_fit_the_data(self):
+        # no "validation" in the legend without a validation part; with one, it is there
+        svg = self.path("legend.svg")
+        self.train("--epochs", "3", "--plot", svg)
+        legend = [t.text for t in parse(svg).iter(SVG + "text") if t.get("class") == "legend"]
+        self.assertEqual(legend, ["training"])
+        self.train("--epochs", "3", "--val", "0.25", "--plot", svg)
+        legend = [t.text for t in parse(svg).iter(SVG + "text") if t.get("class") == "legend"]
+        self.assertEqual(legend, ["training", "validation"])
+        # an accuracy from 0.84 to 0.92 spans most of its panel (300 high, from y = 50), not
+        # 8 % of a 0-1 axis; the ticks' labels are within the data's neighbourhood
+        subprocess.run([HELPER, "narrow", svg], check=True)
+        root = parse(svg)
+        ys = [y for p in points(root, "train-acc") for _, y in p]
+        self.assertEqual(len(ys), 4)
+        self.assertTrue(all(50 <= y <= 350 for y in ys), ys)
+        self.assertGreater(max(ys) - min(ys), 0.75 * 300, ys)
+        self.assertEqual(ys, sorted(ys, reverse=True))  # rising accuracy: y decreasing
+
     def test_text_is_escaped(self):
         svg = self.path("labels.svg")
         subprocess.run([HELPER, "labels", svg], check=True)

@@ -24,11 +24,20 @@ typedef struct command {
     const char *help;
 } command;
 
+/* Text from a file (a CSV's labels and column names, a model's metadata), to be printed on a
+ * terminal: escaped (lib/text_escape.h: control characters, C1 and bidirectional controls and
+ * invalid UTF-8 as \xHH or \uHHHH). Every such text the command prints goes through esc(), and
+ * the messages below escape what they print. The result stays valid until the 8th next call. */
+const char *esc(const char *s);
+/* Whether some text could not be shown (esc() ran out of memory): the command then fails. */
+int cli_failed(void);
+
 /* Prints "nnblas NAME: message", the usage and a hint to stderr; returns EXIT_USAGE. */
 int usage_error(const command *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "nnblas: error: message" to stderr; returns EXIT_FAIL. */
 int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* fail() with nnb_last_error(). */
+/* fail() with the library's last error, in the user's words: without the name of the library
+ * function that failed (lib_message()). */
 int fail_nnb(void);
 
 /* ---- arguments ----------------------------------------------------------------------------- */
@@ -39,7 +48,13 @@ typedef struct args {
     int i;              /* the argument being looked at */
     const command *cmd;
     int status;         /* EXIT_USAGE once an error was reported */
+    char *msg;          /* not NULL: errors are not printed; the first one is kept here */
+    size_t msg_len;
 } args;
+
+/* A usage error in an argument: printed (usage_error()), or kept in a->msg when the arguments
+ * are not the user's (a resumed model's settings). Sets a->status to EXIT_USAGE; returns 0. */
+int arg_error(args *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* If argv[i] is `name VALUE` or `name=VALUE`: *value, advances past it, returns 1. A missing value
  * is a usage error (status set, returns 1 with *value NULL). */
@@ -89,6 +104,12 @@ void json_num(FILE *f, double v);
 /* Writes a CSV field, quoted when it must be. */
 void csv_field(FILE *f, const char *s);
 
+/* The coefficient of determination R^2 of target column j: 1 - SS_res / SS_tot over the rows
+ * (row i's value y[i * y_stride + j], its prediction p[i * p_stride + j]), as scikit-learn's
+ * r2_score: for a constant target 1 when it is predicted exactly, else 0. NaN without rows. */
+double r2_score(const double *y, size_t y_stride, const double *p, size_t p_stride, size_t rows,
+                size_t j);
+
 /* Monotonic seconds. */
 double now_seconds(void);
 /* "12 s", "3 min 05 s", "1 h 02 min". */
@@ -110,6 +131,25 @@ void atomic_abort(atomic_file *af);                   /* safe after commit and t
 /* Can `path` be written: a regular file or nothing (symbolic links followed), in a folder where
  * a file can be created? (Creates an unnamed one, and discards it.) 0 with a message. */
 int check_writable(const char *path);
+
+/* An output that is a file only (--save, --plot): "-" (standard output elsewhere) is a usage
+ * error, not a file named "-". EXIT_OK or EXIT_USAGE after the message. */
+int file_output(const command *cmd, const char *opt, const char *path);
+
+/* A file a command reads or writes, for check_files(). */
+typedef struct file_use {
+    const char *what; /* how the command line names it: "--csv", "--save" */
+    const char *path; /* NULL: not given; "-": standard input (an input) */
+    int output;       /* 1: the command writes it */
+    int group;        /* > 0: may be the same file as another use of its group (--resume X
+                         --save X) */
+} file_use;
+/* Before any work: no output may be the same file as an input or as another output. Files are
+ * compared by identity (device and inode: a symbolic or hard link, or another spelling of the
+ * path, is the same file; an output that does not exist yet by its folder and name, symbolic
+ * links followed as the writer follows them; standard input by the file redirected to it).
+ * EXIT_OK, or EXIT_USAGE after a usage error naming both, or EXIT_FAIL (out of memory). */
+int check_files(const command *cmd, const file_use *uses, size_t n);
 
 /* ---- pictures (cli_plot.c): SVG files written atomically; 1, or 0 after a message ----------- */
 
@@ -192,6 +232,11 @@ int csv_delimiter(const data_flags *df, const struct csv_input *in, char *delim)
 /* Checks a --delimiter value without reading anything: 1 if valid. */
 int delimiter_valid(const char *s, char *delim);
 
+/* check_files() of the data the flags name (--csv FILE, standard input, or the files of an IDX
+ * set) as inputs, with the command's other files (its model, its outputs). An exit status. */
+int check_data_files(const command *cmd, const data_flags *df, const file_use *others,
+                     size_t n_others);
+
 /* An IDX data set: "fashion-mnist[:DIR]" or "mnist:DIR". */
 typedef struct idx_spec {
     char dir[4096];
@@ -214,6 +259,21 @@ typedef struct csv_input {
 } csv_input;
 int csv_input_read(const char *path, csv_input *in);   /* 0 with a message */
 void csv_input_free(csv_input *in);
+
+/* What identifies the data a model was trained on, recorded in its metadata (data.path,
+ * data.bytes, data.crc32) and checked when it is resumed. */
+typedef struct data_id {
+    int known;
+    char path[4096]; /* absolute (a regular file, or an IDX set's folder); "" for a stream */
+    uint64_t bytes;  /* CSV: the bytes read; IDX: the values read */
+    uint32_t crc;    /* CRC-32 of those bytes (IDX: each value's byte, as in the files) */
+} data_id;
+/* The identity of a CSV input (the bytes already in memory: no second read). */
+void data_id_csv(const csv_input *in, data_id *id);
+/* The identity of an IDX set's data: folder, and the values of images and one-hot labels
+ * (train part x, y, then test part xt, yt), each back to the byte it was read from. */
+void data_id_idx(const char *dir, const mat *x, const mat *y, const mat *xt, const mat *yt,
+                 data_id *id);
 
 /* The column names of a CSV input's header row, as the library's reader sees them. 0 with a
  * message on failure. */
@@ -305,6 +365,22 @@ int cli_mpi_end(int status);
  * data as float64 for either network type: NNB_E_UNSUPPORTED for float32 data). */
 nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const mat *x, const mat *y,
                      nnb_history *hist);
+/* What every process of a data-parallel run must agree on: cli_train() compares it across the
+ * processes before training and refuses a run where one differs from process 0's. */
+typedef struct run_identity {
+    uint64_t model_hash; /* FNV-1a of the network and the fitted preparation (columns,
+                            categories, class labels, statistics) as a model file holds them */
+    uint32_t data_crc;   /* the data's CRC-32 and size (data_id) */
+    uint64_t data_bytes;
+    char classes[112];   /* the class labels, comma-separated (cut short), for the message */
+} run_identity;
+/* This process's identity: the network and preparation, the data read, the classes' labels.
+ * 1, or 0 after a message (cli_data.c). */
+int run_identity_make(const nnb_net *net, const nnb_prep *prep, const data_id *data,
+                      const char *const *labels, size_t n_classes, run_identity *out);
+/* Sets this process's identity for cli_train() (without MPI: nothing to compare). */
+void cli_set_identity(const run_identity *id);
+
 /* This process's rank and the number of processes (0 and 1 without MPI). */
 int cli_rank(void);
 int cli_processes(void);

@@ -1,7 +1,13 @@
 /* The nnblas command: reading CSV and IDX data, and what the tool knows about a loaded model. */
+/* realpath() is an X/Open function. */
+#define _XOPEN_SOURCE 700
+
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <zlib.h>
 
 #include "cli.h"
 #include "name_index.h"
@@ -36,6 +42,111 @@ int idx_spec_parse(const char *spec, idx_spec *out, char *err, size_t err_len) {
 const char *idx_class_name(const idx_spec *s, size_t k) {
     return k < 10 ? (s->fashion ? fashion_names : digit_names)[k] : "?";
 }
+
+/* ---- the files a command reads and writes ------------------------------------------------- */
+
+int check_data_files(const command *cmd, const data_flags *df, const file_use *others,
+                     size_t n_others) {
+    static const char *const idx_names[4] = {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+    enum { N_IDX = 8 };
+    idx_spec spec;
+    char err[256];
+    int idx = df->idx && idx_spec_parse(df->idx, &spec, err, sizeof err);
+    file_use *uses = calloc(n_others + 1 + N_IDX, sizeof *uses);
+    char(*paths)[sizeof spec.dir + 40] = idx ? calloc(N_IDX, sizeof *paths) : NULL;
+    if (!uses || (idx && !paths)) {
+        free(uses), free(paths);
+        return fail("out of memory");
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < n_others; i++) uses[n++] = others[i];
+    if (df->csv) uses[n++] = (file_use){"--csv", df->csv, 0, 0};
+    for (size_t i = 0; idx && i < N_IDX; i++) { /* each file plain and gzipped: the one there */
+        snprintf(paths[i], sizeof paths[i], "%s/%s%s", spec.dir, idx_names[i / 2],
+                 i % 2 ? ".gz" : "");
+        uses[n++] = (file_use){"the IDX file", paths[i], 0, 0};
+    }
+    int st = check_files(cmd, uses, n);
+    free(uses), free(paths);
+    return st;
+}
+
+/* ---- the data's identity --------------------------------------------------------------------- */
+
+/* CRC-32 of n bytes, continued from crc (zlib's takes at most UINT_MAX bytes a call). */
+static uint32_t crc_bytes(uint32_t crc, const void *p, size_t n) {
+    const unsigned char *b = p;
+    while (n) {
+        unsigned k = n > (1u << 30) ? 1u << 30 : (unsigned)n;
+        crc = (uint32_t)crc32(crc, b, k);
+        b += k, n -= k;
+    }
+    return crc;
+}
+
+/* The absolute path of an existing regular file or folder into out ("" if it is neither). */
+static void absolute(const char *path, int folder, char *out, size_t len) {
+    struct stat st;
+    char *real = NULL;
+    out[0] = '\0';
+    if (strcmp(path, "-") != 0 && stat(path, &st) == 0 &&
+        (folder ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode)) && (real = realpath(path, NULL)))
+        snprintf(out, len, "%s", real);
+    free(real);
+}
+
+int run_identity_make(const nnb_net *net, const nnb_prep *prep, const data_id *data,
+                      const char *const *labels, size_t n_classes, run_identity *out) {
+    memset(out, 0, sizeof *out);
+    size_t n = nnb_model_save_size(net, prep, NULL, 0), used = 0;
+    unsigned char *buf = malloc(n ? n : 1);
+    if (!buf) return fail("out of memory"), 0;
+    nnb_status st = nnb_model_save_buffer(buf, n, &used, net, prep, NULL, 0);
+    /* FNV-1a, not CRC-32: the bytes end in their own CRC-32, and the CRC-32 of any message
+     * followed by its CRC-32 is one constant */
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; st == NNB_OK && i < used; i++) h = (h ^ buf[i]) * 0x100000001b3u;
+    out->model_hash = h;
+    free(buf);
+    if (st != NNB_OK) return fail_nnb(), 0;
+    out->data_crc = data->crc;
+    out->data_bytes = data->bytes;
+    size_t at = 0;
+    snprintf(out->classes, sizeof out->classes, "%s", n_classes ? "" : "none");
+    for (size_t k = 0; k < n_classes && at + 1 < sizeof out->classes; k++)
+        at += (size_t)snprintf(out->classes + at, sizeof out->classes - at, "%s%s", k ? ", " : "",
+                               labels[k]);
+    if (at >= sizeof out->classes) memcpy(out->classes + sizeof out->classes - 4, "...", 4);
+    return 1;
+}
+
+void data_id_csv(const csv_input *in, data_id *id) {
+    id->known = 1;
+    absolute(in->name, 0, id->path, sizeof id->path);
+    id->bytes = in->len;
+    id->crc = crc_bytes((uint32_t)crc32(0, NULL, 0), in->text, in->len);
+}
+
+void data_id_idx(const char *dir, const mat *x, const mat *y, const mat *xt, const mat *yt,
+                 data_id *id) {
+    const mat *m[4] = {x, y, xt, yt};
+    uint32_t crc = (uint32_t)crc32(0, NULL, 0);
+    unsigned char buf[4096];
+    size_t n = 0;
+    id->bytes = 0;
+    for (int k = 0; k < 4; k++)
+        for (size_t i = 0; i < m[k]->rows * m[k]->cols; i++) {
+            buf[n++] = (unsigned char)lround(mat_get(m[k], i) * 255); /* pixel / 255, or 0/1 */
+            if (n == sizeof buf) crc = crc_bytes(crc, buf, n), id->bytes += n, n = 0;
+        }
+    id->crc = crc_bytes(crc, buf, n);
+    id->bytes += n;
+    id->known = 1;
+    absolute(dir, 1, id->path, sizeof id->path);
+}
+
+/* ---- IDX data ------------------------------------------------------------------------------- */
 
 int idx_read(const idx_spec *s, nnb_mnist_part part, nnb_dtype dtype, mat *x, mat *y) {
     size_t rows, cols;

@@ -49,12 +49,15 @@ static long launched_size(void) {
 enum { TEXT = 1024 };
 
 static struct {
+    run_identity id; /* what this process read and prepared (cli_set_identity) */
     int initialised; /* MPI initialised by us (cli_mpi_begin) */
     int active;      /* and more than one process */
     int rank, size;
     int agreed;      /* this rank took part in the agreement before training */
     int err_fd;      /* ranks > 0: the file standard error goes to (-1: none) */
-} mpi = {0, 0, 0, 1, 0, -1};
+} mpi = {{0, 0, 0, ""}, 0, 0, 0, 1, 0, -1};
+
+void cli_set_identity(const run_identity *id) { mpi.id = *id; }
 
 /* Ranks > 0 print nothing: stdout to /dev/null, stderr to a temporary file (its first line is
  * what rank 0 reports if this rank fails before training). */
@@ -103,6 +106,55 @@ static int agree_ready(int failed, char text[TEXT]) {
     return first;
 }
 
+/* "processes 1, 3 of 4" (those whose identity differs from process 0's) into list; the first
+ * of them, or -1. */
+static int differing(const run_identity *all, char *list, size_t len) {
+    int n = 0, first = -1;
+    char nums[128] = "";
+    for (int r = 1; r < mpi.size; r++) {
+        const run_identity *a = &all[0], *b = &all[r];
+        if (a->data_crc == b->data_crc && a->data_bytes == b->data_bytes &&
+            a->model_hash == b->model_hash)
+            continue;
+        if (first < 0) first = r;
+        size_t at = strlen(nums);
+        if (at + 16 < sizeof nums) snprintf(nums + at, sizeof nums - at, "%s%d", n ? ", " : "", r);
+        n++;
+    }
+    snprintf(list, len, "%s %s of %d", n > 1 ? "processes" : "process", nums, mpi.size);
+    return first;
+}
+
+/* Every process's identity against process 0's: an error naming those that differ (the same on
+ * every process), or NNB_OK. */
+static nnb_status agree_identity(void) {
+    run_identity *all = malloc((size_t)mpi.size * sizeof *all);
+    int ok = all != NULL; /* every process takes part in the collectives, whatever happened */
+    MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (!ok) return free(all), nnb_set_error(NNB_E_NOMEM, "out of memory");
+    if (MPI_Allgather(&mpi.id, (int)sizeof mpi.id, MPI_BYTE, all, (int)sizeof mpi.id, MPI_BYTE,
+                      MPI_COMM_WORLD) != MPI_SUCCESS)
+        return free(all), NNB_OK; /* nnb_mpi_train reports what is wrong with MPI */
+    char list[160], msg[1024];
+    int r = differing(all, list, sizeof list);
+    const run_identity *a = &all[0], *b = r > 0 ? &all[r] : NULL;
+    if (b && (a->data_crc != b->data_crc || a->data_bytes != b->data_bytes))
+        snprintf(msg, sizeof msg,
+                 "the processes read different data: %s; process %d read %llu bytes "
+                 "(CRC-32 %08lx, classes %s), process 0 %llu bytes (CRC-32 %08lx, classes %s). "
+                 "Every process must read the same data (the same file on every node)",
+                 list, r, (unsigned long long)b->data_bytes, (unsigned long)b->data_crc,
+                 b->classes, (unsigned long long)a->data_bytes, (unsigned long)a->data_crc,
+                 a->classes);
+    else if (b)
+        snprintf(msg, sizeof msg,
+                 "the processes prepared the same data differently: %s; process %d has "
+                 "classes %s, process 0 %s (were they given different options?)",
+                 list, r, b->classes, a->classes);
+    free(all);
+    return b ? nnb_set_error(NNB_E_INVALID_ARG, msg) : NNB_OK;
+}
+
 nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const mat *x, const mat *y,
                      nnb_history *hist) {
     if (!mpi.active) return mat_train(net, opts, x, y, hist);
@@ -114,6 +166,8 @@ nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const mat *x, con
                  text[0] ? ": " : "", text);
         return nnb_set_error(NNB_E_COMM, msg);
     }
+    nnb_status st = agree_identity();
+    if (st != NNB_OK) return st;
     /* nnb_mpi_train takes float64 data: run_train reads it so under MPI (a float32 network
      * converts each batch) */
     if (x->dtype != NNB_F64 || y->dtype != NNB_F64)
@@ -149,6 +203,8 @@ int cli_mpi_end(int status) {
 }
 
 #else /* built without MPI */
+
+void cli_set_identity(const run_identity *id) { (void)id; }
 
 nnb_status cli_train(nnb_net *net, const nnb_train_opts *opts, const mat *x, const mat *y,
                      nnb_history *hist) {

@@ -232,13 +232,23 @@ static void draw_curve_panel(FILE *f, const curves *c, int k, double x0) {
         widen(&lo, &hi);
         p.ymin = lo, p.ymax = hi;
         if (p.ylog) title = "loss (log scale)";
-    } else {
-        if (lo < 0) p.ymin = lo;
-        if (hi > 1) p.ymax = hi;
+    } else { /* the accuracy's own range (0.84 to 0.92 must not look flat), a margin around it,
+              * within [0, 1] when the values are */
+        double margin = hi > lo ? (hi - lo) * 0.08 : 0.02;
+        p.ymin = lo - margin, p.ymax = hi + margin;
+        if (lo >= 0 && p.ymin < 0) p.ymin = 0;
+        if (hi <= 1 && p.ymax > 1) p.ymax = 1;
     }
     draw_axes(f, &p, title, "epoch", loss ? "loss" : "accuracy");
     draw_series(f, &p, c, k);
     draw_series(f, &p, c, k + 1);
+}
+
+/* Whether series k has a finite value (a validation part was evaluated). */
+static int has_values(const curves *c, int k) {
+    for (size_t i = 0; i < c->n; i++)
+        if (isfinite(c->s[k][i])) return 1;
+    return 0;
 }
 
 static void draw_curves(FILE *f, const void *ctx) {
@@ -253,12 +263,19 @@ static void draw_curves(FILE *f, const void *ctx) {
     } else {
         fputs("<text x=\"450\" y=\"200\" text-anchor=\"middle\">no epoch ran</text>\n", f);
     }
-    fputs("<line x1=\"330\" y1=\"412\" x2=\"360\" y2=\"412\" stroke=\"#1f77b4\" "
-          "stroke-width=\"1.5\"/><text x=\"366\" y=\"416\">training</text>\n"
-          "<line x1=\"450\" y1=\"412\" x2=\"480\" y2=\"412\" stroke=\"#ff7f0e\" "
-          "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/><text x=\"486\" y=\"416\">"
-          "validation</text>\n",
-          f);
+    /* the legend: validation only when there is a validation curve */
+    int val = has_values(c, S_VAL_LOSS) || has_values(c, S_VAL_ACC);
+    double x = val ? 330 : 390;
+    fprintf(f,
+            "<line x1=\"%.0f\" y1=\"412\" x2=\"%.0f\" y2=\"412\" stroke=\"#1f77b4\" "
+            "stroke-width=\"1.5\"/><text class=\"legend\" x=\"%.0f\" y=\"416\">training"
+            "</text>\n",
+            x, x + 30, x + 36);
+    if (val)
+        fputs("<line x1=\"450\" y1=\"412\" x2=\"480\" y2=\"412\" stroke=\"#ff7f0e\" "
+              "stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/><text class=\"legend\" x=\"486\" "
+              "y=\"416\">validation</text>\n",
+              f);
 }
 
 int plot_curves(const char *path, size_t n, const double *epoch, const double *train_loss,

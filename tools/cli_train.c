@@ -57,6 +57,11 @@ static int setup_net(run *r) {
             (int)(r->resume ? r->mi.loss
                             : nnb_default_loss(out_act, r->d.classification ? NNB_TARGET_ONEHOT
                                                                             : NNB_TARGET_VALUES));
+    if (s->opt == NNB_OPT_LM && s->loss != NNB_LOSS_MSE && s->loss != NNB_LOSS_SSE)
+        return usage_error(&cmd_train,
+                           "--optimizer lm minimises a sum of squares: it needs --loss "
+                           "mse or sse (the loss here is %s)",
+                           nnb_loss_name((nnb_loss)s->loss));
     if (!nnb_loss_fits((nnb_loss)s->loss, out_act))
         return usage_error(&cmd_train, "--loss %s needs a %s output layer",
                            nnb_loss_name((nnb_loss)s->loss),
@@ -159,6 +164,12 @@ static int train_phase(run *r) {
     p->n_train = r->d.xtr.rows;
     p->every = s->epochs > 100 ? s->epochs / 100 + (s->epochs % 100 != 0) : 1; /* no wrap */
     if (!json && !quiet) train_print_intro(r);
+    if (cli_processes() > 1) { /* compared across the processes before training */
+        run_identity id;
+        if (!run_identity_make(r->net, r->d.prep, &r->d.id, r->d.labels, r->d.n_classes, &id))
+            return EXIT_FAIL;
+        cli_set_identity(&id);
+    }
 
     nnb_train_opts *opts = NULL;
     nnb_history *hist = NULL;
@@ -207,8 +218,9 @@ static int test_phase(run *r) {
                                     NNB_REDUCTION_MEAN, &r->test_loss, &r->test_acc) != NNB_OK)
         return fail_nnb();
     if (!d->classification) r->test_acc = NAN;
-    /* regression: the RMSE over every target in the data's units (targets may be scaled) */
-    r->test_rmse = NAN;
+    /* regression: the RMSE over every target in the data's units (targets may be scaled), and
+     * R^2, the mean of the targets' (scikit-learn's uniform average) */
+    r->test_rmse = r->test_r2 = NAN;
     if (!d->classification && d->xte.rows) {
         size_t n = d->xte.rows * d->yte.cols;
         double *yhat = malloc(n * sizeof *yhat), *y = malloc(n * sizeof *y);
@@ -220,6 +232,10 @@ static int test_phase(run *r) {
         double ss = 0;
         for (size_t i = 0; st == NNB_OK && i < n; i++) ss += (yhat[i] - y[i]) * (yhat[i] - y[i]);
         if (st == NNB_OK) r->test_rmse = sqrt(ss / (double)n);
+        for (size_t j = 0; st == NNB_OK && j < d->yte.cols; j++)
+            r->test_r2 =
+                (j ? r->test_r2 : 0) +
+                r2_score(y, d->yte.cols, yhat, d->yte.cols, d->xte.rows, j) / (double)d->yte.cols;
         free(yhat), free(y);
         if (st == NNB_E_NOMEM) return fail("out of memory");
         if (st != NNB_OK) return fail_nnb();
@@ -244,13 +260,25 @@ static int plot_phase(const run *r) {
     return plot_history(r->v[O_PLOT], r->hist, r->d.source + 4) ? EXIT_OK : EXIT_FAIL;
 }
 
+/* Before any work: no output of the run (--save, which --checkpoint-every writes too, and
+ * --plot) is one of its inputs (the data, the resumed model) or another output. --resume X
+ * --save X continues a model in place. */
+static int check_train_files(const run *r) {
+    const char **v = r->v;
+    const file_use uses[3] = {
+        {"--resume", v[O_RESUME], 0, 1}, {"--save", v[O_SAVE], 1, 1}, {"--plot", v[O_PLOT], 1, 0}};
+    return check_data_files(&cmd_train, &r->df, uses, 3);
+}
+
 /* The phases in order; the first failure's exit status. */
 static int run_phases(run *r) {
     catch_signals(1, NULL);
     int st = r->resume ? train_load_resumed(r) : EXIT_OK;
+    if (st == EXIT_OK) st = check_train_files(r);
     if (st == EXIT_OK && r->s.threads && nnb_set_num_threads((int)r->s.threads) != NNB_OK)
         st = fail_nnb();
     if (st == EXIT_OK) st = train_load_data(r);
+    if (st == EXIT_OK) st = train_check_data(r);
     if (st == EXIT_OK) st = setup_net(r);
     /* a bad --save must not cost a training run */
     if (st == EXIT_OK && r->v[O_SAVE] && cli_rank() == 0 && !check_writable(r->v[O_SAVE]))

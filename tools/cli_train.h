@@ -82,6 +82,7 @@ typedef struct train_args {
     const char *v[N_OPT];       /* option values (NULL: not given) */
     int bias_flag, quiet, json; /* bias_flag -1: not given */
     int drop_bad_rows;
+    int new_data; /* --new-data: resume on data other than the model's */
     args a;
     settings s;
 } train_args;
@@ -109,6 +110,7 @@ typedef struct prepared {
     size_t n_rows;       /* rows read (CSV: the file; IDX: the training part) */
     size_t n_dropped;    /* CSV rows left out by --drop-bad-rows */
     char source[4200];   /* "csv:FILE" or "idx:SPEC", stored in the metadata */
+    data_id id;          /* what identifies the data read (metadata data.*) */
 } prepared;
 
 void prepared_free(prepared *d);
@@ -150,10 +152,11 @@ typedef struct run {
     nnb_meta *meta;
     data_flags df;
     idx_spec spec;
+    char data_spec[4200]; /* --resume: the IDX set the model records */
     progress p;
     int interrupted; /* a first SIGINT / SIGTERM stopped training */
     /* the outcome */
-    double wall, sps, test_loss, test_acc, test_rmse;
+    double wall, sps, test_loss, test_acc, test_rmse, test_r2;
     double last[NNB_HIST_SAMPLES_PER_S + 1]; /* the last epoch's history record (the fields
                                                 the command prints) */
     size_t n_ep, best_epoch, total_epochs;
@@ -166,6 +169,9 @@ typedef struct run {
 int train_load_resumed(run *r);
 /* Phase 2 (cli_train_data.c): the data, read, split and prepared. An exit status. */
 int train_load_data(run *r);
+/* After phase 2 (cli_train_model.c): a resumed run's data is the data the model records
+ * (data.bytes and data.crc32), unless --new-data. An exit status. */
+int train_check_data(const run *r);
 /* Phase 4 (cli_train_output.c): what is about to be trained, on what. */
 void train_print_intro(const run *r);
 /* The training callbacks (cli_train_output.c; ud is the run's progress). */

@@ -95,7 +95,10 @@ const command cmd_train = {
     "  --resume FILE         continue training a saved model where it stopped, bit for bit as if\n"
     "                        never interrupted: the network, preparation and training state come\n"
     "                        from FILE, the data and training options default to those it was\n"
-    "                        trained with (data flags may name the data again)\n"
+    "                        trained with (the data found by its absolute path; --csv or --idx\n"
+    "                        may name it again; either way it must match the size and CRC-32\n"
+    "                        the model records)\n"
+    "  --new-data            with --resume: go on training on other data, on purpose\n"
     "  --input-limit BYTES   the most bytes read from an input that is not a regular file (a\n"
     "                        pipe, a FIFO, --csv -; default 1 GiB); suffixes K, M, G\n"
     "  --quiet               no progress, only the results\n"
@@ -124,8 +127,8 @@ const char *const train_opt_names[N_OPT] = {
     "--input-limit", "--dtype",        "--plot"};
 
 /* The flags without a value, for suggestions. */
-static const char *const flag_names[] = {"--help",  "--bias", "--no-bias",
-                                         "--quiet", "--json", "--drop-bad-rows"};
+static const char *const flag_names[] = {"--help", "--bias",          "--no-bias", "--quiet",
+                                         "--json", "--drop-bad-rows", "--new-data"};
 
 /* Options a resumed run cannot change: they shape the data, the split or the network. */
 static const int fixed_on_resume[] = {O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP,   O_TASK,
@@ -144,12 +147,12 @@ static int parse_act(args *a, const char *opt, const char *s, nnb_activation *ac
     *slope = 0.01;
     if (colon) {
         if (*act != NNB_ACT_LEAKY_RELU) {
-            a->status = usage_error(a->cmd, "%s: only leaky_relu takes a slope", opt);
+            arg_error(a, "%s: only leaky_relu takes a slope", opt);
             return 0;
         }
         if (!parse_double(a, opt, colon + 1, slope)) return 0;
         if (*slope < 0) {
-            a->status = usage_error(a->cmd, "%s: the slope must be >= 0", opt);
+            arg_error(a, "%s: the slope must be >= 0", opt);
             return 0;
         }
     }
@@ -167,11 +170,10 @@ static int parse_network_settings(args *a, const char *const v[N_OPT], settings 
         strlist l;
         if (!strlist_split(v[O_LAYERS], &l)) return fail("out of memory"), 0;
         int ok = l.n <= 64;
-        if (!ok) a->status = usage_error(a->cmd, "--layers: at most 64 hidden layers");
+        if (!ok) arg_error(a, "--layers: at most 64 hidden layers");
         for (size_t i = 0; ok && i < l.n; i++) {
             ok = parse_size(a, "--layers", l.s[i], &s->layers[i]);
-            if (ok && s->layers[i] == 0)
-                ok = 0, a->status = usage_error(a->cmd, "--layers: a layer of 0 units");
+            if (ok && s->layers[i] == 0) ok = 0, arg_error(a, "--layers: a layer of 0 units");
         }
         s->n_layers = l.n;
         strlist_free(&l);
@@ -180,8 +182,8 @@ static int parse_network_settings(args *a, const char *const v[N_OPT], settings 
     if (v[O_ACTIVATION]) {
         if (!parse_act(a, "--activation", v[O_ACTIVATION], &s->act, &s->slope)) return 0;
         if (s->act == NNB_ACT_SOFTMAX)
-            return a->status = usage_error(a->cmd, "--activation: softmax is for the output "
-                                                   "layer only (--output softmax)"),
+            return arg_error(a, "--activation: softmax is for the output "
+                                "layer only (--output softmax)"),
                    0;
     }
     if (v[O_OUTPUT] && strcmp(v[O_OUTPUT], "auto") != 0) {
@@ -215,43 +217,40 @@ static int parse_training_settings(args *a, const char *const v[N_OPT], settings
     if (v[O_DROPOUT] && !parse_fraction(a, "--dropout", v[O_DROPOUT], &s->dropout)) return 0;
     if (v[O_LR]) {
         if (!parse_double(a, "--lr", v[O_LR], &s->lr)) return 0;
-        if (!(s->lr > 0)) return a->status = usage_error(a->cmd, "--lr must be > 0"), 0;
+        if (!(s->lr > 0)) return arg_error(a, "--lr must be > 0"), 0;
     }
     if (v[O_EPOCHS]) {
         if (!parse_size(a, "--epochs", v[O_EPOCHS], &s->epochs)) return 0;
-        if (s->epochs == 0) return a->status = usage_error(a->cmd, "--epochs must be >= 1"), 0;
+        if (s->epochs == 0) return arg_error(a, "--epochs must be >= 1"), 0;
     }
     if (v[O_BATCH] && !parse_size(a, "--batch", v[O_BATCH], &s->batch)) return 0;
     if (v[O_WEIGHT_DECAY] && !parse_double(a, "--weight-decay", v[O_WEIGHT_DECAY], &s->wd))
         return 0;
-    if (s->wd < 0) return a->status = usage_error(a->cmd, "--weight-decay must be >= 0"), 0;
+    if (s->wd < 0) return arg_error(a, "--weight-decay must be >= 0"), 0;
     if (v[O_CLIP_NORM] && !parse_double(a, "--clip-norm", v[O_CLIP_NORM], &s->clip_norm)) return 0;
     if (v[O_CLIP_VALUE] && !parse_double(a, "--clip-value", v[O_CLIP_VALUE], &s->clip_value))
         return 0;
     if (!(s->clip_norm >= 0) || !(s->clip_value >= 0))
-        return a->status = usage_error(a->cmd, "--clip-norm and --clip-value must be >= 0"), 0;
+        return arg_error(a, "--clip-norm and --clip-value must be >= 0"), 0;
     if (v[O_VAL] && !parse_fraction(a, "--val", v[O_VAL], &s->val)) return 0;
     if (v[O_TEST] && !parse_fraction(a, "--test", v[O_TEST], &s->test)) return 0;
-    if (s->val + s->test >= 1)
-        return a->status = usage_error(a->cmd, "--val and --test leave no training rows"), 0;
+    if (s->val + s->test >= 1) return arg_error(a, "--val and --test leave no training rows"), 0;
     if (v[O_PATIENCE] && !parse_size(a, "--patience", v[O_PATIENCE], &s->patience)) return 0;
     if (v[O_THREADS]) {
         if (!parse_size(a, "--threads", v[O_THREADS], &s->threads)) return 0;
-        if (s->threads > 1024) return a->status = usage_error(a->cmd, "--threads: at most 1024"), 0;
+        if (s->threads > 1024) return arg_error(a, "--threads: at most 1024"), 0;
     }
     if (v[O_SEED] && !parse_u64(a, "--seed", v[O_SEED], &s->seed)) return 0;
     if (v[O_DTYPE] && nnb_dtype_parse(v[O_DTYPE], &s->dtype) != NNB_OK)
         return bad_name(a, "--dtype");
     if (s->dtype == NNB_F32 && s->opt == NNB_OPT_LM) /* before any data is read */
-        return a->status = usage_error(a->cmd, "--optimizer lm runs in float64 only: use --dtype "
-                                               "f64 with it"),
+        return arg_error(a, "--optimizer lm runs in float64 only: use --dtype "
+                            "f64 with it"),
                0;
     if (v[O_CHECKPOINT]) {
         if (!parse_size(a, "--checkpoint-every", v[O_CHECKPOINT], &s->checkpoint)) return 0;
-        if (s->checkpoint == 0)
-            return a->status = usage_error(a->cmd, "--checkpoint-every must be >= 1"), 0;
-        if (!v[O_SAVE])
-            return a->status = usage_error(a->cmd, "--checkpoint-every needs --save FILE"), 0;
+        if (s->checkpoint == 0) return arg_error(a, "--checkpoint-every must be >= 1"), 0;
+        if (!v[O_SAVE]) return arg_error(a, "--checkpoint-every needs --save FILE"), 0;
     }
     if (v[O_INPUT_LIMIT] && !parse_input_limit(a, v[O_INPUT_LIMIT])) return 0;
     if (isnan(s->lr)) s->lr = nnb_default_lr(s->opt);
@@ -275,7 +274,7 @@ int parse_train(int argc, char **argv, train_args *t) {
     memset(t, 0, sizeof *t);
     const char **v = t->v;
     t->bias_flag = -1;
-    t->a = (args){argc, argv, 2, &cmd_train, 0};
+    t->a = (args){argc, argv, 2, &cmd_train, 0, NULL, 0};
     args *a = &t->a;
     while (a->i < argc && a->status == 0) {
         const char *val;
@@ -298,6 +297,7 @@ int parse_train(int argc, char **argv, train_args *t) {
                 v[k] = val; /* a later option overrides an earlier one */
             }
         if (!found && arg_flag(a, "--drop-bad-rows")) t->drop_bad_rows = 1, found = 1;
+        if (!found && arg_flag(a, "--new-data")) t->new_data = 1, found = 1;
         if (!found) {
             const char *known[N_OPT + sizeof flag_names / sizeof flag_names[0]];
             size_t n = 0;
@@ -320,6 +320,7 @@ int parse_train(int argc, char **argv, train_args *t) {
         if (t->bias_flag >= 0)
             return usage_error(&cmd_train, "--bias/--no-bias cannot be changed when resuming");
     } else {
+        if (t->new_data) return usage_error(&cmd_train, "--new-data is for --resume");
         if (!v[O_CSV] && !v[O_IDX]) return usage_error(&cmd_train, "no data: give --csv or --idx");
         if (v[O_CSV] && !v[O_TARGET]) return usage_error(&cmd_train, "--csv needs --target");
         if (v[O_IDX]) {
@@ -335,6 +336,9 @@ int parse_train(int argc, char **argv, train_args *t) {
                 return usage_error(&cmd_train, "IDX data is classification");
         }
     }
+    int st = file_output(&cmd_train, "--save", v[O_SAVE]);
+    if (st == EXIT_OK) st = file_output(&cmd_train, "--plot", v[O_PLOT]);
+    if (st != EXIT_OK) return st;
     char delim;
     if (v[O_DELIMITER] && !delimiter_valid(v[O_DELIMITER], &delim))
         return usage_error(&cmd_train,

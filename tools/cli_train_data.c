@@ -131,7 +131,7 @@ static void note_scales(const prepared *d) {
                 "nnblas: note: the features' scales differ by a factor of %.0e ('%s' has "
                 "standard deviation %.3g, '%s' %.3g); standardising them (--standardize all, the "
                 "default) usually trains better\n",
-                hi / lo, hi_name, hi, lo_name, lo);
+                hi / lo, esc(hi_name), hi, esc(lo_name), lo);
 }
 
 /* Reads the CSV with the one-hot columns and `target` (NULL: none) as text first; those that turn
@@ -174,6 +174,38 @@ static void fresh_lists_free(fresh_lists *l) {
     strlist_free(&l->stand), strlist_free(&l->drop);
 }
 
+/* The column lists against each other: no column named twice in one list, no target in --drop
+ * or --one-hot, nothing --drop leaves out in --one-hot or --standardize, no one-hot column
+ * standardised. 1, or 0 after a usage error naming the column and both options. */
+static int check_roles(args *a, const fresh_lists *l) {
+    const strlist *lists[4] = {&l->targets, &l->onehot, l->all || l->none ? NULL : &l->stand,
+                               &l->drop};
+    static const char *const opts[4] = {"--target", "--one-hot", "--standardize", "--drop"};
+    for (int k = 0; k < 4; k++)
+        for (size_t i = 0; lists[k] && i < lists[k]->n; i++)
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(lists[k]->s[i], lists[k]->s[j]) == 0)
+                    return arg_error(a, "%s names '%s' twice", opts[k], lists[k]->s[i]);
+    for (size_t i = 0; i < l->targets.n; i++)
+        if (strlist_has(&l->drop, l->targets.s[i]) || strlist_has(&l->onehot, l->targets.s[i]))
+            return arg_error(a, "the target '%s' is also in %s", l->targets.s[i],
+                             strlist_has(&l->drop, l->targets.s[i]) ? "--drop" : "--one-hot");
+    for (int k = 1; k <= 2; k++) /* --one-hot, --standardize */
+        for (size_t i = 0; lists[k] && i < lists[k]->n; i++)
+            if (strlist_has(&l->drop, lists[k]->s[i]))
+                return arg_error(a,
+                                 "'%s' is in %s and in --drop: a dropped column is not read; "
+                                 "leave it out of one of them",
+                                 lists[k]->s[i], opts[k]);
+    for (size_t i = 0; lists[2] && i < lists[2]->n; i++)
+        if (strlist_has(&l->onehot, lists[2]->s[i]))
+            return arg_error(a,
+                             "'%s' is in --one-hot and in --standardize: its one-hot columns "
+                             "are 0 or 1, not standardised; leave it out of --standardize",
+                             lists[2]->s[i]);
+    return 1;
+}
+
 /* New model, phase 1: the flags' column lists, the input read, its delimiter and header, every
  * named column checked against the header and the targets' roles against the other lists. */
 static int fresh_columns(args *a, const data_flags *df, const settings *s, csv_input *in,
@@ -183,7 +215,7 @@ static int fresh_columns(args *a, const data_flags *df, const settings *s, csv_i
         !strlist_split(df->standardize ? df->standardize : "", &l->stand) ||
         !strlist_split(df->drop ? df->drop : "", &l->drop))
         return fail("out of memory"), 0;
-    if (l->targets.n == 0) return a->status = usage_error(a->cmd, "--target names no column"), 0;
+    if (l->targets.n == 0) return arg_error(a, "--target names no column"), 0;
     /* every numeric feature is standardised unless --standardize says otherwise */
     l->all = !df->standardize || (l->stand.n == 1 && strcmp(l->stand.s[0], "all") == 0);
     l->none = l->stand.n == 1 && strcmp(l->stand.s[0], "none") == 0;
@@ -193,13 +225,9 @@ static int fresh_columns(args *a, const data_flags *df, const settings *s, csv_i
     const strlist *lists[4] = {&l->targets, &l->onehot, l->all || l->none ? NULL : &l->stand,
                                &l->drop};
     if (!check_columns(df, &l->header, lists)) return 0;
-    for (size_t i = 0; i < l->targets.n; i++)
-        if (strlist_has(&l->drop, l->targets.s[i]) || strlist_has(&l->onehot, l->targets.s[i]))
-            return a->status = usage_error(a->cmd, "the target '%s' is also in --drop or --one-hot",
-                                           l->targets.s[i]),
-                   0;
+    if (!check_roles(a, l)) return 0;
     if (l->targets.n > 1 && s->task == 0)
-        return a->status = usage_error(a->cmd, "classification takes one --target column"), 0;
+        return arg_error(a, "classification takes one --target column"), 0;
     return 1;
 }
 
@@ -232,15 +260,15 @@ static int fresh_task(args *a, settings *s, prepared *d, const nnb_table *t, con
     if (d->classification) {
         if (s->output < 0) s->output = (int)nnb_default_output(NNB_TARGET_ONEHOT);
         if (s->output != NNB_ACT_SOFTMAX && s->output != NNB_ACT_SIGMOID)
-            return a->status = usage_error(a->cmd, "classification needs --output softmax or "
-                                                   "sigmoid"),
+            return arg_error(a, "classification needs --output softmax or "
+                                "sigmoid"),
                    0;
         *kind =
             s->output == NNB_ACT_SIGMOID && n_distinct == 2 ? NNB_TARGET_INDEX : NNB_TARGET_ONEHOT;
     } else {
         if (s->output < 0) s->output = (int)nnb_default_output(NNB_TARGET_VALUES);
         if (s->output == NNB_ACT_SOFTMAX)
-            return a->status = usage_error(a->cmd, "--output softmax is for classification"), 0;
+            return arg_error(a, "--output softmax is for classification"), 0;
     }
     return 1;
 }
@@ -250,19 +278,22 @@ static int fresh_task(args *a, settings *s, prepared *d, const nnb_table *t, con
 static int fresh_prep(args *a, prepared *d, const fresh_lists *l, nnb_target_kind kind) {
     if (nnb_prep_create(&d->prep) != NNB_OK) return fail_nnb(), 0;
     nnb_status st = NNB_OK;
+    const char *opt = "--target", *col = NULL; /* the option and column of a failure */
     for (size_t i = 0; i < l->targets.n && st == NNB_OK; i++)
-        st = nnb_prep_set_target(d->prep, l->targets.s[i], kind);
+        st = nnb_prep_set_target(d->prep, col = l->targets.s[i], kind);
     for (size_t i = 0; i < l->onehot.n && st == NNB_OK; i++)
-        st = nnb_prep_onehot(d->prep, l->onehot.s[i]);
-    if (l->all && st == NNB_OK) st = nnb_prep_scale(d->prep, NULL, NNB_SCALE_STANDARD);
+        st = nnb_prep_onehot(d->prep, col = l->onehot.s[i]), opt = "--one-hot";
+    if (l->all && st == NNB_OK)
+        st = nnb_prep_scale(d->prep, col = NULL, NNB_SCALE_STANDARD), opt = "--standardize";
     /* regression targets too (predictions are turned back into the data's units) */
     for (size_t i = 0; l->all && !d->classification && i < l->targets.n && st == NNB_OK; i++)
-        st = nnb_prep_scale(d->prep, l->targets.s[i], NNB_SCALE_STANDARD);
+        st = nnb_prep_scale(d->prep, col = l->targets.s[i], NNB_SCALE_STANDARD);
     for (size_t i = 0; !l->all && !l->none && i < l->stand.n && st == NNB_OK; i++)
-        st = nnb_prep_scale(d->prep, l->stand.s[i], NNB_SCALE_STANDARD);
+        st = nnb_prep_scale(d->prep, col = l->stand.s[i], NNB_SCALE_STANDARD),
+        opt = "--standardize";
     if (st == NNB_E_NOMEM) return fail_nnb(), 0;
     /* conflicting roles come from the flags */
-    if (st != NNB_OK) return a->status = usage_error(a->cmd, "%s", nnb_last_error()), 0;
+    if (st != NNB_OK) return arg_error(a, "%s %s: %s", opt, col ? col : "all", lib_message());
     return 1;
 }
 
@@ -294,6 +325,7 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     nnb_target_kind kind;
     char delim;
     int ok = fresh_columns(a, df, s, &in, &delim, &l);
+    if (ok) data_id_csv(&in, &d->id);
     /* phase 2: the target (unless several: regression) and the one-hot columns: text or numbers */
     const char *text_target = l.targets.n == 1 && s->task != 1 ? l.targets.s[0] : NULL;
     ok = ok && read_detecting_text(df, &in, delim, &l.onehot, text_target, &l.drop, &t);
@@ -321,6 +353,7 @@ static int csv_resume(const data_flags *df, const settings *s, prepared *d) {
     if (d->classification && !set_labels(d, NULL)) return 0;
     csv_input in;
     if (!csv_input_read(df->csv, &in)) return 0;
+    data_id_csv(&in, &d->id);
     int read = read_table_for_prep(df, &in, d->prep, 1, &t);
     csv_input_free(&in);
     if (!read) return 0;
@@ -341,18 +374,19 @@ static int idx_data(args *a, const data_flags *df, const settings *s, prepared *
                     idx_spec *spec) {
     char err[256];
     if (!idx_spec_parse(df->idx, spec, err, sizeof err)) {
-        if (fit) return a->status = usage_error(a->cmd, "--idx: %s", err), 0;
+        if (fit) return arg_error(a, "--idx: %s", err), 0;
         return fail("%s", err), 0;
     }
     if (!fit && !nnb_prep_is_matrix(d->prep))
         return fail("the model was trained on CSV data; give it --csv"), 0;
     int none = df->standardize && strcmp(df->standardize, "none") == 0;
     if (df->standardize && !none && strcmp(df->standardize, "all") != 0)
-        return a->status = usage_error(a->cmd, "--standardize: IDX images take all or none"), 0;
+        return arg_error(a, "--standardize: IDX images take all or none"), 0;
     mat x, y;
     if (!idx_read(spec, NNB_MNIST_TRAIN, d->dtype, &x, &y)) return 0;
     if (!idx_read(spec, NNB_MNIST_TEST, d->dtype, &d->xte, &d->yte))
         return mat_free(&x), mat_free(&y), 0;
+    data_id_idx(spec->dir, &x, &y, &d->xte, &d->yte, &d->id);
     size_t n = x.rows, n_train = n, n_val = 0;
     d->n_rows = n;
     if (s->val > 0) {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli_train.h"
 
@@ -14,6 +15,100 @@ static const int resumable[] = {O_TEST,      O_VAL,     O_SEED,      O_LOSS,    
                                 O_OPTIMIZER, O_LR,      O_BATCH,     O_REDUCTION, O_WEIGHT_DECAY,
                                 O_PATIENCE,  O_THREADS, O_CLIP_NORM, O_CLIP_VALUE};
 
+/* "--lr must be > 0" without the option's name: "must be > 0". */
+static const char *without_option(const char *msg, const char *opt) {
+    size_t n = strlen(opt);
+    if (strncmp(msg, opt, n) != 0) return msg;
+    msg += n;
+    while (*msg == ':' || *msg == ' ') msg++;
+    return msg;
+}
+
+/* The settings of a resumed run: the command line's, the others from the model's metadata
+ * ("train.<option>"). Metadata nnblas would not have written (an edited file) is reported as
+ * what it is, naming the entry, not as an option the user gave. An exit status. */
+static int resumed_settings(run *r) {
+    const char **v = r->v, *model = v[O_RESUME];
+    const char *given[N_OPT];
+    memcpy(given, v, sizeof given);
+    char msg[1024];
+    args a = r->t.a;
+    a.msg = msg, a.msg_len = sizeof msg;
+    for (size_t i = 0; i < sizeof resumable / sizeof resumable[0]; i++) {
+        int k = resumable[i];
+        char key[32];
+        snprintf(key, sizeof key, "train.%s", train_opt_names[k] + 2);
+        if (given[k] || !(v[k] = nnb_meta_get(r->mi.meta, key))) continue;
+        /* each entry alone with the command line's settings, which parse_train() checked */
+        const char *one[N_OPT];
+        memcpy(one, given, sizeof one);
+        one[k] = v[k];
+        a.status = 0;
+        if (!parse_train_settings(&a, one, &r->s))
+            return fail("%s: its metadata says %s = '%s', which nnblas does not write (%s); "
+                        "was the file edited? 'nnblas info --model %s' lists the metadata",
+                        model, key, v[k],
+                        a.status ? without_option(msg, train_opt_names[k]) : "out of memory",
+                        model);
+    }
+    a.status = 0;
+    if (!parse_train_settings(&a, v, &r->s))
+        return fail("%s: its training settings (metadata train.*) do not fit together (%s); was "
+                    "the file edited? 'nnblas info --model %s' lists them",
+                    model, a.status ? msg : "out of memory", model);
+    return EXIT_OK;
+}
+
+/* --resume without --csv or --idx: the data the model records, by its absolute path (data.path)
+ * wherever the command runs, else (saved by nnblas 0.2) as it was given (data). */
+static int model_data_source(run *r) {
+    const char *model = r->v[O_RESUME], *src = nnb_meta_get(r->mi.meta, "data");
+    const char *where = nnb_meta_get(r->mi.meta, "data.path");
+    int csv = src && strncmp(src, "csv:", 4) == 0, idx = src && strncmp(src, "idx:", 4) == 0;
+    if (!csv && !idx)
+        return usage_error(&cmd_train,
+                           "%s does not say what data it was trained on; give --csv "
+                           "or --idx",
+                           model);
+    if (where && *where && access(where, F_OK) != 0)
+        return fail("%s was trained on %s, which is not there now; give the data with %s (it is "
+                    "checked against what the model records)",
+                    model, where, csv ? "--csv FILE" : "--idx SPEC");
+    if (csv) {
+        r->df.csv = where && *where ? where : src + 4;
+        return EXIT_OK;
+    }
+    if (where && *where)
+        snprintf(r->data_spec, sizeof r->data_spec, "%s:%s",
+                 strncmp(src + 4, "fashion-mnist", 13) == 0 ? "fashion-mnist" : "mnist", where);
+    else
+        snprintf(r->data_spec, sizeof r->data_spec, "%s", src + 4);
+    r->df.idx = r->data_spec;
+    return EXIT_OK;
+}
+
+int train_check_data(const run *r) {
+    const char *bytes = nnb_meta_get(r->meta, "data.bytes");
+    const char *crc = nnb_meta_get(r->meta, "data.crc32");
+    const char *was = nnb_meta_get(r->meta, "data.path"), *src = nnb_meta_get(r->meta, "data");
+    const data_id *id = &r->d.id;
+    if (!r->resume || !bytes || !crc || r->t.new_data) return EXIT_OK; /* 0.2: nothing to check */
+    char now[16];
+    snprintf(now, sizeof now, "%08lx", (unsigned long)id->crc);
+    char count[32];
+    snprintf(count, sizeof count, "%llu", (unsigned long long)id->bytes);
+    if (strcmp(bytes, count) == 0 && strcmp(crc, now) == 0) return EXIT_OK;
+    const char *unit = r->df.idx ? "values" : "bytes";
+    return fail("%s was trained on other data: %s (%s %s, CRC-32 %s), while %s holds %s %s "
+                "(CRC-32 %s); resuming would go on training on different rows. Give the data it "
+                "was trained on, or add --new-data to go on with this data on purpose",
+                r->v[O_RESUME],
+                was && *was ? was
+                : src       ? src + 4
+                            : "?",
+                bytes, unit, crc, r->d.source + 4, count, unit, now);
+}
+
 /* Phase 1 (--resume): the saved model, and its settings where the command line gives none. */
 int train_load_resumed(run *r) {
     const char **v = r->v;
@@ -21,28 +116,9 @@ int train_load_resumed(run *r) {
     if (!model_open(v[O_RESUME], mi)) return EXIT_FAIL;
     if (!mi->prep)
         return fail("%s has no data preparation; nnblas train cannot resume it", v[O_RESUME]);
-    for (size_t i = 0; i < sizeof resumable / sizeof resumable[0]; i++) {
-        int k = resumable[i];
-        char key[32];
-        snprintf(key, sizeof key, "train.%s", train_opt_names[k] + 2);
-        if (!v[k]) v[k] = nnb_meta_get(mi->meta, key);
-    }
-    args a = r->t.a;
-    a.status = 0;
-    if (!parse_train_settings(&a, v, &r->s))
-        return fail("%s: its training settings (metadata train.*) cannot be read", v[O_RESUME]);
-    const char *src = nnb_meta_get(mi->meta, "data");
-    if (!r->df.csv && !r->df.idx) {
-        if (src && strncmp(src, "csv:", 4) == 0)
-            r->df.csv = src + 4;
-        else if (src && strncmp(src, "idx:", 4) == 0)
-            r->df.idx = src + 4;
-        else
-            return usage_error(&cmd_train,
-                               "%s does not say what data it was trained on; "
-                               "give --csv or --idx",
-                               v[O_RESUME]);
-    }
+    int st = resumed_settings(r);
+    if (st != EXIT_OK) return st;
+    if (!r->df.csv && !r->df.idx && (st = model_data_source(r)) != EXIT_OK) return st;
     r->net = mi->net, mi->net = NULL;
     r->d.prep = mi->prep, mi->prep = NULL;
     r->meta = mi->meta, mi->meta = NULL;
@@ -110,6 +186,13 @@ static nnb_status fill_meta(const run *r, const char *cmdline) {
     if (st == NNB_OK) st = nnb_meta_set(meta, "saved", date);
     if (st == NNB_OK) st = nnb_meta_set(meta, "command", cmdline);
     if (st == NNB_OK) st = nnb_meta_set(meta, "data", d->source);
+    if (st == NNB_OK && d->id.known) { /* what identifies it: checked by --resume */
+        char crc[16];
+        snprintf(crc, sizeof crc, "%08lx", (unsigned long)d->id.crc);
+        st = nnb_meta_set(meta, "data.path", d->id.path);
+        if (st == NNB_OK) st = meta_size(meta, "data.bytes", d->id.bytes);
+        if (st == NNB_OK) st = nnb_meta_set(meta, "data.crc32", crc);
+    }
     if (st == NNB_OK)
         st = nnb_meta_set(meta, "task", d->classification ? "classification" : "regression");
     for (size_t k = 0; st == NNB_OK && r->df.idx && k < d->n_classes; k++) {
@@ -143,6 +226,7 @@ static nnb_status fill_meta(const run *r, const char *cmdline) {
     if (st == NNB_OK && d->xte.rows) st = meta_size(meta, "result.test_rows", d->xte.rows);
     if (st == NNB_OK) st = meta_num(meta, "result.test_loss", r->test_loss);
     if (st == NNB_OK) st = meta_num(meta, "result.test_rmse", r->test_rmse);
+    if (st == NNB_OK) st = meta_num(meta, "result.test_r2", r->test_r2);
     if (st == NNB_OK) st = meta_num(meta, "result.test_accuracy", r->test_acc);
     return st;
 }

@@ -158,13 +158,13 @@ void train_print_intro(const run *r) {
     char dropped[80] = "";
     if (r->df.drop_bad_rows)
         snprintf(dropped, sizeof dropped, " (%zu dropped: missing or bad values)", d->n_dropped);
-    printf("data: %s (%s), %zu rows%s: %zu training, %zu validation, %zu test\n", d->source + 4,
-           r->df.idx ? "IDX" : "CSV", d->n_rows + (r->df.idx ? d->xte.rows : 0), dropped,
-           d->xtr.rows, d->xval.rows, d->xte.rows);
+    printf("data: %s (%s), %zu rows%s: %zu training, %zu validation, %zu test\n",
+           esc(d->source + 4), r->df.idx ? "IDX" : "CSV", d->n_rows + (r->df.idx ? d->xte.rows : 0),
+           dropped, d->xtr.rows, d->xval.rows, d->xte.rows);
     if (d->classification) {
-        printf("task: classification of '%s', %zu classes (", d->target, d->n_classes);
+        printf("task: classification of '%s', %zu classes (", esc(d->target), d->n_classes);
         for (size_t k = 0; k < d->n_classes && k < 12; k++)
-            printf("%s%s", k ? ", " : "", d->labels[k]);
+            printf("%s%s", k ? ", " : "", esc(d->labels[k]));
         printf("%s)\n", d->n_classes > 12 ? ", ..." : "");
     } else {
         printf("task: regression of %zu target%s\n", d->ytr.cols, d->ytr.cols > 1 ? "s" : "");
@@ -196,6 +196,8 @@ void train_print_json_summary(const run *r) {
     json_num(stdout, r->test_loss);
     fputs(",\"test_rmse\":", stdout);
     json_num(stdout, r->test_rmse); /* regression, in the data's units */
+    fputs(",\"test_r2\":", stdout);
+    json_num(stdout, r->test_r2);
     fputs(",\"test_accuracy\":", stdout);
     json_num(stdout, r->test_acc);
     fputs(",\"samples_per_s\":", stdout);
@@ -221,9 +223,10 @@ void train_print_text_summary(const run *r) {
         printf("test accuracy %.4f  (test loss %s, %zu rows)\n", r->test_acc,
                num4((char[32]){0}, r->test_loss), d->xte.rows);
     else if (d->xte.rows)
-        printf("test RMSE %.6g in the data's units  (test loss %.6g: %s, mean per row, %zu "
-               "rows)\n",
-               r->test_rmse, r->test_loss, nnb_loss_name((nnb_loss)r->s.loss), d->xte.rows);
+        printf("test RMSE %.6g in the data's units, R^2 %.4f  (test loss %.6g: %s, mean per "
+               "row, %zu rows)\n",
+               r->test_rmse, r->test_r2, r->test_loss, nnb_loss_name((nnb_loss)r->s.loss),
+               d->xte.rows);
     else if (r->s.test == 0 || r->df.idx)
         printf("no test rows (--test 0); final training loss %.6g\n", r->last[NNB_HIST_TRAIN_LOSS]);
     else /* the split rounds each class's share: a tiny file leaves none */

@@ -11,14 +11,46 @@
 
 #include "atomic_file.h"
 #include "cli.h"
+#include "text_escape.h"
 
 /* ---- messages -------------------------------------------------------------------------------- */
+
+static int esc_nomem; /* an escaped text could not be shown: the command fails (cli_failed) */
+
+const char *esc(const char *s) {
+    /* a few buffers used in turn, so that one printf can show several texts */
+    static char *buf[8];
+    static size_t cap[8];
+    static unsigned next;
+    size_t need = nnbi_escape_text(NULL, 0, s) + 1;
+    if (!s || need == strlen(s) + 1) return s ? s : ""; /* escaping only lengthens: nothing to do */
+    unsigned k = next++ % 8;
+    if (need > cap[k]) {
+        char *b = realloc(buf[k], need);
+        if (!b) {
+            esc_nomem = 1;
+            return "(not shown: out of memory)";
+        }
+        buf[k] = b, cap[k] = need;
+    }
+    nnbi_escape_text(buf[k], cap[k], s);
+    return buf[k];
+}
+
+int cli_failed(void) { return esc_nomem; }
+
+/* The message of fmt, escaped (it may quote a file), to stderr. */
+static void put_message(const char *fmt, va_list ap) {
+    char msg[8192];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    fputs(esc(msg), stderr);
+}
 
 int usage_error(const command *cmd, const char *fmt, ...) {
     fprintf(stderr, "nnblas %s: ", cmd->name);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_message(fmt, ap);
     va_end(ap);
     /* the usage is the help's first paragraph */
     const char *end = strstr(cmd->help, "\n\n");
@@ -31,13 +63,28 @@ int fail(const char *fmt, ...) {
     fputs("nnblas: error: ", stderr);
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    put_message(fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     return EXIT_FAIL;
 }
 
-int fail_nnb(void) { return fail("%s", nnb_last_error()); }
+int fail_nnb(void) { return fail("%s", lib_message()); }
+
+int arg_error(args *a, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (a->msg && a->status == 0) {
+        vsnprintf(a->msg, a->msg_len, fmt, ap);
+    } else if (!a->msg) {
+        char msg[8192];
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        usage_error(a->cmd, "%s", msg);
+    }
+    va_end(ap);
+    a->status = EXIT_USAGE;
+    return 0;
+}
 
 /* ---- arguments ------------------------------------------------------------------------------- */
 
@@ -53,7 +100,7 @@ int arg_value(args *a, const char *name, const char **value) {
     if (s[n] != '\0') return 0;
     if (a->i + 1 >= a->argc) {
         *value = NULL;
-        a->status = usage_error(a->cmd, "%s needs a value", name);
+        arg_error(a, "%s needs a value", name);
         a->i++;
         return 1;
     }
@@ -69,7 +116,7 @@ int arg_flag(args *a, const char *name) {
 }
 
 static int bad_value(args *a, const char *opt, const char *s, const char *what) {
-    a->status = usage_error(a->cmd, "%s: '%s' is not %s", opt, s, what);
+    arg_error(a, "%s: '%s' is not %s", opt, s, what);
     return 0;
 }
 
@@ -139,14 +186,33 @@ int parse_input_limit(args *a, const char *s) {
     return 1;
 }
 
+/* A number that is not zero but reads as 0 (below the smallest double, 5e-324): where 0 means
+ * "off" (--clip-norm, --dropout, --val...), reading it so would change what the user asked. */
+static int underflows(const char *s, double v) {
+    if (v != 0) return 0;
+    for (const char *p = s; *p && *p != 'e' && *p != 'E'; p++)
+        if (*p >= '1' && *p <= '9') return 1;
+    return 0;
+}
+
 int parse_double(args *a, const char *opt, const char *s, double *out) {
     if (!is_number(s, out)) return bad_value(a, opt, s, "a number");
+    if (underflows(s, *out))
+        return arg_error(a,
+                         "%s: '%s' is too small to tell from 0 (a double reads it as 0, which "
+                         "is not what it says); give 0 if you mean 0",
+                         opt, s);
     return 1;
 }
 
 int parse_fraction(args *a, const char *opt, const char *s, double *out) {
     if (!is_number(s, out) || *out < 0 || *out >= 1)
         return bad_value(a, opt, s, "a fraction in [0, 1)");
+    if (underflows(s, *out))
+        return arg_error(a,
+                         "%s: '%s' is too small to tell from 0 (a double reads it as 0, which "
+                         "is not what it says); give 0 if you mean 0",
+                         opt, s);
     return 1;
 }
 
@@ -159,8 +225,8 @@ int parse_choice(args *a, const char *opt, const char *s, const char *const *nam
     for (int i = 0; names[i] && n < sizeof list; i++)
         n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", names[i]);
     const char *near = nnb_nearest_name(s, names, (size_t)n_names);
-    a->status = usage_error(a->cmd, "%s: '%s' is not one of %s%s%s%s", opt, s, list,
-                            near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+    arg_error(a, "%s: '%s' is not one of %s%s%s%s", opt, s, list, near ? "; did you mean '" : "",
+              near ? near : "", near ? "'?" : "");
     return -1;
 }
 
@@ -170,7 +236,7 @@ const char *lib_message(void) {
 }
 
 int bad_name(args *a, const char *opt) {
-    a->status = usage_error(a->cmd, "%s: %s", opt, lib_message());
+    arg_error(a, "%s: %s", opt, lib_message());
     return 0;
 }
 
@@ -301,6 +367,20 @@ double now_seconds(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+double r2_score(const double *y, size_t y_stride, const double *p, size_t p_stride, size_t rows,
+                size_t j) {
+    if (rows == 0) return NAN;
+    double mean = 0, ss_tot = 0, ss_res = 0;
+    for (size_t i = 0; i < rows; i++) mean += y[i * y_stride + j];
+    mean /= (double)rows;
+    for (size_t i = 0; i < rows; i++) {
+        double t = y[i * y_stride + j] - mean, e = y[i * y_stride + j] - p[i * p_stride + j];
+        ss_tot += t * t, ss_res += e * e;
+    }
+    if (ss_tot == 0) return ss_res == 0 ? 1 : 0;
+    return 1 - ss_res / ss_tot;
+}
+
 void fmt_duration(char buf[32], double s) {
     if (!isfinite(s) || s < 0) s = 0;
     if (s < 9.95)
@@ -367,9 +447,94 @@ int atomic_commit(atomic_file *af) {
     return !err;
 }
 
+int file_output(const command *cmd, const char *opt, const char *path) {
+    if (!path || strcmp(path, "-") != 0) return EXIT_OK;
+    return usage_error(cmd,
+                       "%s -: this file is not written to standard output (which carries the "
+                       "command's own output); give a file name (./- for a file named -)",
+                       opt);
+}
+
 int check_writable(const char *path) {
     atomic_file af;
     if (!atomic_open(&af, path)) return 0;
     atomic_abort(&af);
     return 1;
+}
+
+/* ---- files a command reads and writes -------------------------------------------------------- */
+
+/* What identifies a file: an existing one by its device and inode (symbolic and hard links, and
+ * every spelling of its path, are the same file); one an output would create by its folder's
+ * device and inode and its name there. */
+typedef struct file_id {
+    int kind; /* 0: nothing to compare (absent input, standard stream, an output refused later) */
+    dev_t dev;
+    ino_t ino;
+    char name[256]; /* kind 2: the name in the folder */
+} file_id;
+
+enum { ID_NONE, ID_FILE, ID_NEW };
+
+static void identify(const char *path, int output, file_id *id) {
+    struct stat st;
+    id->kind = ID_NONE;
+    if (strcmp(path, "-") == 0) { /* standard input: a file redirected to it is that file */
+        if (!output && fstat(STDIN_FILENO, &st) == 0 && S_ISREG(st.st_mode))
+            id->kind = ID_FILE, id->dev = st.st_dev, id->ino = st.st_ino;
+        return;
+    }
+    if (!output) {
+        if (stat(path, &st) == 0) id->kind = ID_FILE, id->dev = st.st_dev, id->ino = st.st_ino;
+        return;
+    }
+    nnbi_atomic a; /* the writer's own resolution: symbolic links followed to the target */
+    char err[64];
+    if (nnbi_output_check(path, &a, err, sizeof err) != 0) return; /* refused when written */
+    if (stat(a.target, &st) == 0) {
+        id->kind = ID_FILE, id->dev = st.st_dev, id->ino = st.st_ino;
+        return;
+    }
+    char *slash = strrchr(a.target, '/');
+    const char *name = slash ? slash + 1 : a.target;
+    if (strlen(name) >= sizeof id->name) return;
+    if (slash == a.target)
+        slash[1] = '\0'; /* "/name": the root */
+    else if (slash)
+        *slash = '\0';
+    if (stat(slash ? a.target : ".", &st) != 0) return;
+    id->kind = ID_NEW, id->dev = st.st_dev, id->ino = st.st_ino;
+    snprintf(id->name, sizeof id->name, "%s", name);
+}
+
+static int same_file(const file_id *a, const file_id *b) {
+    return a->kind != ID_NONE && a->kind == b->kind && a->dev == b->dev && a->ino == b->ino &&
+           (a->kind == ID_FILE || strcmp(a->name, b->name) == 0);
+}
+
+int check_files(const command *cmd, const file_use *uses, size_t n) {
+    file_id *ids = calloc(n ? n : 1, sizeof *ids);
+    if (!ids) return fail("out of memory");
+    for (size_t i = 0; i < n; i++)
+        if (uses[i].path) identify(uses[i].path, uses[i].output, &ids[i]);
+    int st = EXIT_OK;
+    for (size_t i = 0; i < n && st == EXIT_OK; i++)
+        for (size_t j = 0; j < n && st == EXIT_OK; j++) {
+            const file_use *o = &uses[i], *u = &uses[j];
+            if (!o->output || i == j || (u->output && j < i) ||
+                (o->group && o->group == u->group) || !same_file(&ids[i], &ids[j]))
+                continue;
+            if (u->output)
+                st = usage_error(cmd,
+                                 "%s %s and %s %s are the same file: one would overwrite the "
+                                 "other; give them different files",
+                                 u->what, esc(u->path), o->what, esc(o->path));
+            else
+                st = usage_error(cmd,
+                                 "%s %s is the same file as %s %s, which this command reads: "
+                                 "writing it would destroy it; give %s another file",
+                                 o->what, esc(o->path), u->what, esc(u->path), o->what);
+        }
+    free(ids);
+    return st;
 }

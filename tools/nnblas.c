@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -108,7 +109,7 @@ typedef struct common {
 static int parse_common(int argc, char **argv, const command *cmd, int data, int want_out,
                         int want_json, int want_hex, common *c) {
     memset(c, 0, sizeof *c);
-    args a = {argc, argv, 2, cmd, 0};
+    args a = {argc, argv, 2, cmd, 0, NULL, 0};
     while (a.i < argc && !a.status) {
         const char *v = NULL;
         if (arg_flag(&a, "--help")) {
@@ -143,6 +144,7 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
     }
     if (a.status) return a.status;
     if (!c->model) return usage_error(cmd, "--model is required");
+    if (file_output(cmd, "--plot", c->plot) != EXIT_OK) return EXIT_USAGE;
     if (data && !c->csv && !c->idx) return usage_error(cmd, "give --csv or --idx");
     if (data && c->csv && c->idx) return usage_error(cmd, "give either --csv or --idx, not both");
     char delim;
@@ -161,10 +163,23 @@ static int parse_subcommand(int argc, char **argv, const command *cmd, common *c
     return parse_common(argc, argv, cmd, 0, 0, 0, 1, c);
 }
 
+/* The data flags of eval and predict. */
+static data_flags common_data(const common *c) {
+    return (data_flags){c->csv, c->idx, NULL, NULL, NULL, NULL, c->delimiter, 0};
+}
+
+/* Before any work: the output (eval --plot, predict --out) is neither the model, nor the data. */
+static int check_common_files(const common *c, const command *cmd, const char *opt,
+                              const char *out) {
+    data_flags df = common_data(c);
+    const file_use uses[2] = {{"--model", c->model, 0, 0}, {opt, out, 1, 0}};
+    return check_data_files(cmd, &df, uses, 2);
+}
+
 /* Loads the model and reads the data the flags name, prepared (and y, the targets, if want_y). */
 static int open_with_data(const common *c, int want_y, model_info *mi, mat *x, mat *y) {
     if (!model_open(c->model, mi)) return 0;
-    data_flags df = {c->csv, c->idx, NULL, NULL, NULL, NULL, c->delimiter, 0};
+    data_flags df = common_data(c);
     if (model_data(mi, &df, want_y, x, y)) return 1;
     model_close(mi);
     return 0;
@@ -201,10 +216,11 @@ typedef struct eval_result {
     double *yhat;           /* rows x n_out predictions (regression: in the data's units) */
     size_t *conf;           /* K x K: conf[true * K + predicted] */
     double *err2, *err1;    /* regression, per target: sums of squared and absolute errors */
+    double *r2;             /* regression, per target: R^2 */
 } eval_result;
 
 static void eval_free(eval_result *e) {
-    free(e->yhat), free(e->conf), free(e->err1), free(e->err2);
+    free(e->yhat), free(e->conf), free(e->err1), free(e->err2), free(e->r2);
 }
 
 /* The loss and the predictions, then the confusion matrix (classification) or the errors of each
@@ -212,11 +228,12 @@ static void eval_free(eval_result *e) {
  * or 0 after a message. */
 static int eval_measure(const model_info *mi, const mat *x, mat *y, eval_result *e) {
     size_t rows = x->rows, n_out = nnb_net_n_outputs(mi->net), K = mi->n_classes;
-    *e = (eval_result){rows, n_out, K, NAN, NAN, NULL, NULL, NULL, NULL};
+    *e = (eval_result){rows, n_out, K, NAN, NAN, NULL, NULL, NULL, NULL, NULL};
     e->yhat = malloc((rows * n_out > 0 ? rows * n_out : 1) * sizeof *e->yhat);
     e->conf = calloc(K * K + 1, sizeof *e->conf);
     e->err2 = calloc(y->cols + 1, sizeof *e->err2), e->err1 = calloc(y->cols + 1, sizeof *e->err1);
-    if (!e->yhat || !e->conf || !e->err2 || !e->err1) return fail("out of memory"), 0;
+    e->r2 = calloc(y->cols + 1, sizeof *e->r2);
+    if (!e->yhat || !e->conf || !e->err2 || !e->err1 || !e->r2) return fail("out of memory"), 0;
     if (rows == 0) return fail("the data has no rows"), 0;
     if (mat_evaluate(mi->net, x, y, mi->loss, NNB_REDUCTION_MEAN, &e->loss, NULL) != NNB_OK ||
         mat_predict(mi->net, x, e->yhat, rows * n_out) != NNB_OK)
@@ -246,6 +263,7 @@ static int eval_measure(const model_info *mi, const mat *x, mat *y, eval_result 
             e->err2[j] += d * d;
             e->err1[j] += fabs(d);
         }
+    for (size_t j = 0; j < n_out; j++) e->r2[j] = r2_score(y->v, y->cols, e->yhat, n_out, rows, j);
     return 1;
 }
 
@@ -279,6 +297,8 @@ static void print_eval_json(const model_info *mi, const eval_result *e) {
             json_num(stdout, sqrt(e->err2[j] / (double)e->rows));
             fputs(",\"mae\":", stdout);
             json_num(stdout, e->err1[j] / (double)e->rows);
+            fputs(",\"r2\":", stdout);
+            json_num(stdout, e->r2[j]);
             fputc('}', stdout);
         }
         fputc(']', stdout);
@@ -296,13 +316,13 @@ static void print_confusion(const model_info *mi, const eval_result *e) {
         if ((size_t)d + 1 > w) w = (size_t)d + 1;
     }
     for (size_t k = 0; k < K; k++)
-        if (strlen(mi->labels[k]) > lw) lw = strlen(mi->labels[k]);
+        if (strlen(esc(mi->labels[k])) > lw) lw = strlen(esc(mi->labels[k]));
     if (lw > 20) lw = 20;
     printf("%*s", (int)(lw + 6), "");
     for (size_t p = 0; p < K; p++) printf("%*zu", (int)w, p);
     putchar('\n');
     for (size_t t = 0; t < K; t++) {
-        printf("%4zu %-*.*s ", t, (int)lw, (int)lw, mi->labels[t]);
+        printf("%4zu %-*.*s ", t, (int)lw, (int)lw, esc(mi->labels[t]));
         for (size_t p = 0; p < K; p++) printf("%*zu", (int)w, e->conf[t * K + p]);
         putchar('\n');
     }
@@ -318,8 +338,8 @@ static void print_eval_text(const model_info *mi, const eval_result *e) {
     }
     for (size_t j = 0; j < e->n_out; j++) {
         const char *name = mi->prep ? nnb_prep_target_name(mi->prep, j) : NULL;
-        printf("%s: RMSE %.6g, MAE %.6g\n", name ? name : "y",
-               sqrt(e->err2[j] / (double)e->rows), e->err1[j] / (double)e->rows);
+        printf("%s: RMSE %.6g, MAE %.6g, R^2 %.4f\n", name ? esc(name) : "y",
+               sqrt(e->err2[j] / (double)e->rows), e->err1[j] / (double)e->rows, e->r2[j]);
     }
 }
 
@@ -329,6 +349,7 @@ int run_eval(int argc, char **argv) {
     if (r) return r < 0 ? EXIT_OK : r;
     model_info mi;
     mat x, y;
+    if ((r = check_common_files(&c, &cmd_eval, "--plot", c.plot)) != EXIT_OK) return r;
     if (c.plot && !plot_check(c.plot)) return EXIT_FAIL;
     if (!open_with_data(&c, 1, &mi, &x, &y)) return EXIT_FAIL;
     eval_result e;
@@ -346,68 +367,42 @@ int run_eval(int argc, char **argv) {
 
 /* ---- predict ---------------------------------------------------------------------------------- */
 
-int run_predict(int argc, char **argv) {
-    common c;
-    int r = parse_subcommand(argc, argv, &cmd_predict, &c);
-    if (r) return r < 0 ? EXIT_OK : r;
-    /* a bad --out is refused before the model and the data are read */
-    if (c.out && !check_writable(c.out)) return EXIT_FAIL;
-    model_info mi;
-    mat x;
-    if (!open_with_data(&c, 0, &mi, &x, NULL)) return EXIT_FAIL;
-    size_t rows = x.rows, n_out = nnb_net_n_outputs(mi.net);
-    double *yhat = malloc((rows * n_out > 0 ? rows * n_out : 1) * sizeof *yhat);
-    int status = EXIT_FAIL;
-    atomic_file af = {0};
-    FILE *f = stdout;
-    if (!yhat) {
-        fail("out of memory");
-        goto done;
-    }
-    if (rows && mat_predict(mi.net, &x, yhat, rows * n_out) != NNB_OK) {
-        fail_nnb();
-        goto done;
-    }
-    int regression = mi.n_classes == 0;
-    if (regression && mi.prep && nnb_prep_target_kind(mi.prep) == NNB_TARGET_VALUES &&
-        nnb_prep_n_targets(mi.prep) == n_out &&
-        nnb_prep_inverse_targets(mi.prep, yhat, rows, n_out) != NNB_OK) {
-        fail_nnb();
-        goto done;
-    }
-    if (c.out) {
-        if (!atomic_open(&af, c.out)) goto done;
-        f = af.f;
-    }
-    /* header */
-    if (regression) {
+/* A field of predict's output: exact into a file or a pipe (the data), escaped on a terminal. */
+static void out_field(FILE *f, int tty, const char *s) { csv_field(f, tty ? esc(s) : s); }
+
+/* The header row: the targets' names (regression), or the target and p_<class> per output. */
+static int write_pred_header(FILE *f, int tty, const model_info *mi, size_t n_out) {
+    if (mi->n_classes == 0) {
         for (size_t j = 0; j < n_out; j++) {
-            const char *name = mi.prep ? nnb_prep_target_name(mi.prep, j) : NULL;
+            const char *name = mi->prep ? nnb_prep_target_name(mi->prep, j) : NULL;
             char buf[32];
             snprintf(buf, sizeof buf, "y%zu", j);
             if (j) fputc(',', f);
-            csv_field(f, name ? name : buf);
+            out_field(f, tty, name ? name : buf);
         }
     } else {
-        csv_field(f, mi.target);
+        out_field(f, tty, mi->target);
         for (size_t j = 0; j < n_out; j++) {
-            const char *label = mi.labels[mi.binary_sigmoid ? 1 : j];
+            const char *label = mi->labels[mi->binary_sigmoid ? 1 : j];
             char *name = malloc(strlen(label) + 3);
-            if (!name) {
-                fail("out of memory");
-                goto done;
-            }
+            if (!name) return fail("out of memory"), 0;
             sprintf(name, "p_%s", label);
             fputc(',', f);
-            csv_field(f, name);
+            out_field(f, tty, name);
             free(name);
         }
     }
     fputc('\n', f);
+    return 1;
+}
+
+/* The predictions as CSV rows (the class first for classification). */
+static void write_pred_rows(FILE *f, int tty, const model_info *mi, const double *yhat,
+                            size_t rows, size_t n_out) {
     for (size_t i = 0; i < rows; i++) {
         const double *row = yhat + i * n_out;
-        if (!regression) {
-            csv_field(f, mi.labels[predicted_class(row, n_out)]);
+        if (mi->n_classes) {
+            out_field(f, tty, mi->labels[predicted_class(row, n_out)]);
             fputc(',', f);
         }
         for (size_t j = 0; j < n_out; j++) {
@@ -418,19 +413,56 @@ int run_predict(int argc, char **argv) {
         }
         fputc('\n', f);
     }
-    if (c.out) {
-        if (!atomic_commit(&af)) goto done;
-    } else if (fflush(stdout) != 0 || ferror(stdout)) {
-        fail("writing the predictions failed");
-        goto done;
+}
+
+/* The model's outputs for x (rows x n_out; regression: in the data's units). NULL after a
+ * message. */
+static double *predict_rows(const model_info *mi, const mat *x) {
+    size_t rows = x->rows, n_out = nnb_net_n_outputs(mi->net);
+    double *yhat = malloc((rows * n_out > 0 ? rows * n_out : 1) * sizeof *yhat);
+    if (!yhat) return fail("out of memory"), NULL;
+    nnb_status st = rows ? mat_predict(mi->net, x, yhat, rows * n_out) : NNB_OK;
+    if (st == NNB_OK && mi->n_classes == 0 && mi->prep &&
+        nnb_prep_target_kind(mi->prep) == NNB_TARGET_VALUES &&
+        nnb_prep_n_targets(mi->prep) == n_out)
+        st = nnb_prep_inverse_targets(mi->prep, yhat, rows, n_out);
+    if (st != NNB_OK) return free(yhat), fail_nnb(), NULL;
+    return yhat;
+}
+
+int run_predict(int argc, char **argv) {
+    common c;
+    int r = parse_subcommand(argc, argv, &cmd_predict, &c);
+    if (r) return r < 0 ? EXIT_OK : r;
+    /* a bad --out is refused before the model and the data are read */
+    if ((r = check_common_files(&c, &cmd_predict, "--out", c.out)) != EXIT_OK) return r;
+    if (c.out && !check_writable(c.out)) return EXIT_FAIL;
+    model_info mi;
+    mat x;
+    if (!open_with_data(&c, 0, &mi, &x, NULL)) return EXIT_FAIL;
+    size_t n_out = nnb_net_n_outputs(mi.net);
+    double *yhat = predict_rows(&mi, &x);
+    int ok = yhat != NULL;
+    atomic_file af = {0};
+    FILE *f = stdout;
+    if (ok && c.out) {
+        ok = atomic_open(&af, c.out);
+        f = af.f;
     }
-    status = EXIT_OK;
-done:
+    int tty = !c.out && isatty(STDOUT_FILENO);
+    ok = ok && write_pred_header(f, tty, &mi, n_out);
+    if (ok) write_pred_rows(f, tty, &mi, yhat, x.rows, n_out);
+    if (ok && c.out) {
+        ok = atomic_commit(&af);
+    } else if (ok && (fflush(stdout) != 0 || ferror(stdout))) {
+        ok = 0;
+        fail("writing the predictions failed");
+    }
     atomic_abort(&af);
     free(yhat);
     mat_free(&x);
     model_close(&mi);
-    return status;
+    return ok ? EXIT_OK : EXIT_FAIL;
 }
 
 /* ---- info ----------------------------------------------------------------------------------- */
@@ -457,12 +489,12 @@ static void print_prep(const nnb_prep *p) {
         int is_target, is_text;
         size_t n_cats;
         nnb_prep_column_info(p, i, &name, &is_target, &is_text, &n_cats);
-        printf("  %-16s %-8s ", name, is_target ? "target" : "feature");
+        printf("  %-16s %-8s ", esc(name), is_target ? "target" : "feature");
         if (n_cats) {
             printf("%s, %zu %s%s:", is_target ? "classes" : "one-hot", n_cats,
                    is_target ? "classes" : "categories", is_text ? " (text)" : "");
             for (size_t k = 0; k < n_cats && k < 20; k++)
-                printf(" %s", nnb_prep_column_category(p, i, k));
+                printf(" %s", esc(nnb_prep_column_category(p, i, k)));
             printf("%s\n", n_cats > 20 ? " ..." : "");
         } else {
             nnb_scale how;
@@ -497,7 +529,7 @@ int run_info(int argc, char **argv) {
         }
         free(p);
     } else {
-        printf("model: %s\n", c.model);
+        printf("model: %s\n", esc(c.model));
         printf("network: %zu inputs, %zu layer%s, %zu parameters%s\n", nnb_net_n_inputs(net),
                nnb_net_n_layers(net), nnb_net_n_layers(net) == 1 ? "" : "s", np,
                nnb_net_dtype(net) == NNB_F32 ? " (float32)" : "");
@@ -515,7 +547,7 @@ int run_info(int argc, char **argv) {
             printf("preparation: none\n");
         printf("metadata: %zu entries\n", nnb_meta_count(meta));
         for (size_t i = 0; i < nnb_meta_count(meta); i++)
-            printf("  %-22s %s\n", nnb_meta_key(meta, i), nnb_meta_value(meta, i));
+            printf("  %-22s %s\n", esc(nnb_meta_key(meta, i)), esc(nnb_meta_value(meta, i)));
     }
     nnb_net_free(net);
     nnb_prep_free(prep);
@@ -558,12 +590,13 @@ static int dispatch(int argc, char **argv, int run) {
         int r = parse_subcommand(argc, argv, others[k], &c);
         return r < 0 ? EXIT_OK : r;
     }
-    fprintf(stderr, "nnblas: unknown command '%s'\n\n%s", cmd, main_help);
+    fprintf(stderr, "nnblas: unknown command '%s'\n\n%s", esc(cmd), main_help);
     return EXIT_USAGE;
 }
 
 int nnblas_main(int argc, char **argv) {
     int st = dispatch(argc, argv, 1);
+    if (st == EXIT_OK && cli_failed()) st = fail("out of memory: some text was not shown");
     /* every write to standard output is checked here, once: a full disk, /dev/full, a closed
      * pipe make the command fail (exit 1) whatever it printed */
     errno = 0;

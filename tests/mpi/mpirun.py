@@ -57,7 +57,7 @@ def mpirun_command(mpirun, np_):
     machine with other tests); as root when CI runs as root."""
     try:
         version = subprocess.run([mpirun, "--version"], capture_output=True, text=True,
-                                 timeout=30).stdout
+                                 timeout=600).stdout  # a hang guard
     except (OSError, subprocess.TimeoutExpired):
         version = ""
     if "Open MPI" not in version and "OpenRTE" not in version:

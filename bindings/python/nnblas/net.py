@@ -457,6 +457,29 @@ class Net(Handle):
                                        byref(acc)))
         return value.value, acc.value
 
+    def score(self, X, y):
+        """As scikit-learn's ``score``: with a classifier's output layer (sigmoid or softmax)
+        the accuracy (evaluate()'s); otherwise R^2, the coefficient of determination
+        1 - SS_res / SS_tot of each output (SS_tot about the mean of y), averaged over the
+        outputs as ``sklearn.metrics.r2_score`` does by default (a constant target scores 1
+        when predicted exactly, else 0). y in the network's units: R^2 is the same in the data's
+        units, since standardising a target scales both sums alike."""
+        dt = self._call_type(X)
+        X = self._x(X, dtype=dt)
+        y = self._y(y, X.shape[0], dtype=dt)
+        if self.layer(self.n_layers - 1).activation in ("sigmoid", "softmax"):
+            return self.evaluate(X, y)[1]
+        if X.shape[0] == 0:
+            return float("nan")
+        p = self.predict(X).astype(np.float64, copy=False)
+        t = y.astype(np.float64, copy=False)
+        ss_res = ((t - p) ** 2).sum(axis=0)
+        ss_tot = ((t - t.mean(axis=0)) ** 2).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r2 = np.where(ss_tot > 0, 1 - ss_res / np.where(ss_tot > 0, ss_tot, 1),
+                          np.where(ss_res == 0, 1.0, 0.0))
+        return float(r2.mean())
+
     def loss(self, X, y, loss="sse", reduction="mean"):
         """The loss on a batch, without gradients. loss: "sse" (1/2 sum of squared errors per
         row), "mse", "bce" (sigmoid output) or "ce" (softmax output); reduction "mean" or "sum"
@@ -622,6 +645,16 @@ class Net(Handle):
                 if isinstance(schedule, str):
                     schedule = (schedule,)
                 kind = _v.parse("schedule", schedule[0], "schedule")
+                name = _v.name("schedule", kind)
+                # how many values each takes (fewer: the defaults; more: an error, not ignored)
+                least, most = {"step": (2, 2), "exponential": (1, 1), "cosine": (0, 2),
+                               "cosine_restarts": (1, 3)}.get(name, (0, 0))
+                if not least <= len(schedule) - 1 <= most:
+                    raise InvalidArgumentError(
+                        "schedule %r takes %s after its name, got %d: %r"
+                        % (name, "%d value%s" % (most, "s" if most != 1 else "")
+                           if least == most else "%d to %d values" % (least, most),
+                           len(schedule) - 1, tuple(schedule)))
                 params = [float(p) for p in schedule[1:]] + [0.0, 0.0, 1.0]
                 call("nnb_train_opts_set_schedule", o, kind, params[0], params[1])
                 if _v.name("schedule", kind) == "cosine_restarts":

@@ -386,6 +386,12 @@ class LowLevelTest(unittest.TestCase):
         np.testing.assert_allclose(net.params, p - 0.1 * grad, rtol=0, atol=1e-15)
         net.sgd_step(0.1, grad)
         np.testing.assert_allclose(net.params, p - 0.2 * grad, rtol=0, atol=1e-15)
+        for lr in (-0.1, float("nan"), float("inf")):  # a negative rate climbs the loss
+            with self.subTest(lr=lr):
+                with self.assertRaises(nnblas.InvalidArgumentError) as cm:
+                    net.sgd_step(lr, grad)
+                self.assertIn("learning rate", str(cm.exception))
+        np.testing.assert_allclose(net.params, p - 0.2 * grad, rtol=0, atol=1e-15)
         err, worst = net.gradcheck(X, y, "bce", "mean")
         self.assertLess(err, 1e-6)
         self.assertLess(worst, net.n_params)

@@ -250,6 +250,34 @@ class RegressorTest(unittest.TestCase):
         np.testing.assert_array_equal(parts.predict(X), whole.predict(X))
 
 
+class ScoreTest(unittest.TestCase):
+    def test_net_score_is_r2_or_accuracy(self):
+        # Net.score: sklearn's r2_score (uniform average) for a regression output, evaluate()'s
+        # accuracy for a classifier's; a constant target as sklearn: 1 if exact, else 0
+        from sklearn.metrics import r2_score
+        rng = np.random.default_rng(5)
+        X = rng.normal(size=(60, 3))
+        Y = np.column_stack([X @ [1.0, -2.0, 0.5], np.sin(X[:, 0]), np.full(60, 3.0)])
+        net = nnblas.Net(3)
+        net.add(8, "tanh")
+        net.add(3, "identity")
+        net.init("xavier_uniform", seed=2)
+        net.fit(X, Y, epochs=30, batch_size=10, lr=0.01, optimizer="adam")
+        P = net.predict(X)
+        ref = r2_score(Y, P)  # the constant column scores 0 (not predicted exactly)
+        self.assertAlmostEqual(net.score(X, Y), ref, places=12)
+        one = nnblas.Net(3)
+        one.add(1, "identity", bias=True)
+        one.params = np.array([0.0, 0.0, 0.0, 3.0])  # predicts the constant exactly
+        self.assertEqual(one.score(X, Y[:, 2:]), 1.0)
+        cls = nnblas.Net(3)
+        cls.add(2, "softmax")
+        cls.init("xavier_uniform", seed=1)
+        labels = (X[:, 0] > 0).astype(int)
+        onehot = np.eye(2)[labels]
+        self.assertEqual(cls.score(X, onehot), cls.evaluate(X, onehot, loss="ce")[1])
+
+
 class PipelineTest(unittest.TestCase):
     def test_pipeline(self):
         X_tr, X_te, y_tr, y_te = iris()

@@ -122,6 +122,25 @@ class FitTest(unittest.TestCase):
         with self.assertRaises(nnblas.ShapeError):
             net.fit(X, y, validation_data=(X[:, :3], y))
 
+    def test_schedule_values_are_counted(self):
+        # extra values are an error, not ignored (issue 26); too few for step/exponential too;
+        # a cosine period between 0 and 1 is refused by the library (the rate would be lr_min
+        # from the second epoch)
+        X, y = xor()
+        net = nnblas.Net([2, 3, 1], activation="tanh", output="sigmoid", seed=1)
+        for bad in [("step", 1, 0.5, 99), ("step", 2), ("exponential", 0.9, 1),
+                    ("cosine", 10, 0.0, 2), ("sgdr", 4, 0.0, 2, 7), ("constant", 1)]:
+            with self.subTest(schedule=bad):
+                with self.assertRaises(nnblas.InvalidArgumentError) as cm:
+                    net.fit(X, y, epochs=1, schedule=bad)
+                self.assertIn("schedule", str(cm.exception))
+        with self.assertRaises(nnblas.InvalidArgumentError) as cm:
+            net.fit(X, y, epochs=1, schedule=("cosine", 0.5))
+        self.assertIn("period", str(cm.exception))
+        for good in [("cosine", 4), ("cosine",), ("sgdr", 2, 0.0, 2), ("step", 1, 0.5)]:
+            with self.subTest(schedule=good):
+                self.assertEqual(len(net.fit(X, y, epochs=2, schedule=good)["loss"]), 2)
+
     def test_options_reach_c(self):
         X, y = xor()
         net = nnblas.Net([2, 3, 1], activation="tanh", output="sigmoid", seed=1)
