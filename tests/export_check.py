@@ -513,11 +513,15 @@ class Exports(unittest.TestCase):
         fails(2, "did you mean '--onnx'", model, "--onx", self.path("x.onnx"))
         fails(2, "not a C identifier", model, "--c", self.path("x.c"), "--name", "9lives")
         fails(2, "--dtype", model, "--c", self.path("x.c"), "--dtype", "f16")
-        fails(1, "is the model itself", model, "--onnx", model)
-        fails(1, "is the model itself", model, "--c", self.path("y.c"), "--header", model)
-        fails(1, "are the same file", model, "--c", self.path("y.c"), "--header",
+        fails(2, "is the same file as MODEL", model, "--onnx", model)
+        fails(2, "is the same file as MODEL", model, "--c", self.path("y.c"), "--header", model)
+        fails(2, "are the same file", model, "--c", self.path("y.c"), "--header",
               self.path("y.c"))
-        fails(1, "same file", model, "--onnx", self.path("z"), "--c", self.path("z"))
+        fails(2, "are the same file", model, "--onnx", self.path("z"), "--c", self.path("z"))
+        fails(2, "not written to standard output", model, "--onnx", "-")
+        os.symlink(model, self.path("link.onnx"))  # a link to the model is the model
+        fails(2, "is the same file as MODEL", model, "--onnx", self.path("link.onnx"))
+        os.unlink(self.path("link.onnx"))
         fails(1, "an #include line cannot carry", model, "--c", self.path("y.c"), "--header",
               self.path("my header.h"))
         fails(1, "input scale applies to numeric inputs only", model, "--onnx",

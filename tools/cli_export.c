@@ -51,7 +51,7 @@ typedef struct export_args {
 static int parse_export(int argc, char **argv, export_args *e) {
     memset(e, 0, sizeof *e);
     e->dtype = -1;
-    args a = {argc, argv, 2, &cmd_export, 0};
+    args a = {argc, argv, 2, &cmd_export, 0, NULL, 0};
     while (a.i < argc && !a.status) {
         const char *v = NULL;
         if (arg_flag(&a, "--help")) {
@@ -114,27 +114,24 @@ int check_export(int argc, char **argv) {
     return r < 0 ? EXIT_OK : r;
 }
 
-/* 1 if a and b are one existing file (the same device and inode, links followed). */
-static int same_file(const char *a, const char *b) {
-    struct stat sa, sb;
-    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
-}
-
-/* The outputs must differ from the model and from each other. */
+/* Before any work: each output is a file (not "-"), none is the model, the data --int8 reads,
+ * or another output (check_data_files: by identity, links followed), and each can be written. */
 static int check_outputs(const export_args *e, const char *header) {
     const char *out[3] = {e->onnx, e->c, header};
-    const char *what[3] = {"--onnx", "--c", "the header"};
+    const char *what[3] = {"--onnx", "--c", "--header"};
+    file_use uses[4] = {{"MODEL", e->model, 0, 0}};
+    size_t n = 1;
     for (int i = 0; i < 3; i++) {
         if (!out[i]) continue;
-        if (strcmp(out[i], e->model) == 0 || same_file(out[i], e->model))
-            return fail("%s %s is the model itself: it would be overwritten", what[i], out[i]), 0;
-        for (int j = 0; j < i; j++)
-            if (out[j] && (strcmp(out[i], out[j]) == 0 || same_file(out[i], out[j])))
-                return fail("%s and %s are the same file (%s)", what[j], what[i], out[i]), 0;
-        if (!check_writable(out[i])) return 0;
+        int st = file_output(&cmd_export, what[i], out[i]);
+        if (st != EXIT_OK) return st;
+        uses[n++] = (file_use){what[i], out[i], 1, 0};
     }
-    return 1;
+    data_flags df = {e->csv, e->idx, NULL, NULL, NULL, NULL, NULL, 0};
+    int st = check_data_files(&cmd_export, &df, uses, n);
+    for (int i = 0; i < 3 && st == EXIT_OK; i++)
+        if (out[i] && !check_writable(out[i])) st = EXIT_FAIL;
+    return st;
 }
 
 static const char *human_bytes(double b, char buf[32]) {
@@ -192,7 +189,7 @@ static int int8_read(const export_args *e, model_info *mi, int8_data *d) {
             snprintf(d->why, sizeof d->why,
                      "not measured: the model's data (%s) is not there; "
                      "give --csv or --idx",
-                     data);
+                     esc(data));
             return 1;
         }
         d->src = data + 4;
@@ -211,7 +208,8 @@ static int int8_read(const export_args *e, model_info *mi, int8_data *d) {
     }
     d->have = model_data(mi, &df, 1, &d->x, &d->y);
     if (!d->have && (e->csv || e->idx)) return 0; /* the message is out */
-    if (!d->have) snprintf(d->why, sizeof d->why, "not measured: %s could not be read", d->src);
+    if (!d->have)
+        snprintf(d->why, sizeof d->why, "not measured: %s could not be read", esc(d->src));
     return 1;
 }
 
@@ -233,10 +231,11 @@ static void report_int8(model_info *mi, const nnb_net *net, int8_data *d) {
     else if (mi->n_classes)
         printf("int8 accuracy on %s (%zu rows): %.4f, against %.4f with %s weights (%+.2f "
                "points); loss %.4g against %.4g\n",
-               d->src, x->rows, acc[1], acc[0], type, 100 * (acc[1] - acc[0]), loss[1], loss[0]);
+               esc(d->src), x->rows, acc[1], acc[0], type, 100 * (acc[1] - acc[0]), loss[1],
+               loss[0]);
     else
-        printf("int8 loss on %s (%zu rows): %.6g, against %.6g with %s weights\n", d->src, x->rows,
-               loss[1], loss[0], type);
+        printf("int8 loss on %s (%zu rows): %.6g, against %.6g with %s weights\n", esc(d->src),
+               x->rows, loss[1], loss[0], type);
     nnb_net_free(q);
 }
 
@@ -273,14 +272,14 @@ static int write_exports(const export_args *e, model_info *mi, const nnb_net *ne
     int ok = 1;
     if (e->onnx) {
         ok = nnb_export_onnx(e->onnx, net, mi->prep, mi->meta, o) == NNB_OK;
-        if (ok) printf("wrote %s (%s)\n", e->onnx, human_bytes(file_size(e->onnx), b1));
+        if (ok) printf("wrote %s (%s)\n", esc(e->onnx), human_bytes(file_size(e->onnx), b1));
     }
     if (ok && e->c) {
         ok = nnb_export_c(e->c, header, net, mi->prep, mi->meta, o) == NNB_OK;
         const char *type = nnb_net_dtype(net) == NNB_F32 ? "float" : "double";
         if (ok)
-            printf("wrote %s (%s) and %s: %zu parameters in %s", e->c,
-                   human_bytes(file_size(e->c), b1), header, nnb_net_n_params(net),
+            printf("wrote %s (%s) and %s: %zu parameters in %s", esc(e->c),
+                   human_bytes(file_size(e->c), b1), esc(header), nnb_net_n_params(net),
                    human_bytes(param_bytes(net, e->int8), b2));
         if (ok && e->int8)
             printf(" (int8 weights, a scale per output unit; %s as %s)\n",
@@ -309,9 +308,10 @@ int run_export(int argc, char **argv) {
     const char *h = e.header ? e.header : header;
     model_info mi;
     int status = EXIT_FAIL;
-    if (!check_outputs(&e, h) || !model_open(e.model, &mi)) {
+    int st = check_outputs(&e, h);
+    if (st != EXIT_OK || !model_open(e.model, &mi)) {
         free(header);
-        return EXIT_FAIL;
+        return st != EXIT_OK ? st : EXIT_FAIL;
     }
     nnb_net *conv = NULL;
     const nnb_net *net = mi.net;
