@@ -4,7 +4,7 @@
  *   csv       a generated CSV file (200000 rows: 8 numeric columns of 6 significant digits, one
  *             category column read as text, one class column), parsed by nnb_csv_read;
  *   idx-gz    Fashion-MNIST as the Debian package ships it (gzipped IDX), all 70000 images and
- *             labels through nnb_mnist_read, into buffers touched beforehand (the first touch of
+ *             labels through nnb_mnist_read_part, into buffers touched beforehand (the first touch of
  *             376 MB of fresh memory is the kernel's page faults, not reading);
  *   idx-raw   the same files uncompressed (written to a temporary folder first);
  *   csv-wide  a wide generated CSV file (20 rows, 100000 numeric columns; --quick 20000) read
@@ -45,11 +45,11 @@ static void emit(int json, const char *format, size_t rows, double bytes, double
 }
 
 static double bench_csv(const char *path, size_t *rows) {
-    nnb_csv_options *o = NULL;
+    nnb_csv_opts *o = NULL;
     nnb_table *t = NULL;
     double t0 = nnbb_now();
-    nnb_status st = nnb_csv_options_create(&o);
-    if (st == NNB_OK) st = nnb_csv_options_text_column(o, "color");
+    nnb_status st = nnb_csv_opts_create(&o);
+    if (st == NNB_OK) st = nnb_csv_opts_add_text_column(o, "color");
     if (st == NNB_OK) st = nnb_csv_read(&t, path, o);
     double secs = nnbb_now() - t0;
     if (st != NNB_OK) {
@@ -58,7 +58,7 @@ static double bench_csv(const char *path, size_t *rows) {
     }
     *rows = nnb_table_n_rows(t);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     return secs;
 }
 
@@ -99,7 +99,7 @@ static double bench_wide(const char *path) {
     double *x = NULL, *y = NULL, t0 = nnbb_now();
     nnb_status st = nnb_csv_read(&t, path, NULL);
     if (st == NNB_OK) st = nnb_prep_create(&p);
-    if (st == NNB_OK) st = nnb_prep_set_target(p, "y", NNB_TARGET_VALUES);
+    if (st == NNB_OK) st = nnb_prep_add_target(p, "y", NNB_TARGET_VALUES);
     if (st == NNB_OK) st = nnb_prep_fit(p, t, NULL, nnb_table_n_rows(t));
     size_t n = nnb_table_n_rows(t), nf = st == NNB_OK ? nnb_prep_n_features(p) : 0;
     if (st == NNB_OK) {
@@ -135,8 +135,8 @@ static int gunzip_to(const char *src, const char *dst) {
 
 static double bench_mnist(const char *dir, double *xtr, double *ytr, double *xte, double *yte) {
     double t0 = nnbb_now();
-    if (nnb_mnist_read(dir, NNB_MNIST_TRAIN, xtr, 60000 * 784, ytr, 60000, 0) != NNB_OK ||
-        nnb_mnist_read(dir, NNB_MNIST_TEST, xte, 10000 * 784, yte, 10000, 0) != NNB_OK) {
+    if (nnb_mnist_read_part(dir, NNB_MNIST_TRAIN, 0, xtr, 60000 * 784, ytr, 60000) != NNB_OK ||
+        nnb_mnist_read_part(dir, NNB_MNIST_TEST, 0, xte, 10000 * 784, yte, 10000) != NNB_OK) {
         fprintf(stderr, "nnblas-bench data: %s\n", nnb_last_error());
         return -1;
     }

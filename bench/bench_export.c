@@ -1,5 +1,5 @@
 /*
- * nnblas-bench export: the single-sample predict of the generated C source (nnb_export_c())
+ * nnblas-bench export: the single-sample predict of the generated C source (nnb_c_source_write())
  * against the library's own single-row nnb_net_predict on the same network, in one run.
  *
  * Networks (random weights, seed 1; no preparation, so that both sides do the same work):
@@ -80,7 +80,7 @@ static void *build(const bopts *o, const nnb_net *net, const char *name, int int
     nnb_status st = nnb_export_opts_create(&e);
     if (st == NNB_OK) st = nnb_export_opts_set_name(e, name);
     if (st == NNB_OK) st = nnb_export_opts_set_int8(e, int8);
-    if (st == NNB_OK) st = nnb_export_c(c, NULL, net, NULL, NULL, e);
+    if (st == NNB_OK) st = nnb_c_source_write(c, NULL, net, NULL, NULL, e);
     nnb_export_opts_free(e);
     if (st != NNB_OK) {
         fprintf(stderr, "nnblas-bench export: %s\n", nnb_last_error());

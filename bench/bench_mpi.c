@@ -219,7 +219,7 @@ static int run(const workload *w, nnb_dtype dtype, const opts *o, const double *
     for (int e = 0; st == NNB_OK && e < o->warmup + o->epochs; e++) {
         st = nnb_mpi_train_ex(MPI_COMM_WORLD, net, t, m, x, o->rows, NI, y, NO, h);
         if (st != NNB_OK || e < o->warmup) continue;
-        size_t len = nnb_history_len(h);
+        size_t len = nnb_history_n_epochs(h);
         double *all = malloc(len * sizeof *all);
         if (!all) {
             st = NNB_E_NOMEM;

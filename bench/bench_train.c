@@ -122,9 +122,9 @@ static int read_fashion(const workload *w, const char *data, void *x, void *y) {
     int nomem = !all_x || !all_y;
     nnb_status st = NNB_E_NOMEM;
     if (!nomem && w->dtype == NNB_F32)
-        st = nnb_mnist_read_f32(dir, NNB_MNIST_TRAIN, all_x, rows * cols, all_y, rows * 10, 1);
+        st = nnb_mnist_read_part_f32(dir, NNB_MNIST_TRAIN, 1, all_x, rows * cols, all_y, rows * 10);
     else if (!nomem)
-        st = nnb_mnist_read(dir, NNB_MNIST_TRAIN, all_x, rows * cols, all_y, rows * 10, 1);
+        st = nnb_mnist_read_part(dir, NNB_MNIST_TRAIN, 1, all_x, rows * cols, all_y, rows * 10);
     if (st != NNB_OK)
         fprintf(stderr, "nnblas-bench train: %s\n", nomem ? "out of memory" : nnb_last_error());
     if (st == NNB_OK && all_x != x) memcpy(x, all_x, n * ni * es);
@@ -201,9 +201,9 @@ static int run_nnblas(nnb_side *s, const workload *w, const void *x, const void 
     size_t L = w->n_sizes - 1;
     nnb_status st = nnb_train_opts_set_epochs(s->opts, epochs);
     if (st == NNB_OK && w->dtype == NNB_F32)
-        st = nnb_train_f32(s->net, s->opts, x, w->rows, w->sizes[0], y, w->sizes[L], s->hist);
+        st = nnb_net_train_f32(s->net, s->opts, x, w->rows, w->sizes[0], y, w->sizes[L], s->hist);
     else if (st == NNB_OK)
-        st = nnb_train(s->net, s->opts, x, w->rows, w->sizes[0], y, w->sizes[L], s->hist);
+        st = nnb_net_train(s->net, s->opts, x, w->rows, w->sizes[0], y, w->sizes[L], s->hist);
     if (st != NNB_OK) fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
     return st == NNB_OK ? 0 : -1;
 }
@@ -304,7 +304,7 @@ static int measure_rounds(const workload *w, const void *x, const void *y, size_
     size_t n = rounds * epochs + 1; /* epochs per side, the warm-up first */
     if (rc == 0) { /* t holds the ceiling's epoch times, then nnblas's from the history */
         *e_ceil = nnbb_median(t + 1, n - 1);
-        if (nnb_history_len(s.hist) == n &&
+        if (nnb_history_n_epochs(s.hist) == n &&
             nnb_history_get(s.hist, NNB_HIST_SECONDS, t, n) == NNB_OK)
             *e_nnb = nnbb_median(t + 1, n - 1);
         else rc = -1;

@@ -59,14 +59,14 @@ static void d_net(dig *d, const nnb_net *net) {
     unsigned char *s = malloc(sn ? sn : 1);
     if (s && nnb_net_train_state_get(net, s, sn, &w) == NNB_OK) d_bytes(d, s, w);
     free(s);
-    size_t mn = nnb_model_save_size(net, NULL, NULL, 1);
+    size_t mn = nnb_model_write_size(net, NULL, NULL, 1);
     unsigned char *m = malloc(mn ? mn : 1);
-    if (m && nnb_model_save_buffer(m, mn, &w, net, NULL, NULL, 1) == NNB_OK) d_bytes(d, m, w);
+    if (m && nnb_model_write_buffer(net, NULL, NULL, 1, m, mn, &w) == NNB_OK) d_bytes(d, m, w);
     free(m);
 }
 
 static void d_hist(dig *d, const nnb_history *h) {
-    size_t n = nnb_history_len(h);
+    size_t n = nnb_history_n_epochs(h);
     double *v = malloc((n ? n : 1) * sizeof *v);
     /* every field but the timings */
     nnb_history_field f[] = {NNB_HIST_EPOCH,     NNB_HIST_TRAIN_LOSS, NNB_HIST_VAL_LOSS,
@@ -265,7 +265,7 @@ static void grid(nnb_dtype t) {
                     nnb_train_opts_set_optimizer(o, (nnb_optimizer)opt, LR[opt]);
                     set_schedule(o, s);
                     nnb_status st =
-                        net ? nnb_train(net, o, X, ROWS, NI, var.y, var.ny, h) : NNB_E_INTERNAL;
+                        net ? nnb_net_train(net, o, X, ROWS, NI, var.y, var.ny, h) : NNB_E_INTERNAL;
                     dig d;
                     d_init(&d);
                     if (net) {
@@ -330,10 +330,10 @@ static nnb_train_opts *job_opts(const job *j, size_t epochs) {
 
 static nnb_status job_train(const job *j, nnb_net *net, nnb_train_opts *o, nnb_history *h) {
     variant v = variants(j->v);
-    if (!j->f32_data) return nnb_train(net, o, X, ROWS, NI, v.y, v.ny, h);
+    if (!j->f32_data) return nnb_net_train(net, o, X, ROWS, NI, v.y, v.ny, h);
     float y32[ROWS * NC];
     for (size_t i = 0; i < ROWS * v.ny; i++) y32[i] = (float)v.y[i];
-    return nnb_train_f32(net, o, X32, ROWS, NI, y32, v.ny, h);
+    return nnb_net_train_f32(net, o, X32, ROWS, NI, y32, v.ny, h);
 }
 
 static void run_job(const char *what, const job *j) {
@@ -367,10 +367,10 @@ static void run_resume(const char *what, const job *j, size_t first) {
     nnb_net *net = job_net(j, 11), *back = NULL;
     nnb_train_opts *o1 = job_opts(j, first), *o2 = job_opts(j, j->epochs - first);
     nnb_status st = net ? job_train(j, net, o1, NULL) : NNB_E_INTERNAL;
-    size_t n = st == NNB_OK ? nnb_model_save_size(net, NULL, NULL, 1) : 0, w = 0;
+    size_t n = st == NNB_OK ? nnb_model_write_size(net, NULL, NULL, 1) : 0, w = 0;
     unsigned char *buf = malloc(n ? n : 1);
-    if (st == NNB_OK && buf) st = nnb_model_save_buffer(buf, n, &w, net, NULL, NULL, 1);
-    if (st == NNB_OK) st = nnb_model_load_buffer(buf, w, &back, NULL, NULL);
+    if (st == NNB_OK && buf) st = nnb_model_write_buffer(net, NULL, NULL, 1, buf, n, &w);
+    if (st == NNB_OK) st = nnb_model_read_buffer(&back, NULL, NULL, buf, w);
     if (st == NNB_OK) st = job_train(j, back, o2, NULL);
     if (back) {
         d_net(&d, back);
@@ -546,8 +546,8 @@ static void run_gradcheck(nnb_dtype t) {
                                 var.ny, NNB_INIT_XAVIER_UNIFORM, 40 + (uint64_t)v);
         double err = 0;
         size_t worst = 0;
-        nnb_status st = net ? nnb_gradcheck(net, X, 11, NI, var.y, var.ny, var.loss,
-                                            (nnb_reduction)(v % 2), 1e-4, &err, &worst)
+        nnb_status st = net ? nnb_net_grad_check(net, X, 11, NI, var.y, var.ny, var.loss,
+                                                 (nnb_reduction)(v % 2), 1e-4, &err, &worst)
                             : NNB_E_INTERNAL;
         dig d;
         d_init(&d);
@@ -568,9 +568,9 @@ static void run_convert(nnb_dtype t) {
     nnb_train_opts *o = job_opts(&j, 2);
     nnb_status st = net ? job_train(&j, net, o, NULL) : NNB_E_INTERNAL;
     nnb_dtype other = t == NNB_F64 ? NNB_F32 : NNB_F64;
-    if (st == NNB_OK) st = nnb_net_convert(net, other, &c);
+    if (st == NNB_OK) st = nnb_net_copy(&c, net, other);
     if (st == NNB_OK) st = job_train(&j, c, o, NULL); /* trains on in the other type */
-    if (st == NNB_OK) st = nnb_net_convert(c, t, &back);
+    if (st == NNB_OK) st = nnb_net_copy(&back, c, t);
     dig d;
     d_init(&d);
     if (c) d_net(&d, c);
@@ -664,7 +664,7 @@ static void run_big(nnb_dtype t, nnb_optimizer opt, double dropout) {
     nnb_train_opts_set_optimizer(o, opt, opt == NNB_OPT_SGD ? 0.1 : 0.002);
     nnb_train_opts_set_dropout(o, dropout);
     nnb_train_opts_set_validation_split(o, 0.1, 4);
-    if (st == NNB_OK) st = nnb_train(net, o, BX, BR, BI, BY, BO, h);
+    if (st == NNB_OK) st = nnb_net_train(net, o, BX, BR, BI, BY, BO, h);
     dig d;
     d_init(&d);
     if (net) {
@@ -766,18 +766,18 @@ static int model_digest(const char *path) {
     nnb_net *net = NULL;
     nnb_prep *prep = NULL;
     nnb_meta *meta = NULL;
-    nnb_status st = nnb_model_load(path, &net, &prep, &meta);
+    nnb_status st = nnb_model_read(&net, &prep, &meta, path);
     dig d;
     d_init(&d);
     if (st == NNB_OK) {
-        size_t n = nnb_model_save_size(net, prep, NULL, 1), w = 0;
+        size_t n = nnb_model_write_size(net, prep, NULL, 1), w = 0;
         unsigned char *buf = malloc(n ? n : 1);
-        if (buf && nnb_model_save_buffer(buf, n, &w, net, prep, NULL, 1) == NNB_OK)
+        if (buf && nnb_model_write_buffer(net, prep, NULL, 1, buf, n, &w) == NNB_OK)
             d_bytes(&d, buf, w);
         free(buf);
         /* the metadata without the date, the command line and data path, the versions and the
          * timings */
-        for (size_t i = 0; i < nnb_meta_count(meta); i++) {
+        for (size_t i = 0; i < nnb_meta_n_keys(meta); i++) {
             const char *k = nnb_meta_key(meta, i), *v = nnb_meta_value(meta, i);
             if (!strcmp(k, "saved") || !strcmp(k, "command") || !strcmp(k, "data") ||
                 strstr(k, "version") || strstr(k, "second") || strstr(k, "samples") ||

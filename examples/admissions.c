@@ -12,7 +12,7 @@
  * Both print the training mean squared error ten times, in the tutorial's format.
  * Model 3: the same 6-2-1 network from the same start, trained with Levenberg-Marquardt until it
  *          reaches model 2's final training loss; it prints how many epochs each needed.
- * All three train with nnb_train (full batch, no shuffling).
+ * All three train with nnb_net_train (full batch, no shuffling).
  *
  * The random split and the initial weights come from nnblas's own seeded generator, not numpy's,
  * so the rows, losses and accuracies differ a little from the tutorial's printout; the test
@@ -155,7 +155,7 @@ static int on_epoch(const nnb_net *net, const nnb_epoch_info *info, void *user) 
     return 0;
 }
 
-/* Full-batch training with nnb_train; returns the final training MSE. */
+/* Full-batch training with nnb_net_train; returns the final training MSE. */
 static double train(nnb_net *net, const set *tr, const set *te, int epochs, nnb_optimizer opt,
                     double lr, nnb_loss loss, nnb_reduction red, int every, double target,
                     size_t *reached) {
@@ -168,7 +168,7 @@ static double train(nnb_net *net, const set *tr, const set *te, int epochs, nnb_
     CHECK(nnb_train_opts_set_epochs(o, (size_t)epochs));
     progress p = {tr, malloc(tr->n * sizeof(double)), every, -1, target, 0};
     CHECK(nnb_train_opts_set_epoch_info_callback(o, on_epoch, &p));
-    CHECK(nnb_train(net, o, tr->X, tr->n, N_FEAT, tr->y, 1, NULL));
+    CHECK(nnb_net_train(net, o, tr->X, tr->n, N_FEAT, tr->y, 1, NULL));
     printf("Prediction accuracy: %.3f\n", accuracy(net, te));
     double final_mse;
     CHECK(nnb_net_loss(net, tr->X, tr->n, N_FEAT, tr->y, 1, NNB_LOSS_MSE, NNB_REDUCTION_MEAN, &final_mse));

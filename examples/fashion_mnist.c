@@ -52,7 +52,7 @@ static part read_part(const char *dir, nnb_mnist_part which, size_t max_rows) {
         fprintf(stderr, "fashion_mnist: out of memory\n");
         exit(1);
     }
-    CHECK(nnb_mnist_read(dir, which, p.x, p.rows * p.cols, p.y, p.rows * 10, 1));
+    CHECK(nnb_mnist_read_part(dir, which, 1, p.x, p.rows * p.cols, p.y, p.rows * 10));
     if (max_rows && max_rows < p.rows) p.rows = max_rows; /* use the first rows only */
     return p;
 }
@@ -125,7 +125,7 @@ int main(int argc, char **argv) {
     CHECK(nnb_prep_fit_matrix(prep, train.x, train.rows, train.cols, NNB_SCALE_STANDARD));
     CHECK(nnb_prep_transform(prep, train.x, train.rows, train.cols));
     CHECK(nnb_prep_transform(prep, test.x, test.rows, test.cols));
-    printf("standardised; %zu constant pixels only centred\n", nnb_prep_n_constant(prep));
+    printf("standardised; %zu constant pixels only centred\n", nnb_prep_n_constant_columns(prep));
 
     nnb_net *net;
     CHECK(nnb_net_create(&net, train.cols));
@@ -147,7 +147,7 @@ int main(int argc, char **argv) {
     printf("training 784-256-128-10 (%s hidden, dropout %g, softmax + cross-entropy, Adam lr %g, "
            "batch %zu) for %zu epochs\n",
            hidden == NNB_ACT_RELU ? "relu" : "sigmoid", dropout, lr, batch, epochs);
-    CHECK(nnb_train(net, opts, train.x, train.rows, train.cols, train.y, 10, NULL));
+    CHECK(nnb_net_train(net, opts, train.x, train.rows, train.cols, train.y, 10, NULL));
     printf("best test accuracy: %.4f (epoch %zu)\n", pr.best, pr.best_epoch);
 
     nnb_train_opts_free(opts);

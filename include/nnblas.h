@@ -7,8 +7,8 @@
  *
  * Conventions that hold for every function below:
  *  - All matrices are dense, row-major (C-contiguous) arrays of double. A batch X is
- *    rows x n_inputs; a layer's W is n_out x n_in (the PyTorch nn.Linear convention); b has n_out.
- *    A C-contiguous float64 numpy array passes straight in.
+ *    n_rows x n_inputs; a layer's W is n_out x n_in (the PyTorch nn.Linear convention); b has
+ *    n_out. A C-contiguous float64 numpy array passes straight in.
  *  - Sizes are size_t. Every dimension handed to OpenBLAS must fit its 32-bit int; larger ones are
  *    refused with NNB_E_TOO_LARGE before anything is computed.
  *  - Fallible functions return nnb_status (an int-sized enum: NNB_OK = 0, errors > 0). On failure
@@ -91,6 +91,12 @@
 #else
 #  define NNB_DEPRECATED(msg)
 #endif
+/* NNB_DEPRECATED_FOR(f): an old name of f, the same function. NNB_DEPRECATED_MOVED(f): an old
+ * function whose parameters f takes in another order. */
+#define NNB_DEPRECATED_FOR(f)                                                                      \
+    NNB_DEPRECATED("use " #f "(), the same function renamed (the old name goes at 1.0)")
+#define NNB_DEPRECATED_MOVED(f)                                                                    \
+    NNB_DEPRECATED("use " #f "(), whose parameters are in another order (the old name goes at 1.0)")
 
 #ifdef __cplusplus
 extern "C" {
@@ -151,9 +157,9 @@ NNB_API nnb_status nnb_status_parse(const char *text, nnb_status *out);
 
 /**
  * @brief The number of status values (NNB_OK = 0 up to this minus 1), for enumerating them.
- * @return the count. Since 0.1.
+ * @return the count. Since 0.2 (formerly nnb_status_count(), Since 0.1).
  */
-NNB_API size_t nnb_status_count(void);
+NNB_API size_t nnb_status_n_values(void);
 
 /**
  * @brief The name among `names` that `text` most likely misspells, for "did you mean ...?"
@@ -169,9 +175,10 @@ NNB_API size_t nnb_status_count(void);
  * @param names the accepted names (entries may be NULL).
  * @param n_names the number of entries of names.
  * @return an element of names, or NULL when none is close (or text or names is NULL).
- *         Thread-safe; allocates nothing. Since 0.1.
+ *         Thread-safe; allocates nothing. Since 0.2 (formerly nnb_nearest_name(), Since 0.1).
  */
-NNB_API const char *nnb_nearest_name(const char *text, const char *const *names, size_t n_names);
+NNB_API const char *nnb_name_find_nearest(const char *text, const char *const *names,
+                                          size_t n_names);
 
 /**
  * The message of the last failed call made on this thread, with context; "" if none.
@@ -228,16 +235,15 @@ NNB_API const char *nnb_kernel_isa(void);
 /**
  * Sets the number of threads OpenBLAS uses for matrix products (openblas_set_num_threads). This is
  * process-wide, because OpenBLAS's pool is: it affects every network in the process and other
- * OpenBLAS users in it. n = 0 restores the default (OPENBLAS_NUM_THREADS, else one per core).
- * Call it between training runs, not concurrently with one. nnblas's own element-wise work is
- * single-threaded with a fixed order, but a different OpenBLAS thread count changes the last bits
- * of matrix products (docs/guide.md, "Determinism"): fix it along with the seed for reproducible
- * runs.
- * Returns NNB_E_INVALID_ARG for n < 0. Since 0.1.
- * @param n the thread count (>= 1), or 0 for the default
- * @return NNB_OK; NNB_E_INVALID_ARG (n < 0).
+ * OpenBLAS users in it. n_threads = 0 restores the default (OPENBLAS_NUM_THREADS, else one per
+ * core). Call it between training runs, not concurrently with one. nnblas's own element-wise work
+ * is single-threaded with a fixed order, but a different OpenBLAS thread count changes the last
+ * bits of matrix products (docs/guide.md, "Determinism"): fix it along with the seed for
+ * reproducible runs. Returns NNB_E_INVALID_ARG for n_threads < 0. Since 0.1.
+ * @param n_threads the thread count (>= 1), or 0 for the default
+ * @return NNB_OK; NNB_E_INVALID_ARG (n_threads < 0).
  */
-NNB_API nnb_status nnb_set_num_threads(int n);
+NNB_API nnb_status nnb_set_num_threads(int n_threads);
 
 /**
  * The number of threads OpenBLAS will use. Since 0.1.
@@ -282,9 +288,9 @@ NNB_API nnb_status nnb_activation_parse(const char *text, nnb_activation *out);
 
 /**
  * @brief The number of nnb_activation values (they run from 0 to this minus 1), for enumerating them.
- * @return the count. Since 0.1.
+ * @return the count. Since 0.2 (formerly nnb_activation_count(), Since 0.1).
  */
-NNB_API size_t nnb_activation_count(void);
+NNB_API size_t nnb_activation_n_values(void);
 
 /** Weight-initialisation schemes. Biases always start at 0. */
 typedef enum nnb_init {
@@ -314,9 +320,9 @@ NNB_API nnb_status nnb_init_parse(const char *text, nnb_init *out);
 
 /**
  * @brief The number of nnb_init values (they run from 0 to this minus 1), for enumerating them.
- * @return the count. Since 0.1.
+ * @return the count. Since 0.2 (formerly nnb_init_count(), Since 0.1).
  */
-NNB_API size_t nnb_init_count(void);
+NNB_API size_t nnb_init_n_values(void);
 
 /**
  * Creates an empty network for n_inputs inputs. Add layers with nnb_net_add_dense().
@@ -374,9 +380,9 @@ NNB_API nnb_status nnb_dtype_parse(const char *text, nnb_dtype *out);
 
 /**
  * @brief The number of nnb_dtype values (they run from 0 to this minus 1), for enumerating them.
- * @return the count. Since 0.2.
+ * @return the count. Since 0.2 (formerly nnb_dtype_count()).
  */
-NNB_API size_t nnb_dtype_count(void);
+NNB_API size_t nnb_dtype_n_values(void);
 
 /**
  * Like nnb_net_create(), for a network of element type `dtype`. nnb_net_create() is this with
@@ -397,33 +403,35 @@ NNB_API nnb_status nnb_net_create_dtype(nnb_net **out, size_t n_inputs, nnb_dtyp
 NNB_API nnb_dtype nnb_net_dtype(const nnb_net *net);
 
 /**
- * @brief A copy of `src` in element type `dtype`: layers, parameters (rounded to nearest when
- * narrowing), the generator, the check-finite flag and the training state (optimiser moments
- * converted, counters kept), so training continues in the other type. The same type gives an exact
- * copy. The gradient is not copied (it starts at 0).
- * @param src the network to convert (not changed)
- * @param dtype the new network's type
+ * @brief A new network, a copy of `src` in element type `dtype`: layers, parameters (rounded to
+ * nearest when narrowing), the generator, the check-finite flag and the training state (optimiser
+ * moments converted, counters kept), so training continues in the other type. dtype
+ * nnb_net_dtype(src) gives an exact copy. The gradient is not copied (it starts at 0).
  * @param out receives the new network, to free with nnb_net_free() (NULL on failure)
+ * @param src the network to copy (not changed)
+ * @param dtype the new network's type
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (unknown dtype); NNB_E_NOMEM;
- *         NNB_E_NONFINITE (a float64 parameter beyond float32's range). Since 0.2.
+ *         NNB_E_NONFINITE (a float64 parameter beyond float32's range). Since 0.2 (formerly
+ *         nnb_net_convert()).
  */
-NNB_API nnb_status nnb_net_convert(const nnb_net *src, nnb_dtype dtype, nnb_net **out);
+NNB_API nnb_status nnb_net_copy(nnb_net **out, const nnb_net *src, nnb_dtype dtype);
 
 /**
- * Appends a dense layer of `units` outputs whose inputs are the previous layer's outputs (or the
+ * Appends a dense layer of `n_units` outputs whose inputs are the previous layer's outputs (or the
  * network's inputs). has_bias is 0 or 1. The new layer's weights are drawn at once with
  * NNB_INIT_NORMAL_FANIN from the network's generator and its bias is 0, so a network is usable
  * without nnb_net_init(); call that to choose a scheme and seed.
  * The parameter arena grows: a pointer from nnb_net_params_data() is invalid afterwards.
- * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (units 0, unknown activation, has_bias not 0/1,
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (n_units 0, unknown activation, has_bias not 0/1,
  *         a layer after a softmax layer); NNB_E_TOO_LARGE; NNB_E_NOMEM (the network is unchanged).
  * Since 0.1.
  * @param net      the network to extend
- * @param units    the layer's outputs, >= 1
+ * @param n_units  the layer's outputs, >= 1
  * @param act      the layer's activation
  * @param has_bias 1 for a bias vector, 0 for none
  */
-NNB_API nnb_status nnb_net_add_dense(nnb_net *net, size_t units, nnb_activation act, int has_bias);
+NNB_API nnb_status nnb_net_add_dense(nnb_net *net, size_t n_units, nnb_activation act,
+                                     int has_bias);
 
 /**
  * Sets the negative-side slope of a leaky-ReLU layer (default 0.01). Must be finite and >= 0.
@@ -436,14 +444,14 @@ NNB_API nnb_status nnb_net_add_dense(nnb_net *net, size_t units, nnb_activation 
 NNB_API nnb_status nnb_net_set_leaky_slope(nnb_net *net, size_t layer, double slope);
 
 /**
- * @brief The negative-side slope of a leaky-ReLU layer (nnb_net_set_leaky_slope()).
+ * @brief The negative-side slope of a leaky-ReLU layer (the getter of nnb_net_set_leaky_slope()).
  * @param net   the network
  * @param layer the layer index (0-based), a leaky-ReLU layer
- * @param slope receives the slope
- * @return NNB_OK; NNB_E_NULL (net, slope); NNB_E_INVALID_ARG (bad layer index, or not a
- *         leaky-ReLU layer). Since 0.2.
+ * @param slope receives the slope; may be NULL
+ * @return NNB_OK; NNB_E_NULL (net); NNB_E_INVALID_ARG (no such layer, or not a leaky-ReLU layer).
+ *         Since 0.2.
  */
-NNB_API nnb_status nnb_net_leaky_slope(const nnb_net *net, size_t layer, double *slope);
+NNB_API nnb_status nnb_net_get_leaky_slope(const nnb_net *net, size_t layer, double *slope);
 
 /**
  * Number of inputs; 0 if net is NULL. Since 0.1.
@@ -531,14 +539,14 @@ NNB_API nnb_status nnb_net_params_set(nnb_net *net, const double *src, size_t le
 
 /**
  * A borrowed view of the parameter arena (writable), for zero-copy access from bindings.
- * *len (if not NULL) receives nnb_net_n_params(). The pointer is valid until the network is freed
- * or a layer is added; writing through it is the same as nnb_net_params_set() without the checks.
- * Returns NULL if net is NULL or has no parameters. Since 0.1.
+ * *n_params (if not NULL) receives nnb_net_n_params(). The pointer is valid until the network is
+ * freed or a layer is added; writing through it is the same as nnb_net_params_set() without the
+ * checks. Returns NULL if net is NULL or has no parameters. Since 0.1.
  * @param net the network, or NULL
- * @param len receives the parameter count; may be NULL
+ * @param n_params receives the parameter count; may be NULL
  * @return the network's parameter arena (borrowed), or NULL.
  */
-NNB_API double *nnb_net_params_data(nnb_net *net, size_t *len);
+NNB_API double *nnb_net_params_data(nnb_net *net, size_t *n_params);
 
 /**
  * @brief nnb_net_params_get() into a float array (a float64 network's values are rounded).
@@ -562,10 +570,10 @@ NNB_API nnb_status nnb_net_params_set_f32(nnb_net *net, const float *src, size_t
  * @brief nnb_net_params_data() of a float32 network: its parameter arena, borrowed and writable.
  * nnb_net_params_data() returns NULL for a float32 network, and this returns NULL for a float64 one.
  * @param net the network
- * @param len receives nnb_net_n_params() (may be NULL)
+ * @param n_params receives nnb_net_n_params() (may be NULL)
  * @return the arena, or NULL (net NULL, no parameters, or not float32). Since 0.2.
  */
-NNB_API float *nnb_net_params_data_f32(nnb_net *net, size_t *len);
+NNB_API float *nnb_net_params_data_f32(nnb_net *net, size_t *n_params);
 
 /**
  * Copies one layer's W (w_len must be n_out*n_in) and b (b_len must be n_out, or 0 with b NULL
@@ -606,20 +614,29 @@ NNB_API nnb_status nnb_net_layer_set(nnb_net *net, size_t layer, const double *w
 NNB_API nnb_status nnb_net_set_check_finite(nnb_net *net, int enable);
 
 /**
- * Runs a batch forward: out (rows x n_outputs) = network(x (rows x x_cols)).
- * Uses the network's own workspace, sized on first use for `rows` and grown when a larger batch
- * comes; so this call is not reentrant on one network (use nnb_net_predict() for that).
- * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (rows 0, or no layers); NNB_E_SHAPE (x_cols !=
- *         n_inputs, out_len < rows*n_outputs); NNB_E_TOO_LARGE; NNB_E_NOMEM; NNB_E_NONFINITE
- *         (checking on). Since 0.1.
- * @param net     the network
- * @param x       the inputs, rows x x_cols, row-major
- * @param rows    the number of rows of x (and y)
- * @param x_cols  the columns of x: nnb_net_n_inputs()
- * @param out     receives the outputs, rows x nnb_net_n_outputs()
- * @param out_len the length of out, at least rows*nnb_net_n_outputs()
+ * @brief Whether the network checks its inputs and targets for NaN and infinity (the getter of
+ *        nnb_net_set_check_finite(); model files do not store the flag: a loaded network has 0).
+ * @param net    the network
+ * @param enable receives 1 or 0; may be NULL
+ * @return NNB_OK; NNB_E_NULL (net). Since 0.2.
  */
-NNB_API nnb_status nnb_net_forward(nnb_net *net, const double *x, size_t rows, size_t x_cols,
+NNB_API nnb_status nnb_net_get_check_finite(const nnb_net *net, int *enable);
+
+/**
+ * Runs a batch forward: out (n_rows x n_outputs) = network(x (n_rows x n_inputs)).
+ * Uses the network's own workspace, sized on first use for `n_rows` and grown when a larger batch
+ * comes; so this call is not reentrant on one network (use nnb_net_predict() for that).
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (n_rows 0, or no layers); NNB_E_SHAPE
+ *         (n_inputs != nnb_net_n_inputs(), out_len < n_rows*n_outputs); NNB_E_TOO_LARGE;
+ *         NNB_E_NOMEM; NNB_E_NONFINITE (checking on). Since 0.1.
+ * @param net      the network
+ * @param x        the inputs, n_rows x n_inputs, row-major
+ * @param n_rows   the number of rows of x (and y)
+ * @param n_inputs the columns of x: nnb_net_n_inputs()
+ * @param out      receives the outputs, n_rows x nnb_net_n_outputs()
+ * @param out_len  the length of out, at least n_rows*nnb_net_n_outputs()
+ */
+NNB_API nnb_status nnb_net_forward(nnb_net *net, const double *x, size_t n_rows, size_t n_inputs,
                                    double *out, size_t out_len);
 
 /**
@@ -627,42 +644,42 @@ NNB_API nnb_status nnb_net_forward(nnb_net *net, const double *x, size_t rows, s
  * allocated for the call and works through x in blocks of rows, so any number of threads may
  * predict from one network at once (as long as none modifies it).
  * Same return codes as nnb_net_forward(). Since 0.1.
- * @param net     the network (read only)
- * @param x       the inputs, rows x x_cols, row-major
- * @param rows    the number of rows of x (and y)
- * @param x_cols  the columns of x: nnb_net_n_inputs()
- * @param out     receives the outputs, rows x nnb_net_n_outputs()
- * @param out_len the length of out, at least rows*nnb_net_n_outputs()
+ * @param net      the network (read only)
+ * @param x        the inputs, n_rows x n_inputs, row-major
+ * @param n_rows   the number of rows of x (and y)
+ * @param n_inputs the columns of x: nnb_net_n_inputs()
+ * @param out      receives the outputs, n_rows x nnb_net_n_outputs()
+ * @param out_len  the length of out, at least n_rows*nnb_net_n_outputs()
  * @return as nnb_net_forward().
  */
-NNB_API nnb_status nnb_net_predict(const nnb_net *net, const double *x, size_t rows, size_t x_cols,
-                                   double *out, size_t out_len);
+NNB_API nnb_status nnb_net_predict(const nnb_net *net, const double *x, size_t n_rows,
+                                   size_t n_inputs, double *out, size_t out_len);
 
 /**
  * @brief nnb_net_forward() on float data.
  * @param net the network (either type)
- * @param x rows x x_cols inputs
- * @param rows number of rows
- * @param x_cols must equal nnb_net_n_inputs()
- * @param out receives rows x nnb_net_n_outputs() outputs
+ * @param x n_rows x n_inputs inputs
+ * @param n_rows number of rows
+ * @param n_inputs must equal nnb_net_n_inputs()
+ * @param out receives n_rows x nnb_net_n_outputs() outputs
  * @param out_len length of out
  * @return as nnb_net_forward(). Since 0.2.
  */
-NNB_API nnb_status nnb_net_forward_f32(nnb_net *net, const float *x, size_t rows, size_t x_cols,
+NNB_API nnb_status nnb_net_forward_f32(nnb_net *net, const float *x, size_t n_rows, size_t n_inputs,
                                        float *out, size_t out_len);
 
 /**
  * @brief nnb_net_predict() on float data (const, thread-safe, in blocks of rows).
  * @param net the network (either type)
- * @param x rows x x_cols inputs
- * @param rows number of rows
- * @param x_cols must equal nnb_net_n_inputs()
- * @param out receives rows x nnb_net_n_outputs() outputs
+ * @param x n_rows x n_inputs inputs
+ * @param n_rows number of rows
+ * @param n_inputs must equal nnb_net_n_inputs()
+ * @param out receives n_rows x nnb_net_n_outputs() outputs
  * @param out_len length of out
  * @return as nnb_net_predict(). Since 0.2.
  */
-NNB_API nnb_status nnb_net_predict_f32(const nnb_net *net, const float *x, size_t rows,
-                                       size_t x_cols, float *out, size_t out_len);
+NNB_API nnb_status nnb_net_predict_f32(const nnb_net *net, const float *x, size_t n_rows,
+                                       size_t n_inputs, float *out, size_t out_len);
 
 /** Loss functions: the per-row loss l_r, before the batch reduction. */
 typedef enum nnb_loss {
@@ -694,9 +711,9 @@ NNB_API nnb_status nnb_loss_parse(const char *text, nnb_loss *out);
 
 /**
  * @brief The number of nnb_loss values (they run from 0 to this minus 1), for enumerating them.
- * @return the count. Since 0.1.
+ * @return the count. Since 0.2 (formerly nnb_loss_count(), Since 0.1).
  */
-NNB_API size_t nnb_loss_count(void);
+NNB_API size_t nnb_loss_n_values(void);
 
 /** How the per-row losses (and their gradients) are combined over a batch of B rows. */
 typedef enum nnb_reduction {
@@ -724,25 +741,26 @@ NNB_API nnb_status nnb_reduction_parse(const char *text, nnb_reduction *out);
 
 /**
  * @brief The number of nnb_reduction values (they run from 0 to this minus 1), for enumerating them.
- * @return the count. Since 0.1.
+ * @return the count. Since 0.2 (formerly nnb_reduction_count(), Since 0.1).
  */
-NNB_API size_t nnb_reduction_count(void);
+NNB_API size_t nnb_reduction_n_values(void);
 
 /**
- * Computes the loss of a batch without gradients. y is rows x y_cols (y_cols == n_outputs).
+ * Computes the loss of a batch without gradients. y is n_rows x n_outputs (n_outputs ==
+ * nnb_net_n_outputs()).
  * @return as nnb_net_backprop(). Since 0.1.
  * @param net       the network
- * @param x         the inputs, rows x x_cols, row-major
- * @param rows      the number of rows of x (and y)
- * @param x_cols    the columns of x: nnb_net_n_inputs()
- * @param y         the targets, rows x y_cols, row-major
- * @param y_cols    the columns of y: nnb_net_n_outputs()
+ * @param x         the inputs, n_rows x n_inputs, row-major
+ * @param n_rows    the number of rows of x (and y)
+ * @param n_inputs  the columns of x: nnb_net_n_inputs()
+ * @param y         the targets, n_rows x n_outputs, row-major
+ * @param n_outputs the columns of y: nnb_net_n_outputs()
  * @param loss      the per-row loss
  * @param reduction how the rows' losses are combined
  * @param loss_out  receives the loss; may be NULL
  */
-NNB_API nnb_status nnb_net_loss(nnb_net *net, const double *x, size_t rows, size_t x_cols,
-                                const double *y, size_t y_cols, nnb_loss loss,
+NNB_API nnb_status nnb_net_loss(nnb_net *net, const double *x, size_t n_rows, size_t n_inputs,
+                                const double *y, size_t n_outputs, nnb_loss loss,
                                 nnb_reduction reduction, double *loss_out);
 
 /**
@@ -751,23 +769,23 @@ NNB_API nnb_status nnb_net_loss(nnb_net *net, const double *x, size_t rows, size
  * nnb_net_grad_get()); if grad is not NULL it is also copied there (grad_len must then equal
  * nnb_net_n_params(), same layout as the parameters).
  * Every matrix product is one cblas_dgemm per layer and direction.
- * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (rows 0, no layers, unknown loss or reduction,
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (n_rows 0, no layers, unknown loss or reduction,
  *         BCE without a sigmoid output, CE without a softmax output); NNB_E_SHAPE; NNB_E_TOO_LARGE;
  *         NNB_E_NOMEM; NNB_E_NONFINITE (checking on). Since 0.1.
  * @param net       the network
- * @param x         the inputs, rows x x_cols, row-major
- * @param rows      the number of rows of x (and y)
- * @param x_cols    the columns of x: nnb_net_n_inputs()
- * @param y         the targets, rows x y_cols, row-major
- * @param y_cols    the columns of y: nnb_net_n_outputs()
+ * @param x         the inputs, n_rows x n_inputs, row-major
+ * @param n_rows    the number of rows of x (and y)
+ * @param n_inputs  the columns of x: nnb_net_n_inputs()
+ * @param y         the targets, n_rows x n_outputs, row-major
+ * @param n_outputs the columns of y: nnb_net_n_outputs()
  * @param loss      the per-row loss
  * @param reduction how the rows' losses are combined
  * @param loss_out  receives the loss; may be NULL
  * @param grad      receives a copy of the gradient; may be NULL
  * @param grad_len  the length of grad: nnb_net_n_params(), or 0 with grad NULL
  */
-NNB_API nnb_status nnb_net_backprop(nnb_net *net, const double *x, size_t rows, size_t x_cols,
-                                    const double *y, size_t y_cols, nnb_loss loss,
+NNB_API nnb_status nnb_net_backprop(nnb_net *net, const double *x, size_t n_rows, size_t n_inputs,
+                                    const double *y, size_t n_outputs, nnb_loss loss,
                                     nnb_reduction reduction, double *loss_out, double *grad,
                                     size_t grad_len);
 
@@ -783,28 +801,28 @@ NNB_API nnb_status nnb_net_grad_get(const nnb_net *net, double *dst, size_t len)
 /**
  * @brief nnb_net_loss() on float data.
  * @param net the network (either type)
- * @param x rows x x_cols inputs
- * @param rows number of rows
- * @param x_cols must equal nnb_net_n_inputs()
- * @param y rows x y_cols targets
- * @param y_cols must equal nnb_net_n_outputs()
+ * @param x n_rows x n_inputs inputs
+ * @param n_rows number of rows
+ * @param n_inputs must equal nnb_net_n_inputs()
+ * @param y n_rows x n_outputs targets
+ * @param n_outputs must equal nnb_net_n_outputs()
  * @param loss the loss
  * @param reduction sum or mean over rows
  * @param loss_out receives the loss
  * @return as nnb_net_loss(). Since 0.2.
  */
-NNB_API nnb_status nnb_net_loss_f32(nnb_net *net, const float *x, size_t rows, size_t x_cols,
-                                    const float *y, size_t y_cols, nnb_loss loss,
+NNB_API nnb_status nnb_net_loss_f32(nnb_net *net, const float *x, size_t n_rows, size_t n_inputs,
+                                    const float *y, size_t n_outputs, nnb_loss loss,
                                     nnb_reduction reduction, double *loss_out);
 
 /**
  * @brief nnb_net_backprop() on float data; the gradient (if grad is not NULL) in float.
  * @param net the network (either type)
- * @param x rows x x_cols inputs
- * @param rows number of rows
- * @param x_cols must equal nnb_net_n_inputs()
- * @param y rows x y_cols targets
- * @param y_cols must equal nnb_net_n_outputs()
+ * @param x n_rows x n_inputs inputs
+ * @param n_rows number of rows
+ * @param n_inputs must equal nnb_net_n_inputs()
+ * @param y n_rows x n_outputs targets
+ * @param n_outputs must equal nnb_net_n_outputs()
  * @param loss the loss
  * @param reduction sum or mean over rows
  * @param loss_out receives the loss (may be NULL)
@@ -812,10 +830,10 @@ NNB_API nnb_status nnb_net_loss_f32(nnb_net *net, const float *x, size_t rows, s
  * @param grad_len length of grad
  * @return as nnb_net_backprop(). Since 0.2.
  */
-NNB_API nnb_status nnb_net_backprop_f32(nnb_net *net, const float *x, size_t rows, size_t x_cols,
-                                        const float *y, size_t y_cols, nnb_loss loss,
-                                        nnb_reduction reduction, double *loss_out, float *grad,
-                                        size_t grad_len);
+NNB_API nnb_status nnb_net_backprop_f32(nnb_net *net, const float *x, size_t n_rows,
+                                        size_t n_inputs, const float *y, size_t n_outputs,
+                                        nnb_loss loss, nnb_reduction reduction, double *loss_out,
+                                        float *grad, size_t grad_len);
 
 /**
  * @brief nnb_net_grad_get() into a float array.
@@ -851,24 +869,24 @@ NNB_API nnb_status nnb_net_sgd_step(nnb_net *net, double lr, const double *grad,
  * the two disagree, as they should. The parameters are restored exactly afterwards.
  * Cost: 4 * n_params forward passes. Not for use on large networks.
  * A float32 network's backpropagated gradient (in float32) is checked against finite differences
- * of a float64 copy (nnb_net_convert()): expect errors of about 1e-4 from float32's rounding.
- * @return as nnb_net_backprop(). Since 0.1.
+ * of a float64 copy (nnb_net_copy()): expect errors of about 1e-4 from float32's rounding.
+ * @return as nnb_net_backprop(). Since 0.2 (formerly nnb_gradcheck(), Since 0.1).
  * @param net         the network
- * @param x           the inputs, rows x x_cols, row-major
- * @param rows        the number of rows of x (and y)
- * @param x_cols      the columns of x: nnb_net_n_inputs()
- * @param y           the targets, rows x y_cols, row-major
- * @param y_cols      the columns of y: nnb_net_n_outputs()
+ * @param x           the inputs, n_rows x n_inputs, row-major
+ * @param n_rows      the number of rows of x (and y)
+ * @param n_inputs    the columns of x: nnb_net_n_inputs()
+ * @param y           the targets, n_rows x n_outputs, row-major
+ * @param n_outputs   the columns of y: nnb_net_n_outputs()
  * @param loss        the per-row loss
  * @param reduction   how the rows' losses are combined
  * @param eps         the relative step h / max(1, |t_i|); <= 0 picks 1e-4
  * @param max_rel_err receives the largest error
  * @param worst_param receives its parameter index; may be NULL
  */
-NNB_API nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t rows, size_t x_cols,
-                                 const double *y, size_t y_cols, nnb_loss loss,
-                                 nnb_reduction reduction, double eps, double *max_rel_err,
-                                 size_t *worst_param);
+NNB_API nnb_status nnb_net_grad_check(nnb_net *net, const double *x, size_t n_rows, size_t n_inputs,
+                                      const double *y, size_t n_outputs, nnb_loss loss,
+                                      nnb_reduction reduction, double eps, double *max_rel_err,
+                                      size_t *worst_param);
 
 /* ============================================================================================== */
 /* Training                                                                                       */
@@ -883,37 +901,37 @@ NNB_API nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t rows, siz
  * equals the argmax of y (ties: the first).
  * @return as nnb_net_backprop(). Since 0.1.
  * @param net          the network (read only)
- * @param x            the inputs, rows x x_cols, row-major
- * @param rows         the number of rows of x (and y)
- * @param x_cols       the columns of x: nnb_net_n_inputs()
- * @param y            the targets, rows x y_cols, row-major
- * @param y_cols       the columns of y: nnb_net_n_outputs()
+ * @param x            the inputs, n_rows x n_inputs, row-major
+ * @param n_rows       the number of rows of x (and y)
+ * @param n_inputs     the columns of x: nnb_net_n_inputs()
+ * @param y            the targets, n_rows x n_outputs, row-major
+ * @param n_outputs    the columns of y: nnb_net_n_outputs()
  * @param loss         the per-row loss
  * @param reduction    how the rows' losses are combined
  * @param loss_out     receives the loss; may be NULL
  * @param accuracy_out receives the accuracy (NaN if undefined); may be NULL
  */
-NNB_API nnb_status nnb_net_evaluate(const nnb_net *net, const double *x, size_t rows, size_t x_cols,
-                                    const double *y, size_t y_cols, nnb_loss loss,
-                                    nnb_reduction reduction, double *loss_out,
+NNB_API nnb_status nnb_net_evaluate(const nnb_net *net, const double *x, size_t n_rows,
+                                    size_t n_inputs, const double *y, size_t n_outputs,
+                                    nnb_loss loss, nnb_reduction reduction, double *loss_out,
                                     double *accuracy_out);
 
 /**
  * @brief nnb_net_evaluate() on float data.
  * @param net the network (either type)
- * @param x rows x x_cols inputs
- * @param rows number of rows
- * @param x_cols must equal nnb_net_n_inputs()
- * @param y rows x y_cols targets
- * @param y_cols must equal nnb_net_n_outputs()
+ * @param x n_rows x n_inputs inputs
+ * @param n_rows number of rows
+ * @param n_inputs must equal nnb_net_n_inputs()
+ * @param y n_rows x n_outputs targets
+ * @param n_outputs must equal nnb_net_n_outputs()
  * @param loss the loss
  * @param reduction sum or mean over rows
  * @param loss_out receives the loss (may be NULL)
  * @param accuracy_out receives the accuracy or NaN (may be NULL)
  * @return as nnb_net_evaluate(). Since 0.2.
  */
-NNB_API nnb_status nnb_net_evaluate_f32(const nnb_net *net, const float *x, size_t rows,
-                                        size_t x_cols, const float *y, size_t y_cols,
+NNB_API nnb_status nnb_net_evaluate_f32(const nnb_net *net, const float *x, size_t n_rows,
+                                        size_t n_inputs, const float *y, size_t n_outputs,
                                         nnb_loss loss, nnb_reduction reduction, double *loss_out,
                                         double *accuracy_out);
 
@@ -949,14 +967,14 @@ NNB_API nnb_status nnb_optimizer_parse(const char *text, nnb_optimizer *out);
 
 /**
  * @brief The number of nnb_optimizer values (they run from 0 to this minus 1), for enumerating them.
- * @return the count. Since 0.1.
+ * @return the count. Since 0.2 (formerly nnb_optimizer_count(), Since 0.1).
  */
-NNB_API size_t nnb_optimizer_count(void);
+NNB_API size_t nnb_optimizer_n_values(void);
 
 /**
  * Learning-rate schedules, applied per epoch: the epoch after e completed epochs of the schedule
- * (its position, counted across nnb_train() calls) uses the rate below. A schedule starts at
- * position 0 when a network is first trained with it, or when nnb_train() is given a schedule
+ * (its position, counted across nnb_net_train() calls) uses the rate below. A schedule starts at
+ * position 0 when a network is first trained with it, or when nnb_net_train() is given a schedule
  * (kind, parameters, base lr or multiplier) other than the one the network was following; given
  * the same one, it continues. Its position and horizon are part of the training state
  * (nnb_net_train_state_get(), model files). Schedules do not apply to Levenberg-Marquardt.
@@ -968,9 +986,9 @@ typedef enum nnb_schedule {
     NNB_SCHED_EXPONENTIAL = 2, /**< lr * gamma^e                 (param1 = gamma) */
     NNB_SCHED_COSINE = 3,      /**< lr_min + (lr - lr_min)(1 + cos(pi min(e, T) / T)) / 2: after
                                     T epochs it holds lr_min (param1 = T in epochs, >= 1; 0 = the
-                                    epochs of the nnb_train() call that starts the schedule, so a
-                                    run split into several calls anneals differently from one
-                                    call: give T to split a run; param2 = lr_min) */
+                                    epochs of the nnb_net_train() call that starts the schedule,
+                                    so a run split into several calls anneals differently from
+                                    one call: give T to split a run; param2 = lr_min) */
     NNB_SCHED_COSINE_RESTARTS = 4 /**< SGDR, warm restarts: the cosine from lr to lr_min over
                                     T_0 epochs, then over T_0 m, T_0 m^2, ... epochs, each starting
                                     again at lr (param1 = T_0, a whole number >= 1; param2 =
@@ -999,9 +1017,9 @@ NNB_API nnb_status nnb_schedule_parse(const char *text, nnb_schedule *out);
 
 /**
  * @brief The number of nnb_schedule values (they run from 0 to this minus 1), for enumerating them.
- * @return the count. Since 0.1.
+ * @return the count. Since 0.2 (formerly nnb_schedule_count(), Since 0.1).
  */
-NNB_API size_t nnb_schedule_count(void);
+NNB_API size_t nnb_schedule_n_values(void);
 
 /** Opaque training options. Every setter returns NNB_E_NULL for a NULL handle and
  *  NNB_E_INVALID_ARG (with a message) for an out-of-range value, leaving the option unchanged. */
@@ -1034,7 +1052,7 @@ NNB_API void nnb_train_opts_free(nnb_train_opts *opts);
 NNB_API nnb_status nnb_train_opts_copy(nnb_train_opts **out, const nnb_train_opts *src);
 
 /**
- * Epochs to run in each nnb_train() call (>= 1). Since 0.1.
+ * Epochs to run in each nnb_net_train() call (>= 1). Since 0.1.
  * @param opts   the training options to change
  * @param epochs the epochs per call, >= 1
  * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
@@ -1350,17 +1368,17 @@ NNB_API nnb_status nnb_train_opts_set_restart_mult(nnb_train_opts *opts, double 
 NNB_API nnb_status nnb_train_opts_get_restart_mult(const nnb_train_opts *opts, double *t_mult);
 
 /**
- * A validation set (read in place: it must stay valid during nnb_train(); x has the network's
+ * A validation set (read in place: it must stay valid during nnb_net_train(); x has the network's
  * inputs as columns and y its outputs). Replaces a validation split. NULL x clears it. Since 0.1.
- * @param opts the training options to change
- * @param x    the validation inputs (rows x nnb_net_n_inputs()), or NULL to clear
- * @param y    the validation targets (rows x nnb_net_n_outputs())
- * @param rows the number of validation rows
+ * @param opts   the training options to change
+ * @param x      the validation inputs (n_rows x nnb_net_n_inputs()), or NULL to clear
+ * @param y      the validation targets (n_rows x nnb_net_n_outputs())
+ * @param n_rows the number of validation rows
  * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (a value out of range; the option is
  *         unchanged).
  */
 NNB_API nnb_status nnb_train_opts_set_validation(nnb_train_opts *opts, const double *x,
-                                                 const double *y, size_t rows);
+                                                 const double *y, size_t n_rows);
 
 /**
  * @brief Reads back the validation set (default none: x and y NULL, 0 rows; also after a validation
@@ -1408,7 +1426,7 @@ NNB_API nnb_status nnb_train_opts_get_validation_split(const nnb_train_opts *opt
  * the weights of the best epoch are put back when early stopping ends the training (a call that
  * runs all its epochs, or is stopped or cancelled, keeps the last weights, so that the next call
  * continues from them). The watch (best loss, its epoch and weights, the epochs since) is part
- * of the network's training state: it carries over to the next nnb_train() call with patience
+ * of the network's training state: it carries over to the next nnb_net_train() call with patience
  * and into nnb_net_train_state_get(), so a resumed run stops exactly where a straight run would;
  * a call without patience, or an early stop, clears it. Since 0.1.
  * @param opts         the training options to change
@@ -1438,7 +1456,7 @@ NNB_API nnb_status nnb_train_opts_get_early_stopping(const nnb_train_opts *opts,
  * Stop with NNB_E_NONFINITE (naming epoch and batch) as soon as a loss or gradient is NaN or
  * infinite, before the bad step is applied, so the weights stay finite. Since 0.1.
  *
- * Without it, nnb_train() still checks, at no measurable cost, every batch's loss (before that
+ * Without it, nnb_net_train() still checks, at no measurable cost, every batch's loss (before that
  * batch's step) and, once an epoch, the epoch's losses and every parameter: divergence ends
  * training with NNB_E_NONFINITE and a message naming the epoch and batch and suggesting a lower
  * learning rate (with clipping on, a loss that overflows is allowed and only the parameters are
@@ -1463,18 +1481,18 @@ NNB_API nnb_status nnb_train_opts_set_check_finite(nnb_train_opts *opts, int ena
 NNB_API nnb_status nnb_train_opts_get_check_finite(const nnb_train_opts *opts, int *enable);
 
 /**
- * @brief Asks nnb_train() running with these options to stop cleanly.
+ * @brief Asks nnb_net_train() running with these options to stop cleanly.
  *
  * Async-signal-safe and thread-safe (one lock-free atomic store): call it from a signal handler
- * (SIGINT, SIGTERM) or from another thread while nnb_train() runs with @p opts; nothing else
+ * (SIGINT, SIGTERM) or from another thread while nnb_net_train() runs with @p opts; nothing else
  * about @p opts may change meanwhile. Training stops between two batches (the batch in progress
- * completes; Levenberg-Marquardt stops between epochs) and nnb_train() returns NNB_E_CANCELLED.
+ * completes; Levenberg-Marquardt stops between epochs) and nnb_net_train() returns NNB_E_CANCELLED.
  * Data-parallel workers stop together after the batch in progress, but record no position
  * inside the epoch: a resumed data-parallel run repeats that epoch. The network keeps the weights after the last batch and
- * its training state records where the epoch stopped: a later nnb_train() with the same data,
+ * its training state records where the epoch stopped: a later nnb_net_train() with the same data,
  * split and batch size (in this process, or after nnb_net_train_state_get() / set() or a model
  * file saved with its training state) finishes that epoch and continues exactly as if never
- * stopped. The request stays until nnb_train_opts_clear_stop(): an nnb_train() started while it
+ * stopped. The request stays until nnb_train_opts_clear_stop(): an nnb_net_train() started while it
  * is set stops before its first batch. Since 0.1.
  *
  * @param opts the options of the training to stop (NULL: nothing happens)
@@ -1513,8 +1531,8 @@ NNB_API int nnb_train_opts_stop_requested(const nnb_train_opts *opts);
  */
 typedef struct nnb_epoch_info {
     size_t size;          /**< bytes of this record the library filled */
-    uint64_t epoch;       /**< the epoch just ended, counted from 1 across nnb_train() calls */
-    uint64_t last_epoch;  /**< the epoch this nnb_train() call ends at unless it stops early */
+    uint64_t epoch;       /**< the epoch just ended, counted from 1 across nnb_net_train() calls */
+    uint64_t last_epoch;  /**< the epoch this nnb_net_train() call ends at unless it stops early */
     double train_loss;    /**< the loss over the epoch's batches */
     double val_loss;      /**< the validation loss (NaN: no validation data) */
     double train_acc;     /**< the training accuracy (NaN: not a classifier) */
@@ -1536,8 +1554,9 @@ typedef struct nnb_epoch_info {
  * @brief Called after every epoch with the epoch's record.
  *
  * The callback may read the network (nnb_net_predict, nnb_net_evaluate, getters) but must not
- * change it. Returning non-zero stops training: nnb_train() then returns NNB_E_CANCELLED. It runs
- * on the thread that called nnb_train(); the record lives until the callback returns. Since 0.2.
+ * change it. Returning non-zero stops training: nnb_net_train() then returns NNB_E_CANCELLED. It
+ * runs on the thread that called nnb_net_train(); the record lives until the callback returns.
+ * Since 0.2.
  *
  * @param net       the network being trained
  * @param info      the epoch's record (see nnb_epoch_info)
@@ -1573,26 +1592,6 @@ NNB_API nnb_status nnb_train_opts_set_epoch_info_callback(nnb_train_opts *opts,
  */
 NNB_API nnb_status nnb_train_opts_get_epoch_info_callback(const nnb_train_opts *opts,
                                                           nnb_epoch_info_fn *fn, void **user_data);
-
-/**
- * Deprecated (kept for 0.x; removed at 1.0): the epoch callback with positional arguments, which
- * cannot grow; use nnb_epoch_info_fn. epoch counts from 1 across nnb_train() calls on a network;
- * the arguments are nnb_epoch_info's fields of the same names. Returning non-zero stops training
- * with NNB_E_CANCELLED. Since 0.1.
- */
-typedef int (*nnb_epoch_fn)(const nnb_net *net, size_t epoch, double train_loss, double val_loss,
-                            double train_acc, double val_acc, double seconds, double samples_per_s,
-                            int loss_went_up, void *user_data);
-/**
- * Deprecated (kept for 0.x; removed at 1.0): sets the positional epoch callback (see
- * nnb_epoch_fn); replaces a callback set with nnb_train_opts_set_epoch_info_callback(). Since 0.1.
- * @param opts      the training options to change
- * @param fn        the callback, or NULL for none
- * @param user_data passed unchanged to every call of fn
- * @return NNB_OK; NNB_E_NULL (opts).
- */
-NNB_API nnb_status nnb_train_opts_set_epoch_callback(nnb_train_opts *opts, nnb_epoch_fn fn,
-                                                     void *user_data);
 
 /** Called after every mini-batch (for progress bars): batch counts from 1 within the epoch.
  *  Returning non-zero stops training with NNB_E_CANCELLED. Since 0.1. */
@@ -1656,9 +1655,9 @@ NNB_API nnb_status nnb_history_field_parse(const char *text, nnb_history_field *
 
 /**
  * @brief The number of nnb_history_field values (they run from 0 to this minus 1), for enumerating them.
- * @return the count. Since 0.1.
+ * @return the count. Since 0.2 (formerly nnb_history_field_count(), Since 0.1).
  */
-NNB_API size_t nnb_history_field_count(void);
+NNB_API size_t nnb_history_field_n_values(void);
 
 /**
  * Creates an empty history; free with nnb_history_free(). Since 0.1.
@@ -1672,18 +1671,18 @@ NNB_API nnb_status nnb_history_create(nnb_history **out);
  */
 NNB_API void nnb_history_free(nnb_history *h);
 /**
- * Number of epochs recorded (0 for NULL). Since 0.1.
+ * Number of epochs recorded (0 for NULL). Since 0.2 (formerly nnb_history_len(), Since 0.1).
  * @param h the history, or NULL
  * @return the number of epochs recorded; 0 for NULL.
  */
-NNB_API size_t nnb_history_len(const nnb_history *h);
+NNB_API size_t nnb_history_n_epochs(const nnb_history *h);
 /**
- * Copies one column (len must equal nnb_history_len()) into dst. Since 0.1.
+ * Copies one column (len must equal nnb_history_n_epochs()) into dst. Since 0.1.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (field); NNB_E_SHAPE (len).
  * @param h     the history
  * @param field the column to copy
  * @param dst   receives one value per epoch
- * @param len   the length of dst: nnb_history_len()
+ * @param len   the length of dst: nnb_history_n_epochs()
  */
 NNB_API nnb_status nnb_history_get(const nnb_history *h, nnb_history_field field, double *dst,
                                    size_t len);
@@ -1700,50 +1699,50 @@ NNB_API nnb_status nnb_history_summary(const nnb_history *h, size_t *best_epoch,
                                        int *stopped_early);
 
 /**
- * Trains `net` in place on x (rows x x_cols) and y (rows x y_cols), both read in place (never
- * copied as a whole; mini-batches are gathered into one buffer sized before the loop, and nothing
- * is allocated inside the loop). Runs opts' epochs, continuing the network's training state:
- * optimiser moments, step and epoch counters, the schedule's position and horizon and the
- * generator carry over between calls, so train(4) then train(6) equals train(10), bit for bit,
- * for every optimiser and schedule, except NNB_SCHED_COSINE with T = 0 (whose horizon is the
- * first call's epochs) and early stopping's patience count (nnb_net_train_state_reset() starts
- * over).
+ * Trains `net` in place on x (n_rows x n_inputs) and y (n_rows x n_outputs), both read in place
+ * (never copied as a whole; mini-batches are gathered into one buffer sized before the loop, and
+ * nothing is allocated inside the loop). Runs opts' epochs, continuing the network's training
+ * state: optimiser moments, step and epoch counters, the schedule's position and horizon and the
+ * generator carry over between calls, so train(4) then train(6) equals train(10), bit for bit, for
+ * every optimiser and schedule, except NNB_SCHED_COSINE with T = 0 (whose horizon is the first
+ * call's epochs) and early stopping's patience count (nnb_net_train_state_reset() starts over).
  * history (may be NULL) gets one record per epoch appended.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (no layers; loss not allowed with the output
  *         layer; LM with a cross-entropy loss; a validation split that leaves no rows);
  *         NNB_E_SHAPE; NNB_E_TOO_LARGE (includes LM beyond its size limit, see docs/guide.md);
  *         NNB_E_NOMEM; NNB_E_NONFINITE (checks on); NNB_E_CANCELLED (a callback stopped it; the
  *         weights are those after the last completed batch, or the best ones with restore_best).
- * Since 0.1.
- * @param net     the network to train (changed in place)
- * @param opts    the training options
- * @param x       the training inputs, rows x x_cols, row-major (read in place)
- * @param rows    the number of training rows
- * @param x_cols  the columns of x: nnb_net_n_inputs()
- * @param y       the training targets, rows x y_cols, row-major (read in place)
- * @param y_cols  the columns of y: nnb_net_n_outputs()
- * @param history receives one record per epoch; may be NULL
+ * Since 0.2 (formerly nnb_train(), Since 0.1).
+ * @param net       the network to train (changed in place)
+ * @param opts      the training options
+ * @param x         the training inputs, n_rows x n_inputs, row-major (read in place)
+ * @param n_rows    the number of training rows
+ * @param n_inputs  the columns of x: nnb_net_n_inputs()
+ * @param y         the training targets, n_rows x n_outputs, row-major (read in place)
+ * @param n_outputs the columns of y: nnb_net_n_outputs()
+ * @param history   receives one record per epoch; may be NULL
  */
-NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
-                             size_t x_cols, const double *y, size_t y_cols, nnb_history *history);
+NNB_API nnb_status nnb_net_train(nnb_net *net, const nnb_train_opts *opts, const double *x,
+                                 size_t n_rows, size_t n_inputs, const double *y, size_t n_outputs,
+                                 nnb_history *history);
 
 /**
- * @brief nnb_train() on float data, read in place when the network is float32 too (zero-copy);
+ * @brief nnb_net_train() on float data, read in place when the network is float32 too (zero-copy);
  * a float64 network converts each gathered batch. Levenberg-Marquardt needs a float64 network.
  * @param net the network (either type)
  * @param opts the training options
- * @param x rows x x_cols inputs
- * @param rows number of rows
- * @param x_cols must equal nnb_net_n_inputs()
- * @param y rows x y_cols targets
- * @param y_cols must equal nnb_net_n_outputs()
+ * @param x n_rows x n_inputs inputs
+ * @param n_rows number of rows
+ * @param n_inputs must equal nnb_net_n_inputs()
+ * @param y n_rows x n_outputs targets
+ * @param n_outputs must equal nnb_net_n_outputs()
  * @param history receives one record per epoch (may be NULL)
- * @return as nnb_train(); NNB_E_UNSUPPORTED for Levenberg-Marquardt on a float32 network or
- *         float data. Since 0.2.
+ * @return as nnb_net_train(); NNB_E_UNSUPPORTED for Levenberg-Marquardt on a float32 network or
+ *         float data. Since 0.2 (formerly nnb_train_f32()).
  */
-NNB_API nnb_status nnb_train_f32(nnb_net *net, const nnb_train_opts *opts, const float *x,
-                                 size_t rows, size_t x_cols, const float *y, size_t y_cols,
-                                 nnb_history *history);
+NNB_API nnb_status nnb_net_train_f32(nnb_net *net, const nnb_train_opts *opts, const float *x,
+                                     size_t n_rows, size_t n_inputs, const float *y,
+                                     size_t n_outputs, nnb_history *history);
 
 /**
  * The network's training state — optimiser kind, moments, step and epoch counters, the last
@@ -1751,9 +1750,9 @@ NNB_API nnb_status nnb_train_f32(nnb_net *net, const nnb_train_opts *opts, const
  * generator state — as a portable byte string (little-endian, versioned; states written by 0.1,
  * without the schedule, still load, and their schedule's position is the epoch count),
  * for checkpoints: restoring it (with the parameters) into a fresh network of the same shape makes
- * the next nnb_train() continue bit for bit as if never interrupted.
+ * the next nnb_net_train() continue bit for bit as if never interrupted.
  * nnb_net_train_state_size() gives the byte count; _get writes exactly that many (len must be at
- * least that; *written may be NULL); _set validates the bytes (NNB_E_FORMAT for a damaged or
+ * least that; *n_written may be NULL); _set validates the bytes (NNB_E_FORMAT for a damaged or
  * foreign string, NNB_E_VERSION for a newer format, NNB_E_SHAPE for another parameter count).
  * Since 0.1.
  * @param net the network, or NULL
@@ -1762,14 +1761,14 @@ NNB_API nnb_status nnb_train_f32(nnb_net *net, const nnb_train_opts *opts, const
 NNB_API size_t nnb_net_train_state_size(const nnb_net *net);
 /**
  * Writes the network's training state into buf (see nnb_net_train_state_size()). Since 0.1.
- * @param net     the network
- * @param buf     receives the state's bytes
- * @param len     the capacity of buf, at least nnb_net_train_state_size()
- * @param written receives the bytes written; may be NULL
+ * @param net       the network
+ * @param buf       receives the state's bytes
+ * @param len       the capacity of buf, at least nnb_net_train_state_size()
+ * @param n_written receives the bytes written; may be NULL
  * @return NNB_OK; NNB_E_NULL; NNB_E_SHAPE (len too small).
  */
 NNB_API nnb_status nnb_net_train_state_get(const nnb_net *net, void *buf, size_t len,
-                                           size_t *written);
+                                           size_t *n_written);
 /**
  * Restores a training state written by nnb_net_train_state_get(). Since 0.1.
  * @param net the network
@@ -1801,12 +1800,12 @@ NNB_API nnb_status nnb_net_train_state_reset(nnb_net *net);
  *     nnb_table *t; nnb_prep *p;
  *     nnb_csv_read(&t, "admissions.csv", NULL);
  *     nnb_prep_create(&p);
- *     nnb_prep_set_target(p, "admit", NNB_TARGET_VALUES);
+ *     nnb_prep_add_target(p, "admit", NNB_TARGET_VALUES);
  *     nnb_prep_onehot(p, "rank");                          // rank_1 .. rank_4
  *     nnb_prep_scale(p, "gre", NNB_SCALE_STANDARD);
  *     nnb_prep_scale(p, "gpa", NNB_SCALE_STANDARD);
  *     size_t n = nnb_table_n_rows(t), order[400], n_train, n_test, n_val;
- *     nnb_split(n, 0.1, 0.0, 42, NULL, 0, order, n, &n_train, &n_test, &n_val);
+ *     nnb_rows_split(n, 0.1, 0.0, 42, NULL, 0, order, n, &n_train, &n_test, &n_val);
  *     nnb_prep_fit(p, t, order, n_train);                  // statistics of the training rows
  *     size_t nf = nnb_prep_n_features(p), ny = nnb_prep_n_targets(p);   // 6 and 1
  *     // X_train: n_train x nf, Y_train: n_train x ny, caller-allocated
@@ -1825,79 +1824,91 @@ typedef struct nnb_table nnb_table;
 /**
  * @brief Sets the input limit: the most bytes a reader takes from an input of unknown size.
  *
- * Every file reader of nnblas (nnb_csv_read(), nnb_model_load(), the IDX readers) reads a
+ * Every file reader of nnblas (nnb_csv_read(), nnb_model_read(), the IDX readers) reads a
  * regular file to its size (after checking that size against the header it declares, for model
  * files, and against the memory the process can get). An input whose size is not known in
  * advance, a pipe, a FIFO, a character device such as /dev/zero, a /proc file or standard input,
  * is read up to this limit; one that sends more is refused with NNB_E_TOO_LARGE instead of
  * filling memory. Default 1 GiB. Process-wide and thread-safe (an atomic store); a CSV read can
- * override it with nnb_csv_options_set_input_limit(). The command sets it with --input-limit,
+ * override it with nnb_csv_opts_set_input_limit(). The command sets it with --input-limit,
  * the Python binding with nnblas.set_input_limit() and read_csv(input_limit=). Since 0.1.
  *
- * @param bytes the limit in bytes (at least 1)
- * @return NNB_OK; NNB_E_INVALID_ARG (bytes is 0).
+ * @param n_bytes the limit in bytes (at least 1)
+ * @return NNB_OK; NNB_E_INVALID_ARG (n_bytes is 0).
  */
-NNB_API nnb_status nnb_set_input_limit(size_t bytes);
+NNB_API nnb_status nnb_set_input_limit(size_t n_bytes);
 
 /**
- * @brief The input limit (see nnb_set_input_limit()). Thread-safe. Since 0.1.
+ * @brief The input limit (see nnb_set_input_limit()). Thread-safe. Since 0.2 (formerly
+ *        nnb_input_limit(), Since 0.1).
  * @return the limit in bytes.
  */
-NNB_API size_t nnb_input_limit(void);
+NNB_API size_t nnb_get_input_limit(void);
 
 /**
  * @brief Reads a whole input into memory: a regular file to its size, anything else (pipe,
  * FIFO, character device, /proc file, /dev/stdin) up to @p limit bytes.
  *
  * What nnb_csv_read() does before parsing, for a caller that parses the same bytes several times
- * (with nnb_csv_parse()) and so must read a stream once. Since 0.1.
+ * (with nnb_csv_read_buffer()) and so must read a stream once. Since 0.2 (formerly
+ * nnb_read_input(), Since 0.1).
  *
  * @param path the file to read
- * @param limit the most bytes taken from an input of unknown size (0: nnb_input_limit())
+ * @param limit the most bytes taken from an input of unknown size (0: nnb_get_input_limit())
  * @param text 1: refuse a NUL byte, naming its offset, as soon as it arrives (text formats)
- * @param data receives a new buffer of *len bytes and a terminating NUL (free it with free())
- * @param len receives the byte count
+ * @param data receives a new buffer of *n_bytes bytes and a terminating NUL (free it with free())
+ * @param n_bytes receives the byte count
  * @return NNB_OK; NNB_E_NULL; NNB_E_IO (cannot open or read: strerror in the message);
  *         NNB_E_TOO_LARGE (past the limit, or a regular file larger than the memory the process
  *         can get); NNB_E_FORMAT (text and a NUL byte); NNB_E_NOMEM. *data is NULL on failure.
  */
-NNB_API nnb_status nnb_read_input(const char *path, size_t limit, int text, char **data,
-                                  size_t *len);
+NNB_API nnb_status nnb_input_read(const char *path, size_t limit, int text, char **data,
+                                  size_t *n_bytes);
 
 /** Options of the CSV reader (an opaque handle with setters, so it can grow). */
-typedef struct nnb_csv_options nnb_csv_options;
+typedef struct nnb_csv_opts nnb_csv_opts;
 
 /**
  * Creates CSV options with the defaults: comma delimiter, a header row, every column numeric,
  * no column skipped, a missing or non-numeric cell is an error.
  * @return NNB_OK; NNB_E_NULL (out NULL); NNB_E_NOMEM.
- * Ownership: free with nnb_csv_options_free(). Since 0.1.
+ * Ownership: free with nnb_csv_opts_free(). Since 0.2 (formerly nnb_csv_options_create(),
+ * Since 0.1).
  * @param out receives the new options (NULL on failure)
  */
-NNB_API nnb_status nnb_csv_options_create(nnb_csv_options **out);
+NNB_API nnb_status nnb_csv_opts_create(nnb_csv_opts **out);
 
 /**
- * Frees CSV options. NULL is a no-op. Since 0.1.
+ * Frees CSV options. NULL is a no-op. Since 0.2 (formerly nnb_csv_options_free(), Since 0.1).
  * @param opts the options, or NULL
  */
-NNB_API void nnb_csv_options_free(nnb_csv_options *opts);
+NNB_API void nnb_csv_opts_free(nnb_csv_opts *opts);
 
 /**
  * Sets the field delimiter (default ','), e.g. ';' or a tab. It may not be the double quote, a
  * carriage return, a line feed or NUL.
- * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG. Since 0.1.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG. Since 0.2 (formerly
+ *         nnb_csv_options_set_delimiter(), Since 0.1).
  * @param opts      the CSV options to change
  * @param delimiter the delimiter character
  */
-NNB_API nnb_status nnb_csv_options_set_delimiter(nnb_csv_options *opts, char delimiter);
+NNB_API nnb_status nnb_csv_opts_set_delimiter(nnb_csv_opts *opts, char delimiter);
+
+/**
+ * @brief The field delimiter (the getter of nnb_csv_opts_set_delimiter(); default ',').
+ * @param opts      the CSV options
+ * @param delimiter receives the delimiter; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts). Since 0.2.
+ */
+NNB_API nnb_status nnb_csv_opts_get_delimiter(const nnb_csv_opts *opts, char *delimiter);
 
 /**
  * @brief Guesses a CSV file's field delimiter from its header row: the one of comma,
  *        semicolon, tab and '|' that occurs most often in the first line outside quotes (a UTF-8
  *        byte-order mark and blank lines before it are skipped; ties go to that order), or ','
  *        when none does.
- *        For nnb_csv_options_set_delimiter(). Reads at most the first 1 MiB of the file (which
- *        a pipe or FIFO then no longer has: see nnb_csv_detect_delimiter_mem()).
+ *        For nnb_csv_opts_set_delimiter(). Reads at most the first 1 MiB of the file (which
+ *        a pipe or FIFO then no longer has: see nnb_csv_detect_delimiter_buffer()).
  * @param path the file.
  * @param delimiter receives the delimiter.
  * @return NNB_OK; NNB_E_NULL (path or delimiter); NNB_E_IO (cannot open or read: the message
@@ -1907,51 +1918,73 @@ NNB_API nnb_status nnb_csv_detect_delimiter(const char *path, char *delimiter);
 
 /**
  * @brief nnb_csv_detect_delimiter() on bytes in memory: for an input that can be read only once
- *        (a pipe, a FIFO, standard input), read with nnb_read_input() and then parsed with
- *        nnb_csv_parse(). Looks at most at the first 1 MiB.
+ *        (a pipe, a FIFO, standard input), read with nnb_input_read() and then parsed with
+ *        nnb_csv_read_buffer(). Looks at most at the first 1 MiB.
  * @param data the CSV text (need not be NUL-terminated)
  * @param len its length in bytes
  * @param delimiter receives the delimiter
- * @return NNB_OK; NNB_E_NULL (data or delimiter). Thread-safe. Since 0.2.
+ * @return NNB_OK; NNB_E_NULL (data or delimiter). Thread-safe. Since 0.2 (formerly
+ *         nnb_csv_detect_delimiter_mem()).
  */
-NNB_API nnb_status nnb_csv_detect_delimiter_mem(const char *data, size_t len, char *delimiter);
+NNB_API nnb_status nnb_csv_detect_delimiter_buffer(const char *data, size_t len, char *delimiter);
 
 /**
  * Reads the column called `name` as text instead of numbers: for a category to one-hot encode or
  * a class label. An empty cell (or NA, N/A, NaN, null) is still a missing value there.
  * Naming a column the file lacks is an error at read time. The name is copied.
- * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Since 0.1.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Since 0.2 (formerly nnb_csv_options_text_column(), Since
+ *         0.1).
  * @param opts the CSV options to change
  * @param name the column's name in the header
  */
-NNB_API nnb_status nnb_csv_options_text_column(nnb_csv_options *opts, const char *name);
+NNB_API nnb_status nnb_csv_opts_add_text_column(nnb_csv_opts *opts, const char *name);
 
 /**
  * Skips the column called `name`: it is not parsed and not in the table. The name is copied.
- * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Since 0.1.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Since 0.2 (formerly nnb_csv_options_skip_column(), Since
+ *         0.1).
  * @param opts the CSV options to change
  * @param name the column's name in the header
  */
-NNB_API nnb_status nnb_csv_options_skip_column(nnb_csv_options *opts, const char *name);
+NNB_API nnb_status nnb_csv_opts_skip_column(nnb_csv_opts *opts, const char *name);
 
 /**
  * enable = 1: a row with a missing (empty, NA, N/A, NaN, null) or non-numeric cell in a numeric
  * column, or a missing cell in a text column, is dropped instead of failing the read;
- * nnb_table_n_dropped() tells how many were. Default 0 (such a cell is an error).
- * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (enable not 0 or 1). Since 0.1.
+ * nnb_table_n_dropped_rows() tells how many were. Default 0 (such a cell is an error).
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (enable not 0 or 1). Since 0.2 (formerly
+ *         nnb_csv_options_set_drop_bad_rows(), Since 0.1).
  * @param opts   the CSV options to change
  * @param enable 1 to drop such rows, 0 (the default) to fail
  */
-NNB_API nnb_status nnb_csv_options_set_drop_bad_rows(nnb_csv_options *opts, int enable);
+NNB_API nnb_status nnb_csv_opts_set_drop_bad_rows(nnb_csv_opts *opts, int enable);
+
+/**
+ * @brief Whether bad rows are dropped (the getter of nnb_csv_opts_set_drop_bad_rows(); default 0).
+ * @param opts   the CSV options
+ * @param enable receives 1 or 0; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts). Since 0.2.
+ */
+NNB_API nnb_status nnb_csv_opts_get_drop_bad_rows(const nnb_csv_opts *opts, int *enable);
 
 /**
  * @brief The input limit of reads with these options, for a CSV input of unknown size (pipe,
- * FIFO, device, standard input): overrides nnb_input_limit() for them. Since 0.1.
+ * FIFO, device, standard input): overrides nnb_get_input_limit() for them. Since 0.2 (formerly
+ * nnb_csv_options_set_input_limit(), Since 0.1).
  * @param opts the options
- * @param bytes the limit in bytes (at least 1)
- * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (bytes is 0).
+ * @param n_bytes the limit in bytes (at least 1)
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (n_bytes is 0).
  */
-NNB_API nnb_status nnb_csv_options_set_input_limit(nnb_csv_options *opts, size_t bytes);
+NNB_API nnb_status nnb_csv_opts_set_input_limit(nnb_csv_opts *opts, size_t n_bytes);
+
+/**
+ * @brief The input limit of reads with these options (the getter of
+ *        nnb_csv_opts_set_input_limit()); 0 until one is set: nnb_get_input_limit() applies.
+ * @param opts    the CSV options
+ * @param n_bytes receives the limit in bytes, or 0; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts). Since 0.2.
+ */
+NNB_API nnb_status nnb_csv_opts_get_input_limit(const nnb_csv_opts *opts, size_t *n_bytes);
 
 /**
  * Reads a CSV file with a header row of column names (RFC 4180: fields may be quoted with '"',
@@ -1975,20 +2008,20 @@ NNB_API nnb_status nnb_csv_options_set_input_limit(nnb_csv_options *opts, size_t
  * @param path the CSV file
  * @param opts the reader's options, or NULL for the defaults
  */
-NNB_API nnb_status nnb_csv_read(nnb_table **out, const char *path, const nnb_csv_options *opts);
+NNB_API nnb_status nnb_csv_read(nnb_table **out, const char *path, const nnb_csv_opts *opts);
 
 /**
  * Like nnb_csv_read(), from `len` bytes in memory (not NUL-terminated; they are copied). `name`
  * stands for the file name in messages (NULL: "<memory>").
- * @return as nnb_csv_read(), without NNB_E_IO. Since 0.1.
+ * @return as nnb_csv_read(), without NNB_E_IO. Since 0.2 (formerly nnb_csv_parse(), Since 0.1).
  * @param out  receives the new table (NULL on failure)
  * @param data the CSV text
  * @param len  its length in bytes
  * @param name the name used in messages, or NULL
  * @param opts the reader's options, or NULL for the defaults
  */
-NNB_API nnb_status nnb_csv_parse(nnb_table **out, const char *data, size_t len, const char *name,
-                                 const nnb_csv_options *opts);
+NNB_API nnb_status nnb_csv_read_buffer(nnb_table **out, const char *data, size_t len,
+                                       const char *name, const nnb_csv_opts *opts);
 
 /**
  * Frees a table. NULL is a no-op. Since 0.1.
@@ -2003,66 +2036,69 @@ NNB_API void nnb_table_free(nnb_table *table);
  */
 NNB_API size_t nnb_table_n_rows(const nnb_table *table);
 /**
- * Number of columns (skipped columns are not counted); 0 if NULL. Since 0.1.
+ * Number of columns (skipped columns are not counted); 0 if NULL. Since 0.2 (formerly
+ * nnb_table_n_cols(), Since 0.1).
  * @param table the table, or NULL
  * @return the count; 0 if table is NULL.
  */
-NNB_API size_t nnb_table_n_cols(const nnb_table *table);
+NNB_API size_t nnb_table_n_columns(const nnb_table *table);
 /**
- * Number of rows dropped by nnb_csv_options_set_drop_bad_rows(); 0 if NULL. Since 0.1.
+ * Number of rows dropped by nnb_csv_opts_set_drop_bad_rows(); 0 if NULL. Since 0.2 (formerly
+ * nnb_table_n_dropped(), Since 0.1).
  * @param table the table, or NULL
  * @return the count; 0 if table is NULL.
  */
-NNB_API size_t nnb_table_n_dropped(const nnb_table *table);
+NNB_API size_t nnb_table_n_dropped_rows(const nnb_table *table);
 
 /**
- * Name of column `col` (0-based), owned by the table and valid until it is freed; NULL if table
- * is NULL or col is out of range. Since 0.1.
- * @param table the table, or NULL
- * @param col   the column index (0-based)
+ * Name of column `column` (0-based), owned by the table and valid until it is freed; NULL if table
+ * is NULL or column is out of range. Since 0.2 (formerly nnb_table_col_name(), Since 0.1).
+ * @param table  the table, or NULL
+ * @param column the column index (0-based)
  * @return the name, or NULL.
  */
-NNB_API const char *nnb_table_col_name(const nnb_table *table, size_t col);
+NNB_API const char *nnb_table_column_name(const nnb_table *table, size_t column);
 
 /**
  * Index of the column called `name` into *col.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (no such column; the message lists the columns).
- * Since 0.1.
- * @param table the table
- * @param name  the column's name
- * @param col   receives its index
+ * Since 0.2 (formerly nnb_table_find_col(), Since 0.1).
+ * @param table  the table
+ * @param name   the column's name
+ * @param column receives its index
  */
-NNB_API nnb_status nnb_table_find_col(const nnb_table *table, const char *name, size_t *col);
+NNB_API nnb_status nnb_table_find_column(const nnb_table *table, const char *name, size_t *column);
 
 /**
- * 1 if column `col` holds texts, 0 if numbers or out of range / NULL. Since 0.1.
- * @param table the table, or NULL
- * @param col   the column index (0-based)
+ * 1 if column `column` holds texts, 0 if numbers or out of range / NULL. Since 0.2 (formerly
+ * nnb_table_col_is_text(), Since 0.1).
+ * @param table  the table, or NULL
+ * @param column the column index (0-based)
  * @return 1 for a text column, else 0.
  */
-NNB_API int nnb_table_col_is_text(const nnb_table *table, size_t col);
+NNB_API int nnb_table_column_is_text(const nnb_table *table, size_t column);
 
 /**
- * Copies numeric column `col` (n_rows values) into dst.
- * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (col out of range, or a text column);
+ * Copies numeric column `column` (n_rows values) into dst.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (column out of range, or a text column);
  *         NNB_E_SHAPE (len < n_rows). Since 0.1.
- * @param table the table
- * @param col   the column index (0-based)
- * @param dst   receives one value per row
- * @param len   the length of dst, at least nnb_table_n_rows()
+ * @param table  the table
+ * @param column the column index (0-based)
+ * @param dst    receives one value per row
+ * @param len    the length of dst, at least nnb_table_n_rows()
  */
-NNB_API nnb_status nnb_table_get_column(const nnb_table *table, size_t col, double *dst,
+NNB_API nnb_status nnb_table_get_column(const nnb_table *table, size_t column, double *dst,
                                         size_t len);
 
 /**
  * The text of a cell of a text column, owned by the table (valid until it is freed); NULL if
  * table is NULL, an index is out of range or the column is numeric. Since 0.1.
- * @param table the table, or NULL
- * @param row   the row index (0-based)
- * @param col   the column index (0-based)
+ * @param table  the table, or NULL
+ * @param row    the row index (0-based)
+ * @param column the column index (0-based)
  * @return the cell's text, or NULL.
  */
-NNB_API const char *nnb_table_get_text(const nnb_table *table, size_t row, size_t col);
+NNB_API const char *nnb_table_get_text(const nnb_table *table, size_t row, size_t column);
 
 /**
  * The 1-based line of the file on which row `row` starts (for messages); 0 if out of range.
@@ -2111,9 +2147,9 @@ NNB_API nnb_status nnb_target_kind_parse(const char *text, nnb_target_kind *out)
 
 /**
  * @brief The number of nnb_target_kind values (they run from 0 to this minus 1), for enumerating them.
- * @return the count. Since 0.1.
+ * @return the count. Since 0.2 (formerly nnb_target_kind_count(), Since 0.1).
  */
-NNB_API size_t nnb_target_kind_count(void);
+NNB_API size_t nnb_target_kind_n_values(void);
 
 /** Scaling of a numeric column, fitted on the rows given to nnb_prep_fit(). */
 typedef enum nnb_scale {
@@ -2142,9 +2178,9 @@ NNB_API nnb_status nnb_scale_parse(const char *text, nnb_scale *out);
 
 /**
  * @brief The number of nnb_scale values (they run from 0 to this minus 1), for enumerating them.
- * @return the count. Since 0.1.
+ * @return the count. Since 0.2 (formerly nnb_scale_count(), Since 0.1).
  */
-NNB_API size_t nnb_scale_count(void);
+NNB_API size_t nnb_scale_n_values(void);
 
 /** What applying does with a category it did not see when fitted. */
 typedef enum nnb_unseen {
@@ -2172,9 +2208,9 @@ NNB_API nnb_status nnb_unseen_parse(const char *text, nnb_unseen *out);
 
 /**
  * @brief The number of nnb_unseen values (they run from 0 to this minus 1), for enumerating them.
- * @return the count. Since 0.1.
+ * @return the count. Since 0.2 (formerly nnb_unseen_count(), Since 0.1).
  */
-NNB_API size_t nnb_unseen_count(void);
+NNB_API size_t nnb_unseen_n_values(void);
 
 /**
  * Creates an empty preparation: every column is a numeric feature, unscaled, until set otherwise.
@@ -2190,23 +2226,25 @@ NNB_API nnb_status nnb_prep_create(nnb_prep **out);
 NNB_API void nnb_prep_free(nnb_prep *prep);
 
 /**
- * Makes column `column` a target. Several NNB_TARGET_VALUES targets are allowed (in table order
- * in Y); a classification target (ONEHOT or INDEX) must be the only target. The classes are the
- * distinct values of the column on the fitted rows, sorted (numerically if the column is numeric,
- * else by bytes).
+ * Adds column `column` to the targets. Several NNB_TARGET_VALUES targets are allowed (in table
+ * order in Y); a classification target (ONEHOT or INDEX) must be the only target. The classes are
+ * the distinct values of the column on the fitted rows, sorted (numerically if the column is
+ * numeric, else by bytes).
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (unknown kind, a second classification target,
- *         a column given another role); NNB_E_STATE (already fitted); NNB_E_NOMEM. Since 0.1.
+ *         a column given another role); NNB_E_STATE (already fitted); NNB_E_NOMEM. Since 0.2
+ *         (formerly nnb_prep_set_target(), Since 0.1).
  * @param prep   the preparation to configure (not yet fitted)
  * @param column the target column's name
  * @param kind   how it becomes Y
  */
-NNB_API nnb_status nnb_prep_set_target(nnb_prep *prep, const char *column, nnb_target_kind kind);
+NNB_API nnb_status nnb_prep_add_target(nnb_prep *prep, const char *column,
+                                       nnb_target_kind kind);
 
 /**
- * Leaves column `column` out of X and Y. Same return codes as nnb_prep_set_target(). Since 0.1.
+ * Leaves column `column` out of X and Y. Same return codes as nnb_prep_add_target(). Since 0.1.
  * @param prep   the preparation to configure (not yet fitted)
  * @param column the column's name
- * @return as nnb_prep_set_target().
+ * @return as nnb_prep_add_target().
  */
 NNB_API nnb_status nnb_prep_drop(nnb_prep *prep, const char *column);
 
@@ -2214,7 +2252,7 @@ NNB_API nnb_status nnb_prep_drop(nnb_prep *prep, const char *column);
  * One-hot encodes feature column `column` (numeric or text): one X column per category seen on
  * the fitted rows, in sorted order (numerically for a numeric column), named column_category
  * ("rank_1" .. "rank_4"; numbers in their shortest exact form), in the column's place.
- * Same return codes as nnb_prep_set_target(). Since 0.1.
+ * Same return codes as nnb_prep_add_target(). Since 0.1.
  * @param prep   the preparation to configure (not yet fitted)
  * @param column the column's name
  * @return NNB_OK, or an error status as above (nnb_last_error() says why).
@@ -2225,7 +2263,7 @@ NNB_API nnb_status nnb_prep_onehot(nnb_prep *prep, const char *column);
  * Scales numeric column `column` (a feature, or a NNB_TARGET_VALUES target). column NULL sets the
  * scaling of every numeric feature not named in another call. A column whose fitted standard
  * deviation (or range) is 0 is not divided by zero: it is only shifted (to 0), and reported by
- * nnb_prep_n_constant() and nnb_prep_column_stats().
+ * nnb_prep_n_constant_columns() and nnb_prep_column_stats().
  * @return NNB_OK; NNB_E_NULL (prep); NNB_E_INVALID_ARG (unknown scaling, a one-hot or dropped or
  *         classification column); NNB_E_STATE; NNB_E_NOMEM. Since 0.1.
  * @param prep   the preparation to configure (not yet fitted)
@@ -2243,11 +2281,13 @@ NNB_API nnb_status nnb_prep_scale(nnb_prep *prep, const char *column, nnb_scale 
 NNB_API nnb_status nnb_prep_set_unseen(nnb_prep *prep, nnb_unseen policy);
 
 /**
- * @brief What applying does with an unseen category (nnb_prep_set_unseen(); model files keep it).
- * @param prep the preparation, or NULL
- * @return the policy; NNB_UNSEEN_ERROR (the default) for NULL. Since 0.2.
+ * @brief What applying does with unseen categories (the getter of nnb_prep_set_unseen(); a
+ *        preparation from a model file has the policy it was saved with).
+ * @param prep   the preparation
+ * @param policy receives the policy; may be NULL
+ * @return NNB_OK; NNB_E_NULL (prep). Since 0.2.
  */
-NNB_API nnb_unseen nnb_prep_unseen(const nnb_prep *prep);
+NNB_API nnb_status nnb_prep_get_unseen(const nnb_prep *prep, nnb_unseen *policy);
 
 /**
  * Fits the preparation on rows `rows[0..n_rows)` of `table` (rows NULL: all rows of the table, in
@@ -2267,34 +2307,35 @@ NNB_API nnb_status nnb_prep_fit(nnb_prep *prep, const nnb_table *table, const si
                                 size_t n_rows);
 
 /**
- * Fits a preparation for a plain matrix x (rows x cols, e.g. images from nnb_idx_read_images()):
- * every column is a numeric feature named "x0", "x1", ... scaled with `how`. Use
- * nnb_prep_transform() to apply it in place.
- * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (rows or cols 0, unknown scaling, fewer than 2
- *         rows for a standard scaling); NNB_E_STATE (already configured from a table);
+ * Fits a preparation for a plain matrix x (n_rows x n_columns, e.g. images from
+ * nnb_idx_read_images()): every column is a numeric feature named "x0", "x1", ... scaled with
+ * `how`. Use nnb_prep_transform() to apply it in place.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (n_rows or n_columns 0, unknown scaling, fewer than
+ *         2 rows for a standard scaling); NNB_E_STATE (already configured from a table);
  *         NNB_E_NONFINITE; NNB_E_NOMEM. Since 0.1.
- * @param prep the preparation to fit (new)
- * @param x    the matrix, rows x cols, row-major
- * @param rows its rows
- * @param cols its columns
- * @param how  the scaling of every column
+ * @param prep      the preparation to fit (new)
+ * @param x         the matrix, n_rows x n_columns, row-major
+ * @param n_rows    its rows
+ * @param n_columns its columns
+ * @param how       the scaling of every column
  */
-NNB_API nnb_status nnb_prep_fit_matrix(nnb_prep *prep, const double *x, size_t rows, size_t cols,
-                                       nnb_scale how);
+NNB_API nnb_status nnb_prep_fit_matrix(nnb_prep *prep, const double *x, size_t n_rows,
+                                       size_t n_columns, nnb_scale how);
 
 /**
- * @brief nnb_prep_fit_matrix() on a float32 matrix (e.g. from nnb_mnist_read_f32()): each float
+ * @brief nnb_prep_fit_matrix() on a float32 matrix (e.g. from nnb_mnist_read_part_f32()): each
+ *        float
  * is read as the double it equals and the statistics are accumulated in double, so the result is
  * nnb_prep_fit_matrix()'s on the matrix widened to double, without a float64 copy of it.
  * @return as nnb_prep_fit_matrix(). Since 0.2.
- * @param prep the preparation to fit (new)
- * @param x    the matrix, rows x cols, row-major
- * @param rows its rows
- * @param cols its columns
- * @param how  the scaling of every column
+ * @param prep      the preparation to fit (new)
+ * @param x         the matrix, n_rows x n_columns, row-major
+ * @param n_rows    its rows
+ * @param n_columns its columns
+ * @param how       the scaling of every column
  */
-NNB_API nnb_status nnb_prep_fit_matrix_f32(nnb_prep *prep, const float *x, size_t rows,
-                                           size_t cols, nnb_scale how);
+NNB_API nnb_status nnb_prep_fit_matrix_f32(nnb_prep *prep, const float *x, size_t n_rows,
+                                           size_t n_columns, nnb_scale how);
 
 /**
  * 1 once fitted, else 0 (also for NULL). Since 0.1.
@@ -2361,52 +2402,53 @@ NNB_API nnb_status nnb_prep_apply_f32(const nnb_prep *prep, const nnb_table *tab
                                       float *y, size_t y_len);
 
 /**
- * Applies a preparation made by nnb_prep_fit_matrix() to x (rows x cols) in place.
- * @return NNB_OK; NNB_E_NULL; NNB_E_STATE (not fitted, or fitted on a table); NNB_E_SHAPE (cols
- *         differs from the fitted matrix). Since 0.1.
- * @param prep a preparation fitted by nnb_prep_fit_matrix()
- * @param x    the matrix to scale in place, rows x cols
- * @param rows its rows
- * @param cols its columns (as fitted)
+ * Applies a preparation made by nnb_prep_fit_matrix() to x (n_rows x n_columns) in place.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_STATE (not fitted, or fitted on a table); NNB_E_SHAPE
+ *         (n_columns differs from the fitted matrix). Since 0.1.
+ * @param prep      a preparation fitted by nnb_prep_fit_matrix()
+ * @param x         the matrix to scale in place, n_rows x n_columns
+ * @param n_rows    its rows
+ * @param n_columns its columns (as fitted)
  */
-NNB_API nnb_status nnb_prep_transform(const nnb_prep *prep, double *x, size_t rows, size_t cols);
+NNB_API nnb_status nnb_prep_transform(const nnb_prep *prep, double *x, size_t n_rows,
+                                      size_t n_columns);
 
 /**
  * @brief nnb_prep_transform() on float32 x in place: each value computed in double from the
  * float and rounded once.
  * @return as nnb_prep_transform(). Since 0.2.
- * @param prep a preparation fitted by nnb_prep_fit_matrix()
- * @param x    the matrix to scale in place, rows x cols
- * @param rows its rows
- * @param cols its columns (as fitted)
+ * @param prep      a preparation fitted by nnb_prep_fit_matrix()
+ * @param x         the matrix to scale in place, n_rows x n_columns
+ * @param n_rows    its rows
+ * @param n_columns its columns (as fitted)
  */
-NNB_API nnb_status nnb_prep_transform_f32(const nnb_prep *prep, float *x, size_t rows,
-                                          size_t cols);
+NNB_API nnb_status nnb_prep_transform_f32(const nnb_prep *prep, float *x, size_t n_rows,
+                                          size_t n_columns);
 
 /**
- * Undoes the scaling of NNB_TARGET_VALUES targets in y (rows x nnb_prep_n_targets()) in place,
+ * Undoes the scaling of NNB_TARGET_VALUES targets in y (n_rows x nnb_prep_n_targets()) in place,
  * e.g. on a regression network's predictions. Unscaled targets are left as they are.
  * @return NNB_OK; NNB_E_NULL; NNB_E_STATE (not fitted, or classification targets);
- *         NNB_E_SHAPE (y_cols). Since 0.1.
- * @param prep   the fitted preparation
- * @param y      the targets to unscale in place, rows x y_cols
- * @param rows   its rows
- * @param y_cols its columns: nnb_prep_n_targets()
+ *         NNB_E_SHAPE (n_targets). Since 0.1.
+ * @param prep      the fitted preparation
+ * @param y         the targets to unscale in place, n_rows x n_targets
+ * @param n_rows    its rows
+ * @param n_targets its columns: nnb_prep_n_targets()
  */
-NNB_API nnb_status nnb_prep_inverse_targets(const nnb_prep *prep, double *y, size_t rows,
-                                            size_t y_cols);
+NNB_API nnb_status nnb_prep_inverse_targets(const nnb_prep *prep, double *y, size_t n_rows,
+                                            size_t n_targets);
 
 /**
  * @brief nnb_prep_inverse_targets() on float32 y in place (e.g. a float32 network's
  * predictions): each value computed in double from the float and rounded once.
  * @return as nnb_prep_inverse_targets(). Since 0.2.
- * @param prep   the fitted preparation
- * @param y      the targets to unscale in place, rows x y_cols
- * @param rows   its rows
- * @param y_cols its columns: nnb_prep_n_targets()
+ * @param prep      the fitted preparation
+ * @param y         the targets to unscale in place, n_rows x n_targets
+ * @param n_rows    its rows
+ * @param n_targets its columns: nnb_prep_n_targets()
  */
-NNB_API nnb_status nnb_prep_inverse_targets_f32(const nnb_prep *prep, float *y, size_t rows,
-                                                size_t y_cols);
+NNB_API nnb_status nnb_prep_inverse_targets_f32(const nnb_prep *prep, float *y, size_t n_rows,
+                                                size_t n_targets);
 
 /**
  * Name of X column j ("gre", "rank_3"), owned by the preparation; NULL if out of range, not
@@ -2459,14 +2501,15 @@ NNB_API nnb_status nnb_prep_column_stats(const nnb_prep *prep, const char *colum
                                          nnb_scale *how, double *a, double *b, int *constant);
 
 /**
- * Number of scaled columns found constant (zero deviation or range) when fitted. Since 0.1.
+ * Number of scaled columns found constant (zero deviation or range) when fitted. Since 0.2
+ * (formerly nnb_prep_n_constant(), Since 0.1).
  * @param prep the preparation, or NULL
  * @return the count, or 0.
  */
-NNB_API size_t nnb_prep_n_constant(const nnb_prep *prep);
+NNB_API size_t nnb_prep_n_constant_columns(const nnb_prep *prep);
 
 /**
- * Name of the i-th constant column (0 <= i < nnb_prep_n_constant()), or NULL. Since 0.1.
+ * Name of the i-th constant column (0 <= i < nnb_prep_n_constant_columns()), or NULL. Since 0.1.
  * @param prep the preparation, or NULL
  * @param i    the index among the constant columns
  * @return the name, or NULL.
@@ -2487,7 +2530,7 @@ NNB_API size_t nnb_prep_n_columns(const nnb_prep *prep);
 /**
  * Describes input column i (0 <= i < nnb_prep_n_columns()): *name (owned by the preparation),
  * *is_target (1 for a target column), *is_text (1 if it was read as text: tell the CSV reader
- * with nnb_csv_options_text_column() when reading new data) and *n_categories (the one-hot
+ * with nnb_csv_opts_add_text_column() when reading new data) and *n_categories (the one-hot
  * categories of a feature, the classes of a classification target, else 0; their labels come from
  * nnb_prep_column_category()). The scaling of a numeric column comes from nnb_prep_column_stats().
  * Any out-pointer may be NULL.
@@ -2532,119 +2575,123 @@ NNB_API int nnb_prep_is_matrix(const nnb_prep *prep);
 /* ---- shuffles and splits ------------------------------------------------------------------- */
 
 /**
- * Writes a random permutation of 0..n-1 into order (len >= n), from `seed` with nnblas's own
- * generator (splitmix64 -> xoshiro256**, Fisher-Yates), identical on every platform.
- * @return NNB_OK; NNB_E_NULL (order with n > 0); NNB_E_SHAPE (len < n). Since 0.1.
- * @param n     the number of items
- * @param seed  the seed
- * @param order receives the permutation
- * @param len   the length of order, >= n
+ * Writes a random permutation of 0..n_rows-1 into order (len >= n_rows), from `seed` with nnblas's
+ * own generator (splitmix64 -> xoshiro256**, Fisher-Yates), identical on every platform.
+ * @return NNB_OK; NNB_E_NULL (order with n_rows > 0); NNB_E_SHAPE (len < n_rows). Since 0.2
+ *         (formerly nnb_permutation(), Since 0.1).
+ * @param n_rows the number of items
+ * @param seed   the seed
+ * @param order  receives the permutation
+ * @param len    the length of order, >= n_rows
  */
-NNB_API nnb_status nnb_permutation(size_t n, uint64_t seed, size_t *order, size_t len);
+NNB_API nnb_status nnb_rows_permute(size_t n_rows, uint64_t seed, size_t *order, size_t len);
 
 /**
- * A seeded split of n rows into train, test and validation parts. order (len >= n) receives a
- * permutation of 0..n-1: first the n_train training rows, then the n_test test rows, then the
- * n_val validation rows, each part in random order. n_test = round(test_frac * n) and n_val =
- * round(val_frac * n); training gets the rest and must get at least one row.
- * With strata (n_strata == n values, e.g. class labels or indices) the split is stratified: the
- * rows of each distinct value are split alone with the same fractions (rounded per value), so
- * each part keeps the class proportions; strata NULL (n_strata 0) splits at random.
- * The same seed and inputs give the same split everywhere. Any count pointer may be NULL.
+ * A seeded split of n_rows rows into train, test and validation parts. order (len >= n_rows)
+ * receives a permutation of 0..n_rows-1: first the n_train training rows, then the n_test test
+ * rows, then the n_val validation rows, each part in random order. n_test = round(test_frac *
+ * n_rows) and n_val = round(val_frac * n_rows); training gets the rest and must get at least one
+ * row. With strata (n_strata == n_rows values, e.g. class labels or indices) the split is
+ * stratified: the rows of each distinct value are split alone with the same fractions (rounded per
+ * value), so each part keeps the class proportions; strata NULL (n_strata 0) splits at random. The
+ * same seed and inputs give the same split everywhere. Any count pointer may be NULL.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (a fraction not in [0, 1), test_frac + val_frac
- *         >= 1, no training row, NaN in strata); NNB_E_SHAPE (len < n, n_strata != n);
- *         NNB_E_NOMEM (stratified only). Since 0.1.
- * @param n         the number of rows
+ *         >= 1, no training row, NaN in strata); NNB_E_SHAPE (len < n_rows, n_strata != n_rows);
+ *         NNB_E_NOMEM (stratified only). Since 0.2 (formerly nnb_split(), Since 0.1).
+ * @param n_rows    the number of rows
  * @param test_frac the test fraction, in [0, 1)
  * @param val_frac  the validation fraction, in [0, 1)
  * @param seed      the seed
  * @param strata    one stratum value per row, or NULL
- * @param n_strata  the length of strata: n, or 0
+ * @param n_strata  the length of strata: n_rows, or 0
  * @param order     receives the permutation: training, test, then validation rows
- * @param len       the length of order, >= n
+ * @param len       the length of order, >= n_rows
  * @param n_train   receives the training rows; may be NULL
  * @param n_test    receives the test rows; may be NULL
  * @param n_val     receives the validation rows; may be NULL
  */
-NNB_API nnb_status nnb_split(size_t n, double test_frac, double val_frac, uint64_t seed,
-                             const double *strata, size_t n_strata, size_t *order, size_t len,
-                             size_t *n_train, size_t *n_test, size_t *n_val);
+NNB_API nnb_status nnb_rows_split(size_t n_rows, double test_frac, double val_frac, uint64_t seed,
+                                  const double *strata, size_t n_strata, size_t *order, size_t len,
+                                  size_t *n_train, size_t *n_test, size_t *n_val);
 
 /**
- * Copies rows idx[0..n_idx) of src (src_rows x cols) into dst (n_idx x cols, dst_len at least
- * that), e.g. to make a training matrix from an IDX matrix and a split. dst must not overlap src.
- * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (an index >= src_rows); NNB_E_SHAPE. Since 0.1.
- * @param src      the source matrix, src_rows x cols
- * @param src_rows its rows
- * @param cols     its columns
- * @param idx      the indices of the rows to copy
- * @param n_idx    their count
- * @param dst      receives the rows, n_idx x cols
- * @param dst_len  the length of dst
+ * Copies rows rows[0..n_rows) of src (n_src_rows x n_columns) into dst (n_rows x n_columns, dst_len
+ * at least that), e.g. to make a training matrix from an IDX matrix and a split. dst must not
+ * overlap src.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (an index >= n_src_rows); NNB_E_SHAPE. Since 0.2
+ *         (formerly nnb_gather_rows(), Since 0.1).
+ * @param src        the source matrix, n_src_rows x n_columns
+ * @param n_src_rows its rows
+ * @param n_columns  its columns
+ * @param rows       the indices of the rows to copy
+ * @param n_rows     their count
+ * @param dst        receives the rows, n_rows x n_columns
+ * @param dst_len    the length of dst
  */
-NNB_API nnb_status nnb_gather_rows(const double *src, size_t src_rows, size_t cols,
-                                   const size_t *idx, size_t n_idx, double *dst, size_t dst_len);
+NNB_API nnb_status nnb_rows_gather(const double *src, size_t n_src_rows, size_t n_columns,
+                                   const size_t *rows, size_t n_rows, double *dst, size_t dst_len);
 
 /* ---- IDX files (MNIST, Fashion-MNIST) ------------------------------------------------------ */
 
 /**
  * Reads the header of an IDX file, gzipped (detected from its first bytes) or raw: *n_items is
- * the first dimension, *item_size the product of the others (784 for 28x28 images, 1 for labels).
- * Any out-pointer may be NULL. The magic (0, 0, type, dims), the element type (only unsigned bytes,
- * 0x08, are supported) and the dimensions are validated, and for a raw file the size must match;
- * a gzipped file must be large enough to hold what its header announces (deflate compresses at
- * most 1032:1), so a small file cannot make a caller allocate gigabytes. Only regular files are
- * read (an IDX file is opened more than once: a FIFO or a device is refused, never waited on).
+ * the first dimension, *n_item_values the product of the others (784 for 28x28 images, 1 for
+ * labels). Any out-pointer may be NULL. The magic (0, 0, type, dims), the element type (only
+ * unsigned bytes, 0x08, are supported) and the dimensions are validated, and for a raw file the
+ * size must match; a gzipped file must be large enough to hold what its header announces (deflate
+ * compresses at most 1032:1), so a small file cannot make a caller allocate gigabytes. Only regular
+ * files are read (an IDX file is opened more than once: a FIFO or a device is refused, never waited
+ * on).
  * @return NNB_OK; NNB_E_NULL (path); NNB_E_IO (cannot open or read; not a regular file);
  *         NNB_E_FORMAT (bad magic,
  *         zero dimension, truncated header or data, wrong size); NNB_E_UNSUPPORTED (another
  *         element type); NNB_E_TOO_LARGE (sizes overflow). Thread-safe. Since 0.1.
- * @param path      the IDX file
- * @param n_items   receives the first dimension; may be NULL
- * @param item_size receives the product of the others; may be NULL
+ * @param path          the IDX file
+ * @param n_items       receives the first dimension; may be NULL
+ * @param n_item_values receives the product of the others; may be NULL
  */
-NNB_API nnb_status nnb_idx_info(const char *path, size_t *n_items, size_t *item_size);
+NNB_API nnb_status nnb_idx_info(const char *path, size_t *n_items, size_t *n_item_values);
 
 /**
- * Decodes an IDX file of unsigned bytes straight into x (n_items x item_size doubles, each byte /
- * 255 so in [0, 1]; x_len at least that): no other full-size buffer is made. *rows and *cols
- * (may be NULL) receive the shape. A file that ends early, has bytes after its data or fails its
- * gzip checksum is an error: x is then partly written.
+ * Decodes an IDX file of unsigned bytes straight into x (n_items x n_item_values doubles, each byte
+ * / 255 so in [0, 1]; x_len at least that): no other full-size buffer is made. *n_rows and
+ * *n_columns (may be NULL) receive the shape. A file that ends early, has bytes after its data or
+ * fails its gzip checksum is an error: x is then partly written.
  * @return as nnb_idx_info(), and NNB_E_NULL (x), NNB_E_SHAPE (x_len too small). Since 0.1.
- * @param path  the IDX file of unsigned bytes
- * @param x     receives the values, n_items x item_size
- * @param x_len the length of x
- * @param rows  receives n_items; may be NULL
- * @param cols  receives item_size; may be NULL
+ * @param path      the IDX file of unsigned bytes
+ * @param x         receives the values, n_items x n_item_values
+ * @param x_len     the length of x
+ * @param n_rows    receives n_items; may be NULL
+ * @param n_columns receives n_item_values; may be NULL
  */
-NNB_API nnb_status nnb_idx_read_images(const char *path, double *x, size_t x_len, size_t *rows,
-                                       size_t *cols);
+NNB_API nnb_status nnb_idx_read_images(const char *path, double *x, size_t x_len, size_t *n_rows,
+                                       size_t *n_columns);
 
 /**
  * Reads an IDX file of labels (one byte per item) into y: with n_classes 0, one class index per
  * row (y_len >= n_items); with n_classes > 0, one-hot rows (y_len >= n_items x n_classes) and a
- * label >= n_classes is NNB_E_FORMAT. *rows (may be NULL) receives n_items.
- * @return as nnb_idx_read_images(); NNB_E_FORMAT also for an item_size other than 1. Since 0.1.
+ * label >= n_classes is NNB_E_FORMAT. *n_rows (may be NULL) receives n_items.
+ * @return as nnb_idx_read_images(); NNB_E_FORMAT also for an n_item_values other than 1. Since 0.1.
  * @param path      the IDX labels file
  * @param n_classes 0 for class indices, else the classes of one-hot rows
  * @param y         receives the labels
  * @param y_len     the length of y
- * @param rows      receives n_items; may be NULL
+ * @param n_rows    receives n_items; may be NULL
  */
-NNB_API nnb_status nnb_idx_read_labels(const char *path, size_t n_classes, double *y,
-                                       size_t y_len, size_t *rows);
+NNB_API nnb_status nnb_idx_read_labels(const char *path, size_t n_classes, double *y, size_t y_len,
+                                       size_t *n_rows);
 
 /**
  * @brief nnb_idx_read_images() into float32 (each byte / 255, rounded): half the memory.
  * @param path the IDX file (gzipped or raw)
- * @param x receives n_items x item_size floats
+ * @param x receives n_items x n_item_values floats
  * @param x_len length of x
- * @param rows receives n_items (may be NULL)
- * @param cols receives item_size (may be NULL)
+ * @param n_rows receives n_items (may be NULL)
+ * @param n_columns receives n_item_values (may be NULL)
  * @return as nnb_idx_read_images(). Since 0.2.
  */
-NNB_API nnb_status nnb_idx_read_images_f32(const char *path, float *x, size_t x_len,
-                                           size_t *rows, size_t *cols);
+NNB_API nnb_status nnb_idx_read_images_f32(const char *path, float *x, size_t x_len, size_t *n_rows,
+                                           size_t *n_columns);
 
 /**
  * @brief nnb_idx_read_labels() into float32.
@@ -2652,11 +2699,11 @@ NNB_API nnb_status nnb_idx_read_images_f32(const char *path, float *x, size_t x_
  * @param n_classes 0 for class indices, else the width of one-hot rows
  * @param y receives the labels
  * @param y_len length of y
- * @param rows receives n_items (may be NULL)
+ * @param n_rows receives n_items (may be NULL)
  * @return as nnb_idx_read_labels(). Since 0.2.
  */
 NNB_API nnb_status nnb_idx_read_labels_f32(const char *path, size_t n_classes, float *y,
-                                           size_t y_len, size_t *rows);
+                                           size_t y_len, size_t *n_rows);
 
 /** The two parts of the MNIST family of data sets. */
 typedef enum nnb_mnist_part {
@@ -2684,9 +2731,9 @@ NNB_API nnb_status nnb_mnist_part_parse(const char *text, nnb_mnist_part *out);
 
 /**
  * @brief The number of nnb_mnist_part values (they run from 0 to this minus 1), for enumerating them.
- * @return the count. Since 0.1.
+ * @return the count. Since 0.2 (formerly nnb_mnist_part_count(), Since 0.1).
  */
-NNB_API size_t nnb_mnist_part_count(void);
+NNB_API size_t nnb_mnist_part_n_values(void);
 
 /**
  * The shape of one part of an MNIST-style folder (MNIST, Fashion-MNIST: the Debian package
@@ -2695,45 +2742,46 @@ NNB_API size_t nnb_mnist_part_count(void);
  * Any out-pointer may be NULL.
  * @return NNB_OK; NNB_E_NULL (dir); NNB_E_INVALID_ARG (part); NNB_E_IO (a file is missing:
  *         the message names it); NNB_E_FORMAT (as nnb_idx_info(), or the counts differ). Since 0.1.
- * @param dir  the folder
- * @param part the part to describe
- * @param rows receives the images; may be NULL
- * @param cols receives the pixels per image; may be NULL
+ * @param dir       the folder
+ * @param part      the part to describe
+ * @param n_rows    receives the images; may be NULL
+ * @param n_columns receives the pixels per image; may be NULL
  */
-NNB_API nnb_status nnb_mnist_info(const char *dir, nnb_mnist_part part, size_t *rows,
-                                  size_t *cols);
+NNB_API nnb_status nnb_mnist_info(const char *dir, nnb_mnist_part part, size_t *n_rows,
+                                  size_t *n_columns);
 
 /**
- * Reads one part of an MNIST-style folder: images into x (rows x cols, in [0, 1]) and labels into
- * y (rows x 10 one-hot with onehot 1, else rows class indices). y may be NULL (y_len 0) to read
- * the images only. Sizes come from nnb_mnist_info().
+ * Reads one part of an MNIST-style folder: images into x (n_rows x n_columns, in [0, 1]) and labels
+ * into y (rows x 10 one-hot with onehot 1, else rows class indices). y may be NULL (y_len 0) to
+ * read the images only. Sizes come from nnb_mnist_info().
  * @return as nnb_mnist_info() and nnb_idx_read_labels(); NNB_E_INVALID_ARG (onehot not 0/1).
- * Since 0.1.
+ * Since 0.2 (formerly nnb_mnist_read(), Since 0.1).
  * @param dir    the folder
  * @param part   the part to read
- * @param x      receives the images, rows x cols
+ * @param onehot 1 for one-hot rows of 10, 0 for class indices
+ * @param x      receives the images, n_rows x n_columns
  * @param x_len  the length of x
  * @param y      receives the labels; may be NULL
  * @param y_len  the length of y (0 with y NULL)
- * @param onehot 1 for one-hot rows of 10, 0 for class indices
  */
-NNB_API nnb_status nnb_mnist_read(const char *dir, nnb_mnist_part part, double *x, size_t x_len,
-                                  double *y, size_t y_len, int onehot);
+NNB_API nnb_status nnb_mnist_read_part(const char *dir, nnb_mnist_part part, int onehot, double *x,
+                                       size_t x_len, double *y, size_t y_len);
 
 /**
- * @brief nnb_mnist_read() into float32 arrays (Fashion-MNIST's 60000 x 784 training images: 188 MB
+ * @brief nnb_mnist_read_part() into float32 arrays (Fashion-MNIST's 60000 x 784 training images:
+ *        188 MB
  * instead of 376 MB), to train a float32 network on in place.
  * @param dir the MNIST-style folder
  * @param part NNB_MNIST_TRAIN or NNB_MNIST_TEST
- * @param x receives rows x cols images in [0, 1]
+ * @param onehot 1: one-hot rows of 10; 0: class indices
+ * @param x receives n_rows x n_columns images in [0, 1]
  * @param x_len length of x
  * @param y receives the labels (may be NULL with y_len 0)
  * @param y_len length of y
- * @param onehot 1: one-hot rows of 10; 0: class indices
- * @return as nnb_mnist_read(). Since 0.2.
+ * @return as nnb_mnist_read_part(). Since 0.2 (formerly nnb_mnist_read_f32()).
  */
-NNB_API nnb_status nnb_mnist_read_f32(const char *dir, nnb_mnist_part part, float *x,
-                                      size_t x_len, float *y, size_t y_len, int onehot);
+NNB_API nnb_status nnb_mnist_read_part_f32(const char *dir, nnb_mnist_part part, int onehot,
+                                           float *x, size_t x_len, float *y, size_t y_len);
 
 
 /* ============================================================================================== */
@@ -2745,7 +2793,7 @@ NNB_API nnb_status nnb_mnist_read_f32(const char *dir, nnb_mnist_part part, floa
  * training it: the architecture (layers, activations, leaky slopes, biases), the parameters, the
  * fitted data preparation (column roles, one-hot categories, scaling statistics, column names,
  * class labels), free-form string metadata, and optionally the training state (optimiser moments,
- * counters and the generator, see nnb_net_train_state_get()), so that nnb_train() continues bit
+ * counters and the generator, see nnb_net_train_state_get()), so that nnb_net_train() continues bit
  * for bit after a load.
  *
  * The format (docs/model-format.md) is binary and the same on every host: a magic number, a
@@ -2753,10 +2801,10 @@ NNB_API nnb_status nnb_mnist_read_f32(const char *dir, nnb_mnist_part part, floa
  * IEEE-754 doubles, then a CRC-32 of it all. A file of a newer minor version loads (unknown
  * optional sections are skipped); a newer major version is refused with NNB_E_VERSION.
  *
- *     nnb_model_save("model.nnb", net, prep, meta, 1);          // 1: with the training state
+ *     nnb_model_write("model.nnb", net, prep, meta, 1);          // 1: with the training state
  *     ...
  *     nnb_net *net; nnb_prep *prep; nnb_meta *meta;
- *     nnb_model_load("model.nnb", &net, &prep, &meta);          // prep NULL if none was saved
+ *     nnb_model_read(&net, &prep, &meta, "model.nnb");          // prep NULL if none was saved
  *
  * Saving to a path writes a temporary file in the same folder, flushes and fsyncs it and renames
  * it over the target (then fsyncs the folder): a failure leaves the old file as it was and no
@@ -2806,14 +2854,14 @@ NNB_API nnb_status nnb_meta_set(nnb_meta *meta, const char *key, const char *val
 NNB_API const char *nnb_meta_get(const nnb_meta *meta, const char *key);
 
 /**
- * Number of pairs (0 for NULL). Since 0.1.
+ * Number of pairs (0 for NULL). Since 0.2 (formerly nnb_meta_count(), Since 0.1).
  * @param meta the list, or NULL
  * @return the number of pairs, or 0.
  */
-NNB_API size_t nnb_meta_count(const nnb_meta *meta);
+NNB_API size_t nnb_meta_n_keys(const nnb_meta *meta);
 
 /**
- * Key and value of pair i (0 <= i < nnb_meta_count()), in the order they were first set; owned
+ * Key and value of pair i (0 <= i < nnb_meta_n_keys()), in the order they were first set; owned
  * by the list; NULL if i is out of range or meta NULL. Since 0.1.
  * @param meta the list, or NULL
  * @param i    the pair (0-based)
@@ -2838,51 +2886,53 @@ NNB_API const char *nnb_meta_value(const nnb_meta *meta, size_t i);
  * the new file complete, and at worst a stray temporary file.
  * prep (a fitted preparation) and meta may be NULL: the file then has none. with_train_state = 1
  * also stores the network's training state (nnb_net_train_state_get()), so that training can
- * resume after nnb_model_load() exactly where it stopped; 0 leaves it out.
+ * resume after nnb_model_read() exactly where it stopped; 0 leaves it out.
  * Thread notes: reads net, prep and meta only.
  * @return NNB_OK; NNB_E_NULL (path, net); NNB_E_INVALID_ARG (a network without layers, an
  *         unfitted preparation, with_train_state not 0/1); NNB_E_SHAPE (the preparation's feature
  *         or target count differs from the network's inputs or outputs); NNB_E_IO (creating,
  *         writing, syncing or renaming failed: the message names the file and has strerror);
- *         NNB_E_TOO_LARGE; NNB_E_NOMEM. Since 0.1.
+ *         NNB_E_TOO_LARGE; NNB_E_NOMEM. Since 0.2 (formerly nnb_model_save(), Since 0.1).
  * @param path             the file to write
  * @param net              the network (read only)
  * @param prep             a fitted preparation, or NULL
  * @param meta             the metadata, or NULL
  * @param with_train_state 1 to store the training state, 0 not to
  */
-NNB_API nnb_status nnb_model_save(const char *path, const nnb_net *net, const nnb_prep *prep,
-                                  const nnb_meta *meta, int with_train_state);
+NNB_API nnb_status nnb_model_write(const char *path, const nnb_net *net, const nnb_prep *prep,
+                                   const nnb_meta *meta, int with_train_state);
 
 /**
- * The exact size in bytes of the model nnb_model_save_buffer() would write with these arguments;
- * 0 if they are invalid (the last error then says why). Since 0.1.
+ * The exact size in bytes of the model nnb_model_write_buffer() would write with these arguments;
+ * 0 if they are invalid (the last error then says why). Since 0.2 (formerly nnb_model_save_size(),
+ * Since 0.1).
  * @param net              the network
  * @param prep             a fitted preparation, or NULL
  * @param meta             the metadata, or NULL
  * @param with_train_state 1 to count the training state, else 0
  * @return the size in bytes, or 0 for invalid arguments.
  */
-NNB_API size_t nnb_model_save_size(const nnb_net *net, const nnb_prep *prep, const nnb_meta *meta,
-                                   int with_train_state);
+NNB_API size_t nnb_model_write_size(const nnb_net *net, const nnb_prep *prep, const nnb_meta *meta,
+                                    int with_train_state);
 
 /**
- * Writes the model into the caller's buffer buf (cap bytes): the same bytes nnb_model_save()
- * puts in a file. *written (may be NULL) receives the byte count, or on NNB_E_SHAPE the count
- * needed (nnb_model_save_size()).
- * @return as nnb_model_save() without NNB_E_IO; NNB_E_NULL also for buf;
- *         NNB_E_SHAPE (cap too small; nothing is written). Since 0.1.
- * @param buf              receives the bytes
- * @param cap              the capacity of buf in bytes
- * @param written          receives the bytes written (or needed); may be NULL
+ * Writes the model into the caller's buffer buf (len bytes): the same bytes nnb_model_write()
+ * puts in a file. *n_written (may be NULL) receives the byte count, or on NNB_E_SHAPE the count
+ * needed (nnb_model_write_size()).
+ * @return as nnb_model_write() without NNB_E_IO; NNB_E_NULL also for buf;
+ *         NNB_E_SHAPE (len too small; nothing is written). Since 0.2 (formerly
+ *         nnb_model_save_buffer(), Since 0.1).
  * @param net              the network (read only)
  * @param prep             a fitted preparation, or NULL
  * @param meta             the metadata, or NULL
  * @param with_train_state 1 to store the training state, 0 not to
+ * @param buf              receives the bytes
+ * @param len              the capacity of buf in bytes
+ * @param n_written        receives the bytes written (or needed); may be NULL
  */
-NNB_API nnb_status nnb_model_save_buffer(void *buf, size_t cap, size_t *written,
-                                         const nnb_net *net, const nnb_prep *prep,
-                                         const nnb_meta *meta, int with_train_state);
+NNB_API nnb_status nnb_model_write_buffer(const nnb_net *net, const nnb_prep *prep,
+                                          const nnb_meta *meta, int with_train_state, void *buf,
+                                          size_t len, size_t *n_written);
 
 /**
  * Loads a model file: *net receives the network (architecture, parameters and, if the file has
@@ -2898,26 +2948,28 @@ NNB_API nnb_status nnb_model_save_buffer(void *buf, size_t cap, size_t *written,
  *         where); NNB_E_CHECKSUM (the CRC-32 does not match: the file is damaged);
  *         NNB_E_VERSION (a newer major format version, or a section this version cannot skip);
  *         NNB_E_TOO_LARGE (larger than the memory the process can get); NNB_E_NOMEM;
- *         NNB_E_UNSUPPORTED (NNBLAS_ISA, as nnb_net_create()). Thread-safe. Since 0.1.
- * @param path the model file
+ *         NNB_E_UNSUPPORTED (NNBLAS_ISA, as nnb_net_create()). Thread-safe. Since 0.2
+ *         (formerly nnb_model_load(), Since 0.1).
  * @param net  receives the network
  * @param prep receives the preparation or NULL; may itself be NULL
  * @param meta receives the metadata; may itself be NULL
+ * @param path the model file
  */
-NNB_API nnb_status nnb_model_load(const char *path, nnb_net **net, nnb_prep **prep,
-                                  nnb_meta **meta);
+NNB_API nnb_status nnb_model_read(nnb_net **net, nnb_prep **prep, nnb_meta **meta,
+                                  const char *path);
 
 /**
- * Like nnb_model_load(), from len bytes in memory (read only; they may be freed afterwards).
- * @return as nnb_model_load() without NNB_E_IO; NNB_E_NULL also for buf. Since 0.1.
- * @param buf  the model's bytes
- * @param len  their count
+ * Like nnb_model_read(), from len bytes in memory (read only; they may be freed afterwards).
+ * @return as nnb_model_read() without NNB_E_IO; NNB_E_NULL also for buf. Since 0.2 (formerly
+ *         nnb_model_load_buffer(), Since 0.1).
  * @param net  receives the network
  * @param prep receives the preparation or NULL; may itself be NULL
  * @param meta receives the metadata; may itself be NULL
+ * @param buf  the model's bytes
+ * @param len  their count
  */
-NNB_API nnb_status nnb_model_load_buffer(const void *buf, size_t len, nnb_net **net,
-                                         nnb_prep **prep, nnb_meta **meta);
+NNB_API nnb_status nnb_model_read_buffer(nnb_net **net, nnb_prep **prep, nnb_meta **meta,
+                                         const void *buf, size_t len);
 
 /* ============================================================================================== */
 /* Export: ONNX and C source                                                                      */
@@ -2926,17 +2978,17 @@ NNB_API nnb_status nnb_model_load_buffer(const void *buf, size_t len, nnb_net **
 /*
  * A trained model leaves nnblas in two forms (docs/export.md):
  *  - an ONNX file (IR version 7, opset 13) that onnxruntime, a browser or onnx2c runs:
- *    nnb_export_onnx();
+ *    nnb_onnx_write();
  *  - one C99 source file and its header, the parameters compiled in, with
  *    int NAME_predict(const float *in, float *out) (double for a float64 network) and a batch
- *    variant, no allocation, no global state, nothing but <math.h>: nnb_export_c().
+ *    variant, no allocation, no global state, nothing but <math.h>: nnb_c_source_write().
  * Both take the raw features nnblas predict takes (the preparation stored with the model is
  * inside: column order, scaling, one-hot columns; for a model trained on IDX images, the image
  * bytes 0-255) and give what nnblas predict gives (class probabilities, or regression targets in
  * the data's units). A one-hot column of text takes the index of its category (the categories
  * travel in the ONNX metadata, and in the C file with NAME_category()). The exporters read the
  * model through the public API only, write with their own small protobuf encoder (no library
- * beyond libc), and write files atomically (as nnb_model_save()). Thread notes: they only read
+ * beyond libc), and write files atomically (as nnb_model_write()). Thread notes: they only read
  * the network, preparation and metadata.
  */
 
@@ -2967,11 +3019,13 @@ NNB_API void nnb_export_opts_free(nnb_export_opts *opts);
 NNB_API nnb_status nnb_export_opts_set_name(nnb_export_opts *opts, const char *name);
 
 /**
- * @brief The name (nnb_export_opts_set_name()).
- * @param opts the options, or NULL
- * @return the name, owned by opts; "model" for NULL. Since 0.2.
+ * @brief The getter of nnb_export_opts_set_name().
+ * @param opts the options
+ * @param name receives the name, owned by opts (valid until it is set again or opts freed); may
+ *             be NULL
+ * @return NNB_OK; NNB_E_NULL (opts). Since 0.2.
  */
-NNB_API const char *nnb_export_opts_get_name(const nnb_export_opts *opts);
+NNB_API nnb_status nnb_export_opts_get_name(const nnb_export_opts *opts, const char **name);
 
 /**
  * @brief Sets the scale applied to every raw input before the preparation: the exported model
@@ -2987,14 +3041,15 @@ NNB_API const char *nnb_export_opts_get_name(const nnb_export_opts *opts);
 NNB_API nnb_status nnb_export_opts_set_input_scale(nnb_export_opts *opts, double scale);
 
 /**
- * @brief The input scale (nnb_export_opts_set_input_scale()).
- * @param opts the options, or NULL
- * @return the scale; 0 (automatic) for NULL. Since 0.2.
+ * @brief The getter of nnb_export_opts_set_input_scale().
+ * @param opts  the options
+ * @param scale receives the scale (0: automatic); may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts). Since 0.2.
  */
-NNB_API double nnb_export_opts_get_input_scale(const nnb_export_opts *opts);
+NNB_API nnb_status nnb_export_opts_get_input_scale(const nnb_export_opts *opts, double *scale);
 
 /**
- * @brief C source only: int8 weights, a scale per output unit (nnb_export_quantize_int8()):
+ * @brief C source only: int8 weights, a scale per output unit (nnb_net_copy_int8()):
  *        about a quarter of the float32 file's parameter bytes.
  * @param opts   the options
  * @param enable 1 for int8 weights, 0 (the default) for the network's own type
@@ -3003,11 +3058,12 @@ NNB_API double nnb_export_opts_get_input_scale(const nnb_export_opts *opts);
 NNB_API nnb_status nnb_export_opts_set_int8(nnb_export_opts *opts, int enable);
 
 /**
- * @brief Whether the C source gets int8 weights (nnb_export_opts_set_int8()).
- * @param opts the options, or NULL
- * @return 1 or 0; 0 for NULL. Since 0.2.
+ * @brief The getter of nnb_export_opts_set_int8().
+ * @param opts   the options
+ * @param enable receives 1 or 0; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts). Since 0.2.
  */
-NNB_API int nnb_export_opts_get_int8(const nnb_export_opts *opts);
+NNB_API nnb_status nnb_export_opts_get_int8(const nnb_export_opts *opts, int *enable);
 
 /**
  * @brief C source only: the file's own exp and tanh instead of <math.h>'s, so that it needs no
@@ -3020,14 +3076,15 @@ NNB_API int nnb_export_opts_get_int8(const nnb_export_opts *opts);
 NNB_API nnb_status nnb_export_opts_set_own_math(nnb_export_opts *opts, int enable);
 
 /**
- * @brief Whether the C source carries its own exp and tanh (nnb_export_opts_set_own_math()).
- * @param opts the options, or NULL
- * @return 1 or 0; 0 for NULL. Since 0.2.
+ * @brief The getter of nnb_export_opts_set_own_math().
+ * @param opts   the options
+ * @param enable receives 1 or 0; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts). Since 0.2.
  */
-NNB_API int nnb_export_opts_get_own_math(const nnb_export_opts *opts);
+NNB_API nnb_status nnb_export_opts_get_own_math(const nnb_export_opts *opts, int *enable);
 
 /**
- * Writes a model as an ONNX file (IR version 7, opset 13), atomically (as nnb_model_save()).
+ * Writes a model as an ONNX file (IR version 7, opset 13), atomically (as nnb_model_write()).
  * The graph takes "input" (N x raw inputs, float for a float32 network, double for a float64
  * one; N symbolic) and gives "output" (N x nnb_net_n_outputs()) and, for a classifier, "class"
  * (N, int64). The preparation is inside, computed in float64 as nnb_prep computes it; a row with
@@ -3043,17 +3100,17 @@ NNB_API int nnb_export_opts_get_own_math(const nnb_export_opts *opts);
  * @return NNB_OK; NNB_E_NULL (path, net); NNB_E_INVALID_ARG (a network without layers, an
  *         unfitted preparation, an input scale with one-hot inputs); NNB_E_SHAPE (the
  *         preparation's features differ from the network's inputs); NNB_E_UNSUPPORTED (two
- *         categories one float32 value); NNB_E_IO (as nnb_model_save()); NNB_E_TOO_LARGE (over
+ *         categories one float32 value); NNB_E_IO (as nnb_model_write()); NNB_E_TOO_LARGE (over
  *         2 GB, protobuf's limit); NNB_E_NOMEM. Since 0.2.
  */
-NNB_API nnb_status nnb_export_onnx(const char *path, const nnb_net *net, const nnb_prep *prep,
-                                   const nnb_meta *meta, const nnb_export_opts *opts);
+NNB_API nnb_status nnb_onnx_write(const char *path, const nnb_net *net, const nnb_prep *prep,
+                                  const nnb_meta *meta, const nnb_export_opts *opts);
 
 /**
  * Writes a model as C99 source: c_path gets the parameters as const arrays and
  * int NAME_predict(const T *in, T *out), int NAME_predict_batch(const T *in, unsigned long
  * rows, T *out), the input and output names and, for a classifier, NAME_class() and the class
- * labels (T is float for a float32 network, double for a float64 one: nnb_net_convert() one
+ * labels (T is float for a float32 network, double for a float64 one: nnb_net_copy() one
  * first for the other); h_path gets their declarations. The inputs are the raw features the ONNX
  * export takes, the outputs what nnblas predict writes. The source includes the header by its
  * file name, which must be letters, digits and . - _ +. Each file is written atomically, both
@@ -3066,23 +3123,23 @@ NNB_API nnb_status nnb_export_onnx(const char *path, const nnb_net *net, const n
  * @param prep   its fitted preparation, or NULL
  * @param meta   its metadata, or NULL
  * @param opts   the options, or NULL for the defaults
- * @return as nnb_export_onnx(), and NNB_E_INVALID_ARG (the two paths name one file; a header
+ * @return as nnb_onnx_write(), and NNB_E_INVALID_ARG (the two paths name one file; a header
  *         file name with other characters); NNB_E_TOO_LARGE (over 2 GB). Since 0.2.
  */
-NNB_API nnb_status nnb_export_c(const char *c_path, const char *h_path, const nnb_net *net,
-                                const nnb_prep *prep, const nnb_meta *meta,
-                                const nnb_export_opts *opts);
+NNB_API nnb_status nnb_c_source_write(const char *c_path, const char *h_path, const nnb_net *net,
+                                      const nnb_prep *prep, const nnb_meta *meta,
+                                      const nnb_export_opts *opts);
 
 /**
  * @brief A copy of `src` whose weights are those of the int8 C export: each output unit's row
  *        of W is divided by its scale s = max|w| / 127 (rounded to the network's type), rounded to
  *        an integer in [-127, 127] and multiplied back. Biases stay. To measure what int8 costs
  *        (nnb_net_evaluate() on it) before exporting.
- * @param src the network (not changed)
  * @param out receives the copy, to free with nnb_net_free() (NULL on failure)
+ * @param src the network (not changed)
  * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Since 0.2.
  */
-NNB_API nnb_status nnb_export_quantize_int8(const nnb_net *src, nnb_net **out);
+NNB_API nnb_status nnb_net_copy_int8(nnb_net **out, const nnb_net *src);
 
 /* ============================================================================================== */
 /* Convenience: the defaults and rules of the command and the bindings                            */
@@ -3126,7 +3183,7 @@ NNB_API nnb_activation nnb_default_output_for_loss(nnb_loss loss);
 NNB_API nnb_loss nnb_default_loss(nnb_activation output, nnb_target_kind kind);
 
 /**
- * @brief Whether a loss can train an output layer (nnb_train() refuses the others): CE needs
+ * @brief Whether a loss can train an output layer (nnb_net_train() refuses the others): CE needs
  *        softmax, BCE a sigmoid; MSE and SSE take any activation.
  * @param loss the loss.
  * @param output the output layer's activation.
@@ -3156,11 +3213,11 @@ NNB_API double nnb_default_lr(nnb_optimizer opt);
  *        value whole and at most 20 distinct values (the command's --task auto rule for a numeric
  *        target; a text target is always classes).
  * @param values the target values (NaN is not whole).
- * @param n their number.
- * @return 1 if they look like classes, 0 if not (also for n 0 or values NULL). Allocates
- *         nothing; O(n * 21). Since 0.1.
+ * @param n_values their number.
+ * @return 1 if they look like classes, 0 if not (also for n_values 0 or values NULL). Allocates
+ *         nothing; O(n_values * 21). Since 0.1.
  */
-NNB_API int nnb_values_look_like_classes(const double *values, size_t n);
+NNB_API int nnb_values_look_like_classes(const double *values, size_t n_values);
 
 /**
  * @brief Whether a class target has too many classes to learn from its rows ("nearly one class
@@ -3168,9 +3225,10 @@ NNB_API int nnb_values_look_like_classes(const double *values, size_t n);
  *        than 5 rows each, or at least 3 classes and fewer than 2 rows per class.
  * @param n_classes the number of distinct classes.
  * @param n_rows the number of rows.
- * @return 1 if it has too many (the command refuses such a target), else 0. Since 0.1.
+ * @return 1 if it has too many (the command refuses such a target), else 0. Since 0.2 (formerly
+ *         nnb_too_many_classes(), Since 0.1).
  */
-NNB_API int nnb_too_many_classes(size_t n_classes, size_t n_rows);
+NNB_API int nnb_target_has_too_many_classes(size_t n_classes, size_t n_rows);
 
 /**
  * @brief The scaling of numeric features when none is asked for: NNB_SCALE_STANDARD (the
@@ -3201,28 +3259,28 @@ NNB_API nnb_scale nnb_default_scale(void);
 #if defined(NNB_EXPERIMENTAL) || defined(BUILDING_NNBLAS)
 
 /**
- * @brief Data-parallel training: makes this worker shard `rank` of `count`.
+ * @brief Data-parallel training: makes this worker shard `rank` of `n_ranks`.
  *
  * NNB_EXPERIMENTAL: the building block of libnnblas_mpi, usable with any transport.
- * A worker that is shard `rank` of `count` trains on its share of every mini-batch: the workers
+ * A worker that is shard `rank` of `n_ranks` trains on its share of every mini-batch: the workers
  * draw the same shuffle (their networks must start identical, generator included: copy the
  * parameters and nnb_net_train_state from one to the others first), each global batch of
- * batch_size rows is cut into `count` contiguous parts and worker `rank` computes the loss and
+ * batch_size rows is cut into `n_ranks` contiguous parts and worker `rank` computes the loss and
  * gradient of part `rank` (scaled by the whole batch's row count under the mean reduction), then
  * the all-reduce function sums the gradient over the workers, so every worker takes the same step.
  * Epoch losses, accuracies and validation (each worker evaluates its part of the validation rows)
  * are summed the same way, and so are stop decisions: a callback that stops one worker stops all
  * of them at the next all-reduce, and an error on one worker (a non-finite loss) is seen by all.
- * With `count` workers the weights equal one worker's (count 1) up to the rounding of the sums.
+ * With `n_ranks` workers the weights equal one worker's (n_ranks 1) up to the rounding of the sums.
  * Dropout masks come from a per-worker generator, so with dropout the workers' runs differ from a
  * single worker's. Levenberg-Marquardt is not data-parallel (NNB_E_UNSUPPORTED).
- * count 1 (the default) turns it off. Since 0.1.
- * @param opts  the training options to change
- * @param rank  this worker's index, below count
- * @param count the number of workers (>= 1)
- * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (count 0, rank >= count).
+ * n_ranks 1 (the default) turns it off. Since 0.1.
+ * @param opts    the training options to change
+ * @param rank    this worker's index, below n_ranks
+ * @param n_ranks the number of workers (>= 1)
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_INVALID_ARG (n_ranks 0, rank >= n_ranks).
  */
-NNB_API nnb_status nnb_train_opts_set_shard(nnb_train_opts *opts, size_t rank, size_t count);
+NNB_API nnb_status nnb_train_opts_set_shard(nnb_train_opts *opts, size_t rank, size_t n_ranks);
 
 /**
  * @brief Reads back this worker's shard and the number of shards (NNB_EXPERIMENTAL; default 0, 1).
@@ -3240,21 +3298,21 @@ NNB_API nnb_status nnb_train_opts_get_shard(const nnb_train_opts *opts, size_t *
 /**
  * @brief The all-reduce of data-parallel training (NNB_EXPERIMENTAL).
  *
- * Sums `n` doubles element-wise over all workers, in place (every worker receives the sums), and
- * returns 0; non-zero means it failed, and nnb_train() then returns NNB_E_COMM. It is called once
- * per mini-batch (the gradient and a few counters, so n is the parameter count plus a few) and a
- * few times per epoch, in the same order on every worker. Since 0.1.
+ * Sums `n_values` doubles element-wise over all workers, in place (every worker receives the sums),
+ * and returns 0; non-zero means it failed, and nnb_net_train() then returns NNB_E_COMM. It is
+ * called once per mini-batch (the gradient and a few counters, so n_values is the parameter count
+ * plus a few) and a few times per epoch, in the same order on every worker. Since 0.1.
  * @param data      the values to sum, replaced by the sums
- * @param n         their count
+ * @param n_values  their count
  * @param user_data the pointer given to nnb_train_opts_set_allreduce()
  * @return 0 on success, non-zero on failure.
  */
-typedef int (*nnb_allreduce_fn)(double *data, size_t n, void *user_data);
+typedef int (*nnb_allreduce_fn)(double *data, size_t n_values, void *user_data);
 
 /**
  * @brief Sets the all-reduce function of data-parallel training (NNB_EXPERIMENTAL).
  *
- * NULL (the default) with a shard count above 1 is an error at nnb_train(). Since 0.1.
+ * NULL (the default) with a shard count above 1 is an error at nnb_net_train(). Since 0.1.
  * @param opts      the training options to change
  * @param fn        the all-reduce, or NULL
  * @param user_data passed to every call of fn
@@ -3281,16 +3339,16 @@ NNB_API nnb_status nnb_train_opts_get_allreduce(const nnb_train_opts *opts, nnb_
  * @brief The all-reduce of a float32 network's gradient in data-parallel training
  * (NNB_EXPERIMENTAL).
  *
- * As nnb_allreduce_fn over floats: sums `n` floats element-wise over all workers, in place, and
- * returns 0 (non-zero: nnb_train() returns NNB_E_COMM). Called once per mini-batch with a float32
- * network's gradient followed by its few counters (n is the parameter count plus 2); the epoch's
- * sums still go through the nnb_allreduce_fn. Since 0.2.
+ * As nnb_allreduce_fn over floats: sums `n_values` floats element-wise over all workers, in place,
+ * and returns 0 (non-zero: nnb_net_train() returns NNB_E_COMM). Called once per mini-batch with a
+ * float32 network's gradient followed by its few counters (n_values is the parameter count plus 2);
+ * the epoch's sums still go through the nnb_allreduce_fn. Since 0.2.
  * @param data      the values to sum, replaced by the sums
- * @param n         their count
+ * @param n_values  their count
  * @param user_data the pointer given to nnb_train_opts_set_allreduce_f32()
  * @return 0 on success, non-zero on failure.
  */
-typedef int (*nnb_allreduce_f32_fn)(float *data, size_t n, void *user_data);
+typedef int (*nnb_allreduce_f32_fn)(float *data, size_t n_values, void *user_data);
 
 /**
  * @brief Sets the float32 gradient all-reduce of data-parallel training (NNB_EXPERIMENTAL).
@@ -3334,12 +3392,13 @@ NNB_API nnb_status nnb_train_opts_get_allreduce_f32(const nnb_train_opts *opts,
  * of it summed (completing what the hook started, and summing the values after n_params).
  * @param grad the gradient buffer (the same pointer the all-reduce function then receives)
  * @param offset the index of the piece's first value
- * @param n the piece's length in values
+ * @param n_values the piece's length in values
  * @param user_data the pointer given to nnb_train_opts_set_grad_ready()
- * @return 0, or non-zero when it failed: nnb_train() then returns NNB_E_COMM.
+ * @return 0, or non-zero when it failed: nnb_net_train() then returns NNB_E_COMM.
  * Since 0.2.
  */
-typedef int (*nnb_grad_ready_fn)(double *grad, size_t offset, size_t n, void *user_data);
+typedef int (*nnb_grad_ready_fn)(double *grad, size_t offset, size_t n_values,
+                                 void *user_data);
 
 /**
  * @brief Sets the overlap hook of data-parallel training (NNB_EXPERIMENTAL; see
@@ -3351,7 +3410,8 @@ typedef int (*nnb_grad_ready_fn)(double *grad, size_t offset, size_t n, void *us
  * never calls it: its hook is nnb_train_opts_set_grad_ready_f32()'s.
  * @param opts the options
  * @param fn the hook, or NULL to turn it off
- * @param piece_values the largest piece in values: a layer's weight gradient is computed in blocks
+ * @param n_piece_values the largest piece in values: a layer's weight gradient is computed in
+ *                       blocks
  *        of whole rows of at most this many values (at least one row), each announced as soon as it
  *        is computed; 0 announces whole layers
  * @param user_data passed to fn
@@ -3359,7 +3419,7 @@ typedef int (*nnb_grad_ready_fn)(double *grad, size_t offset, size_t n, void *us
  * Since 0.2.
  */
 NNB_API nnb_status nnb_train_opts_set_grad_ready(nnb_train_opts *opts, nnb_grad_ready_fn fn,
-                                                 size_t piece_values, void *user_data);
+                                                 size_t n_piece_values, void *user_data);
 
 /**
  * @brief Reads back the overlap hook, its largest piece and its user data (NNB_EXPERIMENTAL;
@@ -3388,11 +3448,12 @@ NNB_API nnb_status nnb_train_opts_get_grad_ready(const nnb_train_opts *opts, nnb
  * all of it summed. Since 0.2.
  * @param grad the float32 gradient buffer (the pointer the float32 all-reduce then receives)
  * @param offset the index of the piece's first value
- * @param n the piece's length in values
+ * @param n_values the piece's length in values
  * @param user_data the pointer given to nnb_train_opts_set_grad_ready_f32()
- * @return 0, or non-zero when it failed: nnb_train() then returns NNB_E_COMM.
+ * @return 0, or non-zero when it failed: nnb_net_train() then returns NNB_E_COMM.
  */
-typedef int (*nnb_grad_ready_f32_fn)(float *grad, size_t offset, size_t n, void *user_data);
+typedef int (*nnb_grad_ready_f32_fn)(float *grad, size_t offset, size_t n_values,
+                                     void *user_data);
 
 /**
  * @brief Sets the overlap hook of a float32 network's data-parallel training (NNB_EXPERIMENTAL;
@@ -3405,15 +3466,15 @@ typedef int (*nnb_grad_ready_f32_fn)(float *grad, size_t offset, size_t n, void 
  * hook the plain-SGD fused update is not used. Since 0.2.
  * @param opts the options
  * @param fn the hook, or NULL to turn it off
- * @param piece_values the largest piece in values: a layer's weight gradient is computed in blocks
+ * @param n_piece_values the largest piece in values: a layer's weight gradient is computed in
+ *                       blocks
  *        of whole rows of at most this many values (at least one row), each announced as soon as it
  *        is computed; 0 announces whole layers
  * @param user_data passed to fn
  * @return NNB_OK, or NNB_E_NULL (opts NULL).
  */
-NNB_API nnb_status nnb_train_opts_set_grad_ready_f32(nnb_train_opts *opts,
-                                                     nnb_grad_ready_f32_fn fn,
-                                                     size_t piece_values, void *user_data);
+NNB_API nnb_status nnb_train_opts_set_grad_ready_f32(nnb_train_opts *opts, nnb_grad_ready_f32_fn fn,
+                                                     size_t n_piece_values, void *user_data);
 
 /**
  * @brief Reads back the float32 network's overlap hook, its largest piece and its user data
@@ -3444,6 +3505,416 @@ NNB_API nnb_status nnb_train_opts_get_grad_ready_f32(const nnb_train_opts *opts,
 NNB_API nnb_status nnb_set_error(nnb_status status, const char *message);
 
 #endif /* NNB_EXPERIMENTAL */
+
+/* ============================================================================================== */
+/* Deprecated names: kept until 1.0                                                               */
+/* ============================================================================================== */
+
+/*
+ * The names the naming rule replaced (CONTRIBUTING.md, "Naming"; docs/guide.md, "Deprecated
+ * names", has the table). Each still works, until 1.0: a renamed function is the same function
+ * under its old name (the same symbol, version NNBLAS_0), and a function whose parameters moved
+ * keeps its old order under its old name. The compiler warns where one is used and names the
+ * replacement (NNB_DISABLE_DEPRECATION_WARNINGS silences it); NNB_NO_DEPRECATED leaves them out.
+ * scripts/migrate_names.py rewrites a program to the new names.
+ */
+
+#ifndef NNB_NO_DEPRECATED
+
+/** @deprecated The CSV options handle is nnb_csv_opts (renamed). Since 0.1; removed at 1.0. */
+typedef NNB_DEPRECATED("use nnb_csv_opts (renamed; the old name goes at 1.0)")
+    nnb_csv_opts nnb_csv_options;
+
+/**
+ * Deprecated (kept for 0.x; removed at 1.0): the epoch callback with positional arguments, which
+ * cannot grow; use nnb_epoch_info_fn. epoch counts from 1 across nnb_net_train() calls on a
+ * network; the arguments are nnb_epoch_info's fields of the same names. Returning non-zero stops
+ * training with NNB_E_CANCELLED. Since 0.1.
+ */
+typedef int (*nnb_epoch_fn)(const nnb_net *net, size_t epoch, double train_loss, double val_loss,
+                            double train_acc, double val_acc, double seconds, double samples_per_s,
+                            int loss_went_up, void *user_data);
+/**
+ * Deprecated (kept for 0.x; removed at 1.0): sets the positional epoch callback (see
+ * nnb_epoch_fn); replaces a callback set with nnb_train_opts_set_epoch_info_callback(). Since 0.1.
+ * @param opts      the training options to change
+ * @param fn        the callback, or NULL for none
+ * @param user_data passed unchanged to every call of fn
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API NNB_DEPRECATED("use nnb_train_opts_set_epoch_info_callback; the old callback goes at 1.0")
+nnb_status nnb_train_opts_set_epoch_callback(nnb_train_opts *opts, nnb_epoch_fn fn,
+                                             void *user_data);
+
+/**
+ * @deprecated Renamed nnb_activation_n_values() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_activation_n_values
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_activation_n_values)
+size_t nnb_activation_count(void);
+
+/**
+ * @deprecated Renamed nnb_csv_detect_delimiter_buffer() (the same function). Since 0.2; removed at
+ *             1.0.
+ * @copydoc nnb_csv_detect_delimiter_buffer
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_detect_delimiter_buffer)
+nnb_status nnb_csv_detect_delimiter_mem(const char *data, size_t len, char *delimiter);
+
+/**
+ * @deprecated Renamed nnb_csv_opts_create() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_csv_opts_create
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_create)
+nnb_status nnb_csv_options_create(nnb_csv_opts **out);
+
+/**
+ * @deprecated Renamed nnb_csv_opts_free() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_csv_opts_free
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_free)
+void nnb_csv_options_free(nnb_csv_opts *opts);
+
+/**
+ * @deprecated Renamed nnb_csv_opts_set_delimiter() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_csv_opts_set_delimiter
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_delimiter)
+nnb_status nnb_csv_options_set_delimiter(nnb_csv_opts *opts, char delimiter);
+
+/**
+ * @deprecated Renamed nnb_csv_opts_set_drop_bad_rows() (the same function). Since 0.1; removed at
+ *             1.0.
+ * @copydoc nnb_csv_opts_set_drop_bad_rows
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_drop_bad_rows)
+nnb_status nnb_csv_options_set_drop_bad_rows(nnb_csv_opts *opts, int enable);
+
+/**
+ * @deprecated Renamed nnb_csv_opts_set_input_limit() (the same function). Since 0.1; removed at
+ *             1.0.
+ * @copydoc nnb_csv_opts_set_input_limit
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_input_limit)
+nnb_status nnb_csv_options_set_input_limit(nnb_csv_opts *opts, size_t n_bytes);
+
+/**
+ * @deprecated Renamed nnb_csv_opts_skip_column() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_csv_opts_skip_column
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_skip_column)
+nnb_status nnb_csv_options_skip_column(nnb_csv_opts *opts, const char *name);
+
+/**
+ * @deprecated Renamed nnb_csv_opts_add_text_column() (the same function). Since 0.1; removed at
+ *             1.0.
+ * @copydoc nnb_csv_opts_add_text_column
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_add_text_column)
+nnb_status nnb_csv_options_text_column(nnb_csv_opts *opts, const char *name);
+
+/**
+ * @deprecated Renamed nnb_csv_read_buffer() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_csv_read_buffer
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_read_buffer)
+nnb_status nnb_csv_parse(nnb_table **out, const char *data, size_t len, const char *name,
+                         const nnb_csv_opts *opts);
+
+/**
+ * @deprecated Renamed nnb_dtype_n_values() (the same function). Since 0.2; removed at 1.0.
+ * @copydoc nnb_dtype_n_values
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_dtype_n_values)
+size_t nnb_dtype_count(void);
+
+/**
+ * @deprecated Renamed nnb_rows_gather() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_rows_gather
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_rows_gather)
+nnb_status nnb_gather_rows(const double *src, size_t n_src_rows, size_t n_columns,
+                           const size_t *rows, size_t n_rows, double *dst, size_t dst_len);
+
+/**
+ * @deprecated Renamed nnb_net_grad_check() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_net_grad_check
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_net_grad_check)
+nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t n_rows, size_t n_inputs,
+                         const double *y, size_t n_outputs, nnb_loss loss, nnb_reduction reduction,
+                         double eps, double *max_rel_err, size_t *worst_param);
+
+/**
+ * @deprecated Renamed nnb_history_field_n_values() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_history_field_n_values
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_history_field_n_values)
+size_t nnb_history_field_count(void);
+
+/**
+ * @deprecated Renamed nnb_history_n_epochs() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_history_n_epochs
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_history_n_epochs)
+size_t nnb_history_len(const nnb_history *h);
+
+/**
+ * @deprecated Renamed nnb_init_n_values() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_init_n_values
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_init_n_values)
+size_t nnb_init_count(void);
+
+/**
+ * @deprecated Renamed nnb_get_input_limit() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_get_input_limit
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_get_input_limit)
+size_t nnb_input_limit(void);
+
+/**
+ * @deprecated Renamed nnb_loss_n_values() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_loss_n_values
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_loss_n_values)
+size_t nnb_loss_count(void);
+
+/**
+ * @deprecated Renamed nnb_meta_n_keys() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_meta_n_keys
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_meta_n_keys)
+size_t nnb_meta_count(const nnb_meta *meta);
+
+/**
+ * @deprecated Renamed nnb_mnist_part_n_values() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_mnist_part_n_values
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_mnist_part_n_values)
+size_t nnb_mnist_part_count(void);
+
+/**
+ * @deprecated Replaced by nnb_mnist_read_part(), whose parameters are in the order of the naming
+ *             rule (the same function otherwise). Since 0.1; removed at 1.0.
+ * @copydoc nnb_mnist_read_part
+ */
+NNB_API NNB_DEPRECATED_MOVED(nnb_mnist_read_part)
+nnb_status nnb_mnist_read(const char *dir, nnb_mnist_part part, double *x, size_t x_len, double *y,
+                          size_t y_len, int onehot);
+
+/**
+ * @deprecated Replaced by nnb_mnist_read_part_f32(), whose parameters are in the order of the
+ *             naming rule (the same function otherwise). Since 0.2; removed at 1.0.
+ * @copydoc nnb_mnist_read_part_f32
+ */
+NNB_API NNB_DEPRECATED_MOVED(nnb_mnist_read_part_f32)
+nnb_status nnb_mnist_read_f32(const char *dir, nnb_mnist_part part, float *x, size_t x_len,
+                              float *y, size_t y_len, int onehot);
+
+/**
+ * @deprecated Replaced by nnb_model_read(), whose parameters are in the order of the naming rule
+ *             (the same function otherwise). Since 0.1; removed at 1.0.
+ * @copydoc nnb_model_read
+ */
+NNB_API NNB_DEPRECATED_MOVED(nnb_model_read)
+nnb_status nnb_model_load(const char *path, nnb_net **net, nnb_prep **prep, nnb_meta **meta);
+
+/**
+ * @deprecated Replaced by nnb_model_read_buffer(), whose parameters are in the order of the naming
+ *             rule (the same function otherwise). Since 0.1; removed at 1.0.
+ * @copydoc nnb_model_read_buffer
+ */
+NNB_API NNB_DEPRECATED_MOVED(nnb_model_read_buffer)
+nnb_status nnb_model_load_buffer(const void *buf, size_t len, nnb_net **net, nnb_prep **prep,
+                                 nnb_meta **meta);
+
+/**
+ * @deprecated Renamed nnb_model_write() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_model_write
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_model_write)
+nnb_status nnb_model_save(const char *path, const nnb_net *net, const nnb_prep *prep,
+                          const nnb_meta *meta, int with_train_state);
+
+/**
+ * @deprecated Replaced by nnb_model_write_buffer(), whose parameters are in the order of the naming
+ *             rule (the same function otherwise). Since 0.1; removed at 1.0.
+ * @copydoc nnb_model_write_buffer
+ */
+NNB_API NNB_DEPRECATED_MOVED(nnb_model_write_buffer)
+nnb_status nnb_model_save_buffer(void *buf, size_t len, size_t *n_written, const nnb_net *net,
+                                 const nnb_prep *prep, const nnb_meta *meta, int with_train_state);
+
+/**
+ * @deprecated Renamed nnb_model_write_size() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_model_write_size
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_model_write_size)
+size_t nnb_model_save_size(const nnb_net *net, const nnb_prep *prep, const nnb_meta *meta,
+                           int with_train_state);
+
+/**
+ * @deprecated Renamed nnb_name_find_nearest() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_name_find_nearest
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_name_find_nearest)
+const char *nnb_nearest_name(const char *text, const char *const *names, size_t n_names);
+
+/**
+ * @deprecated Replaced by nnb_net_copy(), whose parameters are in the order of the naming rule (the
+ *             same function otherwise). Since 0.2; removed at 1.0.
+ * @copydoc nnb_net_copy
+ */
+NNB_API NNB_DEPRECATED_MOVED(nnb_net_copy)
+nnb_status nnb_net_convert(const nnb_net *src, nnb_dtype dtype, nnb_net **out);
+
+/**
+ * @deprecated Renamed nnb_optimizer_n_values() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_optimizer_n_values
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_optimizer_n_values)
+size_t nnb_optimizer_count(void);
+
+/**
+ * @deprecated Renamed nnb_rows_permute() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_rows_permute
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_rows_permute)
+nnb_status nnb_permutation(size_t n_rows, uint64_t seed, size_t *order, size_t len);
+
+/**
+ * @deprecated Renamed nnb_prep_n_constant_columns() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_prep_n_constant_columns
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_prep_n_constant_columns)
+size_t nnb_prep_n_constant(const nnb_prep *prep);
+
+/**
+ * @deprecated Renamed nnb_prep_add_target() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_prep_add_target
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_prep_add_target)
+nnb_status nnb_prep_set_target(nnb_prep *prep, const char *column, nnb_target_kind kind);
+
+/**
+ * @deprecated Renamed nnb_input_read() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_input_read
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_input_read)
+nnb_status nnb_read_input(const char *path, size_t limit, int text, char **data, size_t *n_bytes);
+
+/**
+ * @deprecated Renamed nnb_reduction_n_values() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_reduction_n_values
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_reduction_n_values)
+size_t nnb_reduction_count(void);
+
+/**
+ * @deprecated Renamed nnb_scale_n_values() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_scale_n_values
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_scale_n_values)
+size_t nnb_scale_count(void);
+
+/**
+ * @deprecated Renamed nnb_schedule_n_values() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_schedule_n_values
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_schedule_n_values)
+size_t nnb_schedule_count(void);
+
+/**
+ * @deprecated Renamed nnb_rows_split() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_rows_split
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_rows_split)
+nnb_status nnb_split(size_t n_rows, double test_frac, double val_frac, uint64_t seed,
+                     const double *strata, size_t n_strata, size_t *order, size_t len,
+                     size_t *n_train, size_t *n_test, size_t *n_val);
+
+/**
+ * @deprecated Renamed nnb_status_n_values() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_status_n_values
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_status_n_values)
+size_t nnb_status_count(void);
+
+/**
+ * @deprecated Renamed nnb_table_column_is_text() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_table_column_is_text
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_table_column_is_text)
+int nnb_table_col_is_text(const nnb_table *table, size_t column);
+
+/**
+ * @deprecated Renamed nnb_table_column_name() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_table_column_name
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_table_column_name)
+const char *nnb_table_col_name(const nnb_table *table, size_t column);
+
+/**
+ * @deprecated Renamed nnb_table_find_column() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_table_find_column
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_table_find_column)
+nnb_status nnb_table_find_col(const nnb_table *table, const char *name, size_t *column);
+
+/**
+ * @deprecated Renamed nnb_table_n_columns() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_table_n_columns
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_table_n_columns)
+size_t nnb_table_n_cols(const nnb_table *table);
+
+/**
+ * @deprecated Renamed nnb_table_n_dropped_rows() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_table_n_dropped_rows
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_table_n_dropped_rows)
+size_t nnb_table_n_dropped(const nnb_table *table);
+
+/**
+ * @deprecated Renamed nnb_target_kind_n_values() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_target_kind_n_values
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_target_kind_n_values)
+size_t nnb_target_kind_count(void);
+
+/**
+ * @deprecated Renamed nnb_target_has_too_many_classes() (the same function). Since 0.1; removed at
+ *             1.0.
+ * @copydoc nnb_target_has_too_many_classes
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_target_has_too_many_classes)
+int nnb_too_many_classes(size_t n_classes, size_t n_rows);
+
+/**
+ * @deprecated Renamed nnb_net_train() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_net_train
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_net_train)
+nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t n_rows,
+                     size_t n_inputs, const double *y, size_t n_outputs, nnb_history *history);
+
+/**
+ * @deprecated Renamed nnb_net_train_f32() (the same function). Since 0.2; removed at 1.0.
+ * @copydoc nnb_net_train_f32
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_net_train_f32)
+nnb_status nnb_train_f32(nnb_net *net, const nnb_train_opts *opts, const float *x, size_t n_rows,
+                         size_t n_inputs, const float *y, size_t n_outputs, nnb_history *history);
+
+/**
+ * @deprecated Renamed nnb_unseen_n_values() (the same function). Since 0.1; removed at 1.0.
+ * @copydoc nnb_unseen_n_values
+ */
+NNB_API NNB_DEPRECATED_FOR(nnb_unseen_n_values)
+size_t nnb_unseen_count(void);
+
+#endif /* NNB_NO_DEPRECATED */
 
 #ifdef __cplusplus
 }

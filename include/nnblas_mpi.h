@@ -10,7 +10,8 @@
  *     MPI_Init(&argc, &argv);
  *     // every rank reads the same data and builds the same network (its weights need not be
  *     // the same: rank 0's are broadcast)
- *     nnb_status st = nnb_mpi_train(MPI_COMM_WORLD, net, opts, x, rows, x_cols, y, y_cols, hist);
+ *     nnb_status st = nnb_mpi_train(MPI_COMM_WORLD, net, opts, x, n_rows, n_inputs, y, n_outputs,
+ *                                  hist);
  *     // every rank now holds the same weights; let rank 0 alone write files
  *     MPI_Finalize();
  *
@@ -61,25 +62,26 @@ extern "C" {
  * Trains `net` data-parallel over the ranks of `comm`: a collective call, made by every rank of
  * `comm` with its own network, options and copy of the data (the same on every rank).
  *
- * What it does: checks that every rank has the same data shape (rows, x_cols, y_cols) and the same
- * network layout; broadcasts rank 0's parameters and training state (optimiser moments, counters,
- * generator) to the other ranks; then runs nnb_train() on every rank with a copy of `opts` that
- * sets the shard to (rank, size) and an all-reduce made of MPI_Allreduce(MPI_IN_PLACE,
+ * What it does: checks that every rank has the same data shape (n_rows, n_inputs, n_outputs) and
+ * the same network layout; broadcasts rank 0's parameters and training state (optimiser moments,
+ * counters, generator) to the other ranks; then runs nnb_net_train() on every rank with a copy of
+ * `opts` that sets the shard to (rank, size) and an all-reduce made of MPI_Allreduce(MPI_IN_PLACE,
  * MPI_DOUBLE, MPI_SUM) (preceded by a 4-integer MPI_Allreduce that checks every rank is still
  * training and reducing the same count); finally the ranks agree on the outcome. `opts` itself is
- * not changed. x is rows x x_cols and y rows x y_cols, row-major, read in place, as for
- * nnb_train(); history (may be NULL) gets one record per epoch (the same losses and accuracies on
- * every rank: they are summed over the ranks).
+ * not changed. x is n_rows x n_inputs and y n_rows x n_outputs, row-major, read in place, as for
+ * nnb_net_train(); history (may be NULL) gets one record per epoch (the same losses and accuracies
+ * on every rank: they are summed over the ranks).
  *
- * With one rank it is nnb_train() on a copy of the options. With N ranks the weights equal one
+ * With one rank it is nnb_net_train() on a copy of the options. With N ranks the weights equal one
  * process's up to the rounding of the sums (the loss and gradient of a batch are sums of N parts);
  * they are the same bits on every rank. Callbacks run on every rank; a stop requested on one rank
  * stops all of them at the next step.
  *
  * @return NNB_OK on every rank, or an error on every rank: a rank where the error arose returns its
- *         own status and message (what nnb_train() returns: NNB_E_NULL, NNB_E_SHAPE,
+ *         own status and message (what nnb_net_train() returns: NNB_E_NULL, NNB_E_SHAPE,
  *         NNB_E_NONFINITE, NNB_E_CANCELLED, ...); the others return the same status with the
- *         message "nnb_mpi_train: rank R of N failed: <its message>". Besides nnb_train()'s codes:
+ *         message "nnb_mpi_train: rank R of N failed: <its message>". Besides nnb_net_train()'s
+ *         codes:
  *         NNB_E_STATE (MPI is not initialised, or already finalised: returned at once, without
  *         collective calls); NNB_E_INVALID_ARG (comm is MPI_COMM_NULL or an intercommunicator:
  *         at once); NNB_E_SHAPE (the ranks have different rows, columns or network layouts);
@@ -87,22 +89,22 @@ extern "C" {
  *         failed, with MPI's error text; or the ranks ran different numbers of steps, e.g. other
  *         epochs or callbacks on one rank). After an error the weights may differ between ranks.
  * NULL: net or opts NULL on a rank is NNB_E_NULL there (and an error on the others); x or y NULL
- * as in nnb_train().
- * Thread notes: see the top of this header; net and opts are used as by nnb_train().
+ * as in nnb_net_train().
+ * Thread notes: see the top of this header; net and opts are used as by nnb_net_train().
  * Since 0.1.
- * @param comm    the communicator (every rank of it calls)
- * @param net     this rank's network
- * @param opts    the training options (not changed)
- * @param x       the inputs, rows x x_cols, row-major (the same on every rank)
- * @param rows    the number of rows
- * @param x_cols  the columns of x
- * @param y       the targets, rows x y_cols
- * @param y_cols  the columns of y
- * @param history receives one record per epoch; may be NULL
+ * @param comm      the communicator (every rank of it calls)
+ * @param net       this rank's network
+ * @param opts      the training options (not changed)
+ * @param x         the inputs, n_rows x n_inputs, row-major (the same on every rank)
+ * @param n_rows    the number of rows
+ * @param n_inputs  the columns of x
+ * @param y         the targets, n_rows x n_outputs
+ * @param n_outputs the columns of y
+ * @param history   receives one record per epoch; may be NULL
  */
 NNB_API nnb_status nnb_mpi_train(MPI_Comm comm, nnb_net *net, const nnb_train_opts *opts,
-                                 const double *x, size_t rows, size_t x_cols, const double *y,
-                                 size_t y_cols, nnb_history *history);
+                                 const double *x, size_t n_rows, size_t n_inputs, const double *y,
+                                 size_t n_outputs, nnb_history *history);
 
 /** @brief How nnb_mpi_train_ex() sums the gradient. Since 0.2. */
 typedef enum nnb_mpi_overlap {
@@ -176,6 +178,28 @@ NNB_API nnb_status nnb_mpi_opts_set_overlap(nnb_mpi_opts *opts, nnb_mpi_overlap 
 NNB_API nnb_status nnb_mpi_opts_set_wire(nnb_mpi_opts *opts, nnb_mpi_wire wire);
 
 /**
+ * @brief The getter of nnb_mpi_opts_set_overlap(): the mode and the bucket size in bytes
+ *        (NNB_MPI_SYNC and 512 KiB by default).
+ * @param opts the options
+ * @param mode receives the mode; may be NULL
+ * @param bucket_bytes receives the bucket size in bytes; may be NULL
+ * @return NNB_OK, or NNB_E_NULL (opts NULL).
+ * Since 0.2.
+ */
+NNB_API nnb_status nnb_mpi_opts_get_overlap(const nnb_mpi_opts *opts, nnb_mpi_overlap *mode,
+                                            size_t *bucket_bytes);
+
+/**
+ * @brief The getter of nnb_mpi_opts_set_wire(): the gradient's wire format
+ *        (NNB_MPI_WIRE_NATIVE by default).
+ * @param opts the options
+ * @param wire receives the format; may be NULL
+ * @return NNB_OK, or NNB_E_NULL (opts NULL).
+ * Since 0.2.
+ */
+NNB_API nnb_status nnb_mpi_opts_get_wire(const nnb_mpi_opts *opts, nnb_mpi_wire *wire);
+
+/**
  * @brief nnb_mpi_train() with options: overlap of the all-reduce with the backward pass, and the
  * wire format.
  *
@@ -190,19 +214,19 @@ NNB_API nnb_status nnb_mpi_opts_set_wire(nnb_mpi_opts *opts, nnb_mpi_wire wire);
  * @param net this rank's network
  * @param opts the training options (not changed)
  * @param mopts the MPI options, or NULL for the synchronous path
- * @param x the inputs, rows x x_cols, row-major (the same on every rank)
- * @param rows the number of rows
- * @param x_cols x's columns
- * @param y the targets, rows x y_cols
- * @param y_cols y's columns
+ * @param x the inputs, n_rows x n_inputs, row-major (the same on every rank)
+ * @param n_rows the number of rows
+ * @param n_inputs x's columns
+ * @param y the targets, n_rows x n_outputs
+ * @param n_outputs y's columns
  * @param history receives one record per epoch (may be NULL)
  * @return as nnb_mpi_train(); besides, NNB_E_SHAPE when the ranks' modes, bucket sizes or wire
  *         formats differ, and NNB_E_NOMEM.
  * Since 0.2.
  */
 NNB_API nnb_status nnb_mpi_train_ex(MPI_Comm comm, nnb_net *net, const nnb_train_opts *opts,
-                                    const nnb_mpi_opts *mopts, const double *x, size_t rows,
-                                    size_t x_cols, const double *y, size_t y_cols,
+                                    const nnb_mpi_opts *mopts, const double *x, size_t n_rows,
+                                    size_t n_inputs, const double *y, size_t n_outputs,
                                     nnb_history *history);
 
 /**
@@ -228,11 +252,11 @@ NNB_API nnb_status nnb_mpi_bcast_net(MPI_Comm comm, nnb_net *net, int root);
  * doubles summed over all of them (per mini-batch: the parameter count plus 2), and the wall
  * seconds inside them, which include waiting for the slowest rank. Zeros before any call.
  * Thread-safe (thread-local). Since 0.1.
- * @param calls   receives the number of all-reduce calls; may be NULL
- * @param values  receives the doubles summed; may be NULL
- * @param seconds receives the wall seconds inside them; may be NULL
+ * @param n_calls  receives the number of all-reduce calls; may be NULL
+ * @param n_values receives the doubles summed; may be NULL
+ * @param seconds  receives the wall seconds inside them; may be NULL
  */
-NNB_API void nnb_mpi_comm_stats(size_t *calls, size_t *values, double *seconds);
+NNB_API void nnb_mpi_comm_stats(size_t *n_calls, size_t *n_values, double *seconds);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,5 @@
 /* Guessing a CSV file's delimiter from its header row (nnb_csv_detect_delimiter and, for bytes in
- * memory, nnb_csv_detect_delimiter_mem). */
+ * memory, nnb_csv_detect_delimiter_buffer). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +29,13 @@ static char sniff(const unsigned char *s, size_t n) {
     return candidates[best];
 }
 
-NNB_API nnb_status nnb_csv_detect_delimiter_mem(const char *data, size_t len, char *delimiter) {
+NNB_API nnb_status nnb_csv_detect_delimiter_buffer(const char *data, size_t len, char *delimiter) {
     NNBI_CHECK_NULL(data, __func__);
     NNBI_CHECK_NULL(delimiter, __func__);
     *delimiter = sniff((const unsigned char *)data, len < SNIFF_MAX ? len : SNIFF_MAX);
     return NNB_OK;
 }
+NNBI_DEPRECATED_ALIAS(nnb_csv_detect_delimiter_mem, nnb_csv_detect_delimiter_buffer);
 
 NNB_API nnb_status nnb_csv_detect_delimiter(const char *path, char *delimiter) {
     NNBI_CHECK_NULL(path, __func__);

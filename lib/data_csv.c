@@ -27,10 +27,10 @@ typedef struct name_list {
     char **names;
 } name_list;
 
-struct nnb_csv_options {
+struct nnb_csv_opts {
     char delimiter;
     int drop_bad_rows;
-    size_t input_limit; /* 0: nnb_input_limit() */
+    size_t input_limit; /* 0: nnb_get_input_limit() */
     name_list text, skip;
 };
 
@@ -58,22 +58,24 @@ static nnb_status name_list_add(name_list *l, const char *name, const char *func
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_csv_options_create(nnb_csv_options **out) {
+NNB_API nnb_status nnb_csv_opts_create(nnb_csv_opts **out) {
     NNBI_CHECK_NULL(out, __func__);
     *out = calloc(1, sizeof **out);
     if (!*out) return nnbi_error(NNB_E_NOMEM, __func__, "no memory for CSV options");
     (*out)->delimiter = ',';
     return NNB_OK;
 }
+NNBI_DEPRECATED_ALIAS(nnb_csv_options_create, nnb_csv_opts_create);
 
-NNB_API void nnb_csv_options_free(nnb_csv_options *opts) {
+NNB_API void nnb_csv_opts_free(nnb_csv_opts *opts) {
     if (!opts) return;
     name_list_free(&opts->text);
     name_list_free(&opts->skip);
     free(opts);
 }
+NNBI_DEPRECATED_ALIAS(nnb_csv_options_free, nnb_csv_opts_free);
 
-NNB_API nnb_status nnb_csv_options_set_delimiter(nnb_csv_options *opts, char delimiter) {
+NNB_API nnb_status nnb_csv_opts_set_delimiter(nnb_csv_opts *opts, char delimiter) {
     NNBI_CHECK_NULL(opts, __func__);
     if (delimiter == '"' || delimiter == '\r' || delimiter == '\n' || delimiter == '\0')
         return nnbi_error(NNB_E_INVALID_ARG, __func__,
@@ -81,24 +83,40 @@ NNB_API nnb_status nnb_csv_options_set_delimiter(nnb_csv_options *opts, char del
     opts->delimiter = delimiter;
     return NNB_OK;
 }
+NNBI_DEPRECATED_ALIAS(nnb_csv_options_set_delimiter, nnb_csv_opts_set_delimiter);
 
-NNB_API nnb_status nnb_csv_options_text_column(nnb_csv_options *opts, const char *name) {
+NNB_API nnb_status nnb_csv_opts_get_delimiter(const nnb_csv_opts *opts, char *delimiter) {
+    NNBI_CHECK_NULL(opts, __func__);
+    if (delimiter) *delimiter = opts->delimiter;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_csv_opts_add_text_column(nnb_csv_opts *opts, const char *name) {
     NNBI_CHECK_NULL(opts, __func__);
     NNBI_CHECK_NULL(name, __func__);
     return name_list_add(&opts->text, name, __func__);
 }
+NNBI_DEPRECATED_ALIAS(nnb_csv_options_text_column, nnb_csv_opts_add_text_column);
 
-NNB_API nnb_status nnb_csv_options_skip_column(nnb_csv_options *opts, const char *name) {
+NNB_API nnb_status nnb_csv_opts_skip_column(nnb_csv_opts *opts, const char *name) {
     NNBI_CHECK_NULL(opts, __func__);
     NNBI_CHECK_NULL(name, __func__);
     return name_list_add(&opts->skip, name, __func__);
 }
+NNBI_DEPRECATED_ALIAS(nnb_csv_options_skip_column, nnb_csv_opts_skip_column);
 
-NNB_API nnb_status nnb_csv_options_set_drop_bad_rows(nnb_csv_options *opts, int enable) {
+NNB_API nnb_status nnb_csv_opts_set_drop_bad_rows(nnb_csv_opts *opts, int enable) {
     NNBI_CHECK_NULL(opts, __func__);
     if (enable != 0 && enable != 1)
         return nnbi_error(NNB_E_INVALID_ARG, __func__, "enable must be 0 or 1, not %d", enable);
     opts->drop_bad_rows = enable;
+    return NNB_OK;
+}
+NNBI_DEPRECATED_ALIAS(nnb_csv_options_set_drop_bad_rows, nnb_csv_opts_set_drop_bad_rows);
+
+NNB_API nnb_status nnb_csv_opts_get_drop_bad_rows(const nnb_csv_opts *opts, int *enable) {
+    NNBI_CHECK_NULL(opts, __func__);
+    if (enable) *enable = opts->drop_bad_rows;
     return NNB_OK;
 }
 
@@ -120,12 +138,15 @@ NNB_API void nnb_table_free(nnb_table *t) {
 }
 
 NNB_API size_t nnb_table_n_rows(const nnb_table *t) { return t ? t->n_rows : 0; }
-NNB_API size_t nnb_table_n_cols(const nnb_table *t) { return t ? t->n_cols : 0; }
-NNB_API size_t nnb_table_n_dropped(const nnb_table *t) { return t ? t->n_dropped : 0; }
+NNB_API size_t nnb_table_n_columns(const nnb_table *t) { return t ? t->n_cols : 0; }
+NNBI_DEPRECATED_ALIAS(nnb_table_n_cols, nnb_table_n_columns);
+NNB_API size_t nnb_table_n_dropped_rows(const nnb_table *t) { return t ? t->n_dropped : 0; }
+NNBI_DEPRECATED_ALIAS(nnb_table_n_dropped, nnb_table_n_dropped_rows);
 
-NNB_API const char *nnb_table_col_name(const nnb_table *t, size_t col) {
+NNB_API const char *nnb_table_column_name(const nnb_table *t, size_t col) {
     return t && col < t->n_cols ? t->cols[col].name : NULL;
 }
+NNBI_DEPRECATED_ALIAS(nnb_table_col_name, nnb_table_column_name);
 
 static const char *table_col_at(const void *t, size_t i) {
     return ((const nnb_table *)t)->cols[i].name;
@@ -147,7 +168,7 @@ static void list_columns(const nnb_table *t, char *buf, size_t len) {
     if (used >= len && len > 4) strcpy(buf + len - 4, "...");
 }
 
-NNB_API nnb_status nnb_table_find_col(const nnb_table *t, const char *name, size_t *col) {
+NNB_API nnb_status nnb_table_find_column(const nnb_table *t, const char *name, size_t *col) {
     NNBI_CHECK_NULL(t, __func__);
     NNBI_CHECK_NULL(name, __func__);
     NNBI_CHECK_NULL(col, __func__);
@@ -159,7 +180,7 @@ NNB_API nnb_status nnb_table_find_col(const nnb_table *t, const char *name, size
         const char *near = NULL, **names = malloc((t->n_cols ? t->n_cols : 1) * sizeof *names);
         if (names) {
             for (size_t k = 0; k < t->n_cols; k++) names[k] = t->cols[k].name;
-            near = nnb_nearest_name(name, names, t->n_cols);
+            near = nnb_name_find_nearest(name, names, t->n_cols);
             free(names);
         }
         return nnbi_error(NNB_E_INVALID_ARG, __func__, "%s has no column '%s'%s%s%s (columns: %s)",
@@ -169,10 +190,12 @@ NNB_API nnb_status nnb_table_find_col(const nnb_table *t, const char *name, size
     *col = (size_t)j;
     return NNB_OK;
 }
+NNBI_DEPRECATED_ALIAS(nnb_table_find_col, nnb_table_find_column);
 
-NNB_API int nnb_table_col_is_text(const nnb_table *t, size_t col) {
+NNB_API int nnb_table_column_is_text(const nnb_table *t, size_t col) {
     return t && col < t->n_cols ? t->cols[col].is_text : 0;
 }
+NNBI_DEPRECATED_ALIAS(nnb_table_col_is_text, nnb_table_column_is_text);
 
 NNB_API nnb_status nnb_table_get_column(const nnb_table *t, size_t col, double *dst, size_t len) {
     NNBI_CHECK_NULL(t, __func__);
@@ -362,7 +385,7 @@ static const char *col_name_at(const void *t, size_t i) {
     return ((const nnb_table *)t)->cols[i].name;
 }
 
-static nnb_status build_table(parser *p, const nnb_csv_options *o, nnb_table **out) {
+static nnb_status build_table(parser *p, const nnb_csv_opts *o, nnb_table **out) {
     const char *func = p->func;
     nnbi_name_index fx = {0};
     const char **fields = malloc(p->n_fields * sizeof *fields);
@@ -512,9 +535,9 @@ done:
 }
 
 static nnb_status parse_buffer(const char *func, char *buf, size_t n, const char *name,
-                               const nnb_csv_options *opts, nnb_table **out) {
-    static const nnb_csv_options defaults = {.delimiter = ','};
-    const nnb_csv_options *o = opts ? opts : &defaults;
+                               const nnb_csv_opts *opts, nnb_table **out) {
+    static const nnb_csv_opts defaults = {.delimiter = ','};
+    const nnb_csv_opts *o = opts ? opts : &defaults;
     parser p = {func, name, buf, n, 0, 0, 0, NULL, 0};
     nnb_status st = tokenise(&p, o->delimiter);
     if (st == NNB_OK) st = build_table(&p, o, out);
@@ -522,8 +545,8 @@ static nnb_status parse_buffer(const char *func, char *buf, size_t n, const char
     return st;
 }
 
-NNB_API nnb_status nnb_csv_parse(nnb_table **out, const char *data, size_t len, const char *name,
-                                 const nnb_csv_options *opts) {
+NNB_API nnb_status nnb_csv_read_buffer(nnb_table **out, const char *data, size_t len,
+                                       const char *name, const nnb_csv_opts *opts) {
     NNBI_CHECK_NULL(out, __func__);
     *out = NULL;
     if (len > 0) NNBI_CHECK_NULL(data, __func__);
@@ -539,15 +562,23 @@ NNB_API nnb_status nnb_csv_parse(nnb_table **out, const char *data, size_t len, 
     free(buf);
     return st;
 }
+NNBI_DEPRECATED_ALIAS(nnb_csv_parse, nnb_csv_read_buffer);
 
-NNB_API nnb_status nnb_csv_options_set_input_limit(nnb_csv_options *opts, size_t bytes) {
+NNB_API nnb_status nnb_csv_opts_set_input_limit(nnb_csv_opts *opts, size_t bytes) {
     NNBI_CHECK_NULL(opts, __func__);
     if (bytes == 0) return nnbi_error(NNB_E_INVALID_ARG, __func__, "a limit of 0 bytes");
     opts->input_limit = bytes;
     return NNB_OK;
 }
+NNBI_DEPRECATED_ALIAS(nnb_csv_options_set_input_limit, nnb_csv_opts_set_input_limit);
 
-NNB_API nnb_status nnb_csv_read(nnb_table **out, const char *path, const nnb_csv_options *opts) {
+NNB_API nnb_status nnb_csv_opts_get_input_limit(const nnb_csv_opts *opts, size_t *n_bytes) {
+    NNBI_CHECK_NULL(opts, __func__);
+    if (n_bytes) *n_bytes = opts->input_limit;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_csv_read(nnb_table **out, const char *path, const nnb_csv_opts *opts) {
     NNBI_CHECK_NULL(out, __func__);
     *out = NULL;
     NNBI_CHECK_NULL(path, __func__);

@@ -394,12 +394,12 @@ static nnb_status mnist_read(const char *dir, nnb_mnist_part part, void *x, size
     return st;
 }
 
-NNB_API nnb_status nnb_mnist_read(const char *dir, nnb_mnist_part part, double *x, size_t x_len,
-                                  double *y, size_t y_len, int onehot) {
+NNB_API nnb_status nnb_mnist_read_part(const char *dir, nnb_mnist_part part, int onehot, double *x,
+                                       size_t x_len, double *y, size_t y_len) {
     return mnist_read(dir, part, x, x_len, y, y_len, onehot, 0, __func__);
 }
 
-NNB_API nnb_status nnb_mnist_read_f32(const char *dir, nnb_mnist_part part, float *x,
-                                      size_t x_len, float *y, size_t y_len, int onehot) {
+NNB_API nnb_status nnb_mnist_read_part_f32(const char *dir, nnb_mnist_part part, int onehot,
+                                           float *x, size_t x_len, float *y, size_t y_len) {
     return mnist_read(dir, part, x, x_len, y, y_len, onehot, 1, __func__);
 }

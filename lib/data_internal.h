@@ -83,7 +83,7 @@ enum { NNBI_READ_OK = 0, NNBI_READ_NOMEM = 1, NNBI_READ_LIMIT = 2, NNBI_READ_NUL
 int nnbi_read_fd(int fd, size_t expect, size_t limit, int stop_at_nul, char **out, size_t *len);
 
 /* Opens and reads a whole input (regular file or stream) for reader `func`, with the byte limit
- * `limit` for streams (0: nnb_input_limit()), the memory check for regular files and, for text,
+ * `limit` for streams (0: nnb_get_input_limit()), the memory check for regular files and, for text,
  * NUL bytes refused with their offset and line. Sets the error; *buf gets a terminator. */
 nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int text, char **buf,
                            size_t *len);

@@ -214,12 +214,13 @@ NNB_API nnb_status nnb_set_input_limit(size_t bytes) {
     return NNB_OK;
 }
 
-NNB_API size_t nnb_input_limit(void) { return __atomic_load_n(&input_limit, __ATOMIC_RELAXED); }
+NNB_API size_t nnb_get_input_limit(void) { return __atomic_load_n(&input_limit, __ATOMIC_RELAXED); }
+NNBI_DEPRECATED_ALIAS(nnb_input_limit, nnb_get_input_limit);
 
 nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int text, char **buf,
                            size_t *len) {
     *buf = NULL;
-    if (!limit) limit = nnb_input_limit();
+    if (!limit) limit = nnb_get_input_limit();
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return nnbi_error(NNB_E_IO, func, "cannot open %s: %s", path, strerror(errno));
     struct stat sb;
@@ -257,7 +258,7 @@ nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_read_input(const char *path, size_t limit, int text, char **data,
+NNB_API nnb_status nnb_input_read(const char *path, size_t limit, int text, char **data,
                                   size_t *len) {
     NNBI_CHECK_NULL(data, __func__);
     *data = NULL;
@@ -265,6 +266,7 @@ NNB_API nnb_status nnb_read_input(const char *path, size_t limit, int text, char
     NNBI_CHECK_NULL(len, __func__);
     return nnbi_read_input(__func__, path, limit, text != 0, data, len);
 }
+NNBI_DEPRECATED_ALIAS(nnb_read_input, nnb_input_read);
 
 char *nnbi_strdup(const char *s) { return nnbi_strndup(s, strlen(s)); }
 

@@ -26,8 +26,8 @@ nnb_status nnbi_allreduce(const nnb_train_opts *o, double *buf, size_t n) {
     if (o->shard_count == 1) return NNB_OK;
     int rc = o->allreduce(buf, n, o->allreduce_data);
     if (rc != 0)
-        return nnbi_error(NNB_E_COMM, "nnb_train", "the all-reduce of %zu values failed (code %d)",
-                          n, rc);
+        return nnbi_error(NNB_E_COMM, "nnb_net_train",
+                          "the all-reduce of %zu values failed (code %d)", n, rc);
     return NNB_OK;
 }
 
@@ -65,14 +65,14 @@ static nnb_status check_finite(const nnbi_run *r, const double sums[5], uint64_t
     const nnb_train_opts *o = r->opts;
     int clipping = o->clip_norm > 0 || o->clip_value > 0;
     if (!clipping && (!isfinite(sums[0]) || !isfinite(sums[2])))
-        return nnbi_error(NNB_E_NONFINITE, "nnb_train",
+        return nnbi_error(NNB_E_NONFINITE, "nnb_net_train",
                           "epoch %llu: the %s loss is %g; training diverged (try a lower learning "
                           "rate than %g)",
                           (unsigned long long)epoch, isfinite(sums[0]) ? "validation" : "training",
                           isfinite(sums[0]) ? sums[2] : sums[0], lr);
     size_t bad_i;
     if (net->t->find_nonfinite(net->params, net->n_params, &bad_i))
-        return nnbi_error(NNB_E_NONFINITE, "nnb_train",
+        return nnbi_error(NNB_E_NONFINITE, "nnb_net_train",
                           "epoch %llu: parameter %zu became %g; training diverged (try a lower "
                           "learning rate than %g)",
                           (unsigned long long)epoch, bad_i, net->t->get(net->params, bad_i), lr);
@@ -130,7 +130,7 @@ static nnb_status callback(nnbi_run *r, const double rec[8], int went_up) {
         if (st != NNB_OK) return st;
     }
     if (stop_flag > 0)
-        return nnbi_error(NNB_E_CANCELLED, "nnb_train",
+        return nnbi_error(NNB_E_CANCELLED, "nnb_net_train",
                           "stopped by the epoch callback after epoch %llu",
                           (unsigned long long)epoch);
     return NNB_OK;
@@ -162,15 +162,15 @@ nnb_status nnbi_epoch_end(nnbi_run *r, double t0, double loss_sum, double hits, 
     net->opt.last_loss = monitored;
     net->opt.epoch = epoch;
     if (sums[4] > 0)
-        return nnbi_error(NNB_E_CANCELLED, "nnb_train", "stopped by a batch callback in epoch %llu",
-                          (unsigned long long)epoch);
+        return nnbi_error(NNB_E_CANCELLED, "nnb_net_train",
+                          "stopped by a batch callback in epoch %llu", (unsigned long long)epoch);
     st = check_finite(r, sums, epoch, lr);
     if (st != NNB_OK) return st;
     double secs = nnbi_now() - t0;
     rec[NNB_HIST_SECONDS] = secs;
     rec[NNB_HIST_LR] = lr;
     rec[NNB_HIST_SAMPLES_PER_S] = secs > 0 ? (double)r->n_train / secs : INFINITY;
-    st = nnbi_history_add(r->history, rec, "nnb_train");
+    st = nnbi_history_add(r->history, rec, "nnb_net_train");
     if (st != NNB_OK) return st;
     watch(r, monitored, epoch);
     st = callback(r, rec, went_up);
@@ -231,13 +231,13 @@ nnb_status nnbi_stopped_within(nnbi_run *r, size_t B, size_t done, nnbi_sum loss
     os->ep.loss_sum = loss_sum.s;
     os->ep.loss_c = loss_sum.c;
     os->ep.hits = (double)hit;
-    return nnbi_error(NNB_E_CANCELLED, "nnb_train",
+    return nnbi_error(NNB_E_CANCELLED, "nnb_net_train",
                       "stopped on request in epoch %llu after batch %zu",
                       (unsigned long long)os->epoch + 1, done);
 }
 
 nnb_status nnbi_diverged(uint64_t epoch, size_t batch, double loss, double lr) {
-    return nnbi_error(NNB_E_NONFINITE, "nnb_train",
+    return nnbi_error(NNB_E_NONFINITE, "nnb_net_train",
                       "epoch %llu, batch %zu: the loss is %g; training diverged (try a learning "
                       "rate lower than %g)",
                       (unsigned long long)epoch, batch, loss, lr);
@@ -257,7 +257,7 @@ nnb_status nnbi_clip_gradient(nnb_net *net, const nnb_train_opts *o, uint64_t ep
     double ss = t->sumsq(np, g);
     size_t bad;
     if (!isfinite(ss) && t->find_nonfinite(g, np, &bad))
-        return nnbi_error(NNB_E_NONFINITE, "nnb_train",
+        return nnbi_error(NNB_E_NONFINITE, "nnb_net_train",
                           "epoch %llu, batch %zu: the gradient is not finite (parameter %zu is %g)",
                           (unsigned long long)epoch, batch, bad, t->get(g, bad));
     if (o->clip_value > 0) {

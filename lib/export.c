@@ -41,8 +41,10 @@ NNB_API nnb_status nnb_export_opts_set_name(nnb_export_opts *opts, const char *n
     return NNB_OK;
 }
 
-NNB_API const char *nnb_export_opts_get_name(const nnb_export_opts *opts) {
-    return opts ? opts->name : "model";
+NNB_API nnb_status nnb_export_opts_get_name(const nnb_export_opts *opts, const char **name) {
+    if (!opts) return nnbe_fail(NNB_E_NULL, __func__, "opts is NULL");
+    if (name) *name = opts->name;
+    return NNB_OK;
 }
 
 NNB_API nnb_status nnb_export_opts_set_input_scale(nnb_export_opts *opts, double scale) {
@@ -56,8 +58,10 @@ NNB_API nnb_status nnb_export_opts_set_input_scale(nnb_export_opts *opts, double
     return NNB_OK;
 }
 
-NNB_API double nnb_export_opts_get_input_scale(const nnb_export_opts *opts) {
-    return opts ? opts->input_scale : 0;
+NNB_API nnb_status nnb_export_opts_get_input_scale(const nnb_export_opts *opts, double *scale) {
+    if (!opts) return nnbe_fail(NNB_E_NULL, __func__, "opts is NULL");
+    if (scale) *scale = opts->input_scale;
+    return NNB_OK;
 }
 
 NNB_API nnb_status nnb_export_opts_set_int8(nnb_export_opts *opts, int enable) {
@@ -68,7 +72,11 @@ NNB_API nnb_status nnb_export_opts_set_int8(nnb_export_opts *opts, int enable) {
     return NNB_OK;
 }
 
-NNB_API int nnb_export_opts_get_int8(const nnb_export_opts *opts) { return opts ? opts->int8 : 0; }
+NNB_API nnb_status nnb_export_opts_get_int8(const nnb_export_opts *opts, int *enable) {
+    if (!opts) return nnbe_fail(NNB_E_NULL, __func__, "opts is NULL");
+    if (enable) *enable = opts->int8;
+    return NNB_OK;
+}
 
 NNB_API nnb_status nnb_export_opts_set_own_math(nnb_export_opts *opts, int enable) {
     if (!opts) return nnbe_fail(NNB_E_NULL, __func__, "opts is NULL");
@@ -78,13 +86,15 @@ NNB_API nnb_status nnb_export_opts_set_own_math(nnb_export_opts *opts, int enabl
     return NNB_OK;
 }
 
-NNB_API int nnb_export_opts_get_own_math(const nnb_export_opts *opts) {
-    return opts ? opts->own_math : 0;
+NNB_API nnb_status nnb_export_opts_get_own_math(const nnb_export_opts *opts, int *enable) {
+    if (!opts) return nnbe_fail(NNB_E_NULL, __func__, "opts is NULL");
+    if (enable) *enable = opts->own_math;
+    return NNB_OK;
 }
 
 /* ---- ONNX ------------------------------------------------------------------------------------ */
 
-NNB_API nnb_status nnb_export_onnx(const char *path, const nnb_net *net, const nnb_prep *prep,
+NNB_API nnb_status nnb_onnx_write(const char *path, const nnb_net *net, const nnb_prep *prep,
                                    const nnb_meta *meta, const nnb_export_opts *opts) {
     if (!path) return nnbe_fail(NNB_E_NULL, __func__, "path is NULL");
     if (!net) return nnbe_fail(NNB_E_NULL, __func__, "net is NULL");
@@ -152,7 +162,7 @@ static nnb_status write_pair(const char *c_path, const nnbe_buf *src, const char
     return st;
 }
 
-NNB_API nnb_status nnb_export_c(const char *c_path, const char *h_path, const nnb_net *net,
+NNB_API nnb_status nnb_c_source_write(const char *c_path, const char *h_path, const nnb_net *net,
                                 const nnb_prep *prep, const nnb_meta *meta,
                                 const nnb_export_opts *opts) {
     if (!c_path) return nnbe_fail(NNB_E_NULL, __func__, "c_path is NULL");
@@ -197,13 +207,13 @@ NNB_API nnb_status nnb_export_c(const char *c_path, const char *h_path, const nn
 
 /* ---- int8 ------------------------------------------------------------------------------------ */
 
-NNB_API nnb_status nnb_export_quantize_int8(const nnb_net *src, nnb_net **out) {
+NNB_API nnb_status nnb_net_copy_int8(nnb_net **out, const nnb_net *src) {
     if (!out) return nnbe_fail(NNB_E_NULL, __func__, "out is NULL");
     *out = NULL;
     if (!src) return nnbe_fail(NNB_E_NULL, __func__, "src is NULL");
     nnb_dtype dt = nnb_net_dtype(src);
     nnb_net *net;
-    nnb_status st = nnb_net_convert(src, dt, &net); /* an exact copy */
+    nnb_status st = nnb_net_copy(&net, src, dt); /* an exact copy */
     if (st != NNB_OK) return st;
     double *w = NULL;
     signed char *q = NULL;

@@ -659,7 +659,7 @@ nnb_status nnbe_c_write(const nnbe_model *m, const nnb_export_opts *o, const cha
     nnbe_locale loc;
     nnb_status st = nnbe_locale_c(&loc, func); /* numbers with '.' */
     if (st != NNB_OK) return st;
-    /* header_name has only letters, digits and . - _ + (nnb_export_c() checks it) */
+    /* header_name has only letters, digits and . - _ + (nnb_c_source_write() checks it) */
     nnbe_buf_printf(src,
                     "/*\n * %s.c: a network trained with nnblas, as standalone C99 source "
                     "(nnblas export, nnblas %s).\n * How to call it: %s. Do not edit: export the "

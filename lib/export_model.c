@@ -325,7 +325,9 @@ static nnb_status read_inputs(nnbe_model *m, const nnb_prep *prep, const nnb_exp
     if (!m->inputs) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
     nnb_status st = prep ? read_prep_inputs(m, prep, func) : read_plain_inputs(m, n, func);
     if (st != NNB_OK) return st;
-    m->unseen_zero = prep && nnb_prep_unseen(prep) == NNB_UNSEEN_ZERO;
+    nnb_unseen unseen = NNB_UNSEEN_ERROR;
+    if (prep) nnb_prep_get_unseen(prep, &unseen);
+    m->unseen_zero = unseen == NNB_UNSEEN_ZERO;
     double scale = o ? o->input_scale : 0;
     if (scale == 0) { /* automatic: a model trained on IDX images takes the bytes */
         const char *data = nnb_meta_get(m->meta, "data");
@@ -350,7 +352,7 @@ static nnb_status read_layers(nnbe_model *m, const nnb_net *net, const char *fun
         if (nnb_net_layer_info(net, l, &L->n_in, &L->n_out, &L->act, &L->has_bias, NULL, NULL) !=
             NNB_OK)
             return nnbe_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
-        if (L->act == NNB_ACT_LEAKY_RELU && nnb_net_leaky_slope(net, l, &L->slope) != NNB_OK)
+        if (L->act == NNB_ACT_LEAKY_RELU && nnb_net_get_leaky_slope(net, l, &L->slope) != NNB_OK)
             return nnbe_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
         size_t nw = L->n_out * L->n_in;
         L->w = malloc(nw * sizeof *L->w);

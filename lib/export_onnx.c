@@ -470,7 +470,7 @@ static void metadata(nnbe_buf *model, const nnbe_model *m) {
     nnbe_buf_printf(&v, "%s", nnb_dtype_name(m->dtype));
     meta_prop(model, "nnblas.dtype", &v);
     nnbe_buf_free(&v);
-    for (size_t i = 0; i < nnb_meta_count(m->meta); i++) { /* as well-formed UTF-8 */
+    for (size_t i = 0; i < nnb_meta_n_keys(m->meta); i++) { /* as well-formed UTF-8 */
         nnbe_buf key = {0};
         nnbe_buf_put(&key, "model.", 6);
         nnbe_buf_text(&key, nnb_meta_key(m->meta, i));

@@ -1,4 +1,4 @@
-/* nnb_gradcheck: backpropagation against fourth-order central finite differences. */
+/* nnb_net_grad_check: backpropagation against fourth-order central finite differences. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,7 @@ static nnb_status check64(nnb_net *net, const double *x, size_t rows, size_t x_c
                           const double *y, size_t y_cols, nnb_loss loss, nnb_reduction reduction,
                           double eps, double *max_rel_err, size_t *worst_param,
                           const double *g_given) {
-    const char *func = "nnb_gradcheck";
+    const char *func = "nnb_net_grad_check";
     nnb_status st = nnbi_check_x(net, nnbi_src_f64(x), rows, x_cols, func);
     if (st == NNB_OK) st = nnbi_check_y(net, nnbi_src_f64(y), rows, y_cols, func);
     if (st == NNB_OK) st = nnbi_check_loss(net, loss, reduction, func);
@@ -74,10 +74,10 @@ static nnb_status check64(nnb_net *net, const double *x, size_t rows, size_t x_c
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t rows, size_t x_cols,
-                                 const double *y, size_t y_cols, nnb_loss loss,
-                                 nnb_reduction reduction, double eps, double *max_rel_err,
-                                 size_t *worst_param) {
+NNB_API nnb_status nnb_net_grad_check(nnb_net *net, const double *x, size_t rows, size_t x_cols,
+                                      const double *y, size_t y_cols, nnb_loss loss,
+                                      nnb_reduction reduction, double eps, double *max_rel_err,
+                                      size_t *worst_param) {
     NNBI_CHECK_NULL(max_rel_err, __func__);
     if (!net || net->dtype != NNB_F32)
         return check64(net, x, rows, x_cols, y, y_cols, loss, reduction, eps, max_rel_err,
@@ -88,7 +88,7 @@ NNB_API nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t rows, siz
     if (!g) return nnbi_error(NNB_E_NOMEM, __func__, "no memory for %zu gradients", n);
     nnb_net *c = NULL;
     nnb_status st = nnb_net_backprop(net, x, rows, x_cols, y, y_cols, loss, reduction, NULL, g, n);
-    if (st == NNB_OK) st = nnb_net_convert(net, NNB_F64, &c);
+    if (st == NNB_OK) st = nnb_net_copy(&c, net, NNB_F64);
     if (st == NNB_OK)
         st = check64(c, x, rows, x_cols, y, y_cols, loss, reduction, eps, max_rel_err, worst_param,
                      g);
@@ -96,3 +96,4 @@ NNB_API nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t rows, siz
     free(g);
     return st;
 }
+NNBI_DEPRECATED_ALIAS(nnb_gradcheck, nnb_net_grad_check);

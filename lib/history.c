@@ -19,7 +19,8 @@ NNB_API void nnb_history_free(nnb_history *h) {
     free(h);
 }
 
-NNB_API size_t nnb_history_len(const nnb_history *h) { return h ? h->len : 0; }
+NNB_API size_t nnb_history_n_epochs(const nnb_history *h) { return h ? h->len : 0; }
+NNBI_DEPRECATED_ALIAS(nnb_history_len, nnb_history_n_epochs);
 
 NNB_API nnb_status nnb_history_get(const nnb_history *h, nnb_history_field field, double *dst,
                                    size_t len) {

@@ -133,7 +133,7 @@ static nnb_status lm_alloc(const nnbi_run *r, lm_bufs *b, const char *func) {
         (r->train_idx && (!b->xt || !b->yt)))
         return nnbi_error(NNB_E_NOMEM, func, "no memory for Levenberg-Marquardt (%zu x %zu Jacobian)",
                           m, P);
-    b->x = r->x.p, b->y = r->y.p; /* float64 data (nnb_train checked) */
+    b->x = r->x.p, b->y = r->y.p; /* float64 data (nnb_net_train checked) */
     if (r->train_idx) {
         for (size_t i = 0; i < n; i++) {
             memcpy(b->xt + i * ni, b->x + r->train_idx[i] * ni, ni * sizeof *b->xt);
@@ -147,7 +147,7 @@ static nnb_status lm_alloc(const nnbi_run *r, lm_bufs *b, const char *func) {
 /* One iteration: the Jacobian at theta, then damped steps until one lowers the sum of squares *E
  * (accepted: returns 1) or mu passes MU_MAX (theta restored: returns 0). */
 static int lm_step(nnb_net *net, lm_bufs *b, double *E) {
-    double *params = net->params; /* a float64 network's (nnb_train checked) */
+    double *params = net->params; /* a float64 network's (nnb_net_train checked) */
     const double *yhat = net->ws.act[net->n_layers - 1];
     size_t P = b->P, m = b->m;
     jacobian(net, &net->ws, b->x, b->n, b->J);
@@ -179,7 +179,7 @@ static int lm_step(nnb_net *net, lm_bufs *b, double *E) {
 nnb_status nnbi_train_lm(nnbi_run *r) {
     nnb_net *net = r->net;
     const nnb_train_opts *o = r->opts;
-    const char *func = "nnb_train";
+    const char *func = "nnb_net_train";
     lm_bufs b = {0};
     nnb_status st = lm_alloc(r, &b, func);
     if (st != NNB_OK) {
@@ -198,7 +198,7 @@ nnb_status nnbi_train_lm(nnbi_run *r) {
                         (unsigned long long)net->opt.epoch + 1, E);
     for (size_t it = 0; st == NNB_OK && it < o->epochs; it++) {
         if (nnbi_stop_requested(o)) { /* one LM step is one epoch: stop between them */
-            st = nnbi_error(NNB_E_CANCELLED, "nnb_train", "stopped on request after epoch %llu",
+            st = nnbi_error(NNB_E_CANCELLED, "nnb_net_train", "stopped on request after epoch %llu",
                             (unsigned long long)net->opt.epoch);
             break;
         }

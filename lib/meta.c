@@ -106,7 +106,8 @@ NNB_API const char *nnb_meta_get(const nnb_meta *m, const char *key) {
     return i < 0 ? NULL : m->values[i];
 }
 
-NNB_API size_t nnb_meta_count(const nnb_meta *m) { return m ? m->n : 0; }
+NNB_API size_t nnb_meta_n_keys(const nnb_meta *m) { return m ? m->n : 0; }
+NNBI_DEPRECATED_ALIAS(nnb_meta_count, nnb_meta_n_keys);
 
 NNB_API const char *nnb_meta_key(const nnb_meta *m, size_t i) {
     return m && i < m->n ? m->keys[i] : NULL;

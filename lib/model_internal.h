@@ -32,7 +32,7 @@
 
 /* The file operations of a save: nnbi_file_ops, in atomic_file.h. */
 
-/* nnb_model_save() with the given operations (NULL: the POSIX ones); func names the caller in
+/* nnb_model_write() with the given operations (NULL: the POSIX ones); func names the caller in
  * messages. */
 nnb_status nnbi_model_save_ops(const char *path, const nnb_net *net, const nnb_prep *prep,
                                const nnb_meta *meta, int with_train_state,

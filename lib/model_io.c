@@ -179,7 +179,7 @@ static void w_prep(sink *s, const parts *m) {
 }
 
 static void w_meta(sink *s, const parts *m) {
-    size_t n = nnb_meta_count(m->meta);
+    size_t n = nnb_meta_n_keys(m->meta);
     e_u64(s, n);
     for (size_t i = 0; i < n; i++) {
         e_str(s, nnb_meta_key(m->meta, i));
@@ -285,18 +285,19 @@ static nnb_status prepare(const nnb_net *net, const nnb_prep *prep, const nnb_me
     return NNB_OK;
 }
 
-NNB_API size_t nnb_model_save_size(const nnb_net *net, const nnb_prep *prep, const nnb_meta *meta,
-                                   int with_train_state) {
+NNB_API size_t nnb_model_write_size(const nnb_net *net, const nnb_prep *prep, const nnb_meta *meta,
+                                    int with_train_state) {
     parts m;
     size_t size = 0;
     if (prepare(net, prep, meta, with_train_state, __func__, &m, &size) != NNB_OK) return 0;
     free((void *)m.state);
     return size;
 }
+NNBI_DEPRECATED_ALIAS(nnb_model_save_size, nnb_model_write_size);
 
-NNB_API nnb_status nnb_model_save_buffer(void *buf, size_t cap, size_t *written,
-                                         const nnb_net *net, const nnb_prep *prep,
-                                         const nnb_meta *meta, int with_train_state) {
+NNB_API nnb_status nnb_model_write_buffer(const nnb_net *net, const nnb_prep *prep,
+                                          const nnb_meta *meta, int with_train_state, void *buf,
+                                          size_t cap, size_t *written) {
     if (written) *written = 0;
     NNBI_CHECK_NULL(buf, __func__);
     parts m;
@@ -356,16 +357,17 @@ nnb_status nnbi_model_save_ops(const char *path, const nnb_net *net, const nnb_p
     return st;
 }
 
-NNB_API nnb_status nnb_model_save(const char *path, const nnb_net *net, const nnb_prep *prep,
-                                  const nnb_meta *meta, int with_train_state) {
+NNB_API nnb_status nnb_model_write(const char *path, const nnb_net *net, const nnb_prep *prep,
+                                   const nnb_meta *meta, int with_train_state) {
     return nnbi_model_save_ops(path, net, prep, meta, with_train_state, NULL, __func__);
 }
+NNBI_DEPRECATED_ALIAS(nnb_model_save, nnb_model_write);
 
 /* ============================================================================================ */
 /* Reading                                                                                      */
 /* ============================================================================================ */
 
-/* The loading context: who to name in messages ("nnb_model_load: model.nnb"), and whether the
+/* The loading context: who to name in messages ("nnb_model_read: model.nnb"), and whether the
  * file comes from a newer minor version (known sections may then carry fields we do not know at
  * their end). */
 typedef struct loader {
@@ -833,8 +835,8 @@ static nnb_status start(loader *c, const char *func, const char *name, nnb_net *
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_model_load_buffer(const void *buf, size_t len, nnb_net **net,
-                                         nnb_prep **prep, nnb_meta **meta) {
+NNB_API nnb_status nnb_model_read_buffer(nnb_net **net, nnb_prep **prep, nnb_meta **meta,
+                                         const void *buf, size_t len) {
     loader c;
     nnb_status st = start(&c, __func__, NULL, net, prep, meta);
     if (st != NNB_OK) return st;
@@ -890,10 +892,10 @@ static nnb_status read_file(const loader *c, const char *path, unsigned char **o
                                                      : "%lld bytes, the header says %llu: data "
                                                        "after the end",
                      (long long)sb.st_size, (unsigned long long)declared);
-        else if (!sized && declared > nnb_input_limit())
+        else if (!sized && declared > nnb_get_input_limit())
             st = bad(c, NNB_E_TOO_LARGE, "the header declares %s, more than the input limit of "
                      "%zu bytes for an input that is not a regular file (nnb_set_input_limit)",
-                     sz, nnb_input_limit());
+                     sz, nnb_get_input_limit());
         else if (declared > SIZE_MAX || (size_t)declared > nnbi_available_memory())
             st = bad(c, NNB_E_TOO_LARGE, "the header declares %s, more than the memory available",
                      sz);
@@ -926,8 +928,8 @@ static nnb_status read_file(const loader *c, const char *path, unsigned char **o
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_model_load(const char *path, nnb_net **net, nnb_prep **prep,
-                                  nnb_meta **meta) {
+NNB_API nnb_status nnb_model_read(nnb_net **net, nnb_prep **prep, nnb_meta **meta,
+                                  const char *path) {
     loader c;
     nnb_status st = start(&c, __func__, path, net, prep, meta);
     if (st != NNB_OK) return st;

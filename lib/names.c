@@ -51,7 +51,7 @@ static size_t distance(const char *a, size_t la, const char *b, size_t lb) {
     return prev[lb];
 }
 
-NNB_API const char *nnb_nearest_name(const char *text, const char *const *names, size_t n) {
+NNB_API const char *nnb_name_find_nearest(const char *text, const char *const *names, size_t n) {
     if (!text || !names) return NULL;
     size_t lt = strlen(text);
     if (lt > NAME_MAX_LEN) return NULL;
@@ -71,6 +71,7 @@ NNB_API const char *nnb_nearest_name(const char *text, const char *const *names,
     if (best && best_d < lt && best_d <= 1 + lt / 4) return best;
     return n_prefixed == 1 ? prefixed : NULL;
 }
+NNBI_DEPRECATED_ALIAS(nnb_nearest_name, nnb_name_find_nearest);
 
 /* ---- vocabularies --------------------------------------------------------------------------- */
 
@@ -181,7 +182,7 @@ static nnb_status unknown(const vocab *v, const char *text, const char *func) {
     size_t n = 0;
     for (size_t i = 0; i < v->n && n < COUNT(all); i++) all[n++] = v->names[i];
     for (size_t i = 0; i < v->n_aliases && n < COUNT(all); i++) all[n++] = v->aliases[i].name;
-    const char *near = nnb_nearest_name(text, all, n);
+    const char *near = nnb_name_find_nearest(text, all, n);
     char names[400], aliases[400] = "";
     list_names(names, sizeof names, v->names, v->n, ", ");
     if (v->n_aliases) {
@@ -212,7 +213,7 @@ static const char *name_of(const vocab *v, int value) {
     return value >= 0 && (size_t)value < v->n ? v->names[value] : NULL;
 }
 
-/* The three functions of an enum. */
+/* The three functions of an enum (and the old name of the count, deprecated). */
 #define NNBI_VOCAB_FUNCS(e, var)                                                              \
     NNB_API const char *nnb_##e##_name(nnb_##e value) { return name_of(&var, (int)value); }   \
     NNB_API nnb_status nnb_##e##_parse(const char *text, nnb_##e *out) {                       \
@@ -223,7 +224,8 @@ static const char *name_of(const vocab *v, int value) {
         if (st == NNB_OK) *out = (nnb_##e)v;                                                   \
         return st;                                                                             \
     }                                                                                          \
-    NNB_API size_t nnb_##e##_count(void) { return var.n; }
+    NNB_API size_t nnb_##e##_n_values(void) { return var.n; }                                  \
+    NNBI_DEPRECATED_ALIAS(nnb_##e##_count, nnb_##e##_n_values);
 
 NNBI_VOCAB_FUNCS(activation, v_act)
 NNBI_VOCAB_FUNCS(init, v_init)
@@ -242,7 +244,8 @@ NNBI_VOCAB_FUNCS(mnist_part, v_mnist)
 
 #define N_STATUS ((size_t)NNB_E_COMM + 1)
 
-NNB_API size_t nnb_status_count(void) { return N_STATUS; }
+NNB_API size_t nnb_status_n_values(void) { return N_STATUS; }
+NNBI_DEPRECATED_ALIAS(nnb_status_count, nnb_status_n_values);
 
 /* Skips an optional "nnb_" then an optional "e_" (folded). */
 static const char *status_core(const char *s) {
@@ -262,8 +265,8 @@ NNB_API nnb_status nnb_status_parse(const char *text, nnb_status *out) {
     const char *core = status_core(text);
     for (size_t i = 0; i < N_STATUS; i++)
         if (same_name(core, cores[i])) return *out = (nnb_status)i, NNB_OK;
-    const char *near = nnb_nearest_name(text, names, N_STATUS);
-    if (!near) near = nnb_nearest_name(core, cores, N_STATUS);
+    const char *near = nnb_name_find_nearest(text, names, N_STATUS);
+    if (!near) near = nnb_name_find_nearest(core, cores, N_STATUS);
     char list[400];
     list_names(list, sizeof list, names, N_STATUS, ", ");
     return nnbi_error(NNB_E_INVALID_ARG, __func__,
@@ -338,10 +341,11 @@ NNB_API int nnb_values_look_like_classes(const double *values, size_t n) {
     return 1;
 }
 
-NNB_API int nnb_too_many_classes(size_t n_classes, size_t n_rows) {
+NNB_API int nnb_target_has_too_many_classes(size_t n_classes, size_t n_rows) {
     if (n_classes == 0) return 0;
     size_t per_class = n_rows / n_classes; /* < k exactly when n_rows < k * n_classes */
     return (n_classes > CLASS_MAX && per_class < 5) || (n_classes >= 3 && per_class < 2);
 }
+NNBI_DEPRECATED_ALIAS(nnb_too_many_classes, nnb_target_has_too_many_classes);
 
 NNB_API nnb_scale nnb_default_scale(void) { return NNB_SCALE_STANDARD; }

@@ -134,30 +134,30 @@ NNB_API nnb_status nnb_net_add_dense(nnb_net *net, size_t units, nnb_activation 
     return nnbi_net_add_layer(net, &L, __func__);
 }
 
-NNB_API nnb_status nnb_net_set_leaky_slope(nnb_net *net, size_t layer, double slope) {
-    NNBI_CHECK_NULL(net, __func__);
+/* NNB_OK when `layer` is a leaky-ReLU layer of net, else the error (for func). */
+static nnb_status leaky_layer(const nnb_net *net, size_t layer, const char *func) {
+    NNBI_CHECK_NULL(net, func);
     if (layer >= net->n_layers)
-        return nnbi_error(NNB_E_INVALID_ARG, __func__, "layer %zu does not exist (%zu layers)",
-                          layer, net->n_layers);
+        return nnbi_error(NNB_E_INVALID_ARG, func, "layer %zu does not exist (%zu layers)", layer,
+                          net->n_layers);
     if (net->layers[layer].act != NNB_ACT_LEAKY_RELU)
-        return nnbi_error(NNB_E_INVALID_ARG, __func__, "layer %zu is not a leaky-ReLU layer",
-                          layer);
+        return nnbi_error(NNB_E_INVALID_ARG, func, "layer %zu is not a leaky-ReLU layer", layer);
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_net_set_leaky_slope(nnb_net *net, size_t layer, double slope) {
+    nnb_status st = leaky_layer(net, layer, __func__);
+    if (st != NNB_OK) return st;
     if (!isfinite(slope) || slope < 0)
         return nnbi_error(NNB_E_INVALID_ARG, __func__, "slope %g must be finite and >= 0", slope);
     net->layers[layer].alpha = slope;
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_net_leaky_slope(const nnb_net *net, size_t layer, double *slope) {
-    NNBI_CHECK_NULL(net, __func__);
-    NNBI_CHECK_NULL(slope, __func__);
-    if (layer >= net->n_layers)
-        return nnbi_error(NNB_E_INVALID_ARG, __func__, "layer %zu does not exist (%zu layers)",
-                          layer, net->n_layers);
-    if (net->layers[layer].act != NNB_ACT_LEAKY_RELU)
-        return nnbi_error(NNB_E_INVALID_ARG, __func__, "layer %zu is not a leaky-ReLU layer", layer);
-    *slope = net->layers[layer].alpha;
-    return NNB_OK;
+NNB_API nnb_status nnb_net_get_leaky_slope(const nnb_net *net, size_t layer, double *slope) {
+    nnb_status st = leaky_layer(net, layer, __func__);
+    if (st == NNB_OK && slope) *slope = net->layers[layer].alpha;
+    return st;
 }
 
 NNB_API size_t nnb_net_n_inputs(const nnb_net *net) { return net ? net->n_inputs : 0; }
@@ -349,6 +349,12 @@ NNB_API nnb_status nnb_net_set_check_finite(nnb_net *net, int enable) {
     return NNB_OK;
 }
 
+NNB_API nnb_status nnb_net_get_check_finite(const nnb_net *net, int *enable) {
+    NNBI_CHECK_NULL(net, __func__);
+    if (enable) *enable = net->check_finite;
+    return NNB_OK;
+}
+
 NNB_API nnb_status nnb_net_sgd_step(nnb_net *net, double lr, const double *grad, size_t grad_len) {
     NNBI_CHECK_NULL(net, __func__);
     if (!isfinite(lr) || lr < 0) /* a negative rate climbs the loss: a sign error */
@@ -388,7 +394,7 @@ static nnb_status copy_opt(nnb_net *dst, const nnb_net *src, const char *func) {
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_net_convert(const nnb_net *src, nnb_dtype dtype, nnb_net **out) {
+NNB_API nnb_status nnb_net_copy(nnb_net **out, const nnb_net *src, nnb_dtype dtype) {
     NNBI_CHECK_NULL(out, __func__);
     *out = NULL;
     NNBI_CHECK_NULL(src, __func__);

@@ -20,6 +20,16 @@
 #include "layer.h"
 #include "nnblas.h"
 
+/* NNBI_DEPRECATED_ALIAS(old, new): exports `old`, a name the naming rule replaced (nnblas.h,
+ * "Deprecated names"), as another name of the function `new` defined above it in the same file:
+ * the same address (GCC's alias attribute), so the symbols test can check that the old name
+ * reaches the same function. Without GNU C the old name is not exported. */
+#if defined(__GNUC__)
+#define NNBI_DEPRECATED_ALIAS(old, new) extern __typeof__(new) old __attribute__((alias(#new)))
+#else
+#define NNBI_DEPRECATED_ALIAS(old, new) extern int nnbi_no_alias_##old
+#endif
+
 #if defined(__GNUC__)
 #  define NNBI_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
@@ -127,7 +137,7 @@ double nnbi_rng_normal(nnbi_rng *rng);
 /* Uniform integer in [0, n), n > 0, without modulo bias. */
 uint64_t nnbi_rng_below(nnbi_rng *rng, uint64_t n);
 /* Fisher-Yates from the end, k steps: a[n-k..n) becomes a uniformly drawn sample of a[0..n)
- * in random order; k >= n - 1 shuffles all of a. The one shuffle of nnblas (nnb_permutation,
+ * in random order; k >= n - 1 shuffles all of a. The one shuffle of nnblas (nnb_rows_permute,
  * the splits, the epochs' batches, the validation rows). */
 void nnbi_shuffle(nnbi_rng *rng, size_t *a, size_t n, size_t k);
 
@@ -155,7 +165,7 @@ typedef struct nnbi_ws {
 } nnbi_ws;
 
 /* The learning-rate schedule a network is following (optim.c; docs/definitions.md, "Schedules"):
- * its definition, as given when it started, and where it started. A call of nnb_train() with
+ * its definition, as given when it started, and where it started. A call of nnb_net_train() with
  * another definition starts that one over at position 0; with the same one it continues. */
 typedef struct nnbi_sched {
     int kind;          /* nnb_schedule; -1: none yet; -2: a 0.1 state (adopt the next one at 0) */
@@ -165,7 +175,7 @@ typedef struct nnbi_sched {
     double horizon;    /* cosine's T, fixed at the start (T = 0: the epochs of that call) */
 } nnbi_sched;
 
-/* Optimiser state carried by a network between nnb_train() calls (optim.c). */
+/* Optimiser state carried by a network between nnb_net_train() calls (optim.c). */
 typedef struct nnbi_opt_state {
     int kind;          /* nnb_optimizer the moments belong to; -1 before any training */
     uint64_t step;     /* optimiser steps taken (Adam's t) */
@@ -177,10 +187,10 @@ typedef struct nnbi_opt_state {
                         * element type (NULL if unused) */
     nnbi_sched sched;  /* the learning-rate schedule's position and horizon */
     /* ---- reliability: the early-stopping watch and the position inside an interrupted epoch,
-     * kept across nnb_train() calls and saved in the training state's extension blocks (optim.c,
+     * kept across nnb_net_train() calls and saved in the training state's extension blocks (optim.c,
      * 2 and 3), so that a resumed run continues exactly. */
     struct {
-        int on;            /* a watch is running (patience > 0 in the last nnb_train) */
+        int on;            /* a watch is running (patience > 0 in the last nnb_net_train) */
         double best;       /* best monitored loss so far (INFINITY: none) */
         uint64_t best_epoch;
         uint64_t since;    /* epochs since the best */

@@ -114,7 +114,8 @@ static nnb_status conflict(const nnbi_prep_spec *s, const char *func, const char
                       s->name, role_text(s), want);
 }
 
-NNB_API nnb_status nnb_prep_set_target(nnb_prep *p, const char *column, nnb_target_kind kind) {
+NNB_API nnb_status nnb_prep_add_target(nnb_prep *p, const char *column,
+                                       nnb_target_kind kind) {
     NNBI_CHECK_NULL(p, __func__);
     NNBI_CHECK_NULL(column, __func__);
     nnb_status st = not_fitted(p, __func__);
@@ -139,6 +140,7 @@ NNB_API nnb_status nnb_prep_set_target(nnb_prep *p, const char *column, nnb_targ
     s->target = kind;
     return NNB_OK;
 }
+NNBI_DEPRECATED_ALIAS(nnb_prep_set_target, nnb_prep_add_target);
 
 NNB_API nnb_status nnb_prep_drop(nnb_prep *p, const char *column) {
     nnbi_prep_spec *s;
@@ -191,7 +193,11 @@ NNB_API nnb_status nnb_prep_set_unseen(nnb_prep *p, nnb_unseen policy) {
     return NNB_OK;
 }
 
-NNB_API nnb_unseen nnb_prep_unseen(const nnb_prep *p) { return p ? p->unseen : NNB_UNSEEN_ERROR; }
+NNB_API nnb_status nnb_prep_get_unseen(const nnb_prep *p, nnb_unseen *policy) {
+    NNBI_CHECK_NULL(p, __func__);
+    if (policy) *policy = p->unseen;
+    return NNB_OK;
+}
 
 /* ---- rebuilding a fitted preparation (also used by fitting) ------------------------------------ */
 
@@ -545,7 +551,7 @@ NNB_API nnb_status nnb_prep_fit(nnb_prep *p, const nnb_table *t, const size_t *r
     for (size_t i = 0; i < p->n_spec; i++)
         if (nnbi_table_find(t, p->spec[i].name) < 0) {
             size_t col;
-            return nnb_table_find_col(t, p->spec[i].name, &col); /* its message lists columns */
+            return nnb_table_find_column(t, p->spec[i].name, &col); /* its message lists columns */
         }
     nnbi_prep_clear_fit(p);
     st = fit_table(p, t, rows, n_rows, __func__);
@@ -912,7 +918,10 @@ NNB_API nnb_status nnb_prep_column_stats(const nnb_prep *p, const char *column, 
                       column);
 }
 
-NNB_API size_t nnb_prep_n_constant(const nnb_prep *p) { return p && p->fitted ? p->n_constant : 0; }
+NNB_API size_t nnb_prep_n_constant_columns(const nnb_prep *p) {
+    return p && p->fitted ? p->n_constant : 0;
+}
+NNBI_DEPRECATED_ALIAS(nnb_prep_n_constant, nnb_prep_n_constant_columns);
 
 NNB_API const char *nnb_prep_constant_name(const nnb_prep *p, size_t i) {
     if (!p || !p->fitted || i >= p->n_constant) return NULL;

@@ -9,7 +9,7 @@
 
 #include "nnb_internal.h"
 
-NNB_API nnb_status nnb_permutation(size_t n, uint64_t seed, size_t *order, size_t len) {
+NNB_API nnb_status nnb_rows_permute(size_t n, uint64_t seed, size_t *order, size_t len) {
     if (n == 0) return NNB_OK;
     NNBI_CHECK_NULL(order, __func__);
     if (len < n)
@@ -20,6 +20,7 @@ NNB_API nnb_status nnb_permutation(size_t n, uint64_t seed, size_t *order, size_
     nnbi_shuffle(&rng, order, n, n);
     return NNB_OK;
 }
+NNBI_DEPRECATED_ALIAS(nnb_permutation, nnb_rows_permute);
 
 typedef struct keyed {
     double v;
@@ -81,9 +82,9 @@ static nnb_status split_stratified(nnbi_rng *rng, size_t n, double test_frac, do
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_split(size_t n, double test_frac, double val_frac, uint64_t seed,
-                             const double *strata, size_t n_strata, size_t *order, size_t len,
-                             size_t *n_train, size_t *n_test, size_t *n_val) {
+NNB_API nnb_status nnb_rows_split(size_t n, double test_frac, double val_frac, uint64_t seed,
+                                  const double *strata, size_t n_strata, size_t *order, size_t len,
+                                  size_t *n_train, size_t *n_test, size_t *n_val) {
     const char *func = __func__;
     NNBI_CHECK_NULL(order, func);
     if (!(test_frac >= 0 && test_frac < 1) || !(val_frac >= 0 && val_frac < 1) ||
@@ -123,8 +124,9 @@ NNB_API nnb_status nnb_split(size_t n, double test_frac, double val_frac, uint64
     if (n_val) *n_val = counts[2];
     return NNB_OK;
 }
+NNBI_DEPRECATED_ALIAS(nnb_split, nnb_rows_split);
 
-NNB_API nnb_status nnb_gather_rows(const double *src, size_t src_rows, size_t cols,
+NNB_API nnb_status nnb_rows_gather(const double *src, size_t src_rows, size_t cols,
                                    const size_t *idx, size_t n_idx, double *dst, size_t dst_len) {
     if (n_idx == 0) return NNB_OK;
     NNBI_CHECK_NULL(src, __func__);
@@ -142,3 +144,4 @@ NNB_API nnb_status nnb_gather_rows(const double *src, size_t src_rows, size_t co
         memcpy(dst + i * cols, src + idx[i] * cols, cols * sizeof *dst);
     return NNB_OK;
 }
+NNBI_DEPRECATED_ALIAS(nnb_gather_rows, nnb_rows_gather);

@@ -1,5 +1,5 @@
 /*
- * nnb_train and nnb_train_f32: the checks, and everything the training loops need allocated
+ * nnb_net_train and nnb_net_train_f32: the checks, and everything the training loops need allocated
  * before they run (the split, the row permutation, dropout rates, the best-weights copy, the
  * workspace, the optimiser moments, the history); then the mini-batch loop (train_loop.c) or
  * Levenberg-Marquardt (lm.c). Nothing is allocated inside the loops.
@@ -10,7 +10,7 @@
 
 #include "train_internal.h"
 
-/* ---- nnb_train ------------------------------------------------------------------------------- */
+/* ---- nnb_net_train ------------------------------------------------------------------------------- */
 
 static void run_free(nnbi_run *r) { free(r->train_idx), free(r->val_idx); }
 
@@ -107,7 +107,7 @@ static nnb_status watch_setup(nnb_net *net, const nnb_train_opts *opts, const ch
     return NNB_OK;
 }
 
-/* The checks of nnb_train's arguments. */
+/* The checks of nnb_net_train's arguments. */
 static nnb_status check(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, size_t rows,
                         size_t x_cols, nnbi_src y, size_t y_cols, const char *func) {
     NNBI_CHECK_NULL(opts, func);
@@ -119,7 +119,7 @@ static nnb_status check(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
     if (opts->opt == NNB_OPT_LM && (net->dtype != NNB_F64 || x.t != NNB_F64))
         return nnbi_error(NNB_E_UNSUPPORTED, func,
                           "Levenberg-Marquardt needs a float64 network and float64 data "
-                          "(nnb_net_convert)");
+                          "(nnb_net_copy)");
     if ((uint64_t)opts->epochs > UINT64_MAX - net->opt.epoch)
         return nnbi_error(NNB_E_TOO_LARGE, func, "%zu epochs more after %llu overflow the epoch count",
                           opts->epochs, (unsigned long long)net->opt.epoch);
@@ -155,7 +155,7 @@ static nnb_status alloc_bufs(const nnbi_run *r, int gather, loop_bufs *b, const 
     return NNB_OK;
 }
 
-/* nnb_train and nnb_train_f32: x and y of either type. */
+/* nnb_net_train and nnb_net_train_f32: x and y of either type. */
 static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, size_t rows,
                         size_t x_cols, nnbi_src y, size_t y_cols, nnb_history *history,
                         const char *func) {
@@ -210,15 +210,18 @@ out:
     return st;
 }
 
-NNB_API nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t rows,
-                             size_t x_cols, const double *y, size_t y_cols, nnb_history *history) {
+NNB_API nnb_status nnb_net_train(nnb_net *net, const nnb_train_opts *opts, const double *x,
+                                 size_t rows, size_t x_cols, const double *y, size_t y_cols,
+                                 nnb_history *history) {
     return train(net, opts, nnbi_src_f64(x), rows, x_cols, nnbi_src_f64(y), y_cols, history,
                  __func__);
 }
+NNBI_DEPRECATED_ALIAS(nnb_train, nnb_net_train);
 
-NNB_API nnb_status nnb_train_f32(nnb_net *net, const nnb_train_opts *opts, const float *x,
-                                 size_t rows, size_t x_cols, const float *y, size_t y_cols,
-                                 nnb_history *history) {
+NNB_API nnb_status nnb_net_train_f32(nnb_net *net, const nnb_train_opts *opts, const float *x,
+                                     size_t rows, size_t x_cols, const float *y, size_t y_cols,
+                                     nnb_history *history) {
     return train(net, opts, nnbi_src_f32(x), rows, x_cols, nnbi_src_f32(y), y_cols, history,
                  __func__);
 }
+NNBI_DEPRECATED_ALIAS(nnb_train_f32, nnb_net_train_f32);

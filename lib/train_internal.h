@@ -79,7 +79,7 @@ nnb_status nnbi_opt_prepare(nnb_net *net, const nnb_train_opts *opts, const char
 /* Applies one optimiser step with the gradient in net->grads and learning rate lr. */
 void nnbi_opt_step(nnb_net *net, const nnb_train_opts *opts, double lr);
 
-/* At the start of an nnb_train call of opts->epochs epochs: continues the network's schedule if
+/* At the start of an nnb_net_train call of opts->epochs epochs: continues the network's schedule if
  * opts defines the same one, else starts opts' schedule at the current epoch. */
 void nnbi_schedule_begin(nnb_net *net, const nnb_train_opts *opts);
 
@@ -87,7 +87,7 @@ void nnbi_schedule_begin(nnb_net *net, const nnb_train_opts *opts);
 double nnbi_schedule_lr(const nnbi_sched *s, uint64_t epoch);
 
 /* State shared by the training loops (train_loop.c's mini-batch loop and lm.c): the data, the
- * split, validation, early stopping, history and callbacks. Set up by nnb_train before any loop. */
+ * split, validation, early stopping, history and callbacks. Set up by nnb_net_train before any loop. */
 typedef struct nnbi_run {
     nnb_net *net;
     const nnb_train_opts *opts;
@@ -151,7 +151,7 @@ nnb_status nnbi_train_batches(nnbi_run *r, size_t B, const double *drop, size_t 
 /* Has nnb_train_opts_request_stop() been called (and not cleared)? */
 int nnbi_stop_requested(const nnb_train_opts *o);
 
-/* Levenberg-Marquardt (lm.c): the loop for NNB_OPT_LM, after nnb_train's setup. */
+/* Levenberg-Marquardt (lm.c): the loop for NNB_OPT_LM, after nnb_net_train's setup. */
 nnb_status nnbi_train_lm(nnbi_run *r);
 
 /* Largest LM problem: parameters and rows x outputs x parameters (docs/guide.md,

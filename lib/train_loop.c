@@ -1,9 +1,9 @@
 /*
- * The mini-batch loop of nnb_train (every optimiser but Levenberg-Marquardt), written once for
+ * The mini-batch loop of nnb_net_train (every optimiser but Levenberg-Marquardt), written once for
  * both element types: each batch read in place or gathered (and converted) into the workspace,
  * forward, loss, backward (fused with the step for plain SGD), the data-parallel all-reduce,
  * the gradient's checks and clipping, the optimiser's step, the batch callback. Nothing is
- * allocated here: nnb_train (train.c) sized everything before.
+ * allocated here: nnb_net_train (train.c) sized everything before.
  */
 #include <math.h>
 #include <string.h>
@@ -67,10 +67,10 @@ static nnb_status reduce(nnbi_run *r, double *red, double *bl, int cancel, uint6
         flag = red[np + 1];
     }
     if (rc != 0)
-        return nnbi_error(NNB_E_COMM, "nnb_train", "the all-reduce of %zu values failed (code %d)",
-                          np + 2, rc);
+        return nnbi_error(NNB_E_COMM, "nnb_net_train",
+                          "the all-reduce of %zu values failed (code %d)", np + 2, rc);
     if (flag > 0)
-        return nnbi_error(NNB_E_CANCELLED, "nnb_train",
+        return nnbi_error(NNB_E_CANCELLED, "nnb_net_train",
                           "stopped by a batch callback or on request (epoch %llu, batch %zu)",
                           (unsigned long long)epoch, b);
     return NNB_OK;
@@ -91,7 +91,7 @@ static nnb_status step(nnbi_run *r, const void *xb, size_t nr, double *red, doub
         size_t piece = net->dtype == NNB_F64 ? o->grad_ready_piece : o->grad_ready32_piece;
         int rc = nnbi_backward_ready(net, &net->ws, xb, nr, net->grads, piece, announce, &ctx);
         if (rc != 0)
-            return nnbi_error(NNB_E_COMM, "nnb_train",
+            return nnbi_error(NNB_E_COMM, "nnb_net_train",
                               "the gradient hook failed (code %d, epoch %llu, batch %zu)", rc,
                               (unsigned long long)es->epoch, b + 1);
     } else if (nr > 0) {
@@ -151,7 +151,7 @@ static nnb_status batch(nnbi_run *r, size_t B, size_t b, const double *drop, con
     if (o->batch_fn && o->batch_fn(es->epoch, b + 1, n_batches, bl, o->batch_data)) {
         if (!sharded) {
             nnbi_stopped_within(r, B, b + 1, es->loss_sum, es->hit);
-            return nnbi_error(NNB_E_CANCELLED, "nnb_train",
+            return nnbi_error(NNB_E_CANCELLED, "nnb_net_train",
                               "stopped by the batch callback (epoch %llu, batch %zu)",
                               (unsigned long long)es->epoch, b + 1);
         }

@@ -1,6 +1,6 @@
 /*
  * The training options handle (nnb_train_opts): create, free, copy, the setters, and the stop
- * request that another thread may make while nnb_train runs. The struct is in train_internal.h.
+ * request that another thread may make while nnb_net_train runs. The struct is in train_internal.h.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -246,12 +246,12 @@ NNB_API nnb_status nnb_train_opts_set_batch_callback(nnb_train_opts *o, nnb_batc
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_train_opts_set_shard(nnb_train_opts *o, size_t rank, size_t count) {
+NNB_API nnb_status nnb_train_opts_set_shard(nnb_train_opts *o, size_t rank, size_t n_ranks) {
     OPTS_CHECK(o);
-    if (count == 0) BAD("count is 0");
-    if (rank >= count) BAD("rank %zu is not below count %zu", rank, count);
+    if (n_ranks == 0) BAD("n_ranks is 0");
+    if (rank >= n_ranks) BAD("rank %zu is not below n_ranks %zu", rank, n_ranks);
     o->shard_rank = rank;
-    o->shard_count = count;
+    o->shard_count = n_ranks;
     return NNB_OK;
 }
 
@@ -309,23 +309,24 @@ NNB_API nnb_status nnb_train_opts_set_grad_ready_f32(nnb_train_opts *o, nnb_grad
     if (out) *(out) = (value); \
   } while (0)
 
-NNB_API nnb_status nnb_train_opts_get_epochs(const nnb_train_opts *o, size_t *epochs) {
-    OPTS_CHECK(o);
-    PUT(epochs, o->epochs);
-    return NNB_OK;
-}
+/* A getter of one value: NNB_E_NULL for a NULL handle, the value through out unless out is NULL. */
+#define GETTER(func, type, field)                               \
+  NNB_API nnb_status func(const nnb_train_opts *o, type *out) { \
+    OPTS_CHECK(o);                                              \
+    PUT(out, o->field);                                         \
+    return NNB_OK;                                              \
+  }
 
-NNB_API nnb_status nnb_train_opts_get_batch_size(const nnb_train_opts *o, size_t *batch_size) {
-    OPTS_CHECK(o);
-    PUT(batch_size, o->batch);
-    return NNB_OK;
-}
-
-NNB_API nnb_status nnb_train_opts_get_shuffle(const nnb_train_opts *o, int *shuffle) {
-    OPTS_CHECK(o);
-    PUT(shuffle, o->shuffle);
-    return NNB_OK;
-}
+GETTER(nnb_train_opts_get_epochs, size_t, epochs)
+GETTER(nnb_train_opts_get_batch_size, size_t, batch)
+GETTER(nnb_train_opts_get_shuffle, int, shuffle)
+GETTER(nnb_train_opts_get_momentum, double, momentum)
+GETTER(nnb_train_opts_get_weight_decay, double, weight_decay)
+GETTER(nnb_train_opts_get_clip_norm, double, clip_norm)
+GETTER(nnb_train_opts_get_clip_value, double, clip_value)
+GETTER(nnb_train_opts_get_dropout, double, dropout)
+GETTER(nnb_train_opts_get_restart_mult, double, sched_mult)
+GETTER(nnb_train_opts_get_check_finite, int, check_finite)
 
 NNB_API nnb_status nnb_train_opts_get_loss(const nnb_train_opts *o, nnb_loss *loss,
                                            nnb_reduction *reduction) {
@@ -340,12 +341,6 @@ NNB_API nnb_status nnb_train_opts_get_optimizer(const nnb_train_opts *o, nnb_opt
     OPTS_CHECK(o);
     PUT(opt, o->opt);
     PUT(lr, o->lr);
-    return NNB_OK;
-}
-
-NNB_API nnb_status nnb_train_opts_get_momentum(const nnb_train_opts *o, double *mu) {
-    OPTS_CHECK(o);
-    PUT(mu, o->momentum);
     return NNB_OK;
 }
 
@@ -365,42 +360,12 @@ NNB_API nnb_status nnb_train_opts_get_rmsprop(const nnb_train_opts *o, double *r
     return NNB_OK;
 }
 
-NNB_API nnb_status nnb_train_opts_get_weight_decay(const nnb_train_opts *o, double *wd) {
-    OPTS_CHECK(o);
-    PUT(wd, o->weight_decay);
-    return NNB_OK;
-}
-
-NNB_API nnb_status nnb_train_opts_get_clip_norm(const nnb_train_opts *o, double *max_norm) {
-    OPTS_CHECK(o);
-    PUT(max_norm, o->clip_norm);
-    return NNB_OK;
-}
-
-NNB_API nnb_status nnb_train_opts_get_clip_value(const nnb_train_opts *o, double *clip_value) {
-    OPTS_CHECK(o);
-    PUT(clip_value, o->clip_value);
-    return NNB_OK;
-}
-
-NNB_API nnb_status nnb_train_opts_get_dropout(const nnb_train_opts *o, double *p) {
-    OPTS_CHECK(o);
-    PUT(p, o->dropout);
-    return NNB_OK;
-}
-
 NNB_API nnb_status nnb_train_opts_get_schedule(const nnb_train_opts *o, nnb_schedule *schedule,
                                                double *param1, double *param2) {
     OPTS_CHECK(o);
     PUT(schedule, o->schedule);
     PUT(param1, o->sched1);
     PUT(param2, o->sched2);
-    return NNB_OK;
-}
-
-NNB_API nnb_status nnb_train_opts_get_restart_mult(const nnb_train_opts *o, double *t_mult) {
-    OPTS_CHECK(o);
-    PUT(t_mult, o->sched_mult);
     return NNB_OK;
 }
 
@@ -426,12 +391,6 @@ NNB_API nnb_status nnb_train_opts_get_early_stopping(const nnb_train_opts *o, si
     OPTS_CHECK(o);
     PUT(patience, o->patience);
     PUT(restore_best, o->restore_best);
-    return NNB_OK;
-}
-
-NNB_API nnb_status nnb_train_opts_get_check_finite(const nnb_train_opts *o, int *enable) {
-    OPTS_CHECK(o);
-    PUT(enable, o->check_finite);
     return NNB_OK;
 }
 

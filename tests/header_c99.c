@@ -1,6 +1,7 @@
-/* The public header compiles on its own as C99 with -pedantic -Werror, and links; built twice,
- * without and with NNB_EXPERIMENTAL (tests/meson.build): the experimental tier is declared only
- * with the macro. */
+/* The public header compiles on its own as C99 with -pedantic -Werror, and links; built with each
+ * of the header's switches (tests/meson.build): NNB_EXPERIMENTAL declares the experimental tier,
+ * NNB_NO_DEPRECATED leaves the deprecated names out, NNB_DISABLE_DEPRECATION_WARNINGS keeps them
+ * without the compiler's warning. */
 #include "nnblas.h"
 
 #ifdef NNB_EXPERIMENTAL
@@ -22,6 +23,26 @@ static int experimental_declared(void) {
 }
 #endif
 
+#if defined(NNB_NO_DEPRECATED)
+/* the deprecated names are not declared: they are free too */
+static int nnb_split = 2, nnb_model_load = 3;
+typedef double nnb_csv_options;
+static int deprecated_ok(void) {
+    nnb_csv_options d = nnb_split + nnb_model_load;
+    return d == 5;
+}
+#elif defined(NNB_DISABLE_DEPRECATION_WARNINGS)
+/* declared without the mark: an old name compiles under -Werror */
+static int deprecated_ok(void) {
+    nnb_csv_options *o = 0;
+    nnb_status st = nnb_csv_options_create(&o);
+    nnb_csv_options_free(o);
+    return st == NNB_OK && nnb_loss_count() == nnb_loss_n_values();
+}
+#else
+static int deprecated_ok(void) { return 1; }
+#endif
+
 int main(void) {
     nnb_net *net = 0;
     nnb_status st = nnb_net_create(&net, 2);
@@ -31,7 +52,8 @@ int main(void) {
     nnb_init init = NNB_INIT_ORTHOGONAL;
     (void)act, (void)loss, (void)red, (void)init;
     nnb_net_free(net);
-    return st == NNB_OK && nnb_version_number() == NNB_VERSION_NUMBER && experimental_declared()
+    return st == NNB_OK && nnb_version_number() == NNB_VERSION_NUMBER && experimental_declared() &&
+                   deprecated_ok()
                ? 0
                : 1;
 }

@@ -46,7 +46,7 @@ int main(void) {
         nnb_train_opts_set_batch_size(opts, 0) != NNB_OK ||
         nnb_train_opts_set_loss(opts, NNB_LOSS_BCE, NNB_REDUCTION_MEAN) != NNB_OK ||
         nnb_train_opts_set_optimizer(opts, NNB_OPT_ADAM, 0.05) != NNB_OK ||
-        nnb_train(net, opts, x, 4, 2, y, 1, NULL) != NNB_OK ||
+        nnb_net_train(net, opts, x, 4, 2, y, 1, NULL) != NNB_OK ||
         nnb_net_evaluate(net, x, 4, 2, y, 1, NNB_LOSS_BCE, NNB_REDUCTION_MEAN, &loss, &acc)
             != NNB_OK) {
         fprintf(stderr, "%s\n", nnb_last_error());

@@ -17,16 +17,16 @@ void nnbt_model_make(nnbt_model *m, size_t epochs) {
         n += (size_t)snprintf(text + n, sizeof text - n, "r%d,%s,%d,%.17g,%.17g,%.17g,%s\n", r,
                               colours[r % 3], size == 4 ? 10 : size, w, v, u, labels[cls % 3]);
     }
-    nnb_csv_options *o = nnbt_text_columns("id colour label");
+    nnb_csv_opts *o = nnbt_text_columns("id colour label");
     m->table = nnbt_parse(text, n, o);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     nnbt_ok(nnb_prep_create(&m->prep));
     nnbt_ok(nnb_prep_drop(m->prep, "id"));
     nnbt_ok(nnb_prep_onehot(m->prep, "colour"));
     nnbt_ok(nnb_prep_onehot(m->prep, "size"));
     nnbt_ok(nnb_prep_scale(m->prep, "w", NNB_SCALE_STANDARD));
     nnbt_ok(nnb_prep_scale(m->prep, "v", NNB_SCALE_MINMAX));
-    nnbt_ok(nnb_prep_set_target(m->prep, "label", NNB_TARGET_ONEHOT));
+    nnbt_ok(nnb_prep_add_target(m->prep, "label", NNB_TARGET_ONEHOT));
     nnbt_ok(nnb_prep_set_unseen(m->prep, NNB_UNSEEN_ZERO));
     m->rows = nnb_table_n_rows(m->table);
     nnbt_ok(nnb_prep_fit(m->prep, m->table, NULL, m->rows));
@@ -47,7 +47,7 @@ void nnbt_model_make(nnbt_model *m, size_t epochs) {
         nnb_train_opts *t;
         nnbt_ok(nnb_train_opts_create(&t));
         nnbt_model_opts(t, epochs);
-        nnbt_ok(nnb_train(m->net, t, m->x, m->rows, m->nf, m->y, m->ny, NULL));
+        nnbt_ok(nnb_net_train(m->net, t, m->x, m->rows, m->nf, m->y, m->ny, NULL));
         nnb_train_opts_free(t);
     }
 

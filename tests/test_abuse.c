@@ -52,20 +52,20 @@ START_TEST(nan_in_features) {
     nnb_net *net = small_net();
     nnb_train_opts *o = opts(0);
     nnbt_ok(nnb_net_set_check_finite(net, 1));
-    ck_assert_int_eq(nnb_train(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE);
-    ck_assert_str_eq(nnb_last_error(), "nnb_train: x[9][2] is nan");
+    ck_assert_int_eq(nnb_net_train(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE);
+    ck_assert_str_eq(nnb_last_error(), "nnb_net_train: x[9][2] is nan");
     ck_assert(all_finite(net));
     nnbt_ok(nnb_net_set_check_finite(net, 0));
     nnb_train_opts_free(o);
     o = opts(1);
-    ck_assert_int_eq(nnb_train(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE);
+    ck_assert_int_eq(nnb_net_train(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE);
     ck_assert_msg(strstr(nnb_last_error(), "epoch 1, batch 3: the loss is nan") != NULL, "%s",
                   nnb_last_error());
     ck_assert(all_finite(net));
     nnb_train_opts_free(o);
     /* with neither: the always-on check of each batch's loss stops before the step */
     o = opts(0);
-    ck_assert_int_eq(nnb_train(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE);
+    ck_assert_int_eq(nnb_net_train(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE);
     ck_assert_msg(strstr(nnb_last_error(), "epoch 1, batch 3: the loss is nan; training "
                                            "diverged (try a learning rate lower than 0.01)") != NULL,
                   "%s", nnb_last_error());
@@ -81,12 +81,12 @@ START_TEST(infinity_in_targets) {
     y[13] = INFINITY;
     nnb_net *net = small_net();
     nnb_train_opts *o = opts(1);
-    ck_assert_int_eq(nnb_train(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE);
+    ck_assert_int_eq(nnb_net_train(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE);
     ck_assert(strstr(nnb_last_error(), "batch 4") != NULL);
     ck_assert(all_finite(net));
     nnbt_ok(nnb_net_set_check_finite(net, 1));
-    ck_assert_int_eq(nnb_train(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE);
-    ck_assert_str_eq(nnb_last_error(), "nnb_train: y[13][0] is inf");
+    ck_assert_int_eq(nnb_net_train(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE);
+    ck_assert_str_eq(nnb_last_error(), "nnb_net_train: y[13][0] is inf");
     nnb_train_opts_free(o);
     nnb_net_free(net);
 }
@@ -99,7 +99,7 @@ START_TEST(constant_column) {
     for (int i = 0; i < 32; i++) x[i * 3 + 1] = 7.0;
     nnb_net *net = small_net();
     nnb_train_opts *o = opts(1);
-    nnbt_ok(nnb_train(net, o, x, 32, 3, y, 1, NULL));
+    nnbt_ok(nnb_net_train(net, o, x, 32, 3, y, 1, NULL));
     nnbt_ok(nnb_net_predict(net, x, 32, 3, out, 32));
     for (int i = 0; i < 32; i++) ck_assert(isfinite(out[i]));
     nnb_train_opts_free(o);
@@ -111,16 +111,16 @@ START_TEST(one_row_and_zero_rows) {
     double x[3] = {0.1, 0.2, 0.3}, y[1] = {1}, out[1];
     nnb_net *net = small_net();
     nnb_train_opts *o = opts(1);
-    nnbt_ok(nnb_train(net, o, x, 1, 3, y, 1, NULL)); /* a batch of one row */
+    nnbt_ok(nnb_net_train(net, o, x, 1, 3, y, 1, NULL)); /* a batch of one row */
     nnbt_ok(nnb_train_opts_set_batch_size(o, 0));
-    nnbt_ok(nnb_train(net, o, x, 1, 3, y, 1, NULL));
+    nnbt_ok(nnb_net_train(net, o, x, 1, 3, y, 1, NULL));
     nnbt_ok(nnb_net_predict(net, x, 1, 3, out, 1));
     ck_assert(isfinite(out[0]));
     nnbt_ok(nnb_train_opts_set_validation_split(o, 0.5, 1));
-    ck_assert_int_eq(nnb_train(net, o, x, 1, 3, y, 1, NULL), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_net_train(net, o, x, 1, 3, y, 1, NULL), NNB_E_INVALID_ARG);
     nnbt_ok(nnb_train_opts_set_validation_split(o, 0, 1));
-    ck_assert_int_eq(nnb_train(net, o, x, 0, 3, y, 1, NULL), NNB_E_INVALID_ARG);
-    ck_assert_str_eq(nnb_last_error(), "nnb_train: rows is 0");
+    ck_assert_int_eq(nnb_net_train(net, o, x, 0, 3, y, 1, NULL), NNB_E_INVALID_ARG);
+    ck_assert_str_eq(nnb_last_error(), "nnb_net_train: rows is 0");
     ck_assert_int_eq(nnb_net_predict(net, x, 0, 3, out, 1), NNB_E_INVALID_ARG);
     ck_assert_int_eq(nnb_net_evaluate(net, x, 0, 3, y, 1, NNB_LOSS_MSE, NNB_REDUCTION_MEAN, NULL, NULL),
                      NNB_E_INVALID_ARG);
@@ -142,7 +142,7 @@ START_TEST(huge_learning_rate) {
     nnb_train_opts *o = opts(1);
     nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_SGD, 1e100));
     nnbt_ok(nnb_train_opts_set_epochs(o, 100));
-    ck_assert_int_eq(nnb_train(net, o, x, 64, 3, y, 1, NULL), NNB_E_NONFINITE);
+    ck_assert_int_eq(nnb_net_train(net, o, x, 64, 3, y, 1, NULL), NNB_E_NONFINITE);
     ck_assert(strstr(nnb_last_error(), "epoch ") != NULL);
     ck_assert(all_finite(net));
     nnb_train_opts_free(o);

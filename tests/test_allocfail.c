@@ -71,7 +71,7 @@ static nnb_status train_scenario(train_ctx *c, int lm) {
         if (st == NNB_OK) st = nnb_train_opts_set_batch_size(o, 8);
     }
     if (st == NNB_OK) st = nnb_train_opts_set_epochs(o, 1);
-    if (st == NNB_OK) st = nnb_train(net, o, c->x, 40, 4, c->y, 2, h);
+    if (st == NNB_OK) st = nnb_net_train(net, o, c->x, 40, 4, c->y, 2, h);
     double l;
     if (st == NNB_OK)
         st = nnb_net_evaluate(net, c->x, 40, 4, c->y, 2, lm ? NNB_LOSS_MSE : NNB_LOSS_CE,
@@ -95,16 +95,16 @@ static const char csv[] = "id,color,size,weight,label\n"
 
 static nnb_status sc_csv(void *ctx) {
     (void)ctx;
-    nnb_csv_options *o = NULL;
+    nnb_csv_opts *o = NULL;
     nnb_table *t = NULL;
     nnb_prep *p = NULL, *pm = NULL;
     double x[6 * 16], y[6 * 2];
-    nnb_status st = nnb_csv_options_create(&o);
-    if (st == NNB_OK) st = nnb_csv_options_text_column(o, "color");
-    if (st == NNB_OK) st = nnb_csv_options_text_column(o, "label");
-    if (st == NNB_OK) st = nnb_csv_parse(&t, csv, sizeof csv - 1, "mem.csv", o);
+    nnb_status st = nnb_csv_opts_create(&o);
+    if (st == NNB_OK) st = nnb_csv_opts_add_text_column(o, "color");
+    if (st == NNB_OK) st = nnb_csv_opts_add_text_column(o, "label");
+    if (st == NNB_OK) st = nnb_csv_read_buffer(&t, csv, sizeof csv - 1, "mem.csv", o);
     if (st == NNB_OK) st = nnb_prep_create(&p);
-    if (st == NNB_OK) st = nnb_prep_set_target(p, "label", NNB_TARGET_ONEHOT);
+    if (st == NNB_OK) st = nnb_prep_add_target(p, "label", NNB_TARGET_ONEHOT);
     if (st == NNB_OK) st = nnb_prep_onehot(p, "id"); /* numeric categories */
     if (st == NNB_OK) st = nnb_prep_onehot(p, "color");
     if (st == NNB_OK) st = nnb_prep_scale(p, "size", NNB_SCALE_STANDARD);
@@ -118,7 +118,7 @@ static nnb_status sc_csv(void *ctx) {
     nnb_prep_free(pm);
     nnb_prep_free(p);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     return st;
 }
 
@@ -131,13 +131,13 @@ static nnb_status sc_files(void *ctx) {
     nnb_status st = nnb_idx_info(idx_path, &n, &sz);
     if (st == NNB_OK) st = nnb_idx_read_images(idx_path, x, 20, &rows, &cols);
     nnb_table *t = NULL;
-    nnb_csv_options *o = NULL;
-    if (st == NNB_OK) st = nnb_csv_options_create(&o);
-    if (st == NNB_OK) st = nnb_csv_options_text_column(o, "color");
-    if (st == NNB_OK) st = nnb_csv_options_text_column(o, "label");
+    nnb_csv_opts *o = NULL;
+    if (st == NNB_OK) st = nnb_csv_opts_create(&o);
+    if (st == NNB_OK) st = nnb_csv_opts_add_text_column(o, "color");
+    if (st == NNB_OK) st = nnb_csv_opts_add_text_column(o, "label");
     if (st == NNB_OK) st = nnb_csv_read(&t, csv_path, o);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     return st;
 }
 
@@ -155,15 +155,15 @@ static nnb_status sc_model(void *vctx) {
     nnb_net *net = NULL;
     nnb_prep *prep = NULL;
     nnb_meta *meta = NULL;
-    size_t n = nnb_model_save_size(c->m.net, c->m.prep, c->m.meta, 1), written;
+    size_t n = nnb_model_write_size(c->m.net, c->m.prep, c->m.meta, 1), written;
     nnb_status st = n == c->len ? NNB_OK : NNB_E_NOMEM;
     if (st == NNB_OK)
-        st = nnb_model_save_buffer(c->buf, c->len, &written, c->m.net, c->m.prep, c->m.meta, 1);
-    if (st == NNB_OK) st = nnb_model_load_buffer(c->buf, c->len, &net, &prep, &meta);
+        st = nnb_model_write_buffer(c->m.net, c->m.prep, c->m.meta, 1, c->buf, c->len, &written);
+    if (st == NNB_OK) st = nnb_model_read_buffer(&net, &prep, &meta, c->buf, c->len);
     nnb_net_free(net), nnb_prep_free(prep), nnb_meta_free(meta);
     net = NULL, prep = NULL, meta = NULL;
-    if (st == NNB_OK) st = nnb_model_save(c->path, c->m.net, c->m.prep, c->m.meta, 1);
-    if (st == NNB_OK) st = nnb_model_load(c->path, &net, &prep, &meta);
+    if (st == NNB_OK) st = nnb_model_write(c->path, c->m.net, c->m.prep, c->m.meta, 1);
+    if (st == NNB_OK) st = nnb_model_read(&net, &prep, &meta, c->path);
     nnb_net_free(net), nnb_prep_free(prep), nnb_meta_free(meta);
     return st;
 }
@@ -208,7 +208,7 @@ static nnb_status sc_f32(void *ctx) {
     if (st == NNB_OK) st = nnb_net_add_dense(net, 5, NNB_ACT_TANH, 1);
     if (st == NNB_OK) st = nnb_net_add_dense(net, 2, NNB_ACT_SOFTMAX, 1);
     if (st == NNB_OK) st = f32_calls(net, x, xd, y, yd);
-    if (st == NNB_OK) st = nnb_net_convert(net, NNB_F64, &n64);
+    if (st == NNB_OK) st = nnb_net_copy(&n64, net, NNB_F64);
     if (st == NNB_OK) st = f32_calls(n64, x, xd, y, yd);
     if (st == NNB_OK) st = nnb_train_opts_create(&o);
     if (st == NNB_OK) st = nnb_history_create(&h);
@@ -218,15 +218,15 @@ static nnb_status sc_f32(void *ctx) {
     if (st == NNB_OK) st = nnb_train_opts_set_early_stopping(o, 3, 1);
     if (st == NNB_OK) st = nnb_train_opts_set_batch_size(o, 4);
     if (st == NNB_OK) st = nnb_train_opts_set_epochs(o, 1);
-    if (st == NNB_OK) st = nnb_train_f32(net, o, x, 16, 3, y, 2, h);
-    if (st == NNB_OK) st = nnb_train(net, o, xd, 16, 3, yd, 2, h);
-    if (st == NNB_OK) st = nnb_train_f32(n64, o, x, 16, 3, y, 2, h);
-    if (st == NNB_OK) st = nnb_net_convert(n64, NNB_F32, &back);
-    size_t n = nnb_model_save_size(net, NULL, NULL, 1), written;
+    if (st == NNB_OK) st = nnb_net_train_f32(net, o, x, 16, 3, y, 2, h);
+    if (st == NNB_OK) st = nnb_net_train(net, o, xd, 16, 3, yd, 2, h);
+    if (st == NNB_OK) st = nnb_net_train_f32(n64, o, x, 16, 3, y, 2, h);
+    if (st == NNB_OK) st = nnb_net_copy(&back, n64, NNB_F32);
+    size_t n = nnb_model_write_size(net, NULL, NULL, 1), written;
     if (st == NNB_OK && n == 0) st = NNB_E_NOMEM; /* the size's own allocation failed */
     if (st == NNB_OK && !(buf = malloc(n))) st = NNB_E_NOMEM;
-    if (st == NNB_OK) st = nnb_model_save_buffer(buf, n, &written, net, NULL, NULL, 1);
-    if (st == NNB_OK) st = nnb_model_load_buffer(buf, n, &loaded, NULL, NULL);
+    if (st == NNB_OK) st = nnb_model_write_buffer(net, NULL, NULL, 1, buf, n, &written);
+    if (st == NNB_OK) st = nnb_model_read_buffer(&loaded, NULL, NULL, buf, n);
     if (st == NNB_OK && nnb_net_dtype(loaded) != NNB_F32) st = NNB_E_INTERNAL;
     free(buf);
     nnb_history_free(h);
@@ -243,11 +243,11 @@ static nnb_status sc_export(void *vctx) {
     char onnx[4200], src[4200];
     snprintf(onnx, sizeof onnx, "%s.onnx", c->path);
     snprintf(src, sizeof src, "%s.c", c->path);
-    nnb_status st = nnb_export_quantize_int8(c->m.net, &q);
+    nnb_status st = nnb_net_copy_int8(&q, c->m.net);
     if (st == NNB_OK) st = nnb_export_opts_create(&o);
     if (st == NNB_OK) st = nnb_export_opts_set_int8(o, 1);
-    if (st == NNB_OK) st = nnb_export_onnx(onnx, c->m.net, c->m.prep, c->m.meta, o);
-    if (st == NNB_OK) st = nnb_export_c(src, NULL, c->m.net, c->m.prep, c->m.meta, o);
+    if (st == NNB_OK) st = nnb_onnx_write(onnx, c->m.net, c->m.prep, c->m.meta, o);
+    if (st == NNB_OK) st = nnb_c_source_write(src, NULL, c->m.net, c->m.prep, c->m.meta, o);
     nnb_export_opts_free(o);
     nnb_net_free(q);
     return st;
@@ -331,7 +331,7 @@ END_TEST
 START_TEST(model_files) {
     model_ctx *c = calloc(1, sizeof *c);
     nnbt_model_make(&c->m, 1);
-    c->len = nnb_model_save_size(c->m.net, c->m.prep, c->m.meta, 1);
+    c->len = nnb_model_write_size(c->m.net, c->m.prep, c->m.meta, 1);
     c->buf = malloc(c->len);
     nnbt_tmp_path(c->path, sizeof c->path, "allocfail.nnb");
     every_failure("model files", sc_model, c, NULL);

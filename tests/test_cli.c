@@ -302,9 +302,9 @@ START_TEST(damaged_models_fail_cleanly) {
     nnb_net *net;
     nnbt_ok(nnb_net_create(&net, 2));
     nnbt_ok(nnb_net_add_dense(net, 1, NNB_ACT_SIGMOID, 1));
-    size_t n = nnb_model_save_size(net, NULL, NULL, 0); /* 140 bytes */
+    size_t n = nnb_model_write_size(net, NULL, NULL, 0); /* 140 bytes */
     unsigned char *b = malloc(n);
-    nnbt_ok(nnb_model_save_buffer(b, n, NULL, net, NULL, NULL, 0));
+    nnbt_ok(nnb_model_write_buffer(net, NULL, NULL, 0, b, n, NULL));
     const char *path = tmp("damaged.nnb");
     ck_assert(nnbt_write_file(path, b, n));
     run r = runv("info", "--model", path, NULL);
@@ -333,8 +333,8 @@ static double *library_predictions(const char *model, const char *csv, const cha
                                    size_t *rows, size_t *cols) {
     nnb_net *net;
     nnb_prep *prep;
-    nnbt_ok(nnb_model_load(model, &net, &prep, NULL));
-    nnb_csv_options *o = nnbt_text_columns(text_cols);
+    nnbt_ok(nnb_model_read(&net, &prep, NULL, model));
+    nnb_csv_opts *o = nnbt_text_columns(text_cols);
     nnb_table *t;
     nnbt_ok(nnb_csv_read(&t, csv, o));
     size_t n = nnb_table_n_rows(t), nf = nnb_prep_n_features(prep), no = nnb_net_n_outputs(net);
@@ -344,7 +344,7 @@ static double *library_predictions(const char *model, const char *csv, const cha
     if (nnb_prep_n_classes(prep) == 0) nnbt_ok(nnb_prep_inverse_targets(prep, y, n, no));
     free(x);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     nnb_prep_free(prep);
     nnb_net_free(net);
     *rows = n;
@@ -356,12 +356,12 @@ static double *library_predictions(const char *model, const char *csv, const cha
 static void assert_same_predictions(const char *pred_csv, const char *label_col,
                                     const double *want, size_t rows, size_t cols,
                                     const char *const *labels) {
-    nnb_csv_options *o = nnbt_text_columns(label_col);
+    nnb_csv_opts *o = nnbt_text_columns(label_col);
     nnb_table *t;
     nnbt_ok(nnb_csv_read(&t, pred_csv, o));
     ck_assert_uint_eq(nnb_table_n_rows(t), rows);
     size_t first = label_col ? 1 : 0;
-    ck_assert_uint_eq(nnb_table_n_cols(t), cols + first);
+    ck_assert_uint_eq(nnb_table_n_columns(t), cols + first);
     double *col = malloc(rows * sizeof *col);
     for (size_t j = 0; j < cols; j++) {
         nnbt_ok(nnb_table_get_column(t, first + j, col, rows));
@@ -377,7 +377,7 @@ static void assert_same_predictions(const char *pred_csv, const char *label_col,
     }
     free(col);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
 }
 
 START_TEST(csv_classification_end_to_end) {

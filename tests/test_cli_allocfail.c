@@ -67,9 +67,9 @@ static char *contents(const char *path, int is_model) {
     }
     nnb_net *net;
     nnb_meta *meta;
-    if (nnb_model_load(path, &net, NULL, &meta) != NNB_OK) return strdup("");
+    if (nnb_model_read(&net, NULL, &meta, path) != NNB_OK) return strdup("");
     size_t n = nnb_net_n_params(net), keys = 0;
-    for (size_t i = 0; i < nnb_meta_count(meta); i++) keys += strlen(nnb_meta_key(meta, i)) + 1;
+    for (size_t i = 0; i < nnb_meta_n_keys(meta); i++) keys += strlen(nnb_meta_key(meta, i)) + 1;
     double *p = malloc(n * sizeof *p);
     char *text = malloc(17 * n + keys + 1), *at = text;
     ck_assert(p && text);
@@ -79,7 +79,8 @@ static char *contents(const char *path, int is_model) {
         memcpy(&bits, &p[i], 8);
         at += sprintf(at, "%016llx\n", (unsigned long long)bits);
     }
-    for (size_t i = 0; i < nnb_meta_count(meta); i++) at += sprintf(at, "%s\n", nnb_meta_key(meta, i));
+    for (size_t i = 0; i < nnb_meta_n_keys(meta); i++)
+        at += sprintf(at, "%s\n", nnb_meta_key(meta, i));
     free(p);
     nnb_net_free(net);
     nnb_meta_free(meta);

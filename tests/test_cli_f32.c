@@ -81,7 +81,7 @@ START_TEST(train_eval_predict_f32) {
     ck_assert_msg(fabs(a32 - a64) <= 2.0 / 60 + 1e-9 && a32 > 0.8, "%g vs %g", a32, a64);
     /* the model says float32 and loads as float32 */
     nnb_net *net;
-    nnbt_ok(nnb_model_load(m32, &net, NULL, NULL));
+    nnbt_ok(nnb_model_read(&net, NULL, NULL, m32));
     ck_assert_int_eq(nnb_net_dtype(net), NNB_F32);
     nnb_net_free(net);
     r = runv("info", "--model", m32, NULL);
@@ -110,7 +110,7 @@ START_TEST(train_eval_predict_f32) {
     r = runv("train", "--resume", m32, "--epochs", "1", "--save", m32, "--quiet", NULL);
     assert_ok(r);
     nnbt_proc_free(&r);
-    nnbt_ok(nnb_model_load(m32, &net, NULL, NULL));
+    nnbt_ok(nnb_model_read(&net, NULL, NULL, m32));
     ck_assert_int_eq(nnb_net_dtype(net), NNB_F32);
     nnb_net_free(net);
     r = runv("train", "--csv", csv, "--target", "label", "--dtype", "f16", NULL);
@@ -173,7 +173,7 @@ static double *csv_numbers(const char *text, int skip_first, size_t *n) {
 }
 
 /* The library's float64 data path for a saved model: the IDX test part read as doubles
- * (nnb_mnist_read) and scaled with nnb_prep_transform, or a numeric CSV prepared with
+ * (nnb_mnist_read_part) and scaled with nnb_prep_transform, or a numeric CSV prepared with
  * nnb_prep_apply; the network evaluates and predicts on double data (a float32 network converts
  * each batch itself). Predictions unscaled for a regression. */
 static void reference(const char *model, const char *idx_dir, const char *csv, double *loss,
@@ -181,14 +181,14 @@ static void reference(const char *model, const char *idx_dir, const char *csv, d
     nnb_net *net;
     nnb_prep *prep;
     nnb_meta *meta;
-    nnbt_ok(nnb_model_load(model, &net, &prep, &meta));
+    nnbt_ok(nnb_model_read(&net, &prep, &meta, model));
     size_t rows, cols, ny = nnb_net_n_outputs(net);
     double *x, *y;
     if (idx_dir) {
         nnbt_ok(nnb_mnist_info(idx_dir, NNB_MNIST_TEST, &rows, &cols));
         x = malloc(rows * cols * sizeof *x), y = malloc(rows * 10 * sizeof *y);
         ck_assert(x && y);
-        nnbt_ok(nnb_mnist_read(idx_dir, NNB_MNIST_TEST, x, rows * cols, y, rows * 10, 1));
+        nnbt_ok(nnb_mnist_read_part(idx_dir, NNB_MNIST_TEST, 1, x, rows * cols, y, rows * 10));
         nnbt_ok(nnb_prep_transform(prep, x, rows, cols));
     } else {
         nnb_table *t;

@@ -108,7 +108,7 @@ START_TEST(standardised_by_default) {
     /* the scaling is in the model: every feature standardised with the training part's stats */
     nnb_net *net;
     nnb_prep *prep;
-    nnbt_ok(nnb_model_load(model, &net, &prep, NULL));
+    nnbt_ok(nnb_model_read(&net, &prep, NULL, model));
     static const char *const cols[] = {"sepal_length", "sepal_width", "petal_length",
                                        "petal_width"};
     for (int j = 0; j < 4; j++) {
@@ -240,17 +240,17 @@ START_TEST(delimiters) {
     nnbt_expect(nnb_csv_detect_delimiter(tmp("absent.csv"), &d), NNB_E_IO, "absent.csv");
     nnbt_expect(nnb_csv_detect_delimiter(NULL, &d), NNB_E_NULL, "path");
     /* the same on bytes in memory (what the command does with a pipe, read once) */
-    nnbt_ok(nnb_csv_detect_delimiter_mem(text, sizeof text - 1, &d));
+    nnbt_ok(nnb_csv_detect_delimiter_buffer(text, sizeof text - 1, &d));
     ck_assert_int_eq(d, ',');
     const char semis[] = "\r\n\na;b;\"c,d,e\"\n1;2;3\n";
-    nnbt_ok(nnb_csv_detect_delimiter_mem(semis, sizeof semis - 1, &d));
+    nnbt_ok(nnb_csv_detect_delimiter_buffer(semis, sizeof semis - 1, &d));
     ck_assert_int_eq(d, ';');
-    nnbt_ok(nnb_csv_detect_delimiter_mem("x\ty", 1, &d)); /* only "x": none found, ',' */
+    nnbt_ok(nnb_csv_detect_delimiter_buffer("x\ty", 1, &d)); /* only "x": none found, ',' */
     ck_assert_int_eq(d, ',');
-    nnbt_ok(nnb_csv_detect_delimiter_mem("x\ty", 3, &d));
+    nnbt_ok(nnb_csv_detect_delimiter_buffer("x\ty", 3, &d));
     ck_assert_int_eq(d, '\t');
-    nnbt_expect(nnb_csv_detect_delimiter_mem(NULL, 0, &d), NNB_E_NULL, "data");
-    nnbt_expect(nnb_csv_detect_delimiter_mem(semis, 3, NULL), NNB_E_NULL, "delimiter");
+    nnbt_expect(nnb_csv_detect_delimiter_buffer(NULL, 0, &d), NNB_E_NULL, "data");
+    nnbt_expect(nnb_csv_detect_delimiter_buffer(semis, 3, NULL), NNB_E_NULL, "delimiter");
 }
 END_TEST
 
@@ -309,15 +309,15 @@ START_TEST(suggestions) {
                 "unknown option '--frobnicate'", NULL);
     /* the library's own message for a missing column */
     nnb_table *t;
-    nnb_csv_options *o;
-    nnbt_ok(nnb_csv_options_create(&o));
-    nnbt_ok(nnb_csv_options_text_column(o, "species"));
+    nnb_csv_opts *o;
+    nnbt_ok(nnb_csv_opts_create(&o));
+    nnbt_ok(nnb_csv_opts_add_text_column(o, "species"));
     nnbt_ok(nnb_csv_read(&t, csv, o));
     size_t col;
-    nnbt_expect(nnb_table_find_col(t, "Petal_Widht", &col), NNB_E_INVALID_ARG,
+    nnbt_expect(nnb_table_find_column(t, "Petal_Widht", &col), NNB_E_INVALID_ARG,
                 "no column 'Petal_Widht'; did you mean 'petal_width'? (columns: sepal_length");
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
 }
 END_TEST
 

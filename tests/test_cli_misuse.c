@@ -70,9 +70,9 @@ static void set_meta(const char *model, const char *key, const char *value) {
     nnb_net *net;
     nnb_prep *prep;
     nnb_meta *meta;
-    nnbt_ok(nnb_model_load(model, &net, &prep, &meta));
+    nnbt_ok(nnb_model_read(&net, &prep, &meta, model));
     nnbt_ok(nnb_meta_set(meta, key, value));
-    nnbt_ok(nnb_model_save(model, net, prep, meta, 1));
+    nnbt_ok(nnb_model_write(model, net, prep, meta, 1));
     nnb_net_free(net), nnb_prep_free(prep), nnb_meta_free(meta);
 }
 

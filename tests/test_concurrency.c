@@ -39,10 +39,13 @@ static double *train_one(uint64_t seed, size_t *np) {
     nnb_net *net = build(seed);
     nnb_train_opts *o = NULL;
     double *p = NULL;
-    if (net && nnb_train_opts_create(&o) == NNB_OK && nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01) == NNB_OK &&
+    if (net && nnb_train_opts_create(&o) == NNB_OK &&
+        nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01) == NNB_OK &&
         nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_MEAN) == NNB_OK &&
-        nnb_train_opts_set_dropout(o, 0.1) == NNB_OK && nnb_train_opts_set_batch_size(o, 16) == NNB_OK &&
-        nnb_train_opts_set_epochs(o, EPOCHS) == NNB_OK && nnb_train(net, o, X, ROWS, NI, Y, NO, NULL) == NNB_OK) {
+        nnb_train_opts_set_dropout(o, 0.1) == NNB_OK &&
+        nnb_train_opts_set_batch_size(o, 16) == NNB_OK &&
+        nnb_train_opts_set_epochs(o, EPOCHS) == NNB_OK &&
+        nnb_net_train(net, o, X, ROWS, NI, Y, NO, NULL) == NNB_OK) {
         *np = nnb_net_n_params(net);
         p = malloc(*np * sizeof *p);
         if (p && nnb_net_params_get(net, p, *np) != NNB_OK) {
@@ -125,7 +128,7 @@ static float X32[ROWS * NI], Y32[ROWS * NO];
 
 static nnb_net *build32(uint64_t seed) {
     nnb_net *net = build(seed), *c = NULL;
-    if (net && nnb_net_convert(net, NNB_F32, &c) != NNB_OK) c = NULL;
+    if (net && nnb_net_copy(&c, net, NNB_F32) != NNB_OK) c = NULL;
     nnb_net_free(net);
     return c;
 }
@@ -139,7 +142,7 @@ static void *trainer32(void *arg) {
         nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01) == NNB_OK &&
         nnb_train_opts_set_dropout(o, 0.1) == NNB_OK && nnb_train_opts_set_batch_size(o, 16) == NNB_OK &&
         nnb_train_opts_set_epochs(o, EPOCHS) == NNB_OK &&
-        nnb_train_f32(net, o, X32, ROWS, NI, Y32, NO, NULL) == NNB_OK) {
+        nnb_net_train_f32(net, o, X32, ROWS, NI, Y32, NO, NULL) == NNB_OK) {
         j->n = nnb_net_n_params(net);
         j->result = malloc(j->n * sizeof(double));
         if (j->result && nnb_net_params_get(net, j->result, j->n) != NNB_OK) j->n = 0;

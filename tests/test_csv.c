@@ -7,17 +7,17 @@
 
 #include "nnb_test.h"
 
-static nnb_table *parse_opts(const char *text, size_t len, const nnb_csv_options *o) {
+static nnb_table *parse_opts(const char *text, size_t len, const nnb_csv_opts *o) {
     return nnbt_parse(text, len, o);
 }
 
 static nnb_table *parse(const char *text) { return parse_opts(text, strlen(text), NULL); }
 
 /* Parsing fails with `want` and a message containing `msg`. */
-static void parse_fails_opts(const char *text, size_t len, const nnb_csv_options *o,
+static void parse_fails_opts(const char *text, size_t len, const nnb_csv_opts *o,
                              nnb_status want, const char *msg) {
     nnb_table *t = (nnb_table *)&t; /* must be set to NULL */
-    nnb_status st = nnb_csv_parse(&t, text, len, "data.csv", o);
+    nnb_status st = nnb_csv_read_buffer(&t, text, len, "data.csv", o);
     ck_assert_msg(st == want, "parsing %.60s gave %s (%s), expected %s", text, nnb_status_name(st),
                   nnb_last_error(), nnb_status_name(want));
     ck_assert_ptr_null(t);
@@ -41,24 +41,24 @@ static double col_value(const nnb_table *t, size_t col, size_t row) {
 START_TEST(basic) {
     nnb_table *t = parse("a,b,c\n1,2.5,-3e2\n4,0.1,.5\n");
     ck_assert_uint_eq(nnb_table_n_rows(t), 2);
-    ck_assert_uint_eq(nnb_table_n_cols(t), 3);
-    ck_assert_str_eq(nnb_table_col_name(t, 0), "a");
-    ck_assert_str_eq(nnb_table_col_name(t, 2), "c");
-    ck_assert_ptr_null(nnb_table_col_name(t, 3));
+    ck_assert_uint_eq(nnb_table_n_columns(t), 3);
+    ck_assert_str_eq(nnb_table_column_name(t, 0), "a");
+    ck_assert_str_eq(nnb_table_column_name(t, 2), "c");
+    ck_assert_ptr_null(nnb_table_column_name(t, 3));
     double b[2];
     nnbt_ok(nnb_table_get_column(t, 1, b, 2));
     ck_assert(b[0] == 2.5 && b[1] == 0.1);
     ck_assert(col_value(t, 2, 0) == -300.0 && col_value(t, 2, 1) == 0.5);
     size_t col;
-    nnbt_ok(nnb_table_find_col(t, "c", &col));
+    nnbt_ok(nnb_table_find_column(t, "c", &col));
     ck_assert_uint_eq(col, 2);
-    ck_assert_int_eq(nnb_table_find_col(t, "zz", &col), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_table_find_column(t, "zz", &col), NNB_E_INVALID_ARG);
     ck_assert_msg(strstr(nnb_last_error(), "columns: a, b, c"), "%s", nnb_last_error());
     ck_assert_int_eq(nnb_table_get_column(t, 1, b, 1), NNB_E_SHAPE);
     ck_assert_int_eq(nnb_table_get_column(t, 9, b, 2), NNB_E_INVALID_ARG);
     ck_assert_uint_eq(nnb_table_row_line(t, 0), 2);
     ck_assert_uint_eq(nnb_table_row_line(t, 1), 3);
-    ck_assert_uint_eq(nnb_table_n_dropped(t), 0);
+    ck_assert_uint_eq(nnb_table_n_dropped_rows(t), 0);
     nnb_table_free(t);
     nnb_table_free(NULL);
     ck_assert_uint_eq(nnb_table_n_rows(NULL), 0);
@@ -78,7 +78,7 @@ START_TEST(line_endings) {
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
         nnb_table *t = parse(variants[v]);
         ck_assert_uint_eq(nnb_table_n_rows(t), 3);
-        ck_assert_str_eq(nnb_table_col_name(t, 0), "x");
+        ck_assert_str_eq(nnb_table_column_name(t, 0), "x");
         for (size_t r = 0; r < 3; r++) {
             ck_assert(col_value(t, 0, r) == 2.0 * (double)r + 1);
             ck_assert(col_value(t, 1, r) == 2.0 * (double)r + 2);
@@ -91,7 +91,7 @@ END_TEST
 
 START_TEST(blank_lines_and_bom) {
     nnb_table *t = parse("\xEF\xBB\xBF" "a\n\n1\n\r\n\r2\n\n\n");
-    ck_assert_str_eq(nnb_table_col_name(t, 0), "a");
+    ck_assert_str_eq(nnb_table_column_name(t, 0), "a");
     ck_assert_uint_eq(nnb_table_n_rows(t), 2);
     ck_assert(col_value(t, 0, 1) == 2.0);
     ck_assert_uint_eq(nnb_table_row_line(t, 0), 3);
@@ -101,7 +101,7 @@ START_TEST(blank_lines_and_bom) {
 END_TEST
 
 START_TEST(quoting) {
-    nnb_csv_options *o = nnbt_text_columns("name");
+    nnb_csv_opts *o = nnbt_text_columns("name");
     char text[256] = "\"num\",name,\"z\"\n"
                      "\"1.5\",\"Smith, John\",1\n"
                      "2,\"say \"\"hi\"\"\",2\n"
@@ -116,8 +116,8 @@ START_TEST(quoting) {
     strcpy(text + len, "\"6\"\n");
     nnb_table *t = parse_opts(text, strlen(text), o);
     ck_assert_uint_eq(nnb_table_n_rows(t), 6);
-    ck_assert_str_eq(nnb_table_col_name(t, 0), "num");
-    ck_assert(nnb_table_col_is_text(t, 1) && !nnb_table_col_is_text(t, 0));
+    ck_assert_str_eq(nnb_table_column_name(t, 0), "num");
+    ck_assert(nnb_table_column_is_text(t, 1) && !nnb_table_column_is_text(t, 0));
     ck_assert(col_value(t, 0, 0) == 1.5);
     ck_assert_str_eq(nnb_table_get_text(t, 0, 1), "Smith, John");
     ck_assert_str_eq(nnb_table_get_text(t, 1, 1), "say \"hi\"");
@@ -133,16 +133,16 @@ START_TEST(quoting) {
     ck_assert_uint_eq(nnb_table_row_line(t, 4), 8);
     ck_assert_uint_eq(nnb_table_row_line(t, 5), 9);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
 }
 END_TEST
 
 START_TEST(delimiters) {
-    nnb_csv_options *o;
-    nnbt_ok(nnb_csv_options_create(&o));
-    nnbt_ok(nnb_csv_options_set_delimiter(o, ';'));
+    nnb_csv_opts *o;
+    nnbt_ok(nnb_csv_opts_create(&o));
+    nnbt_ok(nnb_csv_opts_set_delimiter(o, ';'));
     const char *semi = "a;b\n3.61;\"x;y\"\n";
-    nnbt_ok(nnb_csv_options_text_column(o, "b"));
+    nnbt_ok(nnb_csv_opts_add_text_column(o, "b"));
     nnb_table *t = parse_opts(semi, strlen(semi), o);
     ck_assert(col_value(t, 0, 0) == 3.61);
     ck_assert_str_eq(nnb_table_get_text(t, 0, 1), "x;y");
@@ -150,57 +150,57 @@ START_TEST(delimiters) {
     /* a comma decimal is not a number, whatever the delimiter */
     const char *comma = "a;b\n3,61;z\n";
     parse_fails_opts(comma, strlen(comma), o, NNB_E_FORMAT, "data.csv:2:1: expected a number");
-    nnbt_ok(nnb_csv_options_set_delimiter(o, '\t'));
+    nnbt_ok(nnb_csv_opts_set_delimiter(o, '\t'));
     const char *tab = "a\tb\n1\t2 words\n";
     t = parse_opts(tab, strlen(tab), o);
     ck_assert_str_eq(nnb_table_get_text(t, 0, 1), "2 words");
     nnb_table_free(t);
-    ck_assert_int_eq(nnb_csv_options_set_delimiter(o, '"'), NNB_E_INVALID_ARG);
-    ck_assert_int_eq(nnb_csv_options_set_delimiter(o, '\n'), NNB_E_INVALID_ARG);
-    ck_assert_int_eq(nnb_csv_options_set_delimiter(NULL, ','), NNB_E_NULL);
-    nnb_csv_options_free(o);
-    nnb_csv_options_free(NULL);
+    ck_assert_int_eq(nnb_csv_opts_set_delimiter(o, '"'), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_csv_opts_set_delimiter(o, '\n'), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_csv_opts_set_delimiter(NULL, ','), NNB_E_NULL);
+    nnb_csv_opts_free(o);
+    nnb_csv_opts_free(NULL);
 }
 END_TEST
 
 START_TEST(text_and_skip) {
-    nnb_csv_options *o = nnbt_text_columns("colour");
-    nnbt_ok(nnb_csv_options_skip_column(o, "id"));
+    nnb_csv_opts *o = nnbt_text_columns("colour");
+    nnbt_ok(nnb_csv_opts_skip_column(o, "id"));
     const char *text = "id,colour,v\nA-1,red,1\nB-2,green,2\n";
     nnb_table *t = parse_opts(text, strlen(text), o);
-    ck_assert_uint_eq(nnb_table_n_cols(t), 2);
-    ck_assert_str_eq(nnb_table_col_name(t, 0), "colour");
+    ck_assert_uint_eq(nnb_table_n_columns(t), 2);
+    ck_assert_str_eq(nnb_table_column_name(t, 0), "colour");
     ck_assert_str_eq(nnb_table_get_text(t, 1, 0), "green");
     ck_assert(col_value(t, 1, 1) == 2.0);
     nnb_table_free(t);
     /* without the skip, the id column is an error naming it */
-    nnb_csv_options *o2 = nnbt_text_columns("colour");
+    nnb_csv_opts *o2 = nnbt_text_columns("colour");
     parse_fails_opts(text, strlen(text), o2, NNB_E_FORMAT,
                      "data.csv:2:1: expected a number in column 'id', found 'A-1'");
-    nnbt_ok(nnb_csv_options_text_column(o2, "nope"));
+    nnbt_ok(nnb_csv_opts_add_text_column(o2, "nope"));
     parse_fails_opts(text, strlen(text), o2, NNB_E_INVALID_ARG, "no column 'nope'");
-    nnb_csv_options_free(o);
-    nnb_csv_options_free(o2);
+    nnb_csv_opts_free(o);
+    nnb_csv_opts_free(o2);
 }
 END_TEST
 
 START_TEST(missing_and_dropped) {
     parse_fails("a,b\n1,2\n3,\n", NNB_E_FORMAT, "data.csv:3:2: missing value in column 'b'");
     parse_fails("a,b\n1,2\nNA,4\n", NNB_E_FORMAT, "data.csv:3:1: missing value");
-    nnb_csv_options *o = nnbt_text_columns("c");
-    nnbt_ok(nnb_csv_options_set_drop_bad_rows(o, 1));
+    nnb_csv_opts *o = nnbt_text_columns("c");
+    nnbt_ok(nnb_csv_opts_set_drop_bad_rows(o, 1));
     const char *text = "a,b,c\n1,2,x\n3,,y\nabc,5,z\n7,8,\n9,1e999,w\n10,11,v\n";
     nnb_table *t = parse_opts(text, strlen(text), o);
     ck_assert_uint_eq(nnb_table_n_rows(t), 2);
-    ck_assert_uint_eq(nnb_table_n_dropped(t), 4);
+    ck_assert_uint_eq(nnb_table_n_dropped_rows(t), 4);
     ck_assert(col_value(t, 0, 0) == 1.0 && col_value(t, 0, 1) == 10.0);
     ck_assert_str_eq(nnb_table_get_text(t, 1, 2), "v");
     ck_assert_uint_eq(nnb_table_row_line(t, 1), 7);
     nnb_table_free(t);
     const char *all_bad = "a,c\nx,p\ny,q\n";
     parse_fails_opts(all_bad, strlen(all_bad), o, NNB_E_FORMAT, "all 2 rows");
-    ck_assert_int_eq(nnb_csv_options_set_drop_bad_rows(o, 2), NNB_E_INVALID_ARG);
-    nnb_csv_options_free(o);
+    ck_assert_int_eq(nnb_csv_opts_set_drop_bad_rows(o, 2), NNB_E_INVALID_ARG);
+    nnb_csv_opts_free(o);
 }
 END_TEST
 
@@ -256,7 +256,7 @@ START_TEST(field_of_one_megabyte) {
     ck_assert_msg(strstr(nnb_last_error(), "(1048576 bytes)") && strlen(nnb_last_error()) < 300,
                   "%s", nnb_last_error());
     /* as a (quoted) text field it is read whole */
-    nnb_csv_options *o = nnbt_text_columns("b");
+    nnb_csv_opts *o = nnbt_text_columns("b");
     n = 6;
     text[n++] = '"';
     memset(text + n, 'y', big);
@@ -269,7 +269,7 @@ START_TEST(field_of_one_megabyte) {
     ck_assert_uint_eq(strlen(s), big);
     ck_assert(s[0] == 'y' && s[1000] == '\n' && s[big - 1] == 'y');
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     free(text);
 }
 END_TEST
@@ -391,7 +391,7 @@ END_TEST
 /* The table's getters refuse what the table does not have; a read with every column skipped is an
  * error. */
 START_TEST(getters_and_all_skipped) {
-    nnb_csv_options *o = nnbt_text_columns("s");
+    nnb_csv_opts *o = nnbt_text_columns("s");
     nnb_table *t = nnbt_parse("a,s\n1,x\n2,y\n", 12, o);
     double v[2];
     nnbt_expect(nnb_table_get_column(t, 1, v, 2), NNB_E_INVALID_ARG, "column 's' holds texts");
@@ -399,18 +399,18 @@ START_TEST(getters_and_all_skipped) {
     nnbt_expect(nnb_table_get_column(t, 0, v, 1), NNB_E_SHAPE, "dst holds 1 values");
     ck_assert_ptr_null(nnb_table_get_text(t, 0, 0)); /* a number column */
     ck_assert_ptr_null(nnb_table_get_text(t, 2, 1));
-    ck_assert_ptr_null(nnb_table_col_name(t, 2));
+    ck_assert_ptr_null(nnb_table_column_name(t, 2));
     ck_assert_uint_eq(nnb_table_row_line(t, 2), 0);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
-    ck_assert_int_eq(nnb_csv_options_create(&o), NNB_OK);
-    nnbt_ok(nnb_csv_options_skip_column(o, "a"));
-    nnbt_ok(nnb_csv_options_skip_column(o, "s"));
+    nnb_csv_opts_free(o);
+    ck_assert_int_eq(nnb_csv_opts_create(&o), NNB_OK);
+    nnbt_ok(nnb_csv_opts_skip_column(o, "a"));
+    nnbt_ok(nnb_csv_opts_skip_column(o, "s"));
     t = (nnb_table *)&t;
-    nnbt_expect(nnb_csv_parse(&t, "a,s\n1,x\n", 8, "all.csv", o), NNB_E_INVALID_ARG,
+    nnbt_expect(nnb_csv_read_buffer(&t, "a,s\n1,x\n", 8, "all.csv", o), NNB_E_INVALID_ARG,
                 "all.csv: every column is skipped");
     ck_assert_ptr_null(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
 }
 END_TEST
 

@@ -11,7 +11,7 @@ enum { N = 400, F = 6 };
 static nnb_prep *tutorial_prep(void) {
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_set_target(p, "admit", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "admit", NNB_TARGET_VALUES));
     nnbt_ok(nnb_prep_onehot(p, "rank"));
     nnbt_ok(nnb_prep_scale(p, "gre", NNB_SCALE_STANDARD));
     nnbt_ok(nnb_prep_scale(p, "gpa", NNB_SCALE_STANDARD));
@@ -96,12 +96,12 @@ START_TEST(fit_on_training_part) {
     nnb_table *t;
     nnbt_ok(nnb_csv_read(&t, nnbt_shared_path("data/admissions.csv"), NULL));
     size_t order[N], n_train, n_test;
-    nnbt_ok(nnb_split(N, 0.1, 0, 42, NULL, 0, order, N, &n_train, &n_test, NULL));
+    nnbt_ok(nnb_rows_split(N, 0.1, 0, 42, NULL, 0, order, N, &n_train, &n_test, NULL));
     ck_assert(n_train == 360 && n_test == 40);
     nnb_prep *p = tutorial_prep();
     nnbt_ok(nnb_prep_fit(p, t, order, n_train));
     size_t gre_col;
-    nnbt_ok(nnb_table_find_col(t, "gre", &gre_col));
+    nnbt_ok(nnb_table_find_column(t, "gre", &gre_col));
     double gre[N];
     nnbt_ok(nnb_table_get_column(t, gre_col, gre, N));
     long double s = 0, ss = 0;

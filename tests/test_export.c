@@ -124,16 +124,38 @@ static unsigned char *read_all(const char *path, size_t *len) {
 
 /* ---- options --------------------------------------------------------------------------------- */
 
+/* The options' values through their getters (asserting success). */
+static const char *get_name(const nnb_export_opts *o) {
+    const char *name = NULL;
+    nnbt_ok(nnb_export_opts_get_name(o, &name));
+    return name;
+}
+static double get_scale(const nnb_export_opts *o) {
+    double v = -1;
+    nnbt_ok(nnb_export_opts_get_input_scale(o, &v));
+    return v;
+}
+static int get_int8(const nnb_export_opts *o) {
+    int v = -1;
+    nnbt_ok(nnb_export_opts_get_int8(o, &v));
+    return v;
+}
+static int get_own_math(const nnb_export_opts *o) {
+    int v = -1;
+    nnbt_ok(nnb_export_opts_get_own_math(o, &v));
+    return v;
+}
+
 START_TEST(options) {
     nnb_export_opts *o;
     expect(nnb_export_opts_create(NULL), NNB_E_NULL, "out is NULL");
     nnbt_ok(nnb_export_opts_create(&o));
-    ck_assert_str_eq(nnb_export_opts_get_name(o), "model");
-    ck_assert(nnb_export_opts_get_input_scale(o) == 0);
-    ck_assert_int_eq(nnb_export_opts_get_int8(o), 0);
-    ck_assert_int_eq(nnb_export_opts_get_own_math(o), 0);
+    ck_assert_str_eq(get_name(o), "model");
+    ck_assert(get_scale(o) == 0);
+    ck_assert_int_eq(get_int8(o), 0);
+    ck_assert_int_eq(get_own_math(o), 0);
     nnbt_ok(nnb_export_opts_set_name(o, "fashion_2"));
-    ck_assert_str_eq(nnb_export_opts_get_name(o), "fashion_2");
+    ck_assert_str_eq(get_name(o), "fashion_2");
     const char *bad[] = {"",
                          "2fast",
                          "_x",
@@ -143,29 +165,36 @@ START_TEST(options) {
                          "a2345678901234567890123456789012345678901"}; /* 41 characters */
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         expect(nnb_export_opts_set_name(o, bad[i]), NNB_E_INVALID_ARG, "is not a C identifier");
-    ck_assert_str_eq(nnb_export_opts_get_name(o), "fashion_2"); /* unchanged */
+    ck_assert_str_eq(get_name(o), "fashion_2"); /* unchanged */
     nnbt_ok(nnb_export_opts_set_name(o, "a23456789012345678901234567890123456789"));
     expect(nnb_export_opts_set_name(o, NULL), NNB_E_NULL, "name is NULL");
     expect(nnb_export_opts_set_name(NULL, "x"), NNB_E_NULL, "opts is NULL");
     nnbt_ok(nnb_export_opts_set_input_scale(o, 1.0 / 255.0));
-    ck_assert(nnb_export_opts_get_input_scale(o) == 1.0 / 255.0);
+    ck_assert(get_scale(o) == 1.0 / 255.0);
     expect(nnb_export_opts_set_input_scale(o, -1), NNB_E_INVALID_ARG, "finite and > 0");
     expect(nnb_export_opts_set_input_scale(o, NAN), NNB_E_INVALID_ARG, "finite");
     expect(nnb_export_opts_set_input_scale(o, INFINITY), NNB_E_INVALID_ARG, "finite");
     nnbt_ok(nnb_export_opts_set_input_scale(o, 0));
     nnbt_ok(nnb_export_opts_set_int8(o, 1));
     nnbt_ok(nnb_export_opts_set_own_math(o, 1));
-    ck_assert_int_eq(nnb_export_opts_get_int8(o), 1);
-    ck_assert_int_eq(nnb_export_opts_get_own_math(o), 1);
+    ck_assert_int_eq(get_int8(o), 1);
+    ck_assert_int_eq(get_own_math(o), 1);
     expect(nnb_export_opts_set_int8(o, 2), NNB_E_INVALID_ARG, "not 0 or 1");
     expect(nnb_export_opts_set_own_math(o, -1), NNB_E_INVALID_ARG, "not 0 or 1");
     expect(nnb_export_opts_set_int8(NULL, 1), NNB_E_NULL, "opts is NULL");
     expect(nnb_export_opts_set_own_math(NULL, 1), NNB_E_NULL, "opts is NULL");
     expect(nnb_export_opts_set_input_scale(NULL, 1), NNB_E_NULL, "opts is NULL");
-    ck_assert_str_eq(nnb_export_opts_get_name(NULL), "model");
-    ck_assert(nnb_export_opts_get_input_scale(NULL) == 0);
-    ck_assert_int_eq(nnb_export_opts_get_int8(NULL), 0);
-    ck_assert_int_eq(nnb_export_opts_get_own_math(NULL), 0);
+    const char *name;
+    double scale;
+    int flag;
+    expect(nnb_export_opts_get_name(NULL, &name), NNB_E_NULL, "opts is NULL");
+    expect(nnb_export_opts_get_input_scale(NULL, &scale), NNB_E_NULL, "opts is NULL");
+    expect(nnb_export_opts_get_int8(NULL, &flag), NNB_E_NULL, "opts is NULL");
+    expect(nnb_export_opts_get_own_math(NULL, &flag), NNB_E_NULL, "opts is NULL");
+    nnbt_ok(nnb_export_opts_get_name(o, NULL)); /* out-pointers may be NULL */
+    nnbt_ok(nnb_export_opts_get_input_scale(o, NULL));
+    nnbt_ok(nnb_export_opts_get_int8(o, NULL));
+    nnbt_ok(nnb_export_opts_get_own_math(o, NULL));
     nnb_export_opts_free(o);
     nnb_export_opts_free(NULL);
 }
@@ -186,7 +215,7 @@ START_TEST(quantize_int8) {
         nnbt_ok(nnb_net_layer_get(net, 0, w, 91, NULL, 0));
         memcpy(w + 2 * 13, zero, sizeof zero);
         nnbt_ok(nnb_net_layer_set(net, 0, w, 91, b, 7));
-        nnbt_ok(nnb_export_quantize_int8(net, &q));
+        nnbt_ok(nnb_net_copy_int8(&q, net));
         ck_assert_int_eq(nnb_net_dtype(q), dt);
         for (size_t l = 0; l < 2; l++) {
             size_t n_in, n_out;
@@ -218,9 +247,9 @@ START_TEST(quantize_int8) {
         nnb_net_free(net);
     }
     nnb_net *q = (nnb_net *)1;
-    expect(nnb_export_quantize_int8(NULL, &q), NNB_E_NULL, "src is NULL");
+    expect(nnb_net_copy_int8(&q, NULL), NNB_E_NULL, "src is NULL");
     ck_assert_ptr_null(q);
-    expect(nnb_export_quantize_int8(NULL, NULL), NNB_E_NULL, "out is NULL");
+    expect(nnb_net_copy_int8(NULL, NULL), NNB_E_NULL, "out is NULL");
 }
 END_TEST
 
@@ -341,9 +370,9 @@ START_TEST(onnx_bytes) {
         nnbt_ok(nnb_export_opts_create(&o));
         nnbt_ok(nnb_export_opts_set_name(o, "tiny"));
         const char *path = nnbt_tmp("tiny.onnx");
-        nnbt_ok(nnb_export_onnx(path, net, NULL, NULL, o));
+        nnbt_ok(nnb_onnx_write(path, net, NULL, NULL, o));
         check_onnx_file(path, net, "tiny");
-        nnbt_ok(nnb_export_onnx(path, net, NULL, NULL, NULL)); /* replaced, default name */
+        nnbt_ok(nnb_onnx_write(path, net, NULL, NULL, NULL)); /* replaced, default name */
         check_onnx_file(path, net, "model");
         nnb_export_opts_free(o);
         nnb_net_free(net);
@@ -378,7 +407,7 @@ START_TEST(onnx_metadata) {
     nnbt_model m;
     nnbt_model_make(&m, 2);
     const char *path = nnbt_tmp("model.onnx");
-    nnbt_ok(nnb_export_onnx(path, m.net, m.prep, m.meta, NULL));
+    nnbt_ok(nnb_onnx_write(path, m.net, m.prep, m.meta, NULL));
     char *inputs = onnx_meta(path, "nnblas.inputs");
     ck_assert_ptr_nonnull(inputs);
     nnbt_json *j = nnbt_json_parse(inputs);
@@ -405,7 +434,7 @@ START_TEST(onnx_metadata) {
     char *unseen = onnx_meta(path, "nnblas.unseen_category"); /* the model's policy: zeros */
     ck_assert_str_eq(unseen, "zero");
     free(unseen);
-    for (size_t i = 0; i < nnb_meta_count(m.meta); i++) { /* the model's own metadata */
+    for (size_t i = 0; i < nnb_meta_n_keys(m.meta); i++) { /* the model's own metadata */
         char key[256];
         snprintf(key, sizeof key, "model.%s", nnb_meta_key(m.meta, i));
         char *v = onnx_meta(path, key);
@@ -432,7 +461,7 @@ START_TEST(c_source) {
     nnb_export_opts *o;
     nnbt_ok(nnb_export_opts_create(&o));
     nnbt_ok(nnb_export_opts_set_name(o, "pets"));
-    nnbt_ok(nnb_export_c(nnbt_tmp("pets.c"), NULL, m.net, m.prep, m.meta, o));
+    nnbt_ok(nnb_c_source_write(nnbt_tmp("pets.c"), NULL, m.net, m.prep, m.meta, o));
     size_t len;
     char *h = nnbt_read_file(nnbt_tmp("pets.h"), &len),
          *c = nnbt_read_file(nnbt_tmp("pets.c"), &len);
@@ -474,13 +503,13 @@ START_TEST(c_source) {
     /* own math: no header at all; int8 weights */
     nnbt_ok(nnb_export_opts_set_own_math(o, 1));
     nnbt_ok(nnb_export_opts_set_int8(o, 1));
-    nnbt_ok(nnb_export_c(nnbt_tmp("src.c"), nnbt_tmp("inc.h"), m.net, m.prep, m.meta, o));
+    nnbt_ok(nnb_c_source_write(nnbt_tmp("src.c"), nnbt_tmp("inc.h"), m.net, m.prep, m.meta, o));
     c = nnbt_read_file(nnbt_tmp("src.c"), &len);
     ck_assert(strstr(c, "#include \"inc.h\"\n") && !strstr(c, "<math.h>"));
     ck_assert(strstr(c, "static const signed char pets_q0["));
     free(c);
     /* the header's name without ".c" */
-    nnbt_ok(nnb_export_c(nnbt_tmp("noext"), NULL, m.net, m.prep, m.meta, NULL));
+    nnbt_ok(nnb_c_source_write(nnbt_tmp("noext"), NULL, m.net, m.prep, m.meta, NULL));
     ck_assert_int_eq(access(nnbt_tmp("noext.h"), F_OK), 0);
     nnb_export_opts_free(o);
     nnbt_model_free(&m);
@@ -497,28 +526,28 @@ START_TEST(bad_arguments) {
     char onnx[600], c[600];
     snprintf(onnx, sizeof onnx, "%s/x.onnx", dir);
     snprintf(c, sizeof c, "%s/x.c", dir);
-    expect(nnb_export_onnx(NULL, net, NULL, NULL, NULL), NNB_E_NULL, "path is NULL");
-    expect(nnb_export_onnx(onnx, NULL, NULL, NULL, NULL), NNB_E_NULL, "net is NULL");
-    expect(nnb_export_onnx(onnx, empty, NULL, NULL, NULL), NNB_E_INVALID_ARG, "no layers");
-    expect(nnb_export_c(NULL, NULL, net, NULL, NULL, NULL), NNB_E_NULL, "c_path is NULL");
-    expect(nnb_export_c(c, NULL, NULL, NULL, NULL, NULL), NNB_E_NULL, "net is NULL");
-    expect(nnb_export_c(c, c, net, NULL, NULL, NULL), NNB_E_INVALID_ARG, "the same file");
-    expect(nnb_export_onnx(dir, net, NULL, NULL, NULL), NNB_E_IO, "directory");
-    expect(nnb_export_onnx("/dev/null", net, NULL, NULL, NULL), NNB_E_IO, "character device");
-    expect(nnb_export_onnx(nnbt_tmp("errors/no/such.onnx"), net, NULL, NULL, NULL), NNB_E_IO,
+    expect(nnb_onnx_write(NULL, net, NULL, NULL, NULL), NNB_E_NULL, "path is NULL");
+    expect(nnb_onnx_write(onnx, NULL, NULL, NULL, NULL), NNB_E_NULL, "net is NULL");
+    expect(nnb_onnx_write(onnx, empty, NULL, NULL, NULL), NNB_E_INVALID_ARG, "no layers");
+    expect(nnb_c_source_write(NULL, NULL, net, NULL, NULL, NULL), NNB_E_NULL, "c_path is NULL");
+    expect(nnb_c_source_write(c, NULL, NULL, NULL, NULL, NULL), NNB_E_NULL, "net is NULL");
+    expect(nnb_c_source_write(c, c, net, NULL, NULL, NULL), NNB_E_INVALID_ARG, "the same file");
+    expect(nnb_onnx_write(dir, net, NULL, NULL, NULL), NNB_E_IO, "directory");
+    expect(nnb_onnx_write("/dev/null", net, NULL, NULL, NULL), NNB_E_IO, "character device");
+    expect(nnb_onnx_write(nnbt_tmp("errors/no/such.onnx"), net, NULL, NULL, NULL), NNB_E_IO,
            "No such file");
-    expect(nnb_export_c(c, nnbt_tmp("errors/a\"b.h"), net, NULL, NULL, NULL), NNB_E_INVALID_ARG,
+    expect(nnb_c_source_write(c, nnbt_tmp("errors/a\"b.h"), net, NULL, NULL, NULL), NNB_E_INVALID_ARG,
            "#include");
-    expect(nnb_export_c(c, nnbt_tmp("errors/"), net, NULL, NULL, NULL), NNB_E_IO, "directory");
+    expect(nnb_c_source_write(c, nnbt_tmp("errors/"), net, NULL, NULL, NULL), NNB_E_IO, "directory");
     /* a preparation that does not fit, or is not fitted */
     nnb_prep *unfitted, *wide;
     nnbt_ok(nnb_prep_create(&unfitted));
     nnbt_ok(nnb_prep_create(&wide));
     double x[8] = {1, 2, 3, 4, 5, 6, 7, 9};
     nnbt_ok(nnb_prep_fit_matrix(wide, x, 2, 4, NNB_SCALE_STANDARD));
-    expect(nnb_export_onnx(onnx, net, unfitted, NULL, NULL), NNB_E_INVALID_ARG, "not fitted");
-    expect(nnb_export_onnx(onnx, net, wide, NULL, NULL), NNB_E_SHAPE, "4 features");
-    expect(nnb_export_c(c, NULL, net, wide, NULL, NULL), NNB_E_SHAPE, "takes 3 inputs");
+    expect(nnb_onnx_write(onnx, net, unfitted, NULL, NULL), NNB_E_INVALID_ARG, "not fitted");
+    expect(nnb_onnx_write(onnx, net, wide, NULL, NULL), NNB_E_SHAPE, "4 features");
+    expect(nnb_c_source_write(c, NULL, net, wide, NULL, NULL), NNB_E_SHAPE, "takes 3 inputs");
     ck_assert_int_eq(nnbt_count_files(dir), 0); /* nothing left behind */
     nnb_prep_free(unfitted);
     nnb_prep_free(wide);
@@ -535,24 +564,24 @@ START_TEST(input_scale) {
     nnbt_ok(nnb_meta_create(&meta));
     nnbt_ok(nnb_meta_set(meta, "data", "idx:fashion-mnist"));
     const char *path = nnbt_tmp("scaled.onnx");
-    nnbt_ok(nnb_export_onnx(path, net, NULL, meta, NULL));
+    nnbt_ok(nnb_onnx_write(path, net, NULL, meta, NULL));
     char *s = onnx_meta(path, "nnblas.input_scale");
     ck_assert_str_eq(s, "0.0039215686274509803"); /* 1/255, shortest round trip */
     free(s);
-    nnbt_ok(nnb_export_onnx(path, net, NULL, NULL, NULL));
+    nnbt_ok(nnb_onnx_write(path, net, NULL, NULL, NULL));
     s = onnx_meta(path, "nnblas.input_scale");
     ck_assert_str_eq(s, "1");
     free(s);
     nnb_export_opts *o;
     nnbt_ok(nnb_export_opts_create(&o));
     nnbt_ok(nnb_export_opts_set_input_scale(o, 0.5));
-    nnbt_ok(nnb_export_onnx(path, net, NULL, meta, o)); /* the option wins */
+    nnbt_ok(nnb_onnx_write(path, net, NULL, meta, o)); /* the option wins */
     s = onnx_meta(path, "nnblas.input_scale");
     ck_assert_str_eq(s, "0.5");
     free(s);
     nnbt_model m;
     nnbt_model_make(&m, 0);
-    expect(nnb_export_onnx(path, m.net, m.prep, NULL, o), NNB_E_INVALID_ARG, "numeric inputs only");
+    expect(nnb_onnx_write(path, m.net, m.prep, NULL, o), NNB_E_INVALID_ARG, "numeric inputs only");
     nnbt_model_free(&m);
     nnb_export_opts_free(o);
     nnb_meta_free(meta);
@@ -573,12 +602,12 @@ START_TEST(locale_independent) {
     nnbt_ok(nnb_net_set_leaky_slope(net, 0, 0.25));
     double p[2] = {0.5, -1.75};
     nnbt_ok(nnb_net_params_set(net, p, 2));
-    nnbt_ok(nnb_export_c(nnbt_tmp("loc.c"), NULL, net, NULL, NULL, NULL));
+    nnbt_ok(nnb_c_source_write(nnbt_tmp("loc.c"), NULL, net, NULL, NULL, NULL));
     size_t len;
     char *c = nnbt_read_file(nnbt_tmp("loc.c"), &len);
     ck_assert_msg(strstr(c, "0.5\n") && strstr(c, "-1.75\n") && strstr(c, "0.25 * z"), "%s", c);
     free(c);
-    nnbt_ok(nnb_export_onnx(nnbt_tmp("loc.onnx"), net, NULL, NULL, NULL));
+    nnbt_ok(nnb_onnx_write(nnbt_tmp("loc.onnx"), net, NULL, NULL, NULL));
     char *scale = onnx_meta(nnbt_tmp("loc.onnx"), "nnblas.input_scale");
     ck_assert_str_eq(scale, "1");
     free(scale);

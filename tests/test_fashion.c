@@ -27,7 +27,7 @@ START_TEST(train_and_test) {
 
     double *x = malloc(rows * cols * sizeof *x), *y = malloc(rows * 10 * sizeof *y);
     ck_assert(x && y);
-    nnbt_ok(nnb_mnist_read(dir, NNB_MNIST_TRAIN, x, rows * cols, y, rows * 10, 1));
+    nnbt_ok(nnb_mnist_read_part(dir, NNB_MNIST_TRAIN, 1, x, rows * cols, y, rows * 10));
 #if !defined(__SANITIZE_ADDRESS__)
     /* decoded straight into x: no second full-size buffer (valgrind's own memory counts in the
      * peak RSS there: not measured under it) */
@@ -71,7 +71,7 @@ START_TEST(train_and_test) {
 
     /* the test part, labels as indices, into the same (warm) buffer */
     y = malloc(trows * sizeof *y);
-    nnbt_ok(nnb_mnist_read(dir, NNB_MNIST_TEST, x, rows * cols, y, trows, 0));
+    nnbt_ok(nnb_mnist_read_part(dir, NNB_MNIST_TEST, 0, x, rows * cols, y, trows));
     size_t tcount[10] = {0};
     for (size_t i = 0; i < trows; i++) {
         ck_assert(y[i] >= 0 && y[i] <= 9 && y[i] == floor(y[i]));

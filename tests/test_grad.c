@@ -1,4 +1,4 @@
-/* Backpropagation against finite differences (nnb_gradcheck), every activation x loss x bias. */
+/* Backpropagation against finite differences (nnb_net_grad_check), every activation x loss x bias. */
 #include "nnb_test.h"
 
 static const nnb_activation hidden_acts[] = {NNB_ACT_IDENTITY, NNB_ACT_SIGMOID, NNB_ACT_TANH,
@@ -56,8 +56,8 @@ START_TEST(every_combination) {
                 /* ReLU kinks: a smaller step keeps them out of the stencil */
                 int kinked = h == NNB_ACT_RELU || h == NNB_ACT_LEAKY_RELU ||
                              outs[o].out == NNB_ACT_RELU || outs[o].out == NNB_ACT_LEAKY_RELU;
-                nnbt_ok(nnb_gradcheck(net, x, rows, n_in, y, n_out, outs[o].loss, red,
-                                      kinked ? 1e-5 : 0, &err, &worst));
+                nnbt_ok(nnb_net_grad_check(net, x, rows, n_in, y, n_out, outs[o].loss, red,
+                                           kinked ? 1e-5 : 0, &err, &worst));
                 ck_assert_msg(err <= 1e-6,
                               "hidden %s, output %s, loss %d, bias %d, B = %zu: relative error %.3g "
                               "at parameter %zu",
@@ -71,7 +71,7 @@ START_TEST(every_combination) {
 END_TEST
 
 /* The check has teeth: at a ReLU kink (z exactly 0) backprop takes the derivative 0 while the
- * central difference sees half the slope, and nnb_gradcheck must report it. */
+ * central difference sees half the slope, and nnb_net_grad_check must report it. */
 START_TEST(detects_a_mismatch) {
     nnb_net *net;
     nnbt_ok(nnb_net_create(&net, 1));
@@ -80,7 +80,8 @@ START_TEST(detects_a_mismatch) {
     double w1 = 0.0, w2 = 2.0, x = 1.0, y = 5.0, err;
     nnbt_ok(nnb_net_layer_set(net, 0, &w1, 1, NULL, 0));
     nnbt_ok(nnb_net_layer_set(net, 1, &w2, 1, NULL, 0));
-    nnbt_ok(nnb_gradcheck(net, &x, 1, 1, &y, 1, NNB_LOSS_SSE, NNB_REDUCTION_SUM, 1e-3, &err, NULL));
+    nnbt_ok(nnb_net_grad_check(net, &x, 1, 1, &y, 1, NNB_LOSS_SSE, NNB_REDUCTION_SUM, 1e-3, &err,
+                               NULL));
     ck_assert_msg(err > 0.1, "error %g should be large at the kink", err);
     /* and the parameters are restored exactly */
     double p[2];

@@ -40,7 +40,7 @@ START_TEST(null_pointers) {
     double l, a;
     size_t np = nnb_net_n_params(net), len = 7;
     nnbt_expect(nnb_net_create_dtype(NULL, 3, NNB_F32), NNB_E_NULL, "");
-    nnbt_expect(nnb_net_convert(net, NNB_F64, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_copy(NULL, net, NNB_F64), NNB_E_NULL, "");
     nnbt_expect(nnb_net_forward_f32(NULL, x, 2, 3, out, 4), NNB_E_NULL, "");
     nnbt_expect(nnb_net_forward_f32(net, NULL, 2, 3, out, 4), NNB_E_NULL, "");
     nnbt_expect(nnb_net_forward_f32(net, x, 2, 3, NULL, 4), NNB_E_NULL, "");
@@ -83,10 +83,10 @@ START_TEST(null_pointers) {
     ck_assert_ptr_nonnull(nnb_net_params_data_f32(net, NULL));
     nnb_train_opts *o;
     nnbt_ok(nnb_train_opts_create(&o));
-    nnbt_expect(nnb_train_f32(NULL, o, x, 2, 3, y, 2, NULL), NNB_E_NULL, "");
-    nnbt_expect(nnb_train_f32(net, NULL, x, 2, 3, y, 2, NULL), NNB_E_NULL, "");
-    nnbt_expect(nnb_train_f32(net, o, NULL, 2, 3, y, 2, NULL), NNB_E_NULL, "");
-    nnbt_expect(nnb_train_f32(net, o, x, 2, 3, NULL, 2, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_train_f32(NULL, o, x, 2, 3, y, 2, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_train_f32(net, NULL, x, 2, 3, y, 2, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_train_f32(net, o, NULL, 2, 3, y, 2, NULL), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_train_f32(net, o, x, 2, 3, NULL, 2, NULL), NNB_E_NULL, "");
     nnbt_expect(nnb_train_opts_set_allreduce_f32(NULL, NULL, NULL), NNB_E_NULL, "");
     nnbt_expect(nnb_prep_apply_f32(NULL, NULL, NULL, 1, x, 6, y, 4), NNB_E_NULL, "");
     nnbt_expect(nnb_prep_transform_f32(NULL, x, 2, 3), NNB_E_NULL, "");
@@ -96,13 +96,13 @@ START_TEST(null_pointers) {
     nnbt_expect(nnb_idx_read_images_f32("x.idx", NULL, 6, NULL, NULL), NNB_E_NULL, "");
     nnbt_expect(nnb_idx_read_labels_f32(NULL, 2, y, 4, NULL), NNB_E_NULL, "");
     nnbt_expect(nnb_idx_read_labels_f32("y.idx", 2, NULL, 4, NULL), NNB_E_NULL, "");
-    nnbt_expect(nnb_mnist_read_f32(NULL, NNB_MNIST_TRAIN, x, 6, y, 4, 1), NNB_E_NULL, "");
+    nnbt_expect(nnb_mnist_read_part_f32(NULL, NNB_MNIST_TRAIN, 1, x, 6, y, 4), NNB_E_NULL, "");
     nnb_dtype t = NNB_F64;
     nnbt_expect(nnb_dtype_parse(NULL, &t), NNB_E_NULL, "");
     nnbt_expect(nnb_dtype_parse("f32", NULL), NNB_E_NULL, "");
     /* a float64 network's f32 entry points */
     nnb_net *n64;
-    nnbt_ok(nnb_net_convert(net, NNB_F64, &n64));
+    nnbt_ok(nnb_net_copy(&n64, net, NNB_F64));
     nnbt_expect(nnb_net_loss_f32(n64, NULL, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l),
                 NNB_E_NULL, "");
     nnbt_expect(nnb_net_backprop_f32(n64, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
@@ -127,7 +127,7 @@ START_TEST(shapes_and_counts) {
     for (int k = 0; k < 2; k++) {
         nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX), *other;
         if (k) {
-            nnbt_ok(nnb_net_convert(net, NNB_F64, &other));
+            nnbt_ok(nnb_net_copy(&other, net, NNB_F64));
             nnb_net_free(net);
             net = other;
         }
@@ -172,7 +172,7 @@ START_TEST(shapes_and_counts) {
                           nnb_status_name(st));
             nnb_train_opts *o;
             nnbt_ok(nnb_train_opts_create(&o));
-            st = nnb_train_f32(net, o, x, huge[i], 3, y, 2, NULL);
+            st = nnb_net_train_f32(net, o, x, huge[i], 3, y, 2, NULL);
             ck_assert_msg(st == NNB_E_TOO_LARGE, "train_f32 of %zu rows: %s", huge[i],
                           nnb_status_name(st));
             nnb_train_opts_free(o);
@@ -213,17 +213,17 @@ START_TEST(doubles_beyond_float32) {
         nnbt_expect(nnb_net_evaluate(net, x, 8, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
                                      NULL),
                     NNB_E_NONFINITE, "x[5][1]");
-        nnbt_expect(nnb_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "x[5][1]");
+        nnbt_expect(nnb_net_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "x[5][1]");
         x[5 * 3 + 1] = 0.5;
         y[7 * 2] = 3e300;
         nnbt_expect(nnb_net_loss(net, x, 8, 3, y, 2, NNB_LOSS_SSE, NNB_REDUCTION_SUM, &l),
                     NNB_E_NONFINITE, "y[7][0]");
-        nnbt_expect(nnb_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "y[7][0]");
+        nnbt_expect(nnb_net_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "y[7][0]");
         y[7 * 2] = 0;
         /* the validation set too */
         double vx[3] = {1, 2, 1e308}, vy[2] = {1, 0};
         nnbt_ok(nnb_train_opts_set_validation(o, vx, vy, 1));
-        nnbt_expect(nnb_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "float32");
+        nnbt_expect(nnb_net_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "float32");
         nnbt_ok(nnb_train_opts_set_validation(o, NULL, NULL, 0));
     }
     /* the largest float32 value itself is accepted; a float64 network takes anything finite */
@@ -231,7 +231,7 @@ START_TEST(doubles_beyond_float32) {
     nnbt_ok(nnb_net_predict(net, x, 8, 3, out, 16));
     x[4] = 1e39;
     nnb_net *n64;
-    nnbt_ok(nnb_net_convert(net, NNB_F64, &n64));
+    nnbt_ok(nnb_net_copy(&n64, net, NNB_F64));
     nnbt_ok(nnb_net_predict(n64, x, 8, 3, out, 16));
     nnb_net_free(n64);
     free(g);
@@ -245,18 +245,18 @@ END_TEST
 START_TEST(parameters_not_finite) {
     nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX), *c;
     nnb_net *n64;
-    nnbt_ok(nnb_net_convert(net, NNB_F64, &n64));
+    nnbt_ok(nnb_net_copy(&n64, net, NNB_F64));
     size_t np;
     double *p64 = nnb_net_params_data(n64, &np);
     p64[3] = NAN;
     c = (nnb_net *)1;
-    nnbt_expect(nnb_net_convert(n64, NNB_F32, &c), NNB_E_NONFINITE, "parameter 3");
+    nnbt_expect(nnb_net_copy(&c, n64, NNB_F32), NNB_E_NONFINITE, "parameter 3");
     ck_assert_ptr_null(c);
     p64[3] = 0;
     float *p32 = nnb_net_params_data_f32(net, &np);
     p32[5] = INFINITY;
-    nnbt_expect(nnb_net_convert(net, NNB_F64, &c), NNB_E_NONFINITE, "parameter 5");
-    nnbt_expect(nnb_model_save(nnbt_tmp("h32-inf.nnb"), net, NULL, NULL, 0), NNB_E_NONFINITE,
+    nnbt_expect(nnb_net_copy(&c, net, NNB_F64), NNB_E_NONFINITE, "parameter 5");
+    nnbt_expect(nnb_model_write(nnbt_tmp("h32-inf.nnb"), net, NULL, NULL, 0), NNB_E_NONFINITE,
                 "parameter 5");
     p32[5] = 0;
     double w[12] = {0}, b[4] = {0};
@@ -277,7 +277,7 @@ START_TEST(train_state_not_finite) {
         nnb_net *net = net32(3, 4, 2, NNB_ACT_SOFTMAX);
         if (k) {
             nnb_net *c;
-            nnbt_ok(nnb_net_convert(net, NNB_F64, &c));
+            nnbt_ok(nnb_net_copy(&c, net, NNB_F64));
             nnb_net_free(net);
             net = c;
         }
@@ -290,7 +290,7 @@ START_TEST(train_state_not_finite) {
         nnbt_ok(nnb_train_opts_set_epochs(o, 2));
         nnbt_ok(nnb_train_opts_set_early_stopping(o, 5, 1));
         nnbt_ok(nnb_train_opts_set_validation_split(o, 0.25, 1));
-        nnbt_ok(nnb_train_f32(net, o, x, 16, 3, y, 2, NULL));
+        nnbt_ok(nnb_net_train_f32(net, o, x, 16, 3, y, 2, NULL));
         size_t n = nnb_net_train_state_size(net), np = nnb_net_n_params(net);
         unsigned char *buf = malloc(n), *bad = malloc(n);
         nnbt_ok(nnb_net_train_state_get(net, buf, n, NULL));
@@ -309,11 +309,11 @@ START_TEST(train_state_not_finite) {
             memcpy(bad, buf, n);
             memcpy(bad + at[1], &inf, 8);
             nnbt_ok(nnb_net_train_state_set(net, bad, n));
-            size_t len = nnb_model_save_size(net, NULL, NULL, 1);
+            size_t len = nnb_model_write_size(net, NULL, NULL, 1);
             unsigned char *mb = malloc(len);
-            nnbt_ok(nnb_model_save_buffer(mb, len, NULL, net, NULL, NULL, 1));
+            nnbt_ok(nnb_model_write_buffer(net, NULL, NULL, 1, mb, len, NULL));
             nnb_net *back = NULL;
-            nnbt_ok(nnb_model_load_buffer(mb, len, &back, NULL, NULL));
+            nnbt_ok(nnb_model_read_buffer(&back, NULL, NULL, mb, len));
             nnb_net_free(back);
             free(mb);
         }
@@ -346,8 +346,8 @@ START_TEST(convert_keeps_its_own_state) {
         nnbt_ok(nnb_train_opts_set_epochs(o, 3));
         nnbt_ok(nnb_train_opts_set_validation_split(o, 0.25, 1));
         nnbt_ok(nnb_train_opts_set_early_stopping(o, 5, 1));
-        nnbt_ok(nnb_train_f32(net, o, x, 16, 3, y, 2, NULL));
-        nnbt_ok(nnb_net_convert(net, k ? NNB_F64 : NNB_F32, &c));
+        nnbt_ok(nnb_net_train_f32(net, o, x, 16, 3, y, 2, NULL));
+        nnbt_ok(nnb_net_copy(&c, net, k ? NNB_F64 : NNB_F32));
         size_t n = nnb_net_train_state_size(net);
         ck_assert_uint_eq(nnb_net_train_state_size(c), n);
         unsigned char *a = malloc(n), *b = malloc(n);
@@ -355,7 +355,7 @@ START_TEST(convert_keeps_its_own_state) {
         nnbt_ok(nnb_net_train_state_get(c, b, n, NULL));
         ck_assert_msg(memcmp(a, b, n) == 0, "the converted network's training state differs");
         nnb_net_free(net);
-        nnbt_ok(nnb_train_f32(c, o, x, 16, 3, y, 2, NULL));
+        nnbt_ok(nnb_net_train_f32(c, o, x, 16, 3, y, 2, NULL));
         nnb_net_free(c);
         free(a), free(b);
         nnb_train_opts_free(o);
@@ -385,7 +385,7 @@ START_TEST(nan_in_float_data) {
         nnb_net *net = net32(3, 5, 1, NNB_ACT_SIGMOID);
         if (k % 2) {
             nnb_net *c;
-            nnbt_ok(nnb_net_convert(net, NNB_F64, &c));
+            nnbt_ok(nnb_net_copy(&c, net, NNB_F64));
             nnb_net_free(net);
             net = c;
         }
@@ -405,12 +405,13 @@ START_TEST(nan_in_float_data) {
             const char *named = where ? "y[13][0] is inf" : "x[9][2] is nan";
             const char *batch = where ? "batch 4" : "batch 3";
             nnbt_ok(nnb_net_set_check_finite(net, 1));
-            nnbt_expect(nnb_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE, named);
+            nnbt_expect(nnb_net_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE, named);
             ck_assert(finite32(net));
             nnbt_ok(nnb_net_set_check_finite(net, 0));
             for (int check = 1; check >= 0; check--) {
                 nnbt_ok(nnb_train_opts_set_check_finite(o, check));
-                nnbt_expect(nnb_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE, batch);
+                nnbt_expect(nnb_net_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE,
+                            batch);
                 ck_assert_msg(finite32(net), "k %d, where %d, check %d: weights not finite", k,
                               where, check);
             }
@@ -455,7 +456,7 @@ START_TEST(allreduce_failures) {
         nnbt_ok(nnb_train_opts_set_allreduce(o, ok64, NULL));
         nnbt_ok(nnb_train_opts_set_allreduce_f32(o, bad32, &mode));
         nnb_clear_error();
-        nnb_status st = nnb_train_f32(net, o, x, 16, 3, y, 2, NULL);
+        nnb_status st = nnb_net_train_f32(net, o, x, 16, 3, y, 2, NULL);
         ck_assert_msg(st == (mode ? NNB_E_NONFINITE : NNB_E_COMM), "mode %d: %s (%s)", mode,
                       nnb_status_name(st), nnb_last_error());
         if (mode == 0) ck_assert_msg(strstr(nnb_last_error(), "code 7"), "%s", nnb_last_error());
@@ -476,7 +477,7 @@ START_TEST(prep_beyond_float32) {
     nnb_table *t = nnbt_parse(csv, sizeof csv - 1, NULL);
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_set_target(p, "t", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "t", NNB_TARGET_VALUES));
     nnbt_ok(nnb_prep_scale(p, "a", NNB_SCALE_STANDARD));
     nnbt_ok(nnb_prep_scale(p, "b", NNB_SCALE_NONE));
     nnbt_ok(nnb_prep_scale(p, "t", NNB_SCALE_STANDARD));
@@ -579,9 +580,10 @@ START_TEST(idx_damage) {
     }
     float x[16], y[16];
     double xd[16], yd[16];
-    nnb_status s64 = nnb_mnist_read(nnbt_tmpdir(), NNB_MNIST_TEST, xd, 16, yd, 16, 1);
+    nnb_status s64 = nnb_mnist_read_part(nnbt_tmpdir(), NNB_MNIST_TEST, 1, xd, 16, yd, 16);
     ck_assert_int_ne(s64, NNB_OK);
-    nnbt_expect(nnb_mnist_read_f32(nnbt_tmpdir(), NNB_MNIST_TEST, x, 16, y, 16, 1), s64, "t10k");
+    nnbt_expect(nnb_mnist_read_part_f32(nnbt_tmpdir(), NNB_MNIST_TEST, 1, x, 16, y, 16), s64,
+                "t10k");
 }
 END_TEST
 
@@ -592,10 +594,10 @@ static unsigned char *model32(size_t *len) {
     nnbt_model m;
     nnbt_model_make(&m, 2);
     nnb_net *c;
-    nnbt_ok(nnb_net_convert(m.net, NNB_F32, &c));
-    *len = nnb_model_save_size(c, m.prep, m.meta, 1);
+    nnbt_ok(nnb_net_copy(&c, m.net, NNB_F32));
+    *len = nnb_model_write_size(c, m.prep, m.meta, 1);
     unsigned char *b = malloc(*len);
-    nnbt_ok(nnb_model_save_buffer(b, *len, NULL, c, m.prep, m.meta, 1));
+    nnbt_ok(nnb_model_write_buffer(c, m.prep, m.meta, 1, b, *len, NULL));
     nnb_net_free(c);
     nnbt_model_free(&m);
     return b;
@@ -606,7 +608,7 @@ static nnb_status load(const unsigned char *b, size_t len) {
     nnb_prep *prep = NULL;
     nnb_meta *meta = NULL;
     nnb_clear_error();
-    nnb_status st = nnb_model_load_buffer(b, len, &net, &prep, &meta);
+    nnb_status st = nnb_model_read_buffer(&net, &prep, &meta, b, len);
     if (st == NNB_OK) ck_assert_int_eq(nnb_net_dtype(net), NNB_F32);
     else ck_assert_msg(!net && !prep && !meta, "a failed load returned objects");
     nnb_net_free(net), nnb_prep_free(prep), nnb_meta_free(meta);

@@ -207,15 +207,15 @@ START_TEST(mnist_folder) {
     nnbt_ok(nnb_mnist_info(dir, NNB_MNIST_TRAIN, &rows, &cols));
     ck_assert(rows == 3 && cols == 4);
     double x[12], y[30];
-    nnbt_ok(nnb_mnist_read(dir, NNB_MNIST_TRAIN, x, 12, y, 30, 1));
+    nnbt_ok(nnb_mnist_read_part(dir, NNB_MNIST_TRAIN, 1, x, 12, y, 30));
     for (int i = 0; i < 12; i++) ck_assert(x[i] == img[i] / 255.0);
     for (int i = 0; i < 3; i++)
         for (int k = 0; k < 10; k++) ck_assert(y[10 * i + k] == (k == lab[i]));
-    nnbt_ok(nnb_mnist_read(dir, NNB_MNIST_TRAIN, x, 12, y, 3, 0));
+    nnbt_ok(nnb_mnist_read_part(dir, NNB_MNIST_TRAIN, 0, x, 12, y, 3));
     ck_assert(y[0] == 9 && y[1] == 0 && y[2] == 4);
-    nnbt_ok(nnb_mnist_read(dir, NNB_MNIST_TRAIN, x, 12, NULL, 0, 0));
-    expect(nnb_mnist_read(dir, NNB_MNIST_TRAIN, x, 12, y, 29, 1), NNB_E_SHAPE, "one-hot");
-    expect(nnb_mnist_read(dir, NNB_MNIST_TRAIN, x, 12, y, 30, 2), NNB_E_INVALID_ARG, "onehot");
+    nnbt_ok(nnb_mnist_read_part(dir, NNB_MNIST_TRAIN, 0, x, 12, NULL, 0));
+    expect(nnb_mnist_read_part(dir, NNB_MNIST_TRAIN, 1, x, 12, y, 29), NNB_E_SHAPE, "one-hot");
+    expect(nnb_mnist_read_part(dir, NNB_MNIST_TRAIN, 2, x, 12, y, 30), NNB_E_INVALID_ARG, "onehot");
     expect(nnb_mnist_info(dir, NNB_MNIST_TEST, &rows, &cols), NNB_E_IO,
            "no t10k-images-idx3-ubyte or t10k-images-idx3-ubyte.gz");
     expect(nnb_mnist_info(dir, (nnb_mnist_part)5, &rows, &cols), NNB_E_INVALID_ARG, "part");
@@ -259,8 +259,8 @@ START_TEST(types_folders_and_shapes) {
     hl = header(h, ldims, 1);
     write_idx("mnist2/train-labels-idx1-ubyte", 0, h, hl, lab, 2, path);
     double x[8], y[20];
-    expect(nnb_mnist_read(dir, NNB_MNIST_TRAIN, x, 7, y, 20, 1), NNB_E_SHAPE, "x holds 7");
-    nnbt_ok(nnb_mnist_read(dir, NNB_MNIST_TRAIN, x, 8, y, 20, 1));
+    expect(nnb_mnist_read_part(dir, NNB_MNIST_TRAIN, 1, x, 7, y, 20), NNB_E_SHAPE, "x holds 7");
+    nnbt_ok(nnb_mnist_read_part(dir, NNB_MNIST_TRAIN, 1, x, 8, y, 20));
 }
 END_TEST
 

@@ -18,10 +18,10 @@
 
 /* The model as bytes (asserting success); *len receives the size. */
 static unsigned char *to_bytes(const nnbt_model *m, int with_state, size_t *len) {
-    size_t n = nnb_model_save_size(m->net, m->prep, m->meta, with_state), written = 0;
+    size_t n = nnb_model_write_size(m->net, m->prep, m->meta, with_state), written = 0;
     ck_assert_uint_gt(n, 0);
     unsigned char *b = malloc(n);
-    nnbt_ok(nnb_model_save_buffer(b, n, &written, m->net, m->prep, m->meta, with_state));
+    nnbt_ok(nnb_model_write_buffer(m->net, m->prep, m->meta, with_state, b, n, &written));
     ck_assert_uint_eq(written, n);
     *len = n;
     return b;
@@ -58,7 +58,7 @@ static nnb_status load_fails(const unsigned char *b, size_t len) {
     nnb_prep *prep = (nnb_prep *)1;
     nnb_meta *meta = (nnb_meta *)1;
     nnb_clear_error();
-    nnb_status st = nnb_model_load_buffer(b, len, &net, &prep, &meta);
+    nnb_status st = nnb_model_read_buffer(&net, &prep, &meta, b, len);
     ck_assert_msg(st != NNB_OK, "a damaged model of %zu bytes loaded", len);
     ck_assert_msg(strlen(nnb_last_error()) > 20, "message \"%s\"", nnb_last_error());
     ck_assert_ptr_null(net);
@@ -73,7 +73,7 @@ static void load_any(const unsigned char *b, size_t len) {
     nnb_prep *prep;
     nnb_meta *meta;
     nnb_clear_error();
-    nnb_status st = nnb_model_load_buffer(b, len, &net, &prep, &meta);
+    nnb_status st = nnb_model_read_buffer(&net, &prep, &meta, b, len);
     if (st == NNB_OK) {
         nnb_net_free(net);
         nnb_prep_free(prep);
@@ -169,8 +169,8 @@ static void assert_same_prep(const nnb_prep *p, const nnb_prep *q, const nnb_tab
 }
 
 static void assert_same_meta(const nnb_meta *a, const nnb_meta *b) {
-    ck_assert_uint_eq(nnb_meta_count(b), nnb_meta_count(a));
-    for (size_t i = 0; i < nnb_meta_count(a); i++) {
+    ck_assert_uint_eq(nnb_meta_n_keys(b), nnb_meta_n_keys(a));
+    for (size_t i = 0; i < nnb_meta_n_keys(a); i++) {
         ck_assert_str_eq(nnb_meta_key(b, i), nnb_meta_key(a, i));
         ck_assert_str_eq(nnb_meta_value(b, i), nnb_meta_value(a, i));
     }
@@ -181,13 +181,13 @@ static void assert_same_meta(const nnb_meta *a, const nnb_meta *b) {
 START_TEST(meta_list) {
     nnb_meta *m;
     nnbt_ok(nnb_meta_create(&m));
-    ck_assert_uint_eq(nnb_meta_count(m), 0);
+    ck_assert_uint_eq(nnb_meta_n_keys(m), 0);
     ck_assert_ptr_null(nnb_meta_get(m, "a"));
     nnbt_ok(nnb_meta_set(m, "a", "1"));
     nnbt_ok(nnb_meta_set(m, "b", ""));
     nnbt_ok(nnb_meta_set(m, "c", "3"));
     nnbt_ok(nnb_meta_set(m, "a", "one")); /* replaced in place */
-    ck_assert_uint_eq(nnb_meta_count(m), 3);
+    ck_assert_uint_eq(nnb_meta_n_keys(m), 3);
     ck_assert_str_eq(nnb_meta_key(m, 0), "a");
     ck_assert_str_eq(nnb_meta_value(m, 0), "one");
     ck_assert_str_eq(nnb_meta_get(m, "b"), "");
@@ -196,7 +196,7 @@ START_TEST(meta_list) {
     ck_assert_ptr_null(nnb_meta_value(m, 3));
     ck_assert_ptr_null(nnb_meta_get(m, NULL));
     ck_assert_ptr_null(nnb_meta_get(NULL, "a"));
-    ck_assert_uint_eq(nnb_meta_count(NULL), 0);
+    ck_assert_uint_eq(nnb_meta_n_keys(NULL), 0);
     ck_assert_ptr_null(nnb_meta_key(NULL, 0));
     expect(nnb_meta_set(m, "", "x"), NNB_E_INVALID_ARG, "key is empty");
     expect(nnb_meta_set(m, NULL, "x"), NNB_E_NULL, "key");
@@ -209,7 +209,7 @@ START_TEST(meta_list) {
     s[big] = '\0';
     expect(nnb_meta_set(m, "big", s), NNB_E_INVALID_ARG, "limit");
     free(s);
-    ck_assert_uint_eq(nnb_meta_count(m), 3);
+    ck_assert_uint_eq(nnb_meta_n_keys(m), 3);
     nnb_meta_free(m);
     nnb_meta_free(NULL);
 }
@@ -222,44 +222,46 @@ START_TEST(file_round_trip_resumes_bit_for_bit) {
     nnbt_model_make(&m, 3);
     char path[512];
     nnbt_tmp_path(path, sizeof path, "round.nnb");
-    nnbt_ok(nnb_model_save(path, m.net, m.prep, m.meta, 1));
+    nnbt_ok(nnb_model_write(path, m.net, m.prep, m.meta, 1));
     nnb_net *net;
     nnb_prep *prep;
     nnb_meta *meta;
-    nnbt_ok(nnb_model_load(path, &net, &prep, &meta));
+    nnbt_ok(nnb_model_read(&net, &prep, &meta, path));
     assert_same_net(m.net, net);
     /* the leaky slope (0.2) shows in predictions: the standardised inputs have negative values */
     assert_same_predictions(m.net, net, m.x, m.rows);
     assert_same_prep(m.prep, prep, m.table);
     assert_same_meta(m.meta, meta);
     /* the unseen-category policy came along: an unknown colour gives zeros, not an error */
-    ck_assert_int_eq(nnb_prep_unseen(prep), NNB_UNSEEN_ZERO);
+    nnb_unseen unseen = NNB_UNSEEN_ERROR;
+    nnbt_ok(nnb_prep_get_unseen(prep, &unseen));
+    ck_assert_int_eq(unseen, NNB_UNSEEN_ZERO);
     const char *novel = "id,colour,size,w,v,u,label\nz,purple,2,0.1,11,0,dog\n";
-    nnb_csv_options *o = nnbt_text_columns("id colour label");
+    nnb_csv_opts *o = nnbt_text_columns("id colour label");
     nnb_table *t = nnbt_parse(novel, strlen(novel), o);
     double x[32];
     nnbt_ok(nnb_prep_apply(prep, t, NULL, 1, x, 32, NULL, 0));
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     /* training goes on exactly as in the network that never stopped */
     nnb_train_opts *opts;
     nnbt_ok(nnb_train_opts_create(&opts));
     nnbt_model_opts(opts, 4);
-    nnbt_ok(nnb_train(m.net, opts, m.x, m.rows, m.nf, m.y, m.ny, NULL));
-    nnbt_ok(nnb_train(net, opts, m.x, m.rows, m.nf, m.y, m.ny, NULL));
+    nnbt_ok(nnb_net_train(m.net, opts, m.x, m.rows, m.nf, m.y, m.ny, NULL));
+    nnbt_ok(nnb_net_train(net, opts, m.x, m.rows, m.nf, m.y, m.ny, NULL));
     assert_same_net(m.net, net);
     nnb_train_opts_free(opts);
     nnb_net_free(net);
     nnb_prep_free(prep);
     nnb_meta_free(meta);
     /* without the training state the optimiser starts afresh: the runs part */
-    nnbt_ok(nnb_model_save(path, m.net, m.prep, m.meta, 0));
-    nnbt_ok(nnb_model_load(path, &net, NULL, NULL));
+    nnbt_ok(nnb_model_write(path, m.net, m.prep, m.meta, 0));
+    nnbt_ok(nnb_model_read(&net, NULL, NULL, path));
     assert_same_net(m.net, net);
     nnbt_ok(nnb_train_opts_create(&opts));
     nnbt_model_opts(opts, 1);
-    nnbt_ok(nnb_train(m.net, opts, m.x, m.rows, m.nf, m.y, m.ny, NULL));
-    nnbt_ok(nnb_train(net, opts, m.x, m.rows, m.nf, m.y, m.ny, NULL));
+    nnbt_ok(nnb_net_train(m.net, opts, m.x, m.rows, m.nf, m.y, m.ny, NULL));
+    nnbt_ok(nnb_net_train(net, opts, m.x, m.rows, m.nf, m.y, m.ny, NULL));
     size_t n = nnb_net_n_params(net);
     double *pa = malloc(n * sizeof *pa), *pb = malloc(n * sizeof *pb);
     nnbt_ok(nnb_net_params_get(m.net, pa, n));
@@ -280,7 +282,7 @@ START_TEST(buffer_equals_file_and_size) {
         unsigned char *b = to_bytes(&m, with_state, &n);
         char path[512];
         nnbt_tmp_path(path, sizeof path, "buffer.nnb");
-        nnbt_ok(nnb_model_save(path, m.net, m.prep, m.meta, with_state));
+        nnbt_ok(nnb_model_write(path, m.net, m.prep, m.meta, with_state));
         size_t flen;
         char *f = nnbt_read_file(path, &flen);
         ck_assert_uint_eq(flen, n);
@@ -289,20 +291,20 @@ START_TEST(buffer_equals_file_and_size) {
         unsigned char *small = malloc(n);
         memset(small, 0xAB, n);
         size_t written = 0;
-        expect(nnb_model_save_buffer(small, n - 1, &written, m.net, m.prep, m.meta, with_state),
+        expect(nnb_model_write_buffer(m.net, m.prep, m.meta, with_state, small, n - 1, &written),
                NNB_E_SHAPE, "needs");
         ck_assert_uint_eq(written, n);
         for (size_t i = 0; i < n; i++) ck_assert_uint_eq(small[i], 0xAB);
         nnb_net *net;
         nnb_prep *prep;
         nnb_meta *meta;
-        nnbt_ok(nnb_model_load_buffer(b, n, &net, &prep, &meta));
+        nnbt_ok(nnb_model_read_buffer(&net, &prep, &meta, b, n));
         assert_same_net(m.net, net);
         assert_same_prep(m.prep, prep, m.table);
         assert_same_meta(m.meta, meta);
         /* saving what was loaded gives the same bytes */
         size_t again;
-        nnbt_ok(nnb_model_save_buffer(small, n, &again, net, prep, meta, with_state));
+        nnbt_ok(nnb_model_write_buffer(net, prep, meta, with_state, small, n, &again));
         ck_assert_uint_eq(again, n);
         ck_assert(memcmp(small, b, n) == 0);
         nnb_net_free(net);
@@ -319,38 +321,38 @@ END_TEST
 START_TEST(optional_parts) {
     nnbt_model m;
     nnbt_model_make(&m, 0);
-    size_t n = nnb_model_save_size(m.net, NULL, NULL, 0);
+    size_t n = nnb_model_write_size(m.net, NULL, NULL, 0);
     unsigned char *b = malloc(n);
-    nnbt_ok(nnb_model_save_buffer(b, n, NULL, m.net, NULL, NULL, 0));
+    nnbt_ok(nnb_model_write_buffer(m.net, NULL, NULL, 0, b, n, NULL));
     ck_assert_uint_eq(section_at(b, n, "PREP") + section_at(b, n, "META") +
                           section_at(b, n, "TRST"),
                       0);
     nnb_net *net;
     nnb_prep *prep = (nnb_prep *)1;
     nnb_meta *meta;
-    nnbt_ok(nnb_model_load_buffer(b, n, &net, &prep, &meta));
+    nnbt_ok(nnb_model_read_buffer(&net, &prep, &meta, b, n));
     ck_assert_ptr_null(prep);
     ck_assert_ptr_nonnull(meta);
-    ck_assert_uint_eq(nnb_meta_count(meta), 0);
+    ck_assert_uint_eq(nnb_meta_n_keys(meta), 0);
     assert_same_net(m.net, net);
     nnb_net_free(net);
     nnb_meta_free(meta);
     free(b);
     /* parts not wanted are not returned (and not leaked) */
     b = to_bytes(&m, 1, &n);
-    nnbt_ok(nnb_model_load_buffer(b, n, &net, NULL, NULL));
+    nnbt_ok(nnb_model_read_buffer(&net, NULL, NULL, b, n));
     assert_same_net(m.net, net);
     nnb_net_free(net);
     free(b);
     /* an empty metadata list is stored as such */
     nnb_meta *empty;
     nnbt_ok(nnb_meta_create(&empty));
-    n = nnb_model_save_size(m.net, NULL, empty, 0);
+    n = nnb_model_write_size(m.net, NULL, empty, 0);
     b = malloc(n);
-    nnbt_ok(nnb_model_save_buffer(b, n, NULL, m.net, NULL, empty, 0));
+    nnbt_ok(nnb_model_write_buffer(m.net, NULL, empty, 0, b, n, NULL));
     ck_assert_uint_gt(section_at(b, n, "META"), 0);
-    nnbt_ok(nnb_model_load_buffer(b, n, &net, NULL, &meta));
-    ck_assert_uint_eq(nnb_meta_count(meta), 0);
+    nnbt_ok(nnb_model_read_buffer(&net, NULL, &meta, b, n));
+    ck_assert_uint_eq(nnb_meta_n_keys(meta), 0);
     nnb_net_free(net);
     nnb_meta_free(meta);
     nnb_meta_free(empty);
@@ -367,11 +369,11 @@ START_TEST(matrix_preparation) {
     nnb_net *net, *net2;
     nnbt_ok(nnb_net_create(&net, 3));
     nnbt_ok(nnb_net_add_dense(net, 2, NNB_ACT_SIGMOID, 1));
-    size_t n = nnb_model_save_size(net, p, NULL, 0);
+    size_t n = nnb_model_write_size(net, p, NULL, 0);
     unsigned char *b = malloc(n);
-    nnbt_ok(nnb_model_save_buffer(b, n, NULL, net, p, NULL, 0));
+    nnbt_ok(nnb_model_write_buffer(net, p, NULL, 0, b, n, NULL));
     nnb_prep *q;
-    nnbt_ok(nnb_model_load_buffer(b, n, &net2, &q, NULL));
+    nnbt_ok(nnb_model_read_buffer(&net2, &q, NULL, b, n));
     ck_assert(nnb_prep_is_matrix(q));
     assert_same_prep(p, q, NULL);
     double x1[12], x2[12];
@@ -399,11 +401,11 @@ START_TEST(documented_layout) {
     nnb_meta *meta;
     nnbt_ok(nnb_meta_create(&meta));
     nnbt_ok(nnb_meta_set(meta, "k", "vv"));
-    size_t n = nnb_model_save_size(net, NULL, meta, 0);
+    size_t n = nnb_model_write_size(net, NULL, meta, 0);
     /* 32 header + ARCH (16 + 16 + 24) + PARM (16 + 8 + 16) + META (16 + 8 + 4+1 + 4+2) + CRC 4 */
     ck_assert_uint_eq(n, 32 + 56 + 40 + 35 + 4);
     unsigned char *b = malloc(n);
-    nnbt_ok(nnb_model_save_buffer(b, n, NULL, net, NULL, meta, 0));
+    nnbt_ok(nnb_model_write_buffer(net, NULL, meta, 0, b, n, NULL));
     static const unsigned char header[32] = {
         0x89, 'N', 'N', 'B', '\r', '\n', 0x1A, '\n', /* magic */
         1, 0, 0, 0,                                  /* version 1.0 */
@@ -432,9 +434,9 @@ START_TEST(documented_layout) {
     for (int i = 0; i < 4; i++) ck_assert_uint_eq(b[n - 4 + i], (crc >> (8 * i)) & 0xFF);
     /* the slope comes back from the bytes */
     nnb_net *back;
-    nnbt_ok(nnb_model_load_buffer(b, n, &back, NULL, NULL));
+    nnbt_ok(nnb_model_read_buffer(&back, NULL, NULL, b, n));
     double slope = 0;
-    nnbt_ok(nnb_net_leaky_slope(back, 0, &slope));
+    nnbt_ok(nnb_net_get_leaky_slope(back, 0, &slope));
     ck_assert(slope == 0.25);
     nnb_net_free(back);
     free(b);
@@ -452,50 +454,51 @@ START_TEST(bad_arguments) {
     nnbt_tmp_path(path, sizeof path, "args.nnb");
     nnb_net *empty, *net;
     nnbt_ok(nnb_net_create(&empty, 3));
-    expect(nnb_model_save(NULL, m.net, NULL, NULL, 0), NNB_E_NULL, "path");
-    expect(nnb_model_save(path, NULL, NULL, NULL, 0), NNB_E_NULL, "net");
-    expect(nnb_model_save(path, empty, NULL, NULL, 0), NNB_E_INVALID_ARG, "no layers");
-    expect(nnb_model_save(path, m.net, NULL, NULL, 2), NNB_E_INVALID_ARG, "with_train_state");
+    expect(nnb_model_write(NULL, m.net, NULL, NULL, 0), NNB_E_NULL, "path");
+    expect(nnb_model_write(path, NULL, NULL, NULL, 0), NNB_E_NULL, "net");
+    expect(nnb_model_write(path, empty, NULL, NULL, 0), NNB_E_INVALID_ARG, "no layers");
+    expect(nnb_model_write(path, m.net, NULL, NULL, 2), NNB_E_INVALID_ARG, "with_train_state");
     nnb_prep *unfitted;
     nnbt_ok(nnb_prep_create(&unfitted));
-    expect(nnb_model_save(path, m.net, unfitted, NULL, 0), NNB_E_INVALID_ARG, "not fitted");
+    expect(nnb_model_write(path, m.net, unfitted, NULL, 0), NNB_E_INVALID_ARG, "not fitted");
     nnb_net *other;
     nnbt_ok(nnb_net_create(&other, m.nf + 1));
     nnbt_ok(nnb_net_add_dense(other, m.ny, NNB_ACT_SOFTMAX, 1));
-    expect(nnb_model_save(path, other, m.prep, NULL, 0), NNB_E_SHAPE, "inputs");
+    expect(nnb_model_write(path, other, m.prep, NULL, 0), NNB_E_SHAPE, "inputs");
     ck_assert_int_eq(access(path, F_OK), -1); /* nothing was written */
     nnb_net *wrong_out;
     nnbt_ok(nnb_net_create(&wrong_out, m.nf));
     nnbt_ok(nnb_net_add_dense(wrong_out, m.ny + 1, NNB_ACT_SOFTMAX, 1));
-    expect(nnb_model_save(path, wrong_out, m.prep, NULL, 0), NNB_E_SHAPE,
+    expect(nnb_model_write(path, wrong_out, m.prep, NULL, 0), NNB_E_SHAPE,
            "the network has 4 outputs");
     ck_assert_int_eq(access(path, F_OK), -1);
     nnb_net_free(wrong_out);
     nnb_clear_error();
-    ck_assert_uint_eq(nnb_model_save_size(empty, NULL, NULL, 0), 0);
+    ck_assert_uint_eq(nnb_model_write_size(empty, NULL, NULL, 0), 0);
     ck_assert_str_ne(nnb_last_error(), "");
-    ck_assert_uint_eq(nnb_model_save_size(NULL, NULL, NULL, 0), 0);
+    ck_assert_uint_eq(nnb_model_write_size(NULL, NULL, NULL, 0), 0);
     unsigned char buf[16];
-    expect(nnb_model_save_buffer(NULL, 100, NULL, m.net, NULL, NULL, 0), NNB_E_NULL, "buf");
-    expect(nnb_model_save_buffer(buf, sizeof buf, NULL, NULL, NULL, NULL, 0), NNB_E_NULL, "net");
+    expect(nnb_model_write_buffer(m.net, NULL, NULL, 0, NULL, 100, NULL), NNB_E_NULL, "buf");
+    expect(nnb_model_write_buffer(NULL, NULL, NULL, 0, buf, sizeof buf, NULL), NNB_E_NULL, "net");
     /* folders that do not exist or are files */
     nnbt_tmp_path(dir_path, sizeof dir_path, "no/such/folder/m.nnb");
-    expect(nnb_model_save(dir_path, m.net, NULL, NULL, 0), NNB_E_IO, "No such file");
-    nnbt_ok(nnb_model_save(path, m.net, NULL, NULL, 0));
+    expect(nnb_model_write(dir_path, m.net, NULL, NULL, 0), NNB_E_IO, "No such file");
+    nnbt_ok(nnb_model_write(path, m.net, NULL, NULL, 0));
     snprintf(dir_path, sizeof dir_path, "%s/m.nnb", path);
-    expect(nnb_model_save(dir_path, m.net, NULL, NULL, 0), NNB_E_IO, "m.nnb");
+    expect(nnb_model_write(dir_path, m.net, NULL, NULL, 0), NNB_E_IO, "m.nnb");
     /* loading */
-    expect(nnb_model_load(path, NULL, NULL, NULL), NNB_E_NULL, "net");
-    expect(nnb_model_load(NULL, &net, NULL, NULL), NNB_E_NULL, "path");
+    expect(nnb_model_read(NULL, NULL, NULL, path), NNB_E_NULL, "net");
+    expect(nnb_model_read(&net, NULL, NULL, NULL), NNB_E_NULL, "path");
     ck_assert_ptr_null(net);
-    expect(nnb_model_load_buffer(NULL, 10, &net, NULL, NULL), NNB_E_NULL, "buf");
+    expect(nnb_model_read_buffer(&net, NULL, NULL, NULL, 10), NNB_E_NULL, "buf");
     nnbt_tmp_path(dir_path, sizeof dir_path, "missing.nnb");
-    expect(nnb_model_load(dir_path, &net, NULL, NULL), NNB_E_IO, "missing.nnb: cannot open: No such");
-    expect(nnb_model_load(nnbt_tmpdir(), &net, NULL, NULL), NNB_E_IO, "Is a directory");
+    expect(nnb_model_read(&net, NULL, NULL, dir_path), NNB_E_IO,
+           "missing.nnb: cannot open: No such");
+    expect(nnb_model_read(&net, NULL, NULL, nnbt_tmpdir()), NNB_E_IO, "Is a directory");
     nnbt_write_file(dir_path, "", 0);
-    expect(nnb_model_load(dir_path, &net, NULL, NULL), NNB_E_FORMAT, "truncated");
+    expect(nnb_model_read(&net, NULL, NULL, dir_path), NNB_E_FORMAT, "truncated");
     nnbt_write_file(dir_path, "id,colour\n1,2\n", 14);
-    expect(nnb_model_load(dir_path, &net, NULL, NULL), NNB_E_FORMAT, "not an nnblas model");
+    expect(nnb_model_read(&net, NULL, NULL, dir_path), NNB_E_FORMAT, "not an nnblas model");
     nnb_net_free(empty);
     nnb_net_free(other);
     nnb_prep_free(unfitted);
@@ -512,19 +515,19 @@ START_TEST(save_replaces_and_keeps_mode) {
     ck_assert_int_eq(mkdir(dir, 0700), 0);
     snprintf(path, sizeof path, "%s/m.nnb", dir);
     mode_t old = umask(027);
-    nnbt_ok(nnb_model_save(path, m.net, m.prep, NULL, 0));
+    nnbt_ok(nnb_model_write(path, m.net, m.prep, NULL, 0));
     umask(old);
     struct stat st;
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_uint_eq(st.st_mode & 0777, 0640); /* 0666 less the umask, not mkstemp's 0600 */
     ck_assert_int_eq(chmod(path, 0604), 0);
-    nnbt_ok(nnb_model_save(path, m.net, m.prep, m.meta, 1));
+    nnbt_ok(nnb_model_write(path, m.net, m.prep, m.meta, 1));
     ck_assert_int_eq(stat(path, &st), 0);
     ck_assert_uint_eq(st.st_mode & 0777, 0604);
     nnb_net *net;
     nnb_meta *meta;
-    nnbt_ok(nnb_model_load(path, &net, NULL, &meta));
-    ck_assert_uint_eq(nnb_meta_count(meta), 3);
+    nnbt_ok(nnb_model_read(&net, NULL, &meta, path));
+    ck_assert_uint_eq(nnb_meta_n_keys(meta), 3);
     nnb_net_free(net);
     nnb_meta_free(meta);
     ck_assert_int_eq(nnbt_count_files(dir), 1);
@@ -545,7 +548,7 @@ START_TEST(golden_file_loads) {
     nnb_net *net;
     nnb_prep *prep;
     nnb_meta *meta;
-    nnbt_ok(nnb_model_load(NNBT_DATA_DIR "/golden-v1.nnb", &net, &prep, &meta));
+    nnbt_ok(nnb_model_read(&net, &prep, &meta, NNBT_DATA_DIR "/golden-v1.nnb"));
     ck_assert_uint_eq(nnb_net_n_inputs(net), 9);
     ck_assert_uint_eq(nnb_net_n_layers(net), 2);
     ck_assert_uint_eq(nnb_net_n_params(net), 68);
@@ -591,7 +594,7 @@ START_TEST(golden_file_loads) {
         {0.011958295855926516, 0.18420168293276418, 0.80384002121130937},
         {0.0051942553360479907, 0.078309708021140415, 0.91649603664281154},
     };
-    nnb_csv_options *o = nnbt_text_columns("id colour species");
+    nnb_csv_opts *o = nnbt_text_columns("id colour species");
     nnb_table *t;
     nnbt_ok(nnb_csv_read(&t, NNBT_DATA_DIR "/golden.csv", o));
     double x[5 * 9], y[5 * 3];
@@ -610,14 +613,14 @@ START_TEST(golden_file_loads) {
     nnbt_ok(nnb_train_opts_set_epochs(opts, 1));
     nnb_history *h;
     nnbt_ok(nnb_history_create(&h));
-    nnbt_ok(nnb_train(net, opts, x, 5, 9, yy, 3, h));
+    nnbt_ok(nnb_net_train(net, opts, x, 5, 9, yy, 3, h));
     double epoch;
     nnbt_ok(nnb_history_get(h, NNB_HIST_EPOCH, &epoch, 1));
     ck_assert_double_eq(epoch, 21); /* it had run 20 */
     nnb_history_free(h);
     nnb_train_opts_free(opts);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     nnb_net_free(net);
     nnb_prep_free(prep);
     nnb_meta_free(meta);
@@ -902,7 +905,7 @@ START_TEST(newer_minor_version_loads) {
             nnb_net *net;
             nnb_prep *prep;
             nnb_meta *meta;
-            nnbt_ok(nnb_model_load_buffer(c.b, c.n, &net, &prep, &meta));
+            nnbt_ok(nnb_model_read_buffer(&net, &prep, &meta, c.b, c.n));
             assert_same_net(m.net, net);
             assert_same_meta(m.meta, meta);
             nnb_net_free(net);
@@ -930,11 +933,11 @@ START_TEST(file_larger_than_memory) {
         return;
     }
     nnb_net *net = (nnb_net *)1;
-    nnbt_expect(nnb_model_load(path, &net, NULL, NULL), NNB_E_FORMAT, "magic number");
+    nnbt_expect(nnb_model_read(&net, NULL, NULL, path), NNB_E_FORMAT, "magic number");
     ck_assert_ptr_null(net);
     nnbt_model m;
     nnbt_model_make(&m, 0);
-    nnbt_ok(nnb_model_save(path, m.net, NULL, NULL, 0));
+    nnbt_ok(nnb_model_write(path, m.net, NULL, NULL, 0));
     nnbt_model_free(&m);
     ck_assert_int_eq(truncate(path, (off_t)1 << 40), 0);
     f = fopen(path, "r+b");
@@ -943,7 +946,7 @@ START_TEST(file_larger_than_memory) {
     ck_assert(fseek(f, 16, SEEK_SET) == 0 && fwrite(size, 1, 8, f) == 8);
     fclose(f);
     net = (nnb_net *)1;
-    nnbt_expect(nnb_model_load(path, &net, NULL, NULL), NNB_E_TOO_LARGE,
+    nnbt_expect(nnb_model_read(&net, NULL, NULL, path), NNB_E_TOO_LARGE,
                 "more than the memory available");
     ck_assert_ptr_null(net);
     remove(path);
@@ -985,7 +988,7 @@ START_TEST(other_byte_order_refused) {
     nnbt_tmp_path(path, sizeof path, "big-endian.nnb");
     ck_assert(nnbt_write_file(path, c.b, c.n));
     nnb_net *net = (nnb_net *)1;
-    nnbt_expect(nnb_model_load(path, &net, NULL, NULL), NNB_E_FORMAT, "big-endian");
+    nnbt_expect(nnb_model_read(&net, NULL, NULL, path), NNB_E_FORMAT, "big-endian");
     ck_assert_ptr_null(net);
     ck_assert_msg(strstr(nnb_last_error(), "big-endian.nnb"), "%s", nnb_last_error());
     free(c.b);

@@ -69,7 +69,7 @@ static char *folder_with_old_model(const char *name, char *dir, size_t dlen, cha
     snprintf(path, plen, "%s/old.nnb", dir);
     nnbt_model old;
     nnbt_model_make(&old, 0);
-    nnbt_ok(nnb_model_save(path, old.net, NULL, old.meta, 0));
+    nnbt_ok(nnb_model_write(path, old.net, NULL, old.meta, 0));
     nnbt_model_free(&old);
     char *bytes = nnbt_read_file(path, old_len);
     ck_assert_ptr_nonnull(bytes);
@@ -90,7 +90,7 @@ START_TEST(a_write_failing_at_any_byte_changes_nothing) {
     nnbt_model m;
     nnbt_model_make(&m, 1);
     char dir[512], path[600];
-    size_t old_len, size = nnb_model_save_size(m.net, m.prep, m.meta, 1);
+    size_t old_len, size = nnb_model_write_size(m.net, m.prep, m.meta, 1);
     char *old = folder_with_old_model("every", dir, sizeof dir, path, sizeof path, &old_len);
     for (size_t n = 0; n < size; n++) {
         faulty f = {.fail_at = n, .step = 97, .err = ENOSPC};
@@ -107,7 +107,7 @@ START_TEST(a_write_failing_at_any_byte_changes_nothing) {
     ck_assert_uint_eq(f.written, size);
     ck_assert_int_eq(nnbt_count_files(dir), 1);
     nnb_net *net;
-    nnbt_ok(nnb_model_load(path, &net, NULL, NULL));
+    nnbt_ok(nnb_model_read(&net, NULL, NULL, path));
     nnb_net_free(net);
     free(old);
     nnbt_model_free(&m);
@@ -143,7 +143,7 @@ START_TEST(large_model_chunk_boundaries) {
     nnbt_ok(nnb_net_add_dense(m.net, 40, NNB_ACT_RELU, 1));
     nnbt_ok(nnb_net_add_dense(m.net, m.ny, NNB_ACT_SOFTMAX, 1));
     char dir[512], path[600];
-    size_t old_len, size = nnb_model_save_size(m.net, m.prep, m.meta, 1);
+    size_t old_len, size = nnb_model_write_size(m.net, m.prep, m.meta, 1);
     ck_assert_uint_gt(size, 2 * 65536);
     char *old = folder_with_old_model("large", dir, sizeof dir, path, sizeof path, &old_len);
     const size_t cuts[] = {0, 1, 65535, 65536, 65537, 131072, size - 4, size - 1};
@@ -157,7 +157,7 @@ START_TEST(large_model_chunk_boundaries) {
     size_t len;
     char *now = nnbt_read_file(path, &len);
     unsigned char *want = malloc(size);
-    nnbt_ok(nnb_model_save_buffer(want, size, NULL, m.net, m.prep, m.meta, 1));
+    nnbt_ok(nnb_model_write_buffer(m.net, m.prep, m.meta, 1, want, size, NULL));
     ck_assert_uint_eq(len, size);
     ck_assert(memcmp(now, want, size) == 0);
     free(now);

@@ -22,7 +22,7 @@ typedef struct ops {
         *out = (int)v;                                                                        \
         return st;                                                                            \
     }                                                                                         \
-    static const ops ops_##e = {#e, name_##e, parse_##e, nnb_##e##_count, (size_t)(last) + 1};
+    static const ops ops_##e = {#e, name_##e, parse_##e, nnb_##e##_n_values, (size_t)(last) + 1};
 
 OPS(activation, NNB_ACT_SOFTMAX)
 OPS(init, NNB_INIT_ORTHOGONAL)
@@ -224,11 +224,11 @@ START_TEST(every_name_round_trips) {
             ck_assert_ptr_null(o->name(-1));
         }
     }
-    ck_assert_str_eq(nnb_status_name((nnb_status)nnb_status_count()), "NNB_E_UNKNOWN");
+    ck_assert_str_eq(nnb_status_name((nnb_status)nnb_status_n_values()), "NNB_E_UNKNOWN");
     /* every status has its text too */
-    for (size_t v = 0; v < nnb_status_count(); v++)
+    for (size_t v = 0; v < nnb_status_n_values(); v++)
         ck_assert_str_ne(nnb_status_string((nnb_status)v), "unknown status");
-    ck_assert_str_eq(nnb_status_string((nnb_status)nnb_status_count()), "unknown status");
+    ck_assert_str_eq(nnb_status_string((nnb_status)nnb_status_n_values()), "unknown status");
 }
 END_TEST
 
@@ -253,42 +253,42 @@ END_TEST
  * (the table-driven tests above reach them through token pasting). */
 START_TEST(each_function_by_name) {
     nnb_history_field h;
-    ck_assert_uint_eq(nnb_history_field_count(), (size_t)NNB_HIST_SAMPLES_PER_S + 1);
+    ck_assert_uint_eq(nnb_history_field_n_values(), (size_t)NNB_HIST_SAMPLES_PER_S + 1);
     ck_assert_str_eq(nnb_history_field_name(NNB_HIST_VAL_ACC), "val_acc");
     ck_assert_int_eq(nnb_history_field_parse("Train-Loss", &h), NNB_OK);
     ck_assert_int_eq(h, NNB_HIST_TRAIN_LOSS);
-    ck_assert_uint_eq(nnb_init_count(), (size_t)NNB_INIT_ORTHOGONAL + 1);
+    ck_assert_uint_eq(nnb_init_n_values(), (size_t)NNB_INIT_ORTHOGONAL + 1);
     ck_assert_str_eq(nnb_init_name(NNB_INIT_HE_NORMAL), "he_normal");
-    ck_assert_uint_eq(nnb_mnist_part_count(), (size_t)NNB_MNIST_TEST + 1);
+    ck_assert_uint_eq(nnb_mnist_part_n_values(), (size_t)NNB_MNIST_TEST + 1);
     ck_assert_str_eq(nnb_mnist_part_name(NNB_MNIST_TEST), "test");
-    ck_assert_uint_eq(nnb_optimizer_count(), (size_t)NNB_OPT_LM + 1);
+    ck_assert_uint_eq(nnb_optimizer_n_values(), (size_t)NNB_OPT_LM + 1);
     ck_assert_str_eq(nnb_optimizer_name(NNB_OPT_ADAMW), "adamw");
     nnb_reduction r;
-    ck_assert_uint_eq(nnb_reduction_count(), (size_t)NNB_REDUCTION_MEAN + 1);
+    ck_assert_uint_eq(nnb_reduction_n_values(), (size_t)NNB_REDUCTION_MEAN + 1);
     ck_assert_str_eq(nnb_reduction_name(NNB_REDUCTION_SUM), "sum");
     ck_assert_int_eq(nnb_reduction_parse("MEAN", &r), NNB_OK);
     ck_assert_int_eq(r, NNB_REDUCTION_MEAN);
     nnb_scale sc;
-    ck_assert_uint_eq(nnb_scale_count(), (size_t)NNB_SCALE_MINMAX + 1);
+    ck_assert_uint_eq(nnb_scale_n_values(), (size_t)NNB_SCALE_MINMAX + 1);
     ck_assert_str_eq(nnb_scale_name(NNB_SCALE_STANDARD), "standard");
     ck_assert_int_eq(nnb_scale_parse("MinMax", &sc), NNB_OK);
     ck_assert_int_eq(sc, NNB_SCALE_MINMAX);
     nnb_schedule sd;
-    ck_assert_uint_eq(nnb_schedule_count(), (size_t)NNB_SCHED_COSINE_RESTARTS + 1);
+    ck_assert_uint_eq(nnb_schedule_n_values(), (size_t)NNB_SCHED_COSINE_RESTARTS + 1);
     ck_assert_str_eq(nnb_schedule_name(NNB_SCHED_COSINE), "cosine");
     ck_assert_int_eq(nnb_schedule_parse("cosine-restarts", &sd), NNB_OK);
     ck_assert_int_eq(sd, NNB_SCHED_COSINE_RESTARTS);
     nnb_target_kind k;
-    ck_assert_uint_eq(nnb_target_kind_count(), (size_t)NNB_TARGET_INDEX + 1);
+    ck_assert_uint_eq(nnb_target_kind_n_values(), (size_t)NNB_TARGET_INDEX + 1);
     ck_assert_str_eq(nnb_target_kind_name(NNB_TARGET_ONEHOT), "onehot");
     ck_assert_int_eq(nnb_target_kind_parse("Index", &k), NNB_OK);
     ck_assert_int_eq(k, NNB_TARGET_INDEX);
     nnb_unseen u;
-    ck_assert_uint_eq(nnb_unseen_count(), (size_t)NNB_UNSEEN_ZERO + 1);
+    ck_assert_uint_eq(nnb_unseen_n_values(), (size_t)NNB_UNSEEN_ZERO + 1);
     ck_assert_str_eq(nnb_unseen_name(NNB_UNSEEN_ERROR), "error");
     ck_assert_int_eq(nnb_unseen_parse("ZERO", &u), NNB_OK);
     ck_assert_int_eq(u, NNB_UNSEEN_ZERO);
-    ck_assert_ptr_null(nnb_unseen_name((nnb_unseen)nnb_unseen_count()));
+    ck_assert_ptr_null(nnb_unseen_name((nnb_unseen)nnb_unseen_n_values()));
 }
 END_TEST
 
@@ -327,21 +327,21 @@ END_TEST
 
 START_TEST(nearest_names) {
     const char *cols[] = {"sepal_length", "sepal_width", NULL, "species", "petal_length"};
-    ck_assert_str_eq(nnb_nearest_name("specie", cols, 5), "species");
-    ck_assert_str_eq(nnb_nearest_name("Species", cols, 5), "species");
-    ck_assert_str_eq(nnb_nearest_name("sepal-lenght", cols, 5), "sepal_length");
-    ck_assert_str_eq(nnb_nearest_name("petal_len", cols, 5), "petal_length"); /* distance 3 */
-    ck_assert_ptr_null(nnb_nearest_name("colour", cols, 5));
-    ck_assert_ptr_null(nnb_nearest_name("x", cols, 5));
-    ck_assert_ptr_null(nnb_nearest_name("sepal", cols, 5)); /* begins two names */
+    ck_assert_str_eq(nnb_name_find_nearest("specie", cols, 5), "species");
+    ck_assert_str_eq(nnb_name_find_nearest("Species", cols, 5), "species");
+    ck_assert_str_eq(nnb_name_find_nearest("sepal-lenght", cols, 5), "sepal_length");
+    ck_assert_str_eq(nnb_name_find_nearest("petal_len", cols, 5), "petal_length"); /* distance 3 */
+    ck_assert_ptr_null(nnb_name_find_nearest("colour", cols, 5));
+    ck_assert_ptr_null(nnb_name_find_nearest("x", cols, 5));
+    ck_assert_ptr_null(nnb_name_find_nearest("sepal", cols, 5)); /* begins two names */
     const char *opts[] = {"--standardize", "--seed", "--save"};
-    ck_assert_str_eq(nnb_nearest_name("--stand", opts, 3), "--standardize"); /* prefix */
-    ck_assert_str_eq(nnb_nearest_name("--sed", opts, 3), "--seed");
-    ck_assert_str_eq(nnb_nearest_name("--svae", opts, 3), "--save"); /* a swap */
-    ck_assert_ptr_null(nnb_nearest_name(NULL, opts, 3));
-    ck_assert_ptr_null(nnb_nearest_name("--seed", NULL, 3));
-    ck_assert_ptr_null(nnb_nearest_name("--seed", opts, 0));
-    ck_assert_ptr_null(nnb_nearest_name("", opts, 3));
+    ck_assert_str_eq(nnb_name_find_nearest("--stand", opts, 3), "--standardize"); /* prefix */
+    ck_assert_str_eq(nnb_name_find_nearest("--sed", opts, 3), "--seed");
+    ck_assert_str_eq(nnb_name_find_nearest("--svae", opts, 3), "--save"); /* a swap */
+    ck_assert_ptr_null(nnb_name_find_nearest(NULL, opts, 3));
+    ck_assert_ptr_null(nnb_name_find_nearest("--seed", NULL, 3));
+    ck_assert_ptr_null(nnb_name_find_nearest("--seed", opts, 0));
+    ck_assert_ptr_null(nnb_name_find_nearest("", opts, 3));
 }
 END_TEST
 
@@ -375,7 +375,7 @@ START_TEST(defaults) {
               nnb_default_lr(NNB_OPT_MOMENTUM) == 0.01);
     ck_assert_int_eq(nnb_default_scale(), NNB_SCALE_STANDARD);
     /* each default output goes with its kind's default loss */
-    for (size_t k = 0; k < nnb_target_kind_count(); k++) {
+    for (size_t k = 0; k < nnb_target_kind_n_values(); k++) {
         nnb_activation out = nnb_default_output((nnb_target_kind)k);
         ck_assert(nnb_loss_fits(nnb_default_loss(out, (nnb_target_kind)k), out));
     }
@@ -385,9 +385,9 @@ END_TEST
 /* nnb_loss_fits() says exactly what training accepts. */
 START_TEST(loss_fits_matches_training) {
     double x[4] = {0.1, 0.2, 0.3, 0.4}, y[4] = {1, 0, 0, 1};
-    for (size_t l = 0; l < nnb_loss_count(); l++) {
+    for (size_t l = 0; l < nnb_loss_n_values(); l++) {
         ck_assert(nnb_loss_fits((nnb_loss)l, nnb_default_output_for_loss((nnb_loss)l)));
-        for (size_t a = 0; a < nnb_activation_count(); a++) {
+        for (size_t a = 0; a < nnb_activation_n_values(); a++) {
             nnb_net *net = tiny((nnb_activation)a, 2);
             double loss;
             nnb_status st = nnb_net_loss(net, x, 2, 2, y, 2, (nnb_loss)l, NNB_REDUCTION_MEAN,
@@ -419,15 +419,15 @@ START_TEST(class_rules) {
     ck_assert(!nnb_values_look_like_classes(v, 21));
     ck_assert(!nnb_values_look_like_classes(v, 0));
     ck_assert(!nnb_values_look_like_classes(NULL, 3));
-    ck_assert(nnb_too_many_classes(214, 442)); /* diabetes's target taken for classes */
-    ck_assert(!nnb_too_many_classes(3, 150));  /* iris */
-    ck_assert(!nnb_too_many_classes(10, 60000));
-    ck_assert(!nnb_too_many_classes(2, 2));
-    ck_assert(nnb_too_many_classes(3, 5));
-    ck_assert(!nnb_too_many_classes(3, 6));
-    ck_assert(!nnb_too_many_classes(21, 105));
-    ck_assert(nnb_too_many_classes(21, 104));
-    ck_assert(!nnb_too_many_classes(0, 0));
+    ck_assert(nnb_target_has_too_many_classes(214, 442)); /* diabetes's target taken for classes */
+    ck_assert(!nnb_target_has_too_many_classes(3, 150));  /* iris */
+    ck_assert(!nnb_target_has_too_many_classes(10, 60000));
+    ck_assert(!nnb_target_has_too_many_classes(2, 2));
+    ck_assert(nnb_target_has_too_many_classes(3, 5));
+    ck_assert(!nnb_target_has_too_many_classes(3, 6));
+    ck_assert(!nnb_target_has_too_many_classes(21, 105));
+    ck_assert(nnb_target_has_too_many_classes(21, 104));
+    ck_assert(!nnb_target_has_too_many_classes(0, 0));
 }
 END_TEST
 

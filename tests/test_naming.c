@@ -1,7 +1,8 @@
 /*
- * The naming rule's promises (CONTRIBUTING.md, "Naming"): every setter of an options handle has a
- * getter that gives back what was set (the defaults first, as the header states them), a refused
- * value leaves the getter's answer unchanged, and a copy reads back the same.
+ * The naming rule's promises (CONTRIBUTING.md, "Naming"): every setter has a getter that gives
+ * back what was set (the defaults first, as the header states them), a refused value leaves the
+ * getter's answer unchanged, and a copy (or a model file) reads back the same. The getters of
+ * libnnblas_mpi's options are checked in tests/mpi/mpi_train.c.
  */
 #include <string.h>
 
@@ -296,12 +297,91 @@ START_TEST(train_opts_getters_null) {
 }
 END_TEST
 
+/* The getters of the network's, the preparation's and the CSV options' setters. */
+START_TEST(other_getters) {
+    nnb_net *net = NULL;
+    nnbt_ok(nnb_net_create(&net, 3));
+    nnbt_ok(nnb_net_add_dense(net, 4, NNB_ACT_LEAKY_RELU, 1));
+    nnbt_ok(nnb_net_add_dense(net, 1, NNB_ACT_IDENTITY, 1));
+    double slope = 0;
+    nnbt_ok(nnb_net_get_leaky_slope(net, 0, &slope));
+    ck_assert_double_eq(slope, 0.01);
+    nnbt_ok(nnb_net_set_leaky_slope(net, 0, 0.25));
+    nnbt_ok(nnb_net_get_leaky_slope(net, 0, &slope));
+    ck_assert_double_eq(slope, 0.25);
+    nnbt_expect(nnb_net_set_leaky_slope(net, 0, -1), NNB_E_INVALID_ARG, "slope");
+    nnbt_ok(nnb_net_get_leaky_slope(net, 0, NULL));
+    nnbt_ok(nnb_net_get_leaky_slope(net, 0, &slope));
+    ck_assert_double_eq(slope, 0.25);
+    nnbt_expect(nnb_net_get_leaky_slope(net, 1, &slope), NNB_E_INVALID_ARG, "not a leaky-ReLU");
+    nnbt_expect(nnb_net_get_leaky_slope(net, 2, &slope), NNB_E_INVALID_ARG, "does not exist");
+    nnbt_expect(nnb_net_get_leaky_slope(NULL, 0, &slope), NNB_E_NULL, "net");
+    int on = 7;
+    nnbt_ok(nnb_net_get_check_finite(net, &on));
+    ck_assert_int_eq(on, 0);
+    nnbt_ok(nnb_net_set_check_finite(net, 5));
+    nnbt_ok(nnb_net_get_check_finite(net, &on));
+    ck_assert_int_eq(on, 1);
+    nnbt_expect(nnb_net_get_check_finite(NULL, &on), NNB_E_NULL, "net");
+    /* through a model file: the slope is saved, the flag is not (a loaded network starts with 0) */
+    size_t size = nnb_model_write_size(net, NULL, NULL, 0);
+    unsigned char *buf = malloc(size);
+    nnbt_ok(nnb_model_write_buffer(net, NULL, NULL, 0, buf, size, NULL));
+    nnb_net *back = NULL;
+    nnbt_ok(nnb_model_read_buffer(&back, NULL, NULL, buf, size));
+    nnbt_ok(nnb_net_get_leaky_slope(back, 0, &slope));
+    nnbt_ok(nnb_net_get_check_finite(back, &on));
+    ck_assert(slope == 0.25 && on == 0);
+    free(buf);
+    nnb_net_free(back);
+    nnb_net_free(net);
+
+    nnb_prep *p = NULL;
+    nnb_unseen u = NNB_UNSEEN_ZERO;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_get_unseen(p, &u));
+    ck_assert_int_eq(u, NNB_UNSEEN_ERROR);
+    nnbt_ok(nnb_prep_set_unseen(p, NNB_UNSEEN_ZERO));
+    nnbt_ok(nnb_prep_get_unseen(p, &u));
+    ck_assert_int_eq(u, NNB_UNSEEN_ZERO);
+    nnbt_expect(nnb_prep_set_unseen(p, (nnb_unseen)9), NNB_E_INVALID_ARG, "policy");
+    nnbt_ok(nnb_prep_get_unseen(p, &u));
+    ck_assert_int_eq(u, NNB_UNSEEN_ZERO);
+    nnbt_expect(nnb_prep_get_unseen(NULL, &u), NNB_E_NULL, "prep");
+    nnb_prep_free(p);
+
+    nnb_csv_opts *o = NULL;
+    char d = 0;
+    int drop = 9;
+    size_t limit = 9;
+    nnbt_ok(nnb_csv_opts_create(&o));
+    nnbt_ok(nnb_csv_opts_get_delimiter(o, &d));
+    nnbt_ok(nnb_csv_opts_get_drop_bad_rows(o, &drop));
+    nnbt_ok(nnb_csv_opts_get_input_limit(o, &limit));
+    ck_assert(d == ',' && drop == 0 && limit == 0);
+    nnbt_ok(nnb_csv_opts_set_delimiter(o, '\t'));
+    nnbt_ok(nnb_csv_opts_set_drop_bad_rows(o, 1));
+    nnbt_ok(nnb_csv_opts_set_input_limit(o, 12345));
+    nnbt_expect(nnb_csv_opts_set_delimiter(o, '"'), NNB_E_INVALID_ARG, "delimiter");
+    nnbt_ok(nnb_csv_opts_get_delimiter(o, &d));
+    nnbt_ok(nnb_csv_opts_get_drop_bad_rows(o, &drop));
+    nnbt_ok(nnb_csv_opts_get_input_limit(o, &limit));
+    ck_assert(d == '\t' && drop == 1 && limit == 12345);
+    nnbt_ok(nnb_csv_opts_get_delimiter(o, NULL));
+    nnbt_expect(nnb_csv_opts_get_delimiter(NULL, &d), NNB_E_NULL, "opts");
+    nnbt_expect(nnb_csv_opts_get_drop_bad_rows(NULL, &drop), NNB_E_NULL, "opts");
+    nnbt_expect(nnb_csv_opts_get_input_limit(NULL, &limit), NNB_E_NULL, "opts");
+    nnb_csv_opts_free(o);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("naming");
     TCase *tc = tcase_create("getters");
     tcase_add_test(tc, train_opts_defaults);
     tcase_add_test(tc, train_opts_read_back);
     tcase_add_test(tc, train_opts_getters_null);
+    tcase_add_test(tc, other_getters);
     suite_add_tcase(s, tc);
     return s;
 }

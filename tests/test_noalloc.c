@@ -1,7 +1,7 @@
 /*
  * No allocation inside the training loop: this program interposes malloc, calloc, realloc and
  * the aligned allocators (the library's calls resolve to these) and counts the allocations made
- * between the end of the first mini-batch and the return of nnb_train. It must be zero, with
+ * between the end of the first mini-batch and the return of nnb_net_train. It must be zero, with
  * every feature of the loop switched on: shuffling, dropout, a validation split, Adam, clipping,
  * a schedule, the non-finite check, a history and both callbacks; and for Levenberg-Marquardt.
  * (Skipped under AddressSanitizer, which owns malloc.)
@@ -95,15 +95,15 @@ START_TEST(no_allocation_in_the_loop) {
     nnbt_ok(nnb_train_opts_set_early_stopping(o, 100, 1));
     nnbt_ok(nnb_train_opts_set_epochs(o, 5));
     int zero = 0;
-    nnbt_ok(nnb_train_opts_set_epoch_callback(o, on_epoch, &zero));
+    nnbt_ok(nnbt_set_epoch_callback(o, on_epoch, &zero));
     nnbt_ok(nnb_train_opts_set_batch_callback(o, start_counting, NULL));
     nnb_history *h;
     nnbt_ok(nnb_history_create(&h));
     allocations = 0;
-    nnb_status st = nnb_train(net, o, x, N, F, y, C, h);
+    nnb_status st = nnb_net_train(net, o, x, N, F, y, C, h);
     counting = 0;
     nnbt_ok(st);
-    ck_assert_uint_eq(nnb_history_len(h), 5);
+    ck_assert_uint_eq(nnb_history_n_epochs(h), 5);
     ck_assert_msg(allocations == 0, "%ld allocations inside the mini-batch loop", allocations);
     /* plain SGD (the fused update), in place, no shuffle */
     nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_SGD, 0.01));
@@ -112,7 +112,7 @@ START_TEST(no_allocation_in_the_loop) {
     nnbt_ok(nnb_train_opts_set_check_finite(o, 0));
     nnbt_ok(nnb_train_opts_set_clip_norm(o, 0));
     allocations = 0;
-    st = nnb_train(net, o, x, N, F, y, C, h);
+    st = nnb_net_train(net, o, x, N, F, y, C, h);
     counting = 0;
     nnbt_ok(st);
     ck_assert_msg(allocations == 0, "%ld allocations inside the fused SGD loop", allocations);
@@ -126,9 +126,9 @@ START_TEST(no_allocation_in_the_loop) {
     nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_MSE, NNB_REDUCTION_MEAN));
     nnbt_ok(nnb_train_opts_set_batch_callback(o, NULL, NULL));
     int one = 1;
-    nnbt_ok(nnb_train_opts_set_epoch_callback(o, on_epoch, &one));
+    nnbt_ok(nnbt_set_epoch_callback(o, on_epoch, &one));
     allocations = 0;
-    st = nnb_train(net, o, x, N, F, y, C, NULL);
+    st = nnb_net_train(net, o, x, N, F, y, C, NULL);
     counting = 0;
     nnbt_ok(st);
     ck_assert_msg(allocations == 0, "%ld allocations inside the LM loop", allocations);

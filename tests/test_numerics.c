@@ -78,7 +78,7 @@ static void check_clipped_step(double ys, double max_norm, double clip_value, do
     nnbt_ok(nnb_train_opts_set_weight_decay(o, wd));
     nnbt_ok(nnb_train_opts_set_clip_norm(o, max_norm));
     nnbt_ok(nnb_train_opts_set_clip_value(o, clip_value));
-    nnbt_ok(nnb_train(net, o, x, R, 3, y, 2, NULL));
+    nnbt_ok(nnb_net_train(net, o, x, R, 3, y, 2, NULL));
     double *after = params_of(net);
     for (size_t i = 0; i < n; i++) {
         ld want = theta[i] - 0.1L * (k * c[i] + wd * theta[i]);
@@ -138,7 +138,7 @@ START_TEST(clip_extremes) {
         nnbt_ok(nnb_train_opts_set_epochs(o, 1));
         nnbt_ok(mode ? nnb_train_opts_set_clip_value(o, 1.0) : nnb_train_opts_set_clip_norm(o, 1.0));
         double *before = params_of(net);
-        nnbt_ok(nnb_train(net, o, x, R, 3, y, 2, NULL));
+        nnbt_ok(nnb_net_train(net, o, x, R, 3, y, 2, NULL));
         double *after = params_of(net);
         size_t n = nnb_net_n_params(net);
         ld step = 0;
@@ -155,7 +155,7 @@ START_TEST(clip_extremes) {
         double big[R * 2];
         memcpy(big, y, sizeof big);
         big[3] = NAN;
-        nnbt_expect(nnb_train(net, o, x, R, 3, big, 2, NULL), NNB_E_NONFINITE, "not finite");
+        nnbt_expect(nnb_net_train(net, o, x, R, 3, big, 2, NULL), NNB_E_NONFINITE, "not finite");
         nnb_train_opts_free(o);
         nnb_net_free(net);
     }
@@ -302,7 +302,7 @@ START_TEST(loss_totals_are_compensated) {
             nnbt_ok(nnb_train_opts_set_loss(o, loss, red ? NNB_REDUCTION_MEAN : NNB_REDUCTION_SUM));
             nnbt_ok(nnb_train_opts_set_batch_size(o, 1000));
             nnbt_ok(nnb_train_opts_set_epochs(o, 1));
-            nnbt_ok(nnb_train(net, o, x, rows, SUM_COLS, y, SUM_COLS, h));
+            nnbt_ok(nnb_net_train(net, o, x, rows, SUM_COLS, y, SUM_COLS, h));
             nnbt_ok(nnb_history_get(h, NNB_HIST_TRAIN_LOSS, &got, 1));
             assert_total(red ? "epoch loss, mean" : "epoch loss, sum", loss, got,
                          red ? want / (ld)rows : want);
@@ -368,8 +368,8 @@ static void train_lrs(nnb_net *net, nnb_train_opts *o, size_t epochs, double *lr
     small_data(x, y, R, 1, 21);
     nnb_history *h;
     nnbt_ok(nnb_history_create(&h));
-    nnbt_ok(nnb_train(net, o, x, R, 3, y, 2, h));
-    ck_assert_uint_eq(nnb_history_len(h), epochs);
+    nnbt_ok(nnb_net_train(net, o, x, R, 3, y, 2, h));
+    ck_assert_uint_eq(nnb_history_n_epochs(h), epochs);
     nnbt_ok(nnb_history_get(h, NNB_HIST_LR, lr + *n, epochs));
     *n += epochs;
     nnb_history_free(h);
@@ -429,13 +429,13 @@ START_TEST(schedules_resume_from_checkpoints) {
         double *p = params_of(first);
         unsigned char *state = malloc(len);
         nnbt_ok(nnb_net_train_state_get(first, state, len, NULL));
-        size_t mlen = nnb_model_save_size(first, NULL, NULL, 1);
+        size_t mlen = nnb_model_write_size(first, NULL, NULL, 1);
         unsigned char *model = malloc(mlen);
-        nnbt_ok(nnb_model_save_buffer(model, mlen, NULL, first, NULL, NULL, 1));
+        nnbt_ok(nnb_model_write_buffer(first, NULL, NULL, 1, model, mlen, NULL));
         nnb_net *resumed = small_net(), *loaded;
         nnbt_ok(nnb_net_params_set(resumed, p, np));
         nnbt_ok(nnb_net_train_state_set(resumed, state, len));
-        nnbt_ok(nnb_model_load_buffer(model, mlen, &loaded, NULL, NULL));
+        nnbt_ok(nnb_model_read_buffer(&loaded, NULL, NULL, model, mlen));
         train_lrs(resumed, o6, 6, lr2, &n2);
         train_lrs(loaded, o6, 6, lr3, &n3);
         ck_assert(memcmp(lr, lr2, sizeof lr) == 0 && memcmp(lr, lr3, sizeof lr) == 0);

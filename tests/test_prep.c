@@ -5,7 +5,7 @@
 
 #include "nnb_test.h"
 
-static nnb_table *parse_opts(const char *text, const nnb_csv_options *o) {
+static nnb_table *parse_opts(const char *text, const nnb_csv_opts *o) {
     return nnbt_parse(text, strlen(text), o);
 }
 
@@ -44,13 +44,13 @@ static char *make_csv(size_t n, uint64_t seed, double *w, double *y) {
     return text;
 }
 
-static nnb_csv_options *text_opts(void) { return nnbt_text_columns("id colour label"); }
+static nnb_csv_opts *text_opts(void) { return nnbt_text_columns("id colour label"); }
 
 START_TEST(roles_onehot_standard) {
     enum { N = 200 };
     double w[N], y[N];
     char *text = make_csv(N, 7, w, y);
-    nnb_csv_options *o = text_opts();
+    nnb_csv_opts *o = text_opts();
     nnb_table *t = parse_opts(text, o);
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
@@ -59,7 +59,7 @@ START_TEST(roles_onehot_standard) {
     nnbt_ok(nnb_prep_onehot(p, "colour"));
     nnbt_ok(nnb_prep_onehot(p, "size"));
     nnbt_ok(nnb_prep_scale(p, "w", NNB_SCALE_STANDARD));
-    nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "y", NNB_TARGET_VALUES));
     ck_assert(!nnb_prep_is_fitted(p));
     ck_assert_uint_eq(nnb_prep_n_features(p), 0);
     nnbt_ok(nnb_prep_fit(p, t, NULL, N));
@@ -102,7 +102,7 @@ START_TEST(roles_onehot_standard) {
     free(X), free(Y), free(text);
     nnb_prep_free(p);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
 }
 END_TEST
 
@@ -111,10 +111,10 @@ START_TEST(fit_on_train_only) {
     enum { N = 300 };
     double w[N], y[N];
     char *text = make_csv(N, 11, w, y);
-    nnb_csv_options *o = text_opts();
+    nnb_csv_opts *o = text_opts();
     nnb_table *t = parse_opts(text, o);
     size_t order[N], n_train, n_test, n_val;
-    nnbt_ok(nnb_split(N, 0.2, 0.1, 5, NULL, 0, order, N, &n_train, &n_test, &n_val));
+    nnbt_ok(nnb_rows_split(N, 0.2, 0.1, 5, NULL, 0, order, N, &n_train, &n_test, &n_val));
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
     nnbt_ok(nnb_prep_drop(p, "id"));
@@ -123,7 +123,7 @@ START_TEST(fit_on_train_only) {
     nnbt_ok(nnb_prep_drop(p, "size"));
     nnbt_ok(nnb_prep_scale(p, "w", NNB_SCALE_MINMAX));
     nnbt_ok(nnb_prep_scale(p, "y", NNB_SCALE_STANDARD));
-    nnbt_ok(nnb_prep_set_target(p, "y", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "y", NNB_TARGET_VALUES));
     nnbt_ok(nnb_prep_fit(p, t, order, n_train));
     double lo = w[order[0]], hi = lo, mean, sd, a, b;
     for (size_t i = 0; i < n_train; i++) {
@@ -156,18 +156,18 @@ START_TEST(fit_on_train_only) {
     free(text);
     nnb_prep_free(p);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
 }
 END_TEST
 
 START_TEST(class_targets) {
     const char *text = "x,label\n1,dog\n2,cat\n3,emu\n4,cat\n";
-    nnb_csv_options *o = nnbt_text_columns("label");
+    nnb_csv_opts *o = nnbt_text_columns("label");
     nnb_table *t = parse_opts(text, o);
     for (int kind = NNB_TARGET_ONEHOT; kind <= NNB_TARGET_INDEX; kind++) {
         nnb_prep *p;
         nnbt_ok(nnb_prep_create(&p));
-        nnbt_ok(nnb_prep_set_target(p, "label", (nnb_target_kind)kind));
+        nnbt_ok(nnb_prep_add_target(p, "label", (nnb_target_kind)kind));
         size_t rows[] = {0, 1, 3}; /* emu unseen */
         nnbt_ok(nnb_prep_fit(p, t, rows, 3));
         ck_assert_uint_eq(nnb_prep_n_classes(p), 2);
@@ -197,7 +197,7 @@ START_TEST(class_targets) {
     nnb_table *t2 = parse("x,c\n1,10\n2,9\n3,10\n4,-1\n");
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_set_target(p, "c", NNB_TARGET_INDEX));
+    nnbt_ok(nnb_prep_add_target(p, "c", NNB_TARGET_INDEX));
     nnbt_ok(nnb_prep_fit(p, t2, NULL, 4));
     ck_assert_str_eq(nnb_prep_class_label(p, 0), "-1");
     ck_assert_str_eq(nnb_prep_class_label(p, 2), "10");
@@ -207,12 +207,12 @@ START_TEST(class_targets) {
     nnb_prep_free(p);
     nnb_table_free(t2);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
 }
 END_TEST
 
 START_TEST(unseen_categories) {
-    nnb_csv_options *o = nnbt_text_columns("c");
+    nnb_csv_opts *o = nnbt_text_columns("c");
     nnb_table *train = parse_opts("c,v\na,1\nb,2\n", o);
     nnb_table *test = parse_opts("v,c\n\n3,b\n4,z\n", o); /* other column order */
     nnb_prep *p;
@@ -224,19 +224,15 @@ START_TEST(unseen_categories) {
     ck_assert_msg(strstr(nnb_last_error(),
                          "data.csv:4:2: category 'z' in column 'c' was not seen when fitting"),
                   "%s", nnb_last_error());
-    ck_assert_int_eq(nnb_prep_unseen(p), NNB_UNSEEN_ERROR);
     nnbt_ok(nnb_prep_set_unseen(p, NNB_UNSEEN_ZERO));
-    ck_assert_int_eq(nnb_prep_unseen(p), NNB_UNSEEN_ZERO);
-    ck_assert_int_eq(nnb_prep_unseen(NULL), NNB_UNSEEN_ERROR);
     nnbt_ok(nnb_prep_apply(p, test, NULL, 2, X, 6, NULL, 0));
     double want[] = {0, 1, 3, 0, 0, 4};
     for (int i = 0; i < 6; i++) ck_assert(X[i] == want[i]);
     ck_assert_int_eq(nnb_prep_set_unseen(p, (nnb_unseen)7), NNB_E_INVALID_ARG);
-    ck_assert_int_eq(nnb_prep_unseen(p), NNB_UNSEEN_ZERO); /* unchanged */
     nnb_prep_free(p);
     nnb_table_free(train);
     nnb_table_free(test);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
 }
 END_TEST
 
@@ -248,7 +244,7 @@ START_TEST(constant_columns) {
     nnbt_ok(nnb_prep_scale(p, NULL, NNB_SCALE_STANDARD));
     nnbt_ok(nnb_prep_scale(p, "c", NNB_SCALE_MINMAX));
     nnbt_ok(nnb_prep_fit(p, t, NULL, 3));
-    ck_assert_uint_eq(nnb_prep_n_constant(p), 2);
+    ck_assert_uint_eq(nnb_prep_n_constant_columns(p), 2);
     ck_assert_str_eq(nnb_prep_constant_name(p, 0), "a");
     ck_assert_str_eq(nnb_prep_constant_name(p, 1), "c");
     ck_assert_ptr_null(nnb_prep_constant_name(p, 2));
@@ -274,7 +270,7 @@ static nnb_prep *fit_transform(const double *x, size_t rows, size_t cols, nnb_sc
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
     nnbt_ok(nnb_prep_fit_matrix(p, x, rows, cols, how));
-    ck_assert_uint_eq(nnb_prep_n_constant(p), 1);
+    ck_assert_uint_eq(nnb_prep_n_constant_columns(p), 1);
     ck_assert_str_eq(nnb_prep_constant_name(p, 0), constant);
     memcpy(y, x, rows * cols * sizeof *y);
     nnbt_ok(nnb_prep_transform(p, y, rows, cols));
@@ -316,20 +312,20 @@ START_TEST(matrix) {
 END_TEST
 
 START_TEST(argument_errors) {
-    nnb_csv_options *o = nnbt_text_columns("s");
+    nnb_csv_opts *o = nnbt_text_columns("s");
     nnb_table *t = parse_opts("a,b,s\n1,2,x\n3,4,y\n", o);
     nnb_prep *p;
     ck_assert_int_eq(nnb_prep_create(NULL), NNB_E_NULL);
     nnbt_ok(nnb_prep_create(&p));
     /* conflicting roles */
-    nnbt_ok(nnb_prep_set_target(p, "a", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "a", NNB_TARGET_VALUES));
     ck_assert_int_eq(nnb_prep_drop(p, "a"), NNB_E_INVALID_ARG);
     ck_assert_int_eq(nnb_prep_onehot(p, "a"), NNB_E_INVALID_ARG);
-    ck_assert_int_eq(nnb_prep_set_target(p, "b", NNB_TARGET_ONEHOT), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_prep_add_target(p, "b", NNB_TARGET_ONEHOT), NNB_E_INVALID_ARG);
     ck_assert_msg(strstr(nnb_last_error(), "only target"), "%s", nnb_last_error());
-    ck_assert_int_eq(nnb_prep_set_target(p, "b", (nnb_target_kind)9), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_prep_add_target(p, "b", (nnb_target_kind)9), NNB_E_INVALID_ARG);
     ck_assert_int_eq(nnb_prep_scale(p, "b", (nnb_scale)9), NNB_E_INVALID_ARG);
-    ck_assert_int_eq(nnb_prep_set_target(p, NULL, NNB_TARGET_VALUES), NNB_E_NULL);
+    ck_assert_int_eq(nnb_prep_add_target(p, NULL, NNB_TARGET_VALUES), NNB_E_NULL);
     /* a text column used as a number */
     ck_assert_int_eq(nnb_prep_fit(p, t, NULL, 2), NNB_E_FORMAT);
     ck_assert_msg(strstr(nnb_last_error(), "column 's' of data.csv holds texts"), "%s",
@@ -373,7 +369,7 @@ START_TEST(argument_errors) {
     nnbt_ok(nnb_prep_create(&p));
     nnbt_ok(nnb_prep_drop(p, "a"));
     nnbt_ok(nnb_prep_drop(p, "b"));
-    nnbt_ok(nnb_prep_set_target(p, "s", NNB_TARGET_INDEX));
+    nnbt_ok(nnb_prep_add_target(p, "s", NNB_TARGET_INDEX));
     ck_assert_int_eq(nnb_prep_fit(p, t, NULL, 2), NNB_E_INVALID_ARG);
     ck_assert_int_eq(nnb_prep_inverse_targets(p, Y, 1, 1), NNB_E_STATE);
     nnb_prep_free(p);
@@ -388,7 +384,7 @@ START_TEST(argument_errors) {
     ck_assert_uint_eq(nnb_prep_n_features(NULL), 0);
     ck_assert_ptr_null(nnb_prep_feature_name(NULL, 0));
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
 }
 END_TEST
 
@@ -453,7 +449,7 @@ START_TEST(conflict_messages) {
     nnb_prep *p;
     nnbt_ok(nnb_prep_create(&p));
     nnbt_ok(nnb_prep_drop(p, "d"));
-    nnbt_expect(nnb_prep_set_target(p, "d", NNB_TARGET_VALUES), NNB_E_INVALID_ARG,
+    nnbt_expect(nnb_prep_add_target(p, "d", NNB_TARGET_VALUES), NNB_E_INVALID_ARG,
                 "column 'd' is already dropped; it cannot be a target too");
     nnbt_expect(nnb_prep_scale(p, "d", NNB_SCALE_MINMAX), NNB_E_INVALID_ARG,
                 "'d' is already dropped; it cannot be scaled too");
@@ -463,13 +459,13 @@ START_TEST(conflict_messages) {
                 "already one-hot encoded; it cannot be scaled");
     nnbt_ok(nnb_prep_scale(p, "s", NNB_SCALE_STANDARD));
     nnbt_expect(nnb_prep_onehot(p, "s"), NNB_E_INVALID_ARG, "already scaled");
-    nnbt_expect(nnb_prep_set_target(p, "s", NNB_TARGET_INDEX), NNB_E_INVALID_ARG,
+    nnbt_expect(nnb_prep_add_target(p, "s", NNB_TARGET_INDEX), NNB_E_INVALID_ARG,
                 "already scaled; it cannot be a classification target");
-    nnbt_ok(nnb_prep_set_target(p, "s", NNB_TARGET_VALUES)); /* a scaled value target */
-    nnbt_ok(nnb_prep_set_target(p, "c", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_add_target(p, "s", NNB_TARGET_VALUES)); /* a scaled value target */
+    nnbt_ok(nnb_prep_add_target(p, "c", NNB_TARGET_VALUES));
     nnb_prep_free(p);
     nnbt_ok(nnb_prep_create(&p));
-    nnbt_ok(nnb_prep_set_target(p, "k", NNB_TARGET_ONEHOT));
+    nnbt_ok(nnb_prep_add_target(p, "k", NNB_TARGET_ONEHOT));
     nnbt_expect(nnb_prep_scale(p, "k", NNB_SCALE_STANDARD), NNB_E_INVALID_ARG,
                 "already a target; it cannot be scaled");
     /* fitted as classification: no value targets to unscale */

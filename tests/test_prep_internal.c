@@ -31,7 +31,7 @@ START_TEST(rebuilt_copy_is_identical) {
     const char *text = "name,colour,size,w,v,label\n"
                        "a,red,1,3.5,10,cat\nb,green,2,1.25,20,dog\nc,red,10,7,30,emu\n"
                        "d,Blue,2,2,40,dog\ne,green,1,9,50,cat\n";
-    nnb_csv_options *o = nnbt_text_columns("name colour label");
+    nnb_csv_opts *o = nnbt_text_columns("name colour label");
     nnb_table *t = nnbt_parse(text, strlen(text), o);
     nnb_prep *p, *q;
     nnbt_ok(nnb_prep_create(&p));
@@ -40,7 +40,7 @@ START_TEST(rebuilt_copy_is_identical) {
     nnbt_ok(nnb_prep_onehot(p, "size"));
     nnbt_ok(nnb_prep_scale(p, "w", NNB_SCALE_STANDARD));
     nnbt_ok(nnb_prep_scale(p, "v", NNB_SCALE_MINMAX));
-    nnbt_ok(nnb_prep_set_target(p, "label", NNB_TARGET_ONEHOT));
+    nnbt_ok(nnb_prep_add_target(p, "label", NNB_TARGET_ONEHOT));
     nnbt_ok(nnb_prep_set_unseen(p, NNB_UNSEEN_ZERO));
     nnbt_ok(nnb_prep_fit(p, t, NULL, 5));
     nnbt_ok(rebuild(p, &q));
@@ -73,7 +73,7 @@ START_TEST(rebuilt_copy_is_identical) {
     nnb_prep_free(pm);
     nnb_prep_free(p);
     nnb_table_free(t);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
 }
 END_TEST
 

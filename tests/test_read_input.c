@@ -1,5 +1,5 @@
 /*
- * nnb_read_input: a whole input read into memory once — a regular file to its size, a stream
+ * nnb_input_read: a whole input read into memory once — a regular file to its size, a stream
  * (FIFO, pipe, character device) up to a limit — with the NUL check of text formats, the errors
  * of every bad argument, and *data NULL on every failure.
  */
@@ -43,7 +43,7 @@ START_TEST(regular_files) {
     char *data = NULL;
     size_t len = 0;
     /* a regular file is read to its size, whatever the limit */
-    nnbt_ok(nnb_read_input(bin, 10, 0, &data, &len));
+    nnbt_ok(nnb_input_read(bin, 10, 0, &data, &len));
     ck_assert_uint_eq(len, sizeof bytes);
     ck_assert_int_eq(memcmp(data, bytes, sizeof bytes), 0);
     ck_assert_int_eq(data[len], '\0');
@@ -54,12 +54,12 @@ START_TEST(regular_files) {
     char want[64];
     snprintf(want, sizeof want, "NUL byte at offset %zu", first);
     data = (char *)1;
-    nnbt_expect(nnb_read_input(bin, 0, 1, &data, &len), NNB_E_FORMAT, want);
+    nnbt_expect(nnb_input_read(bin, 0, 1, &data, &len), NNB_E_FORMAT, want);
     ck_assert_ptr_null(data);
     /* an empty file: no bytes, and still a terminated buffer */
     const char *empty = nnbt_tmp("empty.txt");
     ck_assert(nnbt_write_file(empty, "", 0));
-    nnbt_ok(nnb_read_input(empty, 0, 1, &data, &len));
+    nnbt_ok(nnb_input_read(empty, 0, 1, &data, &len));
     ck_assert_uint_eq(len, 0);
     ck_assert_ptr_nonnull(data);
     ck_assert_int_eq(data[0], '\0');
@@ -75,7 +75,7 @@ START_TEST(streams_and_limits) {
     size_t len = 0;
     /* at the limit exactly: read whole */
     pid_t pid = feed_fifo(fifo, 5000);
-    nnbt_ok(nnb_read_input(fifo, 5000, 1, &data, &len));
+    nnbt_ok(nnb_input_read(fifo, 5000, 1, &data, &len));
     reap(pid);
     ck_assert_uint_eq(len, 5000);
     for (size_t i = 0; i < len; i++) ck_assert_int_eq(data[i], "0123456789\n"[i % 11]);
@@ -85,24 +85,24 @@ START_TEST(streams_and_limits) {
      * closes the FIFO and the child's write fails or completes) */
     pid = feed_fifo(fifo, 5001);
     data = (char *)1;
-    nnbt_expect(nnb_read_input(fifo, 5000, 1, &data, &len), NNB_E_TOO_LARGE, "5000");
+    nnbt_expect(nnb_input_read(fifo, 5000, 1, &data, &len), NNB_E_TOO_LARGE, "5000");
     ck_assert_ptr_null(data);
     reap(pid);
     /* limit 0: the process's input limit */
     nnbt_ok(nnb_set_input_limit(100));
     pid = feed_fifo(fifo, 101);
-    nnbt_expect(nnb_read_input(fifo, 0, 0, &data, &len), NNB_E_TOO_LARGE, "100");
+    nnbt_expect(nnb_input_read(fifo, 0, 0, &data, &len), NNB_E_TOO_LARGE, "100");
     reap(pid);
     pid = feed_fifo(fifo, 100);
-    nnbt_ok(nnb_read_input(fifo, 0, 0, &data, &len));
+    nnbt_ok(nnb_input_read(fifo, 0, 0, &data, &len));
     reap(pid);
     ck_assert_uint_eq(len, 100);
     free(data);
     nnbt_ok(nnb_set_input_limit((size_t)1 << 30));
     /* a character device without end: the NUL check stops text at once, the limit stops bytes */
-    nnbt_expect(nnb_read_input("/dev/zero", 0, 1, &data, &len), NNB_E_FORMAT,
+    nnbt_expect(nnb_input_read("/dev/zero", 0, 1, &data, &len), NNB_E_FORMAT,
                 "NUL byte at offset 0");
-    nnbt_expect(nnb_read_input("/dev/zero", 4096, 0, &data, &len), NNB_E_TOO_LARGE, "4096");
+    nnbt_expect(nnb_input_read("/dev/zero", 4096, 0, &data, &len), NNB_E_TOO_LARGE, "4096");
     ck_assert_ptr_null(data);
     /* a pipe given as /dev/fd/N */
     int fds[2];
@@ -111,7 +111,7 @@ START_TEST(streams_and_limits) {
     close(fds[1]);
     char path[64];
     snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
-    nnbt_ok(nnb_read_input(path, 0, 1, &data, &len));
+    nnbt_ok(nnb_input_read(path, 0, 1, &data, &len));
     close(fds[0]);
     ck_assert_uint_eq(len, 8);
     ck_assert_str_eq(data, "a,b\n1,2\n");
@@ -122,20 +122,20 @@ END_TEST
 START_TEST(bad_arguments) {
     char *data = (char *)1;
     size_t len = 0;
-    nnbt_expect(nnb_read_input(NULL, 0, 1, &data, &len), NNB_E_NULL, "path");
+    nnbt_expect(nnb_input_read(NULL, 0, 1, &data, &len), NNB_E_NULL, "path");
     ck_assert_ptr_null(data);
     data = (char *)1;
-    nnbt_expect(nnb_read_input("/dev/null", 0, 1, &data, NULL), NNB_E_NULL, "len");
+    nnbt_expect(nnb_input_read("/dev/null", 0, 1, &data, NULL), NNB_E_NULL, "len");
     ck_assert_ptr_null(data);
-    nnbt_expect(nnb_read_input("/dev/null", 0, 1, NULL, &len), NNB_E_NULL, "data");
+    nnbt_expect(nnb_input_read("/dev/null", 0, 1, NULL, &len), NNB_E_NULL, "data");
     data = (char *)1;
-    nnbt_expect(nnb_read_input(nnbt_tmp("no/such/file"), 0, 1, &data, &len), NNB_E_IO,
+    nnbt_expect(nnb_input_read(nnbt_tmp("no/such/file"), 0, 1, &data, &len), NNB_E_IO,
                 "No such file");
     ck_assert_ptr_null(data);
-    nnbt_expect(nnb_read_input(nnbt_tmpdir(), 0, 1, &data, &len), NNB_E_IO, "directory");
+    nnbt_expect(nnb_input_read(nnbt_tmpdir(), 0, 1, &data, &len), NNB_E_IO, "directory");
     ck_assert_ptr_null(data);
     /* /dev/null: a stream with no bytes */
-    nnbt_ok(nnb_read_input("/dev/null", 0, 1, &data, &len));
+    nnbt_ok(nnb_input_read("/dev/null", 0, 1, &data, &len));
     ck_assert_uint_eq(len, 0);
     ck_assert_int_eq(data[0], '\0');
     free(data);

@@ -1,7 +1,7 @@
 /*
  * Reliability at the library level (issue 14's families): counts too large to serve, divergence,
  * non-finite models, saves onto what is not a regular file, input byte limits, stopping
- * nnb_train() cleanly, and resumed training that equals a straight run bit for bit with early
+ * nnb_net_train() cleanly, and resumed training that equals a straight run bit for bit with early
  * stopping, dropout, validation and every optimiser. The command's side is tests/hostile.py.
  */
 #define _GNU_SOURCE /* memmem */
@@ -63,14 +63,14 @@ START_TEST(huge_epoch_counts) {
     nnbt_ok(nnb_train_opts_create(&o));
     nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_BCE, NNB_REDUCTION_MEAN));
     nnbt_ok(nnb_train_opts_set_epochs(o, ((size_t)1 << 58) + 1));
-    nnbt_ok(nnb_train_opts_set_epoch_callback(o, stop_after_3, NULL));
+    nnbt_ok(nnbt_set_epoch_callback(o, stop_after_3, NULL));
     nnb_history *h;
     nnbt_ok(nnb_history_create(&h));
-    nnbt_expect(nnb_train(net, o, x, 32, 2, y, 1, h), NNB_E_CANCELLED, "after epoch 3");
-    ck_assert_uint_eq(nnb_history_len(h), 3);
+    nnbt_expect(nnb_net_train(net, o, x, 32, 2, y, 1, h), NNB_E_CANCELLED, "after epoch 3");
+    ck_assert_uint_eq(nnb_history_n_epochs(h), 3);
     /* a second call appends */
-    nnbt_expect(nnb_train(net, o, x, 32, 2, y, 1, h), NNB_E_CANCELLED, "after epoch 4");
-    ck_assert_uint_eq(nnb_history_len(h), 4);
+    nnbt_expect(nnb_net_train(net, o, x, 32, 2, y, 1, h), NNB_E_CANCELLED, "after epoch 4");
+    ck_assert_uint_eq(nnb_history_n_epochs(h), 4);
     /* epoch counter near its top: the state says 2^64 - 2 epochs are done */
     size_t n = nnb_net_train_state_size(net);
     unsigned char *st = malloc(n);
@@ -78,7 +78,8 @@ START_TEST(huge_epoch_counts) {
     for (int i = 0; i < 8; i++) st[32 + i] = i ? 0xFF : 0xFE;
     nnbt_ok(nnb_net_train_state_set(net, st, n));
     nnbt_ok(nnb_train_opts_set_epochs(o, 5));
-    nnbt_expect(nnb_train(net, o, x, 32, 2, y, 1, h), NNB_E_TOO_LARGE, "overflow the epoch count");
+    nnbt_expect(nnb_net_train(net, o, x, 32, 2, y, 1, h), NNB_E_TOO_LARGE,
+                "overflow the epoch count");
     free(st);
     nnb_history_free(h);
     nnb_train_opts_free(o);
@@ -98,8 +99,8 @@ START_TEST(history_grows) {
     nnbt_ok(nnb_train_opts_set_epochs(o, E));
     nnb_history *h;
     nnbt_ok(nnb_history_create(&h));
-    nnbt_ok(nnb_train(net, o, x, 8, 2, y, 1, h));
-    ck_assert_uint_eq(nnb_history_len(h), E);
+    nnbt_ok(nnb_net_train(net, o, x, 8, 2, y, 1, h));
+    ck_assert_uint_eq(nnb_history_n_epochs(h), E);
     double *ep = malloc(E * sizeof *ep);
     nnbt_ok(nnb_history_get(h, NNB_HIST_EPOCH, ep, E));
     for (size_t i = 0; i < E; i++) ck_assert(ep[i] == (double)(i + 1));
@@ -133,7 +134,7 @@ START_TEST(divergence_is_an_error) {
         nnbt_ok(nnb_train_opts_set_epochs(o, 50));
         nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_MSE, NNB_REDUCTION_MEAN));
         nnb_clear_error();
-        ck_assert_int_eq(nnb_train(net, o, x, 64, 2, y, 1, NULL), NNB_E_NONFINITE);
+        ck_assert_int_eq(nnb_net_train(net, o, x, 64, 2, y, 1, NULL), NNB_E_NONFINITE);
         const char *m = nnb_last_error();
         ck_assert_msg(strstr(m, "epoch ") && strstr(m, "lower"), "%s", m);
         ck_assert_msg(strstr(m, "batch ") || strstr(m, "parameter "), "%s", m);
@@ -168,10 +169,10 @@ START_TEST(divergence_every_optimiser) {
             nnb_history *h;
             nnbt_ok(nnb_history_create(&h));
             nnb_clear_error();
-            ck_assert_msg(nnb_train(net, o, x, 16, 2, y, 1, h) == NNB_E_NONFINITE,
+            ck_assert_msg(nnb_net_train(net, o, x, 16, 2, y, 1, h) == NNB_E_NONFINITE,
                           "optimiser %d, clip %d: %s", (int)opts[k], clip, nnb_last_error());
             ck_assert_msg(strstr(nnb_last_error(), "epoch 1"), "%s", nnb_last_error());
-            ck_assert_uint_eq(nnb_history_len(h), 0);
+            ck_assert_uint_eq(nnb_history_n_epochs(h), 0);
             nnb_history_free(h);
             nnb_train_opts_free(o);
             nnb_net_free(net);
@@ -183,9 +184,9 @@ END_TEST
 /* A network with a NaN weight is not saved; a file holding one (CRC made right) is not loaded. */
 START_TEST(non_finite_models) {
     nnb_net *net = net_2_h_1(3, NNB_ACT_SIGMOID, 4);
-    size_t n = nnb_model_save_size(net, NULL, NULL, 0);
+    size_t n = nnb_model_write_size(net, NULL, NULL, 0);
     unsigned char *b = malloc(n);
-    nnbt_ok(nnb_model_save_buffer(b, n, NULL, net, NULL, NULL, 0));
+    nnbt_ok(nnb_model_write_buffer(net, NULL, NULL, 0, b, n, NULL));
     double *p = params_of(net);
     p[4] = NAN;
     /* nnb_net_params_set refuses NaN: put it in the file's bytes; PARM's values follow the ARCH
@@ -198,13 +199,13 @@ START_TEST(non_finite_models) {
     memcpy(at, &p[4], 8);
     nnbt_fix_crc(b, n);
     nnb_net *back = NULL;
-    nnbt_expect(nnb_model_load_buffer(b, n, &back, NULL, NULL), NNB_E_NONFINITE,
+    nnbt_expect(nnb_model_read_buffer(&back, NULL, NULL, b, n), NNB_E_NONFINITE,
                 "parameter 4 is nan");
     ck_assert_ptr_null(back);
     char path[4096];
     nnbt_tmp_path(path, sizeof path, "nan.nnb");
     ck_assert(nnbt_write_file(path, b, n));
-    nnbt_expect(nnb_model_load(path, &back, NULL, NULL), NNB_E_NONFINITE, "not usable");
+    nnbt_expect(nnb_model_read(&back, NULL, NULL, path), NNB_E_NONFINITE, "not usable");
     free(b), free(p), free(q);
     nnb_net_free(net);
 }
@@ -222,28 +223,28 @@ START_TEST(save_targets) {
     nnb_net *net = net_2_h_1(3, NNB_ACT_SIGMOID, 5);
     snprintf(path, sizeof path, "%s/fifo", dir);
     ck_assert_int_eq(mkfifo(path, 0600), 0);
-    nnbt_expect(nnb_model_save(path, net, NULL, NULL, 0), NNB_E_IO, "is a FIFO");
+    nnbt_expect(nnb_model_write(path, net, NULL, NULL, 0), NNB_E_IO, "is a FIFO");
     struct stat st;
     ck_assert(stat(path, &st) == 0 && S_ISFIFO(st.st_mode));
     snprintf(path, sizeof path, "%s/sub", dir);
     ck_assert_int_eq(mkdir(path, 0700), 0);
-    nnbt_expect(nnb_model_save(path, net, NULL, NULL, 0), NNB_E_IO, "is a directory");
+    nnbt_expect(nnb_model_write(path, net, NULL, NULL, 0), NNB_E_IO, "is a directory");
     snprintf(path, sizeof path, "%s/null.nnb", dir);
     ck_assert_int_eq(symlink("/dev/null", path), 0);
-    nnbt_expect(nnb_model_save(path, net, NULL, NULL, 0), NNB_E_IO, "a character device");
+    nnbt_expect(nnb_model_write(path, net, NULL, NULL, 0), NNB_E_IO, "a character device");
     ck_assert(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode));
     snprintf(path, sizeof path, "%s/link.nnb", dir);
     snprintf(real, sizeof real, "%s/real.nnb", dir);
     ck_assert_int_eq(symlink("real.nnb", path), 0); /* dangling: creates its target */
-    nnbt_ok(nnb_model_save(path, net, NULL, NULL, 0));
-    nnbt_ok(nnb_model_save(path, net, NULL, NULL, 0)); /* and replaces it */
+    nnbt_ok(nnb_model_write(path, net, NULL, NULL, 0));
+    nnbt_ok(nnb_model_write(path, net, NULL, NULL, 0)); /* and replaces it */
     ck_assert(lstat(path, &st) == 0 && S_ISLNK(st.st_mode));
     ck_assert(lstat(real, &st) == 0 && S_ISREG(st.st_mode));
     nnb_net *back;
-    nnbt_ok(nnb_model_load(path, &back, NULL, NULL));
+    nnbt_ok(nnb_model_read(&back, NULL, NULL, path));
     nnb_net_free(back);
     snprintf(path, sizeof path, "%s/none/x.nnb", dir);
-    nnbt_expect(nnb_model_save(path, net, NULL, NULL, 0), NNB_E_IO, "No such file");
+    nnbt_expect(nnb_model_write(path, net, NULL, NULL, 0), NNB_E_IO, "No such file");
     ck_assert_int_eq(nnbt_count_files(dir), 5); /* fifo, sub, null.nnb, link.nnb, real.nnb */
     nnb_net_free(net);
 }
@@ -255,12 +256,12 @@ END_TEST
  * until memory runs out; a stream longer than the byte limit is refused at the limit. */
 START_TEST(unsized_inputs) {
     nnb_net *net = NULL;
-    nnbt_expect(nnb_model_load("/dev/zero", &net, NULL, NULL), NNB_E_FORMAT, "magic");
+    nnbt_expect(nnb_model_read(&net, NULL, NULL, "/dev/zero"), NNB_E_FORMAT, "magic");
     nnb_table *t = NULL;
     nnbt_expect(nnb_csv_read(&t, "/dev/zero", NULL), NNB_E_FORMAT, "NUL byte at offset 0");
-    ck_assert_uint_eq(nnb_input_limit(), (size_t)1 << 30);
+    ck_assert_uint_eq(nnb_get_input_limit(), (size_t)1 << 30);
     nnbt_ok(nnb_set_input_limit(4096));
-    ck_assert_uint_eq(nnb_input_limit(), 4096);
+    ck_assert_uint_eq(nnb_get_input_limit(), 4096);
     /* a FIFO fed by a child with 10 000 bytes of a valid CSV */
     char fifo[4096];
     nnbt_tmp_path(fifo, sizeof fifo, "in.fifo");
@@ -289,11 +290,11 @@ START_TEST(unsized_inputs) {
         waitpid(pid, &status, 0);
     }
     /* the CSV options' own limit wins over the process's */
-    nnb_csv_options *o;
-    nnbt_ok(nnb_csv_options_create(&o));
-    nnbt_ok(nnb_csv_options_set_input_limit(o, 16));
+    nnb_csv_opts *o;
+    nnbt_ok(nnb_csv_opts_create(&o));
+    nnbt_ok(nnb_csv_opts_set_input_limit(o, 16));
     nnbt_expect(nnb_csv_read(&t, "/dev/zero", o), NNB_E_FORMAT, "NUL byte");
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     nnbt_ok(nnb_set_input_limit((size_t)1 << 30));
     nnbt_expect(nnb_set_input_limit(0), NNB_E_INVALID_ARG, "limit");
 }
@@ -348,22 +349,22 @@ static void check_resume(nnb_optimizer opt, size_t at) {
     nnb_train_opts *o = resume_opts(opt, E, !lm);
     nnb_history *ha;
     nnbt_ok(nnb_history_create(&ha));
-    nnbt_ok(nnb_train(a, o, x, N, 2, y, 1, ha));
+    nnbt_ok(nnb_net_train(a, o, x, N, 2, y, 1, ha));
 
     nnb_net *b = net_2_h_1(6, NNB_ACT_SIGMOID, 9);
     stopper s = {o, 0, lm ? at / 5 + 1 : at}; /* LM: one step an epoch, stopped between */
     if (lm)
-        nnbt_ok(nnb_train_opts_set_epoch_callback(o, stop_at_epoch, &s));
+        nnbt_ok(nnbt_set_epoch_callback(o, stop_at_epoch, &s));
     else
         nnbt_ok(nnb_train_opts_set_batch_callback(o, stop_at, &s));
     nnb_history *hb;
     nnbt_ok(nnb_history_create(&hb));
-    nnbt_expect(nnb_train(b, o, x, N, 2, y, 1, hb), NNB_E_CANCELLED, "on request");
-    size_t done = nnb_history_len(hb);
-    ck_assert(done < nnb_history_len(ha));
+    nnbt_expect(nnb_net_train(b, o, x, N, 2, y, 1, hb), NNB_E_CANCELLED, "on request");
+    size_t done = nnb_history_n_epochs(hb);
+    ck_assert(done < nnb_history_n_epochs(ha));
     nnb_train_opts_clear_stop(o);
     nnbt_ok(nnb_train_opts_set_batch_callback(o, NULL, NULL));
-    nnbt_ok(nnb_train_opts_set_epoch_callback(o, NULL, NULL));
+    nnbt_ok(nnbt_set_epoch_callback(o, NULL, NULL));
     /* through bytes, into a fresh network */
     size_t n = nnb_net_train_state_size(b);
     unsigned char *state = malloc(n);
@@ -375,7 +376,7 @@ static void check_resume(nnb_optimizer opt, size_t at) {
     nnbt_ok(nnb_train_opts_set_epochs(o, E - done));
     nnb_history *hc;
     nnbt_ok(nnb_history_create(&hc));
-    nnbt_ok(nnb_train(c, o, x, N, 2, y, 1, hc));
+    nnbt_ok(nnb_net_train(c, o, x, N, 2, y, 1, hc));
 
     double *pa = params_of(a), *pc = params_of(c);
     ck_assert_msg(memcmp(pa, pc, nnb_net_n_params(a) * sizeof *pa) == 0,
@@ -387,7 +388,7 @@ static void check_resume(nnb_optimizer opt, size_t at) {
     nnbt_ok(nnb_net_train_state_get(c, sc, nc, NULL));
     ck_assert_msg(memcmp(sa, sc, na) == 0, "optimiser %d: the training states differ", (int)opt);
     /* the histories: the straight run's tail is the resumed run's */
-    size_t len_a = nnb_history_len(ha), len_c = nnb_history_len(hc);
+    size_t len_a = nnb_history_n_epochs(ha), len_c = nnb_history_n_epochs(hc);
     ck_assert_uint_eq(len_a, done + len_c);
     double *va = malloc(len_a * sizeof *va), *vc = malloc((len_c ? len_c : 1) * sizeof *vc);
     nnbt_ok(nnb_history_get(ha, NNB_HIST_VAL_LOSS, va, len_a));
@@ -426,28 +427,28 @@ START_TEST(resume_with_early_stop) {
     nnb_net *a = net_2_h_1(6, NNB_ACT_SIGMOID, 2);
     nnb_history *ha;
     nnbt_ok(nnb_history_create(&ha));
-    nnbt_ok(nnb_train(a, o, x, N, 2, y, 1, ha));
+    nnbt_ok(nnb_net_train(a, o, x, N, 2, y, 1, ha));
     int early;
     size_t best;
     nnbt_ok(nnb_history_summary(ha, &best, NULL, &early));
     ck_assert_msg(early, "no early stop in 200 epochs");
-    size_t len = nnb_history_len(ha);
+    size_t len = nnb_history_n_epochs(ha);
     ck_assert(len >= 3);
     /* stop within the last epoch but two */
     nnb_net *b = net_2_h_1(6, NNB_ACT_SIGMOID, 2);
     stopper s = {o, 0, (len - 3) * 5 + 2};
     nnbt_ok(nnb_train_opts_set_batch_callback(o, stop_at, &s));
-    ck_assert_int_eq(nnb_train(b, o, x, N, 2, y, 1, NULL), NNB_E_CANCELLED);
+    ck_assert_int_eq(nnb_net_train(b, o, x, N, 2, y, 1, NULL), NNB_E_CANCELLED);
     nnb_train_opts_clear_stop(o);
     nnbt_ok(nnb_train_opts_set_batch_callback(o, NULL, NULL));
     nnb_history *hb;
     nnbt_ok(nnb_history_create(&hb));
-    nnbt_ok(nnb_train(b, o, x, N, 2, y, 1, hb));
+    nnbt_ok(nnb_net_train(b, o, x, N, 2, y, 1, hb));
     size_t best_b;
     nnbt_ok(nnb_history_summary(hb, &best_b, NULL, &early));
     ck_assert(early);
     ck_assert_uint_eq(best_b, best);
-    ck_assert_uint_eq(nnb_history_len(hb), 3);
+    ck_assert_uint_eq(nnb_history_n_epochs(hb), 3);
     double *pa = params_of(a), *pb = params_of(b);
     ck_assert(memcmp(pa, pb, nnb_net_n_params(a) * sizeof *pa) == 0);
     free(pa), free(pb);
@@ -474,7 +475,7 @@ static int mark_started(size_t e, size_t b, size_t n, double l, void *ud) {
 
 static void *train_thread(void *arg) {
     trainer *t = arg;
-    t->st = nnb_train(t->net, t->o, t->x, t->rows, 2, t->y, 1, NULL);
+    t->st = nnb_net_train(t->net, t->o, t->x, t->rows, 2, t->y, 1, NULL);
     return NULL;
 }
 

@@ -191,7 +191,7 @@ static void *run_worker(void *arg) {
     if (w->st == NNB_OK) w->st = nnb_train_opts_set_epochs(o, 5);
     if (w->st == NNB_OK && c->val > 0) w->st = nnb_train_opts_set_validation_split(o, c->val, 3);
     if (w->st == NNB_OK) w->st = nnb_train_opts_set_check_finite(o, c->nan_rank >= 0);
-    if (w->st == NNB_OK) w->st = nnb_train_opts_set_epoch_callback(o, stop_epoch2, w);
+    if (w->st == NNB_OK) w->st = nnbt_set_epoch_callback(o, stop_epoch2, w);
     if (w->st == NNB_OK) w->st = nnb_train_opts_set_shard(o, w->m.rank, w->m.g->count);
     if (w->st == NNB_OK) w->st = nnb_train_opts_set_allreduce(o, thread_allreduce, &w->m);
     if (w->st == NNB_OK && c->hook && !c->f32)
@@ -201,7 +201,7 @@ static void *run_worker(void *arg) {
         w->st = nnb_train_opts_set_grad_ready_f32(o, record_piece32, c->hook - 1, w);
         if (w->st == NNB_OK) w->st = nnb_train_opts_set_grad_ready(o, wrong_hook, 0, w);
     }
-    if (w->st == NNB_OK) w->st = nnb_train(net, o, x, ROWS, NI, Y, NO, NULL);
+    if (w->st == NNB_OK) w->st = nnb_net_train(net, o, x, ROWS, NI, Y, NO, NULL);
     if (net) {
         w->np = nnb_net_n_params(net);
         w->params = malloc(w->np * sizeof(double));
@@ -399,11 +399,11 @@ START_TEST(bad_options) {
     nnbt_ok(nnb_net_create(&net, 2));
     nnbt_ok(nnb_net_add_dense(net, 1, NNB_ACT_IDENTITY, 1));
     double x[4] = {1, 2, 3, 4}, y[2] = {1, 2};
-    ck_assert_int_eq(nnb_train(net, o, x, 2, 2, y, 1, NULL), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_net_train(net, o, x, 2, 2, y, 1, NULL), NNB_E_INVALID_ARG);
     ck_assert(strstr(nnb_last_error(), "needs an all-reduce") != NULL);
     nnbt_ok(nnb_train_opts_set_allreduce(o, thread_allreduce, NULL));
     nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_LM, 1));
-    ck_assert_int_eq(nnb_train(net, o, x, 2, 2, y, 1, NULL), NNB_E_UNSUPPORTED);
+    ck_assert_int_eq(nnb_net_train(net, o, x, 2, 2, y, 1, NULL), NNB_E_UNSUPPORTED);
     ck_assert_str_eq(nnb_status_name(NNB_E_COMM), "NNB_E_COMM");
     nnb_net_free(net);
     nnb_train_opts_free(o);
@@ -433,11 +433,11 @@ START_TEST(opts_copy) {
         nnbt_ok(nnb_net_add_dense(net, NO, NNB_ACT_SOFTMAX, 1));
         nnbt_ok(nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, 4));
         nnbt_ok(nnb_history_create(&hist));
-        nnbt_ok(nnb_train(net, k ? c : o, X, ROWS, NI, Y, NO, hist));
+        nnbt_ok(nnb_net_train(net, k ? c : o, X, ROWS, NI, Y, NO, hist));
         np = nnb_net_n_params(net);
         ck_assert_uint_le(np, 512);
         nnbt_ok(nnb_net_params_get(net, p[k], np));
-        ck_assert_uint_eq(nnb_history_len(hist), 3);
+        ck_assert_uint_eq(nnb_history_n_epochs(hist), 3);
         nnbt_ok(nnb_history_get(hist, NNB_HIST_VAL_LOSS, h[k], 3));
         nnb_history_free(hist);
         nnb_net_free(net);
@@ -450,8 +450,8 @@ START_TEST(opts_copy) {
     nnb_net *net;
     nnbt_ok(nnb_net_create(&net, NI));
     nnbt_ok(nnb_net_add_dense(net, NO, NNB_ACT_SOFTMAX, 1));
-    ck_assert_int_eq(nnb_train(net, c, X, ROWS, NI, Y, NO, NULL), NNB_E_INVALID_ARG);
-    nnbt_ok(nnb_train(net, o, X, ROWS, NI, Y, NO, NULL));
+    ck_assert_int_eq(nnb_net_train(net, c, X, ROWS, NI, Y, NO, NULL), NNB_E_INVALID_ARG);
+    nnbt_ok(nnb_net_train(net, o, X, ROWS, NI, Y, NO, NULL));
     nnb_net_free(net);
     nnb_train_opts_free(c);
     c = o;

@@ -70,44 +70,44 @@ static int is_permutation(const size_t *a, size_t n) {
 START_TEST(permutation) {
     enum { N = 1000 };
     size_t a[N], b[N], ref[N];
-    nnbt_ok(nnb_permutation(N, 42, a, N));
+    nnbt_ok(nnb_rows_permute(N, 42, a, N));
     ck_assert(is_permutation(a, N));
     ref_permutation(42, ref, N);
     ck_assert(memcmp(a, ref, sizeof a) == 0);
-    nnbt_ok(nnb_permutation(N, 43, b, N));
+    nnbt_ok(nnb_rows_permute(N, 43, b, N));
     ck_assert(memcmp(a, b, sizeof a) != 0);
-    ck_assert_int_eq(nnb_permutation(N, 1, b, N - 1), NNB_E_SHAPE);
-    nnbt_ok(nnb_permutation(0, 1, NULL, 0));
+    ck_assert_int_eq(nnb_rows_permute(N, 1, b, N - 1), NNB_E_SHAPE);
+    nnbt_ok(nnb_rows_permute(0, 1, NULL, 0));
 }
 END_TEST
 
 START_TEST(split_sizes) {
     enum { N = 400 };
     size_t order[N], ref[N], n_train, n_test, n_val;
-    nnbt_ok(nnb_split(N, 0.1, 0.0, 42, NULL, 0, order, N, &n_train, &n_test, &n_val));
+    nnbt_ok(nnb_rows_split(N, 0.1, 0.0, 42, NULL, 0, order, N, &n_train, &n_test, &n_val));
     ck_assert(n_train == 360 && n_test == 40 && n_val == 0);
     ck_assert(is_permutation(order, N));
     ref_permutation(42, ref, N);
     ck_assert(memcmp(order, ref, sizeof order) == 0);
-    nnbt_ok(nnb_split(N, 0.15, 0.1, 7, NULL, 0, order, N, &n_train, &n_test, &n_val));
+    nnbt_ok(nnb_rows_split(N, 0.15, 0.1, 7, NULL, 0, order, N, &n_train, &n_test, &n_val));
     ck_assert(n_train == 300 && n_test == 60 && n_val == 40);
     ck_assert(is_permutation(order, N));
-    nnbt_ok(nnb_split(N, 0.0, 0.0, 7, NULL, 0, order, N, NULL, NULL, NULL));
-    ck_assert_int_eq(nnb_split(N, 1.0, 0, 7, NULL, 0, order, N, NULL, NULL, NULL),
+    nnbt_ok(nnb_rows_split(N, 0.0, 0.0, 7, NULL, 0, order, N, NULL, NULL, NULL));
+    ck_assert_int_eq(nnb_rows_split(N, 1.0, 0, 7, NULL, 0, order, N, NULL, NULL, NULL),
                      NNB_E_INVALID_ARG);
-    ck_assert_int_eq(nnb_split(N, 0.6, 0.5, 7, NULL, 0, order, N, NULL, NULL, NULL),
+    ck_assert_int_eq(nnb_rows_split(N, 0.6, 0.5, 7, NULL, 0, order, N, NULL, NULL, NULL),
                      NNB_E_INVALID_ARG);
-    ck_assert_int_eq(nnb_split(N, NAN, 0, 7, NULL, 0, order, N, NULL, NULL, NULL),
+    ck_assert_int_eq(nnb_rows_split(N, NAN, 0, 7, NULL, 0, order, N, NULL, NULL, NULL),
                      NNB_E_INVALID_ARG);
-    ck_assert_int_eq(nnb_split(N, -0.1, 0, 7, NULL, 0, order, N, NULL, NULL, NULL),
+    ck_assert_int_eq(nnb_rows_split(N, -0.1, 0, 7, NULL, 0, order, N, NULL, NULL, NULL),
                      NNB_E_INVALID_ARG);
-    ck_assert_int_eq(nnb_split(2, 0.5, 0.4, 7, NULL, 0, order, N, NULL, NULL, NULL),
+    ck_assert_int_eq(nnb_rows_split(2, 0.5, 0.4, 7, NULL, 0, order, N, NULL, NULL, NULL),
                      NNB_E_INVALID_ARG); /* no training row */
-    ck_assert_int_eq(nnb_split(N, 0.1, 0, 7, NULL, 0, order, N - 1, NULL, NULL, NULL),
+    ck_assert_int_eq(nnb_rows_split(N, 0.1, 0, 7, NULL, 0, order, N - 1, NULL, NULL, NULL),
                      NNB_E_SHAPE);
-    ck_assert_int_eq(nnb_split(0, 0.1, 0, 7, NULL, 0, order, N, NULL, NULL, NULL),
+    ck_assert_int_eq(nnb_rows_split(0, 0.1, 0, 7, NULL, 0, order, N, NULL, NULL, NULL),
                      NNB_E_INVALID_ARG);
-    ck_assert_int_eq(nnb_split(N, 0.1, 0, 7, NULL, 0, NULL, N, NULL, NULL, NULL), NNB_E_NULL);
+    ck_assert_int_eq(nnb_rows_split(N, 0.1, 0, 7, NULL, 0, NULL, N, NULL, NULL, NULL), NNB_E_NULL);
 }
 END_TEST
 
@@ -122,7 +122,7 @@ START_TEST(stratified) {
     }
     for (size_t i = 0; i < N; i++) per_class[(size_t)strata[i]]++;
     size_t order[N], order2[N], n_train, n_test, n_val;
-    nnbt_ok(nnb_split(N, 0.2, 0.1, 3, strata, N, order, N, &n_train, &n_test, &n_val));
+    nnbt_ok(nnb_rows_split(N, 0.2, 0.1, 3, strata, N, order, N, &n_train, &n_test, &n_val));
     ck_assert(is_permutation(order, N));
     ck_assert_uint_eq(n_train + n_test + n_val, N);
     size_t counts[3][3] = {{0}};
@@ -135,12 +135,12 @@ START_TEST(stratified) {
         ck_assert_uint_eq(counts[2][c], (size_t)floor(0.1 * (double)per_class[c] + 0.5));
         ck_assert_uint_eq(counts[0][c] + counts[1][c] + counts[2][c], per_class[c]);
     }
-    nnbt_ok(nnb_split(N, 0.2, 0.1, 3, strata, N, order2, N, NULL, NULL, NULL));
+    nnbt_ok(nnb_rows_split(N, 0.2, 0.1, 3, strata, N, order2, N, NULL, NULL, NULL));
     ck_assert(memcmp(order, order2, sizeof order) == 0);
-    ck_assert_int_eq(nnb_split(N, 0.2, 0.1, 3, strata, N - 1, order, N, NULL, NULL, NULL),
+    ck_assert_int_eq(nnb_rows_split(N, 0.2, 0.1, 3, strata, N - 1, order, N, NULL, NULL, NULL),
                      NNB_E_SHAPE);
     strata[5] = NAN;
-    ck_assert_int_eq(nnb_split(N, 0.2, 0.1, 3, strata, N, order, N, NULL, NULL, NULL),
+    ck_assert_int_eq(nnb_rows_split(N, 0.2, 0.1, 3, strata, N, order, N, NULL, NULL, NULL),
                      NNB_E_INVALID_ARG);
 }
 END_TEST
@@ -149,12 +149,12 @@ START_TEST(gather) {
     double src[12], dst[9];
     for (int i = 0; i < 12; i++) src[i] = i;
     size_t idx[] = {3, 0, 3};
-    nnbt_ok(nnb_gather_rows(src, 4, 3, idx, 3, dst, 9));
+    nnbt_ok(nnb_rows_gather(src, 4, 3, idx, 3, dst, 9));
     double want[] = {9, 10, 11, 0, 1, 2, 9, 10, 11};
     for (int i = 0; i < 9; i++) ck_assert(dst[i] == want[i]);
-    ck_assert_int_eq(nnb_gather_rows(src, 4, 3, idx, 3, dst, 8), NNB_E_SHAPE);
+    ck_assert_int_eq(nnb_rows_gather(src, 4, 3, idx, 3, dst, 8), NNB_E_SHAPE);
     size_t bad[] = {4};
-    ck_assert_int_eq(nnb_gather_rows(src, 4, 3, bad, 1, dst, 9), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_rows_gather(src, 4, 3, bad, 1, dst, 9), NNB_E_INVALID_ARG);
 }
 END_TEST
 

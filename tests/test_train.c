@@ -91,7 +91,7 @@ START_TEST(optimisers_follow_their_formulas) {
                 nnbt_ok(nnb_net_params_set(ref, p, n));
                 nnbt_ok(nnb_net_backprop(ref, x, 12, 3, y, 2, NNB_LOSS_BCE, NNB_REDUCTION_MEAN, NULL, g, n));
                 reference_step(opt, theta, g, m, v, n, t, lr, mu, wd);
-                nnbt_ok(nnb_train(net, o, x, 12, 3, y, 2, NULL));
+                nnbt_ok(nnb_net_train(net, o, x, 12, 3, y, 2, NULL));
             }
             nnbt_ok(nnb_net_params_get(net, p, n));
             for (size_t i = 0; i < n; i++)
@@ -149,7 +149,7 @@ START_TEST(least_squares) {
         nnbt_ok(nnb_train_opts_set_batch_size(o, 0));
         nnbt_ok(nnb_train_opts_set_epochs(o, cases[c].epochs));
         if (cases[c].cosine) nnbt_ok(nnb_train_opts_set_schedule(o, NNB_SCHED_COSINE, 0, 0));
-        nnbt_ok(nnb_train(net, o, X, N, F, y, 1, NULL));
+        nnbt_ok(nnb_net_train(net, o, X, N, F, y, 1, NULL));
         nnbt_ok(nnb_net_loss(net, X, N, F, y, 1, NNB_LOSS_MSE, NNB_REDUCTION_MEAN, &l1));
         ck_assert_msg(l1 < l0, "optimizer %d did not lower the loss", (int)cases[c].opt);
         nnbt_ok(nnb_net_layer_get(net, 0, w, F, w + F, 1));
@@ -178,7 +178,7 @@ static int learns_xor(size_t hidden, uint64_t seed) {
     nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_BCE, NNB_REDUCTION_MEAN));
     nnbt_ok(nnb_train_opts_set_batch_size(o, 0));
     nnbt_ok(nnb_train_opts_set_epochs(o, 1500));
-    nnbt_ok(nnb_train(net, o, x, 4, 2, y, 1, NULL));
+    nnbt_ok(nnb_net_train(net, o, x, 4, 2, y, 1, NULL));
     nnbt_ok(nnb_net_predict(net, x, 4, 2, out, 4));
     int ok = 1;
     for (int i = 0; i < 4; i++) ok &= (out[i] > 0.5) == (y[i] > 0.5);
@@ -242,11 +242,11 @@ START_TEST(early_stopping_restores_best) {
     nnbt_ok(nnb_train_opts_set_validation(o, xv, yv, 200));
     nnbt_ok(nnb_train_opts_set_early_stopping(o, 5, 1));
     snapshots s = {{0}, 0, 0};
-    nnbt_ok(nnb_train_opts_set_epoch_callback(o, snapshot_epoch, &s));
+    nnbt_ok(nnbt_set_epoch_callback(o, snapshot_epoch, &s));
     nnb_history *h;
     nnbt_ok(nnb_history_create(&h));
-    nnbt_ok(nnb_train(net, o, xt, 20, 2, yt, 1, h));
-    size_t best, len = nnb_history_len(h);
+    nnbt_ok(nnb_net_train(net, o, xt, 20, 2, yt, 1, h));
+    size_t best, len = nnb_history_n_epochs(h);
     double best_loss;
     int early;
     nnbt_ok(nnb_history_summary(h, &best, &best_loss, &early));
@@ -281,17 +281,17 @@ START_TEST(callback_stops) {
     nnbt_ok(nnb_train_opts_set_epochs(o, 50));
     nnbt_ok(nnb_train_opts_set_batch_size(o, 4));
     snapshots s = {{0}, 0, 3};
-    nnbt_ok(nnb_train_opts_set_epoch_callback(o, snapshot_epoch, &s));
+    nnbt_ok(nnbt_set_epoch_callback(o, snapshot_epoch, &s));
     nnb_history *h;
     nnbt_ok(nnb_history_create(&h));
-    ck_assert_int_eq(nnb_train(net, o, xt, 20, 2, yt, 1, h), NNB_E_CANCELLED);
+    ck_assert_int_eq(nnb_net_train(net, o, xt, 20, 2, yt, 1, h), NNB_E_CANCELLED);
     ck_assert(strstr(nnb_last_error(), "stopped by the epoch callback after epoch 3") != NULL);
-    ck_assert_uint_eq(nnb_history_len(h), 3);
+    ck_assert_uint_eq(nnb_history_n_epochs(h), 3);
     ck_assert_uint_eq(s.n, 3);
     /* the next call continues at epoch 4 */
     s.stop_at = 0;
     nnbt_ok(nnb_train_opts_set_epochs(o, 2));
-    nnbt_ok(nnb_train(net, o, xt, 20, 2, yt, 1, h));
+    nnbt_ok(nnb_net_train(net, o, xt, 20, 2, yt, 1, h));
     ck_assert_uint_eq(s.n, 5);
     double ep[5];
     nnbt_ok(nnb_history_get(h, NNB_HIST_EPOCH, ep, 5));
@@ -343,11 +343,11 @@ START_TEST(epoch_info_record) {
     nnbt_ok(nnb_train_opts_set_epoch_info_callback(o, log_info, &l));
     nnb_history *h;
     nnbt_ok(nnb_history_create(&h));
-    nnbt_ok(nnb_train(net, o, xt, 20, 2, yt, 1, h));
+    nnbt_ok(nnb_net_train(net, o, xt, 20, 2, yt, 1, h));
     nnbt_ok(nnb_train_opts_set_epochs(o, 2)); /* a second call continues the count */
-    nnbt_ok(nnb_train(net, o, xt, 20, 2, yt, 1, h));
+    nnbt_ok(nnb_net_train(net, o, xt, 20, 2, yt, 1, h));
     ck_assert_uint_eq(l.n, 8);
-    ck_assert_uint_eq(nnb_history_len(h), 8);
+    ck_assert_uint_eq(nnb_history_n_epochs(h), 8);
     double col[NNB_HIST_SAMPLES_PER_S + 1][8];
     for (int f = 0; f <= NNB_HIST_SAMPLES_PER_S; f++)
         nnbt_ok(nnb_history_get(h, (nnb_history_field)f, col[f], 8));
@@ -385,15 +385,15 @@ START_TEST(epoch_info_record) {
     /* one epoch callback: the positional one replaces the record's, and back */
     size_t calls = 0;
     nnbt_ok(nnb_train_opts_set_early_stopping(o, 0, 0));
-    nnbt_ok(nnb_train_opts_set_epoch_callback(o, count_calls, &calls));
-    nnbt_ok(nnb_train(net, o, xt, 20, 2, yt, 1, NULL));
+    nnbt_ok(nnbt_set_epoch_callback(o, count_calls, &calls));
+    nnbt_ok(nnb_net_train(net, o, xt, 20, 2, yt, 1, NULL));
     ck_assert_uint_eq(calls, 2);
     ck_assert_uint_eq(l.n, 8);
     l.n = 0;
     l.stop_at = 12; /* epochs 11 and 12, then a stop */
     nnbt_ok(nnb_train_opts_set_epoch_info_callback(o, log_info, &l));
     nnbt_ok(nnb_train_opts_set_epochs(o, 5));
-    ck_assert_int_eq(nnb_train(net, o, xt, 20, 2, yt, 1, NULL), NNB_E_CANCELLED);
+    ck_assert_int_eq(nnb_net_train(net, o, xt, 20, 2, yt, 1, NULL), NNB_E_CANCELLED);
     ck_assert(strstr(nnb_last_error(), "after epoch 12") != NULL);
     ck_assert_uint_eq(calls, 2);
     ck_assert_uint_eq(l.n, 2);
@@ -424,7 +424,7 @@ START_TEST(batch_callback_stops) {
     nnbt_ok(nnb_train_opts_set_batch_size(o, 4));
     int count = 0;
     nnbt_ok(nnb_train_opts_set_batch_callback(o, stop_batch, &count));
-    ck_assert_int_eq(nnb_train(net, o, xt, 20, 2, yt, 1, NULL), NNB_E_CANCELLED);
+    ck_assert_int_eq(nnb_net_train(net, o, xt, 20, 2, yt, 1, NULL), NNB_E_CANCELLED);
     ck_assert_int_eq(count, 8);
     ck_assert(strstr(nnb_last_error(), "epoch 2, batch 3") != NULL);
     nnb_train_opts_free(o);
@@ -445,7 +445,7 @@ static double *train_dropout(double p, uint64_t seed, const double *x, const dou
     nnbt_ok(nnb_train_opts_set_dropout(o, p));
     nnbt_ok(nnb_train_opts_set_batch_size(o, 8));
     nnbt_ok(nnb_train_opts_set_epochs(o, 3));
-    nnbt_ok(nnb_train(net, o, x, 40, 2, y, 1, NULL));
+    nnbt_ok(nnb_net_train(net, o, x, 40, 2, y, 1, NULL));
     /* prediction never drops: two predictions agree, and match forward */
     double a[40], b[40], c[40];
     nnbt_ok(nnb_net_predict(net, x, 40, 2, a, 40));
@@ -489,7 +489,7 @@ START_TEST(dropout_scale) {
     nnbt_ok(nnb_train_opts_set_dropout(o, 0.5));
     nnbt_ok(nnb_train_opts_set_epochs(o, 1));
     nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_SGD, 1.0));
-    nnbt_ok(nnb_train(net, o, &x, 1, 1, &y, 1, NULL));
+    nnbt_ok(nnb_net_train(net, o, &x, 1, 1, &y, 1, NULL));
     /* SSE: dL/dw2_i = (yhat - y) * a_i = 1 * mask_i, so w2_i = -mask_i, each 0 or -2 */
     nnbt_ok(nnb_net_layer_get(net, 1, w2, H, NULL, 0));
     int zeros = 0, twos = 0;
@@ -535,11 +535,11 @@ START_TEST(checkpoint_resume_bit_for_bit) {
     for (size_t k = 0; k < 4; k++) {
         nnb_net *straight = checkpoint_net();
         nnb_train_opts *o10 = checkpoint_opts(opts_list[k], 10);
-        nnbt_ok(nnb_train(straight, o10, x, 60, 2, y, 1, NULL));
+        nnbt_ok(nnb_net_train(straight, o10, x, 60, 2, y, 1, NULL));
 
         nnb_net *first = checkpoint_net();
         nnb_train_opts *o4 = checkpoint_opts(opts_list[k], 4), *o6 = checkpoint_opts(opts_list[k], 6);
-        nnbt_ok(nnb_train(first, o4, x, 60, 2, y, 1, NULL));
+        nnbt_ok(nnb_net_train(first, o4, x, 60, 2, y, 1, NULL));
         size_t n = nnb_net_n_params(first), len = nnb_net_train_state_size(first), written;
         double *p = params_of(first);
         unsigned char *state = malloc(len);
@@ -551,7 +551,7 @@ START_TEST(checkpoint_resume_bit_for_bit) {
         nnbt_ok(nnb_net_init(resumed, NNB_INIT_HE_NORMAL, 555)); /* anything: overwritten */
         nnbt_ok(nnb_net_params_set(resumed, p, n));
         nnbt_ok(nnb_net_train_state_set(resumed, state, len));
-        nnbt_ok(nnb_train(resumed, o6, x, 60, 2, y, 1, NULL));
+        nnbt_ok(nnb_net_train(resumed, o6, x, 60, 2, y, 1, NULL));
         double *a = params_of(straight), *b = params_of(resumed);
         ck_assert_msg(memcmp(a, b, n * sizeof *a) == 0, "optimizer %d: resumed run differs",
                       (int)opts_list[k]);
@@ -604,7 +604,7 @@ START_TEST(same_seed_same_weights) {
         nnb_train_opts *o = checkpoint_opts(NNB_OPT_ADAMW, 5);
         nnbt_ok(nnb_train_opts_set_weight_decay(o, 0.01));
         nnbt_ok(nnb_train_opts_set_clip_norm(o, 1.0));
-        nnbt_ok(nnb_train(net, o, x, 100, 2, y, 1, NULL));
+        nnbt_ok(nnb_net_train(net, o, x, 100, 2, y, 1, NULL));
         w[k] = params_of(net);
         nnb_train_opts_free(o);
         nnb_net_free(net);
@@ -628,7 +628,7 @@ START_TEST(fused_sgd_matches) {
         nnbt_ok(nnb_train_opts_set_batch_size(o, 16));
         nnbt_ok(nnb_train_opts_set_epochs(o, 5));
         nnbt_ok(nnb_train_opts_set_check_finite(o, k)); /* the check turns the fusion off */
-        nnbt_ok(nnb_train(net, o, x, 64, 2, y, 1, NULL));
+        nnbt_ok(nnb_net_train(net, o, x, 64, 2, y, 1, NULL));
         w[k] = params_of(net);
         nnb_train_opts_free(o);
         nnb_net_free(net);
@@ -657,7 +657,7 @@ START_TEST(schedules) {
         nnbt_ok(nnb_train_opts_set_epochs(o, 10));
         nnb_history *h;
         nnbt_ok(nnb_history_create(&h));
-        nnbt_ok(nnb_train(net, o, x, 8, 2, y, 1, h));
+        nnbt_ok(nnb_net_train(net, o, x, 8, 2, y, 1, h));
         double lr[10];
         nnbt_ok(nnb_history_get(h, NNB_HIST_LR, lr, 10));
         for (int e = 0; e < 10; e++) {
@@ -698,7 +698,7 @@ START_TEST(gradient_clipping) {
     nnbt_ok(nnb_train_opts_set_clip_norm(o, 1.0));
     nnbt_ok(nnb_train_opts_set_batch_size(o, 0));
     nnbt_ok(nnb_train_opts_set_epochs(o, 1));
-    nnbt_ok(nnb_train(net, o, x, 8, 2, y, 1, NULL));
+    nnbt_ok(nnb_net_train(net, o, x, 8, 2, y, 1, NULL));
     double *after = params_of(net);
     /* the step is -lr * g * 1.0 / (|g| + 1e-6) (PyTorch's clip_grad_norm_; test_numerics has more) */
     for (size_t i = 0; i < n; i++)
@@ -721,7 +721,7 @@ START_TEST(non_finite_check) {
     nnbt_ok(nnb_train_opts_set_batch_size(o, 4));
     nnbt_ok(nnb_train_opts_set_epochs(o, 50));
     nnbt_ok(nnb_train_opts_set_check_finite(o, 1));
-    ck_assert_int_eq(nnb_train(net, o, x, 16, 2, y, 1, NULL), NNB_E_NONFINITE);
+    ck_assert_int_eq(nnb_net_train(net, o, x, 16, 2, y, 1, NULL), NNB_E_NONFINITE);
     ck_assert_msg(strstr(nnb_last_error(), "epoch ") && strstr(nnb_last_error(), "batch "),
                   "message: %s", nnb_last_error());
     double *p = params_of(net);
@@ -801,20 +801,20 @@ START_TEST(errors) {
     double x[3 * 2] = {0}, y[3] = {0};
     nnb_net *net;
     nnbt_ok(nnb_net_create(&net, 2));
-    ck_assert_int_eq(nnb_train(net, o, x, 3, 2, y, 1, NULL), NNB_E_INVALID_ARG); /* no layers */
+    ck_assert_int_eq(nnb_net_train(net, o, x, 3, 2, y, 1, NULL), NNB_E_INVALID_ARG); /* no layers */
     nnbt_ok(nnb_net_add_dense(net, 1, NNB_ACT_IDENTITY, 1));
-    ck_assert_int_eq(nnb_train(net, NULL, x, 3, 2, y, 1, NULL), NNB_E_NULL);
-    ck_assert_int_eq(nnb_train(NULL, o, x, 3, 2, y, 1, NULL), NNB_E_NULL);
-    ck_assert_int_eq(nnb_train(net, o, x, 3, 3, y, 1, NULL), NNB_E_SHAPE);
-    ck_assert_int_eq(nnb_train(net, o, x, 3, 2, y, 2, NULL), NNB_E_SHAPE);
+    ck_assert_int_eq(nnb_net_train(net, NULL, x, 3, 2, y, 1, NULL), NNB_E_NULL);
+    ck_assert_int_eq(nnb_net_train(NULL, o, x, 3, 2, y, 1, NULL), NNB_E_NULL);
+    ck_assert_int_eq(nnb_net_train(net, o, x, 3, 3, y, 1, NULL), NNB_E_SHAPE);
+    ck_assert_int_eq(nnb_net_train(net, o, x, 3, 2, y, 2, NULL), NNB_E_SHAPE);
     nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_SUM));
-    ck_assert_int_eq(nnb_train(net, o, x, 3, 2, y, 1, NULL), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_net_train(net, o, x, 3, 2, y, 1, NULL), NNB_E_INVALID_ARG);
     nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_MSE, NNB_REDUCTION_SUM));
     nnbt_ok(nnb_train_opts_set_validation_split(o, 0.9, 1));
-    ck_assert_int_eq(nnb_train(net, o, x, 3, 2, y, 1, NULL), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_net_train(net, o, x, 3, 2, y, 1, NULL), NNB_E_INVALID_ARG);
     ck_assert(strstr(nnb_last_error(), "leaves no training rows") != NULL);
     nnbt_ok(nnb_train_opts_set_validation_split(o, 0, 1));
-    nnbt_ok(nnb_train(net, o, x, 3, 2, y, 1, NULL));
+    nnbt_ok(nnb_net_train(net, o, x, 3, 2, y, 1, NULL));
     nnb_net_free(net);
 
     /* LM: squared errors only, and small problems only */
@@ -823,14 +823,14 @@ START_TEST(errors) {
     nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_LM, 1));
     nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_MEAN));
     double y2[6] = {1, 0, 0, 1, 1, 0};
-    ck_assert_int_eq(nnb_train(net, o, x, 3, 2, y2, 2, NULL), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_net_train(net, o, x, 3, 2, y2, 2, NULL), NNB_E_INVALID_ARG);
     ck_assert(strstr(nnb_last_error(), "squared-error") != NULL);
     nnb_net_free(net);
     nnbt_ok(nnb_net_create(&net, 100));
     nnbt_ok(nnb_net_add_dense(net, 100, NNB_ACT_TANH, 1));
     nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_MSE, NNB_REDUCTION_MEAN));
     double *xb = calloc(10 * 100, sizeof *xb), *yb = calloc(10 * 100, sizeof *yb);
-    ck_assert_int_eq(nnb_train(net, o, xb, 10, 100, yb, 100, NULL), NNB_E_TOO_LARGE);
+    ck_assert_int_eq(nnb_net_train(net, o, xb, 10, 100, yb, 100, NULL), NNB_E_TOO_LARGE);
     ck_assert(strstr(nnb_last_error(), "Levenberg-Marquardt is for small problems") != NULL);
     free(xb), free(yb);
     nnb_net_free(net);
@@ -844,7 +844,7 @@ START_TEST(errors) {
     ck_assert_int_eq(nnb_history_get(NULL, NNB_HIST_LR, d, 0), NNB_E_NULL);
     ck_assert_int_eq(nnb_history_summary(NULL, NULL, NULL, NULL), NNB_E_NULL);
     ck_assert_int_eq(nnb_history_create(NULL), NNB_E_NULL);
-    ck_assert_uint_eq(nnb_history_len(NULL), 0);
+    ck_assert_uint_eq(nnb_history_n_epochs(NULL), 0);
     nnb_history_free(h);
     nnb_history_free(NULL);
     nnb_train_opts_free(o);

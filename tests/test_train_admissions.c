@@ -1,5 +1,5 @@
 /* The training API on the tutorial's admissions data (../shared): the single neuron's loss table
- * through nnb_train, and Levenberg-Marquardt against gradient descent. */
+ * through nnb_net_train, and Levenberg-Marquardt against gradient descent. */
 #include <string.h>
 
 #include "nnb_test.h"
@@ -10,7 +10,7 @@ static nnb_train_opts *opts_new(void) {
     return o;
 }
 
-/* ---- the tutorial's single neuron through nnb_train ---- */
+/* ---- the tutorial's single neuron through nnb_net_train ---- */
 
 typedef struct {
     const double *x, *y;
@@ -60,8 +60,8 @@ START_TEST(tutorial_single_neuron) {
     nnbt_ok(nnb_train_opts_set_shuffle(o, 0));
     nnbt_ok(nnb_train_opts_set_epochs(o, 1000));
     tutorial_cb cb = {Xtr, ytr, ntr, table, 0, nt, 0};
-    nnbt_ok(nnb_train_opts_set_epoch_callback(o, tutorial_epoch, &cb));
-    nnbt_ok(nnb_train(net, o, Xtr, ntr, 6, ytr, 1, NULL));
+    nnbt_ok(nnbt_set_epoch_callback(o, tutorial_epoch, &cb));
+    nnbt_ok(nnb_net_train(net, o, Xtr, ntr, 6, ytr, 1, NULL));
     ck_assert_uint_eq(cb.k, nt);
     ck_assert_int_eq(cb.ok, (int)nt);
     nnb_train_opts_free(o);
@@ -93,7 +93,7 @@ START_TEST(lm_beats_gradient_descent) {
             nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_SGD, 2.0));
             nnbt_ok(nnb_train_opts_set_epochs(o, 20 * lm_epochs));
         }
-        nnbt_ok(nnb_train(net, o, X, 360, 6, y, 1, NULL));
+        nnbt_ok(nnb_net_train(net, o, X, 360, 6, y, 1, NULL));
         nnbt_ok(nnb_net_loss(net, X, 360, 6, y, 1, NNB_LOSS_MSE, NNB_REDUCTION_MEAN, &loss[k]));
         nnb_train_opts_free(o);
         nnb_net_free(net);

@@ -201,7 +201,7 @@ int mat_to_f64(mat *m);
 size_t mat_row_class(const mat *m, size_t i);
 
 /* The library's calls on a mat, each the float64 or float32 entry point by the data's type
- * (x and y of the same type): nnb_train[_f32], nnb_net_evaluate[_f32], nnb_net_predict[_f32]
+ * (x and y of the same type): nnb_net_train[_f32], nnb_net_evaluate[_f32], nnb_net_predict[_f32]
  * (the predictions always in double: a float32 network's are exact as doubles),
  * nnb_prep_transform[_f32], nnb_prep_apply[_f32] (into x and y, allocated here as `dtype`). */
 nnb_status mat_train(nnb_net *net, const nnb_train_opts *opts, const mat *x, const mat *y,
@@ -226,7 +226,7 @@ typedef struct data_flags {
 } data_flags;
 
 /* The CSV delimiter: --delimiter's (",", ";", "|", "tab" or "\t"), else the one
- * nnb_csv_detect_delimiter_mem() finds in the input's header row. 0 with a message. */
+ * nnb_csv_detect_delimiter_buffer() finds in the input's header row. 0 with a message. */
 struct csv_input;
 int csv_delimiter(const data_flags *df, const struct csv_input *in, char *delim);
 /* Checks a --delimiter value without reading anything: 1 if valid. */
@@ -250,7 +250,7 @@ const char *idx_class_name(const idx_spec *s, size_t k);
  * type dtype. */
 int idx_read(const idx_spec *s, nnb_mnist_part part, nnb_dtype dtype, mat *x, mat *y);
 
-/* A CSV input read once into memory (nnb_read_input: a regular file to its size, a pipe, FIFO or
+/* A CSV input read once into memory (nnb_input_read: a regular file to its size, a pipe, FIFO or
  * standard input "-" up to the input limit), then parsed as often as the command needs. */
 typedef struct csv_input {
     const char *name;           /* as given ("-" for standard input) */

@@ -99,10 +99,10 @@ static void absolute(const char *path, int folder, char *out, size_t len) {
 int run_identity_make(const nnb_net *net, const nnb_prep *prep, const data_id *data,
                       const char *const *labels, size_t n_classes, run_identity *out) {
     memset(out, 0, sizeof *out);
-    size_t n = nnb_model_save_size(net, prep, NULL, 0), used = 0;
+    size_t n = nnb_model_write_size(net, prep, NULL, 0), used = 0;
     unsigned char *buf = malloc(n ? n : 1);
     if (!buf) return fail("out of memory"), 0;
-    nnb_status st = nnb_model_save_buffer(buf, n, &used, net, prep, NULL, 0);
+    nnb_status st = nnb_model_write_buffer(net, prep, NULL, 0, buf, n, &used);
     /* FNV-1a, not CRC-32: the bytes end in their own CRC-32, and the CRC-32 of any message
      * followed by its CRC-32 is one constant */
     uint64_t h = 0xcbf29ce484222325u;
@@ -158,8 +158,9 @@ int idx_read(const idx_spec *s, nnb_mnist_part part, nnb_dtype dtype, mat *x, ma
         return 0;
     }
     nnb_status st = dtype == NNB_F32
-                        ? nnb_mnist_read_f32(s->dir, part, x->f, rows * cols, y->f, rows * 10, 1)
-                        : nnb_mnist_read(s->dir, part, x->v, rows * cols, y->v, rows * 10, 1);
+                        ? nnb_mnist_read_part_f32(s->dir, part, 1, x->f, rows * cols, y->f,
+                                                  rows * 10)
+                        : nnb_mnist_read_part(s->dir, part, 1, x->v, rows * cols, y->v, rows * 10);
     if (st != NNB_OK) {
         fail_nnb();
         mat_free(x);
@@ -206,7 +207,7 @@ int csv_input_read(const char *path, csv_input *in) {
     in->len = 0;
     /* "-": standard input, through /dev/stdin (a pipe, a file or a terminal, read once) */
     const char *open_as = strcmp(path, "-") == 0 ? "/dev/stdin" : path;
-    if (nnb_read_input(open_as, 0, 1, &in->text, &in->len) != NNB_OK) return fail_nnb(), 0;
+    if (nnb_input_read(open_as, 0, 1, &in->text, &in->len) != NNB_OK) return fail_nnb(), 0;
     return 1;
 }
 
@@ -231,7 +232,7 @@ int csv_delimiter(const data_flags *df, const csv_input *in, char *delim) {
                         df->delimiter), 0;
         return 1;
     }
-    if (nnb_csv_detect_delimiter_mem(in->text, in->len, delim) != NNB_OK) return fail_nnb(), 0;
+    if (nnb_csv_detect_delimiter_buffer(in->text, in->len, delim) != NNB_OK) return fail_nnb(), 0;
     return 1;
 }
 
@@ -243,7 +244,7 @@ int fail_csv(const data_flags *df) {
 }
 
 int unknown_arg(const command *cmd, const char *arg, const char *const *known, size_t n_known) {
-    const char *near = arg[0] == '-' ? nnb_nearest_name(arg, known, n_known) : NULL;
+    const char *near = arg[0] == '-' ? nnb_name_find_nearest(arg, known, n_known) : NULL;
     return usage_error(cmd, "unknown %s '%s'%s%s%s", arg[0] == '-' ? "option" : "argument", arg,
                        near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
 }
@@ -357,14 +358,14 @@ int read_table_for_prep(const data_flags *df, const csv_input *in, const nnb_pre
     strlist header;
     char delim;
     if (!csv_delimiter(df, in, &delim) || !csv_header(in, delim, &header)) return 0;
-    nnb_csv_options *o;
-    int ok = nnb_csv_options_create(&o) == NNB_OK;
-    ok = ok && nnb_csv_options_set_delimiter(o, delim) == NNB_OK &&
-         nnb_csv_options_set_drop_bad_rows(o, df->drop_bad_rows) == NNB_OK;
+    nnb_csv_opts *o;
+    int ok = nnb_csv_opts_create(&o) == NNB_OK;
+    ok = ok && nnb_csv_opts_set_delimiter(o, delim) == NNB_OK &&
+         nnb_csv_opts_set_drop_bad_rows(o, df->drop_bad_rows) == NNB_OK;
     /* the preparation's columns hashed: a wide file is not quadratic */
     nnbi_name_index ix = {0};
     if (ok && !nnbi_index_build(&ix, nnb_prep_n_columns(prep), prep_column_at, prep, NULL, NULL)) {
-        nnb_csv_options_free(o);
+        nnb_csv_opts_free(o);
         strlist_free(&header);
         return fail("out of memory"), 0;
     }
@@ -375,9 +376,9 @@ int read_table_for_prep(const data_flags *df, const csv_input *in, const nnb_pre
         if (i >= 0) nnb_prep_column_info(prep, (size_t)i, NULL, &is_target, &is_text, NULL);
         nnb_status st;
         if (i < 0 || (is_target && !need_target))
-            st = nnb_csv_options_skip_column(o, header.s[j]); /* not read by the preparation */
+            st = nnb_csv_opts_skip_column(o, header.s[j]); /* not read by the preparation */
         else if (is_text)
-            st = nnb_csv_options_text_column(o, header.s[j]), used++;
+            st = nnb_csv_opts_add_text_column(o, header.s[j]), used++;
         else
             st = NNB_OK, used++;
         ok = st == NNB_OK;
@@ -388,12 +389,12 @@ int read_table_for_prep(const data_flags *df, const csv_input *in, const nnb_pre
         ok = 0;
         fail("%s has none of the columns the model reads (%s, ...)", path,
              nnb_prep_feature_name(prep, 0));
-    } else if (nnb_csv_parse(out, in->text, in->len, path, o) != NNB_OK) {
+    } else if (nnb_csv_read_buffer(out, in->text, in->len, path, o) != NNB_OK) {
         ok = 0;
         fail_csv(df);
     }
     nnbi_index_free(&ix);
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     strlist_free(&header);
     return ok;
 }
@@ -437,11 +438,11 @@ static int cmp_double(const void *a, const void *b) {
 int class_strata(const nnb_table *t, const char *target, double **out, size_t *n_classes) {
     size_t col, n = nnb_table_n_rows(t);
     *out = NULL;
-    if (nnb_table_find_col(t, target, &col) != NNB_OK) return fail_nnb(), 0;
+    if (nnb_table_find_column(t, target, &col) != NNB_OK) return fail_nnb(), 0;
     double *v = malloc((n ? n : 1) * sizeof *v);
     if (!v) return fail("out of memory"), 0;
     size_t k = 0;
-    if (!nnb_table_col_is_text(t, col)) {
+    if (!nnb_table_column_is_text(t, col)) {
         nnb_table_get_column(t, col, v, n);
         double *s = malloc((n ? n : 1) * sizeof *s);
         if (!s) return free(v), fail("out of memory"), 0;
@@ -482,7 +483,7 @@ void model_close(model_info *mi) {
 
 int model_open(const char *path, model_info *mi) {
     memset(mi, 0, sizeof *mi);
-    if (nnb_model_load(path, &mi->net, &mi->prep, &mi->meta) != NNB_OK) return fail_nnb(), 0;
+    if (nnb_model_read(&mi->net, &mi->prep, &mi->meta, path) != NNB_OK) return fail_nnb(), 0;
     size_t n_out = nnb_net_n_outputs(mi->net), n_layers = nnb_net_n_layers(mi->net);
     nnb_activation out_act;
     nnb_net_layer_info(mi->net, n_layers - 1, NULL, NULL, &out_act, NULL, NULL, NULL);

@@ -22,7 +22,7 @@ const command cmd_export = {
     "metadata and the header). Files are written atomically; the model itself is never\n"
     "overwritten. docs/export.md has a worked example.\n"
     "\n"
-    "  MODEL           a model saved by nnblas train (or nnb_model_save); --model MODEL too\n"
+    "  MODEL           a model saved by nnblas train (or nnb_model_write); --model MODEL too\n"
     "  --onnx FILE     write an ONNX file\n"
     "  --c FILE        write C source (and its header: FILE with .c replaced by .h)\n"
     "  --header FILE   the header's path (its file name: letters, digits, . - _ +)\n"
@@ -223,7 +223,7 @@ static void report_int8(model_info *mi, const nnb_net *net, int8_data *d) {
     double loss[2], acc[2];
     const mat *x = &d->x, *y = &d->y;
     const char *type = nnb_net_dtype(net) == NNB_F32 ? "float32" : "float64";
-    int ok = nnb_export_quantize_int8(net, &q) == NNB_OK &&
+    int ok = nnb_net_copy_int8(&q, net) == NNB_OK &&
              mat_evaluate(net, x, y, mi->loss, NNB_REDUCTION_MEAN, &loss[0], &acc[0]) == NNB_OK &&
              mat_evaluate(q, x, y, mi->loss, NNB_REDUCTION_MEAN, &loss[1], &acc[1]) == NNB_OK;
     if (!ok)
@@ -271,11 +271,11 @@ static int write_exports(const export_args *e, model_info *mi, const nnb_net *ne
     if (make_opts(e, &o) != NNB_OK) return nnb_export_opts_free(o), fail_nnb(), 0;
     int ok = 1;
     if (e->onnx) {
-        ok = nnb_export_onnx(e->onnx, net, mi->prep, mi->meta, o) == NNB_OK;
+        ok = nnb_onnx_write(e->onnx, net, mi->prep, mi->meta, o) == NNB_OK;
         if (ok) printf("wrote %s (%s)\n", esc(e->onnx), human_bytes(file_size(e->onnx), b1));
     }
     if (ok && e->c) {
-        ok = nnb_export_c(e->c, header, net, mi->prep, mi->meta, o) == NNB_OK;
+        ok = nnb_c_source_write(e->c, header, net, mi->prep, mi->meta, o) == NNB_OK;
         const char *type = nnb_net_dtype(net) == NNB_F32 ? "float" : "double";
         if (ok)
             printf("wrote %s (%s) and %s: %zu parameters in %s", esc(e->c),
@@ -316,7 +316,7 @@ int run_export(int argc, char **argv) {
     nnb_net *conv = NULL;
     const nnb_net *net = mi.net;
     if (e.dtype >= 0 && (nnb_dtype)e.dtype != nnb_net_dtype(mi.net)) {
-        if (nnb_net_convert(mi.net, (nnb_dtype)e.dtype, &conv) != NNB_OK) {
+        if (nnb_net_copy(&conv, mi.net, (nnb_dtype)e.dtype) != NNB_OK) {
             fail_nnb();
             goto done;
         }

@@ -85,8 +85,8 @@ nnb_status mat_train(nnb_net *net, const nnb_train_opts *opts, const mat *x, con
     nnb_status st = same_type(x, y, "train");
     if (st != NNB_OK) return st;
     if (x->dtype == NNB_F32)
-        return nnb_train_f32(net, opts, x->f, x->rows, x->cols, y->f, y->cols, hist);
-    return nnb_train(net, opts, x->v, x->rows, x->cols, y->v, y->cols, hist);
+        return nnb_net_train_f32(net, opts, x->f, x->rows, x->cols, y->f, y->cols, hist);
+    return nnb_net_train(net, opts, x->v, x->rows, x->cols, y->v, y->cols, hist);
 }
 
 nnb_status mat_evaluate(const nnb_net *net, const mat *x, const mat *y, nnb_loss loss,

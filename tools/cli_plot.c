@@ -289,7 +289,7 @@ int plot_history(const char *path, const nnb_history *h, const char *title) {
     static const nnb_history_field fields[1 + N_SERIES] = {NNB_HIST_EPOCH, NNB_HIST_TRAIN_LOSS,
                                                            NNB_HIST_VAL_LOSS, NNB_HIST_TRAIN_ACC,
                                                            NNB_HIST_VAL_ACC};
-    size_t n = nnb_history_len(h);
+    size_t n = nnb_history_n_epochs(h);
     double *v = malloc((n ? n : 1) * (1 + N_SERIES) * sizeof *v);
     if (!v) return fail("out of memory"), 0;
     for (int k = 0; k < 1 + N_SERIES; k++)

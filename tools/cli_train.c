@@ -100,8 +100,8 @@ static nnb_status make_opts(run *r, nnb_train_opts **out) {
 
 /* The last epoch's record and the summary of a history. */
 static int read_history(run *r, const nnb_history *hist) {
-    r->n_ep = nnb_history_len(hist);
-    size_t n_fields = nnb_history_field_count(), n_last = sizeof r->last / sizeof r->last[0];
+    r->n_ep = nnb_history_n_epochs(hist);
+    size_t n_fields = nnb_history_field_n_values(), n_last = sizeof r->last / sizeof r->last[0];
     for (size_t f = 0; f < n_last; f++) r->last[f] = NAN;
     if (r->n_ep) {
         double *all = malloc(r->n_ep * sizeof *all);

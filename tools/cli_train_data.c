@@ -34,16 +34,16 @@ static int text_is_numeric(const nnb_table *t, size_t col) {
 /* Reads the CSV with `text` columns as text and `drop` columns skipped. */
 static int read_csv(const data_flags *df, const csv_input *in, char delim, const strlist *text,
                     const strlist *drop, nnb_table **t) {
-    nnb_csv_options *o;
-    if (nnb_csv_options_create(&o) != NNB_OK) return fail_nnb(), 0;
-    nnb_status st = nnb_csv_options_set_delimiter(o, delim);
-    if (st == NNB_OK) st = nnb_csv_options_set_drop_bad_rows(o, df->drop_bad_rows);
+    nnb_csv_opts *o;
+    if (nnb_csv_opts_create(&o) != NNB_OK) return fail_nnb(), 0;
+    nnb_status st = nnb_csv_opts_set_delimiter(o, delim);
+    if (st == NNB_OK) st = nnb_csv_opts_set_drop_bad_rows(o, df->drop_bad_rows);
     for (size_t i = 0; i < text->n && st == NNB_OK; i++)
-        st = nnb_csv_options_text_column(o, text->s[i]);
+        st = nnb_csv_opts_add_text_column(o, text->s[i]);
     for (size_t i = 0; i < drop->n && st == NNB_OK; i++)
-        st = nnb_csv_options_skip_column(o, drop->s[i]);
-    if (st == NNB_OK) st = nnb_csv_parse(t, in->text, in->len, in->name, o);
-    nnb_csv_options_free(o);
+        st = nnb_csv_opts_skip_column(o, drop->s[i]);
+    if (st == NNB_OK) st = nnb_csv_read_buffer(t, in->text, in->len, in->name, o);
+    nnb_csv_opts_free(o);
     return st == NNB_OK ? 1 : fail_csv(df);
 }
 
@@ -51,7 +51,7 @@ static int read_csv(const data_flags *df, const csv_input *in, char delim, const
  * values (class_strata()'s), n_distinct how many differ. */
 static int looks_like_classes(const nnb_table *t, size_t col, const double *values,
                               size_t n_distinct) {
-    if (nnb_table_col_is_text(t, col)) return 1;
+    if (nnb_table_column_is_text(t, col)) return 1;
     size_t n = nnb_table_n_rows(t);
     int whole = 1;
     for (size_t i = 0; i < n && whole; i++) whole = values[i] == floor(values[i]);
@@ -66,8 +66,8 @@ static int split_apply(prepared *d, const nnb_table *t, const settings *s, const
     size_t *order = malloc((n ? n : 1) * sizeof *order);
     if (!order) return fail("out of memory"), 0;
     int ok = 0;
-    if (nnb_split(n, s->test, s->val, s->seed, strata, strata ? n : 0, order, n, &n_train, &n_test,
-                  &n_val) != NNB_OK) {
+    if (nnb_rows_split(n, s->test, s->val, s->seed, strata, strata ? n : 0, order, n, &n_train,
+                       &n_test, &n_val) != NNB_OK) {
         fail_nnb();
     } else if (fit && nnb_prep_fit(d->prep, t, order, n_train) != NNB_OK) {
         fail_nnb();
@@ -89,7 +89,8 @@ static int check_columns(const data_flags *df, const strlist *header,
         for (size_t i = 0; lists[l] && i < lists[l]->n; i++) {
             const char *name = lists[l]->s[i];
             if (strlist_has(header, name)) continue;
-            const char *near = nnb_nearest_name(name, (const char *const *)header->s, header->n);
+            const char *near =
+                nnb_name_find_nearest(name, (const char *const *)header->s, header->n);
             char cols[600];
             size_t len = 0;
             for (size_t j = 0; j < header->n && len < sizeof cols; j++)
@@ -149,7 +150,7 @@ static int read_detecting_text(const data_flags *df, const csv_input *in, char d
         size_t n_text = 0;
         for (size_t i = 0; i < cand.n; i++) {
             size_t col;
-            nnb_table_find_col(*t, cand.s[i], &col);
+            nnb_table_find_column(*t, cand.s[i], &col);
             if (!text_is_numeric(*t, col)) cand.s[n_text++] = cand.s[i];
         }
         if (n_text < cand.n) {
@@ -236,19 +237,19 @@ static int fresh_columns(args *a, const data_flags *df, const settings *s, csv_i
 static int fresh_task(args *a, settings *s, prepared *d, const nnb_table *t, const strlist *targets,
                       const double *strata, size_t n_distinct, nnb_target_kind *kind) {
     size_t tcol;
-    nnb_table_find_col(t, targets->s[0], &tcol);
+    nnb_table_find_column(t, targets->s[0], &tcol);
     if (s->task < 0)
         s->task = targets->n == 1 && (looks_like_classes(t, tcol, strata, n_distinct) ||
                                       s->loss == NNB_LOSS_CE || s->output == NNB_ACT_SOFTMAX)
                       ? 0
                       : 1;
-    if (s->task == 1 && targets->n == 1 && nnb_table_col_is_text(t, tcol))
+    if (s->task == 1 && targets->n == 1 && nnb_table_column_is_text(t, tcol))
         return fail("the target '%s' holds text; it cannot be a regression target", targets->s[0]),
                0;
     d->classification = s->task == 0;
     if (d->classification && n_distinct < 2)
         return fail("the target '%s' has only %zu class", targets->s[0], n_distinct), 0;
-    if (d->classification && nnb_too_many_classes(n_distinct, d->n_rows))
+    if (d->classification && nnb_target_has_too_many_classes(n_distinct, d->n_rows))
         return fail("the target '%s' has %zu classes in %zu rows (%.1f rows per class): it looks "
                     "like a quantity, not classes; train a regression instead (--task "
                     "regression, or leave --task, --loss and --output to their defaults)",
@@ -280,7 +281,7 @@ static int fresh_prep(args *a, prepared *d, const fresh_lists *l, nnb_target_kin
     nnb_status st = NNB_OK;
     const char *opt = "--target", *col = NULL; /* the option and column of a failure */
     for (size_t i = 0; i < l->targets.n && st == NNB_OK; i++)
-        st = nnb_prep_set_target(d->prep, col = l->targets.s[i], kind);
+        st = nnb_prep_add_target(d->prep, col = l->targets.s[i], kind);
     for (size_t i = 0; i < l->onehot.n && st == NNB_OK; i++)
         st = nnb_prep_onehot(d->prep, col = l->onehot.s[i]), opt = "--one-hot";
     if (l->all && st == NNB_OK)
@@ -332,7 +333,7 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     csv_input_free(&in); /* read for the last time */
     if (ok) {
         d->n_rows = nnb_table_n_rows(t);
-        d->n_dropped = nnb_table_n_dropped(t);
+        d->n_dropped = nnb_table_n_dropped_rows(t);
     }
     ok = ok && (l.targets.n != 1 || class_strata(t, l.targets.s[0], &strata, &n_distinct));
     ok = ok && fresh_task(a, s, d, t, &l.targets, strata, n_distinct, &kind) &&
@@ -357,7 +358,7 @@ static int csv_resume(const data_flags *df, const settings *s, prepared *d) {
     int read = read_table_for_prep(df, &in, d->prep, 1, &t);
     csv_input_free(&in);
     if (!read) return 0;
-    d->n_dropped = nnb_table_n_dropped(t);
+    d->n_dropped = nnb_table_n_dropped_rows(t);
     double *strata = NULL;
     size_t k;
     d->n_rows = nnb_table_n_rows(t);
@@ -397,8 +398,8 @@ static int idx_data(args *a, const data_flags *df, const settings *s, prepared *
             return mat_free(&x), mat_free(&y), fail("out of memory"), 0;
         }
         for (size_t i = 0; i < n; i++) strata[i] = (double)mat_row_class(&y, i);
-        int ok = nnb_split(n, 0.0, s->val, s->seed, strata, n, order, n, &n_train, NULL, &n_val) ==
-                     NNB_OK ||
+        int ok = nnb_rows_split(n, 0.0, s->val, s->seed, strata, n, order, n, &n_train, NULL,
+                                &n_val) == NNB_OK ||
                  (fail_nnb(), 0);
         ok = ok && permute_rows(&x, order) && permute_rows(&y, order);
         free(order);

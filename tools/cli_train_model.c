@@ -238,7 +238,7 @@ int train_save_model(run *r, const nnb_net *net) {
     if (!cmdline) return fail("out of memory");
     nnb_status st = fill_meta(r, cmdline);
     free(cmdline);
-    if (st == NNB_OK) st = nnb_model_save(r->v[O_SAVE], net, r->d.prep, r->meta, 1);
+    if (st == NNB_OK) st = nnb_model_write(r->v[O_SAVE], net, r->d.prep, r->meta, 1);
     return st == NNB_OK ? EXIT_OK : fail_nnb();
 }
 

@@ -224,7 +224,7 @@ int parse_choice(args *a, const char *opt, const char *s, const char *const *nam
     size_t n = 0;
     for (int i = 0; names[i] && n < sizeof list; i++)
         n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", i ? ", " : "", names[i]);
-    const char *near = nnb_nearest_name(s, names, (size_t)n_names);
+    const char *near = nnb_name_find_nearest(s, names, (size_t)n_names);
     arg_error(a, "%s: '%s' is not one of %s%s%s%s", opt, s, list, near ? "; did you mean '" : "",
               near ? near : "", near ? "'?" : "");
     return -1;

@@ -46,7 +46,7 @@ const command cmd_eval = {
     "accuracy and the confusion matrix; for regression the RMSE and MAE of each target in the\n"
     "data's units.\n"
     "\n"
-    "  --model FILE   a model saved by nnblas train (or nnb_model_save)\n"
+    "  --model FILE   a model saved by nnblas train (or nnb_model_write)\n"
     "  --csv FILE     labelled CSV data with the columns the model was trained on (- for\n"
     "                 standard input; a pipe or FIFO is read once)\n"
     "  --idx SPEC     an MNIST-style folder; its test part is evaluated\n"
@@ -71,7 +71,7 @@ const command cmd_predict = {
     "output, the probability of the second class). Regression: the predicted targets, in the\n"
     "data's units. Numbers are written in their shortest exact form.\n"
     "\n"
-    "  --model FILE   a model saved by nnblas train (or nnb_model_save)\n"
+    "  --model FILE   a model saved by nnblas train (or nnb_model_write)\n"
     "  --csv FILE     the data (a header row; the target column may be absent; - for\n"
     "                 standard input)\n"
     "  --idx SPEC     the test images of an MNIST-style folder\n"
@@ -478,7 +478,7 @@ static void print_prep(const nnb_prep *p) {
         nnb_prep_column_stats(p, "x0", &how, NULL, NULL, NULL);
         printf("preparation: a matrix of %zu columns (x0 .. x%zu), each %s with statistics of the "
                "training rows; %zu constant\n",
-               nc, nc - 1, scale_text(how), nnb_prep_n_constant(p));
+               nc, nc - 1, scale_text(how), nnb_prep_n_constant_columns(p));
         return;
     }
     static const char *const kinds[] = {"values", "one-hot classes", "class index"};
@@ -516,7 +516,7 @@ int run_info(int argc, char **argv) {
     nnb_net *net;
     nnb_prep *prep;
     nnb_meta *meta;
-    if (nnb_model_load(c.model, &net, &prep, &meta) != NNB_OK) return fail_nnb();
+    if (nnb_model_read(&net, &prep, &meta, c.model) != NNB_OK) return fail_nnb();
     size_t np = nnb_net_n_params(net);
     if (c.params_hex) {
         double *p = malloc(np * sizeof *p);
@@ -545,8 +545,8 @@ int run_info(int argc, char **argv) {
             print_prep(prep);
         else
             printf("preparation: none\n");
-        printf("metadata: %zu entries\n", nnb_meta_count(meta));
-        for (size_t i = 0; i < nnb_meta_count(meta); i++)
+        printf("metadata: %zu entries\n", nnb_meta_n_keys(meta));
+        for (size_t i = 0; i < nnb_meta_n_keys(meta); i++)
             printf("  %-22s %s\n", esc(nnb_meta_key(meta, i)), esc(nnb_meta_value(meta, i)));
     }
     nnb_net_free(net);

@@ -95,8 +95,8 @@ class net {
             // a lambda without captures converts to the C function pointer nnb_epoch_info_fn
             check(nnb_train_opts_set_epoch_info_callback(opts.get(), trampoline, &ctx));
         }
-        nnb_status st = nnb_train(p_.get(), opts.get(), x.data(), x.size() / inputs(), inputs(),
-                                  y.data(), outputs(), nullptr);
+        nnb_status st = nnb_net_train(p_.get(), opts.get(), x.data(), x.size() / inputs(), inputs(),
+                                      y.data(), outputs(), nullptr);
         if (ctx.thrown) std::rethrow_exception(ctx.thrown);
         if (st != NNB_E_CANCELLED) check(st); // a callback that returned false: not an error
     }

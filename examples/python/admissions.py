@@ -12,7 +12,7 @@ a seeded 90/10 split. Then:
   3. what one would write today: 6-8-1 with biases, ReLU, sigmoid output, binary cross-entropy,
      Adam, a validation split and early stopping; saved with its preparation and metadata to
      MODEL.nnb when given, loaded back and applied to the raw CSV rows (the `nnblas` command and
-     C's nnb_model_load() read the same file).
+     C's nnb_model_read() read the same file).
 The split and initial weights come from nnblas's seeded generator, not numpy's, so the figures
 differ a little from the tutorial's printout (the tests reproduce its figures with its rows).
 """

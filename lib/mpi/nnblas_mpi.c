@@ -15,7 +15,7 @@
  *      training (an error only it saw, or fewer steps) is noticed by the others at their next
  *      all-reduce, and a count that differs between ranks is noticed before the data all-reduce
  *      that would not match;
- *   4. the end: a rank that leaves nnb_train (whatever its status) repeats the same 4-integer
+ *   4. the end: a rank that leaves nnb_net_train (whatever its status) repeats the same 4-integer
  *      all-reduce with left = 1 until every rank has left: it thereby answers the training ranks'
  *      calls of step 3;
  *   5. an agreement on the outcome: an MPI_Allreduce finds the first rank with an error of its own,
@@ -418,7 +418,7 @@ static int start_bucket(ctx *c, void *grad, size_t lo, size_t hi) {
     return 0;
 }
 
-/* The gradient hook handed to nnb_train: the first piece of a step checks that every rank is
+/* The gradient hook handed to nnb_net_train: the first piece of a step checks that every rank is
  * still training (step 3's check, moved here so that no rank starts a bucket the others will not
  * match); with overlap, pieces are gathered into buckets whose all-reduces start at once. */
 static int grad_piece(ctx *c, void *grad, size_t offset, size_t n) {
@@ -558,7 +558,7 @@ static int finish_step32(ctx *c, float *data, size_t n) {
     return 0;
 }
 
-/* The all-reduce handed to nnb_train (step 3). Returns 0, or 1 (MPI failed), 2 (another rank has
+/* The all-reduce handed to nnb_net_train (step 3). Returns 0, or 1 (MPI failed), 2 (another rank has
  * left), 3 (the counts differ). */
 static int mpi_allreduce(double *data, size_t n, void *user) {
     ctx *c = user;
@@ -577,7 +577,7 @@ static int mpi_allreduce(double *data, size_t n, void *user) {
     return 0;
 }
 
-/* The float32 all-reduce handed to nnb_train: a float32 network's gradient and its two counters,
+/* The float32 all-reduce handed to nnb_net_train: a float32 network's gradient and its two counters,
  * summed as floats (step 3's check first). Returns as mpi_allreduce. */
 static int mpi_allreduce32(float *data, size_t n, void *user) {
     ctx *c = user;
@@ -637,6 +637,20 @@ NNB_API nnb_status nnb_mpi_opts_set_wire(nnb_mpi_opts *o, nnb_mpi_wire wire) {
     if (wire != NNB_MPI_WIRE_NATIVE && wire != NNB_MPI_WIRE_FLOAT32)
         return fail(NNB_E_INVALID_ARG, "nnb_mpi_opts_set_wire: unknown wire format %d", (int)wire);
     o->wire = wire;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_mpi_opts_get_overlap(const nnb_mpi_opts *o, nnb_mpi_overlap *mode,
+                                            size_t *bucket_bytes) {
+    if (!o) return fail(NNB_E_NULL, "nnb_mpi_opts_get_overlap: opts is NULL");
+    if (mode) *mode = o->overlap;
+    if (bucket_bytes) *bucket_bytes = o->bucket_bytes;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_mpi_opts_get_wire(const nnb_mpi_opts *o, nnb_mpi_wire *wire) {
+    if (!o) return fail(NNB_E_NULL, "nnb_mpi_opts_get_wire: opts is NULL");
+    if (wire) *wire = o->wire;
     return NNB_OK;
 }
 
@@ -803,7 +817,7 @@ NNB_API nnb_status nnb_mpi_train_ex(MPI_Comm comm, nnb_net *net, const nnb_train
     if (st == NNB_OK) st = hs;
 
     /* step 3: training (a rank that failed to restore the state goes straight to step 4) */
-    if (st == NNB_OK && !broken) st = nnb_train(net, o, x, rows, x_cols, y, y_cols, history);
+    if (st == NNB_OK && !broken) st = nnb_net_train(net, o, x, rows, x_cols, y, y_cols, history);
     nnb_train_opts_free(o);
     st = finish_call(&g, &c, st, broken, func);
     hook_close(&c);

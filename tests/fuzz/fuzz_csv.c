@@ -1,5 +1,5 @@
 /*
- * Fuzzing harness: the CSV reader (nnb_csv_parse) and the preparation fitted and applied on what
+ * Fuzzing harness: the CSV reader (nnb_csv_read_buffer) and the preparation fitted and applied on what
  * it reads, then stored in a model and loaded back.
  *
  * Input: one byte of flags, a line of column names to read as text (comma-separated; a name
@@ -38,7 +38,8 @@ static void describe(const nnb_prep *p) {
     for (size_t j = 0; j < nnb_prep_n_features(p) + 1; j++) (void)nnb_prep_feature_name(p, j);
     for (size_t j = 0; j < nnb_prep_n_targets(p) + 1; j++) (void)nnb_prep_target_name(p, j);
     for (size_t k = 0; k < nnb_prep_n_classes(p) + 1; k++) (void)nnb_prep_class_label(p, k);
-    for (size_t i = 0; i < nnb_prep_n_constant(p) + 1; i++) (void)nnb_prep_constant_name(p, i);
+    for (size_t i = 0; i < nnb_prep_n_constant_columns(p) + 1; i++)
+        (void)nnb_prep_constant_name(p, i);
     for (size_t i = 0; i < nnb_prep_n_columns(p) + 1; i++) {
         const char *name = NULL;
         int is_target, is_text;
@@ -62,14 +63,14 @@ static void round_trip(const nnb_prep *p, const nnb_table *t, const double *x, c
     unsigned char *buf = NULL;
     if (nnb_net_create(&net, nf) != NNB_OK || nnb_net_add_dense(net, nt, NNB_ACT_IDENTITY, 1) != NNB_OK)
         goto done;
-    size_t n = nnb_model_save_size(net, p, NULL, 0);
+    size_t n = nnb_model_write_size(net, p, NULL, 0);
     FUZZ_CHECK(n > 0);
     buf = malloc(n);
     if (!buf) goto done;
     size_t written = 0;
-    FUZZ_CHECK(nnb_model_save_buffer(buf, n, &written, net, p, NULL, 0) == NNB_OK);
+    FUZZ_CHECK(nnb_model_write_buffer(net, p, NULL, 0, buf, n, &written) == NNB_OK);
     FUZZ_CHECK(written == n);
-    nnb_status st = nnb_model_load_buffer(buf, n, &net2, &p2, NULL);
+    nnb_status st = nnb_model_read_buffer(&net2, &p2, NULL, buf, n);
     if (st == NNB_E_NOMEM || st == NNB_E_TOO_LARGE) goto done;
     FUZZ_CHECK(st == NNB_OK && p2);
     FUZZ_CHECK(nnb_prep_n_features(p2) == nf && nnb_prep_n_targets(p2) == nt);
@@ -95,11 +96,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t len = size - 1;
     const char *nl = memchr(rest, '\n', len);
     if (!nl) return 0;
-    nnb_csv_options *o = NULL;
-    if (nnb_csv_options_create(&o) != NNB_OK) return 0;
+    nnb_csv_opts *o = NULL;
+    if (nnb_csv_opts_create(&o) != NNB_OK) return 0;
     static const char delims[4] = {',', ';', '\t', '|'};
-    FUZZ_CHECK(nnb_csv_options_set_delimiter(o, delims[flags & 3]) == NNB_OK);
-    FUZZ_CHECK(nnb_csv_options_set_drop_bad_rows(o, (flags >> 2) & 1) == NNB_OK);
+    FUZZ_CHECK(nnb_csv_opts_set_delimiter(o, delims[flags & 3]) == NNB_OK);
+    FUZZ_CHECK(nnb_csv_opts_set_drop_bad_rows(o, (flags >> 2) & 1) == NNB_OK);
     /* the names line */
     char *names = malloc((size_t)(nl - rest) + 1);
     if (!names) goto out;
@@ -111,30 +112,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         else e = s + strlen(s);
         if (!*s) continue;
         if (*s == '!')
-            nnb_csv_options_skip_column(o, s + 1);
+            nnb_csv_opts_skip_column(o, s + 1);
         else
-            nnb_csv_options_text_column(o, s);
+            nnb_csv_opts_add_text_column(o, s);
     }
     free(names);
     len -= (size_t)(nl - rest) + 1;
     rest = nl + 1;
 
     nnb_table *t = NULL;
-    nnb_status st = nnb_csv_parse(&t, rest, len, "fuzz.csv", o);
+    nnb_status st = nnb_csv_read_buffer(&t, rest, len, "fuzz.csv", o);
     if (st != NNB_OK) {
         FUZZ_CHECK(t == NULL);
         FUZZ_CHECK(nnb_last_error()[0] != '\0');
         goto out;
     }
     /* read every cell */
-    size_t rows = nnb_table_n_rows(t), cols = nnb_table_n_cols(t);
+    size_t rows = nnb_table_n_rows(t), cols = nnb_table_n_columns(t);
     FUZZ_CHECK(rows > 0 && cols > 0);
     double *col = malloc(rows * sizeof *col);
     for (size_t c = 0; c < cols; c++) {
-        const char *name = nnb_table_col_name(t, c);
+        const char *name = nnb_table_column_name(t, c);
         size_t found;
-        FUZZ_CHECK(name && nnb_table_find_col(t, name, &found) == NNB_OK && found == c);
-        if (nnb_table_col_is_text(t, c)) {
+        FUZZ_CHECK(name && nnb_table_find_column(t, name, &found) == NNB_OK && found == c);
+        if (nnb_table_column_is_text(t, c)) {
             for (size_t r = 0; r < rows; r++) FUZZ_CHECK(nnb_table_get_text(t, r, c) != NULL);
         } else if (col) {
             FUZZ_CHECK(nnb_table_get_column(t, c, col, rows) == NNB_OK);
@@ -147,10 +148,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     nnb_prep *p = NULL;
     if (nnb_prep_create(&p) != NNB_OK) goto out_table;
     unsigned role = (flags >> 3) & 3;
-    if (role) nnb_prep_set_target(p, nnb_table_col_name(t, 0), (nnb_target_kind)(role - 1));
+    if (role) nnb_prep_add_target(p, nnb_table_column_name(t, 0), (nnb_target_kind)(role - 1));
     for (size_t c = role ? 1 : 0; c < cols; c++)
-        if (nnb_table_col_is_text(t, c) || (flags & 0x80))
-            nnb_prep_onehot(p, nnb_table_col_name(t, c));
+        if (nnb_table_column_is_text(t, c) || (flags & 0x80))
+            nnb_prep_onehot(p, nnb_table_column_name(t, c));
     nnb_prep_scale(p, NULL, (flags & 0x20) ? NNB_SCALE_MINMAX : NNB_SCALE_STANDARD);
     nnb_prep_set_unseen(p, (flags & 0x40) ? NNB_UNSEEN_ZERO : NNB_UNSEEN_ERROR);
 
@@ -201,6 +202,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 out_table:
     nnb_table_free(t);
 out:
-    nnb_csv_options_free(o);
+    nnb_csv_opts_free(o);
     return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * Fuzzing harness: the IDX reader (nnb_idx_info, nnb_idx_read_images, nnb_idx_read_labels) and
- * an MNIST-style folder (nnb_mnist_info, nnb_mnist_read), on files raw or gzipped.
+ * an MNIST-style folder (nnb_mnist_info, nnb_mnist_read_part), on files raw or gzipped.
  *
  * Input: two bytes (big-endian) giving the length of the images file, the images file, then the
  * labels file. Both are written into a folder under their MNIST names (train-images-idx3-ubyte,
@@ -82,8 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             /* labels one-hot or as indices (each open costs about 1 ms under AddressSanitizer,
              * for zlib's buffers: one variant per input) */
             int onehot = (int)(size & 1);
-            if (nnb_mnist_read(dir, NNB_MNIST_TRAIN, x, rows * cols, y, rows * (onehot ? 10 : 1),
-                               onehot) == NNB_OK)
+            if (nnb_mnist_read_part(dir, NNB_MNIST_TRAIN, onehot, x, rows * cols, y,
+                                    rows * (onehot ? 10 : 1)) == NNB_OK)
                 for (size_t i = 0; i < rows * cols; i++) FUZZ_CHECK(x[i] >= 0 && x[i] <= 1);
         }
         free(x);

@@ -1,6 +1,6 @@
 /*
- * Fuzzing harness: the model loader, from a buffer (nnb_model_load_buffer) and from a file
- * (nnb_model_load), and the nnblas command's `info` on that file.
+ * Fuzzing harness: the model loader, from a buffer (nnb_model_read_buffer) and from a file
+ * (nnb_model_read), and the nnblas command's `info` on that file.
  *
  * Every input is loaded as it is (mostly refused by the size field or the CRC-32), then again
  * with its size field and CRC-32 made right, so that changes reach the section parsers.
@@ -22,12 +22,12 @@ static void put_le64(uint8_t *p, uint64_t v) {
 /* Saves a loaded model into a new buffer (*n bytes); NULL if too large or out of memory. */
 static unsigned char *save(const nnb_net *net, const nnb_prep *prep, const nnb_meta *meta,
                            size_t *n) {
-    *n = nnb_model_save_size(net, prep, meta, 1);
+    *n = nnb_model_write_size(net, prep, meta, 1);
     if (*n == 0) return NULL;
     unsigned char *b = malloc(*n);
     if (!b) return NULL;
     size_t written = 0;
-    nnb_status st = nnb_model_save_buffer(b, *n, &written, net, prep, meta, 1);
+    nnb_status st = nnb_model_write_buffer(net, prep, meta, 1, b, *n, &written);
     if (st != NNB_OK) {
         FUZZ_CHECK(st == NNB_E_NOMEM);
         free(b);
@@ -41,7 +41,7 @@ static nnb_status load_checked(const uint8_t *data, size_t size) {
     nnb_net *net = (nnb_net *)1;
     nnb_prep *prep = (nnb_prep *)1;
     nnb_meta *meta = (nnb_meta *)1;
-    nnb_status st = nnb_model_load_buffer(data, size, &net, &prep, &meta);
+    nnb_status st = nnb_model_read_buffer(&net, &prep, &meta, data, size);
     if (st != NNB_OK) {
         FUZZ_CHECK(!net && !prep && !meta);
         FUZZ_CHECK(nnb_last_error()[0] != '\0');
@@ -56,7 +56,7 @@ static nnb_status load_checked(const uint8_t *data, size_t size) {
     free(x);
     free(y);
     if (prep) FUZZ_CHECK(nnb_prep_n_features(prep) == n_in);
-    for (size_t i = 0; i < nnb_meta_count(meta); i++)
+    for (size_t i = 0; i < nnb_meta_n_keys(meta); i++)
         FUZZ_CHECK(nnb_meta_key(meta, i) && nnb_meta_value(meta, i));
     /* saved, loaded and saved again: the same bytes */
     if (nnb_net_n_params(net) <= MAX_PARAMS) {
@@ -66,7 +66,7 @@ static nnb_status load_checked(const uint8_t *data, size_t size) {
             nnb_net *net2;
             nnb_prep *prep2;
             nnb_meta *meta2;
-            nnb_status st2 = nnb_model_load_buffer(b1, n1, &net2, &prep2, &meta2);
+            nnb_status st2 = nnb_model_read_buffer(&net2, &prep2, &meta2, b1, n1);
             FUZZ_CHECK(st2 == NNB_OK || st2 == NNB_E_NOMEM);
             if (st2 == NNB_OK) {
                 unsigned char *b2 = save(net2, prep2, meta2, &n2);
@@ -91,7 +91,7 @@ static void load_file(const uint8_t *data, size_t size, nnb_status want) {
     nnb_net *net;
     nnb_prep *prep;
     nnb_meta *meta;
-    nnb_status st = nnb_model_load(path, &net, &prep, &meta);
+    nnb_status st = nnb_model_read(&net, &prep, &meta, path);
     FUZZ_CHECK(st == want || st == NNB_E_NOMEM || want == NNB_E_NOMEM);
     if (st == NNB_OK) {
         nnb_net_free(net);

@@ -13,6 +13,8 @@
  * status is 1 on every rank if any check failed on any rank.
  */
 #define NNB_EXPERIMENTAL /* nnb_train_opts_set_allreduce_f32() */
+/* the positional epoch callback (deprecated until 1.0), exercised on purpose */
+#define NNB_DISABLE_DEPRECATION_WARNINGS
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,15 +220,16 @@ static void test_equal_variant(const variant *v) {
         double *p = malloc(np * sizeof *p), loss[5], ref_loss[5];
         nnb_net_params_get(net, p, np);
         CHECK(same_everywhere(p, np), "%s: the ranks' weights differ", c->name);
-        CHECK(nnb_history_len(h) == epochs, "%s: %zu epochs recorded", c->name, nnb_history_len(h));
+        CHECK(nnb_history_n_epochs(h) == epochs, "%s: %zu epochs recorded", c->name,
+              nnb_history_n_epochs(h));
         nnb_history_get(h, NNB_HIST_TRAIN_LOSS, loss, epochs);
         CHECK(same_everywhere(loss, epochs), "%s: the ranks' losses differ", c->name);
         if (rank == 0) {
-            /* the reference: one process, nnb_train, the same start */
+            /* the reference: one process, nnb_net_train, the same start */
             nnb_net *one = make_net(99, NNB_ACT_TANH);
             nnb_history *rh;
             nnb_history_create(&rh);
-            st = nnb_train(one, o, X, ROWS, NI, Y, NO, rh);
+            st = nnb_net_train(one, o, X, ROWS, NI, Y, NO, rh);
             CHECK(st == NNB_OK, "%s: one process: %s", c->name, nnb_last_error());
             double *q = malloc(np * sizeof *q), worst = 0, worst_loss = 0;
             nnb_net_params_get(one, q, np);
@@ -271,7 +274,7 @@ static void test_equal_f32_variant(const variant *v) {
         const config *c = &configs[which[kk]];
         nnb_train_opts *o = make_opts(c, epochs);
         nnb_net *n64 = make_net(99 + 1000 * (unsigned long long)rank, NNB_ACT_TANH), *net = NULL;
-        CHECK(nnb_net_convert(n64, NNB_F32, &net) == NNB_OK, "convert: %s", nnb_last_error());
+        CHECK(nnb_net_copy(&net, n64, NNB_F32) == NNB_OK, "convert: %s", nnb_last_error());
         nnb_history *h;
         nnb_history_create(&h);
         nb_float = nb_double = 0;
@@ -318,8 +321,8 @@ static void test_equal_f32_variant(const variant *v) {
         CHECK(np == NP, "%zu parameters", np);
         if (rank == 0) {
             nnb_net *one = NULL, *s64 = make_net(99, NNB_ACT_TANH);
-            nnb_net_convert(s64, NNB_F32, &one);
-            st = nnb_train(one, o, X, ROWS, NI, Y, NO, NULL);
+            nnb_net_copy(&one, s64, NNB_F32);
+            st = nnb_net_train(one, o, X, ROWS, NI, Y, NO, NULL);
             CHECK(st == NNB_OK, "float32 one process: %s", nnb_last_error());
             double *q = malloc(np * sizeof *q), worst = 0;
             nnb_net_params_get(one, q, np);
@@ -452,6 +455,26 @@ static void test_mpi_opts(void) {
     nnb_mpi_opts *m = NULL;
     EXPECT(nnb_mpi_opts_create(NULL), NNB_E_NULL, "out is NULL");
     EXPECT(nnb_mpi_opts_create(&m), NNB_OK, "");
+    /* the getters: the defaults, what was set, and a refused value changes nothing */
+    nnb_mpi_overlap mode = NNB_MPI_OVERLAP_THREAD;
+    nnb_mpi_wire wire = NNB_MPI_WIRE_FLOAT32;
+    size_t bucket = 0;
+    EXPECT(nnb_mpi_opts_get_overlap(m, &mode, &bucket), NNB_OK, "");
+    EXPECT(nnb_mpi_opts_get_wire(m, &wire), NNB_OK, "");
+    CHECK(mode == NNB_MPI_SYNC && bucket == 512 << 10 && wire == NNB_MPI_WIRE_NATIVE,
+          "defaults %d %zu %d", (int)mode, bucket, (int)wire);
+    EXPECT(nnb_mpi_opts_set_overlap(m, NNB_MPI_OVERLAP_TEST, 4096), NNB_OK, "");
+    EXPECT(nnb_mpi_opts_set_wire(m, NNB_MPI_WIRE_FLOAT32), NNB_OK, "");
+    EXPECT(nnb_mpi_opts_set_overlap(m, NNB_MPI_OVERLAP_TEST, 4), NNB_E_INVALID_ARG, "out of range");
+    EXPECT(nnb_mpi_opts_get_overlap(m, &mode, &bucket), NNB_OK, "");
+    EXPECT(nnb_mpi_opts_get_wire(m, &wire), NNB_OK, "");
+    CHECK(mode == NNB_MPI_OVERLAP_TEST && bucket == 4096 && wire == NNB_MPI_WIRE_FLOAT32,
+          "set %d %zu %d", (int)mode, bucket, (int)wire);
+    EXPECT(nnb_mpi_opts_get_overlap(m, NULL, NULL), NNB_OK, "");
+    EXPECT(nnb_mpi_opts_get_overlap(NULL, &mode, NULL), NNB_E_NULL, "opts is NULL");
+    EXPECT(nnb_mpi_opts_get_wire(NULL, &wire), NNB_E_NULL, "opts is NULL");
+    EXPECT(nnb_mpi_opts_set_overlap(m, NNB_MPI_SYNC, 0), NNB_OK, "");
+    EXPECT(nnb_mpi_opts_set_wire(m, NNB_MPI_WIRE_NATIVE), NNB_OK, "");
     EXPECT(nnb_mpi_opts_set_overlap(NULL, NNB_MPI_SYNC, 0), NNB_E_NULL, "opts is NULL");
     EXPECT(nnb_mpi_opts_set_overlap(m, (nnb_mpi_overlap)7, 0), NNB_E_INVALID_ARG,
            "unknown overlap mode 7");
@@ -504,7 +527,7 @@ static void test_failures(void) {
      * the others stop at their first all-reduce and report rank 1's error */
     net = make_net(5, NNB_ACT_TANH);
     nnb_net_set_check_finite(net, 1);
-    EXPECT_FROM(run(net, o, x, ROWS), bad, NNB_E_NONFINITE, "nnb_train: x[0][2] is nan");
+    EXPECT_FROM(run(net, o, x, ROWS), bad, NNB_E_NONFINITE, "nnb_net_train: x[0][2] is nan");
     nnb_net_free(net);
     free(x);
 
@@ -525,7 +548,7 @@ static void test_failures(void) {
     EXPECT_FROM(nnb_mpi_train_ex(MPI_COMM_WORLD, net, rank == bad ? NULL : o, run_mopts, X, ROWS,
                                  NI, Y, NO, NULL),
                 bad, NNB_E_NULL, "opts is NULL");
-    /* x NULL on rank 1: nnb_train's own check, before rank 1's first step */
+    /* x NULL on rank 1: nnb_net_train's own check, before rank 1's first step */
     EXPECT_FROM(run(net, o, rank == bad ? NULL : X, ROWS), bad, NNB_E_NULL, "x is NULL");
 
     if (size > 1) {

@@ -45,7 +45,7 @@ def set_input_limit(n_bytes):
 
 def get_input_limit():
     """The input limit in bytes (see set_input_limit)."""
-    return _lib.lib.nnb_input_limit()
+    return _lib.lib.nnb_get_input_limit()
 
 
 def get_num_threads():

@@ -74,11 +74,11 @@ PROTOTYPES = {
     "nnb_kernel_isa": (c_char_p, []),
     "nnb_set_num_threads": (_st, [c_int]),
     "nnb_set_input_limit": (_st, [_sz]),
-    "nnb_input_limit": (_sz, []),
+    "nnb_get_input_limit": (_sz, []),
     "nnb_get_num_threads": (c_int, []),
     "nnb_status_parse": (_st, [_s, _ip]),
-    "nnb_status_count": (_sz, []),
-    "nnb_nearest_name": (c_char_p, [_s, POINTER(c_char_p), _sz]),
+    "nnb_status_n_values": (_sz, []),
+    "nnb_name_find_nearest": (c_char_p, [_s, POINTER(c_char_p), _sz]),
     # shared defaults
     "nnb_default_output": (_st, [_st]),
     "nnb_default_output_for_loss": (_st, [_st]),
@@ -87,13 +87,13 @@ PROTOTYPES = {
     "nnb_default_init": (_st, [_st]),
     "nnb_default_lr": (_d, [_st]),
     "nnb_values_look_like_classes": (c_int, [_p, _sz]),
-    "nnb_too_many_classes": (c_int, [_sz, _sz]),
+    "nnb_target_has_too_many_classes": (c_int, [_sz, _sz]),
     "nnb_default_scale": (_st, []),
     # networks
     "nnb_net_create": (_st, [_hp, _sz]),
     "nnb_net_create_dtype": (_st, [_hp, _sz, _st]),
     "nnb_net_dtype": (_st, [_h]),
-    "nnb_net_convert": (_st, [_h, _st, _hp]),
+    "nnb_net_copy": (_st, [_hp, _h, _st]),
     "nnb_net_params_get_f32": (_st, [_h, _p, _sz]),
     "nnb_net_params_set_f32": (_st, [_h, _p, _sz]),
     "nnb_net_params_data_f32": (_p, [_h, _szp]),
@@ -103,7 +103,7 @@ PROTOTYPES = {
     "nnb_net_loss_f32": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp]),
     "nnb_net_backprop_f32": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp, _p, _sz]),
     "nnb_net_evaluate_f32": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp, _dp]),
-    "nnb_train_f32": (_st, [_h, _h, _p, _sz, _sz, _p, _sz, _h]),
+    "nnb_net_train_f32": (_st, [_h, _h, _p, _sz, _sz, _p, _sz, _h]),
     "nnb_net_free": (None, [_h]),
     "nnb_net_add_dense": (_st, [_h, _sz, _st, c_int]),
     "nnb_net_set_leaky_slope": (_st, [_h, _sz, _d]),
@@ -126,7 +126,7 @@ PROTOTYPES = {
     "nnb_net_backprop": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp, _p, _sz]),
     "nnb_net_grad_get": (_st, [_h, _p, _sz]),
     "nnb_net_sgd_step": (_st, [_h, _d, _p, _sz]),
-    "nnb_gradcheck": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _d, _dp, _szp]),
+    "nnb_net_grad_check": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _d, _dp, _szp]),
     # training
     "nnb_net_evaluate": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp, _dp]),
     "nnb_train_opts_create": (_st, [_hp]),
@@ -153,38 +153,38 @@ PROTOTYPES = {
     "nnb_train_opts_set_epoch_info_callback": (_st, [_h, EPOCH_INFO_FN, _p]),
     "nnb_history_create": (_st, [_hp]),
     "nnb_history_free": (None, [_h]),
-    "nnb_history_len": (_sz, [_h]),
+    "nnb_history_n_epochs": (_sz, [_h]),
     "nnb_history_get": (_st, [_h, _st, _p, _sz]),
     "nnb_history_summary": (_st, [_h, _szp, _dp, _ip]),
-    "nnb_train": (_st, [_h, _h, _p, _sz, _sz, _p, _sz, _h]),
+    "nnb_net_train": (_st, [_h, _h, _p, _sz, _sz, _p, _sz, _h]),
     "nnb_net_train_state_size": (_sz, [_h]),
     "nnb_net_train_state_get": (_st, [_h, _p, _sz, _szp]),
     "nnb_net_train_state_set": (_st, [_h, _p, _sz]),
     "nnb_net_train_state_reset": (_st, [_h]),
     # data: CSV tables
-    "nnb_csv_options_create": (_st, [_hp]),
-    "nnb_csv_options_free": (None, [_h]),
-    "nnb_csv_options_set_delimiter": (_st, [_h, c_char]),
-    "nnb_csv_options_text_column": (_st, [_h, _s]),
-    "nnb_csv_options_skip_column": (_st, [_h, _s]),
-    "nnb_csv_options_set_drop_bad_rows": (_st, [_h, c_int]),
-    "nnb_csv_options_set_input_limit": (_st, [_h, _sz]),
+    "nnb_csv_opts_create": (_st, [_hp]),
+    "nnb_csv_opts_free": (None, [_h]),
+    "nnb_csv_opts_set_delimiter": (_st, [_h, c_char]),
+    "nnb_csv_opts_add_text_column": (_st, [_h, _s]),
+    "nnb_csv_opts_skip_column": (_st, [_h, _s]),
+    "nnb_csv_opts_set_drop_bad_rows": (_st, [_h, c_int]),
+    "nnb_csv_opts_set_input_limit": (_st, [_h, _sz]),
     "nnb_csv_read": (_st, [_hp, _s, _h]),
-    "nnb_csv_parse": (_st, [_hp, c_char_p, _sz, _s, _h]),
-    "nnb_read_input": (_st, [_s, _sz, c_int, POINTER(c_char_p), _szp]),
+    "nnb_csv_read_buffer": (_st, [_hp, c_char_p, _sz, _s, _h]),
+    "nnb_input_read": (_st, [_s, _sz, c_int, POINTER(c_char_p), _szp]),
     "nnb_table_free": (None, [_h]),
     "nnb_table_n_rows": (_sz, [_h]),
-    "nnb_table_n_cols": (_sz, [_h]),
-    "nnb_table_n_dropped": (_sz, [_h]),
-    "nnb_table_col_name": (c_char_p, [_h, _sz]),
-    "nnb_table_find_col": (_st, [_h, _s, _szp]),
-    "nnb_table_col_is_text": (c_int, [_h, _sz]),
+    "nnb_table_n_columns": (_sz, [_h]),
+    "nnb_table_n_dropped_rows": (_sz, [_h]),
+    "nnb_table_column_name": (c_char_p, [_h, _sz]),
+    "nnb_table_find_column": (_st, [_h, _s, _szp]),
+    "nnb_table_column_is_text": (c_int, [_h, _sz]),
     "nnb_table_get_column": (_st, [_h, _sz, _p, _sz]),
     "nnb_table_get_text": (c_char_p, [_h, _sz, _sz]),
     # data: preparation
     "nnb_prep_create": (_st, [_hp]),
     "nnb_prep_free": (None, [_h]),
-    "nnb_prep_set_target": (_st, [_h, _s, _st]),
+    "nnb_prep_add_target": (_st, [_h, _s, _st]),
     "nnb_prep_drop": (_st, [_h, _s]),
     "nnb_prep_onehot": (_st, [_h, _s]),
     "nnb_prep_scale": (_st, [_h, _s, _st]),
@@ -205,30 +205,31 @@ PROTOTYPES = {
     "nnb_prep_n_classes": (_sz, [_h]),
     "nnb_prep_class_label": (c_char_p, [_h, _sz]),
     "nnb_prep_column_stats": (_st, [_h, _s, _ip, _dp, _dp, _ip]),
-    "nnb_prep_n_constant": (_sz, [_h]),
+    "nnb_prep_n_constant_columns": (_sz, [_h]),
     "nnb_prep_constant_name": (c_char_p, [_h, _sz]),
     "nnb_prep_n_columns": (_sz, [_h]),
     "nnb_prep_column_info": (_st, [_h, _sz, POINTER(c_char_p), _ip, _ip, _szp]),
     "nnb_prep_column_category": (c_char_p, [_h, _sz, _sz]),
     # data: splits, IDX
-    "nnb_split": (_st, [_sz, _d, _d, c_uint64, _p, _sz, _p, _sz, _szp, _szp, _szp]),
+    "nnb_rows_split": (_st, [_sz, _d, _d, c_uint64, _p, _sz, _p, _sz, _szp, _szp, _szp]),
     "nnb_idx_info": (_st, [_s, _szp, _szp]),
     "nnb_idx_read_images": (_st, [_s, _p, _sz, _szp, _szp]),
     "nnb_idx_read_labels": (_st, [_s, _sz, _p, _sz, _szp]),
     "nnb_mnist_info": (_st, [_s, _st, _szp, _szp]),
-    "nnb_mnist_read": (_st, [_s, _st, _p, _sz, _p, _sz, c_int]),
+    "nnb_mnist_read_part": (_st, [_s, _st, c_int, _p, _sz, _p, _sz]),
     # model files
     "nnb_meta_create": (_st, [_hp]),
     "nnb_meta_free": (None, [_h]),
     "nnb_meta_set": (_st, [_h, _s, _s]),
     "nnb_meta_get": (c_char_p, [_h, _s]),
-    "nnb_meta_count": (_sz, [_h]),
+    "nnb_meta_n_keys": (_sz, [_h]),
     "nnb_meta_key": (c_char_p, [_h, _sz]),
     "nnb_meta_value": (c_char_p, [_h, _sz]),
-    "nnb_model_save": (_st, [_s, _h, _h, _h, c_int]),
-    "nnb_model_save_buffer": (_st, [_p, _sz, _szp, _h, _h, _h, c_int]),
-    "nnb_model_load": (_st, [_s, _hp, _hp, _hp]),
-    "nnb_model_load_buffer": (_st, [_p, _sz, _hp, _hp, _hp]),
+    "nnb_model_write": (_st, [_s, _h, _h, _h, c_int]),
+    "nnb_model_write_size": (_sz, [_h, _h, _h, c_int]),
+    "nnb_model_write_buffer": (_st, [_h, _h, _h, c_int, _p, _sz, _szp]),
+    "nnb_model_read": (_st, [_hp, _hp, _hp, _s]),
+    "nnb_model_read_buffer": (_st, [_hp, _hp, _hp, _p, _sz]),
     # exports (docs/export.md)
     "nnb_export_opts_create": (_st, [_hp]),
     "nnb_export_opts_free": (None, [_h]),
@@ -236,9 +237,9 @@ PROTOTYPES = {
     "nnb_export_opts_set_input_scale": (_st, [_h, _d]),
     "nnb_export_opts_set_int8": (_st, [_h, c_int]),
     "nnb_export_opts_set_own_math": (_st, [_h, c_int]),
-    "nnb_export_onnx": (_st, [_s, _h, _h, _h, _h]),
-    "nnb_export_c": (_st, [_s, _s, _h, _h, _h, _h]),
-    "nnb_export_quantize_int8": (_st, [_h, _hp]),
+    "nnb_onnx_write": (_st, [_s, _h, _h, _h, _h]),
+    "nnb_c_source_write": (_st, [_s, _s, _h, _h, _h, _h]),
+    "nnb_net_copy_int8": (_st, [_hp, _h]),
 }
 
 
@@ -273,14 +274,61 @@ def _prefix_dirs():
     return [os.path.join(p, d) for p in dict.fromkeys((sys.prefix, sys.base_prefix))
             for d in subdirs]
 
-# The shared vocabulary: nnb_<enum>_name / _parse / _count of every enum (nnblas.vocabulary)
+# The shared vocabulary: nnb_<enum>_name / _parse / _n_values of every enum (nnblas.vocabulary)
 VOCABULARIES = ("activation", "init", "loss", "reduction", "optimizer", "schedule",
                 "history_field", "target_kind", "scale", "unseen", "mnist_part", "dtype")
 for _e in VOCABULARIES:
     PROTOTYPES["nnb_%s_name" % _e] = (c_char_p, [_st])
     PROTOTYPES["nnb_%s_parse" % _e] = (_st, [_s, _ip])
-    PROTOTYPES["nnb_%s_count" % _e] = (_sz, [])
+    PROTOTYPES["nnb_%s_n_values" % _e] = (_sz, [])
 del _e
+
+# The names the naming rule replaced (nnblas.h, "Deprecated names"; the library exports both
+# until 1.0): old name -> (new name, the old arguments' order in the new call, or None when only
+# the name changed). Each old name is declared from its replacement's prototype, so every C
+# function is still declared once; test_api.DeprecatedNamesTest checks this table against the
+# header and calls each old name.
+DEPRECATED = {
+    "nnb_gradcheck": ("nnb_net_grad_check", None),
+    "nnb_split": ("nnb_rows_split", None),
+    "nnb_nearest_name": ("nnb_name_find_nearest", None),
+    "nnb_train": ("nnb_net_train", None),
+    "nnb_train_f32": ("nnb_net_train_f32", None),
+    "nnb_read_input": ("nnb_input_read", None),
+    "nnb_too_many_classes": ("nnb_target_has_too_many_classes", None),
+    "nnb_prep_set_target": ("nnb_prep_add_target", None),
+    "nnb_net_convert": ("nnb_net_copy", (2, 0, 1)),
+    "nnb_model_load": ("nnb_model_read", (1, 2, 3, 0)),
+    "nnb_model_load_buffer": ("nnb_model_read_buffer", (2, 3, 4, 0, 1)),
+    "nnb_model_save_buffer": ("nnb_model_write_buffer", (3, 4, 5, 6, 0, 1, 2)),
+    "nnb_mnist_read": ("nnb_mnist_read_part", (0, 1, 6, 2, 3, 4, 5)),
+    "nnb_model_save": ("nnb_model_write", None),
+    "nnb_model_save_size": ("nnb_model_write_size", None),
+    "nnb_history_len": ("nnb_history_n_epochs", None),
+    "nnb_meta_count": ("nnb_meta_n_keys", None),
+    "nnb_table_n_cols": ("nnb_table_n_columns", None),
+    "nnb_table_n_dropped": ("nnb_table_n_dropped_rows", None),
+    "nnb_prep_n_constant": ("nnb_prep_n_constant_columns", None),
+    "nnb_table_col_name": ("nnb_table_column_name", None),
+    "nnb_table_find_col": ("nnb_table_find_column", None),
+    "nnb_table_col_is_text": ("nnb_table_column_is_text", None),
+    "nnb_csv_parse": ("nnb_csv_read_buffer", None),
+    "nnb_csv_options_create": ("nnb_csv_opts_create", None),
+    "nnb_csv_options_free": ("nnb_csv_opts_free", None),
+    "nnb_csv_options_set_delimiter": ("nnb_csv_opts_set_delimiter", None),
+    "nnb_csv_options_text_column": ("nnb_csv_opts_add_text_column", None),
+    "nnb_csv_options_skip_column": ("nnb_csv_opts_skip_column", None),
+    "nnb_csv_options_set_drop_bad_rows": ("nnb_csv_opts_set_drop_bad_rows", None),
+    "nnb_csv_options_set_input_limit": ("nnb_csv_opts_set_input_limit", None),
+    "nnb_input_limit": ("nnb_get_input_limit", None),
+}
+for _e in VOCABULARIES + ("status",):
+    DEPRECATED["nnb_%s_count" % _e] = ("nnb_%s_n_values" % _e, None)
+del _e
+for _old, (_new, _order) in DEPRECATED.items():
+    _r, _a = PROTOTYPES[_new]
+    PROTOTYPES[_old] = (_r, _a if _order is None else [_a[_order.index(k)] for k in range(len(_a))])
+del _old, _new, _order, _r, _a
 
 
 def _candidates():
@@ -414,7 +462,7 @@ _check_version()
 
 # every status of the library has its exception class (errors.CommError... or a generated one)
 _register_statuses([(s, lib.nnb_status_name(s).decode())
-                    for s in range(1, lib.nnb_status_count())])
+                    for s in range(1, lib.nnb_status_n_values())])
 
 
 def last_error():

@@ -222,7 +222,7 @@ class Prep(Handle):
     def constant_columns(self):
         """Scaled columns found constant when fitted (only shifted, never divided by zero)."""
         return [text(lib.nnb_prep_constant_name(self._handle, i))
-                for i in range(lib.nnb_prep_n_constant(self._handle))]
+                for i in range(lib.nnb_prep_n_constant_columns(self._handle))]
 
     def column_stats(self, column):
         """The fitted scaling of a numeric column: a dict with scale ("none", "standard",
@@ -297,10 +297,10 @@ def _path_bytes(path):
 
 
 def _read_input(path, limit):
-    """The whole input as bytes, read once (nnb_read_input: a regular file to its size, a pipe,
+    """The whole input as bytes, read once (nnb_input_read: a regular file to its size, a pipe,
     FIFO or device up to the input limit; a NUL byte refused)."""
     buf, n = c_char_p(), c_size_t()
-    check(lib.nnb_read_input(_path_bytes(path), 0 if limit is None else int(limit), 1,
+    check(lib.nnb_input_read(_path_bytes(path), 0 if limit is None else int(limit), 1,
                              byref(buf), byref(n)))
     addr = ctypes.cast(buf, c_void_p)  # the buffer itself (c_char_p would copy up to a NUL)
     try:
@@ -315,43 +315,43 @@ class _Table:
     def __init__(self, path, text_columns=(), skip=(), delimiter=",", drop_bad_rows=False,
                  input_limit=None, data=None):
         opts = c_void_p()
-        check(lib.nnb_csv_options_create(byref(opts)))
+        check(lib.nnb_csv_opts_create(byref(opts)))
         h = c_void_p()
         try:
             o = opts.value
             if not isinstance(delimiter, str) or len(delimiter.encode()) != 1:
                 raise InvalidArgumentError("delimiter must be one ASCII character, got %r"
                                            % (delimiter,))
-            call("nnb_csv_options_set_delimiter", o, delimiter.encode())
+            call("nnb_csv_opts_set_delimiter", o, delimiter.encode())
             for name in _names(text_columns, "text_columns"):
-                call("nnb_csv_options_text_column", o, cstr(name, "column"))
+                call("nnb_csv_opts_add_text_column", o, cstr(name, "column"))
             for name in _names(skip, "skip"):
-                call("nnb_csv_options_skip_column", o, cstr(name, "column"))
-            call("nnb_csv_options_set_drop_bad_rows", o, 1 if drop_bad_rows else 0)
+                call("nnb_csv_opts_skip_column", o, cstr(name, "column"))
+            call("nnb_csv_opts_set_drop_bad_rows", o, 1 if drop_bad_rows else 0)
             if input_limit is not None:
-                call("nnb_csv_options_set_input_limit", o, int(input_limit))
+                call("nnb_csv_opts_set_input_limit", o, int(input_limit))
             try:
                 if data is None:
                     check(lib.nnb_csv_read(byref(h), fspath(path), o))
                 else:  # the input's bytes, read once by _read_input
-                    check(lib.nnb_csv_parse(byref(h), data, len(data), _path_bytes(path), o))
+                    check(lib.nnb_csv_read_buffer(byref(h), data, len(data), _path_bytes(path), o))
             except FormatError as e:
                 if "expected a number in column" in e.message:
                     e.message += " (name columns of text in text_columns=[...])"
                     e.args = (e.message,)
                 raise
         finally:
-            lib.nnb_csv_options_free(opts.value)
+            lib.nnb_csv_opts_free(opts.value)
         self.h = h.value
         self.n_rows = lib.nnb_table_n_rows(self.h)
-        self.n_dropped = lib.nnb_table_n_dropped(self.h)
+        self.n_dropped = lib.nnb_table_n_dropped_rows(self.h)
 
     def column_codes(self, name):
         """A column as numbers for stratification: its values, or the index of each text."""
         col = c_size_t()
-        check(lib.nnb_table_find_col(self.h, cstr(name, "column"), byref(col)))
+        check(lib.nnb_table_find_column(self.h, cstr(name, "column"), byref(col)))
         out = np.empty(self.n_rows)
-        if lib.nnb_table_col_is_text(self.h, col.value):
+        if lib.nnb_table_column_is_text(self.h, col.value):
             codes = {}
             for r in range(self.n_rows):
                 out[r] = codes.setdefault(lib.nnb_table_get_text(self.h, r, col.value), len(codes))
@@ -384,7 +384,7 @@ def _text_columns(path, candidates, csv_options, data=None):
         kept = []
         for name in candidates:
             col = c_size_t()
-            check(lib.nnb_table_find_col(table.h, cstr(name, "column"), byref(col)))
+            check(lib.nnb_table_find_column(table.h, cstr(name, "column"), byref(col)))
             if not all(_is_number(lib.nnb_table_get_text(table.h, r, col.value))
                        for r in range(table.n_rows)):
                 kept.append(name)
@@ -490,7 +490,7 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
         prep = Prep(csv_options=csv_options)
         p = prep._handle
         for t in targets:
-            call("nnb_prep_set_target", p, cstr(t, "target"), enc)
+            call("nnb_prep_add_target", p, cstr(t, "target"), enc)
         for c in drop:
             call("nnb_prep_drop", p, cstr(c, "column"))
         for c in one_hot:
@@ -508,10 +508,10 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
             strata = table.column_codes(targets[0]) if stratify else None
             order = np.empty(n, dtype=np.uintp)
             n_train, n_test = c_size_t(), c_size_t()
-            check(lib.nnb_split(n, float(test_fraction), 0.0, _seed(seed),
-                                None if strata is None else _arrays.ptr(strata),
-                                0 if strata is None else n, _arrays.ptr(order), n,
-                                byref(n_train), byref(n_test), None))
+            check(lib.nnb_rows_split(n, float(test_fraction), 0.0, _seed(seed),
+                                     None if strata is None else _arrays.ptr(strata),
+                                     0 if strata is None else n, _arrays.ptr(order), n,
+                                     byref(n_train), byref(n_test), None))
             train, test = order[:n_train.value], order[n_train.value:]
             if fit_on == "all":
                 check(lib.nnb_prep_fit(p, table.h, None, n))
@@ -574,8 +574,8 @@ def read_mnist(directory=FASHION_MNIST_DIR, part="train", one_hot=True, rows=Non
     check(lib.nnb_mnist_info(d, p, byref(n), byref(cols)))
     X = np.empty((n.value, cols.value))
     y = np.empty((n.value, 10)) if one_hot else np.empty(n.value)
-    check(lib.nnb_mnist_read(d, p, _arrays.ptr(X), X.size, _arrays.ptr(y), y.size,
-                             1 if one_hot else 0))
+    check(lib.nnb_mnist_read_part(d, p, 1 if one_hot else 0, _arrays.ptr(X), X.size,
+                                  _arrays.ptr(y), y.size))
     if rows is not None and _size(rows, "rows") < n.value:
         X, y = X[:rows].copy(), y[:rows].copy()
     return X, y

@@ -182,7 +182,7 @@ def class_name(status_name):
 
 def register_statuses(status_names):
     """Called once the library is loaded with [(status, name)] for every status the library has
-    (nnb_status_count(), nnb_status_name()): a status without a class above gets one, derived
+    (nnb_status_n_values(), nnb_status_name()): a status without a class above gets one, derived
     from Error and named by class_name() (a library newer than the binding), so every status has
     its class. A class whose status name differs from the library's is a mismatch between the
     binding and the library: ImportError."""

@@ -274,10 +274,10 @@ class Net(Handle):
     def astype(self, dtype):
         """A copy of the network in element type `dtype` (float64 or float32): parameters
         (rounded to nearest when narrowing), generator, training state, ``prep`` and
-        ``metadata``. One call (nnb_net_convert)."""
+        ``metadata``. One call (nnb_net_copy)."""
         h = c_void_p()
         with self._guard.read("Net.astype"):
-            check(lib.nnb_net_convert(self._handle, _dtype_code(dtype), byref(h)))
+            check(lib.nnb_net_copy(byref(h), self._handle, _dtype_code(dtype)))
         net = Net._from_handle(h.value)
         net.prep, net.metadata, net._loss = self.prep, dict(self.metadata), self._loss
         net._check_finite = getattr(self, "_check_finite", False)
@@ -526,9 +526,9 @@ class Net(Handle):
         lo, red = _v.parse("loss", loss, "loss"), _v.parse("reduction", reduction, "reduction")
         err, worst = c_double(), c_size_t()
         with self._guard.write("Net.gradcheck"):
-            check(lib.nnb_gradcheck(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
-                                    _arrays.ptr(y), y.shape[1], lo, red, float(eps), byref(err),
-                                    byref(worst)))
+            check(lib.nnb_net_grad_check(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+                                         _arrays.ptr(y), y.shape[1], lo, red, float(eps),
+                                         byref(err), byref(worst)))
         return err.value, worst.value
 
     # ---- training ------------------------------------------------------------------------------
@@ -538,7 +538,7 @@ class Net(Handle):
             restore_best=True, dropout=0.0, weight_decay=0.0, clip_norm=0.0, shuffle=True,
             seed=None, momentum=None, betas=None, eps=None, rho=None, schedule=None,
             check_finite=False, callback=None, verbose=0, clip_value=0.0):
-        """Trains the network in place (nnb_train) and returns a :class:`History`.
+        """Trains the network in place (nnb_net_train) and returns a :class:`History`.
 
         X is rows x n_inputs; y is rows x n_outputs, or a vector for a network with one output,
         or class indices 0..K-1 for K outputs (made one-hot: a copy). Both are read in place
@@ -713,7 +713,7 @@ class Net(Handle):
                 self._loss = (loss, reduction)  # evaluate()'s default, in callbacks too
                 if seed is not None:
                     check(lib.nnb_net_seed(self._handle, _seed(seed)))
-                status = getattr(lib, "nnb_train" + self._f32(dt))(
+                status = getattr(lib, "nnb_net_train" + self._f32(dt))(
                     self._handle, o, _arrays.ptr(X), X.shape[0], X.shape[1], _arrays.ptr(y),
                     y.shape[1], hist.value)
                 message = last_error() if status else ""
@@ -734,7 +734,7 @@ class Net(Handle):
 
     @staticmethod
     def _history(h, has_val, has_acc):
-        n = lib.nnb_history_len(h)
+        n = lib.nnb_history_n_epochs(h)
         history = History()
         keys = ["epoch", "loss"] + (["val_loss"] if has_val else []) + \
             (["accuracy"] + (["val_accuracy"] if has_val else []) if has_acc else []) + \
@@ -794,13 +794,13 @@ class Net(Handle):
         values (numbers are written as text), to which the loss of the last fit() is added as
         "train.loss" and "train.reduction" unless given (the keys the `nnblas` command writes
         and reads); train_state=True also stores the optimiser state, so training resumes after
-        a load exactly where it stopped. The file is the C library's format: nnb_model_load()
+        a load exactly where it stopped. The file is the C library's format: nnb_model_read()
         and the `nnblas` command read it."""
         prep, meta = self._model_args(prep, metadata)
         with self._guard.read("Net.save"), meta:
-            check(lib.nnb_model_save(fspath(path), self._handle,
-                                     None if prep is None else prep._handle, meta._handle,
-                                     1 if train_state else 0))
+            check(lib.nnb_model_write(fspath(path), self._handle,
+                                      None if prep is None else prep._handle, meta._handle,
+                                      1 if train_state else 0))
 
     def to_bytes(self, prep=None, metadata=None, train_state=False):
         """The bytes save() would write, as a bytes object."""
@@ -810,30 +810,30 @@ class Net(Handle):
                     1 if train_state else 0)
             # a first call with no room validates everything and tells the size needed
             buf, written = ctypes.create_string_buffer(1), c_size_t()
-            status = lib.nnb_model_save_buffer(buf, 0, byref(written), *args)
+            status = lib.nnb_model_write_buffer(*args, buf, 0, byref(written))
             if status != ShapeError.status or written.value == 0:
                 check(status)
             buf = ctypes.create_string_buffer(written.value)
-            check(lib.nnb_model_save_buffer(buf, len(buf), byref(written), *args))
+            check(lib.nnb_model_write_buffer(*args, buf, len(buf), byref(written)))
         return buf.raw[:written.value]
 
     @classmethod
     def load(cls, path):
-        """Loads a model file (written by save(), nnb_model_save() or `nnblas train`): the
+        """Loads a model file (written by save(), nnb_model_write() or `nnblas train`): the
         network, with ``.prep`` the stored preparation (or None) and ``.metadata`` the stored
         dict; a stored "train.loss" becomes evaluate()'s default loss."""
-        return cls._loaded(lib.nnb_model_load, fspath(path))
+        return cls._loaded(lib.nnb_model_read, fspath(path))
 
     @classmethod
     def from_bytes(cls, data):
-        """Loads a model from bytes made by to_bytes() (or nnb_model_save_buffer())."""
+        """Loads a model from bytes made by to_bytes() (or nnb_model_write_buffer())."""
         data = bytes(data)
-        return cls._loaded(lib.nnb_model_load_buffer, data, len(data))
+        return cls._loaded(lib.nnb_model_read_buffer, data, len(data))
 
     @classmethod
     def _loaded(cls, fn, *args):
         h, p, m = c_void_p(), c_void_p(), c_void_p()
-        check(fn(*args, byref(h), byref(p), byref(m)))
+        check(fn(byref(h), byref(p), byref(m), *args))
         net = cls._from_handle(h.value)
         net.prep = Prep(p.value) if p.value else None
         meta = _Meta.__new__(_Meta)
@@ -873,7 +873,7 @@ class Net(Handle):
         and, for a classifier, "class" (docs/export.md)."""
         prep, meta = self._model_args(prep, metadata)
         with self._guard.read("Net.to_onnx"), meta, self._export_opts(name, input_scale) as o:
-            check(lib.nnb_export_onnx(fspath(path), self._handle,
+            check(lib.nnb_onnx_write(fspath(path), self._handle,
                                       None if prep is None else prep._handle, meta._handle,
                                       o._handle))
 
@@ -888,17 +888,17 @@ class Net(Handle):
         prep, meta = self._model_args(prep, metadata)
         with self._guard.read("Net.to_c"), meta, \
                 self._export_opts(name, input_scale, int8, own_math) as o:
-            check(lib.nnb_export_c(fspath(path), None if header is None else fspath(header),
+            check(lib.nnb_c_source_write(fspath(path), None if header is None else fspath(header),
                                    self._handle, None if prep is None else prep._handle,
                                    meta._handle, o._handle))
 
     def int8_copy(self):
         """A copy of the network whose weights are those of to_c(int8=True): each output unit's
-        weights rounded to 255 levels of its own scale (nnb_export_quantize_int8). evaluate() on
+        weights rounded to 255 levels of its own scale (nnb_net_copy_int8). evaluate() on
         it tells the accuracy the int8 export keeps. prep and metadata come along."""
         h = c_void_p()
         with self._guard.read("Net.int8_copy"):
-            check(lib.nnb_export_quantize_int8(self._handle, byref(h)))
+            check(lib.nnb_net_copy_int8(byref(h), self._handle))
         net = Net._from_handle(h.value)
         net.prep, net.metadata, net._loss = self.prep, dict(self.metadata), self._loss
         return net
@@ -952,7 +952,7 @@ class _Meta(Handle):
 
     def to_dict(self):
         return {text(lib.nnb_meta_key(self._h, i)): text(lib.nnb_meta_value(self._h, i))
-                for i in range(lib.nnb_meta_count(self._h))}
+                for i in range(lib.nnb_meta_n_keys(self._h))}
 
     def close(self):
         self._release()

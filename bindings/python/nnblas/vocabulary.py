@@ -33,7 +33,7 @@ def _kind(kind):
 
 def count(kind):
     """The number of values of an enum (its values are 0 .. count - 1)."""
-    return getattr(lib, "nnb_%s_count" % _kind(kind))()
+    return getattr(lib, "nnb_%s_n_values" % _kind(kind))()
 
 
 def name(kind, value):

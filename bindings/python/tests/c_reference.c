@@ -20,7 +20,7 @@
  * with s that sum. Prints, one per line: "loss" and the per-epoch training losses, "params" and
  * every parameter, "predict" and the outputs on the data, all as C99 hexadecimal floats (%a).
  *
- * load reads a model file (nnb_model_load) and prints "params" and "predict" (on the data above,
+ * load reads a model file (nnb_model_read) and prints "params" and "predict" (on the data above,
  * with rows rows, the preparation NOT applied), then "meta KEY=VALUE" for each metadata pair and
  * "features NAME..." when the file has a preparation.
  */
@@ -77,7 +77,7 @@ static int load(const char *path, size_t rows) {
     nnb_net *net;
     nnb_prep *prep;
     nnb_meta *meta;
-    CHECK(nnb_model_load(path, &net, &prep, &meta));
+    CHECK(nnb_model_read(&net, &prep, &meta, path));
     size_t nin = nnb_net_n_inputs(net), nout = nnb_net_n_outputs(net), np_ = nnb_net_n_params(net);
     double *x = malloc(rows * nin * sizeof *x), *pred = malloc(rows * nout * sizeof *pred);
     double *params = malloc(np_ * sizeof *params);
@@ -86,7 +86,7 @@ static int load(const char *path, size_t rows) {
     CHECK(nnb_net_predict(net, x, rows, nin, pred, rows * nout));
     print_all("params", params, np_);
     print_all("predict", pred, rows * nout);
-    for (size_t i = 0; i < nnb_meta_count(meta); i++)
+    for (size_t i = 0; i < nnb_meta_n_keys(meta); i++)
         printf("meta %s=%s\n", nnb_meta_key(meta, i), nnb_meta_value(meta, i));
     if (prep) {
         printf("features");
@@ -177,9 +177,9 @@ int main(int argc, char **argv) {
     CHECK(nnb_train_opts_set_weight_decay(o, wd));
     if (val > 0) CHECK(nnb_train_opts_set_validation_split(o, val, fitseed));
     if (has_fitseed) CHECK(nnb_net_seed(net, fitseed));
-    CHECK(nnb_train(net, o, x, rows, nin, y, nout, h));
+    CHECK(nnb_net_train(net, o, x, rows, nin, y, nout, h));
 
-    size_t ne = nnb_history_len(h), np_ = nnb_net_n_params(net);
+    size_t ne = nnb_history_n_epochs(h), np_ = nnb_net_n_params(net);
     double *losses_ = malloc(ne * sizeof *losses_), *params = malloc(np_ * sizeof *params);
     CHECK(nnb_history_get(h, NNB_HIST_TRAIN_LOSS, losses_, ne));
     CHECK(nnb_net_params_get(net, params, np_));
@@ -195,7 +195,7 @@ int main(int argc, char **argv) {
         CHECK(nnb_prep_fit_matrix(prep, x, rows, nin, NNB_SCALE_STANDARD));
         CHECK(nnb_meta_create(&meta));
         CHECK(nnb_meta_set(meta, "written_by", "c_reference"));
-        CHECK(nnb_model_save(save, net, prep, meta, 1));
+        CHECK(nnb_model_write(save, net, prep, meta, 1));
         nnb_meta_free(meta);
         nnb_prep_free(prep);
     }

@@ -104,7 +104,7 @@ def _ctypes_for(ctype):
     if base in scalars and scalars[base] is not None:
         allowed.add(ctypes.POINTER(scalars[base]))
     elif base.startswith("nnb_") and base not in ("nnb_net", "nnb_train_opts", "nnb_history",
-                                                  "nnb_table", "nnb_csv_options", "nnb_prep",
+                                                  "nnb_table", "nnb_csv_opts", "nnb_prep",
                                                   "nnb_meta"):
         allowed.add(ctypes.POINTER(ctypes.c_int))  # an enum's out-pointer
     return allowed
@@ -118,6 +118,8 @@ class PrototypeTest(unittest.TestCase):
         with open(os.path.join(REPO, "include", "nnblas.h")) as f:
             header = re.sub(r"/\*.*?\*/", "", f.read(), flags=re.S)
         decls = {}
+        # a deprecated name is declared NNB_API NNB_DEPRECATED_...(replacement) type name(...)
+        header = re.sub(r"NNB_DEPRECATED\w*\((?:[^()]|\([^()]*\))*\)", "", header)
         for m in re.finditer(r"NNB_API\s+([^;(]*?)\b(nnb_\w+)\s*\(([^)]*)\)\s*;", header):
             decls[m.group(2)] = (m.group(1), [a.strip() for a in m.group(3).split(",")])
         for name, (restype, argtypes) in _lib.PROTOTYPES.items():
@@ -131,6 +133,61 @@ class PrototypeTest(unittest.TestCase):
                 for i, (a, t) in enumerate(zip(args, argtypes)):
                     ctype = re.sub(r"\b\w+$", "", a) if not a.endswith("*") else a
                     self.assertIn(t, _ctypes_for(ctype), "argument %d: %s" % (i, a))
+
+
+class DeprecatedNamesTest(unittest.TestCase):
+    """The names the naming rule replaced: _lib.DEPRECATED is the header's list, and each old
+    name still reaches its replacement (the same function for a rename, the same result with the
+    old argument order for a function whose parameters moved)."""
+
+    def test_table_matches_the_header(self):
+        with open(os.path.join(REPO, "include", "nnblas.h")) as f:
+            header = f.read()
+        found = {}
+        for m in re.finditer(r"NNB_API NNB_DEPRECATED_(FOR|MOVED)\((nnb_\w+)\)\s*[^;(]*?"
+                             r"\b(nnb_\w+)\s*\(", header):
+            found[m.group(3)] = (m.group(2), m.group(1))
+        want = {old: (new, "FOR" if order is None else "MOVED")
+                for old, (new, order) in _lib.DEPRECATED.items()}
+        for old in ("nnb_permutation", "nnb_gather_rows", "nnb_csv_detect_delimiter_mem",
+                    "nnb_mnist_read_f32"):
+            found.pop(old)  # not used by the binding
+        self.assertEqual(found, want)
+
+    def test_renamed_names_are_the_same_functions(self):
+        raw = ctypes.CDLL(_lib.path)  # plain function pointers (the binding wraps some)
+        for old, (new, order) in _lib.DEPRECATED.items():
+            if order is None:
+                with self.subTest(old=old):
+                    self.assertEqual(ctypes.cast(raw[old], ctypes.c_void_p).value,
+                                     ctypes.cast(raw[new], ctypes.c_void_p).value)
+
+    def test_moved_parameters(self):
+        lib = _lib.lib
+        net = nnblas.Net([3, 4, 2], activation="tanh", output="softmax", seed=9)
+        blob = net.to_bytes()
+        # nnb_model_save_buffer(buf, len, &written, net, prep, meta, with_train_state): the bytes
+        # of nnb_model_write_buffer(net, prep, meta, with_train_state, buf, len, &written)
+        size = lib.nnb_model_write_size(net._handle, None, None, 1)
+        old, new = ctypes.create_string_buffer(size), ctypes.create_string_buffer(size)
+        n_old, n_new = ctypes.c_size_t(), ctypes.c_size_t()
+        _lib.check(lib.nnb_model_save_buffer(old, size, ctypes.byref(n_old), net._handle, None,
+                                             None, 1))
+        _lib.check(lib.nnb_model_write_buffer(net._handle, None, None, 1, new, size,
+                                              ctypes.byref(n_new)))
+        self.assertEqual((n_old.value, old.raw), (size, new.raw))
+        # nnb_model_load_buffer(buf, len, &net, &prep, &meta)
+        h, p, m = ctypes.c_void_p(), ctypes.c_void_p(), ctypes.c_void_p()
+        _lib.check(lib.nnb_model_load_buffer(blob, len(blob), ctypes.byref(h), ctypes.byref(p),
+                                             ctypes.byref(m)))
+        loaded = nnblas.Net._from_handle(h.value)
+        lib.nnb_meta_free(m)
+        np.testing.assert_array_equal(loaded.params, net.params)
+        # nnb_net_convert(src, dtype, &out)
+        c = ctypes.c_void_p()
+        _lib.check(lib.nnb_net_convert(net._handle, 1, ctypes.byref(c)))
+        self.assertEqual(lib.nnb_net_dtype(c), 1)
+        lib.nnb_net_free(c)
 
 
 class NetTest(unittest.TestCase):

@@ -69,7 +69,7 @@ class ThreadsTest(unittest.TestCase):
             np.testing.assert_array_equal(alone.params, nets[k].params)
 
     def test_python_runs_while_c_trains(self):
-        """The proof that the GIL is released: while a thread is inside nnb_train (between two
+        """The proof that the GIL is released: while a thread is inside nnb_net_train (between two
         epoch callbacks), this thread keeps running Python and watches that thread's CPU clock
         advance. Were the GIL held during the C call, this thread could run only while the other
         sits in a callback (where its CPU clock barely moves: it waits for the GIL), so no
@@ -108,7 +108,7 @@ class ThreadsTest(unittest.TestCase):
                 break
         t.join()
         self.assertGreaterEqual(seen, 0.02, "this thread never ran Python while the other was "
-                                "computing inside nnb_train: is the GIL held during C calls?")
+                                "computing inside nnb_net_train: is the GIL held during C calls?")
 
     def test_concurrent_predict_on_one_network(self):
         net = new_net(3)

@@ -1,6 +1,6 @@
 """fit(): the same bits as the C API for the same seed and options (checked against a C program
-that uses nnb_train directly), callbacks (stop, exceptions), history, validation, early stopping,
-resuming."""
+that uses nnb_net_train directly), callbacks (stop, exceptions), history, validation, early
+stopping, resuming."""
 import contextlib
 import io
 import unittest
