@@ -22,19 +22,67 @@
 
 #include <nnblas.h>
 
+/* An nnblas from before issue 23's naming rule (the baseline of a comparison) has the old names:
+ * the new ones this program uses, on them. */
+#ifndef NNB_DEPRECATED_FOR
+static size_t nnb_history_n_epochs(const nnb_history *h) { return nnb_history_len(h); }
+static size_t nnb_meta_n_keys(const nnb_meta *m) { return nnb_meta_count(m); }
+static nnb_status nnb_net_train(nnb_net *net, const nnb_train_opts *o, const double *x, size_t rows,
+                                size_t x_cols, const double *y, size_t y_cols, nnb_history *h) {
+    return nnb_train(net, o, x, rows, x_cols, y, y_cols, h);
+}
+static nnb_status nnb_net_train_f32(nnb_net *net, const nnb_train_opts *o, const float *x,
+                                    size_t rows, size_t x_cols, const float *y, size_t y_cols,
+                                    nnb_history *h) {
+    return nnb_train_f32(net, o, x, rows, x_cols, y, y_cols, h);
+}
+static nnb_status nnb_net_grad_check(nnb_net *net, const double *x, size_t rows, size_t x_cols,
+                                     const double *y, size_t y_cols, nnb_loss loss,
+                                     nnb_reduction red, double eps, double *err, size_t *worst) {
+    return nnb_gradcheck(net, x, rows, x_cols, y, y_cols, loss, red, eps, err, worst);
+}
+static nnb_status nnb_net_copy(nnb_net **out, const nnb_net *src, nnb_dtype t) {
+    return nnb_net_convert(src, t, out);
+}
+static size_t nnb_model_write_size(const nnb_net *net, const nnb_prep *p, const nnb_meta *m,
+                                   int state) {
+    return nnb_model_save_size(net, p, m, state);
+}
+static nnb_status nnb_model_write_buffer(const nnb_net *net, const nnb_prep *p, const nnb_meta *m,
+                                         int state, void *buf, size_t cap, size_t *written) {
+    return nnb_model_save_buffer(buf, cap, written, net, p, m, state);
+}
+static nnb_status nnb_model_read_buffer(nnb_net **net, nnb_prep **p, nnb_meta **m, const void *buf,
+                                        size_t len) {
+    return nnb_model_load_buffer(buf, len, net, p, m);
+}
+static nnb_status nnb_model_read(nnb_net **net, nnb_prep **p, nnb_meta **m, const char *path) {
+    return nnb_model_load(path, net, p, m);
+}
+#endif
+
 /* ---- digests ----------------------------------------------------------------------------------- */
 
+/* Four digests per run, so that a difference says what changed: P the parameters (in the
+ * network's own type), S the training state and the model file's bytes, L the losses (history,
+ * evaluations), O everything else (outputs, gradients, accuracies, statuses). */
+enum { P, S, L, O };
+
 typedef struct dig {
-    uint64_t h;
+    uint64_t h[4];
+    int cat; /* where d_bytes adds */
 } dig;
 
-static void d_init(dig *d) { d->h = 0xcbf29ce484222325ULL; }
+static void d_init(dig *d) {
+    for (int k = 0; k < 4; k++) d->h[k] = 0xcbf29ce484222325ULL;
+    d->cat = O;
+}
 
 static void d_bytes(dig *d, const void *p, size_t n) {
     const unsigned char *b = p;
     for (size_t i = 0; i < n; i++) {
-        d->h ^= b[i];
-        d->h *= 0x100000001b3ULL;
+        d->h[d->cat] ^= b[i];
+        d->h[d->cat] *= 0x100000001b3ULL;
     }
 }
 
@@ -43,6 +91,8 @@ static void d_u64(dig *d, uint64_t v) { d_bytes(d, &v, sizeof v); }
 
 /* The status, the parameters in the network's type, the training state and the model bytes. */
 static void d_net(dig *d, const nnb_net *net) {
+    int was = d->cat;
+    d->cat = P;
     size_t np = nnb_net_n_params(net);
     d_u64(d, np);
     d_u64(d, (uint64_t)nnb_net_dtype(net));
@@ -55,6 +105,7 @@ static void d_net(dig *d, const nnb_net *net) {
         if (p && nnb_net_params_get(net, p, np) == NNB_OK) d_bytes(d, p, np * sizeof *p);
         free(p);
     }
+    d->cat = S;
     size_t sn = nnb_net_train_state_size(net), w = 0;
     unsigned char *s = malloc(sn ? sn : 1);
     if (s && nnb_net_train_state_get(net, s, sn, &w) == NNB_OK) d_bytes(d, s, w);
@@ -63,9 +114,12 @@ static void d_net(dig *d, const nnb_net *net) {
     unsigned char *m = malloc(mn ? mn : 1);
     if (m && nnb_model_write_buffer(net, NULL, NULL, 1, m, mn, &w) == NNB_OK) d_bytes(d, m, w);
     free(m);
+    d->cat = was;
 }
 
 static void d_hist(dig *d, const nnb_history *h) {
+    int was = d->cat;
+    d->cat = L;
     size_t n = nnb_history_n_epochs(h);
     double *v = malloc((n ? n : 1) * sizeof *v);
     /* every field but the timings */
@@ -82,10 +136,21 @@ static void d_hist(dig *d, const nnb_history *h) {
         d_f64(d, bl);
         d_u64(d, (uint64_t)early);
     }
+    d->cat = was;
 }
 
 static void emit(const char *name, const dig *d, nnb_status st) {
-    printf("%-58s %016llx %s\n", name, (unsigned long long)d->h, nnb_status_name(st));
+    printf("%-58s P %016llx S %016llx L %016llx O %016llx %s\n", name, (unsigned long long)d->h[P],
+           (unsigned long long)d->h[S], (unsigned long long)d->h[L], (unsigned long long)d->h[O],
+           nnb_status_name(st));
+}
+
+/* A loss value: into L, whatever d adds to otherwise. */
+static void d_loss(dig *d, double v) {
+    int was = d->cat;
+    d->cat = L;
+    d_f64(d, v);
+    d->cat = was;
 }
 
 /* ---- data -------------------------------------------------------------------------------------- */
@@ -182,16 +247,16 @@ static void d_outputs(dig *d, nnb_net *net, const variant *v) {
     for (int red = 0; red < 2; red++) {
         st = nnb_net_evaluate(net, X, ROWS, NI, v->y, ny, v->loss, (nnb_reduction)red, &loss, &acc);
         d_u64(d, (uint64_t)st);
-        d_f64(d, loss);
+        d_loss(d, loss);
         d_f64(d, acc);
         st = nnb_net_evaluate_f32(net, X32, ROWS, NI, y32, ny, v->loss, (nnb_reduction)red, &loss,
                                   &acc);
-        d_f64(d, loss);
+        d_loss(d, loss);
         d_f64(d, acc);
         st = nnb_net_loss(net, X, ROWS, NI, v->y, ny, v->loss, (nnb_reduction)red, &loss);
-        d_f64(d, loss);
+        d_loss(d, loss);
         st = nnb_net_loss_f32(net, X32, 13, NI, y32, ny, v->loss, (nnb_reduction)red, &loss);
-        d_f64(d, loss);
+        d_loss(d, loss);
     }
     size_t np = nnb_net_n_params(net);
     double *g = malloc(np * sizeof *g);
@@ -200,14 +265,14 @@ static void d_outputs(dig *d, nnb_net *net, const variant *v) {
         st =
             nnb_net_backprop(net, X, ROWS, NI, v->y, ny, v->loss, NNB_REDUCTION_MEAN, &loss, g, np);
         d_u64(d, (uint64_t)st);
-        d_f64(d, loss);
+        d_loss(d, loss);
         d_bytes(d, g, np * sizeof *g);
         st = nnb_net_grad_get(net, g, np);
         d_bytes(d, g, np * sizeof *g);
         st = nnb_net_backprop_f32(net, X32, 1, NI, y32, ny, v->loss, NNB_REDUCTION_SUM, &loss, g32,
                                   np);
         d_u64(d, (uint64_t)st);
-        d_f64(d, loss);
+        d_loss(d, loss);
         d_bytes(d, g32, np * sizeof *g32);
         st = nnb_net_grad_get_f32(net, g32, np);
         d_bytes(d, g32, np * sizeof *g32);
@@ -521,7 +586,7 @@ static void run_shards(const char *what, const job *j, int mode) {
     for (size_t r = 0; r < 2; r++) pthread_join(th[r], NULL);
     dig d;
     d_init(&d);
-    d_u64(&d, g.pieces.h);
+    d_u64(&d, g.pieces.h[O]);
     d_u64(&d, (uint64_t)w[1].st);
     if (w[0].net) {
         d_net(&d, w[0].net);
@@ -599,7 +664,7 @@ static void run_manual(nnb_dtype t) {
     d_init(&d);
     for (int it = 0; it < 50 && st == NNB_OK && g; it++) {
         st = nnb_net_backprop(net, X, ROWS, NI, v.y, 1, v.loss, NNB_REDUCTION_MEAN, &loss, NULL, 0);
-        d_f64(&d, loss);
+        d_loss(&d, loss);
         if (st == NNB_OK) st = nnb_net_sgd_step(net, 0.5, NULL, 0);
         if (st == NNB_OK && it % 5 == 0) {
             st = nnb_net_backprop(net, X, 10, NI, v.y, 1, v.loss, NNB_REDUCTION_SUM, &loss, g, np);
@@ -678,11 +743,11 @@ static void run_big(nnb_dtype t, nnb_optimizer opt, double dropout) {
         d_u64(&d, (uint64_t)nnb_net_predict_f32(net, BX32, BR, BI, out32, BR * BO));
         d_bytes(&d, out32, sizeof out32);
         nnb_net_evaluate(net, BX, BR, BI, BY, BO, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &loss, &acc);
-        d_f64(&d, loss);
+        d_loss(&d, loss);
         d_f64(&d, acc);
         nnb_net_evaluate_f32(net, BX32, BR, BI, BY32, BO, NNB_LOSS_CE, NNB_REDUCTION_SUM, &loss,
                              &acc);
-        d_f64(&d, loss);
+        d_loss(&d, loss);
         d_f64(&d, acc);
     }
     char name[96];
@@ -769,17 +834,19 @@ static int model_digest(const char *path) {
     nnb_status st = nnb_model_read(&net, &prep, &meta, path);
     dig d;
     d_init(&d);
+    d.cat = S;
     if (st == NNB_OK) {
+        d_net(&d, net);
         size_t n = nnb_model_write_size(net, prep, NULL, 1), w = 0;
         unsigned char *buf = malloc(n ? n : 1);
         if (buf && nnb_model_write_buffer(net, prep, NULL, 1, buf, n, &w) == NNB_OK)
             d_bytes(&d, buf, w);
         free(buf);
-        /* the metadata without the date, the command line and data path, the versions and the
-         * timings */
+        /* the metadata without the date, the command line, the data file's description (path,
+         * size, CRC), the versions and the timings */
         for (size_t i = 0; i < nnb_meta_n_keys(meta); i++) {
             const char *k = nnb_meta_key(meta, i), *v = nnb_meta_value(meta, i);
-            if (!strcmp(k, "saved") || !strcmp(k, "command") || !strcmp(k, "data") ||
+            if (!strcmp(k, "saved") || !strcmp(k, "command") || !strncmp(k, "data", 4) ||
                 strstr(k, "version") || strstr(k, "second") || strstr(k, "samples") ||
                 strstr(k, "time"))
                 continue;

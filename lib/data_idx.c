@@ -214,9 +214,11 @@ NNB_API nnb_status nnb_idx_info(const char *path, size_t *n_items, size_t *item_
     return NNB_OK;
 }
 
-/* Decodes the data into out (double, or float when f32: the double values rounded): one-hot rows
- * of n_classes (n_classes > 0) or byte * scale. */
-static nnb_status idx_decode(idx_file *f, void *out, int f32, double scale, size_t n_classes) {
+/* Decodes the data into out, of type ot (the double values rounded to it): one-hot rows of
+ * n_classes (n_classes > 0) or byte * scale. */
+static nnb_status idx_decode(idx_file *f, void *out, nnb_dtype ot, double scale,
+                             size_t n_classes) {
+    const size_t es = nnbi_dtype_size(ot);
     unsigned char *buf = malloc(CHUNK);
     if (!buf) {
         idx_close(f);
@@ -234,12 +236,8 @@ static nnb_status idx_decode(idx_file *f, void *out, int f32, double scale, size
             st = read_error(f, "data", done + (got > 0 ? (size_t)got : 0), f->total);
             break;
         }
-        if (n_classes == 0 && f32) {
-            float *o = (float *)out + done;
-            for (size_t i = 0; i < n; i++) o[i] = (float)table[buf[i]];
-        } else if (n_classes == 0) {
-            double *o = (double *)out + done;
-            for (size_t i = 0; i < n; i++) o[i] = table[buf[i]];
+        if (n_classes == 0) {
+            for (size_t i = 0; i < n; i++) nnbi_write(ot, out, done + i, table[buf[i]]);
         } else {
             for (size_t i = 0; i < n; i++) {
                 if (buf[i] >= n_classes) {
@@ -248,15 +246,9 @@ static nnb_status idx_decode(idx_file *f, void *out, int f32, double scale, size
                                     buf[i], done + i, n_classes);
                     break;
                 }
-                if (f32) {
-                    float *row = (float *)out + (done + i) * n_classes;
-                    memset(row, 0, n_classes * sizeof *row);
-                    row[buf[i]] = 1.0f;
-                } else {
-                    double *row = (double *)out + (done + i) * n_classes;
-                    memset(row, 0, n_classes * sizeof *row);
-                    row[buf[i]] = 1.0;
-                }
+                char *row = (char *)out + (done + i) * n_classes * es;
+                memset(row, 0, n_classes * es);
+                nnbi_write(ot, row, buf[i], 1.0);
             }
         }
         done += n;
@@ -274,8 +266,8 @@ static nnb_status open_for_read(idx_file *f, const char *path, const void *out, 
     return idx_open(f, path, func);
 }
 
-static nnb_status read_images(const char *path, void *x, int f32, size_t x_len, size_t *rows,
-                              size_t *cols, const char *func) {
+static nnb_status read_images(const char *path, void *x, nnb_dtype xt, size_t x_len,
+                              size_t *rows, size_t *cols, const char *func) {
     idx_file f;
     nnb_status st = open_for_read(&f, path, x, func);
     if (st != NNB_OK) return st;
@@ -286,21 +278,21 @@ static nnb_status read_images(const char *path, void *x, int f32, size_t x_len, 
     }
     if (rows) *rows = f.n_items;
     if (cols) *cols = f.item_size;
-    return idx_decode(&f, x, f32, 1.0 / 255.0, 0);
+    return idx_decode(&f, x, xt, 1.0 / 255.0, 0);
 }
 
 NNB_API nnb_status nnb_idx_read_images(const char *path, double *x, size_t x_len, size_t *rows,
                                        size_t *cols) {
-    return read_images(path, x, 0, x_len, rows, cols, __func__);
+    return read_images(path, x, NNB_F64, x_len, rows, cols, __func__);
 }
 
 NNB_API nnb_status nnb_idx_read_images_f32(const char *path, float *x, size_t x_len,
                                            size_t *rows, size_t *cols) {
-    return read_images(path, x, 1, x_len, rows, cols, __func__);
+    return read_images(path, x, NNB_F32, x_len, rows, cols, __func__);
 }
 
-static nnb_status read_labels(const char *path, size_t n_classes, void *y, int f32, size_t y_len,
-                              size_t *rows, const char *func) {
+static nnb_status read_labels(const char *path, size_t n_classes, void *y, nnb_dtype yt,
+                              size_t y_len, size_t *rows, const char *func) {
     idx_file f;
     nnb_status st = open_for_read(&f, path, y, func);
     if (st != NNB_OK) return st;
@@ -316,17 +308,17 @@ static nnb_status read_labels(const char *path, size_t n_classes, void *y, int f
                           y_len, f.n_items, n_classes ? " as one-hot rows" : "");
     }
     if (rows) *rows = f.n_items;
-    return idx_decode(&f, y, f32, 1.0, n_classes);
+    return idx_decode(&f, y, yt, 1.0, n_classes);
 }
 
 NNB_API nnb_status nnb_idx_read_labels(const char *path, size_t n_classes, double *y, size_t y_len,
                                        size_t *rows) {
-    return read_labels(path, n_classes, y, 0, y_len, rows, __func__);
+    return read_labels(path, n_classes, y, NNB_F64, y_len, rows, __func__);
 }
 
 NNB_API nnb_status nnb_idx_read_labels_f32(const char *path, size_t n_classes, float *y,
                                            size_t y_len, size_t *rows) {
-    return read_labels(path, n_classes, y, 1, y_len, rows, __func__);
+    return read_labels(path, n_classes, y, NNB_F32, y_len, rows, __func__);
 }
 
 /* ---- MNIST-style folders ----------------------------------------------------------------------- */
@@ -375,7 +367,7 @@ NNB_API nnb_status nnb_mnist_info(const char *dir, nnb_mnist_part part, size_t *
 }
 
 static nnb_status mnist_read(const char *dir, nnb_mnist_part part, void *x, size_t x_len, void *y,
-                             size_t y_len, int onehot, int f32, const char *func) {
+                             size_t y_len, int onehot, nnb_dtype t, const char *func) {
     char img[4096], lab[4096];
     size_t rows, cols;
     NNBI_CHECK_NULL(x, func);
@@ -389,17 +381,17 @@ static nnb_status mnist_read(const char *dir, nnb_mnist_part part, void *x, size
     if (y && y_len / (onehot ? 10 : 1) < rows)
         return nnbi_error(NNB_E_SHAPE, func, "y holds %zu values, %zu labels%s need more", y_len,
                           rows, onehot ? " as one-hot rows of 10" : "");
-    if ((st = read_images(img, x, f32, x_len, NULL, NULL, func)) != NNB_OK) return st;
-    if (y) st = read_labels(lab, onehot ? 10 : 0, y, f32, y_len, NULL, func);
+    if ((st = read_images(img, x, t, x_len, NULL, NULL, func)) != NNB_OK) return st;
+    if (y) st = read_labels(lab, onehot ? 10 : 0, y, t, y_len, NULL, func);
     return st;
 }
 
 NNB_API nnb_status nnb_mnist_read_part(const char *dir, nnb_mnist_part part, int onehot, double *x,
                                        size_t x_len, double *y, size_t y_len) {
-    return mnist_read(dir, part, x, x_len, y, y_len, onehot, 0, __func__);
+    return mnist_read(dir, part, x, x_len, y, y_len, onehot, NNB_F64, __func__);
 }
 
 NNB_API nnb_status nnb_mnist_read_part_f32(const char *dir, nnb_mnist_part part, int onehot,
                                            float *x, size_t x_len, float *y, size_t y_len) {
-    return mnist_read(dir, part, x, x_len, y, y_len, onehot, 1, __func__);
+    return mnist_read(dir, part, x, x_len, y, y_len, onehot, NNB_F32, __func__);
 }

@@ -8,14 +8,12 @@
 #include <pthread.h>
 #include <string.h>
 
-#include "elem.h"
 #include "nnb_internal.h"
 
 #define T double
 #define TN(name) name##_f64
 #define DTYPE NNB_F64
 #define NAME "float64"
-#define LOSS_BLOCK NNBI_LOSS_BLOCK
 #define TMAX DBL_MAX
 #define KT nnbi_kernels
 #define KGET nnbi_kernels_get
@@ -29,7 +27,6 @@
 #undef TN
 #undef DTYPE
 #undef NAME
-#undef LOSS_BLOCK
 #undef TMAX
 #undef KT
 #undef KGET
@@ -43,8 +40,7 @@
 #define TN(name) name##_f32
 #define DTYPE NNB_F32
 #define NAME "float32"
-#define LOSS_BLOCK SIZE_MAX
-#define TMAX NNBI_F32_MAX
+#define TMAX FLT_MAX
 #define KT nnbi_kernels_f32
 #define KGET nnbi_kernels_f32_get
 #define GEMM cblas_sgemm

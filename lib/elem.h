@@ -11,6 +11,7 @@
 #ifndef NNB_ELEM_H
 #define NNB_ELEM_H
 
+#include <float.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,10 +27,6 @@ typedef struct nnbi_elem {
     nnb_dtype dtype;
     size_t size;      /* sizeof one element */
     const char *name; /* "float64", "float32" */
-
-    /* Elements per kernel call when a loss is summed (the blocks' sums are compensated):
-     * NNBI_LOSS_BLOCK for float64; float32 sums each batch's loss in one call (SIZE_MAX) */
-    size_t loss_block;
 
     /* the largest finite value of the type: a float64 value beyond it does not fit */
     double max;
@@ -95,6 +92,24 @@ typedef struct nnbi_elem {
     /* p -= lr g for a float64 gradient g (nnb_net_sgd_step) */
     void (*step_f64)(size_t n, double lr, const double *g, void *p);
 } nnbi_elem;
+
+/* ---- one element at a time, without the table ----
+ * The size and largest finite value of a type, and element i of an array of type t read as a
+ * double or set to v rounded to the type: for the data layer (IDX files, CSV preparation), which
+ * converts values one by one and does not need BLAS or the kernels. */
+static inline size_t nnbi_dtype_size(nnb_dtype t) {
+    return t == NNB_F32 ? sizeof(float) : sizeof(double);
+}
+static inline double nnbi_dtype_max(nnb_dtype t) { return t == NNB_F32 ? FLT_MAX : DBL_MAX; }
+static inline double nnbi_read(nnb_dtype t, const void *a, size_t i) {
+    return t == NNB_F32 ? (double)((const float *)a)[i] : ((const double *)a)[i];
+}
+static inline void nnbi_write(nnb_dtype t, void *a, size_t i, double v) {
+    if (t == NNB_F32)
+        ((float *)a)[i] = (float)v;
+    else
+        ((double *)a)[i] = v;
+}
 
 /* The table of an element type, with the kernels this process uses; NULL when the kernels cannot
  * run here (nnbi_kernels_error() says why) or dtype is unknown. */

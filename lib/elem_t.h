@@ -3,7 +3,6 @@
  *   T            the element type
  *   TN(name)     the name `name` made unique to this instance
  *   DTYPE, NAME  its nnb_dtype and name
- *   LOSS_BLOCK   elements per kernel call when a loss is summed
  *   TMAX         the largest finite value
  *   KT, KGET     its kernel table type and the function returning this process's table
  *   GEMM, GEMV, GER, BLAS_SCAL   its cblas_ functions
@@ -181,7 +180,6 @@ static const nnbi_elem TN(table) = {
     .dtype = DTYPE,
     .size = sizeof(T),
     .name = NAME,
-    .loss_block = LOSS_BLOCK,
     .max = TMAX,
     .round = TN(round),
     .gemm = TN(gemm),

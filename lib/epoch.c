@@ -40,20 +40,18 @@ void nnbi_keep_params(nnb_net *net, double *keep, int back) {
 
 /* ---- the end of an epoch ------------------------------------------------------------------------- */
 
-/* This worker's part of the validation rows: loss sum into sums[2], hits into sums[3]. A float64
- * network adds its chunks' losses with a compensated sum, a float32 one plainly. */
+/* This worker's part of the validation rows: loss sum into sums[2], hits into sums[3]. */
 static void validate(nnbi_run *r, double sums[5]) {
     nnb_net *net = r->net;
     const nnb_train_opts *o = r->opts;
     size_t nv = r->n_val ? r->n_val : o->val_rows, lo, hi, vhit = 0;
     nnbi_shard_part(nv, o->shard_rank, o->shard_count, &lo, &hi);
-    int comp = net->dtype == NNB_F64;
     if (hi > lo && r->n_val)
-        nnbi_eval(net, &net->ws, r->chunk, r->x, r->y, r->val_idx, lo, hi - lo, o->loss, comp,
-                  &sums[2], &vhit);
+        nnbi_eval(net, &net->ws, r->chunk, r->x, r->y, r->val_idx, lo, hi - lo, o->loss, &sums[2],
+                  &vhit);
     else if (hi > lo)
         nnbi_eval(net, &net->ws, r->chunk, nnbi_src_f64(o->val_x), nnbi_src_f64(o->val_y), NULL, lo,
-                  hi - lo, o->loss, comp, &sums[2], &vhit);
+                  hi - lo, o->loss, &sums[2], &vhit);
     sums[3] = (double)vhit;
 }
 

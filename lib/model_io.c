@@ -99,13 +99,6 @@ static void e_f64(sink *s, double v) {
     nnbi_put_f64(b, v);
     emit(s, b, 8);
 }
-static void e_f64s(sink *s, const double *v, size_t n) {
-    if (s->mode == SINK_COUNT) {
-        s->total += 8 * n;
-        return;
-    }
-    for (size_t i = 0; i < n; i++) e_f64(s, v[i]);
-}
 /* A string: u32 byte count, then the bytes (no terminator). */
 static void e_str(sink *s, const char *str) {
     size_t n = strlen(str);
@@ -140,20 +133,27 @@ static void w_arch(sink *s, const parts *m) {
     if (net->dtype == NNB_F32) e_u32(s, 1); /* the element type: version 1.1 */
 }
 
-static void w_parm(sink *s, const parts *m) {
-    e_u64(s, m->net->n_params);
-    e_f64s(s, m->net->params, m->net->n_params);
-}
-
-/* A float32 network's parameters (section PF32): IEEE-754 binary32, little-endian. */
-static void w_pf32(sink *s, const parts *m) {
-    const float *v = m->net->params;
-    size_t n = m->net->n_params;
+/* The parameters (section PARM of a float64 network, PF32 of a float32 one): u64 count, then each
+ * value as the little-endian IEEE-754 bytes of the network's type (binary64 or binary32). */
+static void w_params(sink *s, const parts *m) {
+    const nnb_net *net = m->net;
+    size_t n = net->n_params, es = net->t->size;
     e_u64(s, n);
+    if (s->mode == SINK_COUNT) {
+        s->total += es * n;
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &v[i], 4);
-        e_u32(s, u);
+        const void *v = nnbi_at(net->t, net->params, i);
+        if (es == 8) {
+            uint64_t u;
+            memcpy(&u, v, 8);
+            e_u64(s, u);
+        } else {
+            uint32_t u;
+            memcpy(&u, v, 4);
+            e_u32(s, u);
+        }
     }
 }
 
@@ -215,8 +215,7 @@ static void serialise(sink *s, const parts *m, uint64_t size) {
     e_u32(s, n_sections);
     e_u32(s, 0); /* flags, reserved */
     w_section(s, "ARCH", NNBI_SECTION_ESSENTIAL, w_arch, m);
-    if (f32) w_section(s, "PF32", NNBI_SECTION_ESSENTIAL, w_pf32, m);
-    else w_section(s, "PARM", NNBI_SECTION_ESSENTIAL, w_parm, m);
+    w_section(s, f32 ? "PF32" : "PARM", NNBI_SECTION_ESSENTIAL, w_params, m);
     if (m->prep) w_section(s, "PREP", NNBI_SECTION_ESSENTIAL, w_prep, m);
     if (m->meta) w_section(s, "META", 0, w_meta, m);
     if (m->state) w_section(s, "TRST", 0, w_trst, m);

@@ -176,9 +176,7 @@ static nnb_status evaluate(const nnb_net *net, nnbi_src x, nnbi_src y, size_t ro
     if (st != NNB_OK) return st;
     double sum;
     size_t hit;
-    /* float64 data on a float64 network: the blocks' losses in a compensated sum */
-    int comp = net->dtype == NNB_F64 && x.t == NNB_F64;
-    nnbi_eval(net, &ws, block, x, y, NULL, 0, rows, loss, comp, &sum, &hit);
+    nnbi_eval(net, &ws, block, x, y, NULL, 0, rows, loss, &sum, &hit);
     nnbi_ws_free(&ws);
     if (loss_out) *loss_out = red == NNB_REDUCTION_MEAN ? sum / (double)rows : sum;
     if (accuracy_out) *accuracy_out = nnbi_has_accuracy(net) ? (double)hit / (double)rows : NAN;

@@ -241,8 +241,6 @@ typedef struct nnbi_src {
 static inline nnbi_src nnbi_src_f64(const double *p) { return (nnbi_src){p, NNB_F64}; }
 static inline nnbi_src nnbi_src_f32(const float *p) { return (nnbi_src){p, NNB_F32}; }
 
-/* Largest |value| a float64 value may have to become a finite float32 (FLT_MAX). */
-#define NNBI_F32_MAX 3.4028234663852886e+38
 /* 1 (and its index in *at) if a finite value of a[0 .. n) is beyond the range of t's type: it
  * would become infinite in a conversion (NaN and infinities are not counted; never for float64). */
 static inline int nnbi_find_beyond(const nnbi_elem *t, const double *a, size_t n, size_t *at) {
@@ -303,7 +301,8 @@ void nnbi_forward(const nnb_net *net, nnbi_ws *ws, const void *x, size_t rows, n
  * into ws->dbuf[0]. Returns the reduced loss. The mean reduction divides by mean_rows, which is
  * `rows` except for a shard of a larger batch (data-parallel training), where it is the whole
  * batch's row count, so that the shards' losses and gradients add up to the batch's. The loss is
- * summed in blocks of `block` elements (whole rows for softmax) whose sums are compensated. */
+ * summed in blocks of NNBI_LOSS_BLOCK elements (whole rows for softmax) whose sums are
+ * compensated. */
 double nnbi_output_delta(const nnb_net *net, nnbi_ws *ws, const void *y, size_t rows,
                          nnb_loss loss, nnb_reduction red, int want_delta, size_t mean_rows);
 
@@ -339,11 +338,10 @@ void nnbi_batch(const nnb_net *net, nnbi_ws *ws, nnbi_src x, nnbi_src y, const s
 
 /* Loss (summed over rows) and correct count of n rows (idx[i], or r0.. when idx is NULL) of x/y
  * in chunks of `chunk` rows (ws reserved for that many, with deltas, and with_input unless the
- * data is read in place). The chunks' losses are added with a compensated sum when compensated
- * is set, else plainly. */
+ * data is read in place). The chunks' losses are added with a compensated sum. */
 void nnbi_eval(const nnb_net *net, nnbi_ws *ws, size_t chunk, nnbi_src x, nnbi_src y,
-               const size_t *idx, size_t r0, size_t n, nnb_loss loss, int compensated,
-               double *loss_sum, size_t *correct);
+               const size_t *idx, size_t r0, size_t n, nnb_loss loss, double *loss_sum,
+               size_t *correct);
 
 /* ---- optimiser state (optim.c) --------------------------------------------------------------------- */
 

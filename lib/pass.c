@@ -37,14 +37,15 @@ double nnbi_output_delta(const nnb_net *net, nnbi_ws *ws, const void *y, size_t 
                          nnb_reduction red, int want_delta, size_t mean_rows) {
     const nnbi_elem *t = net->t;
     const nnbi_layer *out = &net->layers[net->n_layers - 1];
-    const size_t n_out = out->n_out, n = rows * n_out, blk = t->loss_block;
+    const size_t n_out = out->n_out, n = rows * n_out, blk = NNBI_LOSS_BLOCK;
     const void *yhat = ws->act[net->n_layers - 1];
     void *d = ws->dbuf[0];
     double red_scale = red == NNB_REDUCTION_MEAN ? 1.0 / (double)mean_rows : 1.0;
 #define AT(p, i) nnbi_at(t, (p), (i))
 
     /* The output delta dL/dz and the loss, fused where the pair allows; the loss is summed in
-     * blocks of t->loss_block elements (whole rows for softmax) whose sums are compensated. */
+     * blocks of NNBI_LOSS_BLOCK elements (whole rows for softmax) whose sums are compensated, in
+     * both element types (a float32 kernel returns its block's sum in double). */
     double loss_scale, dscale;
     nnbi_sum raw = {0, 0};
     switch (loss) {
@@ -190,23 +191,18 @@ void nnbi_batch(const nnb_net *net, nnbi_ws *ws, nnbi_src x, nnbi_src y, const s
 }
 
 void nnbi_eval(const nnb_net *net, nnbi_ws *ws, size_t chunk, nnbi_src x, nnbi_src y,
-               const size_t *idx, size_t r0, size_t n, nnb_loss loss, int compensated,
-               double *loss_sum, size_t *correct) {
+               const size_t *idx, size_t r0, size_t n, nnb_loss loss, double *loss_sum,
+               size_t *correct) {
     size_t no = nnbi_n_outputs(net), hit = 0;
     nnbi_sum sum = {0, 0};
-    double plain = 0;
     for (size_t i0 = 0; i0 < n; i0 += chunk) {
         size_t nr = n - i0 < chunk ? n - i0 : chunk;
         const void *xb, *yb;
         nnbi_batch(net, ws, x, y, idx, r0 + i0, nr, &xb, &yb);
         nnbi_forward(net, ws, xb, nr, NULL);
-        double l = nnbi_output_delta(net, ws, yb, nr, loss, NNB_REDUCTION_SUM, 0, nr);
-        if (compensated)
-            nnbi_sum_add(&sum, l);
-        else
-            plain += l;
+        nnbi_sum_add(&sum, nnbi_output_delta(net, ws, yb, nr, loss, NNB_REDUCTION_SUM, 0, nr));
         hit += net->t->count_correct(ws->act[net->n_layers - 1], yb, nr, no);
     }
-    *loss_sum = compensated ? nnbi_sum_value(&sum) : plain;
+    *loss_sum = nnbi_sum_value(&sum);
     *correct = hit;
 }

@@ -559,14 +559,9 @@ NNB_API nnb_status nnb_prep_fit(nnb_prep *p, const nnb_table *t, const size_t *r
     return st;
 }
 
-/* Element i of x, doubles or (f32) floats. */
-static double mat_elem(const void *x, int f32, size_t i) {
-    return f32 ? (double)((const float *)x)[i] : ((const double *)x)[i];
-}
-
-/* nnb_prep_fit_matrix and nnb_prep_fit_matrix_f32 (x of doubles or floats; the statistics are
+/* nnb_prep_fit_matrix and nnb_prep_fit_matrix_f32 (x of either type; the statistics are
  * accumulated in double either way). */
-static nnb_status fit_matrix(nnb_prep *p, const void *x, int f32, size_t rows, size_t cols,
+static nnb_status fit_matrix(nnb_prep *p, const void *x, nnb_dtype xt, size_t rows, size_t cols,
                              nnb_scale how, const char *func) {
     NNBI_CHECK_NULL(p, func);
     NNBI_CHECK_NULL(x, func);
@@ -583,10 +578,10 @@ static nnb_status fit_matrix(nnb_prep *p, const void *x, int f32, size_t rows, s
     if (!nnbi_mul_size(rows, cols, &total))
         return nnbi_error(NNB_E_TOO_LARGE, func, "x is %zu x %zu", rows, cols);
     for (size_t i = 0; i < total; i++)
-        if (!isfinite(mat_elem(x, f32, i))) {
+        if (!isfinite(nnbi_read(xt, x, i))) {
             r = i / cols, c = i % cols;
             return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] is %g", r, c,
-                              mat_elem(x, f32, i));
+                              nnbi_read(xt, x, i));
         }
     double *a = calloc(cols, sizeof *a), *b = calloc(cols, sizeof *b);
     nnb_status st = NNB_OK;
@@ -596,19 +591,19 @@ static nnb_status fit_matrix(nnb_prep *p, const void *x, int f32, size_t rows, s
     }
     if (how == NNB_SCALE_STANDARD) {
         for (size_t i = 0; i < rows; i++)
-            for (size_t j = 0; j < cols; j++) a[j] += mat_elem(x, f32, i * cols + j);
+            for (size_t j = 0; j < cols; j++) a[j] += nnbi_read(xt, x, i * cols + j);
         for (size_t j = 0; j < cols; j++) a[j] /= (double)rows;
         for (size_t i = 0; i < rows; i++)
             for (size_t j = 0; j < cols; j++) {
-                double d = mat_elem(x, f32, i * cols + j) - a[j];
+                double d = nnbi_read(xt, x, i * cols + j) - a[j];
                 b[j] += d * d;
             }
         for (size_t j = 0; j < cols; j++) b[j] = sqrt(b[j] / (double)(rows - 1));
     } else if (how == NNB_SCALE_MINMAX) {
-        for (size_t j = 0; j < cols; j++) a[j] = b[j] = mat_elem(x, f32, j);
+        for (size_t j = 0; j < cols; j++) a[j] = b[j] = nnbi_read(xt, x, j);
         for (size_t i = 1; i < rows; i++)
             for (size_t j = 0; j < cols; j++) {
-                double v = mat_elem(x, f32, i * cols + j);
+                double v = nnbi_read(xt, x, i * cols + j);
                 if (v < a[j]) a[j] = v;
                 if (v > b[j]) b[j] = v;
             }
@@ -633,12 +628,12 @@ done:
 
 NNB_API nnb_status nnb_prep_fit_matrix(nnb_prep *p, const double *x, size_t rows, size_t cols,
                                        nnb_scale how) {
-    return fit_matrix(p, x, 0, rows, cols, how, __func__);
+    return fit_matrix(p, x, NNB_F64, rows, cols, how, __func__);
 }
 
 NNB_API nnb_status nnb_prep_fit_matrix_f32(nnb_prep *p, const float *x, size_t rows, size_t cols,
                                            nnb_scale how) {
-    return fit_matrix(p, x, 1, rows, cols, how, __func__);
+    return fit_matrix(p, x, NNB_F32, rows, cols, how, __func__);
 }
 
 /* ---- applying ---------------------------------------------------------------------------------- */
@@ -689,18 +684,12 @@ static nnb_status unseen_error(const nnbi_prep_input *in, const nnb_table *t, si
                       in->n_cats, in->role == NNBI_ROLE_FEATURE ? "categories" : "classes");
 }
 
-/* Output element k of a row of doubles (f32 0) or floats (f32 1): v rounded once to float. */
-static void put_value(void *row, int f32, size_t k, double v) {
-    if (f32) ((float *)row)[k] = (float)v;
-    else ((double *)row)[k] = v;
-}
-
-/* nnb_prep_apply's rows into x and y of doubles or floats (f32): every value computed in double
- * and, for float, rounded once. */
+/* nnb_prep_apply's rows into x and y of type ot: every value computed in double and rounded
+ * once to the type (a value beyond its range is an error). */
 static nnb_status apply_rows(const nnb_prep *p, const nnb_table *t, const size_t *rows,
-                             size_t n_rows, const size_t *col, void *x, void *y, int f32,
+                             size_t n_rows, const size_t *col, void *x, void *y, nnb_dtype ot,
                              const char *func) {
-    const size_t es = f32 ? sizeof(float) : sizeof(double);
+    const size_t es = nnbi_dtype_size(ot);
     for (size_t r = 0; r < n_rows; r++) {
         size_t row = row_at(rows, r);
         char *xr = (char *)x + r * p->n_features * es;
@@ -712,23 +701,23 @@ static nnb_status apply_rows(const nnb_prep *p, const nnb_table *t, const size_t
             char *o = feature ? xr : yr;
             if (in->encoding == NNBI_ENC_NUMBER) {
                 double v = (t->cols[col[i]].num[row] - in->shift) / in->div;
-                if (f32 && isfinite(v) && fabs(v) > NNBI_F32_MAX)
+                if (isfinite(v) && fabs(v) > nnbi_dtype_max(ot))
                     return nnbi_error(NNB_E_NONFINITE, func,
                                       "%s:%zu:%zu: column '%s' gives %g, beyond float32's range "
                                       "(3.4e38): scale the column or prepare float64 data",
                                       t->source, t->line[row], t->cols[col[i]].field, in->name, v);
-                put_value(o, f32, in->out, v);
+                nnbi_write(ot, o, in->out, v);
                 continue;
             }
             ptrdiff_t k = find_category(in, t, col[i], row);
             if (k < 0 && !(feature && p->unseen == NNB_UNSEEN_ZERO))
                 return unseen_error(in, t, col[i], row, func);
             if (!feature && p->target_kind == NNB_TARGET_INDEX) {
-                put_value(o, f32, in->out, (double)k);
+                nnbi_write(ot, o, in->out, (double)k);
                 continue;
             }
             for (size_t c = 0; c < in->n_cats; c++)
-                put_value(o, f32, in->out + c, (ptrdiff_t)c == k ? 1.0 : 0.0);
+                nnbi_write(ot, o, in->out + c, (ptrdiff_t)c == k ? 1.0 : 0.0);
         }
     }
     return NNB_OK;
@@ -736,7 +725,8 @@ static nnb_status apply_rows(const nnb_prep *p, const nnb_table *t, const size_t
 
 /* nnb_prep_apply and nnb_prep_apply_f32. */
 static nnb_status apply(const nnb_prep *p, const nnb_table *t, const size_t *rows, size_t n_rows,
-                        void *x, size_t x_len, void *y, size_t y_len, int f32, const char *func) {
+                        void *x, size_t x_len, void *y, size_t y_len, nnb_dtype ot,
+                        const char *func) {
     NNBI_CHECK_NULL(p, func);
     NNBI_CHECK_NULL(t, func);
     if (!p->fitted || p->fit_kind != NNBI_FIT_TABLE)
@@ -777,7 +767,7 @@ static nnb_status apply(const nnb_prep *p, const nnb_table *t, const size_t *row
         }
         col[i] = (size_t)j;
     }
-    st = apply_rows(p, t, rows, n_rows, col, x, y, f32, func);
+    st = apply_rows(p, t, rows, n_rows, col, x, y, ot, func);
 done:
     free(col);
     return st;
@@ -786,17 +776,17 @@ done:
 NNB_API nnb_status nnb_prep_apply(const nnb_prep *p, const nnb_table *t, const size_t *rows,
                                   size_t n_rows, double *x, size_t x_len, double *y,
                                   size_t y_len) {
-    return apply(p, t, rows, n_rows, x, x_len, y, y_len, 0, __func__);
+    return apply(p, t, rows, n_rows, x, x_len, y, y_len, NNB_F64, __func__);
 }
 
 NNB_API nnb_status nnb_prep_apply_f32(const nnb_prep *p, const nnb_table *t, const size_t *rows,
                                       size_t n_rows, float *x, size_t x_len, float *y,
                                       size_t y_len) {
-    return apply(p, t, rows, n_rows, x, x_len, y, y_len, 1, __func__);
+    return apply(p, t, rows, n_rows, x, x_len, y, y_len, NNB_F32, __func__);
 }
 
-/* nnb_prep_transform and nnb_prep_transform_f32 (x of doubles or floats). */
-static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols, int f32,
+/* nnb_prep_transform and nnb_prep_transform_f32 (x of type xt). */
+static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols, nnb_dtype xt,
                             const char *func) {
     NNBI_CHECK_NULL(p, func);
     if (!p->fitted || p->fit_kind != NNBI_FIT_MATRIX)
@@ -808,11 +798,13 @@ static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols
     if (cols != p->n_features)
         return nnbi_error(NNB_E_SHAPE, func, "x has %zu columns, the preparation %zu", cols,
                           p->n_features);
-    for (size_t r = 0; f32 && r < rows; r++) /* float32: nothing is changed if one overflows */
+    /* a type narrower than double: nothing is changed if one value overflows it */
+    const double max = nnbi_dtype_max(xt);
+    for (size_t r = 0; max < DBL_MAX && r < rows; r++)
         for (size_t j = 0; j < cols; j++) {
             const nnbi_prep_input *in = &p->inputs[j];
-            double v = ((double)((float *)x)[r * cols + j] - in->shift) / in->div;
-            if (isfinite(v) && fabs(v) > NNBI_F32_MAX)
+            double v = (nnbi_read(xt, x, r * cols + j) - in->shift) / in->div;
+            if (isfinite(v) && fabs(v) > max)
                 return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] scales to %g, beyond "
                                   "float32's range (3.4e38)", r, j, v);
         }
@@ -820,23 +812,22 @@ static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols
         for (size_t j = 0; j < cols; j++) {
             const nnbi_prep_input *in = &p->inputs[j];
             size_t i = r * cols + j;
-            if (f32) ((float *)x)[i] = (float)(((double)((float *)x)[i] - in->shift) / in->div);
-            else ((double *)x)[i] = (((double *)x)[i] - in->shift) / in->div;
+            nnbi_write(xt, x, i, (nnbi_read(xt, x, i) - in->shift) / in->div);
         }
     return NNB_OK;
 }
 
 NNB_API nnb_status nnb_prep_transform(const nnb_prep *p, double *x, size_t rows, size_t cols) {
-    return transform(p, x, rows, cols, 0, __func__);
+    return transform(p, x, rows, cols, NNB_F64, __func__);
 }
 
 NNB_API nnb_status nnb_prep_transform_f32(const nnb_prep *p, float *x, size_t rows, size_t cols) {
-    return transform(p, x, rows, cols, 1, __func__);
+    return transform(p, x, rows, cols, NNB_F32, __func__);
 }
 
-/* nnb_prep_inverse_targets and nnb_prep_inverse_targets_f32 (y of doubles or floats). */
-static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_t y_cols, int f32,
-                                  const char *func) {
+/* nnb_prep_inverse_targets and nnb_prep_inverse_targets_f32 (y of type yt). */
+static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_t y_cols,
+                                  nnb_dtype yt, const char *func) {
     NNBI_CHECK_NULL(p, func);
     if (!p->fitted) return nnbi_error(NNB_E_STATE, func, "the preparation is not fitted");
     if (p->target_kind != NNB_TARGET_VALUES || p->n_targets == 0)
@@ -846,11 +837,13 @@ static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_
                           y_cols, p->n_targets);
     if (rows == 0) return NNB_OK;
     NNBI_CHECK_NULL(y, func);
-    for (size_t i = 0; f32 && i < p->n_inputs; i++) { /* nothing is changed if one overflows */
+    /* a type narrower than double: nothing is changed if one value overflows it */
+    const double max = nnbi_dtype_max(yt);
+    for (size_t i = 0; max < DBL_MAX && i < p->n_inputs; i++) {
         const nnbi_prep_input *in = &p->inputs[i];
         for (size_t r = 0; in->role == NNBI_ROLE_TARGET && r < rows; r++) {
-            double v = (double)((float *)y)[r * y_cols + in->out] * in->div + in->shift;
-            if (isfinite(v) && fabs(v) > NNBI_F32_MAX)
+            double v = nnbi_read(yt, y, r * y_cols + in->out) * in->div + in->shift;
+            if (isfinite(v) && fabs(v) > max)
                 return nnbi_error(NNB_E_NONFINITE, func, "y[%zu][%zu] becomes %g, beyond "
                                   "float32's range (3.4e38)", r, in->out, v);
         }
@@ -860,8 +853,7 @@ static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_
         if (in->role != NNBI_ROLE_TARGET) continue;
         for (size_t r = 0; r < rows; r++) {
             size_t k = r * y_cols + in->out;
-            if (f32) ((float *)y)[k] = (float)((double)((float *)y)[k] * in->div + in->shift);
-            else ((double *)y)[k] = ((double *)y)[k] * in->div + in->shift;
+            nnbi_write(yt, y, k, nnbi_read(yt, y, k) * in->div + in->shift);
         }
     }
     return NNB_OK;
@@ -869,12 +861,12 @@ static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_
 
 NNB_API nnb_status nnb_prep_inverse_targets(const nnb_prep *p, double *y, size_t rows,
                                             size_t y_cols) {
-    return inverse_targets(p, y, rows, y_cols, 0, __func__);
+    return inverse_targets(p, y, rows, y_cols, NNB_F64, __func__);
 }
 
 NNB_API nnb_status nnb_prep_inverse_targets_f32(const nnb_prep *p, float *y, size_t rows,
                                                 size_t y_cols) {
-    return inverse_targets(p, y, rows, y_cols, 1, __func__);
+    return inverse_targets(p, y, rows, y_cols, NNB_F32, __func__);
 }
 
 /* ---- getters ----------------------------------------------------------------------------------- */

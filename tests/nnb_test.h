@@ -172,6 +172,27 @@ typedef struct { uint64_t s; } nnbt_rng;
 double nnbt_uniform(nnbt_rng *r); /* [0, 1) */
 double nnbt_normal(nnbt_rng *r);
 
+/* ---- both element types ----
+ * The float32 tests are a parameter of the others (issue 23): a test of a concern runs for each
+ * element type, often as a Check loop test whose _i picks the type (nnbt_dtype_of), with these. */
+
+/* _i of a loop test over the two types: 0 float64, 1 float32. */
+static inline nnb_dtype nnbt_dtype_of(int i) { return i ? NNB_F32 : NNB_F64; }
+/* n_in -> h act -> h act -> n_out out in element type t, Xavier-uniform from seed. */
+nnb_net *nnbt_net3(nnb_dtype t, size_t n_in, size_t h, nnb_activation act, size_t n_out,
+                   nnb_activation out, uint64_t seed);
+/* Three-class Gaussian blobs in 20 dimensions, `rows` rows, exactly representable in float: x, y
+ * as floats and xd, yd as the same values in double (any may be NULL). */
+void nnbt_blobs(size_t rows, float *x, float *y, double *xd, double *yd);
+/* Options: Adam at 0.01, batch 32, softmax cross-entropy (mean), `epochs`, dropout (0: none). */
+nnb_train_opts *nnbt_adam_opts(size_t epochs, double dropout);
+/* nnb_net_train_f32 (t float32) or nnb_net_train on the same values as doubles (t float64). */
+nnb_status nnbt_train_as(nnb_net *net, const nnb_train_opts *o, nnb_dtype t, const float *x,
+                         size_t rows, size_t x_cols, const float *y, size_t y_cols,
+                         nnb_history *h);
+/* The parameters in the network's own type into dst (room for n_params doubles); their bytes. */
+size_t nnbt_params_bytes(const nnb_net *net, void *dst);
+
 /* ---- kernel sets ---- */
 
 /* 1 if this CPU can run the kernel set named "scalar", "avx2" (with FMA) or "avx512" (F, DQ, VL

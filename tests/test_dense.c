@@ -314,6 +314,48 @@ START_TEST(workspace_regrowth) {
 }
 END_TEST
 
+/* ---- float32 networks and data (issue 23: each concern tests both element types) ---------- */
+
+/* The forward pass of a float32 network against the float64 network with the same (float32)
+ * weights, on float32 inputs: only the arithmetic differs. 784-64-64-10 (the Fashion-MNIST
+ * input): a first-layer dot product of 784 terms has a rounding error of typically sqrt(784) u
+ * |x||w| ~ 2e-6 |x||w| (784 u in the worst case); tanh (slope <= 1) and softmax (outputs in
+ * [0, 1]) do not amplify it, so the outputs must agree to 1e-5 absolute (measured ~1e-7). */
+START_TEST(forward_against_f64) {
+    const size_t n_in = 784, rows = 50, n_out = 10;
+    nnb_net *n32 = nnbt_net3(NNB_F32, n_in, 64, NNB_ACT_TANH, n_out, NNB_ACT_SOFTMAX, 7), *n64;
+    nnbt_ok(nnb_net_copy(&n64, n32, NNB_F64));
+    ck_assert_int_eq(nnb_net_dtype(n64), NNB_F64);
+    nnbt_rng g = {3};
+    float *x = malloc(rows * n_in * sizeof *x), *o32 = malloc(rows * n_out * sizeof *o32);
+    double *xd = malloc(rows * n_in * sizeof *xd), *o64 = malloc(rows * n_out * sizeof *o64);
+    for (size_t i = 0; i < rows * n_in; i++) xd[i] = x[i] = (float)nnbt_uniform(&g);
+    nnbt_ok(nnb_net_forward_f32(n32, x, rows, n_in, o32, rows * n_out));
+    nnbt_ok(nnb_net_forward(n64, xd, rows, n_in, o64, rows * n_out));
+    double worst = 0;
+    for (size_t i = 0; i < rows * n_out; i++) worst = fmax(worst, fabs(o32[i] - o64[i]));
+    fprintf(stderr, "float32 forward 784-64-64-10: worst absolute error %.3g\n", worst);
+    ck_assert_msg(worst <= 1e-5, "worst %.3g", worst);
+    ck_assert_msg(worst > 0, "float32 arithmetic should differ from float64 somewhere");
+    /* the same through predict (blocks), and the double entry points (converted) */
+    float *p32 = malloc(rows * n_out * sizeof *p32);
+    double *pd = malloc(rows * n_out * sizeof *pd);
+    nnbt_ok(nnb_net_predict_f32(n32, x, rows, n_in, p32, rows * n_out));
+    ck_assert_mem_eq(p32, o32, rows * n_out * sizeof *p32);
+    nnbt_ok(nnb_net_predict(n32, xd, rows, n_in, pd, rows * n_out));
+    for (size_t i = 0; i < rows * n_out; i++) ck_assert(pd[i] == (double)o32[i]);
+    nnbt_ok(nnb_net_forward(n32, xd, rows, n_in, pd, rows * n_out));
+    for (size_t i = 0; i < rows * n_out; i++) ck_assert(pd[i] == (double)o32[i]);
+    /* a float64 network on float data: the same as on the converted doubles, rounded */
+    nnbt_ok(nnb_net_predict_f32(n64, x, rows, n_in, p32, rows * n_out));
+    for (size_t i = 0; i < rows * n_out; i++) ck_assert(p32[i] == (float)o64[i]);
+    nnbt_ok(nnb_net_forward_f32(n64, x, rows, n_in, p32, rows * n_out));
+    for (size_t i = 0; i < rows * n_out; i++) ck_assert(p32[i] == (float)o64[i]);
+    free(x), free(o32), free(xd), free(o64), free(p32), free(pd);
+    nnb_net_free(n32), nnb_net_free(n64);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("dense");
     TCase *tc = tcase_create("against naive loops");
@@ -322,6 +364,10 @@ static Suite *suite(void) {
     tcase_add_loop_test(tc, layer_backward, 0, (int)N_SHAPES);
     tcase_add_test(tc, deep_backward);
     tcase_add_test(tc, workspace_regrowth);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("float32");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, forward_against_f64);
     suite_add_tcase(s, tc);
     return s;
 }

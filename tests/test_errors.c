@@ -227,6 +227,48 @@ START_TEST(non_finite) {
 }
 END_TEST
 
+/* ---- float32 networks and data (issue 23: each concern tests both element types) ---------- */
+
+START_TEST(dtype_errors) {
+    nnb_net *net = NULL;
+    nnbt_expect(nnb_net_create_dtype(&net, 3, (nnb_dtype)7), NNB_E_INVALID_ARG, "dtype");
+    ck_assert_ptr_null(net);
+    nnbt_expect(nnb_net_create_dtype(NULL, 3, NNB_F32), NNB_E_NULL, "out");
+    nnbt_expect(nnb_net_copy(&net, NULL, NNB_F32), NNB_E_NULL, "src");
+    ck_assert_int_eq(nnb_net_dtype(NULL), NNB_F64);
+    net = nnbt_net3(NNB_F32, 3, 4, NNB_ACT_TANH, 1, NNB_ACT_IDENTITY, 1);
+    nnb_net *c;
+    nnbt_expect(nnb_net_copy(&c, net, (nnb_dtype)-1), NNB_E_INVALID_ARG, "dtype");
+    size_t np = nnb_net_n_params(net);
+    float *p = calloc(np, sizeof *p);
+    p[3] = NAN;
+    nnbt_expect(nnb_net_params_set_f32(net, p, np), NNB_E_NONFINITE, "src[3]");
+    nnbt_expect(nnb_net_params_set_f32(net, p, np - 1), NNB_E_SHAPE, "parameters");
+    double *pd = calloc(np, sizeof *pd);
+    pd[2] = 1e300;
+    nnbt_expect(nnb_net_params_set(net, pd, np), NNB_E_NONFINITE, "src[2]");
+    float x[6] = {1, 2, 3, 4, 5, 6}, y[2] = {1, 2}, out[2];
+    nnbt_expect(nnb_net_forward_f32(net, x, 2, 2, out, 2), NNB_E_SHAPE, "columns");
+    nnbt_expect(nnb_net_predict_f32(net, x, 2, 3, out, 1), NNB_E_SHAPE, "out_len");
+    nnbt_ok(nnb_net_set_check_finite(net, 1));
+    x[4] = INFINITY;
+    nnbt_expect(nnb_net_forward_f32(net, x, 2, 3, out, 2), NNB_E_NONFINITE, "x[1][1]");
+    x[4] = 0;
+    nnb_train_opts *o;
+    nnbt_ok(nnb_train_opts_create(&o));
+    nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_LM, 0.01));
+    nnbt_expect(nnb_net_train_f32(net, o, x, 2, 3, y, 1, NULL), NNB_E_UNSUPPORTED, "Levenberg");
+    nnb_net *n64 = nnbt_net3(NNB_F64, 3, 4, NNB_ACT_TANH, 1, NNB_ACT_IDENTITY, 1);
+    nnbt_expect(nnb_net_train_f32(n64, o, x, 2, 3, y, 1, NULL), NNB_E_UNSUPPORTED, "Levenberg");
+    pd[2] = 1e300;
+    nnbt_ok(nnb_net_params_set(n64, pd, np));
+    nnbt_expect(nnb_net_copy(&c, n64, NNB_F32), NNB_E_NONFINITE, "range");
+    free(p), free(pd);
+    nnb_train_opts_free(o);
+    nnb_net_free(net), nnb_net_free(n64);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("errors");
     TCase *tc = tcase_create("error paths");
@@ -237,6 +279,10 @@ static Suite *suite(void) {
     tcase_add_test(tc, too_large_and_out_of_memory);
     tcase_add_test(tc, bad_shapes);
     tcase_add_test(tc, non_finite);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("float32");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, dtype_errors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -313,6 +313,36 @@ START_TEST(bombs_and_special_files) {
 }
 END_TEST
 
+/* ---- float32 networks and data (issue 23: each concern tests both element types) ---------- */
+
+/* The IDX readers into float32: every value the float64 reader's, rounded; one-hot labels. */
+START_TEST(idx_float32) {
+    unsigned char img[16 + 8] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2,
+                                 0, 1, 2, 127, 128, 200, 254, 255};
+    unsigned char lab[8 + 2] = {0, 0, 8, 1, 0, 0, 0, 2, 3, 1};
+    char ip[4096], lp[4096];
+    nnbt_tmp_path(ip, sizeof ip, "img.idx");
+    nnbt_tmp_path(lp, sizeof lp, "lab.idx");
+    ck_assert(nnbt_write_file(ip, img, sizeof img) && nnbt_write_file(lp, lab, sizeof lab));
+    double xd[8], yd[8];
+    float xf[8], yf[8];
+    size_t rows, cols;
+    nnbt_ok(nnb_idx_read_images(ip, xd, 8, NULL, NULL));
+    nnbt_ok(nnb_idx_read_images_f32(ip, xf, 8, &rows, &cols));
+    ck_assert(rows == 2 && cols == 4);
+    for (int i = 0; i < 8; i++) ck_assert(xf[i] == (float)xd[i]);
+    ck_assert(xf[7] == 1.0f && xf[0] == 0.0f);
+    nnbt_ok(nnb_idx_read_labels(lp, 4, yd, 8, NULL));
+    nnbt_ok(nnb_idx_read_labels_f32(lp, 4, yf, 8, &rows));
+    for (int i = 0; i < 8; i++) ck_assert(yf[i] == (float)yd[i]);
+    ck_assert(yf[3] == 1.0f && yf[5] == 1.0f && yf[0] == 0.0f);
+    nnbt_expect(nnb_idx_read_images_f32(ip, xf, 7, NULL, NULL), NNB_E_SHAPE, "x holds 7");
+    nnbt_expect(nnb_idx_read_labels_f32(lp, 3, yf, 8, NULL), NNB_E_FORMAT, "label 3");
+    nnbt_expect(nnb_mnist_read_part_f32(nnbt_tmpdir(), NNB_MNIST_TRAIN, 1, xf, 8, NULL, 0), NNB_E_IO,
+                "train-images");
+}
+END_TEST
+
 static Suite *idx_suite(void) {
     Suite *s = suite_create("idx");
     TCase *tc = tcase_create("idx");
@@ -325,6 +355,10 @@ static Suite *idx_suite(void) {
     tcase_add_test(tc, mnist_folder);
     tcase_add_test(tc, types_folders_and_shapes);
     tcase_add_test(tc, bombs_and_special_files);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("float32");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, idx_float32);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -4,7 +4,9 @@
  * continue bit for bit), the byte layout of docs/model-format.md, the golden file of version 1.0,
  * and damaged files — every truncation, every byte flipped, random changes with the checksum
  * made right again, and crafted contents — which must be errors with messages, never crashes.
+ * Float32 networks' files (format 1.1, section PF32) round-trip too (model_round_trip).
  */
+#define _GNU_SOURCE /* memmem */
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -996,6 +998,62 @@ START_TEST(other_byte_order_refused) {
 }
 END_TEST
 
+/* ---- float32 networks and data (issue 23: each concern tests both element types) ---------- */
+
+/* Model files: a float32 network is written as version 1.1 with its parameters in section PF32
+ * (4 bytes each) and loads as a float32 network, bit for bit, with its training state; a float64
+ * network's file stays version 1.0. A PF32 section whose ARCH does not say float32 is damage. */
+START_TEST(model_round_trip) {
+    const size_t rows = 90;
+    float *x = malloc(rows * 20 * sizeof *x), *y = malloc(rows * 3 * sizeof *y);
+    nnbt_blobs(rows, x, y, NULL, NULL);
+    nnb_net *a = nnbt_net3(NNB_F32, 20, 9, NNB_ACT_LEAKY_RELU, 3, NNB_ACT_SOFTMAX, 3), *b, *c;
+    nnbt_ok(nnb_net_set_leaky_slope(a, 1, 0.2));
+    nnb_train_opts *o = nnbt_adam_opts(2, 0);
+    nnbt_ok(nnb_net_train_f32(a, o, x, rows, 20, y, 3, NULL));
+    size_t n = nnb_model_write_size(a, NULL, NULL, 1), np = nnb_net_n_params(a), w;
+    unsigned char *buf = malloc(n);
+    nnbt_ok(nnb_model_write_buffer(a, NULL, NULL, 1, buf, n, &w));
+    ck_assert_uint_eq(w, n);
+    ck_assert(buf[8] == 1 && buf[9] == 0 && buf[10] == 1 && buf[11] == 0); /* version 1.1 */
+    ck_assert_ptr_nonnull(memmem(buf, n, "PF32", 4));
+    ck_assert_ptr_null(memmem(buf, n, "PARM", 4));
+    nnbt_ok(nnb_model_read_buffer(&b, NULL, NULL, buf, n));
+    ck_assert_int_eq(nnb_net_dtype(b), NNB_F32);
+    ck_assert_mem_eq(nnb_net_params_data_f32(a, NULL), nnb_net_params_data_f32(b, NULL),
+                     np * sizeof(float));
+    /* the training state came along: both continue alike, bit for bit */
+    nnbt_ok(nnb_net_train_f32(a, o, x, rows, 20, y, 3, NULL));
+    nnbt_ok(nnb_net_train_f32(b, o, x, rows, 20, y, 3, NULL));
+    ck_assert_mem_eq(nnb_net_params_data_f32(a, NULL), nnb_net_params_data_f32(b, NULL),
+                     np * sizeof(float));
+    /* a file of 4 bytes per parameter: smaller than the float64 network's */
+    nnbt_ok(nnb_net_copy(&c, a, NNB_F64));
+    size_t n64 = nnb_model_write_size(c, NULL, NULL, 0), n32 = nnb_model_write_size(a, NULL, NULL, 0);
+    ck_assert_uint_eq(n64 - n32, 4 * np - 4);
+    unsigned char *b64 = malloc(n64);
+    nnbt_ok(nnb_model_write_buffer(c, NULL, NULL, 0, b64, n64, NULL));
+    ck_assert(b64[10] == 0); /* float64: version 1.0 as before */
+    nnb_net *d;
+    nnbt_ok(nnb_model_read_buffer(&d, NULL, NULL, b64, n64));
+    ck_assert_int_eq(nnb_net_dtype(d), NNB_F64);
+    nnb_net_free(d);
+    /* damage: the ARCH type field says float64 (0) over a PF32 section; CRC fixed up */
+    unsigned char *arch = memmem(buf, n, "ARCH", 4);
+    size_t alen = (size_t)arch[8] | (size_t)arch[9] << 8;
+    ck_assert(arch[16 + alen - 4] == 1);
+    arch[16 + alen - 4] = 0;
+    nnbt_fix_crc(buf, n);
+    nnbt_expect(nnb_model_read_buffer(&d, NULL, NULL, buf, n), NNB_E_FORMAT, "PF32");
+    arch[16 + alen - 4] = 7;
+    nnbt_fix_crc(buf, n);
+    nnbt_expect(nnb_model_read_buffer(&d, NULL, NULL, buf, n), NNB_E_FORMAT, "element type 7");
+    free(buf), free(b64), free(x), free(y);
+    nnb_train_opts_free(o);
+    nnb_net_free(a), nnb_net_free(b), nnb_net_free(c);
+}
+END_TEST
+
 static Suite *model_suite(void) {
     Suite *s = suite_create("model");
     TCase *tc = tcase_create("api");
@@ -1020,6 +1078,10 @@ static Suite *model_suite(void) {
     tcase_add_test(dmg, file_larger_than_memory);
     tcase_add_test(dmg, newer_minor_version_loads);
     suite_add_tcase(s, dmg);
+    tc = tcase_create("float32");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, model_round_trip);
+    suite_add_tcase(s, tc);
     return s;
 }
 

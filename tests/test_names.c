@@ -431,6 +431,37 @@ START_TEST(class_rules) {
 }
 END_TEST
 
+/* ---- float32 networks and data (issue 23: each concern tests both element types) ---------- */
+
+START_TEST(dtype_names) {
+    ck_assert_uint_eq(nnb_dtype_n_values(), 2);
+    ck_assert_str_eq(nnb_dtype_name(NNB_F64), "f64");
+    ck_assert_str_eq(nnb_dtype_name(NNB_F32), "f32");
+    ck_assert_ptr_null(nnb_dtype_name((nnb_dtype)2));
+    nnb_dtype t = NNB_F64;
+    nnbt_ok(nnb_dtype_parse("Float32", &t));
+    ck_assert_int_eq(t, NNB_F32);
+    nnbt_ok(nnb_dtype_parse("double", &t));
+    ck_assert_int_eq(t, NNB_F64);
+    nnbt_expect(nnb_dtype_parse("f16", &t), NNB_E_INVALID_ARG, "f64, f32");
+    ck_assert_int_eq(t, NNB_F64);
+    /* "float" is float32 in C and float64 in numpy: refused, naming both, in any spelling */
+    const char *floats[] = {"float", "FLOAT", "Float"};
+    for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++) {
+        t = NNB_F32;
+        nnbt_expect(nnb_dtype_parse(floats[i], &t), NNB_E_INVALID_ARG,
+                    "ambiguous element type");
+        const char *msg = nnb_last_error();
+        ck_assert_msg(strstr(msg, "f32") && strstr(msg, "float32") && strstr(msg, "f64") &&
+                          strstr(msg, "float64") && strstr(msg, "numpy"),
+                      "%s", msg);
+        ck_assert_int_eq(t, NNB_F32); /* unchanged */
+    }
+    nnbt_ok(nnb_dtype_parse("single", &t));
+    ck_assert_int_eq(t, NNB_F32);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("names");
     TCase *tc = tcase_create("vocabulary");
@@ -444,6 +475,10 @@ static Suite *suite(void) {
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, loss_fits_matches_training);
     tcase_add_test(tc, class_rules);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("float32");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, dtype_names);
     suite_add_tcase(s, tc);
     return s;
 }

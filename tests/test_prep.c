@@ -478,6 +478,128 @@ START_TEST(conflict_messages) {
 }
 END_TEST
 
+/* ---- float32 networks and data (issue 23: each concern tests both element types) ---------- */
+
+/* The preparation into float32 (nnb_prep_apply_f32, nnb_prep_transform_f32,
+ * nnb_prep_inverse_targets_f32): every value the float64 function's, rounded once to float (the
+ * float64 results are the reference: test_prep.c checks them against the formulas). */
+START_TEST(prep_float32) {
+    const char csv[] = "a,b,colour,y\n1234.5678,0.1,red,101.3\n-87.25,0.7,green,93.1\n"
+                       "5.0e3,0.3,blue,110.9\n0.001,0.9,red,99.5\n";
+    nnb_table *t;
+    nnb_csv_opts *co;
+    nnbt_ok(nnb_csv_opts_create(&co));
+    nnbt_ok(nnb_csv_opts_add_text_column(co, "colour"));
+    nnbt_ok(nnb_csv_read_buffer(&t, csv, sizeof csv - 1, "mem.csv", co));
+    nnb_csv_opts_free(co);
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_ok(nnb_prep_add_target(p, "y", NNB_TARGET_VALUES));
+    nnbt_ok(nnb_prep_onehot(p, "colour"));
+    nnbt_ok(nnb_prep_scale(p, NULL, NNB_SCALE_STANDARD));
+    nnbt_ok(nnb_prep_fit(p, t, NULL, 4));
+    size_t nf = nnb_prep_n_features(p);
+    ck_assert_uint_eq(nf, 5);
+    double xd[20], yd[4];
+    float xf[20], yf[4];
+    const size_t rows[3] = {3, 0, 2};
+    nnbt_ok(nnb_prep_apply(p, t, rows, 3, xd, 20, yd, 4));
+    nnbt_ok(nnb_prep_apply_f32(p, t, rows, 3, xf, 20, yf, 4));
+    int rounded = 0;
+    for (size_t i = 0; i < 3 * nf; i++) {
+        ck_assert_msg(xf[i] == (float)xd[i], "x[%zu]: %.9g vs %.17g", i, xf[i], xd[i]);
+        rounded |= (double)xf[i] != xd[i];
+    }
+    ck_assert(rounded);
+    for (size_t i = 0; i < 3; i++) ck_assert(yf[i] == (float)yd[i]);
+    nnbt_ok(nnb_prep_apply_f32(p, t, NULL, 4, xf, 20, NULL, 0)); /* new data: no targets */
+    nnbt_expect(nnb_prep_apply_f32(p, t, NULL, 4, xf, 19, NULL, 0), NNB_E_SHAPE, "x holds 19");
+    nnbt_expect(nnb_prep_apply_f32(NULL, t, NULL, 4, xf, 20, NULL, 0), NNB_E_NULL, "prep");
+    nnbt_expect(nnb_prep_transform_f32(p, xf, 4, nf), NNB_E_STATE, "nnb_prep_apply");
+    /* unscaling float32 predictions */
+    for (size_t i = 0; i < 3; i++) yd[i] = (double)yf[i];
+    nnbt_ok(nnb_prep_inverse_targets(p, yd, 3, 1));
+    nnbt_ok(nnb_prep_inverse_targets_f32(p, yf, 3, 1));
+    for (size_t i = 0; i < 3; i++) ck_assert(yf[i] == (float)yd[i]);
+    nnbt_expect(nnb_prep_inverse_targets_f32(p, yf, 3, 2), NNB_E_SHAPE, "columns");
+    /* a matrix preparation */
+    nnb_prep *m;
+    nnbt_ok(nnb_prep_create(&m));
+    double md[8] = {1, 200, 3, -400, 5.5, 600, 7.25, 800.125};
+    float mf[8];
+    for (int i = 0; i < 8; i++) mf[i] = (float)md[i];
+    nnbt_ok(nnb_prep_fit_matrix(m, md, 4, 2, NNB_SCALE_STANDARD));
+    nnbt_ok(nnb_prep_transform(m, md, 4, 2));
+    nnbt_ok(nnb_prep_transform_f32(m, mf, 4, 2));
+    for (int i = 0; i < 8; i++) ck_assert(mf[i] == (float)md[i]);
+    nnbt_expect(nnb_prep_transform_f32(m, mf, 4, 3), NNB_E_SHAPE, "columns");
+    nnbt_expect(nnb_prep_apply_f32(m, t, NULL, 4, xf, 20, NULL, 0), NNB_E_STATE, "matrix");
+    nnb_prep_free(m);
+    nnb_prep_free(p);
+    nnb_table_free(t);
+}
+END_TEST
+
+/* nnb_prep_fit_matrix_f32: the fit of the float matrix is nnb_prep_fit_matrix()'s of the same
+ * matrix widened to double (the statistics are compared through their effect: the two fitted
+ * preparations scale a double matrix to the same bits), for each scaling; its errors are
+ * nnb_prep_fit_matrix()'s. */
+START_TEST(prep_fit_matrix_float32) {
+    enum { R = 37, C = 5 };
+    float xf[R * C];
+    double xd[R * C], zd[R * C], zf[R * C];
+    nnbt_rng g = {11};
+    for (size_t i = 0; i < R * C; i++) {
+        xf[i] = (float)(nnbt_normal(&g) * (double)(i % C + 1) + 1000.0 * (double)(i % C == 4));
+        if (i % C == 2) xf[i] = 0.1f; /* a constant column, not exact in binary */
+        xd[i] = (double)xf[i];
+    }
+    const nnb_scale how[3] = {NNB_SCALE_STANDARD, NNB_SCALE_MINMAX, NNB_SCALE_NONE};
+    for (int h = 0; h < 3; h++) {
+        nnb_prep *pd, *pf;
+        nnbt_ok(nnb_prep_create(&pd));
+        nnbt_ok(nnb_prep_create(&pf));
+        nnbt_ok(nnb_prep_fit_matrix(pd, xd, R, C, how[h]));
+        nnbt_ok(nnb_prep_fit_matrix_f32(pf, xf, R, C, how[h]));
+        ck_assert_uint_eq(nnb_prep_n_features(pf), C);
+        ck_assert_uint_eq(nnb_prep_n_constant_columns(pf), nnb_prep_n_constant_columns(pd));
+        for (size_t i = 0; i < R * C; i++) zd[i] = zf[i] = xd[i] * 1.5 - 0.25;
+        nnbt_ok(nnb_prep_transform(pd, zd, R, C));
+        nnbt_ok(nnb_prep_transform(pf, zf, R, C));
+        for (size_t i = 0; i < R * C; i++)
+            ck_assert_msg(memcmp(&zd[i], &zf[i], sizeof zd[i]) == 0, "scaling %d, [%zu]: %.17g vs %.17g",
+                          h, i, zd[i], zf[i]);
+        /* a standardised column has mean 0 and sample sd 1 (an independent check of the fit) */
+        if (how[h] == NNB_SCALE_STANDARD) {
+            nnbt_ok(nnb_prep_transform(pf, xd, R, C));
+            double m = 0, ss = 0;
+            for (size_t i = 0; i < R; i++) m += xd[i * C + 1];
+            m /= R;
+            for (size_t i = 0; i < R; i++) ss += (xd[i * C + 1] - m) * (xd[i * C + 1] - m);
+            ck_assert_msg(fabs(m) < 1e-12 && fabs(sqrt(ss / (R - 1)) - 1) < 1e-12, "%g %g", m, ss);
+            for (size_t i = 0; i < R * C; i++) xd[i] = (double)xf[i];
+        }
+        nnb_prep_free(pd);
+        nnb_prep_free(pf);
+    }
+    nnb_prep *p;
+    nnbt_ok(nnb_prep_create(&p));
+    nnbt_expect(nnb_prep_fit_matrix_f32(NULL, xf, R, C, NNB_SCALE_NONE), NNB_E_NULL, "is NULL");
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, NULL, R, C, NNB_SCALE_NONE), NNB_E_NULL, "x is NULL");
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, xf, 0, C, NNB_SCALE_NONE), NNB_E_INVALID_ARG, "x is 0 x 5");
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, xf, 1, C, NNB_SCALE_STANDARD), NNB_E_INVALID_ARG,
+                "2 rows");
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, xf, R, C, (nnb_scale)77), NNB_E_INVALID_ARG, "77");
+    xf[8] = NAN;
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, xf, R, C, NNB_SCALE_MINMAX), NNB_E_NONFINITE, "x[1][3]");
+    xf[8] = INFINITY;
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, xf, R, C, NNB_SCALE_STANDARD), NNB_E_NONFINITE,
+                "nnb_prep_fit_matrix_f32");
+    ck_assert(!nnb_prep_is_fitted(p));
+    nnb_prep_free(p);
+}
+END_TEST
+
 static Suite *prep_suite(void) {
     Suite *s = suite_create("prep");
     TCase *tc = tcase_create("prep");
@@ -490,6 +612,11 @@ static Suite *prep_suite(void) {
     tcase_add_test(tc, argument_errors);
     tcase_add_test(tc, matrix_minmax_none_and_errors);
     tcase_add_test(tc, conflict_messages);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("float32");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, prep_float32);
+    tcase_add_test(tc, prep_fit_matrix_float32);
     suite_add_tcase(s, tc);
     return s;
 }

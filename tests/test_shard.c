@@ -475,6 +475,91 @@ START_TEST(set_error) {
 }
 END_TEST
 
+/* ---- float32 networks and data (issue 23: each concern tests both element types) ---------- */
+
+/* Data-parallel training of a float32 network sums its gradient through the float32 all-reduce
+ * (nnb_train_opts_set_allreduce_f32): once per batch, n_params + 2 floats; the double all-reduce
+ * only for the epoch's sums (5 values). Without it, the gradient goes through the double one.
+ * A fake second worker with the same rows as this one (the sums doubled, exact in float) gives
+ * one worker's run on those rows (to 1e-5: the batch sum is added in another order). */
+typedef struct fake_reduce {
+    size_t calls32, calls64, n32, n64_max;
+} fake_reduce;
+
+static int fake32(float *data, size_t n, void *ud) {
+    fake_reduce *f = ud;
+    f->calls32++, f->n32 = n;
+    for (size_t i = 0; i < n; i++) data[i] *= 2;
+    return 0;
+}
+
+static int fake64(double *data, size_t n, void *ud) {
+    fake_reduce *f = ud;
+    f->calls64++;
+    if (n > f->n64_max) f->n64_max = n;
+    for (size_t i = 0; i < n; i++) data[i] *= 2;
+    return 0;
+}
+
+START_TEST(allreduce_in_float32) {
+    const size_t rows = 64;
+    float *x = malloc(rows * 20 * sizeof *x), *y = malloc(rows * 3 * sizeof *y);
+    nnbt_blobs(rows, x, y, NULL, NULL);
+    for (int with32 = 0; with32 < 2; with32++) {
+        nnb_train_opts *o;
+        nnbt_ok(nnb_train_opts_create(&o));
+        nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_SGD, 0.1));
+        nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_SUM));
+        nnbt_ok(nnb_train_opts_set_batch_size(o, 16));
+        nnbt_ok(nnb_train_opts_set_shuffle(o, 0));
+        nnbt_ok(nnb_train_opts_set_epochs(o, 2));
+        fake_reduce f = {0, 0, 0, 0};
+        nnbt_ok(nnb_train_opts_set_shard(o, 0, 2));
+        nnbt_ok(nnb_train_opts_set_allreduce(o, fake64, &f));
+        nnbt_ok(nnb_train_opts_set_allreduce_f32(o, with32 ? fake32 : NULL, &f));
+        /* worker 0 takes rows [0, 8) of each 16-row batch; the fake's doubling stands for a
+         * worker 1 whose rows [8, 16) are the same: data built so, against one worker on it */
+        float *x2 = malloc(rows * 20 * sizeof *x2), *y2 = malloc(rows * 3 * sizeof *y2);
+        for (size_t r = 0; r < rows; r++) {
+            size_t src = (r / 16) * 16 + (r % 16) % 8;
+            memcpy(x2 + r * 20, x + src * 20, 20 * sizeof *x2);
+            memcpy(y2 + r * 3, y + src * 3, 3 * sizeof *y2);
+        }
+        nnb_net *a = nnbt_net3(NNB_F32, 20, 8, NNB_ACT_TANH, 3, NNB_ACT_SOFTMAX, 3);
+        nnbt_ok(nnb_net_train_f32(a, o, x2, rows, 20, y2, 3, NULL));
+        nnb_train_opts_free(o);
+        nnbt_ok(nnb_train_opts_create(&o));
+        nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_SGD, 0.1));
+        nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_SUM));
+        nnbt_ok(nnb_train_opts_set_batch_size(o, 16));
+        nnbt_ok(nnb_train_opts_set_shuffle(o, 0));
+        nnbt_ok(nnb_train_opts_set_epochs(o, 2));
+        nnb_net *b = nnbt_net3(NNB_F32, 20, 8, NNB_ACT_TANH, 3, NNB_ACT_SOFTMAX, 3);
+        nnbt_ok(nnb_net_train_f32(b, o, x2, rows, 20, y2, 3, NULL)); /* one worker, the same rows */
+        size_t np = nnb_net_n_params(a);
+        double *pa = malloc(np * sizeof *pa), *pb = malloc(np * sizeof *pb), worst = 0;
+        nnbt_ok(nnb_net_params_get(a, pa, np));
+        nnbt_ok(nnb_net_params_get(b, pb, np));
+        for (size_t i = 0; i < np; i++) worst = fmax(worst, fabs(pa[i] - pb[i]));
+        ck_assert_msg(worst <= 1e-5, "two alike halves differ from one worker by %g", worst);
+        if (with32) {
+            ck_assert_uint_eq(f.calls32, 2 * 4); /* 2 epochs x 4 batches */
+            ck_assert_uint_eq(f.n32, np + 2);
+            ck_assert_uint_eq(f.calls64, 2);      /* the epoch sums only */
+            ck_assert_uint_eq(f.n64_max, 5);
+        } else {
+            ck_assert_uint_eq(f.calls32, 0);
+            ck_assert_uint_eq(f.calls64, 2 * 4 + 2);
+            ck_assert_uint_eq(f.n64_max, np + 2);
+        }
+        free(pa), free(pb), free(x2), free(y2);
+        nnb_train_opts_free(o);
+        nnb_net_free(a), nnb_net_free(b);
+    }
+    free(x), free(y);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("shard");
     TCase *tc = tcase_create("data-parallel");
@@ -486,6 +571,10 @@ static Suite *suite(void) {
     tcase_add_test(tc, bad_options);
     tcase_add_test(tc, opts_copy);
     tcase_add_test(tc, set_error);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("float32");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, allreduce_in_float32);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -44,7 +44,7 @@ class DTypeTest(unittest.TestCase):
         h32 = n32.fit(X, y, epochs=8, batch_size=16, lr=0.01, optimizer="adam", loss="ce")
         h64 = n64.fit(X.astype(np.float64), y, epochs=8, batch_size=16, lr=0.01,
                       optimizer="adam", loss="ce")
-        # float32 tracks float64 (test_f32.c states the bound's reasoning): 0.1 % relative
+        # float32 tracks float64 (tests/test_train.c states why): 0.1 % relative
         np.testing.assert_allclose(h32["loss"], h64["loss"], rtol=1e-3)
         p = n32.predict(X)
         self.assertEqual(p.dtype, np.float32)
