@@ -5,6 +5,8 @@
  *   nnblas-bench train [--quick] [--json] ...     training throughput against the dgemm ceiling
  *                                                 (bench_train.c)
  *   nnblas-bench data [--quick] [--json]          CSV and IDX reading speed (bench_data.c)
+ *   nnblas-bench conv [--quick] [--json] ...      the convolutional network's step against its
+ *                                                 GEMM ceiling, part by part (bench_conv.c)
  *   nnblas-bench export [--quick] [--json] ...    generated C predict against nnb_net_predict
  *                                                 (bench_export.c)
  *   nnblas-bench mpi [--quick] [--json] ...       data-parallel training over MPI (bench_mpi.c;
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench_conv.h"
 #include "bench_data.h"
 #include "bench_export.h"
 #include "bench_kernels.h"
@@ -37,6 +40,8 @@ static const struct {
     {"train", nnbb_train_main,
      "training samples/s per epoch against the bare dgemm calls of the same epoch"},
     {"data", nnbb_data_main, "CSV and IDX (Fashion-MNIST) reading speed in MB/s"},
+    {"conv", nnbb_conv_main,
+     "the CNN of issue 24 in the convolution formulation against its GEMM calls, part by part"},
     {"export", nnbb_export_main,
      "generated C source's single-sample predict against the library's nnb_net_predict"},
 #ifdef NNBB_HAVE_MPI

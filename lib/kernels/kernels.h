@@ -11,8 +11,26 @@
 #define NNB_KERNELS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nnblas.h"
+
+/* The geometry of a 2-D window operation (a convolution's im2col/col2im, a pooling) over one
+ * sample: an input of C channels of H x W, windows of KH x KW moved by SH x SW over the input
+ * with PT rows and PL columns of zeros before it (convolutions only: pooling has PT = PL = 0; the
+ * padding after the input is implied by OH and OW), giving OH x OW outputs per channel. The
+ * input is channel-major (chw = 1: element (c, h, w) at (c H + h) W + w, the user's NCHW rows)
+ * or channels-last (chw = 0: at (h W + w) C + c, as every window operation writes its output).
+ * Output rows are always channels-last: output pixel (oh, ow) is one run of C values (pooling) or
+ * one row of the column matrix (im2col). Made and checked by lib/window.c (nnbi_win_conv,
+ * nnbi_win_pool); the kernels trust it: every window lies inside the padded input. */
+typedef struct nnbi_win {
+    size_t C, H, W;        /* input channels, height, width */
+    size_t KH, KW, SH, SW; /* window and stride */
+    size_t PT, PL;         /* zero rows above, zero columns left of the input */
+    size_t OH, OW;         /* outputs per channel */
+    int chw;               /* the input's layout: 1 channel-major, 0 channels-last */
+} nnbi_win;
 
 /* The entries of a kernel table over arrays of ELEM (double in nnbi_kernels, float in
  * nnbi_kernels_f32, below): the same names and meaning in both types. */
@@ -82,7 +100,44 @@
                                                                                                    \
     /* RMSprop: v = rho v + (1-rho) g'^2;  theta -= lr g' / (sqrt(v) + eps) */                     \
     void (*rmsprop)(size_t n, ELEM *theta, const ELEM *g, ELEM *v, double lr, double rho,          \
-                    double eps, double l2);
+                    double eps, double l2);                                                        \
+                                                                                                   \
+    /* ---- window operations (convolution and pooling; geometry g, nnbi_win above) over n         \
+     * samples, each C H W values of `in` in g's layout, one after the other. ---- */              \
+                                                                                                   \
+    /* The column matrix of a convolution: row (b, oh, ow) of col (n OH OW rows of ld = KH KW C    \
+     * + ones values) holds the window of output pixel (oh, ow) of sample b in (kh, kw, c) order,  \
+     * zero where it covers padding, then (ones != 0) one more value, 1 (the bias's column). */    \
+    void (*im2col)(const nnbi_win *g, size_t n, const ELEM *in, int ones, ELEM *col);            \
+                                                                                                   \
+    /* The adjoint of im2col: dx (n samples in g's layout) = the sum, over every row of col and    \
+     * every (kh, kw, c) of it that lies on the input, of that value into its input element. dx    \
+     * is overwritten; the rows of col are ld apart (ld >= KH KW C). Every element's terms are     \
+     * added in the order of the rows, then of (kh, kw, c). */                                     \
+    void (*col2im)(const nnbi_win *g, size_t n, const ELEM *col, size_t ld, ELEM *dx);          \
+                                                                                                   \
+    /* Max pooling: out (n OH OW C, channels-last) = the largest value of each window and channel, \
+     * pos = where it lies in its window, kh KW + kw (as a value of the type: windows have at most \
+     * 2^24 positions): the first largest in (kh, kw) order, or the last NaN if the window has a   \
+     * NaN (then out is that NaN) - PyTorch's rule. */                                             \
+    void (*maxpool)(const nnbi_win *g, size_t n, const ELEM *in, ELEM *out, ELEM *pos);          \
+                                                                                                   \
+    /* Its gradient: din (n samples in g's layout) = zero, plus dout of each output added to the   \
+     * input element at its pos, in the order of the outputs. */                                   \
+    void (*maxpool_backward)(const nnbi_win *g, size_t n, const ELEM *dout, const ELEM *pos,    \
+                             ELEM *din);                                                           \
+                                                                                                   \
+    /* Average pooling: out (channels-last) = the sum of each window in (kh, kw) order, divided by \
+     * KH KW. */                                                                                   \
+    void (*avgpool)(const nnbi_win *g, size_t n, const ELEM *in, ELEM *out);                      \
+                                                                                                   \
+    /* Its gradient: din = zero, plus dout / (KH KW) of each output added to every element of its  \
+     * window, in the order of the outputs. */                                                     \
+    void (*avgpool_backward)(const nnbi_win *g, size_t n, const ELEM *dout, ELEM *din);          \
+                                                                                                   \
+    /* out[b][c][r] = in[b][r][c] for n matrices of rows x cols (channels-last <-> channel-major:  \
+     * rows = H W, cols = C one way, swapped the other). out must not alias in. */                 \
+    void (*transpose)(size_t n, size_t rows, size_t cols, const ELEM *in, ELEM *out);
 
 typedef struct nnbi_kernels {
     NNBI_KERNELS_ENTRIES(double)
@@ -96,7 +151,9 @@ typedef struct nnbi_kernels {
         .act_backward = act_backward, .delta_se = delta_se, .delta_se_sigmoid = delta_se_sigmoid, \
         .delta_bce_sigmoid = delta_bce_sigmoid, .delta_ce_softmax = delta_ce_softmax,          \
         .col_sum = col_sum, .axpy = axpy, .scal = scal, .sumsq = sumsq, .sgd = sgd,            \
-        .adam = adam, .rmsprop = rmsprop,                                                      \
+        .adam = adam, .rmsprop = rmsprop, .im2col = im2col, .col2im = col2im,                  \
+        .maxpool = maxpool, .maxpool_backward = maxpool_backward, .avgpool = avgpool,          \
+        .avgpool_backward = avgpool_backward, .transpose = transpose,                          \
     }
 
 /* The scalar table (always available; the reference for the others), and the vectorised ones

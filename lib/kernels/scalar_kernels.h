@@ -219,3 +219,8 @@ static void rmsprop(size_t n, T *theta, const T *g, T *v, double lr, double rho,
         theta[i] -= tlr * gi / (SQRT(vi) + teps);
     }
 }
+
+/* The window operations (im2col, col2im, pooling, transpose): window_ref.h's, under the table's
+ * names. */
+#define WIN(name) name
+#include "window_ref.h"

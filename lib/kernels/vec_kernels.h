@@ -340,3 +340,9 @@ static void rmsprop(size_t n, T *theta, const T *g, T *v, double lr, double rho,
         vstore_n(theta + i, vsub(t, vdiv(vmul(vlr, gi), vadd(vsqrt(vi), veps))), k);
     }
 }
+
+/* The window operations (im2col, col2im, pooling, transpose): window_vec.h's, over the reference
+ * loops of window_ref.h (named *_ref here) where they do not vectorise. */
+#define WIN(name) name##_ref
+#include "window_ref.h"
+#include "window_vec.h"
