@@ -548,42 +548,85 @@ static nnb_status convert_cell(builder *b, size_t j, char *s, size_t kept, const
     return NNB_OK;
 }
 
-/* The error for cell s (field j of row r, which starts at row_start) that is not a number: with
- * what the rest of the column says. A column at least half of whose present cells (two or more)
- * are not numbers "holds text" (a name, a date, a category: to be read as text, one-hot encoded
- * or dropped); a few bad cells are typos or markers (to drop their rows); "17,99" is a decimal
- * comma. */
-static nnb_status bad_cell(const builder *b, size_t r, size_t j, const char *row_start,
-                           const char *problem, const char *s) {
+/* Counts, from row r (which starts at row_start) on, the present cells of every number field
+ * (present[k]) and those that are not numbers (bad[k]); the rows before r had numbers there. */
+static void count_bad_cells(const builder *b, size_t r, const char *row_start, size_t *bad,
+                            size_t *present) {
     const parser *p = b->p;
-    const char *name = b->t->cols[b->slot[j]].name;
-    char cell[80], why[160] = "";
-    quote_cell(s, cell, sizeof cell);
-    size_t bad = 0, present = r; /* the rows before r were numbers here */
+    for (size_t k = 0; k < p->n_fields; k++) bad[k] = 0, present[k] = r;
     const char *q = row_start;
     for (size_t i = r; i < p->n_rows; i++)
         for (size_t k = 0; k < p->n_fields; k++) {
             double v;
-            if (k == j && !nnbi_is_missing(q)) {
-                present++;
-                bad += nnbi_parse_number(q, &v) != 1;
+            if (b->kind[k] == KIND_NUMBER && !nnbi_is_missing(q)) {
+                present[k]++;
+                bad[k] += nnbi_parse_number(q, &v) != 1;
             }
             q += strlen(q) + 1;
         }
+}
+
+/* Does a number field with `bad` of its `present` cells not numbers hold text (a name, a date, a
+ * category)? At least two cells, and half of them. */
+static int holds_text(size_t bad, size_t present) { return bad >= 2 && 2 * bad >= present; }
+
+/* The other number fields than j that hold text too, named in `also` ("; so do 'date' and
+ * 'city'"), so that one message lists every column to one-hot encode or drop; "" if none. */
+static void other_text_columns(const builder *b, size_t j, const size_t *bad,
+                               const size_t *present, char *also, size_t len) {
+    const size_t n = b->p->n_fields;
+    size_t count = 0, last = 0, used;
+    for (size_t k = 0; k < n; k++)
+        if (k != j && b->kind[k] == KIND_NUMBER && holds_text(bad[k], present[k])) count++, last = k;
+    also[0] = '\0';
+    if (count == 0) return;
+    used = (size_t)snprintf(also, len, "; so do");
+    for (size_t k = 0, shown = 0; k < n && used < len; k++) {
+        if (k == j || b->kind[k] != KIND_NUMBER || !holds_text(bad[k], present[k])) continue;
+        const char *sep = shown == 0 ? " " : k == last ? " and " : ", ";
+        if (shown == 8 && count > 9) {
+            used += (size_t)snprintf(also + used, len - used, " and %zu more", count - shown);
+            break;
+        }
+        used += (size_t)snprintf(also + used, len - used, "%s'%.60s'", sep,
+                                 b->t->cols[b->slot[k]].name);
+        shown++;
+    }
+}
+
+/* The error for cell s (field j of row r, which starts at row_start) that is not a number: with
+ * what the rest of the column says. A column at least half of whose present cells (two or more)
+ * are not numbers "holds text" (a name, a date, a category: to be read as text, one-hot encoded
+ * or dropped), and the other columns that do too are named; a few bad cells are typos or markers
+ * (to drop their rows); "17,99" is a decimal comma. */
+static nnb_status bad_cell(const builder *b, size_t r, size_t j, const char *row_start,
+                           const char *problem, const char *s) {
+    const parser *p = b->p;
+    const char *name = b->t->cols[b->slot[j]].name;
+    char cell[80], why[160] = "", also[800] = "";
+    quote_cell(s, cell, sizeof cell);
+    size_t *bad = calloc(2 * p->n_fields, sizeof *bad), badj = 0, present = r;
+    if (bad) {
+        count_bad_cells(b, r, row_start, bad, bad + p->n_fields);
+        badj = bad[j], present = bad[p->n_fields + j];
+    }
     double v;
     char copy[64];
     snprintf(copy, sizeof copy, "%s", s);
-    if (strcmp(problem, "expected a number") == 0 && b->o->decimal != ',' &&
-        parse_cell_number(copy, ',', &v) == 1 && strchr(s, ','))
+    int number = strcmp(problem, "expected a number") == 0;
+    if (number && b->o->decimal != ',' && parse_cell_number(copy, ',', &v) == 1 && strchr(s, ','))
         snprintf(why, sizeof why, " (a decimal comma: read the file with the decimal mark ',')");
-    else if (strcmp(problem, "expected a number") == 0 && bad >= 2 && 2 * bad >= present)
-        snprintf(why, sizeof why, " (column '%.40s' holds text: %zu of %zu cells are not numbers)",
-                 name, bad, present);
-    else if (strcmp(problem, "expected a number") == 0 && bad >= 2)
-        snprintf(why, sizeof why, " (%zu of %zu cells of column '%.40s' are not numbers)", bad,
+    else if (number && holds_text(badj, present)) {
+        if (bad) other_text_columns(b, j, bad, bad + p->n_fields, also, sizeof also);
+        snprintf(why, sizeof why, " (column '%.40s' holds text: %zu of %zu cells are not numbers",
+                 name, badj, present);
+    } else if (number && badj >= 2)
+        snprintf(why, sizeof why, " (%zu of %zu cells of column '%.40s' are not numbers)", badj,
                  present, name);
-    return nnbi_error(NNB_E_FORMAT, p->func, "%s:%zu:%zu: %s in column '%s', found %s%s", p->name,
-                      p->line[r], j + 1, problem, name, cell, why);
+    free(bad);
+    return nnbi_error(NNB_E_FORMAT, p->func, "%s:%zu:%zu: %s in column '%s', found %s%s%s%s",
+                      p->name, p->line[r], j + 1, problem, name, cell, why, also,
+                      strstr(why, "holds text") ? ")" : "");
 }
 
 /* The rows: each converted, or dropped (drop_bad_rows) or refused at its first bad cell. */

@@ -42,6 +42,18 @@ START_TEST(text_columns_name_their_fix) {
              NULL);
     assert_ok(r);
     nnbt_proc_free(&r);
+    /* several text columns: every one named at once, in one list for either option */
+    const char *m = file("many.csv", "name,x,when,city,y\nann,1,2024-01-05,Rome,0\n"
+                                     "bob,2,2024-02-01,Oslo,1\ncid,3,2024-03-09,Bern,0\n");
+    r = runv("train", "--csv", m, "--target", "y", "--epochs", "1", NULL);
+    has(r.err, "so do 'when' and 'city'");
+    has(r.err, "--one-hot name,when,city reads them as categories, --drop name,when,city leaves "
+               "them out");
+    nnbt_proc_free(&r);
+    r = runv("train", "--csv", m, "--target", "y", "--epochs", "1", "--drop", "name,when,city",
+             "--quiet", NULL);
+    assert_ok(r);
+    nnbt_proc_free(&r);
     /* a stray bad cell still points at --drop-bad-rows */
     const char *b = file("typo.csv", "x,y\n1,0\n2,1\nabc,0\n4,1\n5,0\n6,1\n");
     r = runv("train", "--csv", b, "--target", "y", "--epochs", "1", NULL);

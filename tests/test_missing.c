@@ -342,6 +342,15 @@ START_TEST(messages_say_what_the_column_holds) {
     nnbt_expect(nnb_csv_read_buffer(&t, dates, strlen(dates), "d.csv", NULL), NNB_E_FORMAT,
                 "d.csv:2:2: expected a number in column 'when', found '2024-01-05' (column 'when' "
                 "holds text: 3 of 3 cells are not numbers)");
+    /* every column that holds text is named, not only the first one met */
+    const char *many = "a,when,b,c,d,e,f,g,h,i,j,k,l\n1,x,x,x,x,x,x,x,x,x,x,x,x\n"
+                       "2,y,y,y,y,y,y,y,y,y,y,y,y\n";
+    nnbt_expect(nnb_csv_read_buffer(&t, many, strlen(many), "m.csv", NULL), NNB_E_FORMAT,
+                "(column 'when' holds text: 2 of 2 cells are not numbers; so do 'b', 'c', 'd', "
+                "'e', 'f', 'g', 'h', 'i' and 3 more)");
+    const char *two = "when,a,b\nx,1,y\nz,2,w\n";
+    nnbt_expect(nnb_csv_read_buffer(&t, two, strlen(two), "t.csv", NULL), NNB_E_FORMAT,
+                "holds text: 2 of 2 cells are not numbers; so do 'b')");
     const char *quoted = "a,name\n1,\"Smith, J.\"\n2,\"Doe\"\n3,4\n";
     nnbt_expect(nnb_csv_read_buffer(&t, quoted, strlen(quoted), "q.csv", NULL), NNB_E_FORMAT,
                 "(column 'name' holds text: 2 of 3 cells are not numbers)");

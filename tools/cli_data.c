@@ -270,14 +270,30 @@ static int message_column(const char *m, char *col, size_t len) {
     return 1;
 }
 
+/* The columns a "holds text" message names, comma-separated into out (a --one-hot or --drop
+ * list): col, then those after "; so do " ('a', 'b' and 'c'). The number of them. */
+static size_t text_columns(const char *m, const char *col, char *out, size_t len) {
+    size_t n = 1, used = (size_t)snprintf(out, len, "%s", col);
+    const char *p = strstr(m, "; so do '");
+    for (p = p ? p + 8 : NULL; p && *p == '\'' && used < len; n++) {
+        const char *e = strchr(p + 1, '\'');
+        if (!e || (size_t)(e - p) > len - used) break;
+        used += (size_t)snprintf(out + used, len - used, ",%.*s", (int)(e - p - 1), p + 1);
+        p = strncmp(e + 1, ", '", 3) == 0 ? e + 3 : strncmp(e + 1, " and '", 6) == 0 ? e + 6 : NULL;
+    }
+    return n;
+}
+
 int fail_csv(const data_flags *df) {
     const char *m = nnb_last_error();
-    char col[128];
+    char col[128], cols[1024];
     if (!message_column(m, col, sizeof col)) return fail_nnb(), 0;
-    if (strstr(m, "holds text"))
-        return fail("%s (--one-hot %s reads it as categories, --drop %s leaves it out)",
-                    lib_message(), col, col),
+    if (strstr(m, "holds text")) {
+        int many = text_columns(m, col, cols, sizeof cols) > 1;
+        return fail("%s (--one-hot %s reads %s as categories, --drop %s leaves %s out)",
+                    lib_message(), cols, many ? "them" : "it", cols, many ? "them" : "it"),
                0;
+    }
     if (strstr(m, "decimal comma"))
         return fail("%s (--decimal , reads it)", lib_message()), 0;
     if (df->drop_bad_rows) return fail_nnb(), 0;

@@ -419,6 +419,11 @@ def _number_hint(message):
         return ""
     col = m.group(1)
     if "holds text" in message:
+        also = re.search(r"; so do ('.*?')(?: and \d+ more)?\)", message)
+        cols = [col] + (re.findall(r"'(.*?)'(?:, | and |$)", also.group(1)) if also else [])
+        if len(cols) > 1:
+            return ("; read them as categories with one_hot=%r, or leave them out with drop=%r"
+                    % (cols, cols))
         return ("; read it as categories with one_hot=%r, or leave it out with drop=%r"
                 % (col, col))
     if "decimal comma" in message:

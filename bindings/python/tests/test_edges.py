@@ -296,6 +296,14 @@ class CsvFamilyTest(unittest.TestCase):
         self.assertIn("drop='when'", str(cm.exception))
         X, y = nnblas.read_csv(path, target="y", drop="when")
         self.assertEqual(X.shape, (3, 1))
+        # several text columns: all named at once, as lists
+        path = self.write("m.csv", "when,x,city,y\n2024-01-05,1,Rome,0\n2024-02-01,2,Oslo,1\n")
+        with self.assertRaises(nnblas.FormatError) as cm:
+            nnblas.read_csv(path, target="y")
+        self.assertIn("one_hot=['when', 'city']", str(cm.exception))
+        self.assertIn("drop=['when', 'city']", str(cm.exception))
+        X, y = nnblas.read_csv(path, target="y", drop=["when", "city"])
+        self.assertEqual(X.shape, (2, 1))
 
     def test_fill_fitted_stored_and_applied(self):
         path = self.write("m.csv", "x,c,y\n1,a,0\nNA,b,1\n4,,0\n2,a,1\n,b,0\n10,a,1\n")
