@@ -80,8 +80,12 @@ static nnb_status arena_grow(nnb_net *net, size_t new_n, const char *func) {
 
 nnb_status nnbi_net_add_layer(nnb_net *net, const nnbi_layer *proto, const char *func) {
     nnbi_layer L = *proto;
-    L.in = net->n_layers ? net->layers[net->n_layers - 1].out : net->in;
-    L.n_in = net->n_layers ? net->layers[net->n_layers - 1].n_out : net->n_inputs;
+    const nnbi_layer *prev = net->n_layers ? &net->layers[net->n_layers - 1] : NULL;
+    L.in = prev ? prev->out : net->in;
+    L.n_in = prev ? prev->n_out : net->n_inputs;
+    /* channels-last between two spatial layers, channel-major everywhere else */
+    L.in_last = prev && prev->kind->spatial && L.kind->spatial;
+    L.out_last = 0;
     nnb_status st = L.kind->shape(&L, func);
     if (st != NNB_OK) return st;
     char what[96];
@@ -103,6 +107,7 @@ nnb_status nnbi_net_add_layer(nnb_net *net, const nnbi_layer *proto, const char 
     /* Grow both arenas; a failure leaves the network as it was (an arena may just be larger). */
     st = arena_grow(net, new_n, func);
     if (st != NNB_OK) return st;
+    if (net->n_layers) net->layers[net->n_layers - 1].out_last = L.in_last; /* after realloc */
     L.p_off = net->n_params;
     L.w_off += L.p_off;
     L.b_off += L.p_off;
