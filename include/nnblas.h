@@ -512,10 +512,15 @@ NNB_API nnb_status nnb_net_layer_info(const nnb_net *net, size_t layer, size_t *
  * nnb_net_layer_window() reports the paddings chosen. Since 0.2.
  */
 typedef struct nnb_window {
-    size_t kernel_h, kernel_w; /**< the window's rows and columns, >= 1 */
-    size_t stride_h, stride_w; /**< its steps down and across, >= 1 */
-    size_t pad_top, pad_bottom, pad_left, pad_right; /**< zero padding (convolutions only) */
-    int same; /**< 1: "same" padding (convolutions only), the pads above are ignored */
+    size_t kernel_h;   /**< the window's rows, >= 1 */
+    size_t kernel_w;   /**< the window's columns, >= 1 */
+    size_t stride_h;   /**< its step down, >= 1 */
+    size_t stride_w;   /**< its step across, >= 1 */
+    size_t pad_top;    /**< rows of zeros above the input (convolutions only) */
+    size_t pad_bottom; /**< rows of zeros below the input (convolutions only) */
+    size_t pad_left;   /**< columns of zeros left of the input (convolutions only) */
+    size_t pad_right;  /**< columns of zeros right of the input (convolutions only) */
+    int same; /**< 1: "same" padding (convolutions only), the four paddings are ignored */
 } nnb_window;
 
 /**

@@ -303,6 +303,122 @@ START_TEST(float32_follows_float64) {
 }
 END_TEST
 
+/* The bytes of a model file of net (with the training state); *len its size. */
+static unsigned char *model_bytes(const nnb_net *net, int state, size_t *len) {
+    *len = nnb_model_write_size(net, NULL, NULL, state);
+    ck_assert_uint_gt(*len, 0);
+    unsigned char *b = malloc(*len);
+    nnbt_ok(nnb_model_write_buffer(net, NULL, NULL, state, b, *len, NULL));
+    return b;
+}
+
+/* Where the 4-byte tag `tag` starts in b (a section's), or 0. */
+static size_t find_tag(const unsigned char *b, size_t len, const char *tag) {
+    for (size_t i = 32; i + 4 <= len; i++)
+        if (memcmp(b + i, tag, 4) == 0) return i;
+    return 0;
+}
+
+START_TEST(model_files_keep_cnns) {
+    nnb_dtype dt = nnbt_dtype_of(_i);
+    nnb_net *net = small_cnn(dt), *back;
+    nnbt_rng r = {5};
+    enum { ROWS = 6 };
+    double x[ROWS * 84], y[ROWS * 5], o1[ROWS * 5], o2[ROWS * 5];
+    randoms(x, ROWS * 84, &r);
+    one_hot(y, ROWS, 5, &r);
+    nnb_train_opts *o;
+    nnbt_ok(nnb_train_opts_create(&o));
+    nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01));
+    nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_MEAN));
+    nnbt_ok(nnb_train_opts_set_epochs(o, 2));
+    nnbt_ok(nnb_net_train(net, o, x, ROWS, 84, y, 5, NULL));
+    size_t len;
+    unsigned char *b = model_bytes(net, 1, &len);
+    ck_assert_uint_eq(b[10], 2); /* format version 1.2 */
+    ck_assert_uint_eq(b[11], 0);
+    nnbt_ok(nnb_model_read_buffer(&back, NULL, NULL, b, len));
+    ck_assert_int_eq(nnb_net_dtype(back), dt);
+    ck_assert_uint_eq(nnb_net_n_layers(back), nnb_net_n_layers(net));
+    for (size_t l = 0; l < nnb_net_n_layers(net); l++) {
+        size_t a[3], c[3];
+        nnbt_ok(nnb_net_layer_shape(net, l, &a[0], &a[1], &a[2]));
+        nnbt_ok(nnb_net_layer_shape(back, l, &c[0], &c[1], &c[2]));
+        ck_assert_mem_eq(a, c, sizeof a);
+        ck_assert_str_eq(nnb_net_layer_kind(net, l), nnb_net_layer_kind(back, l));
+    }
+    nnbt_ok(nnb_net_predict(net, x, ROWS, 84, o1, ROWS * 5));
+    nnbt_ok(nnb_net_predict(back, x, ROWS, 84, o2, ROWS * 5));
+    ck_assert_mem_eq(o1, o2, sizeof o1);
+    /* exact resume: two more epochs on each give the same parameters, bit for bit */
+    nnbt_ok(nnb_net_train(net, o, x, ROWS, 84, y, 5, NULL));
+    nnbt_ok(nnb_net_train(back, o, x, ROWS, 84, y, 5, NULL));
+    size_t np = nnb_net_n_params(net);
+    double *p1 = malloc(np * sizeof *p1), *p2 = malloc(np * sizeof *p2);
+    nnbt_ok(nnb_net_params_get(net, p1, np));
+    nnbt_ok(nnb_net_params_get(back, p2, np));
+    ck_assert_mem_eq(p1, p2, np * sizeof *p1);
+    free(p1), free(p2), free(b);
+    nnb_train_opts_free(o);
+    nnb_net_free(back);
+    nnb_net_free(net);
+}
+END_TEST
+
+START_TEST(older_readers_and_damage_are_refused) {
+    nnb_net *net = small_cnn(NNB_F64), *back = NULL;
+    size_t len;
+    unsigned char *b = model_bytes(net, 0, &len);
+    size_t at = find_tag(b, len, "LAYR");
+    ck_assert_uint_gt(at, 0);
+    /* a reader of version 1.1 does not know section LAYR, which is essential: as it sees it */
+    memcpy(b + at, "LAYX", 4);
+    nnbt_fix_crc(b, len);
+    nnbt_expect(nnb_model_read_buffer(&back, NULL, NULL, b, len), NNB_E_VERSION, "newer nnblas");
+    memcpy(b + at, "LAYR", 4);
+    /* a kind from a newer minor version */
+    size_t kind0 = at + 16 + 24;
+    b[10] = 3;
+    b[kind0] = 99;
+    nnbt_fix_crc(b, len);
+    nnbt_expect(nnb_model_read_buffer(&back, NULL, NULL, b, len), NNB_E_VERSION, "newer");
+    b[10] = 2;
+    nnbt_fix_crc(b, len);
+    nnbt_expect(nnb_model_read_buffer(&back, NULL, NULL, b, len), NNB_E_FORMAT, "kind");
+    b[kind0] = 1;
+    /* a stride of 0, a kernel larger than the input, an input shape that does not make the row */
+    unsigned char keep[8];
+    memcpy(keep, b + kind0 + 8 + 3 * 8, 8);
+    memset(b + kind0 + 8 + 3 * 8, 0, 8);
+    nnbt_fix_crc(b, len);
+    nnbt_expect(nnb_model_read_buffer(&back, NULL, NULL, b, len), NNB_E_FORMAT, "layer 1");
+    memcpy(b + kind0 + 8 + 3 * 8, keep, 8);
+    memcpy(keep, b + kind0 + 8 + 8, 8);
+    b[kind0 + 8 + 8] = 50;
+    nnbt_fix_crc(b, len);
+    nnbt_expect(nnb_model_read_buffer(&back, NULL, NULL, b, len), NNB_E_FORMAT, "larger");
+    memcpy(b + kind0 + 8 + 8, keep, 8);
+    b[at + 16] = 3; /* 3 x 7 x 6 is not 84 */
+    nnbt_fix_crc(b, len);
+    nnbt_expect(nnb_model_read_buffer(&back, NULL, NULL, b, len), NNB_E_FORMAT, "input shape");
+    b[at + 16] = 2;
+    nnbt_fix_crc(b, len);
+    nnbt_ok(nnb_model_read_buffer(&back, NULL, NULL, b, len));
+    ck_assert_ptr_nonnull(back);
+    nnb_net_free(back);
+    free(b);
+    nnb_net_free(net);
+    /* a dense network's file stays version 1.0 / 1.1, without LAYR */
+    nnbt_ok(nnb_net_create(&net, 4));
+    nnbt_ok(nnb_net_add_dense(net, 3, NNB_ACT_TANH, 1));
+    b = model_bytes(net, 0, &len);
+    ck_assert_uint_eq(b[10], 0);
+    ck_assert_uint_eq(find_tag(b, len, "LAYR"), 0);
+    free(b);
+    nnb_net_free(net);
+}
+END_TEST
+
 /* 1x8x8 images: class 0 has a bright 3x3 square in the left half, class 1 in the right half. */
 static void squares(size_t rows, double *x, double *y, nnbt_rng *r) {
     for (size_t i = 0; i < rows; i++) {
@@ -387,6 +503,8 @@ static Suite *suite(void) {
     tcase_add_test(tc, cnn_gradient_matches_finite_differences);
     tcase_add_test(tc, conv_output_layer_gradient);
     tcase_add_test(tc, float32_follows_float64);
+    tcase_add_loop_test(tc, model_files_keep_cnns, 0, 2);
+    tcase_add_test(tc, older_readers_and_damage_are_refused);
     tcase_add_loop_test(tc, cnn_learns_with_every_optimiser, 0, 2 * (int)N_TRAINERS);
     suite_add_tcase(s, tc);
     return s;
