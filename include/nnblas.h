@@ -483,7 +483,10 @@ NNB_API size_t nnb_net_n_params(const nnb_net *net);
  * Describes layer `layer` (0-based). Any out-pointer may be NULL.
  * w_offset and b_offset locate W (n_out*n_in values, row-major) and b (n_out values) in the flat
  * parameter vector; b_offset is meaningless (set to w_offset + n_out*n_in) when has_bias is 0.
- * The arena holds layer after layer, each W then b.
+ * The arena holds layer after layer, each W then b. For a convolution n_in and n_out are one
+ * sample's input and output values (C·H·W), W is n_filters x C x kernel_h x kernel_w and b has
+ * n_filters values (nnb_net_layer_window()); a pooling layer has no parameters (w_offset =
+ * b_offset, nnb_net_layer_n_params() 0).
  * @return NNB_OK; NNB_E_NULL (net); NNB_E_INVALID_ARG (layer out of range). Since 0.1.
  * @param net      the network
  * @param layer    the layer index (0-based)

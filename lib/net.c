@@ -309,10 +309,9 @@ static nnb_status layer_io_check(const nnb_net *net, size_t layer, const void *w
     const nnbi_layer *L = &net->layers[layer];
     size_t nw = L->b_off - L->w_off, nb = L->has_bias ? L->p_off + L->n_p - L->b_off : 0;
     if (w ? w_len != nw : w_len != 0)
-        return nnbi_error(
-            NNB_E_SHAPE, func,
-            "w_len is %zu; layer %zu's W has %zu values (%zu x %zu), or pass NULL and 0", w_len,
-            layer, nw, L->n_out, L->n_in);
+        return nnbi_error(NNB_E_SHAPE, func,
+                          "w_len is %zu; layer %zu's W has %zu values, or pass NULL and 0", w_len,
+                          layer, nw);
     if (b ? b_len != nb : b_len != 0)
         return nnbi_error(NNB_E_SHAPE, func,
                           "b_len is %zu; layer %zu's b has %zu values, or pass NULL and 0", b_len,
