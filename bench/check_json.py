@@ -7,8 +7,9 @@ with "bench", "isa", "threads" and, for `kernels`, "kernel", "n", "elems_per_s",
 numbers) and "dtype" ("f64" or "f32", both present unless --dtype picks one); for `conv`,
 "workload", "dtype" (both present), "corename", "samples_per_s", "ceiling_samples_per_s",
 "fraction_of_ceiling", "gflops", "max_rss_mib" (positive) and "ms_per_step", an object of the
-parts' milliseconds (numbers, at least 0, their sum at most a step's); there is at least one line
-for each kernel set.
+parts' milliseconds (numbers, at least 0, their sum at most a step's); for `export`,
+"network", "dtype", "variant", "cflags", "corename", "library_us", "generated_us" and "speedup";
+there is at least one line for each kernel set.
 Times are not checked.
 
     check_json.py PROGRAM ARGS...
@@ -25,6 +26,8 @@ CONV = {"workload": str, "dtype": str, "corename": str, "samples_per_s": (int, f
         "ceiling_samples_per_s": (int, float), "fraction_of_ceiling": (int, float),
         "gflops": (int, float), "max_rss_mib": (int, float), "ms_per_step": dict}
 DATA = {"format": str, "rows": int, "mb_per_s": (int, float), "seconds": (int, float)}
+EXPORT = {"network": str, "dtype": str, "variant": str, "cflags": str, "corename": str,
+          "library_us": (int, float), "generated_us": (int, float), "speedup": (int, float)}
 TRAIN = {"workload": str, "samples_per_s": (int, float), "epoch_s": (int, float),
          "gflops": (int, float), "ceiling_samples_per_s": (int, float),
          "fraction_of_ceiling": (int, float), "max_rss_mib": (int, float), "dtype": str}
@@ -44,7 +47,7 @@ def main():
         if not isinstance(obj, dict):
             sys.exit("line %d is not an object: %s" % (i, line))
         extra = {"kernels": KERNELS, "train": TRAIN, "data": DATA,
-                 "conv": CONV}.get(obj.get("bench"), {})
+                 "conv": CONV, "export": EXPORT}.get(obj.get("bench"), {})
         want = dict(REQUIRED, **extra)
         for key, typ in want.items():
             if key not in obj or not isinstance(obj[key], typ) or isinstance(obj[key], bool):

@@ -7,6 +7,8 @@
  *   nnblas-bench data [--quick] [--json]          CSV and IDX reading speed (bench_data.c)
  *   nnblas-bench conv [--quick] [--json] ...      the convolutional network's step against its
  *                                                 GEMM ceiling, part by part (bench_conv.c)
+ *   nnblas-bench export [--quick] [--json] ...    generated C predict against nnb_net_predict
+ *                                                 (bench_export.c)
  *   nnblas-bench mpi [--quick] [--json] ...       data-parallel training over MPI (bench_mpi.c;
  *                                                 built with MPI only)
  *
@@ -21,6 +23,7 @@
 
 #include "bench_conv.h"
 #include "bench_data.h"
+#include "bench_export.h"
 #include "bench_kernels.h"
 #ifdef NNBB_HAVE_MPI
 #include "bench_mpi.h"
@@ -39,6 +42,8 @@ static const struct {
     {"data", nnbb_data_main, "CSV and IDX (Fashion-MNIST) reading speed in MB/s"},
     {"conv", nnbb_conv_main,
      "the CNN of issue 24 in the convolution formulation against its GEMM calls, part by part"},
+    {"export", nnbb_export_main,
+     "generated C source's single-sample predict against the library's nnb_net_predict"},
 #ifdef NNBB_HAVE_MPI
     {"mpi", nnbb_mpi_main, "data-parallel training over MPI (w2, w3): compute and all-reduce"},
 #endif

@@ -3115,6 +3115,176 @@ NNB_API nnb_status nnb_model_read_buffer(nnb_net **net, nnb_prep **prep, nnb_met
                                          const void *buf, size_t len);
 
 /* ============================================================================================== */
+/* Export: ONNX and C source                                                                      */
+/* ============================================================================================== */
+
+/*
+ * A trained model leaves nnblas in two forms (docs/export.md):
+ *  - an ONNX file (IR version 7, opset 13) that onnxruntime, a browser or onnx2c runs:
+ *    nnb_onnx_write();
+ *  - one C99 source file and its header, the parameters compiled in, with
+ *    int NAME_predict(const float *in, float *out) (double for a float64 network) and a batch
+ *    variant, no allocation, no global state, nothing but <math.h>: nnb_c_source_write().
+ * Both take the raw features nnblas predict takes (the preparation stored with the model is
+ * inside: column order, scaling, one-hot columns; for a model trained on IDX images, the image
+ * bytes 0-255) and give what nnblas predict gives (class probabilities, or regression targets in
+ * the data's units). A one-hot column of text takes the index of its category (the categories
+ * travel in the ONNX metadata, and in the C file with NAME_category()). The exporters read the
+ * model through the public API only, write with their own small protobuf encoder (no library
+ * beyond libc), and write files atomically (as nnb_model_write()). Thread notes: they only read
+ * the network, preparation and metadata.
+ */
+
+/** Options of an export (an opaque handle): a name, the input scale, int8 weights, own math. */
+typedef struct nnb_export_opts nnb_export_opts;
+
+/**
+ * @brief Creates export options with the defaults: name "model", input scale automatic, float
+ *        weights, <math.h>.
+ * @param out receives the options (NULL on failure); free with nnb_export_opts_free()
+ * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Since 0.2.
+ */
+NNB_API nnb_status nnb_export_opts_create(nnb_export_opts **out);
+
+/**
+ * @brief Frees export options. NULL is a no-op. Since 0.2.
+ * @param opts the options, or NULL
+ */
+NNB_API void nnb_export_opts_free(nnb_export_opts *opts);
+
+/**
+ * @brief Sets the name: the prefix of every name in the C source (NAME_predict, NAME_N_INPUTS)
+ *        and the ONNX graph's name.
+ * @param opts the options
+ * @param name a C identifier of 1 to 40 characters starting with a letter ([A-Za-z][A-Za-z0-9_]*)
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (not such an identifier). Since 0.2.
+ */
+NNB_API nnb_status nnb_export_opts_set_name(nnb_export_opts *opts, const char *name);
+
+/**
+ * @brief The getter of nnb_export_opts_set_name().
+ * @param opts the options
+ * @param name receives the name, owned by opts (valid until it is set again or opts freed); may
+ *             be NULL
+ * @return NNB_OK; NNB_E_NULL (opts). Since 0.2.
+ */
+NNB_API nnb_status nnb_export_opts_get_name(const nnb_export_opts *opts, const char **name);
+
+/**
+ * @brief Sets the scale applied to every raw input before the preparation: the exported model
+ *        takes raw values v and prepares v * scale (exactly v / 255 for 1/255). 0, the default,
+ *        is automatic: 1/255 for a model whose metadata says it was trained on IDX images
+ *        ("data" beginning with "idx:", as nnblas train writes it), so that it takes the image
+ *        bytes 0-255, else 1.
+ * @param opts  the options
+ * @param scale finite and > 0, or 0 for automatic
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (negative or not finite). A scale other than 1
+ *         on a model with one-hot inputs makes the export fail with NNB_E_INVALID_ARG. Since 0.2.
+ */
+NNB_API nnb_status nnb_export_opts_set_input_scale(nnb_export_opts *opts, double scale);
+
+/**
+ * @brief The getter of nnb_export_opts_set_input_scale().
+ * @param opts  the options
+ * @param scale receives the scale (0: automatic); may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts). Since 0.2.
+ */
+NNB_API nnb_status nnb_export_opts_get_input_scale(const nnb_export_opts *opts, double *scale);
+
+/**
+ * @brief C source only: int8 weights, a scale per output unit (nnb_net_copy_int8()):
+ *        about a quarter of the float32 file's parameter bytes.
+ * @param opts   the options
+ * @param enable 1 for int8 weights, 0 (the default) for the network's own type
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (not 0 or 1). Since 0.2.
+ */
+NNB_API nnb_status nnb_export_opts_set_int8(nnb_export_opts *opts, int enable);
+
+/**
+ * @brief The getter of nnb_export_opts_set_int8().
+ * @param opts   the options
+ * @param enable receives 1 or 0; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts). Since 0.2.
+ */
+NNB_API nnb_status nnb_export_opts_get_int8(const nnb_export_opts *opts, int *enable);
+
+/**
+ * @brief C source only: the file's own exp and tanh instead of <math.h>'s, so that it needs no
+ *        header and no library at all (exp within 1.5 ulp, tanh within 3 ulp of the exact
+ *        values; tested).
+ * @param opts   the options
+ * @param enable 1 for the file's own functions, 0 (the default) for <math.h>
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (not 0 or 1). Since 0.2.
+ */
+NNB_API nnb_status nnb_export_opts_set_own_math(nnb_export_opts *opts, int enable);
+
+/**
+ * @brief The getter of nnb_export_opts_set_own_math().
+ * @param opts   the options
+ * @param enable receives 1 or 0; may be NULL
+ * @return NNB_OK; NNB_E_NULL (opts). Since 0.2.
+ */
+NNB_API nnb_status nnb_export_opts_get_own_math(const nnb_export_opts *opts, int *enable);
+
+/**
+ * Writes a model as an ONNX file (IR version 7, opset 13), atomically (as nnb_model_write()).
+ * The graph takes "input" (N x raw inputs, float for a float32 network, double for a float64
+ * one; N symbolic) and gives "output" (N x nnb_net_n_outputs()) and, for a classifier, "class"
+ * (N, int64). The preparation is inside, computed in float64 as nnb_prep computes it; a row with
+ * a one-hot value that is none of its categories gives NaN outputs (or zeros in its one-hot
+ * columns under NNB_UNSEEN_ZERO). The metadata (metadata_props) holds "nnblas.inputs" (a JSON
+ * list of the raw inputs: names, kinds, categories), "nnblas.outputs", "nnblas.classes", and the
+ * model's own metadata as "model.KEY". docs/export.md describes the graph.
+ * @param path the file to write
+ * @param net  the network (read only)
+ * @param prep its fitted preparation, or NULL (the inputs are then the network's)
+ * @param meta its metadata, or NULL
+ * @param opts the options, or NULL for the defaults (int8 and own math do not apply)
+ * @return NNB_OK; NNB_E_NULL (path, net); NNB_E_INVALID_ARG (a network without layers, an
+ *         unfitted preparation, an input scale with one-hot inputs); NNB_E_SHAPE (the
+ *         preparation's features differ from the network's inputs); NNB_E_UNSUPPORTED (two
+ *         categories one float32 value); NNB_E_IO (as nnb_model_write()); NNB_E_TOO_LARGE (over
+ *         2 GB, protobuf's limit); NNB_E_NOMEM. Since 0.2.
+ */
+NNB_API nnb_status nnb_onnx_write(const char *path, const nnb_net *net, const nnb_prep *prep,
+                                  const nnb_meta *meta, const nnb_export_opts *opts);
+
+/**
+ * Writes a model as C99 source: c_path gets the parameters as const arrays and
+ * int NAME_predict(const T *in, T *out), int NAME_predict_batch(const T *in, unsigned long
+ * rows, T *out), the input and output names and, for a classifier, NAME_class() and the class
+ * labels (T is float for a float32 network, double for a float64 one: nnb_net_copy() one
+ * first for the other); h_path gets their declarations. The inputs are the raw features the ONNX
+ * export takes, the outputs what nnblas predict writes. The source includes the header by its
+ * file name, which must be letters, digits and . - _ +. Each file is written atomically, both
+ * completely before either is renamed into place. It compiles with -std=c99 -Wall -Wextra
+ * -Werror -pedantic, allocates nothing and keeps no mutable global state.
+ * @param c_path the source file to write
+ * @param h_path the header to write, or NULL: c_path with ".c" replaced by (or without it,
+ *               followed by) ".h"
+ * @param net    the network (read only)
+ * @param prep   its fitted preparation, or NULL
+ * @param meta   its metadata, or NULL
+ * @param opts   the options, or NULL for the defaults
+ * @return as nnb_onnx_write(), and NNB_E_INVALID_ARG (the two paths name one file; a header
+ *         file name with other characters); NNB_E_TOO_LARGE (over 2 GB). Since 0.2.
+ */
+NNB_API nnb_status nnb_c_source_write(const char *c_path, const char *h_path, const nnb_net *net,
+                                      const nnb_prep *prep, const nnb_meta *meta,
+                                      const nnb_export_opts *opts);
+
+/**
+ * @brief A copy of `src` whose weights are those of the int8 C export: each output unit's row
+ *        of W is divided by its scale s = max|w| / 127 (rounded to the network's type), rounded to
+ *        an integer in [-127, 127] and multiplied back. Biases stay. To measure what int8 costs
+ *        (nnb_net_evaluate() on it) before exporting.
+ * @param out receives the copy, to free with nnb_net_free() (NULL on failure)
+ * @param src the network (not changed)
+ * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Since 0.2.
+ */
+NNB_API nnb_status nnb_net_copy_int8(nnb_net **out, const nnb_net *src);
+
+/* ============================================================================================== */
 /* Convenience: the defaults and rules of the command and the bindings                            */
 /* ============================================================================================== */
 

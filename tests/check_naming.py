@@ -27,6 +27,9 @@ OBJECTS = {
     "history_field", "target_kind", "scale", "unseen", "mnist_part",
     # the library itself: its version, its kernels; the convenience section's defaults
     "version", "kernel", "default",
+    # exports (issue 25): their options handle, and the two formats a model is written in
+    # (nnb_onnx_write, nnb_c_source_write, as nnb_model_write writes the model format)
+    "export_opts", "onnx", "c_source",
 }
 LIBRARY_WIDE = re.compile(r"^nnb_(set|get)_\w+$|^nnb_last_error$|^nnb_clear_error$")
 NOT_SETTINGS = {"nnb_set_error"}  # sets the thread's error and returns its status

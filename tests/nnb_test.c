@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <ftw.h>
 #include <poll.h>
 #include <spawn.h>
@@ -588,4 +589,22 @@ nnbt_proc nnbt_cli_runv(const char *first, ...) {
     va_end(ap);
     argv[n] = NULL;
     return nnbt_spawn(cli, argv, NULL);
+}
+
+const char *nnbt_comma_locale(void) {
+    const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8",
+                           "nl_NL.UTF-8", "es_ES.UTF-8", "it_IT.UTF-8", "ru_RU.UTF-8",
+                           "pt_BR.UTF-8", "de_DE",       "fr_FR"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (setlocale(LC_ALL, names[i]) && localeconv()->decimal_point[0] == ',') return names[i];
+    setlocale(LC_ALL, "C");
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1",
+             nnbt_tmpdir());
+    if (system(cmd) != 0) return NULL;
+    setenv("LOCPATH", nnbt_tmpdir(), 1);
+    if (setlocale(LC_ALL, "de_DE.UTF-8") && localeconv()->decimal_point[0] == ',')
+        return "de_DE.UTF-8 (generated)";
+    setlocale(LC_ALL, "C");
+    return NULL;
 }

@@ -79,6 +79,11 @@ int nnbt_write_file(const char *path, const void *data, size_t len);
 /* The whole file in a new buffer with a NUL after it (NULL on failure). */
 char *nnbt_read_file(const char *path, size_t *len);
 
+/* Sets a locale whose decimal point is a comma (LC_ALL): an installed one, else one generated
+ * with localedef into the temporary folder (LOCPATH). Returns its name, or NULL (the locale is
+ * then unchanged). Put "C" back with setlocale(LC_ALL, "C") after the test. */
+const char *nnbt_comma_locale(void);
+
 /* ---- programs ---- */
 
 /* A finished program: exit status (or -signal), its standard output and error (NUL-terminated). */

@@ -3,7 +3,8 @@
  * replace malloc for the library and for libc itself) and, for every N, makes the N-th allocation
  * of a scenario fail: creating and initialising a network, training its first epoch, reading a
  * CSV and fitting a preparation, reading an IDX file, saving and loading model files, float32
- * networks (every float entry point, conversion, training, a 1.1 model). Every N must end in NNB_E_NOMEM (never a
+ * networks (every float entry point, conversion, training, a 1.1 model), exports (ONNX, C source,
+ * int8). Every N must end in NNB_E_NOMEM (never a
  * crash or another status) — or in a complete success where the failed allocation was one the
  * code may do without (a shrinking realloc that gives back slack) — leak nothing (the interposer
  * tracks every block the scenario allocated), and leave the objects usable or freed. (Skipped under AddressSanitizer, which owns
@@ -234,6 +235,24 @@ static nnb_status sc_f32(void *ctx) {
     return st;
 }
 
+/* Exports (lib/export*.c): int8 copy, ONNX and C source of a model with every part. */
+static nnb_status sc_export(void *vctx) {
+    model_ctx *c = vctx;
+    nnb_net *q = NULL;
+    nnb_export_opts *o = NULL;
+    char onnx[4200], src[4200];
+    snprintf(onnx, sizeof onnx, "%s.onnx", c->path);
+    snprintf(src, sizeof src, "%s.c", c->path);
+    nnb_status st = nnb_net_copy_int8(&q, c->m.net);
+    if (st == NNB_OK) st = nnb_export_opts_create(&o);
+    if (st == NNB_OK) st = nnb_export_opts_set_int8(o, 1);
+    if (st == NNB_OK) st = nnb_onnx_write(onnx, c->m.net, c->m.prep, c->m.meta, o);
+    if (st == NNB_OK) st = nnb_c_source_write(src, NULL, c->m.net, c->m.prep, c->m.meta, o);
+    nnb_export_opts_free(o);
+    nnb_net_free(q);
+    return st;
+}
+
 /* Runs a scenario with every allocation failing in turn. */
 static void every_failure(const char *name, scenario sc, void *ctx, void (*after)(void *)) {
     nnbt_fa_begin(0);
@@ -322,6 +341,16 @@ START_TEST(model_files) {
 }
 END_TEST
 
+START_TEST(exports) {
+    model_ctx *c = calloc(1, sizeof *c);
+    nnbt_model_make(&c->m, 1);
+    nnbt_tmp_path(c->path, sizeof c->path, "allocfail-export");
+    every_failure("exports", sc_export, c, NULL);
+    nnbt_model_free(&c->m);
+    free(c);
+}
+END_TEST
+
 static Suite *suite(void) {
     Suite *s = suite_create("allocfail");
     TCase *tc = tcase_create("every allocation fails in turn");
@@ -332,6 +361,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, read_files);
     tcase_add_test(tc, model_files);
     tcase_add_test(tc, float32_networks);
+    tcase_add_test(tc, exports);
     suite_add_tcase(s, tc);
     return s;
 }

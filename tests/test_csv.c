@@ -298,26 +298,8 @@ START_TEST(round_trip) {
 }
 END_TEST
 
-/* Sets a locale whose decimal point is a comma: an installed one, else one generated with
- * localedef into the temporary folder (LOCPATH). Returns its name, or NULL. */
-static const char *comma_locale(void) {
-    const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8",
-                           "nl_NL.UTF-8", "es_ES.UTF-8", "it_IT.UTF-8", "ru_RU.UTF-8",
-                           "pt_BR.UTF-8", "de_DE",       "fr_FR"};
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (setlocale(LC_ALL, names[i]) && localeconv()->decimal_point[0] == ',') return names[i];
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "localedef -i de_DE -f UTF-8 %s/de_DE.UTF-8 >/dev/null 2>&1",
-             nnbt_tmpdir());
-    if (system(cmd) != 0) return NULL;
-    setenv("LOCPATH", nnbt_tmpdir(), 1);
-    if (setlocale(LC_ALL, "de_DE.UTF-8") && localeconv()->decimal_point[0] == ',')
-        return "de_DE.UTF-8 (generated)";
-    return NULL;
-}
-
 START_TEST(locale_independent) {
-    const char *name = comma_locale();
+    const char *name = nnbt_comma_locale();
     if (!name) {
         fprintf(stderr, "note: no comma-decimal locale is installed and localedef could not make "
                         "one; the locale case was not run\n");

@@ -235,6 +235,9 @@ START_TEST(file_round_trip_resumes_bit_for_bit) {
     assert_same_prep(m.prep, prep, m.table);
     assert_same_meta(m.meta, meta);
     /* the unseen-category policy came along: an unknown colour gives zeros, not an error */
+    nnb_unseen unseen = NNB_UNSEEN_ERROR;
+    nnbt_ok(nnb_prep_get_unseen(prep, &unseen));
+    ck_assert_int_eq(unseen, NNB_UNSEEN_ZERO);
     const char *novel = "id,colour,size,w,v,u,label\nz,purple,2,0.1,11,0,dog\n";
     nnb_csv_opts *o = nnbt_text_columns("id colour label");
     nnb_table *t = nnbt_parse(novel, strlen(novel), o);
@@ -431,6 +434,13 @@ START_TEST(documented_layout) {
     ck_assert(memcmp(b + 128, metab, 35) == 0);
     uint32_t crc = nnbt_crc32(b, n - 4);
     for (int i = 0; i < 4; i++) ck_assert_uint_eq(b[n - 4 + i], (crc >> (8 * i)) & 0xFF);
+    /* the slope comes back from the bytes */
+    nnb_net *back;
+    nnbt_ok(nnb_model_read_buffer(&back, NULL, NULL, b, n));
+    double slope = 0;
+    nnbt_ok(nnb_net_get_leaky_slope(back, 0, &slope));
+    ck_assert(slope == 0.25);
+    nnb_net_free(back);
     free(b);
     nnb_meta_free(meta);
     nnb_net_free(net);

@@ -339,6 +339,11 @@ int run_info(int argc, char **argv);
  * message. */
 int check_train(int argc, char **argv);
 
+/* `nnblas export` (cli_export.c): run_export(), and check_export() as check_train(). */
+extern const command cmd_export;
+int run_export(int argc, char **argv);
+int check_export(int argc, char **argv);
+
 /* ---- the whole command (nnblas.c) ---------------------------------------------------------- */
 
 /* The command: what main() does; returns the exit status. */

@@ -5,6 +5,7 @@
  *   nnblas eval     --model FILE (--csv FILE | --idx SPEC)
  *   nnblas predict  --model FILE (--csv FILE | --idx SPEC) [--out FILE]
  *   nnblas info     --model FILE
+ *   nnblas export   MODEL (--onnx FILE | --c FILE) [...]
  *
  * Exit status: 0 success, 1 failure ("nnblas: error: ..." on stderr), 2 usage error.
  * main() is in main.c; the rest is a static library that the fuzzing harness of the command line
@@ -29,6 +30,7 @@ static const char main_help[] =
     "  eval      loss, accuracy and confusion matrix of a saved model on labelled data\n"
     "  predict   a saved model's predictions for new data, as CSV\n"
     "  info      what a model file holds: network, preparation, metadata\n"
+    "  export    a saved model as an ONNX file or as standalone C source\n"
     "\n"
     "'nnblas COMMAND --help' describes a command's options. Exit status: 0 success, 1 failure,\n"
     "2 usage error.\n";
@@ -585,6 +587,7 @@ static int dispatch(int argc, char **argv, int run) {
         return EXIT_OK;
     }
     if (strcmp(cmd, "train") == 0) return run ? train_launched(argc, argv) : check_train(argc, argv);
+    if (strcmp(cmd, "export") == 0) return run ? run_export(argc, argv) : check_export(argc, argv);
     static const command *const others[] = {&cmd_eval, &cmd_predict, &cmd_info};
     static int (*const runs[])(int, char **) = {run_eval, run_predict, run_info};
     for (int k = 0; k < 3; k++) {

@@ -152,6 +152,14 @@ CLI = [
     ['train', '--csv', 'data.csv', '--target', 'label', '--dtype', 'f32', '--optimizer', 'lm'],
     ['train', '--resume', 'm.nnb', '--dtype=float32', '--epochs', '2', '--save', 'm.nnb'],
     ['train', '--idx', 'mnist:/tmp/d', '--dtype', 'F16', '--dtype', 'single'],
+    # issue 26 (written by hand at first, listed here so that the numbers stay)
+    ['train', '--resume', 'm.nnb', '--new-data', '--epochs', '2', '--save', 'm.nnb'],
+    ['train', '--csv', 'd.csv', '--target', 'a,a', '--plot', '-', '--clip-norm', '1e-400'],
+    ['eval', '--model', 'm.nnb', '--csv', 'd.csv', '--plot', '-'],
+    # exports (issue 25)
+    ['export', 'm.nnb', '--onnx', 'm.onnx', '--c', 'm.c', '--header', 'inc/m.h', '--name',
+     'pets_2', '--int8', '--own-math', '--dtype', 'f32', '--input-scale', '0.5', '--csv', 'd.csv'],
+    ['export', '--model=m.nnb', '--c=m.c', '--name', '9x', '--idx', 'fashion-mnist', '--onx'],
 ]
 for i, args in enumerate(CLI):
     write('cli', '%02d' % i, b'\0'.join(a.encode() for a in args))

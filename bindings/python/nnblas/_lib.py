@@ -248,6 +248,16 @@ PROTOTYPES = {
     "nnb_model_write_buffer": (_st, [_h, _h, _h, c_int, _p, _sz, _szp]),
     "nnb_model_read": (_st, [_hp, _hp, _hp, _s]),
     "nnb_model_read_buffer": (_st, [_hp, _hp, _hp, _p, _sz]),
+    # exports (docs/export.md)
+    "nnb_export_opts_create": (_st, [_hp]),
+    "nnb_export_opts_free": (None, [_h]),
+    "nnb_export_opts_set_name": (_st, [_h, _s]),
+    "nnb_export_opts_set_input_scale": (_st, [_h, _d]),
+    "nnb_export_opts_set_int8": (_st, [_h, c_int]),
+    "nnb_export_opts_set_own_math": (_st, [_h, c_int]),
+    "nnb_onnx_write": (_st, [_s, _h, _h, _h, _h]),
+    "nnb_c_source_write": (_st, [_s, _s, _h, _h, _h, _h]),
+    "nnb_net_copy_int8": (_st, [_hp, _h]),
 }
 
 

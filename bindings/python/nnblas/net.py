@@ -1017,9 +1017,80 @@ class Net(Handle):
             pass  # no loss recorded, or one this library does not know
         return net
 
+    # ---- exports (docs/export.md) ----------------------------------------------------------
+
+    def _export_opts(self, name, input_scale=None, int8=False, own_math=False):
+        opts = _ExportOpts()
+        if name is not None:
+            check(lib.nnb_export_opts_set_name(opts._handle, cstr(name, "name")))
+        if input_scale is not None:
+            check(lib.nnb_export_opts_set_input_scale(opts._handle, float(input_scale)))
+        check(lib.nnb_export_opts_set_int8(opts._handle, 1 if int8 else 0))
+        check(lib.nnb_export_opts_set_own_math(opts._handle, 1 if own_math else 0))
+        return opts
+
+    def to_onnx(self, path, prep=None, metadata=None, name=None, input_scale=None):
+        """Writes the network as an ONNX file (IR version 7, opset 13; atomically) that
+        onnxruntime and other ONNX runtimes run without nnblas. prep (default: ``self.prep``)
+        goes into the graph, so that it takes raw values (a text category as its index in the
+        list the metadata "nnblas.inputs" gives); without one it takes the network's inputs.
+        metadata (default: ``self.metadata``) travels as "model.KEY" entries; a "data" entry
+        beginning with "idx:" makes the graph take image bytes 0-255 (input_scale 1/255),
+        unless input_scale says otherwise. name: the graph's name (a C identifier). The inputs
+        are "input" (N x raw values, float32 or float64 as the network), the outputs "output"
+        and, for a classifier, "class" (docs/export.md)."""
+        prep, meta = self._model_args(prep, metadata)
+        with self._guard.read("Net.to_onnx"), meta, self._export_opts(name, input_scale) as o:
+            check(lib.nnb_onnx_write(fspath(path), self._handle,
+                                      None if prep is None else prep._handle, meta._handle,
+                                      o._handle))
+
+    def to_c(self, path, header=None, prep=None, metadata=None, name=None, input_scale=None,
+             int8=False, own_math=False):
+        """Writes the network as one C99 source file and its header (default: path with .c
+        replaced by .h), with the parameters compiled in: ``int NAME_predict(const float *in,
+        float *out)`` (double for a float64 network) and ``NAME_predict_batch``, taking what
+        to_onnx()'s graph takes. int8=True stores int8 weights with a scale per output unit
+        (int8_copy() shows what that costs); own_math=True gives the file its own exp and tanh
+        (no <math.h>, no -lm)."""
+        prep, meta = self._model_args(prep, metadata)
+        with self._guard.read("Net.to_c"), meta, \
+                self._export_opts(name, input_scale, int8, own_math) as o:
+            check(lib.nnb_c_source_write(fspath(path), None if header is None else fspath(header),
+                                   self._handle, None if prep is None else prep._handle,
+                                   meta._handle, o._handle))
+
+    def int8_copy(self):
+        """A copy of the network whose weights are those of to_c(int8=True): each output unit's
+        weights rounded to 255 levels of its own scale (nnb_net_copy_int8). evaluate() on
+        it tells the accuracy the int8 export keeps. prep and metadata come along."""
+        h = c_void_p()
+        with self._guard.read("Net.int8_copy"):
+            check(lib.nnb_net_copy_int8(byref(h), self._handle))
+        net = Net._from_handle(h.value)
+        net.prep, net.metadata, net._loss = self.prep, dict(self.metadata), self._loss
+        return net
+
     def __reduce__(self):
         # pickle and copy.deepcopy go through the model format, training state included
         return (Net.from_bytes, (self.to_bytes(train_state=True),))
+
+
+class _ExportOpts(Handle):
+    """An nnb_export_opts handle for one export (a context manager that frees it)."""
+
+    _free, _what = "nnb_export_opts_free", "export options"
+
+    def __init__(self):
+        h = c_void_p()
+        check(lib.nnb_export_opts_create(byref(h)))
+        self._h = h.value
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._release()
 
 
 class _Meta(Handle):
