@@ -68,11 +68,17 @@ NNB_API nnb_status nnb_net_add_layer_spec(nnb_net *net, const char *spec, nnb_ac
     const char *p = spec;
     int conv = strncmp(p, "conv", 4) == 0, max = strncmp(p, "maxpool", 7) == 0,
         avg = strncmp(p, "avgpool", 7) == 0;
-    if (!conv && !max && !avg) {
-        size_t units = number(&p);
-        if (units == 0 || *p)
+    if (!conv && !max && !avg) { /* units: any size, for nnb_net_add_dense's own limits */
+        char *end;
+        errno = 0;
+        unsigned long long units = isdigit((unsigned char)*p) ? strtoull(p, &end, 10) : 0;
+        if (units == 0 || *end)
             return nnbi_error(NNB_E_INVALID_ARG, __func__, "\"%s\": %s", spec, EXPECTED);
-        return nnb_net_add_dense(net, units, act, has_bias);
+        if (errno || units > SIZE_MAX)
+            return nnbi_error(NNB_E_TOO_LARGE, __func__,
+                              "\"%s\" units exceed OpenBLAS's 32-bit limit of %zu", spec,
+                              NNBI_BLAS_MAX);
+        return nnb_net_add_dense(net, (size_t)units, act, has_bias);
     }
     p += conv ? 4 : 7;
     size_t filters = 0;

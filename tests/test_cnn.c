@@ -188,14 +188,18 @@ START_TEST(layer_specs_in_words) {
     ck_assert_uint_eq(c, 4);
     ck_assert_uint_eq(h, 3);  /* conv: (9 + 2 - 3) / 2 + 1 = 5; pool: 5 - 3 + 1 */
     ck_assert_uint_eq(wd, 4); /* conv: (8 + 2 - 2) / 2 + 1 = 5; pool: 5 - 2 + 1 */
-    static const char *bad[] = {
-        "conv32",     "conv32x",    "maxpool", "pool2",     "12a",       "conv32x3p",
-        "conv32x3q1", "maxpool2p1", "-5",      "0",         "conv0x3",   "conv32x3s2s2",
-        "conv32x3s0", "",           "conv x3", "maxpool2s", "avgpool2x", "99999999999999999999999"};
+    static const char *bad[] = {"conv32",    "conv32x",      "maxpool",    "pool2", "12a",
+                                "conv32x3p", "conv32x3q1",   "maxpool2p1", "-5",    "0",
+                                "conv0x3",   "conv32x3s2s2", "conv32x3s0", "",      "conv x3",
+                                "maxpool2s", "avgpool2x"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         nnbt_expect(nnb_net_add_layer_spec(b, bad[i], NNB_ACT_RELU, 1), NNB_E_INVALID_ARG,
                     "conv32x3p1");
     nnbt_expect(nnb_net_add_layer_spec(b, NULL, NNB_ACT_RELU, 1), NNB_E_NULL, "");
+    nnbt_expect(nnb_net_add_layer_spec(b, "99999999999999999999999", NNB_ACT_RELU, 1),
+                NNB_E_TOO_LARGE, "limit");
+    nnbt_expect(nnb_net_add_layer_spec(b, "99999999999", NNB_ACT_RELU, 1), NNB_E_TOO_LARGE,
+                "limit");
     ck_assert_uint_eq(nnb_net_n_layers(b), 2);
     nnb_net_free(b);
 }
