@@ -3258,7 +3258,10 @@ NNB_API nnb_status nnb_onnx_write(const char *path, const nnb_net *net, const nn
  * export takes, the outputs what nnblas predict writes. The source includes the header by its
  * file name, which must be letters, digits and . - _ +. Each file is written atomically, both
  * completely before either is renamed into place. It compiles with -std=c99 -Wall -Wextra
- * -Werror -pedantic, allocates nothing and keeps no mutable global state.
+ * -Werror -pedantic, allocates nothing and keeps no mutable global state. On x86-64 (GCC 6+,
+ * Clang 7+, flags without AVX2, not own math) the layers are compiled a second time for AVX2 +
+ * FMA and NAME_predict picks by the CPU (__builtin_cpu_supports); NAME_NO_DISPATCH defined
+ * when compiling the file turns that off (docs/export.md, "Speed").
  * @param c_path the source file to write
  * @param h_path the header to write, or NULL: c_path with ".c" replaced by (or without it,
  *               followed by) ".h"

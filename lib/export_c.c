@@ -377,9 +377,9 @@ static void emit_layer(cgen *g, size_t l) {
     const char *n = g->name, *T = g->T;
     size_t no = L->n_out, ni = L->n_in;
     nnbe_buf_printf(s,
-                    "\nstatic void %s_layer%zu(const %s *restrict x, %s *restrict y) {\n"
+                    "\nstatic %s_INLINE void %s_layer%zu(const %s *restrict x, %s *restrict y) {\n"
                     "    long i, j = 0;\n    for (i = 0; i < %zu; i++) y[i] = 0;\n",
-                    n, l, T, T, no);
+                    g->upper, n, l, T, T, no);
     if (ni >= 4) {
         nnbe_buf_printf(s, "    for (; j + 4 <= %zu; j += 4) {\n", ni);
         emit_axpy(g, l, no, 4);
@@ -411,6 +411,42 @@ static void emit_layer(cgen *g, size_t l) {
 
 /* ---- the entry points ------------------------------------------------------------------------ */
 
+/* On x86-64 (GCC 6+, Clang 7+), unless the flags already give AVX2 or NAME_NO_DISPATCH is
+ * defined, the layers are compiled twice, for any x86-64 and for AVX2 + FMA (the layers forced
+ * inline into NAME_run and NAME_run into a target("avx2,fma") copy), and NAME_predict picks one
+ * by the CPU at each call: the kernels OpenBLAS picks at run time, for a file built with plain
+ * -O2. Not with own math, which promises no library at all (the check needs libgcc's CPU model). */
+static void emit_dispatch_macros(cgen *g) {
+    const char *U = g->upper;
+    if (g->own_math) {
+        nnbe_buf_printf(g->s, "\n#define %s_DISPATCH 0\n#define %s_INLINE\n", U, U);
+        return;
+    }
+    nnbe_buf_printf(
+        g->s,
+        "\n/* x86-64: the layers compiled twice, for any x86-64 and for AVX2 + FMA, "
+        "picked by the CPU\n * when called (define %s_NO_DISPATCH to compile them "
+        "once, for the flags given). */\n"
+        "#if defined(__x86_64__) && !defined(__AVX2__) && !defined(%s_NO_DISPATCH) && "
+        "\\\n    ((defined(__clang__) && __clang_major__ >= 7) || "
+        "(!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 6))\n"
+        "#define %s_DISPATCH 1\n#define %s_INLINE inline __attribute__((always_inline))\n"
+        "#else\n#define %s_DISPATCH 0\n#define %s_INLINE\n#endif\n",
+        U, U, U, U, U, U);
+}
+
+static void emit_dispatch(cgen *g) {
+    const char *n = g->name, *U = g->upper, *T = g->T;
+    nnbe_buf_printf(
+        g->s,
+        "\n#if %s_DISPATCH\n__attribute__((target(\"avx2,fma\"))) static int "
+        "%s_run_avx2(const %s *in, %s *out) {\n    return %s_run(in, out);\n}\n"
+        "#endif\n\nint %s_predict(const %s *in, %s *out) {\n#if %s_DISPATCH\n"
+        "    if (__builtin_cpu_supports(\"avx2\") && __builtin_cpu_supports(\"fma\"))\n"
+        "        return %s_run_avx2(in, out);\n#endif\n    return %s_run(in, out);\n}\n",
+        U, n, T, T, n, n, T, T, U, n, n);
+}
+
 static void emit_predict(cgen *g) {
     const nnbe_model *m = g->m;
     nnbe_buf *s = g->s;
@@ -418,8 +454,8 @@ static void emit_predict(cgen *g) {
     size_t nl = m->n_layers, no = m->n_outputs;
     /* the buffers: a (prepared inputs, then every other layer) and b */
     int prep = m->has_prep, use_b = prep || nl > 1;
-    nnbe_buf_printf(s, "\nint %s_predict(const %s *in, %s *out) {\n    %s a[%zu];\n", n, T, T, T,
-                    g->width);
+    nnbe_buf_printf(s, "\nstatic %s_INLINE int %s_run(const %s *in, %s *out) {\n    %s a[%zu];\n",
+                    g->upper, n, T, T, T, g->width);
     if (use_b) nnbe_buf_printf(s, "    %s b[%zu];\n", T, g->width);
     nnbe_buf_printf(s, "    long i;\n");
     if (prep && m->n_onehot && !m->unseen_zero)
@@ -441,6 +477,7 @@ static void emit_predict(cgen *g) {
     else
         nnbe_buf_printf(s, "%s[i];\n", cur);
     nnbe_buf_printf(s, "    return 0;\n}\n");
+    emit_dispatch(g);
     nnbe_buf_printf(s,
                     "\nint %s_predict_batch(const %s *in, unsigned long rows, %s *out) {\n"
                     "    unsigned long r;\n    int status = 0;\n    for (r = 0; r < rows; r++) {\n"
@@ -670,6 +707,7 @@ nnb_status nnbe_c_write(const nnbe_model *m, const nnb_export_opts *o, const cha
     emit_params(&g);
     if (m->has_prep) emit_prepare(&g);
     emit_math(&g);
+    emit_dispatch_macros(&g);
     nnbe_buf_printf(src, "\n/* ---- the layers ---- */\n");
     for (size_t l = 0; l < m->n_layers; l++) emit_layer(&g, l);
     emit_predict(&g);

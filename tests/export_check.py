@@ -268,10 +268,13 @@ class Exports(unittest.TestCase):
             self.assertEqual(len(m.graph.output), 2 if classification else 1)
         if c:
             cfile = self.path(name + ".c")
-            for own in (False, True):
-                tag = "c own math" if own else "c"
+            # the file as it is (on x86-64 with AVX2, the layers' AVX2 + FMA copy runs), with
+            # NAME_NO_DISPATCH (the layers compiled once, for plain x86-64) and with own math
+            nodispatch = ("-D%s_NO_DISPATCH" % name.upper(),)
+            for own, extra in ((False, ()), (False, nodispatch), (True, ())):
+                tag = "c own math" if own else "c, no dispatch" if extra else "c"
                 self.export(model, "--c", cfile, "--name", name, *(["--own-math"] if own else []))
-                exe = self.compile_c(cfile, name, dtype)
+                exe = self.compile_c(cfile, name, dtype, extra)
                 got, status = self.run_c(exe, raw, n_out, dtype)
                 self.assertTrue(np.all(status == 0), name + ": statuses")
                 self.assert_close(got, want, dtype, name + " " + tag, classification)
