@@ -95,7 +95,7 @@ NNB_API nnb_status nnb_export_opts_get_own_math(const nnb_export_opts *opts, int
 /* ---- ONNX ------------------------------------------------------------------------------------ */
 
 NNB_API nnb_status nnb_onnx_write(const char *path, const nnb_net *net, const nnb_prep *prep,
-                                   const nnb_meta *meta, const nnb_export_opts *opts) {
+                                  const nnb_meta *meta, const nnb_export_opts *opts) {
     if (!path) return nnbe_fail(NNB_E_NULL, __func__, "path is NULL");
     if (!net) return nnbe_fail(NNB_E_NULL, __func__, "net is NULL");
     nnb_status st = nnbe_check_path(path, __func__);
@@ -163,8 +163,8 @@ static nnb_status write_pair(const char *c_path, const nnbe_buf *src, const char
 }
 
 NNB_API nnb_status nnb_c_source_write(const char *c_path, const char *h_path, const nnb_net *net,
-                                const nnb_prep *prep, const nnb_meta *meta,
-                                const nnb_export_opts *opts) {
+                                      const nnb_prep *prep, const nnb_meta *meta,
+                                      const nnb_export_opts *opts) {
     if (!c_path) return nnbe_fail(NNB_E_NULL, __func__, "c_path is NULL");
     if (!net) return nnbe_fail(NNB_E_NULL, __func__, "net is NULL");
     char *owned;
@@ -219,7 +219,8 @@ NNB_API nnb_status nnb_net_copy_int8(nnb_net **out, const nnb_net *src) {
     signed char *q = NULL;
     for (size_t l = 0; st == NNB_OK && l < nnb_net_n_layers(net); l++) {
         size_t n_in, n_out;
-        nnb_net_layer_info(net, l, &n_in, &n_out, NULL, NULL, NULL, NULL);
+        st = nnbe_dense_layer(net, l, &n_in, &n_out, __func__);
+        if (st != NNB_OK) break;
         free(w);
         free(q);
         w = malloc(n_in * n_out * sizeof *w);
@@ -228,7 +229,8 @@ NNB_API nnb_status nnb_net_copy_int8(nnb_net **out, const nnb_net *src) {
             st = nnbe_fail(NNB_E_NOMEM, __func__, "out of memory");
             break;
         }
-        nnb_net_layer_get(net, l, w, n_in * n_out, NULL, 0);
+        st = nnb_net_layer_get(net, l, w, n_in * n_out, NULL, 0);
+        if (st != NNB_OK) break;
         for (size_t i = 0; i < n_out; i++) {
             double s = nnbe_quantize_row(w + i * n_in, n_in, dt, q);
             for (size_t j = 0; j < n_in; j++) w[i * n_in + j] = s * q[j];

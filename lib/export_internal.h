@@ -106,6 +106,11 @@ nnb_status nnbe_model_read(nnbe_model *m, const nnb_net *net, const nnb_prep *pr
                            const nnb_meta *meta, const nnb_export_opts *opts, const char *func);
 void nnbe_model_free(nnbe_model *m);
 
+/* Checks that layer l of net is a dense layer (its parameters, by their offsets, are n_out x
+ * n_in weights and the biases): NNB_E_UNSUPPORTED for any other kind; n_in, n_out may be NULL. */
+nnb_status nnbe_dense_layer(const nnb_net *net, size_t l, size_t *n_in, size_t *n_out,
+                            const char *func);
+
 /* The label of category k of raw input i ("3", "red"). */
 const char *nnbe_category(const nnbe_model *m, size_t i, size_t k);
 

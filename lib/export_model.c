@@ -342,6 +342,31 @@ static nnb_status read_inputs(nnbe_model *m, const nnb_prep *prep, const nnb_exp
     return NNB_OK;
 }
 
+nnb_status nnbe_dense_layer(const nnb_net *net, size_t l, size_t *n_in, size_t *n_out,
+                            const char *func) {
+    size_t w_off, next, ni, no;
+    int bias;
+    if (nnb_net_layer_info(net, l, &ni, &no, NULL, &bias, &w_off, NULL) != NNB_OK)
+        return nnbe_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
+    if (l + 1 < nnb_net_n_layers(net)) {
+        if (nnb_net_layer_info(net, l + 1, NULL, NULL, NULL, NULL, &next, NULL) != NNB_OK)
+            return nnbe_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
+    } else {
+        next = nnb_net_n_params(net);
+    }
+    /* a dense layer's parameters are n_out x n_in weights and n_out biases, laid out layer
+     * after layer; a convolution's or a pooling's are not (issue 24) */
+    if ((ni && no > (SIZE_MAX - no) / ni) || next < w_off ||
+        next - w_off != no * ni + (bias ? no : 0))
+        return nnbe_fail(NNB_E_UNSUPPORTED, func,
+                         "layer %zu is not a dense layer (a convolution or pooling layer): only "
+                         "dense layers are exported so far",
+                         l + 1);
+    if (n_in) *n_in = ni;
+    if (n_out) *n_out = no;
+    return NNB_OK;
+}
+
 static nnb_status read_layers(nnbe_model *m, const nnb_net *net, const char *func) {
     m->n_layers = nnb_net_n_layers(net);
     m->layers = calloc(m->n_layers, sizeof *m->layers);
@@ -349,6 +374,8 @@ static nnb_status read_layers(nnbe_model *m, const nnb_net *net, const char *fun
     for (size_t l = 0; l < m->n_layers; l++) {
         nnbe_layer *L = &m->layers[l];
         L->kind = NNBE_DENSE;
+        nnb_status st = nnbe_dense_layer(net, l, NULL, NULL, func);
+        if (st != NNB_OK) return st;
         if (nnb_net_layer_info(net, l, &L->n_in, &L->n_out, &L->act, &L->has_bias, NULL, NULL) !=
             NNB_OK)
             return nnbe_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
