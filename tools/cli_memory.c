@@ -27,7 +27,13 @@ static void bytes_text(size_t n, char buf[32]) {
 static size_t net_bytes(const settings *s, size_t n_in, size_t n_out, size_t n_train,
                         size_t shrink) {
     size_t units[65], L = s->n_layers < 64 ? s->n_layers : 64;
-    for (size_t l = 0; l < L; l++) units[l] = l == shrink ? 1 : s->layers[l];
+    for (size_t l = 0; l < L; l++) {
+        char *end;
+        unsigned long long u = strtoull(s->layers[l], &end, 10);
+        if (end == s->layers[l] || *end) return 0; /* a convolution or pooling layer: built and
+                                                       checked by the library itself */
+        units[l] = l == shrink ? 1 : (size_t)u;
+    }
     units[L] = n_out;
     nnb_train_opts *o;
     size_t bytes = SIZE_MAX;
@@ -60,7 +66,7 @@ int check_run_memory(const settings *s, size_t n_in, size_t n_out, size_t n_trai
     bytes_text(avail, have);
     if (worst != SIZE_MAX && worst_cost >= data_bytes) {
         bytes_text(worst_cost, part);
-        return fail("--layers: the hidden layer of %zu units (layer %zu) does not fit in memory: "
+        return fail("--layers: the hidden layer of %s units (layer %zu) does not fit in memory: "
                     "it needs %s to train (its weights, gradients, optimiser state and workspace "
                     "for batches of %zu rows); the run needs %s, more than the %s available: use "
                     "fewer units",
