@@ -179,10 +179,11 @@ class Net(Handle):
             shape = [_size(v, "input shape", 1) for v in n_inputs]
             n_inputs = shape[0] * shape[1] * shape[2]
         n_inputs = _size(n_inputs, "n_inputs", 1)
-        units = [_size(u, "units", 1) for u in units]
         if output is None:
             output = _v.default_output("values")
-        _check_memory(n_inputs, units, bias, _dtype_code(dtype))
+        if not shape and not any(isinstance(u, str) for u in units):  # dense layers only
+            _check_memory(n_inputs, [_size(u, "units", 1) for u in units], bias,
+                          _dtype_code(dtype))
         h = c_void_p()
         check(lib.nnb_net_create_dtype(byref(h), n_inputs, _dtype_code(dtype)))
         self._h = h.value
