@@ -12,6 +12,7 @@
 
 #include "atomic_file.h"
 #include "export_internal.h"
+#include "prep_internal.h"
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
@@ -320,6 +321,10 @@ static nnb_status read_inputs(nnbe_model *m, const nnb_prep *prep, const nnb_exp
                          "the preparation gives %zu features, the network "
                          "takes %zu inputs",
                          nnb_prep_n_features(prep), n);
+    if (prep && nnbi_prep_has_fill(prep)) /* the graph would pass a missing (NaN) cell through */
+        return nnbe_fail(NNB_E_UNSUPPORTED, func,
+                         "the preparation fills missing cells (--fill), which an exported "
+                         "model does not do yet; export a model trained without filling");
     size_t cap = prep ? nnb_prep_n_columns(prep) : n;
     m->inputs = calloc(cap ? cap : 1, sizeof *m->inputs);
     if (!m->inputs) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
