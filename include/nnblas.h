@@ -93,10 +93,10 @@
 #endif
 /* NNB_DEPRECATED_FOR(f): an old name of f, the same function. NNB_DEPRECATED_MOVED(f): an old
  * function whose parameters f takes in another order. */
-#define NNB_DEPRECATED_FOR(f)                                                                      \
-    NNB_DEPRECATED("use " #f "(), the same function renamed (the old name goes at 1.0)")
-#define NNB_DEPRECATED_MOVED(f)                                                                    \
-    NNB_DEPRECATED("use " #f "(), whose parameters are in another order (the old name goes at 1.0)")
+#define NNB_DEPRECATED_FOR(f) \
+  NNB_DEPRECATED("use " #f "(), the same function renamed (the old name goes at 1.0)")
+#define NNB_DEPRECATED_MOVED(f) \
+  NNB_DEPRECATED("use " #f "(), whose parameters are in another order (the old name goes at 1.0)")
 
 #ifdef __cplusplus
 extern "C" {
@@ -111,22 +111,22 @@ extern "C" {
  * (ABI); an FFI caller can treat it as a C int.
  */
 typedef enum nnb_status {
-    NNB_OK = 0,              /**< success */
-    NNB_E_NOMEM = 1,         /**< an allocation failed */
-    NNB_E_INVALID_ARG = 2,   /**< an argument is out of range or the combination makes no sense */
-    NNB_E_NULL = 3,          /**< a required pointer was NULL */
-    NNB_E_SHAPE = 4,         /**< array sizes do not match the network or each other */
-    NNB_E_NONFINITE = 5,     /**< NaN or infinity where finite numbers are required */
-    NNB_E_TOO_LARGE = 6,     /**< a size exceeds what OpenBLAS (32-bit int) or memory can index */
-    NNB_E_IO = 7,            /**< reading or writing a file failed */
-    NNB_E_FORMAT = 8,        /**< malformed input data or file */
-    NNB_E_VERSION = 9,       /**< a file written by a newer, incompatible version */
-    NNB_E_CHECKSUM = 10,     /**< a file's checksum does not match its contents */
-    NNB_E_CANCELLED = 11,    /**< a callback asked to stop */
-    NNB_E_UNSUPPORTED = 12,  /**< the request is valid but not supported here (e.g. a CPU feature) */
-    NNB_E_STATE = 13,        /**< the object is not in a state that allows the call */
-    NNB_E_INTERNAL = 14,     /**< a bug in nnblas; please report it */
-    NNB_E_COMM = 15          /**< a data-parallel all-reduce failed (Since 0.1) */
+    NNB_OK = 0,             /**< success */
+    NNB_E_NOMEM = 1,        /**< an allocation failed */
+    NNB_E_INVALID_ARG = 2,  /**< an argument is out of range or the combination makes no sense */
+    NNB_E_NULL = 3,         /**< a required pointer was NULL */
+    NNB_E_SHAPE = 4,        /**< array sizes do not match the network or each other */
+    NNB_E_NONFINITE = 5,    /**< NaN or infinity where finite numbers are required */
+    NNB_E_TOO_LARGE = 6,    /**< a size exceeds what OpenBLAS (32-bit int) or memory can index */
+    NNB_E_IO = 7,           /**< reading or writing a file failed */
+    NNB_E_FORMAT = 8,       /**< malformed input data or file */
+    NNB_E_VERSION = 9,      /**< a file written by a newer, incompatible version */
+    NNB_E_CHECKSUM = 10,    /**< a file's checksum does not match its contents */
+    NNB_E_CANCELLED = 11,   /**< a callback asked to stop */
+    NNB_E_UNSUPPORTED = 12, /**< the request is valid but not supported here (e.g. a CPU feature) */
+    NNB_E_STATE = 13,       /**< the object is not in a state that allows the call */
+    NNB_E_INTERNAL = 14,    /**< a bug in nnblas; please report it */
+    NNB_E_COMM = 15         /**< a data-parallel all-reduce failed (Since 0.1) */
 } nnb_status;
 
 /**
@@ -288,12 +288,12 @@ typedef struct nnb_net nnb_net;
 
 /** Activation functions. Softmax is allowed only on the output layer. */
 typedef enum nnb_activation {
-    NNB_ACT_IDENTITY = 0,    /**< z: no activation (a linear layer) */
-    NNB_ACT_SIGMOID = 1,     /**< 1/(1+e^-z), stable for any z */
-    NNB_ACT_TANH = 2,        /**< tanh(z) */
-    NNB_ACT_RELU = 3,        /**< max(0, z) */
-    NNB_ACT_LEAKY_RELU = 4,  /**< z for z > 0, slope*z otherwise (slope 0.01 unless set) */
-    NNB_ACT_SOFTMAX = 5      /**< row-wise, max-subtracted; output layer only */
+    NNB_ACT_IDENTITY = 0,   /**< z: no activation (a linear layer) */
+    NNB_ACT_SIGMOID = 1,    /**< 1/(1+e^-z), stable for any z */
+    NNB_ACT_TANH = 2,       /**< tanh(z) */
+    NNB_ACT_RELU = 3,       /**< max(0, z) */
+    NNB_ACT_LEAKY_RELU = 4, /**< z for z > 0, slope*z otherwise (slope 0.01 unless set) */
+    NNB_ACT_SOFTMAX = 5     /**< row-wise, max-subtracted; output layer only */
 } nnb_activation;
 
 /**
@@ -325,7 +325,8 @@ typedef enum nnb_init {
     NNB_INIT_NORMAL_FANIN = 0,   /**< Normal(0, 1/sqrt(fan_in)): the tutorial's */
     NNB_INIT_XAVIER_UNIFORM = 1, /**< Uniform(-a, a), a = sqrt(6/(fan_in+fan_out)) (Glorot) */
     NNB_INIT_HE_NORMAL = 2,      /**< Normal(0, sqrt(2/fan_in)) (He/Kaiming) */
-    NNB_INIT_ORTHOGONAL = 3      /**< (semi-)orthogonal rows or columns from the QR of a Gaussian matrix */
+    NNB_INIT_ORTHOGONAL =
+        3 /**< (semi-)orthogonal rows or columns from the QR of a Gaussian matrix */
 } nnb_init;
 
 /**
@@ -550,7 +551,7 @@ typedef struct nnb_window {
     size_t pad_bottom; /**< rows of zeros below the input (convolutions only) */
     size_t pad_left;   /**< columns of zeros left of the input (convolutions only) */
     size_t pad_right;  /**< columns of zeros right of the input (convolutions only) */
-    int same; /**< 1: "same" padding (convolutions only), the four paddings are ignored */
+    int same;          /**< 1: "same" padding (convolutions only), the four paddings are ignored */
 } nnb_window;
 
 /**
@@ -887,8 +888,8 @@ NNB_API size_t nnb_loss_n_values(void);
 
 /** How the per-row losses (and their gradients) are combined over a batch of B rows. */
 typedef enum nnb_reduction {
-    NNB_REDUCTION_SUM = 0,  /**< L = sum_r l_r (the tutorial's single neuron) */
-    NNB_REDUCTION_MEAN = 1  /**< L = (1/B) sum_r l_r (the tutorial's network; PyTorch's default) */
+    NNB_REDUCTION_SUM = 0, /**< L = sum_r l_r (the tutorial's single neuron) */
+    NNB_REDUCTION_MEAN = 1 /**< L = (1/B) sum_r l_r (the tutorial's network; PyTorch's default) */
 } nnb_reduction;
 
 /**
@@ -1717,8 +1718,8 @@ typedef struct nnb_epoch_info {
 } nnb_epoch_info;
 
 /** True when the record @p info (an nnb_epoch_info pointer) has the field @p field. */
-#define NNB_EPOCH_INFO_HAS(info, field)                                                          \
-    ((info)->size >= offsetof(nnb_epoch_info, field) + sizeof((info)->field))
+#define NNB_EPOCH_INFO_HAS(info, field) \
+  ((info)->size >= offsetof(nnb_epoch_info, field) + sizeof((info)->field))
 
 /**
  * @brief Called after every epoch with the epoch's record.
@@ -1825,10 +1826,9 @@ NNB_API nnb_status nnb_net_train_memory(const nnb_net *net, const nnb_train_opts
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (no inputs, a layer of 0 units, an unknown
  *         type); NNB_E_TOO_LARGE (a layer beyond OpenBLAS's sizes); NNB_E_NOMEM.
  */
-NNB_API nnb_status nnb_net_train_memory_dense(size_t n_inputs, const size_t *units,
-                                              size_t n_layers, nnb_dtype dtype,
-                                              const nnb_train_opts *opts, size_t n_rows,
-                                              size_t *n_bytes);
+NNB_API nnb_status nnb_net_train_memory_dense(size_t n_inputs, const size_t *units, size_t n_layers,
+                                              nnb_dtype dtype, const nnb_train_opts *opts,
+                                              size_t n_rows, size_t *n_bytes);
 
 /**
  * @brief The bytes this process can still expect to allocate: the smallest of Linux's
@@ -1844,13 +1844,13 @@ typedef struct nnb_history nnb_history;
 
 /** The columns of a history. */
 typedef enum nnb_history_field {
-    NNB_HIST_EPOCH = 0,      /**< epoch number (from 1, across calls) */
-    NNB_HIST_TRAIN_LOSS = 1, /**< the loss over the epoch's batches, with the reduction */
-    NNB_HIST_VAL_LOSS = 2,   /**< NaN without validation */
-    NNB_HIST_TRAIN_ACC = 3,  /**< NaN where accuracy is not defined */
-    NNB_HIST_VAL_ACC = 4,    /**< NaN without validation or where accuracy is not defined */
-    NNB_HIST_SECONDS = 5,    /**< wall time of the epoch */
-    NNB_HIST_LR = 6,         /**< learning rate used (LM: the damping mu at the epoch's end) */
+    NNB_HIST_EPOCH = 0,        /**< epoch number (from 1, across calls) */
+    NNB_HIST_TRAIN_LOSS = 1,   /**< the loss over the epoch's batches, with the reduction */
+    NNB_HIST_VAL_LOSS = 2,     /**< NaN without validation */
+    NNB_HIST_TRAIN_ACC = 3,    /**< NaN where accuracy is not defined */
+    NNB_HIST_VAL_ACC = 4,      /**< NaN without validation or where accuracy is not defined */
+    NNB_HIST_SECONDS = 5,      /**< wall time of the epoch */
+    NNB_HIST_LR = 6,           /**< learning rate used (LM: the damping mu at the epoch's end) */
     NNB_HIST_SAMPLES_PER_S = 7 /**< training rows per second of the epoch */
 } nnb_history_field;
 
@@ -2159,7 +2159,7 @@ NNB_API nnb_status nnb_csv_detect_delimiter_buffer(const char *data, size_t len,
  * @return NNB_OK; NNB_E_NULL (data or decimal).
  */
 NNB_API nnb_status nnb_csv_detect_decimal_buffer(const char *data, size_t len, char delimiter,
-                                              char *decimal);
+                                                 char *decimal);
 
 /**
  * Reads the column called `name` as text instead of numbers: for a category to one-hot encode or
@@ -2553,8 +2553,7 @@ NNB_API void nnb_prep_free(nnb_prep *prep);
  * @param column the target column's name
  * @param kind   how it becomes Y
  */
-NNB_API nnb_status nnb_prep_add_target(nnb_prep *prep, const char *column,
-                                       nnb_target_kind kind);
+NNB_API nnb_status nnb_prep_add_target(nnb_prep *prep, const char *column, nnb_target_kind kind);
 
 /**
  * Leaves column `column` out of X and Y. Same return codes as nnb_prep_add_target(). Since 0.1.
@@ -2630,8 +2629,8 @@ NNB_API nnb_status nnb_prep_fill(nnb_prep *prep, const char *column, nnb_fill ho
  *         NNB_E_NOMEM.
  */
 NNB_API nnb_status nnb_prep_n_unseen(const nnb_prep *prep, const nnb_table *table,
-                                         const size_t *rows, size_t n_rows, size_t *n_cells,
-                                         size_t *n_rows_hit);
+                                     const size_t *rows, size_t n_rows, size_t *n_cells,
+                                     size_t *n_rows_hit);
 
 /**
  * @brief The fitted fill of a column's missing cells (see nnb_prep_fill()).
@@ -2756,9 +2755,8 @@ NNB_API size_t nnb_prep_n_targets(const nnb_prep *prep);
  * @param y      receives the targets, n_rows x nnb_prep_n_targets(); may be NULL
  * @param y_len  the length of y (0 with y NULL)
  */
-NNB_API nnb_status nnb_prep_apply(const nnb_prep *prep, const nnb_table *table,
-                                  const size_t *rows, size_t n_rows, double *x, size_t x_len,
-                                  double *y, size_t y_len);
+NNB_API nnb_status nnb_prep_apply(const nnb_prep *prep, const nnb_table *table, const size_t *rows,
+                                  size_t n_rows, double *x, size_t x_len, double *y, size_t y_len);
 
 /**
  * @brief nnb_prep_apply() into float32 x and y: the same values, each computed in double and
@@ -2874,8 +2872,8 @@ NNB_API const char *nnb_prep_class_label(const nnb_prep *prep, size_t k);
  * @param b        receives the second statistic; may be NULL
  * @param constant receives 1 for a constant column, else 0; may be NULL
  */
-NNB_API nnb_status nnb_prep_column_stats(const nnb_prep *prep, const char *column,
-                                         nnb_scale *how, double *a, double *b, int *constant);
+NNB_API nnb_status nnb_prep_column_stats(const nnb_prep *prep, const char *column, nnb_scale *how,
+                                         double *a, double *b, int *constant);
 
 /**
  * Number of scaled columns found constant (zero deviation or range) when fitted. Since 0.2
@@ -3796,8 +3794,7 @@ NNB_API nnb_status nnb_train_opts_get_allreduce_f32(const nnb_train_opts *opts,
  * @return 0, or non-zero when it failed: nnb_net_train() then returns NNB_E_COMM.
  * Since 0.2.
  */
-typedef int (*nnb_grad_ready_fn)(double *grad, size_t offset, size_t n_values,
-                                 void *user_data);
+typedef int (*nnb_grad_ready_fn)(double *grad, size_t offset, size_t n_values, void *user_data);
 
 /**
  * @brief Sets the overlap hook of data-parallel training (NNB_EXPERIMENTAL; see
@@ -3851,8 +3848,7 @@ NNB_API nnb_status nnb_train_opts_get_grad_ready(const nnb_train_opts *opts, nnb
  * @param user_data the pointer given to nnb_train_opts_set_grad_ready_f32()
  * @return 0, or non-zero when it failed: nnb_net_train() then returns NNB_E_COMM.
  */
-typedef int (*nnb_grad_ready_f32_fn)(float *grad, size_t offset, size_t n_values,
-                                     void *user_data);
+typedef int (*nnb_grad_ready_f32_fn)(float *grad, size_t offset, size_t n_values, void *user_data);
 
 /**
  * @brief Sets the overlap hook of a float32 network's data-parallel training (NNB_EXPERIMENTAL;
@@ -3942,376 +3938,362 @@ typedef int (*nnb_epoch_fn)(const nnb_net *net, size_t epoch, double train_loss,
  * @return NNB_OK; NNB_E_NULL (opts).
  */
 NNB_API NNB_DEPRECATED("use nnb_train_opts_set_epoch_info_callback; the old callback goes at 1.0")
-nnb_status nnb_train_opts_set_epoch_callback(nnb_train_opts *opts, nnb_epoch_fn fn,
-                                             void *user_data);
+    nnb_status
+    nnb_train_opts_set_epoch_callback(nnb_train_opts *opts, nnb_epoch_fn fn, void *user_data);
 
 /**
  * @deprecated Renamed nnb_activation_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_activation_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_activation_n_values)
-size_t nnb_activation_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_activation_n_values) size_t nnb_activation_count(void);
 
 /**
  * @deprecated Renamed nnb_csv_detect_delimiter_buffer() (the same function). Since 0.2; removed at
  *             1.0.
  * @copydoc nnb_csv_detect_delimiter_buffer
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_detect_delimiter_buffer)
-nnb_status nnb_csv_detect_delimiter_mem(const char *data, size_t len, char *delimiter);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_detect_delimiter_buffer) nnb_status
+    nnb_csv_detect_delimiter_mem(const char *data, size_t len, char *delimiter);
 
 /**
  * @deprecated Renamed nnb_csv_opts_create() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_csv_opts_create
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_create)
-nnb_status nnb_csv_options_create(nnb_csv_opts **out);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_create) nnb_status
+    nnb_csv_options_create(nnb_csv_opts **out);
 
 /**
  * @deprecated Renamed nnb_csv_opts_free() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_csv_opts_free
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_free)
-void nnb_csv_options_free(nnb_csv_opts *opts);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_free) void nnb_csv_options_free(nnb_csv_opts *opts);
 
 /**
  * @deprecated Renamed nnb_csv_opts_set_delimiter() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_csv_opts_set_delimiter
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_delimiter)
-nnb_status nnb_csv_options_set_delimiter(nnb_csv_opts *opts, char delimiter);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_delimiter) nnb_status
+    nnb_csv_options_set_delimiter(nnb_csv_opts *opts, char delimiter);
 
 /**
  * @deprecated Renamed nnb_csv_opts_set_drop_bad_rows() (the same function). Since 0.1; removed at
  *             1.0.
  * @copydoc nnb_csv_opts_set_drop_bad_rows
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_drop_bad_rows)
-nnb_status nnb_csv_options_set_drop_bad_rows(nnb_csv_opts *opts, int enable);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_drop_bad_rows) nnb_status
+    nnb_csv_options_set_drop_bad_rows(nnb_csv_opts *opts, int enable);
 
 /**
  * @deprecated Renamed nnb_csv_opts_set_input_limit() (the same function). Since 0.1; removed at
  *             1.0.
  * @copydoc nnb_csv_opts_set_input_limit
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_input_limit)
-nnb_status nnb_csv_options_set_input_limit(nnb_csv_opts *opts, size_t n_bytes);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_input_limit) nnb_status
+    nnb_csv_options_set_input_limit(nnb_csv_opts *opts, size_t n_bytes);
 
 /**
  * @deprecated Renamed nnb_csv_opts_skip_column() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_csv_opts_skip_column
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_skip_column)
-nnb_status nnb_csv_options_skip_column(nnb_csv_opts *opts, const char *name);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_skip_column) nnb_status
+    nnb_csv_options_skip_column(nnb_csv_opts *opts, const char *name);
 
 /**
  * @deprecated Renamed nnb_csv_opts_add_text_column() (the same function). Since 0.1; removed at
  *             1.0.
  * @copydoc nnb_csv_opts_add_text_column
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_add_text_column)
-nnb_status nnb_csv_options_text_column(nnb_csv_opts *opts, const char *name);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_add_text_column) nnb_status
+    nnb_csv_options_text_column(nnb_csv_opts *opts, const char *name);
 
 /**
  * @deprecated Renamed nnb_csv_read_buffer() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_csv_read_buffer
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_read_buffer)
-nnb_status nnb_csv_parse(nnb_table **out, const char *data, size_t len, const char *name,
-                         const nnb_csv_opts *opts);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_read_buffer) nnb_status
+    nnb_csv_parse(nnb_table **out, const char *data, size_t len, const char *name,
+                  const nnb_csv_opts *opts);
 
 /**
  * @deprecated Renamed nnb_dtype_n_values() (the same function). Since 0.2; removed at 1.0.
  * @copydoc nnb_dtype_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_dtype_n_values)
-size_t nnb_dtype_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_dtype_n_values) size_t nnb_dtype_count(void);
 
 /**
  * @deprecated Renamed nnb_rows_gather() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_rows_gather
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_rows_gather)
-nnb_status nnb_gather_rows(const double *src, size_t n_src_rows, size_t n_columns,
-                           const size_t *rows, size_t n_rows, double *dst, size_t dst_len);
+NNB_API NNB_DEPRECATED_FOR(nnb_rows_gather) nnb_status
+    nnb_gather_rows(const double *src, size_t n_src_rows, size_t n_columns, const size_t *rows,
+                    size_t n_rows, double *dst, size_t dst_len);
 
 /**
  * @deprecated Renamed nnb_net_grad_check() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_net_grad_check
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_net_grad_check)
-nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t n_rows, size_t n_inputs,
-                         const double *y, size_t n_outputs, nnb_loss loss, nnb_reduction reduction,
-                         double eps, double *max_rel_err, size_t *worst_param);
+NNB_API NNB_DEPRECATED_FOR(nnb_net_grad_check) nnb_status
+    nnb_gradcheck(nnb_net *net, const double *x, size_t n_rows, size_t n_inputs, const double *y,
+                  size_t n_outputs, nnb_loss loss, nnb_reduction reduction, double eps,
+                  double *max_rel_err, size_t *worst_param);
 
 /**
  * @deprecated Renamed nnb_history_field_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_history_field_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_history_field_n_values)
-size_t nnb_history_field_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_history_field_n_values) size_t nnb_history_field_count(void);
 
 /**
  * @deprecated Renamed nnb_history_n_epochs() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_history_n_epochs
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_history_n_epochs)
-size_t nnb_history_len(const nnb_history *h);
+NNB_API NNB_DEPRECATED_FOR(nnb_history_n_epochs) size_t nnb_history_len(const nnb_history *h);
 
 /**
  * @deprecated Renamed nnb_init_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_init_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_init_n_values)
-size_t nnb_init_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_init_n_values) size_t nnb_init_count(void);
 
 /**
  * @deprecated Renamed nnb_get_input_limit() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_get_input_limit
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_get_input_limit)
-size_t nnb_input_limit(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_get_input_limit) size_t nnb_input_limit(void);
 
 /**
  * @deprecated Renamed nnb_loss_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_loss_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_loss_n_values)
-size_t nnb_loss_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_loss_n_values) size_t nnb_loss_count(void);
 
 /**
  * @deprecated Renamed nnb_meta_n_keys() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_meta_n_keys
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_meta_n_keys)
-size_t nnb_meta_count(const nnb_meta *meta);
+NNB_API NNB_DEPRECATED_FOR(nnb_meta_n_keys) size_t nnb_meta_count(const nnb_meta *meta);
 
 /**
  * @deprecated Renamed nnb_mnist_part_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_mnist_part_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_mnist_part_n_values)
-size_t nnb_mnist_part_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_mnist_part_n_values) size_t nnb_mnist_part_count(void);
 
 /**
  * @deprecated Replaced by nnb_mnist_read_part(), whose parameters are in the order of the naming
  *             rule (the same function otherwise). Since 0.1; removed at 1.0.
  * @copydoc nnb_mnist_read_part
  */
-NNB_API NNB_DEPRECATED_MOVED(nnb_mnist_read_part)
-nnb_status nnb_mnist_read(const char *dir, nnb_mnist_part part, double *x, size_t x_len, double *y,
-                          size_t y_len, int onehot);
+NNB_API NNB_DEPRECATED_MOVED(nnb_mnist_read_part) nnb_status
+    nnb_mnist_read(const char *dir, nnb_mnist_part part, double *x, size_t x_len, double *y,
+                   size_t y_len, int onehot);
 
 /**
  * @deprecated Replaced by nnb_mnist_read_part_f32(), whose parameters are in the order of the
  *             naming rule (the same function otherwise). Since 0.2; removed at 1.0.
  * @copydoc nnb_mnist_read_part_f32
  */
-NNB_API NNB_DEPRECATED_MOVED(nnb_mnist_read_part_f32)
-nnb_status nnb_mnist_read_f32(const char *dir, nnb_mnist_part part, float *x, size_t x_len,
-                              float *y, size_t y_len, int onehot);
+NNB_API NNB_DEPRECATED_MOVED(nnb_mnist_read_part_f32) nnb_status
+    nnb_mnist_read_f32(const char *dir, nnb_mnist_part part, float *x, size_t x_len, float *y,
+                       size_t y_len, int onehot);
 
 /**
  * @deprecated Replaced by nnb_model_read(), whose parameters are in the order of the naming rule
  *             (the same function otherwise). Since 0.1; removed at 1.0.
  * @copydoc nnb_model_read
  */
-NNB_API NNB_DEPRECATED_MOVED(nnb_model_read)
-nnb_status nnb_model_load(const char *path, nnb_net **net, nnb_prep **prep, nnb_meta **meta);
+NNB_API NNB_DEPRECATED_MOVED(nnb_model_read) nnb_status
+    nnb_model_load(const char *path, nnb_net **net, nnb_prep **prep, nnb_meta **meta);
 
 /**
  * @deprecated Replaced by nnb_model_read_buffer(), whose parameters are in the order of the naming
  *             rule (the same function otherwise). Since 0.1; removed at 1.0.
  * @copydoc nnb_model_read_buffer
  */
-NNB_API NNB_DEPRECATED_MOVED(nnb_model_read_buffer)
-nnb_status nnb_model_load_buffer(const void *buf, size_t len, nnb_net **net, nnb_prep **prep,
-                                 nnb_meta **meta);
+NNB_API NNB_DEPRECATED_MOVED(nnb_model_read_buffer) nnb_status
+    nnb_model_load_buffer(const void *buf, size_t len, nnb_net **net, nnb_prep **prep,
+                          nnb_meta **meta);
 
 /**
  * @deprecated Renamed nnb_model_write() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_model_write
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_model_write)
-nnb_status nnb_model_save(const char *path, const nnb_net *net, const nnb_prep *prep,
-                          const nnb_meta *meta, int with_train_state);
+NNB_API NNB_DEPRECATED_FOR(nnb_model_write) nnb_status
+    nnb_model_save(const char *path, const nnb_net *net, const nnb_prep *prep, const nnb_meta *meta,
+                   int with_train_state);
 
 /**
  * @deprecated Replaced by nnb_model_write_buffer(), whose parameters are in the order of the naming
  *             rule (the same function otherwise). Since 0.1; removed at 1.0.
  * @copydoc nnb_model_write_buffer
  */
-NNB_API NNB_DEPRECATED_MOVED(nnb_model_write_buffer)
-nnb_status nnb_model_save_buffer(void *buf, size_t len, size_t *n_written, const nnb_net *net,
-                                 const nnb_prep *prep, const nnb_meta *meta, int with_train_state);
+NNB_API NNB_DEPRECATED_MOVED(nnb_model_write_buffer) nnb_status
+    nnb_model_save_buffer(void *buf, size_t len, size_t *n_written, const nnb_net *net,
+                          const nnb_prep *prep, const nnb_meta *meta, int with_train_state);
 
 /**
  * @deprecated Renamed nnb_model_write_size() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_model_write_size
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_model_write_size)
-size_t nnb_model_save_size(const nnb_net *net, const nnb_prep *prep, const nnb_meta *meta,
-                           int with_train_state);
+NNB_API NNB_DEPRECATED_FOR(nnb_model_write_size) size_t
+    nnb_model_save_size(const nnb_net *net, const nnb_prep *prep, const nnb_meta *meta,
+                        int with_train_state);
 
+/* (clang-format would split `const char` after the attribute) */
+/* clang-format off */
 /**
  * @deprecated Renamed nnb_name_find_nearest() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_name_find_nearest
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_name_find_nearest)
-const char *nnb_nearest_name(const char *text, const char *const *names, size_t n_names);
+NNB_API NNB_DEPRECATED_FOR(nnb_name_find_nearest) const char *nnb_nearest_name(const char *text, const char *const *names, size_t n_names);
+/* clang-format on */
 
 /**
  * @deprecated Replaced by nnb_net_copy(), whose parameters are in the order of the naming rule (the
  *             same function otherwise). Since 0.2; removed at 1.0.
  * @copydoc nnb_net_copy
  */
-NNB_API NNB_DEPRECATED_MOVED(nnb_net_copy)
-nnb_status nnb_net_convert(const nnb_net *src, nnb_dtype dtype, nnb_net **out);
+NNB_API NNB_DEPRECATED_MOVED(nnb_net_copy) nnb_status
+    nnb_net_convert(const nnb_net *src, nnb_dtype dtype, nnb_net **out);
 
 /**
  * @deprecated Renamed nnb_optimizer_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_optimizer_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_optimizer_n_values)
-size_t nnb_optimizer_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_optimizer_n_values) size_t nnb_optimizer_count(void);
 
 /**
  * @deprecated Renamed nnb_rows_permute() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_rows_permute
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_rows_permute)
-nnb_status nnb_permutation(size_t n_rows, uint64_t seed, size_t *order, size_t len);
+NNB_API NNB_DEPRECATED_FOR(nnb_rows_permute) nnb_status
+    nnb_permutation(size_t n_rows, uint64_t seed, size_t *order, size_t len);
 
 /**
  * @deprecated Renamed nnb_prep_n_constant_columns() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_prep_n_constant_columns
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_prep_n_constant_columns)
-size_t nnb_prep_n_constant(const nnb_prep *prep);
+NNB_API NNB_DEPRECATED_FOR(nnb_prep_n_constant_columns) size_t
+    nnb_prep_n_constant(const nnb_prep *prep);
 
 /**
  * @deprecated Renamed nnb_prep_add_target() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_prep_add_target
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_prep_add_target)
-nnb_status nnb_prep_set_target(nnb_prep *prep, const char *column, nnb_target_kind kind);
+NNB_API NNB_DEPRECATED_FOR(nnb_prep_add_target) nnb_status
+    nnb_prep_set_target(nnb_prep *prep, const char *column, nnb_target_kind kind);
 
 /**
  * @deprecated Renamed nnb_input_read() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_input_read
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_input_read)
-nnb_status nnb_read_input(const char *path, size_t limit, int text, char **data, size_t *n_bytes);
+NNB_API NNB_DEPRECATED_FOR(nnb_input_read) nnb_status
+    nnb_read_input(const char *path, size_t limit, int text, char **data, size_t *n_bytes);
 
 /**
  * @deprecated Renamed nnb_reduction_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_reduction_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_reduction_n_values)
-size_t nnb_reduction_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_reduction_n_values) size_t nnb_reduction_count(void);
 
 /**
  * @deprecated Renamed nnb_scale_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_scale_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_scale_n_values)
-size_t nnb_scale_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_scale_n_values) size_t nnb_scale_count(void);
 
 /**
  * @deprecated Renamed nnb_schedule_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_schedule_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_schedule_n_values)
-size_t nnb_schedule_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_schedule_n_values) size_t nnb_schedule_count(void);
 
 /**
  * @deprecated Renamed nnb_rows_split() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_rows_split
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_rows_split)
-nnb_status nnb_split(size_t n_rows, double test_frac, double val_frac, uint64_t seed,
-                     const double *strata, size_t n_strata, size_t *order, size_t len,
-                     size_t *n_train, size_t *n_test, size_t *n_val);
+NNB_API NNB_DEPRECATED_FOR(nnb_rows_split) nnb_status
+    nnb_split(size_t n_rows, double test_frac, double val_frac, uint64_t seed, const double *strata,
+              size_t n_strata, size_t *order, size_t len, size_t *n_train, size_t *n_test,
+              size_t *n_val);
 
 /**
  * @deprecated Renamed nnb_status_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_status_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_status_n_values)
-size_t nnb_status_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_status_n_values) size_t nnb_status_count(void);
 
 /**
  * @deprecated Renamed nnb_table_column_is_text() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_table_column_is_text
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_table_column_is_text)
-int nnb_table_col_is_text(const nnb_table *table, size_t column);
+NNB_API NNB_DEPRECATED_FOR(nnb_table_column_is_text) int nnb_table_col_is_text(
+    const nnb_table *table, size_t column);
 
+/* (clang-format would split `const char` after the attribute) */
+/* clang-format off */
 /**
  * @deprecated Renamed nnb_table_column_name() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_table_column_name
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_table_column_name)
-const char *nnb_table_col_name(const nnb_table *table, size_t column);
+NNB_API NNB_DEPRECATED_FOR(nnb_table_column_name) const char *nnb_table_col_name(const nnb_table *table, size_t column);
+/* clang-format on */
 
 /**
  * @deprecated Renamed nnb_table_find_column() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_table_find_column
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_table_find_column)
-nnb_status nnb_table_find_col(const nnb_table *table, const char *name, size_t *column);
+NNB_API NNB_DEPRECATED_FOR(nnb_table_find_column) nnb_status
+    nnb_table_find_col(const nnb_table *table, const char *name, size_t *column);
 
 /**
  * @deprecated Renamed nnb_table_n_columns() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_table_n_columns
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_table_n_columns)
-size_t nnb_table_n_cols(const nnb_table *table);
+NNB_API NNB_DEPRECATED_FOR(nnb_table_n_columns) size_t nnb_table_n_cols(const nnb_table *table);
 
 /**
  * @deprecated Renamed nnb_table_n_dropped_rows() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_table_n_dropped_rows
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_table_n_dropped_rows)
-size_t nnb_table_n_dropped(const nnb_table *table);
+NNB_API NNB_DEPRECATED_FOR(nnb_table_n_dropped_rows) size_t
+    nnb_table_n_dropped(const nnb_table *table);
 
 /**
  * @deprecated Renamed nnb_target_kind_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_target_kind_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_target_kind_n_values)
-size_t nnb_target_kind_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_target_kind_n_values) size_t nnb_target_kind_count(void);
 
 /**
  * @deprecated Renamed nnb_target_has_too_many_classes() (the same function). Since 0.1; removed at
  *             1.0.
  * @copydoc nnb_target_has_too_many_classes
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_target_has_too_many_classes)
-int nnb_too_many_classes(size_t n_classes, size_t n_rows);
+NNB_API NNB_DEPRECATED_FOR(nnb_target_has_too_many_classes) int nnb_too_many_classes(
+    size_t n_classes, size_t n_rows);
 
 /**
  * @deprecated Renamed nnb_net_train() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_net_train
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_net_train)
-nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t n_rows,
-                     size_t n_inputs, const double *y, size_t n_outputs, nnb_history *history);
+NNB_API NNB_DEPRECATED_FOR(nnb_net_train) nnb_status
+    nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t n_rows,
+              size_t n_inputs, const double *y, size_t n_outputs, nnb_history *history);
 
 /**
  * @deprecated Renamed nnb_net_train_f32() (the same function). Since 0.2; removed at 1.0.
  * @copydoc nnb_net_train_f32
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_net_train_f32)
-nnb_status nnb_train_f32(nnb_net *net, const nnb_train_opts *opts, const float *x, size_t n_rows,
-                         size_t n_inputs, const float *y, size_t n_outputs, nnb_history *history);
+NNB_API NNB_DEPRECATED_FOR(nnb_net_train_f32) nnb_status
+    nnb_train_f32(nnb_net *net, const nnb_train_opts *opts, const float *x, size_t n_rows,
+                  size_t n_inputs, const float *y, size_t n_outputs, nnb_history *history);
 
 /**
  * @deprecated Renamed nnb_unseen_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_unseen_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_unseen_n_values)
-size_t nnb_unseen_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_unseen_n_values) size_t nnb_unseen_count(void);
 
 #endif /* NNB_NO_DEPRECATED */
 

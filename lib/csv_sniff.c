@@ -17,7 +17,7 @@ static const char candidates[] = {',', ';', '\t', '|'};
 static char sniff(const unsigned char *s, size_t n) {
     size_t count[N_CAND] = {0}, i = 0;
     if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) i = 3; /* a byte-order mark */
-    while (i < n && (s[i] == '\r' || s[i] == '\n')) i++;   /* blank lines before the header */
+    while (i < n && (s[i] == '\r' || s[i] == '\n')) i++;    /* blank lines before the header */
     for (int quoted = 0; i < n; i++) {
         if (s[i] == '"') quoted = !quoted; /* a doubled quote toggles twice */
         if (quoted) continue;
@@ -105,7 +105,7 @@ static void count_marks(const unsigned char *s, size_t n, char delim, size_t see
 }
 
 NNB_API nnb_status nnb_csv_detect_decimal_buffer(const char *data, size_t len, char delimiter,
-                                              char *decimal) {
+                                                 char *decimal) {
     NNBI_CHECK_NULL(data, __func__);
     NNBI_CHECK_NULL(decimal, __func__);
     size_t seen[3] = {0, 0, 0};

@@ -54,8 +54,7 @@ static const char *list_name_at(const void *l, size_t i) {
 static nnb_status name_list_add(name_list *l, const char *name, const char *func) {
     if (nnbi_index_find(&l->index, name, list_name_at, l) >= 0) return NNB_OK;
     void *grown = nnbi_grow(l->names, &l->cap, l->n + 1, sizeof *l->names, 4);
-    if (!grown)
-        return nnbi_error(NNB_E_NOMEM, func, "no memory for a column name");
+    if (!grown) return nnbi_error(NNB_E_NOMEM, func, "no memory for a column name");
     l->names = grown;
     char *d = nnbi_strdup(name);
     if (!d) return nnbi_error(NNB_E_NOMEM, func, "no memory for a column name");
@@ -262,13 +261,13 @@ NNB_API size_t nnb_table_row_line(const nnb_table *t, size_t row) {
 
 typedef struct parser {
     const char *func;
-    const char *name;  /* file name for messages */
-    char *buf;         /* n bytes + a NUL; fields are compacted to its front */
+    const char *name; /* file name for messages */
+    char *buf;        /* n bytes + a NUL; fields are compacted to its front */
     size_t n;
-    size_t compact;    /* bytes of compacted fields */
-    size_t n_fields;   /* fields per row (the header's) */
-    size_t n_rows;     /* data rows */
-    size_t *line;      /* line of each data row */
+    size_t compact;  /* bytes of compacted fields */
+    size_t n_fields; /* fields per row (the header's) */
+    size_t n_rows;   /* data rows */
+    size_t *line;    /* line of each data row */
     size_t cap_line;
 } parser;
 
@@ -283,8 +282,7 @@ static void quote_cell(const char *s, char *out, size_t len) {
 
 static nnb_status push_line(parser *p, size_t line) {
     void *grown = nnbi_grow(p->line, &p->cap_line, p->n_rows + 1, sizeof *p->line, 1024);
-    if (!grown)
-        return nnbi_error(NNB_E_NOMEM, p->func, "%s: no memory for the row index", p->name);
+    if (!grown) return nnbi_error(NNB_E_NOMEM, p->func, "%s: no memory for the row index", p->name);
     p->line = grown;
     p->line[p->n_rows++] = line;
     return NNB_OK;
@@ -301,7 +299,7 @@ static nnb_status tokenise(parser *p, char delim) {
     while (i < n) {
         if ((p->n_rows & 0xFFFF) == 0xFFFF && nnbi_interrupted())
             return nnbi_interrupt_error(p->func, p->name); /* nnb_set_interrupt_flag */
-        if (b[i] == '\r' || b[i] == '\n') { /* a blank line */
+        if (b[i] == '\r' || b[i] == '\n') {                /* a blank line */
             if (b[i] == '\r' && i + 1 < n && b[i + 1] == '\n') i++;
             i++;
             line++;
@@ -338,8 +336,8 @@ static nnb_status tokenise(parser *p, char delim) {
                 }
                 if (i < n && b[i] != delim && b[i] != '\r' && b[i] != '\n')
                     return nnbi_error(NNB_E_FORMAT, p->func,
-                                      "%s:%zu:%zu: unexpected '%c' after a closing quote",
-                                      p->name, line, col, b[i]);
+                                      "%s:%zu:%zu: unexpected '%c' after a closing quote", p->name,
+                                      line, col, b[i]);
             } else {
                 while (i < n) {
                     char c = b[i];
@@ -375,8 +373,8 @@ static nnb_status tokenise(parser *p, char delim) {
         } else {
             if (fields != p->n_fields)
                 return nnbi_error(NNB_E_FORMAT, p->func,
-                                  "%s:%zu:%zu: the row has %zu fields, the header has %zu",
-                                  p->name, row_line, fields < p->n_fields ? fields + 1 : p->n_fields + 1,
+                                  "%s:%zu:%zu: the row has %zu fields, the header has %zu", p->name,
+                                  row_line, fields < p->n_fields ? fields + 1 : p->n_fields + 1,
                                   fields, p->n_fields);
             nnb_status st = push_line(p, row_line);
             if (st != NNB_OK) return st;
@@ -403,11 +401,11 @@ static nnb_status check_memory(const char *func, const char *name, size_t need, 
     return NNB_OK;
 }
 
-static nnb_status pool_add(nnb_table *t, size_t *cap, const char *s, size_t *off, const char *func) {
+static nnb_status pool_add(nnb_table *t, size_t *cap, const char *s, size_t *off,
+                           const char *func) {
     size_t len = strlen(s) + 1;
     void *grown = nnbi_grow(t->pool, cap, t->pool_len + len, 1, 4096);
-    if (!grown)
-        return nnbi_error(NNB_E_NOMEM, func, "%s: no memory for texts", t->source);
+    if (!grown) return nnbi_error(NNB_E_NOMEM, func, "%s: no memory for texts", t->source);
     t->pool = grown;
     memcpy(t->pool + t->pool_len, s, len);
     *off = t->pool_len;
@@ -536,15 +534,20 @@ static nnb_status convert_cell(builder *b, size_t j, char *s, size_t kept, const
     nnbi_column *c = &b->t->cols[b->slot[j]];
     *problem = NULL;
     if (nnbi_is_missing(s)) {
-        if (!b->keep[j]) *problem = "missing value";
-        else if (c->is_text) return pool_add(b->t, &b->pool_cap, "", &c->text[kept], b->p->func);
-        else c->num[kept] = NAN;
+        if (!b->keep[j])
+            *problem = "missing value";
+        else if (c->is_text)
+            return pool_add(b->t, &b->pool_cap, "", &c->text[kept], b->p->func);
+        else
+            c->num[kept] = NAN;
         return NNB_OK;
     }
     if (c->is_text) return pool_add(b->t, &b->pool_cap, s, &c->text[kept], b->p->func);
     int ok = parse_cell_number(s, b->o->decimal, &c->num[kept]);
-    if (ok == 0) *problem = "expected a number";
-    else if (ok < 0) *problem = "number out of range";
+    if (ok == 0)
+        *problem = "expected a number";
+    else if (ok < 0)
+        *problem = "number out of range";
     return NNB_OK;
 }
 
@@ -572,12 +575,13 @@ static int holds_text(size_t bad, size_t present) { return bad >= 2 && 2 * bad >
 
 /* The other number fields than j that hold text too, named in `also` ("; so do 'date' and
  * 'city'"), so that one message lists every column to one-hot encode or drop; "" if none. */
-static void other_text_columns(const builder *b, size_t j, const size_t *bad,
-                               const size_t *present, char *also, size_t len) {
+static void other_text_columns(const builder *b, size_t j, const size_t *bad, const size_t *present,
+                               char *also, size_t len) {
     const size_t n = b->p->n_fields;
     size_t count = 0, last = 0, used;
     for (size_t k = 0; k < n; k++)
-        if (k != j && b->kind[k] == KIND_NUMBER && holds_text(bad[k], present[k])) count++, last = k;
+        if (k != j && b->kind[k] == KIND_NUMBER && holds_text(bad[k], present[k]))
+            count++, last = k;
     also[0] = '\0';
     if (count == 0) return;
     used = (size_t)snprintf(also, len, "; so do");
@@ -656,8 +660,10 @@ static nnb_status read_rows(builder *b) {
     }
     t->n_rows = kept;
     if (kept == 0)
-        return nnbi_error(NNB_E_FORMAT, p->func, "%s: all %zu rows have missing or non-numeric "
-                          "cells", p->name, p->n_rows);
+        return nnbi_error(NNB_E_FORMAT, p->func,
+                          "%s: all %zu rows have missing or non-numeric "
+                          "cells",
+                          p->name, p->n_rows);
     return NNB_OK;
 }
 

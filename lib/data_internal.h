@@ -16,19 +16,19 @@
 
 typedef struct nnbi_column {
     char *name;
-    size_t field;    /* 1-based field number in the file (for messages) */
-    int is_text;     /* 0: numbers in num[]; 1: texts, offsets into the table's pool */
-    double *num;     /* n_rows values (is_text 0) */
-    size_t *text;    /* n_rows offsets into pool (is_text 1) */
+    size_t field; /* 1-based field number in the file (for messages) */
+    int is_text;  /* 0: numbers in num[]; 1: texts, offsets into the table's pool */
+    double *num;  /* n_rows values (is_text 0) */
+    size_t *text; /* n_rows offsets into pool (is_text 1) */
 } nnbi_column;
 
 struct nnb_table {
-    char *source;      /* the file name used in messages ("data.csv", or the caller's name) */
+    char *source; /* the file name used in messages ("data.csv", or the caller's name) */
     size_t n_rows, n_cols;
     nnbi_column *cols;
-    size_t *line;      /* n_rows: the 1-based line of the file where each row starts */
-    size_t n_dropped;  /* rows dropped for missing or non-numeric cells (when asked) */
-    char *pool;        /* NUL-terminated texts of the text columns */
+    size_t *line;     /* n_rows: the 1-based line of the file where each row starts */
+    size_t n_dropped; /* rows dropped for missing or non-numeric cells (when asked) */
+    char *pool;       /* NUL-terminated texts of the text columns */
     size_t pool_len;
     nnbi_name_index index; /* the columns by name */
 };

@@ -66,7 +66,7 @@ int nnbi_parse_number(const char *s, double *v) {
     double x;
     if (c_locale != (locale_t)0) {
         x = strtod_l(s, &stop, c_locale); /* no per-cell locale switch */
-    } else { /* newlocale failed: "C" is what we hope */
+    } else {                              /* newlocale failed: "C" is what we hope */
         x = strtod(s, &stop);
     }
     if (stop != end) return 0; /* cannot happen after the check above, but be safe */
@@ -258,15 +258,16 @@ nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int
                           sizeof sz);
         if ((uintmax_t)sb.st_size >= SIZE_MAX || (size_t)sb.st_size > nnbi_available_memory()) {
             close(fd);
-            return nnbi_error(NNB_E_TOO_LARGE, func,
-                              "%s has %s, more than the memory available", path, sz);
+            return nnbi_error(NNB_E_TOO_LARGE, func, "%s has %s, more than the memory available",
+                              path, sz);
         }
         expect = (size_t)sb.st_size;
     }
     int rc = nnbi_read_fd(fd, expect, limit, text, buf, len);
     e = errno;
     close(fd);
-    if (rc == NNBI_READ_NOMEM) return nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read it", path);
+    if (rc == NNBI_READ_NOMEM)
+        return nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read it", path);
     if (rc == NNBI_READ_CANCELLED) return nnbi_interrupt_error(func, path);
     if (rc < 0) return nnbi_error(NNB_E_IO, func, "cannot read %s: %s", path, strerror(e));
     if (rc == NNBI_READ_LIMIT)
@@ -275,8 +276,8 @@ nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int
                           "bytes (nnb_set_input_limit; nnblas --input-limit)",
                           path, limit);
     if (rc == NNBI_READ_NUL)
-        return nnbi_error(NNB_E_FORMAT, func,
-                          "%s: NUL byte at offset %zu: not a text file", path, *len);
+        return nnbi_error(NNB_E_FORMAT, func, "%s: NUL byte at offset %zu: not a text file", path,
+                          *len);
     (*buf)[*len] = '\0';
     return NNB_OK;
 }

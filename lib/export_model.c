@@ -12,7 +12,6 @@
 
 #include "atomic_file.h"
 #include "export_internal.h"
-#include "prep_internal.h"
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
@@ -290,6 +289,13 @@ static nnb_status read_prep_inputs(nnbe_model *m, const nnb_prep *prep, const ch
         if (nnb_prep_column_info(prep, i, &name, &is_target, &is_text, &n_cats) != NNB_OK)
             return nnbe_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
         if (is_target) continue;
+        nnb_fill fill = NNB_FILL_NONE; /* the graph would pass a missing (NaN) cell through */
+        if (nnb_prep_column_fill(prep, name, &fill, NULL, NULL) == NNB_OK && fill != NNB_FILL_NONE)
+            return nnbe_fail(NNB_E_UNSUPPORTED, func,
+                             "the preparation fills missing cells of column '%s' (--fill), which "
+                             "an exported model does not do yet; export a model trained without "
+                             "filling",
+                             name);
         nnbe_input *in = &m->inputs[m->n_raw++];
         in->name = name;
         in->column = i;
@@ -321,10 +327,6 @@ static nnb_status read_inputs(nnbe_model *m, const nnb_prep *prep, const nnb_exp
                          "the preparation gives %zu features, the network "
                          "takes %zu inputs",
                          nnb_prep_n_features(prep), n);
-    if (prep && nnbi_prep_has_fill(prep)) /* the graph would pass a missing (NaN) cell through */
-        return nnbe_fail(NNB_E_UNSUPPORTED, func,
-                         "the preparation fills missing cells (--fill), which an exported "
-                         "model does not do yet; export a model trained without filling");
     size_t cap = prep ? nnb_prep_n_columns(prep) : n;
     m->inputs = calloc(cap ? cap : 1, sizeof *m->inputs);
     if (!m->inputs) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");

@@ -34,50 +34,50 @@ enum { NNBI_ROLE_FEATURE = 0, NNBI_ROLE_TARGET = 1, NNBI_ROLE_DROP = 2 };
 
 /* Encodings of an input column. */
 enum {
-    NNBI_ENC_NUMBER = 0,   /* one output column: the (scaled) number */
-    NNBI_ENC_CATEGORY = 1  /* features: one-hot, n_cats output columns; targets: the class,
+    NNBI_ENC_NUMBER = 0,  /* one output column: the (scaled) number */
+    NNBI_ENC_CATEGORY = 1 /* features: one-hot, n_cats output columns; targets: the class,
                               n_cats columns (NNB_TARGET_ONEHOT) or one index (NNB_TARGET_INDEX) */
 };
 
 /* How a preparation was fitted. */
 enum {
-    NNBI_FIT_NONE = 0,   /* not fitted */
-    NNBI_FIT_TABLE = 1,  /* nnb_prep_fit(): inputs found by name in a table */
-    NNBI_FIT_MATRIX = 2  /* nnb_prep_fit_matrix(): inputs are the matrix's columns x0, x1, ... */
+    NNBI_FIT_NONE = 0,  /* not fitted */
+    NNBI_FIT_TABLE = 1, /* nnb_prep_fit(): inputs found by name in a table */
+    NNBI_FIT_MATRIX = 2 /* nnb_prep_fit_matrix(): inputs are the matrix's columns x0, x1, ... */
 };
 
 /* A column as configured by the setters, before fitting. */
 typedef struct nnbi_prep_spec {
     char *name;
-    int role;                  /* NNBI_ROLE_* */
-    nnb_target_kind target;    /* role TARGET */
-    int onehot;                /* role FEATURE */
+    int role;               /* NNBI_ROLE_* */
+    nnb_target_kind target; /* role TARGET */
+    int onehot;             /* role FEATURE */
     int scale_set;
     nnb_scale scale;
     int fill_set;
-    nnb_fill fill;             /* missing cells (role FEATURE) */
+    nnb_fill fill; /* missing cells (role FEATURE) */
 } nnbi_prep_spec;
 
 /* One input column of a fitted preparation (in the order of the table it was fitted on). */
 typedef struct nnbi_prep_input {
     char *name;
-    uint32_t role;        /* NNBI_ROLE_FEATURE or NNBI_ROLE_TARGET */
-    uint32_t encoding;    /* NNBI_ENC_* */
-    uint32_t scale;       /* nnb_scale (NNB_SCALE_NONE for categories) */
-    double a, b;          /* mean and sample std (STANDARD), min and max (MINMAX), 0 and 1 (NONE) */
-    uint32_t text;        /* categories come from a text column (else from numbers) */
-    size_t n_cats;        /* categories or classes, sorted */
-    char **cats;          /* their labels (numbers in shortest exact form: "1", "2.5") */
+    uint32_t role;     /* NNBI_ROLE_FEATURE or NNBI_ROLE_TARGET */
+    uint32_t encoding; /* NNBI_ENC_* */
+    uint32_t scale;    /* nnb_scale (NNB_SCALE_NONE for categories) */
+    double a, b;       /* mean and sample std (STANDARD), min and max (MINMAX), 0 and 1 (NONE) */
+    uint32_t text;     /* categories come from a text column (else from numbers) */
+    size_t n_cats;     /* categories or classes, sorted */
+    char **cats;       /* their labels (numbers in shortest exact form: "1", "2.5") */
     /* derived by nnbi_prep_finish() */
-    uint32_t fill;        /* nnb_fill of missing cells: NNB_FILL_NONE (they are an error) */
-    double fill_value;    /* number inputs: the value a missing cell becomes (fitted) */
-    size_t fill_cat;      /* category inputs: the category a missing cell becomes (fitted) */
+    uint32_t fill;     /* nnb_fill of missing cells: NNB_FILL_NONE (they are an error) */
+    double fill_value; /* number inputs: the value a missing cell becomes (fitted) */
+    size_t fill_cat;   /* category inputs: the category a missing cell becomes (fitted) */
     /* derived by nnbi_prep_finish() */
-    double *cat_values;   /* text == 0: the categories' values, ascending */
-    size_t out;           /* first output column in X (features) or Y (targets) */
-    double shift, div;    /* applied as (v - shift) / div, or as (v/2 - shift/2) / div when half */
-    int half;             /* min-max whose range max - min overflows: div is half the range */
-    int constant;         /* a scaled column with zero deviation or range */
+    double *cat_values; /* text == 0: the categories' values, ascending */
+    size_t out;         /* first output column in X (features) or Y (targets) */
+    double shift, div;  /* applied as (v - shift) / div, or as (v/2 - shift/2) / div when half */
+    int half;           /* min-max whose range max - min overflows: div is half the range */
+    int constant;       /* a scaled column with zero deviation or range */
 } nnbi_prep_input;
 
 struct nnb_prep {
@@ -90,24 +90,24 @@ struct nnb_prep {
     int default_scale_set;
     nnb_scale default_scale;
     int default_fill_set;
-    nnb_fill default_fill;      /* of every feature column not named (nnb_prep_fill(p, NULL)) */
+    nnb_fill default_fill; /* of every feature column not named (nnb_prep_fill(p, NULL)) */
     nnb_unseen unseen;
 
     /* fitted */
-    int fitted;                 /* set by nnbi_prep_finish() */
-    int fit_kind;               /* NNBI_FIT_* */
+    int fitted;                  /* set by nnbi_prep_finish() */
+    int fit_kind;                /* NNBI_FIT_* */
     nnb_target_kind target_kind; /* kind of the targets (NNB_TARGET_VALUES when none) */
     size_t n_inputs, cap_inputs;
     nnbi_prep_input *inputs;
 
     /* derived by nnbi_prep_finish() */
     size_t n_features, n_targets, n_classes;
-    char **feature_names;       /* n_features */
-    char **target_names;        /* n_targets */
-    size_t class_input;         /* the classification target's input (when n_classes > 0) */
+    char **feature_names;        /* n_features */
+    char **target_names;         /* n_targets */
+    size_t class_input;          /* the classification target's input (when n_classes > 0) */
     nnbi_name_index input_index; /* the inputs by name */
     size_t n_constant;
-    size_t *constant;           /* inputs found constant */
+    size_t *constant; /* inputs found constant */
 };
 
 /* A new unfitted-but-rebuilding preparation (fit_kind NNBI_FIT_TABLE or NNBI_FIT_MATRIX). */

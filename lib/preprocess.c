@@ -71,8 +71,7 @@ static nnb_status spec_get(nnb_prep *p, const char *name, const char *func, nnbi
     *out = spec_find(p, name);
     if (*out) return NNB_OK;
     void *grown = nnbi_grow(p->spec, &p->cap_spec, p->n_spec + 1, sizeof *p->spec, 8);
-    if (!grown)
-        return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    if (!grown) return nnbi_error(NNB_E_NOMEM, func, "no memory");
     p->spec = grown;
     nnbi_prep_spec *s = &p->spec[p->n_spec];
     memset(s, 0, sizeof *s);
@@ -134,8 +133,7 @@ static const nnbi_prep_spec *other_target(const nnb_prep *p, const char *column,
     return NULL;
 }
 
-NNB_API nnb_status nnb_prep_add_target(nnb_prep *p, const char *column,
-                                       nnb_target_kind kind) {
+NNB_API nnb_status nnb_prep_add_target(nnb_prep *p, const char *column, nnb_target_kind kind) {
     NNBI_CHECK_NULL(p, __func__);
     NNBI_CHECK_NULL(column, __func__);
     nnb_status st = not_fitted(p, __func__);
@@ -283,8 +281,8 @@ nnb_status nnbi_prep_add_input(nnb_prep *p, const char *name, uint32_t role, uin
         return nnbi_error(NNB_E_FORMAT, func, "column '%s': unknown scaling %u", name, scale);
     if (!isfinite(a) || !isfinite(b) || (scale == NNB_SCALE_STANDARD && b < 0) ||
         (scale == NNB_SCALE_MINMAX && b < a))
-        return nnbi_error(NNB_E_FORMAT, func, "column '%s': impossible statistics %g, %g", name,
-                          a, b);
+        return nnbi_error(NNB_E_FORMAT, func, "column '%s': impossible statistics %g, %g", name, a,
+                          b);
     if (encoding == NNBI_ENC_CATEGORY && (scale != NNB_SCALE_NONE || n_cats == 0 || !cats))
         return nnbi_error(NNB_E_FORMAT, func,
                           "column '%s': a category column needs categories and no scaling", name);
@@ -292,8 +290,7 @@ nnb_status nnbi_prep_add_input(nnb_prep *p, const char *name, uint32_t role, uin
         return nnbi_error(NNB_E_FORMAT, func, "column '%s': a number column has no categories",
                           name);
     void *grown = nnbi_grow(p->inputs, &p->cap_inputs, p->n_inputs + 1, sizeof *p->inputs, 8);
-    if (!grown)
-        return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    if (!grown) return nnbi_error(NNB_E_NOMEM, func, "no memory");
     p->inputs = grown;
     nnbi_prep_input *in = &p->inputs[p->n_inputs];
     memset(in, 0, sizeof *in);
@@ -370,11 +367,12 @@ nnb_status nnbi_prep_set_fill(nnb_prep *p, size_t i, uint32_t kind, double value
     int number = in->encoding == NNBI_ENC_NUMBER;
     if (kind != NNB_FILL_NONE && (number ? !isfinite(value) : cat >= in->n_cats))
         return nnbi_error(NNB_E_FORMAT, func, "column '%s': impossible fill %s %g, category %llu",
-                          in->name, nnb_fill_name((nnb_fill)kind), value,
-                          (unsigned long long)cat);
+                          in->name, nnb_fill_name((nnb_fill)kind), value, (unsigned long long)cat);
     if (kind != NNB_FILL_NONE && !number && kind != NNB_FILL_MOST_FREQUENT)
-        return nnbi_error(NNB_E_FORMAT, func, "column '%s': categories are filled with the most "
-                          "frequent one", in->name);
+        return nnbi_error(NNB_E_FORMAT, func,
+                          "column '%s': categories are filled with the most "
+                          "frequent one",
+                          in->name);
     in->fill = kind;
     in->fill_value = kind != NNB_FILL_NONE && number ? value : NAN;
     in->fill_cat = kind != NNB_FILL_NONE && !number ? (size_t)cat : 0;
@@ -440,8 +438,8 @@ nnb_status nnbi_prep_finish(nnb_prep *p, const char *func) {
         }
     }
     if (nf == 0) return nnbi_error(NNB_E_FORMAT, func, "the preparation has no feature column");
-    if (n_class_targets > 0 && (n_class_targets > 1 || n_value_targets > 0 ||
-                                p->target_kind == NNB_TARGET_VALUES))
+    if (n_class_targets > 0 &&
+        (n_class_targets > 1 || n_value_targets > 0 || p->target_kind == NNB_TARGET_VALUES))
         return nnbi_error(NNB_E_FORMAT, func,
                           "a classification target must be the only target, of a class kind");
     if (n_value_targets > 0 && p->target_kind != NNB_TARGET_VALUES)
@@ -473,8 +471,8 @@ nnb_status nnbi_prep_finish(nnb_prep *p, const char *func) {
     if (!nnbi_index_build(&p->input_index, p->n_inputs, input_at, p, &dup, &dup_of))
         return nnbi_error(NNB_E_NOMEM, func, "no memory");
     if (dup != SIZE_MAX)
-        return nnbi_error(NNB_E_FORMAT, func, "columns %zu and %zu are both named '%s'",
-                          dup_of + 1, dup + 1, p->inputs[dup].name);
+        return nnbi_error(NNB_E_FORMAT, func, "columns %zu and %zu are both named '%s'", dup_of + 1,
+                          dup + 1, p->inputs[dup].name);
     p->fitted = 1;
     return NNB_OK;
 }
@@ -534,8 +532,10 @@ static double safe_sd(const col_values *v, size_t n, double mean) {
     double half = 1, big = 0;
     for (size_t i = 0; i < n && half == 1; i++) {
         double d = value_at(v, i) - mean;
-        if (isfinite(d)) big = fmax(big, fabs(d));
-        else half = 0.5, big = 0;
+        if (isfinite(d))
+            big = fmax(big, fabs(d));
+        else
+            half = 0.5, big = 0;
     }
     for (size_t i = 0; i < n && half != 1; i++)
         big = fmax(big, fabs(value_at(v, i) * half - mean * half));
@@ -654,9 +654,11 @@ static nnb_status column_categories(const nnb_table *t, const nnbi_column *c, si
     }
     if (!out && k) return nnbi_error(NNB_E_NOMEM, func, "no memory");
     if (k == 0)
-        return nnbi_error(NNB_E_INVALID_ARG, func, "column '%s' of %s has no value in the rows "
+        return nnbi_error(NNB_E_INVALID_ARG, func,
+                          "column '%s' of %s has no value in the rows "
                           "fitted on: every cell is missing (a column without values says "
-                          "nothing: drop it)", c->name, t->source);
+                          "nothing: drop it)",
+                          c->name, t->source);
     *labels = out;
     *n_cats = k;
     return NNB_OK;
@@ -675,9 +677,8 @@ static size_t first_missing(const nnb_table *t, size_t col, const size_t *rows, 
 static nnb_status missing_error(const nnb_table *t, size_t col, size_t row, int target,
                                 const char *func) {
     const nnbi_column *c = &t->cols[col];
-    return nnbi_error(NNB_E_FORMAT, func,
-                      "%s:%zu:%zu: missing value in column '%s'%s", t->source, t->line[row],
-                      c->field, c->name,
+    return nnbi_error(NNB_E_FORMAT, func, "%s:%zu:%zu: missing value in column '%s'%s", t->source,
+                      t->line[row], c->field, c->name,
                       target ? ", a target: rows without a target cannot be used (drop them)"
                              : ", which the preparation does not fill (nnb_prep_fill)");
 }
@@ -690,9 +691,9 @@ static nnb_status fit_column(nnb_prep *p, const nnb_table *t, size_t j, const si
     const nnbi_prep_spec *s = spec_find(p, c->name);
     int role = s ? s->role : NNBI_ROLE_FEATURE;
     int category = role == NNBI_ROLE_FEATURE ? s && s->onehot : s->target != NNB_TARGET_VALUES;
-    nnb_fill fill = s && s->fill_set ? s->fill
+    nnb_fill fill = s && s->fill_set                                   ? s->fill
                     : role == NNBI_ROLE_FEATURE && p->default_fill_set ? p->default_fill
-                                                                        : NNB_FILL_NONE;
+                                                                       : NNB_FILL_NONE;
     size_t missing = first_missing(t, j, rows, n);
     if (missing != SIZE_MAX && (fill == NNB_FILL_NONE || role != NNBI_ROLE_FEATURE))
         return missing_error(t, j, missing, role != NNBI_ROLE_FEATURE, func);
@@ -722,12 +723,12 @@ static nnb_status fit_column(nnb_prep *p, const nnb_table *t, size_t j, const si
     else if (role == NNBI_ROLE_FEATURE && p->default_scale_set)
         how = p->default_scale;
     double a, b, value = NAN;
-    if (fill != NNB_FILL_NONE && (st = nnbi_fill_number(c->num, rows, n, fill, c->name, &value,
-                                                        func)) != NNB_OK)
+    if (fill != NNB_FILL_NONE &&
+        (st = nnbi_fill_number(c->num, rows, n, fill, c->name, &value, func)) != NNB_OK)
         return st;
     if ((st = column_stats(c, rows, n, how, value, &a, &b, func)) != NNB_OK) return st;
-    st = nnbi_prep_add_input(p, c->name, (uint32_t)role, NNBI_ENC_NUMBER, (uint32_t)how, a, b, 0,
-                             0, NULL, func);
+    st = nnbi_prep_add_input(p, c->name, (uint32_t)role, NNBI_ENC_NUMBER, (uint32_t)how, a, b, 0, 0,
+                             NULL, func);
     if (st == NNB_OK && fill != NNB_FILL_NONE)
         st = nnbi_prep_set_fill(p, p->n_inputs - 1, fill, value, 0, func);
     return st;
@@ -759,14 +760,14 @@ static nnb_status check_rows(const nnb_table *t, const size_t *rows, size_t n, c
     if (!rows) {
         if (n != t->n_rows)
             return nnbi_error(NNB_E_INVALID_ARG, func,
-                              "rows is NULL, so n_rows must be the table's %zu, not %zu",
-                              t->n_rows, n);
+                              "rows is NULL, so n_rows must be the table's %zu, not %zu", t->n_rows,
+                              n);
         return NNB_OK;
     }
     for (size_t i = 0; i < n; i++)
         if (rows[i] >= t->n_rows)
-            return nnbi_error(NNB_E_INVALID_ARG, func, "rows[%zu] = %zu, the table has %zu rows",
-                              i, rows[i], t->n_rows);
+            return nnbi_error(NNB_E_INVALID_ARG, func, "rows[%zu] = %zu, the table has %zu rows", i,
+                              rows[i], t->n_rows);
     return NNB_OK;
 }
 
@@ -790,7 +791,8 @@ NNB_API nnb_status nnb_prep_fit(nnb_prep *p, const nnb_table *t, const size_t *r
 
 /* Element (r, j) of a matrix of `cols` columns, a missing (NaN) one as its column's fill (fill
  * NULL: as it is). */
-static double cell(const void *x, nnb_dtype xt, size_t cols, size_t r, size_t j, const double *fill) {
+static double cell(const void *x, nnb_dtype xt, size_t cols, size_t r, size_t j,
+                   const double *fill) {
     double v = nnbi_read(xt, x, r * cols + j);
     return fill && isnan(v) ? fill[j] : v;
 }
@@ -827,8 +829,9 @@ static nnb_status matrix_stats(const void *x, nnb_dtype xt, size_t rows, size_t 
 }
 
 /* The statistics of every column of a matrix for scaling `how` (a, b as the inputs store them). */
-static nnb_status matrix_scalings(const void *x, nnb_dtype xt, size_t rows, size_t cols, nnb_scale how,
-                                  const double *fill, double *a, double *b, const char *func) {
+static nnb_status matrix_scalings(const void *x, nnb_dtype xt, size_t rows, size_t cols,
+                                  nnb_scale how, const double *fill, double *a, double *b,
+                                  const char *func) {
     if (how == NNB_SCALE_STANDARD) return matrix_stats(x, xt, rows, cols, fill, a, b, func);
     if (how == NNB_SCALE_MINMAX) {
         for (size_t j = 0; j < cols; j++) a[j] = b[j] = cell(x, xt, cols, 0, j, fill);
@@ -883,8 +886,8 @@ static nnb_status fit_matrix(nnb_prep *p, const void *x, nnb_dtype xt, size_t ro
     for (size_t i = 0; i < total; i++) { /* NaN is a missing cell when filled */
         double v = nnbi_read(xt, x, i);
         if (!isfinite(v) && !(isnan(v) && fill_how != NNB_FILL_NONE))
-            return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] is %g%s", i / cols, i % cols,
-                              v, isnan(v) ? " (nnb_prep_fill fills missing cells)" : "");
+            return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] is %g%s", i / cols, i % cols, v,
+                              isnan(v) ? " (nnb_prep_fill fills missing cells)" : "");
     }
     double *a = calloc(cols, sizeof *a), *b = calloc(cols, sizeof *b);
     double *fill = fill_how != NNB_FILL_NONE ? malloc(cols * sizeof *fill) : NULL;
@@ -954,8 +957,8 @@ static nnb_status unseen_error(const nnbi_prep_input *in, const nnb_table *t, si
     return nnbi_error(NNB_E_FORMAT, func,
                       "%s:%zu:%zu: %s '%.60s' in column '%s' was not seen when fitting (%zu %s)",
                       t->source, t->line[row], t->cols[col].field,
-                      in->role == NNBI_ROLE_FEATURE ? "category" : "class", s, in->name,
-                      in->n_cats, in->role == NNBI_ROLE_FEATURE ? "categories" : "classes");
+                      in->role == NNBI_ROLE_FEATURE ? "category" : "class", s, in->name, in->n_cats,
+                      in->role == NNBI_ROLE_FEATURE ? "categories" : "classes");
 }
 
 /* Input `in` of one row (table row `row`, column `col`) into the row's output o (X's row for a
@@ -1046,15 +1049,18 @@ static nnb_status apply(const nnb_prep *p, const nnb_table *t, const size_t *row
         if (in->role == NNBI_ROLE_TARGET && !y) continue;
         ptrdiff_t j = nnbi_table_find(t, in->name);
         if (j < 0) {
-            st = nnbi_error(NNB_E_INVALID_ARG, func, "%s has no column '%s', which the "
-                            "preparation needs", t->source, in->name);
+            st = nnbi_error(NNB_E_INVALID_ARG, func,
+                            "%s has no column '%s', which the "
+                            "preparation needs",
+                            t->source, in->name);
             goto done;
         }
         int want_text = in->encoding == NNBI_ENC_CATEGORY && in->text;
         if (t->cols[j].is_text != want_text) {
-            st = nnbi_error(NNB_E_FORMAT, func, "column '%s' of %s holds %s, the preparation "
-                            "was fitted on %s", in->name, t->source,
-                            t->cols[j].is_text ? "texts" : "numbers",
+            st = nnbi_error(NNB_E_FORMAT, func,
+                            "column '%s' of %s holds %s, the preparation "
+                            "was fitted on %s",
+                            in->name, t->source, t->cols[j].is_text ? "texts" : "numbers",
                             want_text ? "texts" : "numbers");
             goto done;
         }
@@ -1067,8 +1073,7 @@ done:
 }
 
 NNB_API nnb_status nnb_prep_apply(const nnb_prep *p, const nnb_table *t, const size_t *rows,
-                                  size_t n_rows, double *x, size_t x_len, double *y,
-                                  size_t y_len) {
+                                  size_t n_rows, double *x, size_t x_len, double *y, size_t y_len) {
     return apply(p, t, rows, n_rows, x, x_len, y, y_len, NNB_F64, __func__);
 }
 
@@ -1097,12 +1102,15 @@ static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols
             if (isnan(u) && p->inputs[j].fill != NNB_FILL_NONE) u = p->inputs[j].fill_value;
             double v = nnbi_prep_scale_value(&p->inputs[j], u);
             if (isfinite(u) && !isfinite(v))
-                return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] = %g scales beyond the "
-                                  "range of double: it is far outside the fitted data's", r, j,
-                                  u);
+                return nnbi_error(NNB_E_NONFINITE, func,
+                                  "x[%zu][%zu] = %g scales beyond the "
+                                  "range of double: it is far outside the fitted data's",
+                                  r, j, u);
             if (isfinite(v) && fabs(v) > nnbi_dtype_max(xt))
-                return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] scales to %g, beyond "
-                                  "float32's range (3.4e38)", r, j, v);
+                return nnbi_error(NNB_E_NONFINITE, func,
+                                  "x[%zu][%zu] scales to %g, beyond "
+                                  "float32's range (3.4e38)",
+                                  r, j, v);
         }
     for (size_t r = 0; r < rows; r++)
         for (size_t j = 0; j < cols; j++) {
@@ -1140,12 +1148,15 @@ static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_
         for (size_t r = 0; in->role == NNBI_ROLE_TARGET && r < rows; r++) {
             double u = nnbi_read(yt, y, r * y_cols + in->out), v = unscale_value(in, u);
             if (isfinite(u) && !isfinite(v))
-                return nnbi_error(NNB_E_NONFINITE, func, "y[%zu][%zu] = %g becomes a value "
-                                  "beyond the range of double in the units of column '%s'", r,
-                                  in->out, u, in->name);
+                return nnbi_error(NNB_E_NONFINITE, func,
+                                  "y[%zu][%zu] = %g becomes a value "
+                                  "beyond the range of double in the units of column '%s'",
+                                  r, in->out, u, in->name);
             if (isfinite(v) && fabs(v) > nnbi_dtype_max(yt))
-                return nnbi_error(NNB_E_NONFINITE, func, "y[%zu][%zu] becomes %g, beyond "
-                                  "float32's range (3.4e38)", r, in->out, v);
+                return nnbi_error(NNB_E_NONFINITE, func,
+                                  "y[%zu][%zu] becomes %g, beyond "
+                                  "float32's range (3.4e38)",
+                                  r, in->out, v);
         }
     }
     for (size_t i = 0; i < p->n_inputs; i++) {

@@ -536,9 +536,10 @@ START_TEST(bad_arguments) {
     expect(nnb_onnx_write("/dev/null", net, NULL, NULL, NULL), NNB_E_IO, "character device");
     expect(nnb_onnx_write(nnbt_tmp("errors/no/such.onnx"), net, NULL, NULL, NULL), NNB_E_IO,
            "No such file");
-    expect(nnb_c_source_write(c, nnbt_tmp("errors/a\"b.h"), net, NULL, NULL, NULL), NNB_E_INVALID_ARG,
-           "#include");
-    expect(nnb_c_source_write(c, nnbt_tmp("errors/"), net, NULL, NULL, NULL), NNB_E_IO, "directory");
+    expect(nnb_c_source_write(c, nnbt_tmp("errors/a\"b.h"), net, NULL, NULL, NULL),
+           NNB_E_INVALID_ARG, "#include");
+    expect(nnb_c_source_write(c, nnbt_tmp("errors/"), net, NULL, NULL, NULL), NNB_E_IO,
+           "directory");
     /* a preparation that does not fit, or is not fitted */
     nnb_prep *unfitted, *wide;
     nnbt_ok(nnb_prep_create(&unfitted));
@@ -559,7 +560,8 @@ START_TEST(bad_arguments) {
     nnbt_ok(nnb_net_init(cnn, NNB_INIT_XAVIER_UNIFORM, 1));
     nnb_net *q = NULL;
     expect(nnb_onnx_write(onnx, cnn, NULL, NULL, NULL), NNB_E_UNSUPPORTED, "not a dense layer");
-    expect(nnb_c_source_write(c, NULL, cnn, NULL, NULL, NULL), NNB_E_UNSUPPORTED, "not a dense layer");
+    expect(nnb_c_source_write(c, NULL, cnn, NULL, NULL, NULL), NNB_E_UNSUPPORTED,
+           "not a dense layer");
     expect(nnb_net_copy_int8(&q, cnn), NNB_E_UNSUPPORTED, "not a dense layer");
     ck_assert_ptr_null(q);
     nnb_net_free(cnn);

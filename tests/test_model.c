@@ -326,9 +326,8 @@ START_TEST(optional_parts) {
     size_t n = nnb_model_write_size(m.net, NULL, NULL, 0);
     unsigned char *b = malloc(n);
     nnbt_ok(nnb_model_write_buffer(m.net, NULL, NULL, 0, b, n, NULL));
-    ck_assert_uint_eq(section_at(b, n, "PREP") + section_at(b, n, "META") +
-                          section_at(b, n, "TRST"),
-                      0);
+    ck_assert_uint_eq(
+        section_at(b, n, "PREP") + section_at(b, n, "META") + section_at(b, n, "TRST"), 0);
     nnb_net *net;
     nnb_prep *prep = (nnb_prep *)1;
     nnb_meta *meta;
@@ -410,27 +409,29 @@ START_TEST(documented_layout) {
     nnbt_ok(nnb_model_write_buffer(net, NULL, meta, 0, b, n, NULL));
     static const unsigned char header[32] = {
         0x89, 'N', 'N', 'B', '\r', '\n', 0x1A, '\n', /* magic */
-        1, 0, 0, 0,                                  /* version 1.0 */
-        4, 3, 2, 1,                                  /* byte-order mark */
-        167, 0, 0, 0, 0, 0, 0, 0,                    /* file size */
-        3, 0, 0, 0,                                  /* sections */
-        0, 0, 0, 0};                                 /* flags */
+        1,    0,   0,   0,                           /* version 1.0 */
+        4,    3,   2,   1,                           /* byte-order mark */
+        167,  0,   0,   0,   0,    0,    0,    0,    /* file size */
+        3,    0,   0,   0,                           /* sections */
+        0,    0,   0,   0};                          /* flags */
     ck_assert(memcmp(b, header, 32) == 0);
     static const unsigned char arch[56] = {
-        'A', 'R', 'C', 'H', 1, 0, 0, 0, 40, 0, 0, 0, 0, 0, 0, 0, /* essential, 40 bytes */
-        2, 0, 0, 0, 0, 0, 0, 0,                                /* inputs */
-        1, 0, 0, 0, 0, 0, 0, 0,                                /* layers */
-        1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0,        /* 1 unit, leaky ReLU, no bias */
-        0, 0, 0, 0, 0, 0, 0xD0, 0x3F};                         /* slope 0.25 */
+        'A', 'R', 'C', 'H', 1, 0, 0,    0,
+        40,  0,   0,   0,   0, 0, 0,    0, /* essential, 40 bytes */
+        2,   0,   0,   0,   0, 0, 0,    0, /* inputs */
+        1,   0,   0,   0,   0, 0, 0,    0, /* layers */
+        1,   0,   0,   0,   0, 0, 0,    0,
+        4,   0,   0,   0,   0, 0, 0,    0,     /* 1 unit, leaky ReLU, no bias */
+        0,   0,   0,   0,   0, 0, 0xD0, 0x3F}; /* slope 0.25 */
     ck_assert(memcmp(b + 32, arch, 56) == 0);
     static const unsigned char parm[40] = {
-        'P', 'A', 'R', 'M', 1, 0, 0, 0, 24, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0, 0xF0, 0x3F,  /* 1.0 */
-        0, 0, 0, 0, 0, 0, 0x04, 0xC0}; /* -2.5 */
+        'P', 'A', 'R', 'M', 1, 0, 0,    0,   24, 0, 0, 0, 0, 0, 0,    0,
+        2,   0,   0,   0,   0, 0, 0,    0,   0,  0, 0, 0, 0, 0, 0xF0, 0x3F, /* 1.0 */
+        0,   0,   0,   0,   0, 0, 0x04, 0xC0};                              /* -2.5 */
     ck_assert(memcmp(b + 88, parm, 40) == 0);
-    static const unsigned char metab[35] = {'M', 'E', 'T', 'A', 0, 0, 0, 0, 19, 0, 0, 0, 0, 0,
-                                            0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 'k', 2,
-                                            0, 0, 0, 'v', 'v'};
+    static const unsigned char metab[35] = {'M', 'E', 'T', 'A', 0,   0, 0, 0, 19, 0,   0,  0,
+                                            0,   0,   0,   0,   1,   0, 0, 0, 0,  0,   0,  0,
+                                            1,   0,   0,   0,   'k', 2, 0, 0, 0,  'v', 'v'};
     ck_assert(memcmp(b + 128, metab, 35) == 0);
     uint32_t crc = nnbt_crc32(b, n - 4);
     for (int i = 0; i < 4; i++) ck_assert_uint_eq(b[n - 4 + i], (crc >> (8 * i)) & 0xFF);
@@ -773,8 +774,8 @@ START_TEST(crafted_contents) {
     crafted_fails(&c, NNB_E_FORMAT, "after the last");
 
     /* an unknown section this version must understand: refused as too new */
-    static const unsigned char essential[20] = {'Z', 'Z', 'Z', 'Z', 1, 0, 0, 0, 4, 0, 0, 0,
-                                                0,   0,   0,   0,   9, 9, 9, 9};
+    static const unsigned char essential[20] = {'Z', 'Z', 'Z', 'Z', 1, 0, 0, 0, 4, 0,
+                                                0,   0,   0,   0,   0, 0, 9, 9, 9, 9};
     c = base(&m);
     insert(&c, 32, essential, 20);
     put_le32(c.b + 24, c.b[24] + 1u);
@@ -866,7 +867,7 @@ START_TEST(crafted_contents) {
     put_le64(c.b + at, (uint64_t)1 << 61);
     crafted_fails(&c, NNB_E_FORMAT, "pairs");
     at = fresh(&c, &m, "META") + 8 + 4; /* first key "title" */
-    memcpy(c.b + at, "empty", 5);                                /* now a duplicate */
+    memcpy(c.b + at, "empty", 5);       /* now a duplicate */
     crafted_fails(&c, NNB_E_FORMAT, "'empty' occurs twice");
     at = fresh(&c, &m, "META") + 8;
     put_le32(c.b + at, 0); /* empty key: its 5 bytes become the next length... */
@@ -1029,7 +1030,8 @@ START_TEST(model_round_trip) {
                      np * sizeof(float));
     /* a file of 4 bytes per parameter: smaller than the float64 network's */
     nnbt_ok(nnb_net_copy(&c, a, NNB_F64));
-    size_t n64 = nnb_model_write_size(c, NULL, NULL, 0), n32 = nnb_model_write_size(a, NULL, NULL, 0);
+    size_t n64 = nnb_model_write_size(c, NULL, NULL, 0),
+           n32 = nnb_model_write_size(a, NULL, NULL, 0);
     ck_assert_uint_eq(n64 - n32, 4 * np - 4);
     unsigned char *b64 = malloc(n64);
     nnbt_ok(nnb_model_write_buffer(c, NULL, NULL, 0, b64, n64, NULL));

@@ -14,8 +14,8 @@
 
 /* ---- IDX ------------------------------------------------------------------------------------- */
 
-static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                              "Coat",        "Sandal",  "Shirt",    "Sneaker",
+static const char *const fashion_names[10] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                              "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                               "Bag",         "Ankle boot"};
 static const char *const digit_names[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
 
@@ -157,10 +157,10 @@ int idx_read(const idx_spec *s, nnb_mnist_part part, nnb_dtype dtype, mat *x, ma
         mat_free(x);
         return 0;
     }
-    nnb_status st = dtype == NNB_F32
-                        ? nnb_mnist_read_part_f32(s->dir, part, 1, x->f, rows * cols, y->f,
-                                                  rows * 10)
-                        : nnb_mnist_read_part(s->dir, part, 1, x->v, rows * cols, y->v, rows * 10);
+    nnb_status st =
+        dtype == NNB_F32
+            ? nnb_mnist_read_part_f32(s->dir, part, 1, x->f, rows * cols, y->f, rows * 10)
+            : nnb_mnist_read_part(s->dir, part, 1, x->v, rows * cols, y->v, rows * 10);
     if (st != NNB_OK) {
         fail_nnb();
         mat_free(x);
@@ -229,7 +229,8 @@ int csv_delimiter(const data_flags *df, const csv_input *in, char *delim) {
     if (df->delimiter) {
         if (!delimiter_valid(df->delimiter, delim))
             return fail("--delimiter: '%s' is not one character, tab, comma or semicolon",
-                        df->delimiter), 0;
+                        df->delimiter),
+                   0;
         return 1;
     }
     if (nnb_csv_detect_delimiter_buffer(in->text, in->len, delim) != NNB_OK) return fail_nnb(), 0;
@@ -294,8 +295,7 @@ int fail_csv(const data_flags *df) {
                     lib_message(), cols, many ? "them" : "it", cols, many ? "them" : "it"),
                0;
     }
-    if (strstr(m, "decimal comma"))
-        return fail("%s (--decimal , reads it)", lib_message()), 0;
+    if (strstr(m, "decimal comma")) return fail("%s (--decimal , reads it)", lib_message()), 0;
     if (df->drop_bad_rows) return fail_nnb(), 0;
     if (strstr(m, "missing value"))
         return fail("%s (--fill mean fills missing feature cells; --drop-bad-rows leaves such "
@@ -623,7 +623,8 @@ int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, m
         if (want_y && nnb_net_n_outputs(mi->net) != 10) {
             mat_free(x), mat_free(&yy);
             return fail("the model has %zu outputs, the data 10 classes",
-                        nnb_net_n_outputs(mi->net)), 0;
+                        nnb_net_n_outputs(mi->net)),
+                   0;
         }
         if (y && want_y)
             *y = yy;
@@ -631,8 +632,10 @@ int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, m
             mat_free(&yy);
         return 1;
     }
-    if (!mi->prep) return fail("the model has no data preparation, so nnblas cannot read CSV data "
-                               "for it"), 0;
+    if (!mi->prep)
+        return fail("the model has no data preparation, so nnblas cannot read CSV data "
+                    "for it"),
+               0;
     if (nnb_prep_is_matrix(mi->prep))
         return fail("the model was trained on IDX images; give it --idx"), 0;
     if (want_y && nnb_prep_n_targets(mi->prep) == 0)

@@ -30,7 +30,8 @@ static size_t net_bytes(const settings *s, size_t n_in, size_t n_out, size_t n_t
     for (size_t l = 0; l < L; l++) {
         char *end;
         unsigned long long u = strtoull(s->layers[l], &end, 10);
-        if (end == s->layers[l] || *end) return 0; /* a convolution or pooling layer: built and
+        if (end == s->layers[l] || *end)
+            return 0; /* a convolution or pooling layer: built and
                                                        checked by the library itself */
         units[l] = l == shrink ? 1 : (size_t)u;
     }

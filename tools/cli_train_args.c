@@ -134,22 +134,23 @@ const command cmd_train = {
 /* ---- options ---------------------------------------------------------------------------------- */
 
 const char *const train_opt_names[N_OPT] = {
-    "--csv",         "--idx",          "--target",     "--one-hot",    "--standardize",
-    "--drop",        "--task",         "--test",       "--val",        "--seed",
-    "--layers",      "--activation",   "--output",     "--loss",       "--init",
-    "--dropout",     "--optimizer",    "--lr",         "--epochs",     "--batch",
-    "--reduction",   "--weight-decay", "--patience",   "--threads",    "--save",
-    "--resume",      "--clip-norm",    "--clip-value", "--delimiter",  "--checkpoint-every",
-    "--input-limit", "--dtype",        "--plot",       "--input-shape", "--fill", "--decimal"};
+    "--csv",         "--idx",          "--target",     "--one-hot",     "--standardize",
+    "--drop",        "--task",         "--test",       "--val",         "--seed",
+    "--layers",      "--activation",   "--output",     "--loss",        "--init",
+    "--dropout",     "--optimizer",    "--lr",         "--epochs",      "--batch",
+    "--reduction",   "--weight-decay", "--patience",   "--threads",     "--save",
+    "--resume",      "--clip-norm",    "--clip-value", "--delimiter",   "--checkpoint-every",
+    "--input-limit", "--dtype",        "--plot",       "--input-shape", "--fill",
+    "--decimal"};
 
 /* The flags without a value, for suggestions. */
 static const char *const flag_names[] = {"--help", "--bias",          "--no-bias", "--quiet",
                                          "--json", "--drop-bad-rows", "--new-data"};
 
 /* Options a resumed run cannot change: they shape the data, the split or the network. */
-static const int fixed_on_resume[] = {O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP,       O_TASK,
-                                      O_TEST,   O_VAL,    O_SEED,        O_LAYERS,     O_ACTIVATION,
-                                      O_OUTPUT, O_INIT,   O_DTYPE,       O_INPUT_SHAPE, O_FILL};
+static const int fixed_on_resume[] = {
+    O_TARGET, O_ONEHOT,     O_STANDARDIZE, O_DROP, O_TASK,  O_TEST,        O_VAL, O_SEED,
+    O_LAYERS, O_ACTIVATION, O_OUTPUT,      O_INIT, O_DTYPE, O_INPUT_SHAPE, O_FILL};
 
 static const char *const task_names[] = {"classification", "regression", NULL};
 

@@ -138,10 +138,15 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
         } else if (arg_value(&a, "--input-limit", &v)) {
             if (v && !parse_input_limit(&a, v)) return a.status;
         } else {
-            const char *known[] = {"--help", "--model", data ? "--csv" : NULL,
-                                   data ? "--idx" : NULL, data ? "--delimiter" : NULL,
+            const char *known[] = {"--help",
+                                   "--model",
+                                   data ? "--csv" : NULL,
+                                   data ? "--idx" : NULL,
+                                   data ? "--delimiter" : NULL,
                                    data ? "--decimal" : NULL,
-                                   want_out ? "--out" : NULL, want_json ? "--json" : NULL, want_json ? "--plot" : NULL,
+                                   want_out ? "--out" : NULL,
+                                   want_json ? "--json" : NULL,
+                                   want_json ? "--plot" : NULL,
                                    want_hex ? "--params-hex" : NULL};
             return unknown_arg(cmd, argv[a.i], known, sizeof known / sizeof known[0]);
         }
@@ -153,15 +158,16 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
     if (data && c->csv && c->idx) return usage_error(cmd, "give either --csv or --idx, not both");
     char delim;
     if (c->delimiter && (c->idx || !delimiter_valid(c->delimiter, &delim)))
-        return usage_error(cmd, c->idx ? "--delimiter is for CSV data"
-                                       : "--delimiter: '%s' is not one character, tab, comma or "
-                                         "semicolon",
+        return usage_error(cmd,
+                           c->idx ? "--delimiter is for CSV data"
+                                  : "--delimiter: '%s' is not one character, tab, comma or "
+                                    "semicolon",
                            c->delimiter);
     char decimal;
     if (c->decimal && (c->idx || !decimal_valid(c->decimal, &decimal)))
-        return usage_error(cmd, c->idx ? "--decimal is for CSV data"
-                                       : "--decimal: '%s' is not '.', ',' or auto",
-                           c->decimal);
+        return usage_error(
+            cmd, c->idx ? "--decimal is for CSV data" : "--decimal: '%s' is not '.', ',' or auto",
+            c->decimal);
     return 0;
 }
 
@@ -198,20 +204,23 @@ static int open_with_data(const common *c, int want_y, model_info *mi, mat *x, m
 
 static const char *loss_long(nnb_loss l) {
     switch (l) {
-    case NNB_LOSS_CE: return "cross-entropy";
-    case NNB_LOSS_BCE: return "binary cross-entropy";
-    case NNB_LOSS_SSE: return "half the sum of squared errors";
-    default: return "mean squared error";
+    case NNB_LOSS_CE:
+        return "cross-entropy";
+    case NNB_LOSS_BCE:
+        return "binary cross-entropy";
+    case NNB_LOSS_SSE:
+        return "half the sum of squared errors";
+    default:
+        return "mean squared error";
     }
 }
 
 /* eval --plot: the confusion matrix, or the predicted against the actual values. */
-static int plot_eval(const common *c, const model_info *mi, const size_t *conf,
-                     const double *yhat, const mat *y) {
+static int plot_eval(const common *c, const model_info *mi, const size_t *conf, const double *yhat,
+                     const mat *y) {
     char title[256];
     snprintf(title, sizeof title, "nnblas eval: %s on %s", c->model, c->csv ? c->csv : c->idx);
-    if (mi->n_classes)
-        return plot_confusion(c->plot, conf, mi->n_classes, mi->labels, title);
+    if (mi->n_classes) return plot_confusion(c->plot, conf, mi->n_classes, mi->labels, title);
     size_t n_out = nnb_net_n_outputs(mi->net), shown = n_out < 6 ? n_out : 6;
     const char *names[6] = {NULL};
     for (size_t j = 0; j < shown && mi->prep; j++) names[j] = nnb_prep_target_name(mi->prep, j);
@@ -220,12 +229,12 @@ static int plot_eval(const common *c, const model_info *mi, const size_t *conf,
 
 /* What eval measured on the data. */
 typedef struct eval_result {
-    size_t rows, n_out, K;  /* K: classes (0 for regression) */
+    size_t rows, n_out, K; /* K: classes (0 for regression) */
     double loss, acc;
-    double *yhat;           /* rows x n_out predictions (regression: in the data's units) */
-    size_t *conf;           /* K x K: conf[true * K + predicted] */
-    double *rmse, *mae;     /* regression, per target: root mean square and mean absolute error */
-    double *r2;             /* regression, per target: R^2 */
+    double *yhat;       /* rows x n_out predictions (regression: in the data's units) */
+    size_t *conf;       /* K x K: conf[true * K + predicted] */
+    double *rmse, *mae; /* regression, per target: root mean square and mean absolute error */
+    double *r2;         /* regression, per target: R^2 */
 } eval_result;
 
 static void eval_free(eval_result *e) {
@@ -344,8 +353,8 @@ static void print_eval_text(const model_info *mi, const eval_result *e) {
     }
     for (size_t j = 0; j < e->n_out; j++) {
         const char *name = mi->prep ? nnb_prep_target_name(mi->prep, j) : NULL;
-        printf("%s: RMSE %.6g, MAE %.6g, R^2 %.4f\n", name ? esc(name) : "y",
-               e->rmse[j], e->mae[j], e->r2[j]);
+        printf("%s: RMSE %.6g, MAE %.6g, R^2 %.4f\n", name ? esc(name) : "y", e->rmse[j], e->mae[j],
+               e->r2[j]);
     }
 }
 
@@ -359,8 +368,7 @@ int run_eval(int argc, char **argv) {
     if (c.plot && !plot_check(c.plot)) return EXIT_FAIL;
     if (!open_with_data(&c, 1, &mi, &x, &y)) return EXIT_FAIL;
     eval_result e;
-    int ok = eval_measure(&mi, &x, &y, &e) &&
-             (!c.plot || plot_eval(&c, &mi, e.conf, e.yhat, &y));
+    int ok = eval_measure(&mi, &x, &y, &e) && (!c.plot || plot_eval(&c, &mi, e.conf, e.yhat, &y));
     if (ok && c.json)
         print_eval_json(&mi, &e);
     else if (ok)
@@ -403,8 +411,8 @@ static int write_pred_header(FILE *f, int tty, const model_info *mi, size_t n_ou
 }
 
 /* The predictions as CSV rows (the class first for classification). */
-static void write_pred_rows(FILE *f, int tty, const model_info *mi, const double *yhat,
-                            size_t rows, size_t n_out) {
+static void write_pred_rows(FILE *f, int tty, const model_info *mi, const double *yhat, size_t rows,
+                            size_t n_out) {
     for (size_t i = 0; i < rows; i++) {
         const double *row = yhat + i * n_out;
         if (mi->n_classes) {
@@ -608,7 +616,8 @@ static int dispatch(int argc, char **argv, int run) {
                nnb_kernel_isa());
         return EXIT_OK;
     }
-    if (strcmp(cmd, "train") == 0) return run ? train_launched(argc, argv) : check_train(argc, argv);
+    if (strcmp(cmd, "train") == 0)
+        return run ? train_launched(argc, argv) : check_train(argc, argv);
     if (strcmp(cmd, "export") == 0) return run ? run_export(argc, argv) : check_export(argc, argv);
     static const command *const others[] = {&cmd_eval, &cmd_predict, &cmd_info};
     static int (*const runs[])(int, char **) = {run_eval, run_predict, run_info};
