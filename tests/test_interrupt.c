@@ -42,7 +42,9 @@ START_TEST(flag_set_stops_long_calls) {
     nnbt_ok(nnb_model_write(model, net, p, NULL, 0));
 
     flag = 1;
+    ck_assert_ptr_null((const void *)nnb_get_interrupt_flag()); /* none named yet */
     nnb_set_interrupt_flag(&flag);
+    ck_assert_ptr_eq((const void *)nnb_get_interrupt_flag(), (const void *)&flag);
     nnb_table *t2 = NULL;
     nnbt_expect(nnb_csv_read_buffer(&t2, text, len, "rows.csv", NULL), NNB_E_CANCELLED,
                 "interrupted");
@@ -68,6 +70,7 @@ START_TEST(flag_set_stops_long_calls) {
     nnbt_ok(nnb_net_predict(net, x, n, 2, out, n));
     flag = 1;
     nnb_set_interrupt_flag(NULL);
+    ck_assert_ptr_null((const void *)nnb_get_interrupt_flag());
     nnbt_ok(nnb_csv_read(&t2, path, NULL));
     nnbt_ok(nnb_model_read(&loaded, NULL, NULL, model));
     nnbt_ok(nnb_net_predict(net32, x, n, 2, out, n));

@@ -67,7 +67,13 @@ START_TEST(decimal_commas) {
     nnb_table *t;
     nnbt_expect(nnb_csv_read_buffer(&t, text, strlen(text), "eu.csv", o), NNB_E_FORMAT,
                 "eu.csv:2:1: expected a number in column 'price', found '17,99'");
+    char mark = 0;
+    nnbt_ok(nnb_csv_opts_get_decimal(o, &mark));
+    ck_assert_int_eq(mark, '.'); /* the default */
     nnbt_ok(nnb_csv_opts_set_decimal(o, ','));
+    nnbt_ok(nnb_csv_opts_get_decimal(o, &mark));
+    ck_assert_int_eq(mark, ',');
+    nnbt_expect(nnb_csv_opts_get_decimal(NULL, &mark), NNB_E_NULL, "");
     t = nnbt_parse(text, strlen(text), o);
     double v[3];
     nnbt_ok(nnb_table_get_column(t, 0, v, 3));
