@@ -745,137 +745,155 @@ static nnb_status crafted_fails(crafted *c, nnb_status want, const char *fragmen
     return st;
 }
 
+/* crafted_contents, the header: magic, versions, byte order, length, section count */
+static void crafted_header(crafted *c, nnbt_model *m) {
+    *c = base(m); /* a newer major version */
+    c->b[8] = 2;
+    crafted_fails(c, NNB_E_VERSION, "version 2.0 is newer");
+    *c = base(m);
+    c->b[8] = 0;
+    crafted_fails(c, NNB_E_FORMAT, "0.0");
+    *c = base(m);
+    c->b[0] = 'P';
+    crafted_fails(c, NNB_E_FORMAT, "not an nnblas model");
+    *c = base(m); /* written by a writer with the wrong byte order */
+    memcpy(c->b + 12, "\x01\x02\x03\x04", 4);
+    crafted_fails(c, NNB_E_FORMAT, "byte-order mark");
+    *c = base(m);
+    put_le64(c->b + 16, c->n + 1);
+    crafted_fails(c, NNB_E_FORMAT, "truncated");
+    *c = base(m); /* one section more than there are */
+    put_le32(c->b + 24, c->b[24] + 1u);
+    crafted_fails(c, NNB_E_FORMAT, "past the end");
+    *c = base(m);
+    put_le32(c->b + 24, c->b[24] - 1u);
+    crafted_fails(c, NNB_E_FORMAT, "after the last");
+}
+
+/* crafted_contents, the section table: unknown, repeated, renamed sections */
+static void crafted_sections(crafted *c, nnbt_model *m) {
+    size_t at;
+    /* an unknown section this version must understand: refused as too new */
+    static const unsigned char essential[20] = {'Z', 'Z', 'Z', 'Z', 1, 0, 0, 0, 4, 0,
+                                                0,   0,   0,   0,   0, 0, 9, 9, 9, 9};
+    *c = base(m);
+    insert(c, 32, essential, 20);
+    put_le32(c->b + 24, c->b[24] + 1u);
+    crafted_fails(c, NNB_E_VERSION, "ZZZZ");
+    *c = base(m); /* a section twice */
+    at = section_at(c->b, c->n, "META");
+    {
+        size_t len = 16 + (size_t)le64(c->b + at + 8);
+        unsigned char *copy = malloc(len);
+        memcpy(copy, c->b + at, len);
+        insert(c, at, copy, len);
+        free(copy);
+    }
+    put_le32(c->b + 24, c->b[24] + 1u);
+    crafted_fails(c, NNB_E_FORMAT, "META occurs twice");
+    *c = base(m); /* PARM renamed (an unknown essential section is refused as too new) */
+    at = section_at(c->b, c->n, "PARM");
+    memcpy(c->b + at, "PARX", 4);
+    crafted_fails(c, NNB_E_VERSION, "PARX");
+    *c = base(m); /* ... and made optional: then PARM is missing */
+    at = section_at(c->b, c->n, "PARM");
+    memcpy(c->b + at, "PARX", 4);
+    c->b[at + 4] = 0;
+    crafted_fails(c, NNB_E_FORMAT, "PARM is missing");
+}
+
+/* crafted_contents, the architecture and the parameters */
+static void crafted_architecture(crafted *c, nnbt_model *m) {
+    size_t at;
+    /* architecture */
+    at = fresh(c, m, "ARCH");
+    put_le64(c->b + at + 8, (uint64_t)1 << 60); /* layers */
+    crafted_fails(c, NNB_E_FORMAT, "layers");
+    at = fresh(c, m, "ARCH");
+    put_le64(c->b + at, 0); /* inputs */
+    crafted_fails(c, NNB_E_FORMAT, "0 inputs");
+    at = fresh(c, m, "ARCH");
+    put_le32(c->b + at + 16 + 8, 9); /* activation of layer 1 */
+    crafted_fails(c, NNB_E_FORMAT, "unknown activation 9");
+    at = fresh(c, m, "ARCH");
+    put_le32(c->b + at + 16 + 8, NNB_ACT_SOFTMAX);
+    crafted_fails(c, NNB_E_FORMAT, "softmax but not the output");
+    at = fresh(c, m, "ARCH");
+    put_le64(c->b + at + 16, 6); /* layer 1 has 6 units, not 5: the parameter count differs */
+    crafted_fails(c, NNB_E_FORMAT, "PARM holds");
+    at = fresh(c, m, "ARCH");
+    put_le64(c->b + at + 16, (uint64_t)1 << 40); /* huge layer */
+    crafted_fails(c, NNB_E_FORMAT, "units");
+    at = fresh(c, m, "ARCH");
+    memcpy(c->b + at + 16 + 16, "\0\0\0\0\0\0\xF8\xFF", 8); /* slope NaN */
+    crafted_fails(c, NNB_E_FORMAT, "slope");
+    {
+        /* six layers of 2^31 - 1 units after 2^31 - 1 inputs: each holds about 2^62 parameters,
+         * and together more than a size_t counts (refused before anything is allocated) */
+        at = fresh(c, m, "ARCH");
+        size_t sec = at - 16, n_old = (size_t)le64(c->b + at + 8);
+        unsigned char layer[24] = {0};
+        for (int k = 0; k < 3; k++) insert(c, at + 16, layer, 24);
+        put_le64(c->b + sec + 8, le64(c->b + sec + 8) + 3 * 24);
+        put_le64(c->b + at, 0x7FFFFFFF);
+        put_le64(c->b + at + 8, n_old + 3);
+        for (size_t l = 0; l < n_old + 3; l++) {
+            put_le64(c->b + at + 16 + 24 * l, 0x7FFFFFFF);
+            put_le32(c->b + at + 16 + 24 * l + 8, NNB_ACT_IDENTITY);
+        }
+        crafted_fails(c, NNB_E_FORMAT, "the layers' sizes overflow");
+    }
+    {
+        /* eight bytes after the last parameter */
+        at = fresh(c, m, "PARM");
+        size_t sec = at - 16, end = at + (size_t)le64(c->b + sec + 8);
+        insert(c, end, "\0\0\0\0\0\0\0\0", 8);
+        put_le64(c->b + sec + 8, le64(c->b + sec + 8) + 8);
+        crafted_fails(c, NNB_E_FORMAT, "section PARM has 8 bytes after its last field");
+    }
+}
+
+/* crafted_contents, the preparation, the metadata and the training state */
+static void crafted_prep_meta(crafted *c, nnbt_model *m) {
+    size_t at;
+    /* preparation */
+    at = fresh(c, m, "PREP");
+    put_le64(c->b + at + 16, (uint64_t)1 << 50); /* columns */
+    crafted_fails(c, NNB_E_FORMAT, "columns");
+    at = fresh(c, m, "PREP") + 24; /* first column's name length */
+    put_le32(c->b + at, 0xFFFFFFF0u);
+    crafted_fails(c, NNB_E_FORMAT, "ends before");
+    at = fresh(c, m, "PREP") + 24 + 4; /* first column's name, "colour" */
+    c->b[at] = '\0';
+    crafted_fails(c, NNB_E_FORMAT, "NUL");
+    at = fresh(c, m, "PREP");
+    put_le32(c->b + at + 4, 7); /* target kind */
+    crafted_fails(c, NNB_E_FORMAT, "kinds");
+
+    /* metadata */
+    at = fresh(c, m, "META");
+    put_le64(c->b + at, (uint64_t)1 << 61);
+    crafted_fails(c, NNB_E_FORMAT, "pairs");
+    at = fresh(c, m, "META") + 8 + 4; /* first key "title" */
+    memcpy(c->b + at, "empty", 5);    /* now a duplicate */
+    crafted_fails(c, NNB_E_FORMAT, "'empty' occurs twice");
+    at = fresh(c, m, "META") + 8;
+    put_le32(c->b + at, 0); /* empty key: its 5 bytes become the next length... */
+    crafted_fails(c, NNB_E_FORMAT, "META");
+    /* training state */
+    at = fresh(c, m, "TRST");
+    c->b[at] = 'X';
+    crafted_fails(c, NNB_E_FORMAT, "training state");
+}
+
 START_TEST(crafted_contents) {
     nnbt_model m;
     nnbt_model_make(&m, 1);
     crafted c;
-    size_t at;
-
-    c = base(&m); /* a newer major version */
-    c.b[8] = 2;
-    crafted_fails(&c, NNB_E_VERSION, "version 2.0 is newer");
-    c = base(&m);
-    c.b[8] = 0;
-    crafted_fails(&c, NNB_E_FORMAT, "0.0");
-    c = base(&m);
-    c.b[0] = 'P';
-    crafted_fails(&c, NNB_E_FORMAT, "not an nnblas model");
-    c = base(&m); /* written by a writer with the wrong byte order */
-    memcpy(c.b + 12, "\x01\x02\x03\x04", 4);
-    crafted_fails(&c, NNB_E_FORMAT, "byte-order mark");
-    c = base(&m);
-    put_le64(c.b + 16, c.n + 1);
-    crafted_fails(&c, NNB_E_FORMAT, "truncated");
-    c = base(&m); /* one section more than there are */
-    put_le32(c.b + 24, c.b[24] + 1u);
-    crafted_fails(&c, NNB_E_FORMAT, "past the end");
-    c = base(&m);
-    put_le32(c.b + 24, c.b[24] - 1u);
-    crafted_fails(&c, NNB_E_FORMAT, "after the last");
-
-    /* an unknown section this version must understand: refused as too new */
-    static const unsigned char essential[20] = {'Z', 'Z', 'Z', 'Z', 1, 0, 0, 0, 4, 0,
-                                                0,   0,   0,   0,   0, 0, 9, 9, 9, 9};
-    c = base(&m);
-    insert(&c, 32, essential, 20);
-    put_le32(c.b + 24, c.b[24] + 1u);
-    crafted_fails(&c, NNB_E_VERSION, "ZZZZ");
-    c = base(&m); /* a section twice */
-    at = section_at(c.b, c.n, "META");
-    {
-        size_t len = 16 + (size_t)le64(c.b + at + 8);
-        unsigned char *copy = malloc(len);
-        memcpy(copy, c.b + at, len);
-        insert(&c, at, copy, len);
-        free(copy);
-    }
-    put_le32(c.b + 24, c.b[24] + 1u);
-    crafted_fails(&c, NNB_E_FORMAT, "META occurs twice");
-    c = base(&m); /* PARM renamed (an unknown essential section is refused as too new) */
-    at = section_at(c.b, c.n, "PARM");
-    memcpy(c.b + at, "PARX", 4);
-    crafted_fails(&c, NNB_E_VERSION, "PARX");
-    c = base(&m); /* ... and made optional: then PARM is missing */
-    at = section_at(c.b, c.n, "PARM");
-    memcpy(c.b + at, "PARX", 4);
-    c.b[at + 4] = 0;
-    crafted_fails(&c, NNB_E_FORMAT, "PARM is missing");
-
-    /* architecture */
-    at = fresh(&c, &m, "ARCH");
-    put_le64(c.b + at + 8, (uint64_t)1 << 60); /* layers */
-    crafted_fails(&c, NNB_E_FORMAT, "layers");
-    at = fresh(&c, &m, "ARCH");
-    put_le64(c.b + at, 0); /* inputs */
-    crafted_fails(&c, NNB_E_FORMAT, "0 inputs");
-    at = fresh(&c, &m, "ARCH");
-    put_le32(c.b + at + 16 + 8, 9); /* activation of layer 1 */
-    crafted_fails(&c, NNB_E_FORMAT, "unknown activation 9");
-    at = fresh(&c, &m, "ARCH");
-    put_le32(c.b + at + 16 + 8, NNB_ACT_SOFTMAX);
-    crafted_fails(&c, NNB_E_FORMAT, "softmax but not the output");
-    at = fresh(&c, &m, "ARCH");
-    put_le64(c.b + at + 16, 6); /* layer 1 has 6 units, not 5: the parameter count differs */
-    crafted_fails(&c, NNB_E_FORMAT, "PARM holds");
-    at = fresh(&c, &m, "ARCH");
-    put_le64(c.b + at + 16, (uint64_t)1 << 40); /* huge layer */
-    crafted_fails(&c, NNB_E_FORMAT, "units");
-    at = fresh(&c, &m, "ARCH");
-    memcpy(c.b + at + 16 + 16, "\0\0\0\0\0\0\xF8\xFF", 8); /* slope NaN */
-    crafted_fails(&c, NNB_E_FORMAT, "slope");
-    {
-        /* six layers of 2^31 - 1 units after 2^31 - 1 inputs: each holds about 2^62 parameters,
-         * and together more than a size_t counts (refused before anything is allocated) */
-        at = fresh(&c, &m, "ARCH");
-        size_t sec = at - 16, n_old = (size_t)le64(c.b + at + 8);
-        unsigned char layer[24] = {0};
-        for (int k = 0; k < 3; k++) insert(&c, at + 16, layer, 24);
-        put_le64(c.b + sec + 8, le64(c.b + sec + 8) + 3 * 24);
-        put_le64(c.b + at, 0x7FFFFFFF);
-        put_le64(c.b + at + 8, n_old + 3);
-        for (size_t l = 0; l < n_old + 3; l++) {
-            put_le64(c.b + at + 16 + 24 * l, 0x7FFFFFFF);
-            put_le32(c.b + at + 16 + 24 * l + 8, NNB_ACT_IDENTITY);
-        }
-        crafted_fails(&c, NNB_E_FORMAT, "the layers' sizes overflow");
-    }
-    {
-        /* eight bytes after the last parameter */
-        at = fresh(&c, &m, "PARM");
-        size_t sec = at - 16, end = at + (size_t)le64(c.b + sec + 8);
-        insert(&c, end, "\0\0\0\0\0\0\0\0", 8);
-        put_le64(c.b + sec + 8, le64(c.b + sec + 8) + 8);
-        crafted_fails(&c, NNB_E_FORMAT, "section PARM has 8 bytes after its last field");
-    }
-
-    /* preparation */
-    at = fresh(&c, &m, "PREP");
-    put_le64(c.b + at + 16, (uint64_t)1 << 50); /* columns */
-    crafted_fails(&c, NNB_E_FORMAT, "columns");
-    at = fresh(&c, &m, "PREP") + 24; /* first column's name length */
-    put_le32(c.b + at, 0xFFFFFFF0u);
-    crafted_fails(&c, NNB_E_FORMAT, "ends before");
-    at = fresh(&c, &m, "PREP") + 24 + 4; /* first column's name, "colour" */
-    c.b[at] = '\0';
-    crafted_fails(&c, NNB_E_FORMAT, "NUL");
-    at = fresh(&c, &m, "PREP");
-    put_le32(c.b + at + 4, 7); /* target kind */
-    crafted_fails(&c, NNB_E_FORMAT, "kinds");
-
-    /* metadata */
-    at = fresh(&c, &m, "META");
-    put_le64(c.b + at, (uint64_t)1 << 61);
-    crafted_fails(&c, NNB_E_FORMAT, "pairs");
-    at = fresh(&c, &m, "META") + 8 + 4; /* first key "title" */
-    memcpy(c.b + at, "empty", 5);       /* now a duplicate */
-    crafted_fails(&c, NNB_E_FORMAT, "'empty' occurs twice");
-    at = fresh(&c, &m, "META") + 8;
-    put_le32(c.b + at, 0); /* empty key: its 5 bytes become the next length... */
-    crafted_fails(&c, NNB_E_FORMAT, "META");
-    /* training state */
-    at = fresh(&c, &m, "TRST");
-    c.b[at] = 'X';
-    crafted_fails(&c, NNB_E_FORMAT, "training state");
+    crafted_header(&c, &m);
+    crafted_sections(&c, &m);
+    crafted_architecture(&c, &m);
+    crafted_prep_meta(&c, &m);
     nnbt_model_free(&m);
 }
 END_TEST
