@@ -5,6 +5,8 @@
  *   w1-admissions  6-2-1, sigmoid, squared error (mean), full batch of 360 rows (the tutorial's)
  *   w2-fashion     784-256-128-10, sigmoid hidden, softmax + cross-entropy, batch 128, 60000 rows
  *   w3-wide        784-1024-1024-10, the same, batch 256
+ *   cnn-fashion    issue 24's convolutional network, Adam, batch 64 (bench_train_cnn.c; 6400
+ *                  rows unless --rows, 1280 with --quick)
  * and sweeps on w2's shape over the batch size (32, 128, 512) and on w3's over the hidden width
  * (256, 512, 1024, 2048). Data is synthetic (normal features, random classes) unless
  * --data fashion-mnist, which reads the real images for w2/w3.
@@ -40,6 +42,7 @@
 #  include "bench_mpi.h"
 #endif
 #include "bench_train.h"
+#include "bench_train_cnn.h"
 #include "bench_util.h"
 #include "nnblas.h"
 
@@ -392,13 +395,14 @@ static int usage(FILE *f) {
            "minute)\n"
            "  --json        one JSON object per line instead of the table\n"
            "  --threads N   OpenBLAS threads (repeatable; default 1 and 2)\n"
-           "  --workload W  w1-admissions, w2-fashion, w3-wide (repeatable; default all)\n"
+           "  --workload W  w1-admissions, w2-fashion, w3-wide, cnn-fashion (repeatable;\n"
+           "                default all)\n"
            "  --no-sweeps   skip the batch-size and width sweeps\n"
            "  --data D      synthetic (default) or the real Fashion-MNIST images for w2/w3\n"
            "  --epochs N    timed epochs per round of w2/w3 (default 2)\n"
            "  --rounds N    rounds, nnblas and the ceiling taking turns (default 3; first with a "
            "warm-up)\n"
-           "  --rows N      rows of w2/w3 (default 60000)\n"
+           "  --rows N      rows of w2/w3 (default 60000) and of cnn-fashion (default 6400)\n"
            "  --dtype T     f64, f32 or both (default): the networks' element type\n"
            "  --mpi         w2/w3 data-parallel under mpirun (nnblas-bench mpi; built with MPI)\n");
     return f == stdout ? 0 : 2;
@@ -439,6 +443,28 @@ static int dtype_bits(const char *v) {
     if (strcmp(v, "f64") == 0) return 1;
     if (strcmp(v, "f32") == 0) return 2;
     return strcmp(v, "both") == 0 ? 3 : 0;
+}
+
+/* The batch-size sweep on w2's shape and the width sweep on w3's, at the last thread count. */
+static void sweeps(const opts *o) {
+    static const size_t s2[] = {784, 256, 128, 10};
+    int thr = o->threads[o->n_threads - 1];
+    size_t srows = o->quick ? 3000 : o->rows / 2;
+    static const size_t batches[] = {32, 128, 512}, widths[] = {256, 512, 1024, 2048};
+    for (size_t i = 0; i < 3; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "sweep-batch-%zu", batches[i]);
+        workload w = make(name, s2, 4, batches[i], srows, 1);
+        sweep(&w, thr, o);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        char name[48];
+        snprintf(name, sizeof name, "sweep-width-%zu", widths[i]);
+        size_t sz[] = {784, widths[i], widths[i], 10};
+        workload w =
+            make(name, sz, 4, 256, o->quick ? srows / 2 : srows / (widths[i] / 256 + 1), 1);
+        sweep(&w, thr, o);
+    }
 }
 
 int nnbb_train_main(int argc, char **argv) {
@@ -519,24 +545,18 @@ int nnbb_train_main(int argc, char **argv) {
                 report(&ws[k], o.threads[t], &r, &o);
             }
     }
-    if (o.sweeps && o.n_only == 0) {
-        int thr = o.threads[o.n_threads - 1];
-        size_t srows = o.quick ? 3000 : o.rows / 2;
-        static const size_t batches[] = {32, 128, 512}, widths[] = {256, 512, 1024, 2048};
-        for (size_t i = 0; i < 3; i++) {
-            char name[48];
-            snprintf(name, sizeof name, "sweep-batch-%zu", batches[i]);
-            workload w = make(name, s2, 4, batches[i], srows, 1);
-            sweep(&w, thr, &o);
-        }
-        for (size_t i = 0; i < 4; i++) {
-            char name[48];
-            snprintf(name, sizeof name, "sweep-width-%zu", widths[i]);
-            size_t sz[] = {784, widths[i], widths[i], 10};
-            workload w =
-                make(name, sz, 4, 256, o.quick ? srows / 2 : srows / (widths[i] / 256 + 1), 1);
-            sweep(&w, thr, &o);
-        }
+    int rc = 0;
+    if (nnbb_wanted(o.only, o.n_only, NNBB_CNN_WORKLOAD)) {
+        nnbb_cnn_opts c = {.json = o.json,
+                           .threads = o.threads,
+                           .n_threads = o.n_threads,
+                           .rows = rows_set ? o.rows : (o.quick ? 1280 : 6400),
+                           .epochs = o.epochs,
+                           .rounds = o.rounds,
+                           .dtypes = o.dtypes};
+        if (!o.json) nnbb_train_cnn_heading();
+        rc = nnbb_train_cnn(&c);
     }
-    return 0;
+    if (o.sweeps && o.n_only == 0) sweeps(&o);
+    return rc ? 1 : 0;
 }

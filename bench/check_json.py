@@ -4,7 +4,8 @@ with "bench", "isa", "threads" and, for `kernels`, "kernel", "n", "elems_per_s",
 "ratio_copy", "max_ulp" (a number or null), "dtype" ("f64" or "f32", both present), "ratio_f64"
 (a number for float32 kernels, else null) and "corename", and for `train`, "workload", "samples_per_s",
 "epoch_s", "gflops", "ceiling_samples_per_s", "fraction_of_ceiling" and "max_rss_mib" (positive
-numbers) and "dtype" ("f64" or "f32", both present unless --dtype picks one); for `conv`,
+numbers) and "dtype" ("f64" or "f32", both present unless --dtype picks one), and for its
+cnn-fashion rows "corename", "layers" (the PyTorch peer's tokens) and "chunks" too; for `conv`,
 "workload", "dtype" (both present), "corename", "samples_per_s", "ceiling_samples_per_s",
 "fraction_of_ceiling", "gflops", "max_rss_mib" (positive) and "ms_per_step", an object of the
 parts' milliseconds (numbers, at least 0, their sum at most a step's); for `export`,
@@ -66,6 +67,13 @@ def main():
                     sys.exit("line %d: %s not positive: %s" % (i, key, line))
             kernels.add(obj["workload"])
             dtypes.add(obj["dtype"])
+            if obj["workload"] == "cnn-fashion" and not (
+                    isinstance(obj.get("corename"), str) and obj["corename"]
+                    and obj.get("layers") == "conv32x3p1,maxpool2,conv64x3p1,maxpool2,128,10"
+                    and isinstance(obj.get("chunks"), list) and len(obj["chunks"]) == 2
+                    and all(isinstance(c, int) and c > 0 for c in obj["chunks"])):
+                sys.exit("line %d: a cnn-fashion row without corename, layers or chunks: %s"
+                         % (i, line))
         if obj["bench"] == "conv":
             for key in ("samples_per_s", "ceiling_samples_per_s", "fraction_of_ceiling", "gflops",
                         "max_rss_mib"):

@@ -1,16 +1,18 @@
 """bench/compare's convolutional workloads (issue 24): `bench/compare --workload cnn-fashion`.
 
-nnblas: `nnblas-bench train --workload cnn-fashion` once the layer kinds exist; until then (phase
-A of issue 24) `nnblas-bench conv`, the same network's training step in the formulation the layer
-kinds will use, built from the kernels (marked "nnblas-bench conv" in the table). Both report
-samples/s against their GEMM ceiling and their peak resident memory, at 1 and 2 OpenBLAS threads,
-float64 and float32.
+nnblas: `nnblas-bench train --workload cnn-fashion` (bench/bench_train_cnn.c), the network built
+from the same layer tokens and trained through the public library API, one round of --epochs
+timed epochs (default 2; --quick 1) per compare round, samples/s against its GEMM ceiling and its
+peak resident memory, at 1 and 2 OpenBLAS threads, float64 and float32.
 
-PyTorch (torch-float32, torch-float64: bench/peers/torch_train.py) at every thread setting of a
-2-core machine, (torch.set_num_threads, OPENBLAS_NUM_THREADS) = (1, 1), (2, 1), (1, 2), (2, 2):
-PyTorch convolves float32 with oneDNN, threaded by torch's own threads, float64 with im2col and
-BLAS, so its best setting differs from the dense workloads'; the ratio is nnblas at 2 threads
-against PyTorch's best setting, as the issue's goals put it (paired by round, median over rounds).
+PyTorch (torch-float32, torch-float64: bench/peers/torch_train.py) trains the same network (the
+same tokens through common.cnn_layers: Conv2d, ReLU, MaxPool2d, Flatten, Linear; softmax +
+cross-entropy from the logits; Adam lr 1e-3; batch 64) on the same amount of synthetic data at
+every thread setting of a 2-core machine, (torch.set_num_threads, OPENBLAS_NUM_THREADS) = (1, 1),
+(2, 1), (1, 2), (2, 2): PyTorch convolves float32 with oneDNN, threaded by torch's own threads,
+float64 with im2col and BLAS, so its best setting differs from the dense workloads'; the ratio is
+nnblas at 2 threads against PyTorch's best setting in the same round, as the issue's goals put it
+(paired by round, median over rounds). Rows: 6400 (--quick 1280), 100 (20) batches of 64.
 """
 import json
 import os
@@ -34,32 +36,22 @@ def _lines(cmd, env_extra, label):
     return out, p.returncode
 
 
-def _nnblas(bench, quick, rows):
-    """nnblas's records: from nnblas-bench train if it knows the workload, else nnblas-bench
-    conv. Each carries "source"."""
+def _nnblas(bench, rows, epochs):
+    """nnblas's records from nnblas-bench train (one round), each with "source"."""
     got, rc = _lines([bench, "train", "--json", "--no-sweeps", "--workload", "cnn-fashion",
-                      "--threads", "1", "--threads", "2", "--rows", str(rows)] +
-                     (["--quick"] if quick else []), {}, "nnblas-bench train (cnn-fashion)")
-    if rc == 0 and got:
-        for r in got:
-            r["source"] = "nnblas-bench train"
-        return got
-    print("#   nnblas-bench train has no cnn-fashion yet: nnblas-bench conv instead",
-          file=sys.stderr)
-    got, _ = _lines([bench, "conv", "--json", "--threads", "1", "--threads", "2"] +
-                    (["--quick"] if quick else []), {}, "nnblas-bench conv")
+                      "--threads", "1", "--threads", "2", "--rows", str(rows), "--rounds", "1",
+                      "--epochs", str(epochs)], {}, "nnblas-bench train (cnn-fashion)")
+    if rc != 0:
+        print("#   nnblas-bench train failed (exit %d)" % rc, file=sys.stderr)
     for r in got:
-        r["source"] = "nnblas-bench conv"
-        r["system"] = "nnblas"
+        r["source"] = "nnblas-bench train"
     return got
 
 
-def _torch(f32, tt, bt, quick, rows, epochs):
+def _torch(f32, tt, bt, rows, epochs):
     cmd = ["/usr/bin/python3", os.path.join(HERE, "peers", "torch_train.py"), "--json",
            "--workload", "cnn-fashion", "--rows", str(rows), "--threads", str(max(tt, bt)),
-           "--torch-threads", str(tt)] + (["--float32"] if f32 else [])
-    if quick or epochs:
-        cmd += ["--epochs", str(epochs or 1)]
+           "--torch-threads", str(tt), "--epochs", str(epochs)] + (["--float32"] if f32 else [])
     label = "torch-%s torch %d / OpenBLAS %d threads" % ("float32" if f32 else "float64", tt, bt)
     got, _ = _lines(cmd, {"OPENBLAS_NUM_THREADS": str(bt), "OMP_NUM_THREADS": str(tt)}, label)
     for r in got:
@@ -75,13 +67,13 @@ def _median(v):
 
 def cnn_main(a, bench, wanted, have_torch):
     """Runs and prints the convolutional comparison; returns its records."""
-    rows = 6000 if a.quick else 60000
-    programs = [lambda: _nnblas(bench, a.quick, rows)]
+    rows = 1280 if a.quick else 6400
+    epochs = a.epochs or (1 if a.quick else 2)
+    programs = [lambda: _nnblas(bench, rows, epochs)]
     for f32, name in ((1, "torch-float32"), (0, "torch-float64")):
         if name in wanted and have_torch:
             for tt, bt in TORCH_SETTINGS:
-                programs.append(lambda f32=f32, tt=tt, bt=bt: _torch(f32, tt, bt, a.quick, rows,
-                                                                     a.epochs))
+                programs.append(lambda f32=f32, tt=tt, bt=bt: _torch(f32, tt, bt, rows, epochs))
     records = []
     for rnd in range(a.rounds):
         for run in (programs if rnd % 2 == 0 else programs[::-1]):

@@ -19,9 +19,6 @@
 #include "nnb_internal.h"
 #include "window.h"
 
-/* Values of the column matrix per chunk (1 MiB of float64): a chunk stays in the L2 cache. */
-#define COL_BUDGET ((size_t)1 << 17)
-
 static nnbi_win_spec conv_spec(const nnbi_layer *L) {
     const uint64_t *hp = L->hp;
     return (nnbi_win_spec){.C = L->in.c,
@@ -61,7 +58,7 @@ static conv_ws conv_layout(const nnbi_layer *L, const nnbi_win *g, size_t rows) 
     w.K = g->KH * g->KW * g->C;
     w.K1 = w.K + (L->has_bias != 0);
     w.P = g->OH * g->OW;
-    w.s = nnbi_win_chunk(g, L->has_bias, rows ? rows : 1, 1, COL_BUDGET);
+    w.s = nnbi_win_chunk(g, L->has_bias, rows ? rows : 1, 1, NNBI_CONV_COL_BUDGET);
     w.wb = 0;
     w.dwb = w.wb + up16(w.F * w.K1);
     w.tmp = w.dwb + up16(w.F * w.K1);

@@ -52,6 +52,10 @@ static inline size_t nnbi_win_cols(const nnbi_win *g, int ones) {
     return g->KH * g->KW * g->C + (ones != 0);
 }
 
+/* Values of a convolution's column matrix per chunk (1 MiB of float64): a chunk stays in the L2
+ * cache. The layer kind chunks with it; so does the ceiling of nnblas-bench train's cnn-fashion. */
+#define NNBI_CONV_COL_BUDGET ((size_t)1 << 17)
+
 /* Samples per chunk of a batch of `batch` rows when the column matrix of a chunk may take at most
  * `budget` bytes of `elem`-byte values: at least 1, at most batch, and few enough that the
  * chunk's OH OW rows stay within OpenBLAS's int. (Inline: the benchmarks use it too.) */
