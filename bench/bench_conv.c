@@ -42,8 +42,6 @@
 #include <string.h>
 #include <time.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "bench_conv.h"
 #include "bench_util.h"
@@ -87,19 +85,6 @@ typedef struct conv_layer {
     size_t F, ld, chunk; /* filters, column-matrix row, samples per chunk */
     int ones, fuse;      /* fuse: the max pooling after it runs on each chunk */
 } conv_layer;
-
-/* Synthetic value i: splitmix64 -> a rough normal (sum of 4 uniforms). */
-static double synthetic(size_t i) {
-    uint64_t s = 12345 + (uint64_t)i * 4 * 0x9e3779b97f4a7c15ULL;
-    double u = 0;
-    for (int k = 0; k < 4; k++) {
-        uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        u += (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-    }
-    return (u - 2.0) * 1.7320508;
-}
 
 /* The network's geometry (fixed: lib/window.c's checks are for layers built from user input) and
  * each convolution's chunk. */
@@ -218,28 +203,25 @@ static void run_rounds(int f32, const bench_opts *o, result *r) {
     free(ts), free(tc), free(sorted), free(parts);
 }
 
+typedef struct job {
+    int f32;
+    const bench_opts *o;
+} job;
+
+/* In the child process (nnbb_in_child). */
+static void measure_child(void *arg, void *out) {
+    const job *j = arg;
+    result c = {0};
+    run_rounds(j->f32, j->o, &c);
+    snprintf(c.isa, sizeof c.isa, "%s", nnb_kernel_isa());
+    memcpy(out, &c, sizeof c);
+}
+
 /* One measurement in a child process (its own peak memory and a fresh OpenBLAS thread pool). */
 static result measure(int f32, int threads, const bench_opts *o) {
-    result r = {0};
-    int fd[2];
-    if (pipe(fd) != 0) return r;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fd[0]);
-        result c = {0};
-        nnb_set_num_threads(threads);
-        run_rounds(f32, o, &c);
-        snprintf(c.isa, sizeof c.isa, "%s", nnb_kernel_isa());
-        ssize_t w = write(fd[1], &c, sizeof c);
-        _exit(w == (ssize_t)sizeof c ? 0 : 1);
-    }
-    close(fd[1]);
-    if (pid > 0) {
-        if (read(fd[0], &r, sizeof r) != (ssize_t)sizeof r) r.ok = 0;
-        waitpid(pid, NULL, 0);
-    }
-    close(fd[0]);
+    result r;
+    job j = {f32, o};
+    nnbb_in_child(threads, measure_child, &j, &r, sizeof r);
     return r;
 }
 

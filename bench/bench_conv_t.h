@@ -62,8 +62,8 @@ static int TN(net_make)(TN(net) * n, const bench_opts *o) {
     }
     ok = ok && TN(alloc)(&n->achunk, ach) && TN(alloc)(&n->dchunk, ach) && TN(alloc)(&n->dbtmp, 64);
     if (!ok) return -1;
-    for (size_t i = 0; i < n->np; i++) n->theta[i] = (T)(0.05 * synthetic(i + 777));
-    for (size_t i = 0; i < R * 784; i++) n->x[i] = (T)synthetic(i);
+    for (size_t i = 0; i < n->np; i++) n->theta[i] = (T)(0.05 * nnbb_synthetic(i + 777));
+    for (size_t i = 0; i < R * 784; i++) n->x[i] = (T)nnbb_synthetic(i);
     for (size_t r = 0; r < R; r++) n->y[r * 10 + (r * 2654435761u) % 10] = 1;
     return 0;
 }

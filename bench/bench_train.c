@@ -35,8 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #ifdef NNBB_HAVE_MPI
 #  include "bench_mpi.h"
@@ -83,19 +81,6 @@ static double flops_per_sample(const workload *w) {
 }
 
 /* ---- data ---- */
-
-/* Synthetic feature i: splitmix64 -> a rough normal (sum of 4 uniforms). */
-static double synthetic(size_t i) {
-    uint64_t s = 12345 + (uint64_t)i * 4 * 0x9e3779b97f4a7c15ULL;
-    double u = 0;
-    for (int k = 0; k < 4; k++) {
-        uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        u += (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-    }
-    return (u - 2.0) * 1.7320508;
-}
 
 /* Whether the workload trains on the real Fashion-MNIST images (--data fashion-mnist[:DIR]; only
  * networks with 784 inputs can). */
@@ -148,7 +133,7 @@ static int load_data(const workload *w, const char *data, void **xp, void **yp) 
     if (rc == 0 && uses_fashion(data, w)) {
         rc = read_fashion(w, data, x, y);
     } else if (rc == 0) {
-        for (size_t i = 0; i < n * ni; i++) put_value(x, w->dtype, i, synthetic(i));
+        for (size_t i = 0; i < n * ni; i++) put_value(x, w->dtype, i, nnbb_synthetic(i));
         for (size_t r = 0; r < n; r++)
             put_value(y, w->dtype, r * no + (no > 1 ? (r * 2654435761u) % no : 0),
                       no > 1 ? 1.0 : (double)((r * 2654435761u) >> 7 & 1));
@@ -316,42 +301,39 @@ static int measure_rounds(const workload *w, const void *x, const void *y, size_
     return rc;
 }
 
-/* In a child process: data, nnblas and ceiling, peak memory. */
+typedef struct job {
+    const workload *w;
+    const opts *o;
+} job;
+
+/* In the child process (nnbb_in_child): data, nnblas and ceiling, peak memory. */
+static void measure_child(void *arg, void *out) {
+    const workload *w = ((const job *)arg)->w;
+    const opts *o = ((const job *)arg)->o;
+    result c = {0};
+    void *x, *y;
+    double e1 = 0, e2 = 0, rss = 0;
+    /* the tiny network's epochs take microseconds: thousands per round */
+    size_t epochs = w->rows <= 1000 ? (o->quick ? 2000 : 20000) / o->rounds : o->epochs;
+    if (load_data(w, o->data, &x, &y) == 0 &&
+        measure_rounds(w, x, y, o->rounds, epochs, &e1, &e2, &rss) == 0) {
+        double fs = flops_per_sample(w);
+        c.ok = 1;
+        c.epoch_s = e1;
+        c.samples_per_s = (double)w->rows / e1;
+        c.ceiling_samples_per_s = (double)w->rows / e2;
+        c.gflops = c.samples_per_s * fs / 1e9;
+        c.peak_gflops = c.ceiling_samples_per_s * fs / 1e9;
+        c.max_rss_mib = rss;
+        snprintf(c.isa, sizeof c.isa, "%s", nnb_kernel_isa());
+    }
+    memcpy(out, &c, sizeof c);
+}
+
 static result measure(const workload *w, int threads, const opts *o) {
-    result r = {0};
-    int fd[2];
-    if (pipe(fd) != 0) return r;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fd[0]);
-        result c = {0};
-        void *x, *y;
-        double e1 = 0, e2 = 0, rss = 0;
-        nnb_set_num_threads(threads);
-        /* the tiny network's epochs take microseconds: thousands per round */
-        size_t epochs = w->rows <= 1000 ? (o->quick ? 2000 : 20000) / o->rounds : o->epochs;
-        if (load_data(w, o->data, &x, &y) == 0 &&
-            measure_rounds(w, x, y, o->rounds, epochs, &e1, &e2, &rss) == 0) {
-            double fs = flops_per_sample(w);
-            c.ok = 1;
-            c.epoch_s = e1;
-            c.samples_per_s = (double)w->rows / e1;
-            c.ceiling_samples_per_s = (double)w->rows / e2;
-            c.gflops = c.samples_per_s * fs / 1e9;
-            c.peak_gflops = c.ceiling_samples_per_s * fs / 1e9;
-            c.max_rss_mib = rss;
-            snprintf(c.isa, sizeof c.isa, "%s", nnb_kernel_isa());
-        }
-        ssize_t wr = write(fd[1], &c, sizeof c);
-        _exit(wr == (ssize_t)sizeof c ? 0 : 1);
-    }
-    close(fd[1]);
-    if (pid > 0) {
-        if (read(fd[0], &r, sizeof r) != (ssize_t)sizeof r) r.ok = 0;
-        waitpid(pid, NULL, 0);
-    }
-    close(fd[0]);
+    result r;
+    job j = {w, o};
+    nnbb_in_child(threads, measure_child, &j, &r, sizeof r);
     return r;
 }
 

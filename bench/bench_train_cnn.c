@@ -16,13 +16,10 @@
  */
 #include <cblas.h>
 #include <math.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "bench_train_cnn.h"
 #include "bench_util.h"
@@ -232,19 +229,6 @@ static int side_epochs(side *s, int f32, const void *x, const void *y, size_t ro
     return st == NNB_OK ? 0 : -1;
 }
 
-/* Synthetic value i: splitmix64 -> a rough normal (sum of 4 uniforms), as bench_train.c's. */
-static double synthetic(size_t i) {
-    uint64_t s = 12345 + (uint64_t)i * 4 * 0x9e3779b97f4a7c15ULL;
-    double u = 0;
-    for (int k = 0; k < 4; k++) {
-        uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-        u += (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-    }
-    return (u - 2.0) * 1.7320508;
-}
-
 /* Images and one-hot classes straight in the training type (no float64 copy of float32 data). */
 static int make_data(int f32, size_t rows, void **xp, void **yp) {
     size_t es = f32 ? sizeof(float) : sizeof(double);
@@ -254,7 +238,7 @@ static int make_data(int f32, size_t rows, void **xp, void **yp) {
         return -1;
     }
     for (size_t i = 0; i < rows * N_IN; i++) {
-        double v = synthetic(i);
+        double v = nnbb_synthetic(i);
         f32 ? (void)(((float *)x)[i] = (float)v) : (void)(((double *)x)[i] = v);
     }
     for (size_t r = 0; r < rows; r++) {
@@ -297,12 +281,21 @@ static int rounds(int f32, const void *x, const void *y, const nnbb_cnn_opts *o,
     return rc;
 }
 
-static result measure_child(int f32, const nnbb_cnn_opts *o) {
+typedef struct job {
+    int f32;
+    const nnbb_cnn_opts *o;
+} job;
+
+/* In the child process (nnbb_in_child): data, rounds, the result into out. */
+static void measure_child(void *arg, void *out) {
+    const job *j = arg;
+    int f32 = j->f32;
+    const nnbb_cnn_opts *o = j->o;
     result r = {0};
     void *x, *y;
     ceiling c = {0};
     double e1 = 0, e2 = 0;
-    if (make_data(f32, o->rows, &x, &y) != 0) return r;
+    if (make_data(f32, o->rows, &x, &y) != 0) return;
     if (rounds(f32, x, y, o, &e1, &e2, &r.max_rss_mib, &c) == 0) {
         r.ok = 1;
         r.epoch_s = e1;
@@ -314,30 +307,7 @@ static result measure_child(int f32, const nnbb_cnn_opts *o) {
     ceiling_free(&c);
     free(x), free(y);
     snprintf(r.isa, sizeof r.isa, "%s", nnb_kernel_isa());
-    return r;
-}
-
-/* In a child process: its own peak memory and a fresh OpenBLAS thread pool. */
-static result measure(int f32, int threads, const nnbb_cnn_opts *o) {
-    result r = {0};
-    int fd[2];
-    if (pipe(fd) != 0) return r;
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fd[0]);
-        nnb_set_num_threads(threads);
-        result c = measure_child(f32, o);
-        ssize_t wr = write(fd[1], &c, sizeof c);
-        _exit(wr == (ssize_t)sizeof c ? 0 : 1);
-    }
-    close(fd[1]);
-    if (pid > 0) {
-        if (read(fd[0], &r, sizeof r) != (ssize_t)sizeof r) r.ok = 0;
-        waitpid(pid, NULL, 0);
-    }
-    close(fd[0]);
-    return r;
+    memcpy(out, &r, sizeof r);
 }
 
 static void report(int f32, int threads, const result *r, const nnbb_cnn_opts *o) {
@@ -379,7 +349,9 @@ int nnbb_train_cnn(const nnbb_cnn_opts *o) {
     for (size_t t = 0; t < o->n_threads; t++)
         for (int d = 0; d < 2; d++) {
             if (!(o->dtypes >> d & 1)) continue;
-            result r = measure(d, o->threads[t], o);
+            result r;
+            job j = {d, o};
+            nnbb_in_child(o->threads[t], measure_child, &j, &r, sizeof r);
             report(d, o->threads[t], &r, o);
             if (!r.ok) rc = -1;
         }

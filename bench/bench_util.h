@@ -34,6 +34,17 @@ int nnbb_wanted(const char *const *list, size_t n, const char *name);
 /* Writes x as a JSON number, or null if it is not finite. */
 void nnbb_json_num(FILE *f, const char *key, double x, int last);
 
+/* Synthetic value i of the benchmarks' data: splitmix64 -> a rough normal (the sum of 4 uniforms,
+ * scaled to variance 1). */
+double nnbb_synthetic(size_t i);
+
+/* Runs run(arg, out) in a child process (fork) with `threads` OpenBLAS threads, so that the
+ * measurement has its own peak resident memory and a fresh thread pool, and copies the child's
+ * `size` bytes at out (at most PIPE_BUF) back into out; out is all zero bytes when the child
+ * fails. */
+void nnbb_in_child(int threads, void (*run)(void *arg, void *out), void *arg, void *out,
+                   size_t size);
+
 /* One line naming the machine and the date, for the human-readable output. */
 void nnbb_print_machine(FILE *f);
 
