@@ -255,7 +255,8 @@ NNB_API int nnb_get_num_threads(void);
 /* Networks                                                                                       */
 /* ============================================================================================== */
 
-/** An opaque network: a stack of dense layers, its parameters, its generator and its workspace. */
+/** An opaque network: a stack of layers (dense, convolution, pooling), its parameters, its
+ * generator and its workspace. */
 typedef struct nnb_net nnb_net;
 
 /** Activation functions. Softmax is allowed only on the output layer. */
@@ -482,7 +483,10 @@ NNB_API size_t nnb_net_n_params(const nnb_net *net);
  * Describes layer `layer` (0-based). Any out-pointer may be NULL.
  * w_offset and b_offset locate W (n_out*n_in values, row-major) and b (n_out values) in the flat
  * parameter vector; b_offset is meaningless (set to w_offset + n_out*n_in) when has_bias is 0.
- * The arena holds layer after layer, each W then b.
+ * The arena holds layer after layer, each W then b. For a convolution n_in and n_out are one
+ * sample's input and output values (C·H·W), W is n_filters x C x kernel_h x kernel_w and b has
+ * n_filters values (nnb_net_layer_window()); a pooling layer has no parameters (w_offset =
+ * b_offset, nnb_net_layer_n_params() 0).
  * @return NNB_OK; NNB_E_NULL (net); NNB_E_INVALID_ARG (layer out of range). Since 0.1.
  * @param net      the network
  * @param layer    the layer index (0-based)
@@ -496,6 +500,145 @@ NNB_API size_t nnb_net_n_params(const nnb_net *net);
 NNB_API nnb_status nnb_net_layer_info(const nnb_net *net, size_t layer, size_t *n_in, size_t *n_out,
                                       nnb_activation *act, int *has_bias, size_t *w_offset,
                                       size_t *b_offset);
+
+/* ---- Convolutional networks: images, convolution and pooling layers (since 0.2) -------------- */
+
+/**
+ * @brief The window of a convolution or pooling layer: its size, its stride and the zero padding
+ *        around the input (convolutions only; a pooling takes none).
+ *
+ * Images are NCHW, as in PyTorch and ONNX: one sample (a row of X) is C planes of H x W values,
+ * channel-major. Output rows = (H + pad_top + pad_bottom - kernel_h) / stride_h + 1 (the
+ * rows no window reaches are left out, PyTorch's floor mode), and so for columns. With
+ * `same` = 1 the four paddings are ignored and chosen so that the output has ceil(H / stride_h)
+ * x ceil(W / stride_w) values (the odd one after the input, as PyTorch's and TensorFlow's "same");
+ * nnb_net_layer_window() reports the paddings chosen. Since 0.2.
+ */
+typedef struct nnb_window {
+    size_t kernel_h;   /**< the window's rows, >= 1 */
+    size_t kernel_w;   /**< the window's columns, >= 1 */
+    size_t stride_h;   /**< its step down, >= 1 */
+    size_t stride_w;   /**< its step across, >= 1 */
+    size_t pad_top;    /**< rows of zeros above the input (convolutions only) */
+    size_t pad_bottom; /**< rows of zeros below the input (convolutions only) */
+    size_t pad_left;   /**< columns of zeros left of the input (convolutions only) */
+    size_t pad_right;  /**< columns of zeros right of the input (convolutions only) */
+    int same; /**< 1: "same" padding (convolutions only), the four paddings are ignored */
+} nnb_window;
+
+/**
+ * @brief Sets the shape of one sample (a row of X): `channels` planes of `height` x `width`
+ *        values, channel-major (NCHW without the N). Convolution and pooling layers need it;
+ *        nnb_net_create() makes it n_inputs x 1 x 1.
+ * @param net      the network, without layers yet
+ * @param channels the planes, >= 1
+ * @param height   the rows of a plane, >= 1
+ * @param width    the columns of a plane, >= 1
+ * @return NNB_OK; NNB_E_NULL (net); NNB_E_INVALID_ARG (a zero size, or the network already has
+ *         layers); NNB_E_SHAPE (channels x height x width is not the network's n_inputs, or
+ *         overflows). Since 0.2.
+ */
+NNB_API nnb_status nnb_net_set_input_shape(nnb_net *net, size_t channels, size_t height,
+                                           size_t width);
+
+/**
+ * @brief The shape of one sample (the getter of nnb_net_set_input_shape()). Any out-pointer may
+ *        be NULL.
+ * @param net      the network
+ * @param channels receives the planes
+ * @param height   receives the rows of a plane
+ * @param width    receives the columns of a plane
+ * @return NNB_OK; NNB_E_NULL (net). Since 0.2.
+ */
+NNB_API nnb_status nnb_net_get_input_shape(const nnb_net *net, size_t *channels, size_t *height,
+                                           size_t *width);
+
+/**
+ * @brief Appends a 2-D convolution: `n_filters` filters of window->kernel_h x kernel_w over
+ *        every channel of the previous layer's output (or of the input shape), then the
+ *        activation. Its output has n_filters channels.
+ *
+ * The parameters (nnb_net_layer_info(), nnb_net_layer_get()) are W as n_filters x C x kernel_h
+ * x kernel_w (PyTorch's and ONNX's OIHW order), then b (n_filters). Weights are drawn as for a
+ * dense layer with fan_in = C kernel_h kernel_w and fan_out = n_filters kernel_h kernel_w.
+ * Forward and backward passes are GEMMs over chunks of the batch (im2col and col2im).
+ * @param net       the network
+ * @param n_filters the output channels, >= 1
+ * @param window    the kernel, stride and padding (see nnb_window)
+ * @param act       the activation (softmax only on the output layer)
+ * @param has_bias  1 for a bias per filter, 0 for none
+ * @return NNB_OK; NNB_E_NULL (net, window); NNB_E_INVALID_ARG (a zero size, kernel or stride,
+ *         no filters, an unknown activation, has_bias not 0 or 1, a layer after a softmax
+ *         layer); NNB_E_SHAPE (the kernel is larger than the padded input); NNB_E_TOO_LARGE (the
+ *         sizes overflow, or pass OpenBLAS's 32-bit int); NNB_E_NOMEM. All before anything is
+ *         allocated; the network is unchanged on failure. Since 0.2.
+ */
+NNB_API nnb_status nnb_net_add_conv2d(nnb_net *net, size_t n_filters, const nnb_window *window,
+                                      nnb_activation act, int has_bias);
+
+/**
+ * @brief Appends a max pooling layer: each output is the largest value of its window, channel by
+ *        channel (the first largest; a NaN wins, as PyTorch). No parameters, no activation.
+ * @param net    the network
+ * @param window the window and stride; its paddings must be 0 and `same` 0
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (a zero size or stride, padding, a layer after a
+ *         softmax layer); NNB_E_SHAPE (the window is larger than the input); NNB_E_TOO_LARGE;
+ *         NNB_E_NOMEM. Since 0.2.
+ */
+NNB_API nnb_status nnb_net_add_maxpool(nnb_net *net, const nnb_window *window);
+
+/**
+ * @brief Appends an average pooling layer: each output is the mean of its window, channel by
+ *        channel. No parameters, no activation.
+ * @param net    the network
+ * @param window the window and stride; its paddings must be 0 and `same` 0
+ * @return as nnb_net_add_maxpool(). Since 0.2.
+ */
+NNB_API nnb_status nnb_net_add_avgpool(nnb_net *net, const nnb_window *window);
+
+/**
+ * @brief The kind of a layer: "dense", "conv2d", "maxpool" or "avgpool".
+ * @param net   the network
+ * @param layer the layer index (0-based)
+ * @return a static string; NULL when net is NULL or there is no such layer. Since 0.2.
+ */
+NNB_API const char *nnb_net_layer_kind(const nnb_net *net, size_t layer);
+
+/**
+ * @brief The shape of one sample of a layer's output: `channels` planes of `height` x `width`
+ *        (a dense layer's is n_out x 1 x 1). A layer's input shape is the previous layer's
+ *        output shape, or nnb_net_get_input_shape(). A dense layer after a convolution or pooling
+ *        sees its output flattened in this channel-major order. Any out-pointer may be NULL.
+ * @param net      the network
+ * @param layer    the layer index (0-based)
+ * @param channels receives the planes
+ * @param height   receives the rows of a plane
+ * @param width    receives the columns of a plane
+ * @return NNB_OK; NNB_E_NULL (net); NNB_E_INVALID_ARG (no such layer). Since 0.2.
+ */
+NNB_API nnb_status nnb_net_layer_shape(const nnb_net *net, size_t layer, size_t *channels,
+                                       size_t *height, size_t *width);
+
+/**
+ * @brief The number of parameters of a layer (its W and b; 0 for a pooling layer).
+ * @param net   the network
+ * @param layer the layer index (0-based)
+ * @return the count; 0 when net is NULL or there is no such layer. Since 0.2.
+ */
+NNB_API size_t nnb_net_layer_n_params(const nnb_net *net, size_t layer);
+
+/**
+ * @brief The window of a convolution or pooling layer, with its paddings resolved (`same` is 0
+ *        in what comes back), and a convolution's number of filters (0 for a pooling).
+ * @param net       the network
+ * @param layer     the layer index (0-based), a convolution or pooling layer
+ * @param window    receives the window; may be NULL
+ * @param n_filters receives the filters; may be NULL
+ * @return NNB_OK; NNB_E_NULL (net); NNB_E_INVALID_ARG (no such layer, or a dense layer).
+ *         Since 0.2.
+ */
+NNB_API nnb_status nnb_net_layer_window(const nnb_net *net, size_t layer, nnb_window *window,
+                                        size_t *n_filters);
 
 /**
  * Reseeds the network's generator (splitmix64 -> xoshiro256**) without touching the weights.
@@ -3186,6 +3329,23 @@ NNB_API nnb_activation nnb_default_output_for_loss(nnb_loss loss);
  * @return the loss. Since 0.1.
  */
 NNB_API nnb_loss nnb_default_loss(nnb_activation output, nnb_target_kind kind);
+
+/**
+ * @brief Appends a layer given in words, the vocabulary of the command's `--layers` and of the
+ *        Python binding: `128` (a dense layer of 128 units), `conv32x3p1` (a convolution of 32
+ *        filters of 3 x 3 with padding 1; `conv32x3x5` a 3 x 5 kernel, `s2` a stride of 2,
+ *        `psame` "same" padding), `maxpool2` and `avgpool2` (pooling over 2 x 2 windows moved by
+ *        the window's size unless `s<stride>` follows; `maxpool3x2` a 3 x 2 window).
+ * @param net      the network
+ * @param spec     the layer, as above (NUL-terminated)
+ * @param act      the activation of a dense or convolution layer (pooling has none: ignored)
+ * @param has_bias 1 for a bias, 0 for none (dense and convolution layers)
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (a specification that is none of these: the
+ *         message says what was expected), and what nnb_net_add_dense(), nnb_net_add_conv2d(),
+ *         nnb_net_add_maxpool() or nnb_net_add_avgpool() return. Since 0.2.
+ */
+NNB_API nnb_status nnb_net_add_layer_spec(nnb_net *net, const char *spec, nnb_activation act,
+                                          int has_bias);
 
 /**
  * @brief Whether a loss can train an output layer (nnb_net_train() refuses the others): CE needs

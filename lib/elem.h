@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/kernels.h"
 #include "nnblas.h"
 
 struct nnbi_rng;
@@ -66,6 +67,16 @@ typedef struct nnbi_elem {
                  double b2, double eps, double bc1, double bc2, double l2, double decoupled);
     void (*rmsprop)(size_t n, void *theta, const void *g, void *v, double lr, double rho,
                     double eps, double l2);
+    /* the window operations of convolution and pooling (kernels.h: geometry g, n samples) */
+    void (*im2col)(const nnbi_win *g, size_t n, const void *in, int ones, void *col);
+    void (*col2im)(const nnbi_win *g, size_t n, const void *col, size_t ld, void *dx);
+    void (*maxpool)(const nnbi_win *g, size_t n, const void *in, void *out, void *pos);
+    void (*maxpool_backward)(const nnbi_win *g, size_t n, const void *dout, const void *pos,
+                             void *din);
+    void (*avgpool)(const nnbi_win *g, size_t n, const void *in, void *out);
+    void (*avgpool_backward)(const nnbi_win *g, size_t n, const void *dout, void *din);
+    /* out[b][c][r] = in[b][r][c] for n matrices of rows x cols */
+    void (*transpose)(size_t n, size_t rows, size_t cols, const void *in, void *out);
 
     /* ---- element loops ---- */
     /* Inverted dropout: mask = 0 with probability p, else 1/(1-p) (rounded to the type); out = in

@@ -76,6 +76,29 @@ static void TN(rmsprop)(size_t n, void *theta, const void *g, void *v, double lr
     TN(kern)->rmsprop(n, theta, g, v, lr, rho, eps, l2);
 }
 
+static void TN(im2col)(const nnbi_win *g, size_t n, const void *in, int ones, void *col) {
+    TN(kern)->im2col(g, n, in, ones, col);
+}
+static void TN(col2im)(const nnbi_win *g, size_t n, const void *col, size_t ld, void *dx) {
+    TN(kern)->col2im(g, n, col, ld, dx);
+}
+static void TN(maxpool)(const nnbi_win *g, size_t n, const void *in, void *out, void *pos) {
+    TN(kern)->maxpool(g, n, in, out, pos);
+}
+static void TN(maxpool_backward)(const nnbi_win *g, size_t n, const void *dout, const void *pos,
+                                 void *din) {
+    TN(kern)->maxpool_backward(g, n, dout, pos, din);
+}
+static void TN(avgpool)(const nnbi_win *g, size_t n, const void *in, void *out) {
+    TN(kern)->avgpool(g, n, in, out);
+}
+static void TN(avgpool_backward)(const nnbi_win *g, size_t n, const void *dout, void *din) {
+    TN(kern)->avgpool_backward(g, n, dout, din);
+}
+static void TN(transpose)(size_t n, size_t rows, size_t cols, const void *in, void *out) {
+    TN(kern)->transpose(n, rows, cols, in, out);
+}
+
 /* ---- element loops ------------------------------------------------------------------------------ */
 
 static void TN(dropout)(size_t n, double p, const void *in, void *mask, void *out, nnbi_rng *rng) {
@@ -199,6 +222,13 @@ static const nnbi_elem TN(table) = {
     .sgd = TN(sgd),
     .adam = TN(adam),
     .rmsprop = TN(rmsprop),
+    .im2col = TN(im2col),
+    .col2im = TN(col2im),
+    .maxpool = TN(maxpool),
+    .maxpool_backward = TN(maxpool_backward),
+    .avgpool = TN(avgpool),
+    .avgpool_backward = TN(avgpool_backward),
+    .transpose = TN(transpose),
     .dropout = TN(dropout),
     .mul = TN(mul),
     .count_correct = TN(count_correct),

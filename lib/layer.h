@@ -27,8 +27,9 @@ typedef struct nnbi_shape {
     size_t c, h, w;
 } nnbi_shape;
 
-/* Most hyper-parameters a kind keeps (filters, kernel sizes, strides, paddings, ...). */
-#define NNBI_HP_MAX 8
+/* Most hyper-parameters a kind keeps (a convolution's nine: filters, kernel sizes, strides,
+ * paddings). */
+#define NNBI_HP_MAX 10
 
 typedef struct nnbi_layer {
     const nnbi_kind *kind;
@@ -42,10 +43,18 @@ typedef struct nnbi_layer {
      * for dense, W (n_out x n_in) at w_off and b (n_out) at b_off = w_off + n_out*n_in */
     size_t w_off, b_off;
     uint64_t hp[NNBI_HP_MAX]; /* the kind's hyper-parameters (its table says which) */
+    /* Spatial kinds only (convolution, pooling): whether the layer's input and output are
+     * channels-last (HWC per sample) rather than channel-major. Between two spatial layers the
+     * activations are channels-last; everywhere else (the user's rows, a dense layer's input,
+     * the network's output) channel-major. Set by nnbi_net_add_layer. */
+    int in_last, out_last;
 } nnbi_layer;
 
 struct nnbi_kind {
     const char *name; /* "dense" */
+    /* 1 for a kind whose input and output are images (convolution, pooling): between two such
+     * layers the activations stay channels-last (nnbi_layer.in_last, out_last). */
+    int spatial;
     /* The layer's shape from L->in, L->hp, L->has_bias: sets L->out, L->n_out, L->n_p and the
      * offsets w_off, b_off relative to the layer's first parameter (the caller adds p_off).
      * Refuses shapes that do not work (a message naming func), before anything is allocated. */
@@ -68,7 +77,9 @@ struct nnbi_kind {
      * arena's) from d = dL/dz (rows x n_out) and its input x. rows > 0. */
     void (*backward_params)(const nnbi_elem *t, const nnbi_layer *L, const void *d, const void *x,
                             size_t rows, void *grad, void *work);
-    /* dx (rows x n_in) = dL/dx from d = dL/dz (before the previous layer's activation). */
+    /* dx (rows x n_in) = dL/dx from d = dL/dz (before the previous layer's activation). The
+     * passes run it after forward on the same rows with the same `work`, which may carry what
+     * the backward pass needs (max pooling's positions of the maxima). */
     void (*backward_input)(const nnbi_elem *t, const nnbi_layer *L, const void *params,
                            const void *d, size_t rows, void *dx, void *work);
     /* Optional (NULL: the pass does it from backward_params): plain SGD fused into the gradient,
@@ -90,7 +101,7 @@ struct nnbi_kind {
 };
 
 /* The kinds this library has, in the order of their model-file codes (layers.c). */
-extern const nnbi_kind nnbi_kind_dense;
+extern const nnbi_kind nnbi_kind_dense, nnbi_kind_conv2d, nnbi_kind_maxpool, nnbi_kind_avgpool;
 const nnbi_kind *nnbi_kind_find(const char *name);
 size_t nnbi_kind_count(void);
 const nnbi_kind *nnbi_kind_at(size_t i);

@@ -9,6 +9,9 @@
 
 static const nnbi_kind *const kinds[] = {
     &nnbi_kind_dense,
+    &nnbi_kind_conv2d,
+    &nnbi_kind_maxpool,
+    &nnbi_kind_avgpool,
 };
 
 size_t nnbi_kind_count(void) { return sizeof kinds / sizeof kinds[0]; }

@@ -15,9 +15,10 @@
 #include "atomic_file.h"
 #include "nnb_internal.h"
 
-/* Format version written by this library: 1.1 for a float32 network (1.0 for float64, unchanged). */
+/* Format version written by this library: 1.2 for a network with convolution or pooling layers
+ * (section LAYR), else 1.1 for a float32 network and 1.0 for float64 (unchanged). */
 #define NNBI_MODEL_MAJOR 1u
-#define NNBI_MODEL_MINOR 1u
+#define NNBI_MODEL_MINOR 2u
 
 #define NNBI_MODEL_MAGIC "\x89NNB\r\n\x1a\n"
 #define NNBI_MODEL_HEADER 32u   /* magic, version, byte-order mark, size, sections, flags */

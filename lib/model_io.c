@@ -133,6 +133,30 @@ static void w_arch(sink *s, const parts *m) {
     if (net->dtype == NNB_F32) e_u32(s, 1); /* the element type: version 1.1 */
 }
 
+/* 1 if the network has a layer a dense-only file cannot describe (a file of version 1.2). */
+static int has_kinds(const nnb_net *net) {
+    for (size_t l = 0; l < net->n_layers; l++)
+        if (net->layers[l].kind != &nnbi_kind_dense) return 1;
+    return 0;
+}
+
+/* The layer kinds (section LAYR, version 1.2): the input shape, then per layer its kind's code
+ * (its index in the registry, layers.c) and hyper-parameters. */
+static void w_layr(sink *s, const parts *m) {
+    const nnb_net *net = m->net;
+    e_u64(s, net->in.c);
+    e_u64(s, net->in.h);
+    e_u64(s, net->in.w);
+    for (size_t l = 0; l < net->n_layers; l++) {
+        const nnbi_layer *L = &net->layers[l];
+        uint32_t code = 0;
+        while (nnbi_kind_at(code) != L->kind) code++;
+        e_u32(s, code);
+        e_u32(s, (uint32_t)L->kind->n_hp);
+        for (size_t i = 0; i < L->kind->n_hp; i++) e_u64(s, L->hp[i]);
+    }
+}
+
 /* The parameters (section PARM of a float64 network, PF32 of a float32 one): u64 count, then each
  * value as the little-endian IEEE-754 bytes of the network's type (binary64 or binary32). */
 static void w_params(sink *s, const parts *m) {
@@ -204,17 +228,20 @@ static void w_section(sink *s, const char tag[4], uint32_t flags, writer_fn fn, 
 
 /* The whole file; `size` is the total written into the header (0 in the counting run). */
 static void serialise(sink *s, const parts *m, uint64_t size) {
-    uint32_t n_sections = 2 + (m->prep != NULL) + (m->meta != NULL) + (m->state != NULL);
+    int kinds = has_kinds(m->net);
+    uint32_t n_sections = 2 + kinds + (m->prep != NULL) + (m->meta != NULL) + (m->state != NULL);
     emit(s, NNBI_MODEL_MAGIC, 8);
     e_u16(s, NNBI_MODEL_MAJOR);
-    /* a float64 network's file is version 1.0, which every reader of major version 1 loads */
+    /* a dense float64 network's file is version 1.0, which every reader of major version 1
+     * loads; a dense float32 one 1.1; one with other kinds of layers 1.2 */
     int f32 = m->net->dtype == NNB_F32;
-    e_u16(s, f32 ? NNBI_MODEL_MINOR : 0);
+    e_u16(s, kinds ? 2 : f32 ? 1 : 0);
     e_u32(s, 0x01020304u); /* byte-order mark: 04 03 02 01 */
     e_u64(s, size);
     e_u32(s, n_sections);
     e_u32(s, 0); /* flags, reserved */
     w_section(s, "ARCH", NNBI_SECTION_ESSENTIAL, w_arch, m);
+    if (kinds) w_section(s, "LAYR", NNBI_SECTION_ESSENTIAL, w_layr, m);
     w_section(s, f32 ? "PF32" : "PARM", NNBI_SECTION_ESSENTIAL, w_params, m);
     if (m->prep) w_section(s, "PREP", NNBI_SECTION_ESSENTIAL, w_prep, m);
     if (m->meta) w_section(s, "META", 0, w_meta, m);
@@ -249,11 +276,6 @@ static nnb_status prepare(const nnb_net *net, const nnb_prep *prep, const nnb_me
                               "the preparation makes %zu targets, the network has %zu outputs",
                               prep->n_targets, n_out);
     }
-    for (size_t l = 0; l < net->n_layers; l++)
-        if (net->layers[l].kind != &nnbi_kind_dense)
-            return nnbi_error(NNB_E_UNSUPPORTED, func,
-                              "layer %zu is a %s layer, which model format %u.%u cannot hold", l,
-                              net->layers[l].kind->name, NNBI_MODEL_MAJOR, NNBI_MODEL_MINOR);
     size_t bad_i;
     if (net->t->find_nonfinite(net->params, net->n_params, &bad_i))
         return nnbi_error(NNB_E_NONFINITE, func,
@@ -507,10 +529,80 @@ static nnb_status check_arch(const loader *c, rd *r, size_t *n_inputs, size_t *n
     return NNB_OK;
 }
 
-/* Builds the network the architecture describes (validated by check_arch) and fills in its
- * parameters from PARM. */
-static nnb_status build_net(const loader *c, rd arch, rd parm, size_t n_params, nnb_dtype dtype,
-                            nnb_net **out) {
+/* One layer of a version 1.2 file: its kind and hyper-parameters from LAYR (r), its units,
+ * activation, bias and slope from its ARCH record (a), into L (in: the input shape; the kind's
+ * shape() applied). Nothing allocated. */
+static nnb_status layr_layer(const loader *c, rd *r, rd *a, size_t l, nnbi_shape in, int in_last,
+                             nnbi_layer *L) {
+    char where[48];
+    snprintf(where, sizeof where, "layer %zu", l + 1);
+    NEED(c, r, 8, "layer kinds");
+    uint32_t code = r_u32(r), n_hp = r_u32(r);
+    const nnbi_kind *k = nnbi_kind_at(code);
+    if (!k && c->lenient)
+        return bad(c, NNB_E_VERSION, "%s is of a kind (%u) newer than this library knows; use a "
+                   "newer nnblas", where, code);
+    if (!k) return bad(c, NNB_E_FORMAT, "%s: unknown layer kind %u", where, code);
+    if (n_hp != k->n_hp)
+        return bad(c, NNB_E_FORMAT, "%s: a %s layer with %u hyper-parameters (%zu expected)",
+                   where, k->name, n_hp, k->n_hp);
+    NEED(c, r, 8 * (size_t)n_hp, "hyper-parameters");
+    *L = (nnbi_layer){.kind = k, .in = in, .n_in = in.c * in.h * in.w, .in_last = in_last};
+    for (uint32_t i = 0; i < n_hp; i++) L->hp[i] = r_u64(r);
+    uint64_t units = r_u64(a);
+    L->act = (nnb_activation)r_u32(a);
+    L->has_bias = (int)r_u32(a);
+    double slope = r_f64(a);
+    L->alpha = L->act == NNB_ACT_LEAKY_RELU ? slope : 0.01;
+    nnb_status st = k->check_hp(L->hp, c->who);
+    if (st == NNB_OK) st = k->shape(L, c->who);
+    if (st != NNB_OK) return relay(c, st, where);
+    if (L->n_out != units)
+        return bad(c, NNB_E_FORMAT, "%s: section ARCH says %llu outputs, LAYR makes %zu", where,
+                   (unsigned long long)units, L->n_out);
+    return NNB_OK;
+}
+
+/* Validates section LAYR (version 1.2) against ARCH (checked; `arch` from its start) in place,
+ * nothing allocated, and counts the parameters; with `net`, adds the layers to it. */
+static nnb_status check_layr(const loader *c, rd r, rd arch, size_t n_inputs, size_t n_layers,
+                             size_t *n_params, nnb_net *net) {
+    NEED(c, &r, 24, "input shape");
+    nnbi_shape in = {(size_t)r_u64(&r), 0, 0};
+    in.h = (size_t)r_u64(&r);
+    in.w = (size_t)r_u64(&r);
+    size_t hw;
+    if (!nnbi_mul_size(in.c, in.h, &hw) || !nnbi_mul_size(hw, in.w, &hw) || hw != n_inputs)
+        return bad(c, NNB_E_FORMAT, "the input shape %zux%zux%zu does not make the %zu inputs",
+                   in.c, in.h, in.w, n_inputs);
+    nnb_status st = NNB_OK;
+    if (net && (st = nnb_net_set_input_shape(net, in.c, in.h, in.w)) != NNB_OK)
+        return relay(c, st, "the input shape");
+    arch.p += 16;
+    size_t total = 0;
+    int spatial = 0;
+    for (size_t l = 0; l < n_layers; l++) {
+        nnbi_layer L;
+        if ((st = layr_layer(c, &r, &arch, l, in, spatial, &L)) != NNB_OK) return st;
+        if (L.n_p > SIZE_MAX - total) return bad(c, NNB_E_FORMAT, "the layers' sizes overflow");
+        total += L.n_p;
+        in = L.out;
+        spatial = L.kind->spatial;
+        if (net && (st = nnbi_net_add_layer(net, &L, c->who)) != NNB_OK) {
+            char where[48];
+            snprintf(where, sizeof where, "layer %zu", l + 1);
+            return relay(c, st, where);
+        }
+    }
+    if ((st = r_end(c, &r)) != NNB_OK) return st;
+    *n_params = total;
+    return NNB_OK;
+}
+
+/* Builds the network the architecture describes (validated by check_arch and, in a version 1.2
+ * file, check_layr: `layr`) and fills in its parameters from PARM. */
+static nnb_status build_net(const loader *c, rd arch, const rd *layr, rd parm, size_t n_params,
+                            nnb_dtype dtype, nnb_net **out) {
     size_t es = dtype == NNB_F32 ? 4 : 8;
     NEED(c, &parm, 8, "parameter count");
     uint64_t np = r_u64(&parm);
@@ -525,7 +617,10 @@ static nnb_status build_net(const loader *c, rd arch, rd parm, size_t n_params, 
     nnb_net *net;
     st = nnb_net_create_dtype(&net, ni, dtype);
     if (st != NNB_OK) return relay(c, st, "the network");
-    for (size_t l = 0; l < nl && st == NNB_OK; l++) {
+    size_t np_layr;
+    rd whole = {arch.p - 16, arch.end, arch.tag}; /* ARCH from its start */
+    if (layr) st = check_layr(c, *layr, whole, ni, nl, &np_layr, net);
+    for (size_t l = 0; !layr && l < nl && st == NNB_OK; l++) {
         size_t units = (size_t)r_u64(&arch);
         nnb_activation act = (nnb_activation)r_u32(&arch);
         int bias = (int)r_u32(&arch);
@@ -692,8 +787,9 @@ static nnb_status read_meta(const loader *c, rd *r, nnb_meta *m) {
 
 /* ---- the file ---------------------------------------------------------------------------------- */
 
-enum { S_ARCH, S_PARM, S_PREP, S_META, S_TRST, S_PF32, N_KNOWN };
-static const char *const known_tags[N_KNOWN] = {"ARCH", "PARM", "PREP", "META", "TRST", "PF32"};
+enum { S_ARCH, S_PARM, S_PREP, S_META, S_TRST, S_PF32, S_LAYR, N_KNOWN };
+static const char *const known_tags[N_KNOWN] = {"ARCH", "PARM", "PREP", "META",
+                                                "TRST", "PF32", "LAYR"};
 
 /* Checks the header, size, checksum and section table; fills sec[] with the known sections
  * (end NULL where absent). */
@@ -792,7 +888,11 @@ static nnb_status load(loader *c, const unsigned char *b, size_t len, nnb_net **
     nnb_prep *prep = NULL;
     nnb_meta *meta = NULL;
     rd parm = sec[dtype == NNB_F32 ? S_PF32 : S_PARM];
-    if ((st = build_net(c, sec[S_ARCH], parm, n_params, dtype, &net)) != NNB_OK) return st;
+    const rd *layr = sec[S_LAYR].p ? &sec[S_LAYR] : NULL;
+    if (layr &&
+        (st = check_layr(c, *layr, sec[S_ARCH], n_inputs, n_layers, &n_params, NULL)) != NNB_OK)
+        return st;
+    if ((st = build_net(c, sec[S_ARCH], layr, parm, n_params, dtype, &net)) != NNB_OK) return st;
     /* every section is read and checked, also when the caller does not want it */
     if (sec[S_PREP].p) st = read_prep(c, &sec[S_PREP], net, &prep);
     if (st == NNB_OK) st = nnb_meta_create(&meta);

@@ -80,8 +80,12 @@ static nnb_status arena_grow(nnb_net *net, size_t new_n, const char *func) {
 
 nnb_status nnbi_net_add_layer(nnb_net *net, const nnbi_layer *proto, const char *func) {
     nnbi_layer L = *proto;
-    L.in = net->n_layers ? net->layers[net->n_layers - 1].out : net->in;
-    L.n_in = net->n_layers ? net->layers[net->n_layers - 1].n_out : net->n_inputs;
+    const nnbi_layer *prev = net->n_layers ? &net->layers[net->n_layers - 1] : NULL;
+    L.in = prev ? prev->out : net->in;
+    L.n_in = prev ? prev->n_out : net->n_inputs;
+    /* channels-last between two spatial layers, channel-major everywhere else */
+    L.in_last = prev && prev->kind->spatial && L.kind->spatial;
+    L.out_last = 0;
     nnb_status st = L.kind->shape(&L, func);
     if (st != NNB_OK) return st;
     char what[96];
@@ -103,6 +107,7 @@ nnb_status nnbi_net_add_layer(nnb_net *net, const nnbi_layer *proto, const char 
     /* Grow both arenas; a failure leaves the network as it was (an arena may just be larger). */
     st = arena_grow(net, new_n, func);
     if (st != NNB_OK) return st;
+    if (net->n_layers) net->layers[net->n_layers - 1].out_last = L.in_last; /* after realloc */
     L.p_off = net->n_params;
     L.w_off += L.p_off;
     L.b_off += L.p_off;
@@ -304,10 +309,9 @@ static nnb_status layer_io_check(const nnb_net *net, size_t layer, const void *w
     const nnbi_layer *L = &net->layers[layer];
     size_t nw = L->b_off - L->w_off, nb = L->has_bias ? L->p_off + L->n_p - L->b_off : 0;
     if (w ? w_len != nw : w_len != 0)
-        return nnbi_error(
-            NNB_E_SHAPE, func,
-            "w_len is %zu; layer %zu's W has %zu values (%zu x %zu), or pass NULL and 0", w_len,
-            layer, nw, L->n_out, L->n_in);
+        return nnbi_error(NNB_E_SHAPE, func,
+                          "w_len is %zu; layer %zu's W has %zu values, or pass NULL and 0", w_len,
+                          layer, nw);
     if (b ? b_len != nb : b_len != 0)
         return nnbi_error(NNB_E_SHAPE, func,
                           "b_len is %zu; layer %zu's b has %zu values, or pass NULL and 0", b_len,

@@ -469,7 +469,7 @@ def float32():
              ("a NaN parameter", model_bytes_with(good, param=float("nan")), "parameter 0"),
              ("an infinite parameter", model_bytes_with(good, param=float("-inf")), "parameter 0"),
              ("element type 2", model_bytes_with(good, type_=2), "element type 2"),
-             ("element type 2 of version 1.2", model_bytes_with(good, minor=2, type_=2),
+             ("element type 2 of version 1.3", model_bytes_with(good, minor=3, type_=2),
               "newer nnblas"),
              ("version 1.0 holding PF32", model_bytes_with(good, minor=0), "")]
     for name, data, fragment in cases:

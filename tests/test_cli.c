@@ -231,7 +231,7 @@ START_TEST(bad_flags_and_values_are_usage_errors) {
         {"--test 1", "--test: '1' is not a fraction"},
         {"--val 0.5 --test 0.5", "leave no training rows"},
         {"--layers 10,,3", "--layers: '' is not a whole number"},
-        {"--layers 10,x", "'x' is not a whole number"},
+        {"--layers 10,x", "\"x\": expected a number of units (128), a convolution"},
         {"--layers 0", "a layer of 0 units"},
         {"--activation softmax", "output layer only"},
         {"--activation swish", "--activation: unknown activation 'swish'; accepted: identity"},
@@ -591,6 +591,68 @@ START_TEST(idx_end_to_end) {
     run_free(&r);
     assert_fails(runv("eval", "--model", model, "--csv", classes_csv(10, 1, 0), NULL),
                  "trained on IDX images");
+}
+END_TEST
+
+/* A convolutional network from the command line (issue 24): --layers with convolution and
+ * pooling tokens on IDX images (shape 1 x 8 x 8 from the data), info showing each layer's output
+ * shape and parameters, an exact resume, --input-shape for CSV data, and wrong tokens and shapes
+ * refused with what was expected. */
+START_TEST(cnn_end_to_end) {
+    const char *dir = nnbt_idx_folder("idxc", 300, 100, 8);
+    char spec[600];
+    snprintf(spec, sizeof spec, "mnist:%s", dir);
+    const char *model = tmp("cnn.nnb"), *part = tmp("cnnpart.nnb");
+    run r = runv("train", "--idx", spec, "--layers", "conv4x3p1,maxpool2,conv6x3psame,avgpool2,16",
+                 "--epochs", "6", "--batch", "16", "--lr", "0.01", "--save", model, NULL);
+    assert_ok(r);
+    ck_assert_msg(strstr(r.out, "conv2d 4 3x3") && strstr(r.out, "(4x4x4)"), "%s", r.out);
+    double acc = 0;
+    ck_assert(sscanf(strstr(r.out, "test accuracy "), "test accuracy %lf", &acc) == 1);
+    ck_assert_msg(acc > 0.8, "test accuracy %g", acc);
+    run_free(&r);
+    r = runv("info", "--model", model, NULL);
+    assert_ok(r);
+    ck_assert_msg(strstr(r.out, "layer 1: conv2d 4 3x3 stride 1x1 padding 1,1,1,1 -> 4x8x8 relu, "
+                                "bias (40 parameters)") &&
+                      strstr(r.out, "layer 2: maxpool 2x2 stride 2x2 -> 4x4x4 (0 parameters)") &&
+                      strstr(r.out, "layer 3: conv2d 6 3x3 stride 1x1 padding 1,1,1,1 -> 6x4x4 "
+                                    "relu, bias (222 parameters)") &&
+                      strstr(r.out, "layer 5: 24 -> 16 relu, bias (400 parameters)"),
+                  "%s", r.out);
+    run_free(&r);
+    r = runv("eval", "--model", model, "--idx", spec, NULL);
+    assert_ok(r);
+    run_free(&r);
+    r = runv("train", "--idx", spec, "--layers", "conv4x3p1,maxpool2,conv6x3psame,avgpool2,16",
+             "--epochs", "3", "--batch", "16", "--lr", "0.01", "--save", part, NULL);
+    assert_ok(r);
+    run_free(&r);
+    r = runv("train", "--resume", part, "--epochs", "3", "--save", part, NULL);
+    assert_ok(r);
+    run_free(&r);
+    run a = runv("info", "--model", model, "--params-hex", NULL);
+    run b = runv("info", "--model", part, "--params-hex", NULL);
+    assert_ok(a);
+    assert_ok(b);
+    ck_assert_str_eq(a.out, b.out);
+    run_free(&a), run_free(&b);
+    assert_fails(runv("train", "--idx", spec, "--layers", "conv4x3q1", NULL), "conv32x3p1");
+    assert_usage(runv("train", "--idx", spec, "--layers", "pool2", NULL), "expected");
+    assert_fails(runv("train", "--idx", spec, "--layers", "conv4x9", NULL), "larger");
+    assert_fails(runv("train", "--idx", spec, "--layers", "conv4x3", "--input-shape", "2x8x8",
+                      NULL),
+                 "does not make");
+    assert_usage(runv("train", "--idx", spec, "--input-shape", "8x8", NULL), "CxHxW");
+    /* CSV: 6 features (colour one-hot, x1, x2, size) as a 1 x 2 x 3 image */
+    const char *csv = classes_csv(60, 1, 0);
+    assert_fails(runv("train", "--csv", csv, "--target", "label", "--one-hot", "colour", "--drop",
+                      "id", "--layers", "conv2x2", NULL),
+                 "--input-shape");
+    r = runv("train", "--csv", csv, "--target", "label", "--one-hot", "colour", "--drop", "id",
+             "--layers", "conv3x2,4", "--input-shape", "1x2x3", "--epochs", "2", NULL);
+    assert_ok(r);
+    run_free(&r);
 }
 END_TEST
 
@@ -1161,6 +1223,7 @@ static Suite *cli_suite(void) {
     tcase_add_test(tc, json_output_is_strict_json);
     tcase_add_test(tc, csv_regression_end_to_end);
     tcase_add_test(tc, idx_end_to_end);
+    tcase_add_test(tc, cnn_end_to_end);
     tcase_add_loop_test(tc, resume_is_bit_identical, 0, 2);
     tcase_add_test(tc, unwritable_destinations);
     tcase_add_test(tc, progress_bar_on_a_terminal);

@@ -26,7 +26,14 @@ typedef struct example {
 } example;
 
 static const example examples[] = {
-    {"dense", {7, 1, 1}, {5}}, {"dense", {3, 1, 1}, {1}}, /* one output: the matrix-vector paths */
+    {"dense", {7, 1, 1}, {5}},
+    {"dense", {3, 1, 1}, {1}}, /* one output: the matrix-vector paths */
+    /* F, KH, KW, SH, SW, PT, PB, PL, PR: asymmetric kernel, stride and padding; one channel */
+    {"conv2d", {3, 6, 5}, {4, 3, 2, 2, 1, 1, 0, 2, 1}},
+    {"conv2d", {1, 5, 5}, {2, 3, 3, 1, 1, 1, 1, 1, 1}},
+    /* KH, KW, SH, SW: windows that do not divide the input, overlapping ones */
+    {"maxpool", {2, 5, 6}, {2, 3, 2, 2}},
+    {"avgpool", {3, 5, 4}, {3, 2, 1, 2}},
 };
 #define N_EXAMPLES (sizeof examples / sizeof examples[0])
 
@@ -93,6 +100,11 @@ static void backward64(nnb_net *net, const double *x, const double *D, double *g
     const nnbi_layer *L = &net->layers[0];
     void *xt = typed(t, x, ROWS * L->n_in), *dt = typed(t, D, ROWS * L->n_out);
     void *gxt = malloc(ROWS * L->n_in * t->size), *work = work_for(net, ROWS);
+    /* the forward pass first, into the same work buffer, as the passes do (max pooling keeps
+     * where each maximum lay there) */
+    void *zt = malloc(ROWS * L->n_out * t->size);
+    L->kind->forward(t, L, net->params, xt, ROWS, zt, work);
+    free(zt);
     memset(net->grads, 0, net->n_params * t->size);
     if (L->n_p) L->kind->backward_params(t, L, dt, xt, ROWS, net->grads, work);
     L->kind->backward_input(t, L, net->params, dt, ROWS, gxt, work);

@@ -139,6 +139,53 @@ START_TEST(no_allocation_in_the_loop) {
 }
 END_TEST
 
+/* A convolutional network (issue 24): convolution, max and average pooling, channels-last
+ * between spatial layers and a dense layer after them; Adam with dropout and clipping, then SGD. */
+START_TEST(no_allocation_in_the_cnn_loop) {
+    enum { N = 200, F = 2 * 6 * 6, C = 3 };
+    nnbt_rng r = {2};
+    double *x = malloc(N * F * sizeof *x), *y = calloc(N * C, sizeof *y);
+    for (int i = 0; i < N * F; i++) x[i] = nnbt_normal(&r);
+    for (int i = 0; i < N; i++) y[i * C + i % C] = 1;
+    nnb_net *net;
+    nnbt_ok(nnb_net_create_dtype(&net, F, NNB_F32));
+    nnbt_ok(nnb_net_set_input_shape(net, 2, 6, 6));
+    nnb_window c = {3, 3, 1, 1, 1, 1, 1, 1, 0}, p = {2, 2, 2, 2, 0, 0, 0, 0, 0};
+    nnbt_ok(nnb_net_add_conv2d(net, 4, &c, NNB_ACT_RELU, 1));
+    nnbt_ok(nnb_net_add_maxpool(net, &p));
+    nnbt_ok(nnb_net_add_conv2d(net, 3, &c, NNB_ACT_TANH, 1));
+    nnbt_ok(nnb_net_add_avgpool(net, &p));
+    nnbt_ok(nnb_net_add_dense(net, C, NNB_ACT_SOFTMAX, 1));
+    nnb_train_opts *o;
+    nnbt_ok(nnb_train_opts_create(&o));
+    nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01));
+    nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_MEAN));
+    nnbt_ok(nnb_train_opts_set_batch_size(o, 16));
+    nnbt_ok(nnb_train_opts_set_dropout(o, 0.3));
+    nnbt_ok(nnb_train_opts_set_validation_split(o, 0.2, 5));
+    nnbt_ok(nnb_train_opts_set_clip_norm(o, 5.0));
+    nnbt_ok(nnb_train_opts_set_epochs(o, 3));
+    nnbt_ok(nnb_train_opts_set_batch_callback(o, start_counting, NULL));
+    allocations = 0;
+    nnb_status st = nnb_net_train(net, o, x, N, F, y, C, NULL);
+    counting = 0;
+    nnbt_ok(st);
+    ck_assert_msg(allocations == 0, "%ld allocations inside the CNN's mini-batch loop",
+                  allocations);
+    nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_SGD, 0.01));
+    nnbt_ok(nnb_train_opts_set_dropout(o, 0));
+    nnbt_ok(nnb_train_opts_set_clip_norm(o, 0));
+    allocations = 0;
+    st = nnb_net_train(net, o, x, N, F, y, C, NULL);
+    counting = 0;
+    nnbt_ok(st);
+    ck_assert_msg(allocations == 0, "%ld allocations inside the CNN's SGD loop", allocations);
+    nnb_train_opts_free(o);
+    nnb_net_free(net);
+    free(x), free(y);
+}
+END_TEST
+
 /* The counter works: an allocation made while counting is seen. */
 START_TEST(the_counter_counts) {
     static void *volatile sink;
@@ -157,6 +204,7 @@ static Suite *suite(void) {
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, the_counter_counts);
     tcase_add_test(tc, no_allocation_in_the_loop);
+    tcase_add_test(tc, no_allocation_in_the_cnn_loop);
     suite_add_tcase(s, tc);
     return s;
 }

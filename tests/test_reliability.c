@@ -1188,8 +1188,8 @@ START_TEST(model_damage) {
     d[at] = 2;
     nnbt_fix_crc(d, len);
     nnbt_expect(load(d, len), NNB_E_FORMAT, "element type 2");
-    /* ... and in a newer minor version (1.2) a type this library does not know: a newer nnblas */
-    d[10] = 2;
+    /* ... and in a newer minor version (1.3) a type this library does not know: a newer nnblas */
+    d[10] = 3;
     nnbt_fix_crc(d, len);
     nnbt_expect(load(d, len), NNB_E_VERSION, "newer");
     /* a float32 model claiming version 1.0 (no element type field) */

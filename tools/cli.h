@@ -95,6 +95,9 @@ int strlist_has(const strlist *l, const char *s);
 
 /* The shortest decimal text that reads back as v ("0.1", "1e-05"); "nan", "inf" otherwise. */
 void fmt_double(char buf[32], double v);
+/* A convolution or pooling layer in words ("conv2d 32 3x3 stride 1 padding 1", "maxpool
+ * 2x2 stride 2") and its output shape ("32x28x28"); 0 for a dense layer (nothing written). */
+int layer_words(const nnb_net *net, size_t layer, char buf[96], char shape[48]);
 /* Writes a JSON string (with quotes, escaped; invalid UTF-8 becomes U+FFFD). */
 void json_str(FILE *f, const char *s);
 /* Length of the UTF-8 sequence starting at s (1 to 4), or 0 if it is not a valid one. */

@@ -2,6 +2,7 @@
  * the network, training with progress, the test part, the model file, the plot, the results) and
  * the signals that stop it. What each phase needs lives in the other cli_train_*.c files (see
  * cli_train.h). */
+#include <ctype.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -10,14 +11,42 @@
 
 #include "cli_train.h"
 
+/* The shape of one row for the network (--input-shape; IDX images of side x side pixels: 1 x
+ * side x side), when it has convolution or pooling layers. */
+static nnb_status input_shape(const settings *s, int idx, nnb_net *net) {
+    size_t n = nnb_net_n_inputs(net), side = (size_t)sqrt((double)n);
+    int spatial = 0;
+    for (size_t l = 0; l < s->n_layers; l++) spatial |= !isdigit((unsigned char)s->layers[l][0]);
+    if (s->shape[0]) {
+        nnb_status st = nnb_net_set_input_shape(net, s->shape[0], s->shape[1], s->shape[2]);
+        if (st != NNB_OK) fail("--input-shape: %s", nnb_last_error());
+        return st;
+    }
+    if (!spatial) return NNB_OK;
+    if (idx && side * side == n) return nnb_net_set_input_shape(net, 1, side, side);
+    fail("--layers: convolution and pooling layers need the shape of a row: give --input-shape "
+         "CxHxW (the data has %zu columns)",
+         n);
+    return NNB_E_INVALID_ARG;
+}
+
 /* The network for new training. */
-static int build_net(const settings *s, const prepared *d, nnb_net **out) {
+static int build_net(const settings *s, const prepared *d, int idx, nnb_net **out) {
     nnb_net *net;
     size_t n_in = d->xtr.cols, n_out = d->ytr.cols;
     nnb_status st = nnb_net_create_dtype(&net, n_in, s->dtype);
+    if (st == NNB_OK && (st = input_shape(s, idx, net)) != NNB_OK) {
+        nnb_net_free(net);
+        return 0;
+    }
     for (size_t l = 0; l < s->n_layers && st == NNB_OK; l++) {
-        st = nnb_net_add_dense(net, s->layers[l], s->act, s->bias);
-        if (st == NNB_OK && s->act == NNB_ACT_LEAKY_RELU)
+        st = nnb_net_add_layer_spec(net, s->layers[l], s->act, s->bias);
+        if (st != NNB_OK) {
+            fail("--layers: %s", nnb_last_error());
+            nnb_net_free(net);
+            return 0;
+        }
+        if (s->act == NNB_ACT_LEAKY_RELU && !strstr(nnb_net_layer_kind(net, l), "pool"))
             st = nnb_net_set_leaky_slope(net, l, s->slope);
     }
     if (st == NNB_OK) st = nnb_net_add_dense(net, n_out, (nnb_activation)s->output, s->bias);
@@ -48,7 +77,7 @@ static int setup_net(run *r) {
     settings *s = &r->s;
     if (!s->epochs) s->epochs = auto_epochs(r->d.xtr.rows, s->batch);
     if (r->df.idx && s->output < 0) s->output = NNB_ACT_SOFTMAX;
-    if (!r->resume && !build_net(s, &r->d, &r->net)) return EXIT_FAIL;
+    if (!r->resume && !build_net(s, &r->d, r->df.idx != NULL, &r->net)) return EXIT_FAIL;
     nnb_activation out_act;
     nnb_net_layer_info(r->net, nnb_net_n_layers(r->net) - 1, NULL, NULL, &out_act, NULL, NULL,
                        NULL);

@@ -48,6 +48,7 @@ enum {
     O_INPUT_LIMIT,
     O_DTYPE,
     O_PLOT,
+    O_INPUT_SHAPE,
     N_OPT
 };
 
@@ -56,8 +57,10 @@ extern const char *const train_opt_names[N_OPT];
 
 /* The settings of a run, parsed from the options' values (or, resuming, the model's). */
 typedef struct settings {
-    int task; /* -1 auto, 0 classification, 1 regression */
-    size_t layers[64], n_layers;
+    int task;            /* -1 auto, 0 classification, 1 regression */
+    char layers[64][40]; /* --layers: "128", "conv32x3p1", "maxpool2" (nnb_net_add_layer_spec) */
+    size_t n_layers;
+    size_t shape[3]; /* --input-shape C, H, W (0: not given) */
     nnb_activation act;
     double slope; /* leaky ReLU */
     int output;   /* -1 auto, else nnb_activation */

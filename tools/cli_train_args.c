@@ -1,6 +1,10 @@
 /* nnblas train, its options (tools/cli_train_args.c): the help text, the options' names, their
  * parsing into settings and the checks that need no file (check_train: the fuzzing harness's). */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,7 +54,12 @@ const command cmd_train = {
     "                        (default 1)\n"
     "\n"
     "Network:\n"
-    "  --layers N,N,...      hidden layer sizes (default 64; \"\" for none)\n"
+    "  --layers L,L,...      hidden layers (default 64; \"\" for none): a number of units for a\n"
+    "                        dense layer; conv32x3p1 for a convolution (32 filters of 3x3,\n"
+    "                        padding 1; x5 after the kernel: 3x5; s2: stride 2; psame: \"same\"\n"
+    "                        padding); maxpool2, avgpool2 for pooling (2x2 windows; s1: stride 1)\n"
+    "  --input-shape CxHxW   the shape of one row for convolution and pooling layers: C channels\n"
+    "                        of H x W, channel-major (IDX images: 1 x side x side by default)\n"
     "  --activation A        hidden activation: relu (default), leaky_relu[:SLOPE], tanh, "
     "sigmoid,\n"
     "                        identity\n"
@@ -118,22 +127,22 @@ const command cmd_train = {
 /* ---- options ---------------------------------------------------------------------------------- */
 
 const char *const train_opt_names[N_OPT] = {
-    "--csv",         "--idx",          "--target",     "--one-hot",   "--standardize",
-    "--drop",        "--task",         "--test",       "--val",       "--seed",
-    "--layers",      "--activation",   "--output",     "--loss",      "--init",
-    "--dropout",     "--optimizer",    "--lr",         "--epochs",    "--batch",
-    "--reduction",   "--weight-decay", "--patience",   "--threads",   "--save",
-    "--resume",      "--clip-norm",    "--clip-value", "--delimiter", "--checkpoint-every",
-    "--input-limit", "--dtype",        "--plot"};
+    "--csv",         "--idx",          "--target",     "--one-hot",    "--standardize",
+    "--drop",        "--task",         "--test",       "--val",        "--seed",
+    "--layers",      "--activation",   "--output",     "--loss",       "--init",
+    "--dropout",     "--optimizer",    "--lr",         "--epochs",     "--batch",
+    "--reduction",   "--weight-decay", "--patience",   "--threads",    "--save",
+    "--resume",      "--clip-norm",    "--clip-value", "--delimiter",  "--checkpoint-every",
+    "--input-limit", "--dtype",        "--plot",       "--input-shape"};
 
 /* The flags without a value, for suggestions. */
 static const char *const flag_names[] = {"--help", "--bias",          "--no-bias", "--quiet",
                                          "--json", "--drop-bad-rows", "--new-data"};
 
 /* Options a resumed run cannot change: they shape the data, the split or the network. */
-static const int fixed_on_resume[] = {O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP,   O_TASK,
-                                      O_TEST,   O_VAL,    O_SEED,        O_LAYERS, O_ACTIVATION,
-                                      O_OUTPUT, O_INIT,   O_DTYPE};
+static const int fixed_on_resume[] = {O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP,       O_TASK,
+                                      O_TEST,   O_VAL,    O_SEED,        O_LAYERS,     O_ACTIVATION,
+                                      O_OUTPUT, O_INIT,   O_DTYPE,       O_INPUT_SHAPE};
 
 static const char *const task_names[] = {"classification", "regression", NULL};
 
@@ -159,6 +168,49 @@ static int parse_act(args *a, const char *opt, const char *s, nnb_activation *ac
     return 1;
 }
 
+/* One token of --layers into out (40 bytes): a number of units (checked here), or a
+ * convolution or pooling (checked by nnb_net_add_layer_spec when the network is made). */
+static int parse_layer(args *a, const char *tok, char *out) {
+    if (strncmp(tok, "conv", 4) != 0 && strncmp(tok, "maxpool", 7) != 0 &&
+        strncmp(tok, "avgpool", 7) != 0) {
+        size_t units;
+        if (tok[0] && !isdigit((unsigned char)tok[0]))
+            return arg_error(a,
+                             "--layers: \"%s\": expected a number of units (128), a "
+                             "convolution (conv32x3p1, conv64x3s2p1, conv16x5psame) or a "
+                             "pooling (maxpool2, avgpool2, maxpool3s1)",
+                             tok),
+                   0;
+        if (!parse_size(a, "--layers", tok, &units)) return 0;
+        if (units == 0) return arg_error(a, "--layers: a layer of 0 units"), 0;
+        snprintf(out, 40, "%zu", units);
+        return 1;
+    }
+    if (strlen(tok) >= 40)
+        return arg_error(a, "--layers: \"%.60s...\" is too long for a layer", tok), 0;
+    memcpy(out, tok, strlen(tok) + 1);
+    return 1;
+}
+
+/* --input-shape CxHxW into shape[3]. */
+static int parse_shape(args *a, const char *v, size_t shape[3]) {
+    const char *p = v;
+    for (int i = 0; i < 3; i++) {
+        char *end;
+        errno = 0;
+        unsigned long long n = isdigit((unsigned char)*p) ? strtoull(p, &end, 10) : 0;
+        if (n == 0 || errno || n > INT_MAX || (i < 2 ? *end != 'x' : *end != '\0'))
+            return arg_error(a,
+                             "--input-shape: \"%s\": expected CxHxW, three whole numbers >= 1 "
+                             "such as 1x28x28",
+                             v),
+                   0;
+        shape[i] = (size_t)n;
+        p = end + 1;
+    }
+    return 1;
+}
+
 /* The settings of the task and the network (--task to --init) into s. */
 static int parse_network_settings(args *a, const char *const v[N_OPT], settings *s) {
     int k;
@@ -171,14 +223,12 @@ static int parse_network_settings(args *a, const char *const v[N_OPT], settings 
         if (!strlist_split(v[O_LAYERS], &l)) return fail("out of memory"), 0;
         int ok = l.n <= 64;
         if (!ok) arg_error(a, "--layers: at most 64 hidden layers");
-        for (size_t i = 0; ok && i < l.n; i++) {
-            ok = parse_size(a, "--layers", l.s[i], &s->layers[i]);
-            if (ok && s->layers[i] == 0) ok = 0, arg_error(a, "--layers: a layer of 0 units");
-        }
+        for (size_t i = 0; ok && i < l.n; i++) ok = parse_layer(a, l.s[i], s->layers[i]);
         s->n_layers = l.n;
         strlist_free(&l);
         if (!ok) return 0;
     }
+    if (v[O_INPUT_SHAPE] && !parse_shape(a, v[O_INPUT_SHAPE], s->shape)) return 0;
     if (v[O_ACTIVATION]) {
         if (!parse_act(a, "--activation", v[O_ACTIVATION], &s->act, &s->slope)) return 0;
         if (s->act == NNB_ACT_SOFTMAX)
@@ -264,7 +314,8 @@ int parse_train_settings(args *a, const char *const v[N_OPT], settings *s) {
     s->act = NNB_ACT_RELU, s->slope = 0.01, s->opt = NNB_OPT_ADAM, s->lr = NAN;
     s->epochs = 0 /* auto */, s->batch = 32, s->red = NNB_REDUCTION_MEAN, s->test = 0.2,
     s->seed = 1;
-    s->n_layers = 1, s->layers[0] = 64;
+    s->n_layers = 1;
+    memcpy(s->layers[0], "64", 3);
     return parse_network_settings(a, v, s) && parse_training_settings(a, v, s);
 }
 

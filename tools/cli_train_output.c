@@ -140,9 +140,16 @@ static void describe_net(const nnb_net *net) {
         size_t n_out;
         nnb_activation act;
         int bias;
+        char what[96], shape[48];
         nnb_net_layer_info(net, l, NULL, &n_out, &act, &bias, NULL, NULL);
-        printf(" -> %zu %s", n_out, nnb_activation_name(act));
-        all_bias &= bias, no_bias &= !bias;
+        if (!layer_words(net, l, what, shape))
+            printf(" -> %zu %s", n_out, nnb_activation_name(act));
+        else if (!strcmp(nnb_net_layer_kind(net, l), "conv2d"))
+            printf(" -> %s %s (%s)", what, nnb_activation_name(act), shape);
+        else
+            printf(" -> %s (%s)", what, shape);
+        if (!strstr(nnb_net_layer_kind(net, l), "pool")) /* pooling has no bias to have */
+            all_bias &= bias, no_bias &= !bias;
     }
     printf("%s (%zu parameters%s)\n",
            all_bias  ? ""

@@ -539,3 +539,22 @@ int check_files(const command *cmd, const file_use *uses, size_t n) {
     free(ids);
     return st;
 }
+
+int layer_words(const nnb_net *net, size_t layer, char buf[96], char shape[48]) {
+    nnb_window w;
+    size_t f, c, h, wd;
+    if (nnb_net_layer_window(net, layer, &w, &f) != NNB_OK) {
+        nnb_clear_error();
+        return 0;
+    }
+    nnb_net_layer_shape(net, layer, &c, &h, &wd);
+    snprintf(shape, 48, "%zux%zux%zu", c, h, wd);
+    int n = f ? snprintf(buf, 96, "conv2d %zu ", f)
+              : snprintf(buf, 96, "%s ", nnb_net_layer_kind(net, layer));
+    n += snprintf(buf + n, 96 - (size_t)n, "%zux%zu stride %zux%zu", w.kernel_h, w.kernel_w,
+                  w.stride_h, w.stride_w);
+    if (f)
+        snprintf(buf + n, 96 - (size_t)n, " padding %zu,%zu,%zu,%zu", w.pad_top, w.pad_bottom,
+                 w.pad_left, w.pad_right);
+    return 1;
+}

@@ -534,12 +534,19 @@ int run_info(int argc, char **argv) {
                nnb_net_n_layers(net), nnb_net_n_layers(net) == 1 ? "" : "s", np,
                nnb_net_dtype(net) == NNB_F32 ? " (float32)" : "");
         for (size_t l = 0; l < nnb_net_n_layers(net); l++) {
-            size_t n_in, n_out;
+            size_t n_in, n_out, n_p = nnb_net_layer_n_params(net, l);
             nnb_activation act;
             int bias;
+            char what[96], shape[48];
             nnb_net_layer_info(net, l, &n_in, &n_out, &act, &bias, NULL, NULL);
-            printf("  layer %zu: %zu -> %zu %s, %s (%zu parameters)\n", l + 1, n_in, n_out,
-                   nnb_activation_name(act), bias ? "bias" : "no bias", n_out * n_in + (bias ? n_out : 0));
+            if (!layer_words(net, l, what, shape))
+                printf("  layer %zu: %zu -> %zu %s, %s (%zu parameters)\n", l + 1, n_in, n_out,
+                       nnb_activation_name(act), bias ? "bias" : "no bias", n_p);
+            else if (!strcmp(nnb_net_layer_kind(net, l), "conv2d"))
+                printf("  layer %zu: %s -> %s %s, %s (%zu parameters)\n", l + 1, what, shape,
+                       nnb_activation_name(act), bias ? "bias" : "no bias", n_p);
+            else
+                printf("  layer %zu: %s -> %s (%zu parameters)\n", l + 1, what, shape, n_p);
         }
         if (prep)
             print_prep(prep);

@@ -100,12 +100,12 @@ if len(sys.argv) > 1:
                            check=True, stdout=subprocess.DEVNULL)
             with open(out, 'rb') as f:
                 write('model', name, f.read())
-        # the float32 model as a newer minor version (1.2) with an element type this library
+        # the float32 model as a newer minor version (1.3) with an element type this library
         # does not know (2): NNB_E_VERSION, not damage
         with open(os.path.join(tmp, 'f32-regression.nnb'), 'rb') as f:
             b = bytearray(f.read())
         at = 32 + 16 + 16 + 24 * struct.unpack_from('<Q', b, 56)[0]
-        struct.pack_into('<H', b, 10, 2)
+        struct.pack_into('<H', b, 10, 3)
         struct.pack_into('<I', b, at, 2)
         import zlib
         struct.pack_into('<I', b, len(b) - 4, zlib.crc32(bytes(b[:-4])) & 0xFFFFFFFF)

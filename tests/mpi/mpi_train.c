@@ -75,11 +75,23 @@ static void make_data(void) {
 /* The element type of make_net's networks (the failure tests run once in each). */
 static nnb_dtype net_dtype = NNB_F64;
 
-/* A 7-16-3 network; `seed` gives its weights and generator. */
+/* Whether make_net makes a convolutional network (issue 24): the 7 inputs as a 1 x 7 x 1 image,
+ * a convolution of 4 filters of 3 x 1 (padding 1 above and below), max pooling 2 x 1 with stride
+ * 1, then the softmax output. */
+static int use_cnn;
+
+static nnb_status add_hidden(nnb_net *net, nnb_activation hidden) {
+    if (!use_cnn) return nnb_net_add_dense(net, HID, hidden, 1);
+    nnb_window c = {3, 1, 1, 1, 1, 1, 0, 0, 0}, p = {2, 1, 1, 1, 0, 0, 0, 0, 0};
+    nnb_status st = nnb_net_set_input_shape(net, 1, NI, 1);
+    if (st == NNB_OK) st = nnb_net_add_conv2d(net, 4, &c, hidden, 1);
+    return st == NNB_OK ? nnb_net_add_maxpool(net, &p) : st;
+}
+
+/* A 7-16-3 network (or the CNN above); `seed` gives its weights and generator. */
 static nnb_net *make_net(unsigned long long seed, nnb_activation hidden) {
     nnb_net *net = NULL;
-    if (nnb_net_create_dtype(&net, NI, net_dtype) != NNB_OK ||
-        nnb_net_add_dense(net, HID, hidden, 1) != NNB_OK ||
+    if (nnb_net_create_dtype(&net, NI, net_dtype) != NNB_OK || add_hidden(net, hidden) != NNB_OK ||
         nnb_net_add_dense(net, NO, NNB_ACT_SOFTMAX, 1) != NNB_OK ||
         nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, seed) != NNB_OK) {
         printf("rank %d: cannot build the network: %s\n", rank, nnb_last_error());
@@ -347,6 +359,10 @@ static void test_equal(void) {
         test_equal_variant(&variants[k]);
     for (size_t k = 0; k < 4; k++) /* synchronous and the three overlapped variants */
         test_equal_f32_variant(&variants[k]);
+    use_cnn = 1; /* a convolutional network: synchronous and overlapped */
+    test_equal_variant(&variants[0]);
+    test_equal_variant(&variants[1]);
+    use_cnn = 0;
 }
 
 /* ---- failures ------------------------------------------------------------------------------- */

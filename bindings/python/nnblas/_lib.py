@@ -23,7 +23,8 @@ import ctypes
 import ctypes.util
 import os
 import sys
-from ctypes import POINTER, c_char, c_char_p, c_double, c_int, c_size_t, c_uint, c_uint64, c_void_p
+from ctypes import (POINTER, Structure, c_char, c_char_p, c_double, c_int, c_size_t, c_uint,
+                    c_uint64, c_void_p)
 
 from ._version import __version__
 from .errors import StateError, error_class, register_statuses as _register_statuses
@@ -63,6 +64,13 @@ class EpochInfo(ctypes.Structure):
 EPOCH_INFO_FN = ctypes.CFUNCTYPE(c_int, c_void_p, POINTER(EpochInfo), c_void_p)
 
 # name: (restype, argtypes). The test test_api.PrototypeTest checks each against include/nnblas.h.
+class Window(Structure):
+    """nnb_window: a convolution's or pooling's kernel, stride and padding."""
+    _fields_ = [("kernel_h", c_size_t), ("kernel_w", c_size_t), ("stride_h", c_size_t),
+                ("stride_w", c_size_t), ("pad_top", c_size_t), ("pad_bottom", c_size_t),
+                ("pad_left", c_size_t), ("pad_right", c_size_t), ("same", c_int)]
+
+
 PROTOTYPES = {
     # errors, versions, threads
     "nnb_status_string": (c_char_p, [_st]),
@@ -112,6 +120,16 @@ PROTOTYPES = {
     "nnb_net_n_layers": (_sz, [_h]),
     "nnb_net_n_params": (_sz, [_h]),
     "nnb_net_layer_info": (_st, [_h, _sz, _szp, _szp, _ip, _ip, _szp, _szp]),
+    "nnb_net_set_input_shape": (_st, [_h, _sz, _sz, _sz]),
+    "nnb_net_get_input_shape": (_st, [_h, _szp, _szp, _szp]),
+    "nnb_net_add_conv2d": (_st, [_h, _sz, POINTER(Window), _st, c_int]),
+    "nnb_net_add_maxpool": (_st, [_h, POINTER(Window)]),
+    "nnb_net_add_avgpool": (_st, [_h, POINTER(Window)]),
+    "nnb_net_add_layer_spec": (_st, [_h, _s, _st, c_int]),
+    "nnb_net_layer_kind": (_s, [_h, _sz]),
+    "nnb_net_layer_shape": (_st, [_h, _sz, _szp, _szp, _szp]),
+    "nnb_net_layer_n_params": (_sz, [_h, _sz]),
+    "nnb_net_layer_window": (_st, [_h, _sz, POINTER(Window), _szp]),
     "nnb_net_seed": (_st, [_h, c_uint64]),
     "nnb_net_init": (_st, [_h, _st, c_uint64]),
     "nnb_net_params_get": (_st, [_h, _p, _sz]),

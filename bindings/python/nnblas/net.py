@@ -13,7 +13,8 @@ import numpy as np
 from . import _arrays
 from . import vocabulary as _v
 from ._args import seed as _seed, size as _size
-from ._lib import EPOCH_INFO_FN, EpochInfo, Handle, call, check, cstr, fspath, last_error, lib, text
+from ._lib import (EPOCH_INFO_FN, EpochInfo, Handle, Window, call, check, cstr, fspath, last_error,
+                   lib, text)
 from .data import Prep, _float_dtype
 from .errors import CancelledError, InvalidArgumentError, ShapeError, StateError, error_class
 
@@ -142,14 +143,27 @@ class Net(Handle):
             n_inputs, units = layers[0], list(layers[1:])
         else:
             n_inputs, units = layers, []
+        shape = None
+        if isinstance(n_inputs, (list, tuple)):  # an image shape (C, H, W)
+            if len(n_inputs) != 3:
+                raise InvalidArgumentError("an input shape is (channels, height, width), got %r"
+                                           % (n_inputs,))
+            shape = [_size(v, "input shape", 1) for v in n_inputs]
+            n_inputs = shape[0] * shape[1] * shape[2]
         n_inputs = _size(n_inputs, "n_inputs", 1)
         if output is None:
             output = _v.default_output("values")
         h = c_void_p()
         check(lib.nnb_net_create_dtype(byref(h), n_inputs, _dtype_code(dtype)))
         self._h = h.value
+        if shape:
+            self.set_input_shape(*shape)
         for i, u in enumerate(units):
-            self.add(u, output if i == len(units) - 1 else activation, bias)
+            act = output if i == len(units) - 1 else activation
+            if isinstance(u, str):
+                self.add_layer(u, act, bias)
+            else:
+                self.add(u, act, bias)
         if units:
             if init is None or (isinstance(init, str) and init.lower() == "auto"):
                 init = _v.default_init(activation if len(units) > 1 else output)
@@ -209,6 +223,149 @@ class Net(Handle):
             if slope is not None:
                 check(lib.nnb_net_set_leaky_slope(self._handle, self.n_layers - 1, float(slope)))
         return self
+
+    # ---- convolutional networks ----------------------------------------------------------------
+
+    def set_input_shape(self, channels, height, width):
+        """Sets the shape of one sample: `channels` planes of `height` x `width`, channel-major
+        (NCHW without the N), before any layer is added; convolution and pooling layers need it.
+        channels x height x width must be n_inputs. Returns the network."""
+        c, h, w = (_size(v, n, 1) for v, n in ((channels, "channels"), (height, "height"),
+                                                 (width, "width")))
+        with self._guard.write("Net.set_input_shape"):
+            check(lib.nnb_net_set_input_shape(self._handle, c, h, w))
+        return self
+
+    @property
+    def input_shape(self):
+        """The shape of one sample, (channels, height, width); (n_inputs, 1, 1) unless set."""
+        c, h, w = c_size_t(), c_size_t(), c_size_t()
+        check(lib.nnb_net_get_input_shape(self._handle, byref(c), byref(h), byref(w)))
+        return (c.value, h.value, w.value)
+
+    def _adding(self, what):
+        if len(self._views):
+            raise StateError("%s: a params_view() array points into the parameters, which adding "
+                             "a layer moves; delete the view first" % what)
+
+    @staticmethod
+    def _pair(v, name, low):
+        if isinstance(v, (list, tuple)):
+            if len(v) != 2:
+                raise InvalidArgumentError("%s is a number or a pair, got %r" % (name, v))
+            return _size(v[0], name, low), _size(v[1], name, low)
+        v = _size(v, name, low)
+        return v, v
+
+    def add_conv2d(self, filters, kernel, stride=1, padding=0, activation="relu", bias=True):
+        """Appends a 2-D convolution of `filters` filters of `kernel` (a size or (height,
+        width)) over every channel of the previous layer's output (or the input shape), moved
+        by `stride` (a size or a pair), with zero `padding`: a size, (rows, columns), (top,
+        bottom, left, right), or "same" (an output of ceil(size / stride)). Its W is
+        filters x channels x kernel height x kernel width (PyTorch's layout). Returns the
+        network."""
+        kh, kw = self._pair(kernel, "kernel", 1)
+        sh, sw = self._pair(stride, "stride", 1)
+        win = Window(kh, kw, sh, sw)
+        if isinstance(padding, str):
+            if padding.lower() != "same":
+                raise InvalidArgumentError('padding is a size, a pair, four sizes or "same", '
+                                           'got %r' % padding)
+            win.same = 1
+        elif isinstance(padding, (list, tuple)) and len(padding) == 4:
+            (win.pad_top, win.pad_bottom, win.pad_left,
+             win.pad_right) = (_size(p, "padding", 0) for p in padding)
+        else:
+            ph, pw = self._pair(padding, "padding", 0)
+            win.pad_top = win.pad_bottom = ph
+            win.pad_left = win.pad_right = pw
+        act = _v.parse("activation", "identity" if activation is None else activation,
+                       "activation")
+        filters = _size(filters, "filters", 1)
+        with self._guard.write("Net.add_conv2d"):
+            self._adding("Net.add_conv2d")
+            check(lib.nnb_net_add_conv2d(self._handle, filters, byref(win), act,
+                                         1 if bias else 0))
+        return self
+
+    def _pool(self, fn, size, stride):
+        kh, kw = self._pair(size, "size", 1)
+        sh, sw = (kh, kw) if stride is None else self._pair(stride, "stride", 1)
+        win = Window(kh, kw, sh, sw)
+        with self._guard.write("Net.add_pool"):
+            self._adding("Net.add_pool")
+            check(fn(self._handle, byref(win)))
+        return self
+
+    def add_maxpool(self, size, stride=None):
+        """Appends max pooling over windows of `size` (a size or (height, width)) moved by
+        `stride` (default: the window's size), channel by channel. Returns the network."""
+        return self._pool(lib.nnb_net_add_maxpool, size, stride)
+
+    def add_avgpool(self, size, stride=None):
+        """Appends average pooling over windows of `size` moved by `stride` (default: the
+        window's size), channel by channel. Returns the network."""
+        return self._pool(lib.nnb_net_add_avgpool, size, stride)
+
+    def add_layer(self, spec, activation="relu", bias=True):
+        """Appends a layer given in the words of the command's --layers: a number of units
+        (128), a convolution ("conv32x3p1": 32 filters of 3 x 3 with padding 1; "s2" a stride of
+        2, "psame" "same" padding) or a pooling ("maxpool2", "avgpool2"). Returns the network."""
+        if not isinstance(spec, str):
+            return self.add(spec, activation, bias)
+        act = _v.parse("activation", "identity" if activation is None else activation,
+                       "activation")
+        with self._guard.write("Net.add_layer"):
+            self._adding("Net.add_layer")
+            check(lib.nnb_net_add_layer_spec(self._handle, cstr(spec, "spec"), act,
+                                             1 if bias else 0))
+        return self
+
+    def layer_kind(self, i):
+        """Layer i's kind: "dense", "conv2d", "maxpool" or "avgpool"."""
+        k = lib.nnb_net_layer_kind(self._handle, self._index(i))
+        if k is None:
+            raise InvalidArgumentError("layer %d does not exist (%d layers)" % (i, self.n_layers))
+        return k.decode()
+
+    def layer_shape(self, i):
+        """The shape of one sample of layer i's output, (channels, height, width); a dense
+        layer's is (units, 1, 1)."""
+        c, h, w = c_size_t(), c_size_t(), c_size_t()
+        check(lib.nnb_net_layer_shape(self._handle, self._index(i), byref(c), byref(h), byref(w)))
+        return (c.value, h.value, w.value)
+
+    def layer_n_params(self, i):
+        """The number of parameters of layer i (0 for pooling)."""
+        self.layer_shape(i)  # checks i
+        return lib.nnb_net_layer_n_params(self._handle, self._index(i))
+
+    def layer_window(self, i):
+        """A convolution's or pooling's window as a dict: kernel, stride, padding (top, bottom,
+        left, right) and filters (0 for pooling)."""
+        win, f = Window(), c_size_t()
+        check(lib.nnb_net_layer_window(self._handle, self._index(i), byref(win), byref(f)))
+        return {"kernel": (win.kernel_h, win.kernel_w), "stride": (win.stride_h, win.stride_w),
+                "padding": (win.pad_top, win.pad_bottom, win.pad_left, win.pad_right),
+                "filters": f.value}
+
+    @staticmethod
+    def _index(i):
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or i < 0:
+            raise InvalidArgumentError("layer index must be a non-negative integer, got %r" % (i,))
+        return int(i)
+
+    def _w_shape(self, i, info):
+        """The shape of layer i's W: (n_out, n_in) for dense, (filters, channels, kernel height,
+        kernel width) for a convolution, (0,) for pooling."""
+        kind = self.layer_kind(i)
+        if kind == "dense":
+            return (info.n_out, info.n_in), info.n_out
+        if kind == "conv2d":
+            win = self.layer_window(i)
+            c_in = (self.layer_shape(i - 1) if i > 0 else self.input_shape)[0]
+            return (win["filters"], c_in) + win["kernel"], win["filters"]
+        return (0,), 0
 
     def init(self, scheme="xavier_uniform", seed=0):
         """Reseeds the network's generator with `seed` and draws every layer's weights with
@@ -337,8 +494,9 @@ class Net(Handle):
     def get_layer(self, i):
         """Copies of layer i's W (n_out x n_in) and b (n_out values, or None without bias)."""
         info = self.layer(i)
-        w = np.empty((info.n_out, info.n_in))
-        b = np.empty(info.n_out) if info.bias else None
+        shape, n_b = self._w_shape(i, info)
+        w = np.empty(shape)
+        b = np.empty(n_b) if info.bias and n_b else None
         with self._guard.read("Net.get_layer"):
             check(lib.nnb_net_layer_get(self._handle, int(i), _arrays.ptr(w), w.size,
                                         None if b is None else _arrays.ptr(b),
@@ -348,12 +506,17 @@ class Net(Handle):
     def set_layer(self, i, W=None, b=None):
         """Sets layer i's W (n_out x n_in) and/or b (n_out values); None leaves it as it is."""
         info = self.layer(i)
-        if W is not None:
+        shape, n_b = self._w_shape(i, info)
+        if W is not None and len(shape) == 2:
             W = _arrays.matrix(W, "W", cols=info.n_in, rows=info.n_out)
+        elif W is not None:
+            W = _arrays.as_float64(W, "W")
+            if W.shape != shape:
+                raise ShapeError("W has shape %s, layer %d's is %s" % (W.shape, i, shape))
         if b is not None:
-            if not info.bias:
+            if not info.bias or not n_b:
                 raise InvalidArgumentError("layer %d has no bias" % i)
-            b = _arrays.vector(b, "b", info.n_out)
+            b = _arrays.vector(b, "b", n_b)
         with self._guard.write("Net.set_layer"):
             check(lib.nnb_net_layer_set(self._handle, int(i),
                                         None if W is None else _arrays.ptr(W),
@@ -377,6 +540,11 @@ class Net(Handle):
     # ---- computing -----------------------------------------------------------------------------
 
     def _x(self, X, name="X", dtype=np.float64):
+        if isinstance(X, np.ndarray) and X.ndim == 4:  # images (N, C, H, W): rows of C H W
+            if X.shape[1:] != self.input_shape:
+                raise ShapeError("%s has images of shape %s, the network's input shape is %s"
+                                 % (name, X.shape[1:], self.input_shape))
+            X = X.reshape(X.shape[0], -1)
         return _arrays.matrix(X, name, cols=self.n_inputs, dtype=dtype)
 
     def _y(self, y, rows, name="y", dtype=np.float64):

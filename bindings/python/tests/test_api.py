@@ -101,6 +101,8 @@ def _ctypes_for(ctype):
     if base == "char":
         return {ctypes.c_char_p}
     allowed = {ctypes.c_void_p}
+    if base == "nnb_window":  # a struct the binding mirrors (_lib.Window)
+        allowed.add(ctypes.POINTER(_lib.Window))
     if base in scalars and scalars[base] is not None:
         allowed.add(ctypes.POINTER(scalars[base]))
     elif base.startswith("nnb_") and base not in ("nnb_net", "nnb_train_opts", "nnb_history",
