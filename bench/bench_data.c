@@ -148,11 +148,14 @@ int nnbb_data_main(int argc, char **argv) {
     size_t reps = 5;
     const char *dir = "/usr/share/datasets/fashion-mnist";
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) json = 1;
-        else if (strcmp(argv[i], "--quick") == 0) quick = 1, reps = 1;
+        if (strcmp(argv[i], "--json") == 0)
+            json = 1;
+        else if (strcmp(argv[i], "--quick") == 0)
+            quick = 1, reps = 1;
         else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0)
             reps = (size_t)atoi(argv[++i]);
-        else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) dir = argv[++i];
+        else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+            dir = argv[++i];
         else {
             fprintf(stderr, "usage: nnblas-bench data [--quick] [--json] [--reps N] [--dir DIR]\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
@@ -227,7 +230,8 @@ int nnbb_data_main(int argc, char **argv) {
         }
         free(xtr), free(ytr), free(xte), free(yte);
     } else if (!json) {
-        printf("# Fashion-MNIST not found in %s (package dataset-fashion-mnist): IDX skipped\n", dir);
+        printf("# Fashion-MNIST not found in %s (package dataset-fashion-mnist): IDX skipped\n",
+               dir);
     }
     rmdir(tmp);
     return 0;

@@ -190,14 +190,14 @@ static double max_ulp(int kind, const double *x, const double *y, size_t ns) {
             for (size_t c = 0; c < SM_COLS; c++) m = fmax(m, x[r + c]);
             for (size_t c = 0; c < SM_COLS; c++) s += expl((long double)(x[r + c] - m));
             for (size_t c = 0; c < SM_COLS; c++)
-                worst = fmax(worst,
-                             nnbi_ulp_error(y[r + c], expl((long double)(x[r + c] - m)) / s));
+                worst =
+                    fmax(worst, nnbi_ulp_error(y[r + c], expl((long double)(x[r + c] - m)) / s));
         }
         return worst;
     }
     for (size_t i = 0; i < ns; i++)
-        worst = fmax(worst, nnbi_ulp_error(y[i], kind == ULP_TANH ? tanhl(x[i])
-                                                                  : nnbi_sigmoid_ld(x[i])));
+        worst = fmax(worst,
+                     nnbi_ulp_error(y[i], kind == ULP_TANH ? tanhl(x[i]) : nnbi_sigmoid_ld(x[i])));
     return worst;
 }
 
@@ -211,14 +211,14 @@ static double max_ulpf(int kind, const float *x, const float *y, size_t ns) {
             for (size_t c = 0; c < SM_COLS; c++) m = fmaxf(m, x[r + c]);
             for (size_t c = 0; c < SM_COLS; c++) s += expl((long double)(x[r + c] - m));
             for (size_t c = 0; c < SM_COLS; c++)
-                worst = fmax(worst,
-                             nnbi_ulpf_error(y[r + c], expl((long double)(x[r + c] - m)) / s));
+                worst =
+                    fmax(worst, nnbi_ulpf_error(y[r + c], expl((long double)(x[r + c] - m)) / s));
         }
         return worst;
     }
     for (size_t i = 0; i < ns; i++)
-        worst = fmax(worst, nnbi_ulpf_error(y[i], kind == ULP_TANH ? tanhl(x[i])
-                                                                   : nnbi_sigmoid_ld(x[i])));
+        worst = fmax(worst,
+                     nnbi_ulpf_error(y[i], kind == ULP_TANH ? tanhl(x[i]) : nnbi_sigmoid_ld(x[i])));
     return worst;
 }
 
@@ -262,18 +262,19 @@ typedef struct opts {
 } opts;
 
 static int usage(FILE *f) {
-    fprintf(f,
-            "usage: nnblas-bench kernels [--quick] [--json] [--rounds R] [--min-ms T] [--n N]...\n"
-            "                            [--isa scalar|avx2|avx512]... [--kernel NAME]...\n"
-            "                            [--dtype f64|f32]...\n"
-            "  --quick     n = 1000 and 10000, 2 rounds of 2 ms (a smoke run; figures are rough)\n"
-            "  --json      one JSON object per line instead of the table\n"
-            "  --rounds R  rounds (default 5); figures are medians over them\n"
-            "  --min-ms T  timed milliseconds per kernel and round (default 20)\n"
-            "  --n N       element counts (default 1000 100000 10000000)\n"
-            "  --dtype T   float64 (f64) or float32 (f32) kernels (default both; x f64 is a float32\n"
-            "              kernel's speed-up over the float64 one of the same set, same round)\n"
-            "kernels:");
+    fprintf(
+        f,
+        "usage: nnblas-bench kernels [--quick] [--json] [--rounds R] [--min-ms T] [--n N]...\n"
+        "                            [--isa scalar|avx2|avx512]... [--kernel NAME]...\n"
+        "                            [--dtype f64|f32]...\n"
+        "  --quick     n = 1000 and 10000, 2 rounds of 2 ms (a smoke run; figures are rough)\n"
+        "  --json      one JSON object per line instead of the table\n"
+        "  --rounds R  rounds (default 5); figures are medians over them\n"
+        "  --min-ms T  timed milliseconds per kernel and round (default 20)\n"
+        "  --n N       element counts (default 1000 100000 10000000)\n"
+        "  --dtype T   float64 (f64) or float32 (f32) kernels (default both; x f64 is a float32\n"
+        "              kernel's speed-up over the float64 one of the same set, same round)\n"
+        "kernels:");
     for (size_t i = 0; i < N_CASES; i++) fprintf(f, " %s", cases[i].name);
     fprintf(f, "\n");
     return f == stdout ? 0 : 2;
@@ -348,8 +349,8 @@ static int alloc_bufs(bufs *b, size_t n) {
     double **arrays[] = {&b->x, &b->a, &b->y, &b->yhat, &b->psm, &b->d, &b->theta, &b->m, &b->v};
     for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++)
         if (!(*arrays[i] = malloc(n * sizeof(double)))) return 0;
-    float **farrays[] = {&b->xf,  &b->af,     &b->yf, &b->yhatf, &b->psmf,
-                         &b->df,  &b->thetaf, &b->mf, &b->vf};
+    float **farrays[] = {&b->xf, &b->af,     &b->yf, &b->yhatf, &b->psmf,
+                         &b->df, &b->thetaf, &b->mf, &b->vf};
     for (size_t i = 0; i < sizeof farrays / sizeof farrays[0]; i++)
         if (!(*farrays[i] = malloc(n * sizeof(float)))) return 0;
     uint64_t s = 0x853c49e6748fea9bULL;
@@ -412,8 +413,8 @@ static void print_row(const opts *o, size_t n, const row *r, int is_baseline, do
         nnbb_json_num(stdout, "copy_elems_per_s", copy_eps, 1);
         printf("}\n");
     } else {
-        printf("%9zu  %-18s %-7s %-5s %10.3g %8.2f %8.3f", n, r->kernel,
-               is_baseline ? "-" : r->isa, r->f32 ? "f32" : "f64", eps, ml, mc);
+        printf("%9zu  %-18s %-7s %-5s %10.3g %8.2f %8.3f", n, r->kernel, is_baseline ? "-" : r->isa,
+               r->f32 ? "f32" : "f64", eps, ml, mc);
         if (isfinite(mf))
             printf(" %7.2f", mf);
         else
@@ -452,8 +453,11 @@ static int make_plan(const opts *o, const nnbi_kernels *const *sets, size_t n_se
             for (int d = 0; d < 2; d++) {
                 if (!(d ? f32 : f64)) continue;
                 if (d == 0) twin = p->used;
-                p->rows[p->used] = (row){.kernel = cases[c].name, .isa = sets[s]->isa, .f32 = d,
-                                         .twin = d ? twin : 0, .ulp = NAN};
+                p->rows[p->used] = (row){.kernel = cases[c].name,
+                                         .isa = sets[s]->isa,
+                                         .f32 = d,
+                                         .twin = d ? twin : 0,
+                                         .ulp = NAN};
                 p->rcase[p->used] = &cases[c], p->rset[p->used] = sets[s];
                 p->used++;
             }
@@ -521,8 +525,8 @@ static int run_size(const opts *o, size_t n, const nnbi_kernels *const *sets, si
             b.k32 = p.rset[r] ? nnbi_kernels_f32_for(p.rset[r]->isa) : NULL;
             int f32 = p.rows[r].f32;
             job_arg ja = {&b, p.rcase[r], (int)r, f32};
-            void (*reset)(bufs *) = p.rcase[r] ? (f32 ? p.rcase[r]->reset32 : p.rcase[r]->reset)
-                                               : NULL;
+            void (*reset)(bufs *) =
+                p.rcase[r] ? (f32 ? p.rcase[r]->reset32 : p.rcase[r]->reset) : NULL;
             nnbb_job job = {job_call, job_reset, &ja, reset ? 64 : 0};
             double t = nnbb_seconds_per_call(&job, o->min_s);
             if (r < 2) tb[r] = t;

@@ -123,21 +123,32 @@ static int parse(int argc, char **argv, opts *o) {
         } else if (strcmp(a, "--data") == 0 && v && strcmp(v, "synthetic") == 0) {
             i++;
         } else if (strcmp(a, "--overlap") == 0 && v) {
-            if (strcmp(v, "sync") == 0) o->overlap = NNB_MPI_SYNC;
-            else if (strcmp(v, "test") == 0) o->overlap = NNB_MPI_OVERLAP_TEST;
-            else if (strcmp(v, "thread") == 0) o->overlap = NNB_MPI_OVERLAP_THREAD;
-            else return 0;
+            if (strcmp(v, "sync") == 0)
+                o->overlap = NNB_MPI_SYNC;
+            else if (strcmp(v, "test") == 0)
+                o->overlap = NNB_MPI_OVERLAP_TEST;
+            else if (strcmp(v, "thread") == 0)
+                o->overlap = NNB_MPI_OVERLAP_THREAD;
+            else
+                return 0;
             i++;
         } else if (strcmp(a, "--wire") == 0 && v) {
-            if (strcmp(v, "f64") == 0) o->wire = NNB_MPI_WIRE_NATIVE;
-            else if (strcmp(v, "f32") == 0) o->wire = NNB_MPI_WIRE_FLOAT32;
-            else return 0;
+            if (strcmp(v, "f64") == 0)
+                o->wire = NNB_MPI_WIRE_NATIVE;
+            else if (strcmp(v, "f32") == 0)
+                o->wire = NNB_MPI_WIRE_FLOAT32;
+            else
+                return 0;
             i++;
         } else if (strcmp(a, "--dtype") == 0 && v) {
-            if (strcmp(v, "f64") == 0) o->dtypes = 1;
-            else if (strcmp(v, "f32") == 0) o->dtypes = 2;
-            else if (strcmp(v, "both") == 0) o->dtypes = 3;
-            else return 0;
+            if (strcmp(v, "f64") == 0)
+                o->dtypes = 1;
+            else if (strcmp(v, "f32") == 0)
+                o->dtypes = 2;
+            else if (strcmp(v, "both") == 0)
+                o->dtypes = 3;
+            else
+                return 0;
             i++;
         } else if (strcmp(a, "--bucket") == 0 && v) {
             int kb = 0;
@@ -278,7 +289,8 @@ static int report(const workload *w, nnb_dtype dtype, const opts *o, const doubl
     if (!run(w, dtype, o, x, y, &r)) return 0;
     /* a float32 network: its gradient and two counters as floats, whatever the wire */
     const int f32 = dtype == NNB_F32, wire32 = o->wire == NNB_MPI_WIRE_FLOAT32 && !f32;
-    double bytes = f32 ? 4.0 * ((double)r.params + 2) : (wire32 ? 4.0 : 8.0) * (double)r.params + 16,
+    double bytes =
+               f32 ? 4.0 * ((double)r.params + 2) : (wire32 ? 4.0 : 8.0) * (double)r.params + 16,
            sps = (double)o->rows / r.epoch_s;
     double gflops = 6.0 * (double)r.params * sps / 1e9;
     double per_sample = r.compute_step_s * size / (double)w->batch; /* one process's */
@@ -293,8 +305,8 @@ static int report(const workload *w, nnb_dtype dtype, const opts *o, const doubl
                "\"wire\":\"%s\",\"dtype\":\"%s\",\"layers\":[%d,%zu,%zu,%d],\"corename\":\"%s\", ",
                nnb_kernel_isa(), threads, size, w->name, r.params, w->batch, o->rows, r.steps,
                bytes, overlap_names[o->overlap], o->bucket ? o->bucket : (size_t)512 << 10,
-               f32 || wire32 ? "f32" : "f64", f32 ? "f32" : "f64", NI, w->hidden[0],
-               w->hidden[1], NO, openblas_get_corename());
+               f32 || wire32 ? "f32" : "f64", f32 ? "f32" : "f64", NI, w->hidden[0], w->hidden[1],
+               NO, openblas_get_corename());
         nnbb_json_num(stdout, "step_s", r.epoch_s / (double)r.steps, 0);
         nnbb_json_num(stdout, "epoch_s", r.epoch_s, 0);
         nnbb_json_num(stdout, "samples_per_s", sps, 0);
@@ -310,8 +322,8 @@ static int report(const workload *w, nnb_dtype dtype, const opts *o, const doubl
     } else {
         printf("%-4s %-5s %8zu %5zu %8.3f %9.0f %8.1f %8.2f %8.3f %8.3f %8.3f %8.3f %6.1f %7.0f "
                "%7.0f\n",
-               w->name, f32 ? "f32" : "f64", r.params, w->batch, r.epoch_s, sps, gflops, bytes / 1e6,
-               r.comm_step_s * 1e3, r.isolated_s * 1e3, r.isolated_min_s * 1e3,
+               w->name, f32 ? "f32" : "f64", r.params, w->batch, r.epoch_s, sps, gflops,
+               bytes / 1e6, r.comm_step_s * 1e3, r.isolated_s * 1e3, r.isolated_min_s * 1e3,
                r.compute_step_s * 1e3, 100 * frac, b10, b100);
     }
     fflush(stdout);
@@ -359,22 +371,23 @@ int nnbb_mpi_main(int argc, char **argv) {
                size, size > 1 ? "es" : "", threads, threads > 1 ? "s" : "", nnb_kernel_isa(),
                o.rows, o.epochs, o.epochs > 1 ? "s" : "", o.warmup);
         printf("%-4s %-5s %8s %5s %8s %9s %8s %8s %8s %8s %8s %8s %6s %7s %7s\n", "net", "dtype",
-               "params",
-               "batch", "epoch s", "samples/s", "GFLOP/s", "MB/step", "ms comm", "ms alone",
-               "ms min", "ms comp", "comm%", "b@10Gb", "b@100Gb");
+               "params", "batch", "epoch s", "samples/s", "GFLOP/s", "MB/step", "ms comm",
+               "ms alone", "ms min", "ms comp", "comm%", "b@10Gb", "b@100Gb");
     }
     int status = 0;
     for (size_t k = 0; k < N_WORKLOADS; k++)
         for (int d = 0; d < 2; d++)
-            if (o.want[k] && (o.dtypes >> d & 1) && !report(&workloads[k], d ? NNB_F32 : NNB_F64, &o,
-                                                          x, y, threads, n_eff))
+            if (o.want[k] && (o.dtypes >> d & 1) &&
+                !report(&workloads[k], d ? NNB_F32 : NNB_F64, &o, x, y, threads, n_eff))
                 status = 1;
     if (rank == 0 && !o.json)
-        printf("# comm: in the all-reduce per step while training (waits included); alone, min: the\n"
-               "# same MPI_Allreduce after a barrier, median and fastest; comp: the rest of a step;\n"
-               "# b@10Gb, b@100Gb: the batch per process at which a ring all-reduce over that network\n"
-               "# would take 10 %% of a step (%d processes)\n",
-               n_eff);
+        printf(
+            "# comm: in the all-reduce per step while training (waits included); alone, min: the\n"
+            "# same MPI_Allreduce after a barrier, median and fastest; comp: the rest of a step;\n"
+            "# b@10Gb, b@100Gb: the batch per process at which a ring all-reduce over that "
+            "network\n"
+            "# would take 10 %% of a step (%d processes)\n",
+            n_eff);
     free(x), free(y);
     MPI_Finalize();
     return status;

@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #ifdef NNBB_HAVE_MPI
-#include "bench_mpi.h"
+#  include "bench_mpi.h"
 #endif
 #include "bench_train.h"
 #include "bench_util.h"
@@ -49,9 +49,9 @@ typedef struct workload {
     char name[48];
     size_t sizes[MAX_LAYERS + 1];
     size_t n_sizes;
-    size_t batch;   /* 0 = full batch */
+    size_t batch; /* 0 = full batch */
     size_t rows;
-    int classify;   /* softmax + CE (else sigmoid + squared error) */
+    int classify; /* softmax + CE (else sigmoid + squared error) */
     nnb_dtype dtype;
 } workload;
 
@@ -179,10 +179,9 @@ static int side_create(nnb_side *s, const workload *w) {
     *s = (nnb_side){0};
     nnb_status st = nnb_net_create_dtype(&s->net, w->sizes[0], w->dtype);
     for (size_t l = 0; st == NNB_OK && l < L; l++)
-        st = nnb_net_add_dense(s->net, w->sizes[l + 1],
-                               l + 1 < L ? NNB_ACT_SIGMOID
-                                         : (w->classify ? NNB_ACT_SOFTMAX : NNB_ACT_SIGMOID),
-                               1);
+        st = nnb_net_add_dense(
+            s->net, w->sizes[l + 1],
+            l + 1 < L ? NNB_ACT_SIGMOID : (w->classify ? NNB_ACT_SOFTMAX : NNB_ACT_SIGMOID), 1);
     if (st == NNB_OK) st = nnb_net_init(s->net, NNB_INIT_NORMAL_FANIN, 1);
     if (st == NNB_OK) st = nnb_train_opts_create(&s->opts);
     if (st == NNB_OK) st = nnb_history_create(&s->hist);
@@ -196,8 +195,7 @@ static int side_create(nnb_side *s, const workload *w) {
 }
 
 /* One round of nnblas: `epochs` more epochs of training. */
-static int run_nnblas(nnb_side *s, const workload *w, const void *x, const void *y,
-                      size_t epochs) {
+static int run_nnblas(nnb_side *s, const workload *w, const void *x, const void *y, size_t epochs) {
     size_t L = w->n_sizes - 1;
     nnb_status st = nnb_train_opts_set_epochs(s->opts, epochs);
     if (st == NNB_OK && w->dtype == NNB_F32)
@@ -253,8 +251,7 @@ static void step32(ceil_side *c, const workload *w, const float *in, size_t B) {
 }
 
 /* One round of the ceiling: the bare matrix products of `reps` epochs, each timed into t. */
-static void run_ceiling(ceil_side *c, const workload *w, const void *x, size_t reps,
-                        double *t) {
+static void run_ceiling(ceil_side *c, const workload *w, const void *x, size_t reps, double *t) {
     size_t L = w->n_sizes - 1, B = w->batch ? w->batch : w->rows;
     size_t steps = w->rows / B ? w->rows / B : 1;
     for (size_t rep = 0; rep < reps; rep++) {
@@ -265,16 +262,16 @@ static void run_ceiling(ceil_side *c, const workload *w, const void *x, size_t r
             const double *in = (const double *)x + (s * B % (w->rows - B + 1)) * w->sizes[0];
             for (size_t l = 0; l < L; l++) {
                 int m = (int)B, n = (int)w->sizes[l + 1], k = (int)w->sizes[l];
-                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0,
-                            l ? c->a[l] : in, k, c->W[l], k, 0.0, c->a[l + 1], n);
+                cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0, l ? c->a[l] : in,
+                            k, c->W[l], k, 0.0, c->a[l + 1], n);
             }
             for (size_t l = L; l-- > 0;) {
                 int m = (int)B, n = (int)w->sizes[l + 1], k = (int)w->sizes[l];
                 if (l > 0)
                     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, k, n, 1.0,
                                 c->d[l + 1], n, c->W[l], k, 0.0, c->d[l], k);
-                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, -0.01, c->d[l + 1],
-                            n, l ? c->a[l] : in, k, 1.0, c->W[l], k);
+                cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, n, k, m, -0.01, c->d[l + 1], n,
+                            l ? c->a[l] : in, k, 1.0, c->W[l], k);
             }
         }
         t[rep] = (nnbb_now() - t0) * (double)w->rows / (double)(steps * B);
@@ -307,7 +304,8 @@ static int measure_rounds(const workload *w, const void *x, const void *y, size_
         if (nnb_history_n_epochs(s.hist) == n &&
             nnb_history_get(s.hist, NNB_HIST_SECONDS, t, n) == NNB_OK)
             *e_nnb = nnbb_median(t + 1, n - 1);
-        else rc = -1;
+        else
+            rc = -1;
     }
     side_free(&s);
     ceil_free(&c);
@@ -360,9 +358,10 @@ static void report(const workload *w, int threads, const result *r, const opts *
     size_t B = w->batch ? w->batch : w->rows;
     double frac = r->samples_per_s / r->ceiling_samples_per_s;
     if (o->json) {
-        printf("{\"bench\": \"train\", \"system\": \"nnblas\", \"workload\": \"%s\", \"isa\": \"%s\", "
-               "\"dtype\": \"%s\", \"threads\": %d, \"batch\": %zu, \"hidden\": [",
-               w->name, r->ok ? r->isa : "", w->dtype == NNB_F32 ? "f32" : "f64", threads, B);
+        printf(
+            "{\"bench\": \"train\", \"system\": \"nnblas\", \"workload\": \"%s\", \"isa\": \"%s\", "
+            "\"dtype\": \"%s\", \"threads\": %d, \"batch\": %zu, \"hidden\": [",
+            w->name, r->ok ? r->isa : "", w->dtype == NNB_F32 ? "f32" : "f64", threads, B);
         for (size_t l = 1; l + 1 < w->n_sizes; l++) printf("%s%zu", l > 1 ? ", " : "", w->sizes[l]);
         printf("], \"rows\": %zu, \"data\": \"%s\", ", w->rows,
                uses_fashion(o->data, w) ? "fashion-mnist" : "synthetic");
@@ -378,29 +377,30 @@ static void report(const workload *w, int threads, const result *r, const opts *
         printf("%-22s %-5s %3d  failed\n", w->name, w->dtype == NNB_F32 ? "f32" : "f64", threads);
     } else {
         printf("%-22s %-5s %3d %6zu %13.0f %9.3g %8.2f %13.0f %9.3f %9.0f\n", w->name,
-               w->dtype == NNB_F32 ? "f32" : "f64", threads, B,
-               r->samples_per_s, r->epoch_s, r->gflops, r->ceiling_samples_per_s, frac,
-               r->max_rss_mib);
+               w->dtype == NNB_F32 ? "f32" : "f64", threads, B, r->samples_per_s, r->epoch_s,
+               r->gflops, r->ceiling_samples_per_s, frac, r->max_rss_mib);
     }
     fflush(stdout);
 }
 
 static int usage(FILE *f) {
-    fprintf(f,
-            "usage: nnblas-bench train [--quick] [--json] [--threads N]... [--workload NAME]...\n"
-            "                          [--no-sweeps] [--data synthetic|fashion-mnist[:DIR]]\n"
-            "                          [--epochs N] [--rounds N] [--rows N]\n"
-            "  --quick       6000 rows for w2/w3, 2 rounds of 1 epoch, smaller sweeps (under a minute)\n"
-            "  --json        one JSON object per line instead of the table\n"
-            "  --threads N   OpenBLAS threads (repeatable; default 1 and 2)\n"
-            "  --workload W  w1-admissions, w2-fashion, w3-wide (repeatable; default all)\n"
-            "  --no-sweeps   skip the batch-size and width sweeps\n"
-            "  --data D      synthetic (default) or the real Fashion-MNIST images for w2/w3\n"
-            "  --epochs N    timed epochs per round of w2/w3 (default 2)\n"
-            "  --rounds N    rounds, nnblas and the ceiling taking turns (default 3; first with a warm-up)\n"
-            "  --rows N      rows of w2/w3 (default 60000)\n"
-            "  --dtype T     f64, f32 or both (default): the networks' element type\n"
-            "  --mpi         w2/w3 data-parallel under mpirun (nnblas-bench mpi; built with MPI)\n");
+    fprintf(
+        f, "usage: nnblas-bench train [--quick] [--json] [--threads N]... [--workload NAME]...\n"
+           "                          [--no-sweeps] [--data synthetic|fashion-mnist[:DIR]]\n"
+           "                          [--epochs N] [--rounds N] [--rows N]\n"
+           "  --quick       6000 rows for w2/w3, 2 rounds of 1 epoch, smaller sweeps (under a "
+           "minute)\n"
+           "  --json        one JSON object per line instead of the table\n"
+           "  --threads N   OpenBLAS threads (repeatable; default 1 and 2)\n"
+           "  --workload W  w1-admissions, w2-fashion, w3-wide (repeatable; default all)\n"
+           "  --no-sweeps   skip the batch-size and width sweeps\n"
+           "  --data D      synthetic (default) or the real Fashion-MNIST images for w2/w3\n"
+           "  --epochs N    timed epochs per round of w2/w3 (default 2)\n"
+           "  --rounds N    rounds, nnblas and the ceiling taking turns (default 3; first with a "
+           "warm-up)\n"
+           "  --rows N      rows of w2/w3 (default 60000)\n"
+           "  --dtype T     f64, f32 or both (default): the networks' element type\n"
+           "  --mpi         w2/w3 data-parallel under mpirun (nnblas-bench mpi; built with MPI)\n");
     return f == stdout ? 0 : 2;
 }
 
@@ -434,6 +434,13 @@ static void sweep(workload *w, int thr, const opts *o) {
     }
 }
 
+/* --dtype's value as bits: 1 f64, 2 f32, 3 both; 0 for anything else. */
+static int dtype_bits(const char *v) {
+    if (strcmp(v, "f64") == 0) return 1;
+    if (strcmp(v, "f32") == 0) return 2;
+    return strcmp(v, "both") == 0 ? 3 : 0;
+}
+
 int nnbb_train_main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) /* train --mpi: bench_mpi.c, which takes the same options */
         if (strcmp(argv[i], "--mpi") == 0) {
@@ -444,29 +451,35 @@ int nnbb_train_main(int argc, char **argv) {
             return 2;
 #endif
         }
-    opts o = {.sweeps = 1, .epochs = 2, .rounds = 3, .rows = 60000, .data = "synthetic",
-              .dtypes = 3};
+    opts o = {
+        .sweeps = 1, .epochs = 2, .rounds = 3, .rows = 60000, .data = "synthetic", .dtypes = 3};
     int rows_set = 0, epochs_set = 0, rounds_set = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         size_t n;
-        if (strcmp(a, "--json") == 0) o.json = 1;
-        else if (strcmp(a, "--quick") == 0) o.quick = 1;
-        else if (strcmp(a, "--no-sweeps") == 0) o.sweeps = 0;
-        else if (strcmp(a, "--help") == 0) return usage(stdout);
-        else if (v && strcmp(a, "--threads") == 0 && o.n_threads < 4 && parse_size(v, &n) == 0 && n < 256)
+        if (strcmp(a, "--json") == 0)
+            o.json = 1;
+        else if (strcmp(a, "--quick") == 0)
+            o.quick = 1;
+        else if (strcmp(a, "--no-sweeps") == 0)
+            o.sweeps = 0;
+        else if (strcmp(a, "--help") == 0)
+            return usage(stdout);
+        else if (v && strcmp(a, "--threads") == 0 && o.n_threads < 4 && parse_size(v, &n) == 0 &&
+                 n < 256)
             o.threads[o.n_threads++] = (int)n, i++;
-        else if (v && strcmp(a, "--workload") == 0 && o.n_only < 8) o.only[o.n_only++] = v, i++;
-        else if (v && strcmp(a, "--data") == 0) o.data = v, i++;
+        else if (v && strcmp(a, "--workload") == 0 && o.n_only < 8)
+            o.only[o.n_only++] = v, i++;
+        else if (v && strcmp(a, "--data") == 0)
+            o.data = v, i++;
         else if (v && strcmp(a, "--epochs") == 0 && parse_size(v, &o.epochs) == 0 && o.epochs > 0)
             epochs_set = 1, i++;
         else if (v && strcmp(a, "--rounds") == 0 && parse_size(v, &o.rounds) == 0 && o.rounds > 0 &&
                  o.rounds <= 100)
             rounds_set = 1, i++;
-        else if (v && strcmp(a, "--rows") == 0 && parse_size(v, &o.rows) == 0) rows_set = 1, i++;
-        else if (v && strcmp(a, "--dtype") == 0 &&
-                 (o.dtypes = strcmp(v, "f64") == 0 ? 1 : strcmp(v, "f32") == 0 ? 2
-                                                       : strcmp(v, "both") == 0 ? 3 : 0))
+        else if (v && strcmp(a, "--rows") == 0 && parse_size(v, &o.rows) == 0)
+            rows_set = 1, i++;
+        else if (v && strcmp(a, "--dtype") == 0 && (o.dtypes = dtype_bits(v)) != 0)
             i++;
         else {
             fprintf(stderr, "nnblas-bench train: bad argument '%s'\n", a);
@@ -485,11 +498,12 @@ int nnbb_train_main(int argc, char **argv) {
     }
     if (!o.json) {
         nnbb_print_machine(stdout);
-        printf("# kernels %s, nnblas %s; fraction = samples/s against the bare dgemm (f64) or sgemm "
-               "(f32) calls of the same epoch\n",
-               nnb_kernel_isa(), nnb_version_string());
-        printf("%-22s %-5s %3s %6s %13s %9s %8s %13s %9s %9s\n", "workload", "dtype", "thr", "batch",
-               "samples/s", "epoch s", "GFLOP/s", "ceiling/s", "fraction", "RSS MiB");
+        printf(
+            "# kernels %s, nnblas %s; fraction = samples/s against the bare dgemm (f64) or sgemm "
+            "(f32) calls of the same epoch\n",
+            nnb_kernel_isa(), nnb_version_string());
+        printf("%-22s %-5s %3s %6s %13s %9s %8s %13s %9s %9s\n", "workload", "dtype", "thr",
+               "batch", "samples/s", "epoch s", "GFLOP/s", "ceiling/s", "fraction", "RSS MiB");
     }
     static const size_t s1[] = {6, 2, 1}, s2[] = {784, 256, 128, 10}, s3[] = {784, 1024, 1024, 10};
     workload ws[3] = {make("w1-admissions", s1, 3, 0, 360, 0),
@@ -519,7 +533,8 @@ int nnbb_train_main(int argc, char **argv) {
             char name[48];
             snprintf(name, sizeof name, "sweep-width-%zu", widths[i]);
             size_t sz[] = {784, widths[i], widths[i], 10};
-            workload w = make(name, sz, 4, 256, o.quick ? srows / 2 : srows / (widths[i] / 256 + 1), 1);
+            workload w =
+                make(name, sz, 4, 256, o.quick ? srows / 2 : srows / (widths[i] / 256 + 1), 1);
             sweep(&w, thr, &o);
         }
     }

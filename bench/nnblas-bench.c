@@ -26,7 +26,7 @@
 #include "bench_export.h"
 #include "bench_kernels.h"
 #ifdef NNBB_HAVE_MPI
-#include "bench_mpi.h"
+#  include "bench_mpi.h"
 #endif
 #include "bench_train.h"
 

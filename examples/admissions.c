@@ -26,14 +26,14 @@
 
 #include "nnblas.h"
 
-#define CHECK(call)                                                                            \
-    do {                                                                                       \
-        nnb_status st_ = (call);                                                               \
-        if (st_ != NNB_OK) {                                                                   \
-            fprintf(stderr, "admissions: %s: %s\n", nnb_status_string(st_), nnb_last_error());  \
-            exit(1);                                                                           \
-        }                                                                                      \
-    } while (0)
+#define CHECK(call)                                                                      \
+  do {                                                                                   \
+    nnb_status st_ = (call);                                                             \
+    if (st_ != NNB_OK) {                                                                 \
+      fprintf(stderr, "admissions: %s: %s\n", nnb_status_string(st_), nnb_last_error()); \
+      exit(1);                                                                           \
+    }                                                                                    \
+  } while (0)
 
 enum { MAX_ROWS = 100000, N_FEAT = 6 };
 
@@ -98,7 +98,8 @@ typedef struct {
     size_t n;
 } set;
 
-static void split(const double *X, const double *y, size_t n, uint64_t seed, set *train, set *test) {
+static void split(const double *X, const double *y, size_t n, uint64_t seed, set *train,
+                  set *test) {
     size_t *idx = malloc(n * sizeof *idx);
     permutation(idx, n, seed);
     train->n = n * 9 / 10;
@@ -142,7 +143,8 @@ static int on_epoch(const nnb_net *net, const nnb_epoch_info *info, void *user) 
     size_t epoch = (size_t)info->epoch;
     CHECK(nnb_net_predict(net, p->tr->X, p->tr->n, N_FEAT, p->out, p->tr->n));
     double mse = 0;
-    for (size_t i = 0; i < p->tr->n; i++) mse += (p->out[i] - p->tr->y[i]) * (p->out[i] - p->tr->y[i]);
+    for (size_t i = 0; i < p->tr->n; i++)
+        mse += (p->out[i] - p->tr->y[i]) * (p->out[i] - p->tr->y[i]);
     mse /= (double)p->tr->n;
     if (p->every && (epoch - 1) % (size_t)p->every == 0) {
         if (p->last >= 0 && p->last < mse)
@@ -171,7 +173,8 @@ static double train(nnb_net *net, const set *tr, const set *te, int epochs, nnb_
     CHECK(nnb_net_train(net, o, tr->X, tr->n, N_FEAT, tr->y, 1, NULL));
     printf("Prediction accuracy: %.3f\n", accuracy(net, te));
     double final_mse;
-    CHECK(nnb_net_loss(net, tr->X, tr->n, N_FEAT, tr->y, 1, NNB_LOSS_MSE, NNB_REDUCTION_MEAN, &final_mse));
+    CHECK(nnb_net_loss(net, tr->X, tr->n, N_FEAT, tr->y, 1, NNB_LOSS_MSE, NNB_REDUCTION_MEAN,
+                       &final_mse));
     if (reached) *reached = p.reached;
     free(p.out);
     nnb_train_opts_free(o);
@@ -195,7 +198,8 @@ int main(int argc, char **argv) {
         double mean = 0, var = 0;
         for (size_t i = 0; i < n; i++) mean += raw[4 * i + 1 + k];
         mean /= (double)n;
-        for (size_t i = 0; i < n; i++) var += (raw[4 * i + 1 + k] - mean) * (raw[4 * i + 1 + k] - mean);
+        for (size_t i = 0; i < n; i++)
+            var += (raw[4 * i + 1 + k] - mean) * (raw[4 * i + 1 + k] - mean);
         double sd = sqrt(var / (double)(n - 1));
         for (size_t i = 0; i < n; i++) X[i * N_FEAT + k] = (raw[4 * i + 1 + k] - mean) / sd;
         printf("%s: mean %.6f, sample std %.6f\n", k ? "gpa" : "gre", mean, sd);
@@ -238,10 +242,12 @@ int main(int argc, char **argv) {
     CHECK(nnb_net_params_set(net, params, 14));
     CHECK(nnb_net_train_state_reset(net)); /* a fresh run: epochs count from 1 again */
     size_t lm_epochs = 0;
-    train(net, &tr, &te, 100, NNB_OPT_LM, 1.0, NNB_LOSS_MSE, NNB_REDUCTION_MEAN, 0, gd_mse, &lm_epochs);
+    train(net, &tr, &te, 100, NNB_OPT_LM, 1.0, NNB_LOSS_MSE, NNB_REDUCTION_MEAN, 0, gd_mse,
+          &lm_epochs);
     if (lm_epochs)
         printf("Gradient descent needed 900 epochs to reach a training MSE of %.6f; "
-               "Levenberg-Marquardt needed %zu.\n", gd_mse, lm_epochs);
+               "Levenberg-Marquardt needed %zu.\n",
+               gd_mse, lm_epochs);
     else
         printf("Levenberg-Marquardt did not reach %.6f in 100 epochs.\n", gd_mse);
     nnb_net_free(net);

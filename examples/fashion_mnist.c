@@ -22,14 +22,14 @@
 
 #include "nnblas.h"
 
-#define CHECK(call)                                                                             \
-    do {                                                                                        \
-        nnb_status st_ = (call);                                                                \
-        if (st_ != NNB_OK) {                                                                    \
-            fprintf(stderr, "fashion_mnist: %s: %s\n", nnb_status_string(st_), nnb_last_error()); \
-            exit(1);                                                                            \
-        }                                                                                       \
-    } while (0)
+#define CHECK(call)                                                                         \
+  do {                                                                                      \
+    nnb_status st_ = (call);                                                                \
+    if (st_ != NNB_OK) {                                                                    \
+      fprintf(stderr, "fashion_mnist: %s: %s\n", nnb_status_string(st_), nnb_last_error()); \
+      exit(1);                                                                              \
+    }                                                                                       \
+  } while (0)
 
 static double now(void) {
     struct timespec t;
@@ -66,9 +66,8 @@ typedef struct progress {
 static int on_epoch(const nnb_net *net, const nnb_epoch_info *info, void *user_data) {
     progress *pr = user_data;
     double test_loss, acc;
-    nnb_status st = nnb_net_evaluate(net, pr->test->x, pr->test->rows, pr->test->cols,
-                                     pr->test->y, 10, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &test_loss,
-                                     &acc);
+    nnb_status st = nnb_net_evaluate(net, pr->test->x, pr->test->rows, pr->test->cols, pr->test->y,
+                                     10, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &test_loss, &acc);
     if (st != NNB_OK) {
         fprintf(stderr, "fashion_mnist: %s\n", nnb_last_error());
         return 1;
@@ -96,16 +95,26 @@ int main(int argc, char **argv) {
             fprintf(stderr, "fashion_mnist: %s needs a value\n", a);
             return 2;
         }
-        if (strcmp(a, "--data") == 0) dir = v;
-        else if (strcmp(a, "--epochs") == 0) epochs = strtoul(v, NULL, 10);
-        else if (strcmp(a, "--batch") == 0) batch = strtoul(v, NULL, 10);
-        else if (strcmp(a, "--lr") == 0) lr = strtod(v, NULL);
-        else if (strcmp(a, "--dropout") == 0) dropout = strtod(v, NULL);
-        else if (strcmp(a, "--seed") == 0) seed = strtoull(v, NULL, 10);
-        else if (strcmp(a, "--train-rows") == 0) train_rows = strtoul(v, NULL, 10);
-        else if (strcmp(a, "--test-rows") == 0) test_rows = strtoul(v, NULL, 10);
-        else if (strcmp(a, "--hidden") == 0 && strcmp(v, "relu") == 0) hidden = NNB_ACT_RELU;
-        else if (strcmp(a, "--hidden") == 0 && strcmp(v, "sigmoid") == 0) hidden = NNB_ACT_SIGMOID;
+        if (strcmp(a, "--data") == 0)
+            dir = v;
+        else if (strcmp(a, "--epochs") == 0)
+            epochs = strtoul(v, NULL, 10);
+        else if (strcmp(a, "--batch") == 0)
+            batch = strtoul(v, NULL, 10);
+        else if (strcmp(a, "--lr") == 0)
+            lr = strtod(v, NULL);
+        else if (strcmp(a, "--dropout") == 0)
+            dropout = strtod(v, NULL);
+        else if (strcmp(a, "--seed") == 0)
+            seed = strtoull(v, NULL, 10);
+        else if (strcmp(a, "--train-rows") == 0)
+            train_rows = strtoul(v, NULL, 10);
+        else if (strcmp(a, "--test-rows") == 0)
+            test_rows = strtoul(v, NULL, 10);
+        else if (strcmp(a, "--hidden") == 0 && strcmp(v, "relu") == 0)
+            hidden = NNB_ACT_RELU;
+        else if (strcmp(a, "--hidden") == 0 && strcmp(v, "sigmoid") == 0)
+            hidden = NNB_ACT_SIGMOID;
         else {
             fprintf(stderr, "fashion_mnist: unknown option %s %s\n", a, v);
             return 2;

@@ -19,14 +19,14 @@
 
 #define PI 3.14159265358979323846
 
-#define CHECK(call)                                                                            \
-    do {                                                                                       \
-        nnb_status st_ = (call);                                                               \
-        if (st_ != NNB_OK) {                                                                   \
-            fprintf(stderr, "spirals: %s: %s\n", nnb_status_string(st_), nnb_last_error());     \
-            exit(1);                                                                           \
-        }                                                                                      \
-    } while (0)
+#define CHECK(call)                                                                   \
+  do {                                                                                \
+    nnb_status st_ = (call);                                                          \
+    if (st_ != NNB_OK) {                                                              \
+      fprintf(stderr, "spirals: %s: %s\n", nnb_status_string(st_), nnb_last_error()); \
+      exit(1);                                                                        \
+    }                                                                                 \
+  } while (0)
 
 /* A tiny generator for the data (the network has its own, seeded by nnb_net_init). */
 static uint64_t rng_state;

@@ -93,10 +93,10 @@
 #endif
 /* NNB_DEPRECATED_FOR(f): an old name of f, the same function. NNB_DEPRECATED_MOVED(f): an old
  * function whose parameters f takes in another order. */
-#define NNB_DEPRECATED_FOR(f)                                                                      \
-    NNB_DEPRECATED("use " #f "(), the same function renamed (the old name goes at 1.0)")
-#define NNB_DEPRECATED_MOVED(f)                                                                    \
-    NNB_DEPRECATED("use " #f "(), whose parameters are in another order (the old name goes at 1.0)")
+#define NNB_DEPRECATED_FOR(f) \
+  NNB_DEPRECATED("use " #f "(), the same function renamed (the old name goes at 1.0)")
+#define NNB_DEPRECATED_MOVED(f) \
+  NNB_DEPRECATED("use " #f "(), whose parameters are in another order (the old name goes at 1.0)")
 
 #ifdef __cplusplus
 extern "C" {
@@ -111,22 +111,22 @@ extern "C" {
  * (ABI); an FFI caller can treat it as a C int.
  */
 typedef enum nnb_status {
-    NNB_OK = 0,              /**< success */
-    NNB_E_NOMEM = 1,         /**< an allocation failed */
-    NNB_E_INVALID_ARG = 2,   /**< an argument is out of range or the combination makes no sense */
-    NNB_E_NULL = 3,          /**< a required pointer was NULL */
-    NNB_E_SHAPE = 4,         /**< array sizes do not match the network or each other */
-    NNB_E_NONFINITE = 5,     /**< NaN or infinity where finite numbers are required */
-    NNB_E_TOO_LARGE = 6,     /**< a size exceeds what OpenBLAS (32-bit int) or memory can index */
-    NNB_E_IO = 7,            /**< reading or writing a file failed */
-    NNB_E_FORMAT = 8,        /**< malformed input data or file */
-    NNB_E_VERSION = 9,       /**< a file written by a newer, incompatible version */
-    NNB_E_CHECKSUM = 10,     /**< a file's checksum does not match its contents */
-    NNB_E_CANCELLED = 11,    /**< a callback asked to stop */
-    NNB_E_UNSUPPORTED = 12,  /**< the request is valid but not supported here (e.g. a CPU feature) */
-    NNB_E_STATE = 13,        /**< the object is not in a state that allows the call */
-    NNB_E_INTERNAL = 14,     /**< a bug in nnblas; please report it */
-    NNB_E_COMM = 15          /**< a data-parallel all-reduce failed (Since 0.1) */
+    NNB_OK = 0,             /**< success */
+    NNB_E_NOMEM = 1,        /**< an allocation failed */
+    NNB_E_INVALID_ARG = 2,  /**< an argument is out of range or the combination makes no sense */
+    NNB_E_NULL = 3,         /**< a required pointer was NULL */
+    NNB_E_SHAPE = 4,        /**< array sizes do not match the network or each other */
+    NNB_E_NONFINITE = 5,    /**< NaN or infinity where finite numbers are required */
+    NNB_E_TOO_LARGE = 6,    /**< a size exceeds what OpenBLAS (32-bit int) or memory can index */
+    NNB_E_IO = 7,           /**< reading or writing a file failed */
+    NNB_E_FORMAT = 8,       /**< malformed input data or file */
+    NNB_E_VERSION = 9,      /**< a file written by a newer, incompatible version */
+    NNB_E_CHECKSUM = 10,    /**< a file's checksum does not match its contents */
+    NNB_E_CANCELLED = 11,   /**< a callback asked to stop */
+    NNB_E_UNSUPPORTED = 12, /**< the request is valid but not supported here (e.g. a CPU feature) */
+    NNB_E_STATE = 13,       /**< the object is not in a state that allows the call */
+    NNB_E_INTERNAL = 14,    /**< a bug in nnblas; please report it */
+    NNB_E_COMM = 15         /**< a data-parallel all-reduce failed (Since 0.1) */
 } nnb_status;
 
 /**
@@ -251,6 +251,33 @@ NNB_API nnb_status nnb_set_num_threads(int n_threads);
  */
 NNB_API int nnb_get_num_threads(void);
 
+/**
+ * @brief Names a flag whose becoming non-zero interrupts the calling thread's long calls.
+ *
+ * After this call, the long loops that this thread runs in the library poll `*flag` between
+ * blocks of work and, once it is non-zero, stop and return NNB_E_CANCELLED ("interrupted"): a
+ * training run (nnb_train() stops between two batches, exactly as after
+ * nnb_train_opts_request_stop(), and can be resumed), a prediction (between blocks of rows),
+ * reading an input (nnb_read_input(), nnb_csv_read(), nnb_model_load(): between reads, so also a
+ * read blocked on a pipe that a signal interrupts), parsing a CSV text and applying a
+ * preparation (every 65,536 rows). Set the flag from a signal handler (SIGINT, SIGTERM) or from
+ * another thread: it is only read, never written, by the library; declare it `volatile
+ * sig_atomic_t` (an int) for a signal handler. Outputs of an interrupted call are left partly
+ * written or unset as on any other failure. The flag is per thread (thread-local): other threads
+ * are not affected. The Python binding uses it to make Ctrl-C stop its long calls. Since 0.2.
+ *
+ * @param flag the flag to poll, or NULL to stop polling (the default); it must stay valid while
+ *             it is named
+ */
+NNB_API void nnb_set_interrupt_flag(const volatile int *flag);
+
+/**
+ * @brief The interrupt flag the calling thread named with nnb_set_interrupt_flag(), or NULL.
+ * Since 0.2.
+ * @return the flag's address, or NULL.
+ */
+NNB_API const volatile int *nnb_get_interrupt_flag(void);
+
 /* ============================================================================================== */
 /* Networks                                                                                       */
 /* ============================================================================================== */
@@ -261,12 +288,12 @@ typedef struct nnb_net nnb_net;
 
 /** Activation functions. Softmax is allowed only on the output layer. */
 typedef enum nnb_activation {
-    NNB_ACT_IDENTITY = 0,    /**< z: no activation (a linear layer) */
-    NNB_ACT_SIGMOID = 1,     /**< 1/(1+e^-z), stable for any z */
-    NNB_ACT_TANH = 2,        /**< tanh(z) */
-    NNB_ACT_RELU = 3,        /**< max(0, z) */
-    NNB_ACT_LEAKY_RELU = 4,  /**< z for z > 0, slope*z otherwise (slope 0.01 unless set) */
-    NNB_ACT_SOFTMAX = 5      /**< row-wise, max-subtracted; output layer only */
+    NNB_ACT_IDENTITY = 0,   /**< z: no activation (a linear layer) */
+    NNB_ACT_SIGMOID = 1,    /**< 1/(1+e^-z), stable for any z */
+    NNB_ACT_TANH = 2,       /**< tanh(z) */
+    NNB_ACT_RELU = 3,       /**< max(0, z) */
+    NNB_ACT_LEAKY_RELU = 4, /**< z for z > 0, slope*z otherwise (slope 0.01 unless set) */
+    NNB_ACT_SOFTMAX = 5     /**< row-wise, max-subtracted; output layer only */
 } nnb_activation;
 
 /**
@@ -298,7 +325,8 @@ typedef enum nnb_init {
     NNB_INIT_NORMAL_FANIN = 0,   /**< Normal(0, 1/sqrt(fan_in)): the tutorial's */
     NNB_INIT_XAVIER_UNIFORM = 1, /**< Uniform(-a, a), a = sqrt(6/(fan_in+fan_out)) (Glorot) */
     NNB_INIT_HE_NORMAL = 2,      /**< Normal(0, sqrt(2/fan_in)) (He/Kaiming) */
-    NNB_INIT_ORTHOGONAL = 3      /**< (semi-)orthogonal rows or columns from the QR of a Gaussian matrix */
+    NNB_INIT_ORTHOGONAL =
+        3 /**< (semi-)orthogonal rows or columns from the QR of a Gaussian matrix */
 } nnb_init;
 
 /**
@@ -523,7 +551,7 @@ typedef struct nnb_window {
     size_t pad_bottom; /**< rows of zeros below the input (convolutions only) */
     size_t pad_left;   /**< columns of zeros left of the input (convolutions only) */
     size_t pad_right;  /**< columns of zeros right of the input (convolutions only) */
-    int same; /**< 1: "same" padding (convolutions only), the four paddings are ignored */
+    int same;          /**< 1: "same" padding (convolutions only), the four paddings are ignored */
 } nnb_window;
 
 /**
@@ -860,8 +888,8 @@ NNB_API size_t nnb_loss_n_values(void);
 
 /** How the per-row losses (and their gradients) are combined over a batch of B rows. */
 typedef enum nnb_reduction {
-    NNB_REDUCTION_SUM = 0,  /**< L = sum_r l_r (the tutorial's single neuron) */
-    NNB_REDUCTION_MEAN = 1  /**< L = (1/B) sum_r l_r (the tutorial's network; PyTorch's default) */
+    NNB_REDUCTION_SUM = 0, /**< L = sum_r l_r (the tutorial's single neuron) */
+    NNB_REDUCTION_MEAN = 1 /**< L = (1/B) sum_r l_r (the tutorial's network; PyTorch's default) */
 } nnb_reduction;
 
 /**
@@ -1690,8 +1718,8 @@ typedef struct nnb_epoch_info {
 } nnb_epoch_info;
 
 /** True when the record @p info (an nnb_epoch_info pointer) has the field @p field. */
-#define NNB_EPOCH_INFO_HAS(info, field)                                                          \
-    ((info)->size >= offsetof(nnb_epoch_info, field) + sizeof((info)->field))
+#define NNB_EPOCH_INFO_HAS(info, field) \
+  ((info)->size >= offsetof(nnb_epoch_info, field) + sizeof((info)->field))
 
 /**
  * @brief Called after every epoch with the epoch's record.
@@ -1763,18 +1791,66 @@ NNB_API nnb_status nnb_train_opts_set_batch_callback(nnb_train_opts *opts, nnb_b
 NNB_API nnb_status nnb_train_opts_get_batch_callback(const nnb_train_opts *opts, nnb_batch_fn *fn,
                                                      void **user_data);
 
+/**
+ * @brief Estimates the memory a training run of `net` takes, before any of it is allocated.
+ *
+ * The bytes of the network's parameters and gradients, the optimiser's moments (none for SGD, one
+ * vector for momentum, Nesterov and RMSprop, two for Adam and AdamW), the workspace for a batch
+ * (exactly what nnb_train() allocates for the network's layers, with dropout's masks), the best
+ * weights early stopping keeps, Levenberg-Marquardt's Jacobian and normal equations, and the row
+ * indices, split and history, for `n_rows` training rows and the options' batch size,
+ * optimiser, dropout and patience. nnb_net_train() itself refuses, with NNB_E_TOO_LARGE naming the
+ * parts, a run whose additions exceed nnb_get_available_memory(). The caller's data is not
+ * counted. Saturates at SIZE_MAX. Since 0.2.
+ * @param net     the network
+ * @param opts    the training options
+ * @param n_rows  the training rows
+ * @param n_bytes receives the estimate
+ * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM.
+ */
+NNB_API nnb_status nnb_net_train_memory(const nnb_net *net, const nnb_train_opts *opts,
+                                        size_t n_rows, size_t *n_bytes);
+
+/**
+ * @brief nnb_net_train_memory() for a network of dense layers that does not exist yet: `n_inputs`
+ * inputs, `n_layers` layers of units[0..n_layers) units (with biases), of element type `dtype`;
+ * its parameters and gradients are counted too. For a program (the nnblas command) that checks a
+ * whole run against the memory it can get before building anything. Since 0.2.
+ * @param n_inputs the network's inputs (at least 1)
+ * @param units    the units of each layer, the output layer last
+ * @param n_layers the number of layers
+ * @param dtype    NNB_F64 or NNB_F32
+ * @param opts     the training options
+ * @param n_rows   the training rows
+ * @param n_bytes  receives the estimate
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (no inputs, a layer of 0 units, an unknown
+ *         type); NNB_E_TOO_LARGE (a layer beyond OpenBLAS's sizes); NNB_E_NOMEM.
+ */
+NNB_API nnb_status nnb_net_train_memory_dense(size_t n_inputs, const size_t *units, size_t n_layers,
+                                              nnb_dtype dtype, const nnb_train_opts *opts,
+                                              size_t n_rows, size_t *n_bytes);
+
+/**
+ * @brief The bytes this process can still expect to allocate: the smallest of Linux's
+ * MemAvailable and what is left under the address-space and data-segment limits (each limit less
+ * what the process uses of it already); SIZE_MAX if nothing is known.
+ * What nnblas's readers and nnb_train() check their needs against. Thread-safe. Since 0.2.
+ * @return the bytes.
+ */
+NNB_API size_t nnb_get_available_memory(void);
+
 /** Per-epoch record of training runs (like Keras's History). */
 typedef struct nnb_history nnb_history;
 
 /** The columns of a history. */
 typedef enum nnb_history_field {
-    NNB_HIST_EPOCH = 0,      /**< epoch number (from 1, across calls) */
-    NNB_HIST_TRAIN_LOSS = 1, /**< the loss over the epoch's batches, with the reduction */
-    NNB_HIST_VAL_LOSS = 2,   /**< NaN without validation */
-    NNB_HIST_TRAIN_ACC = 3,  /**< NaN where accuracy is not defined */
-    NNB_HIST_VAL_ACC = 4,    /**< NaN without validation or where accuracy is not defined */
-    NNB_HIST_SECONDS = 5,    /**< wall time of the epoch */
-    NNB_HIST_LR = 6,         /**< learning rate used (LM: the damping mu at the epoch's end) */
+    NNB_HIST_EPOCH = 0,        /**< epoch number (from 1, across calls) */
+    NNB_HIST_TRAIN_LOSS = 1,   /**< the loss over the epoch's batches, with the reduction */
+    NNB_HIST_VAL_LOSS = 2,     /**< NaN without validation */
+    NNB_HIST_TRAIN_ACC = 3,    /**< NaN where accuracy is not defined */
+    NNB_HIST_VAL_ACC = 4,      /**< NaN without validation or where accuracy is not defined */
+    NNB_HIST_SECONDS = 5,      /**< wall time of the epoch */
+    NNB_HIST_LR = 6,           /**< learning rate used (LM: the damping mu at the epoch's end) */
     NNB_HIST_SAMPLES_PER_S = 7 /**< training rows per second of the epoch */
 } nnb_history_field;
 
@@ -2072,6 +2148,20 @@ NNB_API nnb_status nnb_csv_detect_delimiter(const char *path, char *delimiter);
 NNB_API nnb_status nnb_csv_detect_delimiter_buffer(const char *data, size_t len, char *delimiter);
 
 /**
+ * @brief Guesses the decimal mark of a CSV text's numbers: ',' when its delimiter is not ',', some
+ * unquoted field of its first 1,000 data rows is a number with one decimal comma ("17,99",
+ * "-0,5") and none is a number with a decimal point ("17.99"); else '.'. For
+ * nnb_csv_opts_set_decimal(). Looks at most at the first 1 MiB. Thread-safe. Since 0.2.
+ * @param data the CSV text (need not be NUL-terminated)
+ * @param len its length in bytes
+ * @param delimiter the text's delimiter (e.g. from nnb_csv_detect_delimiter_mem())
+ * @param decimal receives '.' or ','
+ * @return NNB_OK; NNB_E_NULL (data or decimal).
+ */
+NNB_API nnb_status nnb_csv_detect_decimal_buffer(const char *data, size_t len, char delimiter,
+                                                 char *decimal);
+
+/**
  * Reads the column called `name` as text instead of numbers: for a category to one-hot encode or
  * a class label. An empty cell (or NA, N/A, NaN, null) is still a missing value there.
  * Naming a column the file lacks is an error at read time. The name is copied.
@@ -2109,6 +2199,48 @@ NNB_API nnb_status nnb_csv_opts_set_drop_bad_rows(nnb_csv_opts *opts, int enable
  * @return NNB_OK; NNB_E_NULL (opts). Since 0.2.
  */
 NNB_API nnb_status nnb_csv_opts_get_drop_bad_rows(const nnb_csv_opts *opts, int *enable);
+
+/**
+ * @brief Sets the decimal mark of numbers: '.' (the default) or ',' ("17,99", the usual notation
+ * of European CSV files, whose delimiter is then ';').
+ *
+ * With ',' a number cell is read with its one comma as the point; a cell with a '.' or several
+ * commas ("1.234,56": a thousands separator) is not a number and is refused (or its row dropped),
+ * never guessed. Text columns are read as they are. nnb_csv_detect_decimal_buffer() tells which
+ * mark a file uses. The mark may be the delimiter too (',' in a comma-separated file, as
+ * spreadsheets in European locales write one): a number with a decimal comma is then quoted
+ * ("\"17,99\""), and an unquoted one splits its row into one field too many. Since 0.2.
+ *
+ * @param opts    the CSV options to change
+ * @param decimal '.' or ','
+ * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG (another character).
+ */
+NNB_API nnb_status nnb_csv_opts_set_decimal(nnb_csv_opts *opts, char decimal);
+
+/**
+ * @brief The decimal mark set with nnb_csv_opts_set_decimal(). Since 0.2.
+ * @param opts    the CSV options
+ * @param decimal receives '.' or ',' (may be NULL)
+ * @return NNB_OK; NNB_E_NULL (opts).
+ */
+NNB_API nnb_status nnb_csv_opts_get_decimal(const nnb_csv_opts *opts, char *decimal);
+
+/**
+ * @brief Keeps the missing cells of column `name` (NULL: of every column) instead of refusing
+ * them or dropping their rows.
+ *
+ * A missing cell is an empty one (after trimming spaces) or one of NA, N/A, NaN, nan, null,
+ * NULL. Kept, it is NaN in a numeric column and "" (an empty text) in a text column, which no
+ * other cell can be; nnb_prep_fill() then fills it (with a value fitted on the training rows and
+ * stored in model files). Without this, such a cell is an error, or its row is dropped under
+ * nnb_csv_options_set_drop_bad_rows() (which still drops rows with non-numeric cells, and with
+ * missing cells in the other columns). Since 0.2.
+ *
+ * @param opts the CSV options to change
+ * @param name the column's name in the header (copied), or NULL for every column
+ * @return NNB_OK; NNB_E_NULL (opts); NNB_E_NOMEM.
+ */
+NNB_API nnb_status nnb_csv_opts_keep_missing(nnb_csv_opts *opts, const char *name);
 
 /**
  * @brief The input limit of reads with these options, for a CSV input of unknown size (pipe,
@@ -2235,7 +2367,9 @@ NNB_API nnb_status nnb_table_get_column(const nnb_table *table, size_t column, d
 
 /**
  * The text of a cell of a text column, owned by the table (valid until it is freed); NULL if
- * table is NULL, an index is out of range or the column is numeric. Since 0.1.
+ * table is NULL, an index is out of range or the column is numeric. A missing cell kept by
+ * nnb_csv_opts_keep_missing() is "" (a numeric one is NaN in nnb_table_get_column()).
+ * Since 0.1.
  * @param table  the table, or NULL
  * @param row    the row index (0-based)
  * @param column the column index (0-based)
@@ -2300,6 +2434,11 @@ typedef enum nnb_scale {
     NNB_SCALE_STANDARD = 1, /**< (x - mean) / s, s the sample standard deviation (n - 1) */
     NNB_SCALE_MINMAX = 2    /**< (x - min) / (max - min), into [0, 1] on the fitted rows */
 } nnb_scale;
+/* The statistics hold for any finite values: the plain sums (sum / n, then the squared
+ * deviations) where they neither overflow nor underflow, and, only where they would, the same
+ * sums over values scaled by a power of two; x - mean and max - min are taken in halves where
+ * they overflow. A standard deviation beyond the largest double is NNB_E_TOO_LARGE, and a value
+ * that scales (or unscales) beyond it NNB_E_NONFINITE, never an infinity in the data. */
 
 /**
  * @brief The canonical name of a scaling: none, standard, minmax
@@ -2355,6 +2494,40 @@ NNB_API nnb_status nnb_unseen_parse(const char *text, nnb_unseen *out);
  */
 NNB_API size_t nnb_unseen_n_values(void);
 
+/** How a preparation fills missing cells (kept by nnb_csv_opts_keep_missing(); NaN in a matrix
+ *  fitted with nnb_prep_fit_matrix()): with a value fitted on the training rows, stored in model
+ *  files and applied to every later table or matrix. */
+typedef enum nnb_fill {
+    NNB_FILL_NONE = 0,         /**< not filled: a missing cell is an error (the default) */
+    NNB_FILL_MEAN = 1,         /**< the mean of the column's present values */
+    NNB_FILL_MEDIAN = 2,       /**< their median (the mean of the middle two for an even count) */
+    NNB_FILL_MOST_FREQUENT = 3 /**< their most frequent value, or category (the smallest of ties) */
+} nnb_fill;
+
+/**
+ * @brief The canonical name of a fill of missing cells: none, mean, median, most_frequent
+ *        (lowercase, the enumerator's suffix; the shared vocabulary of the command and bindings).
+ * @param value a nnb_fill value.
+ * @return a static string, or NULL if value is out of range. Thread-safe. Since 0.2.
+ */
+NNB_API const char *nnb_fill_name(nnb_fill value);
+
+/**
+ * @brief Parses a fill name: a canonical name (nnb_fill_name()) or an alias
+ *        (mode, most_common (most_frequent), average (mean)), case-insensitive, '-' and '_' alike.
+ * @param text the name (NUL-terminated).
+ * @param out receives the value; unchanged on failure.
+ * @return NNB_OK; NNB_E_NULL (text or out); NNB_E_INVALID_ARG (unknown: the message lists the
+ *         accepted names and suggests the nearest). Thread-safe. Since 0.2.
+ */
+NNB_API nnb_status nnb_fill_parse(const char *text, nnb_fill *out);
+
+/**
+ * @brief The number of nnb_fill values (they run from 0 to this minus 1), for enumerating them.
+ * @return the count. Since 0.2.
+ */
+NNB_API size_t nnb_fill_n_values(void);
+
 /**
  * Creates an empty preparation: every column is a numeric feature, unscaled, until set otherwise.
  * @return NNB_OK; NNB_E_NULL; NNB_E_NOMEM. Ownership: free with nnb_prep_free(). Since 0.1.
@@ -2380,8 +2553,7 @@ NNB_API void nnb_prep_free(nnb_prep *prep);
  * @param column the target column's name
  * @param kind   how it becomes Y
  */
-NNB_API nnb_status nnb_prep_add_target(nnb_prep *prep, const char *column,
-                                       nnb_target_kind kind);
+NNB_API nnb_status nnb_prep_add_target(nnb_prep *prep, const char *column, nnb_target_kind kind);
 
 /**
  * Leaves column `column` out of X and Y. Same return codes as nnb_prep_add_target(). Since 0.1.
@@ -2416,6 +2588,65 @@ NNB_API nnb_status nnb_prep_onehot(nnb_prep *prep, const char *column);
 NNB_API nnb_status nnb_prep_scale(nnb_prep *prep, const char *column, nnb_scale how);
 
 /**
+ * @brief Fills the missing cells of feature column `column` (NULL: of every feature column not
+ * named in another call) with a value fitted on the rows given to nnb_prep_fit().
+ *
+ * A missing cell is NaN in a numeric column or "" in a text column: the CSV reader keeps them
+ * under nnb_csv_opts_keep_missing() (otherwise they are refused or their rows dropped). The
+ * fill is the mean, median or most frequent value of the column's present cells on the fitted
+ * rows; a one-hot (category) column is always filled with its most frequent category, whatever
+ * `how` (a mean of categories means nothing). A numeric column is filled first and scaled
+ * after, so its statistics include the filled cells (as scikit-learn's SimpleImputer followed by
+ * a scaler). The fitted values are kept (nnb_prep_column_fill()) and stored in model files, so
+ * predicting on new data fills the same way. A column with a missing cell and no fill is an
+ * error at nnb_prep_fit() and nnb_prep_apply() naming file, line and column; a column whose
+ * every fitted cell is missing cannot be filled (NNB_E_INVALID_ARG). Targets are never filled: a
+ * row without a target cannot be used (drop it: nnb_csv_options_set_drop_bad_rows() without
+ * keeping the target's missing cells). For a matrix preparation give column NULL before
+ * nnb_prep_fit_matrix(): its NaN cells are then filled (infinities are still refused). Since 0.2.
+ *
+ * @param prep   the preparation to configure (not yet fitted)
+ * @param column the column's name, or NULL for every other feature column
+ * @param how    the fill (NNB_FILL_NONE: missing cells are an error, the default)
+ * @return NNB_OK; NNB_E_NULL (prep); NNB_E_INVALID_ARG (unknown fill, a target or dropped
+ *         column); NNB_E_STATE (already fitted); NNB_E_NOMEM.
+ */
+NNB_API nnb_status nnb_prep_fill(nnb_prep *prep, const char *column, nnb_fill how);
+
+/**
+ * @brief Counts the cells of one-hot (category) feature columns whose category the preparation
+ * did not see when fitted, in rows `rows[0..n_rows)` of `table` (rows NULL: all rows): what
+ * nnb_prep_apply() encodes as all zeros under NNB_UNSEEN_ZERO (and refuses under
+ * NNB_UNSEEN_ERROR), for a program that says how many (the nnblas command does). Missing cells
+ * and columns the table lacks are not counted. Since 0.2.
+ * @param prep       a fitted preparation
+ * @param table      the table (read only)
+ * @param rows       the rows to look at, or NULL for all
+ * @param n_rows     their count
+ * @param n_cells    receives the unseen cells, or NULL
+ * @param n_rows_hit receives the rows with at least one, or NULL
+ * @return NNB_OK; NNB_E_NULL; NNB_E_STATE (not fitted); NNB_E_INVALID_ARG (a row out of range);
+ *         NNB_E_NOMEM.
+ */
+NNB_API nnb_status nnb_prep_n_unseen(const nnb_prep *prep, const nnb_table *table,
+                                     const size_t *rows, size_t n_rows, size_t *n_cells,
+                                     size_t *n_rows_hit);
+
+/**
+ * @brief The fitted fill of a column's missing cells (see nnb_prep_fill()).
+ * @param prep     a fitted preparation
+ * @param column   an input column's name (a matrix preparation's are "x0", "x1", ...)
+ * @param how      receives the fill (NNB_FILL_NONE: not filled), or NULL
+ * @param value    receives a numeric column's fill value (NaN for a category column), or NULL
+ * @param category receives a category column's fill category (owned by prep; NULL for a
+ *                 numeric column or no fill), or NULL
+ * @return NNB_OK; NNB_E_NULL (prep, column); NNB_E_STATE (not fitted); NNB_E_INVALID_ARG (no
+ *         such input column). Since 0.2.
+ */
+NNB_API nnb_status nnb_prep_column_fill(const nnb_prep *prep, const char *column, nnb_fill *how,
+                                        double *value, const char **category);
+
+/**
  * Sets what applying does with unseen categories (may be changed after fitting). Since 0.1.
  * @return NNB_OK; NNB_E_NULL; NNB_E_INVALID_ARG.
  * @param prep   the preparation
@@ -2439,7 +2670,8 @@ NNB_API nnb_status nnb_prep_get_unseen(const nnb_prep *prep, nnb_unseen *policy)
  * the test part unseen.
  * @return NNB_OK; NNB_E_NULL (prep, table); NNB_E_INVALID_ARG (n_rows 0, a row index out of
  *         range, a named column the table lacks, fewer than 2 rows for a standard scaling, no
- *         feature left); NNB_E_FORMAT (a text column used as a number); NNB_E_NOMEM. On failure
+ *         feature left); NNB_E_FORMAT (a text column used as a number); NNB_E_TOO_LARGE (a
+ *         column's standard deviation beyond the largest double); NNB_E_NOMEM. On failure
  *         the preparation is left unfitted. Thread notes: reads the table only. Since 0.1.
  * @param prep   the preparation to fit
  * @param table  the table to fit on (read only)
@@ -2511,8 +2743,9 @@ NNB_API size_t nnb_prep_n_targets(const nnb_prep *prep);
  * @return NNB_OK; NNB_E_NULL; NNB_E_STATE (not fitted); NNB_E_INVALID_ARG (a row out of range,
  *         a needed column missing); NNB_E_SHAPE (x_len or y_len too small); NNB_E_FORMAT (an
  *         unseen category under NNB_UNSEEN_ERROR, an unseen class, a text column where numbers
- *         are needed: the message names file:line:column). x and y may be partly written on
- *         failure. Since 0.1.
+ *         are needed: the message names file:line:column); NNB_E_NONFINITE (a value that scales
+ *         beyond double's range, or float32's). x and y may be partly written on failure.
+ *         Since 0.1.
  * @param prep   the fitted preparation
  * @param table  the table to read (read only)
  * @param rows   the indices of the rows to write, or NULL for all rows
@@ -2522,9 +2755,8 @@ NNB_API size_t nnb_prep_n_targets(const nnb_prep *prep);
  * @param y      receives the targets, n_rows x nnb_prep_n_targets(); may be NULL
  * @param y_len  the length of y (0 with y NULL)
  */
-NNB_API nnb_status nnb_prep_apply(const nnb_prep *prep, const nnb_table *table,
-                                  const size_t *rows, size_t n_rows, double *x, size_t x_len,
-                                  double *y, size_t y_len);
+NNB_API nnb_status nnb_prep_apply(const nnb_prep *prep, const nnb_table *table, const size_t *rows,
+                                  size_t n_rows, double *x, size_t x_len, double *y, size_t y_len);
 
 /**
  * @brief nnb_prep_apply() into float32 x and y: the same values, each computed in double and
@@ -2640,8 +2872,8 @@ NNB_API const char *nnb_prep_class_label(const nnb_prep *prep, size_t k);
  * @param b        receives the second statistic; may be NULL
  * @param constant receives 1 for a constant column, else 0; may be NULL
  */
-NNB_API nnb_status nnb_prep_column_stats(const nnb_prep *prep, const char *column,
-                                         nnb_scale *how, double *a, double *b, int *constant);
+NNB_API nnb_status nnb_prep_column_stats(const nnb_prep *prep, const char *column, nnb_scale *how,
+                                         double *a, double *b, int *constant);
 
 /**
  * Number of scaled columns found constant (zero deviation or range) when fitted. Since 0.2
@@ -3562,8 +3794,7 @@ NNB_API nnb_status nnb_train_opts_get_allreduce_f32(const nnb_train_opts *opts,
  * @return 0, or non-zero when it failed: nnb_net_train() then returns NNB_E_COMM.
  * Since 0.2.
  */
-typedef int (*nnb_grad_ready_fn)(double *grad, size_t offset, size_t n_values,
-                                 void *user_data);
+typedef int (*nnb_grad_ready_fn)(double *grad, size_t offset, size_t n_values, void *user_data);
 
 /**
  * @brief Sets the overlap hook of data-parallel training (NNB_EXPERIMENTAL; see
@@ -3617,8 +3848,7 @@ NNB_API nnb_status nnb_train_opts_get_grad_ready(const nnb_train_opts *opts, nnb
  * @param user_data the pointer given to nnb_train_opts_set_grad_ready_f32()
  * @return 0, or non-zero when it failed: nnb_net_train() then returns NNB_E_COMM.
  */
-typedef int (*nnb_grad_ready_f32_fn)(float *grad, size_t offset, size_t n_values,
-                                     void *user_data);
+typedef int (*nnb_grad_ready_f32_fn)(float *grad, size_t offset, size_t n_values, void *user_data);
 
 /**
  * @brief Sets the overlap hook of a float32 network's data-parallel training (NNB_EXPERIMENTAL;
@@ -3708,376 +3938,362 @@ typedef int (*nnb_epoch_fn)(const nnb_net *net, size_t epoch, double train_loss,
  * @return NNB_OK; NNB_E_NULL (opts).
  */
 NNB_API NNB_DEPRECATED("use nnb_train_opts_set_epoch_info_callback; the old callback goes at 1.0")
-nnb_status nnb_train_opts_set_epoch_callback(nnb_train_opts *opts, nnb_epoch_fn fn,
-                                             void *user_data);
+    nnb_status
+    nnb_train_opts_set_epoch_callback(nnb_train_opts *opts, nnb_epoch_fn fn, void *user_data);
 
 /**
  * @deprecated Renamed nnb_activation_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_activation_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_activation_n_values)
-size_t nnb_activation_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_activation_n_values) size_t nnb_activation_count(void);
 
 /**
  * @deprecated Renamed nnb_csv_detect_delimiter_buffer() (the same function). Since 0.2; removed at
  *             1.0.
  * @copydoc nnb_csv_detect_delimiter_buffer
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_detect_delimiter_buffer)
-nnb_status nnb_csv_detect_delimiter_mem(const char *data, size_t len, char *delimiter);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_detect_delimiter_buffer) nnb_status
+    nnb_csv_detect_delimiter_mem(const char *data, size_t len, char *delimiter);
 
 /**
  * @deprecated Renamed nnb_csv_opts_create() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_csv_opts_create
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_create)
-nnb_status nnb_csv_options_create(nnb_csv_opts **out);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_create) nnb_status
+    nnb_csv_options_create(nnb_csv_opts **out);
 
 /**
  * @deprecated Renamed nnb_csv_opts_free() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_csv_opts_free
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_free)
-void nnb_csv_options_free(nnb_csv_opts *opts);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_free) void nnb_csv_options_free(nnb_csv_opts *opts);
 
 /**
  * @deprecated Renamed nnb_csv_opts_set_delimiter() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_csv_opts_set_delimiter
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_delimiter)
-nnb_status nnb_csv_options_set_delimiter(nnb_csv_opts *opts, char delimiter);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_delimiter) nnb_status
+    nnb_csv_options_set_delimiter(nnb_csv_opts *opts, char delimiter);
 
 /**
  * @deprecated Renamed nnb_csv_opts_set_drop_bad_rows() (the same function). Since 0.1; removed at
  *             1.0.
  * @copydoc nnb_csv_opts_set_drop_bad_rows
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_drop_bad_rows)
-nnb_status nnb_csv_options_set_drop_bad_rows(nnb_csv_opts *opts, int enable);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_drop_bad_rows) nnb_status
+    nnb_csv_options_set_drop_bad_rows(nnb_csv_opts *opts, int enable);
 
 /**
  * @deprecated Renamed nnb_csv_opts_set_input_limit() (the same function). Since 0.1; removed at
  *             1.0.
  * @copydoc nnb_csv_opts_set_input_limit
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_input_limit)
-nnb_status nnb_csv_options_set_input_limit(nnb_csv_opts *opts, size_t n_bytes);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_set_input_limit) nnb_status
+    nnb_csv_options_set_input_limit(nnb_csv_opts *opts, size_t n_bytes);
 
 /**
  * @deprecated Renamed nnb_csv_opts_skip_column() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_csv_opts_skip_column
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_skip_column)
-nnb_status nnb_csv_options_skip_column(nnb_csv_opts *opts, const char *name);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_skip_column) nnb_status
+    nnb_csv_options_skip_column(nnb_csv_opts *opts, const char *name);
 
 /**
  * @deprecated Renamed nnb_csv_opts_add_text_column() (the same function). Since 0.1; removed at
  *             1.0.
  * @copydoc nnb_csv_opts_add_text_column
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_add_text_column)
-nnb_status nnb_csv_options_text_column(nnb_csv_opts *opts, const char *name);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_opts_add_text_column) nnb_status
+    nnb_csv_options_text_column(nnb_csv_opts *opts, const char *name);
 
 /**
  * @deprecated Renamed nnb_csv_read_buffer() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_csv_read_buffer
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_csv_read_buffer)
-nnb_status nnb_csv_parse(nnb_table **out, const char *data, size_t len, const char *name,
-                         const nnb_csv_opts *opts);
+NNB_API NNB_DEPRECATED_FOR(nnb_csv_read_buffer) nnb_status
+    nnb_csv_parse(nnb_table **out, const char *data, size_t len, const char *name,
+                  const nnb_csv_opts *opts);
 
 /**
  * @deprecated Renamed nnb_dtype_n_values() (the same function). Since 0.2; removed at 1.0.
  * @copydoc nnb_dtype_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_dtype_n_values)
-size_t nnb_dtype_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_dtype_n_values) size_t nnb_dtype_count(void);
 
 /**
  * @deprecated Renamed nnb_rows_gather() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_rows_gather
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_rows_gather)
-nnb_status nnb_gather_rows(const double *src, size_t n_src_rows, size_t n_columns,
-                           const size_t *rows, size_t n_rows, double *dst, size_t dst_len);
+NNB_API NNB_DEPRECATED_FOR(nnb_rows_gather) nnb_status
+    nnb_gather_rows(const double *src, size_t n_src_rows, size_t n_columns, const size_t *rows,
+                    size_t n_rows, double *dst, size_t dst_len);
 
 /**
  * @deprecated Renamed nnb_net_grad_check() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_net_grad_check
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_net_grad_check)
-nnb_status nnb_gradcheck(nnb_net *net, const double *x, size_t n_rows, size_t n_inputs,
-                         const double *y, size_t n_outputs, nnb_loss loss, nnb_reduction reduction,
-                         double eps, double *max_rel_err, size_t *worst_param);
+NNB_API NNB_DEPRECATED_FOR(nnb_net_grad_check) nnb_status
+    nnb_gradcheck(nnb_net *net, const double *x, size_t n_rows, size_t n_inputs, const double *y,
+                  size_t n_outputs, nnb_loss loss, nnb_reduction reduction, double eps,
+                  double *max_rel_err, size_t *worst_param);
 
 /**
  * @deprecated Renamed nnb_history_field_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_history_field_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_history_field_n_values)
-size_t nnb_history_field_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_history_field_n_values) size_t nnb_history_field_count(void);
 
 /**
  * @deprecated Renamed nnb_history_n_epochs() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_history_n_epochs
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_history_n_epochs)
-size_t nnb_history_len(const nnb_history *h);
+NNB_API NNB_DEPRECATED_FOR(nnb_history_n_epochs) size_t nnb_history_len(const nnb_history *h);
 
 /**
  * @deprecated Renamed nnb_init_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_init_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_init_n_values)
-size_t nnb_init_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_init_n_values) size_t nnb_init_count(void);
 
 /**
  * @deprecated Renamed nnb_get_input_limit() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_get_input_limit
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_get_input_limit)
-size_t nnb_input_limit(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_get_input_limit) size_t nnb_input_limit(void);
 
 /**
  * @deprecated Renamed nnb_loss_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_loss_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_loss_n_values)
-size_t nnb_loss_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_loss_n_values) size_t nnb_loss_count(void);
 
 /**
  * @deprecated Renamed nnb_meta_n_keys() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_meta_n_keys
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_meta_n_keys)
-size_t nnb_meta_count(const nnb_meta *meta);
+NNB_API NNB_DEPRECATED_FOR(nnb_meta_n_keys) size_t nnb_meta_count(const nnb_meta *meta);
 
 /**
  * @deprecated Renamed nnb_mnist_part_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_mnist_part_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_mnist_part_n_values)
-size_t nnb_mnist_part_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_mnist_part_n_values) size_t nnb_mnist_part_count(void);
 
 /**
  * @deprecated Replaced by nnb_mnist_read_part(), whose parameters are in the order of the naming
  *             rule (the same function otherwise). Since 0.1; removed at 1.0.
  * @copydoc nnb_mnist_read_part
  */
-NNB_API NNB_DEPRECATED_MOVED(nnb_mnist_read_part)
-nnb_status nnb_mnist_read(const char *dir, nnb_mnist_part part, double *x, size_t x_len, double *y,
-                          size_t y_len, int onehot);
+NNB_API NNB_DEPRECATED_MOVED(nnb_mnist_read_part) nnb_status
+    nnb_mnist_read(const char *dir, nnb_mnist_part part, double *x, size_t x_len, double *y,
+                   size_t y_len, int onehot);
 
 /**
  * @deprecated Replaced by nnb_mnist_read_part_f32(), whose parameters are in the order of the
  *             naming rule (the same function otherwise). Since 0.2; removed at 1.0.
  * @copydoc nnb_mnist_read_part_f32
  */
-NNB_API NNB_DEPRECATED_MOVED(nnb_mnist_read_part_f32)
-nnb_status nnb_mnist_read_f32(const char *dir, nnb_mnist_part part, float *x, size_t x_len,
-                              float *y, size_t y_len, int onehot);
+NNB_API NNB_DEPRECATED_MOVED(nnb_mnist_read_part_f32) nnb_status
+    nnb_mnist_read_f32(const char *dir, nnb_mnist_part part, float *x, size_t x_len, float *y,
+                       size_t y_len, int onehot);
 
 /**
  * @deprecated Replaced by nnb_model_read(), whose parameters are in the order of the naming rule
  *             (the same function otherwise). Since 0.1; removed at 1.0.
  * @copydoc nnb_model_read
  */
-NNB_API NNB_DEPRECATED_MOVED(nnb_model_read)
-nnb_status nnb_model_load(const char *path, nnb_net **net, nnb_prep **prep, nnb_meta **meta);
+NNB_API NNB_DEPRECATED_MOVED(nnb_model_read) nnb_status
+    nnb_model_load(const char *path, nnb_net **net, nnb_prep **prep, nnb_meta **meta);
 
 /**
  * @deprecated Replaced by nnb_model_read_buffer(), whose parameters are in the order of the naming
  *             rule (the same function otherwise). Since 0.1; removed at 1.0.
  * @copydoc nnb_model_read_buffer
  */
-NNB_API NNB_DEPRECATED_MOVED(nnb_model_read_buffer)
-nnb_status nnb_model_load_buffer(const void *buf, size_t len, nnb_net **net, nnb_prep **prep,
-                                 nnb_meta **meta);
+NNB_API NNB_DEPRECATED_MOVED(nnb_model_read_buffer) nnb_status
+    nnb_model_load_buffer(const void *buf, size_t len, nnb_net **net, nnb_prep **prep,
+                          nnb_meta **meta);
 
 /**
  * @deprecated Renamed nnb_model_write() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_model_write
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_model_write)
-nnb_status nnb_model_save(const char *path, const nnb_net *net, const nnb_prep *prep,
-                          const nnb_meta *meta, int with_train_state);
+NNB_API NNB_DEPRECATED_FOR(nnb_model_write) nnb_status
+    nnb_model_save(const char *path, const nnb_net *net, const nnb_prep *prep, const nnb_meta *meta,
+                   int with_train_state);
 
 /**
  * @deprecated Replaced by nnb_model_write_buffer(), whose parameters are in the order of the naming
  *             rule (the same function otherwise). Since 0.1; removed at 1.0.
  * @copydoc nnb_model_write_buffer
  */
-NNB_API NNB_DEPRECATED_MOVED(nnb_model_write_buffer)
-nnb_status nnb_model_save_buffer(void *buf, size_t len, size_t *n_written, const nnb_net *net,
-                                 const nnb_prep *prep, const nnb_meta *meta, int with_train_state);
+NNB_API NNB_DEPRECATED_MOVED(nnb_model_write_buffer) nnb_status
+    nnb_model_save_buffer(void *buf, size_t len, size_t *n_written, const nnb_net *net,
+                          const nnb_prep *prep, const nnb_meta *meta, int with_train_state);
 
 /**
  * @deprecated Renamed nnb_model_write_size() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_model_write_size
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_model_write_size)
-size_t nnb_model_save_size(const nnb_net *net, const nnb_prep *prep, const nnb_meta *meta,
-                           int with_train_state);
+NNB_API NNB_DEPRECATED_FOR(nnb_model_write_size) size_t
+    nnb_model_save_size(const nnb_net *net, const nnb_prep *prep, const nnb_meta *meta,
+                        int with_train_state);
 
+/* (clang-format would split `const char` after the attribute) */
+/* clang-format off */
 /**
  * @deprecated Renamed nnb_name_find_nearest() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_name_find_nearest
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_name_find_nearest)
-const char *nnb_nearest_name(const char *text, const char *const *names, size_t n_names);
+NNB_API NNB_DEPRECATED_FOR(nnb_name_find_nearest) const char *nnb_nearest_name(const char *text, const char *const *names, size_t n_names);
+/* clang-format on */
 
 /**
  * @deprecated Replaced by nnb_net_copy(), whose parameters are in the order of the naming rule (the
  *             same function otherwise). Since 0.2; removed at 1.0.
  * @copydoc nnb_net_copy
  */
-NNB_API NNB_DEPRECATED_MOVED(nnb_net_copy)
-nnb_status nnb_net_convert(const nnb_net *src, nnb_dtype dtype, nnb_net **out);
+NNB_API NNB_DEPRECATED_MOVED(nnb_net_copy) nnb_status
+    nnb_net_convert(const nnb_net *src, nnb_dtype dtype, nnb_net **out);
 
 /**
  * @deprecated Renamed nnb_optimizer_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_optimizer_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_optimizer_n_values)
-size_t nnb_optimizer_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_optimizer_n_values) size_t nnb_optimizer_count(void);
 
 /**
  * @deprecated Renamed nnb_rows_permute() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_rows_permute
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_rows_permute)
-nnb_status nnb_permutation(size_t n_rows, uint64_t seed, size_t *order, size_t len);
+NNB_API NNB_DEPRECATED_FOR(nnb_rows_permute) nnb_status
+    nnb_permutation(size_t n_rows, uint64_t seed, size_t *order, size_t len);
 
 /**
  * @deprecated Renamed nnb_prep_n_constant_columns() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_prep_n_constant_columns
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_prep_n_constant_columns)
-size_t nnb_prep_n_constant(const nnb_prep *prep);
+NNB_API NNB_DEPRECATED_FOR(nnb_prep_n_constant_columns) size_t
+    nnb_prep_n_constant(const nnb_prep *prep);
 
 /**
  * @deprecated Renamed nnb_prep_add_target() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_prep_add_target
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_prep_add_target)
-nnb_status nnb_prep_set_target(nnb_prep *prep, const char *column, nnb_target_kind kind);
+NNB_API NNB_DEPRECATED_FOR(nnb_prep_add_target) nnb_status
+    nnb_prep_set_target(nnb_prep *prep, const char *column, nnb_target_kind kind);
 
 /**
  * @deprecated Renamed nnb_input_read() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_input_read
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_input_read)
-nnb_status nnb_read_input(const char *path, size_t limit, int text, char **data, size_t *n_bytes);
+NNB_API NNB_DEPRECATED_FOR(nnb_input_read) nnb_status
+    nnb_read_input(const char *path, size_t limit, int text, char **data, size_t *n_bytes);
 
 /**
  * @deprecated Renamed nnb_reduction_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_reduction_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_reduction_n_values)
-size_t nnb_reduction_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_reduction_n_values) size_t nnb_reduction_count(void);
 
 /**
  * @deprecated Renamed nnb_scale_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_scale_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_scale_n_values)
-size_t nnb_scale_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_scale_n_values) size_t nnb_scale_count(void);
 
 /**
  * @deprecated Renamed nnb_schedule_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_schedule_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_schedule_n_values)
-size_t nnb_schedule_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_schedule_n_values) size_t nnb_schedule_count(void);
 
 /**
  * @deprecated Renamed nnb_rows_split() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_rows_split
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_rows_split)
-nnb_status nnb_split(size_t n_rows, double test_frac, double val_frac, uint64_t seed,
-                     const double *strata, size_t n_strata, size_t *order, size_t len,
-                     size_t *n_train, size_t *n_test, size_t *n_val);
+NNB_API NNB_DEPRECATED_FOR(nnb_rows_split) nnb_status
+    nnb_split(size_t n_rows, double test_frac, double val_frac, uint64_t seed, const double *strata,
+              size_t n_strata, size_t *order, size_t len, size_t *n_train, size_t *n_test,
+              size_t *n_val);
 
 /**
  * @deprecated Renamed nnb_status_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_status_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_status_n_values)
-size_t nnb_status_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_status_n_values) size_t nnb_status_count(void);
 
 /**
  * @deprecated Renamed nnb_table_column_is_text() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_table_column_is_text
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_table_column_is_text)
-int nnb_table_col_is_text(const nnb_table *table, size_t column);
+NNB_API NNB_DEPRECATED_FOR(nnb_table_column_is_text) int nnb_table_col_is_text(
+    const nnb_table *table, size_t column);
 
+/* (clang-format would split `const char` after the attribute) */
+/* clang-format off */
 /**
  * @deprecated Renamed nnb_table_column_name() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_table_column_name
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_table_column_name)
-const char *nnb_table_col_name(const nnb_table *table, size_t column);
+NNB_API NNB_DEPRECATED_FOR(nnb_table_column_name) const char *nnb_table_col_name(const nnb_table *table, size_t column);
+/* clang-format on */
 
 /**
  * @deprecated Renamed nnb_table_find_column() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_table_find_column
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_table_find_column)
-nnb_status nnb_table_find_col(const nnb_table *table, const char *name, size_t *column);
+NNB_API NNB_DEPRECATED_FOR(nnb_table_find_column) nnb_status
+    nnb_table_find_col(const nnb_table *table, const char *name, size_t *column);
 
 /**
  * @deprecated Renamed nnb_table_n_columns() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_table_n_columns
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_table_n_columns)
-size_t nnb_table_n_cols(const nnb_table *table);
+NNB_API NNB_DEPRECATED_FOR(nnb_table_n_columns) size_t nnb_table_n_cols(const nnb_table *table);
 
 /**
  * @deprecated Renamed nnb_table_n_dropped_rows() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_table_n_dropped_rows
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_table_n_dropped_rows)
-size_t nnb_table_n_dropped(const nnb_table *table);
+NNB_API NNB_DEPRECATED_FOR(nnb_table_n_dropped_rows) size_t
+    nnb_table_n_dropped(const nnb_table *table);
 
 /**
  * @deprecated Renamed nnb_target_kind_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_target_kind_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_target_kind_n_values)
-size_t nnb_target_kind_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_target_kind_n_values) size_t nnb_target_kind_count(void);
 
 /**
  * @deprecated Renamed nnb_target_has_too_many_classes() (the same function). Since 0.1; removed at
  *             1.0.
  * @copydoc nnb_target_has_too_many_classes
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_target_has_too_many_classes)
-int nnb_too_many_classes(size_t n_classes, size_t n_rows);
+NNB_API NNB_DEPRECATED_FOR(nnb_target_has_too_many_classes) int nnb_too_many_classes(
+    size_t n_classes, size_t n_rows);
 
 /**
  * @deprecated Renamed nnb_net_train() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_net_train
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_net_train)
-nnb_status nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t n_rows,
-                     size_t n_inputs, const double *y, size_t n_outputs, nnb_history *history);
+NNB_API NNB_DEPRECATED_FOR(nnb_net_train) nnb_status
+    nnb_train(nnb_net *net, const nnb_train_opts *opts, const double *x, size_t n_rows,
+              size_t n_inputs, const double *y, size_t n_outputs, nnb_history *history);
 
 /**
  * @deprecated Renamed nnb_net_train_f32() (the same function). Since 0.2; removed at 1.0.
  * @copydoc nnb_net_train_f32
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_net_train_f32)
-nnb_status nnb_train_f32(nnb_net *net, const nnb_train_opts *opts, const float *x, size_t n_rows,
-                         size_t n_inputs, const float *y, size_t n_outputs, nnb_history *history);
+NNB_API NNB_DEPRECATED_FOR(nnb_net_train_f32) nnb_status
+    nnb_train_f32(nnb_net *net, const nnb_train_opts *opts, const float *x, size_t n_rows,
+                  size_t n_inputs, const float *y, size_t n_outputs, nnb_history *history);
 
 /**
  * @deprecated Renamed nnb_unseen_n_values() (the same function). Since 0.1; removed at 1.0.
  * @copydoc nnb_unseen_n_values
  */
-NNB_API NNB_DEPRECATED_FOR(nnb_unseen_n_values)
-size_t nnb_unseen_count(void);
+NNB_API NNB_DEPRECATED_FOR(nnb_unseen_n_values) size_t nnb_unseen_count(void);
 
 #endif /* NNB_NO_DEPRECATED */
 

@@ -70,8 +70,7 @@ static int resolve(const char *path, nnbi_atomic *a, char *err, size_t len, stru
     memcpy(a->target, path, n + 1);
     for (int hops = 0;; hops++) {
         if (lstat(a->target, st) != 0) {
-            if (errno != ENOENT)
-                return say(err, len, errno, "%s: %s", a->target, strerror(errno));
+            if (errno != ENOENT) return say(err, len, errno, "%s: %s", a->target, strerror(errno));
             *exists = 0;
             return 0;
         }
@@ -90,8 +89,7 @@ static int resolve(const char *path, nnbi_atomic *a, char *err, size_t len, stru
         }
         char dir[NNBI_PATH_CAP];
         if (folder_of(a->target, dir, sizeof dir) != 0 ||
-            (size_t)snprintf(a->target, sizeof a->target, "%s/%s", dir, link) >=
-                sizeof a->target)
+            (size_t)snprintf(a->target, sizeof a->target, "%s/%s", dir, link) >= sizeof a->target)
             return say(err, len, ENAMETOOLONG, "%s: the link's target path is too long", path);
     }
 }
@@ -117,10 +115,9 @@ int nnbi_output_check(const char *path, nnbi_atomic *a, char *err, size_t len) {
     if (folder_of(a->target, dir, sizeof dir) != 0)
         return say(err, len, ENAMETOOLONG, "%s: the path is too long", path);
     struct stat ds;
-    if (stat(dir, &ds) != 0) return say(err, len, errno, "%s: folder %s: %s", path, dir,
-                                        strerror(errno));
-    if (!S_ISDIR(ds.st_mode))
-        return say(err, len, ENOTDIR, "%s: %s is not a folder", path, dir);
+    if (stat(dir, &ds) != 0)
+        return say(err, len, errno, "%s: folder %s: %s", path, dir, strerror(errno));
+    if (!S_ISDIR(ds.st_mode)) return say(err, len, ENOTDIR, "%s: %s is not a folder", path, dir);
     return 0;
 }
 

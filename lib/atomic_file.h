@@ -42,11 +42,11 @@ extern const nnbi_file_ops nnbi_posix_file_ops;
 
 /* A file being written. */
 typedef struct nnbi_atomic {
-    int fd;                          /* write the contents here; -1 when closed */
-    int anon;                        /* O_TMPFILE: no name yet */
-    int named;                       /* tmp names a file of ours that must go on failure */
-    char target[NNBI_PATH_CAP];      /* the path replaced (symbolic links followed) */
-    char tmp[NNBI_PATH_CAP + 32];    /* the temporary name */
+    int fd;                       /* write the contents here; -1 when closed */
+    int anon;                     /* O_TMPFILE: no name yet */
+    int named;                    /* tmp names a file of ours that must go on failure */
+    char target[NNBI_PATH_CAP];   /* the path replaced (symbolic links followed) */
+    char tmp[NNBI_PATH_CAP + 32]; /* the temporary name */
 } nnbi_atomic;
 
 /* Resolves `path` (symbolic links followed) into a->target and checks that it names a regular

@@ -28,13 +28,20 @@ typedef struct idx_file {
 
 static const char *type_name(unsigned t) {
     switch (t) {
-    case 0x08: return "unsigned byte";
-    case 0x09: return "signed byte";
-    case 0x0B: return "short";
-    case 0x0C: return "int";
-    case 0x0D: return "float";
-    case 0x0E: return "double";
-    default: return NULL;
+    case 0x08:
+        return "unsigned byte";
+    case 0x09:
+        return "signed byte";
+    case 0x0B:
+        return "short";
+    case 0x0C:
+        return "int";
+    case 0x0D:
+        return "float";
+    case 0x0E:
+        return "double";
+    default:
+        return NULL;
     }
 }
 
@@ -46,13 +53,13 @@ static nnb_status read_error(idx_file *f, const char *what, size_t got, size_t w
         return nnbi_error(errno == ENOMEM ? NNB_E_NOMEM : NNB_E_IO, f->func, "cannot read %s: %s",
                           f->path, strerror(errno));
     if (errnum == Z_MEM_ERROR)
-        return nnbi_error(NNB_E_NOMEM, f->func, "%s: no memory to decompress the %s", f->path, what);
+        return nnbi_error(NNB_E_NOMEM, f->func, "%s: no memory to decompress the %s", f->path,
+                          what);
     if (errnum != Z_OK && errnum != Z_STREAM_END)
         return nnbi_error(NNB_E_FORMAT, f->func, "%s: corrupted gzip data in the %s (%s)", f->path,
                           what, msg);
-    return nnbi_error(NNB_E_FORMAT, f->func,
-                      "%s: truncated: the %s ends after %zu of %zu bytes", f->path, what, got,
-                      want);
+    return nnbi_error(NNB_E_FORMAT, f->func, "%s: truncated: the %s ends after %zu of %zu bytes",
+                      f->path, what, got, want);
 }
 
 /* Reads exactly n bytes (n may exceed INT_MAX: read in pieces). */
@@ -103,8 +110,7 @@ static nnb_status idx_open(idx_file *f, const char *path, const char *func) {
                           path, nnbi_file_kind(in.st_mode));
     errno = 0;
     f->gz = gzopen(path, "rb");
-    if (!f->gz)
-        /* zlib leaves errno as its failed malloc set it (ENOMEM), or untouched */
+    if (!f->gz) /* zlib leaves errno as its failed malloc set it (ENOMEM), or untouched */
         return nnbi_error(errno && errno != ENOMEM ? NNB_E_IO : NNB_E_NOMEM, func,
                           "cannot open %s: %s", path,
                           errno && errno != ENOMEM ? strerror(errno) : "out of memory");
@@ -122,8 +128,8 @@ static nnb_status idx_open(idx_file *f, const char *path, const char *func) {
     }
     if (magic[2] != 0x08) {
         st = nnbi_error(NNB_E_UNSUPPORTED, func,
-                        "%s holds %s elements; only unsigned bytes (type 0x08) are supported",
-                        path, type_name(magic[2]));
+                        "%s holds %s elements; only unsigned bytes (type 0x08) are supported", path,
+                        type_name(magic[2]));
         goto fail;
     }
     unsigned nd = magic[3];
@@ -216,8 +222,7 @@ NNB_API nnb_status nnb_idx_info(const char *path, size_t *n_items, size_t *item_
 
 /* Decodes the data into out, of type ot (the double values rounded to it): one-hot rows of
  * n_classes (n_classes > 0) or byte * scale. */
-static nnb_status idx_decode(idx_file *f, void *out, nnb_dtype ot, double scale,
-                             size_t n_classes) {
+static nnb_status idx_decode(idx_file *f, void *out, nnb_dtype ot, double scale, size_t n_classes) {
     const size_t es = nnbi_dtype_size(ot);
     unsigned char *buf = malloc(CHUNK);
     if (!buf) {
@@ -266,15 +271,15 @@ static nnb_status open_for_read(idx_file *f, const char *path, const void *out, 
     return idx_open(f, path, func);
 }
 
-static nnb_status read_images(const char *path, void *x, nnb_dtype xt, size_t x_len,
-                              size_t *rows, size_t *cols, const char *func) {
+static nnb_status read_images(const char *path, void *x, nnb_dtype xt, size_t x_len, size_t *rows,
+                              size_t *cols, const char *func) {
     idx_file f;
     nnb_status st = open_for_read(&f, path, x, func);
     if (st != NNB_OK) return st;
     if (x_len < f.total) {
         idx_close(&f);
-        return nnbi_error(NNB_E_SHAPE, func, "x holds %zu values, %s has %zu x %zu", x_len,
-                          path, f.n_items, f.item_size);
+        return nnbi_error(NNB_E_SHAPE, func, "x holds %zu values, %s has %zu x %zu", x_len, path,
+                          f.n_items, f.item_size);
     }
     if (rows) *rows = f.n_items;
     if (cols) *cols = f.item_size;
@@ -286,8 +291,8 @@ NNB_API nnb_status nnb_idx_read_images(const char *path, double *x, size_t x_len
     return read_images(path, x, NNB_F64, x_len, rows, cols, __func__);
 }
 
-NNB_API nnb_status nnb_idx_read_images_f32(const char *path, float *x, size_t x_len,
-                                           size_t *rows, size_t *cols) {
+NNB_API nnb_status nnb_idx_read_images_f32(const char *path, float *x, size_t x_len, size_t *rows,
+                                           size_t *cols) {
     return read_images(path, x, NNB_F32, x_len, rows, cols, __func__);
 }
 
@@ -299,13 +304,13 @@ static nnb_status read_labels(const char *path, size_t n_classes, void *y, nnb_d
     size_t need;
     if (f.item_size != 1) {
         idx_close(&f);
-        return nnbi_error(NNB_E_FORMAT, func, "%s holds items of %zu values, not labels",
-                          path, f.item_size);
+        return nnbi_error(NNB_E_FORMAT, func, "%s holds items of %zu values, not labels", path,
+                          f.item_size);
     }
     if (!nnbi_mul_size(f.n_items, n_classes ? n_classes : 1, &need) || y_len < need) {
         idx_close(&f);
-        return nnbi_error(NNB_E_SHAPE, func, "y holds %zu values, %zu labels%s need more",
-                          y_len, f.n_items, n_classes ? " as one-hot rows" : "");
+        return nnbi_error(NNB_E_SHAPE, func, "y holds %zu values, %zu labels%s need more", y_len,
+                          f.n_items, n_classes ? " as one-hot rows" : "");
     }
     if (rows) *rows = f.n_items;
     return idx_decode(&f, y, yt, 1.0, n_classes);
@@ -353,8 +358,8 @@ static nnb_status mnist_paths(const char *dir, nnb_mnist_part part, char *img, c
         return nnbi_error(NNB_E_FORMAT, func, "%s holds items of %zu values, not labels", lab,
                           lsize);
     if (n_img != n_lab)
-        return nnbi_error(NNB_E_FORMAT, func, "%s has %zu images but %s has %zu labels", img,
-                          n_img, lab, n_lab);
+        return nnbi_error(NNB_E_FORMAT, func, "%s has %zu images but %s has %zu labels", img, n_img,
+                          lab, n_lab);
     if (rows) *rows = n_img;
     if (cols) *cols = size;
     return NNB_OK;

@@ -16,19 +16,19 @@
 
 typedef struct nnbi_column {
     char *name;
-    size_t field;    /* 1-based field number in the file (for messages) */
-    int is_text;     /* 0: numbers in num[]; 1: texts, offsets into the table's pool */
-    double *num;     /* n_rows values (is_text 0) */
-    size_t *text;    /* n_rows offsets into pool (is_text 1) */
+    size_t field; /* 1-based field number in the file (for messages) */
+    int is_text;  /* 0: numbers in num[]; 1: texts, offsets into the table's pool */
+    double *num;  /* n_rows values (is_text 0) */
+    size_t *text; /* n_rows offsets into pool (is_text 1) */
 } nnbi_column;
 
 struct nnb_table {
-    char *source;      /* the file name used in messages ("data.csv", or the caller's name) */
+    char *source; /* the file name used in messages ("data.csv", or the caller's name) */
     size_t n_rows, n_cols;
     nnbi_column *cols;
-    size_t *line;      /* n_rows: the 1-based line of the file where each row starts */
-    size_t n_dropped;  /* rows dropped for missing or non-numeric cells (when asked) */
-    char *pool;        /* NUL-terminated texts of the text columns */
+    size_t *line;     /* n_rows: the 1-based line of the file where each row starts */
+    size_t n_dropped; /* rows dropped for missing or non-numeric cells (when asked) */
+    char *pool;       /* NUL-terminated texts of the text columns */
     size_t pool_len;
     nnbi_name_index index; /* the columns by name */
 };
@@ -78,8 +78,15 @@ void *nnbi_grow(void *arr, size_t *cap, size_t need, size_t elem, size_t first);
  * (a stream: pipe, FIFO, device, /proc file) at most `limit` bytes are taken. stop_at_nul: a NUL
  * byte ends the read (checked as the bytes arrive). Returns 0; 1 if memory ran out; -1 with
  * errno set if a read failed; 2 past the limit (nothing returned); 3 at a NUL byte (*len is its
- * offset; nothing returned). */
-enum { NNBI_READ_OK = 0, NNBI_READ_NOMEM = 1, NNBI_READ_LIMIT = 2, NNBI_READ_NUL = 3 };
+ * offset; nothing returned); 4 when the thread's interrupt flag is set (nnb_set_interrupt_flag;
+ * polled before every read). */
+enum {
+    NNBI_READ_OK = 0,
+    NNBI_READ_NOMEM = 1,
+    NNBI_READ_LIMIT = 2,
+    NNBI_READ_NUL = 3,
+    NNBI_READ_CANCELLED = 4
+};
 int nnbi_read_fd(int fd, size_t expect, size_t limit, int stop_at_nul, char **out, size_t *len);
 
 /* Opens and reads a whole input (regular file or stream) for reader `func`, with the byte limit

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "data_internal.h"
+#include "interrupt.h"
 
 static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
 static locale_t c_locale = (locale_t)0;
@@ -65,7 +66,7 @@ int nnbi_parse_number(const char *s, double *v) {
     double x;
     if (c_locale != (locale_t)0) {
         x = strtod_l(s, &stop, c_locale); /* no per-cell locale switch */
-    } else { /* newlocale failed: "C" is what we hope */
+    } else {                              /* newlocale failed: "C" is what we hope */
         x = strtod(s, &stop);
     }
     if (stop != end) return 0; /* cannot happen after the check above, but be safe */
@@ -94,20 +95,21 @@ int nnbi_is_missing(const char *s) {
     return 0;
 }
 
-/* MemAvailable from /proc/meminfo, in bytes; SIZE_MAX if unknown. Read with open/read into a
- * stack buffer: this probe allocates nothing, so it cannot fail for lack of memory. */
-static size_t mem_available(void) {
-    int fd = open("/proc/meminfo", O_RDONLY | O_CLOEXEC);
+/* The value in bytes of the "Key:  N kB" line `key` of a /proc file, SIZE_MAX if unknown. Read
+ * with open/read into a stack buffer: this probe allocates nothing, so it cannot fail for lack
+ * of memory. */
+static size_t proc_kib_line(const char *path, const char *key) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return SIZE_MAX;
     char buf[4096];
     ssize_t got = read(fd, buf, sizeof buf - 1);
     close(fd);
     if (got <= 0) return SIZE_MAX;
     buf[got] = '\0';
-    const char *p = strstr(buf, "MemAvailable:");
+    const char *p = strstr(buf, key);
     if (!p) return SIZE_MAX;
-    p += strlen("MemAvailable:");
-    while (*p == ' ') p++;
+    p += strlen(key);
+    while (*p == ' ' || *p == '\t') p++;
     unsigned long long kib = 0;
     int digits = 0;
     for (; *p >= '0' && *p <= '9' && kib < ULLONG_MAX / 10 - 10; p++, digits++)
@@ -116,19 +118,28 @@ static size_t mem_available(void) {
     return (size_t)kib * 1024;
 }
 
-static size_t rlimit_left(int resource) {
+/* MemAvailable from /proc/meminfo, in bytes; SIZE_MAX if unknown. It already counts what this
+ * process holds, so a need compared with it is what the process would add. */
+static size_t mem_available(void) { return proc_kib_line("/proc/meminfo", "MemAvailable:"); }
+
+/* What is left under a resource limit: the limit less what the process uses of it already
+ * (`used_key` of /proc/self/status: VmSize for the address space, VmData for the data segment),
+ * so that, as MemAvailable, it is compared with what a step would add. Unknown use: the limit. */
+static size_t rlimit_left(int resource, const char *used_key) {
     struct rlimit rl;
     if (getrlimit(resource, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return SIZE_MAX;
-    /* What the process already uses is not known cheaply; the limit itself is an upper bound. */
-    return rl.rlim_cur < SIZE_MAX ? (size_t)rl.rlim_cur : SIZE_MAX;
+    size_t lim = rl.rlim_cur < SIZE_MAX ? (size_t)rl.rlim_cur : SIZE_MAX;
+    size_t used = proc_kib_line("/proc/self/status", used_key);
+    if (used == SIZE_MAX) return lim;
+    return used < lim ? lim - used : 0;
 }
 
 size_t nnbi_available_memory(void) {
     size_t m = mem_available();
-    size_t a = rlimit_left(RLIMIT_AS);
+    size_t a = rlimit_left(RLIMIT_AS, "VmSize:");
     if (a < m) m = a;
 #ifdef RLIMIT_DATA
-    size_t d = rlimit_left(RLIMIT_DATA);
+    size_t d = rlimit_left(RLIMIT_DATA, "VmData:");
     if (d < m) m = d;
 #endif
     return m;
@@ -168,7 +179,14 @@ int nnbi_read_fd(int fd, size_t expect, size_t limit, int stop_at_nul, char **ou
     for (;;) {
         char probe;
         int full = n + 1 >= cap;
-        ssize_t got = read(fd, full ? &probe : b + n, full ? 1 : cap - 1 - n);
+        /* the interrupt flag: polled before every read, while a stream waits, after a signal */
+        ssize_t got = nnbi_interrupted() || (!expect && nnbi_wait_readable(fd))
+                          ? -2
+                          : read(fd, full ? &probe : b + n, full ? 1 : cap - 1 - n);
+        if (got == -2 || (got < 0 && errno == EINTR && nnbi_interrupted_by_signal())) {
+            free(b);
+            return NNBI_READ_CANCELLED;
+        }
         if (got < 0 && errno == EINTR) continue;
         if (got < 0) {
             int e = errno;
@@ -221,7 +239,11 @@ nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int
                            size_t *len) {
     *buf = NULL;
     if (!limit) limit = nnb_get_input_limit();
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd;
+    do /* opening a FIFO waits for a writer: a signal interrupts it */
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR && !nnbi_interrupted_by_signal());
+    if (fd < 0 && errno == EINTR) return nnbi_interrupt_error(func, path);
     if (fd < 0) return nnbi_error(NNB_E_IO, func, "cannot open %s: %s", path, strerror(errno));
     struct stat sb;
     size_t expect = 0;
@@ -236,15 +258,17 @@ nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int
                           sizeof sz);
         if ((uintmax_t)sb.st_size >= SIZE_MAX || (size_t)sb.st_size > nnbi_available_memory()) {
             close(fd);
-            return nnbi_error(NNB_E_TOO_LARGE, func,
-                              "%s has %s, more than the memory available", path, sz);
+            return nnbi_error(NNB_E_TOO_LARGE, func, "%s has %s, more than the memory available",
+                              path, sz);
         }
         expect = (size_t)sb.st_size;
     }
     int rc = nnbi_read_fd(fd, expect, limit, text, buf, len);
     e = errno;
     close(fd);
-    if (rc == NNBI_READ_NOMEM) return nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read it", path);
+    if (rc == NNBI_READ_NOMEM)
+        return nnbi_error(NNB_E_NOMEM, func, "%s: no memory to read it", path);
+    if (rc == NNBI_READ_CANCELLED) return nnbi_interrupt_error(func, path);
     if (rc < 0) return nnbi_error(NNB_E_IO, func, "cannot read %s: %s", path, strerror(e));
     if (rc == NNBI_READ_LIMIT)
         return nnbi_error(NNB_E_TOO_LARGE, func,
@@ -252,8 +276,8 @@ nnb_status nnbi_read_input(const char *func, const char *path, size_t limit, int
                           "bytes (nnb_set_input_limit; nnblas --input-limit)",
                           path, limit);
     if (rc == NNBI_READ_NUL)
-        return nnbi_error(NNB_E_FORMAT, func,
-                          "%s: NUL byte at offset %zu: not a text file", path, *len);
+        return nnbi_error(NNB_E_FORMAT, func, "%s: NUL byte at offset %zu: not a text file", path,
+                          *len);
     (*buf)[*len] = '\0';
     return NNB_OK;
 }

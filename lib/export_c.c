@@ -17,104 +17,104 @@
 #include "export_internal.h"
 
 typedef struct cgen {
-    const nnbe_model *m;
+    const nnbi_ex_model *m;
     const char *name; /* the prefix of every name */
     char upper[48];   /* NAME in capitals, for macros */
     const char *T;    /* "float" or "double" */
     int f32;
     int int8, own_math;
     char exp_fn[64], tanh_fn[64];
-    size_t width; /* the widest layer (the scratch buffers' length) */
-    nnbe_buf *s;  /* the source being written */
+    size_t width;   /* the widest layer (the scratch buffers' length) */
+    nnbi_ex_buf *s; /* the source being written */
 } cgen;
 
 /* ---- literals -------------------------------------------------------------------------------- */
 
 /* A number as a C literal of the file's type that reads back as the same value ("0.5f",
  * "-3.0f", "1e-05f"; doubles without suffix). */
-static void c_real(nnbe_buf *b, double v, int f32) {
+static void c_real(nnbi_ex_buf *b, double v, int f32) {
     char t[48];
     if (f32)
         snprintf(t, sizeof t, "%.9g", (double)(float)v);
     else
         snprintf(t, sizeof t, "%.17g", v);
     int has_point = strpbrk(t, ".eEn") != NULL; /* "inf"/"nan" cannot occur: values are finite */
-    nnbe_buf_printf(b, "%s%s%s", t, has_point ? "" : ".0", f32 ? "f" : "");
+    nnbi_ex_buf_printf(b, "%s%s%s", t, has_point ? "" : ".0", f32 ? "f" : "");
 }
 
 /* A C string literal: printable ASCII as is except " \ ?; everything else in octal. */
-static void c_string(nnbe_buf *b, const char *s) {
-    nnbe_buf_put(b, "\"", 1);
+static void c_string(nnbi_ex_buf *b, const char *s) {
+    nnbi_ex_buf_put(b, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\' || *p == '?')
-            nnbe_buf_printf(b, "\\%c", *p);
+            nnbi_ex_buf_printf(b, "\\%c", *p);
         else if (*p < 0x20 || *p > 0x7e)
-            nnbe_buf_printf(b, "\\%03o", *p);
+            nnbi_ex_buf_printf(b, "\\%03o", *p);
         else
-            nnbe_buf_put(b, p, 1);
+            nnbi_ex_buf_put(b, p, 1);
     }
-    nnbe_buf_put(b, "\"", 1);
+    nnbi_ex_buf_put(b, "\"", 1);
 }
 
 /* Text inside a comment: printable ASCII but ? \ and the stars and slashes of comment marks
  * become '_'; at most `max` bytes. */
-static void c_comment(nnbe_buf *b, const char *s, size_t max) {
+static void c_comment(nnbi_ex_buf *b, const char *s, size_t max) {
     size_t n = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p && n < max; p++, n++) {
         int mark = (*p == '*' && p[1] == '/') || (*p == '/' && (p[1] == '*' || p[1] == '/'));
         char c = (*p < 0x20 || *p > 0x7e || *p == '?' || *p == '\\' || mark) ? '_' : (char)*p;
-        nnbe_buf_put(b, &c, 1);
+        nnbi_ex_buf_put(b, &c, 1);
     }
-    if (*s && n == max && s[n]) nnbe_buf_put(b, "...", 3);
+    if (*s && n == max && s[n]) nnbi_ex_buf_put(b, "...", 3);
 }
 
 /* `static const TYPE NAME_what[n] = {...};` of n values v[map(i)], eight per line. */
 static void real_array(cgen *g, const char *type, const char *what, size_t n, const double *v,
                        size_t rows, size_t cols, int transpose) {
-    nnbe_buf *s = g->s;
-    nnbe_buf_printf(s, "static const %s %s_%s[%zu] = {", type, g->name, what, n);
+    nnbi_ex_buf *s = g->s;
+    nnbi_ex_buf_printf(s, "static const %s %s_%s[%zu] = {", type, g->name, what, n);
     for (size_t i = 0; i < n && !s->oom; i++) {
         size_t k = transpose ? (i % rows) * cols + i / rows : i;
-        nnbe_buf_put(s, i % 8 ? ", " : i ? ",\n    " : "\n    ", i % 8 ? 2 : i ? 6 : 5);
+        nnbi_ex_buf_put(s, i % 8 ? ", " : i ? ",\n    " : "\n    ", i % 8 ? 2 : i ? 6 : 5);
         c_real(s, v[k], strcmp(type, "float") == 0);
     }
-    nnbe_buf_printf(s, "\n};\n");
+    nnbi_ex_buf_printf(s, "\n};\n");
 }
 
 static void int8_array(cgen *g, const char *what, const signed char *q, size_t rows, size_t cols) {
-    nnbe_buf *s = g->s;
+    nnbi_ex_buf *s = g->s;
     size_t n = rows * cols;
-    nnbe_buf_printf(s, "static const signed char %s_%s[%zu] = {", g->name, what, n);
+    nnbi_ex_buf_printf(s, "static const signed char %s_%s[%zu] = {", g->name, what, n);
     for (size_t i = 0; i < n && !s->oom; i++) {
         size_t k = (i % rows) * cols + i / rows; /* transposed */
-        nnbe_buf_printf(s, "%s%d", i % 16 ? ", " : i ? ",\n    " : "\n    ", q[k]);
+        nnbi_ex_buf_printf(s, "%s%d", i % 16 ? ", " : i ? ",\n    " : "\n    ", q[k]);
     }
-    nnbe_buf_printf(s, "\n};\n");
+    nnbi_ex_buf_printf(s, "\n};\n");
 }
 
 static void string_array(cgen *g, const char *what, const char *const *v, size_t n,
                          const char *count) {
-    nnbe_buf_printf(g->s, "const char *const %s_%s[%s] = {\n", g->name, what, count);
+    nnbi_ex_buf_printf(g->s, "const char *const %s_%s[%s] = {\n", g->name, what, count);
     for (size_t i = 0; i < n; i++) {
-        nnbe_buf_put(g->s, "    ", 4);
+        nnbi_ex_buf_put(g->s, "    ", 4);
         c_string(g->s, v[i]);
-        nnbe_buf_printf(g->s, "%s\n", i + 1 < n ? "," : "");
+        nnbi_ex_buf_printf(g->s, "%s\n", i + 1 < n ? "," : "");
     }
-    nnbe_buf_printf(g->s, "};\n");
+    nnbi_ex_buf_printf(g->s, "};\n");
 }
 
 /* ---- the parameters -------------------------------------------------------------------------- */
 
 static void emit_params(cgen *g) {
-    const nnbe_model *m = g->m;
+    const nnbi_ex_model *m = g->m;
     for (size_t l = 0; l < m->n_layers; l++) {
-        const nnbe_layer *L = &m->layers[l];
+        const nnbi_ex_layer *L = &m->layers[l];
         char what[32];
-        nnbe_buf_printf(g->s,
-                        "\n/* layer %zu: %zu -> %zu %s; W input-major: w%zu[j * %zu + i] is "
-                        "W[i][j]%s */\n",
-                        l + 1, L->n_in, L->n_out, nnb_activation_name(L->act), l, L->n_out,
-                        g->int8 ? " = s[i] * q[j * n_out + i]" : "");
+        nnbi_ex_buf_printf(g->s,
+                           "\n/* layer %zu: %zu -> %zu %s; W input-major: w%zu[j * %zu + i] is "
+                           "W[i][j]%s */\n",
+                           l + 1, L->n_in, L->n_out, nnb_activation_name(L->act), l, L->n_out,
+                           g->int8 ? " = s[i] * q[j * n_out + i]" : "");
         if (g->int8) {
             snprintf(what, sizeof what, "q%zu", l);
             int8_array(g, what, L->q, L->n_out, L->n_in);
@@ -130,7 +130,7 @@ static void emit_params(cgen *g) {
         }
     }
     if (m->unscale) {
-        nnbe_buf_printf(g->s, "\n/* the targets' scaling, undone: y * ydiv + yshift */\n");
+        nnbi_ex_buf_printf(g->s, "\n/* the targets' scaling, undone: y * ydiv + yshift */\n");
         real_array(g, "double", "ydiv", m->n_outputs, m->out_div, 0, 0, 0);
         real_array(g, "double", "yshift", m->n_outputs, m->out_shift, 0, 0, 0);
     }
@@ -140,7 +140,7 @@ static void emit_params(cgen *g) {
 
 /* The shift and divisor tables of numeric inputs (when any is not 0 / 1): *shift, *div set. */
 static void emit_scaling_tables(cgen *g, int *shift, int *div) {
-    const nnbe_model *m = g->m;
+    const nnbi_ex_model *m = g->m;
     size_t n = m->n_raw;
     double *v = malloc((n ? n : 1) * sizeof *v);
     *shift = *div = 0;
@@ -158,26 +158,26 @@ static void emit_scaling_tables(cgen *g, int *shift, int *div) {
 
 /* `v` (a double holding the raw number of input i) prepared into x[first]. */
 static void emit_number(cgen *g, int shift, int div, const char *first) {
-    const nnbe_model *m = g->m;
-    nnbe_buf *s = g->s;
+    const nnbi_ex_model *m = g->m;
+    nnbi_ex_buf *s = g->s;
     if (m->input_scale == 1.0 / 255.0)
-        nnbe_buf_printf(
+        nnbi_ex_buf_printf(
             s, "        v = v / 255.0; /* image bytes, as the IDX reader scales them */\n");
     else if (m->input_scale != 1) {
-        nnbe_buf_printf(s, "        v = v * ");
+        nnbi_ex_buf_printf(s, "        v = v * ");
         c_real(s, m->input_scale, 0);
-        nnbe_buf_printf(s, ";\n");
+        nnbi_ex_buf_printf(s, ";\n");
     }
-    if (m->input_scale != 1 && g->f32) nnbe_buf_printf(s, "        v = (double)(float)v;\n");
-    if (shift) nnbe_buf_printf(s, "        v = v - %s_shift[i];\n", g->name);
-    if (div) nnbe_buf_printf(s, "        v = v / %s_div[i];\n", g->name);
-    nnbe_buf_printf(s, "        x[%s] = (%s)v;\n", first, g->T);
+    if (m->input_scale != 1 && g->f32) nnbi_ex_buf_printf(s, "        v = (double)(float)v;\n");
+    if (shift) nnbi_ex_buf_printf(s, "        v = v - %s_shift[i];\n", g->name);
+    if (div) nnbi_ex_buf_printf(s, "        v = v / %s_div[i];\n", g->name);
+    nnbi_ex_buf_printf(s, "        x[%s] = (%s)v;\n", first, g->T);
 }
 
 /* The one-hot tables: per raw input whether it is one-hot, the first network input it gives,
  * its number of categories and where they start in NAME_cat (their values). */
 static void emit_onehot_tables(cgen *g) {
-    const nnbe_model *m = g->m;
+    const nnbi_ex_model *m = g->m;
     size_t n = m->n_raw, total = 0;
     double *v = malloc(4 * (n ? n : 1) * sizeof *v);
     if (!v) {
@@ -193,11 +193,15 @@ static void emit_onehot_tables(cgen *g) {
     }
     const char *what[4] = {"onehot", "first", "n_cats", "cat0"};
     for (int t = 0; t < 4; t++) {
-        nnbe_buf_printf(g->s, "static const %s %s_%s[%zu] = {", t ? "long" : "unsigned char",
-                        g->name, what[t], n);
+        nnbi_ex_buf_printf(g->s, "static const %s %s_%s[%zu] = {", t ? "long" : "unsigned char",
+                           g->name, what[t], n);
         for (size_t i = 0; i < n; i++)
-            nnbe_buf_printf(g->s, "%s%.0f", i % 16 ? ", " : i ? ",\n    " : "\n    ", v[t * n + i]);
-        nnbe_buf_printf(g->s, "\n};\n");
+            nnbi_ex_buf_printf(g->s, "%s%.0f",
+                               i % 16 ? ", "
+                               : i    ? ",\n    "
+                                      : "\n    ",
+                               v[t * n + i]);
+        nnbi_ex_buf_printf(g->s, "\n};\n");
     }
     double *cats = malloc((total ? total : 1) * sizeof *cats);
     if (!cats) {
@@ -213,43 +217,43 @@ static void emit_onehot_tables(cgen *g) {
 }
 
 static void emit_prepare(cgen *g) {
-    const nnbe_model *m = g->m;
-    nnbe_buf *s = g->s;
+    const nnbi_ex_model *m = g->m;
+    nnbi_ex_buf *s = g->s;
     int shift, div;
-    nnbe_buf_printf(s, "\n/* ---- the preparation (nnb_prep's, in double) ---- */\n");
+    nnbi_ex_buf_printf(s, "\n/* ---- the preparation (nnb_prep's, in double) ---- */\n");
     emit_scaling_tables(g, &shift, &div);
     if (m->n_onehot) emit_onehot_tables(g);
-    nnbe_buf_printf(s, "\nstatic int %s_prepare(const %s *in, %s *x) {\n    long i;\n", g->name,
-                    g->T, g->T);
-    if (m->n_onehot) nnbe_buf_printf(s, "    long k, hit;\n    int status = 0;\n");
-    nnbe_buf_printf(s, "    for (i = 0; i < %zu; i++) {\n", m->n_raw);
+    nnbi_ex_buf_printf(s, "\nstatic int %s_prepare(const %s *in, %s *x) {\n    long i;\n", g->name,
+                       g->T, g->T);
+    if (m->n_onehot) nnbi_ex_buf_printf(s, "    long k, hit;\n    int status = 0;\n");
+    nnbi_ex_buf_printf(s, "    for (i = 0; i < %zu; i++) {\n", m->n_raw);
     if (m->n_onehot) {
-        nnbe_buf_printf(s,
-                        "        double v;\n        if (%s_onehot[i]) {\n            hit = -1;\n"
-                        "            for (k = 0; k < %s_n_cats[i]; k++) {\n"
-                        "                x[%s_first[i] + k] = 0;\n"
-                        "                if (in[i] == %s_cat[%s_cat0[i] + k]) hit = k;\n"
-                        "            }\n            if (hit >= 0)\n"
-                        "                x[%s_first[i] + hit] = 1;\n",
-                        g->name, g->name, g->name, g->name, g->name, g->name);
+        nnbi_ex_buf_printf(s,
+                           "        double v;\n        if (%s_onehot[i]) {\n            hit = -1;\n"
+                           "            for (k = 0; k < %s_n_cats[i]; k++) {\n"
+                           "                x[%s_first[i] + k] = 0;\n"
+                           "                if (in[i] == %s_cat[%s_cat0[i] + k]) hit = k;\n"
+                           "            }\n            if (hit >= 0)\n"
+                           "                x[%s_first[i] + hit] = 1;\n",
+                           g->name, g->name, g->name, g->name, g->name, g->name);
         if (!m->unseen_zero)
-            nnbe_buf_printf(s, "            else\n                status = %s_E_CATEGORY;\n",
-                            g->upper);
-        nnbe_buf_printf(s, "            continue;\n        }\n        v = (double)in[i];\n");
+            nnbi_ex_buf_printf(s, "            else\n                status = %s_E_CATEGORY;\n",
+                               g->upper);
+        nnbi_ex_buf_printf(s, "            continue;\n        }\n        v = (double)in[i];\n");
         char first[80];
         snprintf(first, sizeof first, "%s_first[i]", g->name);
         emit_number(g, shift, div, first);
-        nnbe_buf_printf(s, "    }\n    return status;\n}\n");
+        nnbi_ex_buf_printf(s, "    }\n    return status;\n}\n");
     } else {
-        nnbe_buf_printf(s, "        double v = (double)in[i];\n");
+        nnbi_ex_buf_printf(s, "        double v = (double)in[i];\n");
         emit_number(g, shift, div, "i");
-        nnbe_buf_printf(s, "    }\n    return 0;\n}\n");
+        nnbi_ex_buf_printf(s, "    }\n    return 0;\n}\n");
     }
 }
 
 /* ---- math ------------------------------------------------------------------------------------ */
 
-static int uses(const nnbe_model *m, nnb_activation act) {
+static int uses(const nnbi_ex_model *m, nnb_activation act) {
     for (size_t l = 0; l < m->n_layers; l++)
         if (m->layers[l].act == act) return 1;
     return 0;
@@ -260,51 +264,52 @@ static int uses(const nnbe_model *m, nnb_activation act) {
  * truncation below half an ulp for |r| <= ln2/2), 2^k by squaring in two halves (no overflow on
  * the way to a subnormal result). */
 static void emit_own_exp(cgen *g) {
-    nnbe_buf *s = g->s;
+    nnbi_ex_buf *s = g->s;
     const char *n = g->name, *T = g->T, *f = g->f32 ? "f" : "";
     int deg = g->f32 ? 7 : 13;
-    nnbe_buf_printf(s,
-                    "\nstatic %s %s_pow2(long k) {\n    %s b = k < 0 ? 0.5%s : 2.0%s, p = 1.0%s;\n"
-                    "    if (k < 0) k = -k;\n    while (k) {\n        if (k & 1) p *= b;\n"
-                    "        b *= b;\n        k >>= 1;\n    }\n    return p;\n}\n",
-                    T, n, T, f, f, f);
-    nnbe_buf_printf(s,
-                    "\nstatic %s %s_exp(%s x) {\n    %s r, p;\n    long k, h;\n"
-                    "    if (x != x) return x;\n",
-                    T, n, T, T);
-    nnbe_buf_printf(s,
-                    "    if (x > %s) return x * %s; /* overflows to infinity */\n"
-                    "    if (x < %s) return 0;\n",
-                    g->f32 ? "89.0f" : "710.0", g->f32 ? "3.0e38f" : "1.0e308",
-                    g->f32 ? "-104.0f" : "-746.0");
-    nnbe_buf_printf(s, "    k = (long)(x * %s + (x < 0 ? -0.5%s : 0.5%s));\n",
-                    g->f32 ? "1.44269504f" : "1.4426950408889634", f, f);
-    nnbe_buf_printf(s, "    r = (x - (%s)k * %s) - (%s)k * %s;\n", T,
-                    g->f32 ? "0.693145751953125f" : "0.69314718036912382", T,
-                    g->f32 ? "1.42860682e-06f" : "1.9082149292705877e-10");
+    nnbi_ex_buf_printf(
+        s,
+        "\nstatic %s %s_pow2(long k) {\n    %s b = k < 0 ? 0.5%s : 2.0%s, p = 1.0%s;\n"
+        "    if (k < 0) k = -k;\n    while (k) {\n        if (k & 1) p *= b;\n"
+        "        b *= b;\n        k >>= 1;\n    }\n    return p;\n}\n",
+        T, n, T, f, f, f);
+    nnbi_ex_buf_printf(s,
+                       "\nstatic %s %s_exp(%s x) {\n    %s r, p;\n    long k, h;\n"
+                       "    if (x != x) return x;\n",
+                       T, n, T, T);
+    nnbi_ex_buf_printf(s,
+                       "    if (x > %s) return x * %s; /* overflows to infinity */\n"
+                       "    if (x < %s) return 0;\n",
+                       g->f32 ? "89.0f" : "710.0", g->f32 ? "3.0e38f" : "1.0e308",
+                       g->f32 ? "-104.0f" : "-746.0");
+    nnbi_ex_buf_printf(s, "    k = (long)(x * %s + (x < 0 ? -0.5%s : 0.5%s));\n",
+                       g->f32 ? "1.44269504f" : "1.4426950408889634", f, f);
+    nnbi_ex_buf_printf(s, "    r = (x - (%s)k * %s) - (%s)k * %s;\n", T,
+                       g->f32 ? "0.693145751953125f" : "0.69314718036912382", T,
+                       g->f32 ? "1.42860682e-06f" : "1.9082149292705877e-10");
     double fact[17] = {1};
     for (int d = 1; d <= 16; d++) fact[d] = fact[d - 1] * d;
-    nnbe_buf_printf(s, "    p = 1.0%s / %.1f%s;\n", f, fact[deg], f);
+    nnbi_ex_buf_printf(s, "    p = 1.0%s / %.1f%s;\n", f, fact[deg], f);
     for (int d = deg - 1; d >= 0; d--)
-        nnbe_buf_printf(s, "    p = 1.0%s / %.1f%s + r * p;\n", f, fact[d], f);
-    nnbe_buf_printf(s, "    h = k / 2;\n    return p * %s_pow2(h) * %s_pow2(k - h);\n}\n", n, n);
+        nnbi_ex_buf_printf(s, "    p = 1.0%s / %.1f%s + r * p;\n", f, fact[d], f);
+    nnbi_ex_buf_printf(s, "    h = k / 2;\n    return p * %s_pow2(h) * %s_pow2(k - h);\n}\n", n, n);
 }
 
 /* tanh(x) = -e / (2 + e) with e = expm1(-2|x|), its sign restored; expm1 by its Taylor series
  * near 0 (where exp(u) - 1 would cancel). */
 static void emit_own_tanh(cgen *g) {
-    nnbe_buf *s = g->s;
+    nnbi_ex_buf *s = g->s;
     const char *n = g->name, *T = g->T, *f = g->f32 ? "f" : "";
     int deg = g->f32 ? 9 : 16;
-    nnbe_buf_printf(s, "\nstatic %s %s_expm1(%s u) {\n    %s p;\n", T, n, T, T);
-    nnbe_buf_printf(s, "    if (u < -0.34657359%s) return %s_exp(u) - 1;\n", f, n);
+    nnbi_ex_buf_printf(s, "\nstatic %s %s_expm1(%s u) {\n    %s p;\n", T, n, T, T);
+    nnbi_ex_buf_printf(s, "    if (u < -0.34657359%s) return %s_exp(u) - 1;\n", f, n);
     double fact[17] = {1};
     for (int d = 1; d <= 16; d++) fact[d] = fact[d - 1] * d;
-    nnbe_buf_printf(s, "    p = 1.0%s / %.1f%s;\n", f, fact[deg], f);
+    nnbi_ex_buf_printf(s, "    p = 1.0%s / %.1f%s;\n", f, fact[deg], f);
     for (int d = deg - 1; d >= 1; d--)
-        nnbe_buf_printf(s, "    p = 1.0%s / %.1f%s + u * p;\n", f, fact[d], f);
-    nnbe_buf_printf(s, "    return u * p;\n}\n");
-    nnbe_buf_printf(
+        nnbi_ex_buf_printf(s, "    p = 1.0%s / %.1f%s + u * p;\n", f, fact[d], f);
+    nnbi_ex_buf_printf(s, "    return u * p;\n}\n");
+    nnbi_ex_buf_printf(
         s,
         "\nstatic %s %s_tanh(%s x) {\n    %s t = x < 0 ? -x : x, e, r;\n"
         "    if (x != x) return x;\n    if (t > %s) return x < 0 ? -1.0%s : 1.0%s;\n"
@@ -313,41 +318,41 @@ static void emit_own_tanh(cgen *g) {
 }
 
 static void emit_math(cgen *g) {
-    const nnbe_model *m = g->m;
+    const nnbi_ex_model *m = g->m;
     int sig = uses(m, NNB_ACT_SIGMOID), th = uses(m, NNB_ACT_TANH);
     int ex = sig || th || uses(m, NNB_ACT_SOFTMAX);
     if (g->own_math && ex) emit_own_exp(g);
     if (g->own_math && th) emit_own_tanh(g);
     if (sig)
-        nnbe_buf_printf(g->s,
-                        "\nstatic %s %s_sigmoid(%s z) {\n    %s e;\n    if (z >= 0) {\n"
-                        "        e = %s(-z);\n        return 1 / (1 + e);\n    }\n"
-                        "    e = %s(z);\n    return e / (1 + e);\n}\n",
-                        g->T, g->name, g->T, g->T, g->exp_fn, g->exp_fn);
+        nnbi_ex_buf_printf(g->s,
+                           "\nstatic %s %s_sigmoid(%s z) {\n    %s e;\n    if (z >= 0) {\n"
+                           "        e = %s(-z);\n        return 1 / (1 + e);\n    }\n"
+                           "    e = %s(z);\n    return e / (1 + e);\n}\n",
+                           g->T, g->name, g->T, g->T, g->exp_fn, g->exp_fn);
 }
 
 /* ---- the layers ------------------------------------------------------------------------------ */
 
-static void emit_activation(cgen *g, const nnbe_layer *L) {
-    nnbe_buf *s = g->s;
+static void emit_activation(cgen *g, const nnbi_ex_layer *L) {
+    nnbi_ex_buf *s = g->s;
     const char *f = g->f32 ? "f" : "";
     switch (L->act) {
     case NNB_ACT_SIGMOID:
-        nnbe_buf_printf(s, "        y[i] = %s_sigmoid(z);\n", g->name);
+        nnbi_ex_buf_printf(s, "        y[i] = %s_sigmoid(z);\n", g->name);
         break;
     case NNB_ACT_TANH:
-        nnbe_buf_printf(s, "        y[i] = %s(z);\n", g->tanh_fn);
+        nnbi_ex_buf_printf(s, "        y[i] = %s(z);\n", g->tanh_fn);
         break;
     case NNB_ACT_RELU:
-        nnbe_buf_printf(s, "        y[i] = z > 0 ? z : 0.0%s;\n", f);
+        nnbi_ex_buf_printf(s, "        y[i] = z > 0 ? z : 0.0%s;\n", f);
         break;
     case NNB_ACT_LEAKY_RELU:
-        nnbe_buf_printf(s, "        y[i] = z > 0 ? z : ");
+        nnbi_ex_buf_printf(s, "        y[i] = z > 0 ? z : ");
         c_real(s, L->slope, g->f32);
-        nnbe_buf_printf(s, " * z;\n");
+        nnbi_ex_buf_printf(s, " * z;\n");
         break;
     default:
-        nnbe_buf_printf(s, "        y[i] = z;\n");
+        nnbi_ex_buf_printf(s, "        y[i] = z;\n");
         break;
     }
 }
@@ -355,58 +360,61 @@ static void emit_activation(cgen *g, const nnbe_layer *L) {
 /* The inner loops: y += W^T x over inputs j .. j + k - 1 (k = 4 or 1); four inputs at a time
  * load and store y a quarter as often. */
 static void emit_axpy(cgen *g, size_t l, size_t no, int k) {
-    nnbe_buf *s = g->s;
+    nnbi_ex_buf *s = g->s;
     const char *n = g->name, *T = g->T;
     const char *wt = g->int8 ? "signed char" : T;
     char arr[40];
     snprintf(arr, sizeof arr, "%s_%c%zu", n, g->int8 ? 'q' : 'w', l);
-    for (int t = 0; t < k; t++) nnbe_buf_printf(s, "        const %s x%d = x[j + %d];\n", T, t, t);
     for (int t = 0; t < k; t++)
-        nnbe_buf_printf(s, "        const %s *restrict w%d = %s + (j + %d) * %zuL;\n", wt, t, arr,
-                        t, no);
-    nnbe_buf_printf(s, "        for (i = 0; i < %zu; i++) y[i] += ", no);
+        nnbi_ex_buf_printf(s, "        const %s x%d = x[j + %d];\n", T, t, t);
     for (int t = 0; t < k; t++)
-        nnbe_buf_printf(s, "%s%s%s%sw%d[i] * x%d", t ? " + " : "", g->int8 ? "(" : "",
-                        g->int8 ? T : "", g->int8 ? ")" : "", t, t);
-    nnbe_buf_printf(s, ";\n");
+        nnbi_ex_buf_printf(s, "        const %s *restrict w%d = %s + (j + %d) * %zuL;\n", wt, t,
+                           arr, t, no);
+    nnbi_ex_buf_printf(s, "        for (i = 0; i < %zu; i++) y[i] += ", no);
+    for (int t = 0; t < k; t++)
+        nnbi_ex_buf_printf(s, "%s%s%s%sw%d[i] * x%d", t ? " + " : "", g->int8 ? "(" : "",
+                           g->int8 ? T : "", g->int8 ? ")" : "", t, t);
+    nnbi_ex_buf_printf(s, ";\n");
 }
 
 static void emit_layer(cgen *g, size_t l) {
-    const nnbe_layer *L = &g->m->layers[l];
-    nnbe_buf *s = g->s;
+    const nnbi_ex_layer *L = &g->m->layers[l];
+    nnbi_ex_buf *s = g->s;
     const char *n = g->name, *T = g->T;
     size_t no = L->n_out, ni = L->n_in;
-    nnbe_buf_printf(s,
-                    "\nstatic %s_INLINE void %s_layer%zu(const %s *restrict x, %s *restrict y) {\n"
-                    "    long i, j = 0;\n    for (i = 0; i < %zu; i++) y[i] = 0;\n",
-                    g->upper, n, l, T, T, no);
+    nnbi_ex_buf_printf(
+        s,
+        "\nstatic %s_INLINE void %s_layer%zu(const %s *restrict x, %s *restrict y) {\n"
+        "    long i, j = 0;\n    for (i = 0; i < %zu; i++) y[i] = 0;\n",
+        g->upper, n, l, T, T, no);
     if (ni >= 4) {
-        nnbe_buf_printf(s, "    for (; j + 4 <= %zu; j += 4) {\n", ni);
+        nnbi_ex_buf_printf(s, "    for (; j + 4 <= %zu; j += 4) {\n", ni);
         emit_axpy(g, l, no, 4);
-        nnbe_buf_printf(s, "    }\n");
+        nnbi_ex_buf_printf(s, "    }\n");
     }
     if (ni % 4) {
-        nnbe_buf_printf(s, "    for (; j < %zu; j++) {\n", ni);
+        nnbi_ex_buf_printf(s, "    for (; j < %zu; j++) {\n", ni);
         emit_axpy(g, l, no, 1);
-        nnbe_buf_printf(s, "    }\n");
+        nnbi_ex_buf_printf(s, "    }\n");
     }
-    nnbe_buf_printf(s, "    for (i = 0; i < %zu; i++) {\n        const %s z = y[i]", no, T);
-    if (g->int8) nnbe_buf_printf(s, " * %s_s%zu[i]", n, l);
-    if (L->has_bias) nnbe_buf_printf(s, " + %s_b%zu[i]", n, l);
-    nnbe_buf_printf(s, ";\n");
+    nnbi_ex_buf_printf(s, "    for (i = 0; i < %zu; i++) {\n        const %s z = y[i]", no, T);
+    if (g->int8) nnbi_ex_buf_printf(s, " * %s_s%zu[i]", n, l);
+    if (L->has_bias) nnbi_ex_buf_printf(s, " + %s_b%zu[i]", n, l);
+    nnbi_ex_buf_printf(s, ";\n");
     emit_activation(g, L);
-    nnbe_buf_printf(s, "    }\n");
+    nnbi_ex_buf_printf(s, "    }\n");
     if (L->act == NNB_ACT_SOFTMAX)
-        nnbe_buf_printf(s,
-                        "    {\n        %s top = y[0], inv;\n        double sum = 0;\n"
-                        "        for (i = 1; i < %zu; i++)\n"
-                        "            if (y[i] > top || y[i] != y[i]) top = y[i];\n"
-                        "        for (i = 0; i < %zu; i++) {\n"
-                        "            y[i] = %s(y[i] - top);\n            sum += y[i];\n        }\n"
-                        "        inv = (%s)(1.0 / sum);\n"
-                        "        for (i = 0; i < %zu; i++) y[i] *= inv;\n    }\n",
-                        T, no, no, g->exp_fn, T, no);
-    nnbe_buf_printf(s, "}\n");
+        nnbi_ex_buf_printf(
+            s,
+            "    {\n        %s top = y[0], inv;\n        double sum = 0;\n"
+            "        for (i = 1; i < %zu; i++)\n"
+            "            if (y[i] > top || y[i] != y[i]) top = y[i];\n"
+            "        for (i = 0; i < %zu; i++) {\n"
+            "            y[i] = %s(y[i] - top);\n            sum += y[i];\n        }\n"
+            "        inv = (%s)(1.0 / sum);\n"
+            "        for (i = 0; i < %zu; i++) y[i] *= inv;\n    }\n",
+            T, no, no, g->exp_fn, T, no);
+    nnbi_ex_buf_printf(s, "}\n");
 }
 
 /* ---- the entry points ------------------------------------------------------------------------ */
@@ -419,10 +427,10 @@ static void emit_layer(cgen *g, size_t l) {
 static void emit_dispatch_macros(cgen *g) {
     const char *U = g->upper;
     if (g->own_math) {
-        nnbe_buf_printf(g->s, "\n#define %s_DISPATCH 0\n#define %s_INLINE\n", U, U);
+        nnbi_ex_buf_printf(g->s, "\n#define %s_DISPATCH 0\n#define %s_INLINE\n", U, U);
         return;
     }
-    nnbe_buf_printf(
+    nnbi_ex_buf_printf(
         g->s,
         "\n/* x86-64: the layers compiled twice, for any x86-64 and for AVX2 + FMA, "
         "picked by the CPU\n * when called (define %s_NO_DISPATCH to compile them "
@@ -437,7 +445,7 @@ static void emit_dispatch_macros(cgen *g) {
 
 static void emit_dispatch(cgen *g) {
     const char *n = g->name, *U = g->upper, *T = g->T;
-    nnbe_buf_printf(
+    nnbi_ex_buf_printf(
         g->s,
         "\n#if %s_DISPATCH\n__attribute__((target(\"avx2,fma\"))) static int "
         "%s_run_avx2(const %s *in, %s *out) {\n    return %s_run(in, out);\n}\n"
@@ -448,47 +456,49 @@ static void emit_dispatch(cgen *g) {
 }
 
 static void emit_predict(cgen *g) {
-    const nnbe_model *m = g->m;
-    nnbe_buf *s = g->s;
+    const nnbi_ex_model *m = g->m;
+    nnbi_ex_buf *s = g->s;
     const char *n = g->name, *T = g->T;
     size_t nl = m->n_layers, no = m->n_outputs;
     /* the buffers: a (prepared inputs, then every other layer) and b */
     int prep = m->has_prep, use_b = prep || nl > 1;
-    nnbe_buf_printf(s, "\nstatic %s_INLINE int %s_run(const %s *in, %s *out) {\n    %s a[%zu];\n",
-                    g->upper, n, T, T, T, g->width);
-    if (use_b) nnbe_buf_printf(s, "    %s b[%zu];\n", T, g->width);
-    nnbe_buf_printf(s, "    long i;\n");
+    nnbi_ex_buf_printf(s,
+                       "\nstatic %s_INLINE int %s_run(const %s *in, %s *out) {\n    %s a[%zu];\n",
+                       g->upper, n, T, T, T, g->width);
+    if (use_b) nnbi_ex_buf_printf(s, "    %s b[%zu];\n", T, g->width);
+    nnbi_ex_buf_printf(s, "    long i;\n");
     if (prep && m->n_onehot && !m->unseen_zero)
-        nnbe_buf_printf(s,
-                        "    if (%s_prepare(in, a) != 0) {\n        for (i = 0; i < %zu; i++) "
-                        "out[i] = 0;\n        return %s_E_CATEGORY;\n    }\n",
-                        n, no, g->upper);
+        nnbi_ex_buf_printf(s,
+                           "    if (%s_prepare(in, a) != 0) {\n        for (i = 0; i < %zu; i++) "
+                           "out[i] = 0;\n        return %s_E_CATEGORY;\n    }\n",
+                           n, no, g->upper);
     else if (prep)
-        nnbe_buf_printf(s, "    %s_prepare(in, a);\n", n);
+        nnbi_ex_buf_printf(s, "    %s_prepare(in, a);\n", n);
     const char *cur = prep ? "a" : "in";
     for (size_t l = 0; l < nl; l++) {
         const char *next = strcmp(cur, "a") == 0 ? "b" : "a";
-        nnbe_buf_printf(s, "    %s_layer%zu(%s, %s);\n", n, l, cur, next);
+        nnbi_ex_buf_printf(s, "    %s_layer%zu(%s, %s);\n", n, l, cur, next);
         cur = next;
     }
-    nnbe_buf_printf(s, "    for (i = 0; i < %zu; i++) out[i] = ", no);
+    nnbi_ex_buf_printf(s, "    for (i = 0; i < %zu; i++) out[i] = ", no);
     if (m->unscale)
-        nnbe_buf_printf(s, "(%s)((double)%s[i] * %s_ydiv[i] + %s_yshift[i]);\n", T, cur, n, n);
+        nnbi_ex_buf_printf(s, "(%s)((double)%s[i] * %s_ydiv[i] + %s_yshift[i]);\n", T, cur, n, n);
     else
-        nnbe_buf_printf(s, "%s[i];\n", cur);
-    nnbe_buf_printf(s, "    return 0;\n}\n");
+        nnbi_ex_buf_printf(s, "%s[i];\n", cur);
+    nnbi_ex_buf_printf(s, "    return 0;\n}\n");
     emit_dispatch(g);
-    nnbe_buf_printf(s,
-                    "\nint %s_predict_batch(const %s *in, unsigned long rows, %s *out) {\n"
-                    "    unsigned long r;\n    int status = 0;\n    for (r = 0; r < rows; r++) {\n"
-                    "        int st = %s_predict(in + r * %zuUL, out + r * %zuUL);\n"
-                    "        if (st != 0 && status == 0) status = st;\n    }\n"
-                    "    return status;\n}\n",
-                    n, T, T, n, m->n_raw, no);
+    nnbi_ex_buf_printf(
+        s,
+        "\nint %s_predict_batch(const %s *in, unsigned long rows, %s *out) {\n"
+        "    unsigned long r;\n    int status = 0;\n    for (r = 0; r < rows; r++) {\n"
+        "        int st = %s_predict(in + r * %zuUL, out + r * %zuUL);\n"
+        "        if (st != 0 && status == 0) status = st;\n    }\n"
+        "    return status;\n}\n",
+        n, T, T, n, m->n_raw, no);
 }
 
 static void emit_names(cgen *g) {
-    const nnbe_model *m = g->m;
+    const nnbi_ex_model *m = g->m;
     char count[64];
     const char **names = malloc((m->n_raw ? m->n_raw : 1) * sizeof *names);
     if (!names) {
@@ -496,7 +506,7 @@ static void emit_names(cgen *g) {
         return;
     }
     for (size_t i = 0; i < m->n_raw; i++) names[i] = m->inputs[i].name;
-    nnbe_buf_printf(g->s, "\n/* ---- names ---- */\n");
+    nnbi_ex_buf_printf(g->s, "\n/* ---- names ---- */\n");
     snprintf(count, sizeof count, "%s_N_INPUTS", g->upper);
     string_array(g, "input_names", names, m->n_raw, count);
     free(names);
@@ -506,17 +516,18 @@ static void emit_names(cgen *g) {
     snprintf(count, sizeof count, "%s_N_CLASSES", g->upper);
     string_array(g, "class_labels", m->class_labels, m->n_classes, count);
     if (m->binary)
-        nnbe_buf_printf(g->s, "\nint %s_class(const %s *out) { return out[0] > 0.5%s; }\n", g->name,
-                        g->T, g->f32 ? "f" : "");
+        nnbi_ex_buf_printf(g->s, "\nint %s_class(const %s *out) { return out[0] > 0.5%s; }\n",
+                           g->name, g->T, g->f32 ? "f" : "");
     else
-        nnbe_buf_printf(g->s,
-                        "\nint %s_class(const %s *out) {\n    int i, best = 0;\n"
-                        "    for (i = 1; i < %zu; i++)\n        if (out[i] > out[best]) best = i;\n"
-                        "    return best;\n}\n",
-                        g->name, g->T, m->n_classes);
+        nnbi_ex_buf_printf(
+            g->s,
+            "\nint %s_class(const %s *out) {\n    int i, best = 0;\n"
+            "    for (i = 1; i < %zu; i++)\n        if (out[i] > out[best]) best = i;\n"
+            "    return best;\n}\n",
+            g->name, g->T, m->n_classes);
 }
 
-static int has_text(const nnbe_model *m) {
+static int has_text(const nnbi_ex_model *m) {
     for (size_t i = 0; i < m->n_raw; i++)
         if (m->inputs[i].text) return 1;
     return 0;
@@ -524,155 +535,161 @@ static int has_text(const nnbe_model *m) {
 
 /* NAME_category(): the index of a text category, for the caller to put in its input. */
 static void emit_category(cgen *g) {
-    const nnbe_model *m = g->m;
-    nnbe_buf *s = g->s;
+    const nnbi_ex_model *m = g->m;
+    nnbi_ex_buf *s = g->s;
     const char *n = g->name;
-    nnbe_buf_printf(s, "\nstatic const char *const %s_cat_text[] = {\n", n);
+    nnbi_ex_buf_printf(s, "\nstatic const char *const %s_cat_text[] = {\n", n);
     for (size_t i = 0; i < m->n_raw; i++)
         for (size_t k = 0; m->inputs[i].text && k < m->inputs[i].n_cats; k++) {
-            nnbe_buf_put(s, "    ", 4);
-            c_string(s, nnbe_category(m, i, k));
-            nnbe_buf_printf(s, ",\n");
+            nnbi_ex_buf_put(s, "    ", 4);
+            c_string(s, nnbi_ex_category(m, i, k));
+            nnbi_ex_buf_printf(s, ",\n");
         }
-    nnbe_buf_printf(s, "};\nstatic const long %s_text0[%zu] = {", n, m->n_raw);
+    nnbi_ex_buf_printf(s, "};\nstatic const long %s_text0[%zu] = {", n, m->n_raw);
     long at = 0;
     for (size_t i = 0; i < m->n_raw; i++) {
-        nnbe_buf_printf(s, "%s%ld",
-                        i % 16 ? ", "
-                        : i    ? ",\n    "
-                               : "\n    ",
-                        m->inputs[i].text ? at : -1L);
+        nnbi_ex_buf_printf(s, "%s%ld",
+                           i % 16 ? ", "
+                           : i    ? ",\n    "
+                                  : "\n    ",
+                           m->inputs[i].text ? at : -1L);
         if (m->inputs[i].text) at += (long)m->inputs[i].n_cats;
     }
-    nnbe_buf_printf(s,
-                    "\n};\n\nstatic int %s_same(const char *a, const char *b) {\n"
-                    "    while (*a != 0 && *a == *b) a++, b++;\n    return *a == *b;\n}\n",
-                    n);
-    nnbe_buf_printf(s,
-                    "\nint %s_category(int input, const char *text) {\n    long k;\n"
-                    "    if (input < 0 || input >= %zu || text == 0 || %s_text0[input] < 0) "
-                    "return -1;\n    for (k = 0; k < %s_n_cats[input]; k++)\n"
-                    "        if (%s_same(%s_cat_text[%s_text0[input] + k], text)) return (int)k;\n"
-                    "    return -1;\n}\n",
-                    n, m->n_raw, n, n, n, n, n);
+    nnbi_ex_buf_printf(s,
+                       "\n};\n\nstatic int %s_same(const char *a, const char *b) {\n"
+                       "    while (*a != 0 && *a == *b) a++, b++;\n    return *a == *b;\n}\n",
+                       n);
+    nnbi_ex_buf_printf(
+        s,
+        "\nint %s_category(int input, const char *text) {\n    long k;\n"
+        "    if (input < 0 || input >= %zu || text == 0 || %s_text0[input] < 0) "
+        "return -1;\n    for (k = 0; k < %s_n_cats[input]; k++)\n"
+        "        if (%s_same(%s_cat_text[%s_text0[input] + k], text)) return (int)k;\n"
+        "    return -1;\n}\n",
+        n, m->n_raw, n, n, n, n, n);
 }
 
 /* ---- the header ------------------------------------------------------------------------------ */
 
 /* What raw input i is, for the header's comment. */
-static void describe_input(cgen *g, nnbe_buf *h, size_t i) {
-    const nnbe_input *in = &g->m->inputs[i];
-    nnbe_buf_printf(h, " *   [%zu] ", i);
+static void describe_input(cgen *g, nnbi_ex_buf *h, size_t i) {
+    const nnbi_ex_input *in = &g->m->inputs[i];
+    nnbi_ex_buf_printf(h, " *   [%zu] ", i);
     c_comment(h, in->name, 60);
     if (in->onehot) {
-        nnbe_buf_printf(
+        nnbi_ex_buf_printf(
             h, in->text ? ": the index of its category (%s_category()):" : ": one of the numbers",
             g->name);
         for (size_t k = 0; k < in->n_cats && k < 12; k++) {
-            nnbe_buf_printf(h, in->text ? "%s %zu " : "%s ", k ? "," : "", k);
-            if (in->text) nnbe_buf_put(h, "\"", 1);
-            c_comment(h, nnbe_category(g->m, i, k), 30);
-            if (in->text) nnbe_buf_put(h, "\"", 1);
+            nnbi_ex_buf_printf(h, in->text ? "%s %zu " : "%s ", k ? "," : "", k);
+            if (in->text) nnbi_ex_buf_put(h, "\"", 1);
+            c_comment(h, nnbi_ex_category(g->m, i, k), 30);
+            if (in->text) nnbi_ex_buf_put(h, "\"", 1);
         }
-        nnbe_buf_printf(h, "%s (one-hot inside)\n", in->n_cats > 12 ? ", ..." : "");
+        nnbi_ex_buf_printf(h, "%s (one-hot inside)\n", in->n_cats > 12 ? ", ..." : "");
     } else if (in->shift != 0 || in->div != 1) {
-        nnbe_buf_printf(h, ": a number (inside: (v - %.9g) / %.9g)\n", in->shift, in->div);
+        nnbi_ex_buf_printf(h, ": a number (inside: (v - %.9g) / %.9g)\n", in->shift, in->div);
     } else {
-        nnbe_buf_printf(h, ": a number\n");
+        nnbi_ex_buf_printf(h, ": a number\n");
     }
 }
 
-static void emit_header_doc(cgen *g, nnbe_buf *h) {
-    const nnbe_model *m = g->m;
-    nnbe_buf_printf(h,
-                    "/*\n * %s.h: a network trained with nnblas, as standalone C99 source "
-                    "(nnblas export,\n * nnblas %s). Do not edit: export the model again.\n *\n"
-                    " * Network: %zu",
-                    g->name, nnb_version_string(), m->n_features);
+static void emit_header_doc(cgen *g, nnbi_ex_buf *h) {
+    const nnbi_ex_model *m = g->m;
+    nnbi_ex_buf_printf(h,
+                       "/*\n * %s.h: a network trained with nnblas, as standalone C99 source "
+                       "(nnblas export,\n * nnblas %s). Do not edit: export the model again.\n *\n"
+                       " * Network: %zu",
+                       g->name, nnb_version_string(), m->n_features);
     for (size_t l = 0; l < m->n_layers; l++)
-        nnbe_buf_printf(h, " -> %zu %s", m->layers[l].n_out, nnb_activation_name(m->layers[l].act));
-    nnbe_buf_printf(h, ", %s%s.\n *\n", g->T,
-                    g->int8 ? " with int8 weights (a scale per output "
-                              "unit)"
-                            : "");
-    nnbe_buf_printf(h,
-                    " * %s_predict(in, out) takes %s_N_INPUTS raw values per sample, the "
-                    "numbers nnblas\n * predict reads from a CSV row or an image",
-                    g->name, g->upper);
-    if (m->input_scale == 1.0 / 255.0) nnbe_buf_printf(h, " (the bytes 0-255)");
-    nnbe_buf_printf(h, ", in this order:\n");
+        nnbi_ex_buf_printf(h, " -> %zu %s", m->layers[l].n_out,
+                           nnb_activation_name(m->layers[l].act));
+    nnbi_ex_buf_printf(h, ", %s%s.\n *\n", g->T,
+                       g->int8 ? " with int8 weights (a scale per output "
+                                 "unit)"
+                               : "");
+    nnbi_ex_buf_printf(h,
+                       " * %s_predict(in, out) takes %s_N_INPUTS raw values per sample, the "
+                       "numbers nnblas\n * predict reads from a CSV row or an image",
+                       g->name, g->upper);
+    if (m->input_scale == 1.0 / 255.0) nnbi_ex_buf_printf(h, " (the bytes 0-255)");
+    nnbi_ex_buf_printf(h, ", in this order:\n");
     for (size_t i = 0; i < m->n_raw; i++) {
         if (i == 24 && m->n_raw > 30) {
-            nnbe_buf_printf(h, " *   ... (%zu more)\n", m->n_raw - 25);
+            nnbi_ex_buf_printf(h, " *   ... (%zu more)\n", m->n_raw - 25);
             i = m->n_raw - 1;
         }
         describe_input(g, h, i);
     }
-    nnbe_buf_printf(h, " * and writes %s_N_OUTPUTS values (%s_output_names): ", g->upper, g->name);
+    nnbi_ex_buf_printf(h, " * and writes %s_N_OUTPUTS values (%s_output_names): ", g->upper,
+                       g->name);
     if (m->n_classes)
-        nnbe_buf_printf(h,
-                        "the probabilities of the\n * classes (%s_class() picks the class, "
-                        "%s_class_labels names it).\n",
-                        g->name, g->name);
+        nnbi_ex_buf_printf(h,
+                           "the probabilities of the\n * classes (%s_class() picks the class, "
+                           "%s_class_labels names it).\n",
+                           g->name, g->name);
     else
-        nnbe_buf_printf(h, "%s.\n",
-                        m->unscale ? "the predicted targets, in the data's units"
-                                   : "the network's outputs");
-    nnbe_buf_printf(h, " * It returns 0");
+        nnbi_ex_buf_printf(h, "%s.\n",
+                           m->unscale ? "the predicted targets, in the data's units"
+                                      : "the network's outputs");
+    nnbi_ex_buf_printf(h, " * It returns 0");
     if (m->n_onehot && !m->unseen_zero)
-        nnbe_buf_printf(h,
-                        ", or %s_E_CATEGORY when a one-hot input is none of its categories\n"
-                        " * (the outputs are then 0)",
-                        g->upper);
-    nnbe_buf_printf(h,
-                    ". No allocation, no global state: any number of threads may\n * call it. "
-                    "Stack: about %zu bytes. %s\n */\n",
-                    2 * g->width * (g->f32 ? 4 : 8),
-                    g->own_math ? "Needs no library at all (its own exp and tanh)."
-                                : "Link with -lm (it calls <math.h>).");
+        nnbi_ex_buf_printf(h,
+                           ", or %s_E_CATEGORY when a one-hot input is none of its categories\n"
+                           " * (the outputs are then 0)",
+                           g->upper);
+    nnbi_ex_buf_printf(h,
+                       ". No allocation, no global state: any number of threads may\n * call it. "
+                       "Stack: about %zu bytes. %s\n */\n",
+                       2 * g->width * (g->f32 ? 4 : 8),
+                       g->own_math ? "Needs no library at all (its own exp and tanh)."
+                                   : "Link with -lm (it calls <math.h>).");
 }
 
-static void emit_header(cgen *g, nnbe_buf *h) {
-    const nnbe_model *m = g->m;
+static void emit_header(cgen *g, nnbi_ex_buf *h) {
+    const nnbi_ex_model *m = g->m;
     const char *n = g->name, *U = g->upper, *T = g->T;
-    nnbe_buf *keep = g->s;
+    nnbi_ex_buf *keep = g->s;
     g->s = h;
     emit_header_doc(g, h);
-    nnbe_buf_printf(h,
-                    "#ifndef %s_H\n#define %s_H\n\n#define %s_N_INPUTS %zu\n"
-                    "#define %s_N_OUTPUTS %zu\n",
-                    U, U, U, m->n_raw, U, m->n_outputs);
-    if (m->n_classes) nnbe_buf_printf(h, "#define %s_N_CLASSES %zu\n", U, m->n_classes);
-    if (m->n_onehot && !m->unseen_zero) nnbe_buf_printf(h, "#define %s_E_CATEGORY 1\n", U);
-    nnbe_buf_printf(h,
-                    "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
-                    "/* One sample: in[%s_N_INPUTS] -> out[%s_N_OUTPUTS]. */\n"
-                    "int %s_predict(const %s *in, %s *out);\n"
-                    "/* rows samples, one after the other; returns the first non-zero status (the "
-                    "other rows\n * are still computed). */\n"
-                    "int %s_predict_batch(const %s *in, unsigned long rows, %s *out);\n\n"
-                    "extern const char *const %s_input_names[%s_N_INPUTS];\n"
-                    "extern const char *const %s_output_names[%s_N_OUTPUTS];\n",
-                    U, U, n, T, T, n, T, T, n, U, n, U);
+    nnbi_ex_buf_printf(h,
+                       "#ifndef %s_H\n#define %s_H\n\n#define %s_N_INPUTS %zu\n"
+                       "#define %s_N_OUTPUTS %zu\n",
+                       U, U, U, m->n_raw, U, m->n_outputs);
+    if (m->n_classes) nnbi_ex_buf_printf(h, "#define %s_N_CLASSES %zu\n", U, m->n_classes);
+    if (m->n_onehot && !m->unseen_zero) nnbi_ex_buf_printf(h, "#define %s_E_CATEGORY 1\n", U);
+    nnbi_ex_buf_printf(
+        h,
+        "\n#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+        "/* One sample: in[%s_N_INPUTS] -> out[%s_N_OUTPUTS]. */\n"
+        "int %s_predict(const %s *in, %s *out);\n"
+        "/* rows samples, one after the other; returns the first non-zero status (the "
+        "other rows\n * are still computed). */\n"
+        "int %s_predict_batch(const %s *in, unsigned long rows, %s *out);\n\n"
+        "extern const char *const %s_input_names[%s_N_INPUTS];\n"
+        "extern const char *const %s_output_names[%s_N_OUTPUTS];\n",
+        U, U, n, T, T, n, T, T, n, U, n, U);
     if (m->n_classes)
-        nnbe_buf_printf(h,
-                        "extern const char *const %s_class_labels[%s_N_CLASSES];\n"
-                        "/* The class of outputs out: %s. */\nint %s_class(const %s *out);\n",
-                        n, U, m->binary ? "1 if out[0] > 0.5, else 0" : "the first of the largest",
-                        n, T);
+        nnbi_ex_buf_printf(
+            h,
+            "extern const char *const %s_class_labels[%s_N_CLASSES];\n"
+            "/* The class of outputs out: %s. */\nint %s_class(const %s *out);\n",
+            n, U, m->binary ? "1 if out[0] > 0.5, else 0" : "the first of the largest", n, T);
     if (has_text(m))
-        nnbe_buf_printf(h,
-                        "/* The index of category `text` of text input `input` (what that "
-                        "input takes), or -1. */\nint %s_category(int input, const char *text);\n",
-                        n);
-    nnbe_buf_printf(h, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
+        nnbi_ex_buf_printf(
+            h,
+            "/* The index of category `text` of text input `input` (what that "
+            "input takes), or -1. */\nint %s_category(int input, const char *text);\n",
+            n);
+    nnbi_ex_buf_printf(h, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
     g->s = keep;
 }
 
 /* ---- the file -------------------------------------------------------------------------------- */
 
-nnb_status nnbe_c_write(const nnbe_model *m, const nnb_export_opts *o, const char *header_name,
-                        nnbe_buf *src, nnbe_buf *hdr, const char *func) {
+nnb_status nnbi_ex_c_write(const nnbi_ex_model *m, const nnb_export_opts *o,
+                           const char *header_name, nnbi_ex_buf *src, nnbi_ex_buf *hdr,
+                           const char *func) {
     cgen g;
     memset(&g, 0, sizeof g);
     g.m = m;
@@ -693,31 +710,32 @@ nnb_status nnbe_c_write(const nnbe_model *m, const nnb_export_opts *o, const cha
     g.width = m->n_features;
     for (size_t l = 0; l < m->n_layers; l++)
         if (m->layers[l].n_out > g.width) g.width = m->layers[l].n_out;
-    nnbe_locale loc;
-    nnb_status st = nnbe_locale_c(&loc, func); /* numbers with '.' */
+    nnbi_ex_locale loc;
+    nnb_status st = nnbi_ex_locale_c(&loc, func); /* numbers with '.' */
     if (st != NNB_OK) return st;
     /* header_name has only letters, digits and . - _ + (nnb_c_source_write() checks it) */
-    nnbe_buf_printf(src,
-                    "/*\n * %s.c: a network trained with nnblas, as standalone C99 source "
-                    "(nnblas export, nnblas %s).\n * How to call it: %s. Do not edit: export the "
-                    "model again.\n */\n#include \"%s\"\n",
-                    g.name, nnb_version_string(), header_name, header_name);
+    nnbi_ex_buf_printf(
+        src,
+        "/*\n * %s.c: a network trained with nnblas, as standalone C99 source "
+        "(nnblas export, nnblas %s).\n * How to call it: %s. Do not edit: export the "
+        "model again.\n */\n#include \"%s\"\n",
+        g.name, nnb_version_string(), header_name, header_name);
     int math = uses(m, NNB_ACT_SIGMOID) || uses(m, NNB_ACT_TANH) || uses(m, NNB_ACT_SOFTMAX);
-    if (!g.own_math && math) nnbe_buf_printf(src, "#include <math.h>\n");
+    if (!g.own_math && math) nnbi_ex_buf_printf(src, "#include <math.h>\n");
     emit_params(&g);
     if (m->has_prep) emit_prepare(&g);
     emit_math(&g);
     emit_dispatch_macros(&g);
-    nnbe_buf_printf(src, "\n/* ---- the layers ---- */\n");
+    nnbi_ex_buf_printf(src, "\n/* ---- the layers ---- */\n");
     for (size_t l = 0; l < m->n_layers; l++) emit_layer(&g, l);
     emit_predict(&g);
     emit_names(&g);
     if (has_text(m)) emit_category(&g);
     emit_header(&g, hdr);
-    nnbe_locale_restore(&loc);
+    nnbi_ex_locale_restore(&loc);
     if (src->oom || hdr->oom)
         return (src->oom | hdr->oom) == 2
-                   ? nnbe_fail(NNB_E_TOO_LARGE, func, "the C source would exceed 2 GB")
-                   : nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+                   ? nnbi_ex_fail(NNB_E_TOO_LARGE, func, "the C source would exceed 2 GB")
+                   : nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     return NNB_OK;
 }

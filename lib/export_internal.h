@@ -4,13 +4,13 @@
  * internals can change beneath them; tests/export_check.py checks the includes.
  *
  * An export runs in two steps:
- *  1. nnbe_model_read() reads a network, its preparation and its metadata through the public
- *     getters into one plain description (nnbe_model): the raw input columns and what the
+ *  1. nnbi_ex_model_read() reads a network, its preparation and its metadata through the public
+ *     getters into one plain description (nnbi_ex_model): the raw input columns and what the
  *     preparation does to each, the layers with their parameters (widened to double; a float32
  *     network's values are exact there), and what happens to the outputs (the inverse scaling of
  *     regression targets, the classes);
  *  2. a writer (export_onnx.c, export_c.c) turns the description into bytes.
- * A new layer kind (convolution, pooling) is a new nnbe_layer kind filled in nnbe_model_read()
+ * A new layer kind (convolution, pooling) is a new nnbi_ex_layer kind filled in nnbi_ex_model_read()
  * and one emitter in each writer; nothing else changes.
  */
 #ifndef NNB_EXPORT_INTERNAL_H
@@ -49,7 +49,7 @@ struct nnb_export_opts {
  * NNBE_AVGPOOL, each with its shapes in the layer (c, h, w in and out, kernel, stride, pad). */
 enum { NNBE_DENSE = 0 };
 
-typedef struct nnbe_layer {
+typedef struct nnbi_ex_layer {
     int kind;
     size_t n_in, n_out; /* values per sample in and out (flattened) */
     nnb_activation act;
@@ -60,10 +60,10 @@ typedef struct nnbe_layer {
     /* int8 (C source): per output unit, scale[i] * q[i][j] is the weight (w stays as read) */
     double *scale;  /* n_out, or NULL */
     signed char *q; /* n_out x n_in, or NULL */
-} nnbe_layer;
+} nnbi_ex_layer;
 
 /* One raw input: what the exported model takes in that position. */
-typedef struct nnbe_input {
+typedef struct nnbi_ex_input {
     const char *name; /* borrowed from the preparation ("x0".. without one: made) */
     size_t column;    /* the preparation's column */
     int onehot;       /* one-hot: the value is compared with the categories */
@@ -72,20 +72,20 @@ typedef struct nnbe_input {
     double *cat_values; /* what each category compares equal to (text: k) */
     size_t out;         /* the first network input it gives */
     double shift, div;  /* numbers: (v - shift) / div, after the input scale */
-} nnbe_input;
+} nnbi_ex_input;
 
-typedef struct nnbe_model {
-    nnb_dtype dtype;    /* the network's */
-    size_t n_raw;       /* raw inputs */
-    nnbe_input *inputs; /* n_raw */
-    char *names;        /* storage of made-up input names */
-    double input_scale; /* applied first to every raw number (1: nothing) */
-    int has_prep;       /* a preparation with any effect (else raw = network inputs) */
-    int unseen_zero;    /* an unseen category: zeros (else: an error / NaN outputs) */
-    size_t n_onehot;    /* one-hot inputs */
-    size_t n_features;  /* network inputs */
+typedef struct nnbi_ex_model {
+    nnb_dtype dtype;       /* the network's */
+    size_t n_raw;          /* raw inputs */
+    nnbi_ex_input *inputs; /* n_raw */
+    char *names;           /* storage of made-up input names */
+    double input_scale;    /* applied first to every raw number (1: nothing) */
+    int has_prep;          /* a preparation with any effect (else raw = network inputs) */
+    int unseen_zero;       /* an unseen category: zeros (else: an error / NaN outputs) */
+    size_t n_onehot;       /* one-hot inputs */
+    size_t n_features;     /* network inputs */
     size_t n_layers;
-    nnbe_layer *layers;
+    nnbi_ex_layer *layers;
     size_t n_outputs;
     /* outputs: regression targets in the data's units (y * div + shift), or classes */
     int unscale;
@@ -98,68 +98,70 @@ typedef struct nnbe_model {
     int binary;           /* one sigmoid output, two classes: class = p > 0.5 */
     const nnb_meta *meta; /* borrowed */
     const nnb_prep *prep; /* borrowed */
-} nnbe_model;
+} nnbi_ex_model;
 
 /* Reads net, prep (may be NULL) and meta (may be NULL) into m, with the options (NULL:
- * defaults). On failure m holds nothing (nnbe_model_free() is still safe). */
-nnb_status nnbe_model_read(nnbe_model *m, const nnb_net *net, const nnb_prep *prep,
-                           const nnb_meta *meta, const nnb_export_opts *opts, const char *func);
-void nnbe_model_free(nnbe_model *m);
+ * defaults). On failure m holds nothing (nnbi_ex_model_free() is still safe). */
+nnb_status nnbi_ex_model_read(nnbi_ex_model *m, const nnb_net *net, const nnb_prep *prep,
+                              const nnb_meta *meta, const nnb_export_opts *opts, const char *func);
+void nnbi_ex_model_free(nnbi_ex_model *m);
 
 /* Checks that layer l of net is a dense layer (its parameters, by their offsets, are n_out x
  * n_in weights and the biases): NNB_E_UNSUPPORTED for any other kind; n_in, n_out may be NULL. */
-nnb_status nnbe_dense_layer(const nnb_net *net, size_t l, size_t *n_in, size_t *n_out,
-                            const char *func);
+nnb_status nnbi_ex_dense_layer(const nnb_net *net, size_t l, size_t *n_in, size_t *n_out,
+                               const char *func);
 
 /* The label of category k of raw input i ("3", "red"). */
-const char *nnbe_category(const nnbe_model *m, size_t i, size_t k);
+const char *nnbi_ex_category(const nnbi_ex_model *m, size_t i, size_t k);
 
 /* Quantises every layer of m to int8 (scale, q), per output unit. */
-nnb_status nnbe_model_quantize(nnbe_model *m, nnb_dtype dtype, const char *func);
+nnb_status nnbi_ex_model_quantize(nnbi_ex_model *m, nnb_dtype dtype, const char *func);
 
 /* The int8 rounding of one row of n weights into q, returning the row's scale (0 for a zero
  * row); the scale is rounded to the type of the file (dtype) first, and q is derived from it. */
-double nnbe_quantize_row(const double *w, size_t n, nnb_dtype dtype, signed char *q);
+double nnbi_ex_quantize_row(const double *w, size_t n, nnb_dtype dtype, signed char *q);
 
 /* ---- helpers (export_model.c) ---------------------------------------------------------------- */
 
 /* Sets the last error to "func: message" and returns status. */
-nnb_status nnbe_fail(nnb_status status, const char *func, const char *fmt, ...) NNBE_PRINTF(3, 4);
+nnb_status nnbi_ex_fail(nnb_status status, const char *func, const char *fmt, ...)
+    NNBE_PRINTF(3, 4);
 
 /* A growable byte buffer. A failed growth sets oom and makes further appends no-ops. */
-typedef struct nnbe_buf {
+typedef struct nnbi_ex_buf {
     unsigned char *p;
     size_t len, cap;
     int oom; /* out of memory, or past NNBE_MAX_BYTES */
-} nnbe_buf;
-void nnbe_buf_put(nnbe_buf *b, const void *data, size_t n);
-void nnbe_buf_printf(nnbe_buf *b, const char *fmt, ...) NNBE_PRINTF(2, 3);
-void nnbe_buf_free(nnbe_buf *b);
+} nnbi_ex_buf;
+void nnbi_ex_buf_put(nnbi_ex_buf *b, const void *data, size_t n);
+void nnbi_ex_buf_printf(nnbi_ex_buf *b, const char *fmt, ...) NNBE_PRINTF(2, 3);
+void nnbi_ex_buf_free(nnbi_ex_buf *b);
 /* A JSON string (quoted, escaped; a byte that is not well-formed UTF-8 becomes \ufffd). */
-void nnbe_buf_json(nnbe_buf *b, const char *s);
+void nnbi_ex_buf_json(nnbi_ex_buf *b, const char *s);
 /* Text as well-formed UTF-8 (ONNX strings): a byte that is not becomes U+FFFD. */
-void nnbe_buf_text(nnbe_buf *b, const char *s);
+void nnbi_ex_buf_text(nnbi_ex_buf *b, const char *s);
 
 /* The C locale for this thread (POSIX uselocale), so that numbers are written and read with '.'
- * whatever the process's locale; nnbe_locale_restore() puts the previous one back. */
-typedef struct nnbe_locale {
+ * whatever the process's locale; nnbi_ex_locale_restore() puts the previous one back. */
+typedef struct nnbi_ex_locale {
     locale_t old, mine;
-} nnbe_locale;
-nnb_status nnbe_locale_c(nnbe_locale *l, const char *func);
-void nnbe_locale_restore(nnbe_locale *l);
+} nnbi_ex_locale;
+nnb_status nnbi_ex_locale_c(nnbi_ex_locale *l, const char *func);
+void nnbi_ex_locale_restore(nnbi_ex_locale *l);
 
 /* Writes bytes to path atomically (lib/atomic_file.c). */
-nnb_status nnbe_write_file(const char *path, const nnbe_buf *b, const char *func);
+nnb_status nnbi_ex_write_file(const char *path, const nnbi_ex_buf *b, const char *func);
 /* Checks that path can be written (a regular file or nothing, in an existing folder). */
-nnb_status nnbe_check_path(const char *path, const char *func);
+nnb_status nnbi_ex_check_path(const char *path, const char *func);
 
 /* ---- the writers ----------------------------------------------------------------------------- */
 
 /* The ONNX model's bytes. */
-nnb_status nnbe_onnx_write(const nnbe_model *m, const nnb_export_opts *o, nnbe_buf *out,
-                           const char *func);
+nnb_status nnbi_ex_onnx_write(const nnbi_ex_model *m, const nnb_export_opts *o, nnbi_ex_buf *out,
+                              const char *func);
 /* The C source and its header; header_name is the file name the source includes. */
-nnb_status nnbe_c_write(const nnbe_model *m, const nnb_export_opts *o, const char *header_name,
-                        nnbe_buf *src, nnbe_buf *hdr, const char *func);
+nnb_status nnbi_ex_c_write(const nnbi_ex_model *m, const nnb_export_opts *o,
+                           const char *header_name, nnbi_ex_buf *src, nnbi_ex_buf *hdr,
+                           const char *func);
 
 #endif

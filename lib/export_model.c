@@ -15,7 +15,7 @@
 
 /* ---- helpers --------------------------------------------------------------------------------- */
 
-nnb_status nnbe_fail(nnb_status status, const char *func, const char *fmt, ...) {
+nnb_status nnbi_ex_fail(nnb_status status, const char *func, const char *fmt, ...) {
     char msg[1024];
     int n = snprintf(msg, sizeof msg, "%s: ", func);
     if (n < 0 || (size_t)n >= sizeof msg) n = 0;
@@ -26,7 +26,7 @@ nnb_status nnbe_fail(nnb_status status, const char *func, const char *fmt, ...) 
     return nnb_set_error(status, msg);
 }
 
-void nnbe_buf_put(nnbe_buf *b, const void *data, size_t n) {
+void nnbi_ex_buf_put(nnbi_ex_buf *b, const void *data, size_t n) {
     if (b->oom || n == 0) return;
     if (n > NNBE_MAX_BYTES - b->len) {
         b->oom = 2; /* too large */
@@ -47,7 +47,7 @@ void nnbe_buf_put(nnbe_buf *b, const void *data, size_t n) {
     b->len += n;
 }
 
-void nnbe_buf_printf(nnbe_buf *b, const char *fmt, ...) {
+void nnbi_ex_buf_printf(nnbi_ex_buf *b, const char *fmt, ...) {
     char small[256];
     va_list ap;
     va_start(ap, fmt);
@@ -58,7 +58,7 @@ void nnbe_buf_printf(nnbe_buf *b, const char *fmt, ...) {
         return;
     }
     if ((size_t)n < sizeof small) {
-        nnbe_buf_put(b, small, (size_t)n);
+        nnbi_ex_buf_put(b, small, (size_t)n);
         return;
     }
     char *big = malloc((size_t)n + 1);
@@ -69,11 +69,11 @@ void nnbe_buf_printf(nnbe_buf *b, const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    nnbe_buf_put(b, big, (size_t)n);
+    nnbi_ex_buf_put(b, big, (size_t)n);
     free(big);
 }
 
-void nnbe_buf_free(nnbe_buf *b) {
+void nnbi_ex_buf_free(nnbi_ex_buf *b) {
     free(b->p);
     memset(b, 0, sizeof *b);
 }
@@ -100,41 +100,41 @@ static size_t utf8_sequence(const unsigned char *p) {
     return n;
 }
 
-void nnbe_buf_text(nnbe_buf *b, const char *s) {
+void nnbi_ex_buf_text(nnbi_ex_buf *b, const char *s) {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         size_t n = utf8_sequence(p);
-        nnbe_buf_put(b, n ? (const void *)p : "\xEF\xBF\xBD", n ? n : 3); /* U+FFFD */
+        nnbi_ex_buf_put(b, n ? (const void *)p : "\xEF\xBF\xBD", n ? n : 3); /* U+FFFD */
         p += n ? n : 1;
     }
 }
 
-void nnbe_buf_json(nnbe_buf *b, const char *s) {
-    nnbe_buf_put(b, "\"", 1);
+void nnbi_ex_buf_json(nnbi_ex_buf *b, const char *s) {
+    nnbi_ex_buf_put(b, "\"", 1);
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         size_t n = utf8_sequence(p);
         if (*p == '"' || *p == '\\')
-            nnbe_buf_printf(b, "\\%c", *p);
+            nnbi_ex_buf_printf(b, "\\%c", *p);
         else if (*p < 0x20)
-            nnbe_buf_printf(b, "\\u%04x", *p);
+            nnbi_ex_buf_printf(b, "\\u%04x", *p);
         else if (n == 0)
-            nnbe_buf_put(b, "\\ufffd", 6);
+            nnbi_ex_buf_put(b, "\\ufffd", 6);
         else
-            nnbe_buf_put(b, p, n);
+            nnbi_ex_buf_put(b, p, n);
         p += n ? n : 1;
     }
-    nnbe_buf_put(b, "\"", 1);
+    nnbi_ex_buf_put(b, "\"", 1);
 }
 
-nnb_status nnbe_locale_c(nnbe_locale *l, const char *func) {
+nnb_status nnbi_ex_locale_c(nnbi_ex_locale *l, const char *func) {
     l->mine = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-    if (!l->mine) return nnbe_fail(NNB_E_NOMEM, func, "cannot make the C locale");
+    if (!l->mine) return nnbi_ex_fail(NNB_E_NOMEM, func, "cannot make the C locale");
     l->old = uselocale(l->mine);
     return NNB_OK;
 }
 
-void nnbe_locale_restore(nnbe_locale *l) {
+void nnbi_ex_locale_restore(nnbi_ex_locale *l) {
     if (!l->mine) return;
     uselocale(l->old);
     freelocale(l->mine);
@@ -144,31 +144,31 @@ void nnbe_locale_restore(nnbe_locale *l) {
 static nnb_status check_target(const char *path, nnbi_atomic *a, const char *func) {
     char err[512];
     int e = nnbi_output_check(path, a, err, sizeof err);
-    if (e) return nnbe_fail(NNB_E_IO, func, "%s", err);
+    if (e) return nnbi_ex_fail(NNB_E_IO, func, "%s", err);
     return NNB_OK;
 }
 
-nnb_status nnbe_check_path(const char *path, const char *func) {
+nnb_status nnbi_ex_check_path(const char *path, const char *func) {
     nnbi_atomic *a = malloc(sizeof *a);
-    if (!a) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+    if (!a) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     nnb_status st = check_target(path, a, func);
     free(a);
     return st;
 }
 
-nnb_status nnbe_write_file(const char *path, const nnbe_buf *b, const char *func) {
+nnb_status nnbi_ex_write_file(const char *path, const nnbi_ex_buf *b, const char *func) {
     nnbi_atomic *a = malloc(sizeof *a);
-    if (!a) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+    if (!a) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     char err[512];
     nnb_status st = NNB_OK;
     if (nnbi_atomic_open(a, path, err, sizeof err) != 0) {
-        st = nnbe_fail(NNB_E_IO, func, "%s", err);
+        st = nnbi_ex_fail(NNB_E_IO, func, "%s", err);
     } else if (nnbi_write_all(NULL, a->fd, b->p, b->len) != 0) {
         int e = errno;
-        st = nnbe_fail(NNB_E_IO, func, "writing %s: %s", path, strerror(e ? e : EIO));
+        st = nnbi_ex_fail(NNB_E_IO, func, "writing %s: %s", path, strerror(e ? e : EIO));
         nnbi_atomic_abort(a);
     } else if (nnbi_atomic_commit(a, NULL, err, sizeof err) != 0) {
-        st = nnbe_fail(NNB_E_IO, func, "%s", err);
+        st = nnbi_ex_fail(NNB_E_IO, func, "%s", err);
     }
     free(a);
     return st;
@@ -176,7 +176,7 @@ nnb_status nnbe_write_file(const char *path, const nnbe_buf *b, const char *func
 
 /* ---- reading a model ------------------------------------------------------------------------- */
 
-void nnbe_model_free(nnbe_model *m) {
+void nnbi_ex_model_free(nnbi_ex_model *m) {
     for (size_t i = 0; m->inputs && i < m->n_raw; i++) free(m->inputs[i].cat_values);
     for (size_t l = 0; m->layers && l < m->n_layers; l++) {
         free(m->layers[l].w);
@@ -199,13 +199,13 @@ void nnbe_model_free(nnbe_model *m) {
 /* The value a numeric category's label stands for ("2.5"), whatever the process's locale: 1, 0
  * if it is not a number, -1 if the C locale could not be made (out of memory). */
 static int parse_label(const char *s, double *v) {
-    nnbe_locale l;
-    if (nnbe_locale_c(&l, "") != NNB_OK) return -1;
+    nnbi_ex_locale l;
+    if (nnbi_ex_locale_c(&l, "") != NNB_OK) return -1;
     char *end = NULL;
     errno = 0;
     *v = strtod(s, &end);
     int ok = end != s && *end == '\0' && errno == 0 && isfinite(*v);
-    nnbe_locale_restore(&l);
+    nnbi_ex_locale_restore(&l);
     return ok;
 }
 
@@ -216,8 +216,8 @@ static nnb_status column_scaling(const nnb_prep *prep, const char *name, double 
     double a, b;
     int constant;
     if (nnb_prep_column_stats(prep, name, &how, &a, &b, &constant) != NNB_OK)
-        return nnbe_fail(NNB_E_INTERNAL, func, "no statistics for column '%s': %s", name,
-                         nnb_last_error());
+        return nnbi_ex_fail(NNB_E_INTERNAL, func, "no statistics for column '%s': %s", name,
+                            nnb_last_error());
     *shift = 0;
     *div = 1;
     if (how == NNB_SCALE_STANDARD) {
@@ -232,42 +232,42 @@ static nnb_status column_scaling(const nnb_prep *prep, const char *name, double 
 
 /* The categories of one-hot input `in` (prep column i) as the values they compare equal to, in
  * the network's type: two that a float32 model cannot tell apart are refused. */
-static nnb_status read_categories(const nnb_prep *prep, size_t i, nnbe_input *in, nnb_dtype dt,
+static nnb_status read_categories(const nnb_prep *prep, size_t i, nnbi_ex_input *in, nnb_dtype dt,
                                   const char *func) {
     in->cat_values = malloc(in->n_cats * sizeof *in->cat_values);
-    if (!in->cat_values) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+    if (!in->cat_values) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     for (size_t k = 0; k < in->n_cats; k++) {
         const char *label = nnb_prep_column_category(prep, i, k);
         double v = (double)k;
         int parsed = in->text ? 1 : label ? parse_label(label, &v) : 0;
-        if (parsed < 0) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+        if (parsed < 0) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
         if (parsed == 0)
-            return nnbe_fail(NNB_E_FORMAT, func, "category '%s' of column '%s' is not a number",
-                             label ? label : "?", in->name);
+            return nnbi_ex_fail(NNB_E_FORMAT, func, "category '%s' of column '%s' is not a number",
+                                label ? label : "?", in->name);
         if (dt == NNB_F32 && !in->text) {
             if (fabs(v) > 3.4028234663852886e+38)
-                return nnbe_fail(NNB_E_UNSUPPORTED, func,
-                                 "category '%s' of column '%s' is "
-                                 "beyond float32's range",
-                                 label, in->name);
+                return nnbi_ex_fail(NNB_E_UNSUPPORTED, func,
+                                    "category '%s' of column '%s' is "
+                                    "beyond float32's range",
+                                    label, in->name);
             v = (double)(float)v;
         }
         in->cat_values[k] = v;
         for (size_t j = 0; j < k; j++)
             if (in->cat_values[j] == v)
-                return nnbe_fail(NNB_E_UNSUPPORTED, func,
-                                 "categories '%s' and '%s' of column '%s' are the same float32 "
-                                 "number: a float32 export cannot tell them apart (export a "
-                                 "float64 model)",
-                                 nnb_prep_column_category(prep, i, j), label, in->name);
+                return nnbi_ex_fail(NNB_E_UNSUPPORTED, func,
+                                    "categories '%s' and '%s' of column '%s' are the same float32 "
+                                    "number: a float32 export cannot tell them apart (export a "
+                                    "float64 model)",
+                                    nnb_prep_column_category(prep, i, j), label, in->name);
     }
     return NNB_OK;
 }
 
 /* The raw inputs of a model without a preparation: the network's inputs, x0, x1, ... */
-static nnb_status read_plain_inputs(nnbe_model *m, size_t n, const char *func) {
+static nnb_status read_plain_inputs(nnbi_ex_model *m, size_t n, const char *func) {
     m->names = malloc(n * 24);
-    if (!m->names) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+    if (!m->names) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     for (size_t i = 0; i < n; i++) {
         char *name = m->names + i * 24;
         snprintf(name, 24, "x%zu", i);
@@ -280,16 +280,24 @@ static nnb_status read_plain_inputs(nnbe_model *m, size_t n, const char *func) {
 }
 
 /* The raw inputs of a preparation: its feature columns in order (targets are not inputs). */
-static nnb_status read_prep_inputs(nnbe_model *m, const nnb_prep *prep, const char *func) {
+static nnb_status read_prep_inputs(nnbi_ex_model *m, const nnb_prep *prep, const char *func) {
     size_t nc = nnb_prep_n_columns(prep), out = 0;
     for (size_t i = 0; i < nc; i++) {
         const char *name;
         int is_target, is_text;
         size_t n_cats;
         if (nnb_prep_column_info(prep, i, &name, &is_target, &is_text, &n_cats) != NNB_OK)
-            return nnbe_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
+            return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
         if (is_target) continue;
-        nnbe_input *in = &m->inputs[m->n_raw++];
+        nnb_fill fill = NNB_FILL_NONE; /* the graph would pass a missing (NaN) cell through */
+        if (nnb_prep_column_fill(prep, name, &fill, NULL, NULL) == NNB_OK && fill != NNB_FILL_NONE)
+            return nnbi_ex_fail(
+                NNB_E_UNSUPPORTED, func,
+                "the preparation fills missing cells of column '%s' (--fill), which "
+                "an exported model does not do yet; export a model trained without "
+                "filling",
+                name);
+        nnbi_ex_input *in = &m->inputs[m->n_raw++];
         in->name = name;
         in->column = i;
         in->out = out;
@@ -305,24 +313,24 @@ static nnb_status read_prep_inputs(nnbe_model *m, const nnb_prep *prep, const ch
         if (in->onehot || in->shift != 0 || in->div != 1) m->has_prep = 1;
     }
     if (out != m->n_features)
-        return nnbe_fail(NNB_E_INTERNAL, func, "the preparation gives %zu features, not %zu", out,
-                         m->n_features);
+        return nnbi_ex_fail(NNB_E_INTERNAL, func, "the preparation gives %zu features, not %zu",
+                            out, m->n_features);
     return NNB_OK;
 }
 
-static nnb_status read_inputs(nnbe_model *m, const nnb_prep *prep, const nnb_export_opts *o,
+static nnb_status read_inputs(nnbi_ex_model *m, const nnb_prep *prep, const nnb_export_opts *o,
                               const char *func) {
     size_t n = m->n_features;
     if (prep && !nnb_prep_is_fitted(prep))
-        return nnbe_fail(NNB_E_INVALID_ARG, func, "the preparation is not fitted");
+        return nnbi_ex_fail(NNB_E_INVALID_ARG, func, "the preparation is not fitted");
     if (prep && nnb_prep_n_features(prep) != n)
-        return nnbe_fail(NNB_E_SHAPE, func,
-                         "the preparation gives %zu features, the network "
-                         "takes %zu inputs",
-                         nnb_prep_n_features(prep), n);
+        return nnbi_ex_fail(NNB_E_SHAPE, func,
+                            "the preparation gives %zu features, the network "
+                            "takes %zu inputs",
+                            nnb_prep_n_features(prep), n);
     size_t cap = prep ? nnb_prep_n_columns(prep) : n;
     m->inputs = calloc(cap ? cap : 1, sizeof *m->inputs);
-    if (!m->inputs) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+    if (!m->inputs) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     nnb_status st = prep ? read_prep_inputs(m, prep, func) : read_plain_inputs(m, n, func);
     if (st != NNB_OK) return st;
     nnb_unseen unseen = NNB_UNSEEN_ERROR;
@@ -334,23 +342,23 @@ static nnb_status read_inputs(nnbe_model *m, const nnb_prep *prep, const nnb_exp
         scale = data && strncmp(data, "idx:", 4) == 0 ? 1.0 / 255.0 : 1.0;
     }
     if (scale != 1 && m->n_onehot > 0)
-        return nnbe_fail(NNB_E_INVALID_ARG, func,
-                         "an input scale applies to numeric inputs "
-                         "only, and the model has one-hot inputs");
+        return nnbi_ex_fail(NNB_E_INVALID_ARG, func,
+                            "an input scale applies to numeric inputs "
+                            "only, and the model has one-hot inputs");
     m->input_scale = scale;
     if (scale != 1) m->has_prep = 1;
     return NNB_OK;
 }
 
-nnb_status nnbe_dense_layer(const nnb_net *net, size_t l, size_t *n_in, size_t *n_out,
-                            const char *func) {
+nnb_status nnbi_ex_dense_layer(const nnb_net *net, size_t l, size_t *n_in, size_t *n_out,
+                               const char *func) {
     size_t w_off, next, ni, no;
     int bias;
     if (nnb_net_layer_info(net, l, &ni, &no, NULL, &bias, &w_off, NULL) != NNB_OK)
-        return nnbe_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
+        return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
     if (l + 1 < nnb_net_n_layers(net)) {
         if (nnb_net_layer_info(net, l + 1, NULL, NULL, NULL, NULL, &next, NULL) != NNB_OK)
-            return nnbe_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
+            return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
     } else {
         next = nnb_net_n_params(net);
     }
@@ -358,42 +366,43 @@ nnb_status nnbe_dense_layer(const nnb_net *net, size_t l, size_t *n_in, size_t *
      * after layer; a convolution's or a pooling's are not (issue 24) */
     if ((ni && no > (SIZE_MAX - no) / ni) || next < w_off ||
         next - w_off != no * ni + (bias ? no : 0))
-        return nnbe_fail(NNB_E_UNSUPPORTED, func,
-                         "layer %zu is not a dense layer (a convolution or pooling layer): only "
-                         "dense layers are exported so far",
-                         l + 1);
+        return nnbi_ex_fail(NNB_E_UNSUPPORTED, func,
+                            "layer %zu is not a dense layer (a convolution or pooling layer): only "
+                            "dense layers are exported so far",
+                            l + 1);
     if (n_in) *n_in = ni;
     if (n_out) *n_out = no;
     return NNB_OK;
 }
 
-static nnb_status read_layers(nnbe_model *m, const nnb_net *net, const char *func) {
+static nnb_status read_layers(nnbi_ex_model *m, const nnb_net *net, const char *func) {
     m->n_layers = nnb_net_n_layers(net);
     m->layers = calloc(m->n_layers, sizeof *m->layers);
-    if (!m->layers) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+    if (!m->layers) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     for (size_t l = 0; l < m->n_layers; l++) {
-        nnbe_layer *L = &m->layers[l];
+        nnbi_ex_layer *L = &m->layers[l];
         L->kind = NNBE_DENSE;
-        nnb_status st = nnbe_dense_layer(net, l, NULL, NULL, func);
+        nnb_status st = nnbi_ex_dense_layer(net, l, NULL, NULL, func);
         if (st != NNB_OK) return st;
         if (nnb_net_layer_info(net, l, &L->n_in, &L->n_out, &L->act, &L->has_bias, NULL, NULL) !=
             NNB_OK)
-            return nnbe_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
+            return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
         if (L->act == NNB_ACT_LEAKY_RELU && nnb_net_get_leaky_slope(net, l, &L->slope) != NNB_OK)
-            return nnbe_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
+            return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
         size_t nw = L->n_out * L->n_in;
         L->w = malloc(nw * sizeof *L->w);
         L->b = L->has_bias ? malloc(L->n_out * sizeof *L->b) : NULL;
-        if (!L->w || (L->has_bias && !L->b)) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+        if (!L->w || (L->has_bias && !L->b))
+            return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
         if (nnb_net_layer_get(net, l, L->w, nw, L->b, L->has_bias ? L->n_out : 0) != NNB_OK)
-            return nnbe_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
+            return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
     }
     return NNB_OK;
 }
 
 /* The classes, as nnblas predict finds them: the preparation's, else those of an IDX model's
  * metadata ("task" classification, labels "class.K"). */
-static nnb_status read_classes(nnbe_model *m, const nnb_prep *prep, const char *func) {
+static nnb_status read_classes(nnbi_ex_model *m, const nnb_prep *prep, const char *func) {
     size_t n_out = m->n_outputs, k = nnb_prep_n_classes(prep);
     const char *task = nnb_meta_get(m->meta, "task");
     if (k == 0 && nnb_prep_n_targets(prep) == 0 && task && strcmp(task, "classification") == 0)
@@ -404,7 +413,8 @@ static nnb_status read_classes(nnbe_model *m, const nnb_prep *prep, const char *
     if (k == 0) return NNB_OK;
     m->class_labels = calloc(k, sizeof *m->class_labels);
     m->label_store = malloc(k * 24);
-    if (!m->class_labels || !m->label_store) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+    if (!m->class_labels || !m->label_store)
+        return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     for (size_t c = 0; c < k; c++) {
         char key[40];
         snprintf(key, sizeof key, "class.%zu", c);
@@ -421,7 +431,7 @@ static nnb_status read_classes(nnbe_model *m, const nnb_prep *prep, const char *
 
 /* Regression outputs in the data's units (as nnblas predict writes them), and the outputs'
  * names. */
-static nnb_status read_outputs(nnbe_model *m, const nnb_prep *prep, const char *func) {
+static nnb_status read_outputs(nnbi_ex_model *m, const nnb_prep *prep, const char *func) {
     size_t n = m->n_outputs;
     nnb_status st = read_classes(m, prep, func);
     if (st != NNB_OK) return st;
@@ -433,7 +443,8 @@ static nnb_status read_outputs(nnbe_model *m, const nnb_prep *prep, const char *
         room += (t ? strlen(t) : 0) + 24;
     }
     m->output_store = malloc(room);
-    if (!m->output_names || !m->output_store) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+    if (!m->output_names || !m->output_store)
+        return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     char *p = m->output_store;
     for (size_t j = 0; j < n; j++) {
         const char *t =
@@ -447,7 +458,7 @@ static nnb_status read_outputs(nnbe_model *m, const nnb_prep *prep, const char *
         return NNB_OK;
     m->out_shift = malloc(n * sizeof *m->out_shift);
     m->out_div = malloc(n * sizeof *m->out_div);
-    if (!m->out_shift || !m->out_div) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+    if (!m->out_shift || !m->out_div) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     for (size_t j = 0; j < n; j++) {
         st = column_scaling(prep, nnb_prep_target_name(prep, j), &m->out_shift[j], &m->out_div[j],
                             func);
@@ -457,12 +468,12 @@ static nnb_status read_outputs(nnbe_model *m, const nnb_prep *prep, const char *
     return NNB_OK;
 }
 
-nnb_status nnbe_model_read(nnbe_model *m, const nnb_net *net, const nnb_prep *prep,
-                           const nnb_meta *meta, const nnb_export_opts *opts, const char *func) {
+nnb_status nnbi_ex_model_read(nnbi_ex_model *m, const nnb_net *net, const nnb_prep *prep,
+                              const nnb_meta *meta, const nnb_export_opts *opts, const char *func) {
     memset(m, 0, sizeof *m);
-    if (!net) return nnbe_fail(NNB_E_NULL, func, "net is NULL");
+    if (!net) return nnbi_ex_fail(NNB_E_NULL, func, "net is NULL");
     if (nnb_net_n_layers(net) == 0)
-        return nnbe_fail(NNB_E_INVALID_ARG, func, "the network has no layers");
+        return nnbi_ex_fail(NNB_E_INVALID_ARG, func, "the network has no layers");
     m->dtype = nnb_net_dtype(net);
     m->meta = meta;
     m->prep = prep;
@@ -471,18 +482,18 @@ nnb_status nnbe_model_read(nnbe_model *m, const nnb_net *net, const nnb_prep *pr
     nnb_status st = read_inputs(m, prep, opts, func);
     if (st == NNB_OK) st = read_layers(m, net, func);
     if (st == NNB_OK) st = read_outputs(m, prep, func);
-    if (st != NNB_OK) nnbe_model_free(m);
+    if (st != NNB_OK) nnbi_ex_model_free(m);
     return st;
 }
 
-const char *nnbe_category(const nnbe_model *m, size_t i, size_t k) {
+const char *nnbi_ex_category(const nnbi_ex_model *m, size_t i, size_t k) {
     const char *label = nnb_prep_column_category(m->prep, m->inputs[i].column, k);
     return label ? label : "";
 }
 
 /* ---- int8 ------------------------------------------------------------------------------------ */
 
-double nnbe_quantize_row(const double *w, size_t n, nnb_dtype dtype, signed char *q) {
+double nnbi_ex_quantize_row(const double *w, size_t n, nnb_dtype dtype, signed char *q) {
     double big = 0;
     for (size_t j = 0; j < n; j++) big = fmax(big, fabs(w[j]));
     double s = big / 127.0;
@@ -494,14 +505,15 @@ double nnbe_quantize_row(const double *w, size_t n, nnb_dtype dtype, signed char
     return s > 0 ? s : 0;
 }
 
-nnb_status nnbe_model_quantize(nnbe_model *m, nnb_dtype dtype, const char *func) {
+nnb_status nnbi_ex_model_quantize(nnbi_ex_model *m, nnb_dtype dtype, const char *func) {
     for (size_t l = 0; l < m->n_layers; l++) {
-        nnbe_layer *L = &m->layers[l];
+        nnbi_ex_layer *L = &m->layers[l];
         L->scale = malloc(L->n_out * sizeof *L->scale);
         L->q = malloc(L->n_out * L->n_in);
-        if (!L->scale || !L->q) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+        if (!L->scale || !L->q) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
         for (size_t i = 0; i < L->n_out; i++)
-            L->scale[i] = nnbe_quantize_row(L->w + i * L->n_in, L->n_in, dtype, L->q + i * L->n_in);
+            L->scale[i] =
+                nnbi_ex_quantize_row(L->w + i * L->n_in, L->n_in, dtype, L->q + i * L->n_in);
     }
     return NNB_OK;
 }

@@ -26,7 +26,7 @@
 
 enum { WIRE_VARINT = 0, WIRE_LEN = 2, WIRE_I32 = 5 };
 
-static void pb_varint(nnbe_buf *b, uint64_t v) {
+static void pb_varint(nnbi_ex_buf *b, uint64_t v) {
     unsigned char t[10];
     size_t n = 0;
     do {
@@ -35,40 +35,42 @@ static void pb_varint(nnbe_buf *b, uint64_t v) {
         if (v) t[n] |= 0x80;
         n++;
     } while (v);
-    nnbe_buf_put(b, t, n);
+    nnbi_ex_buf_put(b, t, n);
 }
 
-static void pb_tag(nnbe_buf *b, unsigned field, unsigned wire) {
+static void pb_tag(nnbi_ex_buf *b, unsigned field, unsigned wire) {
     pb_varint(b, (uint64_t)field << 3 | wire);
 }
 
-static void pb_int(nnbe_buf *b, unsigned field, int64_t v) {
+static void pb_int(nnbi_ex_buf *b, unsigned field, int64_t v) {
     pb_tag(b, field, WIRE_VARINT);
     pb_varint(b, (uint64_t)v);
 }
 
-static void pb_bytes(nnbe_buf *b, unsigned field, const void *p, size_t n) {
+static void pb_bytes(nnbi_ex_buf *b, unsigned field, const void *p, size_t n) {
     pb_tag(b, field, WIRE_LEN);
     pb_varint(b, n);
-    nnbe_buf_put(b, p, n);
+    nnbi_ex_buf_put(b, p, n);
 }
 
-static void pb_str(nnbe_buf *b, unsigned field, const char *s) { pb_bytes(b, field, s, strlen(s)); }
+static void pb_str(nnbi_ex_buf *b, unsigned field, const char *s) {
+    pb_bytes(b, field, s, strlen(s));
+}
 
 /* A sub-message, and frees it. */
-static void pb_sub(nnbe_buf *b, unsigned field, nnbe_buf *sub) {
+static void pb_sub(nnbi_ex_buf *b, unsigned field, nnbi_ex_buf *sub) {
     if (sub->oom && !b->oom) b->oom = sub->oom;
     pb_bytes(b, field, sub->p, sub->len);
-    nnbe_buf_free(sub);
+    nnbi_ex_buf_free(sub);
 }
 
-static void pb_float(nnbe_buf *b, unsigned field, float f) {
+static void pb_float(nnbi_ex_buf *b, unsigned field, float f) {
     uint32_t u;
     memcpy(&u, &f, 4);
     unsigned char t[4] = {(unsigned char)u, (unsigned char)(u >> 8), (unsigned char)(u >> 16),
                           (unsigned char)(u >> 24)};
     pb_tag(b, field, WIRE_I32);
-    nnbe_buf_put(b, t, 4);
+    nnbi_ex_buf_put(b, t, 4);
 }
 
 /* ---- ONNX messages --------------------------------------------------------------------------- */
@@ -77,9 +79,9 @@ static void pb_float(nnbe_buf *b, unsigned field, float f) {
 enum { T_FLOAT = 1, T_INT64 = 7, T_BOOL = 9, T_DOUBLE = 11 };
 
 typedef struct graph {
-    nnbe_buf nodes, inits; /* GraphProto's node (1) and initializer (5) entries */
-    int next;              /* the next value's number */
-    int T;                 /* the network's type: T_FLOAT or T_DOUBLE */
+    nnbi_ex_buf nodes, inits; /* GraphProto's node (1) and initializer (5) entries */
+    int next;                 /* the next value's number */
+    int T;                    /* the network's type: T_FLOAT or T_DOUBLE */
 } graph;
 
 /* A value's name: t0, t1, ... */
@@ -93,16 +95,16 @@ static vname fresh(graph *g) {
     return v;
 }
 
-static void attr_int(nnbe_buf *attrs, const char *name, int64_t v) {
-    nnbe_buf a = {0};
+static void attr_int(nnbi_ex_buf *attrs, const char *name, int64_t v) {
+    nnbi_ex_buf a = {0};
     pb_str(&a, 1, name);
     pb_int(&a, 20, 2); /* INT */
     pb_int(&a, 3, v);
     pb_sub(attrs, 5, &a);
 }
 
-static void attr_float(nnbe_buf *attrs, const char *name, float v) {
-    nnbe_buf a = {0};
+static void attr_float(nnbi_ex_buf *attrs, const char *name, float v) {
+    nnbi_ex_buf a = {0};
     pb_str(&a, 1, name);
     pb_int(&a, 20, 1); /* FLOAT */
     pb_float(&a, 2, v);
@@ -112,8 +114,8 @@ static void attr_float(nnbe_buf *attrs, const char *name, float v) {
 /* A node with inputs in[0..n_in) and one output; attrs (encoded attributes) may be NULL and is
  * freed. */
 static void node(graph *g, const char *op, const char *const *in, int n_in, const char *out,
-                 nnbe_buf *attrs) {
-    nnbe_buf n = {0};
+                 nnbi_ex_buf *attrs) {
+    nnbi_ex_buf n = {0};
     for (int i = 0; i < n_in; i++) pb_str(&n, 1, in[i]);
     pb_str(&n, 2, out);
     char name[40];
@@ -121,14 +123,14 @@ static void node(graph *g, const char *op, const char *const *in, int n_in, cons
     pb_str(&n, 3, name);
     pb_str(&n, 4, op);
     if (attrs) {
-        nnbe_buf_put(&n, attrs->p, attrs->len);
+        nnbi_ex_buf_put(&n, attrs->p, attrs->len);
         if (attrs->oom) n.oom = attrs->oom;
-        nnbe_buf_free(attrs);
+        nnbi_ex_buf_free(attrs);
     }
     pb_sub(&g->nodes, 1, &n);
 }
 
-static vname op1(graph *g, const char *op, const char *a, nnbe_buf *attrs) {
+static vname op1(graph *g, const char *op, const char *a, nnbi_ex_buf *attrs) {
     vname v = fresh(g);
     node(g, op, &a, 1, v.s, attrs);
     return v;
@@ -149,7 +151,7 @@ static vname op3(graph *g, const char *op, const char *a, const char *b, const c
 }
 
 static vname cast(graph *g, const char *a, int to) {
-    nnbe_buf at = {0};
+    nnbi_ex_buf at = {0};
     attr_int(&at, "to", to);
     return op1(g, "Cast", a, &at);
 }
@@ -158,7 +160,7 @@ static vname cast(graph *g, const char *a, int to) {
  * T_DOUBLE from doubles (rounded to float for T_FLOAT), T_INT64 from ints, T_BOOL from ints. */
 static void tensor(graph *g, const char *name, int type, const int64_t *dims, int nd,
                    const double *real, const int64_t *ints, size_t n) {
-    nnbe_buf t = {0};
+    nnbi_ex_buf t = {0};
     for (int i = 0; i < nd; i++) pb_int(&t, 1, dims[i]);
     pb_int(&t, 2, type);
     pb_str(&t, 8, name);
@@ -179,7 +181,7 @@ static void tensor(graph *g, const char *name, int type, const int64_t *dims, in
             u = (uint64_t)ints[i];
         }
         for (size_t k = 0; k < size; k++) le[k] = (unsigned char)(u >> (8 * k));
-        nnbe_buf_put(&t, le, size);
+        nnbi_ex_buf_put(&t, le, size);
     }
     pb_sub(&g->inits, 5, &t);
 }
@@ -196,11 +198,11 @@ static void vector(graph *g, const char *name, int type, const double *v, size_t
 }
 
 /* ValueInfoProto of a tensor: dims < 0 are the symbolic batch dimension "N". */
-static void value_info(nnbe_buf *b, unsigned field, const char *name, int elem, const int64_t *dims,
-                       int nd, const char *doc) {
-    nnbe_buf shape = {0}, tt = {0}, type = {0}, vi = {0};
+static void value_info(nnbi_ex_buf *b, unsigned field, const char *name, int elem,
+                       const int64_t *dims, int nd, const char *doc) {
+    nnbi_ex_buf shape = {0}, tt = {0}, type = {0}, vi = {0};
     for (int i = 0; i < nd; i++) {
-        nnbe_buf d = {0};
+        nnbi_ex_buf d = {0};
         if (dims[i] < 0)
             pb_str(&d, 2, "N");
         else
@@ -220,15 +222,15 @@ static void value_info(nnbe_buf *b, unsigned field, const char *name, int elem, 
 
 /* Per network input: the raw column it comes from, its shift, divisor and category value (NaN
  * for numbers), and whether it is one-hot. */
-static nnb_status feature_tables(const nnbe_model *m, int64_t **src, double **tab,
+static nnb_status feature_tables(const nnbi_ex_model *m, int64_t **src, double **tab,
                                  const char *func) {
     size_t n = m->n_features;
     *src = malloc(n * sizeof **src);
     *tab = malloc(4 * n * sizeof **tab);
-    if (!*src || !*tab) return nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+    if (!*src || !*tab) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     double *shift = *tab, *div = shift + n, *catv = div + n, *mask = catv + n;
     for (size_t i = 0; i < m->n_raw; i++) {
-        const nnbe_input *in = &m->inputs[i];
+        const nnbi_ex_input *in = &m->inputs[i];
         size_t k = in->onehot ? in->n_cats : 1;
         for (size_t c = 0; c < k; c++) {
             size_t f = in->out + c;
@@ -244,7 +246,8 @@ static nnb_status feature_tables(const nnbe_model *m, int64_t **src, double **ta
 
 /* The preparation: "input" to the network's inputs (*h); *pen names the N x 1 penalty (0 or
  * NaN) of rows with an unseen category, or is empty. */
-static nnb_status emit_prep(graph *g, const nnbe_model *m, vname *h, vname *pen, const char *func) {
+static nnb_status emit_prep(graph *g, const nnbi_ex_model *m, vname *h, vname *pen,
+                            const char *func) {
     pen->s[0] = '\0';
     snprintf(h->s, sizeof h->s, "input");
     if (!m->has_prep) return NNB_OK;
@@ -263,7 +266,7 @@ static nnb_status emit_prep(graph *g, const nnbe_model *m, vname *h, vname *pen,
     if (st == NNB_OK && m->n_onehot) {
         int64_t d = (int64_t)n;
         tensor(g, "feature_column", T_INT64, &d, 1, NULL, src, n);
-        nnbe_buf at = {0};
+        nnbi_ex_buf at = {0};
         attr_int(&at, "axis", 1);
         const char *in[2] = {x.s, "feature_column"};
         vname v = fresh(g);
@@ -287,7 +290,7 @@ static nnb_status emit_prep(graph *g, const nnbe_model *m, vname *h, vname *pen,
         if (!m->unseen_zero) {
             int64_t one = 1;
             tensor(g, "axis_1", T_INT64, &one, 1, NULL, &one, 1);
-            nnbe_buf at = {0};
+            nnbi_ex_buf at = {0};
             attr_int(&at, "keepdims", 1);
             const char *in[2] = {eq.s, "axis_1"};
             vname cnt = fresh(g);
@@ -304,7 +307,7 @@ static nnb_status emit_prep(graph *g, const nnbe_model *m, vname *h, vname *pen,
     return st;
 }
 
-static vname emit_activation(graph *g, const nnbe_layer *L, size_t l, vname z) {
+static vname emit_activation(graph *g, const nnbi_ex_layer *L, size_t l, vname z) {
     switch (L->act) {
     case NNB_ACT_SIGMOID:
         return op1(g, "Sigmoid", z.s, NULL);
@@ -313,13 +316,13 @@ static vname emit_activation(graph *g, const nnbe_layer *L, size_t l, vname z) {
     case NNB_ACT_RELU:
         return op1(g, "Relu", z.s, NULL);
     case NNB_ACT_SOFTMAX: {
-        nnbe_buf at = {0};
+        nnbi_ex_buf at = {0};
         attr_int(&at, "axis", -1);
         return op1(g, "Softmax", z.s, &at);
     }
     case NNB_ACT_LEAKY_RELU: {
         if (g->T == T_FLOAT) {
-            nnbe_buf at = {0};
+            nnbi_ex_buf at = {0};
             attr_float(&at, "alpha", (float)L->slope);
             return op1(g, "LeakyRelu", z.s, &at);
         }
@@ -337,7 +340,7 @@ static vname emit_activation(graph *g, const nnbe_layer *L, size_t l, vname z) {
     }
 }
 
-static vname emit_dense(graph *g, const nnbe_layer *L, size_t l, vname h) {
+static vname emit_dense(graph *g, const nnbi_ex_layer *L, size_t l, vname h) {
     char w[32], b[32];
     snprintf(w, sizeof w, "W%zu", l);
     snprintf(b, sizeof b, "b%zu", l);
@@ -345,7 +348,7 @@ static vname emit_dense(graph *g, const nnbe_layer *L, size_t l, vname h) {
     tensor(g, w, g->T, dims, 2, L->w, NULL, L->n_out * L->n_in);
     if (L->has_bias) vector(g, b, g->T, L->b, L->n_out);
     const char *in[3] = {h.s, w, b};
-    nnbe_buf at = {0};
+    nnbi_ex_buf at = {0};
     attr_int(&at, "transB", 1);
     vname z = fresh(g);
     node(g, "Gemm", in, L->has_bias ? 3 : 2, z.s, &at);
@@ -353,7 +356,7 @@ static vname emit_dense(graph *g, const nnbe_layer *L, size_t l, vname h) {
 }
 
 /* The outputs: "output" and, for a classifier, "class". */
-static void emit_outputs(graph *g, const nnbe_model *m, vname y, const vname *pen) {
+static void emit_outputs(graph *g, const nnbi_ex_model *m, vname y, const vname *pen) {
     if (m->unscale) {
         int f32 = g->T == T_FLOAT;
         vname yd = f32 ? cast(g, y.s, T_DOUBLE) : y;
@@ -375,7 +378,7 @@ static void emit_outputs(graph *g, const nnbe_model *m, vname y, const vname *pe
         node(g, "Reshape", ins, 2, "class", NULL);
         return;
     }
-    nnbe_buf at = {0};
+    nnbi_ex_buf at = {0};
     attr_int(&at, "axis", 1);
     attr_int(&at, "keepdims", 0);
     const char *o = "output";
@@ -384,126 +387,126 @@ static void emit_outputs(graph *g, const nnbe_model *m, vname y, const vname *pe
 
 /* ---- documentation and metadata -------------------------------------------------------------- */
 
-static void doc_inputs(nnbe_buf *d, const nnbe_model *m) {
-    nnbe_buf_printf(d, "N rows of %zu raw values", m->n_raw);
+static void doc_inputs(nnbi_ex_buf *d, const nnbi_ex_model *m) {
+    nnbi_ex_buf_printf(d, "N rows of %zu raw values", m->n_raw);
     if (m->input_scale == 1.0 / 255.0)
-        nnbe_buf_printf(d, " (image bytes 0-255: the graph divides them by 255)");
+        nnbi_ex_buf_printf(d, " (image bytes 0-255: the graph divides them by 255)");
     else if (m->input_scale != 1)
-        nnbe_buf_printf(d, " (the graph multiplies them by %.17g)", m->input_scale);
-    nnbe_buf_printf(d, "%s",
-                    m->has_prep ? ", prepared inside the graph as nnblas predict "
-                                  "prepares them: "
-                                : ": ");
+        nnbi_ex_buf_printf(d, " (the graph multiplies them by %.17g)", m->input_scale);
+    nnbi_ex_buf_printf(d, "%s",
+                       m->has_prep ? ", prepared inside the graph as nnblas predict "
+                                     "prepares them: "
+                                   : ": ");
     for (size_t i = 0; i < m->n_raw && i < 40; i++) {
-        const nnbe_input *in = &m->inputs[i];
-        nnbe_buf_printf(d, "%s", i ? ", " : "");
-        nnbe_buf_text(d, in->name);
-        nnbe_buf_printf(d, "%s",
-                        in->text     ? " (the index of its category in metadata nnblas.inputs)"
-                        : in->onehot ? " (one of its categories in nnblas.inputs)"
-                                     : "");
+        const nnbi_ex_input *in = &m->inputs[i];
+        nnbi_ex_buf_printf(d, "%s", i ? ", " : "");
+        nnbi_ex_buf_text(d, in->name);
+        nnbi_ex_buf_printf(d, "%s",
+                           in->text     ? " (the index of its category in metadata nnblas.inputs)"
+                           : in->onehot ? " (one of its categories in nnblas.inputs)"
+                                        : "");
     }
-    if (m->n_raw > 40) nnbe_buf_printf(d, ", ... (%zu more)", m->n_raw - 40);
+    if (m->n_raw > 40) nnbi_ex_buf_printf(d, ", ... (%zu more)", m->n_raw - 40);
 }
 
-static void meta_prop(nnbe_buf *model, const char *key, const nnbe_buf *value) {
-    nnbe_buf e = {0};
+static void meta_prop(nnbi_ex_buf *model, const char *key, const nnbi_ex_buf *value) {
+    nnbi_ex_buf e = {0};
     pb_str(&e, 1, key);
     pb_bytes(&e, 2, value->p ? value->p : (const unsigned char *)"", value->len);
     if (value->oom) e.oom = value->oom;
     pb_sub(model, 14, &e);
 }
 
-static void json_inputs(nnbe_buf *j, const nnbe_model *m) {
-    nnbe_buf_put(j, "[", 1);
+static void json_inputs(nnbi_ex_buf *j, const nnbi_ex_model *m) {
+    nnbi_ex_buf_put(j, "[", 1);
     for (size_t i = 0; i < m->n_raw; i++) {
-        const nnbe_input *in = &m->inputs[i];
-        nnbe_buf_printf(j, "%s{\"name\":", i ? "," : "");
-        nnbe_buf_json(j, in->name);
-        nnbe_buf_printf(j, ",\"kind\":\"%s\"",
-                        in->text     ? "text-category"
-                        : in->onehot ? "category"
-                                     : "number");
+        const nnbi_ex_input *in = &m->inputs[i];
+        nnbi_ex_buf_printf(j, "%s{\"name\":", i ? "," : "");
+        nnbi_ex_buf_json(j, in->name);
+        nnbi_ex_buf_printf(j, ",\"kind\":\"%s\"",
+                           in->text     ? "text-category"
+                           : in->onehot ? "category"
+                                        : "number");
         if (in->onehot) {
-            nnbe_buf_put(j, ",\"categories\":[", 15);
+            nnbi_ex_buf_put(j, ",\"categories\":[", 15);
             for (size_t k = 0; k < in->n_cats; k++) {
-                if (k) nnbe_buf_put(j, ",", 1);
-                nnbe_buf_json(j, nnbe_category(m, i, k));
+                if (k) nnbi_ex_buf_put(j, ",", 1);
+                nnbi_ex_buf_json(j, nnbi_ex_category(m, i, k));
             }
-            nnbe_buf_put(j, "]", 1);
+            nnbi_ex_buf_put(j, "]", 1);
         } else if (in->shift != 0 || in->div != 1) {
-            nnbe_buf_printf(j, ",\"shift\":%.17g,\"divisor\":%.17g", in->shift, in->div);
+            nnbi_ex_buf_printf(j, ",\"shift\":%.17g,\"divisor\":%.17g", in->shift, in->div);
         }
-        nnbe_buf_put(j, "}", 1);
+        nnbi_ex_buf_put(j, "}", 1);
     }
-    nnbe_buf_put(j, "]", 1);
+    nnbi_ex_buf_put(j, "]", 1);
 }
 
-static void json_strings(nnbe_buf *j, const char *const *s, size_t n) {
-    nnbe_buf_put(j, "[", 1);
+static void json_strings(nnbi_ex_buf *j, const char *const *s, size_t n) {
+    nnbi_ex_buf_put(j, "[", 1);
     for (size_t i = 0; i < n; i++) {
-        if (i) nnbe_buf_put(j, ",", 1);
-        nnbe_buf_json(j, s[i]);
+        if (i) nnbi_ex_buf_put(j, ",", 1);
+        nnbi_ex_buf_json(j, s[i]);
     }
-    nnbe_buf_put(j, "]", 1);
+    nnbi_ex_buf_put(j, "]", 1);
 }
 
-static void metadata(nnbe_buf *model, const nnbe_model *m) {
-    nnbe_buf v = {0};
+static void metadata(nnbi_ex_buf *model, const nnbi_ex_model *m) {
+    nnbi_ex_buf v = {0};
     json_inputs(&v, m);
     meta_prop(model, "nnblas.inputs", &v);
-    nnbe_buf_free(&v);
+    nnbi_ex_buf_free(&v);
     json_strings(&v, m->output_names, m->n_outputs);
     meta_prop(model, "nnblas.outputs", &v);
-    nnbe_buf_free(&v);
+    nnbi_ex_buf_free(&v);
     if (m->n_classes) {
         json_strings(&v, m->class_labels, m->n_classes);
         meta_prop(model, "nnblas.classes", &v);
-        nnbe_buf_free(&v);
+        nnbi_ex_buf_free(&v);
     }
-    nnbe_buf_printf(&v, "%.17g", m->input_scale);
+    nnbi_ex_buf_printf(&v, "%.17g", m->input_scale);
     meta_prop(model, "nnblas.input_scale", &v);
-    nnbe_buf_free(&v);
-    nnbe_buf_printf(&v, "%s", m->unseen_zero ? "zero" : "nan");
+    nnbi_ex_buf_free(&v);
+    nnbi_ex_buf_printf(&v, "%s", m->unseen_zero ? "zero" : "nan");
     meta_prop(model, "nnblas.unseen_category", &v);
-    nnbe_buf_free(&v);
-    nnbe_buf_printf(&v, "%s", nnb_dtype_name(m->dtype));
+    nnbi_ex_buf_free(&v);
+    nnbi_ex_buf_printf(&v, "%s", nnb_dtype_name(m->dtype));
     meta_prop(model, "nnblas.dtype", &v);
-    nnbe_buf_free(&v);
+    nnbi_ex_buf_free(&v);
     for (size_t i = 0; i < nnb_meta_n_keys(m->meta); i++) { /* as well-formed UTF-8 */
-        nnbe_buf key = {0};
-        nnbe_buf_put(&key, "model.", 6);
-        nnbe_buf_text(&key, nnb_meta_key(m->meta, i));
-        nnbe_buf_put(&key, "", 1);
-        nnbe_buf_text(&v, nnb_meta_value(m->meta, i));
+        nnbi_ex_buf key = {0};
+        nnbi_ex_buf_put(&key, "model.", 6);
+        nnbi_ex_buf_text(&key, nnb_meta_key(m->meta, i));
+        nnbi_ex_buf_put(&key, "", 1);
+        nnbi_ex_buf_text(&v, nnb_meta_value(m->meta, i));
         if (key.oom)
             model->oom = key.oom;
         else
             meta_prop(model, (const char *)key.p, &v);
-        nnbe_buf_free(&key);
-        nnbe_buf_free(&v);
+        nnbi_ex_buf_free(&key);
+        nnbi_ex_buf_free(&v);
     }
 }
 
 /* ---- the model ------------------------------------------------------------------------------- */
 
-static nnb_status build_graph(graph *g, const nnbe_model *m, const char *name, nnbe_buf *gr,
+static nnb_status build_graph(graph *g, const nnbi_ex_model *m, const char *name, nnbi_ex_buf *gr,
                               const char *func) {
     vname h, pen;
     nnb_status st = emit_prep(g, m, &h, &pen, func);
     if (st != NNB_OK) return st;
     for (size_t l = 0; l < m->n_layers; l++) h = emit_dense(g, &m->layers[l], l, h);
     emit_outputs(g, m, h, &pen);
-    nnbe_buf_put(gr, g->nodes.p, g->nodes.len);
+    nnbi_ex_buf_put(gr, g->nodes.p, g->nodes.len);
     pb_str(gr, 2, name);
-    nnbe_buf_put(gr, g->inits.p, g->inits.len);
+    nnbi_ex_buf_put(gr, g->inits.p, g->inits.len);
     if (g->nodes.oom || g->inits.oom) gr->oom = g->nodes.oom | g->inits.oom;
-    nnbe_buf doc = {0};
+    nnbi_ex_buf doc = {0};
     doc_inputs(&doc, m);
-    nnbe_buf_put(&doc, "", 1);
+    nnbi_ex_buf_put(&doc, "", 1);
     int64_t in_dims[2] = {-1, (int64_t)m->n_raw}, out_dims[2] = {-1, (int64_t)m->n_outputs};
     value_info(gr, 11, "input", g->T, in_dims, 2, doc.oom ? "" : (const char *)doc.p);
-    nnbe_buf_free(&doc);
+    nnbi_ex_buf_free(&doc);
     value_info(gr, 12, "output", g->T, out_dims, 2,
                m->n_classes ? "N rows of class probabilities (metadata nnblas.outputs)"
                : m->unscale ? "N rows of predicted targets, in the data's units"
@@ -514,16 +517,16 @@ static nnb_status build_graph(graph *g, const nnbe_model *m, const char *name, n
     return NNB_OK;
 }
 
-nnb_status nnbe_onnx_write(const nnbe_model *m, const nnb_export_opts *o, nnbe_buf *out,
-                           const char *func) {
-    nnbe_locale loc;
-    nnb_status st = nnbe_locale_c(&loc, func); /* numbers in the metadata with '.' */
+nnb_status nnbi_ex_onnx_write(const nnbi_ex_model *m, const nnb_export_opts *o, nnbi_ex_buf *out,
+                              const char *func) {
+    nnbi_ex_locale loc;
+    nnb_status st = nnbi_ex_locale_c(&loc, func); /* numbers in the metadata with '.' */
     if (st != NNB_OK) return st;
     graph g = {{0}, {0}, 0, m->dtype == NNB_F32 ? T_FLOAT : T_DOUBLE};
-    nnbe_buf gr = {0}, opset = {0};
+    nnbi_ex_buf gr = {0}, opset = {0};
     st = build_graph(&g, m, o ? o->name : "model", &gr, func);
-    nnbe_buf_free(&g.nodes);
-    nnbe_buf_free(&g.inits);
+    nnbi_ex_buf_free(&g.nodes);
+    nnbi_ex_buf_free(&g.inits);
     if (st == NNB_OK) {
         pb_int(out, 1, 7); /* IR version 7 */
         pb_str(out, 2, "nnblas");
@@ -535,12 +538,12 @@ nnb_status nnbe_onnx_write(const nnbe_model *m, const nnb_export_opts *o, nnbe_b
         pb_sub(out, 8, &opset);
         metadata(out, m);
     }
-    nnbe_buf_free(&gr);
-    nnbe_locale_restore(&loc);
+    nnbi_ex_buf_free(&gr);
+    nnbi_ex_locale_restore(&loc);
     if (st == NNB_OK && out->oom)
-        st = out->oom == 2 ? nnbe_fail(NNB_E_TOO_LARGE, func,
-                                       "the ONNX file would exceed 2 GB, "
-                                       "protobuf's limit")
-                           : nnbe_fail(NNB_E_NOMEM, func, "out of memory");
+        st = out->oom == 2 ? nnbi_ex_fail(NNB_E_TOO_LARGE, func,
+                                          "the ONNX file would exceed 2 GB, "
+                                          "protobuf's limit")
+                           : nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     return st;
 }

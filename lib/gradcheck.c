@@ -56,7 +56,8 @@ static nnb_status check64(nnb_net *net, const double *x, size_t rows, size_t x_c
     double worst = 0.0;
     size_t wi = 0;
     for (size_t i = 0; i < n; i++) {
-        double den = fmax(fmax(fabs(g[i]), fabs(f[i])), fmax(fmax(1e-4 * scale, 1e-9 * fabs(l0) / eps), 1e-300));
+        double den = fmax(fmax(fabs(g[i]), fabs(f[i])),
+                          fmax(fmax(1e-4 * scale, 1e-9 * fabs(l0) / eps), 1e-300));
         double e = fabs(g[i] - f[i]) / den;
         if (isnan(e)) { /* a NaN anywhere is the worst possible answer */
             worst = e;

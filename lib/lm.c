@@ -89,11 +89,11 @@ static int solve(const double *JtJ, const double *g, double mu, size_t P, double
 
 /* Everything the iterations need, allocated before them. */
 typedef struct lm_bufs {
-    size_t n, no, P, m;    /* rows, outputs, parameters, residuals (n x no) */
+    size_t n, no, P, m; /* rows, outputs, parameters, residuals (n x no) */
     double *J, *e, *JtJ, *A, *g, *d, *theta, *work;
     lapack_int *ipiv, lwork;
-    double *xt, *yt;       /* the training rows, gathered when a split took some away */
-    const double *x, *y;   /* the training rows as the iterations read them */
+    double *xt, *yt;     /* the training rows, gathered when a split took some away */
+    const double *x, *y; /* the training rows as the iterations read them */
 } lm_bufs;
 
 static void lm_free(lm_bufs *b) {
@@ -106,11 +106,12 @@ static nnb_status lm_alloc(const nnbi_run *r, lm_bufs *b, const char *func) {
     size_t n = r->n_train, no = nnbi_n_outputs(net), ni = net->n_inputs, P = net->n_params;
     size_t m = n * no, jn;
     if (P > NNBI_LM_MAX_PARAMS || !nnbi_mul_size(m, P, &jn) || jn > NNBI_LM_MAX_JACOBIAN)
-        return nnbi_error(NNB_E_TOO_LARGE, func,
-                          "Levenberg-Marquardt is for small problems: %zu parameters and a %zu x %zu "
-                          "Jacobian exceed its limits (%zu parameters, %zu Jacobian entries); use "
-                          "a first-order optimiser such as Adam",
-                          P, m, P, NNBI_LM_MAX_PARAMS, NNBI_LM_MAX_JACOBIAN);
+        return nnbi_error(
+            NNB_E_TOO_LARGE, func,
+            "Levenberg-Marquardt is for small problems: %zu parameters and a %zu x %zu "
+            "Jacobian exceed its limits (%zu parameters, %zu Jacobian entries); use "
+            "a first-order optimiser such as Adam",
+            P, m, P, NNBI_LM_MAX_PARAMS, NNBI_LM_MAX_JACOBIAN);
     *b = (lm_bufs){.n = n, .no = no, .P = P, .m = m};
     b->J = malloc(jn * sizeof *b->J);
     b->e = malloc(m * sizeof *b->e);
@@ -131,8 +132,8 @@ static nnb_status lm_alloc(const nnbi_run *r, lm_bufs *b, const char *func) {
     }
     if (!b->J || !b->e || !b->JtJ || !b->A || !b->g || !b->d || !b->theta || !b->ipiv || !b->work ||
         (r->train_idx && (!b->xt || !b->yt)))
-        return nnbi_error(NNB_E_NOMEM, func, "no memory for Levenberg-Marquardt (%zu x %zu Jacobian)",
-                          m, P);
+        return nnbi_error(NNB_E_NOMEM, func,
+                          "no memory for Levenberg-Marquardt (%zu x %zu Jacobian)", m, P);
     b->x = r->x.p, b->y = r->y.p; /* float64 data (nnb_net_train checked) */
     if (r->train_idx) {
         for (size_t i = 0; i < n; i++) {

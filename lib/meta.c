@@ -1,13 +1,16 @@
-/* Free-form metadata for model files (nnb_meta): an ordered list of string keys and values. */
+/* Free-form metadata for model files (nnb_meta): an ordered list of string keys and values, with
+ * a hash index of the keys, so that setting or getting a key is O(1) however many there are. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "data_internal.h"
 #include "model_internal.h"
+#include "name_index.h"
 
 struct nnb_meta {
     size_t n, cap;
     char **keys, **values;
+    nnbi_name_index index; /* the keys' positions */
 };
 
 NNB_API nnb_status nnb_meta_create(nnb_meta **out) {
@@ -25,13 +28,14 @@ NNB_API void nnb_meta_free(nnb_meta *m) {
     }
     free(m->keys);
     free(m->values);
+    nnbi_index_free(&m->index);
     free(m);
 }
 
+static const char *key_at(const void *m, size_t i) { return ((const nnb_meta *)m)->keys[i]; }
+
 static ptrdiff_t find(const nnb_meta *m, const char *key) {
-    for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->keys[i], key) == 0) return (ptrdiff_t)i;
-    return -1;
+    return nnbi_index_find(&m->index, key, key_at, m);
 }
 
 nnb_status nnbi_meta_append(nnb_meta *m, const char *key, size_t key_len, const char *value,
@@ -55,6 +59,11 @@ nnb_status nnbi_meta_append(nnb_meta *m, const char *key, size_t key_len, const 
     }
     m->keys[m->n] = k;
     m->values[m->n] = v;
+    if (!nnbi_index_add(&m->index, m->n, key_at, m)) {
+        free(k);
+        free(v);
+        return nnbi_error(NNB_E_NOMEM, func, "no memory for metadata");
+    }
     m->n++;
     return NNB_OK;
 }

@@ -16,13 +16,14 @@
 #include "nnb_internal.h"
 
 /* Format version written by this library: 1.2 for a network with convolution or pooling layers
- * (section LAYR), else 1.1 for a float32 network and 1.0 for float64 (unchanged). */
+ * (section LAYR) or a preparation that fills missing cells (section FILL), else 1.1 for a float32
+ * network and 1.0 for float64 (unchanged). */
 #define NNBI_MODEL_MAJOR 1u
 #define NNBI_MODEL_MINOR 2u
 
 #define NNBI_MODEL_MAGIC "\x89NNB\r\n\x1a\n"
-#define NNBI_MODEL_HEADER 32u   /* magic, version, byte-order mark, size, sections, flags */
-#define NNBI_MODEL_SECTION 16u  /* tag, flags, payload length */
+#define NNBI_MODEL_HEADER 32u  /* magic, version, byte-order mark, size, sections, flags */
+#define NNBI_MODEL_SECTION 16u /* tag, flags, payload length */
 #define NNBI_MODEL_CRC 4u
 
 /* Section flag: a reader that does not know the tag must refuse the file. */
@@ -36,8 +37,8 @@
 /* nnb_model_write() with the given operations (NULL: the POSIX ones); func names the caller in
  * messages. */
 nnb_status nnbi_model_save_ops(const char *path, const nnb_net *net, const nnb_prep *prep,
-                               const nnb_meta *meta, int with_train_state,
-                               const nnbi_file_ops *ops, const char *func);
+                               const nnb_meta *meta, int with_train_state, const nnbi_file_ops *ops,
+                               const char *func);
 
 /* Appends a pair without looking for an existing key (the loader checks for duplicates once, with
  * nnbi_meta_duplicate(), instead of once per pair). */

@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "data_internal.h"
+#include "interrupt.h"
 #include "model_internal.h"
 #include "prep_internal.h"
 
@@ -39,8 +40,8 @@ typedef struct sink {
     uLong crc;          /* CRC-32 of the bytes before buf + pos (BUFFER) or flushed (FILE) */
     int fd;
     const nnbi_file_ops *ops;
-    int err;            /* errno of a failed write (FILE) */
-    int too_long;       /* a string longer than a u32 length can say */
+    int err;      /* errno of a failed write (FILE) */
+    int too_long; /* a string longer than a u32 length can say */
 } sink;
 
 static uLong crc_update(uLong crc, const unsigned char *p, size_t n) {
@@ -202,6 +203,21 @@ static void w_prep(sink *s, const parts *m) {
     }
 }
 
+/* The fills of the preparation's inputs (section FILL, version 1.2): for each input, in PREP's
+ * order, its nnb_fill, 0, the value (numbers) and the category index (categories). */
+static void w_fill(sink *s, const parts *m) {
+    const nnb_prep *p = m->prep;
+    e_u64(s, p->n_inputs);
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        const nnbi_prep_input *in = &p->inputs[i];
+        int number = in->encoding == NNBI_ENC_NUMBER;
+        e_u32(s, in->fill);
+        e_u32(s, 0);
+        e_f64(s, in->fill != NNB_FILL_NONE && number ? in->fill_value : 0.0);
+        e_u64(s, in->fill != NNB_FILL_NONE && !number ? in->fill_cat : 0);
+    }
+}
+
 static void w_meta(sink *s, const parts *m) {
     size_t n = nnb_meta_n_keys(m->meta);
     e_u64(s, n);
@@ -228,14 +244,16 @@ static void w_section(sink *s, const char tag[4], uint32_t flags, writer_fn fn, 
 
 /* The whole file; `size` is the total written into the header (0 in the counting run). */
 static void serialise(sink *s, const parts *m, uint64_t size) {
-    int kinds = has_kinds(m->net);
-    uint32_t n_sections = 2 + kinds + (m->prep != NULL) + (m->meta != NULL) + (m->state != NULL);
+    int kinds = has_kinds(m->net), fill = m->prep && nnbi_prep_has_fill(m->prep);
+    uint32_t n_sections =
+        2 + kinds + (m->prep != NULL) + fill + (m->meta != NULL) + (m->state != NULL);
     emit(s, NNBI_MODEL_MAGIC, 8);
     e_u16(s, NNBI_MODEL_MAJOR);
     /* a dense float64 network's file is version 1.0, which every reader of major version 1
-     * loads; a dense float32 one 1.1; one with other kinds of layers 1.2 */
+     * loads; a dense float32 one 1.1; one with other kinds of layers, or whose preparation fills
+     * missing cells, 1.2 */
     int f32 = m->net->dtype == NNB_F32;
-    e_u16(s, kinds ? 2 : f32 ? 1 : 0);
+    e_u16(s, kinds || fill ? 2 : f32 ? 1 : 0);
     e_u32(s, 0x01020304u); /* byte-order mark: 04 03 02 01 */
     e_u64(s, size);
     e_u32(s, n_sections);
@@ -244,6 +262,7 @@ static void serialise(sink *s, const parts *m, uint64_t size) {
     if (kinds) w_section(s, "LAYR", NNBI_SECTION_ESSENTIAL, w_layr, m);
     w_section(s, f32 ? "PF32" : "PARM", NNBI_SECTION_ESSENTIAL, w_params, m);
     if (m->prep) w_section(s, "PREP", NNBI_SECTION_ESSENTIAL, w_prep, m);
+    if (fill) w_section(s, "FILL", NNBI_SECTION_ESSENTIAL, w_fill, m);
     if (m->meta) w_section(s, "META", 0, w_meta, m);
     if (m->state) w_section(s, "TRST", 0, w_trst, m);
     /* the CRC-32 of everything before it */
@@ -341,8 +360,8 @@ NNB_API nnb_status nnb_model_write_buffer(const nnb_net *net, const nnb_prep *pr
 /* ---- atomic file writing (atomic_file.c) ---------------------------------------------------- */
 
 nnb_status nnbi_model_save_ops(const char *path, const nnb_net *net, const nnb_prep *prep,
-                               const nnb_meta *meta, int with_train_state,
-                               const nnbi_file_ops *ops, const char *func) {
+                               const nnb_meta *meta, int with_train_state, const nnbi_file_ops *ops,
+                               const char *func) {
     NNBI_CHECK_NULL(path, func);
     if (!ops) ops = &nnbi_posix_file_ops;
     char msg[NNBI_PATH_CAP + 256];
@@ -429,10 +448,10 @@ static nnb_status short_section(const loader *c, const rd *r, const char *what) 
     return bad(c, NNB_E_FORMAT, "section %s ends before its %s", r->tag, what);
 }
 
-#define NEED(c, r, n, what)                                                                   \
-    do {                                                                                      \
-        if (left(r) < (size_t)(n)) return short_section((c), (r), (what));                    \
-    } while (0)
+#define NEED(c, r, n, what)                                            \
+  do {                                                                 \
+    if (left(r) < (size_t)(n)) return short_section((c), (r), (what)); \
+  } while (0)
 
 static uint32_t r_u32(rd *r) {
     uint32_t v = nnbi_get_u32(r->p);
@@ -517,8 +536,10 @@ static nnb_status check_arch(const loader *c, rd *r, size_t *n_inputs, size_t *n
     uint32_t type = 0; /* version 1.1: the element type after the layers */
     if (c->minor >= 1 && left(r) >= 4) type = r_u32(r);
     if (type > NNB_F32 && c->lenient) /* a type a newer minor version added */
-        return bad(c, NNB_E_VERSION, "element type %u (format version 1.%u) is newer than this "
-                   "library knows; use a newer nnblas", type, c->minor);
+        return bad(c, NNB_E_VERSION,
+                   "element type %u (format version 1.%u) is newer than this "
+                   "library knows; use a newer nnblas",
+                   type, c->minor);
     if (type > NNB_F32) return bad(c, NNB_E_FORMAT, "unknown element type %u", type);
     *dtype = (nnb_dtype)type;
     nnb_status st = r_end(c, r);
@@ -540,12 +561,14 @@ static nnb_status layr_layer(const loader *c, rd *r, rd *a, size_t l, nnbi_shape
     uint32_t code = r_u32(r), n_hp = r_u32(r);
     const nnbi_kind *k = nnbi_kind_at(code);
     if (!k && c->lenient)
-        return bad(c, NNB_E_VERSION, "%s is of a kind (%u) newer than this library knows; use a "
-                   "newer nnblas", where, code);
+        return bad(c, NNB_E_VERSION,
+                   "%s is of a kind (%u) newer than this library knows; use a "
+                   "newer nnblas",
+                   where, code);
     if (!k) return bad(c, NNB_E_FORMAT, "%s: unknown layer kind %u", where, code);
     if (n_hp != k->n_hp)
-        return bad(c, NNB_E_FORMAT, "%s: a %s layer with %u hyper-parameters (%zu expected)",
-                   where, k->name, n_hp, k->n_hp);
+        return bad(c, NNB_E_FORMAT, "%s: a %s layer with %u hyper-parameters (%zu expected)", where,
+                   k->name, n_hp, k->n_hp);
     NEED(c, r, 8 * (size_t)n_hp, "hyper-parameters");
     *L = (nnbi_layer){.kind = k, .in = in, .n_in = in.c * in.h * in.w, .in_last = in_last};
     for (uint32_t i = 0; i < n_hp; i++) L->hp[i] = r_u64(r);
@@ -632,8 +655,8 @@ static nnb_status build_net(const loader *c, rd arch, const rd *layr, rd parm, s
         if (st != NNB_OK) st = relay(c, st, where);
     }
     if (st == NNB_OK && net->n_params != n_params)
-        st = bad(c, NNB_E_INTERNAL, "the network has %zu parameters, expected %zu",
-                 net->n_params, n_params);
+        st = bad(c, NNB_E_INTERNAL, "the network has %zu parameters, expected %zu", net->n_params,
+                 n_params);
     if (st != NNB_OK) {
         nnb_net_free(net);
         return st;
@@ -650,8 +673,10 @@ static nnb_status build_net(const loader *c, rd arch, const rd *layr, rd parm, s
         for (size_t i = 0; i < n_params; i++) p[i] = r_f64(&parm);
     }
     if (net->t->find_nonfinite(net->params, n_params, &bad_i)) {
-        st = bad(c, NNB_E_NONFINITE, "parameter %zu is %g: the model is not usable (saved after "
-                 "training diverged?)", bad_i, net->t->get(net->params, bad_i));
+        st = bad(c, NNB_E_NONFINITE,
+                 "parameter %zu is %g: the model is not usable (saved after "
+                 "training diverged?)",
+                 bad_i, net->t->get(net->params, bad_i));
         nnb_net_free(net);
         return st;
     }
@@ -682,8 +707,8 @@ static nnb_status read_categories(const loader *c, rd *r, uint64_t n_cats, char 
     }
     size_t ptrs = (size_t)n_cats * sizeof(char *);
     char **cats = malloc(ptrs + text);
-    if (!cats) return bad(c, NNB_E_NOMEM, "no memory for %llu categories",
-                          (unsigned long long)n_cats);
+    if (!cats)
+        return bad(c, NNB_E_NOMEM, "no memory for %llu categories", (unsigned long long)n_cats);
     char *t = (char *)cats + ptrs;
     for (uint64_t k = 0; k < n_cats; k++) {
         const char *s;
@@ -707,7 +732,8 @@ static nnb_status read_column(const loader *c, rd *r, nnb_prep *p) {
     uint32_t role = r_u32(r), enc = r_u32(r), scale = r_u32(r), text = r_u32(r);
     double a = r_f64(r), b = r_f64(r);
     uint64_t n_cats = r_u64(r);
-    if (text > 1) return bad(c, NNB_E_FORMAT, "column %.*s: text flag %u", (int)name_len, name, text);
+    if (text > 1)
+        return bad(c, NNB_E_FORMAT, "column %.*s: text flag %u", (int)name_len, name, text);
     char **cats;
     if ((st = read_categories(c, r, n_cats, &cats)) != NNB_OK) return st;
     char *nm = nnbi_strndup(name, name_len);
@@ -757,6 +783,28 @@ static nnb_status read_prep(const loader *c, rd *r, const nnb_net *net, nnb_prep
     return NNB_OK;
 }
 
+/* ---- FILL ------------------------------------------------------------------------------------ */
+
+/* The fills of the preparation's inputs (version 1.2). */
+static nnb_status read_fill(const loader *c, rd *r, nnb_prep *p) {
+    if (!p) return bad(c, NNB_E_FORMAT, "section FILL without a preparation (PREP)");
+    NEED(c, r, 8, "column count");
+    uint64_t n = r_u64(r);
+    if (n != p->n_inputs)
+        return bad(c, NNB_E_FORMAT, "section FILL has %llu columns, the preparation %zu",
+                   (unsigned long long)n, p->n_inputs);
+    if (n > left(r) / 24) return short_section(c, r, "fills");
+    for (size_t i = 0; i < p->n_inputs; i++) {
+        uint32_t kind = r_u32(r), zero = r_u32(r);
+        double value = r_f64(r);
+        uint64_t cat = r_u64(r);
+        (void)zero; /* reserved */
+        nnb_status st = nnbi_prep_set_fill(p, i, kind, value, cat, c->who);
+        if (st != NNB_OK) return st;
+    }
+    return r_end(c, r);
+}
+
 /* ---- META ------------------------------------------------------------------------------------ */
 
 static nnb_status read_meta(const loader *c, rd *r, nnb_meta *m) {
@@ -771,8 +819,9 @@ static nnb_status read_meta(const loader *c, rd *r, nnb_meta *m) {
         nnb_status st = r_str(c, r, "a key", &k, &kn);
         if (st == NNB_OK) st = r_str(c, r, "a value", &v, &vn);
         if (st != NNB_OK) return st;
-        if (kn == 0) return bad(c, NNB_E_FORMAT, "metadata pair %llu has an empty key",
-                                (unsigned long long)i + 1);
+        if (kn == 0)
+            return bad(c, NNB_E_FORMAT, "metadata pair %llu has an empty key",
+                       (unsigned long long)i + 1);
         if (kn > NNBI_META_MAX_LEN || vn > NNBI_META_MAX_LEN)
             return bad(c, NNB_E_FORMAT, "metadata pair %llu is longer than %u bytes",
                        (unsigned long long)i + 1, (unsigned)NNBI_META_MAX_LEN);
@@ -787,31 +836,36 @@ static nnb_status read_meta(const loader *c, rd *r, nnb_meta *m) {
 
 /* ---- the file ---------------------------------------------------------------------------------- */
 
-enum { S_ARCH, S_PARM, S_PREP, S_META, S_TRST, S_PF32, S_LAYR, N_KNOWN };
+enum { S_ARCH, S_PARM, S_PREP, S_META, S_TRST, S_PF32, S_LAYR, S_FILL, N_KNOWN };
 static const char *const known_tags[N_KNOWN] = {"ARCH", "PARM", "PREP", "META",
-                                                "TRST", "PF32", "LAYR"};
+                                                "TRST", "PF32", "LAYR", "FILL"};
 
 /* Checks the header, size, checksum and section table; fills sec[] with the known sections
  * (end NULL where absent). */
 static nnb_status check_file(loader *c, const unsigned char *b, size_t len, rd sec[N_KNOWN]) {
     const size_t min = NNBI_MODEL_HEADER + NNBI_MODEL_CRC;
     if (memcmp(b, NNBI_MODEL_MAGIC, len < 8 ? len : 8) != 0)
-        return bad(c, NNB_E_FORMAT, "not an nnblas model file (its first bytes are not the "
+        return bad(c, NNB_E_FORMAT,
+                   "not an nnblas model file (its first bytes are not the "
                    "magic number)");
     /* the byte-order mark before the version: a big-endian writer's version 1.0 reads 256.0 */
     if (len >= 16 && memcmp(b + 12, "\x01\x02\x03\x04", 4) == 0)
-        return bad(c, NNB_E_FORMAT, "written in the other (big-endian) byte order: its byte-order "
+        return bad(c, NNB_E_FORMAT,
+                   "written in the other (big-endian) byte order: its byte-order "
                    "mark is 01 02 03 04 (expected 04 03 02 01); nnblas model files are "
                    "little-endian");
     if (len >= 16 && memcmp(b + 12, "\x04\x03\x02\x01", 4) != 0)
-        return bad(c, NNB_E_FORMAT, "wrong byte-order mark %02x %02x %02x %02x (expected 04 03 "
-                   "02 01)", b[12], b[13], b[14], b[15]);
+        return bad(c, NNB_E_FORMAT,
+                   "wrong byte-order mark %02x %02x %02x %02x (expected 04 03 "
+                   "02 01)",
+                   b[12], b[13], b[14], b[15]);
     if (len >= 12) {
         unsigned major = nnbi_get_u16(b + 8), minor = nnbi_get_u16(b + 10);
         if (major > NNBI_MODEL_MAJOR)
-            return bad(c, NNB_E_VERSION, "format version %u.%u is newer than this library's "
-                       "%u.%u; use a newer nnblas", major, minor, NNBI_MODEL_MAJOR,
-                       NNBI_MODEL_MINOR);
+            return bad(c, NNB_E_VERSION,
+                       "format version %u.%u is newer than this library's "
+                       "%u.%u; use a newer nnblas",
+                       major, minor, NNBI_MODEL_MAJOR, NNBI_MODEL_MINOR);
         if (major == 0) return bad(c, NNB_E_FORMAT, "format version 0.%u does not exist", minor);
         c->lenient = major == NNBI_MODEL_MAJOR && minor > NNBI_MODEL_MINOR;
         c->minor = minor;
@@ -821,22 +875,24 @@ static nnb_status check_file(loader *c, const unsigned char *b, size_t len, rd s
                    min);
     uint64_t size = nnbi_get_u64(b + 16);
     if (size != len)
-        return bad(c, NNB_E_FORMAT, size > len ? "truncated: %zu bytes, the header says %llu"
-                                               : "%zu bytes, the header says %llu: data after "
-                                                 "the end",
+        return bad(c, NNB_E_FORMAT,
+                   size > len ? "truncated: %zu bytes, the header says %llu"
+                              : "%zu bytes, the header says %llu: data after "
+                                "the end",
                    len, (unsigned long long)size);
     uLong crc = crc_update(crc32(0L, Z_NULL, 0), b, len - NNBI_MODEL_CRC);
     uint32_t stored = nnbi_get_u32(b + len - NNBI_MODEL_CRC);
     if ((uint32_t)crc != stored)
-        return bad(c, NNB_E_CHECKSUM, "CRC-32 mismatch (stored %08x, computed %08x): the file "
-                   "is damaged", stored, (unsigned)crc);
+        return bad(c, NNB_E_CHECKSUM,
+                   "CRC-32 mismatch (stored %08x, computed %08x): the file "
+                   "is damaged",
+                   stored, (unsigned)crc);
     uint32_t n_sections = nnbi_get_u32(b + 24);
     rd r = {b + NNBI_MODEL_HEADER, b + len - NNBI_MODEL_CRC, "table"};
     for (int k = 0; k < N_KNOWN; k++) sec[k] = (rd){NULL, NULL, known_tags[k]};
     for (uint32_t i = 0; i < n_sections; i++) {
         if (left(&r) < NNBI_MODEL_SECTION)
-            return bad(c, NNB_E_FORMAT, "section %u of %u starts past the end", i + 1,
-                       n_sections);
+            return bad(c, NNB_E_FORMAT, "section %u of %u starts past the end", i + 1, n_sections);
         const unsigned char *tag = r.p;
         r.p += 4;
         uint32_t flags = r_u32(&r);
@@ -851,11 +907,12 @@ static nnb_status check_file(loader *c, const unsigned char *b, size_t len, rd s
         while (k < N_KNOWN && memcmp(tag, known_tags[k], 4) != 0) k++;
         if (k == N_KNOWN) {
             if (flags & NNBI_SECTION_ESSENTIAL)
-                return bad(c, NNB_E_VERSION, "section %s is needed to use this model and this "
-                           "version of nnblas does not know it; use a newer nnblas", shown);
+                return bad(c, NNB_E_VERSION,
+                           "section %s is needed to use this model and this "
+                           "version of nnblas does not know it; use a newer nnblas",
+                           shown);
         } else {
-            if (sec[k].p)
-                return bad(c, NNB_E_FORMAT, "section %s occurs twice", known_tags[k]);
+            if (sec[k].p) return bad(c, NNB_E_FORMAT, "section %s occurs twice", known_tags[k]);
             sec[k].p = r.p;
             sec[k].end = r.p + n;
         }
@@ -895,6 +952,7 @@ static nnb_status load(loader *c, const unsigned char *b, size_t len, nnb_net **
     if ((st = build_net(c, sec[S_ARCH], layr, parm, n_params, dtype, &net)) != NNB_OK) return st;
     /* every section is read and checked, also when the caller does not want it */
     if (sec[S_PREP].p) st = read_prep(c, &sec[S_PREP], net, &prep);
+    if (st == NNB_OK && sec[S_FILL].p) st = read_fill(c, &sec[S_FILL], prep);
     if (st == NNB_OK) st = nnb_meta_create(&meta);
     if (st == NNB_OK && sec[S_META].p) st = read_meta(c, &sec[S_META], meta);
     if (st == NNB_OK && sec[S_TRST].p) {
@@ -947,7 +1005,10 @@ NNB_API nnb_status nnb_model_read_buffer(nnb_net **net, nnb_prep **prep, nnb_met
 static ssize_t read_n(int fd, unsigned char *b, size_t n) {
     size_t got = 0;
     while (got < n) {
+        if (nnbi_interrupted() || nnbi_wait_readable(fd)) /* nnb_set_interrupt_flag */
+            return errno = EINTR, -1;
         ssize_t r = read(fd, b + got, n - got);
+        if (r < 0 && errno == EINTR && nnbi_interrupted_by_signal()) return -1;
         if (r < 0 && errno == EINTR) continue;
         if (r < 0) return -1;
         if (r == 0) break;
@@ -962,7 +1023,11 @@ static ssize_t read_n(int fd, unsigned char *b, size_t n) {
  * header is handed to load() as it is, for its message. */
 static nnb_status read_file(const loader *c, const char *path, unsigned char **out, size_t *len) {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd;
+    do /* opening a FIFO waits for a writer: a signal interrupts it */
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR && !nnbi_interrupted_by_signal());
+    if (fd < 0 && errno == EINTR) return bad(c, NNB_E_CANCELLED, "interrupted");
     if (fd < 0) return bad(c, NNB_E_IO, "cannot open: %s", strerror(errno));
     struct stat sb;
     int e = fstat(fd, &sb) != 0 ? errno : S_ISDIR(sb.st_mode) ? EISDIR : 0;
@@ -971,6 +1036,7 @@ static nnb_status read_file(const loader *c, const char *path, unsigned char **o
     if (got < 0) {
         e = e ? e : errno;
         close(fd);
+        if (e == EINTR && nnbi_interrupted()) return bad(c, NNB_E_CANCELLED, "interrupted");
         return bad(c, NNB_E_IO, "cannot read: %s", strerror(e));
     }
     size_t size = (size_t)got;
@@ -992,7 +1058,8 @@ static nnb_status read_file(const loader *c, const char *path, unsigned char **o
                                                        "after the end",
                      (long long)sb.st_size, (unsigned long long)declared);
         else if (!sized && declared > nnb_get_input_limit())
-            st = bad(c, NNB_E_TOO_LARGE, "the header declares %s, more than the input limit of "
+            st = bad(c, NNB_E_TOO_LARGE,
+                     "the header declares %s, more than the input limit of "
                      "%zu bytes for an input that is not a regular file (nnb_set_input_limit)",
                      sz, nnb_get_input_limit());
         else if (declared > SIZE_MAX || (size_t)declared > nnbi_available_memory())
@@ -1002,20 +1069,23 @@ static nnb_status read_file(const loader *c, const char *path, unsigned char **o
             size = (size_t)declared;
     }
     unsigned char *b = st == NNB_OK ? malloc(size ? size : 1) : NULL;
-    if (st == NNB_OK && !b) st = bad(c, NNB_E_NOMEM, "no memory to read the file (%zu bytes)", size);
+    if (st == NNB_OK && !b)
+        st = bad(c, NNB_E_NOMEM, "no memory to read the file (%zu bytes)", size);
     if (st == NNB_OK) {
         memcpy(b, hdr, (size_t)got);
         ssize_t more = size > (size_t)got ? read_n(fd, b + got, size - (size_t)got) : 0;
         unsigned char extra;
         ssize_t tail = more >= 0 && size > (size_t)got ? read_n(fd, &extra, 1) : 0;
-        if (more < 0 || tail < 0)
+        if ((more < 0 || tail < 0) && errno == EINTR && nnbi_interrupted())
+            st = bad(c, NNB_E_CANCELLED, "interrupted");
+        else if (more < 0 || tail < 0)
             st = bad(c, NNB_E_IO, "cannot read: %s", strerror(errno));
         else if ((size_t)got + (size_t)more < size)
             st = bad(c, NNB_E_FORMAT, "truncated: %zu bytes, the header says %zu",
                      (size_t)got + (size_t)more, size);
         else if (tail > 0)
-            st = bad(c, NNB_E_FORMAT, "the input goes on after the %zu bytes its header says",
-                     size);
+            st =
+                bad(c, NNB_E_FORMAT, "the input goes on after the %zu bytes its header says", size);
     }
     close(fd);
     if (st != NNB_OK) {

@@ -54,8 +54,8 @@ int nnbi_index_add(nnbi_name_index *ix, size_t i, nnbi_name_at at, const void *o
     return 1;
 }
 
-int nnbi_index_build(nnbi_name_index *ix, size_t n, nnbi_name_at at, const void *owner,
-                     size_t *dup, size_t *dup_of) {
+int nnbi_index_build(nnbi_name_index *ix, size_t n, nnbi_name_at at, const void *owner, size_t *dup,
+                     size_t *dup_of) {
     memset(ix, 0, sizeof *ix);
     if (dup) *dup = SIZE_MAX;
     if (!reserve(ix, n, at, owner)) return 0;

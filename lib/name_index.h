@@ -13,16 +13,16 @@
 typedef const char *(*nnbi_name_at)(const void *owner, size_t i);
 
 typedef struct nnbi_name_index {
-    size_t cap;      /* slots, a power of two (0: empty index) */
-    size_t n;        /* positions stored */
-    size_t *slot;    /* position + 1, or 0 for an empty slot */
+    size_t cap;   /* slots, a power of two (0: empty index) */
+    size_t n;     /* positions stored */
+    size_t *slot; /* position + 1, or 0 for an empty slot */
 } nnbi_name_index;
 
 /* Indexes positions 0..n-1. Returns 1, or 0 if memory ran out (the index is then empty). With
  * dup not NULL, a repeated name stops the build: *dup = its second position, (*dup_of) the
  * first, and 1 is returned with the index empty. */
-int nnbi_index_build(nnbi_name_index *ix, size_t n, nnbi_name_at at, const void *owner,
-                     size_t *dup, size_t *dup_of);
+int nnbi_index_build(nnbi_name_index *ix, size_t n, nnbi_name_at at, const void *owner, size_t *dup,
+                     size_t *dup_of);
 /* Adds position i (growing the index): 1, or 0 if memory ran out. */
 int nnbi_index_add(nnbi_name_index *ix, size_t i, nnbi_name_at at, const void *owner);
 /* The position of `name`, or -1. An empty index finds nothing. */

@@ -81,8 +81,8 @@ typedef struct alias {
 } alias;
 
 typedef struct vocab {
-    const char *what;            /* "activation", for messages */
-    const char *const *names;    /* canonical, indexed by value */
+    const char *what;         /* "activation", for messages */
+    const char *const *names; /* canonical, indexed by value */
     size_t n;
     const alias *aliases;
     size_t n_aliases;
@@ -91,25 +91,28 @@ typedef struct vocab {
 } vocab;
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-#define VOCAB(what, names, aliases) {what, names, COUNT(names), aliases, COUNT(aliases), NULL, NULL}
+#define VOCAB(what, names, aliases) \
+  { what, names, COUNT(names), aliases, COUNT(aliases), NULL, NULL }
 
-static const char *const act_names[] = {"identity", "sigmoid", "tanh",
+static const char *const act_names[] = {"identity", "sigmoid",    "tanh",
                                         "relu",     "leaky_relu", "softmax"};
-static const alias act_aliases[] = {{"linear", NNB_ACT_IDENTITY},
-                                    {"logistic", NNB_ACT_SIGMOID},
-                                    {"leaky", NNB_ACT_LEAKY_RELU}};
+static const alias act_aliases[] = {
+    {"linear", NNB_ACT_IDENTITY}, {"logistic", NNB_ACT_SIGMOID}, {"leaky", NNB_ACT_LEAKY_RELU}};
 static const char *const init_names[] = {"normal_fanin", "xavier_uniform", "he_normal",
                                          "orthogonal"};
-static const alias init_aliases[] = {
-    {"normal", NNB_INIT_NORMAL_FANIN},   {"lecun_normal", NNB_INIT_NORMAL_FANIN},
-    {"xavier", NNB_INIT_XAVIER_UNIFORM}, {"glorot", NNB_INIT_XAVIER_UNIFORM},
-    {"glorot_uniform", NNB_INIT_XAVIER_UNIFORM}, {"he", NNB_INIT_HE_NORMAL},
-    {"kaiming", NNB_INIT_HE_NORMAL},     {"kaiming_normal", NNB_INIT_HE_NORMAL}};
+static const alias init_aliases[] = {{"normal", NNB_INIT_NORMAL_FANIN},
+                                     {"lecun_normal", NNB_INIT_NORMAL_FANIN},
+                                     {"xavier", NNB_INIT_XAVIER_UNIFORM},
+                                     {"glorot", NNB_INIT_XAVIER_UNIFORM},
+                                     {"glorot_uniform", NNB_INIT_XAVIER_UNIFORM},
+                                     {"he", NNB_INIT_HE_NORMAL},
+                                     {"kaiming", NNB_INIT_HE_NORMAL},
+                                     {"kaiming_normal", NNB_INIT_HE_NORMAL}};
 static const char *const loss_names[] = {"sse", "mse", "bce", "ce"};
 static const alias loss_aliases[] = {
-    {"squared_error", NNB_LOSS_MSE},        {"mean_squared_error", NNB_LOSS_MSE},
-    {"binary_crossentropy", NNB_LOSS_BCE},  {"binary_cross_entropy", NNB_LOSS_BCE},
-    {"cross_entropy", NNB_LOSS_CE},         {"crossentropy", NNB_LOSS_CE},
+    {"squared_error", NNB_LOSS_MSE},          {"mean_squared_error", NNB_LOSS_MSE},
+    {"binary_crossentropy", NNB_LOSS_BCE},    {"binary_cross_entropy", NNB_LOSS_BCE},
+    {"cross_entropy", NNB_LOSS_CE},           {"crossentropy", NNB_LOSS_CE},
     {"categorical_crossentropy", NNB_LOSS_CE}};
 static const char *const red_names[] = {"sum", "mean"};
 static const alias red_aliases[] = {{"average", NNB_REDUCTION_MEAN}};
@@ -137,6 +140,10 @@ static const alias scale_aliases[] = {{"standardize", NNB_SCALE_STANDARD},
                                       {"min_max", NNB_SCALE_MINMAX}};
 static const char *const unseen_names[] = {"error", "zero"};
 static const alias unseen_aliases[] = {{"ignore", NNB_UNSEEN_ZERO}};
+static const char *const fill_names[] = {"none", "mean", "median", "most_frequent"};
+static const alias fill_aliases[] = {{"mode", NNB_FILL_MOST_FREQUENT},
+                                     {"most_common", NNB_FILL_MOST_FREQUENT},
+                                     {"average", NNB_FILL_MEAN}};
 static const char *const mnist_names[] = {"train", "test"};
 static const alias mnist_aliases[] = {{"t10k", NNB_MNIST_TEST}};
 
@@ -151,9 +158,10 @@ static const vocab v_target = VOCAB("target kind", target_names, target_aliases)
 static const vocab v_scale = VOCAB("scaling", scale_names, scale_aliases);
 static const vocab v_unseen = VOCAB("unseen-category policy", unseen_names, unseen_aliases);
 static const vocab v_mnist = VOCAB("MNIST part", mnist_names, mnist_aliases);
+static const vocab v_fill = VOCAB("fill of missing cells", fill_names, fill_aliases);
 static const char *const dtype_names[] = {"f64", "f32"};
-static const alias dtype_aliases[] = {{"float64", NNB_F64}, {"double", NNB_F64},
-                                      {"float32", NNB_F32}, {"single", NNB_F32}};
+static const alias dtype_aliases[] = {
+    {"float64", NNB_F64}, {"double", NNB_F64}, {"float32", NNB_F32}, {"single", NNB_F32}};
 /* "float" is C's float (float32) but numpy's and Python's float (float64): refused, not guessed. */
 static const vocab v_dtype = {"element type",
                               dtype_names,
@@ -194,8 +202,8 @@ static nnb_status unknown(const vocab *v, const char *text, const char *func) {
         return nnbi_error(NNB_E_INVALID_ARG, func,
                           "unknown %s '%.80s'; did you mean '%s'? accepted: %s%s", v->what, text,
                           near, names, aliases);
-    return nnbi_error(NNB_E_INVALID_ARG, func, "unknown %s '%.80s'; accepted: %s%s", v->what,
-                      text, names, aliases);
+    return nnbi_error(NNB_E_INVALID_ARG, func, "unknown %s '%.80s'; accepted: %s%s", v->what, text,
+                      names, aliases);
 }
 
 static nnb_status parse(const vocab *v, const char *text, int *out, const char *func) {
@@ -214,18 +222,18 @@ static const char *name_of(const vocab *v, int value) {
 }
 
 /* The three functions of an enum (and the old name of the count, deprecated). */
-#define NNBI_VOCAB_FUNCS(e, var)                                                              \
-    NNB_API const char *nnb_##e##_name(nnb_##e value) { return name_of(&var, (int)value); }   \
-    NNB_API nnb_status nnb_##e##_parse(const char *text, nnb_##e *out) {                       \
-        NNBI_CHECK_NULL(text, __func__);                                                       \
-        NNBI_CHECK_NULL(out, __func__);                                                        \
-        int v;                                                                                 \
-        nnb_status st = parse(&var, text, &v, __func__);                                      \
-        if (st == NNB_OK) *out = (nnb_##e)v;                                                   \
-        return st;                                                                             \
-    }                                                                                          \
-    NNB_API size_t nnb_##e##_n_values(void) { return var.n; }                                  \
-    NNBI_DEPRECATED_ALIAS(nnb_##e##_count, nnb_##e##_n_values);
+#define NNBI_VOCAB_FUNCS(e, var)                                                          \
+  NNB_API const char *nnb_##e##_name(nnb_##e value) { return name_of(&var, (int)value); } \
+  NNB_API nnb_status nnb_##e##_parse(const char *text, nnb_##e *out) {                    \
+    NNBI_CHECK_NULL(text, __func__);                                                      \
+    NNBI_CHECK_NULL(out, __func__);                                                       \
+    int v;                                                                                \
+    nnb_status st = parse(&var, text, &v, __func__);                                      \
+    if (st == NNB_OK) *out = (nnb_##e)v;                                                  \
+    return st;                                                                            \
+  }                                                                                       \
+  NNB_API size_t nnb_##e##_n_values(void) { return var.n; }                               \
+  NNBI_DEPRECATED_ALIAS(nnb_##e##_count, nnb_##e##_n_values);
 
 NNBI_VOCAB_FUNCS(activation, v_act)
 NNBI_VOCAB_FUNCS(init, v_init)
@@ -239,6 +247,17 @@ NNBI_VOCAB_FUNCS(scale, v_scale)
 NNBI_VOCAB_FUNCS(dtype, v_dtype)
 NNBI_VOCAB_FUNCS(unseen, v_unseen)
 NNBI_VOCAB_FUNCS(mnist_part, v_mnist)
+/* nnb_fill is newer than the _count names: its functions without the deprecated alias */
+NNB_API const char *nnb_fill_name(nnb_fill value) { return name_of(&v_fill, (int)value); }
+NNB_API nnb_status nnb_fill_parse(const char *text, nnb_fill *out) {
+    NNBI_CHECK_NULL(text, __func__);
+    NNBI_CHECK_NULL(out, __func__);
+    int v;
+    nnb_status st = parse(&v_fill, text, &v, __func__);
+    if (st == NNB_OK) *out = (nnb_fill)v;
+    return st;
+}
+NNB_API size_t nnb_fill_n_values(void) { return v_fill.n; }
 
 /* ---- statuses ------------------------------------------------------------------------------- */
 
@@ -280,17 +299,23 @@ NNB_API nnb_status nnb_status_parse(const char *text, nnb_status *out) {
 
 NNB_API nnb_activation nnb_default_output(nnb_target_kind kind) {
     switch (kind) {
-    case NNB_TARGET_ONEHOT: return NNB_ACT_SOFTMAX;
-    case NNB_TARGET_INDEX: return NNB_ACT_SIGMOID;
-    default: return NNB_ACT_IDENTITY;
+    case NNB_TARGET_ONEHOT:
+        return NNB_ACT_SOFTMAX;
+    case NNB_TARGET_INDEX:
+        return NNB_ACT_SIGMOID;
+    default:
+        return NNB_ACT_IDENTITY;
     }
 }
 
 NNB_API nnb_activation nnb_default_output_for_loss(nnb_loss loss) {
     switch (loss) {
-    case NNB_LOSS_CE: return NNB_ACT_SOFTMAX;
-    case NNB_LOSS_BCE: return NNB_ACT_SIGMOID;
-    default: return NNB_ACT_IDENTITY;
+    case NNB_LOSS_CE:
+        return NNB_ACT_SOFTMAX;
+    case NNB_LOSS_BCE:
+        return NNB_ACT_SIGMOID;
+    default:
+        return NNB_ACT_IDENTITY;
     }
 }
 
@@ -304,11 +329,15 @@ NNB_API nnb_loss nnb_default_loss(nnb_activation output, nnb_target_kind kind) {
 NNB_API int nnb_loss_fits(nnb_loss loss, nnb_activation output) {
     if ((unsigned)output > (unsigned)NNB_ACT_SOFTMAX) return 0;
     switch (loss) {
-    case NNB_LOSS_CE: return output == NNB_ACT_SOFTMAX;
-    case NNB_LOSS_BCE: return output == NNB_ACT_SIGMOID;
+    case NNB_LOSS_CE:
+        return output == NNB_ACT_SOFTMAX;
+    case NNB_LOSS_BCE:
+        return output == NNB_ACT_SIGMOID;
     case NNB_LOSS_MSE:
-    case NNB_LOSS_SSE: return 1;
-    default: return 0;
+    case NNB_LOSS_SSE:
+        return 1;
+    default:
+        return 0;
     }
 }
 

@@ -93,10 +93,22 @@ nnb_status nnbi_net_add_layer(nnb_net *net, const nnbi_layer *proto, const char 
     if (L.n_p > SIZE_MAX / sizeof(double) - net->n_params)
         return nnbi_error(NNB_E_TOO_LARGE, func, "%s does not fit in memory", what);
     size_t new_n = net->n_params + L.n_p;
-    /* parameters and gradients, checked against the memory the process can get before asking */
-    if (new_n > nnbi_available_memory() / (2 * sizeof(double)))
+    /* What this layer adds (its parameters and gradients in the network's type, and the float64
+     * draws of its initialisation), checked against the memory the process can still get before
+     * asking: the layers already made hold theirs, so only the addition is compared. */
+    size_t avail = nnbi_available_memory();
+    if (L.n_p > avail / (2 * net->t->size + sizeof(double))) {
+        char need[32], have[32];
+        nnbi_format_bytes(L.n_p > SIZE_MAX / (2 * net->t->size + sizeof(double))
+                              ? SIZE_MAX
+                              : L.n_p * (2 * net->t->size + sizeof(double)),
+                          need, sizeof need);
+        nnbi_format_bytes(avail, have, sizeof have);
         return nnbi_error(NNB_E_TOO_LARGE, func,
-                          "%s does not fit in memory (%zu parameters in all)", what, new_n);
+                          "layer %zu, %s, does not fit in memory: its %zu parameters need %s "
+                          "(with their gradients and initial draws), more than the %s available",
+                          net->n_layers, what, L.n_p, need, have);
+    }
     if (net->n_layers == net->cap_layers) {
         size_t cap = net->cap_layers ? 2 * net->cap_layers : 4;
         nnbi_layer *layers = realloc(net->layers, cap * sizeof *layers);

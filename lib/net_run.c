@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "interrupt.h"
 #include "nnb_internal.h"
 
 /* Rows per block when a large input is processed in blocks (prediction, evaluation), a workspace
@@ -62,10 +63,15 @@ static nnb_status predict(const nnb_net *net, nnbi_src x, size_t rows, size_t x_
     nnbi_ws ws = {0};
     st = nnbi_ws_reserve(net, &ws, block, 0, x.t != net->dtype, func);
     if (st != NNB_OK) return st;
-    for (size_t r0 = 0; r0 < rows; r0 += block)
+    for (size_t r0 = 0; r0 < rows; r0 += block) {
+        if (nnbi_interrupted()) { /* nnb_set_interrupt_flag: between blocks */
+            st = nnbi_interrupt_error(func, "a prediction");
+            break;
+        }
         forward_rows(net, &ws, x, r0, rows - r0 < block ? rows - r0 : block, out, ot);
+    }
     nnbi_ws_free(&ws);
-    return NNB_OK;
+    return st;
 }
 
 /* A forward pass on the network's own workspace (all rows at once). Float data on a float64

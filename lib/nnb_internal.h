@@ -7,7 +7,7 @@
 
 /* The library sees its whole interface, the experimental tier included (nnblas.h). */
 #ifndef NNB_EXPERIMENTAL
-#define NNB_EXPERIMENTAL
+#  define NNB_EXPERIMENTAL
 #endif
 #include <limits.h>
 #include <math.h>
@@ -25,9 +25,9 @@
  * the same address (GCC's alias attribute), so the symbols test can check that the old name
  * reaches the same function. Without GNU C the old name is not exported. */
 #if defined(__GNUC__)
-#define NNBI_DEPRECATED_ALIAS(old, new) extern __typeof__(new) old __attribute__((alias(#new)))
+#  define NNBI_DEPRECATED_ALIAS(old, new) extern __typeof__(new) old __attribute__((alias(#  new)))
 #else
-#define NNBI_DEPRECATED_ALIAS(old, new) extern int nnbi_no_alias_##old
+#  define NNBI_DEPRECATED_ALIAS(old, new) extern int nnbi_no_alias_##old
 #endif
 
 #if defined(__GNUC__)
@@ -41,10 +41,10 @@
 /* Stores "func: message" as this thread's last error and returns status. */
 nnb_status nnbi_error(nnb_status status, const char *func, const char *fmt, ...) NNBI_PRINTF(3, 4);
 
-#define NNBI_CHECK_NULL(ptr, func)                                                            \
-    do {                                                                                      \
-        if ((ptr) == NULL) return nnbi_error(NNB_E_NULL, (func), "%s is NULL", #ptr);         \
-    } while (0)
+#define NNBI_CHECK_NULL(ptr, func)                                                \
+  do {                                                                            \
+    if ((ptr) == NULL) return nnbi_error(NNB_E_NULL, (func), "%s is NULL", #ptr); \
+  } while (0)
 
 /* ---- sizes ----------------------------------------------------------------------------------- */
 
@@ -148,20 +148,20 @@ void nnbi_shuffle(nnbi_rng *rng, size_t *a, size_t n, size_t k);
  * ones, so a const network suffices. One allocation holds every buffer, each on a 64-byte
  * boundary. */
 typedef struct nnbi_ws {
-    size_t rows;      /* capacity in rows */
-    size_t n_layers;  /* number of act[] entries */
+    size_t rows;                 /* capacity in rows */
+    size_t n_layers;             /* number of act[] entries */
     int with_deltas, with_input; /* dbuf, xin/yin are there */
-    void *block;      /* the allocation holding everything below */
-    void **act;       /* act[l]: rows x n_out(l), layer l's output A (after dropout, if any) */
-    void **work;      /* work[l]: layer l's kind's scratch (NULL if it needs none) */
-    void *z_out;      /* rows x n_outputs: the output layer's pre-activation Z */
-    void *dbuf[2];    /* rows x max_width each: deltas, ping-pong */
+    void *block;                 /* the allocation holding everything below */
+    void **act;    /* act[l]: rows x n_out(l), layer l's output A (after dropout, if any) */
+    void **work;   /* work[l]: layer l's kind's scratch (NULL if it needs none) */
+    void *z_out;   /* rows x n_outputs: the output layer's pre-activation Z */
+    void *dbuf[2]; /* rows x max_width each: deltas, ping-pong */
     /* Dropout (training only): drop[l] is layer l's drop probability (NULL or 0: none). For such
      * layers pre[l] holds the activation before dropout and mask[l] the factors (0 or 1/(1-p)). */
     const double *drop;
     void **pre, **mask;
-    int has_dropout;  /* the buffers above were sized for `drop` */
-    void *xin, *yin;  /* rows x n_inputs, rows x n_outputs: a batch gathered or converted */
+    int has_dropout; /* the buffers above were sized for `drop` */
+    void *xin, *yin; /* rows x n_inputs, rows x n_outputs: a batch gathered or converted */
 } nnbi_ws;
 
 /* The learning-rate schedule a network is following (optim.c; docs/definitions.md, "Schedules"):
@@ -177,41 +177,41 @@ typedef struct nnbi_sched {
 
 /* Optimiser state carried by a network between nnb_net_train() calls (optim.c). */
 typedef struct nnbi_opt_state {
-    int kind;          /* nnb_optimizer the moments belong to; -1 before any training */
-    uint64_t step;     /* optimiser steps taken (Adam's t) */
-    uint64_t epoch;    /* epochs completed */
-    double last_loss;  /* monitored loss of the last epoch (NaN if none) */
-    double lm_mu;      /* Levenberg-Marquardt damping */
-    size_t n;          /* length of m and v (n_params), 0 if not allocated */
-    void *m, *v;       /* momentum buffer / Adam moments / RMSprop average, in the network's
+    int kind;         /* nnb_optimizer the moments belong to; -1 before any training */
+    uint64_t step;    /* optimiser steps taken (Adam's t) */
+    uint64_t epoch;   /* epochs completed */
+    double last_loss; /* monitored loss of the last epoch (NaN if none) */
+    double lm_mu;     /* Levenberg-Marquardt damping */
+    size_t n;         /* length of m and v (n_params), 0 if not allocated */
+    void *m, *v;      /* momentum buffer / Adam moments / RMSprop average, in the network's
                         * element type (NULL if unused) */
-    nnbi_sched sched;  /* the learning-rate schedule's position and horizon */
+    nnbi_sched sched; /* the learning-rate schedule's position and horizon */
     /* ---- reliability: the early-stopping watch and the position inside an interrupted epoch,
      * kept across nnb_net_train() calls and saved in the training state's extension blocks (optim.c,
      * 2 and 3), so that a resumed run continues exactly. */
     struct {
-        int on;            /* a watch is running (patience > 0 in the last nnb_net_train) */
-        double best;       /* best monitored loss so far (INFINITY: none) */
+        int on;      /* a watch is running (patience > 0 in the last nnb_net_train) */
+        double best; /* best monitored loss so far (INFINITY: none) */
         uint64_t best_epoch;
-        uint64_t since;    /* epochs since the best */
-        double *params;    /* the best epoch's weights (n_params doubles; restore_best), or NULL */
+        uint64_t since; /* epochs since the best */
+        double *params; /* the best epoch's weights (n_params doubles; restore_best), or NULL */
     } es;
     struct {
-        uint64_t batches;  /* batches of epoch `epoch + 1` already done (0: at an epoch's start) */
-        uint64_t n_train, batch; /* the split and batch size they were done with */
+        uint64_t batches; /* batches of epoch `epoch + 1` already done (0: at an epoch's start) */
+        uint64_t n_train, batch;       /* the split and batch size they were done with */
         double loss_sum, loss_c, hits; /* the epoch's sums so far (loss: compensated sum) */
-        uint64_t rng[4];   /* the generator before the epoch's shuffle */
+        uint64_t rng[4];               /* the generator before the epoch's shuffle */
     } ep;
 } nnbi_opt_state;
 
 struct nnb_net {
-    nnbi_shape in;        /* one sample's shape (n_inputs x 1 x 1 unless given) */
-    size_t n_inputs;      /* its size */
+    nnbi_shape in;   /* one sample's shape (n_inputs x 1 x 1 unless given) */
+    size_t n_inputs; /* its size */
     size_t n_layers, cap_layers;
     nnbi_layer *layers;
 
     nnb_dtype dtype;
-    const nnbi_elem *t;   /* the element type's primitives */
+    const nnbi_elem *t; /* the element type's primitives */
     size_t n_params;
     void *params; /* the arena: every layer's parameters, layer after layer */
     void *grads;  /* same layout, plus NNBI_GRAD_EXTRA values */
@@ -219,7 +219,7 @@ struct nnb_net {
     nnbi_rng rng;
     int check_finite;
 
-    nnbi_ws ws;     /* the network's own workspace */
+    nnbi_ws ws; /* the network's own workspace */
     nnbi_opt_state opt;
 };
 
@@ -287,6 +287,10 @@ nnb_status nnbi_beyond32_error(const char *func, const char *what, size_t r, siz
 /* Sizes ws for `rows` rows of this network (allocates only when it must grow, or when the layers
  * changed; keeps what it had). with_deltas adds the delta buffers (training, backprop), with_input
  * the buffers xin and yin for batches gathered or converted. */
+/* The bytes nnbi_ws_reserve() would allocate for a workspace of `rows` rows (drop: the dropout
+ * rates per layer, or NULL), SIZE_MAX if they overflow: memory estimates (train_memory.c). */
+size_t nnbi_ws_bytes(const nnb_net *net, size_t rows, const double *drop, int with_deltas,
+                     int with_input);
 nnb_status nnbi_ws_reserve(const nnb_net *net, nnbi_ws *ws, size_t rows, int with_deltas,
                            int with_input, const char *func);
 void nnbi_ws_free(nnbi_ws *ws);
@@ -303,8 +307,8 @@ void nnbi_forward(const nnb_net *net, nnbi_ws *ws, const void *x, size_t rows, n
  * batch's row count, so that the shards' losses and gradients add up to the batch's. The loss is
  * summed in blocks of NNBI_LOSS_BLOCK elements (whole rows for softmax) whose sums are
  * compensated. */
-double nnbi_output_delta(const nnb_net *net, nnbi_ws *ws, const void *y, size_t rows,
-                         nnb_loss loss, nnb_reduction red, int want_delta, size_t mean_rows);
+double nnbi_output_delta(const nnb_net *net, nnbi_ws *ws, const void *y, size_t rows, nnb_loss loss,
+                         nnb_reduction red, int want_delta, size_t mean_rows);
 
 /* Backward pass from the output delta in ws->dbuf[0]: dL/dtheta into grad (n_params values). */
 void nnbi_backward(const nnb_net *net, nnbi_ws *ws, const void *x, size_t rows, void *grad);
@@ -319,8 +323,7 @@ int nnbi_backward_ready(const nnb_net *net, nnbi_ws *ws, const void *x, size_t r
 /* The same pass fused with a plain SGD step, theta <- (1 - lr*l2) theta - lr * dL/dtheta, each
  * layer's update folded into its weight-gradient product (beta = 1 - lr*l2) after its input delta
  * has used the old weights. Writes no gradient (uses the gradient arena as scratch). */
-void nnbi_backward_sgd(nnb_net *net, nnbi_ws *ws, const void *x, size_t rows, double lr,
-                       double l2);
+void nnbi_backward_sgd(nnb_net *net, nnbi_ws *ws, const void *x, size_t rows, double lr, double l2);
 
 /* nnbi_output_delta + nnbi_backward (grad may be NULL: loss only). */
 double nnbi_loss_backward(const nnb_net *net, nnbi_ws *ws, const void *x, const void *y,

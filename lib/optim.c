@@ -29,11 +29,15 @@ void nnbi_opt_free(nnbi_opt_state *opt) {
 static int moments_of(int kind) {
     switch (kind) {
     case NNB_OPT_MOMENTUM:
-    case NNB_OPT_NESTEROV: return 1;
+    case NNB_OPT_NESTEROV:
+        return 1;
     case NNB_OPT_ADAM:
-    case NNB_OPT_ADAMW: return 3;
-    case NNB_OPT_RMSPROP: return 2;
-    default: return 0;
+    case NNB_OPT_ADAMW:
+        return 3;
+    case NNB_OPT_RMSPROP:
+        return 2;
+    default:
+        return 0;
     }
 }
 
@@ -50,7 +54,8 @@ nnb_status nnbi_opt_prepare(nnb_net *net, const nnb_train_opts *opts, const char
     void *v = (need & 2) ? calloc(n ? n : 1, es) : NULL;
     if (((need & 1) && !m) || ((need & 2) && !v)) {
         free(m), free(v);
-        return nnbi_error(NNB_E_NOMEM, func, "no memory for the optimiser state (%zu parameters)", n);
+        return nnbi_error(NNB_E_NOMEM, func, "no memory for the optimiser state (%zu parameters)",
+                          n);
     }
     free(o->m), free(o->v);
     o->m = m, o->v = v;
@@ -67,7 +72,9 @@ void nnbi_opt_step(nnb_net *net, const nnb_train_opts *opts, double lr) {
     double wd = opts->weight_decay;
     o->step++;
     switch (opts->opt) {
-    case NNB_OPT_SGD: t->sgd(n, net->params, net->grads, NULL, lr, 0.0, wd, 0); break;
+    case NNB_OPT_SGD:
+        t->sgd(n, net->params, net->grads, NULL, lr, 0.0, wd, 0);
+        break;
     case NNB_OPT_MOMENTUM:
     case NNB_OPT_NESTEROV:
         t->sgd(n, net->params, net->grads, o->m, lr, opts->momentum, wd,
@@ -86,7 +93,8 @@ void nnbi_opt_step(nnb_net *net, const nnb_train_opts *opts, double lr) {
     case NNB_OPT_RMSPROP:
         t->rmsprop(n, net->params, net->grads, o->v, lr, opts->rho, opts->rms_eps, wd);
         break;
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -95,8 +103,8 @@ void nnbi_opt_step(nnb_net *net, const nnb_train_opts *opts, double lr) {
 void nnbi_schedule_begin(nnb_net *net, const nnb_train_opts *o) {
     nnbi_sched *s = &net->opt.sched;
     double mult = o->schedule == NNB_SCHED_COSINE_RESTARTS ? o->sched_mult : 1.0;
-    if (s->kind == (int)o->schedule && s->lr == o->lr && s->p1 == o->sched1 &&
-        s->p2 == o->sched2 && s->mult == mult)
+    if (s->kind == (int)o->schedule && s->lr == o->lr && s->p1 == o->sched1 && s->p2 == o->sched2 &&
+        s->mult == mult)
         return; /* the same schedule: it goes on from where it is */
     /* A state saved by 0.1 did not record its schedule, whose position was the epoch count. */
     uint64_t start = s->kind == -2 ? 0 : net->opt.epoch;
@@ -119,17 +127,22 @@ static double cosine(double lr, double lr_min, double t, double T) {
 double nnbi_schedule_lr(const nnbi_sched *s, uint64_t epoch) {
     double lr = s->lr, e = (double)(epoch - s->start);
     switch (s->kind) {
-    case NNB_SCHED_STEP: return lr * pow(s->p2, floor(e / s->p1));
-    case NNB_SCHED_EXPONENTIAL: return lr * pow(s->p1, e);
-    case NNB_SCHED_COSINE: return cosine(lr, s->p2, e < s->horizon ? e : s->horizon, s->horizon);
+    case NNB_SCHED_STEP:
+        return lr * pow(s->p2, floor(e / s->p1));
+    case NNB_SCHED_EXPONENTIAL:
+        return lr * pow(s->p1, e);
+    case NNB_SCHED_COSINE:
+        return cosine(lr, s->p2, e < s->horizon ? e : s->horizon, s->horizon);
     case NNB_SCHED_COSINE_RESTARTS: { /* SGDR: period T_i = T_0 mult^i, restarting at lr */
         double T = s->p1, t = e;
-        if (s->mult == 1) t = fmod(e, T);
+        if (s->mult == 1)
+            t = fmod(e, T);
         else
             while (t >= T) t -= T, T *= s->mult;
         return cosine(lr, s->p2, t, T);
     }
-    default: return lr;
+    default:
+        return lr;
     }
 }
 
@@ -225,7 +238,8 @@ NNB_API nnb_status nnb_net_train_state_get(const nnb_net *net, void *buf, size_t
     NNBI_CHECK_NULL(buf, __func__);
     size_t need = nnb_net_train_state_size(net);
     if (len < need)
-        return nnbi_error(NNB_E_SHAPE, __func__, "len is %zu, the state needs %zu bytes", len, need);
+        return nnbi_error(NNB_E_SHAPE, __func__, "len is %zu, the state needs %zu bytes", len,
+                          need);
     const nnbi_opt_state *o = &net->opt;
     unsigned char *p = buf;
     int f = state_flags(o);
@@ -299,16 +313,18 @@ static nnb_status get_watch(const unsigned char *q, uint64_t bl, uint64_t n, con
             return nnbi_error(NNB_E_NONFINITE, func,
                               "training state: best weight %zu is not finite", bad);
         if (nnbi_find_beyond(et, t->es.params, (size_t)n, &bad))
-            return nnbi_error(NNB_E_NONFINITE, func, "training state: best weight %zu (%g) is "
-                              "beyond float32's range", bad, t->es.params[bad]);
+            return nnbi_error(NNB_E_NONFINITE, func,
+                              "training state: best weight %zu (%g) is "
+                              "beyond float32's range",
+                              bad, t->es.params[bad]);
     }
     return NNB_OK;
 }
 
 /* The records after the moments (q .. q + len), checked and read into *t (schedule kind -2 if
  * there is none; t->es.params allocated). */
-static nnb_status get_records(const unsigned char *q, size_t len, uint64_t n,
-                              const nnbi_elem *et, nnbi_opt_state *t) {
+static nnb_status get_records(const unsigned char *q, size_t len, uint64_t n, const nnbi_elem *et,
+                              nnbi_opt_state *t) {
     const char *func = "nnb_net_train_state_set";
     t->sched.kind = -2;
     t->sched.mult = 1;
@@ -403,8 +419,10 @@ NNB_API nnb_status nnb_net_train_state_set(nnb_net *net, const void *buf, size_t
              * saved) */
             if (isnan(d)) {
                 nnbi_opt_free(&t);
-                return nnbi_error(NNB_E_NONFINITE, __func__, "training state: moment %c[%zu] is "
-                                  "NaN", b ? 'v' : 'm', i);
+                return nnbi_error(NNB_E_NONFINITE, __func__,
+                                  "training state: moment %c[%zu] is "
+                                  "NaN",
+                                  b ? 'v' : 'm', i);
             }
             net->t->set(a, i, d);
         }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "data_internal.h"
+#include "interrupt.h"
 #include "prep_internal.h"
 
 /* ---- the object and its configuration ---------------------------------------------------------- */
@@ -37,6 +38,7 @@ void nnbi_prep_clear_fit(nnb_prep *p) {
     free_strings(p->feature_names, p->n_features);
     free_strings(p->target_names, p->n_targets);
     free(p->constant);
+    nnbi_index_free(&p->input_index);
     p->inputs = NULL;
     p->n_inputs = p->cap_inputs = 0;
     p->feature_names = p->target_names = NULL;
@@ -69,8 +71,7 @@ static nnb_status spec_get(nnb_prep *p, const char *name, const char *func, nnbi
     *out = spec_find(p, name);
     if (*out) return NNB_OK;
     void *grown = nnbi_grow(p->spec, &p->cap_spec, p->n_spec + 1, sizeof *p->spec, 8);
-    if (!grown)
-        return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    if (!grown) return nnbi_error(NNB_E_NOMEM, func, "no memory");
     p->spec = grown;
     nnbi_prep_spec *s = &p->spec[p->n_spec];
     memset(s, 0, sizeof *s);
@@ -106,6 +107,7 @@ static const char *role_text(const nnbi_prep_spec *s) {
     if (s->role == NNBI_ROLE_DROP) return "dropped";
     if (s->onehot) return "one-hot encoded";
     if (s->scale_set) return "scaled";
+    if (s->fill_set && s->fill != NNB_FILL_NONE) return "filled";
     return "a feature";
 }
 
@@ -114,28 +116,49 @@ static nnb_status conflict(const nnbi_prep_spec *s, const char *func, const char
                       s->name, role_text(s), want);
 }
 
-NNB_API nnb_status nnb_prep_add_target(nnb_prep *p, const char *column,
-                                       nnb_target_kind kind) {
+/* A target other than `column` that makes `column` a target of `kind` impossible (a class
+ * target must be the only target), or NULL. Class targets are alone, so only the first target
+ * needs a look unless there are others, then all are value targets: O(1) but for the message. */
+static const nnbi_prep_spec *other_target(const nnb_prep *p, const char *column,
+                                          nnb_target_kind kind) {
+    if (p->n_target_specs == 0) return NULL;
+    const nnbi_prep_spec *first = &p->spec[p->first_target];
+    int first_is_column = strcmp(first->name, column) == 0;
+    if (kind == NNB_TARGET_VALUES)
+        return !first_is_column && first->target != NNB_TARGET_VALUES ? first : NULL;
+    if (!first_is_column) return first;
+    if (p->n_target_specs == 1) return NULL;
+    for (size_t i = 0; i < p->n_spec; i++) /* an error: name another target */
+        if (p->spec[i].role == NNBI_ROLE_TARGET && i != p->first_target) return &p->spec[i];
+    return NULL;
+}
+
+NNB_API nnb_status nnb_prep_add_target(nnb_prep *p, const char *column, nnb_target_kind kind) {
     NNBI_CHECK_NULL(p, __func__);
     NNBI_CHECK_NULL(column, __func__);
     nnb_status st = not_fitted(p, __func__);
     if (st != NNB_OK) return st;
     if (kind != NNB_TARGET_VALUES && kind != NNB_TARGET_ONEHOT && kind != NNB_TARGET_INDEX)
         return nnbi_error(NNB_E_INVALID_ARG, __func__, "unknown target kind %d", (int)kind);
-    for (size_t i = 0; i < p->n_spec; i++) {
-        const nnbi_prep_spec *o = &p->spec[i];
-        if (o->role != NNBI_ROLE_TARGET || strcmp(o->name, column) == 0) continue;
-        if (kind != NNB_TARGET_VALUES || o->target != NNB_TARGET_VALUES)
-            return nnbi_error(NNB_E_INVALID_ARG, __func__,
-                              "'%s' is already a target: a classification target must be the "
-                              "only target",
-                              o->name);
-    }
+    const nnbi_prep_spec *o = other_target(p, column, kind);
+    if (o)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__,
+                          "'%s' is already a target: a classification target must be the "
+                          "only target",
+                          o->name);
     nnbi_prep_spec *s;
     if ((st = spec_for(p, column, __func__, &s)) != NNB_OK) return st;
     if (s->role == NNBI_ROLE_DROP || s->onehot) return conflict(s, __func__, "a target");
+    if (s->fill_set && s->fill != NNB_FILL_NONE)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__,
+                          "column '%s' is filled, and a target cannot be: a row without a target "
+                          "cannot be used",
+                          column);
     if (s->scale_set && kind != NNB_TARGET_VALUES)
         return conflict(s, __func__, "a classification target");
+    if (s->role != NNBI_ROLE_TARGET) {
+        if (p->n_target_specs++ == 0) p->first_target = (size_t)(s - p->spec);
+    }
     s->role = NNBI_ROLE_TARGET;
     s->target = kind;
     return NNB_OK;
@@ -146,7 +169,8 @@ NNB_API nnb_status nnb_prep_drop(nnb_prep *p, const char *column) {
     nnbi_prep_spec *s;
     nnb_status st = spec_for(p, column, __func__, &s);
     if (st != NNB_OK) return st;
-    if (s->role == NNBI_ROLE_TARGET || s->onehot || s->scale_set)
+    if (s->role == NNBI_ROLE_TARGET || s->onehot || s->scale_set ||
+        (s->fill_set && s->fill != NNB_FILL_NONE))
         return conflict(s, __func__, "dropped");
     s->role = NNBI_ROLE_DROP;
     return NNB_OK;
@@ -181,6 +205,31 @@ NNB_API nnb_status nnb_prep_scale(nnb_prep *p, const char *column, nnb_scale how
         return conflict(s, __func__, "scaled");
     s->scale_set = 1;
     s->scale = how;
+    return NNB_OK;
+}
+
+NNB_API nnb_status nnb_prep_fill(nnb_prep *p, const char *column, nnb_fill how) {
+    NNBI_CHECK_NULL(p, __func__);
+    if ((unsigned)how > NNB_FILL_MOST_FREQUENT)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "unknown fill %d", (int)how);
+    if (!column) {
+        nnb_status st = not_fitted(p, __func__);
+        if (st != NNB_OK) return st;
+        p->default_fill_set = 1;
+        p->default_fill = how;
+        return NNB_OK;
+    }
+    nnbi_prep_spec *s;
+    nnb_status st = spec_for(p, column, __func__, &s);
+    if (st != NNB_OK) return st;
+    if (s->role == NNBI_ROLE_TARGET)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__,
+                          "column '%s' is a target, and targets are not filled: a row without a "
+                          "target cannot be used (drop such rows)",
+                          column);
+    if (s->role == NNBI_ROLE_DROP) return conflict(s, __func__, "filled");
+    s->fill_set = 1;
+    s->fill = how;
     return NNB_OK;
 }
 
@@ -232,8 +281,8 @@ nnb_status nnbi_prep_add_input(nnb_prep *p, const char *name, uint32_t role, uin
         return nnbi_error(NNB_E_FORMAT, func, "column '%s': unknown scaling %u", name, scale);
     if (!isfinite(a) || !isfinite(b) || (scale == NNB_SCALE_STANDARD && b < 0) ||
         (scale == NNB_SCALE_MINMAX && b < a))
-        return nnbi_error(NNB_E_FORMAT, func, "column '%s': impossible statistics %g, %g", name,
-                          a, b);
+        return nnbi_error(NNB_E_FORMAT, func, "column '%s': impossible statistics %g, %g", name, a,
+                          b);
     if (encoding == NNBI_ENC_CATEGORY && (scale != NNB_SCALE_NONE || n_cats == 0 || !cats))
         return nnbi_error(NNB_E_FORMAT, func,
                           "column '%s': a category column needs categories and no scaling", name);
@@ -241,8 +290,7 @@ nnb_status nnbi_prep_add_input(nnb_prep *p, const char *name, uint32_t role, uin
         return nnbi_error(NNB_E_FORMAT, func, "column '%s': a number column has no categories",
                           name);
     void *grown = nnbi_grow(p->inputs, &p->cap_inputs, p->n_inputs + 1, sizeof *p->inputs, 8);
-    if (!grown)
-        return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    if (!grown) return nnbi_error(NNB_E_NOMEM, func, "no memory");
     p->inputs = grown;
     nnbi_prep_input *in = &p->inputs[p->n_inputs];
     memset(in, 0, sizeof *in);
@@ -252,6 +300,8 @@ nnb_status nnbi_prep_add_input(nnb_prep *p, const char *name, uint32_t role, uin
     in->a = a;
     in->b = b;
     in->text = text ? 1 : 0;
+    in->fill = NNB_FILL_NONE;
+    in->fill_value = NAN;
     in->name = nnbi_strdup(name);
     if (!in->name) return nnbi_error(NNB_E_NOMEM, func, "no memory");
     p->n_inputs++; /* from here on a failure removes the input again */
@@ -307,6 +357,34 @@ fail:
     return st;
 }
 
+nnb_status nnbi_prep_set_fill(nnb_prep *p, size_t i, uint32_t kind, double value, uint64_t cat,
+                              const char *func) {
+    nnbi_prep_input *in = &p->inputs[i];
+    if (kind > NNB_FILL_MOST_FREQUENT)
+        return nnbi_error(NNB_E_FORMAT, func, "column '%s': unknown fill %u", in->name, kind);
+    if (kind != NNB_FILL_NONE && in->role != NNBI_ROLE_FEATURE)
+        return nnbi_error(NNB_E_FORMAT, func, "column '%s': a target is not filled", in->name);
+    int number = in->encoding == NNBI_ENC_NUMBER;
+    if (kind != NNB_FILL_NONE && (number ? !isfinite(value) : cat >= in->n_cats))
+        return nnbi_error(NNB_E_FORMAT, func, "column '%s': impossible fill %s %g, category %llu",
+                          in->name, nnb_fill_name((nnb_fill)kind), value, (unsigned long long)cat);
+    if (kind != NNB_FILL_NONE && !number && kind != NNB_FILL_MOST_FREQUENT)
+        return nnbi_error(NNB_E_FORMAT, func,
+                          "column '%s': categories are filled with the most "
+                          "frequent one",
+                          in->name);
+    in->fill = kind;
+    in->fill_value = kind != NNB_FILL_NONE && number ? value : NAN;
+    in->fill_cat = kind != NNB_FILL_NONE && !number ? (size_t)cat : 0;
+    return NNB_OK;
+}
+
+int nnbi_prep_has_fill(const nnb_prep *p) {
+    for (size_t i = 0; i < p->n_inputs; i++)
+        if (p->inputs[i].fill != NNB_FILL_NONE) return 1;
+    return 0;
+}
+
 static char *joined(const char *a, const char *b) {
     size_t na = strlen(a), nb = strlen(b);
     char *s = malloc(na + nb + 2);
@@ -315,6 +393,10 @@ static char *joined(const char *a, const char *b) {
     s[na] = '_';
     memcpy(s + na + 1, b, nb + 1);
     return s;
+}
+
+static const char *input_at(const void *p, size_t i) {
+    return ((const nnb_prep *)p)->inputs[i].name;
 }
 
 nnb_status nnbi_prep_finish(nnb_prep *p, const char *func) {
@@ -340,6 +422,7 @@ nnb_status nnbi_prep_finish(nnb_prep *p, const char *func) {
         in->shift = 0;
         in->div = 1;
         in->constant = 0;
+        in->half = 0;
         if (in->scale == NNB_SCALE_STANDARD) {
             in->shift = in->a;
             in->constant = !(in->b > 0);
@@ -348,11 +431,15 @@ nnb_status nnbi_prep_finish(nnb_prep *p, const char *func) {
             in->shift = in->a;
             in->constant = !(in->b - in->a > 0);
             if (!in->constant) in->div = in->b - in->a;
+            if (!isfinite(in->div)) { /* the range overflows: work in halves */
+                in->half = 1;
+                in->div = in->b * 0.5 - in->a * 0.5;
+            }
         }
     }
     if (nf == 0) return nnbi_error(NNB_E_FORMAT, func, "the preparation has no feature column");
-    if (n_class_targets > 0 && (n_class_targets > 1 || n_value_targets > 0 ||
-                                p->target_kind == NNB_TARGET_VALUES))
+    if (n_class_targets > 0 &&
+        (n_class_targets > 1 || n_value_targets > 0 || p->target_kind == NNB_TARGET_VALUES))
         return nnbi_error(NNB_E_FORMAT, func,
                           "a classification target must be the only target, of a class kind");
     if (n_value_targets > 0 && p->target_kind != NNB_TARGET_VALUES)
@@ -380,6 +467,12 @@ nnb_status nnbi_prep_finish(nnb_prep *p, const char *func) {
         }
         if (in->constant) p->constant[p->n_constant++] = i;
     }
+    size_t dup, dup_of;
+    if (!nnbi_index_build(&p->input_index, p->n_inputs, input_at, p, &dup, &dup_of))
+        return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    if (dup != SIZE_MAX)
+        return nnbi_error(NNB_E_FORMAT, func, "columns %zu and %zu are both named '%s'", dup_of + 1,
+                          dup + 1, p->inputs[dup].name);
     p->fitted = 1;
     return NNB_OK;
 }
@@ -397,11 +490,97 @@ static int cmp_str(const void *a, const void *b) {
 
 static size_t row_at(const size_t *rows, size_t i) { return rows ? rows[i] : i; }
 
-/* Mean and sample std, or min and max, of a numeric column over the rows. */
+/* Values of one column: x[(rows ? rows[i] : i) * stride + off] of type xt, a missing (NaN) one
+ * read as `fill` (the column's fitted fill; NaN when it has none). */
+typedef struct col_values {
+    const void *x;
+    nnb_dtype xt;
+    size_t stride, off;
+    const size_t *rows;
+    double fill;
+} col_values;
+
+static double value_at(const col_values *v, size_t i) {
+    size_t k = (v->rows ? v->rows[i] : i) * v->stride + v->off;
+    double x = nnbi_read(v->xt, v->x, k);
+    return isnan(x) ? v->fill : x;
+}
+
+/* The power of two 2^e just above |m| (m > 0): frexp's exponent. */
+static int exponent_of(double m) {
+    int e;
+    frexp(m, &e);
+    return e;
+}
+
+/* The mean of n finite values whose plain sum overflowed: the sum of the values scaled (exactly,
+ * by a power of two) to below 1 in magnitude, divided by n and scaled back. */
+static double safe_mean(const col_values *v, size_t n) {
+    double big = 0;
+    for (size_t i = 0; i < n; i++) big = fmax(big, fabs(value_at(v, i)));
+    int e = exponent_of(big);
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) sum += ldexp(value_at(v, i), -e);
+    return ldexp(sum / (double)n, e);
+}
+
+/* The sample standard deviation (n - 1) of n finite values about `mean`, where the plain sum of
+ * squares overflowed or underflowed: the deviations (halved when one overflows) are scaled by the
+ * power of two above the largest before they are squared. Infinite only when the result itself
+ * is beyond the largest double. */
+static double safe_sd(const col_values *v, size_t n, double mean) {
+    double half = 1, big = 0;
+    for (size_t i = 0; i < n && half == 1; i++) {
+        double d = value_at(v, i) - mean;
+        if (isfinite(d))
+            big = fmax(big, fabs(d));
+        else
+            half = 0.5, big = 0;
+    }
+    for (size_t i = 0; i < n && half != 1; i++)
+        big = fmax(big, fabs(value_at(v, i) * half - mean * half));
+    if (big == 0) return 0;
+    int e = exponent_of(big);
+    double ss = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = ldexp(value_at(v, i) * half - mean * half, -e);
+        ss += d * d;
+    }
+    return ldexp(sqrt(ss / (double)(n - 1)), e) / half;
+}
+
+/* Below this a sum of squares may have lost its precision to underflow (squares of deviations
+ * under 1.5e-154 are subnormal or 0), so the deviation is computed again, scaled. */
+#define SS_TINY 0x1p-900
+
+/* nnb_prep's mean and sample standard deviation of a column, for any finite values: the plain
+ * formulas (sum / n, then the sum of squared deviations) where they hold, which is bit for bit
+ * what they always gave; the scaled ones of safe_mean() and safe_sd() only where a sum overflows
+ * (or the squares underflow). `sum` and `ss` are the plain sums. */
+static void finish_stats(const col_values *v, size_t n, double sum, double ss, double *mean,
+                         double *sd) {
+    *mean = isfinite(sum) ? sum / (double)n : safe_mean(v, n);
+    if (isfinite(sum) && isfinite(ss) && ss >= SS_TINY)
+        *sd = sqrt(ss / (double)(n - 1));
+    else
+        *sd = safe_sd(v, n, *mean);
+}
+
+static nnb_status sd_too_large(const char *name, const char *func) {
+    return nnbi_error(NNB_E_TOO_LARGE, func,
+                      "column '%s': its values are spread beyond the range of double (the "
+                      "standard deviation exceeds 1.8e308); rescale the column, or use min-max "
+                      "scaling",
+                      name);
+}
+
+/* Mean and sample std, or min and max, of a numeric column over the rows, its missing (NaN)
+ * cells counted as `fill` (a column without missing cells gives the same bits as always). */
 static nnb_status column_stats(const nnbi_column *c, const size_t *rows, size_t n, nnb_scale how,
-                               double *a, double *b, const char *func) {
+                               double fill, double *a, double *b, const char *func) {
     *a = 0;
     *b = 1;
+    col_values v = {c->num, NNB_F64, 1, 0, rows, fill};
     if (how == NNB_SCALE_STANDARD) {
         if (n < 2)
             return nnbi_error(NNB_E_INVALID_ARG, func,
@@ -409,20 +588,20 @@ static nnb_status column_stats(const nnbi_column *c, const size_t *rows, size_t 
                               "deviation divides by n - 1)",
                               c->name);
         double sum = 0;
-        for (size_t i = 0; i < n; i++) sum += c->num[row_at(rows, i)];
+        for (size_t i = 0; i < n; i++) sum += value_at(&v, i);
         double mean = sum / (double)n, ss = 0;
         for (size_t i = 0; i < n; i++) {
-            double d = c->num[row_at(rows, i)] - mean;
+            double d = value_at(&v, i) - mean;
             ss += d * d;
         }
-        *a = mean;
-        *b = sqrt(ss / (double)(n - 1));
+        finish_stats(&v, n, sum, ss, a, b);
+        if (!isfinite(*b)) return sd_too_large(c->name, func);
     } else if (how == NNB_SCALE_MINMAX) {
-        double lo = c->num[row_at(rows, 0)], hi = lo;
+        double lo = value_at(&v, 0), hi = lo;
         for (size_t i = 1; i < n; i++) {
-            double v = c->num[row_at(rows, i)];
-            if (v < lo) lo = v;
-            if (v > hi) hi = v;
+            double x = value_at(&v, i);
+            if (x < lo) lo = x;
+            if (x > hi) hi = x;
         }
         *a = lo;
         *b = hi;
@@ -438,12 +617,14 @@ static nnb_status column_categories(const nnb_table *t, const nnbi_column *c, si
     *n_cats = 0;
     size_t k = 0;
     char **out = NULL;
+    size_t m = 0; /* cells that are not missing ("" and NaN: kept by the CSV reader) */
     if (c->is_text) {
-        const char **v = malloc(n * sizeof *v);
+        const char **v = malloc((n ? n : 1) * sizeof *v);
         if (!v) return nnbi_error(NNB_E_NOMEM, func, "no memory");
-        for (size_t i = 0; i < n; i++) v[i] = nnbi_table_text(t, col, row_at(rows, i));
-        qsort(v, n, sizeof *v, cmp_str);
         for (size_t i = 0; i < n; i++)
+            if (*(v[m] = nnbi_table_text(t, col, row_at(rows, i)))) m++;
+        qsort(v, m, sizeof *v, cmp_str);
+        for (size_t i = 0; i < m; i++)
             if (i == 0 || strcmp(v[i - 1], v[i]) != 0) v[k++] = v[i];
         out = calloc(k, sizeof *out);
         for (size_t i = 0; out && i < k; i++)
@@ -453,11 +634,12 @@ static nnb_status column_categories(const nnb_table *t, const nnbi_column *c, si
             }
         free(v);
     } else {
-        double *v = malloc(n * sizeof *v);
+        double *v = malloc((n ? n : 1) * sizeof *v);
         if (!v) return nnbi_error(NNB_E_NOMEM, func, "no memory");
-        for (size_t i = 0; i < n; i++) v[i] = c->num[row_at(rows, i)];
-        qsort(v, n, sizeof *v, cmp_double);
         for (size_t i = 0; i < n; i++)
+            if (!isnan(v[m] = c->num[row_at(rows, i)])) m++;
+        qsort(v, m, sizeof *v, cmp_double);
+        for (size_t i = 0; i < m; i++)
             if (i == 0 || v[i - 1] != v[i]) v[k++] = v[i];
         out = calloc(k, sizeof *out);
         for (size_t i = 0; out && i < k; i++) {
@@ -470,10 +652,86 @@ static nnb_status column_categories(const nnb_table *t, const nnbi_column *c, si
         }
         free(v);
     }
-    if (!out) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    if (!out && k) return nnbi_error(NNB_E_NOMEM, func, "no memory");
+    if (k == 0)
+        return nnbi_error(NNB_E_INVALID_ARG, func,
+                          "column '%s' of %s has no value in the rows "
+                          "fitted on: every cell is missing (a column without values says "
+                          "nothing: drop it)",
+                          c->name, t->source);
     *labels = out;
     *n_cats = k;
     return NNB_OK;
+}
+
+/* The first of the rows whose cell of column col is missing, or SIZE_MAX. */
+static size_t first_missing(const nnb_table *t, size_t col, const size_t *rows, size_t n) {
+    const nnbi_column *c = &t->cols[col];
+    for (size_t i = 0; i < n; i++) {
+        size_t r = row_at(rows, i);
+        if (c->is_text ? nnbi_table_text(t, col, r)[0] == '\0' : isnan(c->num[r])) return r;
+    }
+    return SIZE_MAX;
+}
+
+static nnb_status missing_error(const nnb_table *t, size_t col, size_t row, int target,
+                                const char *func) {
+    const nnbi_column *c = &t->cols[col];
+    return nnbi_error(NNB_E_FORMAT, func, "%s:%zu:%zu: missing value in column '%s'%s", t->source,
+                      t->line[row], c->field, c->name,
+                      target ? ", a target: rows without a target cannot be used (drop them)"
+                             : ", which the preparation does not fill (nnb_prep_fill)");
+}
+
+/* One column of the table as an input of the preparation (role FEATURE or TARGET): categories
+ * or statistics, and the fill of its missing cells. */
+static nnb_status fit_column(nnb_prep *p, const nnb_table *t, size_t j, const size_t *rows,
+                             size_t n, const char *func) {
+    const nnbi_column *c = &t->cols[j];
+    const nnbi_prep_spec *s = spec_find(p, c->name);
+    int role = s ? s->role : NNBI_ROLE_FEATURE;
+    int category = role == NNBI_ROLE_FEATURE ? s && s->onehot : s->target != NNB_TARGET_VALUES;
+    nnb_fill fill = s && s->fill_set                                   ? s->fill
+                    : role == NNBI_ROLE_FEATURE && p->default_fill_set ? p->default_fill
+                                                                       : NNB_FILL_NONE;
+    size_t missing = first_missing(t, j, rows, n);
+    if (missing != SIZE_MAX && (fill == NNB_FILL_NONE || role != NNBI_ROLE_FEATURE))
+        return missing_error(t, j, missing, role != NNBI_ROLE_FEATURE, func);
+    nnb_status st;
+    if (category) {
+        char **labels;
+        size_t k, cat = 0;
+        st = column_categories(t, c, j, rows, n, &labels, &k, func);
+        if (st != NNB_OK) return st;
+        st = nnbi_prep_add_input(p, c->name, (uint32_t)role, NNBI_ENC_CATEGORY, NNB_SCALE_NONE, 0,
+                                 1, (uint32_t)c->is_text, k, (const char *const *)labels, func);
+        free_strings(labels, k);
+        if (st == NNB_OK && fill != NNB_FILL_NONE) /* categories: the most frequent, always */
+            st = nnbi_fill_category(&p->inputs[p->n_inputs - 1], t, j, rows, n, &cat, func);
+        if (st == NNB_OK && fill != NNB_FILL_NONE)
+            st = nnbi_prep_set_fill(p, p->n_inputs - 1, NNB_FILL_MOST_FREQUENT, 0, cat, func);
+        return st;
+    }
+    if (c->is_text)
+        return nnbi_error(NNB_E_FORMAT, func,
+                          "column '%s' of %s holds texts, and is used as a number: "
+                          "one-hot encode it, drop it or make it a class target",
+                          c->name, t->source);
+    nnb_scale how = NNB_SCALE_NONE;
+    if (s && s->scale_set)
+        how = s->scale;
+    else if (role == NNBI_ROLE_FEATURE && p->default_scale_set)
+        how = p->default_scale;
+    double a, b, value = NAN;
+    if (fill != NNB_FILL_NONE &&
+        (st = nnbi_fill_number(c->num, rows, n, fill, c->name, &value, func)) != NNB_OK)
+        return st;
+    if ((st = column_stats(c, rows, n, how, value, &a, &b, func)) != NNB_OK) return st;
+    st = nnbi_prep_add_input(p, c->name, (uint32_t)role, NNBI_ENC_NUMBER, (uint32_t)how, a, b, 0, 0,
+                             NULL, func);
+    if (st == NNB_OK && fill != NNB_FILL_NONE)
+        st = nnbi_prep_set_fill(p, p->n_inputs - 1, fill, value, 0, func);
+    return st;
 }
 
 static nnb_status fit_table(nnb_prep *p, const nnb_table *t, const size_t *rows, size_t n,
@@ -486,38 +744,10 @@ static nnb_status fit_table(nnb_prep *p, const nnb_table *t, const size_t *rows,
     p->target_kind = kind;
     size_t n_features = 0;
     for (size_t j = 0; j < t->n_cols; j++) {
-        const nnbi_column *c = &t->cols[j];
-        const nnbi_prep_spec *s = spec_find(p, c->name);
+        const nnbi_prep_spec *s = spec_find(p, t->cols[j].name);
         int role = s ? s->role : NNBI_ROLE_FEATURE;
         if (role == NNBI_ROLE_DROP) continue;
-        int category = role == NNBI_ROLE_FEATURE ? s && s->onehot : s->target != NNB_TARGET_VALUES;
-        nnb_status st;
-        if (category) {
-            char **labels;
-            size_t k;
-            st = column_categories(t, c, j, rows, n, &labels, &k, func);
-            if (st != NNB_OK) return st;
-            st = nnbi_prep_add_input(p, c->name, (uint32_t)role, NNBI_ENC_CATEGORY, NNB_SCALE_NONE,
-                                     0, 1, (uint32_t)c->is_text, k, (const char *const *)labels,
-                                     func);
-            free_strings(labels, k);
-        } else {
-            if (c->is_text)
-                return nnbi_error(NNB_E_FORMAT, func,
-                                  "column '%s' of %s holds texts, and is used as a number: "
-                                  "one-hot encode it, drop it or make it a class target",
-                                  c->name, t->source);
-            nnb_scale how = NNB_SCALE_NONE;
-            if (s && s->scale_set)
-                how = s->scale;
-            else if (role == NNBI_ROLE_FEATURE && p->default_scale_set)
-                how = p->default_scale;
-            double a, b;
-            st = column_stats(c, rows, n, how, &a, &b, func);
-            if (st != NNB_OK) return st;
-            st = nnbi_prep_add_input(p, c->name, (uint32_t)role, NNBI_ENC_NUMBER, (uint32_t)how, a,
-                                     b, 0, 0, NULL, func);
-        }
+        nnb_status st = fit_column(p, t, j, rows, n, func);
         if (st != NNB_OK) return st;
         if (role == NNBI_ROLE_FEATURE) n_features++;
     }
@@ -530,14 +760,14 @@ static nnb_status check_rows(const nnb_table *t, const size_t *rows, size_t n, c
     if (!rows) {
         if (n != t->n_rows)
             return nnbi_error(NNB_E_INVALID_ARG, func,
-                              "rows is NULL, so n_rows must be the table's %zu, not %zu",
-                              t->n_rows, n);
+                              "rows is NULL, so n_rows must be the table's %zu, not %zu", t->n_rows,
+                              n);
         return NNB_OK;
     }
     for (size_t i = 0; i < n; i++)
         if (rows[i] >= t->n_rows)
-            return nnbi_error(NNB_E_INVALID_ARG, func, "rows[%zu] = %zu, the table has %zu rows",
-                              i, rows[i], t->n_rows);
+            return nnbi_error(NNB_E_INVALID_ARG, func, "rows[%zu] = %zu, the table has %zu rows", i,
+                              rows[i], t->n_rows);
     return NNB_OK;
 }
 
@@ -559,6 +789,81 @@ NNB_API nnb_status nnb_prep_fit(nnb_prep *p, const nnb_table *t, const size_t *r
     return st;
 }
 
+/* Element (r, j) of a matrix of `cols` columns, a missing (NaN) one as its column's fill (fill
+ * NULL: as it is). */
+static double cell(const void *x, nnb_dtype xt, size_t cols, size_t r, size_t j,
+                   const double *fill) {
+    double v = nnbi_read(xt, x, r * cols + j);
+    return fill && isnan(v) ? fill[j] : v;
+}
+
+/* Means (a) and sample standard deviations (b, zeroed) of every column of a matrix: the plain
+ * sums row by row (as they always were), then finish_stats() per column. */
+static nnb_status matrix_stats(const void *x, nnb_dtype xt, size_t rows, size_t cols,
+                               const double *fill, double *a, double *b, const char *func) {
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) a[j] += cell(x, xt, cols, i, j, fill);
+    for (size_t j = 0; j < cols; j++) {
+        b[j] = a[j]; /* the plain sum, kept for finish_stats */
+        a[j] /= (double)rows;
+    }
+    double *ss = calloc(cols, sizeof *ss);
+    if (!ss) return nnbi_error(NNB_E_NOMEM, func, "no memory for %zu columns", cols);
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) {
+            double d = cell(x, xt, cols, i, j, fill) - a[j];
+            ss[j] += d * d;
+        }
+    nnb_status st = NNB_OK;
+    for (size_t j = 0; j < cols && st == NNB_OK; j++) {
+        col_values v = {x, xt, cols, j, NULL, fill ? fill[j] : NAN};
+        finish_stats(&v, rows, b[j], ss[j], &a[j], &b[j]);
+        if (!isfinite(b[j])) {
+            char name[32];
+            snprintf(name, sizeof name, "x%zu", j);
+            st = sd_too_large(name, func);
+        }
+    }
+    free(ss);
+    return st;
+}
+
+/* The statistics of every column of a matrix for scaling `how` (a, b as the inputs store them). */
+static nnb_status matrix_scalings(const void *x, nnb_dtype xt, size_t rows, size_t cols,
+                                  nnb_scale how, const double *fill, double *a, double *b,
+                                  const char *func) {
+    if (how == NNB_SCALE_STANDARD) return matrix_stats(x, xt, rows, cols, fill, a, b, func);
+    if (how == NNB_SCALE_MINMAX) {
+        for (size_t j = 0; j < cols; j++) a[j] = b[j] = cell(x, xt, cols, 0, j, fill);
+        for (size_t i = 1; i < rows; i++)
+            for (size_t j = 0; j < cols; j++) {
+                double v = cell(x, xt, cols, i, j, fill);
+                if (v < a[j]) a[j] = v;
+                if (v > b[j]) b[j] = v;
+            }
+        return NNB_OK;
+    }
+    for (size_t j = 0; j < cols; j++) b[j] = 1;
+    return NNB_OK;
+}
+
+/* The fills of every column of a matrix (nnb_prep_fill(p, NULL, how)), each over its present
+ * cells. */
+static nnb_status matrix_fills(const void *x, nnb_dtype xt, size_t rows, size_t cols, nnb_fill how,
+                               double *fill, const char *func) {
+    double *col = malloc(rows * sizeof *col);
+    if (!col) return nnbi_error(NNB_E_NOMEM, func, "no memory for %zu rows", rows);
+    nnb_status st = NNB_OK;
+    for (size_t j = 0; j < cols && st == NNB_OK; j++) {
+        for (size_t i = 0; i < rows; i++) col[i] = nnbi_read(xt, x, i * cols + j);
+        char name[32];
+        snprintf(name, sizeof name, "x%zu", j);
+        st = nnbi_fill_number(col, NULL, rows, how, name, &fill[j], func);
+    }
+    free(col);
+    return st;
+}
+
 /* nnb_prep_fit_matrix and nnb_prep_fit_matrix_f32 (x of either type; the statistics are
  * accumulated in double either way). */
 static nnb_status fit_matrix(nnb_prep *p, const void *x, nnb_dtype xt, size_t rows, size_t cols,
@@ -574,55 +879,39 @@ static nnb_status fit_matrix(nnb_prep *p, const void *x, nnb_dtype xt, size_t ro
         return nnbi_error(NNB_E_INVALID_ARG, func, "unknown scaling %d", (int)how);
     if (how == NNB_SCALE_STANDARD && rows < 2)
         return nnbi_error(NNB_E_INVALID_ARG, func, "standardising needs at least 2 rows");
-    size_t total, r, c;
+    size_t total;
     if (!nnbi_mul_size(rows, cols, &total))
         return nnbi_error(NNB_E_TOO_LARGE, func, "x is %zu x %zu", rows, cols);
-    for (size_t i = 0; i < total; i++)
-        if (!isfinite(nnbi_read(xt, x, i))) {
-            r = i / cols, c = i % cols;
-            return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] is %g", r, c,
-                              nnbi_read(xt, x, i));
-        }
+    nnb_fill fill_how = p->default_fill_set ? p->default_fill : NNB_FILL_NONE;
+    for (size_t i = 0; i < total; i++) { /* NaN is a missing cell when filled */
+        double v = nnbi_read(xt, x, i);
+        if (!isfinite(v) && !(isnan(v) && fill_how != NNB_FILL_NONE))
+            return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] is %g%s", i / cols, i % cols, v,
+                              isnan(v) ? " (nnb_prep_fill fills missing cells)" : "");
+    }
     double *a = calloc(cols, sizeof *a), *b = calloc(cols, sizeof *b);
+    double *fill = fill_how != NNB_FILL_NONE ? malloc(cols * sizeof *fill) : NULL;
     nnb_status st = NNB_OK;
-    if (!a || !b) {
+    if (!a || !b || (fill_how != NNB_FILL_NONE && !fill))
         st = nnbi_error(NNB_E_NOMEM, func, "no memory for %zu columns", cols);
-        goto done;
+    if (st == NNB_OK && fill) st = matrix_fills(x, xt, rows, cols, fill_how, fill, func);
+    if (st == NNB_OK) st = matrix_scalings(x, xt, rows, cols, how, fill, a, b, func);
+    if (st == NNB_OK) {
+        nnbi_prep_clear_fit(p);
+        p->fit_kind = NNBI_FIT_MATRIX;
     }
-    if (how == NNB_SCALE_STANDARD) {
-        for (size_t i = 0; i < rows; i++)
-            for (size_t j = 0; j < cols; j++) a[j] += nnbi_read(xt, x, i * cols + j);
-        for (size_t j = 0; j < cols; j++) a[j] /= (double)rows;
-        for (size_t i = 0; i < rows; i++)
-            for (size_t j = 0; j < cols; j++) {
-                double d = nnbi_read(xt, x, i * cols + j) - a[j];
-                b[j] += d * d;
-            }
-        for (size_t j = 0; j < cols; j++) b[j] = sqrt(b[j] / (double)(rows - 1));
-    } else if (how == NNB_SCALE_MINMAX) {
-        for (size_t j = 0; j < cols; j++) a[j] = b[j] = nnbi_read(xt, x, j);
-        for (size_t i = 1; i < rows; i++)
-            for (size_t j = 0; j < cols; j++) {
-                double v = nnbi_read(xt, x, i * cols + j);
-                if (v < a[j]) a[j] = v;
-                if (v > b[j]) b[j] = v;
-            }
-    } else {
-        for (size_t j = 0; j < cols; j++) b[j] = 1;
-    }
-    nnbi_prep_clear_fit(p);
-    p->fit_kind = NNBI_FIT_MATRIX;
     for (size_t j = 0; j < cols && st == NNB_OK; j++) {
         char name[32];
         snprintf(name, sizeof name, "x%zu", j);
         st = nnbi_prep_add_input(p, name, NNBI_ROLE_FEATURE, NNBI_ENC_NUMBER, (uint32_t)how, a[j],
                                  b[j], 0, 0, NULL, func);
+        if (st == NNB_OK && fill) st = nnbi_prep_set_fill(p, j, fill_how, fill[j], 0, func);
     }
     if (st == NNB_OK) st = nnbi_prep_finish(p, func);
     if (st != NNB_OK) nnbi_prep_clear_fit(p);
-done:
     free(a);
     free(b);
+    free(fill);
     return st;
 }
 
@@ -638,33 +927,21 @@ NNB_API nnb_status nnb_prep_fit_matrix_f32(nnb_prep *p, const float *x, size_t r
 
 /* ---- applying ---------------------------------------------------------------------------------- */
 
-/* Index of a cell's category, or -1. */
-static ptrdiff_t find_category(const nnbi_prep_input *in, const nnb_table *t, size_t col,
-                               size_t row) {
-    size_t lo = 0, hi = in->n_cats;
-    if (in->text) {
-        const char *s = nnbi_table_text(t, col, row);
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            int c = strcmp(in->cats[mid], s);
-            if (c == 0) return (ptrdiff_t)mid;
-            if (c < 0)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-    } else {
-        double v = t->cols[col].num[row];
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (in->cat_values[mid] == v) return (ptrdiff_t)mid;
-            if (in->cat_values[mid] < v)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-    }
-    return -1;
+double nnbi_prep_scale_value(const nnbi_prep_input *in, double x) {
+    if (in->half) return (x * 0.5 - in->shift * 0.5) / in->div;
+    double v = (x - in->shift) / in->div;
+    /* x - shift overflowed (the result may still be finite): the same in halves, exactly */
+    if (!isfinite(v) && isfinite(x)) v = (x * 0.5 - in->shift * 0.5) / (in->div * 0.5);
+    return v;
+}
+
+/* The inverse of nnbi_prep_scale_value(): y * div + shift, without overflow where the result
+ * is finite. */
+static double unscale_value(const nnbi_prep_input *in, double y) {
+    if (in->half) return (y * in->div + in->shift * 0.5) * 2;
+    double v = y * in->div + in->shift;
+    if (!isfinite(v) && isfinite(y)) v = (y * (in->div * 0.5) + in->shift * 0.5) * 2;
+    return v;
 }
 
 static nnb_status unseen_error(const nnbi_prep_input *in, const nnb_table *t, size_t col,
@@ -680,44 +957,63 @@ static nnb_status unseen_error(const nnbi_prep_input *in, const nnb_table *t, si
     return nnbi_error(NNB_E_FORMAT, func,
                       "%s:%zu:%zu: %s '%.60s' in column '%s' was not seen when fitting (%zu %s)",
                       t->source, t->line[row], t->cols[col].field,
-                      in->role == NNBI_ROLE_FEATURE ? "category" : "class", s, in->name,
-                      in->n_cats, in->role == NNBI_ROLE_FEATURE ? "categories" : "classes");
+                      in->role == NNBI_ROLE_FEATURE ? "category" : "class", s, in->name, in->n_cats,
+                      in->role == NNBI_ROLE_FEATURE ? "categories" : "classes");
 }
 
-/* nnb_prep_apply's rows into x and y of type ot: every value computed in double and rounded
- * once to the type (a value beyond its range is an error). */
+/* Input `in` of one row (table row `row`, column `col`) into the row's output o (X's row for a
+ * feature, Y's for a target) of type ot: every value computed in double and rounded once to the
+ * type (a value beyond its range is an error). */
+static nnb_status apply_cell(const nnb_prep *p, const nnbi_prep_input *in, const nnb_table *t,
+                             size_t col, size_t row, char *o, nnb_dtype ot, const char *func) {
+    const nnbi_column *c = &t->cols[col];
+    int feature = in->role == NNBI_ROLE_FEATURE;
+    int missing = c->is_text ? nnbi_table_text(t, col, row)[0] == '\0' : isnan(c->num[row]);
+    if (missing && in->fill == NNB_FILL_NONE) return missing_error(t, col, row, !feature, func);
+    if (in->encoding == NNBI_ENC_NUMBER) {
+        double v = nnbi_prep_scale_value(in, missing ? in->fill_value : c->num[row]);
+        if (!isfinite(v))
+            return nnbi_error(NNB_E_NONFINITE, func,
+                              "%s:%zu:%zu: column '%s' gives %g, which scales beyond the range "
+                              "of double: the value is far outside the fitted data's",
+                              t->source, t->line[row], c->field, in->name, c->num[row]);
+        if (fabs(v) > nnbi_dtype_max(ot))
+            return nnbi_error(NNB_E_NONFINITE, func,
+                              "%s:%zu:%zu: column '%s' gives %g, beyond float32's range "
+                              "(3.4e38): scale the column or prepare float64 data",
+                              t->source, t->line[row], c->field, in->name, v);
+        nnbi_write(ot, o, in->out, v);
+        return NNB_OK;
+    }
+    ptrdiff_t k = missing ? (ptrdiff_t)in->fill_cat : nnbi_prep_find_category(in, t, col, row);
+    if (k < 0 && !(feature && p->unseen == NNB_UNSEEN_ZERO))
+        return unseen_error(in, t, col, row, func);
+    if (!feature && p->target_kind == NNB_TARGET_INDEX) {
+        nnbi_write(ot, o, in->out, (double)k);
+        return NNB_OK;
+    }
+    for (size_t m = 0; m < in->n_cats; m++)
+        nnbi_write(ot, o, in->out + m, (ptrdiff_t)m == k ? 1.0 : 0.0);
+    return NNB_OK;
+}
+
+/* nnb_prep_apply's rows into x and y of type ot. */
 static nnb_status apply_rows(const nnb_prep *p, const nnb_table *t, const size_t *rows,
                              size_t n_rows, const size_t *col, void *x, void *y, nnb_dtype ot,
                              const char *func) {
     const size_t es = nnbi_dtype_size(ot);
     for (size_t r = 0; r < n_rows; r++) {
+        if ((r & 0xFFFF) == 0xFFFF && nnbi_interrupted()) /* nnb_set_interrupt_flag */
+            return nnbi_interrupt_error(func, t->source);
         size_t row = row_at(rows, r);
         char *xr = (char *)x + r * p->n_features * es;
         char *yr = y ? (char *)y + r * p->n_targets * es : NULL;
         for (size_t i = 0; i < p->n_inputs; i++) {
             const nnbi_prep_input *in = &p->inputs[i];
             if (col[i] == SIZE_MAX) continue;
-            int feature = in->role == NNBI_ROLE_FEATURE;
-            char *o = feature ? xr : yr;
-            if (in->encoding == NNBI_ENC_NUMBER) {
-                double v = (t->cols[col[i]].num[row] - in->shift) / in->div;
-                if (isfinite(v) && fabs(v) > nnbi_dtype_max(ot))
-                    return nnbi_error(NNB_E_NONFINITE, func,
-                                      "%s:%zu:%zu: column '%s' gives %g, beyond float32's range "
-                                      "(3.4e38): scale the column or prepare float64 data",
-                                      t->source, t->line[row], t->cols[col[i]].field, in->name, v);
-                nnbi_write(ot, o, in->out, v);
-                continue;
-            }
-            ptrdiff_t k = find_category(in, t, col[i], row);
-            if (k < 0 && !(feature && p->unseen == NNB_UNSEEN_ZERO))
-                return unseen_error(in, t, col[i], row, func);
-            if (!feature && p->target_kind == NNB_TARGET_INDEX) {
-                nnbi_write(ot, o, in->out, (double)k);
-                continue;
-            }
-            for (size_t c = 0; c < in->n_cats; c++)
-                nnbi_write(ot, o, in->out + c, (ptrdiff_t)c == k ? 1.0 : 0.0);
+            nnb_status st = apply_cell(p, in, t, col[i], row,
+                                       in->role == NNBI_ROLE_FEATURE ? xr : yr, ot, func);
+            if (st != NNB_OK) return st;
         }
     }
     return NNB_OK;
@@ -753,15 +1049,18 @@ static nnb_status apply(const nnb_prep *p, const nnb_table *t, const size_t *row
         if (in->role == NNBI_ROLE_TARGET && !y) continue;
         ptrdiff_t j = nnbi_table_find(t, in->name);
         if (j < 0) {
-            st = nnbi_error(NNB_E_INVALID_ARG, func, "%s has no column '%s', which the "
-                            "preparation needs", t->source, in->name);
+            st = nnbi_error(NNB_E_INVALID_ARG, func,
+                            "%s has no column '%s', which the "
+                            "preparation needs",
+                            t->source, in->name);
             goto done;
         }
         int want_text = in->encoding == NNBI_ENC_CATEGORY && in->text;
         if (t->cols[j].is_text != want_text) {
-            st = nnbi_error(NNB_E_FORMAT, func, "column '%s' of %s holds %s, the preparation "
-                            "was fitted on %s", in->name, t->source,
-                            t->cols[j].is_text ? "texts" : "numbers",
+            st = nnbi_error(NNB_E_FORMAT, func,
+                            "column '%s' of %s holds %s, the preparation "
+                            "was fitted on %s",
+                            in->name, t->source, t->cols[j].is_text ? "texts" : "numbers",
                             want_text ? "texts" : "numbers");
             goto done;
         }
@@ -774,8 +1073,7 @@ done:
 }
 
 NNB_API nnb_status nnb_prep_apply(const nnb_prep *p, const nnb_table *t, const size_t *rows,
-                                  size_t n_rows, double *x, size_t x_len, double *y,
-                                  size_t y_len) {
+                                  size_t n_rows, double *x, size_t x_len, double *y, size_t y_len) {
     return apply(p, t, rows, n_rows, x, x_len, y, y_len, NNB_F64, __func__);
 }
 
@@ -798,21 +1096,29 @@ static nnb_status transform(const nnb_prep *p, void *x, size_t rows, size_t cols
     if (cols != p->n_features)
         return nnbi_error(NNB_E_SHAPE, func, "x has %zu columns, the preparation %zu", cols,
                           p->n_features);
-    /* a type narrower than double: nothing is changed if one value overflows it */
-    const double max = nnbi_dtype_max(xt);
-    for (size_t r = 0; max < DBL_MAX && r < rows; r++)
+    for (size_t r = 0; r < rows; r++) /* nothing is changed if one overflows */
         for (size_t j = 0; j < cols; j++) {
-            const nnbi_prep_input *in = &p->inputs[j];
-            double v = (nnbi_read(xt, x, r * cols + j) - in->shift) / in->div;
-            if (isfinite(v) && fabs(v) > max)
-                return nnbi_error(NNB_E_NONFINITE, func, "x[%zu][%zu] scales to %g, beyond "
-                                  "float32's range (3.4e38)", r, j, v);
+            double u = nnbi_read(xt, x, r * cols + j);
+            if (isnan(u) && p->inputs[j].fill != NNB_FILL_NONE) u = p->inputs[j].fill_value;
+            double v = nnbi_prep_scale_value(&p->inputs[j], u);
+            if (isfinite(u) && !isfinite(v))
+                return nnbi_error(NNB_E_NONFINITE, func,
+                                  "x[%zu][%zu] = %g scales beyond the "
+                                  "range of double: it is far outside the fitted data's",
+                                  r, j, u);
+            if (isfinite(v) && fabs(v) > nnbi_dtype_max(xt))
+                return nnbi_error(NNB_E_NONFINITE, func,
+                                  "x[%zu][%zu] scales to %g, beyond "
+                                  "float32's range (3.4e38)",
+                                  r, j, v);
         }
     for (size_t r = 0; r < rows; r++)
         for (size_t j = 0; j < cols; j++) {
             const nnbi_prep_input *in = &p->inputs[j];
             size_t i = r * cols + j;
-            nnbi_write(xt, x, i, (nnbi_read(xt, x, i) - in->shift) / in->div);
+            double u = nnbi_read(xt, x, i);
+            if (isnan(u) && in->fill != NNB_FILL_NONE) u = in->fill_value; /* a missing cell */
+            nnbi_write(xt, x, i, nnbi_prep_scale_value(in, u));
         }
     return NNB_OK;
 }
@@ -837,15 +1143,20 @@ static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_
                           y_cols, p->n_targets);
     if (rows == 0) return NNB_OK;
     NNBI_CHECK_NULL(y, func);
-    /* a type narrower than double: nothing is changed if one value overflows it */
-    const double max = nnbi_dtype_max(yt);
-    for (size_t i = 0; max < DBL_MAX && i < p->n_inputs; i++) {
+    for (size_t i = 0; i < p->n_inputs; i++) { /* nothing is changed if one overflows */
         const nnbi_prep_input *in = &p->inputs[i];
         for (size_t r = 0; in->role == NNBI_ROLE_TARGET && r < rows; r++) {
-            double v = nnbi_read(yt, y, r * y_cols + in->out) * in->div + in->shift;
-            if (isfinite(v) && fabs(v) > max)
-                return nnbi_error(NNB_E_NONFINITE, func, "y[%zu][%zu] becomes %g, beyond "
-                                  "float32's range (3.4e38)", r, in->out, v);
+            double u = nnbi_read(yt, y, r * y_cols + in->out), v = unscale_value(in, u);
+            if (isfinite(u) && !isfinite(v))
+                return nnbi_error(NNB_E_NONFINITE, func,
+                                  "y[%zu][%zu] = %g becomes a value "
+                                  "beyond the range of double in the units of column '%s'",
+                                  r, in->out, u, in->name);
+            if (isfinite(v) && fabs(v) > nnbi_dtype_max(yt))
+                return nnbi_error(NNB_E_NONFINITE, func,
+                                  "y[%zu][%zu] becomes %g, beyond "
+                                  "float32's range (3.4e38)",
+                                  r, in->out, v);
         }
     }
     for (size_t i = 0; i < p->n_inputs; i++) {
@@ -853,7 +1164,7 @@ static nnb_status inverse_targets(const nnb_prep *p, void *y, size_t rows, size_
         if (in->role != NNBI_ROLE_TARGET) continue;
         for (size_t r = 0; r < rows; r++) {
             size_t k = r * y_cols + in->out;
-            nnbi_write(yt, y, k, nnbi_read(yt, y, k) * in->div + in->shift);
+            nnbi_write(yt, y, k, unscale_value(in, nnbi_read(yt, y, k)));
         }
     }
     return NNB_OK;
@@ -897,9 +1208,9 @@ NNB_API nnb_status nnb_prep_column_stats(const nnb_prep *p, const char *column, 
     NNBI_CHECK_NULL(p, __func__);
     NNBI_CHECK_NULL(column, __func__);
     if (!p->fitted) return nnbi_error(NNB_E_STATE, __func__, "the preparation is not fitted");
-    for (size_t i = 0; i < p->n_inputs; i++) {
+    ptrdiff_t i = nnbi_index_find(&p->input_index, column, input_at, p);
+    if (i >= 0 && p->inputs[i].encoding == NNBI_ENC_NUMBER) {
         const nnbi_prep_input *in = &p->inputs[i];
-        if (in->encoding != NNBI_ENC_NUMBER || strcmp(in->name, column) != 0) continue;
         if (how) *how = (nnb_scale)in->scale;
         if (a) *a = in->a;
         if (b) *b = in->b;
@@ -908,6 +1219,23 @@ NNB_API nnb_status nnb_prep_column_stats(const nnb_prep *p, const char *column, 
     }
     return nnbi_error(NNB_E_INVALID_ARG, __func__, "no numeric column '%s' in the preparation",
                       column);
+}
+
+NNB_API nnb_status nnb_prep_column_fill(const nnb_prep *p, const char *column, nnb_fill *how,
+                                        double *value, const char **category) {
+    NNBI_CHECK_NULL(p, __func__);
+    NNBI_CHECK_NULL(column, __func__);
+    if (!p->fitted) return nnbi_error(NNB_E_STATE, __func__, "the preparation is not fitted");
+    ptrdiff_t i = nnbi_index_find(&p->input_index, column, input_at, p);
+    if (i < 0)
+        return nnbi_error(NNB_E_INVALID_ARG, __func__, "no input column '%s' in the preparation",
+                          column);
+    const nnbi_prep_input *in = &p->inputs[i];
+    int filled_category = in->fill != NNB_FILL_NONE && in->encoding == NNBI_ENC_CATEGORY;
+    if (how) *how = (nnb_fill)in->fill;
+    if (value) *value = in->fill_value;
+    if (category) *category = filled_category ? in->cats[in->fill_cat] : NULL;
+    return NNB_OK;
 }
 
 NNB_API size_t nnb_prep_n_constant_columns(const nnb_prep *p) {

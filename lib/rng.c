@@ -78,8 +78,8 @@ static nnb_status init_orthogonal(nnbi_rng *rng, size_t n_out, size_t n_in, doub
     }
     for (size_t i = 0; i < mn; i++) a[i] = nnbi_rng_normal(rng);
     /* a is m x n row-major */
-    lapack_int info = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, a,
-                                     (lapack_int)n, tau);
+    lapack_int info =
+        LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, a, (lapack_int)n, tau);
     if (info == 0) {
         for (size_t j = 0; j < n; j++) diag[j] = a[j * n + j];
         info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)n, (lapack_int)n, a,

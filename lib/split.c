@@ -40,7 +40,8 @@ static nnb_status split_stratified(nnbi_rng *rng, size_t n, double test_frac, do
                                    const double *strata, size_t *order, size_t counts[3],
                                    const char *func) {
     keyed *k = malloc(n * sizeof *k);
-    size_t *parts = malloc(n * sizeof *parts); /* test rows from the front, val rows from the back */
+    size_t *parts =
+        malloc(n * sizeof *parts); /* test rows from the front, val rows from the back */
     size_t *group = malloc(n * sizeof *group);
     if (!k || !parts || !group) {
         free(k), free(parts), free(group);

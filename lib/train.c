@@ -39,8 +39,10 @@ static nnb_status split_rows(nnbi_run *r, size_t rows, double fraction, uint64_t
     for (size_t i = rows - n_val; i < rows; i++) is_val[p[i]] = 1;
     size_t a = 0, b = 0;
     for (size_t i = 0; i < rows; i++) {
-        if (is_val[i]) r->val_idx[b++] = i;
-        else r->train_idx[a++] = i;
+        if (is_val[i])
+            r->val_idx[b++] = i;
+        else
+            r->train_idx[a++] = i;
     }
     free(is_val);
     r->n_train = a;
@@ -121,8 +123,9 @@ static nnb_status check(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
                           "Levenberg-Marquardt needs a float64 network and float64 data "
                           "(nnb_net_copy)");
     if ((uint64_t)opts->epochs > UINT64_MAX - net->opt.epoch)
-        return nnbi_error(NNB_E_TOO_LARGE, func, "%zu epochs more after %llu overflow the epoch count",
-                          opts->epochs, (unsigned long long)net->opt.epoch);
+        return nnbi_error(NNB_E_TOO_LARGE, func,
+                          "%zu epochs more after %llu overflow the epoch count", opts->epochs,
+                          (unsigned long long)net->opt.epoch);
     return NNB_OK;
 }
 
@@ -160,6 +163,8 @@ static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
                         size_t x_cols, nnbi_src y, size_t y_cols, nnb_history *history,
                         const char *func) {
     nnb_status st = check(net, opts, x, rows, x_cols, y, y_cols, func);
+    /* the whole run's memory, before any of it is allocated (train_memory.c) */
+    if (st == NNB_OK) st = nnbi_train_memory_check(net, opts, rows, func);
     if (st != NNB_OK) return st;
     nnbi_run r = {.net = net, .opts = opts, .history = history, .x = x, .y = y, .n_train = rows};
     loop_bufs b = {0};
@@ -195,12 +200,14 @@ static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
      * different masks, and the shared generator must stay in step for the shuffles. */
     nnbi_rng drop_rng, *drng = &net->rng;
     if (b.drop && opts->shard_count > 1) {
-        nnbi_rng_seed(&drop_rng, nnbi_rng_next(&net->rng) ^ (0x9e3779b97f4a7c15ULL *
-                                                             (uint64_t)(opts->shard_rank + 1)));
+        nnbi_rng_seed(&drop_rng, nnbi_rng_next(&net->rng) ^
+                                     (0x9e3779b97f4a7c15ULL * (uint64_t)(opts->shard_rank + 1)));
         drng = &drop_rng;
     }
-    st = nnbi_explain_divergence( /* diverge.c */
-        net, opts, lm ? nnbi_train_lm(&r) : nnbi_train_batches(&r, B, b.drop, b.perm, drng, b.red));
+    st = nnbi_explain_divergence(/* diverge.c */
+                                 net, opts,
+                                 lm ? nnbi_train_lm(&r)
+                                    : nnbi_train_batches(&r, B, b.drop, b.perm, drng, b.red));
     if (history) history->stopped_early = r.stopped_early;
 
 out:

@@ -6,7 +6,7 @@
 
 struct nnb_train_opts {
     size_t epochs;
-    size_t batch;            /* 0 = full batch */
+    size_t batch; /* 0 = full batch */
     int shuffle;
     nnb_loss loss;
     nnb_reduction reduction;
@@ -16,20 +16,20 @@ struct nnb_train_opts {
     double beta1, beta2, adam_eps;
     double rho, rms_eps;
     double weight_decay;
-    double clip_norm;        /* 0 = off */
-    double clip_value;       /* 0 = off */
-    double dropout;          /* 0 = off */
+    double clip_norm;  /* 0 = off */
+    double clip_value; /* 0 = off */
+    double dropout;    /* 0 = off */
     nnb_schedule schedule;
     double sched1, sched2;
-    double sched_mult;       /* warm restarts' period multiplier (nnb_train_opts_set_restart_mult) */
+    double sched_mult; /* warm restarts' period multiplier (nnb_train_opts_set_restart_mult) */
     const double *val_x, *val_y;
     size_t val_rows;
-    double val_fraction;     /* 0 = off */
+    double val_fraction; /* 0 = off */
     uint64_t val_seed;
-    size_t patience;         /* 0 = off */
+    size_t patience; /* 0 = off */
     int restore_best;
     int check_finite;
-    nnb_epoch_fn epoch_fn;          /* the deprecated positional callback, or */
+    nnb_epoch_fn epoch_fn;           /* the deprecated positional callback, or */
     nnb_epoch_info_fn epoch_info_fn; /* the record's (at most one of the two is set) */
     void *epoch_data;
     nnb_batch_fn batch_fn;
@@ -40,9 +40,9 @@ struct nnb_train_opts {
     void *allreduce_data;
     nnb_allreduce_f32_fn allreduce32; /* a float32 network's gradient (optional) */
     void *allreduce32_data;
-    nnb_grad_ready_fn grad_ready;   /* the overlap hook (NULL: synchronous) */
+    nnb_grad_ready_fn grad_ready; /* the overlap hook (NULL: synchronous) */
     void *grad_ready_data;
-    size_t grad_ready_piece;        /* the largest piece announced (values; 0: whole layers) */
+    size_t grad_ready_piece;            /* the largest piece announced (values; 0: whole layers) */
     nnb_grad_ready_f32_fn grad_ready32; /* a float32 network's hook (with allreduce32) */
     void *grad_ready32_data;
     size_t grad_ready32_piece;
@@ -92,12 +92,12 @@ typedef struct nnbi_run {
     nnb_net *net;
     const nnb_train_opts *opts;
     nnb_history *history;
-    nnbi_src x, y;           /* the caller's data, of either type */
-    size_t *train_idx;       /* training rows (NULL: all rows, in order) */
-    size_t *val_idx;         /* validation rows of x/y (split), or NULL */
+    nnbi_src x, y;     /* the caller's data, of either type */
+    size_t *train_idx; /* training rows (NULL: all rows, in order) */
+    size_t *val_idx;   /* validation rows of x/y (split), or NULL */
     size_t n_train, n_val;
-    uint64_t last_epoch;     /* the epoch this call ends at unless it stops early */
-    size_t chunk;            /* rows per evaluation chunk (the workspace's batch) */
+    uint64_t last_epoch; /* the epoch this call ends at unless it stops early */
+    size_t chunk;        /* rows per evaluation chunk (the workspace's batch) */
     int has_val, acc;
     /* early stopping: its watch is net->opt.es (kept across calls and in the training state) */
     int stopped_early;
@@ -158,5 +158,22 @@ nnb_status nnbi_train_lm(nnbi_run *r);
  * "Levenberg-Marquardt"). */
 #define NNBI_LM_MAX_PARAMS ((size_t)4096)
 #define NNBI_LM_MAX_JACOBIAN ((size_t)1 << 24)
+
+/* ---- train_memory.c: a run's memory, before anything is allocated ---- */
+
+/* The bytes of a training run of rows rows: the network's arenas, the optimiser's moments, the
+ * workspace for a batch (`batch` rows), the rest (indices, split, history, early stopping's
+ * weights, Levenberg-Marquardt's matrices); saturating at SIZE_MAX. */
+typedef struct nnbi_train_memory {
+    size_t arenas, moments, workspace, other, total, batch;
+} nnbi_train_memory;
+
+nnb_status nnbi_train_memory_parts(const nnb_net *net, const nnb_train_opts *opts, size_t rows,
+                                   nnbi_train_memory *m, const char *func);
+
+/* NNB_E_TOO_LARGE (the parts named) when what a run adds to the network's memory is more than
+ * the process can get. */
+nnb_status nnbi_train_memory_check(const nnb_net *net, const nnb_train_opts *opts, size_t rows,
+                                   const char *func);
 
 #endif

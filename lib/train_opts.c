@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "interrupt.h"
 #include "train_internal.h"
 
 NNB_API nnb_status nnb_train_opts_create(nnb_train_opts **out) {
@@ -280,7 +281,8 @@ NNB_API void nnb_train_opts_clear_stop(nnb_train_opts *o) {
 }
 
 int nnbi_stop_requested(const nnb_train_opts *o) {
-    return __atomic_load_n(&o->stop_requested, __ATOMIC_RELAXED) != 0;
+    /* a request, or the thread's interrupt flag (nnb_set_interrupt_flag) */
+    return __atomic_load_n(&o->stop_requested, __ATOMIC_RELAXED) != 0 || nnbi_interrupted();
 }
 
 NNB_API nnb_status nnb_train_opts_set_grad_ready(nnb_train_opts *o, nnb_grad_ready_fn fn,
@@ -411,7 +413,7 @@ NNB_API nnb_status nnb_train_opts_get_batch_callback(const nnb_train_opts *o, nn
 }
 
 NNB_API int nnb_train_opts_stop_requested(const nnb_train_opts *o) {
-    return o ? nnbi_stop_requested(o) : 0;
+    return o ? __atomic_load_n(&o->stop_requested, __ATOMIC_RELAXED) != 0 : 0;
 }
 
 NNB_API nnb_status nnb_train_opts_get_shard(const nnb_train_opts *o, size_t *rank,

@@ -79,6 +79,13 @@ static size_t walk(const nnb_net *net, nnbi_ws *ws, size_t rows, char *base) {
     return ok ? off : 0;
 }
 
+size_t nnbi_ws_bytes(const nnb_net *net, size_t rows, const double *drop, int with_deltas,
+                     int with_input) {
+    nnbi_ws want = {.drop = drop, .with_deltas = with_deltas, .with_input = with_input};
+    size_t total = walk(net, &want, rows, NULL);
+    return total ? total : SIZE_MAX;
+}
+
 nnb_status nnbi_ws_reserve(const nnb_net *net, nnbi_ws *ws, size_t rows, int with_deltas,
                            int with_input, const char *func) {
     int want_drop = ws->drop != NULL;

@@ -25,6 +25,7 @@ OBJECTS = {
     # enum types (their _name, _parse, _n_values)
     "status", "activation", "init", "dtype", "loss", "reduction", "optimizer", "schedule",
     "history_field", "target_kind", "scale", "unseen", "mnist_part",
+    "fill",  # nnb_fill: how a preparation fills missing cells (issue 26)
     # the library itself: its version, its kernels; the convenience section's defaults
     "version", "kernel", "default",
     # exports (issue 25): their options handle, and the two formats a model is written in

@@ -395,8 +395,8 @@ class Exports(unittest.TestCase):
 
     def test_text_categories(self):
         """One-hot text columns take their category's index (listed in the ONNX metadata;
-        NAME_category() in C); a value that is none of the categories gives NaN outputs in
-        ONNX and NNBLAS_E_CATEGORY from C, where nnblas predict refuses the file."""
+        NAME_category() in C); a value that is none of the categories is encoded as zeros, as
+        nnblas train's models say (unseen_category "zero") and nnblas predict does."""
         train_csv, new_csv = self.path("cats.csv"), self.path("cats_new.csv")
         colours = ["red", "green", "blue \"sky\"?", "gr\u00fcn"]
         self.categories_csv(train_csv, 300, colours, 5)
@@ -414,35 +414,31 @@ class Exports(unittest.TestCase):
                               ("size", "category"), ("x2", "number")])
             self.assertEqual(inputs[1]["categories"], sorted(colours, key=lambda c: c.encode()))
             self.assertEqual(inputs[2]["categories"], ["1", "2", "2.5", "3"])
-            self.assertEqual(meta["nnblas.unseen_category"], "nan")
+            # nnblas train's models encode unseen categories as zeros (issue 26)
+            self.assertEqual(meta["nnblas.unseen_category"], "zero")
             raw = csv_raw(train_csv, inputs)
             self.check_model(model, dtype, raw, want, name, True)
             # new data: rows with an unseen colour
             r = run(NNBLAS, "predict", "--model", model, "--csv", new_csv, ok=False)
-            self.assertEqual(r.returncode, 1)
-            self.assertIn("was not seen when fitting", r.stderr)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("encoded as all zeros", r.stderr)
             raw_new = csv_raw(new_csv, inputs)
             unseen = raw_new[:, 1] < 0
             self.assertTrue(unseen.any() and not unseen.all())
+            want_new = read_predictions(r.stdout, True)  # the unseen colour's inputs all zeros
             (got, _), = self.run_onnx([(onnx_path, raw_new, dtype)])
-            self.assertTrue(np.all(np.isnan(got[unseen])) and not np.any(np.isnan(got[~unseen])))
-            keep = self.path("cats_seen.csv")
-            with open(new_csv) as f:
-                lines = f.read().splitlines()
-            with open(keep, "w") as f:
-                f.write("\n".join([lines[0]] + [l for l, u in zip(lines[1:], unseen) if not u]))
-            want_seen = self.predict(model, ["--csv", keep], True)
-            self.assert_close(got[~unseen], want_seen, dtype, name + " onnx, seen rows", True)
+            self.assertFalse(np.any(np.isnan(got)))
+            self.assert_close(got, want_new, dtype, name + " onnx, unseen as zeros", True)
             cfile = self.path(name + ".c")
             self.export(model, "--c", cfile, "--name", name)
             exe = self.compile_c(cfile, name, dtype)
             got_c, status = self.run_c(exe, raw_new, 2, dtype)
-            self.assertTrue(np.array_equal(status != 0, unseen))
-            self.assertTrue(np.all(got_c[unseen] == 0))
-            self.assert_close(got_c[~unseen], want_seen, dtype, name + " c, seen rows", True)
+            self.assertTrue(np.all(status == 0))
+            self.assert_close(got_c, want_new, dtype, name + " c, unseen as zeros", True)
             with open(cfile[:-2] + ".h") as f:
                 header = f.read()
-            self.assertIn("#define %s_E_CATEGORY 1" % name.upper(), header)
+            # unseen categories are zeros, never an error: no error code to define
+            self.assertNotIn("%s_E_CATEGORY" % name.upper(), header)
             self.assertIn("int %s_category(int input, const char *text);" % name, header)
 
     def test_c_category_lookup(self):
@@ -494,7 +490,8 @@ class Exports(unittest.TestCase):
         self.assertEqual(len(inputs[1]["categories"]), 4)
         exe = self.compile_c(self.path("weird.c"), "weird", "f64")
         got, status = self.run_c(exe, np.array([[3.0, 1.0], [4.0, 7.0]]), 2, "f64")
-        self.assertEqual(list(status), [0, 1])  # category 7 does not exist
+        # category 7 does not exist: all zeros, as nnblas train's models encode it (issue 26)
+        self.assertEqual(list(status), [0, 0])
 
     def test_command_errors(self):
         """Clear errors, nothing half written, and never the model overwritten."""

@@ -66,8 +66,10 @@ static int run(void) {
         nnb_net *net;
         if (strcmp(nnb_kernel_isa(), "unavailable") != 0 ||
             nnb_net_create(&net, 3) != NNB_E_UNSUPPORTED) {
-            fprintf(stderr, "isa_train: NNBLAS_ISA=%s is not supported here, yet the library "
-                            "runs %s\n", want, nnb_kernel_isa());
+            fprintf(stderr,
+                    "isa_train: NNBLAS_ISA=%s is not supported here, yet the library "
+                    "runs %s\n",
+                    want, nnb_kernel_isa());
             return 1;
         }
         fprintf(stderr, "isa_train: skipped: %s\n", nnb_last_error());

@@ -17,7 +17,7 @@ static void *live[TABLE];
 static long n_live;
 
 #if NNBT_FA_AVAILABLE
-#define TOMBSTONE ((void *)1)
+#  define TOMBSTONE ((void *)1)
 
 static size_t slot(void *p) { return ((uintptr_t)p >> 4) & (TABLE - 1); }
 

@@ -11,14 +11,14 @@
 #define NNB_FAILALLOC_H
 
 #if defined(__SANITIZE_ADDRESS__)
-#define NNBT_FA_AVAILABLE 0
+#  define NNBT_FA_AVAILABLE 0
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NNBT_FA_AVAILABLE 0
-#endif
+#  if __has_feature(address_sanitizer)
+#    define NNBT_FA_AVAILABLE 0
+#  endif
 #endif
 #ifndef NNBT_FA_AVAILABLE
-#define NNBT_FA_AVAILABLE 1
+#  define NNBT_FA_AVAILABLE 1
 #endif
 
 /* Starts counting (and tracking) allocations; the fail_at-th fails (0: none). */

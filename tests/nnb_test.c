@@ -43,10 +43,10 @@ enum { J_NULL, J_NUM, J_STR, J_ARR, J_OBJ, J_BOOL };
 struct nnbt_json {
     int type;
     double num;
-    char *str;          /* string value, or member key when inside an object */
-    size_t n;           /* children */
+    char *str; /* string value, or member key when inside an object */
+    size_t n;  /* children */
     struct nnbt_json *kids;
-    char **keys;        /* object member names */
+    char **keys; /* object member names */
 };
 
 static void skip_ws(const char **p) {
@@ -559,8 +559,9 @@ int nnbt_run(Suite *s, int needs_shared) {
     if (needs_shared && !nnbt_shared_dir()) {
         const char *req = getenv("NNBLAS_REQUIRE_SHARED");
         if (req && strcmp(req, "1") == 0) {
-            fprintf(stderr, "the shared data folder is missing (NNBLAS_SHARED_DIR=%s) and "
-                            "NNBLAS_REQUIRE_SHARED=1\n",
+            fprintf(stderr,
+                    "the shared data folder is missing (NNBLAS_SHARED_DIR=%s) and "
+                    "NNBLAS_REQUIRE_SHARED=1\n",
                     getenv("NNBLAS_SHARED_DIR") ? getenv("NNBLAS_SHARED_DIR") : "");
             return 1;
         }
@@ -592,7 +593,7 @@ nnbt_proc nnbt_cli_runv(const char *first, ...) {
 }
 
 const char *nnbt_comma_locale(void) {
-    const char *names[] = {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8",
+    const char *names[] = {"de_DE.UTF-8", "de_DE.utf8",  "fr_FR.UTF-8", "fr_FR.utf8",
                            "nl_NL.UTF-8", "es_ES.UTF-8", "it_IT.UTF-8", "ru_RU.UTF-8",
                            "pt_BR.UTF-8", "de_DE",       "fr_FR"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)

@@ -8,7 +8,7 @@
 
 /* The tests exercise the whole library, nnblas.h's experimental tier included. */
 #ifndef NNB_EXPERIMENTAL
-#define NNB_EXPERIMENTAL
+#  define NNB_EXPERIMENTAL
 #endif
 
 #include <check.h>
@@ -41,8 +41,8 @@ void nnbt_json_free(nnbt_json *j);
 /* Member lookup by a dotted path ("a.b.c"); NULL if absent. */
 const nnbt_json *nnbt_json_get(const nnbt_json *j, const char *path);
 double nnbt_json_num(const nnbt_json *j);
-const char *nnbt_json_str(const nnbt_json *j);           /* string value, or NULL */
-size_t nnbt_json_len(const nnbt_json *j);                 /* array length */
+const char *nnbt_json_str(const nnbt_json *j);               /* string value, or NULL */
+size_t nnbt_json_len(const nnbt_json *j);                    /* array length */
 const nnbt_json *nnbt_json_at(const nnbt_json *j, size_t i); /* array item */
 /* Flattens a numeric array (or array of arrays, row-major) into a new malloc'd buffer. */
 double *nnbt_json_doubles(const nnbt_json *j, size_t *n);
@@ -141,34 +141,36 @@ void nnbt_fix_crc(unsigned char *b, size_t len);
 
 /* |a - b| <= tol * max(|a|, |b|) (relative), or both tiny. */
 int nnbt_close(double a, double b, double rel_tol);
-#define nnbt_assert_rel(a, b, tol)                                                            \
-    do {                                                                                      \
-        double nnbt_a_ = (a), nnbt_b_ = (b);                                                  \
-        ck_assert_msg(nnbt_close(nnbt_a_, nnbt_b_, (tol)),                                    \
-                      "%s = %.17g, expected %.17g (rel err %.3g > %g)", #a, nnbt_a_, nnbt_b_, \
-                      fabs(nnbt_a_ - nnbt_b_) / fmax(fabs(nnbt_a_), fabs(nnbt_b_)), (double)(tol)); \
-    } while (0)
+#define nnbt_assert_rel(a, b, tol)                                                              \
+  do {                                                                                          \
+    double nnbt_a_ = (a), nnbt_b_ = (b);                                                        \
+    ck_assert_msg(nnbt_close(nnbt_a_, nnbt_b_, (tol)),                                          \
+                  "%s = %.17g, expected %.17g (rel err %.3g > %g)", #a, nnbt_a_, nnbt_b_,       \
+                  fabs(nnbt_a_ - nnbt_b_) / fmax(fabs(nnbt_a_), fabs(nnbt_b_)), (double)(tol)); \
+  } while (0)
 
 #define nnbt_ok(call)                                                                         \
-    do {                                                                                      \
-        nnb_status nnbt_st_ = (call);                                                         \
-        ck_assert_msg(nnbt_st_ == NNB_OK, "%s returned %s: %s", #call,                        \
-                      nnb_status_name(nnbt_st_), nnb_last_error());                           \
-    } while (0)
+  do {                                                                                        \
+    nnb_status nnbt_st_ = (call);                                                             \
+    ck_assert_msg(nnbt_st_ == NNB_OK, "%s returned %s: %s", #call, nnb_status_name(nnbt_st_), \
+                  nnb_last_error());                                                          \
+  } while (0)
 
 /* The call returns `status` and leaves a message containing `fragment`. */
-#define nnbt_expect(call, status, fragment)                                                     \
-    do {                                                                                        \
-        nnb_clear_error();                                                                      \
-        nnb_status st_ = (call);                                                                \
-        ck_assert_msg(st_ == (status), "%s returned %s, expected %s (%s)", #call,               \
-                      nnb_status_name(st_), nnb_status_name(status), nnb_last_error());         \
-        ck_assert_msg(strstr(nnb_last_error(), (fragment)) != NULL,                             \
-                      "%s: message \"%s\" lacks \"%s\"", #call, nnb_last_error(), (fragment));  \
-    } while (0)
+#define nnbt_expect(call, status, fragment)                                                        \
+  do {                                                                                             \
+    nnb_clear_error();                                                                             \
+    nnb_status st_ = (call);                                                                       \
+    ck_assert_msg(st_ == (status), "%s returned %s, expected %s (%s)", #call,                      \
+                  nnb_status_name(st_), nnb_status_name(status), nnb_last_error());                \
+    ck_assert_msg(strstr(nnb_last_error(), (fragment)) != NULL, "%s: message \"%s\" lacks \"%s\"", \
+                  #call, nnb_last_error(), (fragment));                                            \
+  } while (0)
 
 /* A small deterministic generator for test data (independent of the library's). */
-typedef struct { uint64_t s; } nnbt_rng;
+typedef struct {
+    uint64_t s;
+} nnbt_rng;
 double nnbt_uniform(nnbt_rng *r); /* [0, 1) */
 double nnbt_normal(nnbt_rng *r);
 
@@ -188,8 +190,7 @@ void nnbt_blobs(size_t rows, float *x, float *y, double *xd, double *yd);
 nnb_train_opts *nnbt_adam_opts(size_t epochs, double dropout);
 /* nnb_net_train_f32 (t float32) or nnb_net_train on the same values as doubles (t float64). */
 nnb_status nnbt_train_as(nnb_net *net, const nnb_train_opts *o, nnb_dtype t, const float *x,
-                         size_t rows, size_t x_cols, const float *y, size_t y_cols,
-                         nnb_history *h);
+                         size_t rows, size_t x_cols, const float *y, size_t y_cols, nnb_history *h);
 /* The parameters in the network's own type into dst (room for n_params doubles); their bytes. */
 size_t nnbt_params_bytes(const nnb_net *net, void *dst);
 
@@ -233,10 +234,10 @@ int nnbt_run(Suite *s, int needs_shared);
  * timeouts are multiplied by 0 (CK_TIMEOUT_MULTIPLIER, read when the suite is built, unless the
  * environment sets it); a hang is for the caller's own bound (CI's job limit) to catch. */
 void nnbt_no_time_limits(void);
-#define NNBT_MAIN(suite_fn, needs_shared) \
-    int main(void) {                      \
-        nnbt_no_time_limits();            \
-        return nnbt_run(suite_fn(), (needs_shared)); \
-    }
+#define NNBT_MAIN(suite_fn, needs_shared)        \
+  int main(void) {                               \
+    nnbt_no_time_limits();                       \
+    return nnbt_run(suite_fn(), (needs_shared)); \
+  }
 
 #endif

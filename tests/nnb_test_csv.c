@@ -25,4 +25,3 @@ nnb_table *nnbt_parse(const char *text, size_t len, const nnb_csv_opts *o) {
     ck_assert_ptr_nonnull(t);
     return t;
 }
-

@@ -66,8 +66,9 @@ START_TEST(nan_in_features) {
     /* with neither: the always-on check of each batch's loss stops before the step */
     o = opts(0);
     ck_assert_int_eq(nnb_net_train(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE);
-    ck_assert_msg(strstr(nnb_last_error(), "epoch 1, batch 3: the loss is nan; training "
-                                           "diverged (try a learning rate lower than 0.01)") != NULL,
+    ck_assert_msg(strstr(nnb_last_error(),
+                         "epoch 1, batch 3: the loss is nan; training "
+                         "diverged (try a learning rate lower than 0.01)") != NULL,
                   "%s", nnb_last_error());
     ck_assert(all_finite(net));
     nnb_train_opts_free(o);
@@ -122,8 +123,9 @@ START_TEST(one_row_and_zero_rows) {
     ck_assert_int_eq(nnb_net_train(net, o, x, 0, 3, y, 1, NULL), NNB_E_INVALID_ARG);
     ck_assert_str_eq(nnb_last_error(), "nnb_net_train: rows is 0");
     ck_assert_int_eq(nnb_net_predict(net, x, 0, 3, out, 1), NNB_E_INVALID_ARG);
-    ck_assert_int_eq(nnb_net_evaluate(net, x, 0, 3, y, 1, NNB_LOSS_MSE, NNB_REDUCTION_MEAN, NULL, NULL),
-                     NNB_E_INVALID_ARG);
+    ck_assert_int_eq(
+        nnb_net_evaluate(net, x, 0, 3, y, 1, NNB_LOSS_MSE, NNB_REDUCTION_MEAN, NULL, NULL),
+        NNB_E_INVALID_ARG);
     nnb_train_opts_free(o);
     nnb_net_free(net);
 }

@@ -78,7 +78,8 @@ static nnb_status train_scenario(train_ctx *c, int lm) {
                               NNB_REDUCTION_MEAN, &l, NULL);
     if (st != NNB_OK) { /* the network survives the failure */
         double out[80];
-        if (nnb_net_predict(net, c->x, 40, 4, out, 80) != NNB_OK || !isfinite(out[0])) c->unusable = 1;
+        if (nnb_net_predict(net, c->x, 40, 4, out, 80) != NNB_OK || !isfinite(out[0]))
+            c->unusable = 1;
     }
     nnb_history_free(h);
     nnb_train_opts_free(o);
@@ -199,7 +200,8 @@ static nnb_status sc_f32(void *ctx) {
     float x[16 * 3], y[16 * 2];
     double xd[16 * 3], yd[16 * 2];
     for (int i = 0; i < 48; i++) xd[i] = x[i] = (float)(i % 7) * 0.25f - 0.7f;
-    for (int i = 0; i < 16; i++) yd[2 * i] = y[2 * i] = (float)(i % 2), yd[2 * i + 1] = y[2 * i + 1] = (float)(1 - i % 2);
+    for (int i = 0; i < 16; i++)
+        yd[2 * i] = y[2 * i] = (float)(i % 2), yd[2 * i + 1] = y[2 * i + 1] = (float)(1 - i % 2);
     nnb_net *net = NULL, *n64 = NULL, *back = NULL, *loaded = NULL;
     nnb_train_opts *o = NULL;
     nnb_history *h = NULL;
@@ -258,7 +260,8 @@ static void every_failure(const char *name, scenario sc, void *ctx, void (*after
     nnbt_fa_begin(0);
     nnb_status st = sc(ctx);
     long leaked = nnbt_fa_end(), total = nnbt_fa_count();
-    ck_assert_msg(st == NNB_OK, "%s without failures: %s (%s)", name, nnb_status_name(st), nnb_last_error());
+    ck_assert_msg(st == NNB_OK, "%s without failures: %s (%s)", name, nnb_status_name(st),
+                  nnb_last_error());
     ck_assert_msg(leaked == 0, "%s leaks %ld blocks without failures", name, leaked);
     ck_assert_msg(total > 0, "%s allocates nothing?", name);
     long tolerated = 0;
@@ -268,15 +271,17 @@ static void every_failure(const char *name, scenario sc, void *ctx, void (*after
         st = sc(ctx);
         leaked = nnbt_fa_end();
         ck_assert_msg(nnbt_fa_injected(), "%s: allocation %ld never happened", name, n);
-        if (st == NNB_OK) tolerated++;
+        if (st == NNB_OK)
+            tolerated++;
         else
-            ck_assert_msg(st == NNB_E_NOMEM, "%s: allocation %ld of %ld failed, status %s (%s)", name,
-                          n, total, nnb_status_name(st), nnb_last_error());
+            ck_assert_msg(st == NNB_E_NOMEM, "%s: allocation %ld of %ld failed, status %s (%s)",
+                          name, n, total, nnb_status_name(st), nnb_last_error());
         ck_assert_msg(leaked == 0, "%s: allocation %ld failed, %ld blocks leaked", name, n, leaked);
         if (after) after(ctx);
     }
     ck_assert_msg(tolerated <= 1, "%s: %ld failed allocations went unreported", name, tolerated);
-    fprintf(stderr, "%s: each of %ld allocations failed in turn: NNB_E_NOMEM (%ld done without), no leak\n",
+    fprintf(stderr,
+            "%s: each of %ld allocations failed in turn: NNB_E_NOMEM (%ld done without), no leak\n",
             name, total, tolerated);
 }
 

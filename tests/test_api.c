@@ -124,7 +124,8 @@ START_TEST(predict_blocks) {
     nnbt_ok(nnb_net_forward(net, x, rows, 10, a, rows * 3));
     nnbt_ok(nnb_net_predict(net, x, rows, 10, b, rows * 3));
     for (size_t i = 0; i < rows * 3; i++) ck_assert_double_eq_tol(a[i], b[i], 1e-12);
-    for (size_t i = 0; i < rows; i++) ck_assert_double_eq_tol(a[3 * i] + a[3 * i + 1] + a[3 * i + 2], 1.0, 1e-14);
+    for (size_t i = 0; i < rows; i++)
+        ck_assert_double_eq_tol(a[3 * i] + a[3 * i + 1] + a[3 * i + 2], 1.0, 1e-14);
     free(x), free(a), free(b);
     nnb_net_free(net);
 }
@@ -192,7 +193,8 @@ static double *train_copy(int threads, size_t *np) {
     nnbt_ok(nnb_net_add_dense(net, NO, NNB_ACT_SOFTMAX, 1));
     nnbt_ok(nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, 2024));
     for (size_t s = 0; s < STEPS; s++) {
-        nnbt_ok(nnb_net_backprop(net, x, ROWS, NI, y, NO, NNB_LOSS_CE, NNB_REDUCTION_MEAN, NULL, NULL, 0));
+        nnbt_ok(nnb_net_backprop(net, x, ROWS, NI, y, NO, NNB_LOSS_CE, NNB_REDUCTION_MEAN, NULL,
+                                 NULL, 0));
         nnbt_ok(nnb_net_sgd_step(net, 0.5, NULL, 0));
     }
     *np = nnb_net_n_params(net);
@@ -220,8 +222,10 @@ START_TEST(determinism) {
         differ += a[i] != b[i];
         worst = fmax(worst, fabs(a[i] - b[i]) / fmax(fabs(a[i]), 1e-3));
     }
-    fprintf(stderr, "1 vs 2 OpenBLAS threads: %zu of %zu weights differ, largest relative "
-                    "difference %.3g\n", differ, np, worst);
+    fprintf(stderr,
+            "1 vs 2 OpenBLAS threads: %zu of %zu weights differ, largest relative "
+            "difference %.3g\n",
+            differ, np, worst);
     ck_assert_msg(worst < 1e-10, "1 vs 2 threads: relative difference %g", worst);
     free(a), free(b);
 }

@@ -105,56 +105,64 @@ static void every_failure(const char *name, char **args, const char *product, in
         if (product) remove(product);
         files = n_files();
         outcome o = run_failing(args, n);
-        ck_assert_msg(o.p.code == 0 || o.p.code == 1, "%s: allocation %ld of %ld failed: exit %d "
-                      "(a negative one is a signal); stderr: %s", name, n, base.allocs, o.p.code,
-                      o.p.err);
+        ck_assert_msg(o.p.code == 0 || o.p.code == 1,
+                      "%s: allocation %ld of %ld failed: exit %d "
+                      "(a negative one is a signal); stderr: %s",
+                      name, n, base.allocs, o.p.code, o.p.err);
         ck_assert_msg(o.allocs >= n, "%s: allocation %ld never happened (%ld made)", name, n,
                       o.allocs);
-        ck_assert_msg(o.live <= base.live, "%s: allocation %ld failed: %ld blocks left allocated "
-                      "(%ld without failures)", name, n, o.live, base.live);
+        ck_assert_msg(o.live <= base.live,
+                      "%s: allocation %ld failed: %ld blocks left allocated "
+                      "(%ld without failures)",
+                      name, n, o.live, base.live);
         if (o.p.code == 1) {
             ck_assert_msg(strncmp(o.p.err, "nnblas: error: ", 15) == 0 && strstr(o.p.err, "memory"),
                           "%s: allocation %ld failed: stderr \"%s\"", name, n, o.p.err);
             if (product) {
                 ck_assert_msg(n_files() == files && access(product, F_OK) != 0,
-                              "%s: allocation %ld failed: %s or a temporary file was left", name,
-                              n, product);
+                              "%s: allocation %ld failed: %s or a temporary file was left", name, n,
+                              product);
             }
         } else {
             tolerated++;
             if (same_stdout)
-                ck_assert_msg(strcmp(o.p.out, base.p.out) == 0, "%s: allocation %ld failed "
-                              "unreported, and the output differs:\n%s\n----\n%s", name, n,
-                              o.p.out, base.p.out);
+                ck_assert_msg(strcmp(o.p.out, base.p.out) == 0,
+                              "%s: allocation %ld failed "
+                              "unreported, and the output differs:\n%s\n----\n%s",
+                              name, n, o.p.out, base.p.out);
             if (product) {
                 char *got = contents(product, is_model);
-                ck_assert_msg(strcmp(got, base_product) == 0, "%s: allocation %ld failed "
-                              "unreported, and %s differs", name, n, product);
+                ck_assert_msg(strcmp(got, base_product) == 0,
+                              "%s: allocation %ld failed "
+                              "unreported, and %s differs",
+                              name, n, product);
                 free(got);
             }
         }
         nnbt_proc_free(&o.p);
     }
-    fprintf(stderr, "%s: each of %ld allocations failed in turn: exit 1 with a message (%ld done "
-            "without), no block left\n", name, base.allocs, tolerated);
+    fprintf(stderr,
+            "%s: each of %ld allocations failed in turn: exit 1 with a message (%ld done "
+            "without), no block left\n",
+            name, base.allocs, tolerated);
     free(base_product);
     nnbt_proc_free(&base.p);
     if (product) remove(product);
 }
 
-static char *train_args[] = {"train", "--csv", csv_path, "--target", "species", "--one-hot",
-                             "colour", "--drop", "id", "--standardize", "all", "--layers", "4",
-                             "--epochs", "2", "--batch", "8", "--val", "0.1", "--quiet",
-                             "--save", model_path, NULL};
+static char *train_args[] = {
+    "train", "--csv",         csv_path, "--target", "species", "--one-hot", "colour", "--drop",
+    "id",    "--standardize", "all",    "--layers", "4",       "--epochs",  "2",      "--batch",
+    "8",     "--val",         "0.1",    "--quiet",  "--save",  model_path,  NULL};
 
 START_TEST(train_and_save) { every_failure("train", train_args, model_path, 1, 0); }
 END_TEST
 
 /* train --plot: the learning curves' SVG (tools/cli_plot.c) is the product */
 START_TEST(train_plot) {
-    char *args[] = {"train", "--csv", csv_path, "--target", "species", "--one-hot", "colour",
-                    "--drop", "id", "--layers", "4", "--epochs", "2", "--batch", "8", "--val",
-                    "0.1", "--quiet", "--plot", svg_path, NULL};
+    char *args[] = {"train",  "--csv", csv_path,   "--target", "species",  "--one-hot", "colour",
+                    "--drop", "id",    "--layers", "4",        "--epochs", "2",         "--batch",
+                    "8",      "--val", "0.1",      "--quiet",  "--plot",   svg_path,    NULL};
     every_failure("train --plot", args, svg_path, 0, 0);
 }
 END_TEST
@@ -189,10 +197,10 @@ END_TEST
 
 /* A float32 model: eval and predict read float32 data (tools/cli_mat.c), predict widens the
  * predictions and eval the targets */
-static char *train32_args[] = {"train", "--csv", csv_path, "--target", "species", "--one-hot",
-                               "colour", "--drop", "id", "--layers", "4", "--epochs", "2",
-                               "--batch", "8", "--val", "0.1", "--dtype", "f32", "--quiet",
-                               "--save", model_path, NULL};
+static char *train32_args[] = {"train",  "--csv",   csv_path, "--target", "species", "--one-hot",
+                               "colour", "--drop",  "id",     "--layers", "4",       "--epochs",
+                               "2",      "--batch", "8",      "--val",    "0.1",     "--dtype",
+                               "f32",    "--quiet", "--save", model_path, NULL};
 
 START_TEST(float32) {
     outcome o = run_failing(train32_args, 0); /* (training: float32_idx's, below) */
@@ -210,8 +218,9 @@ END_TEST
 START_TEST(float32_idx) {
     char spec[600];
     snprintf(spec, sizeof spec, "mnist:%s", nnbt_idx_folder("idx", 40, 10, 8));
-    char *args[] = {"train", "--idx", spec, "--layers", "4", "--epochs", "1", "--batch", "8",
-                    "--val", "0.2", "--dtype", "f32", "--quiet", "--save", model_path, NULL};
+    char *args[] = {"train", "--idx",   spec,     "--layers", "4",   "--epochs",
+                    "1",     "--batch", "8",      "--val",    "0.2", "--dtype",
+                    "f32",   "--quiet", "--save", model_path, NULL};
     every_failure("train --idx --dtype f32", args, model_path, 1, 0);
 }
 END_TEST

@@ -55,26 +55,26 @@ static const char *flowers_csv(const char *name, size_t rows, char sep) {
 START_TEST(both_vocabularies_work) {
     const char *csv = flowers_csv("flowers.csv", 90, ',');
     /* the command's old spellings */
-    run r = runv("train", "--csv", csv, "--target", "species", "--layers", "6", "--activation",
-                 "leaky-relu:0.1", "--init", "xavier", "--epochs", "2", "--optimizer", "ADAM",
-                 NULL);
+    run r =
+        runv("train", "--csv", csv, "--target", "species", "--layers", "6", "--activation",
+             "leaky-relu:0.1", "--init", "xavier", "--epochs", "2", "--optimizer", "ADAM", NULL);
     assert_ok(r);
     ck_assert_msg(strstr(r.out, "network: 4 -> 6 leaky_relu -> 3 softmax"), "%s", r.out);
     ck_assert_msg(strstr(r.out, "training: adam, lr 0.001"), "%s", r.out);
     nnbt_proc_free(&r);
     /* Python's and Keras's */
     r = runv("train", "--csv", csv, "--target", "species", "--layers", "6", "--activation",
-             "leaky_relu", "--init", "he_normal", "--loss", "categorical_crossentropy",
-             "--output", "SoftMax", "--epochs", "2", "--reduction", "mean", NULL);
+             "leaky_relu", "--init", "he_normal", "--loss", "categorical_crossentropy", "--output",
+             "SoftMax", "--epochs", "2", "--reduction", "mean", NULL);
     assert_ok(r);
     ck_assert_msg(strstr(r.out, "loss ce (mean)"), "%s", r.out);
     nnbt_proc_free(&r);
     /* the output for --loss bce comes from the library's table */
     assert_exit(runv("train", "--csv", csv, "--target", "species", "--loss", "bce", NULL), 2,
                 "--loss bce needs a sigmoid output layer", NULL);
-    assert_exit(runv("train", "--csv", csv, "--target", "species", "--init", "glorot_unifrom",
-                     NULL),
-                2, "did you mean 'glorot_uniform'?", NULL);
+    assert_exit(
+        runv("train", "--csv", csv, "--target", "species", "--init", "glorot_unifrom", NULL), 2,
+        "did you mean 'glorot_uniform'?", NULL);
 }
 END_TEST
 
@@ -128,8 +128,8 @@ START_TEST(standardised_by_default) {
     ck_assert_msg(acc >= 0.9, "%s", r.out);
     nnbt_proc_free(&r);
     /* opting out: the scales differ 1000-fold, and the note says so once */
-    r = runv("train", "--csv", csv, "--target", "species", "--standardize", "none", "--epochs",
-             "2", NULL);
+    r = runv("train", "--csv", csv, "--target", "species", "--standardize", "none", "--epochs", "2",
+             NULL);
     assert_ok(r);
     const char *note = strstr(r.err, "note: the features' scales differ by a factor of");
     ck_assert_msg(note && strstr(r.err, "'petal_width'"), "%s", r.err);
@@ -142,7 +142,8 @@ END_TEST
  * no scikit-learn. */
 static int sklearn_csvs(const char *iris, const char *diabetes) {
     if (access("/usr/bin/python3", X_OK) != 0) return 0;
-    char *argv[] = {"python3", "-c",
+    char *argv[] = {"python3",
+                    "-c",
                     "import sys\n"
                     "from sklearn.datasets import load_iris, load_diabetes\n"
                     "d = load_iris(as_frame=True)\n"
@@ -151,7 +152,9 @@ static int sklearn_csvs(const char *iris, const char *diabetes) {
                     "f.rename(columns={'target': 'species'}).to_csv(sys.argv[1], index=False)\n"
                     "load_diabetes(as_frame=True, scaled=False).frame.to_csv(sys.argv[2],\n"
                     "                                                        index=False)\n",
-                    (char *)iris, (char *)diabetes, NULL};
+                    (char *)iris,
+                    (char *)diabetes,
+                    NULL};
     run r = nnbt_spawn("/usr/bin/python3", argv, NULL);
     int ok = r.code == 0;
     nnbt_proc_free(&r);
@@ -180,8 +183,7 @@ START_TEST(a_new_users_first_runs) {
     nnbt_proc_free(&r);
     /* a continuous target taken for classes is refused */
     assert_exit(runv("train", "--csv", diabetes, "--target", "target", "--loss", "ce", NULL), 1,
-                "the target 'target' has 214 classes in 442 rows", "looks like a quantity",
-                NULL);
+                "the target 'target' has 214 classes in 442 rows", "looks like a quantity", NULL);
 }
 END_TEST
 
@@ -189,7 +191,8 @@ END_TEST
 
 START_TEST(delimiters) {
     const char *comma = flowers_csv("f_comma.csv", 60, ','),
-               *semi = flowers_csv("f_semi.csv", 60, ';'), *tab = flowers_csv("f_tab.csv", 60, '\t');
+               *semi = flowers_csv("f_semi.csv", 60, ';'),
+               *tab = flowers_csv("f_tab.csv", 60, '\t');
     const char *model = tmp("delim.nnb");
     run r = runv("train", "--csv", comma, "--target", "species", "--epochs", "3", "--quiet", NULL);
     assert_ok(r);
@@ -274,8 +277,8 @@ START_TEST(bad_rows) {
     fclose(f);
     assert_exit(runv("train", "--csv", csv, "--target", "label", NULL), 1,
                 "--drop-bad-rows leaves such rows out", NULL);
-    run r = runv("train", "--csv", csv, "--target", "label", "--drop-bad-rows", "--epochs", "2",
-                 NULL);
+    run r =
+        runv("train", "--csv", csv, "--target", "label", "--drop-bad-rows", "--epochs", "2", NULL);
     assert_ok(r);
     ck_assert_msg(strstr(r.out, "57 rows (3 dropped: missing or bad values)"), "%s", r.out);
     nnbt_proc_free(&r);
@@ -293,13 +296,11 @@ START_TEST(suggestions) {
     const char *csv = flowers_csv("flowers_err.csv", 30, ',');
     assert_exit(runv("train", "--csv", csv, "--target", "specie", NULL), 1,
                 "--target: ", "has no column 'specie'; did you mean 'species'?",
-                "its columns: sepal_length, sepal_width, petal_length, petal_width, species",
-                NULL);
-    assert_exit(runv("train", "--csv", csv, "--target", "species", "--drop", "sepal-lenght",
-                     NULL),
+                "its columns: sepal_length, sepal_width, petal_length, petal_width, species", NULL);
+    assert_exit(runv("train", "--csv", csv, "--target", "species", "--drop", "sepal-lenght", NULL),
                 1, "did you mean 'sepal_length'?", NULL);
-    assert_exit(runv("train", "--csv", csv, "--target", "species", "--stadardize", "none", NULL),
-                2, "unknown option '--stadardize'; did you mean '--standardize'?", NULL);
+    assert_exit(runv("train", "--csv", csv, "--target", "species", "--stadardize", "none", NULL), 2,
+                "unknown option '--stadardize'; did you mean '--standardize'?", NULL);
     assert_exit(runv("train", "--csv", csv, "--target", "species", "--drop-bad-row", NULL), 2,
                 "did you mean '--drop-bad-rows'?", NULL);
     assert_exit(runv("eval", "--modle", "x.nnb", NULL), 2, "did you mean '--model'?", NULL);

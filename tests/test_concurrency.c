@@ -140,7 +140,8 @@ static void *trainer32(void *arg) {
     j->n = 0;
     if (net && nnb_train_opts_create(&o) == NNB_OK &&
         nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01) == NNB_OK &&
-        nnb_train_opts_set_dropout(o, 0.1) == NNB_OK && nnb_train_opts_set_batch_size(o, 16) == NNB_OK &&
+        nnb_train_opts_set_dropout(o, 0.1) == NNB_OK &&
+        nnb_train_opts_set_batch_size(o, 16) == NNB_OK &&
         nnb_train_opts_set_epochs(o, EPOCHS) == NNB_OK &&
         nnb_net_train_f32(net, o, X32, ROWS, NI, Y32, NO, NULL) == NNB_OK) {
         j->n = nnb_net_n_params(net);
@@ -183,7 +184,8 @@ START_TEST(float32_concurrently) {
     job jobs[2 * T];
     for (int t = 0; t < 2 * T; t++) {
         jobs[t] = (job){.seed = 100 + (uint64_t)(t % T), .shared = shared};
-        ck_assert_int_eq(pthread_create(&th[t], NULL, t < T ? trainer32 : predictor32, &jobs[t]), 0);
+        ck_assert_int_eq(pthread_create(&th[t], NULL, t < T ? trainer32 : predictor32, &jobs[t]),
+                         0);
     }
     for (int t = 0; t < 2 * T; t++) ck_assert_int_eq(pthread_join(th[t], NULL), 0);
     for (int t = 0; t < 2 * T; t++) { /* the sequential references, after */

@@ -14,8 +14,8 @@ static nnb_table *parse_opts(const char *text, size_t len, const nnb_csv_opts *o
 static nnb_table *parse(const char *text) { return parse_opts(text, strlen(text), NULL); }
 
 /* Parsing fails with `want` and a message containing `msg`. */
-static void parse_fails_opts(const char *text, size_t len, const nnb_csv_opts *o,
-                             nnb_status want, const char *msg) {
+static void parse_fails_opts(const char *text, size_t len, const nnb_csv_opts *o, nnb_status want,
+                             const char *msg) {
     nnb_table *t = (nnb_table *)&t; /* must be set to NULL */
     nnb_status st = nnb_csv_read_buffer(&t, text, len, "data.csv", o);
     ck_assert_msg(st == want, "parsing %.60s gave %s (%s), expected %s", text, nnb_status_name(st),
@@ -71,8 +71,8 @@ START_TEST(line_endings) {
         "x,y\n1,2\n3,4\n5,6\n",
         "x,y\r\n1,2\r\n3,4\r\n5,6\r\n",
         "x,y\r1,2\r3,4\r5,6\r",
-        "x,y\n1,2\r3,4\r\n5,6",       /* mixed, no final line break */
-        "x,y\n1,2\r3,4\r5,6\r\n\n",   /* the admissions file as first published, + blank line */
+        "x,y\n1,2\r3,4\r\n5,6",     /* mixed, no final line break */
+        "x,y\n1,2\r3,4\r5,6\r\n\n", /* the admissions file as first published, + blank line */
         "\xEF\xBB\xBFx,y\r\n1,2\r\n3,4\n5,6\r",
     };
     for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
@@ -90,7 +90,8 @@ START_TEST(line_endings) {
 END_TEST
 
 START_TEST(blank_lines_and_bom) {
-    nnb_table *t = parse("\xEF\xBB\xBF" "a\n\n1\n\r\n\r2\n\n\n");
+    nnb_table *t = parse("\xEF\xBB\xBF"
+                         "a\n\n1\n\r\n\r2\n\n\n");
     ck_assert_str_eq(nnb_table_column_name(t, 0), "a");
     ck_assert_uint_eq(nnb_table_n_rows(t), 2);
     ck_assert(col_value(t, 0, 1) == 2.0);
@@ -206,7 +207,8 @@ END_TEST
 
 START_TEST(malformed) {
     parse_fails("a,b\n1,\"2\n3,4\n", NNB_E_FORMAT, "data.csv:2:2: unterminated quoted field");
-    parse_fails("a,b\n1,2\n3\n", NNB_E_FORMAT, "data.csv:3:2: the row has 1 fields, the header has 2");
+    parse_fails("a,b\n1,2\n3\n", NNB_E_FORMAT,
+                "data.csv:3:2: the row has 1 fields, the header has 2");
     parse_fails("a,b\n1,2\n3,4,5\n", NNB_E_FORMAT, "data.csv:3:3: the row has 3 fields");
     parse_fails("", NNB_E_FORMAT, "data.csv: empty file");
     parse_fails("\xEF\xBB\xBF\r\n\n", NNB_E_FORMAT, "data.csv: empty file");
@@ -216,7 +218,8 @@ START_TEST(malformed) {
                 "data.csv:3:1: expected a number in column 'a', found '3.61abc'");
     parse_fails("a,b\n1,2x\n", NNB_E_FORMAT, "data.csv:2:2: expected a number");
     parse_fails("a,b\n1,ab\"c\n", NNB_E_FORMAT, "data.csv:2:2: a quote inside an unquoted field");
-    parse_fails("a,b\n1,\"ab\"c\n", NNB_E_FORMAT, "data.csv:2:2: unexpected 'c' after a closing quote");
+    parse_fails("a,b\n1,\"ab\"c\n", NNB_E_FORMAT,
+                "data.csv:2:2: unexpected 'c' after a closing quote");
     parse_fails("a,a\n1,2\n", NNB_E_FORMAT, "data.csv:1:2: column name 'a' repeats column 1");
     parse_fails("a,b\n1,1e999\n", NNB_E_FORMAT, "data.csv:2:2: number out of range");
     static const char nul1[] = "a,b\n1,2\n3,4\0\n";
@@ -224,7 +227,7 @@ START_TEST(malformed) {
     static const char nul2[] = "a,b\n1,\"x\0y\"\n";
     parse_fails_opts(nul2, sizeof nul2 - 1, NULL, NNB_E_FORMAT, "data.csv:2:2: NUL byte");
     const char *not_numbers[] = {"inf", "-Infinity", "nan(1)", "0x10", "1e", "1e+", ".", "-",
-                                 "+", "1.2.3", "1 2", "--1", "e5", "1,5", "١"};
+                                 "+",   "1.2.3",     "1 2",    "--1",  "e5", "1,5", "١"};
     for (size_t i = 0; i < sizeof not_numbers / sizeof not_numbers[0]; i++) {
         char text[64];
         snprintf(text, sizeof text, "v\n\"%s\"\n", not_numbers[i]);
@@ -236,8 +239,8 @@ END_TEST
 START_TEST(number_forms) {
     nnb_table *t = parse("v\n 7 \n+.5\n5.\n-0\n1E3\n2e-3\n\t-1.25e+2\t\n"
                          "00012\n4.9406564584124654e-324\n1.7976931348623157e308\n");
-    double want[] = {7, 0.5, 5, -0.0, 1000, 2e-3, -125, 12, 4.9406564584124654e-324,
-                     1.7976931348623157e308};
+    double want[] = {
+        7, 0.5, 5, -0.0, 1000, 2e-3, -125, 12, 4.9406564584124654e-324, 1.7976931348623157e308};
     ck_assert_uint_eq(nnb_table_n_rows(t), 10);
     for (size_t i = 0; i < 10; i++) ck_assert(col_value(t, 0, i) == want[i]);
     nnb_table_free(t);

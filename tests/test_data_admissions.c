@@ -52,10 +52,14 @@ static void check_file(const char *path) {
     nnbt_ok(nnb_prep_apply(p, t, NULL, N, X, N * F, Y, N));
     /* the tutorial's first row: admit 0, gre 380, gpa 3.61, rank 3 */
     ck_assert(Y[0] == 0);
-    nnbt_assert_rel(X[0], (380 - fx("admissions_single_neuron.standardize.gre.mean")) /
-                              fx("admissions_single_neuron.standardize.gre.std_ddof1"), 1e-12);
-    nnbt_assert_rel(X[1], (3.61 - fx("admissions_single_neuron.standardize.gpa.mean")) /
-                              fx("admissions_single_neuron.standardize.gpa.std_ddof1"), 1e-12);
+    nnbt_assert_rel(X[0],
+                    (380 - fx("admissions_single_neuron.standardize.gre.mean")) /
+                        fx("admissions_single_neuron.standardize.gre.std_ddof1"),
+                    1e-12);
+    nnbt_assert_rel(X[1],
+                    (3.61 - fx("admissions_single_neuron.standardize.gpa.mean")) /
+                        fx("admissions_single_neuron.standardize.gpa.std_ddof1"),
+                    1e-12);
     ck_assert(X[2] == 0 && X[3] == 0 && X[4] == 1 && X[5] == 0);
     /* every row against the helper's independent reader */
     double *RX, *RY;

@@ -19,11 +19,16 @@ typedef struct {
 
 static ld act_f(nnb_activation a, double alpha, ld z) {
     switch (a) {
-    case NNB_ACT_SIGMOID: return 1.0L / (1.0L + expl(-z));
-    case NNB_ACT_TANH: return tanhl(z);
-    case NNB_ACT_RELU: return z > 0 ? z : 0;
-    case NNB_ACT_LEAKY_RELU: return z > 0 ? z : alpha * z;
-    default: return z;
+    case NNB_ACT_SIGMOID:
+        return 1.0L / (1.0L + expl(-z));
+    case NNB_ACT_TANH:
+        return tanhl(z);
+    case NNB_ACT_RELU:
+        return z > 0 ? z : 0;
+    case NNB_ACT_LEAKY_RELU:
+        return z > 0 ? z : alpha * z;
+    default:
+        return z;
     }
 }
 
@@ -33,15 +38,20 @@ static ld act_df(nnb_activation a, double alpha, ld z) {
         ld s = 1.0L / (1.0L + expl(-z));
         return s * (1 - s);
     }
-    case NNB_ACT_TANH: return 1 - tanhl(z) * tanhl(z);
-    case NNB_ACT_RELU: return z > 0 ? 1 : 0;
-    case NNB_ACT_LEAKY_RELU: return z > 0 ? 1 : alpha;
-    default: return 1;
+    case NNB_ACT_TANH:
+        return 1 - tanhl(z) * tanhl(z);
+    case NNB_ACT_RELU:
+        return z > 0 ? 1 : 0;
+    case NNB_ACT_LEAKY_RELU:
+        return z > 0 ? 1 : alpha;
+    default:
+        return 1;
     }
 }
 
 /* Z[l], A[l]: rows x n_out(l) each, long double, allocated here. */
-static void ref_forward(const ref_layer *L, size_t nl, const double *x, size_t rows, ld **Z, ld **A) {
+static void ref_forward(const ref_layer *L, size_t nl, const double *x, size_t rows, ld **Z,
+                        ld **A) {
     for (size_t l = 0; l < nl; l++) {
         Z[l] = calloc(rows * L[l].n_out, sizeof(ld));
         A[l] = calloc(rows * L[l].n_out, sizeof(ld));
@@ -85,13 +95,22 @@ static ld ref_backprop(const ref_layer *L, size_t nl, const double *x, const dou
         for (size_t j = 0; j < no; j++) {
             ld e = a[j] - t[j];
             switch (loss) {
-            case NNB_LOSS_SSE: total += 0.5L * e * e; da[j] = e; break;
-            case NNB_LOSS_MSE: total += e * e / no; da[j] = 2 * e / no; break;
+            case NNB_LOSS_SSE:
+                total += 0.5L * e * e;
+                da[j] = e;
+                break;
+            case NNB_LOSS_MSE:
+                total += e * e / no;
+                da[j] = 2 * e / no;
+                break;
             case NNB_LOSS_BCE:
                 total += -(t[j] * logl(a[j]) + (1 - t[j]) * logl(1 - a[j])) / no;
                 da[j] = (a[j] - t[j]) / (a[j] * (1 - a[j])) / no;
                 break;
-            default: total += -t[j] * logl(a[j]); da[j] = -t[j] / a[j]; break;
+            default:
+                total += -t[j] * logl(a[j]);
+                da[j] = -t[j] / a[j];
+                break;
             }
         }
         if (L[nl - 1].act == NNB_ACT_SOFTMAX) {
@@ -139,7 +158,8 @@ static ld ref_backprop(const ref_layer *L, size_t nl, const double *x, const dou
 }
 
 /* Builds the reference description of a library network (weights read back from it). */
-static size_t describe(const nnb_net *net, ref_layer *L, double *params, size_t *w_off, size_t *b_off) {
+static size_t describe(const nnb_net *net, ref_layer *L, double *params, size_t *w_off,
+                       size_t *b_off) {
     size_t nl = nnb_net_n_layers(net);
     nnbt_ok(nnb_net_params_get(net, params, nnb_net_n_params(net)));
     for (size_t l = 0; l < nl; l++) {
@@ -161,7 +181,8 @@ static void random_targets(nnbt_rng *r, double *y, size_t rows, size_t cols, nnb
     for (size_t i = 0; i < rows; i++) {
         double s = 0;
         for (size_t j = 0; j < cols; j++) {
-            double v = loss == NNB_LOSS_SSE || loss == NNB_LOSS_MSE ? nnbt_normal(r) : nnbt_uniform(r);
+            double v =
+                loss == NNB_LOSS_SSE || loss == NNB_LOSS_MSE ? nnbt_normal(r) : nnbt_uniform(r);
             y[i * cols + j] = v;
             s += v;
         }
@@ -175,8 +196,8 @@ static const size_t shapes[][3] = {/* rows, n_in, n_out */
                                    {1, 64, 9}, {33, 1, 5}, {2, 31, 33}, {64, 8, 1}};
 #define N_SHAPES (sizeof shapes / sizeof shapes[0])
 
-static const nnb_activation all_acts[] = {NNB_ACT_IDENTITY, NNB_ACT_SIGMOID, NNB_ACT_TANH,
-                                          NNB_ACT_RELU, NNB_ACT_LEAKY_RELU, NNB_ACT_SOFTMAX};
+static const nnb_activation all_acts[] = {NNB_ACT_IDENTITY, NNB_ACT_SIGMOID,    NNB_ACT_TANH,
+                                          NNB_ACT_RELU,     NNB_ACT_LEAKY_RELU, NNB_ACT_SOFTMAX};
 
 /* One layer, every activation, bias on/off, each shape: forward against the naive loops. */
 START_TEST(layer_forward) {
@@ -216,8 +237,8 @@ START_TEST(layer_forward) {
 }
 END_TEST
 
-static void compare_grads(nnb_net *net, const double *x, const double *y, size_t rows, nnb_loss loss,
-                          nnb_reduction red, const char *what) {
+static void compare_grads(nnb_net *net, const double *x, const double *y, size_t rows,
+                          nnb_loss loss, nnb_reduction red, const char *what) {
     size_t np = nnb_net_n_params(net), nl = nnb_net_n_layers(net);
     double *p = malloc(np * sizeof *p), *g = malloc(np * sizeof *g);
     ld *gr = calloc(np, sizeof *gr);
@@ -245,11 +266,14 @@ START_TEST(layer_backward) {
     nnbt_rng rng = {2000 + (uint64_t)_i};
     double *x = malloc(rows * ni * sizeof *x), *y = malloc(rows * no * sizeof *y);
     random_fill(&rng, x, rows * ni, 1.0);
-    static const struct { nnb_activation act; nnb_loss loss; } combos[] = {
-        {NNB_ACT_IDENTITY, NNB_LOSS_SSE}, {NNB_ACT_SIGMOID, NNB_LOSS_SSE},
-        {NNB_ACT_TANH, NNB_LOSS_MSE},     {NNB_ACT_RELU, NNB_LOSS_MSE},
+    static const struct {
+        nnb_activation act;
+        nnb_loss loss;
+    } combos[] = {
+        {NNB_ACT_IDENTITY, NNB_LOSS_SSE},   {NNB_ACT_SIGMOID, NNB_LOSS_SSE},
+        {NNB_ACT_TANH, NNB_LOSS_MSE},       {NNB_ACT_RELU, NNB_LOSS_MSE},
         {NNB_ACT_LEAKY_RELU, NNB_LOSS_SSE}, {NNB_ACT_SOFTMAX, NNB_LOSS_MSE},
-        {NNB_ACT_SIGMOID, NNB_LOSS_BCE},  {NNB_ACT_SOFTMAX, NNB_LOSS_CE},
+        {NNB_ACT_SIGMOID, NNB_LOSS_BCE},    {NNB_ACT_SOFTMAX, NNB_LOSS_CE},
     };
     for (size_t c = 0; c < sizeof combos / sizeof combos[0]; c++)
         for (int bias = 0; bias <= 1; bias++)
@@ -309,7 +333,8 @@ START_TEST(workspace_regrowth) {
     random_fill(&rng, x, 300, 1.0);
     random_fill(&rng, y, 200, 1.0);
     size_t order[] = {5, 100, 1, 37, 100, 2};
-    for (size_t i = 0; i < 6; i++) compare_grads(net, x, y, order[i], NNB_LOSS_MSE, NNB_REDUCTION_MEAN, "regrowth");
+    for (size_t i = 0; i < 6; i++)
+        compare_grads(net, x, y, order[i], NNB_LOSS_MSE, NNB_REDUCTION_MEAN, "regrowth");
     nnb_net_free(net);
 }
 END_TEST

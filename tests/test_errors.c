@@ -67,7 +67,8 @@ START_TEST(null_pointers) {
     expect(nnb_net_create(NULL, 3), NNB_E_NULL, "nnb_net_create: out is NULL");
     expect(nnb_net_add_dense(NULL, 3, NNB_ACT_RELU, 1), NNB_E_NULL, "net is NULL");
     expect(nnb_net_set_leaky_slope(NULL, 0, 0.1), NNB_E_NULL, "net is NULL");
-    expect(nnb_net_layer_info(NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL), NNB_E_NULL, "net is NULL");
+    expect(nnb_net_layer_info(NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL), NNB_E_NULL,
+           "net is NULL");
     expect(nnb_net_seed(NULL, 1), NNB_E_NULL, "net is NULL");
     expect(nnb_net_init(NULL, NNB_INIT_HE_NORMAL, 1), NNB_E_NULL, "net is NULL");
     expect(nnb_net_params_get(NULL, g, np), NNB_E_NULL, "net is NULL");
@@ -82,11 +83,16 @@ START_TEST(null_pointers) {
     expect(nnb_net_forward(net, x, 1, 8, NULL, 2), NNB_E_NULL, "nnb_net_forward: out is NULL");
     expect(nnb_net_predict(NULL, x, 1, 8, out, 2), NNB_E_NULL, "nnb_net_predict: net is NULL");
     expect(nnb_net_predict(net, x, 1, 8, NULL, 2), NNB_E_NULL, "out is NULL");
-    expect(nnb_net_loss(net, x, 1, 8, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, &l), NNB_E_NULL, "y is NULL");
-    expect(nnb_net_loss(net, x, 1, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, NULL), NNB_E_NULL, "loss_out is NULL");
-    expect(nnb_net_backprop(NULL, x, 1, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, &l, NULL, 0), NNB_E_NULL, "net is NULL");
-    expect(nnb_net_backprop(net, NULL, 1, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, &l, NULL, 0), NNB_E_NULL, "x is NULL");
-    expect(nnb_net_backprop(net, x, 1, 8, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, &l, NULL, 0), NNB_E_NULL, "y is NULL");
+    expect(nnb_net_loss(net, x, 1, 8, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, &l), NNB_E_NULL,
+           "y is NULL");
+    expect(nnb_net_loss(net, x, 1, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, NULL), NNB_E_NULL,
+           "loss_out is NULL");
+    expect(nnb_net_backprop(NULL, x, 1, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, &l, NULL, 0),
+           NNB_E_NULL, "net is NULL");
+    expect(nnb_net_backprop(net, NULL, 1, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, &l, NULL, 0),
+           NNB_E_NULL, "x is NULL");
+    expect(nnb_net_backprop(net, x, 1, 8, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, &l, NULL, 0),
+           NNB_E_NULL, "y is NULL");
     expect(nnb_net_grad_get(NULL, g, np), NNB_E_NULL, "net is NULL");
     expect(nnb_net_grad_get(net, NULL, np), NNB_E_NULL, "dst is NULL");
     expect(nnb_net_sgd_step(NULL, 0.1, NULL, 0), NNB_E_NULL, "net is NULL");
@@ -116,8 +122,10 @@ START_TEST(bad_construction) {
     nnbt_ok(nnb_net_create(&net, 5));
     expect(nnb_net_add_dense(net, 0, NNB_ACT_RELU, 1), NNB_E_INVALID_ARG, "units is 0");
     expect(nnb_net_add_dense(net, (size_t)INT_MAX + 1, NNB_ACT_RELU, 1), NNB_E_TOO_LARGE, "32-bit");
-    expect(nnb_net_add_dense(net, 3, (nnb_activation)17, 1), NNB_E_INVALID_ARG, "unknown activation 17");
-    expect(nnb_net_add_dense(net, 3, (nnb_activation)-1, 1), NNB_E_INVALID_ARG, "unknown activation");
+    expect(nnb_net_add_dense(net, 3, (nnb_activation)17, 1), NNB_E_INVALID_ARG,
+           "unknown activation 17");
+    expect(nnb_net_add_dense(net, 3, (nnb_activation)-1, 1), NNB_E_INVALID_ARG,
+           "unknown activation");
     expect(nnb_net_add_dense(net, 3, NNB_ACT_RELU, 2), NNB_E_INVALID_ARG, "has_bias is 2");
     ck_assert_uint_eq(nnb_net_n_layers(net), 0);
     nnbt_ok(nnb_net_add_dense(net, 3, NNB_ACT_SOFTMAX, 1));
@@ -141,7 +149,8 @@ END_TEST
 START_TEST(too_large_and_out_of_memory) {
     nnb_net *net;
     nnbt_ok(nnb_net_create(&net, (size_t)INT_MAX));
-    expect(nnb_net_add_dense(net, (size_t)INT_MAX, NNB_ACT_RELU, 1), NNB_E_TOO_LARGE, "does not fit in memory");
+    expect(nnb_net_add_dense(net, (size_t)INT_MAX, NNB_ACT_RELU, 1), NNB_E_TOO_LARGE,
+           "does not fit in memory");
     /* 2^31 x 100000 parameters = 1.6 PB: refused against the memory available, before asking
      * (a failed allocation is NNB_E_NOMEM: test_allocfail) */
     expect(nnb_net_add_dense(net, 100000, NNB_ACT_RELU, 1), NNB_E_TOO_LARGE,
@@ -157,33 +166,41 @@ START_TEST(bad_shapes) {
     double x[3 * 8] = {0}, y[3 * 2] = {0}, out[6], l;
     size_t np = nnb_net_n_params(net);
     double *g = calloc(np + 1, sizeof *g);
-    expect(nnb_net_forward(net, x, 1, 7, out, 2), NNB_E_SHAPE, "nnb_net_forward: x has 7 columns, the network expects 8");
-    expect(nnb_net_forward(net, x, 3, 8, out, 5), NNB_E_SHAPE, "out_len is 5; 3 rows x 2 outputs need 6");
+    expect(nnb_net_forward(net, x, 1, 7, out, 2), NNB_E_SHAPE,
+           "nnb_net_forward: x has 7 columns, the network expects 8");
+    expect(nnb_net_forward(net, x, 3, 8, out, 5), NNB_E_SHAPE,
+           "out_len is 5; 3 rows x 2 outputs need 6");
     expect(nnb_net_forward(net, x, 0, 8, out, 6), NNB_E_INVALID_ARG, "rows is 0");
-    expect(nnb_net_forward(net, x, (size_t)INT_MAX + 1, 8, out, 6), NNB_E_TOO_LARGE, "32-bit limit");
+    expect(nnb_net_forward(net, x, (size_t)INT_MAX + 1, 8, out, 6), NNB_E_TOO_LARGE,
+           "32-bit limit");
     expect(nnb_net_predict(net, x, 3, 9, out, 6), NNB_E_SHAPE, "nnb_net_predict: x has 9 columns");
-    expect(nnb_net_backprop(net, x, 3, 8, y, 3, NNB_LOSS_CE, NNB_REDUCTION_SUM, &l, NULL, 0), NNB_E_SHAPE,
-           "y has 3 columns, the network has 2 outputs");
-    expect(nnb_net_backprop(net, x, 3, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, &l, g, np + 1), NNB_E_SHAPE,
-           "grad has 47 values, the network has 46 parameters");
-    expect(nnb_net_backprop(net, x, 3, 8, y, 2, NNB_LOSS_BCE, NNB_REDUCTION_SUM, &l, NULL, 0), NNB_E_INVALID_ARG,
-           "binary cross-entropy needs a sigmoid output layer");
-    expect(nnb_net_backprop(net, x, 3, 8, y, 2, (nnb_loss)7, NNB_REDUCTION_SUM, &l, NULL, 0), NNB_E_INVALID_ARG,
-           "unknown loss 7");
-    expect(nnb_net_backprop(net, x, 3, 8, y, 2, NNB_LOSS_CE, (nnb_reduction)5, &l, NULL, 0), NNB_E_INVALID_ARG,
-           "unknown reduction 5");
-    expect(nnb_net_params_get(net, g, np + 1), NNB_E_SHAPE, "dst has 47 values, the network has 46 parameters");
+    expect(nnb_net_backprop(net, x, 3, 8, y, 3, NNB_LOSS_CE, NNB_REDUCTION_SUM, &l, NULL, 0),
+           NNB_E_SHAPE, "y has 3 columns, the network has 2 outputs");
+    expect(nnb_net_backprop(net, x, 3, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_SUM, &l, g, np + 1),
+           NNB_E_SHAPE, "grad has 47 values, the network has 46 parameters");
+    expect(nnb_net_backprop(net, x, 3, 8, y, 2, NNB_LOSS_BCE, NNB_REDUCTION_SUM, &l, NULL, 0),
+           NNB_E_INVALID_ARG, "binary cross-entropy needs a sigmoid output layer");
+    expect(nnb_net_backprop(net, x, 3, 8, y, 2, (nnb_loss)7, NNB_REDUCTION_SUM, &l, NULL, 0),
+           NNB_E_INVALID_ARG, "unknown loss 7");
+    expect(nnb_net_backprop(net, x, 3, 8, y, 2, NNB_LOSS_CE, (nnb_reduction)5, &l, NULL, 0),
+           NNB_E_INVALID_ARG, "unknown reduction 5");
+    expect(nnb_net_params_get(net, g, np + 1), NNB_E_SHAPE,
+           "dst has 47 values, the network has 46 parameters");
     expect(nnb_net_params_set(net, g, np - 1), NNB_E_SHAPE, "src has 45 values");
     expect(nnb_net_grad_get(net, g, 3), NNB_E_SHAPE, "dst has 3 values");
     expect(nnb_net_sgd_step(net, 0.1, g, 3), NNB_E_SHAPE, "grad has 3 values");
     expect(nnb_net_sgd_step(net, NAN, NULL, 0), NNB_E_INVALID_ARG, "lr is nan");
     expect(nnb_net_sgd_step(net, -0.1, NULL, 0), NNB_E_INVALID_ARG,
            "lr is -0.1"); /* a sign error */
-    expect(nnb_net_layer_get(net, 2, NULL, 0, NULL, 0), NNB_E_INVALID_ARG, "layer 2 does not exist (2 layers)");
-    expect(nnb_net_layer_get(net, 0, g, 31, NULL, 0), NNB_E_SHAPE, "w_len is 31; layer 0's W has 32 values");
+    expect(nnb_net_layer_get(net, 2, NULL, 0, NULL, 0), NNB_E_INVALID_ARG,
+           "layer 2 does not exist (2 layers)");
+    expect(nnb_net_layer_get(net, 0, g, 31, NULL, 0), NNB_E_SHAPE,
+           "w_len is 31; layer 0's W has 32 values");
     expect(nnb_net_layer_get(net, 0, NULL, 32, NULL, 0), NNB_E_SHAPE, "w_len is 32");
-    expect(nnb_net_layer_set(net, 1, NULL, 0, g, 3), NNB_E_SHAPE, "b_len is 3; layer 1's b has 2 values");
-    expect(nnb_net_layer_info(net, 5, NULL, NULL, NULL, NULL, NULL, NULL), NNB_E_INVALID_ARG, "layer 5 does not exist");
+    expect(nnb_net_layer_set(net, 1, NULL, 0, g, 3), NNB_E_SHAPE,
+           "b_len is 3; layer 1's b has 2 values");
+    expect(nnb_net_layer_info(net, 5, NULL, NULL, NULL, NULL, NULL, NULL), NNB_E_INVALID_ARG,
+           "layer 5 does not exist");
     nnb_net_free(net);
 
     nnbt_ok(nnb_net_create(&net, 8));
@@ -204,12 +221,13 @@ START_TEST(non_finite) {
     nnbt_ok(nnb_net_forward(net, x, 2, 8, out, 4));
     ck_assert(isnan(out[2]) && !isnan(out[0]));
     nnbt_ok(nnb_net_set_check_finite(net, 1));
-    expect(nnb_net_forward(net, x, 2, 8, out, 4), NNB_E_NONFINITE, "nnb_net_forward: x[1][3] is nan");
+    expect(nnb_net_forward(net, x, 2, 8, out, 4), NNB_E_NONFINITE,
+           "nnb_net_forward: x[1][3] is nan");
     expect(nnb_net_predict(net, x, 2, 8, out, 4), NNB_E_NONFINITE, "x[1][3] is nan");
     x[8 + 3] = 0;
     y[1] = INFINITY;
-    expect(nnb_net_backprop(net, x, 2, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, NULL, 0), NNB_E_NONFINITE,
-           "y[0][1] is inf");
+    expect(nnb_net_backprop(net, x, 2, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, NULL, 0),
+           NNB_E_NONFINITE, "y[0][1] is inf");
     y[1] = 0.5;
     nnbt_ok(nnb_net_backprop(net, x, 2, 8, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, NULL, 0));
     ck_assert(isfinite(l));

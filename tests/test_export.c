@@ -536,9 +536,10 @@ START_TEST(bad_arguments) {
     expect(nnb_onnx_write("/dev/null", net, NULL, NULL, NULL), NNB_E_IO, "character device");
     expect(nnb_onnx_write(nnbt_tmp("errors/no/such.onnx"), net, NULL, NULL, NULL), NNB_E_IO,
            "No such file");
-    expect(nnb_c_source_write(c, nnbt_tmp("errors/a\"b.h"), net, NULL, NULL, NULL), NNB_E_INVALID_ARG,
-           "#include");
-    expect(nnb_c_source_write(c, nnbt_tmp("errors/"), net, NULL, NULL, NULL), NNB_E_IO, "directory");
+    expect(nnb_c_source_write(c, nnbt_tmp("errors/a\"b.h"), net, NULL, NULL, NULL),
+           NNB_E_INVALID_ARG, "#include");
+    expect(nnb_c_source_write(c, nnbt_tmp("errors/"), net, NULL, NULL, NULL), NNB_E_IO,
+           "directory");
     /* a preparation that does not fit, or is not fitted */
     nnb_prep *unfitted, *wide;
     nnbt_ok(nnb_prep_create(&unfitted));
@@ -548,6 +549,22 @@ START_TEST(bad_arguments) {
     expect(nnb_onnx_write(onnx, net, unfitted, NULL, NULL), NNB_E_INVALID_ARG, "not fitted");
     expect(nnb_onnx_write(onnx, net, wide, NULL, NULL), NNB_E_SHAPE, "4 features");
     expect(nnb_c_source_write(c, NULL, net, wide, NULL, NULL), NNB_E_SHAPE, "takes 3 inputs");
+    /* a network with convolution or pooling layers: refused by every exporter, nothing written */
+    nnb_net *cnn;
+    nnb_window w3 = {3, 3, 1, 1, 1, 1, 1, 1, 0}, p2 = {2, 2, 2, 2, 0, 0, 0, 0, 0};
+    nnbt_ok(nnb_net_create(&cnn, 1 * 6 * 6));
+    nnbt_ok(nnb_net_set_input_shape(cnn, 1, 6, 6));
+    nnbt_ok(nnb_net_add_conv2d(cnn, 2, &w3, NNB_ACT_RELU, 1));
+    nnbt_ok(nnb_net_add_maxpool(cnn, &p2));
+    nnbt_ok(nnb_net_add_dense(cnn, 3, NNB_ACT_SOFTMAX, 1));
+    nnbt_ok(nnb_net_init(cnn, NNB_INIT_XAVIER_UNIFORM, 1));
+    nnb_net *q = NULL;
+    expect(nnb_onnx_write(onnx, cnn, NULL, NULL, NULL), NNB_E_UNSUPPORTED, "not a dense layer");
+    expect(nnb_c_source_write(c, NULL, cnn, NULL, NULL, NULL), NNB_E_UNSUPPORTED,
+           "not a dense layer");
+    expect(nnb_net_copy_int8(&q, cnn), NNB_E_UNSUPPORTED, "not a dense layer");
+    ck_assert_ptr_null(q);
+    nnb_net_free(cnn);
     ck_assert_int_eq(nnbt_count_files(dir), 0); /* nothing left behind */
     nnb_prep_free(unfitted);
     nnb_prep_free(wide);

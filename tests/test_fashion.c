@@ -135,8 +135,10 @@ int main(void) {
     if (stat(path, &sb) != 0) {
         const char *req = getenv("NNBLAS_REQUIRE_SHARED");
         if (req && strcmp(req, "1") == 0) {
-            fprintf(stderr, "%s is missing and NNBLAS_REQUIRE_SHARED=1 (install the package "
-                            "dataset-fashion-mnist: scripts/deps)\n", path);
+            fprintf(stderr,
+                    "%s is missing and NNBLAS_REQUIRE_SHARED=1 (install the package "
+                    "dataset-fashion-mnist: scripts/deps)\n",
+                    path);
             return 1;
         }
         fprintf(stderr, "skipped: %s is missing (package dataset-fashion-mnist)\n", path);

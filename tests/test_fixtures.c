@@ -77,7 +77,7 @@ END_TEST
 
 START_TEST(backprop_3_2_1) {
     double *x = fx_doubles("backprop_3_2_1.x", NULL);
-    double *wih = fx_doubles("backprop_3_2_1.w_input_hidden", NULL); /* 3 x 2 */
+    double *wih = fx_doubles("backprop_3_2_1.w_input_hidden", NULL);  /* 3 x 2 */
     double *who = fx_doubles("backprop_3_2_1.w_hidden_output", NULL); /* 2 */
     double *dho = fx_doubles("backprop_3_2_1.delta_w_hidden_output", NULL);
     double *dih = fx_doubles("backprop_3_2_1.delta_w_input_hidden", NULL); /* 3 x 2 */
@@ -126,10 +126,14 @@ START_TEST(admissions_single_neuron) {
     double *X, *y, ms[4];
     size_t n = nnbt_admissions(&X, &y, ms);
     ck_assert_uint_eq(n, 400);
-    nnbt_assert_rel(ms[0], nnbt_json_num(fx("admissions_single_neuron.standardize.gre.mean")), 1e-12);
-    nnbt_assert_rel(ms[1], nnbt_json_num(fx("admissions_single_neuron.standardize.gre.std_ddof1")), 1e-12);
-    nnbt_assert_rel(ms[2], nnbt_json_num(fx("admissions_single_neuron.standardize.gpa.mean")), 1e-12);
-    nnbt_assert_rel(ms[3], nnbt_json_num(fx("admissions_single_neuron.standardize.gpa.std_ddof1")), 1e-12);
+    nnbt_assert_rel(ms[0], nnbt_json_num(fx("admissions_single_neuron.standardize.gre.mean")),
+                    1e-12);
+    nnbt_assert_rel(ms[1], nnbt_json_num(fx("admissions_single_neuron.standardize.gre.std_ddof1")),
+                    1e-12);
+    nnbt_assert_rel(ms[2], nnbt_json_num(fx("admissions_single_neuron.standardize.gpa.mean")),
+                    1e-12);
+    nnbt_assert_rel(ms[3], nnbt_json_num(fx("admissions_single_neuron.standardize.gpa.std_ddof1")),
+                    1e-12);
 
     size_t ntr, nte;
     size_t *tr = fx_rows("admissions_single_neuron.train_rows", &ntr);

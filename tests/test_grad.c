@@ -11,11 +11,13 @@ static const struct {
     nnb_activation out;
     nnb_loss loss;
 } outs[] = {
-    {NNB_ACT_IDENTITY, NNB_LOSS_SSE}, {NNB_ACT_SIGMOID, NNB_LOSS_SSE}, {NNB_ACT_TANH, NNB_LOSS_SSE},
-    {NNB_ACT_RELU, NNB_LOSS_SSE},     {NNB_ACT_LEAKY_RELU, NNB_LOSS_SSE}, {NNB_ACT_SOFTMAX, NNB_LOSS_SSE},
-    {NNB_ACT_IDENTITY, NNB_LOSS_MSE}, {NNB_ACT_SIGMOID, NNB_LOSS_MSE}, {NNB_ACT_TANH, NNB_LOSS_MSE},
-    {NNB_ACT_RELU, NNB_LOSS_MSE},     {NNB_ACT_LEAKY_RELU, NNB_LOSS_MSE}, {NNB_ACT_SOFTMAX, NNB_LOSS_MSE},
-    {NNB_ACT_SIGMOID, NNB_LOSS_BCE},  {NNB_ACT_SOFTMAX, NNB_LOSS_CE},
+    {NNB_ACT_IDENTITY, NNB_LOSS_SSE},   {NNB_ACT_SIGMOID, NNB_LOSS_SSE},
+    {NNB_ACT_TANH, NNB_LOSS_SSE},       {NNB_ACT_RELU, NNB_LOSS_SSE},
+    {NNB_ACT_LEAKY_RELU, NNB_LOSS_SSE}, {NNB_ACT_SOFTMAX, NNB_LOSS_SSE},
+    {NNB_ACT_IDENTITY, NNB_LOSS_MSE},   {NNB_ACT_SIGMOID, NNB_LOSS_MSE},
+    {NNB_ACT_TANH, NNB_LOSS_MSE},       {NNB_ACT_RELU, NNB_LOSS_MSE},
+    {NNB_ACT_LEAKY_RELU, NNB_LOSS_MSE}, {NNB_ACT_SOFTMAX, NNB_LOSS_MSE},
+    {NNB_ACT_SIGMOID, NNB_LOSS_BCE},    {NNB_ACT_SOFTMAX, NNB_LOSS_CE},
 };
 #define N_OUTS (sizeof outs / sizeof outs[0])
 
@@ -34,7 +36,8 @@ START_TEST(every_combination) {
                 nnbt_ok(nnb_net_add_dense(net, h1, h, bias));
                 nnbt_ok(nnb_net_add_dense(net, h2, h, bias));
                 nnbt_ok(nnb_net_add_dense(net, n_out, outs[o].out, bias));
-                nnbt_ok(nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, 100 * o + (uint64_t)bias + rows));
+                nnbt_ok(
+                    nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, 100 * o + (uint64_t)bias + rows));
                 if (bias) { /* non-zero biases, so their gradients matter */
                     size_t np = nnb_net_n_params(net);
                     double *p = malloc(np * sizeof *p);
@@ -58,11 +61,12 @@ START_TEST(every_combination) {
                              outs[o].out == NNB_ACT_RELU || outs[o].out == NNB_ACT_LEAKY_RELU;
                 nnbt_ok(nnb_net_grad_check(net, x, rows, n_in, y, n_out, outs[o].loss, red,
                                            kinked ? 1e-5 : 0, &err, &worst));
-                ck_assert_msg(err <= 1e-6,
-                              "hidden %s, output %s, loss %d, bias %d, B = %zu: relative error %.3g "
-                              "at parameter %zu",
-                              act_names[h], act_names[outs[o].out], (int)outs[o].loss, bias, rows,
-                              err, worst);
+                ck_assert_msg(
+                    err <= 1e-6,
+                    "hidden %s, output %s, loss %d, bias %d, B = %zu: relative error %.3g "
+                    "at parameter %zu",
+                    act_names[h], act_names[outs[o].out], (int)outs[o].loss, bias, rows, err,
+                    worst);
                 if (err > worst_all) worst_all = err;
                 nnb_net_free(net);
             }
@@ -93,14 +97,15 @@ END_TEST
 
 /* ---- float32 networks and data (issue 23: each concern tests both element types) ---------- */
 
-static const nnb_activation acts[] = {NNB_ACT_IDENTITY, NNB_ACT_SIGMOID, NNB_ACT_TANH,
-                                      NNB_ACT_RELU, NNB_ACT_LEAKY_RELU};
+static const nnb_activation acts[] = {NNB_ACT_IDENTITY, NNB_ACT_SIGMOID, NNB_ACT_TANH, NNB_ACT_RELU,
+                                      NNB_ACT_LEAKY_RELU};
 static const struct {
     nnb_activation out;
     nnb_loss loss;
 } outs32[] = {
-    {NNB_ACT_IDENTITY, NNB_LOSS_SSE}, {NNB_ACT_SIGMOID, NNB_LOSS_SSE}, {NNB_ACT_TANH, NNB_LOSS_MSE},
-    {NNB_ACT_RELU, NNB_LOSS_MSE},     {NNB_ACT_SIGMOID, NNB_LOSS_BCE}, {NNB_ACT_SOFTMAX, NNB_LOSS_CE},
+    {NNB_ACT_IDENTITY, NNB_LOSS_SSE}, {NNB_ACT_SIGMOID, NNB_LOSS_SSE},
+    {NNB_ACT_TANH, NNB_LOSS_MSE},     {NNB_ACT_RELU, NNB_LOSS_MSE},
+    {NNB_ACT_SIGMOID, NNB_LOSS_BCE},  {NNB_ACT_SOFTMAX, NNB_LOSS_CE},
     {NNB_ACT_SOFTMAX, NNB_LOSS_SSE},
 };
 #define N_OUTS32 (sizeof outs32 / sizeof outs32[0])
@@ -136,12 +141,12 @@ START_TEST(gradient_against_f64_differences) {
         double err;
         size_t worst;
         nnbt_ok(nnb_net_grad_check(net, x, rows, n_in, y, n_out, outs32[o].loss, NNB_REDUCTION_MEAN,
-                              kinked ? 1e-6 : 0, &err, &worst));
+                                   kinked ? 1e-6 : 0, &err, &worst));
         nnb_net *c;
         double err64;
         nnbt_ok(nnb_net_copy(&c, net, NNB_F64));
         nnbt_ok(nnb_net_grad_check(c, x, rows, n_in, y, n_out, outs32[o].loss, NNB_REDUCTION_MEAN,
-                              kinked ? 1e-6 : 0, &err64, NULL));
+                                   kinked ? 1e-6 : 0, &err64, NULL));
         nnb_net_free(c);
         /* Where float64's own check fails (test_grad.c's bound 1e-6), the data sit on a ReLU kink
          * (a pre-activation exactly 0: both take the derivative 0, the differences see half the

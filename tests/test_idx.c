@@ -223,8 +223,7 @@ START_TEST(mnist_folder) {
     uint32_t ldims2[] = {2};
     ll = header(h, ldims2, 1);
     write_idx("mnist/train-labels-idx1-ubyte", 0, h, ll, lab, 2, path);
-    expect(nnb_mnist_info(dir, NNB_MNIST_TRAIN, &rows, &cols), NNB_E_FORMAT,
-           "has 3 images but");
+    expect(nnb_mnist_info(dir, NNB_MNIST_TRAIN, &rows, &cols), NNB_E_FORMAT, "has 3 images but");
 }
 END_TEST
 
@@ -233,7 +232,10 @@ END_TEST
 START_TEST(types_folders_and_shapes) {
     unsigned char data[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     char path[512];
-    static const struct { unsigned char type; const char *name; } types[] = {
+    static const struct {
+        unsigned char type;
+        const char *name;
+    } types[] = {
         {0x09, "signed byte"}, {0x0B, "short"}, {0x0C, "int"}, {0x0D, "float"}, {0x0E, "double"}};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         unsigned char h[] = {0, 0, types[i].type, 1, 0, 0, 0, 2};
@@ -270,14 +272,15 @@ END_TEST
  * refused at once, as is an MNIST folder whose images file is a FIFO. */
 START_TEST(bombs_and_special_files) {
     unsigned char h[16], *data = noise(1 << 20, 3); /* incompressible: past zlib's buffer */
-    uint32_t dims[] = {4000, 1000, 1000}; /* 4e9 bytes announced, 1 MiB given */
+    uint32_t dims[] = {4000, 1000, 1000};           /* 4e9 bytes announced, 1 MiB given */
     size_t hl = header(h, dims, 3);
     char path[512];
     write_idx("bomb.gz", 1, h, hl, data, 1 << 20, path);
     free(data);
     size_t len;
     char *gz = nnbt_read_file(path, &len);
-    uint32_t isize = (uint32_t)(hl + (size_t)4000 * 1000 * 1000); /* the trailer agrees (mod 2^32) */
+    uint32_t isize =
+        (uint32_t)(hl + (size_t)4000 * 1000 * 1000); /* the trailer agrees (mod 2^32) */
     for (int k = 0; k < 4; k++) gz[len - 4 + k] = (char)(isize >> (8 * k));
     ck_assert(nnbt_write_file(path, gz, len));
     free(gz);
@@ -317,8 +320,8 @@ END_TEST
 
 /* The IDX readers into float32: every value the float64 reader's, rounded; one-hot labels. */
 START_TEST(idx_float32) {
-    unsigned char img[16 + 8] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2,
-                                 0, 1, 2, 127, 128, 200, 254, 255};
+    unsigned char img[16 + 8] = {0, 0, 8, 3, 0, 0, 0, 2,   0,   0,   0,   2,
+                                 0, 0, 0, 2, 0, 1, 2, 127, 128, 200, 254, 255};
     unsigned char lab[8 + 2] = {0, 0, 8, 1, 0, 0, 0, 2, 3, 1};
     char ip[4096], lp[4096];
     nnbt_tmp_path(ip, sizeof ip, "img.idx");
@@ -338,8 +341,8 @@ START_TEST(idx_float32) {
     ck_assert(yf[3] == 1.0f && yf[5] == 1.0f && yf[0] == 0.0f);
     nnbt_expect(nnb_idx_read_images_f32(ip, xf, 7, NULL, NULL), NNB_E_SHAPE, "x holds 7");
     nnbt_expect(nnb_idx_read_labels_f32(lp, 3, yf, 8, NULL), NNB_E_FORMAT, "label 3");
-    nnbt_expect(nnb_mnist_read_part_f32(nnbt_tmpdir(), NNB_MNIST_TRAIN, 1, xf, 8, NULL, 0), NNB_E_IO,
-                "train-images");
+    nnbt_expect(nnb_mnist_read_part_f32(nnbt_tmpdir(), NNB_MNIST_TRAIN, 1, xf, 8, NULL, 0),
+                NNB_E_IO, "train-images");
 }
 END_TEST
 

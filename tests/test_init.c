@@ -72,8 +72,8 @@ START_TEST(orthogonal) {
                 for (size_t t = 0; t < m; t++)
                     dot += tall ? (long double)w[t * ni + i] * w[t * ni + j]
                                 : (long double)w[i * ni + t] * w[j * ni + t];
-                ck_assert_msg(fabsl(dot - (i == j)) < 1e-13L, "shape %zux%zu: <%zu,%zu> = %.3Lg", no,
-                              ni, i, j, dot);
+                ck_assert_msg(fabsl(dot - (i == j)) < 1e-13L, "shape %zux%zu: <%zu,%zu> = %.3Lg",
+                              no, ni, i, j, dot);
             }
         free(w);
         nnb_net_free(net);

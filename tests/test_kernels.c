@@ -79,8 +79,7 @@ static void check_special_values(const nnbi_kernels *k, nnb_activation act) {
     k->bias_act(act, 0.0, 1, 5, sp, NULL, out);
     if (act == NNB_ACT_SIGMOID) {
         ck_assert(out[0] == 0.5 && out[1] == 0.5 && out[2] == 1.0 && out[3] == 0.0);
-        ck_assert_msg(out[4] == 0x1p-1074, "%s: sigmoid(-745) = %a, not 2^-1074", k->isa,
-                      out[4]);
+        ck_assert_msg(out[4] == 0x1p-1074, "%s: sigmoid(-745) = %a, not 2^-1074", k->isa, out[4]);
     } else {
         ck_assert(out[0] == 0.0 && !signbit(out[0]) && out[1] == 0.0 && signbit(out[1]));
         ck_assert(out[2] == 1.0 && out[3] == -1.0 && out[4] == -1.0);
@@ -127,8 +126,8 @@ START_TEST(losses_at_large_logits) {
         double zn[3] = {0.5, NAN, 1}, yn[3] = {1, 0, 1}, pn[3] = {0.6, NAN, 0.7}, dn[3];
         double ln = k->delta_bce_sigmoid(3, zn, pn, yn, 1.0, dn);
         double lr = nnbi_kernels_scalar.delta_bce_sigmoid(3, zn, pn, yn, 1.0, dn);
-        ck_assert_msg(isnan(ln) && signbit(ln) == signbit(lr), "%s BCE of a NaN logit: %g, scalar %g",
-                      k->isa, ln, lr);
+        ck_assert_msg(isnan(ln) && signbit(ln) == signbit(lr),
+                      "%s BCE of a NaN logit: %g, scalar %g", k->isa, ln, lr);
 
         /* CE: rows of logits with +-1000, one-hot and soft targets */
         enum { R = 4, C = 3 };
@@ -166,20 +165,20 @@ static void expect_close(const char *what, const double *got, const double *want
         }
         if (ulps < 0) {
             CHECK(memcmp(got + i, want + i, sizeof *got) == 0,
-                          "%s [%zu]: %a, scalar %a (must be identical)", what, i, got[i], want[i]);
+                  "%s [%zu]: %a, scalar %a (must be identical)", what, i, got[i], want[i]);
             continue;
         }
         int e = want[i] == 0 ? -1022 : ilogb(want[i]);
         double tol = abs_tol + ulps * ldexp(1.0, (e < -1022 ? -1022 : e) - 52);
         CHECK(fabs(got[i] - want[i]) <= tol || got[i] == want[i],
-                      "%s [%zu]: %a, scalar %a (tolerance %g)", what, i, got[i], want[i], tol);
+              "%s [%zu]: %a, scalar %a (tolerance %g)", what, i, got[i], want[i], tol);
     }
 }
 
 static void expect_sum(const char *what, double got, double want, double rel) {
     CHECK((isnan(got) && isnan(want)) || got == want ||
-                      fabs(got - want) <= rel * fmax(fabs(got), fabs(want)),
-                  "%s returned %.17g, scalar %.17g", what, got, want);
+              fabs(got - want) <= rel * fmax(fabs(got), fabs(want)),
+          "%s returned %.17g, scalar %.17g", what, got, want);
 }
 
 static void case_bias_act(cfg *c, nnb_activation act, size_t rows, int with_bias) {

@@ -34,10 +34,10 @@
 
 /* Check's ck_assert reports every passing assertion to the parent process (a write per call);
  * inner loops use this instead, which only reports failures. */
-#define CHECK(cond, ...)                                                                     \
-    do {                                                                                     \
-        if (!(cond)) ck_abort_msg(__VA_ARGS__);                                              \
-    } while (0)
+#define CHECK(cond, ...)                    \
+  do {                                      \
+    if (!(cond)) ck_abort_msg(__VA_ARGS__); \
+  } while (0)
 
 /* ---- the tables under test ---- */
 
@@ -52,11 +52,51 @@ static double urand(void) { return nnbt_uniform(&rng); }
 /* The float64 special points: zeros, subnormals, the edges of the approximations and of exp's
  * range, huge values and infinities (rounded to T by the float32 test). */
 static const double special[] = {
-    0.0, -0.0, 0x1p-1074, -0x1p-1074, 1e-310, -1e-310, DBL_MIN, -DBL_MIN, 0x1.fffffffffffffp-1023,
-    1e-300, -1e-300, 1e-20, -1e-20, 0.125, -0.125, 0x1.fffffffffffffp-4, 20, -20, 36.7, -36.7,
-    36.73, -36.73, 37, -37, 38, -38, 40, -40, 709.78, -709.78, 745, -745, 745.1332191019412,
-    -745.1332191019412, -745.1332191019411, 746, -746, 1000, -1000, 1e300, -1e300, DBL_MAX,
-    -DBL_MAX, INFINITY, -INFINITY,
+    0.0,
+    -0.0,
+    0x1p-1074,
+    -0x1p-1074,
+    1e-310,
+    -1e-310,
+    DBL_MIN,
+    -DBL_MIN,
+    0x1.fffffffffffffp-1023,
+    1e-300,
+    -1e-300,
+    1e-20,
+    -1e-20,
+    0.125,
+    -0.125,
+    0x1.fffffffffffffp-4,
+    20,
+    -20,
+    36.7,
+    -36.7,
+    36.73,
+    -36.73,
+    37,
+    -37,
+    38,
+    -38,
+    40,
+    -40,
+    709.78,
+    -709.78,
+    745,
+    -745,
+    745.1332191019412,
+    -745.1332191019412,
+    -745.1332191019411,
+    746,
+    -746,
+    1000,
+    -1000,
+    1e300,
+    -1e300,
+    DBL_MAX,
+    -DBL_MAX,
+    INFINITY,
+    -INFINITY,
 };
 #define N_SPECIAL (sizeof special / sizeof special[0])
 #define SAMPLE_GRID 96001 /* [-750, 750] in steps of 1/64 */
@@ -115,8 +155,8 @@ static void check_activation_sample(nnb_activation act, const T *x, size_t n) {
                   (double)x[i], (double)a[i], ref[i], e);
             /* exact limits only where the true value rounds there */
             if (a[i] == 0 || fabs((double)a[i]) == 1.0)
-                CHECK(r == a[i], "%s: %s(%a) = %g exactly but the true value %.21Lg is not",
-                      k->isa, fname, (double)x[i], (double)a[i], ref[i]);
+                CHECK(r == a[i], "%s: %s(%a) = %g exactly but the true value %.21Lg is not", k->isa,
+                      fname, (double)x[i], (double)a[i], ref[i]);
             CHECK(act == NNB_ACT_SIGMOID ? a[i] >= 0 && a[i] <= 1 : fabs((double)a[i]) <= 1.0,
                   "%s: %s(%a) = %a out of range", k->isa, fname, (double)x[i], (double)a[i]);
         }
@@ -202,7 +242,7 @@ static const char *const place_names[] = {"aligned", "unaligned", "ending at a g
                                           "starting after a guard page"};
 #define N_SLOTS 6
 #define DATA_PAGES 4
-#define MARGIN 64                 /* elements checked on each side of an array */
+#define MARGIN 64                /* elements checked on each side of an array */
 #define ALIGNED (64 / sizeof(T)) /* the offset of an aligned array: 64 bytes */
 static size_t page;
 static unsigned char *slot_mem[N_SLOTS];
@@ -316,8 +356,8 @@ static T *run_act_backward(cfg *c, nnb_activation act, size_t rows, const T *a0,
 }
 
 /* delta_se (which 0), delta_se_sigmoid (1) or delta_bce_sigmoid (2), scale 0.3 */
-static double call_delta(const KTABLE *k, int which, size_t n, const T *z, const T *p,
-                         const T *y, T *d) {
+static double call_delta(const KTABLE *k, int which, size_t n, const T *z, const T *p, const T *y,
+                         T *d) {
     return which == 0   ? k->delta_se(n, p, y, 0.3, d)
            : which == 1 ? k->delta_se_sigmoid(n, p, y, 0.3, d)
                         : k->delta_bce_sigmoid(n, z, p, y, 0.3, d);
@@ -339,8 +379,8 @@ static double run_delta(cfg *c, int which, const T *z0, const T *y0, const T *p0
 
 /* delta_ce_softmax, scale 0.7, on rows x c->len, d replacing yhat in place: returns the sum; *d
  * is d. */
-static double run_ce(cfg *c, size_t rows, int onehot, const T *z0, const T *y0, const T *p0,
-                     T **d, char *what) {
+static double run_ce(cfg *c, size_t rows, int onehot, const T *z0, const T *y0, const T *p0, T **d,
+                     char *what) {
     size_t cols = c->len, n = rows * cols;
     T *z = place(0, c->where, n, z0), *y = place(1, c->where, n, y0);
     T *p = place(2, c->where, n, p0);
@@ -396,15 +436,21 @@ static T *run_col_sum(cfg *c, size_t rows, const T *m0, const T *out0, char *wha
  * 0.99, eps 1e-8, l2 0.001). */
 static void call_optim(const KTABLE *k, int variant, size_t n, T *t, const T *g, T *m, T *v) {
     switch (variant) {
-    case 0: k->sgd(n, t, g, NULL, 0.1, 0.0, 0.01, 0); break;
+    case 0:
+        k->sgd(n, t, g, NULL, 0.1, 0.0, 0.01, 0);
+        break;
     case 1:
-    case 2: k->sgd(n, t, g, v, 0.1, 0.9, 0.001, variant == 2); break;
+    case 2:
+        k->sgd(n, t, g, v, 0.1, 0.9, 0.001, variant == 2);
+        break;
     case 3:
     case 4:
         k->adam(n, t, g, m, v, 1e-3, 0.9, 0.999, 1e-8, 1 / (1 - 0.9), 1 / (1 - 0.999),
                 variant == 3 ? 0.01 : 0.0, variant == 4 ? 0.01 : 0.0);
         break;
-    default: k->rmsprop(n, t, g, v, 1e-2, 0.99, 1e-8, 0.001); break;
+    default:
+        k->rmsprop(n, t, g, v, 1e-2, 0.99, 1e-8, 0.001);
+        break;
     }
 }
 
@@ -443,8 +489,8 @@ static void check_every_config(void) {
             for (int where = 0; where < N_PLACES; where++)
                 for (int inplace = 0; inplace < 2; inplace++) {
                     cfg c = {k, &KSCALAR, lens[li], where, inplace, ""};
-                    snprintf(c.what, sizeof c.what, "%s%s n=%zu %s%s", WHAT_PREFIX, k->isa,
-                             c.len, place_names[where], inplace ? " in place" : "");
+                    snprintf(c.what, sizeof c.what, "%s%s n=%zu %s%s", WHAT_PREFIX, k->isa, c.len,
+                             place_names[where], inplace ? " in place" : "");
                     for (nnb_activation act = NNB_ACT_IDENTITY; act <= NNB_ACT_SOFTMAX; act++)
                         for (size_t rows = 1; rows <= 3; rows += 2) {
                             case_bias_act(&c, act, rows, 1);

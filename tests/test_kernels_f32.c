@@ -25,7 +25,7 @@
 #define SENTINEL_BITS 0x7fa0beefu
 #include "test_kernels_common.h"
 
-#define U 0x1p-24 /* float's unit roundoff */
+#define U 0x1p-24   /* float's unit roundoff */
 #define ACT_ULP 2.0 /* the stated bound of sigmoid and tanh, every set */
 
 START_TEST(tables_and_dispatch) {
@@ -55,11 +55,12 @@ END_TEST
 /* base_sample() (test_kernels_common.h: the float64 test's sample) rounded to float, and float's
  * own special points. */
 static const float special32[] = {
-    0x1p-149f, -0x1p-149f, FLT_MIN, -FLT_MIN, 0x1.fffffcp-127f, 1e-30f, -1e-30f, 0x1p-12f,
-    -0x1p-12f, 0.17f, -0.17f, 0.35f, -0.35f, 0.55f, -0.55f, 0.625f, -0.625f, 8.0f, -8.0f, 9.01f,
-    -9.01f, 15.9f, -15.9f, 16.7f, -16.7f, 17.33f, -17.33f, 87.33f, -87.33f, 88.73f, -88.73f,
-    103.0f, -103.0f, 103.28f, -103.28f, 103.97f, -103.97f, 104.0f, -104.0f, 1e30f, -1e30f,
-    FLT_MAX, -FLT_MAX,
+    0x1p-149f, -0x1p-149f, FLT_MIN,  -FLT_MIN, 0x1.fffffcp-127f, 1e-30f, -1e-30f, 0x1p-12f,
+    -0x1p-12f, 0.17f,      -0.17f,   0.35f,    -0.35f,           0.55f,  -0.55f,  0.625f,
+    -0.625f,   8.0f,       -8.0f,    9.01f,    -9.01f,           15.9f,  -15.9f,  16.7f,
+    -16.7f,    17.33f,     -17.33f,  87.33f,   -87.33f,          88.73f, -88.73f, 103.0f,
+    -103.0f,   103.28f,    -103.28f, 103.97f,  -103.97f,         104.0f, -104.0f, 1e30f,
+    -1e30f,    FLT_MAX,    -FLT_MAX,
 };
 
 static size_t accuracy_sample(float **out) {
@@ -111,8 +112,8 @@ START_TEST(losses_at_large_logits) {
     for (int s = 0; s < N_ISA; s++) {
         const nnbi_kernels_f32 *k = nnbi_kernels_f32_for(isa_names[s]);
         if (!k) continue;
-        float z[] = {1000, -1000, 1000, -1000, 745, -745, 36, -36, 0.5f, 0, -0.0f, 1e-30f, 2,
-                     88, -88, 104, -104};
+        float z[] = {1000, -1000, 1000,   -1000, 745, -745, 36,  -36, 0.5f,
+                     0,    -0.0f, 1e-30f, 2,     88,  -88,  104, -104};
         float y[] = {1, 0, 0, 1, 1, 0.5f, 0, 1, 0.25f, 1, 0, 1, 0.75f, 1, 0, 0.5f, 0.5f};
         enum { NB = sizeof z / sizeof z[0] };
         float yhat[NB], d[NB], t[NB];
@@ -199,8 +200,10 @@ static void expect_same(const char *what, const float *got, const float *want, s
             CHECK(signbit(got[i]) == signbit(want[i]), "%s [%zu]: NaN's sign", what, i);
             continue;
         }
-        CHECK(memcmp(got + i, want + i, sizeof *got) == 0, "%s [%zu]: %a, scalar float32 %a "
-              "(must be identical)", what, i, (double)got[i], (double)want[i]);
+        CHECK(memcmp(got + i, want + i, sizeof *got) == 0,
+              "%s [%zu]: %a, scalar float32 %a "
+              "(must be identical)",
+              what, i, (double)got[i], (double)want[i]);
     }
 }
 
@@ -216,8 +219,8 @@ static double sigmoid_d(double x) {
 }
 
 /* special inputs placed among the random ones of the element-wise activations */
-static const float act_specials[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e30f, -1e30f,
-                                     -800.0f, -103.5f, 0x1p-140f};
+static const float act_specials[] = {0.0f,  -0.0f,  INFINITY, -INFINITY, NAN,
+                                     1e30f, -1e30f, -800.0f,  -103.5f,   0x1p-140f};
 #define N_ACT_SPECIALS (sizeof act_specials / sizeof act_specials[0])
 
 static void case_bias_act(cfg *c, nnb_activation act, size_t rows, int with_bias) {
@@ -226,7 +229,8 @@ static void case_bias_act(cfg *c, nnb_activation act, size_t rows, int with_bias
     if (act == NNB_ACT_SOFTMAX) {
         if (n > 2) z0[1] = 80.0f, z0[2] = 0.0f;
     } else {
-        for (size_t i = 0; i < N_ACT_SPECIALS && 2 * i + 1 < n; i++) z0[2 * i + 1] = act_specials[i];
+        for (size_t i = 0; i < N_ACT_SPECIALS && 2 * i + 1 < n; i++)
+            z0[2 * i + 1] = act_specials[i];
     }
     double *zr = dnew(n), *ar = dnew(n), *smag = dnew(n);
     for (size_t r = 0; r < rows; r++)
@@ -252,7 +256,8 @@ static void case_bias_act(cfg *c, nnb_activation act, size_t rows, int with_bias
             for (size_t j = 0; j < cols; j++) se += exp(zrow[j] - m);
             for (size_t j = 0; j < cols; j++) arow[j] = exp(zrow[j] - m) / se;
             /* exp's 2 ulp, the roundings of z - max, the sum, 1/sum and the product */
-            for (size_t j = 0; j < cols; j++) smag[r * cols + j] = arow[j] * (8 + cols + m - zrow[j]);
+            for (size_t j = 0; j < cols; j++)
+                smag[r * cols + j] = arow[j] * (8 + cols + m - zrow[j]);
         }
     }
     /* the scalar float32 set's own results */
@@ -292,14 +297,24 @@ static void case_act_backward(cfg *c, nnb_activation act, size_t rows) {
             size_t i = r * cols + j;
             double av = a0[i], dv = d0[i];
             switch (act) {
-            case NNB_ACT_SIGMOID: dr[i] = dv * av * (1 - av), mag[i] = 3 * fabs(dr[i]); break;
-            case NNB_ACT_TANH: dr[i] = dv * (1 - av * av), mag[i] = 3 * fabs(dv) * (1 + av * av); break;
-            case NNB_ACT_RELU: dr[i] = av > 0 ? dv : 0; break;
-            case NNB_ACT_LEAKY_RELU: dr[i] = av > 0 ? dv : (float)(0.05f * dv); break;
+            case NNB_ACT_SIGMOID:
+                dr[i] = dv * av * (1 - av), mag[i] = 3 * fabs(dr[i]);
+                break;
+            case NNB_ACT_TANH:
+                dr[i] = dv * (1 - av * av), mag[i] = 3 * fabs(dv) * (1 + av * av);
+                break;
+            case NNB_ACT_RELU:
+                dr[i] = av > 0 ? dv : 0;
+                break;
+            case NNB_ACT_LEAKY_RELU:
+                dr[i] = av > 0 ? dv : (float)(0.05f * dv);
+                break;
             case NNB_ACT_SOFTMAX:
                 dr[i] = av * (dv - dot), mag[i] = 3 * fabs(av) * (fabs(dv) + adot);
                 break;
-            default: dr[i] = dv; break;
+            default:
+                dr[i] = dv;
+                break;
             }
         }
     }
@@ -414,7 +429,8 @@ static void case_vector_ops(cfg *c) {
     float *m0 = filled(rows * cols, -1, 1), *outs = filled(cols, 0, 0);
     for (size_t j = 0; j < cols; j++) {
         r[j] = 0, mag[j] = 0;
-        for (size_t i = 0; i < rows; i++) r[j] += m0[i * cols + j], mag[j] += fabs(m0[i * cols + j]);
+        for (size_t i = 0; i < rows; i++)
+            r[j] += m0[i * cols + j], mag[j] += fabs(m0[i * cols + j]);
         mag[j] *= rows;
     }
     c->ref->col_sum(rows, cols, m0, outs);
@@ -427,8 +443,8 @@ static void case_vector_ops(cfg *c) {
 /* The optimisers in double; mag the same formulas over absolute values. A wrong formula moves
  * theta by about lr times the step, far beyond 64 u mag. */
 static void optim_ref(int variant, size_t n, const float *t0, const float *g0, const float *m0,
-                      const float *v0, double *tr, double *mr, double *vr, double *mag,
-                      double *mm, double *vm) {
+                      const float *v0, double *tr, double *mr, double *vr, double *mag, double *mm,
+                      double *vm) {
     for (size_t i = 0; i < n; i++) {
         double t = t0[i], g = g0[i], m = m0[i], v = v0[i];
         double l2 = variant == 0 ? 0.01 : variant <= 2 ? 0.001 : variant == 3 ? 0.01 : 0.001;
@@ -445,7 +461,8 @@ static void optim_ref(int variant, size_t n, const float *t0, const float *g0, c
         } else if (variant <= 4) {
             double dec = variant == 4 ? 0.01 : 0.0, bc1 = 1 / (1 - 0.9), bc2 = 1 / (1 - 0.999);
             double mi = 0.9 * m + 0.1 * gi, vi = 0.999 * v + 0.001 * gi * gi;
-            mr[i] = mi, vr[i] = vi, mm[i] = 0.9 * fabs(m) + 0.1 * ag, vm[i] = 0.999 * v + 0.001 * ag * ag;
+            mr[i] = mi, vr[i] = vi, mm[i] = 0.9 * fabs(m) + 0.1 * ag,
+            vm[i] = 0.999 * v + 0.001 * ag * ag;
             double den = sqrt(bc2 * vi) + 1e-8;
             tr[i] = t - 1e-3 * (bc1 * mi / den + dec * t);
             mag[i] = fabs(t) + 1e-3 * (bc1 * (0.9 * fabs(m) + 0.1 * ag) / den + dec * fabs(t));
@@ -479,7 +496,8 @@ static void case_optim(cfg *c) {
         expect_same(what, v, vs, n);
         free(ts), free(ms), free(vs);
     }
-    free(t0), free(g0), free(m0), free(v0), free(tr), free(mr), free(vr), free(mag), free(mm), free(vm);
+    free(t0), free(g0), free(m0), free(v0), free(tr), free(mr), free(vr), free(mag), free(mm),
+        free(vm);
 }
 
 START_TEST(against_reference) { check_every_config(); }

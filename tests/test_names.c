@@ -14,15 +14,15 @@ typedef struct ops {
     size_t n_expected; /* the last enumerator + 1 */
 } ops;
 
-#define OPS(e, last)                                                                          \
-    static const char *name_##e(int v) { return nnb_##e##_name((nnb_##e)v); }                 \
-    static nnb_status parse_##e(const char *t, int *out) {                                    \
-        nnb_##e v = (nnb_##e)12345;                                                           \
-        nnb_status st = nnb_##e##_parse(t, &v);                                               \
-        *out = (int)v;                                                                        \
-        return st;                                                                            \
-    }                                                                                         \
-    static const ops ops_##e = {#e, name_##e, parse_##e, nnb_##e##_n_values, (size_t)(last) + 1};
+#define OPS(e, last)                                                        \
+  static const char *name_##e(int v) { return nnb_##e##_name((nnb_##e)v); } \
+  static nnb_status parse_##e(const char *t, int *out) {                    \
+    nnb_##e v = (nnb_##e)12345;                                             \
+    nnb_status st = nnb_##e##_parse(t, &v);                                 \
+    *out = (int)v;                                                          \
+    return st;                                                              \
+  }                                                                         \
+  static const ops ops_##e = {#e, name_##e, parse_##e, nnb_##e##_n_values, (size_t)(last) + 1};
 
 OPS(activation, NNB_ACT_SOFTMAX)
 OPS(init, NNB_INIT_ORTHOGONAL)
@@ -37,10 +37,10 @@ OPS(unseen, NNB_UNSEEN_ZERO)
 OPS(mnist_part, NNB_MNIST_TEST)
 OPS(status, NNB_E_COMM)
 
-static const ops *const all_ops[] = {&ops_activation, &ops_init,          &ops_loss,
-                                     &ops_reduction,  &ops_optimizer,     &ops_schedule,
+static const ops *const all_ops[] = {&ops_activation,    &ops_init,        &ops_loss,
+                                     &ops_reduction,     &ops_optimizer,   &ops_schedule,
                                      &ops_history_field, &ops_target_kind, &ops_scale,
-                                     &ops_unseen,     &ops_mnist_part,    &ops_status};
+                                     &ops_unseen,        &ops_mnist_part,  &ops_status};
 #define N_OPS (sizeof all_ops / sizeof all_ops[0])
 
 /* A name, the value it must parse to, and the enum. */
@@ -171,10 +171,7 @@ static void mangle(char *dst, size_t cap, const char *s) {
     size_t i = 0;
     for (; s[i] && i + 1 < cap; i++) {
         unsigned char c = (unsigned char)s[i];
-        dst[i] = c == '_'      ? '-'
-                 : c == '-'    ? '_'
-                 : isupper(c) ? (char)tolower(c)
-                              : (char)toupper(c);
+        dst[i] = c == '_' ? '-' : c == '-' ? '_' : isupper(c) ? (char)tolower(c) : (char)toupper(c);
     }
     dst[i] = '\0';
 }
@@ -309,8 +306,7 @@ START_TEST(unknown_names) {
     nnb_loss l;
     nnbt_expect(nnb_loss_parse("cee", &l), NNB_E_INVALID_ARG, "did you mean 'ce'?");
     nnb_status s;
-    nnbt_expect(nnb_status_parse("NNB_E_COM", &s), NNB_E_INVALID_ARG,
-                "did you mean 'NNB_E_COMM'?");
+    nnbt_expect(nnb_status_parse("NNB_E_COM", &s), NNB_E_INVALID_ARG, "did you mean 'NNB_E_COMM'?");
     nnbt_expect(nnb_status_parse("shaep", &s), NNB_E_INVALID_ARG, "did you mean 'SHAPE'?");
     nnbt_expect(nnb_status_parse("", &s), NNB_E_INVALID_ARG, "accepted: NNB_OK, NNB_E_NOMEM");
     /* a text too long for suggestions is still refused cleanly */
@@ -390,8 +386,8 @@ START_TEST(loss_fits_matches_training) {
         for (size_t a = 0; a < nnb_activation_n_values(); a++) {
             nnb_net *net = tiny((nnb_activation)a, 2);
             double loss;
-            nnb_status st = nnb_net_loss(net, x, 2, 2, y, 2, (nnb_loss)l, NNB_REDUCTION_MEAN,
-                                         &loss);
+            nnb_status st =
+                nnb_net_loss(net, x, 2, 2, y, 2, (nnb_loss)l, NNB_REDUCTION_MEAN, &loss);
             int fits = nnb_loss_fits((nnb_loss)l, (nnb_activation)a);
             ck_assert_msg(fits ? st == NNB_OK : st == NNB_E_INVALID_ARG,
                           "loss %s with %s: fits %d, nnb_net_loss %s", nnb_loss_name((nnb_loss)l),
@@ -449,8 +445,7 @@ START_TEST(dtype_names) {
     const char *floats[] = {"float", "FLOAT", "Float"};
     for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++) {
         t = NNB_F32;
-        nnbt_expect(nnb_dtype_parse(floats[i], &t), NNB_E_INVALID_ARG,
-                    "ambiguous element type");
+        nnbt_expect(nnb_dtype_parse(floats[i], &t), NNB_E_INVALID_ARG, "ambiguous element type");
         const char *msg = nnb_last_error();
         ck_assert_msg(strstr(msg, "f32") && strstr(msg, "float32") && strstr(msg, "f64") &&
                           strstr(msg, "float64") && strstr(msg, "numpy"),

@@ -12,14 +12,14 @@
 #include "nnb_test.h"
 
 #if defined(__SANITIZE_ADDRESS__)
-#define NNBT_HAVE_INTERPOSER 0
+#  define NNBT_HAVE_INTERPOSER 0
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NNBT_HAVE_INTERPOSER 0
-#endif
+#  if __has_feature(address_sanitizer)
+#    define NNBT_HAVE_INTERPOSER 0
+#  endif
 #endif
 #ifndef NNBT_HAVE_INTERPOSER
-#define NNBT_HAVE_INTERPOSER 1
+#  define NNBT_HAVE_INTERPOSER 1
 #endif
 
 static volatile int counting;

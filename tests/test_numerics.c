@@ -67,7 +67,8 @@ static void check_clipped_step(double ys, double max_norm, double clip_value, do
     ld *c = malloc(n * sizeof *c), sq = 0;
     for (size_t i = 0; i < n; i++) {
         c[i] = g[i];
-        if (clip_value > 0) c[i] = c[i] > clip_value ? clip_value : c[i] < -clip_value ? -clip_value : c[i];
+        if (clip_value > 0)
+            c[i] = c[i] > clip_value ? clip_value : c[i] < -clip_value ? -clip_value : c[i];
         sq += c[i] * c[i];
     }
     ld k = max_norm > 0 ? (ld)max_norm / (sqrtl(sq) + 1e-6L) : 1; /* PyTorch's clip_coef */
@@ -92,9 +93,9 @@ static void check_clipped_step(double ys, double max_norm, double clip_value, do
 }
 
 START_TEST(clip_norm_is_pytorchs) {
-    check_clipped_step(100, 1.0, 0, 0);     /* clipped hard */
-    check_clipped_step(100, 1.0, 0, 0.01);  /* clipping comes before weight decay */
-    check_clipped_step(0.01, 1e3, 0, 0);    /* not clipped: k >= 1 */
+    check_clipped_step(100, 1.0, 0, 0);    /* clipped hard */
+    check_clipped_step(100, 1.0, 0, 0.01); /* clipping comes before weight decay */
+    check_clipped_step(0.01, 1e3, 0, 0);   /* not clipped: k >= 1 */
 }
 END_TEST
 
@@ -118,10 +119,10 @@ START_TEST(clip_norm_within_its_epsilon) {
 END_TEST
 
 START_TEST(clip_value_is_pytorchs) {
-    check_clipped_step(100, 0, 0.5, 0);     /* some components clamped */
-    check_clipped_step(100, 0, 0.5, 0.01);  /* before weight decay */
-    check_clipped_step(100, 2.0, 0.5, 0);   /* value first, then the norm of the clamped g */
-    check_clipped_step(0.01, 0, 1e3, 0);    /* nothing to clamp */
+    check_clipped_step(100, 0, 0.5, 0);    /* some components clamped */
+    check_clipped_step(100, 0, 0.5, 0.01); /* before weight decay */
+    check_clipped_step(100, 2.0, 0.5, 0);  /* value first, then the norm of the clamped g */
+    check_clipped_step(0.01, 0, 1e3, 0);   /* nothing to clamp */
 }
 END_TEST
 
@@ -137,7 +138,8 @@ START_TEST(clip_extremes) {
         nnbt_ok(nnb_train_opts_set_optimizer(o, NNB_OPT_SGD, 1e-3));
         nnbt_ok(nnb_train_opts_set_batch_size(o, 0));
         nnbt_ok(nnb_train_opts_set_epochs(o, 1));
-        nnbt_ok(mode ? nnb_train_opts_set_clip_value(o, 1.0) : nnb_train_opts_set_clip_norm(o, 1.0));
+        nnbt_ok(mode ? nnb_train_opts_set_clip_value(o, 1.0)
+                     : nnb_train_opts_set_clip_norm(o, 1.0));
         double *before = params_of(net);
         nnbt_ok(nnb_net_train(net, o, x, R, 3, y, 2, NULL));
         double *after = params_of(net);
@@ -243,11 +245,16 @@ static ld reference_total(nnb_loss loss, const double *x, const double *y, size_
         for (int j = 0; j < SUM_COLS; j++) {
             ld e = (ld)z[j] - t[j];
             switch (loss) {
-            case NNB_LOSS_SSE: exact_add_ld(&s, e * e / 2); break;
-            case NNB_LOSS_MSE: exact_add_ld(&s, e * e / SUM_COLS); break;
+            case NNB_LOSS_SSE:
+                exact_add_ld(&s, e * e / 2);
+                break;
+            case NNB_LOSS_MSE:
+                exact_add_ld(&s, e * e / SUM_COLS);
+                break;
             default: /* BCE: softplus(z) - y z, per output, mean over the outputs */
-                exact_add_ld(&s, ((z[j] > 0 ? z[j] : 0) + log1pl(expl(-fabsl(z[j]))) - t[j] * z[j]) /
-                                     SUM_COLS);
+                exact_add_ld(&s,
+                             ((z[j] > 0 ? z[j] : 0) + log1pl(expl(-fabsl(z[j]))) - t[j] * z[j]) /
+                                 SUM_COLS);
             }
         }
     }
@@ -281,8 +288,9 @@ START_TEST(loss_totals_are_compensated) {
     double *x = malloc(rows * SUM_COLS * sizeof *x), *y = malloc(rows * SUM_COLS * sizeof *y);
     for (int li = 0; li < 4; li++) {
         nnb_loss loss = losses[li];
-        nnb_activation act = loss == NNB_LOSS_BCE ? NNB_ACT_SIGMOID
-                             : loss == NNB_LOSS_CE ? NNB_ACT_SOFTMAX : NNB_ACT_IDENTITY;
+        nnb_activation act = loss == NNB_LOSS_BCE  ? NNB_ACT_SIGMOID
+                             : loss == NNB_LOSS_CE ? NNB_ACT_SOFTMAX
+                                                   : NNB_ACT_IDENTITY;
         sum_data(loss, x, y, rows);
         ld want = reference_total(loss, x, y, rows);
         nnb_net *net = identity_net(act);
@@ -330,8 +338,9 @@ START_TEST(float32_loss_totals_are_compensated) {
     const ld u = 0x1p-53L;
     for (int li = 0; li < 4; li++) {
         nnb_loss loss = losses[li];
-        nnb_activation act = loss == NNB_LOSS_BCE ? NNB_ACT_SIGMOID
-                             : loss == NNB_LOSS_CE ? NNB_ACT_SOFTMAX : NNB_ACT_IDENTITY;
+        nnb_activation act = loss == NNB_LOSS_BCE  ? NNB_ACT_SIGMOID
+                             : loss == NNB_LOSS_CE ? NNB_ACT_SOFTMAX
+                                                   : NNB_ACT_IDENTITY;
         sum_data(loss, x, y, rows);
         for (size_t i = 0; i < rows * SUM_COLS; i++) xf[i] = (float)x[i], yf[i] = (float)y[i];
         nnb_net *n64 = identity_net(act), *net;
@@ -348,8 +357,8 @@ START_TEST(float32_loss_totals_are_compensated) {
         double got[4], acc;
         nnbt_ok(nnb_net_loss_f32(net, xf, rows, SUM_COLS, yf, SUM_COLS, loss, NNB_REDUCTION_SUM,
                                  &got[0]));
-        nnbt_ok(nnb_net_evaluate_f32(net, xf, rows, SUM_COLS, yf, SUM_COLS, loss,
-                                     NNB_REDUCTION_SUM, &got[1], &acc));
+        nnbt_ok(nnb_net_evaluate_f32(net, xf, rows, SUM_COLS, yf, SUM_COLS, loss, NNB_REDUCTION_SUM,
+                                     &got[1], &acc));
         /* the float64 entry points on the float32 network: the same float rows */
         for (size_t i = 0; i < rows * SUM_COLS; i++) x[i] = xf[i], y[i] = yf[i];
         nnbt_ok(nnb_net_evaluate(net, x, rows, SUM_COLS, y, SUM_COLS, loss, NNB_REDUCTION_SUM,
@@ -368,8 +377,8 @@ START_TEST(float32_loss_totals_are_compensated) {
         for (int k = 0; k < 4; k++)
             ck_assert_msg(fabsl(got[k] - want) <= 6 * u * want,
                           "float32 %s, loss %d: %.17g, exact sum of the rows %.21Lg (rel err %.3Lg"
-                          " > 6u)", what[k], (int)loss, got[k], want,
-                          fabsl(got[k] - want) / want);
+                          " > 6u)",
+                          what[k], (int)loss, got[k], want, fabsl(got[k] - want) / want);
         nnb_history_free(h);
         nnb_train_opts_free(o);
         nnb_net_free(net);
@@ -387,10 +396,13 @@ typedef struct sched_case {
 } sched_case;
 
 static const sched_case sched_cases[] = {
-    {NNB_SCHED_CONSTANT, 0, 0, 1},          {NNB_SCHED_STEP, 3, 0.5, 1},
-    {NNB_SCHED_EXPONENTIAL, 0.8, 0, 1},     {NNB_SCHED_COSINE, 12, 0.001, 1},
-    {NNB_SCHED_COSINE, 5, 0.002, 1},        /* past its end after 5 epochs: holds lr_min */
-    {NNB_SCHED_COSINE_RESTARTS, 3, 0.001, 1}, {NNB_SCHED_COSINE_RESTARTS, 2, 0, 2},
+    {NNB_SCHED_CONSTANT, 0, 0, 1},
+    {NNB_SCHED_STEP, 3, 0.5, 1},
+    {NNB_SCHED_EXPONENTIAL, 0.8, 0, 1},
+    {NNB_SCHED_COSINE, 12, 0.001, 1},
+    {NNB_SCHED_COSINE, 5, 0.002, 1}, /* past its end after 5 epochs: holds lr_min */
+    {NNB_SCHED_COSINE_RESTARTS, 3, 0.001, 1},
+    {NNB_SCHED_COSINE_RESTARTS, 2, 0, 2},
 };
 enum { N_SCHED = sizeof sched_cases / sizeof sched_cases[0] };
 
@@ -399,8 +411,10 @@ enum { N_SCHED = sizeof sched_cases / sizeof sched_cases[0] };
 static ld sched_formula(const sched_case *c, ld lr, unsigned e, ld T) {
     const ld pi = 3.141592653589793238462643383279503L;
     switch (c->kind) {
-    case NNB_SCHED_STEP: return lr * powl(c->p2, (ld)(e / (unsigned)c->p1));
-    case NNB_SCHED_EXPONENTIAL: return lr * powl(c->p1, e);
+    case NNB_SCHED_STEP:
+        return lr * powl(c->p2, (ld)(e / (unsigned)c->p1));
+    case NNB_SCHED_EXPONENTIAL:
+        return lr * powl(c->p1, e);
     case NNB_SCHED_COSINE: {
         ld t = e < T ? e : T;
         return c->p2 + (lr - c->p2) * (1 + cosl(pi * t / T)) / 2;
@@ -410,7 +424,8 @@ static ld sched_formula(const sched_case *c, ld lr, unsigned e, ld T) {
         while (t >= Ti) t -= Ti, Ti *= (unsigned)c->mult;
         return c->p2 + (lr - c->p2) * (1 + cosl(pi * t / Ti)) / 2;
     }
-    default: return lr;
+    default:
+        return lr;
     }
 }
 
@@ -588,12 +603,12 @@ END_TEST
 
 START_TEST(schedule_setters) {
     nnb_train_opts *o = opts_new();
-    nnbt_expect(nnb_train_opts_set_schedule(o, NNB_SCHED_COSINE_RESTARTS, 0, 0),
-                NNB_E_INVALID_ARG, "first period");
+    nnbt_expect(nnb_train_opts_set_schedule(o, NNB_SCHED_COSINE_RESTARTS, 0, 0), NNB_E_INVALID_ARG,
+                "first period");
     nnbt_expect(nnb_train_opts_set_schedule(o, NNB_SCHED_COSINE_RESTARTS, 2.5, 0),
                 NNB_E_INVALID_ARG, "first period");
-    nnbt_expect(nnb_train_opts_set_schedule(o, NNB_SCHED_COSINE_RESTARTS, 2, -1),
-                NNB_E_INVALID_ARG, "minimum learning rate");
+    nnbt_expect(nnb_train_opts_set_schedule(o, NNB_SCHED_COSINE_RESTARTS, 2, -1), NNB_E_INVALID_ARG,
+                "minimum learning rate");
     nnbt_ok(nnb_train_opts_set_schedule(o, NNB_SCHED_COSINE_RESTARTS, 2, 0));
     ck_assert_int_eq(nnb_train_opts_set_restart_mult(NULL, 2), NNB_E_NULL);
     nnbt_expect(nnb_train_opts_set_restart_mult(o, 0.5), NNB_E_INVALID_ARG, "multiplier");
@@ -623,8 +638,8 @@ START_TEST(clipping_float32_steps) {
         float *p0 = malloc(np * sizeof *p0), *g = malloc(np * sizeof *g);
         nnbt_ok(nnb_net_params_get_f32(net, p0, np));
         double loss;
-        nnbt_ok(nnb_net_backprop_f32(net, x, rows, 20, y, 3, NNB_LOSS_CE, NNB_REDUCTION_MEAN,
-                                     &loss, g, np));
+        nnbt_ok(nnb_net_backprop_f32(net, x, rows, 20, y, 3, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &loss,
+                                     g, np));
         double gnorm = 0;
         size_t big = 0;
         for (size_t i = 0; i < np; i++) gnorm += (double)g[i] * g[i], big += fabsf(g[i]) > c;
@@ -636,8 +651,10 @@ START_TEST(clipping_float32_steps) {
         nnbt_ok(nnb_train_opts_set_loss(o, NNB_LOSS_CE, NNB_REDUCTION_MEAN));
         nnbt_ok(nnb_train_opts_set_batch_size(o, 0));
         nnbt_ok(nnb_train_opts_set_epochs(o, 1));
-        if (mode == 0) nnbt_ok(nnb_train_opts_set_clip_value(o, c));
-        else nnbt_ok(nnb_train_opts_set_clip_norm(o, max_norm));
+        if (mode == 0)
+            nnbt_ok(nnb_train_opts_set_clip_value(o, c));
+        else
+            nnbt_ok(nnb_train_opts_set_clip_norm(o, max_norm));
         nnbt_ok(nnb_net_train_f32(net, o, x, rows, 20, y, 3, NULL));
         const float *p1 = nnb_net_params_data_f32(net, NULL);
         double snorm = 0;

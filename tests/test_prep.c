@@ -65,8 +65,8 @@ START_TEST(roles_onehot_standard) {
     nnbt_ok(nnb_prep_fit(p, t, NULL, N));
     ck_assert(nnb_prep_is_fitted(p));
     /* categories sorted by bytes (texts) and numerically (numbers) */
-    const char *names[] = {"colour_Blue", "colour_green", "colour_red", "size_1", "size_2",
-                           "size_10", "w"};
+    const char *names[] = {"colour_Blue", "colour_green", "colour_red", "size_1",
+                           "size_2",      "size_10",      "w"};
     ck_assert_uint_eq(nnb_prep_n_features(p), 7);
     for (size_t j = 0; j < 7; j++) ck_assert_str_eq(nnb_prep_feature_name(p, j), names[j]);
     ck_assert_ptr_null(nnb_prep_feature_name(p, 7));
@@ -176,8 +176,10 @@ START_TEST(class_targets) {
         ck_assert_ptr_null(nnb_prep_class_label(p, 2));
         size_t ny = kind == NNB_TARGET_ONEHOT ? 2 : 1;
         ck_assert_uint_eq(nnb_prep_n_targets(p), ny);
-        if (kind == NNB_TARGET_ONEHOT) ck_assert_str_eq(nnb_prep_target_name(p, 1), "label_dog");
-        else ck_assert_str_eq(nnb_prep_target_name(p, 0), "label");
+        if (kind == NNB_TARGET_ONEHOT)
+            ck_assert_str_eq(nnb_prep_target_name(p, 1), "label_dog");
+        else
+            ck_assert_str_eq(nnb_prep_target_name(p, 0), "label");
         double X[4], Y[8];
         nnbt_ok(nnb_prep_apply(p, t, rows, 3, X, 3, Y, 3 * ny));
         double want_onehot[] = {0, 1, 1, 0, 1, 0}, want_index[] = {1, 0, 0};
@@ -186,8 +188,8 @@ START_TEST(class_targets) {
         /* an unseen class is an error even under NNB_UNSEEN_ZERO */
         nnbt_ok(nnb_prep_set_unseen(p, NNB_UNSEEN_ZERO));
         ck_assert_int_eq(nnb_prep_apply(p, t, NULL, 4, X, 4, Y, 4 * ny), NNB_E_FORMAT);
-        ck_assert_msg(strstr(nnb_last_error(), "data.csv:4:2: class 'emu' in column 'label'"),
-                      "%s", nnb_last_error());
+        ck_assert_msg(strstr(nnb_last_error(), "data.csv:4:2: class 'emu' in column 'label'"), "%s",
+                      nnb_last_error());
         /* without y, the targets are not needed */
         nnbt_ok(nnb_prep_apply(p, t, NULL, 4, X, 4, NULL, 0));
         ck_assert(X[2] == 3);
@@ -281,7 +283,8 @@ START_TEST(matrix) {
     enum { R = 50, C = 4 };
     double x[R * C], col[R];
     nnbt_rng g = {3};
-    for (size_t i = 0; i < R * C; i++) x[i] = i % C == 2 ? 0.5 : nnbt_normal(&g) * (double)(i % C + 1);
+    for (size_t i = 0; i < R * C; i++)
+        x[i] = i % C == 2 ? 0.5 : nnbt_normal(&g) * (double)(i % C + 1);
     double y[R * C];
     nnb_prep *p = fit_transform(x, R, C, NNB_SCALE_STANDARD, "x2", y);
     ck_assert_uint_eq(nnb_prep_n_features(p), C);
@@ -431,7 +434,8 @@ START_TEST(matrix_minmax_none_and_errors) {
     nnbt_expect(nnb_prep_fit_matrix(p, x, R, 0, NNB_SCALE_NONE), NNB_E_INVALID_ARG, "x is 7 x 0");
     nnbt_expect(nnb_prep_fit_matrix(p, x, R, C, (nnb_scale)7), NNB_E_INVALID_ARG,
                 "unknown scaling 7");
-    nnbt_expect(nnb_prep_fit_matrix(p, x, SIZE_MAX / 2, 4, NNB_SCALE_NONE), NNB_E_TOO_LARGE, "x is");
+    nnbt_expect(nnb_prep_fit_matrix(p, x, SIZE_MAX / 2, 4, NNB_SCALE_NONE), NNB_E_TOO_LARGE,
+                "x is");
     ck_assert(!nnb_prep_is_fitted(p));
     nnb_prep_free(p);
     /* a preparation fitted on a table is not applied to a matrix */
@@ -567,8 +571,8 @@ START_TEST(prep_fit_matrix_float32) {
         nnbt_ok(nnb_prep_transform(pd, zd, R, C));
         nnbt_ok(nnb_prep_transform(pf, zf, R, C));
         for (size_t i = 0; i < R * C; i++)
-            ck_assert_msg(memcmp(&zd[i], &zf[i], sizeof zd[i]) == 0, "scaling %d, [%zu]: %.17g vs %.17g",
-                          h, i, zd[i], zf[i]);
+            ck_assert_msg(memcmp(&zd[i], &zf[i], sizeof zd[i]) == 0,
+                          "scaling %d, [%zu]: %.17g vs %.17g", h, i, zd[i], zf[i]);
         /* a standardised column has mean 0 and sample sd 1 (an independent check of the fit) */
         if (how[h] == NNB_SCALE_STANDARD) {
             nnbt_ok(nnb_prep_transform(pf, xd, R, C));
@@ -586,7 +590,8 @@ START_TEST(prep_fit_matrix_float32) {
     nnbt_ok(nnb_prep_create(&p));
     nnbt_expect(nnb_prep_fit_matrix_f32(NULL, xf, R, C, NNB_SCALE_NONE), NNB_E_NULL, "is NULL");
     nnbt_expect(nnb_prep_fit_matrix_f32(p, NULL, R, C, NNB_SCALE_NONE), NNB_E_NULL, "x is NULL");
-    nnbt_expect(nnb_prep_fit_matrix_f32(p, xf, 0, C, NNB_SCALE_NONE), NNB_E_INVALID_ARG, "x is 0 x 5");
+    nnbt_expect(nnb_prep_fit_matrix_f32(p, xf, 0, C, NNB_SCALE_NONE), NNB_E_INVALID_ARG,
+                "x is 0 x 5");
     nnbt_expect(nnb_prep_fit_matrix_f32(p, xf, 1, C, NNB_SCALE_STANDARD), NNB_E_INVALID_ARG,
                 "2 rows");
     nnbt_expect(nnb_prep_fit_matrix_f32(p, xf, R, C, (nnb_scale)77), NNB_E_INVALID_ARG, "77");

@@ -85,34 +85,33 @@ START_TEST(inconsistent_values) {
     ck_assert_int_eq(nnbi_prep_new_fitted(&q, 9, NNB_TARGET_VALUES, NNB_UNSEEN_ERROR, "t"),
                      NNB_E_FORMAT);
     ck_assert_ptr_null(q);
-    ck_assert_int_eq(nnbi_prep_new_fitted(&q, NNBI_FIT_TABLE, (nnb_target_kind)7,
-                                          NNB_UNSEEN_ERROR, "t"),
-                     NNB_E_FORMAT);
+    ck_assert_int_eq(
+        nnbi_prep_new_fitted(&q, NNBI_FIT_TABLE, (nnb_target_kind)7, NNB_UNSEEN_ERROR, "t"),
+        NNB_E_FORMAT);
     nnbt_ok(nnbi_prep_new_fitted(&q, NNBI_FIT_TABLE, NNB_TARGET_VALUES, NNB_UNSEEN_ERROR, "t"));
     ck_assert_int_eq(nnbi_prep_add_input(q, "a", 5, NNBI_ENC_NUMBER, 0, 0, 1, 0, 0, NULL, "t"),
                      NNB_E_FORMAT);
     ck_assert_int_eq(nnbi_prep_add_input(q, NULL, 0, NNBI_ENC_NUMBER, 0, 0, 1, 0, 0, NULL, "t"),
                      NNB_E_FORMAT);
-    ck_assert_int_eq(nnbi_prep_add_input(q, "a", 0, NNBI_ENC_NUMBER, NNB_SCALE_STANDARD, 0, -1,
-                                         0, 0, NULL, "t"),
-                     NNB_E_FORMAT);
-    ck_assert_int_eq(nnbi_prep_add_input(q, "a", 0, NNBI_ENC_NUMBER, NNB_SCALE_MINMAX, NAN, 1, 0,
-                                         0, NULL, "t"),
-                     NNB_E_FORMAT);
-    ck_assert_int_eq(nnbi_prep_add_input(q, "c", 0, NNBI_ENC_CATEGORY, 0, 0, 1, 0, 2, unsorted,
-                                         "t"),
-                     NNB_E_FORMAT);
+    ck_assert_int_eq(
+        nnbi_prep_add_input(q, "a", 0, NNBI_ENC_NUMBER, NNB_SCALE_STANDARD, 0, -1, 0, 0, NULL, "t"),
+        NNB_E_FORMAT);
+    ck_assert_int_eq(
+        nnbi_prep_add_input(q, "a", 0, NNBI_ENC_NUMBER, NNB_SCALE_MINMAX, NAN, 1, 0, 0, NULL, "t"),
+        NNB_E_FORMAT);
+    ck_assert_int_eq(
+        nnbi_prep_add_input(q, "c", 0, NNBI_ENC_CATEGORY, 0, 0, 1, 0, 2, unsorted, "t"),
+        NNB_E_FORMAT);
     ck_assert_int_eq(nnbi_prep_add_input(q, "c", 0, NNBI_ENC_CATEGORY, 0, 0, 1, 1, 2, words, "t"),
                      NNB_E_FORMAT);
-    ck_assert_int_eq(nnbi_prep_add_input(q, "c", 0, NNBI_ENC_CATEGORY, 0, 0, 1, 0, 1, not_num,
-                                         "t"),
+    ck_assert_int_eq(nnbi_prep_add_input(q, "c", 0, NNBI_ENC_CATEGORY, 0, 0, 1, 0, 1, not_num, "t"),
                      NNB_E_FORMAT);
     ck_assert_msg(strstr(nnb_last_error(), "'x' is not a number"), "%s", nnb_last_error());
     ck_assert_int_eq(nnbi_prep_finish(q, "t"), NNB_E_FORMAT); /* no feature yet */
     nnbt_ok(nnbi_prep_add_input(q, "c", 0, NNBI_ENC_CATEGORY, 0, 0, 1, 0, 3, sorted, "t"));
     /* a class target under the VALUES kind */
-    nnbt_ok(nnbi_prep_add_input(q, "y", NNBI_ROLE_TARGET, NNBI_ENC_CATEGORY, 0, 0, 1, 0, 3,
-                                sorted, "t"));
+    nnbt_ok(nnbi_prep_add_input(q, "y", NNBI_ROLE_TARGET, NNBI_ENC_CATEGORY, 0, 0, 1, 0, 3, sorted,
+                                "t"));
     ck_assert_int_eq(nnbi_prep_finish(q, "t"), NNB_E_FORMAT);
     ck_assert(!nnb_prep_is_fitted(q));
     nnb_prep_free(q);
@@ -122,9 +121,9 @@ END_TEST
 /* More stored values that do not make sense: each NNB_E_FORMAT with a message naming it. */
 START_TEST(inconsistent_values_named) {
     nnb_prep *q;
-    ck_assert_int_eq(nnbi_prep_new_fitted(&q, NNBI_FIT_TABLE, NNB_TARGET_VALUES, (nnb_unseen)5,
-                                          "t"),
-                     NNB_E_FORMAT);
+    ck_assert_int_eq(
+        nnbi_prep_new_fitted(&q, NNBI_FIT_TABLE, NNB_TARGET_VALUES, (nnb_unseen)5, "t"),
+        NNB_E_FORMAT);
     ck_assert_msg(strstr(nnb_last_error(), "unseen-category policy 5"), "%s", nnb_last_error());
     ck_assert_ptr_null(q);
     /* a missing category label */
@@ -141,15 +140,15 @@ START_TEST(inconsistent_values_named) {
     nnbt_expect(nnbi_prep_finish(q, "t"), NNB_E_FORMAT, "only number features");
     nnb_prep_free(q);
     nnbt_ok(nnbi_prep_new_fitted(&q, NNBI_FIT_MATRIX, NNB_TARGET_VALUES, NNB_UNSEEN_ERROR, "t"));
-    nnbt_ok(nnbi_prep_add_input(q, "x0", NNBI_ROLE_TARGET, NNBI_ENC_NUMBER, 0, 0, 1, 0, 0, NULL,
-                                "t"));
+    nnbt_ok(
+        nnbi_prep_add_input(q, "x0", NNBI_ROLE_TARGET, NNBI_ENC_NUMBER, 0, 0, 1, 0, 0, NULL, "t"));
     nnbt_expect(nnbi_prep_finish(q, "t"), NNB_E_FORMAT, "only number features");
     nnb_prep_free(q);
     /* a value target under a classification kind */
     nnbt_ok(nnbi_prep_new_fitted(&q, NNBI_FIT_TABLE, NNB_TARGET_INDEX, NNB_UNSEEN_ERROR, "t"));
     nnbt_ok(nnbi_prep_add_input(q, "f", 0, NNBI_ENC_NUMBER, 0, 0, 1, 0, 0, NULL, "t"));
-    nnbt_ok(nnbi_prep_add_input(q, "y", NNBI_ROLE_TARGET, NNBI_ENC_NUMBER, 0, 0, 1, 0, 0, NULL,
-                                "t"));
+    nnbt_ok(
+        nnbi_prep_add_input(q, "y", NNBI_ROLE_TARGET, NNBI_ENC_NUMBER, 0, 0, 1, 0, 0, NULL, "t"));
     nnbt_expect(nnbi_prep_finish(q, "t"), NNB_E_FORMAT, "value targets under a classification");
     ck_assert(!nnb_prep_is_fitted(q));
     nnb_prep_free(q);

@@ -173,8 +173,8 @@ START_TEST(divergence_every_optimiser) {
     double x[16 * 2], y[16];
     blobs(x, y, 16, 7);
     for (int i = 0; i < 32; i++) x[i] *= 1e200;
-    nnb_optimizer opts[] = {NNB_OPT_SGD,      NNB_OPT_MOMENTUM, NNB_OPT_NESTEROV, NNB_OPT_ADAM,
-                            NNB_OPT_ADAMW,    NNB_OPT_RMSPROP,  NNB_OPT_LM};
+    nnb_optimizer opts[] = {NNB_OPT_SGD,   NNB_OPT_MOMENTUM, NNB_OPT_NESTEROV, NNB_OPT_ADAM,
+                            NNB_OPT_ADAMW, NNB_OPT_RMSPROP,  NNB_OPT_LM};
     for (size_t k = 0; k < sizeof opts / sizeof *opts; k++) {
         for (int clip = 0; clip < 2; clip++) {
             nnb_net *net; /* linear: the outputs are about 1e200, their squares overflow */
@@ -392,11 +392,14 @@ static void check_resume(nnb_dtype t, nnb_optimizer opt, size_t at) {
     size_t n = nnb_net_train_state_size(b), np = nnb_net_n_params(b);
     unsigned char *state = malloc(n);
     nnbt_ok(nnb_net_train_state_get(b, state, n, NULL));
-    double *pb = malloc(np * sizeof *pb), *pa = malloc(np * sizeof *pa), *pc = malloc(np * sizeof *pc);
+    double *pb = malloc(np * sizeof *pb), *pa = malloc(np * sizeof *pa),
+           *pc = malloc(np * sizeof *pc);
     size_t bytes = nnbt_params_bytes(b, pb);
     nnb_net *c = net_2_h_1_t(t, 6, NNB_ACT_SIGMOID, 1);
-    if (t == NNB_F32) nnbt_ok(nnb_net_params_set_f32(c, (const float *)pb, np));
-    else nnbt_ok(nnb_net_params_set(c, pb, np));
+    if (t == NNB_F32)
+        nnbt_ok(nnb_net_params_set_f32(c, (const float *)pb, np));
+    else
+        nnbt_ok(nnb_net_params_set(c, pb, np));
     nnbt_ok(nnb_net_train_state_set(c, state, n));
     nnbt_ok(nnb_train_opts_set_epochs(o, E - done));
     nnb_history *hc;
@@ -596,23 +599,23 @@ START_TEST(null_pointers) {
                 NNB_E_NULL, "");
     nnbt_expect(nnb_net_loss_f32(net, x, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, NULL),
                 NNB_E_NULL, "");
-    nnbt_expect(nnb_net_backprop_f32(NULL, x, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, g,
-                                     np),
-                NNB_E_NULL, "");
-    nnbt_expect(nnb_net_backprop_f32(net, NULL, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
-                                     g, np),
-                NNB_E_NULL, "");
-    nnbt_expect(nnb_net_backprop_f32(net, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
-                                     g, np),
-                NNB_E_NULL, "");
+    nnbt_expect(
+        nnb_net_backprop_f32(NULL, x, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, g, np),
+        NNB_E_NULL, "");
+    nnbt_expect(
+        nnb_net_backprop_f32(net, NULL, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, g, np),
+        NNB_E_NULL, "");
+    nnbt_expect(
+        nnb_net_backprop_f32(net, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, g, np),
+        NNB_E_NULL, "");
     nnbt_expect(nnb_net_evaluate_f32(NULL, x, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, &a),
                 NNB_E_NULL, "");
-    nnbt_expect(nnb_net_evaluate_f32(net, NULL, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
-                                     &a),
-                NNB_E_NULL, "");
-    nnbt_expect(nnb_net_evaluate_f32(net, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
-                                     &a),
-                NNB_E_NULL, "");
+    nnbt_expect(
+        nnb_net_evaluate_f32(net, NULL, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, &a),
+        NNB_E_NULL, "");
+    nnbt_expect(
+        nnb_net_evaluate_f32(net, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, &a),
+        NNB_E_NULL, "");
     nnbt_expect(nnb_net_grad_get_f32(NULL, g, np), NNB_E_NULL, "");
     nnbt_expect(nnb_net_grad_get_f32(net, NULL, np), NNB_E_NULL, "");
     nnbt_expect(nnb_net_params_get_f32(NULL, g, np), NNB_E_NULL, "");
@@ -646,12 +649,12 @@ START_TEST(null_pointers) {
     nnbt_ok(nnb_net_copy(&n64, net, NNB_F64));
     nnbt_expect(nnb_net_loss_f32(n64, NULL, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l),
                 NNB_E_NULL, "");
-    nnbt_expect(nnb_net_backprop_f32(n64, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
-                                     g, np),
-                NNB_E_NULL, "");
-    nnbt_expect(nnb_net_evaluate_f32(n64, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
-                                     &a),
-                NNB_E_NULL, "");
+    nnbt_expect(
+        nnb_net_backprop_f32(n64, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, g, np),
+        NNB_E_NULL, "");
+    nnbt_expect(
+        nnb_net_evaluate_f32(n64, x, 2, 3, NULL, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, &a),
+        NNB_E_NULL, "");
     ck_assert_ptr_null(nnb_net_params_data_f32(n64, NULL));
     nnb_train_opts_free(o);
     nnb_net_free(n64);
@@ -676,8 +679,8 @@ START_TEST(shapes_and_counts) {
         fill(x, NULL, 6, 1);
         double l;
         size_t np = nnb_net_n_params(net);
-        nnbt_ok(nnb_net_backprop_f32(net, x, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, g,
-                                     np));
+        nnbt_ok(
+            nnb_net_backprop_f32(net, x, 2, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, g, np));
         nnbt_expect(nnb_net_forward_f32(net, x, 2, 2, out, 4), NNB_E_SHAPE, "columns");
         nnbt_expect(nnb_net_predict_f32(net, x, 2, 3, out, 3), NNB_E_SHAPE, "out_len");
         nnbt_expect(nnb_net_loss_f32(net, x, 2, 3, y, 3, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l),
@@ -703,12 +706,12 @@ START_TEST(shapes_and_counts) {
             nnb_status st = nnb_net_predict_f32(net, x, huge[i], 3, out, SIZE_MAX);
             ck_assert_msg(st == NNB_E_TOO_LARGE, "predict_f32 of %zu rows: %s", huge[i],
                           nnb_status_name(st));
-            st = nnb_net_evaluate_f32(net, x, huge[i], 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN,
-                                      &l, NULL);
+            st = nnb_net_evaluate_f32(net, x, huge[i], 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
+                                      NULL);
             ck_assert_msg(st == NNB_E_TOO_LARGE, "evaluate_f32 of %zu rows: %s", huge[i],
                           nnb_status_name(st));
-            st = nnb_net_backprop_f32(net, x, huge[i], 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN,
-                                      &l, NULL, 0);
+            st = nnb_net_backprop_f32(net, x, huge[i], 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
+                                      NULL, 0);
             ck_assert_msg(st == NNB_E_TOO_LARGE, "backprop_f32 of %zu rows: %s", huge[i],
                           nnb_status_name(st));
             nnb_train_opts *o;
@@ -748,11 +751,10 @@ START_TEST(doubles_beyond_float32) {
         nnbt_expect(nnb_net_predict(net, x, 8, 3, out, 16), NNB_E_NONFINITE, "x[5][1]");
         nnbt_expect(nnb_net_loss(net, x, 8, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l),
                     NNB_E_NONFINITE, "x[5][1]");
-        nnbt_expect(nnb_net_backprop(net, x, 8, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, g,
-                                     np),
-                    NNB_E_NONFINITE, "x[5][1]");
-        nnbt_expect(nnb_net_evaluate(net, x, 8, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l,
-                                     NULL),
+        nnbt_expect(
+            nnb_net_backprop(net, x, 8, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, g, np),
+            NNB_E_NONFINITE, "x[5][1]");
+        nnbt_expect(nnb_net_evaluate(net, x, 8, 3, y, 2, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &l, NULL),
                     NNB_E_NONFINITE, "x[5][1]");
         nnbt_expect(nnb_net_train(net, o, x, 8, 3, y, 2, NULL), NNB_E_NONFINITE, "x[5][1]");
         x[5 * 3 + 1] = 0.5;
@@ -951,7 +953,8 @@ START_TEST(nan_in_float_data) {
             nnbt_ok(nnb_net_set_check_finite(net, 0));
             for (int check = 1; check >= 0; check--) {
                 nnbt_ok(nnb_train_opts_set_check_finite(o, check));
-                nnbt_expect(nnb_net_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE, batch);
+                nnbt_expect(nnb_net_train_f32(net, o, x, 16, 3, y, 1, NULL), NNB_E_NONFINITE,
+                            batch);
                 ck_assert_msg(finite32(net), "k %d, where %d, check %d: weights not finite", k,
                               where, check);
             }
@@ -970,8 +973,10 @@ END_TEST
 static int bad32(float *data, size_t n, void *ud) {
     int mode = *(int *)ud;
     if (mode == 0) return 7;
-    if (mode == 3) data[n - 2] = NAN;
-    else data[1] = mode == 1 ? NAN : INFINITY;
+    if (mode == 3)
+        data[n - 2] = NAN;
+    else
+        data[1] = mode == 1 ? NAN : INFINITY;
     return 0;
 }
 
@@ -1074,8 +1079,8 @@ START_TEST(idx_damage) {
     unsigned char ok[16 + 12] = {0, 0, 8, 3, 0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 2};
     for (int i = 0; i < 12; i++) ok[16 + i] = (unsigned char)(i * 21);
     unsigned char lab[8 + 3] = {0, 0, 8, 1, 0, 0, 0, 3, 0, 2, 9};
-    unsigned char huge[16] = {0, 0, 8, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                              0xff, 0xff, 0xff};
+    unsigned char huge[16] = {0,    0,    8,    3,    0xff, 0xff, 0xff, 0xff,
+                              0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     unsigned char badmagic[16 + 12];
     memcpy(badmagic, ok, sizeof ok);
     badmagic[2] = 0x0d; /* float32 items: not read */
@@ -1083,9 +1088,9 @@ START_TEST(idx_damage) {
         const char *name;
         const unsigned char *b;
         size_t n;
-    } files[] = {{"ok.idx", ok, sizeof ok},           {"short.idx", ok, sizeof ok - 5},
-                 {"header.idx", ok, 10},               {"empty.idx", ok, 0},
-                 {"huge.idx", huge, sizeof huge},      {"magic.idx", badmagic, sizeof badmagic},
+    } files[] = {{"ok.idx", ok, sizeof ok},       {"short.idx", ok, sizeof ok - 5},
+                 {"header.idx", ok, 10},          {"empty.idx", ok, 0},
+                 {"huge.idx", huge, sizeof huge}, {"magic.idx", badmagic, sizeof badmagic},
                  {"labels.idx", lab, sizeof lab}};
     char path[4096];
     for (size_t f = 0; f < sizeof files / sizeof *files + 2; f++) {
@@ -1122,7 +1127,8 @@ START_TEST(idx_damage) {
     double xd[16], yd[16];
     nnb_status s64 = nnb_mnist_read_part(nnbt_tmpdir(), NNB_MNIST_TEST, 1, xd, 16, yd, 16);
     ck_assert_int_ne(s64, NNB_OK);
-    nnbt_expect(nnb_mnist_read_part_f32(nnbt_tmpdir(), NNB_MNIST_TEST, 1, x, 16, y, 16), s64, "t10k");
+    nnbt_expect(nnb_mnist_read_part_f32(nnbt_tmpdir(), NNB_MNIST_TEST, 1, x, 16, y, 16), s64,
+                "t10k");
 }
 END_TEST
 
@@ -1148,8 +1154,10 @@ static nnb_status load(const unsigned char *b, size_t len) {
     nnb_meta *meta = NULL;
     nnb_clear_error();
     nnb_status st = nnb_model_read_buffer(&net, &prep, &meta, b, len);
-    if (st == NNB_OK) ck_assert_int_eq(nnb_net_dtype(net), NNB_F32);
-    else ck_assert_msg(!net && !prep && !meta, "a failed load returned objects");
+    if (st == NNB_OK)
+        ck_assert_int_eq(nnb_net_dtype(net), NNB_F32);
+    else
+        ck_assert_msg(!net && !prep && !meta, "a failed load returned objects");
     nnb_net_free(net), nnb_prep_free(prep), nnb_meta_free(meta);
     return st;
 }

@@ -8,8 +8,8 @@
 
 START_TEST(xoshiro_reference_stream) {
     nnbi_rng r = {{1, 2, 3, 4}};
-    const uint64_t want[] = {11520u, 0u, 1509978240u, 1215971899390074240u,
-                             1216172134540287360u, 607988272756665600u};
+    const uint64_t want[] = {
+        11520u, 0u, 1509978240u, 1215971899390074240u, 1216172134540287360u, 607988272756665600u};
     for (int i = 0; i < 6; i++) ck_assert_uint_eq(nnbi_rng_next(&r), want[i]);
 }
 END_TEST
@@ -77,8 +77,9 @@ START_TEST(below_large_bounds_reject) {
         const int n = 20000;
         for (int i = 0; i < n; i++) {
             uint64_t v = nnbi_rng_below(&r, bounds[b]);
-            if (v >= bounds[b]) ck_abort_msg("%llu is not below %llu", (unsigned long long)v,
-                                             (unsigned long long)bounds[b]);
+            if (v >= bounds[b])
+                ck_abort_msg("%llu is not below %llu", (unsigned long long)v,
+                             (unsigned long long)bounds[b]);
             odd += (int)(v & 1);
             int draws = 0; /* how many raw draws the call took */
             while (memcmp(&shadow, &r, sizeof r) != 0) {

@@ -91,11 +91,11 @@ static int thread_allreduce32(float *data, size_t n, void *user) {
 typedef struct {
     nnb_optimizer opt;
     size_t batch;
-    double val;      /* validation split */
-    int stop_rank;   /* the worker whose epoch callback stops at epoch 2 (-1: none) */
-    int nan_rank;    /* the worker whose data has a NaN (-1: none) */
-    size_t hook;     /* 0: no gradient hook; else the hook's piece size + 1 */
-    int f32;         /* a float32 network (summed through thread_allreduce32) */
+    double val;    /* validation split */
+    int stop_rank; /* the worker whose epoch callback stops at epoch 2 (-1: none) */
+    int nan_rank;  /* the worker whose data has a NaN (-1: none) */
+    size_t hook;   /* 0: no gradient hook; else the hook's piece size + 1 */
+    int f32;       /* a float32 network (summed through thread_allreduce32) */
 } config;
 
 struct worker {
@@ -106,9 +106,9 @@ struct worker {
     size_t np;
     double last_loss;
     /* the gradient hook's record of the step in progress */
-    size_t hi;       /* the next piece must end here (SIZE_MAX: no step in progress) */
+    size_t hi; /* the next piece must end here (SIZE_MAX: no step in progress) */
     size_t pieces, largest, steps;
-    int bad;         /* pieces out of order, or a piece that changed after its announcement */
+    int bad; /* pieces out of order, or a piece that changed after its announcement */
     double snap[MAXN];
     float snap32[MAXN];
 };
@@ -117,8 +117,10 @@ struct worker {
 static int record_piece(double *grad, size_t offset, size_t n, void *user) {
     worker *w = user;
     if (w->hi == SIZE_MAX) w->hi = offset + n; /* the first piece ends at n_params */
-    if (offset + n != w->hi || n == 0 || offset + n > MAXN) w->bad++;
-    else memcpy(w->snap + offset, grad + offset, n * sizeof *grad);
+    if (offset + n != w->hi || n == 0 || offset + n > MAXN)
+        w->bad++;
+    else
+        memcpy(w->snap + offset, grad + offset, n * sizeof *grad);
     w->hi = offset;
     w->pieces++;
     if (n > w->largest) w->largest = n;
@@ -129,8 +131,10 @@ static int record_piece(double *grad, size_t offset, size_t n, void *user) {
 static int record_piece32(float *grad, size_t offset, size_t n, void *user) {
     worker *w = user;
     if (w->hi == SIZE_MAX) w->hi = offset + n;
-    if (offset + n != w->hi || n == 0 || offset + n > MAXN) w->bad++;
-    else memcpy(w->snap32 + offset, grad + offset, n * sizeof *grad);
+    if (offset + n != w->hi || n == 0 || offset + n > MAXN)
+        w->bad++;
+    else
+        memcpy(w->snap32 + offset, grad + offset, n * sizeof *grad);
     w->hi = offset;
     w->pieces++;
     if (n > w->largest) w->largest = n;
@@ -155,7 +159,7 @@ static int stop_epoch2(const nnb_net *net, size_t epoch, double tl, double vl, d
 /* The all-reduce of a step whose pieces the hook saw: all announced, none changed since. */
 static void hook_step_end(member *m, const double *data, size_t n) {
     worker *w = (worker *)(void *)m; /* the member is a worker's first field */
-    if (w->hi == SIZE_MAX) return;     /* not a gradient (epoch sums) */
+    if (w->hi == SIZE_MAX) return;   /* not a gradient (epoch sums) */
     if (w->hi != 0 || memcmp(w->snap, data, (n - 2) * sizeof *data) != 0) w->bad++;
     w->hi = SIZE_MAX;
     w->steps++;
@@ -196,7 +200,8 @@ static void *run_worker(void *arg) {
     if (w->st == NNB_OK) w->st = nnb_train_opts_set_allreduce(o, thread_allreduce, &w->m);
     if (w->st == NNB_OK && c->hook && !c->f32)
         w->st = nnb_train_opts_set_grad_ready(o, record_piece, c->hook - 1, w);
-    if (w->st == NNB_OK && c->f32) w->st = nnb_train_opts_set_allreduce_f32(o, thread_allreduce32, &w->m);
+    if (w->st == NNB_OK && c->f32)
+        w->st = nnb_train_opts_set_allreduce_f32(o, thread_allreduce32, &w->m);
     if (w->st == NNB_OK && c->hook && c->f32) { /* both hooks: a float32 network takes its own */
         w->st = nnb_train_opts_set_grad_ready_f32(o, record_piece32, c->hook - 1, w);
         if (w->st == NNB_OK) w->st = nnb_train_opts_set_grad_ready(o, wrong_hook, 0, w);
@@ -231,9 +236,10 @@ static void run_group(size_t count, const config *c, worker *w, int fail_at) {
 }
 
 static const config configs[] = {
-    {NNB_OPT_SGD, 32, 0, -1, -1, 0, 0},      /* contiguous batches, 32 rows split 16/16 or 10/11/11 */
-    {NNB_OPT_ADAM, 25, 0.2, -1, -1, 0, 0},   /* shuffled via a validation split, batch not divisible */
-    {NNB_OPT_NESTEROV, 0, 0, -1, -1, 0, 0},  /* full batch */
+    {NNB_OPT_SGD, 32, 0, -1, -1, 0, 0}, /* contiguous batches, 32 rows split 16/16 or 10/11/11 */
+    {NNB_OPT_ADAM, 25, 0.2, -1, -1, 0,
+     0}, /* shuffled via a validation split, batch not divisible */
+    {NNB_OPT_NESTEROV, 0, 0, -1, -1, 0, 0}, /* full batch */
 };
 
 START_TEST(n_workers_equal_one) {
@@ -256,8 +262,9 @@ START_TEST(n_workers_equal_one) {
             ck_assert(memcmp(many[k].params, many[0].params, one[0].np * sizeof(double)) == 0);
             nnbt_assert_rel(many[k].last_loss, one[0].last_loss, 1e-10);
         }
-        fprintf(stderr, "config %d, %zu workers: largest relative difference from one worker %.2g\n",
-                _i, count, worst);
+        fprintf(stderr,
+                "config %d, %zu workers: largest relative difference from one worker %.2g\n", _i,
+                count, worst);
         ck_assert_msg(worst <= 1e-10, "%zu workers differ from one by %g", count, worst);
         for (size_t k = 0; k < count; k++) free(many[k].params);
     }
@@ -341,8 +348,10 @@ START_TEST(grad_ready_pieces_f32) {
             worst = fmax(worst, fabs(many[k].params[i] - one[0].params[i]) /
                                     fmax(fabs(one[0].params[i]), 1e-3));
     }
-    fprintf(stderr, "grad_ready_f32, pieces of %zu: largest relative difference from one worker "
-            "%.2g\n", piece, worst);
+    fprintf(stderr,
+            "grad_ready_f32, pieces of %zu: largest relative difference from one worker "
+            "%.2g\n",
+            piece, worst);
     ck_assert_msg(worst <= 1e-4, "the hooked workers differ from one by %g", worst);
     for (size_t k = 0; k < 3; k++) free(many[k].params), free(ref[k].params);
     free(one[0].params);
@@ -545,7 +554,7 @@ START_TEST(allreduce_in_float32) {
         if (with32) {
             ck_assert_uint_eq(f.calls32, 2 * 4); /* 2 epochs x 4 batches */
             ck_assert_uint_eq(f.n32, np + 2);
-            ck_assert_uint_eq(f.calls64, 2);      /* the epoch sums only */
+            ck_assert_uint_eq(f.calls64, 2); /* the epoch sums only */
             ck_assert_uint_eq(f.n64_max, 5);
         } else {
             ck_assert_uint_eq(f.calls32, 0);

@@ -5,7 +5,9 @@
 #include "nnb_test.h"
 
 /* splitmix64 seeding xoshiro256** (Blackman and Vigna), Lemire's unbiased bounded draw. */
-typedef struct { uint64_t s[4]; } ref_rng;
+typedef struct {
+    uint64_t s[4];
+} ref_rng;
 
 static uint64_t ref_splitmix(uint64_t *x) {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -60,8 +62,10 @@ static int is_permutation(const size_t *a, size_t n) {
     char *seen = calloc(n, 1);
     int ok = 1;
     for (size_t i = 0; i < n && ok; i++) {
-        if (a[i] >= n || seen[a[i]]) ok = 0;
-        else seen[a[i]] = 1;
+        if (a[i] >= n || seen[a[i]])
+            ok = 0;
+        else
+            seen[a[i]] = 1;
     }
     free(seen);
     return ok;

@@ -29,7 +29,9 @@ static void reference_step(int opt, ld *theta, const double *g, ld *m, ld *v, si
     for (size_t i = 0; i < n; i++) {
         ld gi = g[i] + (opt == NNB_OPT_ADAMW ? 0 : wd * theta[i]);
         switch (opt) {
-        case NNB_OPT_SGD: theta[i] -= lr * gi; break;
+        case NNB_OPT_SGD:
+            theta[i] -= lr * gi;
+            break;
         case NNB_OPT_MOMENTUM:
             m[i] = mu * m[i] + gi;
             theta[i] -= lr * m[i];
@@ -56,8 +58,8 @@ static void reference_step(int opt, ld *theta, const double *g, ld *m, ld *v, si
 }
 
 START_TEST(optimisers_follow_their_formulas) {
-    static const int opts_list[] = {NNB_OPT_SGD, NNB_OPT_MOMENTUM, NNB_OPT_NESTEROV,
-                                    NNB_OPT_ADAM, NNB_OPT_ADAMW, NNB_OPT_RMSPROP};
+    static const int opts_list[] = {NNB_OPT_SGD,  NNB_OPT_MOMENTUM, NNB_OPT_NESTEROV,
+                                    NNB_OPT_ADAM, NNB_OPT_ADAMW,    NNB_OPT_RMSPROP};
     nnbt_rng rng = {77};
     double x[12 * 3], y[12 * 2];
     for (int i = 0; i < 36; i++) x[i] = nnbt_normal(&rng);
@@ -76,7 +78,8 @@ START_TEST(optimisers_follow_their_formulas) {
             nnbt_ok(nnb_net_add_dense(ref, 2, NNB_ACT_SIGMOID, 1));
             size_t n = nnb_net_n_params(net);
             double *p = params_of(net), *g = malloc(n * sizeof *g);
-            ld *theta = malloc(n * sizeof *theta), *m = calloc(n, sizeof *m), *v = calloc(n, sizeof *v);
+            ld *theta = malloc(n * sizeof *theta), *m = calloc(n, sizeof *m),
+               *v = calloc(n, sizeof *v);
             for (size_t i = 0; i < n; i++) theta[i] = p[i];
             nnb_train_opts *o = opts_new();
             nnbt_ok(nnb_train_opts_set_optimizer(o, (nnb_optimizer)opt, lr));
@@ -89,7 +92,8 @@ START_TEST(optimisers_follow_their_formulas) {
                 /* the reference: gradient at its own (rounded) parameters, then the formula */
                 for (size_t i = 0; i < n; i++) p[i] = (double)theta[i];
                 nnbt_ok(nnb_net_params_set(ref, p, n));
-                nnbt_ok(nnb_net_backprop(ref, x, 12, 3, y, 2, NNB_LOSS_BCE, NNB_REDUCTION_MEAN, NULL, g, n));
+                nnbt_ok(nnb_net_backprop(ref, x, 12, 3, y, 2, NNB_LOSS_BCE, NNB_REDUCTION_MEAN,
+                                         NULL, g, n));
                 reference_step(opt, theta, g, m, v, n, t, lr, mu, wd);
                 nnbt_ok(nnb_net_train(net, o, x, 12, 3, y, 2, NULL));
             }
@@ -157,7 +161,8 @@ START_TEST(least_squares) {
         for (int j = 0; j <= F; j++) worst = fmax(worst, fabs(w[j] - bvec[j]));
         ck_assert_msg(worst <= 1e-6, "optimizer %d: %.3g from the least-squares solution",
                       (int)cases[c].opt, worst);
-        fprintf(stderr, "least squares, optimizer %d: max |w - w_ls| = %.2g\n", (int)cases[c].opt, worst);
+        fprintf(stderr, "least squares, optimizer %d: max |w - w_ls| = %.2g\n", (int)cases[c].opt,
+                worst);
         nnb_train_opts_free(o);
         nnb_net_free(net);
     }
@@ -260,7 +265,8 @@ START_TEST(early_stopping_restores_best) {
     double *p = params_of(net);
     ck_assert(memcmp(p, s.snap[best - 1], nnb_net_n_params(net) * sizeof *p) == 0);
     double now_val;
-    nnbt_ok(nnb_net_evaluate(net, xv, 200, 2, yv, 1, NNB_LOSS_MSE, NNB_REDUCTION_MEAN, &now_val, NULL));
+    nnbt_ok(
+        nnb_net_evaluate(net, xv, 200, 2, yv, 1, NNB_LOSS_MSE, NNB_REDUCTION_MEAN, &now_val, NULL));
     nnbt_assert_rel(now_val, best_loss, 1e-12);
     for (size_t i = 0; i < s.n; i++) free(s.snap[i]);
     free(vl), free(p);
@@ -317,8 +323,8 @@ static int log_info(const nnb_net *net, const nnb_epoch_info *info, void *user) 
     return l->stop_at && info->epoch == l->stop_at;
 }
 
-static int count_calls(const nnb_net *net, size_t epoch, double tl, double vl, double ta,
-                       double va, double secs, double sps, int up, void *user) {
+static int count_calls(const nnb_net *net, size_t epoch, double tl, double vl, double ta, double va,
+                       double secs, double sps, int up, void *user) {
     (void)net, (void)epoch, (void)tl, (void)vl, (void)ta, (void)va, (void)secs, (void)sps, (void)up;
     ++*(size_t *)user;
     return 0;
@@ -538,7 +544,8 @@ START_TEST(checkpoint_resume_bit_for_bit) {
         nnbt_ok(nnb_net_train(straight, o10, x, 60, 2, y, 1, NULL));
 
         nnb_net *first = checkpoint_net();
-        nnb_train_opts *o4 = checkpoint_opts(opts_list[k], 4), *o6 = checkpoint_opts(opts_list[k], 6);
+        nnb_train_opts *o4 = checkpoint_opts(opts_list[k], 4),
+                       *o6 = checkpoint_opts(opts_list[k], 6);
         nnbt_ok(nnb_net_train(first, o4, x, 60, 2, y, 1, NULL));
         size_t n = nnb_net_n_params(first), len = nnb_net_train_state_size(first), written;
         double *p = params_of(first);
@@ -572,7 +579,8 @@ START_TEST(train_state_errors) {
     nnbt_ok(nnb_net_train_state_get(net, s, len, NULL));
     ck_assert_int_eq(nnb_net_train_state_set(net, s, 10), NNB_E_FORMAT);
     ck_assert_int_eq(nnb_net_train_state_set(other, s, len), NNB_E_SHAPE);
-    ck_assert(strstr(nnb_last_error(), "the state is for 65 parameters, the network has 8") != NULL);
+    ck_assert(strstr(nnb_last_error(), "the state is for 65 parameters, the network has 8") !=
+              NULL);
     unsigned char version = s[4];
     s[4] = 9; /* a future version */
     ck_assert_int_eq(nnb_net_train_state_set(net, s, len), NNB_E_VERSION);
@@ -633,7 +641,8 @@ START_TEST(fused_sgd_matches) {
         nnb_train_opts_free(o);
         nnb_net_free(net);
     }
-    for (int i = 0; i < 65; i++) ck_assert_double_eq_tol(w[0][i], w[1][i], 1e-12 * (1 + fabs(w[1][i])));
+    for (int i = 0; i < 65; i++)
+        ck_assert_double_eq_tol(w[0][i], w[1][i], 1e-12 * (1 + fabs(w[1][i])));
     free(w[0]), free(w[1]);
 }
 END_TEST
@@ -646,8 +655,10 @@ START_TEST(schedules) {
     static const struct {
         nnb_schedule s;
         double p1, p2;
-    } cases[] = {{NNB_SCHED_CONSTANT, 0, 0}, {NNB_SCHED_STEP, 3, 0.5},
-                 {NNB_SCHED_EXPONENTIAL, 0.9, 0}, {NNB_SCHED_COSINE, 0, 0.001},
+    } cases[] = {{NNB_SCHED_CONSTANT, 0, 0},
+                 {NNB_SCHED_STEP, 3, 0.5},
+                 {NNB_SCHED_EXPONENTIAL, 0.9, 0},
+                 {NNB_SCHED_COSINE, 0, 0.001},
                  {NNB_SCHED_COSINE, 4, 0.0}};
     for (size_t c = 0; c < 5; c++) {
         nnb_net *net = checkpoint_net();
@@ -663,14 +674,20 @@ START_TEST(schedules) {
         for (int e = 0; e < 10; e++) {
             double want = 0.1;
             switch (cases[c].s) {
-            case NNB_SCHED_STEP: want = 0.1 * pow(0.5, e / 3); break;
-            case NNB_SCHED_EXPONENTIAL: want = 0.1 * pow(0.9, e); break;
+            case NNB_SCHED_STEP:
+                want = 0.1 * pow(0.5, e / 3);
+                break;
+            case NNB_SCHED_EXPONENTIAL:
+                want = 0.1 * pow(0.9, e);
+                break;
             case NNB_SCHED_COSINE: {
                 double T = cases[c].p1 ? cases[c].p1 : 10, t = e < T ? e : T;
-                want = cases[c].p2 + (0.1 - cases[c].p2) * (1 + cos(3.14159265358979323846 * t / T)) / 2;
+                want = cases[c].p2 +
+                       (0.1 - cases[c].p2) * (1 + cos(3.14159265358979323846 * t / T)) / 2;
                 break;
             }
-            default: break;
+            default:
+                break;
             }
             nnbt_assert_rel(lr[e], want, 1e-14);
         }
@@ -790,7 +807,8 @@ START_TEST(errors) {
     ck_assert_int_eq(nnb_train_opts_set_clip_norm(o, INFINITY), NNB_E_INVALID_ARG);
     ck_assert_int_eq(nnb_train_opts_set_dropout(o, 1.0), NNB_E_INVALID_ARG);
     ck_assert_int_eq(nnb_train_opts_set_schedule(o, NNB_SCHED_STEP, 0, 0.5), NNB_E_INVALID_ARG);
-    ck_assert_int_eq(nnb_train_opts_set_schedule(o, NNB_SCHED_EXPONENTIAL, -1, 0), NNB_E_INVALID_ARG);
+    ck_assert_int_eq(nnb_train_opts_set_schedule(o, NNB_SCHED_EXPONENTIAL, -1, 0),
+                     NNB_E_INVALID_ARG);
     ck_assert_int_eq(nnb_train_opts_set_schedule(o, (nnb_schedule)7, 1, 1), NNB_E_INVALID_ARG);
     ck_assert_int_eq(nnb_train_opts_set_validation(o, (const double *)o, NULL, 3), NNB_E_NULL);
     ck_assert_int_eq(nnb_train_opts_set_validation_split(o, 1.0, 0), NNB_E_INVALID_ARG);
@@ -877,10 +895,13 @@ START_TEST(training_tracks_f64) {
     nnbt_ok(nnb_history_get(h32, NNB_HIST_TRAIN_LOSS, l32, ep));
     nnbt_ok(nnb_history_get(h64, NNB_HIST_TRAIN_LOSS, l64, ep));
     for (size_t e = 0; e < ep; e++) worst = fmax(worst, fabs(l32[e] - l64[e]) / l64[e]);
-    fprintf(stderr, "float32 training: losses %.4g -> %.4g (float64 %.4g -> %.4g), worst relative "
-            "difference %.3g\n", l32[0], l32[ep - 1], l64[0], l64[ep - 1], worst);
+    fprintf(stderr,
+            "float32 training: losses %.4g -> %.4g (float64 %.4g -> %.4g), worst relative "
+            "difference %.3g\n",
+            l32[0], l32[ep - 1], l64[0], l64[ep - 1], worst);
     ck_assert_msg(worst <= 1e-3, "worst relative difference %.3g", worst);
-    ck_assert_msg(l32[ep - 1] < 0.25 * l32[0], "float32 did not learn: %g -> %g", l32[0], l32[ep - 1]);
+    ck_assert_msg(l32[ep - 1] < 0.25 * l32[0], "float32 did not learn: %g -> %g", l32[0],
+                  l32[ep - 1]);
     for (nnb_optimizer opt = NNB_OPT_SGD; opt <= NNB_OPT_RMSPROP; opt++) {
         double a, b;
         nnbt_ok(nnb_train_opts_set_optimizer(o, opt, opt >= NNB_OPT_ADAM ? 0.003 : 0.05));
@@ -929,8 +950,8 @@ START_TEST(data_of_the_other_type) {
             nnbt_ok(nnb_history_get(hb, NNB_HIST_VAL_LOSS, vb, 3));
             ck_assert(mode != 2 || (va[2] == vb[2] && isfinite(va[2])));
             double la, lb, aa, ab;
-            nnbt_ok(nnb_net_evaluate_f32(a, x, rows, 20, y, 3, NNB_LOSS_CE, NNB_REDUCTION_MEAN,
-                                         &la, &aa));
+            nnbt_ok(nnb_net_evaluate_f32(a, x, rows, 20, y, 3, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &la,
+                                         &aa));
             nnbt_ok(nnb_net_evaluate(b, xd, rows, 20, yd, 3, NNB_LOSS_CE, NNB_REDUCTION_MEAN, &lb,
                                      &ab));
             ck_assert(la == lb && aa == ab && aa > 0.5);
@@ -1006,8 +1027,9 @@ START_TEST(conversion) {
     nnbt_ok(nnb_net_train(c, o, x, 40, 5, y, 2, NULL));
     nnbt_ok(nnb_net_params_get(a, p, np));
     nnbt_ok(nnb_net_params_get(c, q, np));
-    for (size_t i = 0; i < np; i++) ck_assert_msg(fabs(p[i] - q[i]) <= 1e-4 * (1 + fabs(p[i])),
-                                                  "parameter %zu: %g vs %g", i, p[i], q[i]);
+    for (size_t i = 0; i < np; i++)
+        ck_assert_msg(fabs(p[i] - q[i]) <= 1e-4 * (1 + fabs(p[i])), "parameter %zu: %g vs %g", i,
+                      p[i], q[i]);
     nnb_train_opts_free(o);
     nnb_net_free(c);
     free(p), free(q), free(f), free(h);

@@ -30,8 +30,10 @@ static int tutorial_epoch(const nnb_net *net, size_t epoch, double tl, double vl
     for (size_t i = 0; i < c->n; i++) mse += (out[i] - c->y[i]) * (out[i] - c->y[i]);
     mse /= (double)c->n;
     free(out);
-    if (c->k < c->n_table && nnbt_close(mse, c->table[c->k], 1e-9)) c->ok++;
-    else fprintf(stderr, "epoch %zu: MSE %.17g, tutorial %.17g\n", epoch, mse, c->table[c->k]);
+    if (c->k < c->n_table && nnbt_close(mse, c->table[c->k], 1e-9))
+        c->ok++;
+    else
+        fprintf(stderr, "epoch %zu: MSE %.17g, tutorial %.17g\n", epoch, mse, c->table[c->k]);
     c->k++;
     return 0;
 }
@@ -42,11 +44,13 @@ START_TEST(tutorial_single_neuron) {
     double *X, *y;
     ck_assert_uint_eq(nnbt_admissions(&X, &y, NULL), 400);
     size_t ntr, nt;
-    double *rows = nnbt_json_doubles(nnbt_json_get(fx, "admissions_single_neuron.train_rows"), &ntr);
+    double *rows =
+        nnbt_json_doubles(nnbt_json_get(fx, "admissions_single_neuron.train_rows"), &ntr);
     size_t *idx = malloc(ntr * sizeof *idx);
     for (size_t i = 0; i < ntr; i++) idx[i] = (size_t)rows[i];
     double *Xtr = nnbt_gather(X, 6, idx, ntr), *ytr = nnbt_gather(y, 1, idx, ntr);
-    double *w0 = nnbt_json_doubles(nnbt_json_get(fx, "admissions_single_neuron.initial_weights"), NULL);
+    double *w0 =
+        nnbt_json_doubles(nnbt_json_get(fx, "admissions_single_neuron.initial_weights"), NULL);
     double *table = nnbt_json_doubles(
         nnbt_json_get(fx, "admissions_single_neuron.loss_every_100_epochs_after_update"), &nt);
     nnb_net *net;
@@ -98,7 +102,8 @@ START_TEST(lm_beats_gradient_descent) {
         nnb_train_opts_free(o);
         nnb_net_free(net);
     }
-    fprintf(stderr, "admissions 6-2-1: LM %zu epochs MSE %.6f; gradient descent %zu epochs MSE %.6f\n",
+    fprintf(stderr,
+            "admissions 6-2-1: LM %zu epochs MSE %.6f; gradient descent %zu epochs MSE %.6f\n",
             lm_epochs, loss[0], 20 * lm_epochs, loss[1]);
     ck_assert_msg(loss[0] < loss[1], "LM %g vs GD %g", loss[0], loss[1]);
     free(X), free(y);

@@ -45,10 +45,10 @@ int fail_nnb(void);
 typedef struct args {
     int argc;
     char **argv;
-    int i;              /* the argument being looked at */
+    int i; /* the argument being looked at */
     const command *cmd;
-    int status;         /* EXIT_USAGE once an error was reported */
-    char *msg;          /* not NULL: errors are not printed; the first one is kept here */
+    int status; /* EXIT_USAGE once an error was reported */
+    char *msg;  /* not NULL: errors are not printed; the first one is kept here */
     size_t msg_len;
 } args;
 
@@ -112,6 +112,15 @@ void csv_field(FILE *f, const char *s);
  * r2_score: for a constant target 1 when it is predicted exactly, else 0. NaN without rows. */
 double r2_score(const double *y, size_t y_stride, const double *p, size_t p_stride, size_t rows,
                 size_t j);
+/* The power of two that brings column j of y and p below 1 in magnitude when their values are
+ * large enough for squared differences to overflow (above 2^500); 1 otherwise, so ordinary data
+ * keeps its plain sums. */
+double error_scale(const double *y, size_t y_stride, const double *p, size_t p_stride, size_t rows,
+                   size_t j);
+/* RMSE and MAE of predictions p against y in column j, finite for any finite values (scaled by
+ * error_scale()). */
+void error_stats(const double *y, size_t y_stride, const double *p, size_t p_stride, size_t rows,
+                 size_t j, double *rmse, double *mae);
 
 /* Monotonic seconds. */
 double now_seconds(void);
@@ -127,9 +136,9 @@ typedef struct atomic_file {
     struct nnbi_atomic *a;
     const char *path;
 } atomic_file;
-int atomic_open(atomic_file *af, const char *path);   /* 0 (message reported) or 1 */
-int atomic_commit(atomic_file *af);                   /* 0 (message reported, file removed) or 1 */
-void atomic_abort(atomic_file *af);                   /* safe after commit and twice */
+int atomic_open(atomic_file *af, const char *path); /* 0 (message reported) or 1 */
+int atomic_commit(atomic_file *af);                 /* 0 (message reported, file removed) or 1 */
+void atomic_abort(atomic_file *af);                 /* safe after commit and twice */
 
 /* Can `path` be written: a regular file or nothing (symbolic links followed), in a folder where
  * a file can be created? (Creates an unnamed one, and discards it.) 0 with a message. */
@@ -222,10 +231,12 @@ int mat_check_range(const mat *m, nnb_dtype net, const nnb_prep *prep, int targe
 
 /* The data options shared by train, eval and predict. */
 typedef struct data_flags {
-    const char *csv, *idx;                        /* one of them */
+    const char *csv, *idx; /* one of them */
     const char *target, *onehot, *standardize, *drop;
-    const char *delimiter;                        /* NULL: detected from the header row */
-    int drop_bad_rows;                            /* leave out rows with missing or bad cells */
+    const char *delimiter; /* NULL: detected from the header row */
+    int drop_bad_rows;     /* leave out rows with missing or bad cells */
+    const char *fill;      /* --fill: missing feature cells filled */
+    const char *decimal;   /* --decimal: NULL or "auto": detected */
 } data_flags;
 
 /* The CSV delimiter: --delimiter's (",", ";", "|", "tab" or "\t"), else the one
@@ -234,6 +245,15 @@ struct csv_input;
 int csv_delimiter(const data_flags *df, const struct csv_input *in, char *delim);
 /* Checks a --delimiter value without reading anything: 1 if valid. */
 int delimiter_valid(const char *s, char *delim);
+/* The decimal mark: --decimal's ('.' or ',': also "point", "comma"), or, for "auto" or none, the
+ * one nnb_csv_detect_decimal_buffer() finds in the input. 0 with a message. */
+int csv_decimal(const data_flags *df, const struct csv_input *in, char delim, char *decimal);
+/* Checks a --decimal value: 1 if valid (*decimal 0 for auto). */
+int decimal_valid(const char *s, char *decimal);
+/* Says, when the preparation encoded categories it had not seen as zeros in rows rows[0..n) of t,
+ * how many ("the test rows", "the rows"): a note on stderr. */
+void note_unseen(const nnb_prep *prep, const nnb_table *t, const size_t *rows, size_t n,
+                 const char *what);
 
 /* check_files() of the data the flags name (--csv FILE, standard input, or the files of an IDX
  * set) as inputs, with the command's other files (its model, its outputs). An exit status. */
@@ -256,11 +276,11 @@ int idx_read(const idx_spec *s, nnb_mnist_part part, nnb_dtype dtype, mat *x, ma
 /* A CSV input read once into memory (nnb_input_read: a regular file to its size, a pipe, FIFO or
  * standard input "-" up to the input limit), then parsed as often as the command needs. */
 typedef struct csv_input {
-    const char *name;           /* as given ("-" for standard input) */
+    const char *name; /* as given ("-" for standard input) */
     char *text;
     size_t len;
 } csv_input;
-int csv_input_read(const char *path, csv_input *in);   /* 0 with a message */
+int csv_input_read(const char *path, csv_input *in); /* 0 with a message */
 void csv_input_free(csv_input *in);
 
 /* What identifies the data a model was trained on, recorded in its metadata (data.path,
@@ -312,11 +332,11 @@ typedef struct model_info {
     nnb_net *net;
     nnb_prep *prep;
     nnb_meta *meta;
-    size_t n_classes;           /* 0 for regression */
-    const char **labels;        /* n_classes labels (owned by prep or meta, array owned here) */
-    const char *target;         /* the target's name ("label" for IDX models) */
+    size_t n_classes;    /* 0 for regression */
+    const char **labels; /* n_classes labels (owned by prep or meta, array owned here) */
+    const char *target;  /* the target's name ("label" for IDX models) */
     nnb_loss loss;
-    int binary_sigmoid;         /* one sigmoid output for two classes (class 1 above 0.5) */
+    int binary_sigmoid; /* one sigmoid output for two classes (class 1 above 0.5) */
 } model_info;
 int model_open(const char *path, model_info *mi);
 void model_close(model_info *mi);
@@ -375,7 +395,7 @@ typedef struct run_identity {
                             categories, class labels, statistics) as a model file holds them */
     uint32_t data_crc;   /* the data's CRC-32 and size (data_id) */
     uint64_t data_bytes;
-    char classes[112];   /* the class labels, comma-separated (cut short), for the message */
+    char classes[112]; /* the class labels, comma-separated (cut short), for the message */
 } run_identity;
 /* This process's identity: the network and preparation, the data read, the classes' labels.
  * 1, or 0 after a message (cli_data.c). */

@@ -14,8 +14,8 @@
 
 /* ---- IDX ------------------------------------------------------------------------------------- */
 
-static const char *const fashion_names[10] = {"T-shirt/top", "Trouser", "Pullover", "Dress",
-                                              "Coat",        "Sandal",  "Shirt",    "Sneaker",
+static const char *const fashion_names[10] = {"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                              "Coat",        "Sandal",    "Shirt",    "Sneaker",
                                               "Bag",         "Ankle boot"};
 static const char *const digit_names[10] = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"};
 
@@ -157,10 +157,10 @@ int idx_read(const idx_spec *s, nnb_mnist_part part, nnb_dtype dtype, mat *x, ma
         mat_free(x);
         return 0;
     }
-    nnb_status st = dtype == NNB_F32
-                        ? nnb_mnist_read_part_f32(s->dir, part, 1, x->f, rows * cols, y->f,
-                                                  rows * 10)
-                        : nnb_mnist_read_part(s->dir, part, 1, x->v, rows * cols, y->v, rows * 10);
+    nnb_status st =
+        dtype == NNB_F32
+            ? nnb_mnist_read_part_f32(s->dir, part, 1, x->f, rows * cols, y->f, rows * 10)
+            : nnb_mnist_read_part(s->dir, part, 1, x->v, rows * cols, y->v, rows * 10);
     if (st != NNB_OK) {
         fail_nnb();
         mat_free(x);
@@ -229,17 +229,79 @@ int csv_delimiter(const data_flags *df, const csv_input *in, char *delim) {
     if (df->delimiter) {
         if (!delimiter_valid(df->delimiter, delim))
             return fail("--delimiter: '%s' is not one character, tab, comma or semicolon",
-                        df->delimiter), 0;
+                        df->delimiter),
+                   0;
         return 1;
     }
     if (nnb_csv_detect_delimiter_buffer(in->text, in->len, delim) != NNB_OK) return fail_nnb(), 0;
     return 1;
 }
 
+int decimal_valid(const char *s, char *decimal) {
+    if (strcmp(s, "auto") == 0) return *decimal = 0, 1;
+    if (strcmp(s, ".") == 0 || strcmp(s, "point") == 0) return *decimal = '.', 1;
+    if (strcmp(s, ",") == 0 || strcmp(s, "comma") == 0) return *decimal = ',', 1;
+    return 0;
+}
+
+int csv_decimal(const data_flags *df, const csv_input *in, char delim, char *decimal) {
+    if (df->decimal && !decimal_valid(df->decimal, decimal))
+        return fail("--decimal: '%s' is not '.', ',' or auto", df->decimal), 0;
+    if (df->decimal && *decimal) return 1;
+    if (nnb_csv_detect_decimal_buffer(in->text, in->len, delim, decimal) != NNB_OK)
+        return fail_nnb(), 0;
+    return 1;
+}
+
+void note_unseen(const nnb_prep *prep, const nnb_table *t, const size_t *rows, size_t n,
+                 const char *what) {
+    size_t cells = 0, hit = 0;
+    if (n && nnb_prep_n_unseen(prep, t, rows, n, &cells, &hit) == NNB_OK && cells)
+        fprintf(stderr,
+                "nnblas: note: %zu of %s (%zu cells) have categories the training rows lack; they "
+                "are encoded as all zeros\n",
+                hit, what, cells);
+}
+
+/* The column a CSV message names ("... in column 'when', found ..."), into col. */
+static int message_column(const char *m, char *col, size_t len) {
+    const char *a = strstr(m, "in column '"), *b = a ? strstr(a + 11, "', found") : NULL;
+    if (!b) return 0;
+    snprintf(col, len, "%.*s", (int)(b - a - 11), a + 11);
+    return 1;
+}
+
+/* The columns a "holds text" message names, comma-separated into out (a --one-hot or --drop
+ * list): col, then those after "; so do " ('a', 'b' and 'c'). The number of them. */
+static size_t text_columns(const char *m, const char *col, char *out, size_t len) {
+    size_t n = 1, used = (size_t)snprintf(out, len, "%s", col);
+    const char *p = strstr(m, "; so do '");
+    for (p = p ? p + 8 : NULL; p && *p == '\'' && used < len; n++) {
+        const char *e = strchr(p + 1, '\'');
+        if (!e || (size_t)(e - p) > len - used) break;
+        used += (size_t)snprintf(out + used, len - used, ",%.*s", (int)(e - p - 1), p + 1);
+        p = strncmp(e + 1, ", '", 3) == 0 ? e + 3 : strncmp(e + 1, " and '", 6) == 0 ? e + 6 : NULL;
+    }
+    return n;
+}
+
 int fail_csv(const data_flags *df) {
     const char *m = nnb_last_error();
-    int fixable = strstr(m, "missing") || strstr(m, "expected a number");
-    if (!fixable || df->drop_bad_rows) return fail_nnb(), 0;
+    char col[128], cols[1024];
+    if (!message_column(m, col, sizeof col)) return fail_nnb(), 0;
+    if (strstr(m, "holds text")) {
+        int many = text_columns(m, col, cols, sizeof cols) > 1;
+        return fail("%s (--one-hot %s reads %s as categories, --drop %s leaves %s out)",
+                    lib_message(), cols, many ? "them" : "it", cols, many ? "them" : "it"),
+               0;
+    }
+    if (strstr(m, "decimal comma")) return fail("%s (--decimal , reads it)", lib_message()), 0;
+    if (df->drop_bad_rows) return fail_nnb(), 0;
+    if (strstr(m, "missing value"))
+        return fail("%s (--fill mean fills missing feature cells; --drop-bad-rows leaves such "
+                    "rows out)",
+                    lib_message()),
+               0;
     return fail("%s (--drop-bad-rows leaves such rows out)", lib_message()), 0;
 }
 
@@ -357,10 +419,14 @@ int read_table_for_prep(const data_flags *df, const csv_input *in, const nnb_pre
     const char *path = in->name;
     strlist header;
     char delim;
-    if (!csv_delimiter(df, in, &delim) || !csv_header(in, delim, &header)) return 0;
+    char decimal;
+    if (!csv_delimiter(df, in, &delim) || !csv_decimal(df, in, delim, &decimal) ||
+        !csv_header(in, delim, &header))
+        return 0;
     nnb_csv_opts *o;
     int ok = nnb_csv_opts_create(&o) == NNB_OK;
     ok = ok && nnb_csv_opts_set_delimiter(o, delim) == NNB_OK &&
+         nnb_csv_opts_set_decimal(o, decimal) == NNB_OK &&
          nnb_csv_opts_set_drop_bad_rows(o, df->drop_bad_rows) == NNB_OK;
     /* the preparation's columns hashed: a wide file is not quadratic */
     nnbi_name_index ix = {0};
@@ -381,6 +447,11 @@ int read_table_for_prep(const data_flags *df, const csv_input *in, const nnb_pre
             st = nnb_csv_opts_add_text_column(o, header.s[j]), used++;
         else
             st = NNB_OK, used++;
+        nnb_fill fill = NNB_FILL_NONE; /* a filled column's missing cells are kept for the fill */
+        if (st == NNB_OK && i >= 0 && !is_target &&
+            nnb_prep_column_fill(prep, header.s[j], &fill, NULL, NULL) == NNB_OK &&
+            fill != NNB_FILL_NONE)
+            st = nnb_csv_opts_keep_missing(o, header.s[j]);
         ok = st == NNB_OK;
     }
     if (!ok) {
@@ -552,7 +623,8 @@ int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, m
         if (want_y && nnb_net_n_outputs(mi->net) != 10) {
             mat_free(x), mat_free(&yy);
             return fail("the model has %zu outputs, the data 10 classes",
-                        nnb_net_n_outputs(mi->net)), 0;
+                        nnb_net_n_outputs(mi->net)),
+                   0;
         }
         if (y && want_y)
             *y = yy;
@@ -560,8 +632,10 @@ int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, m
             mat_free(&yy);
         return 1;
     }
-    if (!mi->prep) return fail("the model has no data preparation, so nnblas cannot read CSV data "
-                               "for it"), 0;
+    if (!mi->prep)
+        return fail("the model has no data preparation, so nnblas cannot read CSV data "
+                    "for it"),
+               0;
     if (nnb_prep_is_matrix(mi->prep))
         return fail("the model was trained on IDX images; give it --idx"), 0;
     if (want_y && nnb_prep_n_targets(mi->prep) == 0)
@@ -573,6 +647,7 @@ int model_data(const model_info *mi, const data_flags *df, int want_y, mat *x, m
     csv_input_free(&in);
     if (!read) return 0;
     int ok = prep_rows(mi->prep, t, NULL, nnb_table_n_rows(t), dtype, x, want_y ? y : NULL);
+    if (ok) note_unseen(mi->prep, t, NULL, nnb_table_n_rows(t), "the rows");
     nnb_table_free(t);
     if (ok && (!mat_check_range(x, dtype, mi->prep, 0) ||
                (want_y && y && !mat_check_range(y, dtype, mi->prep, 1)))) {

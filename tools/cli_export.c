@@ -127,7 +127,7 @@ static int check_outputs(const export_args *e, const char *header) {
         if (st != EXIT_OK) return st;
         uses[n++] = (file_use){what[i], out[i], 1, 0};
     }
-    data_flags df = {e->csv, e->idx, NULL, NULL, NULL, NULL, NULL, 0};
+    data_flags df = {.csv = e->csv, .idx = e->idx}; /* the rest none, decimal mark detected */
     int st = check_data_files(&cmd_export, &df, uses, n);
     for (int i = 0; i < 3 && st == EXIT_OK; i++)
         if (out[i] && !check_writable(out[i])) st = EXIT_FAIL;
@@ -181,7 +181,7 @@ static int own_data_there(const char *data) {
  * written), else the model's own data when it is there (a note in d->why when it is not). */
 static int int8_read(const export_args *e, model_info *mi, int8_data *d) {
     memset(d, 0, sizeof *d);
-    data_flags df = {e->csv, e->idx, NULL, NULL, NULL, NULL, NULL, 0};
+    data_flags df = {.csv = e->csv, .idx = e->idx}; /* the rest none, decimal mark detected */
     const char *data = nnb_meta_get(mi->meta, "data");
     d->src = e->csv ? e->csv : e->idx;
     if (!d->src && data && (strncmp(data, "idx:", 4) == 0 || strncmp(data, "csv:", 4) == 0)) {

@@ -38,9 +38,7 @@ void *mat_data(const mat *m) { return m->dtype == NNB_F32 ? (void *)m->f : (void
 
 size_t mat_elem_size(const mat *m) { return m->dtype == NNB_F32 ? sizeof(float) : sizeof(double); }
 
-double mat_get(const mat *m, size_t i) {
-    return m->dtype == NNB_F32 ? (double)m->f[i] : m->v[i];
-}
+double mat_get(const mat *m, size_t i) { return m->dtype == NNB_F32 ? (double)m->f[i] : m->v[i]; }
 
 int mat_rows_f64(const mat *src, size_t first, size_t n, mat *dst) {
     if (!mat_alloc(dst, n, src->cols, NNB_F64)) return 0;
@@ -94,8 +92,8 @@ nnb_status mat_evaluate(const nnb_net *net, const mat *x, const mat *y, nnb_loss
     nnb_status st = same_type(x, y, "eval");
     if (st != NNB_OK) return st;
     if (x->dtype == NNB_F32)
-        return nnb_net_evaluate_f32(net, x->f, x->rows, x->cols, y->f, y->cols, loss, red,
-                                    loss_out, acc_out);
+        return nnb_net_evaluate_f32(net, x->f, x->rows, x->cols, y->f, y->cols, loss, red, loss_out,
+                                    acc_out);
     return nnb_net_evaluate(net, x->v, x->rows, x->cols, y->v, y->cols, loss, red, loss_out,
                             acc_out);
 }
@@ -121,14 +119,15 @@ int mat_check_range(const mat *m, nnb_dtype net, const nnb_prep *prep, int targe
     for (size_t i = 0; i < m->rows * m->cols; i++) {
         if (isfinite((float)mat_get(m, i))) continue;
         size_t j = i % m->cols;
-        const char *name = !prep      ? NULL
+        const char *name = !prep     ? NULL
                            : targets ? nnb_prep_target_name(prep, j)
                                      : nnb_prep_feature_name(prep, j);
         char col[32];
         snprintf(col, sizeof col, "%zu", j + 1);
         return fail("the %s '%s' has a value beyond float32's range (about 3.4e38) after the "
                     "data preparation: a float32 network cannot take it (train with --dtype f64)",
-                    targets ? "target" : "feature", name ? name : col), 0;
+                    targets ? "target" : "feature", name ? name : col),
+               0;
     }
     return 1;
 }

@@ -41,10 +41,10 @@ static long launched_size(void) {
 
 #ifdef NNBLAS_WITH_MPI
 
-#include <fcntl.h>
-#include <unistd.h>
+#  include <fcntl.h>
+#  include <unistd.h>
 
-#include "nnblas_mpi.h"
+#  include "nnblas_mpi.h"
 
 enum { TEXT = 1024 };
 
@@ -53,8 +53,8 @@ static struct {
     int initialised; /* MPI initialised by us (cli_mpi_begin) */
     int active;      /* and more than one process */
     int rank, size;
-    int agreed;      /* this rank took part in the agreement before training */
-    int err_fd;      /* ranks > 0: the file standard error goes to (-1: none) */
+    int agreed; /* this rank took part in the agreement before training */
+    int err_fd; /* ranks > 0: the file standard error goes to (-1: none) */
 } mpi = {{0, 0, 0, ""}, 0, 0, 0, 1, 0, -1};
 
 void cli_set_identity(const run_identity *id) { mpi.id = *id; }
@@ -73,8 +73,10 @@ static void quiet_outputs(void) {
     if (t) {
         int fd = dup(fileno(t));
         fclose(t);
-        if (fd >= 0 && dup2(fd, STDERR_FILENO) >= 0) mpi.err_fd = fd;
-        else if (fd >= 0) close(fd);
+        if (fd >= 0 && dup2(fd, STDERR_FILENO) >= 0)
+            mpi.err_fd = fd;
+        else if (fd >= 0)
+            close(fd);
     }
 }
 
@@ -143,9 +145,8 @@ static nnb_status agree_identity(void) {
                  "the processes read different data: %s; process %d read %llu bytes "
                  "(CRC-32 %08lx, classes %s), process 0 %llu bytes (CRC-32 %08lx, classes %s). "
                  "Every process must read the same data (the same file on every node)",
-                 list, r, (unsigned long long)b->data_bytes, (unsigned long)b->data_crc,
-                 b->classes, (unsigned long long)a->data_bytes, (unsigned long)a->data_crc,
-                 a->classes);
+                 list, r, (unsigned long long)b->data_bytes, (unsigned long)b->data_crc, b->classes,
+                 (unsigned long long)a->data_bytes, (unsigned long)a->data_crc, a->classes);
     else if (b)
         snprintf(msg, sizeof msg,
                  "the processes prepared the same data differently: %s; process %d has "

@@ -77,6 +77,9 @@ static int setup_net(run *r) {
     settings *s = &r->s;
     if (!s->epochs) s->epochs = auto_epochs(r->d.xtr.rows, s->batch);
     if (r->df.idx && s->output < 0) s->output = NNB_ACT_SOFTMAX;
+    /* the network's training, checked against the memory left before it is built */
+    if (!r->resume && !check_run_memory(s, r->d.xtr.cols, r->d.ytr.cols, r->d.xtr.rows, 0, ""))
+        return EXIT_FAIL;
     if (!r->resume && !build_net(s, &r->d, r->df.idx != NULL, &r->net)) return EXIT_FAIL;
     nnb_activation out_act;
     nnb_net_layer_info(r->net, nnb_net_n_layers(r->net) - 1, NULL, NULL, &out_act, NULL, NULL,
@@ -258,9 +261,8 @@ static int test_phase(run *r) {
         for (size_t i = 0; st == NNB_OK && i < n; i++) y[i] = mat_get(&d->yte, i);
         if (st == NNB_OK) st = nnb_prep_inverse_targets(d->prep, yhat, d->xte.rows, d->yte.cols);
         if (st == NNB_OK) st = nnb_prep_inverse_targets(d->prep, y, d->xte.rows, d->yte.cols);
-        double ss = 0;
-        for (size_t i = 0; st == NNB_OK && i < n; i++) ss += (yhat[i] - y[i]) * (yhat[i] - y[i]);
-        if (st == NNB_OK) r->test_rmse = sqrt(ss / (double)n);
+        double mae; /* every target as one column: finite for any finite values */
+        if (st == NNB_OK) error_stats(y, 1, yhat, 1, n, 0, &r->test_rmse, &mae);
         for (size_t j = 0; st == NNB_OK && j < d->yte.cols; j++)
             r->test_r2 =
                 (j ? r->test_r2 : 0) +
@@ -347,8 +349,9 @@ int run_train(int argc, char **argv) {
     r->s = r->t.s;
     r->resume = r->v[O_RESUME] != NULL;
     const char **v = r->v;
-    r->df = (data_flags){v[O_CSV],         v[O_IDX],  v[O_TARGET],    v[O_ONEHOT],
-                         v[O_STANDARDIZE], v[O_DROP], v[O_DELIMITER], r->t.drop_bad_rows};
+    r->df =
+        (data_flags){v[O_CSV],  v[O_IDX],       v[O_TARGET],        v[O_ONEHOT], v[O_STANDARDIZE],
+                     v[O_DROP], v[O_DELIMITER], r->t.drop_bad_rows, v[O_FILL],   v[O_DECIMAL]};
     st = run_phases(r);
     if (!r->interrupted) catch_signals(0, NULL); /* (interrupted: a second signal still ends it) */
     fflush(stdout);

@@ -49,6 +49,8 @@ enum {
     O_DTYPE,
     O_PLOT,
     O_INPUT_SHAPE,
+    O_FILL,
+    O_DECIMAL,
     N_OPT
 };
 
@@ -192,5 +194,14 @@ void train_checkpoint(run *r, const nnb_net *net, size_t epoch, double train_los
 void train_print_json_summary(const run *r);
 void train_print_text_summary(const run *r);
 void train_print_interrupted(const run *r);
+
+/* ---- memory (cli_memory.c) --------------------------------------------------------------- */
+
+/* 1 if the run fits the memory the process can get: `data_bytes` of prepared data (described as
+ * data_what in a message) and the training of a new network of n_in inputs, the hidden layers of
+ * s and n_out outputs on n_train rows; else 0 with a message naming the hidden layer or the data
+ * that makes it too large. */
+int check_run_memory(const settings *s, size_t n_in, size_t n_out, size_t n_train,
+                     size_t data_bytes, const char *data_what);
 
 #endif

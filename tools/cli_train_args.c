@@ -36,6 +36,13 @@ const command cmd_train = {
     "  --drop-bad-rows       leave out rows with an empty, NA or non-numeric cell where a value\n"
     "                        is needed (the data line says how many); default: such a cell is an\n"
     "                        error\n"
+    "  --fill mean|median|most-frequent\n"
+    "                        fill the missing cells (empty, NA, N/A, NaN, null) of feature\n"
+    "                        columns with that value of the training part (one-hot columns: the\n"
+    "                        most frequent category), stored in the model for eval and predict;\n"
+    "                        a row without a target is still an error (--drop-bad-rows drops it)\n"
+    "  --decimal auto|.|,    the decimal mark of numbers (default auto: ',' when the delimiter is\n"
+    "                        not ',' and the first rows' numbers are written 17,99, else '.')\n"
     "  --drop COLS           columns to leave out (not even read)\n"
     "  --task auto|classification|regression\n"
     "                        auto: classification for a text target, or a numeric one with only\n"
@@ -127,22 +134,23 @@ const command cmd_train = {
 /* ---- options ---------------------------------------------------------------------------------- */
 
 const char *const train_opt_names[N_OPT] = {
-    "--csv",         "--idx",          "--target",     "--one-hot",    "--standardize",
-    "--drop",        "--task",         "--test",       "--val",        "--seed",
-    "--layers",      "--activation",   "--output",     "--loss",       "--init",
-    "--dropout",     "--optimizer",    "--lr",         "--epochs",     "--batch",
-    "--reduction",   "--weight-decay", "--patience",   "--threads",    "--save",
-    "--resume",      "--clip-norm",    "--clip-value", "--delimiter",  "--checkpoint-every",
-    "--input-limit", "--dtype",        "--plot",       "--input-shape"};
+    "--csv",         "--idx",          "--target",     "--one-hot",     "--standardize",
+    "--drop",        "--task",         "--test",       "--val",         "--seed",
+    "--layers",      "--activation",   "--output",     "--loss",        "--init",
+    "--dropout",     "--optimizer",    "--lr",         "--epochs",      "--batch",
+    "--reduction",   "--weight-decay", "--patience",   "--threads",     "--save",
+    "--resume",      "--clip-norm",    "--clip-value", "--delimiter",   "--checkpoint-every",
+    "--input-limit", "--dtype",        "--plot",       "--input-shape", "--fill",
+    "--decimal"};
 
 /* The flags without a value, for suggestions. */
 static const char *const flag_names[] = {"--help", "--bias",          "--no-bias", "--quiet",
                                          "--json", "--drop-bad-rows", "--new-data"};
 
 /* Options a resumed run cannot change: they shape the data, the split or the network. */
-static const int fixed_on_resume[] = {O_TARGET, O_ONEHOT, O_STANDARDIZE, O_DROP,       O_TASK,
-                                      O_TEST,   O_VAL,    O_SEED,        O_LAYERS,     O_ACTIVATION,
-                                      O_OUTPUT, O_INIT,   O_DTYPE,       O_INPUT_SHAPE};
+static const int fixed_on_resume[] = {
+    O_TARGET, O_ONEHOT,     O_STANDARDIZE, O_DROP, O_TASK,  O_TEST,        O_VAL, O_SEED,
+    O_LAYERS, O_ACTIVATION, O_OUTPUT,      O_INIT, O_DTYPE, O_INPUT_SHAPE, O_FILL};
 
 static const char *const task_names[] = {"classification", "regression", NULL};
 
@@ -375,9 +383,12 @@ int parse_train(int argc, char **argv, train_args *t) {
         if (!v[O_CSV] && !v[O_IDX]) return usage_error(&cmd_train, "no data: give --csv or --idx");
         if (v[O_CSV] && !v[O_TARGET]) return usage_error(&cmd_train, "--csv needs --target");
         if (v[O_IDX]) {
-            if (v[O_DELIMITER] || t->drop_bad_rows)
+            if (v[O_DELIMITER] || t->drop_bad_rows || v[O_FILL] || v[O_DECIMAL])
                 return usage_error(&cmd_train, "%s is for CSV data",
-                                   v[O_DELIMITER] ? "--delimiter" : "--drop-bad-rows");
+                                   v[O_DELIMITER] ? "--delimiter"
+                                   : v[O_FILL]    ? "--fill"
+                                   : v[O_DECIMAL] ? "--decimal"
+                                                  : "--drop-bad-rows");
             for (int k = O_TARGET; k <= O_TEST; k++)
                 if (v[k] && k != O_STANDARDIZE && k != O_TASK)
                     return usage_error(&cmd_train, "%s is for CSV data%s", train_opt_names[k],
@@ -390,12 +401,17 @@ int parse_train(int argc, char **argv, train_args *t) {
     int st = file_output(&cmd_train, "--save", v[O_SAVE]);
     if (st == EXIT_OK) st = file_output(&cmd_train, "--plot", v[O_PLOT]);
     if (st != EXIT_OK) return st;
-    char delim;
+    char delim, decimal;
     if (v[O_DELIMITER] && !delimiter_valid(v[O_DELIMITER], &delim))
         return usage_error(&cmd_train,
                            "--delimiter: '%s' is not one character, tab, comma or "
                            "semicolon",
                            v[O_DELIMITER]);
+    if (v[O_DECIMAL] && !decimal_valid(v[O_DECIMAL], &decimal))
+        return usage_error(&cmd_train, "--decimal: '%s' is not '.', ',' or auto", v[O_DECIMAL]);
+    nnb_fill fill;
+    if (v[O_FILL] && nnb_fill_parse(v[O_FILL], &fill) != NNB_OK)
+        return usage_error(&cmd_train, "--fill: %s", lib_message());
     settings *s = &t->s;
     if (!parse_train_settings(a, v, s)) return a->status ? a->status : EXIT_FAIL;
     if (t->bias_flag >= 0) s->bias = t->bias_flag;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli_train.h"
+#include "name_index.h"
 
 void prepared_free(prepared *d) {
     mat_free(&d->xtr), mat_free(&d->ytr), mat_free(&d->xval), mat_free(&d->yval);
@@ -23,21 +24,51 @@ static int set_labels(prepared *d, const idx_spec *idx) {
     return 1;
 }
 
-/* Is every cell of text column `col` a number? */
+/* Is every cell of text column `col` a number (or missing: "", kept for --fill)? */
 static int text_is_numeric(const nnb_table *t, size_t col) {
     double v;
-    for (size_t r = 0; r < nnb_table_n_rows(t); r++)
-        if (!is_number(nnb_table_get_text(t, r, col), &v)) return 0;
+    for (size_t r = 0; r < nnb_table_n_rows(t); r++) {
+        const char *s = nnb_table_get_text(t, r, col);
+        if (*s && !is_number(s, &v)) return 0;
+    }
     return 1;
 }
 
+static const char *strlist_at(const void *l, size_t i) { return ((const strlist *)l)->s[i]; }
+
+/* The CSV options every read of a fresh run shares: the delimiter, the decimal mark, dropped
+ * rows and, with --fill, the missing cells of every column but the targets kept. 0 with a
+ * message. */
+static int base_options(const data_flags *df, const csv_input *in, char delim,
+                        const strlist *header, const strlist *targets, nnb_csv_opts *o) {
+    char decimal;
+    if (!csv_decimal(df, in, delim, &decimal)) return 0;
+    nnb_status st = nnb_csv_opts_set_delimiter(o, delim);
+    if (st == NNB_OK) st = nnb_csv_opts_set_decimal(o, decimal);
+    if (st == NNB_OK) st = nnb_csv_opts_set_drop_bad_rows(o, df->drop_bad_rows);
+    nnbi_name_index ix = {0}; /* the targets hashed: a wide file is not quadratic */
+    if (st == NNB_OK && df->fill &&
+        !nnbi_index_build(&ix, targets->n, strlist_at, targets, NULL, NULL))
+        st = NNB_E_NOMEM;
+    for (size_t j = 0; df->fill && j < header->n && st == NNB_OK; j++)
+        if (nnbi_index_find(&ix, header->s[j], strlist_at, targets) < 0) /* not a target */
+            st = nnb_csv_opts_keep_missing(o, header->s[j]);
+    nnbi_index_free(&ix);
+    if (st == NNB_E_NOMEM) return fail("out of memory"), 0;
+    return st == NNB_OK ? 1 : (fail_nnb(), 0);
+}
+
 /* Reads the CSV with `text` columns as text and `drop` columns skipped. */
-static int read_csv(const data_flags *df, const csv_input *in, char delim, const strlist *text,
-                    const strlist *drop, nnb_table **t) {
+static int read_csv(const data_flags *df, const csv_input *in, char delim, const strlist *header,
+                    const strlist *targets, const strlist *text, const strlist *drop,
+                    nnb_table **t) {
     nnb_csv_opts *o;
     if (nnb_csv_opts_create(&o) != NNB_OK) return fail_nnb(), 0;
-    nnb_status st = nnb_csv_opts_set_delimiter(o, delim);
-    if (st == NNB_OK) st = nnb_csv_opts_set_drop_bad_rows(o, df->drop_bad_rows);
+    if (!base_options(df, in, delim, header, targets, o)) {
+        nnb_csv_opts_free(o);
+        return 0;
+    }
+    nnb_status st = NNB_OK;
     for (size_t i = 0; i < text->n && st == NNB_OK; i++)
         st = nnb_csv_opts_add_text_column(o, text->s[i]);
     for (size_t i = 0; i < drop->n && st == NNB_OK; i++)
@@ -58,8 +89,38 @@ static int looks_like_classes(const nnb_table *t, size_t col, const double *valu
     return whole && n_distinct <= 20;
 }
 
+/* The prepared data's memory, checked before it is allocated (with a new network's training:
+ * fit): rows of the three parts, the preparation's columns; a message names a --one-hot column
+ * that makes most of them. */
+static int data_fits(const prepared *d, const settings *s, size_t n_train, size_t n_test,
+                     size_t n_val, int fit) {
+    size_t nf = nnb_prep_n_features(d->prep), ny = nnb_prep_n_targets(d->prep);
+    size_t es = d->dtype == NNB_F32 ? sizeof(float) : sizeof(double);
+    double bytes =
+        ((double)(n_train + n_test) * (double)es + (double)n_val * 8) * (double)(nf + ny);
+    size_t data = bytes >= (double)SIZE_MAX ? SIZE_MAX : (size_t)bytes;
+    char what[300];
+    snprintf(what, sizeof what, "the prepared data (%zu rows x %zu columns)",
+             n_train + n_test + n_val, nf + ny);
+    const char *name, *widest = NULL;
+    size_t most = 0, k;
+    for (size_t i = 0; i < nnb_prep_n_columns(d->prep); i++) {
+        int is_target;
+        nnb_prep_column_info(d->prep, i, &name, &is_target, NULL, &k);
+        if (!is_target && k > most) widest = name, most = k;
+    }
+    if (widest && 2 * most >= nf)
+        snprintf(what, sizeof what,
+                 "--one-hot %.100s: its %zu categories make the prepared data %zu rows x %zu "
+                 "columns, which",
+                 widest, most, n_train + n_test + n_val, nf + ny);
+    if (fit) return check_run_memory(s, nf, ny, n_train, data, what);
+    if (data <= nnb_get_available_memory()) return 1;
+    return fail("%s does not fit in the memory available", what), 0;
+}
+
 /* Splits rows into train, test and validation parts and applies the (fitted, or to be fitted
- * on the training part) preparation to each. */
+ * on the training part) preparation to each; categories the training part lacks are counted. */
 static int split_apply(prepared *d, const nnb_table *t, const settings *s, const double *strata,
                        int fit) {
     size_t n = nnb_table_n_rows(t), n_train, n_test, n_val;
@@ -71,10 +132,14 @@ static int split_apply(prepared *d, const nnb_table *t, const settings *s, const
         fail_nnb();
     } else if (fit && nnb_prep_fit(d->prep, t, order, n_train) != NNB_OK) {
         fail_nnb();
-    } else {
+    } else if (data_fits(d, s, n_train, n_test, n_val, fit)) {
         ok = prep_rows(d->prep, t, order, n_train, d->dtype, &d->xtr, &d->ytr) &&
              prep_rows(d->prep, t, order + n_train, n_test, d->dtype, &d->xte, &d->yte) &&
              prep_rows(d->prep, t, order + n_train + n_test, n_val, NNB_F64, &d->xval, &d->yval);
+        if (ok && cli_rank() == 0) {
+            note_unseen(d->prep, t, order + n_train, n_test, "the test rows");
+            note_unseen(d->prep, t, order + n_train + n_test, n_val, "the validation rows");
+        }
     }
     free(order);
     return ok;
@@ -85,10 +150,14 @@ static int split_apply(prepared *d, const nnb_table *t, const settings *s, const
 static int check_columns(const data_flags *df, const strlist *header,
                          const strlist *const lists[4]) {
     static const char *const flags[4] = {"--target", "--one-hot", "--standardize", "--drop"};
+    nnbi_name_index ix; /* the header hashed: 100,000 names checked against 100,000 columns */
+    if (!nnbi_index_build(&ix, header->n, strlist_at, header, NULL, NULL))
+        return fail("out of memory"), 0;
     for (int l = 0; l < 4; l++)
         for (size_t i = 0; lists[l] && i < lists[l]->n; i++) {
             const char *name = lists[l]->s[i];
-            if (strlist_has(header, name)) continue;
+            if (nnbi_index_find(&ix, name, strlist_at, header) >= 0) continue;
+            nnbi_index_free(&ix);
             const char *near =
                 nnb_name_find_nearest(name, (const char *const *)header->s, header->n);
             char cols[600];
@@ -101,6 +170,7 @@ static int check_columns(const data_flags *df, const strlist *header,
                  near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "", cols);
             return 0;
         }
+    nnbi_index_free(&ix);
     return 1;
 }
 
@@ -138,14 +208,14 @@ static void note_scales(const prepared *d) {
 /* Reads the CSV with the one-hot columns and `target` (NULL: none) as text first; those that turn
  * out to hold only numbers are read again as numbers (sorted numerically). */
 static int read_detecting_text(const data_flags *df, const csv_input *in, char delim,
-                               const strlist *onehot, const char *target, const strlist *drop,
-                               nnb_table **t) {
+                               const strlist *header, const strlist *targets, const strlist *onehot,
+                               const char *target, const strlist *drop, nnb_table **t) {
     strlist cand = {0};
     cand.s = calloc(onehot->n + 1, sizeof *cand.s);
     if (!cand.s) return fail("out of memory"), 0;
     for (size_t i = 0; i < onehot->n; i++) cand.s[cand.n++] = onehot->s[i];
     if (target) cand.s[cand.n++] = (char *)target;
-    int ok = read_csv(df, in, delim, &cand, drop, t);
+    int ok = read_csv(df, in, delim, header, targets, &cand, drop, t);
     if (ok) {
         size_t n_text = 0;
         for (size_t i = 0; i < cand.n; i++) {
@@ -157,7 +227,7 @@ static int read_detecting_text(const data_flags *df, const csv_input *in, char d
             cand.n = n_text;
             nnb_table_free(*t);
             *t = NULL;
-            ok = read_csv(df, in, delim, &cand, drop, t);
+            ok = read_csv(df, in, delim, header, targets, &cand, drop, t);
         }
     }
     free(cand.s); /* the names belong to the caller's lists */
@@ -175,35 +245,67 @@ static void fresh_lists_free(fresh_lists *l) {
     strlist_free(&l->stand), strlist_free(&l->drop);
 }
 
+/* The column lists hashed (--target, --one-hot, --standardize, --drop): a name's position in
+ * each, so that lists of 100,000 names are checked against each other in linear time. */
+typedef struct role_index {
+    const strlist *lists[4];
+    nnbi_name_index ix[4];
+} role_index;
+
+static int in_list(const role_index *r, int k, const char *name) {
+    return r->lists[k] && nnbi_index_find(&r->ix[k], name, strlist_at, r->lists[k]) >= 0;
+}
+
+/* The first name of list k that list `other` has too, or NULL. */
+static const char *shared(const role_index *r, int k, int other) {
+    for (size_t i = 0; r->lists[k] && i < r->lists[k]->n; i++)
+        if (in_list(r, other, r->lists[k]->s[i])) return r->lists[k]->s[i];
+    return NULL;
+}
+
 /* The column lists against each other: no column named twice in one list, no target in --drop
  * or --one-hot, nothing --drop leaves out in --one-hot or --standardize, no one-hot column
  * standardised. 1, or 0 after a usage error naming the column and both options. */
 static int check_roles(args *a, const fresh_lists *l) {
-    const strlist *lists[4] = {&l->targets, &l->onehot, l->all || l->none ? NULL : &l->stand,
-                               &l->drop};
     static const char *const opts[4] = {"--target", "--one-hot", "--standardize", "--drop"};
-    for (int k = 0; k < 4; k++)
-        for (size_t i = 0; lists[k] && i < lists[k]->n; i++)
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(lists[k]->s[i], lists[k]->s[j]) == 0)
-                    return arg_error(a, "%s names '%s' twice", opts[k], lists[k]->s[i]);
-    for (size_t i = 0; i < l->targets.n; i++)
-        if (strlist_has(&l->drop, l->targets.s[i]) || strlist_has(&l->onehot, l->targets.s[i]))
-            return arg_error(a, "the target '%s' is also in %s", l->targets.s[i],
-                             strlist_has(&l->drop, l->targets.s[i]) ? "--drop" : "--one-hot");
-    for (int k = 1; k <= 2; k++) /* --one-hot, --standardize */
-        for (size_t i = 0; lists[k] && i < lists[k]->n; i++)
-            if (strlist_has(&l->drop, lists[k]->s[i]))
-                return arg_error(a,
-                                 "'%s' is in %s and in --drop: a dropped column is not read; "
-                                 "leave it out of one of them",
-                                 lists[k]->s[i], opts[k]);
-    for (size_t i = 0; lists[2] && i < lists[2]->n; i++)
-        if (strlist_has(&l->onehot, lists[2]->s[i]))
-            return arg_error(a,
-                             "'%s' is in --one-hot and in --standardize: its one-hot columns "
-                             "are 0 or 1, not standardised; leave it out of --standardize",
-                             lists[2]->s[i]);
+    role_index r;
+    memset(&r, 0, sizeof r);
+    r.lists[0] = &l->targets, r.lists[1] = &l->onehot, r.lists[3] = &l->drop;
+    r.lists[2] = l->all || l->none ? NULL : &l->stand;
+    const char *name = NULL, *msg = NULL;
+    int k, bad = 0;
+    for (k = 0; k < 4 && !bad; k++) {
+        size_t dup = SIZE_MAX, dup_of;
+        if (r.lists[k] &&
+            !nnbi_index_build(&r.ix[k], r.lists[k]->n, strlist_at, r.lists[k], &dup, &dup_of))
+            bad = 2;
+        else if (dup != SIZE_MAX && r.lists[k])
+            bad = 1, name = r.lists[k]->s[dup], msg = opts[k];
+    }
+    if (!bad && ((name = shared(&r, 0, 3)) || (name = shared(&r, 0, 1))))
+        bad = 3, msg = in_list(&r, 3, name) ? "--drop" : "--one-hot";
+    for (k = 1; !bad && k <= 2; k++) /* --one-hot, --standardize */
+        if ((name = shared(&r, k, 3))) bad = 4, msg = opts[k];
+    if (!bad && (name = shared(&r, 2, 1))) bad = 5;
+    for (k = 0; k < 4; k++) nnbi_index_free(&r.ix[k]);
+    switch (bad) {
+    case 1:
+        return arg_error(a, "%s names '%s' twice", msg, name);
+    case 2:
+        return fail("out of memory"), 0;
+    case 3:
+        return arg_error(a, "the target '%s' is also in %s", name, msg);
+    case 4:
+        return arg_error(a,
+                         "'%s' is in %s and in --drop: a dropped column is not read; leave it out "
+                         "of one of them",
+                         name, msg);
+    case 5:
+        return arg_error(a,
+                         "'%s' is in --one-hot and in --standardize: its one-hot columns are 0 or "
+                         "1, not standardised; leave it out of --standardize",
+                         name);
+    }
     return 1;
 }
 
@@ -276,7 +378,8 @@ static int fresh_task(args *a, settings *s, prepared *d, const nnb_table *t, con
 
 /* New model, phase 4: the preparation configured: the targets, the one-hot columns, the
  * standardised ones. */
-static int fresh_prep(args *a, prepared *d, const fresh_lists *l, nnb_target_kind kind) {
+static int fresh_prep(args *a, const data_flags *df, prepared *d, const fresh_lists *l,
+                      nnb_target_kind kind) {
     if (nnb_prep_create(&d->prep) != NNB_OK) return fail_nnb(), 0;
     nnb_status st = NNB_OK;
     const char *opt = "--target", *col = NULL; /* the option and column of a failure */
@@ -292,6 +395,11 @@ static int fresh_prep(args *a, prepared *d, const fresh_lists *l, nnb_target_kin
     for (size_t i = 0; !l->all && !l->none && i < l->stand.n && st == NNB_OK; i++)
         st = nnb_prep_scale(d->prep, col = l->stand.s[i], NNB_SCALE_STANDARD),
         opt = "--standardize";
+    nnb_fill fill;
+    if (df->fill && st == NNB_OK && (st = nnb_fill_parse(df->fill, &fill)) == NNB_OK)
+        st = nnb_prep_fill(d->prep, col = NULL, fill), opt = "--fill";
+    /* categories only the test or validation part has: all zeros, counted (note_unseen) */
+    if (st == NNB_OK) st = nnb_prep_set_unseen(d->prep, NNB_UNSEEN_ZERO);
     if (st == NNB_E_NOMEM) return fail_nnb(), 0;
     /* conflicting roles come from the flags */
     if (st != NNB_OK) return arg_error(a, "%s %s: %s", opt, col ? col : "all", lib_message());
@@ -329,7 +437,8 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     if (ok) data_id_csv(&in, &d->id);
     /* phase 2: the target (unless several: regression) and the one-hot columns: text or numbers */
     const char *text_target = l.targets.n == 1 && s->task != 1 ? l.targets.s[0] : NULL;
-    ok = ok && read_detecting_text(df, &in, delim, &l.onehot, text_target, &l.drop, &t);
+    ok = ok && read_detecting_text(df, &in, delim, &l.header, &l.targets, &l.onehot, text_target,
+                                   &l.drop, &t);
     csv_input_free(&in); /* read for the last time */
     if (ok) {
         d->n_rows = nnb_table_n_rows(t);
@@ -337,7 +446,7 @@ static int csv_fresh(args *a, const data_flags *df, settings *s, prepared *d) {
     }
     ok = ok && (l.targets.n != 1 || class_strata(t, l.targets.s[0], &strata, &n_distinct));
     ok = ok && fresh_task(a, s, d, t, &l.targets, strata, n_distinct, &kind) &&
-         fresh_prep(a, d, &l, kind) && fresh_apply(d, t, s, &l, strata);
+         fresh_prep(a, df, d, &l, kind) && fresh_apply(d, t, s, &l, strata);
     free(strata);
     nnb_table_free(t);
     fresh_lists_free(&l);

@@ -367,14 +367,38 @@ double now_seconds(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+double error_scale(const double *y, size_t y_stride, const double *p, size_t p_stride, size_t rows,
+                   size_t j) {
+    double big = 0;
+    for (size_t i = 0; i < rows; i++)
+        big = fmax(big, fmax(fabs(y[i * y_stride + j]), fabs(p[i * p_stride + j])));
+    if (!(big > 0x1p500) || !isfinite(big)) return 1; /* squares of differences cannot overflow */
+    int e;
+    frexp(big, &e);
+    return ldexp(1.0, -e);
+}
+
+void error_stats(const double *y, size_t y_stride, const double *p, size_t p_stride, size_t rows,
+                 size_t j, double *rmse, double *mae) {
+    double s = error_scale(y, y_stride, p, p_stride, rows, j), ss = 0, sa = 0;
+    for (size_t i = 0; i < rows; i++) {
+        double d = p[i * p_stride + j] * s - y[i * y_stride + j] * s;
+        ss += d * d, sa += fabs(d);
+    }
+    *rmse = rows ? sqrt(ss / (double)rows) / s : NAN;
+    *mae = rows ? sa / (double)rows / s : NAN;
+}
+
 double r2_score(const double *y, size_t y_stride, const double *p, size_t p_stride, size_t rows,
                 size_t j) {
     if (rows == 0) return NAN;
-    double mean = 0, ss_tot = 0, ss_res = 0;
-    for (size_t i = 0; i < rows; i++) mean += y[i * y_stride + j];
+    /* values near the largest double: scaled first, by a power of two (R^2 is a ratio) */
+    double s = error_scale(y, y_stride, p, p_stride, rows, j), mean = 0, ss_tot = 0, ss_res = 0;
+    for (size_t i = 0; i < rows; i++) mean += y[i * y_stride + j] * s;
     mean /= (double)rows;
     for (size_t i = 0; i < rows; i++) {
-        double t = y[i * y_stride + j] - mean, e = y[i * y_stride + j] - p[i * p_stride + j];
+        double t = y[i * y_stride + j] * s - mean;
+        double e = y[i * y_stride + j] * s - p[i * p_stride + j] * s;
         ss_tot += t * t, ss_res += e * e;
     }
     if (ss_tot == 0) return ss_res == 0 ? 1 : 0;

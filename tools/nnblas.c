@@ -51,6 +51,7 @@ const command cmd_eval = {
     "                 standard input; a pipe or FIFO is read once)\n"
     "  --idx SPEC     an MNIST-style folder; its test part is evaluated\n"
     "  --delimiter D  the CSV delimiter (default: detected; see nnblas train --help)\n"
+    "  --decimal M    the decimal mark, auto (default: detected), . or ,\n"
     "  --json         one JSON object instead of text\n"
     "  --plot FILE    draw the confusion matrix (classification) or the predicted against the\n"
     "                 actual values (regression) as an SVG picture, written atomically\n"
@@ -76,6 +77,7 @@ const command cmd_predict = {
     "                 standard input)\n"
     "  --idx SPEC     the test images of an MNIST-style folder\n"
     "  --delimiter D  the CSV delimiter (default: detected; see nnblas train --help)\n"
+    "  --decimal M    the decimal mark, auto (default: detected), . or ,\n"
     "  --out FILE     write there (atomically) instead of to standard output (- or no\n"
     "                 --out: standard output)\n"
     "  --input-limit BYTES\n"
@@ -102,7 +104,7 @@ const command cmd_info = {
 
 /* Parses `--model FILE`, data flags and the given extra flags of eval, predict and info. */
 typedef struct common {
-    const char *model, *csv, *idx, *out, *delimiter, *plot;
+    const char *model, *csv, *idx, *out, *delimiter, *plot, *decimal;
     int json, params_hex;
 } common;
 
@@ -123,7 +125,8 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
             c->idx = v;
         } else if (data && arg_value(&a, "--delimiter", &v)) {
             c->delimiter = v;
-
+        } else if (data && arg_value(&a, "--decimal", &v)) {
+            c->decimal = v;
         } else if (want_out && arg_value(&a, "--out", &v)) {
             c->out = v && strcmp(v, "-") == 0 ? NULL : v; /* -: standard output */
         } else if (want_json && arg_flag(&a, "--json")) {
@@ -135,9 +138,15 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
         } else if (arg_value(&a, "--input-limit", &v)) {
             if (v && !parse_input_limit(&a, v)) return a.status;
         } else {
-            const char *known[] = {"--help", "--model", data ? "--csv" : NULL,
-                                   data ? "--idx" : NULL, data ? "--delimiter" : NULL,
-                                   want_out ? "--out" : NULL, want_json ? "--json" : NULL, want_json ? "--plot" : NULL,
+            const char *known[] = {"--help",
+                                   "--model",
+                                   data ? "--csv" : NULL,
+                                   data ? "--idx" : NULL,
+                                   data ? "--delimiter" : NULL,
+                                   data ? "--decimal" : NULL,
+                                   want_out ? "--out" : NULL,
+                                   want_json ? "--json" : NULL,
+                                   want_json ? "--plot" : NULL,
                                    want_hex ? "--params-hex" : NULL};
             return unknown_arg(cmd, argv[a.i], known, sizeof known / sizeof known[0]);
         }
@@ -149,10 +158,16 @@ static int parse_common(int argc, char **argv, const command *cmd, int data, int
     if (data && c->csv && c->idx) return usage_error(cmd, "give either --csv or --idx, not both");
     char delim;
     if (c->delimiter && (c->idx || !delimiter_valid(c->delimiter, &delim)))
-        return usage_error(cmd, c->idx ? "--delimiter is for CSV data"
-                                       : "--delimiter: '%s' is not one character, tab, comma or "
-                                         "semicolon",
+        return usage_error(cmd,
+                           c->idx ? "--delimiter is for CSV data"
+                                  : "--delimiter: '%s' is not one character, tab, comma or "
+                                    "semicolon",
                            c->delimiter);
+    char decimal;
+    if (c->decimal && (c->idx || !decimal_valid(c->decimal, &decimal)))
+        return usage_error(
+            cmd, c->idx ? "--decimal is for CSV data" : "--decimal: '%s' is not '.', ',' or auto",
+            c->decimal);
     return 0;
 }
 
@@ -165,7 +180,7 @@ static int parse_subcommand(int argc, char **argv, const command *cmd, common *c
 
 /* The data flags of eval and predict. */
 static data_flags common_data(const common *c) {
-    return (data_flags){c->csv, c->idx, NULL, NULL, NULL, NULL, c->delimiter, 0};
+    return (data_flags){c->csv, c->idx, NULL, NULL, NULL, NULL, c->delimiter, 0, NULL, c->decimal};
 }
 
 /* Before any work: the output (eval --plot, predict --out) is neither the model, nor the data. */
@@ -189,20 +204,23 @@ static int open_with_data(const common *c, int want_y, model_info *mi, mat *x, m
 
 static const char *loss_long(nnb_loss l) {
     switch (l) {
-    case NNB_LOSS_CE: return "cross-entropy";
-    case NNB_LOSS_BCE: return "binary cross-entropy";
-    case NNB_LOSS_SSE: return "half the sum of squared errors";
-    default: return "mean squared error";
+    case NNB_LOSS_CE:
+        return "cross-entropy";
+    case NNB_LOSS_BCE:
+        return "binary cross-entropy";
+    case NNB_LOSS_SSE:
+        return "half the sum of squared errors";
+    default:
+        return "mean squared error";
     }
 }
 
 /* eval --plot: the confusion matrix, or the predicted against the actual values. */
-static int plot_eval(const common *c, const model_info *mi, const size_t *conf,
-                     const double *yhat, const mat *y) {
+static int plot_eval(const common *c, const model_info *mi, const size_t *conf, const double *yhat,
+                     const mat *y) {
     char title[256];
     snprintf(title, sizeof title, "nnblas eval: %s on %s", c->model, c->csv ? c->csv : c->idx);
-    if (mi->n_classes)
-        return plot_confusion(c->plot, conf, mi->n_classes, mi->labels, title);
+    if (mi->n_classes) return plot_confusion(c->plot, conf, mi->n_classes, mi->labels, title);
     size_t n_out = nnb_net_n_outputs(mi->net), shown = n_out < 6 ? n_out : 6;
     const char *names[6] = {NULL};
     for (size_t j = 0; j < shown && mi->prep; j++) names[j] = nnb_prep_target_name(mi->prep, j);
@@ -211,16 +229,16 @@ static int plot_eval(const common *c, const model_info *mi, const size_t *conf,
 
 /* What eval measured on the data. */
 typedef struct eval_result {
-    size_t rows, n_out, K;  /* K: classes (0 for regression) */
+    size_t rows, n_out, K; /* K: classes (0 for regression) */
     double loss, acc;
-    double *yhat;           /* rows x n_out predictions (regression: in the data's units) */
-    size_t *conf;           /* K x K: conf[true * K + predicted] */
-    double *err2, *err1;    /* regression, per target: sums of squared and absolute errors */
-    double *r2;             /* regression, per target: R^2 */
+    double *yhat;       /* rows x n_out predictions (regression: in the data's units) */
+    size_t *conf;       /* K x K: conf[true * K + predicted] */
+    double *rmse, *mae; /* regression, per target: root mean square and mean absolute error */
+    double *r2;         /* regression, per target: R^2 */
 } eval_result;
 
 static void eval_free(eval_result *e) {
-    free(e->yhat), free(e->conf), free(e->err1), free(e->err2), free(e->r2);
+    free(e->yhat), free(e->conf), free(e->mae), free(e->rmse), free(e->r2);
 }
 
 /* The loss and the predictions, then the confusion matrix (classification) or the errors of each
@@ -231,9 +249,9 @@ static int eval_measure(const model_info *mi, const mat *x, mat *y, eval_result 
     *e = (eval_result){rows, n_out, K, NAN, NAN, NULL, NULL, NULL, NULL, NULL};
     e->yhat = malloc((rows * n_out > 0 ? rows * n_out : 1) * sizeof *e->yhat);
     e->conf = calloc(K * K + 1, sizeof *e->conf);
-    e->err2 = calloc(y->cols + 1, sizeof *e->err2), e->err1 = calloc(y->cols + 1, sizeof *e->err1);
+    e->rmse = calloc(y->cols + 1, sizeof *e->rmse), e->mae = calloc(y->cols + 1, sizeof *e->mae);
     e->r2 = calloc(y->cols + 1, sizeof *e->r2);
-    if (!e->yhat || !e->conf || !e->err2 || !e->err1 || !e->r2) return fail("out of memory"), 0;
+    if (!e->yhat || !e->conf || !e->rmse || !e->mae || !e->r2) return fail("out of memory"), 0;
     if (rows == 0) return fail("the data has no rows"), 0;
     if (mat_evaluate(mi->net, x, y, mi->loss, NNB_REDUCTION_MEAN, &e->loss, NULL) != NNB_OK ||
         mat_predict(mi->net, x, e->yhat, rows * n_out) != NNB_OK)
@@ -257,13 +275,10 @@ static int eval_measure(const model_info *mi, const mat *x, mat *y, eval_result 
         (nnb_prep_inverse_targets(mi->prep, e->yhat, rows, n_out) != NNB_OK ||
          nnb_prep_inverse_targets(mi->prep, y->v, rows, n_out) != NNB_OK))
         return fail_nnb(), 0;
-    for (size_t i = 0; i < rows; i++)
-        for (size_t j = 0; j < n_out; j++) {
-            double d = e->yhat[i * n_out + j] - y->v[i * y->cols + j];
-            e->err2[j] += d * d;
-            e->err1[j] += fabs(d);
-        }
-    for (size_t j = 0; j < n_out; j++) e->r2[j] = r2_score(y->v, y->cols, e->yhat, n_out, rows, j);
+    for (size_t j = 0; j < n_out; j++) { /* finite for any finite values (targets of 1e200) */
+        error_stats(y->v, y->cols, e->yhat, n_out, rows, j, &e->rmse[j], &e->mae[j]);
+        e->r2[j] = r2_score(y->v, y->cols, e->yhat, n_out, rows, j);
+    }
     return 1;
 }
 
@@ -294,9 +309,9 @@ static void print_eval_json(const model_info *mi, const eval_result *e) {
             const char *name = mi->prep ? nnb_prep_target_name(mi->prep, j) : NULL;
             json_str(stdout, name ? name : "y");
             fputs(",\"rmse\":", stdout);
-            json_num(stdout, sqrt(e->err2[j] / (double)e->rows));
+            json_num(stdout, e->rmse[j]);
             fputs(",\"mae\":", stdout);
-            json_num(stdout, e->err1[j] / (double)e->rows);
+            json_num(stdout, e->mae[j]);
             fputs(",\"r2\":", stdout);
             json_num(stdout, e->r2[j]);
             fputc('}', stdout);
@@ -338,8 +353,8 @@ static void print_eval_text(const model_info *mi, const eval_result *e) {
     }
     for (size_t j = 0; j < e->n_out; j++) {
         const char *name = mi->prep ? nnb_prep_target_name(mi->prep, j) : NULL;
-        printf("%s: RMSE %.6g, MAE %.6g, R^2 %.4f\n", name ? esc(name) : "y",
-               sqrt(e->err2[j] / (double)e->rows), e->err1[j] / (double)e->rows, e->r2[j]);
+        printf("%s: RMSE %.6g, MAE %.6g, R^2 %.4f\n", name ? esc(name) : "y", e->rmse[j], e->mae[j],
+               e->r2[j]);
     }
 }
 
@@ -353,8 +368,7 @@ int run_eval(int argc, char **argv) {
     if (c.plot && !plot_check(c.plot)) return EXIT_FAIL;
     if (!open_with_data(&c, 1, &mi, &x, &y)) return EXIT_FAIL;
     eval_result e;
-    int ok = eval_measure(&mi, &x, &y, &e) &&
-             (!c.plot || plot_eval(&c, &mi, e.conf, e.yhat, &y));
+    int ok = eval_measure(&mi, &x, &y, &e) && (!c.plot || plot_eval(&c, &mi, e.conf, e.yhat, &y));
     if (ok && c.json)
         print_eval_json(&mi, &e);
     else if (ok)
@@ -397,8 +411,8 @@ static int write_pred_header(FILE *f, int tty, const model_info *mi, size_t n_ou
 }
 
 /* The predictions as CSV rows (the class first for classification). */
-static void write_pred_rows(FILE *f, int tty, const model_info *mi, const double *yhat,
-                            size_t rows, size_t n_out) {
+static void write_pred_rows(FILE *f, int tty, const model_info *mi, const double *yhat, size_t rows,
+                            size_t n_out) {
     for (size_t i = 0; i < rows; i++) {
         const double *row = yhat + i * n_out;
         if (mi->n_classes) {
@@ -471,6 +485,18 @@ static const char *scale_text(nnb_scale s) {
     return s == NNB_SCALE_STANDARD ? "standardised" : s == NNB_SCALE_MINMAX ? "min-max" : "as is";
 }
 
+/* ", missing cells: FILL (VALUE)" when the model fills the column's missing cells. */
+static void print_fill(const nnb_prep *p, const char *name) {
+    nnb_fill how;
+    double v;
+    const char *cat;
+    if (nnb_prep_column_fill(p, name, &how, &v, &cat) != NNB_OK || how == NNB_FILL_NONE) return;
+    if (cat)
+        printf("; missing cells: %s, %s", nnb_fill_name(how), esc(cat));
+    else
+        printf("; missing cells: %s, %.6g", nnb_fill_name(how), v);
+}
+
 static void print_prep(const nnb_prep *p) {
     size_t nc = nnb_prep_n_columns(p);
     if (nnb_prep_is_matrix(p)) {
@@ -495,7 +521,9 @@ static void print_prep(const nnb_prep *p) {
                    is_target ? "classes" : "categories", is_text ? " (text)" : "");
             for (size_t k = 0; k < n_cats && k < 20; k++)
                 printf(" %s", esc(nnb_prep_column_category(p, i, k)));
-            printf("%s\n", n_cats > 20 ? " ..." : "");
+            printf("%s", n_cats > 20 ? " ..." : "");
+            print_fill(p, name);
+            printf("\n");
         } else {
             nnb_scale how;
             double a, b;
@@ -504,7 +532,9 @@ static void print_prep(const nnb_prep *p) {
             printf("number, %s", scale_text(how));
             if (how == NNB_SCALE_STANDARD) printf(" (mean %.6g, sd %.6g)", a, b);
             if (how == NNB_SCALE_MINMAX) printf(" (min %.6g, max %.6g)", a, b);
-            printf("%s\n", constant ? ", constant when fitted" : "");
+            printf("%s", constant ? ", constant when fitted" : "");
+            print_fill(p, name);
+            printf("\n");
         }
     }
 }
@@ -586,7 +616,8 @@ static int dispatch(int argc, char **argv, int run) {
                nnb_kernel_isa());
         return EXIT_OK;
     }
-    if (strcmp(cmd, "train") == 0) return run ? train_launched(argc, argv) : check_train(argc, argv);
+    if (strcmp(cmd, "train") == 0)
+        return run ? train_launched(argc, argv) : check_train(argc, argv);
     if (strcmp(cmd, "export") == 0) return run ? run_export(argc, argv) : check_export(argc, argv);
     static const command *const others[] = {&cmd_eval, &cmd_predict, &cmd_info};
     static int (*const runs[])(int, char **) = {run_eval, run_predict, run_info};

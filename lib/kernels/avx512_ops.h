@@ -42,7 +42,7 @@ VINLINE vmask vmask_or(vmask a, vmask b) { return (vmask)(a | b); }
 VINLINE vmask vmask_none(void) { return 0; }
 VINLINE int vany(vmask m) { return m != 0; }
 VINLINE vt vsel(vmask m, vt t, vt f) { return MM(mask_blend)(m, f, t); } /* m ? t : f */
-VINLINE vt vsel0(vmask m, vt t) { return MM(maskz_mov)(m, t); }         /* m ? t : 0 */
+VINLINE vt vsel0(vmask m, vt t) { return MM(maskz_mov)(m, t); }          /* m ? t : 0 */
 VINLINE vmask vmask_not(vmask m) { return (vmask)~m; }
 /* m ? a - b : src, in one masked instruction */
 VINLINE vt vsub_where(vmask m, vt a, vt b, vt src) { return MM(mask_sub)(src, m, a, b); }

@@ -73,7 +73,8 @@ static void choose(void) {
     }
     const char *why;
     switch (lookup(want, &chosen, &why)) {
-    case 1: break;
+    case 1:
+        break;
     case 0:
         snprintf(choose_error, sizeof choose_error, "NNBLAS_ISA=%s: %s", want, why);
         break;

@@ -35,109 +35,107 @@ typedef struct nnbi_win {
 /* The entries of a kernel table over arrays of ELEM (double in nnbi_kernels, float in
  * nnbi_kernels_f32, below): the same names and meaning in both types. */
 #define NNBI_KERNELS_ENTRIES(ELEM)                                                                 \
-    const char *isa; /* "scalar", "avx2", "avx512": the same names in both types */                \
-    size_t width;    /* elements per vector register (double 1, 4, 8; float 1, 8, 16) */           \
+  const char *isa; /* "scalar", "avx2", "avx512": the same names in both types */                  \
+  size_t width;    /* elements per vector register (double 1, 4, 8; float 1, 8, 16) */             \
                                                                                                    \
-    /* z[r][c] += b[c] (b may be NULL: no bias), then a[r][c] = f(z[r][c]), for every row; so z    \
+  /* z[r][c] += b[c] (b may be NULL: no bias), then a[r][c] = f(z[r][c]), for every row; so z    \
      * ends as the full pre-activation (the losses from logits need it). z and a may alias.        \
      * `alpha` is the leaky-ReLU slope (ignored otherwise). Softmax is row-wise and                \
-     * max-subtracted. */                                                                          \
-    void (*bias_act)(nnb_activation act, double alpha, size_t rows, size_t cols, ELEM *z,          \
-                     const ELEM *b, ELEM *a);                                                      \
+     * max-subtracted. */ \
+  void (*bias_act)(nnb_activation act, double alpha, size_t rows, size_t cols, ELEM *z,            \
+                   const ELEM *b, ELEM *a);                                                        \
                                                                                                    \
-    /* d <- d (.) f'(z) expressed through the output a = f(z): sigmoid a(1-a), tanh 1-a^2,         \
+  /* d <- d (.) f'(z) expressed through the output a = f(z): sigmoid a(1-a), tanh 1-a^2,         \
      * relu [a>0], leaky [a>0 ? 1 : alpha], identity 1; softmax (row-wise Jacobian-vector product) \
-     * d_j <- a_j (d_j - sum_k d_k a_k). */                                                        \
-    void (*act_backward)(nnb_activation act, double alpha, size_t rows, size_t cols,               \
-                         const ELEM *a, ELEM *d);                                                  \
+     * d_j <- a_j (d_j - sum_k d_k a_k). */ \
+  void (*act_backward)(nnb_activation act, double alpha, size_t rows, size_t cols, const ELEM *a,  \
+                       ELEM *d);                                                                   \
                                                                                                    \
-    /* d = scale * (yhat - y); returns sum (yhat - y)^2. */                                        \
-    double (*delta_se)(size_t n, const ELEM *yhat, const ELEM *y, double scale, ELEM *d);          \
+  /* d = scale * (yhat - y); returns sum (yhat - y)^2. */                                          \
+  double (*delta_se)(size_t n, const ELEM *yhat, const ELEM *y, double scale, ELEM *d);            \
                                                                                                    \
-    /* The tutorial's error term, fused: d = scale * (yhat - y) * yhat * (1 - yhat);               \
-     * returns sum (yhat - y)^2. */                                                                \
-    double (*delta_se_sigmoid)(size_t n, const ELEM *yhat, const ELEM *y, double scale,            \
-                               ELEM *d);                                                           \
+  /* The tutorial's error term, fused: d = scale * (yhat - y) * yhat * (1 - yhat);               \
+     * returns sum (yhat - y)^2. */ \
+  double (*delta_se_sigmoid)(size_t n, const ELEM *yhat, const ELEM *y, double scale, ELEM *d);    \
                                                                                                    \
-    /* Sigmoid + binary cross-entropy from the logits z (yhat = sigmoid(z)):                       \
-     * d = scale * (yhat - y); returns sum [softplus(z) - y z] (finite for any finite z). */       \
-    double (*delta_bce_sigmoid)(size_t n, const ELEM *z, const ELEM *yhat, const ELEM *y,          \
-                                double scale, ELEM *d);                                            \
+  /* Sigmoid + binary cross-entropy from the logits z (yhat = sigmoid(z)):                       \
+     * d = scale * (yhat - y); returns sum [softplus(z) - y z] (finite for any finite z). */ \
+  double (*delta_bce_sigmoid)(size_t n, const ELEM *z, const ELEM *yhat, const ELEM *y,            \
+                              double scale, ELEM *d);                                              \
                                                                                                    \
-    /* Softmax + cross-entropy from the logits z, row by row (yhat = softmax(z)):                  \
-     * d_j = scale * (yhat_j * sum_k y_k - y_j); returns sum_r sum_j y_j (lse(z_r) - z_j). */      \
-    double (*delta_ce_softmax)(size_t rows, size_t cols, const ELEM *z, const ELEM *yhat,          \
-                               const ELEM *y, double scale, ELEM *d);                              \
+  /* Softmax + cross-entropy from the logits z, row by row (yhat = softmax(z)):                  \
+     * d_j = scale * (yhat_j * sum_k y_k - y_j); returns sum_r sum_j y_j (lse(z_r) - z_j). */ \
+  double (*delta_ce_softmax)(size_t rows, size_t cols, const ELEM *z, const ELEM *yhat,            \
+                             const ELEM *y, double scale, ELEM *d);                                \
                                                                                                    \
-    /* out[c] = sum_r d[r][c] (bias gradients). out must not alias d. */                           \
-    void (*col_sum)(size_t rows, size_t cols, const ELEM *d, ELEM *out);                           \
+  /* out[c] = sum_r d[r][c] (bias gradients). out must not alias d. */                             \
+  void (*col_sum)(size_t rows, size_t cols, const ELEM *d, ELEM *out);                             \
                                                                                                    \
-    /* y <- y + a * x (plain gradient step with a = -lr). */                                       \
-    void (*axpy)(size_t n, double a, const ELEM *x, ELEM *y);                                      \
+  /* y <- y + a * x (plain gradient step with a = -lr). */                                         \
+  void (*axpy)(size_t n, double a, const ELEM *x, ELEM *y);                                        \
                                                                                                    \
-    /* x <- a * x */                                                                               \
-    void (*scal)(size_t n, double a, ELEM *x);                                                     \
+  /* x <- a * x */                                                                                 \
+  void (*scal)(size_t n, double a, ELEM *x);                                                       \
                                                                                                    \
-    /* sum x_i^2 (gradient norms for clipping) */                                                  \
-    double (*sumsq)(size_t n, const ELEM *x);                                                      \
+  /* sum x_i^2 (gradient norms for clipping) */                                                    \
+  double (*sumsq)(size_t n, const ELEM *x);                                                        \
                                                                                                    \
-    /* The optimisers' updates over the whole parameter arena (PyTorch's formulas). In all of them \
+  /* The optimisers' updates over the whole parameter arena (PyTorch's formulas). In all of them \
      * g' = g + l2 * theta (L2 weight decay folded into the gradient; l2 may be 0).                \
      *                                                                                             \
      * SGD with momentum (mu > 0; mu = 0 is plain SGD and v is not touched, may be NULL):          \
-     *   v = mu v + g';  theta -= lr * (nesterov ? g' + mu v : v) */                               \
-    void (*sgd)(size_t n, ELEM *theta, const ELEM *g, ELEM *v, double lr, double mu,               \
-                double l2, int nesterov);                                                          \
+     *   v = mu v + g';  theta -= lr * (nesterov ? g' + mu v : v) */ \
+  void (*sgd)(size_t n, ELEM * theta, const ELEM *g, ELEM *v, double lr, double mu, double l2,     \
+              int nesterov);                                                                       \
                                                                                                    \
-    /* Adam / AdamW: m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2;                                \
+  /* Adam / AdamW: m = b1 m + (1-b1) g';  v = b2 v + (1-b2) g'^2;                                \
      *   theta -= lr * (bc1 m / (sqrt(bc2 v) + eps) + decoupled * theta)                           \
      * where bc1 = 1/(1-b1^t), bc2 = 1/(1-b2^t) (bias corrections, computed by the caller) and     \
      * `decoupled` is AdamW's weight decay (0 for Adam). The decoupled term uses theta before the  \
-     * step, as PyTorch's AdamW does (it shrinks theta first). */                                  \
-    void (*adam)(size_t n, ELEM *theta, const ELEM *g, ELEM *m, ELEM *v, double lr,                \
-                 double b1, double b2, double eps, double bc1, double bc2, double l2,              \
-                 double decoupled);                                                                \
+     * step, as PyTorch's AdamW does (it shrinks theta first). */ \
+  void (*adam)(size_t n, ELEM * theta, const ELEM *g, ELEM *m, ELEM *v, double lr, double b1,      \
+               double b2, double eps, double bc1, double bc2, double l2, double decoupled);        \
                                                                                                    \
-    /* RMSprop: v = rho v + (1-rho) g'^2;  theta -= lr g' / (sqrt(v) + eps) */                     \
-    void (*rmsprop)(size_t n, ELEM *theta, const ELEM *g, ELEM *v, double lr, double rho,          \
-                    double eps, double l2);                                                        \
+  /* RMSprop: v = rho v + (1-rho) g'^2;  theta -= lr g' / (sqrt(v) + eps) */                       \
+  void (*rmsprop)(size_t n, ELEM * theta, const ELEM *g, ELEM *v, double lr, double rho,           \
+                  double eps, double l2);                                                          \
                                                                                                    \
-    /* ---- window operations (convolution and pooling; geometry g, nnbi_win above) over n         \
-     * samples, each C H W values of `in` in g's layout, one after the other. ---- */              \
+  /* ---- window operations (convolution and pooling; geometry g, nnbi_win above) over n         \
+     * samples, each C H W values of `in` in g's layout, one after the other. ---- */ \
                                                                                                    \
-    /* The column matrix of a convolution: row (b, oh, ow) of col (n OH OW rows of ld = KH KW C    \
+  /* The column matrix of a convolution: row (b, oh, ow) of col (n OH OW rows of ld = KH KW C    \
      * + ones values) holds the window of output pixel (oh, ow) of sample b in (kh, kw, c) order,  \
-     * zero where it covers padding, then (ones != 0) one more value, 1 (the bias's column). */    \
-    void (*im2col)(const nnbi_win *g, size_t n, const ELEM *in, int ones, ELEM *col);            \
+     * zero where it covers padding, then (ones != 0) one more value, 1 (the bias's column). */ \
+  void (*im2col)(const nnbi_win *g, size_t n, const ELEM *in, int ones, ELEM *col);                \
                                                                                                    \
-    /* The adjoint of im2col: dx (n samples in g's layout) = the sum, over every row of col and    \
+  /* The adjoint of im2col: dx (n samples in g's layout) = the sum, over every row of col and    \
      * every (kh, kw, c) of it that lies on the input, of that value into its input element. dx    \
      * is overwritten; the rows of col are ld apart (ld >= KH KW C). Every element's terms are     \
-     * added in the order of the rows, then of (kh, kw, c). */                                     \
-    void (*col2im)(const nnbi_win *g, size_t n, const ELEM *col, size_t ld, ELEM *dx);          \
+     * added in the order of the rows, then of (kh, kw, c). */ \
+  void (*col2im)(const nnbi_win *g, size_t n, const ELEM *col, size_t ld, ELEM *dx);               \
                                                                                                    \
-    /* Max pooling: out (n OH OW C, channels-last) = the largest value of each window and channel, \
+  /* Max pooling: out (n OH OW C, channels-last) = the largest value of each window and channel, \
      * pos = where it lies in its window, kh KW + kw (as a value of the type: windows have at most \
      * 2^24 positions): the first largest in (kh, kw) order, or the last NaN if the window has a   \
-     * NaN (then out is that NaN) - PyTorch's rule. */                                             \
-    void (*maxpool)(const nnbi_win *g, size_t n, const ELEM *in, ELEM *out, ELEM *pos);          \
+     * NaN (then out is that NaN) - PyTorch's rule. */ \
+  void (*maxpool)(const nnbi_win *g, size_t n, const ELEM *in, ELEM *out, ELEM *pos);              \
                                                                                                    \
-    /* Its gradient: din (n samples in g's layout) = zero, plus dout of each output added to the   \
-     * input element at its pos, in the order of the outputs. */                                   \
-    void (*maxpool_backward)(const nnbi_win *g, size_t n, const ELEM *dout, const ELEM *pos,    \
-                             ELEM *din);                                                           \
+  /* Its gradient: din (n samples in g's layout) = zero, plus dout of each output added to the   \
+     * input element at its pos, in the order of the outputs. */ \
+  void (*maxpool_backward)(const nnbi_win *g, size_t n, const ELEM *dout, const ELEM *pos,         \
+                           ELEM *din);                                                             \
                                                                                                    \
-    /* Average pooling: out (channels-last) = the sum of each window in (kh, kw) order, divided by \
-     * KH KW. */                                                                                   \
-    void (*avgpool)(const nnbi_win *g, size_t n, const ELEM *in, ELEM *out);                      \
+  /* Average pooling: out (channels-last) = the sum of each window in (kh, kw) order, divided by \
+     * KH KW. */ \
+  void (*avgpool)(const nnbi_win *g, size_t n, const ELEM *in, ELEM *out);                         \
                                                                                                    \
-    /* Its gradient: din = zero, plus dout / (KH KW) of each output added to every element of its  \
-     * window, in the order of the outputs. */                                                     \
-    void (*avgpool_backward)(const nnbi_win *g, size_t n, const ELEM *dout, ELEM *din);          \
+  /* Its gradient: din = zero, plus dout / (KH KW) of each output added to every element of its  \
+     * window, in the order of the outputs. */ \
+  void (*avgpool_backward)(const nnbi_win *g, size_t n, const ELEM *dout, ELEM *din);              \
                                                                                                    \
-    /* out[b][c][r] = in[b][r][c] for n matrices of rows x cols (channels-last <-> channel-major:  \
-     * rows = H W, cols = C one way, swapped the other). out must not alias in. */                 \
-    void (*transpose)(size_t n, size_t rows, size_t cols, const ELEM *in, ELEM *out);
+  /* out[b][c][r] = in[b][r][c] for n matrices of rows x cols (channels-last <-> channel-major:  \
+     * rows = H W, cols = C one way, swapped the other). out must not alias in. */ \
+  void (*transpose)(size_t n, size_t rows, size_t cols, const ELEM *in, ELEM *out);
 
 typedef struct nnbi_kernels {
     NNBI_KERNELS_ENTRIES(double)
@@ -145,16 +143,16 @@ typedef struct nnbi_kernels {
 
 /* The initialiser of a table, for a file that defines every kernel as a static function named
  * after its entry. */
-#define NNBI_KERNELS_TABLE(isa_name, vec_width)                                                 \
-    {                                                                                          \
-        .isa = (isa_name), .width = (vec_width), .bias_act = bias_act,                         \
-        .act_backward = act_backward, .delta_se = delta_se, .delta_se_sigmoid = delta_se_sigmoid, \
-        .delta_bce_sigmoid = delta_bce_sigmoid, .delta_ce_softmax = delta_ce_softmax,          \
-        .col_sum = col_sum, .axpy = axpy, .scal = scal, .sumsq = sumsq, .sgd = sgd,            \
-        .adam = adam, .rmsprop = rmsprop, .im2col = im2col, .col2im = col2im,                  \
-        .maxpool = maxpool, .maxpool_backward = maxpool_backward, .avgpool = avgpool,          \
-        .avgpool_backward = avgpool_backward, .transpose = transpose,                          \
-    }
+#define NNBI_KERNELS_TABLE(isa_name, vec_width)                                                  \
+  {                                                                                              \
+    .isa = (isa_name), .width = (vec_width), .bias_act = bias_act, .act_backward = act_backward, \
+    .delta_se = delta_se, .delta_se_sigmoid = delta_se_sigmoid,                                  \
+    .delta_bce_sigmoid = delta_bce_sigmoid, .delta_ce_softmax = delta_ce_softmax,                \
+    .col_sum = col_sum, .axpy = axpy, .scal = scal, .sumsq = sumsq, .sgd = sgd, .adam = adam,    \
+    .rmsprop = rmsprop, .im2col = im2col, .col2im = col2im, .maxpool = maxpool,                  \
+    .maxpool_backward = maxpool_backward, .avgpool = avgpool,                                    \
+    .avgpool_backward = avgpool_backward, .transpose = transpose,                                \
+  }
 
 /* The scalar table (always available; the reference for the others), and the vectorised ones
  * (avx2.c, avx512.c; in x86-64 builds only, see NNBI_HAVE_X86_KERNELS). Call a vectorised table

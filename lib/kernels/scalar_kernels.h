@@ -38,8 +38,8 @@ static void softmax_row(size_t cols, const T *z, T *a) {
     for (size_t c = 0; c < cols; c++) a[c] *= inv;
 }
 
-static void bias_act(nnb_activation act, double alpha, size_t rows, size_t cols, T *z,
-                     const T *b, T *a) {
+static void bias_act(nnb_activation act, double alpha, size_t rows, size_t cols, T *z, const T *b,
+                     T *a) {
     T al = (T)alpha;
     for (size_t r = 0; r < rows; r++) {
         T *zr = z + r * cols;
@@ -53,11 +53,20 @@ static void bias_act(nnb_activation act, double alpha, size_t rows, size_t cols,
         for (size_t c = 0; c < cols; c++) {
             T v = zr[c];
             switch (act) {
-            case NNB_ACT_SIGMOID: v = sigmoid1(v); break;
-            case NNB_ACT_TANH: v = (T)tanh((double)v); break;
-            case NNB_ACT_RELU: v = v > (T)0 ? v : (T)0; break;
-            case NNB_ACT_LEAKY_RELU: v = v > (T)0 ? v : al * v; break;
-            default: break;
+            case NNB_ACT_SIGMOID:
+                v = sigmoid1(v);
+                break;
+            case NNB_ACT_TANH:
+                v = (T)tanh((double)v);
+                break;
+            case NNB_ACT_RELU:
+                v = v > (T)0 ? v : (T)0;
+                break;
+            case NNB_ACT_LEAKY_RELU:
+                v = v > (T)0 ? v : al * v;
+                break;
+            default:
+                break;
             }
             ar[c] = v;
         }

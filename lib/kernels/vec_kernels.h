@@ -40,18 +40,22 @@ VINLINE size_t chunk(size_t n, size_t i) { return n - i < VW ? n - i : VW; }
 
 VINLINE vt act_forward(nnb_activation act, vt v, vt alpha) {
     switch (act) {
-    case NNB_ACT_SIGMOID: return vsigmoid(v);
-    case NNB_ACT_TANH: return vtanh(v);
-    case NNB_ACT_RELU: return vsel0(vgt(v, vzero()), v);
-    case NNB_ACT_LEAKY_RELU: return vsel(vgt(v, vzero()), v, vmul(alpha, v));
-    default: return v;
+    case NNB_ACT_SIGMOID:
+        return vsigmoid(v);
+    case NNB_ACT_TANH:
+        return vtanh(v);
+    case NNB_ACT_RELU:
+        return vsel0(vgt(v, vzero()), v);
+    case NNB_ACT_LEAKY_RELU:
+        return vsel(vgt(v, vzero()), v, vmul(alpha, v));
+    default:
+        return v;
     }
 }
 
 /* bias_act for one element-wise activation (a compile-time constant after inlining): rows of n
  * elements, the bias added to each row (or none). */
-VINLINE void bias_map(nnb_activation act, T alpha, size_t rows, size_t n, T *z, const T *b,
-                      T *a) {
+VINLINE void bias_map(nnb_activation act, T alpha, size_t rows, size_t n, T *z, const T *b, T *a) {
     vt va = vset(alpha);
     for (size_t r = 0; r < rows; r++) {
         T *zr = z + r * n, *ar = a + r * n;
@@ -103,8 +107,8 @@ static void softmax_row(size_t cols, const T *z, T *a) {
  * AVX-512 vector, and the exp is the expensive part). The values are the same either way. */
 #define NARROW_ROW (2 * VW)
 
-static void bias_act(nnb_activation act, double alpha, size_t rows, size_t cols, T *z,
-                     const T *b, T *a) {
+static void bias_act(nnb_activation act, double alpha, size_t rows, size_t cols, T *z, const T *b,
+                     T *a) {
     T al = (T)alpha;
     if (b && cols < NARROW_ROW && rows > 1 && act != NNB_ACT_SOFTMAX) {
         for (size_t r = 0; r < rows; r++)
@@ -114,10 +118,18 @@ static void bias_act(nnb_activation act, double alpha, size_t rows, size_t cols,
     /* Without a bias the rows are one contiguous run. */
     size_t nr = b ? rows : 1, n = b ? cols : rows * cols;
     switch (act) {
-    case NNB_ACT_SIGMOID: bias_map(NNB_ACT_SIGMOID, al, nr, n, z, b, a); break;
-    case NNB_ACT_TANH: bias_map(NNB_ACT_TANH, al, nr, n, z, b, a); break;
-    case NNB_ACT_RELU: bias_map(NNB_ACT_RELU, al, nr, n, z, b, a); break;
-    case NNB_ACT_LEAKY_RELU: bias_map(NNB_ACT_LEAKY_RELU, al, nr, n, z, b, a); break;
+    case NNB_ACT_SIGMOID:
+        bias_map(NNB_ACT_SIGMOID, al, nr, n, z, b, a);
+        break;
+    case NNB_ACT_TANH:
+        bias_map(NNB_ACT_TANH, al, nr, n, z, b, a);
+        break;
+    case NNB_ACT_RELU:
+        bias_map(NNB_ACT_RELU, al, nr, n, z, b, a);
+        break;
+    case NNB_ACT_LEAKY_RELU:
+        bias_map(NNB_ACT_LEAKY_RELU, al, nr, n, z, b, a);
+        break;
     case NNB_ACT_SOFTMAX:
         for (size_t r = 0; r < rows; r++) {
             if (b) bias_map(NNB_ACT_IDENTITY, al, 1, cols, z + r * cols, b, z + r * cols);
@@ -157,10 +169,18 @@ VINLINE void backward_map(nnb_activation act, T alpha, size_t n, const T *a, T *
         size_t m = chunk(n, i);
         vt av = vload_n(a + i, m, 0), dv = vload_n(d + i, m, 0);
         switch (act) {
-        case NNB_ACT_SIGMOID: dv = vmul(dv, vmul(av, vsub(one, av))); break;
-        case NNB_ACT_TANH: dv = vmul(dv, vsub(one, vmul(av, av))); break;
-        case NNB_ACT_RELU: dv = vsel0(vgt(av, vzero()), dv); break;
-        default: dv = vsel(vgt(av, vzero()), dv, vmul(va, dv)); break;
+        case NNB_ACT_SIGMOID:
+            dv = vmul(dv, vmul(av, vsub(one, av)));
+            break;
+        case NNB_ACT_TANH:
+            dv = vmul(dv, vsub(one, vmul(av, av)));
+            break;
+        case NNB_ACT_RELU:
+            dv = vsel0(vgt(av, vzero()), dv);
+            break;
+        default:
+            dv = vsel(vgt(av, vzero()), dv, vmul(va, dv));
+            break;
         }
         vstore_n(d + i, dv, m);
     }
@@ -171,12 +191,23 @@ static void act_backward(nnb_activation act, double alpha, size_t rows, size_t c
     size_t n = rows * cols;
     T al = (T)alpha;
     switch (act) {
-    case NNB_ACT_SIGMOID: backward_map(NNB_ACT_SIGMOID, al, n, a, d); break;
-    case NNB_ACT_TANH: backward_map(NNB_ACT_TANH, al, n, a, d); break;
-    case NNB_ACT_RELU: backward_map(NNB_ACT_RELU, al, n, a, d); break;
-    case NNB_ACT_LEAKY_RELU: backward_map(NNB_ACT_LEAKY_RELU, al, n, a, d); break;
-    case NNB_ACT_SOFTMAX: softmax_backward(rows, cols, a, d); break;
-    default: break; /* identity: f' = 1 */
+    case NNB_ACT_SIGMOID:
+        backward_map(NNB_ACT_SIGMOID, al, n, a, d);
+        break;
+    case NNB_ACT_TANH:
+        backward_map(NNB_ACT_TANH, al, n, a, d);
+        break;
+    case NNB_ACT_RELU:
+        backward_map(NNB_ACT_RELU, al, n, a, d);
+        break;
+    case NNB_ACT_LEAKY_RELU:
+        backward_map(NNB_ACT_LEAKY_RELU, al, n, a, d);
+        break;
+    case NNB_ACT_SOFTMAX:
+        softmax_backward(rows, cols, a, d);
+        break;
+    default:
+        break; /* identity: f' = 1 */
     }
 }
 

@@ -39,7 +39,7 @@ VINLINE vt vtanh_of(vt e, vt elo) {
     vt n = vsub(one, e), nlo = vsub(vsub(vsub(one, n), e), elo); /* 1 - e = n + nlo */
     vt d = vadd(one, e), dlo = vadd(vadd(vsub(one, d), e), elo); /* 1 + e = d + dlo */
     vt q = vdiv(n, d);
-    vt rem = vadd(vfnma(q, d, n), vfnma(q, dlo, nlo)); /* (n + nlo) - q (d + dlo) */
+    vt rem = vadd(vfnma(q, d, n), vfnma(q, dlo, nlo));  /* (n + nlo) - q (d + dlo) */
     return vfma(rem, vfma(q, vset(0.5), vset(0.5)), q); /* 1/(1+e) = (1 + q)/2 */
 }
 

@@ -22,10 +22,22 @@ static const double exp2_16_hi[16] __attribute__((aligned(64))) = {
     0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0,
 };
 static const double exp2_16_lo[16] __attribute__((aligned(64))) = {
-    0x0.0p+0,                0x1.8a62e4adc610bp-54,  -0x1.19041b9d78a76p-55, 0x1.9b07eb6c70573p-54,
-    0x1.6f46ad23182e4p-55,   0x1.ada0911f09ebcp-55,  0x1.d4397afec42e2p-56,  0x1.6324c054647adp-54,
-    -0x1.bdd3413b26456p-54,  -0x1.41577ee04992fp-55, 0x1.6e9f156864b27p-54,  0x1.c7c46b071f2bep-56,
-    0x1.7a1cd345dcc81p-54,   0x1.11065895048ddp-55,  0x1.2ed02d75b3707p-55,  -0x1.e9c23179c2893p-54,
+    0x0.0p+0,
+    0x1.8a62e4adc610bp-54,
+    -0x1.19041b9d78a76p-55,
+    0x1.9b07eb6c70573p-54,
+    0x1.6f46ad23182e4p-55,
+    0x1.ada0911f09ebcp-55,
+    0x1.d4397afec42e2p-56,
+    0x1.6324c054647adp-54,
+    -0x1.bdd3413b26456p-54,
+    -0x1.41577ee04992fp-55,
+    0x1.6e9f156864b27p-54,
+    0x1.c7c46b071f2bep-56,
+    0x1.7a1cd345dcc81p-54,
+    0x1.11065895048ddp-55,
+    0x1.2ed02d75b3707p-55,
+    -0x1.e9c23179c2893p-54,
 };
 #define LN2_HI 0x1.62e42fefa39efp-1  /* ln 2 rounded to double */
 #define LN2_LO 0x1.abc9e3b39803fp-56 /* ln 2 - LN2_HI */
@@ -50,11 +62,11 @@ static const double exp2_16_lo[16] __attribute__((aligned(64))) = {
  * 0.5 ulp + 2^-56. Below 2^-1022 only hi counts. -inf gives 0. */
 VINLINE vt vexp_core(vt y, vt *lo, int deg) {
     static const double q5[6] = {
-        0x1.0000000000004p-1, 0x1.5555555555549p-3, 0x1.555555547fdfap-5,
+        0x1.0000000000004p-1, 0x1.5555555555549p-3,  0x1.555555547fdfap-5,
         0x1.1111111201fe2p-7, 0x1.6c18412234cb0p-10, 0x1.a01987b873174p-13,
     };
     static const double q4[5] = {
-        0x1.fffffffffffb9p-2, 0x1.555555548f887p-3, 0x1.55555558fcb4bp-5,
+        0x1.fffffffffffb9p-2, 0x1.555555548f887p-3,  0x1.55555558fcb4bp-5,
         0x1.11123aaebf7c1p-7, 0x1.6c14c6e06c63ep-10,
     };
     y = vmax(vset(-750.0), y); /* vmax returns y if it is NaN */
@@ -127,8 +139,8 @@ VINLINE vt vlog1p_dd(vt e, vt elo) {
 typedef vt vacc;
 VINLINE vacc acc_zero(void) { return vzero(); }
 VINLINE double acc_hsum(vacc a) { return vhsum(a); }
-VINLINE vacc acc_add(vacc acc, vt x) { return vadd(acc, x); }                 /* acc + x */
-VINLINE vacc acc_sq(vacc acc, vt e) { return vadd(acc, vmul(e, e)); }         /* acc + e^2 */
+VINLINE vacc acc_add(vacc acc, vt x) { return vadd(acc, x); }                /* acc + x */
+VINLINE vacc acc_sq(vacc acc, vt e) { return vadd(acc, vmul(e, e)); }        /* acc + e^2 */
 VINLINE vacc acc_dot(vacc acc, vt a, vt b) { return vadd(acc, vmul(a, b)); } /* acc + a b */
 
 /* acc + y (z - m) over the first `used` lanes */

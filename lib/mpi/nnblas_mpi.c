@@ -144,8 +144,9 @@ typedef struct report {
  * with `names[i]` and the range of values, and *differ (if not NULL) is set. *mpi_broken is set
  * when an MPI call failed here (the verdict is then local).
  */
-static nnb_status agree(const group *g, nnb_status st, const int64_t *vals, const char *const *names,
-                        size_t n_vals, const char *func, int *mpi_broken, int *differ) {
+static nnb_status agree(const group *g, nnb_status st, const int64_t *vals,
+                        const char *const *names, size_t n_vals, const char *func, int *mpi_broken,
+                        int *differ) {
     enum { MAXV = 16 };
     int64_t v[1 + 2 * MAXV];
     if (n_vals > MAXV) n_vals = MAXV;
@@ -226,8 +227,9 @@ static nnb_status bcast_net(const group *g, nnb_net *net, int root, nnb_status s
     if (st == NNB_OK) {
         state_len = nnb_net_train_state_size(net);
         state = malloc(state_len ? state_len : 1);
-        if (!state) st = fail(NNB_E_NOMEM, "%s: no memory for %zu bytes of training state", func,
-                              state_len);
+        if (!state)
+            st =
+                fail(NNB_E_NOMEM, "%s: no memory for %zu bytes of training state", func, state_len);
     }
     if (st == NNB_OK && g->rank == root) st = nnb_net_train_state_get(net, state, state_len, NULL);
     if (st == NNB_OK) {
@@ -274,7 +276,8 @@ NNB_API nnb_status nnb_mpi_bcast_net(MPI_Comm comm, nnb_net *net, int root) {
     const int64_t r = root;
     static const char *const names[1] = {"the root"};
     st = bcast_net(&g, net, root, NNB_OK, &r, names, 1, func, &agreed, &broken);
-    if (agreed && !broken) st = agree(&g, st, NULL, NULL, 0, func, &broken, NULL); /* restoring it */
+    if (agreed && !broken)
+        st = agree(&g, st, NULL, NULL, 0, func, &broken, NULL); /* restoring it */
     group_close(&g);
     return st;
 }
@@ -292,9 +295,9 @@ enum { DEFAULT_BUCKET = 512 << 10, DEFAULT_POLL_US = 200 };
 
 typedef struct ctx {
     const group *g;
-    int peer_left;     /* another rank left the training before this one */
+    int peer_left;      /* another rank left the training before this one */
     int64_t n_lo, n_hi; /* the counts when the ranks asked to reduce different counts */
-    int mpi_rc;        /* a failed MPI call (MPI_SUCCESS: none) */
+    int mpi_rc;         /* a failed MPI call (MPI_SUCCESS: none) */
     const char *mpi_call;
     size_t calls, values;
     double seconds;
@@ -729,8 +732,7 @@ static void hook_close(ctx *c) {
 }
 
 /* The end of a call (steps 4 and 5) for a rank that took part in the agreement. */
-static nnb_status finish_call(const group *g, ctx *c, nnb_status st, int broken,
-                              const char *func) {
+static nnb_status finish_call(const group *g, ctx *c, nnb_status st, int broken, const char *func) {
     if (c->mpi_rc != MPI_SUCCESS) {
         broken = 1;
         st = mpi_fail(c->mpi_rc, func, c->mpi_call);
@@ -788,8 +790,11 @@ NNB_API nnb_status nnb_mpi_train_ex(MPI_Comm comm, nnb_net *net, const nnb_train
      * buckets are of bucket_bytes of floats */
     const int net32 = net && nnb_net_dtype(net) == NNB_F32;
     const int wire32 = m->wire == NNB_MPI_WIRE_FLOAT32 && g.size > 1;
-    ctx c = {.g = &g, .mpi_rc = MPI_SUCCESS, .overlap = m->overlap != NNB_MPI_SYNC && g.size > 1,
-             .wire32 = wire32 && !net32, .net32 = net32,
+    ctx c = {.g = &g,
+             .mpi_rc = MPI_SUCCESS,
+             .overlap = m->overlap != NNB_MPI_SYNC && g.size > 1,
+             .wire32 = wire32 && !net32,
+             .net32 = net32,
              .bucket = m->bucket_bytes / (net32 ? sizeof(float) : sizeof(double))};
     /* NNB_MPI_IALLREDUCE=1: MPI_Iallreduce for two ranks too (to compare; agreed below) */
     const char *ia = getenv("NNB_MPI_IALLREDUCE");
@@ -801,10 +806,19 @@ NNB_API nnb_status nnb_mpi_train_ex(MPI_Comm comm, nnb_net *net, const nnb_train
         st = nnb_train_opts_set_grad_ready(o, mpi_grad_ready, c.overlap ? c.bucket : 0, &c);
     if (st == NNB_OK && net32 && c.overlap)
         st = nnb_train_opts_set_grad_ready_f32(o, mpi_grad_ready32, c.bucket, &c);
-    const int64_t shape[7] = {(int64_t)rows, (int64_t)x_cols, (int64_t)y_cols, c.overlap,
-                              c.overlap ? (int64_t)c.bucket : 0, wire32, c.pair};
-    static const char *const shape_names[7] = {"the number of rows", "x's columns", "y's columns",
-                                               "overlap", "the bucket size", "the wire format",
+    const int64_t shape[7] = {(int64_t)rows,
+                              (int64_t)x_cols,
+                              (int64_t)y_cols,
+                              c.overlap,
+                              c.overlap ? (int64_t)c.bucket : 0,
+                              wire32,
+                              c.pair};
+    static const char *const shape_names[7] = {"the number of rows",
+                                               "x's columns",
+                                               "y's columns",
+                                               "overlap",
+                                               "the bucket size",
+                                               "the wire format",
                                                "the bucket exchange (NNB_MPI_IALLREDUCE)"};
     int agreed = 0, broken = 0;
     st = bcast_net(&g, net, 0, st, shape, shape_names, 7, func, &agreed, &broken);

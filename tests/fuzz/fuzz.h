@@ -21,14 +21,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_CHECK(cond)                                                                      \
-    do {                                                                                      \
-        if (!(cond)) {                                                                        \
-            fprintf(fuzz_stderr(), "%s:%d: FUZZ_CHECK(%s) failed (last error: %s)\n",         \
-                    __FILE__, __LINE__, #cond, nnb_last_error());                             \
-            abort();                                                                          \
-        }                                                                                     \
-    } while (0)
+#define FUZZ_CHECK(cond)                                                                  \
+  do {                                                                                    \
+    if (!(cond)) {                                                                        \
+      fprintf(fuzz_stderr(), "%s:%d: FUZZ_CHECK(%s) failed (last error: %s)\n", __FILE__, \
+              __LINE__, #cond, nnb_last_error());                                         \
+      abort();                                                                            \
+    }                                                                                     \
+  } while (0)
 
 /* The real standard error (fuzz_quiet() sends stdout and stderr elsewhere). */
 FILE *fuzz_stderr(void);

@@ -61,7 +61,8 @@ static void round_trip(const nnb_prep *p, const nnb_table *t, const double *x, c
     nnb_net *net = NULL, *net2 = NULL;
     nnb_prep *p2 = NULL;
     unsigned char *buf = NULL;
-    if (nnb_net_create(&net, nf) != NNB_OK || nnb_net_add_dense(net, nt, NNB_ACT_IDENTITY, 1) != NNB_OK)
+    if (nnb_net_create(&net, nf) != NNB_OK ||
+        nnb_net_add_dense(net, nt, NNB_ACT_IDENTITY, 1) != NNB_OK)
         goto done;
     size_t n = nnb_model_write_size(net, p, NULL, 0);
     FUZZ_CHECK(n > 0);
@@ -108,8 +109,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     names[nl - rest] = '\0';
     for (char *s = names, *e; *s; s = e) {
         e = strchr(s, ',');
-        if (e) *e++ = '\0';
-        else e = s + strlen(s);
+        if (e)
+            *e++ = '\0';
+        else
+            e = s + strlen(s);
         if (!*s) continue;
         if (*s == '!')
             nnb_csv_opts_skip_column(o, s + 1);

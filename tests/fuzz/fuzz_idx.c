@@ -30,7 +30,8 @@ static void read_one(const char *path) {
     if (item == 1) {
         if (nnb_idx_read_labels(path, 0, x, n, &rows) == NNB_OK) {
             FUZZ_CHECK(rows == n);
-            for (size_t i = 0; i < n; i++) FUZZ_CHECK(x[i] >= 0 && x[i] < 256 && x[i] == floor(x[i]));
+            for (size_t i = 0; i < n; i++)
+                FUZZ_CHECK(x[i] >= 0 && x[i] < 256 && x[i] == floor(x[i]));
         }
         if (n <= MAX_VALUES / 10) {
             double *y = malloc(n * 10 * sizeof *y);

@@ -160,6 +160,10 @@ CLI = [
     ['export', 'm.nnb', '--onnx', 'm.onnx', '--c', 'm.c', '--header', 'inc/m.h', '--name',
      'pets_2', '--int8', '--own-math', '--dtype', 'f32', '--input-scale', '0.5', '--csv', 'd.csv'],
     ['export', '--model=m.nnb', '--c=m.c', '--name', '9x', '--idx', 'fashion-mnist', '--onx'],
+    # issue 26: filling missing cells, decimal commas
+    ['train', '--csv', 'd.csv', '--target', 'y', '--fill', 'most-frequent', '--decimal', ','],
+    ['predict', '--model', 'm.nnb', '--csv', 'd.csv', '--decimal', 'auto'],
+    ['train', '--idx', 'fashion-mnist', '--fill', 'mean'],
 ]
 for i, args in enumerate(CLI):
     write('cli', '%02d' % i, b'\0'.join(a.encode() for a in args))

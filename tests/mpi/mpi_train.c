@@ -26,29 +26,29 @@ enum { ROWS = 203, NI = 7, NO = 3, HID = 16 };
 
 static int rank, size, failed;
 
-#define CHECK(cond, ...)                                                                      \
-    do {                                                                                      \
-        if (!(cond)) {                                                                        \
-            printf("rank %d: FAIL %s:%d: %s: ", rank, __FILE__, __LINE__, #cond);             \
-            printf(__VA_ARGS__);                                                              \
-            printf("\n");                                                                     \
-            fflush(stdout);                                                                   \
-            failed = 1;                                                                       \
-        }                                                                                     \
-    } while (0)
+#define CHECK(cond, ...)                                                    \
+  do {                                                                      \
+    if (!(cond)) {                                                          \
+      printf("rank %d: FAIL %s:%d: %s: ", rank, __FILE__, __LINE__, #cond); \
+      printf(__VA_ARGS__);                                                  \
+      printf("\n");                                                         \
+      fflush(stdout);                                                       \
+      failed = 1;                                                           \
+    }                                                                       \
+  } while (0)
 
 /* The call returned `want` and nnb_last_error() contains `frag`. */
-#define EXPECT(st, want, frag)                                                                \
-    do {                                                                                      \
-        nnb_status st_ = (st);                                                                \
-        if (rank < 2 && st_ != NNB_OK)                                                        \
-            printf("rank %d, line %d: %s: %s\n", rank, __LINE__, nnb_status_name(st_),         \
-                   nnb_last_error());                                                         \
-        CHECK(st_ == (want), "returned %s, expected %s (%s)", nnb_status_name(st_),           \
-              nnb_status_name(want), nnb_last_error());                                       \
-        CHECK(strstr(nnb_last_error(), (frag)) != NULL, "message \"%s\" lacks \"%s\"",          \
-              nnb_last_error(), (frag));                                                      \
-    } while (0)
+#define EXPECT(st, want, frag)                                                     \
+  do {                                                                             \
+    nnb_status st_ = (st);                                                         \
+    if (rank < 2 && st_ != NNB_OK)                                                 \
+      printf("rank %d, line %d: %s: %s\n", rank, __LINE__, nnb_status_name(st_),   \
+             nnb_last_error());                                                    \
+    CHECK(st_ == (want), "returned %s, expected %s (%s)", nnb_status_name(st_),    \
+          nnb_status_name(want), nnb_last_error());                                \
+    CHECK(strstr(nnb_last_error(), (frag)) != NULL, "message \"%s\" lacks \"%s\"", \
+          nnb_last_error(), (frag));                                               \
+  } while (0)
 
 static double X[ROWS * NI], Y[ROWS * NO], VX[40 * NI], VY[40 * NO];
 
@@ -113,7 +113,7 @@ typedef struct config {
     double val_split; /* 0: none */
     int val_set;      /* a given validation set */
     double wd, clip;
-    int callback;     /* an epoch callback that never stops */
+    int callback; /* an epoch callback that never stops */
 } config;
 
 static int epoch_cb(const nnb_net *net, size_t epoch, double tl, double vl, double ta, double va,
@@ -131,7 +131,8 @@ static nnb_train_opts *make_opts(const config *c, size_t epochs) {
     if (st == NNB_OK) st = nnb_train_opts_set_batch_size(o, c->batch);
     if (st == NNB_OK) st = nnb_train_opts_set_shuffle(o, c->shuffle);
     if (st == NNB_OK) st = nnb_train_opts_set_epochs(o, epochs);
-    if (st == NNB_OK && c->val_split > 0) st = nnb_train_opts_set_validation_split(o, c->val_split, 3);
+    if (st == NNB_OK && c->val_split > 0)
+        st = nnb_train_opts_set_validation_split(o, c->val_split, 3);
     if (st == NNB_OK && c->val_set) st = nnb_train_opts_set_validation(o, VX, VY, 40);
     if (st == NNB_OK && c->wd > 0) st = nnb_train_opts_set_weight_decay(o, c->wd);
     if (st == NNB_OK && c->clip > 0) st = nnb_train_opts_set_clip_norm(o, c->clip);
@@ -160,8 +161,8 @@ static const config configs[] = {
     {"sgd, batch 32, shuffled", NNB_OPT_SGD, 0.1, 32, 1, 0, 0, 0, 0, 0},
     {"adam, batch 25, validation split, callback", NNB_OPT_ADAM, 0.01, 25, 1, 0.2, 0, 0, 0, 1},
     {"nesterov, full batch", NNB_OPT_NESTEROV, 0.05, 0, 1, 0, 0, 0, 0, 0},
-    {"rmsprop, batch 7 in order, validation set, weight decay, clipping", NNB_OPT_RMSPROP, 0.003,
-     7, 0, 0, 1, 1e-3, 0.5, 0},
+    {"rmsprop, batch 7 in order, validation set, weight decay, clipping", NNB_OPT_RMSPROP, 0.003, 7,
+     0, 0, 1, 1e-3, 0.5, 0},
 };
 
 /* How the gradient is summed: nnb_mpi_train(), or nnb_mpi_train_ex() with these options. */
@@ -176,7 +177,8 @@ typedef struct variant {
 
 static const variant variants[] = {
     {"synchronous", 0, NNB_MPI_SYNC, 0, NNB_MPI_WIRE_NATIVE, 1e-10},
-    {"overlap (MPI_Test), 64-byte buckets", 1, NNB_MPI_OVERLAP_TEST, 64, NNB_MPI_WIRE_NATIVE, 1e-10},
+    {"overlap (MPI_Test), 64-byte buckets", 1, NNB_MPI_OVERLAP_TEST, 64, NNB_MPI_WIRE_NATIVE,
+     1e-10},
     {"overlap (thread), 512-byte buckets", 1, NNB_MPI_OVERLAP_THREAD, 512, NNB_MPI_WIRE_NATIVE,
      1e-10},
     {"overlap (thread), default buckets", 1, NNB_MPI_OVERLAP_THREAD, 0, NNB_MPI_WIRE_NATIVE, 1e-10},
@@ -324,7 +326,8 @@ static void test_equal_f32_variant(const variant *v) {
                 dw = fmax(dw, fabs(p[i] - sync_w[kk][i]) / fmax(fabs(sync_w[kk][i]), 1e-3));
             if (rank == 0)
                 printf("%d ranks, float32 network, %s; %s: largest relative difference from the "
-                       "synchronous float32 run %.2g\n", size, c->name, v->name, dw);
+                       "synchronous float32 run %.2g\n",
+                       size, c->name, v->name, dw);
             CHECK(size != 2 || dw == 0, "float32, %s, %s: not the synchronous path's bits (%g)",
                   c->name, v->name, dw);
             CHECK(dw <= 1e-4, "float32, %s, %s: %g from the synchronous path", c->name, v->name,
@@ -341,9 +344,10 @@ static void test_equal_f32_variant(const variant *v) {
             for (size_t i = 0; i < np; i++)
                 worst = fmax(worst, fabs(p[i] - q[i]) / fmax(fabs(q[i]), 1e-3));
             printf("%d rank%s, float32 network, %s; %s: largest relative difference from one "
-                   "process %.2g\n", size, size > 1 ? "s" : "", c->name, v->name, worst);
-            CHECK(worst <= 1e-4, "float32, %s, %s: %d ranks differ from one process by %g",
-                  c->name, v->name, size, worst);
+                   "process %.2g\n",
+                   size, size > 1 ? "s" : "", c->name, v->name, worst);
+            CHECK(worst <= 1e-4, "float32, %s, %s: %d ranks differ from one process by %g", c->name,
+                  v->name, size, worst);
             free(q);
             nnb_net_free(one), nnb_net_free(s64);
         }
@@ -394,18 +398,18 @@ static nnb_status run(nnb_net *net, nnb_train_opts *o, const double *x, size_t r
 }
 
 /* What rank `r` returns and what the others return when only rank `r` has the error. */
-#define EXPECT_FROM(st, r, want, frag)                                                        \
-    do {                                                                                      \
-        nnb_status s_ = (st);                                                                 \
-        if (rank == (r)) {                                                                    \
-            EXPECT(s_, want, frag);                                                           \
-        } else {                                                                              \
-            char f_[64];                                                                      \
-            snprintf(f_, sizeof f_, "rank %d of %d failed: ", (r), size);                     \
-            EXPECT(s_, want, f_);                                                             \
-            EXPECT(s_, want, frag);                                                           \
-        }                                                                                     \
-    } while (0)
+#define EXPECT_FROM(st, r, want, frag)                              \
+  do {                                                              \
+    nnb_status s_ = (st);                                           \
+    if (rank == (r)) {                                              \
+      EXPECT(s_, want, frag);                                       \
+    } else {                                                        \
+      char f_[64];                                                  \
+      snprintf(f_, sizeof f_, "rank %d of %d failed: ", (r), size); \
+      EXPECT(s_, want, f_);                                         \
+      EXPECT(s_, want, frag);                                       \
+    }                                                               \
+  } while (0)
 
 /* Makes the k-th MPI_Allreduce of doubles (a gradient all-reduce) fail on every rank, through
  * MPI's profiling interface: this program's MPI_Allreduce takes the place of the library's. */
@@ -601,7 +605,8 @@ static void test_failures(void) {
     /* a failing MPI call (the 3rd gradient all-reduce, on every rank): NNB_E_COMM with MPI's text */
     if (size > 1 && !run_mopts) {
         fail_at_double_allreduce = 3;
-        EXPECT(run(net, o, X, ROWS), NNB_E_COMM, "nnb_mpi_train: MPI_Allreduce failed: MPI_ERR_OTHER");
+        EXPECT(run(net, o, X, ROWS), NNB_E_COMM,
+               "nnb_mpi_train: MPI_Allreduce failed: MPI_ERR_OTHER");
         fail_at_double_allreduce = 0;
     } else if (size > 1) { /* overlapped: the 3rd bucket's MPI_Iallreduce */
         fail_at_iallreduce = 3;
@@ -616,7 +621,8 @@ static void test_failures(void) {
     EXPECT(nnb_mpi_bcast_net(MPI_COMM_NULL, net, 0), NNB_E_INVALID_ARG, "MPI_COMM_NULL");
 
     /* nnb_mpi_bcast_net: rank 1's network to every rank; a root out of range */
-    nnb_net *b = make_net(300 + (unsigned long long)rank, NNB_ACT_TANH), *ref = make_net(300 + (unsigned long long)bad, NNB_ACT_TANH);
+    nnb_net *b = make_net(300 + (unsigned long long)rank, NNB_ACT_TANH),
+            *ref = make_net(300 + (unsigned long long)bad, NNB_ACT_TANH);
     st = nnb_mpi_bcast_net(MPI_COMM_WORLD, b, bad);
     CHECK(st == NNB_OK, "bcast_net: %s", nnb_last_error());
     size_t np = nnb_net_n_params(b);
@@ -698,13 +704,15 @@ int main(int argc, char **argv) {
         die_how = argv[2];
         test_die();
     } else {
-        if (rank == 0) fprintf(stderr, "usage: mpirun -np N mpi_train equal|failures|die exit|abort\n");
+        if (rank == 0)
+            fprintf(stderr, "usage: mpirun -np N mpi_train equal|failures|die exit|abort\n");
         MPI_Finalize();
         return 2;
     }
     int any = failed;
     MPI_Allreduce(MPI_IN_PLACE, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    if (rank == 0) printf("%s: %s on %d rank%s\n", mode, any ? "FAILED" : "passed", size, size > 1 ? "s" : "");
+    if (rank == 0)
+        printf("%s: %s on %d rank%s\n", mode, any ? "FAILED" : "passed", size, size > 1 ? "s" : "");
     MPI_Finalize();
     return any;
 }

@@ -84,6 +84,7 @@ PROTOTYPES = {
     "nnb_set_input_limit": (_st, [_sz]),
     "nnb_get_input_limit": (_sz, []),
     "nnb_get_num_threads": (c_int, []),
+    "nnb_set_interrupt_flag": (None, [_p]),
     "nnb_status_parse": (_st, [_s, _ip]),
     "nnb_status_n_values": (_sz, []),
     "nnb_name_find_nearest": (c_char_p, [_s, POINTER(c_char_p), _sz]),
@@ -149,6 +150,7 @@ PROTOTYPES = {
     "nnb_net_evaluate": (_st, [_h, _p, _sz, _sz, _p, _sz, _st, _st, _dp, _dp]),
     "nnb_train_opts_create": (_st, [_hp]),
     "nnb_train_opts_free": (None, [_h]),
+    "nnb_train_opts_request_stop": (None, [_h]),
     "nnb_train_opts_set_epochs": (_st, [_h, _sz]),
     "nnb_train_opts_set_batch_size": (_st, [_h, _sz]),
     "nnb_train_opts_set_shuffle": (_st, [_h, c_int]),
@@ -186,6 +188,9 @@ PROTOTYPES = {
     "nnb_csv_opts_add_text_column": (_st, [_h, _s]),
     "nnb_csv_opts_skip_column": (_st, [_h, _s]),
     "nnb_csv_opts_set_drop_bad_rows": (_st, [_h, c_int]),
+    "nnb_csv_opts_set_decimal": (_st, [_h, c_char]),
+    "nnb_csv_opts_keep_missing": (_st, [_h, _s]),
+    "nnb_csv_detect_decimal_buffer": (_st, [c_char_p, _sz, c_char, c_char_p]),
     "nnb_csv_opts_set_input_limit": (_st, [_h, _sz]),
     "nnb_csv_read": (_st, [_hp, _s, _h]),
     "nnb_csv_read_buffer": (_st, [_hp, c_char_p, _sz, _s, _h]),
@@ -207,6 +212,12 @@ PROTOTYPES = {
     "nnb_prep_onehot": (_st, [_h, _s]),
     "nnb_prep_scale": (_st, [_h, _s, _st]),
     "nnb_prep_set_unseen": (_st, [_h, _st]),
+    "nnb_prep_fill": (_st, [_h, _s, _st]),
+    "nnb_prep_column_fill": (_st, [_h, _s, _ip, _dp, POINTER(c_char_p)]),
+    "nnb_prep_n_unseen": (_st, [_h, _h, _p, _sz, _szp, _szp]),
+    "nnb_net_train_memory_dense": (_st, [_sz, _p, _sz, _st, _h, _sz, _szp]),
+    "nnb_net_train_memory": (_st, [_h, _h, _sz, _szp]),
+    "nnb_get_available_memory": (_sz, []),
     "nnb_prep_fit": (_st, [_h, _h, _p, _sz]),
     "nnb_prep_fit_matrix": (_st, [_h, _p, _sz, _sz, _st]),
     "nnb_prep_is_fitted": (c_int, [_h]),
@@ -294,7 +305,7 @@ def _prefix_dirs():
 
 # The shared vocabulary: nnb_<enum>_name / _parse / _n_values of every enum (nnblas.vocabulary)
 VOCABULARIES = ("activation", "init", "loss", "reduction", "optimizer", "schedule",
-                "history_field", "target_kind", "scale", "unseen", "mnist_part", "dtype")
+                "history_field", "target_kind", "scale", "unseen", "mnist_part", "dtype", "fill")
 for _e in VOCABULARIES:
     PROTOTYPES["nnb_%s_name" % _e] = (c_char_p, [_st])
     PROTOTYPES["nnb_%s_parse" % _e] = (_st, [_s, _ip])
@@ -341,7 +352,8 @@ DEPRECATED = {
     "nnb_input_limit": ("nnb_get_input_limit", None),
 }
 for _e in VOCABULARIES + ("status",):
-    DEPRECATED["nnb_%s_count" % _e] = ("nnb_%s_n_values" % _e, None)
+    if _e != "fill":  # newer than the _count names: it never had one
+        DEPRECATED["nnb_%s_count" % _e] = ("nnb_%s_n_values" % _e, None)
 del _e
 for _old, (_new, _order) in DEPRECATED.items():
     _r, _a = PROTOTYPES[_new]

@@ -16,9 +16,10 @@ import numpy as np
 
 from . import _arrays
 from . import vocabulary as _v
+from ._interrupt import interruptible, interruptible_if, interrupts
 from ._args import seed as _seed, size as _size
 from ._lib import Handle, call, check, cstr, fspath, lib, text
-from .errors import FormatError, InvalidArgumentError, warn_scales
+from .errors import FormatError, InvalidArgumentError, UnseenCategoryWarning, warn_scales
 
 FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 
@@ -89,13 +90,19 @@ class Prep(Handle):
         self._release()
 
     @classmethod
-    def fit_matrix(cls, X, scale="standard"):
+    def fit_matrix(cls, X, scale="standard", fill=None):
         """A preparation fitted on the columns of a matrix (e.g. images): each column scaled
-        with `scale` ("standard" or "minmax"). Apply it with :meth:`transform`."""
+        with `scale` ("standard", "minmax" or "none"). fill ("mean", "median" or
+        "most_frequent"; default None: NaN is refused) fills the NaN cells of every column with
+        that value of its present cells, here and in :meth:`transform` (filled first, scaled
+        after). Apply it with :meth:`transform`."""
         X = _arrays.matrix(X, "X")
         p = cls()
-        check(lib.nnb_prep_fit_matrix(p._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
-                                      _v.parse("scale", scale, "scale")))
+        if fill is not None:
+            check(lib.nnb_prep_fill(p._handle, None, _v.parse("fill", fill, "fill")))
+        with interruptible_if(X.size):
+            check(lib.nnb_prep_fit_matrix(p._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
+                                          _v.parse("scale", scale, "scale")))
         return p
 
     def transform(self, X, inplace=False):
@@ -115,7 +122,8 @@ class Prep(Handle):
         if X.ndim != 2:
             raise InvalidArgumentError("X must be a 2-D array, got shape %s" % (X.shape,))
         fn = lib.nnb_prep_transform_f32 if f32 else lib.nnb_prep_transform
-        check(fn(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1]))
+        with interruptible_if(X.size):
+            check(fn(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1]))
         return X
 
     def inverse_targets(self, y):
@@ -148,9 +156,13 @@ class Prep(Handle):
         columns = self.columns
         data = _read_input(path, opts.get("input_limit"))  # once: a pipe cannot be read twice
         header = _csv_header(data, delimiter)
+        in_header = set(header)  # a look-up per column: a list would make it quadratic
+        opts["decimal"] = _decimal(opts.get("decimal", "auto"), data, delimiter)
+        if "keep_missing" not in csv_options:  # the filled columns' missing cells
+            opts["keep_missing"] = [c for c in self.fills if c in in_header]
         if "text_columns" not in csv_options:
             opts["text_columns"] = [c["name"] for c in columns
-                                    if c["text"] and c["name"] in header]
+                                    if c["text"] and c["name"] in in_header]
         if "skip" not in csv_options:
             used = {c["name"] for c in columns}
             opts["skip"] = [h for h in header if h not in used]
@@ -184,10 +196,10 @@ class Prep(Handle):
         X = np.empty((n, nf), dtype=dt)
         Y = np.empty((n, ny), dtype=dt) if targets and ny else None
         fn = lib.nnb_prep_apply_f32 if dt == np.float32 else lib.nnb_prep_apply
-        check(fn(self._handle, table.h, None if rows is None else
-                                 _arrays.ptr(rows), n, _arrays.ptr(X), X.size,
-                                 None if Y is None else _arrays.ptr(Y),
-                                 0 if Y is None else Y.size))
+        with interruptible_if(X.size):
+            check(fn(self._handle, table.h, None if rows is None else _arrays.ptr(rows), n,
+                     _arrays.ptr(X), X.size, None if Y is None else _arrays.ptr(Y),
+                     0 if Y is None else Y.size))
         return (X, Y) if targets else X
 
     @property
@@ -223,6 +235,20 @@ class Prep(Handle):
         """Scaled columns found constant when fitted (only shifted, never divided by zero)."""
         return [text(lib.nnb_prep_constant_name(self._handle, i))
                 for i in range(lib.nnb_prep_n_constant_columns(self._handle))]
+
+    @property
+    def fills(self):
+        """The fitted fills of missing cells: {column: (fill, value)} for every filled input
+        column, value the number (numeric columns) or the category (one-hot ones)."""
+        out = {}
+        how, value, cat = c_int(), c_double(), c_char_p()
+        for c in self.columns:
+            check(lib.nnb_prep_column_fill(self._handle, cstr(c["name"], "column"), byref(how),
+                                           byref(value), byref(cat)))
+            if how.value:
+                out[c["name"]] = (_v.name("fill", how.value),
+                                  text(cat.value) if cat.value is not None else value.value)
+        return out
 
     def column_stats(self, column):
         """The fitted scaling of a numeric column: a dict with scale ("none", "standard",
@@ -300,8 +326,13 @@ def _read_input(path, limit):
     """The whole input as bytes, read once (nnb_input_read: a regular file to its size, a pipe,
     FIFO or device up to the input limit; a NUL byte refused)."""
     buf, n = c_char_p(), c_size_t()
-    check(lib.nnb_input_read(_path_bytes(path), 0 if limit is None else int(limit), 1,
-                             byref(buf), byref(n)))
+    try:
+        with interruptible():  # a file of any size, or a pipe that may wait
+            check(lib.nnb_input_read(_path_bytes(path), 0 if limit is None else int(limit), 1,
+                                     byref(buf), byref(n)))
+    except KeyboardInterrupt:
+        _libc_free(ctypes.cast(buf, c_void_p))  # read just before Ctrl-C: not leaked
+        raise
     addr = ctypes.cast(buf, c_void_p)  # the buffer itself (c_char_p would copy up to a NUL)
     try:
         return ctypes.string_at(addr, n.value)
@@ -313,7 +344,7 @@ class _Table:
     """A CSV file read into an nnb_table (freed by close())."""
 
     def __init__(self, path, text_columns=(), skip=(), delimiter=",", drop_bad_rows=False,
-                 input_limit=None, data=None):
+                 input_limit=None, data=None, decimal=".", keep_missing=()):
         opts = c_void_p()
         check(lib.nnb_csv_opts_create(byref(opts)))
         h = c_void_p()
@@ -328,17 +359,30 @@ class _Table:
             for name in _names(skip, "skip"):
                 call("nnb_csv_opts_skip_column", o, cstr(name, "column"))
             call("nnb_csv_opts_set_drop_bad_rows", o, 1 if drop_bad_rows else 0)
+            if decimal not in (".", ","):
+                raise InvalidArgumentError("decimal must be '.', ',' or 'auto', got %r"
+                                           % (decimal,))
+            call("nnb_csv_opts_set_decimal", o, decimal.encode())
+            if keep_missing is True:
+                call("nnb_csv_opts_keep_missing", o, None)
+            else:
+                for name in _names(keep_missing, "keep_missing"):
+                    call("nnb_csv_opts_keep_missing", o, cstr(name, "column"))
             if input_limit is not None:
                 call("nnb_csv_opts_set_input_limit", o, int(input_limit))
             try:
-                if data is None:
-                    check(lib.nnb_csv_read(byref(h), fspath(path), o))
-                else:  # the input's bytes, read once by _read_input
-                    check(lib.nnb_csv_read_buffer(byref(h), data, len(data), _path_bytes(path), o))
+                with interruptible():
+                    if data is None:
+                        check(lib.nnb_csv_read(byref(h), fspath(path), o))
+                    else:  # the input's bytes, read once by _read_input
+                        check(lib.nnb_csv_read_buffer(byref(h), data, len(data),
+                                                      _path_bytes(path), o))
+            except KeyboardInterrupt:
+                lib.nnb_table_free(h.value)  # parsed just before Ctrl-C: not leaked
+                raise
             except FormatError as e:
-                if "expected a number in column" in e.message:
-                    e.message += " (name columns of text in text_columns=[...])"
-                    e.args = (e.message,)
+                e.message += _number_hint(e.message)
+                e.args = (e.message,)
                 raise
         finally:
             lib.nnb_csv_opts_free(opts.value)
@@ -364,6 +408,65 @@ class _Table:
         lib.nnb_table_free(h)
 
 
+def _number_hint(message):
+    """What to do about a cell that is not a number, in read_csv's words (the C message says
+    what the column holds)."""
+    if re.search(r"missing value in column '.*', found", message):
+        return ("; fill=\"mean\" (or \"median\", \"most_frequent\") fills missing feature cells, "
+                "drop_bad_rows=True leaves such rows out")
+    m = re.search(r"expected a number in column '(.*)', found", message)
+    if not m:
+        return ""
+    col = m.group(1)
+    if "holds text" in message:
+        also = re.search(r"; so do ('.*?')(?: and \d+ more)?\)", message)
+        cols = [col] + (re.findall(r"'(.*?)'(?:, | and |$)", also.group(1)) if also else [])
+        if len(cols) > 1:
+            return ("; read them as categories with one_hot=%r, or leave them out with drop=%r"
+                    % (cols, cols))
+        return ("; read it as categories with one_hot=%r, or leave it out with drop=%r"
+                % (col, col))
+    if "decimal comma" in message:
+        return "; read_csv(..., decimal=',')"
+    return ("; drop_bad_rows=True leaves such rows out, or name a text column in "
+            "text_columns=[...]")
+
+
+def _decimal(decimal, data, delimiter):
+    """The decimal mark: '.' or ',' as given, or "auto": ',' when the file's numbers have
+    decimal commas (nnb_csv_detect_decimal_buffer: a delimiter other than ',' and no decimal
+    point among the first rows' numbers)."""
+    if isinstance(decimal, str) and decimal.lower() == "auto":
+        if not isinstance(delimiter, str) or len(delimiter.encode()) != 1:
+            return "."  # the table refuses the delimiter with its own message
+        out = ctypes.create_string_buffer(1)
+        check(lib.nnb_csv_detect_decimal_buffer(data, len(data), delimiter.encode(), out))
+        return out.raw[:1].decode()
+    if decimal not in (".", ","):
+        raise InvalidArgumentError("decimal must be '.', ',' or 'auto', got %r" % (decimal,))
+    return decimal
+
+
+def _fills(fill, targets):
+    """[(column or None, nnb_fill)] for read_csv's fill=: a name for every feature column, or a
+    dict {column: name}; targets are never filled."""
+    if fill is None or fill is False:
+        return []
+    if isinstance(fill, str):
+        return [(None, _v.parse("fill", fill, "fill"))]
+    if not isinstance(fill, dict):
+        raise TypeError("fill must be a name (\"mean\", \"median\", \"most_frequent\") or a "
+                        "dict {column: name}, not %s" % type(fill).__name__)
+    out, targets = [], set(targets)
+    for col, how in fill.items():
+        if col in targets:
+            raise InvalidArgumentError("fill: %r is a target, and targets are not filled: rows "
+                                       "without a target cannot be used (drop_bad_rows=True "
+                                       "leaves them out)" % (col,))
+        out.append((cstr(col, "column").decode(), _v.parse("fill", how, "fill")))
+    return out
+
+
 # A number as the nnblas command reads one (tools/cli_util.c is_number): decimal only,
 # [+-]digits[.digits][e[+-]digits], finite; "", "NA", "inf", "0x1p3" are not numbers.
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
@@ -385,8 +488,8 @@ def _text_columns(path, candidates, csv_options, data=None):
         for name in candidates:
             col = c_size_t()
             check(lib.nnb_table_find_column(table.h, cstr(name, "column"), byref(col)))
-            if not all(_is_number(lib.nnb_table_get_text(table.h, r, col.value))
-                       for r in range(table.n_rows)):
+            cells = (lib.nnb_table_get_text(table.h, r, col.value) for r in range(table.n_rows))
+            if not all(c == b"" or _is_number(c) for c in cells):  # "": a kept missing cell
                 kept.append(name)
         return kept
     finally:
@@ -430,7 +533,7 @@ def _note_scales(prep, X):
 def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standardize=None,
              minmax=(), drop=(), text_columns="auto", skip=(), delimiter=",",
              drop_bad_rows=False, unseen="error", test_fraction=0.0, stratify=False, seed=0,
-             fit_on="train", input_limit=None, dtype=np.float64):
+             fit_on="train", input_limit=None, dtype=np.float64, fill=None, decimal="auto"):
     """Reads a CSV file (header row; RFC 4180 quoting; identical parsing in every locale) into
     X and y arrays, with the data preparation done in C.
 
@@ -449,8 +552,19 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
       is one), the one_hot and the drop columns are read as text when they hold any cell that
       is not a number; or a list: exactly the columns to read as text (categories, class
       labels). Other columns must hold numbers.
-    - delimiter; drop_bad_rows (drop rows with missing/non-numeric cells instead of failing);
-      unseen: "error" or "zero" for categories not seen when fitting.
+    - delimiter; decimal: "auto" (the default: ',' when the file's numbers are written
+      "17,99", as in a ';'-separated European file, else '.'), '.' or ','; drop_bad_rows (drop
+      rows with missing/non-numeric cells instead of failing); unseen: "error" or "zero" for
+      categories not seen when fitting (with a test part: "zero" encodes the test rows'
+      categories that the training rows lack as all zeros, with a
+      :class:`nnblas.UnseenCategoryWarning` saying how many; "error" refuses them, naming
+      unseen="zero").
+    - fill: fills missing cells (empty, NA, N/A, NaN, null) instead of refusing them: "mean",
+      "median" or "most_frequent" for every feature column, or a dict {column: fill}. The
+      values are fitted on the training rows (fit_on) and kept in ``.prep`` (and in a model
+      saved with it), so new data is filled the same way; one-hot columns take their most
+      frequent category; numeric columns are filled first and scaled after. Targets are not
+      filled: a row without a target is an error, or dropped with drop_bad_rows=True.
     - test_fraction: a seeded random split (seed); stratify=True keeps the class proportions
       of the target in both parts. fit_on: "train" (the statistics of the training rows only)
       or "all" (every row, as the tutorial does before splitting).
@@ -475,9 +589,15 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
         raise InvalidArgumentError("fit_on must be 'train' or 'all', got %r" % (fit_on,))
     if stratify and len(targets) != 1:
         raise InvalidArgumentError("stratify needs exactly one target column")
+    fills = _fills(fill, targets)
     csv_options = {"skip": _names(skip, "skip"), "delimiter": delimiter,
                    "drop_bad_rows": drop_bad_rows, "input_limit": input_limit}
     data = _read_input(path, input_limit)  # once: a pipe or FIFO cannot be read twice
+    csv_options["decimal"] = _decimal(decimal, data, delimiter)
+    if fills:  # the missing cells of every column but the targets are kept, to be filled
+        is_target = set(targets)
+        csv_options["keep_missing"] = [h for h in _csv_header(data, delimiter)
+                                       if h not in is_target]
     if isinstance(text_columns, str) and text_columns.lower() == "auto":
         candidates = one_hot + (targets if len(targets) == 1 else []) + drop
         csv_options["text_columns"] = _text_columns(path, list(dict.fromkeys(candidates)),
@@ -502,6 +622,8 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
                 for c in columns:
                     call("nnb_prep_scale", p, cstr(c, "column"), how)
         call("nnb_prep_set_unseen", p, unseen)
+        for col, how in fills:
+            call("nnb_prep_fill", p, None if col is None else col.encode(), how)
 
         n = table.n_rows
         if test_fraction:
@@ -513,16 +635,18 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
                                      0 if strata is None else n, _arrays.ptr(order), n,
                                      byref(n_train), byref(n_test), None))
             train, test = order[:n_train.value], order[n_train.value:]
-            if fit_on == "all":
-                check(lib.nnb_prep_fit(p, table.h, None, n))
-            else:
-                check(lib.nnb_prep_fit(p, table.h, _arrays.ptr(train), train.size))
+            with interruptible():
+                if fit_on == "all":
+                    check(lib.nnb_prep_fit(p, table.h, None, n))
+                else:
+                    check(lib.nnb_prep_fit(p, table.h, _arrays.ptr(train), train.size))
             X_train, y_train = prep._apply(table, train, train.size, True, dtype)
-            X_test, y_test = prep._apply(table, test, test.size, True, dtype)
+            X_test, y_test = _apply_test(prep, table, test, dtype, unseen)
             if not _all_scaled(scaled):
                 _note_scales(prep, X_train)
             return Dataset((X_train, X_test, y_train, y_test), prep)
-        check(lib.nnb_prep_fit(p, table.h, None, n))
+        with interruptible():
+            check(lib.nnb_prep_fit(p, table.h, None, n))
         X, y = prep._apply(table, None, n, True, dtype)
         if not _all_scaled(scaled):
             _note_scales(prep, X)
@@ -535,6 +659,28 @@ def read_csv(path, target=None, *, target_encoding="values", one_hot=(), standar
         table.close()
 
 
+def _apply_test(prep, table, test, dtype, unseen):
+    """read_csv's test part: categories the training rows lack are counted (a warning with
+    unseen="zero", which encodes them as zeros) or refused with the way out (unseen="error")."""
+    cells, hit = c_size_t(), c_size_t()
+    check(lib.nnb_prep_n_unseen(prep._handle, table.h, _arrays.ptr(test), test.size,
+                                    byref(cells), byref(hit)))
+    if cells.value and _v.name("unseen", unseen) == "zero":
+        import warnings
+        from .errors import _outside_level
+        warnings.warn("%d of the %d test rows (%d cells) have categories the training rows lack; "
+                      "they are encoded as all zeros" % (hit.value, test.size, cells.value),
+                      UnseenCategoryWarning, stacklevel=_outside_level())
+    try:
+        return prep._apply(table, test, test.size, True, dtype)
+    except FormatError as e:
+        if "was not seen when fitting" in e.message:
+            e.message += ("; %d test rows have categories the training rows lack: unseen=\"zero\" "
+                          "encodes them as all zeros" % hit.value)
+            e.args = (e.message,)
+        raise
+
+
 def idx_info(path):
     """(n_items, item_size) of an IDX file (gzipped or not): e.g. (60000, 784) for images."""
     n, size = c_size_t(), c_size_t()
@@ -542,6 +688,7 @@ def idx_info(path):
     return n.value, size.value
 
 
+@interrupts
 def read_idx(path, labels=None, n_classes=0):
     """Reads an IDX file of unsigned bytes (MNIST's format; gzipped or not).
 
@@ -564,6 +711,7 @@ def read_idx(path, labels=None, n_classes=0):
     return x
 
 
+@interrupts
 def read_mnist(directory=FASHION_MNIST_DIR, part="train", one_hot=True, rows=None):
     """Reads one part ("train" or "test") of an MNIST-style folder (the four standard files,
     gzipped or not; default: Debian's dataset-fashion-mnist) as (X, y): X rows x 784 in [0, 1],
@@ -581,6 +729,7 @@ def read_mnist(directory=FASHION_MNIST_DIR, part="train", one_hot=True, rows=Non
     return X, y
 
 
+@interrupts
 def load_mnist(directory=FASHION_MNIST_DIR, one_hot=True, standardize=False, train_rows=None,
                test_rows=None):
     """Both parts of an MNIST-style folder (default: Fashion-MNIST from Debian's

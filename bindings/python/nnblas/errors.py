@@ -12,7 +12,7 @@ __all__ = [
     "Error", "NoMemoryError", "InvalidArgumentError", "NullPointerError", "ShapeError",
     "NonFiniteError", "TooLargeError", "FileError", "FormatError", "VersionError",
     "ChecksumError", "CancelledError", "UnsupportedError", "StateError", "InternalError",
-    "CommError", "DTypeError", "ScaleWarning",
+    "CommError", "DTypeError", "ScaleWarning", "UnseenCategoryWarning",
 ]
 
 
@@ -120,6 +120,12 @@ class ScaleWarning(UserWarning):
     such a network learns slowly or not at all. Warned once per preparation or estimator fit,
     as the ``nnblas`` command notes it; silence it with ``warnings.simplefilter("ignore",
     nnblas.ScaleWarning)``."""
+
+
+class UnseenCategoryWarning(UserWarning):
+    """``read_csv(..., test_fraction=..., unseen="zero")``: some test rows have one-hot categories
+    that the training rows lack; they are encoded as all zeros (scikit-learn's
+    ``handle_unknown="ignore"``). The message says how many, as the ``nnblas`` command's note."""
 
 
 # The ratio of the largest to the smallest standard deviation of unscaled features from which

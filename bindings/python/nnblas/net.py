@@ -12,6 +12,7 @@ import numpy as np
 
 from . import _arrays
 from . import vocabulary as _v
+from ._interrupt import interruptible, interruptible_if
 from ._args import seed as _seed, size as _size
 from ._lib import (EPOCH_INFO_FN, EpochInfo, Handle, Window, call, check, cstr, fspath, last_error,
                    lib, text)
@@ -103,6 +104,33 @@ def _dtype_code(dtype):
     return 1 if _float_dtype(dtype) == np.float32 else 0
 
 
+def _check_memory(n_inputs, units, bias, dtype_code):
+    """TooLargeError naming layers[k] before anything is allocated, when the network's parameters
+    and gradients (and the float64 draws of its largest layer's initialisation) need more memory
+    than the process can get: layer by layer, the library would allocate the first ones (hours
+    of paging for a 30000 x 30000 layer) before refusing a later one."""
+    if max([n_inputs] + units) >= 2 ** 64:
+        return  # past size_t: the C call refuses the argument itself, before anything is made
+    es = 4 if dtype_code == 1 else 8
+    sizes, prev = [], n_inputs
+    for u in units:
+        sizes.append(u * prev + (u if bias else 0))
+        prev = u
+    if not sizes:
+        return
+    need = 2 * es * sum(sizes) + 8 * max(sizes)
+    avail = lib.nnb_get_available_memory()
+    if need <= avail:
+        return
+    k = max(range(len(sizes)), key=sizes.__getitem__)
+    from .errors import TooLargeError
+    raise TooLargeError("Net: layers[%d] = %d does not fit in memory: its %d x %d weights need "
+                        "%.1f GiB with their gradients; the network needs %.1f GiB, more than the "
+                        "%.1f GiB available: use fewer units"
+                        % (k + 1, units[k], units[k], n_inputs if k == 0 else units[k - 1],
+                           (2 * es + 8) * sizes[k] / 2 ** 30, need / 2 ** 30, avail / 2 ** 30))
+
+
 class Net(Handle):
     """A dense neural network in float64 (or float32, ``dtype=np.float32``), trained with OpenBLAS.
 
@@ -153,6 +181,9 @@ class Net(Handle):
         n_inputs = _size(n_inputs, "n_inputs", 1)
         if output is None:
             output = _v.default_output("values")
+        if not shape and not any(isinstance(u, str) for u in units):  # dense layers only
+            _check_memory(n_inputs, [_size(u, "units", 1) for u in units], bias,
+                          _dtype_code(dtype))
         h = c_void_p()
         check(lib.nnb_net_create_dtype(byref(h), n_inputs, _dtype_code(dtype)))
         self._h = h.value
@@ -575,6 +606,10 @@ class Net(Handle):
         out[np.arange(rows), idx] = 1.0
         return out
 
+    def _work(self, X):
+        """Multiply-adds of a forward pass over X: whether Ctrl-C handling is worth setting up."""
+        return X.shape[0] * self.n_params
+
     def predict(self, X, out=None):
         """The network's outputs for the rows of X (rows x n_inputs): a rows x n_outputs array.
 
@@ -583,7 +618,7 @@ class Net(Handle):
         network only: many threads may predict from one network at once."""
         dt = self._call_type(X)
         X = self._x(X, dtype=dt)
-        with self._guard.read("Net.predict"):
+        with self._guard.read("Net.predict"), interruptible_if(self._work(X)):
             n_out = self.n_outputs
             out = _arrays.output(out, (X.shape[0], n_out), dtype=dt)
             check(getattr(lib, "nnb_net_predict" + self._f32(dt))(
@@ -619,7 +654,7 @@ class Net(Handle):
         y = self._y(y, X.shape[0], dtype=dt)
         lo, red = self._loss_args(loss, reduction, y)
         value, acc = c_double(), c_double()
-        with self._guard.read("Net.evaluate"):
+        with self._guard.read("Net.evaluate"), interruptible_if(self._work(X)):
             check(getattr(lib, "nnb_net_evaluate" + self._f32(dt))(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                        _arrays.ptr(y), y.shape[1], lo, red, byref(value),
                                        byref(acc)))
@@ -657,7 +692,7 @@ class Net(Handle):
         y = self._y(y, X.shape[0], dtype=dt)
         lo, red = _v.parse("loss", loss, "loss"), _v.parse("reduction", reduction, "reduction")
         value = c_double()
-        with self._guard.write("Net.loss"):  # uses the network's workspace
+        with self._guard.write("Net.loss"), interruptible_if(self._work(X)):  # the workspace
             check(getattr(lib, "nnb_net_loss" + self._f32(dt))(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                    _arrays.ptr(y), y.shape[1], lo, red, byref(value)))
         return value.value
@@ -670,7 +705,7 @@ class Net(Handle):
         y = self._y(y, X.shape[0], dtype=dt)
         lo, red = _v.parse("loss", loss, "loss"), _v.parse("reduction", reduction, "reduction")
         value = c_double()
-        with self._guard.write("Net.backprop"):
+        with self._guard.write("Net.backprop"), interruptible_if(2 * self._work(X)):
             grad = np.empty(self.n_params, dtype=dt)
             check(getattr(lib, "nnb_net_backprop" + self._f32(dt))(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                        _arrays.ptr(y), y.shape[1], lo, red, byref(value),
@@ -693,7 +728,8 @@ class Net(Handle):
         y = self._y(y, X.shape[0])
         lo, red = _v.parse("loss", loss, "loss"), _v.parse("reduction", reduction, "reduction")
         err, worst = c_double(), c_size_t()
-        with self._guard.write("Net.gradcheck"):
+        with self._guard.write("Net.gradcheck"), \
+                interruptible_if(4 * self._work(X) * self.n_params):
             check(lib.nnb_net_grad_check(self._handle, _arrays.ptr(X), X.shape[0], X.shape[1],
                                          _arrays.ptr(y), y.shape[1], lo, red, float(eps),
                                          byref(err), byref(worst)))
@@ -881,10 +917,14 @@ class Net(Handle):
                 self._loss = (loss, reduction)  # evaluate()'s default, in callbacks too
                 if seed is not None:
                     check(lib.nnb_net_seed(self._handle, _seed(seed)))
-                status = getattr(lib, "nnb_net_train" + self._f32(dt))(
-                    self._handle, o, _arrays.ptr(X), X.shape[0], X.shape[1], _arrays.ptr(y),
-                    y.shape[1], hist.value)
-                message = last_error() if status else ""
+                # Ctrl-C stops training after the batch in progress (nnb_train_opts_request_stop)
+                # and raises KeyboardInterrupt here; the network keeps its weights and a state
+                # from which the next fit() continues
+                with interruptible(lambda: lib.nnb_train_opts_request_stop(o)):
+                    status = getattr(lib, "nnb_net_train" + self._f32(dt))(
+                        self._handle, o, _arrays.ptr(X), X.shape[0], X.shape[1],
+                        _arrays.ptr(y), y.shape[1], hist.value)
+                    message = last_error() if status else ""
 
             if state["exc"] is not None:
                 exc = state["exc"]
@@ -965,7 +1005,7 @@ class Net(Handle):
         a load exactly where it stopped. The file is the C library's format: nnb_model_read()
         and the `nnblas` command read it."""
         prep, meta = self._model_args(prep, metadata)
-        with self._guard.read("Net.save"), meta:
+        with self._guard.read("Net.save"), meta, interruptible_if(8 * self.n_params):
             check(lib.nnb_model_write(fspath(path), self._handle,
                                       None if prep is None else prep._handle, meta._handle,
                                       1 if train_state else 0))
@@ -973,7 +1013,7 @@ class Net(Handle):
     def to_bytes(self, prep=None, metadata=None, train_state=False):
         """The bytes save() would write, as a bytes object."""
         prep, meta = self._model_args(prep, metadata)
-        with self._guard.read("Net.to_bytes"), meta:
+        with self._guard.read("Net.to_bytes"), meta, interruptible_if(8 * self.n_params):
             args = (self._handle, None if prep is None else prep._handle, meta._handle,
                     1 if train_state else 0)
             # a first call with no room validates everything and tells the size needed
@@ -1001,7 +1041,14 @@ class Net(Handle):
     @classmethod
     def _loaded(cls, fn, *args):
         h, p, m = c_void_p(), c_void_p(), c_void_p()
-        check(fn(byref(h), byref(p), byref(m), *args))
+        try:
+            with interruptible():  # reading a file (or a pipe) of any size
+                check(fn(byref(h), byref(p), byref(m), *args))
+        except KeyboardInterrupt:  # Ctrl-C just after the load: nothing leaks
+            lib.nnb_net_free(h.value)
+            lib.nnb_prep_free(p.value)
+            lib.nnb_meta_free(m.value)
+            raise
         net = cls._from_handle(h.value)
         net.prep = Prep(p.value) if p.value else None
         meta = _Meta.__new__(_Meta)

@@ -41,6 +41,12 @@ Defaults and how they differ from MLPClassifier:
 - the classifier has a sigmoid output and binary cross-entropy for two classes, softmax and
   cross-entropy for more; the regressor an identity output and the mean squared error.
 
+- ``fill=None``: NaN in X is refused, as scikit-learn's estimators do. ``fill="mean"``,
+  ``"median"`` or ``"most_frequent"`` takes NaN as a missing value and fills it with that value
+  of the column's training rows (scikit-learn's ``SimpleImputer`` before the network), by the same
+  C preparation as the scaling (``net_.prep``, filled first, then scaled), so predict fills new
+  data the same way.
+
 Fitted attributes: ``net_`` (the :class:`nnblas.Net`, with ``.prep``), ``n_features_in_``,
 ``n_iter_`` (epochs run, across warm starts and partial_fit calls), ``loss_``, ``loss_curve_``,
 ``validation_loss_curve_`` (with early stopping, else empty), ``best_loss_``;
@@ -56,7 +62,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
 from . import vocabulary
-from .errors import warn_scales
+from .errors import NonFiniteError, warn_scales
 from .net import Net
 
 __all__ = ["NNBClassifier", "NNBRegressor"]
@@ -74,6 +80,47 @@ def _check_number(value, name, low, high=None, low_open=False, integer=False):
     return value
 
 
+def _target_stats(Y):
+    """Mean and sample standard deviation of each column of Y: numpy's (as always) where they
+    hold; where a sum or square overflows (targets above about 1e154) or the squares underflow
+    (deviations below about 1e-154), the C library's, which scales the values first
+    (nnb_prep_fit_matrix), so any finite targets can be standardised."""
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        mean = Y.mean(axis=0)
+        std = Y.std(axis=0, ddof=1) if Y.shape[0] > 1 else np.zeros(Y.shape[1])
+    tiny = (std < 1e-140) & (Y.max(axis=0) != Y.min(axis=0)) if Y.shape[0] > 1 else False
+    bad = ~(np.isfinite(mean) & np.isfinite(std)) | tiny
+    if bad.any():
+        from .data import Prep
+        cols = np.flatnonzero(bad)
+        prep = Prep.fit_matrix(np.ascontiguousarray(Y[:, cols]), "standard")
+        try:
+            for k, j in enumerate(cols):
+                stats = prep.column_stats("x%d" % k)
+                mean[j], std[j] = stats["a"], stats["b"]
+        finally:
+            prep.close()
+    return mean, std
+
+
+def _unscale(out, scale, mean):
+    """out * scale + mean, computed in halves where the product overflows and the result does
+    not; NonFiniteError for a result that is not finite (never an infinite prediction)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        res = out * scale + mean
+        redo = ~np.isfinite(res) & np.isfinite(out)
+        if redo.any():
+            res = np.where(redo, (out * (scale * 0.5) + mean * 0.5) * 2, res)
+    bad = ~np.isfinite(res)
+    if bad.any():
+        r, j = np.argwhere(bad)[0]
+        why = "beyond float64's range in the targets' units" if np.isfinite(out[r, j]) else \
+            "%r: the network's weights are not finite (did training diverge?)" % out[r, j]
+        raise NonFiniteError("NNBRegressor.predict: the prediction for row %d, target %d is %s"
+                             % (r, j, why))
+    return res
+
+
 class _NNBBase(BaseEstimator):
     """What the classifier and the regressor share (not public)."""
 
@@ -82,7 +129,7 @@ class _NNBBase(BaseEstimator):
                  shuffle=True, random_state=None, warm_start=False, momentum=0.9,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, init="auto", standardize=True,
-                 verbose=0):
+                 verbose=0, fill=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -102,6 +149,7 @@ class _NNBBase(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.init = init
         self.standardize = standardize
+        self.fill = fill
         self.verbose = verbose
 
     # ---- what the subclasses say -----------------------------------------------------------
@@ -138,6 +186,11 @@ class _NNBBase(BaseEstimator):
         solver = vocabulary.canonical("optimizer", self.solver, "solver")
         init = None if self.init.lower() == "auto" else \
             vocabulary.canonical("init", self.init, "init")
+        if self.fill is not None:
+            if not isinstance(self.fill, str):
+                raise ValueError("fill must be None or a name (\"mean\", \"median\", "
+                                 "\"most_frequent\"), got %r" % (self.fill,))
+            vocabulary.canonical("fill", self.fill, "fill")
         _check_number(self.alpha, "alpha", 0.0)
         if self.learning_rate_init is not None:
             _check_number(self.learning_rate_init, "learning_rate_init", 0.0, low_open=True)
@@ -158,6 +211,10 @@ class _NNBBase(BaseEstimator):
             _check_number(self.batch_size, "batch_size", 1, integer=True)
         return act, solver, init
 
+    def _finite(self):
+        """What scikit-learn's validation lets through: NaN (a missing value) when filled."""
+        return "allow-nan" if self.fill is not None else True
+
     def _seed(self):
         return int(check_random_state(self.random_state).randint(0, 2 ** 31 - 1))
 
@@ -165,22 +222,62 @@ class _NNBBase(BaseEstimator):
 
     def _validate(self, X, y, reset):
         X, y = self._validate_data(X, y, reset=reset, dtype=np.float64, order="C",
+                                   force_all_finite=self._finite(),
                                    multi_output=self._multi_output, y_numeric=not self._classes)
         if X.shape[0] < 2 and self.standardize and reset:
             raise ValueError("%s with standardize=True needs at least 2 samples to fit, got "
                              "n_samples = %d" % (type(self).__name__, X.shape[0]))
         return X, y
 
+    def _check_memory(self, n_rows, layers, solver):
+        """TooLargeError naming hidden_layer_sizes before anything is allocated, when training
+        such a network (weights, gradients, optimiser state, a batch's workspace: the C
+        library's nnb_net_train_memory_dense) needs more memory than the process can get."""
+        import ctypes
+        from ._lib import check, lib
+        from .errors import TooLargeError
+
+        def need(units):
+            arr = (ctypes.c_size_t * len(units))(*units)
+            opts, out = ctypes.c_void_p(), ctypes.c_size_t()
+            check(lib.nnb_train_opts_create(ctypes.byref(opts)))
+            try:
+                check(lib.nnb_train_opts_set_optimizer(opts, vocabulary.parse("optimizer", solver),
+                                                       0.001))
+                batch = 0 if solver == "lm" else (min(200, n_rows) if self.batch_size == "auto"
+                                                  else int(self.batch_size))
+                check(lib.nnb_train_opts_set_batch_size(opts, batch))
+                status = lib.nnb_net_train_memory_dense(layers[0], ctypes.addressof(arr), len(units),
+                                                    0, opts, n_rows, ctypes.byref(out))
+            finally:
+                lib.nnb_train_opts_free(opts)
+            return out.value if status == 0 else None
+
+        units = list(layers[1:])
+        total, avail = need(units), lib.nnb_get_available_memory()
+        if total is None or total <= avail:
+            return  # a shape the library refuses says so itself when the network is made
+        costs = [(total - (need(units[:k] + [1] + units[k + 1:]) or 0), k)
+                 for k in range(len(units) - 1)]
+        worst = max(costs) if costs else (total, None)
+        where = ("hidden_layer_sizes[%d] = %d: the layer needs %.1f GiB to train; "
+                 % (worst[1], units[worst[1]], worst[0] / 2 ** 30)) if worst[1] is not None else ""
+        raise TooLargeError("%s%s: %straining the network needs %.1f GiB, more than the %.1f GiB "
+                            "of memory available" % (type(self).__name__, ".fit", where,
+                                                     total / 2 ** 30, avail / 2 ** 30))
+
     def _new_net(self, X, act, init):
         layers = [X.shape[1]] + self._hidden() + [self._n_outputs()]
+        self._check_memory(X.shape[0], layers, vocabulary.canonical("optimizer", self.solver))
         out = self._output_activation()
         scheme = init or vocabulary.default_init(act if self._hidden() else out)
         seed = self._seed()
         net = Net(layers, activation=act, output=out, init=scheme, seed=seed)
-        if self.standardize:
+        if self.standardize or self.fill is not None:
             from .data import Prep
-            net.prep = Prep.fit_matrix(X, "standard")
-        else:
+            net.prep = Prep.fit_matrix(X, "standard" if self.standardize else "none",
+                                       fill=self.fill)
+        if not self.standardize:
             cols = getattr(self, "feature_names_in_", None)
             warn_scales(X, {j: str(cols[j]) if cols is not None else "x%d" % j
                             for j in range(X.shape[1])}, "standardize=True (the default)")
@@ -253,7 +350,8 @@ class _NNBBase(BaseEstimator):
 
     def _predict_raw(self, X):
         check_is_fitted(self)
-        X = self._validate_data(X, reset=False, dtype=np.float64, order="C")
+        X = self._validate_data(X, reset=False, dtype=np.float64, order="C",
+                                force_all_finite=self._finite())
         return self.net_.predict(self._inputs(X))
 
 
@@ -272,7 +370,8 @@ class NNBClassifier(ClassifierMixin, _NNBBase):
     [200]; shuffle [True]; random_state [None: a new seed per fit]; warm_start [False];
     momentum [0.9]; beta_1, beta_2, epsilon [Adam's 0.9, 0.999, 1e-8]; early_stopping [False],
     validation_fraction [0.1], n_iter_no_change [10]; init ["auto": he for relu, else xavier;
-    "normal", "xavier", "he", "orthogonal"]; standardize [True]; verbose [0].
+    "normal", "xavier", "he", "orthogonal"]; standardize [True]; verbose [0]; fill [None: NaN
+    refused; "mean", "median", "most_frequent": NaN filled with that value of the training rows].
     See the module's documentation for what differs from scikit-learn's MLPClassifier.
     """
 
@@ -368,8 +467,7 @@ class NNBRegressor(RegressorMixin, _NNBBase):
             self.n_outputs_ = Y.shape[1]
             self._y_1d = y.ndim == 1
             if self.standardize:
-                mean = Y.mean(axis=0)
-                std = Y.std(axis=0, ddof=1) if Y.shape[0] > 1 else np.zeros(Y.shape[1])
+                mean, std = _target_stats(Y)
                 self._y_mean, self._y_scale = mean, np.where(std > 0, std, 1.0)
             else:
                 self._y_mean, self._y_scale = np.zeros(Y.shape[1]), np.ones(Y.shape[1])
@@ -385,8 +483,10 @@ class NNBRegressor(RegressorMixin, _NNBBase):
         return self._fit(X, y, incremental=True)
 
     def predict(self, X):
-        """Predicted targets: a vector if fitted on a vector y, else n_samples x n_targets."""
-        out = self._predict_raw(X) * self._y_scale + self._y_mean
+        """Predicted targets: a vector if fitted on a vector y, else n_samples x n_targets.
+        A prediction that is not finite (beyond float64's range in the targets' units, or from a
+        network whose weights diverged) raises nnblas.NonFiniteError naming its row."""
+        out = _unscale(self._predict_raw(X), self._y_scale, self._y_mean)
         return out.ravel() if self._y_1d else out
 
     def _more_tags(self):

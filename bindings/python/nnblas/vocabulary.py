@@ -1,5 +1,5 @@
 """The shared vocabulary: the names of the C library's enums and the defaults, as the C library
-gives them (nnb_<enum>_name / _parse / _count, nnb_default_*), so that Python, the ``nnblas``
+gives them (nnb_<enum>_name / _parse / _n_values, nnb_default_*), so that Python, the ``nnblas``
 command and any other caller accept the same names and start from the same defaults.
 
 Names are case-insensitive, '-' and '_' are alike, and the aliases work ("leaky-relu" =
@@ -13,7 +13,7 @@ message, which lists the names and suggests the nearest::
     ['sgd', 'momentum', 'nesterov', 'adam', 'adamw', 'rmsprop', 'lm']
 
 Kinds: activation, init, loss, reduction, optimizer, schedule, history_field, target_kind,
-scale, unseen, mnist_part, dtype, status.
+scale, unseen, mnist_part, dtype, fill, status.
 """
 
 from ctypes import byref, c_int
@@ -22,7 +22,7 @@ from ._lib import cstr, last_error, lib
 from .errors import InvalidArgumentError, error_class
 
 KINDS = ("activation", "init", "loss", "reduction", "optimizer", "schedule", "history_field",
-         "target_kind", "scale", "unseen", "mnist_part", "dtype", "status")
+         "target_kind", "scale", "unseen", "mnist_part", "dtype", "fill", "status")
 
 
 def _kind(kind):

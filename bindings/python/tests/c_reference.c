@@ -30,14 +30,14 @@
 
 #include "nnblas.h"
 
-#define CHECK(call)                                                                            \
-    do {                                                                                       \
-        nnb_status st_ = (call);                                                               \
-        if (st_ != NNB_OK) {                                                                   \
-            fprintf(stderr, "c_reference: %s: %s\n", #call, nnb_last_error());                 \
-            exit(1);                                                                           \
-        }                                                                                      \
-    } while (0)
+#define CHECK(call)                                                      \
+  do {                                                                   \
+    nnb_status st_ = (call);                                             \
+    if (st_ != NNB_OK) {                                                 \
+      fprintf(stderr, "c_reference: %s: %s\n", #call, nnb_last_error()); \
+      exit(1);                                                           \
+    }                                                                    \
+  } while (0)
 
 static int lookup(const char *v, const char *const *names, int n) {
     for (int i = 0; i < n; i++)
@@ -48,7 +48,8 @@ static int lookup(const char *v, const char *const *names, int n) {
 
 static const char *const acts[] = {"identity", "sigmoid", "tanh", "relu", "leaky_relu", "softmax"};
 static const char *const inits[] = {"normal_fanin", "xavier_uniform", "he_normal", "orthogonal"};
-static const char *const opts_[] = {"sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "lm"};
+static const char *const opts_[] = {"sgd",   "momentum", "nesterov", "adam",
+                                    "adamw", "rmsprop",  "lm"};
 static const char *const losses[] = {"sse", "mse", "bce", "ce"};
 static const char *const reds[] = {"sum", "mean"};
 
@@ -67,7 +68,8 @@ static void make_data(size_t rows, size_t nin, size_t nout, int softmax, double 
             x[i * nin + j] = (double)v / 8.0 - 1.0;
         }
         if (!y) continue;
-        if (softmax) y[i * nout + s % nout] = 1.0;
+        if (softmax)
+            y[i * nout + s % nout] = 1.0;
         else
             for (size_t k = 0; k < nout; k++) y[i * nout + k] = (double)((s + 3 * k) % 5) / 4.0;
     }
@@ -104,7 +106,8 @@ static int load(const char *path, size_t rows) {
 int main(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[1], "load") == 0)
         return load(argv[2], argc >= 4 && strncmp(argv[3], "rows=", 5) == 0
-                                 ? strtoul(argv[3] + 5, NULL, 10) : 64);
+                                 ? strtoul(argv[3] + 5, NULL, 10)
+                                 : 64);
     if (argc < 2 || strcmp(argv[1], "train") != 0) {
         fprintf(stderr, "usage: c_reference train key=value... | c_reference load PATH [rows=N]\n");
         return 2;
@@ -129,24 +132,42 @@ int main(int argc, char **argv) {
             n_layers = 0;
             for (char *p = (char *)v; *p && n_layers < 16; p += *p == ',')
                 layers[n_layers++] = strtoul(p, &p, 10);
-        } else if (strcmp(key, "act") == 0) act = lookup(v, acts, 6);
-        else if (strcmp(key, "out") == 0) out = lookup(v, acts, 6);
-        else if (strcmp(key, "bias") == 0) bias = atoi(v);
-        else if (strcmp(key, "init") == 0) init = lookup(v, inits, 4);
-        else if (strcmp(key, "seed") == 0) seed = strtoull(v, NULL, 10);
-        else if (strcmp(key, "fitseed") == 0) fitseed = strtoull(v, NULL, 10), has_fitseed = 1;
-        else if (strcmp(key, "rows") == 0) rows = strtoul(v, NULL, 10);
-        else if (strcmp(key, "epochs") == 0) epochs = strtoul(v, NULL, 10);
-        else if (strcmp(key, "batch") == 0) batch = strtoul(v, NULL, 10);
-        else if (strcmp(key, "shuffle") == 0) shuffle = atoi(v);
-        else if (strcmp(key, "opt") == 0) opt = lookup(v, opts_, 7);
-        else if (strcmp(key, "lr") == 0) lr = strtod(v, NULL);
-        else if (strcmp(key, "loss") == 0) loss = lookup(v, losses, 4);
-        else if (strcmp(key, "red") == 0) red = lookup(v, reds, 2);
-        else if (strcmp(key, "dropout") == 0) dropout = strtod(v, NULL);
-        else if (strcmp(key, "wd") == 0) wd = strtod(v, NULL);
-        else if (strcmp(key, "val") == 0) val = strtod(v, NULL);
-        else if (strcmp(key, "save") == 0) save = v;
+        } else if (strcmp(key, "act") == 0)
+            act = lookup(v, acts, 6);
+        else if (strcmp(key, "out") == 0)
+            out = lookup(v, acts, 6);
+        else if (strcmp(key, "bias") == 0)
+            bias = atoi(v);
+        else if (strcmp(key, "init") == 0)
+            init = lookup(v, inits, 4);
+        else if (strcmp(key, "seed") == 0)
+            seed = strtoull(v, NULL, 10);
+        else if (strcmp(key, "fitseed") == 0)
+            fitseed = strtoull(v, NULL, 10), has_fitseed = 1;
+        else if (strcmp(key, "rows") == 0)
+            rows = strtoul(v, NULL, 10);
+        else if (strcmp(key, "epochs") == 0)
+            epochs = strtoul(v, NULL, 10);
+        else if (strcmp(key, "batch") == 0)
+            batch = strtoul(v, NULL, 10);
+        else if (strcmp(key, "shuffle") == 0)
+            shuffle = atoi(v);
+        else if (strcmp(key, "opt") == 0)
+            opt = lookup(v, opts_, 7);
+        else if (strcmp(key, "lr") == 0)
+            lr = strtod(v, NULL);
+        else if (strcmp(key, "loss") == 0)
+            loss = lookup(v, losses, 4);
+        else if (strcmp(key, "red") == 0)
+            red = lookup(v, reds, 2);
+        else if (strcmp(key, "dropout") == 0)
+            dropout = strtod(v, NULL);
+        else if (strcmp(key, "wd") == 0)
+            wd = strtod(v, NULL);
+        else if (strcmp(key, "val") == 0)
+            val = strtod(v, NULL);
+        else if (strcmp(key, "save") == 0)
+            save = v;
         else {
             fprintf(stderr, "c_reference: unknown key '%s'\n", key);
             return 2;
@@ -160,8 +181,8 @@ int main(int argc, char **argv) {
     nnb_net *net;
     CHECK(nnb_net_create(&net, nin));
     for (size_t l = 1; l < n_layers; l++)
-        CHECK(nnb_net_add_dense(net, layers[l], l + 1 == n_layers ? (nnb_activation)out
-                                                                  : (nnb_activation)act, bias));
+        CHECK(nnb_net_add_dense(
+            net, layers[l], l + 1 == n_layers ? (nnb_activation)out : (nnb_activation)act, bias));
     CHECK(nnb_net_init(net, (nnb_init)init, seed));
 
     nnb_train_opts *o;
