@@ -690,6 +690,12 @@ static void emit_header(cgen *g, nnbi_ex_buf *h) {
 nnb_status nnbi_ex_c_write(const nnbi_ex_model *m, const nnb_export_opts *o,
                            const char *header_name, nnbi_ex_buf *src, nnbi_ex_buf *hdr,
                            const char *func) {
+    for (size_t l = 0; l < m->n_layers; l++)
+        if (m->layers[l].kind != NNBE_DENSE)
+            return nnbi_ex_fail(NNB_E_UNSUPPORTED, func,
+                                "layer %zu is a convolution or pooling layer, which the C source "
+                                "export does not write yet (the ONNX export does)",
+                                l + 1);
     cgen g;
     memset(&g, 0, sizeof g);
     g.m = m;

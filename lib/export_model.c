@@ -350,28 +350,50 @@ static nnb_status read_inputs(nnbi_ex_model *m, const nnb_prep *prep, const nnb_
     return NNB_OK;
 }
 
-nnb_status nnbi_ex_dense_layer(const nnb_net *net, size_t l, size_t *n_in, size_t *n_out,
-                               const char *func) {
-    size_t w_off, next, ni, no;
-    int bias;
-    if (nnb_net_layer_info(net, l, &ni, &no, NULL, &bias, &w_off, NULL) != NNB_OK)
-        return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
-    if (l + 1 < nnb_net_n_layers(net)) {
-        if (nnb_net_layer_info(net, l + 1, NULL, NULL, NULL, NULL, &next, NULL) != NNB_OK)
-            return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
-    } else {
-        next = nnb_net_n_params(net);
-    }
-    /* a dense layer's parameters are n_out x n_in weights and n_out biases, laid out layer
-     * after layer; a convolution's or a pooling's are not (issue 24) */
-    if ((ni && no > (SIZE_MAX - no) / ni) || next < w_off ||
-        next - w_off != no * ni + (bias ? no : 0))
+nnb_status nnbi_ex_layer_kind(const nnb_net *net, size_t l, int *kind, size_t *rows, size_t *cols,
+                              const char *func) {
+    static const char *const kinds[] = {"dense", "conv2d", "maxpool", "avgpool"};
+    const char *name = nnb_net_layer_kind(net, l);
+    int k = -1;
+    for (int i = 0; name && i < 4; i++)
+        if (strcmp(name, kinds[i]) == 0) k = i;
+    if (k < 0)
         return nnbi_ex_fail(NNB_E_UNSUPPORTED, func,
-                            "layer %zu is not a dense layer (a convolution or pooling layer): only "
-                            "dense layers are exported so far",
+                            "layer %zu is of kind '%s', which this version does not export", l + 1,
+                            name ? name : "?");
+    size_t ni, no, w_off, b_off, n_filters = 0;
+    int bias;
+    nnb_window win;
+    if (nnb_net_layer_info(net, l, &ni, &no, NULL, &bias, &w_off, &b_off) != NNB_OK ||
+        (k != NNBE_DENSE && nnb_net_layer_window(net, l, &win, &n_filters) != NNB_OK))
+        return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
+    size_t r = k == NNBE_DENSE ? no : k == NNBE_CONV2D ? n_filters : 0;
+    size_t c = r ? (b_off - w_off) / r : 0;
+    /* the parameters, by their offsets: rows x cols weights, then the biases */
+    if (b_off < w_off || (r && (b_off - w_off) % r != 0) ||
+        nnb_net_layer_n_params(net, l) != r * c + (bias ? r : 0) || (k == NNBE_DENSE && c != ni))
+        return nnbi_ex_fail(NNB_E_INTERNAL, func,
+                            "layer %zu's parameters are not laid out as "
+                            "this version expects",
                             l + 1);
-    if (n_in) *n_in = ni;
-    if (n_out) *n_out = no;
+    *kind = k;
+    if (rows) *rows = r;
+    if (cols) *cols = c;
+    return NNB_OK;
+}
+
+/* Layer l's shapes: its input (the previous layer's output, or the network's input shape) and
+ * output, and its window. */
+static nnb_status read_shapes(nnbi_ex_layer *L, const nnb_net *net, size_t l, const char *func) {
+    nnb_status st = l ? nnb_net_layer_shape(net, l - 1, &L->c, &L->h, &L->wd)
+                      : nnb_net_get_input_shape(net, &L->c, &L->h, &L->wd);
+    if (st == NNB_OK) st = nnb_net_layer_shape(net, l, &L->oc, &L->oh, &L->ow);
+    if (st == NNB_OK && L->kind != NNBE_DENSE) st = nnb_net_layer_window(net, l, &L->win, NULL);
+    if (st != NNB_OK) return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
+    if (L->kind == NNBE_DENSE) {
+        L->c = L->n_in;
+        L->h = L->wd = 1;
+    }
     return NNB_OK;
 }
 
@@ -381,20 +403,22 @@ static nnb_status read_layers(nnbi_ex_model *m, const nnb_net *net, const char *
     if (!m->layers) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     for (size_t l = 0; l < m->n_layers; l++) {
         nnbi_ex_layer *L = &m->layers[l];
-        L->kind = NNBE_DENSE;
-        nnb_status st = nnbi_ex_dense_layer(net, l, NULL, NULL, func);
+        nnb_status st = nnbi_ex_layer_kind(net, l, &L->kind, &L->rows, &L->cols, func);
         if (st != NNB_OK) return st;
         if (nnb_net_layer_info(net, l, &L->n_in, &L->n_out, &L->act, &L->has_bias, NULL, NULL) !=
             NNB_OK)
             return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
         if (L->act == NNB_ACT_LEAKY_RELU && nnb_net_get_leaky_slope(net, l, &L->slope) != NNB_OK)
             return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
-        size_t nw = L->n_out * L->n_in;
+        st = read_shapes(L, net, l, func);
+        if (st != NNB_OK) return st;
+        if (L->rows == 0) continue; /* a pooling: no parameters */
+        size_t nw = L->rows * L->cols;
         L->w = malloc(nw * sizeof *L->w);
-        L->b = L->has_bias ? malloc(L->n_out * sizeof *L->b) : NULL;
+        L->b = L->has_bias ? malloc(L->rows * sizeof *L->b) : NULL;
         if (!L->w || (L->has_bias && !L->b))
             return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
-        if (nnb_net_layer_get(net, l, L->w, nw, L->b, L->has_bias ? L->n_out : 0) != NNB_OK)
+        if (nnb_net_layer_get(net, l, L->w, nw, L->b, L->has_bias ? L->rows : 0) != NNB_OK)
             return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
     }
     return NNB_OK;
@@ -508,12 +532,13 @@ double nnbi_ex_quantize_row(const double *w, size_t n, nnb_dtype dtype, signed c
 nnb_status nnbi_ex_model_quantize(nnbi_ex_model *m, nnb_dtype dtype, const char *func) {
     for (size_t l = 0; l < m->n_layers; l++) {
         nnbi_ex_layer *L = &m->layers[l];
-        L->scale = malloc(L->n_out * sizeof *L->scale);
-        L->q = malloc(L->n_out * L->n_in);
+        if (L->rows == 0) continue;
+        L->scale = malloc(L->rows * sizeof *L->scale);
+        L->q = malloc(L->rows * L->cols);
         if (!L->scale || !L->q) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
-        for (size_t i = 0; i < L->n_out; i++)
+        for (size_t i = 0; i < L->rows; i++)
             L->scale[i] =
-                nnbi_ex_quantize_row(L->w + i * L->n_in, L->n_in, dtype, L->q + i * L->n_in);
+                nnbi_ex_quantize_row(L->w + i * L->cols, L->cols, dtype, L->q + i * L->cols);
     }
     return NNB_OK;
 }
