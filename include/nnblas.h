@@ -3475,8 +3475,7 @@ NNB_API nnb_status nnb_export_opts_get_own_math(const nnb_export_opts *opts, int
  * @return NNB_OK; NNB_E_NULL (path, net); NNB_E_INVALID_ARG (a network without layers, an
  *         unfitted preparation, an input scale with one-hot inputs); NNB_E_SHAPE (the
  *         preparation's features differ from the network's inputs); NNB_E_UNSUPPORTED (two
- *         categories one float32 value; a layer kind this version does not know; the C
- *         source: convolution and pooling layers, not written yet); NNB_E_IO (as nnb_model_write()); NNB_E_TOO_LARGE (over
+ *         categories one float32 value; a layer kind this version does not know); NNB_E_IO (as nnb_model_write()); NNB_E_TOO_LARGE (over
  *         2 GB, protobuf's limit); NNB_E_NOMEM. Since 0.2.
  */
 NNB_API nnb_status nnb_onnx_write(const char *path, const nnb_net *net, const nnb_prep *prep,

@@ -77,6 +77,8 @@ typedef struct nnbi_ex_input {
     double *cat_values; /* what each category compares equal to (text: k) */
     size_t out;         /* the first network input it gives */
     double shift, div;  /* numbers: (v - shift) / div, after the input scale */
+    int fill;           /* a missing (NaN) value becomes fill_value (after the input scale) */
+    double fill_value;  /* the number, or the value the fill category compares equal to */
 } nnbi_ex_input;
 
 typedef struct nnbi_ex_model {
@@ -88,6 +90,7 @@ typedef struct nnbi_ex_model {
     int has_prep;          /* a preparation with any effect (else raw = network inputs) */
     int unseen_zero;       /* an unseen category: zeros (else: an error / NaN outputs) */
     size_t n_onehot;       /* one-hot inputs */
+    size_t n_fill;         /* inputs whose missing values are filled */
     size_t n_features;     /* network inputs */
     size_t n_layers;
     nnbi_ex_layer *layers;

@@ -279,6 +279,37 @@ static nnb_status read_plain_inputs(nnbi_ex_model *m, size_t n, const char *func
     return NNB_OK;
 }
 
+/* The fill of input `in`'s missing values, if its preparation fills them: a number, or the value
+ * its fill category compares equal to (for a text column, the category's index). */
+static nnb_status read_fill(const nnb_prep *prep, nnbi_ex_input *in, nnb_dtype dt,
+                            const char *func) {
+    nnb_fill how = NNB_FILL_NONE;
+    double value = NAN;
+    const char *cat = NULL;
+    if (nnb_prep_column_fill(prep, in->name, &how, &value, &cat) != NNB_OK)
+        return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
+    if (how == NNB_FILL_NONE) return NNB_OK;
+    if (in->onehot) {
+        value = NAN;
+        for (size_t k = 0; cat && k < in->n_cats; k++) {
+            const char *label = nnb_prep_column_category(prep, in->column, k);
+            if (label && strcmp(label, cat) == 0) value = in->cat_values[k];
+        }
+        if (isnan(value))
+            return nnbi_ex_fail(NNB_E_INTERNAL, func,
+                                "the fill category of column '%s' is none of its categories",
+                                in->name);
+    } else if (!isfinite(value)) {
+        return nnbi_ex_fail(NNB_E_INTERNAL, func, "column '%s' has no finite fill value", in->name);
+    } else if (dt == NNB_F32 && fabs(value) > 3.4028234663852886e+38) {
+        return nnbi_ex_fail(NNB_E_UNSUPPORTED, func,
+                            "the fill value of column '%s' is beyond float32's range", in->name);
+    }
+    in->fill = 1;
+    in->fill_value = value;
+    return NNB_OK;
+}
+
 /* The raw inputs of a preparation: its feature columns in order (targets are not inputs). */
 static nnb_status read_prep_inputs(nnbi_ex_model *m, const nnb_prep *prep, const char *func) {
     size_t nc = nnb_prep_n_columns(prep), out = 0;
@@ -289,14 +320,6 @@ static nnb_status read_prep_inputs(nnbi_ex_model *m, const nnb_prep *prep, const
         if (nnb_prep_column_info(prep, i, &name, &is_target, &is_text, &n_cats) != NNB_OK)
             return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
         if (is_target) continue;
-        nnb_fill fill = NNB_FILL_NONE; /* the graph would pass a missing (NaN) cell through */
-        if (nnb_prep_column_fill(prep, name, &fill, NULL, NULL) == NNB_OK && fill != NNB_FILL_NONE)
-            return nnbi_ex_fail(
-                NNB_E_UNSUPPORTED, func,
-                "the preparation fills missing cells of column '%s' (--fill), which "
-                "an exported model does not do yet; export a model trained without "
-                "filling",
-                name);
         nnbi_ex_input *in = &m->inputs[m->n_raw++];
         in->name = name;
         in->column = i;
@@ -307,10 +330,12 @@ static nnb_status read_prep_inputs(nnbi_ex_model *m, const nnb_prep *prep, const
         in->div = 1;
         nnb_status st = in->onehot ? read_categories(prep, i, in, m->dtype, func)
                                    : column_scaling(prep, name, &in->shift, &in->div, func);
+        if (st == NNB_OK) st = read_fill(prep, in, m->dtype, func);
         if (st != NNB_OK) return st;
+        m->n_fill += in->fill;
         out += in->onehot ? n_cats : 1;
         m->n_onehot += in->onehot;
-        if (in->onehot || in->shift != 0 || in->div != 1) m->has_prep = 1;
+        if (in->onehot || in->shift != 0 || in->div != 1 || in->fill) m->has_prep = 1;
     }
     if (out != m->n_features)
         return nnbi_ex_fail(NNB_E_INTERNAL, func, "the preparation gives %zu features, not %zu",

@@ -7,6 +7,7 @@
  * The graph, for a model of raw inputs "input" (N x n_raw) and network type T:
  *   preparation, in float64 (as nnb_prep computes it), then rounded to T:
  *     Cast(double) -> [Div 255 or Mul scale, rounded to T as the IDX reader does]
+ *     -> [Where(IsNaN, fill): the preparation's fill of missing values]
  *     -> Gather (each feature's raw column) -> Sub shift -> Div div          numbers
  *     -> Equal category values -> Cast -> Where(one-hot mask)                one-hot columns
  *     -> ReduceSum -> Equal count -> Where(0, NaN): a row with an unseen category gives NaN
@@ -255,6 +256,19 @@ static nnb_status feature_tables(const nnbi_ex_model *m, int64_t **src, double *
     return NNB_OK;
 }
 
+/* The fill of missing values: x = Where(IsNaN(x), fill, x) over the raw inputs, fill NaN (no
+ * change) for the inputs the preparation does not fill. */
+static nnb_status emit_fill(graph *g, const nnbi_ex_model *m, vname *x) {
+    double *fill = malloc(m->n_raw * sizeof *fill);
+    if (!fill) return NNB_E_NOMEM;
+    for (size_t i = 0; i < m->n_raw; i++)
+        fill[i] = m->inputs[i].fill ? m->inputs[i].fill_value : NAN;
+    vector(g, "fill_value", T_DOUBLE, fill, m->n_raw);
+    free(fill);
+    *x = op3(g, "Where", op1(g, "IsNaN", x->s, NULL).s, "fill_value", x->s);
+    return NNB_OK;
+}
+
 /* The preparation: "input" to the network's inputs (*h); *pen names the N x 1 penalty (0 or
  * NaN) of rows with an unseen category, or is empty. */
 static nnb_status emit_prep(graph *g, const nnbi_ex_model *m, vname *h, vname *pen,
@@ -270,6 +284,8 @@ static nnb_status emit_prep(graph *g, const nnbi_ex_model *m, vname *h, vname *p
         x = op2(g, bytes ? "Div" : "Mul", x.s, "input_scale");
         if (f32) x = cast(g, cast(g, x.s, T_FLOAT).s, T_DOUBLE); /* read as float32 */
     }
+    if (m->n_fill && emit_fill(g, m, &x) != NNB_OK)
+        return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     int64_t *src = NULL;
     double *tab = NULL;
     nnb_status st = feature_tables(m, &src, &tab, func);
@@ -594,6 +610,7 @@ static void json_inputs(nnbi_ex_buf *j, const nnbi_ex_model *m) {
         } else if (in->shift != 0 || in->div != 1) {
             nnbi_ex_buf_printf(j, ",\"shift\":%.17g,\"divisor\":%.17g", in->shift, in->div);
         }
+        if (in->fill) nnbi_ex_buf_printf(j, ",\"fill\":%.17g", in->fill_value);
         nnbi_ex_buf_put(j, "}", 1);
     }
     nnbi_ex_buf_put(j, "]", 1);

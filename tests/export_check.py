@@ -131,16 +131,22 @@ def onnx_inputs(path):
     return json.loads(meta["nnblas.inputs"]), meta
 
 
+MISSING = ("", "NA", "null")  # cells the CSV reader reads as missing (a few of its markers)
+
+
 def csv_raw(csv_path, inputs):
     """Raw input rows from a CSV file for an exported model: the columns nnblas.inputs names, in
-    its order; a text category as its index in the list (-1 for one it does not list)."""
+    its order; a text category as its index in the list (-1 for one it does not list); a missing
+    cell as NaN."""
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
     out = np.empty((len(rows), len(inputs)))
     for i, r in enumerate(rows):
         for j, col in enumerate(inputs):
             v = r[col["name"]]
-            if col["kind"] == "text-category":
+            if v.strip() in MISSING:
+                out[i, j] = np.nan
+            elif col["kind"] == "text-category":
                 out[i, j] = col["categories"].index(v) if v in col["categories"] else -1
             else:
                 out[i, j] = float(v)
@@ -469,6 +475,21 @@ class Exports(unittest.TestCase):
             if cls and want.shape[1] > 1:
                 self.assertTrue(np.array_equal(c, np.argmax(want, axis=1)), name + ": classes")
 
+    def test_cnn_c(self):
+        """Convolution and pooling in the generated C (float and int8 weights, with and without
+        the dispatch) against nnblas predict, and int8 against the int8 copy's predictions."""
+        for name, model, dtype, raw, want, cls in self.cnn_models():
+            n_out = want.shape[1]
+            cfile = self.path(name + ".c")
+            nodispatch = ("-D%s_NO_DISPATCH" % name.upper(),)
+            for own, extra in ((False, ()), (False, nodispatch), (True, ())):
+                tag = "c own math" if own else "c, no dispatch" if extra else "c"
+                self.export(model, "--c", cfile, "--name", name, *(["--own-math"] if own else []))
+                exe = self.compile_c(cfile, name, dtype, extra)
+                got, status = self.run_c(exe, raw, n_out, dtype)
+                self.assertTrue(np.all(status == 0), name + ": statuses")
+                self.assert_close(got, want, dtype, name + " " + tag, cls)
+
     def categories_csv(self, path, rows, colours, seed):
         rng = np.random.default_rng(seed)
         sizes = ["1", "2", "2.5", "3"]
@@ -529,6 +550,34 @@ class Exports(unittest.TestCase):
             # unseen categories are zeros, never an error: no error code to define
             self.assertNotIn("%s_E_CATEGORY" % name.upper(), header)
             self.assertIn("int %s_category(int input, const char *text);" % name, header)
+
+    def test_fill_missing(self):
+        """A model whose preparation fills missing cells (--fill mean: numbers get the mean, a
+        one-hot column its most frequent category): a NaN raw value is filled inside the ONNX
+        graph (Where(IsNaN)) and the C source as nnblas predict fills the CSV's missing cells."""
+        data = self.path("holes.csv")
+        self.categories_csv(data, 200, ["red", "green", "blue"], 8)
+        with open(data) as f:
+            rows = list(csv.reader(f))
+        rng = np.random.default_rng(9)
+        for r in rows[1:]:
+            for j in (0, 1, 2, 3):  # x1, colour (text), size (numeric category), x2
+                if rng.random() < 0.15:
+                    r[j] = ["", "NA", "null"][rng.integers(3)]
+        with open(data, "w", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+        for dtype in ("f32", "f64"):
+            name = "fill_" + dtype
+            model = self.train(name, "--csv", data, "--target", "label", "--one-hot",
+                               "colour,size", "--fill", "mean", "--layers", "5", "--dtype", dtype,
+                               "--epochs", "10", "--seed", "4")
+            want = self.predict(model, ["--csv", data], True)
+            self.export(model, "--onnx", self.path(name + ".onnx"))
+            inputs, _ = onnx_inputs(self.path(name + ".onnx"))
+            self.assertTrue(all("fill" in i for i in inputs), inputs)
+            raw = csv_raw(data, inputs)
+            self.assertTrue(np.isnan(raw).any(axis=0).all())  # holes in every column
+            self.check_model(model, dtype, raw, want, name, True)
 
     def test_c_category_lookup(self):
         """NAME_category() finds each text category's index, and -1 for others."""

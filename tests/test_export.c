@@ -394,8 +394,9 @@ static nnb_net *small_cnn(nnb_dtype dt) {
 }
 
 /* The ONNX graph of small_cnn(): its nodes in order, and the convolution's W0 (OIHW, as the
- * library holds it; F x K in float64, where the convolution is a MatMul) and b0. */
-START_TEST(onnx_cnn) {
+ * library holds it; F x K in float64, where the convolution is a MatMul) and b0; its int8 copy
+ * (a scale per filter) and its int8 C source. */
+START_TEST(cnn_exports) {
     for (int f32 = 0; f32 < 2; f32++) {
         nnb_net *cnn = small_cnn(f32 ? NNB_F32 : NNB_F64);
         const char *path = nnbt_tmp("cnn.onnx");
@@ -440,6 +441,24 @@ START_TEST(onnx_cnn) {
             }
         }
         nnb_net_free(q);
+        /* the C source: the convolution's int8 weights F x K with a scale per filter, the
+         * layers in the header's comment, no allocation */
+        nnb_export_opts *o;
+        nnbt_ok(nnb_export_opts_create(&o));
+        nnbt_ok(nnb_export_opts_set_name(o, "cnn"));
+        nnbt_ok(nnb_export_opts_set_int8(o, 1));
+        nnbt_ok(nnb_c_source_write(nnbt_tmp("cnn.c"), NULL, cnn, NULL, NULL, o));
+        char *c = nnbt_read_file(nnbt_tmp("cnn.c"), &len),
+             *h = nnbt_read_file(nnbt_tmp("cnn.h"), &len);
+        ck_assert(strstr(c, "static const signed char cnn_q0[18] = {"));
+        ck_assert(strstr(c, f32 ? "static const float cnn_s0[2] = {"
+                                : "static const double cnn_s0[2] = {"));
+        ck_assert(!strstr(c, "malloc"));
+        ck_assert_msg(strstr(h, "Network: 30 -> conv 2x6x5 relu -> maxpool 2x3x2 -> 3 softmax"),
+                      "%s", h);
+        free(c);
+        free(h);
+        nnb_export_opts_free(o);
         nnb_net_free(cnn);
     }
 }
@@ -614,18 +633,6 @@ START_TEST(bad_arguments) {
     expect(nnb_onnx_write(onnx, net, unfitted, NULL, NULL), NNB_E_INVALID_ARG, "not fitted");
     expect(nnb_onnx_write(onnx, net, wide, NULL, NULL), NNB_E_SHAPE, "4 features");
     expect(nnb_c_source_write(c, NULL, net, wide, NULL, NULL), NNB_E_SHAPE, "takes 3 inputs");
-    /* a network with convolution or pooling layers: the C source refuses it, nothing written */
-    nnb_net *cnn;
-    nnb_window w3 = {3, 3, 1, 1, 1, 1, 1, 1, 0}, p2 = {2, 2, 2, 2, 0, 0, 0, 0, 0};
-    nnbt_ok(nnb_net_create(&cnn, 1 * 6 * 6));
-    nnbt_ok(nnb_net_set_input_shape(cnn, 1, 6, 6));
-    nnbt_ok(nnb_net_add_conv2d(cnn, 2, &w3, NNB_ACT_RELU, 1));
-    nnbt_ok(nnb_net_add_maxpool(cnn, &p2));
-    nnbt_ok(nnb_net_add_dense(cnn, 3, NNB_ACT_SOFTMAX, 1));
-    nnbt_ok(nnb_net_init(cnn, NNB_INIT_XAVIER_UNIFORM, 1));
-    expect(nnb_c_source_write(c, NULL, cnn, NULL, NULL, NULL), NNB_E_UNSUPPORTED,
-           "convolution or pooling");
-    nnb_net_free(cnn);
     ck_assert_int_eq(nnbt_count_files(dir), 0); /* nothing left behind */
     nnb_prep_free(unfitted);
     nnb_prep_free(wide);
@@ -701,7 +708,7 @@ static Suite *export_suite(void) {
     tcase_add_test(tc, options);
     tcase_add_test(tc, quantize_int8);
     tcase_add_test(tc, onnx_bytes);
-    tcase_add_test(tc, onnx_cnn);
+    tcase_add_test(tc, cnn_exports);
     tcase_add_test(tc, onnx_metadata);
     tcase_add_test(tc, c_source);
     tcase_add_test(tc, bad_arguments);

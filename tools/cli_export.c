@@ -267,6 +267,12 @@ static nnb_status make_opts(const export_args *e, nnb_export_opts **o) {
     return st;
 }
 
+static int has_conv(const nnb_net *net) {
+    for (size_t l = 0; l < nnb_net_n_layers(net); l++)
+        if (strcmp(nnb_net_layer_kind(net, l), "conv2d") == 0) return 1;
+    return 0;
+}
+
 /* Writes what was asked; 1, or 0 after a message. */
 static int write_exports(const export_args *e, model_info *mi, const nnb_net *net,
                          const char *header, int8_data *d) {
@@ -286,8 +292,8 @@ static int write_exports(const export_args *e, model_info *mi, const nnb_net *ne
                    human_bytes(file_size(e->c), b1), esc(header), nnb_net_n_params(net),
                    human_bytes(param_bytes(net, e->int8), b2));
         if (ok && e->int8)
-            printf(" (int8 weights, a scale per output unit; %s as %s)\n",
-                   human_bytes(param_bytes(net, 0), b1), type);
+            printf(" (int8 weights, a scale per output unit%s; %s as %s)\n",
+                   has_conv(net) ? " or filter" : "", human_bytes(param_bytes(net, 0), b1), type);
         else if (ok)
             printf(" (%s)\n", type);
         if (ok && e->int8) report_int8(mi, net, d);
