@@ -16,8 +16,9 @@
 #include "nnb_internal.h"
 
 /* Format version written by this library: 1.2 for a network with convolution or pooling layers
- * (section LAYR) or a preparation that fills missing cells (section FILL), else 1.1 for a float32
- * network and 1.0 for float64 (unchanged). */
+ * (section LAYR, essential), a dense-only network with an input shape (LAYR, not essential) or a
+ * preparation that fills missing cells (section FILL), else 1.1 for a float32 network and 1.0 for
+ * float64 (unchanged). */
 #define NNBI_MODEL_MAJOR 1u
 #define NNBI_MODEL_MINOR 2u
 

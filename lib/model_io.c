@@ -141,6 +141,10 @@ static int has_kinds(const nnb_net *net) {
     return 0;
 }
 
+/* 1 if the network's input has a shape other than the default (inputs x 1 x 1): a dense-only
+ * network with nnb_net_set_input_shape() keeps it in a non-essential LAYR (version 1.2). */
+static int has_shape(const nnb_net *net) { return net->in.h != 1 || net->in.w != 1; }
+
 /* The layer kinds (section LAYR, version 1.2): the input shape, then per layer its kind's code
  * (its index in the registry, layers.c) and hyper-parameters. */
 static void w_layr(sink *s, const parts *m) {
@@ -245,21 +249,24 @@ static void w_section(sink *s, const char tag[4], uint32_t flags, writer_fn fn, 
 /* The whole file; `size` is the total written into the header (0 in the counting run). */
 static void serialise(sink *s, const parts *m, uint64_t size) {
     int kinds = has_kinds(m->net), fill = m->prep && nnbi_prep_has_fill(m->prep);
+    int layr = kinds || has_shape(m->net);
     uint32_t n_sections =
-        2 + kinds + (m->prep != NULL) + fill + (m->meta != NULL) + (m->state != NULL);
+        2 + layr + (m->prep != NULL) + fill + (m->meta != NULL) + (m->state != NULL);
     emit(s, NNBI_MODEL_MAGIC, 8);
     e_u16(s, NNBI_MODEL_MAJOR);
     /* a dense float64 network's file is version 1.0, which every reader of major version 1
-     * loads; a dense float32 one 1.1; one with other kinds of layers, or whose preparation fills
-     * missing cells, 1.2 */
+     * loads; a dense float32 one 1.1; one with other kinds of layers, an input shape, or whose
+     * preparation fills missing cells, 1.2 */
     int f32 = m->net->dtype == NNB_F32;
-    e_u16(s, kinds || fill ? 2 : f32 ? 1 : 0);
+    e_u16(s, layr || fill ? 2 : f32 ? 1 : 0);
     e_u32(s, 0x01020304u); /* byte-order mark: 04 03 02 01 */
     e_u64(s, size);
     e_u32(s, n_sections);
     e_u32(s, 0); /* flags, reserved */
     w_section(s, "ARCH", NNBI_SECTION_ESSENTIAL, w_arch, m);
-    if (kinds) w_section(s, "LAYR", NNBI_SECTION_ESSENTIAL, w_layr, m);
+    /* essential with other kinds of layers; a dense-only network's shape is not needed to use it,
+     * so older readers skip it and load the same network without its shape */
+    if (layr) w_section(s, "LAYR", kinds ? NNBI_SECTION_ESSENTIAL : 0, w_layr, m);
     w_section(s, f32 ? "PF32" : "PARM", NNBI_SECTION_ESSENTIAL, w_params, m);
     if (m->prep) w_section(s, "PREP", NNBI_SECTION_ESSENTIAL, w_prep, m);
     if (fill) w_section(s, "FILL", NNBI_SECTION_ESSENTIAL, w_fill, m);

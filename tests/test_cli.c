@@ -580,7 +580,10 @@ START_TEST(idx_end_to_end) {
     run_free(&r);
     r = runv("info", "--model", model, NULL);
     assert_ok(r);
-    ck_assert_msg(strstr(r.out, "a matrix of 64 columns") && strstr(r.out, "class.9"), "%s", r.out);
+    /* a dense network on IDX images keeps their shape */
+    ck_assert_msg(strstr(r.out, "a matrix of 64 columns") && strstr(r.out, "class.9") &&
+                      strstr(r.out, "network: 64 inputs (1x8x8), 2 layers"),
+                  "%s", r.out);
     run_free(&r);
     r = runv("eval", "--model", model, "--idx", spec, NULL);
     assert_ok(r);
@@ -614,8 +617,10 @@ START_TEST(cnn_end_to_end) {
     run_free(&r);
     r = runv("info", "--model", model, NULL);
     assert_ok(r);
-    ck_assert_msg(strstr(r.out, "layer 1: conv2d 4 3x3 stride 1x1 padding 1,1,1,1 -> 4x8x8 relu, "
-                                "bias (40 parameters)") &&
+    ck_assert_msg(strstr(r.out, "network: 64 inputs (1x8x8), 6 layers") &&
+                      strstr(r.out,
+                             "layer 1: conv2d 4 3x3 stride 1x1 padding 1,1,1,1 -> 4x8x8 relu, "
+                             "bias (40 parameters)") &&
                       strstr(r.out, "layer 2: maxpool 2x2 stride 2x2 -> 4x4x4 (0 parameters)") &&
                       strstr(r.out, "layer 3: conv2d 6 3x3 stride 1x1 padding 1,1,1,1 -> 6x4x4 "
                                     "relu, bias (222 parameters)") &&

@@ -423,6 +423,58 @@ START_TEST(older_readers_and_damage_are_refused) {
 }
 END_TEST
 
+/* A dense-only network keeps the input shape it was given (e.g. trained on IDX images): its file
+ * is version 1.2 with a LAYR section that is not essential, so a reader that does not know LAYR
+ * (1.0, 1.1) loads the same network without the shape; a shape of inputs x 1 x 1 is no shape
+ * (the file stays 1.0 / 1.1). A loop test: _i 0 float64, 1 float32. */
+START_TEST(dense_networks_keep_their_input_shape) {
+    nnb_dtype dt = nnbt_dtype_of(_i);
+    nnb_net *net, *back;
+    nnbt_ok(nnb_net_create_dtype(&net, 12, dt));
+    nnbt_ok(nnb_net_set_input_shape(net, 3, 2, 2));
+    nnbt_ok(nnb_net_add_dense(net, 5, NNB_ACT_LEAKY_RELU, 1));
+    nnbt_ok(nnb_net_set_leaky_slope(net, 0, 0.2));
+    nnbt_ok(nnb_net_add_dense(net, 2, NNB_ACT_SOFTMAX, 0));
+    nnbt_ok(nnb_net_init(net, NNB_INIT_HE_NORMAL, 3));
+    size_t len, c, h, w;
+    unsigned char *b = model_bytes(net, 0, &len);
+    ck_assert_uint_eq(b[10], 2); /* format version 1.2 */
+    size_t at = find_tag(b, len, "LAYR");
+    ck_assert_uint_gt(at, 0);
+    ck_assert(b[at + 4] == 0 && b[at + 5] == 0 && b[at + 6] == 0 && b[at + 7] == 0); /* flags */
+    nnbt_ok(nnb_model_read_buffer(&back, NULL, NULL, b, len));
+    nnbt_ok(nnb_net_get_input_shape(back, &c, &h, &w));
+    ck_assert(c == 3 && h == 2 && w == 2);
+    ck_assert_str_eq(nnb_net_layer_kind(back, 0), "dense");
+    double x[2 * 12], o1[4], o2[4], o3[4]; /* x has negative values: the slope 0.2 matters */
+    for (size_t i = 0; i < 24; i++) x[i] = sin((double)i);
+    nnbt_ok(nnb_net_predict(net, x, 2, 12, o1, 4));
+    nnbt_ok(nnb_net_predict(back, x, 2, 12, o2, 4));
+    ck_assert_mem_eq(o1, o2, sizeof o1);
+    nnb_net_free(back);
+    /* a reader without LAYR skips it: the same network, without the shape */
+    memcpy(b + at, "LAYX", 4);
+    nnbt_fix_crc(b, len);
+    nnbt_ok(nnb_model_read_buffer(&back, NULL, NULL, b, len));
+    nnbt_ok(nnb_net_get_input_shape(back, &c, &h, &w));
+    ck_assert(c == 12 && h == 1 && w == 1);
+    nnbt_ok(nnb_net_predict(back, x, 2, 12, o3, 4));
+    ck_assert_mem_eq(o1, o3, sizeof o1);
+    nnb_net_free(back);
+    free(b);
+    nnb_net_free(net);
+    /* 12 x 1 x 1 is the default: no shape, the file of a dense network as before */
+    nnbt_ok(nnb_net_create_dtype(&net, 12, dt));
+    nnbt_ok(nnb_net_set_input_shape(net, 12, 1, 1));
+    nnbt_ok(nnb_net_add_dense(net, 2, NNB_ACT_TANH, 1));
+    b = model_bytes(net, 0, &len);
+    ck_assert_uint_eq(b[10], (unsigned)_i);
+    ck_assert_uint_eq(find_tag(b, len, "LAYR"), 0);
+    free(b);
+    nnb_net_free(net);
+}
+END_TEST
+
 /* 1x8x8 images: class 0 has a bright 3x3 square in the left half, class 1 in the right half. */
 static void squares(size_t rows, double *x, double *y, nnbt_rng *r) {
     for (size_t i = 0; i < rows; i++) {
@@ -509,6 +561,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, float32_follows_float64);
     tcase_add_loop_test(tc, model_files_keep_cnns, 0, 2);
     tcase_add_test(tc, older_readers_and_damage_are_refused);
+    tcase_add_loop_test(tc, dense_networks_keep_their_input_shape, 0, 2);
     tcase_add_loop_test(tc, cnn_learns_with_every_optimiser, 0, 2 * (int)N_TRAINERS);
     suite_add_tcase(s, tc);
     return s;

@@ -12,7 +12,8 @@
 #include "cli_train.h"
 
 /* The shape of one row for the network (--input-shape; IDX images of side x side pixels: 1 x
- * side x side), when it has convolution or pooling layers. */
+ * side x side, also for a dense network, whose model file then keeps it), needed when it has
+ * convolution or pooling layers. */
 static nnb_status input_shape(const settings *s, int idx, nnb_net *net) {
     size_t n = nnb_net_n_inputs(net), side = (size_t)sqrt((double)n);
     int spatial = 0;
@@ -22,8 +23,8 @@ static nnb_status input_shape(const settings *s, int idx, nnb_net *net) {
         if (st != NNB_OK) fail("--input-shape: %s", nnb_last_error());
         return st;
     }
-    if (!spatial) return NNB_OK;
     if (idx && side * side == n) return nnb_net_set_input_shape(net, 1, side, side);
+    if (!spatial) return NNB_OK;
     fail("--layers: convolution and pooling layers need the shape of a row: give --input-shape "
          "CxHxW (the data has %zu columns)",
          n);

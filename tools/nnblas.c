@@ -560,8 +560,12 @@ int run_info(int argc, char **argv) {
         free(p);
     } else {
         printf("model: %s\n", esc(c.model));
-        printf("network: %zu inputs, %zu layer%s, %zu parameters%s\n", nnb_net_n_inputs(net),
-               nnb_net_n_layers(net), nnb_net_n_layers(net) == 1 ? "" : "s", np,
+        size_t ic, ih, iw;
+        char in_shape[80] = "";
+        nnb_net_get_input_shape(net, &ic, &ih, &iw);
+        if (ih != 1 || iw != 1) snprintf(in_shape, sizeof in_shape, " (%zux%zux%zu)", ic, ih, iw);
+        printf("network: %zu inputs%s, %zu layer%s, %zu parameters%s\n", nnb_net_n_inputs(net),
+               in_shape, nnb_net_n_layers(net), nnb_net_n_layers(net) == 1 ? "" : "s", np,
                nnb_net_dtype(net) == NNB_F32 ? " (float32)" : "");
         for (size_t l = 0; l < nnb_net_n_layers(net); l++) {
             size_t n_in, n_out, n_p = nnb_net_layer_n_params(net, l);

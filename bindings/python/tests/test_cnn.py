@@ -95,6 +95,23 @@ class CnnApiTest(unittest.TestCase):
         self.assertEqual(back.layer_kind(2), "avgpool")
         np.testing.assert_array_equal(back.predict(X), net.predict(X))
 
+    def test_a_dense_network_keeps_its_input_shape(self):
+        # the shape of the images a dense network was made for survives the model file (a
+        # non-essential section LAYR, format 1.2); without a shape the file is as before (1.0)
+        for dtype in (np.float64, np.float32):
+            net = nnblas.Net([(1, 4, 3), 5, 2], output="softmax", dtype=dtype, seed=2)
+            self.assertEqual(net.layer_kind(0), "dense")
+            data = net.to_bytes()
+            self.assertEqual(data[10], 2)
+            back = nnblas.Net.from_bytes(data)
+            self.assertEqual(back.input_shape, (1, 4, 3))
+            self.assertEqual(back.dtype, net.dtype)
+            X = np.random.default_rng(1).normal(size=(3, 1, 4, 3))
+            np.testing.assert_array_equal(back.predict(X), net.predict(X))
+            plain = nnblas.Net([12, 5, 2], dtype=dtype)
+            self.assertEqual(plain.to_bytes()[10], 1 if dtype == np.float32 else 0)
+            self.assertEqual(nnblas.Net.from_bytes(plain.to_bytes()).input_shape, (12, 1, 1))
+
 
 def torch_forward(spec, params, x):
     """The network `spec` (a list of ("conv", F, (kh, kw), (sh, sw), (t, b, l, r), act),
