@@ -3,7 +3,9 @@
 import collections
 import ctypes
 import math
+import numbers
 import threading
+import warnings
 import weakref
 from contextlib import contextmanager
 from ctypes import byref, c_double, c_int, c_size_t, c_void_p
@@ -131,6 +133,66 @@ def _check_memory(n_inputs, units, bias, dtype_code):
                            (2 * es + 8) * sizes[k] / 2 ** 30, need / 2 ** 30, avail / 2 ** 30))
 
 
+def _is_number(v):
+    return isinstance(v, numbers.Real) and not isinstance(v, bool)
+
+
+def _image_shape(v, what):
+    if not isinstance(v, (list, tuple)) or len(v) != 3:
+        raise InvalidArgumentError("%s is (channels, height, width), got %r" % (what, v))
+    return [_size(x, what, 1) for x in v]
+
+
+def _inputs_and_layers(layers, input_shape):
+    """(n_inputs, the layers, the input shape or None) of Net(layers, input_shape=...): with
+    input_shape, `layers` lists the layers only (or is the number of inputs, or None); without
+    it, `layers` is the number of inputs, or a list of it (or of an image shape) and the
+    layers. A tuple of three numbers is refused: (1, 28, 28) reads as an image as often as as
+    three layer sizes."""
+    if input_shape is not None:
+        shape = _image_shape(input_shape, "input_shape")
+        n = shape[0] * shape[1] * shape[2]
+        if layers is None:
+            return n, [], shape
+        if not isinstance(layers, (list, tuple)):
+            if _size(layers, "n_inputs", 1) != n:
+                raise ShapeError("Net(%r, input_shape=%r): the shape makes %d inputs, not %r"
+                                 % (layers, tuple(input_shape), n, layers))
+            return n, [], shape
+        units = list(layers)
+        if units and isinstance(units[0], (list, tuple)):
+            raise InvalidArgumentError("Net: the input shape is given twice, as layers[0] = %r and "
+                                       "input_shape=%r; with input_shape, layers lists the layers "
+                                       "only" % (units[0], tuple(input_shape)))
+        if len(units) > 1 and _is_number(units[0]) and units[0] == n:
+            warnings.warn("Net(%r, input_shape=%r): with input_shape, layers lists the layers "
+                          "only, so layers[0] = %r is a hidden layer of %r units, not the number "
+                          "of inputs (C*H*W = %d); drop it if it was meant as the inputs"
+                          % (layers, tuple(input_shape), units[0], units[0], n), UserWarning,
+                          stacklevel=3)
+        return n, units, shape
+    if layers is None:
+        raise InvalidArgumentError("Net needs layers (the number of inputs first) or "
+                                   "input_shape=(channels, height, width)")
+    if isinstance(layers, tuple) and len(layers) == 3 and all(_is_number(v) for v in layers):
+        raise InvalidArgumentError(
+            "Net(%r) is ambiguous: for images of %r (channels, height, width) write "
+            "Net(input_shape=%r) or Net([%r, ...layers]); for a dense network of %r inputs and "
+            "layers of %r and %r units write Net(%r)"
+            % (layers, layers, layers, layers, layers[0], layers[1], layers[2], list(layers)))
+    if isinstance(layers, (list, tuple)):
+        if not layers:
+            raise InvalidArgumentError("layers must list the number of inputs first")
+        n_inputs, units = layers[0], list(layers[1:])
+    else:
+        n_inputs, units = layers, []
+    shape = None
+    if isinstance(n_inputs, (list, tuple)):  # an image shape (C, H, W)
+        shape = _image_shape(n_inputs, "an input shape")
+        n_inputs = shape[0] * shape[1] * shape[2]
+    return _size(n_inputs, "n_inputs", 1), units, shape
+
+
 class Net(Handle):
     """A dense neural network in float64 (or float32, ``dtype=np.float32``), trained with OpenBLAS.
 
@@ -153,6 +215,14 @@ class Net(Handle):
     ``Net(6)`` makes an empty network for 6 inputs; add layers with :meth:`add` (each drawn
     Normal(0, 1/sqrt(fan_in)) as it is added), then :meth:`init` to choose a scheme and a seed.
 
+    Images: ``Net(["conv32x3p1", "maxpool2", 128, 10], input_shape=(1, 28, 28))`` (with
+    `input_shape`, `layers` lists the layers only; ``Net(input_shape=(1, 28, 28))`` is an empty
+    network for such images), or the shape in the first place: ``Net([(1, 28, 28), "conv32x3p1",
+    ...])``. A tuple of three numbers alone, ``Net((1, 28, 28))``, is refused
+    (InvalidArgumentError) as ambiguous: write ``Net([1, 28, 28])`` for a dense network of 1 input
+    and layers of 28 and 28 units. A dense network may have an input shape too; it is saved with
+    the model.
+
     A network may be changed (fit, add, init, set params...) by one thread at a time, and read
     (predict, evaluate) by any number of threads at once while no thread changes it; a call that
     breaks this raises StateError instead of corrupting memory. Calls release the GIL while C
@@ -162,23 +232,10 @@ class Net(Handle):
     freed when the object is garbage collected.
     """
 
-    def __init__(self, layers, activation="relu", output=None, bias=True, init="auto", seed=0,
-                 dtype=None):
+    def __init__(self, layers=None, activation="relu", output=None, bias=True, init="auto",
+                 seed=0, dtype=None, input_shape=None):
         self._setup(None)
-        if isinstance(layers, (list, tuple)):
-            if not layers:
-                raise InvalidArgumentError("layers must list the number of inputs first")
-            n_inputs, units = layers[0], list(layers[1:])
-        else:
-            n_inputs, units = layers, []
-        shape = None
-        if isinstance(n_inputs, (list, tuple)):  # an image shape (C, H, W)
-            if len(n_inputs) != 3:
-                raise InvalidArgumentError("an input shape is (channels, height, width), got %r"
-                                           % (n_inputs,))
-            shape = [_size(v, "input shape", 1) for v in n_inputs]
-            n_inputs = shape[0] * shape[1] * shape[2]
-        n_inputs = _size(n_inputs, "n_inputs", 1)
+        n_inputs, units, shape = _inputs_and_layers(layers, input_shape)
         if output is None:
             output = _v.default_output("values")
         if not shape and not any(isinstance(u, str) for u in units):  # dense layers only

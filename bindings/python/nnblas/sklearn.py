@@ -47,7 +47,14 @@ Defaults and how they differ from MLPClassifier:
   C preparation as the scaling (``net_.prep``, filled first, then scaled), so predict fills new
   data the same way.
 
-Fitted attributes: ``net_`` (the :class:`nnblas.Net`, with ``.prep``), ``n_features_in_``,
+- convolutional networks: ``hidden_layer_sizes`` also takes the words of the ``nnblas``
+  command's ``--layers`` (``("conv16x3p1", "maxpool2", 64)`` or ``"conv16x3p1,maxpool2,64"``), and
+  X may be images of shape (n_samples, C, H, W) (read as rows of C*H*W values, NCHW); with 2-D X
+  give ``input_shape=(C, H, W)``. Without a shape, convolution and pooling layers raise a
+  ValueError, as do images of another shape than the fitted ones.
+
+Fitted attributes: ``net_`` (the :class:`nnblas.Net`, with ``.prep``), ``input_shape_`` (the
+images' (C, H, W), or None), ``n_features_in_`` (C*H*W for images),
 ``n_iter_`` (epochs run, across warm starts and partial_fit calls), ``loss_``, ``loss_curve_``,
 ``validation_loss_curve_`` (with early stopping, else empty), ``best_loss_``;
 the classifier's ``classes_``, the regressor's ``n_outputs_``.
@@ -62,7 +69,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted
 
 from . import vocabulary
-from .errors import NonFiniteError, warn_scales
+from .errors import InvalidArgumentError, NonFiniteError, ShapeError, warn_scales
 from .net import Net
 
 __all__ = ["NNBClassifier", "NNBRegressor"]
@@ -129,7 +136,7 @@ class _NNBBase(BaseEstimator):
                  shuffle=True, random_state=None, warm_start=False, momentum=0.9,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, init="auto", standardize=True,
-                 verbose=0, fill=None):
+                 verbose=0, fill=None, input_shape=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -151,6 +158,7 @@ class _NNBBase(BaseEstimator):
         self.standardize = standardize
         self.fill = fill
         self.verbose = verbose
+        self.input_shape = input_shape
 
     # ---- what the subclasses say -----------------------------------------------------------
 
@@ -164,17 +172,44 @@ class _NNBBase(BaseEstimator):
     # ---- checks ----------------------------------------------------------------------------
 
     def _hidden(self):
+        """The hidden layers: numbers of units (int) and the words of the command's --layers
+        (str: "conv8x3p1", "maxpool2", "32"); a str of words separated by commas is split."""
         sizes = self.hidden_layer_sizes
         if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
             sizes = [sizes]
+        elif isinstance(sizes, str):
+            sizes = sizes.split(",") if sizes.strip() else []
         try:
             sizes = list(sizes)
         except TypeError:
-            raise ValueError("hidden_layer_sizes must be a sequence of positive integers, got %r"
+            raise ValueError("hidden_layer_sizes must be a sequence of positive integers or layer "
+                             "words (\"conv32x3p1\", \"maxpool2\"), got %r"
                              % (self.hidden_layer_sizes,)) from None
+        out = []
         for s in sizes:
-            _check_number(s, "each of hidden_layer_sizes", 1, integer=True)
-        return [int(s) for s in sizes]
+            if isinstance(s, str):
+                if not s.strip():
+                    raise ValueError("hidden_layer_sizes has an empty layer word: %r"
+                                     % (self.hidden_layer_sizes,))
+                out.append(s.strip())
+            else:
+                out.append(int(_check_number(s, "each of hidden_layer_sizes", 1, integer=True)))
+        return out
+
+    def _spatial(self):
+        """1 if a hidden layer is a convolution or a pooling (a word not made of digits)."""
+        return any(isinstance(s, str) and not s.isdigit() for s in self._hidden())
+
+    def _shape_param(self):
+        """input_shape as a tuple of three positive integers, or None."""
+        if self.input_shape is None:
+            return None
+        shape = self.input_shape
+        if isinstance(shape, (str, bytes)) or not hasattr(shape, "__len__") or len(shape) != 3:
+            raise ValueError("input_shape must be None or (channels, height, width), got %r"
+                             % (shape,))
+        return tuple(int(_check_number(v, "each of input_shape", 1, integer=True))
+                     for v in shape)
 
     def _check_params(self):
         for name in ("activation", "solver", "init"):
@@ -204,6 +239,8 @@ class _NNBBase(BaseEstimator):
             raise ValueError("validation_fraction must be below 1, got %r"
                              % self.validation_fraction)
         _check_number(self.n_iter_no_change, "n_iter_no_change", 1, integer=True)
+        self._hidden()
+        self._shape_param()
         if not (self.batch_size == "auto" or isinstance(self.batch_size, numbers.Integral)):
             raise ValueError("batch_size must be 'auto' or a positive integer, got %r"
                              % (self.batch_size,))
@@ -220,10 +257,48 @@ class _NNBBase(BaseEstimator):
 
     # ---- fitting ---------------------------------------------------------------------------
 
+    def _images(self, X, reset):
+        """X of images (n_samples, C, H, W) as rows of C*H*W values (NCHW, the network's order)
+        and their shape; any other X as it is, and None. When fitting (`reset`), the shape is
+        input_shape_; else it must be the fitted one."""
+        shape = getattr(X, "shape", None)
+        if shape is None and isinstance(X, (list, tuple)):
+            try:
+                arr = np.asarray(X)
+            except (TypeError, ValueError):
+                return X, None
+            shape = arr.shape if arr.dtype != object else None
+            X = arr if shape is not None and len(shape) == 4 else X
+        if shape is None or len(shape) != 4:
+            return X, None
+        img = tuple(int(v) for v in shape[1:])
+        want = self._shape_param() if reset else getattr(self, "input_shape_", None)
+        if want is not None and img != tuple(want):
+            raise ValueError("X holds images of %s (C, H, W), %s %s" % (
+                img, "input_shape is" if reset else "the estimator was fitted on",
+                tuple(want)))
+        return np.asarray(X).reshape(shape[0], -1), img
+
+    def _fit_shape(self, X, img):
+        """input_shape_ of a new fit: the images' shape, or input_shape (which must make the
+        columns of X), or None; ValueError when convolution or pooling layers have no shape."""
+        shape = img or self._shape_param()
+        if shape is not None and img is None and shape[0] * shape[1] * shape[2] != X.shape[1]:
+            raise ValueError("input_shape %r makes %d values per sample, X has %d features"
+                             % (shape, shape[0] * shape[1] * shape[2], X.shape[1]))
+        if shape is None and self._spatial():
+            raise ValueError("hidden_layer_sizes has convolution or pooling layers (%r): give "
+                             "input_shape=(channels, height, width) or X of images of shape "
+                             "(n_samples, channels, height, width)" % (self.hidden_layer_sizes,))
+        self.input_shape_ = shape
+
     def _validate(self, X, y, reset):
+        X, img = self._images(X, reset)
         X, y = self._validate_data(X, y, reset=reset, dtype=np.float64, order="C",
                                    force_all_finite=self._finite(),
                                    multi_output=self._multi_output, y_numeric=not self._classes)
+        if reset:
+            self._fit_shape(X, img)
         if X.shape[0] < 2 and self.standardize and reset:
             raise ValueError("%s with standardize=True needs at least 2 samples to fit, got "
                              "n_samples = %d" % (type(self).__name__, X.shape[0]))
@@ -267,12 +342,19 @@ class _NNBBase(BaseEstimator):
                                                      total / 2 ** 30, avail / 2 ** 30))
 
     def _new_net(self, X, act, init):
-        layers = [X.shape[1]] + self._hidden() + [self._n_outputs()]
-        self._check_memory(X.shape[0], layers, vocabulary.canonical("optimizer", self.solver))
+        hidden = self._hidden()
+        layers = [X.shape[1]] + hidden + [self._n_outputs()]
+        if all(isinstance(u, int) for u in hidden):
+            self._check_memory(X.shape[0], layers, vocabulary.canonical("optimizer", self.solver))
         out = self._output_activation()
-        scheme = init or vocabulary.default_init(act if self._hidden() else out)
+        scheme = init or vocabulary.default_init(act if hidden else out)
         seed = self._seed()
-        net = Net(layers, activation=act, output=out, init=scheme, seed=seed)
+        shape = self.input_shape_
+        try:
+            net = Net(layers[1:] if shape else layers, activation=act, output=out, init=scheme,
+                      seed=seed, input_shape=shape)
+        except (InvalidArgumentError, ShapeError) as e:
+            raise ValueError("hidden_layer_sizes %r: %s" % (self.hidden_layer_sizes, e)) from None
         if self.standardize or self.fill is not None:
             from .data import Prep
             net.prep = Prep.fit_matrix(X, "standard" if self.standardize else "none",
@@ -350,6 +432,7 @@ class _NNBBase(BaseEstimator):
 
     def _predict_raw(self, X):
         check_is_fitted(self)
+        X, _ = self._images(X, reset=False)
         X = self._validate_data(X, reset=False, dtype=np.float64, order="C",
                                 force_all_finite=self._finite())
         return self.net_.predict(self._inputs(X))
@@ -371,7 +454,9 @@ class NNBClassifier(ClassifierMixin, _NNBBase):
     momentum [0.9]; beta_1, beta_2, epsilon [Adam's 0.9, 0.999, 1e-8]; early_stopping [False],
     validation_fraction [0.1], n_iter_no_change [10]; init ["auto": he for relu, else xavier;
     "normal", "xavier", "he", "orthogonal"]; standardize [True]; verbose [0]; fill [None: NaN
-    refused; "mean", "median", "most_frequent": NaN filled with that value of the training rows].
+    refused; "mean", "median", "most_frequent": NaN filled with that value of the training rows];
+    input_shape [None: from X of images (N, C, H, W); (C, H, W) for rows]. hidden_layer_sizes
+    may hold convolution and pooling layers in the command's words ("conv16x3p1", "maxpool2").
     See the module's documentation for what differs from scikit-learn's MLPClassifier.
     """
 

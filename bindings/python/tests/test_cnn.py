@@ -82,6 +82,41 @@ class CnnApiTest(unittest.TestCase):
         with self.assertRaises(nnblas.InvalidArgumentError):
             net.layer_kind(3)
 
+    def test_input_shape_keyword_and_the_ambiguous_tuple(self):
+        a = nnblas.Net(["conv4x3p1", "maxpool2", 6, 2], input_shape=(2, 6, 4), output="softmax",
+                       seed=4)
+        b = nnblas.Net([(2, 6, 4), "conv4x3p1", "maxpool2", 6, 2], output="softmax", seed=4)
+        self.assertEqual(a.input_shape, (2, 6, 4))
+        self.assertEqual([a.layer_kind(i) for i in range(4)],
+                         ["conv2d", "maxpool", "dense", "dense"])
+        np.testing.assert_array_equal(a.params, b.params)
+        empty = nnblas.Net(input_shape=[1, 5, 5])
+        self.assertEqual((empty.n_inputs, empty.n_layers, empty.input_shape), (25, 0, (1, 5, 5)))
+        self.assertEqual(nnblas.Net(25, input_shape=(1, 5, 5)).input_shape, (1, 5, 5))
+        # (1, 28, 28) alone could be an image or three layer sizes: refused, with both spellings
+        with self.assertRaises(nnblas.InvalidArgumentError) as e:
+            nnblas.Net((1, 28, 28))
+        self.assertIn("ambiguous", str(e.exception))
+        self.assertIn("input_shape=(1, 28, 28)", str(e.exception))
+        self.assertIn("Net([1, 28, 28])", str(e.exception))
+        dense = nnblas.Net([1, 28, 28])  # the unambiguous spellings keep their meaning
+        self.assertEqual((dense.n_inputs, dense.n_layers, dense.input_shape), (1, 2, (1, 1, 1)))
+        self.assertEqual(nnblas.Net((6, 1)).n_layers, 1)
+        self.assertEqual(nnblas.Net([(1, 28, 28)]).input_shape, (1, 28, 28))
+        with self.assertRaises(nnblas.InvalidArgumentError) as e:
+            nnblas.Net([(1, 4, 4), 3], input_shape=(1, 4, 4))
+        self.assertIn("twice", str(e.exception))
+        with self.assertRaises(nnblas.ShapeError):
+            nnblas.Net(17, input_shape=(1, 4, 4))
+        with self.assertRaises(nnblas.InvalidArgumentError):
+            nnblas.Net([3], input_shape=(4, 4))
+        with self.assertRaises(nnblas.InvalidArgumentError):
+            nnblas.Net()
+        with self.assertWarns(UserWarning) as w:  # 16 inputs listed as if without the keyword
+            net = nnblas.Net([16, 8, 2], input_shape=(1, 4, 4))
+        self.assertIn("layers lists the layers only", str(w.warning))
+        self.assertEqual(net.layer(0).n_out, 16)
+
     def test_fit_and_model_bytes(self):
         rng = np.random.default_rng(3)
         X = rng.normal(size=(120, 2, 6, 6))

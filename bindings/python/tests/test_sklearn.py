@@ -312,5 +312,103 @@ class PipelineTest(unittest.TestCase):
         self.assertGreater(search.score(X_te, y_te), 0.85)
 
 
+def squares(n, seed):
+    """n images of 1 x 6 x 6: noise and a bright 2 x 2 square, in the left half (class "left")
+    or the right half ("right"); the square's row, as a number, is the regression target."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(0, 0.1, (n, 1, 6, 6))
+    side = rng.integers(0, 2, n)
+    top = rng.integers(0, 5, n)
+    for i in range(n):
+        left = 3 * side[i] + int(rng.integers(0, 2))
+        X[i, 0, top[i]:top[i] + 2, left:left + 2] += 1
+    return X, np.where(side == 1, "right", "left"), top.astype(np.float64)
+
+
+CNN = ("conv4x3p1", "maxpool2", 8)
+
+
+class CnnEstimatorTest(unittest.TestCase):
+    """Estimators with convolution and pooling layers: the words of the command's --layers in
+    hidden_layer_sizes, images (N, C, H, W) or rows with input_shape, the estimator contract."""
+
+    def test_classifier_learns_images(self):
+        X, y, _ = squares(160, 0)
+        clf = NNBClassifier(hidden_layer_sizes=CNN, max_iter=40, batch_size=16,
+                            learning_rate_init=0.01, random_state=0)
+        self.assertIsNone(clf.get_params()["input_shape"])
+        clf.fit(X[:120], y[:120])
+        self.assertEqual(clf.input_shape_, (1, 6, 6))
+        self.assertEqual(clf.n_features_in_, 36)
+        self.assertEqual([clf.net_.layer_kind(i) for i in range(4)],
+                         ["conv2d", "maxpool", "dense", "dense"])
+        self.assertEqual(clf.net_.input_shape, (1, 6, 6))
+        self.assertGreater(clf.score(X[120:], y[120:]), 0.9)
+        # rows of C*H*W values are the same samples
+        flat = X[120:].reshape(40, 36)
+        np.testing.assert_array_equal(clf.predict_proba(flat), clf.predict_proba(X[120:]))
+        self.assertEqual(set(clf.predict(X[120:])), {"left", "right"})
+        # the same network from rows and input_shape, and from the words in one string
+        for params in ({"input_shape": (1, 6, 6)},
+                       {"input_shape": [1, 6, 6], "hidden_layer_sizes": "conv4x3p1,maxpool2,8"}):
+            other = clone(clf).set_params(**params).fit(X[:120].reshape(120, 36), y[:120])
+            np.testing.assert_array_equal(other.predict_proba(flat), clf.predict_proba(flat))
+        back = pickle.loads(pickle.dumps(clf))
+        self.assertEqual(back.net_.input_shape, (1, 6, 6))
+        np.testing.assert_array_equal(back.predict_proba(X[120:]), clf.predict_proba(X[120:]))
+        c = clone(clf)
+        self.assertFalse(hasattr(c, "net_"))
+        self.assertEqual(c.get_params(), clf.get_params())
+
+    def test_regressor_and_warm_start(self):
+        X, _, top = squares(120, 1)
+        reg = NNBRegressor(hidden_layer_sizes=("conv4x3p1", "avgpool2", 16), max_iter=30,
+                           batch_size=16, learning_rate_init=0.01, random_state=0)
+        reg.fit(X[:90], top[:90])
+        self.assertEqual(reg.predict(X[90:]).shape, (30,))
+        self.assertGreater(reg.score(X[90:], top[90:]), 0.5)
+        n = reg.n_iter_
+        reg.set_params(warm_start=True, max_iter=2).fit(X[:90], top[:90])
+        self.assertEqual(reg.n_iter_, n + 2)
+        reg.partial_fit(X[:90], top[:90])
+        self.assertEqual(reg.n_iter_, n + 3)
+
+    def test_pipeline_and_grid_search(self):
+        X, y, _ = squares(90, 2)
+        pipe = Pipeline([("cnn", NNBClassifier(hidden_layer_sizes=CNN, max_iter=10,
+                                               batch_size=16, random_state=0))])
+        grid = {"cnn__hidden_layer_sizes": [CNN, ("conv2x3", "maxpool2")],
+                "cnn__alpha": [1e-4, 1e-2]}
+        search = GridSearchCV(pipe, grid, cv=2).fit(X, y)
+        self.assertEqual(len(search.cv_results_["params"]), 4)
+        best = clone(pipe).set_params(**search.best_params_).fit(X, y)
+        np.testing.assert_array_equal(search.predict_proba(X), best.predict_proba(X))
+
+    def test_errors(self):
+        X, y, _ = squares(20, 3)
+        rows = X.reshape(20, 36)
+        for params, data, pattern in (
+                ({"hidden_layer_sizes": CNN}, rows, "input_shape"),
+                ({"hidden_layer_sizes": ("conv4x3q1",)}, X, "conv32x3p1"),
+                ({"hidden_layer_sizes": ("conv4x9",)}, X, "larger"),
+                ({"hidden_layer_sizes": ("conv4x3", "")}, X, "empty"),
+                ({"hidden_layer_sizes": CNN, "input_shape": (1, 5, 5)}, rows, "36 features"),
+                ({"hidden_layer_sizes": CNN, "input_shape": (1, 6, 5)}, X, "input_shape is"),
+                ({"input_shape": (1, 6)}, rows, "input_shape"),
+                ({"input_shape": (1, 0, 36)}, rows, "input_shape")):
+            with self.subTest(**params):
+                with self.assertRaisesRegex(ValueError, pattern):
+                    NNBClassifier(max_iter=1, **params).fit(data, y)
+        clf = NNBClassifier(hidden_layer_sizes=CNN, max_iter=1, random_state=0).fit(X, y)
+        with self.assertRaisesRegex(ValueError, "fitted on"):
+            clf.predict(X.reshape(20, 1, 4, 9))
+        with self.assertRaisesRegex(ValueError, "features"):
+            clf.predict(rows[:, :30])
+        # a dense network given the images' shape keeps it (in the model file too)
+        dense = NNBClassifier(hidden_layer_sizes=(4,), max_iter=1, random_state=0).fit(X, y)
+        self.assertEqual(dense.net_.input_shape, (1, 6, 6))
+        self.assertEqual(nnblas.Net.from_bytes(dense.net_.to_bytes()).input_shape, (1, 6, 6))
+
+
 if __name__ == "__main__":
     unittest.main()
