@@ -273,17 +273,21 @@ class Exports(unittest.TestCase):
                 self.assertTrue(np.array_equal(cls, ref), name + ": onnx classes")
             self.assertEqual(len(m.graph.output), 2 if classification else 1)
         if c:
-            cfile = self.path(name + ".c")
-            # the file as it is (on x86-64 with AVX2, the layers' AVX2 + FMA copy runs), with
-            # NAME_NO_DISPATCH (the layers compiled once, for plain x86-64) and with own math
-            nodispatch = ("-D%s_NO_DISPATCH" % name.upper(),)
-            for own, extra in ((False, ()), (False, nodispatch), (True, ())):
-                tag = "c own math" if own else "c, no dispatch" if extra else "c"
-                self.export(model, "--c", cfile, "--name", name, *(["--own-math"] if own else []))
-                exe = self.compile_c(cfile, name, dtype, extra)
-                got, status = self.run_c(exe, raw, n_out, dtype)
-                self.assertTrue(np.all(status == 0), name + ": statuses")
-                self.assert_close(got, want, dtype, name + " " + tag, classification)
+            self.check_c(model, dtype, raw, want, name, classification)
+
+    def check_c(self, model, dtype, raw, want, name, classification):
+        """Exports model as C and compares it with `want`: the file as it is (on x86-64 with
+        AVX2, the layers' AVX2 + FMA copy runs), with NAME_NO_DISPATCH (the layers compiled
+        once, for plain x86-64) and with own math."""
+        cfile = self.path(name + ".c")
+        nodispatch = ("-D%s_NO_DISPATCH" % name.upper(),)
+        for own, extra in ((False, ()), (False, nodispatch), (True, ())):
+            tag = "c own math" if own else "c, no dispatch" if extra else "c"
+            self.export(model, "--c", cfile, "--name", name, *(["--own-math"] if own else []))
+            exe = self.compile_c(cfile, name, dtype, extra)
+            got, status = self.run_c(exe, raw, want.shape[1], dtype)
+            self.assertTrue(np.all(status == 0), name + ": statuses")
+            self.assert_close(got, want, dtype, name + " " + tag, classification)
 
     # ---- the models -------------------------------------------------------------------------
 
@@ -476,19 +480,10 @@ class Exports(unittest.TestCase):
                 self.assertTrue(np.array_equal(c, np.argmax(want, axis=1)), name + ": classes")
 
     def test_cnn_c(self):
-        """Convolution and pooling in the generated C (float and int8 weights, with and without
-        the dispatch) against nnblas predict, and int8 against the int8 copy's predictions."""
+        """Convolution and pooling in the generated C (with and without the dispatch, with own
+        math) against nnblas predict (Python's test_export checks int8 against int8_copy)."""
         for name, model, dtype, raw, want, cls in self.cnn_models():
-            n_out = want.shape[1]
-            cfile = self.path(name + ".c")
-            nodispatch = ("-D%s_NO_DISPATCH" % name.upper(),)
-            for own, extra in ((False, ()), (False, nodispatch), (True, ())):
-                tag = "c own math" if own else "c, no dispatch" if extra else "c"
-                self.export(model, "--c", cfile, "--name", name, *(["--own-math"] if own else []))
-                exe = self.compile_c(cfile, name, dtype, extra)
-                got, status = self.run_c(exe, raw, n_out, dtype)
-                self.assertTrue(np.all(status == 0), name + ": statuses")
-                self.assert_close(got, want, dtype, name + " " + tag, cls)
+            self.check_c(model, dtype, raw, want, name, cls)
 
     def categories_csv(self, path, rows, colours, seed):
         rng = np.random.default_rng(seed)
