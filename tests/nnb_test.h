@@ -202,11 +202,12 @@ int nnbt_cpu_has(const char *isa);
 
 /* ---- test sizes ---- */
 
-/* `full`, or `small` when the suite runs under valgrind's memcheck (NNBLAS_TEST_SCALE=small, set
- * by `meson test --setup valgrind`), where a heavy loop would take minutes: smaller sizes and
- * fewer repetitions of the same checks, never fewer kinds of check. */
+/* `full`, or `small` when the suite runs under valgrind's memcheck or the sanitizers
+ * (NNBLAS_TEST_SCALE=small, set by `meson test --setup valgrind` and `--setup sanitize`), where a
+ * heavy loop would take minutes: smaller sizes and fewer repetitions of the same checks, never
+ * fewer kinds of check. */
 size_t nnbt_scale(size_t full, size_t small);
-/* 1 when NNBLAS_TEST_SCALE=small (as under `meson test --setup valgrind`). */
+/* 1 when NNBLAS_TEST_SCALE=small (as under `meson test --setup valgrind` or `--setup sanitize`). */
 int nnbt_small(void);
 /* 1 under valgrind (NNBLAS_VALGRIND=1, set by `meson test --setup valgrind`): for the few checks
  * that valgrind's emulation itself defeats (long double precision, peak memory). */

@@ -90,23 +90,13 @@ done:
     nnb_prep_free(p2);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (size < 1) return 0;
-    unsigned flags = data[0];
-    const char *rest = (const char *)data + 1;
-    size_t len = size - 1;
-    const char *nl = memchr(rest, '\n', len);
-    if (!nl) return 0;
-    nnb_csv_opts *o = NULL;
-    if (nnb_csv_opts_create(&o) != NNB_OK) return 0;
-    static const char delims[4] = {',', ';', '\t', '|'};
-    FUZZ_CHECK(nnb_csv_opts_set_delimiter(o, delims[flags & 3]) == NNB_OK);
-    FUZZ_CHECK(nnb_csv_opts_set_drop_bad_rows(o, (flags >> 2) & 1) == NNB_OK);
-    /* the names line */
-    char *names = malloc((size_t)(nl - rest) + 1);
-    if (!names) goto out;
-    memcpy(names, rest, (size_t)(nl - rest));
-    names[nl - rest] = '\0';
+/* The names line (len bytes at line): text columns, and '!'-prefixed columns to skip. 0, or -1
+ * when out of memory. */
+static int set_columns(nnb_csv_opts *o, const char *line, size_t len) {
+    char *names = malloc(len + 1);
+    if (!names) return -1;
+    memcpy(names, line, len);
+    names[len] = '\0';
     for (char *s = names, *e; *s; s = e) {
         e = strchr(s, ',');
         if (e)
@@ -120,17 +110,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             nnb_csv_opts_add_text_column(o, s);
     }
     free(names);
-    len -= (size_t)(nl - rest) + 1;
-    rest = nl + 1;
+    return 0;
+}
 
-    nnb_table *t = NULL;
-    nnb_status st = nnb_csv_read_buffer(&t, rest, len, "fuzz.csv", o);
-    if (st != NNB_OK) {
-        FUZZ_CHECK(t == NULL);
-        FUZZ_CHECK(nnb_last_error()[0] != '\0');
-        goto out;
-    }
-    /* read every cell */
+/* Reads every cell of a table that was read. */
+static void read_cells(const nnb_table *t) {
     size_t rows = nnb_table_n_rows(t), cols = nnb_table_n_columns(t);
     FUZZ_CHECK(rows > 0 && cols > 0);
     double *col = malloc(rows * sizeof *col);
@@ -146,10 +130,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
     for (size_t r = 0; r < rows; r++) FUZZ_CHECK(nnb_table_row_line(t, r) >= 2);
     free(col);
+}
 
-    /* a preparation: the first column's role from the flags, text features one-hot */
-    nnb_prep *p = NULL;
-    if (nnb_prep_create(&p) != NNB_OK) goto out_table;
+/* The preparation's settings: the first column's role from the flags, text features one-hot. */
+static void configure_prep(nnb_prep *p, const nnb_table *t, unsigned flags) {
+    size_t cols = nnb_table_n_columns(t);
     unsigned role = (flags >> 3) & 3;
     if (role) nnb_prep_add_target(p, nnb_table_column_name(t, 0), (nnb_target_kind)(role - 1));
     for (size_t c = role ? 1 : 0; c < cols; c++)
@@ -157,52 +142,86 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             nnb_prep_onehot(p, nnb_table_column_name(t, c));
     nnb_prep_scale(p, NULL, (flags & 0x20) ? NNB_SCALE_MINMAX : NNB_SCALE_STANDARD);
     nnb_prep_set_unseen(p, (flags & 0x40) ? NNB_UNSEEN_ZERO : NNB_UNSEEN_ERROR);
+}
 
-    /* fitted on the first half, applied to the rest (unseen categories and classes) */
-    if (rows >= 2) {
-        size_t *order = malloc(rows * sizeof *order);
-        if (order) {
-            for (size_t r = 0; r < rows; r++) order[r] = r;
-            size_t half = rows / 2;
-            if (nnb_prep_fit(p, t, order, half) == NNB_OK) {
-                describe(p);
-                size_t n = rows - half, nf = nnb_prep_n_features(p), nt = nnb_prep_n_targets(p);
-                if (n * nf <= MAX_CELLS && n * nt <= MAX_CELLS) {
-                    double *x = doubles(n * nf);
-                    double *y = doubles(n * nt);
-                    if (x && y)
-                        nnb_prep_apply(p, t, order + half, n, x, n * nf, nt ? y : NULL,
-                                       nt ? n * nt : 0);
-                    free(x);
-                    free(y);
-                }
-            }
-            free(order);
-        }
-    }
-    /* fitted on every row: applying to them must work */
-    if (nnb_prep_fit(p, t, NULL, rows) == NNB_OK) {
+/* Fitted on the first half, applied to the rest (unseen categories and classes). */
+static void fit_half(nnb_prep *p, const nnb_table *t) {
+    size_t rows = nnb_table_n_rows(t);
+    if (rows < 2) return;
+    size_t *order = malloc(rows * sizeof *order);
+    if (!order) return;
+    for (size_t r = 0; r < rows; r++) order[r] = r;
+    size_t half = rows / 2;
+    if (nnb_prep_fit(p, t, order, half) == NNB_OK) {
         describe(p);
-        double *x, *y;
-        size_t nx, ny;
-        st = apply_all(p, t, &x, &y, &nx, &ny);
-        FUZZ_CHECK(st == NNB_OK || st == NNB_E_NOMEM || st == NNB_E_TOO_LARGE);
-        if (st == NNB_OK) {
-            if (y && nnb_prep_target_kind(p) == NNB_TARGET_VALUES)
-                FUZZ_CHECK(nnb_prep_inverse_targets(p, y, rows, nnb_prep_n_targets(p)) == NNB_OK);
-            if (y && nnb_prep_target_kind(p) == NNB_TARGET_VALUES) {
-                /* inverse_targets changed y: apply again for the round trip */
-                free(x), free(y);
-                st = apply_all(p, t, &x, &y, &nx, &ny);
-                FUZZ_CHECK(st == NNB_OK || st == NNB_E_NOMEM);
-            }
-            if (st == NNB_OK) round_trip(p, t, x, y, nx, ny);
+        size_t n = rows - half, nf = nnb_prep_n_features(p), nt = nnb_prep_n_targets(p);
+        if (n * nf <= MAX_CELLS && n * nt <= MAX_CELLS) {
+            double *x = doubles(n * nf);
+            double *y = doubles(n * nt);
+            if (x && y)
+                nnb_prep_apply(p, t, order + half, n, x, n * nf, nt ? y : NULL, nt ? n * nt : 0);
+            free(x);
+            free(y);
         }
-        free(x);
-        free(y);
     }
-    nnb_prep_free(p);
-out_table:
+    free(order);
+}
+
+/* Fitted on every row: applying to them must work, and so must the model file's round trip. */
+static void fit_all(nnb_prep *p, const nnb_table *t) {
+    size_t rows = nnb_table_n_rows(t);
+    if (nnb_prep_fit(p, t, NULL, rows) != NNB_OK) return;
+    describe(p);
+    double *x, *y;
+    size_t nx, ny;
+    nnb_status st = apply_all(p, t, &x, &y, &nx, &ny);
+    FUZZ_CHECK(st == NNB_OK || st == NNB_E_NOMEM || st == NNB_E_TOO_LARGE);
+    if (st == NNB_OK) {
+        if (y && nnb_prep_target_kind(p) == NNB_TARGET_VALUES)
+            FUZZ_CHECK(nnb_prep_inverse_targets(p, y, rows, nnb_prep_n_targets(p)) == NNB_OK);
+        if (y && nnb_prep_target_kind(p) == NNB_TARGET_VALUES) {
+            /* inverse_targets changed y: apply again for the round trip */
+            free(x), free(y);
+            st = apply_all(p, t, &x, &y, &nx, &ny);
+            FUZZ_CHECK(st == NNB_OK || st == NNB_E_NOMEM);
+        }
+        if (st == NNB_OK) round_trip(p, t, x, y, nx, ny);
+    }
+    free(x);
+    free(y);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (size < 1) return 0;
+    unsigned flags = data[0];
+    const char *rest = (const char *)data + 1;
+    size_t len = size - 1;
+    const char *nl = memchr(rest, '\n', len);
+    if (!nl) return 0;
+    nnb_csv_opts *o = NULL;
+    if (nnb_csv_opts_create(&o) != NNB_OK) return 0;
+    static const char delims[4] = {',', ';', '\t', '|'};
+    FUZZ_CHECK(nnb_csv_opts_set_delimiter(o, delims[flags & 3]) == NNB_OK);
+    FUZZ_CHECK(nnb_csv_opts_set_drop_bad_rows(o, (flags >> 2) & 1) == NNB_OK);
+    if (set_columns(o, rest, (size_t)(nl - rest)) != 0) goto out;
+    len -= (size_t)(nl - rest) + 1;
+    rest = nl + 1;
+
+    nnb_table *t = NULL;
+    nnb_status st = nnb_csv_read_buffer(&t, rest, len, "fuzz.csv", o);
+    if (st != NNB_OK) {
+        FUZZ_CHECK(t == NULL);
+        FUZZ_CHECK(nnb_last_error()[0] != '\0');
+        goto out;
+    }
+    read_cells(t);
+    nnb_prep *p = NULL;
+    if (nnb_prep_create(&p) == NNB_OK) {
+        configure_prep(p, t, flags);
+        fit_half(p, t);
+        fit_all(p, t);
+        nnb_prep_free(p);
+    }
     nnb_table_free(t);
 out:
     nnb_csv_opts_free(o);

@@ -523,20 +523,16 @@ static void test_mpi_opts(void) {
     nnb_mpi_opts_free(m);
 }
 
-static void test_failures(void) {
-    const config *c = &configs[0];
-    nnb_train_opts *o = make_opts(c, 5);
-    nnb_net *net;
-
+/* Non-finite data (a NaN in rank 1's part) under the options' and the network's checks. */
+static void failures_nonfinite(nnb_train_opts *o, int bad) {
     /* a NaN in rank 1's part of a batch, with the options' non-finite check: seen by every rank
      * at the all-reduce of that batch (the core sums the losses) */
     double *x = malloc(sizeof X);
     memcpy(x, X, sizeof X);
-    int bad = size > 1 ? 1 : 0;
     if (rank == bad) /* whichever rows rank 1 gets, the first batch has a NaN */
         for (int i = 0; i < ROWS; i++) x[i * NI + 2] = NAN;
     nnb_train_opts_set_check_finite(o, 1);
-    net = make_net(5, NNB_ACT_TANH);
+    nnb_net *net = make_net(5, NNB_ACT_TANH);
     nnb_status st = run(net, o, x, ROWS);
     EXPECT(st, NNB_E_NONFINITE, "is nan");
     check_finite_same(net, "NaN, options' check");
@@ -550,9 +546,11 @@ static void test_failures(void) {
     EXPECT_FROM(run(net, o, x, ROWS), bad, NNB_E_NONFINITE, "nnb_net_train: x[0][2] is nan");
     nnb_net_free(net);
     free(x);
+}
 
+/* Ranks that disagree (rows, layout, a NULL argument, epochs, callbacks): an error on all. */
+static void failures_disagree(const config *c, nnb_net *net, nnb_train_opts *o, int bad) {
     /* rank 1 has fewer rows: refused before training, on every rank */
-    net = make_net(5, NNB_ACT_TANH);
     EXPECT(run(net, o, X, rank == bad ? ROWS - 1 : ROWS), size > 1 ? NNB_E_SHAPE : NNB_OK,
            size > 1 ? "disagree on the number of rows (from 202 to 203)" : "");
     /* another network layout on rank 1 */
@@ -583,17 +581,10 @@ static void test_failures(void) {
         EXPECT(run(net, oc, X, ROWS), NNB_E_COMM, "different counts");
         nnb_train_opts_free(oc);
     }
+}
 
-    /* a callback that stops on the last rank after epoch 2 stops every rank */
-    stop_rank = size - 1;
-    nnb_train_opts *os = make_opts(c, 5);
-    nnb_train_opts_set_epoch_callback(os, stop_cb, NULL);
-    nnb_net_free(net);
-    net = make_net(5, NNB_ACT_TANH);
-    EXPECT(run(net, os, X, ROWS), NNB_E_CANCELLED, "epoch callback after epoch 2");
-    check_finite_same(net, "stopped by a callback");
-    nnb_train_opts_free(os);
-
+/* Levenberg-Marquardt refused, a failing MPI call, calls refused at once (net trained on). */
+static void failures_refused(const config *c, nnb_net *net, nnb_train_opts *o) {
     /* Levenberg-Marquardt is refused on every rank (with more than one) */
     nnb_train_opts *ol = make_opts(c, 2);
     nnb_train_opts_set_optimizer(ol, NNB_OPT_LM, 1);
@@ -619,11 +610,13 @@ static void test_failures(void) {
     EXPECT(nnb_mpi_train(MPI_COMM_NULL, net, o, X, ROWS, NI, Y, NO, NULL), NNB_E_INVALID_ARG,
            "MPI_COMM_NULL");
     EXPECT(nnb_mpi_bcast_net(MPI_COMM_NULL, net, 0), NNB_E_INVALID_ARG, "MPI_COMM_NULL");
+}
 
-    /* nnb_mpi_bcast_net: rank 1's network to every rank; a root out of range */
+/* nnb_mpi_bcast_net: rank 1's network to every rank; a root out of range. */
+static void failures_bcast(int bad) {
     nnb_net *b = make_net(300 + (unsigned long long)rank, NNB_ACT_TANH),
             *ref = make_net(300 + (unsigned long long)bad, NNB_ACT_TANH);
-    st = nnb_mpi_bcast_net(MPI_COMM_WORLD, b, bad);
+    nnb_status st = nnb_mpi_bcast_net(MPI_COMM_WORLD, b, bad);
     CHECK(st == NNB_OK, "bcast_net: %s", nnb_last_error());
     size_t np = nnb_net_n_params(b);
     double *pb = malloc(np * sizeof *pb), *pr = malloc(np * sizeof *pr);
@@ -636,11 +629,34 @@ static void test_failures(void) {
     EXPECT_FROM(nnb_mpi_bcast_net(MPI_COMM_WORLD, rank == bad ? NULL : b, 0), bad, NNB_E_NULL,
                 "net is NULL");
     nnb_net_free(b), nnb_net_free(ref);
+}
+
+static void test_failures(void) {
+    const config *c = &configs[0];
+    nnb_train_opts *o = make_opts(c, 5);
+    int bad = size > 1 ? 1 : 0;
+    failures_nonfinite(o, bad);
+
+    nnb_net *net = make_net(5, NNB_ACT_TANH);
+    failures_disagree(c, net, o, bad);
+
+    /* a callback that stops on the last rank after epoch 2 stops every rank */
+    stop_rank = size - 1;
+    nnb_train_opts *os = make_opts(c, 5);
+    nnb_train_opts_set_epoch_callback(os, stop_cb, NULL);
+    nnb_net_free(net);
+    net = make_net(5, NNB_ACT_TANH);
+    EXPECT(run(net, os, X, ROWS), NNB_E_CANCELLED, "epoch callback after epoch 2");
+    check_finite_same(net, "stopped by a callback");
+    nnb_train_opts_free(os);
+
+    failures_refused(c, net, o);
+    failures_bcast(bad);
 
     /* after all that, training works and agrees: no message was left behind */
     nnb_net_free(net);
     net = make_net(5, NNB_ACT_TANH);
-    st = run(net, o, X, ROWS);
+    nnb_status st = run(net, o, X, ROWS);
     CHECK(st == NNB_OK, "training after the failures: %s", nnb_last_error());
     check_finite_same(net, "after the failures");
     nnb_net_free(net);

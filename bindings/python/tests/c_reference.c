@@ -103,21 +103,77 @@ static int load(const char *path, size_t rows) {
     return 0;
 }
 
-int main(int argc, char **argv) {
-    if (argc >= 3 && strcmp(argv[1], "load") == 0)
-        return load(argv[2], argc >= 4 && strncmp(argv[3], "rows=", 5) == 0
-                                 ? strtoul(argv[3] + 5, NULL, 10)
-                                 : 64);
-    if (argc < 2 || strcmp(argv[1], "train") != 0) {
-        fprintf(stderr, "usage: c_reference train key=value... | c_reference load PATH [rows=N]\n");
-        return 2;
-    }
-    const char *save = NULL;
-    size_t layers[16] = {4, 8, 1}, n_layers = 3, rows = 64, epochs = 3, batch = 16;
-    int act = 2, out = 1, bias = 1, init = 1, opt = 0, loss = 0, red = 1, shuffle = 1;
-    unsigned long long seed = 1, fitseed = 0;
-    int has_fitseed = 0;
-    double lr = 0.05, dropout = 0, wd = 0, val = 0;
+/* The settings of a `train` run (defaults as the usage above). */
+struct config {
+    const char *save;
+    size_t layers[16], n_layers, rows, epochs, batch;
+    int act, out, bias, init, opt, loss, red, shuffle, has_fitseed;
+    unsigned long long seed, fitseed;
+    double lr, dropout, wd, val;
+};
+
+/* Sets one key of c from its value v; 0, or -1 for an unknown key. */
+static int set_key(struct config *c, const char *key, const char *v) {
+    if (strcmp(key, "layers") == 0) {
+        c->n_layers = 0;
+        for (char *p = (char *)v; *p && c->n_layers < 16; p += *p == ',')
+            c->layers[c->n_layers++] = strtoul(p, &p, 10);
+    } else if (strcmp(key, "act") == 0)
+        c->act = lookup(v, acts, 6);
+    else if (strcmp(key, "out") == 0)
+        c->out = lookup(v, acts, 6);
+    else if (strcmp(key, "bias") == 0)
+        c->bias = atoi(v);
+    else if (strcmp(key, "init") == 0)
+        c->init = lookup(v, inits, 4);
+    else if (strcmp(key, "seed") == 0)
+        c->seed = strtoull(v, NULL, 10);
+    else if (strcmp(key, "fitseed") == 0)
+        c->fitseed = strtoull(v, NULL, 10), c->has_fitseed = 1;
+    else if (strcmp(key, "rows") == 0)
+        c->rows = strtoul(v, NULL, 10);
+    else if (strcmp(key, "epochs") == 0)
+        c->epochs = strtoul(v, NULL, 10);
+    else if (strcmp(key, "batch") == 0)
+        c->batch = strtoul(v, NULL, 10);
+    else if (strcmp(key, "shuffle") == 0)
+        c->shuffle = atoi(v);
+    else if (strcmp(key, "opt") == 0)
+        c->opt = lookup(v, opts_, 7);
+    else if (strcmp(key, "lr") == 0)
+        c->lr = strtod(v, NULL);
+    else if (strcmp(key, "loss") == 0)
+        c->loss = lookup(v, losses, 4);
+    else if (strcmp(key, "red") == 0)
+        c->red = lookup(v, reds, 2);
+    else if (strcmp(key, "dropout") == 0)
+        c->dropout = strtod(v, NULL);
+    else if (strcmp(key, "wd") == 0)
+        c->wd = strtod(v, NULL);
+    else if (strcmp(key, "val") == 0)
+        c->val = strtod(v, NULL);
+    else if (strcmp(key, "save") == 0)
+        c->save = v;
+    else
+        return -1;
+    return 0;
+}
+
+/* Reads the key=value arguments argv[2..] into c; 0, or 2 (the exit status) on a bad one. */
+static int parse_args(struct config *c, int argc, char **argv) {
+    *c = (struct config){.layers = {4, 8, 1},
+                         .n_layers = 3,
+                         .rows = 64,
+                         .epochs = 3,
+                         .batch = 16,
+                         .act = 2,
+                         .out = 1,
+                         .bias = 1,
+                         .init = 1,
+                         .red = 1,
+                         .shuffle = 1,
+                         .seed = 1,
+                         .lr = 0.05};
     for (int i = 2; i < argc; i++) {
         char key[32];
         const char *eq = strchr(argv[i], '=');
@@ -127,77 +183,67 @@ int main(int argc, char **argv) {
         }
         memcpy(key, argv[i], (size_t)(eq - argv[i]));
         key[eq - argv[i]] = 0;
-        const char *v = eq + 1;
-        if (strcmp(key, "layers") == 0) {
-            n_layers = 0;
-            for (char *p = (char *)v; *p && n_layers < 16; p += *p == ',')
-                layers[n_layers++] = strtoul(p, &p, 10);
-        } else if (strcmp(key, "act") == 0)
-            act = lookup(v, acts, 6);
-        else if (strcmp(key, "out") == 0)
-            out = lookup(v, acts, 6);
-        else if (strcmp(key, "bias") == 0)
-            bias = atoi(v);
-        else if (strcmp(key, "init") == 0)
-            init = lookup(v, inits, 4);
-        else if (strcmp(key, "seed") == 0)
-            seed = strtoull(v, NULL, 10);
-        else if (strcmp(key, "fitseed") == 0)
-            fitseed = strtoull(v, NULL, 10), has_fitseed = 1;
-        else if (strcmp(key, "rows") == 0)
-            rows = strtoul(v, NULL, 10);
-        else if (strcmp(key, "epochs") == 0)
-            epochs = strtoul(v, NULL, 10);
-        else if (strcmp(key, "batch") == 0)
-            batch = strtoul(v, NULL, 10);
-        else if (strcmp(key, "shuffle") == 0)
-            shuffle = atoi(v);
-        else if (strcmp(key, "opt") == 0)
-            opt = lookup(v, opts_, 7);
-        else if (strcmp(key, "lr") == 0)
-            lr = strtod(v, NULL);
-        else if (strcmp(key, "loss") == 0)
-            loss = lookup(v, losses, 4);
-        else if (strcmp(key, "red") == 0)
-            red = lookup(v, reds, 2);
-        else if (strcmp(key, "dropout") == 0)
-            dropout = strtod(v, NULL);
-        else if (strcmp(key, "wd") == 0)
-            wd = strtod(v, NULL);
-        else if (strcmp(key, "val") == 0)
-            val = strtod(v, NULL);
-        else if (strcmp(key, "save") == 0)
-            save = v;
-        else {
+        if (set_key(c, key, eq + 1) != 0) {
             fprintf(stderr, "c_reference: unknown key '%s'\n", key);
             return 2;
         }
     }
-    size_t nin = layers[0], nout = layers[n_layers - 1];
+    return 0;
+}
+
+/* The network of c, made and initialised. */
+static nnb_net *make_net(const struct config *c) {
+    nnb_net *net;
+    CHECK(nnb_net_create(&net, c->layers[0]));
+    for (size_t l = 1; l < c->n_layers; l++)
+        CHECK(nnb_net_add_dense(
+            net, c->layers[l],
+            l + 1 == c->n_layers ? (nnb_activation)c->out : (nnb_activation)c->act, c->bias));
+    CHECK(nnb_net_init(net, (nnb_init)c->init, c->seed));
+    return net;
+}
+
+/* The training options of c. */
+static nnb_train_opts *make_opts(const struct config *c) {
+    nnb_train_opts *o;
+    CHECK(nnb_train_opts_create(&o));
+    CHECK(nnb_train_opts_set_epochs(o, c->epochs));
+    CHECK(nnb_train_opts_set_batch_size(o, c->batch));
+    CHECK(nnb_train_opts_set_shuffle(o, c->shuffle));
+    CHECK(nnb_train_opts_set_optimizer(o, (nnb_optimizer)c->opt, c->lr));
+    CHECK(nnb_train_opts_set_loss(o, (nnb_loss)c->loss, (nnb_reduction)c->red));
+    CHECK(nnb_train_opts_set_dropout(o, c->dropout));
+    CHECK(nnb_train_opts_set_weight_decay(o, c->wd));
+    if (c->val > 0) CHECK(nnb_train_opts_set_validation_split(o, c->val, c->fitseed));
+    return o;
+}
+
+/* Saves net to path with a preparation standardising x (rows x nin) and the metadata. */
+static void save_model(const char *path, const nnb_net *net, const double *x, size_t rows,
+                       size_t nin) {
+    nnb_prep *prep;
+    nnb_meta *meta;
+    CHECK(nnb_prep_create(&prep));
+    CHECK(nnb_prep_fit_matrix(prep, x, rows, nin, NNB_SCALE_STANDARD));
+    CHECK(nnb_meta_create(&meta));
+    CHECK(nnb_meta_set(meta, "written_by", "c_reference"));
+    CHECK(nnb_model_write(path, net, prep, meta, 1));
+    nnb_meta_free(meta);
+    nnb_prep_free(prep);
+}
+
+/* Trains the network of c on the data, prints the losses, parameters and outputs, saves. */
+static int train(const struct config *c) {
+    size_t rows = c->rows, nin = c->layers[0], nout = c->layers[c->n_layers - 1];
     double *x = malloc(rows * nin * sizeof *x), *y = calloc(rows * nout, sizeof *y);
     double *pred = malloc(rows * nout * sizeof *pred);
-    make_data(rows, nin, nout, out == NNB_ACT_SOFTMAX, x, y);
+    make_data(rows, nin, nout, c->out == NNB_ACT_SOFTMAX, x, y);
 
-    nnb_net *net;
-    CHECK(nnb_net_create(&net, nin));
-    for (size_t l = 1; l < n_layers; l++)
-        CHECK(nnb_net_add_dense(
-            net, layers[l], l + 1 == n_layers ? (nnb_activation)out : (nnb_activation)act, bias));
-    CHECK(nnb_net_init(net, (nnb_init)init, seed));
-
-    nnb_train_opts *o;
+    nnb_net *net = make_net(c);
+    nnb_train_opts *o = make_opts(c);
     nnb_history *h;
-    CHECK(nnb_train_opts_create(&o));
     CHECK(nnb_history_create(&h));
-    CHECK(nnb_train_opts_set_epochs(o, epochs));
-    CHECK(nnb_train_opts_set_batch_size(o, batch));
-    CHECK(nnb_train_opts_set_shuffle(o, shuffle));
-    CHECK(nnb_train_opts_set_optimizer(o, (nnb_optimizer)opt, lr));
-    CHECK(nnb_train_opts_set_loss(o, (nnb_loss)loss, (nnb_reduction)red));
-    CHECK(nnb_train_opts_set_dropout(o, dropout));
-    CHECK(nnb_train_opts_set_weight_decay(o, wd));
-    if (val > 0) CHECK(nnb_train_opts_set_validation_split(o, val, fitseed));
-    if (has_fitseed) CHECK(nnb_net_seed(net, fitseed));
+    if (c->has_fitseed) CHECK(nnb_net_seed(net, c->fitseed));
     CHECK(nnb_net_train(net, o, x, rows, nin, y, nout, h));
 
     size_t ne = nnb_history_n_epochs(h), np_ = nnb_net_n_params(net);
@@ -209,20 +255,24 @@ int main(int argc, char **argv) {
     print_all("params", params, np_);
     print_all("predict", pred, rows * nout);
 
-    if (save) {
-        nnb_prep *prep;
-        nnb_meta *meta;
-        CHECK(nnb_prep_create(&prep));
-        CHECK(nnb_prep_fit_matrix(prep, x, rows, nin, NNB_SCALE_STANDARD));
-        CHECK(nnb_meta_create(&meta));
-        CHECK(nnb_meta_set(meta, "written_by", "c_reference"));
-        CHECK(nnb_model_write(save, net, prep, meta, 1));
-        nnb_meta_free(meta);
-        nnb_prep_free(prep);
-    }
+    if (c->save) save_model(c->save, net, x, rows, nin);
     nnb_history_free(h);
     nnb_train_opts_free(o);
     nnb_net_free(net);
     free(x), free(y), free(pred), free(losses_), free(params);
     return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 3 && strcmp(argv[1], "load") == 0)
+        return load(argv[2], argc >= 4 && strncmp(argv[3], "rows=", 5) == 0
+                                 ? strtoul(argv[3] + 5, NULL, 10)
+                                 : 64);
+    if (argc < 2 || strcmp(argv[1], "train") != 0) {
+        fprintf(stderr, "usage: c_reference train key=value... | c_reference load PATH [rows=N]\n");
+        return 2;
+    }
+    struct config c;
+    int st = parse_args(&c, argc, argv);
+    return st ? st : train(&c);
 }
