@@ -3475,8 +3475,7 @@ NNB_API nnb_status nnb_export_opts_get_own_math(const nnb_export_opts *opts, int
  * @return NNB_OK; NNB_E_NULL (path, net); NNB_E_INVALID_ARG (a network without layers, an
  *         unfitted preparation, an input scale with one-hot inputs); NNB_E_SHAPE (the
  *         preparation's features differ from the network's inputs); NNB_E_UNSUPPORTED (two
- *         categories one float32 value; a layer that is not dense: convolution and pooling
- *         layers are not exported yet); NNB_E_IO (as nnb_model_write()); NNB_E_TOO_LARGE (over
+ *         categories one float32 value; a layer kind this version does not know); NNB_E_IO (as nnb_model_write()); NNB_E_TOO_LARGE (over
  *         2 GB, protobuf's limit); NNB_E_NOMEM. Since 0.2.
  */
 NNB_API nnb_status nnb_onnx_write(const char *path, const nnb_net *net, const nnb_prep *prep,
@@ -3511,13 +3510,14 @@ NNB_API nnb_status nnb_c_source_write(const char *c_path, const char *h_path, co
 
 /**
  * @brief A copy of `src` whose weights are those of the int8 C export: each output unit's row
- *        of W is divided by its scale s = max|w| / 127 (rounded to the network's type), rounded to
- *        an integer in [-127, 127] and multiplied back. Biases stay. To measure what int8 costs
- *        (nnb_net_evaluate() on it) before exporting.
+ *        of W (a convolution: each filter's C x KH x KW weights) is divided by its scale
+ *        s = max|w| / 127 (rounded to the network's type), rounded to an integer in [-127, 127]
+ *        and multiplied back. Biases stay; pooling layers have nothing to round. To measure
+ *        what int8 costs (nnb_net_evaluate() on it) before exporting.
  * @param out receives the copy, to free with nnb_net_free() (NULL on failure)
  * @param src the network (not changed)
- * @return NNB_OK; NNB_E_NULL; NNB_E_UNSUPPORTED (a layer that is not dense); NNB_E_NOMEM.
- *         Since 0.2.
+ * @return NNB_OK; NNB_E_NULL; NNB_E_UNSUPPORTED (a layer kind this version does not know);
+ *         NNB_E_NOMEM. Since 0.2.
  */
 NNB_API nnb_status nnb_net_copy_int8(nnb_net **out, const nnb_net *src);
 

@@ -218,9 +218,11 @@ NNB_API nnb_status nnb_net_copy_int8(nnb_net **out, const nnb_net *src) {
     double *w = NULL;
     signed char *q = NULL;
     for (size_t l = 0; st == NNB_OK && l < nnb_net_n_layers(net); l++) {
-        size_t n_in, n_out;
-        st = nnbi_ex_dense_layer(net, l, &n_in, &n_out, __func__);
+        size_t n_in, n_out; /* the weight matrix: per output unit or filter, its inputs */
+        int kind;
+        st = nnbi_ex_layer_kind(net, l, &kind, &n_out, &n_in, __func__);
         if (st != NNB_OK) break;
+        if (n_out == 0) continue; /* a pooling */
         free(w);
         free(q);
         w = malloc(n_in * n_out * sizeof *w);

@@ -45,9 +45,8 @@ struct nnb_export_opts {
 
 /* ---- the description ------------------------------------------------------------------------- */
 
-/* Layer kinds. Convolution and pooling come with issue 24: NNBE_CONV2D, NNBE_MAXPOOL,
- * NNBE_AVGPOOL, each with its shapes in the layer (c, h, w in and out, kernel, stride, pad). */
-enum { NNBE_DENSE = 0 };
+/* Layer kinds (nnb_net_layer_kind()). */
+enum { NNBE_DENSE = 0, NNBE_CONV2D, NNBE_MAXPOOL, NNBE_AVGPOOL };
 
 typedef struct nnbi_ex_layer {
     int kind;
@@ -55,11 +54,17 @@ typedef struct nnbi_ex_layer {
     nnb_activation act;
     double slope; /* leaky ReLU */
     int has_bias;
-    double *w; /* dense: n_out x n_in, row-major */
-    double *b; /* n_out, or NULL */
-    /* int8 (C source): per output unit, scale[i] * q[i][j] is the weight (w stays as read) */
-    double *scale;  /* n_out, or NULL */
-    signed char *q; /* n_out x n_in, or NULL */
+    /* one sample's shape in (c x h x w; a dense layer's n_in x 1 x 1) and out; the window of a
+     * convolution or pooling (paddings resolved) */
+    size_t c, h, wd, oc, oh, ow;
+    nnb_window win;
+    /* the weight matrix: dense n_out x n_in; convolution F x (C KH KW), OIHW; pooling 0 x 0 */
+    size_t rows, cols;
+    double *w; /* rows x cols, row-major */
+    double *b; /* rows, or NULL */
+    /* int8 (C source): per output unit or filter, scale[i] * q[i][j] is the weight (w stays) */
+    double *scale;  /* rows, or NULL */
+    signed char *q; /* rows x cols, or NULL */
 } nnbi_ex_layer;
 
 /* One raw input: what the exported model takes in that position. */
@@ -72,6 +77,8 @@ typedef struct nnbi_ex_input {
     double *cat_values; /* what each category compares equal to (text: k) */
     size_t out;         /* the first network input it gives */
     double shift, div;  /* numbers: (v - shift) / div, after the input scale */
+    int fill;           /* a missing (NaN) value becomes fill_value (after the input scale) */
+    double fill_value;  /* the number, or the value the fill category compares equal to */
 } nnbi_ex_input;
 
 typedef struct nnbi_ex_model {
@@ -83,6 +90,7 @@ typedef struct nnbi_ex_model {
     int has_prep;          /* a preparation with any effect (else raw = network inputs) */
     int unseen_zero;       /* an unseen category: zeros (else: an error / NaN outputs) */
     size_t n_onehot;       /* one-hot inputs */
+    size_t n_fill;         /* inputs whose missing values are filled */
     size_t n_features;     /* network inputs */
     size_t n_layers;
     nnbi_ex_layer *layers;
@@ -106,15 +114,16 @@ nnb_status nnbi_ex_model_read(nnbi_ex_model *m, const nnb_net *net, const nnb_pr
                               const nnb_meta *meta, const nnb_export_opts *opts, const char *func);
 void nnbi_ex_model_free(nnbi_ex_model *m);
 
-/* Checks that layer l of net is a dense layer (its parameters, by their offsets, are n_out x
- * n_in weights and the biases): NNB_E_UNSUPPORTED for any other kind; n_in, n_out may be NULL. */
-nnb_status nnbi_ex_dense_layer(const nnb_net *net, size_t l, size_t *n_in, size_t *n_out,
-                               const char *func);
+/* Layer l's kind (NNBE_*) and its weight matrix (rows x cols as in nnbi_ex_layer; 0 x 0 for a
+ * pooling), checked against its parameters' offsets: NNB_E_UNSUPPORTED for a kind this
+ * version does not know. */
+nnb_status nnbi_ex_layer_kind(const nnb_net *net, size_t l, int *kind, size_t *rows, size_t *cols,
+                              const char *func);
 
 /* The label of category k of raw input i ("3", "red"). */
 const char *nnbi_ex_category(const nnbi_ex_model *m, size_t i, size_t k);
 
-/* Quantises every layer of m to int8 (scale, q), per output unit. */
+/* Quantises every layer of m with weights to int8 (scale, q), per output unit or filter. */
 nnb_status nnbi_ex_model_quantize(nnbi_ex_model *m, nnb_dtype dtype, const char *func);
 
 /* The int8 rounding of one row of n weights into q, returning the row's scale (0 for a zero

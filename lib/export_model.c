@@ -279,6 +279,37 @@ static nnb_status read_plain_inputs(nnbi_ex_model *m, size_t n, const char *func
     return NNB_OK;
 }
 
+/* The fill of input `in`'s missing values, if its preparation fills them: a number, or the value
+ * its fill category compares equal to (for a text column, the category's index). */
+static nnb_status read_fill(const nnb_prep *prep, nnbi_ex_input *in, nnb_dtype dt,
+                            const char *func) {
+    nnb_fill how = NNB_FILL_NONE;
+    double value = NAN;
+    const char *cat = NULL;
+    if (nnb_prep_column_fill(prep, in->name, &how, &value, &cat) != NNB_OK)
+        return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
+    if (how == NNB_FILL_NONE) return NNB_OK;
+    if (in->onehot) {
+        value = NAN;
+        for (size_t k = 0; cat && k < in->n_cats; k++) {
+            const char *label = nnb_prep_column_category(prep, in->column, k);
+            if (label && strcmp(label, cat) == 0) value = in->cat_values[k];
+        }
+        if (isnan(value))
+            return nnbi_ex_fail(NNB_E_INTERNAL, func,
+                                "the fill category of column '%s' is none of its categories",
+                                in->name);
+    } else if (!isfinite(value)) {
+        return nnbi_ex_fail(NNB_E_INTERNAL, func, "column '%s' has no finite fill value", in->name);
+    } else if (dt == NNB_F32 && fabs(value) > 3.4028234663852886e+38) {
+        return nnbi_ex_fail(NNB_E_UNSUPPORTED, func,
+                            "the fill value of column '%s' is beyond float32's range", in->name);
+    }
+    in->fill = 1;
+    in->fill_value = value;
+    return NNB_OK;
+}
+
 /* The raw inputs of a preparation: its feature columns in order (targets are not inputs). */
 static nnb_status read_prep_inputs(nnbi_ex_model *m, const nnb_prep *prep, const char *func) {
     size_t nc = nnb_prep_n_columns(prep), out = 0;
@@ -289,14 +320,6 @@ static nnb_status read_prep_inputs(nnbi_ex_model *m, const nnb_prep *prep, const
         if (nnb_prep_column_info(prep, i, &name, &is_target, &is_text, &n_cats) != NNB_OK)
             return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
         if (is_target) continue;
-        nnb_fill fill = NNB_FILL_NONE; /* the graph would pass a missing (NaN) cell through */
-        if (nnb_prep_column_fill(prep, name, &fill, NULL, NULL) == NNB_OK && fill != NNB_FILL_NONE)
-            return nnbi_ex_fail(
-                NNB_E_UNSUPPORTED, func,
-                "the preparation fills missing cells of column '%s' (--fill), which "
-                "an exported model does not do yet; export a model trained without "
-                "filling",
-                name);
         nnbi_ex_input *in = &m->inputs[m->n_raw++];
         in->name = name;
         in->column = i;
@@ -307,10 +330,12 @@ static nnb_status read_prep_inputs(nnbi_ex_model *m, const nnb_prep *prep, const
         in->div = 1;
         nnb_status st = in->onehot ? read_categories(prep, i, in, m->dtype, func)
                                    : column_scaling(prep, name, &in->shift, &in->div, func);
+        if (st == NNB_OK) st = read_fill(prep, in, m->dtype, func);
         if (st != NNB_OK) return st;
+        m->n_fill += in->fill;
         out += in->onehot ? n_cats : 1;
         m->n_onehot += in->onehot;
-        if (in->onehot || in->shift != 0 || in->div != 1) m->has_prep = 1;
+        if (in->onehot || in->shift != 0 || in->div != 1 || in->fill) m->has_prep = 1;
     }
     if (out != m->n_features)
         return nnbi_ex_fail(NNB_E_INTERNAL, func, "the preparation gives %zu features, not %zu",
@@ -350,28 +375,50 @@ static nnb_status read_inputs(nnbi_ex_model *m, const nnb_prep *prep, const nnb_
     return NNB_OK;
 }
 
-nnb_status nnbi_ex_dense_layer(const nnb_net *net, size_t l, size_t *n_in, size_t *n_out,
-                               const char *func) {
-    size_t w_off, next, ni, no;
-    int bias;
-    if (nnb_net_layer_info(net, l, &ni, &no, NULL, &bias, &w_off, NULL) != NNB_OK)
-        return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
-    if (l + 1 < nnb_net_n_layers(net)) {
-        if (nnb_net_layer_info(net, l + 1, NULL, NULL, NULL, NULL, &next, NULL) != NNB_OK)
-            return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
-    } else {
-        next = nnb_net_n_params(net);
-    }
-    /* a dense layer's parameters are n_out x n_in weights and n_out biases, laid out layer
-     * after layer; a convolution's or a pooling's are not (issue 24) */
-    if ((ni && no > (SIZE_MAX - no) / ni) || next < w_off ||
-        next - w_off != no * ni + (bias ? no : 0))
+nnb_status nnbi_ex_layer_kind(const nnb_net *net, size_t l, int *kind, size_t *rows, size_t *cols,
+                              const char *func) {
+    static const char *const kinds[] = {"dense", "conv2d", "maxpool", "avgpool"};
+    const char *name = nnb_net_layer_kind(net, l);
+    int k = -1;
+    for (int i = 0; name && i < 4; i++)
+        if (strcmp(name, kinds[i]) == 0) k = i;
+    if (k < 0)
         return nnbi_ex_fail(NNB_E_UNSUPPORTED, func,
-                            "layer %zu is not a dense layer (a convolution or pooling layer): only "
-                            "dense layers are exported so far",
+                            "layer %zu is of kind '%s', which this version does not export", l + 1,
+                            name ? name : "?");
+    size_t ni, no, w_off, b_off, n_filters = 0;
+    int bias;
+    nnb_window win;
+    if (nnb_net_layer_info(net, l, &ni, &no, NULL, &bias, &w_off, &b_off) != NNB_OK ||
+        (k != NNBE_DENSE && nnb_net_layer_window(net, l, &win, &n_filters) != NNB_OK))
+        return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
+    size_t r = k == NNBE_DENSE ? no : k == NNBE_CONV2D ? n_filters : 0;
+    size_t c = r ? (b_off - w_off) / r : 0;
+    /* the parameters, by their offsets: rows x cols weights, then the biases */
+    if (b_off < w_off || (r && (b_off - w_off) % r != 0) ||
+        nnb_net_layer_n_params(net, l) != r * c + (bias ? r : 0) || (k == NNBE_DENSE && c != ni))
+        return nnbi_ex_fail(NNB_E_INTERNAL, func,
+                            "layer %zu's parameters are not laid out as "
+                            "this version expects",
                             l + 1);
-    if (n_in) *n_in = ni;
-    if (n_out) *n_out = no;
+    *kind = k;
+    if (rows) *rows = r;
+    if (cols) *cols = c;
+    return NNB_OK;
+}
+
+/* Layer l's shapes: its input (the previous layer's output, or the network's input shape) and
+ * output, and its window. */
+static nnb_status read_shapes(nnbi_ex_layer *L, const nnb_net *net, size_t l, const char *func) {
+    nnb_status st = l ? nnb_net_layer_shape(net, l - 1, &L->c, &L->h, &L->wd)
+                      : nnb_net_get_input_shape(net, &L->c, &L->h, &L->wd);
+    if (st == NNB_OK) st = nnb_net_layer_shape(net, l, &L->oc, &L->oh, &L->ow);
+    if (st == NNB_OK && L->kind != NNBE_DENSE) st = nnb_net_layer_window(net, l, &L->win, NULL);
+    if (st != NNB_OK) return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
+    if (L->kind == NNBE_DENSE) {
+        L->c = L->n_in;
+        L->h = L->wd = 1;
+    }
     return NNB_OK;
 }
 
@@ -381,20 +428,22 @@ static nnb_status read_layers(nnbi_ex_model *m, const nnb_net *net, const char *
     if (!m->layers) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     for (size_t l = 0; l < m->n_layers; l++) {
         nnbi_ex_layer *L = &m->layers[l];
-        L->kind = NNBE_DENSE;
-        nnb_status st = nnbi_ex_dense_layer(net, l, NULL, NULL, func);
+        nnb_status st = nnbi_ex_layer_kind(net, l, &L->kind, &L->rows, &L->cols, func);
         if (st != NNB_OK) return st;
         if (nnb_net_layer_info(net, l, &L->n_in, &L->n_out, &L->act, &L->has_bias, NULL, NULL) !=
             NNB_OK)
             return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
         if (L->act == NNB_ACT_LEAKY_RELU && nnb_net_get_leaky_slope(net, l, &L->slope) != NNB_OK)
             return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
-        size_t nw = L->n_out * L->n_in;
+        st = read_shapes(L, net, l, func);
+        if (st != NNB_OK) return st;
+        if (L->rows == 0) continue; /* a pooling: no parameters */
+        size_t nw = L->rows * L->cols;
         L->w = malloc(nw * sizeof *L->w);
-        L->b = L->has_bias ? malloc(L->n_out * sizeof *L->b) : NULL;
+        L->b = L->has_bias ? malloc(L->rows * sizeof *L->b) : NULL;
         if (!L->w || (L->has_bias && !L->b))
             return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
-        if (nnb_net_layer_get(net, l, L->w, nw, L->b, L->has_bias ? L->n_out : 0) != NNB_OK)
+        if (nnb_net_layer_get(net, l, L->w, nw, L->b, L->has_bias ? L->rows : 0) != NNB_OK)
             return nnbi_ex_fail(NNB_E_INTERNAL, func, "%s", nnb_last_error());
     }
     return NNB_OK;
@@ -508,12 +557,13 @@ double nnbi_ex_quantize_row(const double *w, size_t n, nnb_dtype dtype, signed c
 nnb_status nnbi_ex_model_quantize(nnbi_ex_model *m, nnb_dtype dtype, const char *func) {
     for (size_t l = 0; l < m->n_layers; l++) {
         nnbi_ex_layer *L = &m->layers[l];
-        L->scale = malloc(L->n_out * sizeof *L->scale);
-        L->q = malloc(L->n_out * L->n_in);
+        if (L->rows == 0) continue;
+        L->scale = malloc(L->rows * sizeof *L->scale);
+        L->q = malloc(L->rows * L->cols);
         if (!L->scale || !L->q) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
-        for (size_t i = 0; i < L->n_out; i++)
+        for (size_t i = 0; i < L->rows; i++)
             L->scale[i] =
-                nnbi_ex_quantize_row(L->w + i * L->n_in, L->n_in, dtype, L->q + i * L->n_in);
+                nnbi_ex_quantize_row(L->w + i * L->cols, L->cols, dtype, L->q + i * L->cols);
     }
     return NNB_OK;
 }

@@ -7,10 +7,14 @@
  * The graph, for a model of raw inputs "input" (N x n_raw) and network type T:
  *   preparation, in float64 (as nnb_prep computes it), then rounded to T:
  *     Cast(double) -> [Div 255 or Mul scale, rounded to T as the IDX reader does]
+ *     -> [Where(IsNaN, fill): the preparation's fill of missing values]
  *     -> Gather (each feature's raw column) -> Sub shift -> Div div          numbers
  *     -> Equal category values -> Cast -> Where(one-hot mask)                one-hot columns
  *     -> ReduceSum -> Equal count -> Where(0, NaN): a row with an unseen category gives NaN
- *   the network: Gemm (transB, W as n_out x n_in) + the activation, per layer
+ *   the network: Gemm (transB, W as n_out x n_in) + the activation, per dense layer; Conv
+ *     (W as OIHW), MaxPool, AveragePool on [N, C, H, W] (a Reshape before the first, a Reshape
+ *     to [N, C H W] before a dense layer and at the output); in float64, where onnxruntime has no
+ *     Conv or AveragePool kernel, Gather of the windows then MatMul or ReduceMean
  *   the outputs: regression targets back in the data's units (Mul div, Add shift, in float64);
  *     "output" (N x n_outputs) and, for classifiers, "class" (N, int64: ArgMax, or p > 0.5 for
  *     one sigmoid output).
@@ -100,6 +104,14 @@ static void attr_int(nnbi_ex_buf *attrs, const char *name, int64_t v) {
     pb_str(&a, 1, name);
     pb_int(&a, 20, 2); /* INT */
     pb_int(&a, 3, v);
+    pb_sub(attrs, 5, &a);
+}
+
+static void attr_ints(nnbi_ex_buf *attrs, const char *name, const int64_t *v, int n) {
+    nnbi_ex_buf a = {0};
+    pb_str(&a, 1, name);
+    pb_int(&a, 20, 7); /* INTS */
+    for (int i = 0; i < n; i++) pb_int(&a, 8, v[i]);
     pb_sub(attrs, 5, &a);
 }
 
@@ -244,6 +256,19 @@ static nnb_status feature_tables(const nnbi_ex_model *m, int64_t **src, double *
     return NNB_OK;
 }
 
+/* The fill of missing values: x = Where(IsNaN(x), fill, x) over the raw inputs, fill NaN (no
+ * change) for the inputs the preparation does not fill. */
+static nnb_status emit_fill(graph *g, const nnbi_ex_model *m, vname *x) {
+    double *fill = malloc(m->n_raw * sizeof *fill);
+    if (!fill) return NNB_E_NOMEM;
+    for (size_t i = 0; i < m->n_raw; i++)
+        fill[i] = m->inputs[i].fill ? m->inputs[i].fill_value : NAN;
+    vector(g, "fill_value", T_DOUBLE, fill, m->n_raw);
+    free(fill);
+    *x = op3(g, "Where", op1(g, "IsNaN", x->s, NULL).s, "fill_value", x->s);
+    return NNB_OK;
+}
+
 /* The preparation: "input" to the network's inputs (*h); *pen names the N x 1 penalty (0 or
  * NaN) of rows with an unseen category, or is empty. */
 static nnb_status emit_prep(graph *g, const nnbi_ex_model *m, vname *h, vname *pen,
@@ -259,6 +284,8 @@ static nnb_status emit_prep(graph *g, const nnbi_ex_model *m, vname *h, vname *p
         x = op2(g, bytes ? "Div" : "Mul", x.s, "input_scale");
         if (f32) x = cast(g, cast(g, x.s, T_FLOAT).s, T_DOUBLE); /* read as float32 */
     }
+    if (m->n_fill && emit_fill(g, m, &x) != NNB_OK)
+        return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     int64_t *src = NULL;
     double *tab = NULL;
     nnb_status st = feature_tables(m, &src, &tab, func);
@@ -355,6 +382,152 @@ static vname emit_dense(graph *g, const nnbi_ex_layer *L, size_t l, vname h) {
     return emit_activation(g, L, l, z);
 }
 
+/* ---- convolution and pooling ------------------------------------------------------------- */
+
+/* h reshaped to [N, d0, d1, d2] (nd 3) or [N, d0] (nd 1); "0" keeps N, even when it is 0. */
+static vname reshape(graph *g, vname h, size_t l, const char *tag, const size_t *d, int nd) {
+    char shape[40];
+    snprintf(shape, sizeof shape, "shape_%zu_%s", l, tag);
+    int64_t v[4] = {0, 0, 0, 0}, n = nd + 1;
+    for (int i = 0; i < nd; i++) v[i + 1] = (int64_t)d[i];
+    tensor(g, shape, T_INT64, &n, 1, NULL, v, (size_t)n);
+    return op2(g, "Reshape", h.s, shape);
+}
+
+/* The window's attributes (kernel_shape, strides, and for a convolution pads). */
+static void window_attrs(nnbi_ex_buf *at, const nnbi_ex_layer *L) {
+    const nnb_window *w = &L->win;
+    int64_t k[2] = {(int64_t)w->kernel_h, (int64_t)w->kernel_w};
+    int64_t st[2] = {(int64_t)w->stride_h, (int64_t)w->stride_w};
+    int64_t pads[4] = {(int64_t)w->pad_top, (int64_t)w->pad_left, (int64_t)w->pad_bottom,
+                       (int64_t)w->pad_right};
+    attr_ints(at, "kernel_shape", k, 2);
+    attr_ints(at, "strides", st, 2);
+    if (L->kind == NNBE_CONV2D) attr_ints(at, "pads", pads, 4);
+}
+
+/* Conv, MaxPool or AveragePool on an image [N, C, H, W] (pooling has no padding, so
+ * AveragePool's count_include_pad does not matter: every window divides by KH KW). */
+static vname emit_window_op(graph *g, const nnbi_ex_layer *L, size_t l, vname h) {
+    nnbi_ex_buf at = {0};
+    window_attrs(&at, L);
+    if (L->kind != NNBE_CONV2D)
+        return op1(g, L->kind == NNBE_MAXPOOL ? "MaxPool" : "AveragePool", h.s, &at);
+    char w[32], b[32];
+    snprintf(w, sizeof w, "W%zu", l);
+    snprintf(b, sizeof b, "b%zu", l);
+    const nnb_window *win = &L->win;
+    int64_t dims[4] = {(int64_t)L->rows, (int64_t)L->c, (int64_t)win->kernel_h,
+                       (int64_t)win->kernel_w};
+    tensor(g, w, g->T, dims, 4, L->w, NULL, L->rows * L->cols);
+    if (L->has_bias) vector(g, b, g->T, L->b, L->rows);
+    const char *in[3] = {h.s, w, b};
+    vname z = fresh(g);
+    node(g, "Conv", in, L->has_bias ? 3 : 2, z.s, &at);
+    return z;
+}
+
+/* The windows of layer L as positions in a sample's flat input (c, y, x channel-major; C H W for
+ * a padding zero): for a convolution [K = C KH KW][P = OH OW], for a pooling [C P][KH KW].
+ * Sets *padded when some window reaches the padding. */
+static int64_t *window_index(const nnbi_ex_layer *L, int *padded) {
+    const nnb_window *w = &L->win;
+    size_t P = L->oh * L->ow, KK = w->kernel_h * w->kernel_w, n = L->c * KK * P;
+    int64_t *idx = malloc(n * sizeof *idx);
+    if (!idx) return NULL;
+    int64_t pad = (int64_t)(L->c * L->h * L->wd);
+    *padded = 0;
+    for (size_t c = 0; c < L->c; c++)
+        for (size_t k = 0; k < KK; k++)
+            for (size_t p = 0; p < P; p++) {
+                long y = (long)((p / L->ow) * w->stride_h + k / w->kernel_w) - (long)w->pad_top;
+                long x = (long)((p % L->ow) * w->stride_w + k % w->kernel_w) - (long)w->pad_left;
+                int out = y < 0 || x < 0 || y >= (long)L->h || x >= (long)L->wd;
+                *padded |= out;
+                size_t at = L->kind == NNBE_CONV2D ? (c * KK + k) * P + p : (c * P + p) * KK + k;
+                idx[at] = out ? pad : (int64_t)((c * L->h + (size_t)y) * L->wd + (size_t)x);
+            }
+    return idx;
+}
+
+/* A convolution or average pooling in float64, where onnxruntime has no kernel: the windows
+ * gathered from the flat input h [N, C H W] (a zero appended when there is padding), then
+ * MatMul by W [F, K] (+ b) or ReduceMean; the output flat [N, F OH OW] or [N, C OH OW]. */
+static vname emit_window_gather(graph *g, const nnbi_ex_layer *L, size_t l, vname h, int *oom) {
+    int padded;
+    int64_t *idx = window_index(L, &padded);
+    if (!idx) {
+        *oom = 1;
+        return h;
+    }
+    char name[40], w[32], b[32];
+    const nnb_window *win = &L->win;
+    size_t P = L->oh * L->ow, KK = win->kernel_h * win->kernel_w;
+    if (padded) {
+        int64_t four = 4, pads[4] = {0, 0, 0, 1};
+        snprintf(name, sizeof name, "pads_%zu", l);
+        tensor(g, name, T_INT64, &four, 1, NULL, pads, 4);
+        h = op2(g, "Pad", h.s, name);
+    }
+    int conv = L->kind == NNBE_CONV2D;
+    int64_t dims[2] = {(int64_t)(conv ? L->c * KK : L->c * P), (int64_t)(conv ? P : KK)};
+    snprintf(name, sizeof name, "windows_%zu", l);
+    tensor(g, name, T_INT64, dims, 2, NULL, idx, L->c * KK * P);
+    free(idx);
+    nnbi_ex_buf at = {0};
+    attr_int(&at, "axis", 1);
+    const char *in[2] = {h.s, name};
+    vname cols = fresh(g);
+    node(g, "Gather", in, 2, cols.s, &at);
+    if (!conv) {
+        int64_t axis = 2;
+        nnbi_ex_buf rm = {0};
+        attr_ints(&rm, "axes", &axis, 1);
+        attr_int(&rm, "keepdims", 0);
+        return op1(g, "ReduceMean", cols.s, &rm);
+    }
+    snprintf(w, sizeof w, "W%zu", l);
+    snprintf(b, sizeof b, "b%zu", l);
+    int64_t wd[2] = {(int64_t)L->rows, (int64_t)L->cols}, bd[2] = {(int64_t)L->rows, 1};
+    tensor(g, w, g->T, wd, 2, L->w, NULL, L->rows * L->cols);
+    vname z = op2(g, "MatMul", w, cols.s); /* [F, K] x [N, K, P] = [N, F, P] */
+    if (L->has_bias) {
+        tensor(g, b, g->T, bd, 2, L->b, NULL, L->rows);
+        z = op2(g, "Add", z.s, b);
+    }
+    size_t flat = L->rows * P;
+    return reshape(g, z, l, "out", &flat, 1);
+}
+
+/* The layers; h is [N, features]. Between two spatial layers the values are images [N, C, H,
+ * W]; a dense layer and the output take them flat, channel-major (as the library flattens). */
+static vname emit_layers(graph *g, const nnbi_ex_model *m, vname h, int *oom) {
+    int img = 0;
+    for (size_t l = 0; l < m->n_layers; l++) {
+        const nnbi_ex_layer *L = &m->layers[l];
+        size_t shape[3] = {L->c, L->h, L->wd}, flat = L->c * L->h * L->wd;
+        if (L->kind == NNBE_DENSE) {
+            if (img) h = reshape(g, h, l, "in", &flat, 1);
+            img = 0;
+            h = emit_dense(g, L, l, h);
+            continue;
+        }
+        /* onnxruntime has no float64 Conv or AveragePool (1.31): those are gathered */
+        int native = g->T == T_FLOAT || L->kind == NNBE_MAXPOOL;
+        if (native && !img) h = reshape(g, h, l, "in", shape, 3);
+        if (!native && img) h = reshape(g, h, l, "in", &flat, 1);
+        h = native ? emit_window_op(g, L, l, h) : emit_window_gather(g, L, l, h, oom);
+        img = native;
+        if (img && l + 1 == m->n_layers) { /* the output: flat (and softmax over the row) */
+            size_t out = L->n_out;
+            h = reshape(g, h, l, "out", &out, 1);
+            img = 0;
+        }
+        if (L->kind == NNBE_CONV2D) h = emit_activation(g, L, l, h);
+    }
+    return h;
+}
+
 /* The outputs: "output" and, for a classifier, "class". */
 static void emit_outputs(graph *g, const nnbi_ex_model *m, vname y, const vname *pen) {
     if (m->unscale) {
@@ -437,6 +610,7 @@ static void json_inputs(nnbi_ex_buf *j, const nnbi_ex_model *m) {
         } else if (in->shift != 0 || in->div != 1) {
             nnbi_ex_buf_printf(j, ",\"shift\":%.17g,\"divisor\":%.17g", in->shift, in->div);
         }
+        if (in->fill) nnbi_ex_buf_printf(j, ",\"fill\":%.17g", in->fill_value);
         nnbi_ex_buf_put(j, "}", 1);
     }
     nnbi_ex_buf_put(j, "]", 1);
@@ -495,7 +669,9 @@ static nnb_status build_graph(graph *g, const nnbi_ex_model *m, const char *name
     vname h, pen;
     nnb_status st = emit_prep(g, m, &h, &pen, func);
     if (st != NNB_OK) return st;
-    for (size_t l = 0; l < m->n_layers; l++) h = emit_dense(g, &m->layers[l], l, h);
+    int oom = 0;
+    h = emit_layers(g, m, h, &oom);
+    if (oom) return nnbi_ex_fail(NNB_E_NOMEM, func, "out of memory");
     emit_outputs(g, m, h, &pen);
     nnbi_ex_buf_put(gr, g->nodes.p, g->nodes.len);
     pb_str(gr, 2, name);

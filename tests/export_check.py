@@ -155,16 +155,22 @@ def onnx_inputs(path):
     return json.loads(meta["nnblas.inputs"]), meta
 
 
+MISSING = ("", "NA", "null")  # cells the CSV reader reads as missing (a few of its markers)
+
+
 def csv_raw(csv_path, inputs):
     """Raw input rows from a CSV file for an exported model: the columns nnblas.inputs names, in
-    its order; a text category as its index in the list (-1 for one it does not list)."""
+    its order; a text category as its index in the list (-1 for one it does not list); a missing
+    cell as NaN."""
     with open(csv_path, newline="") as f:
         rows = list(csv.DictReader(f))
     out = np.empty((len(rows), len(inputs)))
     for i, r in enumerate(rows):
         for j, col in enumerate(inputs):
             v = r[col["name"]]
-            if col["kind"] == "text-category":
+            if v.strip() in MISSING:
+                out[i, j] = np.nan
+            elif col["kind"] == "text-category":
                 out[i, j] = col["categories"].index(v) if v in col["categories"] else -1
             else:
                 out[i, j] = float(v)
@@ -294,17 +300,21 @@ class Exports(unittest.TestCase):
                 self.assertTrue(np.array_equal(cls, ref), name + ": onnx classes")
             self.assertEqual(len(m.graph.output), 2 if classification else 1)
         if c:
-            cfile = self.path(name + ".c")
-            # the file as it is (on x86-64 with AVX2, the layers' AVX2 + FMA copy runs), with
-            # NAME_NO_DISPATCH (the layers compiled once, for plain x86-64) and with own math
-            nodispatch = ("-D%s_NO_DISPATCH" % name.upper(),)
-            for own, extra in ((False, ()), (False, nodispatch), (True, ())):
-                tag = "c own math" if own else "c, no dispatch" if extra else "c"
-                self.export(model, "--c", cfile, "--name", name, *(["--own-math"] if own else []))
-                exe = self.compile_c(cfile, name, dtype, extra)
-                got, status = self.run_c(exe, raw, n_out, dtype)
-                self.assertTrue(np.all(status == 0), name + ": statuses")
-                self.assert_close(got, want, dtype, name + " " + tag, classification)
+            self.check_c(model, dtype, raw, want, name, classification)
+
+    def check_c(self, model, dtype, raw, want, name, classification):
+        """Exports model as C and compares it with `want`: the file as it is (on x86-64 with
+        AVX2, the layers' AVX2 + FMA copy runs), with NAME_NO_DISPATCH (the layers compiled
+        once, for plain x86-64) and with own math."""
+        cfile = self.path(name + ".c")
+        nodispatch = ("-D%s_NO_DISPATCH" % name.upper(),)
+        for own, extra in ((False, ()), (False, nodispatch), (True, ())):
+            tag = "c own math" if own else "c, no dispatch" if extra else "c"
+            self.export(model, "--c", cfile, "--name", name, *(["--own-math"] if own else []))
+            exe = self.compile_c(cfile, name, dtype, extra)
+            got, status = self.run_c(exe, raw, want.shape[1], dtype)
+            self.assertTrue(np.all(status == 0), name + ": statuses")
+            self.assert_close(got, want, dtype, name + " " + tag, classification)
 
     # ---- the models -------------------------------------------------------------------------
 
@@ -406,6 +416,101 @@ class Exports(unittest.TestCase):
                 raw = csv_raw(data, inputs)
                 self.check_model(model, dtype, raw, want, name, cls)
 
+    # ---- convolutional networks --------------------------------------------------------------
+
+    def image_csv(self, path, shape, rows, seed, regression=False):
+        """Random images of shape C x H x W, their class (3) or a target from a few pixels."""
+        rng = np.random.default_rng(seed)
+        n = shape[0] * shape[1] * shape[2]
+        x = rng.normal(size=(rows, n))
+        score = x[:, :n // 3].sum(axis=1) - x[:, n // 3:2 * n // 3].sum(axis=1)
+        y = score * 0.3 + 5 if regression else np.digitize(score, [-2.0, 2.0])
+        with open(path, "w") as f:
+            f.write(",".join(["p%d" % i for i in range(n)] + ["y"]) + "\n")
+            for a, b in zip(x, y):
+                f.write(",".join("%.6g" % v for v in a) + ",%s\n" % (("%.6g" % b) if regression
+                                                                     else int(b)))
+        return x
+
+    def idx_set(self, folder, rows, h, w, seed):
+        """A small IDX image set (train and t10k parts) of h x w images, 3 classes."""
+        rng = np.random.default_rng(seed)
+        os.makedirs(folder, exist_ok=True)
+        for part, n in (("train", rows), ("t10k", rows // 4)):
+            img = rng.integers(0, 256, size=(n, h, w), dtype=np.uint8)
+            lab = (img[:, :h // 2].mean(axis=(1, 2)) > img[:, h // 2:].mean(axis=(1, 2))) + \
+                (img[:, :, :w // 2].mean(axis=(1, 2)) > 127.5)
+            with open(os.path.join(folder, part + "-images-idx3-ubyte"), "wb") as f:
+                f.write(bytes([0, 0, 8, 3]) + b"".join(v.to_bytes(4, "big") for v in (n, h, w)))
+                f.write(img.tobytes())
+            with open(os.path.join(folder, part + "-labels-idx1-ubyte"), "wb") as f:
+                f.write(bytes([0, 0, 8, 1]) + n.to_bytes(4, "big"))
+                f.write(lab.astype(np.uint8).tobytes())
+        return img.reshape(img.shape[0], h * w).astype(np.float64)
+
+    CNNS = [  # (layers, shape, activation, regression): strides, padding, non-square, both
+        # poolings, a pool window that does not divide its input, conv -> dense
+        ("conv3x3x2s2p1,avgpool2x2s1,conv4x2,maxpool2,5", (2, 7, 6), "relu", False),
+        ("conv4x3psame,avgpool3,6", (1, 7, 8), "tanh", True),
+        ("conv3x2x3s2p1,maxpool3s2", (3, 6, 9), "leaky_relu:0.2", False),
+    ]
+
+    def cnn_models(self):
+        """The CNNs above trained on CSV rows (standardised inside the graph) and one on IDX
+        images (the bytes in, the scaling inside), in both types: [(name, model, dtype, raw,
+        want, classification)]."""
+        out = []
+        for k, (layers, shape, act, reg) in enumerate(self.CNNS):
+            data = self.path("img%d.csv" % k)
+            self.image_csv(data, shape, 90, k, reg)
+            for dtype in ("f32", "f64"):
+                name = "cnn%d_%s" % (k, dtype)
+                model = self.train(name, "--csv", data, "--target", "y", "--task",
+                                   "regression" if reg else "classification", "--input-shape",
+                                   "x".join(map(str, shape)), "--layers", layers, "--activation",
+                                   act, "--dtype", dtype, "--seed", str(k), "--epochs", "3")
+                want = self.predict(model, ["--csv", data], not reg)
+                self.export(model, "--onnx", self.path(name + ".onnx"))
+                inputs, _ = onnx_inputs(self.path(name + ".onnx"))
+                out.append((name, model, dtype, csv_raw(data, inputs), want, not reg))
+        folder = self.path("idxset")
+        raw = self.idx_set(folder, 200, 10, 12, 7)
+        for dtype in ("f32", "f64"):
+            name = "cnnidx_%s" % dtype
+            model = self.train(name, "--idx", "mnist:" + folder, "--input-shape", "1x10x12", "--layers",
+                               "conv4x3p1,maxpool2,conv3x3s2,4", "--dtype", dtype, "--epochs", "2",
+                               "--seed", "5")
+            want = self.predict(model, ["--idx", "mnist:" + folder], True)
+            self.export(model, "--onnx", self.path(name + ".onnx"))
+            out.append((name, model, dtype, raw, want, True))
+        return out
+
+    def test_cnn_onnx(self):
+        """Convolution and pooling in ONNX: onnx.checker, then onnxruntime (all models in one
+        process) against nnblas predict; float64 with Conv and AveragePool gathered."""
+        models = self.cnn_models()
+        jobs = []
+        for name, model, dtype, raw, want, cls in models:
+            path = self.path(name + ".onnx")
+            m = self.check_onnx(path)
+            ops = {n.op_type for n in m.graph.node}
+            if dtype == "f32":
+                self.assertIn("Conv", ops, name)
+            else:
+                self.assertNotIn("Conv", ops, name)
+                self.assertNotIn("AveragePool", ops, name)
+            jobs.append((path, raw, dtype))
+        for (name, model, dtype, raw, want, cls), (got, c) in zip(models, self.run_onnx(jobs)):
+            self.assert_close(got, want, dtype, name + " onnx", cls)
+            if cls and want.shape[1] > 1:
+                self.assertTrue(np.array_equal(c, np.argmax(want, axis=1)), name + ": classes")
+
+    def test_cnn_c(self):
+        """Convolution and pooling in the generated C (with and without the dispatch, with own
+        math) against nnblas predict (Python's test_export checks int8 against int8_copy)."""
+        for name, model, dtype, raw, want, cls in self.cnn_models():
+            self.check_c(model, dtype, raw, want, name, cls)
+
     def categories_csv(self, path, rows, colours, seed):
         rng = np.random.default_rng(seed)
         sizes = ["1", "2", "2.5", "3"]
@@ -466,6 +571,34 @@ class Exports(unittest.TestCase):
             # unseen categories are zeros, never an error: no error code to define
             self.assertNotIn("%s_E_CATEGORY" % name.upper(), header)
             self.assertIn("int %s_category(int input, const char *text);" % name, header)
+
+    def test_fill_missing(self):
+        """A model whose preparation fills missing cells (--fill mean: numbers get the mean, a
+        one-hot column its most frequent category): a NaN raw value is filled inside the ONNX
+        graph (Where(IsNaN)) and the C source as nnblas predict fills the CSV's missing cells."""
+        data = self.path("holes.csv")
+        self.categories_csv(data, 200, ["red", "green", "blue"], 8)
+        with open(data) as f:
+            rows = list(csv.reader(f))
+        rng = np.random.default_rng(9)
+        for r in rows[1:]:
+            for j in (0, 1, 2, 3):  # x1, colour (text), size (numeric category), x2
+                if rng.random() < 0.15:
+                    r[j] = ["", "NA", "null"][rng.integers(3)]
+        with open(data, "w", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+        for dtype in ("f32", "f64"):
+            name = "fill_" + dtype
+            model = self.train(name, "--csv", data, "--target", "label", "--one-hot",
+                               "colour,size", "--fill", "mean", "--layers", "5", "--dtype", dtype,
+                               "--epochs", "10", "--seed", "4")
+            want = self.predict(model, ["--csv", data], True)
+            self.export(model, "--onnx", self.path(name + ".onnx"))
+            inputs, _ = onnx_inputs(self.path(name + ".onnx"))
+            self.assertTrue(all("fill" in i for i in inputs), inputs)
+            raw = csv_raw(data, inputs)
+            self.assertTrue(np.isnan(raw).any(axis=0).all())  # holes in every column
+            self.check_model(model, dtype, raw, want, name, True)
 
     def test_c_category_lookup(self):
         """NAME_category() finds each text category's index, and -1 for others."""

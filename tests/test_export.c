@@ -380,6 +380,90 @@ START_TEST(onnx_bytes) {
 }
 END_TEST
 
+/* A small CNN: 1 x 6 x 5 -> conv 2 filters 3x3 padding 1, ReLU -> maxpool 2 -> dense 3 softmax. */
+static nnb_net *small_cnn(nnb_dtype dt) {
+    nnb_net *cnn;
+    nnb_window w3 = {3, 3, 1, 1, 1, 1, 1, 1, 0}, p2 = {2, 2, 2, 2, 0, 0, 0, 0, 0};
+    nnbt_ok(nnb_net_create_dtype(&cnn, 1 * 6 * 5, dt));
+    nnbt_ok(nnb_net_set_input_shape(cnn, 1, 6, 5));
+    nnbt_ok(nnb_net_add_conv2d(cnn, 2, &w3, NNB_ACT_RELU, 1));
+    nnbt_ok(nnb_net_add_maxpool(cnn, &p2));
+    nnbt_ok(nnb_net_add_dense(cnn, 3, NNB_ACT_SOFTMAX, 1));
+    nnbt_ok(nnb_net_init(cnn, NNB_INIT_XAVIER_UNIFORM, 1));
+    return cnn;
+}
+
+/* The ONNX graph of small_cnn(): its nodes in order, and the convolution's W0 (OIHW, as the
+ * library holds it; F x K in float64, where the convolution is a MatMul) and b0; its int8 copy
+ * (a scale per filter) and its int8 C source. */
+START_TEST(cnn_exports) {
+    for (int f32 = 0; f32 < 2; f32++) {
+        nnb_net *cnn = small_cnn(f32 ? NNB_F32 : NNB_F64);
+        const char *path = nnbt_tmp("cnn.onnx");
+        nnbt_ok(nnb_onnx_write(path, cnn, NULL, NULL, NULL));
+        size_t len;
+        unsigned char *b = read_all(path, &len);
+        pb r = {b, b + len}, graph = pb_sub(r, 7);
+        pb_field f;
+        char ops[16][32];
+        int n_ops = 0, found = 0, type = f32 ? 1 : 11;
+        double w[18], bias[2];
+        nnbt_ok(nnb_net_layer_get(cnn, 0, w, 18, bias, 2));
+        while (pb_next(&graph, &f)) {
+            if (f.num == 1 && n_ops < 16) pb_string(f.sub, 4, ops[n_ops++], 32);
+            if (f.num != 5) continue;
+            int64_t oihw[4] = {2, 1, 3, 3}, fk[2] = {2, 9}, d1[1] = {2}, d2[2] = {2, 1};
+            found += check_tensor(f.sub, "W0", f32 ? oihw : fk, f32 ? 4 : 2, type, w, 18);
+            found += check_tensor(f.sub, "b0", f32 ? d1 : d2, f32 ? 1 : 2, type, bias, 2);
+        }
+        ck_assert_int_eq(found, 2);
+        const char *want32[] = {"Reshape", "Conv", "Relu",    "MaxPool",
+                                "Reshape", "Gemm", "Softmax", "Identity"};
+        const char *want64[] = {"Pad",     "Gather",  "MatMul",  "Add",  "Reshape", "Relu",
+                                "Reshape", "MaxPool", "Reshape", "Gemm", "Softmax", "Identity"};
+        ck_assert_int_eq(n_ops, f32 ? 8 : 12);
+        for (int i = 0; i < n_ops; i++) ck_assert_str_eq(ops[i], f32 ? want32[i] : want64[i]);
+        free(b);
+        /* int8: a scale per filter (its 9 weights), biases kept */
+        nnb_net *q;
+        double wq[18];
+        nnbt_ok(nnb_net_copy_int8(&q, cnn));
+        nnbt_ok(nnb_net_layer_get(q, 0, wq, 18, NULL, 0));
+        for (int i = 0; i < 2; i++) {
+            double big = 0;
+            for (int j = 0; j < 9; j++) big = fmax(big, fabs(w[i * 9 + j]));
+            double sc = f32 ? (double)(float)(big / 127) : big / 127;
+            for (int j = 0; j < 9; j++) {
+                double want = sc * round(w[i * 9 + j] / sc);
+                if (f32) want = (double)(float)want;
+                ck_assert_msg(wq[i * 9 + j] == want, "filter %d [%d]: %.17g, want %.17g", i, j,
+                              wq[i * 9 + j], want);
+            }
+        }
+        nnb_net_free(q);
+        /* the C source: the convolution's int8 weights F x K with a scale per filter, the
+         * layers in the header's comment, no allocation */
+        nnb_export_opts *o;
+        nnbt_ok(nnb_export_opts_create(&o));
+        nnbt_ok(nnb_export_opts_set_name(o, "cnn"));
+        nnbt_ok(nnb_export_opts_set_int8(o, 1));
+        nnbt_ok(nnb_c_source_write(nnbt_tmp("cnn.c"), NULL, cnn, NULL, NULL, o));
+        char *c = nnbt_read_file(nnbt_tmp("cnn.c"), &len),
+             *h = nnbt_read_file(nnbt_tmp("cnn.h"), &len);
+        ck_assert(strstr(c, "static const signed char cnn_q0[18] = {"));
+        ck_assert(strstr(c, f32 ? "static const float cnn_s0[2] = {"
+                                : "static const double cnn_s0[2] = {"));
+        ck_assert(!strstr(c, "malloc"));
+        ck_assert_msg(strstr(h, "Network: 30 -> conv 2x6x5 relu -> maxpool 2x3x2 -> 3 softmax"),
+                      "%s", h);
+        free(c);
+        free(h);
+        nnb_export_opts_free(o);
+        nnb_net_free(cnn);
+    }
+}
+END_TEST
+
 /* The ONNX metadata entry `key` (metadata_props) of a file, as a new string (NULL if absent). */
 static char *onnx_meta(const char *path, const char *key) {
     size_t len;
@@ -549,22 +633,6 @@ START_TEST(bad_arguments) {
     expect(nnb_onnx_write(onnx, net, unfitted, NULL, NULL), NNB_E_INVALID_ARG, "not fitted");
     expect(nnb_onnx_write(onnx, net, wide, NULL, NULL), NNB_E_SHAPE, "4 features");
     expect(nnb_c_source_write(c, NULL, net, wide, NULL, NULL), NNB_E_SHAPE, "takes 3 inputs");
-    /* a network with convolution or pooling layers: refused by every exporter, nothing written */
-    nnb_net *cnn;
-    nnb_window w3 = {3, 3, 1, 1, 1, 1, 1, 1, 0}, p2 = {2, 2, 2, 2, 0, 0, 0, 0, 0};
-    nnbt_ok(nnb_net_create(&cnn, 1 * 6 * 6));
-    nnbt_ok(nnb_net_set_input_shape(cnn, 1, 6, 6));
-    nnbt_ok(nnb_net_add_conv2d(cnn, 2, &w3, NNB_ACT_RELU, 1));
-    nnbt_ok(nnb_net_add_maxpool(cnn, &p2));
-    nnbt_ok(nnb_net_add_dense(cnn, 3, NNB_ACT_SOFTMAX, 1));
-    nnbt_ok(nnb_net_init(cnn, NNB_INIT_XAVIER_UNIFORM, 1));
-    nnb_net *q = NULL;
-    expect(nnb_onnx_write(onnx, cnn, NULL, NULL, NULL), NNB_E_UNSUPPORTED, "not a dense layer");
-    expect(nnb_c_source_write(c, NULL, cnn, NULL, NULL, NULL), NNB_E_UNSUPPORTED,
-           "not a dense layer");
-    expect(nnb_net_copy_int8(&q, cnn), NNB_E_UNSUPPORTED, "not a dense layer");
-    ck_assert_ptr_null(q);
-    nnb_net_free(cnn);
     ck_assert_int_eq(nnbt_count_files(dir), 0); /* nothing left behind */
     nnb_prep_free(unfitted);
     nnb_prep_free(wide);
@@ -640,6 +708,7 @@ static Suite *export_suite(void) {
     tcase_add_test(tc, options);
     tcase_add_test(tc, quantize_int8);
     tcase_add_test(tc, onnx_bytes);
+    tcase_add_test(tc, cnn_exports);
     tcase_add_test(tc, onnx_metadata);
     tcase_add_test(tc, c_source);
     tcase_add_test(tc, bad_arguments);

@@ -136,21 +136,31 @@ static nnb_prep *fitted(nnb_fill how, nnb_scale scale) {
     return p;
 }
 
-/* The exporters do not fill missing cells yet: a model whose preparation fills them is refused
- * (the graph or C source would pass NaN through where nnblas predict fills it). */
-START_TEST(exports_refuse_fills) {
+/* The exporters fill missing cells as the preparation does: the ONNX graph with
+ * Where(IsNaN(x), fill, x), the C source with its fill table (tests/export_check.py runs both). */
+START_TEST(exports_fill) {
     nnb_prep *p = fitted(NNB_FILL_MEAN, NNB_SCALE_STANDARD);
     nnb_net *net;
     nnbt_ok(nnb_net_create(&net, nnb_prep_n_features(p)));
     nnbt_ok(nnb_net_add_dense(net, 1, NNB_ACT_SIGMOID, 1));
     nnbt_ok(nnb_net_init(net, NNB_INIT_XAVIER_UNIFORM, 1));
     const char *onnx = nnbt_tmp("filled.onnx"), *c = nnbt_tmp("filled.c");
-    nnbt_expect(nnb_onnx_write(onnx, net, p, NULL, NULL), NNB_E_UNSUPPORTED, "fills missing cells");
-    nnbt_expect(nnb_c_source_write(c, NULL, net, p, NULL, NULL), NNB_E_UNSUPPORTED,
-                "fills missing cells");
-    FILE *f = fopen(onnx, "rb"), *g = fopen(c, "rb");
-    ck_assert_ptr_null(f); /* nothing written */
-    ck_assert_ptr_null(g);
+    nnbt_ok(nnb_onnx_write(onnx, net, p, NULL, NULL));
+    nnbt_ok(nnb_c_source_write(c, NULL, net, p, NULL, NULL));
+    size_t n_onnx, n_c;
+    char *g = nnbt_read_file(onnx, &n_onnx), *src = nnbt_read_file(c, &n_c);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_ptr_nonnull(src);
+    int isnan_op = 0;
+    for (size_t i = 0; i + 5 <= n_onnx; i++) isnan_op |= memcmp(g + i, "IsNaN", 5) == 0;
+    ck_assert(isnan_op);
+    /* x's fill is its mean, 3.8; colour's its most frequent category, red: index 2 of blue, green,
+     * red */
+    ck_assert_msg(
+        strstr(src, "static const double model_fill[2] = {\n    3.7999999999999998, 2.0\n"),
+        "%.200s", strstr(src, "model_fills") ? strstr(src, "model_fills") : "no fill table");
+    free(g);
+    free(src);
     nnb_net_free(net);
     nnb_prep_free(p);
 }
@@ -445,7 +455,7 @@ static Suite *missing_suite(void) {
     tcase_add_test(tc, decimal_commas);
     tcase_add_test(tc, messages_say_what_the_column_holds);
     tcase_add_test(tc, fills_fitted);
-    tcase_add_test(tc, exports_refuse_fills);
+    tcase_add_test(tc, exports_fill);
     tcase_add_test(tc, scaled_after_filling_on_training_rows);
     tcase_add_test(tc, fill_errors);
     tcase_add_test(tc, fills_in_model_files);

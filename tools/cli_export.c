@@ -149,14 +149,18 @@ static double file_size(const char *path) {
     return stat(path, &st) == 0 ? (double)st.st_size : 0;
 }
 
-/* The bytes of the parameters as the C file holds them. */
+/* The bytes of the parameters as the C file holds them: W (int8: a byte each, plus a scale per
+ * output unit or filter) and b. */
 static double param_bytes(const nnb_net *net, int int8) {
     double b = 0, elem = nnb_net_dtype(net) == NNB_F32 ? 4 : 8;
     for (size_t l = 0; l < nnb_net_n_layers(net); l++) {
-        size_t n_in, n_out;
+        size_t n_out, n_filters = 0;
         int bias;
-        nnb_net_layer_info(net, l, &n_in, &n_out, NULL, &bias, NULL, NULL);
-        b += (double)n_in * n_out * (int8 ? 1 : elem) + (double)n_out * elem * (bias + int8);
+        nnb_net_layer_info(net, l, NULL, &n_out, NULL, &bias, NULL, NULL);
+        if (strcmp(nnb_net_layer_kind(net, l), "dense") != 0)
+            nnb_net_layer_window(net, l, NULL, &n_filters), n_out = n_filters;
+        double nw = (double)(nnb_net_layer_n_params(net, l) - (bias ? n_out : 0));
+        b += nw * (int8 ? 1 : elem) + (double)n_out * elem * (bias + int8);
     }
     return b;
 }
@@ -263,6 +267,12 @@ static nnb_status make_opts(const export_args *e, nnb_export_opts **o) {
     return st;
 }
 
+static int has_conv(const nnb_net *net) {
+    for (size_t l = 0; l < nnb_net_n_layers(net); l++)
+        if (strcmp(nnb_net_layer_kind(net, l), "conv2d") == 0) return 1;
+    return 0;
+}
+
 /* Writes what was asked; 1, or 0 after a message. */
 static int write_exports(const export_args *e, model_info *mi, const nnb_net *net,
                          const char *header, int8_data *d) {
@@ -282,8 +292,8 @@ static int write_exports(const export_args *e, model_info *mi, const nnb_net *ne
                    human_bytes(file_size(e->c), b1), esc(header), nnb_net_n_params(net),
                    human_bytes(param_bytes(net, e->int8), b2));
         if (ok && e->int8)
-            printf(" (int8 weights, a scale per output unit; %s as %s)\n",
-                   human_bytes(param_bytes(net, 0), b1), type);
+            printf(" (int8 weights, a scale per output unit%s; %s as %s)\n",
+                   has_conv(net) ? " or filter" : "", human_bytes(param_bytes(net, 0), b1), type);
         else if (ok)
             printf(" (%s)\n", type);
         if (ok && e->int8) report_int8(mi, net, d);

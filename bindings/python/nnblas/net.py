@@ -1155,8 +1155,8 @@ class Net(Handle):
         replaced by .h), with the parameters compiled in: ``int NAME_predict(const float *in,
         float *out)`` (double for a float64 network) and ``NAME_predict_batch``, taking what
         to_onnx()'s graph takes. int8=True stores int8 weights with a scale per output unit
-        (int8_copy() shows what that costs); own_math=True gives the file its own exp and tanh
-        (no <math.h>, no -lm)."""
+        or filter (int8_copy() shows what that costs); own_math=True gives the file its own exp
+        and tanh (no <math.h>, no -lm)."""
         prep, meta = self._model_args(prep, metadata)
         with self._guard.read("Net.to_c"), meta, \
                 self._export_opts(name, input_scale, int8, own_math) as o:

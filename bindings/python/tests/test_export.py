@@ -62,6 +62,37 @@ class ExportTest(unittest.TestCase):
             self.assertTrue(np.all(status == 0))
             self.x.assert_close(got_c, np.asarray(want, np.float64), tag, "to_c " + tag, False)
 
+    def test_cnn_exports(self):
+        """A network with convolution and pooling layers: to_onnx's graph (Conv in float32, the
+        windows gathered in float64) gives Net.predict's outputs in onnxruntime; to_c's source
+        too, and with int8 weights (a scale per filter) int8_copy()'s."""
+        X.need("python3-onnx", X.have_onnx())
+        rng = np.random.default_rng(6)
+        x = rng.normal(size=(20, 2 * 5 * 6))
+        jobs, wants = [], []
+        for dtype, tag in (("float32", "f32"), ("float64", "f64")):
+            net = nnblas.Net([(2, 5, 6), "conv3x3s2p1", "avgpool2x1", 12, 4], activation="tanh",
+                             output="softmax", seed=5, dtype=dtype)
+            want = np.asarray(net.predict(x.astype(dtype)), np.float64)
+            wants.append(want)
+            path = os.path.join(self.d, "cnn_%s.onnx" % tag)
+            net.to_onnx(path)
+            self.x.check_onnx(path)
+            jobs.append((path, x, tag))
+            for int8 in (False, True):
+                c_path = os.path.join(self.d, "cnn.c")
+                net.to_c(c_path, name="cnn", int8=int8)
+                ref = np.asarray(net.int8_copy().predict(x.astype(dtype)), np.float64) \
+                    if int8 else want
+                if int8:
+                    self.assertGreater(np.abs(ref - want).max(), 0)  # int8 changes the outputs
+                got, status = self.x.run_c(self.x.compile_c(c_path, "cnn", tag), x, 4, tag)
+                self.assertTrue(np.all(status == 0))
+                self.x.assert_close(got, ref, tag, "cnn c%s %s" % (" int8" if int8 else "", tag),
+                                    True)
+        for (path, _, tag), want, (got, _) in zip(jobs, wants, self.x.run_onnx(jobs)):
+            self.x.assert_close(got, want, tag, "cnn onnx " + tag, True)
+
     def test_without_preparation(self):
         """A network without a preparation takes the network's own inputs, in both forms."""
         X.need("python3-onnx", X.have_onnx())
