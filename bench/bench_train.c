@@ -148,23 +148,9 @@ static int load_data(const workload *w, const char *data, void **xp, void **yp) 
 
 /* ---- the two measurements ---- */
 
-/* The network and options of one nnblas measurement, kept across rounds so later rounds go on
- * training (the history appends, so epoch 1 is the only warm-up). */
-typedef struct nnb_side {
-    nnb_net *net;
-    nnb_train_opts *opts;
-    nnb_history *hist;
-} nnb_side;
-
-static void side_free(nnb_side *s) {
-    nnb_history_free(s->hist);
-    nnb_train_opts_free(s->opts);
-    nnb_net_free(s->net);
-}
-
-static int side_create(nnb_side *s, const workload *w) {
+static int side_create(nnbb_side *s, const workload *w) {
     size_t L = w->n_sizes - 1;
-    *s = (nnb_side){0};
+    *s = (nnbb_side){0};
     nnb_status st = nnb_net_create_dtype(&s->net, w->sizes[0], w->dtype);
     for (size_t l = 0; st == NNB_OK && l < L; l++)
         st = nnb_net_add_dense(
@@ -178,18 +164,6 @@ static int side_create(nnb_side *s, const workload *w) {
         st = nnb_train_opts_set_loss(s->opts, w->classify ? NNB_LOSS_CE : NNB_LOSS_SSE,
                                      NNB_REDUCTION_MEAN);
     if (st == NNB_OK) st = nnb_train_opts_set_batch_size(s->opts, w->batch);
-    if (st != NNB_OK) fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
-    return st == NNB_OK ? 0 : -1;
-}
-
-/* One round of nnblas: `epochs` more epochs of training. */
-static int run_nnblas(nnb_side *s, const workload *w, const void *x, const void *y, size_t epochs) {
-    size_t L = w->n_sizes - 1;
-    nnb_status st = nnb_train_opts_set_epochs(s->opts, epochs);
-    if (st == NNB_OK && w->dtype == NNB_F32)
-        st = nnb_net_train_f32(s->net, s->opts, x, w->rows, w->sizes[0], y, w->sizes[L], s->hist);
-    else if (st == NNB_OK)
-        st = nnb_net_train(s->net, s->opts, x, w->rows, w->sizes[0], y, w->sizes[L], s->hist);
     if (st != NNB_OK) fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
     return st == NNB_OK ? 0 : -1;
 }
@@ -271,12 +245,13 @@ static void run_ceiling(ceil_side *c, const workload *w, const void *x, size_t r
  * side with a warm-up epoch, which is not counted. Returns the median epoch of each side. */
 static int measure_rounds(const workload *w, const void *x, const void *y, size_t rounds,
                           size_t epochs, double *e_nnb, double *e_ceil, double *rss_mib) {
-    nnb_side s = {0};
+    nnbb_side s = {0};
     ceil_side c = {0};
     double *t = malloc((rounds * epochs + 1) * sizeof *t);
     int rc = t && side_create(&s, w) == 0 ? 0 : -1;
     for (size_t r = 0; rc == 0 && r < rounds; r++) {
-        rc = run_nnblas(&s, w, x, y, epochs + (r == 0));
+        rc = nnbb_side_train(&s, w->dtype == NNB_F32, x, w->rows, w->sizes[0], y,
+                             w->sizes[w->n_sizes - 1], epochs + (r == 0));
         if (rc == 0 && r == 0) {
             /* nnblas's peak with the data, before the ceiling's buffers exist */
             struct rusage ru;
@@ -295,7 +270,7 @@ static int measure_rounds(const workload *w, const void *x, const void *y, size_
         else
             rc = -1;
     }
-    side_free(&s);
+    nnbb_side_free(&s);
     ceil_free(&c);
     free(t);
     return rc;

@@ -190,20 +190,8 @@ static double flops_per_sample(const ceiling *c) {
 
 /* ---- nnblas: the network through the public API ---- */
 
-typedef struct side {
-    nnb_net *net;
-    nnb_train_opts *opts;
-    nnb_history *hist;
-} side;
-
-static void side_free(side *s) {
-    nnb_history_free(s->hist);
-    nnb_train_opts_free(s->opts);
-    nnb_net_free(s->net);
-}
-
-static int side_create(side *s, int f32) {
-    *s = (side){0};
+static int side_create(nnbb_side *s, int f32) {
+    *s = (nnbb_side){0};
     nnb_status st = nnb_net_create_dtype(&s->net, N_IN, f32 ? NNB_F32 : NNB_F64);
     if (st == NNB_OK) st = nnb_net_set_input_shape(s->net, 1, 28, 28);
     for (size_t i = 0; st == NNB_OK && i < N_TOKENS; i++)
@@ -215,16 +203,6 @@ static int side_create(side *s, int f32) {
     if (st == NNB_OK) st = nnb_train_opts_set_optimizer(s->opts, NNB_OPT_ADAM, 1e-3);
     if (st == NNB_OK) st = nnb_train_opts_set_loss(s->opts, NNB_LOSS_CE, NNB_REDUCTION_MEAN);
     if (st == NNB_OK) st = nnb_train_opts_set_batch_size(s->opts, BATCH);
-    if (st != NNB_OK) fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
-    return st == NNB_OK ? 0 : -1;
-}
-
-static int side_epochs(side *s, int f32, const void *x, const void *y, size_t rows, size_t n) {
-    nnb_status st = nnb_train_opts_set_epochs(s->opts, n);
-    if (st == NNB_OK && f32)
-        st = nnb_net_train_f32(s->net, s->opts, x, rows, N_IN, y, N_OUT, s->hist);
-    else if (st == NNB_OK)
-        st = nnb_net_train(s->net, s->opts, x, rows, N_IN, y, N_OUT, s->hist);
     if (st != NNB_OK) fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
     return st == NNB_OK ? 0 : -1;
 }
@@ -254,12 +232,12 @@ static int make_data(int f32, size_t rows, void **xp, void **yp) {
 /* nnblas and the ceiling taking turns; the median epoch of each (the warm-ups left out). */
 static int rounds(int f32, const void *x, const void *y, const nnbb_cnn_opts *o, double *e_nnb,
                   double *e_ceil, double *rss, ceiling *c) {
-    side s;
+    nnbb_side s;
     size_t n = o->rounds * o->epochs + 1, R = o->epochs;
     double *t = malloc(n * sizeof *t);
     int rc = t && side_create(&s, f32) == 0 ? 0 : -1;
     for (size_t r = 0; rc == 0 && r < o->rounds; r++) {
-        rc = side_epochs(&s, f32, x, y, o->rows, R + (r == 0));
+        rc = nnbb_side_train(&s, f32, x, o->rows, N_IN, y, N_OUT, R + (r == 0));
         if (rc == 0 && r == 0) {
             struct rusage ru;
             getrusage(RUSAGE_SELF, &ru);
@@ -276,7 +254,7 @@ static int rounds(int f32, const void *x, const void *y, const nnbb_cnn_opts *o,
         else
             rc = -1;
     }
-    if (t) side_free(&s);
+    if (t) nnbb_side_free(&s);
     free(t);
     return rc;
 }

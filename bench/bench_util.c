@@ -113,3 +113,20 @@ void nnbb_in_child(int threads, void (*run)(void *arg, void *out), void *arg, vo
     }
     close(fd[0]);
 }
+
+void nnbb_side_free(nnbb_side *s) {
+    nnb_history_free(s->hist);
+    nnb_train_opts_free(s->opts);
+    nnb_net_free(s->net);
+}
+
+int nnbb_side_train(nnbb_side *s, int f32, const void *x, size_t rows, size_t cols, const void *y,
+                    size_t y_cols, size_t epochs) {
+    nnb_status st = nnb_train_opts_set_epochs(s->opts, epochs);
+    if (st == NNB_OK && f32)
+        st = nnb_net_train_f32(s->net, s->opts, x, rows, cols, y, y_cols, s->hist);
+    else if (st == NNB_OK)
+        st = nnb_net_train(s->net, s->opts, x, rows, cols, y, y_cols, s->hist);
+    if (st != NNB_OK) fprintf(stderr, "nnblas-bench train: %s\n", nnb_last_error());
+    return st == NNB_OK ? 0 : -1;
+}

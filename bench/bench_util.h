@@ -48,4 +48,20 @@ void nnbb_in_child(int threads, void (*run)(void *arg, void *out), void *arg, vo
 /* One line naming the machine and the date, for the human-readable output. */
 void nnbb_print_machine(FILE *f);
 
+/* One nnblas measurement's network, training options and history (the history appends, so
+ * later rounds go on training), as the train workloads keep them across rounds. */
+typedef struct nnbb_side {
+    struct nnb_net *net;
+    struct nnb_train_opts *opts;
+    struct nnb_history *hist;
+} nnbb_side;
+
+/* Frees what the side holds (any of it may be NULL). */
+void nnbb_side_free(nnbb_side *s);
+
+/* `epochs` more epochs of training on rows x cols of x (float when f32, else double) and
+ * y_cols targets; 0, or -1 with the library's message on stderr. */
+int nnbb_side_train(nnbb_side *s, int f32, const void *x, size_t rows, size_t cols, const void *y,
+                    size_t y_cols, size_t epochs);
+
 #endif
