@@ -16,6 +16,7 @@
  */
 #include <cblas.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,14 +68,14 @@ typedef struct conv_dims {
     size_t F, P, K, K1, s;
 } conv_dims;
 
-static conv_dims dims(size_t C, size_t H, size_t W, size_t F) {
+static conv_dims dims(size_t C, size_t H, size_t W, size_t F, size_t rows) {
     nnbi_win g = {.C = C, .H = H, .W = W, .KH = 3, .KW = 3, .SH = 1, .SW = 1, .PT = 1, .PL = 1};
     g.OH = H, g.OW = W;
     return (conv_dims){.F = F,
                        .P = H * W,
                        .K = 9 * C,
                        .K1 = nnbi_win_cols(&g, 1),
-                       .s = nnbi_win_chunk(&g, 1, BATCH, 1, NNBI_CONV_COL_BUDGET)};
+                       .s = nnbi_win_chunk(&g, 1, rows, 1, NNBI_CONV_COL_BUDGET)};
 }
 
 enum {
@@ -100,6 +101,7 @@ enum {
 
 typedef struct ceiling {
     conv_dims c1, c2;
+    size_t rows; /* the batch, or one training thread's part of it */
     size_t es;
     gemm_fn gemm;
     void *b[B_N];
@@ -109,18 +111,29 @@ static void ceiling_free(ceiling *c) {
     for (int i = 0; i < B_N; i++) free(c->b[i]);
 }
 
-static int ceiling_create(ceiling *c, int f32) {
-    *c = (ceiling){.c1 = dims(1, 28, 28, 32), .c2 = dims(32, 14, 14, 64)};
+static int ceiling_create(ceiling *c, int f32, size_t rows) {
+    *c = (ceiling){.c1 = dims(1, 28, 28, 32, rows), .c2 = dims(32, 14, 14, 64, rows), .rows = rows};
+    const size_t nb = rows;
     c->es = f32 ? sizeof(float) : sizeof(double);
     c->gemm = f32 ? gemm32 : gemm64;
     const conv_dims *a = &c->c1, *d = &c->c2;
-    size_t n[B_N] = {
-        [B_COL1] = a->s * a->P * a->K1, [B_COL2] = d->s * d->P * d->K1, [B_WB1] = a->F * a->K1,
-        [B_WB2] = d->F * d->K1,         [B_DWB1] = a->F * a->K1,        [B_DWB2] = d->F * d->K1,
-        [B_Z1] = BATCH * a->P * a->F,   [B_Z2] = BATCH * d->P * d->F,   [B_FLAT] = BATCH * FLAT,
-        [B_W3] = HIDDEN * FLAT,         [B_DW3] = HIDDEN * FLAT,        [B_H] = BATCH * HIDDEN,
-        [B_W4] = N_OUT * HIDDEN,        [B_DW4] = N_OUT * HIDDEN,       [B_OUT] = BATCH * N_OUT,
-        [B_DFLAT] = BATCH * FLAT,       [B_DH] = BATCH * HIDDEN};
+    size_t n[B_N] = {[B_COL1] = a->s * a->P * a->K1,
+                     [B_COL2] = d->s * d->P * d->K1,
+                     [B_WB1] = a->F * a->K1,
+                     [B_WB2] = d->F * d->K1,
+                     [B_DWB1] = a->F * a->K1,
+                     [B_DWB2] = d->F * d->K1,
+                     [B_Z1] = nb * a->P * a->F,
+                     [B_Z2] = nb * d->P * d->F,
+                     [B_FLAT] = nb * FLAT,
+                     [B_W3] = HIDDEN * FLAT,
+                     [B_DW3] = HIDDEN * FLAT,
+                     [B_H] = nb * HIDDEN,
+                     [B_W4] = N_OUT * HIDDEN,
+                     [B_DW4] = N_OUT * HIDDEN,
+                     [B_OUT] = nb * N_OUT,
+                     [B_DFLAT] = nb * FLAT,
+                     [B_DH] = nb * HIDDEN};
     for (int i = 0; i < B_N; i++)
         if (!(c->b[i] = calloc(n[i], c->es))) return -1;
     return 0;
@@ -133,8 +146,9 @@ static void *at(const ceiling *c, int buf, size_t i) { return (char *)c->b[buf] 
  * column matrix's contents do not matter to the time: no im2col. */
 static void conv_gemms(const ceiling *c, const conv_dims *d, int col, int wb, int dwb, int z,
                        int backward, int input_grad) {
-    for (size_t b0 = 0; b0 < BATCH; b0 += d->s) {
-        int s = (int)(BATCH - b0 < d->s ? BATCH - b0 : d->s), m = s * (int)d->P;
+    const size_t nb = c->rows;
+    for (size_t b0 = 0; b0 < nb; b0 += d->s) {
+        int s = (int)(nb - b0 < d->s ? nb - b0 : d->s), m = s * (int)d->P;
         int F = (int)d->F, K1 = (int)d->K1;
         void *zb = at(c, z, b0 * d->P * d->F);
         if (!backward)
@@ -142,8 +156,8 @@ static void conv_gemms(const ceiling *c, const conv_dims *d, int col, int wb, in
         else
             c->gemm(1, 0, F, K1, m, zb, F, c->b[col], K1, b0 ? 1.0 : 0.0, c->b[dwb], K1);
     }
-    for (size_t b0 = 0; backward && input_grad && b0 < BATCH; b0 += d->s) {
-        int s = (int)(BATCH - b0 < d->s ? BATCH - b0 : d->s), m = s * (int)d->P;
+    for (size_t b0 = 0; backward && input_grad && b0 < nb; b0 += d->s) {
+        int s = (int)(nb - b0 < d->s ? nb - b0 : d->s), m = s * (int)d->P;
         c->gemm(0, 0, m, (int)d->K, (int)d->F, at(c, z, b0 * d->P * d->F), (int)d->F, c->b[wb],
                 (int)d->K1, 0.0, c->b[col], (int)d->K1);
     }
@@ -151,33 +165,104 @@ static void conv_gemms(const ceiling *c, const conv_dims *d, int col, int wb, in
 
 /* One training step's GEMM calls, in the library's order. */
 static void ceiling_step(const ceiling *c) {
+    const int nb = (int)c->rows;
     conv_gemms(c, &c->c1, B_COL1, B_WB1, B_DWB1, B_Z1, 0, 0);
     conv_gemms(c, &c->c2, B_COL2, B_WB2, B_DWB2, B_Z2, 0, 0);
-    c->gemm(0, 1, BATCH, HIDDEN, FLAT, c->b[B_FLAT], FLAT, c->b[B_W3], FLAT, 0.0, c->b[B_H],
-            HIDDEN);
-    c->gemm(0, 1, BATCH, N_OUT, HIDDEN, c->b[B_H], HIDDEN, c->b[B_W4], HIDDEN, 0.0, c->b[B_OUT],
+    c->gemm(0, 1, nb, HIDDEN, FLAT, c->b[B_FLAT], FLAT, c->b[B_W3], FLAT, 0.0, c->b[B_H], HIDDEN);
+    c->gemm(0, 1, nb, N_OUT, HIDDEN, c->b[B_H], HIDDEN, c->b[B_W4], HIDDEN, 0.0, c->b[B_OUT],
             N_OUT);
-    c->gemm(0, 0, BATCH, HIDDEN, N_OUT, c->b[B_OUT], N_OUT, c->b[B_W4], HIDDEN, 0.0, c->b[B_DH],
+    c->gemm(0, 0, nb, HIDDEN, N_OUT, c->b[B_OUT], N_OUT, c->b[B_W4], HIDDEN, 0.0, c->b[B_DH],
             HIDDEN);
-    c->gemm(1, 0, N_OUT, HIDDEN, BATCH, c->b[B_OUT], N_OUT, c->b[B_H], HIDDEN, 0.0, c->b[B_DW4],
+    c->gemm(1, 0, N_OUT, HIDDEN, nb, c->b[B_OUT], N_OUT, c->b[B_H], HIDDEN, 0.0, c->b[B_DW4],
             HIDDEN);
-    c->gemm(0, 0, BATCH, FLAT, HIDDEN, c->b[B_DH], HIDDEN, c->b[B_W3], FLAT, 0.0, c->b[B_DFLAT],
-            FLAT);
-    c->gemm(1, 0, HIDDEN, FLAT, BATCH, c->b[B_DH], HIDDEN, c->b[B_FLAT], FLAT, 0.0, c->b[B_DW3],
-            FLAT);
+    c->gemm(0, 0, nb, FLAT, HIDDEN, c->b[B_DH], HIDDEN, c->b[B_W3], FLAT, 0.0, c->b[B_DFLAT], FLAT);
+    c->gemm(1, 0, HIDDEN, FLAT, nb, c->b[B_DH], HIDDEN, c->b[B_FLAT], FLAT, 0.0, c->b[B_DW3], FLAT);
     conv_gemms(c, &c->c2, B_COL2, B_WB2, B_DWB2, B_Z2, 1, 1);
     conv_gemms(c, &c->c1, B_COL1, B_WB1, B_DWB1, B_Z1, 1, 0);
 }
 
+/* The ceiling of the library's training threads (lib/team.c): with n >= 2 threads every batch is
+ * split into n parts, each through the whole step on a thread of its own with its products on
+ * one OpenBLAS thread; so is the ceiling's (a barrier after each step, as the library joins its
+ * threads after each batch). */
+#define MAX_CREW 16
+
+typedef struct crew {
+    size_t n; /* threads (1: the whole batch, OpenBLAS's threads inside each product) */
+    ceiling c[MAX_CREW];
+} crew;
+
+/* The library's team for `threads` threads and batches of 64 (nnbi_team_size: parts of at least
+ * 4 rows). */
+static size_t crew_size(int threads) {
+    size_t n = threads < 2 ? 1 : (size_t)threads;
+    return n > BATCH / 4 ? BATCH / 4 : n > MAX_CREW ? MAX_CREW : n;
+}
+
+static void crew_free(crew *w) {
+    for (size_t i = 0; i < MAX_CREW; i++) ceiling_free(&w->c[i]);
+}
+
+static int crew_create(crew *w, int f32, int threads) {
+    *w = (crew){.n = crew_size(threads)};
+    for (size_t i = 0; i < w->n; i++)
+        if (ceiling_create(&w->c[i], f32, (BATCH + w->n - 1) / w->n) != 0) return -1;
+    return 0;
+}
+
+typedef struct mate_arg {
+    const ceiling *c;
+    size_t steps;
+    pthread_barrier_t *bar;
+} mate_arg;
+
+static void *ceiling_mate(void *p) {
+    const mate_arg *a = p;
+    for (size_t s = 0; s < a->steps; s++) {
+        ceiling_step(a->c);
+        pthread_barrier_wait(a->bar);
+    }
+    return NULL;
+}
+
+/* `steps` steps of the crew; -1 when its threads cannot be started. */
+static int crew_steps(const crew *w, size_t steps) {
+    if (w->n == 1) {
+        for (size_t s = 0; s < steps; s++) ceiling_step(&w->c[0]);
+        return 0;
+    }
+    pthread_barrier_t bar;
+    pthread_t th[MAX_CREW];
+    mate_arg a[MAX_CREW];
+    size_t started = 0;
+    pthread_barrier_init(&bar, NULL, (unsigned)w->n);
+    int saved = openblas_get_num_threads();
+    openblas_set_num_threads(1);
+    for (size_t i = 1; i < w->n; i++) {
+        a[i] = (mate_arg){&w->c[i], steps, &bar};
+        if (pthread_create(&th[i], NULL, ceiling_mate, &a[i]) != 0) break;
+        started++;
+    }
+    if (started + 1 == w->n) {
+        a[0] = (mate_arg){&w->c[0], steps, &bar};
+        ceiling_mate(&a[0]);
+    }
+    for (size_t i = 1; i <= started; i++) pthread_join(th[i], NULL);
+    openblas_set_num_threads(saved);
+    pthread_barrier_destroy(&bar);
+    return started + 1 == w->n ? 0 : -1;
+}
+
 /* `reps` epochs of the GEMM calls of `rows` rows (the full batches; scaled to all rows), each
  * timed into t. */
-static void ceiling_epochs(const ceiling *c, size_t rows, size_t reps, double *t) {
+static int ceiling_epochs(const crew *w, size_t rows, size_t reps, double *t) {
     size_t steps = rows / BATCH ? rows / BATCH : 1;
     for (size_t r = 0; r < reps; r++) {
         double t0 = nnbb_now();
-        for (size_t s = 0; s < steps; s++) ceiling_step(c);
+        if (crew_steps(w, steps) != 0) return -1;
         t[r] = (nnbb_now() - t0) * (double)rows / (double)(steps * BATCH);
     }
+    return 0;
 }
 
 /* Multiply-adds x 2 per sample of the ceiling's products. */
@@ -231,7 +316,7 @@ static int make_data(int f32, size_t rows, void **xp, void **yp) {
 
 /* nnblas and the ceiling taking turns; the median epoch of each (the warm-ups left out). */
 static int rounds(int f32, const void *x, const void *y, const nnbb_cnn_opts *o, double *e_nnb,
-                  double *e_ceil, double *rss, ceiling *c) {
+                  double *e_ceil, double *rss, crew *c) {
     nnbb_side s;
     size_t n = o->rounds * o->epochs + 1, R = o->epochs;
     double *t = malloc(n * sizeof *t);
@@ -242,9 +327,9 @@ static int rounds(int f32, const void *x, const void *y, const nnbb_cnn_opts *o,
             struct rusage ru;
             getrusage(RUSAGE_SELF, &ru);
             *rss = (double)ru.ru_maxrss / 1024.0;
-            rc = ceiling_create(c, f32);
+            rc = crew_create(c, f32, nnb_get_num_threads());
         }
-        if (rc == 0) ceiling_epochs(c, o->rows, R + (r == 0), t + (r ? 1 + r * R : 0));
+        if (rc == 0) rc = ceiling_epochs(c, o->rows, R + (r == 0), t + (r ? 1 + r * R : 0));
     }
     if (rc == 0) {
         *e_ceil = nnbb_median(t + 1, n - 1);
@@ -271,7 +356,7 @@ static void measure_child(void *arg, void *out) {
     const nnbb_cnn_opts *o = j->o;
     result r = {0};
     void *x, *y;
-    ceiling c = {0};
+    crew c = {0};
     double e1 = 0, e2 = 0;
     if (make_data(f32, o->rows, &x, &y) != 0) return;
     if (rounds(f32, x, y, o, &e1, &e2, &r.max_rss_mib, &c) == 0) {
@@ -279,10 +364,10 @@ static void measure_child(void *arg, void *out) {
         r.epoch_s = e1;
         r.samples_per_s = (double)o->rows / e1;
         r.ceiling_samples_per_s = (double)o->rows / e2;
-        r.gflops = r.samples_per_s * flops_per_sample(&c) / 1e9;
-        r.chunk1 = c.c1.s, r.chunk2 = c.c2.s;
+        r.gflops = r.samples_per_s * flops_per_sample(&c.c[0]) / 1e9;
+        r.chunk1 = c.c[0].c1.s, r.chunk2 = c.c[0].c2.s;
     }
-    ceiling_free(&c);
+    crew_free(&c);
     free(x), free(y);
     snprintf(r.isa, sizeof r.isa, "%s", nnb_kernel_isa());
     memcpy(out, &r, sizeof r);

@@ -40,18 +40,53 @@ void nnbi_keep_params(nnb_net *net, double *keep, int back) {
 
 /* ---- the end of an epoch ------------------------------------------------------------------------- */
 
+/* Validation rows [r0, r0 + n) of x/y (idx: of the split), shared by the team. */
+typedef struct val_job {
+    nnbi_run *r;
+    nnbi_src x, y;
+    const size_t *idx;
+    size_t r0, n;
+} val_job;
+
+static void val_part(void *arg, size_t t) {
+    const val_job *j = arg;
+    nnb_net *net = j->r->net;
+    nnbi_mate *m = nnbi_team_mate(j->r->team, t);
+    size_t lo, hi;
+    nnbi_shard_part(j->n, t, nnbi_team_workers(j->r->team), &lo, &hi);
+    m->loss = 0;
+    m->hits = 0;
+    if (hi > lo)
+        nnbi_eval(net, t == 0 ? &net->ws : &m->ws, nnbi_team_rows(j->r->team), j->x, j->y, j->idx,
+                  j->r0 + lo, hi - lo, j->r->opts->loss, &m->loss, &m->hits);
+}
+
+static void eval_rows(nnbi_run *r, nnbi_src x, nnbi_src y, const size_t *idx, size_t r0, size_t n,
+                      double *loss, size_t *hits) {
+    if (!r->team) {
+        nnbi_eval(r->net, &r->net->ws, r->chunk, x, y, idx, r0, n, r->opts->loss, loss, hits);
+        return;
+    }
+    val_job j = {r, x, y, idx, r0, n};
+    nnbi_team_run(r->team, val_part, &j);
+    *loss = 0;
+    *hits = 0;
+    for (size_t t = 0; t < nnbi_team_workers(r->team); t++) {
+        *loss += nnbi_team_mate(r->team, t)->loss;
+        *hits += nnbi_team_mate(r->team, t)->hits;
+    }
+}
+
 /* This worker's part of the validation rows: loss sum into sums[2], hits into sums[3]. */
 static void validate(nnbi_run *r, double sums[5]) {
-    nnb_net *net = r->net;
     const nnb_train_opts *o = r->opts;
     size_t nv = r->n_val ? r->n_val : o->val_rows, lo, hi, vhit = 0;
     nnbi_shard_part(nv, o->shard_rank, o->shard_count, &lo, &hi);
     if (hi > lo && r->n_val)
-        nnbi_eval(net, &net->ws, r->chunk, r->x, r->y, r->val_idx, lo, hi - lo, o->loss, &sums[2],
-                  &vhit);
+        eval_rows(r, r->x, r->y, r->val_idx, lo, hi - lo, &sums[2], &vhit);
     else if (hi > lo)
-        nnbi_eval(net, &net->ws, r->chunk, nnbi_src_f64(o->val_x), nnbi_src_f64(o->val_y), NULL, lo,
-                  hi - lo, o->loss, &sums[2], &vhit);
+        eval_rows(r, nnbi_src_f64(o->val_x), nnbi_src_f64(o->val_y), NULL, lo, hi - lo, &sums[2],
+                  &vhit);
     sums[3] = (double)vhit;
 }
 

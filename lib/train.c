@@ -204,6 +204,10 @@ static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
                                      (0x9e3779b97f4a7c15ULL * (uint64_t)(opts->shard_rank + 1)));
         drng = &drop_rng;
     }
+    /* A network with convolution or pooling layers shares each batch among threads (team.c) */
+    size_t n_team = lm ? 1 : nnbi_team_size(net, opts, B, nnb_get_num_threads());
+    st = nnbi_team_start(&r.team, net, n_team, B, b.drop, func);
+    if (st != NNB_OK) goto out;
     st = nnbi_explain_divergence(/* diverge.c */
                                  net, opts,
                                  lm ? nnbi_train_lm(&r)
@@ -211,6 +215,7 @@ static nnb_status train(nnb_net *net, const nnb_train_opts *opts, nnbi_src x, si
     if (history) history->stopped_early = r.stopped_early;
 
 out:
+    nnbi_team_stop(r.team);
     net->ws.drop = NULL;
     free(b.perm), free(b.drop), free(b.red);
     run_free(&r);

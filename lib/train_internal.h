@@ -86,6 +86,44 @@ void nnbi_schedule_begin(nnb_net *net, const nnb_train_opts *opts);
 /* The learning rate of schedule s for the epoch that follows epoch count `epoch`. */
 double nnbi_schedule_lr(const nnbi_sched *s, uint64_t epoch);
 
+/* ---- team.c: the threads of a training run (a network with spatial layers) ---- */
+
+typedef struct nnbi_team nnbi_team;
+
+/* One worker of a team: its workspace and gradient (worker 0: the network's), its dropout
+ * generator (seeded for each batch from the run's), and its part's loss sum and hits. */
+typedef struct nnbi_mate {
+    nnbi_team *team;
+    size_t t;    /* its index, 0 .. workers - 1 */
+    nnbi_ws ws;  /* unused for worker 0 (net->ws) */
+    void *grads; /* n_params + NNBI_GRAD_EXTRA of the network's type */
+    nnbi_rng rng;
+    double loss;
+    size_t hits;
+} nnbi_mate;
+
+/* What a job does for worker t (0 .. workers - 1; 0 is the calling thread). */
+typedef void (*nnbi_team_fn)(void *arg, size_t t);
+
+/* The workers a run of batches of B rows takes with `threads` threads: 1 (no team) for a network
+ * without convolution or pooling, fewer than 2 threads, Levenberg-Marquardt or shards; else at
+ * most B / 4 (each part at least 4 rows). */
+size_t nnbi_team_size(const nnb_net *net, const nnb_train_opts *o, size_t B, int threads);
+/* The bytes a team of n workers allocates for batches of B rows (0 for n < 2). */
+size_t nnbi_team_bytes(const nnb_net *net, size_t n, size_t B, const double *drop);
+/* Starts a team of n workers for batches of at most B rows (drop: the dropout rates, as the
+ * network's workspace has them) and holds OpenBLAS at one thread until nnbi_team_stop.
+ * *team = NULL (and NNB_OK) when n < 2 or a thread cannot be started: the run goes on alone. */
+nnb_status nnbi_team_start(nnbi_team **team, nnb_net *net, size_t n, size_t B, const double *drop,
+                           const char *func);
+/* Runs fn(arg, t) on every worker, the caller as worker 0; returns when all are done. */
+void nnbi_team_run(nnbi_team *team, nnbi_team_fn fn, void *arg);
+size_t nnbi_team_workers(const nnbi_team *team);
+size_t nnbi_team_rows(const nnbi_team *team); /* each worker's workspace rows */
+nnbi_mate *nnbi_team_mate(nnbi_team *team, size_t t);
+/* Joins the threads, frees everything (NULL: nothing) and gives OpenBLAS its threads back. */
+void nnbi_team_stop(nnbi_team *team);
+
 /* State shared by the training loops (train_loop.c's mini-batch loop and lm.c): the data, the
  * split, validation, early stopping, history and callbacks. Set up by nnb_net_train before any loop. */
 typedef struct nnbi_run {
@@ -101,6 +139,7 @@ typedef struct nnbi_run {
     int has_val, acc;
     /* early stopping: its watch is net->opt.es (kept across calls and in the training state) */
     int stopped_early;
+    nnbi_team *team; /* the threads sharing each batch (NULL: one) */
 } nnbi_run;
 
 /* ---- what both loops share (epoch.c) ---- */

@@ -76,16 +76,75 @@ static nnb_status reduce(nnbi_run *r, double *red, double *bl, int cancel, uint6
     return NNB_OK;
 }
 
+/* ---- a batch shared by the team (team.c) --------------------------------------------------- */
+
+typedef struct team_job {
+    nnbi_run *r;
+    const size_t *perm;
+    size_t r0, nb; /* the batch's first row and rows */
+    int drop;
+} team_job;
+
+/* Worker t's part of the batch: forward, loss, backward into the worker's gradient. */
+static void batch_part(void *arg, size_t t) {
+    const team_job *j = arg;
+    nnbi_run *r = j->r;
+    nnb_net *net = r->net;
+    const nnb_train_opts *o = r->opts;
+    nnbi_mate *m = nnbi_team_mate(r->team, t);
+    nnbi_ws *ws = t == 0 ? &net->ws : &m->ws;
+    size_t lo, hi;
+    nnbi_shard_part(j->nb, t, nnbi_team_workers(r->team), &lo, &hi);
+    m->loss = 0;
+    m->hits = 0;
+    if (hi == lo) {
+        memset(m->grads, 0, net->n_params * net->t->size);
+        return;
+    }
+    const void *xb, *yb;
+    nnbi_batch(net, ws, r->x, r->y, j->perm, j->r0 + lo, hi - lo, &xb, &yb);
+    nnbi_forward(net, ws, xb, hi - lo, j->drop ? &m->rng : NULL);
+    m->loss = nnbi_output_delta(net, ws, yb, hi - lo, o->loss, o->reduction, 1, j->nb);
+    if (r->acc)
+        m->hits =
+            net->t->count_correct(ws->act[net->n_layers - 1], yb, hi - lo, nnbi_n_outputs(net));
+    nnbi_backward(net, ws, xb, hi - lo, m->grads);
+}
+
+/* The batch's gradient into net->grads, summed over the workers' parts in their order; returns
+ * its loss and adds its hits to *hit. Each worker's dropout masks come from a generator seeded
+ * from the run's for each batch, so that a stopped and resumed run draws the same ones. */
+static double team_batch(nnbi_run *r, const size_t *perm, size_t r0, size_t nb, nnbi_rng *drop_rng,
+                         size_t *hit) {
+    nnb_net *net = r->net;
+    size_t n = nnbi_team_workers(r->team);
+    if (drop_rng)
+        for (size_t t = 0; t < n; t++)
+            nnbi_rng_seed(&nnbi_team_mate(r->team, t)->rng, nnbi_rng_next(drop_rng));
+    team_job j = {r, perm, r0, nb, drop_rng != NULL};
+    nnbi_team_run(r->team, batch_part, &j);
+    double loss = 0;
+    for (size_t t = 0; t < n; t++) {
+        const nnbi_mate *m = nnbi_team_mate(r->team, t);
+        loss += m->loss;
+        *hit += m->hits;
+        if (t > 0) net->t->axpy(net->n_params, 1.0, m->grads, net->grads);
+    }
+    return loss;
+}
+
 /* ---- one batch --------------------------------------------------------------------------------- */
+
+static nnb_status apply(nnbi_run *r, double bl, const epoch_state *es, size_t b);
 
 /* The gradient of this worker's nr rows (a zero one without rows), summed over the workers, then
  * checked, clipped and applied. *bl: this worker's loss in, the batch's out. */
 static nnb_status step(nnbi_run *r, const void *xb, size_t nr, double *red, double *bl,
                        const epoch_state *es, size_t b) {
+    if (r->team) return apply(r, *bl, es, b); /* the team's gradient is there */
     nnb_net *net = r->net;
     const nnb_train_opts *o = r->opts;
     const int sharded = o->shard_count > 1;
-    const int clipping = o->clip_norm > 0 || o->clip_value > 0;
     if (sharded && has_ready_hook(o, net)) { /* the all-reduce starts during the pass */
         ready_ctx ctx = {o, net};
         size_t piece = net->dtype == NNB_F64 ? o->grad_ready_piece : o->grad_ready32_piece;
@@ -103,9 +162,17 @@ static nnb_status step(nnbi_run *r, const void *xb, size_t nr, double *red, doub
         nnb_status st = reduce(r, red, bl, es->cancel, es->epoch, b);
         if (st != NNB_OK) return st;
     }
+    return apply(r, *bl, es, b);
+}
+
+/* The checks and clipping of the gradient in net->grads, then the optimiser's step. */
+static nnb_status apply(nnbi_run *r, double bl, const epoch_state *es, size_t b) {
+    nnb_net *net = r->net;
+    const nnb_train_opts *o = r->opts;
+    const int clipping = o->clip_norm > 0 || o->clip_value > 0;
     /* always on (one comparison per batch), unless clipping tames the steps of a loss that
      * overflows: then the parameters are checked once an epoch */
-    if (!isfinite(*bl) && !clipping) return nnbi_diverged(es->epoch, b + 1, *bl, es->lr);
+    if (!isfinite(bl) && !clipping) return nnbi_diverged(es->epoch, b + 1, bl, es->lr);
     if (o->check_finite || clipping) {
         nnb_status st = nnbi_clip_gradient(net, o, es->epoch, b + 1);
         if (st != NNB_OK) return st;
@@ -121,14 +188,16 @@ static nnb_status batch(nnbi_run *r, size_t B, size_t b, const double *drop, con
     const nnb_train_opts *o = r->opts;
     const int sharded = o->shard_count > 1;
     const int fused = o->opt == NNB_OPT_SGD && o->clip_norm == 0 && o->clip_value == 0 &&
-                      !o->check_finite && !sharded;
+                      !o->check_finite && !sharded && !r->team;
     size_t r0 = b * B, nb = r->n_train - r0 < B ? r->n_train - r0 : B;
     size_t lo = 0, hi = nb; /* this worker's part of the batch */
     if (sharded) nnbi_shard_part(nb, o->shard_rank, o->shard_count, &lo, &hi);
     size_t nr = hi - lo;
     const void *xb = NULL, *yb = NULL;
     double own = 0; /* this worker's part of the batch loss */
-    if (nr > 0) {
+    if (r->team) {
+        own = team_batch(r, perm, r0, nb, drop ? drop_rng : NULL, &es->hit);
+    } else if (nr > 0) {
         nnbi_batch(net, &net->ws, r->x, r->y, perm, r0 + lo, nr, &xb, &yb);
         nnbi_forward(net, &net->ws, xb, nr, drop ? drop_rng : NULL);
         own = nnbi_output_delta(net, &net->ws, yb, nr, o->loss, o->reduction, 1, nb);

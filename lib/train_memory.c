@@ -50,6 +50,10 @@ nnb_status nnbi_train_memory_parts(const nnb_net *net, const nnb_train_opts *o, 
         for (size_t l = 0; l + 1 < L; l++) drop[l] = o->dropout;
     }
     m->workspace = L ? nnbi_ws_bytes(net, B ? B : 1, drop, 1, 1) : 0;
+    /* the training threads' workspaces and gradients (team.c) */
+    m->workspace =
+        add(m->workspace, nnbi_team_bytes(net, nnbi_team_size(net, o, B, nnb_get_num_threads()),
+                                          B ? B : 1, drop));
     free(drop);
     size_t other = mul(rows, 2 * sizeof(size_t) + 1); /* permutation, split */
     if (o->patience && o->restore_best) other = add(other, mul(P, sizeof(double)));
