@@ -239,14 +239,18 @@ NNB_API const char *nnb_kernel_isa(void);
  * core). Call it between training runs, not concurrently with one. nnblas's own element-wise work
  * is single-threaded with a fixed order, but a different OpenBLAS thread count changes the last
  * bits of matrix products (docs/guide.md, "Determinism"): fix it along with the seed for
- * reproducible runs. Returns NNB_E_INVALID_ARG for n_threads < 0. Since 0.1.
+ * reproducible runs. A network with convolution or pooling layers trains on n threads of its
+ * own instead (each batch in n parts, OpenBLAS held at one thread while the run goes on; a call
+ * made meanwhile takes effect when it ends; docs/guide.md, "Threads"). Returns
+ * NNB_E_INVALID_ARG for n_threads < 0. Since 0.1.
  * @param n_threads the thread count (>= 1), or 0 for the default
  * @return NNB_OK; NNB_E_INVALID_ARG (n_threads < 0).
  */
 NNB_API nnb_status nnb_set_num_threads(int n_threads);
 
 /**
- * The number of threads OpenBLAS will use. Since 0.1.
+ * The number of threads OpenBLAS will use (during a convolutional network's training, which
+ * holds OpenBLAS at one thread, the count it will have again). Since 0.1.
  * @return OpenBLAS's current thread count (>= 1).
  */
 NNB_API int nnb_get_num_threads(void);

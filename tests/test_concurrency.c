@@ -201,6 +201,72 @@ START_TEST(float32_concurrently) {
 }
 END_TEST
 
+/* Convolutional networks (issue 24) train with a team of threads each (lib/team.c: the batch in
+ * parts, OpenBLAS held at one thread while any such run is going): 4 such runs at once, with
+ * dropout, each equal to its sequential run bit for bit; OpenBLAS's count comes back after. */
+static nnb_net *build_cnn(uint64_t seed) {
+    nnb_net *net;
+    nnb_window c = {3, 3, 1, 1, 1, 1, 1, 1, 0}, p = {2, 2, 2, 2, 0, 0, 0, 0, 0};
+    if (nnb_net_create(&net, NI) != NNB_OK) return NULL;
+    if (nnb_net_set_input_shape(net, 3, 2, 2) != NNB_OK ||
+        nnb_net_add_conv2d(net, 4, &c, NNB_ACT_RELU, 1) != NNB_OK ||
+        nnb_net_add_maxpool(net, &p) != NNB_OK ||
+        nnb_net_add_dense(net, NO, NNB_ACT_SOFTMAX, 1) != NNB_OK ||
+        nnb_net_init(net, NNB_INIT_HE_NORMAL, seed) != NNB_OK) {
+        nnb_net_free(net);
+        return NULL;
+    }
+    return net;
+}
+
+static void *cnn_trainer(void *arg) {
+    job *j = arg;
+    nnb_net *net = build_cnn(j->seed);
+    nnb_train_opts *o = NULL;
+    j->n = 0;
+    if (net && nnb_train_opts_create(&o) == NNB_OK &&
+        nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01) == NNB_OK &&
+        nnb_train_opts_set_dropout(o, 0.1) == NNB_OK &&
+        nnb_train_opts_set_validation_split(o, 0.2, 1) == NNB_OK &&
+        nnb_train_opts_set_batch_size(o, 16) == NNB_OK &&
+        nnb_train_opts_set_epochs(o, EPOCHS) == NNB_OK &&
+        nnb_net_train(net, o, X, ROWS, NI, Y, NO, NULL) == NNB_OK) {
+        j->n = nnb_net_n_params(net);
+        j->result = malloc(j->n * sizeof(double));
+        if (j->result && nnb_net_params_get(net, j->result, j->n) != NNB_OK) j->n = 0;
+    }
+    nnb_train_opts_free(o);
+    nnb_net_free(net);
+    return NULL;
+}
+
+START_TEST(cnn_teams_concurrently) {
+    enum { NT = 4 };
+    make_data();
+    nnbt_ok(nnb_set_num_threads(2));
+    job ref[NT], jobs[NT];
+    for (int t = 0; t < NT; t++) {
+        ref[t] = (job){.seed = 300 + (uint64_t)t};
+        cnn_trainer(&ref[t]);
+        ck_assert_msg(ref[t].n > 0, "%s", nnb_last_error());
+    }
+    pthread_t th[NT];
+    for (int t = 0; t < NT; t++) {
+        jobs[t] = (job){.seed = 300 + (uint64_t)t};
+        ck_assert_int_eq(pthread_create(&th[t], NULL, cnn_trainer, &jobs[t]), 0);
+    }
+    for (int t = 0; t < NT; t++) ck_assert_int_eq(pthread_join(th[t], NULL), 0);
+    for (int t = 0; t < NT; t++) {
+        ck_assert_msg(jobs[t].n == ref[t].n, "trainer %d failed", t);
+        ck_assert_msg(memcmp(jobs[t].result, ref[t].result, ref[t].n * sizeof(double)) == 0,
+                      "CNN trainer %d differs from the sequential run", t);
+        free(jobs[t].result), free(ref[t].result);
+    }
+    ck_assert_int_eq(nnb_get_num_threads(), 2);
+    nnbt_ok(nnb_set_num_threads(0));
+}
+END_TEST
+
 /* Errors are per thread: a failing call on one thread does not touch another's message. */
 static void *fail_and_read(void *arg) {
     char *out = arg;
@@ -248,6 +314,7 @@ static Suite *suite(void) {
     tcase_add_test(tc, train_and_predict_concurrently);
     tcase_add_test(tc, errors_are_per_thread);
     tcase_add_test(tc, float32_concurrently);
+    tcase_add_test(tc, cnn_teams_concurrently);
     suite_add_tcase(s, tc);
     return s;
 }
