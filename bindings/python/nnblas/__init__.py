@@ -32,7 +32,9 @@ library_version = _lib.library_version
 
 def set_num_threads(n):
     """Sets the number of threads OpenBLAS uses for matrix products, process-wide (0: the
-    default). Use 1 when training several networks in parallel threads."""
+    default). A network with convolution or pooling layers trains on that many threads of its
+    own instead, each taking a part of every batch (OpenBLAS held at one thread meanwhile).
+    Use 1 when training several networks in parallel threads."""
     _lib.check(_lib.lib.nnb_set_num_threads(int(n)))
 
 
@@ -49,7 +51,8 @@ def get_input_limit():
 
 
 def get_num_threads():
-    """The number of threads OpenBLAS will use."""
+    """The number of threads OpenBLAS will use (during a convolutional network's training: the
+    count it gets back afterwards)."""
     return _lib.lib.nnb_get_num_threads()
 
 
