@@ -133,23 +133,30 @@ static nnb_net *build32(uint64_t seed) {
     return c;
 }
 
-static void *trainer32(void *arg) {
-    job *j = arg;
-    nnb_net *net = build32(j->seed);
+/* Trains net (freed here) with Adam, dropout and batches of 16, on the float data in float32
+ * (f32) or the double data, with a validation split (val); its parameters into j. */
+static void train_into(job *j, nnb_net *net, int f32, int val) {
     nnb_train_opts *o = NULL;
     j->n = 0;
     if (net && nnb_train_opts_create(&o) == NNB_OK &&
         nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01) == NNB_OK &&
         nnb_train_opts_set_dropout(o, 0.1) == NNB_OK &&
+        (!val || nnb_train_opts_set_validation_split(o, 0.2, 1) == NNB_OK) &&
         nnb_train_opts_set_batch_size(o, 16) == NNB_OK &&
         nnb_train_opts_set_epochs(o, EPOCHS) == NNB_OK &&
-        nnb_net_train_f32(net, o, X32, ROWS, NI, Y32, NO, NULL) == NNB_OK) {
+        (f32 ? nnb_net_train_f32(net, o, X32, ROWS, NI, Y32, NO, NULL)
+             : nnb_net_train(net, o, X, ROWS, NI, Y, NO, NULL)) == NNB_OK) {
         j->n = nnb_net_n_params(net);
         j->result = malloc(j->n * sizeof(double));
         if (j->result && nnb_net_params_get(net, j->result, j->n) != NNB_OK) j->n = 0;
     }
     nnb_train_opts_free(o);
     nnb_net_free(net);
+}
+
+static void *trainer32(void *arg) {
+    job *j = arg;
+    train_into(j, build32(j->seed), 1, 0);
     return NULL;
 }
 
@@ -221,22 +228,7 @@ static nnb_net *build_cnn(uint64_t seed) {
 
 static void *cnn_trainer(void *arg) {
     job *j = arg;
-    nnb_net *net = build_cnn(j->seed);
-    nnb_train_opts *o = NULL;
-    j->n = 0;
-    if (net && nnb_train_opts_create(&o) == NNB_OK &&
-        nnb_train_opts_set_optimizer(o, NNB_OPT_ADAM, 0.01) == NNB_OK &&
-        nnb_train_opts_set_dropout(o, 0.1) == NNB_OK &&
-        nnb_train_opts_set_validation_split(o, 0.2, 1) == NNB_OK &&
-        nnb_train_opts_set_batch_size(o, 16) == NNB_OK &&
-        nnb_train_opts_set_epochs(o, EPOCHS) == NNB_OK &&
-        nnb_net_train(net, o, X, ROWS, NI, Y, NO, NULL) == NNB_OK) {
-        j->n = nnb_net_n_params(net);
-        j->result = malloc(j->n * sizeof(double));
-        if (j->result && nnb_net_params_get(net, j->result, j->n) != NNB_OK) j->n = 0;
-    }
-    nnb_train_opts_free(o);
-    nnb_net_free(net);
+    train_into(j, build_cnn(j->seed), 0, 1);
     return NULL;
 }
 
