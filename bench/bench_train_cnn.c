@@ -65,17 +65,20 @@ static void gemm32(int ta, int tb, int m, int n, int k, const void *a, int lda, 
 /* One convolution's shapes as the layer kind sees them: F filters, P output pixels per sample,
  * K window values (K1 with the ones column), s samples per chunk. */
 typedef struct conv_dims {
-    size_t F, P, K, K1, s;
+    size_t C, F, P, K, K1, s;
+    size_t T; /* tiles of Winograd's forward pass (lib/window.h: nnbi_win_wino), or 0 */
 } conv_dims;
 
 static conv_dims dims(size_t C, size_t H, size_t W, size_t F, size_t rows) {
     nnbi_win g = {.C = C, .H = H, .W = W, .KH = 3, .KW = 3, .SH = 1, .SW = 1, .PT = 1, .PL = 1};
     g.OH = H, g.OW = W;
-    return (conv_dims){.F = F,
+    return (conv_dims){.C = C,
+                       .F = F,
                        .P = H * W,
                        .K = 9 * C,
                        .K1 = nnbi_win_cols(&g, 1),
-                       .s = nnbi_win_chunk(&g, 1, rows, 1, NNBI_CONV_COL_BUDGET)};
+                       .s = nnbi_win_chunk(&g, 1, rows, 1, NNBI_CONV_COL_BUDGET),
+                       .T = nnbi_win_wino(&g) ? nnbi_win_tiles(&g) : 0};
 }
 
 enum {
@@ -96,6 +99,9 @@ enum {
     B_OUT,
     B_DFLAT,
     B_DH,
+    B_V, /* the second convolution's Winograd buffers (when it has them) */
+    B_U,
+    B_M,
     B_N
 };
 
@@ -117,23 +123,16 @@ static int ceiling_create(ceiling *c, int f32, size_t rows) {
     c->es = f32 ? sizeof(float) : sizeof(double);
     c->gemm = f32 ? gemm32 : gemm64;
     const conv_dims *a = &c->c1, *d = &c->c2;
-    size_t n[B_N] = {[B_COL1] = a->s * a->P * a->K1,
-                     [B_COL2] = d->s * d->P * d->K1,
-                     [B_WB1] = a->F * a->K1,
-                     [B_WB2] = d->F * d->K1,
-                     [B_DWB1] = a->F * a->K1,
-                     [B_DWB2] = d->F * d->K1,
-                     [B_Z1] = nb * a->P * a->F,
-                     [B_Z2] = nb * d->P * d->F,
-                     [B_FLAT] = nb * FLAT,
-                     [B_W3] = HIDDEN * FLAT,
-                     [B_DW3] = HIDDEN * FLAT,
-                     [B_H] = nb * HIDDEN,
-                     [B_W4] = N_OUT * HIDDEN,
-                     [B_DW4] = N_OUT * HIDDEN,
-                     [B_OUT] = nb * N_OUT,
-                     [B_DFLAT] = nb * FLAT,
-                     [B_DH] = nb * HIDDEN};
+    size_t n[B_N] = {[B_COL1] = a->s * a->P * a->K1, [B_COL2] = d->s * d->P * d->K1,
+                     [B_WB1] = a->F * a->K1,         [B_WB2] = d->F * d->K1,
+                     [B_DWB1] = a->F * a->K1,        [B_DWB2] = d->F * d->K1,
+                     [B_Z1] = nb * a->P * a->F,      [B_Z2] = nb * d->P * d->F,
+                     [B_FLAT] = nb * FLAT,           [B_W3] = HIDDEN * FLAT,
+                     [B_DW3] = HIDDEN * FLAT,        [B_H] = nb * HIDDEN,
+                     [B_W4] = N_OUT * HIDDEN,        [B_DW4] = N_OUT * HIDDEN,
+                     [B_OUT] = nb * N_OUT,           [B_DFLAT] = nb * FLAT,
+                     [B_DH] = nb * HIDDEN,           [B_V] = 16 * d->s * d->T * d->C + 1,
+                     [B_U] = 16 * d->F * d->C + 1,   [B_M] = 16 * d->s * d->T * d->F + 1};
     for (int i = 0; i < B_N; i++)
         if (!(c->b[i] = calloc(n[i], c->es))) return -1;
     return 0;
@@ -151,7 +150,13 @@ static void conv_gemms(const ceiling *c, const conv_dims *d, int col, int wb, in
         int s = (int)(nb - b0 < d->s ? nb - b0 : d->s), m = s * (int)d->P;
         int F = (int)d->F, K1 = (int)d->K1;
         void *zb = at(c, z, b0 * d->P * d->F);
-        if (!backward)
+        if (!backward && d->T) { /* Winograd: 16 products of (tiles x F x C) */
+            int nt = s * (int)d->T, C = (int)d->C;
+            for (int xi = 0; xi < 16; xi++)
+                c->gemm(0, 1, nt, F, C, at(c, B_V, (size_t)(xi * nt * C)), C,
+                        at(c, B_U, (size_t)(xi * F * C)), C, 0.0, at(c, B_M, (size_t)(xi * nt * F)),
+                        F);
+        } else if (!backward)
             c->gemm(0, 1, m, F, K1, c->b[col], K1, c->b[wb], K1, 0.0, zb, F);
         else
             c->gemm(1, 0, F, K1, m, zb, F, c->b[col], K1, b0 ? 1.0 : 0.0, c->b[dwb], K1);
@@ -268,7 +273,8 @@ static int ceiling_epochs(const crew *w, size_t rows, size_t reps, double *t) {
 /* Multiply-adds x 2 per sample of the ceiling's products. */
 static double flops_per_sample(const ceiling *c) {
     const conv_dims *a = &c->c1, *d = &c->c2;
-    double conv = 2.0 * (double)(a->P * a->F * a->K1) + 2.0 * (double)(d->P * d->F * d->K1) +
+    double fwd2 = d->T ? 16.0 * (double)(d->T * d->F * d->C) : (double)(d->P * d->F * d->K1);
+    double conv = 2.0 * (double)(a->P * a->F * a->K1) + fwd2 + (double)(d->P * d->F * d->K1) +
                   (double)(d->P * d->F * d->K);
     return 2.0 * (conv + 3.0 * FLAT * HIDDEN + 3.0 * HIDDEN * N_OUT);
 }

@@ -75,6 +75,11 @@ typedef struct nnbi_elem {
                              void *din);
     void (*avgpool)(const nnbi_win *g, size_t n, const void *in, void *out);
     void (*avgpool_backward)(const nnbi_win *g, size_t n, const void *dout, void *din);
+    /* Winograd's F(2x2, 3x3) (kernels.h) */
+    void (*wino_filter)(size_t F, size_t C, const void *w, void *u);
+    void (*wino_in)(const nnbi_win *g, size_t n, const void *in, void *v);
+    void (*wino_out)(const nnbi_win *g, size_t n, size_t F, const void *m, const void *bias,
+                     void *out);
     /* out[b][c][r] = in[b][r][c] for n matrices of rows x cols */
     void (*transpose)(size_t n, size_t rows, size_t cols, const void *in, void *out);
 

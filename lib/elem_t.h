@@ -95,6 +95,16 @@ static void TN(avgpool)(const nnbi_win *g, size_t n, const void *in, void *out) 
 static void TN(avgpool_backward)(const nnbi_win *g, size_t n, const void *dout, void *din) {
     TN(kern)->avgpool_backward(g, n, dout, din);
 }
+static void TN(wino_filter)(size_t F, size_t C, const void *w, void *u) {
+    TN(kern)->wino_filter(F, C, w, u);
+}
+static void TN(wino_in)(const nnbi_win *g, size_t n, const void *in, void *v) {
+    TN(kern)->wino_in(g, n, in, v);
+}
+static void TN(wino_out)(const nnbi_win *g, size_t n, size_t F, const void *m, const void *bias,
+                         void *out) {
+    TN(kern)->wino_out(g, n, F, m, bias, out);
+}
 static void TN(transpose)(size_t n, size_t rows, size_t cols, const void *in, void *out) {
     TN(kern)->transpose(n, rows, cols, in, out);
 }
@@ -222,6 +232,9 @@ static const nnbi_elem TN(table) = {
     .sgd = TN(sgd),
     .adam = TN(adam),
     .rmsprop = TN(rmsprop),
+    .wino_filter = TN(wino_filter),
+    .wino_in = TN(wino_in),
+    .wino_out = TN(wino_out),
     .im2col = TN(im2col),
     .col2im = TN(col2im),
     .maxpool = TN(maxpool),

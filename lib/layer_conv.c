@@ -47,7 +47,11 @@ static nnbi_win conv_geom(const nnbi_layer *L) {
 /* Where the workspace's buffers start (elements, each a multiple of 16 for alignment). */
 typedef struct conv_ws {
     size_t F, K, K1, P, s; /* filters, window values, with the bias column, pixels, chunk */
-    size_t wb, dwb, tmp, col, zc, total;
+    size_t wb, dwb, tmp, col, zc;
+    int wino;       /* the forward pass as Winograd's F(2x2, 3x3) (window.h) */
+    size_t T;       /* its tiles per sample */
+    size_t u, v, m; /* its transformed filters (16 F C), inputs (16 s T C), products (16 s T F) */
+    size_t total;
 } conv_ws;
 
 static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }
@@ -65,6 +69,12 @@ static conv_ws conv_layout(const nnbi_layer *L, const nnbi_win *g, size_t rows) 
     w.col = w.tmp + up16(w.F * w.K);
     w.zc = w.col + up16(w.s * w.P * w.K1);
     w.total = w.zc + up16(w.s * w.P * w.F);
+    w.wino = nnbi_win_wino(g);
+    w.T = w.wino ? nnbi_win_tiles(g) : 0;
+    w.u = w.total;
+    w.v = w.u + (w.wino ? up16(16 * w.F * g->C) : 0);
+    w.m = w.v + (w.wino ? up16(16 * w.s * w.T * g->C) : 0);
+    w.total = w.m + (w.wino ? up16(16 * w.s * w.T * w.F) : 0);
     return w;
 }
 
@@ -133,10 +143,37 @@ static void unpack(const nnbi_elem *t, const nnbi_layer *L, const conv_ws *w, vo
     t->transpose(w->F, R, L->in.c, tmp, nnbi_at(t, grad, L->w_off));
 }
 
+/* The forward pass as Winograd's F(2x2, 3x3): per chunk, the tiles' transformed inputs, 16
+ * products with the transformed filters (one per position of the 4 x 4 window), and the outputs
+ * transformed back with the bias. */
+static void wino_forward(const nnbi_elem *t, const nnbi_layer *L, const nnbi_win *g,
+                         const conv_ws *w, const void *params, const void *x, size_t rows, void *z,
+                         void *work) {
+    size_t C = g->C, F = w->F;
+    void *u = nnbi_at(t, work, w->u), *v = nnbi_at(t, work, w->v), *m = nnbi_at(t, work, w->m);
+    void *zc = nnbi_at(t, work, w->zc);
+    const void *bias = L->has_bias ? nnbi_at(t, params, L->b_off) : NULL;
+    t->wino_filter(F, C, nnbi_at(t, params, L->w_off), u);
+    for (size_t b0 = 0; b0 < rows; b0 += w->s) {
+        size_t s = rows - b0 < w->s ? rows - b0 : w->s, nt = s * w->T;
+        void *zb = nnbi_at(t, z, b0 * L->n_out), *out = L->out_last ? zb : zc;
+        t->wino_in(g, s, nnbi_at(t, x, b0 * L->n_in), v);
+        for (size_t xi = 0; xi < 16; xi++)
+            t->gemm(0, 1, (int)nt, (int)F, (int)C, 1.0, nnbi_at(t, v, xi * nt * C), (int)C,
+                    nnbi_at(t, u, xi * F * C), (int)C, 0.0, nnbi_at(t, m, xi * nt * F), (int)F);
+        t->wino_out(g, s, F, m, bias, out);
+        if (!L->out_last) t->transpose(s, w->P, F, zc, zb);
+    }
+}
+
 static void conv_forward(const nnbi_elem *t, const nnbi_layer *L, const void *params, const void *x,
                          size_t rows, void *z, void *work) {
     nnbi_win g = conv_geom(L);
     conv_ws w = conv_layout(L, &g, rows);
+    if (w.wino) {
+        wino_forward(t, L, &g, &w, params, x, rows, z, work);
+        return;
+    }
     pack(t, L, &w, params, work);
     void *col = nnbi_at(t, work, w.col), *zc = nnbi_at(t, work, w.zc);
     for (size_t b0 = 0; b0 < rows; b0 += w.s) {

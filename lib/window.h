@@ -52,6 +52,24 @@ static inline size_t nnbi_win_cols(const nnbi_win *g, int ones) {
     return g->KH * g->KW * g->C + (ones != 0);
 }
 
+/* Whether a convolution's forward pass runs as Winograd's F(2x2, 3x3) (kernels.h: wino_filter,
+ * wino_in, wino_out) rather than im2col: 3 x 3 windows of stride 1 on a channels-last input of at
+ * least NNBI_WINO_MIN_C channels. Per 2 x 2 outputs it multiplies 16 C F values where im2col
+ * multiplies 36 C F, in 16 GEMMs of (tiles x F x C) that run a little slower per multiplication
+ * (K = C); measured faster on issue 24's second convolution (docs/performance.md). The backward
+ * passes stay on im2col. (Inline: the benchmarks use it too.) */
+#define NNBI_WINO_MIN_C 8
+
+static inline int nnbi_win_wino(const nnbi_win *g) {
+    return g->KH == 3 && g->KW == 3 && g->SH == 1 && g->SW == 1 && !g->chw &&
+           g->C >= NNBI_WINO_MIN_C;
+}
+
+/* Its tiles of 2 x 2 outputs per sample. */
+static inline size_t nnbi_win_tiles(const nnbi_win *g) {
+    return ((g->OH + 1) / 2) * ((g->OW + 1) / 2);
+}
+
 /* Values of a convolution's column matrix per chunk (1 MiB of float64): a chunk stays in the L2
  * cache. The layer kind chunks with it; so does the ceiling of nnblas-bench train's cnn-fashion. */
 #define NNBI_CONV_COL_BUDGET ((size_t)1 << 17)

@@ -274,6 +274,81 @@ START_TEST(conv_output_layer_gradient) {
 }
 END_TEST
 
+/* A 3 x 3 convolution of stride 1 on a channels-last input of 9 channels runs its forward pass as
+ * Winograd's F(2x2, 3x3) (lib/window.h): as the output layer after a 1 x 1 pooling (which makes
+ * the input channels-last), odd sizes and uneven padding, its outputs against a long-double
+ * direct sum (1e-13 of the terms' magnitudes in float64, 2e-6 in float32) and its gradient
+ * against finite differences (the backward passes stay on im2col). */
+static nnb_net *wino_net(nnb_dtype dt) {
+    nnb_net *net;
+    nnbt_ok(nnb_net_create_dtype(&net, 9 * 5 * 7, dt));
+    nnbt_ok(nnb_net_set_input_shape(net, 9, 5, 7));
+    nnb_window one = win(1, 1, 0), c = {3, 3, 1, 1, 1, 0, 2, 1, 0};
+    nnbt_ok(nnb_net_add_maxpool(net, &one));
+    nnbt_ok(nnb_net_add_conv2d(net, 11, &c, NNB_ACT_IDENTITY, 1));
+    return net;
+}
+
+START_TEST(winograd_forward_and_gradient) {
+    enum {
+        ROWS = 3,
+        C = 9,
+        H = 5,
+        W = 7,
+        F = 11,
+        OH = 4,
+        OW = 8,
+        NI = C * H * W,
+        NO = F * OH * OW
+    };
+    nnbt_rng r = {23};
+    double x[ROWS * NI], p[F * C * 9 + F], out[ROWS * NO];
+    randoms(x, ROWS * NI, &r);
+    randoms(p, F * C * 9 + F, &r);
+    for (int dt = 0; dt < 2; dt++) {
+        nnb_net *net = wino_net(nnbt_dtype_of(dt));
+        ck_assert_uint_eq(nnb_net_n_outputs(net), NO);
+        nnbt_ok(nnb_net_params_set(net, p, F * C * 9 + F));
+        nnbt_ok(nnb_net_params_get(net, p, F * C * 9 + F)); /* as the network holds them */
+        nnbt_ok(nnb_net_predict(net, x, ROWS, NI, out, ROWS * NO));
+        double worst = 0;
+        for (int b = 0; b < ROWS; b++)
+            for (int f = 0; f < F; f++)
+                for (int oh = 0; oh < OH; oh++)
+                    for (int ow = 0; ow < OW; ow++) {
+                        long double acc = p[F * C * 9 + f], mag = fabsl(acc);
+                        for (int c = 0; c < C; c++)
+                            for (int kh = 0; kh < 3; kh++)
+                                for (int kw = 0; kw < 3; kw++) {
+                                    int h = oh + kh - 1,
+                                        w = ow + kw - 2; /* padding 1 above, 2 left */
+                                    if (h < 0 || h >= H || w < 0 || w >= W) continue;
+                                    double xv = x[b * NI + (c * H + h) * W + w];
+                                    if (dt) xv = (float)xv;
+                                    long double term =
+                                        (long double)p[((f * C + c) * 3 + kh) * 3 + kw] * xv;
+                                    acc += term, mag += fabsl(term);
+                                }
+                        double got = out[b * NO + (f * OH + oh) * OW + ow];
+                        double e = (double)(fabsl((long double)got - acc) / mag);
+                        if (e > worst) worst = e;
+                    }
+        ck_assert_msg(worst < (dt ? 2e-6 : 1e-13), "%s: worst error %g of the terms' magnitudes",
+                      dt ? "float32" : "float64", worst);
+        nnb_net_free(net);
+    }
+    nnb_net *net = wino_net(NNB_F64);
+    double y[ROWS * NO], err;
+    size_t worst_i;
+    randoms(y, ROWS * NO, &r);
+    nnbt_ok(nnb_net_params_set(net, p, F * C * 9 + F));
+    nnbt_ok(nnb_net_grad_check(net, x, ROWS, NI, y, NO, NNB_LOSS_MSE, NNB_REDUCTION_SUM, 1e-5, &err,
+                               &worst_i));
+    ck_assert_msg(err < 1e-6, "largest relative error %g at parameter %zu", err, worst_i);
+    nnb_net_free(net);
+}
+END_TEST
+
 START_TEST(float32_follows_float64) {
     nnb_net *n64 = small_cnn(NNB_F64), *n32 = small_cnn(NNB_F32);
     nnbt_rng r = {19};
@@ -558,6 +633,7 @@ static Suite *suite(void) {
     tcase_add_loop_test(tc, dense_sees_the_flattened_channel_major_output, 0, 2);
     tcase_add_test(tc, cnn_gradient_matches_finite_differences);
     tcase_add_test(tc, conv_output_layer_gradient);
+    tcase_add_test(tc, winograd_forward_and_gradient);
     tcase_add_test(tc, float32_follows_float64);
     tcase_add_loop_test(tc, model_files_keep_cnns, 0, 2);
     tcase_add_test(tc, older_readers_and_damage_are_refused);

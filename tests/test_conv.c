@@ -248,6 +248,8 @@ static Suite *suite(void) {
     tcase_add_test(t, convolution_random_shapes_f32);
     tcase_add_test(t, pooling_random_shapes_f64);
     tcase_add_test(t, pooling_random_shapes_f32);
+    tcase_add_test(t, winograd_random_shapes_f64);
+    tcase_add_test(t, winograd_random_shapes_f32);
     tcase_add_test(t, transpose_shapes_f64);
     tcase_add_test(t, transpose_shapes_f32);
     suite_add_tcase(s, t);

@@ -402,6 +402,87 @@ static void TN(transpose_random)(nnbt_rng *r) {
     free(in), free(out);
 }
 
+/* ---- Winograd's F(2x2, 3x3) (kernels.h: wino_filter, wino_in, wino_out) ---- */
+
+static size_t TN(upto)(nnbt_rng *r, size_t n) { return (size_t)(nnbt_uniform(r) * (double)n); }
+
+/* The direct sum of output (b, oh, ow, f) of a 3 x 3 stride-1 convolution of the channels-last
+ * x (plus bias[f] when bias is not NULL), in T (exact for dyadic values). */
+static T TN(direct)(const nnbi_win *g, const T *x, const T *w, const T *bias, size_t b, size_t oh,
+                    size_t ow, size_t f) {
+    size_t C = g->C;
+    T acc = 0;
+    for (size_t c = 0; c < C; c++)
+        for (size_t kh = 0; kh < 3; kh++)
+            for (size_t kw = 0; kw < 3; kw++) {
+                size_t h = oh + kh, ww = ow + kw; /* padded coordinates */
+                if (h < g->PT || h - g->PT >= g->H || ww < g->PL || ww - g->PL >= g->W) continue;
+                acc += w[(f * C + c) * 9 + kh * 3 + kw] *
+                       x[((b * g->H + h - g->PT) * g->W + ww - g->PL) * C + c];
+            }
+    return bias ? acc + bias[f] : acc;
+}
+
+/* The three transforms with the 16 products between them (naive loops here) against the direct
+ * sum, in every set: with multiples of 1/8 every step is exact, so they must be equal; nothing
+ * written past the transformed inputs or the outputs. */
+static void TN(wino_random)(nnbt_rng *r) {
+    nnbi_win_spec s = {.C = 1 + TN(upto)(r, 20),
+                       .H = 1 + TN(upto)(r, 9),
+                       .W = 1 + TN(upto)(r, 9),
+                       .F = 1 + TN(upto)(r, 20),
+                       .KH = 3,
+                       .KW = 3,
+                       .SH = 1,
+                       .SW = 1,
+                       .PT = TN(upto)(r, 3),
+                       .PB = TN(upto)(r, 3),
+                       .PL = TN(upto)(r, 3),
+                       .PR = TN(upto)(r, 3),
+                       .chw = 0};
+    nnbi_win g;
+    if (nnbi_win_conv(&s, &g, "test") != NNB_OK) return; /* the window is larger than the input */
+    size_t n = 1 + TN(upto)(r, 3), F = s.F, C = g.C, nt = n * nnbi_win_tiles(&g);
+    size_t nx = n * g.H * g.W * C, no = n * g.OH * g.OW * F;
+    T *x = malloc(nx * sizeof *x), *w = malloc(F * C * 9 * sizeof *w), *b = malloc(F * sizeof *b);
+    T *u = malloc(16 * F * C * sizeof *u), *m = malloc(16 * nt * F * sizeof *m);
+    for (size_t i = 0; i < nx; i++) x[i] = TN(dyadic)(r);
+    for (size_t i = 0; i < F * C * 9; i++) w[i] = TN(dyadic)(r);
+    for (size_t i = 0; i < F; i++) b[i] = TN(dyadic)(r);
+    const T *bias = nnbt_uniform(r) < 0.5 ? b : NULL;
+    for (size_t k = 0, ns = TN(n_sets)(); k < ns; k++) {
+        const KT *kt = TN(sets)[k];
+        T *v = TN(guarded)(16 * nt * C), *out = TN(guarded)(no);
+        kt->wino_filter(F, C, w, u);
+        kt->wino_in(&g, n, x, v);
+        TN(check_guard)(v, 16 * nt * C, "wino_in");
+        for (size_t xi = 0; xi < 16; xi++)
+            for (size_t q = 0; q < nt; q++)
+                for (size_t f = 0; f < F; f++) {
+                    T acc = 0;
+                    for (size_t c = 0; c < C; c++)
+                        acc += v[(xi * nt + q) * C + c] * u[(xi * F + f) * C + c];
+                    m[(xi * nt + q) * F + f] = acc;
+                }
+        kt->wino_out(&g, n, F, m, bias, out);
+        TN(check_guard)(out, no, "wino_out");
+        for (size_t bb = 0; bb < n; bb++)
+            for (size_t oh = 0; oh < g.OH; oh++)
+                for (size_t ow = 0; ow < g.OW; ow++)
+                    for (size_t f = 0; f < F; f++) {
+                        T want = TN(direct)(&g, x, w, bias, bb, oh, ow, f);
+                        T got = out[((bb * g.OH + oh) * g.OW + ow) * F + f];
+                        CHECK(got == want,
+                              "%s%s Winograd: n %zu, %zux%zux%zu, F %zu, pad %zu,%zu,%zu,%zu: "
+                              "output (%zu, %zu, %zu, %zu) %g, direct sum %g",
+                              TYPE_NAME, kt->isa, n, C, g.H, g.W, F, s.PT, s.PB, s.PL, s.PR, bb, oh,
+                              ow, f, (double)got, (double)want);
+                    }
+        free(v), free(out);
+    }
+    free(x), free(w), free(b), free(u), free(m);
+}
+
 #define TSTART(name) START_TEST(name)
 TSTART(TN(convolution_random_shapes)) {
     nnbt_rng r = {RNG_SEED};
@@ -418,5 +499,11 @@ END_TEST
 TSTART(TN(transpose_shapes)) {
     nnbt_rng r = {RNG_SEED + 2};
     for (size_t i = 0; i < nnbt_scale(100, 10); i++) TN(transpose_random)(&r);
+}
+END_TEST
+
+TSTART(TN(winograd_random_shapes)) {
+    nnbt_rng r = {RNG_SEED + 3};
+    for (size_t i = 0; i < nnbt_scale(300, 30); i++) TN(wino_random)(&r);
 }
 END_TEST

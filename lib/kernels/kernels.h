@@ -133,6 +133,22 @@ typedef struct nnbi_win {
      * window, in the order of the outputs. */ \
   void (*avgpool_backward)(const nnbi_win *g, size_t n, const ELEM *dout, ELEM *din);              \
                                                                                                    \
+  /* Winograd's F(2x2, 3x3) for a 3x3 convolution of stride 1 on a channels-last input (or one  \
+     * of one channel): tiles of 2 x 2 outputs, TH = ceil(OH / 2) by TW = ceil(OW / 2) a sample,    \
+     * nt = n TH TW in all, tile (b, ty, tx) the row (b TH + ty) TW + tx of 16 matrices, one per    \
+     * position xi = 4 i + j of the 4 x 4 transformed window. wino_filter: u (16 matrices of F x C, \
+     * F C apart) = G g G^T of each filter w (F x C x 3 x 3, OIHW), G = [1 0 0; .5 .5 .5;            \
+     * .5 -.5 .5; 0 0 1]. wino_in: v (16 matrices of nt x C, nt C apart) = B^T d B of each tile's   \
+     * 4 x 4 inputs d (rows 2 ty - PT .., columns 2 tx - PL .., zero in the padding), B^T =        \
+     * [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. wino_out: out (n OH OW x F, channels-last) = A^T m A \
+     * of each tile's 16 products m (16 matrices of nt x F, nt F apart), A^T = [1 1 1 0;          \
+     * 0 1 -1 -1], plus bias[f] (NULL: none); outputs past OH or OW are not written. Sums go left   \
+     * to right in the rows of those matrices. */  \
+  void (*wino_filter)(size_t F, size_t C, const ELEM *w, ELEM *u);                                 \
+  void (*wino_in)(const nnbi_win *g, size_t n, const ELEM *in, ELEM *v);                           \
+  void (*wino_out)(const nnbi_win *g, size_t n, size_t F, const ELEM *m, const ELEM *bias,         \
+                   ELEM *out);                                                                     \
+                                                                                                   \
   /* out[b][c][r] = in[b][r][c] for n matrices of rows x cols (channels-last <-> channel-major:  \
      * rows = H W, cols = C one way, swapped the other). out must not alias in. */ \
   void (*transpose)(size_t n, size_t rows, size_t cols, const ELEM *in, ELEM *out);
@@ -151,7 +167,8 @@ typedef struct nnbi_kernels {
     .col_sum = col_sum, .axpy = axpy, .scal = scal, .sumsq = sumsq, .sgd = sgd, .adam = adam,    \
     .rmsprop = rmsprop, .im2col = im2col, .col2im = col2im, .maxpool = maxpool,                  \
     .maxpool_backward = maxpool_backward, .avgpool = avgpool,                                    \
-    .avgpool_backward = avgpool_backward, .transpose = transpose,                                \
+    .avgpool_backward = avgpool_backward, .wino_filter = wino_filter, .wino_in = wino_in,        \
+    .wino_out = wino_out, .transpose = transpose,                                                \
   }
 
 /* The scalar table (always available; the reference for the others), and the vectorised ones

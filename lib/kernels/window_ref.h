@@ -132,6 +132,97 @@ static void WIN(avgpool_backward)(const nnbi_win *g, size_t n, const T *dout, T 
                     }
 }
 
+/* ---- Winograd's F(2x2, 3x3) (kernels.h: wino_filter, wino_in, wino_out) ---- */
+
+/* Tiles of 2 x 2 outputs per sample: ceil(OH / 2) x ceil(OW / 2). */
+static inline size_t wino_th(const nnbi_win *g) { return (g->OH + 1) / 2; }
+static inline size_t wino_tw(const nnbi_win *g) { return (g->OW + 1) / 2; }
+
+static void WIN(wino_filter)(size_t F, size_t C, const T *w, T *u) {
+    const T h = (T)0.5;
+    size_t xs = F * C;
+    for (size_t f = 0; f < F; f++)
+        for (size_t c = 0; c < C; c++) {
+            const T *g = w + (f * C + c) * 9;
+            T t[4][3];
+            for (size_t j = 0; j < 3; j++) {
+                t[0][j] = g[j];
+                t[1][j] = (g[j] + g[3 + j] + g[6 + j]) * h;
+                t[2][j] = (g[j] - g[3 + j] + g[6 + j]) * h;
+                t[3][j] = g[6 + j];
+            }
+            T *o = u + f * C + c;
+            for (size_t i = 0; i < 4; i++) {
+                o[(4 * i) * xs] = t[i][0];
+                o[(4 * i + 1) * xs] = (t[i][0] + t[i][1] + t[i][2]) * h;
+                o[(4 * i + 2) * xs] = (t[i][0] - t[i][1] + t[i][2]) * h;
+                o[(4 * i + 3) * xs] = t[i][2];
+            }
+        }
+}
+
+static void WIN(wino_in)(const nnbi_win *g, size_t n, const T *in, T *v) {
+    size_t C = g->C, TH = wino_th(g), TW = wino_tw(g), xs = n * TH * TW * C;
+    size_t per = C * g->H * g->W;
+    for (size_t b = 0; b < n; b++, in += per)
+        for (size_t ty = 0; ty < TH; ty++)
+            for (size_t tx = 0; tx < TW; tx++) {
+                T *o = v + ((b * TH + ty) * TW + tx) * C;
+                for (size_t c = 0; c < C; c++) {
+                    T d[4][4], t[4][4];
+                    for (size_t i = 0; i < 4; i++) {
+                        size_t h = win_row(g, 2 * ty, i);
+                        for (size_t j = 0; j < 4; j++) {
+                            size_t w = win_col(g, 2 * tx, j);
+                            d[i][j] =
+                                h == SIZE_MAX || w == SIZE_MAX ? (T)0 : in[(h * g->W + w) * C + c];
+                        }
+                    }
+                    for (size_t j = 0; j < 4; j++) {
+                        t[0][j] = d[0][j] - d[2][j];
+                        t[1][j] = d[1][j] + d[2][j];
+                        t[2][j] = d[2][j] - d[1][j];
+                        t[3][j] = d[1][j] - d[3][j];
+                    }
+                    for (size_t i = 0; i < 4; i++) {
+                        o[(4 * i) * xs + c] = t[i][0] - t[i][2];
+                        o[(4 * i + 1) * xs + c] = t[i][1] + t[i][2];
+                        o[(4 * i + 2) * xs + c] = t[i][2] - t[i][1];
+                        o[(4 * i + 3) * xs + c] = t[i][1] - t[i][3];
+                    }
+                }
+            }
+}
+
+static void WIN(wino_out)(const nnbi_win *g, size_t n, size_t F, const T *m, const T *bias,
+                          T *out) {
+    size_t TH = wino_th(g), TW = wino_tw(g), xm = n * TH * TW * F, P = g->OH * g->OW;
+    for (size_t b = 0; b < n; b++)
+        for (size_t ty = 0; ty < TH; ty++)
+            for (size_t tx = 0; tx < TW; tx++) {
+                const T *s = m + ((b * TH + ty) * TW + tx) * F;
+                for (size_t f = 0; f < F; f++) {
+                    T u[2][4], y[2][2];
+                    for (size_t j = 0; j < 4; j++) {
+                        u[0][j] = s[j * xm + f] + s[(4 + j) * xm + f] + s[(8 + j) * xm + f];
+                        u[1][j] = s[(4 + j) * xm + f] - s[(8 + j) * xm + f] - s[(12 + j) * xm + f];
+                    }
+                    for (size_t r = 0; r < 2; r++) {
+                        y[r][0] = u[r][0] + u[r][1] + u[r][2];
+                        y[r][1] = u[r][1] - u[r][2] - u[r][3];
+                    }
+                    for (size_t r = 0; r < 2; r++)
+                        for (size_t q = 0; q < 2; q++) {
+                            size_t oh = 2 * ty + r, ow = 2 * tx + q;
+                            if (oh >= g->OH || ow >= g->OW) continue;
+                            T val = y[r][q];
+                            if (bias) val += bias[f];
+                            out[(b * P + oh * g->OW + ow) * F + f] = val;
+                        }
+                }
+            }
+}
+
 static void WIN(transpose)(size_t n, size_t rows, size_t cols, const T *in, T *out) {
     for (size_t b = 0; b < n; b++, in += rows * cols, out += rows * cols)
         for (size_t r = 0; r < rows; r++)

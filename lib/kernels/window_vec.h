@@ -223,3 +223,89 @@ static void avgpool_backward(const nnbi_win *g, size_t n, const T *dout, T *din)
 static void transpose(size_t n, size_t rows, size_t cols, const T *in, T *out) {
     transpose_ref(n, rows, cols, in, out);
 }
+
+/* ---- Winograd's F(2x2, 3x3): the reference's operations in its order, VW channels (input) or
+ * filters (output) at a time; the filter transform, done once a pass, is the reference's. ---- */
+
+static void wino_filter(size_t F, size_t C, const T *w, T *u) { wino_filter_ref(F, C, w, u); }
+
+/* One tile's 4 x 4 inputs of channels [c, c + m) into its 16 transformed rows of v. */
+VINLINE void wino_in_run(const nnbi_win *g, const T *in, size_t ty, size_t tx, size_t c, size_t m,
+                         size_t xs, T *o) {
+    vt d[4][4], t[4][4];
+    for (size_t i = 0; i < 4; i++) {
+        size_t h = win_row(g, 2 * ty, i);
+        for (size_t j = 0; j < 4; j++) {
+            size_t w = win_col(g, 2 * tx, j);
+            d[i][j] = h == SIZE_MAX || w == SIZE_MAX
+                          ? vzero()
+                          : vload_n(in + (h * g->W + w) * g->C + c, m, 0);
+        }
+    }
+    for (size_t j = 0; j < 4; j++) {
+        t[0][j] = vsub(d[0][j], d[2][j]);
+        t[1][j] = vadd(d[1][j], d[2][j]);
+        t[2][j] = vsub(d[2][j], d[1][j]);
+        t[3][j] = vsub(d[1][j], d[3][j]);
+    }
+    for (size_t i = 0; i < 4; i++) {
+        vstore_n(o + (4 * i) * xs + c, vsub(t[i][0], t[i][2]), m);
+        vstore_n(o + (4 * i + 1) * xs + c, vadd(t[i][1], t[i][2]), m);
+        vstore_n(o + (4 * i + 2) * xs + c, vsub(t[i][2], t[i][1]), m);
+        vstore_n(o + (4 * i + 3) * xs + c, vsub(t[i][1], t[i][3]), m);
+    }
+}
+
+static void wino_in(const nnbi_win *g, size_t n, const T *in, T *v) {
+    if (!win_last(g)) {
+        wino_in_ref(g, n, in, v);
+        return;
+    }
+    size_t C = g->C, TH = wino_th(g), TW = wino_tw(g), xs = n * TH * TW * C;
+    size_t per = C * g->H * g->W;
+    for (size_t b = 0; b < n; b++, in += per)
+        for (size_t ty = 0; ty < TH; ty++)
+            for (size_t tx = 0; tx < TW; tx++) {
+                T *o = v + ((b * TH + ty) * TW + tx) * C;
+                for (size_t c = 0; c < C; c += VW)
+                    wino_in_run(g, in, ty, tx, c, chunk(C, c), xs, o);
+            }
+}
+
+/* One tile's 2 x 2 outputs of filters [f, f + k). */
+VINLINE void wino_out_run(const nnbi_win *g, const T *s, size_t xm, size_t f, size_t k,
+                          const T *bias, T *out, size_t ty, size_t tx, size_t F) {
+    vt u[2][4], y[2][2];
+    for (size_t j = 0; j < 4; j++) {
+        vt a0 = vload_n(s + j * xm + f, k, 0), a1 = vload_n(s + (4 + j) * xm + f, k, 0);
+        vt a2 = vload_n(s + (8 + j) * xm + f, k, 0), a3 = vload_n(s + (12 + j) * xm + f, k, 0);
+        u[0][j] = vadd(vadd(a0, a1), a2);
+        u[1][j] = vsub(vsub(a1, a2), a3);
+    }
+    for (size_t r = 0; r < 2; r++) {
+        y[r][0] = vadd(vadd(u[r][0], u[r][1]), u[r][2]);
+        y[r][1] = vsub(vsub(u[r][1], u[r][2]), u[r][3]);
+    }
+    vt bv = bias ? vload_n(bias + f, k, 0) : vzero();
+    for (size_t r = 0; r < 2; r++)
+        for (size_t q = 0; q < 2; q++) {
+            size_t oh = 2 * ty + r, ow = 2 * tx + q;
+            if (oh >= g->OH || ow >= g->OW) continue;
+            vstore_n(out + (oh * g->OW + ow) * F + f, bias ? vadd(y[r][q], bv) : y[r][q], k);
+        }
+}
+
+static void wino_out(const nnbi_win *g, size_t n, size_t F, const T *m, const T *bias, T *out) {
+    if (F < VW) { /* fewer filters than a vector: element by element */
+        wino_out_ref(g, n, F, m, bias, out);
+        return;
+    }
+    size_t TH = wino_th(g), TW = wino_tw(g), xm = n * TH * TW * F, P = g->OH * g->OW;
+    for (size_t b = 0; b < n; b++)
+        for (size_t ty = 0; ty < TH; ty++)
+            for (size_t tx = 0; tx < TW; tx++) {
+                const T *s = m + ((b * TH + ty) * TW + tx) * F;
+                for (size_t f = 0; f < F; f += VW)
+                    wino_out_run(g, s, xm, f, chunk(F, f), bias, out + b * P * F, ty, tx, F);
+            }
+}
