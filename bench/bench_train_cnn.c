@@ -123,16 +123,17 @@ static int ceiling_create(ceiling *c, int f32, size_t rows) {
     c->es = f32 ? sizeof(float) : sizeof(double);
     c->gemm = f32 ? gemm32 : gemm64;
     const conv_dims *a = &c->c1, *d = &c->c2;
-    size_t n[B_N] = {[B_COL1] = a->s * a->P * a->K1, [B_COL2] = d->s * d->P * d->K1,
-                     [B_WB1] = a->F * a->K1,         [B_WB2] = d->F * d->K1,
-                     [B_DWB1] = a->F * a->K1,        [B_DWB2] = d->F * d->K1,
-                     [B_Z1] = nb * a->P * a->F,      [B_Z2] = nb * d->P * d->F,
-                     [B_FLAT] = nb * FLAT,           [B_W3] = HIDDEN * FLAT,
-                     [B_DW3] = HIDDEN * FLAT,        [B_H] = nb * HIDDEN,
-                     [B_W4] = N_OUT * HIDDEN,        [B_DW4] = N_OUT * HIDDEN,
-                     [B_OUT] = nb * N_OUT,           [B_DFLAT] = nb * FLAT,
-                     [B_DH] = nb * HIDDEN,           [B_V] = 16 * d->s * d->T * d->C + 1,
-                     [B_U] = 16 * d->F * d->C + 1,   [B_M] = 16 * d->s * d->T * d->F + 1};
+    size_t n[B_N] = {
+        [B_COL1] = a->s * a->P * a->K1, [B_COL2] = d->s * d->P * d->K1,
+        [B_WB1] = a->F * a->K1,         [B_WB2] = d->F * d->K1,
+        [B_DWB1] = a->F * a->K1,        [B_DWB2] = d->F * d->K1,
+        [B_Z1] = nb * a->P * a->F,      [B_Z2] = nb * d->P * d->F,
+        [B_FLAT] = nb * FLAT,           [B_W3] = HIDDEN * FLAT,
+        [B_DW3] = HIDDEN * FLAT,        [B_H] = nb * HIDDEN,
+        [B_W4] = N_OUT * HIDDEN,        [B_DW4] = N_OUT * HIDDEN,
+        [B_OUT] = nb * N_OUT,           [B_DFLAT] = nb * FLAT,
+        [B_DH] = nb * HIDDEN,           [B_V] = 16 * d->s * d->T * (d->C > d->F ? d->C : d->F) + 1,
+        [B_U] = 16 * d->F * d->C + 1,   [B_M] = 16 * d->s * d->T * (d->C > d->F ? d->C : d->F) + 1};
     for (int i = 0; i < B_N; i++)
         if (!(c->b[i] = calloc(n[i], c->es))) return -1;
     return 0;
@@ -153,9 +154,9 @@ static void conv_gemms(const ceiling *c, const conv_dims *d, int col, int wb, in
         if (!backward && d->T) { /* Winograd: 16 products of (tiles x F x C) */
             int nt = s * (int)d->T, C = (int)d->C;
             for (int xi = 0; xi < 16; xi++)
-                c->gemm(0, 1, nt, F, C, at(c, B_V, (size_t)(xi * nt * C)), C,
-                        at(c, B_U, (size_t)(xi * F * C)), C, 0.0, at(c, B_M, (size_t)(xi * nt * F)),
-                        F);
+                c->gemm(0, 1, nt, F, C, at(c, B_V, (size_t)(xi * C)), 16 * C,
+                        at(c, B_U, (size_t)(xi * F * C)), C, 0.0, at(c, B_M, (size_t)(xi * F)),
+                        16 * F);
         } else if (!backward)
             c->gemm(0, 1, m, F, K1, c->b[col], K1, c->b[wb], K1, 0.0, zb, F);
         else
@@ -163,8 +164,15 @@ static void conv_gemms(const ceiling *c, const conv_dims *d, int col, int wb, in
     }
     for (size_t b0 = 0; backward && input_grad && b0 < nb; b0 += d->s) {
         int s = (int)(nb - b0 < d->s ? nb - b0 : d->s), m = s * (int)d->P;
-        c->gemm(0, 0, m, (int)d->K, (int)d->F, at(c, z, b0 * d->P * d->F), (int)d->F, c->b[wb],
-                (int)d->K1, 0.0, c->b[col], (int)d->K1);
+        int nt = s * (int)d->T, C = (int)d->C, F = (int)d->F;
+        if (d->T) /* Winograd (same padding: as many tiles as the forward pass) */
+            for (int xi = 0; xi < 16; xi++)
+                c->gemm(0, 0, nt, C, F, at(c, B_V, (size_t)(xi * F)), 16 * F,
+                        at(c, B_U, (size_t)(xi * F * C)), C, 0.0, at(c, B_M, (size_t)(xi * C)),
+                        16 * C);
+        else
+            c->gemm(0, 0, m, (int)d->K, F, at(c, z, b0 * d->P * d->F), F, c->b[wb], (int)d->K1, 0.0,
+                    c->b[col], (int)d->K1);
     }
 }
 
@@ -274,8 +282,8 @@ static int ceiling_epochs(const crew *w, size_t rows, size_t reps, double *t) {
 static double flops_per_sample(const ceiling *c) {
     const conv_dims *a = &c->c1, *d = &c->c2;
     double fwd2 = d->T ? 16.0 * (double)(d->T * d->F * d->C) : (double)(d->P * d->F * d->K1);
-    double conv = 2.0 * (double)(a->P * a->F * a->K1) + fwd2 + (double)(d->P * d->F * d->K1) +
-                  (double)(d->P * d->F * d->K);
+    double dx2 = d->T ? 16.0 * (double)(d->T * d->F * d->C) : (double)(d->P * d->F * d->K);
+    double conv = 2.0 * (double)(a->P * a->F * a->K1) + fwd2 + (double)(d->P * d->F * d->K1) + dx2;
     return 2.0 * (conv + 3.0 * FLAT * HIDDEN + 3.0 * HIDDEN * N_OUT);
 }
 

@@ -49,12 +49,36 @@ typedef struct conv_ws {
     size_t F, K, K1, P, s; /* filters, window values, with the bias column, pixels, chunk */
     size_t wb, dwb, tmp, col, zc;
     int wino;       /* the forward pass as Winograd's F(2x2, 3x3) (window.h) */
-    size_t T;       /* its tiles per sample */
-    size_t u, v, m; /* its transformed filters (16 F C), inputs (16 s T C), products (16 s T F) */
+    int wback;      /* the input gradient too (paddings of at most 2: wino_back) */
+    nnbi_win gb;    /* its geometry: dZ correlated with the turned filters */
+    size_t T, Tb;   /* tiles per sample of the forward pass and of the input gradient */
+    size_t u, v, m; /* transformed filters (16 F C), inputs and products of either pass */
     size_t total;
 } conv_ws;
 
 static size_t up16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+/* The input gradient of a Winograd convolution is one too: dZ (F channels of OH x OW,
+ * channels-last) correlated with the filters turned by 180 degrees and their channels swapped,
+ * padded 2 - PT above and 2 - PL left (2 - PB, 2 - PR below and right), giving H x W. 0 when a
+ * padding is over 2 (the gradient stays on im2col). */
+static int wino_back(const nnbi_win *g, size_t F, nnbi_win *gb) {
+    size_t PB = g->OH + 2 - g->H - g->PT, PR = g->OW + 2 - g->W - g->PL;
+    if (g->PT > 2 || g->PL > 2 || PB > 2 || PR > 2) return 0;
+    *gb = (nnbi_win){.C = F,
+                     .H = g->OH,
+                     .W = g->OW,
+                     .KH = 3,
+                     .KW = 3,
+                     .SH = 1,
+                     .SW = 1,
+                     .PT = 2 - g->PT,
+                     .PL = 2 - g->PL,
+                     .OH = g->H,
+                     .OW = g->W,
+                     .chw = 0};
+    return 1;
+}
 
 static conv_ws conv_layout(const nnbi_layer *L, const nnbi_win *g, size_t rows) {
     conv_ws w;
@@ -70,11 +94,15 @@ static conv_ws conv_layout(const nnbi_layer *L, const nnbi_win *g, size_t rows) 
     w.zc = w.col + up16(w.s * w.P * w.K1);
     w.total = w.zc + up16(w.s * w.P * w.F);
     w.wino = nnbi_win_wino(g);
+    w.wback = w.wino && wino_back(g, w.F, &w.gb);
     w.T = w.wino ? nnbi_win_tiles(g) : 0;
+    w.Tb = w.wback ? nnbi_win_tiles(&w.gb) : 0;
+    size_t nv = w.T * g->C > w.Tb * w.F ? w.T * g->C : w.Tb * w.F;
+    size_t nm = w.T * w.F > w.Tb * g->C ? w.T * w.F : w.Tb * g->C;
     w.u = w.total;
     w.v = w.u + (w.wino ? up16(16 * w.F * g->C) : 0);
-    w.m = w.v + (w.wino ? up16(16 * w.s * w.T * g->C) : 0);
-    w.total = w.m + (w.wino ? up16(16 * w.s * w.T * w.F) : 0);
+    w.m = w.v + (w.wino ? up16(16 * w.s * nv) : 0);
+    w.total = w.m + (w.wino ? up16(16 * w.s * nm) : 0);
     return w;
 }
 
@@ -159,8 +187,8 @@ static void wino_forward(const nnbi_elem *t, const nnbi_layer *L, const nnbi_win
         void *zb = nnbi_at(t, z, b0 * L->n_out), *out = L->out_last ? zb : zc;
         t->wino_in(g, s, nnbi_at(t, x, b0 * L->n_in), v);
         for (size_t xi = 0; xi < 16; xi++)
-            t->gemm(0, 1, (int)nt, (int)F, (int)C, 1.0, nnbi_at(t, v, xi * nt * C), (int)C,
-                    nnbi_at(t, u, xi * F * C), (int)C, 0.0, nnbi_at(t, m, xi * nt * F), (int)F);
+            t->gemm(0, 1, (int)nt, (int)F, (int)C, 1.0, nnbi_at(t, v, xi * C), (int)(16 * C),
+                    nnbi_at(t, u, xi * F * C), (int)C, 0.0, nnbi_at(t, m, xi * F), (int)(16 * F));
         t->wino_out(g, s, F, m, bias, out);
         if (!L->out_last) t->transpose(s, w->P, F, zc, zb);
     }
@@ -211,10 +239,38 @@ static void conv_backward_params(const nnbi_elem *t, const nnbi_layer *L, const 
     unpack(t, L, &w, work, grad);
 }
 
+/* The input gradient as Winograd's F(2x2, 3x3) (wino_back): per chunk, dZ's tiles transformed,
+ * 16 products with the turned filters, transformed back into dx. The turned filters' transforms
+ * are the forward pass's (still in the workspace: the passes run the backward pass after the
+ * forward one on the same rows), transposed and at the position (p(i), p(j)), p swapping 0 and 3:
+ * G J = P G for the reversal J, so G (J g J) G^T = P (G g G^T) P^T. */
+static void wino_backward_input(const nnbi_elem *t, const nnbi_layer *L, const nnbi_win *g,
+                                const conv_ws *w, const void *params, const void *d, size_t rows,
+                                void *dx, void *work) {
+    size_t C = g->C, F = w->F;
+    void *u = nnbi_at(t, work, w->u), *v = nnbi_at(t, work, w->v), *m = nnbi_at(t, work, w->m);
+    (void)params;
+    for (size_t b0 = 0; b0 < rows; b0 += w->s) {
+        size_t s = rows - b0 < w->s ? rows - b0 : w->s, nt = s * w->Tb;
+        t->wino_in(&w->gb, s, chunk_delta(t, L, w, d, b0, s, work), v);
+        for (size_t xi = 0; xi < 16; xi++) {
+            size_t i = xi / 4, j = xi % 4, pi = i % 3 ? i : 3 - i, pj = j % 3 ? j : 3 - j;
+            t->gemm(0, 0, (int)nt, (int)C, (int)F, 1.0, nnbi_at(t, v, xi * F), (int)(16 * F),
+                    nnbi_at(t, u, (4 * pi + pj) * F * C), (int)C, 0.0, nnbi_at(t, m, xi * C),
+                    (int)(16 * C));
+        }
+        t->wino_out(&w->gb, s, C, m, NULL, nnbi_at(t, dx, b0 * L->n_in));
+    }
+}
+
 static void conv_backward_input(const nnbi_elem *t, const nnbi_layer *L, const void *params,
                                 const void *d, size_t rows, void *dx, void *work) {
     nnbi_win g = conv_geom(L);
     conv_ws w = conv_layout(L, &g, rows);
+    if (w.wback) {
+        wino_backward_input(t, L, &g, &w, params, d, rows, dx, work);
+        return;
+    }
     pack(t, L, &w, params, work);
     void *col = nnbi_at(t, work, w.col);
     for (size_t b0 = 0; b0 < rows; b0 += w.s) {

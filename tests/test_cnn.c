@@ -277,8 +277,9 @@ END_TEST
 /* A 3 x 3 convolution of stride 1 on a channels-last input of 9 channels runs its forward pass as
  * Winograd's F(2x2, 3x3) (lib/window.h): as the output layer after a 1 x 1 pooling (which makes
  * the input channels-last), odd sizes and uneven padding, its outputs against a long-double
- * direct sum (1e-13 of the terms' magnitudes in float64, 2e-6 in float32) and its gradient
- * against finite differences (the backward passes stay on im2col). */
+ * direct sum (1e-13 of the terms' magnitudes in float64, 2e-6 in float32); and the gradient of
+ * a network where its input gradient (Winograd's too, the filters turned) reaches a 1 x 1
+ * convolution's parameters, against finite differences. */
 static nnb_net *wino_net(nnb_dtype dt) {
     nnb_net *net;
     nnbt_ok(nnb_net_create_dtype(&net, 9 * 5 * 7, dt));
@@ -337,14 +338,24 @@ START_TEST(winograd_forward_and_gradient) {
                       dt ? "float32" : "float64", worst);
         nnb_net_free(net);
     }
-    nnb_net *net = wino_net(NNB_F64);
+    /* the gradient, with a 1 x 1 convolution first so that the Winograd input gradient (dZ
+     * against the turned filters) reaches a parameter */
+    nnb_net *net;
+    nnbt_ok(nnb_net_create(&net, NI));
+    nnbt_ok(nnb_net_set_input_shape(net, C, H, W));
+    nnb_window one = win(1, 1, 0), c = {3, 3, 1, 1, 1, 0, 2, 1, 0};
+    nnbt_ok(nnb_net_add_conv2d(net, C, &one, NNB_ACT_TANH, 1));
+    nnbt_ok(nnb_net_add_conv2d(net, F, &c, NNB_ACT_IDENTITY, 1));
     double y[ROWS * NO], err;
-    size_t worst_i;
+    size_t worst_i, np = nnb_net_n_params(net);
+    double *q = malloc(np * sizeof *q);
+    randoms(q, np, &r);
     randoms(y, ROWS * NO, &r);
-    nnbt_ok(nnb_net_params_set(net, p, F * C * 9 + F));
+    nnbt_ok(nnb_net_params_set(net, q, np));
     nnbt_ok(nnb_net_grad_check(net, x, ROWS, NI, y, NO, NNB_LOSS_MSE, NNB_REDUCTION_SUM, 1e-5, &err,
                                &worst_i));
     ck_assert_msg(err < 1e-6, "largest relative error %g at parameter %zu", err, worst_i);
+    free(q);
     nnb_net_free(net);
 }
 END_TEST

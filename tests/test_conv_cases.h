@@ -461,8 +461,8 @@ static void TN(wino_random)(nnbt_rng *r) {
                 for (size_t f = 0; f < F; f++) {
                     T acc = 0;
                     for (size_t c = 0; c < C; c++)
-                        acc += v[(xi * nt + q) * C + c] * u[(xi * F + f) * C + c];
-                    m[(xi * nt + q) * F + f] = acc;
+                        acc += v[(q * 16 + xi) * C + c] * u[(xi * F + f) * C + c];
+                    m[(q * 16 + xi) * F + f] = acc;
                 }
         kt->wino_out(&g, n, F, m, bias, out);
         TN(check_guard)(out, no, "wino_out");

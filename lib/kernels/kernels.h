@@ -135,15 +135,15 @@ typedef struct nnbi_win {
                                                                                                    \
   /* Winograd's F(2x2, 3x3) for a 3x3 convolution of stride 1 on a channels-last input (or one  \
      * of one channel): tiles of 2 x 2 outputs, TH = ceil(OH / 2) by TW = ceil(OW / 2) a sample,    \
-     * nt = n TH TW in all, tile (b, ty, tx) the row (b TH + ty) TW + tx of 16 matrices, one per    \
-     * position xi = 4 i + j of the 4 x 4 transformed window. wino_filter: u (16 matrices of F x C, \
-     * F C apart) = G g G^T of each filter w (F x C x 3 x 3, OIHW), G = [1 0 0; .5 .5 .5;            \
-     * .5 -.5 .5; 0 0 1]. wino_in: v (16 matrices of nt x C, nt C apart) = B^T d B of each tile's   \
-     * 4 x 4 inputs d (rows 2 ty - PT .., columns 2 tx - PL .., zero in the padding), B^T =        \
-     * [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. wino_out: out (n OH OW x F, channels-last) = A^T m A \
-     * of each tile's 16 products m (16 matrices of nt x F, nt F apart), A^T = [1 1 1 0;          \
-     * 0 1 -1 -1], plus bias[f] (NULL: none); outputs past OH or OW are not written. Sums go left   \
-     * to right in the rows of those matrices. */  \
+     * nt = n TH TW in all, tile (b, ty, tx) numbered q = (b TH + ty) TW + tx; xi = 4 i + j, the    \
+     * position in the 4 x 4 transformed window. wino_filter: u (16 matrices F x C, F C apart) =   \
+     * G g G^T of each filter w (F x C x 3 x 3, OIHW), G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1].     \
+     * wino_in: v, row q holding 16 runs of C (position xi at (16 q + xi) C), = B^T d B of each     \
+     * tile's 4 x 4 inputs d (rows 2 ty - PT .., columns 2 tx - PL .., zero in the padding),       \
+     * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. wino_out: out (n OH OW x F, channels-last) = \
+     * A^T m A of each tile's 16 products m (at (16 q + xi) F), A^T = [1 1 1 0; 0 1 -1 -1], plus    \
+     * bias[f] (NULL: none); outputs past OH or OW are not written. Sums go left to right in the  \
+     * rows of those matrices. */  \
   void (*wino_filter)(size_t F, size_t C, const ELEM *w, ELEM *u);                                 \
   void (*wino_in)(const nnbi_win *g, size_t n, const ELEM *in, ELEM *v);                           \
   void (*wino_out)(const nnbi_win *g, size_t n, size_t F, const ELEM *m, const ELEM *bias,         \

@@ -162,12 +162,12 @@ static void WIN(wino_filter)(size_t F, size_t C, const T *w, T *u) {
 }
 
 static void WIN(wino_in)(const nnbi_win *g, size_t n, const T *in, T *v) {
-    size_t C = g->C, TH = wino_th(g), TW = wino_tw(g), xs = n * TH * TW * C;
+    size_t C = g->C, TH = wino_th(g), TW = wino_tw(g), xs = C;
     size_t per = C * g->H * g->W;
     for (size_t b = 0; b < n; b++, in += per)
         for (size_t ty = 0; ty < TH; ty++)
             for (size_t tx = 0; tx < TW; tx++) {
-                T *o = v + ((b * TH + ty) * TW + tx) * C;
+                T *o = v + ((b * TH + ty) * TW + tx) * 16 * C;
                 for (size_t c = 0; c < C; c++) {
                     T d[4][4], t[4][4];
                     for (size_t i = 0; i < 4; i++) {
@@ -196,11 +196,11 @@ static void WIN(wino_in)(const nnbi_win *g, size_t n, const T *in, T *v) {
 
 static void WIN(wino_out)(const nnbi_win *g, size_t n, size_t F, const T *m, const T *bias,
                           T *out) {
-    size_t TH = wino_th(g), TW = wino_tw(g), xm = n * TH * TW * F, P = g->OH * g->OW;
+    size_t TH = wino_th(g), TW = wino_tw(g), xm = F, P = g->OH * g->OW;
     for (size_t b = 0; b < n; b++)
         for (size_t ty = 0; ty < TH; ty++)
             for (size_t tx = 0; tx < TW; tx++) {
-                const T *s = m + ((b * TH + ty) * TW + tx) * F;
+                const T *s = m + ((b * TH + ty) * TW + tx) * 16 * F;
                 for (size_t f = 0; f < F; f++) {
                     T u[2][4], y[2][2];
                     for (size_t j = 0; j < 4; j++) {

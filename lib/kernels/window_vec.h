@@ -229,19 +229,13 @@ static void transpose(size_t n, size_t rows, size_t cols, const T *in, T *out) {
 
 static void wino_filter(size_t F, size_t C, const T *w, T *u) { wino_filter_ref(F, C, w, u); }
 
-/* One tile's 4 x 4 inputs of channels [c, c + m) into its 16 transformed rows of v. */
-VINLINE void wino_in_run(const nnbi_win *g, const T *in, size_t ty, size_t tx, size_t c, size_t m,
-                         size_t xs, T *o) {
+/* One tile's 4 x 4 inputs of channels [c, c + m) (src: where each lies, NULL in the padding) into
+ * its 16 transformed runs at o. */
+VINLINE void wino_in_run(const T *const src[16], size_t c, size_t m, size_t xs, T *o) {
     vt d[4][4], t[4][4];
-    for (size_t i = 0; i < 4; i++) {
-        size_t h = win_row(g, 2 * ty, i);
-        for (size_t j = 0; j < 4; j++) {
-            size_t w = win_col(g, 2 * tx, j);
-            d[i][j] = h == SIZE_MAX || w == SIZE_MAX
-                          ? vzero()
-                          : vload_n(in + (h * g->W + w) * g->C + c, m, 0);
-        }
-    }
+    for (size_t i = 0; i < 4; i++)
+        for (size_t j = 0; j < 4; j++)
+            d[i][j] = src[4 * i + j] ? vload_n(src[4 * i + j] + c, m, 0) : vzero();
     for (size_t j = 0; j < 4; j++) {
         t[0][j] = vsub(d[0][j], d[2][j]);
         t[1][j] = vadd(d[1][j], d[2][j]);
@@ -261,14 +255,22 @@ static void wino_in(const nnbi_win *g, size_t n, const T *in, T *v) {
         wino_in_ref(g, n, in, v);
         return;
     }
-    size_t C = g->C, TH = wino_th(g), TW = wino_tw(g), xs = n * TH * TW * C;
+    size_t C = g->C, TH = wino_th(g), TW = wino_tw(g);
     size_t per = C * g->H * g->W;
     for (size_t b = 0; b < n; b++, in += per)
         for (size_t ty = 0; ty < TH; ty++)
             for (size_t tx = 0; tx < TW; tx++) {
-                T *o = v + ((b * TH + ty) * TW + tx) * C;
-                for (size_t c = 0; c < C; c += VW)
-                    wino_in_run(g, in, ty, tx, c, chunk(C, c), xs, o);
+                T *o = v + ((b * TH + ty) * TW + tx) * 16 * C;
+                const T *src[16];
+                for (size_t i = 0; i < 4; i++) {
+                    size_t h = win_row(g, 2 * ty, i);
+                    for (size_t j = 0; j < 4; j++) {
+                        size_t w = win_col(g, 2 * tx, j);
+                        src[4 * i + j] =
+                            h == SIZE_MAX || w == SIZE_MAX ? NULL : in + (h * g->W + w) * C;
+                    }
+                }
+                for (size_t c = 0; c < C; c += VW) wino_in_run(src, c, chunk(C, c), C, o);
             }
 }
 
@@ -300,12 +302,12 @@ static void wino_out(const nnbi_win *g, size_t n, size_t F, const T *m, const T 
         wino_out_ref(g, n, F, m, bias, out);
         return;
     }
-    size_t TH = wino_th(g), TW = wino_tw(g), xm = n * TH * TW * F, P = g->OH * g->OW;
+    size_t TH = wino_th(g), TW = wino_tw(g), P = g->OH * g->OW;
     for (size_t b = 0; b < n; b++)
         for (size_t ty = 0; ty < TH; ty++)
             for (size_t tx = 0; tx < TW; tx++) {
-                const T *s = m + ((b * TH + ty) * TW + tx) * F;
+                const T *s = m + ((b * TH + ty) * TW + tx) * 16 * F;
                 for (size_t f = 0; f < F; f += VW)
-                    wino_out_run(g, s, xm, f, chunk(F, f), bias, out + b * P * F, ty, tx, F);
+                    wino_out_run(g, s, F, f, chunk(F, f), bias, out + b * P * F, ty, tx, F);
             }
 }
