@@ -65,20 +65,20 @@ nnb_status nnbi_opt_prepare(nnb_net *net, const nnb_train_opts *opts, const char
     return NNB_OK;
 }
 
-void nnbi_opt_step(nnb_net *net, const nnb_train_opts *opts, double lr) {
+void nnbi_opt_step_part(nnb_net *net, const nnb_train_opts *opts, double lr, size_t lo, size_t n) {
     nnbi_opt_state *o = &net->opt;
     const nnbi_elem *t = net->t;
-    size_t n = net->n_params;
     double wd = opts->weight_decay;
-    o->step++;
+    void *p = nnbi_at(t, net->params, lo);
+    const void *g = nnbi_at(t, net->grads, lo);
+    void *m = o->m ? nnbi_at(t, o->m, lo) : NULL, *v = o->v ? nnbi_at(t, o->v, lo) : NULL;
     switch (opts->opt) {
     case NNB_OPT_SGD:
-        t->sgd(n, net->params, net->grads, NULL, lr, 0.0, wd, 0);
+        t->sgd(n, p, g, NULL, lr, 0.0, wd, 0);
         break;
     case NNB_OPT_MOMENTUM:
     case NNB_OPT_NESTEROV:
-        t->sgd(n, net->params, net->grads, o->m, lr, opts->momentum, wd,
-               opts->opt == NNB_OPT_NESTEROV);
+        t->sgd(n, p, g, m, lr, opts->momentum, wd, opts->opt == NNB_OPT_NESTEROV);
         break;
     case NNB_OPT_ADAM:
     case NNB_OPT_ADAMW: {
@@ -86,16 +86,21 @@ void nnbi_opt_step(nnb_net *net, const nnb_train_opts *opts, double lr) {
         double bc1 = 1.0 / (1.0 - pow(opts->beta1, step));
         double bc2 = 1.0 / (1.0 - pow(opts->beta2, step));
         int w = opts->opt == NNB_OPT_ADAMW;
-        t->adam(n, net->params, net->grads, o->m, o->v, lr, opts->beta1, opts->beta2,
-                opts->adam_eps, bc1, bc2, w ? 0.0 : wd, w ? wd : 0.0);
+        t->adam(n, p, g, m, v, lr, opts->beta1, opts->beta2, opts->adam_eps, bc1, bc2, w ? 0.0 : wd,
+                w ? wd : 0.0);
         break;
     }
     case NNB_OPT_RMSPROP:
-        t->rmsprop(n, net->params, net->grads, o->v, lr, opts->rho, opts->rms_eps, wd);
+        t->rmsprop(n, p, g, v, lr, opts->rho, opts->rms_eps, wd);
         break;
     default:
         break;
     }
+}
+
+void nnbi_opt_step(nnb_net *net, const nnb_train_opts *opts, double lr) {
+    net->opt.step++;
+    nnbi_opt_step_part(net, opts, lr, 0, net->n_params);
 }
 
 /* ---- learning-rate schedules (docs/definitions.md, "Schedules") ----------------------------- */

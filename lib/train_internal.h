@@ -78,6 +78,9 @@ nnb_status nnbi_opt_prepare(nnb_net *net, const nnb_train_opts *opts, const char
 
 /* Applies one optimiser step with the gradient in net->grads and learning rate lr. */
 void nnbi_opt_step(nnb_net *net, const nnb_train_opts *opts, double lr);
+/* The step on the parameters [lo, lo + n) only, without counting it (the training team's threads
+ * take a part each, after the caller counted the step: net->opt.step++). */
+void nnbi_opt_step_part(nnb_net *net, const nnb_train_opts *opts, double lr, size_t lo, size_t n);
 
 /* At the start of an nnb_net_train call of opts->epochs epochs: continues the network's schedule if
  * opts defines the same one, else starts opts' schedule at the current epoch. */

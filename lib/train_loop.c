@@ -111,12 +111,12 @@ static void batch_part(void *arg, size_t t) {
     nnbi_backward(net, ws, xb, hi - lo, m->grads);
 }
 
-/* The batch's gradient into net->grads, summed over the workers' parts in their order; returns
- * its loss and adds its hits to *hit. Each worker's dropout masks come from a generator seeded
- * from the run's for each batch, so that a stopped and resumed run draws the same ones. */
+/* The workers' parts of the batch, each one's gradient in its own arena (summed by apply_team);
+ * returns the batch's loss and adds its hits to *hit. Each worker's dropout masks come from a
+ * generator seeded from the run's for each batch, so that a stopped and resumed run draws the
+ * same ones. */
 static double team_batch(nnbi_run *r, const size_t *perm, size_t r0, size_t nb, nnbi_rng *drop_rng,
                          size_t *hit) {
-    nnb_net *net = r->net;
     size_t n = nnbi_team_workers(r->team);
     if (drop_rng)
         for (size_t t = 0; t < n; t++)
@@ -128,9 +128,48 @@ static double team_batch(nnbi_run *r, const size_t *perm, size_t r0, size_t nb, 
         const nnbi_mate *m = nnbi_team_mate(r->team, t);
         loss += m->loss;
         *hit += m->hits;
-        if (t > 0) net->t->axpy(net->n_params, 1.0, m->grads, net->grads);
     }
     return loss;
+}
+
+typedef struct sum_job {
+    nnbi_run *r;
+    double lr;
+    int step; /* the optimiser's step too, on the same part */
+} sum_job;
+
+/* Worker t's part of the parameters (cut at multiples of 16): the workers' gradients added into
+ * net->grads in the workers' order, then (step) the optimiser's step on them. */
+static void sum_part(void *arg, size_t t) {
+    const sum_job *j = arg;
+    nnb_net *net = j->r->net;
+    size_t n = nnbi_team_workers(j->r->team), np = net->n_params, lo, hi;
+    nnbi_shard_part(np, t, n, &lo, &hi);
+    lo = t == 0 ? 0 : lo & ~(size_t)15;
+    hi = t + 1 == n ? np : hi & ~(size_t)15;
+    if (hi <= lo) return;
+    for (size_t k = 1; k < n; k++)
+        net->t->axpy(hi - lo, 1.0, nnbi_at(net->t, nnbi_team_mate(j->r->team, k)->grads, lo),
+                     nnbi_at(net->t, net->grads, lo));
+    if (j->step) nnbi_opt_step_part(net, j->r->opts, j->lr, lo, hi - lo);
+}
+
+/* The team's batch: the gradients summed and the step taken by the workers, each on a part of
+ * the parameters; with clipping or the non-finite check (which need the whole gradient) the
+ * sums in parts, then the checks and the step on the caller's thread. */
+static nnb_status apply_team(nnbi_run *r, double bl, const epoch_state *es, size_t b) {
+    nnb_net *net = r->net;
+    const nnb_train_opts *o = r->opts;
+    const int clipping = o->clip_norm > 0 || o->clip_value > 0, whole = clipping || o->check_finite;
+    if (!isfinite(bl) && !clipping) return nnbi_diverged(es->epoch, b + 1, bl, es->lr);
+    sum_job j = {r, es->lr, !whole};
+    if (!whole) net->opt.step++;
+    nnbi_team_run(r->team, sum_part, &j);
+    if (!whole) return NNB_OK;
+    nnb_status st = nnbi_clip_gradient(net, o, es->epoch, b + 1);
+    if (st != NNB_OK) return st;
+    nnbi_opt_step(net, o, es->lr);
+    return NNB_OK;
 }
 
 /* ---- one batch --------------------------------------------------------------------------------- */
@@ -141,7 +180,7 @@ static nnb_status apply(nnbi_run *r, double bl, const epoch_state *es, size_t b)
  * checked, clipped and applied. *bl: this worker's loss in, the batch's out. */
 static nnb_status step(nnbi_run *r, const void *xb, size_t nr, double *red, double *bl,
                        const epoch_state *es, size_t b) {
-    if (r->team) return apply(r, *bl, es, b); /* the team's gradient is there */
+    if (r->team) return apply_team(r, *bl, es, b); /* the parts' gradients are there */
     nnb_net *net = r->net;
     const nnb_train_opts *o = r->opts;
     const int sharded = o->shard_count > 1;

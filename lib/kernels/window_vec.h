@@ -274,9 +274,9 @@ static void wino_in(const nnbi_win *g, size_t n, const T *in, T *v) {
             }
 }
 
-/* One tile's 2 x 2 outputs of filters [f, f + k). */
-VINLINE void wino_out_run(const nnbi_win *g, const T *s, size_t xm, size_t f, size_t k,
-                          const T *bias, T *out, size_t ty, size_t tx, size_t F) {
+/* One tile's 2 x 2 outputs of filters [f, f + k) (dst: where each goes, NULL past OH or OW). */
+VINLINE void wino_out_run(const T *s, size_t xm, size_t f, size_t k, const T *bias,
+                          T *const dst[4]) {
     vt u[2][4], y[2][2];
     for (size_t j = 0; j < 4; j++) {
         vt a0 = vload_n(s + j * xm + f, k, 0), a1 = vload_n(s + (4 + j) * xm + f, k, 0);
@@ -289,12 +289,8 @@ VINLINE void wino_out_run(const nnbi_win *g, const T *s, size_t xm, size_t f, si
         y[r][1] = vsub(vsub(u[r][1], u[r][2]), u[r][3]);
     }
     vt bv = bias ? vload_n(bias + f, k, 0) : vzero();
-    for (size_t r = 0; r < 2; r++)
-        for (size_t q = 0; q < 2; q++) {
-            size_t oh = 2 * ty + r, ow = 2 * tx + q;
-            if (oh >= g->OH || ow >= g->OW) continue;
-            vstore_n(out + (oh * g->OW + ow) * F + f, bias ? vadd(y[r][q], bv) : y[r][q], k);
-        }
+    for (size_t q = 0; q < 4; q++)
+        if (dst[q]) vstore_n(dst[q] + f, bias ? vadd(y[q / 2][q % 2], bv) : y[q / 2][q % 2], k);
 }
 
 static void wino_out(const nnbi_win *g, size_t n, size_t F, const T *m, const T *bias, T *out) {
@@ -307,7 +303,11 @@ static void wino_out(const nnbi_win *g, size_t n, size_t F, const T *m, const T 
         for (size_t ty = 0; ty < TH; ty++)
             for (size_t tx = 0; tx < TW; tx++) {
                 const T *s = m + ((b * TH + ty) * TW + tx) * 16 * F;
-                for (size_t f = 0; f < F; f += VW)
-                    wino_out_run(g, s, F, f, chunk(F, f), bias, out + b * P * F, ty, tx, F);
+                T *dst[4];
+                for (size_t q = 0; q < 4; q++) {
+                    size_t oh = 2 * ty + q / 2, ow = 2 * tx + q % 2;
+                    dst[q] = oh < g->OH && ow < g->OW ? out + (b * P + oh * g->OW + ow) * F : NULL;
+                }
+                for (size_t f = 0; f < F; f += VW) wino_out_run(s, F, f, chunk(F, f), bias, dst);
             }
 }
