@@ -70,6 +70,12 @@ struct nnbi_kind {
     /* Whether the activation's bias is one value per output column at b_off (then the pass adds
      * it with the activation, in one kernel); 0: the kind adds its own bias in forward. */
     int column_bias;
+    /* 1 for a kind without parameters whose input gradient at each input element is +0 or a
+     * sum of outputs' gradients, each output equal to that element (max pooling; the pass may
+     * change its d in place): the previous layer's activation derivative can then be applied to
+     * the output's gradient, at the output's values, before backward_input - on the smaller
+     * array, the same values (up to rounding where windows overlap). */
+    int routes;
     /* z (rows x n_out) = the layer's map of x (rows x n_in), without a per-column bias. */
     void (*forward)(const nnbi_elem *t, const nnbi_layer *L, const void *params, const void *x,
                     size_t rows, void *z, void *work);

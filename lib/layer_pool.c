@@ -104,13 +104,14 @@ static nnb_status pool_check_hp(const uint64_t *hp, const char *func) {
     return NNB_OK;
 }
 
-#define POOL_KIND(kind_name)                                                                   \
-  {                                                                                            \
-    .name = kind_name, .spatial = 1, .shape = pool_shape, .describe = pool_describe,           \
-    .init = pool_init, .workspace = pool_workspace, .column_bias = 0, .forward = pool_forward, \
-    .backward_params = pool_backward_params, .backward_input = pool_backward_input,            \
-    .update_sgd = NULL, .backward_pieces = NULL, .n_hp = 4, .check_hp = pool_check_hp,         \
+#define POOL_KIND(kind_name, max)                                                                  \
+  {                                                                                                \
+    .name = kind_name, .spatial = 1, .shape = pool_shape, .describe = pool_describe,               \
+    .init = pool_init, .workspace = pool_workspace, .column_bias = 0, .routes = max,               \
+    .forward = pool_forward, .backward_params = pool_backward_params,                              \
+    .backward_input = pool_backward_input, .update_sgd = NULL, .backward_pieces = NULL, .n_hp = 4, \
+    .check_hp = pool_check_hp,                                                                     \
   }
 
-const nnbi_kind nnbi_kind_maxpool = POOL_KIND("maxpool");
-const nnbi_kind nnbi_kind_avgpool = POOL_KIND("avgpool");
+const nnbi_kind nnbi_kind_maxpool = POOL_KIND("maxpool", 1);
+const nnbi_kind nnbi_kind_avgpool = POOL_KIND("avgpool", 0);

@@ -85,13 +85,25 @@ double nnbi_output_delta(const nnb_net *net, nnbi_ws *ws, const void *y, size_t 
     return nnbi_sum_value(&raw) * loss_scale * red_scale;
 }
 
-/* d_prev <- (dL/dx of layer l) (.) mask (.) f'(A_{l-1}): the delta of layer l-1 from layer l's. */
-static void input_delta(const nnb_net *net, const nnbi_ws *ws, size_t l, const void *d, void *dx,
+/* d_prev <- (dL/dx of layer l) (.) mask (.) f'(A_{l-1}): the delta of layer l-1 from layer l's.
+ * Through a kind that routes (max pooling) without dropout on layer l-1, f' is applied to d
+ * first, at layer l's output (its values of A_{l-1}: before layer l's own dropout), and the
+ * routing leaves +0 elsewhere: the same values on the smaller array (up to rounding where
+ * pooling windows overlap: f' times a sum, against a sum of f' times each term). */
+static void input_delta(const nnb_net *net, const nnbi_ws *ws, size_t l, void *d, void *dx,
                         size_t rows) {
     const nnbi_layer *L = &net->layers[l], *P = &net->layers[l - 1];
+    int drop_prev = ws->drop && drops(ws, l - 1, net->n_layers) && ws->has_dropout;
+    if (L->kind->routes && P->act != NNB_ACT_IDENTITY && !drop_prev) {
+        const void *out =
+            ws->drop && drops(ws, l, net->n_layers) && ws->has_dropout ? ws->pre[l] : ws->act[l];
+        net->t->act_backward(P->act, P->alpha, rows, L->n_out, out, d);
+        L->kind->backward_input(net->t, L, net->params, d, rows, dx, ws->work[l]);
+        return;
+    }
     L->kind->backward_input(net->t, L, net->params, d, rows, dx, ws->work[l]);
     const void *a = ws->act[l - 1];
-    if (ws->drop && drops(ws, l - 1, net->n_layers) && ws->has_dropout) {
+    if (drop_prev) {
         net->t->mul(rows * P->n_out, ws->mask[l - 1], dx);
         a = ws->pre[l - 1];
     }
