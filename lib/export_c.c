@@ -155,16 +155,21 @@ static void emit_params(cgen *g) {
 
 /* ---- the preparation ------------------------------------------------------------------------- */
 
+/* A scratch table of one double per raw input, or NULL (the output marked out of memory). */
+static double *input_table(cgen *g) {
+    size_t n = g->m->n_raw;
+    double *v = malloc((n ? n : 1) * sizeof *v);
+    if (!v) g->s->oom = 1;
+    return v;
+}
+
 /* The shift and divisor tables of numeric inputs (when any is not 0 / 1): *shift, *div set. */
 static void emit_scaling_tables(cgen *g, int *shift, int *div) {
     const nnbi_ex_model *m = g->m;
     size_t n = m->n_raw;
-    double *v = malloc((n ? n : 1) * sizeof *v);
+    double *v = input_table(g);
     *shift = *div = 0;
-    if (!v) {
-        g->s->oom = 1;
-        return;
-    }
+    if (!v) return;
     for (size_t i = 0; i < n; i++) *shift |= m->inputs[i].shift != 0, *div |= m->inputs[i].div != 1;
     for (size_t i = 0; i < n && *shift; i++) v[i] = m->inputs[i].shift;
     if (*shift) real_array(g, "double", "shift", n, v, 0, 0, 0);
@@ -185,11 +190,8 @@ static void emit_fill_line(cgen *g) {
 static void emit_fill_tables(cgen *g) {
     const nnbi_ex_model *m = g->m;
     size_t n = m->n_raw;
-    double *v = malloc((n ? n : 1) * sizeof *v);
-    if (!v) {
-        g->s->oom = 1;
-        return;
-    }
+    double *v = input_table(g);
+    if (!v) return;
     nnbi_ex_buf_printf(g->s, "static const unsigned char %s_fills[%zu] = {", g->name, n);
     for (size_t i = 0; i < n; i++) {
         v[i] = m->inputs[i].fill ? m->inputs[i].fill_value : 0;

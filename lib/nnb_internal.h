@@ -262,9 +262,9 @@ static inline void nnbi_convert(void *dst, nnb_dtype dt, const void *src, nnb_dt
 /* Largest n_out over the layers. */
 size_t nnbi_net_max_width(const nnb_net *net);
 
-/* version.c: holds OpenBLAS at one thread (for the training team, lib/team.c) and returns the
- * thread count it had, which nnb_get_num_threads() reports meanwhile; nested holds count. */
-int nnbi_blas_hold_single(void);
+/* version.c: holds OpenBLAS at one thread (for the training team, lib/team.c); meanwhile
+ * nnb_get_num_threads() reports the count it had; nested holds count. */
+void nnbi_blas_hold_single(void);
 /* Ends a hold: the last one gives OpenBLAS back its count (or what nnb_set_num_threads set). */
 void nnbi_blas_release(void);
 

@@ -21,15 +21,13 @@ static void record_default(void) { default_threads = openblas_get_num_threads();
 static pthread_mutex_t blas_mu = PTHREAD_MUTEX_INITIALIZER;
 static int held, kept;
 
-int nnbi_blas_hold_single(void) {
+void nnbi_blas_hold_single(void) {
     pthread_mutex_lock(&blas_mu);
     if (held++ == 0) {
         kept = openblas_get_num_threads();
         if (kept > 1) openblas_set_num_threads(1);
     }
-    int n = kept;
     pthread_mutex_unlock(&blas_mu);
-    return n;
 }
 
 void nnbi_blas_release(void) {
